@@ -1,0 +1,10 @@
+DROP TABLE order_cycle_variants;
+DROP TABLE order_cycles;
+DROP TABLE variants;
+DROP TABLE products;
+DROP TABLE enterprise_relationships;
+DROP TABLE categories;
+DROP TABLE currencies;
+DROP TABLE enterprise_roles;
+DROP TABLE users;
+DROP TABLE enterprises;

@@ -1,0 +1,109 @@
+//! Order cycles of hubs, their offer, and basket quotes.
+
+use actix_web::{get, post, web, HttpRequest};
+
+use crate::api::extract::JsonBody;
+use crate::api::extract::QueryParams;
+use crate::api::pagination::{PageParams, PageResponse};
+use crate::api::AppState;
+use crate::enterprises;
+use crate::error::{ApiError, Problem, ProblemKind};
+use crate::orders::cycles::{self, CycleState, OrderCycle, OrderCycleDetail};
+use crate::orders::quote::{self, Quote, QuoteRequest};
+
+/// A public hub's order cycles (upcoming, open, closed, settled).
+#[utoipa::path(
+    tag = "order cycles",
+    params(("id_or_slug" = String, Path), PageParams),
+    responses(
+        (status = 200, body = PageResponse<OrderCycle>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/enterprises/{id_or_slug}/order-cycles")]
+pub async fn list_hub_cycles(
+    state: web::Data<AppState>,
+    id_or_slug: web::Path<String>,
+    page: QueryParams<PageParams>,
+    req: HttpRequest,
+) -> Result<web::Json<PageResponse<OrderCycle>>, ApiError> {
+    page.validate()?;
+    let (key, page) = (id_or_slug.into_inner(), page.0);
+    let result = state
+        .db
+        .run(move |conn| {
+            let hub = enterprises::find_public(conn, &key)?;
+            if !hub.kind.is_hub() {
+                return Err(ApiError::NotFound(format!("`{key}` is not a hub")));
+            }
+            cycles::list_for_hub(conn, &hub.id, &page)
+        })
+        .await?;
+    Ok(web::Json(PageResponse::from_page(result, &req)))
+}
+
+/// An order cycle and the variants it offers, with cycle prices.
+#[utoipa::path(
+    tag = "order cycles",
+    params(("cycle_id" = String, Path)),
+    responses(
+        (status = 200, body = OrderCycleDetail),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/order-cycles/{cycle_id}")]
+pub async fn get_cycle(
+    state: web::Data<AppState>,
+    cycle_id: web::Path<String>,
+) -> Result<web::Json<OrderCycleDetail>, ApiError> {
+    let id = cycle_id.into_inner();
+    Ok(web::Json(
+        state.db.run(move |conn| cycles::detail(conn, &id)).await?,
+    ))
+}
+
+/// Prices a basket in an open cycle: line totals, VAT per rate, and the most that may be
+/// paid in local currency. Nothing is reserved or stored.
+#[utoipa::path(
+    tag = "order cycles",
+    params(("cycle_id" = String, Path)),
+    request_body = QuoteRequest,
+    responses(
+        (status = 200, body = Quote),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The cycle is not open", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/order-cycles/{cycle_id}/quote")]
+pub async fn quote_basket(
+    state: web::Data<AppState>,
+    cycle_id: web::Path<String>,
+    body: JsonBody<QuoteRequest>,
+) -> Result<web::Json<Quote>, ApiError> {
+    let (id, request) = (cycle_id.into_inner(), body.0);
+    let quoted = state
+        .db
+        .run(move |conn| {
+            let cycle = cycles::find_row(conn, &id)?;
+            let cycle_state = cycle.state(crate::time::now());
+            if cycle_state != CycleState::Open {
+                return Err(ApiError::Conflict {
+                    kind: ProblemKind::CycleNotOpen,
+                    detail: format!(
+                        "order cycle `{}` is {}, not open",
+                        cycle.name,
+                        cycle_state.as_str()
+                    ),
+                });
+            }
+            let offer = cycles::offer(conn, &id)?;
+            quote::price(&offer, &request)
+        })
+        .await?;
+    Ok(web::Json(quoted))
+}

@@ -1,0 +1,146 @@
+//! Request extractors that fail with problem+json.
+//!
+//! [`JsonBody`] replaces actix's `Json`: it requires a JSON content type, enforces the
+//! configured body limit while streaming (before buffering), and reports deserialisation
+//! errors with the exact path of the bad field (`lines[2].quantity`).
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError, ProblemKind};
+
+/// Largest body accepted, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|l| l.0)
+            .unwrap_or(262_144);
+        let is_json = match req.mime_type() {
+            Ok(Some(mime)) => mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON),
+            _ => false,
+        };
+        let declared_length = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType(
+                    "the body must be JSON, sent with `Content-Type: application/json`".into(),
+                ));
+            }
+            let too_large =
+                || ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"));
+            if declared_length.is_some_and(|len| len > limit) {
+                return Err(too_large());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest {
+                    kind: ProblemKind::BadRequest,
+                    detail: format!("the body could not be read: {e}"),
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Deserialises `bytes`, telling syntax errors (400) from values that do not fit (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |e: serde_json::Error| ApiError::BadRequest {
+        kind: ProblemKind::MalformedJson,
+        detail: format!("the body is not valid JSON: {e}"),
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => {
+            // trailing characters after the document are malformed JSON too
+            de.end().map_err(malformed)?;
+            Ok(value)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_data() {
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                let message = strip_position(&inner.to_string());
+                Err(ApiError::validation(vec![FieldError::new(
+                    field, "invalid", message,
+                )]))
+            } else {
+                Err(malformed(inner))
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 42" to data errors; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Query-string parameters of type `T`; a value of the wrong type is a 400
+/// `invalid-query` naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T> std::ops::Deref for QueryParams<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        let de = serde_urlencoded::Deserializer::new(pairs);
+        std::future::ready(
+            serde_path_to_error::deserialize(de)
+                .map(QueryParams)
+                .map_err(|err| {
+                    let field = err.path().to_string();
+                    let message = err.into_inner().to_string();
+                    ApiError::BadRequest {
+                        kind: ProblemKind::InvalidQuery,
+                        detail: format!("query parameter `{field}`: {message}"),
+                    }
+                }),
+        )
+    }
+}
+
+/// Path errors (a segment of the wrong shape) are 404: no such resource can exist.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err, _req| ApiError::NotFound(format!("no such resource: {err}")).into())
+}

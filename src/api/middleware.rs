@@ -1,0 +1,95 @@
+//! Per-request context: a request id, a tracing span, an access log line, and the guarantee
+//! that every error leaves as problem+json.
+//!
+//! - The request id is taken from a well-formed incoming `X-Request-Id` (so a proxy's id is
+//!   kept) or generated (UUID v7); it is echoed in the `X-Request-Id` response header and is
+//!   a field of every log line of the request.
+//! - Errors raised by the framework itself (405 on a known path, for instance) arrive without
+//!   a problem body; they are rewritten into one here. Every 5xx body is rewritten to carry
+//!   only the request id: causes are in the log, never in the response.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+use tracing::Instrument;
+
+use crate::error::{problem_response, ProblemKind, PROBLEM_JSON};
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served (in request extensions).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn incoming_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(&REQUEST_ID_HEADER)?.to_str().ok()?;
+    let sane = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    sane.then(|| value.to_string())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.path(),
+    );
+    let started = Instant::now();
+    // Handlers and extractors turn their errors into responses; an `Err` here would come
+    // from the framework itself and is rendered by actix from the same `ResponseError`.
+    let mut response = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if status.is_server_error() || (status.is_client_error() && !is_problem) {
+        let kind = ProblemKind::for_status(status);
+        let mut problem = kind.problem(kind.info().description.to_string(), Vec::new());
+        problem.status = status.as_u16();
+        if status.is_server_error() {
+            problem.request_id = Some(request_id.clone());
+        }
+        let kept: Vec<(HeaderName, HeaderValue)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| **name == header::RETRY_AFTER || **name == header::ALLOW)
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let mut rewritten = problem_response(&problem);
+        for (name, value) in kept {
+            rewritten.headers_mut().insert(name, value);
+        }
+        response = response.into_response(rewritten);
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request served");
+        }
+    });
+    Ok(response)
+}

@@ -1,0 +1,174 @@
+//! The HTTP API: thin handlers over the domain modules, grouped by concept.
+//!
+//! Conventions (every route follows them): JSON with snake_case fields; timestamps RFC 3339
+//! UTC; amounts as `{"amount":"12.50","currency":"LEM"}`; cursor pagination (`?limit=&after=`
+//! with a `next` link); errors as RFC 9457 problem+json (see [`crate::error`]).
+//!
+//! Routes are registered only through [`routes`], with `utoipa-actix-web`, so that a route
+//! cannot exist without appearing in `/openapi.json`; a test checks the source too.
+
+pub mod cycles;
+pub mod directory;
+pub mod extract;
+pub mod middleware;
+pub mod pagination;
+pub mod system;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
+
+use crate::db::Db;
+use crate::error::{problem_response, FieldError, Problem, ProblemInfo, ProblemKind};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Comptoir",
+        description = "Marketplace backend for the social and solidarity economy: order cycles, \
+                       local-currency ledger, accounting export. Errors are RFC 9457 \
+                       `application/problem+json`; see `/problems/{slug}` for each `type`."
+    ),
+    components(schemas(Problem, FieldError, ProblemInfo, crate::money::MoneyJson))
+)]
+struct ApiDoc;
+
+/// Every route of the API. Register new routes here, through `cfg.service(handler)`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(system::health)
+        .service(system::ready)
+        .service(system::openapi)
+        .service(system::problem_type)
+        .service(directory::list_currencies)
+        .service(directory::list_enterprises)
+        .service(directory::get_enterprise)
+        .service(directory::list_products)
+        .service(cycles::list_hub_cycles)
+        .service(cycles::get_cycle)
+        .service(cycles::quote_basket);
+}
+
+/// The OpenAPI document of [`routes`].
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts()
+        .1
+}
+
+/// Builds the application: state, extractor configuration, middleware, routes, fallbacks.
+pub fn app(
+    state: AppState,
+    body_limit: usize,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    let known = KnownRoutes::from_openapi(&doc);
+    let doc = doc.to_json().unwrap_or_else(|_| "{}".to_string());
+    app.app_data(web::Data::new(state))
+        .app_data(web::Data::new(known))
+        .app_data(web::Data::new(system::OpenApiJson(doc)))
+        .app_data(web::Data::new(extract::BodyLimit(body_limit)))
+        .app_data(extract::path_config())
+        // actix's own payload extractors (none used today) get the same limit
+        .app_data(web::PayloadConfig::new(body_limit))
+        .default_service(web::to(no_such_route))
+        .wrap(from_fn(middleware::request_context))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "no-referrer"))
+                .add(("Cache-Control", "no-store")),
+        )
+}
+
+/// Path templates of the API and their methods, to answer 405 (with `Allow`) rather than 404
+/// when a known path is called with the wrong method.
+pub struct KnownRoutes(Vec<(Vec<String>, Vec<String>)>);
+
+impl KnownRoutes {
+    fn from_openapi(doc: &utoipa::openapi::OpenApi) -> KnownRoutes {
+        let json = serde_json::to_value(&doc.paths).unwrap_or_default();
+        let routes = json
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let methods = item
+                            .as_object()
+                            .map(|ops| ops.keys().map(|m| m.to_uppercase()).collect())
+                            .unwrap_or_default();
+                        (path.split('/').map(str::to_string).collect(), methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        KnownRoutes(routes)
+    }
+
+    /// The methods allowed on `path`, when a template matches it.
+    fn methods_for(&self, path: &str) -> Option<&[String]> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0.iter().find_map(|(template, methods)| {
+            let matches = template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| {
+                    (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s
+                });
+            matches.then_some(methods.as_slice())
+        })
+    }
+}
+
+async fn no_such_route(req: HttpRequest, known: web::Data<KnownRoutes>) -> HttpResponse {
+    if let Some(methods) = known.methods_for(req.path()) {
+        let allow = methods.join(", ");
+        let mut response = problem_response(&ProblemKind::MethodNotAllowed.problem(
+            format!(
+                "{} does not accept {}; it accepts {allow}",
+                req.path(),
+                req.method()
+            ),
+            Vec::new(),
+        ));
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, value);
+        }
+        return response;
+    }
+    let kind = ProblemKind::NoSuchRoute;
+    problem_response(&kind.problem(
+        format!(
+            "no route {} {}; see /openapi.json",
+            req.method(),
+            req.path()
+        ),
+        Vec::new(),
+    ))
+}

@@ -1,0 +1,59 @@
+//! Users and their per-enterprise roles.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{enterprise_roles, users};
+
+/// A person with a login. Emails are stored trimmed and lower-cased, and are unique.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    /// argon2id PHC string; `None` means the user cannot log in with a password yet.
+    pub password_hash: Option<String>,
+    pub locale: String,
+    pub is_platform_admin: bool,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub disabled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A role a user holds in one enterprise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Manager,
+    Treasurer,
+    /// A consumer member of a hub (or of a currency association).
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Manager => "manager",
+            Role::Treasurer => "treasurer",
+            Role::Member => "member",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = enterprise_roles)]
+pub struct EnterpriseRoleRow {
+    pub enterprise_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Normalises an email for storage and look-up: trimmed and lower-cased.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}

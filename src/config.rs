@@ -1,0 +1,315 @@
+//! Layered configuration: **CLI flags > environment (`COMPTOIR_*`) > TOML file (`--config`) > defaults.**
+//!
+//! Nested keys use a double underscore in the environment: `COMPTOIR_SMTP__PASSWORD` sets
+//! `smtp.password`. Every secret may also be read from a file (`COMPTOIR_SMTP__PASSWORD_FILE`,
+//! or `password_file` in TOML), which is how container secrets are usually mounted.
+//!
+//! Secrets are [`SecretString`]s: their `Debug` output is redacted, so a config can be logged
+//! whole without leaking a key. The configuration is read once at start-up, validated, and
+//! then passed explicitly (no global mutable state).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The validated configuration of one Comptoir process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// `sqlite://path/to/file.db`, `sqlite://:memory:` or `postgres://user@host/db`.
+    pub database_url: DatabaseUrl,
+    /// Maximum number of pooled database connections.
+    pub database_pool_size: u32,
+    /// Directory for local state (SQLite database by default, generated keys, mail outbox).
+    pub data_dir: PathBuf,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Default log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
+    pub log_level: String,
+    pub jwt: JwtConfig,
+    pub smtp: SmtpConfig,
+    pub odoo: OdooConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Signing of access tokens (used by the auth module).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfig {
+    /// HMAC key; when absent one is generated once and stored in `data_dir` with mode 0600.
+    pub secret: Option<SecretString>,
+    pub secret_file: Option<PathBuf>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_seconds: u64,
+}
+
+/// Outgoing mail (used by the mail module).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` (STARTTLS) or `smtps://host:port` (TLS); absent = file transport.
+    pub url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub password_file: Option<PathBuf>,
+    pub from: String,
+}
+
+/// Odoo accounting push (used by the accounting module).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OdooConfig {
+    pub url: Option<String>,
+    pub database: Option<String>,
+    pub login: Option<String>,
+    pub api_key: Option<SecretString>,
+    pub api_key_file: Option<PathBuf>,
+}
+
+/// Values given on the command line; `None` means "not given", so lower layers apply.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct CliOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+/// A configuration problem, reported as one line before anything is created.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads defaults, then the TOML file (when given), then `COMPTOIR_*`, then CLI flags.
+    pub fn load(file: Option<&Path>, cli: &CliOverrides) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new().merge(Serialized::defaults(defaults()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist or is not a file",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment
+            .merge(
+                Env::prefixed("COMPTOIR_")
+                    .split("__")
+                    .ignore(&["config", "test_postgres_url"]),
+            )
+            .merge(Serialized::globals(cli));
+        let mut config: Config = figment.extract().map_err(|e| {
+            // figment errors can chain several causes; the first is the useful one-liner
+            ConfigError(
+                e.into_iter()
+                    .next()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default(),
+            )
+        })?;
+        config.read_secret_files()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        resolve_secret("jwt.secret", &mut self.jwt.secret, &self.jwt.secret_file)?;
+        resolve_secret(
+            "smtp.password",
+            &mut self.smtp.password,
+            &self.smtp.password_file,
+        )?;
+        resolve_secret(
+            "odoo.api_key",
+            &mut self.odoo.api_key,
+            &self.odoo.api_key_file,
+        )?;
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=128).contains(&self.database_pool_size) {
+            return Err(ConfigError(format!(
+                "database_pool_size must be between 1 and 128, got {}",
+                self.database_pool_size
+            )));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError(format!(
+                "max_body_bytes must be at least 1024, got {}",
+                self.max_body_bytes
+            )));
+        }
+        if let Some(secret) = &self.jwt.secret {
+            if secret.expose_secret().len() < 32 {
+                return Err(ConfigError(
+                    "jwt.secret must be at least 32 bytes long".to_string(),
+                ));
+            }
+        }
+        if !(60..=86_400).contains(&self.jwt.access_ttl_seconds) {
+            return Err(ConfigError(format!(
+                "jwt.access_ttl_seconds must be between 60 and 86400, got {}",
+                self.jwt.access_ttl_seconds
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn resolve_secret(
+    name: &str,
+    value: &mut Option<SecretString>,
+    file: &Option<PathBuf>,
+) -> Result<(), ConfigError> {
+    let Some(path) = file else { return Ok(()) };
+    if value.is_some() {
+        return Err(ConfigError(format!(
+            "{name} and {name}_file are both set; keep only one"
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("{name}_file {}: {e}", path.display())))?;
+    *value = Some(SecretString::from(
+        text.trim_end_matches(['\n', '\r']).to_string(),
+    ));
+    Ok(())
+}
+
+fn defaults() -> serde_json::Value {
+    serde_json::json!({
+        "bind": "127.0.0.1:8080",
+        "database_url": "sqlite://data/comptoir.db",
+        "database_pool_size": 8,
+        "data_dir": "data",
+        "max_body_bytes": 262_144,
+        "log_format": "text",
+        "log_level": "info",
+        "jwt": {
+            "issuer": "comptoir",
+            "audience": "comptoir-api",
+            "access_ttl_seconds": 900
+        },
+        "smtp": { "from": "Comptoir <noreply@comptoir.localhost>" },
+        "odoo": {}
+    })
+}
+
+/// Which database a URL selects. The PostgreSQL URL is kept secret: it may hold a password.
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub enum DatabaseUrl {
+    /// A file path, or `:memory:` for a private in-memory database (one connection).
+    Sqlite(PathBuf),
+    Postgres(SecretString),
+}
+
+impl DatabaseUrl {
+    pub fn is_sqlite_memory(&self) -> bool {
+        matches!(self, DatabaseUrl::Sqlite(p) if p.as_os_str() == ":memory:")
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+
+    fn try_from(url: String) -> Result<Self, Self::Error> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "a sqlite:// URL needs a file path, e.g. sqlite://data/comptoir.db".into(),
+                );
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(SecretString::from(url)));
+        }
+        let scheme = url.split("://").next().unwrap_or(&url);
+        Err(format!(
+            "unsupported database URL scheme `{scheme}`: use sqlite://PATH or postgres://USER@HOST/DB"
+        ))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    /// Shows the URL without any password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => {
+                let url = url.expose_secret();
+                match (url.find("://"), url.rfind('@')) {
+                    (Some(s), Some(at)) if at > s => {
+                        let userinfo = &url[s + 3..at];
+                        let user = userinfo.split(':').next().unwrap_or("");
+                        let redacted = if userinfo.contains(':') { ":***" } else { "" };
+                        write!(f, "{}{user}{redacted}{}", &url[..s + 3], &url[at..])
+                    }
+                    _ => f.write_str(url),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_password_never_displayed() {
+        let url = DatabaseUrl::try_from("postgres://app:s3cret@db:5432/comptoir".to_string())
+            .expect("valid url");
+        assert_eq!(url.to_string(), "postgres://app:***@db:5432/comptoir");
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn unknown_scheme_is_refused_with_a_hint() {
+        let err = DatabaseUrl::try_from("mysql://root@localhost/x".to_string()).unwrap_err();
+        assert!(err.contains("`mysql`"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let mut config = Config::load(None, &CliOverrides::default()).expect("defaults load");
+        config.smtp.password = Some(SecretString::from("hunter2-password".to_string()));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn cli_beats_defaults() {
+        let cli = CliOverrides {
+            bind: Some("127.0.0.1:9999".into()),
+            database_url: None,
+        };
+        let config = Config::load(None, &cli).expect("loads");
+        assert_eq!(config.bind.port(), 9999);
+    }
+}

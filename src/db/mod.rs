@@ -1,0 +1,256 @@
+//! Storage: one diesel schema for SQLite (default, embedded) and PostgreSQL, chosen by URL.
+//!
+//! Queries are written once and compiled for each backend through [`db_run!`]: the macro
+//! matches on the pooled connection and runs the same block with a concrete
+//! `SqliteConnection` or `PgConnection` (the approach vaultwarden uses). Blocking diesel work
+//! runs on actix's blocking thread pool through [`Db::run`], never on the async workers.
+//!
+//! Conventions shared by both schemas (see `migrations/`):
+//! - ids are UUID v7 stored as lowercase hyphenated `TEXT` (their text order is time order,
+//!   which cursor pagination relies on);
+//! - amounts are `BIGINT` minor units; rates are integer basis points or percents;
+//! - timestamps are `TIMESTAMP` columns holding UTC (`NaiveDateTime` in Rust, converted to
+//!   `DateTime<Utc>` at the API edge).
+//!
+//! SQLite connections are opened with WAL, `synchronous = FULL` (a committed payment survives a
+//! power cut), `busy_timeout` and `foreign_keys = ON`.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::Connection;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseUrl;
+use crate::error::ApiError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a request waits for a pooled connection before the database counts as unavailable.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a SQLite writer waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Runs `$body` with `$conn` bound to the concrete connection of either backend.
+///
+/// `$conn` must be a `&mut DbConn`. The body is compiled twice, once per backend.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(pooled) => {
+                let $conn: &mut ::diesel::SqliteConnection = &mut **pooled;
+                $body
+            }
+            $crate::db::DbConn::Postgres(pooled) => {
+                let $conn: &mut ::diesel::PgConnection = &mut **pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// Which database engine a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+/// One pooled connection, returned to its pool on drop.
+pub enum DbConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// A failure to reach or prepare the database at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot create the database directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {url}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("cannot apply migrations to {url}: {reason}")]
+    Migrate { url: String, reason: String },
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl Db {
+    /// Opens a pool (creating the SQLite file and its directory when needed) and checks that
+    /// one connection can be made. Nothing is created for an unreachable PostgreSQL.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db, ConnectError> {
+        let shown = url.to_string();
+        let open_err = |e: &dyn std::fmt::Display| ConnectError::Open {
+            url: shown.clone(),
+            reason: first_line(&e.to_string()),
+        };
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                let memory = url.is_sqlite_memory();
+                if !memory {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDir {
+                            path: dir.display().to_string(),
+                            source,
+                        })?;
+                    }
+                }
+                let location = path.to_string_lossy().to_string();
+                if !memory {
+                    // WAL is a property of the file: set it once, before the pool opens
+                    // several connections that would race for the lock to switch modes.
+                    let mut first =
+                        SqliteConnection::establish(&location).map_err(|e| open_err(&e))?;
+                    first
+                        .batch_execute(&format!(
+                            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
+                        ))
+                        .map_err(|e| open_err(&e))?;
+                }
+                let manager = ConnectionManager::<SqliteConnection>::new(location);
+                // An in-memory database lives as long as its one connection: keep it forever.
+                let builder = if memory {
+                    Pool::builder()
+                        .max_size(1)
+                        .min_idle(Some(1))
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                } else {
+                    Pool::builder().max_size(pool_size)
+                };
+                let pool = builder
+                    .connection_timeout(CHECKOUT_TIMEOUT)
+                    .connection_customizer(Box::new(SqlitePragmas))
+                    .build(manager)
+                    .map_err(|e| open_err(&e))?;
+                Ok(Db::Sqlite(pool))
+            }
+            DatabaseUrl::Postgres(secret) => {
+                let manager = ConnectionManager::<PgConnection>::new(secret.expose_secret());
+                let pool = Pool::builder()
+                    .max_size(pool_size)
+                    .connection_timeout(CHECKOUT_TIMEOUT)
+                    .build(manager)
+                    .map_err(|e| open_err(&e))?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Takes a connection from the pool (blocking; call from blocking code only).
+    pub fn conn(&self) -> Result<DbConn, ApiError> {
+        let conn = match self {
+            Db::Sqlite(pool) => pool.get().map(DbConn::Sqlite),
+            Db::Postgres(pool) => pool.get().map(DbConn::Postgres),
+        };
+        conn.map_err(|e| ApiError::Unavailable(format!("database connection: {e}")))
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.conn()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Applies pending migrations and returns the versions applied, oldest first.
+    ///
+    /// On PostgreSQL an advisory lock serialises concurrent starts of several instances.
+    pub fn migrate(&self) -> Result<Vec<String>, ConnectError> {
+        let fail = |reason: String| ConnectError::Migrate {
+            url: self.describe(),
+            reason,
+        };
+        let mut conn = self.conn().map_err(|e| fail(e.to_string()))?;
+        let applied = match &mut conn {
+            DbConn::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+            DbConn::Postgres(c) => {
+                const LOCK: &str = "SELECT pg_advisory_lock(7242012026)";
+                const UNLOCK: &str = "SELECT pg_advisory_unlock(7242012026)";
+                c.batch_execute(LOCK).map_err(|e| fail(e.to_string()))?;
+                let applied = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect());
+                c.batch_execute(UNLOCK).map_err(|e| fail(e.to_string()))?;
+                applied
+            }
+        };
+        applied.map_err(|e| fail(e.to_string()))
+    }
+
+    /// Whether migrations embedded in this binary are still waiting to be applied.
+    pub fn has_pending_migrations(conn: &mut DbConn) -> Result<bool, ApiError> {
+        let pending = match conn {
+            DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            DbConn::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        };
+        pending.map_err(|e| ApiError::Unavailable(format!("migration state: {e}")))
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Db::Sqlite(_) => "the SQLite database".into(),
+            Db::Postgres(_) => "the PostgreSQL database".into(),
+        }
+    }
+}
+
+/// Checks that the database answers a trivial query.
+pub fn ping(conn: &mut DbConn) -> Result<(), ApiError> {
+    db_run!(conn => conn.batch_execute("SELECT 1"))
+        .map_err(|e| ApiError::Unavailable(format!("database ping: {e}")))
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(s)
+        .trim()
+        .to_string()
+}

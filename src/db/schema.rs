@@ -1,0 +1,155 @@
+//! The one diesel schema shared by SQLite and PostgreSQL (hand-kept; see `migrations/`).
+
+diesel::table! {
+    enterprises (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        kind -> Text,
+        description -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address_line -> Text,
+        postcode -> Text,
+        city -> Text,
+        country_code -> Text,
+        siren -> Nullable<Text>,
+        vat_number -> Nullable<Text>,
+        visibility -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Nullable<Text>,
+        locale -> Text,
+        is_platform_admin -> Bool,
+        email_verified_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enterprise_roles (enterprise_id, user_id, role) {
+        enterprise_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    currencies (code) {
+        code -> Text,
+        name -> Text,
+        symbol -> Text,
+        scale -> Integer,
+        kind -> Text,
+        parity_to_eur -> Nullable<Text>,
+        issuer_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (slug) {
+        slug -> Text,
+        name -> Text,
+        parent_slug -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    enterprise_relationships (producer_id, hub_id) {
+        producer_id -> Text,
+        hub_id -> Text,
+        can_add_to_order_cycles -> Bool,
+        can_see_orders -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Text,
+        producer_id -> Text,
+        name -> Text,
+        description -> Text,
+        category_slug -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    variants (id) {
+        id -> Text,
+        product_id -> Text,
+        producer_id -> Text,
+        sku -> Text,
+        display_name -> Text,
+        unit_kind -> Text,
+        unit_value -> BigInt,
+        unit_name -> Nullable<Text>,
+        price_eur_minor -> BigInt,
+        vat_rate_bp -> Integer,
+        local_share_percent -> Integer,
+        on_demand -> Bool,
+        stock_on_hand -> Nullable<BigInt>,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_cycles (id) {
+        id -> Text,
+        hub_id -> Text,
+        name -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        time_zone -> Text,
+        closed_at -> Nullable<Timestamp>,
+        settled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_cycle_variants (order_cycle_id, variant_id) {
+        order_cycle_id -> Text,
+        variant_id -> Text,
+        hub_price_eur_minor -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(enterprise_roles -> enterprises (enterprise_id));
+diesel::joinable!(enterprise_roles -> users (user_id));
+diesel::joinable!(products -> enterprises (producer_id));
+diesel::joinable!(products -> categories (category_slug));
+diesel::joinable!(variants -> products (product_id));
+diesel::joinable!(order_cycles -> enterprises (hub_id));
+diesel::joinable!(order_cycle_variants -> order_cycles (order_cycle_id));
+diesel::joinable!(order_cycle_variants -> variants (variant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    enterprises,
+    users,
+    enterprise_roles,
+    currencies,
+    categories,
+    enterprise_relationships,
+    products,
+    variants,
+    order_cycles,
+    order_cycle_variants,
+);

@@ -1,0 +1,74 @@
+//! Currencies: the euro and the local complementary currencies issued by associations.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::currencies;
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = currencies)]
+pub struct CurrencyRow {
+    pub code: String,
+    pub name: String,
+    pub symbol: String,
+    pub scale: i32,
+    pub kind: String,
+    pub parity_to_eur: Option<String>,
+    pub issuer_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// `fiat` (the euro) or `local` (a complementary currency backed by a guarantee fund).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CurrencyKind {
+    Fiat,
+    Local,
+}
+
+/// A currency as shown by the API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Currency {
+    pub code: String,
+    pub name: String,
+    pub symbol: String,
+    /// Number of decimals of the minor unit (2 for cents).
+    pub scale: i32,
+    pub kind: CurrencyKind,
+    /// Value of one unit in euros, as an exact decimal string (local currencies only).
+    pub parity_to_eur: Option<String>,
+    /// The association that issues it (local currencies only).
+    pub issuer_id: Option<String>,
+}
+
+impl From<CurrencyRow> for Currency {
+    fn from(row: CurrencyRow) -> Currency {
+        Currency {
+            kind: if row.kind == "local" {
+                CurrencyKind::Local
+            } else {
+                CurrencyKind::Fiat
+            },
+            code: row.code,
+            name: row.name,
+            symbol: row.symbol,
+            scale: row.scale,
+            parity_to_eur: row.parity_to_eur,
+            issuer_id: row.issuer_id,
+        }
+    }
+}
+
+/// Every currency, by code.
+pub fn list(conn: &mut DbConn) -> Result<Vec<Currency>, ApiError> {
+    let rows: Vec<CurrencyRow> = db_run!(conn => currencies::table
+        .select(CurrencyRow::as_select())
+        .order(currencies::code.asc())
+        .load(conn))?;
+    Ok(rows.into_iter().map(Currency::from).collect())
+}

@@ -1,0 +1,273 @@
+//! Money at the edge: integer minor units inside, exact decimal strings outside.
+//!
+//! - [`CurrencyCode`]: three upper-case ASCII letters; cannot hold anything else.
+//! - [`Money`]: minor units + currency + scale; serialises as
+//!   `{"amount":"12.50","currency":"LEM"}` with exactly `scale` decimals.
+//! - [`parse_amount`]: reads a decimal string exactly (never through a float), refusing more
+//!   decimals than the currency's scale, signs where not allowed, exponents and overflow.
+//!
+//! Floats never touch money anywhere in Comptoir.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::ToSchema;
+
+/// An ISO-4217-style code: three upper-case ASCII letters (`EUR`, `LEM`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CurrencyCode([u8; 3]);
+
+impl CurrencyCode {
+    pub const EUR: CurrencyCode = CurrencyCode(*b"EUR");
+
+    pub fn as_str(&self) -> &str {
+        // only ASCII upper-case letters are ever stored
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+}
+
+impl FromStr for CurrencyCode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
+                Ok(CurrencyCode([*a, *b, *c]))
+            }
+            _ => Err(format!(
+                "`{s}` is not a currency code (three upper-case letters, e.g. EUR)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for CurrencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CurrencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CurrencyCode({})", self.as_str())
+    }
+}
+
+impl Serialize for CurrencyCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CurrencyCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An amount of one currency, as exchanged over the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: CurrencyCode,
+    /// Number of decimals of the currency (0–4).
+    pub scale: u32,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: CurrencyCode, scale: u32) -> Money {
+        Money {
+            minor,
+            currency,
+            scale,
+        }
+    }
+
+    pub fn eur(cents: i64) -> Money {
+        Money::new(cents, CurrencyCode::EUR, 2)
+    }
+
+    /// The amount as an exact decimal string with exactly `scale` decimals: `"12.50"`.
+    pub fn amount_string(&self) -> String {
+        format_minor(self.minor, self.scale)
+    }
+}
+
+/// The JSON shape of [`Money`].
+#[derive(Serialize, ToSchema)]
+#[schema(as = Money, example = json!({"amount": "12.50", "currency": "LEM"}))]
+pub struct MoneyJson {
+    /// Exact decimal string with exactly the currency's number of decimals.
+    #[schema(example = "12.50", pattern = r"^-?[0-9]+(\.[0-9]{1,4})?$")]
+    pub amount: String,
+    /// Currency code.
+    #[schema(example = "LEM")]
+    pub currency: String,
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        MoneyJson {
+            amount: self.amount_string(),
+            currency: self.currency.to_string(),
+        }
+        .serialize(s)
+    }
+}
+
+/// Formats minor units as a decimal string with exactly `scale` decimals.
+pub fn format_minor(minor: i64, scale: u32) -> String {
+    Decimal::new(minor, scale.min(28)).to_string()
+}
+
+/// Why a decimal string is not an acceptable amount.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("must be a decimal string such as \"12.50\"")]
+    NotADecimal,
+    #[error("has more than {scale} decimal places")]
+    TooManyDecimals { scale: u32 },
+    #[error("must not be negative")]
+    Negative,
+    #[error("must be greater than zero")]
+    NotPositive,
+    #[error("is too large")]
+    Overflow,
+}
+
+impl AmountError {
+    /// Stable code used in problem+json field errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AmountError::NotADecimal => "not_a_decimal",
+            AmountError::TooManyDecimals { .. } => "too_many_decimals",
+            AmountError::Negative => "negative",
+            AmountError::NotPositive => "not_positive",
+            AmountError::Overflow => "overflow",
+        }
+    }
+}
+
+/// Which signs an amount may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sign {
+    /// Strictly greater than zero (transfers, top-ups).
+    Positive,
+    /// Zero or more (prices, limits).
+    NonNegative,
+    /// Any sign (balances, adjustments).
+    Any,
+}
+
+/// Parses `"12.50"` into minor units at `scale`, exactly.
+///
+/// Accepted: optional leading `-`, digits, optional `.` and at most `scale` digits. Refused:
+/// exponents, `+`, spaces, thousands separators, commas, empty strings, and values that do
+/// not fit an `i64` of minor units.
+pub fn parse_amount(text: &str, scale: u32, sign: Sign) -> Result<i64, AmountError> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let well_formed = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && (!digits.contains('.') || !frac.is_empty());
+    if !well_formed {
+        return Err(AmountError::NotADecimal);
+    }
+    let value = Decimal::from_str_exact(text).map_err(|e| match e {
+        rust_decimal::Error::ExceedsMaximumPossibleValue
+        | rust_decimal::Error::LessThanMinimumPossibleValue => AmountError::Overflow,
+        _ => AmountError::NotADecimal,
+    })?;
+    // trailing zeros beyond the scale are harmless ("1.500" at scale 2 is 1.50)
+    let value = value.normalize();
+    if value.scale() > scale {
+        return Err(AmountError::TooManyDecimals { scale });
+    }
+    let minor = value
+        .checked_mul(Decimal::from(10_i64.pow(scale)))
+        .and_then(|m| i64::try_from(m.trunc()).ok())
+        .ok_or(AmountError::Overflow)?;
+    match sign {
+        Sign::Positive if minor <= 0 => Err(AmountError::NotPositive),
+        Sign::NonNegative if minor < 0 => Err(AmountError::Negative),
+        _ => Ok(minor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_with_exact_scale() {
+        assert_eq!(Money::eur(1250).amount_string(), "12.50");
+        assert_eq!(format_minor(-5, 2), "-0.05");
+        assert_eq!(format_minor(7, 0), "7");
+        assert_eq!(format_minor(12345, 4), "1.2345");
+        let json = serde_json::to_value(Money::eur(1250)).expect("serialises");
+        assert_eq!(
+            json,
+            serde_json::json!({"amount": "12.50", "currency": "EUR"})
+        );
+    }
+
+    #[test]
+    fn parses_exactly() {
+        assert_eq!(parse_amount("12.50", 2, Sign::Positive), Ok(1250));
+        assert_eq!(parse_amount("12.5", 2, Sign::Positive), Ok(1250));
+        assert_eq!(parse_amount("12", 2, Sign::Positive), Ok(1200));
+        assert_eq!(parse_amount("0.1", 2, Sign::Positive), Ok(10));
+        assert_eq!(parse_amount("1.500", 2, Sign::Positive), Ok(150));
+        assert_eq!(parse_amount("-3.25", 2, Sign::Any), Ok(-325));
+        assert_eq!(parse_amount("0", 2, Sign::NonNegative), Ok(0));
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_amount() {
+        for bad in [
+            "", "-", ".5", "5.", "1e3", "+1", " 1", "1,50", "1 000", "0x10", "NaN", "1.2.3",
+        ] {
+            assert_eq!(
+                parse_amount(bad, 2, Sign::Any),
+                Err(AmountError::NotADecimal),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_amount("1.234", 2, Sign::Any),
+            Err(AmountError::TooManyDecimals { scale: 2 })
+        );
+        assert_eq!(
+            parse_amount("1.5", 0, Sign::Any),
+            Err(AmountError::TooManyDecimals { scale: 0 })
+        );
+        assert_eq!(
+            parse_amount("-1", 2, Sign::NonNegative),
+            Err(AmountError::Negative)
+        );
+        assert_eq!(
+            parse_amount("0.00", 2, Sign::Positive),
+            Err(AmountError::NotPositive)
+        );
+        assert_eq!(
+            parse_amount("92233720368547758.08", 2, Sign::Any),
+            Err(AmountError::Overflow)
+        );
+        assert_eq!(
+            parse_amount("99999999999999999999999999999999", 2, Sign::Any),
+            Err(AmountError::Overflow)
+        );
+    }
+
+    #[test]
+    fn currency_codes_are_three_upper_case_letters() {
+        assert!("LEM".parse::<CurrencyCode>().is_ok());
+        for bad in ["lem", "EU", "EURO", "E1R", "", "ÉUR"] {
+            assert!(bad.parse::<CurrencyCode>().is_err(), "{bad}");
+        }
+    }
+}

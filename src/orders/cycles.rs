@@ -1,0 +1,201 @@
+//! Order cycles: a hub's window (`opens_at` … `closes_at`) in which consumers order a chosen
+//! set of variants. The state is derived from the clock and the close/settle marks.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::pagination::{Page, PageParams};
+use crate::catalog::{Variant, VariantRow};
+use crate::db::schema::{enterprises, order_cycle_variants, order_cycles, products, variants};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+use crate::money::Money;
+use crate::time::utc;
+
+/// Where a cycle is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CycleState {
+    /// Not open yet.
+    Upcoming,
+    /// Taking orders.
+    Open,
+    /// No more orders; being packed and distributed.
+    Closed,
+    /// Producers have been paid.
+    Settled,
+}
+
+impl CycleState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CycleState::Upcoming => "upcoming",
+            CycleState::Open => "open",
+            CycleState::Closed => "closed",
+            CycleState::Settled => "settled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_cycles)]
+pub struct OrderCycleRow {
+    pub id: String,
+    pub hub_id: String,
+    pub name: String,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub time_zone: String,
+    pub closed_at: Option<NaiveDateTime>,
+    pub settled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrderCycleRow {
+    pub fn state(&self, now: NaiveDateTime) -> CycleState {
+        if self.settled_at.is_some() {
+            CycleState::Settled
+        } else if self.closed_at.is_some() || now >= self.closes_at {
+            CycleState::Closed
+        } else if now < self.opens_at {
+            CycleState::Upcoming
+        } else {
+            CycleState::Open
+        }
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = order_cycle_variants)]
+pub struct OfferRow {
+    pub order_cycle_id: String,
+    pub variant_id: String,
+    pub hub_price_eur_minor: Option<i64>,
+}
+
+/// An order cycle as shown by the API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderCycle {
+    pub id: String,
+    pub hub_id: String,
+    pub name: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    /// IANA time zone the hub shows times in.
+    pub time_zone: String,
+    pub state: CycleState,
+}
+
+impl OrderCycle {
+    fn from_row(row: OrderCycleRow, now: NaiveDateTime) -> OrderCycle {
+        OrderCycle {
+            state: row.state(now),
+            id: row.id,
+            hub_id: row.hub_id,
+            name: row.name,
+            opens_at: utc(row.opens_at),
+            closes_at: utc(row.closes_at),
+            time_zone: row.time_zone,
+        }
+    }
+}
+
+/// A variant offered in a cycle, at the cycle's price.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferedVariant {
+    pub product_id: String,
+    pub product_name: String,
+    pub producer_id: String,
+    pub producer_name: String,
+    #[serde(flatten)]
+    pub variant: Variant,
+    /// The price in this cycle (the hub's price when it set one), tax included.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub cycle_price: Money,
+}
+
+/// A cycle with everything it offers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderCycleDetail {
+    #[serde(flatten)]
+    pub cycle: OrderCycle,
+    pub offer: Vec<OfferedVariant>,
+}
+
+/// A hub's cycles, newest first within the id order of the cursor.
+pub fn list_for_hub(
+    conn: &mut DbConn,
+    hub_id: &str,
+    page: &PageParams,
+) -> Result<Page<OrderCycle>, ApiError> {
+    let limit = page.fetch_limit();
+    let rows: Vec<OrderCycleRow> = db_run!(conn => {
+        let mut query = order_cycles::table
+            .filter(order_cycles::hub_id.eq(hub_id))
+            .select(OrderCycleRow::as_select())
+            .order(order_cycles::id.asc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = &page.after {
+            query = query.filter(order_cycles::id.gt(after.clone()));
+        }
+        query.load(conn)
+    })?;
+    let now = crate::time::now();
+    page.paginate(rows, |r| r.id.clone())?
+        .try_map(|row| Ok::<_, ApiError>(OrderCycle::from_row(row, now)))
+}
+
+/// The cycle row, or 404.
+pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+    let row: Option<OrderCycleRow> = db_run!(conn => order_cycles::table
+        .find(cycle_id)
+        .select(OrderCycleRow::as_select())
+        .first(conn)
+        .optional())?;
+    row.ok_or_else(|| ApiError::NotFound(format!("no order cycle `{cycle_id}`")))
+}
+
+/// A cycle and its offer (active variants only), ordered by producer then product name.
+pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, ApiError> {
+    let row = find_row(conn, cycle_id)?;
+    let offered = offer(conn, cycle_id)?;
+    Ok(OrderCycleDetail {
+        cycle: OrderCycle::from_row(row, crate::time::now()),
+        offer: offered,
+    })
+}
+
+/// The variants a cycle offers (archived ones excluded).
+pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, ApiError> {
+    type OfferTuple = (VariantRow, Option<i64>, String, String);
+    let rows: Vec<OfferTuple> = db_run!(conn => order_cycle_variants::table
+        .inner_join(variants::table.inner_join(products::table.inner_join(enterprises::table)))
+        .filter(order_cycle_variants::order_cycle_id.eq(cycle_id))
+        .filter(variants::archived_at.is_null())
+        .select((
+            VariantRow::as_select(),
+            order_cycle_variants::hub_price_eur_minor,
+            products::name,
+            enterprises::name,
+        ))
+        .order((enterprises::name.asc(), products::name.asc(), variants::id.asc()))
+        .load(conn))?;
+    rows.into_iter()
+        .map(|(variant, hub_price, product_name, producer_name)| {
+            let cycle_price = Money::eur(hub_price.unwrap_or(variant.price_eur_minor));
+            Ok(OfferedVariant {
+                product_id: variant.product_id.clone(),
+                producer_id: variant.producer_id.clone(),
+                product_name,
+                producer_name,
+                cycle_price,
+                variant: variant.try_into()?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,217 @@
+//! Pricing of a basket in an open cycle: line totals, VAT breakdown per rate, and how much
+//! may be paid in local currency. Pure arithmetic on integer cents, no database.
+//!
+//! Rounding rules (written down here, tested below, reused by checkout):
+//! 1. Prices are tax-inclusive. `line_total = unit_price × quantity`, exact.
+//! 2. VAT is computed **per line** from the tax-inclusive total:
+//!    `vat = line_total × rate / (1 + rate)`, rounded **half-up** to the cent.
+//!    The base (excl. VAT) is `line_total − vat`, so base + VAT always equals the total.
+//! 3. The local-currency maximum of a line is `line_total × local_share / 100` rounded
+//!    **down** to the cent: rounding never lets more than the allowed share be paid locally.
+//! 4. Totals are sums of line values; the breakdown groups lines by VAT rate.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::catalog::vat_percent;
+use crate::error::{ApiError, FieldError};
+use crate::money::Money;
+use crate::orders::cycles::OfferedVariant;
+
+pub const MAX_LINES: usize = 100;
+pub const MAX_QUANTITY: i64 = 1000;
+
+/// A basket to price.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub lines: Vec<QuoteLineRequest>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteLineRequest {
+    pub variant_id: String,
+    /// Number of units, 1 to 1000.
+    pub quantity: i64,
+}
+
+/// One priced line.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuoteLine {
+    pub variant_id: String,
+    pub name: String,
+    pub unit: String,
+    pub quantity: i64,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub unit_price: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub total: Money,
+    pub vat_rate: String,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub vat: Money,
+    /// Most of this line that may be paid in local currency (value in euros at parity).
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub local_max: Money,
+}
+
+/// VAT of all lines at one rate.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VatLine {
+    pub rate: String,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub base: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub vat: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub total: Money,
+}
+
+/// A priced basket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Quote {
+    pub lines: Vec<QuoteLine>,
+    pub vat_breakdown: Vec<VatLine>,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub total: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub vat_total: Money,
+    /// Most of the basket that may be paid in local currency; the rest is paid in euros.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub local_max: Money,
+}
+
+/// `amount × rate_bp / (10000 + rate_bp)`, half-up, for non-negative amounts.
+pub fn vat_included(amount: i64, rate_bp: i32) -> i64 {
+    let num = i128::from(amount) * i128::from(rate_bp);
+    let den = 10_000 + i128::from(rate_bp);
+    ((2 * num + den) / (2 * den)) as i64
+}
+
+/// `amount × percent / 100`, rounded down, for non-negative amounts.
+pub fn share_floor(amount: i64, percent: i32) -> i64 {
+    (i128::from(amount) * i128::from(percent) / 100) as i64
+}
+
+/// Prices `request` against the cycle's offer. Every bad line is reported at once.
+pub fn price(offer: &[OfferedVariant], request: &QuoteRequest) -> Result<Quote, ApiError> {
+    if request.lines.is_empty() || request.lines.len() > MAX_LINES {
+        return Err(ApiError::field(
+            "lines",
+            "out_of_range",
+            format!("must hold between 1 and {MAX_LINES} lines"),
+        ));
+    }
+    let by_id: HashMap<&str, &OfferedVariant> =
+        offer.iter().map(|o| (o.variant.id.as_str(), o)).collect();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut lines = Vec::new();
+    for (i, line) in request.lines.iter().enumerate() {
+        let field = |name: &str| format!("lines[{i}].{name}");
+        if !seen.insert(line.variant_id.as_str()) {
+            errors.push(FieldError::new(
+                field("variant_id"),
+                "duplicate",
+                "appears on another line; add the quantities",
+            ));
+            continue;
+        }
+        let Some(offered) = by_id.get(line.variant_id.as_str()) else {
+            errors.push(FieldError::new(
+                field("variant_id"),
+                "not_offered",
+                "is not offered in this order cycle",
+            ));
+            continue;
+        };
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            errors.push(FieldError::new(
+                field("quantity"),
+                "out_of_range",
+                format!("must be between 1 and {MAX_QUANTITY}"),
+            ));
+            continue;
+        }
+        let v = &offered.variant;
+        if !v.on_demand && line.quantity > v.stock_on_hand.unwrap_or(0) {
+            errors.push(FieldError::new(
+                field("quantity"),
+                "insufficient_stock",
+                format!("only {} left", v.stock_on_hand.unwrap_or(0)),
+            ));
+            continue;
+        }
+        let unit_price = offered.cycle_price.minor;
+        // unit prices and quantities are bounded, so this cannot overflow an i64
+        let total = unit_price * line.quantity;
+        lines.push(QuoteLine {
+            variant_id: v.id.clone(),
+            name: format!("{} — {}", offered.product_name, v.display_name),
+            unit: v.unit.label.clone(),
+            quantity: line.quantity,
+            unit_price: Money::eur(unit_price),
+            total: Money::eur(total),
+            vat_rate: vat_percent(v.vat_rate_bp),
+            vat: Money::eur(vat_included(total, v.vat_rate_bp)),
+            local_max: Money::eur(share_floor(total, v.local_share_percent)),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let mut by_rate: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+    for (line, request_line) in lines.iter().zip(request.lines.iter()) {
+        let rate = by_id[request_line.variant_id.as_str()].variant.vat_rate_bp;
+        let entry = by_rate.entry(rate).or_default();
+        entry.0 += line.total.minor;
+        entry.1 += line.vat.minor;
+    }
+    let vat_breakdown = by_rate
+        .into_iter()
+        .map(|(rate, (total, vat))| VatLine {
+            rate: vat_percent(rate),
+            base: Money::eur(total - vat),
+            vat: Money::eur(vat),
+            total: Money::eur(total),
+        })
+        .collect();
+    let sum = |f: fn(&QuoteLine) -> i64| lines.iter().map(f).sum::<i64>();
+    Ok(Quote {
+        total: Money::eur(sum(|l| l.total.minor)),
+        vat_total: Money::eur(sum(|l| l.vat.minor)),
+        local_max: Money::eur(sum(|l| l.local_max.minor)),
+        vat_breakdown,
+        lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vat_is_half_up_on_tax_inclusive_amounts() {
+        // 10.55 € at 5.5 %: 10.55 × 5.5 / 105.5 = 0.55 exactly
+        assert_eq!(vat_included(1055, 550), 55);
+        // 1.00 € at 20 %: 0.1666… → 0.17
+        assert_eq!(vat_included(100, 2000), 17);
+        // 3.10 € at 5.5 %: 0.16161… → 0.16
+        assert_eq!(vat_included(310, 550), 16);
+        // exactly half a cent rounds up: 0.03 € at 20 % = 0.005 € → 0.01 €
+        assert_eq!(vat_included(3, 2000), 1);
+        assert_eq!(vat_included(21, 1000), 2);
+        assert_eq!(vat_included(0, 2000), 0);
+        assert_eq!(vat_included(999, 0), 0);
+    }
+
+    #[test]
+    fn local_share_rounds_down() {
+        assert_eq!(share_floor(999, 50), 499);
+        assert_eq!(share_floor(1000, 100), 1000);
+        assert_eq!(share_floor(1000, 0), 0);
+        assert_eq!(share_floor(333, 33), 109);
+    }
+}

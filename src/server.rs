@@ -1,0 +1,49 @@
+//! Start-up of the HTTP service: bind first (a port in use fails before anything is
+//! created), then open and migrate the database, then serve until SIGINT/SIGTERM, when actix
+//! stops accepting connections and lets in-flight requests finish (graceful shutdown).
+
+use std::net::TcpListener;
+
+use actix_web::{dev::Server, HttpServer};
+use anyhow::{Context, Result};
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::db::Db;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
+
+/// Reserves the listening address.
+pub fn bind(config: &Config) -> Result<TcpListener> {
+    TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))
+}
+
+/// Opens the database named by the configuration and applies pending migrations.
+pub fn open_database(config: &Config) -> Result<Db> {
+    let db = Db::connect(&config.database_url, config.database_pool_size)?;
+    for version in db.migrate()? {
+        tracing::info!(%version, "migration applied");
+    }
+    Ok(db)
+}
+
+/// Builds the HTTP server on an already bound listener. `workers = None` uses one per core.
+pub fn http_server(
+    listener: TcpListener,
+    db: Db,
+    config: &Config,
+    workers: Option<usize>,
+) -> Result<Server> {
+    let state = AppState { db };
+    let body_limit = config.max_body_bytes;
+    let mut server = HttpServer::new(move || api::app(state.clone(), body_limit))
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server
+        .listen(listener)
+        .context("cannot serve on the listener")?
+        .run())
+}

@@ -1,0 +1,18 @@
+//! Time conventions: UTC everywhere; `NaiveDateTime` in the database, `DateTime<Utc>` at the edge.
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+/// Now, truncated to microseconds (what both databases store), as a naive UTC timestamp.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A stored naive UTC timestamp, for the API.
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// A new time-ordered id (UUID v7) in the text form stored in the database.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
