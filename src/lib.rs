@@ -4,7 +4,7 @@
 //! - [`enterprises`]: producers, hubs, currency associations
 //! - [`catalog`]: products and variants
 //! - [`orders`]: order cycles and basket pricing
-//! - [`ledger`]: currencies (and, as it grows, the double-entry ledger)
+//! - [`ledger`]: currencies, and as it grows the double-entry ledger
 //! - [`auth`]: users and roles
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
 //! - [`db`], [`config`], [`error`], [`money`], [`time`]: foundations shared by all

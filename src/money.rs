@@ -177,11 +177,8 @@ pub fn parse_amount(text: &str, scale: u32, sign: Sign) -> Result<i64, AmountErr
     if !well_formed {
         return Err(AmountError::NotADecimal);
     }
-    let value = Decimal::from_str_exact(text).map_err(|e| match e {
-        rust_decimal::Error::ExceedsMaximumPossibleValue
-        | rust_decimal::Error::LessThanMinimumPossibleValue => AmountError::Overflow,
-        _ => AmountError::NotADecimal,
-    })?;
+    // the text is well formed, so the only way parsing fails is too many digits
+    let value = Decimal::from_str_exact(text).map_err(|_| AmountError::Overflow)?;
     // trailing zeros beyond the scale are harmless ("1.500" at scale 2 is 1.50)
     let value = value.normalize();
     if value.scale() > scale {

@@ -155,6 +155,9 @@ impl Db {
                 Ok(Db::Sqlite(pool))
             }
             DatabaseUrl::Postgres(secret) => {
+                // One direct attempt first: an unreachable server fails at once with its own
+                // message, instead of the pool retrying until its timeout.
+                PgConnection::establish(secret.expose_secret()).map_err(|e| open_err(&e))?;
                 let manager = ConnectionManager::<PgConnection>::new(secret.expose_secret());
                 let pool = Pool::builder()
                     .max_size(pool_size)

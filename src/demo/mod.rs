@@ -441,10 +441,12 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
 }
 
 type ProductPlan = (Vec<ProductRow>, Vec<VariantRow>, HashMap<String, String>);
+/// Finds an enterprise's id and kind by slug, naming the file in the error.
+type EnterpriseLookup<'a> = &'a dyn Fn(&str, &str) -> Result<(String, EnterpriseKind)>;
 
 fn plan_products(
     source: &Source,
-    enterprise: &dyn Fn(&str, &str) -> Result<(String, EnterpriseKind)>,
+    enterprise: EnterpriseLookup,
     categories: &[(String, String, Option<String>)],
     now: NaiveDateTime,
 ) -> Result<ProductPlan> {

@@ -1,0 +1,303 @@
+//! The `comptoir` binary: help, configuration errors, migrate, demo load, serve and shutdown.
+//! Every failure is one clear line on stderr and a non-zero exit, with nothing half-created.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestDb};
+
+backend_tests!(
+    migrate_prints_what_it_applied,
+    demo_load_refuses_a_non_empty_database_unless_forced,
+    serve_demo_is_ready_and_stops_gracefully
+);
+
+fn comptoir(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    command.args(args).current_dir(dir).env("RUST_LOG", "warn");
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
+        command.env_remove(key);
+    }
+    command
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr_line(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line on stderr, got: {stderr}");
+    lines[0].to_string()
+}
+
+#[track_caller]
+fn assert_fails_with(output: &Output, fragment: &str) {
+    assert!(!output.status.success(), "should fail: {output:?}");
+    let line = stderr_line(output);
+    assert!(line.starts_with("comptoir: "), "{line}");
+    assert!(line.contains(fragment), "`{fragment}` not in: {line}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().expect("dir");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+        &["demo", "load", "--help"],
+    ] {
+        let output = comptoir(dir.path(), args, &[]);
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("Usage: comptoir"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_database_url_fails_fast() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = comptoir(
+        dir.path(),
+        &["migrate", "--database-url", "mysql://root@localhost/x"],
+        &[],
+    );
+    assert_fails_with(&output, "unsupported database URL scheme `mysql`");
+}
+
+#[test]
+fn unreachable_postgres_fails_with_one_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let url = format!("postgres://postgres:secret-pw@127.0.0.1:{port}/x");
+    let output = comptoir(dir.path(), &["migrate", "--database-url", &url], &[]);
+    assert_fails_with(
+        &output,
+        "cannot open the database postgres://postgres:***@127.0.0.1",
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("secret-pw"));
+}
+
+#[test]
+fn bad_configuration_values_fail_fast() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[("COMPTOIR_DATABASE_POOL_SIZE", "lots")],
+    );
+    assert_fails_with(
+        &output,
+        "found string \"lots\", expected u32 for key \"DATABASE_POOL_SIZE\"",
+    );
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[("COMPTOIR_DATABASE_POOL_SIZE", "0")],
+    );
+    assert_fails_with(&output, "database_pool_size must be between 1 and 128");
+    let output = comptoir(dir.path(), &["serve", "--bind", "localhost-ish"], &[]);
+    assert_fails_with(&output, "bind");
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[("COMPTOIR_JWT__SECRET", "short")],
+    );
+    assert_fails_with(&output, "jwt.secret must be at least 32 bytes");
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[("COMPTOIR_DATABSE_URL", "sqlite://x.db")],
+    );
+    assert_fails_with(&output, "databse_url");
+    let output = comptoir(dir.path(), &["migrate", "--config", "missing.toml"], &[]);
+    assert_fails_with(&output, "missing.toml does not exist");
+    std::fs::write(dir.path().join("bad.toml"), "bind = [1, 2").expect("write");
+    let output = comptoir(dir.path(), &["migrate", "--config", "bad.toml"], &[]);
+    assert_fails_with(&output, "bad.toml");
+    // none of these created a database
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn flags_beat_environment_which_beats_the_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("comptoir.toml"),
+        "database_url = \"mysql://nope\"\ndatabase_pool_size = 0\n",
+    )
+    .expect("write");
+    let output = comptoir(
+        dir.path(),
+        &[
+            "migrate",
+            "--config",
+            "comptoir.toml",
+            "--database-url",
+            "sqlite://flag.db",
+        ],
+        &[
+            ("COMPTOIR_DATABASE_POOL_SIZE", "2"),
+            ("COMPTOIR_DATABASE_URL", "sqlite://env.db"),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("flag.db").exists());
+    assert!(!dir.path().join("env.db").exists());
+}
+
+#[test]
+fn port_in_use_fails_before_creating_anything() {
+    let dir = tempfile::tempdir().expect("dir");
+    let taken = TcpListener::bind("127.0.0.1:0").expect("port");
+    let address = taken.local_addr().expect("addr").to_string();
+    let output = comptoir(dir.path(), &["serve", "--bind", &address], &[]);
+    assert_fails_with(&output, &format!("cannot listen on {address}"));
+    assert!(!dir.path().join("data").exists(), "a database was created");
+}
+
+async fn migrate_prints_what_it_applied(backend: Backend) {
+    let db = TestDb::blank(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let first = comptoir(dir.path(), &["migrate", "--database-url", &db.url], &[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(stdout.contains("applied 20261123000001"), "{stdout}");
+    let again = comptoir(dir.path(), &["migrate", "--database-url", &db.url], &[]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("no pending migrations"));
+}
+
+async fn demo_load_refuses_a_non_empty_database_unless_forced(backend: Backend) {
+    let db = TestDb::blank(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let load = |extra: &[&str]| {
+        let mut args = vec!["demo", "load", "--database-url", &db.url];
+        args.extend_from_slice(extra);
+        comptoir(dir.path(), &args, &[])
+    };
+    let first = load(&[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains(
+        "5 enterprises, 8 users, 2 currencies, 27 products (30 variants), 2 order cycles"
+    ));
+    assert_fails_with(&load(&[]), "the database is not empty; use --force");
+    let forced = load(&["--force"]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    // a bad fixture directory is refused before anything is written
+    let bad = tempfile::tempdir().expect("dir");
+    for (name, text) in comptoir::demo::EMBEDDED {
+        let text = if *name == "products.csv" {
+            text.replace("2.80", "2.805")
+        } else {
+            text.to_string()
+        };
+        std::fs::write(bad.path().join(name), text).expect("write");
+    }
+    let path = bad.path().display().to_string();
+    assert_fails_with(
+        &load(&["--force", "--dir", &path]),
+        "products.csv line 2: price_eur has more than 2 decimal places",
+    );
+    let mut conn = db.db.conn().expect("connection");
+    assert!(
+        !comptoir::demo::is_empty(&mut conn).expect("count"),
+        "the failed load must not have emptied the database"
+    );
+}
+
+async fn serve_demo_is_ready_and_stops_gracefully(backend: Backend) {
+    let db = TestDb::blank(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir"))
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            &address,
+            "--database-url",
+            &db.url,
+        ])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let client = awc::Client::default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ready = false;
+    while Instant::now() < deadline {
+        if let Ok(response) = client.get(format!("http://{address}/ready")).send().await {
+            ready = response.status() == 200;
+            if ready {
+                break;
+            }
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "/ready never answered 200");
+    let cycles = client
+        .get(format!(
+            "http://{address}/api/v1/enterprises/la-cagette/order-cycles"
+        ))
+        .send()
+        .await
+        .expect("request")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json");
+    assert_eq!(cycles["items"][0]["state"], "open");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(
+                status.success(),
+                "SIGTERM should stop the server cleanly, got {status}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

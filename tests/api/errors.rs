@@ -1,0 +1,196 @@
+//! Bad input always gets an RFC 9457 problem+json answer with a stable type.
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestApp};
+
+backend_tests!(
+    malformed_json_is_400,
+    wrong_content_type_is_415,
+    oversized_body_is_413,
+    unknown_route_is_404,
+    wrong_method_is_405_with_allow,
+    wrong_value_types_name_the_field,
+    bad_query_parameters_name_the_parameter,
+    problem_types_are_documented,
+);
+
+async fn quote_path(app: &TestApp) -> String {
+    format!("/api/v1/order-cycles/{}/quote", app.open_cycle_id().await)
+}
+
+async fn malformed_json_is_400(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let path = quote_path(&app).await;
+    for body in [
+        &b"{\"lines\": ["[..],
+        b"not json",
+        b"{\"lines\": []} trailing",
+        b"",
+    ] {
+        let reply = app
+            .request("POST", &path, Some("application/json"), body.to_vec())
+            .await;
+        reply.problem(400, "malformed-json");
+    }
+}
+
+async fn wrong_content_type_is_415(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let path = quote_path(&app).await;
+    let body = json!({"lines": []}).to_string().into_bytes();
+    app.request("POST", &path, Some("text/plain"), body.clone())
+        .await
+        .problem(415, "unsupported-media-type");
+    app.request("POST", &path, None, body.clone())
+        .await
+        .problem(415, "unsupported-media-type");
+    app.request(
+        "POST",
+        &path,
+        Some("application/x-www-form-urlencoded"),
+        body,
+    )
+    .await
+    .problem(415, "unsupported-media-type");
+    // `+json` media types are JSON too: this one reaches validation
+    let reply = app
+        .request(
+            "POST",
+            &path,
+            Some("application/merge-patch+json"),
+            b"{\"lines\":[]}".to_vec(),
+        )
+        .await;
+    reply.problem(422, "validation");
+}
+
+async fn oversized_body_is_413(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let path = quote_path(&app).await;
+    let huge = format!("{{\"lines\": [], \"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    app.request("POST", &path, Some("application/json"), huge.into_bytes())
+        .await
+        .problem(413, "payload-too-large");
+}
+
+async fn unknown_route_is_404(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    for path in [
+        "/nope",
+        "/api/v1/nope",
+        "/api/v2/enterprises",
+        "/api/v1/enterprises/x/y/z",
+    ] {
+        let problem = app.get(path).await.problem(404, "no-such-route");
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(path));
+    }
+}
+
+async fn wrong_method_is_405_with_allow(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let reply = app.request("DELETE", "/health", None, Vec::new()).await;
+    reply.problem(405, "method-not-allowed");
+    assert_eq!(reply.header("allow").as_deref(), Some("GET"));
+    let reply = app
+        .request("GET", "/api/v1/order-cycles/abc/quote", None, Vec::new())
+        .await;
+    reply.problem(405, "method-not-allowed");
+    assert_eq!(reply.header("allow").as_deref(), Some("POST"));
+}
+
+async fn wrong_value_types_name_the_field(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let path = quote_path(&app).await;
+    let problem = app
+        .post_json(
+            &path,
+            &json!({"lines": [{"variant_id": "x", "quantity": "2"}]}),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "lines[0].quantity");
+    let problem = app
+        .post_json(
+            &path,
+            &json!({"lines": [{"variant_id": "x", "quantity": 1, "price": "0.01"}]}),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "lines[0].price");
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("unknown field"));
+    let problem = app
+        .post_json(&path, &json!({}))
+        .await
+        .problem(422, "validation");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("lines"));
+    // serde reads a struct from an array too: the first element is then the bad value
+    let problem = app
+        .post_json(&path, &json!([1, 2]))
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "[0]");
+    let problem = app
+        .post_json(&path, &json!("lines"))
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "body");
+}
+
+async fn bad_query_parameters_name_the_parameter(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let problem = app
+        .get("/api/v1/enterprises?limit=many")
+        .await
+        .problem(400, "invalid-query");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`limit`"),
+        "{problem}"
+    );
+    let problem = app
+        .get("/api/v1/enterprises?kind=bakery")
+        .await
+        .problem(400, "invalid-query");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`kind`"),
+        "{problem}"
+    );
+    let problem = app
+        .get("/api/v1/enterprises?limit=0&after=42")
+        .await
+        .problem(422, "validation");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|f| f["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["limit", "after"]);
+    app.get("/api/v1/enterprises?limit=201")
+        .await
+        .problem(422, "validation");
+}
+
+async fn problem_types_are_documented(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let reply = app.get("/problems/validation").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["status"], 422);
+    app.get("/problems/no-such-problem")
+        .await
+        .problem(404, "not-found");
+}

@@ -1,0 +1,315 @@
+//! Test harness: the real application over real HTTP on a fresh database per test.
+//!
+//! - SQLite: a new database file in a temporary directory, deleted with it.
+//! - PostgreSQL: a new database `comptoir_test_<uuid>` created from
+//!   `COMPTOIR_TEST_POSTGRES_URL` and dropped (`WITH (FORCE)`) when the test ends.
+//!
+//! [`backend_tests!`] runs the same test body on both backends. Without
+//! `COMPTOIR_TEST_POSTGRES_URL` the PostgreSQL cases are compiled `#[ignore]`d (see
+//! `build.rs`), so the runner reports them as ignored, never as passed.
+
+use std::net::TcpListener;
+
+use actix_web::dev::ServerHandle;
+use awc::http::StatusCode;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+
+use comptoir::config::{CliOverrides, Config};
+use comptoir::db::Db;
+use comptoir::demo;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed `async fn name(backend: Backend)` on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// A fresh, empty, migrated database, removed on drop.
+pub struct TestDb {
+    pub url: String,
+    pub db: Db,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    PgDatabase { admin_url: String, name: String },
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("COMPTOIR_TEST_POSTGRES_URL")
+        .expect("COMPTOIR_TEST_POSTGRES_URL must be set for PostgreSQL tests")
+}
+
+/// `postgres://user@host/db?x` with the database name replaced.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let prefix = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+impl TestDb {
+    /// An empty database without migrations applied.
+    pub fn blank(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("comptoir.db").display());
+                let db = connect(&url);
+                TestDb {
+                    url,
+                    db,
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let name = format!("comptoir_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                    panic!("PostgreSQL at COMPTOIR_TEST_POSTGRES_URL is unreachable: {e}")
+                });
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let url = with_database(&admin_url, &name);
+                let db = connect(&url);
+                TestDb {
+                    url,
+                    db,
+                    cleanup: Cleanup::PgDatabase { admin_url, name },
+                }
+            }
+        }
+    }
+
+    /// A migrated, empty database.
+    pub fn migrated(backend: Backend) -> TestDb {
+        let test_db = TestDb::blank(backend);
+        test_db.db.migrate().expect("migrations apply");
+        test_db
+    }
+
+    /// A migrated database holding the demo marketplace.
+    pub fn with_demo(backend: Backend) -> TestDb {
+        let test_db = TestDb::migrated(backend);
+        let mut conn = test_db.db.conn().expect("connection");
+        demo::load(&mut conn, demo::Source::Embedded, false).expect("demo loads");
+        drop(conn);
+        test_db
+    }
+}
+
+fn connect(url: &str) -> Db {
+    let config = test_config(url);
+    Db::connect(&config.database_url, 4).expect("test database opens")
+}
+
+pub fn test_config(url: &str) -> Config {
+    let cli = CliOverrides {
+        bind: Some("127.0.0.1:0".into()),
+        database_url: Some(url.to_string()),
+    };
+    Config::load(None, &cli).expect("test configuration")
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::PgDatabase { admin_url, name } = &self.cleanup {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The application served on a free local port.
+pub struct TestApp {
+    pub base: String,
+    pub client: awc::Client,
+    pub db: TestDb,
+    handle: ServerHandle,
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// Asserts a problem+json answer with this status and `type`, and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: u16, slug: &str) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        let problem = self.json();
+        assert_eq!(problem["type"], format!("/problems/{slug}"), "{problem}");
+        assert_eq!(problem["status"], status);
+        assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(problem["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        problem
+    }
+}
+
+impl TestApp {
+    /// Serves the demo marketplace.
+    pub async fn with_demo(backend: Backend) -> TestApp {
+        TestApp::serve(TestDb::with_demo(backend)).await
+    }
+
+    /// Serves an empty, migrated database.
+    pub async fn empty(backend: Backend) -> TestApp {
+        TestApp::serve(TestDb::migrated(backend)).await
+    }
+
+    pub async fn serve(db: TestDb) -> TestApp {
+        let config = test_config(&db.url);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+        let port = listener.local_addr().expect("address").port();
+        let server = comptoir::server::http_server(listener, db.db.clone(), &config, Some(1))
+            .expect("server starts");
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: awc::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .finish(),
+            db,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        read(self.client.get(self.url(path)).send().await).await
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(ct) = content_type {
+            request = request.insert_header(("content-type", ct));
+        }
+        read(request.send_body(body).await).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.request(
+            "POST",
+            path,
+            Some("application/json"),
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+
+    /// Path of the demo hub's open cycle.
+    pub async fn open_cycle_id(&self) -> String {
+        let cycles = self
+            .get("/api/v1/enterprises/la-cagette/order-cycles")
+            .await
+            .json();
+        cycles["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|c| c["state"] == "open"))
+            .and_then(|c| c["id"].as_str())
+            .expect("the demo has an open cycle")
+            .to_string()
+    }
+}
+
+async fn read<S>(sent: Result<awc::ClientResponse<S>, awc::error::SendRequestError>) -> Reply
+where
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let mut response = sent.expect("request reaches the server");
+    let body = response
+        .body()
+        .limit(16 * 1024 * 1024)
+        .await
+        .expect("body")
+        .to_vec();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // the stop command is sent at once; its completion future is not needed
+        drop(self.handle.stop(false));
+    }
+}

@@ -1,0 +1,24 @@
+//! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
+//! One test binary (faster to link) with a module per concept.
+
+mod harness;
+
+mod cli;
+mod cycles;
+mod directory;
+mod errors;
+mod openapi;
+mod operations;
+
+/// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
+#[test]
+fn postgres_is_configured_when_ci_is_set() {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        assert!(
+            std::env::var("COMPTOIR_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()),
+            "CI=true but COMPTOIR_TEST_POSTGRES_URL is not set: PostgreSQL cases would be skipped"
+        );
+        let compiled_in = cfg!(comptoir_pg_tests);
+        assert!(compiled_in, "PostgreSQL cases were compiled as ignored");
+    }
+}

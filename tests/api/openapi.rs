@@ -1,0 +1,109 @@
+//! The OpenAPI document lists every route, and every documented route is served.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestApp};
+
+backend_tests!(
+    openapi_is_3_1_and_lists_every_route_in_the_source,
+    every_documented_route_is_served
+);
+
+/// `(METHOD, /path)` of every actix route attribute under `src/api/`.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let mut routes = BTreeSet::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("src/api")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source file");
+        for line in text.lines().map(str::trim) {
+            for method in ["get", "post", "put", "patch", "delete", "head", "options"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let path = rest.split('"').next().unwrap_or_default().to_string();
+                    routes.insert((method.to_uppercase(), path));
+                }
+            }
+            assert!(
+                !line.contains(".route(") && !line.contains("web::resource("),
+                "{}: register routes with `#[get(..)]` handlers and `cfg.service(..)` so they reach the OpenAPI document: {line}",
+                file.display()
+            );
+        }
+    }
+    routes
+}
+
+fn routes_in_document(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            routes.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    routes
+}
+
+async fn openapi_is_3_1_and_lists_every_route_in_the_source(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let doc = app.get("/openapi.json").await.json();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    let documented = routes_in_document(&doc);
+    let in_source = routes_in_source();
+    assert!(
+        in_source.len() >= 11,
+        "the source scan found too few routes: {in_source:?}"
+    );
+    let missing: Vec<_> = in_source.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from /openapi.json: {missing:?}"
+    );
+    let stale: Vec<_> = documented.difference(&in_source).collect();
+    assert!(
+        stale.is_empty(),
+        "documented routes without a handler: {stale:?}"
+    );
+    // the document served is the one the code builds
+    let built = serde_json::to_value(comptoir::api::openapi_document()).expect("document");
+    assert_eq!(routes_in_document(&built), documented);
+}
+
+async fn every_documented_route_is_served(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let doc = app.get("/openapi.json").await.json();
+    for (method, path) in routes_in_document(&doc) {
+        let concrete: String = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "la-cagette" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let reply = app
+            .request(&method, &concrete, Some("application/json"), b"{}".to_vec())
+            .await;
+        let body = String::from_utf8_lossy(&reply.body).to_string();
+        assert!(
+            !body.contains("/problems/no-such-route")
+                && !body.contains("/problems/method-not-allowed"),
+            "{method} {path} is documented but not routed: {body}"
+        );
+        assert!(
+            reply.status.as_u16() < 500,
+            "{method} {concrete} answered {}: {body}",
+            reply.status
+        );
+    }
+}
