@@ -43,6 +43,18 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// The double-entry ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Recompute the hash chain, per-currency zero sums, cached totals, limits and guarantee
+    /// funds from the journal; exit non-zero on any violation.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +106,26 @@ fn run(cli: Cli) -> Result<()> {
             for version in applied {
                 println!("applied {version}");
             }
+            Ok(())
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => {
+            let db = Db::connect(&config.database_url, 1)?;
+            let mut conn = db.conn()?;
+            let mut shown = 0;
+            let report = crate::ledger::verify::verify(&mut conn, &mut |entries| {
+                if entries - shown >= 10_000 {
+                    eprintln!("… {entries} entries checked");
+                    shown = entries;
+                }
+            })?;
+            print!("{report}");
+            anyhow::ensure!(
+                report.ok(),
+                "the ledger failed verification ({} violations)",
+                report.violations.len()
+            );
             Ok(())
         }
         Command::Demo {

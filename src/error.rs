@@ -235,6 +235,20 @@ problem_kinds! {
         "The request conflicts with the current state of the resource.";
     CycleNotOpen => "cycle-not-open", 409, "Order cycle not open",
         "The order cycle is upcoming, closed or settled: it takes no orders now.";
+    InsufficientFunds => "insufficient-funds", 409, "Insufficient funds",
+        "The account does not hold enough available money (holds count against it) for this movement.";
+    AccountNotActive => "account-not-active", 409, "Account not active",
+        "The account is frozen or closed: no money may move through it.";
+    FlowNotAllowed => "flow-not-allowed", 409, "Payment flow not allowed",
+        "The currency's rules forbid this payment (e.g. between two individuals, or from a wallet restricted to paying professionals).";
+    ReconversionNotAllowed => "reconversion-not-allowed", 409, "Reconversion not allowed",
+        "Only professionals may convert local currency back to euros.";
+    HoldResolved => "hold-resolved", 409, "Hold already resolved",
+        "The hold was already posted, voided or has expired; a hold is resolved exactly once.";
+    AlreadyReversed => "already-reversed", 409, "Entry already reversed",
+        "A ledger entry can be reversed once.";
+    IdempotencyConflict => "idempotency-conflict", 409, "Idempotency key reused",
+        "This id or Idempotency-Key was already used for a different request; use a new one.";
     PayloadTooLarge => "payload-too-large", 413, "Request body too large",
         "The request body is larger than this server accepts.";
     UnsupportedMediaType => "unsupported-media-type", 415, "Unsupported media type",

@@ -28,6 +28,34 @@ pub fn open_database(config: &Config) -> Result<Db> {
     Ok(db)
 }
 
+/// How often expired ledger holds are voided.
+const HOLD_EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Background jobs of a serving instance (on the current actix runtime):
+/// voiding expired ledger holds every 30 s. Safe with several instances: each void's entry
+/// id derives from the hold, so a hold is voided once.
+pub fn spawn_jobs(db: Db) {
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(HOLD_EXPIRY_INTERVAL);
+        loop {
+            ticks.tick().await;
+            let result = db
+                .run(|conn| {
+                    crate::ledger::ops::void_expired_holds(conn, crate::time::now())
+                        .map_err(crate::error::ApiError::from)
+                })
+                .await;
+            match result {
+                Ok(0) => {}
+                Ok(voided) => tracing::info!(voided, "expired holds voided"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "voiding expired holds failed; retrying later")
+                }
+            }
+        }
+    });
+}
+
 /// Builds the HTTP server on an already bound listener. `workers = None` uses one per core.
 pub fn http_server(
     listener: TcpListener,

@@ -244,6 +244,58 @@ impl Db {
     }
 }
 
+impl DbConn {
+    /// Runs `work` in one transaction on this connection (a savepoint when already inside
+    /// one): committed when it returns `Ok`, rolled back when it returns `Err`.
+    pub fn transaction<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        match self {
+            DbConn::Sqlite(c) => sqlite_begin(c)?,
+            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
+        }
+        match work(self) {
+            Ok(value) => {
+                let conn = &mut *self;
+                db_run!(conn => AnsiTransactionManager::commit_transaction(conn))?;
+                Ok(value)
+            }
+            Err(error) => {
+                let conn = &mut *self;
+                // the work's error is the one worth reporting; a failed rollback poisons the
+                // connection, which the pool then discards
+                let _ = db_run!(conn => AnsiTransactionManager::rollback_transaction(conn));
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Begins a transaction on SQLite: `BEGIN IMMEDIATE` at the outermost level (the write lock
+/// is taken at once, so two writers never deadlock upgrading a read lock), a savepoint inside.
+pub fn sqlite_begin(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if sqlite_in_transaction(conn) {
+        AnsiTransactionManager::begin_transaction(conn)
+    } else {
+        AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")
+    }
+}
+
+/// Whether a transaction is open on this SQLite connection.
+pub fn sqlite_in_transaction(conn: &mut SqliteConnection) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(Some(_))
+    )
+}
+
 /// Checks that the database answers a trivial query.
 pub fn ping(conn: &mut DbConn) -> Result<(), ApiError> {
     db_run!(conn => conn.batch_execute("SELECT 1"))

@@ -55,6 +55,7 @@ diesel::table! {
         parity_to_eur -> Nullable<Text>,
         issuer_id -> Nullable<Text>,
         created_at -> Timestamp,
+        allow_member_to_member -> Bool,
     }
 }
 
@@ -132,6 +133,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ledger_accounts (id) {
+        id -> Text,
+        currency -> Text,
+        kind -> Text,
+        owner_kind -> Text,
+        owner_id -> Nullable<Text>,
+        name -> Text,
+        overdraft_limit -> Nullable<BigInt>,
+        pays_professionals_only -> Bool,
+        status -> Text,
+        debits_posted -> BigInt,
+        credits_posted -> BigInt,
+        debits_pending -> BigInt,
+        credits_pending -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> Text,
+        seq -> BigInt,
+        code -> Text,
+        reference -> Text,
+        description -> Text,
+        request_hash -> Text,
+        reverses_entry_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    ledger_transfers (id) {
+        id -> Text,
+        entry_id -> Text,
+        position -> Integer,
+        debit_account_id -> Text,
+        credit_account_id -> Text,
+        currency -> Text,
+        amount -> BigInt,
+        kind -> Text,
+        pending_id -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    reconversion_rules (currency, account_kind) {
+        currency -> Text,
+        account_kind -> Text,
+        percent_bp -> Integer,
+        fixed_minor -> BigInt,
+    }
+}
+
+diesel::joinable!(ledger_transfers -> ledger_entries (entry_id));
 diesel::joinable!(enterprise_roles -> enterprises (enterprise_id));
 diesel::joinable!(enterprise_roles -> users (user_id));
 diesel::joinable!(products -> enterprises (producer_id));
@@ -152,4 +222,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     variants,
     order_cycles,
     order_cycle_variants,
+    ledger_accounts,
+    ledger_entries,
+    ledger_transfers,
+    ledger_head,
+    reconversion_rules,
 );

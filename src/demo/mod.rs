@@ -17,7 +17,8 @@ use crate::auth::users::{normalise_email, EnterpriseRoleRow, Role, UserRow};
 use crate::catalog::{ProductRow, UnitKind, VariantRow};
 use crate::db::schema::{
     categories, currencies, enterprise_relationships, enterprise_roles, enterprises,
-    order_cycle_variants, order_cycles, products, users, variants,
+    ledger_accounts, ledger_entries, order_cycle_variants, order_cycles, products,
+    reconversion_rules, users, variants,
 };
 use crate::db::DbConn;
 use crate::db_run;
@@ -130,6 +131,12 @@ struct CurrencyFixture {
     kind: String,
     parity_to_eur: Option<String>,
     issuer: Option<String>,
+    #[serde(default = "yes")]
+    allow_member_to_member: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -320,6 +327,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
             parity_to_eur: c.parity_to_eur,
             issuer_id,
             created_at: now,
+            allow_member_to_member: c.allow_member_to_member,
         });
     }
 
@@ -541,8 +549,28 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
         variants: plan.variants.len(),
         order_cycles: plan.cycles.len(),
     };
-    db_run!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    if force {
+        let entries: i64 = db_run!(conn => ledger_entries::table.count().get_result(conn))?;
+        if entries > 0 {
+            bail!("the ledger holds {entries} entries and is append-only: load the demo into a fresh database instead");
+        }
+    }
+    conn.transaction(|conn| {
+        load_rows(conn, &plan, force)?;
+        for currency in plan.currencies.iter().filter(|c| c.is_local()) {
+            crate::ledger::ops::open_association_accounts(conn, currency)?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })
+    .context("writing the demo data")?;
+    Ok(summary)
+}
+
+fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::result::Error> {
+    db_run!(conn => {
         if force {
+            diesel::delete(ledger_accounts::table).execute(conn)?;
+            diesel::delete(reconversion_rules::table).execute(conn)?;
             diesel::delete(order_cycle_variants::table).execute(conn)?;
             diesel::delete(order_cycles::table).execute(conn)?;
             diesel::delete(variants::table).execute(conn)?;
@@ -584,9 +612,7 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
         diesel::insert_into(order_cycles::table).values(&plan.cycles).execute(conn)?;
         diesel::insert_into(order_cycle_variants::table).values(&plan.offers).execute(conn)?;
         Ok(())
-    }))
-    .context("writing the demo data")?;
-    Ok(summary)
+    })
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct CurrencyRow {
     pub parity_to_eur: Option<String>,
     pub issuer_id: Option<String>,
     pub created_at: NaiveDateTime,
+    /// Whether a member's wallet may pay another member's wallet.
+    pub allow_member_to_member: bool,
 }
 
 /// `fiat` (the euro) or `local` (a complementary currency backed by a guarantee fund).
@@ -71,4 +73,47 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Currency>, ApiError> {
         .order(currencies::code.asc())
         .load(conn))?;
     Ok(rows.into_iter().map(Currency::from).collect())
+}
+
+/// One currency row, or `CurrencyNotFound`.
+pub fn get(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, super::LedgerError> {
+    let row: Option<CurrencyRow> = db_run!(conn => currencies::table
+        .find(code)
+        .select(CurrencyRow::as_select())
+        .first(conn)
+        .optional())?;
+    row.ok_or_else(|| super::LedgerError::CurrencyNotFound(code.to_string()))
+}
+
+impl CurrencyRow {
+    pub fn is_local(&self) -> bool {
+        self.kind == "local"
+    }
+
+    /// The value in euro minor units of `minor` units of this currency, when exact.
+    pub fn to_eur_minor(&self, minor: i64) -> Result<i64, super::LedgerError> {
+        use rust_decimal::Decimal;
+        let parity: Decimal = match &self.parity_to_eur {
+            Some(p) => p
+                .parse()
+                .map_err(|_| super::LedgerError::Invariant(format!("bad parity {p}")))?,
+            None => Decimal::ONE,
+        };
+        let value = Decimal::new(minor, self.scale.clamp(0, 28) as u32)
+            .checked_mul(parity)
+            .ok_or(super::LedgerError::Overflow)?;
+        let cents = value
+            .checked_mul(Decimal::from(100))
+            .ok_or(super::LedgerError::Overflow)?;
+        if cents.fract() != Decimal::ZERO {
+            return Err(super::LedgerError::Invalid {
+                field: "amount".into(),
+                message: format!(
+                    "{} {} is not a whole number of euro cents",
+                    value, self.code
+                ),
+            });
+        }
+        i64::try_from(cents.trunc()).map_err(|_| super::LedgerError::Overflow)
+    }
 }

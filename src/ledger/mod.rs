@@ -1,4 +1,103 @@
-//! The ledger: currencies (euro and local currencies) and, as it grows, accounts, transfers
-//! and journal entries. See DOMAIN.md §3–4.
+//! The ledger: double-entry, multi-currency, append-only and verifiable. See DOMAIN.md §3–4.
+//!
+//! - [`currencies`]: the euro and local currencies (scale, parity, issuer, flow rules).
+//! - [`accounts`]: one currency each, an owner, a kind, a limit, cached totals.
+//! - [`engine`]: the state machine applying transfers and checking the invariants.
+//! - [`journal`]: commits entries in one transaction, idempotently, with locks and a hash chain.
+//! - [`ops`]: the local-currency operations (issue, pay, hold/post/void, reverse, reconvert…).
+//! - [`verify`]: recomputes everything from the journal and reports violations.
 
+pub mod accounts;
 pub mod currencies;
+pub mod engine;
+pub mod journal;
+pub mod ops;
+pub mod verify;
+
+use crate::error::{ApiError, FieldError, ProblemKind};
+use accounts::AccountStatus;
+
+/// Why the ledger refused an operation. Nothing was written when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("no account `{0}`")]
+    AccountNotFound(String),
+    #[error("no currency `{0}`")]
+    CurrencyNotFound(String),
+    #[error("no hold `{0}`")]
+    HoldNotFound(String),
+    #[error("no ledger entry `{0}`")]
+    EntryNotFound(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("account `{account}` is in {account_currency}, not {currency}")]
+    CurrencyMismatch {
+        account: String,
+        account_currency: String,
+        currency: String,
+    },
+    #[error("account `{account}` is {}", status.as_str())]
+    AccountNotActive {
+        account: String,
+        status: AccountStatus,
+    },
+    /// `available` is what the account could spend: its available balance plus its overdraft.
+    #[error("account `{account}` can spend {available} minor units (overdraft limit {overdraft_limit} included); {requested} requested")]
+    InsufficientFunds {
+        account: String,
+        available: i64,
+        overdraft_limit: i64,
+        requested: i64,
+    },
+    #[error("{0}")]
+    FlowNotAllowed(String),
+    #[error("{0}")]
+    ReconversionNotAllowed(String),
+    #[error("hold `{0}` was already posted or voided")]
+    HoldResolved(String),
+    #[error("hold `{0}` has expired")]
+    HoldExpired(String),
+    #[error("entry `{0}` was already reversed")]
+    AlreadyReversed(String),
+    #[error("entry id `{0}` was already used for a different request")]
+    IdempotencyConflict(String),
+    #[error("the amounts would overflow")]
+    Overflow,
+    #[error("ledger invariant violated: {0}")]
+    Invariant(String),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> ApiError {
+        let detail = e.to_string();
+        let conflict = |kind| ApiError::Conflict {
+            kind,
+            detail: detail.clone(),
+        };
+        match e {
+            LedgerError::AccountNotFound(_)
+            | LedgerError::CurrencyNotFound(_)
+            | LedgerError::HoldNotFound(_)
+            | LedgerError::EntryNotFound(_) => ApiError::NotFound(detail),
+            LedgerError::Invalid { field, message } => {
+                ApiError::validation(vec![FieldError::new(field, "invalid", message)])
+            }
+            LedgerError::CurrencyMismatch { .. } => {
+                ApiError::field("currency", "currency_mismatch", detail)
+            }
+            LedgerError::Overflow => ApiError::field("amount", "overflow", detail),
+            LedgerError::AccountNotActive { .. } => conflict(ProblemKind::AccountNotActive),
+            LedgerError::InsufficientFunds { .. } => conflict(ProblemKind::InsufficientFunds),
+            LedgerError::FlowNotAllowed(_) => conflict(ProblemKind::FlowNotAllowed),
+            LedgerError::ReconversionNotAllowed(_) => conflict(ProblemKind::ReconversionNotAllowed),
+            LedgerError::HoldResolved(_) | LedgerError::HoldExpired(_) => {
+                conflict(ProblemKind::HoldResolved)
+            }
+            LedgerError::AlreadyReversed(_) => conflict(ProblemKind::AlreadyReversed),
+            LedgerError::IdempotencyConflict(_) => conflict(ProblemKind::IdempotencyConflict),
+            LedgerError::Invariant(_) | LedgerError::Db(_) => ApiError::Internal(detail),
+        }
+    }
+}

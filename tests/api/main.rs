@@ -7,6 +7,7 @@ mod cli;
 mod cycles;
 mod directory;
 mod errors;
+mod ledger;
 mod openapi;
 mod operations;
 

@@ -1,0 +1,6 @@
+DROP TABLE reconversion_rules;
+DROP TABLE ledger_head;
+DROP TABLE ledger_transfers;
+DROP TABLE ledger_entries;
+DROP TABLE ledger_accounts;
+ALTER TABLE currencies DROP COLUMN allow_member_to_member;

@@ -1,0 +1,277 @@
+//! Ledger accounts: one currency each, an owner, a kind, a limit policy and a status, with
+//! posted and pending totals cached on the row (recomputable from the transfers).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::engine::AccountState;
+use super::LedgerError;
+use crate::db::schema::ledger_accounts;
+use crate::db::DbConn;
+use crate::db_run;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+
+            pub fn parse(s: &str) -> Result<$name, LedgerError> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| LedgerError::Invariant(format!("unknown {} `{s}`", stringify!($name))))
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// What an account is for.
+    AccountKind {
+        /// A person's wallet.
+        MemberWallet => "member_wallet",
+        /// A producer's, hub's or association's wallet.
+        EnterpriseWallet => "enterprise_wallet",
+        /// Euros backing a local currency (held by the issuing association).
+        GuaranteeFund => "guarantee_fund",
+        /// Counterpart of the local currency in circulation; its balance is −circulation.
+        Issuance => "issuance",
+        /// Commissions kept by the association on reconversions.
+        CommissionIncome => "commission_income",
+        /// Euros entering or leaving the ledger (bank, card, cash office).
+        EuroClearing => "euro_clearing",
+        /// Euros owed to the marketplace (e.g. the euro part of an order).
+        EuroReceivable => "euro_receivable",
+        /// Euros owed by the association or a hub (e.g. a reconversion payout).
+        EuroPayable => "euro_payable",
+        VatCollected => "vat_collected",
+        /// Conversion between currencies.
+        Exchange => "exchange",
+    }
+}
+
+string_enum! {
+    /// Who owns an account.
+    OwnerKind {
+        User => "user",
+        Enterprise => "enterprise",
+        System => "system",
+    }
+}
+
+string_enum! {
+    /// Whether money may move through an account.
+    AccountStatus {
+        Active => "active",
+        /// Holds may be released; nothing else moves.
+        Frozen => "frozen",
+        Closed => "closed",
+    }
+}
+
+impl AccountKind {
+    /// Kinds that may have no overdraft limit at all.
+    pub fn may_be_unlimited(self) -> bool {
+        matches!(
+            self,
+            AccountKind::Issuance | AccountKind::EuroClearing | AccountKind::Exchange
+        )
+    }
+
+    pub fn is_wallet(self) -> bool {
+        matches!(
+            self,
+            AccountKind::MemberWallet | AccountKind::EnterpriseWallet
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_accounts)]
+pub struct AccountRow {
+    pub id: String,
+    pub currency: String,
+    pub kind: String,
+    pub owner_kind: String,
+    pub owner_id: Option<String>,
+    pub name: String,
+    pub overdraft_limit: Option<i64>,
+    pub pays_professionals_only: bool,
+    pub status: String,
+    pub debits_posted: i64,
+    pub credits_posted: i64,
+    pub debits_pending: i64,
+    pub credits_pending: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl AccountRow {
+    pub fn state(&self) -> Result<AccountState, LedgerError> {
+        Ok(AccountState {
+            id: self.id.clone(),
+            currency: self.currency.clone(),
+            kind: AccountKind::parse(&self.kind)?,
+            status: AccountStatus::parse(&self.status)?,
+            overdraft_limit: self.overdraft_limit,
+            debits_posted: self.debits_posted,
+            credits_posted: self.credits_posted,
+            debits_pending: self.debits_pending,
+            credits_pending: self.credits_pending,
+        })
+    }
+
+    pub fn kind(&self) -> Result<AccountKind, LedgerError> {
+        AccountKind::parse(&self.kind)
+    }
+
+    pub fn owner_kind(&self) -> Result<OwnerKind, LedgerError> {
+        OwnerKind::parse(&self.owner_kind)
+    }
+
+    pub fn balance(&self) -> i64 {
+        self.credits_posted - self.debits_posted
+    }
+}
+
+/// The owner of a new account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    User(String),
+    Enterprise(String),
+    System,
+}
+
+impl Owner {
+    fn parts(&self) -> (OwnerKind, Option<String>) {
+        match self {
+            Owner::User(id) => (OwnerKind::User, Some(id.clone())),
+            Owner::Enterprise(id) => (OwnerKind::Enterprise, Some(id.clone())),
+            Owner::System => (OwnerKind::System, None),
+        }
+    }
+}
+
+/// What to open.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub owner: Owner,
+    pub currency: String,
+    pub kind: AccountKind,
+    pub name: String,
+    pub overdraft_limit: Option<i64>,
+}
+
+/// The account of `owner` of this kind and currency, opened when missing.
+pub fn open(conn: &mut DbConn, new: NewAccount) -> Result<AccountRow, LedgerError> {
+    if new.overdraft_limit.is_none() && !new.kind.may_be_unlimited() {
+        return Err(LedgerError::Invariant(format!(
+            "a {} account needs a limit",
+            new.kind.as_str()
+        )));
+    }
+    let (owner_kind, owner_id) = new.owner.parts();
+    if let Some(existing) = find_by_owner(conn, &new.owner, &new.currency, new.kind)? {
+        return Ok(existing);
+    }
+    let now = crate::time::now();
+    let row = AccountRow {
+        id: crate::time::new_id(),
+        currency: new.currency,
+        kind: new.kind.as_str().to_string(),
+        owner_kind: owner_kind.as_str().to_string(),
+        owner_id,
+        name: new.name,
+        overdraft_limit: new.overdraft_limit,
+        pays_professionals_only: false,
+        status: AccountStatus::Active.as_str().to_string(),
+        debits_posted: 0,
+        credits_posted: 0,
+        debits_pending: 0,
+        credits_pending: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let inserted =
+        db_run!(conn => diesel::insert_into(ledger_accounts::table).values(&row).execute(conn));
+    match inserted {
+        Ok(_) => Ok(row),
+        // opened concurrently by another request: use that one
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => find_by_owner(conn, &new.owner, &row.currency, new.kind)?.ok_or_else(|| {
+            LedgerError::Invariant("account vanished after a unique violation".into())
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn find_by_owner(
+    conn: &mut DbConn,
+    owner: &Owner,
+    currency: &str,
+    kind: AccountKind,
+) -> Result<Option<AccountRow>, LedgerError> {
+    let (owner_kind, owner_id) = owner.parts();
+    let row = db_run!(conn => {
+        let mut query = ledger_accounts::table
+            .filter(ledger_accounts::owner_kind.eq(owner_kind.as_str()))
+            .filter(ledger_accounts::currency.eq(currency))
+            .filter(ledger_accounts::kind.eq(kind.as_str()))
+            .select(AccountRow::as_select())
+            .into_boxed();
+        query = match &owner_id {
+            Some(id) => query.filter(ledger_accounts::owner_id.eq(id.clone())),
+            None => query.filter(ledger_accounts::owner_id.is_null()),
+        };
+        query.first(conn).optional()
+    })?;
+    Ok(row)
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> Result<AccountRow, LedgerError> {
+    let row: Option<AccountRow> = db_run!(conn => ledger_accounts::table
+        .find(id)
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional())?;
+    row.ok_or_else(|| LedgerError::AccountNotFound(id.to_string()))
+}
+
+/// Every account of an owner, by currency then kind.
+pub fn list_for_owner(conn: &mut DbConn, owner: &Owner) -> Result<Vec<AccountRow>, LedgerError> {
+    let (owner_kind, owner_id) = owner.parts();
+    let rows = db_run!(conn => {
+        let mut query = ledger_accounts::table
+            .filter(ledger_accounts::owner_kind.eq(owner_kind.as_str()))
+            .select(AccountRow::as_select())
+            .order((ledger_accounts::currency.asc(), ledger_accounts::kind.asc()))
+            .into_boxed();
+        query = match &owner_id {
+            Some(id) => query.filter(ledger_accounts::owner_id.eq(id.clone())),
+            None => query.filter(ledger_accounts::owner_id.is_null()),
+        };
+        query.load(conn)
+    })?;
+    Ok(rows)
+}
+
+/// Every account (for verification and tests), by id.
+pub fn all(conn: &mut DbConn) -> Result<Vec<AccountRow>, LedgerError> {
+    Ok(
+        db_run!(conn => ledger_accounts::table.select(AccountRow::as_select()).order(ledger_accounts::id.asc()).load(conn))?,
+    )
+}

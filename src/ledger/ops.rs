@@ -1,0 +1,844 @@
+//! Local-currency operations, each one journal entry (see DOMAIN.md §3).
+//!
+//! | operation | transfers |
+//! |---|---|
+//! | issue ("change") | issuance → wallet (local); euro clearing → guarantee fund (EUR) |
+//! | pay | wallet → wallet (local), honouring the currency's flow rules |
+//! | hold / post / void | a pending wallet → account transfer, then its post (≤ hold) or void |
+//! | reverse | every posted transfer of an entry, swapped |
+//! | reconvert | wallet → issuance (net) and wallet → commission (local); fund → payable (EUR) |
+//! | reconversion paid | payable → euro clearing (EUR) |
+//!
+//! The association of a local currency owns its issuance, commission, guarantee-fund and
+//! euro-clearing accounts; they are opened with the currency. Every operation takes a
+//! client-chosen entry id and is idempotent (see [`super::journal`]).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+
+use super::accounts::{self, AccountKind, AccountRow, NewAccount, Owner, OwnerKind};
+use super::currencies::{self, CurrencyRow};
+use super::engine::{Movement, TransferDraft};
+use super::journal::{self, Committed, EntryRequest, TransferRow};
+use super::LedgerError;
+use crate::db::schema::{
+    currencies as currencies_table, enterprises, ledger_accounts, ledger_transfers,
+    reconversion_rules,
+};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::money::CurrencyCode;
+
+/// A currency to create.
+#[derive(Debug, Clone)]
+pub struct NewCurrency {
+    pub code: CurrencyCode,
+    pub name: String,
+    pub symbol: String,
+    pub scale: i32,
+    /// `Some` (with the issuing association) for a local currency; `None` for a fiat one.
+    pub local: Option<LocalTerms>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalTerms {
+    pub parity_to_eur: Decimal,
+    pub issuer_id: String,
+    pub allow_member_to_member: bool,
+}
+
+/// Creates a currency; a local one gets its association's accounts.
+pub fn create_currency(conn: &mut DbConn, new: NewCurrency) -> Result<CurrencyRow, LedgerError> {
+    if !(0..=4).contains(&new.scale) {
+        return Err(LedgerError::Invalid {
+            field: "scale".into(),
+            message: "must be between 0 and 4".into(),
+        });
+    }
+    if currencies::get(conn, new.code.as_str()).is_ok() {
+        return Err(LedgerError::Invalid {
+            field: "code".into(),
+            message: format!("{} already exists", new.code),
+        });
+    }
+    if let Some(local) = &new.local {
+        if local.parity_to_eur <= Decimal::ZERO {
+            return Err(LedgerError::Invalid {
+                field: "parity_to_eur".into(),
+                message: "must be greater than zero".into(),
+            });
+        }
+        let kind: Option<String> = db_run!(conn => enterprises::table
+            .find(&local.issuer_id)
+            .select(enterprises::kind)
+            .first(conn)
+            .optional())?;
+        if kind.as_deref() != Some("currency_association") {
+            return Err(LedgerError::Invalid {
+                field: "issuer_id".into(),
+                message: "must be a currency association".into(),
+            });
+        }
+    }
+    let row = CurrencyRow {
+        code: new.code.to_string(),
+        name: new.name,
+        symbol: new.symbol,
+        scale: new.scale,
+        kind: if new.local.is_some() { "local" } else { "fiat" }.into(),
+        parity_to_eur: new
+            .local
+            .as_ref()
+            .map(|l| l.parity_to_eur.normalize().to_string()),
+        issuer_id: new.local.as_ref().map(|l| l.issuer_id.clone()),
+        created_at: crate::time::now(),
+        allow_member_to_member: new.local.as_ref().is_none_or(|l| l.allow_member_to_member),
+    };
+    conn.transaction(|conn| {
+        db_run!(conn => diesel::insert_into(currencies_table::table).values(&row).execute(conn))?;
+        if row.is_local() {
+            open_association_accounts(conn, &row)?;
+        }
+        Ok::<_, LedgerError>(())
+    })?;
+    Ok(row)
+}
+
+/// The accounts through which an association runs its currency.
+#[derive(Debug, Clone)]
+pub struct AssociationAccounts {
+    pub issuance: AccountRow,
+    pub commission: AccountRow,
+    pub guarantee_fund: AccountRow,
+    pub euro_clearing: AccountRow,
+}
+
+/// The association's accounts of a local currency (opened with the currency).
+pub fn association_accounts(
+    conn: &mut DbConn,
+    currency: &CurrencyRow,
+) -> Result<AssociationAccounts, LedgerError> {
+    let issuer = currency
+        .issuer_id
+        .clone()
+        .ok_or_else(|| LedgerError::Invalid {
+            field: "currency".into(),
+            message: format!("{} is not a local currency", currency.code),
+        })?;
+    let owner = Owner::Enterprise(issuer);
+    let mut find = |currency: &str, kind: AccountKind| {
+        accounts::find_by_owner(conn, &owner, currency, kind)?.ok_or_else(|| {
+            LedgerError::Invariant(format!(
+                "the {} account of the association is missing",
+                kind.as_str()
+            ))
+        })
+    };
+    let code = &currency.code;
+    Ok(AssociationAccounts {
+        issuance: find(code, AccountKind::Issuance)?,
+        commission: find(code, AccountKind::CommissionIncome)?,
+        guarantee_fund: find("EUR", AccountKind::GuaranteeFund)?,
+        euro_clearing: find("EUR", AccountKind::EuroClearing)?,
+    })
+}
+
+/// Opens (when missing) and returns the association's accounts for a local currency.
+pub fn open_association_accounts(
+    conn: &mut DbConn,
+    currency: &CurrencyRow,
+) -> Result<AssociationAccounts, LedgerError> {
+    let issuer = currency
+        .issuer_id
+        .clone()
+        .ok_or_else(|| LedgerError::Invalid {
+            field: "currency".into(),
+            message: format!("{} is not a local currency", currency.code),
+        })?;
+    let owner = Owner::Enterprise(issuer);
+    let mut open = |currency: &str, kind: AccountKind, name: String, limit: Option<i64>| {
+        accounts::open(
+            conn,
+            NewAccount {
+                owner: owner.clone(),
+                currency: currency.into(),
+                kind,
+                name,
+                overdraft_limit: limit,
+            },
+        )
+    };
+    let code = &currency.code;
+    Ok(AssociationAccounts {
+        issuance: open(
+            code,
+            AccountKind::Issuance,
+            format!("{code} issuance"),
+            None,
+        )?,
+        commission: open(
+            code,
+            AccountKind::CommissionIncome,
+            format!("{code} commissions"),
+            Some(0),
+        )?,
+        guarantee_fund: open(
+            "EUR",
+            AccountKind::GuaranteeFund,
+            format!("{code} guarantee fund"),
+            Some(0),
+        )?,
+        euro_clearing: open(
+            "EUR",
+            AccountKind::EuroClearing,
+            format!("{code} euro clearing"),
+            None,
+        )?,
+    })
+}
+
+/// The wallet of a user or an enterprise in a currency, opened when missing (no overdraft).
+/// An enterprise's wallet in a local currency comes with the euro payable its reconversions
+/// are owed on.
+pub fn wallet(conn: &mut DbConn, owner: Owner, currency: &str) -> Result<AccountRow, LedgerError> {
+    let currency_row = currencies::get(conn, currency)?;
+    conn.transaction(|conn| {
+        let kind = match owner {
+            Owner::User(_) => AccountKind::MemberWallet,
+            _ => AccountKind::EnterpriseWallet,
+        };
+        if kind == AccountKind::EnterpriseWallet && currency_row.is_local() {
+            payable(conn, &owner, &currency_row, true)?;
+        }
+        accounts::open(
+            conn,
+            NewAccount {
+                owner,
+                currency: currency.into(),
+                kind,
+                name: format!("{currency} wallet"),
+                overdraft_limit: Some(0),
+            },
+        )
+    })
+}
+
+/// The euro payable of a professional for reconversions of `currency`.
+fn payable(
+    conn: &mut DbConn,
+    owner: &Owner,
+    currency: &CurrencyRow,
+    open: bool,
+) -> Result<AccountRow, LedgerError> {
+    if open {
+        return accounts::open(
+            conn,
+            NewAccount {
+                owner: owner.clone(),
+                currency: "EUR".into(),
+                kind: AccountKind::EuroPayable,
+                name: format!("{} reconversions owed", currency.code),
+                overdraft_limit: Some(0),
+            },
+        );
+    }
+    accounts::find_by_owner(conn, owner, "EUR", AccountKind::EuroPayable)?.ok_or_else(|| {
+        LedgerError::Invariant("the professional's euro payable account is missing".into())
+    })
+}
+
+/// How euros reached the association for an issuance.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EuroMethod {
+    BankTransfer,
+    Card,
+    Cash,
+}
+
+impl EuroMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EuroMethod::BankTransfer => "bank_transfer",
+            EuroMethod::Card => "card",
+            EuroMethod::Cash => "cash",
+        }
+    }
+}
+
+fn replayed(
+    conn: &mut DbConn,
+    entry_id: &str,
+    hash: &str,
+) -> Result<Option<Committed>, LedgerError> {
+    match journal::find(conn, entry_id)? {
+        Some(existing) => journal::replay(existing, hash).map(|e| Some(Committed::Replayed(e))),
+        None => Ok(None),
+    }
+}
+
+fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft {
+    TransferDraft {
+        debit_account_id: debit.id.clone(),
+        credit_account_id: credit.id.clone(),
+        currency: debit.currency.clone(),
+        amount,
+        movement: Movement::Posted,
+    }
+}
+
+fn require_wallet(account: &AccountRow, field: &str) -> Result<(), LedgerError> {
+    if account.kind()?.is_wallet() {
+        Ok(())
+    } else {
+        Err(LedgerError::Invalid {
+            field: field.into(),
+            message: format!("account `{}` is not a wallet", account.id),
+        })
+    }
+}
+
+fn local_currency(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, LedgerError> {
+    let currency = currencies::get(conn, code)?;
+    if !currency.is_local() {
+        return Err(LedgerError::Invalid {
+            field: "currency".into(),
+            message: format!("{code} is not a local currency"),
+        });
+    }
+    Ok(currency)
+}
+
+/// Issue: euros received → the same value of local currency in a wallet, euros to the fund.
+pub fn issue(
+    conn: &mut DbConn,
+    entry_id: &str,
+    wallet_id: &str,
+    amount: i64,
+    method: EuroMethod,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let hash = journal::request_hash(&[
+        "issue",
+        wallet_id,
+        &amount.to_string(),
+        method.as_str(),
+        reference,
+    ]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let wallet = accounts::get(conn, wallet_id)?;
+    require_wallet(&wallet, "wallet_id")?;
+    let currency = local_currency(conn, &wallet.currency)?;
+    let system = association_accounts(conn, &currency)?;
+    let euros = currency.to_eur_minor(amount)?;
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "issue".into(),
+            reference: reference.into(),
+            description: format!(
+                "{} issued against euros ({})",
+                currency.code,
+                method.as_str()
+            ),
+            request_hash: hash,
+            reverses_entry_id: None,
+            transfers: vec![
+                posted(&system.issuance, &wallet, amount),
+                posted(&system.euro_clearing, &system.guarantee_fund, euros),
+            ],
+        },
+    )
+}
+
+/// Checks the currency's flow rules for a payment or hold from `from` to `to`.
+fn check_flow(conn: &mut DbConn, from: &AccountRow, to: &AccountRow) -> Result<(), LedgerError> {
+    require_wallet(from, "from")?;
+    if from.currency != to.currency {
+        return Err(LedgerError::CurrencyMismatch {
+            account: to.id.clone(),
+            account_currency: to.currency.clone(),
+            currency: from.currency.clone(),
+        });
+    }
+    let currency = currencies::get(conn, &from.currency)?;
+    let to_professional = to.owner_kind()? == OwnerKind::Enterprise;
+    if from.owner_kind()? == OwnerKind::User
+        && to.owner_kind()? == OwnerKind::User
+        && !currency.allow_member_to_member
+    {
+        return Err(LedgerError::FlowNotAllowed(format!(
+            "{} does not allow payments between individuals",
+            currency.code
+        )));
+    }
+    if from.pays_professionals_only && !to_professional {
+        return Err(LedgerError::FlowNotAllowed(format!(
+            "wallet `{}` may only pay professionals",
+            from.id
+        )));
+    }
+    Ok(())
+}
+
+/// Pay: wallet to wallet (or to an enterprise account) in one currency.
+pub fn pay(
+    conn: &mut DbConn,
+    entry_id: &str,
+    from_id: &str,
+    to_id: &str,
+    amount: i64,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let hash = journal::request_hash(&["pay", from_id, to_id, &amount.to_string(), reference]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
+    check_flow(conn, &from, &to)?;
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "pay".into(),
+            reference: reference.into(),
+            description: format!("payment in {}", from.currency),
+            request_hash: hash,
+            reverses_entry_id: None,
+            transfers: vec![posted(&from, &to, amount)],
+        },
+    )
+}
+
+/// Hold: reserves `amount` of `from` for `to` until posted, voided or expired.
+pub fn hold(
+    conn: &mut DbConn,
+    entry_id: &str,
+    from_id: &str,
+    to_id: &str,
+    amount: i64,
+    expires_at: Option<NaiveDateTime>,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let expiry = expires_at.map(|t| t.to_string()).unwrap_or_default();
+    let hash = journal::request_hash(&[
+        "hold",
+        from_id,
+        to_id,
+        &amount.to_string(),
+        &expiry,
+        reference,
+    ]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
+    check_flow(conn, &from, &to)?;
+    if expires_at.is_some_and(|t| t <= crate::time::now()) {
+        return Err(LedgerError::Invalid {
+            field: "expires_at".into(),
+            message: "must be in the future".into(),
+        });
+    }
+    let mut draft = posted(&from, &to, amount);
+    draft.movement = Movement::Pending { expires_at };
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "hold".into(),
+            reference: reference.into(),
+            description: format!("hold in {}", from.currency),
+            request_hash: hash,
+            reverses_entry_id: None,
+            transfers: vec![draft],
+        },
+    )
+}
+
+/// A pending transfer (hold) by id.
+pub fn find_hold(conn: &mut DbConn, hold_id: &str) -> Result<TransferRow, LedgerError> {
+    let row: Option<TransferRow> = db_run!(conn => ledger_transfers::table
+        .find(hold_id)
+        .filter(ledger_transfers::kind.eq("pending"))
+        .select(TransferRow::as_select())
+        .first(conn)
+        .optional())?;
+    row.ok_or_else(|| LedgerError::HoldNotFound(hold_id.to_string()))
+}
+
+fn resolve(hold: &TransferRow, amount: i64, movement: Movement) -> TransferDraft {
+    TransferDraft {
+        debit_account_id: hold.debit_account_id.clone(),
+        credit_account_id: hold.credit_account_id.clone(),
+        currency: hold.currency.clone(),
+        amount,
+        movement,
+    }
+}
+
+/// Post a hold, fully (`amount = None`) or partly; the rest is released.
+pub fn post_hold(
+    conn: &mut DbConn,
+    entry_id: &str,
+    hold_id: &str,
+    amount: Option<i64>,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let shown = amount
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "all".into());
+    let hash = journal::request_hash(&["post", hold_id, &shown, reference]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let hold = find_hold(conn, hold_id)?;
+    if hold.expires_at.is_some_and(|t| t <= crate::time::now()) {
+        return Err(LedgerError::HoldExpired(hold_id.into()));
+    }
+    let movement = Movement::PostPending {
+        hold_id: hold.id.clone(),
+        hold_amount: hold.amount,
+    };
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "post".into(),
+            reference: reference.into(),
+            description: format!("hold {hold_id} posted"),
+            request_hash: hash,
+            reverses_entry_id: None,
+            transfers: vec![resolve(&hold, amount.unwrap_or(hold.amount), movement)],
+        },
+    )
+}
+
+/// Void a hold: the reserved amount becomes available again.
+pub fn void_hold(
+    conn: &mut DbConn,
+    entry_id: &str,
+    hold_id: &str,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let hash = journal::request_hash(&["void", hold_id, reference]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let hold = find_hold(conn, hold_id)?;
+    let movement = Movement::VoidPending {
+        hold_id: hold.id.clone(),
+        hold_amount: hold.amount,
+    };
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "void".into(),
+            reference: reference.into(),
+            description: format!("hold {hold_id} voided"),
+            request_hash: hash,
+            reverses_entry_id: None,
+            transfers: vec![resolve(&hold, hold.amount, movement)],
+        },
+    )
+}
+
+/// Voids every hold whose expiry has passed; returns how many. Each void's entry id is
+/// derived from the hold id, so concurrent runs (several instances) void a hold once.
+pub fn void_expired_holds(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, LedgerError> {
+    #[derive(QueryableByName)]
+    struct Expired {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    const EXPIRED: &str = "SELECT t.id AS id FROM ledger_transfers t
+        WHERE t.kind = 'pending' AND t.expires_at <= $1
+          AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id)
+        ORDER BY t.id LIMIT 1000";
+    let expired: Vec<Expired> = db_run!(conn => diesel::sql_query(EXPIRED)
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .load(conn))?;
+    let expired = expired.into_iter().map(|e| e.id);
+    let mut voided = 0;
+    for hold_id in expired {
+        let entry_id = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("comptoir:expire:{hold_id}").as_bytes(),
+        )
+        .to_string();
+        match void_hold(conn, &entry_id, &hold_id, "expired") {
+            Ok(Committed::New(_)) => voided += 1,
+            Ok(Committed::Replayed(_)) | Err(LedgerError::HoldResolved(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(voided)
+}
+
+/// Reverse: a new entry moving back every posted amount of `original_id`.
+pub fn reverse(
+    conn: &mut DbConn,
+    entry_id: &str,
+    original_id: &str,
+    reason: &str,
+) -> Result<Committed, LedgerError> {
+    let hash = journal::request_hash(&["reverse", original_id, reason]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let original = journal::find(conn, original_id)?
+        .ok_or_else(|| LedgerError::EntryNotFound(original_id.into()))?;
+    if journal::reversal_of(conn, original_id)?.is_some() {
+        return Err(LedgerError::AlreadyReversed(original_id.into()));
+    }
+    let mut transfers = Vec::new();
+    for t in &original.transfers {
+        if t.kind != "posted" && t.kind != "post_pending" {
+            return Err(LedgerError::Invalid {
+                field: "entry_id".into(),
+                message:
+                    "an entry holding or releasing funds cannot be reversed: void the hold instead"
+                        .into(),
+            });
+        }
+        transfers.push(TransferDraft {
+            debit_account_id: t.credit_account_id.clone(),
+            credit_account_id: t.debit_account_id.clone(),
+            currency: t.currency.clone(),
+            amount: t.amount,
+            movement: Movement::Posted,
+        });
+    }
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "reverse".into(),
+            reference: original.row.reference.clone(),
+            description: format!("reversal of {original_id}: {reason}"),
+            request_hash: hash,
+            reverses_entry_id: Some(original_id.into()),
+            transfers,
+        },
+    )
+}
+
+/// The commission rule for reconverting from an account of this kind: the kind's own rule,
+/// else the currency's `*` rule, else none. Returns `(percent in basis points, fixed)`.
+pub fn commission_rule(
+    conn: &mut DbConn,
+    currency: &str,
+    kind: AccountKind,
+) -> Result<(i32, i64), LedgerError> {
+    let rules: Vec<(String, i32, i64)> = db_run!(conn => reconversion_rules::table
+        .filter(reconversion_rules::currency.eq(currency))
+        .filter(reconversion_rules::account_kind.eq_any([kind.as_str(), "*"]))
+        .select((reconversion_rules::account_kind, reconversion_rules::percent_bp, reconversion_rules::fixed_minor))
+        .load(conn))?;
+    let pick = rules
+        .iter()
+        .find(|r| r.0 == kind.as_str())
+        .or_else(|| rules.iter().find(|r| r.0 == "*"));
+    Ok(pick.map(|r| (r.1, r.2)).unwrap_or((0, 0)))
+}
+
+/// Sets the commission rule of a currency (`account_kind = None` for the default).
+pub fn set_commission_rule(
+    conn: &mut DbConn,
+    currency: &str,
+    account_kind: Option<AccountKind>,
+    percent_bp: i32,
+    fixed_minor: i64,
+) -> Result<(), LedgerError> {
+    if !(0..=10_000).contains(&percent_bp) || fixed_minor < 0 {
+        return Err(LedgerError::Invalid {
+            field: "commission".into(),
+            message: "percent 0–100 and a fixed part ≥ 0".into(),
+        });
+    }
+    local_currency(conn, currency)?;
+    let kind = account_kind.map(AccountKind::as_str).unwrap_or("*");
+    db_run!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::delete(reconversion_rules::table.find((currency, kind))).execute(conn)?;
+        diesel::insert_into(reconversion_rules::table)
+            .values((
+                reconversion_rules::currency.eq(currency),
+                reconversion_rules::account_kind.eq(kind),
+                reconversion_rules::percent_bp.eq(percent_bp),
+                reconversion_rules::fixed_minor.eq(fixed_minor),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }))?;
+    Ok(())
+}
+
+/// The commission on reconverting `amount`: percent rounded half-up, plus the fixed part.
+pub fn commission(amount: i64, percent_bp: i32, fixed_minor: i64) -> i64 {
+    let percent = (i128::from(amount) * i128::from(percent_bp) * 2 + 10_000) / 20_000;
+    percent as i64 + fixed_minor
+}
+
+/// Reconvert: a professional's local currency back to euros, less the commission. The euro
+/// payout is owed from the guarantee fund (a payable) until marked paid.
+pub fn reconvert(
+    conn: &mut DbConn,
+    entry_id: &str,
+    wallet_id: &str,
+    amount: i64,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let hash = journal::request_hash(&["reconvert", wallet_id, &amount.to_string(), reference]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let wallet = accounts::get(conn, wallet_id)?;
+    require_wallet(&wallet, "wallet_id")?;
+    let Some(enterprise_id) = wallet
+        .owner_id
+        .clone()
+        .filter(|_| wallet.owner_kind == OwnerKind::Enterprise.as_str())
+    else {
+        return Err(LedgerError::ReconversionNotAllowed(
+            "only professionals may reconvert local currency to euros".into(),
+        ));
+    };
+    let currency = local_currency(conn, &wallet.currency)?;
+    let system = association_accounts(conn, &currency)?;
+    let (percent_bp, fixed) = commission_rule(conn, &currency.code, wallet.kind()?)?;
+    let fee = commission(amount, percent_bp, fixed);
+    if amount <= 0 || fee >= amount {
+        return Err(LedgerError::Invalid {
+            field: "amount".into(),
+            message: format!("must exceed the commission ({fee} minor units)"),
+        });
+    }
+    let net = amount - fee;
+    let payable = payable(conn, &Owner::Enterprise(enterprise_id), &currency, false)?;
+    let mut transfers = vec![posted(&wallet, &system.issuance, net)];
+    if fee > 0 {
+        transfers.push(posted(&wallet, &system.commission, fee));
+    }
+    transfers.push(posted(
+        &system.guarantee_fund,
+        &payable,
+        currency.to_eur_minor(net)?,
+    ));
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "reconvert".into(),
+            reference: reference.into(),
+            description: format!("{} reconverted to euros, commission {fee}", currency.code),
+            request_hash: hash,
+            reverses_entry_id: None,
+            transfers,
+        },
+    )
+}
+
+/// The euros owed for reconversions of `currency` were paid out to the professional.
+pub fn reconversion_paid(
+    conn: &mut DbConn,
+    entry_id: &str,
+    payable_id: &str,
+    currency: &str,
+    amount: i64,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let hash = journal::request_hash(&[
+        "reconversion_paid",
+        payable_id,
+        currency,
+        &amount.to_string(),
+        reference,
+    ]);
+    if let Some(done) = replayed(conn, entry_id, &hash)? {
+        return Ok(done);
+    }
+    let payable = accounts::get(conn, payable_id)?;
+    if payable.kind()? != AccountKind::EuroPayable {
+        return Err(LedgerError::Invalid {
+            field: "payable_id".into(),
+            message: "is not a payable account".into(),
+        });
+    }
+    let currency_row = local_currency(conn, currency)?;
+    let system = association_accounts(conn, &currency_row)?;
+    journal::commit(
+        conn,
+        &EntryRequest {
+            id: entry_id.into(),
+            code: "reconversion_paid".into(),
+            reference: reference.into(),
+            description: format!("{currency} reconversion paid out in euros"),
+            request_hash: hash,
+            reverses_entry_id: None,
+            transfers: vec![posted(&payable, &system.euro_clearing, amount)],
+        },
+    )
+}
+
+/// Mutual credit: lets an enterprise wallet go down to −`limit`. Refused when the wallet is
+/// already below the new limit.
+pub fn set_overdraft_limit(
+    conn: &mut DbConn,
+    account_id: &str,
+    limit: i64,
+) -> Result<AccountRow, LedgerError> {
+    if limit < 0 {
+        return Err(LedgerError::Invalid {
+            field: "limit".into(),
+            message: "must be zero or more".into(),
+        });
+    }
+    let account = accounts::get(conn, account_id)?;
+    if account.kind()? != AccountKind::EnterpriseWallet {
+        return Err(LedgerError::Invalid {
+            field: "account_id".into(),
+            message: "only enterprise wallets have mutual credit".into(),
+        });
+    }
+    let changed = db_run!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        // the guard in the WHERE clause makes the check and the change one atomic step
+        diesel::update(
+            ledger_accounts::table
+                .find(account_id)
+                .filter((ledger_accounts::credits_posted - ledger_accounts::debits_posted - ledger_accounts::debits_pending).ge(-limit)),
+        )
+        .set((ledger_accounts::overdraft_limit.eq(Some(limit)), ledger_accounts::updated_at.eq(crate::time::now())))
+        .execute(conn)
+    }))?;
+    if changed == 0 {
+        let state = account.state()?;
+        return Err(LedgerError::InsufficientFunds {
+            account: account.id,
+            available: state.available(),
+            overdraft_limit: limit,
+            requested: 0,
+        });
+    }
+    accounts::get(conn, account_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::commission;
+
+    #[test]
+    fn commission_rounds_half_up_and_adds_the_fixed_part() {
+        assert_eq!(commission(10_000, 300, 0), 300);
+        assert_eq!(commission(150, 300, 0), 5); // 4.5 → 5
+        assert_eq!(commission(149, 300, 0), 4); // 4.47 → 4
+        assert_eq!(commission(1000, 0, 50), 50);
+        assert_eq!(commission(1000, 250, 10), 35);
+    }
+}

@@ -1,0 +1,308 @@
+//! `comptoir ledger verify`: recomputes everything the ledger caches or promises, from the
+//! journal alone, and lists every violation.
+//!
+//! 1. The hash chain: `seq` runs 1..n without gaps, each entry names its predecessor's hash,
+//!    each hash recomputes from the entry's content, and the head matches the last entry.
+//! 2. Per currency, the balances of all accounts sum to zero (posted and pending).
+//! 3. Every account's cached totals equal the sums of its transfers.
+//! 4. No account is beyond its overdraft limit.
+//! 5. For each local currency, circulation (−issuance balance) × parity ≤ guarantee fund.
+//!
+//! Entries and accounts are read in chunks, so memory stays constant whatever the size.
+
+use std::fmt;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use rust_decimal::Decimal;
+
+use super::journal::{entry_hash, EntryRow, TransferRow, GENESIS_HASH};
+use super::LedgerError;
+use crate::db::schema::{currencies, ledger_entries, ledger_head, ledger_transfers};
+use crate::db::DbConn;
+use crate::db_run;
+
+const CHUNK: i64 = 500;
+
+/// What verification found.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub entries: i64,
+    pub accounts: i64,
+    pub currencies: Vec<CurrencyStatement>,
+    pub violations: Vec<String>,
+}
+
+/// The guarantee-fund statement of one local currency (minor units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyStatement {
+    pub code: String,
+    pub circulation: i64,
+    pub fund_eur: i64,
+    /// fund − circulation, in euro minor units.
+    pub difference_eur: i64,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "entries checked:  {}", self.entries)?;
+        writeln!(f, "accounts checked: {}", self.accounts)?;
+        for c in &self.currencies {
+            writeln!(
+                f,
+                "{}: circulation {} minor units, guarantee fund {} EUR cents, difference {}",
+                c.code, c.circulation, c.fund_eur, c.difference_eur
+            )?;
+        }
+        if self.ok() {
+            writeln!(f, "OK: hash chain intact, every currency balances, totals match, limits and guarantee funds hold")
+        } else {
+            writeln!(f, "{} VIOLATION(S):", self.violations.len())?;
+            for v in &self.violations {
+                writeln!(f, "  - {v}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Recomputed {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    cached_dp: i64,
+    #[diesel(sql_type = BigInt)]
+    cached_cp: i64,
+    #[diesel(sql_type = BigInt)]
+    cached_dn: i64,
+    #[diesel(sql_type = BigInt)]
+    cached_cn: i64,
+    #[diesel(sql_type = BigInt)]
+    dp: i64,
+    #[diesel(sql_type = BigInt)]
+    cp: i64,
+    #[diesel(sql_type = BigInt)]
+    dn: i64,
+    #[diesel(sql_type = BigInt)]
+    cn: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    overdraft_limit: Option<i64>,
+}
+
+const RECOMPUTE: &str = "
+SELECT a.id AS id,
+  a.debits_posted AS cached_dp, a.credits_posted AS cached_cp,
+  a.debits_pending AS cached_dn, a.credits_pending AS cached_cn,
+  COALESCE((SELECT CAST(SUM(t.amount) AS BIGINT) FROM ledger_transfers t
+            WHERE t.debit_account_id = a.id AND t.kind IN ('posted', 'post_pending')), 0) AS dp,
+  COALESCE((SELECT CAST(SUM(t.amount) AS BIGINT) FROM ledger_transfers t
+            WHERE t.credit_account_id = a.id AND t.kind IN ('posted', 'post_pending')), 0) AS cp,
+  COALESCE((SELECT CAST(SUM(t.amount) AS BIGINT) FROM ledger_transfers t
+            WHERE t.debit_account_id = a.id AND t.kind = 'pending'
+              AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id)), 0) AS dn,
+  COALESCE((SELECT CAST(SUM(t.amount) AS BIGINT) FROM ledger_transfers t
+            WHERE t.credit_account_id = a.id AND t.kind = 'pending'
+              AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id)), 0) AS cn,
+  a.overdraft_limit AS overdraft_limit
+FROM ledger_accounts a
+WHERE a.id > $1
+ORDER BY a.id
+LIMIT $2";
+
+#[derive(QueryableByName)]
+struct CurrencySum {
+    #[diesel(sql_type = Text)]
+    currency: String,
+    #[diesel(sql_type = BigInt)]
+    posted: i64,
+    #[diesel(sql_type = BigInt)]
+    pending: i64,
+}
+
+const SUMS: &str = "
+SELECT currency,
+  CAST(COALESCE(SUM(credits_posted - debits_posted), 0) AS BIGINT) AS posted,
+  CAST(COALESCE(SUM(credits_pending - debits_pending), 0) AS BIGINT) AS pending
+FROM ledger_accounts GROUP BY currency ORDER BY currency";
+
+#[derive(QueryableByName)]
+struct Balance {
+    #[diesel(sql_type = BigInt)]
+    balance: i64,
+}
+
+const KIND_BALANCE: &str = "
+SELECT CAST(COALESCE(SUM(credits_posted - debits_posted), 0) AS BIGINT) AS balance
+FROM ledger_accounts WHERE currency = $1 AND kind = $2 AND owner_id = $3";
+
+/// Runs every check. `progress` is called with the number of entries checked so far.
+pub fn verify(conn: &mut DbConn, progress: &mut dyn FnMut(i64)) -> Result<Report, LedgerError> {
+    let mut report = Report::default();
+    check_chain(conn, &mut report, progress)?;
+    check_accounts(conn, &mut report)?;
+    check_currencies(conn, &mut report)?;
+    Ok(report)
+}
+
+fn check_chain(
+    conn: &mut DbConn,
+    report: &mut Report,
+    progress: &mut dyn FnMut(i64),
+) -> Result<(), LedgerError> {
+    let mut expected_seq = 1;
+    let mut prev_hash = GENESIS_HASH.to_string();
+    loop {
+        let after = expected_seq - 1;
+        let (entries, transfers): (Vec<EntryRow>, Vec<TransferRow>) = db_run!(conn => {
+            let entries: Vec<EntryRow> = ledger_entries::table
+                .filter(ledger_entries::seq.gt(after))
+                .order(ledger_entries::seq.asc())
+                .limit(CHUNK)
+                .select(EntryRow::as_select())
+                .load(conn)?;
+            let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+            let transfers: Vec<TransferRow> = ledger_transfers::table
+                .filter(ledger_transfers::entry_id.eq_any(ids))
+                .order((ledger_transfers::entry_id.asc(), ledger_transfers::position.asc()))
+                .select(TransferRow::as_select())
+                .load(conn)?;
+            Ok::<_, diesel::result::Error>((entries, transfers))
+        })?;
+        if entries.is_empty() {
+            break;
+        }
+        for entry in &entries {
+            if entry.seq != expected_seq {
+                report.violations.push(format!(
+                    "entry {}: seq {} where {} was expected (gap or duplicate)",
+                    entry.id, entry.seq, expected_seq
+                ));
+            }
+            if entry.prev_hash != prev_hash {
+                report.violations.push(format!(
+                    "entry {} (seq {}): does not chain to the previous entry's hash",
+                    entry.id, entry.seq
+                ));
+            }
+            let own: Vec<TransferRow> = transfers
+                .iter()
+                .filter(|t| t.entry_id == entry.id)
+                .cloned()
+                .collect();
+            if own.is_empty() {
+                report.violations.push(format!(
+                    "entry {} (seq {}): has no transfers",
+                    entry.id, entry.seq
+                ));
+            }
+            if entry_hash(entry, &own) != entry.hash {
+                report.violations.push(format!(
+                    "entry {} (seq {}): content does not match its hash (altered)",
+                    entry.id, entry.seq
+                ));
+            }
+            prev_hash = entry.hash.clone();
+            expected_seq = entry.seq + 1;
+            report.entries += 1;
+        }
+        progress(report.entries);
+    }
+    let head: (i64, String) = db_run!(conn => ledger_head::table.find(1).select((ledger_head::seq, ledger_head::hash)).first(conn))?;
+    if head.0 != report.entries || head.1 != prev_hash {
+        report.violations.push(format!(
+            "chain head says seq {} but {} entries chain to it (entries removed or head altered)",
+            head.0, report.entries
+        ));
+    }
+    Ok(())
+}
+
+fn check_accounts(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerError> {
+    let mut after = String::new();
+    loop {
+        let rows: Vec<Recomputed> = db_run!(conn => diesel::sql_query(RECOMPUTE)
+            .bind::<Text, _>(&after)
+            .bind::<BigInt, _>(CHUNK)
+            .load(conn))?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        for r in &rows {
+            report.accounts += 1;
+            let cached = (r.cached_dp, r.cached_cp, r.cached_dn, r.cached_cn);
+            let actual = (r.dp, r.cp, r.dn, r.cn);
+            if cached != actual {
+                report.violations.push(format!(
+                    "account {}: cached totals (debits, credits, pending debits, pending credits) {cached:?} but its transfers sum to {actual:?}",
+                    r.id
+                ));
+            }
+            if let Some(limit) = r.overdraft_limit {
+                let available = r.cp - r.dp - r.dn;
+                if available < -limit {
+                    report.violations.push(format!(
+                        "account {}: available {available} is below its limit −{limit}",
+                        r.id
+                    ));
+                }
+            }
+        }
+    }
+    let sums: Vec<CurrencySum> = db_run!(conn => diesel::sql_query(SUMS).load(conn))?;
+    for s in sums {
+        if s.posted != 0 || s.pending != 0 {
+            report.violations.push(format!(
+                "{}: balances sum to {} (pending {}) instead of zero",
+                s.currency, s.posted, s.pending
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_currencies(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerError> {
+    let locals: Vec<(String, i32, Option<String>, Option<String>)> = db_run!(conn => currencies::table
+        .filter(currencies::kind.eq("local"))
+        .order(currencies::code.asc())
+        .select((currencies::code, currencies::scale, currencies::parity_to_eur, currencies::issuer_id))
+        .load(conn))?;
+    for (code, scale, parity, issuer) in locals {
+        let issuer = issuer.unwrap_or_default();
+        let balance = |conn: &mut DbConn, currency: &str, kind: &str| -> Result<i64, LedgerError> {
+            let rows: Vec<Balance> = db_run!(conn => diesel::sql_query(KIND_BALANCE)
+                .bind::<Text, _>(currency)
+                .bind::<Text, _>(kind)
+                .bind::<Text, _>(&issuer)
+                .load(conn))?;
+            Ok(rows.first().map_or(0, |b| b.balance))
+        };
+        let circulation = -balance(conn, &code, "issuance")?;
+        let fund_eur = balance(conn, "EUR", "guarantee_fund")?;
+        let parity: Decimal = parity
+            .as_deref()
+            .unwrap_or("1")
+            .parse()
+            .unwrap_or(Decimal::ONE);
+        let circulation_eur =
+            Decimal::new(circulation, scale.clamp(0, 28) as u32) * parity * Decimal::from(100);
+        let difference = Decimal::from(fund_eur) - circulation_eur;
+        if difference < Decimal::ZERO {
+            report.violations.push(format!(
+                "{code}: {circulation} minor units in circulation are worth more than the guarantee fund ({fund_eur} EUR cents)"
+            ));
+        }
+        report.currencies.push(CurrencyStatement {
+            code,
+            circulation,
+            fund_eur,
+            difference_eur: i64::try_from(difference.trunc()).unwrap_or(i64::MIN),
+        });
+    }
+    Ok(())
+}

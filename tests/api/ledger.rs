@@ -1,0 +1,763 @@
+//! The ledger on both backends: operations with exact balances, holds, idempotency,
+//! reversal, mutual credit, append-only storage, tamper detection, concurrency, and a
+//! property test replaying random operations with every invariant checked after each step.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use comptoir::db::schema::{currencies, enterprises, ledger_accounts, ledger_entries, users};
+use comptoir::db::{Db, DbConn};
+use comptoir::db_run;
+use comptoir::ledger::accounts::{self, AccountRow, Owner};
+use comptoir::ledger::journal::Committed;
+use comptoir::ledger::ops::{self, EuroMethod};
+use comptoir::ledger::verify::verify;
+use comptoir::ledger::LedgerError;
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestDb};
+
+backend_tests!(
+    issue_pay_reconvert_and_pay_out_with_exact_balances,
+    flow_rules_and_reconversion_are_enforced,
+    holds_reserve_post_for_less_void_and_expire,
+    idempotent_replays_and_conflicts,
+    reversal_restores_balances_once,
+    mutual_credit_down_to_the_limit,
+    the_database_refuses_updates_and_deletes,
+    verify_detects_rows_altered_behind_the_application,
+    concurrent_spends_never_overdraw,
+    crossing_payments_do_not_deadlock,
+    random_operations_keep_every_invariant,
+);
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The demo marketplace with LEM wallets for two members and two producers.
+pub struct World {
+    pub db: TestDb,
+    pub members: Vec<String>,
+    pub pros: Vec<String>,
+}
+
+fn id_of(conn: &mut DbConn, email: Option<&str>, slug: Option<&str>) -> String {
+    db_run!(conn => match (email, slug) {
+        (Some(email), _) => users::table.filter(users::email.eq(email)).select(users::id).first::<String>(conn),
+        (_, Some(slug)) => enterprises::table.filter(enterprises::slug.eq(slug)).select(enterprises::id).first::<String>(conn),
+        _ => unreachable!(),
+    })
+    .expect("demo id")
+}
+
+pub fn world(backend: Backend) -> World {
+    let db = TestDb::with_demo(backend);
+    let mut conn = db.db.conn().expect("conn");
+    let mut members = Vec::new();
+    for email in ["camille@example.org", "yanis@example.org"] {
+        let user = id_of(&mut conn, Some(email), None);
+        members.push(
+            ops::wallet(&mut conn, Owner::User(user), "LEM")
+                .expect("wallet")
+                .id,
+        );
+    }
+    let mut pros = Vec::new();
+    for slug in ["ferme-des-trois-chenes", "fournil-de-la-colline"] {
+        let enterprise = id_of(&mut conn, None, Some(slug));
+        pros.push(
+            ops::wallet(&mut conn, Owner::Enterprise(enterprise), "LEM")
+                .expect("wallet")
+                .id,
+        );
+    }
+    drop(conn);
+    World { db, members, pros }
+}
+
+fn balance(conn: &mut DbConn, account: &str) -> i64 {
+    accounts::get(conn, account).expect("account").balance()
+}
+
+fn available(conn: &mut DbConn, account: &str) -> i64 {
+    let row = accounts::get(conn, account).expect("account");
+    row.balance() - row.debits_pending
+}
+
+#[track_caller]
+fn assert_verified(conn: &mut DbConn) -> comptoir::ledger::verify::Report {
+    let report = verify(conn, &mut |_| {}).expect("verify runs");
+    assert!(report.ok(), "{report}");
+    report
+}
+
+fn association_account(conn: &mut DbConn, kind: &str, currency: &str) -> AccountRow {
+    db_run!(conn => ledger_accounts::table
+        .filter(ledger_accounts::kind.eq(kind))
+        .filter(ledger_accounts::currency.eq(currency))
+        .select(AccountRow::as_select())
+        .first(conn))
+    .expect("association account")
+}
+
+async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, ferme) = (&w.members[0], &w.pros[0]);
+    ops::issue(
+        conn,
+        &new_id(),
+        camille,
+        5000,
+        EuroMethod::BankTransfer,
+        "VIR-2026-001",
+    )
+    .expect("issue");
+    assert_eq!(balance(conn, camille), 5000);
+    assert_eq!(
+        {
+            let a = association_account(conn, "guarantee_fund", "EUR");
+            a.balance()
+        },
+        5000
+    );
+    ops::pay(conn, &new_id(), camille, ferme, 2000, "order 42").expect("pay");
+    assert_eq!((balance(conn, camille), balance(conn, ferme)), (3000, 2000));
+    ops::set_commission_rule(conn, "LEM", None, 300, 0).expect("3 % commission");
+    let entry = ops::reconvert(conn, &new_id(), ferme, 1000, "reconversion 1")
+        .expect("reconvert")
+        .into_entry();
+    assert_eq!(entry.transfers.len(), 3);
+    assert_eq!(balance(conn, ferme), 1000);
+    assert_eq!(
+        {
+            let a = association_account(conn, "commission_income", "LEM");
+            a.balance()
+        },
+        30
+    );
+    assert_eq!(
+        {
+            let a = association_account(conn, "issuance", "LEM");
+            a.balance()
+        },
+        -(5000 - 970)
+    );
+    assert_eq!(
+        {
+            let a = association_account(conn, "guarantee_fund", "EUR");
+            a.balance()
+        },
+        5000 - 970
+    );
+    let payable = association_account(conn, "euro_payable", "EUR");
+    assert_eq!(payable.balance(), 970);
+    ops::reconversion_paid(conn, &new_id(), &payable.id, "LEM", 970, "VIR-OUT-1").expect("paid");
+    assert_eq!(balance(conn, &payable.id), 0);
+    assert_eq!(
+        {
+            let a = association_account(conn, "euro_clearing", "EUR");
+            a.balance()
+        },
+        -5000 + 970
+    );
+    let report = assert_verified(conn);
+    assert_eq!(report.entries, 4);
+    let lem = report
+        .currencies
+        .iter()
+        .find(|c| c.code == "LEM")
+        .expect("LEM statement");
+    assert_eq!(
+        (lem.circulation, lem.fund_eur, lem.difference_eur),
+        (4030, 4030, 0)
+    );
+}
+
+async fn flow_rules_and_reconversion_are_enforced(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
+    ops::issue(
+        conn,
+        &new_id(),
+        camille,
+        1000,
+        EuroMethod::Cash,
+        "cash office",
+    )
+    .expect("issue");
+    ops::pay(conn, &new_id(), camille, yanis, 100, "gift")
+        .expect("member to member allowed by default");
+    db_run!(conn => diesel::update(currencies::table.find("LEM")).set(currencies::allow_member_to_member.eq(false)).execute(conn)).expect("rule");
+    let err = ops::pay(conn, &new_id(), camille, yanis, 100, "gift").unwrap_err();
+    assert!(matches!(err, LedgerError::FlowNotAllowed(_)), "{err:?}");
+    ops::pay(conn, &new_id(), camille, ferme, 100, "vegetables").expect("member to professional");
+    let err = ops::reconvert(conn, &new_id(), camille, 100, "x").unwrap_err();
+    assert!(
+        matches!(err, LedgerError::ReconversionNotAllowed(_)),
+        "{err:?}"
+    );
+    db_run!(conn => diesel::update(ledger_accounts::table.find(ferme)).set(ledger_accounts::pays_professionals_only.eq(true)).execute(conn)).expect("restrict");
+    let err = ops::pay(conn, &new_id(), ferme, camille, 50, "refund").unwrap_err();
+    assert!(matches!(err, LedgerError::FlowNotAllowed(_)), "{err:?}");
+    ops::pay(conn, &new_id(), ferme, &w.pros[1], 50, "bread")
+        .expect("professional to professional");
+    let err = ops::pay(conn, &new_id(), camille, ferme, 100_000, "too much").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::InsufficientFunds {
+                available: 800,
+                requested: 100_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let fund = association_account(conn, "guarantee_fund", "EUR");
+    let err = ops::pay(conn, &new_id(), camille, &fund.id, 10, "x").unwrap_err();
+    assert!(
+        matches!(err, LedgerError::CurrencyMismatch { .. }),
+        "{err:?}"
+    );
+    assert_verified(conn);
+}
+
+async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, ferme) = (&w.members[0], &w.pros[0]);
+    ops::issue(conn, &new_id(), camille, 5000, EuroMethod::Card, "card").expect("issue");
+    let hold = ops::hold(conn, &new_id(), camille, ferme, 3000, None, "order 7")
+        .expect("hold")
+        .into_entry();
+    let hold_id = hold.transfers[0].id.clone();
+    assert_eq!(
+        (balance(conn, camille), available(conn, camille)),
+        (5000, 2000)
+    );
+    let err = ops::pay(conn, &new_id(), camille, ferme, 2500, "x").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::InsufficientFunds {
+                available: 2000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = ops::post_hold(conn, &new_id(), &hold_id, Some(3001), "more").unwrap_err();
+    assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
+    ops::post_hold(conn, &new_id(), &hold_id, Some(2500), "weighed: less").expect("post for less");
+    assert_eq!(
+        (
+            balance(conn, camille),
+            available(conn, camille),
+            balance(conn, ferme)
+        ),
+        (2500, 2500, 2500)
+    );
+    let err = ops::post_hold(conn, &new_id(), &hold_id, None, "again").unwrap_err();
+    assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
+    let err = ops::void_hold(conn, &new_id(), &hold_id, "late").unwrap_err();
+    assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
+
+    let second = ops::hold(conn, &new_id(), camille, ferme, 1000, None, "order 8")
+        .expect("hold")
+        .into_entry();
+    ops::void_hold(conn, &new_id(), &second.transfers[0].id, "cancelled").expect("void");
+    assert_eq!(available(conn, camille), 2500);
+
+    let soon = comptoir::time::now() + chrono::Duration::milliseconds(300);
+    let expiring = ops::hold(conn, &new_id(), camille, ferme, 700, Some(soon), "order 9")
+        .expect("hold")
+        .into_entry();
+    assert_eq!(
+        ops::void_expired_holds(conn, comptoir::time::now()).expect("job"),
+        0
+    );
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let err =
+        ops::post_hold(conn, &new_id(), &expiring.transfers[0].id, None, "too late").unwrap_err();
+    assert!(matches!(err, LedgerError::HoldExpired(_)), "{err:?}");
+    assert_eq!(
+        ops::void_expired_holds(conn, comptoir::time::now()).expect("job"),
+        1
+    );
+    assert_eq!(
+        ops::void_expired_holds(conn, comptoir::time::now()).expect("job again"),
+        0
+    );
+    assert_eq!(available(conn, camille), 2500);
+    let err = ops::hold(
+        conn,
+        &new_id(),
+        camille,
+        ferme,
+        1,
+        Some(comptoir::time::now()),
+        "past",
+    )
+    .unwrap_err();
+    assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
+    assert_verified(conn);
+}
+
+async fn idempotent_replays_and_conflicts(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, ferme) = (&w.members[0], &w.pros[0]);
+    let issue_id = new_id();
+    let first = ops::issue(
+        conn,
+        &issue_id,
+        camille,
+        1000,
+        EuroMethod::BankTransfer,
+        "VIR-9",
+    )
+    .expect("issue");
+    let again = ops::issue(
+        conn,
+        &issue_id,
+        camille,
+        1000,
+        EuroMethod::BankTransfer,
+        "VIR-9",
+    )
+    .expect("replay");
+    assert!(matches!(first, Committed::New(_)) && matches!(again, Committed::Replayed(_)));
+    assert_eq!(first.entry(), again.entry());
+    assert_eq!(balance(conn, camille), 1000, "a replay moves nothing");
+    let err = ops::issue(
+        conn,
+        &issue_id,
+        camille,
+        1001,
+        EuroMethod::BankTransfer,
+        "VIR-9",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::IdempotencyConflict(_)),
+        "{err:?}"
+    );
+    let err = ops::pay(conn, &issue_id, camille, ferme, 10, "VIR-9").unwrap_err();
+    assert!(
+        matches!(err, LedgerError::IdempotencyConflict(_)),
+        "{err:?}"
+    );
+    // a replayed post returns the original even though the hold is now resolved
+    let hold = ops::hold(conn, &new_id(), camille, ferme, 300, None, "o")
+        .expect("hold")
+        .into_entry();
+    let post_id = new_id();
+    let posted = ops::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("post");
+    let replayed =
+        ops::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("replay");
+    assert_eq!(posted.entry(), replayed.entry());
+    let entries: i64 =
+        db_run!(conn => ledger_entries::table.count().get_result(conn)).expect("count");
+    assert_eq!(entries, 3);
+    assert_verified(conn);
+}
+
+async fn reversal_restores_balances_once(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
+    ops::issue(conn, &new_id(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
+    let payment = ops::pay(conn, &new_id(), camille, ferme, 400, "wrong shop")
+        .expect("pay")
+        .into_entry();
+    let reversal = ops::reverse(conn, &new_id(), &payment.row.id, "paid the wrong shop")
+        .expect("reverse")
+        .into_entry();
+    assert_eq!(
+        reversal.row.reverses_entry_id.as_deref(),
+        Some(payment.row.id.as_str())
+    );
+    assert_eq!((balance(conn, camille), balance(conn, ferme)), (1000, 0));
+    let err = ops::reverse(conn, &new_id(), &payment.row.id, "twice").unwrap_err();
+    assert!(matches!(err, LedgerError::AlreadyReversed(_)), "{err:?}");
+    // a reversal cannot overdraw the account the money went to
+    let spent = ops::pay(conn, &new_id(), camille, yanis, 500, "x")
+        .expect("pay")
+        .into_entry();
+    ops::pay(conn, &new_id(), yanis, ferme, 500, "spent it").expect("pay on");
+    let err = ops::reverse(conn, &new_id(), &spent.row.id, "too late").unwrap_err();
+    assert!(
+        matches!(err, LedgerError::InsufficientFunds { .. }),
+        "{err:?}"
+    );
+    let err = ops::reverse(conn, &new_id(), &new_id(), "nothing").unwrap_err();
+    assert!(matches!(err, LedgerError::EntryNotFound(_)), "{err:?}");
+    assert_verified(conn);
+}
+
+async fn mutual_credit_down_to_the_limit(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (ferme, fournil) = (&w.pros[0], &w.pros[1]);
+    let err = ops::pay(conn, &new_id(), ferme, fournil, 1, "no credit yet").unwrap_err();
+    assert!(
+        matches!(err, LedgerError::InsufficientFunds { .. }),
+        "{err:?}"
+    );
+    ops::set_overdraft_limit(conn, ferme, 10_000).expect("limit");
+    ops::pay(conn, &new_id(), ferme, fournil, 8000, "flour").expect("on credit");
+    assert_eq!(balance(conn, ferme), -8000);
+    let err = ops::pay(conn, &new_id(), ferme, fournil, 2001, "more flour").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::InsufficientFunds {
+                available: 2000,
+                overdraft_limit: 10_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = ops::set_overdraft_limit(conn, ferme, 5000).unwrap_err();
+    assert!(
+        matches!(err, LedgerError::InsufficientFunds { .. }),
+        "{err:?}"
+    );
+    let err = ops::set_overdraft_limit(conn, &w.members[0], 100).unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Invalid { .. }),
+        "individuals have no mutual credit: {err:?}"
+    );
+    assert_verified(conn);
+}
+
+fn try_sql(conn: &mut DbConn, sql: &str) -> Result<(), String> {
+    db_run!(conn => conn.batch_execute(sql)).map_err(|e| e.to_string())
+}
+
+async fn the_database_refuses_updates_and_deletes(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    ops::issue(conn, &new_id(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
+    for sql in [
+        "UPDATE ledger_transfers SET amount = amount + 1",
+        "DELETE FROM ledger_transfers",
+        "UPDATE ledger_entries SET description = 'edited'",
+        "DELETE FROM ledger_entries",
+    ] {
+        let err = try_sql(conn, sql).expect_err(sql);
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert_verified(conn);
+}
+
+fn disable_append_only(conn: &mut DbConn, backend: Backend) {
+    let sql = match backend {
+        Backend::Sqlite => "DROP TRIGGER ledger_transfers_no_update; DROP TRIGGER ledger_entries_no_update;",
+        Backend::Postgres => "ALTER TABLE ledger_transfers DISABLE TRIGGER USER; ALTER TABLE ledger_entries DISABLE TRIGGER USER;",
+    };
+    try_sql(conn, sql).expect("triggers disabled");
+}
+
+async fn verify_detects_rows_altered_behind_the_application(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    ops::issue(conn, &new_id(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
+    let payment = ops::pay(conn, &new_id(), &w.members[0], &w.pros[0], 300, "p")
+        .expect("pay")
+        .into_entry();
+    ops::pay(conn, &new_id(), &w.members[0], &w.pros[0], 200, "p2").expect("pay");
+    assert_verified(conn);
+    // the CLI agrees while the ledger is intact
+    let dir = tempfile::tempdir().expect("dir");
+    let cli = |dir: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"))
+            .args(["ledger", "verify", "--database-url", &w.db.url])
+            .current_dir(dir)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("runs")
+    };
+    let good = cli(dir.path());
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stdout)
+    );
+    assert!(String::from_utf8_lossy(&good.stdout).contains("OK:"));
+
+    disable_append_only(conn, backend);
+    let sql = format!(
+        "UPDATE ledger_transfers SET amount = 3000 WHERE entry_id = '{}'",
+        payment.row.id
+    );
+    try_sql(conn, &sql).expect("tamper");
+    let report = verify(conn, &mut |_| {}).expect("verify runs");
+    let text = report.to_string();
+    assert!(!report.ok());
+    assert!(text.contains("content does not match its hash"), "{text}");
+    assert!(text.contains("cached totals"), "{text}");
+    let bad = cli(dir.path());
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("VIOLATION"));
+
+    // re-ordering the chain is caught too
+    let sql = format!(
+        "UPDATE ledger_entries SET description = 'nothing to see' WHERE id = '{}'",
+        payment.row.id
+    );
+    try_sql(conn, &sql).expect("tamper");
+    let text = verify(conn, &mut |_| {}).expect("verify").to_string();
+    assert!(
+        text.matches("does not match its hash").count() >= 1,
+        "{text}"
+    );
+}
+
+fn big_pool(db: &TestDb) -> Db {
+    let config = crate::harness::test_config(&db.url);
+    Db::connect(&config.database_url, 16).expect("pool")
+}
+
+async fn concurrent_spends_never_overdraw(backend: Backend) {
+    let w = world(backend);
+    let pool = big_pool(&w.db);
+    let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
+    ops::issue(
+        &mut pool.conn().expect("conn"),
+        &new_id(),
+        &camille,
+        3000,
+        EuroMethod::Cash,
+        "c",
+    )
+    .expect("issue");
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|i| {
+                let (pool, camille, ferme) = (&pool, &camille, &ferme);
+                scope.spawn(move || {
+                    let mut conn = pool.conn().map_err(|e| e.to_string())?;
+                    match ops::pay(
+                        &mut conn,
+                        &new_id(),
+                        camille,
+                        ferme,
+                        100,
+                        &format!("spend {i}"),
+                    ) {
+                        Ok(_) => Ok(()),
+                        Err(LedgerError::InsufficientFunds { .. }) => Err("insufficient".into()),
+                        Err(e) => panic!("unexpected error: {e}"),
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let succeeded = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(succeeded, 30, "{results:?}");
+    let conn = &mut pool.conn().expect("conn");
+    assert_eq!((balance(conn, &camille), balance(conn, &ferme)), (0, 3000));
+    assert_verified(conn);
+}
+
+async fn crossing_payments_do_not_deadlock(backend: Backend) {
+    let w = world(backend);
+    let pool = big_pool(&w.db);
+    let (a, b) = (w.pros[0].clone(), w.pros[1].clone());
+    {
+        let conn = &mut pool.conn().expect("conn");
+        ops::set_overdraft_limit(conn, &a, 100_000).expect("limit");
+        ops::set_overdraft_limit(conn, &b, 100_000).expect("limit");
+    }
+    std::thread::scope(|scope| {
+        for i in 0..16 {
+            let (pool, a, b) = (&pool, &a, &b);
+            scope.spawn(move || {
+                let mut conn = pool.conn().expect("conn");
+                for j in 0..10 {
+                    let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+                    ops::pay(&mut conn, &new_id(), from, to, 10 + j, "crossing")
+                        .expect("no deadlock, no refusal");
+                }
+            });
+        }
+    });
+    let conn = &mut pool.conn().expect("conn");
+    // eight threads each way, the same amounts: the two wallets end where they started
+    assert_eq!((balance(conn, &a), balance(conn, &b)), (0, 0));
+    let report = assert_verified(conn);
+    assert_eq!(report.entries, 160);
+}
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    pub enum Op {
+        Issue { to: usize, amount: i64 },
+        Pay { from: usize, to: usize, amount: i64 },
+        Hold { from: usize, to: usize, amount: i64 },
+        Post { hold: usize, percent: i64 },
+        Void { hold: usize },
+        Reverse { entry: usize },
+        Reconvert { from: usize, amount: i64 },
+        ReplayLast,
+    }
+
+    pub fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..4usize, 1..5000i64).prop_map(|(to, amount)| Op::Issue { to, amount }),
+            (0..4usize, 0..4usize, 1..4000i64).prop_map(|(from, to, amount)| Op::Pay {
+                from,
+                to,
+                amount
+            }),
+            (0..4usize, 0..4usize, 1..3000i64).prop_map(|(from, to, amount)| Op::Hold {
+                from,
+                to,
+                amount
+            }),
+            (0..8usize, 0..=100i64).prop_map(|(hold, percent)| Op::Post { hold, percent }),
+            (0..8usize).prop_map(|hold| Op::Void { hold }),
+            (0..16usize).prop_map(|entry| Op::Reverse { entry }),
+            (2..4usize, 1..3000i64).prop_map(|(from, amount)| Op::Reconvert { from, amount }),
+            Just(Op::ReplayLast),
+        ]
+    }
+
+    /// Everything that must not change when an operation fails.
+    fn snapshot(conn: &mut DbConn) -> (Vec<AccountRow>, i64) {
+        let entries: i64 =
+            db_run!(conn => ledger_entries::table.count().get_result(conn)).expect("count");
+        (accounts::all(conn).expect("accounts"), entries)
+    }
+
+    pub fn run(
+        conn: &mut DbConn,
+        wallets: &[String],
+        ops_list: &[Op],
+    ) -> Result<(), TestCaseError> {
+        let mut holds: Vec<String> = Vec::new();
+        let mut entries: Vec<String> = Vec::new();
+        let mut last: Option<(String, Op)> = None;
+        for op in ops_list {
+            let before = snapshot(conn);
+            let id = new_id();
+            let (id, op) = match op {
+                Op::ReplayLast => match &last {
+                    Some((id, op)) => (id.clone(), op.clone()),
+                    None => continue,
+                },
+                other => (id, other.clone()),
+            };
+            let result = match &op {
+                Op::Issue { to, amount } => ops::issue(
+                    conn,
+                    &id,
+                    &wallets[*to],
+                    *amount,
+                    EuroMethod::BankTransfer,
+                    "p",
+                ),
+                Op::Pay { from, to, amount } => {
+                    ops::pay(conn, &id, &wallets[*from], &wallets[*to], *amount, "p")
+                }
+                Op::Hold { from, to, amount } => ops::hold(
+                    conn,
+                    &id,
+                    &wallets[*from],
+                    &wallets[*to],
+                    *amount,
+                    None,
+                    "p",
+                ),
+                Op::Post { hold, percent } => match holds.get(*hold) {
+                    Some(h) => {
+                        let amount = ops::find_hold(conn, h)
+                            .map(|t| t.amount * percent / 100)
+                            .unwrap_or(0)
+                            .max(1);
+                        ops::post_hold(conn, &id, h, Some(amount), "p")
+                    }
+                    None => continue,
+                },
+                Op::Void { hold } => match holds.get(*hold) {
+                    Some(h) => ops::void_hold(conn, &id, h, "p"),
+                    None => continue,
+                },
+                Op::Reverse { entry } => match entries.get(*entry) {
+                    Some(e) => ops::reverse(conn, &id, e, "p"),
+                    None => continue,
+                },
+                Op::Reconvert { from, amount } => {
+                    ops::reconvert(conn, &id, &wallets[*from], *amount, "p")
+                }
+                Op::ReplayLast => continue,
+            };
+            match result {
+                Ok(Committed::New(entry)) => {
+                    if matches!(op, Op::Hold { .. }) {
+                        holds.push(entry.transfers[0].id.clone());
+                    }
+                    entries.push(entry.row.id.clone());
+                    last = Some((id, op.clone()));
+                }
+                Ok(Committed::Replayed(_)) => {
+                    prop_assert_eq!(snapshot(conn), before, "a replay changed state")
+                }
+                Err(LedgerError::Db(e)) => {
+                    return Err(TestCaseError::fail(format!("database error: {e}")))
+                }
+                Err(LedgerError::Invariant(e)) => {
+                    return Err(TestCaseError::fail(format!("invariant: {e}")))
+                }
+                Err(_) => {
+                    prop_assert_eq!(snapshot(conn), before, "a refused operation changed state")
+                }
+            }
+            let report =
+                verify(conn, &mut |_| {}).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(report.ok(), "after {:?}: {}", op, report);
+        }
+        Ok(())
+    }
+}
+
+async fn random_operations_keep_every_invariant(backend: Backend) {
+    let cases = match backend {
+        Backend::Sqlite => 24,
+        Backend::Postgres => 12,
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        max_shrink_iters: 64,
+        failure_persistence: None,
+        ..Default::default()
+    });
+    let strategy = proptest::collection::vec(property::op(), 1..40);
+    runner
+        .run(&strategy, |ops_list| {
+            let w = world(backend);
+            let conn = &mut w.db.db.conn().expect("conn");
+            ops::set_commission_rule(conn, "LEM", None, 250, 5).expect("rule");
+            let wallets = [
+                w.members[0].clone(),
+                w.members[1].clone(),
+                w.pros[0].clone(),
+                w.pros[1].clone(),
+            ];
+            ops::set_overdraft_limit(conn, &wallets[3], 2000).expect("mutual credit");
+            property::run(conn, &wallets, &ops_list)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
