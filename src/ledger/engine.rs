@@ -110,8 +110,8 @@ fn sub(a: i64, b: i64) -> Result<i64, LedgerError> {
     Ok(r)
 }
 
-/// Applies `drafts` in order to `accounts` (which must hold every account they name).
-/// On error the map may be partly changed: callers discard it (the transaction rolls back).
+/// Applies `drafts` in order to `accounts` (which must hold every account they name), all or
+/// nothing: on error `accounts` is left exactly as it was.
 pub fn apply(
     accounts: &mut BTreeMap<String, AccountState>,
     drafts: &[TransferDraft],
@@ -122,9 +122,11 @@ pub fn apply(
             message: "an entry needs at least one transfer".into(),
         });
     }
+    let mut work = accounts.clone();
     for draft in drafts {
-        apply_one(accounts, draft)?;
+        apply_one(&mut work, draft)?;
     }
+    *accounts = work;
     Ok(())
 }
 
@@ -308,7 +310,9 @@ mod tests {
         )
         .expect("hold");
         assert_eq!(a["alice"].available(), 300);
+        let unchanged = a.clone();
         let err = apply(&mut a, &[book("alice", "bob", 301, Movement::Posted)]).unwrap_err();
+        assert_eq!(a, unchanged, "a refused entry changes nothing");
         assert!(
             matches!(
                 err,
