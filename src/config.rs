@@ -47,11 +47,35 @@ pub enum LogFormat {
     Json,
 }
 
+/// Reads a secret from any scalar (an all-digit key arrives from the environment as a
+/// number), so that a type error can never echo it.
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Int(i128),
+        Float(f64),
+        Bool(bool),
+    }
+    let value = Option::<Scalar>::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("a secret must be a string (value not shown)"))?;
+    Ok(value.map(|v| {
+        SecretString::from(match v {
+            Scalar::Text(s) => s,
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        })
+    }))
+}
+
 /// Signing of access tokens (used by the auth module).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtConfig {
-    /// HMAC key; when absent one is generated once and stored in `data_dir` with mode 0600.
+    /// HMAC key, at least 32 bytes.
+    #[serde(default, deserialize_with = "secret")]
     pub secret: Option<SecretString>,
     pub secret_file: Option<PathBuf>,
     pub issuer: String,
@@ -66,6 +90,7 @@ pub struct SmtpConfig {
     /// `smtp://host:port` (STARTTLS) or `smtps://host:port` (TLS); absent = file transport.
     pub url: Option<String>,
     pub username: Option<String>,
+    #[serde(default, deserialize_with = "secret")]
     pub password: Option<SecretString>,
     pub password_file: Option<PathBuf>,
     pub from: String,
@@ -78,6 +103,7 @@ pub struct OdooConfig {
     pub url: Option<String>,
     pub database: Option<String>,
     pub login: Option<String>,
+    #[serde(default, deserialize_with = "secret")]
     pub api_key: Option<SecretString>,
     pub api_key_file: Option<PathBuf>,
 }
@@ -117,13 +143,13 @@ impl Config {
             )
             .merge(Serialized::globals(cli));
         let mut config: Config = figment.extract().map_err(|e| {
-            // figment errors can chain several causes; the first is the useful one-liner
-            ConfigError(
-                e.into_iter()
-                    .next()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default(),
-            )
+            // figment errors can chain several causes; the first is the useful one
+            let first = e
+                .into_iter()
+                .next()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            ConfigError(without_source_lines(&first))
         })?;
         config.read_secret_files()?;
         config.validate()?;
@@ -158,6 +184,12 @@ impl Config {
                 self.max_body_bytes
             )));
         }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return Err(ConfigError(format!(
+                "log_level `{}` is not a valid filter (e.g. info, comptoir=debug)",
+                self.log_level
+            )));
+        }
         if let Some(secret) = &self.jwt.secret {
             if secret.expose_secret().len() < 32 {
                 return Err(ConfigError(
@@ -172,6 +204,21 @@ impl Config {
             )));
         }
         Ok(())
+    }
+}
+
+/// A TOML parse error quotes the offending line of the file, which may hold a secret: keep
+/// the position (first line) and the reason (last line) only.
+fn without_source_lines(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, .., last] => format!("{first}: {last}"),
     }
 }
 
@@ -243,31 +290,65 @@ impl TryFrom<String> for DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(SecretString::from(url)));
         }
-        let scheme = url.split("://").next().unwrap_or(&url);
-        Err(format!(
-            "unsupported database URL scheme `{scheme}`: use sqlite://PATH or postgres://USER@HOST/DB"
-        ))
+        // never echo more than a plausible scheme: the rest may hold a password
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme).filter(|s| {
+            !s.is_empty()
+                && s.len() <= 16
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        });
+        Err(match scheme {
+            Some(scheme) => format!("unsupported database URL scheme `{scheme}`: use sqlite://PATH or postgres://USER@HOST/DB"),
+            None => "the database URL is not of the form sqlite://PATH or postgres://USER@HOST/DB".to_string(),
+        })
     }
 }
 
 impl fmt::Display for DatabaseUrl {
-    /// Shows the URL without any password.
+    /// Shows the URL without any password (the query string, which may carry one, is elided).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
             DatabaseUrl::Postgres(url) => {
                 let url = url.expose_secret();
+                let (url, elided) = match url.split_once('?') {
+                    Some((base, _)) => (base, "?…"),
+                    None => (url, ""),
+                };
                 match (url.find("://"), url.rfind('@')) {
                     (Some(s), Some(at)) if at > s => {
                         let userinfo = &url[s + 3..at];
                         let user = userinfo.split(':').next().unwrap_or("");
                         let redacted = if userinfo.contains(':') { ":***" } else { "" };
-                        write!(f, "{}{user}{redacted}{}", &url[..s + 3], &url[at..])
+                        write!(f, "{}{user}{redacted}{}{elided}", &url[..s + 3], &url[at..])
                     }
-                    _ => f.write_str(url),
+                    _ => write!(f, "{url}{elided}"),
                 }
             }
         }
+    }
+}
+
+impl DatabaseUrl {
+    /// The password of a PostgreSQL URL, to scrub it from driver messages.
+    pub fn password(&self) -> Option<String> {
+        let DatabaseUrl::Postgres(url) = self else {
+            return None;
+        };
+        let url = url.expose_secret();
+        let mut found: Vec<String> = Vec::new();
+        if let (Some(s), Some(at)) = (url.find("://"), url.rfind('@')) {
+            if let Some((_, pw)) = url.get(s + 3..at).and_then(|u| u.split_once(':')) {
+                found.push(pw.to_string());
+            }
+        }
+        if let Some((_, query)) = url.split_once('?') {
+            for pair in query.split('&') {
+                if let Some(pw) = pair.strip_prefix("password=") {
+                    found.push(pw.to_string());
+                }
+            }
+        }
+        found.into_iter().find(|p| !p.is_empty())
     }
 }
 
@@ -287,6 +368,41 @@ mod tests {
             .expect("valid url");
         assert_eq!(url.to_string(), "postgres://app:***@db:5432/comptoir");
         assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn query_string_and_scheme_less_urls_never_leak() {
+        let url = DatabaseUrl::try_from(
+            "postgres://app@db/x?password=s3cret&sslmode=require".to_string(),
+        )
+        .expect("valid url");
+        assert_eq!(url.to_string(), "postgres://app@db/x?…");
+        assert_eq!(url.password().as_deref(), Some("s3cret"));
+        let err = DatabaseUrl::try_from("postgres:/app:s3cret@db/x".to_string()).unwrap_err();
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn numeric_secrets_are_accepted_as_text() {
+        let value = serde_json::json!({"url": null, "username": null, "password": 123456, "password_file": null, "from": "x"});
+        let smtp: SmtpConfig = serde_json::from_value(value).expect("numeric password");
+        assert_eq!(
+            smtp.password
+                .map(|p| p.expose_secret().to_string())
+                .as_deref(),
+            Some("123456")
+        );
+    }
+
+    #[test]
+    fn toml_errors_do_not_quote_the_file() {
+        let message = "TOML parse error at line 1, column 8\n  |\n1 | password = \"hunter2\n  |        ^\ninvalid string";
+        let shown = without_source_lines(message);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("line 1") && shown.contains("invalid string"),
+            "{shown}"
+        );
     }
 
     #[test]

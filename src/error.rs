@@ -142,8 +142,27 @@ impl ApiError {
 }
 
 impl From<diesel::result::Error> for ApiError {
+    /// A lost connection, a serialisation failure or a SQLite lock that outlived its busy
+    /// timeout is a passing unavailability (503, retry); anything else is a bug (500).
     fn from(e: diesel::result::Error) -> ApiError {
-        ApiError::Internal(format!("database: {e}"))
+        use diesel::result::{DatabaseErrorKind, Error};
+        let passing = match &e {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+                _,
+            ) => true,
+            Error::DatabaseError(_, info) => {
+                let message = info.message();
+                message.contains("database is locked")
+                    || message.contains("database table is locked")
+            }
+            _ => false,
+        };
+        if passing {
+            ApiError::Unavailable(format!("database: {e}"))
+        } else {
+            ApiError::Internal(format!("database: {e}"))
+        }
     }
 }
 

@@ -177,13 +177,19 @@ pub fn parse_amount(text: &str, scale: u32, sign: Sign) -> Result<i64, AmountErr
     if !well_formed {
         return Err(AmountError::NotADecimal);
     }
-    // the text is well formed, so the only way parsing fails is too many digits
-    let value = Decimal::from_str_exact(text).map_err(|_| AmountError::Overflow)?;
     // trailing zeros beyond the scale are harmless ("1.500" at scale 2 is 1.50)
-    let value = value.normalize();
-    if value.scale() > scale {
+    let significant = frac.trim_end_matches('0');
+    if significant.len() > scale as usize {
         return Err(AmountError::TooManyDecimals { scale });
     }
+    let minus = if text.starts_with('-') { "-" } else { "" };
+    let trimmed = if significant.is_empty() {
+        format!("{minus}{int}")
+    } else {
+        format!("{minus}{int}.{significant}")
+    };
+    // the text is well formed, so the only way parsing fails is too many digits
+    let value = Decimal::from_str_exact(&trimmed).map_err(|_| AmountError::Overflow)?;
     let minor = value
         .checked_mul(Decimal::from(10_i64.pow(scale)))
         .and_then(|m| i64::try_from(m.trunc()).ok())
@@ -219,6 +225,8 @@ mod tests {
         assert_eq!(parse_amount("12", 2, Sign::Positive), Ok(1200));
         assert_eq!(parse_amount("0.1", 2, Sign::Positive), Ok(10));
         assert_eq!(parse_amount("1.500", 2, Sign::Positive), Ok(150));
+        let many_zeros = format!("1.5{}", "0".repeat(40));
+        assert_eq!(parse_amount(&many_zeros, 2, Sign::Positive), Ok(150));
         assert_eq!(parse_amount("-3.25", 2, Sign::Any), Ok(-325));
         assert_eq!(parse_amount("0", 2, Sign::NonNegative), Ok(0));
     }

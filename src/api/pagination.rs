@@ -35,7 +35,9 @@ impl PageParams {
             }
         }
         if let Some(after) = &self.after {
-            if uuid::Uuid::parse_str(after).is_err() {
+            // only the canonical form sorts like the stored ids
+            let canonical = uuid::Uuid::parse_str(after).map(|u| u.hyphenated().to_string());
+            if canonical.ok().as_deref() != Some(after.as_str()) {
                 errors.push(FieldError::new(
                     "after",
                     "invalid_cursor",

@@ -109,9 +109,17 @@ impl Db {
     /// one connection can be made. Nothing is created for an unreachable PostgreSQL.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Db, ConnectError> {
         let shown = url.to_string();
-        let open_err = |e: &dyn std::fmt::Display| ConnectError::Open {
-            url: shown.clone(),
-            reason: first_line(&e.to_string()),
+        let password = url.password();
+        // driver messages may quote the URL (e.g. a bad percent-encoding): scrub the password
+        let open_err = |e: &dyn std::fmt::Display| {
+            let mut reason = first_line(&e.to_string());
+            if let Some(password) = password.as_deref() {
+                reason = reason.replace(password, "***");
+            }
+            ConnectError::Open {
+                url: shown.clone(),
+                reason,
+            }
         };
         match url {
             DatabaseUrl::Sqlite(path) => {
@@ -155,10 +163,11 @@ impl Db {
                 Ok(Db::Sqlite(pool))
             }
             DatabaseUrl::Postgres(secret) => {
+                let location = with_connect_timeout(secret.expose_secret());
                 // One direct attempt first: an unreachable server fails at once with its own
                 // message, instead of the pool retrying until its timeout.
-                PgConnection::establish(secret.expose_secret()).map_err(|e| open_err(&e))?;
-                let manager = ConnectionManager::<PgConnection>::new(secret.expose_secret());
+                PgConnection::establish(&location).map_err(|e| open_err(&e))?;
+                let manager = ConnectionManager::<PgConnection>::new(location);
                 let pool = Pool::builder()
                     .max_size(pool_size)
                     .connection_timeout(CHECKOUT_TIMEOUT)
@@ -300,6 +309,19 @@ pub fn sqlite_in_transaction(conn: &mut SqliteConnection) -> bool {
 pub fn ping(conn: &mut DbConn) -> Result<(), ApiError> {
     db_run!(conn => conn.batch_execute("SELECT 1"))
         .map_err(|e| ApiError::Unavailable(format!("database ping: {e}")))
+}
+
+/// Adds `connect_timeout` (seconds) to a PostgreSQL URL that has none, so that a firewalled
+/// or mistyped host fails in seconds rather than after the kernel's TCP timeout.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{separator}connect_timeout={}",
+        CHECKOUT_TIMEOUT.as_secs()
+    )
 }
 
 fn first_line(s: &str) -> String {

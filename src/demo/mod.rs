@@ -420,12 +420,26 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
                 })?;
             offer.hub_price_eur_minor = Some(minor);
         }
+        let at = |hours: i64| {
+            Duration::try_hours(hours)
+                .and_then(|d| now.checked_add_signed(d))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "order_cycles.toml: `{}`: {hours} hours is out of range",
+                        c.name
+                    )
+                })
+        };
+        let (opens_at, closes_at) = (at(c.opens_in_hours)?, at(c.closes_in_hours)?);
+        if closes_at <= opens_at {
+            bail!("order_cycles.toml: `{}` must close after it opens", c.name);
+        }
         cycle_rows.push(OrderCycleRow {
             id,
             hub_id,
             name: c.name,
-            opens_at: now + Duration::hours(c.opens_in_hours),
-            closes_at: now + Duration::hours(c.closes_in_hours),
+            opens_at,
+            closes_at,
             time_zone: c.time_zone,
             closed_at: None,
             settled_at: None,

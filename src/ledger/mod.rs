@@ -97,7 +97,8 @@ impl From<LedgerError> for ApiError {
             }
             LedgerError::AlreadyReversed(_) => conflict(ProblemKind::AlreadyReversed),
             LedgerError::IdempotencyConflict(_) => conflict(ProblemKind::IdempotencyConflict),
-            LedgerError::Invariant(_) | LedgerError::Db(_) => ApiError::Internal(detail),
+            LedgerError::Db(e) => ApiError::from(e),
+            LedgerError::Invariant(_) => ApiError::Internal(detail),
         }
     }
 }

@@ -160,7 +160,8 @@ pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiE
     row.ok_or_else(|| ApiError::NotFound(format!("no order cycle `{cycle_id}`")))
 }
 
-/// A cycle and its offer (active variants only), ordered by producer then product name.
+/// A cycle and its offer (active variants only), ordered by producer then product name
+/// (byte order, the same on every backend).
 pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, ApiError> {
     let row = find_row(conn, cycle_id)?;
     let offered = offer(conn, cycle_id)?;
@@ -183,8 +184,10 @@ pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, A
             products::name,
             enterprises::name,
         ))
-        .order((enterprises::name.asc(), products::name.asc(), variants::id.asc()))
         .load(conn))?;
+    let mut rows = rows;
+    // sorted here, not in SQL: the databases' collations differ, the order must not
+    rows.sort_by(|a, b| (&a.3, &a.2, &a.0.id).cmp(&(&b.3, &b.2, &b.0.id)));
     rows.into_iter()
         .map(|(variant, hub_price, product_name, producer_name)| {
             let cycle_price = Money::eur(hub_price.unwrap_or(variant.price_eur_minor));

@@ -22,6 +22,9 @@ use crate::orders::cycles::OfferedVariant;
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i64 = 1000;
+/// Largest basket (and line) total, in cents: 10 million euros. Keeps every sum far from
+/// overflowing an `i64`, whatever prices the catalogue holds.
+pub const MAX_BASKET_MINOR: i64 = 1_000_000_000;
 
 /// A basket to price.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -145,8 +148,17 @@ pub fn price(offer: &[OfferedVariant], request: &QuoteRequest) -> Result<Quote, 
             continue;
         }
         let unit_price = offered.cycle_price.minor;
-        // unit prices and quantities are bounded, so this cannot overflow an i64
-        let total = unit_price * line.quantity;
+        let Some(total) = unit_price
+            .checked_mul(line.quantity)
+            .filter(|t| *t <= MAX_BASKET_MINOR)
+        else {
+            errors.push(FieldError::new(
+                field("quantity"),
+                "too_large",
+                "the line total is too large",
+            ));
+            continue;
+        };
         lines.push(QuoteLine {
             variant_id: v.id.clone(),
             name: format!("{} — {}", offered.product_name, v.display_name),
@@ -158,6 +170,13 @@ pub fn price(offer: &[OfferedVariant], request: &QuoteRequest) -> Result<Quote, 
             vat: Money::eur(vat_included(total, v.vat_rate_bp)),
             local_max: Money::eur(share_floor(total, v.local_share_percent)),
         });
+    }
+    if errors.is_empty() && lines.iter().map(|l| l.total.minor).sum::<i64>() > MAX_BASKET_MINOR {
+        errors.push(FieldError::new(
+            "lines",
+            "too_large",
+            "the basket total is too large",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));

@@ -1,6 +1,7 @@
 //! The `comptoir` binary: help, configuration errors, migrate, demo load, serve and shutdown.
 //! Every failure is one clear line on stderr and a non-zero exit, with nothing half-created.
 
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -241,7 +242,8 @@ async fn serve_demo_is_ready_and_stops_gracefully(backend: Backend) {
         .expect("addr")
         .port();
     let address = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    command
         .args([
             "serve",
             "--demo",
@@ -253,9 +255,11 @@ async fn serve_demo_is_ready_and_stops_gracefully(backend: Backend) {
         .current_dir(dir.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
+        .stderr(Stdio::null());
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
+        command.env_remove(key);
+    }
+    let mut child = KillOnDrop(command.spawn().expect("serve starts"));
     let client = awc::Client::default();
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut ready = false;
@@ -269,25 +273,66 @@ async fn serve_demo_is_ready_and_stops_gracefully(backend: Backend) {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(ready, "/ready never answered 200");
-    let cycles = client
-        .get(format!(
-            "http://{address}/api/v1/enterprises/la-cagette/order-cycles"
-        ))
-        .send()
-        .await
-        .expect("request")
-        .json::<serde_json::Value>()
-        .await
-        .expect("json");
+    let get_json = |path: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get(path)
+                .send()
+                .await
+                .expect("request")
+                .json::<serde_json::Value>()
+                .limit(1 << 20)
+                .await
+                .expect("json")
+        }
+    };
+    let cycles = get_json(format!(
+        "http://{address}/api/v1/enterprises/la-cagette/order-cycles"
+    ))
+    .await;
     assert_eq!(cycles["items"][0]["state"], "open");
+    let cycle = cycles["items"][0]["id"]
+        .as_str()
+        .expect("cycle id")
+        .to_string();
+    let detail = get_json(format!("http://{address}/api/v1/order-cycles/{cycle}")).await;
+    let variant = detail["offer"][0]["id"]
+        .as_str()
+        .expect("variant")
+        .to_string();
+
+    // A request whose body is still arriving when SIGTERM comes is answered all the same.
+    // The pause outlasts the second actix takes to force-drop workers when not graceful.
+    let body = format!("{{\"lines\":[{{\"variant_id\":\"{variant}\",\"quantity\":1}}]}}");
+    let mut socket = std::net::TcpStream::connect(&address).expect("connect");
+    let head = format!(
+        "POST /api/v1/order-cycles/{cycle}/quote HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).expect("send head");
+    socket
+        .write_all(&body.as_bytes()[..10])
+        .expect("send start of body");
+    std::thread::sleep(Duration::from_millis(300));
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(2500));
+    socket
+        .write_all(&body.as_bytes()[10..])
+        .expect("send rest of body");
+    let mut reply = String::new();
+    let _ = socket.read_to_string(&mut reply);
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "the request in flight at SIGTERM was not answered: {reply:?}"
+    );
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
-        if let Some(status) = child.try_wait().expect("wait") {
+        if let Some(status) = child.0.try_wait().expect("wait") {
             assert!(
                 status.success(),
                 "SIGTERM should stop the server cleanly, got {status}"
@@ -299,5 +344,17 @@ async fn serve_demo_is_ready_and_stops_gracefully(backend: Backend) {
             "the server did not stop after SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Kills the server if a test fails before stopping it, so no orphan is left behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }

@@ -14,6 +14,8 @@ backend_tests!(
     wrong_value_types_name_the_field,
     bad_query_parameters_name_the_parameter,
     problem_types_are_documented,
+    streamed_oversized_body_is_413,
+    internal_errors_show_only_the_request_id,
 );
 
 async fn quote_path(app: &TestApp) -> String {
@@ -193,4 +195,46 @@ async fn problem_types_are_documented(backend: Backend) {
     app.get("/problems/no-such-problem")
         .await
         .problem(404, "not-found");
+}
+
+async fn streamed_oversized_body_is_413(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let path = quote_path(&app).await;
+    // no Content-Length: the limit must hold while the body streams in
+    let chunks =
+        (0..64).map(|_| Ok::<_, std::io::Error>(actix_web::web::Bytes::from(vec![b' '; 8 * 1024])));
+    let mut response = app
+        .client
+        .post(app.url(&path))
+        .insert_header(("content-type", "application/json"))
+        .send_stream(futures_util::stream::iter(chunks))
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.expect("problem");
+    assert_eq!(body["type"], "/problems/payload-too-large");
+}
+
+async fn internal_errors_show_only_the_request_id(backend: Backend) {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::with_demo(backend).await;
+    // corrupt a row behind the application's back: reading it is a bug-class failure
+    let mut conn = app.db.db.conn().expect("connection");
+    let conn = &mut conn;
+    let sql = match backend {
+        Backend::Sqlite => "PRAGMA ignore_check_constraints = ON; UPDATE enterprises SET kind = 'bogus' WHERE slug = 'la-cagette';",
+        Backend::Postgres => "ALTER TABLE enterprises DROP CONSTRAINT enterprises_kind_check; UPDATE enterprises SET kind = 'bogus' WHERE slug = 'la-cagette';",
+    };
+    comptoir::db_run!(conn => conn.batch_execute(sql)).expect("corrupt");
+    let reply = app.get("/api/v1/enterprises/la-cagette").await;
+    let problem = reply.problem(500, "internal");
+    assert_eq!(
+        problem["request_id"].as_str(),
+        reply.header("x-request-id").as_deref()
+    );
+    let body = String::from_utf8_lossy(&reply.body).to_string();
+    assert!(
+        !body.contains("bogus") && !body.contains("kind"),
+        "the cause leaked: {body}"
+    );
 }

@@ -43,7 +43,7 @@ CREATE TABLE enterprise_roles (
 CREATE INDEX enterprise_roles_by_user ON enterprise_roles (user_id);
 
 CREATE TABLE currencies (
-    code           TEXT PRIMARY KEY NOT NULL CHECK (length(code) = 3 AND code = upper(code)),
+    code           TEXT PRIMARY KEY NOT NULL CHECK (length(code) = 3 AND code NOT GLOB '*[^A-Z]*'),
     name           TEXT NOT NULL,
     symbol         TEXT NOT NULL,
     scale          INTEGER NOT NULL CHECK (scale BETWEEN 0 AND 4),
