@@ -48,6 +48,24 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Benchmarks (results go to stdout as a Markdown table; see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Ledger throughput (single transfers, 2-leg entries) against raw INSERT+COMMIT, for 1
+    /// and --writers concurrent writers. Use a scratch database: it writes entries.
+    Ledger {
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +144,21 @@ fn run(cli: Cli) -> Result<()> {
                 "the ledger failed verification ({} violations)",
                 report.violations.len()
             );
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Ledger { writers, seconds },
+        } => {
+            anyhow::ensure!((1..=64).contains(&writers), "--writers must be between 1 and 64");
+            let db = Db::connect(&config.database_url, writers as u32 + 1)?;
+            for version in db.migrate()? {
+                eprintln!("applied {version}");
+            }
+            eprintln!("benchmarking the ledger on {} ({seconds} s per measurement)…", config.database_url);
+            let results = crate::bench::ledger(&db, writers, seconds, &mut |m| {
+                eprintln!("  {:<26} {:>2} writer(s): {:>8.0} entries/s", m.workload, m.writers, m.per_second());
+            })?;
+            print!("{}", crate::bench::table(&results));
             Ok(())
         }
         Command::Demo {

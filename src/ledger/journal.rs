@@ -208,11 +208,15 @@ macro_rules! impl_store {
             }
 
             fn lock_accounts(&mut self, ids: &[String]) -> QueryResult<Vec<AccountRow>> {
-                let $q = ledger_accounts::table
-                    .filter(ledger_accounts::id.eq_any(ids))
-                    .order(ledger_accounts::id.asc())
-                    .select(AccountRow::as_select());
-                $lock.load(self)
+                // one cacheable statement per account, in the (sorted) order given
+                let mut rows = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let $q = ledger_accounts::table.find(id).select(AccountRow::as_select());
+                    if let Some(row) = $lock.first(self).optional()? {
+                        rows.push(row);
+                    }
+                }
+                Ok(rows)
             }
 
             fn resolved(&mut self, hold_ids: &[String]) -> QueryResult<Vec<String>> {
@@ -233,9 +237,10 @@ macro_rules! impl_store {
                 diesel::insert_into(ledger_entries::table)
                     .values(entry)
                     .execute(self)?;
-                diesel::insert_into(ledger_transfers::table)
-                    .values(transfers)
-                    .execute(self)?;
+                // row by row: single-row inserts are prepared once and cached
+                for transfer in transfers {
+                    diesel::insert_into(ledger_transfers::table).values(transfer).execute(self)?;
+                }
                 Ok(())
             }
 

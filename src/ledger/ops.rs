@@ -11,7 +11,10 @@
 //!
 //! The association of a local currency owns its issuance, commission, guarantee-fund and
 //! euro-clearing accounts; they are opened with the currency. Every operation takes a
-//! client-chosen entry id and is idempotent (see [`super::journal`]).
+//! client-chosen entry id and is idempotent (see [`super::journal`]): the journal compares
+//! the request with the stored one before anything else. Operations whose preparation would
+//! fail once the original succeeded (post and void of a resolved hold, a second reversal)
+//! look the id up first, so that a replay still returns the original.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -328,9 +331,6 @@ pub fn issue(
         method.as_str(),
         reference,
     ]);
-    if let Some(done) = replayed(conn, entry_id, &hash)? {
-        return Ok(done);
-    }
     let wallet = accounts::get(conn, wallet_id)?;
     require_wallet(&wallet, "wallet_id")?;
     let currency = local_currency(conn, &wallet.currency)?;
@@ -397,9 +397,6 @@ pub fn pay(
     reference: &str,
 ) -> Result<Committed, LedgerError> {
     let hash = journal::request_hash(&["pay", from_id, to_id, &amount.to_string(), reference]);
-    if let Some(done) = replayed(conn, entry_id, &hash)? {
-        return Ok(done);
-    }
     let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
     check_flow(conn, &from, &to)?;
     journal::commit(
@@ -435,9 +432,6 @@ pub fn hold(
         &expiry,
         reference,
     ]);
-    if let Some(done) = replayed(conn, entry_id, &hash)? {
-        return Ok(done);
-    }
     let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
     check_flow(conn, &from, &to)?;
     if expires_at.is_some_and(|t| t <= crate::time::now()) {
@@ -696,9 +690,6 @@ pub fn reconvert(
     reference: &str,
 ) -> Result<Committed, LedgerError> {
     let hash = journal::request_hash(&["reconvert", wallet_id, &amount.to_string(), reference]);
-    if let Some(done) = replayed(conn, entry_id, &hash)? {
-        return Ok(done);
-    }
     let wallet = accounts::get(conn, wallet_id)?;
     require_wallet(&wallet, "wallet_id")?;
     let Some(enterprise_id) = wallet
@@ -761,9 +752,6 @@ pub fn reconversion_paid(
         &amount.to_string(),
         reference,
     ]);
-    if let Some(done) = replayed(conn, entry_id, &hash)? {
-        return Ok(done);
-    }
     let payable = accounts::get(conn, payable_id)?;
     if payable.kind()? != AccountKind::EuroPayable {
         return Err(LedgerError::Invalid {

@@ -1,0 +1,215 @@
+//! `comptoir bench ledger`: throughput of the ledger's domain API against the durability
+//! limit of the same database, measured in the same run.
+//!
+//! For 1 and N concurrent writers it measures, each for a fixed duration:
+//! - **raw**: single-row `INSERT` + `COMMIT` into a scratch table (what the disk allows);
+//! - **single**: `ops::pay`, one transfer between two random wallets per entry;
+//! - **2-leg**: `ops::issue`, an entry of two transfers in two currencies (four accounts).
+//!
+//! Run it against a scratch database: it creates its own association, currency (`BCH`),
+//! wallets and entries (the ledger is append-only), and drops only its scratch table.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::db::schema::enterprises;
+use crate::db::{Db, DbConn};
+use crate::db_run;
+use crate::enterprises::EnterpriseRow;
+use crate::ledger::accounts::Owner;
+use crate::ledger::ops::{self, EuroMethod, LocalTerms, NewCurrency};
+use crate::ledger::LedgerError;
+
+const WALLETS: usize = 64;
+
+/// One measured configuration.
+#[derive(Debug, Clone)]
+pub struct Measure {
+    pub workload: &'static str,
+    pub writers: usize,
+    pub operations: u64,
+    pub transfers_per_op: u64,
+    pub seconds: f64,
+}
+
+impl Measure {
+    pub fn per_second(&self) -> f64 {
+        self.operations as f64 / self.seconds
+    }
+
+    pub fn transfers_per_second(&self) -> f64 {
+        (self.operations * self.transfers_per_op) as f64 / self.seconds
+    }
+}
+
+struct Setup {
+    wallets: Vec<String>,
+}
+
+fn setup(conn: &mut DbConn) -> Result<Setup> {
+    let now = crate::time::now();
+    let suffix = &crate::time::new_id()[24..];
+    let association = EnterpriseRow {
+        id: crate::time::new_id(),
+        slug: format!("bench-association-{suffix}"),
+        name: "Benchmark association".into(),
+        kind: "currency_association".into(),
+        description: String::new(),
+        email: None,
+        phone: None,
+        address_line: String::new(),
+        postcode: String::new(),
+        city: String::new(),
+        country_code: "FR".into(),
+        siren: None,
+        vat_number: None,
+        visibility: "hidden".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    db_run!(conn => diesel::insert_into(enterprises::table).values(&association).execute(conn))?;
+    if crate::ledger::currencies::get(conn, "EUR").is_err() {
+        ops::create_currency(
+            conn,
+            NewCurrency { code: crate::money::CurrencyCode::EUR, name: "Euro".into(), symbol: "€".into(), scale: 2, local: None },
+        )?;
+    }
+    let code = "BCH";
+    match crate::ledger::currencies::get(conn, code) {
+        Ok(existing) => ops::open_association_accounts(conn, &existing).map(|_| ())?,
+        Err(_) => {
+            let local = LocalTerms { parity_to_eur: Decimal::ONE, issuer_id: association.id.clone(), allow_member_to_member: true };
+            ops::create_currency(
+                conn,
+                NewCurrency { code: code.parse().map_err(anyhow::Error::msg)?, name: "Bench".into(), symbol: "B".into(), scale: 2, local: Some(local) },
+            )?;
+        }
+    }
+    let mut wallets = Vec::new();
+    for i in 0..WALLETS {
+        let owner = Owner::Enterprise(association.id.clone());
+        // one association owns one wallet per currency: make the others plain enterprises
+        let owner = if i == 0 {
+            owner
+        } else {
+            let mut row = association.clone();
+            row.id = crate::time::new_id();
+            row.slug = format!("bench-shop-{suffix}-{i}");
+            row.kind = "producer".into();
+            db_run!(conn => diesel::insert_into(enterprises::table).values(&row).execute(conn))?;
+            Owner::Enterprise(row.id)
+        };
+        let wallet = ops::wallet(conn, owner, code)?;
+        ops::set_overdraft_limit(conn, &wallet.id, 1_000_000_000)?;
+        wallets.push(wallet.id);
+    }
+    Ok(Setup { wallets })
+}
+
+fn run_for(db: &Db, writers: usize, duration: Duration, work: &(dyn Fn(&mut DbConn, usize, u64) -> Result<()> + Sync)) -> Result<(u64, f64)> {
+    let done = AtomicU64::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| -> Result<()> {
+        let handles: Vec<_> = (0..writers)
+            .map(|w| {
+                let done = &done;
+                scope.spawn(move || -> Result<()> {
+                    let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let mut n = 0u64;
+                    while started.elapsed() < duration {
+                        work(&mut conn, w, n)?;
+                        n += 1;
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().map_err(|_| anyhow::anyhow!("a writer panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok((done.load(Ordering::Relaxed), started.elapsed().as_secs_f64()))
+}
+
+/// A cheap deterministic pseudo-random pair of distinct wallets.
+fn pair(writer: usize, n: u64) -> (usize, usize) {
+    let x = (n.wrapping_mul(6364136223846793005).wrapping_add(writer as u64 * 1442695040888963407)) >> 33;
+    let a = (x % WALLETS as u64) as usize;
+    let b = (a + 1 + ((x >> 8) % (WALLETS as u64 - 1)) as usize) % WALLETS;
+    (a, b)
+}
+
+/// Runs every workload for 1 and `writers` writers, `seconds` each.
+pub fn ledger(db: &Db, writers: usize, seconds: u64, progress: &mut dyn FnMut(&Measure)) -> Result<Vec<Measure>> {
+    let duration = Duration::from_secs(seconds);
+    let setup = setup(&mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?).context("preparing the benchmark accounts")?;
+    {
+        let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+        db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id TEXT PRIMARY KEY NOT NULL, v BIGINT NOT NULL)"))?;
+    }
+    let wallets = &setup.wallets;
+    let raw = |conn: &mut DbConn, _: usize, n: u64| -> Result<()> {
+        let id = crate::time::new_id();
+        db_run!(conn => diesel::sql_query("INSERT INTO bench_raw (id, v) VALUES ($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(&id)
+            .bind::<diesel::sql_types::BigInt, _>(n as i64)
+            .execute(conn))?;
+        Ok(())
+    };
+    let single = |conn: &mut DbConn, w: usize, n: u64| -> Result<()> {
+        let (a, b) = pair(w, n);
+        ops::pay(conn, &crate::time::new_id(), &wallets[a], &wallets[b], 1, "bench").map(|_| ()).map_err(bench_error)
+    };
+    let two_legs = |conn: &mut DbConn, w: usize, n: u64| -> Result<()> {
+        let (a, _) = pair(w, n);
+        ops::issue(conn, &crate::time::new_id(), &wallets[a], 1, EuroMethod::BankTransfer, "bench").map(|_| ()).map_err(bench_error)
+    };
+    let workloads: [(&'static str, u64, &(dyn Fn(&mut DbConn, usize, u64) -> Result<()> + Sync)); 3] =
+        [("raw INSERT+COMMIT", 1, &raw), ("ledger: single transfer", 1, &single), ("ledger: 2-leg entry", 2, &two_legs)];
+    let mut results = Vec::new();
+    for writer_count in [1, writers] {
+        for (workload, transfers_per_op, work) in workloads {
+            let (operations, secs) = run_for(db, writer_count, duration, work)?;
+            let measure = Measure { workload, writers: writer_count, operations, transfers_per_op, seconds: secs };
+            progress(&measure);
+            results.push(measure);
+        }
+    }
+    let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+    db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw"))?;
+    Ok(results)
+}
+
+fn bench_error(e: LedgerError) -> anyhow::Error {
+    anyhow::anyhow!("ledger operation failed during the benchmark: {e}")
+}
+
+/// A Markdown table of the results, with each ledger rate as a share of the raw rate.
+pub fn table(results: &[Measure]) -> String {
+    let mut out = String::from(
+        "| workload | writers | entries/s | transfers/s | share of raw rate |\n|---|---|---|---|---|\n",
+    );
+    for m in results {
+        let raw = results
+            .iter()
+            .find(|r| r.writers == m.writers && r.workload.starts_with("raw"))
+            .map(Measure::per_second)
+            .unwrap_or(f64::NAN);
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.0} % |\n",
+            m.workload,
+            m.writers,
+            m.per_second(),
+            m.transfers_per_second(),
+            100.0 * m.per_second() / raw
+        ));
+    }
+    out
+}
