@@ -76,17 +76,33 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
     if crate::ledger::currencies::get(conn, "EUR").is_err() {
         ops::create_currency(
             conn,
-            NewCurrency { code: crate::money::CurrencyCode::EUR, name: "Euro".into(), symbol: "€".into(), scale: 2, local: None },
+            NewCurrency {
+                code: crate::money::CurrencyCode::EUR,
+                name: "Euro".into(),
+                symbol: "€".into(),
+                scale: 2,
+                local: None,
+            },
         )?;
     }
     let code = "BCH";
     match crate::ledger::currencies::get(conn, code) {
         Ok(existing) => ops::open_association_accounts(conn, &existing).map(|_| ())?,
         Err(_) => {
-            let local = LocalTerms { parity_to_eur: Decimal::ONE, issuer_id: association.id.clone(), allow_member_to_member: true };
+            let local = LocalTerms {
+                parity_to_eur: Decimal::ONE,
+                issuer_id: association.id.clone(),
+                allow_member_to_member: true,
+            };
             ops::create_currency(
                 conn,
-                NewCurrency { code: code.parse().map_err(anyhow::Error::msg)?, name: "Bench".into(), symbol: "B".into(), scale: 2, local: Some(local) },
+                NewCurrency {
+                    code: code.parse().map_err(anyhow::Error::msg)?,
+                    name: "Bench".into(),
+                    symbol: "B".into(),
+                    scale: 2,
+                    local: Some(local),
+                },
             )?;
         }
     }
@@ -111,7 +127,10 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
     Ok(Setup { wallets })
 }
 
-fn run_for(db: &Db, writers: usize, duration: Duration, work: &(dyn Fn(&mut DbConn, usize, u64) -> Result<()> + Sync)) -> Result<(u64, f64)> {
+/// One unit of work of a writer: `(connection, writer number, iteration)`.
+type Work<'a> = dyn Fn(&mut DbConn, usize, u64) -> Result<()> + Sync + 'a;
+
+fn run_for(db: &Db, writers: usize, duration: Duration, work: &Work<'_>) -> Result<(u64, f64)> {
     let done = AtomicU64::new(0);
     let started = Instant::now();
     std::thread::scope(|scope| -> Result<()> {
@@ -131,25 +150,39 @@ fn run_for(db: &Db, writers: usize, duration: Duration, work: &(dyn Fn(&mut DbCo
             })
             .collect();
         for handle in handles {
-            handle.join().map_err(|_| anyhow::anyhow!("a writer panicked"))??;
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a writer panicked"))??;
         }
         Ok(())
     })?;
-    Ok((done.load(Ordering::Relaxed), started.elapsed().as_secs_f64()))
+    Ok((
+        done.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+    ))
 }
 
 /// A cheap deterministic pseudo-random pair of distinct wallets.
 fn pair(writer: usize, n: u64) -> (usize, usize) {
-    let x = (n.wrapping_mul(6364136223846793005).wrapping_add(writer as u64 * 1442695040888963407)) >> 33;
+    let x = (n
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(writer as u64 * 1442695040888963407))
+        >> 33;
     let a = (x % WALLETS as u64) as usize;
     let b = (a + 1 + ((x >> 8) % (WALLETS as u64 - 1)) as usize) % WALLETS;
     (a, b)
 }
 
 /// Runs every workload for 1 and `writers` writers, `seconds` each.
-pub fn ledger(db: &Db, writers: usize, seconds: u64, progress: &mut dyn FnMut(&Measure)) -> Result<Vec<Measure>> {
+pub fn ledger(
+    db: &Db,
+    writers: usize,
+    seconds: u64,
+    progress: &mut dyn FnMut(&Measure),
+) -> Result<Vec<Measure>> {
     let duration = Duration::from_secs(seconds);
-    let setup = setup(&mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?).context("preparing the benchmark accounts")?;
+    let setup = setup(&mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?)
+        .context("preparing the benchmark accounts")?;
     {
         let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
         db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id TEXT PRIMARY KEY NOT NULL, v BIGINT NOT NULL)"))?;
@@ -165,19 +198,46 @@ pub fn ledger(db: &Db, writers: usize, seconds: u64, progress: &mut dyn FnMut(&M
     };
     let single = |conn: &mut DbConn, w: usize, n: u64| -> Result<()> {
         let (a, b) = pair(w, n);
-        ops::pay(conn, &crate::time::new_id(), &wallets[a], &wallets[b], 1, "bench").map(|_| ()).map_err(bench_error)
+        ops::pay(
+            conn,
+            &crate::time::new_id(),
+            &wallets[a],
+            &wallets[b],
+            1,
+            "bench",
+        )
+        .map(|_| ())
+        .map_err(bench_error)
     };
     let two_legs = |conn: &mut DbConn, w: usize, n: u64| -> Result<()> {
         let (a, _) = pair(w, n);
-        ops::issue(conn, &crate::time::new_id(), &wallets[a], 1, EuroMethod::BankTransfer, "bench").map(|_| ()).map_err(bench_error)
+        ops::issue(
+            conn,
+            &crate::time::new_id(),
+            &wallets[a],
+            1,
+            EuroMethod::BankTransfer,
+            "bench",
+        )
+        .map(|_| ())
+        .map_err(bench_error)
     };
-    let workloads: [(&'static str, u64, &(dyn Fn(&mut DbConn, usize, u64) -> Result<()> + Sync)); 3] =
-        [("raw INSERT+COMMIT", 1, &raw), ("ledger: single transfer", 1, &single), ("ledger: 2-leg entry", 2, &two_legs)];
+    let workloads: [(&'static str, u64, &Work<'_>); 3] = [
+        ("raw INSERT+COMMIT", 1, &raw),
+        ("ledger: single transfer", 1, &single),
+        ("ledger: 2-leg entry", 2, &two_legs),
+    ];
     let mut results = Vec::new();
     for writer_count in [1, writers] {
         for (workload, transfers_per_op, work) in workloads {
             let (operations, secs) = run_for(db, writer_count, duration, work)?;
-            let measure = Measure { workload, writers: writer_count, operations, transfers_per_op, seconds: secs };
+            let measure = Measure {
+                workload,
+                writers: writer_count,
+                operations,
+                transfers_per_op,
+                seconds: secs,
+            };
             progress(&measure);
             results.push(measure);
         }

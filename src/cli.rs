@@ -149,14 +149,25 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             command: BenchCommand::Ledger { writers, seconds },
         } => {
-            anyhow::ensure!((1..=64).contains(&writers), "--writers must be between 1 and 64");
+            anyhow::ensure!(
+                (1..=64).contains(&writers),
+                "--writers must be between 1 and 64"
+            );
             let db = Db::connect(&config.database_url, writers as u32 + 1)?;
             for version in db.migrate()? {
                 eprintln!("applied {version}");
             }
-            eprintln!("benchmarking the ledger on {} ({seconds} s per measurement)…", config.database_url);
+            eprintln!(
+                "benchmarking the ledger on {} ({seconds} s per measurement)…",
+                config.database_url
+            );
             let results = crate::bench::ledger(&db, writers, seconds, &mut |m| {
-                eprintln!("  {:<26} {:>2} writer(s): {:>8.0} entries/s", m.workload, m.writers, m.per_second());
+                eprintln!(
+                    "  {:<26} {:>2} writer(s): {:>8.0} entries/s",
+                    m.workload,
+                    m.writers,
+                    m.per_second()
+                );
             })?;
             print!("{}", crate::bench::table(&results));
             Ok(())

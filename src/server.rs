@@ -63,7 +63,12 @@ pub fn http_server(
     config: &Config,
     workers: Option<usize>,
 ) -> Result<Server> {
-    let state = AppState { db };
+    let tokens = crate::auth::tokens::TokenKeys::from_config(config)
+        .context("preparing the token signing key")?;
+    let state = AppState {
+        db,
+        tokens: std::sync::Arc::new(tokens),
+    };
     let body_limit = config.max_body_bytes;
     let mut server = HttpServer::new(move || api::app(state.clone(), body_limit))
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);

@@ -7,9 +7,11 @@
 //! Routes are registered only through [`routes`], with `utoipa-actix-web`, so that a route
 //! cannot exist without appearing in `/openapi.json`; a test checks the source too.
 
+pub mod auth;
 pub mod cycles;
 pub mod directory;
 pub mod extract;
+pub mod ledger;
 pub mod middleware;
 pub mod pagination;
 pub mod system;
@@ -29,6 +31,7 @@ use crate::error::{problem_response, FieldError, Problem, ProblemInfo, ProblemKi
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub tokens: std::sync::Arc<crate::auth::tokens::TokenKeys>,
 }
 
 #[derive(OpenApi)]
@@ -39,9 +42,29 @@ pub struct AppState {
                        local-currency ledger, accounting export. Errors are RFC 9457 \
                        `application/problem+json`; see `/problems/{slug}` for each `type`."
     ),
-    components(schemas(Problem, FieldError, ProblemInfo, crate::money::MoneyJson))
+        components(schemas(Problem, FieldError, ProblemInfo, crate::money::MoneyJson)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` security scheme (JWT access tokens from `POST /api/v1/auth/login`).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Every route of the API. Register new routes here, through `cfg.service(handler)`.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -55,7 +78,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(directory::list_products)
         .service(cycles::list_hub_cycles)
         .service(cycles::get_cycle)
-        .service(cycles::quote_basket);
+        .service(cycles::quote_basket)
+        .service(auth::login)
+        .service(auth::me)
+        .service(ledger::create_currency)
+        .service(ledger::statement)
+        .service(ledger::my_accounts)
+        .service(ledger::open_my_wallet)
+        .service(ledger::enterprise_accounts)
+        .service(ledger::open_enterprise_wallet)
+        .service(ledger::get_account)
+        .service(ledger::account_history)
+        .service(ledger::account_history_csv)
+        .service(ledger::set_limit)
+        .service(ledger::issue)
+        .service(ledger::pay)
+        .service(ledger::reconvert)
+        .service(ledger::payout)
+        .service(ledger::reverse);
 }
 
 /// The OpenAPI document of [`routes`].

@@ -1,6 +1,8 @@
-//! People: users and their roles in enterprises.
-//!
-//! Log-in, tokens and the authorization layer are built on these tables (issue: accounts,
-//! authentication and per-enterprise authorization).
+//! People: users, their roles in enterprises, passwords, access tokens, and the one
+//! authorization policy every route goes through.
 
+pub mod actor;
+pub mod passwords;
+pub mod policy;
+pub mod tokens;
 pub mod users;

@@ -57,6 +57,9 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The password of every demo user (a demo is public: never load it in production).
+pub const DEMO_PASSWORD: &str = "comptoir-demo";
+
 /// Where the demo files come from.
 pub enum Source<'a> {
     Embedded,
@@ -333,6 +336,8 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
 
     let mut user_rows = Vec::new();
     let mut role_rows = Vec::new();
+    // every demo user shares the documented demo password (one hash, computed once)
+    let demo_hash = crate::auth::passwords::hash(DEMO_PASSWORD).map_err(|e| anyhow!("{e}"))?;
     for u in toml_file::<UsersFile>(source, "users.toml")?.user {
         let id = new_id();
         for r in &u.roles {
@@ -347,7 +352,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
             id,
             email: normalise_email(&u.email),
             display_name: u.display_name,
-            password_hash: None,
+            password_hash: Some(demo_hash.clone()),
             locale: u.locale,
             is_platform_admin: u.platform_admin,
             email_verified_at: Some(now),

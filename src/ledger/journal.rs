@@ -211,7 +211,9 @@ macro_rules! impl_store {
                 // one cacheable statement per account, in the (sorted) order given
                 let mut rows = Vec::with_capacity(ids.len());
                 for id in ids {
-                    let $q = ledger_accounts::table.find(id).select(AccountRow::as_select());
+                    let $q = ledger_accounts::table
+                        .find(id)
+                        .select(AccountRow::as_select());
                     if let Some(row) = $lock.first(self).optional()? {
                         rows.push(row);
                     }
@@ -239,7 +241,9 @@ macro_rules! impl_store {
                     .execute(self)?;
                 // row by row: single-row inserts are prepared once and cached
                 for transfer in transfers {
-                    diesel::insert_into(ledger_transfers::table).values(transfer).execute(self)?;
+                    diesel::insert_into(ledger_transfers::table)
+                        .values(transfer)
+                        .execute(self)?;
                 }
                 Ok(())
             }

@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use rust_decimal::Decimal;
 
+use super::currencies::CurrencyRow;
 use super::journal::{entry_hash, EntryRow, TransferRow, GENESIS_HASH};
 use super::LedgerError;
 use crate::db::schema::{currencies, ledger_entries, ledger_head, ledger_transfers};
@@ -267,42 +268,56 @@ fn check_accounts(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerEr
 }
 
 fn check_currencies(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerError> {
-    let locals: Vec<(String, i32, Option<String>, Option<String>)> = db_run!(conn => currencies::table
+    let locals: Vec<CurrencyRow> = db_run!(conn => currencies::table
         .filter(currencies::kind.eq("local"))
         .order(currencies::code.asc())
-        .select((currencies::code, currencies::scale, currencies::parity_to_eur, currencies::issuer_id))
+        .select(CurrencyRow::as_select())
         .load(conn))?;
-    for (code, scale, parity, issuer) in locals {
-        let issuer = issuer.unwrap_or_default();
-        let balance = |conn: &mut DbConn, currency: &str, kind: &str| -> Result<i64, LedgerError> {
-            let rows: Vec<Balance> = db_run!(conn => diesel::sql_query(KIND_BALANCE)
-                .bind::<Text, _>(currency)
-                .bind::<Text, _>(kind)
-                .bind::<Text, _>(&issuer)
-                .load(conn))?;
-            Ok(rows.first().map_or(0, |b| b.balance))
-        };
-        let circulation = -balance(conn, &code, "issuance")?;
-        let fund_eur = balance(conn, "EUR", "guarantee_fund")?;
-        let parity: Decimal = parity
-            .as_deref()
-            .unwrap_or("1")
-            .parse()
-            .unwrap_or(Decimal::ONE);
-        let circulation_eur =
-            Decimal::new(circulation, scale.clamp(0, 28) as u32) * parity * Decimal::from(100);
-        let difference = Decimal::from(fund_eur) - circulation_eur;
-        if difference < Decimal::ZERO {
+    for currency in locals {
+        let line = statement(conn, &currency)?;
+        if line.difference_eur < 0 {
             report.violations.push(format!(
-                "{code}: {circulation} minor units in circulation are worth more than the guarantee fund ({fund_eur} EUR cents)"
+                "{}: {} minor units in circulation are worth more than the guarantee fund ({} EUR cents)",
+                line.code, line.circulation, line.fund_eur
             ));
         }
-        report.currencies.push(CurrencyStatement {
-            code,
-            circulation,
-            fund_eur,
-            difference_eur: i64::try_from(difference.trunc()).unwrap_or(i64::MIN),
-        });
+        report.currencies.push(line);
     }
     Ok(())
+}
+
+/// Circulation against the guarantee fund for one local currency. Circulation is minus the
+/// balance of the currency's issuance account; the fund is the balance of the issuing
+/// association's guarantee-fund account; the difference is in euro cents at parity (rounded
+/// toward zero).
+pub fn statement(
+    conn: &mut DbConn,
+    currency: &CurrencyRow,
+) -> Result<CurrencyStatement, LedgerError> {
+    let issuer = currency.issuer_id.clone().unwrap_or_default();
+    let mut balance = |currency: &str, kind: &str| -> Result<i64, LedgerError> {
+        let rows: Vec<Balance> = db_run!(conn => diesel::sql_query(KIND_BALANCE)
+            .bind::<Text, _>(currency)
+            .bind::<Text, _>(kind)
+            .bind::<Text, _>(&issuer)
+            .load(conn))?;
+        Ok(rows.first().map_or(0, |b| b.balance))
+    };
+    let circulation = -balance(&currency.code, "issuance")?;
+    let fund_eur = balance("EUR", "guarantee_fund")?;
+    let parity: Decimal = currency
+        .parity_to_eur
+        .as_deref()
+        .unwrap_or("1")
+        .parse()
+        .unwrap_or(Decimal::ONE);
+    let circulation_eur =
+        Decimal::new(circulation, currency.scale.clamp(0, 28) as u32) * parity * Decimal::from(100);
+    let difference = Decimal::from(fund_eur) - circulation_eur;
+    Ok(CurrencyStatement {
+        code: currency.code.clone(),
+        circulation,
+        fund_eur,
+        difference_eur: i64::try_from(difference.trunc()).unwrap_or(i64::MIN),
+    })
 }

@@ -144,8 +144,13 @@ pub fn test_config(url: &str) -> Config {
         bind: Some("127.0.0.1:0".into()),
         database_url: Some(url.to_string()),
     };
-    Config::load(None, &cli).expect("test configuration")
+    let mut config = Config::load(None, &cli).expect("test configuration");
+    config.jwt.secret = Some(secrecy::SecretString::from(TEST_JWT_SECRET.to_string()));
+    config
 }
+
+/// The signing key of test servers (so tests can forge tokens to check they are refused).
+pub const TEST_JWT_SECRET: &str = "test-only-signing-key-0123456789abcdef0123456789";
 
 impl Drop for TestDb {
     fn drop(&mut self) {

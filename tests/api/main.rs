@@ -8,6 +8,7 @@ mod cycles;
 mod directory;
 mod errors;
 mod ledger;
+mod money_api;
 mod openapi;
 mod operations;
 

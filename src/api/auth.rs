@@ -1,0 +1,152 @@
+//! Log-in and the caller's identity. Every authenticated route takes [`Authenticated`].
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{get, post, web, FromRequest, HttpRequest};
+use diesel::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::extract::JsonBody;
+use crate::api::AppState;
+use crate::auth::actor::{self, Actor};
+use crate::auth::passwords;
+use crate::auth::users::{normalise_email, Role};
+use crate::db::schema::users;
+use crate::db_run;
+use crate::error::{ApiError, Problem};
+
+/// The authenticated caller of a request (from `Authorization: Bearer <access token>`).
+pub struct Authenticated(pub Actor);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .map(str::to_string);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "send `Authorization: Bearer <access token>` (see POST /api/v1/auth/login)"
+                        .into(),
+                )
+            })?;
+            let claims = state.tokens.validate(&token)?;
+            let actor = state
+                .db
+                .run(move |conn| actor::load(conn, &claims.sub))
+                .await?;
+            actor.map(Authenticated).ok_or_else(|| {
+                ApiError::Unauthorized("this account is disabled or no longer exists".into())
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+}
+
+/// Exchanges an email and password for a short-lived access token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let LoginRequest { email, password } = body.0;
+    let email = normalise_email(&email);
+    let user_id = state
+        .db
+        .run(move |conn| {
+            let user: Option<(String, Option<String>, Option<chrono::NaiveDateTime>)> = db_run!(conn => users::table
+                .filter(users::email.eq(&email))
+                .select((users::id, users::password_hash, users::disabled_at))
+                .first(conn)
+                .optional())?;
+            // the hash runs whether or not the user exists: same time either way
+            let stored = user.as_ref().and_then(|(_, hash, _)| hash.clone());
+            let matches = passwords::verify(&password, stored.as_deref());
+            match user {
+                Some((id, _, None)) if matches => Ok(id),
+                _ => Err(ApiError::Unauthorized("the email or the password is wrong".into())),
+            }
+        })
+        .await?;
+    let access_token = state.tokens.issue(&user_id)?;
+    Ok(web::Json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl_seconds(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    pub enterprise_id: String,
+    /// `owner`, `manager`, `treasurer` or `member`.
+    #[schema(value_type = String)]
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub id: String,
+    pub is_platform_admin: bool,
+    pub roles: Vec<RoleView>,
+}
+
+/// The caller's identity and roles.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/me")]
+pub async fn me(caller: Authenticated) -> web::Json<Me> {
+    let actor = caller.0;
+    web::Json(Me {
+        id: actor.user_id,
+        is_platform_admin: actor.is_platform_admin,
+        roles: actor
+            .roles
+            .into_iter()
+            .map(|(enterprise_id, role)| RoleView {
+                enterprise_id,
+                role,
+            })
+            .collect(),
+    })
+}

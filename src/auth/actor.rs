@@ -1,0 +1,58 @@
+//! Who is calling: a user with their platform flag and per-enterprise roles, loaded fresh for
+//! every request (so a disabled user's tokens stop working at once).
+
+use diesel::prelude::*;
+
+use super::users::Role;
+use crate::db::schema::{enterprise_roles, users};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub is_platform_admin: bool,
+    /// `(enterprise id, role)` pairs.
+    pub roles: Vec<(String, Role)>,
+}
+
+impl Actor {
+    /// Whether the caller holds one of `roles` in `enterprise_id`.
+    pub fn has_role(&self, enterprise_id: &str, roles: &[Role]) -> bool {
+        self.roles
+            .iter()
+            .any(|(e, r)| e == enterprise_id && roles.contains(r))
+    }
+}
+
+fn parse_role(s: &str) -> Option<Role> {
+    [Role::Owner, Role::Manager, Role::Treasurer, Role::Member]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+}
+
+/// The actor for `user_id`, or `None` when the user is gone or disabled.
+pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, ApiError> {
+    let user: Option<(bool, Option<chrono::NaiveDateTime>)> = db_run!(conn => users::table
+        .find(user_id)
+        .select((users::is_platform_admin, users::disabled_at))
+        .first(conn)
+        .optional())?;
+    let Some((is_platform_admin, None)) = user else {
+        return Ok(None);
+    };
+    let roles: Vec<(String, String)> = db_run!(conn => enterprise_roles::table
+        .filter(enterprise_roles::user_id.eq(user_id))
+        .select((enterprise_roles::enterprise_id, enterprise_roles::role))
+        .load(conn))?;
+    Ok(Some(Actor {
+        user_id: user_id.to_string(),
+        is_platform_admin,
+        roles: roles
+            .into_iter()
+            .filter_map(|(e, r)| parse_role(&r).map(|r| (e, r)))
+            .collect(),
+    }))
+}

@@ -1,0 +1,80 @@
+//! Authorization: the one place that decides who may do what. Handlers name the action; they
+//! never check roles themselves.
+//!
+//! | action | allowed to |
+//! |---|---|
+//! | administer the platform (create currencies) | platform admins |
+//! | run a local currency (issue, reverse, pay out, credit limits, statement, commissions) | the issuing association's treasurers, platform admins |
+//! | spend from an account (pay, hold, reconvert) | a user: its owner; an enterprise: its owners and treasurers |
+//! | read an account (balance, history, CSV) | those who may spend from it, the enterprise's managers, the currency's treasurers, platform admins |
+//! | manage an enterprise's money (list and open its wallets) | its owners, treasurers (and managers to list) |
+
+use super::actor::Actor;
+use super::users::Role;
+use crate::error::ApiError;
+use crate::ledger::accounts::{AccountRow, OwnerKind};
+
+/// What the caller wants to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    AdministerPlatform,
+    RunCurrency {
+        issuer_id: &'a str,
+    },
+    SpendFrom {
+        account: &'a AccountRow,
+    },
+    ReadAccount {
+        account: &'a AccountRow,
+        issuer_id: Option<&'a str>,
+    },
+    ListEnterpriseAccounts {
+        enterprise_id: &'a str,
+    },
+    OpenEnterpriseWallet {
+        enterprise_id: &'a str,
+    },
+}
+
+const MONEY_ROLES: &[Role] = &[Role::Owner, Role::Treasurer];
+const READ_ROLES: &[Role] = &[Role::Owner, Role::Treasurer, Role::Manager];
+
+fn may_spend(actor: &Actor, account: &AccountRow) -> bool {
+    let owner = account.owner_id.as_deref().unwrap_or("");
+    match OwnerKind::parse(&account.owner_kind) {
+        Ok(OwnerKind::User) => owner == actor.user_id,
+        Ok(OwnerKind::Enterprise) => actor.has_role(owner, MONEY_ROLES),
+        _ => false,
+    }
+}
+
+/// `Ok` when `actor` may perform `action`; 403 otherwise.
+pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
+    let allowed = match action {
+        Action::AdministerPlatform => actor.is_platform_admin,
+        Action::RunCurrency { issuer_id } => {
+            actor.is_platform_admin || actor.has_role(issuer_id, &[Role::Treasurer])
+        }
+        Action::SpendFrom { account } => may_spend(actor, account),
+        Action::ReadAccount { account, issuer_id } => {
+            may_spend(actor, account)
+                || actor.is_platform_admin
+                || issuer_id.is_some_and(|i| actor.has_role(i, &[Role::Treasurer]))
+                || (account.owner_kind == OwnerKind::Enterprise.as_str()
+                    && actor.has_role(account.owner_id.as_deref().unwrap_or(""), READ_ROLES))
+        }
+        Action::ListEnterpriseAccounts { enterprise_id } => {
+            actor.is_platform_admin || actor.has_role(enterprise_id, READ_ROLES)
+        }
+        Action::OpenEnterpriseWallet { enterprise_id } => {
+            actor.has_role(enterprise_id, MONEY_ROLES)
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "your roles do not allow this action".into(),
+        ))
+    }
+}

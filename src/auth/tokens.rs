@@ -1,0 +1,122 @@
+//! Short-lived JWT access tokens: HS256 only, with `exp`, `iat`, `iss`, `aud`, `sub` and `jti`
+//! required and validated (30 s leeway). The key comes from configuration (`jwt.secret`) or is
+//! generated once into `<data_dir>/jwt.key` with mode 0600 — there is no built-in key.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+const LEEWAY_SECONDS: u64 = 30;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    pub exp: u64,
+    pub iat: u64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+/// Keys and rules for issuing and checking tokens.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    issuer: String,
+    audience: String,
+    ttl_seconds: u64,
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Reads the key file, or creates it (64 random bytes, hex, mode 0600) when absent.
+fn key_file(dir: &Path) -> Result<Vec<u8>> {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let path = dir.join("jwt.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return Ok(text.trim().as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut bytes = [0u8; 64];
+    OsRng.fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut file, hex.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(hex.into_bytes())
+}
+
+impl TokenKeys {
+    pub fn from_config(config: &Config) -> Result<TokenKeys> {
+        let secret = match &config.jwt.secret {
+            Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+            None => key_file(&config.data_dir)?,
+        };
+        Ok(TokenKeys {
+            encoding: EncodingKey::from_secret(&secret),
+            decoding: DecodingKey::from_secret(&secret),
+            issuer: config.jwt.issuer.clone(),
+            audience: config.jwt.audience.clone(),
+            ttl_seconds: config.jwt.access_ttl_seconds,
+        })
+    }
+
+    pub fn ttl_seconds(&self) -> u64 {
+        self.ttl_seconds
+    }
+
+    /// A new access token for `user_id`.
+    pub fn issue(&self, user_id: &str) -> Result<String, ApiError> {
+        let now = now_seconds();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat: now,
+            exp: now + self.ttl_seconds,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: uuid::Uuid::now_v7().to_string(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(format!("token signing: {e}")))
+    }
+
+    /// The claims of a valid token; 401 for anything else (other algorithm, `none`, bad
+    /// signature, expired, issued in the future, wrong issuer or audience, missing claim).
+    pub fn validate(&self, token: &str) -> Result<Claims, ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        let claims = decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|e| ApiError::Unauthorized(format!("invalid access token ({e})")))?
+            .claims;
+        if claims.iat > now_seconds() + LEEWAY_SECONDS {
+            return Err(ApiError::Unauthorized(
+                "invalid access token (issued in the future)".into(),
+            ));
+        }
+        Ok(claims)
+    }
+}

@@ -1,0 +1,807 @@
+//! Log-in, tokens, and the ledger over HTTP with authorization, on both backends.
+
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::harness::{Backend, Reply, TestApp, TEST_JWT_SECRET};
+
+backend_tests!(
+    login_gives_a_token_and_refuses_bad_credentials_alike,
+    forged_or_stale_tokens_are_refused,
+    disabled_users_tokens_stop_working,
+    money_flows_over_http_with_exact_amounts,
+    money_routes_refuse_other_peoples_accounts,
+    every_route_is_public_by_decision_or_needs_a_login,
+);
+
+const PASSWORD: &str = "comptoir-demo";
+
+async fn token(app: &TestApp, email: &str) -> String {
+    let reply = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Reply {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = app.client.request(method, app.url(path));
+    if let Some(token) = token {
+        request = request.insert_header(("authorization", format!("Bearer {token}")));
+    }
+    let sent = match body {
+        Some(body) => {
+            request
+                .insert_header(("content-type", "application/json"))
+                .send_body(body.to_string())
+                .await
+        }
+        None => request.send().await,
+    };
+    let mut response = sent.expect("request");
+    let bytes = response.body().limit(1 << 24).await.expect("body").to_vec();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: bytes,
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn lem(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "LEM"})
+}
+
+async fn login_gives_a_token_and_refuses_bad_credentials_alike(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let token = token(&app, " Camille@Example.org ").await;
+    let me = call(&app, "GET", "/api/v1/me", Some(&token), None)
+        .await
+        .json();
+    assert_eq!(me["roles"][0]["role"], "member");
+    let wrong = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "camille@example.org", "password": "nope"}),
+        )
+        .await;
+    let unknown = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "nobody@example.org", "password": "nope"}),
+        )
+        .await;
+    let (a, b) = (
+        wrong.problem(401, "unauthorized"),
+        unknown.problem(401, "unauthorized"),
+    );
+    assert_eq!(
+        a["detail"], b["detail"],
+        "the answer must not tell whether the email exists"
+    );
+    call(&app, "GET", "/api/v1/me", None, None)
+        .await
+        .problem(401, "unauthorized");
+}
+
+fn forge(claims: &Value, secret: &str, algorithm: jsonwebtoken::Algorithm) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(algorithm),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("forge")
+}
+
+async fn forged_or_stale_tokens_are_refused(backend: Backend) {
+    use base64_like::encode_segment;
+    let app = TestApp::with_demo(backend).await;
+    let good = token(&app, "camille@example.org").await;
+    assert_eq!(
+        call(&app, "GET", "/api/v1/me", Some(&good), None)
+            .await
+            .status,
+        200
+    );
+    let me = call(&app, "GET", "/api/v1/me", Some(&good), None)
+        .await
+        .json();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |overrides: Value| {
+        let mut c = json!({"sub": me["id"], "iat": now, "exp": now + 600, "iss": "comptoir", "aud": "comptoir-api", "jti": new_id()});
+        for (k, v) in overrides.as_object().cloned().unwrap_or_default() {
+            if v.is_null() {
+                c.as_object_mut().map(|o| o.remove(&k));
+            } else {
+                c[k] = v;
+            }
+        }
+        c
+    };
+    // the forger knows the key: only the claims or algorithm are wrong
+    let hs256 = jsonwebtoken::Algorithm::HS256;
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/api/v1/me",
+            Some(&forge(&claims(json!({})), TEST_JWT_SECRET, hs256)),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let mut bad = vec![
+        (
+            "expired",
+            forge(&claims(json!({"exp": now - 120})), TEST_JWT_SECRET, hs256),
+        ),
+        (
+            "issued in the future",
+            forge(&claims(json!({"iat": now + 3600})), TEST_JWT_SECRET, hs256),
+        ),
+        (
+            "wrong audience",
+            forge(
+                &claims(json!({"aud": "another-api"})),
+                TEST_JWT_SECRET,
+                hs256,
+            ),
+        ),
+        (
+            "wrong issuer",
+            forge(&claims(json!({"iss": "evil"})), TEST_JWT_SECRET, hs256),
+        ),
+        (
+            "no exp",
+            forge(&claims(json!({"exp": null})), TEST_JWT_SECRET, hs256),
+        ),
+        (
+            "no jti",
+            forge(&claims(json!({"jti": null})), TEST_JWT_SECRET, hs256),
+        ),
+        (
+            "wrong key",
+            forge(
+                &claims(json!({})),
+                "another-key-another-key-another-key!",
+                hs256,
+            ),
+        ),
+        (
+            "other algorithm",
+            forge(
+                &claims(json!({})),
+                TEST_JWT_SECRET,
+                jsonwebtoken::Algorithm::HS512,
+            ),
+        ),
+    ];
+    // alg: none, and a tampered payload under a valid signature
+    let header = encode_segment(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = encode_segment(claims(json!({})).to_string().as_bytes());
+    bad.push(("alg none", format!("{header}.{payload}.")));
+    let parts: Vec<&str> = good.split('.').collect();
+    let admin_payload = encode_segment(
+        claims(json!({"sub": "someone-else"}))
+            .to_string()
+            .as_bytes(),
+    );
+    bad.push((
+        "tampered payload",
+        format!("{}.{admin_payload}.{}", parts[0], parts[2]),
+    ));
+    bad.push(("garbage", "not.a.token".to_string()));
+    for (what, token) in bad {
+        let reply = call(&app, "GET", "/api/v1/me", Some(&token), None).await;
+        assert_eq!(reply.status, 401, "{what} was accepted");
+    }
+}
+
+/// Minimal base64url without padding, for forging token segments.
+mod base64_like {
+    pub fn encode_segment(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+}
+
+async fn disabled_users_tokens_stop_working(backend: Backend) {
+    use diesel::prelude::*;
+    let app = TestApp::with_demo(backend).await;
+    let token = token(&app, "yanis@example.org").await;
+    assert_eq!(
+        call(&app, "GET", "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        200
+    );
+    let mut conn = app.db.db.conn().expect("conn");
+    let conn = &mut conn;
+    comptoir::db_run!(conn => diesel::update(comptoir::db::schema::users::table.filter(comptoir::db::schema::users::email.eq("yanis@example.org")))
+        .set(comptoir::db::schema::users::disabled_at.eq(Some(comptoir::time::now())))
+        .execute(conn))
+    .expect("disable");
+    call(&app, "GET", "/api/v1/me", Some(&token), None)
+        .await
+        .problem(401, "unauthorized");
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "yanis@example.org", "password": PASSWORD}),
+        )
+        .await;
+    login.problem(401, "unauthorized");
+}
+
+/// The demo with LEM wallets for Camille and the farm; returns (camille token, treasurer
+/// token, farm token, camille wallet, farm wallet, farm id).
+async fn wallets(app: &TestApp) -> (String, String, String, String, String, String) {
+    let camille = token(app, "camille@example.org").await;
+    let treasurer = token(app, "tresorerie@lem.example.org").await;
+    let farmer = token(app, "ferme@troischenes.example.org").await;
+    let wallet = call(
+        app,
+        "POST",
+        "/api/v1/me/wallets",
+        Some(&camille),
+        Some(&json!({"currency": "LEM"})),
+    )
+    .await;
+    assert_eq!(
+        wallet.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&wallet.body)
+    );
+    let farm = app
+        .get("/api/v1/enterprises/ferme-des-trois-chenes")
+        .await
+        .json();
+    let farm_id = farm["id"].as_str().expect("farm").to_string();
+    let farm_wallet = call(
+        app,
+        "POST",
+        &format!("/api/v1/enterprises/{farm_id}/wallets"),
+        Some(&farmer),
+        Some(&json!({"currency": "LEM"})),
+    )
+    .await;
+    assert_eq!(
+        farm_wallet.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&farm_wallet.body)
+    );
+    let id = |r: Reply| r.json()["id"].as_str().expect("id").to_string();
+    (
+        camille,
+        treasurer,
+        farmer,
+        id(wallet),
+        id(farm_wallet),
+        farm_id,
+    )
+}
+
+async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (camille, treasurer, farmer, wallet, farm_wallet, farm_id) = wallets(&app).await;
+    let issue_id = new_id();
+    let issuance = json!({"entry_id": issue_id, "wallet_id": wallet, "amount": lem("50.00"), "method": "bank_transfer", "reference": "VIR-1"});
+    let first = call(
+        &app,
+        "POST",
+        "/api/v1/currencies/LEM/issuances",
+        Some(&treasurer),
+        Some(&issuance),
+    )
+    .await;
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let entry = first.json();
+    assert_eq!(entry["transfers"][0]["amount"], lem("50.00"));
+    assert_eq!(
+        entry["transfers"][1]["amount"],
+        json!({"amount": "50.00", "currency": "EUR"})
+    );
+    let replay = call(
+        &app,
+        "POST",
+        "/api/v1/currencies/LEM/issuances",
+        Some(&treasurer),
+        Some(&issuance),
+    )
+    .await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(replay.json(), entry);
+    let mut changed = issuance.clone();
+    changed["amount"] = lem("60.00");
+    call(
+        &app,
+        "POST",
+        "/api/v1/currencies/LEM/issuances",
+        Some(&treasurer),
+        Some(&changed),
+    )
+    .await
+    .problem(409, "idempotency-conflict");
+
+    // amounts are exact decimal strings of the currency's scale
+    let pay = |amount: Value| json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": amount, "reference": "basket"});
+    let problem = call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&camille),
+        Some(&pay(json!({"amount": 20.5, "currency": "LEM"}))),
+    )
+    .await
+    .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "amount.amount");
+    let problem = call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&camille),
+        Some(&pay(lem("20.555"))),
+    )
+    .await
+    .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["code"], "too_many_decimals");
+    let problem = call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&camille),
+        Some(&pay(json!({"amount": "20.00", "currency": "EUR"}))),
+    )
+    .await
+    .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["code"], "currency_mismatch");
+    call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&camille),
+        Some(&pay(lem("50.01"))),
+    )
+    .await
+    .problem(409, "insufficient-funds");
+    let paid = call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&camille),
+        Some(&pay(lem("20.00"))),
+    )
+    .await;
+    assert_eq!(paid.status, 201, "{}", String::from_utf8_lossy(&paid.body));
+
+    let account = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}"),
+        Some(&camille),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(
+        (account["balance"].clone(), account["available"].clone()),
+        (lem("30.00"), lem("30.00"))
+    );
+
+    // reconversion: professionals only
+    let reconvert = |wallet: &str, amount: &str| json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem(amount), "reference": "R-1"});
+    call(
+        &app,
+        "POST",
+        "/api/v1/reconversions",
+        Some(&camille),
+        Some(&reconvert(&wallet, "5.00")),
+    )
+    .await
+    .problem(409, "reconversion-not-allowed");
+    let reconverted = call(
+        &app,
+        "POST",
+        "/api/v1/reconversions",
+        Some(&farmer),
+        Some(&reconvert(&farm_wallet, "10.00")),
+    )
+    .await;
+    assert_eq!(
+        reconverted.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reconverted.body)
+    );
+
+    let statement = call(
+        &app,
+        "GET",
+        "/api/v1/currencies/LEM/statement",
+        Some(&treasurer),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(statement["circulation"], lem("40.00"));
+    assert_eq!(
+        statement["guarantee_fund"],
+        json!({"amount": "40.00", "currency": "EUR"})
+    );
+    assert_eq!(
+        statement["difference"],
+        json!({"amount": "0.00", "currency": "EUR"})
+    );
+
+    // the euros owed to the farm are paid out by the treasurer
+    let farm_accounts = call(
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises/{farm_id}/accounts"),
+        Some(&farmer),
+        None,
+    )
+    .await
+    .json();
+    let payable = farm_accounts
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["kind"] == "euro_payable"))
+        .expect("payable")
+        .clone();
+    assert_eq!(
+        payable["balance"],
+        json!({"amount": "10.00", "currency": "EUR"})
+    );
+    let payout = json!({"entry_id": new_id(), "currency": "LEM", "amount": {"amount": "10.00", "currency": "EUR"}, "reference": "VIR-OUT"});
+    let paid_out = call(
+        &app,
+        "POST",
+        &format!(
+            "/api/v1/accounts/{}/payouts",
+            payable["id"].as_str().unwrap_or("")
+        ),
+        Some(&treasurer),
+        Some(&payout),
+    )
+    .await;
+    assert_eq!(
+        paid_out.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&paid_out.body)
+    );
+
+    // history, paginated, and as CSV
+    let page = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}/transfers?limit=1"),
+        Some(&camille),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(page["items"][0]["direction"], "in");
+    assert_eq!(page["items"][0]["amount"], lem("50.00"));
+    let next = page["next"].as_str().expect("next page").to_string();
+    let second = call(&app, "GET", &next, Some(&camille), None).await.json();
+    assert_eq!(second["items"][0]["direction"], "out");
+    assert_eq!(second["items"][0]["reference"], "basket");
+    let csv = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}/transfers.csv"),
+        Some(&camille),
+        None,
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    let text = String::from_utf8_lossy(&csv.body).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("created_at,entry_id"));
+    assert!(
+        lines[1].contains(",in,posted,50.00,LEM,") && lines[2].contains(",out,posted,20.00,LEM,"),
+        "{text}"
+    );
+    let empty_range = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}/transfers.csv?to=2020-01-01T00:00:00Z"),
+        Some(&camille),
+        None,
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&empty_range.body).lines().count(),
+        1
+    );
+
+    // corrections are reversing entries, once
+    let second_payment = call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&camille),
+        Some(&pay(lem("5.00"))),
+    )
+    .await;
+    assert_eq!(second_payment.status, 201);
+    let payment_id = second_payment.json()["id"]
+        .as_str()
+        .expect("entry")
+        .to_string();
+    let reversal = json!({"entry_id": new_id(), "reason": "paid twice"});
+    let reversed = call(
+        &app,
+        "POST",
+        &format!("/api/v1/ledger/entries/{payment_id}/reversal"),
+        Some(&treasurer),
+        Some(&reversal),
+    )
+    .await;
+    assert_eq!(
+        reversed.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reversed.body)
+    );
+    let again = json!({"entry_id": new_id(), "reason": "paid twice"});
+    call(
+        &app,
+        "POST",
+        &format!("/api/v1/ledger/entries/{payment_id}/reversal"),
+        Some(&treasurer),
+        Some(&again),
+    )
+    .await
+    .problem(409, "already-reversed");
+    let account = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}"),
+        Some(&camille),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(account["balance"], lem("30.00"));
+}
+
+async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (camille, treasurer, farmer, wallet, farm_wallet, farm_id) = wallets(&app).await;
+    let yanis = token(&app, "yanis@example.org").await;
+    let baker = token(&app, "fournil@colline.example.org").await;
+    let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("10.00"), "method": "cash", "reference": "x"});
+    for who in [&camille, &farmer, &baker] {
+        call(
+            &app,
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(who),
+            Some(&issuance),
+        )
+        .await
+        .problem(403, "forbidden");
+    }
+    call(
+        &app,
+        "POST",
+        "/api/v1/currencies/LEM/issuances",
+        Some(&treasurer),
+        Some(&issuance),
+    )
+    .await;
+    let steal = json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
+    call(&app, "POST", "/api/v1/payments", Some(&yanis), Some(&steal))
+        .await
+        .problem(403, "forbidden");
+    call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&farmer),
+        Some(&steal),
+    )
+    .await
+    .problem(403, "forbidden");
+    call(
+        &app,
+        "POST",
+        "/api/v1/payments",
+        Some(&treasurer),
+        Some(&steal),
+    )
+    .await
+    .problem(403, "forbidden");
+    call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}"),
+        Some(&yanis),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}/transfers"),
+        Some(&baker),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}/transfers.csv"),
+        Some(&farmer),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    call(
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises/{farm_id}/accounts"),
+        Some(&baker),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    call(
+        &app,
+        "GET",
+        "/api/v1/currencies/LEM/statement",
+        Some(&camille),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    let limit = json!({"limit": lem("100.00")});
+    call(
+        &app,
+        "PUT",
+        &format!("/api/v1/accounts/{farm_wallet}/overdraft-limit"),
+        Some(&farmer),
+        Some(&limit),
+    )
+    .await
+    .problem(403, "forbidden");
+    let set = call(
+        &app,
+        "PUT",
+        &format!("/api/v1/accounts/{farm_wallet}/overdraft-limit"),
+        Some(&treasurer),
+        Some(&limit),
+    )
+    .await;
+    assert_eq!(set.json()["overdraft_limit"], lem("100.00"));
+    let currency = json!({"code": "ABC", "name": "Abc", "symbol": "A", "scale": 2, "kind": "fiat"});
+    call(
+        &app,
+        "POST",
+        "/api/v1/currencies",
+        Some(&treasurer),
+        Some(&currency),
+    )
+    .await
+    .problem(403, "forbidden");
+    let admin = token(&app, "admin@comptoir.example.org").await;
+    let created = call(
+        &app,
+        "POST",
+        "/api/v1/currencies",
+        Some(&admin),
+        Some(&currency),
+    )
+    .await;
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    // the treasurer of the currency reads any of its accounts
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&treasurer),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+/// Routes open to anonymous callers, each by decision. A new route must either be added here
+/// or refuse anonymous callers: this test fails otherwise.
+const PUBLIC_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/openapi.json"),
+    ("GET", "/problems/{slug}"),
+    ("GET", "/api/v1/currencies"),
+    ("GET", "/api/v1/enterprises"),
+    ("GET", "/api/v1/enterprises/{id_or_slug}"),
+    ("GET", "/api/v1/enterprises/{id_or_slug}/products"),
+    ("GET", "/api/v1/enterprises/{id_or_slug}/order-cycles"),
+    ("GET", "/api/v1/order-cycles/{cycle_id}"),
+    ("POST", "/api/v1/order-cycles/{cycle_id}/quote"),
+    ("POST", "/api/v1/auth/login"),
+];
+
+async fn every_route_is_public_by_decision_or_needs_a_login(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let doc = app.get("/openapi.json").await.json();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let method = method.to_uppercase();
+            let public = PUBLIC_ROUTES.iter().any(|(m, p)| *m == method && p == path);
+            let declares_login = operation.get("security").is_some();
+            assert!(public != declares_login, "{method} {path}: list it in PUBLIC_ROUTES or require a login (and document `security`)");
+            if !public {
+                let concrete: String = path
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "x" } else { s })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let reply = call(&app, &method, &concrete, None, Some(&json!({}))).await;
+                reply.problem(401, "unauthorized");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "only {checked} protected routes found");
+}
