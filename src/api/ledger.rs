@@ -1018,3 +1018,214 @@ pub async fn reverse(
         .await
         .map(respond)
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    pub entry_id: String,
+    pub from_account_id: String,
+    pub to_account_id: String,
+    pub amount: MoneyInput,
+    /// When the hold is released by itself if not posted (voided by a background job).
+    pub expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub reference: String,
+}
+
+/// Reserves money of a wallet for an account (two-phase transfer); the reserved amount counts
+/// against the wallet's available balance until posted or voided. The hold's id is the id of
+/// the entry's transfer.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    request_body = HoldRequest,
+    responses((status = 201, body = EntryView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/holds")]
+pub async fn create_hold(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<HoldRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    state
+        .db
+        .run(move |conn| {
+            let from = accounts::get(conn, &body.from_account_id)?;
+            authorize(&caller.0, Action::SpendFrom { account: &from })?;
+            let id = entry_id("entry_id", &body.entry_id)?;
+            let amount = minor_units(conn, "amount", &body.amount, &from.currency, Sign::Positive)?;
+            let expires = body.expires_at.map(|t| t.naive_utc());
+            let result = ops::hold(
+                conn,
+                &id,
+                &from.id,
+                &body.to_account_id,
+                amount,
+                expires,
+                &body.reference,
+            )?;
+            committed(conn, result)
+        })
+        .await
+        .map(respond)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldPost {
+    pub entry_id: String,
+    /// Less than the hold to capture part of it (weighed goods); absent = all of it.
+    pub amount: Option<MoneyInput>,
+    #[serde(default)]
+    pub reference: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldVoid {
+    pub entry_id: String,
+    #[serde(default)]
+    pub reference: String,
+}
+
+/// Posts a hold, fully or for less (by whoever acts for the receiving account).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("hold_id" = String, Path)),
+    request_body = HoldPost,
+    responses((status = 201, body = EntryView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/holds/{hold_id}/post")]
+pub async fn post_hold(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    hold_id: web::Path<String>,
+    body: JsonBody<HoldPost>,
+) -> Result<HttpResponse, ApiError> {
+    let (hold_id, body) = (hold_id.into_inner(), body.0);
+    state
+        .db
+        .run(move |conn| {
+            let hold = ops::find_hold(conn, &hold_id)?;
+            let receiver = accounts::get(conn, &hold.credit_account_id)?;
+            authorize(&caller.0, Action::SpendFrom { account: &receiver })?;
+            let id = entry_id("entry_id", &body.entry_id)?;
+            let amount = match &body.amount {
+                Some(amount) => Some(minor_units(
+                    conn,
+                    "amount",
+                    amount,
+                    &hold.currency,
+                    Sign::Positive,
+                )?),
+                None => None,
+            };
+            let result = ops::post_hold(conn, &id, &hold_id, amount, &body.reference)?;
+            committed(conn, result)
+        })
+        .await
+        .map(respond)
+}
+
+/// Releases a hold (by whoever acts for either account).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("hold_id" = String, Path)),
+    request_body = HoldVoid,
+    responses((status = 201, body = EntryView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/holds/{hold_id}/void")]
+pub async fn void_hold(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    hold_id: web::Path<String>,
+    body: JsonBody<HoldVoid>,
+) -> Result<HttpResponse, ApiError> {
+    let (hold_id, body) = (hold_id.into_inner(), body.0);
+    state
+        .db
+        .run(move |conn| {
+            let hold = ops::find_hold(conn, &hold_id)?;
+            let payer = accounts::get(conn, &hold.debit_account_id)?;
+            let receiver = accounts::get(conn, &hold.credit_account_id)?;
+            authorize(&caller.0, Action::SpendFrom { account: &payer })
+                .or_else(|_| authorize(&caller.0, Action::SpendFrom { account: &receiver }))?;
+            let id = entry_id("entry_id", &body.entry_id)?;
+            let result = ops::void_hold(conn, &id, &hold_id, &body.reference)?;
+            committed(conn, result)
+        })
+        .await
+        .map(respond)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionRule {
+    /// The account kind the rule applies to; absent = every kind without a rule of its own.
+    #[schema(value_type = Option<String>)]
+    pub account_kind: Option<AccountKind>,
+    /// Percent of the reconverted amount, as a decimal string with at most two decimals.
+    #[schema(example = "2.5")]
+    pub percent: String,
+    /// A fixed part added to the percentage, in the local currency.
+    pub fixed: MoneyInput,
+}
+
+/// Sets the reconversion commission of a local currency (its treasurers).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("code" = String, Path)),
+    request_body = CommissionRule,
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[put("/api/v1/currencies/{code}/commission")]
+pub async fn set_commission(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    code: web::Path<String>,
+    body: JsonBody<CommissionRule>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, body) = (code.into_inner(), body.0);
+    state
+        .db
+        .run(move |conn| {
+            let currency = currencies::get(conn, &code)?;
+            authorize(
+                &caller.0,
+                Action::RunCurrency {
+                    issuer_id: issuer_of(&currency)?,
+                },
+            )?;
+            let percent_bp = parse_amount(&body.percent, 2, Sign::NonNegative)
+                .ok()
+                .and_then(|bp| i32::try_from(bp).ok())
+                .filter(|bp| *bp <= 10_000)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "percent",
+                        "out_of_range",
+                        "must be a decimal between 0 and 100 with at most two decimals",
+                    )
+                })?;
+            let fixed = minor_units(
+                conn,
+                "fixed",
+                &body.fixed,
+                &currency.code,
+                Sign::NonNegative,
+            )?;
+            Ok(ops::set_commission_rule(
+                conn,
+                &currency.code,
+                body.account_kind,
+                percent_bp,
+                fixed,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -95,7 +95,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ledger::pay)
         .service(ledger::reconvert)
         .service(ledger::payout)
-        .service(ledger::reverse);
+        .service(ledger::reverse)
+        .service(ledger::create_hold)
+        .service(ledger::post_hold)
+        .service(ledger::void_hold)
+        .service(ledger::set_commission);
 }
 
 /// The OpenAPI document of [`routes`].

@@ -11,6 +11,8 @@ backend_tests!(
     disabled_users_tokens_stop_working,
     money_flows_over_http_with_exact_amounts,
     money_routes_refuse_other_peoples_accounts,
+    holds_over_http_post_for_less_and_void,
+    commission_rules_apply_to_reconversions,
     every_route_is_public_by_decision_or_needs_a_login,
 );
 
@@ -804,4 +806,217 @@ async fn every_route_is_public_by_decision_or_needs_a_login(backend: Backend) {
         }
     }
     assert!(checked >= 15, "only {checked} protected routes found");
+}
+
+async fn holds_over_http_post_for_less_and_void(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (camille, treasurer, farmer, wallet, farm_wallet, _) = wallets(&app).await;
+    let yanis = token(&app, "yanis@example.org").await;
+    let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("30.00"), "method": "card", "reference": "CB"});
+    call(
+        &app,
+        "POST",
+        "/api/v1/currencies/LEM/issuances",
+        Some(&treasurer),
+        Some(&issuance),
+    )
+    .await;
+    let hold = |amount: &str| json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem(amount), "reference": "order 12"});
+    let held = call(
+        &app,
+        "POST",
+        "/api/v1/holds",
+        Some(&camille),
+        Some(&hold("12.00")),
+    )
+    .await;
+    assert_eq!(held.status, 201, "{}", String::from_utf8_lossy(&held.body));
+    let hold_id = held.json()["transfers"][0]["id"]
+        .as_str()
+        .expect("hold")
+        .to_string();
+    let account = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}"),
+        Some(&camille),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(
+        (account["balance"].clone(), account["available"].clone()),
+        (lem("30.00"), lem("18.00"))
+    );
+    // the payer cannot capture; the receiver captures less than held (weighed goods)
+    let post = json!({"entry_id": new_id(), "amount": lem("10.40"), "reference": "weighed"});
+    call(
+        &app,
+        "POST",
+        &format!("/api/v1/holds/{hold_id}/post"),
+        Some(&camille),
+        Some(&post),
+    )
+    .await
+    .problem(403, "forbidden");
+    let posted = call(
+        &app,
+        "POST",
+        &format!("/api/v1/holds/{hold_id}/post"),
+        Some(&farmer),
+        Some(&post),
+    )
+    .await;
+    assert_eq!(
+        posted.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&posted.body)
+    );
+    let again = json!({"entry_id": new_id()});
+    call(
+        &app,
+        "POST",
+        &format!("/api/v1/holds/{hold_id}/void"),
+        Some(&camille),
+        Some(&again),
+    )
+    .await
+    .problem(409, "hold-resolved");
+    let account = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}"),
+        Some(&camille),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(
+        (account["balance"].clone(), account["available"].clone()),
+        (lem("19.60"), lem("19.60"))
+    );
+    // a second hold is voided by the payer; a stranger may not touch it
+    let second = call(
+        &app,
+        "POST",
+        "/api/v1/holds",
+        Some(&camille),
+        Some(&hold("5.00")),
+    )
+    .await
+    .json();
+    let second_id = second["transfers"][0]["id"]
+        .as_str()
+        .expect("hold")
+        .to_string();
+    let void = json!({"entry_id": new_id(), "reference": "cancelled"});
+    call(
+        &app,
+        "POST",
+        &format!("/api/v1/holds/{second_id}/void"),
+        Some(&yanis),
+        Some(&void),
+    )
+    .await
+    .problem(403, "forbidden");
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            &format!("/api/v1/holds/{second_id}/void"),
+            Some(&camille),
+            Some(&void)
+        )
+        .await
+        .status,
+        201
+    );
+    let account = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}"),
+        Some(&camille),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(account["available"], lem("19.60"));
+    call(
+        &app,
+        "POST",
+        "/api/v1/holds",
+        Some(&camille),
+        Some(&hold("19.61")),
+    )
+    .await
+    .problem(409, "insufficient-funds");
+}
+
+async fn commission_rules_apply_to_reconversions(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (_, treasurer, farmer, _, farm_wallet, _) = wallets(&app).await;
+    let rule = json!({"percent": "2.5", "fixed": lem("0.10")});
+    call(
+        &app,
+        "PUT",
+        "/api/v1/currencies/LEM/commission",
+        Some(&farmer),
+        Some(&rule),
+    )
+    .await
+    .problem(403, "forbidden");
+    assert_eq!(
+        call(
+            &app,
+            "PUT",
+            "/api/v1/currencies/LEM/commission",
+            Some(&treasurer),
+            Some(&rule)
+        )
+        .await
+        .status,
+        204
+    );
+    let bad = json!({"percent": "120", "fixed": lem("0")});
+    call(
+        &app,
+        "PUT",
+        "/api/v1/currencies/LEM/commission",
+        Some(&treasurer),
+        Some(&bad),
+    )
+    .await
+    .problem(422, "validation");
+    let issuance = json!({"entry_id": new_id(), "wallet_id": farm_wallet, "amount": lem("40.00"), "method": "bank_transfer", "reference": "V"});
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(&treasurer),
+            Some(&issuance)
+        )
+        .await
+        .status,
+        201
+    );
+    let reconversion =
+        json!({"entry_id": new_id(), "wallet_id": farm_wallet, "amount": lem("40.00")});
+    let entry = call(
+        &app,
+        "POST",
+        "/api/v1/reconversions",
+        Some(&farmer),
+        Some(&reconversion),
+    )
+    .await
+    .json();
+    // 2.5 % of 40.00 = 1.00, plus 0.10: the farm is owed 38.90 euros
+    assert_eq!(entry["transfers"][0]["amount"], lem("38.90"));
+    assert_eq!(entry["transfers"][1]["amount"], lem("1.10"));
+    assert_eq!(
+        entry["transfers"][2]["amount"],
+        json!({"amount": "38.90", "currency": "EUR"})
+    );
 }
