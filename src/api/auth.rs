@@ -85,7 +85,7 @@ pub async fn login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { email, password } = body.0;
     let email = normalise_email(&email);
-    let user_id = state
+    let user = state
         .db
         .run(move |conn| {
             let user: Option<(String, Option<String>, Option<chrono::NaiveDateTime>)> = db_run!(conn => users::table
@@ -93,15 +93,23 @@ pub async fn login(
                 .select((users::id, users::password_hash, users::disabled_at))
                 .first(conn)
                 .optional())?;
-            // the hash runs whether or not the user exists: same time either way
-            let stored = user.as_ref().and_then(|(_, hash, _)| hash.clone());
-            let matches = passwords::verify(&password, stored.as_deref());
-            match user {
-                Some((id, _, None)) if matches => Ok(id),
-                _ => Err(ApiError::Unauthorized("the email or the password is wrong".into())),
-            }
+            Ok(user)
         })
         .await?;
+    // hashing runs on a blocking thread without holding a database connection, and it runs
+    // whether or not the user exists: the same time either way
+    let stored = user.as_ref().and_then(|(_, hash, _)| hash.clone());
+    let matches = web::block(move || passwords::verify(&password, stored.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
+    let user_id = match user {
+        Some((id, _, None)) if matches => id,
+        _ => {
+            return Err(ApiError::Unauthorized(
+                "the email or the password is wrong".into(),
+            ))
+        }
+    };
     let access_token = state.tokens.issue(&user_id)?;
     Ok(web::Json(TokenResponse {
         access_token,

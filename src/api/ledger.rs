@@ -58,13 +58,17 @@ fn minor_units(
         .map_err(|e| ApiError::field(&format!("{field}.amount"), e.code(), e.to_string()))
 }
 
+/// A client-chosen entry id: a random (v4) or time-ordered (v7) UUID in canonical form.
+/// Other versions are refused: the server derives its own ids (v5) for background work.
 fn entry_id(field: &str, id: &str) -> Result<String, ApiError> {
     match uuid::Uuid::parse_str(id) {
-        Ok(u) if u.hyphenated().to_string() == id => Ok(id.to_string()),
+        Ok(u) if u.hyphenated().to_string() == id && matches!(u.get_version_num(), 4 | 7) => {
+            Ok(id.to_string())
+        }
         _ => Err(ApiError::field(
             field,
             "invalid_uuid",
-            "must be a UUID chosen by the client, in canonical lowercase form",
+            "must be a UUID v4 or v7 chosen by the client, in canonical lowercase form",
         )),
     }
 }
@@ -318,6 +322,12 @@ pub struct Statement {
     /// Fund minus circulation at parity; never negative in a sound ledger.
     #[schema(value_type = crate::money::MoneyJson)]
     pub difference: Money,
+    /// Local currency held in positive balances: circulation plus money created on credit.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub held: Money,
+    /// Mutual credit in use: the part of `held` backed by professionals' debts, not euros.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub credit_outstanding: Money,
 }
 
 /// Circulation against the guarantee fund (the currency's treasurers, platform admins).
@@ -348,12 +358,14 @@ pub async fn statement(
                     issuer_id: issuer_of(&currency)?,
                 },
             )?;
-            let report = verify::statement(conn, &currency)?;
+            let report = conn.read_snapshot(|conn| verify::statement(conn, &currency))?;
             let scales = scales(conn)?;
             Ok(Statement {
                 circulation: money(&scales, report.circulation, &currency.code),
                 guarantee_fund: money(&scales, report.fund_eur, "EUR"),
                 difference: money(&scales, report.difference_eur, "EUR"),
+                held: money(&scales, report.held, &currency.code),
+                credit_outstanding: money(&scales, report.credit_outstanding, &currency.code),
                 currency: currency.code,
             })
         })

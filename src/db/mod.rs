@@ -285,6 +285,34 @@ impl DbConn {
     }
 }
 
+impl DbConn {
+    /// Runs read-only `work` on one consistent snapshot: `BEGIN DEFERRED` on SQLite (a WAL
+    /// read transaction, which takes no write lock), `REPEATABLE READ READ ONLY` on PostgreSQL.
+    pub fn read_snapshot<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        match self {
+            DbConn::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN DEFERRED")?
+            }
+            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(
+                &mut **c,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )?,
+        }
+        let result = work(self);
+        let conn = &mut *self;
+        // read-only: ending it either way changes nothing
+        let _ = db_run!(conn => AnsiTransactionManager::commit_transaction(conn));
+        result
+    }
+}
+
 /// Begins a transaction on SQLite: `BEGIN IMMEDIATE` at the outermost level (the write lock
 /// is taken at once, so two writers never deadlock upgrading a read lock), a savepoint inside.
 pub fn sqlite_begin(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {

@@ -109,6 +109,8 @@ pub struct AccountRow {
     pub name: String,
     pub overdraft_limit: Option<i64>,
     pub pays_professionals_only: bool,
+    /// The local currency an association account or a euro payable serves.
+    pub for_currency: Option<String>,
     pub status: String,
     pub debits_posted: i64,
     pub credits_posted: i64,
@@ -172,6 +174,8 @@ pub struct NewAccount {
     pub kind: AccountKind,
     pub name: String,
     pub overdraft_limit: Option<i64>,
+    /// The local currency served (association accounts and payables), if any.
+    pub for_currency: Option<String>,
 }
 
 /// The account of `owner` of this kind and currency, opened when missing.
@@ -183,7 +187,10 @@ pub fn open(conn: &mut DbConn, new: NewAccount) -> Result<AccountRow, LedgerErro
         )));
     }
     let (owner_kind, owner_id) = new.owner.parts();
-    if let Some(existing) = find_by_owner(conn, &new.owner, &new.currency, new.kind)? {
+    let served = new.for_currency.clone();
+    if let Some(existing) =
+        find_by_owner(conn, &new.owner, &new.currency, new.kind, served.as_deref())?
+    {
         return Ok(existing);
     }
     let now = crate::time::now();
@@ -196,6 +203,7 @@ pub fn open(conn: &mut DbConn, new: NewAccount) -> Result<AccountRow, LedgerErro
         name: new.name,
         overdraft_limit: new.overdraft_limit,
         pays_professionals_only: false,
+        for_currency: new.for_currency,
         status: AccountStatus::Active.as_str().to_string(),
         debits_posted: 0,
         credits_posted: 0,
@@ -204,19 +212,11 @@ pub fn open(conn: &mut DbConn, new: NewAccount) -> Result<AccountRow, LedgerErro
         created_at: now,
         updated_at: now,
     };
-    let inserted =
-        db_run!(conn => diesel::insert_into(ledger_accounts::table).values(&row).execute(conn));
-    match inserted {
-        Ok(_) => Ok(row),
-        // opened concurrently by another request: use that one
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => find_by_owner(conn, &new.owner, &row.currency, new.kind)?.ok_or_else(|| {
-            LedgerError::Invariant("account vanished after a unique violation".into())
-        }),
-        Err(e) => Err(e.into()),
-    }
+    // opened concurrently by another request: keep that one (no error, so an enclosing
+    // PostgreSQL transaction is not aborted)
+    db_run!(conn => diesel::insert_into(ledger_accounts::table).values(&row).on_conflict_do_nothing().execute(conn))?;
+    find_by_owner(conn, &new.owner, &row.currency, new.kind, served.as_deref())?
+        .ok_or_else(|| LedgerError::Invariant("an account just opened cannot be found".into()))
 }
 
 pub fn find_by_owner(
@@ -224,6 +224,7 @@ pub fn find_by_owner(
     owner: &Owner,
     currency: &str,
     kind: AccountKind,
+    for_currency: Option<&str>,
 ) -> Result<Option<AccountRow>, LedgerError> {
     let (owner_kind, owner_id) = owner.parts();
     let row = db_run!(conn => {
@@ -236,6 +237,10 @@ pub fn find_by_owner(
         query = match &owner_id {
             Some(id) => query.filter(ledger_accounts::owner_id.eq(id.clone())),
             None => query.filter(ledger_accounts::owner_id.is_null()),
+        };
+        query = match for_currency {
+            Some(code) => query.filter(ledger_accounts::for_currency.eq(code.to_string())),
+            None => query.filter(ledger_accounts::for_currency.is_null()),
         };
         query.first(conn).optional()
     })?;

@@ -44,8 +44,17 @@ impl AccountState {
         self.balance() - self.debits_pending
     }
 
-    fn within_limit(&self) -> bool {
-        match self.overdraft_limit {
+    /// The overdraft this movement may use: none when spending own funds only.
+    fn usable_overdraft(&self, own_funds_only: bool) -> Option<i64> {
+        if own_funds_only {
+            Some(0)
+        } else {
+            self.overdraft_limit
+        }
+    }
+
+    fn within(&self, overdraft: Option<i64>) -> bool {
+        match overdraft {
             None => true,
             Some(limit) => self.available() >= -limit,
         }
@@ -93,6 +102,9 @@ pub struct TransferDraft {
     pub currency: String,
     pub amount: i64,
     pub movement: Movement,
+    /// The debited account may only spend its own money here, never its overdraft (a
+    /// reconversion must not turn a credit line into guarantee-fund euros).
+    pub own_funds_only: bool,
 }
 
 fn add(a: i64, b: i64) -> Result<i64, LedgerError> {
@@ -203,13 +215,14 @@ fn apply_one(
     debit.debits_posted = add(debit.debits_posted, debit_delta.posted)?;
     // only a movement that takes money out can break the debited account's limit
     let takes_out = matches!(d.movement, Movement::Posted | Movement::Pending { .. });
-    if takes_out && !debit.within_limit() {
+    let overdraft = debit.usable_overdraft(d.own_funds_only);
+    if takes_out && !debit.within(overdraft) {
         // what could have been spent: available before this transfer, plus the overdraft
-        let available = debit.available() + d.amount + debit.overdraft_limit.unwrap_or(0);
+        let available = debit.available() + d.amount + overdraft.unwrap_or(0);
         return Err(LedgerError::InsufficientFunds {
             account: debit.id.clone(),
             available,
-            overdraft_limit: debit.overdraft_limit.unwrap_or(0),
+            overdraft_limit: overdraft.unwrap_or(0),
             requested: d.amount,
         });
     }
@@ -280,6 +293,7 @@ mod tests {
             currency: "LEM".into(),
             amount,
             movement,
+            own_funds_only: false,
         }
     }
 
@@ -341,6 +355,30 @@ mod tests {
             (a["alice"].debits_pending, a["bob"].credits_pending),
             (0, 0)
         );
+    }
+
+    #[test]
+    fn own_funds_only_ignores_the_overdraft() {
+        let mut a = accounts();
+        apply(&mut a, &[book("issuance", "shop", 100, Movement::Posted)]).expect("income");
+        let mut reconversion = book("shop", "issuance", 101, Movement::Posted);
+        reconversion.own_funds_only = true;
+        let err = apply(&mut a, &[reconversion.clone()]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LedgerError::InsufficientFunds {
+                    available: 100,
+                    overdraft_limit: 0,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        reconversion.amount = 100;
+        apply(&mut a, &[reconversion]).expect("own money");
+        // the same debit without the flag may use the 500 overdraft
+        apply(&mut a, &[book("shop", "bob", 500, Movement::Posted)]).expect("credit");
     }
 
     #[test]

@@ -155,6 +155,7 @@ pub fn entry_hash(entry: &EntryRow, transfers: &[TransferRow]) -> String {
             t.kind.clone(),
             t.pending_id.clone().unwrap_or_default(),
             t.expires_at.as_ref().map(timestamp).unwrap_or_default(),
+            timestamp(&t.created_at),
         ]);
     }
     request_hash(&fields.iter().map(String::as_str).collect::<Vec<_>>())

@@ -53,6 +53,12 @@ pub struct LocalTerms {
 
 /// Creates a currency; a local one gets its association's accounts.
 pub fn create_currency(conn: &mut DbConn, new: NewCurrency) -> Result<CurrencyRow, LedgerError> {
+    if new.code == CurrencyCode::EUR && (new.local.is_some() || new.scale != 2) {
+        return Err(LedgerError::Invalid {
+            field: "code".into(),
+            message: "EUR is the fiat euro with 2 decimals".into(),
+        });
+    }
     if !(0..=4).contains(&new.scale) {
         return Err(LedgerError::Invalid {
             field: "scale".into(),
@@ -130,8 +136,9 @@ pub fn association_accounts(
             message: format!("{} is not a local currency", currency.code),
         })?;
     let owner = Owner::Enterprise(issuer);
+    let served = currency.code.clone();
     let mut find = |currency: &str, kind: AccountKind| {
-        accounts::find_by_owner(conn, &owner, currency, kind)?.ok_or_else(|| {
+        accounts::find_by_owner(conn, &owner, currency, kind, Some(&served))?.ok_or_else(|| {
             LedgerError::Invariant(format!(
                 "the {} account of the association is missing",
                 kind.as_str()
@@ -160,6 +167,7 @@ pub fn open_association_accounts(
             message: format!("{} is not a local currency", currency.code),
         })?;
     let owner = Owner::Enterprise(issuer);
+    let served = currency.code.clone();
     let mut open = |currency: &str, kind: AccountKind, name: String, limit: Option<i64>| {
         accounts::open(
             conn,
@@ -169,6 +177,7 @@ pub fn open_association_accounts(
                 kind,
                 name,
                 overdraft_limit: limit,
+                for_currency: Some(served.clone()),
             },
         )
     };
@@ -222,6 +231,7 @@ pub fn wallet(conn: &mut DbConn, owner: Owner, currency: &str) -> Result<Account
                 kind,
                 name: format!("{currency} wallet"),
                 overdraft_limit: Some(0),
+                for_currency: None,
             },
         )
     })
@@ -243,10 +253,18 @@ fn payable(
                 kind: AccountKind::EuroPayable,
                 name: format!("{} reconversions owed", currency.code),
                 overdraft_limit: Some(0),
+                for_currency: Some(currency.code.clone()),
             },
         );
     }
-    accounts::find_by_owner(conn, owner, "EUR", AccountKind::EuroPayable)?.ok_or_else(|| {
+    accounts::find_by_owner(
+        conn,
+        owner,
+        "EUR",
+        AccountKind::EuroPayable,
+        Some(&currency.code),
+    )?
+    .ok_or_else(|| {
         LedgerError::Invariant("the professional's euro payable account is missing".into())
     })
 }
@@ -283,6 +301,23 @@ fn replayed(
     }
 }
 
+/// Runs an operation; if it fails, an earlier identical request (same entry id and content)
+/// still gets its original entry back — its effects may be what makes the checks fail now
+/// (a hold that has expired since, a balance the original spent, a rule changed since).
+fn idempotent(
+    conn: &mut DbConn,
+    entry_id: &str,
+    hash: &str,
+    op: impl FnOnce(&mut DbConn) -> Result<Committed, LedgerError>,
+) -> Result<Committed, LedgerError> {
+    match op(conn) {
+        Err(error) if !matches!(error, LedgerError::IdempotencyConflict(_)) => {
+            replayed(conn, entry_id, hash)?.ok_or(error)
+        }
+        result => result,
+    }
+}
+
 fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft {
     TransferDraft {
         debit_account_id: debit.id.clone(),
@@ -290,6 +325,7 @@ fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft
         currency: debit.currency.clone(),
         amount,
         movement: Movement::Posted,
+        own_funds_only: false,
     }
 }
 
@@ -331,30 +367,32 @@ pub fn issue(
         method.as_str(),
         reference,
     ]);
-    let wallet = accounts::get(conn, wallet_id)?;
-    require_wallet(&wallet, "wallet_id")?;
-    let currency = local_currency(conn, &wallet.currency)?;
-    let system = association_accounts(conn, &currency)?;
-    let euros = currency.to_eur_minor(amount)?;
-    journal::commit(
-        conn,
-        &EntryRequest {
-            id: entry_id.into(),
-            code: "issue".into(),
-            reference: reference.into(),
-            description: format!(
-                "{} issued against euros ({})",
-                currency.code,
-                method.as_str()
-            ),
-            request_hash: hash,
-            reverses_entry_id: None,
-            transfers: vec![
-                posted(&system.issuance, &wallet, amount),
-                posted(&system.euro_clearing, &system.guarantee_fund, euros),
-            ],
-        },
-    )
+    idempotent(conn, entry_id, &hash, |conn| {
+        let wallet = accounts::get(conn, wallet_id)?;
+        require_wallet(&wallet, "wallet_id")?;
+        let currency = local_currency(conn, &wallet.currency)?;
+        let system = association_accounts(conn, &currency)?;
+        let euros = currency.to_eur_minor(amount)?;
+        journal::commit(
+            conn,
+            &EntryRequest {
+                id: entry_id.into(),
+                code: "issue".into(),
+                reference: reference.into(),
+                description: format!(
+                    "{} issued against euros ({})",
+                    currency.code,
+                    method.as_str()
+                ),
+                request_hash: hash.clone(),
+                reverses_entry_id: None,
+                transfers: vec![
+                    posted(&system.issuance, &wallet, amount),
+                    posted(&system.euro_clearing, &system.guarantee_fund, euros),
+                ],
+            },
+        )
+    })
 }
 
 /// Checks the currency's flow rules for a payment or hold from `from` to `to`.
@@ -397,20 +435,22 @@ pub fn pay(
     reference: &str,
 ) -> Result<Committed, LedgerError> {
     let hash = journal::request_hash(&["pay", from_id, to_id, &amount.to_string(), reference]);
-    let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
-    check_flow(conn, &from, &to)?;
-    journal::commit(
-        conn,
-        &EntryRequest {
-            id: entry_id.into(),
-            code: "pay".into(),
-            reference: reference.into(),
-            description: format!("payment in {}", from.currency),
-            request_hash: hash,
-            reverses_entry_id: None,
-            transfers: vec![posted(&from, &to, amount)],
-        },
-    )
+    idempotent(conn, entry_id, &hash, |conn| {
+        let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
+        check_flow(conn, &from, &to)?;
+        journal::commit(
+            conn,
+            &EntryRequest {
+                id: entry_id.into(),
+                code: "pay".into(),
+                reference: reference.into(),
+                description: format!("payment in {}", from.currency),
+                request_hash: hash.clone(),
+                reverses_entry_id: None,
+                transfers: vec![posted(&from, &to, amount)],
+            },
+        )
+    })
 }
 
 /// Hold: reserves `amount` of `from` for `to` until posted, voided or expired.
@@ -432,28 +472,30 @@ pub fn hold(
         &expiry,
         reference,
     ]);
-    let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
-    check_flow(conn, &from, &to)?;
-    if expires_at.is_some_and(|t| t <= crate::time::now()) {
-        return Err(LedgerError::Invalid {
-            field: "expires_at".into(),
-            message: "must be in the future".into(),
-        });
-    }
-    let mut draft = posted(&from, &to, amount);
-    draft.movement = Movement::Pending { expires_at };
-    journal::commit(
-        conn,
-        &EntryRequest {
-            id: entry_id.into(),
-            code: "hold".into(),
-            reference: reference.into(),
-            description: format!("hold in {}", from.currency),
-            request_hash: hash,
-            reverses_entry_id: None,
-            transfers: vec![draft],
-        },
-    )
+    idempotent(conn, entry_id, &hash, |conn| {
+        let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
+        check_flow(conn, &from, &to)?;
+        if expires_at.is_some_and(|t| t <= crate::time::now()) {
+            return Err(LedgerError::Invalid {
+                field: "expires_at".into(),
+                message: "must be in the future".into(),
+            });
+        }
+        let mut draft = posted(&from, &to, amount);
+        draft.movement = Movement::Pending { expires_at };
+        journal::commit(
+            conn,
+            &EntryRequest {
+                id: entry_id.into(),
+                code: "hold".into(),
+                reference: reference.into(),
+                description: format!("hold in {}", from.currency),
+                request_hash: hash.clone(),
+                reverses_entry_id: None,
+                transfers: vec![draft],
+            },
+        )
+    })
 }
 
 /// A pending transfer (hold) by id.
@@ -474,6 +516,7 @@ fn resolve(hold: &TransferRow, amount: i64, movement: Movement) -> TransferDraft
         currency: hold.currency.clone(),
         amount,
         movement,
+        own_funds_only: false,
     }
 }
 
@@ -570,7 +613,10 @@ pub fn void_expired_holds(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize
         match void_hold(conn, &entry_id, &hold_id, "expired") {
             Ok(Committed::New(_)) => voided += 1,
             Ok(Committed::Replayed(_)) | Err(LedgerError::HoldResolved(_)) => {}
-            Err(e) => return Err(e),
+            // one bad hold must not keep every later one reserved: report it and go on
+            Err(error) => {
+                tracing::error!(hold = %hold_id, %error, "an expired hold could not be voided")
+            }
         }
     }
     Ok(voided)
@@ -608,6 +654,7 @@ pub fn reverse(
             currency: t.currency.clone(),
             amount: t.amount,
             movement: Movement::Posted,
+            own_funds_only: false,
         });
     }
     journal::commit(
@@ -690,50 +737,57 @@ pub fn reconvert(
     reference: &str,
 ) -> Result<Committed, LedgerError> {
     let hash = journal::request_hash(&["reconvert", wallet_id, &amount.to_string(), reference]);
-    let wallet = accounts::get(conn, wallet_id)?;
-    require_wallet(&wallet, "wallet_id")?;
-    let Some(enterprise_id) = wallet
-        .owner_id
-        .clone()
-        .filter(|_| wallet.owner_kind == OwnerKind::Enterprise.as_str())
-    else {
-        return Err(LedgerError::ReconversionNotAllowed(
-            "only professionals may reconvert local currency to euros".into(),
+    idempotent(conn, entry_id, &hash, |conn| {
+        let wallet = accounts::get(conn, wallet_id)?;
+        require_wallet(&wallet, "wallet_id")?;
+        let Some(enterprise_id) = wallet
+            .owner_id
+            .clone()
+            .filter(|_| wallet.owner_kind == OwnerKind::Enterprise.as_str())
+        else {
+            return Err(LedgerError::ReconversionNotAllowed(
+                "only professionals may reconvert local currency to euros".into(),
+            ));
+        };
+        let currency = local_currency(conn, &wallet.currency)?;
+        let system = association_accounts(conn, &currency)?;
+        let (percent_bp, fixed) = commission_rule(conn, &currency.code, wallet.kind()?)?;
+        let fee = commission(amount, percent_bp, fixed);
+        if amount <= 0 || fee >= amount {
+            return Err(LedgerError::Invalid {
+                field: "amount".into(),
+                message: format!("must exceed the commission ({fee} minor units)"),
+            });
+        }
+        let net = amount - fee;
+        let payable = payable(conn, &Owner::Enterprise(enterprise_id), &currency, false)?;
+        // only the wallet's own money may be reconverted, never its mutual-credit line
+        let own = |debit: &AccountRow, credit: &AccountRow, amount: i64| TransferDraft {
+            own_funds_only: true,
+            ..posted(debit, credit, amount)
+        };
+        let mut transfers = vec![own(&wallet, &system.issuance, net)];
+        if fee > 0 {
+            transfers.push(own(&wallet, &system.commission, fee));
+        }
+        transfers.push(posted(
+            &system.guarantee_fund,
+            &payable,
+            currency.to_eur_minor(net)?,
         ));
-    };
-    let currency = local_currency(conn, &wallet.currency)?;
-    let system = association_accounts(conn, &currency)?;
-    let (percent_bp, fixed) = commission_rule(conn, &currency.code, wallet.kind()?)?;
-    let fee = commission(amount, percent_bp, fixed);
-    if amount <= 0 || fee >= amount {
-        return Err(LedgerError::Invalid {
-            field: "amount".into(),
-            message: format!("must exceed the commission ({fee} minor units)"),
-        });
-    }
-    let net = amount - fee;
-    let payable = payable(conn, &Owner::Enterprise(enterprise_id), &currency, false)?;
-    let mut transfers = vec![posted(&wallet, &system.issuance, net)];
-    if fee > 0 {
-        transfers.push(posted(&wallet, &system.commission, fee));
-    }
-    transfers.push(posted(
-        &system.guarantee_fund,
-        &payable,
-        currency.to_eur_minor(net)?,
-    ));
-    journal::commit(
-        conn,
-        &EntryRequest {
-            id: entry_id.into(),
-            code: "reconvert".into(),
-            reference: reference.into(),
-            description: format!("{} reconverted to euros, commission {fee}", currency.code),
-            request_hash: hash,
-            reverses_entry_id: None,
-            transfers,
-        },
-    )
+        journal::commit(
+            conn,
+            &EntryRequest {
+                id: entry_id.into(),
+                code: "reconvert".into(),
+                reference: reference.into(),
+                description: format!("{} reconverted to euros, commission {fee}", currency.code),
+                request_hash: hash.clone(),
+                reverses_entry_id: None,
+                transfers,
+            },
+        )
+    })
 }
 
 /// The euros owed for reconversions of `currency` were paid out to the professional.
@@ -752,27 +806,31 @@ pub fn reconversion_paid(
         &amount.to_string(),
         reference,
     ]);
-    let payable = accounts::get(conn, payable_id)?;
-    if payable.kind()? != AccountKind::EuroPayable {
-        return Err(LedgerError::Invalid {
-            field: "payable_id".into(),
-            message: "is not a payable account".into(),
-        });
-    }
-    let currency_row = local_currency(conn, currency)?;
-    let system = association_accounts(conn, &currency_row)?;
-    journal::commit(
-        conn,
-        &EntryRequest {
-            id: entry_id.into(),
-            code: "reconversion_paid".into(),
-            reference: reference.into(),
-            description: format!("{currency} reconversion paid out in euros"),
-            request_hash: hash,
-            reverses_entry_id: None,
-            transfers: vec![posted(&payable, &system.euro_clearing, amount)],
-        },
-    )
+    idempotent(conn, entry_id, &hash, |conn| {
+        let payable = accounts::get(conn, payable_id)?;
+        if payable.kind()? != AccountKind::EuroPayable
+            || payable.for_currency.as_deref() != Some(currency)
+        {
+            return Err(LedgerError::Invalid {
+                field: "payable_id".into(),
+                message: format!("is not a payable of {currency} reconversions"),
+            });
+        }
+        let currency_row = local_currency(conn, currency)?;
+        let system = association_accounts(conn, &currency_row)?;
+        journal::commit(
+            conn,
+            &EntryRequest {
+                id: entry_id.into(),
+                code: "reconversion_paid".into(),
+                reference: reference.into(),
+                description: format!("{currency} reconversion paid out in euros"),
+                request_hash: hash.clone(),
+                reverses_entry_id: None,
+                transfers: vec![posted(&payable, &system.euro_clearing, amount)],
+            },
+        )
+    })
 }
 
 /// Mutual credit: lets an enterprise wallet go down to −`limit`. Refused when the wallet is

@@ -42,6 +42,10 @@ pub struct CurrencyStatement {
     pub fund_eur: i64,
     /// fund − circulation, in euro minor units.
     pub difference_eur: i64,
+    /// Local currency held (positive balances): circulation plus money created on credit.
+    pub held: i64,
+    /// Mutual credit in use (negative balances): money held but backed by debts, not euros.
+    pub credit_outstanding: i64,
 }
 
 impl Report {
@@ -57,8 +61,8 @@ impl fmt::Display for Report {
         for c in &self.currencies {
             writeln!(
                 f,
-                "{}: circulation {} minor units, guarantee fund {} EUR cents, difference {}",
-                c.code, c.circulation, c.fund_eur, c.difference_eur
+                "{}: circulation {} minor units, guarantee fund {} EUR cents, difference {}, held {}, credit outstanding {}",
+                c.code, c.circulation, c.fund_eur, c.difference_eur, c.held, c.credit_outstanding
             )?;
         }
         if self.ok() {
@@ -141,15 +145,34 @@ struct Balance {
 
 const KIND_BALANCE: &str = "
 SELECT CAST(COALESCE(SUM(credits_posted - debits_posted), 0) AS BIGINT) AS balance
-FROM ledger_accounts WHERE currency = $1 AND kind = $2 AND owner_id = $3";
+FROM ledger_accounts WHERE kind = $1 AND for_currency = $2";
+
+/// Money held (positive balances) and credit outstanding (negative balances) of a local
+/// currency, over every account but the issuance one.
+const HELD_AND_CREDIT: &str = "
+SELECT CAST(COALESCE(SUM(CASE WHEN credits_posted > debits_posted THEN credits_posted - debits_posted ELSE 0 END), 0) AS BIGINT) AS held,
+       CAST(COALESCE(SUM(CASE WHEN credits_posted < debits_posted THEN debits_posted - credits_posted ELSE 0 END), 0) AS BIGINT) AS credit
+FROM ledger_accounts WHERE currency = $1 AND kind <> 'issuance'";
+
+#[derive(QueryableByName)]
+struct HeldAndCredit {
+    #[diesel(sql_type = BigInt)]
+    held: i64,
+    #[diesel(sql_type = BigInt)]
+    credit: i64,
+}
 
 /// Runs every check. `progress` is called with the number of entries checked so far.
+///
+/// Everything is read in one snapshot, so entries committed meanwhile are not half-seen.
 pub fn verify(conn: &mut DbConn, progress: &mut dyn FnMut(i64)) -> Result<Report, LedgerError> {
-    let mut report = Report::default();
-    check_chain(conn, &mut report, progress)?;
-    check_accounts(conn, &mut report)?;
-    check_currencies(conn, &mut report)?;
-    Ok(report)
+    conn.read_snapshot(|conn| {
+        let mut report = Report::default();
+        check_chain(conn, &mut report, progress)?;
+        check_accounts(conn, &mut report)?;
+        check_currencies(conn, &mut report)?;
+        Ok(report)
+    })
 }
 
 fn check_chain(
@@ -294,17 +317,19 @@ pub fn statement(
     conn: &mut DbConn,
     currency: &CurrencyRow,
 ) -> Result<CurrencyStatement, LedgerError> {
-    let issuer = currency.issuer_id.clone().unwrap_or_default();
-    let mut balance = |currency: &str, kind: &str| -> Result<i64, LedgerError> {
+    let code = currency.code.clone();
+    let mut balance = |kind: &str| -> Result<i64, LedgerError> {
         let rows: Vec<Balance> = db_run!(conn => diesel::sql_query(KIND_BALANCE)
-            .bind::<Text, _>(currency)
             .bind::<Text, _>(kind)
-            .bind::<Text, _>(&issuer)
+            .bind::<Text, _>(&code)
             .load(conn))?;
         Ok(rows.first().map_or(0, |b| b.balance))
     };
-    let circulation = -balance(&currency.code, "issuance")?;
-    let fund_eur = balance("EUR", "guarantee_fund")?;
+    let circulation = -balance("issuance")?;
+    let fund_eur = balance("guarantee_fund")?;
+    let held: Vec<HeldAndCredit> =
+        db_run!(conn => diesel::sql_query(HELD_AND_CREDIT).bind::<Text, _>(&code).load(conn))?;
+    let (held, credit_outstanding) = held.first().map_or((0, 0), |h| (h.held, h.credit));
     let parity: Decimal = currency
         .parity_to_eur
         .as_deref()
@@ -319,5 +344,7 @@ pub fn statement(
         circulation,
         fund_eur,
         difference_eur: i64::try_from(difference.trunc()).unwrap_or(i64::MIN),
+        held,
+        credit_outstanding,
     })
 }

@@ -29,6 +29,9 @@ backend_tests!(
     concurrent_spends_never_overdraw,
     crossing_payments_do_not_deadlock,
     random_operations_keep_every_invariant,
+    reconversion_never_spends_a_credit_line,
+    each_local_currency_has_its_own_fund_and_payables,
+    a_retry_after_the_checks_changed_still_replays,
 );
 
 pub fn new_id() -> String {
@@ -505,15 +508,22 @@ async fn verify_detects_rows_altered_behind_the_application(backend: Backend) {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stdout).contains("VIOLATION"));
 
-    // re-ordering the chain is caught too
+    // a fresh entry whose link to its predecessor is rewritten is caught, by its own id
+    let fresh = ops::pay(conn, &new_id(), &w.members[0], &w.pros[0], 100, "p3")
+        .expect("pay")
+        .into_entry();
     let sql = format!(
-        "UPDATE ledger_entries SET description = 'nothing to see' WHERE id = '{}'",
-        payment.row.id
+        "UPDATE ledger_entries SET prev_hash = '{}' WHERE id = '{}'",
+        comptoir::ledger::journal::GENESIS_HASH,
+        fresh.row.id
     );
     try_sql(conn, &sql).expect("tamper");
     let text = verify(conn, &mut |_| {}).expect("verify").to_string();
     assert!(
-        text.matches("does not match its hash").count() >= 1,
+        text.contains(&format!(
+            "entry {} (seq {}): does not chain",
+            fresh.row.id, fresh.row.seq
+        )),
         "{text}"
     );
 }
@@ -653,6 +663,7 @@ mod property {
         for op in ops_list {
             let before = snapshot(conn);
             let id = new_id();
+            let replaying = matches!(op, Op::ReplayLast);
             let (id, op) = match op {
                 Op::ReplayLast => match &last {
                     Some((id, op)) => (id.clone(), op.clone()),
@@ -713,7 +724,8 @@ mod property {
                     last = Some((id, op.clone()));
                 }
                 Ok(Committed::Replayed(_)) => {
-                    prop_assert_eq!(snapshot(conn), before, "a replay changed state")
+                    prop_assert!(replaying, "{:?} was answered as a replay", op);
+                    prop_assert_eq!(snapshot(conn), before, "a replay changed state");
                 }
                 Err(LedgerError::Db(e)) => {
                     return Err(TestCaseError::fail(format!("database error: {e}")))
@@ -721,8 +733,10 @@ mod property {
                 Err(LedgerError::Invariant(e)) => {
                     return Err(TestCaseError::fail(format!("invariant: {e}")))
                 }
-                Err(_) => {
-                    prop_assert_eq!(snapshot(conn), before, "a refused operation changed state")
+                Err(e) => {
+                    // the last operation succeeded: repeating it must replay, never fail
+                    prop_assert!(!replaying, "replaying {:?} failed: {}", op, e);
+                    prop_assert_eq!(snapshot(conn), before, "a refused operation changed state");
                 }
             }
             let report =
@@ -760,4 +774,158 @@ async fn random_operations_keep_every_invariant(backend: Backend) {
             property::run(conn, &wallets, &ops_list)
         })
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn reconversion_never_spends_a_credit_line(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, ferme, fournil) = (&w.members[0], &w.pros[0], &w.pros[1]);
+    ops::issue(
+        conn,
+        &new_id(),
+        camille,
+        1000,
+        EuroMethod::BankTransfer,
+        "v",
+    )
+    .expect("issue");
+    ops::set_overdraft_limit(conn, ferme, 10_000).expect("credit line");
+    // nothing of its own: refused, although the credit line would allow the debit
+    let err = ops::reconvert(conn, &new_id(), ferme, 1000, "r").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::InsufficientFunds {
+                available: 0,
+                overdraft_limit: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    ops::pay(conn, &new_id(), camille, ferme, 300, "sale").expect("pay");
+    let err = ops::reconvert(conn, &new_id(), ferme, 301, "r").unwrap_err();
+    assert!(
+        matches!(err, LedgerError::InsufficientFunds { available: 300, .. }),
+        "{err:?}"
+    );
+    ops::reconvert(conn, &new_id(), ferme, 300, "r").expect("own money");
+    // money created on credit shows in the statement
+    ops::pay(conn, &new_id(), ferme, fournil, 2000, "flour on credit").expect("credit");
+    let report = assert_verified(conn);
+    let lem = report
+        .currencies
+        .iter()
+        .find(|c| c.code == "LEM")
+        .expect("LEM");
+    assert_eq!(
+        (lem.circulation, lem.fund_eur, lem.difference_eur),
+        (700, 700, 0)
+    );
+    assert_eq!((lem.held, lem.credit_outstanding), (2700, 2000));
+}
+
+async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
+    use comptoir::ledger::ops::{LocalTerms, NewCurrency};
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let issuer = comptoir::ledger::currencies::get(conn, "LEM")
+        .expect("LEM")
+        .issuer_id
+        .expect("issuer");
+    let local = LocalTerms {
+        parity_to_eur: rust_decimal::Decimal::ONE,
+        issuer_id: issuer.clone(),
+        allow_member_to_member: true,
+    };
+    let xyz = ops::create_currency(
+        conn,
+        NewCurrency {
+            code: "XYZ".parse().expect("code"),
+            name: "Xyz".into(),
+            symbol: "X".into(),
+            scale: 2,
+            local: Some(local),
+        },
+    )
+    .expect("second currency of the same association");
+    let lem = comptoir::ledger::currencies::get(conn, "LEM").expect("LEM");
+    let lem_fund = ops::association_accounts(conn, &lem)
+        .expect("lem")
+        .guarantee_fund;
+    let xyz_fund = ops::association_accounts(conn, &xyz)
+        .expect("xyz")
+        .guarantee_fund;
+    assert_ne!(
+        lem_fund.id, xyz_fund.id,
+        "each currency is backed by its own fund"
+    );
+    let ferme_owner = accounts::get(conn, &w.pros[0])
+        .expect("wallet")
+        .owner_id
+        .expect("owner");
+    let ferme_xyz = ops::wallet(conn, Owner::Enterprise(ferme_owner), "XYZ").expect("xyz wallet");
+    ops::issue(conn, &new_id(), &w.pros[0], 500, EuroMethod::Cash, "l").expect("issue LEM");
+    ops::issue(conn, &new_id(), &ferme_xyz.id, 800, EuroMethod::Cash, "x").expect("issue XYZ");
+    ops::reconvert(conn, &new_id(), &w.pros[0], 500, "r").expect("reconvert LEM");
+    let lem_payable = db_run!(conn => ledger_accounts::table
+        .filter(ledger_accounts::kind.eq("euro_payable"))
+        .filter(ledger_accounts::for_currency.eq("LEM"))
+        .select(AccountRow::as_select())
+        .first(conn))
+    .expect("LEM payable");
+    assert_eq!(lem_payable.balance(), 500);
+    // the XYZ side cannot settle what the LEM association owes
+    let err =
+        ops::reconversion_paid(conn, &new_id(), &lem_payable.id, "XYZ", 500, "wrong").unwrap_err();
+    assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
+    ops::reconversion_paid(conn, &new_id(), &lem_payable.id, "LEM", 500, "right").expect("payout");
+    let report = assert_verified(conn);
+    let line = |code: &str| {
+        report
+            .currencies
+            .iter()
+            .find(|c| c.code == code)
+            .cloned()
+            .expect("statement")
+    };
+    assert_eq!((line("LEM").circulation, line("LEM").fund_eur), (0, 0));
+    assert_eq!((line("XYZ").circulation, line("XYZ").fund_eur), (800, 800));
+    // EUR is the fiat euro with two decimals, nothing else
+    let bad = NewCurrency {
+        code: comptoir::money::CurrencyCode::EUR,
+        name: "Euro".into(),
+        symbol: "€".into(),
+        scale: 4,
+        local: None,
+    };
+    assert!(matches!(
+        ops::create_currency(conn, bad),
+        Err(LedgerError::Invalid { .. })
+    ));
+}
+
+async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
+    ops::issue(conn, &new_id(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
+    // the original spent everything: a retry must not fail on the balance it emptied
+    let pay_id = new_id();
+    let original = ops::pay(conn, &pay_id, camille, yanis, 1000, "all").expect("pay");
+    db_run!(conn => diesel::update(currencies::table.find("LEM")).set(currencies::allow_member_to_member.eq(false)).execute(conn)).expect("rule");
+    let retry = ops::pay(conn, &pay_id, camille, yanis, 1000, "all")
+        .expect("replayed despite the new rule");
+    assert!(matches!(retry, Committed::Replayed(_)));
+    assert_eq!(retry.entry(), original.entry());
+    // a hold retried after it expired still answers with the original
+    ops::pay(conn, &new_id(), yanis, ferme, 500, "x").expect("pay a shop");
+    let soon = comptoir::time::now() + chrono::Duration::milliseconds(200);
+    let hold_id = new_id();
+    let held = ops::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o").expect("hold");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let again = ops::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o")
+        .expect("replayed after expiry");
+    assert_eq!(again.entry(), held.entry());
+    assert_verified(conn);
 }

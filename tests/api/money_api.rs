@@ -726,6 +726,80 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     )
     .await;
     assert_eq!(set.json()["overdraft_limit"], lem("100.00"));
+    // reconverting, paying out, reversing: only for those whose role it is
+    let reconvert = json!({"entry_id": new_id(), "wallet_id": farm_wallet, "amount": lem("1.00")});
+    for who in [&camille, &baker, &treasurer] {
+        call(
+            &app,
+            "POST",
+            "/api/v1/reconversions",
+            Some(who),
+            Some(&reconvert),
+        )
+        .await
+        .problem(403, "forbidden");
+    }
+    let accounts = call(
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises/{farm_id}/accounts"),
+        Some(&farmer),
+        None,
+    )
+    .await
+    .json();
+    let payable = accounts
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["kind"] == "euro_payable"))
+        .expect("payable")["id"]
+        .clone();
+    let payout = json!({"entry_id": new_id(), "currency": "LEM", "amount": {"amount": "1.00", "currency": "EUR"}, "reference": "x"});
+    for who in [&camille, &farmer, &baker] {
+        call(
+            &app,
+            "POST",
+            &format!(
+                "/api/v1/accounts/{}/payouts",
+                payable.as_str().unwrap_or("")
+            ),
+            Some(who),
+            Some(&payout),
+        )
+        .await
+        .problem(403, "forbidden");
+    }
+    let issued = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}/transfers"),
+        Some(&camille),
+        None,
+    )
+    .await
+    .json();
+    let entry = issued["items"][0]["entry_id"]
+        .as_str()
+        .expect("entry")
+        .to_string();
+    let reversal = json!({"entry_id": new_id(), "reason": "x"});
+    for who in [&camille, &farmer] {
+        call(
+            &app,
+            "POST",
+            &format!("/api/v1/ledger/entries/{entry}/reversal"),
+            Some(who),
+            Some(&reversal),
+        )
+        .await
+        .problem(403, "forbidden");
+    }
+    // client entry ids are v4 or v7 UUIDs (the server derives v5 ids for its own work)
+    let v5 = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, b"x").to_string();
+    let pay = json!({"entry_id": v5, "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
+    let problem = call(&app, "POST", "/api/v1/payments", Some(&camille), Some(&pay))
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "entry_id");
     let currency = json!({"code": "ABC", "name": "Abc", "symbol": "A", "scale": 2, "kind": "fiat"});
     call(
         &app,

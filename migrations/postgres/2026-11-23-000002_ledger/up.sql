@@ -18,7 +18,10 @@ CREATE TABLE ledger_accounts (
     name                     TEXT NOT NULL,
     -- NULL: unlimited (issuance and clearing accounts only); 0: no negative balance; N: down to -N
     overdraft_limit          BIGINT CHECK (overdraft_limit >= 0),
-    pays_professionals_only  BOOLEAN NOT NULL DEFAULT FALSE,
+        pays_professionals_only  BOOLEAN NOT NULL DEFAULT FALSE,
+    -- the local currency an association account or a euro payable serves (the guarantee
+    -- fund, euro clearing and payables are EUR accounts, one per local currency)
+    for_currency             TEXT REFERENCES currencies (code),
     status                   TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'frozen', 'closed')),
     debits_posted            BIGINT NOT NULL DEFAULT 0,
     credits_posted           BIGINT NOT NULL DEFAULT 0,
@@ -28,7 +31,9 @@ CREATE TABLE ledger_accounts (
     updated_at               TIMESTAMP NOT NULL,
     CHECK ((owner_kind = 'system') = (owner_id IS NULL))
 );
-CREATE UNIQUE INDEX ledger_accounts_one_per_owner ON ledger_accounts (owner_kind, owner_id, currency, kind);
+CREATE UNIQUE INDEX ledger_accounts_one_per_owner
+    ON ledger_accounts (owner_kind, COALESCE(owner_id, ''), currency, kind, COALESCE(for_currency, ''));
+CREATE INDEX ledger_accounts_by_served_currency ON ledger_accounts (for_currency, kind);
 CREATE INDEX ledger_accounts_by_currency ON ledger_accounts (currency, kind);
 
 CREATE TABLE ledger_entries (
