@@ -107,3 +107,32 @@ async fn every_documented_route_is_served(backend: Backend) {
         );
     }
 }
+
+/// The README is how the next person learns the system: it must keep documenting every
+/// problem type and the two set-up commands.
+#[test]
+fn readme_documents_the_setup_commands_and_every_problem_type() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    for command in ["cargo run --release -- serve --demo", "cargo test --locked"] {
+        assert!(
+            readme.contains(command),
+            "README.md no longer shows `{command}`"
+        );
+    }
+    for kind in comptoir::error::ProblemKind::ALL {
+        let slug = format!("`/problems/{}`", kind.info().slug);
+        assert!(
+            readme.contains(&slug),
+            "README.md does not document the problem type {slug}"
+        );
+    }
+    let ci =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run"))
+            .expect(".ci/run");
+    assert!(
+        ci.contains("cargo test --locked"),
+        ".ci/run must run the README's test command"
+    );
+}
