@@ -73,6 +73,23 @@ fn entry_id(field: &str, id: &str) -> Result<String, ApiError> {
     }
 }
 
+/// The common start of an operation that moves money out of an account: the account, which
+/// the caller must be allowed to spend from; the client's entry id; the positive amount in the
+/// account's currency.
+fn spending(
+    conn: &mut DbConn,
+    caller: &Authenticated,
+    entry: &str,
+    account_id: &str,
+    amount: &MoneyInput,
+) -> Result<(String, AccountRow, i64), ApiError> {
+    let account = accounts::get(conn, account_id)?;
+    authorize(&caller.0, Action::SpendFrom { account: &account })?;
+    let id = entry_id("entry_id", entry)?;
+    let minor = minor_units(conn, "amount", amount, &account.currency, Sign::Positive)?;
+    Ok((id, account, minor))
+}
+
 fn scales(conn: &mut DbConn) -> Result<HashMap<String, u32>, ApiError> {
     Ok(currencies::list(conn)?
         .into_iter()
@@ -866,10 +883,13 @@ pub async fn pay(
     state
         .db
         .run(move |conn| {
-            let from = accounts::get(conn, &body.from_account_id)?;
-            authorize(&caller.0, Action::SpendFrom { account: &from })?;
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let amount = minor_units(conn, "amount", &body.amount, &from.currency, Sign::Positive)?;
+            let (id, from, amount) = spending(
+                conn,
+                &caller,
+                &body.entry_id,
+                &body.from_account_id,
+                &body.amount,
+            )?;
             let result = ops::pay(
                 conn,
                 &id,
@@ -912,16 +932,8 @@ pub async fn reconvert(
     state
         .db
         .run(move |conn| {
-            let wallet = accounts::get(conn, &body.wallet_id)?;
-            authorize(&caller.0, Action::SpendFrom { account: &wallet })?;
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let amount = minor_units(
-                conn,
-                "amount",
-                &body.amount,
-                &wallet.currency,
-                Sign::Positive,
-            )?;
+            let (id, wallet, amount) =
+                spending(conn, &caller, &body.entry_id, &body.wallet_id, &body.amount)?;
             let result = ops::reconvert(conn, &id, &wallet.id, amount, &body.reference)?;
             committed(conn, result)
         })
@@ -1063,10 +1075,13 @@ pub async fn create_hold(
     state
         .db
         .run(move |conn| {
-            let from = accounts::get(conn, &body.from_account_id)?;
-            authorize(&caller.0, Action::SpendFrom { account: &from })?;
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let amount = minor_units(conn, "amount", &body.amount, &from.currency, Sign::Positive)?;
+            let (id, from, amount) = spending(
+                conn,
+                &caller,
+                &body.entry_id,
+                &body.from_account_id,
+                &body.amount,
+            )?;
             let expires = body.expires_at.map(|t| t.naive_utc());
             let result = ops::hold(
                 conn,

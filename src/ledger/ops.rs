@@ -123,11 +123,8 @@ pub struct AssociationAccounts {
     pub euro_clearing: AccountRow,
 }
 
-/// The association's accounts of a local currency (opened with the currency).
-pub fn association_accounts(
-    conn: &mut DbConn,
-    currency: &CurrencyRow,
-) -> Result<AssociationAccounts, LedgerError> {
+/// The association that issues `currency`, as an account owner, and the currency it serves.
+fn association_of(currency: &CurrencyRow) -> Result<(Owner, String), LedgerError> {
     let issuer = currency
         .issuer_id
         .clone()
@@ -135,8 +132,15 @@ pub fn association_accounts(
             field: "currency".into(),
             message: format!("{} is not a local currency", currency.code),
         })?;
-    let owner = Owner::Enterprise(issuer);
-    let served = currency.code.clone();
+    Ok((Owner::Enterprise(issuer), currency.code.clone()))
+}
+
+/// The association's accounts of a local currency (opened with the currency).
+pub fn association_accounts(
+    conn: &mut DbConn,
+    currency: &CurrencyRow,
+) -> Result<AssociationAccounts, LedgerError> {
+    let (owner, served) = association_of(currency)?;
     let mut find = |currency: &str, kind: AccountKind| {
         accounts::find_by_owner(conn, &owner, currency, kind, Some(&served))?.ok_or_else(|| {
             LedgerError::Invariant(format!(
@@ -159,15 +163,7 @@ pub fn open_association_accounts(
     conn: &mut DbConn,
     currency: &CurrencyRow,
 ) -> Result<AssociationAccounts, LedgerError> {
-    let issuer = currency
-        .issuer_id
-        .clone()
-        .ok_or_else(|| LedgerError::Invalid {
-            field: "currency".into(),
-            message: format!("{} is not a local currency", currency.code),
-        })?;
-    let owner = Owner::Enterprise(issuer);
-    let served = currency.code.clone();
+    let (owner, served) = association_of(currency)?;
     let mut open = |currency: &str, kind: AccountKind, name: String, limit: Option<i64>| {
         accounts::open(
             conn,
