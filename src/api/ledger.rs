@@ -21,7 +21,7 @@ use crate::db::schema::{ledger_entries, ledger_transfers};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::{ApiError, Problem};
-use crate::ledger::accounts::{self, AccountKind, AccountRow, Owner};
+use crate::ledger::accounts::{self, AccountKind, AccountRow, AccountStatus, Owner};
 use crate::ledger::currencies::{self, Currency, CurrencyRow};
 use crate::ledger::journal::{Committed, Entry, TransferRow};
 use crate::ledger::ops::{self, EuroMethod, LocalTerms, NewCurrency};
@@ -1255,4 +1255,53 @@ pub async fn set_commission(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSet {
+    /// `active`, `frozen` (only holds may be released) or `closed` (empty accounts only, final).
+    #[schema(value_type = String)]
+    pub status: AccountStatus,
+}
+
+/// Freezes, reactivates or closes an account (the treasurers of its currency's association).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("account_id" = String, Path)),
+    request_body = StatusSet,
+    responses((status = 200, body = AccountView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[put("/api/v1/accounts/{account_id}/status")]
+pub async fn set_status(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    account_id: web::Path<String>,
+    body: JsonBody<StatusSet>,
+) -> Result<web::Json<AccountView>, ApiError> {
+    let id = account_id.into_inner();
+    let view = state
+        .db
+        .run(move |conn| {
+            let account = accounts::get(conn, &id)?;
+            let currency = currencies::get(conn, &account.currency)?;
+            // a euro account belongs to the association of the local currency it serves
+            let issuer = match (&currency.issuer_id, &account.for_currency) {
+                (Some(issuer), _) => issuer.clone(),
+                (None, Some(served)) => {
+                    currencies::get(conn, served)?.issuer_id.unwrap_or_default()
+                }
+                (None, None) => String::new(),
+            };
+            if issuer.is_empty() {
+                authorize(&caller.0, Action::AdministerPlatform)?;
+            } else {
+                authorize(&caller.0, Action::RunCurrency { issuer_id: &issuer })?;
+            }
+            let row = ops::set_status(conn, &id, body.0.status)?;
+            account_view(&scales(conn)?, &row)
+        })
+        .await?;
+    Ok(web::Json(view))
 }

@@ -99,7 +99,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ledger::create_hold)
         .service(ledger::post_hold)
         .service(ledger::void_hold)
-        .service(ledger::set_commission);
+        .service(ledger::set_commission)
+        .service(ledger::set_status);
 }
 
 /// The OpenAPI document of [`routes`].

@@ -20,7 +20,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
-use super::accounts::{self, AccountKind, AccountRow, NewAccount, Owner, OwnerKind};
+use super::accounts::{self, AccountKind, AccountRow, AccountStatus, NewAccount, Owner, OwnerKind};
 use super::currencies::{self, CurrencyRow};
 use super::engine::{Movement, TransferDraft};
 use super::journal::{self, Committed, EntryRequest, TransferRow};
@@ -827,6 +827,46 @@ pub fn reconversion_paid(
             },
         )
     })
+}
+
+/// Freezes (only holds may be released), closes (a zero balance and no hold, nothing moves
+/// again) or reactivates an account. A closed account stays closed.
+pub fn set_status(
+    conn: &mut DbConn,
+    account_id: &str,
+    status: AccountStatus,
+) -> Result<AccountRow, LedgerError> {
+    let account = accounts::get(conn, account_id)?;
+    let current = AccountStatus::parse(&account.status)?;
+    if current == AccountStatus::Closed && status != AccountStatus::Closed {
+        return Err(LedgerError::AccountNotActive {
+            account: account.id,
+            status: current,
+        });
+    }
+    let now = crate::time::now();
+    let changed = db_run!(conn => {
+        let set = (ledger_accounts::status.eq(status.as_str()), ledger_accounts::updated_at.eq(now));
+        let account = ledger_accounts::table.find(account_id);
+        if status == AccountStatus::Closed {
+            // the guard makes "empty and no hold" and the change one atomic step
+            let empty = account
+                .filter(ledger_accounts::credits_posted.eq(ledger_accounts::debits_posted))
+                .filter(ledger_accounts::debits_pending.eq(0))
+                .filter(ledger_accounts::credits_pending.eq(0));
+            diesel::update(empty).set(set).execute(conn)
+        } else {
+            diesel::update(account).set(set).execute(conn)
+        }
+    })?;
+    if changed == 0 {
+        return Err(LedgerError::Invalid {
+            field: "status".into(),
+            message: "an account can be closed only when its balance is zero and it has no hold"
+                .into(),
+        });
+    }
+    accounts::get(conn, account_id)
 }
 
 /// Mutual credit: lets an enterprise wallet go down to −`limit`. Refused when the wallet is

@@ -13,6 +13,7 @@ backend_tests!(
     money_routes_refuse_other_peoples_accounts,
     holds_over_http_post_for_less_and_void,
     commission_rules_apply_to_reconversions,
+    treasurers_freeze_and_close_accounts,
     every_route_is_public_by_decision_or_needs_a_login,
 );
 
@@ -1092,5 +1093,91 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
     assert_eq!(
         entry["transfers"][2]["amount"],
         json!({"amount": "38.90", "currency": "EUR"})
+    );
+}
+
+async fn treasurers_freeze_and_close_accounts(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (camille, treasurer, farmer, wallet, farm_wallet, _) = wallets(&app).await;
+    let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("5.00"), "method": "cash", "reference": "c"});
+    assert_eq!(
+        call(
+            &app,
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(&treasurer),
+            Some(&issuance)
+        )
+        .await
+        .status,
+        201
+    );
+    let status = |s: &str| json!({"status": s});
+    call(
+        &app,
+        "PUT",
+        &format!("/api/v1/accounts/{wallet}/status"),
+        Some(&farmer),
+        Some(&status("frozen")),
+    )
+    .await
+    .problem(403, "forbidden");
+    let frozen = call(
+        &app,
+        "PUT",
+        &format!("/api/v1/accounts/{wallet}/status"),
+        Some(&treasurer),
+        Some(&status("frozen")),
+    )
+    .await;
+    assert_eq!(frozen.json()["status"], "frozen");
+    let pay = json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
+    call(&app, "POST", "/api/v1/payments", Some(&camille), Some(&pay))
+        .await
+        .problem(409, "account-not-active");
+    call(
+        &app,
+        "PUT",
+        &format!("/api/v1/accounts/{wallet}/status"),
+        Some(&treasurer),
+        Some(&status("closed")),
+    )
+    .await
+    .problem(422, "validation");
+    assert_eq!(
+        call(
+            &app,
+            "PUT",
+            &format!("/api/v1/accounts/{farm_wallet}/status"),
+            Some(&treasurer),
+            Some(&status("closed"))
+        )
+        .await
+        .status,
+        200
+    );
+    call(
+        &app,
+        "PUT",
+        &format!("/api/v1/accounts/{farm_wallet}/status"),
+        Some(&treasurer),
+        Some(&status("active")),
+    )
+    .await
+    .problem(409, "account-not-active");
+    call(
+        &app,
+        "PUT",
+        &format!("/api/v1/accounts/{wallet}/status"),
+        Some(&treasurer),
+        Some(&status("active")),
+    )
+    .await;
+    assert_eq!(
+        call(&app, "POST", "/api/v1/payments", Some(&camille), Some(&pay))
+            .await
+            .status,
+        409,
+        "paying a closed account is refused"
     );
 }
