@@ -81,6 +81,8 @@ pub struct JwtConfig {
     pub issuer: String,
     pub audience: String,
     pub access_ttl_seconds: u64,
+    /// Lifetime of a refresh token (each use issues a new one).
+    pub refresh_ttl_seconds: u64,
 }
 
 /// Outgoing mail (used by the mail module).
@@ -197,6 +199,12 @@ impl Config {
                 ));
             }
         }
+        if !(3_600..=31_536_000).contains(&self.jwt.refresh_ttl_seconds) {
+            return Err(ConfigError(format!(
+                "jwt.refresh_ttl_seconds must be between 3600 and 31536000, got {}",
+                self.jwt.refresh_ttl_seconds
+            )));
+        }
         if !(60..=86_400).contains(&self.jwt.access_ttl_seconds) {
             return Err(ConfigError(format!(
                 "jwt.access_ttl_seconds must be between 60 and 86400, got {}",
@@ -253,7 +261,8 @@ fn defaults() -> serde_json::Value {
         "jwt": {
             "issuer": "comptoir",
             "audience": "comptoir-api",
-            "access_ttl_seconds": 900
+            "access_ttl_seconds": 900,
+            "refresh_ttl_seconds": 2_592_000
         },
         "smtp": { "from": "Comptoir <noreply@comptoir.localhost>" },
         "odoo": {}

@@ -2,7 +2,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{get, post, web, FromRequest, HttpRequest};
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::actor::{self, Actor};
 use crate::auth::passwords;
+use crate::auth::sessions;
 use crate::auth::users::{normalise_email, Role};
 use crate::db::schema::users;
 use crate::db_run;
@@ -44,10 +45,17 @@ impl FromRequest for Authenticated {
             let claims = state.tokens.validate(&token)?;
             let actor = state
                 .db
-                .run(move |conn| actor::load(conn, &claims.sub))
+                .run(move |conn| {
+                    if sessions::is_revoked(conn, &claims.sid)? {
+                        return Ok(None);
+                    }
+                    actor::load(conn, &claims.sub)
+                })
                 .await?;
             actor.map(Authenticated).ok_or_else(|| {
-                ApiError::Unauthorized("this account is disabled or no longer exists".into())
+                ApiError::Unauthorized(
+                    "this session was ended, or the account is disabled or gone".into(),
+                )
             })
         })
     }
@@ -65,8 +73,74 @@ pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: &'static str,
-    /// Seconds until the token expires.
+    /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// Exchange it at `POST /api/v1/auth/refresh` for new tokens; each is valid once.
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: u64,
+}
+
+impl TokenResponse {
+    fn new(state: &AppState, session: sessions::Issued) -> Result<TokenResponse, ApiError> {
+        Ok(TokenResponse {
+            access_token: state.tokens.issue(&session.user_id, &session.family_id)?,
+            token_type: "Bearer",
+            expires_in: state.tokens.ttl_seconds(),
+            refresh_token: session.token,
+            refresh_expires_in: state.tokens.refresh_ttl_seconds(),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token. A refresh token
+/// works once: presenting it again revokes every token of that log-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let ttl = state.tokens.refresh_ttl_seconds();
+    let token = body.0.refresh_token;
+    let session = state
+        .db
+        .run(move |conn| conn.transaction(|conn| sessions::rotate(conn, &token, ttl)))
+        .await??;
+    Ok(web::Json(TokenResponse::new(&state, session)?))
+}
+
+/// Ends the log-in session of a refresh token: it and the session's access tokens stop
+/// working at once.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "The session is ended (also when it already was)"))
+)]
+#[post("/api/v1/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.0.refresh_token;
+    state
+        .db
+        .run(move |conn| sessions::end(conn, &token))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Exchanges an email and password for a short-lived access token.
@@ -110,12 +184,12 @@ pub async fn login(
             ))
         }
     };
-    let access_token = state.tokens.issue(&user_id)?;
-    Ok(web::Json(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: state.tokens.ttl_seconds(),
-    }))
+    let ttl = state.tokens.refresh_ttl_seconds();
+    let session = state
+        .db
+        .run(move |conn| sessions::start(conn, &user_id, ttl))
+        .await?;
+    Ok(web::Json(TokenResponse::new(&state, session)?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -81,6 +81,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(cycles::quote_basket)
         .service(auth::login)
         .service(auth::me)
+        .service(auth::refresh)
+        .service(auth::logout)
         .service(ledger::create_currency)
         .service(ledger::statement)
         .service(ledger::my_accounts)

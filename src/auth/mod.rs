@@ -4,5 +4,6 @@
 pub mod actor;
 pub mod passwords;
 pub mod policy;
+pub mod sessions;
 pub mod tokens;
 pub mod users;

@@ -24,6 +24,9 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// The session (refresh-token family) the token was issued in; revoking the session
+    /// stops the token before it expires.
+    pub sid: String,
 }
 
 /// Keys and rules for issuing and checking tokens.
@@ -33,6 +36,7 @@ pub struct TokenKeys {
     issuer: String,
     audience: String,
     ttl_seconds: u64,
+    refresh_ttl_seconds: u64,
 }
 
 fn now_seconds() -> u64 {
@@ -79,6 +83,7 @@ impl TokenKeys {
             issuer: config.jwt.issuer.clone(),
             audience: config.jwt.audience.clone(),
             ttl_seconds: config.jwt.access_ttl_seconds,
+            refresh_ttl_seconds: config.jwt.refresh_ttl_seconds,
         })
     }
 
@@ -86,8 +91,12 @@ impl TokenKeys {
         self.ttl_seconds
     }
 
-    /// A new access token for `user_id`.
-    pub fn issue(&self, user_id: &str) -> Result<String, ApiError> {
+    pub fn refresh_ttl_seconds(&self) -> u64 {
+        self.refresh_ttl_seconds
+    }
+
+    /// A new access token for `user_id` in session `sid`.
+    pub fn issue(&self, user_id: &str, sid: &str) -> Result<String, ApiError> {
         let now = now_seconds();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -96,6 +105,7 @@ impl TokenKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::now_v7().to_string(),
+            sid: sid.to_string(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("token signing: {e}")))

@@ -228,4 +228,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_transfers,
     ledger_head,
     reconversion_rules,
+    refresh_tokens,
 );
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

@@ -9,6 +9,8 @@ backend_tests!(
     login_gives_a_token_and_refuses_bad_credentials_alike,
     forged_or_stale_tokens_are_refused,
     disabled_users_tokens_stop_working,
+    refresh_tokens_rotate_and_a_reused_one_revokes_the_session,
+    logout_ends_the_session_at_once,
     money_flows_over_http_with_exact_amounts,
     money_routes_refuse_other_peoples_accounts,
     holds_over_http_post_for_less_and_void,
@@ -132,7 +134,7 @@ async fn forged_or_stale_tokens_are_refused(backend: Backend) {
         .json();
     let now = chrono::Utc::now().timestamp();
     let claims = |overrides: Value| {
-        let mut c = json!({"sub": me["id"], "iat": now, "exp": now + 600, "iss": "comptoir", "aud": "comptoir-api", "jti": new_id()});
+        let mut c = json!({"sub": me["id"], "iat": now, "exp": now + 600, "iss": "comptoir", "aud": "comptoir-api", "jti": new_id(), "sid": new_id()});
         for (k, v) in overrides.as_object().cloned().unwrap_or_default() {
             if v.is_null() {
                 c.as_object_mut().map(|o| o.remove(&k));
@@ -856,6 +858,9 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/order-cycles/{cycle_id}"),
     ("POST", "/api/v1/order-cycles/{cycle_id}/quote"),
     ("POST", "/api/v1/auth/login"),
+    // the refresh token in the body is the credential
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
 ];
 
 async fn every_route_is_public_by_decision_or_needs_a_login(backend: Backend) {
@@ -1180,4 +1185,120 @@ async fn treasurers_freeze_and_close_accounts(backend: Backend) {
         409,
         "paying a closed account is refused"
     );
+}
+
+async fn login_pair(app: &TestApp, email: &str) -> (String, String) {
+    let reply = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": PASSWORD}),
+        )
+        .await
+        .json();
+    (
+        reply["access_token"].as_str().expect("access").to_string(),
+        reply["refresh_token"]
+            .as_str()
+            .expect("refresh")
+            .to_string(),
+    )
+}
+
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (access, first) = login_pair(&app, "camille@example.org").await;
+    let (_, other_session) = login_pair(&app, "camille@example.org").await;
+    let rotated = app
+        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": first}))
+        .await;
+    assert_eq!(
+        rotated.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&rotated.body)
+    );
+    let rotated = rotated.json();
+    let second = rotated["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    assert_ne!(second, first);
+    let new_access = rotated["access_token"]
+        .as_str()
+        .expect("access")
+        .to_string();
+    assert_eq!(
+        call(&app, "GET", "/api/v1/me", Some(&new_access), None)
+            .await
+            .status,
+        200
+    );
+    // the first token is presented again: stolen or replayed, the whole session ends
+    app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": first}))
+        .await
+        .problem(401, "unauthorized");
+    app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": second}))
+        .await
+        .problem(401, "unauthorized");
+    call(&app, "GET", "/api/v1/me", Some(&new_access), None)
+        .await
+        .problem(401, "unauthorized");
+    call(&app, "GET", "/api/v1/me", Some(&access), None)
+        .await
+        .problem(401, "unauthorized");
+    // another log-in of the same person is another session, untouched
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": other_session})
+        )
+        .await
+        .status,
+        200
+    );
+    app.post_json(
+        "/api/v1/auth/refresh",
+        &json!({"refresh_token": "not-a-token"}),
+    )
+    .await
+    .problem(401, "unauthorized");
+}
+
+async fn logout_ends_the_session_at_once(backend: Backend) {
+    use diesel::prelude::*;
+    let app = TestApp::with_demo(backend).await;
+    let (access, refresh) = login_pair(&app, "yanis@example.org").await;
+    assert_eq!(
+        call(&app, "GET", "/api/v1/me", Some(&access), None)
+            .await
+            .status,
+        200
+    );
+    let out = app
+        .post_json("/api/v1/auth/logout", &json!({"refresh_token": refresh}))
+        .await;
+    assert_eq!(out.status, 204);
+    call(&app, "GET", "/api/v1/me", Some(&access), None)
+        .await
+        .problem(401, "unauthorized");
+    app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(
+        app.post_json("/api/v1/auth/logout", &json!({"refresh_token": refresh}))
+            .await
+            .status,
+        204
+    );
+    // a disabled user cannot refresh either
+    let (_, refresh) = login_pair(&app, "yanis@example.org").await;
+    let mut conn = app.db.db.conn().expect("conn");
+    let conn = &mut conn;
+    comptoir::db_run!(conn => diesel::update(comptoir::db::schema::users::table.filter(comptoir::db::schema::users::email.eq("yanis@example.org")))
+        .set(comptoir::db::schema::users::disabled_at.eq(Some(comptoir::time::now())))
+        .execute(conn))
+    .expect("disable");
+    app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .await
+        .problem(401, "unauthorized");
 }
