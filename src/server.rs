@@ -68,6 +68,7 @@ pub fn http_server(
     let state = AppState {
         db,
         tokens: std::sync::Arc::new(tokens),
+        login_throttle: std::sync::Arc::new(Default::default()),
     };
     let body_limit = config.max_body_bytes;
     let mut server = HttpServer::new(move || api::app(state.clone(), body_limit))

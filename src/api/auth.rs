@@ -149,16 +149,37 @@ pub async fn logout(
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json")
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this account or address; see Retry-After", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/api/v1/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
     body: JsonBody<LoginRequest>,
+    req: HttpRequest,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { email, password } = body.0;
     let email = normalise_email(&email);
+    let account_key = format!("email:{email}");
+    let address_key = format!(
+        "address:{}",
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    );
+    let throttle = state.login_throttle.clone();
+    let now = std::time::Instant::now();
+    for (limiter, key) in [
+        (&throttle.accounts, &account_key),
+        (&throttle.addresses, &address_key),
+    ] {
+        if let Err(retry_after_seconds) = limiter.check(key, now) {
+            return Err(ApiError::TooManyRequests {
+                retry_after_seconds,
+            });
+        }
+    }
     let user = state
         .db
         .run(move |conn| {
@@ -179,11 +200,14 @@ pub async fn login(
     let user_id = match user {
         Some((id, _, None)) if matches => id,
         _ => {
+            throttle.accounts.failed(&account_key, now);
+            throttle.addresses.failed(&address_key, now);
             return Err(ApiError::Unauthorized(
                 "the email or the password is wrong".into(),
-            ))
+            ));
         }
     };
+    throttle.accounts.clear(&account_key);
     let ttl = state.tokens.refresh_ttl_seconds();
     let session = state
         .db

@@ -32,6 +32,7 @@ use crate::error::{problem_response, FieldError, Problem, ProblemInfo, ProblemKi
 pub struct AppState {
     pub db: Db,
     pub tokens: std::sync::Arc<crate::auth::tokens::TokenKeys>,
+    pub login_throttle: std::sync::Arc<crate::auth::throttle::LoginThrottle>,
 }
 
 #[derive(OpenApi)]

@@ -5,5 +5,6 @@ pub mod actor;
 pub mod passwords;
 pub mod policy;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 pub mod users;

@@ -11,6 +11,7 @@ backend_tests!(
     disabled_users_tokens_stop_working,
     refresh_tokens_rotate_and_a_reused_one_revokes_the_session,
     logout_ends_the_session_at_once,
+    failed_logins_are_throttled_per_account_and_address,
     money_flows_over_http_with_exact_amounts,
     money_routes_refuse_other_peoples_accounts,
     holds_over_http_post_for_less_and_void,
@@ -1301,4 +1302,55 @@ async fn logout_ends_the_session_at_once(backend: Backend) {
     app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
         .await
         .problem(401, "unauthorized");
+}
+
+async fn failed_logins_are_throttled_per_account_and_address(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let attempt = |email: &str, password: &str| json!({"email": email, "password": password});
+    for _ in 0..5 {
+        app.post_json(
+            "/api/v1/auth/login",
+            &attempt("camille@example.org", "guess"),
+        )
+        .await
+        .problem(401, "unauthorized");
+    }
+    // locked: even the right password is refused until the window ends
+    let locked = app
+        .post_json(
+            "/api/v1/auth/login",
+            &attempt("Camille@example.org", PASSWORD),
+        )
+        .await;
+    locked.problem(429, "too-many-requests");
+    let retry: u64 = locked
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=900).contains(&retry), "{retry}");
+    // another account from the same address still logs in, and a success clears its count
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/login",
+            &attempt("yanis@example.org", PASSWORD)
+        )
+        .await
+        .status,
+        200
+    );
+    // the address limit: 30 failures from one address, whatever the accounts
+    for i in 0..25 {
+        app.post_json(
+            "/api/v1/auth/login",
+            &attempt(&format!("nobody{i}@example.org"), "x"),
+        )
+        .await
+        .problem(401, "unauthorized");
+    }
+    app.post_json(
+        "/api/v1/auth/login",
+        &attempt("yanis@example.org", PASSWORD),
+    )
+    .await
+    .problem(429, "too-many-requests");
 }
