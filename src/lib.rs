@@ -5,7 +5,8 @@
 //! - [`catalog`]: products and variants
 //! - [`orders`]: order cycles and basket pricing
 //! - [`ledger`]: currencies, and as it grows the double-entry ledger
-//! - [`auth`]: users and roles
+//! - [`auth`]: users and roles, passwords, tokens, sessions, authorization
+//! - [`mail`]: the transactional outbox
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
 //! - [`db`], [`config`], [`error`], [`money`], [`time`]: foundations shared by all
 
@@ -20,6 +21,7 @@ pub mod demo;
 pub mod enterprises;
 pub mod error;
 pub mod ledger;
+pub mod mail;
 pub mod money;
 pub mod orders;
 pub mod server;

@@ -2,7 +2,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, FromRequest, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::actor::{self, Actor};
 use crate::auth::passwords;
+use crate::auth::registration;
 use crate::auth::sessions;
 use crate::auth::users::{normalise_email, Role};
 use crate::db::schema::users;
@@ -60,6 +61,14 @@ impl FromRequest for Authenticated {
         })
     }
 }
+
+/// What log-in reads of a user: id, password hash, disabled at, email verified at.
+type Credentials = (
+    String,
+    Option<String>,
+    Option<chrono::NaiveDateTime>,
+    Option<chrono::NaiveDateTime>,
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -183,9 +192,9 @@ pub async fn login(
     let user = state
         .db
         .run(move |conn| {
-            let user: Option<(String, Option<String>, Option<chrono::NaiveDateTime>)> = db_run!(conn => users::table
+            let user: Option<Credentials> = db_run!(conn => users::table
                 .filter(users::email.eq(&email))
-                .select((users::id, users::password_hash, users::disabled_at))
+                .select((users::id, users::password_hash, users::disabled_at, users::email_verified_at))
                 .first(conn)
                 .optional())?;
             Ok(user)
@@ -193,12 +202,12 @@ pub async fn login(
         .await?;
     // hashing runs on a blocking thread without holding a database connection, and it runs
     // whether or not the user exists: the same time either way
-    let stored = user.as_ref().and_then(|(_, hash, _)| hash.clone());
+    let stored = user.as_ref().and_then(|(_, hash, _, _)| hash.clone());
     let matches = web::block(move || passwords::verify(&password, stored.as_deref()))
         .await
         .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
-    let user_id = match user {
-        Some((id, _, None)) if matches => id,
+    let (user_id, verified) = match user {
+        Some((id, _, None, verified)) if matches => (id, verified.is_some()),
         _ => {
             throttle.accounts.failed(&account_key, now);
             throttle.addresses.failed(&address_key, now);
@@ -207,6 +216,12 @@ pub async fn login(
             ));
         }
     };
+    if !verified {
+        // only the password's owner gets this far: telling them is no leak
+        return Err(ApiError::Forbidden(
+            "confirm your email address first: follow the link we mailed you".into(),
+        ));
+    }
     throttle.accounts.clear(&account_key);
     let ttl = state.tokens.refresh_ttl_seconds();
     let session = state
@@ -255,4 +270,234 @@ pub async fn me(caller: Authenticated) -> web::Json<Me> {
             })
             .collect(),
     })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    /// 10 to 128 characters.
+    pub password: String,
+    pub display_name: String,
+    /// `fr` (default) or `en`.
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub detail: &'static str,
+}
+
+const CHECK_MAILBOX: &str = "if the address can be used, a mail is on its way: follow its link";
+
+async fn hash_off_workers(password: String) -> Result<String, ApiError> {
+    web::block(move || passwords::hash(&password))
+        .await
+        .map_err(|e| ApiError::internal(format!("password hashing: {e}")))?
+}
+
+/// Creates an account and mails a verification link. The answer is the same whether or not
+/// the address is registered already (its owner is mailed instead).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let email = registration::Email::parse(&body.email)?;
+    registration::check_password("password", &body.password, Some(email.as_str()))?;
+    let name = body.display_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::field(
+            "display_name",
+            "invalid",
+            "must be 1 to 100 characters",
+        ));
+    }
+    let locale = body.locale.unwrap_or_else(|| "fr".into());
+    if locale != "fr" && locale != "en" {
+        return Err(ApiError::field("locale", "invalid", "must be `fr` or `en`"));
+    }
+    // hashed in every case, so both answers take the same time
+    let hash = hash_off_workers(body.password).await?;
+    state
+        .db
+        .run(move |conn| registration::register(conn, &email, &name, &locale, hash))
+        .await?;
+    Ok(HttpResponse::Accepted().json(Accepted {
+        detail: CHECK_MAILBOX,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub token: String,
+}
+
+/// Confirms an email address with the token from the verification mail.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/auth/verify-email")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.0.token;
+    state
+        .db
+        .run(move |conn| registration::verify_email(conn, &token))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// Mails a password-reset link (valid one hour) when the address belongs to an active user;
+/// the answer is the same either way. Throttled like log-ins.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 429, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/auth/password-reset")]
+pub async fn request_reset(
+    state: web::Data<AppState>,
+    body: JsonBody<ResetRequest>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let email = normalise_email(&body.0.email);
+    let now = std::time::Instant::now();
+    let throttle = state.login_throttle.clone();
+    let keys = [
+        (&throttle.accounts, format!("reset:{email}")),
+        (
+            &throttle.addresses,
+            format!(
+                "reset-address:{}",
+                req.peer_addr()
+                    .map(|a| a.ip().to_string())
+                    .unwrap_or_default()
+            ),
+        ),
+    ];
+    for (limiter, key) in &keys {
+        limiter
+            .check(key, now)
+            .map_err(|retry_after_seconds| ApiError::TooManyRequests {
+                retry_after_seconds,
+            })?;
+        // every request counts: a reset mails someone
+        limiter.failed(key, now);
+    }
+    state
+        .db
+        .run(move |conn| registration::request_reset(conn, &email))
+        .await?;
+    Ok(HttpResponse::Accepted().json(Accepted {
+        detail: CHECK_MAILBOX,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirm {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// Sets a new password with the token from the reset mail; every session of the user ends.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetConfirm,
+    responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/auth/password-reset/confirm")]
+pub async fn confirm_reset(
+    state: web::Data<AppState>,
+    body: JsonBody<ResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    let ResetConfirm {
+        token,
+        new_password,
+    } = body.0;
+    registration::check_password("new_password", &new_password, None)?;
+    let hash = hash_off_workers(new_password).await?;
+    state
+        .db
+        .run(move |conn| registration::confirm_reset(conn, &token, hash))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the caller's password (the current one is required); every session ends, this
+/// one included: log in again.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[put("/api/v1/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.0;
+    let user_id = caller.0.user_id.clone();
+    let lookup = user_id.clone();
+    let (email, stored) = state
+        .db
+        .run(move |conn| registration::credentials(conn, &lookup))
+        .await?;
+    registration::check_password("new_password", &new_password, Some(&email))?;
+    let matches = web::block(move || passwords::verify(&current_password, stored.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
+    if !matches {
+        return Err(ApiError::field(
+            "current_password",
+            "wrong_password",
+            "is not your current password",
+        ));
+    }
+    let hash = hash_off_workers(new_password).await?;
+    state
+        .db
+        .run(move |conn| conn.transaction(|conn| registration::set_password(conn, &user_id, hash)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

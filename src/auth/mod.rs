@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod passwords;
 pub mod policy;
+pub mod registration;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

@@ -37,7 +37,8 @@ pub struct Issued {
     pub user_id: String,
 }
 
-fn digest(token: &str) -> String {
+/// SHA-256 (hex) of a secret token: what is stored instead of the token.
+pub fn digest(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 

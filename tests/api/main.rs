@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod accounts;
 mod cli;
 mod cycles;
 mod directory;

@@ -862,6 +862,11 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     // the refresh token in the body is the credential
     ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"),
+    // account creation and recovery: the mailed token is the credential
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/verify-email"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
 ];
 
 async fn every_route_is_public_by_decision_or_needs_a_login(backend: Backend) {

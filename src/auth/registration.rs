@@ -1,0 +1,302 @@
+//! Account life cycle: registration with email verification, password reset by emailed
+//! token, password change. Tokens are random, single use, expiring, stored only as SHA-256;
+//! the mails carrying them are enqueued in the same transaction (see [`crate::mail::outbox`]).
+//! Answers never tell whether an email is registered: a second registration mails the owner
+//! instead, and a reset request for an unknown email does nothing, visibly the same.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::users::{normalise_email, UserRow};
+use crate::db::schema::{account_tokens, refresh_tokens, users};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+use crate::mail::outbox;
+
+/// How long a verification link stays valid.
+pub const VERIFY_TTL_HOURS: i64 = 48;
+/// How long a password-reset link stays valid.
+pub const RESET_TTL_MINUTES: i64 = 60;
+
+/// A syntactically plausible email address, trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(text: &str) -> Result<Email, ApiError> {
+        let email = normalise_email(text);
+        let bad = || ApiError::field("email", "invalid_email", "is not an email address");
+        let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+        let labels_ok = domain.split('.').count() >= 2 && domain.split('.').all(|l| !l.is_empty());
+        if email.len() > 254
+            || local.is_empty()
+            || local.len() > 64
+            || domain.contains('@')
+            || !labels_ok
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(bad());
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Checks a new password: 10 to 128 characters, not the email itself.
+pub fn check_password(field: &str, password: &str, email: Option<&str>) -> Result<(), ApiError> {
+    let length = password.chars().count();
+    if !(10..=128).contains(&length) {
+        return Err(ApiError::field(
+            field,
+            "weak_password",
+            "must be 10 to 128 characters long",
+        ));
+    }
+    if email.is_some_and(|e| normalise_email(password) == e) {
+        return Err(ApiError::field(
+            field,
+            "weak_password",
+            "must not be your email address",
+        ));
+    }
+    Ok(())
+}
+
+fn new_token(
+    conn: &mut DbConn,
+    user_id: &str,
+    purpose: &str,
+    ttl: Duration,
+) -> Result<String, ApiError> {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let now = crate::time::now();
+    db_run!(conn => diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::id.eq(crate::time::new_id()),
+            account_tokens::user_id.eq(user_id),
+            account_tokens::purpose.eq(purpose),
+            account_tokens::token_hash.eq(super::sessions::digest(&token)),
+            account_tokens::created_at.eq(now),
+            account_tokens::expires_at.eq(now + ttl),
+        ))
+        .execute(conn))?;
+    Ok(token)
+}
+
+/// Uses a token once: the user it belongs to, or a validation error.
+fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, ApiError> {
+    let hash = super::sessions::digest(token);
+    let now = crate::time::now();
+    let found: Option<(String, String)> = db_run!(conn => account_tokens::table
+        .filter(account_tokens::token_hash.eq(&hash))
+        .filter(account_tokens::purpose.eq(purpose))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select((account_tokens::id, account_tokens::user_id))
+        .first(conn)
+        .optional())?;
+    let (id, user_id) = found.ok_or_else(|| {
+        ApiError::field(
+            "token",
+            "invalid_token",
+            "is invalid, expired or already used",
+        )
+    })?;
+    // guarded: of two concurrent uses, one wins
+    let marked = db_run!(conn => diesel::update(account_tokens::table.find(&id).filter(account_tokens::used_at.is_null()))
+        .set(account_tokens::used_at.eq(Some(now)))
+        .execute(conn))?;
+    if marked == 0 {
+        return Err(ApiError::field(
+            "token",
+            "invalid_token",
+            "is invalid, expired or already used",
+        ));
+    }
+    Ok(user_id)
+}
+
+fn find_user(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, ApiError> {
+    Ok(
+        db_run!(conn => users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional())?,
+    )
+}
+
+/// Registers a user (unverified) and mails a verification link; an existing address gets a
+/// notice instead. `password_hash` is computed by the caller, off the database connection.
+pub fn register(
+    conn: &mut DbConn,
+    email: &Email,
+    display_name: &str,
+    locale: &str,
+    password_hash: String,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        if let Some(existing) = find_user(conn, email.as_str())? {
+            outbox::enqueue(
+                conn,
+                email.as_str(),
+                "account_exists",
+                &existing.locale,
+                &json!({"display_name": existing.display_name}),
+            )?;
+            return Ok(());
+        }
+        let now = crate::time::now();
+        let user = UserRow {
+            id: crate::time::new_id(),
+            email: email.as_str().to_string(),
+            display_name: display_name.to_string(),
+            password_hash: Some(password_hash),
+            locale: locale.to_string(),
+            is_platform_admin: false,
+            email_verified_at: None,
+            disabled_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        db_run!(conn => diesel::insert_into(users::table).values(&user).execute(conn))?;
+        let token = new_token(
+            conn,
+            &user.id,
+            "verify_email",
+            Duration::hours(VERIFY_TTL_HOURS),
+        )?;
+        outbox::enqueue(
+            conn,
+            email.as_str(),
+            "verify_email",
+            locale,
+            &json!({"display_name": display_name, "token": token}),
+        )?;
+        Ok(())
+    })
+}
+
+/// Marks the email of the token's user as verified.
+pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let user_id = use_token(conn, token, "verify_email")?;
+        let now: NaiveDateTime = crate::time::now();
+        db_run!(conn => diesel::update(users::table.find(&user_id))
+            .set((users::email_verified_at.eq(Some(now)), users::updated_at.eq(now)))
+            .execute(conn))?;
+        Ok(())
+    })
+}
+
+/// Mails a password-reset link when the address belongs to an active user.
+pub fn request_reset(conn: &mut DbConn, email: &str) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let Some(user) = find_user(conn, &normalise_email(email))? else {
+            return Ok(());
+        };
+        if user.disabled_at.is_some() {
+            return Ok(());
+        }
+        let token = new_token(
+            conn,
+            &user.id,
+            "reset_password",
+            Duration::minutes(RESET_TTL_MINUTES),
+        )?;
+        outbox::enqueue(
+            conn,
+            &user.email,
+            "password_reset",
+            &user.locale,
+            &json!({"display_name": user.display_name, "token": token}),
+        )?;
+        Ok(())
+    })
+}
+
+/// Sets a new password and signs the user out everywhere (every session is revoked).
+pub fn set_password(
+    conn: &mut DbConn,
+    user_id: &str,
+    password_hash: String,
+) -> Result<(), ApiError> {
+    let now = crate::time::now();
+    db_run!(conn => diesel::update(users::table.find(user_id))
+        .set((users::password_hash.eq(Some(password_hash)), users::updated_at.eq(now)))
+        .execute(conn))?;
+    db_run!(conn => diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn))?;
+    Ok(())
+}
+
+/// Completes a reset: the token is used once and the user's sessions end.
+pub fn confirm_reset(
+    conn: &mut DbConn,
+    token: &str,
+    password_hash: String,
+) -> Result<(), ApiError> {
+    conn.transaction(|conn| {
+        let user_id = use_token(conn, token, "reset_password")?;
+        set_password(conn, &user_id, password_hash)
+    })
+}
+
+/// The email and password hash of a user (for password checks).
+pub fn credentials(conn: &mut DbConn, user_id: &str) -> Result<(String, Option<String>), ApiError> {
+    Ok(
+        db_run!(conn => users::table.find(user_id).select((users::email, users::password_hash)).first(conn))?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse(" Camille@Example.ORG ")
+                .map(|e| e.0)
+                .ok()
+                .as_deref(),
+            Some("camille@example.org")
+        );
+        for bad in [
+            "",
+            "camille",
+            "@example.org",
+            "camille@",
+            "camille@org",
+            "a@b@c.org",
+            "ca mille@example.org",
+            "camille@example..org",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_need_ten_characters_and_not_the_email() {
+        assert!(check_password("password", "short", None).is_err());
+        assert!(check_password(
+            "password",
+            "camille@example.org",
+            Some("camille@example.org")
+        )
+        .is_err());
+        assert!(check_password(
+            "password",
+            "correct horse battery",
+            Some("camille@example.org")
+        )
+        .is_ok());
+    }
+}

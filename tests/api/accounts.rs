@@ -1,0 +1,284 @@
+//! Registration, email verification, password reset and change, on both backends.
+//! Tokens are read from the mail outbox, where the mails carrying them wait.
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use comptoir::db::schema::{mail_outbox, users};
+use comptoir::db_run;
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestApp};
+
+backend_tests!(
+    register_verify_then_log_in,
+    registering_a_known_address_answers_the_same_and_mails_its_owner,
+    registration_input_is_validated,
+    password_reset_by_mailed_token_ends_every_session,
+    password_change_needs_the_current_password,
+    reset_requests_are_throttled,
+);
+
+/// The newest queued mail of `template` to `recipient`: its payload.
+fn mail(app: &TestApp, recipient: &str, template: &str) -> Option<Value> {
+    let mut conn = app.db.db.conn().expect("conn");
+    let conn = &mut conn;
+    let payload: Option<String> = db_run!(conn => mail_outbox::table
+        .filter(mail_outbox::recipient.eq(recipient))
+        .filter(mail_outbox::template.eq(template))
+        .order(mail_outbox::id.desc())
+        .select(mail_outbox::payload)
+        .first(conn)
+        .optional())
+    .expect("outbox");
+    payload.map(|p| serde_json::from_str(&p).expect("json payload"))
+}
+
+fn mails(app: &TestApp, recipient: &str) -> i64 {
+    let mut conn = app.db.db.conn().expect("conn");
+    let conn = &mut conn;
+    db_run!(conn => mail_outbox::table.filter(mail_outbox::recipient.eq(recipient)).count().get_result(conn)).expect("count")
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> crate::harness::Reply {
+    app.post_json(
+        "/api/v1/auth/login",
+        &json!({"email": email, "password": password}),
+    )
+    .await
+}
+
+async fn register_verify_then_log_in(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let body = json!({"email": "Nadia@Example.org", "password": "a long enough secret", "display_name": "Nadia", "locale": "en"});
+    let reply = app.post_json("/api/v1/auth/register", &body).await;
+    assert_eq!(
+        reply.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    login(&app, "nadia@example.org", "a long enough secret")
+        .await
+        .problem(403, "forbidden");
+    let token = mail(&app, "nadia@example.org", "verify_email").expect("verification mail")
+        ["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let verified = app
+        .post_json("/api/v1/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_eq!(verified.status, 204);
+    let again = app
+        .post_json("/api/v1/auth/verify-email", &json!({"token": token}))
+        .await
+        .problem(422, "validation");
+    assert_eq!(again["errors"][0]["field"], "token");
+    let reply = login(&app, "nadia@example.org", "a long enough secret").await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+}
+
+async fn registering_a_known_address_answers_the_same_and_mails_its_owner(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let body = json!({"email": "camille@example.org", "password": "another long secret", "display_name": "Impostor"});
+    let reply = app.post_json("/api/v1/auth/register", &body).await;
+    assert_eq!(reply.status, 202);
+    assert!(mail(&app, "camille@example.org", "account_exists").is_some());
+    assert!(mail(&app, "camille@example.org", "verify_email").is_none());
+    let mut conn = app.db.db.conn().expect("conn");
+    let conn = &mut conn;
+    let count: i64 = db_run!(conn => users::table.filter(users::email.eq("camille@example.org")).count().get_result(conn)).expect("count");
+    assert_eq!(count, 1);
+    // the demo password still works: nothing was overwritten
+    assert_eq!(
+        login(&app, "camille@example.org", "comptoir-demo")
+            .await
+            .status,
+        200
+    );
+}
+
+async fn registration_input_is_validated(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let cases = [
+        (
+            json!({"email": "not-an-email", "password": "long enough secret", "display_name": "X"}),
+            "email",
+        ),
+        (
+            json!({"email": "x@example.org", "password": "short", "display_name": "X"}),
+            "password",
+        ),
+        (
+            json!({"email": "x@example.org", "password": "long enough secret", "display_name": "  "}),
+            "display_name",
+        ),
+        (
+            json!({"email": "x@example.org", "password": "long enough secret", "display_name": "X", "locale": "de"}),
+            "locale",
+        ),
+    ];
+    for (body, field) in cases {
+        let problem = app
+            .post_json("/api/v1/auth/register", &body)
+            .await
+            .problem(422, "validation");
+        assert_eq!(problem["errors"][0]["field"], field, "{body}");
+    }
+    assert_eq!(
+        mails(&app, "x@example.org"),
+        0,
+        "nothing is queued for refused input"
+    );
+}
+
+async fn password_reset_by_mailed_token_ends_every_session(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let session = login(&app, "camille@example.org", "comptoir-demo")
+        .await
+        .json();
+    let refresh = session["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "Camille@example.org"})
+        )
+        .await
+        .status,
+        202
+    );
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "nobody@example.org"})
+        )
+        .await
+        .status,
+        202
+    );
+    assert_eq!(mails(&app, "nobody@example.org"), 0);
+    let token = mail(&app, "camille@example.org", "password_reset").expect("reset mail")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let weak = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(
+        weak.problem(422, "validation")["errors"][0]["field"],
+        "new_password"
+    );
+    let done = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({"token": token, "new_password": "a brand new secret"}),
+        )
+        .await;
+    assert_eq!(done.status, 204);
+    app.post_json(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"token": token, "new_password": "yet another secret"}),
+    )
+    .await
+    .problem(422, "validation");
+    app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .await
+        .problem(401, "unauthorized");
+    login(&app, "camille@example.org", "comptoir-demo")
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(
+        login(&app, "camille@example.org", "a brand new secret")
+            .await
+            .status,
+        200
+    );
+}
+
+async fn password_change_needs_the_current_password(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let session = login(&app, "yanis@example.org", "comptoir-demo")
+        .await
+        .json();
+    let access = session["access_token"]
+        .as_str()
+        .expect("access")
+        .to_string();
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let put = |body: Value| {
+        let (app, access) = (&app, access.clone());
+        async move {
+            let mut response = app
+                .client
+                .put(app.url("/api/v1/me/password"))
+                .insert_header(("authorization", format!("Bearer {access}")))
+                .insert_header(("content-type", "application/json"))
+                .send_body(body.to_string())
+                .await
+                .expect("request");
+            let bytes = response.body().await.expect("body").to_vec();
+            crate::harness::Reply {
+                status: response.status(),
+                headers: response.headers().clone(),
+                body: bytes,
+            }
+        }
+    };
+    let problem = put(change("wrong one", "a brand new secret"))
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "current_password");
+    assert_eq!(
+        put(change("comptoir-demo", "a brand new secret"))
+            .await
+            .status,
+        204
+    );
+    // every session ended, this one included
+    put(change("a brand new secret", "and another secret"))
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(
+        login(&app, "yanis@example.org", "a brand new secret")
+            .await
+            .status,
+        200
+    );
+}
+
+async fn reset_requests_are_throttled(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.post_json(
+                "/api/v1/auth/password-reset",
+                &json!({"email": "camille@example.org"})
+            )
+            .await
+            .status,
+            202
+        );
+    }
+    let reply = app
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "camille@example.org"}),
+        )
+        .await;
+    reply.problem(429, "too-many-requests");
+    assert!(reply.header("retry-after").is_some());
+    assert_eq!(mails(&app, "camille@example.org"), 5);
+}
