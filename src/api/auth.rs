@@ -2,7 +2,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{get, post, put, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, FromRequest, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::actor::{self, Actor};
+use crate::auth::api_keys;
 use crate::auth::passwords;
 use crate::auth::registration;
 use crate::auth::sessions;
@@ -19,7 +20,8 @@ use crate::db::schema::users;
 use crate::db_run;
 use crate::error::{ApiError, Problem};
 
-/// The authenticated caller of a request (from `Authorization: Bearer <access token>`).
+/// The authenticated caller of a request: `Authorization: Bearer <access token>` for a person,
+/// `Authorization: Bearer cpt_…` for an API key acting for the person who made it.
 pub struct Authenticated(pub Actor);
 
 impl FromRequest for Authenticated {
@@ -43,16 +45,31 @@ impl FromRequest for Authenticated {
                         .into(),
                 )
             })?;
-            let claims = state.tokens.validate(&token)?;
-            let actor = state
-                .db
-                .run(move |conn| {
-                    if sessions::is_revoked(conn, &claims.sid)? {
-                        return Ok(None);
-                    }
-                    actor::load(conn, &claims.sub)
-                })
-                .await?;
+            let actor = if token.starts_with(api_keys::KEY_PREFIX) {
+                state
+                    .db
+                    .run(move |conn| {
+                        let Some((user_id, scopes)) = api_keys::authenticate(conn, &token)? else {
+                            return Ok(None);
+                        };
+                        Ok(actor::load(conn, &user_id)?.map(|actor| Actor {
+                            key_scopes: Some(scopes),
+                            ..actor
+                        }))
+                    })
+                    .await?
+            } else {
+                let claims = state.tokens.validate(&token)?;
+                state
+                    .db
+                    .run(move |conn| {
+                        if sessions::is_revoked(conn, &claims.sid)? {
+                            return Ok(None);
+                        }
+                        actor::load(conn, &claims.sub)
+                    })
+                    .await?
+            };
             actor.map(Authenticated).ok_or_else(|| {
                 ApiError::Unauthorized(
                     "this session was ended, or the account is disabled or gone".into(),
@@ -256,9 +273,10 @@ pub struct Me {
     )
 )]
 #[get("/api/v1/me")]
-pub async fn me(caller: Authenticated) -> web::Json<Me> {
+pub async fn me(caller: Authenticated) -> Result<web::Json<Me>, ApiError> {
+    crate::auth::policy::authorize(&caller.0, crate::auth::policy::Action::ReadOwnAccounts)?;
     let actor = caller.0;
-    web::Json(Me {
+    Ok(web::Json(Me {
         id: actor.user_id,
         is_platform_admin: actor.is_platform_admin,
         roles: actor
@@ -269,7 +287,7 @@ pub async fn me(caller: Authenticated) -> web::Json<Me> {
                 role,
             })
             .collect(),
-    })
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -473,6 +491,7 @@ pub async fn change_password(
     caller: Authenticated,
     body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::auth::policy::authorize(&caller.0, crate::auth::policy::Action::ManageOwnAccount)?;
     let PasswordChange {
         current_password,
         new_password,
@@ -498,6 +517,117 @@ pub async fn change_password(
     state
         .db
         .run(move |conn| conn.transaction(|conn| registration::set_password(conn, &user_id, hash)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyCreate {
+    pub name: String,
+    pub scopes: Vec<api_keys::Scope>,
+    /// Days until the key expires, 1 to 365.
+    pub expires_in_days: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyCreated {
+    #[serde(flatten)]
+    pub key: api_keys::ApiKey,
+    /// The key itself: shown this once, never again. Send it as `Authorization: Bearer <key>`.
+    pub secret: String,
+}
+
+/// Creates an API key acting for the caller within its scopes (a person's session only).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ApiKeyCreate,
+    responses(
+        (status = 201, body = ApiKeyCreated),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[post("/api/v1/me/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<ApiKeyCreate>,
+) -> Result<HttpResponse, ApiError> {
+    crate::auth::policy::authorize(&caller.0, crate::auth::policy::Action::ManageOwnAccount)?;
+    let body = body.0;
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::field(
+            "name",
+            "invalid",
+            "must be 1 to 100 characters",
+        ));
+    }
+    if body.scopes.is_empty() {
+        return Err(ApiError::field(
+            "scopes",
+            "required",
+            "name at least one scope",
+        ));
+    }
+    if !(1..=365).contains(&body.expires_in_days) {
+        return Err(ApiError::field(
+            "expires_in_days",
+            "out_of_range",
+            "must be between 1 and 365",
+        ));
+    }
+    let user_id = caller.0.user_id.clone();
+    let (key, secret) = state
+        .db
+        .run(move |conn| {
+            api_keys::create(conn, &user_id, &name, &body.scopes, body.expires_in_days)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(ApiKeyCreated { key, secret }))
+}
+
+/// The caller's API keys, with their last use (never their secret).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<api_keys::ApiKey>), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/me/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<Vec<api_keys::ApiKey>>, ApiError> {
+    crate::auth::policy::authorize(&caller.0, crate::auth::policy::Action::ManageOwnAccount)?;
+    let user_id = caller.0.user_id.clone();
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| api_keys::list(conn, &user_id))
+            .await?,
+    ))
+}
+
+/// Revokes one of the caller's API keys.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("key_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[delete("/api/v1/me/api-keys/{key_id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    key_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    crate::auth::policy::authorize(&caller.0, crate::auth::policy::Action::ManageOwnAccount)?;
+    let (user_id, key_id) = (caller.0.user_id.clone(), key_id.into_inner());
+    state
+        .db
+        .run(move |conn| api_keys::revoke(conn, &user_id, &key_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

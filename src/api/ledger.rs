@@ -371,7 +371,7 @@ pub async fn statement(
             let currency = currencies::get(conn, &code)?;
             authorize(
                 &caller.0,
-                Action::RunCurrency {
+                Action::ReadStatement {
                     issuer_id: issuer_of(&currency)?,
                 },
             )?;
@@ -409,6 +409,7 @@ pub async fn my_accounts(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<web::Json<Vec<AccountView>>, ApiError> {
+    authorize(&caller.0, Action::ReadOwnAccounts)?;
     let views = state
         .db
         .run(move |conn| {
@@ -433,6 +434,7 @@ pub async fn open_my_wallet(
     caller: Authenticated,
     body: JsonBody<WalletOpen>,
 ) -> Result<HttpResponse, ApiError> {
+    authorize(&caller.0, Action::ManageOwnAccount)?;
     let view = state
         .db
         .run(move |conn| {

@@ -16,6 +16,8 @@ pub struct Actor {
     pub is_platform_admin: bool,
     /// `(enterprise id, role)` pairs.
     pub roles: Vec<(String, Role)>,
+    /// `Some(scopes)` when the request comes with an API key rather than a person's session.
+    pub key_scopes: Option<Vec<crate::auth::api_keys::Scope>>,
 }
 
 impl Actor {
@@ -54,5 +56,6 @@ pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, ApiError>
             .into_iter()
             .filter_map(|(e, r)| parse_role(&r).map(|r| (e, r)))
             .collect(),
+        key_scopes: None,
     }))
 }

@@ -2,6 +2,7 @@
 //! authorization policy every route goes through.
 
 pub mod actor;
+pub mod api_keys;
 pub mod passwords;
 pub mod policy;
 pub mod registration;

@@ -8,8 +8,15 @@
 //! | spend from an account (pay, hold, reconvert) | a user: its owner; an enterprise: its owners and treasurers |
 //! | read an account (balance, history, CSV) | those who may spend from it, the enterprise's managers, the currency's treasurers, platform admins |
 //! | manage an enterprise's money (list and open its wallets) | its owners, treasurers (and managers to list) |
+//! | read a currency's statement | its treasurers, platform admins |
+//! | read or manage one's own account (own accounts, wallets, password, API keys) | oneself |
+//!
+//! A request made with an API key may only do what its scopes allow: the `read` scope covers
+//! the read actions above; moving money, opening wallets and managing keys or passwords
+//! always need a person's session.
 
 use super::actor::Actor;
+use super::api_keys::Scope;
 use super::users::Role;
 use crate::error::ApiError;
 use crate::ledger::accounts::{AccountRow, OwnerKind};
@@ -34,6 +41,24 @@ pub enum Action<'a> {
     OpenEnterpriseWallet {
         enterprise_id: &'a str,
     },
+    ReadStatement {
+        issuer_id: &'a str,
+    },
+    ReadOwnAccounts,
+    ManageOwnAccount,
+}
+
+impl Action<'_> {
+    /// The API-key scope that covers this action; `None`: a person's session is needed.
+    fn scope(&self) -> Option<Scope> {
+        match self {
+            Action::ReadAccount { .. }
+            | Action::ListEnterpriseAccounts { .. }
+            | Action::ReadStatement { .. }
+            | Action::ReadOwnAccounts => Some(Scope::Read),
+            _ => None,
+        }
+    }
 }
 
 const MONEY_ROLES: &[Role] = &[Role::Owner, Role::Treasurer];
@@ -50,6 +75,22 @@ fn may_spend(actor: &Actor, account: &AccountRow) -> bool {
 
 /// `Ok` when `actor` may perform `action`; 403 otherwise.
 pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
+    if let Some(scopes) = &actor.key_scopes {
+        match action.scope() {
+            Some(needed) if scopes.contains(&needed) => {}
+            Some(needed) => {
+                return Err(ApiError::Forbidden(format!(
+                    "this API key lacks the `{}` scope",
+                    needed.as_str()
+                )))
+            }
+            None => {
+                return Err(ApiError::Forbidden(
+                    "an API key cannot do this: it needs a person's session".into(),
+                ))
+            }
+        }
+    }
     let allowed = match action {
         Action::AdministerPlatform => actor.is_platform_admin,
         Action::RunCurrency { issuer_id } => {
@@ -69,6 +110,10 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
         Action::OpenEnterpriseWallet { enterprise_id } => {
             actor.has_role(enterprise_id, MONEY_ROLES)
         }
+        Action::ReadStatement { issuer_id } => {
+            actor.is_platform_admin || actor.has_role(issuer_id, &[Role::Treasurer])
+        }
+        Action::ReadOwnAccounts | Action::ManageOwnAccount => true,
     };
     if allowed {
         Ok(())

@@ -231,6 +231,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     account_tokens,
     mail_outbox,
+    api_keys,
 );
 
 diesel::table! {
@@ -270,5 +271,20 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
     }
 }

@@ -17,6 +17,7 @@ backend_tests!(
     password_reset_by_mailed_token_ends_every_session,
     password_change_needs_the_current_password,
     reset_requests_are_throttled,
+    api_keys_are_shown_once_scoped_and_revocable,
 );
 
 /// The newest queued mail of `template` to `recipient`: its payload.
@@ -281,4 +282,182 @@ async fn reset_requests_are_throttled(backend: Backend) {
     reply.problem(429, "too-many-requests");
     assert!(reply.header("retry-after").is_some());
     assert_eq!(mails(&app, "camille@example.org"), 5);
+}
+
+async fn with_bearer(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    bearer: &str,
+    body: Option<Value>,
+) -> crate::harness::Reply {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+    let request = app
+        .client
+        .request(method, app.url(path))
+        .insert_header(("authorization", format!("Bearer {bearer}")));
+    let sent = match body {
+        Some(body) => {
+            request
+                .insert_header(("content-type", "application/json"))
+                .send_body(body.to_string())
+                .await
+        }
+        None => request.send().await,
+    };
+    let mut response = sent.expect("request");
+    let bytes = response.body().await.expect("body").to_vec();
+    crate::harness::Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: bytes,
+    }
+}
+
+async fn api_keys_are_shown_once_scoped_and_revocable(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let session = login(&app, "camille@example.org", "comptoir-demo")
+        .await
+        .json();
+    let access = session["access_token"]
+        .as_str()
+        .expect("access")
+        .to_string();
+    let wallet = with_bearer(
+        &app,
+        "POST",
+        "/api/v1/me/wallets",
+        &access,
+        Some(json!({"currency": "LEM"})),
+    )
+    .await
+    .json();
+    let bad = with_bearer(
+        &app,
+        "POST",
+        "/api/v1/me/api-keys",
+        &access,
+        Some(json!({"name": "till", "scopes": ["read"], "expires_in_days": 0})),
+    )
+    .await;
+    assert_eq!(
+        bad.problem(422, "validation")["errors"][0]["field"],
+        "expires_in_days"
+    );
+    let created = with_bearer(
+        &app,
+        "POST",
+        "/api/v1/me/api-keys",
+        &access,
+        Some(json!({"name": "budget app", "scopes": ["read"], "expires_in_days": 30})),
+    )
+    .await;
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let created = created.json();
+    let secret = created["secret"].as_str().expect("secret").to_string();
+    assert!(
+        secret.starts_with("cpt_")
+            && secret.starts_with(created["prefix"].as_str().expect("prefix"))
+    );
+    let listed = with_bearer(&app, "GET", "/api/v1/me/api-keys", &access, None).await;
+    assert!(
+        !String::from_utf8_lossy(&listed.body).contains(&secret),
+        "the secret is shown once only"
+    );
+    assert_eq!(listed.json()[0]["last_used_at"], Value::Null);
+    // the key reads what its person may read
+    assert_eq!(
+        with_bearer(&app, "GET", "/api/v1/me/accounts", &secret, None)
+            .await
+            .status,
+        200
+    );
+    let wallet_id = wallet["id"].as_str().expect("wallet");
+    assert_eq!(
+        with_bearer(
+            &app,
+            "GET",
+            &format!("/api/v1/accounts/{wallet_id}"),
+            &secret,
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    // ... and nothing more: moving money, managing keys or the password need a session
+    let pay = json!({"entry_id": uuid::Uuid::now_v7().to_string(), "from_account_id": wallet_id, "to_account_id": wallet_id, "amount": {"amount": "1.00", "currency": "LEM"}});
+    with_bearer(&app, "POST", "/api/v1/payments", &secret, Some(pay))
+        .await
+        .problem(403, "forbidden");
+    with_bearer(&app, "GET", "/api/v1/me/api-keys", &secret, None)
+        .await
+        .problem(403, "forbidden");
+    with_bearer(
+        &app,
+        "PUT",
+        "/api/v1/me/password",
+        &secret,
+        Some(json!({"current_password": "comptoir-demo", "new_password": "stolen by a key!"})),
+    )
+    .await
+    .problem(403, "forbidden");
+    let listed = with_bearer(&app, "GET", "/api/v1/me/api-keys", &access, None)
+        .await
+        .json();
+    assert!(listed[0]["last_used_at"].is_string(), "its use is recorded");
+    // a key without the read scope reads nothing
+    let orders_only = with_bearer(
+        &app,
+        "POST",
+        "/api/v1/me/api-keys",
+        &access,
+        Some(json!({"name": "till", "scopes": ["orders"], "expires_in_days": 7})),
+    )
+    .await
+    .json();
+    let till = orders_only["secret"].as_str().expect("secret").to_string();
+    with_bearer(&app, "GET", "/api/v1/me/accounts", &till, None)
+        .await
+        .problem(403, "forbidden");
+    // revocation takes effect at once; nobody else can revoke it
+    let yanis = login(&app, "yanis@example.org", "comptoir-demo")
+        .await
+        .json()["access_token"]
+        .as_str()
+        .expect("access")
+        .to_string();
+    let key_id = created["id"].as_str().expect("id");
+    with_bearer(
+        &app,
+        "DELETE",
+        &format!("/api/v1/me/api-keys/{key_id}"),
+        &yanis,
+        None,
+    )
+    .await
+    .problem(404, "not-found");
+    assert_eq!(
+        with_bearer(
+            &app,
+            "DELETE",
+            &format!("/api/v1/me/api-keys/{key_id}"),
+            &access,
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    with_bearer(&app, "GET", "/api/v1/me/accounts", &secret, None)
+        .await
+        .problem(401, "unauthorized");
+    with_bearer(&app, "GET", "/api/v1/me", "cpt_0000000000", None)
+        .await
+        .problem(401, "unauthorized");
 }

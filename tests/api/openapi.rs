@@ -136,3 +136,33 @@ fn readme_documents_the_setup_commands_and_every_problem_type() {
         ".ci/run must run the README's test command"
     );
 }
+
+/// Every handler that authenticates its caller must ask the authorization policy (directly
+/// or through a helper that does): no route may rely on authentication alone.
+#[test]
+fn every_authenticated_handler_asks_the_policy() {
+    const AUTHORIZING: &[&str] = &["authorize(", "spending(", "readable("];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let mut checked = 0;
+    for file in std::fs::read_dir(&dir)
+        .expect("src/api")
+        .flatten()
+        .map(|e| e.path())
+    {
+        let text = std::fs::read_to_string(&file).expect("source");
+        for chunk in text.split("pub async fn ").skip(1) {
+            let body = chunk.split("\n}\n").next().unwrap_or_default();
+            let signature = body.split('{').next().unwrap_or_default();
+            if signature.contains("Authenticated") {
+                checked += 1;
+                let name = signature.split('(').next().unwrap_or_default();
+                assert!(
+                    AUTHORIZING.iter().any(|call| body.contains(call)),
+                    "{}: handler `{name}` authenticates but never asks auth::policy::authorize",
+                    file.display()
+                );
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} authenticated handlers found");
+}
