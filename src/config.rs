@@ -35,6 +35,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Default log filter (`RUST_LOG` syntax); `RUST_LOG` itself wins when set.
     pub log_level: String,
+    /// Web origins allowed to call the API from a browser (CORS); empty = none (closed).
+    pub cors_allowed_origins: Vec<String>,
     pub jwt: JwtConfig,
     pub smtp: SmtpConfig,
     pub odoo: OdooConfig,
@@ -186,6 +188,16 @@ impl Config {
                 self.max_body_bytes
             )));
         }
+        for origin in &self.cors_allowed_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/')
+                && !origin.contains('*');
+            if !ok {
+                return Err(ConfigError(format!(
+                    "cors_allowed_origins: `{origin}` must be an exact origin such as https://shop.example.org (no path, no wildcard)"
+                )));
+            }
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
             return Err(ConfigError(format!(
                 "log_level `{}` is not a valid filter (e.g. info, comptoir=debug)",
@@ -258,6 +270,7 @@ fn defaults() -> serde_json::Value {
         "max_body_bytes": 262_144,
         "log_format": "text",
         "log_level": "info",
+        "cors_allowed_origins": [],
         "jwt": {
             "issuer": "comptoir",
             "audience": "comptoir-api",

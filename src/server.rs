@@ -71,7 +71,8 @@ pub fn http_server(
         login_throttle: std::sync::Arc::new(Default::default()),
     };
     let body_limit = config.max_body_bytes;
-    let mut server = HttpServer::new(move || api::app(state.clone(), body_limit))
+    let cors_origins = config.cors_allowed_origins.clone();
+    let mut server = HttpServer::new(move || api::app(state.clone(), body_limit, &cors_origins))
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
     if let Some(workers) = workers {
         server = server.workers(workers);

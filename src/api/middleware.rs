@@ -48,13 +48,23 @@ pub async fn request_context(
         path = %req.path(),
     );
     let started = Instant::now();
-    // Handlers and extractors turn their errors into responses; an `Err` here would come
-    // from the framework itself and is rendered by actix from the same `ResponseError`.
-    let mut response = next
-        .call(req)
-        .instrument(span.clone())
-        .await?
-        .map_into_boxed_body();
+    // Handlers and extractors turn their errors into responses; an `Err` here comes from a
+    // middleware (a CORS refusal, say): it too leaves as a problem, with the request id.
+    let mut response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            let status = error.as_response_error().status_code();
+            span.in_scope(
+                || tracing::info!(status = status.as_u16(), %error, "refused by middleware"),
+            );
+            return Err(FrameworkProblem {
+                status,
+                detail: error.to_string(),
+                request_id,
+            }
+            .into());
+        }
+    };
 
     let status = response.status();
     let is_problem = response
@@ -92,4 +102,43 @@ pub async fn request_context(
         }
     });
     Ok(response)
+}
+
+/// An error raised by a middleware, rendered as a problem of its status.
+#[derive(Debug)]
+struct FrameworkProblem {
+    status: actix_web::http::StatusCode,
+    detail: String,
+    request_id: String,
+}
+
+impl std::fmt::Display for FrameworkProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl actix_web::ResponseError for FrameworkProblem {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let kind = ProblemKind::for_status(self.status);
+        let detail = if self.status.is_server_error() {
+            kind.info().description.to_string()
+        } else {
+            self.detail.clone()
+        };
+        let mut problem = kind.problem(detail, Vec::new());
+        problem.status = self.status.as_u16();
+        if self.status.is_server_error() {
+            problem.request_id = Some(self.request_id.clone());
+        }
+        let mut response = problem_response(&problem);
+        if let Ok(value) = HeaderValue::from_str(&self.request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        response
+    }
 }

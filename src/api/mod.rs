@@ -18,7 +18,7 @@ pub mod system;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -128,6 +128,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn app(
     state: AppState,
     body_limit: usize,
+    cors_origins: &[String],
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -152,6 +153,8 @@ pub fn app(
         // actix's own payload extractors (none used today) get the same limit
         .app_data(web::PayloadConfig::new(body_limit))
         .default_service(web::to(no_such_route))
+        // CORS inside the request context, so its refusals get a request id and a problem body
+        .wrap(Condition::new(!cors_origins.is_empty(), cors(cors_origins)))
         .wrap(from_fn(middleware::request_context))
         .wrap(
             DefaultHeaders::new()
@@ -198,6 +201,20 @@ impl KnownRoutes {
             matches.then_some(methods.as_slice())
         })
     }
+}
+
+/// CORS for the configured origins only; without any, no CORS header is ever sent (closed).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers(["X-Request-Id", "Retry-After", "Idempotent-Replayed"])
+        .max_age(3600)
 }
 
 async fn no_such_route(req: HttpRequest, known: web::Data<KnownRoutes>) -> HttpResponse {

@@ -16,6 +16,8 @@ backend_tests!(
     problem_types_are_documented,
     streamed_oversized_body_is_413,
     internal_errors_show_only_the_request_id,
+    cors_is_closed_unless_configured,
+    deeply_nested_json_is_refused_cleanly,
 );
 
 async fn quote_path(app: &TestApp) -> String {
@@ -237,4 +239,90 @@ async fn internal_errors_show_only_the_request_id(backend: Backend) {
         !body.contains("bogus") && !body.contains("kind"),
         "the cause leaked: {body}"
     );
+}
+
+async fn preflight(app: &TestApp, origin: &str) -> crate::harness::Reply {
+    let mut response = app
+        .client
+        .request(awc::http::Method::OPTIONS, app.url("/api/v1/payments"))
+        .insert_header(("origin", origin))
+        .insert_header(("access-control-request-method", "POST"))
+        .insert_header((
+            "access-control-request-headers",
+            "authorization, content-type",
+        ))
+        .send()
+        .await
+        .expect("preflight");
+    let body = response.body().await.expect("body").to_vec();
+    crate::harness::Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body,
+    }
+}
+
+async fn cors_is_closed_unless_configured(backend: Backend) {
+    let closed = TestApp::empty(backend).await;
+    let reply = preflight(&closed, "https://shop.example.org").await;
+    assert!(reply.header("access-control-allow-origin").is_none());
+    let get = closed
+        .client
+        .get(closed.url("/health"))
+        .insert_header(("origin", "https://shop.example.org"))
+        .send()
+        .await
+        .expect("get");
+    assert!(get.headers().get("access-control-allow-origin").is_none());
+
+    let db = crate::harness::TestDb::migrated(backend);
+    let open = TestApp::serve_with(db, |c| {
+        c.cors_allowed_origins = vec!["https://shop.example.org".into()]
+    })
+    .await;
+    let reply = preflight(&open, "https://shop.example.org").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("access-control-allow-origin").as_deref(),
+        Some("https://shop.example.org")
+    );
+    let refused = preflight(&open, "https://evil.example.com").await;
+    assert!(refused.header("access-control-allow-origin").is_none());
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert_eq!(
+        refused.header("content-type").as_deref(),
+        Some("application/problem+json")
+    );
+    assert!(refused.header("x-request-id").is_some());
+}
+
+async fn deeply_nested_json_is_refused_cleanly(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let path = quote_path(&app).await;
+    // typed bodies stop at the first value of the wrong shape; serde_json's recursion limit
+    // (128) bounds what an untyped part could nest: either way a problem, never a crash
+    for deep in [
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+        format!(
+            "{{\"lines\": {}{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        ),
+    ] {
+        let reply = app
+            .request("POST", &path, Some("application/json"), deep.into_bytes())
+            .await;
+        assert!(
+            matches!(reply.status.as_u16(), 400 | 422),
+            "{}",
+            reply.status
+        );
+        assert_eq!(
+            reply.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+    }
+    let value: Result<serde_json::Value, _> = serde_json::from_str(&"[".repeat(200));
+    assert!(value.is_err_and(|e| e.to_string().contains("recursion limit")));
+    assert_eq!(app.get("/health").await.status, 200, "the server survived");
 }

@@ -229,7 +229,13 @@ impl TestApp {
     }
 
     pub async fn serve(db: TestDb) -> TestApp {
-        let config = test_config(&db.url);
+        TestApp::serve_with(db, |_| {}).await
+    }
+
+    /// Serves with a configuration adjusted by `adjust`.
+    pub async fn serve_with(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = test_config(&db.url);
+        adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
         let port = listener.local_addr().expect("address").port();
         let server = comptoir::server::http_server(listener, db.db.clone(), &config, Some(1))
