@@ -1,0 +1,296 @@
+//! The authorization matrix, generated over every route of the OpenAPI document: for each
+//! protected route acting on someone else's resources, a person holding each role of
+//! **another** enterprise gets 403 or 404 and no data. A new route without a case here fails.
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use comptoir::db::schema::{enterprise_roles, enterprises, users};
+use comptoir::db_run;
+
+use crate::backend_tests;
+use crate::harness::{Backend, Reply, TestApp};
+
+backend_tests!(other_enterprises_roles_get_no_access_anywhere);
+
+async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+    let request = app
+        .client
+        .request(method, app.url(path))
+        .insert_header(("authorization", format!("Bearer {token}")));
+    let sent = match body {
+        Some(body) => {
+            request
+                .insert_header(("content-type", "application/json"))
+                .send_body(body.to_string())
+                .await
+        }
+        None => request.send().await,
+    };
+    let mut response = sent.expect("request");
+    let bytes = response.body().limit(1 << 24).await.expect("body").to_vec();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: bytes,
+    }
+}
+
+async fn token(app: &TestApp, email: &str) -> String {
+    let reply = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": "comptoir-demo"}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{email}: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+fn id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn lem(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "LEM"})
+}
+
+async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    // a treasurer of another enterprise (the bakery), with the demo password
+    {
+        let mut conn = app.db.db.conn().expect("conn");
+        let conn = &mut conn;
+        db_run!(conn => {
+            let (hash, bakery): (Option<String>, String) = users::table
+                .filter(users::email.eq("fournil@colline.example.org"))
+                .inner_join(enterprise_roles::table.inner_join(enterprises::table))
+                .select((users::password_hash, enterprises::id))
+                .first(conn)
+                .expect("the baker and the bakery");
+            let user_id = id();
+            let now = comptoir::time::now();
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(&user_id),
+                    users::email.eq("compta@colline.example.org"),
+                    users::display_name.eq("Bakery treasurer"),
+                    users::password_hash.eq(hash),
+                    users::email_verified_at.eq(Some(now)),
+                    users::created_at.eq(now),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .expect("the treasurer user");
+            diesel::insert_into(enterprise_roles::table)
+                .values((
+                    enterprise_roles::enterprise_id.eq(bakery),
+                    enterprise_roles::user_id.eq(&user_id),
+                    enterprise_roles::role.eq("treasurer"),
+                    enterprise_roles::created_at.eq(now),
+                ))
+                .execute(conn)
+        })
+        .expect("bakery treasurer");
+    }
+
+    // the victims: Camille's wallet with money and a hold, the farm's accounts, the Lem
+    let camille = token(&app, "camille@example.org").await;
+    let treasurer = token(&app, "tresorerie@lem.example.org").await;
+    let farmer = token(&app, "ferme@troischenes.example.org").await;
+    let wallet = call(
+        &app,
+        "POST",
+        "/api/v1/me/wallets",
+        &camille,
+        Some(&json!({"currency": "LEM"})),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .expect("wallet")
+        .to_string();
+    let farm_id = app
+        .get("/api/v1/enterprises/ferme-des-trois-chenes")
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("farm")
+        .to_string();
+    let farm_wallet = call(
+        &app,
+        "POST",
+        &format!("/api/v1/enterprises/{farm_id}/wallets"),
+        &farmer,
+        Some(&json!({"currency": "LEM"})),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .expect("farm wallet")
+        .to_string();
+    let issuance = json!({"entry_id": id(), "wallet_id": wallet, "amount": lem("20.00"), "method": "cash", "reference": "c"});
+    let issued = call(
+        &app,
+        "POST",
+        "/api/v1/currencies/LEM/issuances",
+        &treasurer,
+        Some(&issuance),
+    )
+    .await
+    .json();
+    let entry_id = issued["id"].as_str().expect("entry").to_string();
+    let hold = json!({"entry_id": id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("5.00")});
+    let hold_id = call(&app, "POST", "/api/v1/holds", &camille, Some(&hold))
+        .await
+        .json()["transfers"][0]["id"]
+        .as_str()
+        .expect("hold")
+        .to_string();
+    let accounts = call(
+        &app,
+        "GET",
+        &format!("/api/v1/enterprises/{farm_id}/accounts"),
+        &farmer,
+        None,
+    )
+    .await
+    .json();
+    let payable = accounts
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["kind"] == "euro_payable"))
+        .expect("payable")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    // one case per protected route: the concrete path and a well-formed body
+    let case = |method: &str, path: &str| -> Option<(String, Option<Value>)> {
+        let fill = |p: &str| {
+            p.replace("{account_id}", &wallet)
+                .replace("{enterprise_id}", &farm_id)
+                .replace("{code}", "LEM")
+                .replace("{hold_id}", &hold_id)
+                .replace("{id}", &entry_id)
+        };
+        let body = match (method, path) {
+            ("GET", _) => None,
+            ("POST", "/api/v1/currencies") => {
+                Some(json!({"code": "ZZZ", "name": "Z", "symbol": "Z", "scale": 2, "kind": "fiat"}))
+            }
+            ("POST", "/api/v1/currencies/{code}/issuances") => Some(
+                json!({"entry_id": id(), "wallet_id": wallet, "amount": lem("1.00"), "method": "cash", "reference": "x"}),
+            ),
+            ("PUT", "/api/v1/currencies/{code}/commission") => {
+                Some(json!({"percent": "1", "fixed": lem("0.00")}))
+            }
+            ("POST", "/api/v1/payments") | ("POST", "/api/v1/holds") => Some(
+                json!({"entry_id": id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")}),
+            ),
+            ("POST", "/api/v1/reconversions") => {
+                Some(json!({"entry_id": id(), "wallet_id": farm_wallet, "amount": lem("1.00")}))
+            }
+            ("POST", "/api/v1/accounts/{account_id}/payouts") => {
+                let body = json!({"entry_id": id(), "currency": "LEM", "amount": {"amount": "1.00", "currency": "EUR"}, "reference": "x"});
+                return Some((path.replace("{account_id}", &payable), Some(body)));
+            }
+            ("PUT", "/api/v1/accounts/{account_id}/overdraft-limit") => {
+                return Some((
+                    path.replace("{account_id}", &farm_wallet),
+                    Some(json!({"limit": lem("1.00")})),
+                ));
+            }
+            ("PUT", "/api/v1/accounts/{account_id}/status") => Some(json!({"status": "frozen"})),
+            ("POST", "/api/v1/ledger/entries/{id}/reversal") => {
+                Some(json!({"entry_id": id(), "reason": "x"}))
+            }
+            ("POST", "/api/v1/holds/{hold_id}/post") | ("POST", "/api/v1/holds/{hold_id}/void") => {
+                Some(json!({"entry_id": id()}))
+            }
+            ("POST", "/api/v1/enterprises/{enterprise_id}/wallets") => {
+                Some(json!({"currency": "LEM"}))
+            }
+            _ => return None,
+        };
+        Some((fill(path), body))
+    };
+
+    let outsiders = [
+        (
+            "owner of another enterprise",
+            token(&app, "fournil@colline.example.org").await,
+        ),
+        (
+            "treasurer of another enterprise",
+            token(&app, "compta@colline.example.org").await,
+        ),
+        (
+            "manager of another enterprise",
+            token(&app, "gerance@lacagette.example.org").await,
+        ),
+        (
+            "member of the same hub",
+            token(&app, "yanis@example.org").await,
+        ),
+    ];
+    let doc = app.get("/openapi.json").await.json();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        // the caller's own scope: these act on the caller's data only
+        if path.starts_with("/api/v1/me") {
+            continue;
+        }
+        for (method, operation) in item.as_object().expect("item") {
+            if operation.get("security").is_none() {
+                continue;
+            }
+            let method = method.to_uppercase();
+            let Some((concrete, body)) = case(&method, path) else {
+                panic!("no authorization case for {method} {path}: add one to this matrix");
+            };
+            for (who, token) in &outsiders {
+                let reply = call(&app, &method, &concrete, token, body.as_ref()).await;
+                let text = String::from_utf8_lossy(&reply.body).to_string();
+                assert!(
+                    matches!(reply.status.as_u16(), 403 | 404),
+                    "{who} got {} on {method} {path}: {text}",
+                    reply.status
+                );
+                assert_eq!(
+                    reply.header("content-type").as_deref(),
+                    Some("application/problem+json"),
+                    "{method} {path}"
+                );
+                for secret in [&wallet, &farm_wallet, &hold_id, &payable] {
+                    assert!(
+                        !text.contains(secret.as_str()),
+                        "{who} saw data on {method} {path}: {text}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4 * 15, "only {checked} checks");
+    // and nothing moved
+    let balance = call(
+        &app,
+        "GET",
+        &format!("/api/v1/accounts/{wallet}"),
+        &camille,
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(balance["balance"], lem("20.00"));
+    assert_eq!(balance["available"], lem("15.00"));
+}
