@@ -112,10 +112,13 @@ impl TokenKeys {
     }
 
     /// The claims of a valid token; 401 for anything else (other algorithm, `none`, bad
-    /// signature, expired, issued in the future, wrong issuer or audience, missing claim).
+    /// signature, expired, not yet valid (`nbf`) or issued in the future, wrong issuer or
+    /// audience, missing claim).
     pub fn validate(&self, token: &str) -> Result<Claims, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECONDS;
+        // a token that says it is not valid yet (`nbf`) is refused too
+        validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);

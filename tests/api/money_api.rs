@@ -165,6 +165,10 @@ async fn forged_or_stale_tokens_are_refused(backend: Backend) {
             forge(&claims(json!({"exp": now - 120})), TEST_JWT_SECRET, hs256),
         ),
         (
+            "not valid yet",
+            forge(&claims(json!({"nbf": now + 3600})), TEST_JWT_SECRET, hs256),
+        ),
+        (
             "issued in the future",
             forge(&claims(json!({"iat": now + 3600})), TEST_JWT_SECRET, hs256),
         ),
