@@ -291,27 +291,7 @@ async fn with_bearer(
     bearer: &str,
     body: Option<Value>,
 ) -> crate::harness::Reply {
-    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-    let request = app
-        .client
-        .request(method, app.url(path))
-        .insert_header(("authorization", format!("Bearer {bearer}")));
-    let sent = match body {
-        Some(body) => {
-            request
-                .insert_header(("content-type", "application/json"))
-                .send_body(body.to_string())
-                .await
-        }
-        None => request.send().await,
-    };
-    let mut response = sent.expect("request");
-    let bytes = response.body().await.expect("body").to_vec();
-    crate::harness::Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: bytes,
-    }
+    app.call(method, path, Some(bearer), body.as_ref()).await
 }
 
 async fn api_keys_are_shown_once_scoped_and_revocable(backend: Backend) {

@@ -14,27 +14,7 @@ use crate::harness::{Backend, Reply, TestApp};
 backend_tests!(other_enterprises_roles_get_no_access_anywhere);
 
 async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
-    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-    let request = app
-        .client
-        .request(method, app.url(path))
-        .insert_header(("authorization", format!("Bearer {token}")));
-    let sent = match body {
-        Some(body) => {
-            request
-                .insert_header(("content-type", "application/json"))
-                .send_body(body.to_string())
-                .await
-        }
-        None => request.send().await,
-    };
-    let mut response = sent.expect("request");
-    let bytes = response.body().limit(1 << 24).await.expect("body").to_vec();
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: bytes,
-    }
+    app.call(method, path, Some(token), body).await
 }
 
 async fn token(app: &TestApp, email: &str) -> String {

@@ -275,6 +275,33 @@ impl TestApp {
         read(request.send_body(body).await).await
     }
 
+    /// A request with an optional bearer credential (token or API key) and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(bearer) = bearer {
+            request = request.insert_header(("authorization", format!("Bearer {bearer}")));
+        }
+        match body {
+            Some(body) => {
+                read(
+                    request
+                        .insert_header(("content-type", "application/json"))
+                        .send_body(body.to_string())
+                        .await,
+                )
+                .await
+            }
+            None => read(request.send().await).await,
+        }
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.request(
             "POST",

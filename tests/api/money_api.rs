@@ -48,27 +48,7 @@ async fn call(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> Reply {
-    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut request = app.client.request(method, app.url(path));
-    if let Some(token) = token {
-        request = request.insert_header(("authorization", format!("Bearer {token}")));
-    }
-    let sent = match body {
-        Some(body) => {
-            request
-                .insert_header(("content-type", "application/json"))
-                .send_body(body.to_string())
-                .await
-        }
-        None => request.send().await,
-    };
-    let mut response = sent.expect("request");
-    let bytes = response.body().limit(1 << 24).await.expect("body").to_vec();
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: bytes,
-    }
+    app.call(method, path, token, body).await
 }
 
 fn new_id() -> String {
