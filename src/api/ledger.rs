@@ -228,6 +228,22 @@ fn respond((replayed, view): Outcome) -> HttpResponse {
     response.json(view)
 }
 
+/// Runs a money operation on a blocking thread and answers with its entry: 201, marked
+/// `Idempotent-Replayed: true` when it is the replay of an earlier identical request.
+async fn operation<F>(state: &AppState, work: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<Committed, ApiError> + Send + 'static,
+{
+    state
+        .db
+        .run(move |conn| {
+            let result = work(conn)?;
+            committed(conn, result)
+        })
+        .await
+        .map(respond)
+}
+
 fn issuer_of(currency: &CurrencyRow) -> Result<&str, ApiError> {
     currency.issuer_id.as_deref().ok_or_else(|| {
         ApiError::field(
@@ -830,31 +846,34 @@ pub async fn issue(
     body: JsonBody<IssueRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (code, body) = (code.into_inner(), body.0);
-    state
-        .db
-        .run(move |conn| {
-            let currency = currencies::get(conn, &code)?;
-            authorize(
-                &caller.0,
-                Action::RunCurrency {
-                    issuer_id: issuer_of(&currency)?,
-                },
-            )?;
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let wallet = accounts::get(conn, &body.wallet_id)?;
-            if wallet.currency != currency.code {
-                return Err(ApiError::field(
-                    "wallet_id",
-                    "currency_mismatch",
-                    format!("is not a {} wallet", currency.code),
-                ));
-            }
-            let amount = minor_units(conn, "amount", &body.amount, &currency.code, Sign::Positive)?;
-            let result = ops::issue(conn, &id, &wallet.id, amount, body.method, &body.reference)?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+    operation(&state, move |conn| {
+        let currency = currencies::get(conn, &code)?;
+        authorize(
+            &caller.0,
+            Action::RunCurrency {
+                issuer_id: issuer_of(&currency)?,
+            },
+        )?;
+        let id = entry_id("entry_id", &body.entry_id)?;
+        let wallet = accounts::get(conn, &body.wallet_id)?;
+        if wallet.currency != currency.code {
+            return Err(ApiError::field(
+                "wallet_id",
+                "currency_mismatch",
+                format!("is not a {} wallet", currency.code),
+            ));
+        }
+        let amount = minor_units(conn, "amount", &body.amount, &currency.code, Sign::Positive)?;
+        Ok(ops::issue(
+            conn,
+            &id,
+            &wallet.id,
+            amount,
+            body.method,
+            &body.reference,
+        )?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -882,28 +901,24 @@ pub async fn pay(
     body: JsonBody<PaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    state
-        .db
-        .run(move |conn| {
-            let (id, from, amount) = spending(
-                conn,
-                &caller,
-                &body.entry_id,
-                &body.from_account_id,
-                &body.amount,
-            )?;
-            let result = ops::pay(
-                conn,
-                &id,
-                &from.id,
-                &body.to_account_id,
-                amount,
-                &body.reference,
-            )?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+    operation(&state, move |conn| {
+        let (id, from, amount) = spending(
+            conn,
+            &caller,
+            &body.entry_id,
+            &body.from_account_id,
+            &body.amount,
+        )?;
+        Ok(ops::pay(
+            conn,
+            &id,
+            &from.id,
+            &body.to_account_id,
+            amount,
+            &body.reference,
+        )?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -931,16 +946,18 @@ pub async fn reconvert(
     body: JsonBody<ReconversionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    state
-        .db
-        .run(move |conn| {
-            let (id, wallet, amount) =
-                spending(conn, &caller, &body.entry_id, &body.wallet_id, &body.amount)?;
-            let result = ops::reconvert(conn, &id, &wallet.id, amount, &body.reference)?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+    operation(&state, move |conn| {
+        let (id, wallet, amount) =
+            spending(conn, &caller, &body.entry_id, &body.wallet_id, &body.amount)?;
+        Ok(ops::reconvert(
+            conn,
+            &id,
+            &wallet.id,
+            amount,
+            &body.reference,
+        )?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -970,30 +987,26 @@ pub async fn payout(
     body: JsonBody<PayoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (payable, body) = (account_id.into_inner(), body.0);
-    state
-        .db
-        .run(move |conn| {
-            let currency = currencies::get(conn, &body.currency)?;
-            authorize(
-                &caller.0,
-                Action::RunCurrency {
-                    issuer_id: issuer_of(&currency)?,
-                },
-            )?;
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let amount = minor_units(conn, "amount", &body.amount, "EUR", Sign::Positive)?;
-            let result = ops::reconversion_paid(
-                conn,
-                &id,
-                &payable,
-                &currency.code,
-                amount,
-                &body.reference,
-            )?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+    operation(&state, move |conn| {
+        let currency = currencies::get(conn, &body.currency)?;
+        authorize(
+            &caller.0,
+            Action::RunCurrency {
+                issuer_id: issuer_of(&currency)?,
+            },
+        )?;
+        let id = entry_id("entry_id", &body.entry_id)?;
+        let amount = minor_units(conn, "amount", &body.amount, "EUR", Sign::Positive)?;
+        Ok(ops::reconversion_paid(
+            conn,
+            &id,
+            &payable,
+            &currency.code,
+            amount,
+            &body.reference,
+        )?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1020,29 +1033,25 @@ pub async fn reverse(
     body: JsonBody<ReversalRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (original, body) = (id.into_inner(), body.0);
-    state
-        .db
-        .run(move |conn| {
-            let entry = crate::ledger::journal::find(conn, &original)?
-                .ok_or_else(|| ApiError::NotFound(format!("no ledger entry `{original}`")))?;
-            // the entry belongs to the association of the local currency it moves
-            let mut issuer = None;
-            for t in &entry.transfers {
-                if let Some(i) = currencies::get(conn, &t.currency)?.issuer_id {
-                    issuer = Some(i);
-                    break;
-                }
+    operation(&state, move |conn| {
+        let entry = crate::ledger::journal::find(conn, &original)?
+            .ok_or_else(|| ApiError::NotFound(format!("no ledger entry `{original}`")))?;
+        // the entry belongs to the association of the local currency it moves
+        let mut issuer = None;
+        for t in &entry.transfers {
+            if let Some(i) = currencies::get(conn, &t.currency)?.issuer_id {
+                issuer = Some(i);
+                break;
             }
-            match issuer.as_deref() {
-                Some(issuer_id) => authorize(&caller.0, Action::RunCurrency { issuer_id })?,
-                None => authorize(&caller.0, Action::AdministerPlatform)?,
-            }
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let result = ops::reverse(conn, &id, &original, &body.reason)?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+        }
+        match issuer.as_deref() {
+            Some(issuer_id) => authorize(&caller.0, Action::RunCurrency { issuer_id })?,
+            None => authorize(&caller.0, Action::AdministerPlatform)?,
+        }
+        let id = entry_id("entry_id", &body.entry_id)?;
+        Ok(ops::reverse(conn, &id, &original, &body.reason)?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1074,30 +1083,26 @@ pub async fn create_hold(
     body: JsonBody<HoldRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    state
-        .db
-        .run(move |conn| {
-            let (id, from, amount) = spending(
-                conn,
-                &caller,
-                &body.entry_id,
-                &body.from_account_id,
-                &body.amount,
-            )?;
-            let expires = body.expires_at.map(|t| t.naive_utc());
-            let result = ops::hold(
-                conn,
-                &id,
-                &from.id,
-                &body.to_account_id,
-                amount,
-                expires,
-                &body.reference,
-            )?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+    operation(&state, move |conn| {
+        let (id, from, amount) = spending(
+            conn,
+            &caller,
+            &body.entry_id,
+            &body.from_account_id,
+            &body.amount,
+        )?;
+        let expires = body.expires_at.map(|t| t.naive_utc());
+        Ok(ops::hold(
+            conn,
+            &id,
+            &from.id,
+            &body.to_account_id,
+            amount,
+            expires,
+            &body.reference,
+        )?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1134,28 +1139,30 @@ pub async fn post_hold(
     body: JsonBody<HoldPost>,
 ) -> Result<HttpResponse, ApiError> {
     let (hold_id, body) = (hold_id.into_inner(), body.0);
-    state
-        .db
-        .run(move |conn| {
-            let hold = ops::find_hold(conn, &hold_id)?;
-            let receiver = accounts::get(conn, &hold.credit_account_id)?;
-            authorize(&caller.0, Action::SpendFrom { account: &receiver })?;
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let amount = match &body.amount {
-                Some(amount) => Some(minor_units(
-                    conn,
-                    "amount",
-                    amount,
-                    &hold.currency,
-                    Sign::Positive,
-                )?),
-                None => None,
-            };
-            let result = ops::post_hold(conn, &id, &hold_id, amount, &body.reference)?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+    operation(&state, move |conn| {
+        let hold = ops::find_hold(conn, &hold_id)?;
+        let receiver = accounts::get(conn, &hold.credit_account_id)?;
+        authorize(&caller.0, Action::SpendFrom { account: &receiver })?;
+        let id = entry_id("entry_id", &body.entry_id)?;
+        let amount = match &body.amount {
+            Some(amount) => Some(minor_units(
+                conn,
+                "amount",
+                amount,
+                &hold.currency,
+                Sign::Positive,
+            )?),
+            None => None,
+        };
+        Ok(ops::post_hold(
+            conn,
+            &id,
+            &hold_id,
+            amount,
+            &body.reference,
+        )?)
+    })
+    .await
 }
 
 /// Releases a hold (by whoever acts for either account).
@@ -1174,20 +1181,16 @@ pub async fn void_hold(
     body: JsonBody<HoldVoid>,
 ) -> Result<HttpResponse, ApiError> {
     let (hold_id, body) = (hold_id.into_inner(), body.0);
-    state
-        .db
-        .run(move |conn| {
-            let hold = ops::find_hold(conn, &hold_id)?;
-            let payer = accounts::get(conn, &hold.debit_account_id)?;
-            let receiver = accounts::get(conn, &hold.credit_account_id)?;
-            authorize(&caller.0, Action::SpendFrom { account: &payer })
-                .or_else(|_| authorize(&caller.0, Action::SpendFrom { account: &receiver }))?;
-            let id = entry_id("entry_id", &body.entry_id)?;
-            let result = ops::void_hold(conn, &id, &hold_id, &body.reference)?;
-            committed(conn, result)
-        })
-        .await
-        .map(respond)
+    operation(&state, move |conn| {
+        let hold = ops::find_hold(conn, &hold_id)?;
+        let payer = accounts::get(conn, &hold.debit_account_id)?;
+        let receiver = accounts::get(conn, &hold.credit_account_id)?;
+        authorize(&caller.0, Action::SpendFrom { account: &payer })
+            .or_else(|_| authorize(&caller.0, Action::SpendFrom { account: &receiver }))?;
+        let id = entry_id("entry_id", &body.entry_id)?;
+        Ok(ops::void_hold(conn, &id, &hold_id, &body.reference)?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
