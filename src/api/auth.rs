@@ -15,6 +15,7 @@ use crate::auth::api_keys;
 use crate::auth::passwords;
 use crate::auth::registration;
 use crate::auth::sessions;
+use crate::auth::throttle::Throttle;
 use crate::auth::users::{normalise_email, Role};
 use crate::db::schema::users;
 use crate::db_run;
@@ -196,15 +197,19 @@ pub async fn login(
     );
     let throttle = state.login_throttle.clone();
     let now = std::time::Instant::now();
-    for (limiter, key) in [
-        (&throttle.accounts, &account_key),
-        (&throttle.addresses, &address_key),
-    ] {
-        if let Err(retry_after_seconds) = limiter.check(key, now) {
-            return Err(ApiError::TooManyRequests {
-                retry_after_seconds,
-            });
-        }
+    // attempts are counted before the password is checked, so parallel guesses cannot all
+    // pass the check; a success gives its reservations back
+    throttle
+        .accounts
+        .reserve(&account_key, now)
+        .map_err(|retry_after_seconds| ApiError::TooManyRequests {
+            retry_after_seconds,
+        })?;
+    if let Err(retry_after_seconds) = throttle.addresses.reserve(&address_key, now) {
+        throttle.accounts.release(&account_key);
+        return Err(ApiError::TooManyRequests {
+            retry_after_seconds,
+        });
     }
     let user = state
         .db
@@ -226,8 +231,6 @@ pub async fn login(
     let (user_id, verified) = match user {
         Some((id, _, None, verified)) if matches => (id, verified.is_some()),
         _ => {
-            throttle.accounts.failed(&account_key, now);
-            throttle.addresses.failed(&address_key, now);
             return Err(ApiError::Unauthorized(
                 "the email or the password is wrong".into(),
             ));
@@ -240,6 +243,7 @@ pub async fn login(
         ));
     }
     throttle.accounts.clear(&account_key);
+    throttle.addresses.release(&address_key);
     let ttl = state.tokens.refresh_ttl_seconds();
     let session = state
         .db
@@ -306,6 +310,26 @@ pub struct Accepted {
     pub detail: &'static str,
 }
 
+/// The client's address, as seen by this server (a proxy's address behind a proxy).
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// Counts an attempt against each key before doing the work; 429 when one is locked out.
+fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
+    let now = std::time::Instant::now();
+    for (limiter, key) in keys {
+        limiter
+            .reserve(key, now)
+            .map_err(|retry_after_seconds| ApiError::TooManyRequests {
+                retry_after_seconds,
+            })?;
+    }
+    Ok(())
+}
+
 const CHECK_MAILBOX: &str = "if the address can be used, a mail is on its way: follow its link";
 
 async fn hash_off_workers(password: String) -> Result<String, ApiError> {
@@ -328,9 +352,19 @@ async fn hash_off_workers(password: String) -> Result<String, ApiError> {
 pub async fn register(
     state: web::Data<AppState>,
     body: JsonBody<RegisterRequest>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let email = registration::Email::parse(&body.email)?;
+    // every registration mails someone and costs a hash: counted per address and per email
+    let throttle = state.login_throttle.clone();
+    reserve_all(&[
+        (&throttle.accounts, format!("register:{}", email.as_str())),
+        (
+            &throttle.addresses,
+            format!("register-address:{}", client_address(&req)),
+        ),
+    ])?;
     registration::check_password("password", &body.password, Some(email.as_str()))?;
     let name = body.display_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
@@ -403,29 +437,15 @@ pub async fn request_reset(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let email = normalise_email(&body.0.email);
-    let now = std::time::Instant::now();
+    // every request counts: a reset mails someone
     let throttle = state.login_throttle.clone();
-    let keys = [
+    reserve_all(&[
         (&throttle.accounts, format!("reset:{email}")),
         (
             &throttle.addresses,
-            format!(
-                "reset-address:{}",
-                req.peer_addr()
-                    .map(|a| a.ip().to_string())
-                    .unwrap_or_default()
-            ),
+            format!("reset-address:{}", client_address(&req)),
         ),
-    ];
-    for (limiter, key) in &keys {
-        limiter
-            .check(key, now)
-            .map_err(|retry_after_seconds| ApiError::TooManyRequests {
-                retry_after_seconds,
-            })?;
-        // every request counts: a reset mails someone
-        limiter.failed(key, now);
-    }
+    ])?;
     state
         .db
         .run(move |conn| registration::request_reset(conn, &email))
@@ -452,12 +472,30 @@ pub struct ResetConfirm {
 pub async fn confirm_reset(
     state: web::Data<AppState>,
     body: JsonBody<ResetConfirm>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let ResetConfirm {
         token,
         new_password,
     } = body.0;
     registration::check_password("new_password", &new_password, None)?;
+    let throttle = state.login_throttle.clone();
+    let address = format!("confirm-address:{}", client_address(&req));
+    reserve_all(&[(&throttle.addresses, address.clone())])?;
+    // the token is checked before anything is hashed: guessing tokens costs no argon2 run
+    let probe = token.clone();
+    let usable = state
+        .db
+        .run(move |conn| registration::token_is_usable(conn, &probe, "reset_password"))
+        .await?;
+    if !usable {
+        return Err(ApiError::field(
+            "token",
+            "invalid_token",
+            "is invalid, expired or already used",
+        ));
+    }
+    throttle.addresses.release(&address);
     let hash = hash_off_workers(new_password).await?;
     state
         .db
@@ -503,6 +541,9 @@ pub async fn change_password(
         .run(move |conn| registration::credentials(conn, &lookup))
         .await?;
     registration::check_password("new_password", &new_password, Some(&email))?;
+    let account_key = format!("email:{email}");
+    let throttle = state.login_throttle.clone();
+    reserve_all(&[(&throttle.accounts, account_key.clone())])?;
     let matches = web::block(move || passwords::verify(&current_password, stored.as_deref()))
         .await
         .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
@@ -513,6 +554,7 @@ pub async fn change_password(
             "is not your current password",
         ));
     }
+    throttle.accounts.clear(&account_key);
     let hash = hash_off_workers(new_password).await?;
     state
         .db

@@ -78,15 +78,16 @@ pub async fn request_context(
         if status.is_server_error() {
             problem.request_id = Some(request_id.clone());
         }
+        // every header but the body's own travels on (CORS, Retry-After, Allow…)
         let kept: Vec<(HeaderName, HeaderValue)> = response
             .headers()
             .iter()
-            .filter(|(name, _)| **name == header::RETRY_AFTER || **name == header::ALLOW)
+            .filter(|(name, _)| **name != header::CONTENT_TYPE && **name != header::CONTENT_LENGTH)
             .map(|(n, v)| (n.clone(), v.clone()))
             .collect();
         let mut rewritten = problem_response(&problem);
         for (name, value) in kept {
-            rewritten.headers_mut().insert(name, value);
+            rewritten.headers_mut().append(name, value);
         }
         response = response.into_response(rewritten);
     }

@@ -2,14 +2,18 @@
 //! token, password change. Tokens are random, single use, expiring, stored only as SHA-256;
 //! the mails carrying them are enqueued in the same transaction (see [`crate::mail::outbox`]).
 //! Answers never tell whether an email is registered: a second registration mails the owner
-//! instead, and a reset request for an unknown email does nothing, visibly the same.
+//! instead, and a reset request for an unknown address mails that address a notice. An
+//! unverified account can be taken over by registering again (the mailbox decides), and a
+//! password reset proves the mailbox, ends every session and revokes the API keys.
+//! Until the mail worker exists (mail issue), the mails — tokens included — wait in
+//! `mail_outbox` in plain text: the worker must send and then blank them.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::users::{normalise_email, UserRow};
-use crate::db::schema::{account_tokens, refresh_tokens, users};
+use crate::db::schema::{account_tokens, api_keys, refresh_tokens, users};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
@@ -140,22 +144,12 @@ pub fn register(
     password_hash: String,
 ) -> Result<(), ApiError> {
     conn.transaction(|conn| {
-        if let Some(existing) = find_user(conn, email.as_str())? {
-            outbox::enqueue(
-                conn,
-                email.as_str(),
-                "account_exists",
-                &existing.locale,
-                &json!({"display_name": existing.display_name}),
-            )?;
-            return Ok(());
-        }
         let now = crate::time::now();
-        let user = UserRow {
+        let candidate = UserRow {
             id: crate::time::new_id(),
             email: email.as_str().to_string(),
             display_name: display_name.to_string(),
-            password_hash: Some(password_hash),
+            password_hash: Some(password_hash.clone()),
             locale: locale.to_string(),
             is_platform_admin: false,
             email_verified_at: None,
@@ -163,22 +157,64 @@ pub fn register(
             created_at: now,
             updated_at: now,
         };
-        db_run!(conn => diesel::insert_into(users::table).values(&user).execute(conn))?;
-        let token = new_token(
-            conn,
-            &user.id,
-            "verify_email",
-            Duration::hours(VERIFY_TTL_HOURS),
-        )?;
-        outbox::enqueue(
-            conn,
-            email.as_str(),
-            "verify_email",
-            locale,
-            &json!({"display_name": display_name, "token": token}),
-        )?;
+        // no error on a concurrent registration of the same address (it would abort the
+        // PostgreSQL transaction): the row count says whether this one created the user
+        let created = db_run!(conn => diesel::insert_into(users::table).values(&candidate).on_conflict_do_nothing().execute(conn))?;
+        let user = if created == 1 {
+            candidate
+        } else {
+            let existing = find_user(conn, email.as_str())?
+                .ok_or_else(|| ApiError::internal("a user vanished during registration"))?;
+            if existing.email_verified_at.is_some() {
+                outbox::enqueue(conn, email.as_str(), "account_exists", &existing.locale, &json!({"display_name": existing.display_name}))?;
+                return Ok(());
+            }
+            // an unverified account proves nothing: whoever registers again takes it over,
+            // and earlier verification links die (no squatting, no pre-hijacking)
+            db_run!(conn => diesel::update(users::table.find(&existing.id))
+                .set((
+                    users::password_hash.eq(Some(password_hash)),
+                    users::display_name.eq(display_name),
+                    users::locale.eq(locale),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn))?;
+            expire_tokens(conn, &existing.id, "verify_email")?;
+            existing
+        };
+        let token = new_token(conn, &user.id, "verify_email", Duration::hours(VERIFY_TTL_HOURS))?;
+        outbox::enqueue(conn, email.as_str(), "verify_email", locale, &json!({"display_name": display_name, "token": token}))?;
         Ok(())
     })
+}
+
+/// Marks every unused token of this purpose of the user as used.
+fn expire_tokens(conn: &mut DbConn, user_id: &str, purpose: &str) -> Result<(), ApiError> {
+    let now = crate::time::now();
+    db_run!(conn => diesel::update(
+        account_tokens::table
+            .filter(account_tokens::user_id.eq(user_id))
+            .filter(account_tokens::purpose.eq(purpose))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(Some(now)))
+    .execute(conn))?;
+    Ok(())
+}
+
+/// Whether `token` is a usable token of this purpose (without using it).
+pub fn token_is_usable(conn: &mut DbConn, token: &str, purpose: &str) -> Result<bool, ApiError> {
+    let hash = super::sessions::digest(token);
+    let now = crate::time::now();
+    let found: Option<String> = db_run!(conn => account_tokens::table
+        .filter(account_tokens::token_hash.eq(&hash))
+        .filter(account_tokens::purpose.eq(purpose))
+        .filter(account_tokens::used_at.is_null())
+        .filter(account_tokens::expires_at.gt(now))
+        .select(account_tokens::id)
+        .first(conn)
+        .optional())?;
+    Ok(found.is_some())
 }
 
 /// Marks the email of the token's user as verified.
@@ -195,26 +231,30 @@ pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
 
 /// Mails a password-reset link when the address belongs to an active user.
 pub fn request_reset(conn: &mut DbConn, email: &str) -> Result<(), ApiError> {
+    let email = normalise_email(email);
     conn.transaction(|conn| {
-        let Some(user) = find_user(conn, &normalise_email(email))? else {
-            return Ok(());
-        };
-        if user.disabled_at.is_some() {
-            return Ok(());
+        match find_user(conn, &email)? {
+            Some(user) if user.disabled_at.is_none() => {
+                let token = new_token(
+                    conn,
+                    &user.id,
+                    "reset_password",
+                    Duration::minutes(RESET_TTL_MINUTES),
+                )?;
+                outbox::enqueue(
+                    conn,
+                    &user.email,
+                    "password_reset",
+                    &user.locale,
+                    &json!({"display_name": user.display_name, "token": token}),
+                )?;
+            }
+            // unknown or disabled: the owner of the address learns someone asked; the work
+            // done (and its time) is close to the known case's
+            _ => {
+                outbox::enqueue(conn, &email, "password_reset_unknown", "fr", &json!({}))?;
+            }
         }
-        let token = new_token(
-            conn,
-            &user.id,
-            "reset_password",
-            Duration::minutes(RESET_TTL_MINUTES),
-        )?;
-        outbox::enqueue(
-            conn,
-            &user.email,
-            "password_reset",
-            &user.locale,
-            &json!({"display_name": user.display_name, "token": token}),
-        )?;
         Ok(())
     })
 }
@@ -226,6 +266,7 @@ pub fn set_password(
     password_hash: String,
 ) -> Result<(), ApiError> {
     let now = crate::time::now();
+    expire_tokens(conn, user_id, "reset_password")?;
     db_run!(conn => diesel::update(users::table.find(user_id))
         .set((users::password_hash.eq(Some(password_hash)), users::updated_at.eq(now)))
         .execute(conn))?;
@@ -245,7 +286,17 @@ pub fn confirm_reset(
 ) -> Result<(), ApiError> {
     conn.transaction(|conn| {
         let user_id = use_token(conn, token, "reset_password")?;
-        set_password(conn, &user_id, password_hash)
+        set_password(conn, &user_id, password_hash)?;
+        let now = crate::time::now();
+        // the reset link reached the mailbox: the address is proven
+        db_run!(conn => diesel::update(users::table.find(&user_id).filter(users::email_verified_at.is_null()))
+            .set(users::email_verified_at.eq(Some(now)))
+            .execute(conn))?;
+        // a reset means the account may have been taken: its API keys go too
+        db_run!(conn => diesel::update(api_keys::table.filter(api_keys::user_id.eq(&user_id)).filter(api_keys::revoked_at.is_null()))
+            .set(api_keys::revoked_at.eq(Some(now)))
+            .execute(conn))?;
+        Ok(())
     })
 }
 

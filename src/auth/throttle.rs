@@ -75,6 +75,41 @@ impl Throttle {
         })
     }
 
+    /// Checks and counts an attempt in one locked step, before the attempt is made: parallel
+    /// attempts cannot all slip past the check. `Err(seconds)` when locked out.
+    pub fn reserve(&self, key: &str, now: Instant) -> Result<(), u64> {
+        self.with(|windows| {
+            if windows.len() > PRUNE_ABOVE {
+                windows.retain(|_, w| now.duration_since(w.started) < self.window);
+            }
+            let entry = windows.entry(key.to_string()).or_insert(Window {
+                started: now,
+                failures: 0,
+            });
+            if now.duration_since(entry.started) >= self.window {
+                *entry = Window {
+                    started: now,
+                    failures: 0,
+                };
+            }
+            if entry.failures >= self.limit {
+                let left = self.window - now.duration_since(entry.started);
+                return Err(left.as_secs().max(1));
+            }
+            entry.failures += 1;
+            Ok(())
+        })
+    }
+
+    /// Gives back an attempt reserved by [`Throttle::reserve`] that turned out not to fail.
+    pub fn release(&self, key: &str) {
+        self.with(|windows| {
+            if let Some(w) = windows.get_mut(key) {
+                w.failures = w.failures.saturating_sub(1);
+            }
+        })
+    }
+
     pub fn clear(&self, key: &str) {
         self.with(|windows| windows.remove(key));
     }
@@ -121,5 +156,22 @@ mod tests {
         );
         throttle.clear("a");
         assert!(throttle.check("a", t0).is_ok());
+    }
+
+    #[test]
+    fn reserving_counts_before_the_attempt() {
+        let throttle = Throttle::new(2, Duration::from_secs(60));
+        let t0 = Instant::now();
+        assert!(throttle.reserve("a", t0).is_ok());
+        assert!(throttle.reserve("a", t0).is_ok());
+        assert!(
+            throttle.reserve("a", t0).is_err(),
+            "a third attempt in flight is refused"
+        );
+        throttle.release("a");
+        assert!(
+            throttle.reserve("a", t0).is_ok(),
+            "a released attempt frees its place"
+        );
     }
 }

@@ -46,28 +46,41 @@ fn now_seconds() -> u64 {
         .unwrap_or(0)
 }
 
-/// Reads the key file, or creates it (64 random bytes, hex, mode 0600) when absent.
+/// Reads the key file, or creates it (64 random bytes, hex, mode 0600) when absent. A key
+/// file shorter than 32 bytes (empty, truncated) is refused: it would be a guessable key.
 fn key_file(dir: &Path) -> Result<Vec<u8>> {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let path = dir.join("jwt.key");
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        return Ok(text.trim().as_bytes().to_vec());
+        let key = text.trim().as_bytes().to_vec();
+        anyhow::ensure!(
+            key.len() >= 32,
+            "{} holds {} bytes: a signing key needs at least 32 (delete the file to generate a new one)",
+            path.display(),
+            key.len()
+        );
+        return Ok(key);
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut bytes = [0u8; 64];
     OsRng.fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    // written to a temporary file, synced, then renamed: a crash never leaves a short key
+    let partial = dir.join(format!("jwt.key.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options
-        .open(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .open(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
     std::io::Write::write_all(&mut file, hex.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| format!("writing {}", partial.display()))?;
+    file.sync_all()
+        .with_context(|| format!("syncing {}", partial.display()))?;
+    std::fs::rename(&partial, &path).with_context(|| format!("installing {}", path.display()))?;
     Ok(hex.into_bytes())
 }
 
@@ -131,5 +144,21 @@ impl TokenKeys {
             ));
         }
         Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_file;
+
+    #[test]
+    fn the_key_file_is_generated_once_and_a_short_one_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let first = key_file(dir.path()).expect("generated");
+        assert_eq!(first.len(), 128);
+        assert_eq!(key_file(dir.path()).expect("read back"), first);
+        std::fs::write(dir.path().join("jwt.key"), "").expect("truncate");
+        let err = key_file(dir.path()).expect_err("an empty key is refused");
+        assert!(err.to_string().contains("at least 32"), "{err}");
     }
 }

@@ -18,6 +18,7 @@ backend_tests!(
     password_change_needs_the_current_password,
     reset_requests_are_throttled,
     api_keys_are_shown_once_scoped_and_revocable,
+    an_unverified_account_is_taken_over_by_the_mailbox_owner,
 );
 
 /// The newest queued mail of `template` to `recipient`: its payload.
@@ -148,6 +149,22 @@ async fn password_reset_by_mailed_token_ends_every_session(backend: Backend) {
         .as_str()
         .expect("refresh")
         .to_string();
+    let access = session["access_token"]
+        .as_str()
+        .expect("access")
+        .to_string();
+    let key = app
+        .call(
+            "POST",
+            "/api/v1/me/api-keys",
+            Some(&access),
+            Some(&json!({"name": "k", "scopes": ["read"], "expires_in_days": 9})),
+        )
+        .await
+        .json()["secret"]
+        .as_str()
+        .expect("key")
+        .to_string();
     assert_eq!(
         app.post_json(
             "/api/v1/auth/password-reset",
@@ -166,7 +183,9 @@ async fn password_reset_by_mailed_token_ends_every_session(backend: Backend) {
         .status,
         202
     );
-    assert_eq!(mails(&app, "nobody@example.org"), 0);
+    // the unknown address gets a notice, not a token
+    let notice = mail(&app, "nobody@example.org", "password_reset_unknown").expect("notice");
+    assert!(notice.get("token").is_none());
     let token = mail(&app, "camille@example.org", "password_reset").expect("reset mail")["token"]
         .as_str()
         .expect("token")
@@ -195,6 +214,13 @@ async fn password_reset_by_mailed_token_ends_every_session(backend: Backend) {
     .await
     .problem(422, "validation");
     app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .await
+        .problem(401, "unauthorized");
+    // the session's access token and the user's API keys stop too
+    app.call("GET", "/api/v1/me", Some(&access), None)
+        .await
+        .problem(401, "unauthorized");
+    app.call("GET", "/api/v1/me/accounts", Some(&key), None)
         .await
         .problem(401, "unauthorized");
     login(&app, "camille@example.org", "comptoir-demo")
@@ -440,4 +466,70 @@ async fn api_keys_are_shown_once_scoped_and_revocable(backend: Backend) {
     with_bearer(&app, "GET", "/api/v1/me", "cpt_0000000000", None)
         .await
         .problem(401, "unauthorized");
+}
+
+async fn an_unverified_account_is_taken_over_by_the_mailbox_owner(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let register = |password: &str, name: &str| json!({"email": "lea@example.org", "password": password, "display_name": name});
+    // someone registers an address that is not theirs
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/register",
+            &register("the squatter's secret", "Squatter")
+        )
+        .await
+        .status,
+        202
+    );
+    let squatter_token = mail(&app, "lea@example.org", "verify_email").expect("mail")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    // the address's owner registers: the account is theirs, the first link is dead
+    let reply = app
+        .post_json(
+            "/api/v1/auth/register",
+            &register("Léa's own secret", "Léa"),
+        )
+        .await;
+    assert_eq!(reply.status, 202);
+    app.post_json(
+        "/api/v1/auth/verify-email",
+        &json!({"token": squatter_token}),
+    )
+    .await
+    .problem(422, "validation");
+    let token = mail(&app, "lea@example.org", "verify_email").expect("mail")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert_eq!(
+        app.post_json("/api/v1/auth/verify-email", &json!({"token": token}))
+            .await
+            .status,
+        204
+    );
+    login(&app, "lea@example.org", "the squatter's secret")
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(
+        login(&app, "lea@example.org", "Léa's own secret")
+            .await
+            .status,
+        200
+    );
+    // once verified, registering again changes nothing and only notifies the owner
+    assert_eq!(
+        app.post_json("/api/v1/auth/register", &register("a third secret!", "X"))
+            .await
+            .status,
+        202
+    );
+    assert!(mail(&app, "lea@example.org", "account_exists").is_some());
+    assert_eq!(
+        login(&app, "lea@example.org", "Léa's own secret")
+            .await
+            .status,
+        200
+    );
 }

@@ -12,6 +12,7 @@ backend_tests!(
     refresh_tokens_rotate_and_a_reused_one_revokes_the_session,
     logout_ends_the_session_at_once,
     failed_logins_are_throttled_per_account_and_address,
+    parallel_guesses_get_no_more_tries,
     money_flows_over_http_with_exact_amounts,
     money_routes_refuse_other_peoples_accounts,
     holds_over_http_post_for_less_and_void,
@@ -1342,4 +1343,42 @@ async fn failed_logins_are_throttled_per_account_and_address(backend: Backend) {
     )
     .await
     .problem(429, "too-many-requests");
+}
+
+async fn parallel_guesses_get_no_more_tries(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    // a success clears the account's count: four failures, a success, four more are allowed
+    for _ in 0..4 {
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "yanis@example.org", "password": "guess"}),
+        )
+        .await
+        .problem(401, "unauthorized");
+    }
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "yanis@example.org", "password": PASSWORD})
+        )
+        .await
+        .status,
+        200
+    );
+    for _ in 0..4 {
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "yanis@example.org", "password": "guess"}),
+        )
+        .await
+        .problem(401, "unauthorized");
+    }
+    // twenty guesses at once: no more than five are even checked
+    let body = json!({"email": "camille@example.org", "password": "guess"});
+    let replies =
+        futures_util::future::join_all((0..20).map(|_| app.post_json("/api/v1/auth/login", &body)))
+            .await;
+    let checked = replies.iter().filter(|r| r.status == 401).count();
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    assert_eq!((checked, refused), (5, 15));
 }
