@@ -17,25 +17,6 @@ async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Option
     app.call(method, path, Some(token), body).await
 }
 
-async fn token(app: &TestApp, email: &str) -> String {
-    let reply = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": "comptoir-demo"}),
-        )
-        .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{email}: {}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()["access_token"]
-        .as_str()
-        .expect("token")
-        .to_string()
-}
-
 fn id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
@@ -84,9 +65,9 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     }
 
     // the victims: Camille's wallet with money and a hold, the farm's accounts, the Lem
-    let camille = token(&app, "camille@example.org").await;
-    let treasurer = token(&app, "tresorerie@lem.example.org").await;
-    let farmer = token(&app, "ferme@troischenes.example.org").await;
+    let camille = app.access_token("camille@example.org").await;
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let farmer = app.access_token("ferme@troischenes.example.org").await;
     let wallet = call(
         &app,
         "POST",
@@ -216,19 +197,19 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     let outsiders = [
         (
             "owner of another enterprise",
-            token(&app, "fournil@colline.example.org").await,
+            app.access_token("fournil@colline.example.org").await,
         ),
         (
             "treasurer of another enterprise",
-            token(&app, "compta@colline.example.org").await,
+            app.access_token("compta@colline.example.org").await,
         ),
         (
             "manager of another enterprise",
-            token(&app, "gerance@lacagette.example.org").await,
+            app.access_token("gerance@lacagette.example.org").await,
         ),
         (
             "member of the same hub",
-            token(&app, "yanis@example.org").await,
+            app.access_token("yanis@example.org").await,
         ),
     ];
     // and their machines: an outsider's read key

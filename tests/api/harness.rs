@@ -302,6 +302,22 @@ impl TestApp {
         }
     }
 
+    /// Logs a demo user in (demo password) and returns the access token.
+    pub async fn access_token(&self, email: &str) -> String {
+        let body = serde_json::json!({"email": email, "password": comptoir::demo::DEMO_PASSWORD});
+        let reply = self.post_json("/api/v1/auth/login", &body).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{email}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.request(
             "POST",

@@ -21,26 +21,7 @@ backend_tests!(
     every_route_is_public_by_decision_or_needs_a_login,
 );
 
-const PASSWORD: &str = "comptoir-demo";
-
-async fn token(app: &TestApp, email: &str) -> String {
-    let reply = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()["access_token"]
-        .as_str()
-        .expect("token")
-        .to_string()
-}
+const PASSWORD: &str = comptoir::demo::DEMO_PASSWORD;
 
 async fn call(
     app: &TestApp,
@@ -62,7 +43,7 @@ fn lem(amount: &str) -> Value {
 
 async fn login_gives_a_token_and_refuses_bad_credentials_alike(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
-    let token = token(&app, " Camille@Example.org ").await;
+    let token = app.access_token(" Camille@Example.org ").await;
     let me = call(&app, "GET", "/api/v1/me", Some(&token), None)
         .await
         .json();
@@ -104,7 +85,7 @@ fn forge(claims: &Value, secret: &str, algorithm: jsonwebtoken::Algorithm) -> St
 async fn forged_or_stale_tokens_are_refused(backend: Backend) {
     use base64_like::encode_segment;
     let app = TestApp::with_demo(backend).await;
-    let good = token(&app, "camille@example.org").await;
+    let good = app.access_token("camille@example.org").await;
     assert_eq!(
         call(&app, "GET", "/api/v1/me", Some(&good), None)
             .await
@@ -233,7 +214,7 @@ mod base64_like {
 async fn disabled_users_tokens_stop_working(backend: Backend) {
     use diesel::prelude::*;
     let app = TestApp::with_demo(backend).await;
-    let token = token(&app, "yanis@example.org").await;
+    let token = app.access_token("yanis@example.org").await;
     assert_eq!(
         call(&app, "GET", "/api/v1/me", Some(&token), None)
             .await
@@ -261,9 +242,9 @@ async fn disabled_users_tokens_stop_working(backend: Backend) {
 /// The demo with LEM wallets for Camille and the farm; returns (camille token, treasurer
 /// token, farm token, camille wallet, farm wallet, farm id).
 async fn wallets(app: &TestApp) -> (String, String, String, String, String, String) {
-    let camille = token(app, "camille@example.org").await;
-    let treasurer = token(app, "tresorerie@lem.example.org").await;
-    let farmer = token(app, "ferme@troischenes.example.org").await;
+    let camille = app.access_token("camille@example.org").await;
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let farmer = app.access_token("ferme@troischenes.example.org").await;
     let wallet = call(
         app,
         "POST",
@@ -607,8 +588,8 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
 async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, farm_id) = wallets(&app).await;
-    let yanis = token(&app, "yanis@example.org").await;
-    let baker = token(&app, "fournil@colline.example.org").await;
+    let yanis = app.access_token("yanis@example.org").await;
+    let baker = app.access_token("fournil@colline.example.org").await;
     let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("10.00"), "method": "cash", "reference": "x"});
     for who in [&camille, &farmer, &baker] {
         call(
@@ -799,7 +780,7 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    let admin = token(&app, "admin@comptoir.example.org").await;
+    let admin = app.access_token("admin@comptoir.example.org").await;
     let created = call(
         &app,
         "POST",
@@ -882,7 +863,7 @@ async fn every_route_is_public_by_decision_or_needs_a_login(backend: Backend) {
 async fn holds_over_http_post_for_less_and_void(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, _) = wallets(&app).await;
-    let yanis = token(&app, "yanis@example.org").await;
+    let yanis = app.access_token("yanis@example.org").await;
     let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("30.00"), "method": "card", "reference": "CB"});
     call(
         &app,
