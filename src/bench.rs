@@ -67,6 +67,7 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
         city: String::new(),
         country_code: "FR".into(),
         siren: None,
+        siret: None,
         vat_number: None,
         visibility: "hidden".into(),
         created_at: now,

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// A producer's catalogue.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Benchmarks (results go to stdout as a Markdown table; see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -65,6 +70,33 @@ enum BenchCommand {
         /// Seconds per measurement.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Import a CSV catalogue (create or update by SKU; columns in the README). All or nothing
+    /// unless --partial; the report lists every bad value by line and column.
+    Import {
+        /// The CSV file (UTF-8, `,` or `;`).
+        file: PathBuf,
+        /// The producer's slug or id.
+        #[arg(long)]
+        producer: String,
+        /// Write the good rows even when some are bad.
+        #[arg(long)]
+        partial: bool,
+        /// Check the file, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export a producer's catalogue as CSV (to stdout, or --output FILE).
+    Export {
+        /// The producer's slug or id.
+        #[arg(long)]
+        producer: String,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -172,6 +204,7 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", crate::bench::table(&results));
             Ok(())
         }
+        Command::Catalog { command } => catalog(&config, command),
         Command::Demo {
             command: DemoCommand::Load { force, dir },
         } => {
@@ -183,6 +216,100 @@ fn run(cli: Cli) -> Result<()> {
             };
             let summary = demo::load(&mut conn, source, force)?;
             println!("demo loaded into {}: {summary}", config.database_url);
+            Ok(())
+        }
+    }
+}
+
+fn catalog(config: &Config, command: CatalogCommand) -> Result<()> {
+    let db = server::open_database(config)?;
+    let mut conn = db.conn()?;
+    let producer_id = |conn: &mut crate::db::DbConn, key: &str| -> Result<String> {
+        crate::enterprises::find_id(conn, key)?
+            .ok_or_else(|| anyhow::anyhow!("no enterprise with slug or id `{key}`"))
+    };
+    match command {
+        CatalogCommand::Import {
+            file,
+            producer,
+            partial,
+            dry_run,
+        } => {
+            let producer = producer_id(&mut conn, &producer)?;
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+            let bar = indicatif::ProgressBar::new(size);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {msg} ({elapsed})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let rules = config.catalog.rules()?;
+            let options = crate::catalog::csv_io::ImportOptions { partial, dry_run };
+            let report = crate::catalog::csv_io::import(
+                &mut conn,
+                &rules,
+                &producer,
+                std::io::BufReader::new(input),
+                options,
+                &mut |p| {
+                    bar.set_position(p.bytes);
+                    bar.set_message(format!("{} rows", p.rows));
+                },
+            )?;
+            bar.finish_and_clear();
+            for e in &report.errors {
+                eprintln!(
+                    "line {}, column {}: {} ({})",
+                    e.line.unwrap_or(0),
+                    e.field,
+                    e.message,
+                    e.code
+                );
+            }
+            if report.errors_truncated {
+                eprintln!(
+                    "… more errors not listed (the first {} are)",
+                    report.errors.len()
+                );
+            }
+            println!(
+                "{} rows: {} created, {} updated, {} rejected; {}",
+                report.rows,
+                report.created,
+                report.updated,
+                report.rejected,
+                if report.written {
+                    "changes saved"
+                } else {
+                    "nothing written"
+                }
+            );
+            anyhow::ensure!(
+                report.rejected == 0 || report.written,
+                "{} rows are invalid: nothing was imported (fix them, or use --partial)",
+                report.rejected
+            );
+            Ok(())
+        }
+        CatalogCommand::Export { producer, output } => {
+            let producer = producer_id(&mut conn, &producer)?;
+            let rows = match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    crate::catalog::csv_io::export(&mut conn, &producer, &mut out)?
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    crate::catalog::csv_io::export(&mut conn, &producer, &mut out)?
+                }
+            };
+            eprintln!("{rows} variants exported");
             Ok(())
         }
     }

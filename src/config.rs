@@ -40,6 +40,24 @@ pub struct Config {
     pub jwt: JwtConfig,
     pub smtp: SmtpConfig,
     pub odoo: OdooConfig,
+    pub catalog: CatalogConfig,
+}
+
+/// Catalogue rules of the deployment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// VAT rates a variant may carry, in percent (France: 0, 5.5, 10, 20).
+    pub vat_rates: Vec<String>,
+    /// Largest CSV file accepted by the HTTP import, in bytes (the CLI streams any size).
+    pub max_import_bytes: usize,
+}
+
+impl CatalogConfig {
+    pub fn rules(&self) -> Result<crate::catalog::rules::CatalogRules, ConfigError> {
+        crate::catalog::rules::CatalogRules::from_percents(&self.vat_rates)
+            .map_err(|e| ConfigError(format!("catalog.vat_rates: {e}")))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -217,6 +235,7 @@ impl Config {
                 self.jwt.refresh_ttl_seconds
             )));
         }
+        self.catalog.rules()?;
         if !(60..=86_400).contains(&self.jwt.access_ttl_seconds) {
             return Err(ConfigError(format!(
                 "jwt.access_ttl_seconds must be between 60 and 86400, got {}",
@@ -278,7 +297,11 @@ fn defaults() -> serde_json::Value {
             "refresh_ttl_seconds": 2_592_000
         },
         "smtp": { "from": "Comptoir <noreply@comptoir.localhost>" },
-        "odoo": {}
+        "odoo": {},
+        "catalog": {
+            "vat_rates": ["0", "5.5", "10", "20"],
+            "max_import_bytes": 33_554_432
+        }
     })
 }
 

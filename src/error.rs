@@ -26,6 +26,10 @@ pub struct FieldError {
     pub code: String,
     /// Human explanation.
     pub message: String,
+    /// For an uploaded file (CSV import): the 1-based line of the bad value, the header being
+    /// line 1; `field` is then the column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 impl FieldError {
@@ -34,6 +38,15 @@ impl FieldError {
             field: field.into(),
             code: code.to_string(),
             message: message.into(),
+            line: None,
+        }
+    }
+
+    /// An error in a file: `column` of `line`.
+    pub fn at_line(line: u64, column: &str, code: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            line: Some(line),
+            ..FieldError::new(column, code, message)
         }
     }
 }

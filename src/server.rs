@@ -69,6 +69,8 @@ pub fn http_server(
         db,
         tokens: std::sync::Arc::new(tokens),
         login_throttle: std::sync::Arc::new(Default::default()),
+        catalog: std::sync::Arc::new(config.catalog.rules()?),
+        max_import_bytes: config.catalog.max_import_bytes,
     };
     let body_limit = config.max_body_bytes;
     let cors_origins = config.cors_allowed_origins.clone();

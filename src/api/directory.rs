@@ -81,6 +81,7 @@ pub async fn get_enterprise(
     params(("id_or_slug" = String, Path), PageParams),
     responses(
         (status = 200, body = PageResponse<Product>),
+        (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")
     )
@@ -91,7 +92,7 @@ pub async fn list_products(
     id_or_slug: web::Path<String>,
     page: QueryParams<PageParams>,
     req: HttpRequest,
-) -> Result<web::Json<PageResponse<Product>>, ApiError> {
+) -> Result<actix_web::HttpResponse, ApiError> {
     page.validate()?;
     let (key, page) = (id_or_slug.into_inner(), page.0);
     let result = state
@@ -104,5 +105,5 @@ pub async fn list_products(
             catalog::list_producer_products(conn, &producer.id, &page)
         })
         .await?;
-    Ok(web::Json(PageResponse::from_page(result, &req)))
+    crate::api::etag::json(&req, &PageResponse::from_page(result, &req))
 }

@@ -144,3 +144,33 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|err, _req| ApiError::NotFound(format!("no such resource: {err}")).into())
 }
+
+/// Reads a CSV request body (`Content-Type: text/csv` or `text/plain`) of at most `limit`
+/// bytes. A function rather than an extractor, so that handlers authorise the caller before
+/// reading (or refusing) a large upload.
+pub async fn csv_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    let is_csv = matches!(req.mime_type(), Ok(Some(m)) if m.type_() == mime::TEXT && (m.subtype() == "csv" || m.subtype() == mime::PLAIN));
+    if !is_csv {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the file with `Content-Type: text/csv`".into(),
+        ));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest {
+            kind: ProblemKind::BadRequest,
+            detail: format!("the body could not be read: {e}"),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file is larger than {limit} bytes; import it with `comptoir catalog import`"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

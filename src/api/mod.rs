@@ -8,8 +8,11 @@
 //! cannot exist without appearing in `/openapi.json`; a test checks the source too.
 
 pub mod auth;
+pub mod catalog;
 pub mod cycles;
 pub mod directory;
+pub mod enterprises;
+pub mod etag;
 pub mod extract;
 pub mod ledger;
 pub mod middleware;
@@ -33,6 +36,9 @@ pub struct AppState {
     pub db: Db,
     pub tokens: std::sync::Arc<crate::auth::tokens::TokenKeys>,
     pub login_throttle: std::sync::Arc<crate::auth::throttle::LoginThrottle>,
+    pub catalog: std::sync::Arc<crate::catalog::rules::CatalogRules>,
+    /// Largest CSV body the catalogue import accepts.
+    pub max_import_bytes: usize,
 }
 
 #[derive(OpenApi)]
@@ -77,6 +83,22 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(directory::list_enterprises)
         .service(directory::get_enterprise)
         .service(directory::list_products)
+        .service(enterprises::list_categories)
+        .service(enterprises::create_enterprise)
+        .service(enterprises::update_enterprise)
+        .service(enterprises::my_enterprises)
+        .service(enterprises::list_permissions)
+        .service(enterprises::grant_permission)
+        .service(enterprises::revoke_permission)
+        .service(catalog::browse_products)
+        .service(catalog::hub_offer)
+        .service(catalog::get_product)
+        .service(catalog::create_product)
+        .service(catalog::update_product)
+        .service(catalog::add_variant)
+        .service(catalog::update_variant)
+        .service(catalog::import_catalog)
+        .service(catalog::export_catalog)
         .service(cycles::list_hub_cycles)
         .service(cycles::get_cycle)
         .service(cycles::quote_basket)

@@ -26,6 +26,8 @@ pub enum Scope {
     Orders,
     /// Export and sync accounting (for the accounting module).
     Accounting,
+    /// Manage the catalogues of the person's producers (products, variants, CSV import).
+    Catalog,
 }
 
 impl Scope {
@@ -34,13 +36,19 @@ impl Scope {
             Scope::Read => "read",
             Scope::Orders => "orders",
             Scope::Accounting => "accounting",
+            Scope::Catalog => "catalog",
         }
     }
 
     fn parse(s: &str) -> Option<Scope> {
-        [Scope::Read, Scope::Orders, Scope::Accounting]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Scope::Read,
+            Scope::Orders,
+            Scope::Accounting,
+            Scope::Catalog,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

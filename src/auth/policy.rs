@@ -10,10 +10,15 @@
 //! | manage an enterprise's money (list and open its wallets) | its owners, treasurers (and managers to list) |
 //! | read a currency's statement | its treasurers, platform admins |
 //! | read or manage one's own account (own accounts, wallets, password, API keys) | oneself |
+//! | create a producer, hub or producer-hub | any person (who becomes its owner) |
+//! | create a currency association | platform admins |
+//! | manage an enterprise (profile, currencies, permissions it grants) | its owners and managers, platform admins |
+//! | manage a producer's catalogue (products, variants, CSV import and export) | its owners and managers, platform admins |
 //!
 //! A request made with an API key may only do what its scopes allow: the `read` scope covers
-//! the read actions above; moving money, opening wallets and managing keys or passwords
-//! always need a person's session.
+//! the read actions above, the `catalog` scope the catalogue actions; moving money, opening
+//! wallets, creating or managing enterprises and managing keys or passwords always need a
+//! person's session.
 
 use super::actor::Actor;
 use super::api_keys::Scope;
@@ -46,6 +51,15 @@ pub enum Action<'a> {
     },
     ReadOwnAccounts,
     ManageOwnAccount,
+    CreateEnterprise {
+        association: bool,
+    },
+    ManageEnterprise {
+        enterprise_id: &'a str,
+    },
+    ManageCatalogue {
+        producer_id: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -56,6 +70,7 @@ impl Action<'_> {
             | Action::ListEnterpriseAccounts { .. }
             | Action::ReadStatement { .. }
             | Action::ReadOwnAccounts => Some(Scope::Read),
+            Action::ManageCatalogue { .. } => Some(Scope::Catalog),
             _ => None,
         }
     }
@@ -63,6 +78,7 @@ impl Action<'_> {
 
 const MONEY_ROLES: &[Role] = &[Role::Owner, Role::Treasurer];
 const READ_ROLES: &[Role] = &[Role::Owner, Role::Treasurer, Role::Manager];
+const MANAGER_ROLES: &[Role] = &[Role::Owner, Role::Manager];
 
 fn may_spend(actor: &Actor, account: &AccountRow) -> bool {
     let owner = account.owner_id.as_deref().unwrap_or("");
@@ -114,6 +130,13 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
             actor.is_platform_admin || actor.has_role(issuer_id, &[Role::Treasurer])
         }
         Action::ReadOwnAccounts | Action::ManageOwnAccount => true,
+        Action::CreateEnterprise { association } => !association || actor.is_platform_admin,
+        Action::ManageEnterprise { enterprise_id } => {
+            actor.is_platform_admin || actor.has_role(enterprise_id, MANAGER_ROLES)
+        }
+        Action::ManageCatalogue { producer_id } => {
+            actor.is_platform_admin || actor.has_role(producer_id, MANAGER_ROLES)
+        }
     };
     if allowed {
         Ok(())

@@ -1,5 +1,20 @@
 //! Catalogue: a producer's products and their variants (unit, price, VAT, local-currency
 //! share, stock). Prices are tax-inclusive euro minor units; VAT rates are basis points.
+//!
+//! - [`rules`]: what a valid variant is (one set of rules for the API and the CSV import);
+//! - [`products`]: creating and editing products and variants, by the producer's people;
+//! - [`csv_io`]: CSV import (create or update by SKU, all-or-nothing or partial) and export;
+//! - [`browse`]: listing and searching the public catalogue and a hub's offer;
+//! - [`categories`]: the product taxonomy.
+//!
+//! Order lines keep their own copy of name, unit, price, VAT and local share (orders issue),
+//! so changing a variant never changes a past order.
+
+pub mod browse;
+pub mod categories;
+pub mod csv_io;
+pub mod products;
+pub mod rules;
 
 use std::collections::HashMap;
 
@@ -10,7 +25,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::pagination::{Page, PageParams};
-use crate::db::schema::{products, variants};
+use crate::db::schema::{products as products_table, variants};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
@@ -62,7 +77,7 @@ pub fn vat_percent(rate_bp: i32) -> String {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = products)]
+#[diesel(table_name = products_table)]
 pub struct ProductRow {
     pub id: String,
     pub producer_id: String,
@@ -92,6 +107,24 @@ pub struct VariantRow {
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// [`name_key`] of the product and variant names: sorts and searches the catalogue.
+    pub name_key: String,
+}
+
+/// Folds text for sorting and searching: accents removed (deunicode), lowercase, runs of
+/// other characters as one space. `Pêches plates` → `peches plates`.
+pub fn fold(text: &str) -> String {
+    let ascii = deunicode::deunicode(text).to_ascii_lowercase();
+    ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The sort-and-search key of a variant: its product's name, then its own.
+pub fn name_key(product_name: &str, display_name: &str) -> String {
+    format!("{} / {}", fold(product_name), fold(display_name))
 }
 
 /// The unit a variant is sold by.
@@ -124,6 +157,8 @@ pub struct Variant {
     pub on_demand: bool,
     pub stock_on_hand: Option<i64>,
     pub in_stock: bool,
+    /// `false` once archived: out of listings and new orders, kept for past ones.
+    pub active: bool,
 }
 
 impl TryFrom<VariantRow> for Variant {
@@ -148,6 +183,7 @@ impl TryFrom<VariantRow> for Variant {
             local_share_percent: row.local_share_percent,
             on_demand: row.on_demand,
             in_stock: row.on_demand || row.stock_on_hand.unwrap_or(0) > 0,
+            active: row.archived_at.is_none(),
             stock_on_hand: row.stock_on_hand,
         })
     }
@@ -172,14 +208,14 @@ pub fn list_producer_products(
 ) -> Result<Page<Product>, ApiError> {
     let limit = page.fetch_limit();
     let (product_rows, variant_rows) = db_run!(conn => {
-        let mut query = products::table
-            .filter(products::producer_id.eq(producer_id))
+        let mut query = products_table::table
+            .filter(products_table::producer_id.eq(producer_id))
             .select(ProductRow::as_select())
-            .order(products::id.asc())
+            .order(products_table::id.asc())
             .limit(limit)
             .into_boxed();
         if let Some(after) = &page.after {
-            query = query.filter(products::id.gt(after.clone()));
+            query = query.filter(products_table::id.gt(after.clone()));
         }
         let product_rows: Vec<ProductRow> = query.load(conn)?;
         let ids: Vec<&str> = product_rows.iter().map(|p| p.id.as_str()).collect();
@@ -222,6 +258,12 @@ mod tests {
         assert_eq!(unit_label(UnitKind::Volume, 750, None), "750 mL");
         assert_eq!(unit_label(UnitKind::Volume, 1000, None), "1 L");
         assert_eq!(unit_label(UnitKind::Items, 6, Some("eggs")), "6 eggs");
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold("Pêches  PLATES (bio)"), "peches plates bio");
+        assert_eq!(name_key("Œufs", "Boîte de 6"), "oeufs / boite de 6");
     }
 
     #[test]

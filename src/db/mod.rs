@@ -209,7 +209,8 @@ impl Db {
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     }
 
-    /// Applies pending migrations and returns the versions applied, oldest first.
+    /// Applies pending migrations and returns the versions applied, oldest first; then inserts
+    /// the reference data that is missing (the euro, the shipped product categories).
     ///
     /// On PostgreSQL an advisory lock serialises concurrent starts of several instances.
     pub fn migrate(&self) -> Result<Vec<String>, ConnectError> {
@@ -233,7 +234,11 @@ impl Db {
                 applied
             }
         };
-        applied.map_err(|e| fail(e.to_string()))
+        let applied: Vec<String> = applied.map_err(|e| fail(e.to_string()))?;
+        // reference data every deployment needs: the euro and the shipped taxonomy
+        crate::ledger::currencies::ensure_euro(&mut conn).map_err(|e| fail(e.to_string()))?;
+        crate::catalog::categories::ensure_defaults(&mut conn).map_err(|e| fail(e.to_string()))?;
+        Ok(applied)
     }
 
     /// Whether migrations embedded in this binary are still waiting to be applied.

@@ -18,6 +18,7 @@ diesel::table! {
         visibility -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        siret -> Nullable<Text>,
     }
 }
 
@@ -107,6 +108,14 @@ diesel::table! {
         archived_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
+    }
+}
+
+diesel::table! {
+    enterprise_currencies (enterprise_id, currency_code) {
+        enterprise_id -> Text,
+        currency_code -> Text,
     }
 }
 
@@ -209,11 +218,13 @@ diesel::joinable!(products -> enterprises (producer_id));
 diesel::joinable!(products -> categories (category_slug));
 diesel::joinable!(variants -> products (product_id));
 diesel::joinable!(order_cycles -> enterprises (hub_id));
+diesel::joinable!(enterprise_currencies -> enterprises (enterprise_id));
 diesel::joinable!(order_cycle_variants -> order_cycles (order_cycle_id));
 diesel::joinable!(order_cycle_variants -> variants (variant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     enterprises,
+    enterprise_currencies,
     users,
     enterprise_roles,
     currencies,

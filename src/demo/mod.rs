@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::auth::users::{normalise_email, EnterpriseRoleRow, Role, UserRow};
 use crate::catalog::{ProductRow, UnitKind, VariantRow};
 use crate::db::schema::{
-    categories, currencies, enterprise_relationships, enterprise_roles, enterprises,
+    currencies, enterprise_currencies, enterprise_relationships, enterprise_roles, enterprises,
     ledger_accounts, ledger_entries, order_cycle_variants, order_cycles, products,
     reconversion_rules, users, variants,
 };
@@ -39,10 +39,6 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../fixtures/demo/currencies.toml"),
     ),
     ("users.toml", include_str!("../../fixtures/demo/users.toml")),
-    (
-        "categories.toml",
-        include_str!("../../fixtures/demo/categories.toml"),
-    ),
     (
         "relationships.toml",
         include_str!("../../fixtures/demo/relationships.toml"),
@@ -174,20 +170,6 @@ struct RoleFixture {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CategoriesFile {
-    category: Vec<CategoryFixture>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CategoryFixture {
-    slug: String,
-    name: String,
-    parent: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RelationshipsFile {
     relationship: Vec<RelationshipFixture>,
 }
@@ -241,7 +223,6 @@ struct Plan {
     users: Vec<UserRow>,
     roles: Vec<EnterpriseRoleRow>,
     currencies: Vec<CurrencyRow>,
-    categories: Vec<(String, String, Option<String>)>,
     relationships: Vec<(String, String)>,
     products: Vec<ProductRow>,
     variants: Vec<VariantRow>,
@@ -299,6 +280,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
             city: e.city,
             country_code: "FR".to_string(),
             siren: e.siren,
+            siret: None,
             vat_number: e.vat_number,
             visibility: "public".to_string(),
             created_at: now,
@@ -362,10 +344,11 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
         });
     }
 
-    let categories: Vec<_> = toml_file::<CategoriesFile>(source, "categories.toml")?
-        .category
+    // products use the shipped taxonomy (inserted with the migrations)
+    let categories: Vec<_> = crate::catalog::categories::defaults()
+        .map_err(|e| anyhow!(e))?
         .into_iter()
-        .map(|c| (c.slug, c.name, c.parent))
+        .map(|c| (c.slug, c.name, c.parent_slug))
         .collect();
 
     let mut relationships = Vec::new();
@@ -458,7 +441,6 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
         users: user_rows,
         roles: role_rows,
         currencies: currency_rows,
-        categories,
         relationships,
         products: product_rows,
         variants: variant_rows,
@@ -524,6 +506,7 @@ fn plan_products(
             id,
             product_id,
             producer_id,
+            name_key: crate::catalog::name_key(&line.product, &line.variant),
             sku: line.sku,
             display_name: line.variant,
             unit_kind: unit_kind.as_str().to_string(),
@@ -547,7 +530,11 @@ pub fn is_empty(conn: &mut DbConn) -> Result<bool> {
     let count: i64 = db_run!(conn => {
         let e: i64 = enterprises::table.count().get_result(conn)?;
         let u: i64 = users::table.count().get_result(conn)?;
-        let c: i64 = currencies::table.count().get_result(conn)?;
+        // the euro is reference data, present in every migrated database
+        let c: i64 = currencies::table
+            .filter(currencies::code.ne("EUR"))
+            .count()
+            .get_result(conn)?;
         Ok::<_, diesel::result::Error>(e + u + c)
     })?;
     Ok(count == 0)
@@ -579,6 +566,17 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
         for currency in plan.currencies.iter().filter(|c| c.is_local()) {
             crate::ledger::ops::open_association_accounts(conn, currency)?;
         }
+        // producers and hubs take the demo's local currencies, with a wallet in each
+        let locals: Vec<String> = plan
+            .currencies
+            .iter()
+            .filter(|c| c.is_local())
+            .map(|c| c.code.clone())
+            .collect();
+        for enterprise in &plan.enterprises {
+            crate::enterprises::manage::set_currencies(conn, enterprise, &locals)
+                .map_err(|e| anyhow!("opening the wallets of {}: {e}", enterprise.slug))?;
+        }
         Ok::<_, anyhow::Error>(())
     })
     .context("writing the demo data")?;
@@ -595,8 +593,8 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
             diesel::delete(variants::table).execute(conn)?;
             diesel::delete(products::table).execute(conn)?;
             diesel::delete(enterprise_relationships::table).execute(conn)?;
-            diesel::delete(categories::table).execute(conn)?;
-            diesel::delete(currencies::table).execute(conn)?;
+            diesel::delete(enterprise_currencies::table).execute(conn)?;
+            diesel::delete(currencies::table.filter(currencies::code.ne("EUR"))).execute(conn)?;
             diesel::delete(enterprise_roles::table).execute(conn)?;
             diesel::delete(users::table).execute(conn)?;
             diesel::delete(enterprises::table).execute(conn)?;
@@ -604,16 +602,8 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
         diesel::insert_into(enterprises::table).values(&plan.enterprises).execute(conn)?;
         diesel::insert_into(users::table).values(&plan.users).execute(conn)?;
         diesel::insert_into(enterprise_roles::table).values(&plan.roles).execute(conn)?;
-        diesel::insert_into(currencies::table).values(&plan.currencies).execute(conn)?;
-        // parents before children: the file lists them in that order
-        for (slug, name, parent) in &plan.categories {
-            diesel::insert_into(categories::table)
-                .values((
-                    categories::slug.eq(slug),
-                    categories::name.eq(name),
-                    categories::parent_slug.eq(parent),
-                ))
-                .execute(conn)?;
+        for currency in plan.currencies.iter().filter(|c| c.code != "EUR") {
+            diesel::insert_into(currencies::table).values(currency).execute(conn)?;
         }
         for (producer_id, hub_id) in &plan.relationships {
             diesel::insert_into(enterprise_relationships::table)

@@ -1,5 +1,16 @@
 //! Enterprises: producers, hubs (shops, consumer cooperatives), both, and currency
 //! associations. Each is public or hidden; only public ones are listed to everyone.
+//!
+//! - [`manage`]: creating and editing an enterprise (with its legal identifiers and the
+//!   currencies it accepts; its wallets are opened with it).
+//! - [`relationships`]: the permissions a producer grants a hub.
+//! - [`identifiers`]: SIREN, SIRET and VAT numbers, checked by their check digits.
+
+pub mod identifiers;
+pub mod manage;
+pub mod relationships;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
@@ -7,7 +18,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::pagination::{Page, PageParams};
-use crate::db::schema::enterprises;
+use crate::db::schema::{enterprise_currencies, enterprises};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
@@ -73,6 +84,7 @@ pub struct EnterpriseRow {
     pub visibility: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub siret: Option<String>,
 }
 
 /// Postal address.
@@ -97,7 +109,12 @@ pub struct Enterprise {
     pub phone: Option<String>,
     pub address: Address,
     pub siren: Option<String>,
+    pub siret: Option<String>,
     pub vat_number: Option<String>,
+    /// `public` (listed in the directory) or `hidden` (seen by its own people only).
+    pub visibility: String,
+    /// Currencies the enterprise takes payment in: always `EUR`, plus local currencies.
+    pub accepted_currencies: Vec<String>,
     pub created_at: DateTime<chrono::Utc>,
 }
 
@@ -122,7 +139,10 @@ impl TryFrom<EnterpriseRow> for Enterprise {
                 country_code: row.country_code,
             },
             siren: row.siren,
+            siret: row.siret,
             vat_number: row.vat_number,
+            visibility: row.visibility,
+            accepted_currencies: vec!["EUR".to_string()],
             created_at: crate::time::utc(row.created_at),
         })
     }
@@ -169,8 +189,65 @@ pub fn list_public(
         }
         query.load(conn)
     })?;
-    page.paginate(rows, |r| r.id.clone())?
-        .try_map(Enterprise::try_from)
+    let page = page.paginate(rows, |r| r.id.clone())?;
+    let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
+    let mut accepted = accepted_currencies(conn, &ids)?;
+    page.try_map(|row| {
+        let id = row.id.clone();
+        let mut view = Enterprise::try_from(row)?;
+        view.accepted_currencies = accepted.remove(&id).unwrap_or_else(|| vec!["EUR".into()]);
+        Ok(view)
+    })
+}
+
+/// The accepted currencies of each enterprise in `ids` (`EUR` first, then the local ones).
+pub fn accepted_currencies(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, ApiError> {
+    let rows: Vec<(String, String)> = db_run!(conn => enterprise_currencies::table
+        .filter(enterprise_currencies::enterprise_id.eq_any(ids))
+        .select((enterprise_currencies::enterprise_id, enterprise_currencies::currency_code))
+        .order((enterprise_currencies::enterprise_id, enterprise_currencies::currency_code))
+        .load(conn))?;
+    let mut map: HashMap<String, Vec<String>> = ids
+        .iter()
+        .map(|id| (id.clone(), vec!["EUR".to_string()]))
+        .collect();
+    for (id, code) in rows {
+        if code != "EUR" {
+            map.entry(id).or_default().push(code);
+        }
+    }
+    Ok(map)
+}
+
+/// An enterprise (public or hidden) as the API shows it, with its accepted currencies.
+pub fn view(conn: &mut DbConn, row: EnterpriseRow) -> Result<Enterprise, ApiError> {
+    let id = row.id.clone();
+    let mut accepted = accepted_currencies(conn, std::slice::from_ref(&id))?;
+    let mut view = Enterprise::try_from(row)?;
+    view.accepted_currencies = accepted.remove(&id).unwrap_or_else(|| vec!["EUR".into()]);
+    Ok(view)
+}
+
+/// The id of the enterprise (public or hidden) with this id or slug.
+pub fn find_id(conn: &mut DbConn, id_or_slug: &str) -> Result<Option<String>, ApiError> {
+    Ok(db_run!(conn => enterprises::table
+        .filter(enterprises::id.eq(id_or_slug).or(enterprises::slug.eq(id_or_slug)))
+        .select(enterprises::id)
+        .first::<String>(conn)
+        .optional())?)
+}
+
+/// Any enterprise (public or hidden) by id; 404 when missing.
+pub fn get_row(conn: &mut DbConn, id: &str) -> Result<EnterpriseRow, ApiError> {
+    let row: Option<EnterpriseRow> = db_run!(conn => enterprises::table
+        .find(id)
+        .select(EnterpriseRow::as_select())
+        .first(conn)
+        .optional())?;
+    row.ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id}`")))
 }
 
 /// A public enterprise by id or slug.
@@ -181,6 +258,6 @@ pub fn find_public(conn: &mut DbConn, id_or_slug: &str) -> Result<Enterprise, Ap
         .select(EnterpriseRow::as_select())
         .first(conn)
         .optional())?;
-    row.ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id_or_slug}`")))?
-        .try_into()
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id_or_slug}`")))?;
+    view(conn, row)
 }

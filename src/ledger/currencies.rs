@@ -66,6 +66,29 @@ impl From<CurrencyRow> for Currency {
     }
 }
 
+/// Inserts the euro (code `EUR`, 2 decimals, fiat) when missing: every deployment has it.
+pub fn ensure_euro(conn: &mut DbConn) -> Result<(), ApiError> {
+    let exists: i64 = db_run!(conn => currencies::table
+        .filter(currencies::code.eq("EUR"))
+        .count()
+        .get_result(conn))?;
+    if exists == 0 {
+        let euro = CurrencyRow {
+            code: "EUR".into(),
+            name: "Euro".into(),
+            symbol: "€".into(),
+            scale: 2,
+            kind: "fiat".into(),
+            parity_to_eur: None,
+            issuer_id: None,
+            created_at: crate::time::now(),
+            allow_member_to_member: true,
+        };
+        db_run!(conn => diesel::insert_into(currencies::table).values(&euro).execute(conn))?;
+    }
+    Ok(())
+}
+
 /// Every currency, by code.
 pub fn list(conn: &mut DbConn) -> Result<Vec<Currency>, ApiError> {
     let rows: Vec<CurrencyRow> = db_run!(conn => currencies::table

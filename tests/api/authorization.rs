@@ -134,6 +134,26 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
         .expect("id")
         .to_string();
 
+    // the farm's catalogue and the hub it sells through
+    let hub_id = app.get("/api/v1/enterprises/la-cagette").await.json()["id"]
+        .as_str()
+        .expect("hub")
+        .to_string();
+    let farm_products = app
+        .get("/api/v1/enterprises/ferme-des-trois-chenes/products")
+        .await
+        .json();
+    let product_id = farm_products["items"][0]["id"]
+        .as_str()
+        .expect("product")
+        .to_string();
+    let variant_id = farm_products["items"][0]["variants"][0]["id"]
+        .as_str()
+        .expect("variant")
+        .to_string();
+    let new_variant = json!({"sku": "HACK-1", "display_name": "1 kg", "unit": {"kind": "weight", "value": 1000},
+        "price": "1.00", "vat_rate": "5.5", "stock": 1});
+
     // one case per protected route: the concrete path and a well-formed body
     let case = |method: &str, path: &str| -> Option<(String, Option<Value>)> {
         let fill = |p: &str| {
@@ -142,6 +162,10 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                 .replace("{code}", "LEM")
                 .replace("{hold_id}", &hold_id)
                 .replace("{id}", &entry_id)
+                .replace("{producer_id}", &farm_id)
+                .replace("{hub_id}", &hub_id)
+                .replace("{product_id}", &product_id)
+                .replace("{variant_id}", &variant_id)
         };
         let body = match (method, path) {
             ("GET", "/api/v1/currencies/{code}/statement")
@@ -184,6 +208,21 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ("POST", "/api/v1/enterprises/{enterprise_id}/wallets") => {
                 Some(json!({"currency": "LEM"}))
             }
+            ("PATCH", "/api/v1/enterprises/{enterprise_id}") => Some(json!({"name": "Taken over"})),
+            ("GET", "/api/v1/enterprises/{enterprise_id}/permissions")
+            | ("GET", "/api/v1/enterprises/{producer_id}/catalog/export")
+            | ("DELETE", "/api/v1/enterprises/{producer_id}/permissions/{hub_id}") => None,
+            ("PUT", "/api/v1/enterprises/{producer_id}/permissions/{hub_id}") => {
+                Some(json!({"can_see_orders": true}))
+            }
+            ("POST", "/api/v1/enterprises/{producer_id}/products") => Some(
+                json!({"name": "Hack", "category": "legumes", "variants": [new_variant.clone()]}),
+            ),
+            ("PATCH", "/api/v1/products/{product_id}") => Some(json!({"name": "Hacked"})),
+            ("POST", "/api/v1/products/{product_id}/variants") => Some(new_variant.clone()),
+            ("PATCH", "/api/v1/variants/{variant_id}") => Some(json!({"price": "0.01"})),
+            // a JSON body: refused for the caller's roles before the body is even read
+            ("POST", "/api/v1/enterprises/{producer_id}/catalog/import") => Some(json!({})),
             _ => return None,
         };
         let concrete = fill(path);
@@ -232,6 +271,10 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     for (path, item) in doc["paths"].as_object().expect("paths") {
         // the caller's own scope: these act on the caller's data only
         if path == "/api/v1/me" || path.starts_with("/api/v1/me/") {
+            continue;
+        }
+        // anyone may create an enterprise (and becomes its owner): nobody else's resource
+        if path == "/api/v1/enterprises" {
             continue;
         }
         for (method, operation) in item.as_object().expect("item") {

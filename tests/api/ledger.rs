@@ -104,6 +104,21 @@ fn association_account(conn: &mut DbConn, kind: &str, currency: &str) -> Account
     .expect("association account")
 }
 
+/// The euro payable on which `wallet`'s owner is owed its reconversions of `currency`.
+fn payable_of(conn: &mut DbConn, wallet: &str, currency: &str) -> AccountRow {
+    let owner = accounts::get(conn, wallet)
+        .expect("wallet")
+        .owner_id
+        .expect("owner");
+    db_run!(conn => ledger_accounts::table
+        .filter(ledger_accounts::kind.eq("euro_payable"))
+        .filter(ledger_accounts::owner_id.eq(owner))
+        .filter(ledger_accounts::for_currency.eq(currency))
+        .select(AccountRow::as_select())
+        .first(conn))
+    .expect("payable")
+}
+
 async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
@@ -154,7 +169,7 @@ async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
         },
         5000 - 970
     );
-    let payable = association_account(conn, "euro_payable", "EUR");
+    let payable = payable_of(conn, ferme, "LEM");
     assert_eq!(payable.balance(), 970);
     ops::reconversion_paid(conn, &new_id(), &payable.id, "LEM", 970, "VIR-OUT-1").expect("paid");
     assert_eq!(balance(conn, &payable.id), 0);
@@ -868,12 +883,7 @@ async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
     ops::issue(conn, &new_id(), &w.pros[0], 500, EuroMethod::Cash, "l").expect("issue LEM");
     ops::issue(conn, &new_id(), &ferme_xyz.id, 800, EuroMethod::Cash, "x").expect("issue XYZ");
     ops::reconvert(conn, &new_id(), &w.pros[0], 500, "r").expect("reconvert LEM");
-    let lem_payable = db_run!(conn => ledger_accounts::table
-        .filter(ledger_accounts::kind.eq("euro_payable"))
-        .filter(ledger_accounts::for_currency.eq("LEM"))
-        .select(AccountRow::as_select())
-        .first(conn))
-    .expect("LEM payable");
+    let lem_payable = payable_of(conn, &w.pros[0], "LEM");
     assert_eq!(lem_payable.balance(), 500);
     // the XYZ side cannot settle what the LEM association owes
     let err =

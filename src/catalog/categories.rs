@@ -1,0 +1,115 @@
+//! The product taxonomy: a small tree of categories, shipped in `fixtures/categories.toml`
+//! and inserted (when missing) after every migration run, so that a fresh install can take
+//! products at once. A deployment adds categories by editing the table; the shipped ones are
+//! never removed.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::categories;
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+
+/// The shipped taxonomy (parents listed before their children).
+pub const DEFAULT_TAXONOMY: &str = include_str!("../../fixtures/categories.toml");
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub slug: String,
+    pub name: String,
+    #[serde(default, alias = "parent")]
+    pub parent_slug: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaxonomyFile {
+    category: Vec<Category>,
+}
+
+/// The shipped categories.
+pub fn defaults() -> Result<Vec<Category>, String> {
+    toml::from_str::<TaxonomyFile>(DEFAULT_TAXONOMY)
+        .map(|f| f.category)
+        .map_err(|e| format!("fixtures/categories.toml: {e}"))
+}
+
+/// Inserts the shipped categories that are missing.
+pub fn ensure_defaults(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let wanted = defaults().map_err(ApiError::internal)?;
+    let existing: Vec<String> =
+        db_run!(conn => categories::table.select(categories::slug).load(conn))?;
+    let mut inserted = 0;
+    for c in wanted.iter().filter(|c| !existing.contains(&c.slug)) {
+        db_run!(conn => diesel::insert_into(categories::table)
+            .values((
+                categories::slug.eq(&c.slug),
+                categories::name.eq(&c.name),
+                categories::parent_slug.eq(&c.parent_slug),
+            ))
+            .execute(conn))?;
+        inserted += 1;
+    }
+    Ok(inserted)
+}
+
+/// Every category, by slug.
+pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, ApiError> {
+    let rows: Vec<(String, String, Option<String>)> = db_run!(conn => categories::table
+        .select((categories::slug, categories::name, categories::parent_slug))
+        .order(categories::slug.asc())
+        .load(conn))?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, name, parent_slug)| Category {
+            slug,
+            name,
+            parent_slug,
+        })
+        .collect())
+}
+
+/// `slug` and every category below it; `None` when `slug` is unknown.
+pub fn with_descendants(all: &[Category], slug: &str) -> Option<Vec<String>> {
+    if !all.iter().any(|c| c.slug == slug) {
+        return None;
+    }
+    let mut found = vec![slug.to_string()];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i].clone();
+        for c in all {
+            if c.parent_slug.as_deref() == Some(parent.as_str()) && !found.contains(&c.slug) {
+                found.push(c.slug.clone());
+            }
+        }
+        i += 1;
+    }
+    Some(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_taxonomy_is_a_tree() {
+        let all = defaults().unwrap();
+        assert!(all.len() >= 5);
+        for (i, c) in all.iter().enumerate() {
+            if let Some(parent) = &c.parent_slug {
+                assert!(
+                    all[..i].iter().any(|p| &p.slug == parent),
+                    "{} comes before its parent {parent}",
+                    c.slug
+                );
+            }
+        }
+        let food = with_descendants(&all, "alimentation").unwrap();
+        assert!(food.contains(&"legumes".to_string()));
+        assert!(with_descendants(&all, "nope").is_none());
+    }
+}

@@ -1,0 +1,475 @@
+//! Creating and editing enterprises.
+//!
+//! Rules (decided here, documented in the README):
+//! - any person with a verified session may create a producer, a hub or a producer-hub and
+//!   becomes its owner; only platform admins create currency associations;
+//! - the slug (lowercase letters, digits and dashes, 2–63 characters) is derived from the
+//!   name when not given, and is unique;
+//! - SIREN, SIRET and VAT numbers are checked by their check digits, and must agree with each
+//!   other (a SIRET starts with the SIREN; a French VAT number contains it); a SIRET alone
+//!   fills in the SIREN;
+//! - an enterprise always accepts euros; it may also accept local currencies, and gets a
+//!   wallet in each currency it accepts, opened in the same transaction;
+//! - the kind may move between producer, hub and producer-hub, never to or from a currency
+//!   association.
+
+use diesel::prelude::*;
+
+use super::identifiers::{Siren, Siret, VatNumber};
+use super::{EnterpriseKind, EnterpriseRow};
+use crate::auth::users::Role;
+use crate::db::schema::{enterprise_currencies, enterprise_roles, enterprises};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::{ApiError, FieldError};
+use crate::ledger::accounts::Owner;
+use crate::ledger::currencies;
+
+/// Fields of an enterprise a client may set. `None` leaves a field as it is (on update) or
+/// at its default (on create); `Some("")` clears an optional text field.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseInput {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub kind: Option<EnterpriseKind>,
+    pub description: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<AddressInput>,
+    pub siren: Option<String>,
+    pub siret: Option<String>,
+    pub vat_number: Option<String>,
+    /// Local currencies accepted besides the euro (the list replaces the current one).
+    pub accepted_currencies: Option<Vec<String>>,
+    /// `public` or `hidden`.
+    pub visibility: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub line: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `FR`.
+    pub country_code: Option<String>,
+}
+
+/// A slug from a name: lowercase ASCII letters and digits, other runs become one dash.
+pub fn slugify(name: &str) -> String {
+    let folded = deunicode::deunicode(name).to_ascii_lowercase();
+    let mut slug = String::new();
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    slug.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+fn valid_slug(slug: &str) -> bool {
+    (2..=63).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}
+
+/// Trims; empty means "cleared".
+fn optional(value: &str) -> Option<String> {
+    let t = value.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Applies `input` to `row`, collecting every field error.
+fn apply(row: &mut EnterpriseRow, input: &EnterpriseInput, errors: &mut Vec<FieldError>) {
+    if let Some(name) = &input.name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 120 {
+            errors.push(FieldError::new(
+                "name",
+                "invalid_length",
+                "must be 1 to 120 characters",
+            ));
+        }
+        row.name = name.to_string();
+    }
+    if let Some(slug) = &input.slug {
+        if !valid_slug(slug) {
+            errors.push(FieldError::new(
+                "slug",
+                "invalid_slug",
+                "must be 2 to 63 lowercase letters, digits or dashes, not starting or ending with a dash",
+            ));
+        }
+        row.slug = slug.clone();
+    }
+    if let Some(description) = &input.description {
+        if description.chars().count() > 5000 {
+            errors.push(FieldError::new(
+                "description",
+                "too_long",
+                "must be at most 5000 characters",
+            ));
+        }
+        row.description = description.trim().to_string();
+    }
+    if let Some(email) = &input.email {
+        row.email = match optional(email) {
+            None => None,
+            Some(e) => match crate::auth::registration::Email::parse(&e) {
+                Ok(e) => Some(e.as_str().to_string()),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        "email",
+                        "invalid_email",
+                        "is not an email address",
+                    ));
+                    None
+                }
+            },
+        };
+    }
+    if let Some(phone) = &input.phone {
+        let p = optional(phone);
+        if p.as_deref().is_some_and(|p| {
+            p.len() > 30
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +().-".contains(c))
+        }) {
+            errors.push(FieldError::new(
+                "phone",
+                "invalid_phone",
+                "digits, spaces and + ( ) . - only, at most 30",
+            ));
+        }
+        row.phone = p;
+    }
+    if let Some(address) = &input.address {
+        if let Some(line) = &address.line {
+            row.address_line = line.trim().to_string();
+        }
+        if let Some(postcode) = &address.postcode {
+            row.postcode = postcode.trim().to_string();
+        }
+        if let Some(city) = &address.city {
+            row.city = city.trim().to_string();
+        }
+        if let Some(country) = &address.country_code {
+            let c = country.trim().to_ascii_uppercase();
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                errors.push(FieldError::new(
+                    "address.country_code",
+                    "invalid_country",
+                    "must be an ISO 3166-1 alpha-2 code such as FR",
+                ));
+            }
+            row.country_code = c;
+        }
+    }
+    if let Some(visibility) = &input.visibility {
+        if !matches!(visibility.as_str(), "public" | "hidden") {
+            errors.push(FieldError::new(
+                "visibility",
+                "invalid_choice",
+                "must be `public` or `hidden`",
+            ));
+        }
+        row.visibility = visibility.clone();
+    }
+    apply_identifiers(row, input, errors);
+}
+
+fn apply_identifiers(
+    row: &mut EnterpriseRow,
+    input: &EnterpriseInput,
+    errors: &mut Vec<FieldError>,
+) {
+    let mut check =
+        |field: &str,
+         value: &Option<String>,
+         parse: &dyn Fn(&str) -> Result<String, super::identifiers::IdentifierError>|
+         -> Option<Option<String>> {
+            let value = value.as_deref()?;
+            match optional(value) {
+                None => Some(None),
+                Some(v) => match parse(&v) {
+                    Ok(v) => Some(Some(v)),
+                    Err(e) => {
+                        errors.push(FieldError::new(field, e.code, e.message));
+                        None
+                    }
+                },
+            }
+        };
+    let siren = check("siren", &input.siren, &|v| {
+        Siren::parse(v).map(|s| s.as_str().to_string())
+    });
+    let siret = check("siret", &input.siret, &|v| {
+        Siret::parse(v).map(|s| s.as_str().to_string())
+    });
+    let vat = check("vat_number", &input.vat_number, &|v| {
+        VatNumber::parse(v).map(|s| s.as_str().to_string())
+    });
+    if let Some(siren) = siren {
+        row.siren = siren;
+    }
+    if let Some(siret) = siret {
+        row.siret = siret;
+        if row.siren.is_none() && input.siren.is_none() {
+            row.siren = row.siret.as_ref().map(|s| s[..9].to_string());
+        }
+    }
+    if let Some(vat) = vat {
+        row.vat_number = vat;
+    }
+    if let (Some(siren), Some(siret)) = (&row.siren, &row.siret) {
+        if !siret.starts_with(siren.as_str()) {
+            errors.push(FieldError::new(
+                "siret",
+                "siren_mismatch",
+                "does not start with the SIREN",
+            ));
+        }
+    }
+    if let (Some(siren), Some(vat)) = (&row.siren, &row.vat_number) {
+        if let Some(in_vat) = vat.strip_prefix("FR").map(|r| &r[2..]) {
+            if in_vat != siren {
+                errors.push(FieldError::new(
+                    "vat_number",
+                    "siren_mismatch",
+                    "does not contain the SIREN",
+                ));
+            }
+        }
+    }
+}
+
+/// Checks the accepted currencies: known local currencies, no duplicates.
+fn accepted(
+    conn: &mut DbConn,
+    codes: &[String],
+    errors: &mut Vec<FieldError>,
+) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        if code == "EUR" || out.contains(code) {
+            continue;
+        }
+        match currencies::get(conn, code) {
+            Ok(c) if c.is_local() => out.push(code.clone()),
+            _ => errors.push(FieldError::new(
+                format!("accepted_currencies[{i}]"),
+                "unknown_currency",
+                format!("`{code}` is not a local currency of this platform"),
+            )),
+        }
+    }
+    Ok(out)
+}
+
+/// Creates an enterprise owned by `owner_user_id`, with its wallets.
+pub fn create(
+    conn: &mut DbConn,
+    owner_user_id: &str,
+    input: &EnterpriseInput,
+) -> Result<EnterpriseRow, ApiError> {
+    let mut errors = Vec::new();
+    let now = crate::time::now();
+    let name = input.name.clone().unwrap_or_default();
+    let mut row = EnterpriseRow {
+        id: crate::time::new_id(),
+        slug: String::new(),
+        name: name.trim().to_string(),
+        kind: String::new(),
+        description: String::new(),
+        email: None,
+        phone: None,
+        address_line: String::new(),
+        postcode: String::new(),
+        city: String::new(),
+        country_code: "FR".into(),
+        siren: None,
+        siret: None,
+        vat_number: None,
+        visibility: "public".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    if input.name.is_none() {
+        errors.push(FieldError::new("name", "required", "is required"));
+    }
+    match input.kind {
+        Some(kind) => row.kind = kind.as_str().to_string(),
+        None => errors.push(FieldError::new(
+            "kind",
+            "required",
+            "is required: producer, hub or producer_hub",
+        )),
+    }
+    apply(&mut row, input, &mut errors);
+    if input.slug.is_none() {
+        row.slug = slugify(&row.name);
+        if row.slug.len() < 2 {
+            row.slug = format!("enterprise-{}", &row.id[row.id.len() - 8..]);
+        }
+    }
+    let codes = accepted(
+        conn,
+        input.accepted_currencies.as_deref().unwrap_or(&[]),
+        &mut errors,
+    )?;
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    conn.transaction(|conn| {
+        let taken: i64 = db_run!(conn => enterprises::table
+            .filter(enterprises::slug.eq(&row.slug))
+            .count()
+            .get_result(conn))?;
+        if taken > 0 {
+            return Err(ApiError::field(
+                "slug",
+                "taken",
+                format!("`{}` is already used by another enterprise", row.slug),
+            ));
+        }
+        db_run!(conn => {
+            diesel::insert_into(enterprises::table).values(&row).execute(conn)?;
+            diesel::insert_into(enterprise_roles::table)
+                .values((
+                    enterprise_roles::enterprise_id.eq(&row.id),
+                    enterprise_roles::user_id.eq(owner_user_id),
+                    enterprise_roles::role.eq(Role::Owner.as_str()),
+                    enterprise_roles::created_at.eq(now),
+                ))
+                .execute(conn)
+        })?;
+        set_currencies(conn, &row, &codes)?;
+        Ok(row.clone())
+    })
+}
+
+/// Replaces the local currencies an enterprise accepts and opens its wallets (euro included).
+pub fn set_currencies(
+    conn: &mut DbConn,
+    row: &EnterpriseRow,
+    codes: &[String],
+) -> Result<(), ApiError> {
+    db_run!(conn => {
+        diesel::delete(enterprise_currencies::table.filter(enterprise_currencies::enterprise_id.eq(&row.id)))
+            .execute(conn)?;
+        for code in codes {
+            diesel::insert_into(enterprise_currencies::table)
+                .values((
+                    enterprise_currencies::enterprise_id.eq(&row.id),
+                    enterprise_currencies::currency_code.eq(code),
+                ))
+                .execute(conn)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    if row.kind == EnterpriseKind::CurrencyAssociation.as_str() {
+        return Ok(()); // its accounts come with the currencies it issues
+    }
+    for code in std::iter::once("EUR").chain(codes.iter().map(String::as_str)) {
+        crate::ledger::ops::wallet(conn, Owner::Enterprise(row.id.clone()), code)?;
+    }
+    Ok(())
+}
+
+/// Applies `input` to enterprise `id`.
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    input: &EnterpriseInput,
+) -> Result<EnterpriseRow, ApiError> {
+    let mut row = super::get_row(conn, id)?;
+    let mut errors = Vec::new();
+    if let Some(kind) = input.kind {
+        let current = EnterpriseKind::parse(&row.kind);
+        let association =
+            |k: Option<EnterpriseKind>| k == Some(EnterpriseKind::CurrencyAssociation);
+        if association(current) != association(Some(kind)) {
+            errors.push(FieldError::new(
+                "kind",
+                "invalid_change",
+                "a currency association stays one, and no other enterprise becomes one",
+            ));
+        }
+        row.kind = kind.as_str().to_string();
+    }
+    apply(&mut row, input, &mut errors);
+    let codes = match &input.accepted_currencies {
+        Some(list) => Some(accepted(conn, list, &mut errors)?),
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    row.updated_at = crate::time::now();
+    conn.transaction(|conn| {
+        let taken: i64 = db_run!(conn => enterprises::table
+            .filter(enterprises::slug.eq(&row.slug))
+            .filter(enterprises::id.ne(&row.id))
+            .count()
+            .get_result(conn))?;
+        if taken > 0 {
+            return Err(ApiError::field(
+                "slug",
+                "taken",
+                format!("`{}` is already used by another enterprise", row.slug),
+            ));
+        }
+        db_run!(conn => diesel::update(enterprises::table.find(&row.id))
+            .set((
+                enterprises::slug.eq(&row.slug),
+                enterprises::name.eq(&row.name),
+                enterprises::kind.eq(&row.kind),
+                enterprises::description.eq(&row.description),
+                enterprises::email.eq(&row.email),
+                enterprises::phone.eq(&row.phone),
+                enterprises::address_line.eq(&row.address_line),
+                enterprises::postcode.eq(&row.postcode),
+                enterprises::city.eq(&row.city),
+                enterprises::country_code.eq(&row.country_code),
+                enterprises::siren.eq(&row.siren),
+                enterprises::siret.eq(&row.siret),
+                enterprises::vat_number.eq(&row.vat_number),
+                enterprises::visibility.eq(&row.visibility),
+                enterprises::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn))?;
+        if let Some(codes) = &codes {
+            set_currencies(conn, &row, codes)?;
+        }
+        Ok(row.clone())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            slugify("La Ferme des Trois Chênes"),
+            "la-ferme-des-trois-chenes"
+        );
+        assert_eq!(slugify("  Épicerie « Solidaire » !"), "epicerie-solidaire");
+        assert!(valid_slug("la-cagette"));
+        assert!(!valid_slug("-x"));
+        assert!(!valid_slug("La"));
+    }
+}
