@@ -13,7 +13,8 @@ use crate::harness::{Backend, TestDb};
 backend_tests!(
     migrate_prints_what_it_applied,
     demo_load_refuses_a_non_empty_database_unless_forced,
-    serve_demo_is_ready_and_stops_gracefully
+    serve_demo_is_ready_and_stops_gracefully,
+    catalog_import_and_export_on_the_command_line
 );
 
 fn comptoir(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -52,6 +53,8 @@ fn every_command_has_help() {
         &["migrate", "--help"],
         &["demo", "--help"],
         &["demo", "load", "--help"],
+        &["catalog", "import", "--help"],
+        &["catalog", "export", "--help"],
     ] {
         let output = comptoir(dir.path(), args, &[]);
         assert!(output.status.success(), "{args:?}");
@@ -357,4 +360,74 @@ impl Drop for KillOnDrop {
             let _ = self.0.wait();
         }
     }
+}
+
+async fn catalog_import_and_export_on_the_command_line(backend: Backend) {
+    let db = TestDb::with_demo(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--database-url", &db.url]);
+        comptoir(dir.path(), &all, &[])
+    };
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "sku;product;category;variant;unit_kind;unit_value;price;vat_rate;stock\n\
+CLI-1;Navets;legumes;1 kg;weight;1000;2,40;5,5;10\n\
+CLI-2;Navets;legumes;2 kg;weight;2000;deux;5,5;10\n",
+    )
+    .expect("write");
+    let out = run(&[
+        "catalog",
+        "import",
+        "bad.csv",
+        "--producer",
+        "ferme-des-trois-chenes",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 3, column price:"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("2 rows: 1 created, 0 updated, 1 rejected; nothing written"));
+    // --partial keeps the good row
+    let out = run(&[
+        "catalog",
+        "import",
+        "bad.csv",
+        "--producer",
+        "ferme-des-trois-chenes",
+        "--partial",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("1 created, 0 updated, 1 rejected; changes saved"));
+    // the export holds it, and an unknown producer is named
+    let out = run(&[
+        "catalog",
+        "export",
+        "--producer",
+        "ferme-des-trois-chenes",
+        "--output",
+        "farm.csv",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported = std::fs::read_to_string(dir.path().join("farm.csv")).expect("export");
+    assert!(
+        exported.contains("CLI-1,Navets,legumes,,1 kg,weight,1000,,2.40,5.5,100,10,yes"),
+        "{exported}"
+    );
+    assert_fails_with(
+        &run(&["catalog", "export", "--producer", "nobody"]),
+        "no enterprise with slug or id `nobody`",
+    );
 }

@@ -302,6 +302,38 @@ impl TestApp {
         }
     }
 
+    /// A request with an optional bearer credential, extra headers and a raw body with its
+    /// content type.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(bearer) = bearer {
+            request = request.insert_header(("authorization", format!("Bearer {bearer}")));
+        }
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        match body {
+            Some((content_type, bytes)) => {
+                read(
+                    request
+                        .insert_header(("content-type", content_type))
+                        .send_body(bytes)
+                        .await,
+                )
+                .await
+            }
+            None => read(request.send().await).await,
+        }
+    }
+
     /// Logs a demo user in (demo password) and returns the access token.
     pub async fn access_token(&self, email: &str) -> String {
         let body = serde_json::json!({"email": email, "password": comptoir::demo::DEMO_PASSWORD});

@@ -5,9 +5,11 @@ mod harness;
 
 mod accounts;
 mod authorization;
+mod catalog;
 mod cli;
 mod cycles;
 mod directory;
+mod enterprises;
 mod errors;
 mod ledger;
 mod money_api;
