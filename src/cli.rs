@@ -71,6 +71,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Seeds a catalogue benchmark: `bench-hub` and N producers granting it, with their
+    /// variants, through the CSV import; optionally writes a large CSV for import timing.
+    /// Load it with wrk against `serve` (see BENCHMARKS.md). Use a fresh database.
+    CatalogData {
+        #[arg(long, default_value_t = 50)]
+        producers: usize,
+        #[arg(long, default_value_t = 10_000)]
+        variants: usize,
+        /// Also write a CSV file of --csv-rows rows (for `comptoir catalog import`).
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        #[arg(long, default_value_t = 100_000)]
+        csv_rows: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,6 +219,47 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Catalog { command } => catalog(&config, command),
+        Command::Bench {
+            command:
+                BenchCommand::CatalogData {
+                    producers,
+                    variants,
+                    csv,
+                    csv_rows,
+                },
+        } => {
+            anyhow::ensure!(
+                (1..=1000).contains(&producers),
+                "--producers must be between 1 and 1000"
+            );
+            let db = server::open_database(&config)?;
+            let mut conn = db.conn()?;
+            let rules = config.catalog.rules()?;
+            let seeded =
+                crate::bench::catalog::seed(&mut conn, &rules, producers, variants, &mut |n| {
+                    eprint!("\r… {n} variants imported");
+                })?;
+            eprintln!();
+            println!(
+                "hub `{}`: {} producers, {} variants (first producer `{}`)",
+                seeded.hub_slug,
+                seeded.producer_slugs.len(),
+                seeded.variants,
+                seeded
+                    .producer_slugs
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("")
+            );
+            if let Some(path) = csv {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut out = std::io::BufWriter::new(file);
+                crate::bench::catalog::write_csv(&mut out, "BIG", csv_rows)?;
+                println!("wrote {csv_rows} rows to {}", path.display());
+            }
+            Ok(())
+        }
         Command::Demo {
             command: DemoCommand::Load { force, dir },
         } => {

@@ -276,11 +276,13 @@ pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<Catalog
             q = q.filter(enterprises::visibility.eq("public"));
         }
         if let Scope::HubOffer(hub) = scope {
+            // a correlated EXISTS (not `producer_id IN (…)`): the planner then walks the sort
+            // index and stops after one page, instead of collecting and sorting the offer
             let granted = rel::table
+                .filter(rel::producer_id.eq(variants::producer_id))
                 .filter(rel::hub_id.eq(hub.clone()))
-                .filter(rel::can_add_to_order_cycles.eq(true))
-                .select(rel::producer_id);
-            q = q.filter(variants::producer_id.eq_any(granted).or(variants::producer_id.eq(hub.clone())));
+                .filter(rel::can_add_to_order_cycles.eq(true));
+            q = q.filter(diesel::dsl::exists(granted).or(enterprises::id.eq(hub.clone())));
         }
         for word in &b.words {
             let pattern = format!("%{}%", word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
@@ -301,10 +303,11 @@ pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<Catalog
         q = match b.sort {
             Sort::Name => {
                 if let Some((key, id)) = &b.after {
-                    q = q.filter(
+                    // `key >= k` first: a range the index can start from (the OR alone is not)
+                    q = q.filter(variants::name_key.ge(key.clone())).filter(
                         variants::name_key
                             .gt(key.clone())
-                            .or(variants::name_key.eq(key.clone()).and(variants::id.gt(id.clone()))),
+                            .or(variants::id.gt(id.clone())),
                     );
                 }
                 q.order((variants::name_key.asc(), variants::id.asc()))
@@ -313,16 +316,16 @@ pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<Catalog
                 if let Some((key, id)) = &b.after {
                     let price: i64 = key.parse().unwrap_or(0);
                     q = if b.sort == Sort::Price {
-                        q.filter(
+                        q.filter(variants::price_eur_minor.ge(price)).filter(
                             variants::price_eur_minor
                                 .gt(price)
-                                .or(variants::price_eur_minor.eq(price).and(variants::id.gt(id.clone()))),
+                                .or(variants::id.gt(id.clone())),
                         )
                     } else {
-                        q.filter(
+                        q.filter(variants::price_eur_minor.le(price)).filter(
                             variants::price_eur_minor
                                 .lt(price)
-                                .or(variants::price_eur_minor.eq(price).and(variants::id.lt(id.clone()))),
+                                .or(variants::id.lt(id.clone())),
                         )
                     };
                 }

@@ -39,9 +39,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::products::{
-    overwrite_variant, product_named, require_producer, variant_by_sku, variant_row,
-};
+use super::products::{overwrite_variant, require_producer, variant_by_sku, variant_row};
 use super::rules::{check_name, field, CatalogRules, Stock, VariantFields};
 use super::{categories, vat_percent, ProductRow, VariantRow};
 use crate::db::schema::{products, variants};
@@ -439,6 +437,7 @@ pub fn import(
         let mut report = ImportReport::default();
         let mut record = csv::ByteRecord::new();
         let mut row_errors = Vec::new();
+        let mut last_product: Option<ProductRow> = None;
         loop {
             let line = reader.position().line();
             match reader.read_byte_record(&mut record) {
@@ -469,7 +468,15 @@ pub fn import(
                 &mut row_errors,
             );
             let parsed = match parsed {
-                Some(row) => apply_row(conn, producer_id, &row, line, now, &mut row_errors)?,
+                Some(row) => apply_row(
+                    conn,
+                    producer_id,
+                    &row,
+                    line,
+                    now,
+                    &mut row_errors,
+                    &mut last_product,
+                )?,
                 None => None,
             };
             match parsed {
@@ -518,6 +525,7 @@ fn apply_row(
     line: u64,
     now: NaiveDateTime,
     errors: &mut Vec<FieldError>,
+    last_product: &mut Option<ProductRow>,
 ) -> Result<Option<bool>, Stop> {
     let existing = variant_by_sku(conn, producer_id, &row.sku)?;
     if existing.as_ref().is_some_and(|v| v.updated_at == now) {
@@ -529,12 +537,18 @@ fn apply_row(
         ));
         return Ok(None);
     }
-    let product = match product_named(conn, producer_id, &row.product)? {
-        Some(id) => {
-            let mut p: ProductRow = db_run!(conn => products::table
-                .find(&id)
-                .select(ProductRow::as_select())
-                .first(conn))?;
+    // rows of one product are usually adjacent: the previous row's product saves a query
+    let known = match last_product.take() {
+        Some(p) if p.name == row.product => Some(p),
+        _ => db_run!(conn => products::table
+            .filter(products::producer_id.eq(producer_id))
+            .filter(products::name.eq(&row.product))
+            .select(ProductRow::as_select())
+            .first(conn)
+            .optional())?,
+    };
+    let product = match known {
+        Some(mut p) => {
             let description = row
                 .description
                 .clone()
@@ -567,7 +581,7 @@ fn apply_row(
             p
         }
     };
-    match existing {
+    let created = match existing {
         Some(v) => {
             let archived_at = match row.active {
                 Some(true) => None,
@@ -575,7 +589,7 @@ fn apply_row(
                 None => v.archived_at,
             };
             overwrite_variant(conn, &v, &product, &row.draft, archived_at, now)?;
-            Ok(Some(false))
+            false
         }
         None => {
             let mut v: VariantRow = variant_row(&product, &row.draft, now);
@@ -583,9 +597,11 @@ fn apply_row(
                 v.archived_at = Some(now);
             }
             db_run!(conn => diesel::insert_into(variants::table).values(&v).execute(conn))?;
-            Ok(Some(true))
+            true
         }
-    }
+    };
+    *last_product = Some(product);
+    Ok(Some(created))
 }
 
 /// Writes a producer's whole catalogue (archived variants too, `active = no`) as CSV, in
@@ -607,11 +623,9 @@ pub fn export(conn: &mut DbConn, producer_id: &str, out: &mut dyn Write) -> Resu
                 .limit(500)
                 .into_boxed();
             if let Some((key, id)) = &after {
-                q = q.filter(
-                    variants::name_key
-                        .gt(key.clone())
-                        .or(variants::name_key.eq(key.clone()).and(variants::id.gt(id.clone()))),
-                );
+                q = q
+                    .filter(variants::name_key.ge(key.clone()))
+                    .filter(variants::name_key.gt(key.clone()).or(variants::id.gt(id.clone())));
             }
             q.load(conn)
         })?;

@@ -90,6 +90,12 @@ pub enum ConnectError {
     Migrate { url: String, reason: String },
 }
 
+/// Reads go through a shared memory map instead of a `pread` per page into each
+/// connection's private cache: under concurrent reads the syscalls, not SQLite, were the
+/// bottleneck (measured with the catalogue benchmark, see BENCHMARKS.md). Writes still go
+/// through the WAL with `synchronous = FULL`.
+const SQLITE_MMAP_BYTES: u64 = 256 * 1024 * 1024;
+
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -98,9 +104,24 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
              PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;"
+             PRAGMA foreign_keys = ON;
+             PRAGMA mmap_size = {SQLITE_MMAP_BYTES};"
         ))
         .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Statements are prepared once per connection (diesel's cache), and PostgreSQL would then
+/// switch them to a generic plan — one that cannot use the catalogue's trigram index for a
+/// `LIKE` pattern it does not know. Custom plans cost a little planning per statement and
+/// doubled the throughput of catalogue searches (BENCHMARKS.md).
+#[derive(Debug)]
+struct PostgresSettings;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PostgresSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("SET plan_cache_mode = force_custom_plan")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -171,6 +192,7 @@ impl Db {
                 let pool = Pool::builder()
                     .max_size(pool_size)
                     .connection_timeout(CHECKOUT_TIMEOUT)
+                    .connection_customizer(Box::new(PostgresSettings))
                     .build(manager)
                     .map_err(|e| open_err(&e))?;
                 Ok(Db::Postgres(pool))

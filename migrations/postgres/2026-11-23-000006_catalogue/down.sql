@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS variants_name_key_trgm;
 DROP INDEX variants_by_producer;
 DROP INDEX variants_by_price;
 DROP INDEX variants_by_name_key;

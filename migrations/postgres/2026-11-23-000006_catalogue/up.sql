@@ -17,3 +17,8 @@ ALTER TABLE variants ADD COLUMN name_key TEXT COLLATE "C" NOT NULL DEFAULT '';
 CREATE INDEX variants_by_name_key ON variants (name_key, id);
 CREATE INDEX variants_by_price ON variants (price_eur_minor, id);
 CREATE INDEX variants_by_producer ON variants (producer_id, id);
+
+-- Substring search (`name_key LIKE '%word%'`) through trigrams: without it every search reads
+-- the whole catalogue. pg_trgm ships with PostgreSQL (contrib) and is a trusted extension.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX variants_name_key_trgm ON variants USING gin (name_key gin_trgm_ops);

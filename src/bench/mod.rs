@@ -9,6 +9,8 @@
 //! Run it against a scratch database: it creates its own association, currency (`BCH`),
 //! wallets and entries (the ledger is append-only), and drops only its scratch table.
 
+pub mod catalog;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -74,18 +76,7 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
         updated_at: now,
     };
     db_run!(conn => diesel::insert_into(enterprises::table).values(&association).execute(conn))?;
-    if crate::ledger::currencies::get(conn, "EUR").is_err() {
-        ops::create_currency(
-            conn,
-            NewCurrency {
-                code: crate::money::CurrencyCode::EUR,
-                name: "Euro".into(),
-                symbol: "€".into(),
-                scale: 2,
-                local: None,
-            },
-        )?;
-    }
+    // the euro is reference data, inserted by the migrations
     let code = "BCH";
     match crate::ledger::currencies::get(conn, code) {
         Ok(existing) => ops::open_association_accounts(conn, &existing).map(|_| ())?,
