@@ -49,17 +49,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared_length.is_some_and(|len| len > limit) {
                 return Err(too_large());
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest {
-                    kind: ProblemKind::BadRequest,
-                    detail: format!("the body could not be read: {e}"),
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(&mut payload, limit, too_large).await?;
             parse_json(&body).map(JsonBody)
         })
     }
@@ -159,6 +149,25 @@ pub async fn csv_body(
             "send the file with `Content-Type: text/csv`".into(),
         ));
     }
+    read_limited(&mut payload, limit, || {
+        ApiError::PayloadTooLarge(format!(
+            "the file is larger than {limit} bytes; import it with `comptoir catalog import`"
+        ))
+    })
+    .await
+}
+
+/// Reads a whole body, failing with `too_large()` as soon as it passes `limit` bytes (before
+/// buffering the rest).
+async fn read_limited<S, E>(
+    payload: &mut S,
+    limit: usize,
+    too_large: impl Fn() -> ApiError,
+) -> Result<web::Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest {
@@ -166,9 +175,7 @@ pub async fn csv_body(
             detail: format!("the body could not be read: {e}"),
         })?;
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "the file is larger than {limit} bytes; import it with `comptoir catalog import`"
-            )));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }

@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use crate::db::schema::enterprises;
 use crate::db::{Db, DbConn};
 use crate::db_run;
-use crate::enterprises::EnterpriseRow;
+use crate::enterprises::{EnterpriseKind, EnterpriseRow};
 use crate::ledger::accounts::Owner;
 use crate::ledger::ops::{self, EuroMethod, LocalTerms, NewCurrency};
 use crate::ledger::LedgerError;
@@ -54,27 +54,13 @@ struct Setup {
 }
 
 fn setup(conn: &mut DbConn) -> Result<Setup> {
-    let now = crate::time::now();
     let suffix = &crate::time::new_id()[24..];
-    let association = EnterpriseRow {
-        id: crate::time::new_id(),
-        slug: format!("bench-association-{suffix}"),
-        name: "Benchmark association".into(),
-        kind: "currency_association".into(),
-        description: String::new(),
-        email: None,
-        phone: None,
-        address_line: String::new(),
-        postcode: String::new(),
-        city: String::new(),
-        country_code: "FR".into(),
-        siren: None,
-        siret: None,
-        vat_number: None,
-        visibility: "hidden".into(),
-        created_at: now,
-        updated_at: now,
-    };
+    let association = EnterpriseRow::new(
+        format!("bench-association-{suffix}"),
+        "Benchmark association".into(),
+        EnterpriseKind::CurrencyAssociation,
+        "hidden",
+    );
     db_run!(conn => diesel::insert_into(enterprises::table).values(&association).execute(conn))?;
     // the euro is reference data, inserted by the migrations
     let code = "BCH";

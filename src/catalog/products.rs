@@ -426,6 +426,34 @@ pub fn refresh_name_keys(conn: &mut DbConn, product: &ProductRow) -> Result<(), 
     Ok(())
 }
 
+/// `fields` checked against the rules, with a SKU not used by another variant of the
+/// producer (`current_sku`: the variant's own, when it is being changed).
+fn checked_draft(
+    conn: &mut DbConn,
+    rules: &CatalogRules,
+    fields: &VariantFields,
+    producer_id: &str,
+    current_sku: Option<&str>,
+) -> Result<VariantDraft, ApiError> {
+    let mut errors = Vec::new();
+    let draft = check_into(fields, rules, "", &mut errors);
+    if let Some(d) = &draft {
+        if current_sku != Some(d.sku.as_str())
+            && variant_by_sku(conn, producer_id, &d.sku)?.is_some()
+        {
+            errors.push(FieldError::new(
+                "sku",
+                "taken",
+                "another variant of this producer has this SKU",
+            ));
+        }
+    }
+    match draft {
+        Some(d) if errors.is_empty() => Ok(d),
+        _ => Err(ApiError::validation(errors)),
+    }
+}
+
 /// Adds a variant to a product.
 pub fn add_variant(
     conn: &mut DbConn,
@@ -434,20 +462,7 @@ pub fn add_variant(
     fields: &VariantFields,
 ) -> Result<Variant, ApiError> {
     let product = product_row(conn, product_id)?;
-    let mut errors = Vec::new();
-    let draft = check_into(fields, rules, "", &mut errors);
-    if let Some(d) = &draft {
-        if variant_by_sku(conn, &product.producer_id, &d.sku)?.is_some() {
-            errors.push(FieldError::new(
-                "sku",
-                "taken",
-                "another variant of this producer has this SKU",
-            ));
-        }
-    }
-    let Some(draft) = draft.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::validation(errors));
-    };
+    let draft = checked_draft(conn, rules, fields, &product.producer_id, None)?;
     let row = variant_row(&product, &draft, crate::time::now());
     conn.transaction(|conn| {
         db_run!(conn => diesel::insert_into(variants::table).values(&row).execute(conn))
@@ -500,20 +515,7 @@ pub fn update_variant(
         local_share_percent: f.local_share_percent.or(current.local_share_percent),
         stock: f.stock.or(current.stock),
     };
-    let mut errors = Vec::new();
-    let draft = check_into(&merged, rules, "", &mut errors);
-    if let Some(d) = &draft {
-        if d.sku != row.sku && variant_by_sku(conn, &row.producer_id, &d.sku)?.is_some() {
-            errors.push(FieldError::new(
-                "sku",
-                "taken",
-                "another variant of this producer has this SKU",
-            ));
-        }
-    }
-    let Some(draft) = draft.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::validation(errors));
-    };
+    let draft = checked_draft(conn, rules, &merged, &row.producer_id, Some(&row.sku))?;
     let product = product_row(conn, &row.product_id)?;
     let now = crate::time::now();
     let archived_at = match patch.active {

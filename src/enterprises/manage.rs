@@ -285,37 +285,19 @@ pub fn create(
     input: &EnterpriseInput,
 ) -> Result<EnterpriseRow, ApiError> {
     let mut errors = Vec::new();
-    let now = crate::time::now();
     let name = input.name.clone().unwrap_or_default();
-    let mut row = EnterpriseRow {
-        id: crate::time::new_id(),
-        slug: String::new(),
-        name: name.trim().to_string(),
-        kind: String::new(),
-        description: String::new(),
-        email: None,
-        phone: None,
-        address_line: String::new(),
-        postcode: String::new(),
-        city: String::new(),
-        country_code: "FR".into(),
-        siren: None,
-        siret: None,
-        vat_number: None,
-        visibility: "public".into(),
-        created_at: now,
-        updated_at: now,
-    };
+    let kind = input.kind.unwrap_or(EnterpriseKind::Producer);
+    let mut row = EnterpriseRow::new(String::new(), name.trim().to_string(), kind, "public");
+    let now = row.created_at;
     if input.name.is_none() {
         errors.push(FieldError::new("name", "required", "is required"));
     }
-    match input.kind {
-        Some(kind) => row.kind = kind.as_str().to_string(),
-        None => errors.push(FieldError::new(
+    if input.kind.is_none() {
+        errors.push(FieldError::new(
             "kind",
             "required",
             "is required: producer, hub or producer_hub",
-        )),
+        ));
     }
     apply(&mut row, input, &mut errors);
     if input.slug.is_none() {

@@ -87,6 +87,37 @@ pub struct EnterpriseRow {
     pub siret: Option<String>,
 }
 
+impl EnterpriseRow {
+    /// A new enterprise with empty contact details and no legal identifiers.
+    pub fn new(
+        slug: String,
+        name: String,
+        kind: EnterpriseKind,
+        visibility: &str,
+    ) -> EnterpriseRow {
+        let now = crate::time::now();
+        EnterpriseRow {
+            id: crate::time::new_id(),
+            slug,
+            name,
+            kind: kind.as_str().to_string(),
+            description: String::new(),
+            email: None,
+            phone: None,
+            address_line: String::new(),
+            postcode: String::new(),
+            city: String::new(),
+            country_code: "FR".into(),
+            siren: None,
+            vat_number: None,
+            visibility: visibility.to_string(),
+            created_at: now,
+            updated_at: now,
+            siret: None,
+        }
+    }
+}
+
 /// Postal address.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Address {
