@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// The mail outbox.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// A producer's catalogue.
     Catalog {
         #[command(subcommand)]
@@ -85,6 +90,19 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         csv_rows: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Counts of pending, retrying, sent and failed mail, and the latest failures.
+    Status,
+    /// Queue failed mail again (one by id, or all).
+    Retry {
+        /// The outbox id of one mail; all failed mail when omitted.
+        id: Option<String>,
+    },
+    /// Send what is due now, once (the server's worker does this continuously).
+    Deliver,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +237,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Catalog { command } => catalog(&config, command),
+        Command::Mail { command } => mail(&config, command),
         Command::Bench {
             command:
                 BenchCommand::CatalogData {
@@ -370,6 +389,46 @@ fn catalog(config: &Config, command: CatalogCommand) -> Result<()> {
     }
 }
 
+fn mail(config: &Config, command: MailCommand) -> Result<()> {
+    let db = server::open_database(config)?;
+    let mut conn = db.conn()?;
+    match command {
+        MailCommand::Status => {
+            let s = crate::mail::outbox::status(&mut conn)?;
+            println!(
+                "{} pending ({} retrying after a failure), {} sent, {} failed",
+                s.pending, s.retrying, s.sent, s.failed
+            );
+            for (id, to, template, attempts, error) in &s.recent_failures {
+                println!("failed {id} {template} to {to} after {attempts} attempts: {error}");
+            }
+            Ok(())
+        }
+        MailCommand::Retry { id } => {
+            let n = crate::mail::outbox::retry(&mut conn, id.as_deref())?;
+            anyhow::ensure!(
+                n > 0 || id.is_none(),
+                "no failed mail with id `{}`",
+                id.unwrap_or_default()
+            );
+            println!("{n} mail(s) queued again");
+            Ok(())
+        }
+        MailCommand::Deliver => {
+            let mailer = crate::mail::mailer_from_config(config).map_err(anyhow::Error::msg)?;
+            let pass = mailer.deliver_due(&mut conn)?;
+            println!(
+                "{} sent, {} to retry, {} failed (via {})",
+                pass.sent,
+                pass.retrying,
+                pass.failed,
+                mailer.transport.describe()
+            );
+            Ok(())
+        }
+    }
+}
+
 fn serve(config: &Config, load_demo: bool) -> Result<()> {
     let listener = server::bind(config)?;
     let db = server::open_database(config)?;
@@ -387,11 +446,20 @@ fn serve(config: &Config, load_demo: bool) -> Result<()> {
     }
     let address = listener.local_addr().context("reading the bound address")?;
     tracing::info!(%address, database = %config.database_url, "Comptoir is serving");
-    actix_web::rt::System::new().block_on(async move {
+    let mailer = crate::mail::mailer_from_config(config).map_err(anyhow::Error::msg)?;
+    let worker = crate::mail::delivery::Worker::spawn(
+        db.clone(),
+        mailer,
+        std::time::Duration::from_secs(config.mail.poll_seconds),
+    )
+    .context("starting the mail worker")?;
+    let served = actix_web::rt::System::new().block_on(async move {
         server::http_server(listener, db, config, None)?
             .await
             .context("HTTP server")
-    })
+    });
+    worker.stop();
+    served
 }
 
 fn init_logging(config: &Config) {

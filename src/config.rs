@@ -39,8 +39,28 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub jwt: JwtConfig,
     pub smtp: SmtpConfig,
+    pub mail: MailConfig,
     pub odoo: OdooConfig,
     pub catalog: CatalogConfig,
+}
+
+/// Mail delivery (see `mail/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// Where the file transport writes `.eml` files (used when `smtp.url` is not set);
+    /// default `DATA_DIR/outbox`.
+    pub outbox_dir: Option<PathBuf>,
+    /// A directory whose files override the built-in templates (`fr/verify_email.subject`…).
+    pub templates_dir: Option<PathBuf>,
+    /// Language of mails to recipients without a known preference: `fr` or `en`.
+    pub default_locale: String,
+    /// Base URL of the web application, for links in mails.
+    pub app_url: String,
+    /// How often the background worker looks for mail to send.
+    pub poll_seconds: u64,
+    /// Attempts before a mail is marked failed (retries back off exponentially).
+    pub max_attempts: i32,
 }
 
 /// Catalogue rules of the deployment.
@@ -109,7 +129,8 @@ pub struct JwtConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
-    /// `smtp://host:port` (STARTTLS) or `smtps://host:port` (TLS); absent = file transport.
+    /// `smtps://host:465` (TLS), `smtp://host:587` (STARTTLS, required) or
+    /// `smtp://host:25?tls=none` (a trusted local relay); absent = file transport.
     pub url: Option<String>,
     pub username: Option<String>,
     #[serde(default, deserialize_with = "secret")]
@@ -236,6 +257,28 @@ impl Config {
             )));
         }
         self.catalog.rules()?;
+        if crate::mail::format::Locale::parse(&self.mail.default_locale).is_none() {
+            return Err(ConfigError(format!(
+                "mail.default_locale must be fr or en, got `{}`",
+                self.mail.default_locale
+            )));
+        }
+        if !(1..=3600).contains(&self.mail.poll_seconds)
+            || !(1..=100).contains(&self.mail.max_attempts)
+        {
+            return Err(ConfigError(
+                "mail.poll_seconds must be 1 to 3600 and mail.max_attempts 1 to 100".into(),
+            ));
+        }
+        if self.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(format!(
+                "smtp.from `{}` is not a mailbox such as `Comptoir <noreply@example.org>`",
+                self.smtp.from
+            )));
+        }
+        if self.smtp.url.is_some() {
+            crate::mail::transport::Smtp::from_config(&self.smtp).map_err(ConfigError)?;
+        }
         if !(60..=86_400).contains(&self.jwt.access_ttl_seconds) {
             return Err(ConfigError(format!(
                 "jwt.access_ttl_seconds must be between 60 and 86400, got {}",
@@ -297,10 +340,16 @@ fn defaults() -> serde_json::Value {
             "refresh_ttl_seconds": 2_592_000
         },
         "smtp": { "from": "Comptoir <noreply@comptoir.localhost>" },
+        "mail": {
+            "default_locale": "fr",
+            "app_url": "http://127.0.0.1:8080",
+            "poll_seconds": 2,
+            "max_attempts": 10
+        },
         "odoo": {},
         "catalog": {
             "vat_rates": ["0", "5.5", "10", "20"],
-            "max_import_bytes": 33_554_432
+            "max_import_bytes": 4_194_304
         }
     })
 }

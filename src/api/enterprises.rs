@@ -238,6 +238,69 @@ pub async fn revoke_permission(
     Ok(web::Json(revoked))
 }
 
+/// A hub accepts a producer's grant: the producer's variants join the hub's offer.
+#[utoipa::path(
+    tag = "enterprises",
+    security(("bearer" = [])),
+    params(("hub_id" = String, Path), ("producer_id" = String, Path)),
+    responses(
+        (status = 200, body = Permission),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[put("/api/v1/enterprises/{hub_id}/suppliers/{producer_id}")]
+pub async fn accept_supplier(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<Permission>, ApiError> {
+    let (hub, producer) = path.into_inner();
+    authorize(
+        &caller.0,
+        Action::ManageEnterprise {
+            enterprise_id: &hub,
+        },
+    )?;
+    let permission = state
+        .db
+        .run(move |conn| relationships::accept(conn, &hub, &producer))
+        .await?;
+    Ok(web::Json(permission))
+}
+
+/// A hub ends its relationship with a producer (as the producer can with `DELETE
+/// …/permissions/{hub_id}`).
+#[utoipa::path(
+    tag = "enterprises",
+    security(("bearer" = [])),
+    params(("hub_id" = String, Path), ("producer_id" = String, Path)),
+    responses(
+        (status = 200, body = Revoked),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[delete("/api/v1/enterprises/{hub_id}/suppliers/{producer_id}")]
+pub async fn drop_supplier(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+) -> Result<web::Json<Revoked>, ApiError> {
+    let (hub, producer) = path.into_inner();
+    authorize(
+        &caller.0,
+        Action::ManageEnterprise {
+            enterprise_id: &hub,
+        },
+    )?;
+    let revoked = state
+        .db
+        .run(move |conn| relationships::revoke(conn, &producer, &hub))
+        .await?;
+    Ok(web::Json(revoked))
+}
+
 /// The product taxonomy.
 #[utoipa::path(tag = "directory", responses((status = 200, body = Vec<Category>)))]
 #[get("/api/v1/categories")]

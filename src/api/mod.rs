@@ -90,6 +90,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(enterprises::list_permissions)
         .service(enterprises::grant_permission)
         .service(enterprises::revoke_permission)
+        .service(enterprises::accept_supplier)
+        .service(enterprises::drop_supplier)
         .service(catalog::browse_products)
         .service(catalog::hub_offer)
         .service(catalog::get_product)

@@ -12,7 +12,7 @@
 //! | read or manage one's own account (own accounts, wallets, password, API keys) | oneself |
 //! | create a producer, hub or producer-hub | any person (who becomes its owner) |
 //! | create a currency association | platform admins |
-//! | manage an enterprise (profile, currencies, permissions it grants) | its owners and managers, platform admins |
+//! | manage an enterprise (profile, accepted currencies — which opens its wallets in them —, permissions it grants, suppliers it accepts) | its owners and managers, platform admins |
 //! | manage a producer's catalogue (products, variants, CSV import and export) | its owners and managers, platform admins |
 //!
 //! A request made with an API key may only do what its scopes allow: the `read` scope covers

@@ -85,8 +85,8 @@ pub struct BrowseParams {
 pub enum Scope {
     /// Every public producer.
     Public,
-    /// The producers that let this hub add their products to its cycles (and the hub's own
-    /// products when it is a producer-hub).
+    /// The producers that let this hub add their products to its cycles, once the hub
+    /// accepted them (and the hub's own products when it is a producer-hub).
     HubOffer(String),
 }
 
@@ -281,7 +281,8 @@ pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<Catalog
             let granted = rel::table
                 .filter(rel::producer_id.eq(variants::producer_id))
                 .filter(rel::hub_id.eq(hub.clone()))
-                .filter(rel::can_add_to_order_cycles.eq(true));
+                .filter(rel::can_add_to_order_cycles.eq(true))
+                .filter(rel::hub_accepted_at.is_not_null());
             q = q.filter(diesel::dsl::exists(granted).or(enterprises::id.eq(hub.clone())));
         }
         for word in &b.words {

@@ -15,7 +15,7 @@
 //! | `price` | yes | tax-inclusive euros, `2.80` or `2,80` (`price_eur` is accepted too) |
 //! | `vat_rate` | yes | percent, one of the configured rates: `5.5`, `5,5`, `20 %` |
 //! | `local_share_percent` | no | 0–100, default 100 |
-//! | `stock` | yes | whole number, or `on_demand` (also empty) |
+//! | `stock` | yes | whole number, or `on_demand` (an empty cell is refused: it must not mean unlimited) |
 //! | `active` | no | `yes`/`no` (`true`/`false`, `1`/`0`, `oui`/`non`); absent: kept, new variants active |
 //!
 //! **Files**: UTF-8 with or without a byte-order mark; `,` or `;` as separator (whichever the
@@ -160,8 +160,10 @@ impl Columns {
             } else {
                 name
             };
+            if name.is_empty() {
+                continue; // a trailing separator: spreadsheets write them
+            }
             match COLUMNS.iter().position(|c| *c == name) {
-                Some(_) if name.is_empty() => {}
                 Some(p) if index[p].is_some() => errors.push(FieldError::at_line(
                     1,
                     &name,
@@ -291,7 +293,9 @@ fn parse_row(
     };
     let stock = match stock.as_deref() {
         None => None,
-        Some("") | Some("on_demand") | Some("on demand") => Some(Stock::OnDemand),
+        Some("on_demand") | Some("on demand") => Some(Stock::OnDemand),
+        // an emptied cell must not silently mean "unlimited"
+        Some("") => None,
         Some(v) => match whole(v) {
             Some(n) => Some(Stock::OnHand(n)),
             None => {
@@ -608,6 +612,15 @@ fn apply_row(
 /// product then variant name order, reading the database a page at a time.
 pub fn export(conn: &mut DbConn, producer_id: &str, out: &mut dyn Write) -> Result<u64, ApiError> {
     require_producer(conn, producer_id)?;
+    // one snapshot: a product renamed meanwhile cannot move across the paging cursor
+    conn.read_snapshot(|conn| export_pages(conn, producer_id, out))
+}
+
+fn export_pages(
+    conn: &mut DbConn,
+    producer_id: &str,
+    out: &mut dyn Write,
+) -> Result<u64, ApiError> {
     let mut writer = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ApiError::internal(format!("writing the export: {e}"));
     writer.write_record(COLUMNS).map_err(io)?;

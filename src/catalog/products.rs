@@ -367,37 +367,39 @@ pub fn update(
     product_id: &str,
     patch: &ProductPatch,
 ) -> Result<Product, ApiError> {
-    let mut row = product_row(conn, product_id)?;
-    let mut errors = Vec::new();
-    if let Some(name) = &patch.name {
-        match check_name(name) {
-            Ok(n) => {
-                if n != row.name {
-                    if product_named(conn, &row.producer_id, &n)?.is_some() {
-                        errors.push(FieldError::new(
-                            "name",
-                            "taken",
-                            "this producer already has a product with this name",
-                        ));
-                    }
-                    row.name = n;
-                }
-            }
-            Err((code, msg)) => errors.push(FieldError::new("name", code, msg)),
-        }
-    }
-    if let Some(c) = &patch.category {
-        check_category(conn, c, &mut errors)?;
-        row.category_slug = c.clone();
-    }
-    if let Some(d) = &patch.description {
-        row.description = d.trim().to_string();
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let now = crate::time::now();
+    // read, merge and write under the row's lock: concurrent patches lose nothing
     conn.transaction(|conn| {
+        crate::db::lock_row(conn, "products", product_id)?;
+        let mut row = product_row(conn, product_id)?;
+        let mut errors = Vec::new();
+        if let Some(name) = &patch.name {
+            match check_name(name) {
+                Ok(n) => {
+                    if n != row.name {
+                        if product_named(conn, &row.producer_id, &n)?.is_some() {
+                            errors.push(FieldError::new(
+                                "name",
+                                "taken",
+                                "this producer already has a product with this name",
+                            ));
+                        }
+                        row.name = n;
+                    }
+                }
+                Err((code, msg)) => errors.push(FieldError::new("name", code, msg)),
+            }
+        }
+        if let Some(c) = &patch.category {
+            check_category(conn, c, &mut errors)?;
+            row.category_slug = c.clone();
+        }
+        if let Some(d) = &patch.description {
+            row.description = d.trim().to_string();
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let now = crate::time::now();
         db_run!(conn => diesel::update(products::table.find(&row.id))
             .set((
                 products::name.eq(&row.name),
@@ -407,9 +409,24 @@ pub fn update(
             ))
             .execute(conn))
         .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))?;
-        refresh_name_keys(conn, &row)
-    })?;
-    get(conn, product_id, true)
+        refresh_name_keys(conn, &row)?;
+        get(conn, product_id, true)
+    })
+}
+
+/// Fills in the sort keys of variants written before they existed (run after migrations).
+pub fn backfill_name_keys(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let missing: Vec<(String, String, String)> = db_run!(conn => variants::table
+        .inner_join(products::table)
+        .filter(variants::name_key.eq(""))
+        .select((variants::id, products::name, variants::display_name))
+        .load(conn))?;
+    for (id, product, display) in &missing {
+        db_run!(conn => diesel::update(variants::table.find(id))
+            .set(variants::name_key.eq(name_key(product, display)))
+            .execute(conn))?;
+    }
+    Ok(missing.len())
 }
 
 /// Recomputes the sort keys of a product's variants after a rename.
@@ -496,37 +513,41 @@ pub fn update_variant(
     variant_id: &str,
     patch: &VariantPatch,
 ) -> Result<Variant, ApiError> {
-    let row: Option<VariantRow> = db_run!(conn => variants::table
-        .find(variant_id)
-        .select(VariantRow::as_select())
-        .first(conn)
-        .optional())?;
-    let row = row.ok_or_else(|| ApiError::NotFound(format!("no variant `{variant_id}`")))?;
-    let current = current_fields(&row);
-    let f = &patch.fields;
-    let merged = VariantFields {
-        sku: f.sku.clone().or(current.sku),
-        display_name: f.display_name.clone().or(current.display_name),
-        unit_kind: f.unit_kind.clone().or(current.unit_kind),
-        unit_value: f.unit_value.or(current.unit_value),
-        unit_name: f.unit_name.clone().or(current.unit_name),
-        price: f.price.clone().or(current.price),
-        vat_rate: f.vat_rate.clone().or(current.vat_rate),
-        local_share_percent: f.local_share_percent.or(current.local_share_percent),
-        stock: f.stock.or(current.stock),
-    };
-    let draft = checked_draft(conn, rules, &merged, &row.producer_id, Some(&row.sku))?;
-    let product = product_row(conn, &row.product_id)?;
-    let now = crate::time::now();
-    let archived_at = match patch.active {
-        Some(true) => None,
-        Some(false) => row.archived_at.or(Some(now)),
-        None => row.archived_at,
-    };
-    conn.transaction(|conn| overwrite_variant(conn, &row, &product, &draft, archived_at, now))?;
-    let updated: VariantRow = db_run!(conn => variants::table
-        .find(variant_id)
-        .select(VariantRow::as_select())
-        .first(conn))?;
-    Variant::try_from(updated)
+    // read, merge and write under the row's lock: concurrent patches lose nothing
+    conn.transaction(|conn| {
+        crate::db::lock_row(conn, "variants", variant_id)?;
+        let row: Option<VariantRow> = db_run!(conn => variants::table
+            .find(variant_id)
+            .select(VariantRow::as_select())
+            .first(conn)
+            .optional())?;
+        let row = row.ok_or_else(|| ApiError::NotFound(format!("no variant `{variant_id}`")))?;
+        let current = current_fields(&row);
+        let f = &patch.fields;
+        let merged = VariantFields {
+            sku: f.sku.clone().or(current.sku),
+            display_name: f.display_name.clone().or(current.display_name),
+            unit_kind: f.unit_kind.clone().or(current.unit_kind),
+            unit_value: f.unit_value.or(current.unit_value),
+            unit_name: f.unit_name.clone().or(current.unit_name),
+            price: f.price.clone().or(current.price),
+            vat_rate: f.vat_rate.clone().or(current.vat_rate),
+            local_share_percent: f.local_share_percent.or(current.local_share_percent),
+            stock: f.stock.or(current.stock),
+        };
+        let draft = checked_draft(conn, rules, &merged, &row.producer_id, Some(&row.sku))?;
+        let product = product_row(conn, &row.product_id)?;
+        let now = crate::time::now();
+        let archived_at = match patch.active {
+            Some(true) => None,
+            Some(false) => row.archived_at.or(Some(now)),
+            None => row.archived_at,
+        };
+        overwrite_variant(conn, &row, &product, &draft, archived_at, now)?;
+        let updated: VariantRow = db_run!(conn => variants::table
+            .find(variant_id)
+            .select(VariantRow::as_select())
+            .first(conn))?;
+        Variant::try_from(updated)
+    })
 }

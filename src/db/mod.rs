@@ -260,6 +260,7 @@ impl Db {
         // reference data every deployment needs: the euro and the shipped taxonomy
         crate::ledger::currencies::ensure_euro(&mut conn).map_err(|e| fail(e.to_string()))?;
         crate::catalog::categories::ensure_defaults(&mut conn).map_err(|e| fail(e.to_string()))?;
+        crate::catalog::products::backfill_name_keys(&mut conn).map_err(|e| fail(e.to_string()))?;
         Ok(applied)
     }
 
@@ -338,6 +339,19 @@ impl DbConn {
         let _ = db_run!(conn => AnsiTransactionManager::commit_transaction(conn));
         result
     }
+}
+
+/// Locks row `id` of `table` until the end of the current transaction, so that a
+/// read-modify-write inside it loses no concurrent update: `SELECT … FOR UPDATE` on
+/// PostgreSQL; nothing on SQLite, whose write transactions (`BEGIN IMMEDIATE`) already exclude
+/// every other writer. `table` is a name from the code, never from input.
+pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> diesel::QueryResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        let query = diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id);
+        diesel::RunQueryDsl::execute(query, &mut **c)?;
+    }
+    Ok(())
 }
 
 /// Begins a transaction on SQLite: `BEGIN IMMEDIATE` at the outermost level (the write lock

@@ -75,6 +75,7 @@ diesel::table! {
         can_add_to_order_cycles -> Bool,
         can_see_orders -> Bool,
         created_at -> Timestamp,
+        hub_accepted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -282,6 +283,9 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        message_id -> Text,
     }
 }
 

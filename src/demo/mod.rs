@@ -613,6 +613,7 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
                     enterprise_relationships::can_add_to_order_cycles.eq(true),
                     enterprise_relationships::can_see_orders.eq(true),
                     enterprise_relationships::created_at.eq(crate::time::now()),
+                    enterprise_relationships::hub_accepted_at.eq(Some(crate::time::now())),
                 ))
                 .execute(conn)?;
         }

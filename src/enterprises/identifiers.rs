@@ -2,9 +2,10 @@
 //! of these types is always valid).
 //!
 //! - **SIREN**: 9 digits, valid under the Luhn algorithm.
-//! - **SIRET**: 14 digits (the SIREN then a 5-digit establishment number), valid under Luhn —
-//!   except La Poste's establishments (SIREN 356 000 000), whose SIRETs are valid when the sum
-//!   of their digits is a multiple of 5 (INSEE's documented exception).
+//! - **SIRET**: 14 digits (the SIREN, itself valid, then a 5-digit establishment number),
+//!   valid under Luhn — except La Poste's establishments (SIREN 356 000 000), whose SIRETs
+//!   are valid when the sum of their digits is a multiple of 5 (INSEE's documented exception;
+//!   the head office, 356 000 000 00048, passes Luhn and is accepted too).
 //! - **VAT number**: French ones are `FR` + a 2-digit key + the SIREN, with
 //!   key = (12 + 3 × (SIREN mod 97)) mod 97; other EU numbers are checked for their shape
 //!   only (2-letter country prefix, 2 to 12 letters or digits).
@@ -29,7 +30,7 @@ impl fmt::Display for IdentifierError {
 fn compact(input: &str) -> String {
     input
         .chars()
-        .filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}'))
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}' | '\u{202f}'))
         .collect::<String>()
         .to_ascii_uppercase()
 }
@@ -109,9 +110,10 @@ impl Siret {
         let s = compact(input);
         digits(&s, 14, "SIRET")?;
         let valid = if s.starts_with(LA_POSTE) {
-            s.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            // La Poste's head office passes Luhn; its other establishments use the digit sum
+            luhn(&s) || s.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
         } else {
-            luhn(&s)
+            luhn(&s) && luhn(&s[..9])
         };
         if valid {
             Ok(Siret(s))
@@ -168,7 +170,7 @@ impl VatNumber {
 
     /// The SIREN inside a French VAT number.
     pub fn french_siren(&self) -> Option<&str> {
-        self.0.strip_prefix("FR").map(|rest| &rest[2..])
+        self.0.strip_prefix("FR").and_then(|rest| rest.get(2..))
     }
 
     pub fn as_str(&self) -> &str {
@@ -208,6 +210,11 @@ mod tests {
             Siret::parse("7328293200007").unwrap_err().code,
             "invalid_format"
         );
+        // Luhn-valid on 14 digits, but its first 9 are not a valid SIREN
+        assert_eq!(
+            Siret::parse("12345678900007").unwrap_err().code,
+            "invalid_check_digit"
+        );
     }
 
     #[test]
@@ -215,7 +222,11 @@ mod tests {
         // La Poste's establishments: digit sum multiple of 5, not Luhn
         assert!(Siret::parse("35600000000047").is_ok());
         assert!(!luhn("35600000000047"));
-        assert!(Siret::parse("35600000000048").is_err());
+        assert!(
+            Siret::parse("35600000000048").is_ok(),
+            "the head office passes Luhn"
+        );
+        assert!(Siret::parse("35600000000049").is_err());
     }
 
     #[test]

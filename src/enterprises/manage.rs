@@ -75,8 +75,11 @@ pub fn slugify(name: &str) -> String {
         .to_string()
 }
 
+/// A slug never looks like an id: routes accept either, and must not mistake one for the
+/// other.
 fn valid_slug(slug: &str) -> bool {
-    (2..=63).contains(&slug.len())
+    uuid::Uuid::parse_str(slug).is_err()
+        && (2..=63).contains(&slug.len())
         && slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -243,7 +246,7 @@ fn apply_identifiers(
         }
     }
     if let (Some(siren), Some(vat)) = (&row.siren, &row.vat_number) {
-        if let Some(in_vat) = vat.strip_prefix("FR").map(|r| &r[2..]) {
+        if let Some(in_vat) = vat.strip_prefix("FR").and_then(|r| r.get(2..)) {
             if in_vat != siren {
                 errors.push(FieldError::new(
                     "vat_number",
@@ -302,7 +305,7 @@ pub fn create(
     apply(&mut row, input, &mut errors);
     if input.slug.is_none() {
         row.slug = slugify(&row.name);
-        if row.slug.len() < 2 {
+        if !valid_slug(&row.slug) {
             row.slug = format!("enterprise-{}", &row.id[row.id.len() - 8..]);
         }
     }
@@ -314,17 +317,14 @@ pub fn create(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let derived_slug = input.slug.is_none();
     conn.transaction(|conn| {
-        let taken: i64 = db_run!(conn => enterprises::table
-            .filter(enterprises::slug.eq(&row.slug))
-            .count()
-            .get_result(conn))?;
-        if taken > 0 {
-            return Err(ApiError::field(
-                "slug",
-                "taken",
-                format!("`{}` is already used by another enterprise", row.slug),
-            ));
+        if slug_taken(conn, &row.slug, &row.id)? {
+            if !derived_slug {
+                return Err(slug_taken_error(&row.slug));
+            }
+            // a name already used elsewhere: the derived slug gets a distinct ending
+            row.slug = format!("{}-{}", row.slug, &row.id[row.id.len() - 6..]);
         }
         db_run!(conn => {
             diesel::insert_into(enterprises::table).values(&row).execute(conn)?;
@@ -336,10 +336,42 @@ pub fn create(
                     enterprise_roles::created_at.eq(now),
                 ))
                 .execute(conn)
-        })?;
+        })
+        .map_err(|e| slug_violation(e, &row.slug))?;
         set_currencies(conn, &row, &codes)?;
         Ok(row.clone())
     })
+}
+
+fn slug_taken(conn: &mut DbConn, slug: &str, own_id: &str) -> Result<bool, ApiError> {
+    let n: i64 = db_run!(conn => enterprises::table
+        .filter(enterprises::slug.eq(slug))
+        .filter(enterprises::id.ne(own_id))
+        .count()
+        .get_result(conn))?;
+    Ok(n > 0)
+}
+
+fn slug_taken_error(slug: &str) -> ApiError {
+    ApiError::field(
+        "slug",
+        "taken",
+        format!("`{slug}` is already used by another enterprise"),
+    )
+}
+
+/// Two requests racing past [`slug_taken`] meet the unique index: the loser gets a 422 too.
+fn slug_violation(e: diesel::result::Error, slug: &str) -> ApiError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match &e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if info.message().contains("slug")
+                || info.constraint_name().is_some_and(|c| c.contains("slug")) =>
+        {
+            slug_taken_error(slug)
+        }
+        _ => e.into(),
+    }
 }
 
 /// Replaces the local currencies an enterprise accepts and opens its wallets (euro included).
@@ -376,42 +408,35 @@ pub fn update(
     id: &str,
     input: &EnterpriseInput,
 ) -> Result<EnterpriseRow, ApiError> {
-    let mut row = super::get_row(conn, id)?;
-    let mut errors = Vec::new();
-    if let Some(kind) = input.kind {
-        let current = EnterpriseKind::parse(&row.kind);
-        let association =
-            |k: Option<EnterpriseKind>| k == Some(EnterpriseKind::CurrencyAssociation);
-        if association(current) != association(Some(kind)) {
-            errors.push(FieldError::new(
-                "kind",
-                "invalid_change",
-                "a currency association stays one, and no other enterprise becomes one",
-            ));
-        }
-        row.kind = kind.as_str().to_string();
-    }
-    apply(&mut row, input, &mut errors);
-    let codes = match &input.accepted_currencies {
-        Some(list) => Some(accepted(conn, list, &mut errors)?),
-        None => None,
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    row.updated_at = crate::time::now();
+    // read, merge and write under the row's lock: concurrent edits lose nothing
     conn.transaction(|conn| {
-        let taken: i64 = db_run!(conn => enterprises::table
-            .filter(enterprises::slug.eq(&row.slug))
-            .filter(enterprises::id.ne(&row.id))
-            .count()
-            .get_result(conn))?;
-        if taken > 0 {
-            return Err(ApiError::field(
-                "slug",
-                "taken",
-                format!("`{}` is already used by another enterprise", row.slug),
-            ));
+        crate::db::lock_row(conn, "enterprises", id)?;
+        let mut row = super::get_row(conn, id)?;
+        let mut errors = Vec::new();
+        if let Some(kind) = input.kind {
+            let current = EnterpriseKind::parse(&row.kind);
+            let association =
+                |k: Option<EnterpriseKind>| k == Some(EnterpriseKind::CurrencyAssociation);
+            if association(current) != association(Some(kind)) {
+                errors.push(FieldError::new(
+                    "kind",
+                    "invalid_change",
+                    "a currency association stays one, and no other enterprise becomes one",
+                ));
+            }
+            row.kind = kind.as_str().to_string();
+        }
+        apply(&mut row, input, &mut errors);
+        let codes = match &input.accepted_currencies {
+            Some(list) => Some(accepted(conn, list, &mut errors)?),
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        row.updated_at = crate::time::now();
+        if slug_taken(conn, &row.slug, &row.id)? {
+            return Err(slug_taken_error(&row.slug));
         }
         db_run!(conn => diesel::update(enterprises::table.find(&row.id))
             .set((
@@ -431,7 +456,8 @@ pub fn update(
                 enterprises::visibility.eq(&row.visibility),
                 enterprises::updated_at.eq(row.updated_at),
             ))
-            .execute(conn))?;
+            .execute(conn))
+        .map_err(|e| slug_violation(e, &row.slug))?;
         if let Some(codes) = &codes {
             set_currencies(conn, &row, codes)?;
         }
@@ -453,5 +479,9 @@ mod tests {
         assert!(valid_slug("la-cagette"));
         assert!(!valid_slug("-x"));
         assert!(!valid_slug("La"));
+        assert!(
+            !valid_slug("0190f3a2-7c4e-7b1a-9d2e-3f4a5b6c7d8e"),
+            "an id is not a slug"
+        );
     }
 }

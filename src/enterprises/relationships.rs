@@ -3,7 +3,9 @@
 //!   lists them in its offer, see [`crate::catalog::browse`]);
 //! - `can_see_orders`: the hub's reports may name the producer's customers.
 //!
-//! The producer's people grant and revoke. Revoking removes the producer's variants from the
+//! The producer's people grant; the hub's people accept (until then the grant does nothing
+//! in the hub's offer, so nobody can push products into a shop that did not ask for them).
+//! Either side may end the relationship. Ending it removes the producer's variants from the
 //! hub's cycles that have not opened yet; a cycle already open keeps them until it closes,
 //! because consumers may already have ordered them.
 
@@ -30,6 +32,8 @@ pub struct Permission {
     pub can_add_to_order_cycles: bool,
     pub can_see_orders: bool,
     pub granted_at: DateTime<Utc>,
+    /// When the hub accepted the producer as a supplier; `null`: not yet (not in its offer).
+    pub hub_accepted_at: Option<DateTime<Utc>>,
 }
 
 fn kind_of(conn: &mut DbConn, id: &str) -> Result<EnterpriseKind, ApiError> {
@@ -135,7 +139,25 @@ pub struct Revoked {
     pub removed_from_upcoming_cycles: usize,
 }
 
-/// Revokes every permission of `hub_id` over `producer_id`'s products.
+/// The hub accepts `producer_id` as a supplier: its grant now shows in the hub's offer.
+pub fn accept(conn: &mut DbConn, hub_id: &str, producer_id: &str) -> Result<Permission, ApiError> {
+    let now = crate::time::now();
+    // accepting twice keeps the first date
+    db_run!(conn => diesel::update(rel::table.find((producer_id, hub_id)))
+        .filter(rel::hub_accepted_at.is_null())
+        .set(rel::hub_accepted_at.eq(now))
+        .execute(conn))?;
+    let found = list(conn, hub_id)?
+        .into_iter()
+        .find(|p| p.hub_id == hub_id && p.producer_id == producer_id);
+    found.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "`{producer_id}` has granted `{hub_id}` nothing to accept"
+        ))
+    })
+}
+
+/// Ends the relationship between `producer_id` and `hub_id` (either side may).
 pub fn revoke(conn: &mut DbConn, producer_id: &str, hub_id: &str) -> Result<Revoked, ApiError> {
     conn.transaction(|conn| {
         let deleted =
@@ -152,13 +174,20 @@ pub fn revoke(conn: &mut DbConn, producer_id: &str, hub_id: &str) -> Result<Revo
     })
 }
 
-type Row = (String, String, bool, bool, NaiveDateTime);
+type Row = (
+    String,
+    String,
+    bool,
+    bool,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
 
 /// Permissions an enterprise granted (as a producer) or received (as a hub).
 pub fn list(conn: &mut DbConn, enterprise_id: &str) -> Result<Vec<Permission>, ApiError> {
     let rows: Vec<Row> = db_run!(conn => rel::table
         .filter(rel::producer_id.eq(enterprise_id).or(rel::hub_id.eq(enterprise_id)))
-        .select((rel::producer_id, rel::hub_id, rel::can_add_to_order_cycles, rel::can_see_orders, rel::created_at))
+        .select((rel::producer_id, rel::hub_id, rel::can_add_to_order_cycles, rel::can_see_orders, rel::created_at, rel::hub_accepted_at))
         .order((rel::producer_id, rel::hub_id))
         .load(conn))?;
     let mut ids: Vec<String> = rows
@@ -180,7 +209,7 @@ pub fn list(conn: &mut DbConn, enterprise_id: &str) -> Result<Vec<Permission>, A
     };
     Ok(rows
         .into_iter()
-        .map(|(producer_id, hub_id, add, see, at)| Permission {
+        .map(|(producer_id, hub_id, add, see, at, accepted)| Permission {
             producer_name: name(&producer_id),
             hub_name: name(&hub_id),
             producer_id,
@@ -188,6 +217,7 @@ pub fn list(conn: &mut DbConn, enterprise_id: &str) -> Result<Vec<Permission>, A
             can_add_to_order_cycles: add,
             can_see_orders: see,
             granted_at: crate::time::utc(at),
+            hub_accepted_at: accepted.map(crate::time::utc),
         })
         .collect())
 }

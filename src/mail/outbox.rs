@@ -33,3 +33,70 @@ pub fn enqueue(
         .execute(conn))?;
     Ok(id)
 }
+
+/// Counts of the outbox by state, and the mails that failed for good.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Status {
+    pub pending: i64,
+    /// Pending after at least one failed attempt.
+    pub retrying: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// `(id, recipient, template, attempts, last error)` of the latest failed mails.
+    pub recent_failures: Vec<(String, String, String, i32, String)>,
+}
+
+/// The state of the outbox.
+pub fn status(conn: &mut DbConn) -> Result<Status, ApiError> {
+    use mail_outbox::dsl as m;
+    Ok(db_run!(conn => {
+        let pending: i64 = m::mail_outbox
+            .filter(m::sent_at.is_null().and(m::failed_at.is_null()))
+            .count()
+            .get_result(conn)?;
+        let retrying: i64 = m::mail_outbox
+            .filter(m::sent_at.is_null().and(m::failed_at.is_null()).and(m::attempts.gt(0)))
+            .count()
+            .get_result(conn)?;
+        let sent: i64 = m::mail_outbox.filter(m::sent_at.is_not_null()).count().get_result(conn)?;
+        let failed: i64 = m::mail_outbox.filter(m::failed_at.is_not_null()).count().get_result(conn)?;
+        let recent: Vec<(String, String, String, i32, Option<String>)> = m::mail_outbox
+            .filter(m::failed_at.is_not_null())
+            .order(m::failed_at.desc())
+            .limit(20)
+            .select((m::id, m::recipient, m::template, m::attempts, m::last_error))
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>(Status {
+            pending,
+            retrying,
+            sent,
+            failed,
+            recent_failures: recent
+                .into_iter()
+                .map(|(a, b, c, d, e)| (a, b, c, d, e.unwrap_or_default()))
+                .collect(),
+        })
+    })?)
+}
+
+/// Puts failed mails (one, or all when `id` is `None`) back in the queue, due now, with
+/// their attempts counted afresh. Returns how many.
+pub fn retry(conn: &mut DbConn, id: Option<&str>) -> Result<usize, ApiError> {
+    use mail_outbox::dsl as m;
+    let now = crate::time::now();
+    Ok(db_run!(conn => {
+        let mut query = diesel::update(m::mail_outbox)
+            .filter(m::failed_at.is_not_null())
+            .into_boxed();
+        if let Some(id) = id {
+            query = query.filter(m::id.eq(id.to_string()));
+        }
+        query
+            .set((
+                m::failed_at.eq(None::<chrono::NaiveDateTime>),
+                m::attempts.eq(0),
+                m::next_attempt_at.eq(now),
+            ))
+            .execute(conn)
+    })?)
+}

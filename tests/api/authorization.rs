@@ -215,6 +215,16 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ("PUT", "/api/v1/enterprises/{producer_id}/permissions/{hub_id}") => {
                 Some(json!({"can_see_orders": true}))
             }
+            // the hub's side: the victim is an enterprise none of the outsiders belongs to (the
+            // demo's only hub has the manager among them)
+            ("PUT", "/api/v1/enterprises/{hub_id}/suppliers/{producer_id}")
+            | ("DELETE", "/api/v1/enterprises/{hub_id}/suppliers/{producer_id}") => {
+                return Some((
+                    path.replace("{hub_id}", &farm_id)
+                        .replace("{producer_id}", &farm_id),
+                    None,
+                ));
+            }
             ("POST", "/api/v1/enterprises/{producer_id}/products") => Some(
                 json!({"name": "Hack", "category": "legumes", "variants": [new_variant.clone()]}),
             ),

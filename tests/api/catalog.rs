@@ -759,7 +759,7 @@ async fn the_hub_offer_follows_permissions(backend: Backend) {
     let offer = walk(&app, "/api/v1/enterprises/la-cagette/offer").await;
     assert_eq!(offer.len(), 30 - 16);
     assert!(offer.iter().all(|i| i["producer"]["slug"] != FARM));
-    // granting again brings them back into the offer
+    // granting again is not enough: the hub has not accepted the farm back yet
     let granted = app
         .call(
             "PUT",
@@ -775,14 +775,74 @@ async fn the_hub_offer_follows_permissions(backend: Backend) {
         String::from_utf8_lossy(&granted.body)
     );
     assert_eq!(granted.json()["can_add_to_order_cycles"], true);
+    assert_eq!(granted.json()["hub_accepted_at"], Value::Null);
+    assert_eq!(
+        walk(&app, "/api/v1/enterprises/la-cagette/offer")
+            .await
+            .len(),
+        30 - 16
+    );
+    // the farmer cannot accept for the hub; the hub's manager can
+    app.call(
+        "PUT",
+        &format!("/api/v1/enterprises/{hub}/suppliers/{farm}"),
+        Some(&farmer),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    let accepted = app
+        .call(
+            "PUT",
+            &format!("/api/v1/enterprises/{hub}/suppliers/{farm}"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(
+        accepted.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&accepted.body)
+    );
+    assert!(accepted.json()["hub_accepted_at"].is_string());
     assert_eq!(
         walk(&app, "/api/v1/enterprises/la-cagette/offer")
             .await
             .len(),
         30
     );
+    // the hub may end it too
+    let dropped = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/enterprises/{hub}/suppliers/{farm}"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(
+        dropped.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&dropped.body)
+    );
+    assert_eq!(
+        walk(&app, "/api/v1/enterprises/la-cagette/offer")
+            .await
+            .len(),
+        30 - 16
+    );
+    app.call(
+        "PUT",
+        &format!("/api/v1/enterprises/{hub}/suppliers/{farm}"),
+        Some(&manager),
+        None,
+    )
+    .await
+    .problem(404, "not-found");
     // the hub's manager cannot grant itself a producer's products
-    let manager = app.access_token("gerance@lacagette.example.org").await;
     let baker_id = app
         .get("/api/v1/enterprises/fournil-de-la-colline")
         .await

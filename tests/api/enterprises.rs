@@ -75,7 +75,8 @@ async fn a_person_creates_a_producer_with_checked_identifiers_and_wallets(backen
         .collect();
     wallets.sort();
     assert_eq!(wallets, ["EUR", "LEM"]);
-    // public: listed in the directory; a second one with the same slug is refused
+    // public: listed in the directory; the same name again gets a distinct slug, while a
+    // slug asked for explicitly must be free
     assert_eq!(
         app.get("/api/v1/enterprises/les-jardins-d-emile")
             .await
@@ -89,9 +90,23 @@ async fn a_person_creates_a_producer_with_checked_identifiers_and_wallets(backen
             Some(&yanis),
             Some(&json!({"name": "Les Jardins d'Émile", "kind": "hub"})),
         )
+        .await;
+    assert_eq!(again.status, 201);
+    let slug = again.json()["slug"].as_str().unwrap().to_string();
+    assert!(
+        slug.starts_with("les-jardins-d-emile-") && slug.len() > 20,
+        "{slug}"
+    );
+    let taken = app
+        .call(
+            "POST",
+            "/api/v1/enterprises",
+            Some(&yanis),
+            Some(&json!({"name": "Autre", "kind": "hub", "slug": "les-jardins-d-emile"})),
+        )
         .await
         .problem(422, "validation");
-    assert_eq!(again["errors"][0]["code"], "taken");
+    assert_eq!(taken["errors"][0]["code"], "taken");
     // hidden ones are not
     let hidden = app
         .call(
@@ -181,6 +196,16 @@ async fn identifiers_with_bad_check_digits_are_refused(backend: Backend) {
             "invalid_choice",
         ),
         (json!({"slug": "Bad Slug"}), "slug", "invalid_slug"),
+        (
+            json!({"slug": "0190f3a2-7c4e-7b1a-9d2e-3f4a5b6c7d8e"}),
+            "slug",
+            "invalid_slug",
+        ),
+        (
+            json!({"siret": "12345678900007"}),
+            "siret",
+            "invalid_check_digit",
+        ),
     ];
     for (extra, field, code) in cases {
         let mut body = json!({"name": "Ferme test", "kind": "producer"});

@@ -5,6 +5,9 @@
 
 ALTER TABLE enterprises ADD COLUMN siret TEXT;
 
+-- A producer's grant takes effect in the hub's offer once the hub accepts it.
+ALTER TABLE enterprise_relationships ADD COLUMN hub_accepted_at TIMESTAMP;
+
 CREATE TABLE enterprise_currencies (
     enterprise_id  TEXT NOT NULL REFERENCES enterprises (id) ON DELETE CASCADE,
     currency_code  TEXT NOT NULL REFERENCES currencies (code),

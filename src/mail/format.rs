@@ -1,0 +1,177 @@
+//! Amounts and dates as each language writes them: `1 234,50 €` and `jeudi 26 novembre 2026
+//! à 18:00` in French, `€1,234.50` and `Thursday 26 November 2026 at 18:00` in English. Local
+//! currencies are written with their code after the amount (`12,50 LEM`, `12.50 LEM`).
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+
+/// A language mail is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    Fr,
+    En,
+}
+
+impl Locale {
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s {
+            "fr" => Some(Locale::Fr),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Fr => "fr",
+            Locale::En => "en",
+        }
+    }
+}
+
+const NBSP: char = '\u{a0}';
+const NARROW_NBSP: char = '\u{202f}';
+
+/// Formats an exact decimal amount (`"-1234.5"`) of `currency`.
+pub fn money(amount: &str, currency: &str, locale: Locale) -> String {
+    let (negative, digits) = match amount.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, amount),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let frac = format!("{frac:0<2}");
+    let (group, decimal) = match locale {
+        Locale::Fr => (NARROW_NBSP, ','),
+        Locale::En => (',', '.'),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let number = format!(
+        "{}{grouped}{decimal}{frac}",
+        if negative { "-" } else { "" }
+    );
+    match (locale, currency) {
+        (Locale::Fr, "EUR") => format!("{number}{NBSP}€"),
+        (Locale::En, "EUR") => match number.strip_prefix('-') {
+            Some(n) => format!("-€{n}"),
+            None => format!("€{number}"),
+        },
+        (_, code) => format!("{number}{NBSP}{code}"),
+    }
+}
+
+const DAYS_FR: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+const DAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Parses the local date and time at the start of `text` (`2026-11-26T18:00`, seconds and an
+/// offset are allowed and ignored: times reach templates already in the hub's time zone).
+pub fn parse_local(text: &str) -> Option<NaiveDateTime> {
+    let head = text.get(..16)?;
+    NaiveDateTime::parse_from_str(head, "%Y-%m-%dT%H:%M").ok()
+}
+
+/// A local date and time in words.
+pub fn datetime(t: NaiveDateTime, locale: Locale) -> String {
+    let day = t.weekday().num_days_from_monday() as usize;
+    let month = t.month0() as usize;
+    match locale {
+        Locale::Fr => format!(
+            "{} {} {} {} à {:02}:{:02}",
+            DAYS_FR[day],
+            if t.day() == 1 {
+                "1er".to_string()
+            } else {
+                t.day().to_string()
+            },
+            MONTHS_FR[month],
+            t.year(),
+            t.hour(),
+            t.minute()
+        ),
+        Locale::En => format!(
+            "{} {} {} {} at {:02}:{:02}",
+            DAYS_EN[day],
+            t.day(),
+            MONTHS_EN[month],
+            t.year(),
+            t.hour(),
+            t.minute()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_per_language() {
+        assert_eq!(money("12.50", "EUR", Locale::Fr), "12,50\u{a0}€");
+        assert_eq!(money("12.50", "LEM", Locale::En), "12.50\u{a0}LEM");
+        assert_eq!(money("1234.5", "EUR", Locale::En), "€1,234.50");
+        assert_eq!(
+            money("1234567.00", "EUR", Locale::Fr),
+            "1\u{202f}234\u{202f}567,00\u{a0}€"
+        );
+        assert_eq!(money("-3.20", "EUR", Locale::En), "-€3.20");
+        assert_eq!(money("0", "LEM", Locale::Fr), "0,00\u{a0}LEM");
+    }
+
+    #[test]
+    fn dates_in_words() {
+        let t = parse_local("2026-11-26T18:00:00Z").unwrap();
+        assert_eq!(datetime(t, Locale::Fr), "jeudi 26 novembre 2026 à 18:00");
+        assert_eq!(
+            datetime(t, Locale::En),
+            "Thursday 26 November 2026 at 18:00"
+        );
+        let first = parse_local("2026-12-01T09:05").unwrap();
+        assert_eq!(
+            datetime(first, Locale::Fr),
+            "mardi 1er décembre 2026 à 09:05"
+        );
+        assert!(parse_local("26/11/2026").is_none());
+    }
+}

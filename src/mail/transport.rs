@@ -1,0 +1,168 @@
+//! Where mail goes, chosen by configuration:
+//! - **SMTP** (`smtp.url` set): `smtps://host:465` for implicit TLS, `smtp://host:587` for
+//!   STARTTLS (required), `smtp://host:25?tls=none` for a trusted local relay or a test server;
+//!   `smtp.username` / `smtp.password` authenticate;
+//! - **files** (the default, so a fresh install needs no mail server): each mail is written to
+//!   `mail.outbox_dir` (default `data/outbox/`) as `OUTBOX-ID.eml` — a resend overwrites it;
+//! - **memory**, for tests: mails are kept in a shared list.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message, SmtpTransport};
+use secrecy::ExposeSecret;
+
+use crate::config::SmtpConfig;
+
+/// A way to hand a message over.
+pub trait Transport: Send + Sync {
+    /// Sends `message`; `outbox_id` names it where a name is needed (files).
+    fn send(&self, outbox_id: &str, message: &Message) -> Result<(), String>;
+    /// For logs: `smtp://host:port`, `files in data/outbox`, `memory`.
+    fn describe(&self) -> String;
+}
+
+/// SMTP through lettre.
+pub struct Smtp {
+    transport: SmtpTransport,
+    described: String,
+}
+
+impl Smtp {
+    /// From `smtp.url` and credentials; refuses URLs it cannot read.
+    pub fn from_config(config: &SmtpConfig) -> Result<Smtp, String> {
+        let url = config.url.as_deref().ok_or("smtp.url is not set")?;
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| format!("smtp.url `{url}` must start with smtp:// or smtps://"))?;
+        let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let authority = authority.trim_end_matches('/');
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| format!("smtp.url: `{p}` is not a port"))?,
+                ),
+            ),
+            None => (authority, None),
+        };
+        if host.is_empty() || host.contains('@') {
+            return Err(
+                "smtp.url: give the host only; credentials go in smtp.username and smtp.password"
+                    .into(),
+            );
+        }
+        let no_tls = query.split('&').any(|kv| kv == "tls=none");
+        let builder = match (scheme, no_tls) {
+            ("smtps", false) => SmtpTransport::relay(host).map_err(|e| e.to_string())?,
+            ("smtp", false) => SmtpTransport::starttls_relay(host).map_err(|e| e.to_string())?,
+            ("smtp", true) => SmtpTransport::builder_dangerous(host),
+            _ => {
+                return Err(format!(
+                    "smtp.url `{url}`: use smtps://, smtp:// or smtp://…?tls=none"
+                ))
+            }
+        };
+        let builder = match port {
+            Some(p) => builder.port(p),
+            None => builder,
+        };
+        let builder = match (&config.username, &config.password) {
+            (Some(user), Some(password)) => builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_string(),
+            )),
+            _ => builder,
+        };
+        Ok(Smtp {
+            transport: builder
+                .timeout(Some(std::time::Duration::from_secs(30)))
+                .build(),
+            described: format!("{scheme}://{authority}"),
+        })
+    }
+}
+
+impl Transport for Smtp {
+    fn send(&self, _outbox_id: &str, message: &Message) -> Result<(), String> {
+        lettre::Transport::send(&self.transport, message)
+            .map(|_| ())
+            .map_err(|e| format!("SMTP: {e}"))
+    }
+
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+}
+
+/// `.eml` files in a directory.
+pub struct Files {
+    dir: PathBuf,
+}
+
+impl Files {
+    pub fn new(dir: PathBuf) -> Files {
+        Files { dir }
+    }
+}
+
+impl Transport for Files {
+    fn send(&self, outbox_id: &str, message: &Message) -> Result<(), String> {
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
+        let path = self.dir.join(format!("{outbox_id}.eml"));
+        let partial = self.dir.join(format!("{outbox_id}.eml.part"));
+        // write then rename: a crash never leaves half a mail under the final name
+        std::fs::write(&partial, message.formatted())
+            .and_then(|_| std::fs::rename(&partial, &path))
+            .map_err(|e| format!("writing {}: {e}", path.display()))
+    }
+
+    fn describe(&self) -> String {
+        format!("files in {}", self.dir.display())
+    }
+}
+
+/// A mail kept by [`Memory`].
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub outbox_id: String,
+    pub to: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+/// Keeps mails in memory (tests); `fail` makes every send fail, as a down server would.
+#[derive(Clone, Default)]
+pub struct Memory {
+    pub kept: Arc<Mutex<Vec<Kept>>>,
+    pub fail: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Transport for Memory {
+    fn send(&self, outbox_id: &str, message: &Message) -> Result<(), String> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("the memory transport is set to fail".into());
+        }
+        let to = message
+            .envelope()
+            .to()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        self.kept
+            .lock()
+            .map_err(|_| "memory transport poisoned".to_string())?
+            .push(Kept {
+                outbox_id: outbox_id.to_string(),
+                to,
+                raw: message.formatted(),
+            });
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
