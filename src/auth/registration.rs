@@ -183,7 +183,7 @@ pub fn register(
             existing
         };
         let token = new_token(conn, &user.id, "verify_email", Duration::hours(VERIFY_TTL_HOURS))?;
-        outbox::enqueue(conn, email.as_str(), "verify_email", locale, &json!({"display_name": display_name, "token": token}))?;
+        outbox::enqueue(conn, email.as_str(), "verify_email", locale, &json!({"display_name": display_name, "token": token, "ttl_hours": VERIFY_TTL_HOURS}))?;
         Ok(())
     })
 }
@@ -246,7 +246,7 @@ pub fn request_reset(conn: &mut DbConn, email: &str) -> Result<(), ApiError> {
                     &user.email,
                     "password_reset",
                     &user.locale,
-                    &json!({"display_name": user.display_name, "token": token}),
+                    &json!({"display_name": user.display_name, "token": token, "ttl_minutes": RESET_TTL_MINUTES}),
                 )?;
             }
             // unknown or disabled: the owner of the address learns someone asked; the work

@@ -252,27 +252,6 @@ fn mark_failed(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff(1), Duration::seconds(30));
-        assert_eq!(backoff(2), Duration::seconds(60));
-        assert_eq!(backoff(5), Duration::seconds(480));
-        assert_eq!(backoff(8), Duration::seconds(3600));
-        assert_eq!(backoff(50), Duration::seconds(3600));
-    }
-
-    #[test]
-    fn tokens_are_not_kept_after_sending() {
-        let kept = redacted(r#"{"display_name":"A","token":"secret-value"}"#);
-        assert!(!kept.contains("secret-value"));
-        assert!(kept.contains("display_name"));
-    }
-}
-
 /// The background worker of a server process.
 pub struct Worker {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -327,5 +306,26 @@ impl Worker {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(5), Duration::seconds(480));
+        assert_eq!(backoff(8), Duration::seconds(3600));
+        assert_eq!(backoff(50), Duration::seconds(3600));
+    }
+
+    #[test]
+    fn tokens_are_not_kept_after_sending() {
+        let kept = redacted(r#"{"display_name":"A","token":"secret-value"}"#);
+        assert!(!kept.contains("secret-value"));
+        assert!(kept.contains("display_name"));
     }
 }

@@ -6,8 +6,8 @@
 //! Rendering is strict: a value the template names but the mail does not carry is an error,
 //! never a blank. HTML templates escape every value (minijinja's auto-escaping by file
 //! extension); plain-text ones do not. Filters: `money` (`{"amount": "12.50", "currency":
-//! "EUR"}` → `12,50 €` / `€12.50`) and `datetime` (a local `2026-11-26T18:00` → `jeudi 26
-//! novembre 2026 à 18:00`), both in the mail's language.
+//! "EUR"}` → `12,50 €` / `€12.50`), `number` (`5.5` → `5,5` in French) and `datetime` (a
+//! local `2026-11-26T18:00` → `jeudi 26 novembre 2026 à 18:00`), all in the mail's language.
 
 use std::path::PathBuf;
 
@@ -96,6 +96,15 @@ fn money_filter(state: &State, value: Value) -> Result<String, minijinja::Error>
     Ok(format::money(amount, currency, locale_of(state)))
 }
 
+/// A decimal as the language writes it: `5.5` → `5,5` in French.
+fn number_filter(state: &State, value: Value) -> String {
+    let text = value.to_string();
+    match locale_of(state) {
+        Locale::Fr => text.replace('.', ","),
+        Locale::En => text,
+    }
+}
+
 fn datetime_filter(state: &State, value: String) -> Result<String, minijinja::Error> {
     let t = format::parse_local(&value).ok_or_else(|| {
         minijinja::Error::new(
@@ -114,6 +123,7 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         env.add_filter("money", money_filter);
         env.add_filter("datetime", datetime_filter);
+        env.add_filter("number", number_filter);
         env.set_loader(move |name| {
             if let Some(dir) = &override_dir {
                 let path = dir.join(name);

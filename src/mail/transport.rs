@@ -133,11 +133,14 @@ pub struct Kept {
     pub raw: Vec<u8>,
 }
 
-/// Keeps mails in memory (tests); `fail` makes every send fail, as a down server would.
+/// Keeps mails in memory (tests). `fail` makes every send fail, as a down server would;
+/// `crash_after_send` keeps the mail then panics, as a process dying after the server
+/// accepted a mail but before it was marked sent.
 #[derive(Clone, Default)]
 pub struct Memory {
     pub kept: Arc<Mutex<Vec<Kept>>>,
     pub fail: Arc<std::sync::atomic::AtomicBool>,
+    pub crash_after_send: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Transport for Memory {
@@ -159,6 +162,12 @@ impl Transport for Memory {
                 to,
                 raw: message.formatted(),
             });
+        if self
+            .crash_after_send
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("simulated crash after the mail was handed over");
+        }
         Ok(())
     }
 

@@ -12,9 +12,11 @@ mod directory;
 mod enterprises;
 mod errors;
 mod ledger;
+mod mail;
 mod money_api;
 mod openapi;
 mod operations;
+mod smtp_server;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]
