@@ -25,6 +25,7 @@ use crate::ledger::accounts::{self, AccountKind, AccountRow, AccountStatus, Owne
 use crate::ledger::currencies::{self, Currency, CurrencyRow};
 use crate::ledger::journal::{Committed, Entry, TransferRow};
 use crate::ledger::ops::{self, EuroMethod, LocalTerms, NewCurrency};
+use crate::ledger::receipts;
 use crate::ledger::verify;
 use crate::money::{parse_amount, CurrencyCode, Money, Sign};
 
@@ -864,14 +865,23 @@ pub async fn issue(
             ));
         }
         let amount = minor_units(conn, "amount", &body.amount, &currency.code, Sign::Positive)?;
-        Ok(ops::issue(
-            conn,
-            &id,
-            &wallet.id,
-            amount,
-            body.method,
-            &body.reference,
-        )?)
+        // the receipt is queued in the entry's transaction, and only for a new entry
+        conn.transaction(|conn| {
+            let committed =
+                ops::issue(conn, &id, &wallet.id, amount, body.method, &body.reference)?;
+            if let Committed::New(entry) = &committed {
+                receipts::topup(
+                    conn,
+                    entry,
+                    &wallet.id,
+                    &currency,
+                    amount,
+                    body.method.as_str(),
+                    &body.reference,
+                )?;
+            }
+            Ok(committed)
+        })
     })
     .await
 }
@@ -949,13 +959,14 @@ pub async fn reconvert(
     operation(&state, move |conn| {
         let (id, wallet, amount) =
             spending(conn, &caller, &body.entry_id, &body.wallet_id, &body.amount)?;
-        Ok(ops::reconvert(
-            conn,
-            &id,
-            &wallet.id,
-            amount,
-            &body.reference,
-        )?)
+        let currency = currencies::get(conn, &wallet.currency)?;
+        conn.transaction(|conn| {
+            let committed = ops::reconvert(conn, &id, &wallet.id, amount, &body.reference)?;
+            if let Committed::New(entry) = &committed {
+                receipts::reconversion(conn, entry, &wallet.id, &currency, amount)?;
+            }
+            Ok(committed)
+        })
     })
     .await
 }

@@ -12,6 +12,7 @@ pub mod currencies;
 pub mod engine;
 pub mod journal;
 pub mod ops;
+pub mod receipts;
 pub mod verify;
 
 use crate::error::{ApiError, FieldError, ProblemKind};

@@ -14,7 +14,8 @@ backend_tests!(
     migrate_prints_what_it_applied,
     demo_load_refuses_a_non_empty_database_unless_forced,
     serve_demo_is_ready_and_stops_gracefully,
-    catalog_import_and_export_on_the_command_line
+    catalog_import_and_export_on_the_command_line,
+    mail_is_delivered_to_eml_files_by_default_and_reported
 );
 
 fn comptoir(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -55,6 +56,9 @@ fn every_command_has_help() {
         &["demo", "load", "--help"],
         &["catalog", "import", "--help"],
         &["catalog", "export", "--help"],
+        &["mail", "status", "--help"],
+        &["mail", "retry", "--help"],
+        &["mail", "deliver", "--help"],
     ] {
         let output = comptoir(dir.path(), args, &[]);
         assert!(output.status.success(), "{args:?}");
@@ -429,5 +433,54 @@ CLI-2;Navets;legumes;2 kg;weight;2000;deux;5,5;10\n",
     assert_fails_with(
         &run(&["catalog", "export", "--producer", "nobody"]),
         "no enterprise with slug or id `nobody`",
+    );
+}
+
+async fn mail_is_delivered_to_eml_files_by_default_and_reported(backend: Backend) {
+    let db = TestDb::migrated(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let id = {
+        let conn = &mut db.db.conn().expect("conn");
+        comptoir::mail::outbox::enqueue(
+            conn,
+            "camille@example.org",
+            "account_exists",
+            "fr",
+            &serde_json::json!({"display_name": "Camille"}),
+        )
+        .expect("enqueue")
+    };
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--database-url", &db.url]);
+        comptoir(dir.path(), &all, &[])
+    };
+    let status = run(&["mail", "status"]);
+    assert!(String::from_utf8_lossy(&status.stdout)
+        .contains("1 pending (0 retrying after a failure), 0 sent, 0 failed"));
+    let delivered = run(&["mail", "deliver"]);
+    assert!(
+        delivered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&delivered.stderr)
+    );
+    assert!(String::from_utf8_lossy(&delivered.stdout)
+        .contains("1 sent, 0 to retry, 0 failed (via files in data/outbox)"));
+    let eml = std::fs::read_to_string(dir.path().join(format!("data/outbox/{id}.eml")))
+        .expect("the .eml file");
+    assert!(
+        eml.contains("Subject: =?utf-8?") || eml.contains("Subject: Vous avez"),
+        "{eml}"
+    );
+    assert!(
+        eml.contains(&format!("Message-ID: <{id}@comptoir.localhost>")),
+        "{eml}"
+    );
+    let status = run(&["mail", "status"]);
+    assert!(String::from_utf8_lossy(&status.stdout)
+        .contains("0 pending (0 retrying after a failure), 1 sent, 0 failed"));
+    assert_fails_with(
+        &run(&["mail", "retry", "nope"]),
+        "no failed mail with id `nope`",
     );
 }

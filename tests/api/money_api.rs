@@ -583,6 +583,48 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     .await
     .json();
     assert_eq!(account["balance"], lem("30.00"));
+
+    // receipts: one per new issue and reconversion (the replay queued nothing), in the
+    // recipient's language, with the amounts of the entry
+    let memory = comptoir::mail::transport::Memory::default();
+    let mailer = comptoir::mail::mailer_with(
+        &crate::harness::test_config(&app.db.url),
+        Box::new(memory.clone()),
+    )
+    .expect("mailer");
+    let conn = &mut app.db.db.conn().expect("conn");
+    let pass = mailer.deliver_due(conn).expect("pass");
+    assert_eq!(pass.failed, 0);
+    let kept = memory.kept.lock().expect("lock").clone();
+    let receipts: Vec<(String, String)> = kept
+        .iter()
+        .map(|k| {
+            let parsed = mailparse::parse_mail(&k.raw).expect("mail");
+            (k.to.join(","), parsed.subparts[0].get_body().expect("text"))
+        })
+        .collect();
+    let topups: Vec<&(String, String)> = receipts
+        .iter()
+        .filter(|(_, text)| text.contains("VIR-1"))
+        .collect();
+    assert_eq!(topups.len(), 1, "{receipts:#?}");
+    assert_eq!(topups[0].0, "camille@example.org");
+    assert!(
+        topups[0].1.contains("50,00\u{a0}LEM") && topups[0].1.contains("50,00\u{a0}€"),
+        "{}",
+        topups[0].1
+    );
+    let reconversions: Vec<&(String, String)> = receipts
+        .iter()
+        .filter(|(_, text)| text.contains("Reconversion de"))
+        .collect();
+    assert_eq!(reconversions.len(), 1, "{receipts:#?}");
+    assert_eq!(reconversions[0].0, "ferme@troischenes.example.org");
+    assert!(
+        reconversions[0].1.contains("10,00\u{a0}LEM"),
+        "{}",
+        reconversions[0].1
+    );
 }
 
 async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {

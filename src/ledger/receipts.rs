@@ -1,0 +1,141 @@
+//! Receipts mailed for money operations: a wallet top-up (issue) and a reconversion. Each is
+//! enqueued in the outbox inside the transaction of its ledger entry, and only for an entry
+//! written now (a replayed request sends nothing again).
+//!
+//! The recipient is the wallet's owner: a person (their address and language), or an
+//! enterprise with a contact address (in the platform's default language, French). An
+//! enterprise without one gets no receipt.
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::accounts::{self, AccountRow, OwnerKind};
+use super::currencies::CurrencyRow;
+use super::journal::Entry;
+use crate::db::schema::{enterprises, users};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+use crate::mail::outbox;
+use crate::money::{CurrencyCode, Money};
+
+/// Who receives a wallet's receipts: `(email, locale, display name)`.
+fn recipient(
+    conn: &mut DbConn,
+    wallet: &AccountRow,
+) -> Result<Option<(String, String, String)>, ApiError> {
+    let owner = wallet.owner_id.clone().unwrap_or_default();
+    Ok(match OwnerKind::parse(&wallet.owner_kind) {
+        Ok(OwnerKind::User) => db_run!(conn => users::table
+            .find(&owner)
+            .select((users::email, users::locale, users::display_name))
+            .first::<(String, String, String)>(conn)
+            .optional())?,
+        Ok(OwnerKind::Enterprise) => db_run!(conn => enterprises::table
+            .find(&owner)
+            .select((enterprises::email, enterprises::name))
+            .first::<(Option<String>, String)>(conn)
+            .optional())?
+        .and_then(|(email, name)| email.map(|e| (e, "fr".to_string(), name))),
+        _ => None,
+    })
+}
+
+fn association_name(conn: &mut DbConn, currency: &CurrencyRow) -> Result<String, ApiError> {
+    let issuer = currency.issuer_id.clone().unwrap_or_default();
+    Ok(db_run!(conn => enterprises::table
+        .find(&issuer)
+        .select(enterprises::name)
+        .first::<String>(conn)
+        .optional())?
+    .unwrap_or_default())
+}
+
+fn money(minor: i64, currency: &CurrencyRow) -> serde_json::Value {
+    let code: CurrencyCode = currency.code.parse().unwrap_or(CurrencyCode::EUR);
+    let m = Money::new(minor, code, currency.scale.clamp(0, 4) as u32);
+    json!({"amount": m.amount_string(), "currency": currency.code})
+}
+
+fn euros(minor: i64) -> serde_json::Value {
+    json!({"amount": Money::eur(minor).amount_string(), "currency": "EUR"})
+}
+
+fn when(entry: &Entry) -> String {
+    entry.row.created_at.format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// The receipt of an issue: `amount` of `currency` credited to `wallet` against euros.
+pub fn topup(
+    conn: &mut DbConn,
+    entry: &Entry,
+    wallet_id: &str,
+    currency: &CurrencyRow,
+    amount: i64,
+    method: &str,
+    reference: &str,
+) -> Result<(), ApiError> {
+    let wallet = accounts::get(conn, wallet_id)?;
+    let Some((email, locale, name)) = recipient(conn, &wallet)? else {
+        return Ok(());
+    };
+    let euro_minor: i64 = entry
+        .transfers
+        .iter()
+        .filter(|t| t.currency == "EUR")
+        .map(|t| t.amount)
+        .sum();
+    let values = json!({
+        "display_name": name,
+        "association_name": association_name(conn, currency)?,
+        "amount": money(amount, currency),
+        "euros": euros(euro_minor),
+        "method": method,
+        "reference": reference,
+        "date": when(entry),
+        "balance": money(wallet.balance() - wallet.debits_pending, currency),
+        "entry_id": entry.row.id,
+    });
+    outbox::enqueue(conn, &email, "topup_receipt", &locale, &values)?;
+    Ok(())
+}
+
+/// The receipt of a reconversion of `amount` from `wallet`: the commission kept and the
+/// euros owed.
+pub fn reconversion(
+    conn: &mut DbConn,
+    entry: &Entry,
+    wallet_id: &str,
+    currency: &CurrencyRow,
+    amount: i64,
+) -> Result<(), ApiError> {
+    let wallet = accounts::get(conn, wallet_id)?;
+    let Some((email, locale, name)) = recipient(conn, &wallet)? else {
+        return Ok(());
+    };
+    let association = super::ops::association_accounts(conn, currency)?;
+    let commission: i64 = entry
+        .transfers
+        .iter()
+        .filter(|t| t.credit_account_id == association.commission.id)
+        .map(|t| t.amount)
+        .sum();
+    let payout: i64 = entry
+        .transfers
+        .iter()
+        .filter(|t| t.currency == "EUR")
+        .map(|t| t.amount)
+        .sum();
+    let values = json!({
+        "display_name": name,
+        "enterprise_name": name,
+        "association_name": association_name(conn, currency)?,
+        "amount": money(amount, currency),
+        "commission": money(commission, currency),
+        "payout": euros(payout),
+        "date": when(entry),
+        "entry_id": entry.row.id,
+    });
+    outbox::enqueue(conn, &email, "reconversion_receipt", &locale, &values)?;
+    Ok(())
+}
