@@ -3,8 +3,8 @@
 //! written now (a replayed request sends nothing again).
 //!
 //! The recipient is the wallet's owner: a person (their address and language), or an
-//! enterprise with a contact address (in the platform's default language, French). An
-//! enterprise without one gets no receipt.
+//! enterprise with a contact address (in `mail.default_locale`). An enterprise without one
+//! gets no receipt. Times are the entry's, in UTC (written with "UTC").
 
 use diesel::prelude::*;
 use serde_json::json;
@@ -36,7 +36,8 @@ fn recipient(
             .select((enterprises::email, enterprises::name))
             .first::<(Option<String>, String)>(conn)
             .optional())?
-        .and_then(|(email, name)| email.map(|e| (e, "fr".to_string(), name))),
+        // no language preference for enterprises: the deployment's default
+        .and_then(|(email, name)| email.map(|e| (e, String::new(), name))),
         _ => None,
     })
 }
@@ -62,7 +63,7 @@ fn euros(minor: i64) -> serde_json::Value {
 }
 
 fn when(entry: &Entry) -> String {
-    entry.row.created_at.format("%Y-%m-%dT%H:%M").to_string()
+    entry.row.created_at.format("%Y-%m-%dT%H:%MZ").to_string()
 }
 
 /// The receipt of an issue: `amount` of `currency` credited to `wallet` against euros.

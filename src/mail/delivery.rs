@@ -56,6 +56,8 @@ struct Claimed {
     payload: String,
     #[diesel(sql_type = Integer)]
     attempts: i32,
+    #[diesel(sql_type = Timestamp)]
+    claimed_until: NaiveDateTime,
 }
 
 const CLAIM_POSTGRES: &str = "UPDATE mail_outbox SET claimed_until = $1, attempts = attempts + 1
@@ -63,14 +65,14 @@ const CLAIM_POSTGRES: &str = "UPDATE mail_outbox SET claimed_until = $1, attempt
         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
           AND (claimed_until IS NULL OR claimed_until < $2)
         ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-    RETURNING id, recipient, template, locale, payload, attempts";
+    RETURNING id, recipient, template, locale, payload, attempts, claimed_until";
 
 const CLAIM_SQLITE: &str = "UPDATE mail_outbox SET claimed_until = $1, attempts = attempts + 1
     WHERE id IN (SELECT id FROM mail_outbox
         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
           AND (claimed_until IS NULL OR claimed_until < $2)
         ORDER BY next_attempt_at LIMIT $3)
-    RETURNING id, recipient, template, locale, payload, attempts";
+    RETURNING id, recipient, template, locale, payload, attempts, claimed_until";
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,32 +96,85 @@ pub struct Mailer {
 impl Mailer {
     /// Claims, sends and marks every mail due now (batch after batch).
     pub fn deliver_due(&self, conn: &mut DbConn) -> Result<Pass, ApiError> {
+        self.deliver_due_until(conn, &std::sync::atomic::AtomicBool::new(false))
+    }
+
+    /// [`Mailer::deliver_due`], stopping between two mails once `stop` is set (the claimed
+    /// mails not yet sent are released for the next pass).
+    pub fn deliver_due_until(
+        &self,
+        conn: &mut DbConn,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Pass, ApiError> {
         let mut pass = Pass::default();
         loop {
-            let now = crate::time::now();
-            let claimed = claim(conn, now)?;
+            let claimed = claim(conn, crate::time::now())?;
             if claimed.is_empty() {
                 return Ok(pass);
             }
-            for mail in claimed {
-                match self.send(&mail) {
-                    Ok(message_id) => {
-                        mark_sent(conn, &mail, &message_id)?;
-                        pass.sent += 1;
-                    }
-                    Err(Failure::Permanent(reason)) => {
-                        mark_failed(conn, &mail.id, &reason, None)?;
-                        pass.failed += 1;
-                    }
-                    Err(Failure::Transient(reason)) if mail.attempts >= self.max_attempts => {
-                        mark_failed(conn, &mail.id, &reason, None)?;
-                        pass.failed += 1;
-                    }
-                    Err(Failure::Transient(reason)) => {
-                        let next = crate::time::now() + backoff(mail.attempts);
-                        mark_failed(conn, &mail.id, &reason, Some(next))?;
-                        pass.retrying += 1;
-                    }
+            let mut rest = claimed.into_iter();
+            for mail in rest.by_ref() {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    release(conn, &mail)?;
+                    break;
+                }
+                self.deliver_one(conn, mail, &mut pass);
+            }
+            for mail in rest {
+                release(conn, &mail)?;
+            }
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(pass);
+            }
+        }
+    }
+
+    /// Sends one claimed mail and records the outcome. A failure to record it is logged, not
+    /// returned: the other claimed mails still go out, and this one is retried when its lease
+    /// expires (at least once).
+    fn deliver_one(&self, conn: &mut DbConn, mut mail: Claimed, pass: &mut Pass) {
+        // a mail claimed more often than allowed (its worker died while sending it, again and
+        // again) is given up instead of blocking the queue
+        if mail.attempts > self.max_attempts {
+            let reason = format!(
+                "gave up after {} claims without a result",
+                mail.attempts - 1
+            );
+            if record(mark_failed(conn, &mail, &reason, None), &mail.id) {
+                pass.failed += 1;
+            }
+            return;
+        }
+        // renew the lease just before sending: a slow batch must not let another worker take
+        // this mail meanwhile; a lease already taken over means someone else has it
+        match renew(conn, &mail) {
+            Ok(Some(lease)) => mail.claimed_until = lease,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(mail = %mail.id, error = %e, "cannot renew the lease; left for a later pass");
+                return;
+            }
+        }
+        match self.send(&mail) {
+            Ok(message_id) => {
+                if record(mark_sent(conn, &mail, &message_id), &mail.id) {
+                    pass.sent += 1;
+                }
+            }
+            Err(Failure::Permanent(reason)) => {
+                if record(mark_failed(conn, &mail, &reason, None), &mail.id) {
+                    pass.failed += 1;
+                }
+            }
+            Err(Failure::Transient(reason)) if mail.attempts >= self.max_attempts => {
+                if record(mark_failed(conn, &mail, &reason, None), &mail.id) {
+                    pass.failed += 1;
+                }
+            }
+            Err(Failure::Transient(reason)) => {
+                let next = crate::time::now() + backoff(mail.attempts);
+                if record(mark_failed(conn, &mail, &reason, Some(next)), &mail.id) {
+                    pass.retrying += 1;
                 }
             }
         }
@@ -134,7 +189,7 @@ impl Mailer {
         Ok(message_id)
     }
 
-    /// The message of an outbox row (public for previews and tests).
+    /// The message of an outbox row.
     fn build(&self, mail: &Claimed, message_id: &str) -> Result<Message, String> {
         let mut values: serde_json::Value =
             serde_json::from_str(&mail.payload).map_err(|e| format!("bad mail values: {e}"))?;
@@ -204,12 +259,60 @@ fn claim(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<Claimed>, ApiError
     Ok(rows)
 }
 
-/// Values kept after sending: secrets (`token`) are blanked.
+/// Whether a mark was written; logs why not.
+fn record(result: Result<bool, ApiError>, id: &str) -> bool {
+    match result {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!(
+                mail = id,
+                "another worker took this mail over; its outcome is theirs"
+            );
+            false
+        }
+        Err(e) => {
+            tracing::warn!(mail = id, error = %e, "cannot record the outcome; the mail will be retried");
+            false
+        }
+    }
+}
+
+/// The rows of `mail` still under this worker's lease (and not yet sent).
+macro_rules! held {
+    ($mail:expr) => {
+        mail_outbox::table
+            .filter(mail_outbox::id.eq(&$mail.id))
+            .filter(mail_outbox::claimed_until.eq(Some($mail.claimed_until)))
+            .filter(mail_outbox::sent_at.is_null())
+    };
+}
+
+/// Extends the lease of `mail`; `None` when the lease is no longer this worker's.
+fn renew(conn: &mut DbConn, mail: &Claimed) -> Result<Option<NaiveDateTime>, ApiError> {
+    let lease = crate::time::now() + Duration::seconds(LEASE_SECONDS);
+    let n = db_run!(conn => diesel::update(held!(mail))
+        .set(mail_outbox::claimed_until.eq(Some(lease)))
+        .execute(conn))?;
+    Ok((n == 1).then_some(lease))
+}
+
+/// Gives a claimed mail back, unsent, without counting the attempt.
+fn release(conn: &mut DbConn, mail: &Claimed) -> Result<(), ApiError> {
+    db_run!(conn => diesel::update(held!(mail))
+        .set((
+            mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+            mail_outbox::attempts.eq(mail.attempts - 1),
+        ))
+        .execute(conn))?;
+    Ok(())
+}
+
+/// Values kept after sending or giving up: secrets (`token`) are blanked.
 fn redacted(payload: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(payload) {
         Ok(serde_json::Value::Object(mut map)) => {
             if let Some(token) = map.get_mut("token") {
-                *token = "(sent, not kept)".into();
+                *token = "(not kept)".into();
             }
             serde_json::Value::Object(map).to_string()
         }
@@ -217,9 +320,9 @@ fn redacted(payload: &str) -> String {
     }
 }
 
-fn mark_sent(conn: &mut DbConn, mail: &Claimed, message_id: &str) -> Result<(), ApiError> {
+fn mark_sent(conn: &mut DbConn, mail: &Claimed, message_id: &str) -> Result<bool, ApiError> {
     let now = crate::time::now();
-    db_run!(conn => diesel::update(mail_outbox::table.find(&mail.id))
+    let n = db_run!(conn => diesel::update(held!(mail))
         .set((
             mail_outbox::sent_at.eq(now),
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
@@ -228,28 +331,34 @@ fn mark_sent(conn: &mut DbConn, mail: &Claimed, message_id: &str) -> Result<(), 
             mail_outbox::last_error.eq(None::<String>),
         ))
         .execute(conn))?;
-    Ok(())
+    Ok(n == 1)
 }
 
-/// Records a failure: retried at `next`, or for good when `next` is `None`.
+/// Records a failure: retried at `next`, or for good when `next` is `None` (its secrets are
+/// then blanked too).
 fn mark_failed(
     conn: &mut DbConn,
-    id: &str,
+    mail: &Claimed,
     reason: &str,
     next: Option<NaiveDateTime>,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let reason: String = reason.chars().take(1000).collect();
     let now = crate::time::now();
-    db_run!(conn => diesel::update(mail_outbox::table.find(id))
+    let payload = match next {
+        Some(_) => mail.payload.clone(),
+        None => redacted(&mail.payload),
+    };
+    let n = db_run!(conn => diesel::update(held!(mail))
         .set((
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
             mail_outbox::last_error.eq(&reason),
             mail_outbox::next_attempt_at.eq(next.unwrap_or(now)),
             mail_outbox::failed_at.eq(if next.is_none() { Some(now) } else { None }),
+            mail_outbox::payload.eq(payload),
         ))
         .execute(conn))?;
-    tracing::warn!(mail = id, retry_at = ?next, %reason, "mail not sent");
-    Ok(())
+    tracing::warn!(mail = %mail.id, retry_at = ?next, %reason, "mail not sent");
+    Ok(n == 1)
 }
 
 /// The background worker of a server process.
@@ -273,7 +382,12 @@ impl Worker {
             .spawn(move || {
                 tracing::info!(transport = %mailer.transport.describe(), "mail worker started");
                 while !flag.load(Ordering::SeqCst) {
-                    let pass = db.conn().and_then(|mut conn| mailer.deliver_due(&mut conn));
+                    // a bug in one pass must not stop mail for good: log it, keep going
+                    let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        db.conn()
+                            .and_then(|mut conn| mailer.deliver_due_until(&mut conn, &flag))
+                    }))
+                    .unwrap_or_else(|_| Err(ApiError::internal("a delivery pass panicked")));
                     match pass {
                         Ok(p) if p != Pass::default() => {
                             tracing::info!(
@@ -300,7 +414,8 @@ impl Worker {
         })
     }
 
-    /// Asks the worker to stop after its current mail, and waits for it.
+    /// Asks the worker to stop after the mail it is sending (the rest of its batch is
+    /// released), and waits for it.
     pub fn stop(mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {

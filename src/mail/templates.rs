@@ -112,7 +112,13 @@ fn datetime_filter(state: &State, value: String) -> Result<String, minijinja::Er
             format!("datetime expects 2026-11-26T18:00, got {value}"),
         )
     })?;
-    Ok(format::datetime(t, locale_of(state)))
+    let words = format::datetime(t, locale_of(state));
+    // a time marked UTC says so; others are already the hub's local time
+    Ok(if value.ends_with('Z') {
+        format!("{words} UTC")
+    } else {
+        words
+    })
 }
 
 impl Templates {
