@@ -15,19 +15,6 @@ use minijinja::{Environment, State, UndefinedBehavior, Value};
 
 use super::format::{self, Locale};
 
-/// Every mail Comptoir sends.
-pub const KINDS: [&str; 10] = [
-    "verify_email",
-    "account_exists",
-    "password_reset",
-    "password_reset_unknown",
-    "order_confirmation",
-    "order_new_for_hub",
-    "order_cancelled",
-    "producer_cycle_report",
-    "topup_receipt",
-    "reconversion_receipt",
-];
 
 macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
@@ -46,8 +33,17 @@ macro_rules! embedded {
     };
 }
 
-/// The templates built into the binary, by relative name.
-const EMBEDDED: &[(&str, &str)] = embedded!(
+/// Declares every mail once: its name in [`KINDS`] and its six templates in [`EMBEDDED`].
+macro_rules! mails {
+    ($($name:literal),* $(,)?) => {
+        /// Every mail Comptoir sends.
+        pub const KINDS: &[&str] = &[$($name),*];
+        /// The templates built into the binary, by relative name.
+        const EMBEDDED: &[(&str, &str)] = embedded!($($name),*);
+    };
+}
+
+mails!(
     "verify_email",
     "account_exists",
     "password_reset",
