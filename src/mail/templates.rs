@@ -15,7 +15,6 @@ use minijinja::{Environment, State, UndefinedBehavior, Value};
 
 use super::format::{self, Locale};
 
-
 macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
         &[
