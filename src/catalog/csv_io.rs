@@ -39,7 +39,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::products::{overwrite_variant, require_producer, variant_by_sku, variant_row};
+use super::products::{
+    overwrite_variant, product_named, require_producer, variant_by_sku, variant_row,
+};
 use super::rules::{check_name, field, CatalogRules, Stock, VariantFields};
 use super::{categories, vat_percent, ProductRow, VariantRow};
 use crate::db::schema::{products, variants};
@@ -544,12 +546,7 @@ fn apply_row(
     // rows of one product are usually adjacent: the previous row's product saves a query
     let known = match last_product.take() {
         Some(p) if p.name == row.product => Some(p),
-        _ => db_run!(conn => products::table
-            .filter(products::producer_id.eq(producer_id))
-            .filter(products::name.eq(&row.product))
-            .select(ProductRow::as_select())
-            .first(conn)
-            .optional())?,
+        _ => product_named(conn, producer_id, &row.product)?,
     };
     let product = match known {
         Some(mut p) => {

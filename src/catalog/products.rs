@@ -81,17 +81,17 @@ fn check_category(
     Ok(())
 }
 
-/// The id of `producer_id`'s product named `name`, if any.
+/// `producer_id`'s product named `name`, if any.
 pub fn product_named(
     conn: &mut DbConn,
     producer_id: &str,
     name: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<ProductRow>, ApiError> {
     Ok(db_run!(conn => products::table
         .filter(products::producer_id.eq(producer_id))
         .filter(products::name.eq(name))
-        .select(products::id)
-        .first::<String>(conn)
+        .select(ProductRow::as_select())
+        .first(conn)
         .optional())?)
 }
 
@@ -178,27 +178,19 @@ pub fn overwrite_variant(
 /// A unique-index violation on a SKU or a product name, as the field error it means (two
 /// requests racing past the checks meet the index).
 fn unique_violation(e: &diesel::result::Error) -> Option<ApiError> {
-    use diesel::result::{DatabaseErrorKind, Error};
-    if let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = e {
-        let text = format!(
-            "{} {}",
-            info.message(),
-            info.constraint_name().unwrap_or("")
-        );
-        if text.contains("sku") {
-            return Some(ApiError::field(
-                "sku",
-                "taken",
-                "another variant of this producer has this SKU",
-            ));
-        }
-        if text.contains("name") {
-            return Some(ApiError::field(
-                "name",
-                "taken",
-                "this producer already has a product with this name",
-            ));
-        }
+    if crate::db::violates_unique(e, &["sku"]) {
+        return Some(ApiError::field(
+            "sku",
+            "taken",
+            "another variant of this producer has this SKU",
+        ));
+    }
+    if crate::db::violates_unique(e, &["name"]) {
+        return Some(ApiError::field(
+            "name",
+            "taken",
+            "this producer already has a product with this name",
+        ));
     }
     None
 }

@@ -341,6 +341,23 @@ impl DbConn {
     }
 }
 
+/// Whether `e` is a unique violation of one of these constraints (PostgreSQL names the
+/// constraint; SQLite names the columns in its message).
+pub fn violates_unique(e: &diesel::result::Error, names: &[&str]) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            let text = format!(
+                "{} {}",
+                info.message(),
+                info.constraint_name().unwrap_or("")
+            );
+            names.iter().any(|n| text.contains(n))
+        }
+        _ => false,
+    }
+}
+
 /// Locks row `id` of `table` until the end of the current transaction, so that a
 /// read-modify-write inside it loses no concurrent update: `SELECT … FOR UPDATE` on
 /// PostgreSQL; nothing on SQLite, whose write transactions (`BEGIN IMMEDIATE`) already exclude

@@ -58,17 +58,10 @@ pub struct AddressInput {
 
 /// A slug from a name: lowercase ASCII letters and digits, other runs become one dash.
 pub fn slugify(name: &str) -> String {
-    let folded = deunicode::deunicode(name).to_ascii_lowercase();
-    let mut slug = String::new();
-    for c in folded.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_end_matches('-');
-    slug.chars()
+    // the catalogue's folding (accents off, lowercase, one separator per run), with dashes
+    crate::catalog::fold(name)
+        .replace(' ', "-")
+        .chars()
         .take(63)
         .collect::<String>()
         .trim_end_matches('-')
@@ -362,15 +355,10 @@ fn slug_taken_error(slug: &str) -> ApiError {
 
 /// Two requests racing past [`slug_taken`] meet the unique index: the loser gets a 422 too.
 fn slug_violation(e: diesel::result::Error, slug: &str) -> ApiError {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match &e {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
-            if info.message().contains("slug")
-                || info.constraint_name().is_some_and(|c| c.contains("slug")) =>
-        {
-            slug_taken_error(slug)
-        }
-        _ => e.into(),
+    if crate::db::violates_unique(&e, &["slug"]) {
+        slug_taken_error(slug)
+    } else {
+        e.into()
     }
 }
 

@@ -223,12 +223,18 @@ pub fn list_public(
     let page = page.paginate(rows, |r| r.id.clone())?;
     let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
     let mut accepted = accepted_currencies(conn, &ids)?;
-    page.try_map(|row| {
-        let id = row.id.clone();
-        let mut view = Enterprise::try_from(row)?;
-        view.accepted_currencies = accepted.remove(&id).unwrap_or_else(|| vec!["EUR".into()]);
-        Ok(view)
-    })
+    page.try_map(|row| with_currencies(row, &mut accepted))
+}
+
+/// The API view of `row`, with its accepted currencies taken from `accepted`.
+fn with_currencies(
+    row: EnterpriseRow,
+    accepted: &mut HashMap<String, Vec<String>>,
+) -> Result<Enterprise, ApiError> {
+    let id = row.id.clone();
+    let mut view = Enterprise::try_from(row)?;
+    view.accepted_currencies = accepted.remove(&id).unwrap_or_else(|| vec!["EUR".into()]);
+    Ok(view)
 }
 
 /// The accepted currencies of each enterprise in `ids` (`EUR` first, then the local ones).
@@ -255,11 +261,8 @@ pub fn accepted_currencies(
 
 /// An enterprise (public or hidden) as the API shows it, with its accepted currencies.
 pub fn view(conn: &mut DbConn, row: EnterpriseRow) -> Result<Enterprise, ApiError> {
-    let id = row.id.clone();
-    let mut accepted = accepted_currencies(conn, std::slice::from_ref(&id))?;
-    let mut view = Enterprise::try_from(row)?;
-    view.accepted_currencies = accepted.remove(&id).unwrap_or_else(|| vec!["EUR".into()]);
-    Ok(view)
+    let mut accepted = accepted_currencies(conn, std::slice::from_ref(&row.id))?;
+    with_currencies(row, &mut accepted)
 }
 
 /// The id of the enterprise (public or hidden) with this id or slug.

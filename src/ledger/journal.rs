@@ -456,12 +456,16 @@ pub fn commit(conn: &mut DbConn, request: &EntryRequest) -> Result<Committed, Le
         attempts += 1;
         match db_run!(conn => commit_tx(conn, request)) {
             Err(LedgerError::Db(e))
-                if attempts < 3 && violates(&e, &["ledger_entries.id", "ledger_entries_pkey"]) =>
+                if attempts < 3
+                    && crate::db::violates_unique(
+                        &e,
+                        &["ledger_entries.id", "ledger_entries_pkey"],
+                    ) =>
             {
                 continue
             }
             Err(LedgerError::Db(e))
-                if violates(
+                if crate::db::violates_unique(
                     &e,
                     &[
                         "ledger_transfers.pending_id",
@@ -472,7 +476,7 @@ pub fn commit(conn: &mut DbConn, request: &EntryRequest) -> Result<Committed, Le
                 return Err(LedgerError::HoldResolved("the hold".into()))
             }
             Err(LedgerError::Db(e))
-                if violates(
+                if crate::db::violates_unique(
                     &e,
                     &[
                         "ledger_entries.reverses_entry_id",
@@ -486,23 +490,6 @@ pub fn commit(conn: &mut DbConn, request: &EntryRequest) -> Result<Committed, Le
             }
             other => return other,
         }
-    }
-}
-
-/// Whether `e` is a unique violation of one of these constraints (PostgreSQL names them;
-/// SQLite names the columns in its message).
-fn violates(e: &diesel::result::Error, names: &[&str]) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match e {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            let text = format!(
-                "{} {}",
-                info.message(),
-                info.constraint_name().unwrap_or("")
-            );
-            names.iter().any(|n| text.contains(n))
-        }
-        _ => false,
     }
 }
 

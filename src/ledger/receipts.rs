@@ -62,6 +62,16 @@ fn euros(minor: i64) -> serde_json::Value {
     json!({"amount": Money::eur(minor).amount_string(), "currency": "EUR"})
 }
 
+/// The euros an entry moves (its EUR transfers).
+fn euro_total(entry: &Entry) -> i64 {
+    entry
+        .transfers
+        .iter()
+        .filter(|t| t.currency == "EUR")
+        .map(|t| t.amount)
+        .sum()
+}
+
 fn when(entry: &Entry) -> String {
     entry.row.created_at.format("%Y-%m-%dT%H:%MZ").to_string()
 }
@@ -80,17 +90,11 @@ pub fn topup(
     let Some((email, locale, name)) = recipient(conn, &wallet)? else {
         return Ok(());
     };
-    let euro_minor: i64 = entry
-        .transfers
-        .iter()
-        .filter(|t| t.currency == "EUR")
-        .map(|t| t.amount)
-        .sum();
     let values = json!({
         "display_name": name,
         "association_name": association_name(conn, currency)?,
         "amount": money(amount, currency),
-        "euros": euros(euro_minor),
+        "euros": euros(euro_total(entry)),
         "method": method,
         "reference": reference,
         "date": when(entry),
@@ -121,19 +125,13 @@ pub fn reconversion(
         .filter(|t| t.credit_account_id == association.commission.id)
         .map(|t| t.amount)
         .sum();
-    let payout: i64 = entry
-        .transfers
-        .iter()
-        .filter(|t| t.currency == "EUR")
-        .map(|t| t.amount)
-        .sum();
     let values = json!({
         "display_name": name,
         "enterprise_name": name,
         "association_name": association_name(conn, currency)?,
         "amount": money(amount, currency),
         "commission": money(commission, currency),
-        "payout": euros(payout),
+        "payout": euros(euro_total(entry)),
         "date": when(entry),
         "entry_id": entry.row.id,
     });

@@ -60,19 +60,24 @@ struct Claimed {
     claimed_until: NaiveDateTime,
 }
 
-const CLAIM_POSTGRES: &str = "UPDATE mail_outbox SET claimed_until = $1, attempts = attempts + 1
+/// The claim statement; `$lock` is what the backend adds to the candidates' selection.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE mail_outbox SET claimed_until = $1, attempts = attempts + 1
     WHERE id IN (SELECT id FROM mail_outbox
         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
           AND (claimed_until IS NULL OR claimed_until < $2)
-        ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-    RETURNING id, recipient, template, locale, payload, attempts, claimed_until";
+        ORDER BY next_attempt_at LIMIT $3 ",
+            $lock,
+            ")
+    RETURNING id, recipient, template, locale, payload, attempts, claimed_until"
+        )
+    };
+}
 
-const CLAIM_SQLITE: &str = "UPDATE mail_outbox SET claimed_until = $1, attempts = attempts + 1
-    WHERE id IN (SELECT id FROM mail_outbox
-        WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
-          AND (claimed_until IS NULL OR claimed_until < $2)
-        ORDER BY next_attempt_at LIMIT $3)
-    RETURNING id, recipient, template, locale, payload, attempts, claimed_until";
+const CLAIM_POSTGRES: &str = claim_sql!("FOR UPDATE SKIP LOCKED");
+const CLAIM_SQLITE: &str = claim_sql!("");
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
