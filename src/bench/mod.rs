@@ -4,7 +4,9 @@
 //! For 1 and N concurrent writers it measures, each for a fixed duration:
 //! - **raw**: single-row `INSERT` + `COMMIT` into a scratch table (what the disk allows);
 //! - **single**: `ops::pay`, one transfer between two random wallets per entry;
-//! - **2-leg**: `ops::issue`, an entry of two transfers in two currencies (four accounts).
+//! - **2-leg**: `ops::issue`, an entry of two transfers in two currencies (four accounts);
+//! - the same two in **batches** of [`BATCH`] entries per call (`batch::pay_many`,
+//!   `batch::issue_many`): one write transaction, one durable commit for all of them.
 //!
 //! Run it against a scratch database: it creates its own association, currency (`BCH`),
 //! wallets and entries (the ledger is append-only), and drops only its scratch table.
@@ -24,10 +26,14 @@ use crate::db::{Db, DbConn};
 use crate::db_run;
 use crate::enterprises::{EnterpriseKind, EnterpriseRow};
 use crate::ledger::accounts::Owner;
+use crate::ledger::batch::{self, Issuance, Payment};
+use crate::ledger::journal;
 use crate::ledger::ops::{self, EuroMethod, LocalTerms, NewCurrency};
 use crate::ledger::LedgerError;
 
 const WALLETS: usize = 64;
+/// Entries per call in the batched workloads.
+pub const BATCH: usize = 100;
 
 /// One measured configuration.
 #[derive(Debug, Clone)]
@@ -105,8 +111,8 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
     Ok(Setup { wallets })
 }
 
-/// One unit of work of a writer: `(connection, writer number, iteration)`.
-type Work<'a> = dyn Fn(&mut DbConn, usize, u64) -> Result<()> + Sync + 'a;
+/// One unit of work of a writer: `(connection, writer number, iteration)` → entries done.
+type Work<'a> = dyn Fn(&mut DbConn, usize, u64) -> Result<u64> + Sync + 'a;
 
 fn run_for(db: &Db, writers: usize, duration: Duration, work: &Work<'_>) -> Result<(u64, f64)> {
     let done = AtomicU64::new(0);
@@ -119,9 +125,9 @@ fn run_for(db: &Db, writers: usize, duration: Duration, work: &Work<'_>) -> Resu
                     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
                     let mut n = 0u64;
                     while started.elapsed() < duration {
-                        work(&mut conn, w, n)?;
+                        let entries = work(&mut conn, w, n)?;
                         n += 1;
-                        done.fetch_add(1, Ordering::Relaxed);
+                        done.fetch_add(entries, Ordering::Relaxed);
                     }
                     Ok(())
                 })
@@ -166,15 +172,15 @@ pub fn ledger(
         db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id TEXT PRIMARY KEY NOT NULL, v BIGINT NOT NULL)"))?;
     }
     let wallets = &setup.wallets;
-    let raw = |conn: &mut DbConn, _: usize, n: u64| -> Result<()> {
+    let raw = |conn: &mut DbConn, _: usize, n: u64| -> Result<u64> {
         let id = crate::time::new_id();
         db_run!(conn => diesel::sql_query("INSERT INTO bench_raw (id, v) VALUES ($1, $2)")
             .bind::<diesel::sql_types::Text, _>(&id)
             .bind::<diesel::sql_types::BigInt, _>(n as i64)
             .execute(conn))?;
-        Ok(())
+        Ok(1)
     };
-    let single = |conn: &mut DbConn, w: usize, n: u64| -> Result<()> {
+    let single = |conn: &mut DbConn, w: usize, n: u64| -> Result<u64> {
         let (a, b) = pair(w, n);
         ops::pay(
             conn,
@@ -184,10 +190,10 @@ pub fn ledger(
             1,
             "bench",
         )
-        .map(|_| ())
+        .map(|_| 1)
         .map_err(bench_error)
     };
-    let two_legs = |conn: &mut DbConn, w: usize, n: u64| -> Result<()> {
+    let two_legs = |conn: &mut DbConn, w: usize, n: u64| -> Result<u64> {
         let (a, _) = pair(w, n);
         ops::issue(
             conn,
@@ -197,13 +203,53 @@ pub fn ledger(
             EuroMethod::BankTransfer,
             "bench",
         )
-        .map(|_| ())
+        .map(|_| 1)
         .map_err(bench_error)
     };
-    let workloads: [(&'static str, u64, &Work<'_>); 3] = [
+    let single_batched = |conn: &mut DbConn, w: usize, n: u64| -> Result<u64> {
+        let payments: Vec<Payment> = (0..BATCH as u64)
+            .map(|i| {
+                let (a, b) = pair(w, n * BATCH as u64 + i);
+                Payment {
+                    entry_id: crate::time::new_id(),
+                    from: wallets[a].clone(),
+                    to: wallets[b].clone(),
+                    amount: 1,
+                    reference: "bench".into(),
+                }
+            })
+            .collect();
+        all_committed(batch::pay_many(conn, &payments))
+    };
+    let two_legs_batched = |conn: &mut DbConn, w: usize, n: u64| -> Result<u64> {
+        let issuances: Vec<Issuance> = (0..BATCH as u64)
+            .map(|i| {
+                let (a, _) = pair(w, n * BATCH as u64 + i);
+                Issuance {
+                    entry_id: crate::time::new_id(),
+                    wallet: wallets[a].clone(),
+                    amount: 1,
+                    method: EuroMethod::BankTransfer,
+                    reference: "bench".into(),
+                }
+            })
+            .collect();
+        all_committed(batch::issue_many(conn, &issuances))
+    };
+    let workloads: [(&'static str, u64, &Work<'_>); 5] = [
         ("raw INSERT+COMMIT", 1, &raw),
         ("ledger: single transfer", 1, &single),
         ("ledger: 2-leg entry", 2, &two_legs),
+        (
+            "ledger: single transfers, batches of 100",
+            1,
+            &single_batched,
+        ),
+        (
+            "ledger: 2-leg entries, batches of 100",
+            2,
+            &two_legs_batched,
+        ),
     ];
     let mut results = Vec::new();
     for writer_count in [1, writers] {
@@ -223,6 +269,16 @@ pub fn ledger(
     let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
     db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw"))?;
     Ok(results)
+}
+
+/// How many entries a batch committed; an error if the ledger refused any.
+fn all_committed(results: Result<journal::BatchResults, LedgerError>) -> Result<u64> {
+    let results = results.map_err(bench_error)?;
+    let count = results.len() as u64;
+    for result in results {
+        result.map_err(bench_error)?;
+    }
+    Ok(count)
 }
 
 fn bench_error(e: LedgerError) -> anyhow::Error {

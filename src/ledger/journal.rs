@@ -1,19 +1,25 @@
 //! The journal: commits entries (groups of transfers) all-or-nothing, idempotently, under
-//! locks, chained by hash.
+//! locks, chained by hash — one entry at a time ([`commit`]) or many in one write
+//! transaction ([`commit_batch`]; a single commit is a batch of one).
 //!
-//! Committing an entry, in one write transaction:
-//! 1. **Locks**: the accounts named by the transfers are locked in id order (PostgreSQL:
-//!    one `SELECT … WHERE id = ANY($1) ORDER BY id FOR UPDATE`; SQLite: the write transaction
-//!    is `BEGIN IMMEDIATE`), so crossing payments cannot deadlock and no update is lost.
+//! Committing a batch, in one write transaction:
+//! 1. **Locks**: every account named by the batch's transfers is locked in id order
+//!    (PostgreSQL: one `SELECT … WHERE id = ANY($1) ORDER BY id FOR UPDATE`; SQLite: the
+//!    write transaction is `BEGIN IMMEDIATE`), so crossing payments cannot deadlock and no
+//!    update is lost.
 //! 2. **Chain head and idempotency**: the head of the chain is locked next (always after the
-//!    accounts); the same query tells whether the client-chosen entry id exists. If it does,
-//!    the request hash is compared: the same request gets the original entry back, another
-//!    one a conflict.
-//! 3. **Holds** named by the entry must still be unresolved (a unique index backs this up).
-//! 4. **Engine**: [`engine::apply`] checks every invariant on the locked states.
-//! 5. **Write**: the entry gets `seq = head + 1` and `hash = SHA-256(prev_hash, content)` (see
-//!    [`entry_hash`]); the entry, its transfers, the changed totals and the new head are
-//!    written (on PostgreSQL in one statement).
+//!    accounts); the same query tells which of the client-chosen entry ids exist. A request
+//!    whose id exists (in the database, or earlier in the batch) is compared by its request
+//!    hash: the same request gets the original entry back, another one a conflict.
+//! 3. **Holds and reversals** named by the batch must still be unresolved, as of now (their
+//!    accounts are locked) and of the entries before in the batch; unique indexes back this up.
+//! 4. **Engine**: each request in turn is applied by [`engine::apply`] to the locked states
+//!    as the requests before it left them; a refused request changes nothing and gets its
+//!    own error, the others go on.
+//! 5. **Write**: each admitted entry gets `seq = previous + 1` and
+//!    `hash = SHA-256(prev_hash, content)` (see [`entry_hash`]); the entries, their transfers,
+//!    the changed totals and the new head are written (on PostgreSQL in one statement), and
+//!    the batch commits once.
 //!
 //! Entries and transfers are never updated or deleted (the database refuses it too).
 
@@ -161,43 +167,48 @@ pub fn entry_hash(entry: &EntryRow, transfers: &[TransferRow]) -> String {
     request_hash(&fields.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-/// The head of the chain as locked by a commit, and whether the entry already exists.
+/// The head of the chain as locked by a commit.
 #[derive(Debug, QueryableByName)]
 pub struct Head {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub seq: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub hash: String,
-    /// The stored request hash when an entry with the requested id exists already.
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub existing: Option<String>,
 }
 
-const HEAD_SQLITE: &str = "SELECT h.seq AS seq, h.hash AS hash,
-    (SELECT e.request_hash FROM ledger_entries e WHERE e.id = $1) AS existing
-    FROM ledger_head h WHERE h.id = 1";
+/// PostgreSQL: the head, locked, and which of the requested entry ids exist already (one
+/// round trip). The existence check runs on the statement's snapshot, which may predate a
+/// concurrent commit of the same id; that race ends on the primary key (see [`commit_batch`]).
 const HEAD_POSTGRES: &str = "SELECT h.seq AS seq, h.hash AS hash,
-    (SELECT e.request_hash FROM ledger_entries e WHERE e.id = $1) AS existing
+    ARRAY(SELECT e.id FROM ledger_entries e WHERE e.id = ANY($1)) AS existing
     FROM ledger_head h WHERE h.id = 1 FOR UPDATE";
 
-/// PostgreSQL: the entry, its transfers, the changed account totals and the chain head in
-/// one statement (one round trip while the head is locked).
+#[derive(Debug, QueryableByName)]
+struct HeadWithExisting {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    hash: String,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    existing: Vec<String>,
+}
+
+/// PostgreSQL: every entry of a batch, their transfers, the changed account totals and the
+/// chain head in one statement (one round trip while the head is locked).
 const WRITE_POSTGRES: &str = "
-WITH new_entry AS (
+WITH new_entries AS (
     INSERT INTO ledger_entries (id, seq, code, reference, description, request_hash, reverses_entry_id, created_at, prev_hash, hash)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamp[], $9::text[], $10::text[])
 ), new_transfers AS (
     INSERT INTO ledger_transfers (id, entry_id, position, debit_account_id, credit_account_id, currency, amount, kind, pending_id, expires_at, created_at)
-    SELECT t.id, $1, t.position, t.debit, t.credit, t.currency, t.amount, t.kind, t.pending_id, t.expires_at, $8
-    FROM unnest($11::text[], $12::int4[], $13::text[], $14::text[], $15::text[], $16::int8[], $17::text[], $18::text[], $19::timestamp[])
-        AS t(id, position, debit, credit, currency, amount, kind, pending_id, expires_at)
+    SELECT * FROM unnest($11::text[], $12::text[], $13::int4[], $14::text[], $15::text[], $16::text[], $17::int8[], $18::text[], $19::text[], $20::timestamp[], $21::timestamp[])
 ), totals AS (
     UPDATE ledger_accounts a
-    SET debits_posted = v.dp, credits_posted = v.cp, debits_pending = v.dn, credits_pending = v.cn, updated_at = $8
-    FROM unnest($20::text[], $21::int8[], $22::int8[], $23::int8[], $24::int8[]) AS v(id, dp, cp, dn, cn)
+    SET debits_posted = v.dp, credits_posted = v.cp, debits_pending = v.dn, credits_pending = v.cn, updated_at = $22
+    FROM unnest($23::text[], $24::int8[], $25::int8[], $26::int8[], $27::int8[]) AS v(id, dp, cp, dn, cn)
     WHERE a.id = v.id
 )
-UPDATE ledger_head SET seq = $2, hash = $10 WHERE id = 1";
+UPDATE ledger_head SET seq = $28, hash = $29 WHERE id = 1";
 
 /// The storage primitives the journal needs, for each backend.
 pub trait Store: Sized {
@@ -212,13 +223,15 @@ pub trait Store: Sized {
     fn lock_accounts(&mut self, ids: &[String]) -> QueryResult<Vec<AccountRow>>;
     /// Which of these holds already have a post or a void.
     fn resolved(&mut self, hold_ids: &[String]) -> QueryResult<Vec<String>>;
-    /// Reads (and on PostgreSQL locks) the head of the chain; tells whether `entry_id` exists.
-    fn lock_head(&mut self, entry_id: &str) -> QueryResult<Head>;
-    /// Writes the entry, its transfers, the changed totals and the new head.
+    /// Which of these entries already have a reversal.
+    fn reversed(&mut self, entry_ids: &[String]) -> QueryResult<Vec<String>>;
+    /// Reads (and on PostgreSQL locks) the head of the chain; tells which of `entry_ids`
+    /// exist already.
+    fn lock_head(&mut self, entry_ids: &[String]) -> QueryResult<(Head, Vec<String>)>;
+    /// Writes the entries, their transfers, the changed totals and the new head.
     fn write(
         &mut self,
-        entry: &EntryRow,
-        transfers: &[TransferRow],
+        entries: &[Entry],
         changed: &[&AccountState],
         now: NaiveDateTime,
     ) -> QueryResult<()>;
@@ -256,6 +269,13 @@ macro_rules! common_store_fns {
             ledger_transfers::table
                 .filter(ledger_transfers::pending_id.eq_any(hold_ids))
                 .select(ledger_transfers::pending_id.assume_not_null())
+                .load(self)
+        }
+
+        fn reversed(&mut self, entry_ids: &[String]) -> QueryResult<Vec<String>> {
+            ledger_entries::table
+                .filter(ledger_entries::reverses_entry_id.eq_any(entry_ids))
+                .select(ledger_entries::reverses_entry_id.assume_not_null())
                 .load(self)
         }
     };
@@ -302,26 +322,44 @@ impl Store for SqliteConnection {
         Ok(rows)
     }
 
-    fn lock_head(&mut self, entry_id: &str) -> QueryResult<Head> {
-        diesel::sql_query(HEAD_SQLITE)
-            .bind::<diesel::sql_types::Text, _>(entry_id)
-            .get_result(self)
+    fn lock_head(&mut self, entry_ids: &[String]) -> QueryResult<(Head, Vec<String>)> {
+        let head = ledger_head::table
+            .find(1)
+            .select((ledger_head::seq, ledger_head::hash))
+            .first::<(i64, String)>(self)?;
+        let mut existing = Vec::with_capacity(entry_ids.len());
+        for id in entry_ids {
+            let found = ledger_entries::table
+                .find(id)
+                .select(ledger_entries::id)
+                .first::<String>(self)
+                .optional()?;
+            existing.extend(found);
+        }
+        Ok((
+            Head {
+                seq: head.0,
+                hash: head.1,
+            },
+            existing,
+        ))
     }
 
     fn write(
         &mut self,
-        entry: &EntryRow,
-        transfers: &[TransferRow],
+        entries: &[Entry],
         changed: &[&AccountState],
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        diesel::insert_into(ledger_entries::table)
-            .values(entry)
-            .execute(self)?;
-        for transfer in transfers {
-            diesel::insert_into(ledger_transfers::table)
-                .values(transfer)
+        for entry in entries {
+            diesel::insert_into(ledger_entries::table)
+                .values(&entry.row)
                 .execute(self)?;
+            for transfer in &entry.transfers {
+                diesel::insert_into(ledger_transfers::table)
+                    .values(transfer)
+                    .execute(self)?;
+            }
         }
         for a in changed {
             diesel::update(ledger_accounts::table.find(&a.id))
@@ -334,18 +372,21 @@ impl Store for SqliteConnection {
                 ))
                 .execute(self)?;
         }
-        diesel::update(ledger_head::table.find(1))
-            .set((
-                ledger_head::seq.eq(entry.seq),
-                ledger_head::hash.eq(&entry.hash),
-            ))
-            .execute(self)?;
+        if let Some(last) = entries.last() {
+            diesel::update(ledger_head::table.find(1))
+                .set((
+                    ledger_head::seq.eq(last.row.seq),
+                    ledger_head::hash.eq(&last.row.hash),
+                ))
+                .execute(self)?;
+        }
         Ok(())
     }
 }
 
-/// PostgreSQL: every statement is a network round trip, so the commit uses as few as it can
-/// — one to lock all accounts, one to lock the head, one to write everything.
+/// PostgreSQL: every statement is a network round trip, so a commit uses as few as it can
+/// — one to lock all accounts, one to lock the head, one to write everything — whatever the
+/// number of entries in the batch.
 impl Store for PgConnection {
     common_store_fns!(transaction);
 
@@ -359,58 +400,64 @@ impl Store for PgConnection {
             .load(self)
     }
 
-    fn lock_head(&mut self, entry_id: &str) -> QueryResult<Head> {
-        diesel::sql_query(HEAD_POSTGRES)
-            .bind::<diesel::sql_types::Text, _>(entry_id)
-            .get_result(self)
+    fn lock_head(&mut self, entry_ids: &[String]) -> QueryResult<(Head, Vec<String>)> {
+        let row: HeadWithExisting = diesel::sql_query(HEAD_POSTGRES)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(entry_ids)
+            .get_result(self)?;
+        Ok((
+            Head {
+                seq: row.seq,
+                hash: row.hash,
+            },
+            row.existing,
+        ))
     }
 
     fn write(
         &mut self,
-        entry: &EntryRow,
-        transfers: &[TransferRow],
+        entries: &[Entry],
         changed: &[&AccountState],
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamp};
-        let column = |f: fn(&TransferRow) -> String| transfers.iter().map(f).collect::<Vec<_>>();
+        let Some(last) = entries.last() else {
+            return Ok(());
+        };
+        fn col<R, T>(rows: &[R], f: impl Fn(&R) -> T) -> Vec<T> {
+            rows.iter().map(f).collect()
+        }
+        let rows: Vec<&EntryRow> = entries.iter().map(|e| &e.row).collect();
+        let transfers: Vec<&TransferRow> = entries.iter().flat_map(|e| &e.transfers).collect();
         diesel::sql_query(WRITE_POSTGRES)
-            .bind::<Text, _>(&entry.id)
-            .bind::<BigInt, _>(entry.seq)
-            .bind::<Text, _>(&entry.code)
-            .bind::<Text, _>(&entry.reference)
-            .bind::<Text, _>(&entry.description)
-            .bind::<Text, _>(&entry.request_hash)
-            .bind::<Nullable<Text>, _>(&entry.reverses_entry_id)
+            .bind::<Array<Text>, _>(col(&rows, |e| e.id.clone()))
+            .bind::<Array<BigInt>, _>(col(&rows, |e| e.seq))
+            .bind::<Array<Text>, _>(col(&rows, |e| e.code.clone()))
+            .bind::<Array<Text>, _>(col(&rows, |e| e.reference.clone()))
+            .bind::<Array<Text>, _>(col(&rows, |e| e.description.clone()))
+            .bind::<Array<Text>, _>(col(&rows, |e| e.request_hash.clone()))
+            .bind::<Array<Nullable<Text>>, _>(col(&rows, |e| e.reverses_entry_id.clone()))
+            .bind::<Array<Timestamp>, _>(col(&rows, |e| e.created_at))
+            .bind::<Array<Text>, _>(col(&rows, |e| e.prev_hash.clone()))
+            .bind::<Array<Text>, _>(col(&rows, |e| e.hash.clone()))
+            .bind::<Array<Text>, _>(col(&transfers, |t| t.id.clone()))
+            .bind::<Array<Text>, _>(col(&transfers, |t| t.entry_id.clone()))
+            .bind::<Array<Integer>, _>(col(&transfers, |t| t.position))
+            .bind::<Array<Text>, _>(col(&transfers, |t| t.debit_account_id.clone()))
+            .bind::<Array<Text>, _>(col(&transfers, |t| t.credit_account_id.clone()))
+            .bind::<Array<Text>, _>(col(&transfers, |t| t.currency.clone()))
+            .bind::<Array<BigInt>, _>(col(&transfers, |t| t.amount))
+            .bind::<Array<Text>, _>(col(&transfers, |t| t.kind.clone()))
+            .bind::<Array<Nullable<Text>>, _>(col(&transfers, |t| t.pending_id.clone()))
+            .bind::<Array<Nullable<Timestamp>>, _>(col(&transfers, |t| t.expires_at))
+            .bind::<Array<Timestamp>, _>(col(&transfers, |t| t.created_at))
             .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(&entry.prev_hash)
-            .bind::<Text, _>(&entry.hash)
-            .bind::<Array<Text>, _>(column(|t| t.id.clone()))
-            .bind::<Array<Integer>, _>(transfers.iter().map(|t| t.position).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(column(|t| t.debit_account_id.clone()))
-            .bind::<Array<Text>, _>(column(|t| t.credit_account_id.clone()))
-            .bind::<Array<Text>, _>(column(|t| t.currency.clone()))
-            .bind::<Array<BigInt>, _>(transfers.iter().map(|t| t.amount).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(column(|t| t.kind.clone()))
-            .bind::<Array<Nullable<Text>>, _>(
-                transfers
-                    .iter()
-                    .map(|t| t.pending_id.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind::<Array<Nullable<Timestamp>>, _>(
-                transfers.iter().map(|t| t.expires_at).collect::<Vec<_>>(),
-            )
-            .bind::<Array<Text>, _>(changed.iter().map(|a| a.id.clone()).collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(changed.iter().map(|a| a.debits_posted).collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(changed.iter().map(|a| a.credits_posted).collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(changed.iter().map(|a| a.debits_pending).collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(
-                changed
-                    .iter()
-                    .map(|a| a.credits_pending)
-                    .collect::<Vec<_>>(),
-            )
+            .bind::<Array<Text>, _>(col(changed, |a| a.id.clone()))
+            .bind::<Array<BigInt>, _>(col(changed, |a| a.debits_posted))
+            .bind::<Array<BigInt>, _>(col(changed, |a| a.credits_posted))
+            .bind::<Array<BigInt>, _>(col(changed, |a| a.debits_pending))
+            .bind::<Array<BigInt>, _>(col(changed, |a| a.credits_pending))
+            .bind::<BigInt, _>(last.row.seq)
+            .bind::<Text, _>(&last.row.hash)
             .execute(self)
             .map(|_| ())
     }
@@ -447,14 +494,46 @@ pub fn replay(existing: Entry, request_hash: &str) -> Result<Entry, LedgerError>
     }
 }
 
-/// Commits `request` (see the module documentation for the steps).
+/// Commits `request` (see the module documentation for the steps): a batch of one.
 pub fn commit(conn: &mut DbConn, request: &EntryRequest) -> Result<Committed, LedgerError> {
-    // Two requests with the same new id can race past step 1; the loser hits the primary
-    // key, and its retry finds the winner's entry.
+    single(commit_batch(conn, std::slice::from_ref(request))?)
+}
+
+/// The one result of a batch of one.
+pub fn single(mut results: BatchResults) -> Result<Committed, LedgerError> {
+    match results.pop() {
+        Some(result) if results.is_empty() => result,
+        _ => Err(LedgerError::Invariant(
+            "a batch of one gave another number of results".into(),
+        )),
+    }
+}
+
+/// The result of each request of a batch, in order.
+pub type BatchResults = Vec<Result<Committed, LedgerError>>;
+
+/// Commits many requests in one write transaction — one lock of their accounts and of the
+/// chain head, one write, one durable commit for all (TigerBeetle's batching) — while each
+/// request keeps its own all-or-nothing result: a refused entry changes nothing and does not
+/// stop the others, and later entries see the effects of earlier ones, exactly as if they
+/// had been committed one after the other in this order.
+///
+/// The outer `Err` is for failures of the batch as a whole (the database), after which
+/// nothing of the batch is written.
+pub fn commit_batch(
+    conn: &mut DbConn,
+    requests: &[EntryRequest],
+) -> Result<BatchResults, LedgerError> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Two requests with the same new id can race past the existence check (PostgreSQL checks
+    // on its statement snapshot); the loser hits the primary key, and its retry finds the
+    // winner's entry.
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match db_run!(conn => commit_tx(conn, request)) {
+        match db_run!(conn => commit_tx(conn, requests)) {
             Err(LedgerError::Db(e))
                 if attempts < 3
                     && crate::db::violates_unique(
@@ -464,115 +543,211 @@ pub fn commit(conn: &mut DbConn, request: &EntryRequest) -> Result<Committed, Le
             {
                 continue
             }
-            Err(LedgerError::Db(e))
-                if crate::db::violates_unique(
-                    &e,
-                    &[
-                        "ledger_transfers.pending_id",
-                        "ledger_transfers_resolve_once",
-                    ],
-                ) =>
-            {
-                return Err(LedgerError::HoldResolved("the hold".into()))
+            // the checks under lock should make these impossible; should one slip through,
+            // each request of a batch gets its own answer
+            Err(LedgerError::Db(e)) if requests.len() > 1 && unique_violation(&e).is_some() => {
+                return Ok(requests.iter().map(|r| commit(conn, r)).collect::<Vec<_>>());
             }
-            Err(LedgerError::Db(e))
-                if crate::db::violates_unique(
-                    &e,
-                    &[
-                        "ledger_entries.reverses_entry_id",
-                        "ledger_entries_reverses_entry_id_key",
-                    ],
-                ) =>
-            {
-                return Err(LedgerError::AlreadyReversed(
-                    request.reverses_entry_id.clone().unwrap_or_default(),
-                ))
+            Err(LedgerError::Db(e)) => {
+                return Err(match unique_violation(&e) {
+                    Some(Violation::HoldResolved) => LedgerError::HoldResolved("the hold".into()),
+                    Some(Violation::Reversed) => LedgerError::AlreadyReversed(
+                        requests[0].reverses_entry_id.clone().unwrap_or_default(),
+                    ),
+                    None => LedgerError::Db(e),
+                })
             }
             other => return other,
         }
     }
 }
 
-fn commit_tx<S: Store>(store: &mut S, request: &EntryRequest) -> Result<Committed, LedgerError> {
+enum Violation {
+    HoldResolved,
+    Reversed,
+}
+
+fn unique_violation(e: &diesel::result::Error) -> Option<Violation> {
+    if crate::db::violates_unique(
+        e,
+        &[
+            "ledger_transfers.pending_id",
+            "ledger_transfers_resolve_once",
+        ],
+    ) {
+        Some(Violation::HoldResolved)
+    } else if crate::db::violates_unique(
+        e,
+        &[
+            "ledger_entries.reverses_entry_id",
+            "ledger_entries_reverses_entry_id_key",
+        ],
+    ) {
+        Some(Violation::Reversed)
+    } else {
+        None
+    }
+}
+
+fn sorted_unique(ids: impl Iterator<Item = String>) -> Vec<String> {
+    ids.collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+fn commit_tx<S: Store>(
+    store: &mut S,
+    requests: &[EntryRequest],
+) -> Result<BatchResults, LedgerError> {
     store.write_tx(|store| {
-        let ids: Vec<String> = request
-            .transfers
-            .iter()
-            .flat_map(|t| [t.debit_account_id.clone(), t.credit_account_id.clone()])
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let ids = sorted_unique(requests.iter().flat_map(|r| {
+            r.transfers
+                .iter()
+                .flat_map(|t| [t.debit_account_id.clone(), t.credit_account_id.clone()])
+        }));
         let rows = store.lock_accounts(&ids)?;
         // the head is locked after the accounts (one global lock order: no deadlock); the
-        // same query tells whether this entry id was used before
-        let head = store.lock_head(&request.id)?;
-        if head.existing.is_some() {
-            let existing = load(store, &request.id)?
-                .ok_or_else(|| LedgerError::Invariant(format!("entry {} vanished", request.id)))?;
-            return replay(existing, &request.request_hash).map(Committed::Replayed);
-        }
+        // same query tells which entry ids were used before
+        let entry_ids = sorted_unique(requests.iter().map(|r| r.id.clone()));
+        let (head, existing) = store.lock_head(&entry_ids)?;
         let mut accounts: BTreeMap<String, AccountState> = BTreeMap::new();
         for row in &rows {
             accounts.insert(row.id.clone(), row.state()?);
         }
         let before = accounts.clone();
-
-        let holds: Vec<String> = request
-            .transfers
-            .iter()
-            .filter_map(|t| t.movement.hold_id().map(str::to_string))
-            .collect();
-        if !holds.is_empty() {
-            if let Some(done) = store.resolved(&holds)?.into_iter().next() {
-                return Err(LedgerError::HoldResolved(done));
-            }
+        // holds and reversals already resolved, as of now (their accounts are locked)
+        let holds = sorted_unique(requests.iter().flat_map(|r| {
+            r.transfers
+                .iter()
+                .filter_map(|t| t.movement.hold_id().map(str::to_string))
+        }));
+        let mut resolved: BTreeSet<String> = if holds.is_empty() {
+            BTreeSet::new()
+        } else {
+            store.resolved(&holds)?.into_iter().collect()
+        };
+        let reverses = sorted_unique(requests.iter().filter_map(|r| r.reverses_entry_id.clone()));
+        let mut reversed: BTreeSet<String> = if reverses.is_empty() {
+            BTreeSet::new()
+        } else {
+            store.reversed(&reverses)?.into_iter().collect()
+        };
+        let mut stored: BTreeMap<String, Entry> = BTreeMap::new();
+        for id in existing {
+            let entry = load(store, &id)?
+                .ok_or_else(|| LedgerError::Invariant(format!("entry {id} vanished")))?;
+            stored.insert(id, entry);
         }
-        engine::apply(&mut accounts, &request.transfers)?;
 
         let now = crate::time::now();
-        let mut entry = EntryRow {
-            id: request.id.clone(),
-            seq: head.seq + 1,
-            code: request.code.clone(),
-            reference: request.reference.clone(),
-            description: request.description.clone(),
-            request_hash: request.request_hash.clone(),
-            reverses_entry_id: request.reverses_entry_id.clone(),
-            created_at: now,
-            prev_hash: head.hash,
-            hash: String::new(),
-        };
-        let transfers: Vec<TransferRow> = request
-            .transfers
-            .iter()
-            .enumerate()
-            .map(|(i, t)| TransferRow {
-                id: crate::time::new_id(),
-                entry_id: entry.id.clone(),
-                position: i as i32,
-                debit_account_id: t.debit_account_id.clone(),
-                credit_account_id: t.credit_account_id.clone(),
-                currency: t.currency.clone(),
-                amount: t.amount,
-                kind: t.movement.kind().to_string(),
-                pending_id: t.movement.hold_id().map(str::to_string),
-                expires_at: match t.movement {
-                    Movement::Pending { expires_at } => expires_at,
-                    _ => None,
-                },
-                created_at: now,
-            })
-            .collect();
-        entry.hash = entry_hash(&entry, &transfers);
+        let mut seq = head.seq;
+        let mut prev_hash = head.hash;
+        let mut written: Vec<Entry> = Vec::new();
+        let mut results: BatchResults = Vec::with_capacity(requests.len());
+        for request in requests {
+            // an id used before (in the database or earlier in this batch) is a replay
+            if let Some(original) = stored.get(&request.id) {
+                results
+                    .push(replay(original.clone(), &request.request_hash).map(Committed::Replayed));
+                continue;
+            }
+            let outcome = admit(request, &mut accounts, &resolved, &reversed).map(|()| {
+                seq += 1;
+                let entry = build(request, seq, &prev_hash, now);
+                prev_hash = entry.row.hash.clone();
+                entry
+            });
+            match outcome {
+                Ok(entry) => {
+                    for t in &entry.transfers {
+                        resolved.extend(t.pending_id.clone());
+                    }
+                    reversed.extend(entry.row.reverses_entry_id.clone());
+                    stored.insert(entry.row.id.clone(), entry.clone());
+                    results.push(Ok(Committed::New(entry.clone())));
+                    written.push(entry);
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
         let changed: Vec<&AccountState> = accounts
             .iter()
             .filter(|(id, state)| before.get(*id) != Some(*state))
             .map(|(_, s)| s)
             .collect();
-        store.write(&entry, &transfers, &changed, now)?;
-        Ok(Committed::New(Entry {
-            row: entry,
-            transfers,
-        }))
+        store.write(&written, &changed, now)?;
+        Ok(results)
     })
+}
+
+/// Checks one request against the state left by the entries before it and applies it to
+/// `accounts`; on refusal nothing changes.
+fn admit(
+    request: &EntryRequest,
+    accounts: &mut BTreeMap<String, AccountState>,
+    resolved: &BTreeSet<String>,
+    reversed: &BTreeSet<String>,
+) -> Result<(), LedgerError> {
+    if let Some(done) = request
+        .transfers
+        .iter()
+        .filter_map(|t| t.movement.hold_id())
+        .find(|h| resolved.contains(*h))
+    {
+        return Err(LedgerError::HoldResolved(done.to_string()));
+    }
+    if let Some(original) = &request.reverses_entry_id {
+        if reversed.contains(original) {
+            return Err(LedgerError::AlreadyReversed(original.clone()));
+        }
+    }
+    // the engine works on this entry's accounts only (cheap to copy whatever the batch size)
+    let mut mine: BTreeMap<String, AccountState> = BTreeMap::new();
+    for t in &request.transfers {
+        for id in [&t.debit_account_id, &t.credit_account_id] {
+            if let Some(state) = accounts.get(id) {
+                mine.insert(id.clone(), state.clone());
+            }
+        }
+    }
+    engine::apply(&mut mine, &request.transfers)?;
+    accounts.extend(mine);
+    Ok(())
+}
+
+/// The rows of an admitted request, chained after `prev_hash`.
+fn build(request: &EntryRequest, seq: i64, prev_hash: &str, now: NaiveDateTime) -> Entry {
+    let mut row = EntryRow {
+        id: request.id.clone(),
+        seq,
+        code: request.code.clone(),
+        reference: request.reference.clone(),
+        description: request.description.clone(),
+        request_hash: request.request_hash.clone(),
+        reverses_entry_id: request.reverses_entry_id.clone(),
+        created_at: now,
+        prev_hash: prev_hash.to_string(),
+        hash: String::new(),
+    };
+    let transfers: Vec<TransferRow> = request
+        .transfers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TransferRow {
+            id: crate::time::new_id(),
+            entry_id: row.id.clone(),
+            position: i as i32,
+            debit_account_id: t.debit_account_id.clone(),
+            credit_account_id: t.credit_account_id.clone(),
+            currency: t.currency.clone(),
+            amount: t.amount,
+            kind: t.movement.kind().to_string(),
+            pending_id: t.movement.hold_id().map(str::to_string),
+            expires_at: match t.movement {
+                Movement::Pending { expires_at } => expires_at,
+                _ => None,
+            },
+            created_at: now,
+        })
+        .collect();
+    row.hash = entry_hash(&row, &transfers);
+    Entry { row, transfers }
 }

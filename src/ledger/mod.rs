@@ -5,9 +5,11 @@
 //! - [`engine`]: the state machine applying transfers and checking the invariants.
 //! - [`journal`]: commits entries in one transaction, idempotently, with locks and a hash chain.
 //! - [`ops`]: the local-currency operations (issue, pay, hold/post/void, reverse, reconvert…).
+//! - [`batch`]: payments and issuances in batches, one write transaction for many entries.
 //! - [`verify`]: recomputes everything from the journal and reports violations.
 
 pub mod accounts;
+pub mod batch;
 pub mod currencies;
 pub mod engine;
 pub mod journal;

@@ -21,6 +21,7 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 
 use super::accounts::{self, AccountKind, AccountRow, AccountStatus, NewAccount, Owner, OwnerKind};
+use super::batch;
 use super::currencies::{self, CurrencyRow};
 use super::engine::{Movement, TransferDraft};
 use super::journal::{self, Committed, EntryRequest, TransferRow};
@@ -286,7 +287,7 @@ impl EuroMethod {
     }
 }
 
-fn replayed(
+pub(super) fn replayed(
     conn: &mut DbConn,
     entry_id: &str,
     hash: &str,
@@ -314,7 +315,7 @@ fn idempotent(
     }
 }
 
-fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft {
+pub(super) fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft {
     TransferDraft {
         debit_account_id: debit.id.clone(),
         credit_account_id: credit.id.clone(),
@@ -325,7 +326,7 @@ fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft
     }
 }
 
-fn require_wallet(account: &AccountRow, field: &str) -> Result<(), LedgerError> {
+pub(super) fn require_wallet(account: &AccountRow, field: &str) -> Result<(), LedgerError> {
     if account.kind()?.is_wallet() {
         Ok(())
     } else {
@@ -336,7 +337,7 @@ fn require_wallet(account: &AccountRow, field: &str) -> Result<(), LedgerError> 
     }
 }
 
-fn local_currency(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, LedgerError> {
+pub(super) fn local_currency(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, LedgerError> {
     let currency = currencies::get(conn, code)?;
     if !currency.is_local() {
         return Err(LedgerError::Invalid {
@@ -347,7 +348,8 @@ fn local_currency(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, LedgerEr
     Ok(currency)
 }
 
-/// Issue: euros received → the same value of local currency in a wallet, euros to the fund.
+/// Issue: euros received → the same value of local currency in a wallet, euros to the fund
+/// (a batch of one, see [`super::batch::issue_many`]).
 pub fn issue(
     conn: &mut DbConn,
     entry_id: &str,
@@ -356,75 +358,32 @@ pub fn issue(
     method: EuroMethod,
     reference: &str,
 ) -> Result<Committed, LedgerError> {
-    let hash = journal::request_hash(&[
-        "issue",
-        wallet_id,
-        &amount.to_string(),
-        method.as_str(),
-        reference,
-    ]);
-    idempotent(conn, entry_id, &hash, |conn| {
-        let wallet = accounts::get(conn, wallet_id)?;
-        require_wallet(&wallet, "wallet_id")?;
-        let currency = local_currency(conn, &wallet.currency)?;
-        let system = association_accounts(conn, &currency)?;
-        let euros = currency.to_eur_minor(amount)?;
-        journal::commit(
-            conn,
-            &EntryRequest {
-                id: entry_id.into(),
-                code: "issue".into(),
-                reference: reference.into(),
-                description: format!(
-                    "{} issued against euros ({})",
-                    currency.code,
-                    method.as_str()
-                ),
-                request_hash: hash.clone(),
-                reverses_entry_id: None,
-                transfers: vec![
-                    posted(&system.issuance, &wallet, amount),
-                    posted(&system.euro_clearing, &system.guarantee_fund, euros),
-                ],
-            },
-        )
-    })
+    let issuance = batch::Issuance {
+        entry_id: entry_id.into(),
+        wallet: wallet_id.into(),
+        amount,
+        method,
+        reference: reference.into(),
+    };
+    journal::single(batch::issue_many(conn, &[issuance])?)
 }
 
-/// Checks the currency's flow rules for a payment or hold from `from` to `to`.
 /// The two accounts of a wallet-to-account movement and whether their currency lets
-/// individuals pay each other. On PostgreSQL in one query (each round trip counts: +14 %
-/// single transfers with one writer); on SQLite in three cached look-ups, cheaper there than
-/// one statement with an `IN` list, which SQLite prepares anew each time (measured −15 %).
+/// individuals pay each other (see [`batch::parties`]).
 fn movement_parties(
     conn: &mut DbConn,
     from_id: &str,
     to_id: &str,
 ) -> Result<(AccountRow, AccountRow, bool), LedgerError> {
-    if let DbConn::Sqlite(_) = conn {
-        let (from, to) = (accounts::get(conn, from_id)?, accounts::get(conn, to_id)?);
-        let allow = currencies::get(conn, &from.currency)?.allow_member_to_member;
-        return Ok((from, to, allow));
-    }
-    let rows: Vec<(AccountRow, bool)> = db_run!(conn => ledger_accounts::table
-        .inner_join(currencies_table::table.on(currencies_table::code.eq(ledger_accounts::currency)))
-        .filter(ledger_accounts::id.eq_any([from_id, to_id]))
-        .select((AccountRow::as_select(), currencies_table::allow_member_to_member))
-        .load(conn))?;
-    let find = |id: &str| {
-        rows.iter()
-            .find(|(a, _)| a.id == id)
-            .cloned()
-            .ok_or_else(|| LedgerError::AccountNotFound(id.to_string()))
-    };
-    let (from, allow_member_to_member) = find(from_id)?;
-    let (to, _) = find(to_id)?;
+    let found = batch::parties(conn, &[from_id, to_id])?;
+    let (from, allow_member_to_member) = batch::party(&found, from_id)?.clone();
+    let (to, _) = batch::party(&found, to_id)?.clone();
     Ok((from, to, allow_member_to_member))
 }
 
 /// The currency's flow rules between two accounts (`allow_member_to_member` is the
 /// currency's flag, read with the accounts).
-fn check_flow(
+pub(super) fn check_flow(
     from: &AccountRow,
     to: &AccountRow,
     allow_member_to_member: bool,
@@ -456,7 +415,8 @@ fn check_flow(
     Ok(())
 }
 
-/// Pay: wallet to wallet (or to an enterprise account) in one currency.
+/// Pay: wallet to wallet (or to an enterprise account) in one currency (a batch of one, see
+/// [`super::batch::pay_many`]).
 pub fn pay(
     conn: &mut DbConn,
     entry_id: &str,
@@ -465,23 +425,14 @@ pub fn pay(
     amount: i64,
     reference: &str,
 ) -> Result<Committed, LedgerError> {
-    let hash = journal::request_hash(&["pay", from_id, to_id, &amount.to_string(), reference]);
-    idempotent(conn, entry_id, &hash, |conn| {
-        let (from, to, allow_member_to_member) = movement_parties(conn, from_id, to_id)?;
-        check_flow(&from, &to, allow_member_to_member)?;
-        journal::commit(
-            conn,
-            &EntryRequest {
-                id: entry_id.into(),
-                code: "pay".into(),
-                reference: reference.into(),
-                description: format!("payment in {}", from.currency),
-                request_hash: hash.clone(),
-                reverses_entry_id: None,
-                transfers: vec![posted(&from, &to, amount)],
-            },
-        )
-    })
+    let payment = batch::Payment {
+        entry_id: entry_id.into(),
+        from: from_id.into(),
+        to: to_id.into(),
+        amount,
+        reference: reference.into(),
+    };
+    journal::single(batch::pay_many(conn, &[payment])?)
 }
 
 /// Hold: reserves `amount` of `from` for `to` until posted, voided or expired.

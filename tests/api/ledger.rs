@@ -9,7 +9,9 @@ use comptoir::db::schema::{currencies, enterprises, ledger_accounts, ledger_entr
 use comptoir::db::{Db, DbConn};
 use comptoir::db_run;
 use comptoir::ledger::accounts::{self, AccountRow, Owner};
-use comptoir::ledger::journal::Committed;
+use comptoir::ledger::batch::{self, Issuance, Payment};
+use comptoir::ledger::engine::{Movement, TransferDraft};
+use comptoir::ledger::journal::{self, Committed, EntryRequest};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
 use comptoir::ledger::LedgerError;
@@ -32,6 +34,9 @@ backend_tests!(
     reconversion_never_spends_a_credit_line,
     each_local_currency_has_its_own_fund_and_payables,
     a_retry_after_the_checks_changed_still_replays,
+    batches_commit_like_one_entry_after_another,
+    a_batch_resolves_a_hold_and_reverses_an_entry_once,
+    concurrent_batches_never_overdraw,
 );
 
 pub fn new_id() -> String {
@@ -938,4 +943,318 @@ async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
         .expect("replayed after expiry");
     assert_eq!(again.entry(), held.entry());
     assert_verified(conn);
+}
+
+/// One operation of a batch, on wallets by index (so that it can run on two databases).
+#[derive(Debug, Clone)]
+enum BatchOp {
+    Issue {
+        to: usize,
+        amount: i64,
+    },
+    Pay {
+        from: usize,
+        to: usize,
+        amount: i64,
+    },
+    /// The operation `back` places earlier in the list again, with its entry id.
+    Repeat {
+        back: usize,
+    },
+}
+
+fn batch_op() -> impl proptest::strategy::Strategy<Value = BatchOp> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..4usize, 1..3000i64).prop_map(|(to, amount)| BatchOp::Issue { to, amount }),
+        // wallet 4 does not exist: a refusal before the journal
+        (0..5usize, 0..4usize, 1..2500i64).prop_map(|(from, to, amount)| BatchOp::Pay {
+            from,
+            to,
+            amount
+        }),
+        (1..6usize).prop_map(|back| BatchOp::Repeat { back }),
+    ]
+}
+
+/// What a result says, without the ids that differ from one database to the other.
+fn shape(result: &Result<Committed, LedgerError>) -> String {
+    match result {
+        Ok(Committed::New(e)) => format!("new {} ({} transfers)", e.row.code, e.transfers.len()),
+        Ok(Committed::Replayed(e)) => format!("replayed {}", e.row.code),
+        Err(e) => format!("refused: {:?}", std::mem::discriminant(e)),
+    }
+}
+
+/// Runs `ops` in `chunks`-sized batches (0: one operation at a time, through `ops::pay` and
+/// `ops::issue`); returns each result's shape and every wallet's totals.
+fn run_batches(
+    conn: &mut DbConn,
+    wallets: &[String],
+    list: &[(String, BatchOp)],
+    chunk: usize,
+) -> (Vec<String>, Vec<(i64, i64, i64)>) {
+    let ghost = new_id();
+    let wallet = |i: usize| wallets.get(i).cloned().unwrap_or_else(|| ghost.clone());
+    // a repeat is the operation it repeats, under the same entry id
+    let mut resolved: Vec<(String, BatchOp)> = Vec::with_capacity(list.len());
+    for (i, (id, op)) in list.iter().enumerate() {
+        let item = match op {
+            BatchOp::Repeat { back } if *back <= i => resolved[i - back].clone(),
+            BatchOp::Repeat { .. } => (id.clone(), BatchOp::Issue { to: 0, amount: 1 }),
+            other => (id.clone(), other.clone()),
+        };
+        resolved.push(item);
+    }
+    let mut shapes = Vec::new();
+    let step = if chunk == 0 { 1 } else { chunk };
+    for part in resolved.chunks(step) {
+        // a batch mixes kinds through two calls in order: split it where the kind changes
+        let mut i = 0;
+        while i < part.len() {
+            let is_issue = matches!(part[i].1, BatchOp::Issue { .. });
+            let mut j = i;
+            while j < part.len() && matches!(part[j].1, BatchOp::Issue { .. }) == is_issue {
+                j += 1;
+            }
+            let results = if chunk == 0 {
+                part[i..j]
+                    .iter()
+                    .map(|(id, op)| match op {
+                        BatchOp::Issue { to, amount } => {
+                            ops::issue(conn, id, &wallet(*to), *amount, EuroMethod::Cash, "b")
+                        }
+                        BatchOp::Pay { from, to, amount } => {
+                            ops::pay(conn, id, &wallet(*from), &wallet(*to), *amount, "b")
+                        }
+                        BatchOp::Repeat { .. } => unreachable!("resolved above"),
+                    })
+                    .collect::<Vec<_>>()
+            } else if is_issue {
+                let items: Vec<Issuance> = part[i..j]
+                    .iter()
+                    .map(|(id, op)| match op {
+                        BatchOp::Issue { to, amount } => Issuance {
+                            entry_id: id.clone(),
+                            wallet: wallet(*to),
+                            amount: *amount,
+                            method: EuroMethod::Cash,
+                            reference: "b".into(),
+                        },
+                        _ => unreachable!("split by kind"),
+                    })
+                    .collect();
+                batch::issue_many(conn, &items).expect("the batch as a whole")
+            } else {
+                let items: Vec<Payment> = part[i..j]
+                    .iter()
+                    .map(|(id, op)| match op {
+                        BatchOp::Pay { from, to, amount } => Payment {
+                            entry_id: id.clone(),
+                            from: wallet(*from),
+                            to: wallet(*to),
+                            amount: *amount,
+                            reference: "b".into(),
+                        },
+                        _ => unreachable!("split by kind"),
+                    })
+                    .collect();
+                batch::pay_many(conn, &items).expect("the batch as a whole")
+            };
+            shapes.extend(results.iter().map(shape));
+            i = j;
+        }
+    }
+    let totals = wallets
+        .iter()
+        .map(|w| {
+            let a = accounts::get(conn, w).expect("wallet");
+            (a.debits_posted, a.credits_posted, a.debits_pending)
+        })
+        .collect();
+    (shapes, totals)
+}
+
+/// A batch gives each request the result it would have had alone, in the same order —
+/// refusals, replays of ids used earlier in the same batch included — and the ledger ends
+/// in the same state, every invariant holding.
+async fn batches_commit_like_one_entry_after_another(backend: Backend) {
+    let cases = match backend {
+        Backend::Sqlite => 16,
+        Backend::Postgres => 6,
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        max_shrink_iters: 32,
+        failure_persistence: None,
+        ..Default::default()
+    });
+    let strategy = (proptest::collection::vec(batch_op(), 1..40), 1..12usize);
+    runner
+        .run(&strategy, |(list, chunk)| {
+            let list: Vec<(String, BatchOp)> = list.into_iter().map(|op| (new_id(), op)).collect();
+            let mut outcomes = Vec::new();
+            for size in [0, chunk] {
+                let w = world(backend);
+                let conn = &mut w.db.db.conn().expect("conn");
+                let wallets = [
+                    w.members[0].clone(),
+                    w.members[1].clone(),
+                    w.pros[0].clone(),
+                    w.pros[1].clone(),
+                ];
+                outcomes.push(run_batches(conn, &wallets, &list, size));
+                let report = verify(conn, &mut |_| {}).expect("verify runs");
+                proptest::prop_assert!(report.ok(), "{}", report);
+            }
+            proptest::prop_assert_eq!(&outcomes[0], &outcomes[1]);
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Inside one batch, a hold is resolved once and an entry reversed once: the second request
+/// is refused as it would be in a later transaction, and the first stands.
+async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
+    let w = world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let (camille, ferme) = (&w.members[0], &w.pros[0]);
+    ops::issue(conn, &new_id(), camille, 5000, EuroMethod::Card, "card").expect("issue");
+    let hold = ops::hold(conn, &new_id(), camille, ferme, 3000, None, "order")
+        .expect("hold")
+        .into_entry();
+    let payment = ops::pay(conn, &new_id(), camille, ferme, 500, "pay")
+        .expect("pay")
+        .into_entry();
+    let hold_id = hold.transfers[0].id.clone();
+    let resolve = |amount: i64, movement: Movement| EntryRequest {
+        id: new_id(),
+        code: "post".into(),
+        reference: "batch".into(),
+        description: "resolve".into(),
+        request_hash: new_id(),
+        reverses_entry_id: None,
+        transfers: vec![TransferDraft {
+            debit_account_id: camille.clone(),
+            credit_account_id: ferme.clone(),
+            currency: "LEM".into(),
+            amount,
+            movement,
+            own_funds_only: false,
+        }],
+    };
+    let reversal = |id: String| EntryRequest {
+        id,
+        code: "reverse".into(),
+        reference: "batch".into(),
+        description: "reverse".into(),
+        request_hash: "same".into(),
+        reverses_entry_id: Some(payment.row.id.clone()),
+        transfers: vec![TransferDraft {
+            debit_account_id: ferme.clone(),
+            credit_account_id: camille.clone(),
+            currency: "LEM".into(),
+            amount: 500,
+            movement: Movement::Posted,
+            own_funds_only: false,
+        }],
+    };
+    let post = Movement::PostPending {
+        hold_id: hold_id.clone(),
+        hold_amount: 3000,
+    };
+    let void = Movement::VoidPending {
+        hold_id: hold_id.clone(),
+        hold_amount: 3000,
+    };
+    let first_reversal = new_id();
+    let requests = vec![
+        resolve(2000, post),
+        resolve(3000, void),
+        reversal(first_reversal.clone()),
+        reversal(new_id()),
+        // the first reversal again: a replay of an entry written earlier in this batch
+        reversal(first_reversal),
+    ];
+    let results = journal::commit_batch(conn, &requests).expect("the batch");
+    let shapes: Vec<String> = results.iter().map(shape).collect();
+    assert!(matches!(results[0], Ok(Committed::New(_))), "{shapes:?}");
+    assert!(
+        matches!(results[1], Err(LedgerError::HoldResolved(_))),
+        "{shapes:?}"
+    );
+    assert!(matches!(results[2], Ok(Committed::New(_))), "{shapes:?}");
+    assert!(
+        matches!(results[3], Err(LedgerError::AlreadyReversed(_))),
+        "{shapes:?}"
+    );
+    assert!(
+        matches!(results[4], Ok(Committed::Replayed(_))),
+        "{shapes:?}"
+    );
+    // 5000 − 2000 posted; the payment of 500 reversed
+    assert_eq!(
+        (
+            balance(conn, camille),
+            available(conn, camille),
+            balance(conn, ferme)
+        ),
+        (3000, 3000, 2000)
+    );
+    assert_verified(conn);
+}
+
+/// Eight threads send batches spending from one wallet at once: no overdraft, and exactly
+/// the accepted payments are written.
+async fn concurrent_batches_never_overdraw(backend: Backend) {
+    let w = world(backend);
+    let pool = big_pool(&w.db);
+    let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
+    ops::issue(
+        &mut pool.conn().expect("conn"),
+        &new_id(),
+        &camille,
+        3000,
+        EuroMethod::Cash,
+        "c",
+    )
+    .expect("issue");
+    let accepted: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, camille, ferme) = (&pool, &camille, &ferme);
+                scope.spawn(move || {
+                    let mut conn = pool.conn().expect("conn");
+                    let payments: Vec<Payment> = (0..10)
+                        .map(|i| Payment {
+                            entry_id: new_id(),
+                            from: camille.clone(),
+                            to: ferme.clone(),
+                            amount: 70,
+                            reference: format!("spend {i}"),
+                        })
+                        .collect();
+                    let results = batch::pay_many(&mut conn, &payments).expect("batch");
+                    results
+                        .iter()
+                        .filter(|r| match r {
+                            Ok(_) => true,
+                            Err(LedgerError::InsufficientFunds { .. }) => false,
+                            Err(e) => panic!("unexpected error: {e}"),
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    // 3000 / 70 = 42 payments fit, 80 were asked
+    assert_eq!(accepted, 42);
+    let conn = &mut pool.conn().expect("conn");
+    assert_eq!(
+        (balance(conn, &camille), balance(conn, &ferme)),
+        (3000 - 42 * 70, 42 * 70)
+    );
+    let report = assert_verified(conn);
+    assert_eq!(report.entries, 1 + 42);
 }
