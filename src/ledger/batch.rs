@@ -18,7 +18,7 @@ use diesel::prelude::*;
 
 use super::accounts::{self, AccountRow};
 use super::currencies;
-use super::journal::{self, BatchResults, EntryRequest};
+use super::journal::{self, BatchResults, EntryRequest, Slot};
 use super::ops::{self, AssociationAccounts, EuroMethod};
 use super::LedgerError;
 use crate::db::schema::{currencies as currencies_table, ledger_accounts};
@@ -52,40 +52,35 @@ pub(super) struct Planned {
     pub request: Result<EntryRequest, LedgerError>,
 }
 
-/// Commits what could be planned in one batch; every refusal (in planning or in the
-/// journal) is checked against an identical earlier request, which gets its original back.
+/// Commits what could be planned in one batch. A request refused in planning keeps its
+/// place: an identical request committed before it (in the database or earlier in the
+/// batch) still gets its original back, as it would one by one.
 pub(super) fn commit_planned(
     conn: &mut DbConn,
     planned: Vec<Planned>,
 ) -> Result<BatchResults, LedgerError> {
-    let mut requests = Vec::with_capacity(planned.len());
-    let mut slots = Vec::with_capacity(planned.len());
-    for plan in planned {
-        match plan.request {
-            Ok(request) => {
-                requests.push(request);
-                slots.push((plan.entry_id, plan.request_hash, None));
-            }
-            Err(e) => slots.push((plan.entry_id, plan.request_hash, Some(e))),
-        }
-    }
-    let mut committed = journal::commit_batch(conn, &requests)?.into_iter();
-    let mut results = Vec::with_capacity(slots.len());
-    for (entry_id, hash, refused) in slots {
-        let result = match refused {
-            Some(e) => Err(e),
-            None => committed.next().ok_or_else(|| {
-                LedgerError::Invariant("the journal answered fewer requests than asked".into())
-            })?,
-        };
-        results.push(match result {
-            Err(error) if !matches!(error, LedgerError::IdempotencyConflict(_)) => {
-                ops::replayed(conn, &entry_id, &hash)?.ok_or(error)
-            }
-            other => other,
-        });
-    }
-    Ok(results)
+    let slots: Vec<Slot> = planned
+        .iter()
+        .map(|p| match &p.request {
+            Ok(request) => Slot::Request(request),
+            Err(_) => Slot::Refused {
+                id: &p.entry_id,
+                request_hash: &p.request_hash,
+            },
+        })
+        .collect();
+    let answers = journal::commit_slots(conn, &slots)?;
+    Ok(planned
+        .into_iter()
+        .zip(answers)
+        .map(|(plan, answer)| match (answer, plan.request) {
+            (Some(result), _) => result,
+            (None, Err(refusal)) => Err(refusal),
+            (None, Ok(_)) => Err(LedgerError::Invariant(
+                "the journal left a request unanswered".into(),
+            )),
+        })
+        .collect())
 }
 
 /// The accounts named, each with whether its currency lets individuals pay each other;

@@ -512,6 +512,31 @@ pub fn single(mut results: BatchResults) -> Result<Committed, LedgerError> {
 /// The result of each request of a batch, in order.
 pub type BatchResults = Vec<Result<Committed, LedgerError>>;
 
+/// One place in a batch: a request, or a request refused before it reached the journal
+/// (a missing account, a flow rule…), kept so that its id is still checked at its place in
+/// the batch — an identical earlier request gets its original back, as it would one by one.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot<'a> {
+    Request(&'a EntryRequest),
+    Refused { id: &'a str, request_hash: &'a str },
+}
+
+impl Slot<'_> {
+    fn id(&self) -> &str {
+        match self {
+            Slot::Request(r) => &r.id,
+            Slot::Refused { id, .. } => id,
+        }
+    }
+
+    fn request_hash(&self) -> &str {
+        match self {
+            Slot::Request(r) => &r.request_hash,
+            Slot::Refused { request_hash, .. } => request_hash,
+        }
+    }
+}
+
 /// Commits many requests in one write transaction — one lock of their accounts and of the
 /// chain head, one write, one durable commit for all (TigerBeetle's batching) — while each
 /// request keeps its own all-or-nothing result: a refused entry changes nothing and does not
@@ -524,7 +549,22 @@ pub fn commit_batch(
     conn: &mut DbConn,
     requests: &[EntryRequest],
 ) -> Result<BatchResults, LedgerError> {
-    if requests.is_empty() {
+    let slots: Vec<Slot> = requests.iter().map(Slot::Request).collect();
+    commit_slots(conn, &slots)?
+        .into_iter()
+        .map(|result| {
+            result.ok_or_else(|| LedgerError::Invariant("a request was left unanswered".into()))
+        })
+        .collect()
+}
+
+/// [`commit_batch`] with places refused beforehand: such a place is answered `None` unless
+/// its id belongs to an earlier entry (then: the original, or a conflict).
+pub fn commit_slots(
+    conn: &mut DbConn,
+    slots: &[Slot],
+) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
+    if slots.is_empty() {
         return Ok(Vec::new());
     }
     // Two requests with the same new id can race past the existence check (PostgreSQL checks
@@ -533,7 +573,7 @@ pub fn commit_batch(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match db_run!(conn => commit_tx(conn, requests)) {
+        match db_run!(conn => commit_tx(conn, slots)) {
             Err(LedgerError::Db(e))
                 if attempts < 3
                     && crate::db::violates_unique(
@@ -544,18 +584,26 @@ pub fn commit_batch(
                 continue
             }
             // the checks under lock should make these impossible; should one slip through,
-            // each request of a batch gets its own answer
-            Err(LedgerError::Db(e)) if requests.len() > 1 && unique_violation(&e).is_some() => {
-                return Ok(requests.iter().map(|r| commit(conn, r)).collect::<Vec<_>>());
+            // each place of a batch gets its own answer
+            Err(LedgerError::Db(e)) if slots.len() > 1 && unique_violation(&e).is_some() => {
+                let mut results = Vec::with_capacity(slots.len());
+                for slot in slots {
+                    results.extend(commit_slots(conn, std::slice::from_ref(slot))?);
+                }
+                return Ok(results);
             }
             Err(LedgerError::Db(e)) => {
+                let reverses = slots.iter().find_map(|s| match s {
+                    Slot::Request(r) => r.reverses_entry_id.clone(),
+                    Slot::Refused { .. } => None,
+                });
                 return Err(match unique_violation(&e) {
                     Some(Violation::HoldResolved) => LedgerError::HoldResolved("the hold".into()),
-                    Some(Violation::Reversed) => LedgerError::AlreadyReversed(
-                        requests[0].reverses_entry_id.clone().unwrap_or_default(),
-                    ),
+                    Some(Violation::Reversed) => {
+                        LedgerError::AlreadyReversed(reverses.unwrap_or_default())
+                    }
                     None => LedgerError::Db(e),
-                })
+                });
             }
             other => return other,
         }
@@ -595,8 +643,15 @@ fn sorted_unique(ids: impl Iterator<Item = String>) -> Vec<String> {
 
 fn commit_tx<S: Store>(
     store: &mut S,
-    requests: &[EntryRequest],
-) -> Result<BatchResults, LedgerError> {
+    slots: &[Slot],
+) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
+    let requests: Vec<&EntryRequest> = slots
+        .iter()
+        .filter_map(|s| match s {
+            Slot::Request(r) => Some(*r),
+            Slot::Refused { .. } => None,
+        })
+        .collect();
     store.write_tx(|store| {
         let ids = sorted_unique(requests.iter().flat_map(|r| {
             r.transfers
@@ -606,7 +661,7 @@ fn commit_tx<S: Store>(
         let rows = store.lock_accounts(&ids)?;
         // the head is locked after the accounts (one global lock order: no deadlock); the
         // same query tells which entry ids were used before
-        let entry_ids = sorted_unique(requests.iter().map(|r| r.id.clone()));
+        let entry_ids = sorted_unique(slots.iter().map(|s| s.id().to_string()));
         let (head, existing) = store.lock_head(&entry_ids)?;
         let mut accounts: BTreeMap<String, AccountState> = BTreeMap::new();
         for row in &rows {
@@ -641,14 +696,19 @@ fn commit_tx<S: Store>(
         let mut seq = head.seq;
         let mut prev_hash = head.hash;
         let mut written: Vec<Entry> = Vec::new();
-        let mut results: BatchResults = Vec::with_capacity(requests.len());
-        for request in requests {
+        let mut results = Vec::with_capacity(slots.len());
+        for slot in slots {
             // an id used before (in the database or earlier in this batch) is a replay
-            if let Some(original) = stored.get(&request.id) {
-                results
-                    .push(replay(original.clone(), &request.request_hash).map(Committed::Replayed));
+            if let Some(original) = stored.get(slot.id()) {
+                results.push(Some(
+                    replay(original.clone(), slot.request_hash()).map(Committed::Replayed),
+                ));
                 continue;
             }
+            let Slot::Request(request) = *slot else {
+                results.push(None);
+                continue;
+            };
             let outcome = admit(request, &mut accounts, &resolved, &reversed).map(|()| {
                 seq += 1;
                 let entry = build(request, seq, &prev_hash, now);
@@ -662,10 +722,10 @@ fn commit_tx<S: Store>(
                     }
                     reversed.extend(entry.row.reverses_entry_id.clone());
                     stored.insert(entry.row.id.clone(), entry.clone());
-                    results.push(Ok(Committed::New(entry.clone())));
+                    results.push(Some(Ok(Committed::New(entry.clone()))));
                     written.push(entry);
                 }
-                Err(e) => results.push(Err(e)),
+                Err(e) => results.push(Some(Err(e))),
             }
         }
         let changed: Vec<&AccountState> = accounts
