@@ -281,6 +281,14 @@ problem_kinds! {
         "A ledger entry can be reversed once.";
     IdempotencyConflict => "idempotency-conflict", 409, "Idempotency key reused",
         "This id or Idempotency-Key was already used for a different request; use a new one.";
+    OutOfStock => "out-of-stock", 409, "Out of stock",
+        "Not enough of a variant is left for this order; see detail for which one. Others may have bought it since the cart was set.";
+    OrderState => "order-state", 409, "Not possible in the order's state",
+        "The order is not in a state that allows this (an empty cart, an order already cancelled, paid or checked out).";
+    IdempotencyKeyReused => "idempotency-key-reused", 422, "Idempotency-Key reused",
+        "This Idempotency-Key was used before with another request body or route; use a new key for a new request.";
+    IdempotencyKeyRequired => "idempotency-key-required", 400, "Idempotency-Key required",
+        "This request changes money or stock: send an `Idempotency-Key` header (a fresh UUID per new request, the same one on retries).";
     PayloadTooLarge => "payload-too-large", 413, "Request body too large",
         "The request body is larger than this server accepts.";
     UnsupportedMediaType => "unsupported-media-type", 415, "Unsupported media type",

@@ -96,6 +96,16 @@ impl Money {
     }
 }
 
+/// An amount sent by a client. `amount` must be a string: JSON numbers are refused.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyInput {
+    #[schema(example = "12.50")]
+    pub amount: String,
+    #[schema(value_type = String, example = "LEM")]
+    pub currency: CurrencyCode,
+}
+
 /// The JSON shape of [`Money`].
 #[derive(Serialize, ToSchema)]
 #[schema(as = Money, example = json!({"amount": "12.50", "currency": "LEM"}))]

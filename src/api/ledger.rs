@@ -29,15 +29,7 @@ use crate::ledger::receipts;
 use crate::ledger::verify;
 use crate::money::{parse_amount, CurrencyCode, Money, Sign};
 
-/// An amount sent by a client. `amount` must be a string: JSON numbers are refused.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoneyInput {
-    #[schema(example = "12.50")]
-    pub amount: String,
-    #[schema(value_type = String, example = "LEM")]
-    pub currency: CurrencyCode,
-}
+pub use crate::money::MoneyInput;
 
 /// Minor units of `input`, which must be in `currency` and positive (or zero when allowed).
 fn minor_units(

@@ -14,8 +14,10 @@ pub mod directory;
 pub mod enterprises;
 pub mod etag;
 pub mod extract;
+pub mod idempotency;
 pub mod ledger;
 pub mod middleware;
+pub mod orders;
 pub mod pagination;
 pub mod system;
 
@@ -104,6 +106,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(cycles::list_hub_cycles)
         .service(cycles::get_cycle)
         .service(cycles::quote_basket)
+        .service(orders::get_cart)
+        .service(orders::set_cart)
+        .service(orders::checkout)
+        .service(orders::get_order)
+        .service(orders::my_orders)
+        .service(orders::cancel_order)
+        .service(orders::record_euro_payment)
+        .service(orders::cycle_orders)
+        .service(orders::list_shipping_methods)
+        .service(orders::add_shipping_method)
         .service(auth::login)
         .service(auth::me)
         .service(auth::refresh)

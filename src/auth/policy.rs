@@ -14,6 +14,11 @@
 //! | create a currency association | platform admins |
 //! | manage an enterprise (profile, accepted currencies — which opens its wallets in them —, permissions it grants, suppliers it accepts) | its owners and managers, platform admins |
 //! | manage a producer's catalogue (products, variants, CSV import and export) | its owners and managers, platform admins |
+//! | shop (cart, checkout) | any person, for themselves |
+//! | read an order | its customer, the hub's owners, managers and treasurers, platform admins |
+//! | cancel an order | its customer, the hub's owners and managers |
+//! | manage a hub's cycles and orders (pickup and delivery methods, the cycle's orders) | the hub's owners and managers, platform admins |
+//! | record an order's euro payment | the hub's owners and treasurers |
 //!
 //! A request made with an API key may only do what its scopes allow: the `read` scope covers
 //! the read actions above, the `catalog` scope the catalogue actions; moving money, opening
@@ -60,6 +65,21 @@ pub enum Action<'a> {
     ManageCatalogue {
         producer_id: &'a str,
     },
+    Shop,
+    ReadOrder {
+        customer_id: &'a str,
+        hub_id: &'a str,
+    },
+    CancelOrder {
+        customer_id: &'a str,
+        hub_id: &'a str,
+    },
+    ManageHubOrders {
+        hub_id: &'a str,
+    },
+    CollectPayment {
+        hub_id: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -69,7 +89,8 @@ impl Action<'_> {
             Action::ReadAccount { .. }
             | Action::ListEnterpriseAccounts { .. }
             | Action::ReadStatement { .. }
-            | Action::ReadOwnAccounts => Some(Scope::Read),
+            | Action::ReadOwnAccounts
+            | Action::ReadOrder { .. } => Some(Scope::Read),
             Action::ManageCatalogue { .. } => Some(Scope::Catalog),
             _ => None,
         }
@@ -137,6 +158,23 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
         Action::ManageCatalogue { producer_id } => {
             actor.is_platform_admin || actor.has_role(producer_id, MANAGER_ROLES)
         }
+        Action::Shop => true,
+        Action::ReadOrder {
+            customer_id,
+            hub_id,
+        } => {
+            customer_id == actor.user_id
+                || actor.is_platform_admin
+                || actor.has_role(hub_id, READ_ROLES)
+        }
+        Action::CancelOrder {
+            customer_id,
+            hub_id,
+        } => customer_id == actor.user_id || actor.has_role(hub_id, MANAGER_ROLES),
+        Action::ManageHubOrders { hub_id } => {
+            actor.is_platform_admin || actor.has_role(hub_id, MANAGER_ROLES)
+        }
+        Action::CollectPayment { hub_id } => actor.has_role(hub_id, MONEY_ROLES),
     };
     if allowed {
         Ok(())

@@ -223,7 +223,89 @@ diesel::joinable!(enterprise_currencies -> enterprises (enterprise_id));
 diesel::joinable!(order_cycle_variants -> order_cycles (order_cycle_id));
 diesel::joinable!(order_cycle_variants -> variants (variant_id));
 
+diesel::table! {
+    cycle_shipping_methods (id) {
+        id -> Text,
+        order_cycle_id -> Text,
+        kind -> Text,
+        name -> Text,
+        address -> Text,
+        instructions -> Text,
+        at_time -> Timestamp,
+        fee_minor -> BigInt,
+        vat_rate_bp -> Integer,
+        local_share_percent -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        number -> Nullable<Text>,
+        order_cycle_id -> Text,
+        hub_id -> Text,
+        customer_id -> Text,
+        state -> Text,
+        shipping_method_id -> Nullable<Text>,
+        items_total_minor -> BigInt,
+        shipping_fee_minor -> BigInt,
+        total_minor -> BigInt,
+        vat_total_minor -> BigInt,
+        local_currency -> Nullable<Text>,
+        local_minor -> BigInt,
+        local_eur_minor -> BigInt,
+        euro_minor -> BigInt,
+        hold_id -> Nullable<Text>,
+        euro_state -> Text,
+        euro_paid_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_lines (order_id, variant_id) {
+        order_id -> Text,
+        variant_id -> Text,
+        position -> Integer,
+        quantity -> BigInt,
+        producer_id -> Nullable<Text>,
+        name -> Text,
+        unit -> Text,
+        unit_price_minor -> BigInt,
+        total_minor -> BigInt,
+        vat_rate_bp -> Integer,
+        vat_minor -> BigInt,
+        local_share_percent -> Integer,
+        local_max_minor -> BigInt,
+        stock_reserved -> Bool,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idem_key) {
+        user_id -> Text,
+        idem_key -> Text,
+        route -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(orders -> order_cycles (order_cycle_id));
+diesel::joinable!(cycle_shipping_methods -> order_cycles (order_cycle_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    cycle_shipping_methods,
+    orders,
+    order_lines,
+    idempotency_keys,
     enterprises,
     enterprise_currencies,
     users,

@@ -16,9 +16,10 @@ use serde::Deserialize;
 use crate::auth::users::{normalise_email, EnterpriseRoleRow, Role, UserRow};
 use crate::catalog::{ProductRow, UnitKind, VariantRow};
 use crate::db::schema::{
-    currencies, enterprise_currencies, enterprise_relationships, enterprise_roles, enterprises,
-    ledger_accounts, ledger_entries, order_cycle_variants, order_cycles, products,
-    reconversion_rules, users, variants,
+    currencies, cycle_shipping_methods, enterprise_currencies, enterprise_relationships,
+    enterprise_roles, enterprises, idempotency_keys, ledger_accounts, ledger_entries,
+    order_cycle_variants, order_cycles, order_lines, orders, products, reconversion_rules, users,
+    variants,
 };
 use crate::db::DbConn;
 use crate::db_run;
@@ -26,6 +27,7 @@ use crate::enterprises::{EnterpriseKind, EnterpriseRow};
 use crate::ledger::currencies::CurrencyRow;
 use crate::money::{parse_amount, CurrencyCode, Sign};
 use crate::orders::cycles::{OfferRow, OrderCycleRow};
+use crate::orders::shipping::{ShippingKind, ShippingMethodRow};
 use crate::time::new_id;
 
 /// The demo files, by name, as shipped in the binary.
@@ -198,6 +200,25 @@ struct CycleFixture {
     offer: String,
     #[serde(default)]
     hub_prices: BTreeMap<String, String>,
+    #[serde(default)]
+    shipping: Vec<ShippingFixture>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippingFixture {
+    kind: ShippingKind,
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    instructions: String,
+    /// Hours after the cycle closes.
+    after_close_hours: i64,
+    #[serde(default)]
+    fee_eur: Option<String>,
+    #[serde(default)]
+    local_share_percent: Option<i32>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +249,7 @@ struct Plan {
     variants: Vec<VariantRow>,
     cycles: Vec<OrderCycleRow>,
     offers: Vec<OfferRow>,
+    shipping: Vec<ShippingMethodRow>,
 }
 
 fn read(source: &Source, name: &str) -> Result<String> {
@@ -370,6 +392,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
 
     let mut cycle_rows = Vec::new();
     let mut offers = Vec::new();
+    let mut shipping = Vec::new();
     for c in toml_file::<CyclesFile>(source, "order_cycles.toml")?.order_cycle {
         let (hub_id, _) = enterprise("order_cycles.toml", &c.hub)?;
         if c.offer != "all" {
@@ -422,6 +445,23 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
         if closes_at <= opens_at {
             bail!("order_cycles.toml: `{}` must close after it opens", c.name);
         }
+        for m in &c.shipping {
+            let fee_minor = parse_amount(m.fee_eur.as_deref().unwrap_or("0"), 2, Sign::NonNegative)
+                .map_err(|e| anyhow!("order_cycles.toml: `{}`: fee of `{}` {e}", c.name, m.name))?;
+            shipping.push(ShippingMethodRow {
+                id: new_id(),
+                order_cycle_id: id.clone(),
+                kind: m.kind.as_str().into(),
+                name: m.name.clone(),
+                address: m.address.clone(),
+                instructions: m.instructions.clone(),
+                at_time: at(c.closes_in_hours + m.after_close_hours)?,
+                fee_minor,
+                vat_rate_bp: 2000,
+                local_share_percent: m.local_share_percent.unwrap_or(100),
+                created_at: now,
+            });
+        }
         cycle_rows.push(OrderCycleRow {
             id,
             hub_id,
@@ -445,6 +485,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
         products: product_rows,
         variants: variant_rows,
         cycles: cycle_rows,
+        shipping,
         offers,
     })
 }
@@ -586,6 +627,10 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
 fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::result::Error> {
     db_run!(conn => {
         if force {
+            diesel::delete(idempotency_keys::table).execute(conn)?;
+            diesel::delete(order_lines::table).execute(conn)?;
+            diesel::delete(orders::table).execute(conn)?;
+            diesel::delete(cycle_shipping_methods::table).execute(conn)?;
             diesel::delete(ledger_accounts::table).execute(conn)?;
             diesel::delete(reconversion_rules::table).execute(conn)?;
             diesel::delete(order_cycle_variants::table).execute(conn)?;
@@ -621,6 +666,7 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
         diesel::insert_into(variants::table).values(&plan.variants).execute(conn)?;
         diesel::insert_into(order_cycles::table).values(&plan.cycles).execute(conn)?;
         diesel::insert_into(order_cycle_variants::table).values(&plan.offers).execute(conn)?;
+        diesel::insert_into(cycle_shipping_methods::table).values(&plan.shipping).execute(conn)?;
         Ok(())
     })
 }

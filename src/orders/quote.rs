@@ -98,8 +98,26 @@ pub fn share_floor(amount: i64, percent: i32) -> i64 {
     (i128::from(amount) * i128::from(percent) / 100) as i64
 }
 
-/// Prices `request` against the cycle's offer. Every bad line is reported at once.
+/// Prices `request` against the cycle's offer, stock included. Every bad line is reported
+/// at once.
 pub fn price(offer: &[OfferedVariant], request: &QuoteRequest) -> Result<Quote, ApiError> {
+    price_lines(offer, request, true)
+}
+
+/// Prices `request` without checking stock: checkout takes the stock itself, atomically,
+/// and answers a shortage with `out-of-stock` (409) rather than a field error.
+pub fn price_for_checkout(
+    offer: &[OfferedVariant],
+    request: &QuoteRequest,
+) -> Result<Quote, ApiError> {
+    price_lines(offer, request, false)
+}
+
+fn price_lines(
+    offer: &[OfferedVariant],
+    request: &QuoteRequest,
+    check_stock: bool,
+) -> Result<Quote, ApiError> {
     if request.lines.is_empty() || request.lines.len() > MAX_LINES {
         return Err(ApiError::field(
             "lines",
@@ -139,7 +157,7 @@ pub fn price(offer: &[OfferedVariant], request: &QuoteRequest) -> Result<Quote, 
             continue;
         }
         let v = &offered.variant;
-        if !v.on_demand && line.quantity > v.stock_on_hand.unwrap_or(0) {
+        if check_stock && !v.on_demand && line.quantity > v.stock_on_hand.unwrap_or(0) {
             errors.push(FieldError::new(
                 field("quantity"),
                 "insufficient_stock",

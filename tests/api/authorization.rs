@@ -154,6 +154,103 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     let new_variant = json!({"sku": "HACK-1", "display_name": "1 kg", "unit": {"kind": "weight", "value": 1000},
         "price": "1.00", "vat_rate": "5.5", "stock": 1});
 
+    // an order at a hub none of the outsiders belongs to: the farm's own shop, with an open
+    // cycle offering one of its variants, where Camille ordered
+    let shop_cycle = id();
+    {
+        use comptoir::db::schema::{cycle_shipping_methods, order_cycle_variants, order_cycles};
+        let now = comptoir::time::now();
+        let conn = &mut app.db.db.conn().expect("conn");
+        let shop = comptoir::enterprises::EnterpriseRow::new(
+            "boutique-des-trois-chenes".into(),
+            "Boutique des Trois Chênes".into(),
+            comptoir::enterprises::EnterpriseKind::Hub,
+            "public",
+        );
+        db_run!(conn => (|| {
+            diesel::insert_into(enterprises::table).values(&shop).execute(conn)?;
+            let farmer_id: String = users::table
+                .filter(users::email.eq("ferme@troischenes.example.org"))
+                .select(users::id)
+                .first(conn)?;
+            diesel::insert_into(enterprise_roles::table)
+                .values((
+                    enterprise_roles::enterprise_id.eq(&shop.id),
+                    enterprise_roles::user_id.eq(farmer_id),
+                    enterprise_roles::role.eq("owner"),
+                    enterprise_roles::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            diesel::insert_into(order_cycles::table)
+                .values((
+                    order_cycles::id.eq(&shop_cycle),
+                    order_cycles::hub_id.eq(&shop.id),
+                    order_cycles::name.eq("Vente à la ferme"),
+                    order_cycles::opens_at.eq(now - chrono::Duration::hours(1)),
+                    order_cycles::closes_at.eq(now + chrono::Duration::hours(48)),
+                    order_cycles::created_at.eq(now),
+                    order_cycles::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            diesel::insert_into(order_cycle_variants::table)
+                .values((
+                    order_cycle_variants::order_cycle_id.eq(&shop_cycle),
+                    order_cycle_variants::variant_id.eq(&variant_id),
+                ))
+                .execute(conn)?;
+            diesel::insert_into(cycle_shipping_methods::table)
+                .values((
+                    cycle_shipping_methods::id.eq(id()),
+                    cycle_shipping_methods::order_cycle_id.eq(&shop_cycle),
+                    cycle_shipping_methods::kind.eq("pickup"),
+                    cycle_shipping_methods::name.eq("À la ferme"),
+                    cycle_shipping_methods::at_time.eq(now + chrono::Duration::hours(50)),
+                    cycle_shipping_methods::created_at.eq(now),
+                ))
+                .execute(conn)
+        })())
+        .expect("the farm's shop");
+    }
+    let method = app
+        .get(&format!(
+            "/api/v1/order-cycles/{shop_cycle}/shipping-methods"
+        ))
+        .await
+        .json()[0]["id"]
+        .as_str()
+        .expect("method")
+        .to_string();
+    let cart = call(
+        &app,
+        "PUT",
+        &format!("/api/v1/order-cycles/{shop_cycle}/cart"),
+        &camille,
+        Some(&json!({"lines": [{"variant_id": variant_id, "quantity": 1}]})),
+    )
+    .await;
+    assert_eq!(cart.status, 200, "{}", String::from_utf8_lossy(&cart.body));
+    let placed = app
+        .send(
+            "POST",
+            &format!("/api/v1/order-cycles/{shop_cycle}/checkout"),
+            Some(&camille),
+            &[("Idempotency-Key", &id())],
+            Some((
+                "application/json",
+                json!({"shipping_method_id": method})
+                    .to_string()
+                    .into_bytes(),
+            )),
+        )
+        .await;
+    assert_eq!(
+        placed.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&placed.body)
+    );
+    let order_id = placed.json()["id"].as_str().expect("order").to_string();
+
     // one case per protected route: the concrete path and a well-formed body
     let case = |method: &str, path: &str| -> Option<(String, Option<Value>)> {
         let fill = |p: &str| {
@@ -166,6 +263,8 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                 .replace("{hub_id}", &hub_id)
                 .replace("{product_id}", &product_id)
                 .replace("{variant_id}", &variant_id)
+                .replace("{order_id}", &order_id)
+                .replace("{cycle_id}", &shop_cycle)
         };
         let body = match (method, path) {
             ("GET", "/api/v1/currencies/{code}/statement")
@@ -231,6 +330,13 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ("PATCH", "/api/v1/products/{product_id}") => Some(json!({"name": "Hacked"})),
             ("POST", "/api/v1/products/{product_id}/variants") => Some(new_variant.clone()),
             ("PATCH", "/api/v1/variants/{variant_id}") => Some(json!({"price": "0.01"})),
+            ("GET", "/api/v1/orders/{order_id}")
+            | ("GET", "/api/v1/order-cycles/{cycle_id}/orders") => None,
+            ("POST", "/api/v1/orders/{order_id}/cancel")
+            | ("POST", "/api/v1/orders/{order_id}/euro-payment") => Some(json!({})),
+            ("POST", "/api/v1/order-cycles/{cycle_id}/shipping-methods") => {
+                Some(json!({"kind": "pickup", "name": "Hijacked", "at": "2030-01-01T10:00:00Z"}))
+            }
             // a JSON body: refused for the caller's roles before the body is even read
             ("POST", "/api/v1/enterprises/{producer_id}/catalog/import") => Some(json!({})),
             _ => return None,
@@ -287,6 +393,10 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
         if path == "/api/v1/enterprises" {
             continue;
         }
+        // the caller's own cart in a cycle, and its checkout: the caller's data only
+        if path.ends_with("/cart") || path.ends_with("/checkout") {
+            continue;
+        }
         for (method, operation) in item.as_object().expect("item") {
             if operation.get("security").is_none() {
                 continue;
@@ -308,7 +418,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                     Some("application/problem+json"),
                     "{method} {path}"
                 );
-                for secret in [&wallet, &farm_wallet, &hold_id, &payable] {
+                for secret in [&wallet, &farm_wallet, &hold_id, &payable, &order_id] {
                     assert!(
                         !text.contains(secret.as_str()),
                         "{who} saw data on {method} {path}: {text}"

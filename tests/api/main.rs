@@ -16,6 +16,7 @@ mod mail;
 mod money_api;
 mod openapi;
 mod operations;
+mod orders;
 mod smtp_server;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.

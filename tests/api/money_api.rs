@@ -870,6 +870,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/enterprises/{id_or_slug}/order-cycles"),
     ("GET", "/api/v1/order-cycles/{cycle_id}"),
     ("POST", "/api/v1/order-cycles/{cycle_id}/quote"),
+    ("GET", "/api/v1/order-cycles/{cycle_id}/shipping-methods"),
     ("POST", "/api/v1/auth/login"),
     // the refresh token in the body is the credential
     ("POST", "/api/v1/auth/refresh"),

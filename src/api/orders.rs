@@ -1,0 +1,400 @@
+//! Carts, checkout and orders; a cycle's pickup and delivery methods.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::auth::Authenticated;
+use crate::api::extract::JsonBody;
+use crate::api::idempotency;
+use crate::api::AppState;
+use crate::auth::policy::{authorize, Action};
+use crate::catalog::rules::CatalogRules;
+use crate::error::{ApiError, Problem};
+use crate::money::{parse_amount, Sign};
+use crate::orders::cart::{self, Cart};
+use crate::orders::checkout::{self as checkouts, CancelRequest, CheckoutRequest};
+use crate::orders::cycles;
+use crate::orders::order::{self, Order};
+use crate::orders::quote::QuoteRequest;
+use crate::orders::shipping::{self, ShippingKind, ShippingMethod, ShippingMethodRow};
+
+/// The caller's cart in a cycle, priced now.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    responses((status = 200, body = Cart), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/order-cycles/{cycle_id}/cart")]
+pub async fn get_cart(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+) -> Result<web::Json<Cart>, ApiError> {
+    authorize(&caller.0, Action::Shop)?;
+    let (id, user) = (cycle_id.into_inner(), caller.0.user_id);
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| cart::get(conn, &id, &user))
+            .await?,
+    ))
+}
+
+/// Sets the caller's cart in an open cycle: the lines given replace the cart's (add, change
+/// and remove in one request; an empty list empties it). Every bad line is reported at once.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    request_body = QuoteRequest,
+    responses((status = 200, body = Cart), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The cycle is not open", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[put("/api/v1/order-cycles/{cycle_id}/cart")]
+pub async fn set_cart(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+    body: JsonBody<QuoteRequest>,
+) -> Result<web::Json<Cart>, ApiError> {
+    authorize(&caller.0, Action::Shop)?;
+    let (id, user, request) = (cycle_id.into_inner(), caller.0.user_id, body.0);
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| cart::set(conn, &id, &user, &request))
+            .await?,
+    ))
+}
+
+/// Checks out the caller's cart: stock reserved, the local part held on the caller's wallet,
+/// the euro part due to the hub. Needs an `Idempotency-Key` header.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = CheckoutRequest,
+    responses((status = 201, body = Order), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Cycle not open, empty cart, out of stock, insufficient funds", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/order-cycles/{cycle_id}/checkout")]
+pub async fn checkout(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+    body: JsonBody<CheckoutRequest>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller.0, Action::Shop)?;
+    let key = idempotency::key(&req)?;
+    let (id, user, request) = (cycle_id.into_inner(), caller.0.user_id, body.0);
+    let route = format!("checkout {id}");
+    let saved = state
+        .db
+        .run(move |conn| {
+            idempotency::run(
+                conn,
+                &user,
+                &key,
+                &route,
+                &request,
+                StatusCode::CREATED,
+                |conn| checkouts::checkout(conn, &id, &user, &request),
+            )
+        })
+        .await?;
+    Ok(saved.respond())
+}
+
+/// An order: its customer, or the hub's people.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path)),
+    responses((status = 200, body = Order), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/orders/{order_id}")]
+pub async fn get_order(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+) -> Result<web::Json<Order>, ApiError> {
+    let id = order_id.into_inner();
+    let order = state
+        .db
+        .run(move |conn| {
+            let row = order::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::ReadOrder {
+                    customer_id: &row.customer_id,
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            order::view(conn, row)
+        })
+        .await?;
+    Ok(web::Json(order))
+}
+
+/// The caller's orders, newest first (the last 200).
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<Order>), (status = 401, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/me/orders")]
+pub async fn my_orders(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<Vec<Order>>, ApiError> {
+    authorize(&caller.0, Action::ReadOwnAccounts)?;
+    let user = caller.0.user_id;
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| order::for_customer(conn, &user))
+            .await?,
+    ))
+}
+
+/// Cancels a confirmed order while its cycle is open: stock released, hold voided, euro
+/// part no longer due. By its customer or the hub's owners and managers. Needs an
+/// `Idempotency-Key` header.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = CancelRequest,
+    responses((status = 200, body = Order), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/orders/{order_id}/cancel")]
+pub async fn cancel_order(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+    body: JsonBody<CancelRequest>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = order_id.into_inner();
+    let request = body.0;
+    let key = idempotency::key(&req);
+    let saved = state
+        .db
+        .run(move |conn| {
+            let row = order::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::CancelOrder {
+                    customer_id: &row.customer_id,
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            idempotency::run(
+                conn,
+                &caller.0.user_id,
+                &key?,
+                &format!("cancel {id}"),
+                &request,
+                StatusCode::OK,
+                |conn| checkouts::cancel(conn, &id, &request.reason),
+            )
+        })
+        .await?;
+    Ok(saved.respond())
+}
+
+/// Records that an order's euro part was paid to the hub (at pickup or by transfer). By the
+/// hub's owners and treasurers. Needs an `Idempotency-Key` header.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = Order), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/orders/{order_id}/euro-payment")]
+pub async fn record_euro_payment(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = order_id.into_inner();
+    let key = idempotency::key(&req);
+    let saved = state
+        .db
+        .run(move |conn| {
+            let row = order::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::CollectPayment {
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            idempotency::run(
+                conn,
+                &caller.0.user_id,
+                &key?,
+                &format!("euro-payment {id}"),
+                &(),
+                StatusCode::OK,
+                |conn| checkouts::mark_euro_paid(conn, &id),
+            )
+        })
+        .await?;
+    Ok(saved.respond())
+}
+
+/// A cycle's orders (carts excluded), for the hub.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    responses((status = 200, body = Vec<Order>), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/order-cycles/{cycle_id}/orders")]
+pub async fn cycle_orders(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+) -> Result<web::Json<Vec<Order>>, ApiError> {
+    let id = cycle_id.into_inner();
+    let orders = state
+        .db
+        .run(move |conn| {
+            let cycle = cycles::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::ManageHubOrders {
+                    hub_id: &cycle.hub_id,
+                },
+            )?;
+            order::for_cycle(conn, &id)
+        })
+        .await?;
+    Ok(web::Json(orders))
+}
+
+/// A cycle's pickup and delivery methods.
+#[utoipa::path(
+    tag = "orders",
+    params(("cycle_id" = String, Path)),
+    responses((status = 200, body = Vec<ShippingMethod>), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/order-cycles/{cycle_id}/shipping-methods")]
+pub async fn list_shipping_methods(
+    state: web::Data<AppState>,
+    cycle_id: web::Path<String>,
+) -> Result<web::Json<Vec<ShippingMethod>>, ApiError> {
+    let id = cycle_id.into_inner();
+    let methods = state
+        .db
+        .run(move |conn| {
+            cycles::find_row(conn, &id)?;
+            shipping::for_cycle(conn, &id)
+        })
+        .await?;
+    Ok(web::Json(methods.into_iter().map(Into::into).collect()))
+}
+
+/// A pickup or delivery method to add to a cycle.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingMethodCreate {
+    pub kind: ShippingKind,
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub instructions: String,
+    /// When orders are handed over (RFC 3339).
+    pub at: DateTime<Utc>,
+    /// Fee, tax included, in euros (`"2.00"`; default `"0"`).
+    #[serde(default)]
+    pub fee: Option<String>,
+    /// VAT rate of the fee in percent (default `"20"`).
+    #[serde(default)]
+    pub vat_rate: Option<String>,
+    /// Share of the fee payable in local currency, 0–100 (default 100).
+    #[serde(default)]
+    pub local_share_percent: Option<i32>,
+}
+
+fn shipping_row(
+    rules: &CatalogRules,
+    cycle_id: &str,
+    body: &ShippingMethodCreate,
+) -> Result<ShippingMethodRow, ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(ApiError::field(
+            "name",
+            "length",
+            "must be 1 to 120 characters",
+        ));
+    }
+    let fee_minor = parse_amount(body.fee.as_deref().unwrap_or("0"), 2, Sign::NonNegative)
+        .map_err(|e| ApiError::field("fee", e.code(), e.to_string()))?;
+    let vat_rate_bp = rules
+        .vat_rate(body.vat_rate.as_deref().unwrap_or("20"))
+        .map_err(|(code, message)| ApiError::field("vat_rate", code, message))?;
+    let share = body.local_share_percent.unwrap_or(100);
+    if !(0..=100).contains(&share) {
+        return Err(ApiError::field(
+            "local_share_percent",
+            "out_of_range",
+            "must be between 0 and 100",
+        ));
+    }
+    Ok(ShippingMethodRow {
+        id: crate::time::new_id(),
+        order_cycle_id: cycle_id.into(),
+        kind: body.kind.as_str().into(),
+        name: name.into(),
+        address: body.address.trim().into(),
+        instructions: body.instructions.trim().into(),
+        at_time: body.at.naive_utc(),
+        fee_minor,
+        vat_rate_bp,
+        local_share_percent: share,
+        created_at: crate::time::now(),
+    })
+}
+
+/// Adds a pickup or delivery method to a cycle (the hub's owners and managers).
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    request_body = ShippingMethodCreate,
+    responses((status = 201, body = ShippingMethod), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/order-cycles/{cycle_id}/shipping-methods")]
+pub async fn add_shipping_method(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+    body: JsonBody<ShippingMethodCreate>,
+) -> Result<HttpResponse, ApiError> {
+    let id = cycle_id.into_inner();
+    let rules = state.catalog.clone();
+    let body = body.0;
+    let created = state
+        .db
+        .run(move |conn| {
+            let cycle = cycles::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::ManageHubOrders {
+                    hub_id: &cycle.hub_id,
+                },
+            )?;
+            let row = shipping_row(&rules, &id, &body)?;
+            shipping::insert(conn, std::slice::from_ref(&row))?;
+            Ok(ShippingMethod::from(row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}

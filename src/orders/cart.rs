@@ -1,0 +1,163 @@
+//! The cart: one per customer and open cycle, kept on the server (an order in state `cart`).
+//! Setting it replaces its lines — which adds, updates and removes them in one request —
+//! after checking them against the cycle's offer and stock; nothing is reserved until
+//! checkout.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cycles::{self, CycleState, OrderCycleRow};
+use super::order::{OrderRow, OrderState};
+use super::quote::{self, Quote, QuoteLineRequest, QuoteRequest};
+use crate::db::schema::{order_lines, orders};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::{ApiError, ProblemKind};
+
+/// A cart and its current price.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cart {
+    pub order_id: Option<String>,
+    pub order_cycle_id: String,
+    pub lines: Vec<CartLine>,
+    /// The basket priced now (`null` when empty, or when a line is no longer available:
+    /// setting the cart again says which).
+    pub quote: Option<Quote>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CartLine {
+    pub variant_id: String,
+    pub quantity: i64,
+}
+
+/// The cycle, which must be open now.
+pub fn open_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+    let cycle = cycles::find_row(conn, cycle_id)?;
+    let state = cycle.state(crate::time::now());
+    if state != CycleState::Open {
+        return Err(ApiError::Conflict {
+            kind: ProblemKind::CycleNotOpen,
+            detail: format!(
+                "order cycle `{}` is {}, not open",
+                cycle.name,
+                state.as_str()
+            ),
+        });
+    }
+    Ok(cycle)
+}
+
+/// The customer's cart row in a cycle, if any.
+pub fn find(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    customer_id: &str,
+) -> Result<Option<OrderRow>, ApiError> {
+    Ok(db_run!(conn => orders::table
+        .filter(orders::order_cycle_id.eq(cycle_id))
+        .filter(orders::customer_id.eq(customer_id))
+        .filter(orders::state.eq(OrderState::Cart.as_str()))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional())?)
+}
+
+/// The cart's lines as a pricing request.
+pub fn request(conn: &mut DbConn, order_id: &str) -> Result<QuoteRequest, ApiError> {
+    let lines: Vec<(String, i64)> = db_run!(conn => order_lines::table
+        .filter(order_lines::order_id.eq(order_id))
+        .order(order_lines::position.asc())
+        .select((order_lines::variant_id, order_lines::quantity))
+        .load(conn))?;
+    Ok(QuoteRequest {
+        lines: lines
+            .into_iter()
+            .map(|(variant_id, quantity)| QuoteLineRequest {
+                variant_id,
+                quantity,
+            })
+            .collect(),
+    })
+}
+
+/// The customer's cart in a cycle (empty when there is none).
+pub fn get(conn: &mut DbConn, cycle_id: &str, customer_id: &str) -> Result<Cart, ApiError> {
+    let cycle = cycles::find_row(conn, cycle_id)?;
+    let Some(row) = find(conn, cycle_id, customer_id)? else {
+        return Ok(Cart {
+            order_id: None,
+            order_cycle_id: cycle.id,
+            lines: Vec::new(),
+            quote: None,
+        });
+    };
+    let request = request(conn, &row.id)?;
+    let quote = if request.lines.is_empty() {
+        None
+    } else {
+        quote::price(&cycles::offer(conn, cycle_id)?, &request).ok()
+    };
+    Ok(view(row.id, cycle.id, &request, quote))
+}
+
+fn view(order_id: String, cycle_id: String, request: &QuoteRequest, quote: Option<Quote>) -> Cart {
+    Cart {
+        order_id: Some(order_id),
+        order_cycle_id: cycle_id,
+        lines: request
+            .lines
+            .iter()
+            .map(|l| CartLine {
+                variant_id: l.variant_id.clone(),
+                quantity: l.quantity,
+            })
+            .collect(),
+        quote,
+    }
+}
+
+/// Replaces the cart's lines (an empty list empties it). Every bad line is reported at once.
+pub fn set(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    customer_id: &str,
+    request: &QuoteRequest,
+) -> Result<Cart, ApiError> {
+    conn.transaction(|conn| {
+        let cycle = open_cycle(conn, cycle_id)?;
+        let quote = if request.lines.is_empty() {
+            None
+        } else {
+            Some(quote::price(&cycles::offer(conn, cycle_id)?, request)?)
+        };
+        let row = match find(conn, cycle_id, customer_id)? {
+            Some(row) => row,
+            None => {
+                let row = OrderRow::cart(cycle_id, &cycle.hub_id, customer_id);
+                db_run!(conn => diesel::insert_into(orders::table).values(&row).execute(conn))?;
+                row
+            }
+        };
+        let now = crate::time::now();
+        db_run!(conn => {
+            diesel::delete(order_lines::table.filter(order_lines::order_id.eq(&row.id)))
+                .execute(conn)?;
+            for (i, line) in request.lines.iter().enumerate() {
+                diesel::insert_into(order_lines::table)
+                    .values((
+                        order_lines::order_id.eq(&row.id),
+                        order_lines::variant_id.eq(&line.variant_id),
+                        order_lines::position.eq(i as i32),
+                        order_lines::quantity.eq(line.quantity),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::update(orders::table.find(&row.id))
+                .set(orders::updated_at.eq(now))
+                .execute(conn)
+        })?;
+        Ok(view(row.id, cycle.id, request, quote))
+    })
+}

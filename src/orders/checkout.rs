@@ -1,0 +1,417 @@
+//! Checkout, cancellation and the euro payment of an order, each one transaction.
+//!
+//! **Checkout** turns the customer's cart into a confirmed order:
+//! 1. the cycle must be open and the cart not empty; the cart row is locked (so one cart is
+//!    checked out once);
+//! 2. the lines are priced again against the offer ([`super::quote`]: VAT per line,
+//!    half-up; local maximum per line, rounded down) and the chosen pickup or delivery
+//!    method adds its fee (its own VAT rate and local share);
+//! 3. stock is reserved with one conditional `UPDATE … WHERE stock_on_hand >= quantity` per
+//!    stocked variant, in variant id order: concurrent checkouts never oversell and never
+//!    deadlock;
+//! 4. the customer chooses the local-currency part, from 0 to the most the lines and fee
+//!    allow; it becomes a **hold** on the customer's wallet in favour of the hub's wallet
+//!    (the ledger's two-phase transfer, expiring [`HOLD_GRACE_DAYS`] days after the cycle
+//!    closes in case the close never runs); the euro part becomes **due** to the hub, paid
+//!    at pickup or by transfer and marked paid by the hub ([`super::payment`]);
+//! 5. the lines are snapshotted (name, unit, price, VAT, local share) and the confirmation
+//!    mails are put in the outbox.
+//!
+//! Any refusal — a line no longer offered, stock gone, funds short — rolls everything back.
+//! Locks are always taken in the same order — order row, variants, ledger accounts, chain
+//! head — by checkout and by cancel.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::cart;
+use super::cycles::{self, OfferedVariant};
+use super::order::{self, EuroState, Order, OrderRow, OrderState};
+use super::payment::{self, EuroCollection};
+use super::quote::{self, share_floor, vat_included, QuoteRequest, MAX_BASKET_MINOR};
+use super::shipping::{self, ShippingMethodRow};
+use crate::auth::users::UserRow;
+use crate::db::schema::{order_lines, orders, users, variants};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::enterprises;
+use crate::error::{ApiError, ProblemKind};
+use crate::ledger::accounts::Owner;
+use crate::ledger::{currencies, ops};
+use crate::money::{parse_amount, Money, MoneyInput, Sign};
+
+/// Days a checkout's hold outlives its cycle's close.
+pub const HOLD_GRACE_DAYS: i64 = 30;
+
+/// What the customer chooses at checkout.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// One of the cycle's pickup or delivery methods.
+    pub shipping_method_id: String,
+    /// The part paid in local currency (one the hub accepts), from 0 to the most allowed;
+    /// absent or zero: everything in euros.
+    #[serde(default)]
+    pub local_amount: Option<MoneyInput>,
+}
+
+/// Why an order is cancelled (shown to the customer).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn state_conflict(detail: String) -> ApiError {
+    ApiError::Conflict {
+        kind: ProblemKind::OrderState,
+        detail,
+    }
+}
+
+/// The order row re-read under its lock.
+fn lock(conn: &mut DbConn, order_id: &str) -> Result<OrderRow, ApiError> {
+    crate::db::lock_row(conn, "orders", order_id)?;
+    order::find_row(conn, order_id)
+}
+
+/// Checks out the customer's cart in `cycle_id` (see the module documentation).
+pub fn checkout(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    customer_id: &str,
+    request: &CheckoutRequest,
+) -> Result<Order, ApiError> {
+    conn.transaction(|conn| {
+        let cycle = cart::open_cycle(conn, cycle_id)?;
+        let Some(found) = cart::find(conn, cycle_id, customer_id)? else {
+            return Err(state_conflict("the cart is empty".into()));
+        };
+        let row = lock(conn, &found.id)?;
+        if row.state()? != OrderState::Cart {
+            return Err(state_conflict("this cart was checked out already".into()));
+        }
+        let basket = cart::request(conn, &row.id)?;
+        if basket.lines.is_empty() {
+            return Err(state_conflict("the cart is empty".into()));
+        }
+        let offer = cycles::offer(conn, cycle_id)?;
+        let quote = quote::price_for_checkout(&offer, &basket)?;
+        let method = shipping_method(conn, cycle_id, &request.shipping_method_id)?;
+        let fee = method.fee_minor;
+        let total = quote.total.minor + fee;
+        if total > MAX_BASKET_MINOR {
+            return Err(ApiError::field(
+                "lines",
+                "too_large",
+                "the order total is too large",
+            ));
+        }
+        let vat_total = quote.vat_total.minor + vat_included(fee, method.vat_rate_bp);
+        let local_max = quote.local_max.minor + share_floor(fee, method.local_share_percent);
+
+        reserve_stock(conn, &offer, &basket)?;
+
+        let number = format!("C-{}", row.id[row.id.len() - 8..].to_uppercase());
+        let local = local_part(conn, &row.hub_id, request.local_amount.as_ref(), local_max)?;
+        let mut hold_id = None;
+        if let Some(part) = &local {
+            let wallet = ops::wallet(conn, Owner::User(customer_id.into()), &part.currency)?;
+            let hub_wallet =
+                ops::wallet(conn, Owner::Enterprise(row.hub_id.clone()), &part.currency)?;
+            let expires = cycle.closes_at + Duration::days(HOLD_GRACE_DAYS);
+            let committed = ops::hold(
+                conn,
+                &crate::time::new_id(),
+                &wallet.id,
+                &hub_wallet.id,
+                part.minor,
+                Some(expires),
+                &format!("order {number}"),
+            )?;
+            hold_id = committed.entry().transfers.first().map(|t| t.id.clone());
+        }
+        let local_eur = local.as_ref().map_or(0, |p| p.eur_minor);
+        let euro = total - local_eur;
+        let euro_state = payment::collector().open(euro);
+
+        let now = crate::time::now();
+        let confirmed = OrderRow {
+            number: Some(number),
+            state: OrderState::Confirmed.as_str().into(),
+            shipping_method_id: Some(method.id.clone()),
+            items_total_minor: quote.total.minor,
+            shipping_fee_minor: fee,
+            total_minor: total,
+            vat_total_minor: vat_total,
+            local_currency: local.as_ref().map(|p| p.currency.clone()),
+            local_minor: local.as_ref().map_or(0, |p| p.minor),
+            local_eur_minor: local_eur,
+            euro_minor: euro,
+            hold_id,
+            euro_state: euro_state.as_str().into(),
+            confirmed_at: Some(now),
+            updated_at: now,
+            ..row
+        };
+        let by_id = |id: &str| offer.iter().find(|o| o.variant.id == id);
+        db_run!(conn => {
+            diesel::update(orders::table.find(&confirmed.id))
+                .set(&confirmed)
+                .execute(conn)?;
+            for line in &quote.lines {
+                let offered = by_id(&line.variant_id);
+                diesel::update(
+                    order_lines::table
+                        .filter(order_lines::order_id.eq(&confirmed.id))
+                        .filter(order_lines::variant_id.eq(&line.variant_id)),
+                )
+                .set((
+                    order_lines::producer_id.eq(offered.map(|o| o.producer_id.clone())),
+                    order_lines::name.eq(&line.name),
+                    order_lines::unit.eq(&line.unit),
+                    order_lines::unit_price_minor.eq(line.unit_price.minor),
+                    order_lines::total_minor.eq(line.total.minor),
+                    order_lines::vat_rate_bp.eq(offered.map_or(0, |o| o.variant.vat_rate_bp)),
+                    order_lines::vat_minor.eq(line.vat.minor),
+                    order_lines::local_share_percent
+                        .eq(offered.map_or(0, |o| o.variant.local_share_percent)),
+                    order_lines::local_max_minor.eq(line.local_max.minor),
+                    order_lines::stock_reserved.eq(offered.is_some_and(|o| !o.variant.on_demand)),
+                ))
+                .execute(conn)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        let view = order::view(conn, confirmed)?;
+        super::mails::confirmed(conn, &view, &cycle.name, &method)?;
+        Ok(view)
+    })
+}
+
+/// The cycle's method `id`, or a field error.
+fn shipping_method(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    id: &str,
+) -> Result<ShippingMethodRow, ApiError> {
+    let methods = shipping::for_cycle(conn, cycle_id)?;
+    if methods.is_empty() {
+        return Err(state_conflict(
+            "this cycle has no pickup or delivery method yet: the hub must add one".into(),
+        ));
+    }
+    methods.into_iter().find(|m| m.id == id).ok_or_else(|| {
+        ApiError::field(
+            "shipping_method_id",
+            "unknown",
+            "is not a pickup or delivery method of this cycle",
+        )
+    })
+}
+
+/// Takes each stocked line's quantity from its variant, in variant id order.
+fn reserve_stock(
+    conn: &mut DbConn,
+    offer: &[OfferedVariant],
+    basket: &QuoteRequest,
+) -> Result<(), ApiError> {
+    let mut lines: Vec<_> = basket.lines.iter().collect();
+    lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
+    let now = crate::time::now();
+    for line in lines {
+        let Some(offered) = offer.iter().find(|o| o.variant.id == line.variant_id) else {
+            continue; // priced above: cannot happen
+        };
+        if offered.variant.on_demand {
+            continue;
+        }
+        let taken = db_run!(conn => diesel::update(
+            variants::table
+                .filter(variants::id.eq(&line.variant_id))
+                .filter(variants::on_demand.eq(false))
+                .filter(variants::stock_on_hand.ge(line.quantity)),
+        )
+        .set((
+            variants::stock_on_hand.eq(variants::stock_on_hand - line.quantity),
+            variants::updated_at.eq(now),
+        ))
+        .execute(conn))?;
+        if taken == 0 {
+            return Err(ApiError::Conflict {
+                kind: ProblemKind::OutOfStock,
+                detail: format!(
+                    "not enough {} — {} left for {} requested",
+                    offered.product_name, offered.variant.display_name, line.quantity
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Gives back what checkout took from stock.
+fn release_stock(conn: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
+    let mut lines = order::lines(conn, order_id)?;
+    lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
+    let now = crate::time::now();
+    for line in lines.iter().filter(|l| l.stock_reserved) {
+        db_run!(conn => diesel::update(
+            variants::table
+                .filter(variants::id.eq(&line.variant_id))
+                .filter(variants::stock_on_hand.is_not_null()),
+        )
+        .set((
+            variants::stock_on_hand.eq(variants::stock_on_hand + line.quantity),
+            variants::updated_at.eq(now),
+        ))
+        .execute(conn))?;
+    }
+    Ok(())
+}
+
+/// The local-currency part as chosen: its currency, amount and euro value.
+struct LocalPart {
+    currency: String,
+    minor: i64,
+    eur_minor: i64,
+}
+
+fn local_part(
+    conn: &mut DbConn,
+    hub_id: &str,
+    input: Option<&MoneyInput>,
+    local_max: i64,
+) -> Result<Option<LocalPart>, ApiError> {
+    let Some(input) = input else {
+        return Ok(None);
+    };
+    let code = input.currency.as_str().to_string();
+    let accepted = enterprises::accepted_currencies(conn, &[hub_id.to_string()])?;
+    let currency = currencies::get(conn, &code).ok().filter(|c| {
+        c.is_local()
+            && accepted
+                .get(hub_id)
+                .is_some_and(|codes| codes.contains(&code))
+    });
+    let Some(currency) = currency else {
+        return Err(ApiError::field(
+            "local_amount.currency",
+            "not_accepted",
+            format!("the hub does not accept {code} as a local currency"),
+        ));
+    };
+    let minor = parse_amount(
+        &input.amount,
+        currency.scale.clamp(0, 4) as u32,
+        Sign::NonNegative,
+    )
+    .map_err(|e| ApiError::field("local_amount.amount", e.code(), e.to_string()))?;
+    if minor == 0 {
+        return Ok(None);
+    }
+    let eur_minor = currency.to_eur_minor(minor)?;
+    if eur_minor > local_max {
+        return Err(ApiError::field(
+            "local_amount.amount",
+            "above_local_max",
+            format!(
+                "at most {} € of this order may be paid in local currency",
+                Money::eur(local_max).amount_string()
+            ),
+        ));
+    }
+    Ok(Some(LocalPart {
+        currency: code,
+        minor,
+        eur_minor,
+    }))
+}
+
+/// Who may cancel: the customer, while the cycle is open; the hub (managers), until the
+/// cycle closes. Both are checked by the caller (the API's policy).
+pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, ApiError> {
+    conn.transaction(|conn| {
+        let row = lock(conn, order_id)?;
+        if row.state()? != OrderState::Confirmed {
+            return Err(state_conflict(format!(
+                "order {} is {}: only a confirmed order can be cancelled",
+                row.number.as_deref().unwrap_or(&row.id),
+                row.state
+            )));
+        }
+        let cycle = cart::open_cycle(conn, &row.order_cycle_id)?;
+        if EuroState::parse(&row.euro_state)? == EuroState::Paid {
+            return Err(state_conflict(
+                "the euro part is marked paid: the hub must refund it before cancelling".into(),
+            ));
+        }
+        release_stock(conn, &row.id)?;
+        if let Some(hold) = &row.hold_id {
+            ops::void_hold(
+                conn,
+                &crate::time::new_id(),
+                hold,
+                &format!("order {} cancelled", row.number.as_deref().unwrap_or("")),
+            )?;
+        }
+        let now = crate::time::now();
+        let euro_state = match EuroState::parse(&row.euro_state)? {
+            EuroState::Due => EuroState::Cancelled,
+            other => other,
+        };
+        let cancelled = OrderRow {
+            state: OrderState::Cancelled.as_str().into(),
+            euro_state: euro_state.as_str().into(),
+            cancelled_at: Some(now),
+            updated_at: now,
+            ..row
+        };
+        db_run!(conn => diesel::update(orders::table.find(&cancelled.id))
+            .set(&cancelled)
+            .execute(conn))?;
+        let view = order::view(conn, cancelled)?;
+        super::mails::cancelled(conn, &view, &cycle.name, reason)?;
+        Ok(view)
+    })
+}
+
+/// The hub records that the euro part was paid (at pickup or by transfer).
+pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
+    conn.transaction(|conn| {
+        let row = lock(conn, order_id)?;
+        let state = row.state()?;
+        if !matches!(state, OrderState::Confirmed | OrderState::Fulfilled)
+            || EuroState::parse(&row.euro_state)? != EuroState::Due
+        {
+            return Err(state_conflict(format!(
+                "order {} has no euro part due (order {}, euros {})",
+                row.number.as_deref().unwrap_or(&row.id),
+                row.state,
+                row.euro_state
+            )));
+        }
+        let now = crate::time::now();
+        let paid = OrderRow {
+            euro_state: EuroState::Paid.as_str().into(),
+            euro_paid_at: Some(now),
+            updated_at: now,
+            ..row
+        };
+        db_run!(conn => diesel::update(orders::table.find(&paid.id))
+            .set(&paid)
+            .execute(conn))?;
+        order::view(conn, paid)
+    })
+}
+
+/// The customer of an order (for mails).
+pub(super) fn customer(conn: &mut DbConn, user_id: &str) -> Result<UserRow, ApiError> {
+    Ok(db_run!(conn => users::table
+        .find(user_id)
+        .select(UserRow::as_select())
+        .first(conn))?)
+}

@@ -1,0 +1,323 @@
+//! Orders as stored and as shown: a cart until checkout, then confirmed, then cancelled or
+//! fulfilled. Checkout snapshots every line (name, unit, price, VAT, local share), so that
+//! later catalogue edits never change an order.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::catalog::vat_percent;
+use crate::db::schema::{currencies, order_lines, orders};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+use crate::money::{CurrencyCode, Money};
+use crate::time::utc;
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    Cart,
+    Confirmed,
+    Cancelled,
+    Fulfilled,
+}
+
+impl OrderState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Cart => "cart",
+            OrderState::Confirmed => "confirmed",
+            OrderState::Cancelled => "cancelled",
+            OrderState::Fulfilled => "fulfilled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<OrderState, ApiError> {
+        Ok(match s {
+            "cart" => OrderState::Cart,
+            "confirmed" => OrderState::Confirmed,
+            "cancelled" => OrderState::Cancelled,
+            "fulfilled" => OrderState::Fulfilled,
+            other => return Err(ApiError::internal(format!("unknown order state {other}"))),
+        })
+    }
+}
+
+/// Where the euro part of an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EuroState {
+    /// Nothing to pay in euros.
+    None,
+    /// To be paid to the hub (at pickup or by transfer).
+    Due,
+    /// Marked paid by the hub.
+    Paid,
+    /// The order was cancelled before it was paid.
+    Cancelled,
+}
+
+impl EuroState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EuroState::None => "none",
+            EuroState::Due => "due",
+            EuroState::Paid => "paid",
+            EuroState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<EuroState, ApiError> {
+        Ok(match s {
+            "none" => EuroState::None,
+            "due" => EuroState::Due,
+            "paid" => EuroState::Paid,
+            "cancelled" => EuroState::Cancelled,
+            other => return Err(ApiError::internal(format!("unknown euro state {other}"))),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = orders, treat_none_as_null = true)]
+pub struct OrderRow {
+    pub id: String,
+    pub number: Option<String>,
+    pub order_cycle_id: String,
+    pub hub_id: String,
+    pub customer_id: String,
+    pub state: String,
+    pub shipping_method_id: Option<String>,
+    pub items_total_minor: i64,
+    pub shipping_fee_minor: i64,
+    pub total_minor: i64,
+    pub vat_total_minor: i64,
+    pub local_currency: Option<String>,
+    pub local_minor: i64,
+    pub local_eur_minor: i64,
+    pub euro_minor: i64,
+    pub hold_id: Option<String>,
+    pub euro_state: String,
+    pub euro_paid_at: Option<NaiveDateTime>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrderRow {
+    /// A new, empty cart.
+    pub fn cart(cycle_id: &str, hub_id: &str, customer_id: &str) -> OrderRow {
+        let now = crate::time::now();
+        OrderRow {
+            id: crate::time::new_id(),
+            number: None,
+            order_cycle_id: cycle_id.into(),
+            hub_id: hub_id.into(),
+            customer_id: customer_id.into(),
+            state: OrderState::Cart.as_str().into(),
+            shipping_method_id: None,
+            items_total_minor: 0,
+            shipping_fee_minor: 0,
+            total_minor: 0,
+            vat_total_minor: 0,
+            local_currency: None,
+            local_minor: 0,
+            local_eur_minor: 0,
+            euro_minor: 0,
+            hold_id: None,
+            euro_state: EuroState::None.as_str().into(),
+            euro_paid_at: None,
+            confirmed_at: None,
+            cancelled_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn state(&self) -> Result<OrderState, ApiError> {
+        OrderState::parse(&self.state)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = order_lines, treat_none_as_null = true)]
+pub struct LineRow {
+    pub order_id: String,
+    pub variant_id: String,
+    pub position: i32,
+    pub quantity: i64,
+    pub producer_id: Option<String>,
+    pub name: String,
+    pub unit: String,
+    pub unit_price_minor: i64,
+    pub total_minor: i64,
+    pub vat_rate_bp: i32,
+    pub vat_minor: i64,
+    pub local_share_percent: i32,
+    pub local_max_minor: i64,
+    pub stock_reserved: bool,
+}
+
+/// A line of a confirmed order (a snapshot taken at checkout).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderLine {
+    pub variant_id: String,
+    pub producer_id: Option<String>,
+    pub name: String,
+    pub unit: String,
+    pub quantity: i64,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub unit_price: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub total: Money,
+    pub vat_rate: String,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub vat: Money,
+    /// Most of this line that could be paid in local currency (euro value).
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub local_max: Money,
+}
+
+/// How an order is paid.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderPayment {
+    /// The local-currency part, held on the customer's wallet until the cycle closes.
+    #[schema(value_type = Option<crate::money::MoneyJson>)]
+    pub local: Option<Money>,
+    /// Its value in euros (at the currency's parity).
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub local_eur_value: Money,
+    /// The euro part, paid to the hub at pickup or by transfer.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub euro: Money,
+    pub euro_state: EuroState,
+    /// The ledger hold of the local part.
+    pub hold_id: Option<String>,
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Order {
+    pub id: String,
+    /// Human-readable number, given at checkout.
+    pub number: Option<String>,
+    pub order_cycle_id: String,
+    pub hub_id: String,
+    pub customer_id: String,
+    pub state: OrderState,
+    pub shipping_method_id: Option<String>,
+    pub lines: Vec<OrderLine>,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub items_total: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub shipping_fee: Money,
+    /// Everything, tax included.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub total: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub vat_total: Money,
+    pub payment: OrderPayment,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The order row, or 404.
+pub fn find_row(conn: &mut DbConn, id: &str) -> Result<OrderRow, ApiError> {
+    let row: Option<OrderRow> = db_run!(conn => orders::table
+        .find(id)
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional())?;
+    row.ok_or_else(|| ApiError::NotFound(format!("no order `{id}`")))
+}
+
+/// The lines of an order, in their order.
+pub fn lines(conn: &mut DbConn, order_id: &str) -> Result<Vec<LineRow>, ApiError> {
+    Ok(db_run!(conn => order_lines::table
+        .filter(order_lines::order_id.eq(order_id))
+        .order(order_lines::position.asc())
+        .select(LineRow::as_select())
+        .load(conn))?)
+}
+
+/// The view of an order.
+pub fn view(conn: &mut DbConn, row: OrderRow) -> Result<Order, ApiError> {
+    let lines = lines(conn, &row.id)?;
+    let local = match &row.local_currency {
+        Some(code) => {
+            let scale: i32 = db_run!(conn => currencies::table
+                .find(code)
+                .select(currencies::scale)
+                .first(conn))?;
+            let code: CurrencyCode = code.parse().map_err(ApiError::internal)?;
+            Some(Money::new(row.local_minor, code, scale.clamp(0, 4) as u32))
+        }
+        None => None,
+    };
+    Ok(Order {
+        lines: lines
+            .into_iter()
+            .map(|l| OrderLine {
+                variant_id: l.variant_id,
+                producer_id: l.producer_id,
+                name: l.name,
+                unit: l.unit,
+                quantity: l.quantity,
+                unit_price: Money::eur(l.unit_price_minor),
+                total: Money::eur(l.total_minor),
+                vat_rate: vat_percent(l.vat_rate_bp),
+                vat: Money::eur(l.vat_minor),
+                local_max: Money::eur(l.local_max_minor),
+            })
+            .collect(),
+        state: row.state()?,
+        payment: OrderPayment {
+            local,
+            local_eur_value: Money::eur(row.local_eur_minor),
+            euro: Money::eur(row.euro_minor),
+            euro_state: EuroState::parse(&row.euro_state)?,
+            hold_id: row.hold_id,
+        },
+        items_total: Money::eur(row.items_total_minor),
+        shipping_fee: Money::eur(row.shipping_fee_minor),
+        total: Money::eur(row.total_minor),
+        vat_total: Money::eur(row.vat_total_minor),
+        confirmed_at: row.confirmed_at.map(utc),
+        cancelled_at: row.cancelled_at.map(utc),
+        created_at: utc(row.created_at),
+        id: row.id,
+        number: row.number,
+        order_cycle_id: row.order_cycle_id,
+        hub_id: row.hub_id,
+        customer_id: row.customer_id,
+        shipping_method_id: row.shipping_method_id,
+    })
+}
+
+/// A customer's orders (carts excluded), newest first.
+pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, ApiError> {
+    let rows: Vec<OrderRow> = db_run!(conn => orders::table
+        .filter(orders::customer_id.eq(customer_id))
+        .filter(orders::state.ne(OrderState::Cart.as_str()))
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(200)
+        .select(OrderRow::as_select())
+        .load(conn))?;
+    rows.into_iter().map(|r| view(conn, r)).collect()
+}
+
+/// A hub's orders in one cycle (carts excluded), by number.
+pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Order>, ApiError> {
+    let rows: Vec<OrderRow> = db_run!(conn => orders::table
+        .filter(orders::order_cycle_id.eq(cycle_id))
+        .filter(orders::state.ne(OrderState::Cart.as_str()))
+        .order(orders::number.asc())
+        .select(OrderRow::as_select())
+        .load(conn))?;
+    rows.into_iter().map(|r| view(conn, r)).collect()
+}

@@ -1,0 +1,620 @@
+//! Carts, checkout with split payment, cancellation and idempotency over HTTP, and 100
+//! concurrent buyers for the last 10 units, on both backends.
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use comptoir::db::schema::{mail_outbox, users, variants};
+use comptoir::db::{Db, DbConn};
+use comptoir::db_run;
+use comptoir::ledger::accounts::{self, Owner};
+use comptoir::ledger::ops::{self, EuroMethod};
+use comptoir::ledger::verify::verify;
+use comptoir::money::{CurrencyCode, MoneyInput};
+use comptoir::orders::checkout::{self, CheckoutRequest};
+use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
+use comptoir::orders::{cart, shipping};
+
+use crate::backend_tests;
+use crate::harness::{Backend, Reply, TestApp, TestDb};
+
+backend_tests!(
+    split_payment_checkout_has_exact_totals_and_cancels_cleanly,
+    checkout_is_idempotent_per_key,
+    all_local_all_euro_and_refusals,
+    concurrent_buyers_never_oversell,
+);
+
+fn key() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn lem(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "LEM"})
+}
+
+fn eur(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "EUR"})
+}
+
+/// Variant ids of the open cycle by SKU, and the cycle's shipping methods by name.
+struct Shop {
+    cycle: String,
+    variant: std::collections::HashMap<String, String>,
+    method: std::collections::HashMap<String, String>,
+}
+
+async fn shop(app: &TestApp) -> Shop {
+    let cycle = app.open_cycle_id().await;
+    let detail = app
+        .get(&format!("/api/v1/order-cycles/{cycle}"))
+        .await
+        .json();
+    let variant = detail["offer"]
+        .as_array()
+        .expect("offer")
+        .iter()
+        .map(|o| {
+            (
+                o["sku"].as_str().expect("sku").to_string(),
+                o["id"].as_str().expect("id").to_string(),
+            )
+        })
+        .collect();
+    let methods = app
+        .get(&format!("/api/v1/order-cycles/{cycle}/shipping-methods"))
+        .await
+        .json();
+    let method = methods
+        .as_array()
+        .expect("methods")
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().expect("name").to_string(),
+                m["id"].as_str().expect("id").to_string(),
+            )
+        })
+        .collect();
+    Shop {
+        cycle,
+        variant,
+        method,
+    }
+}
+
+async fn authed(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    idempotency_key: Option<&str>,
+    body: &Value,
+) -> Reply {
+    let mut headers = Vec::new();
+    if let Some(k) = idempotency_key {
+        headers.push(("Idempotency-Key", k));
+    }
+    app.send(
+        method,
+        path,
+        Some(token),
+        &headers,
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+    .await
+}
+
+/// Camille's LEM wallet with `amount` issued on it by the association's treasurer.
+async fn funded_wallet(app: &TestApp, camille: &str, amount: &str) -> String {
+    let wallet = app
+        .call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(camille),
+            Some(&json!({"currency": "LEM"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("wallet")
+        .to_string();
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let issued = app
+        .call(
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(&treasurer),
+            Some(&json!({"entry_id": key(), "wallet_id": wallet, "amount": lem(amount), "method": "cash", "reference": "counter"})),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.json());
+    wallet
+}
+
+async fn balances(app: &TestApp, token: &str, account: &str) -> (Value, Value) {
+    let a = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{account}"),
+            Some(token),
+            None,
+        )
+        .await
+        .json();
+    (a["balance"].clone(), a["available"].clone())
+}
+
+async fn stock(app: &TestApp, shop: &Shop, sku: &str) -> Value {
+    let detail = app
+        .get(&format!("/api/v1/order-cycles/{}", shop.cycle))
+        .await
+        .json();
+    detail["offer"]
+        .as_array()
+        .expect("offer")
+        .iter()
+        .find(|o| o["sku"] == sku)
+        .expect("offered")["stock_on_hand"]
+        .clone()
+}
+
+fn outbox(db: &TestDb, template: &str) -> i64 {
+    let conn = &mut db.db.conn().expect("conn");
+    db_run!(conn => mail_outbox::table
+        .filter(mail_outbox::template.eq(template))
+        .count()
+        .get_result(conn))
+    .expect("count")
+}
+
+/// Carrots 2 × 2.80 (5.5 %, all local), mead 1 × 12.50 (20 %, half local), baguettes
+/// 3 × 1.40 (the hub's price, 5.5 %, on demand), delivered by bike for 3.00 (20 %, half
+/// local): every amount below is worked out by hand from the rules in the README.
+async fn split_payment_checkout_has_exact_totals_and_cancels_cleanly(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let camille = app.access_token("camille@example.org").await;
+    let wallet = funded_wallet(&app, &camille, "20.00").await;
+    let shop = shop(&app).await;
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let lines = json!({"lines": [
+        {"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2},
+        {"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1},
+        {"variant_id": shop.variant["FOUR-BAG-TRAD"], "quantity": 3},
+    ]});
+    let cart = authed(&app, "PUT", &cart_path, &camille, None, &lines).await;
+    assert_eq!(cart.status, 200, "{}", cart.json());
+    assert_eq!(cart.json()["quote"]["total"], eur("22.30"));
+    assert_eq!(cart.json()["quote"]["local_max"], eur("16.05"));
+    // the cart is kept on the server
+    let again = app
+        .call("GET", &cart_path, Some(&camille), None)
+        .await
+        .json();
+    assert_eq!(again["lines"].as_array().map(Vec::len), Some(3));
+
+    let bike = &shop.method["Livraison à vélo"];
+    let checkout_path = format!("/api/v1/order-cycles/{}/checkout", shop.cycle);
+    // more local currency than the lines and the fee allow (16.05 + 1.50)
+    let too_much = json!({"shipping_method_id": bike, "local_amount": lem("17.56")});
+    let refused = authed(
+        &app,
+        "POST",
+        &checkout_path,
+        &camille,
+        Some(&key()),
+        &too_much,
+    )
+    .await;
+    let problem = refused.problem(422, "validation");
+    assert_eq!(problem["errors"][0]["code"], "above_local_max", "{problem}");
+    assert_eq!(
+        stock(&app, &shop, "FERME-CAR-1KG").await,
+        120,
+        "a refusal reserves nothing"
+    );
+
+    let body = json!({"shipping_method_id": bike, "local_amount": lem("15.00")});
+    let k = key();
+    let placed = authed(&app, "POST", &checkout_path, &camille, Some(&k), &body).await;
+    assert_eq!(placed.status, 201, "{}", placed.json());
+    let order = placed.json();
+    assert_eq!(order["state"], "confirmed");
+    assert_eq!(order["items_total"], eur("22.30"));
+    assert_eq!(order["shipping_fee"], eur("3.00"));
+    assert_eq!(order["total"], eur("25.30"));
+    // VAT per line, half-up: 0.29 + 2.08 + 0.22, and 0.50 on the fee
+    assert_eq!(order["vat_total"], eur("3.09"));
+    assert_eq!(order["payment"]["local"], lem("15.00"));
+    assert_eq!(order["payment"]["euro"], eur("10.30"));
+    assert_eq!(order["payment"]["euro_state"], "due");
+    let lines = order["lines"].as_array().expect("lines");
+    let mead = lines
+        .iter()
+        .find(|l| l["variant_id"] == shop.variant["RUCH-HYD-75CL"])
+        .expect("mead");
+    assert_eq!(mead["vat"], eur("2.08"));
+    assert_eq!(mead["local_max"], eur("6.25"));
+    assert!(order["number"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("C-")));
+
+    // the local part is held, the stock taken (on-demand bread untouched)
+    assert_eq!(
+        balances(&app, &camille, &wallet).await,
+        (lem("20.00"), lem("5.00"))
+    );
+    assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 118);
+    assert_eq!(stock(&app, &shop, "RUCH-HYD-75CL").await, 11);
+    assert_eq!(outbox(&app.db, "order_confirmation"), 1);
+    // the cart became the order: a new cart is empty
+    let fresh = app
+        .call("GET", &cart_path, Some(&camille), None)
+        .await
+        .json();
+    assert_eq!(fresh["lines"], json!([]));
+
+    // the hub sees it; another customer does not
+    let hub = app.access_token("gerance@lacagette.example.org").await;
+    let listed = app
+        .call(
+            "GET",
+            &format!("/api/v1/order-cycles/{}/orders", shop.cycle),
+            Some(&hub),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let id = order["id"].as_str().expect("id").to_string();
+    let yanis = app.access_token("yanis@example.org").await;
+    let peek = app
+        .call("GET", &format!("/api/v1/orders/{id}"), Some(&yanis), None)
+        .await;
+    assert_eq!(peek.status, 403);
+
+    // cancel: stock back, hold voided, euros no longer due; once only
+    let cancel_path = format!("/api/v1/orders/{id}/cancel");
+    let cancelled = authed(
+        &app,
+        "POST",
+        &cancel_path,
+        &camille,
+        Some(&key()),
+        &json!({"reason": "changed my mind"}),
+    )
+    .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.json());
+    assert_eq!(cancelled.json()["state"], "cancelled");
+    assert_eq!(cancelled.json()["payment"]["euro_state"], "cancelled");
+    assert_eq!(
+        balances(&app, &camille, &wallet).await,
+        (lem("20.00"), lem("20.00"))
+    );
+    assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 120);
+    assert_eq!(stock(&app, &shop, "RUCH-HYD-75CL").await, 12);
+    assert_eq!(outbox(&app.db, "order_cancelled"), 1);
+    let twice = authed(
+        &app,
+        "POST",
+        &cancel_path,
+        &camille,
+        Some(&key()),
+        &json!({}),
+    )
+    .await;
+    twice.problem(409, "order-state");
+
+    let conn = &mut app.db.db.conn().expect("conn");
+    let report = verify(conn, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "{report}");
+}
+
+async fn checkout_is_idempotent_per_key(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let camille = app.access_token("camille@example.org").await;
+    let shop = shop(&app).await;
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let lines = json!({"lines": [{"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 1}]});
+    assert_eq!(
+        authed(&app, "PUT", &cart_path, &camille, None, &lines)
+            .await
+            .status,
+        200
+    );
+    let checkout_path = format!("/api/v1/order-cycles/{}/checkout", shop.cycle);
+    let pickup = json!({"shipping_method_id": shop.method["Local de la Cagette"]});
+
+    let missing = authed(&app, "POST", &checkout_path, &camille, None, &pickup).await;
+    missing.problem(400, "idempotency-key-required");
+
+    let k = key();
+    let first = authed(&app, "POST", &checkout_path, &camille, Some(&k), &pickup).await;
+    assert_eq!(first.status, 201, "{}", first.json());
+    let replay = authed(&app, "POST", &checkout_path, &camille, Some(&k), &pickup).await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(replay.json(), first.json());
+    // all in euros: nothing held, 2.80 due
+    assert_eq!(first.json()["payment"]["euro"], eur("2.80"));
+    assert_eq!(first.json()["payment"]["local"], Value::Null);
+
+    let other = json!({"shipping_method_id": shop.method["Livraison à vélo"]});
+    let reused = authed(&app, "POST", &checkout_path, &camille, Some(&k), &other).await;
+    reused.problem(422, "idempotency-key-reused");
+    // a new key on the now empty cart
+    let empty = authed(
+        &app,
+        "POST",
+        &checkout_path,
+        &camille,
+        Some(&key()),
+        &pickup,
+    )
+    .await;
+    empty.problem(409, "order-state");
+    assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 119);
+    assert_eq!(outbox(&app.db, "order_confirmation"), 1);
+
+    // the hub records the euros, once
+    let id = first.json()["id"].as_str().expect("id").to_string();
+    let treasurer_of_hub = app.access_token("gerance@lacagette.example.org").await;
+    let pay_path = format!("/api/v1/orders/{id}/euro-payment");
+    // a manager may not record money
+    let denied = authed(
+        &app,
+        "POST",
+        &pay_path,
+        &treasurer_of_hub,
+        Some(&key()),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(denied.status, 403, "{}", denied.json());
+}
+
+async fn all_local_all_euro_and_refusals(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let camille = app.access_token("camille@example.org").await;
+    let wallet = funded_wallet(&app, &camille, "6.00").await;
+    let shop = shop(&app).await;
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let checkout_path = format!("/api/v1/order-cycles/{}/checkout", shop.cycle);
+    let pickup = shop.method["Local de la Cagette"].clone();
+
+    // a bad cart: every line reported at once, nothing stored
+    let bad = json!({"lines": [
+        {"variant_id": "nope", "quantity": 1},
+        {"variant_id": shop.variant["RUCH-POL-250G"], "quantity": 11},
+    ]});
+    let refused = authed(&app, "PUT", &cart_path, &camille, None, &bad).await;
+    let problem = refused.problem(422, "validation");
+    assert_eq!(
+        problem["errors"].as_array().map(Vec::len),
+        Some(2),
+        "{problem}"
+    );
+
+    // all local: carrots are 100 % payable in LEM and the pickup is free
+    let lines = json!({"lines": [{"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2}]});
+    assert_eq!(
+        authed(&app, "PUT", &cart_path, &camille, None, &lines)
+            .await
+            .status,
+        200
+    );
+    let body = json!({"shipping_method_id": pickup, "local_amount": lem("5.60")});
+    let order = authed(&app, "POST", &checkout_path, &camille, Some(&key()), &body).await;
+    assert_eq!(order.status, 201, "{}", order.json());
+    assert_eq!(order.json()["payment"]["euro"], eur("0.00"));
+    assert_eq!(order.json()["payment"]["euro_state"], "none");
+    assert_eq!(
+        balances(&app, &camille, &wallet).await,
+        (lem("6.00"), lem("0.40"))
+    );
+
+    // not enough in the wallet: refused, and nothing reserved
+    assert_eq!(
+        authed(&app, "PUT", &cart_path, &camille, None, &lines)
+            .await
+            .status,
+        200
+    );
+    let short = authed(&app, "POST", &checkout_path, &camille, Some(&key()), &body).await;
+    short.problem(409, "insufficient-funds");
+    assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 118);
+
+    // a currency the hub does not take, an unknown method
+    let wrong = json!({"shipping_method_id": pickup, "local_amount": {"amount": "1.00", "currency": "EUR"}});
+    authed(&app, "POST", &checkout_path, &camille, Some(&key()), &wrong)
+        .await
+        .problem(422, "validation");
+    let unknown = json!({"shipping_method_id": "nowhere"});
+    authed(
+        &app,
+        "POST",
+        &checkout_path,
+        &camille,
+        Some(&key()),
+        &unknown,
+    )
+    .await
+    .problem(422, "validation");
+
+    // all in euros
+    let euros = json!({"shipping_method_id": pickup, "local_amount": lem("0")});
+    let order = authed(&app, "POST", &checkout_path, &camille, Some(&key()), &euros).await;
+    assert_eq!(order.status, 201, "{}", order.json());
+    assert_eq!(order.json()["payment"]["euro"], eur("5.60"));
+    assert_eq!(order.json()["payment"]["local"], Value::Null);
+    assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 116);
+
+    // the hub's owner records the euros; twice is refused
+    let id = order.json()["id"].as_str().expect("id").to_string();
+    let owner = hub_owner_token(&app).await;
+    let pay_path = format!("/api/v1/orders/{id}/euro-payment");
+    let paid = authed(&app, "POST", &pay_path, &owner, Some(&key()), &json!(null)).await;
+    assert_eq!(paid.status, 200, "{}", String::from_utf8_lossy(&paid.body));
+    assert_eq!(paid.json()["payment"]["euro_state"], "paid");
+    authed(&app, "POST", &pay_path, &owner, Some(&key()), &json!(null))
+        .await
+        .problem(409, "order-state");
+    // a paid order is not cancelled without a refund
+    authed(
+        &app,
+        "POST",
+        &format!("/api/v1/orders/{id}/cancel"),
+        &camille,
+        Some(&key()),
+        &json!({}),
+    )
+    .await
+    .problem(409, "order-state");
+}
+
+/// A token of someone holding the owner role of the demo hub (made a treasurer-owner here).
+async fn hub_owner_token(app: &TestApp) -> String {
+    use comptoir::db::schema::{enterprise_roles, enterprises};
+    let conn = &mut app.db.db.conn().expect("conn");
+    db_run!(conn => (|| {
+        let hub: String = enterprises::table
+            .filter(enterprises::slug.eq("la-cagette"))
+            .select(enterprises::id)
+            .first(conn)?;
+        let user: String = users::table
+            .filter(users::email.eq("gerance@lacagette.example.org"))
+            .select(users::id)
+            .first(conn)?;
+        diesel::update(
+            enterprise_roles::table
+                .filter(enterprise_roles::enterprise_id.eq(&hub))
+                .filter(enterprise_roles::user_id.eq(&user)),
+        )
+        .set(enterprise_roles::role.eq("owner"))
+        .execute(conn)
+    })())
+    .expect("hub owner");
+    app.access_token("gerance@lacagette.example.org").await
+}
+
+fn big_pool(db: &TestDb) -> Db {
+    let config = crate::harness::test_config(&db.url);
+    Db::connect(&config.database_url, 16).expect("pool")
+}
+
+fn new_customer(conn: &mut DbConn, n: usize) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = comptoir::time::now();
+    db_run!(conn => diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(format!("buyer{n}@example.org")),
+            users::display_name.eq(format!("Buyer {n}")),
+            users::email_verified_at.eq(Some(now)),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn))
+    .expect("customer");
+    id
+}
+
+/// 100 buyers, each with 20 LEM, check out at once for the last 10 pots of pollen (one
+/// each, 5.00 of it in LEM): exactly 10 orders, stock 0, no wallet below zero, every
+/// refused buyer's money untouched, and the ledger verifies.
+async fn concurrent_buyers_never_oversell(backend: Backend) {
+    let db = TestDb::with_demo(backend);
+    let pool = big_pool(&db);
+    let conn = &mut pool.conn().expect("conn");
+    let cycle = db_run!(conn => comptoir::db::schema::order_cycles::table
+        .filter(comptoir::db::schema::order_cycles::opens_at.lt(comptoir::time::now()))
+        .filter(comptoir::db::schema::order_cycles::closes_at.gt(comptoir::time::now()))
+        .select(comptoir::db::schema::order_cycles::id)
+        .first::<String>(conn))
+    .expect("open cycle");
+    let pollen: String = db_run!(conn => variants::table
+        .filter(variants::sku.eq("RUCH-POL-250G"))
+        .select(variants::id)
+        .first(conn))
+    .expect("pollen");
+    assert_eq!(
+        db_run!(conn => variants::table.find(&pollen).select(variants::stock_on_hand).first::<Option<i64>>(conn)).expect("stock"),
+        Some(10)
+    );
+    let method = shipping::for_cycle(conn, &cycle).expect("methods")[0]
+        .id
+        .clone();
+    let mut buyers = Vec::new();
+    for n in 0..100 {
+        let customer = new_customer(conn, n);
+        let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
+        ops::issue(conn, &key(), &wallet.id, 2000, EuroMethod::Cash, "top-up").expect("issue");
+        cart::set(
+            conn,
+            &cycle,
+            &customer,
+            &QuoteRequest {
+                lines: vec![QuoteLineRequest {
+                    variant_id: pollen.clone(),
+                    quantity: 1,
+                }],
+            },
+        )
+        .expect("cart");
+        buyers.push((customer, wallet.id));
+    }
+    let request = CheckoutRequest {
+        shipping_method_id: method,
+        local_amount: Some(MoneyInput {
+            amount: "5.00".into(),
+            currency: "LEM".parse::<CurrencyCode>().expect("code"),
+        }),
+    };
+    let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = buyers
+            .iter()
+            .map(|(customer, _)| {
+                let (pool, cycle, request) = (&pool, &cycle, &request);
+                scope.spawn(move || {
+                    let mut conn = pool.conn().map_err(|e| e.to_string())?;
+                    match checkout::checkout(&mut conn, cycle, customer, request) {
+                        Ok(_) => Ok(()),
+                        Err(comptoir::error::ApiError::Conflict {
+                            kind: comptoir::error::ProblemKind::OutOfStock,
+                            ..
+                        }) => Err("out of stock".into()),
+                        Err(e) => panic!("unexpected refusal: {e}"),
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("buyer thread"))
+            .collect()
+    });
+    let sold = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(sold, 10, "{outcomes:?}");
+    assert_eq!(
+        db_run!(conn => variants::table.find(&pollen).select(variants::stock_on_hand).first::<Option<i64>>(conn)).expect("stock"),
+        Some(0)
+    );
+    let mut held = 0;
+    for (_, wallet) in &buyers {
+        let account = accounts::get(conn, wallet).expect("wallet");
+        assert_eq!(
+            account.balance(),
+            2000,
+            "a checkout moves nothing before the close"
+        );
+        let available = account.balance() - account.debits_pending;
+        assert!(available >= 0);
+        held += account.debits_pending;
+    }
+    assert_eq!(held, 10 * 500);
+    let report = verify(conn, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "{report}");
+}
