@@ -178,28 +178,62 @@ pub async fn cancel_order(
     body: JsonBody<CancelRequest>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = order_id.into_inner();
     let request = body.0;
-    let key = idempotency::key(&req);
-    let saved = state
-        .db
-        .run(move |conn| {
-            let row = order::find_row(conn, &id)?;
+    order_action(
+        &state,
+        caller,
+        order_id.into_inner(),
+        &req,
+        "cancel",
+        request.clone(),
+        |actor, row| {
             authorize(
-                &caller.0,
+                actor,
                 Action::CancelOrder {
                     customer_id: &row.customer_id,
                     hub_id: &row.hub_id,
                 },
-            )?;
+            )
+        },
+        move |conn, id| checkouts::cancel(conn, id, &request.reason),
+    )
+    .await
+}
+
+/// An action on one order: the policy is asked first (`allowed`), then `work` runs once per
+/// `Idempotency-Key`, `body` being the request the key is bound to (see [`idempotency`]).
+#[allow(clippy::too_many_arguments)]
+async fn order_action<B, A, W>(
+    state: &AppState,
+    caller: Authenticated,
+    order_id: String,
+    req: &HttpRequest,
+    route: &'static str,
+    body: B,
+    allowed: A,
+    work: W,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Serialize + Send + 'static,
+    A: FnOnce(&crate::auth::actor::Actor, &order::OrderRow) -> Result<(), ApiError>
+        + Send
+        + 'static,
+    W: Fn(&mut crate::db::DbConn, &str) -> Result<Order, ApiError> + Send + 'static,
+{
+    let key = idempotency::key(req);
+    let saved = state
+        .db
+        .run(move |conn| {
+            let row = order::find_row(conn, &order_id)?;
+            allowed(&caller.0, &row)?;
             idempotency::run(
                 conn,
                 &caller.0.user_id,
                 &key?,
-                &format!("cancel {id}"),
-                &request,
+                &format!("{route} {order_id}"),
+                &body,
                 StatusCode::OK,
-                |conn| checkouts::cancel(conn, &id, &request.reason),
+                |conn| work(conn, &order_id),
             )
         })
         .await?;
@@ -221,30 +255,24 @@ pub async fn record_euro_payment(
     order_id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = order_id.into_inner();
-    let key = idempotency::key(&req);
-    let saved = state
-        .db
-        .run(move |conn| {
-            let row = order::find_row(conn, &id)?;
+    order_action(
+        &state,
+        caller,
+        order_id.into_inner(),
+        &req,
+        "euro-payment",
+        (),
+        |actor, row| {
             authorize(
-                &caller.0,
+                actor,
                 Action::CollectPayment {
                     hub_id: &row.hub_id,
                 },
-            )?;
-            idempotency::run(
-                conn,
-                &caller.0.user_id,
-                &key?,
-                &format!("euro-payment {id}"),
-                &(),
-                StatusCode::OK,
-                |conn| checkouts::mark_euro_paid(conn, &id),
             )
-        })
-        .await?;
-    Ok(saved.respond())
+        },
+        checkouts::mark_euro_paid,
+    )
+    .await
 }
 
 /// A cycle's orders (carts excluded), for the hub.

@@ -119,45 +119,81 @@ fn view(order_id: String, cycle_id: String, request: &QuoteRequest, quote: Optio
 }
 
 /// Replaces the cart's lines (an empty list empties it). Every bad line is reported at once.
+///
+/// The cart row is locked first, like checkout does: a cart checked out meanwhile is left
+/// alone and a new cart is started. Two first requests racing to create the cart meet on the
+/// one-cart-per-cycle index; the loser runs again and finds the winner's cart.
 pub fn set(
     conn: &mut DbConn,
     cycle_id: &str,
     customer_id: &str,
     request: &QuoteRequest,
 ) -> Result<Cart, ApiError> {
-    conn.transaction(|conn| {
-        let cycle = open_cycle(conn, cycle_id)?;
-        let quote = if request.lines.is_empty() {
-            None
-        } else {
-            Some(quote::price(&cycles::offer(conn, cycle_id)?, request)?)
-        };
-        let row = match find(conn, cycle_id, customer_id)? {
-            Some(row) => row,
-            None => {
-                let row = OrderRow::cart(cycle_id, &cycle.hub_id, customer_id);
-                db_run!(conn => diesel::insert_into(orders::table).values(&row).execute(conn))?;
-                row
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut raced = false;
+        let result =
+            conn.transaction(|conn| set_tx(conn, cycle_id, customer_id, request, &mut raced));
+        if raced && attempts < 3 {
+            continue;
+        }
+        return result;
+    }
+}
+
+fn set_tx(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    customer_id: &str,
+    request: &QuoteRequest,
+    raced: &mut bool,
+) -> Result<Cart, ApiError> {
+    let cycle = open_cycle(conn, cycle_id)?;
+    let quote = if request.lines.is_empty() {
+        None
+    } else {
+        Some(quote::price(&cycles::offer(conn, cycle_id)?, request)?)
+    };
+    let existing = match find(conn, cycle_id, customer_id)? {
+        Some(row) => {
+            crate::db::lock_row(conn, "orders", &row.id)?;
+            Some(super::order::find_row(conn, &row.id)?)
+                .filter(|r| r.state == OrderState::Cart.as_str())
+        }
+        None => None,
+    };
+    let row = match existing {
+        Some(row) => row,
+        None => {
+            let row = OrderRow::cart(cycle_id, &cycle.hub_id, customer_id);
+            let inserted =
+                db_run!(conn => diesel::insert_into(orders::table).values(&row).execute(conn));
+            if let Err(e) = &inserted {
+                *raced =
+                    crate::db::violates_unique(e, &["orders.order_cycle_id", "orders_one_cart"]);
             }
-        };
-        let now = crate::time::now();
-        db_run!(conn => {
-            diesel::delete(order_lines::table.filter(order_lines::order_id.eq(&row.id)))
+            inserted?;
+            row
+        }
+    };
+    let now = crate::time::now();
+    db_run!(conn => {
+        diesel::delete(order_lines::table.filter(order_lines::order_id.eq(&row.id)))
+            .execute(conn)?;
+        for (i, line) in request.lines.iter().enumerate() {
+            diesel::insert_into(order_lines::table)
+                .values((
+                    order_lines::order_id.eq(&row.id),
+                    order_lines::variant_id.eq(&line.variant_id),
+                    order_lines::position.eq(i as i32),
+                    order_lines::quantity.eq(line.quantity),
+                ))
                 .execute(conn)?;
-            for (i, line) in request.lines.iter().enumerate() {
-                diesel::insert_into(order_lines::table)
-                    .values((
-                        order_lines::order_id.eq(&row.id),
-                        order_lines::variant_id.eq(&line.variant_id),
-                        order_lines::position.eq(i as i32),
-                        order_lines::quantity.eq(line.quantity),
-                    ))
-                    .execute(conn)?;
-            }
-            diesel::update(orders::table.find(&row.id))
-                .set(orders::updated_at.eq(now))
-                .execute(conn)
-        })?;
-        Ok(view(row.id, cycle.id, request, quote))
-    })
+        }
+        diesel::update(orders::table.find(&row.id))
+            .set(orders::updated_at.eq(now))
+            .execute(conn)
+    })?;
+    Ok(view(row.id, cycle.id, request, quote))
 }
