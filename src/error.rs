@@ -168,6 +168,8 @@ impl From<diesel::result::Error> for ApiError {
                 let message = info.message();
                 message.contains("database is locked")
                     || message.contains("database table is locked")
+                    // PostgreSQL chose this transaction to break a deadlock: retry
+                    || message.contains("deadlock detected")
             }
             _ => false,
         };

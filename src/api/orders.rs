@@ -18,7 +18,7 @@ use crate::orders::cart::{self, Cart};
 use crate::orders::checkout::{self as checkouts, CancelRequest, CheckoutRequest};
 use crate::orders::cycles;
 use crate::orders::order::{self, Order};
-use crate::orders::quote::QuoteRequest;
+use crate::orders::quote::{QuoteRequest, MAX_BASKET_MINOR};
 use crate::orders::shipping::{self, ShippingKind, ShippingMethod, ShippingMethodRow};
 
 /// The caller's cart in a cycle, priced now.
@@ -365,6 +365,9 @@ fn shipping_row(
     }
     let fee_minor = parse_amount(body.fee.as_deref().unwrap_or("0"), 2, Sign::NonNegative)
         .map_err(|e| ApiError::field("fee", e.code(), e.to_string()))?;
+    if fee_minor > MAX_BASKET_MINOR {
+        return Err(ApiError::field("fee", "too_large", "the fee is too large"));
+    }
     let vat_rate_bp = rules
         .vat_rate(body.vat_rate.as_deref().unwrap_or("20"))
         .map_err(|(code, message)| ApiError::field("vat_rate", code, message))?;

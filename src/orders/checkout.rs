@@ -102,7 +102,7 @@ pub fn checkout(
         let quote = quote::price_for_checkout(&offer, &basket)?;
         let method = shipping_method(conn, cycle_id, &request.shipping_method_id)?;
         let fee = method.fee_minor;
-        let total = quote.total.minor + fee;
+        let total = quote.total.minor.checked_add(fee).unwrap_or(i64::MAX);
         if total > MAX_BASKET_MINOR {
             return Err(ApiError::field(
                 "lines",
@@ -115,7 +115,10 @@ pub fn checkout(
 
         reserve_stock(conn, &offer, &basket)?;
 
-        let number = format!("C-{}", row.id[row.id.len() - 8..].to_uppercase());
+        // 48 random bits (the tail of a fresh UUID v7); a clash fails this checkout on the
+        // unique index, and its retry draws another number
+        let fresh = crate::time::new_id();
+        let number = format!("C-{}", fresh[fresh.len() - 12..].to_uppercase());
         let local = local_part(conn, &row.hub_id, request.local_amount.as_ref(), local_max)?;
         let mut hold_id = None;
         if let Some(part) = &local {
@@ -132,7 +135,14 @@ pub fn checkout(
                 Some(expires),
                 &format!("order {number}"),
             )?;
-            hold_id = committed.entry().transfers.first().map(|t| t.id.clone());
+            hold_id = Some(
+                committed
+                    .entry()
+                    .transfers
+                    .first()
+                    .map(|t| t.id.clone())
+                    .ok_or_else(|| ApiError::internal("a hold entry without its transfer"))?,
+            );
         }
         let local_eur = local.as_ref().map_or(0, |p| p.eur_minor);
         let euro = total - local_eur;
@@ -291,7 +301,12 @@ fn local_part(
     };
     let code = input.currency.as_str().to_string();
     let accepted = enterprises::accepted_currencies(conn, &[hub_id.to_string()])?;
-    let currency = currencies::get(conn, &code).ok().filter(|c| {
+    let currency = match currencies::get(conn, &code) {
+        Ok(currency) => Some(currency),
+        Err(crate::ledger::LedgerError::CurrencyNotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let currency = currency.filter(|c| {
         c.is_local()
             && accepted
                 .get(hub_id)
@@ -313,7 +328,9 @@ fn local_part(
     if minor == 0 {
         return Ok(None);
     }
-    let eur_minor = currency.to_eur_minor(minor)?;
+    let eur_minor = currency
+        .to_eur_minor(minor)
+        .map_err(|e| ApiError::field("local_amount.amount", "not_convertible", e.to_string()))?;
     if eur_minor > local_max {
         return Err(ApiError::field(
             "local_amount.amount",

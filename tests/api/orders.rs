@@ -246,6 +246,7 @@ async fn split_payment_checkout_has_exact_totals_and_cancels_cleanly(backend: Ba
     );
     assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 118);
     assert_eq!(stock(&app, &shop, "RUCH-HYD-75CL").await, 11);
+    assert_eq!(stock(&app, &shop, "FOUR-BAG-TRAD").await, Value::Null);
     assert_eq!(outbox(&app.db, "order_confirmation"), 1);
     // the cart became the order: a new cart is empty
     let fresh = app
@@ -293,6 +294,7 @@ async fn split_payment_checkout_has_exact_totals_and_cancels_cleanly(backend: Ba
     );
     assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 120);
     assert_eq!(stock(&app, &shop, "RUCH-HYD-75CL").await, 12);
+    assert_eq!(stock(&app, &shop, "FOUR-BAG-TRAD").await, Value::Null);
     assert_eq!(outbox(&app.db, "order_cancelled"), 1);
     let twice = authed(
         &app,
@@ -328,9 +330,16 @@ async fn checkout_is_idempotent_per_key(backend: Backend) {
     let missing = authed(&app, "POST", &checkout_path, &camille, None, &pickup).await;
     missing.problem(400, "idempotency-key-required");
 
+    // the same key twice at once: one checkout, and the other request gets its response
     let k = key();
-    let first = authed(&app, "POST", &checkout_path, &camille, Some(&k), &pickup).await;
+    let (first, twin) = futures_util::future::join(
+        authed(&app, "POST", &checkout_path, &camille, Some(&k), &pickup),
+        authed(&app, "POST", &checkout_path, &camille, Some(&k), &pickup),
+    )
+    .await;
     assert_eq!(first.status, 201, "{}", first.json());
+    assert_eq!(twin.status, 201, "{}", twin.json());
+    assert_eq!(twin.json(), first.json());
     let replay = authed(&app, "POST", &checkout_path, &camille, Some(&k), &pickup).await;
     assert_eq!(replay.status, 201);
     assert_eq!(
@@ -361,14 +370,14 @@ async fn checkout_is_idempotent_per_key(backend: Backend) {
 
     // the hub records the euros, once
     let id = first.json()["id"].as_str().expect("id").to_string();
-    let treasurer_of_hub = app.access_token("gerance@lacagette.example.org").await;
+    let hub_manager = app.access_token("gerance@lacagette.example.org").await;
     let pay_path = format!("/api/v1/orders/{id}/euro-payment");
     // a manager may not record money
     let denied = authed(
         &app,
         "POST",
         &pay_path,
-        &treasurer_of_hub,
+        &hub_manager,
         Some(&key()),
         &json!({}),
     )
@@ -598,6 +607,13 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
     });
     let sold = outcomes.iter().filter(|o| o.is_ok()).count();
     assert_eq!(sold, 10, "{outcomes:?}");
+    // every other buyer was told the stock ran out (not a timeout, not anything else)
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.as_ref().map_or_else(|e| e == "out of stock", |_| true)),
+        "{outcomes:?}"
+    );
     assert_eq!(
         db_run!(conn => variants::table.find(&pollen).select(variants::stock_on_hand).first::<Option<i64>>(conn)).expect("stock"),
         Some(0)
