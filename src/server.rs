@@ -31,14 +31,33 @@ pub fn open_database(config: &Config) -> Result<Db> {
 /// How often expired ledger holds are voided.
 const HOLD_EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Background jobs of a serving instance (on the current actix runtime):
-/// voiding expired ledger holds every 30 s. Safe with several instances: each void's entry
-/// id derives from the hold, so a hold is voided once.
+/// How often saved Idempotency-Key responses older than their keeping time are purged.
+const IDEMPOTENCY_PURGE_EVERY_TICKS: u64 = 120;
+
+/// Background jobs of a serving instance (on the current actix runtime): voiding expired
+/// ledger holds every 30 s, and purging saved Idempotency-Key responses hourly. Safe with
+/// several instances: each void's entry id derives from the hold, so a hold is voided once.
 pub fn spawn_jobs(db: Db) {
     actix_web::rt::spawn(async move {
         let mut ticks = actix_web::rt::time::interval(HOLD_EXPIRY_INTERVAL);
+        let mut tick: u64 = 0;
         loop {
             ticks.tick().await;
+            tick += 1;
+            if tick % IDEMPOTENCY_PURGE_EVERY_TICKS == 1 {
+                let before =
+                    crate::time::now() - chrono::Duration::hours(api::idempotency::KEEP_HOURS);
+                match db
+                    .run(move |conn| api::idempotency::purge(conn, before))
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "old Idempotency-Key responses purged"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "purging Idempotency-Key responses failed")
+                    }
+                }
+            }
             let result = db
                 .run(|conn| {
                     crate::ledger::ops::void_expired_holds(conn, crate::time::now())

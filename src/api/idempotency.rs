@@ -7,7 +7,8 @@
 //! The response is saved with the work; a retry with the same key, route and body gets it
 //! back (same status and body, `Idempotent-Replayed: true`), the same key with another body
 //! or route gets 422 `idempotency-key-reused`. A failed request saves nothing: it may be
-//! retried with the same key.
+//! retried with the same key. Saved responses are kept [`KEEP_HOURS`] hours (a client
+//! retries within minutes), then purged by a background job.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -21,6 +22,17 @@ use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
 
 pub const HEADER: &str = "Idempotency-Key";
+
+/// How long a saved response answers retries.
+pub const KEEP_HOURS: i64 = 24;
+
+/// Deletes the keys saved before `before`; returns how many.
+pub fn purge(conn: &mut DbConn, before: chrono::NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(db_run!(conn => diesel::delete(
+        idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)),
+    )
+    .execute(conn))?)
+}
 
 /// The request's key; 400 when missing or malformed.
 pub fn key(req: &HttpRequest) -> Result<String, ApiError> {

@@ -368,6 +368,18 @@ async fn checkout_is_idempotent_per_key(backend: Backend) {
     assert_eq!(stock(&app, &shop, "FERME-CAR-1KG").await, 119);
     assert_eq!(outbox(&app.db, "order_confirmation"), 1);
 
+    // saved responses are purged once past their keeping time, never before
+    let conn = &mut app.db.db.conn().expect("conn");
+    let now = comptoir::time::now();
+    assert_eq!(
+        comptoir::api::idempotency::purge(conn, now - chrono::Duration::hours(1)).expect("purge"),
+        0
+    );
+    assert_eq!(
+        comptoir::api::idempotency::purge(conn, now + chrono::Duration::seconds(1)).expect("purge"),
+        1
+    );
+
     // the hub records the euros, once
     let id = first.json()["id"].as_str().expect("id").to_string();
     let hub_manager = app.access_token("gerance@lacagette.example.org").await;
