@@ -7,8 +7,8 @@ use crate::api::extract::QueryParams;
 use crate::api::pagination::{PageParams, PageResponse};
 use crate::api::AppState;
 use crate::enterprises;
-use crate::error::{ApiError, Problem, ProblemKind};
-use crate::orders::cycles::{self, CycleState, OrderCycle, OrderCycleDetail};
+use crate::error::{ApiError, Problem};
+use crate::orders::cycles::{self, OrderCycle, OrderCycleDetail};
 use crate::orders::quote::{self, Quote, QuoteRequest};
 
 /// A public hub's order cycles (upcoming, open, closed, settled).
@@ -89,18 +89,7 @@ pub async fn quote_basket(
     let quoted = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_row(conn, &id)?;
-            let cycle_state = cycle.state(crate::time::now());
-            if cycle_state != CycleState::Open {
-                return Err(ApiError::Conflict {
-                    kind: ProblemKind::CycleNotOpen,
-                    detail: format!(
-                        "order cycle `{}` is {}, not open",
-                        cycle.name,
-                        cycle_state.as_str()
-                    ),
-                });
-            }
+            cycles::find_open(conn, &id)?;
             let offer = cycles::offer(conn, &id)?;
             quote::price(&offer, &request)
         })

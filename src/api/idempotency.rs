@@ -14,7 +14,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
 use crate::db::DbConn;
@@ -73,11 +72,7 @@ impl Saved {
 
 fn hash(route: &str, body: &impl Serialize) -> Result<String, ApiError> {
     let json = serde_json::to_string(body).map_err(ApiError::internal)?;
-    let mut hasher = Sha256::new();
-    hasher.update(route.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(json.as_bytes());
-    Ok(format!("{:x}", hasher.finalize()))
+    Ok(crate::ledger::journal::request_hash(&[route, &json]))
 }
 
 /// Runs `work` once per `(user, key)`; see the module documentation.

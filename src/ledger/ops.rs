@@ -287,7 +287,7 @@ impl EuroMethod {
     }
 }
 
-pub(super) fn replayed(
+fn replayed(
     conn: &mut DbConn,
     entry_id: &str,
     hash: &str,

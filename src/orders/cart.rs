@@ -7,13 +7,13 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::cycles::{self, CycleState, OrderCycleRow};
+use super::cycles;
 use super::order::{OrderRow, OrderState};
 use super::quote::{self, Quote, QuoteLineRequest, QuoteRequest};
 use crate::db::schema::{order_lines, orders};
 use crate::db::DbConn;
 use crate::db_run;
-use crate::error::{ApiError, ProblemKind};
+use crate::error::ApiError;
 
 /// A cart and its current price.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -30,23 +30,6 @@ pub struct Cart {
 pub struct CartLine {
     pub variant_id: String,
     pub quantity: i64,
-}
-
-/// The cycle, which must be open now.
-pub fn open_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
-    let cycle = cycles::find_row(conn, cycle_id)?;
-    let state = cycle.state(crate::time::now());
-    if state != CycleState::Open {
-        return Err(ApiError::Conflict {
-            kind: ProblemKind::CycleNotOpen,
-            detail: format!(
-                "order cycle `{}` is {}, not open",
-                cycle.name,
-                state.as_str()
-            ),
-        });
-    }
-    Ok(cycle)
 }
 
 /// The customer's cart row in a cycle, if any.
@@ -66,17 +49,12 @@ pub fn find(
 
 /// The cart's lines as a pricing request.
 pub fn request(conn: &mut DbConn, order_id: &str) -> Result<QuoteRequest, ApiError> {
-    let lines: Vec<(String, i64)> = db_run!(conn => order_lines::table
-        .filter(order_lines::order_id.eq(order_id))
-        .order(order_lines::position.asc())
-        .select((order_lines::variant_id, order_lines::quantity))
-        .load(conn))?;
     Ok(QuoteRequest {
-        lines: lines
+        lines: super::order::lines(conn, order_id)?
             .into_iter()
-            .map(|(variant_id, quantity)| QuoteLineRequest {
-                variant_id,
-                quantity,
+            .map(|l| QuoteLineRequest {
+                variant_id: l.variant_id,
+                quantity: l.quantity,
             })
             .collect(),
     })
@@ -149,18 +127,15 @@ fn set_tx(
     request: &QuoteRequest,
     raced: &mut bool,
 ) -> Result<Cart, ApiError> {
-    let cycle = open_cycle(conn, cycle_id)?;
+    let cycle = cycles::find_open(conn, cycle_id)?;
     let quote = if request.lines.is_empty() {
         None
     } else {
         Some(quote::price(&cycles::offer(conn, cycle_id)?, request)?)
     };
     let existing = match find(conn, cycle_id, customer_id)? {
-        Some(row) => {
-            crate::db::lock_row(conn, "orders", &row.id)?;
-            Some(super::order::find_row(conn, &row.id)?)
-                .filter(|r| r.state == OrderState::Cart.as_str())
-        }
+        Some(row) => Some(super::order::lock(conn, &row.id)?)
+            .filter(|r| r.state == OrderState::Cart.as_str()),
         None => None,
     };
     let row = match existing {

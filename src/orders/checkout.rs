@@ -32,8 +32,7 @@ use super::order::{self, EuroState, Order, OrderRow, OrderState};
 use super::payment::{self, EuroCollection};
 use super::quote::{self, share_floor, vat_included, QuoteRequest, MAX_BASKET_MINOR};
 use super::shipping::{self, ShippingMethodRow};
-use crate::auth::users::UserRow;
-use crate::db::schema::{order_lines, orders, users, variants};
+use crate::db::schema::{order_lines, orders, variants};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::enterprises;
@@ -72,12 +71,6 @@ fn state_conflict(detail: String) -> ApiError {
     }
 }
 
-/// The order row re-read under its lock.
-fn lock(conn: &mut DbConn, order_id: &str) -> Result<OrderRow, ApiError> {
-    crate::db::lock_row(conn, "orders", order_id)?;
-    order::find_row(conn, order_id)
-}
-
 /// Checks out the customer's cart in `cycle_id` (see the module documentation).
 pub fn checkout(
     conn: &mut DbConn,
@@ -86,11 +79,11 @@ pub fn checkout(
     request: &CheckoutRequest,
 ) -> Result<Order, ApiError> {
     conn.transaction(|conn| {
-        let cycle = cart::open_cycle(conn, cycle_id)?;
+        let cycle = cycles::find_open(conn, cycle_id)?;
         let Some(found) = cart::find(conn, cycle_id, customer_id)? else {
             return Err(state_conflict("the cart is empty".into()));
         };
-        let row = lock(conn, &found.id)?;
+        let row = order::lock(conn, &found.id)?;
         if row.state()? != OrderState::Cart {
             return Err(state_conflict("this cart was checked out already".into()));
         }
@@ -352,7 +345,7 @@ fn local_part(
 /// cycle closes. Both are checked by the caller (the API's policy).
 pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, ApiError> {
     conn.transaction(|conn| {
-        let row = lock(conn, order_id)?;
+        let row = order::lock(conn, order_id)?;
         if row.state()? != OrderState::Confirmed {
             return Err(state_conflict(format!(
                 "order {} is {}: only a confirmed order can be cancelled",
@@ -360,7 +353,7 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
                 row.state
             )));
         }
-        let cycle = cart::open_cycle(conn, &row.order_cycle_id)?;
+        let cycle = cycles::find_open(conn, &row.order_cycle_id)?;
         if EuroState::parse(&row.euro_state)? == EuroState::Paid {
             return Err(state_conflict(
                 "the euro part is marked paid: the hub must refund it before cancelling".into(),
@@ -399,7 +392,7 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
 /// The hub records that the euro part was paid (at pickup or by transfer).
 pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
     conn.transaction(|conn| {
-        let row = lock(conn, order_id)?;
+        let row = order::lock(conn, order_id)?;
         let state = row.state()?;
         if !matches!(state, OrderState::Confirmed | OrderState::Fulfilled)
             || EuroState::parse(&row.euro_state)? != EuroState::Due
@@ -423,12 +416,4 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
             .execute(conn))?;
         order::view(conn, paid)
     })
-}
-
-/// The customer of an order (for mails).
-pub(super) fn customer(conn: &mut DbConn, user_id: &str) -> Result<UserRow, ApiError> {
-    Ok(db_run!(conn => users::table
-        .find(user_id)
-        .select(UserRow::as_select())
-        .first(conn))?)
 }

@@ -11,7 +11,7 @@ use crate::catalog::{Variant, VariantRow};
 use crate::db::schema::{enterprises, order_cycle_variants, order_cycles, products, variants};
 use crate::db::DbConn;
 use crate::db_run;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemKind};
 use crate::money::Money;
 use crate::time::utc;
 
@@ -158,6 +158,23 @@ pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiE
         .first(conn)
         .optional())?;
     row.ok_or_else(|| ApiError::NotFound(format!("no order cycle `{cycle_id}`")))
+}
+
+/// The cycle row, which must be open now: 409 `cycle-not-open` otherwise.
+pub fn find_open(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+    let cycle = find_row(conn, cycle_id)?;
+    let state = cycle.state(crate::time::now());
+    if state != CycleState::Open {
+        return Err(ApiError::Conflict {
+            kind: ProblemKind::CycleNotOpen,
+            detail: format!(
+                "order cycle `{}` is {}, not open",
+                cycle.name,
+                state.as_str()
+            ),
+        });
+    }
+    Ok(cycle)
 }
 
 /// A cycle and its offer (active variants only), ordered by producer then product name

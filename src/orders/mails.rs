@@ -4,14 +4,26 @@
 
 use serde_json::json;
 
-use super::checkout;
 use super::order::Order;
 use super::shipping::ShippingMethodRow;
+use diesel::prelude::*;
+
+use crate::auth::users::UserRow;
+use crate::db::schema::users;
 use crate::db::DbConn;
+use crate::db_run;
 use crate::enterprises;
 use crate::error::ApiError;
 use crate::mail::outbox;
 use crate::money::Money;
+
+/// The customer of an order: address, language and name.
+fn customer(conn: &mut DbConn, user_id: &str) -> Result<UserRow, ApiError> {
+    Ok(db_run!(conn => users::table
+        .find(user_id)
+        .select(UserRow::as_select())
+        .first(conn))?)
+}
 
 fn local_or_zero(order: &Order) -> Money {
     order.payment.local.unwrap_or(Money::eur(0))
@@ -34,7 +46,7 @@ pub fn confirmed(
     cycle_name: &str,
     method: &ShippingMethodRow,
 ) -> Result<(), ApiError> {
-    let customer = checkout::customer(conn, &order.customer_id)?;
+    let customer = customer(conn, &order.customer_id)?;
     let hub = enterprises::get_row(conn, &order.hub_id)?;
     let number = order.number.clone().unwrap_or_default();
     let mut vat: Vec<(String, i64)> = Vec::new();
@@ -115,7 +127,7 @@ pub fn cancelled(
     cycle_name: &str,
     reason: &str,
 ) -> Result<(), ApiError> {
-    let customer = checkout::customer(conn, &order.customer_id)?;
+    let customer = customer(conn, &order.customer_id)?;
     let hub = enterprises::get_row(conn, &order.hub_id)?;
     outbox::enqueue(
         conn,

@@ -2,6 +2,8 @@
 //! fulfilled. Checkout snapshots every line (name, unit, price, VAT, local share), so that
 //! later catalogue edits never change an order.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -245,15 +247,63 @@ pub fn lines(conn: &mut DbConn, order_id: &str) -> Result<Vec<LineRow>, ApiError
         .load(conn))?)
 }
 
+/// The row re-read under its lock (`FOR UPDATE` on PostgreSQL; SQLite's write transaction
+/// already excludes other writers): the state seen is the one the caller may change.
+pub fn lock(conn: &mut DbConn, order_id: &str) -> Result<OrderRow, ApiError> {
+    crate::db::lock_row(conn, "orders", order_id)?;
+    find_row(conn, order_id)
+}
+
 /// The view of an order.
 pub fn view(conn: &mut DbConn, row: OrderRow) -> Result<Order, ApiError> {
-    let lines = lines(conn, &row.id)?;
+    views(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::internal("an order without its view"))
+}
+
+/// The views of many orders, in their order: their lines and the currencies' scales are read
+/// in one query each, whatever the number of orders.
+pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, ApiError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let all_lines: Vec<LineRow> = db_run!(conn => order_lines::table
+        .filter(order_lines::order_id.eq_any(&ids))
+        .order((order_lines::order_id.asc(), order_lines::position.asc()))
+        .select(LineRow::as_select())
+        .load(conn))?;
+    let mut lines_of: HashMap<String, Vec<LineRow>> = HashMap::new();
+    for line in all_lines {
+        lines_of
+            .entry(line.order_id.clone())
+            .or_default()
+            .push(line);
+    }
+    let scales: HashMap<String, i32> = if rows.iter().any(|r| r.local_currency.is_some()) {
+        db_run!(conn => currencies::table
+            .select((currencies::code, currencies::scale))
+            .load::<(String, i32)>(conn))?
+        .into_iter()
+        .collect()
+    } else {
+        HashMap::new()
+    };
+    rows.into_iter()
+        .map(|row| {
+            let lines = lines_of.remove(&row.id).unwrap_or_default();
+            build(row, lines, &scales)
+        })
+        .collect()
+}
+
+fn build(
+    row: OrderRow,
+    lines: Vec<LineRow>,
+    scales: &HashMap<String, i32>,
+) -> Result<Order, ApiError> {
     let local = match &row.local_currency {
         Some(code) => {
-            let scale: i32 = db_run!(conn => currencies::table
-                .find(code)
-                .select(currencies::scale)
-                .first(conn))?;
+            let scale = *scales
+                .get(code)
+                .ok_or_else(|| ApiError::internal(format!("no currency {code}")))?;
             let code: CurrencyCode = code.parse().map_err(ApiError::internal)?;
             Some(Money::new(row.local_minor, code, scale.clamp(0, 4) as u32))
         }
@@ -308,7 +358,7 @@ pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, 
         .limit(200)
         .select(OrderRow::as_select())
         .load(conn))?;
-    rows.into_iter().map(|r| view(conn, r)).collect()
+    views(conn, rows)
 }
 
 /// A hub's orders in one cycle (carts excluded), by number.
@@ -319,5 +369,5 @@ pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Order>, ApiErr
         .order(orders::number.asc())
         .select(OrderRow::as_select())
         .load(conn))?;
-    rows.into_iter().map(|r| view(conn, r)).collect()
+    views(conn, rows)
 }
