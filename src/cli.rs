@@ -53,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Order cycles.
+    Cycle {
+        #[command(subcommand)]
+        command: CycleCommand,
+    },
     /// A producer's catalogue.
     Catalog {
         #[command(subcommand)]
@@ -129,6 +134,16 @@ enum CatalogCommand {
         producer: String,
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CycleCommand {
+    /// Close a cycle now: capture the holds, book the sales, pay the producers, mail their
+    /// reports. Idempotent: closing a settled cycle prints what its close did.
+    Close {
+        /// The cycle's id.
+        id: String,
     },
 }
 
@@ -237,6 +252,38 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Catalog { command } => catalog(&config, command),
+        Command::Cycle {
+            command: CycleCommand::Close { id },
+        } => {
+            let db = server::open_database(&config)?;
+            let mut conn = db.conn()?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} orders booked ({elapsed})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            let report = crate::orders::close::close(&mut conn, &id, &mut |n| bar.inc(n as u64))
+                .map_err(|e| anyhow::anyhow!("closing cycle `{id}`: {e}"))?;
+            bar.finish();
+            if report.already_settled {
+                println!("cycle {id} was settled already; its close paid:");
+            } else {
+                println!("cycle {id} closed: {} orders booked", report.orders_booked);
+            }
+            for s in &report.settlements {
+                println!(
+                    "  {} {}: goods {} − fees {} → paid {}",
+                    s.producer_id,
+                    s.currency,
+                    s.goods.amount_string(),
+                    s.fees.amount_string(),
+                    s.paid.amount_string()
+                );
+            }
+            Ok(())
+        }
         Command::Mail { command } => mail(&config, command),
         Command::Bench {
             command:
@@ -454,6 +501,7 @@ fn serve(config: &Config, load_demo: bool) -> Result<()> {
     )
     .context("starting the mail worker")?;
     let served = actix_web::rt::System::new().block_on(async move {
+        server::spawn_jobs(db.clone());
         server::http_server(listener, db, config, None)?
             .await
             .context("HTTP server")

@@ -34,8 +34,8 @@ const HOLD_EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs
 /// How often saved Idempotency-Key responses older than their keeping time are purged.
 const IDEMPOTENCY_PURGE_EVERY_TICKS: u64 = 120;
 
-/// Background jobs of a serving instance (on the current actix runtime): voiding expired
-/// ledger holds every 30 s, and purging saved Idempotency-Key responses hourly. Safe with
+/// Background jobs of a serving instance (on the current actix runtime): closing the cycles
+/// whose close time has passed and voiding expired ledger holds every 30 s, and purging saved Idempotency-Key responses hourly. Safe with
 /// several instances: each void's entry id derives from the hold, so a hold is voided once.
 pub fn spawn_jobs(db: Db) {
     actix_web::rt::spawn(async move {
@@ -58,6 +58,7 @@ pub fn spawn_jobs(db: Db) {
                     }
                 }
             }
+            close_due_cycles(&db).await;
             let result = db
                 .run(|conn| {
                     crate::ledger::ops::void_expired_holds(conn, crate::time::now())
@@ -73,6 +74,35 @@ pub fn spawn_jobs(db: Db) {
             }
         }
     });
+}
+
+/// Closes every cycle whose close time has passed (see [`crate::orders::close`]); a failure
+/// is logged and retried at the next tick. Closing is idempotent, so instances may race.
+async fn close_due_cycles(db: &Db) {
+    let due = match db
+        .run(|conn| crate::orders::close::due(conn, crate::time::now()))
+        .await
+    {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing the cycles to close failed; retrying later");
+            return;
+        }
+    };
+    for id in due {
+        let cycle = id.clone();
+        match db
+            .run(move |conn| crate::orders::close::close(conn, &cycle, &mut |_| {}))
+            .await
+        {
+            Ok(report) => {
+                tracing::info!(cycle = %id, booked = report.orders_booked, "cycle closed")
+            }
+            Err(e) => {
+                tracing::error!(cycle = %id, error = %e, "closing a cycle failed; retrying later")
+            }
+        }
+    }
 }
 
 /// Builds the HTTP server on an already bound listener. `workers = None` uses one per core.

@@ -9,7 +9,7 @@ use crate::api::AppState;
 use crate::enterprises;
 use crate::error::{ApiError, Problem};
 use crate::orders::cycles::{self, OrderCycle, OrderCycleDetail};
-use crate::orders::quote::{self, Quote, QuoteRequest};
+use crate::orders::quote::{Quote, QuoteRequest};
 
 /// A public hub's order cycles (upcoming, open, closed, settled).
 #[utoipa::path(
@@ -90,8 +90,7 @@ pub async fn quote_basket(
         .db
         .run(move |conn| {
             cycles::find_open(conn, &id)?;
-            let offer = cycles::offer(conn, &id)?;
-            quote::price(&offer, &request)
+            cycles::quote(conn, &id, &request)
         })
         .await?;
     Ok(web::Json(quoted))

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod middleware;
 pub mod orders;
 pub mod pagination;
+pub mod planning;
 pub mod system;
 
 use actix_web::body::MessageBody;
@@ -116,6 +117,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(orders::cycle_orders)
         .service(orders::list_shipping_methods)
         .service(orders::add_shipping_method)
+        .service(orders::adjust_order)
+        .service(planning::create_cycle)
+        .service(planning::copy_cycle)
+        .service(planning::add_fee)
+        .service(planning::close_cycle)
+        .service(planning::cycle_report)
         .service(auth::login)
         .service(auth::me)
         .service(auth::refresh)

@@ -14,6 +14,7 @@ use crate::auth::policy::{authorize, Action};
 use crate::catalog::rules::CatalogRules;
 use crate::error::{ApiError, Problem};
 use crate::money::{parse_amount, Sign};
+use crate::orders::adjust::{self, AdjustRequest};
 use crate::orders::cart::{self, Cart};
 use crate::orders::checkout::{self as checkouts, CancelRequest, CheckoutRequest};
 use crate::orders::cycles;
@@ -271,6 +272,45 @@ pub async fn record_euro_payment(
             )
         },
         checkouts::mark_euro_paid,
+    )
+    .await
+}
+
+/// Records what was delivered of weighed items before the cycle closes, and prices the order
+/// again (the close captures less than was held). By the hub's owners and managers. Needs an
+/// `Idempotency-Key` header.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = AdjustRequest,
+    responses((status = 200, body = Order), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/orders/{order_id}/adjustments")]
+pub async fn adjust_order(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+    req: HttpRequest,
+    body: JsonBody<AdjustRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    order_action(
+        &state,
+        caller,
+        order_id.into_inner(),
+        &req,
+        "adjust",
+        request.clone(),
+        |actor, row| {
+            authorize(
+                actor,
+                Action::ManageHubOrders {
+                    hub_id: &row.hub_id,
+                },
+            )
+        },
+        move |conn, id| adjust::adjust(conn, id, &request),
     )
     .await
 }

@@ -80,6 +80,14 @@ pub enum Action<'a> {
     CollectPayment {
         hub_id: &'a str,
     },
+    /// Close a hub's cycle by hand (it closes by itself at `closes_at`).
+    CloseCycle {
+        hub_id: &'a str,
+    },
+    /// Read the reports of a hub's cycles.
+    ReadHubReports {
+        hub_id: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -90,7 +98,8 @@ impl Action<'_> {
             | Action::ListEnterpriseAccounts { .. }
             | Action::ReadStatement { .. }
             | Action::ReadOwnAccounts
-            | Action::ReadOrder { .. } => Some(Scope::Read),
+            | Action::ReadOrder { .. }
+            | Action::ReadHubReports { .. } => Some(Scope::Read),
             Action::ManageCatalogue { .. } => Some(Scope::Catalog),
             _ => None,
         }
@@ -175,6 +184,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
             actor.is_platform_admin || actor.has_role(hub_id, MANAGER_ROLES)
         }
         Action::CollectPayment { hub_id } => actor.has_role(hub_id, MONEY_ROLES),
+        Action::CloseCycle { hub_id } | Action::ReadHubReports { hub_id } => {
+            actor.is_platform_admin || actor.has_role(hub_id, READ_ROLES)
+        }
     };
     if allowed {
         Ok(())

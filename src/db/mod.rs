@@ -371,6 +371,22 @@ pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> diesel::Que
     Ok(())
 }
 
+/// Takes a shared lock on one row until the transaction ends: many holders at once, but no
+/// writer of that row meanwhile (`SELECT … FOR SHARE` on PostgreSQL; nothing on SQLite, see
+/// [`lock_row`]). `table` is a name from the code, never from input.
+pub fn lock_row_shared(
+    conn: &mut DbConn,
+    table: &'static str,
+    id: &str,
+) -> diesel::QueryResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        let query = diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR SHARE"))
+            .bind::<diesel::sql_types::Text, _>(id);
+        diesel::RunQueryDsl::execute(query, &mut **c)?;
+    }
+    Ok(())
+}
+
 /// Begins a transaction on SQLite: `BEGIN IMMEDIATE` at the outermost level (the write lock
 /// is taken at once, so two writers never deadlock upgrading a read lock), a savepoint inside.
 pub fn sqlite_begin(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {

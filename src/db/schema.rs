@@ -132,6 +132,8 @@ diesel::table! {
         settled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        producer_settlement -> Text,
+        copied_from_id -> Nullable<Text>,
     }
 }
 
@@ -263,6 +265,10 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        fees_total_minor -> BigInt,
+        local_held_minor -> BigInt,
+        adjusted_at -> Nullable<Timestamp>,
+        booked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -282,6 +288,56 @@ diesel::table! {
         local_share_percent -> Integer,
         local_max_minor -> BigInt,
         stock_reserved -> Bool,
+        weight_grams -> BigInt,
+        delivered_milli -> Nullable<BigInt>,
+        local_alloc_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    cycle_fees (id) {
+        id -> Text,
+        order_cycle_id -> Text,
+        name -> Text,
+        fee_type -> Text,
+        calculator -> Text,
+        charged_to -> Text,
+        amount_minor -> BigInt,
+        percent_bp -> Integer,
+        vat_rate_bp -> Integer,
+        local_share_percent -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_fees (id) {
+        id -> Text,
+        order_id -> Text,
+        fee_id -> Nullable<Text>,
+        producer_id -> Nullable<Text>,
+        name -> Text,
+        fee_type -> Text,
+        charged_to -> Text,
+        amount_minor -> BigInt,
+        vat_rate_bp -> Integer,
+        vat_minor -> BigInt,
+        local_max_minor -> BigInt,
+        local_alloc_minor -> BigInt,
+        vat_local_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    producer_settlements (order_cycle_id, producer_id, currency) {
+        order_cycle_id -> Text,
+        producer_id -> Text,
+        currency -> Text,
+        goods_minor -> BigInt,
+        fees_minor -> BigInt,
+        paid_minor -> BigInt,
+        entry_id -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -301,7 +357,13 @@ diesel::joinable!(order_lines -> orders (order_id));
 diesel::joinable!(orders -> order_cycles (order_cycle_id));
 diesel::joinable!(cycle_shipping_methods -> order_cycles (order_cycle_id));
 
+diesel::joinable!(order_fees -> orders (order_id));
+diesel::joinable!(cycle_fees -> order_cycles (order_cycle_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    cycle_fees,
+    order_fees,
+    producer_settlements,
     cycle_shipping_methods,
     orders,
     order_lines,

@@ -473,6 +473,8 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
             settled_at: None,
             created_at: now,
             updated_at: now,
+            producer_settlement: "as_paid".into(),
+            copied_from_id: None,
         });
     }
 

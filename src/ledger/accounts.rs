@@ -86,7 +86,10 @@ impl AccountKind {
     pub fn may_be_unlimited(self) -> bool {
         matches!(
             self,
-            AccountKind::Issuance | AccountKind::EuroClearing | AccountKind::Exchange
+            AccountKind::Issuance
+                | AccountKind::EuroClearing
+                | AccountKind::Exchange
+                | AccountKind::EuroReceivable
         )
     }
 

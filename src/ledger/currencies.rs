@@ -139,4 +139,35 @@ impl CurrencyRow {
         }
         i64::try_from(cents.trunc()).map_err(|_| super::LedgerError::Overflow)
     }
+
+    /// How many minor units of this currency are worth `eur_minor` euro cents, when exact.
+    pub fn from_eur_minor(&self, eur_minor: i64) -> Result<i64, super::LedgerError> {
+        use rust_decimal::Decimal;
+        let parity: Decimal = match &self.parity_to_eur {
+            Some(p) => p
+                .parse()
+                .map_err(|_| super::LedgerError::Invariant(format!("bad parity {p}")))?,
+            None => Decimal::ONE,
+        };
+        if parity.is_zero() {
+            return Err(super::LedgerError::Invariant(format!(
+                "{} has a zero parity",
+                self.code
+            )));
+        }
+        let units = Decimal::new(eur_minor, 2)
+            .checked_div(parity)
+            .and_then(|u| u.checked_mul(Decimal::from(10_i64.pow(self.scale.clamp(0, 18) as u32))))
+            .ok_or(super::LedgerError::Overflow)?;
+        if units.fract() != Decimal::ZERO {
+            return Err(super::LedgerError::Invalid {
+                field: "amount".into(),
+                message: format!(
+                    "{} euro cents are not a whole number of {} units",
+                    eur_minor, self.code
+                ),
+            });
+        }
+        i64::try_from(units.trunc()).map_err(|_| super::LedgerError::Overflow)
+    }
 }

@@ -521,22 +521,50 @@ pub fn post_hold(
     if hold.expires_at.is_some_and(|t| t <= crate::time::now()) {
         return Err(LedgerError::HoldExpired(hold_id.into()));
     }
+    journal::commit(conn, &post_request(entry_id, &hold, amount, reference))
+}
+
+/// The entry posting `hold` (fully when `amount` is `None`), to commit alone or in a batch
+/// (the journal checks that the hold is still pending, exactly once).
+pub fn post_request(
+    entry_id: &str,
+    hold: &TransferRow,
+    amount: Option<i64>,
+    reference: &str,
+) -> EntryRequest {
+    let shown = amount
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "all".into());
     let movement = Movement::PostPending {
         hold_id: hold.id.clone(),
         hold_amount: hold.amount,
     };
-    journal::commit(
-        conn,
-        &EntryRequest {
-            id: entry_id.into(),
-            code: "post".into(),
-            reference: reference.into(),
-            description: format!("hold {hold_id} posted"),
-            request_hash: hash,
-            reverses_entry_id: None,
-            transfers: vec![resolve(&hold, amount.unwrap_or(hold.amount), movement)],
-        },
-    )
+    EntryRequest {
+        id: entry_id.into(),
+        code: "post".into(),
+        reference: reference.into(),
+        description: format!("hold {} posted", hold.id),
+        request_hash: journal::request_hash(&["post", &hold.id, &shown, reference]),
+        reverses_entry_id: None,
+        transfers: vec![resolve(hold, amount.unwrap_or(hold.amount), movement)],
+    }
+}
+
+/// The entry voiding `hold`, to commit alone or in a batch.
+pub fn void_request(entry_id: &str, hold: &TransferRow, reference: &str) -> EntryRequest {
+    let movement = Movement::VoidPending {
+        hold_id: hold.id.clone(),
+        hold_amount: hold.amount,
+    };
+    EntryRequest {
+        id: entry_id.into(),
+        code: "void".into(),
+        reference: reference.into(),
+        description: format!("hold {} voided", hold.id),
+        request_hash: journal::request_hash(&["void", &hold.id, reference]),
+        reverses_entry_id: None,
+        transfers: vec![resolve(hold, hold.amount, movement)],
+    }
 }
 
 /// Void a hold: the reserved amount becomes available again.
@@ -551,22 +579,7 @@ pub fn void_hold(
         return Ok(done);
     }
     let hold = find_hold(conn, hold_id)?;
-    let movement = Movement::VoidPending {
-        hold_id: hold.id.clone(),
-        hold_amount: hold.amount,
-    };
-    journal::commit(
-        conn,
-        &EntryRequest {
-            id: entry_id.into(),
-            code: "void".into(),
-            reference: reference.into(),
-            description: format!("hold {hold_id} voided"),
-            request_hash: hash,
-            reverses_entry_id: None,
-            transfers: vec![resolve(&hold, hold.amount, movement)],
-        },
-    )
+    journal::commit(conn, &void_request(entry_id, &hold, reference))
 }
 
 /// Voids every hold whose expiry has passed; returns how many. Each void's entry id is

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::cycles;
 use super::order::{OrderRow, OrderState};
-use super::quote::{self, Quote, QuoteLineRequest, QuoteRequest};
+use super::quote::{Quote, QuoteLineRequest, QuoteRequest};
 use crate::db::schema::{order_lines, orders};
 use crate::db::DbConn;
 use crate::db_run;
@@ -75,7 +75,7 @@ pub fn get(conn: &mut DbConn, cycle_id: &str, customer_id: &str) -> Result<Cart,
     let quote = if request.lines.is_empty() {
         None
     } else {
-        quote::price(&cycles::offer(conn, cycle_id)?, &request).ok()
+        cycles::quote(conn, cycle_id, &request).ok()
     };
     Ok(view(row.id, cycle.id, &request, quote))
 }
@@ -131,7 +131,7 @@ fn set_tx(
     let quote = if request.lines.is_empty() {
         None
     } else {
-        Some(quote::price(&cycles::offer(conn, cycle_id)?, request)?)
+        Some(cycles::quote(conn, cycle_id, request)?)
     };
     let existing = match find(conn, cycle_id, customer_id)? {
         Some(row) => Some(super::order::lock(conn, &row.id)?)

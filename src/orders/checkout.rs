@@ -4,8 +4,9 @@
 //! 1. the cycle must be open and the cart not empty; the cart row is locked (so one cart is
 //!    checked out once);
 //! 2. the lines are priced again against the offer ([`super::quote`]: VAT per line,
-//!    half-up; local maximum per line, rounded down) and the chosen pickup or delivery
-//!    method adds its fee (its own VAT rate and local share);
+//!    half-up; local maximum per line, rounded down), the cycle's fees are computed
+//!    ([`super::fees`]; customer fees are added, producer fees are kept for the close) and
+//!    the chosen pickup or delivery method adds its fee (its own VAT rate and local share);
 //! 3. stock is reserved with one conditional `UPDATE … WHERE stock_on_hand >= quantity` per
 //!    stocked variant, in variant id order: concurrent checkouts never oversell and never
 //!    deadlock;
@@ -28,11 +29,12 @@ use utoipa::ToSchema;
 
 use super::cart;
 use super::cycles::{self, OfferedVariant};
+use super::fees;
 use super::order::{self, EuroState, Order, OrderRow, OrderState};
 use super::payment::{self, EuroCollection};
 use super::quote::{self, share_floor, vat_included, QuoteRequest, MAX_BASKET_MINOR};
 use super::shipping::{self, ShippingMethodRow};
-use crate::db::schema::{order_lines, orders, variants};
+use crate::db::schema::{order_fees, order_lines, orders, variants};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::enterprises;
@@ -79,7 +81,7 @@ pub fn checkout(
     request: &CheckoutRequest,
 ) -> Result<Order, ApiError> {
     conn.transaction(|conn| {
-        let cycle = cycles::find_open(conn, cycle_id)?;
+        let cycle = cycles::find_open_for_order(conn, cycle_id)?;
         let Some(found) = cart::find(conn, cycle_id, customer_id)? else {
             return Err(state_conflict("the cart is empty".into()));
         };
@@ -92,7 +94,9 @@ pub fn checkout(
             return Err(state_conflict("the cart is empty".into()));
         }
         let offer = cycles::offer(conn, cycle_id)?;
-        let quote = quote::price_for_checkout(&offer, &basket)?;
+        let cycle_fees = fees::for_cycle(conn, cycle_id)?;
+        let priced = quote::price_for_checkout(&offer, &cycle_fees, &basket)?;
+        let quote = &priced.quote;
         let method = shipping_method(conn, cycle_id, &request.shipping_method_id)?;
         let fee = method.fee_minor;
         let total = quote.total.minor.checked_add(fee).unwrap_or(i64::MAX);
@@ -146,12 +150,14 @@ pub fn checkout(
             number: Some(number),
             state: OrderState::Confirmed.as_str().into(),
             shipping_method_id: Some(method.id.clone()),
-            items_total_minor: quote.total.minor,
+            items_total_minor: quote.items_total.minor,
+            fees_total_minor: quote.fees_total.minor,
             shipping_fee_minor: fee,
             total_minor: total,
             vat_total_minor: vat_total,
             local_currency: local.as_ref().map(|p| p.currency.clone()),
             local_minor: local.as_ref().map_or(0, |p| p.minor),
+            local_held_minor: local.as_ref().map_or(0, |p| p.minor),
             local_eur_minor: local_eur,
             euro_minor: euro,
             hold_id,
@@ -161,11 +167,13 @@ pub fn checkout(
             ..row
         };
         let by_id = |id: &str| offer.iter().find(|o| o.variant.id == id);
+        let fee_rows = fees::order_fee_rows(&confirmed.id, &priced.fees);
         db_run!(conn => {
             diesel::update(orders::table.find(&confirmed.id))
                 .set(&confirmed)
                 .execute(conn)?;
-            for line in &quote.lines {
+            diesel::insert_into(order_fees::table).values(&fee_rows).execute(conn)?;
+            for (line, base) in quote.lines.iter().zip(&priced.bases) {
                 let offered = by_id(&line.variant_id);
                 diesel::update(
                     order_lines::table
@@ -184,6 +192,7 @@ pub fn checkout(
                         .eq(offered.map_or(0, |o| o.variant.local_share_percent)),
                     order_lines::local_max_minor.eq(line.local_max.minor),
                     order_lines::stock_reserved.eq(offered.is_some_and(|o| !o.variant.on_demand)),
+                    order_lines::weight_grams.eq(base.weight_grams),
                 ))
                 .execute(conn)?;
             }
@@ -353,7 +362,7 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
                 row.state
             )));
         }
-        let cycle = cycles::find_open(conn, &row.order_cycle_id)?;
+        let cycle = cycles::find_open_for_order(conn, &row.order_cycle_id)?;
         if EuroState::parse(&row.euro_state)? == EuroState::Paid {
             return Err(state_conflict(
                 "the euro part is marked paid: the hub must refund it before cancelling".into(),
@@ -404,6 +413,30 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
                 row.euro_state
             )));
         }
+        // the euros reach the hub's bank or till: its clearing pays the customer's debt
+        let clearing = super::close::euro_clearing(conn, &row.hub_id)?;
+        let receivable = super::close::receivable(conn, &row.hub_id)?;
+        let number = row.number.clone().unwrap_or_default();
+        crate::ledger::journal::commit(
+            conn,
+            &crate::ledger::journal::EntryRequest {
+                id: super::close::entry_id(&format!("order:euro-paid:{}", row.id)),
+                code: "receipt".into(),
+                reference: format!("order {number}"),
+                description: format!("euro part of order {number} received"),
+                request_hash: crate::ledger::journal::request_hash(&[
+                    "receipt",
+                    &row.id,
+                    &row.euro_minor.to_string(),
+                ]),
+                reverses_entry_id: None,
+                transfers: vec![super::close::transfer(
+                    &clearing,
+                    &receivable,
+                    row.euro_minor,
+                )],
+            },
+        )?;
         let now = crate::time::now();
         let paid = OrderRow {
             euro_state: EuroState::Paid.as_str().into(),

@@ -53,6 +53,9 @@ pub struct OrderCycleRow {
     pub settled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `as_paid` or `euros`, see [`crate::orders::close`].
+    pub producer_settlement: String,
+    pub copied_from_id: Option<String>,
 }
 
 impl OrderCycleRow {
@@ -88,6 +91,10 @@ pub struct OrderCycle {
     /// IANA time zone the hub shows times in.
     pub time_zone: String,
     pub state: CycleState,
+    /// How producers are paid at close: `as_paid` or `euros`.
+    pub producer_settlement: String,
+    /// The cycle this one was copied from.
+    pub copied_from_id: Option<String>,
 }
 
 impl OrderCycle {
@@ -100,6 +107,8 @@ impl OrderCycle {
             opens_at: utc(row.opens_at),
             closes_at: utc(row.closes_at),
             time_zone: row.time_zone,
+            producer_settlement: row.producer_settlement,
+            copied_from_id: row.copied_from_id,
         }
     }
 }
@@ -124,6 +133,8 @@ pub struct OrderCycleDetail {
     #[serde(flatten)]
     pub cycle: OrderCycle,
     pub offer: Vec<OfferedVariant>,
+    /// The hub's fees in this cycle.
+    pub fees: Vec<crate::orders::fees::CycleFee>,
 }
 
 /// A hub's cycles, newest first within the id order of the cursor.
@@ -177,15 +188,40 @@ pub fn find_open(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, Api
     Ok(cycle)
 }
 
+/// [`find_open`] for a change to an order (checkout, cancel, adjustment): the cycle row is
+/// locked shared first, so the close — which locks it exclusively to mark the cycle closed —
+/// waits for changes under way and every later one sees the cycle closed. No order changes
+/// after the close has listed the orders to book.
+pub fn find_open_for_order(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+    crate::db::lock_row_shared(conn, "order_cycles", cycle_id)?;
+    find_open(conn, cycle_id)
+}
+
 /// A cycle and its offer (active variants only), ordered by producer then product name
 /// (byte order, the same on every backend).
 pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, ApiError> {
     let row = find_row(conn, cycle_id)?;
     let offered = offer(conn, cycle_id)?;
+    let fees = crate::orders::fees::for_cycle(conn, cycle_id)?
+        .into_iter()
+        .map(crate::orders::fees::CycleFee::try_from)
+        .collect::<Result<_, _>>()?;
     Ok(OrderCycleDetail {
         cycle: OrderCycle::from_row(row, crate::time::now()),
         offer: offered,
+        fees,
     })
+}
+
+/// Prices a basket at the cycle's prices and fees (stock checked).
+pub fn quote(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    request: &crate::orders::quote::QuoteRequest,
+) -> Result<crate::orders::quote::Quote, ApiError> {
+    let offered = offer(conn, cycle_id)?;
+    let fees = crate::orders::fees::for_cycle(conn, cycle_id)?;
+    crate::orders::quote::price(&offered, &fees, request)
 }
 
 /// The variants a cycle offers (archived ones excluded).

@@ -15,6 +15,7 @@ use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
 use crate::money::{CurrencyCode, Money};
+use crate::orders::quote::FeeLine;
 use crate::time::utc;
 
 /// Where an order is in its life.
@@ -108,6 +109,13 @@ pub struct OrderRow {
     pub cancelled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The hub's fees charged to the customer (not the pickup or delivery fee).
+    pub fees_total_minor: i64,
+    /// The local part when checked out; an adjustment may capture less (`local_minor`).
+    pub local_held_minor: i64,
+    pub adjusted_at: Option<NaiveDateTime>,
+    /// When the close posted the hold and booked the sale.
+    pub booked_at: Option<NaiveDateTime>,
 }
 
 impl OrderRow {
@@ -137,6 +145,10 @@ impl OrderRow {
             cancelled_at: None,
             created_at: now,
             updated_at: now,
+            fees_total_minor: 0,
+            local_held_minor: 0,
+            adjusted_at: None,
+            booked_at: None,
         }
     }
 
@@ -162,6 +174,12 @@ pub struct LineRow {
     pub local_share_percent: i32,
     pub local_max_minor: i64,
     pub stock_reserved: bool,
+    /// Weight of the whole line in grams (for per-kg fees; 0 if not sold by weight).
+    pub weight_grams: i64,
+    /// Quantity delivered, in thousandths of the unit, when the hub adjusted the line.
+    pub delivered_milli: Option<i64>,
+    /// Part of the line paid in local currency (euro value), set at close.
+    pub local_alloc_minor: i64,
 }
 
 /// A line of a confirmed order (a snapshot taken at checkout).
@@ -182,6 +200,8 @@ pub struct OrderLine {
     /// Most of this line that could be paid in local currency (euro value).
     #[schema(value_type = crate::money::MoneyJson)]
     pub local_max: Money,
+    /// Units delivered, when the hub adjusted a weighed item (e.g. "0.86").
+    pub delivered: Option<String>,
 }
 
 /// How an order is paid.
@@ -217,6 +237,10 @@ pub struct Order {
     pub items_total: Money,
     #[schema(value_type = crate::money::MoneyJson)]
     pub shipping_fee: Money,
+    /// The hub's fees charged on this order.
+    pub fees: Vec<crate::orders::quote::FeeLine>,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub fees_total: Money,
     /// Everything, tax included.
     #[schema(value_type = crate::money::MoneyJson)]
     pub total: Money,
@@ -225,6 +249,10 @@ pub struct Order {
     pub payment: OrderPayment,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// When the hub last adjusted a weighed item.
+    pub adjusted_at: Option<DateTime<Utc>>,
+    /// When the cycle's close captured the payment and booked the sale.
+    pub booked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -277,6 +305,16 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, ApiEr
             .or_default()
             .push(line);
     }
+    let mut fees_of: HashMap<String, Vec<FeeLine>> = HashMap::new();
+    for fee in crate::orders::fees::of_orders(conn, &ids)? {
+        // the pickup or delivery fee is shown apart (`shipping_fee`), producer fees not at all
+        if fee.charged_to == "customer" && fee.fee_type != "shipping" {
+            fees_of
+                .entry(fee.order_id.clone())
+                .or_default()
+                .push(FeeLine::from(&fee));
+        }
+    }
     let scales: HashMap<String, i32> = if rows.iter().any(|r| r.local_currency.is_some()) {
         db_run!(conn => currencies::table
             .select((currencies::code, currencies::scale))
@@ -289,7 +327,8 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, ApiEr
     rows.into_iter()
         .map(|row| {
             let lines = lines_of.remove(&row.id).unwrap_or_default();
-            build(row, lines, &scales)
+            let fees = fees_of.remove(&row.id).unwrap_or_default();
+            build(row, lines, fees, &scales)
         })
         .collect()
 }
@@ -297,6 +336,7 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, ApiEr
 fn build(
     row: OrderRow,
     lines: Vec<LineRow>,
+    fees: Vec<FeeLine>,
     scales: &HashMap<String, i32>,
 ) -> Result<Order, ApiError> {
     let local = match &row.local_currency {
@@ -323,8 +363,15 @@ fn build(
                 vat_rate: vat_percent(l.vat_rate_bp),
                 vat: Money::eur(l.vat_minor),
                 local_max: Money::eur(l.local_max_minor),
+                delivered: l
+                    .delivered_milli
+                    .map(|m| rust_decimal::Decimal::new(m, 3).normalize().to_string()),
             })
             .collect(),
+        fees,
+        fees_total: Money::eur(row.fees_total_minor),
+        adjusted_at: row.adjusted_at.map(utc),
+        booked_at: row.booked_at.map(utc),
         state: row.state()?,
         payment: OrderPayment {
             local,

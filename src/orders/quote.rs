@@ -8,7 +8,9 @@
 //!    The base (excl. VAT) is `line_total − vat`, so base + VAT always equals the total.
 //! 3. The local-currency maximum of a line is `line_total × local_share / 100` rounded
 //!    **down** to the cent: rounding never lets more than the allowed share be paid locally.
-//! 4. Totals are sums of line values; the breakdown groups lines by VAT rate.
+//! 4. The cycle's customer fees ([`super::fees`]) follow the same rules, each at its own
+//!    VAT rate and local share.
+//! 5. Totals are sums of line and fee values; the breakdown groups them by VAT rate.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -19,6 +21,7 @@ use crate::catalog::vat_percent;
 use crate::error::{ApiError, FieldError};
 use crate::money::Money;
 use crate::orders::cycles::OfferedVariant;
+use crate::orders::fees::{self, ChargedTo, ComputedFee, CycleFeeRow, FeeBase};
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i64 = 1000;
@@ -72,11 +75,61 @@ pub struct VatLine {
     pub total: Money,
 }
 
+/// One of the cycle's fees on this basket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeeLine {
+    pub fee_id: String,
+    pub name: String,
+    pub fee_type: String,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub amount: Money,
+    pub vat_rate: String,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub vat: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub local_max: Money,
+}
+
+impl From<&fees::OrderFeeRow> for FeeLine {
+    fn from(f: &fees::OrderFeeRow) -> Self {
+        FeeLine {
+            fee_id: f.fee_id.clone().unwrap_or_default(),
+            name: f.name.clone(),
+            fee_type: f.fee_type.clone(),
+            amount: Money::eur(f.amount_minor),
+            vat_rate: vat_percent(f.vat_rate_bp),
+            vat: Money::eur(f.vat_minor),
+            local_max: Money::eur(f.local_max_minor),
+        }
+    }
+}
+
+impl From<&ComputedFee> for FeeLine {
+    fn from(f: &ComputedFee) -> Self {
+        FeeLine {
+            fee_id: f.fee_id.clone(),
+            name: f.name.clone(),
+            fee_type: f.fee_type.clone(),
+            amount: Money::eur(f.amount),
+            vat_rate: vat_percent(f.vat_rate_bp),
+            vat: Money::eur(f.vat),
+            local_max: Money::eur(f.local_max),
+        }
+    }
+}
+
 /// A priced basket.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Quote {
     pub lines: Vec<QuoteLine>,
+    /// The hub's fees charged to the customer.
+    pub fees: Vec<FeeLine>,
     pub vat_breakdown: Vec<VatLine>,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub items_total: Money,
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub fees_total: Money,
+    /// Items and fees, tax included (pickup or delivery comes at checkout).
     #[schema(value_type = crate::money::MoneyJson)]
     pub total: Money,
     #[schema(value_type = crate::money::MoneyJson)]
@@ -93,31 +146,70 @@ pub fn vat_included(amount: i64, rate_bp: i32) -> i64 {
     ((2 * num + den) / (2 * den)) as i64
 }
 
+/// `a × b / d` (d > 0), half-up, for non-negative values; saturates far above any basket.
+pub fn mul_div_half_up(a: i64, b: i64, d: i64) -> i64 {
+    let num = i128::from(a) * i128::from(b);
+    let d = i128::from(d);
+    i64::try_from((2 * num + d) / (2 * d)).unwrap_or(i64::MAX)
+}
+
 /// `amount × percent / 100`, rounded down, for non-negative amounts.
 pub fn share_floor(amount: i64, percent: i32) -> i64 {
     (i128::from(amount) * i128::from(percent) / 100) as i64
 }
 
-/// Prices `request` against the cycle's offer, stock included. Every bad line is reported
-/// at once.
-pub fn price(offer: &[OfferedVariant], request: &QuoteRequest) -> Result<Quote, ApiError> {
-    price_lines(offer, request, true)
+/// A priced basket and every fee of the order it would make, producer fees included.
+pub struct Priced {
+    pub quote: Quote,
+    /// Customer fees (as in the quote), then producer fees.
+    pub fees: Vec<ComputedFee>,
+    /// Per line of the quote: its producer and weight in grams.
+    pub bases: Vec<FeeBase>,
+}
+
+/// Prices `request` against the cycle's offer and fees, stock included. Every bad line is
+/// reported at once.
+pub fn price(
+    offer: &[OfferedVariant],
+    cycle_fees: &[CycleFeeRow],
+    request: &QuoteRequest,
+) -> Result<Quote, ApiError> {
+    Ok(price_lines(offer, cycle_fees, request, true)?.quote)
 }
 
 /// Prices `request` without checking stock: checkout takes the stock itself, atomically,
 /// and answers a shortage with `out-of-stock` (409) rather than a field error.
 pub fn price_for_checkout(
     offer: &[OfferedVariant],
+    cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
-) -> Result<Quote, ApiError> {
-    price_lines(offer, request, false)
+) -> Result<Priced, ApiError> {
+    price_lines(offer, cycle_fees, request, false)
+}
+
+/// What a fee calculator needs of an offered variant bought in `quantity_milli` thousandths.
+pub fn fee_base(offered: &OfferedVariant, total: i64, quantity_milli: i64) -> FeeBase {
+    let unit = &offered.variant.unit;
+    let weight_grams = if unit.kind == crate::catalog::UnitKind::Weight {
+        let grams = i128::from(unit.value) * i128::from(quantity_milli) / 1000;
+        i64::try_from(grams).unwrap_or(i64::MAX)
+    } else {
+        0
+    };
+    FeeBase {
+        producer_id: offered.producer_id.clone(),
+        total,
+        quantity_milli,
+        weight_grams,
+    }
 }
 
 fn price_lines(
     offer: &[OfferedVariant],
+    cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
     check_stock: bool,
-) -> Result<Quote, ApiError> {
+) -> Result<Priced, ApiError> {
     if request.lines.is_empty() || request.lines.len() > MAX_LINES {
         return Err(ApiError::field(
             "lines",
@@ -199,12 +291,41 @@ fn price_lines(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let bases: Vec<FeeBase> = lines
+        .iter()
+        .map(|l| {
+            fee_base(
+                by_id[l.variant_id.as_str()],
+                l.total.minor,
+                l.quantity * 1000,
+            )
+        })
+        .collect();
+    let computed = fees::compute(cycle_fees, &bases)?;
+    let customer_fees: Vec<&ComputedFee> = computed
+        .iter()
+        .filter(|f| f.charged_to == ChargedTo::Customer)
+        .collect();
+    let items_total = lines.iter().map(|l| l.total.minor).sum::<i64>();
+    let fees_total = customer_fees.iter().map(|f| f.amount).sum::<i64>();
+    if fees_total > MAX_BASKET_MINOR {
+        return Err(ApiError::field(
+            "lines",
+            "too_large",
+            "the fees on this basket are too large",
+        ));
+    }
     let mut by_rate: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
-    for (line, request_line) in lines.iter().zip(request.lines.iter()) {
-        let rate = by_id[request_line.variant_id.as_str()].variant.vat_rate_bp;
+    for line in &lines {
+        let rate = by_id[line.variant_id.as_str()].variant.vat_rate_bp;
         let entry = by_rate.entry(rate).or_default();
         entry.0 += line.total.minor;
         entry.1 += line.vat.minor;
+    }
+    for fee in &customer_fees {
+        let entry = by_rate.entry(fee.vat_rate_bp).or_default();
+        entry.0 += fee.amount;
+        entry.1 += fee.vat;
     }
     let vat_breakdown = by_rate
         .into_iter()
@@ -216,12 +337,21 @@ fn price_lines(
         })
         .collect();
     let sum = |f: fn(&QuoteLine) -> i64| lines.iter().map(f).sum::<i64>();
-    Ok(Quote {
-        total: Money::eur(sum(|l| l.total.minor)),
-        vat_total: Money::eur(sum(|l| l.vat.minor)),
-        local_max: Money::eur(sum(|l| l.local_max.minor)),
+    let fee_sum = |f: fn(&ComputedFee) -> i64| customer_fees.iter().map(|c| f(c)).sum::<i64>();
+    let quote = Quote {
+        items_total: Money::eur(items_total),
+        fees_total: Money::eur(fees_total),
+        total: Money::eur(items_total + fees_total),
+        vat_total: Money::eur(sum(|l| l.vat.minor) + fee_sum(|f| f.vat)),
+        local_max: Money::eur(sum(|l| l.local_max.minor) + fee_sum(|f| f.local_max)),
+        fees: customer_fees.iter().map(|f| FeeLine::from(*f)).collect(),
         vat_breakdown,
         lines,
+    };
+    Ok(Priced {
+        quote,
+        fees: computed,
+        bases,
     })
 }
 

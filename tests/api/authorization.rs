@@ -157,6 +157,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     // an order at a hub none of the outsiders belongs to: the farm's own shop, with an open
     // cycle offering one of its variants, where Camille ordered
     let shop_cycle = id();
+    let shop_id;
     {
         use comptoir::db::schema::{cycle_shipping_methods, order_cycle_variants, order_cycles};
         let now = comptoir::time::now();
@@ -167,6 +168,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             comptoir::enterprises::EnterpriseKind::Hub,
             "public",
         );
+        shop_id = shop.id.clone();
         db_run!(conn => (|| {
             diesel::insert_into(enterprises::table).values(&shop).execute(conn)?;
             let farmer_id: String = users::table
@@ -334,6 +336,27 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             | ("GET", "/api/v1/order-cycles/{cycle_id}/orders") => None,
             ("POST", "/api/v1/orders/{order_id}/cancel")
             | ("POST", "/api/v1/orders/{order_id}/euro-payment") => Some(json!({})),
+            ("POST", "/api/v1/orders/{order_id}/adjustments") => {
+                Some(json!({"lines": [{"variant_id": variant_id, "delivered": "0.5"}]}))
+            }
+            ("POST", "/api/v1/enterprises/{hub_id}/order-cycles") => {
+                return Some((
+                    path.replace("{hub_id}", &shop_id),
+                    Some(
+                        json!({"name": "Hijacked", "opens_at": "2030-01-01T00:00:00Z", "closes_at": "2030-01-02T00:00:00Z"}),
+                    ),
+                ));
+            }
+            ("POST", "/api/v1/order-cycles/{cycle_id}/copy") => Some(
+                json!({"opens_at": "2030-01-01T00:00:00Z", "closes_at": "2030-01-02T00:00:00Z"}),
+            ),
+            ("POST", "/api/v1/order-cycles/{cycle_id}/fees") => Some(
+                json!({"name": "Skim", "fee_type": "admin", "calculator": "flat_per_order", "charged_to": "customer", "amount": "1.00"}),
+            ),
+            ("POST", "/api/v1/order-cycles/{cycle_id}/close") => None,
+            ("GET", "/api/v1/order-cycles/{cycle_id}/reports/{name}") => {
+                return Some((fill(path).replace("{name}", "customer_totals"), None));
+            }
             ("POST", "/api/v1/order-cycles/{cycle_id}/shipping-methods") => {
                 Some(json!({"kind": "pickup", "name": "Hijacked", "at": "2030-01-01T10:00:00Z"}))
             }

@@ -25,26 +25,26 @@ backend_tests!(
     concurrent_buyers_never_oversell,
 );
 
-fn key() -> String {
+pub(crate) fn key() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn lem(amount: &str) -> Value {
+pub(crate) fn lem(amount: &str) -> Value {
     json!({"amount": amount, "currency": "LEM"})
 }
 
-fn eur(amount: &str) -> Value {
+pub(crate) fn eur(amount: &str) -> Value {
     json!({"amount": amount, "currency": "EUR"})
 }
 
 /// Variant ids of the open cycle by SKU, and the cycle's shipping methods by name.
-struct Shop {
-    cycle: String,
-    variant: std::collections::HashMap<String, String>,
-    method: std::collections::HashMap<String, String>,
+pub(crate) struct Shop {
+    pub cycle: String,
+    pub variant: std::collections::HashMap<String, String>,
+    pub method: std::collections::HashMap<String, String>,
 }
 
-async fn shop(app: &TestApp) -> Shop {
+pub(crate) async fn shop(app: &TestApp) -> Shop {
     let cycle = app.open_cycle_id().await;
     let detail = app
         .get(&format!("/api/v1/order-cycles/{cycle}"))
@@ -83,7 +83,7 @@ async fn shop(app: &TestApp) -> Shop {
     }
 }
 
-async fn authed(
+pub(crate) async fn authed(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -106,7 +106,7 @@ async fn authed(
 }
 
 /// Camille's LEM wallet with `amount` issued on it by the association's treasurer.
-async fn funded_wallet(app: &TestApp, camille: &str, amount: &str) -> String {
+pub(crate) async fn funded_wallet(app: &TestApp, camille: &str, amount: &str) -> String {
     let wallet = app
         .call(
             "POST",
@@ -497,7 +497,7 @@ async fn all_local_all_euro_and_refusals(backend: Backend) {
 }
 
 /// A token of someone holding the owner role of the demo hub (made a treasurer-owner here).
-async fn hub_owner_token(app: &TestApp) -> String {
+pub(crate) async fn hub_owner_token(app: &TestApp) -> String {
     use comptoir::db::schema::{enterprise_roles, enterprises};
     let conn = &mut app.db.db.conn().expect("conn");
     db_run!(conn => (|| {
@@ -521,12 +521,12 @@ async fn hub_owner_token(app: &TestApp) -> String {
     app.access_token("gerance@lacagette.example.org").await
 }
 
-fn big_pool(db: &TestDb) -> Db {
+pub(crate) fn big_pool(db: &TestDb) -> Db {
     let config = crate::harness::test_config(&db.url);
     Db::connect(&config.database_url, 16).expect("pool")
 }
 
-fn new_customer(conn: &mut DbConn, n: usize) -> String {
+pub(crate) fn new_customer(conn: &mut DbConn, n: usize) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     let now = comptoir::time::now();
     db_run!(conn => diesel::insert_into(users::table)

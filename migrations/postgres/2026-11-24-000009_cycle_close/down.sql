@@ -1,0 +1,12 @@
+DROP TABLE producer_settlements;
+ALTER TABLE order_lines DROP COLUMN local_alloc_minor;
+ALTER TABLE order_lines DROP COLUMN delivered_milli;
+ALTER TABLE order_lines DROP COLUMN weight_grams;
+ALTER TABLE orders DROP COLUMN booked_at;
+ALTER TABLE orders DROP COLUMN adjusted_at;
+ALTER TABLE orders DROP COLUMN local_held_minor;
+ALTER TABLE orders DROP COLUMN fees_total_minor;
+DROP TABLE order_fees;
+DROP TABLE cycle_fees;
+ALTER TABLE order_cycles DROP COLUMN copied_from_id;
+ALTER TABLE order_cycles DROP COLUMN producer_settlement;

@@ -1,0 +1,216 @@
+//! A hub's work on its cycles: create, copy, add fees, close, and read the reports.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::auth::Authenticated;
+use crate::api::extract::{JsonBody, QueryParams};
+use crate::api::AppState;
+use crate::auth::policy::{authorize, Action};
+use crate::enterprises;
+use crate::error::{ApiError, Problem, ProblemKind};
+use crate::orders::close::{self, CloseReport};
+use crate::orders::cycles::{self, CycleState, OrderCycleDetail};
+use crate::orders::fees::{self, CycleFee, NewFee};
+use crate::orders::planning::{self, CopyCycle, NewCycle};
+use crate::orders::reports::{self, Report};
+
+/// Opens a new cycle for a hub (its owners and managers): times, offer, settlement policy.
+#[utoipa::path(
+    tag = "order cycles",
+    security(("bearer" = [])),
+    params(("hub_id" = String, Path)),
+    request_body = NewCycle,
+    responses((status = 201, body = OrderCycleDetail), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/enterprises/{hub_id}/order-cycles")]
+pub async fn create_cycle(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    hub_id: web::Path<String>,
+    body: JsonBody<NewCycle>,
+) -> Result<HttpResponse, ApiError> {
+    let (hub, new) = (hub_id.into_inner(), body.0);
+    authorize(&caller.0, Action::ManageHubOrders { hub_id: &hub })?;
+    let created = state
+        .db
+        .run(move |conn| {
+            let row = enterprises::get_row(conn, &hub)?;
+            if !crate::enterprises::EnterpriseKind::parse(&row.kind).is_some_and(|k| k.is_hub()) {
+                return Err(ApiError::field("hub_id", "not_a_hub", "is not a hub"));
+            }
+            planning::create(conn, &hub, &new)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Copies a cycle to new times: offer, hub prices, fees and methods (the hub's owners and
+/// managers).
+#[utoipa::path(
+    tag = "order cycles",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    request_body = CopyCycle,
+    responses((status = 201, body = OrderCycleDetail), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/order-cycles/{cycle_id}/copy")]
+pub async fn copy_cycle(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+    body: JsonBody<CopyCycle>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, request) = (cycle_id.into_inner(), body.0);
+    let copied = state
+        .db
+        .run(move |conn| {
+            let cycle = cycles::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::ManageHubOrders {
+                    hub_id: &cycle.hub_id,
+                },
+            )?;
+            planning::copy(conn, &id, &request)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(copied))
+}
+
+/// Adds an enterprise fee to a cycle that has not closed (the hub's owners and managers). It
+/// applies to checkouts from now on.
+#[utoipa::path(
+    tag = "order cycles",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    request_body = NewFee,
+    responses((status = 201, body = CycleFee), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/order-cycles/{cycle_id}/fees")]
+pub async fn add_fee(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+    body: JsonBody<NewFee>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, new) = (cycle_id.into_inner(), body.0);
+    let rules = state.catalog.clone();
+    let created = state
+        .db
+        .run(move |conn| {
+            let cycle = cycles::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::ManageHubOrders {
+                    hub_id: &cycle.hub_id,
+                },
+            )?;
+            let now = crate::time::now();
+            if !matches!(cycle.state(now), CycleState::Upcoming | CycleState::Open) {
+                return Err(ApiError::Conflict {
+                    kind: ProblemKind::CycleNotOpen,
+                    detail: format!("order cycle `{}` is closed: its fees are final", cycle.name),
+                });
+            }
+            let row = new.into_row(&rules, &id)?;
+            fees::insert(conn, std::slice::from_ref(&row))?;
+            CycleFee::try_from(row)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Closes a cycle now: holds captured, sales booked, producers paid, reports mailed. Closing
+/// again returns what the first close did. By the hub's owners, managers and treasurers;
+/// the cycle also closes by itself at `closes_at`.
+#[utoipa::path(
+    tag = "order cycles",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    responses((status = 200, body = CloseReport), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The cycle has not opened", body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/order-cycles/{cycle_id}/close")]
+pub async fn close_cycle(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+) -> Result<web::Json<CloseReport>, ApiError> {
+    let id = cycle_id.into_inner();
+    let report = state
+        .db
+        .run(move |conn| {
+            let cycle = cycles::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::CloseCycle {
+                    hub_id: &cycle.hub_id,
+                },
+            )?;
+            close::close(conn, &id, &mut |_| {})
+        })
+        .await?;
+    Ok(web::Json(report))
+}
+
+#[derive(Debug, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportParams {
+    /// `json` (default) or `csv`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// One of the cycle's reports (see the README for the list), as JSON or CSV. By the hub's
+/// owners, managers and treasurers.
+#[utoipa::path(
+    tag = "order cycles",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path), ("name" = String, Path), ReportParams),
+    responses((status = 200, body = Report), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/order-cycles/{cycle_id}/reports/{name}")]
+pub async fn cycle_report(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+    params: QueryParams<ReportParams>,
+    _req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (id, name) = path.into_inner();
+    let csv = match params.0.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(ApiError::field(
+                "format",
+                "invalid",
+                "must be `json` or `csv`",
+            ))
+        }
+    };
+    let report = state
+        .db
+        .run(move |conn| {
+            let cycle = cycles::find_row(conn, &id)?;
+            authorize(
+                &caller.0,
+                Action::ReadHubReports {
+                    hub_id: &cycle.hub_id,
+                },
+            )?;
+            reports::build(conn, &cycle, &name)
+        })
+        .await?;
+    if csv {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.csv\"", report.report),
+            ))
+            .body(report.to_csv()?));
+    }
+    Ok(HttpResponse::Ok().json(report))
+}

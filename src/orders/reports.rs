@@ -1,0 +1,558 @@
+//! The reports of a cycle, for the hub's team, as JSON or CSV: the same table either way.
+//!
+//! | name | one row per |
+//! |---|---|
+//! | `supplier_totals` | producer and product: what each producer delivers |
+//! | `packing_by_customer` | order and line: what goes in each customer's box |
+//! | `delivery_list` | order: who collects or receives what, where, when, what is due |
+//! | `customer_totals` | order: items, fees, delivery, VAT, local and euro parts |
+//! | `pay_your_suppliers` | producer: goods sold, producer fees, owed — and paid, once settled |
+//! | `enterprise_fee_summary` | fee: orders charged, amount, VAT |
+//! | `sales_tax` | VAT rate and kind (goods, fees): base, VAT, total |
+//!
+//! Confirmed and fulfilled orders count; carts and cancelled orders do not. Amounts are
+//! decimal strings in euros (the euro value for local-currency parts), tax included unless
+//! the column says otherwise. Quantities are what was delivered when the hub adjusted a
+//! weighed item. Rows are sorted by names and numbers, the same on every backend.
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cycles::OrderCycleRow;
+use super::fees::OrderFeeRow;
+use super::order::{LineRow, OrderRow, OrderState};
+use super::shipping::{self, ShippingMethodRow};
+use crate::catalog::vat_percent;
+use crate::db::schema::{
+    enterprise_relationships, enterprises, order_fees, order_lines, orders, producer_settlements,
+    users,
+};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+use crate::mail::outbox;
+use crate::money::Money;
+
+/// The reports there are, by name.
+pub const NAMES: &[&str] = &[
+    "supplier_totals",
+    "packing_by_customer",
+    "delivery_list",
+    "customer_totals",
+    "pay_your_suppliers",
+    "enterprise_fee_summary",
+    "sales_tax",
+];
+
+/// A report: named columns and rows of text cells.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Report {
+    pub report: String,
+    pub order_cycle_id: String,
+    pub columns: Vec<String>,
+    /// Each row has one cell per column, in the columns' order.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Report {
+    fn new(name: &str, cycle_id: &str, columns: &[&str]) -> Report {
+        Report {
+            report: name.into(),
+            order_cycle_id: cycle_id.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The report as CSV: a header line, then the rows.
+    pub fn to_csv(&self) -> Result<Vec<u8>, ApiError> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let fail = |e: csv::Error| ApiError::internal(format!("writing CSV: {e}"));
+        writer.write_record(&self.columns).map_err(fail)?;
+        for row in &self.rows {
+            writer.write_record(row).map_err(fail)?;
+        }
+        writer
+            .into_inner()
+            .map_err(|e| ApiError::internal(format!("writing CSV: {e}")))
+    }
+}
+
+fn eur(minor: i64) -> String {
+    Money::eur(minor).amount_string()
+}
+
+fn quantity(line: &LineRow) -> String {
+    match line.delivered_milli {
+        Some(m) => rust_decimal::Decimal::new(m, 3).normalize().to_string(),
+        None => line.quantity.to_string(),
+    }
+}
+
+/// Everything the reports read, loaded once: the cycle's orders (confirmed and fulfilled),
+/// their lines and fees, and the names they mention.
+struct Data {
+    orders: Vec<OrderRow>,
+    lines: HashMap<String, Vec<LineRow>>,
+    fees: HashMap<String, Vec<OrderFeeRow>>,
+    customers: HashMap<String, (String, String)>,
+    producers: HashMap<String, String>,
+    methods: Vec<ShippingMethodRow>,
+}
+
+fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, ApiError> {
+    let states = [
+        OrderState::Confirmed.as_str(),
+        OrderState::Fulfilled.as_str(),
+    ];
+    let rows: Vec<OrderRow> = db_run!(conn => orders::table
+        .filter(orders::order_cycle_id.eq(&cycle.id))
+        .filter(orders::state.eq_any(states))
+        .order(orders::number.asc())
+        .select(OrderRow::as_select())
+        .load(conn))?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let customer_ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+    let (all_lines, all_fees, customers) = db_run!(conn => {
+        let lines: Vec<LineRow> = order_lines::table
+            .filter(order_lines::order_id.eq_any(&ids))
+            .order((order_lines::order_id.asc(), order_lines::position.asc()))
+            .select(LineRow::as_select())
+            .load(conn)?;
+        let fees: Vec<OrderFeeRow> = order_fees::table
+            .filter(order_fees::order_id.eq_any(&ids))
+            .order((order_fees::order_id.asc(), order_fees::id.asc()))
+            .select(OrderFeeRow::as_select())
+            .load(conn)?;
+        let customers: Vec<(String, String, String)> = users::table
+            .filter(users::id.eq_any(&customer_ids))
+            .select((users::id, users::display_name, users::email))
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>((lines, fees, customers))
+    })?;
+    let producer_ids: Vec<String> = all_lines
+        .iter()
+        .filter_map(|l| l.producer_id.clone())
+        .collect();
+    let producers: Vec<(String, String)> = db_run!(conn => enterprises::table
+        .filter(enterprises::id.eq_any(&producer_ids))
+        .select((enterprises::id, enterprises::name))
+        .load(conn))?;
+    let mut lines: HashMap<String, Vec<LineRow>> = HashMap::new();
+    for line in all_lines {
+        lines.entry(line.order_id.clone()).or_default().push(line);
+    }
+    let mut fees: HashMap<String, Vec<OrderFeeRow>> = HashMap::new();
+    for fee in all_fees {
+        fees.entry(fee.order_id.clone()).or_default().push(fee);
+    }
+    Ok(Data {
+        orders: rows,
+        lines,
+        fees,
+        customers: customers
+            .into_iter()
+            .map(|(id, name, email)| (id, (name, email)))
+            .collect(),
+        producers: producers.into_iter().collect(),
+        methods: shipping::for_cycle(conn, &cycle.id)?,
+    })
+}
+
+impl Data {
+    fn lines_of(&self, order: &OrderRow) -> &[LineRow] {
+        self.lines.get(&order.id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The hub's fees on an order, the pickup/delivery fee excluded (it is on the order).
+    fn fees_of(&self, order: &OrderRow) -> impl Iterator<Item = &OrderFeeRow> {
+        self.fees
+            .get(&order.id)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|f| f.fee_type != "shipping")
+    }
+
+    fn customer(&self, order: &OrderRow) -> (String, String) {
+        self.customers
+            .get(&order.customer_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn producer(&self, line: &LineRow) -> String {
+        line.producer_id
+            .as_ref()
+            .and_then(|p| self.producers.get(p))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn method(&self, order: &OrderRow) -> Option<&ShippingMethodRow> {
+        self.methods
+            .iter()
+            .find(|m| Some(&m.id) == order.shipping_method_id.as_ref())
+    }
+}
+
+/// Builds the report `name` of the cycle; 404 for an unknown name.
+pub fn build(conn: &mut DbConn, cycle: &OrderCycleRow, name: &str) -> Result<Report, ApiError> {
+    if !NAMES.contains(&name) {
+        return Err(ApiError::NotFound(format!(
+            "no report `{name}`; there are: {}",
+            NAMES.join(", ")
+        )));
+    }
+    let data = load(conn, cycle)?;
+    let id = cycle.id.as_str();
+    Ok(match name {
+        "supplier_totals" => supplier_totals(&data, id, None),
+        "packing_by_customer" => packing_by_customer(&data, id),
+        "delivery_list" => delivery_list(&data, id),
+        "customer_totals" => customer_totals(&data, id),
+        "pay_your_suppliers" => pay_your_suppliers(conn, &data, id)?,
+        "enterprise_fee_summary" => enterprise_fee_summary(&data, id),
+        _ => sales_tax(&data, id),
+    })
+}
+
+/// Per producer and product: quantity and total (for one producer when `only` is set).
+fn supplier_totals(data: &Data, cycle_id: &str, only: Option<&str>) -> Report {
+    let mut report = Report::new(
+        "supplier_totals",
+        cycle_id,
+        &["producer", "product", "unit", "quantity", "total"],
+    );
+    let mut sums: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
+    for order in &data.orders {
+        for line in data.lines_of(order) {
+            if only.is_some_and(|p| line.producer_id.as_deref() != Some(p)) {
+                continue;
+            }
+            let key = (data.producer(line), line.name.clone(), line.unit.clone());
+            let entry = sums.entry(key).or_default();
+            entry.0 += line.delivered_milli.unwrap_or(line.quantity * 1000);
+            entry.1 += line.total_minor;
+        }
+    }
+    for ((producer, product, unit), (milli, total)) in sums {
+        report.rows.push(vec![
+            producer,
+            product,
+            unit,
+            rust_decimal::Decimal::new(milli, 3).normalize().to_string(),
+            eur(total),
+        ]);
+    }
+    report
+}
+
+fn packing_by_customer(data: &Data, cycle_id: &str) -> Report {
+    let mut report = Report::new(
+        "packing_by_customer",
+        cycle_id,
+        &[
+            "order", "customer", "producer", "product", "unit", "quantity",
+        ],
+    );
+    for order in &data.orders {
+        let (customer, _) = data.customer(order);
+        for line in data.lines_of(order) {
+            report.rows.push(vec![
+                order.number.clone().unwrap_or_default(),
+                customer.clone(),
+                data.producer(line),
+                line.name.clone(),
+                line.unit.clone(),
+                quantity(line),
+            ]);
+        }
+    }
+    report
+}
+
+fn delivery_list(data: &Data, cycle_id: &str) -> Report {
+    let mut report = Report::new(
+        "delivery_list",
+        cycle_id,
+        &[
+            "order",
+            "customer",
+            "email",
+            "method",
+            "kind",
+            "address",
+            "time",
+            "items",
+            "euro_due",
+            "euro_state",
+        ],
+    );
+    for order in &data.orders {
+        let (customer, email) = data.customer(order);
+        let method = data.method(order);
+        let items: i64 = data.lines_of(order).iter().map(|l| l.quantity).sum();
+        let due = if order.euro_state == "due" {
+            order.euro_minor
+        } else {
+            0
+        };
+        report.rows.push(vec![
+            order.number.clone().unwrap_or_default(),
+            customer,
+            email,
+            method.map(|m| m.name.clone()).unwrap_or_default(),
+            method.map(|m| m.kind.clone()).unwrap_or_default(),
+            method.map(|m| m.address.clone()).unwrap_or_default(),
+            method
+                .map(|m| m.at_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default(),
+            items.to_string(),
+            eur(due),
+            order.euro_state.clone(),
+        ]);
+    }
+    report
+}
+
+fn customer_totals(data: &Data, cycle_id: &str) -> Report {
+    let mut report = Report::new(
+        "customer_totals",
+        cycle_id,
+        &[
+            "order",
+            "customer",
+            "items_total",
+            "fees_total",
+            "shipping_fee",
+            "total",
+            "vat_total",
+            "local_currency",
+            "local_amount",
+            "local_eur_value",
+            "euro_part",
+            "euro_state",
+        ],
+    );
+    for order in &data.orders {
+        let (customer, _) = data.customer(order);
+        report.rows.push(vec![
+            order.number.clone().unwrap_or_default(),
+            customer,
+            eur(order.items_total_minor),
+            eur(order.fees_total_minor),
+            eur(order.shipping_fee_minor),
+            eur(order.total_minor),
+            eur(order.vat_total_minor),
+            order.local_currency.clone().unwrap_or_default(),
+            eur(order.local_minor),
+            eur(order.local_eur_minor),
+            eur(order.euro_minor),
+            order.euro_state.clone(),
+        ]);
+    }
+    report
+}
+
+fn pay_your_suppliers(conn: &mut DbConn, data: &Data, cycle_id: &str) -> Result<Report, ApiError> {
+    let mut report = Report::new(
+        "pay_your_suppliers",
+        cycle_id,
+        &["producer", "goods_total", "producer_fees", "owed", "paid"],
+    );
+    let mut owed: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
+    for order in &data.orders {
+        for line in data.lines_of(order) {
+            let id = line.producer_id.clone().unwrap_or_default();
+            let entry = owed
+                .entry(id)
+                .or_insert_with(|| (data.producer(line), 0, 0));
+            entry.1 += line.total_minor;
+        }
+        for fee in data.fees_of(order).filter(|f| f.charged_to == "producer") {
+            let id = fee.producer_id.clone().unwrap_or_default();
+            if let Some(entry) = owed.get_mut(&id) {
+                entry.2 += fee.amount_minor;
+            }
+        }
+    }
+    let paid: Vec<(String, String, i64)> = db_run!(conn => producer_settlements::table
+        .filter(producer_settlements::order_cycle_id.eq(cycle_id))
+        .order((producer_settlements::producer_id.asc(), producer_settlements::currency.asc()))
+        .select((producer_settlements::producer_id, producer_settlements::currency, producer_settlements::paid_minor))
+        .load(conn))?;
+    let mut rows: Vec<Vec<String>> = owed
+        .into_iter()
+        .map(|(id, (name, goods, fees))| {
+            let shown: Vec<String> = paid
+                .iter()
+                .filter(|(p, _, amount)| *p == id && *amount > 0)
+                .map(|(_, currency, amount)| format!("{} {currency}", eur(*amount)))
+                .collect();
+            vec![
+                name,
+                eur(goods),
+                eur(fees),
+                eur(goods - fees),
+                shown.join(" + "),
+            ]
+        })
+        .collect();
+    rows.sort();
+    report.rows = rows;
+    Ok(report)
+}
+
+fn enterprise_fee_summary(data: &Data, cycle_id: &str) -> Report {
+    let mut report = Report::new(
+        "enterprise_fee_summary",
+        cycle_id,
+        &["fee", "fee_type", "charged_to", "orders", "amount", "vat"],
+    );
+    let mut sums: BTreeMap<(String, String, String), (usize, i64, i64)> = BTreeMap::new();
+    for order in &data.orders {
+        let mut add = |key: (String, String, String), amount: i64, vat: i64| {
+            let entry = sums.entry(key).or_default();
+            entry.0 += 1;
+            entry.1 += amount;
+            entry.2 += vat;
+        };
+        for fee in data.fees_of(order) {
+            let key = (
+                fee.name.clone(),
+                fee.fee_type.clone(),
+                fee.charged_to.clone(),
+            );
+            add(key, fee.amount_minor, fee.vat_minor);
+        }
+        if let (Some(method), true) = (data.method(order), order.shipping_fee_minor > 0) {
+            let key = (method.name.clone(), "shipping".into(), "customer".into());
+            let vat = super::quote::vat_included(order.shipping_fee_minor, method.vat_rate_bp);
+            add(key, order.shipping_fee_minor, vat);
+        }
+    }
+    for ((name, fee_type, charged_to), (count, amount, vat)) in sums {
+        report.rows.push(vec![
+            name,
+            fee_type,
+            charged_to,
+            count.to_string(),
+            eur(amount),
+            eur(vat),
+        ]);
+    }
+    report
+}
+
+fn sales_tax(data: &Data, cycle_id: &str) -> Report {
+    let mut report = Report::new(
+        "sales_tax",
+        cycle_id,
+        &["kind", "vat_rate", "base", "vat", "total"],
+    );
+    let mut sums: BTreeMap<(&str, i32), (i64, i64)> = BTreeMap::new();
+    for order in &data.orders {
+        for line in data.lines_of(order) {
+            let entry = sums.entry(("goods", line.vat_rate_bp)).or_default();
+            entry.0 += line.total_minor;
+            entry.1 += line.vat_minor;
+        }
+        for fee in data.fees_of(order) {
+            let entry = sums.entry(("fees", fee.vat_rate_bp)).or_default();
+            entry.0 += fee.amount_minor;
+            entry.1 += fee.vat_minor;
+        }
+        if let (Some(method), true) = (data.method(order), order.shipping_fee_minor > 0) {
+            let entry = sums.entry(("fees", method.vat_rate_bp)).or_default();
+            entry.0 += order.shipping_fee_minor;
+            entry.1 += super::quote::vat_included(order.shipping_fee_minor, method.vat_rate_bp);
+        }
+    }
+    for ((kind, rate), (total, vat)) in sums {
+        report.rows.push(vec![
+            kind.to_string(),
+            vat_percent(rate),
+            eur(total - vat),
+            eur(vat),
+            eur(total),
+        ]);
+    }
+    report
+}
+
+/// Puts the producer's report for a settled cycle in the outbox (when the producer has an
+/// address): what to deliver, and — when the producer may see the hub's orders — by
+/// customer.
+pub fn send_producer_report(
+    conn: &mut DbConn,
+    cycle: &OrderCycleRow,
+    producer_id: &str,
+) -> Result<(), ApiError> {
+    let producer = crate::enterprises::get_row(conn, producer_id)?;
+    let Some(email) = producer.email.clone() else {
+        return Ok(());
+    };
+    let hub = crate::enterprises::get_row(conn, &cycle.hub_id)?;
+    let data = load(conn, cycle)?;
+    let totals = supplier_totals(&data, &cycle.id, Some(producer_id));
+    let mut total = 0;
+    let by_product: Vec<serde_json::Value> = totals
+        .rows
+        .iter()
+        .map(|r| {
+            let minor = crate::money::parse_amount(&r[4], 2, crate::money::Sign::NonNegative)
+                .unwrap_or(0);
+            total += minor;
+            serde_json::json!({"name": r[1], "unit": r[2], "quantity": r[3], "total": Money::eur(minor)})
+        })
+        .collect();
+    let may_see_orders: bool = db_run!(conn => enterprise_relationships::table
+        .find((producer_id, &cycle.hub_id))
+        .select(enterprise_relationships::can_see_orders)
+        .first(conn)
+        .optional())?
+    .unwrap_or(false);
+    let by_customer: Vec<serde_json::Value> = if may_see_orders {
+        data.orders
+            .iter()
+            .filter_map(|order| {
+                let lines: Vec<serde_json::Value> = data
+                    .lines_of(order)
+                    .iter()
+                    .filter(|l| l.producer_id.as_deref() == Some(producer_id))
+                    .map(|l| serde_json::json!({"name": l.name, "unit": l.unit, "quantity": quantity(l)}))
+                    .collect();
+                (!lines.is_empty()).then(|| {
+                    serde_json::json!({"customer": data.customer(order).0, "lines": lines})
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let delivery_time = data
+        .methods
+        .iter()
+        .map(|m| m.at_time)
+        .min()
+        .unwrap_or(cycle.closes_at);
+    outbox::enqueue(
+        conn,
+        &email,
+        "producer_cycle_report",
+        "",
+        &serde_json::json!({
+            "producer_name": producer.name,
+            "hub_name": hub.name,
+            "cycle_name": cycle.name,
+            "delivery_time": delivery_time.format("%Y-%m-%dT%H:%M").to_string(),
+            "by_product": by_product,
+            "total": Money::eur(total),
+            "by_customer": by_customer,
+        }),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! A property of the whole marketplace: after any random sequence of carts, checkouts (any
+//! split between local currency and euros), cancellations, weighed-item adjustments and euro
+//! payments, then a close, the ledger's invariants hold after every step, and currency by
+//! currency what customers paid equals what producers received + the hub's fees net of VAT
+//! + the VAT on those fees. Cross-checked against the order snapshots: producers received
+//! their goods net of producer fees, the VAT booked is the VAT of the fees, customers paid
+//! their order totals.
+
+use diesel::prelude::*;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+use comptoir::db::schema::{order_cycles, order_fees, order_lines, orders, variants};
+use comptoir::db::DbConn;
+use comptoir::db_run;
+use comptoir::ledger::accounts::{self, Owner};
+use comptoir::ledger::ops::{self, EuroMethod};
+use comptoir::ledger::verify::verify;
+use comptoir::money::{CurrencyCode, MoneyInput};
+use comptoir::orders::adjust::{self, AdjustRequest, DeliveredLine};
+use comptoir::orders::checkout::{self, CheckoutRequest};
+use comptoir::orders::fees::{self, CycleFeeRow};
+use comptoir::orders::order::{self, OrderState};
+use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
+use comptoir::orders::{cart, close, shipping};
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestDb};
+use crate::orders::{key, new_customer};
+
+backend_tests!(random_marketplace_sequences_balance_currency_by_currency);
+
+const CUSTOMERS: usize = 3;
+const FUNDS: i64 = 6000;
+const SKUS: &[&str] = &[
+    "FERME-CAR-1KG",
+    "RUCH-HYD-75CL",
+    "FOUR-BAG-TRAD",
+    "RUCH-POL-250G",
+];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Cart {
+        customer: usize,
+        lines: Vec<(usize, i64)>,
+    },
+    Checkout {
+        customer: usize,
+        method: usize,
+        local_percent: i64,
+    },
+    Cancel {
+        customer: usize,
+    },
+    Adjust {
+        customer: usize,
+        line: usize,
+        permille: i64,
+    },
+    PayEuros {
+        customer: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..CUSTOMERS, proptest::collection::vec((0..SKUS.len(), 1..4i64), 1..4))
+            .prop_map(|(customer, lines)| Op::Cart { customer, lines }),
+        3 => (0..CUSTOMERS, 0..2usize, 0..=100i64).prop_map(|(customer, method, local_percent)| {
+            Op::Checkout { customer, method, local_percent }
+        }),
+        1 => (0..CUSTOMERS).prop_map(|customer| Op::Cancel { customer }),
+        2 => (0..CUSTOMERS, 0..3usize, 0..=1000i64).prop_map(|(customer, line, permille)| {
+            Op::Adjust { customer, line, permille }
+        }),
+        1 => (0..CUSTOMERS).prop_map(|customer| Op::PayEuros { customer }),
+    ]
+}
+
+struct World {
+    db: TestDb,
+    cycle: String,
+    hub: String,
+    customers: Vec<(String, String)>,
+    variants: Vec<String>,
+    methods: Vec<String>,
+}
+
+fn fee(
+    cycle: &str,
+    name: &str,
+    calculator: &str,
+    charged_to: &str,
+    amount: i64,
+    bp: i32,
+) -> CycleFeeRow {
+    CycleFeeRow {
+        id: key(),
+        order_cycle_id: cycle.into(),
+        name: name.into(),
+        fee_type: "admin".into(),
+        calculator: calculator.into(),
+        charged_to: charged_to.into(),
+        amount_minor: amount,
+        percent_bp: bp,
+        vat_rate_bp: 2000,
+        local_share_percent: if charged_to == "customer" { 60 } else { 100 },
+        created_at: comptoir::time::now(),
+    }
+}
+
+fn world(backend: Backend) -> World {
+    let db = TestDb::with_demo(backend);
+    let conn = &mut db.db.conn().expect("conn");
+    let now = comptoir::time::now();
+    let (cycle, hub): (String, String) = db_run!(conn => order_cycles::table
+        .filter(order_cycles::opens_at.lt(now))
+        .filter(order_cycles::closes_at.gt(now))
+        .select((order_cycles::id, order_cycles::hub_id))
+        .first(conn))
+    .expect("open cycle");
+    fees::insert(
+        conn,
+        &[
+            fee(&cycle, "Adhésion", "flat_per_order", "customer", 50, 0),
+            fee(
+                &cycle,
+                "Fonctionnement",
+                "percent_of_items",
+                "customer",
+                0,
+                300,
+            ),
+            fee(&cycle, "Commission", "percent_of_items", "producer", 0, 800),
+            fee(&cycle, "Transport", "per_kg", "producer", 10, 0),
+        ],
+    )
+    .expect("fees");
+    let variants = SKUS
+        .iter()
+        .map(|sku| {
+            db_run!(conn => variants::table
+                .filter(variants::sku.eq(sku))
+                .select(variants::id)
+                .first::<String>(conn))
+            .expect("variant")
+        })
+        .collect();
+    let methods = shipping::for_cycle(conn, &cycle)
+        .expect("methods")
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let customers = (0..CUSTOMERS)
+        .map(|n| {
+            let customer = new_customer(conn, n);
+            let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
+            ops::issue(conn, &key(), &wallet.id, FUNDS, EuroMethod::Cash, "top-up").expect("issue");
+            (customer, wallet.id)
+        })
+        .collect();
+    World {
+        db,
+        cycle,
+        hub,
+        customers,
+        variants,
+        methods,
+    }
+}
+
+/// The customer's latest confirmed order, if any.
+fn latest_order(conn: &mut DbConn, w: &World, customer: usize) -> Option<String> {
+    db_run!(conn => orders::table
+        .filter(orders::order_cycle_id.eq(&w.cycle))
+        .filter(orders::customer_id.eq(&w.customers[customer].0))
+        .filter(orders::state.eq(OrderState::Confirmed.as_str()))
+        .order(orders::id.desc())
+        .select(orders::id)
+        .first::<String>(conn)
+        .optional())
+    .expect("orders")
+}
+
+/// Runs one operation; refusals (a domain error) are fine, anything else fails the case.
+fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
+    use comptoir::error::ApiError;
+    let result: Result<(), ApiError> = match op {
+        Op::Cart { customer, lines } => {
+            let mut request = QuoteRequest { lines: Vec::new() };
+            for (v, q) in lines {
+                if request.lines.iter().all(|l| l.variant_id != w.variants[*v]) {
+                    request.lines.push(QuoteLineRequest {
+                        variant_id: w.variants[*v].clone(),
+                        quantity: *q,
+                    });
+                }
+            }
+            cart::set(conn, &w.cycle, &w.customers[*customer].0, &request).map(|_| ())
+        }
+        Op::Checkout {
+            customer,
+            method,
+            local_percent,
+        } => {
+            let cart = cart::get(conn, &w.cycle, &w.customers[*customer].0).expect("cart");
+            let local_max = cart.quote.as_ref().map_or(0, |q| q.local_max.minor);
+            let local = local_max * local_percent / 100;
+            let request = CheckoutRequest {
+                shipping_method_id: w.methods[method % w.methods.len()].clone(),
+                local_amount: Some(MoneyInput {
+                    amount: comptoir::money::Money::eur(local).amount_string(),
+                    currency: "LEM".parse::<CurrencyCode>().expect("code"),
+                }),
+            };
+            checkout::checkout(conn, &w.cycle, &w.customers[*customer].0, &request).map(|_| ())
+        }
+        Op::Cancel { customer } => match latest_order(conn, w, *customer) {
+            Some(id) => checkout::cancel(conn, &id, "property").map(|_| ()),
+            None => Ok(()),
+        },
+        Op::Adjust {
+            customer,
+            line,
+            permille,
+        } => match latest_order(conn, w, *customer) {
+            Some(id) => {
+                let lines = order::lines(conn, &id).expect("lines");
+                let chosen = &lines[line % lines.len()];
+                let delivered = chosen.quantity * permille;
+                let request = AdjustRequest {
+                    lines: vec![DeliveredLine {
+                        variant_id: chosen.variant_id.clone(),
+                        delivered: rust_decimal::Decimal::new(delivered, 3).to_string(),
+                    }],
+                };
+                adjust::adjust(conn, &id, &request).map(|_| ())
+            }
+            None => Ok(()),
+        },
+        Op::PayEuros { customer } => match latest_order(conn, w, *customer) {
+            Some(id) => checkout::mark_euro_paid(conn, &id).map(|_| ()),
+            None => Ok(()),
+        },
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(ApiError::Conflict { .. } | ApiError::Validation { .. }) => Ok(()),
+        Err(other) => Err(TestCaseError::fail(format!("{op:?}: {other}"))),
+    }
+}
+
+fn check_ledger(conn: &mut DbConn, after: &str) -> Result<(), TestCaseError> {
+    let report = verify(conn, &mut |_| {}).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert!(report.ok(), "after {}: {}", after, report);
+    Ok(())
+}
+
+fn balances_of(conn: &mut DbConn, owner: Owner) -> Vec<(String, String, i64)> {
+    accounts::list_for_owner(conn, &owner)
+        .expect("accounts")
+        .into_iter()
+        .map(|a| (a.currency.clone(), a.kind.clone(), a.balance()))
+        .collect()
+}
+
+fn sum(rows: &[(String, String, i64)], currency: &str, kind: &str) -> i64 {
+    rows.iter()
+        .filter(|(c, k, _)| c == currency && k == kind)
+        .map(|(_, _, b)| b)
+        .sum()
+}
+
+fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
+    let conn = &mut w.db.db.conn().expect("conn");
+    for op in ops {
+        apply(conn, w, op)?;
+        check_ledger(conn, &format!("{op:?}"))?;
+    }
+    let report = close::close(conn, &w.cycle, &mut |_| {})
+        .map_err(|e| TestCaseError::fail(format!("close: {e}")))?;
+    check_ledger(conn, "the close")?;
+    let again = close::close(conn, &w.cycle, &mut |_| {})
+        .map_err(|e| TestCaseError::fail(format!("second close: {e}")))?;
+    prop_assert!(again.already_settled);
+    prop_assert_eq!(again.settlements.len(), report.settlements.len());
+
+    // what customers paid, currency by currency
+    let mut paid_local = 0;
+    for (_, wallet) in &w.customers {
+        let account = accounts::get(conn, wallet).expect("wallet");
+        prop_assert_eq!(account.debits_pending, 0, "no hold outlives the close");
+        paid_local += FUNDS - account.balance();
+    }
+    let booked: Vec<(i64, i64, i64)> = db_run!(conn => orders::table
+        .filter(orders::order_cycle_id.eq(&w.cycle))
+        .filter(orders::booked_at.is_not_null())
+        .select((orders::total_minor, orders::local_eur_minor, orders::euro_minor))
+        .load(conn))
+    .expect("orders");
+    let paid_euros: i64 = booked.iter().map(|(_, _, e)| e).sum();
+    prop_assert_eq!(paid_local, booked.iter().map(|(_, l, _)| l).sum::<i64>());
+    prop_assert_eq!(
+        paid_local + paid_euros,
+        booked.iter().map(|(t, _, _)| t).sum::<i64>(),
+        "customers paid their order totals"
+    );
+
+    // where it went: producers, the hub's fees net of VAT, the VAT
+    let hub = balances_of(conn, Owner::Enterprise(w.hub.clone()));
+    let mut producers = Vec::new();
+    for slug in [
+        "ferme-des-trois-chenes",
+        "fournil-de-la-colline",
+        "rucher-du-val",
+    ] {
+        let id: String = db_run!(conn => comptoir::db::schema::enterprises::table
+            .filter(comptoir::db::schema::enterprises::slug.eq(slug))
+            .select(comptoir::db::schema::enterprises::id)
+            .first(conn))
+        .expect("producer");
+        producers.extend(balances_of(conn, Owner::Enterprise(id)));
+    }
+    for (currency, paid) in [("LEM", paid_local), ("EUR", paid_euros)] {
+        let to_producers = sum(&producers, currency, "enterprise_wallet");
+        let hub_net = sum(&hub, currency, "enterprise_wallet");
+        let vat = sum(&hub, currency, "vat_collected");
+        prop_assert!(hub_net >= 0 && vat >= 0 && to_producers >= 0);
+        prop_assert_eq!(
+            paid,
+            to_producers + hub_net + vat,
+            "{}: paid = producers + hub fees net of VAT + VAT",
+            currency
+        );
+    }
+    // the euro receivable and the hub's till account for every euro part
+    prop_assert_eq!(
+        sum(&hub, "EUR", "euro_receivable") + sum(&hub, "EUR", "euro_clearing"),
+        -paid_euros
+    );
+
+    // cross-checked against the snapshots
+    let goods: i64 = db_run!(conn => order_lines::table
+        .inner_join(orders::table)
+        .filter(orders::order_cycle_id.eq(&w.cycle))
+        .filter(orders::booked_at.is_not_null())
+        .select(order_lines::total_minor)
+        .load::<i64>(conn))
+    .expect("lines")
+    .iter()
+    .sum();
+    let fee_rows: Vec<(String, i64, i64)> = db_run!(conn => order_fees::table
+        .inner_join(orders::table)
+        .filter(orders::order_cycle_id.eq(&w.cycle))
+        .filter(orders::booked_at.is_not_null())
+        .select((order_fees::charged_to, order_fees::amount_minor, order_fees::vat_minor))
+        .load(conn))
+    .expect("fees");
+    let producer_fees: i64 = fee_rows
+        .iter()
+        .filter(|(c, _, _)| c == "producer")
+        .map(|(_, a, _)| a)
+        .sum();
+    let all_vat: i64 = fee_rows.iter().map(|(_, _, v)| v).sum();
+    let received =
+        sum(&producers, "LEM", "enterprise_wallet") + sum(&producers, "EUR", "enterprise_wallet");
+    prop_assert_eq!(
+        received,
+        goods - producer_fees,
+        "producers get their goods net of fees"
+    );
+    prop_assert_eq!(
+        sum(&hub, "LEM", "vat_collected") + sum(&hub, "EUR", "vat_collected"),
+        all_vat,
+        "the VAT booked is the fees' VAT"
+    );
+    Ok(())
+}
+
+async fn random_marketplace_sequences_balance_currency_by_currency(backend: Backend) {
+    let cases = match backend {
+        Backend::Sqlite => 12,
+        Backend::Postgres => 6,
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        max_shrink_iters: 32,
+        failure_persistence: None,
+        ..Default::default()
+    });
+    let strategy = proptest::collection::vec(op(), 1..30);
+    runner
+        .run(&strategy, |ops_list| {
+            let w = world(backend);
+            run_case(&w, &ops_list)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
