@@ -15,7 +15,8 @@ backend_tests!(
     demo_load_refuses_a_non_empty_database_unless_forced,
     serve_demo_is_ready_and_stops_gracefully,
     catalog_import_and_export_on_the_command_line,
-    mail_is_delivered_to_eml_files_by_default_and_reported
+    mail_is_delivered_to_eml_files_by_default_and_reported,
+    cycles_close_on_the_command_line_and_by_the_server_job
 );
 
 fn comptoir(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -483,4 +484,94 @@ async fn mail_is_delivered_to_eml_files_by_default_and_reported(backend: Backend
         &run(&["mail", "retry", "nope"]),
         "no failed mail with id `nope`",
     );
+}
+
+/// `comptoir cycle close` closes a cycle whose time has come (and says so again, doing
+/// nothing, the second time); `serve` closes a due cycle by itself.
+async fn cycles_close_on_the_command_line_and_by_the_server_job(backend: Backend) {
+    use comptoir::db::schema::order_cycles;
+    use comptoir::db_run;
+    use diesel::prelude::*;
+
+    let db = TestDb::with_demo(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let conn = &mut db.db.conn().expect("conn");
+    let now = comptoir::time::now();
+    let ids: Vec<String> = db_run!(conn => order_cycles::table
+        .order(order_cycles::opens_at.asc())
+        .select(order_cycles::id)
+        .load(conn))
+    .expect("cycles");
+    assert_eq!(ids.len(), 2);
+    // both cycles end in the past: the first for the command line, the second for the job
+    for id in &ids {
+        db_run!(conn => diesel::update(order_cycles::table.find(id))
+            .set((
+                order_cycles::opens_at.eq(now - chrono::Duration::hours(3)),
+                order_cycles::closes_at.eq(now - chrono::Duration::hours(1)),
+            ))
+            .execute(conn))
+        .expect("moved");
+    }
+    let url = db.url.clone();
+    let closed = comptoir(
+        dir.path(),
+        &["cycle", "close", &ids[0], "--database-url", &url],
+        &[],
+    );
+    assert!(closed.status.success(), "{closed:?}");
+    let out = String::from_utf8_lossy(&closed.stdout).to_string();
+    assert!(out.contains("closed: 0 orders booked"), "{out}");
+    let again = comptoir(
+        dir.path(),
+        &["cycle", "close", &ids[0], "--database-url", &url],
+        &[],
+    );
+    assert!(again.status.success(), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("settled already"));
+    let unknown = comptoir(
+        dir.path(),
+        &["cycle", "close", "nope", "--database-url", &url],
+        &[],
+    );
+    assert_fails_with(&unknown, "no order cycle `nope`");
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    command
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &url,
+        ])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
+        command.env_remove(key);
+    }
+    let _server = KillOnDrop(command.spawn().expect("serve starts"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let settled: Option<chrono::NaiveDateTime> = db_run!(conn => order_cycles::table
+            .find(&ids[1])
+            .select(order_cycles::settled_at)
+            .first(conn))
+        .expect("cycle");
+        if settled.is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server's job did not close the due cycle"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

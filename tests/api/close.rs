@@ -19,6 +19,7 @@ use crate::orders::{authed, eur, funded_wallet, hub_owner_token, key, lem, shop}
 backend_tests!(
     fees_adjustment_close_and_settlement_have_exact_totals,
     cycles_are_created_copied_and_closed_empty,
+    concurrent_closes_book_and_settle_once,
 );
 
 fn enterprise_id(conn: &mut DbConn, slug: &str) -> String {
@@ -488,4 +489,104 @@ async fn cycles_are_created_copied_and_closed_empty(backend: Backend) {
         )
         .await;
     early.problem(409, "cycle-not-open");
+}
+
+/// Three closes of the same cycle at once (two instances' jobs and a person): every order is
+/// booked once, each producer paid once, and the ledger verifies.
+async fn concurrent_closes_book_and_settle_once(backend: Backend) {
+    use comptoir::ledger::ops::{self, EuroMethod};
+    use comptoir::money::{CurrencyCode, MoneyInput};
+    use comptoir::orders::checkout::{self, CheckoutRequest};
+    use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
+    use comptoir::orders::{cart, close, shipping};
+
+    let db = crate::harness::TestDb::with_demo(backend);
+    let pool = crate::orders::big_pool(&db);
+    let conn = &mut pool.conn().expect("conn");
+    let now = comptoir::time::now();
+    let cycle: String = db_run!(conn => comptoir::db::schema::order_cycles::table
+        .filter(comptoir::db::schema::order_cycles::opens_at.lt(now))
+        .filter(comptoir::db::schema::order_cycles::closes_at.gt(now))
+        .select(comptoir::db::schema::order_cycles::id)
+        .first(conn))
+    .expect("open cycle");
+    let carrots: String = db_run!(conn => comptoir::db::schema::variants::table
+        .filter(comptoir::db::schema::variants::sku.eq("FERME-CAR-1KG"))
+        .select(comptoir::db::schema::variants::id)
+        .first(conn))
+    .expect("carrots");
+    let method = shipping::for_cycle(conn, &cycle).expect("methods")[0]
+        .id
+        .clone();
+    let request = CheckoutRequest {
+        shipping_method_id: method,
+        local_amount: Some(MoneyInput {
+            amount: "2.00".into(),
+            currency: "LEM".parse::<CurrencyCode>().expect("code"),
+        }),
+    };
+    let orders = 30;
+    for n in 0..orders {
+        let customer = crate::orders::new_customer(conn, n);
+        let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
+        ops::issue(conn, &key(), &wallet.id, 1000, EuroMethod::Cash, "top-up").expect("issue");
+        let lines = vec![QuoteLineRequest {
+            variant_id: carrots.clone(),
+            quantity: 1,
+        }];
+        cart::set(conn, &cycle, &customer, &QuoteRequest { lines }).expect("cart");
+        checkout::checkout(conn, &cycle, &customer, &request).expect("checkout");
+    }
+    let before = entries(conn);
+    let outcomes: Vec<Result<close::CloseReport, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let (pool, cycle) = (&pool, &cycle);
+                scope.spawn(move || {
+                    let mut conn = pool.conn().map_err(|e| e.to_string())?;
+                    close::close(&mut conn, cycle, &mut |_| {}).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("closer"))
+            .collect()
+    });
+    // a closer that finds another still booking is told to come back; then all agree
+    for outcome in &outcomes {
+        if let Err(e) = outcome {
+            assert!(e.contains("still being booked"), "{e}");
+        }
+    }
+    let last = close::close(conn, &cycle, &mut |_| {}).expect("close");
+    assert!(last.already_settled);
+    let booked: usize = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .map(|r| r.orders_booked)
+        .sum();
+    assert_eq!(booked, orders, "{outcomes:?}");
+    let settles: i64 = db_run!(conn => ledger_entries::table
+        .filter(ledger_entries::code.eq("settle"))
+        .count()
+        .get_result(conn))
+    .expect("count");
+    assert_eq!(settles, 1, "the farm is paid once");
+    let posts: i64 = db_run!(conn => ledger_entries::table
+        .filter(ledger_entries::code.eq("post"))
+        .count()
+        .get_result(conn))
+    .expect("count");
+    assert_eq!(posts, orders as i64, "each hold is captured once");
+    assert!(entries(conn) > before);
+    let farm = enterprise_id(conn, "ferme-des-trois-chenes");
+    let farm_accounts = balances(conn, &farm);
+    assert_eq!(
+        balance(&farm_accounts, "LEM", "enterprise_wallet")
+            + balance(&farm_accounts, "EUR", "enterprise_wallet"),
+        orders as i64 * 280
+    );
+    let verified = verify(conn, &mut |_| {}).expect("verify");
+    assert!(verified.ok(), "{verified}");
 }
