@@ -118,6 +118,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(orders::list_shipping_methods)
         .service(orders::add_shipping_method)
         .service(orders::adjust_order)
+        .service(orders::fulfil_order)
         .service(planning::create_cycle)
         .service(planning::copy_cycle)
         .service(planning::add_fee)

@@ -315,6 +315,41 @@ pub async fn adjust_order(
     .await
 }
 
+/// Records that a booked order was handed over (picked up or delivered). By the hub's owners
+/// and managers, once the cycle's close has booked the order. Needs an `Idempotency-Key`.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = Order), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/orders/{order_id}/fulfil")]
+pub async fn fulfil_order(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    order_action(
+        &state,
+        caller,
+        order_id.into_inner(),
+        &req,
+        "fulfil",
+        (),
+        |actor, row| {
+            authorize(
+                actor,
+                Action::ManageHubOrders {
+                    hub_id: &row.hub_id,
+                },
+            )
+        },
+        checkouts::fulfil,
+    )
+    .await
+}
+
 /// A cycle's orders (carts excluded), for the hub.
 #[utoipa::path(
     tag = "orders",

@@ -398,6 +398,37 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
     })
 }
 
+/// The hub records that a booked order was handed over (picked up or delivered): it becomes
+/// `fulfilled`. Only once the cycle's close has booked it.
+pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
+    conn.transaction(|conn| {
+        let row = order::lock(conn, order_id)?;
+        if row.state()? != OrderState::Confirmed || row.booked_at.is_none() {
+            return Err(state_conflict(format!(
+                "order {} is {}{}: only a confirmed order booked by the cycle's close can be \
+                 fulfilled",
+                row.number.as_deref().unwrap_or(&row.id),
+                row.state,
+                if row.booked_at.is_none() {
+                    ", not booked yet"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let now = crate::time::now();
+        let fulfilled = OrderRow {
+            state: OrderState::Fulfilled.as_str().into(),
+            updated_at: now,
+            ..row
+        };
+        db_run!(conn => diesel::update(orders::table.find(&fulfilled.id))
+            .set(&fulfilled)
+            .execute(conn))?;
+        order::view(conn, fulfilled)
+    })
+}
+
 /// The hub records that the euro part was paid (at pickup or by transfer).
 pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
     conn.transaction(|conn| {

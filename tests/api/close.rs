@@ -242,6 +242,38 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
         .await
         .json();
     assert!(order["booked_at"].is_string(), "{order}");
+    let fulfil_path = format!("/api/v1/orders/{order_id}/fulfil");
+    let by_customer = authed(
+        &app,
+        "POST",
+        &fulfil_path,
+        &camille,
+        Some(&key()),
+        &json!(null),
+    )
+    .await;
+    assert_eq!(by_customer.status, 403);
+    let handed = authed(
+        &app,
+        "POST",
+        &fulfil_path,
+        &manager,
+        Some(&key()),
+        &json!(null),
+    )
+    .await;
+    assert_eq!(handed.status, 200, "{}", handed.json());
+    assert_eq!(handed.json()["state"], "fulfilled");
+    authed(
+        &app,
+        "POST",
+        &fulfil_path,
+        &manager,
+        Some(&key()),
+        &json!(null),
+    )
+    .await
+    .problem(409, "order-state");
 
     // the euros are paid at pickup: the receivable is settled from the hub's till
     let owner = hub_owner_token(&app).await;
