@@ -17,8 +17,9 @@
 //! | shop (cart, checkout) | any person, for themselves |
 //! | read an order | its customer, the hub's owners, managers and treasurers, platform admins |
 //! | cancel an order | its customer, the hub's owners and managers |
-//! | manage a hub's cycles and orders (pickup and delivery methods, the cycle's orders) | the hub's owners and managers, platform admins |
+//! | manage a hub's cycles and orders (create and copy cycles, fees, pickup and delivery methods, the cycle's orders, weighed-item adjustments, fulfilment) | the hub's owners and managers, platform admins |
 //! | record an order's euro payment | the hub's owners and treasurers |
+//! | close a hub's cycle by hand, read its reports | the hub's owners, managers and treasurers, platform admins |
 //!
 //! A request made with an API key may only do what its scopes allow: the `read` scope covers
 //! the read actions above, the `catalog` scope the catalogue actions; moving money, opening

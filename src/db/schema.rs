@@ -134,6 +134,8 @@ diesel::table! {
         updated_at -> Timestamp,
         producer_settlement -> Text,
         copied_from_id -> Nullable<Text>,
+        close_attempted_at -> Nullable<Timestamp>,
+        close_error -> Nullable<Text>,
     }
 }
 
@@ -269,6 +271,7 @@ diesel::table! {
         local_held_minor -> BigInt,
         adjusted_at -> Nullable<Timestamp>,
         booked_at -> Nullable<Timestamp>,
+        euro_received_minor -> BigInt,
     }
 }
 

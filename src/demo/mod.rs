@@ -16,10 +16,10 @@ use serde::Deserialize;
 use crate::auth::users::{normalise_email, EnterpriseRoleRow, Role, UserRow};
 use crate::catalog::{ProductRow, UnitKind, VariantRow};
 use crate::db::schema::{
-    currencies, cycle_shipping_methods, enterprise_currencies, enterprise_relationships,
-    enterprise_roles, enterprises, idempotency_keys, ledger_accounts, ledger_entries,
-    order_cycle_variants, order_cycles, order_lines, orders, products, reconversion_rules, users,
-    variants,
+    currencies, cycle_fees, cycle_shipping_methods, enterprise_currencies,
+    enterprise_relationships, enterprise_roles, enterprises, idempotency_keys, ledger_accounts,
+    ledger_entries, order_cycle_variants, order_cycles, order_fees, order_lines, orders,
+    producer_settlements, products, reconversion_rules, users, variants,
 };
 use crate::db::DbConn;
 use crate::db_run;
@@ -475,6 +475,8 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
             updated_at: now,
             producer_settlement: "as_paid".into(),
             copied_from_id: None,
+            close_attempted_at: None,
+            close_error: None,
         });
     }
 
@@ -630,6 +632,9 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
     db_run!(conn => {
         if force {
             diesel::delete(idempotency_keys::table).execute(conn)?;
+            diesel::delete(producer_settlements::table).execute(conn)?;
+            diesel::delete(order_fees::table).execute(conn)?;
+            diesel::delete(cycle_fees::table).execute(conn)?;
             diesel::delete(order_lines::table).execute(conn)?;
             diesel::delete(orders::table).execute(conn)?;
             diesel::delete(cycle_shipping_methods::table).execute(conn)?;

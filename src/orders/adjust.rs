@@ -11,11 +11,14 @@
 //!   maximum follow the usual line rules ([`super::quote`]); the weight counted by per-kg
 //!   fees shrinks in proportion, and the order's fees are computed again from the same
 //!   cycle fees ([`super::fees`]); the pickup or delivery fee does not change;
-//! - the payment split: while the euro part is not paid, the local part stays as chosen
-//!   unless it now exceeds the order's local maximum or total (then it is lowered to fit),
-//!   and the euro part is the rest. Once the euro part is marked paid it is kept, and the
-//!   local part takes the reduction (refused if it would go below zero: the hub must refund
-//!   euros first);
+//! - the payment split: while the euro part is not paid, the local part is the part chosen
+//!   at checkout (what is held) unless that now exceeds the order's local maximum or total
+//!   (then it is lowered to fit) — so correcting a mistaken weight brings it back — and the
+//!   euro part is the rest. Once the euro part is marked paid it is kept, and the local part
+//!   takes the change; an adjustment that would need euros refunded is refused (Comptoir
+//!   does not record euro refunds yet);
+//! - the fees are those in force at checkout (the cycle's fees created before it), so a fee
+//!   that came to zero comes back when a correction makes it due again;
 //! - stock is not given back: the goods were packed.
 
 use diesel::prelude::*;
@@ -122,12 +125,10 @@ pub fn adjust(
                 weight_grams: mul_div_half_up(line.weight_grams, milli, ordered_milli.max(1)),
             });
         }
-        let old_fees = fees::of_orders(conn, &[row.id.as_str()])?;
-        let mut fee_ids: Vec<String> = old_fees.iter().filter_map(|f| f.fee_id.clone()).collect();
-        fee_ids.sort();
-        fee_ids.dedup();
+        let checked_out = row.confirmed_at.unwrap_or(row.created_at);
         let cycle_fee_rows: Vec<CycleFeeRow> = db_run!(conn => cycle_fees::table
-            .filter(cycle_fees::id.eq_any(&fee_ids))
+            .filter(cycle_fees::order_cycle_id.eq(&row.order_cycle_id))
+            .filter(cycle_fees::created_at.le(checked_out))
             .order((cycle_fees::created_at.asc(), cycle_fees::id.asc()))
             .select(CycleFeeRow::as_select())
             .load(conn))?;
@@ -160,25 +161,32 @@ pub fn adjust(
             + customer().map(|f| f.local_max).sum::<i64>()
             + ship_local_max;
 
+        let currency = match &row.local_currency {
+            Some(code) => Some(currencies::get(conn, code)?),
+            None => None,
+        };
+        let held_eur = match &currency {
+            Some(c) => c.to_eur_minor(row.local_held_minor)?,
+            None => 0,
+        };
         let euro_state = EuroState::parse(&row.euro_state)?;
         let (local_eur, euro) = if euro_state == EuroState::Paid {
             let local_eur = total - row.euro_minor;
-            if local_eur < 0 || local_eur > local_max.min(row.local_eur_minor) {
+            if local_eur < 0 || local_eur > local_max.min(held_eur) {
                 return Err(conflict(format!(
-                    "the euro part of order {} is paid and now exceeds what the order costs: \
-                     refund the customer in euros, then adjust",
+                    "the euro part of order {} is paid and this adjustment would need euros \
+                     refunded or more local currency than held; Comptoir does not record euro \
+                     refunds yet",
                     row.number.as_deref().unwrap_or(&row.id)
                 )));
             }
             (local_eur, row.euro_minor)
         } else {
-            let local_eur = row.local_eur_minor.min(local_max).min(total);
+            let local_eur = held_eur.min(local_max).min(total);
             (local_eur, total - local_eur)
         };
-        let local_minor = match &row.local_currency {
-            Some(code) if local_eur > 0 => {
-                currencies::get(conn, code)?.from_eur_minor(local_eur)?
-            }
+        let local_minor = match &currency {
+            Some(c) if local_eur > 0 => c.from_eur_minor(local_eur)?,
             _ => 0,
         };
         let euro_state = match euro_state {

@@ -321,6 +321,21 @@ fn local_part(
             format!("the hub does not accept {code} as a local currency"),
         ));
     };
+    // orders split, adjust and settle in euro cents: one cent must be a whole number of the
+    // currency's units (true at parity 1 with 2 or more decimals), so that every split
+    // converts back exactly
+    if currency.from_eur_minor(1).is_err() {
+        return Err(ApiError::field(
+            "local_amount.currency",
+            "not_accepted",
+            format!(
+                "{code} cannot pay orders: a euro cent is not a whole number of its units \
+                 (parity {}, {} decimals)",
+                currency.parity_to_eur.as_deref().unwrap_or("1"),
+                currency.scale
+            ),
+        ));
+    }
     let minor = parse_amount(
         &input.amount,
         currency.scale.clamp(0, 4) as u32,
@@ -429,7 +444,9 @@ pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
     })
 }
 
-/// The hub records that the euro part was paid (at pickup or by transfer).
+/// The hub records that the euro part was paid (at pickup or by transfer): what is still due
+/// (the euro part less what was received before) moves from the hub's clearing to its
+/// receivable.
 pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
@@ -448,29 +465,32 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
         let clearing = super::close::euro_clearing(conn, &row.hub_id)?;
         let receivable = super::close::receivable(conn, &row.hub_id)?;
         let number = row.number.clone().unwrap_or_default();
-        crate::ledger::journal::commit(
-            conn,
-            &crate::ledger::journal::EntryRequest {
-                id: super::close::entry_id(&format!("order:euro-paid:{}", row.id)),
-                code: "receipt".into(),
-                reference: format!("order {number}"),
-                description: format!("euro part of order {number} received"),
-                request_hash: crate::ledger::journal::request_hash(&[
-                    "receipt",
-                    &row.id,
-                    &row.euro_minor.to_string(),
-                ]),
-                reverses_entry_id: None,
-                transfers: vec![super::close::transfer(
-                    &clearing,
-                    &receivable,
-                    row.euro_minor,
-                )],
-            },
-        )?;
+        let received = row.euro_minor - row.euro_received_minor;
+        if received > 0 {
+            crate::ledger::journal::commit(
+                conn,
+                &crate::ledger::journal::EntryRequest {
+                    id: super::close::entry_id(&format!(
+                        "order:euro-paid:{}:{}",
+                        row.id, row.euro_minor
+                    )),
+                    code: "receipt".into(),
+                    reference: format!("order {number}"),
+                    description: format!("euro part of order {number} received"),
+                    request_hash: crate::ledger::journal::request_hash(&[
+                        "receipt",
+                        &row.id,
+                        &received.to_string(),
+                    ]),
+                    reverses_entry_id: None,
+                    transfers: vec![super::close::transfer(&clearing, &receivable, received)],
+                },
+            )?;
+        }
         let now = crate::time::now();
         let paid = OrderRow {
             euro_state: EuroState::Paid.as_str().into(),
+            euro_received_minor: row.euro_minor,
             euro_paid_at: Some(now),
             updated_at: now,
             ..row

@@ -130,9 +130,37 @@ pub fn close(
     if cycle.settled_at.is_some() {
         return report(conn, &cycle, 0, true);
     }
+    match book_and_settle(conn, &cycle, progress) {
+        Ok(report) => Ok(report),
+        Err(error) => {
+            // kept on the cycle for the hub to see, and for the job to wait before retrying
+            let message: String = error.to_string().chars().take(500).collect();
+            let now = crate::time::now();
+            let recorded = db_run!(conn => diesel::update(order_cycles::table.find(cycle_id))
+                .set((
+                    order_cycles::close_attempted_at.eq(now),
+                    order_cycles::close_error.eq(&message),
+                ))
+                .execute(conn));
+            if let Err(e) = recorded {
+                tracing::warn!(cycle = %cycle_id, error = %e, "could not record a failed close");
+            }
+            tracing::error!(cycle = %cycle_id, %error, "closing a cycle failed");
+            Err(error)
+        }
+    }
+}
+
+/// Steps 2 and 3.
+fn book_and_settle(
+    conn: &mut DbConn,
+    cycle: &OrderCycleRow,
+    progress: &mut dyn FnMut(usize),
+) -> Result<CloseReport, ApiError> {
+    let cycle_id = cycle.id.as_str();
     let mut booked = 0;
     loop {
-        match conn.transaction(|conn| book_chunk(conn, &cycle))? {
+        match conn.transaction(|conn| book_chunk(conn, cycle))? {
             Chunk::Done => break,
             Chunk::Booked(n) => {
                 booked += n;
@@ -348,7 +376,9 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
             row.euro_minor += row.local_eur_minor;
             row.local_eur_minor = 0;
             row.local_minor = 0;
-            if row.euro_minor > 0 && row.euro_state == EuroState::None.as_str() {
+            // due again even if the first euro part was paid: the payment recorded next
+            // receives only what is still owed
+            if row.euro_minor > row.euro_received_minor {
                 row.euro_state = EuroState::Due.as_str().into();
             }
         }
@@ -668,6 +698,8 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
         None
     };
     for (producer, o) in &owed {
+        // a producer-hub's own goods: the money is in its wallets already
+        let is_hub = *producer == hub_id;
         let id = entry_id(&format!("close:settle:{cycle_id}:{producer}"));
         let mut transfers = Vec::new();
         let mut hash_parts = vec!["settle".to_string(), cycle_id.to_string(), producer.clone()];
@@ -678,6 +710,20 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
             } else {
                 currency.from_eur_minor(*net)?
             };
+            hash_parts.push(format!("{code}:{amount}"));
+            settlement_rows.push(SettlementRow {
+                order_cycle_id: cycle_id.into(),
+                producer_id: producer.clone(),
+                currency: code.clone(),
+                goods_minor: *goods_v,
+                fees_minor: *fees_v,
+                paid_minor: amount,
+                entry_id: None,
+                created_at: now,
+            });
+            if is_hub {
+                continue;
+            }
             let to = ops::wallet(conn, Owner::Enterprise(producer.clone()), code)?;
             if !hub_wallets.contains_key(code) {
                 let wallet = ops::wallet(conn, Owner::Enterprise(hub_id.clone()), code)?;
@@ -695,17 +741,6 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
             } else if amount > 0 {
                 transfers.push(transfer(from, &to, amount));
             }
-            hash_parts.push(format!("{code}:{amount}"));
-            settlement_rows.push(SettlementRow {
-                order_cycle_id: cycle_id.into(),
-                producer_id: producer.clone(),
-                currency: code.clone(),
-                goods_minor: *goods_v,
-                fees_minor: *fees_v,
-                paid_minor: amount,
-                entry_id: None,
-                created_at: now,
-            });
         }
         if !transfers.is_empty() {
             let parts: Vec<&str> = hash_parts.iter().map(String::as_str).collect();
@@ -780,16 +815,22 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
             .values(&settlement_rows)
             .execute(conn)?;
         diesel::update(order_cycles::table.find(cycle_id))
-            .set((order_cycles::settled_at.eq(now), order_cycles::updated_at.eq(now)))
+            .set((
+                order_cycles::settled_at.eq(now),
+                order_cycles::updated_at.eq(now),
+                order_cycles::close_attempted_at.eq(None::<chrono::NaiveDateTime>),
+                order_cycles::close_error.eq(None::<String>),
+            ))
             .execute(conn)
     })?;
-    for producer in owed.keys() {
-        super::reports::send_producer_report(conn, &cycle, producer)?;
-    }
+    let paid: Vec<String> = owed.keys().cloned().collect();
+    super::reports::send_producer_reports(conn, &cycle, &paid)?;
     Ok((
         OrderCycleRow {
             settled_at: Some(now),
             updated_at: now,
+            close_attempted_at: None,
+            close_error: None,
             ..cycle
         },
         true,
@@ -829,14 +870,24 @@ fn report(
     })
 }
 
-/// Cycles whose close time has passed and that are not settled yet (for the background
-/// job), oldest first.
+/// Minutes the background job waits after a failed close before trying that cycle again.
+pub const RETRY_AFTER_MINUTES: i64 = 5;
+
+/// Cycles to close now (for the background job), oldest first: not settled, and past their
+/// close time or closed by hand; a cycle whose close failed waits [`RETRY_AFTER_MINUTES`], so
+/// a failing cycle never holds up the others.
 pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>, ApiError> {
+    let retry_before = now - chrono::Duration::minutes(RETRY_AFTER_MINUTES);
     Ok(db_run!(conn => order_cycles::table
-        .filter(order_cycles::closes_at.le(now))
         .filter(order_cycles::settled_at.is_null())
+        .filter(order_cycles::closes_at.le(now).or(order_cycles::closed_at.is_not_null()))
+        .filter(
+            order_cycles::close_attempted_at
+                .is_null()
+                .or(order_cycles::close_attempted_at.le(retry_before)),
+        )
         .order(order_cycles::closes_at.asc())
-        .limit(20)
+        .limit(100)
         .select(order_cycles::id)
         .load(conn))?)
 }

@@ -56,6 +56,9 @@ pub struct OrderCycleRow {
     /// `as_paid` or `euros`, see [`crate::orders::close`].
     pub producer_settlement: String,
     pub copied_from_id: Option<String>,
+    /// When the last failed close was tried (the background job waits before trying again).
+    pub close_attempted_at: Option<NaiveDateTime>,
+    pub close_error: Option<String>,
 }
 
 impl OrderCycleRow {
@@ -95,6 +98,8 @@ pub struct OrderCycle {
     pub producer_settlement: String,
     /// The cycle this one was copied from.
     pub copied_from_id: Option<String>,
+    /// Why the last attempt to close it failed, until a close succeeds.
+    pub close_error: Option<String>,
 }
 
 impl OrderCycle {
@@ -109,6 +114,7 @@ impl OrderCycle {
             time_zone: row.time_zone,
             producer_settlement: row.producer_settlement,
             copied_from_id: row.copied_from_id,
+            close_error: row.close_error,
         }
     }
 }

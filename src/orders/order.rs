@@ -116,6 +116,8 @@ pub struct OrderRow {
     pub adjusted_at: Option<NaiveDateTime>,
     /// When the close posted the hold and booked the sale.
     pub booked_at: Option<NaiveDateTime>,
+    /// Euros recorded as received so far.
+    pub euro_received_minor: i64,
 }
 
 impl OrderRow {
@@ -149,6 +151,7 @@ impl OrderRow {
             local_held_minor: 0,
             adjusted_at: None,
             booked_at: None,
+            euro_received_minor: 0,
         }
     }
 

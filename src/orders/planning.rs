@@ -100,17 +100,28 @@ fn check_name(errors: &mut Vec<FieldError>, name: &str) {
     }
 }
 
-/// The variants of `ids` the hub may offer (permitted, accepted, active).
+/// The variants of `ids` the hub may offer: active, and its own (a producer-hub) or from a
+/// producer that granted the permission and that the hub accepted.
 fn offerable(conn: &mut DbConn, hub_id: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
-    Ok(db_run!(conn => variants::table
-        .inner_join(rel::table.on(rel::producer_id.eq(variants::producer_id)))
-        .filter(rel::hub_id.eq(hub_id))
-        .filter(rel::can_add_to_order_cycles.eq(true))
-        .filter(rel::hub_accepted_at.is_not_null())
-        .filter(variants::archived_at.is_null())
-        .filter(variants::id.eq_any(ids))
-        .select(variants::id)
-        .load(conn))?)
+    Ok(db_run!(conn => {
+        let mut allowed: Vec<String> = variants::table
+            .inner_join(rel::table.on(rel::producer_id.eq(variants::producer_id)))
+            .filter(rel::hub_id.eq(hub_id))
+            .filter(rel::can_add_to_order_cycles.eq(true))
+            .filter(rel::hub_accepted_at.is_not_null())
+            .filter(variants::archived_at.is_null())
+            .filter(variants::id.eq_any(ids))
+            .select(variants::id)
+            .load(conn)?;
+        let own: Vec<String> = variants::table
+            .filter(variants::producer_id.eq(hub_id))
+            .filter(variants::archived_at.is_null())
+            .filter(variants::id.eq_any(ids))
+            .select(variants::id)
+            .load(conn)?;
+        allowed.extend(own);
+        Ok::<_, diesel::result::Error>(allowed)
+    })?)
 }
 
 /// Creates a cycle of `hub_id` (the caller is authorised to manage its orders).
@@ -213,6 +224,8 @@ pub fn create(
         updated_at: now,
         producer_settlement: settlement,
         copied_from_id: None,
+        close_attempted_at: None,
+        close_error: None,
     };
     conn.transaction(|conn| {
         db_run!(conn => {
@@ -285,6 +298,8 @@ pub fn copy(
         created_at: now,
         updated_at: now,
         copied_from_id: Some(source.id.clone()),
+        close_attempted_at: None,
+        close_error: None,
         ..source
     };
     conn.transaction(|conn| {

@@ -27,8 +27,8 @@ use super::order::{LineRow, OrderRow, OrderState};
 use super::shipping::{self, ShippingMethodRow};
 use crate::catalog::vat_percent;
 use crate::db::schema::{
-    enterprise_relationships, enterprises, order_fees, order_lines, orders, producer_settlements,
-    users,
+    currencies, enterprise_relationships, enterprises, order_fees, order_lines, orders,
+    producer_settlements, users,
 };
 use crate::db::DbConn;
 use crate::db_run;
@@ -101,6 +101,8 @@ struct Data {
     customers: HashMap<String, (String, String)>,
     producers: HashMap<String, String>,
     methods: Vec<ShippingMethodRow>,
+    /// Decimal places of each currency.
+    scales: HashMap<String, i32>,
 }
 
 fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, ApiError> {
@@ -108,39 +110,52 @@ fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, ApiError> {
         OrderState::Confirmed.as_str(),
         OrderState::Fulfilled.as_str(),
     ];
-    let rows: Vec<OrderRow> = db_run!(conn => orders::table
-        .filter(orders::order_cycle_id.eq(&cycle.id))
-        .filter(orders::state.eq_any(states))
-        .order(orders::number.asc())
-        .select(OrderRow::as_select())
-        .load(conn))?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let customer_ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
-    let (all_lines, all_fees, customers) = db_run!(conn => {
+    // every query selects by cycle (joins and sub-selects, never a list of ids): a cycle of
+    // any size stays within the databases' limits on bound values
+    let cycle_id = cycle.id.as_str();
+    let (rows, all_lines, all_fees, customers, producers, scales) = db_run!(conn => {
+        let rows: Vec<OrderRow> = orders::table
+            .filter(orders::order_cycle_id.eq(cycle_id))
+            .filter(orders::state.eq_any(states))
+            .order(orders::number.asc())
+            .select(OrderRow::as_select())
+            .load(conn)?;
         let lines: Vec<LineRow> = order_lines::table
-            .filter(order_lines::order_id.eq_any(&ids))
+            .inner_join(orders::table)
+            .filter(orders::order_cycle_id.eq(cycle_id))
+            .filter(orders::state.eq_any(states))
             .order((order_lines::order_id.asc(), order_lines::position.asc()))
             .select(LineRow::as_select())
             .load(conn)?;
         let fees: Vec<OrderFeeRow> = order_fees::table
-            .filter(order_fees::order_id.eq_any(&ids))
+            .inner_join(orders::table)
+            .filter(orders::order_cycle_id.eq(cycle_id))
+            .filter(orders::state.eq_any(states))
             .order((order_fees::order_id.asc(), order_fees::id.asc()))
             .select(OrderFeeRow::as_select())
             .load(conn)?;
         let customers: Vec<(String, String, String)> = users::table
-            .filter(users::id.eq_any(&customer_ids))
+            .filter(users::id.eq_any(
+                orders::table
+                    .filter(orders::order_cycle_id.eq(cycle_id))
+                    .select(orders::customer_id),
+            ))
             .select((users::id, users::display_name, users::email))
             .load(conn)?;
-        Ok::<_, diesel::result::Error>((lines, fees, customers))
+        let producers: Vec<(String, String)> = enterprises::table
+            .filter(enterprises::id.nullable().eq_any(
+                order_lines::table
+                    .inner_join(orders::table)
+                    .filter(orders::order_cycle_id.eq(cycle_id))
+                    .select(order_lines::producer_id),
+            ))
+            .select((enterprises::id, enterprises::name))
+            .load(conn)?;
+        let scales: Vec<(String, i32)> = currencies::table
+            .select((currencies::code, currencies::scale))
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>((rows, lines, fees, customers, producers, scales))
     })?;
-    let producer_ids: Vec<String> = all_lines
-        .iter()
-        .filter_map(|l| l.producer_id.clone())
-        .collect();
-    let producers: Vec<(String, String)> = db_run!(conn => enterprises::table
-        .filter(enterprises::id.eq_any(&producer_ids))
-        .select((enterprises::id, enterprises::name))
-        .load(conn))?;
     let mut lines: HashMap<String, Vec<LineRow>> = HashMap::new();
     for line in all_lines {
         lines.entry(line.order_id.clone()).or_default().push(line);
@@ -159,6 +174,7 @@ fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, ApiError> {
             .collect(),
         producers: producers.into_iter().collect(),
         methods: shipping::for_cycle(conn, &cycle.id)?,
+        scales: scales.into_iter().collect(),
     })
 }
 
@@ -191,6 +207,12 @@ impl Data {
             .unwrap_or_default()
     }
 
+    /// `minor` units of `currency`, as a decimal string.
+    fn amount(&self, minor: i64, currency: &str) -> String {
+        let scale = self.scales.get(currency).copied().unwrap_or(2).clamp(0, 4);
+        rust_decimal::Decimal::new(minor, scale as u32).to_string()
+    }
+
     fn method(&self, order: &OrderRow) -> Option<&ShippingMethodRow> {
         self.methods
             .iter()
@@ -209,7 +231,7 @@ pub fn build(conn: &mut DbConn, cycle: &OrderCycleRow, name: &str) -> Result<Rep
     let data = load(conn, cycle)?;
     let id = cycle.id.as_str();
     Ok(match name {
-        "supplier_totals" => supplier_totals(&data, id, None),
+        "supplier_totals" => supplier_totals(&data, id),
         "packing_by_customer" => packing_by_customer(&data, id),
         "delivery_list" => delivery_list(&data, id),
         "customer_totals" => customer_totals(&data, id),
@@ -219,8 +241,8 @@ pub fn build(conn: &mut DbConn, cycle: &OrderCycleRow, name: &str) -> Result<Rep
     })
 }
 
-/// Per producer and product: quantity and total (for one producer when `only` is set).
-fn supplier_totals(data: &Data, cycle_id: &str, only: Option<&str>) -> Report {
+/// Per producer and product: quantity and total.
+fn supplier_totals(data: &Data, cycle_id: &str) -> Report {
     let mut report = Report::new(
         "supplier_totals",
         cycle_id,
@@ -229,9 +251,6 @@ fn supplier_totals(data: &Data, cycle_id: &str, only: Option<&str>) -> Report {
     let mut sums: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
     for order in &data.orders {
         for line in data.lines_of(order) {
-            if only.is_some_and(|p| line.producer_id.as_deref() != Some(p)) {
-                continue;
-            }
             let key = (data.producer(line), line.name.clone(), line.unit.clone());
             let entry = sums.entry(key).or_default();
             entry.0 += line.delivered_milli.unwrap_or(line.quantity * 1000);
@@ -348,7 +367,10 @@ fn customer_totals(data: &Data, cycle_id: &str) -> Report {
             eur(order.total_minor),
             eur(order.vat_total_minor),
             order.local_currency.clone().unwrap_or_default(),
-            eur(order.local_minor),
+            order
+                .local_currency
+                .as_deref()
+                .map_or_else(|| eur(0), |c| data.amount(order.local_minor, c)),
             eur(order.local_eur_minor),
             eur(order.euro_minor),
             order.euro_state.clone(),
@@ -390,7 +412,9 @@ fn pay_your_suppliers(conn: &mut DbConn, data: &Data, cycle_id: &str) -> Result<
             let shown: Vec<String> = paid
                 .iter()
                 .filter(|(p, _, amount)| *p == id && *amount > 0)
-                .map(|(_, currency, amount)| format!("{} {currency}", eur(*amount)))
+                .map(|(_, currency, amount)| {
+                    format!("{} {currency}", data.amount(*amount, currency))
+                })
                 .collect();
             vec![
                 name,
@@ -483,76 +507,91 @@ fn sales_tax(data: &Data, cycle_id: &str) -> Report {
     report
 }
 
-/// Puts the producer's report for a settled cycle in the outbox (when the producer has an
-/// address): what to deliver, and — when the producer may see the hub's orders — by
-/// customer.
-pub fn send_producer_report(
+/// Puts each producer's report for a settled cycle in the outbox (those with an address):
+/// what to deliver, and — when the producer may see the hub's orders — by customer. The
+/// cycle is read once for all of them.
+pub fn send_producer_reports(
     conn: &mut DbConn,
     cycle: &OrderCycleRow,
-    producer_id: &str,
+    producer_ids: &[String],
 ) -> Result<(), ApiError> {
-    let producer = crate::enterprises::get_row(conn, producer_id)?;
-    let Some(email) = producer.email.clone() else {
+    if producer_ids.is_empty() {
         return Ok(());
-    };
+    }
     let hub = crate::enterprises::get_row(conn, &cycle.hub_id)?;
     let data = load(conn, cycle)?;
-    let totals = supplier_totals(&data, &cycle.id, Some(producer_id));
-    let mut total = 0;
-    let by_product: Vec<serde_json::Value> = totals
-        .rows
-        .iter()
-        .map(|r| {
-            let minor = crate::money::parse_amount(&r[4], 2, crate::money::Sign::NonNegative)
-                .unwrap_or(0);
-            total += minor;
-            serde_json::json!({"name": r[1], "unit": r[2], "quantity": r[3], "total": Money::eur(minor)})
-        })
-        .collect();
-    let may_see_orders: bool = db_run!(conn => enterprise_relationships::table
-        .find((producer_id, &cycle.hub_id))
-        .select(enterprise_relationships::can_see_orders)
-        .first(conn)
-        .optional())?
-    .unwrap_or(false);
-    let by_customer: Vec<serde_json::Value> = if may_see_orders {
-        data.orders
-            .iter()
-            .filter_map(|order| {
-                let lines: Vec<serde_json::Value> = data
-                    .lines_of(order)
-                    .iter()
-                    .filter(|l| l.producer_id.as_deref() == Some(producer_id))
-                    .map(|l| serde_json::json!({"name": l.name, "unit": l.unit, "quantity": quantity(l)}))
-                    .collect();
-                (!lines.is_empty()).then(|| {
-                    serde_json::json!({"customer": data.customer(order).0, "lines": lines})
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let delivery_time = data
         .methods
         .iter()
         .map(|m| m.at_time)
         .min()
         .unwrap_or(cycle.closes_at);
-    outbox::enqueue(
-        conn,
-        &email,
-        "producer_cycle_report",
-        "",
-        &serde_json::json!({
-            "producer_name": producer.name,
-            "hub_name": hub.name,
-            "cycle_name": cycle.name,
-            "delivery_time": delivery_time.format("%Y-%m-%dT%H:%M").to_string(),
-            "by_product": by_product,
-            "total": Money::eur(total),
-            "by_customer": by_customer,
-        }),
-    )?;
+    for producer_id in producer_ids {
+        let producer = crate::enterprises::get_row(conn, producer_id)?;
+        let Some(email) = producer.email.clone() else {
+            continue;
+        };
+        let mut by_product: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        for order in &data.orders {
+            for line in data.lines_of(order) {
+                if line.producer_id.as_deref() != Some(producer_id.as_str()) {
+                    continue;
+                }
+                let entry = by_product
+                    .entry((line.name.clone(), line.unit.clone()))
+                    .or_default();
+                entry.0 += line.delivered_milli.unwrap_or(line.quantity * 1000);
+                entry.1 += line.total_minor;
+            }
+        }
+        let total: i64 = by_product.values().map(|(_, t)| t).sum();
+        let by_product: Vec<serde_json::Value> = by_product
+            .into_iter()
+            .map(|((name, unit), (milli, minor))| {
+                serde_json::json!({"name": name, "unit": unit,
+                    "quantity": rust_decimal::Decimal::new(milli, 3).normalize().to_string(),
+                    "total": Money::eur(minor)})
+            })
+            .collect();
+        let may_see_orders: bool = db_run!(conn => enterprise_relationships::table
+            .find((producer_id, &cycle.hub_id))
+            .select(enterprise_relationships::can_see_orders)
+            .first(conn)
+            .optional())?
+        .unwrap_or(false);
+        let by_customer: Vec<serde_json::Value> = if may_see_orders {
+            data.orders
+                .iter()
+                .filter_map(|order| {
+                    let lines: Vec<serde_json::Value> = data
+                        .lines_of(order)
+                        .iter()
+                        .filter(|l| l.producer_id.as_deref() == Some(producer_id.as_str()))
+                        .map(|l| serde_json::json!({"name": l.name, "unit": l.unit, "quantity": quantity(l)}))
+                        .collect();
+                    (!lines.is_empty()).then(|| {
+                        serde_json::json!({"customer": data.customer(order).0, "lines": lines})
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        outbox::enqueue(
+            conn,
+            &email,
+            "producer_cycle_report",
+            "",
+            &serde_json::json!({
+                "producer_name": producer.name,
+                "hub_name": hub.name,
+                "cycle_name": cycle.name,
+                "delivery_time": delivery_time.format("%Y-%m-%dT%H:%M").to_string(),
+                "by_product": by_product,
+                "total": Money::eur(total),
+                "by_customer": by_customer,
+            }),
+        )?;
+    }
     Ok(())
 }

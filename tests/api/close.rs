@@ -20,6 +20,7 @@ backend_tests!(
     fees_adjustment_close_and_settlement_have_exact_totals,
     cycles_are_created_copied_and_closed_empty,
     concurrent_closes_book_and_settle_once,
+    a_mistaken_weight_can_be_corrected,
 );
 
 fn enterprise_id(conn: &mut DbConn, slug: &str) -> String {
@@ -621,4 +622,70 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
     );
     let verified = verify(conn, &mut |_| {}).expect("verify");
     assert!(verified.ok(), "{verified}");
+}
+
+/// A weight typed wrong (0.2 instead of 2) and corrected: the local part comes back to what
+/// was chosen at checkout, and the close captures all of it.
+async fn a_mistaken_weight_can_be_corrected(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let shop = shop(&app).await;
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    let camille = app.access_token("camille@example.org").await;
+    let wallet = funded_wallet(&app, &camille, "20.00").await;
+    let carrots = shop.variant["FERME-CAR-1KG"].clone();
+    let cart = authed(
+        &app,
+        "PUT",
+        &format!("/api/v1/order-cycles/{}/cart", shop.cycle),
+        &camille,
+        None,
+        &json!({"lines": [{"variant_id": carrots, "quantity": 2}]}),
+    )
+    .await;
+    assert_eq!(cart.status, 200, "{}", cart.json());
+    let body = json!({"shipping_method_id": shop.method["Local de la Cagette"], "local_amount": lem("5.60")});
+    let placed = authed(
+        &app,
+        "POST",
+        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
+        &camille,
+        Some(&key()),
+        &body,
+    )
+    .await;
+    assert_eq!(placed.status, 201, "{}", placed.json());
+    let id = placed.json()["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/orders/{id}/adjustments");
+    let weigh =
+        |delivered: &str| json!({"lines": [{"variant_id": carrots, "delivered": delivered}]});
+    let wrong = authed(&app, "POST", &path, &manager, Some(&key()), &weigh("0.2")).await;
+    assert_eq!(wrong.status, 200, "{}", wrong.json());
+    assert_eq!(wrong.json()["total"], eur("0.56"));
+    assert_eq!(wrong.json()["payment"]["local"], lem("0.56"));
+    assert_eq!(wrong.json()["payment"]["euro_state"], "none");
+    let fixed = authed(&app, "POST", &path, &manager, Some(&key()), &weigh("2")).await;
+    assert_eq!(fixed.status, 200, "{}", fixed.json());
+    assert_eq!(fixed.json()["total"], eur("5.60"));
+    assert_eq!(fixed.json()["payment"]["local"], lem("5.60"));
+    assert_eq!(fixed.json()["payment"]["euro"], eur("0.00"));
+    let closed = app
+        .call(
+            "POST",
+            &format!("/api/v1/order-cycles/{}/close", shop.cycle),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.json());
+    let account = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(account["balance"], lem("14.40"));
+    assert_eq!(account["available"], lem("14.40"));
 }

@@ -8,6 +8,9 @@
 ALTER TABLE order_cycles ADD COLUMN producer_settlement TEXT NOT NULL DEFAULT 'as_paid'
     CHECK (producer_settlement IN ('as_paid', 'euros'));
 ALTER TABLE order_cycles ADD COLUMN copied_from_id TEXT REFERENCES order_cycles (id);
+-- the last close attempt that failed, and why (the background job backs off, the hub sees it)
+ALTER TABLE order_cycles ADD COLUMN close_attempted_at TIMESTAMP;
+ALTER TABLE order_cycles ADD COLUMN close_error TEXT;
 
 -- The hub's fees in a cycle. Charged to the customer (added to each order) or to the
 -- producer (deducted from what the hub owes it). `amount_minor` is cents per order, per item
@@ -53,6 +56,10 @@ ALTER TABLE orders ADD COLUMN local_held_minor BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN adjusted_at TIMESTAMP;
 -- set when the close has posted the hold and booked the sale
 ALTER TABLE orders ADD COLUMN booked_at TIMESTAMP;
+-- euros recorded as received so far (the euro part may grow if a hold was lost)
+ALTER TABLE orders ADD COLUMN euro_received_minor BIGINT NOT NULL DEFAULT 0;
+-- the close's work list: confirmed orders not booked yet, by cycle
+CREATE INDEX orders_to_book ON orders (order_cycle_id, id) WHERE state = 'confirmed' AND booked_at IS NULL;
 
 -- the weight of the whole line in grams (for per-kg fees); the quantity delivered in
 -- thousandths of the unit when the hub adjusted a weighed item; the local part (euro
