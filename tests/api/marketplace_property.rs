@@ -1,10 +1,10 @@
 //! A property of the whole marketplace: after any random sequence of carts, checkouts (any
 //! split between local currency and euros), cancellations, weighed-item adjustments and euro
 //! payments, then a close, the ledger's invariants hold after every step, and currency by
-//! currency what customers paid equals what producers received + the hub's fees net of VAT
-//! + the VAT on those fees. Cross-checked against the order snapshots: producers received
-//! their goods net of producer fees, the VAT booked is the VAT of the fees, customers paid
-//! their order totals.
+//! currency what customers paid equals what producers received, plus the hub's fees net of
+//! VAT, plus the VAT on those fees. Cross-checked against the order snapshots: producers
+//! received their goods net of producer fees, the VAT booked is the VAT of the fees, and
+//! customers paid their order totals.
 
 use diesel::prelude::*;
 use proptest::prelude::*;
