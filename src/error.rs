@@ -289,6 +289,10 @@ problem_kinds! {
         "The order is not in a state that allows this (an empty cart, an order already cancelled, paid or checked out).";
     IdempotencyKeyReused => "idempotency-key-reused", 422, "Idempotency-Key reused",
         "This Idempotency-Key was used before with another request body or route; use a new key for a new request.";
+    AccountingUnmapped => "accounting-unmapped", 409, "Ledger account not mapped",
+        "A ledger account carrying entries in the period has no rule in the chart mapping; add one (`PUT /api/v1/accounting/chart`) and export again.";
+    PeriodClosed => "period-closed", 409, "Accounting period closed",
+        "The period is closed or overlaps a closed one: its moves are final.";
     IdempotencyKeyRequired => "idempotency-key-required", 400, "Idempotency-Key required",
         "This request changes money or stock: send an `Idempotency-Key` header (a fresh UUID per new request, the same one on retries).";
     PayloadTooLarge => "payload-too-large", 413, "Request body too large",

@@ -10,6 +10,7 @@
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
 //! - [`db`], [`config`], [`error`], [`money`], [`time`]: foundations shared by all
 
+pub mod accounting;
 pub mod api;
 pub mod auth;
 pub mod bench;

@@ -7,6 +7,7 @@
 //! Routes are registered only through [`routes`], with `utoipa-actix-web`, so that a route
 //! cannot exist without appearing in `/openapi.json`; a test checks the source too.
 
+pub mod accounting;
 pub mod auth;
 pub mod catalog;
 pub mod cycles;
@@ -124,6 +125,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(planning::add_fee)
         .service(planning::close_cycle)
         .service(planning::cycle_report)
+        .service(accounting::get_chart)
+        .service(accounting::put_chart)
+        .service(accounting::fec)
+        .service(accounting::odoo_csv)
+        .service(accounting::close_period)
+        .service(accounting::list_periods)
         .service(auth::login)
         .service(auth::me)
         .service(auth::refresh)

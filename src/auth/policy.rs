@@ -20,9 +20,11 @@
 //! | manage a hub's cycles and orders (create and copy cycles, fees, pickup and delivery methods, the cycle's orders, weighed-item adjustments, fulfilment) | the hub's owners and managers, platform admins |
 //! | record an order's euro payment | the hub's owners and treasurers |
 //! | close a hub's cycle by hand, read its reports | the hub's owners, managers and treasurers, platform admins |
+//! | keep the books (chart mapping, FEC and Odoo exports, period close) | the currency associations' owners and treasurers, platform admins |
 //!
 //! A request made with an API key may only do what its scopes allow: the `read` scope covers
-//! the read actions above, the `catalog` scope the catalogue actions; moving money, opening
+//! the read actions above, the `catalog` scope the catalogue actions, the `accounting` scope
+//! keeping the books; moving money, opening
 //! wallets, creating or managing enterprises and managing keys or passwords always need a
 //! person's session.
 
@@ -89,6 +91,11 @@ pub enum Action<'a> {
     ReadHubReports {
         hub_id: &'a str,
     },
+    /// Keep the deployment's books: chart mapping, exports, period close. `associations`:
+    /// the currency associations' enterprise ids.
+    KeepBooks {
+        associations: &'a [String],
+    },
 }
 
 impl Action<'_> {
@@ -101,6 +108,7 @@ impl Action<'_> {
             | Action::ReadOwnAccounts
             | Action::ReadOrder { .. }
             | Action::ReadHubReports { .. } => Some(Scope::Read),
+            Action::KeepBooks { .. } => Some(Scope::Accounting),
             Action::ManageCatalogue { .. } => Some(Scope::Catalog),
             _ => None,
         }
@@ -185,6 +193,12 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
             actor.is_platform_admin || actor.has_role(hub_id, MANAGER_ROLES)
         }
         Action::CollectPayment { hub_id } => actor.has_role(hub_id, MONEY_ROLES),
+        Action::KeepBooks { associations } => {
+            actor.is_platform_admin
+                || associations
+                    .iter()
+                    .any(|a| actor.has_role(a, &[Role::Owner, Role::Treasurer]))
+        }
         Action::CloseCycle { hub_id } | Action::ReadHubReports { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, READ_ROLES)
         }

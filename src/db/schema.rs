@@ -363,7 +363,84 @@ diesel::joinable!(cycle_shipping_methods -> order_cycles (order_cycle_id));
 diesel::joinable!(order_fees -> orders (order_id));
 diesel::joinable!(cycle_fees -> order_cycles (order_cycle_id));
 
+diesel::table! {
+    chart_mappings (id) {
+        id -> Text,
+        account_kind -> Text,
+        currency -> Text,
+        ledger_account_id -> Text,
+        code -> Text,
+        label -> Text,
+        auxiliary -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accounting_journals (entry_code) {
+        entry_code -> Text,
+        journal_code -> Text,
+        journal_label -> Text,
+    }
+}
+
+diesel::table! {
+    accounting_moves (ledger_entry_id) {
+        ledger_entry_id -> Text,
+        ledger_seq -> BigInt,
+        journal_code -> Text,
+        journal_label -> Text,
+        fiscal_year -> Integer,
+        number -> BigInt,
+        entry_date -> Date,
+        piece_ref -> Text,
+        label -> Text,
+        validated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accounting_lines (ledger_entry_id, position) {
+        ledger_entry_id -> Text,
+        position -> Integer,
+        account_code -> Text,
+        account_label -> Text,
+        aux_code -> Text,
+        aux_label -> Text,
+        label -> Text,
+        debit_minor -> BigInt,
+        credit_minor -> BigInt,
+        currency_amount -> Text,
+        currency -> Text,
+    }
+}
+
+diesel::table! {
+    accounting_periods (id) {
+        id -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        closed_at -> Timestamp,
+        closed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    accounting_state (id) {
+        id -> Integer,
+        validated_seq -> BigInt,
+    }
+}
+
+diesel::joinable!(accounting_lines -> accounting_moves (ledger_entry_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    chart_mappings,
+    accounting_journals,
+    accounting_moves,
+    accounting_lines,
+    accounting_periods,
+    accounting_state,
     cycle_fees,
     order_fees,
     producer_settlements,

@@ -361,6 +361,25 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ("POST", "/api/v1/order-cycles/{cycle_id}/shipping-methods") => {
                 Some(json!({"kind": "pickup", "name": "Hijacked", "at": "2030-01-01T10:00:00Z"}))
             }
+            ("GET", "/api/v1/accounting/chart") | ("GET", "/api/v1/accounting/periods") => None,
+            ("PUT", "/api/v1/accounting/chart") => Some(
+                serde_json::to_value(
+                    comptoir::accounting::chart::Chart::defaults().expect("chart"),
+                )
+                .expect("json"),
+            ),
+            ("GET", "/api/v1/accounting/fec") => {
+                return Some((
+                    format!("{path}?from=2026-01-01&to=2026-01-31&siren=732829320"),
+                    None,
+                ));
+            }
+            ("GET", "/api/v1/accounting/odoo.csv") => {
+                return Some((format!("{path}?from=2026-01-01&to=2026-01-31"), None));
+            }
+            ("POST", "/api/v1/accounting/periods") => {
+                Some(json!({"from": "2026-01-01", "to": "2026-01-31"}))
+            }
             // a JSON body: refused for the caller's roles before the body is even read
             ("POST", "/api/v1/enterprises/{producer_id}/catalog/import") => Some(json!({})),
             _ => return None,

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod accounting;
 mod accounts;
 mod authorization;
 mod catalog;

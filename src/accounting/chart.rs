@@ -1,0 +1,278 @@
+//! The chart mapping: which accounting account each ledger account goes to, and which journal
+//! each kind of ledger entry goes to. One mapping per deployment (its books).
+//!
+//! A rule maps ledger accounts of a kind — optionally only in one currency, or one single
+//! ledger account — to an account code and label; the most specific rule wins (one account,
+//! then kind and currency, then kind). `auxiliary` rules put the account's owner in the
+//! auxiliary columns (a 467 sub-account per producer or wallet holder). The French defaults
+//! live in `fixtures/chart_fr.toml` and are loaded the first time the chart is read.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::{accounting_journals, chart_mappings};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::{ApiError, FieldError};
+use crate::ledger::accounts::{AccountKind, AccountRow};
+
+/// The French defaults (plan comptable général).
+pub const DEFAULTS: &str = include_str!("../../fixtures/chart_fr.toml");
+
+/// One mapping rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRule {
+    /// A ledger account kind (`member_wallet`, `enterprise_wallet`, `guarantee_fund`…).
+    pub kind: String,
+    /// Only accounts in this currency; absent: any currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Only this one ledger account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_account_id: Option<String>,
+    /// The accounting account, e.g. `467100`.
+    pub code: String,
+    pub label: String,
+    /// Put the account's owner in the auxiliary columns.
+    #[serde(default)]
+    pub auxiliary: bool,
+}
+
+/// A journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JournalRule {
+    pub code: String,
+    pub label: String,
+}
+
+/// The whole mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Chart {
+    #[serde(rename = "account")]
+    pub accounts: Vec<AccountRule>,
+    /// By kind of ledger entry (`issue`, `pay`, `post`, `settle`…); `default` for the rest.
+    pub journals: std::collections::BTreeMap<String, JournalRule>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = chart_mappings)]
+struct MappingRow {
+    id: String,
+    account_kind: String,
+    currency: String,
+    ledger_account_id: String,
+    code: String,
+    label: String,
+    auxiliary: bool,
+    updated_at: chrono::NaiveDateTime,
+}
+
+fn valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 20
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl Chart {
+    /// The French defaults.
+    pub fn defaults() -> Result<Chart, ApiError> {
+        toml::from_str(DEFAULTS)
+            .map_err(|e| ApiError::internal(format!("fixtures/chart_fr.toml: {e}")))
+    }
+
+    /// Every problem at once.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, rule) in self.accounts.iter().enumerate() {
+            let field = |f: &str| format!("account[{i}].{f}");
+            if AccountKind::parse(&rule.kind).is_err() {
+                errors.push(FieldError::new(
+                    field("kind"),
+                    "unknown",
+                    format!("`{}` is not a ledger account kind", rule.kind),
+                ));
+            }
+            if !valid_code(&rule.code) {
+                errors.push(FieldError::new(
+                    field("code"),
+                    "invalid",
+                    "must be 1 to 20 letters, digits, `-` or `_`",
+                ));
+            }
+            if rule.label.trim().is_empty() || rule.label.chars().count() > 100 {
+                errors.push(FieldError::new(
+                    field("label"),
+                    "length",
+                    "must be 1 to 100 characters",
+                ));
+            }
+            let key = (&rule.kind, &rule.currency, &rule.ledger_account_id);
+            if !seen.insert(key) {
+                errors.push(FieldError::new(
+                    field("kind"),
+                    "duplicate",
+                    "another rule matches exactly the same accounts",
+                ));
+            }
+        }
+        if !self.journals.contains_key("default") {
+            errors.push(FieldError::new(
+                "journals.default",
+                "required",
+                "a default journal is required",
+            ));
+        }
+        for (kind, journal) in &self.journals {
+            if !valid_code(&journal.code) || journal.label.trim().is_empty() {
+                errors.push(FieldError::new(
+                    format!("journals.{kind}"),
+                    "invalid",
+                    "needs a code (letters, digits) and a label",
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(errors))
+        }
+    }
+}
+
+/// The deployment's chart, the defaults loaded the first time.
+pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
+    let (rows, journals) = db_run!(conn => {
+        let rows: Vec<MappingRow> = chart_mappings::table
+            .order((chart_mappings::account_kind.asc(), chart_mappings::currency.asc(), chart_mappings::ledger_account_id.asc()))
+            .select(MappingRow::as_select())
+            .load(conn)?;
+        let journals: Vec<(String, String, String)> = accounting_journals::table
+            .order(accounting_journals::entry_code.asc())
+            .select((accounting_journals::entry_code, accounting_journals::journal_code, accounting_journals::journal_label))
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>((rows, journals))
+    })?;
+    if rows.is_empty() && journals.is_empty() {
+        let defaults = Chart::defaults()?;
+        replace(conn, &defaults)?;
+        return Ok(defaults);
+    }
+    Ok(Chart {
+        accounts: rows
+            .into_iter()
+            .map(|r| AccountRule {
+                kind: r.account_kind,
+                currency: Some(r.currency).filter(|c| !c.is_empty()),
+                ledger_account_id: Some(r.ledger_account_id).filter(|c| !c.is_empty()),
+                code: r.code,
+                label: r.label,
+                auxiliary: r.auxiliary,
+            })
+            .collect(),
+        journals: journals
+            .into_iter()
+            .map(|(kind, code, label)| (kind, JournalRule { code, label }))
+            .collect(),
+    })
+}
+
+/// Replaces the chart (moves validated already keep the accounts they were validated with).
+pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), ApiError> {
+    chart.validate()?;
+    let now = crate::time::now();
+    let rows: Vec<MappingRow> = chart
+        .accounts
+        .iter()
+        .map(|r| MappingRow {
+            id: crate::time::new_id(),
+            account_kind: r.kind.clone(),
+            currency: r.currency.clone().unwrap_or_default(),
+            ledger_account_id: r.ledger_account_id.clone().unwrap_or_default(),
+            code: r.code.clone(),
+            label: r.label.trim().to_string(),
+            auxiliary: r.auxiliary,
+            updated_at: now,
+        })
+        .collect();
+    conn.transaction(|conn| {
+        db_run!(conn => {
+            diesel::delete(chart_mappings::table).execute(conn)?;
+            diesel::delete(accounting_journals::table).execute(conn)?;
+            diesel::insert_into(chart_mappings::table).values(&rows).execute(conn)?;
+            for (kind, journal) in &chart.journals {
+                diesel::insert_into(accounting_journals::table)
+                    .values((
+                        accounting_journals::entry_code.eq(kind),
+                        accounting_journals::journal_code.eq(&journal.code),
+                        accounting_journals::journal_label.eq(journal.label.trim()),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        Ok(())
+    })
+}
+
+/// Looks rules up for ledger accounts.
+pub struct Resolver {
+    chart: Chart,
+}
+
+impl Resolver {
+    pub fn load(conn: &mut DbConn) -> Result<Resolver, ApiError> {
+        Ok(Resolver { chart: get(conn)? })
+    }
+
+    /// The most specific rule for `account`, if any.
+    pub fn account(&self, account: &AccountRow) -> Option<&AccountRule> {
+        let matches = |r: &&AccountRule| r.kind == account.kind;
+        let rules = || self.chart.accounts.iter().filter(matches);
+        rules()
+            .find(|r| r.ledger_account_id.as_deref() == Some(account.id.as_str()))
+            .or_else(|| {
+                rules().find(|r| {
+                    r.ledger_account_id.is_none()
+                        && r.currency.as_deref() == Some(account.currency.as_str())
+                })
+            })
+            .or_else(|| rules().find(|r| r.ledger_account_id.is_none() && r.currency.is_none()))
+    }
+
+    /// The journal of a kind of ledger entry.
+    pub fn journal(&self, entry_code: &str) -> Result<&JournalRule, ApiError> {
+        self.chart
+            .journals
+            .get(entry_code)
+            .or_else(|| self.chart.journals.get("default"))
+            .ok_or_else(|| ApiError::internal("the chart has no default journal"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_french_defaults_are_valid_and_cover_every_account_kind() {
+        let chart = Chart::defaults().expect("parses");
+        chart.validate().expect("valid");
+        for kind in AccountKind::ALL {
+            assert!(
+                chart
+                    .accounts
+                    .iter()
+                    .any(|r| r.kind == kind.as_str() && r.currency.is_none()),
+                "{} has no default rule",
+                kind.as_str()
+            );
+        }
+    }
+}

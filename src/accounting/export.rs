@@ -1,0 +1,144 @@
+//! Exports of validated moves: the French FEC and Odoo's journal-entry import CSV. Both are
+//! rendered move by move from the stored moves ([`super::moves`]), so a period exports to the
+//! same bytes every time, and both stream (pages of moves, constant memory).
+//!
+//! **FEC** (article A47 A-1 of the LPF): the 18 columns in order with the header line, `|`
+//! as the only separator, CRLF line ends, dates `YYYYMMDD`, amounts with a decimal comma and
+//! no thousands separator (`Debit` and `Credit` both given, `0,00` on the other side), moves
+//! in validation order with `EcritureNum` continuous per journal and year (`VT2026-000042`),
+//! local-currency lines with `Montantdevise` and `Idevise`. Lettering (`EcritureLet`,
+//! `DateLet`) is left empty for now. File name: `<SIREN>FEC<YYYYMMDD>.txt`, the date being
+//! the end of the period exported.
+//!
+//! **Odoo CSV**: `journal_id, date, ref, line_ids/account_id, line_ids/partner_id,
+//! line_ids/name, line_ids/debit, line_ids/credit, line_ids/currency_id,
+//! line_ids/amount_currency` — one row per line, the move's fields on its first row only;
+//! journals and accounts by code, partners by name, amounts with a decimal point, the
+//! currency amount signed (positive in debit).
+
+use chrono::NaiveDate;
+
+use super::moves::{LineRow, MoveRow};
+
+pub const FEC_HEADER: &str = "JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum|CompteLib|CompAuxNum|CompAuxLib|PieceRef|PieceDate|EcritureLib|Debit|Credit|EcritureLet|DateLet|ValidDate|Montantdevise|Idevise\r\n";
+
+pub const ODOO_HEADER: &str = "journal_id,date,ref,line_ids/account_id,line_ids/partner_id,line_ids/name,line_ids/debit,line_ids/credit,line_ids/currency_id,line_ids/amount_currency\n";
+
+/// The FEC file name for a SIREN and the end of the period.
+pub fn fec_file_name(siren: &str, to: NaiveDate) -> String {
+    format!("{siren}FEC{}.txt", to.format("%Y%m%d"))
+}
+
+/// Cents with a decimal comma: `1234,56`.
+fn comma(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{},{:02}", abs / 100, abs % 100)
+}
+
+/// A field safe in the FEC: no separator, no line break.
+fn field(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if matches!(c, '|' | '\r' | '\n' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The FEC lines of one move.
+pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) {
+    let date = m.entry_date.format("%Y%m%d").to_string();
+    let valid = m.validated_at.date().format("%Y%m%d").to_string();
+    let number = m.number_text();
+    for l in lines {
+        let cells = [
+            field(&m.journal_code),
+            field(&m.journal_label),
+            number.clone(),
+            date.clone(),
+            field(&l.account_code),
+            field(&l.account_label),
+            field(&l.aux_code),
+            field(&l.aux_label),
+            field(&m.piece_ref),
+            date.clone(),
+            field(&l.label),
+            comma(l.debit_minor),
+            comma(l.credit_minor),
+            String::new(),
+            String::new(),
+            valid.clone(),
+            l.currency_amount.replace('.', ","),
+            field(&l.currency),
+        ];
+        out.push_str(&cells.join("|"));
+        out.push_str("\r\n");
+    }
+}
+
+/// The Odoo import rows of one move.
+pub fn odoo_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) -> Result<(), csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for (i, l) in lines.iter().enumerate() {
+        let first = i == 0;
+        let amount_currency = if l.currency_amount.is_empty() {
+            String::new()
+        } else if l.credit_minor > 0 {
+            format!("-{}", l.currency_amount)
+        } else {
+            l.currency_amount.clone()
+        };
+        let cents = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
+        writer.write_record([
+            if first {
+                m.journal_code.clone()
+            } else {
+                String::new()
+            },
+            if first {
+                m.entry_date.format("%Y-%m-%d").to_string()
+            } else {
+                String::new()
+            },
+            if first {
+                format!("{} {}", m.number_text(), m.piece_ref)
+            } else {
+                String::new()
+            },
+            l.account_code.clone(),
+            l.aux_label.clone(),
+            l.label.clone(),
+            cents(l.debit_minor),
+            cents(l.credit_minor),
+            l.currency.clone(),
+            amount_currency,
+        ])?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))?;
+    out.push_str(&String::from_utf8_lossy(&bytes));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_use_a_decimal_comma_without_thousands() {
+        assert_eq!(comma(0), "0,00");
+        assert_eq!(comma(5), "0,05");
+        assert_eq!(comma(12_345_678), "123456,78");
+        assert_eq!(comma(-150), "-1,50");
+        assert_eq!(field("a|b\r\nc"), "a b  c");
+        let to = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+        assert_eq!(fec_file_name("732829320", to), "732829320FEC20261231.txt");
+    }
+}

@@ -1,0 +1,16 @@
+//! Accounting: the marketplace's ledger in the deployment's books.
+//!
+//! - [`chart`]: which accounting account each ledger account maps to, which journal each
+//!   kind of entry goes to (French defaults in `fixtures/chart_fr.toml`).
+//! - [`moves`]: validation — each ledger entry that moves money becomes a numbered,
+//!   balanced move in euros, stored as exported.
+//! - [`export`]: the FEC and Odoo's import CSV, rendered from the stored moves.
+//! - [`periods`]: closing a past period.
+//!
+//! The books are the deployment's (the association running Comptoir): every ledger account
+//! is in them, wallets as third-party accounts (467, one auxiliary account per holder).
+
+pub mod chart;
+pub mod export;
+pub mod moves;
+pub mod periods;

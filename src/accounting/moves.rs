@@ -1,0 +1,353 @@
+//! Validation: ledger entries become accounting moves, once and for good.
+//!
+//! Every ledger entry that moves money (its posted transfers, and holds when they are posted;
+//! a hold itself and its void are not accounting events) becomes one **move**, validated in
+//! ledger order:
+//! - its journal comes from the entry's kind ([`super::chart`]); its number is the next in
+//!   that journal and calendar year — continuous, never reused;
+//! - each transfer gives two lines, the debited account in debit and the credited account in
+//!   credit, in euro cents (a local currency at its parity, its own amount and code in the
+//!   currency columns), on the accounts the chart maps them to — an unmapped account stops
+//!   the validation, naming it;
+//! - an entry dated inside a closed period is dated the day after that period (corrections go
+//!   in the open period).
+//!
+//! Moves and their lines are stored as validated: later chart changes do not alter them, so
+//! an export of the same period is the same file. Validation runs in chunks (constant memory)
+//! under a lock (one validator at a time), and resumes where it stopped.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+
+use super::chart::Resolver;
+use crate::db::schema::{
+    accounting_lines, accounting_moves, accounting_periods, accounting_state, enterprises,
+    ledger_accounts, ledger_entries, ledger_transfers, users,
+};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::{ApiError, ProblemKind};
+use crate::ledger::accounts::AccountRow;
+use crate::ledger::currencies;
+use crate::ledger::journal::{EntryRow, TransferRow};
+
+/// Ledger entries read per transaction.
+pub const CHUNK: i64 = 500;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounting_moves)]
+pub struct MoveRow {
+    pub ledger_entry_id: String,
+    pub ledger_seq: i64,
+    pub journal_code: String,
+    pub journal_label: String,
+    pub fiscal_year: i32,
+    pub number: i64,
+    pub entry_date: NaiveDate,
+    pub piece_ref: String,
+    pub label: String,
+    pub validated_at: chrono::NaiveDateTime,
+}
+
+impl MoveRow {
+    /// `EcritureNum`: journal, year and number, e.g. `VT2026-000042`.
+    pub fn number_text(&self) -> String {
+        format!(
+            "{}{}-{:06}",
+            self.journal_code, self.fiscal_year, self.number
+        )
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = accounting_lines)]
+pub struct LineRow {
+    pub ledger_entry_id: String,
+    pub position: i32,
+    pub account_code: String,
+    pub account_label: String,
+    pub aux_code: String,
+    pub aux_label: String,
+    pub label: String,
+    pub debit_minor: i64,
+    pub credit_minor: i64,
+    pub currency_amount: String,
+    pub currency: String,
+}
+
+/// Locks the validation (PostgreSQL: the state row; SQLite's write transaction is exclusive)
+/// and returns how far it went.
+fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query("SELECT 1 FROM accounting_state WHERE id = 1 FOR UPDATE")
+            .execute(&mut **c)?;
+    }
+    Ok(db_run!(conn => accounting_state::table
+        .find(1)
+        .select(accounting_state::validated_seq)
+        .first(conn))?)
+}
+
+/// Owners' auxiliary codes and names: enterprises by slug, people by a short stable code.
+fn owners(
+    conn: &mut DbConn,
+    accounts: &HashMap<String, AccountRow>,
+) -> Result<HashMap<String, (String, String)>, ApiError> {
+    let ids: Vec<String> = accounts
+        .values()
+        .filter_map(|a| a.owner_id.clone())
+        .collect();
+    let (people, companies) = db_run!(conn => {
+        let people: Vec<(String, String)> = users::table
+            .filter(users::id.eq_any(&ids))
+            .select((users::id, users::display_name))
+            .load(conn)?;
+        let companies: Vec<(String, String, String)> = enterprises::table
+            .filter(enterprises::id.eq_any(&ids))
+            .select((enterprises::id, enterprises::slug, enterprises::name))
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>((people, companies))
+    })?;
+    let mut out = HashMap::new();
+    for (id, name) in people {
+        let short: String = id.chars().filter(|c| *c != '-').rev().take(8).collect();
+        out.insert(id, (format!("M{}", short.to_uppercase()), name));
+    }
+    for (id, slug, name) in companies {
+        out.insert(id, (slug.to_uppercase(), name));
+    }
+    Ok(out)
+}
+
+/// Validates every ledger entry dated up to `until` (inclusive) not validated yet; returns
+/// how many moves were created. `progress` is told the ledger entries read per chunk.
+pub fn validate_until(
+    conn: &mut DbConn,
+    until: NaiveDate,
+    progress: &mut dyn FnMut(usize),
+) -> Result<usize, ApiError> {
+    let limit = until
+        .succ_opt()
+        .unwrap_or(until)
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| ApiError::internal("a date without midnight"))?;
+    let mut created = 0;
+    loop {
+        let (read, made) = conn.transaction(|conn| validate_chunk(conn, limit))?;
+        if read == 0 {
+            return Ok(created);
+        }
+        created += made;
+        progress(read);
+    }
+}
+
+fn validate_chunk(
+    conn: &mut DbConn,
+    before: chrono::NaiveDateTime,
+) -> Result<(usize, usize), ApiError> {
+    let after = lock_state(conn)?;
+    let entries: Vec<EntryRow> = db_run!(conn => ledger_entries::table
+        .filter(ledger_entries::seq.gt(after))
+        .filter(ledger_entries::created_at.lt(before))
+        .order(ledger_entries::seq.asc())
+        .limit(CHUNK)
+        .select(EntryRow::as_select())
+        .load(conn))?;
+    let Some(last) = entries.last().map(|e| e.seq) else {
+        return Ok((0, 0));
+    };
+    let (first, last_seq) = (entries[0].seq, last);
+    let transfers: Vec<TransferRow> = db_run!(conn => ledger_transfers::table
+        .inner_join(ledger_entries::table)
+        .filter(ledger_entries::seq.between(first, last_seq))
+        .filter(ledger_transfers::kind.eq_any(["posted", "post_pending"]))
+        .order((ledger_transfers::entry_id.asc(), ledger_transfers::position.asc()))
+        .select(TransferRow::as_select())
+        .load(conn))?;
+    let mut of_entry: HashMap<&str, Vec<&TransferRow>> = HashMap::new();
+    for t in &transfers {
+        of_entry.entry(t.entry_id.as_str()).or_default().push(t);
+    }
+    let account_ids: Vec<&str> = transfers
+        .iter()
+        .flat_map(|t| [t.debit_account_id.as_str(), t.credit_account_id.as_str()])
+        .collect();
+    let accounts: HashMap<String, AccountRow> = db_run!(conn => ledger_accounts::table
+        .filter(ledger_accounts::id.eq_any(&account_ids))
+        .select(AccountRow::as_select())
+        .load::<AccountRow>(conn))?
+    .into_iter()
+    .map(|a| (a.id.clone(), a))
+    .collect();
+    let names = owners(conn, &accounts)?;
+    let resolver = Resolver::load(conn)?;
+    let closed: Vec<(NaiveDate, NaiveDate)> = db_run!(conn => accounting_periods::table
+        .select((accounting_periods::starts_on, accounting_periods::ends_on))
+        .load(conn))?;
+    let mut currencies_by_code = HashMap::new();
+    let mut next_number: HashMap<(String, i32), i64> = HashMap::new();
+    let now = crate::time::now();
+    let mut moves = Vec::new();
+    let mut lines = Vec::new();
+    for entry in &entries {
+        let Some(entry_transfers) = of_entry.get(entry.id.as_str()) else {
+            continue; // a hold or a void: nothing moves in the books
+        };
+        let mut date = entry.created_at.date();
+        if let Some((_, ends)) = closed.iter().find(|(s, e)| *s <= date && date <= *e) {
+            date = ends.succ_opt().unwrap_or(*ends);
+        }
+        let journal = resolver.journal(&entry.code)?;
+        let year = date.year();
+        let key = (journal.code.clone(), year);
+        let number = match next_number.get(&key) {
+            Some(n) => *n,
+            None => {
+                let max: Option<i64> = db_run!(conn => accounting_moves::table
+                    .filter(accounting_moves::journal_code.eq(&journal.code))
+                    .filter(accounting_moves::fiscal_year.eq(year))
+                    .select(diesel::dsl::max(accounting_moves::number))
+                    .first(conn))?;
+                max.unwrap_or(0) + 1
+            }
+        };
+        next_number.insert(key, number + 1);
+        let label = if entry.description.is_empty() {
+            entry.code.clone()
+        } else {
+            entry.description.clone()
+        };
+        let mut position = 0;
+        for t in entry_transfers {
+            let currency = match currencies_by_code.get(&t.currency) {
+                Some(c) => c,
+                None => {
+                    let c = currencies::get(conn, &t.currency)?;
+                    currencies_by_code.entry(t.currency.clone()).or_insert(c)
+                }
+            };
+            let euros = if t.currency == "EUR" {
+                t.amount
+            } else {
+                currency.to_eur_minor(t.amount)?
+            };
+            let (amount_text, code) = if t.currency == "EUR" {
+                (String::new(), String::new())
+            } else {
+                let scale = currency.scale.clamp(0, 4) as u32;
+                (
+                    rust_decimal::Decimal::new(t.amount, scale).to_string(),
+                    t.currency.clone(),
+                )
+            };
+            for (account_id, debit) in [(&t.debit_account_id, true), (&t.credit_account_id, false)]
+            {
+                let account = accounts.get(account_id).ok_or_else(|| {
+                    ApiError::internal(format!("ledger account {account_id} is missing"))
+                })?;
+                let Some(rule) = resolver.account(account) else {
+                    return Err(ApiError::Conflict {
+                        kind: ProblemKind::AccountingUnmapped,
+                        detail: format!(
+                            "ledger account {} ({} {}, {}) carries entries but no chart rule maps \
+                             it: add a rule for kind `{}`",
+                            account.id, account.kind, account.currency, account.name, account.kind
+                        ),
+                    });
+                };
+                let (aux_code, aux_label) = if rule.auxiliary {
+                    account
+                        .owner_id
+                        .as_ref()
+                        .and_then(|o| names.get(o))
+                        .cloned()
+                        .unwrap_or_default()
+                } else {
+                    (String::new(), String::new())
+                };
+                position += 1;
+                lines.push(LineRow {
+                    ledger_entry_id: entry.id.clone(),
+                    position,
+                    account_code: rule.code.clone(),
+                    account_label: rule.label.clone(),
+                    aux_code,
+                    aux_label,
+                    label: label.clone(),
+                    debit_minor: if debit { euros } else { 0 },
+                    credit_minor: if debit { 0 } else { euros },
+                    currency_amount: amount_text.clone(),
+                    currency: code.clone(),
+                });
+            }
+        }
+        moves.push(MoveRow {
+            ledger_entry_id: entry.id.clone(),
+            ledger_seq: entry.seq,
+            journal_code: journal.code.clone(),
+            journal_label: journal.label.clone(),
+            fiscal_year: year,
+            number,
+            entry_date: date,
+            piece_ref: if entry.reference.is_empty() {
+                entry.id.clone()
+            } else {
+                entry.reference.clone()
+            },
+            label,
+            validated_at: now,
+        });
+    }
+    db_run!(conn => {
+        for chunk in moves.chunks(200) {
+            diesel::insert_into(accounting_moves::table).values(chunk).execute(conn)?;
+        }
+        for chunk in lines.chunks(200) {
+            diesel::insert_into(accounting_lines::table).values(chunk).execute(conn)?;
+        }
+        diesel::update(accounting_state::table.find(1))
+            .set(accounting_state::validated_seq.eq(last))
+            .execute(conn)
+    })?;
+    Ok((entries.len(), moves.len()))
+}
+
+/// One page of validated moves dated in `from..=to`, after ledger seq `after`, with their
+/// lines.
+pub fn page(
+    conn: &mut DbConn,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
+    let moves: Vec<MoveRow> = db_run!(conn => accounting_moves::table
+        .filter(accounting_moves::entry_date.between(from, to))
+        .filter(accounting_moves::ledger_seq.gt(after))
+        .order(accounting_moves::ledger_seq.asc())
+        .limit(limit)
+        .select(MoveRow::as_select())
+        .load(conn))?;
+    let ids: Vec<&str> = moves.iter().map(|m| m.ledger_entry_id.as_str()).collect();
+    let all: Vec<LineRow> = db_run!(conn => accounting_lines::table
+        .filter(accounting_lines::ledger_entry_id.eq_any(&ids))
+        .order((accounting_lines::ledger_entry_id.asc(), accounting_lines::position.asc()))
+        .select(LineRow::as_select())
+        .load(conn))?;
+    let mut of: HashMap<String, Vec<LineRow>> = HashMap::new();
+    for line in all {
+        of.entry(line.ledger_entry_id.clone())
+            .or_default()
+            .push(line);
+    }
+    Ok(moves
+        .into_iter()
+        .map(|m| {
+            let lines = of.remove(&m.ledger_entry_id).unwrap_or_default();
+            (m, lines)
+        })
+        .collect())
+}

@@ -1,0 +1,280 @@
+//! The deployment's books: chart mapping, FEC and Odoo CSV exports, period close. For the
+//! currency associations' owners and treasurers and platform admins (API keys: `accounting`).
+
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::accounting::chart::{self, Chart};
+use crate::accounting::export::{self, FEC_HEADER, ODOO_HEADER};
+use crate::accounting::moves;
+use crate::accounting::periods::{self, ClosePeriod, Period};
+use crate::api::auth::Authenticated;
+use crate::api::extract::{JsonBody, QueryParams};
+use crate::api::AppState;
+use crate::auth::actor::Actor;
+use crate::auth::policy::{authorize, Action};
+use crate::db::schema::enterprises;
+use crate::db::DbConn;
+use crate::db_run;
+use crate::enterprises::identifiers::Siren;
+use crate::error::{ApiError, FieldError, Problem};
+
+/// Moves per page of a streamed export.
+const PAGE: i64 = 500;
+
+fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
+    let associations: Vec<String> = db_run!(conn => enterprises::table
+        .filter(enterprises::kind.eq("currency_association"))
+        .select(enterprises::id)
+        .load(conn))?;
+    authorize(
+        actor,
+        Action::KeepBooks {
+            associations: &associations,
+        },
+    )
+}
+
+/// The chart mapping (the French defaults until it is changed).
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    responses((status = 200, body = Chart), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounting/chart")]
+pub async fn get_chart(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<Chart>, ApiError> {
+    let chart = state
+        .db
+        .run(move |conn| {
+            keep_books(conn, &caller.0)?;
+            chart::get(conn)
+        })
+        .await?;
+    Ok(web::Json(chart))
+}
+
+/// Replaces the chart mapping. Moves validated already keep their accounts.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    request_body = Chart,
+    responses((status = 200, body = Chart), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[put("/api/v1/accounting/chart")]
+pub async fn put_chart(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<Chart>,
+) -> Result<web::Json<Chart>, ApiError> {
+    let new = body.0;
+    let chart = state
+        .db
+        .run(move |conn| {
+            keep_books(conn, &caller.0)?;
+            chart::replace(conn, &new)?;
+            chart::get(conn)
+        })
+        .await?;
+    Ok(web::Json(chart))
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// First day, `YYYY-MM-DD`.
+    pub from: NaiveDate,
+    /// Last day, `YYYY-MM-DD`.
+    pub to: NaiveDate,
+    /// The SIREN of the books' owner (FEC only; it names the file).
+    #[serde(default)]
+    pub siren: Option<String>,
+}
+
+fn check_range(params: &ExportParams) -> Result<(), ApiError> {
+    if params.to < params.from {
+        return Err(ApiError::field(
+            "to",
+            "before_from",
+            "must not be before `from`",
+        ));
+    }
+    Ok(())
+}
+
+/// Validates the ledger up to `to`, then streams the moves of `from..=to` rendered by
+/// `render`, after `header`.
+async fn stream_export(
+    state: &AppState,
+    caller: Authenticated,
+    params: ExportParams,
+    header: &'static str,
+    render: fn(&mut String, &moves::MoveRow, &[moves::LineRow]) -> Result<(), ApiError>,
+) -> Result<impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>>, ApiError> {
+    let to = params.to;
+    state
+        .db
+        .run(move |conn| {
+            keep_books(conn, &caller.0)?;
+            moves::validate_until(conn, to, &mut |_| {})
+        })
+        .await?;
+    let db = state.db.clone();
+    let (from, to) = (params.from, params.to);
+    // state: None = done; Some(None) = header not sent; Some(Some(seq)) = after seq
+    Ok(futures_util::stream::unfold(
+        Some(None::<i64>),
+        move |cursor| {
+            let db = db.clone();
+            async move {
+                let after = cursor?;
+                let page = db
+                    .run(move |conn| {
+                        let page = moves::page(conn, from, to, after.unwrap_or(0), PAGE)?;
+                        let mut text = String::new();
+                        if after.is_none() {
+                            text.push_str(header);
+                        }
+                        for (m, lines) in &page {
+                            render(&mut text, m, lines)?;
+                        }
+                        let next = (page.len() as i64 == PAGE)
+                            .then(|| page.last().map(|(m, _)| m.ledger_seq))
+                            .flatten();
+                        Ok::<_, ApiError>((text, next))
+                    })
+                    .await;
+                match page {
+                    Ok((text, next)) => Some((
+                        Ok::<_, actix_web::Error>(web::Bytes::from(text)),
+                        next.map(Some),
+                    )),
+                    Err(e) => Some((
+                        Err(actix_web::error::ErrorInternalServerError(e.to_string())),
+                        None,
+                    )),
+                }
+            }
+        },
+    ))
+}
+
+/// The FEC of a period (validated moves, see the README), streamed.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(ExportParams),
+    responses((status = 200, description = "The FEC, `|`-separated", content_type = "text/plain"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, description = "An account is not mapped", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounting/fec")]
+pub async fn fec(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    params: QueryParams<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.0;
+    check_range(&params)?;
+    let siren = match params.siren.as_deref().map(Siren::parse) {
+        Some(Ok(siren)) => siren,
+        Some(Err(e)) => return Err(ApiError::field("siren", "invalid", e.to_string())),
+        None => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "siren",
+                "required",
+                "the FEC is named after the SIREN of the books' owner",
+            )]))
+        }
+    };
+    let name = export::fec_file_name(siren.as_str(), params.to);
+    let body = stream_export(&state, caller, params, FEC_HEADER, |out, m, lines| {
+        export::fec_move(out, m, lines);
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .streaming(body))
+}
+
+/// The moves of a period in the columns of Odoo's journal-entry import, streamed.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(ExportParams),
+    responses((status = 200, description = "CSV for Odoo's import wizard", content_type = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounting/odoo.csv")]
+pub async fn odoo_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    params: QueryParams<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.0;
+    check_range(&params)?;
+    let name = format!("moves-{}-{}.csv", params.from, params.to);
+    let body = stream_export(&state, caller, params, ODOO_HEADER, |out, m, lines| {
+        export::odoo_move(out, m, lines).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .streaming(body))
+}
+
+/// Closes a past period: its moves are final, every export of it the same file.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    request_body = ClosePeriod,
+    responses((status = 201, body = Period), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/accounting/periods")]
+pub async fn close_period(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<ClosePeriod>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let period = state
+        .db
+        .run(move |conn| {
+            keep_books(conn, &caller.0)?;
+            periods::close(conn, &request, Some(&caller.0.user_id))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(period))
+}
+
+/// The closed periods.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<Period>), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounting/periods")]
+pub async fn list_periods(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<Vec<Period>>, ApiError> {
+    let list = state
+        .db
+        .run(move |conn| {
+            keep_books(conn, &caller.0)?;
+            periods::list(conn)
+        })
+        .await?;
+    Ok(web::Json(list))
+}

@@ -1,0 +1,392 @@
+//! The books: a day with a top-up, a split-payment sale, a cycle close with producer
+//! settlement, a reconversion with commission and a euro payment, exported as FEC and Odoo
+//! CSV and checked line by line against the format's rules; the same export twice; periods;
+//! an unmapped account. Both backends.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestApp};
+use crate::orders::{authed, funded_wallet, hub_owner_token, key, lem, shop};
+
+backend_tests!(
+    a_day_of_trade_exports_to_a_valid_fec,
+    an_unmapped_account_stops_the_export,
+);
+
+const SIREN: &str = "732829320";
+
+async fn export(app: &TestApp, token: &str, path: &str) -> (u16, String, Option<String>) {
+    let reply = app.call("GET", path, Some(token), None).await;
+    (
+        reply.status.as_u16(),
+        String::from_utf8(reply.body.clone()).expect("utf-8"),
+        reply.header("content-disposition"),
+    )
+}
+
+/// Cents from a FEC amount (`1234,56`), which must have exactly two decimals after a comma.
+fn cents(text: &str) -> i64 {
+    let (units, decimals) = text
+        .split_once(',')
+        .unwrap_or_else(|| panic!("no comma in {text}"));
+    assert_eq!(decimals.len(), 2, "{text}");
+    assert!(
+        units.chars().all(|c| c.is_ascii_digit()) && !units.is_empty(),
+        "{text}"
+    );
+    units.parse::<i64>().expect("units") * 100 + decimals.parse::<i64>().expect("cents")
+}
+
+async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let camille = app.access_token("camille@example.org").await;
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    let farmer = app.access_token("ferme@troischenes.example.org").await;
+
+    // top-up, sale with split payment, close with settlement
+    funded_wallet(&app, &camille, "50.00").await;
+    let shop = shop(&app).await;
+    let lines = json!({"lines": [
+        {"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2},
+        {"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1},
+    ]});
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    assert_eq!(
+        authed(&app, "PUT", &cart_path, &camille, None, &lines)
+            .await
+            .status,
+        200
+    );
+    let body = json!({"shipping_method_id": shop.method["Livraison à vélo"], "local_amount": lem("10.00")});
+    let placed = authed(
+        &app,
+        "POST",
+        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
+        &camille,
+        Some(&key()),
+        &body,
+    )
+    .await;
+    assert_eq!(placed.status, 201, "{}", placed.json());
+    let order_id = placed.json()["id"].as_str().expect("id").to_string();
+    let closed = app
+        .call(
+            "POST",
+            &format!("/api/v1/order-cycles/{}/close", shop.cycle),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.json());
+    // the farm reconverts part of what it was paid, with a 2 % commission
+    let rule = json!({"percent": "2", "fixed": lem("0.00")});
+    let set = app
+        .call(
+            "PUT",
+            "/api/v1/currencies/LEM/commission",
+            Some(&treasurer),
+            Some(&rule),
+        )
+        .await;
+    assert_eq!(set.status, 204);
+    let farm_wallet = closed.json()["settlements"]
+        .as_array()
+        .expect("settlements")
+        .iter()
+        .find(|s| s["currency"] == "LEM" && s["paid"]["amount"] != "0.00")
+        .map(|s| s["producer_id"].as_str().expect("producer").to_string())
+        .expect("a producer paid in LEM");
+    let wallets = app
+        .call(
+            "GET",
+            &format!("/api/v1/enterprises/{farm_wallet}/accounts"),
+            Some(&farmer),
+            None,
+        )
+        .await
+        .json();
+    let wallet_id = wallets
+        .as_array()
+        .or_else(|| wallets["items"].as_array())
+        .expect("accounts")
+        .iter()
+        .find(|a| a["currency"] == "LEM" && a["kind"] == "enterprise_wallet")
+        .map(|a| a["id"].as_str().expect("id").to_string());
+    if let Some(wallet_id) = wallet_id {
+        let reconverted = app
+            .call(
+                "POST",
+                "/api/v1/reconversions",
+                Some(&farmer),
+                Some(&json!({"entry_id": key(), "wallet_id": wallet_id, "amount": lem("2.00"), "reference": "R-1"})),
+            )
+            .await;
+        assert_eq!(reconverted.status, 201, "{}", reconverted.json());
+    }
+    let owner = hub_owner_token(&app).await;
+    let paid = authed(
+        &app,
+        "POST",
+        &format!("/api/v1/orders/{order_id}/euro-payment"),
+        &owner,
+        Some(&key()),
+        &json!(null),
+    )
+    .await;
+    assert_eq!(paid.status, 200, "{}", paid.json());
+
+    // only those who keep the books
+    let (status, _, _) = export(&app, &camille, "/api/v1/accounting/chart").await;
+    assert_eq!(status, 403);
+    let today = comptoir::time::now().date();
+    let range = format!("from={today}&to={today}");
+    let (status, body, _) = export(
+        &app,
+        &treasurer,
+        &format!("/api/v1/accounting/fec?{range}&siren=123456789"),
+    )
+    .await;
+    assert_eq!(status, 422, "a SIREN with a bad check digit: {body}");
+
+    let fec_path = format!("/api/v1/accounting/fec?{range}&siren={SIREN}");
+    let (status, fec, disposition) = export(&app, &treasurer, &fec_path).await;
+    assert_eq!(status, 200, "{fec}");
+    let name = format!("{SIREN}FEC{}.txt", today.format("%Y%m%d"));
+    assert_eq!(
+        disposition,
+        Some(format!("attachment; filename=\"{name}\""))
+    );
+
+    // the format
+    assert!(fec.ends_with("\r\n"));
+    let rows: Vec<&str> = fec.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        rows[0],
+        "JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum|CompteLib|CompAuxNum|CompAuxLib|PieceRef|PieceDate|EcritureLib|Debit|Credit|EcritureLet|DateLet|ValidDate|Montantdevise|Idevise"
+    );
+    let date = today.format("%Y%m%d").to_string();
+    let mut by_move: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut numbers: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut order_of_moves: Vec<String> = Vec::new();
+    let (mut debits, mut credits) = (0, 0);
+    let mut accounts_seen = std::collections::HashSet::new();
+    for row in &rows[1..] {
+        let cells: Vec<&str> = row.split('|').collect();
+        assert_eq!(cells.len(), 18, "{row}");
+        assert_eq!(cells[3], date, "EcritureDate: {row}");
+        assert_eq!(cells[9], date, "PieceDate: {row}");
+        assert_eq!(cells[15].len(), 8, "ValidDate: {row}");
+        let (debit, credit) = (cents(cells[11]), cents(cells[12]));
+        assert!((debit == 0) != (credit == 0), "one side per line: {row}");
+        debits += debit;
+        credits += credit;
+        let totals = by_move.entry(cells[2].to_string()).or_default();
+        totals.0 += debit;
+        totals.1 += credit;
+        if order_of_moves.last().map(String::as_str) != Some(cells[2]) {
+            assert!(
+                !order_of_moves.contains(&cells[2].to_string()),
+                "a move's lines are together: {row}"
+            );
+            order_of_moves.push(cells[2].to_string());
+            let (journal, number) = cells[2].split_once('-').expect("EcritureNum");
+            assert!(journal.starts_with(cells[0]), "{row}");
+            numbers
+                .entry(cells[0].to_string())
+                .or_default()
+                .push(number.parse().expect("number"));
+        }
+        if cells[17] == "LEM" {
+            assert_eq!(cents(cells[16]), debit + credit, "LEM at parity: {row}");
+        } else {
+            assert_eq!((cells[16], cells[17]), ("", ""), "{row}");
+        }
+        accounts_seen.insert(cells[4].to_string());
+    }
+    for (number, (debit, credit)) in &by_move {
+        assert_eq!(debit, credit, "move {number} is balanced");
+    }
+    assert_eq!(debits, credits);
+    // numbering is continuous per journal, in order, from 1
+    for (journal, list) in &numbers {
+        let expected: Vec<i64> = (1..=list.len() as i64).collect();
+        assert_eq!(list, &expected, "journal {journal}");
+    }
+    // the day's events each reached their accounts
+    for code in [
+        "512100", "530100", "467100", "467200", "467300", "411000", "445710", "708000", "580000",
+    ] {
+        assert!(accounts_seen.contains(code), "no line on {code}: {fec}");
+    }
+    assert!(
+        fec.contains("|FERME-DES-TROIS-CHENES|Ferme des Trois Chênes|"),
+        "{fec}"
+    );
+    // the hold itself is not in the books, its capture is
+    assert!(
+        numbers.contains_key("VT") && numbers.contains_key("MLC") && numbers.contains_key("BQ")
+    );
+
+    // the same export twice, even after the chart changed: validated moves are final
+    let mut chart = app
+        .call("GET", "/api/v1/accounting/chart", Some(&treasurer), None)
+        .await
+        .json();
+    for rule in chart["account"].as_array_mut().expect("rules") {
+        if rule["code"] == "467100" {
+            rule["code"] = json!("467999");
+        }
+    }
+    let replaced = app
+        .call(
+            "PUT",
+            "/api/v1/accounting/chart",
+            Some(&treasurer),
+            Some(&chart),
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.json());
+    let (_, again, _) = export(&app, &treasurer, &fec_path).await;
+    assert_eq!(again, fec);
+    let bad_chart = json!({"account": [{"kind": "nope", "code": "", "label": ""}], "journals": {}});
+    let refused = app
+        .call(
+            "PUT",
+            "/api/v1/accounting/chart",
+            Some(&treasurer),
+            Some(&bad_chart),
+        )
+        .await;
+    assert_eq!(
+        refused.problem(422, "validation")["errors"]
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+
+    // Odoo's import CSV: one row per line, the move's fields on its first row
+    let (status, odoo, _) = export(
+        &app,
+        &treasurer,
+        &format!("/api/v1/accounting/odoo.csv?{range}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{odoo}");
+    let mut reader = csv::Reader::from_reader(odoo.as_bytes());
+    let headers = reader.headers().expect("headers").clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "journal_id",
+            "date",
+            "ref",
+            "line_ids/account_id",
+            "line_ids/partner_id",
+            "line_ids/name",
+            "line_ids/debit",
+            "line_ids/credit",
+            "line_ids/currency_id",
+            "line_ids/amount_currency"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(records.len(), rows.len() - 1, "one row per FEC line");
+    let firsts = records.iter().filter(|r| !r[0].is_empty()).count();
+    assert_eq!(firsts, by_move.len(), "one first row per move");
+    assert_eq!(
+        &records[0][1],
+        today.format("%Y-%m-%d").to_string().as_str()
+    );
+
+    // periods: only a past one, never overlapping
+    let refused = app
+        .call(
+            "POST",
+            "/api/v1/accounting/periods",
+            Some(&treasurer),
+            Some(&json!({"from": today, "to": today})),
+        )
+        .await;
+    assert_eq!(
+        refused.problem(422, "validation")["errors"][0]["code"],
+        "not_past"
+    );
+    let last_month = (
+        today - chrono::Duration::days(30),
+        today - chrono::Duration::days(1),
+    );
+    let closed = app
+        .call(
+            "POST",
+            "/api/v1/accounting/periods",
+            Some(&treasurer),
+            Some(&json!({"from": last_month.0, "to": last_month.1})),
+        )
+        .await;
+    assert_eq!(closed.status, 201, "{}", closed.json());
+    app.call(
+        "POST",
+        "/api/v1/accounting/periods",
+        Some(&treasurer),
+        Some(&json!({"from": last_month.1, "to": last_month.1})),
+    )
+    .await
+    .problem(409, "period-closed");
+    let listed = app
+        .call("GET", "/api/v1/accounting/periods", Some(&treasurer), None)
+        .await
+        .json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let closed_path = format!(
+        "/api/v1/accounting/fec?from={}&to={}&siren={SIREN}",
+        last_month.0, last_month.1
+    );
+    let (_, first, _) = export(&app, &treasurer, &closed_path).await;
+    let (_, second, _) = export(&app, &treasurer, &closed_path).await;
+    assert_eq!(first, second);
+}
+
+/// Without a rule for the issuance account, the export refuses to start and names it.
+async fn an_unmapped_account_stops_the_export(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let camille = app.access_token("camille@example.org").await;
+    let mut chart = app
+        .call("GET", "/api/v1/accounting/chart", Some(&treasurer), None)
+        .await
+        .json();
+    chart["account"]
+        .as_array_mut()
+        .expect("rules")
+        .retain(|r| r["kind"] != "issuance");
+    let replaced = app
+        .call(
+            "PUT",
+            "/api/v1/accounting/chart",
+            Some(&treasurer),
+            Some(&chart),
+        )
+        .await;
+    assert_eq!(replaced.status, 200);
+    funded_wallet(&app, &camille, "5.00").await;
+    let today = comptoir::time::now().date();
+    let reply = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounting/fec?from={today}&to={today}&siren={SIREN}"),
+            Some(&treasurer),
+            None,
+        )
+        .await;
+    let problem = reply.problem(409, "accounting-unmapped");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("issuance")),
+        "{problem}"
+    );
+}
