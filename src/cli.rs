@@ -53,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Accounting exports of the deployment's books (validating the ledger up to `--to`).
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Order cycles.
     Cycle {
         #[command(subcommand)]
@@ -132,6 +137,34 @@ enum CatalogCommand {
         /// The producer's slug or id.
         #[arg(long)]
         producer: String,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// The FEC of a period (written to --output, or to `<SIREN>FEC<to>.txt` in the current
+    /// directory).
+    Fec {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// SIREN of the books' owner (9 digits, checked).
+        #[arg(long)]
+        siren: String,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The moves of a period as Odoo's journal-entry import CSV (to --output, or stdout).
+    OdooCsv {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -252,6 +285,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Catalog { command } => catalog(&config, command),
+        Command::Export { command } => export(&config, command),
         Command::Cycle {
             command: CycleCommand::Close { id },
         } => {
@@ -340,6 +374,53 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn export(config: &Config, command: ExportCommand) -> Result<()> {
+    use crate::accounting::export::{self, Format};
+    let (format, from, to, output) = match command {
+        ExportCommand::Fec {
+            from,
+            to,
+            siren,
+            output,
+        } => {
+            let siren = crate::enterprises::identifiers::Siren::parse(&siren)
+                .map_err(|e| anyhow::anyhow!("--siren: {e}"))?;
+            let path = output.unwrap_or_else(|| export::fec_file_name(siren.as_str(), to).into());
+            (Format::Fec, from, to, Some(path))
+        }
+        ExportCommand::OdooCsv { from, to, output } => (Format::OdooCsv, from, to, output),
+    };
+    anyhow::ensure!(from <= to, "--from must not be after --to");
+    let db = server::open_database(config)?;
+    let mut conn = db.conn()?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} moves written ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let mut progress = |n: usize| bar.inc(n as u64);
+    let written = match &output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            export::write(&mut conn, format, from, to, &mut out, &mut progress)
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            export::write(&mut conn, format, from, to, &mut out, &mut progress)
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("exporting: {e}"))?;
+    bar.finish_and_clear();
+    match output {
+        Some(path) => eprintln!("{written} moves written to {}", path.display()),
+        None => eprintln!("{written} moves written"),
+    }
+    Ok(())
 }
 
 fn catalog(config: &Config, command: CatalogCommand) -> Result<()> {

@@ -127,6 +127,72 @@ pub fn odoo_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) -> Result<(),
     Ok(())
 }
 
+/// Which export to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Fec,
+    OdooCsv,
+}
+
+impl Format {
+    pub fn header(self) -> &'static str {
+        match self {
+            Format::Fec => FEC_HEADER,
+            Format::OdooCsv => ODOO_HEADER,
+        }
+    }
+
+    /// One page of moves, rendered.
+    pub fn render(
+        self,
+        page: &[(MoveRow, Vec<LineRow>)],
+    ) -> Result<String, crate::error::ApiError> {
+        let mut text = String::new();
+        for (m, lines) in page {
+            match self {
+                Format::Fec => fec_move(&mut text, m, lines),
+                Format::OdooCsv => {
+                    odoo_move(&mut text, m, lines).map_err(crate::error::ApiError::internal)?
+                }
+            }
+        }
+        Ok(text)
+    }
+}
+
+/// Moves per page of an export.
+pub const PAGE: i64 = 500;
+
+/// Validates the ledger up to `to`, then writes the moves of `from..=to` to `out` page by page
+/// (constant memory); `progress` is told the moves written per page. Returns how many moves.
+pub fn write(
+    conn: &mut crate::db::DbConn,
+    format: Format,
+    from: NaiveDate,
+    to: NaiveDate,
+    out: &mut dyn std::io::Write,
+    progress: &mut dyn FnMut(usize),
+) -> Result<usize, crate::error::ApiError> {
+    use crate::error::ApiError;
+    super::moves::validate_until(conn, to, &mut |_| {})?;
+    let io = |e: std::io::Error| ApiError::internal(format!("writing the export: {e}"));
+    out.write_all(format.header().as_bytes()).map_err(io)?;
+    let (mut after, mut written) = (0, 0);
+    loop {
+        let page = super::moves::page(conn, from, to, after, PAGE)?;
+        out.write_all(format.render(&page)?.as_bytes())
+            .map_err(io)?;
+        written += page.len();
+        progress(page.len());
+        match page.last() {
+            Some((m, _)) if page.len() as i64 == PAGE => after = m.ledger_seq,
+            _ => break,
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::accounting::chart::{self, Chart};
-use crate::accounting::export::{self, FEC_HEADER, ODOO_HEADER};
+use crate::accounting::export::{self, Format, PAGE};
 use crate::accounting::moves;
 use crate::accounting::periods::{self, ClosePeriod, Period};
 use crate::api::auth::Authenticated;
@@ -21,9 +21,6 @@ use crate::db::DbConn;
 use crate::db_run;
 use crate::enterprises::identifiers::Siren;
 use crate::error::{ApiError, FieldError, Problem};
-
-/// Moves per page of a streamed export.
-const PAGE: i64 = 500;
 
 fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
     let associations: Vec<String> = db_run!(conn => enterprises::table
@@ -107,14 +104,12 @@ fn check_range(params: &ExportParams) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Validates the ledger up to `to`, then streams the moves of `from..=to` rendered by
-/// `render`, after `header`.
+/// Validates the ledger up to `to`, then streams the moves of `from..=to` in `format`.
 async fn stream_export(
     state: &AppState,
     caller: Authenticated,
     params: ExportParams,
-    header: &'static str,
-    render: fn(&mut String, &moves::MoveRow, &[moves::LineRow]) -> Result<(), ApiError>,
+    format: Format,
 ) -> Result<impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>>, ApiError> {
     let to = params.to;
     state
@@ -138,11 +133,9 @@ async fn stream_export(
                         let page = moves::page(conn, from, to, after.unwrap_or(0), PAGE)?;
                         let mut text = String::new();
                         if after.is_none() {
-                            text.push_str(header);
+                            text.push_str(format.header());
                         }
-                        for (m, lines) in &page {
-                            render(&mut text, m, lines)?;
-                        }
+                        text.push_str(&format.render(&page)?);
                         let next = (page.len() as i64 == PAGE)
                             .then(|| page.last().map(|(m, _)| m.ledger_seq))
                             .flatten();
@@ -191,11 +184,7 @@ pub async fn fec(
         }
     };
     let name = export::fec_file_name(siren.as_str(), params.to);
-    let body = stream_export(&state, caller, params, FEC_HEADER, |out, m, lines| {
-        export::fec_move(out, m, lines);
-        Ok(())
-    })
-    .await?;
+    let body = stream_export(&state, caller, params, Format::Fec).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header((
@@ -221,10 +210,7 @@ pub async fn odoo_csv(
     let params = params.0;
     check_range(&params)?;
     let name = format!("moves-{}-{}.csv", params.from, params.to);
-    let body = stream_export(&state, caller, params, ODOO_HEADER, |out, m, lines| {
-        export::odoo_move(out, m, lines).map_err(ApiError::internal)
-    })
-    .await?;
+    let body = stream_export(&state, caller, params, Format::OdooCsv).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

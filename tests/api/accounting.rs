@@ -252,6 +252,28 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
     assert_eq!(replaced.status, 200, "{}", replaced.json());
     let (_, again, _) = export(&app, &treasurer, &fec_path).await;
     assert_eq!(again, fec);
+    // the command line writes the same file, under its legal name
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    command
+        .args([
+            "export",
+            "fec",
+            "--from",
+            &today.to_string(),
+            "--to",
+            &today.to_string(),
+        ])
+        .args(["--siren", SIREN, "--database-url", &app.db.url])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn");
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
+        command.env_remove(key);
+    }
+    let ran = command.output().expect("runs");
+    assert!(ran.status.success(), "{ran:?}");
+    let written = std::fs::read_to_string(dir.path().join(&name)).expect("the FEC file");
+    assert_eq!(written, fec);
     let bad_chart = json!({"account": [{"kind": "nope", "code": "", "label": ""}], "journals": {}});
     let refused = app
         .call(
