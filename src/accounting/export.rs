@@ -7,7 +7,9 @@
 //! no thousands separator (`Debit` and `Credit` both given, `0,00` on the other side), moves
 //! in validation order with `EcritureNum` continuous per journal and year (`VT2026-000042`),
 //! local-currency lines with `Montantdevise` and `Idevise`. Lettering (`EcritureLet`,
-//! `DateLet`) is left empty for now. File name: `<SIREN>FEC<YYYYMMDD>.txt`, the date being
+//! `DateLet`): the receivable lines of an order, once what was owed has been received, share
+//! a letter — shown when it was given on or before the last day exported, so an export of a
+//! past period stays the same. File name: `<SIREN>FEC<YYYYMMDD>.txt`, the date being
 //! the end of the period exported.
 //!
 //! **Odoo CSV**: `journal_id, date, ref, line_ids/account_id, line_ids/partner_id,
@@ -49,12 +51,18 @@ fn field(text: &str) -> String {
         .collect()
 }
 
-/// The FEC lines of one move.
-pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) {
+/// The FEC lines of one move, exported up to `to`.
+pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow], to: NaiveDate) {
     let date = m.entry_date.format("%Y%m%d").to_string();
     let valid = m.validated_at.date().format("%Y%m%d").to_string();
     let number = m.number_text();
     for l in lines {
+        let (letter, lettered) = match l.lettered_on {
+            Some(on) if on <= to && !l.letter.is_empty() => {
+                (l.letter.clone(), on.format("%Y%m%d").to_string())
+            }
+            _ => (String::new(), String::new()),
+        };
         let cells = [
             field(&m.journal_code),
             field(&m.journal_label),
@@ -69,8 +77,8 @@ pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) {
             field(&l.label),
             comma(l.debit_minor),
             comma(l.credit_minor),
-            String::new(),
-            String::new(),
+            letter,
+            lettered,
             valid.clone(),
             l.currency_amount.replace('.', ","),
             field(&l.currency),
@@ -146,11 +154,12 @@ impl Format {
     pub fn render(
         self,
         page: &[(MoveRow, Vec<LineRow>)],
+        to: NaiveDate,
     ) -> Result<String, crate::error::ApiError> {
         let mut text = String::new();
         for (m, lines) in page {
             match self {
-                Format::Fec => fec_move(&mut text, m, lines),
+                Format::Fec => fec_move(&mut text, m, lines, to),
                 Format::OdooCsv => {
                     odoo_move(&mut text, m, lines).map_err(crate::error::ApiError::internal)?
                 }
@@ -180,7 +189,7 @@ pub fn write(
     let (mut after, mut written) = (0, 0);
     loop {
         let page = super::moves::page(conn, from, to, after, PAGE)?;
-        out.write_all(format.render(&page)?.as_bytes())
+        out.write_all(format.render(&page, to)?.as_bytes())
             .map_err(io)?;
         written += page.len();
         progress(page.len());

@@ -29,7 +29,7 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
-use crate::ledger::accounts::AccountRow;
+use crate::ledger::accounts::{AccountKind, AccountRow};
 use crate::ledger::currencies;
 use crate::ledger::journal::{EntryRow, TransferRow};
 
@@ -75,6 +75,10 @@ pub struct LineRow {
     pub credit_minor: i64,
     pub currency_amount: String,
     pub currency: String,
+    pub ledger_account_id: String,
+    /// Lettering code (`A`, `B`… per account), empty until the lines balance.
+    pub letter: String,
+    pub lettered_on: Option<NaiveDate>,
 }
 
 /// Locks the validation (PostgreSQL: the state row; SQLite's write transaction is exclusive)
@@ -192,6 +196,7 @@ fn validate_chunk(
     let now = crate::time::now();
     let mut moves = Vec::new();
     let mut lines = Vec::new();
+    let mut to_letter: Vec<(String, String, NaiveDate)> = Vec::new();
     for entry in &entries {
         let Some(entry_transfers) = of_entry.get(entry.id.as_str()) else {
             continue; // a hold or a void: nothing moves in the books
@@ -281,7 +286,18 @@ fn validate_chunk(
                     credit_minor: if debit { 0 } else { euros },
                     currency_amount: amount_text.clone(),
                     currency: code.clone(),
+                    ledger_account_id: account.id.clone(),
+                    letter: String::new(),
+                    lettered_on: None,
                 });
+                if account.kind == AccountKind::EuroReceivable.as_str() {
+                    let piece = if entry.reference.is_empty() {
+                        entry.id.clone()
+                    } else {
+                        entry.reference.clone()
+                    };
+                    to_letter.push((piece, account.id.clone(), date));
+                }
             }
         }
         moves.push(MoveRow {
@@ -312,7 +328,83 @@ fn validate_chunk(
             .set(accounting_state::validated_seq.eq(last))
             .execute(conn)
     })?;
+    to_letter.sort();
+    to_letter.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    for (piece, account, date) in &to_letter {
+        letter(conn, piece, account, *date)?;
+    }
     Ok((entries.len(), moves.len()))
+}
+
+/// `n`-th lettering code, from 0: `A`…`Z`, `AA`…
+fn letter_code(mut n: u64) -> String {
+    let mut code = Vec::new();
+    loop {
+        code.push(b'A' + (n % 26) as u8);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    code.reverse();
+    String::from_utf8_lossy(&code).into_owned()
+}
+
+/// Letters the unlettered lines of one receivable account and one piece (an order) when
+/// they balance: what was owed has been received.
+fn letter(conn: &mut DbConn, piece: &str, account: &str, on: NaiveDate) -> Result<(), ApiError> {
+    let open: Vec<(String, i32, String, i64, i64)> = db_run!(conn => accounting_lines::table
+        .inner_join(accounting_moves::table)
+        .filter(accounting_lines::ledger_account_id.eq(account))
+        .filter(accounting_lines::letter.eq(""))
+        .filter(accounting_moves::piece_ref.eq(piece))
+        .select((
+            accounting_lines::ledger_entry_id,
+            accounting_lines::position,
+            accounting_lines::account_code,
+            accounting_lines::debit_minor,
+            accounting_lines::credit_minor,
+        ))
+        .load(conn))?;
+    let debit: i64 = open.iter().map(|l| l.3).sum();
+    let credit: i64 = open.iter().map(|l| l.4).sum();
+    let Some(code) = open.first().map(|l| l.2.clone()) else {
+        return Ok(());
+    };
+    if debit == 0 || debit != credit {
+        return Ok(());
+    }
+    let used: Vec<String> = db_run!(conn => accounting_lines::table
+        .filter(accounting_lines::account_code.eq(&code))
+        .filter(accounting_lines::letter.ne(""))
+        .select(accounting_lines::letter)
+        .distinct()
+        .load(conn))?;
+    let letter = letter_code(used.len() as u64);
+    db_run!(conn => {
+        for (entry, position, ..) in &open {
+            diesel::update(accounting_lines::table.find((entry, position)))
+                .set((
+                    accounting_lines::letter.eq(&letter),
+                    accounting_lines::lettered_on.eq(Some(on)),
+                ))
+                .execute(conn)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn letter_codes_run_a_to_z_then_aa() {
+        let codes: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702]
+            .into_iter()
+            .map(super::letter_code)
+            .collect();
+        assert_eq!(codes, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+    }
 }
 
 /// One page of validated moves dated in `from..=to`, after ledger seq `after`, with their

@@ -135,7 +135,7 @@ async fn stream_export(
                         if after.is_none() {
                             text.push_str(format.header());
                         }
-                        text.push_str(&format.render(&page)?);
+                        text.push_str(&format.render(&page, to)?);
                         let next = (page.len() as i64 == PAGE)
                             .then(|| page.last().map(|(m, _)| m.ledger_seq))
                             .flatten();

@@ -412,6 +412,9 @@ diesel::table! {
         credit_minor -> BigInt,
         currency_amount -> Text,
         currency -> Text,
+        ledger_account_id -> Text,
+        letter -> Text,
+        lettered_on -> Nullable<Date>,
     }
 }
 

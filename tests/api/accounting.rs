@@ -226,6 +226,16 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
         fec.contains("|FERME-DES-TROIS-CHENES|Ferme des Trois Chênes|"),
         "{fec}"
     );
+    // the order's euro part, owed at the close then received, is lettered on the receivable
+    let receivable: Vec<Vec<&str>> = rows[1..]
+        .iter()
+        .map(|r| r.split('|').collect::<Vec<_>>())
+        .filter(|c| c[4] == "411000")
+        .collect();
+    assert_eq!(receivable.len(), 2, "{fec}");
+    for cells in &receivable {
+        assert_eq!((cells[13], cells[14]), ("A", date.as_str()), "{cells:?}");
+    }
     // the hold itself is not in the books, its capture is
     assert!(
         numbers.contains_key("VT") && numbers.contains_key("MLC") && numbers.contains_key("BQ")

@@ -56,8 +56,15 @@ CREATE TABLE accounting_lines (
     credit_minor     BIGINT NOT NULL,
     currency_amount  TEXT NOT NULL DEFAULT '',
     currency         TEXT NOT NULL DEFAULT '',
+    -- the ledger account of the line, and its lettering: the lines of a receivable that
+    -- balance (an order's euro part owed, then received) share a letter from the day the
+    -- last of them was validated
+    ledger_account_id TEXT NOT NULL,
+    letter           TEXT NOT NULL DEFAULT '',
+    lettered_on      DATE,
     PRIMARY KEY (ledger_entry_id, position)
 );
+CREATE INDEX accounting_lines_to_letter ON accounting_lines (ledger_account_id, letter);
 
 -- A closed period: its moves are final and every export of it is the same file.
 CREATE TABLE accounting_periods (
