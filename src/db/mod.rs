@@ -44,7 +44,7 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 macro_rules! db_run {
     ($conn:ident => $body:expr) => {
         match $conn {
-            $crate::db::DbConn::Sqlite(pooled) => {
+            $crate::db::DbConn::Sqlite(pooled, _) => {
                 let $conn: &mut ::diesel::SqliteConnection = &mut **pooled;
                 $body
             }
@@ -66,14 +66,59 @@ pub enum Backend {
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Sqlite(
+        Pool<ConnectionManager<SqliteConnection>>,
+        std::sync::Arc<WriteQueue>,
+    ),
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
 
 /// One pooled connection, returned to its pool on drop.
 pub enum DbConn {
-    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Sqlite(
+        PooledConnection<ConnectionManager<SqliteConnection>>,
+        std::sync::Arc<WriteQueue>,
+    ),
     Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// The writers of one SQLite database take turns in arrival order.
+///
+/// SQLite makes a writer that finds the write lock taken poll for it, sleeping longer and
+/// longer (up to 100 ms) with no queue: under load one writer can miss its turn until the
+/// busy timeout and fail (a 503), and the slowest requests wait seconds (measured by
+/// `comptoir bench checkout`). Each pool's connections therefore queue for write transactions
+/// in the process — a ticket lock, first come first served — and only the writer whose turn
+/// it is asks SQLite for the lock. Other processes (a command run beside the server) still
+/// meet SQLite's own lock.
+#[derive(Default)]
+pub struct WriteQueue {
+    /// (next ticket to give, ticket being served)
+    tickets: std::sync::Mutex<(u64, u64)>,
+    turn: std::sync::Condvar,
+}
+
+/// A writer's turn: the next writer goes when it is dropped.
+pub struct WriteTurn(std::sync::Arc<WriteQueue>);
+
+impl WriteQueue {
+    fn enter(queue: &std::sync::Arc<WriteQueue>) -> WriteTurn {
+        let mut tickets = queue.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = tickets.0;
+        tickets.0 += 1;
+        while tickets.1 != mine {
+            tickets = queue.turn.wait(tickets).unwrap_or_else(|p| p.into_inner());
+        }
+        WriteTurn(queue.clone())
+    }
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        let mut tickets = self.0.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        tickets.1 += 1;
+        self.0.turn.notify_all();
+    }
 }
 
 /// A failure to reach or prepare the database at start-up.
@@ -181,7 +226,7 @@ impl Db {
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)
                     .map_err(|e| open_err(&e))?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite(pool, Default::default()))
             }
             DatabaseUrl::Postgres(secret) => {
                 let location = with_connect_timeout(secret.expose_secret());
@@ -202,7 +247,7 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -210,7 +255,7 @@ impl Db {
     /// Takes a connection from the pool (blocking; call from blocking code only).
     pub fn conn(&self) -> Result<DbConn, ApiError> {
         let conn = match self {
-            Db::Sqlite(pool) => pool.get().map(DbConn::Sqlite),
+            Db::Sqlite(pool, queue) => pool.get().map(|c| DbConn::Sqlite(c, queue.clone())),
             Db::Postgres(pool) => pool.get().map(DbConn::Postgres),
         };
         conn.map_err(|e| ApiError::Unavailable(format!("database connection: {e}")))
@@ -242,7 +287,7 @@ impl Db {
         };
         let mut conn = self.conn().map_err(|e| fail(e.to_string()))?;
         let applied = match &mut conn {
-            DbConn::Sqlite(c) => c
+            DbConn::Sqlite(c, _) => c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map(|v| v.iter().map(|m| m.to_string()).collect()),
             DbConn::Postgres(c) => {
@@ -267,7 +312,7 @@ impl Db {
     /// Whether migrations embedded in this binary are still waiting to be applied.
     pub fn has_pending_migrations(conn: &mut DbConn) -> Result<bool, ApiError> {
         let pending = match conn {
-            DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            DbConn::Sqlite(c, _) => c.has_pending_migration(SQLITE_MIGRATIONS),
             DbConn::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
         };
         pending.map_err(|e| ApiError::Unavailable(format!("migration state: {e}")))
@@ -275,13 +320,25 @@ impl Db {
 
     fn describe(&self) -> String {
         match self {
-            Db::Sqlite(_) => "the SQLite database".into(),
+            Db::Sqlite(..) => "the SQLite database".into(),
             Db::Postgres(_) => "the PostgreSQL database".into(),
         }
     }
 }
 
 impl DbConn {
+    /// On SQLite, outside any transaction: waits for this writer's turn ([`WriteQueue`]),
+    /// held until the returned value is dropped. `None` otherwise (PostgreSQL locks rows; a
+    /// nested transaction already has the turn).
+    pub fn write_turn(&mut self) -> Option<WriteTurn> {
+        match self {
+            DbConn::Sqlite(c, queue) => {
+                (!sqlite_in_transaction(c)).then(|| WriteQueue::enter(queue))
+            }
+            DbConn::Postgres(_) => None,
+        }
+    }
+
     /// Runs `work` in one transaction on this connection (a savepoint when already inside
     /// one): committed when it returns `Ok`, rolled back when it returns `Err`.
     pub fn transaction<T, E>(
@@ -292,8 +349,9 @@ impl DbConn {
         E: From<diesel::result::Error>,
     {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let _turn = self.write_turn();
         match self {
-            DbConn::Sqlite(c) => sqlite_begin(c)?,
+            DbConn::Sqlite(c, _) => sqlite_begin(c)?,
             DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
         }
         match work(self) {
@@ -325,7 +383,7 @@ impl DbConn {
     {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
         match self {
-            DbConn::Sqlite(c) => {
+            DbConn::Sqlite(c, _) => {
                 AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN DEFERRED")?
             }
             DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(
@@ -432,4 +490,32 @@ fn first_line(s: &str) -> String {
         .unwrap_or(s)
         .trim()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_writers_take_turns_one_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let queue = std::sync::Arc::new(super::WriteQueue::default());
+        let (now, most, done) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        std::thread::scope(|scope| {
+            for _ in 0..16 {
+                scope.spawn(|| {
+                    let _turn = super::WriteQueue::enter(&queue);
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    done.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+        assert_eq!(done.load(Ordering::SeqCst), 16);
+    }
 }

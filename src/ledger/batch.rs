@@ -92,7 +92,7 @@ pub(super) fn parties(
     ids: &[&str],
 ) -> Result<HashMap<String, (AccountRow, bool)>, LedgerError> {
     let mut found = HashMap::new();
-    if let DbConn::Sqlite(_) = conn {
+    if let DbConn::Sqlite(..) = conn {
         let mut flags: HashMap<String, bool> = HashMap::new();
         for id in ids {
             if found.contains_key(*id) {

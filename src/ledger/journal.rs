@@ -564,6 +564,15 @@ pub fn commit_slots(
     conn: &mut DbConn,
     slots: &[Slot],
 ) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
+    // SQLite writers take turns in arrival order (see `db::WriteQueue`)
+    let _turn = conn.write_turn();
+    commit_slots_in_turn(conn, slots)
+}
+
+fn commit_slots_in_turn(
+    conn: &mut DbConn,
+    slots: &[Slot],
+) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
     if slots.is_empty() {
         return Ok(Vec::new());
     }
@@ -588,7 +597,7 @@ pub fn commit_slots(
             Err(LedgerError::Db(e)) if slots.len() > 1 && unique_violation(&e).is_some() => {
                 let mut results = Vec::with_capacity(slots.len());
                 for slot in slots {
-                    results.extend(commit_slots(conn, std::slice::from_ref(slot))?);
+                    results.extend(commit_slots_in_turn(conn, std::slice::from_ref(slot))?);
                 }
                 return Ok(results);
             }

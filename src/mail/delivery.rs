@@ -253,7 +253,7 @@ fn claim(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<Claimed>, ApiError
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(BATCH)
             .load::<Claimed>(conn))?,
-        DbConn::Sqlite(_) => conn.transaction(|conn| {
+        DbConn::Sqlite(..) => conn.transaction(|conn| {
             db_run!(conn => diesel::sql_query(CLAIM_SQLITE)
                 .bind::<Timestamp, _>(lease)
                 .bind::<Timestamp, _>(now)
