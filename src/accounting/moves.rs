@@ -395,18 +395,6 @@ fn letter(conn: &mut DbConn, piece: &str, account: &str, on: NaiveDate) -> Resul
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn letter_codes_run_a_to_z_then_aa() {
-        let codes: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702]
-            .into_iter()
-            .map(super::letter_code)
-            .collect();
-        assert_eq!(codes, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
-    }
-}
-
 /// One page of validated moves dated in `from..=to`, after ledger seq `after`, with their
 /// lines.
 pub fn page(
@@ -442,4 +430,16 @@ pub fn page(
             (m, lines)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn letter_codes_run_a_to_z_then_aa() {
+        let codes: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702]
+            .into_iter()
+            .map(super::letter_code)
+            .collect();
+        assert_eq!(codes, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+    }
 }

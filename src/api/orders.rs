@@ -367,13 +367,9 @@ pub async fn cycle_orders(
     let orders = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_row(conn, &id)?;
-            authorize(
-                &caller.0,
-                Action::ManageHubOrders {
-                    hub_id: &cycle.hub_id,
-                },
-            )?;
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+                hub_id,
+            })?;
             order::for_cycle(conn, &id)
         })
         .await?;
@@ -490,13 +486,9 @@ pub async fn add_shipping_method(
     let created = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_row(conn, &id)?;
-            authorize(
-                &caller.0,
-                Action::ManageHubOrders {
-                    hub_id: &cycle.hub_id,
-                },
-            )?;
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+                hub_id,
+            })?;
             let row = shipping_row(&rules, &id, &body)?;
             shipping::insert(conn, std::slice::from_ref(&row))?;
             Ok(ShippingMethod::from(row))

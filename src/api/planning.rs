@@ -66,13 +66,9 @@ pub async fn copy_cycle(
     let copied = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_row(conn, &id)?;
-            authorize(
-                &caller.0,
-                Action::ManageHubOrders {
-                    hub_id: &cycle.hub_id,
-                },
-            )?;
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+                hub_id,
+            })?;
             planning::copy(conn, &id, &request)
         })
         .await?;
@@ -100,13 +96,9 @@ pub async fn add_fee(
     let created = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_row(conn, &id)?;
-            authorize(
-                &caller.0,
-                Action::ManageHubOrders {
-                    hub_id: &cycle.hub_id,
-                },
-            )?;
+            let cycle = cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+                hub_id,
+            })?;
             let now = crate::time::now();
             if !matches!(cycle.state(now), CycleState::Upcoming | CycleState::Open) {
                 return Err(ApiError::Conflict {
@@ -141,13 +133,7 @@ pub async fn close_cycle(
     let report = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_row(conn, &id)?;
-            authorize(
-                &caller.0,
-                Action::CloseCycle {
-                    hub_id: &cycle.hub_id,
-                },
-            )?;
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::CloseCycle { hub_id })?;
             close::close(conn, &id, &mut |_| {})
         })
         .await?;
@@ -193,13 +179,9 @@ pub async fn cycle_report(
     let report = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_row(conn, &id)?;
-            authorize(
-                &caller.0,
-                Action::ReadHubReports {
-                    hub_id: &cycle.hub_id,
-                },
-            )?;
+            let cycle = cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ReadHubReports {
+                hub_id,
+            })?;
             reports::build(conn, &cycle, &name)
         })
         .await?;

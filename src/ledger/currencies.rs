@@ -113,15 +113,20 @@ impl CurrencyRow {
         self.kind == "local"
     }
 
+    /// Euros per unit of this currency (1 when not set).
+    fn parity(&self) -> Result<rust_decimal::Decimal, super::LedgerError> {
+        match &self.parity_to_eur {
+            Some(p) => p
+                .parse()
+                .map_err(|_| super::LedgerError::Invariant(format!("bad parity {p}"))),
+            None => Ok(rust_decimal::Decimal::ONE),
+        }
+    }
+
     /// The value in euro minor units of `minor` units of this currency, when exact.
     pub fn to_eur_minor(&self, minor: i64) -> Result<i64, super::LedgerError> {
         use rust_decimal::Decimal;
-        let parity: Decimal = match &self.parity_to_eur {
-            Some(p) => p
-                .parse()
-                .map_err(|_| super::LedgerError::Invariant(format!("bad parity {p}")))?,
-            None => Decimal::ONE,
-        };
+        let parity = self.parity()?;
         let value = Decimal::new(minor, self.scale.clamp(0, 28) as u32)
             .checked_mul(parity)
             .ok_or(super::LedgerError::Overflow)?;
@@ -143,12 +148,7 @@ impl CurrencyRow {
     /// How many minor units of this currency are worth `eur_minor` euro cents, when exact.
     pub fn from_eur_minor(&self, eur_minor: i64) -> Result<i64, super::LedgerError> {
         use rust_decimal::Decimal;
-        let parity: Decimal = match &self.parity_to_eur {
-            Some(p) => p
-                .parse()
-                .map_err(|_| super::LedgerError::Invariant(format!("bad parity {p}")))?,
-            None => Decimal::ONE,
-        };
+        let parity = self.parity()?;
         if parity.is_zero() {
             return Err(super::LedgerError::Invariant(format!(
                 "{} has a zero parity",

@@ -177,6 +177,18 @@ pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiE
     row.ok_or_else(|| ApiError::NotFound(format!("no order cycle `{cycle_id}`")))
 }
 
+/// The cycle row, once `action` (built from the cycle's hub) is allowed to `actor`.
+pub fn find_for(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    actor: &crate::auth::actor::Actor,
+    action: for<'a> fn(&'a str) -> crate::auth::policy::Action<'a>,
+) -> Result<OrderCycleRow, ApiError> {
+    let cycle = find_row(conn, cycle_id)?;
+    crate::auth::policy::authorize(actor, action(&cycle.hub_id))?;
+    Ok(cycle)
+}
+
 /// The cycle row, which must be open now: 409 `cycle-not-open` otherwise.
 pub fn find_open(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
     let cycle = find_row(conn, cycle_id)?;

@@ -241,6 +241,24 @@ pub fn build(conn: &mut DbConn, cycle: &OrderCycleRow, name: &str) -> Result<Rep
     })
 }
 
+/// Quantity delivered (thousandths) and total per producer (name), product and unit — of
+/// one producer (id) when `only` is given.
+fn by_product(data: &Data, only: Option<&str>) -> BTreeMap<(String, String, String), (i64, i64)> {
+    let mut sums: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
+    for order in &data.orders {
+        for line in data.lines_of(order) {
+            if only.is_some_and(|p| line.producer_id.as_deref() != Some(p)) {
+                continue;
+            }
+            let key = (data.producer(line), line.name.clone(), line.unit.clone());
+            let entry = sums.entry(key).or_default();
+            entry.0 += line.delivered_milli.unwrap_or(line.quantity * 1000);
+            entry.1 += line.total_minor;
+        }
+    }
+    sums
+}
+
 /// Per producer and product: quantity and total.
 fn supplier_totals(data: &Data, cycle_id: &str) -> Report {
     let mut report = Report::new(
@@ -248,16 +266,7 @@ fn supplier_totals(data: &Data, cycle_id: &str) -> Report {
         cycle_id,
         &["producer", "product", "unit", "quantity", "total"],
     );
-    let mut sums: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
-    for order in &data.orders {
-        for line in data.lines_of(order) {
-            let key = (data.producer(line), line.name.clone(), line.unit.clone());
-            let entry = sums.entry(key).or_default();
-            entry.0 += line.delivered_milli.unwrap_or(line.quantity * 1000);
-            entry.1 += line.total_minor;
-        }
-    }
-    for ((producer, product, unit), (milli, total)) in sums {
+    for ((producer, product, unit), (milli, total)) in by_product(data, None) {
         report.rows.push(vec![
             producer,
             product,
@@ -531,23 +540,11 @@ pub fn send_producer_reports(
         let Some(email) = producer.email.clone() else {
             continue;
         };
-        let mut by_product: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-        for order in &data.orders {
-            for line in data.lines_of(order) {
-                if line.producer_id.as_deref() != Some(producer_id.as_str()) {
-                    continue;
-                }
-                let entry = by_product
-                    .entry((line.name.clone(), line.unit.clone()))
-                    .or_default();
-                entry.0 += line.delivered_milli.unwrap_or(line.quantity * 1000);
-                entry.1 += line.total_minor;
-            }
-        }
+        let by_product = by_product(&data, Some(producer_id.as_str()));
         let total: i64 = by_product.values().map(|(_, t)| t).sum();
         let by_product: Vec<serde_json::Value> = by_product
             .into_iter()
-            .map(|((name, unit), (milli, minor))| {
+            .map(|((_, name, unit), (milli, minor))| {
                 serde_json::json!({"name": name, "unit": unit,
                     "quantity": rust_decimal::Decimal::new(milli, 3).normalize().to_string(),
                     "total": Money::eur(minor)})
