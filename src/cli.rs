@@ -100,6 +100,30 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         csv_rows: usize,
     },
+    /// End-to-end checkouts over HTTP (log in, cart of 5, split-payment checkout) against a
+    /// `serve` child process, per concurrency level; p50/p99 and the server's peak memory.
+    /// Use a scratch database: it loads the demo when empty and writes customers and orders.
+    Checkout {
+        /// Customers to create (each client uses its own): at least the highest concurrency.
+        #[arg(long, default_value_t = 32)]
+        users: usize,
+        /// Concurrency levels, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 8, 32])]
+        concurrency: Vec<usize>,
+        /// Seconds per measurement (each level is measured with and without log-in).
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Time to close a cycle of --orders confirmed split-payment orders (a copy of the demo's
+    /// open cycle, seeded through the library), then `ledger verify`. Use a scratch database.
+    Close {
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// Threads checking out the orders while seeding (default: 1 on SQLite, which
+        /// serialises writers anyway, 4 on PostgreSQL).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -358,6 +382,78 @@ fn run(cli: Cli) -> Result<()> {
                 crate::bench::catalog::write_csv(&mut out, "BIG", csv_rows)?;
                 println!("wrote {csv_rows} rows to {}", path.display());
             }
+            Ok(())
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Checkout {
+                    users,
+                    concurrency,
+                    seconds,
+                },
+        } => {
+            anyhow::ensure!(
+                !concurrency.is_empty() && concurrency.iter().all(|c| (1..=256).contains(c)),
+                "--concurrency must list levels between 1 and 256"
+            );
+            let db = server::open_database(&config)?;
+            // the server child gets the same configuration and database
+            let mut global_args: Vec<std::ffi::OsString> = Vec::new();
+            if let Some(file) = &cli.config {
+                global_args.push("--config".into());
+                global_args.push(file.into());
+            }
+            if let Some(url) = &cli.database_url {
+                global_args.push("--database-url".into());
+                global_args.push(url.into());
+            }
+            let results = crate::bench::orders::checkout(
+                db,
+                &global_args,
+                users,
+                &concurrency,
+                seconds,
+                &mut |m| {
+                    eprintln!(
+                        "  {} concurrency {:>3}{}: {:>7.1} checkouts/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                        m.backend,
+                        m.concurrency,
+                        if m.login { " with login" } else { "           " },
+                        m.per_second(),
+                        m.p50_ms,
+                        m.p99_ms,
+                        m.errors
+                    );
+                    for e in &m.first_errors {
+                        eprintln!("    error: {e}");
+                    }
+                },
+            )?;
+            print!("{}", crate::bench::orders::checkout_table(&results));
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Close { orders, threads },
+        } => {
+            let threads = threads.unwrap_or(match config.database_url {
+                crate::config::DatabaseUrl::Sqlite(_) => 1,
+                crate::config::DatabaseUrl::Postgres(_) => 4,
+            });
+            anyhow::ensure!(
+                (1..=1_000_000).contains(&orders) && (1..=32).contains(&threads),
+                "--orders must be 1 to 1000000 and --threads 1 to 32"
+            );
+            let db = Db::connect(&config.database_url, threads as u32 + 1)?;
+            for version in db.migrate()? {
+                eprintln!("applied {version}");
+            }
+            let m = crate::bench::orders::close(&db, orders, threads)?;
+            eprintln!("closed cycle {}", m.cycle_id);
+            print!("{}", crate::bench::orders::close_table(&m));
+            anyhow::ensure!(
+                m.ledger_ok,
+                "the ledger failed verification after the close"
+            );
             Ok(())
         }
         Command::Demo {

@@ -1,0 +1,916 @@
+//! `comptoir bench checkout` and `comptoir bench close`: the order path end to end.
+//!
+//! **checkout** measures what a customer waits for, over real HTTP against a real server: it
+//! seeds customers (one argon2 hash reused for all) with funded LEM wallets, raises the stock
+//! of the open cycle, then starts `comptoir serve` as a child process on a free local port
+//! (same executable, same `--config` and `--database-url`, a temporary data directory). For
+//! each concurrency level, C client threads, each with its own customer and keep-alive
+//! connection, loop for S seconds over one *iteration*: log in (`POST /api/v1/auth/login`),
+//! set a cart of 5 distinct variants (`PUT …/cart`), check out with part of it in LEM
+//! (`POST …/checkout`, half the cart's `local_max`, with an `Idempotency-Key`). Each level
+//! is run twice: with one log-in per client before the clock starts (argon2 is deliberately
+//! expensive and would otherwise hide the rest), then, after all levels, with the log-in in
+//! every iteration. Latency is the whole iteration's; any non-2xx counts as an error (the
+//! first bodies are kept). The server's peak RSS (`VmHWM`, reset between lines through
+//! `clear_refs`) and its peak private memory (`RssAnon`, sampled every 20 ms) are read from
+//! `/proc`.
+//!
+//! **close** times [`crate::orders::close::close`] on a cycle of N confirmed orders: it copies
+//! the demo's open cycle (its offer, fees and shipping methods), checks out N split-payment
+//! orders through the library (several threads; one customer per ten orders), closes the
+//! cycle, and runs `ledger verify` afterwards.
+//!
+//! Both load the demo into an empty database, and both write orders, customers and ledger
+//! entries: run them against a **scratch database**, with the release build:
+//!
+//! ```sh
+//! comptoir bench checkout --database-url sqlite:///tmp/bench.db --concurrency 1,8,32 --seconds 10
+//! comptoir bench close --database-url sqlite:///tmp/bench-close.db --orders 10000
+//! ```
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::Utc;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::db::schema::{order_cycles, users, variants};
+use crate::db::{Backend, Db, DbConn};
+use crate::db_run;
+use crate::ledger::accounts::Owner;
+use crate::ledger::ops::{self, EuroMethod};
+use crate::money::{parse_amount, Money, MoneyInput, Sign};
+use crate::orders::checkout::CheckoutRequest;
+use crate::orders::quote::{QuoteLineRequest, QuoteRequest};
+use crate::orders::{cart, checkout, close as closing, planning, shipping};
+
+/// The password of every benchmark customer.
+const PASSWORD: &str = "bench-password-not-secret";
+/// LEM issued to each customer (minor units): enough for every hold of a long run.
+const FUNDING: i64 = 100_000_000;
+/// Distinct variants per cart.
+const LINES: usize = 5;
+/// The demo's hub.
+const HUB: &str = "la-cagette";
+/// Error bodies kept per measurement.
+const KEPT_ERRORS: usize = 5;
+
+fn backend_name(db: &Db) -> &'static str {
+    match db.backend() {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    }
+}
+
+fn api(e: crate::error::ApiError) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// Loads the demo into an empty database, and makes every stocked variant plentiful.
+fn prepare(conn: &mut DbConn) -> Result<()> {
+    if crate::demo::is_empty(conn)? {
+        let summary = crate::demo::load(conn, crate::demo::Source::Embedded, false)
+            .context("loading the demo")?;
+        eprintln!("demo loaded: {summary}");
+    }
+    db_run!(conn => diesel::update(variants::table.filter(variants::on_demand.eq(false)))
+        .set(variants::stock_on_hand.eq(Some(1_000_000i64)))
+        .execute(conn))
+    .context("raising the stock")?;
+    Ok(())
+}
+
+/// Creates `count` verified customers with funded LEM wallets; returns (id, email) pairs.
+fn customers(
+    conn: &mut DbConn,
+    count: usize,
+    password_hash: Option<&str>,
+    progress: &dyn Fn(),
+) -> Result<Vec<(String, String)>> {
+    let run = &crate::time::new_id()[24..];
+    let mut made = Vec::with_capacity(count);
+    for n in 0..count {
+        let id = crate::time::new_id();
+        let email = format!("buyer-{run}-{n}@bench.example.org");
+        let now = crate::time::now();
+        db_run!(conn => diesel::insert_into(users::table)
+            .values((
+                users::id.eq(&id),
+                users::email.eq(&email),
+                users::display_name.eq(format!("Bench buyer {n}")),
+                users::password_hash.eq(password_hash),
+                users::email_verified_at.eq(Some(now)),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn))
+        .context("creating a customer")?;
+        let wallet = ops::wallet(conn, Owner::User(id.clone()), "LEM")?;
+        ops::issue(
+            conn,
+            &crate::time::new_id(),
+            &wallet.id,
+            FUNDING,
+            EuroMethod::BankTransfer,
+            "bench top-up",
+        )?;
+        made.push((id, email));
+        progress();
+    }
+    Ok(made)
+}
+
+/// `LINES` distinct variants of `offer`, rotated by `n` so that clients spread over the offer.
+fn pick(offer: &[String], n: usize) -> impl Iterator<Item = &String> {
+    (0..LINES).map(move |j| &offer[(n + j) % offer.len()])
+}
+
+/// Half of a `local_max` amount, as a LEM amount string (1 LEM = 1 EUR in the demo).
+fn half(local_max_minor: i64) -> String {
+    Money::eur(local_max_minor / 2).amount_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// A minimal HTTP/1.1 keep-alive client (one connection per client thread).
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Result<Value> {
+        serde_json::from_slice(&self.body).context("the response body is not JSON")
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body)
+            .chars()
+            .take(400)
+            .collect()
+    }
+}
+
+struct Http {
+    addr: SocketAddr,
+    conn: Option<BufReader<TcpStream>>,
+}
+
+impl Http {
+    fn new(addr: SocketAddr) -> Http {
+        Http { addr, conn: None }
+    }
+
+    /// Sends a request; a kept-alive connection the server closed meanwhile is reopened once
+    /// (safe here: the checkout carries an idempotency key, the rest are idempotent).
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        idempotency_key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Reply> {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        if method != "GET" {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        if let Some(token) = token {
+            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        if let Some(key) = idempotency_key {
+            request.push_str(&format!("Idempotency-Key: {key}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(&body);
+        let reused = self.conn.is_some();
+        match self.exchange(request.as_bytes()) {
+            Err(_) if reused => self.exchange(request.as_bytes()),
+            result => result,
+        }
+        .with_context(|| format!("{method} {path}"))
+    }
+
+    fn exchange(&mut self, request: &[u8]) -> Result<Reply> {
+        let result = self.exchange_once(request);
+        if result.is_err() {
+            self.conn = None;
+        }
+        result
+    }
+
+    fn exchange_once(&mut self, request: &[u8]) -> Result<Reply> {
+        if self.conn.is_none() {
+            let stream = TcpStream::connect(self.addr).context("connecting")?;
+            stream.set_nodelay(true)?;
+            stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+            self.conn = Some(BufReader::new(stream));
+        }
+        let conn = self.conn.as_mut().context("no connection")?;
+        conn.get_mut().write_all(request)?;
+        let mut line = String::new();
+        if conn.read_line(&mut line)? == 0 {
+            bail!("the server closed the connection");
+        }
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("bad status line `{}`", line.trim_end()))?;
+        let (mut length, mut chunked, mut close) = (None, false, false);
+        loop {
+            line.clear();
+            if conn.read_line(&mut line)? == 0 {
+                bail!("the connection closed in the headers");
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                let value = value.trim();
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.parse::<usize>().ok(),
+                    "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                    "connection" => close = value.eq_ignore_ascii_case("close"),
+                    _ => {}
+                }
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                conn.read_line(&mut line)?;
+                let size = line.trim().split(';').next().unwrap_or_default();
+                let size = usize::from_str_radix(size.trim(), 16)
+                    .with_context(|| format!("bad chunk size `{}`", line.trim()))?;
+                if size == 0 {
+                    // trailers, up to the empty line
+                    loop {
+                        line.clear();
+                        if conn.read_line(&mut line)? == 0 || line.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    break;
+                }
+                let start = body.len();
+                body.resize(start + size, 0);
+                conn.read_exact(&mut body[start..])?;
+                line.clear();
+                conn.read_line(&mut line)?;
+            }
+        } else if let Some(length) = length {
+            body.resize(length, 0);
+            conn.read_exact(&mut body)?;
+        } else if !(status == 204 || status == 304 || status < 200) {
+            conn.read_to_end(&mut body)?;
+            close = true;
+        }
+        if close {
+            self.conn = None;
+        }
+        Ok(Reply { status, body })
+    }
+}
+
+/// A successful reply, or `what: status body` as the error.
+fn expect(reply: Result<Reply>, what: &str) -> std::result::Result<Reply, String> {
+    match reply {
+        Ok(r) if (200..300).contains(&r.status) => Ok(r),
+        Ok(r) => Err(format!("{what}: {} {}", r.status, r.text())),
+        Err(e) => Err(format!("{what}: {e:#}")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server under test, a child process.
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts `serve` on a free port and waits until `GET /health` answers.
+    fn start(global_args: &[OsString]) -> Result<Server> {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .context("finding a free port")?;
+        let data_dir = std::env::temp_dir().join(format!("comptoir-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
+        let exe = std::env::current_exe().context("locating the comptoir executable")?;
+        let child = Command::new(exe)
+            .args(global_args)
+            .args(["serve", "--bind", &addr.to_string()])
+            // the JWT key is generated there, and confirmation mails written there
+            .env("COMPTOIR_DATA_DIR", &data_dir)
+            .env("COMPTOIR_LOG_LEVEL", "warn")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting `comptoir serve`")?;
+        let mut server = Server {
+            child,
+            addr,
+            data_dir,
+        };
+        let started = Instant::now();
+        let mut http = Http::new(addr);
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                bail!("`comptoir serve` exited at start-up ({status})");
+            }
+            if let Ok(reply) = http.send("GET", "/health", None, None, None) {
+                if reply.status == 200 {
+                    return Ok(server);
+                }
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("`comptoir serve` did not answer /health within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A `/proc/PID/status` field in KiB (`VmHWM`, `RssAnon`…).
+    fn status_kib(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    }
+
+    /// Resets `VmHWM` to the current RSS (Linux: `5` in `clear_refs`); false if refused.
+    fn reset_peak(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").is_ok()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// bench checkout
+
+/// What the clients need to know about the shop.
+struct Shop {
+    cycle: String,
+    offer: Vec<String>,
+    method: String,
+}
+
+fn discover(http: &mut Http) -> Result<Shop> {
+    let cycles = http
+        .send(
+            "GET",
+            &format!("/api/v1/enterprises/{HUB}/order-cycles"),
+            None,
+            None,
+            None,
+        )?
+        .json()?;
+    let cycle = cycles["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|c| c["state"] == "open"))
+        .and_then(|c| c["id"].as_str())
+        .with_context(|| format!("no open cycle for `{HUB}`: {cycles}"))?
+        .to_string();
+    let detail = http
+        .send(
+            "GET",
+            &format!("/api/v1/order-cycles/{cycle}"),
+            None,
+            None,
+            None,
+        )?
+        .json()?;
+    let offer: Vec<String> = detail["offer"]
+        .as_array()
+        .map(|o| {
+            o.iter()
+                .filter_map(|v| v["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if offer.len() < LINES {
+        bail!(
+            "the open cycle offers {} variants, fewer than {LINES}",
+            offer.len()
+        );
+    }
+    let methods = http
+        .send(
+            "GET",
+            &format!("/api/v1/order-cycles/{cycle}/shipping-methods"),
+            None,
+            None,
+            None,
+        )?
+        .json()?;
+    // the method with the highest fee: its fee is split between the currencies too
+    let method = methods
+        .as_array()
+        .and_then(|ms| {
+            ms.iter().max_by_key(|m| {
+                m["fee"]["amount"]
+                    .as_str()
+                    .and_then(|a| parse_amount(a, 2, Sign::NonNegative).ok())
+                    .unwrap_or(0)
+            })
+        })
+        .and_then(|m| m["id"].as_str())
+        .with_context(|| format!("no shipping method: {methods}"))?
+        .to_string();
+    Ok(Shop {
+        cycle,
+        offer,
+        method,
+    })
+}
+
+fn login(http: &mut Http, email: &str) -> std::result::Result<String, String> {
+    let body = json!({"email": email, "password": PASSWORD});
+    let reply = expect(
+        http.send("POST", "/api/v1/auth/login", None, None, Some(&body)),
+        "login",
+    )?;
+    reply
+        .json()
+        .ok()
+        .and_then(|v| v["access_token"].as_str().map(String::from))
+        .ok_or_else(|| format!("login: no access_token in {}", reply.text()))
+}
+
+/// Cart of `LINES` variants, then checkout with half the cart's `local_max` in LEM.
+fn cart_and_checkout(
+    http: &mut Http,
+    shop: &Shop,
+    token: &str,
+    n: usize,
+) -> std::result::Result<(), String> {
+    let lines: Vec<Value> = pick(&shop.offer, n)
+        .map(|id| json!({"variant_id": id, "quantity": 1}))
+        .collect();
+    let cart = expect(
+        http.send(
+            "PUT",
+            &format!("/api/v1/order-cycles/{}/cart", shop.cycle),
+            Some(token),
+            None,
+            Some(&json!({ "lines": lines })),
+        ),
+        "PUT cart",
+    )?;
+    let cart = cart.json().map_err(|e| format!("PUT cart: {e:#}"))?;
+    let local_max = cart["quote"]["local_max"]["amount"]
+        .as_str()
+        .and_then(|a| parse_amount(a, 2, Sign::NonNegative).ok())
+        .ok_or_else(|| format!("PUT cart: no quote.local_max in {cart}"))?;
+    let body = json!({
+        "shipping_method_id": shop.method,
+        "local_amount": {"amount": half(local_max), "currency": "LEM"},
+    });
+    expect(
+        http.send(
+            "POST",
+            &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
+            Some(token),
+            Some(&uuid::Uuid::now_v7().to_string()),
+            Some(&body),
+        ),
+        "POST checkout",
+    )?;
+    Ok(())
+}
+
+/// One line of the checkout table.
+#[derive(Debug, Clone)]
+pub struct CheckoutMeasure {
+    pub backend: &'static str,
+    /// Whether each iteration logs in.
+    pub login: bool,
+    pub concurrency: usize,
+    pub checkouts: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// The server's `VmHWM` during this line (since start-up if it could not be reset).
+    pub peak_rss_kib: Option<u64>,
+    /// The server's highest `RssAnon` sampled during this line.
+    pub peak_anon_kib: Option<u64>,
+    /// The first error responses.
+    pub first_errors: Vec<String>,
+}
+
+impl CheckoutMeasure {
+    pub fn per_second(&self) -> f64 {
+        self.checkouts as f64 / self.seconds
+    }
+}
+
+/// Nearest-rank percentile of sorted latencies, in milliseconds.
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+fn measure(
+    server: &Server,
+    shop: &Shop,
+    emails: &[String],
+    backend: &'static str,
+    concurrency: usize,
+    duration: Duration,
+    with_login: bool,
+) -> Result<CheckoutMeasure> {
+    let errors = AtomicU64::new(0);
+    let kept: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let record = |e: String| {
+        errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut kept) = kept.lock() {
+            if kept.len() < KEPT_ERRORS {
+                kept.push(e);
+            }
+        }
+    };
+    // without a log-in per iteration, each client logs in once beforehand, one at a time:
+    // concurrent argon2 hashes (19 MiB each) would set the memory peak of the line
+    let mut tokens = Vec::new();
+    if !with_login {
+        let mut http = Http::new(server.addr);
+        for email in &emails[..concurrency] {
+            tokens.push(login(&mut http, email).map_err(|e| anyhow!(e))?);
+        }
+    }
+    let reset = server.reset_peak();
+    let done = AtomicBool::new(false);
+    let peak_anon = AtomicU64::new(0);
+    let started = Instant::now();
+    let latencies = std::thread::scope(|scope| -> Result<Vec<Duration>> {
+        let sampler = scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                if let Some(kib) = server.status_kib("RssAnon") {
+                    peak_anon.fetch_max(kib, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let clients: Vec<_> = (0..concurrency)
+            .map(|c| {
+                let (record, email, tokens) = (&record, &emails[c], &tokens);
+                scope.spawn(move || {
+                    let mut http = Http::new(server.addr);
+                    let mut latencies = Vec::new();
+                    let token = tokens.get(c);
+                    let mut n = c * 7;
+                    while started.elapsed() < duration {
+                        let begun = Instant::now();
+                        let result = match token {
+                            Some(t) => cart_and_checkout(&mut http, shop, t, n),
+                            None => login(&mut http, email)
+                                .and_then(|t| cart_and_checkout(&mut http, shop, &t, n)),
+                        };
+                        match result {
+                            Ok(()) => latencies.push(begun.elapsed()),
+                            Err(e) => {
+                                record(e);
+                                std::thread::sleep(Duration::from_millis(10));
+                            }
+                        }
+                        n += 1;
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let joined: Vec<_> = clients.into_iter().map(|c| c.join()).collect();
+        // the sampler stops before any error is returned, or the scope would wait for it
+        done.store(true, Ordering::Relaxed);
+        sampler
+            .join()
+            .map_err(|_| anyhow!("the memory sampler panicked"))?;
+        let mut all = Vec::new();
+        for latencies in joined {
+            all.extend(latencies.map_err(|_| anyhow!("a client thread panicked"))?);
+        }
+        Ok(all)
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut latencies = latencies;
+    latencies.sort_unstable();
+    let peak_anon = peak_anon.load(Ordering::Relaxed);
+    Ok(CheckoutMeasure {
+        backend,
+        login: with_login,
+        concurrency,
+        checkouts: latencies.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        seconds,
+        p50_ms: percentile(&latencies, 50.0),
+        p99_ms: percentile(&latencies, 99.0),
+        peak_rss_kib: if reset {
+            server.status_kib("VmHWM")
+        } else {
+            None
+        },
+        peak_anon_kib: (peak_anon > 0).then_some(peak_anon),
+        first_errors: kept.into_inner().unwrap_or_default(),
+    })
+}
+
+/// Seeds `users` customers, starts the server (`global_args`: the `--config` and
+/// `--database-url` to give it) and measures every concurrency level, with and without a
+/// log-in per iteration, `seconds` each.
+pub fn checkout(
+    db: Db,
+    global_args: &[OsString],
+    users: usize,
+    concurrency: &[usize],
+    seconds: u64,
+    progress: &mut dyn FnMut(&CheckoutMeasure),
+) -> Result<Vec<CheckoutMeasure>> {
+    let highest = concurrency.iter().copied().max().unwrap_or(1);
+    anyhow::ensure!(
+        users >= highest,
+        "--users ({users}) must be at least the highest concurrency ({highest})"
+    );
+    let backend = backend_name(&db);
+    let emails: Vec<String> = {
+        let conn = &mut db.conn().map_err(api)?;
+        prepare(conn)?;
+        let hash = crate::auth::passwords::hash(PASSWORD).map_err(api)?;
+        let bar = indicatif::ProgressBar::new(users as u64);
+        bar.set_message("customers");
+        let made = customers(conn, users, Some(&hash), &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        made.into_iter().map(|(_, email)| email).collect()
+    };
+    drop(db);
+    let server = Server::start(global_args)?;
+    eprintln!(
+        "server pid {} on {} (start-up VmHWM {} KiB)",
+        server.child.id(),
+        server.addr,
+        server.status_kib("VmHWM").unwrap_or(0)
+    );
+    let shop = discover(&mut Http::new(server.addr)).context("reading the shop over HTTP")?;
+    let duration = Duration::from_secs(seconds);
+    let mut results = Vec::new();
+    // the log-in rows last: argon2's memory stays with the process once used (allocator), so
+    // it would be counted in the peak memory of the rows after it
+    for with_login in [false, true] {
+        for &c in concurrency {
+            let m = measure(&server, &shop, &emails, backend, c, duration, with_login)?;
+            progress(&m);
+            results.push(m);
+        }
+    }
+    Ok(results)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map(|k| format!("{:.0}", k as f64 / 1024.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The checkout results as a Markdown table.
+pub fn checkout_table(results: &[CheckoutMeasure]) -> String {
+    let mut out = String::from(
+        "| backend | iteration | concurrency | checkouts | checkouts/s | p50 ms | p99 ms | errors | server peak RSS MiB | server peak private MiB |\n|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for m in results {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} |\n",
+            m.backend,
+            if m.login {
+                "login + cart + checkout"
+            } else {
+                "cart + checkout"
+            },
+            m.concurrency,
+            m.checkouts,
+            m.per_second(),
+            m.p50_ms,
+            m.p99_ms,
+            m.errors,
+            mib(m.peak_rss_kib),
+            mib(m.peak_anon_kib),
+        ));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// bench close
+
+/// Orders per customer in the close benchmark.
+const ORDERS_PER_CUSTOMER: usize = 10;
+
+/// What the close benchmark measured.
+#[derive(Debug, Clone)]
+pub struct CloseMeasure {
+    pub backend: &'static str,
+    pub cycle_id: String,
+    pub customers: usize,
+    pub orders: usize,
+    pub seed_seconds: f64,
+    pub orders_booked: usize,
+    pub producers_paid: usize,
+    pub close_seconds: f64,
+    pub verify_seconds: f64,
+    pub ledger_ok: bool,
+    pub violations: usize,
+}
+
+/// The demo hub's open cycle (the copy's source).
+fn open_cycle(conn: &mut DbConn) -> Result<String> {
+    let now = crate::time::now();
+    let hub = crate::enterprises::find_id(conn, HUB)?
+        .with_context(|| format!("no enterprise `{HUB}`"))?;
+    db_run!(conn => order_cycles::table
+        .filter(order_cycles::hub_id.eq(&hub))
+        .filter(order_cycles::opens_at.lt(now))
+        .filter(order_cycles::closes_at.gt(now))
+        .filter(order_cycles::closed_at.is_null())
+        .order(order_cycles::opens_at.asc())
+        .select(order_cycles::id)
+        .first::<String>(conn))
+    .context("finding the demo's open cycle")
+}
+
+/// Checks out `orders` orders in a new copy of the demo's open cycle with `threads`
+/// threads, closes it, and verifies the ledger.
+pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
+    let backend = backend_name(db);
+    let conn = &mut db.conn().map_err(api)?;
+    prepare(conn)?;
+    let source = open_cycle(conn)?;
+    let suffix = &crate::time::new_id()[24..];
+    let detail = planning::copy(
+        conn,
+        &source,
+        &planning::CopyCycle {
+            name: Some(format!("Bench close {suffix}")),
+            opens_at: Utc::now() - chrono::Duration::hours(1),
+            closes_at: Utc::now() + chrono::Duration::days(7),
+        },
+    )
+    .map_err(api)
+    .context("copying the open cycle")?;
+    let cycle = detail.cycle.id.clone();
+    let offer: Vec<String> = detail.offer.iter().map(|o| o.variant.id.clone()).collect();
+    anyhow::ensure!(offer.len() >= LINES, "the cycle offers too few variants");
+    let method = shipping::for_cycle(conn, &cycle)
+        .map_err(api)?
+        .into_iter()
+        .max_by_key(|m| m.fee_minor)
+        .context("the cycle has no shipping method")?
+        .id;
+
+    let seeding = Instant::now();
+    let count = orders.div_ceil(ORDERS_PER_CUSTOMER).max(1);
+    let bar = indicatif::ProgressBar::new(count as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let buyers: Vec<String> = customers(conn, count, None, &|| bar.inc(1))?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    bar.finish_and_clear();
+
+    let bar = indicatif::ProgressBar::new(orders as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} orders checked out ({per_sec}, {elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    std::thread::scope(|scope| -> Result<()> {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (bar, buyers, offer, cycle, method) = (&bar, &buyers, &offer, &cycle, &method);
+                scope.spawn(move || -> Result<()> {
+                    let conn = &mut db.conn().map_err(api)?;
+                    // order i belongs to customer i % customers, and each customer to one thread
+                    for i in (0..orders).filter(|i| (i % buyers.len()) % threads == t) {
+                        let customer = &buyers[i % buyers.len()];
+                        let request = QuoteRequest {
+                            lines: pick(offer, i)
+                                .map(|id| QuoteLineRequest {
+                                    variant_id: id.clone(),
+                                    quantity: 1,
+                                })
+                                .collect(),
+                        };
+                        let cart = cart::set(conn, cycle, customer, &request)
+                            .map_err(api)
+                            .context("setting a cart")?;
+                        let local_max = cart.quote.map(|q| q.local_max.minor).unwrap_or(0);
+                        let request = CheckoutRequest {
+                            shipping_method_id: method.clone(),
+                            local_amount: Some(MoneyInput {
+                                amount: half(local_max),
+                                currency: "LEM".parse().map_err(|e| anyhow!("{e:?}"))?,
+                            }),
+                        };
+                        checkout::checkout(conn, cycle, customer, &request)
+                            .map_err(api)
+                            .context("checking out")?;
+                        bar.inc(1);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker
+                .join()
+                .map_err(|_| anyhow!("a seeding thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    let seed_seconds = seeding.elapsed().as_secs_f64();
+    eprintln!(
+        "{orders} orders from {} customers checked out in {seed_seconds:.1} s; closing…",
+        buyers.len()
+    );
+
+    let bar = indicatif::ProgressBar::new(orders as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} orders booked ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let report = closing::close(conn, &cycle, &mut |n| bar.inc(n as u64))
+        .map_err(api)
+        .context("closing the cycle")?;
+    let close_seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let started = Instant::now();
+    let verified = crate::ledger::verify::verify(conn, &mut |_| {})?;
+    Ok(CloseMeasure {
+        backend,
+        cycle_id: cycle,
+        customers: buyers.len(),
+        orders,
+        seed_seconds,
+        orders_booked: report.orders_booked,
+        producers_paid: report.settlements.len(),
+        close_seconds,
+        verify_seconds: started.elapsed().as_secs_f64(),
+        ledger_ok: verified.ok(),
+        violations: verified.violations.len(),
+    })
+}
+
+/// The close result as a Markdown table.
+pub fn close_table(m: &CloseMeasure) -> String {
+    format!(
+        "| backend | orders | customers | seeding (customers + checkouts) | close | orders booked/s | settlements | ledger verify |\n|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {:.1} s ({:.0}/s) | {:.1} s | {:.0} | {} | {} ({:.1} s) |\n",
+        m.backend,
+        m.orders_booked,
+        m.customers,
+        m.seed_seconds,
+        m.orders as f64 / m.seed_seconds,
+        m.close_seconds,
+        m.orders_booked as f64 / m.close_seconds,
+        m.producers_paid,
+        if m.ledger_ok {
+            "ok".to_string()
+        } else {
+            format!("{} violations", m.violations)
+        },
+        m.verify_seconds,
+    )
+}
