@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// The push of validated moves to Odoo (settings `odoo.*`).
+    Odoo {
+        #[command(subcommand)]
+        command: OdooCommand,
+    },
     /// Order cycles.
     Cycle {
         #[command(subcommand)]
@@ -195,6 +200,15 @@ enum ExportCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum OdooCommand {
+    /// Push the moves not pushed yet (validating the ledger up to today first);
+    /// idempotent: a move already in Odoo is found, not created again.
+    Sync,
+    /// Moves pending, pushed and failed, and the latest errors.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
 enum CycleCommand {
     /// Close a cycle now: capture the holds, book the sales, pay the producers, mail their
     /// reports. Idempotent: closing a settled cycle prints what its close did.
@@ -310,6 +324,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Catalog { command } => catalog(&config, command),
         Command::Export { command } => export(&config, command),
+        Command::Odoo { command } => odoo(&config, command),
         Command::Cycle {
             command: CycleCommand::Close { id },
         } => {
@@ -467,6 +482,44 @@ fn run(cli: Cli) -> Result<()> {
             };
             let summary = demo::load(&mut conn, source, force)?;
             println!("demo loaded into {}: {summary}", config.database_url);
+            Ok(())
+        }
+    }
+}
+
+fn odoo(config: &Config, command: OdooCommand) -> Result<()> {
+    use crate::accounting::odoo;
+    let db = server::open_database(config)?;
+    let mut conn = db.conn()?;
+    match command {
+        OdooCommand::Sync => {
+            let mut client = odoo::Client::from_config(&config.odoo)?;
+            let today = crate::time::now().date();
+            crate::accounting::moves::validate_until(&mut conn, today, &mut |_| {})
+                .map_err(|e| anyhow::anyhow!("validating the ledger: {e}"))?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} moves ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            let report = odoo::sync(&mut conn, &mut client, &mut |n| bar.inc(n as u64))
+                .map_err(|e| anyhow::anyhow!("syncing with Odoo: {e}"))?;
+            bar.finish_and_clear();
+            println!(
+                "{} moves pushed, {} found in Odoo already, {} failed (tried again later)",
+                report.pushed, report.found, report.failed
+            );
+            Ok(())
+        }
+        OdooCommand::Status => {
+            let status = odoo::status(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "pushed {}, pending {}, failed {}, not seen yet {}",
+                status.pushed, status.pending, status.failed, status.not_seen
+            );
+            for (entry, error) in &status.latest_errors {
+                println!("  {entry}: {error}");
+            }
             Ok(())
         }
     }

@@ -6,6 +6,7 @@
 //!   balanced move in euros, stored as exported.
 //! - [`export`]: the FEC and Odoo's import CSV, rendered from the stored moves.
 //! - [`periods`]: closing a past period.
+//! - [`odoo`]: the push of validated moves to Odoo (JSON-RPC), idempotent.
 //!
 //! The books are the deployment's (the association running Comptoir): every ledger account
 //! is in them, wallets as third-party accounts (467, one auxiliary account per holder).
@@ -13,4 +14,5 @@
 pub mod chart;
 pub mod export;
 pub mod moves;
+pub mod odoo;
 pub mod periods;

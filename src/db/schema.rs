@@ -435,7 +435,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    odoo_sync (ledger_entry_id) {
+        ledger_entry_id -> Text,
+        state -> Text,
+        odoo_move_id -> Nullable<BigInt>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounting_lines -> accounting_moves (ledger_entry_id));
+diesel::joinable!(odoo_sync -> accounting_moves (ledger_entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     chart_mappings,
@@ -444,6 +457,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounting_lines,
     accounting_periods,
     accounting_state,
+    odoo_sync,
     cycle_fees,
     order_fees,
     producer_settlements,

@@ -17,6 +17,7 @@ mod ledger;
 mod mail;
 mod marketplace_property;
 mod money_api;
+mod odoo;
 mod openapi;
 mod operations;
 mod orders;

@@ -1,0 +1,12 @@
+-- The push of validated moves to Odoo: one row per move once a sync has seen it. Keep in step
+-- with the other backend's copy.
+CREATE TABLE odoo_sync (
+    ledger_entry_id  TEXT PRIMARY KEY NOT NULL REFERENCES accounting_moves (ledger_entry_id),
+    state            TEXT NOT NULL CHECK (state IN ('pending', 'pushed', 'failed')),
+    odoo_move_id     BIGINT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    next_attempt_at  TIMESTAMP NOT NULL,
+    updated_at       TIMESTAMP NOT NULL
+);
+CREATE INDEX odoo_sync_due ON odoo_sync (state, next_attempt_at);

@@ -1,0 +1,310 @@
+//! The push to Odoo against a fake Odoo speaking the JSON-RPC shapes of a real Odoo 17
+//! (DOMAIN.md §5): `authenticate` answering `false` for a bad key, errors as HTTP 200 with an
+//! `error` object, `action_post` answering without a `result`, unbalanced moves refused at
+//! `create`. Failures are injected — an HTTP 500, an expired session, a response lost after the
+//! move was created (Comptoir "crashing" mid-sync) — and after the next sync Odoo holds every
+//! move exactly once, posted and balanced. Both backends.
+
+use std::collections::VecDeque;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use diesel::prelude::*;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use comptoir::accounting::odoo::{self, Client};
+use comptoir::db::schema::odoo_sync;
+use comptoir::db_run;
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestApp};
+use crate::orders::funded_wallet;
+
+backend_tests!(sync_pushes_each_move_once_whatever_fails);
+
+const KEY: &str = "odoo-test-key";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The next call answers HTTP 500.
+    Http500,
+    /// The next call answers "session expired".
+    SessionExpired,
+    /// The next `account.move` create is done, but its answer is lost (HTTP 500).
+    LoseCreateResponse,
+}
+
+#[derive(Default)]
+struct Fake {
+    next_id: i64,
+    /// (model, record) with an `id` field
+    records: Vec<(String, Value)>,
+    failures: VecDeque<Failure>,
+}
+
+impl Fake {
+    fn new() -> Fake {
+        let mut fake = Fake {
+            next_id: 100,
+            ..Default::default()
+        };
+        for code in ["OD", "MLC", "VT", "BQ"] {
+            fake.insert("account.journal", json!({"code": code, "name": code}));
+        }
+        let chart = comptoir::accounting::chart::Chart::defaults().expect("chart");
+        for rule in chart.accounts {
+            if fake
+                .search("account.account", &json!([["code", "=", rule.code]]))
+                .is_empty()
+            {
+                fake.insert(
+                    "account.account",
+                    json!({"code": rule.code, "name": rule.label}),
+                );
+            }
+        }
+        fake
+    }
+
+    fn insert(&mut self, model: &str, mut record: Value) -> i64 {
+        self.next_id += 1;
+        record["id"] = json!(self.next_id);
+        self.records.push((model.to_string(), record));
+        self.next_id
+    }
+
+    fn search(&self, model: &str, domain: &Value) -> Vec<Value> {
+        self.records
+            .iter()
+            .filter(|(m, r)| {
+                m == model
+                    && domain.as_array().into_iter().flatten().all(|c| {
+                        c[1] != "=" || r.get(c[0].as_str().unwrap_or("")) == Some(&c[2])
+                    })
+            })
+            .map(|(_, r)| json!({"id": r["id"], "state": r.get("state").cloned().unwrap_or(json!(false))}))
+            .collect()
+    }
+
+    fn moves(&self) -> Vec<&Value> {
+        self.records
+            .iter()
+            .filter(|(m, _)| m == "account.move")
+            .map(|(_, r)| r)
+            .collect()
+    }
+}
+
+fn error(name: &str, message: &str, id: &Value) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"jsonrpc": "2.0", "id": id, "error": {"code": 200,
+        "message": "Odoo Server Error", "data": {"name": name, "message": message,
+        "arguments": [message], "context": {}, "debug": "Traceback…"}}}))
+}
+
+async fn jsonrpc(state: web::Data<Arc<Mutex<Fake>>>, body: web::Json<Value>) -> HttpResponse {
+    let mut fake = state.lock().expect("fake");
+    let id = body["id"].clone();
+    let params = &body["params"];
+    let args = &params["args"];
+    let ok = |result: Value| {
+        HttpResponse::Ok().json(json!({"jsonrpc": "2.0", "id": id, "result": result}))
+    };
+    match (params["service"].as_str(), params["method"].as_str()) {
+        (Some("common"), Some("authenticate")) => {
+            return if args[2] == KEY {
+                ok(json!(2))
+            } else {
+                ok(json!(false))
+            };
+        }
+        (Some("object"), Some("execute_kw")) => {}
+        _ => return error("builtins.ValueError", "unknown service", &id),
+    }
+    if args[2] != KEY {
+        return error("odoo.exceptions.AccessDenied", "Access Denied", &id);
+    }
+    let (model, method) = (
+        args[3].as_str().unwrap_or(""),
+        args[4].as_str().unwrap_or(""),
+    );
+    let creating_move = model == "account.move" && method == "create";
+    match fake.failures.front().copied() {
+        Some(Failure::Http500) => {
+            fake.failures.pop_front();
+            return HttpResponse::InternalServerError().body("<html>500</html>");
+        }
+        Some(Failure::SessionExpired) => {
+            fake.failures.pop_front();
+            return error("odoo.http.SessionExpiredException", "Session expired", &id);
+        }
+        _ => {}
+    }
+    let positional = &args[5];
+    match method {
+        "search_read" => ok(Value::Array(fake.search(model, &positional[0]))),
+        "create" => {
+            let values = positional[0].clone();
+            if model == "account.move" {
+                let lines = values["line_ids"].as_array().cloned().unwrap_or_default();
+                let sum = |side: &str| -> f64 {
+                    lines
+                        .iter()
+                        .map(|l| l[2][side].as_f64().unwrap_or(0.0))
+                        .sum()
+                };
+                if (sum("debit") - sum("credit")).abs() > 0.001 || lines.is_empty() {
+                    return error(
+                        "odoo.exceptions.UserError",
+                        "The move is not balanced.",
+                        &id,
+                    );
+                }
+            }
+            let mut record = values;
+            record["state"] = json!("draft");
+            let new_id = fake.insert(model, record);
+            if creating_move && fake.failures.front() == Some(&Failure::LoseCreateResponse) {
+                fake.failures.pop_front();
+                return HttpResponse::InternalServerError().body("lost");
+            }
+            ok(json!(new_id))
+        }
+        "action_post" => {
+            let ids: Vec<i64> = positional[0]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_i64)
+                .collect();
+            for (m, r) in fake.records.iter_mut() {
+                if m == "account.move" && ids.contains(&r["id"].as_i64().unwrap_or(0)) {
+                    r["state"] = json!("posted");
+                }
+            }
+            // a method returning nothing: no `result` key at all
+            HttpResponse::Ok().json(json!({"jsonrpc": "2.0", "id": id}))
+        }
+        _ => error("builtins.AttributeError", "unknown method", &id),
+    }
+}
+
+async fn fake_odoo() -> (String, Arc<Mutex<Fake>>) {
+    let state = Arc::new(Mutex::new(Fake::new()));
+    let data = web::Data::new(state.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = listener.local_addr().expect("addr").port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/jsonrpc", web::post().to(jsonrpc))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    actix_web::rt::spawn(server);
+    (format!("http://127.0.0.1:{port}"), state)
+}
+
+/// Runs a sync on a blocking thread (the fake answers on this test's runtime).
+async fn sync(app: &TestApp, url: &str, key: &str) -> Result<odoo::SyncReport, String> {
+    let (db, url, key) = (app.db.db.clone(), url.to_string(), key.to_string());
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = db.conn().map_err(|e| e.to_string())?;
+        let mut client = Client::new(&url, "comptoir", "admin", SecretString::from(key));
+        odoo::sync(&mut conn, &mut client, &mut |_| {}).map_err(|e| e.to_string())
+    })
+    .await
+    .expect("sync thread")
+}
+
+fn retry_now(app: &TestApp) {
+    let conn = &mut app.db.db.conn().expect("conn");
+    db_run!(conn => diesel::update(odoo_sync::table)
+        .set(odoo_sync::next_attempt_at.eq(comptoir::time::now() - chrono::Duration::minutes(1)))
+        .execute(conn))
+    .expect("due now");
+}
+
+async fn sync_pushes_each_move_once_whatever_fails(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let camille = app.access_token("camille@example.org").await;
+    for amount in ["10.00", "20.00", "5.00"] {
+        funded_wallet(&app, &camille, amount).await;
+    }
+    let moves = {
+        let conn = &mut app.db.db.conn().expect("conn");
+        comptoir::accounting::moves::validate_until(conn, comptoir::time::now().date(), &mut |_| {})
+            .expect("validated")
+    };
+    assert_eq!(moves, 3, "three top-ups");
+    let (url, fake) = fake_odoo().await;
+
+    // a bad key stops everything before anything is written
+    let refused = sync(&app, &url, "wrong").await;
+    assert!(refused.is_err_and(|e| e.contains("refused the login")));
+    assert!(fake.lock().expect("fake").moves().is_empty());
+
+    // a 500 on the first move, an expired session, then a create whose answer is lost
+    fake.lock().expect("fake").failures.extend([
+        Failure::Http500,
+        Failure::SessionExpired,
+        Failure::LoseCreateResponse,
+    ]);
+    let first = sync(&app, &url, KEY).await.expect("sync runs");
+    assert_eq!(first.failed, 2, "{first:?}");
+    assert_eq!(first.pushed, 1, "{first:?}");
+    // the lost move is in Odoo although Comptoir does not know it
+    assert_eq!(fake.lock().expect("fake").moves().len(), 2);
+
+    // the failed moves are tried again later; the lost one is found, not created again
+    retry_now(&app);
+    let second = sync(&app, &url, KEY).await.expect("sync runs");
+    assert_eq!(
+        (second.pushed, second.found, second.failed),
+        (1, 1, 0),
+        "{second:?}"
+    );
+    let third = sync(&app, &url, KEY).await.expect("sync runs");
+    assert_eq!(
+        (third.pushed, third.found, third.failed),
+        (0, 0, 0),
+        "{third:?}"
+    );
+
+    let fake = fake.lock().expect("fake");
+    let moves = fake.moves();
+    assert_eq!(moves.len(), 3, "every move exactly once");
+    let mut refs: Vec<&str> = moves.iter().filter_map(|m| m["ref"].as_str()).collect();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(refs.len(), 3);
+    // the move whose answer was lost was posted when the next sync found it in draft
+    assert!(moves.iter().all(|m| m["state"] == "posted"), "{moves:?}");
+    // a local-currency line carries the currency created in Odoo and its signed amount
+    let lem = fake
+        .records
+        .iter()
+        .find(|(m, r)| m == "res.currency" && r["name"] == "LEM")
+        .map(|(_, r)| r["id"].clone())
+        .expect("LEM created in Odoo");
+    let lines = moves[0]["line_ids"].as_array().expect("lines");
+    assert!(lines
+        .iter()
+        .any(|l| l[2]["currency_id"] == lem && l[2]["amount_currency"].as_f64().is_some()));
+    drop(fake);
+
+    let conn = &mut app.db.db.conn().expect("conn");
+    let status = odoo::status(conn).expect("status");
+    assert_eq!(
+        (
+            status.pushed,
+            status.pending,
+            status.failed,
+            status.not_seen
+        ),
+        (3, 0, 0, 0)
+    );
+}
