@@ -143,6 +143,10 @@ pub struct SmtpConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OdooConfig {
+    /// `jsonrpc` (the default: `/jsonrpc`, any Odoo) or `json2` (Odoo 19's `/json/2/…` API
+    /// with a bearer key).
+    #[serde(default)]
+    pub api: Option<String>,
     pub url: Option<String>,
     pub database: Option<String>,
     pub login: Option<String>,

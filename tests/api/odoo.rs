@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use comptoir::accounting::odoo::{self, Client};
+use comptoir::accounting::odoo::{self, Api, Client};
 use comptoir::db::schema::odoo_sync;
 use comptoir::db_run;
 
@@ -22,7 +22,10 @@ use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
 use crate::orders::funded_wallet;
 
-backend_tests!(sync_pushes_each_move_once_whatever_fails);
+backend_tests!(
+    json_rpc_sync_pushes_each_move_once_whatever_fails,
+    json2_sync_pushes_each_move_once_whatever_fails,
+);
 
 const KEY: &str = "odoo-test-key";
 
@@ -103,6 +106,83 @@ fn error(name: &str, message: &str, id: &Value) -> HttpResponse {
         "arguments": [message], "context": {}, "debug": "Traceback…"}}}))
 }
 
+/// What the fake does with one call, whatever the API.
+enum Outcome {
+    Result(Value),
+    /// A method that returns nothing (JSON-RPC: no `result` key; JSON-2: `null`).
+    Nothing,
+    Error(&'static str, &'static str),
+    Http500,
+}
+
+/// `positional`: the record method's first argument (domain, values or ids).
+fn run(fake: &mut Fake, model: &str, method: &str, positional: &Value) -> Outcome {
+    // failures hit the work, not JSON-2's key check
+    let injected = if method == "context_get" {
+        None
+    } else {
+        fake.failures.front().copied()
+    };
+    match injected {
+        Some(Failure::Http500) => {
+            fake.failures.pop_front();
+            return Outcome::Http500;
+        }
+        Some(Failure::SessionExpired) => {
+            fake.failures.pop_front();
+            return Outcome::Error("odoo.http.SessionExpiredException", "Session expired");
+        }
+        _ => {}
+    }
+    match method {
+        "search_read" => Outcome::Result(Value::Array(fake.search(model, positional))),
+        "create" => {
+            let values = positional.clone();
+            if model == "account.move" {
+                let lines = values["line_ids"].as_array().cloned().unwrap_or_default();
+                let sum = |side: &str| -> f64 {
+                    lines
+                        .iter()
+                        .map(|l| l[2][side].as_f64().unwrap_or(0.0))
+                        .sum()
+                };
+                if (sum("debit") - sum("credit")).abs() > 0.001 || lines.is_empty() {
+                    return Outcome::Error(
+                        "odoo.exceptions.UserError",
+                        "The move is not balanced.",
+                    );
+                }
+            }
+            let mut record = values;
+            record["state"] = json!("draft");
+            let new_id = fake.insert(model, record);
+            if model == "account.move"
+                && fake.failures.front() == Some(&Failure::LoseCreateResponse)
+            {
+                fake.failures.pop_front();
+                return Outcome::Http500;
+            }
+            Outcome::Result(json!(new_id))
+        }
+        "action_post" => {
+            let ids: Vec<i64> = positional
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_i64)
+                .collect();
+            for (m, r) in fake.records.iter_mut() {
+                if m == "account.move" && ids.contains(&r["id"].as_i64().unwrap_or(0)) {
+                    r["state"] = json!("posted");
+                }
+            }
+            Outcome::Nothing
+        }
+        "context_get" => Outcome::Result(json!({"lang": "fr_FR", "tz": "Europe/Paris"})),
+        _ => Outcome::Error("builtins.AttributeError", "unknown method"),
+    }
+}
+
 async fn jsonrpc(state: web::Data<Arc<Mutex<Fake>>>, body: web::Json<Value>) -> HttpResponse {
     let mut fake = state.lock().expect("fake");
     let id = body["id"].clone();
@@ -129,64 +209,48 @@ async fn jsonrpc(state: web::Data<Arc<Mutex<Fake>>>, body: web::Json<Value>) -> 
         args[3].as_str().unwrap_or(""),
         args[4].as_str().unwrap_or(""),
     );
-    let creating_move = model == "account.move" && method == "create";
-    match fake.failures.front().copied() {
-        Some(Failure::Http500) => {
-            fake.failures.pop_front();
-            return HttpResponse::InternalServerError().body("<html>500</html>");
-        }
-        Some(Failure::SessionExpired) => {
-            fake.failures.pop_front();
-            return error("odoo.http.SessionExpiredException", "Session expired", &id);
-        }
-        _ => {}
+    match run(&mut fake, model, method, &args[5][0]) {
+        Outcome::Result(result) => ok(result),
+        // a method returning nothing: no `result` key at all
+        Outcome::Nothing => HttpResponse::Ok().json(json!({"jsonrpc": "2.0", "id": id})),
+        Outcome::Error(name, message) => error(name, message, &id),
+        Outcome::Http500 => HttpResponse::InternalServerError().body("<html>500</html>"),
     }
-    let positional = &args[5];
-    match method {
-        "search_read" => ok(Value::Array(fake.search(model, &positional[0]))),
-        "create" => {
-            let values = positional[0].clone();
-            if model == "account.move" {
-                let lines = values["line_ids"].as_array().cloned().unwrap_or_default();
-                let sum = |side: &str| -> f64 {
-                    lines
-                        .iter()
-                        .map(|l| l[2][side].as_f64().unwrap_or(0.0))
-                        .sum()
-                };
-                if (sum("debit") - sum("credit")).abs() > 0.001 || lines.is_empty() {
-                    return error(
-                        "odoo.exceptions.UserError",
-                        "The move is not balanced.",
-                        &id,
-                    );
-                }
-            }
-            let mut record = values;
-            record["state"] = json!("draft");
-            let new_id = fake.insert(model, record);
-            if creating_move && fake.failures.front() == Some(&Failure::LoseCreateResponse) {
-                fake.failures.pop_front();
-                return HttpResponse::InternalServerError().body("lost");
-            }
-            ok(json!(new_id))
+}
+
+/// Odoo 19's JSON-2: keyword arguments as body, a bearer key, errors by HTTP status.
+async fn json2(
+    state: web::Data<Arc<Mutex<Fake>>>,
+    path: web::Path<(String, String)>,
+    req: actix_web::HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let mut fake = state.lock().expect("fake");
+    let (model, method) = path.into_inner();
+    let bearer = req
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if bearer != format!("Bearer {KEY}") {
+        return HttpResponse::Unauthorized().json(
+            json!({"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey"}),
+        );
+    }
+    let positional = match method.as_str() {
+        "search_read" => body["domain"].clone(),
+        "create" => body["vals_list"][0].clone(),
+        _ => body["ids"].clone(),
+    };
+    match run(&mut fake, &model, &method, &positional) {
+        // create answers the list of new ids
+        Outcome::Result(result) if method == "create" => HttpResponse::Ok().json(json!([result])),
+        Outcome::Result(result) => HttpResponse::Ok().json(result),
+        Outcome::Nothing => HttpResponse::Ok().json(Value::Null),
+        Outcome::Error(name, message) => {
+            HttpResponse::UnprocessableEntity().json(json!({"name": name, "message": message}))
         }
-        "action_post" => {
-            let ids: Vec<i64> = positional[0]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_i64)
-                .collect();
-            for (m, r) in fake.records.iter_mut() {
-                if m == "account.move" && ids.contains(&r["id"].as_i64().unwrap_or(0)) {
-                    r["state"] = json!("posted");
-                }
-            }
-            // a method returning nothing: no `result` key at all
-            HttpResponse::Ok().json(json!({"jsonrpc": "2.0", "id": id}))
-        }
-        _ => error("builtins.AttributeError", "unknown method", &id),
+        Outcome::Http500 => HttpResponse::InternalServerError().body("<html>500</html>"),
     }
 }
 
@@ -199,6 +263,7 @@ async fn fake_odoo() -> (String, Arc<Mutex<Fake>>) {
         App::new()
             .app_data(data.clone())
             .route("/jsonrpc", web::post().to(jsonrpc))
+            .route("/json/2/{model}/{method}", web::post().to(json2))
     })
     .workers(1)
     .listen(listener)
@@ -209,11 +274,11 @@ async fn fake_odoo() -> (String, Arc<Mutex<Fake>>) {
 }
 
 /// Runs a sync on a blocking thread (the fake answers on this test's runtime).
-async fn sync(app: &TestApp, url: &str, key: &str) -> Result<odoo::SyncReport, String> {
+async fn sync(app: &TestApp, api: Api, url: &str, key: &str) -> Result<odoo::SyncReport, String> {
     let (db, url, key) = (app.db.db.clone(), url.to_string(), key.to_string());
     actix_web::rt::task::spawn_blocking(move || {
         let mut conn = db.conn().map_err(|e| e.to_string())?;
-        let mut client = Client::new(&url, "comptoir", "admin", SecretString::from(key));
+        let mut client = Client::new(api, &url, "comptoir", "admin", SecretString::from(key));
         odoo::sync(&mut conn, &mut client, &mut |_| {}).map_err(|e| e.to_string())
     })
     .await
@@ -228,7 +293,16 @@ fn retry_now(app: &TestApp) {
     .expect("due now");
 }
 
-async fn sync_pushes_each_move_once_whatever_fails(backend: Backend) {
+async fn json_rpc_sync_pushes_each_move_once_whatever_fails(backend: Backend) {
+    scenario(backend, Api::JsonRpc).await
+}
+
+/// The same over JSON-2 (no session there: the expired-session failure does not apply).
+async fn json2_sync_pushes_each_move_once_whatever_fails(backend: Backend) {
+    scenario(backend, Api::Json2).await
+}
+
+async fn scenario(backend: Backend, api: Api) {
     let app = TestApp::with_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     for amount in ["10.00", "20.00", "5.00"] {
@@ -243,17 +317,21 @@ async fn sync_pushes_each_move_once_whatever_fails(backend: Backend) {
     let (url, fake) = fake_odoo().await;
 
     // a bad key stops everything before anything is written
-    let refused = sync(&app, &url, "wrong").await;
+    let refused = sync(&app, api, &url, "wrong").await;
     assert!(refused.is_err_and(|e| e.contains("refused the login")));
     assert!(fake.lock().expect("fake").moves().is_empty());
 
     // a 500 on the first move, an expired session, then a create whose answer is lost
-    fake.lock().expect("fake").failures.extend([
-        Failure::Http500,
-        Failure::SessionExpired,
-        Failure::LoseCreateResponse,
-    ]);
-    let first = sync(&app, &url, KEY).await.expect("sync runs");
+    let failures: &[Failure] = match api {
+        Api::JsonRpc => &[
+            Failure::Http500,
+            Failure::SessionExpired,
+            Failure::LoseCreateResponse,
+        ],
+        Api::Json2 => &[Failure::Http500, Failure::LoseCreateResponse],
+    };
+    fake.lock().expect("fake").failures.extend(failures);
+    let first = sync(&app, api, &url, KEY).await.expect("sync runs");
     assert_eq!(first.failed, 2, "{first:?}");
     assert_eq!(first.pushed, 1, "{first:?}");
     // the lost move is in Odoo although Comptoir does not know it
@@ -261,13 +339,13 @@ async fn sync_pushes_each_move_once_whatever_fails(backend: Backend) {
 
     // the failed moves are tried again later; the lost one is found, not created again
     retry_now(&app);
-    let second = sync(&app, &url, KEY).await.expect("sync runs");
+    let second = sync(&app, api, &url, KEY).await.expect("sync runs");
     assert_eq!(
         (second.pushed, second.found, second.failed),
         (1, 1, 0),
         "{second:?}"
     );
-    let third = sync(&app, &url, KEY).await.expect("sync runs");
+    let third = sync(&app, api, &url, KEY).await.expect("sync runs");
     assert_eq!(
         (third.pushed, third.found, third.failed),
         (0, 0, 0),
