@@ -15,7 +15,9 @@
 //!   (with the error, tried again after 1, 2, 4… minutes, at most an hour). A bad key stops
 //!   the whole sync at once; an error about one move fails that move and the sync goes on.
 //!
-//! Not built yet: reconciling receivables in Odoo.
+//! - **reconciliation**: receivable lines lettered in Comptoir (an order's euro part owed at
+//!   the close, then received) are reconciled in Odoo once all their moves are pushed
+//!   (`account.move.line` `reconcile`), once (`odoo_reconciled`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -27,7 +29,7 @@ use serde_json::{json, Value};
 
 use super::moves::{LineRow, MoveRow};
 use crate::config::OdooConfig;
-use crate::db::schema::{accounting_lines, accounting_moves, odoo_sync};
+use crate::db::schema::{accounting_lines, accounting_moves, odoo_reconciled, odoo_sync};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
@@ -104,8 +106,21 @@ impl Client {
     }
 
     pub fn new(api: Api, url: &str, database: &str, login: &str, key: SecretString) -> Client {
+        Client::with_timeout(api, url, database, login, key, Duration::from_secs(30))
+    }
+
+    /// A client whose every call gives up after `timeout` (a move then fails and is tried
+    /// again later).
+    pub fn with_timeout(
+        api: Api,
+        url: &str,
+        database: &str,
+        login: &str,
+        key: SecretString,
+        timeout: Duration,
+    ) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(30)))
+            .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .build()
             .into();
@@ -300,6 +315,8 @@ pub struct SyncReport {
     pub found: usize,
     /// Moves that failed this time (tried again later).
     pub failed: usize,
+    /// Lettered receivable groups reconciled in Odoo.
+    pub reconciled: usize,
 }
 
 /// Odoo ids looked up once per sync.
@@ -357,6 +374,7 @@ pub fn sync(
             .select((MoveRow::as_select(), odoo_sync::attempts))
             .load(conn))?;
         if due.is_empty() {
+            reconcile(conn, client, &mut lookups, &mut report)?;
             return Ok(report);
         }
         for (m, attempts) in due {
@@ -403,6 +421,90 @@ pub fn sync(
             progress(1);
         }
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Lettered {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    account_code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    letter: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    odoo_move_id: Option<i64>,
+}
+
+const LETTERED: &str = "SELECT l.account_code AS account_code, l.letter AS letter,
+        s.odoo_move_id AS odoo_move_id
+    FROM accounting_lines l LEFT JOIN odoo_sync s ON s.ledger_entry_id = l.ledger_entry_id
+    WHERE l.letter <> '' AND NOT EXISTS (SELECT 1 FROM odoo_reconciled r
+        WHERE r.account_code = l.account_code AND r.letter = l.letter)
+    ORDER BY l.account_code, l.letter";
+
+/// Reconciles in Odoo the lettered groups whose moves are all pushed. An error leaves the
+/// group for the next sync.
+fn reconcile(
+    conn: &mut DbConn,
+    client: &mut Client,
+    lookups: &mut Lookups,
+    report: &mut SyncReport,
+) -> Result<(), ApiError> {
+    let rows: Vec<Lettered> = db_run!(conn => diesel::sql_query(LETTERED).load(conn))?;
+    let mut groups: Vec<((String, String), Vec<Option<i64>>)> = Vec::new();
+    for row in rows {
+        let key = (row.account_code, row.letter);
+        match groups.last_mut() {
+            Some((k, ids)) if *k == key => ids.push(row.odoo_move_id),
+            _ => groups.push((key, vec![row.odoo_move_id])),
+        }
+    }
+    for ((code, letter), ids) in groups {
+        let Some(mut moves) = ids.into_iter().collect::<Option<Vec<i64>>>() else {
+            continue; // some move of the group is not in Odoo yet
+        };
+        moves.sort_unstable();
+        moves.dedup();
+        let done = (|| -> Result<(), OdooError> {
+            let account = match lookups.accounts.get(&code) {
+                Some(id) => *id,
+                None => {
+                    let found = client.search("account.account", json!([["code", "=", code]]))?;
+                    let id = *found.first().ok_or_else(|| OdooError::Server {
+                        name: "comptoir.MissingAccount".into(),
+                        message: format!("no account with code {code} in Odoo"),
+                    })?;
+                    lookups.accounts.insert(code.clone(), id);
+                    id
+                }
+            };
+            let lines = client.search(
+                "account.move.line",
+                json!([["move_id", "in", moves], ["account_id", "=", account]]),
+            )?;
+            if lines.len() >= 2 {
+                client.execute("account.move.line", "reconcile", json!([lines]), json!({}))?;
+            }
+            Ok(())
+        })();
+        match done {
+            Ok(()) => {
+                db_run!(conn => diesel::insert_into(odoo_reconciled::table)
+                    .values((
+                        odoo_reconciled::account_code.eq(&code),
+                        odoo_reconciled::letter.eq(&letter),
+                        odoo_reconciled::reconciled_at.eq(crate::time::now()),
+                    ))
+                    .execute(conn))?;
+                report.reconciled += 1;
+            }
+            Err(error) if error.is_fatal() => {
+                return Err(ApiError::Unavailable(error.to_string()));
+            }
+            Err(error) => {
+                tracing::warn!(%code, %letter, %error, "reconciling in Odoo failed; tried again at the next sync");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates and posts one move unless Odoo has it already; returns its id and whether it was

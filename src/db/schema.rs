@@ -448,6 +448,14 @@ diesel::table! {
 }
 
 diesel::joinable!(accounting_lines -> accounting_moves (ledger_entry_id));
+diesel::table! {
+    odoo_reconciled (account_code, letter) {
+        account_code -> Text,
+        letter -> Text,
+        reconciled_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(odoo_sync -> accounting_moves (ledger_entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -458,6 +466,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounting_periods,
     accounting_state,
     odoo_sync,
+    odoo_reconciled,
     cycle_fees,
     order_fees,
     producer_settlements,

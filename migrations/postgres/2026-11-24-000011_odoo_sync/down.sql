@@ -1,1 +1,2 @@
+DROP TABLE odoo_reconciled;
 DROP TABLE odoo_sync;

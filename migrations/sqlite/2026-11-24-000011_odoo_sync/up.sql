@@ -10,3 +10,11 @@ CREATE TABLE odoo_sync (
     updated_at       TIMESTAMP NOT NULL
 );
 CREATE INDEX odoo_sync_due ON odoo_sync (state, next_attempt_at);
+
+-- Lettered receivable lines reconciled in Odoo (one row per account and letter).
+CREATE TABLE odoo_reconciled (
+    account_code   TEXT NOT NULL,
+    letter         TEXT NOT NULL,
+    reconciled_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (account_code, letter)
+);
