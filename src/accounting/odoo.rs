@@ -449,7 +449,9 @@ fn reconcile(
     report: &mut SyncReport,
 ) -> Result<(), ApiError> {
     let rows: Vec<Lettered> = db_run!(conn => diesel::sql_query(LETTERED).load(conn))?;
-    let mut groups: Vec<((String, String), Vec<Option<i64>>)> = Vec::new();
+    // (account code, letter) → the Odoo ids of its moves (`None`: not pushed yet)
+    type Group = ((String, String), Vec<Option<i64>>);
+    let mut groups: Vec<Group> = Vec::new();
     for row in rows {
         let key = (row.account_code, row.letter);
         match groups.last_mut() {
