@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// The chart mapping of the deployment's books.
+    Chart {
+        #[command(subcommand)]
+        command: ChartCommand,
+    },
     /// The push of validated moves to Odoo (settings `odoo.*`).
     Odoo {
         #[command(subcommand)]
@@ -200,6 +205,15 @@ enum ExportCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ChartCommand {
+    /// Print the chart mapping as TOML (the format of fixtures/chart_fr.toml).
+    Show,
+    /// Replace the chart mapping with a TOML file (checked first; moves validated already
+    /// keep their accounts).
+    Load { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
 enum OdooCommand {
     /// Push the moves not pushed yet (validating the ledger up to today first);
     /// idempotent: a move already in Odoo is found, not created again.
@@ -325,6 +339,41 @@ fn run(cli: Cli) -> Result<()> {
         Command::Catalog { command } => catalog(&config, command),
         Command::Export { command } => export(&config, command),
         Command::Odoo { command } => odoo(&config, command),
+        Command::Chart { command } => {
+            use crate::accounting::chart::{self, Chart};
+            let db = server::open_database(&config)?;
+            let mut conn = db.conn()?;
+            match command {
+                ChartCommand::Show => {
+                    let current = chart::get(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    print!("{}", toml::to_string(&current)?);
+                }
+                ChartCommand::Load { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let new: Chart = toml::from_str(&text)
+                        .with_context(|| format!("{} is not a chart mapping", file.display()))?;
+                    chart::replace(&mut conn, &new).map_err(|e| match e {
+                        crate::error::ApiError::Validation { errors, .. } => anyhow::anyhow!(
+                            "{}: {}",
+                            file.display(),
+                            errors
+                                .iter()
+                                .map(|e| format!("{} {}", e.field, e.message))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                        other => anyhow::anyhow!("{other}"),
+                    })?;
+                    println!(
+                        "chart loaded: {} rules, {} journals",
+                        new.accounts.len(),
+                        new.journals.len()
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Cycle {
             command: CycleCommand::Close { id },
         } => {

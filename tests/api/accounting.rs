@@ -14,6 +14,7 @@ use crate::orders::{authed, funded_wallet, hub_owner_token, key, lem, shop};
 backend_tests!(
     a_day_of_trade_exports_to_a_valid_fec,
     an_unmapped_account_stops_the_export,
+    the_chart_is_edited_on_the_command_line,
 );
 
 const SIREN: &str = "732829320";
@@ -420,5 +421,46 @@ async fn an_unmapped_account_stops_the_export(backend: Backend) {
             .as_str()
             .is_some_and(|d| d.contains("issuance")),
         "{problem}"
+    );
+}
+
+fn comptoir_cli(url: &str, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    command
+        .args(args)
+        .args(["--database-url", url])
+        .env("RUST_LOG", "warn");
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
+        command.env_remove(key);
+    }
+    command.output().expect("runs")
+}
+
+/// `comptoir chart show` prints the mapping as TOML, `chart load` replaces it (checked).
+async fn the_chart_is_edited_on_the_command_line(backend: Backend) {
+    let db = crate::harness::TestDb::with_demo(backend);
+    let shown = comptoir_cli(&db.url, &["chart", "show"]);
+    assert!(shown.status.success(), "{shown:?}");
+    let text = String::from_utf8(shown.stdout).expect("utf-8");
+    assert!(text.contains("code = \"467100\""), "{text}");
+    let dir = tempfile::tempdir().expect("dir");
+    let edited = dir.path().join("chart.toml");
+    std::fs::write(&edited, text.replace("\"467100\"", "\"467110\"")).expect("write");
+    let loaded = comptoir_cli(&db.url, &["chart", "load", edited.to_str().expect("path")]);
+    assert!(loaded.status.success(), "{loaded:?}");
+    let again = comptoir_cli(&db.url, &["chart", "show"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("code = \"467110\""));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[account]]\nkind = \"nope\"\ncode = \"1\"\nlabel = \"x\"\n[journals]\n",
+    )
+    .expect("write");
+    let refused = comptoir_cli(&db.url, &["chart", "load", bad.to_str().expect("path")]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("account[0].kind") && stderr.contains("journals.default"),
+        "{stderr}"
     );
 }
