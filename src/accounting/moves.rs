@@ -196,14 +196,18 @@ fn validate_chunk(
     let now = crate::time::now();
     let mut moves = Vec::new();
     let mut lines = Vec::new();
-    let mut to_letter: Vec<(String, String, NaiveDate)> = Vec::new();
+    let mut to_letter: Vec<(String, String, String)> = Vec::new();
     for entry in &entries {
         let Some(entry_transfers) = of_entry.get(entry.id.as_str()) else {
             continue; // a hold or a void: nothing moves in the books
         };
         let mut date = entry.created_at.date();
-        if let Some((_, ends)) = closed.iter().find(|(s, e)| *s <= date && date <= *e) {
-            date = ends.succ_opt().unwrap_or(*ends);
+        // after every closed period it falls in (closed periods may follow each other)
+        while let Some((_, ends)) = closed.iter().find(|(s, e)| *s <= date && date <= *e) {
+            match ends.succ_opt() {
+                Some(next) => date = next,
+                None => break,
+            }
         }
         let journal = resolver.journal(&entry.code)?;
         let year = date.year();
@@ -296,7 +300,7 @@ fn validate_chunk(
                     } else {
                         entry.reference.clone()
                     };
-                    to_letter.push((piece, account.id.clone(), date));
+                    to_letter.push((piece, account.id.clone(), rule.code.clone()));
                 }
             }
         }
@@ -329,9 +333,9 @@ fn validate_chunk(
             .execute(conn)
     })?;
     to_letter.sort();
-    to_letter.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-    for (piece, account, date) in &to_letter {
-        letter(conn, piece, account, *date)?;
+    to_letter.dedup();
+    for (piece, account, code) in &to_letter {
+        letter(conn, piece, account, code)?;
     }
     Ok((entries.len(), moves.len()))
 }
@@ -350,32 +354,34 @@ fn letter_code(mut n: u64) -> String {
     String::from_utf8_lossy(&code).into_owned()
 }
 
-/// Letters the unlettered lines of one receivable account and one piece (an order) when
-/// they balance: what was owed has been received.
-fn letter(conn: &mut DbConn, piece: &str, account: &str, on: NaiveDate) -> Result<(), ApiError> {
-    let open: Vec<(String, i32, String, i64, i64)> = db_run!(conn => accounting_lines::table
+/// Letters the unlettered lines of one receivable account (and account code) and one piece
+/// (an order) when they balance — what was owed has been received — dated the day of the
+/// latest of them (the day the group balanced, whatever order validation ran in).
+fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(), ApiError> {
+    let open: Vec<(String, i32, NaiveDate, i64, i64)> = db_run!(conn => accounting_lines::table
         .inner_join(accounting_moves::table)
         .filter(accounting_lines::ledger_account_id.eq(account))
+        .filter(accounting_lines::account_code.eq(code))
         .filter(accounting_lines::letter.eq(""))
         .filter(accounting_moves::piece_ref.eq(piece))
         .select((
             accounting_lines::ledger_entry_id,
             accounting_lines::position,
-            accounting_lines::account_code,
+            accounting_moves::entry_date,
             accounting_lines::debit_minor,
             accounting_lines::credit_minor,
         ))
         .load(conn))?;
     let debit: i64 = open.iter().map(|l| l.3).sum();
     let credit: i64 = open.iter().map(|l| l.4).sum();
-    let Some(code) = open.first().map(|l| l.2.clone()) else {
+    let Some(on) = open.iter().map(|l| l.2).max() else {
         return Ok(());
     };
     if debit == 0 || debit != credit {
         return Ok(());
     }
     let used: Vec<String> = db_run!(conn => accounting_lines::table
-        .filter(accounting_lines::account_code.eq(&code))
+        .filter(accounting_lines::account_code.eq(code))
         .filter(accounting_lines::letter.ne(""))
         .select(accounting_lines::letter)
         .distinct()

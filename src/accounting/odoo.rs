@@ -8,9 +8,11 @@
 //! - journals and accounts are looked up in Odoo by code (the chart's codes), partners by
 //!   `ref` (the auxiliary code; created with the auxiliary name when missing), and a local
 //!   currency by name (created at rate 1 when missing);
-//! - **idempotent**: before creating a move, the sync looks it up by `ref` (the move's
-//!   `EcritureNum`, unique per journal and year) and journal. A move created by a sync that
-//!   crashed before recording it is found and recorded, never created twice;
+//! - **idempotent**: one sync runs at a time (a lease in the database, renewed at every move,
+//!   lapsing after 10 minutes if its sync died), and before creating a move it is looked up
+//!   by `ref` (the move's `EcritureNum`, unique per journal and year) and journal. A move
+//!   created by a sync that crashed before recording it is found and recorded, never created
+//!   twice. After 3 transport errors in a row (Odoo down) the sync stops;
 //! - each move's state is kept in `odoo_sync`: pending, pushed (with Odoo's id) or failed
 //!   (with the error, tried again after 1, 2, 4… minutes, at most an hour). A bad key stops
 //!   the whole sync at once; an error about one move fails that move and the sync goes on.
@@ -29,7 +31,9 @@ use serde_json::{json, Value};
 
 use super::moves::{LineRow, MoveRow};
 use crate::config::OdooConfig;
-use crate::db::schema::{accounting_lines, accounting_moves, odoo_reconciled, odoo_sync};
+use crate::db::schema::{
+    accounting_lines, accounting_moves, odoo_lease, odoo_reconciled, odoo_sync,
+};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
@@ -351,15 +355,65 @@ fn enqueue_new(conn: &mut DbConn) -> Result<usize, ApiError> {
         .execute(conn))?)
 }
 
+/// Minutes a sync's lease lasts without being renewed.
+const LEASE_MINUTES: i64 = 10;
+
+/// Takes or renews the lease for `holder`; false when another sync holds it.
+fn lease(conn: &mut DbConn, holder: &str) -> Result<bool, ApiError> {
+    let now = crate::time::now();
+    let taken = db_run!(conn => diesel::update(
+        odoo_lease::table.find(1).filter(
+            odoo_lease::until
+                .is_null()
+                .or(odoo_lease::until.lt(now))
+                .or(odoo_lease::holder.eq(holder)),
+        ),
+    )
+    .set((
+        odoo_lease::holder.eq(holder),
+        odoo_lease::until.eq(now + chrono::Duration::minutes(LEASE_MINUTES)),
+    ))
+    .execute(conn))?;
+    Ok(taken == 1)
+}
+
 /// Pushes what is due (see the module documentation); `progress` is told each move done.
+/// One sync runs at a time (a lease in the database): a second one is refused with 409.
 pub fn sync(
     conn: &mut DbConn,
     client: &mut Client,
     progress: &mut dyn FnMut(usize),
 ) -> Result<SyncReport, ApiError> {
+    let holder = crate::time::new_id();
+    if !lease(conn, &holder)? {
+        return Err(ApiError::Unavailable(
+            "another Odoo sync is running; try again when it is done".into(),
+        ));
+    }
+    let result = sync_leased(conn, client, &holder, progress);
+    let released = db_run!(conn => diesel::update(odoo_lease::table.find(1).filter(odoo_lease::holder.eq(&holder)))
+        .set(odoo_lease::until.eq(None::<chrono::NaiveDateTime>))
+        .execute(conn));
+    if let Err(e) = released {
+        tracing::warn!(error = %e, "releasing the Odoo sync lease failed; it lapses by itself");
+    }
+    result
+}
+
+/// Transport errors in a row after which a sync stops (Odoo is down: every move would wait
+/// for its timeout and be charged an attempt).
+const STOP_AFTER_TRANSPORT_ERRORS: usize = 3;
+
+fn sync_leased(
+    conn: &mut DbConn,
+    client: &mut Client,
+    holder: &str,
+    progress: &mut dyn FnMut(usize),
+) -> Result<SyncReport, ApiError> {
     client
         .authenticate()
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let mut transport_errors = 0;
     enqueue_new(conn)?;
     let mut report = SyncReport::default();
     let mut lookups = Lookups::default();
@@ -384,8 +438,14 @@ pub fn sync(
                 .select(LineRow::as_select())
                 .load(conn))?;
             let now = crate::time::now();
+            if !lease(conn, holder)? {
+                return Err(ApiError::Unavailable(
+                    "the Odoo sync lost its lease to another sync".into(),
+                ));
+            }
             match push_move(client, &mut lookups, &m, &lines) {
                 Ok((odoo_id, created)) => {
+                    transport_errors = 0;
                     if created {
                         report.pushed += 1;
                     } else {
@@ -400,8 +460,14 @@ pub fn sync(
                         ))
                         .execute(conn))?;
                 }
+                Err(error) if error.is_fatal() => {
+                    // not this move's fault: it stays as it was
+                    return Err(ApiError::Unavailable(error.to_string()));
+                }
                 Err(error) => {
-                    let fatal = error.is_fatal();
+                    let transport =
+                        matches!(error, OdooError::Transport(_) | OdooError::Http(500..));
+                    transport_errors = if transport { transport_errors + 1 } else { 0 };
                     report.failed += 1;
                     let next = now + chrono::Duration::minutes(backoff_minutes(attempts).min(60));
                     db_run!(conn => diesel::update(odoo_sync::table.find(&m.ledger_entry_id))
@@ -413,8 +479,9 @@ pub fn sync(
                             odoo_sync::updated_at.eq(now),
                         ))
                         .execute(conn))?;
-                    if fatal {
-                        return Err(ApiError::Unavailable(error.to_string()));
+                    if transport_errors >= STOP_AFTER_TRANSPORT_ERRORS {
+                        tracing::warn!(%error, "Odoo keeps failing: this sync stops here");
+                        return Ok(report);
                     }
                 }
             }
@@ -465,7 +532,7 @@ fn reconcile(
         };
         moves.sort_unstable();
         moves.dedup();
-        let done = (|| -> Result<(), OdooError> {
+        let done = (|| -> Result<bool, OdooError> {
             let account = match lookups.accounts.get(&code) {
                 Some(id) => *id,
                 None => {
@@ -482,13 +549,15 @@ fn reconcile(
                 "account.move.line",
                 json!([["move_id", "in", moves], ["account_id", "=", account]]),
             )?;
-            if lines.len() >= 2 {
-                client.execute("account.move.line", "reconcile", json!([lines]), json!({}))?;
+            if lines.len() < 2 {
+                return Ok(false); // not in Odoo as expected: tried again next time
             }
-            Ok(())
+            client.execute("account.move.line", "reconcile", json!([lines]), json!({}))?;
+            Ok(true)
         })();
         match done {
-            Ok(()) => {
+            Ok(false) => {}
+            Ok(true) => {
                 db_run!(conn => diesel::insert_into(odoo_reconciled::table)
                     .values((
                         odoo_reconciled::account_code.eq(&code),
@@ -598,11 +667,24 @@ fn push_move(
                     )?;
                     let id = match found.first() {
                         Some(id) => *id,
-                        None => client.create(
-                            "res.currency",
-                            json!({"name": l.currency, "symbol": l.currency, "rounding": 0.01,
-                                "rate_ids": [[0, 0, {"name": "2000-01-01", "rate": 1.0}]]}),
-                        )?,
+                        None => {
+                            // the currency's own decimals, as its amounts show them
+                            let decimals = l
+                                .currency_amount
+                                .split_once('.')
+                                .map_or(0, |(_, d)| d.len());
+                            let rounding = if decimals == 0 {
+                                "1".to_string()
+                            } else {
+                                format!("0.{}1", "0".repeat(decimals - 1))
+                            };
+                            client.create(
+                                "res.currency",
+                                json!({"name": l.currency, "symbol": l.currency,
+                                    "rounding": number(&rounding)?,
+                                    "rate_ids": [[0, 0, {"name": "2000-01-01", "rate": 1.0}]]}),
+                            )?
+                        }
                     };
                     lookups.currencies.insert(l.currency.clone(), id);
                     id

@@ -456,6 +456,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    odoo_lease (id) {
+        id -> Integer,
+        holder -> Nullable<Text>,
+        until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(odoo_sync -> accounting_moves (ledger_entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -467,6 +475,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounting_state,
     odoo_sync,
     odoo_reconciled,
+    odoo_lease,
     cycle_fees,
     order_fees,
     producer_settlements,

@@ -401,6 +401,27 @@ async fn scenario(backend: Backend, api: Api) {
         (1 + timed_out, 1, 0),
         "{second:?}"
     );
+    // one sync at a time: a lease held by another sync refuses this one, until it lapses
+    {
+        use comptoir::db::schema::odoo_lease;
+        let conn = &mut app.db.db.conn().expect("conn");
+        let until = comptoir::time::now() + chrono::Duration::minutes(5);
+        db_run!(conn => diesel::update(odoo_lease::table.find(1))
+            .set((odoo_lease::holder.eq(Some("another")), odoo_lease::until.eq(Some(until))))
+            .execute(conn))
+        .expect("lease taken");
+    }
+    let busy = sync(&app, api, &url, KEY).await;
+    assert!(busy.is_err_and(|e| e.contains("another Odoo sync is running")));
+    {
+        use comptoir::db::schema::odoo_lease;
+        let conn = &mut app.db.db.conn().expect("conn");
+        let lapsed = comptoir::time::now() - chrono::Duration::minutes(1);
+        db_run!(conn => diesel::update(odoo_lease::table.find(1))
+            .set(odoo_lease::until.eq(Some(lapsed)))
+            .execute(conn))
+        .expect("lease lapsed");
+    }
     let third = sync(&app, api, &url, KEY).await.expect("sync runs");
     assert_eq!(
         (third.pushed, third.found, third.failed),

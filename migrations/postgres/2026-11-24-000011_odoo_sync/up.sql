@@ -18,3 +18,12 @@ CREATE TABLE odoo_reconciled (
     reconciled_at  TIMESTAMP NOT NULL,
     PRIMARY KEY (account_code, letter)
 );
+
+-- One sync at a time: the running sync holds this lease and renews it as it goes; a sync
+-- that died lets it lapse.
+CREATE TABLE odoo_lease (
+    id       INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    holder   TEXT,
+    until    TIMESTAMP
+);
+INSERT INTO odoo_lease (id, holder, until) VALUES (1, NULL, NULL);
