@@ -117,6 +117,17 @@ impl Committed {
     }
 }
 
+/// An entry id derived from what the entry books (`comptoir:<what>`, UUID v5): the system's
+/// own bookings (hold expiry, cycle close, recorded payments) get the same id every time, so
+/// doing the work again replays the entry instead of booking it twice.
+pub fn derived_id(what: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("comptoir:{what}").as_bytes(),
+    )
+    .to_string()
+}
+
 /// SHA-256 of a canonical request description, for idempotency comparisons.
 pub fn request_hash(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();

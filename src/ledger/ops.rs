@@ -600,11 +600,7 @@ pub fn void_expired_holds(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize
     let expired = expired.into_iter().map(|e| e.id);
     let mut voided = 0;
     for hold_id in expired {
-        let entry_id = uuid::Uuid::new_v5(
-            &uuid::Uuid::NAMESPACE_OID,
-            format!("comptoir:expire:{hold_id}").as_bytes(),
-        )
-        .to_string();
+        let entry_id = journal::derived_id(&format!("expire:{hold_id}"));
         match void_hold(conn, &entry_id, &hold_id, "expired") {
             Ok(Committed::New(_)) => voided += 1,
             Ok(Committed::Replayed(_)) | Err(LedgerError::HoldResolved(_)) => {}

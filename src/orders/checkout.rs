@@ -470,7 +470,7 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
             crate::ledger::journal::commit(
                 conn,
                 &crate::ledger::journal::EntryRequest {
-                    id: super::close::entry_id(&format!(
+                    id: crate::ledger::journal::derived_id(&format!(
                         "order:euro-paid:{}:{}",
                         row.id, row.euro_minor
                     )),

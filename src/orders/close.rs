@@ -109,16 +109,6 @@ struct SettlementRow {
     created_at: chrono::NaiveDateTime,
 }
 
-/// A deterministic entry id: the same booking always gets the same id, so running a step
-/// again replays it instead of booking twice.
-pub(super) fn entry_id(what: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_OID,
-        format!("comptoir:{what}").as_bytes(),
-    )
-    .to_string()
-}
-
 /// Closes the cycle (see the module documentation); `progress` is told how many orders each
 /// chunk booked.
 pub fn close(
@@ -364,9 +354,12 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
     let own: HashMap<String, String> = rows
         .iter()
         .filter_map(|r| {
-            r.hold_id
-                .as_ref()
-                .map(|h| (h.clone(), entry_id(&format!("close:capture:{}", r.id))))
+            r.hold_id.as_ref().map(|h| {
+                (
+                    h.clone(),
+                    journal::derived_id(&format!("close:capture:{}", r.id)),
+                )
+            })
         })
         .collect();
     let lost = lost_holds(conn, &holds, &own)?;
@@ -431,7 +424,7 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
             let hold = holds.iter().find(|h| &h.id == hold_id).ok_or_else(|| {
                 ApiError::internal(format!("order {number}: its hold is missing"))
             })?;
-            let id = entry_id(&format!("close:capture:{}", row.id));
+            let id = journal::derived_id(&format!("close:capture:{}", row.id));
             let reference = format!("order {number}");
             requests.push(if row.local_minor > 0 {
                 ops::post_request(&id, hold, Some(row.local_minor), &reference)
@@ -441,7 +434,7 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
         }
         if row.euro_minor > 0 {
             requests.push(EntryRequest {
-                id: entry_id(&format!("close:euro:{}", row.id)),
+                id: journal::derived_id(&format!("close:euro:{}", row.id)),
                 code: "sale".into(),
                 reference: format!("order {number}"),
                 description: format!("euro part of order {number}, owed by the customer"),
@@ -700,7 +693,7 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
     for (producer, o) in &owed {
         // a producer-hub's own goods: the money is in its wallets already
         let is_hub = *producer == hub_id;
-        let id = entry_id(&format!("close:settle:{cycle_id}:{producer}"));
+        let id = journal::derived_id(&format!("close:settle:{cycle_id}:{producer}"));
         let mut transfers = Vec::new();
         let mut hash_parts = vec!["settle".to_string(), cycle_id.to_string(), producer.clone()];
         for (code, (goods_v, fees_v, net)) in &o.by_currency {
@@ -796,7 +789,7 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
     if !vat_transfers.is_empty() {
         let parts: Vec<&str> = vat_hash.iter().map(String::as_str).collect();
         requests.push(EntryRequest {
-            id: entry_id(&format!("close:vat:{cycle_id}")),
+            id: journal::derived_id(&format!("close:vat:{cycle_id}")),
             code: "vat".into(),
             reference: format!("cycle {}", cycle.name),
             description: format!("VAT on the hub's fees, cycle {}", cycle.name),
