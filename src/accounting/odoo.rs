@@ -340,6 +340,53 @@ fn number(decimal: &str) -> Result<Value, OdooError> {
         .map_err(|_| OdooError::Protocol(format!("`{decimal}` is not a number")))
 }
 
+/// What to do when Odoo has no record for a key.
+enum Missing {
+    /// Create it with these values.
+    Create(Value),
+    /// Fail the move: (error name, what is missing).
+    Fail(&'static str, &'static str),
+}
+
+/// The id of the `model` record matching `domain`, looked up once per sync under `key`.
+fn cached(
+    cache: &mut HashMap<String, i64>,
+    client: &mut Client,
+    model: &str,
+    key: &str,
+    domain: Value,
+    missing: Missing,
+) -> Result<i64, OdooError> {
+    if let Some(id) = cache.get(key) {
+        return Ok(*id);
+    }
+    let id = match (client.search(model, domain)?.first(), missing) {
+        (Some(id), _) => *id,
+        (None, Missing::Create(values)) => client.create(model, values)?,
+        (None, Missing::Fail(name, what)) => {
+            return Err(OdooError::Server {
+                name: name.into(),
+                message: format!("no {what} with code {key} in Odoo"),
+            })
+        }
+    };
+    cache.insert(key.to_string(), id);
+    Ok(id)
+}
+
+impl Lookups {
+    fn account(&mut self, client: &mut Client, code: &str) -> Result<i64, OdooError> {
+        cached(
+            &mut self.accounts,
+            client,
+            "account.account",
+            code,
+            json!([["code", "=", code]]),
+            Missing::Fail("comptoir.MissingAccount", "account"),
+        )
+    }
+}
+
 fn backoff_minutes(attempts: i32) -> i64 {
     1_i64 << attempts.clamp(0, 6)
 }
@@ -533,18 +580,7 @@ fn reconcile(
         moves.sort_unstable();
         moves.dedup();
         let done = (|| -> Result<bool, OdooError> {
-            let account = match lookups.accounts.get(&code) {
-                Some(id) => *id,
-                None => {
-                    let found = client.search("account.account", json!([["code", "=", code]]))?;
-                    let id = *found.first().ok_or_else(|| OdooError::Server {
-                        name: "comptoir.MissingAccount".into(),
-                        message: format!("no account with code {code} in Odoo"),
-                    })?;
-                    lookups.accounts.insert(code.clone(), id);
-                    id
-                }
-            };
+            let account = lookups.account(client, &code)?;
             let lines = client.search(
                 "account.move.line",
                 json!([["move_id", "in", moves], ["account_id", "=", account]]),
@@ -586,18 +622,14 @@ fn push_move(
     m: &MoveRow,
     lines: &[LineRow],
 ) -> Result<(i64, bool), OdooError> {
-    let journal = match lookups.journals.get(&m.journal_code) {
-        Some(id) => *id,
-        None => {
-            let found = client.search("account.journal", json!([["code", "=", m.journal_code]]))?;
-            let id = *found.first().ok_or_else(|| OdooError::Server {
-                name: "comptoir.MissingJournal".into(),
-                message: format!("no journal with code {} in Odoo", m.journal_code),
-            })?;
-            lookups.journals.insert(m.journal_code.clone(), id);
-            id
-        }
-    };
+    let journal = cached(
+        &mut lookups.journals,
+        client,
+        "account.journal",
+        &m.journal_code,
+        json!([["code", "=", m.journal_code]]),
+        Missing::Fail("comptoir.MissingJournal", "journal"),
+    )?;
     let reference = m.number_text();
     let existing = client.execute(
         "account.move",
@@ -617,38 +649,18 @@ fn push_move(
     }
     let mut line_values = Vec::with_capacity(lines.len());
     for l in lines {
-        let account = match lookups.accounts.get(&l.account_code) {
-            Some(id) => *id,
-            None => {
-                let found =
-                    client.search("account.account", json!([["code", "=", l.account_code]]))?;
-                let id = *found.first().ok_or_else(|| OdooError::Server {
-                    name: "comptoir.MissingAccount".into(),
-                    message: format!("no account with code {} in Odoo", l.account_code),
-                })?;
-                lookups.accounts.insert(l.account_code.clone(), id);
-                id
-            }
-        };
+        let account = lookups.account(client, &l.account_code)?;
         let partner = if l.aux_code.is_empty() {
             Value::Bool(false)
         } else {
-            let id = match lookups.partners.get(&l.aux_code) {
-                Some(id) => *id,
-                None => {
-                    let found = client.search("res.partner", json!([["ref", "=", l.aux_code]]))?;
-                    let id = match found.first() {
-                        Some(id) => *id,
-                        None => client.create(
-                            "res.partner",
-                            json!({"name": l.aux_label, "ref": l.aux_code}),
-                        )?,
-                    };
-                    lookups.partners.insert(l.aux_code.clone(), id);
-                    id
-                }
-            };
-            json!(id)
+            json!(cached(
+                &mut lookups.partners,
+                client,
+                "res.partner",
+                &l.aux_code,
+                json!([["ref", "=", l.aux_code]]),
+                Missing::Create(json!({"name": l.aux_label, "ref": l.aux_code})),
+            )?)
         };
         let mut values = json!({
             "account_id": account,
@@ -658,38 +670,26 @@ fn push_move(
             "credit": number(&crate::money::Money::eur(l.credit_minor).amount_string())?,
         });
         if !l.currency.is_empty() {
-            let currency = match lookups.currencies.get(&l.currency) {
-                Some(id) => *id,
-                None => {
-                    let found = client.search(
-                        "res.currency",
-                        json!([["name", "=", l.currency], ["active", "in", [true, false]]]),
-                    )?;
-                    let id = match found.first() {
-                        Some(id) => *id,
-                        None => {
-                            // the currency's own decimals, as its amounts show them
-                            let decimals = l
-                                .currency_amount
-                                .split_once('.')
-                                .map_or(0, |(_, d)| d.len());
-                            let rounding = if decimals == 0 {
-                                "1".to_string()
-                            } else {
-                                format!("0.{}1", "0".repeat(decimals - 1))
-                            };
-                            client.create(
-                                "res.currency",
-                                json!({"name": l.currency, "symbol": l.currency,
-                                    "rounding": number(&rounding)?,
-                                    "rate_ids": [[0, 0, {"name": "2000-01-01", "rate": 1.0}]]}),
-                            )?
-                        }
-                    };
-                    lookups.currencies.insert(l.currency.clone(), id);
-                    id
-                }
+            // the currency's own decimals, as its amounts show them
+            let decimals = l
+                .currency_amount
+                .split_once('.')
+                .map_or(0, |(_, d)| d.len());
+            let rounding = if decimals == 0 {
+                "1".to_string()
+            } else {
+                format!("0.{}1", "0".repeat(decimals - 1))
             };
+            let currency = cached(
+                &mut lookups.currencies,
+                client,
+                "res.currency",
+                &l.currency,
+                json!([["name", "=", l.currency], ["active", "in", [true, false]]]),
+                Missing::Create(json!({"name": l.currency, "symbol": l.currency,
+                    "rounding": number(&rounding)?,
+                    "rate_ids": [[0, 0, {"name": "2000-01-01", "rate": 1.0}]]})),
+            )?;
             values["currency_id"] = json!(currency);
             values["amount_currency"] = if l.credit_minor > 0 {
                 number(&format!("-{}", l.currency_amount))?
