@@ -185,13 +185,7 @@ pub async fn fec(
     };
     let name = export::fec_file_name(siren.as_str(), params.to);
     let body = stream_export(&state, caller, params, Format::Fec).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .streaming(body))
+    Ok(crate::api::attachment("text/plain; charset=utf-8", &name).streaming(body))
 }
 
 /// The moves of a period in the columns of Odoo's journal-entry import, streamed.
@@ -211,13 +205,7 @@ pub async fn odoo_csv(
     check_range(&params)?;
     let name = format!("moves-{}-{}.csv", params.from, params.to);
     let body = stream_export(&state, caller, params, Format::OdooCsv).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .streaming(body))
+    Ok(crate::api::attachment("text/csv; charset=utf-8", &name).streaming(body))
 }
 
 /// Closes a past period: its moves are final, every export of it the same file.

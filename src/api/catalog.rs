@@ -417,13 +417,10 @@ pub async fn export_catalog(
             Ok((slug, out))
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"catalogue-{slug}.csv\""),
-        ))
-        .body(csv))
+    Ok(
+        crate::api::attachment("text/csv; charset=utf-8", &format!("catalogue-{slug}.csv"))
+            .body(csv),
+    )
 }
 
 fn page_response(

@@ -752,13 +752,7 @@ pub async fn account_history_csv(
             }
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"transfers.csv\"",
-        ))
-        .streaming(body))
+    Ok(crate::api::attachment("text/csv; charset=utf-8", "transfers.csv").streaming(body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -34,6 +34,17 @@ use utoipa_actix_web::AppExt;
 use crate::db::Db;
 use crate::error::{problem_response, FieldError, Problem, ProblemInfo, ProblemKind};
 
+/// A 200 response of `content_type` that browsers download as `filename` (CSV and FEC
+/// exports); finish it with `.body(…)` or `.streaming(…)`.
+pub fn attachment(content_type: &str, filename: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response.content_type(content_type).insert_header((
+        actix_web::http::header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{filename}\""),
+    ));
+    response
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {

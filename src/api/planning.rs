@@ -186,13 +186,8 @@ pub async fn cycle_report(
         })
         .await?;
     if csv {
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                actix_web::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.csv\"", report.report),
-            ))
-            .body(report.to_csv()?));
+        let name = format!("{}.csv", report.report);
+        return Ok(crate::api::attachment("text/csv; charset=utf-8", &name).body(report.to_csv()?));
     }
     Ok(HttpResponse::Ok().json(report))
 }
