@@ -9,7 +9,9 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::{authed, funded_wallet, hub_owner_token, key, lem, shop};
+use crate::orders::{
+    authed, close_cycle, funded_wallet, hub_owner_token, key, lem, place_order, shop,
+};
 
 backend_tests!(
     a_day_of_trade_exports_to_a_valid_fec,
@@ -55,34 +57,8 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
         {"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2},
         {"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1},
     ]});
-    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
-    assert_eq!(
-        authed(&app, "PUT", &cart_path, &camille, None, &lines)
-            .await
-            .status,
-        200
-    );
-    let body = json!({"shipping_method_id": shop.method["Livraison à vélo"], "local_amount": lem("10.00")});
-    let placed = authed(
-        &app,
-        "POST",
-        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
-        &camille,
-        Some(&key()),
-        &body,
-    )
-    .await;
-    assert_eq!(placed.status, 201, "{}", placed.json());
-    let order_id = placed.json()["id"].as_str().expect("id").to_string();
-    let closed = app
-        .call(
-            "POST",
-            &format!("/api/v1/order-cycles/{}/close", shop.cycle),
-            Some(&manager),
-            None,
-        )
-        .await;
-    assert_eq!(closed.status, 200, "{}", closed.json());
+    let order_id = place_order(&app, &shop, &camille, &lines, "Livraison à vélo", "10.00").await;
+    let closed = close_cycle(&app, &shop, &manager).await;
     // the farm reconverts part of what it was paid, with a 2 % commission
     let rule = json!({"percent": "2", "fixed": lem("0.00")});
     let set = app
@@ -94,7 +70,7 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
         )
         .await;
     assert_eq!(set.status, 204);
-    let farm_wallet = closed.json()["settlements"]
+    let farm_wallet = closed["settlements"]
         .as_array()
         .expect("settlements")
         .iter()

@@ -14,7 +14,9 @@ use comptoir::ledger::verify::verify;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::{authed, eur, funded_wallet, hub_owner_token, key, lem, shop};
+use crate::orders::{
+    authed, close_cycle, eur, funded_wallet, hub_owner_token, key, lem, place_order, shop,
+};
 
 backend_tests!(
     fees_adjustment_close_and_settlement_have_exact_totals,
@@ -633,28 +635,8 @@ async fn a_mistaken_weight_can_be_corrected(backend: Backend) {
     let camille = app.access_token("camille@example.org").await;
     let wallet = funded_wallet(&app, &camille, "20.00").await;
     let carrots = shop.variant["FERME-CAR-1KG"].clone();
-    let cart = authed(
-        &app,
-        "PUT",
-        &format!("/api/v1/order-cycles/{}/cart", shop.cycle),
-        &camille,
-        None,
-        &json!({"lines": [{"variant_id": carrots, "quantity": 2}]}),
-    )
-    .await;
-    assert_eq!(cart.status, 200, "{}", cart.json());
-    let body = json!({"shipping_method_id": shop.method["Local de la Cagette"], "local_amount": lem("5.60")});
-    let placed = authed(
-        &app,
-        "POST",
-        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
-        &camille,
-        Some(&key()),
-        &body,
-    )
-    .await;
-    assert_eq!(placed.status, 201, "{}", placed.json());
-    let id = placed.json()["id"].as_str().expect("id").to_string();
+    let lines = json!({"lines": [{"variant_id": carrots, "quantity": 2}]});
+    let id = place_order(&app, &shop, &camille, &lines, "Local de la Cagette", "5.60").await;
     let path = format!("/api/v1/orders/{id}/adjustments");
     let weigh =
         |delivered: &str| json!({"lines": [{"variant_id": carrots, "delivered": delivered}]});
@@ -668,15 +650,7 @@ async fn a_mistaken_weight_can_be_corrected(backend: Backend) {
     assert_eq!(fixed.json()["total"], eur("5.60"));
     assert_eq!(fixed.json()["payment"]["local"], lem("5.60"));
     assert_eq!(fixed.json()["payment"]["euro"], eur("0.00"));
-    let closed = app
-        .call(
-            "POST",
-            &format!("/api/v1/order-cycles/{}/close", shop.cycle),
-            Some(&manager),
-            None,
-        )
-        .await;
-    assert_eq!(closed.status, 200, "{}", closed.json());
+    close_cycle(&app, &shop, &manager).await;
     let account = app
         .call(
             "GET",

@@ -467,41 +467,15 @@ async fn scenario(backend: Backend, api: Api) {
 /// An order's euro part, owed at the close and then received, is lettered in Comptoir: the
 /// sync reconciles its two receivable lines in Odoo, once.
 async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
-    use crate::orders::{authed, hub_owner_token, key, lem, shop};
+    use crate::orders::{authed, close_cycle, hub_owner_token, key, place_order, shop};
     let app = TestApp::with_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     let manager = app.access_token("gerance@lacagette.example.org").await;
     funded_wallet(&app, &camille, "20.00").await;
     let shop = shop(&app).await;
     let lines = json!({"lines": [{"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1}]});
-    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
-    assert_eq!(
-        authed(&app, "PUT", &cart_path, &camille, None, &lines)
-            .await
-            .status,
-        200
-    );
-    let body = json!({"shipping_method_id": shop.method["Local de la Cagette"], "local_amount": lem("5.00")});
-    let placed = authed(
-        &app,
-        "POST",
-        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
-        &camille,
-        Some(&key()),
-        &body,
-    )
-    .await;
-    assert_eq!(placed.status, 201, "{}", placed.json());
-    let order = placed.json()["id"].as_str().expect("id").to_string();
-    let closed = app
-        .call(
-            "POST",
-            &format!("/api/v1/order-cycles/{}/close", shop.cycle),
-            Some(&manager),
-            None,
-        )
-        .await;
-    assert_eq!(closed.status, 200);
+    let order = place_order(&app, &shop, &camille, &lines, "Local de la Cagette", "5.00").await;
+    close_cycle(&app, &shop, &manager).await;
     let owner = hub_owner_token(&app).await;
     let paid = authed(
         &app,

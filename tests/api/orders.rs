@@ -105,6 +105,41 @@ pub(crate) async fn authed(
     .await
 }
 
+/// Sets `token`'s cart to `lines` and checks it out with `method` (a name) and `local` LEM;
+/// both must succeed. Returns the order's id.
+pub(crate) async fn place_order(
+    app: &TestApp,
+    shop: &Shop,
+    token: &str,
+    lines: &Value,
+    method: &str,
+    local: &str,
+) -> String {
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let cart = authed(app, "PUT", &cart_path, token, None, lines).await;
+    assert_eq!(cart.status, 200, "{}", cart.json());
+    let body = json!({"shipping_method_id": shop.method[method], "local_amount": lem(local)});
+    let placed = authed(
+        app,
+        "POST",
+        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
+        token,
+        Some(&key()),
+        &body,
+    )
+    .await;
+    assert_eq!(placed.status, 201, "{}", placed.json());
+    placed.json()["id"].as_str().expect("id").to_string()
+}
+
+/// Closes the shop's cycle by hand as `token`, which must succeed; returns the close report.
+pub(crate) async fn close_cycle(app: &TestApp, shop: &Shop, token: &str) -> Value {
+    let path = format!("/api/v1/order-cycles/{}/close", shop.cycle);
+    let closed = app.call("POST", &path, Some(token), None).await;
+    assert_eq!(closed.status, 200, "{}", closed.json());
+    closed.json()
+}
+
 /// Camille's LEM wallet with `amount` issued on it by the association's treasurer.
 pub(crate) async fn funded_wallet(app: &TestApp, camille: &str, amount: &str) -> String {
     let wallet = app
