@@ -187,9 +187,13 @@ enum ExportCommand {
         /// Last day, YYYY-MM-DD.
         #[arg(long)]
         to: chrono::NaiveDate,
-        /// SIREN of the books' owner (9 digits, checked).
+        /// SIREN of the books' owner (9 digits, checked); for an enterprise's books, its
+        /// own SIREN by default.
         #[arg(long)]
-        siren: String,
+        siren: Option<String>,
+        /// An enterprise's own books (slug or id) instead of the deployment's.
+        #[arg(long, value_name = "SLUG")]
+        enterprise: Option<String>,
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -201,6 +205,9 @@ enum ExportCommand {
         to: chrono::NaiveDate,
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// An enterprise's own books (slug or id) instead of the deployment's.
+        #[arg(long, value_name = "SLUG")]
+        enterprise: Option<String>,
     },
 }
 
@@ -575,24 +582,58 @@ fn odoo(config: &Config, command: OdooCommand) -> Result<()> {
 }
 
 fn export(config: &Config, command: ExportCommand) -> Result<()> {
+    use crate::accounting::books::Book;
     use crate::accounting::export::{self, Format};
-    let (format, from, to, output) = match command {
+    let db = server::open_database(config)?;
+    let mut conn = db.conn()?;
+    let mut book_of = |key: Option<String>| -> Result<Book> {
+        Ok(match key {
+            None => Book::Deployment,
+            Some(key) => Book::Enterprise(
+                crate::enterprises::find_id(&mut conn, &key)?
+                    .ok_or_else(|| anyhow::anyhow!("--enterprise: no enterprise `{key}`"))?,
+            ),
+        })
+    };
+    let (book, format, from, to, output, siren) = match command {
         ExportCommand::Fec {
             from,
             to,
             siren,
+            enterprise,
             output,
-        } => {
-            let siren = crate::enterprises::identifiers::Siren::parse(&siren)
-                .map_err(|e| anyhow::anyhow!("--siren: {e}"))?;
-            let path = output.unwrap_or_else(|| export::fec_file_name(siren.as_str(), to).into());
-            (Format::Fec, from, to, Some(path))
-        }
-        ExportCommand::OdooCsv { from, to, output } => (Format::OdooCsv, from, to, output),
+        } => (book_of(enterprise)?, Format::Fec, from, to, output, siren),
+        ExportCommand::OdooCsv {
+            from,
+            to,
+            output,
+            enterprise,
+        } => (
+            book_of(enterprise)?,
+            Format::OdooCsv,
+            from,
+            to,
+            output,
+            None,
+        ),
     };
     anyhow::ensure!(from <= to, "--from must not be after --to");
-    let db = server::open_database(config)?;
-    let mut conn = db.conn()?;
+    let output = if format == Format::Fec {
+        let siren = match (siren, &book) {
+            (Some(siren), _) => siren,
+            (None, Book::Enterprise(id)) => crate::accounting::books::siren_of(&mut conn, id)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("this enterprise has no SIREN on record: give --siren")
+                })?,
+            (None, Book::Deployment) => anyhow::bail!("--siren is required"),
+        };
+        let siren = crate::enterprises::identifiers::Siren::parse(&siren)
+            .map_err(|e| anyhow::anyhow!("--siren: {e}"))?;
+        Some(output.unwrap_or_else(|| export::fec_file_name(siren.as_str(), to).into()))
+    } else {
+        output
+    };
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {pos} moves written ({elapsed})")
@@ -604,12 +645,12 @@ fn export(config: &Config, command: ExportCommand) -> Result<()> {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            export::write(&mut conn, format, from, to, &mut out, &mut progress)
+            export::write(&mut conn, &book, format, from, to, &mut out, &mut progress)
         }
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            export::write(&mut conn, format, from, to, &mut out, &mut progress)
+            export::write(&mut conn, &book, format, from, to, &mut out, &mut progress)
         }
     }
     .map_err(|e| anyhow::anyhow!("exporting: {e}"))?;

@@ -6,12 +6,17 @@
 //! then kind and currency, then kind). `auxiliary` rules put the account's owner in the
 //! auxiliary columns (a 467 sub-account per producer or wallet holder). The French defaults
 //! live in `fixtures/chart_fr.toml` and are loaded the first time the chart is read.
+//!
+//! The `books` part holds the accounts of **enterprise books** (a hub's or a producer's own
+//! books, [`super::books`]): customers, producers, hubs, bank, local-currency cash,
+//! commissions, and per VAT rate the revenue on goods and on fees, the VAT collected and
+//! the VAT deductible. Absent from a chart sent to the API, it stays the French defaults.
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{accounting_journals, chart_mappings};
+use crate::db::schema::{accounting_journals, chart_books, chart_mappings};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::{ApiError, FieldError};
@@ -56,6 +61,139 @@ pub struct Chart {
     pub accounts: Vec<AccountRule>,
     /// By kind of ledger entry (`issue`, `pay`, `post`, `settle`…); `default` for the rest.
     pub journals: std::collections::BTreeMap<String, JournalRule>,
+    /// The accounts of enterprise books; absent: the French defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub books: Option<Books>,
+}
+
+/// An account of enterprise books.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookAccount {
+    pub code: String,
+    pub label: String,
+}
+
+/// The accounts of one VAT rate in enterprise books.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VatAccounts {
+    /// The rate in percent, e.g. `"5.5"`.
+    pub rate: String,
+    /// Revenue on goods sold at this rate (a producer's, or a hub's own goods).
+    pub goods: BookAccount,
+    /// Revenue on a hub's fees at this rate.
+    pub fees: BookAccount,
+    /// VAT collected at this rate.
+    pub collected: BookAccount,
+    /// VAT deductible at this rate (a producer's commissions).
+    pub deductible: BookAccount,
+}
+
+impl VatAccounts {
+    /// The rate in basis points, if it is a percentage with at most two decimals.
+    pub fn rate_bp(&self) -> Option<i32> {
+        let rate: rust_decimal::Decimal = self.rate.trim().parse().ok()?;
+        let bp = rate * rust_decimal::Decimal::ONE_HUNDRED;
+        (bp.fract().is_zero() && (0..=10_000).contains(&i64::try_from(bp).ok()?))
+            .then(|| i32::try_from(bp).ok())
+            .flatten()
+    }
+}
+
+/// The accounts and journals of enterprise books (see [`super::books`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Books {
+    /// Customers (411): an order's total, then what paid it.
+    pub customers: BookAccount,
+    /// In a hub's books, the producers it sells for (467): their goods, then their payment.
+    pub producers: BookAccount,
+    /// In a producer's books, the hubs that sell for it (467).
+    pub hubs: BookAccount,
+    /// Euros (512).
+    pub bank: BookAccount,
+    /// Local currency held (530x); the currency columns say which.
+    pub local_cash: BookAccount,
+    /// A producer's commissions paid to hubs (622).
+    pub commissions: BookAccount,
+    /// Sales and settlements.
+    pub sales_journal: JournalRule,
+    /// Euro receipts and payments to producers.
+    pub bank_journal: JournalRule,
+    /// Per VAT rate.
+    pub vat: Vec<VatAccounts>,
+}
+
+impl Books {
+    fn validate(&self, errors: &mut Vec<FieldError>) {
+        let accounts = [
+            ("customers", &self.customers),
+            ("producers", &self.producers),
+            ("hubs", &self.hubs),
+            ("bank", &self.bank),
+            ("local_cash", &self.local_cash),
+            ("commissions", &self.commissions),
+        ];
+        let check = |errors: &mut Vec<FieldError>, field: String, code: &str, label: &str| {
+            if !valid_code(code) || label.trim().is_empty() || label.chars().count() > 100 {
+                errors.push(FieldError::new(
+                    field,
+                    "invalid",
+                    "needs a code (1 to 20 letters, digits, `-` or `_`) and a label (1 to 100 characters)",
+                ));
+            }
+        };
+        for (name, a) in accounts {
+            check(errors, format!("books.{name}"), &a.code, &a.label);
+        }
+        for (name, j) in [
+            ("sales_journal", &self.sales_journal),
+            ("bank_journal", &self.bank_journal),
+        ] {
+            check(errors, format!("books.{name}"), &j.code, &j.label);
+        }
+        let mut rates = std::collections::HashSet::new();
+        for (i, v) in self.vat.iter().enumerate() {
+            for (name, a) in [
+                ("goods", &v.goods),
+                ("fees", &v.fees),
+                ("collected", &v.collected),
+                ("deductible", &v.deductible),
+            ] {
+                check(errors, format!("books.vat[{i}].{name}"), &a.code, &a.label);
+            }
+            match v.rate_bp() {
+                None => errors.push(FieldError::new(
+                    format!("books.vat[{i}].rate"),
+                    "invalid",
+                    "a percentage from 0 to 100 with at most two decimals, e.g. \"5.5\"",
+                )),
+                Some(bp) if !rates.insert(bp) => errors.push(FieldError::new(
+                    format!("books.vat[{i}].rate"),
+                    "duplicate",
+                    "another entry has the same rate",
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The accounts of a VAT rate (basis points); 409 `accounting-unmapped` when the chart
+    /// has none.
+    pub fn vat(&self, rate_bp: i32) -> Result<&VatAccounts, ApiError> {
+        self.vat
+            .iter()
+            .find(|v| v.rate_bp() == Some(rate_bp))
+            .ok_or_else(|| ApiError::Conflict {
+                kind: crate::error::ProblemKind::AccountingUnmapped,
+                detail: format!(
+                    "sales at a VAT rate of {} % have no accounts in the books chart: add a \
+                     `books.vat` entry for that rate",
+                    rust_decimal::Decimal::new(i64::from(rate_bp), 2).normalize()
+                ),
+            })
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -138,6 +276,9 @@ impl Chart {
                 ));
             }
         }
+        if let Some(books) = &self.books {
+            books.validate(&mut errors);
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -164,7 +305,9 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
         replace(conn, &defaults)?;
         return Ok(defaults);
     }
+    let books = Some(books(conn)?);
     Ok(Chart {
+        books,
         accounts: rows
             .into_iter()
             .map(|r| AccountRule {
@@ -181,6 +324,22 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
             .map(|(kind, code, label)| (kind, JournalRule { code, label }))
             .collect(),
     })
+}
+
+/// The accounts of enterprise books: the stored ones, else the French defaults.
+pub fn books(conn: &mut DbConn) -> Result<Books, ApiError> {
+    let stored: Option<String> = db_run!(conn => chart_books::table
+        .find(1)
+        .select(chart_books::body)
+        .first(conn)
+        .optional())?;
+    match stored {
+        Some(body) => serde_json::from_str(&body)
+            .map_err(|e| ApiError::internal(format!("the stored books chart: {e}"))),
+        None => Chart::defaults()?
+            .books
+            .ok_or_else(|| ApiError::internal("fixtures/chart_fr.toml has no [books]")),
+    }
 }
 
 /// Replaces the chart (moves validated already keep the accounts they were validated with).
@@ -201,11 +360,27 @@ pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), ApiError> {
             updated_at: now,
         })
         .collect();
+    let books = chart
+        .books
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(ApiError::internal)?;
     conn.transaction(|conn| {
         db_run!(conn => {
             diesel::delete(chart_mappings::table).execute(conn)?;
             diesel::delete(accounting_journals::table).execute(conn)?;
             diesel::insert_into(chart_mappings::table).values(&rows).execute(conn)?;
+            diesel::delete(chart_books::table).execute(conn)?;
+            if let Some(books) = &books {
+                diesel::insert_into(chart_books::table)
+                    .values((
+                        chart_books::id.eq(1),
+                        chart_books::body.eq(books),
+                        chart_books::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
             for (kind, journal) in &chart.journals {
                 diesel::insert_into(accounting_journals::table)
                     .values((
@@ -274,5 +449,10 @@ mod tests {
                 kind.as_str()
             );
         }
+        let books = chart.books.expect("the defaults have books");
+        for rate in [0, 210, 550, 1000, 2000] {
+            books.vat(rate).expect("every French rate");
+        }
+        assert!(books.vat(850).is_err());
     }
 }

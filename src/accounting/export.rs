@@ -172,10 +172,11 @@ impl Format {
 /// Moves per page of an export.
 pub const PAGE: i64 = 500;
 
-/// Validates the ledger up to `to`, then writes the moves of `from..=to` to `out` page by page
+/// Validates `book` up to `to`, then writes its moves of `from..=to` to `out` page by page
 /// (constant memory); `progress` is told the moves written per page. Returns how many moves.
 pub fn write(
     conn: &mut crate::db::DbConn,
+    book: &super::books::Book,
     format: Format,
     from: NaiveDate,
     to: NaiveDate,
@@ -183,12 +184,12 @@ pub fn write(
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, crate::error::ApiError> {
     use crate::error::ApiError;
-    super::moves::validate_until(conn, to, &mut |_| {})?;
+    book.validate_until(conn, to)?;
     let io = |e: std::io::Error| ApiError::internal(format!("writing the export: {e}"));
     out.write_all(format.header().as_bytes()).map_err(io)?;
     let (mut after, mut written) = (0, 0);
     loop {
-        let page = super::moves::page(conn, from, to, after, PAGE)?;
+        let page = book.page(conn, from, to, after, PAGE)?;
         out.write_all(format.render(&page, to)?.as_bytes())
             .map_err(io)?;
         written += page.len();

@@ -1,5 +1,7 @@
 //! Accounting: the marketplace's ledger in the deployment's books.
 //!
+//! - [`books`]: enterprise books — a hub's or a producer's own accounts, written from its
+//!   orders and settlements (sales split per VAT rate, VAT collected and deductible).
 //! - [`chart`]: which accounting account each ledger account maps to, which journal each
 //!   kind of entry goes to (French defaults in `fixtures/chart_fr.toml`).
 //! - [`moves`]: validation — each ledger entry that moves money becomes a numbered,
@@ -10,7 +12,9 @@
 //!
 //! The books are the deployment's (the association running Comptoir): every ledger account
 //! is in them, wallets as third-party accounts (467, one auxiliary account per holder).
+//! Each enterprise also has its own books ([`books`]), exported the same way.
 
+pub mod books;
 pub mod chart;
 pub mod export;
 pub mod moves;

@@ -94,7 +94,7 @@ fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
         .first(conn))?)
 }
 
-/// Owners' auxiliary codes and names: enterprises by slug, people by a short stable code.
+/// Owners' auxiliary codes and names.
 fn owners(
     conn: &mut DbConn,
     accounts: &HashMap<String, AccountRow>,
@@ -103,13 +103,22 @@ fn owners(
         .values()
         .filter_map(|a| a.owner_id.clone())
         .collect();
+    names(conn, &ids)
+}
+
+/// Auxiliary codes and names of people and enterprises by id: enterprises by slug, people
+/// by a short stable code.
+pub(super) fn names(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<HashMap<String, (String, String)>, ApiError> {
     let (people, companies) = db_run!(conn => {
         let people: Vec<(String, String)> = users::table
-            .filter(users::id.eq_any(&ids))
+            .filter(users::id.eq_any(ids))
             .select((users::id, users::display_name))
             .load(conn)?;
         let companies: Vec<(String, String, String)> = enterprises::table
-            .filter(enterprises::id.eq_any(&ids))
+            .filter(enterprises::id.eq_any(ids))
             .select((enterprises::id, enterprises::slug, enterprises::name))
             .load(conn)?;
         Ok::<_, diesel::result::Error>((people, companies))
@@ -201,14 +210,7 @@ fn validate_chunk(
         let Some(entry_transfers) = of_entry.get(entry.id.as_str()) else {
             continue; // a hold or a void: nothing moves in the books
         };
-        let mut date = entry.created_at.date();
-        // after every closed period it falls in (closed periods may follow each other)
-        while let Some((_, ends)) = closed.iter().find(|(s, e)| *s <= date && date <= *e) {
-            match ends.succ_opt() {
-                Some(next) => date = next,
-                None => break,
-            }
-        }
+        let date = super::periods::first_open_day(&closed, entry.created_at.date());
         let journal = resolver.journal(&entry.code)?;
         let year = date.year();
         let key = (journal.code.clone(), year);
@@ -341,7 +343,7 @@ fn validate_chunk(
 }
 
 /// `n`-th lettering code, from 0: `A`…`Z`, `AA`…
-fn letter_code(mut n: u64) -> String {
+pub(super) fn letter_code(mut n: u64) -> String {
     let mut code = Vec::new();
     loop {
         code.push(b'A' + (n % 26) as u8);

@@ -1,7 +1,8 @@
 //! Accounting periods: a treasurer closes a past period once its moves are final. Closing
 //! validates every ledger entry of the period first; afterwards no move can be dated inside
 //! it (an entry reaching the books late is dated the day after, see [`super::moves`]), and
-//! since moves are stored as validated, every export of the period is the same file.
+//! since moves are stored as validated, every export of the period is the same file. The
+//! periods are the deployment's and close every enterprise's books too ([`super::books`]).
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -34,6 +35,18 @@ pub struct Period {
     pub closed_by: Option<String>,
 }
 
+/// `date`, or the day after every closed period (`(first, last)` days) it falls in — closed
+/// periods may follow each other.
+pub fn first_open_day(closed: &[(NaiveDate, NaiveDate)], mut date: NaiveDate) -> NaiveDate {
+    while let Some((_, ends)) = closed.iter().find(|(s, e)| *s <= date && date <= *e) {
+        match ends.succ_opt() {
+            Some(next) => date = next,
+            None => break,
+        }
+    }
+    date
+}
+
 /// Closes `from..=to` (see the module documentation).
 pub fn close(
     conn: &mut DbConn,
@@ -60,6 +73,7 @@ pub fn close(
         return Err(ApiError::validation(errors));
     }
     super::moves::validate_until(conn, request.to, &mut |_| {})?;
+    super::books::validate_every_book_until(conn, request.to)?;
     conn.transaction(|conn| {
         let overlapping: i64 = db_run!(conn => accounting_periods::table
             .filter(accounting_periods::starts_on.le(request.to))

@@ -1,5 +1,7 @@
 //! The deployment's books: chart mapping, FEC and Odoo CSV exports, period close. For the
 //! currency associations' owners and treasurers and platform admins (API keys: `accounting`).
+//! An enterprise's own books (FEC and Odoo CSV under `/api/v1/enterprises/{id}/accounting/`)
+//! are for its owners and treasurers.
 
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::NaiveDate;
@@ -7,9 +9,9 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::accounting::books::{self, Book};
 use crate::accounting::chart::{self, Chart};
 use crate::accounting::export::{self, Format, PAGE};
-use crate::accounting::moves;
 use crate::accounting::periods::{self, ClosePeriod, Period};
 use crate::api::auth::Authenticated;
 use crate::api::extract::{JsonBody, QueryParams};
@@ -33,6 +35,22 @@ fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
             associations: &associations,
         },
     )
+}
+
+/// The id of the enterprise `key` (id or slug) whose books `actor` keeps; 404, 403.
+fn enterprise_books(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<String, ApiError> {
+    let id = crate::enterprises::find_id(conn, key)?
+        .ok_or_else(|| ApiError::NotFound(format!("enterprise `{key}`")))?;
+    authorize(actor, Action::KeepEnterpriseBooks { enterprise_id: &id })?;
+    Ok(id)
+}
+
+/// May `actor` export `book`?
+fn may_export(conn: &mut DbConn, actor: &Actor, book: &Book) -> Result<(), ApiError> {
+    match book {
+        Book::Deployment => keep_books(conn, actor),
+        Book::Enterprise(id) => enterprise_books(conn, actor, id).map(|_| ()),
+    }
 }
 
 /// The chart mapping (the French defaults until it is changed).
@@ -104,19 +122,22 @@ fn check_range(params: &ExportParams) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Validates the ledger up to `to`, then streams the moves of `from..=to` in `format`.
+/// Checks the caller may export `book`, validates it up to `to`, then streams its moves of
+/// `from..=to` in `format`.
 async fn stream_export(
     state: &AppState,
     caller: Authenticated,
+    book: Book,
     params: ExportParams,
     format: Format,
 ) -> Result<impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>>, ApiError> {
     let to = params.to;
+    let checked = book.clone();
     state
         .db
         .run(move |conn| {
-            keep_books(conn, &caller.0)?;
-            moves::validate_until(conn, to, &mut |_| {})
+            may_export(conn, &caller.0, &checked)?;
+            checked.validate_until(conn, to)
         })
         .await?;
     let db = state.db.clone();
@@ -125,12 +146,12 @@ async fn stream_export(
     Ok(futures_util::stream::unfold(
         Some(None::<i64>),
         move |cursor| {
-            let db = db.clone();
+            let (db, book) = (db.clone(), book.clone());
             async move {
                 let after = cursor?;
                 let page = db
                     .run(move |conn| {
-                        let page = moves::page(conn, from, to, after.unwrap_or(0), PAGE)?;
+                        let page = book.page(conn, from, to, after.unwrap_or(0), PAGE)?;
                         let mut text = String::new();
                         if after.is_none() {
                             text.push_str(format.header());
@@ -170,9 +191,25 @@ pub async fn fec(
     caller: Authenticated,
     params: QueryParams<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = params.0;
+    fec_of(state, caller, Book::Deployment, params.0, None).await
+}
+
+/// The FEC of `book`, named after `params.siren` or else `default_siren`.
+async fn fec_of(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    book: Book,
+    params: ExportParams,
+    default_siren: Option<String>,
+) -> Result<HttpResponse, ApiError> {
     check_range(&params)?;
-    let siren = match params.siren.as_deref().map(Siren::parse) {
+    let siren = match params
+        .siren
+        .clone()
+        .or(default_siren)
+        .as_deref()
+        .map(Siren::parse)
+    {
         Some(Ok(siren)) => siren,
         Some(Err(e)) => return Err(ApiError::field("siren", "invalid", e.to_string())),
         None => {
@@ -184,7 +221,7 @@ pub async fn fec(
         }
     };
     let name = export::fec_file_name(siren.as_str(), params.to);
-    let body = stream_export(&state, caller, params, Format::Fec).await?;
+    let body = stream_export(&state, caller, book, params, Format::Fec).await?;
     Ok(crate::api::attachment("text/plain; charset=utf-8", &name).streaming(body))
 }
 
@@ -201,11 +238,70 @@ pub async fn odoo_csv(
     caller: Authenticated,
     params: QueryParams<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = params.0;
+    odoo_csv_of(state, caller, Book::Deployment, params.0).await
+}
+
+async fn odoo_csv_of(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    book: Book,
+    params: ExportParams,
+) -> Result<HttpResponse, ApiError> {
     check_range(&params)?;
     let name = format!("moves-{}-{}.csv", params.from, params.to);
-    let body = stream_export(&state, caller, params, Format::OdooCsv).await?;
+    let body = stream_export(&state, caller, book, params, Format::OdooCsv).await?;
     Ok(crate::api::attachment("text/csv; charset=utf-8", &name).streaming(body))
+}
+
+/// An enterprise's own books as a FEC (see `accounting::books`): its sales split per VAT
+/// rate with the VAT collected, its receipts and settlements. The SIREN defaults to the
+/// enterprise's. For its owners and treasurers.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The enterprise (id or slug)"), ExportParams),
+    responses((status = 200, description = "The FEC, `|`-separated", content_type = "text/plain"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "A VAT rate has no accounts", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/enterprises/{id}/accounting/fec")]
+pub async fn enterprise_fec(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    params: QueryParams<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let actor = caller.0.clone();
+    let (id, siren) = state
+        .db
+        .run(move |conn| {
+            let id = enterprise_books(conn, &actor, &key)?;
+            let siren = books::siren_of(conn, &id)?;
+            Ok::<_, ApiError>((id, siren))
+        })
+        .await?;
+    fec_of(state, caller, Book::Enterprise(id), params.0, siren).await
+}
+
+/// An enterprise's own books in the columns of Odoo's journal-entry import, streamed.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The enterprise (id or slug)"), ExportParams),
+    responses((status = 200, description = "CSV for Odoo's import wizard", content_type = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/enterprises/{id}/accounting/odoo.csv")]
+pub async fn enterprise_odoo_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    params: QueryParams<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, actor) = (path.into_inner(), caller.0.clone());
+    let id = state
+        .db
+        .run(move |conn| enterprise_books(conn, &actor, &key))
+        .await?;
+    odoo_csv_of(state, caller, Book::Enterprise(id), params.0).await
 }
 
 /// Closes a past period: its moves are final, every export of it the same file.

@@ -140,6 +140,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(accounting::put_chart)
         .service(accounting::fec)
         .service(accounting::odoo_csv)
+        .service(accounting::enterprise_fec)
+        .service(accounting::enterprise_odoo_csv)
         .service(accounting::close_period)
         .service(accounting::list_periods)
         .service(auth::login)

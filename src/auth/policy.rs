@@ -96,6 +96,10 @@ pub enum Action<'a> {
     KeepBooks {
         associations: &'a [String],
     },
+    /// Export an enterprise's own books (its owners and treasurers).
+    KeepEnterpriseBooks {
+        enterprise_id: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -108,7 +112,9 @@ impl Action<'_> {
             | Action::ReadOwnAccounts
             | Action::ReadOrder { .. }
             | Action::ReadHubReports { .. } => Some(Scope::Read),
-            Action::KeepBooks { .. } => Some(Scope::Accounting),
+            Action::KeepBooks { .. } | Action::KeepEnterpriseBooks { .. } => {
+                Some(Scope::Accounting)
+            }
             Action::ManageCatalogue { .. } => Some(Scope::Catalog),
             _ => None,
         }
@@ -198,6 +204,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
                 || associations
                     .iter()
                     .any(|a| actor.has_role(a, &[Role::Owner, Role::Treasurer]))
+        }
+        Action::KeepEnterpriseBooks { enterprise_id } => {
+            actor.is_platform_admin || actor.has_role(enterprise_id, MONEY_ROLES)
         }
         Action::CloseCycle { hub_id } | Action::ReadHubReports { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, READ_ROLES)

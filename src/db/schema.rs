@@ -466,7 +466,63 @@ diesel::table! {
 
 diesel::joinable!(odoo_sync -> accounting_moves (ledger_entry_id));
 
+diesel::table! {
+    chart_books (id) {
+        id -> Integer,
+        body -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    book_state (enterprise_id) {
+        enterprise_id -> Text,
+        validated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    book_moves (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        seq -> BigInt,
+        source -> Text,
+        journal_code -> Text,
+        journal_label -> Text,
+        fiscal_year -> Integer,
+        number -> BigInt,
+        entry_date -> Date,
+        piece_ref -> Text,
+        label -> Text,
+        validated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    book_lines (move_id, position) {
+        move_id -> Text,
+        position -> Integer,
+        account_code -> Text,
+        account_label -> Text,
+        aux_code -> Text,
+        aux_label -> Text,
+        label -> Text,
+        debit_minor -> BigInt,
+        credit_minor -> BigInt,
+        currency_amount -> Text,
+        currency -> Text,
+        letter -> Text,
+        lettered_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(book_lines -> book_moves (move_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    chart_books,
+    book_state,
+    book_moves,
+    book_lines,
     chart_mappings,
     accounting_journals,
     accounting_moves,

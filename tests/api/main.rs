@@ -6,6 +6,7 @@ mod harness;
 mod accounting;
 mod accounts;
 mod authorization;
+mod books;
 mod catalog;
 mod cli;
 mod close;

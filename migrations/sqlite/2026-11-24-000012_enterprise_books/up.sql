@@ -1,0 +1,62 @@
+-- Enterprise books: the accounts of one hub or producer, written from its orders and
+-- settlements (the deployment's books are `accounting_moves`). Keep in step with the other
+-- backend's copy.
+
+-- The accounts and journals of enterprise books (one JSON document, the `books` part of
+-- the chart; absent: the French defaults).
+CREATE TABLE chart_books (
+    id          INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    body        TEXT NOT NULL,
+    updated_at  TIMESTAMP NOT NULL
+);
+
+-- One row per enterprise whose books were validated: the lock of its validation.
+CREATE TABLE book_state (
+    enterprise_id  TEXT PRIMARY KEY NOT NULL REFERENCES enterprises (id),
+    validated_at   TIMESTAMP NOT NULL
+);
+
+-- A move of an enterprise's books, from one source (an order's sale, a euro receipt, a
+-- producer's settlement), numbered continuously per journal and fiscal year of that book.
+CREATE TABLE book_moves (
+    id             TEXT PRIMARY KEY NOT NULL,
+    enterprise_id  TEXT NOT NULL REFERENCES enterprises (id),
+    seq            BIGINT NOT NULL,
+    source         TEXT NOT NULL,
+    journal_code   TEXT NOT NULL,
+    journal_label  TEXT NOT NULL,
+    fiscal_year    INTEGER NOT NULL,
+    number         BIGINT NOT NULL,
+    entry_date     DATE NOT NULL,
+    piece_ref      TEXT NOT NULL,
+    label          TEXT NOT NULL,
+    validated_at   TIMESTAMP NOT NULL,
+    UNIQUE (enterprise_id, source),
+    UNIQUE (enterprise_id, seq),
+    UNIQUE (enterprise_id, journal_code, fiscal_year, number)
+);
+CREATE INDEX book_moves_by_date ON book_moves (enterprise_id, entry_date, seq);
+
+-- Its lines, as exported.
+CREATE TABLE book_lines (
+    move_id          TEXT NOT NULL REFERENCES book_moves (id),
+    position         INTEGER NOT NULL,
+    account_code     TEXT NOT NULL,
+    account_label    TEXT NOT NULL,
+    aux_code         TEXT NOT NULL DEFAULT '',
+    aux_label        TEXT NOT NULL DEFAULT '',
+    label            TEXT NOT NULL,
+    debit_minor      BIGINT NOT NULL,
+    credit_minor     BIGINT NOT NULL,
+    currency_amount  TEXT NOT NULL DEFAULT '',
+    currency         TEXT NOT NULL DEFAULT '',
+    -- lettering: the lines of one account, auxiliary account and piece that balance
+    letter           TEXT NOT NULL DEFAULT '',
+    lettered_on      DATE,
+    PRIMARY KEY (move_id, position)
+);
+CREATE INDEX book_lines_to_letter ON book_lines (account_code, aux_code, letter);
+
+-- The sources of a hub's books: its booked orders, its orders with euros received.
+CREATE INDEX orders_booked_by_hub ON orders (hub_id, booked_at) WHERE booked_at IS NOT NULL;
+CREATE INDEX orders_paid_by_hub ON orders (hub_id, euro_paid_at) WHERE euro_paid_at IS NOT NULL;

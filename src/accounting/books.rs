@@ -1,0 +1,1025 @@
+//! Enterprise books: a hub's or a producer's own accounts, written from its orders and
+//! settlements, exported as its FEC (`comptoir export fec --enterprise SLUG`,
+//! `GET /api/v1/enterprises/{id}/accounting/fec`).
+//!
+//! The deployment's books ([`super::moves`]) are the association's: every wallet is a
+//! third-party account there. An enterprise's own books tell its trade: what it sold, at
+//! which VAT rate, what it collected and what it owes. Goods are sold by the hub **on behalf
+//! of the producers** (as the cycle close settles them, see [`crate::orders::close`]), so:
+//!
+//! - **a hub's sale** (an order, when the close books it; sales journal): the customer owes
+//!   the order's total (411, the customer as auxiliary account); each producer's goods are
+//!   owed to that producer (467, the producer as auxiliary account); the hub's own goods (a
+//!   producer-hub) and its fees — delivery included — are its revenue, split per VAT rate
+//!   (707 goods, 708 fees) with the VAT collected per rate (4457x). The local currency
+//!   captured at the close pays part of it (530x, with the amount in the currency columns).
+//! - **a euro receipt** (the hub records the euro part paid; bank journal): 512 against the
+//!   customer's 411. An order's 411 lines are lettered once they balance.
+//! - **a producer's settlement** (per cycle and producer; bank journal): the producer's 467
+//!   is cleared by the commission it pays the hub (revenue on fees per rate, VAT collected)
+//!   and what the hub paid it, per currency (512 euros, 530x local currency).
+//! - **a producer's supply** (its side of the same settlement; sales journal): its goods are
+//!   its revenue per VAT rate with the VAT collected; the hub's commission is an expense
+//!   (622) with its deductible VAT per rate (4456x); what it was paid comes in on 512/530x;
+//!   the hub's 467 (the hub as auxiliary account) carries the goods and is cleared in the
+//!   same move (lettered).
+//!
+//! The hub's transfer of its fees' VAT to its *VAT collected* wallet at settlement is an
+//! internal move of its own cash: the VAT is in its books from the sale on.
+//!
+//! Moves are written lazily, like the deployment's: an export validates every source dated
+//! up to its last day, in chunks, under a per-book lock; numbers are continuous per book,
+//! journal and year; a source dated inside a closed period is dated the day after it; moves
+//! and lines are stored as exported, so an export of the same period is the same file. The
+//! accounts come from the `books` part of the chart ([`super::chart::Books`]); a VAT rate
+//! without accounts stops the export (409 `accounting-unmapped`, naming the rate).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+
+use super::chart::{self, BookAccount, Books, JournalRule};
+use super::moves::{self, LineRow, MoveRow};
+use crate::db::schema::{
+    accounting_periods, book_lines, book_moves, book_state, order_cycles, order_lines, orders,
+    producer_settlements,
+};
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+use crate::ledger::currencies;
+use crate::orders::fees::OrderFeeRow;
+use crate::orders::order::{LineRow as OrderLineRow, OrderRow};
+
+/// Sources of each kind read per transaction.
+pub const CHUNK: i64 = 200;
+
+/// Which books an export reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Book {
+    /// The deployment's (the association's): every ledger entry, see [`super::moves`].
+    Deployment,
+    /// One enterprise's own (its id).
+    Enterprise(String),
+}
+
+impl Book {
+    /// Validates what is due up to `to` (inclusive); returns how many moves were created.
+    pub fn validate_until(&self, conn: &mut DbConn, to: NaiveDate) -> Result<usize, ApiError> {
+        match self {
+            Book::Deployment => moves::validate_until(conn, to, &mut |_| {}),
+            Book::Enterprise(id) => validate_until(conn, id, to),
+        }
+    }
+
+    /// One page of validated moves dated in `from..=to`, after `after` (the `ledger_seq` of
+    /// the last move of the previous page), with their lines.
+    pub fn page(
+        &self,
+        conn: &mut DbConn,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
+        match self {
+            Book::Deployment => moves::page(conn, from, to, after, limit),
+            Book::Enterprise(id) => page(conn, id, from, to, after, limit),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = book_moves)]
+struct BookMoveRow {
+    id: String,
+    enterprise_id: String,
+    seq: i64,
+    source: String,
+    journal_code: String,
+    journal_label: String,
+    fiscal_year: i32,
+    number: i64,
+    entry_date: NaiveDate,
+    piece_ref: String,
+    label: String,
+    validated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = book_lines)]
+struct BookLineRow {
+    move_id: String,
+    position: i32,
+    account_code: String,
+    account_label: String,
+    aux_code: String,
+    aux_label: String,
+    label: String,
+    debit_minor: i64,
+    credit_minor: i64,
+    currency_amount: String,
+    currency: String,
+    letter: String,
+    lettered_on: Option<NaiveDate>,
+}
+
+/// Something to book, as read from the orders and settlements.
+#[derive(Debug, Clone, QueryableByName)]
+struct Source {
+    /// The order (a sale, a receipt), or the cycle (a settlement, a supply).
+    #[diesel(sql_type = Text)]
+    id: String,
+    /// The customer, the settled producer, or the supplying hub.
+    #[diesel(sql_type = Text)]
+    other: String,
+    #[diesel(sql_type = Timestamp)]
+    at: NaiveDateTime,
+    /// A receipt: the euros received on the order so far (each receipt books what this adds
+    /// to the receipts booked before).
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Sale,
+    Receipt,
+    Settlement,
+    Supply,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Sale, Kind::Receipt, Kind::Settlement, Kind::Supply];
+
+    fn source(self, s: &Source) -> String {
+        match self {
+            Kind::Sale => format!("sale:{}", s.id),
+            Kind::Receipt => format!("receipt:{}:{}", s.id, s.amount),
+            Kind::Settlement => format!("settle:{}:{}", s.id, s.other),
+            Kind::Supply => format!("supply:{}", s.id),
+        }
+    }
+
+    /// Sources not booked yet in the enterprise's books (`$1`), dated before `$2`.
+    fn query(self) -> &'static str {
+        match self {
+            Kind::Sale => {
+                "SELECT o.id AS id, o.customer_id AS other, o.booked_at AS at,
+                        CAST(0 AS BIGINT) AS amount
+                 FROM orders o
+                 WHERE o.hub_id = $1 AND o.booked_at IS NOT NULL AND o.booked_at < $2
+                   AND NOT EXISTS (SELECT 1 FROM book_moves m
+                                   WHERE m.enterprise_id = $1 AND m.source = 'sale:' || o.id)
+                 ORDER BY o.booked_at, o.id LIMIT $3"
+            }
+            Kind::Receipt => {
+                "SELECT o.id AS id, o.customer_id AS other, o.euro_paid_at AS at,
+                        o.euro_received_minor AS amount
+                 FROM orders o
+                 WHERE o.hub_id = $1 AND o.euro_paid_at IS NOT NULL AND o.euro_paid_at < $2
+                   AND o.euro_received_minor > 0
+                   AND NOT EXISTS (SELECT 1 FROM book_moves m
+                                   WHERE m.enterprise_id = $1
+                                     AND m.source = 'receipt:' || o.id || ':'
+                                                    || CAST(o.euro_received_minor AS TEXT))
+                 ORDER BY o.euro_paid_at, o.id LIMIT $3"
+            }
+            Kind::Settlement => {
+                "SELECT s.order_cycle_id AS id, s.producer_id AS other, MIN(s.created_at) AS at,
+                        CAST(0 AS BIGINT) AS amount
+                 FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
+                 WHERE c.hub_id = $1 AND s.producer_id <> $1 AND s.created_at < $2
+                   AND NOT EXISTS (SELECT 1 FROM book_moves m
+                                   WHERE m.enterprise_id = $1
+                                     AND m.source = 'settle:' || s.order_cycle_id || ':' || s.producer_id)
+                 GROUP BY s.order_cycle_id, s.producer_id
+                 ORDER BY MIN(s.created_at), s.order_cycle_id, s.producer_id LIMIT $3"
+            }
+            Kind::Supply => {
+                "SELECT s.order_cycle_id AS id, c.hub_id AS other, MIN(s.created_at) AS at,
+                        CAST(0 AS BIGINT) AS amount
+                 FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
+                 WHERE s.producer_id = $1 AND c.hub_id <> $1 AND s.created_at < $2
+                   AND NOT EXISTS (SELECT 1 FROM book_moves m
+                                   WHERE m.enterprise_id = $1 AND m.source = 'supply:' || s.order_cycle_id)
+                 GROUP BY s.order_cycle_id, c.hub_id
+                 ORDER BY MIN(s.created_at), s.order_cycle_id LIMIT $3"
+            }
+        }
+    }
+}
+
+/// A move being drafted.
+struct Draft {
+    source: String,
+    journal: JournalRule,
+    date: NaiveDate,
+    piece: String,
+    label: String,
+    lines: Vec<DraftLine>,
+}
+
+struct DraftLine {
+    account: BookAccount,
+    aux: (String, String),
+    label: String,
+    debit: i64,
+    credit: i64,
+    /// In a local currency: its amount and code.
+    currency: Option<(String, String)>,
+}
+
+impl Draft {
+    fn new(source: String, journal: &JournalRule, at: NaiveDateTime, piece: String) -> Draft {
+        Draft {
+            source,
+            journal: journal.clone(),
+            date: at.date(),
+            label: piece.clone(),
+            piece,
+            lines: Vec::new(),
+        }
+    }
+
+    /// A line, unless its amount is zero; `amount` > 0 is a debit, < 0 a credit.
+    fn line(&mut self, account: &BookAccount, aux: Option<&(String, String)>, amount: i64) {
+        self.line_in(account, aux, amount, None);
+    }
+
+    fn line_in(
+        &mut self,
+        account: &BookAccount,
+        aux: Option<&(String, String)>,
+        amount: i64,
+        currency: Option<(String, String)>,
+    ) {
+        if amount == 0 {
+            return;
+        }
+        self.lines.push(DraftLine {
+            account: account.clone(),
+            aux: aux.cloned().unwrap_or_default(),
+            label: self.label.clone(),
+            debit: amount.max(0),
+            credit: (-amount).max(0),
+            currency,
+        });
+    }
+
+    /// Assertion that stays on: a move that does not balance is never written.
+    fn balanced(self) -> Result<Draft, ApiError> {
+        let debit: i64 = self.lines.iter().map(|l| l.debit).sum();
+        let credit: i64 = self.lines.iter().map(|l| l.credit).sum();
+        if debit != credit {
+            return Err(ApiError::internal(format!(
+                "enterprise books: {} does not balance ({debit} debit, {credit} credit)",
+                self.source
+            )));
+        }
+        Ok(self)
+    }
+}
+
+/// Per VAT rate (basis points): (amount tax included, VAT), both in cents.
+type ByRate = BTreeMap<i32, (i64, i64)>;
+
+fn add_rate(sums: &mut ByRate, rate: i32, total: i64, vat: i64) {
+    let entry = sums.entry(rate).or_default();
+    entry.0 += total;
+    entry.1 += vat;
+}
+
+/// Revenue lines per VAT rate: tax excluded on `revenue(rate)`, the VAT on *VAT collected*.
+fn revenue_lines(
+    draft: &mut Draft,
+    books: &Books,
+    sums: &ByRate,
+    revenue: fn(&chart::VatAccounts) -> &BookAccount,
+) -> Result<(), ApiError> {
+    for (rate, (total, vat)) in sums {
+        let accounts = books.vat(*rate)?;
+        draft.line(revenue(accounts), None, -(total - vat));
+        draft.line(&accounts.collected, None, -vat);
+    }
+    Ok(())
+}
+
+/// Locks the enterprise's books for this transaction (PostgreSQL: its state row; SQLite's
+/// write transaction is exclusive).
+fn lock(conn: &mut DbConn, enterprise_id: &str) -> Result<(), ApiError> {
+    let now = crate::time::now();
+    db_run!(conn => diesel::insert_into(book_state::table)
+        .values((book_state::enterprise_id.eq(enterprise_id), book_state::validated_at.eq(now)))
+        .on_conflict_do_nothing()
+        .execute(conn))?;
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query("SELECT 1 FROM book_state WHERE enterprise_id = $1 FOR UPDATE")
+            .bind::<Text, _>(enterprise_id)
+            .execute(&mut **c)?;
+    }
+    Ok(())
+}
+
+/// Validates every source of the enterprise's books dated up to `until` (inclusive) not
+/// booked yet; returns how many moves were created.
+pub fn validate_until(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    until: NaiveDate,
+) -> Result<usize, ApiError> {
+    let before = until
+        .succ_opt()
+        .unwrap_or(until)
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| ApiError::internal("a date without midnight"))?;
+    let mut created = 0;
+    loop {
+        let made = conn.transaction(|conn| validate_chunk(conn, enterprise_id, before))?;
+        if made == 0 {
+            return Ok(created);
+        }
+        created += made;
+    }
+}
+
+/// The enterprise's SIREN on record (or the first 9 digits of its SIRET), for its FEC's name.
+pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>, ApiError> {
+    use crate::db::schema::enterprises;
+    let found: Option<(Option<String>, Option<String>)> = db_run!(conn => enterprises::table
+        .find(enterprise_id)
+        .select((enterprises::siren, enterprises::siret))
+        .first(conn)
+        .optional())?;
+    let (siren, siret) =
+        found.ok_or_else(|| ApiError::NotFound(format!("enterprise {enterprise_id}")))?;
+    Ok(siren.or_else(|| siret.map(|s| s.chars().take(9).collect())))
+}
+
+/// Validates every enterprise's books up to `until` (a period close).
+pub fn validate_every_book_until(conn: &mut DbConn, until: NaiveDate) -> Result<usize, ApiError> {
+    use crate::db::schema::enterprises;
+    let ids: Vec<String> = db_run!(conn => enterprises::table
+        .order(enterprises::id.asc())
+        .select(enterprises::id)
+        .load(conn))?;
+    let mut created = 0;
+    for id in ids {
+        created += validate_until(conn, &id, until)?;
+    }
+    Ok(created)
+}
+
+fn validate_chunk(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    before: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    lock(conn, enterprise_id)?;
+    let mut sources: Vec<(Kind, Source)> = Vec::new();
+    for kind in Kind::ALL {
+        let found: Vec<Source> = db_run!(conn => diesel::sql_query(kind.query())
+            .bind::<Text, _>(enterprise_id)
+            .bind::<Timestamp, _>(before)
+            .bind::<BigInt, _>(CHUNK)
+            .load(conn))?;
+        sources.extend(found.into_iter().map(|s| (kind, s)));
+    }
+    if sources.is_empty() {
+        return Ok(0);
+    }
+    sources.sort_by(|(ka, a), (kb, b)| (a.at, *ka, &a.id).cmp(&(b.at, *kb, &b.id)));
+    let books = chart::books(conn)?;
+    let mut context = Context::load(conn, &sources)?;
+    let mut drafts = Vec::with_capacity(sources.len());
+    for (kind, source) in &sources {
+        let draft = match kind {
+            Kind::Sale => context.sale(conn, &books, source)?,
+            Kind::Receipt => context.receipt(conn, &books, enterprise_id, source)?,
+            Kind::Settlement => context.settlement(conn, &books, source)?,
+            Kind::Supply => context.supply(conn, &books, enterprise_id, source)?,
+        };
+        drafts.push(draft.balanced()?);
+    }
+    write(conn, enterprise_id, drafts, &books)
+}
+
+/// What a chunk's moves read: orders, their lines and fees, names, currencies.
+struct Context {
+    orders: HashMap<String, OrderRow>,
+    lines: HashMap<String, Vec<OrderLineRow>>,
+    fees: HashMap<String, Vec<OrderFeeRow>>,
+    names: HashMap<String, (String, String)>,
+    cycles: HashMap<String, String>,
+    currencies: HashMap<String, currencies::CurrencyRow>,
+}
+
+impl Context {
+    fn load(conn: &mut DbConn, sources: &[(Kind, Source)]) -> Result<Context, ApiError> {
+        let order_ids: Vec<&str> = sources
+            .iter()
+            .filter_map(|(kind, s)| match kind {
+                Kind::Sale | Kind::Receipt => Some(s.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let cycle_ids: Vec<&str> = sources
+            .iter()
+            .filter(|(kind, _)| matches!(kind, Kind::Settlement | Kind::Supply))
+            .map(|(_, s)| s.id.as_str())
+            .collect();
+        let order_rows: Vec<OrderRow> = db_run!(conn => orders::table
+            .filter(orders::id.eq_any(&order_ids))
+            .select(OrderRow::as_select())
+            .load(conn))?;
+        let sale_ids: Vec<&str> = sources
+            .iter()
+            .filter(|(kind, _)| *kind == Kind::Sale)
+            .map(|(_, s)| s.id.as_str())
+            .collect();
+        let mut lines: HashMap<String, Vec<OrderLineRow>> = HashMap::new();
+        for line in db_run!(conn => order_lines::table
+            .filter(order_lines::order_id.eq_any(&sale_ids))
+            .order((order_lines::order_id.asc(), order_lines::position.asc()))
+            .select(OrderLineRow::as_select())
+            .load::<OrderLineRow>(conn))?
+        {
+            lines.entry(line.order_id.clone()).or_default().push(line);
+        }
+        let mut fees: HashMap<String, Vec<OrderFeeRow>> = HashMap::new();
+        for fee in crate::orders::fees::of_orders(conn, &sale_ids)? {
+            fees.entry(fee.order_id.clone()).or_default().push(fee);
+        }
+        let cycles: HashMap<String, String> = db_run!(conn => order_cycles::table
+            .filter(order_cycles::id.eq_any(&cycle_ids))
+            .select((order_cycles::id, order_cycles::name))
+            .load::<(String, String)>(conn))?
+        .into_iter()
+        .collect();
+        let mut people: Vec<String> = order_rows.iter().map(|o| o.customer_id.clone()).collect();
+        people.extend(
+            lines
+                .values()
+                .flatten()
+                .filter_map(|l| l.producer_id.clone()),
+        );
+        people.extend(
+            sources
+                .iter()
+                .filter(|(kind, _)| matches!(kind, Kind::Settlement | Kind::Supply))
+                .map(|(_, s)| s.other.clone()),
+        );
+        let names = moves::names(conn, &people)?;
+        Ok(Context {
+            orders: order_rows.into_iter().map(|o| (o.id.clone(), o)).collect(),
+            lines,
+            fees,
+            names,
+            cycles,
+            currencies: HashMap::new(),
+        })
+    }
+
+    fn order(&self, id: &str) -> Result<&OrderRow, ApiError> {
+        self.orders
+            .get(id)
+            .ok_or_else(|| ApiError::internal(format!("enterprise books: order {id} is missing")))
+    }
+
+    fn currency(
+        &mut self,
+        conn: &mut DbConn,
+        code: &str,
+    ) -> Result<&currencies::CurrencyRow, ApiError> {
+        if !self.currencies.contains_key(code) {
+            let row = currencies::get(conn, code)?;
+            self.currencies.insert(code.to_string(), row);
+        }
+        self.currencies
+            .get(code)
+            .ok_or_else(|| ApiError::internal("a currency just read is missing"))
+    }
+
+    /// `amount` of `code` in its currency columns (none for euros).
+    fn currency_columns(
+        &mut self,
+        conn: &mut DbConn,
+        code: &str,
+        amount: i64,
+    ) -> Result<Option<(String, String)>, ApiError> {
+        if code == "EUR" {
+            return Ok(None);
+        }
+        let scale = self.currency(conn, code)?.scale.clamp(0, 4) as u32;
+        Ok(Some((
+            rust_decimal::Decimal::new(amount, scale).to_string(),
+            code.to_string(),
+        )))
+    }
+
+    fn name(&self, id: &str) -> (String, String) {
+        self.names.get(id).cloned().unwrap_or_default()
+    }
+
+    /// A hub's sale: see the module documentation.
+    fn sale(
+        &mut self,
+        conn: &mut DbConn,
+        books: &Books,
+        source: &Source,
+    ) -> Result<Draft, ApiError> {
+        let order = self.order(&source.id)?.clone();
+        let number = order.number.clone().unwrap_or_else(|| order.id.clone());
+        let mut draft = Draft::new(
+            Kind::Sale.source(source),
+            &books.sales_journal,
+            source.at,
+            format!("order {number}"),
+        );
+        draft.label = format!("Commande {number}");
+        let customer = self.name(&order.customer_id);
+        draft.line(&books.customers, Some(&customer), order.total_minor);
+        let mut producers: BTreeMap<String, i64> = BTreeMap::new();
+        let mut own_goods = ByRate::new();
+        for line in self.lines.get(&order.id).into_iter().flatten() {
+            match line.producer_id.as_deref() {
+                Some(p) if p != order.hub_id => {
+                    *producers.entry(p.to_string()).or_default() += line.total_minor
+                }
+                _ => add_rate(
+                    &mut own_goods,
+                    line.vat_rate_bp,
+                    line.total_minor,
+                    line.vat_minor,
+                ),
+            }
+        }
+        let mut by_producer: Vec<((String, String), i64)> = producers
+            .into_iter()
+            .map(|(p, total)| (self.name(&p), total))
+            .collect();
+        by_producer.sort();
+        for (producer, total) in &by_producer {
+            draft.line(&books.producers, Some(producer), -total);
+        }
+        revenue_lines(&mut draft, books, &own_goods, |v| &v.goods)?;
+        let mut hub_fees = ByRate::new();
+        for fee in self.fees.get(&order.id).into_iter().flatten() {
+            if fee.charged_to == "customer" {
+                add_rate(
+                    &mut hub_fees,
+                    fee.vat_rate_bp,
+                    fee.amount_minor,
+                    fee.vat_minor,
+                );
+            }
+        }
+        revenue_lines(&mut draft, books, &hub_fees, |v| &v.fees)?;
+        if let (Some(code), true) = (order.local_currency.as_deref(), order.local_minor > 0) {
+            let columns = self.currency_columns(conn, code, order.local_minor)?;
+            draft.line_in(&books.local_cash, None, order.local_eur_minor, columns);
+            draft.line(&books.customers, Some(&customer), -order.local_eur_minor);
+        }
+        Ok(draft)
+    }
+
+    /// A euro receipt: 512 against the customer's 411, for what the order received since
+    /// the receipts booked before.
+    fn receipt(
+        &mut self,
+        conn: &mut DbConn,
+        books: &Books,
+        hub_id: &str,
+        source: &Source,
+    ) -> Result<Draft, ApiError> {
+        let before: Vec<String> = db_run!(conn => book_moves::table
+            .filter(book_moves::enterprise_id.eq(hub_id))
+            .filter(book_moves::source.like(format!("receipt:{}:%", source.id)))
+            .select(book_moves::source)
+            .load(conn))?;
+        let booked = before
+            .iter()
+            .filter_map(|s| s.rsplit(':').next()?.parse::<i64>().ok())
+            .max()
+            .unwrap_or(0);
+        let amount = source.amount - booked;
+        if amount <= 0 {
+            return Err(ApiError::internal(format!(
+                "enterprise books: order {} received {} after {booked} booked",
+                source.id, source.amount
+            )));
+        }
+        let order = self.order(&source.id)?;
+        let number = order.number.clone().unwrap_or_else(|| order.id.clone());
+        let customer = self.name(&order.customer_id);
+        let mut draft = Draft::new(
+            Kind::Receipt.source(source),
+            &books.bank_journal,
+            source.at,
+            format!("order {number}"),
+        );
+        draft.label = format!("Paiement commande {number}");
+        draft.line(&books.bank, None, amount);
+        draft.line(&books.customers, Some(&customer), -amount);
+        Ok(draft)
+    }
+
+    /// Per currency: (goods, fees, paid in the currency), goods and fees in euro cents.
+    fn settled(
+        conn: &mut DbConn,
+        cycle_id: &str,
+        producer_id: &str,
+    ) -> Result<Vec<(String, i64, i64, i64)>, ApiError> {
+        Ok(db_run!(conn => producer_settlements::table
+            .filter(producer_settlements::order_cycle_id.eq(cycle_id))
+            .filter(producer_settlements::producer_id.eq(producer_id))
+            .order(producer_settlements::currency.asc())
+            .select((
+                producer_settlements::currency,
+                producer_settlements::goods_minor,
+                producer_settlements::fees_minor,
+                producer_settlements::paid_minor,
+            ))
+            .load(conn))?)
+    }
+
+    fn cycle_piece(&self, cycle_id: &str) -> String {
+        format!(
+            "cycle {}",
+            self.cycles.get(cycle_id).map_or(cycle_id, String::as_str)
+        )
+    }
+
+    /// What was paid, per currency, on 512 or 530x (euro value: goods less fees);
+    /// `sign` 1 for money in, -1 for money out. Returns the euro value in total.
+    fn payment_lines(
+        &mut self,
+        conn: &mut DbConn,
+        draft: &mut Draft,
+        books: &Books,
+        settled: &[(String, i64, i64, i64)],
+        sign: i64,
+    ) -> Result<i64, ApiError> {
+        let mut total = 0;
+        for (code, goods, fees, paid) in settled {
+            let value = goods - fees;
+            total += value;
+            if code == "EUR" {
+                draft.line(&books.bank, None, sign * value);
+            } else {
+                let columns = self.currency_columns(conn, code, *paid)?;
+                draft.line_in(&books.local_cash, None, sign * value, columns);
+            }
+        }
+        Ok(total)
+    }
+
+    /// A hub's settlement of one producer for one cycle.
+    fn settlement(
+        &mut self,
+        conn: &mut DbConn,
+        books: &Books,
+        source: &Source,
+    ) -> Result<Draft, ApiError> {
+        let (cycle_id, producer_id) = (&source.id, &source.other);
+        let settled = Self::settled(conn, cycle_id, producer_id)?;
+        let producer = self.name(producer_id);
+        let mut draft = Draft::new(
+            Kind::Settlement.source(source),
+            &books.bank_journal,
+            source.at,
+            self.cycle_piece(cycle_id),
+        );
+        draft.label = format!("Règlement {} ({})", producer.1, draft.piece);
+        let goods: i64 = settled.iter().map(|s| s.1).sum();
+        let fees = by_rate(conn, PRODUCER_FEES, cycle_id, producer_id)?;
+        check_total(
+            &fees,
+            settled.iter().map(|s| s.2).sum(),
+            &draft.source,
+            "fees",
+        )?;
+        draft.line(&books.producers, Some(&producer), goods);
+        revenue_lines(&mut draft, books, &fees, |v| &v.fees)?;
+        self.payment_lines(conn, &mut draft, books, &settled, -1)?;
+        Ok(draft)
+    }
+
+    /// A producer's supply through one hub's cycle.
+    fn supply(
+        &mut self,
+        conn: &mut DbConn,
+        books: &Books,
+        producer_id: &str,
+        source: &Source,
+    ) -> Result<Draft, ApiError> {
+        let (cycle_id, hub_id) = (&source.id, &source.other);
+        let settled = Self::settled(conn, cycle_id, producer_id)?;
+        let hub = self.name(hub_id);
+        let mut draft = Draft::new(
+            Kind::Supply.source(source),
+            &books.sales_journal,
+            source.at,
+            self.cycle_piece(cycle_id),
+        );
+        draft.label = format!("Ventes via {} ({})", hub.1, draft.piece);
+        let goods_total: i64 = settled.iter().map(|s| s.1).sum();
+        let goods = by_rate(conn, PRODUCER_GOODS, cycle_id, producer_id)?;
+        check_total(&goods, goods_total, &draft.source, "goods")?;
+        let fees = by_rate(conn, PRODUCER_FEES, cycle_id, producer_id)?;
+        check_total(
+            &fees,
+            settled.iter().map(|s| s.2).sum(),
+            &draft.source,
+            "fees",
+        )?;
+        draft.line(&books.hubs, Some(&hub), goods_total);
+        revenue_lines(&mut draft, books, &goods, |v| &v.goods)?;
+        let mut fees_total = 0;
+        for (rate, (total, vat)) in &fees {
+            let accounts = books.vat(*rate)?;
+            draft.line(&books.commissions, None, total - vat);
+            draft.line(&accounts.deductible, None, *vat);
+            fees_total += total;
+        }
+        let paid = self.payment_lines(conn, &mut draft, books, &settled, 1)?;
+        draft.line(&books.hubs, Some(&hub), -(fees_total + paid));
+        Ok(draft)
+    }
+}
+
+#[derive(QueryableByName)]
+struct RateSum {
+    #[diesel(sql_type = Integer)]
+    rate: i32,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    vat: i64,
+}
+
+/// A producer's goods in a cycle's booked orders, per VAT rate.
+const PRODUCER_GOODS: &str = "SELECT l.vat_rate_bp AS rate,
+        CAST(COALESCE(SUM(l.total_minor), 0) AS BIGINT) AS total,
+        CAST(COALESCE(SUM(l.vat_minor), 0) AS BIGINT) AS vat
+    FROM order_lines l JOIN orders o ON o.id = l.order_id
+    WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL AND l.producer_id = $2
+    GROUP BY l.vat_rate_bp";
+
+/// The fees charged to a producer in a cycle's booked orders, per VAT rate.
+const PRODUCER_FEES: &str = "SELECT f.vat_rate_bp AS rate,
+        CAST(COALESCE(SUM(f.amount_minor), 0) AS BIGINT) AS total,
+        CAST(COALESCE(SUM(f.vat_minor), 0) AS BIGINT) AS vat
+    FROM order_fees f JOIN orders o ON o.id = f.order_id
+    WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL
+      AND f.charged_to = 'producer' AND f.producer_id = $2
+    GROUP BY f.vat_rate_bp";
+
+fn by_rate(
+    conn: &mut DbConn,
+    sql: &'static str,
+    cycle_id: &str,
+    producer_id: &str,
+) -> Result<ByRate, ApiError> {
+    let rows: Vec<RateSum> = db_run!(conn => diesel::sql_query(sql)
+        .bind::<Text, _>(cycle_id)
+        .bind::<Text, _>(producer_id)
+        .load(conn))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.rate, (r.total, r.vat)))
+        .collect())
+}
+
+/// Assertion that stays on: the orders' sums agree with what the close settled.
+fn check_total(sums: &ByRate, expected: i64, source: &str, what: &str) -> Result<(), ApiError> {
+    let total: i64 = sums.values().map(|(t, _)| t).sum();
+    if total != expected {
+        return Err(ApiError::internal(format!(
+            "enterprise books: {source}: the orders' {what} ({total}) differ from the settlement ({expected})"
+        )));
+    }
+    Ok(())
+}
+
+/// Numbers, stores and letters a chunk's moves.
+fn write(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    drafts: Vec<Draft>,
+    books: &Books,
+) -> Result<usize, ApiError> {
+    let closed: Vec<(NaiveDate, NaiveDate)> = db_run!(conn => accounting_periods::table
+        .select((accounting_periods::starts_on, accounting_periods::ends_on))
+        .load(conn))?;
+    let last_seq: i64 = db_run!(conn => book_moves::table
+        .filter(book_moves::enterprise_id.eq(enterprise_id))
+        .select(diesel::dsl::max(book_moves::seq))
+        .first::<Option<i64>>(conn))?
+    .unwrap_or(0);
+    let mut next_number: HashMap<(String, i32), i64> = HashMap::new();
+    let now = crate::time::now();
+    let (mut move_rows, mut line_rows) = (Vec::new(), Vec::new());
+    let mut to_letter: Vec<(String, String, String)> = Vec::new();
+    let letterable = [&books.customers.code, &books.hubs.code];
+    for (seq, draft) in (last_seq + 1..).zip(drafts) {
+        let date = super::periods::first_open_day(&closed, draft.date);
+        let year = date.year();
+        let key = (draft.journal.code.clone(), year);
+        let number = match next_number.get(&key) {
+            Some(n) => *n,
+            None => {
+                let max: Option<i64> = db_run!(conn => book_moves::table
+                    .filter(book_moves::enterprise_id.eq(enterprise_id))
+                    .filter(book_moves::journal_code.eq(&draft.journal.code))
+                    .filter(book_moves::fiscal_year.eq(year))
+                    .select(diesel::dsl::max(book_moves::number))
+                    .first(conn))?;
+                max.unwrap_or(0) + 1
+            }
+        };
+        next_number.insert(key, number + 1);
+        let id =
+            crate::ledger::journal::derived_id(&format!("book:{enterprise_id}:{}", draft.source));
+        for (i, line) in draft.lines.iter().enumerate() {
+            if letterable.contains(&&line.account.code) && !line.aux.0.is_empty() {
+                to_letter.push((
+                    line.account.code.clone(),
+                    line.aux.0.clone(),
+                    draft.piece.clone(),
+                ));
+            }
+            let (currency_amount, currency) = line.currency.clone().unwrap_or_default();
+            line_rows.push(BookLineRow {
+                move_id: id.clone(),
+                position: i as i32 + 1,
+                account_code: line.account.code.clone(),
+                account_label: line.account.label.clone(),
+                aux_code: line.aux.0.clone(),
+                aux_label: line.aux.1.clone(),
+                label: line.label.clone(),
+                debit_minor: line.debit,
+                credit_minor: line.credit,
+                currency_amount,
+                currency,
+                letter: String::new(),
+                lettered_on: None,
+            });
+        }
+        move_rows.push(BookMoveRow {
+            id,
+            enterprise_id: enterprise_id.to_string(),
+            seq,
+            source: draft.source,
+            journal_code: draft.journal.code,
+            journal_label: draft.journal.label,
+            fiscal_year: year,
+            number,
+            entry_date: date,
+            piece_ref: draft.piece,
+            label: draft.label,
+            validated_at: now,
+        });
+    }
+    let made = move_rows.len();
+    db_run!(conn => {
+        for chunk in move_rows.chunks(200) {
+            diesel::insert_into(book_moves::table).values(chunk).execute(conn)?;
+        }
+        for chunk in line_rows.chunks(200) {
+            diesel::insert_into(book_lines::table).values(chunk).execute(conn)?;
+        }
+        diesel::update(book_state::table.find(enterprise_id))
+            .set(book_state::validated_at.eq(now))
+            .execute(conn)
+    })?;
+    to_letter.sort();
+    to_letter.dedup();
+    for (code, aux, piece) in &to_letter {
+        letter(conn, enterprise_id, code, aux, piece)?;
+    }
+    Ok(made)
+}
+
+/// Letters the unlettered lines of one account, auxiliary account and piece in the
+/// enterprise's books once they balance, dated the day the last of them is dated.
+fn letter(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    code: &str,
+    aux: &str,
+    piece: &str,
+) -> Result<(), ApiError> {
+    let open: Vec<(String, i32, NaiveDate, i64, i64)> = db_run!(conn => book_lines::table
+        .inner_join(book_moves::table)
+        .filter(book_moves::enterprise_id.eq(enterprise_id))
+        .filter(book_moves::piece_ref.eq(piece))
+        .filter(book_lines::account_code.eq(code))
+        .filter(book_lines::aux_code.eq(aux))
+        .filter(book_lines::letter.eq(""))
+        .select((
+            book_lines::move_id,
+            book_lines::position,
+            book_moves::entry_date,
+            book_lines::debit_minor,
+            book_lines::credit_minor,
+        ))
+        .load(conn))?;
+    let debit: i64 = open.iter().map(|l| l.3).sum();
+    let credit: i64 = open.iter().map(|l| l.4).sum();
+    let Some(on) = open.iter().map(|l| l.2).max() else {
+        return Ok(());
+    };
+    if debit == 0 || debit != credit {
+        return Ok(());
+    }
+    let used: Vec<String> = db_run!(conn => book_lines::table
+        .inner_join(book_moves::table)
+        .filter(book_moves::enterprise_id.eq(enterprise_id))
+        .filter(book_lines::account_code.eq(code))
+        .filter(book_lines::letter.ne(""))
+        .select(book_lines::letter)
+        .distinct()
+        .load(conn))?;
+    let letter = moves::letter_code(used.len() as u64);
+    db_run!(conn => {
+        for (move_id, position, ..) in &open {
+            diesel::update(book_lines::table.find((move_id, position)))
+                .set((
+                    book_lines::letter.eq(&letter),
+                    book_lines::lettered_on.eq(Some(on)),
+                ))
+                .execute(conn)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
+/// One page of an enterprise's validated moves dated in `from..=to`, after `seq` `after`,
+/// in the shape of the deployment's (so both export the same way).
+pub fn page(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
+    let found: Vec<BookMoveRow> = db_run!(conn => book_moves::table
+        .filter(book_moves::enterprise_id.eq(enterprise_id))
+        .filter(book_moves::entry_date.between(from, to))
+        .filter(book_moves::seq.gt(after))
+        .order(book_moves::seq.asc())
+        .limit(limit)
+        .select(BookMoveRow::as_select())
+        .load(conn))?;
+    let ids: Vec<&str> = found.iter().map(|m| m.id.as_str()).collect();
+    let mut of: HashMap<String, Vec<LineRow>> = HashMap::new();
+    for l in db_run!(conn => book_lines::table
+        .filter(book_lines::move_id.eq_any(&ids))
+        .order((book_lines::move_id.asc(), book_lines::position.asc()))
+        .select(BookLineRow::as_select())
+        .load::<BookLineRow>(conn))?
+    {
+        of.entry(l.move_id.clone()).or_default().push(LineRow {
+            ledger_entry_id: l.move_id,
+            position: l.position,
+            account_code: l.account_code,
+            account_label: l.account_label,
+            aux_code: l.aux_code,
+            aux_label: l.aux_label,
+            label: l.label,
+            debit_minor: l.debit_minor,
+            credit_minor: l.credit_minor,
+            currency_amount: l.currency_amount,
+            currency: l.currency,
+            ledger_account_id: String::new(),
+            letter: l.letter,
+            lettered_on: l.lettered_on,
+        });
+    }
+    Ok(found
+        .into_iter()
+        .map(|m| {
+            let lines = of.remove(&m.id).unwrap_or_default();
+            (
+                MoveRow {
+                    ledger_entry_id: m.id,
+                    ledger_seq: m.seq,
+                    journal_code: m.journal_code,
+                    journal_label: m.journal_label,
+                    fiscal_year: m.fiscal_year,
+                    number: m.number,
+                    entry_date: m.entry_date,
+                    piece_ref: m.piece_ref,
+                    label: m.label,
+                    validated_at: m.validated_at,
+                },
+                lines,
+            )
+        })
+        .collect())
+}
