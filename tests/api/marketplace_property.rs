@@ -4,7 +4,8 @@
 //! currency what customers paid equals what producers received, plus the hub's fees net of
 //! VAT, plus the VAT on those fees. Cross-checked against the order snapshots: producers
 //! received their goods net of producer fees, the VAT booked is the VAT of the fees, and
-//! customers paid their order totals.
+//! customers paid their order totals. Then, every euro part paid, the hub's and the
+//! producers' own books (enterprise books) agree with the ledger and the snapshots.
 
 use diesel::prelude::*;
 use proptest::prelude::*;
@@ -375,6 +376,115 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
         all_vat,
         "the VAT booked is the fees' VAT"
     );
+    check_books(conn, w, goods, producer_fees, &fee_rows)
+}
+
+/// Net (debit − credit) per account code, and per (account, auxiliary code), of a book.
+type Nets = (
+    std::collections::HashMap<String, i64>,
+    std::collections::HashMap<(String, String), i64>,
+);
+
+fn book(conn: &mut DbConn, enterprise: &str) -> Result<Nets, TestCaseError> {
+    use comptoir::accounting::books::Book;
+    let today = comptoir::time::now().date();
+    let book = Book::Enterprise(enterprise.to_string());
+    book.validate_until(conn, today)
+        .map_err(|e| TestCaseError::fail(format!("enterprise books: {e}")))?;
+    let page = book
+        .page(conn, today, today, 0, 100_000)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let (mut by_code, mut by_aux) = Nets::default();
+    for (m, lines) in &page {
+        let net: i64 = lines.iter().map(|l| l.debit_minor - l.credit_minor).sum();
+        prop_assert_eq!(net, 0, "move {} balances", m.number_text());
+        for l in lines {
+            prop_assert!(l.debit_minor >= 0 && l.credit_minor >= 0);
+            if l.account_code == "411000" || l.account_code == "467200" {
+                prop_assert!(!l.letter.is_empty(), "{} lettered: {:?}", l.account_code, l);
+            }
+            let net = l.debit_minor - l.credit_minor;
+            *by_code.entry(l.account_code.clone()).or_default() += net;
+            *by_aux
+                .entry((l.account_code.clone(), l.aux_code.clone()))
+                .or_default() += net;
+        }
+    }
+    Ok((by_code, by_aux))
+}
+
+fn starting(nets: &std::collections::HashMap<String, i64>, prefix: &str) -> i64 {
+    nets.iter()
+        .filter(|(code, _)| code.starts_with(prefix))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Every euro part paid, the enterprise books agree with the ledger and the snapshots.
+fn check_books(
+    conn: &mut DbConn,
+    w: &World,
+    goods: i64,
+    producer_fees: i64,
+    fee_rows: &[(String, i64, i64)],
+) -> Result<(), TestCaseError> {
+    let due: Vec<String> = db_run!(conn => orders::table
+        .filter(orders::order_cycle_id.eq(&w.cycle))
+        .filter(orders::booked_at.is_not_null())
+        .filter(orders::euro_state.eq("due"))
+        .select(orders::id)
+        .load(conn))
+    .expect("orders");
+    for id in &due {
+        checkout::mark_euro_paid(conn, id)
+            .map_err(|e| TestCaseError::fail(format!("euro payment: {e}")))?;
+    }
+    let (hub, hub_aux) = book(conn, &w.hub)?;
+    for ((code, aux), net) in &hub_aux {
+        if code == "467100" || code == "411000" {
+            prop_assert_eq!(*net, 0, "{} {} is cleared", code, aux);
+        }
+    }
+    let all_fees: i64 = fee_rows.iter().map(|(_, a, _)| a).sum();
+    let all_vat: i64 = fee_rows.iter().map(|(_, _, v)| v).sum();
+    prop_assert_eq!(
+        -(starting(&hub, "708") + starting(&hub, "4457")),
+        all_fees,
+        "the hub's revenue is its fees"
+    );
+    prop_assert_eq!(-starting(&hub, "4457"), all_vat, "with their VAT");
+    // its cash in the books is its cash in the ledger
+    let ledger = balances_of(conn, Owner::Enterprise(w.hub.clone()));
+    for (code, currency) in [("530100", "LEM"), ("512000", "EUR")] {
+        prop_assert_eq!(
+            hub.get(code).copied().unwrap_or(0),
+            sum(&ledger, currency, "enterprise_wallet") + sum(&ledger, currency, "vat_collected"),
+            "the hub's {} is its {} in the ledger",
+            code,
+            currency
+        );
+    }
+    // the producers' books: their goods are their sales, the commission their expense
+    let (mut sales, mut expenses, mut cash) = (0, 0, 0);
+    for slug in [
+        "ferme-des-trois-chenes",
+        "fournil-de-la-colline",
+        "rucher-du-val",
+    ] {
+        let id: String = db_run!(conn => comptoir::db::schema::enterprises::table
+            .filter(comptoir::db::schema::enterprises::slug.eq(slug))
+            .select(comptoir::db::schema::enterprises::id)
+            .first(conn))
+        .expect("producer");
+        let (nets, _) = book(conn, &id)?;
+        prop_assert_eq!(nets.get("467200").copied().unwrap_or(0), 0);
+        sales -= starting(&nets, "707") + starting(&nets, "4457");
+        expenses += starting(&nets, "622") + starting(&nets, "4456");
+        cash += starting(&nets, "512") + starting(&nets, "530");
+    }
+    prop_assert_eq!(sales, goods, "the producers sold the goods");
+    prop_assert_eq!(expenses, producer_fees, "and paid the producer fees");
+    prop_assert_eq!(cash, goods - producer_fees);
     Ok(())
 }
 
