@@ -153,6 +153,14 @@ pub struct OdooConfig {
     #[serde(default, deserialize_with = "secret")]
     pub api_key: Option<SecretString>,
     pub api_key_file: Option<PathBuf>,
+    /// How often `comptoir serve` validates the ledger and pushes to Odoo, once the four
+    /// settings above are given (0: never; `comptoir odoo sync` from cron then).
+    #[serde(default = "default_odoo_sync_seconds")]
+    pub sync_seconds: u64,
+}
+
+fn default_odoo_sync_seconds() -> u64 {
+    900
 }
 
 /// Values given on the command line; `None` means "not given", so lower layers apply.
@@ -350,7 +358,7 @@ fn defaults() -> serde_json::Value {
             "poll_seconds": 2,
             "max_attempts": 10
         },
-        "odoo": {},
+        "odoo": { "sync_seconds": 900 },
         "catalog": {
             "vat_rates": ["0", "5.5", "10", "20"],
             "max_import_bytes": 4_194_304

@@ -76,6 +76,53 @@ pub fn spawn_jobs(db: Db) {
     });
 }
 
+/// The Odoo push of a serving instance: every `odoo.sync_seconds`, validates the ledger up
+/// to today and pushes what is due ([`crate::accounting::odoo::sync`]); nothing when Odoo is
+/// not configured or the interval is 0. A sync already running elsewhere (a cron job,
+/// another instance) holds the lease: this one skips its turn.
+pub fn spawn_odoo_sync(db: Db, config: crate::config::OdooConfig) {
+    use crate::accounting::odoo;
+    if config.sync_seconds == 0 {
+        return;
+    }
+    if let Err(e) = odoo::Client::from_config(&config) {
+        tracing::info!(reason = %e, "no background Odoo sync");
+        return;
+    }
+    tracing::info!(every_seconds = config.sync_seconds, "background Odoo sync");
+    actix_web::rt::spawn(async move {
+        let mut ticks =
+            actix_web::rt::time::interval(std::time::Duration::from_secs(config.sync_seconds));
+        loop {
+            ticks.tick().await;
+            let config = config.clone();
+            let result = db
+                .run(move |conn| {
+                    let mut client = odoo::Client::from_config(&config)
+                        .map_err(|e| crate::error::ApiError::Unavailable(e.to_string()))?;
+                    crate::accounting::moves::validate_until(
+                        conn,
+                        crate::time::now().date(),
+                        &mut |_| {},
+                    )?;
+                    odoo::sync(conn, &mut client, &mut |_| {})
+                })
+                .await;
+            match result {
+                Ok(r) if r.pushed + r.found + r.failed + r.reconciled == 0 => {}
+                Ok(r) => tracing::info!(
+                    pushed = r.pushed,
+                    found = r.found,
+                    failed = r.failed,
+                    reconciled = r.reconciled,
+                    "Odoo sync"
+                ),
+                Err(e) => tracing::warn!(error = %e, "Odoo sync failed; trying again later"),
+            }
+        }
+    });
+}
+
 /// Closes every cycle whose close time has passed (see [`crate::orders::close`]); a failure
 /// is logged and retried at the next tick. Closing is idempotent, so instances may race.
 async fn close_due_cycles(db: &Db) {

@@ -4,7 +4,8 @@
 //! `create`) and Odoo 19's JSON-2 API. Failures are injected — a bad key, an HTTP 500, an
 //! expired session, a timeout, a response lost after the move was created (Comptoir
 //! "crashing" mid-sync) — and after the next sync Odoo holds every move exactly once, posted
-//! and balanced. A settled receivable is reconciled in Odoo, once. Both backends.
+//! and balanced. A settled receivable is reconciled in Odoo, once. `comptoir serve` pushes
+//! by itself every `odoo.sync_seconds`. Both backends.
 
 use std::collections::VecDeque;
 use std::net::TcpListener;
@@ -27,6 +28,7 @@ backend_tests!(
     json_rpc_sync_pushes_each_move_once_whatever_fails,
     json2_sync_pushes_each_move_once_whatever_fails,
     settled_receivables_are_reconciled_in_odoo,
+    the_server_pushes_to_odoo_by_itself,
 );
 
 const KEY: &str = "odoo-test-key";
@@ -520,4 +522,59 @@ async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
         .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines.iter().all(|l| l["reconciled"] == true), "{lines:?}");
+}
+
+/// `comptoir serve` with Odoo configured validates and pushes by itself: the moves of a
+/// top-up reach Odoo, posted, without anyone running `comptoir odoo sync`.
+async fn the_server_pushes_to_odoo_by_itself(backend: Backend) {
+    use std::process::{Command, Stdio};
+    let app = TestApp::with_demo(backend).await;
+    let camille = app.access_token("camille@example.org").await;
+    funded_wallet(&app, &camille, "20.00").await;
+    let (url, fake) = fake_odoo().await;
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    command
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &app.db.url])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
+        command.env_remove(key);
+    }
+    command
+        .env("RUST_LOG", "warn")
+        .env("COMPTOIR_ODOO__URL", &url)
+        .env("COMPTOIR_ODOO__DATABASE", "comptoir")
+        .env("COMPTOIR_ODOO__LOGIN", "admin")
+        .env("COMPTOIR_ODOO__API_KEY", KEY)
+        .env("COMPTOIR_ODOO__SYNC_SECONDS", "1");
+    let mut child = command.spawn().expect("serve starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let pushed = loop {
+        let status = {
+            let conn = &mut app.db.db.conn().expect("conn");
+            odoo::status(conn).expect("status")
+        };
+        if status.pushed > 0 && status.pending + status.failed + status.not_seen == 0 {
+            break status.pushed;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server did not push: {status:?}");
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let fake = fake.lock().expect("fake");
+    let moves = fake.moves();
+    assert_eq!(moves.len() as i64, pushed, "each move once");
+    assert!(moves.iter().all(|m| m["state"] == "posted"), "{moves:?}");
 }
