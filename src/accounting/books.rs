@@ -935,15 +935,16 @@ fn letter(
     if debit == 0 || debit != credit {
         return Ok(());
     }
-    let used: Vec<String> = db_run!(conn => book_lines::table
-        .inner_join(book_moves::table)
-        .filter(book_moves::enterprise_id.eq(enterprise_id))
-        .filter(book_lines::account_code.eq(code))
-        .filter(book_lines::letter.ne(""))
-        .select(book_lines::letter)
-        .distinct()
-        .load(conn))?;
-    let letter = moves::letter_code(used.len() as u64);
+    let letter = moves::next_letter(conn, enterprise_id, code, |conn| {
+        let used: i64 = db_run!(conn => book_lines::table
+            .inner_join(book_moves::table)
+            .filter(book_moves::enterprise_id.eq(enterprise_id))
+            .filter(book_lines::account_code.eq(code))
+            .filter(book_lines::letter.ne(""))
+            .select(diesel::dsl::count(book_lines::letter).aggregate_distinct())
+            .first(conn))?;
+        Ok(used)
+    })?;
     db_run!(conn => {
         for (move_id, position, ..) in &open {
             diesel::update(book_lines::table.find((move_id, position)))

@@ -38,11 +38,12 @@ fn comma(minor: i64) -> String {
     format!("{sign}{},{:02}", abs / 100, abs % 100)
 }
 
-/// A field safe in the FEC: no separator, no line break.
+/// A field safe in the FEC: no separator, no line break (Unicode's line and paragraph
+/// separators included), no control character.
 fn field(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if matches!(c, '|' | '\r' | '\n' | '\t') {
+            if c == '|' || c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
                 ' '
             } else {
                 c
@@ -214,6 +215,7 @@ mod tests {
         assert_eq!(comma(12_345_678), "123456,78");
         assert_eq!(comma(-150), "-1,50");
         assert_eq!(field("a|b\r\nc"), "a b  c");
+        assert_eq!(field("a\u{2028}b\u{2029}c\u{0}d\u{85}e"), "a b c d e");
         let to = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
         assert_eq!(fec_file_name("732829320", to), "732829320FEC20261231.txt");
     }

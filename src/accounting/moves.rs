@@ -8,7 +8,8 @@
 //! - each transfer gives two lines, the debited account in debit and the credited account in
 //!   credit, in euro cents (a local currency at its parity, its own amount and code in the
 //!   currency columns), on the accounts the chart maps them to — an unmapped account stops
-//!   the validation, naming it;
+//!   the validation, naming it. A transfer worth less than a euro cent has no line (an entry
+//!   with only such transfers has no move);
 //! - an entry dated inside a closed period is dated the day after that period (corrections go
 //!   in the open period).
 //!
@@ -225,7 +226,6 @@ fn validate_chunk(
                 max.unwrap_or(0) + 1
             }
         };
-        next_number.insert(key, number + 1);
         let label = if entry.description.is_empty() {
             entry.code.clone()
         } else {
@@ -245,6 +245,10 @@ fn validate_chunk(
             } else {
                 currency.to_eur_minor(t.amount)?
             };
+            if euros == 0 {
+                // less than a euro cent of a local currency: nothing to book in euros
+                continue;
+            }
             let (amount_text, code) = if t.currency == "EUR" {
                 (String::new(), String::new())
             } else {
@@ -306,6 +310,10 @@ fn validate_chunk(
                 }
             }
         }
+        if position == 0 {
+            continue; // only sub-cent transfers: no move, and no number used
+        }
+        next_number.insert(key, number + 1);
         moves.push(MoveRow {
             ledger_entry_id: entry.id.clone(),
             ledger_seq: entry.seq,
@@ -342,8 +350,43 @@ fn validate_chunk(
     Ok((entries.len(), moves.len()))
 }
 
+/// The next lettering code of `account_code` in `book` (`""`: the deployment's), counted
+/// in `letter_counters`; `existing` counts the codes used before the counter existed (once
+/// per book and account). Runs under the book's validation lock.
+pub(super) fn next_letter(
+    conn: &mut DbConn,
+    book: &str,
+    account_code: &str,
+    existing: impl FnOnce(&mut DbConn) -> Result<i64, ApiError>,
+) -> Result<String, ApiError> {
+    use crate::db::schema::letter_counters;
+    let key = letter_counters::table.find((book, account_code));
+    let used: Option<i64> = db_run!(conn => key
+        .select(letter_counters::used)
+        .first(conn)
+        .optional())?;
+    let used = match used {
+        Some(used) => used,
+        None => {
+            let used = existing(conn)?;
+            db_run!(conn => diesel::insert_into(letter_counters::table)
+                .values((
+                    letter_counters::book.eq(book),
+                    letter_counters::account_code.eq(account_code),
+                    letter_counters::used.eq(used),
+                ))
+                .execute(conn))?;
+            used
+        }
+    };
+    db_run!(conn => diesel::update(key)
+        .set(letter_counters::used.eq(used + 1))
+        .execute(conn))?;
+    Ok(letter_code(used.max(0) as u64))
+}
+
 /// `n`-th lettering code, from 0: `A`…`Z`, `AA`…
-pub(super) fn letter_code(mut n: u64) -> String {
+fn letter_code(mut n: u64) -> String {
     let mut code = Vec::new();
     loop {
         code.push(b'A' + (n % 26) as u8);
@@ -382,13 +425,14 @@ fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(
     if debit == 0 || debit != credit {
         return Ok(());
     }
-    let used: Vec<String> = db_run!(conn => accounting_lines::table
-        .filter(accounting_lines::account_code.eq(code))
-        .filter(accounting_lines::letter.ne(""))
-        .select(accounting_lines::letter)
-        .distinct()
-        .load(conn))?;
-    let letter = letter_code(used.len() as u64);
+    let letter = next_letter(conn, "", code, |conn| {
+        let used: i64 = db_run!(conn => accounting_lines::table
+            .filter(accounting_lines::account_code.eq(code))
+            .filter(accounting_lines::letter.ne(""))
+            .select(diesel::dsl::count(accounting_lines::letter).aggregate_distinct())
+            .first(conn))?;
+        Ok(used)
+    })?;
     db_run!(conn => {
         for (entry, position, ..) in &open {
             diesel::update(accounting_lines::table.find((entry, position)))

@@ -516,6 +516,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    letter_counters (book, account_code) {
+        book -> Text,
+        account_code -> Text,
+        used -> BigInt,
+    }
+}
+
 diesel::joinable!(book_lines -> book_moves (move_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -523,6 +531,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     book_state,
     book_moves,
     book_lines,
+    letter_counters,
     chart_mappings,
     accounting_journals,
     accounting_moves,

@@ -395,6 +395,9 @@ fn book(conn: &mut DbConn, enterprise: &str) -> Result<Nets, TestCaseError> {
         .page(conn, today, today, 0, 100_000)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
     let (mut by_code, mut by_aux) = Nets::default();
+    // each letter marks one group: one account, auxiliary account and piece
+    let mut groups: std::collections::HashMap<(String, String), (String, String)> =
+        std::collections::HashMap::new();
     for (m, lines) in &page {
         let net: i64 = lines.iter().map(|l| l.debit_minor - l.credit_minor).sum();
         prop_assert_eq!(net, 0, "move {} balances", m.number_text());
@@ -402,6 +405,11 @@ fn book(conn: &mut DbConn, enterprise: &str) -> Result<Nets, TestCaseError> {
             prop_assert!(l.debit_minor >= 0 && l.credit_minor >= 0);
             if l.account_code == "411000" || l.account_code == "467200" {
                 prop_assert!(!l.letter.is_empty(), "{} lettered: {:?}", l.account_code, l);
+                let group = (l.aux_code.clone(), m.piece_ref.clone());
+                let first = groups
+                    .entry((l.account_code.clone(), l.letter.clone()))
+                    .or_insert_with(|| group.clone());
+                prop_assert_eq!(&*first, &group, "letter {} marks one group", l.letter);
             }
             let net = l.debit_minor - l.credit_minor;
             *by_code.entry(l.account_code.clone()).or_default() += net;

@@ -60,3 +60,12 @@ CREATE INDEX book_lines_to_letter ON book_lines (account_code, aux_code, letter)
 -- The sources of a hub's books: its booked orders, its orders with euros received.
 CREATE INDEX orders_booked_by_hub ON orders (hub_id, booked_at) WHERE booked_at IS NOT NULL;
 CREATE INDEX orders_paid_by_hub ON orders (hub_id, euro_paid_at) WHERE euro_paid_at IS NOT NULL;
+
+-- How many lettering codes each book (`''`: the deployment's; else an enterprise id) has used
+-- per account code: the next letter without counting every lettered line.
+CREATE TABLE letter_counters (
+    book          TEXT NOT NULL,
+    account_code  TEXT NOT NULL,
+    used          BIGINT NOT NULL,
+    PRIMARY KEY (book, account_code)
+);

@@ -1,3 +1,4 @@
+DROP TABLE letter_counters;
 DROP INDEX orders_paid_by_hub;
 DROP INDEX orders_booked_by_hub;
 DROP TABLE book_lines;
