@@ -315,7 +315,7 @@ fn lock(conn: &mut DbConn, enterprise_id: &str) -> Result<(), ApiError> {
         .values((book_state::enterprise_id.eq(enterprise_id), book_state::validated_at.eq(now)))
         .on_conflict_do_nothing()
         .execute(conn))?;
-    if let DbConn::Postgres(c) = conn {
+    if let DbConn::Postgres(c, _) = conn {
         diesel::sql_query("SELECT 1 FROM book_state WHERE enterprise_id = $1 FOR UPDATE")
             .bind::<Text, _>(enterprise_id)
             .execute(&mut **c)?;

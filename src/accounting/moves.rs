@@ -85,7 +85,7 @@ pub struct LineRow {
 /// Locks the validation (PostgreSQL: the state row; SQLite's write transaction is exclusive)
 /// and returns how far it went.
 fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
-    if let DbConn::Postgres(c) = conn {
+    if let DbConn::Postgres(c, _) = conn {
         diesel::sql_query("SELECT 1 FROM accounting_state WHERE id = 1 FOR UPDATE")
             .execute(&mut **c)?;
     }

@@ -44,6 +44,8 @@ pub struct Measure {
     pub operations: u64,
     pub transfers_per_op: u64,
     pub seconds: f64,
+    /// Commit calls per group commit (see `ledger::group`), when the journal was used.
+    pub calls_per_group: Option<f64>,
 }
 
 impl Measure {
@@ -255,13 +257,18 @@ pub fn ledger(
     let mut results = Vec::new();
     for writer_count in [1, writers] {
         for (workload, transfers_per_op, work) in workloads {
+            let before = group_stats(db);
             let (operations, secs) = run_for(db, writer_count, duration, work)?;
+            let after = group_stats(db);
+            let groups = after.groups - before.groups;
             let measure = Measure {
                 workload,
                 writers: writer_count,
                 operations,
                 transfers_per_op,
                 seconds: secs,
+                calls_per_group: (groups > 0)
+                    .then(|| (after.calls - before.calls) as f64 / groups as f64),
             };
             progress(&measure);
             results.push(measure);
@@ -270,6 +277,12 @@ pub fn ledger(
     let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
     db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw"))?;
     Ok(results)
+}
+
+fn group_stats(db: &Db) -> crate::ledger::group::GroupStats {
+    match db {
+        Db::Sqlite(_, shared) | Db::Postgres(_, shared) => shared.group.stats(),
+    }
 }
 
 /// How many entries a batch committed; an error if the ledger refused any.
@@ -289,7 +302,7 @@ fn bench_error(e: LedgerError) -> anyhow::Error {
 /// A Markdown table of the results, with each ledger rate as a share of the raw rate.
 pub fn table(results: &[Measure]) -> String {
     let mut out = String::from(
-        "| workload | writers | entries/s | transfers/s | share of raw rate |\n|---|---|---|---|---|\n",
+        "| workload | writers | entries/s | transfers/s | share of raw rate | calls per group commit |\n|---|---|---|---|---|---|\n",
     );
     for m in results {
         let raw = results
@@ -297,13 +310,17 @@ pub fn table(results: &[Measure]) -> String {
             .find(|r| r.writers == m.writers && r.workload.starts_with("raw"))
             .map(Measure::per_second)
             .unwrap_or(f64::NAN);
+        let grouped = m
+            .calls_per_group
+            .map_or_else(|| "—".to_string(), |g| format!("{g:.1}"));
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} % |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.0} % | {} |\n",
             m.workload,
             m.writers,
             m.per_second(),
             m.transfers_per_second(),
-            100.0 * m.per_second() / raw
+            100.0 * m.per_second() / raw,
+            grouped
         ));
     }
     out

@@ -48,7 +48,7 @@ macro_rules! db_run {
                 let $conn: &mut ::diesel::SqliteConnection = &mut **pooled;
                 $body
             }
-            $crate::db::DbConn::Postgres(pooled) => {
+            $crate::db::DbConn::Postgres(pooled, _) => {
                 let $conn: &mut ::diesel::PgConnection = &mut **pooled;
                 $body
             }
@@ -68,18 +68,32 @@ pub enum Backend {
 pub enum Db {
     Sqlite(
         Pool<ConnectionManager<SqliteConnection>>,
-        std::sync::Arc<WriteQueue>,
+        std::sync::Arc<Shared>,
     ),
-    Postgres(Pool<ConnectionManager<PgConnection>>),
+    Postgres(
+        Pool<ConnectionManager<PgConnection>>,
+        std::sync::Arc<Shared>,
+    ),
+}
+
+/// What the connections of one pool share: SQLite's queue of writers, and the ledger's group
+/// commit (concurrent journal commits sharing one write transaction).
+#[derive(Default)]
+pub struct Shared {
+    writes: WriteQueue,
+    pub group: crate::ledger::group::GroupCommit,
 }
 
 /// One pooled connection, returned to its pool on drop.
 pub enum DbConn {
     Sqlite(
         PooledConnection<ConnectionManager<SqliteConnection>>,
-        std::sync::Arc<WriteQueue>,
+        std::sync::Arc<Shared>,
     ),
-    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    Postgres(
+        PooledConnection<ConnectionManager<PgConnection>>,
+        std::sync::Arc<Shared>,
+    ),
 }
 
 /// The writers of one SQLite database take turns in arrival order.
@@ -99,25 +113,27 @@ pub struct WriteQueue {
 }
 
 /// A writer's turn: the next writer goes when it is dropped.
-pub struct WriteTurn(std::sync::Arc<WriteQueue>);
+pub struct WriteTurn(std::sync::Arc<Shared>);
 
 impl WriteQueue {
-    fn enter(queue: &std::sync::Arc<WriteQueue>) -> WriteTurn {
+    fn enter(shared: &std::sync::Arc<Shared>) -> WriteTurn {
+        let queue = &shared.writes;
         let mut tickets = queue.tickets.lock().unwrap_or_else(|p| p.into_inner());
         let mine = tickets.0;
         tickets.0 += 1;
         while tickets.1 != mine {
             tickets = queue.turn.wait(tickets).unwrap_or_else(|p| p.into_inner());
         }
-        WriteTurn(queue.clone())
+        WriteTurn(shared.clone())
     }
 }
 
 impl Drop for WriteTurn {
     fn drop(&mut self) {
-        let mut tickets = self.0.tickets.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = &self.0.writes;
+        let mut tickets = queue.tickets.lock().unwrap_or_else(|p| p.into_inner());
         tickets.1 += 1;
-        self.0.turn.notify_all();
+        queue.turn.notify_all();
     }
 }
 
@@ -240,7 +256,7 @@ impl Db {
                     .connection_customizer(Box::new(PostgresSettings))
                     .build(manager)
                     .map_err(|e| open_err(&e))?;
-                Ok(Db::Postgres(pool))
+                Ok(Db::Postgres(pool, Default::default()))
             }
         }
     }
@@ -248,7 +264,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -256,7 +272,7 @@ impl Db {
     pub fn conn(&self) -> Result<DbConn, ApiError> {
         let conn = match self {
             Db::Sqlite(pool, queue) => pool.get().map(|c| DbConn::Sqlite(c, queue.clone())),
-            Db::Postgres(pool) => pool.get().map(DbConn::Postgres),
+            Db::Postgres(pool, shared) => pool.get().map(|c| DbConn::Postgres(c, shared.clone())),
         };
         conn.map_err(|e| ApiError::Unavailable(format!("database connection: {e}")))
     }
@@ -290,7 +306,7 @@ impl Db {
             DbConn::Sqlite(c, _) => c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map(|v| v.iter().map(|m| m.to_string()).collect()),
-            DbConn::Postgres(c) => {
+            DbConn::Postgres(c, _) => {
                 const LOCK: &str = "SELECT pg_advisory_lock(7242012026)";
                 const UNLOCK: &str = "SELECT pg_advisory_unlock(7242012026)";
                 c.batch_execute(LOCK).map_err(|e| fail(e.to_string()))?;
@@ -313,7 +329,7 @@ impl Db {
     pub fn has_pending_migrations(conn: &mut DbConn) -> Result<bool, ApiError> {
         let pending = match conn {
             DbConn::Sqlite(c, _) => c.has_pending_migration(SQLITE_MIGRATIONS),
-            DbConn::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+            DbConn::Postgres(c, _) => c.has_pending_migration(POSTGRES_MIGRATIONS),
         };
         pending.map_err(|e| ApiError::Unavailable(format!("migration state: {e}")))
     }
@@ -321,7 +337,7 @@ impl Db {
     fn describe(&self) -> String {
         match self {
             Db::Sqlite(..) => "the SQLite database".into(),
-            Db::Postgres(_) => "the PostgreSQL database".into(),
+            Db::Postgres(..) => "the PostgreSQL database".into(),
         }
     }
 }
@@ -335,7 +351,7 @@ impl DbConn {
             DbConn::Sqlite(c, queue) => {
                 (!sqlite_in_transaction(c)).then(|| WriteQueue::enter(queue))
             }
-            DbConn::Postgres(_) => None,
+            DbConn::Postgres(..) => None,
         }
     }
 
@@ -352,7 +368,7 @@ impl DbConn {
         let _turn = self.write_turn();
         match self {
             DbConn::Sqlite(c, _) => sqlite_begin(c)?,
-            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c)?,
+            DbConn::Postgres(c, _) => AnsiTransactionManager::begin_transaction(&mut **c)?,
         }
         match work(self) {
             Ok(value) => {
@@ -386,7 +402,7 @@ impl DbConn {
             DbConn::Sqlite(c, _) => {
                 AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN DEFERRED")?
             }
-            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(
+            DbConn::Postgres(c, _) => AnsiTransactionManager::begin_transaction_sql(
                 &mut **c,
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             )?,
@@ -421,7 +437,7 @@ pub fn violates_unique(e: &diesel::result::Error, names: &[&str]) -> bool {
 /// PostgreSQL; nothing on SQLite, whose write transactions (`BEGIN IMMEDIATE`) already exclude
 /// every other writer. `table` is a name from the code, never from input.
 pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> diesel::QueryResult<()> {
-    if let DbConn::Postgres(c) = conn {
+    if let DbConn::Postgres(c, _) = conn {
         let query = diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
             .bind::<diesel::sql_types::Text, _>(id);
         diesel::RunQueryDsl::execute(query, &mut **c)?;
@@ -437,7 +453,7 @@ pub fn lock_row_shared(
     table: &'static str,
     id: &str,
 ) -> diesel::QueryResult<()> {
-    if let DbConn::Postgres(c) = conn {
+    if let DbConn::Postgres(c, _) = conn {
         let query = diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR SHARE"))
             .bind::<diesel::sql_types::Text, _>(id);
         diesel::RunQueryDsl::execute(query, &mut **c)?;
@@ -497,7 +513,7 @@ mod tests {
     #[test]
     fn sqlite_writers_take_turns_one_at_a_time() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let queue = std::sync::Arc::new(super::WriteQueue::default());
+        let queue = std::sync::Arc::new(super::Shared::default());
         let (now, most, done) = (
             AtomicUsize::new(0),
             AtomicUsize::new(0),
@@ -517,5 +533,21 @@ mod tests {
         });
         assert_eq!(most.load(Ordering::SeqCst), 1);
         assert_eq!(done.load(Ordering::SeqCst), 16);
+    }
+}
+
+impl DbConn {
+    /// The ledger's group commit of this connection's pool, unless a transaction is open on
+    /// the connection (a commit inside a caller's transaction must stay in it).
+    pub fn group_commit(&mut self) -> Option<std::sync::Arc<Shared>> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        match self {
+            DbConn::Sqlite(c, shared) => (!sqlite_in_transaction(c)).then(|| shared.clone()),
+            DbConn::Postgres(c, shared) => {
+                let depth = AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
+                    .transaction_depth();
+                matches!(depth, Ok(None)).then(|| shared.clone())
+            }
+        }
     }
 }

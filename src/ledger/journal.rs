@@ -21,7 +21,9 @@
 //!    the changed totals and the new head are written (on PostgreSQL in one statement), and
 //!    the batch commits once.
 //!
-//! Entries and transfers are never updated or deleted (the database refuses it too).
+//! Concurrent commits outside their callers' transactions are grouped into one such batch
+//! ([`super::group`]). Entries and transfers are never updated or deleted (the database
+//! refuses it too).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -571,7 +573,21 @@ pub fn commit_batch(
 
 /// [`commit_batch`] with places refused beforehand: such a place is answered `None` unless
 /// its id belongs to an earlier entry (then: the original, or a conflict).
+///
+/// Outside a transaction of the caller, concurrent commits are grouped into one write
+/// transaction ([`super::group`]).
 pub fn commit_slots(
+    conn: &mut DbConn,
+    slots: &[Slot],
+) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
+    match conn.group_commit() {
+        Some(shared) => shared.group.commit(conn, slots),
+        None => commit_alone(conn, slots),
+    }
+}
+
+/// [`commit_slots`] without grouping.
+pub(super) fn commit_alone(
     conn: &mut DbConn,
     slots: &[Slot],
 ) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {

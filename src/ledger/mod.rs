@@ -4,6 +4,7 @@
 //! - [`accounts`]: one currency each, an owner, a kind, a limit, cached totals.
 //! - [`engine`]: the state machine applying transfers and checking the invariants.
 //! - [`journal`]: commits entries in one transaction, idempotently, with locks and a hash chain.
+//! - [`group`]: group commit — concurrent commits share one write transaction.
 //! - [`ops`]: the local-currency operations (issue, pay, hold/post/void, reverse, reconvert…).
 //! - [`batch`]: payments and issuances in batches, one write transaction for many entries.
 //! - [`verify`]: recomputes everything from the journal and reports violations.
@@ -12,6 +13,7 @@ pub mod accounts;
 pub mod batch;
 pub mod currencies;
 pub mod engine;
+pub mod group;
 pub mod journal;
 pub mod ops;
 pub mod receipts;

@@ -248,7 +248,7 @@ enum Failure {
 fn claim(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<Claimed>, ApiError> {
     let lease = now + Duration::seconds(LEASE_SECONDS);
     let rows = match conn {
-        DbConn::Postgres(_) => db_run!(conn => diesel::sql_query(CLAIM_POSTGRES)
+        DbConn::Postgres(..) => db_run!(conn => diesel::sql_query(CLAIM_POSTGRES)
             .bind::<Timestamp, _>(lease)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(BATCH)

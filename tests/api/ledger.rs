@@ -37,6 +37,7 @@ backend_tests!(
     batches_commit_like_one_entry_after_another,
     a_batch_resolves_a_hold_and_reverses_an_entry_once,
     concurrent_batches_never_overdraw,
+    concurrent_commits_are_grouped_and_keep_their_own_results,
 );
 
 pub fn new_id() -> String {
@@ -1283,4 +1284,97 @@ async fn concurrent_batches_never_overdraw(backend: Backend) {
     );
     let report = assert_verified(conn);
     assert_eq!(report.entries, 1 + 42);
+}
+
+/// Commits that arrive while the journal is busy wait and go together in one write
+/// transaction (group commit), each with its own result: payments beyond the balance are
+/// refused, the same entry sent twice is committed once and replayed once, the same id with
+/// another content is a conflict — and nothing else in the group is affected.
+async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Backend) {
+    let w = world(backend);
+    let pool = big_pool(&w.db);
+    let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
+    ops::issue(
+        &mut pool.conn().expect("conn"),
+        &new_id(),
+        &camille,
+        500,
+        EuroMethod::Cash,
+        "c",
+    )
+    .expect("issue");
+    let shared = match &pool {
+        Db::Sqlite(_, shared) | Db::Postgres(_, shared) => shared.clone(),
+    };
+    // hold the journal up: on SQLite the write turn, on PostgreSQL the chain head's lock
+    let mut blocker = pool.conn().expect("conn");
+    let turn = blocker.write_turn();
+    if let DbConn::Postgres(c, _) = &mut blocker {
+        c.batch_execute("BEGIN; SELECT 1 FROM ledger_head FOR UPDATE")
+            .expect("head locked");
+    }
+    let twice = new_id();
+    let threads = 12;
+    let results: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let (pool, camille, ferme, twice) = (&pool, &camille, &ferme, &twice);
+                scope.spawn(move || {
+                    let mut conn = pool.conn().expect("conn");
+                    // threads 0 and 1 send the same payment; thread 2 the same id for another
+                    let (id, reference) = match i {
+                        0 | 1 => (twice.clone(), "grouped"),
+                        2 => (twice.clone(), "another"),
+                        _ => (new_id(), "grouped"),
+                    };
+                    match ops::pay(&mut conn, &id, camille, ferme, 100, reference) {
+                        Ok(Committed::New(_)) => "new".to_string(),
+                        Ok(Committed::Replayed(_)) => "replayed".to_string(),
+                        Err(LedgerError::InsufficientFunds { .. }) => "insufficient".to_string(),
+                        Err(LedgerError::IdempotencyConflict(_)) => "conflict".to_string(),
+                        Err(e) => panic!("unexpected error: {e}"),
+                    }
+                })
+            })
+            .collect();
+        // one commit leads (and waits for the journal), every other one queues behind it
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while shared.group.stats().waiting < threads - 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the commits did not queue"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        drop(turn);
+        if let DbConn::Postgres(c, _) = &mut blocker {
+            c.batch_execute("ROLLBACK").expect("released");
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(
+        shared.group.stats().largest >= threads - 1,
+        "the queued commits went as one group: {:?}",
+        shared.group.stats()
+    );
+    let count = |what: &str| results.iter().filter(|r| *r == what).count();
+    // 500 buys five payments of 100, whichever five came first; the twice-sent one once
+    assert_eq!(count("new"), 5, "{results:?}");
+    assert_eq!(
+        count("new") + count("insufficient") + count("replayed") + count("conflict"),
+        threads
+    );
+    let first_twice = &results[..3];
+    let settled_twice = first_twice.iter().filter(|r| *r == "new").count();
+    assert!(settled_twice <= 1, "{results:?}");
+    if settled_twice == 1 {
+        // its twin replays it (same content) and the other content conflicts
+        assert_eq!(count("conflict"), 1, "{results:?}");
+    }
+    let conn = &mut pool.conn().expect("conn");
+    assert_eq!((balance(conn, &camille), balance(conn, &ferme)), (0, 500));
+    assert_verified(conn);
 }

@@ -1,0 +1,188 @@
+//! Group commit: concurrent journal commits share one write transaction.
+//!
+//! Every entry takes the chain head's lock and holds it through its durable commit, so
+//! entries committed one by one are serialised and each pays a whole commit (an fsync). When
+//! several commits arrive at once (outside any transaction of their callers), the first one
+//! becomes the **leader**: it takes every request waiting at that moment — its own among them
+//! — and commits them with [`journal::commit_slots`]' batch logic in one transaction on its
+//! connection; the others wait and get their own results. That is exactly the batch
+//! semantics, already proven equal to one-by-one commits: each request keeps its own
+//! all-or-nothing result, in arrival order. A failure of the batch as a whole (the database)
+//! sends every request of it back to commit alone, so each gets its own error. With one
+//! writer nothing waits: a batch of one.
+//!
+//! A commit inside a caller's transaction (a checkout's hold with its order) is never
+//! grouped: the leader's transaction would carry someone else's work.
+
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use super::journal::{self, Committed, EntryRequest, Slot};
+use super::LedgerError;
+use crate::db::DbConn;
+
+/// The answers of one commit: one per slot.
+pub type Answers = Vec<Option<Result<Committed, LedgerError>>>;
+
+/// How grouping went: commit calls waiting for a leader now, the most calls one group has
+/// carried, and the groups committed with the calls they carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupStats {
+    pub waiting: usize,
+    pub largest: usize,
+    pub groups: u64,
+    pub calls: u64,
+}
+
+/// Requests waiting to be committed together (one per pool of connections).
+#[derive(Default)]
+pub struct GroupCommit {
+    state: Mutex<State>,
+    answered: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    leading: bool,
+    /// The most commit calls one group has carried.
+    largest: usize,
+    /// Groups committed, and the commit calls they carried.
+    groups: u64,
+    calls: u64,
+    next_ticket: u64,
+    waiting: Vec<(u64, Vec<Owned>)>,
+    answers: HashMap<u64, Answer>,
+}
+
+enum Answer {
+    Done(Result<Answers, LedgerError>),
+    /// The group failed as a whole: commit alone.
+    Alone,
+}
+
+/// A slot that outlives its caller's borrow.
+enum Owned {
+    Request(EntryRequest),
+    Refused { id: String, request_hash: String },
+}
+
+impl Owned {
+    fn of(slot: &Slot) -> Owned {
+        match slot {
+            Slot::Request(r) => Owned::Request((*r).clone()),
+            Slot::Refused { id, request_hash } => Owned::Refused {
+                id: id.to_string(),
+                request_hash: request_hash.to_string(),
+            },
+        }
+    }
+
+    fn slot(&self) -> Slot<'_> {
+        match self {
+            Owned::Request(r) => Slot::Request(r),
+            Owned::Refused { id, request_hash } => Slot::Refused { id, request_hash },
+        }
+    }
+}
+
+/// Gives up the lead when dropped — also when the leader's work panics, in which case the
+/// requests it took are sent back to commit alone.
+struct Lead<'a> {
+    group: &'a GroupCommit,
+    tickets: Vec<u64>,
+    answers: Vec<(u64, Answer)>,
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        let mut state = self.group.lock();
+        let mut answers = std::mem::take(&mut self.answers);
+        if answers.len() != self.tickets.len() {
+            answers = self.tickets.iter().map(|t| (*t, Answer::Alone)).collect();
+        }
+        state.answers.extend(answers);
+        state.leading = false;
+        self.group.answered.notify_all();
+    }
+}
+
+impl GroupCommit {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How grouping went so far.
+    pub fn stats(&self) -> GroupStats {
+        let state = self.lock();
+        GroupStats {
+            waiting: state.waiting.len(),
+            largest: state.largest,
+            groups: state.groups,
+            calls: state.calls,
+        }
+    }
+
+    /// Commits `slots` with whatever else is waiting (see the module documentation); `conn`
+    /// has no transaction open.
+    pub fn commit(&self, conn: &mut DbConn, slots: &[Slot]) -> Result<Answers, LedgerError> {
+        let mut state = self.lock();
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state
+            .waiting
+            .push((ticket, slots.iter().map(Owned::of).collect()));
+        loop {
+            match state.answers.remove(&ticket) {
+                Some(Answer::Done(answers)) => return answers,
+                Some(Answer::Alone) => {
+                    drop(state);
+                    return journal::commit_alone(conn, slots);
+                }
+                None => {}
+            }
+            if state.leading {
+                state = self.answered.wait(state).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            state.leading = true;
+            let group = std::mem::take(&mut state.waiting);
+            state.largest = state.largest.max(group.len());
+            state.groups += 1;
+            state.calls += group.len() as u64;
+            drop(state);
+            self.lead(conn, &group);
+            state = self.lock();
+        }
+    }
+
+    /// Commits a group on the leader's connection and posts each member's answers.
+    fn lead(&self, conn: &mut DbConn, group: &[(u64, Vec<Owned>)]) {
+        let mut lead = Lead {
+            group: self,
+            tickets: group.iter().map(|(t, _)| *t).collect(),
+            answers: Vec::new(),
+        };
+        let slots: Vec<Slot> = group
+            .iter()
+            .flat_map(|(_, owned)| owned.iter().map(Owned::slot))
+            .collect();
+        match journal::commit_alone(conn, &slots) {
+            // a group of one: its outcome, whatever it is
+            outcome if group.len() == 1 => {
+                lead.answers.push((group[0].0, Answer::Done(outcome)));
+            }
+            Ok(answers) if answers.len() == slots.len() => {
+                let mut answers = answers.into_iter();
+                for (ticket, owned) in group {
+                    let mine: Answers = answers.by_ref().take(owned.len()).collect();
+                    lead.answers.push((*ticket, Answer::Done(Ok(mine))));
+                }
+            }
+            Ok(_) | Err(_) => {
+                for (ticket, _) in group {
+                    lead.answers.push((*ticket, Answer::Alone));
+                }
+            }
+        }
+    }
+}
