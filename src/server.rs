@@ -80,9 +80,16 @@ pub fn spawn_jobs(db: Db) {
 /// to today and pushes what is due ([`crate::accounting::odoo::sync`]); nothing when Odoo is
 /// not configured or the interval is 0. A sync already running elsewhere (a cron job,
 /// another instance) holds the lease: this one skips its turn.
-pub fn spawn_odoo_sync(db: Db, config: crate::config::OdooConfig) {
+pub fn spawn_odoo_sync(db: Db, config: &Config) {
     use crate::accounting::odoo;
+    let memory = config.database_url.is_sqlite_memory();
+    let config = config.odoo.clone();
     if config.sync_seconds == 0 {
+        return;
+    }
+    if memory {
+        // a sync holds a connection while it talks to Odoo: the only one of a memory database
+        tracing::info!("no background Odoo sync on an in-memory database");
         return;
     }
     if let Err(e) = odoo::Client::from_config(&config) {
@@ -117,6 +124,11 @@ pub fn spawn_odoo_sync(db: Db, config: crate::config::OdooConfig) {
                     reconciled = r.reconciled,
                     "Odoo sync"
                 ),
+                Err(crate::error::ApiError::Unavailable(reason))
+                    if reason.contains("another Odoo sync") =>
+                {
+                    tracing::debug!("an Odoo sync is running elsewhere; skipping this turn")
+                }
                 Err(e) => tracing::warn!(error = %e, "Odoo sync failed; trying again later"),
             }
         }

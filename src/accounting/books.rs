@@ -13,8 +13,9 @@
 //!   producer-hub) and its fees — delivery included — are its revenue, split per VAT rate
 //!   (707 goods, 708 fees) with the VAT collected per rate (4457x). The local currency
 //!   captured at the close pays part of it (530x, with the amount in the currency columns).
-//! - **a euro receipt** (the hub records the euro part paid; bank journal): 512 against the
-//!   customer's 411. An order's 411 lines are lettered once they balance.
+//! - **a euro receipt** (each payment of an order's euro part the hub records, on its own
+//!   day — `order_receipts`; bank journal): 512 against the customer's 411. An order's 411
+//!   lines are lettered once they balance.
 //! - **a producer's settlement** (per cycle and producer; bank journal): the producer's 467
 //!   is cleared by the commission it pays the hub (revenue on fees per rate, VAT collected)
 //!   and what the hub paid it, per currency (512 euros, 530x local currency).
@@ -29,8 +30,9 @@
 //!
 //! Moves are written lazily, like the deployment's: an export validates every source dated
 //! up to its last day, in chunks, under a per-book lock; numbers are continuous per book,
-//! journal and year; a source dated inside a closed period is dated the day after it; moves
-//! and lines are stored as exported, so an export of the same period is the same file. The
+//! journal and year, in date order; a source that moves nothing (an order weighed down to
+//! zero) is recorded without a number; a source dated inside a closed period is dated the
+//! day after it; moves and lines are stored as exported, so an export of the same period is the same file. The
 //! accounts come from the `books` part of the chart ([`super::chart::Books`]); a VAT rate
 //! without accounts stops the export (409 `accounting-unmapped`, naming the rate).
 
@@ -53,7 +55,7 @@ use crate::ledger::currencies;
 use crate::orders::fees::OrderFeeRow;
 use crate::orders::order::{LineRow as OrderLineRow, OrderRow};
 
-/// Sources of each kind read per transaction.
+/// Sources read per transaction.
 pub const CHUNK: i64 = 200;
 
 /// Which books an export reads.
@@ -101,7 +103,8 @@ struct BookMoveRow {
     journal_code: String,
     journal_label: String,
     fiscal_year: i32,
-    number: i64,
+    /// None: a source that moved nothing (not exported).
+    number: Option<i64>,
     entry_date: NaiveDate,
     piece_ref: String,
     label: String,
@@ -126,24 +129,26 @@ struct BookLineRow {
     lettered_on: Option<NaiveDate>,
 }
 
-/// Something to book, as read from the orders and settlements.
+/// Something to book, as read from the orders, receipts and settlements.
 #[derive(Debug, Clone, QueryableByName)]
 struct Source {
-    /// The order (a sale, a receipt), or the cycle (a settlement, a supply).
+    /// `sale`, `receipt`, `settle` or `supply`.
+    #[diesel(sql_type = Text)]
+    kind: String,
+    /// The order (a sale), the receipt's ledger entry, or the cycle (a settlement, a supply).
     #[diesel(sql_type = Text)]
     id: String,
-    /// The customer, the settled producer, or the supplying hub.
+    /// The customer, the receipt's order, the settled producer, or the supplied hub.
     #[diesel(sql_type = Text)]
     other: String,
     #[diesel(sql_type = Timestamp)]
     at: NaiveDateTime,
-    /// A receipt: the euros received on the order so far (each receipt books what this adds
-    /// to the receipts booked before).
+    /// A receipt's amount.
     #[diesel(sql_type = BigInt)]
     amount: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Sale,
     Receipt,
@@ -152,65 +157,63 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Sale, Kind::Receipt, Kind::Settlement, Kind::Supply];
+    fn of(source: &Source) -> Result<Kind, ApiError> {
+        match source.kind.as_str() {
+            "sale" => Ok(Kind::Sale),
+            "receipt" => Ok(Kind::Receipt),
+            "settle" => Ok(Kind::Settlement),
+            "supply" => Ok(Kind::Supply),
+            other => Err(ApiError::internal(format!("a book source of kind {other}"))),
+        }
+    }
 
-    fn source(self, s: &Source) -> String {
+    /// The source's key in the enterprise's books (`book_moves.source`).
+    fn key(self, s: &Source) -> String {
         match self {
             Kind::Sale => format!("sale:{}", s.id),
-            Kind::Receipt => format!("receipt:{}:{}", s.id, s.amount),
+            Kind::Receipt => format!("receipt:{}", s.id),
             Kind::Settlement => format!("settle:{}:{}", s.id, s.other),
             Kind::Supply => format!("supply:{}", s.id),
         }
     }
-
-    /// Sources not booked yet in the enterprise's books (`$1`), dated before `$2`.
-    fn query(self) -> &'static str {
-        match self {
-            Kind::Sale => {
-                "SELECT o.id AS id, o.customer_id AS other, o.booked_at AS at,
-                        CAST(0 AS BIGINT) AS amount
-                 FROM orders o
-                 WHERE o.hub_id = $1 AND o.booked_at IS NOT NULL AND o.booked_at < $2
-                   AND NOT EXISTS (SELECT 1 FROM book_moves m
-                                   WHERE m.enterprise_id = $1 AND m.source = 'sale:' || o.id)
-                 ORDER BY o.booked_at, o.id LIMIT $3"
-            }
-            Kind::Receipt => {
-                "SELECT o.id AS id, o.customer_id AS other, o.euro_paid_at AS at,
-                        o.euro_received_minor AS amount
-                 FROM orders o
-                 WHERE o.hub_id = $1 AND o.euro_paid_at IS NOT NULL AND o.euro_paid_at < $2
-                   AND o.euro_received_minor > 0
-                   AND NOT EXISTS (SELECT 1 FROM book_moves m
-                                   WHERE m.enterprise_id = $1
-                                     AND m.source = 'receipt:' || o.id || ':'
-                                                    || CAST(o.euro_received_minor AS TEXT))
-                 ORDER BY o.euro_paid_at, o.id LIMIT $3"
-            }
-            Kind::Settlement => {
-                "SELECT s.order_cycle_id AS id, s.producer_id AS other, MIN(s.created_at) AS at,
-                        CAST(0 AS BIGINT) AS amount
-                 FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
-                 WHERE c.hub_id = $1 AND s.producer_id <> $1 AND s.created_at < $2
-                   AND NOT EXISTS (SELECT 1 FROM book_moves m
-                                   WHERE m.enterprise_id = $1
-                                     AND m.source = 'settle:' || s.order_cycle_id || ':' || s.producer_id)
-                 GROUP BY s.order_cycle_id, s.producer_id
-                 ORDER BY MIN(s.created_at), s.order_cycle_id, s.producer_id LIMIT $3"
-            }
-            Kind::Supply => {
-                "SELECT s.order_cycle_id AS id, c.hub_id AS other, MIN(s.created_at) AS at,
-                        CAST(0 AS BIGINT) AS amount
-                 FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
-                 WHERE s.producer_id = $1 AND c.hub_id <> $1 AND s.created_at < $2
-                   AND NOT EXISTS (SELECT 1 FROM book_moves m
-                                   WHERE m.enterprise_id = $1 AND m.source = 'supply:' || s.order_cycle_id)
-                 GROUP BY s.order_cycle_id, c.hub_id
-                 ORDER BY MIN(s.created_at), s.order_cycle_id LIMIT $3"
-            }
-        }
-    }
 }
+
+/// The enterprise's (`$1`) sources not booked yet, dated before `$2`, oldest first, at most
+/// `$3`: a hub's booked orders and euro receipts, the settlements it paid its producers, and
+/// a producer's settlements by hubs. One query, so that a chunk is in date order whatever
+/// the kinds.
+const SOURCES: &str = "SELECT kind, id, other, at, amount FROM (
+    SELECT 'sale' AS kind, o.id AS id, o.customer_id AS other, o.booked_at AS at,
+           CAST(0 AS BIGINT) AS amount
+    FROM orders o
+    WHERE o.hub_id = $1 AND o.booked_at IS NOT NULL AND o.booked_at < $2
+      AND NOT EXISTS (SELECT 1 FROM book_moves m
+                      WHERE m.enterprise_id = $1 AND m.source = 'sale:' || o.id)
+    UNION ALL
+    SELECT 'receipt' AS kind, r.entry_id AS id, r.order_id AS other, r.received_at AS at,
+           r.amount_minor AS amount
+    FROM order_receipts r
+    WHERE r.hub_id = $1 AND r.received_at < $2
+      AND NOT EXISTS (SELECT 1 FROM book_moves m
+                      WHERE m.enterprise_id = $1 AND m.source = 'receipt:' || r.entry_id)
+    UNION ALL
+    SELECT 'settle' AS kind, s.order_cycle_id AS id, s.producer_id AS other,
+           MIN(s.created_at) AS at, CAST(0 AS BIGINT) AS amount
+    FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
+    WHERE c.hub_id = $1 AND s.producer_id <> $1 AND s.created_at < $2
+      AND NOT EXISTS (SELECT 1 FROM book_moves m
+                      WHERE m.enterprise_id = $1
+                        AND m.source = 'settle:' || s.order_cycle_id || ':' || s.producer_id)
+    GROUP BY s.order_cycle_id, s.producer_id
+    UNION ALL
+    SELECT 'supply' AS kind, s.order_cycle_id AS id, c.hub_id AS other,
+           MIN(s.created_at) AS at, CAST(0 AS BIGINT) AS amount
+    FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
+    WHERE s.producer_id = $1 AND c.hub_id <> $1 AND s.created_at < $2
+      AND NOT EXISTS (SELECT 1 FROM book_moves m
+                      WHERE m.enterprise_id = $1 AND m.source = 'supply:' || s.order_cycle_id)
+    GROUP BY s.order_cycle_id, c.hub_id
+) sources ORDER BY at, kind, id LIMIT $3";
 
 /// A move being drafted.
 struct Draft {
@@ -358,7 +361,8 @@ pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>
     Ok(siren.or_else(|| siret.map(|s| s.chars().take(9).collect())))
 }
 
-/// Validates every enterprise's books up to `until` (a period close).
+/// Validates every enterprise's books up to `until` (a period close); a book that fails is
+/// logged and left for later.
 pub fn validate_every_book_until(conn: &mut DbConn, until: NaiveDate) -> Result<usize, ApiError> {
     use crate::db::schema::enterprises;
     let ids: Vec<String> = db_run!(conn => enterprises::table
@@ -367,7 +371,14 @@ pub fn validate_every_book_until(conn: &mut DbConn, until: NaiveDate) -> Result<
         .load(conn))?;
     let mut created = 0;
     for id in ids {
-        created += validate_until(conn, &id, until)?;
+        // one book that cannot be validated (a VAT rate without accounts) does not hold the
+        // period up: its late sources will be dated after the period, like any late entry
+        match validate_until(conn, &id, until) {
+            Ok(made) => created += made,
+            Err(e) => {
+                tracing::warn!(enterprise = %id, error = %e, "an enterprise's books could not be validated before the period close")
+            }
+        }
     }
     Ok(created)
 }
@@ -378,26 +389,25 @@ fn validate_chunk(
     before: NaiveDateTime,
 ) -> Result<usize, ApiError> {
     lock(conn, enterprise_id)?;
-    let mut sources: Vec<(Kind, Source)> = Vec::new();
-    for kind in Kind::ALL {
-        let found: Vec<Source> = db_run!(conn => diesel::sql_query(kind.query())
-            .bind::<Text, _>(enterprise_id)
-            .bind::<Timestamp, _>(before)
-            .bind::<BigInt, _>(CHUNK)
-            .load(conn))?;
-        sources.extend(found.into_iter().map(|s| (kind, s)));
-    }
+    let sources: Vec<Source> = db_run!(conn => diesel::sql_query(SOURCES)
+        .bind::<Text, _>(enterprise_id)
+        .bind::<Timestamp, _>(before)
+        .bind::<BigInt, _>(CHUNK)
+        .load(conn))?;
     if sources.is_empty() {
         return Ok(0);
     }
-    sources.sort_by(|(ka, a), (kb, b)| (a.at, *ka, &a.id).cmp(&(b.at, *kb, &b.id)));
+    let sources: Vec<(Kind, Source)> = sources
+        .into_iter()
+        .map(|s| Kind::of(&s).map(|k| (k, s)))
+        .collect::<Result<_, _>>()?;
     let books = chart::books(conn)?;
     let mut context = Context::load(conn, &sources)?;
     let mut drafts = Vec::with_capacity(sources.len());
     for (kind, source) in &sources {
         let draft = match kind {
             Kind::Sale => context.sale(conn, &books, source)?,
-            Kind::Receipt => context.receipt(conn, &books, enterprise_id, source)?,
+            Kind::Receipt => context.receipt(&books, source)?,
             Kind::Settlement => context.settlement(conn, &books, source)?,
             Kind::Supply => context.supply(conn, &books, enterprise_id, source)?,
         };
@@ -421,7 +431,8 @@ impl Context {
         let order_ids: Vec<&str> = sources
             .iter()
             .filter_map(|(kind, s)| match kind {
-                Kind::Sale | Kind::Receipt => Some(s.id.as_str()),
+                Kind::Sale => Some(s.id.as_str()),
+                Kind::Receipt => Some(s.other.as_str()),
                 _ => None,
             })
             .collect();
@@ -533,7 +544,7 @@ impl Context {
         let order = self.order(&source.id)?.clone();
         let number = order.number.clone().unwrap_or_else(|| order.id.clone());
         let mut draft = Draft::new(
-            Kind::Sale.source(source),
+            Kind::Sale.key(source),
             &books.sales_journal,
             source.at,
             format!("order {number}"),
@@ -585,44 +596,20 @@ impl Context {
         Ok(draft)
     }
 
-    /// A euro receipt: 512 against the customer's 411, for what the order received since
-    /// the receipts booked before.
-    fn receipt(
-        &mut self,
-        conn: &mut DbConn,
-        books: &Books,
-        hub_id: &str,
-        source: &Source,
-    ) -> Result<Draft, ApiError> {
-        let before: Vec<String> = db_run!(conn => book_moves::table
-            .filter(book_moves::enterprise_id.eq(hub_id))
-            .filter(book_moves::source.like(format!("receipt:{}:%", source.id)))
-            .select(book_moves::source)
-            .load(conn))?;
-        let booked = before
-            .iter()
-            .filter_map(|s| s.rsplit(':').next()?.parse::<i64>().ok())
-            .max()
-            .unwrap_or(0);
-        let amount = source.amount - booked;
-        if amount <= 0 {
-            return Err(ApiError::internal(format!(
-                "enterprise books: order {} received {} after {booked} booked",
-                source.id, source.amount
-            )));
-        }
-        let order = self.order(&source.id)?;
+    /// A euro receipt: 512 against the customer's 411.
+    fn receipt(&mut self, books: &Books, source: &Source) -> Result<Draft, ApiError> {
+        let order = self.order(&source.other)?;
         let number = order.number.clone().unwrap_or_else(|| order.id.clone());
         let customer = self.name(&order.customer_id);
         let mut draft = Draft::new(
-            Kind::Receipt.source(source),
+            Kind::Receipt.key(source),
             &books.bank_journal,
             source.at,
             format!("order {number}"),
         );
         draft.label = format!("Paiement commande {number}");
-        draft.line(&books.bank, None, amount);
-        draft.line(&books.customers, Some(&customer), -amount);
+        draft.line(&books.bank, None, source.amount);
+        draft.line(&books.customers, Some(&customer), -source.amount);
         Ok(draft)
     }
 
@@ -645,11 +632,13 @@ impl Context {
             .load(conn))?)
     }
 
+    /// `cycle <name> <end of its id>`: names of copied cycles repeat.
     fn cycle_piece(&self, cycle_id: &str) -> String {
-        format!(
-            "cycle {}",
-            self.cycles.get(cycle_id).map_or(cycle_id, String::as_str)
-        )
+        let tail = &cycle_id[cycle_id.len().saturating_sub(8)..];
+        match self.cycles.get(cycle_id) {
+            Some(name) => format!("cycle {name} {tail}"),
+            None => format!("cycle {cycle_id}"),
+        }
     }
 
     /// What was paid, per currency, on 512 or 530x (euro value: goods less fees);
@@ -687,7 +676,7 @@ impl Context {
         let settled = Self::settled(conn, cycle_id, producer_id)?;
         let producer = self.name(producer_id);
         let mut draft = Draft::new(
-            Kind::Settlement.source(source),
+            Kind::Settlement.key(source),
             &books.bank_journal,
             source.at,
             self.cycle_piece(cycle_id),
@@ -719,7 +708,7 @@ impl Context {
         let settled = Self::settled(conn, cycle_id, producer_id)?;
         let hub = self.name(hub_id);
         let mut draft = Draft::new(
-            Kind::Supply.source(source),
+            Kind::Supply.key(source),
             &books.sales_journal,
             source.at,
             self.cycle_piece(cycle_id),
@@ -829,18 +818,22 @@ fn write(
         let year = date.year();
         let key = (draft.journal.code.clone(), year);
         let number = match next_number.get(&key) {
-            Some(n) => *n,
+            // a source that moves nothing: recorded, never numbered nor exported
+            _ if draft.lines.is_empty() => None,
+            Some(n) => Some(*n),
             None => {
                 let max: Option<i64> = db_run!(conn => book_moves::table
                     .filter(book_moves::enterprise_id.eq(enterprise_id))
                     .filter(book_moves::journal_code.eq(&draft.journal.code))
                     .filter(book_moves::fiscal_year.eq(year))
                     .select(diesel::dsl::max(book_moves::number))
-                    .first(conn))?;
-                max.unwrap_or(0) + 1
+                    .first::<Option<i64>>(conn))?;
+                Some(max.unwrap_or(0) + 1)
             }
         };
-        next_number.insert(key, number + 1);
+        if let Some(number) = number {
+            next_number.insert(key, number + 1);
+        }
         let id =
             crate::ledger::journal::derived_id(&format!("book:{enterprise_id}:{}", draft.source));
         for (i, line) in draft.lines.iter().enumerate() {
@@ -972,6 +965,7 @@ pub fn page(
     let found: Vec<BookMoveRow> = db_run!(conn => book_moves::table
         .filter(book_moves::enterprise_id.eq(enterprise_id))
         .filter(book_moves::entry_date.between(from, to))
+        .filter(book_moves::number.is_not_null())
         .filter(book_moves::seq.gt(after))
         .order(book_moves::seq.asc())
         .limit(limit)
@@ -1013,7 +1007,7 @@ pub fn page(
                     journal_code: m.journal_code,
                     journal_label: m.journal_label,
                     fiscal_year: m.fiscal_year,
-                    number: m.number,
+                    number: m.number.unwrap_or_default(),
                     entry_date: m.entry_date,
                     piece_ref: m.piece_ref,
                     label: m.label,

@@ -490,11 +490,21 @@ diesel::table! {
         journal_code -> Text,
         journal_label -> Text,
         fiscal_year -> Integer,
-        number -> BigInt,
+        number -> Nullable<BigInt>,
         entry_date -> Date,
         piece_ref -> Text,
         label -> Text,
         validated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_receipts (entry_id) {
+        entry_id -> Text,
+        order_id -> Text,
+        hub_id -> Text,
+        amount_minor -> BigInt,
+        received_at -> Timestamp,
     }
 }
 
@@ -532,6 +542,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     book_moves,
     book_lines,
     letter_counters,
+    order_receipts,
     chart_mappings,
     accounting_journals,
     accounting_moves,

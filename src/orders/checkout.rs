@@ -34,7 +34,7 @@ use super::order::{self, EuroState, Order, OrderRow, OrderState};
 use super::payment::{self, EuroCollection};
 use super::quote::{self, share_floor, vat_included, QuoteRequest, MAX_BASKET_MINOR};
 use super::shipping::{self, ShippingMethodRow};
-use crate::db::schema::{order_fees, order_lines, orders, variants};
+use crate::db::schema::{order_fees, order_lines, order_receipts, orders, variants};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::enterprises;
@@ -467,13 +467,14 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
         let number = row.number.clone().unwrap_or_default();
         let received = row.euro_minor - row.euro_received_minor;
         if received > 0 {
+            let entry_id = crate::ledger::journal::derived_id(&format!(
+                "order:euro-paid:{}:{}",
+                row.id, row.euro_minor
+            ));
             crate::ledger::journal::commit(
                 conn,
                 &crate::ledger::journal::EntryRequest {
-                    id: crate::ledger::journal::derived_id(&format!(
-                        "order:euro-paid:{}:{}",
-                        row.id, row.euro_minor
-                    )),
+                    id: entry_id.clone(),
                     code: "receipt".into(),
                     reference: format!("order {number}"),
                     description: format!("euro part of order {number} received"),
@@ -486,6 +487,17 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
                     transfers: vec![super::close::transfer(&clearing, &receivable, received)],
                 },
             )?;
+            // the receipt as a fact of the order (the hub's books read it)
+            db_run!(conn => diesel::insert_into(order_receipts::table)
+                .values((
+                    order_receipts::entry_id.eq(&entry_id),
+                    order_receipts::order_id.eq(&row.id),
+                    order_receipts::hub_id.eq(&row.hub_id),
+                    order_receipts::amount_minor.eq(received),
+                    order_receipts::received_at.eq(crate::time::now()),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn))?;
         }
         let now = crate::time::now();
         let paid = OrderRow {

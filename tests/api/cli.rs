@@ -356,7 +356,7 @@ async fn serve_demo_is_ready_and_stops_gracefully(backend: Backend) {
 }
 
 /// Kills the server if a test fails before stopping it, so no orphan is left behind.
-struct KillOnDrop(std::process::Child);
+pub(crate) struct KillOnDrop(pub std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -398,7 +398,13 @@ fn book(conn: &mut DbConn, enterprise: &str) -> Result<Nets, TestCaseError> {
     // each letter marks one group: one account, auxiliary account and piece
     let mut groups: std::collections::HashMap<(String, String), (String, String)> =
         std::collections::HashMap::new();
+    let mut numbers: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for (m, lines) in &page {
+        prop_assert!(!lines.is_empty(), "move {} has lines", m.number_text());
+        numbers
+            .entry(m.journal_code.clone())
+            .or_default()
+            .push(m.number);
         let net: i64 = lines.iter().map(|l| l.debit_minor - l.credit_minor).sum();
         prop_assert_eq!(net, 0, "move {} balances", m.number_text());
         for l in lines {
@@ -417,6 +423,11 @@ fn book(conn: &mut DbConn, enterprise: &str) -> Result<Nets, TestCaseError> {
                 .entry((l.account_code.clone(), l.aux_code.clone()))
                 .or_default() += net;
         }
+    }
+    for (journal, mut list) in numbers {
+        list.sort();
+        let expected: Vec<i64> = (1..=list.len() as i64).collect();
+        prop_assert_eq!(list, expected, "continuous numbers in {}", journal);
     }
     Ok((by_code, by_aux))
 }

@@ -555,7 +555,7 @@ async fn the_server_pushes_to_odoo_by_itself(backend: Backend) {
         .env("COMPTOIR_ODOO__LOGIN", "admin")
         .env("COMPTOIR_ODOO__API_KEY", KEY)
         .env("COMPTOIR_ODOO__SYNC_SECONDS", "1");
-    let mut child = command.spawn().expect("serve starts");
+    let _server = crate::cli::KillOnDrop(command.spawn().expect("serve starts"));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let pushed = loop {
         let status = {
@@ -565,14 +565,12 @@ async fn the_server_pushes_to_odoo_by_itself(backend: Backend) {
         if status.pushed > 0 && status.pending + status.failed + status.not_seen == 0 {
             break status.pushed;
         }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server did not push: {status:?}");
-        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not push: {status:?}"
+        );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
     };
-    let _ = child.kill();
-    let _ = child.wait();
     let fake = fake.lock().expect("fake");
     let moves = fake.moves();
     assert_eq!(moves.len() as i64, pushed, "each move once");

@@ -1,3 +1,5 @@
+DROP INDEX producer_settlements_by_producer;
+DROP TABLE order_receipts;
 DROP TABLE letter_counters;
 DROP INDEX orders_paid_by_hub;
 DROP INDEX orders_booked_by_hub;

@@ -18,6 +18,8 @@ CREATE TABLE book_state (
 
 -- A move of an enterprise's books, from one source (an order's sale, a euro receipt, a
 -- producer's settlement), numbered continuously per journal and fiscal year of that book.
+-- A source that moves nothing (an order weighed down to zero) is recorded without a number
+-- or lines: it is never exported, and never read again.
 CREATE TABLE book_moves (
     id             TEXT PRIMARY KEY NOT NULL,
     enterprise_id  TEXT NOT NULL REFERENCES enterprises (id),
@@ -26,7 +28,7 @@ CREATE TABLE book_moves (
     journal_code   TEXT NOT NULL,
     journal_label  TEXT NOT NULL,
     fiscal_year    INTEGER NOT NULL,
-    number         BIGINT NOT NULL,
+    number         BIGINT,
     entry_date     DATE NOT NULL,
     piece_ref      TEXT NOT NULL,
     label          TEXT NOT NULL,
@@ -69,3 +71,22 @@ CREATE TABLE letter_counters (
     used          BIGINT NOT NULL,
     PRIMARY KEY (book, account_code)
 );
+
+-- Each euro receipt recorded on an order: the ledger entry that booked it, its amount, when.
+CREATE TABLE order_receipts (
+    entry_id      TEXT PRIMARY KEY NOT NULL REFERENCES ledger_entries (id),
+    order_id      TEXT NOT NULL REFERENCES orders (id),
+    hub_id        TEXT NOT NULL REFERENCES enterprises (id),
+    amount_minor  BIGINT NOT NULL CHECK (amount_minor > 0),
+    received_at   TIMESTAMP NOT NULL
+);
+CREATE INDEX order_receipts_by_hub ON order_receipts (hub_id, received_at);
+INSERT INTO order_receipts (entry_id, order_id, hub_id, amount_minor, received_at)
+    SELECT e.id, o.id, o.hub_id, t.amount, e.created_at
+    FROM ledger_entries e
+    JOIN ledger_transfers t ON t.entry_id = e.id
+    JOIN orders o ON o.number = substr(e.reference, 7)
+    WHERE e.code = 'receipt' AND e.reference LIKE 'order %';
+
+-- A producer's settlements (the sources of its books).
+CREATE INDEX producer_settlements_by_producer ON producer_settlements (producer_id, created_at);
