@@ -822,7 +822,7 @@ fn serve(config: &Config, load_demo: bool) -> Result<()> {
     .context("starting the mail worker")?;
     let served = actix_web::rt::System::new().block_on(async move {
         server::spawn_jobs(db.clone());
-        server::spawn_odoo_sync(db.clone(), &config);
+        server::spawn_odoo_sync(db.clone(), config);
         server::http_server(listener, db, config, None)?
             .await
             .context("HTTP server")

@@ -508,6 +508,27 @@ fn first_line(s: &str) -> String {
         .to_string()
 }
 
+impl DbConn {
+    /// The ledger's group commit of this connection's pool, unless a transaction is open on
+    /// the connection (a commit inside a caller's transaction must stay in it).
+    pub fn group_commit(&mut self) -> Option<std::sync::Arc<Shared>> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        match self {
+            // a broken transaction manager (`Err`) is not grouped either
+            DbConn::Sqlite(c, shared) => {
+                let depth = AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
+                    .transaction_depth();
+                matches!(depth, Ok(None)).then(|| shared.clone())
+            }
+            DbConn::Postgres(c, shared) => {
+                let depth = AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
+                    .transaction_depth();
+                matches!(depth, Ok(None)).then(|| shared.clone())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -533,21 +554,5 @@ mod tests {
         });
         assert_eq!(most.load(Ordering::SeqCst), 1);
         assert_eq!(done.load(Ordering::SeqCst), 16);
-    }
-}
-
-impl DbConn {
-    /// The ledger's group commit of this connection's pool, unless a transaction is open on
-    /// the connection (a commit inside a caller's transaction must stay in it).
-    pub fn group_commit(&mut self) -> Option<std::sync::Arc<Shared>> {
-        use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        match self {
-            DbConn::Sqlite(c, shared) => (!sqlite_in_transaction(c)).then(|| shared.clone()),
-            DbConn::Postgres(c, shared) => {
-                let depth = AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
-                    .transaction_depth();
-                matches!(depth, Ok(None)).then(|| shared.clone())
-            }
-        }
     }
 }

@@ -21,6 +21,10 @@ use super::journal::{self, Committed, EntryRequest, Slot};
 use super::LedgerError;
 use crate::db::DbConn;
 
+/// The most entries (slots) one group carries, so that a single payment does not wait
+/// behind an unbounded pile of batches.
+const MAX_GROUP_SLOTS: usize = 1000;
+
 /// The answers of one commit: one per slot.
 pub type Answers = Vec<Option<Result<Committed, LedgerError>>>;
 
@@ -126,6 +130,20 @@ impl GroupCommit {
     /// has no transaction open.
     pub fn commit(&self, conn: &mut DbConn, slots: &[Slot]) -> Result<Answers, LedgerError> {
         let mut state = self.lock();
+        if !state.leading && state.waiting.is_empty() {
+            // nobody else: a group of just this call, without copying it
+            state.leading = true;
+            state.largest = state.largest.max(1);
+            state.groups += 1;
+            state.calls += 1;
+            drop(state);
+            let _lead = Lead {
+                group: self,
+                tickets: Vec::new(),
+                answers: Vec::new(),
+            };
+            return journal::commit_alone(conn, slots);
+        }
         let ticket = state.next_ticket;
         state.next_ticket += 1;
         state
@@ -145,7 +163,17 @@ impl GroupCommit {
                 continue;
             }
             state.leading = true;
-            let group = std::mem::take(&mut state.waiting);
+            // the calls waiting, in arrival order, up to a bound on the group's entries
+            let mut taken = 0;
+            let mut size = 0;
+            for (_, owned) in &state.waiting {
+                if taken > 0 && size + owned.len() > MAX_GROUP_SLOTS {
+                    break;
+                }
+                size += owned.len();
+                taken += 1;
+            }
+            let group: Vec<(u64, Vec<Owned>)> = state.waiting.drain(..taken).collect();
             state.largest = state.largest.max(group.len());
             state.groups += 1;
             state.calls += group.len() as u64;
@@ -166,7 +194,17 @@ impl GroupCommit {
             .iter()
             .flat_map(|(_, owned)| owned.iter().map(Owned::slot))
             .collect();
-        match journal::commit_alone(conn, &slots) {
+        // a panic in someone else's request must not fail the leader's: everyone retries alone
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            journal::commit_alone(conn, &slots)
+        }));
+        let Ok(outcome) = outcome else {
+            for (ticket, _) in group {
+                lead.answers.push((*ticket, Answer::Alone));
+            }
+            return;
+        };
+        match outcome {
             // a group of one: its outcome, whatever it is
             outcome if group.len() == 1 => {
                 lead.answers.push((group[0].0, Answer::Done(outcome)));

@@ -624,7 +624,11 @@ fn commit_slots_in_turn(
             Err(LedgerError::Db(e)) if slots.len() > 1 && unique_violation(&e).is_some() => {
                 let mut results = Vec::with_capacity(slots.len());
                 for slot in slots {
-                    results.extend(commit_slots_in_turn(conn, std::slice::from_ref(slot))?);
+                    // each place its own answer: the places before are committed already
+                    match commit_slots_in_turn(conn, std::slice::from_ref(slot)) {
+                        Ok(answer) => results.extend(answer),
+                        Err(e) => results.push(Some(Err(e))),
+                    }
                 }
                 return Ok(results);
             }

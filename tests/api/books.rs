@@ -11,7 +11,10 @@ use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
 use crate::orders::{authed, close_cycle, funded_wallet, hub_owner_token, key, place_order, shop};
 
-backend_tests!(a_hub_and_a_producer_export_their_own_books);
+backend_tests!(
+    a_hub_and_a_producer_export_their_own_books,
+    each_euro_receipt_is_booked_on_its_own_day,
+);
 
 /// One FEC line.
 #[derive(Debug, Clone)]
@@ -427,4 +430,91 @@ async fn a_hub_and_a_producer_export_their_own_books(backend: Backend) {
     assert_eq!(reply.status, 200);
     let mut reader = csv::Reader::from_reader(reply.body.as_slice());
     assert_eq!(reader.records().count(), hub.len());
+}
+
+/// An order's euro part is paid (yesterday, say); its hold is then released before the
+/// close, so its local part becomes euros due, paid today. The hub's books have two receipts
+/// on their own days, and the customer's account is settled and lettered.
+async fn each_euro_receipt_is_booked_on_its_own_day(backend: Backend) {
+    use comptoir::db::schema::{order_receipts, orders};
+    use comptoir::db_run;
+    use diesel::prelude::*;
+    let app = TestApp::with_demo(backend).await;
+    let shop = shop(&app).await;
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    let camille = app.access_token("camille@example.org").await;
+    funded_wallet(&app, &camille, "20.00").await;
+    let lines = json!({"lines": [{"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1}]});
+    let order_id = place_order(&app, &shop, &camille, &lines, "Local de la Cagette", "5.00").await;
+    let owner = hub_owner_token(&app).await;
+    euro_paid(&app, &order_id, &owner).await;
+    let today = comptoir::time::now().date();
+    let yesterday = today - chrono::Duration::days(1);
+    {
+        let conn = &mut app.db.db.conn().expect("conn");
+        // the first receipt was yesterday
+        db_run!(conn => diesel::update(order_receipts::table.filter(order_receipts::order_id.eq(&order_id)))
+            .set(order_receipts::received_at.eq(yesterday.and_hms_opt(15, 0, 0).expect("time")))
+            .execute(conn))
+        .expect("backdated");
+        // the hold is released before the close: the local part will be due in euros
+        let hold: String = db_run!(conn => orders::table
+            .find(&order_id)
+            .select(orders::hold_id)
+            .first::<Option<String>>(conn))
+        .expect("order")
+        .expect("a hold");
+        comptoir::ledger::ops::void_hold(conn, &key(), &hold, "released").expect("void");
+    }
+    close_cycle(&app, &shop, &manager).await;
+    euro_paid(&app, &order_id, &owner).await;
+
+    let path = format!("/api/v1/enterprises/la-cagette/accounting/fec?from={yesterday}&to={today}");
+    let reply = app.call("GET", &path, Some(&owner), None).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let fec = String::from_utf8(reply.body.clone()).expect("utf-8");
+    let hub = parse(&fec);
+    // 12.50 in all: 7.50 in euros yesterday, then the 5.00 the hold no longer covered
+    let receipts: Vec<(String, i64)> = fec
+        .split("\r\n")
+        .filter(|row| {
+            let cells: Vec<&str> = row.split('|').collect();
+            cells.len() == 18 && cells[4] == "512000" && cells[8].starts_with("order ")
+        })
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').collect();
+            (cells[3].to_string(), cents(cells[11]))
+        })
+        .collect();
+    assert_eq!(
+        receipts,
+        [
+            (yesterday.format("%Y%m%d").to_string(), 750),
+            (today.format("%Y%m%d").to_string(), 500),
+        ],
+        "{fec}"
+    );
+    let customer = hub
+        .iter()
+        .find(|l| l.account == "411000")
+        .map(|l| l.aux.clone())
+        .expect("411");
+    assert_eq!(net(&hub, "411000", Some(&customer)), 0, "{fec}");
+    assert!(hub
+        .iter()
+        .filter(|l| l.account == "411000")
+        .all(|l| l.letter == "A"));
+    // nothing was captured in Lem: no 530 line
+    assert_eq!(net(&hub, "530100", None), 0, "{fec}");
+}
+
+async fn euro_paid(app: &TestApp, order_id: &str, owner: &str) {
+    let path = format!("/api/v1/orders/{order_id}/euro-payment");
+    let paid = authed(app, "POST", &path, owner, Some(&key()), &json!(null)).await;
+    assert_eq!(paid.status, 200, "{}", paid.json());
 }
