@@ -905,7 +905,7 @@ fn letter(
     aux: &str,
     piece: &str,
 ) -> Result<(), ApiError> {
-    let open: Vec<(String, i32, NaiveDate, i64, i64)> = db_run!(conn => book_lines::table
+    let open: Vec<moves::OpenLine> = db_run!(conn => book_lines::table
         .inner_join(book_moves::table)
         .filter(book_moves::enterprise_id.eq(enterprise_id))
         .filter(book_moves::piece_ref.eq(piece))
@@ -920,14 +920,9 @@ fn letter(
             book_lines::credit_minor,
         ))
         .load(conn))?;
-    let debit: i64 = open.iter().map(|l| l.3).sum();
-    let credit: i64 = open.iter().map(|l| l.4).sum();
-    let Some(on) = open.iter().map(|l| l.2).max() else {
+    let Some(on) = moves::balanced_on(&open) else {
         return Ok(());
     };
-    if debit == 0 || debit != credit {
-        return Ok(());
-    }
     let letter = moves::next_letter(conn, enterprise_id, code, |conn| {
         let used: i64 = db_run!(conn => book_lines::table
             .inner_join(book_moves::table)

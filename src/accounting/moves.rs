@@ -399,11 +399,24 @@ fn letter_code(mut n: u64) -> String {
     String::from_utf8_lossy(&code).into_owned()
 }
 
+/// An unlettered line: its move, its position, the move's date, debit, credit.
+pub(super) type OpenLine = (String, i32, NaiveDate, i64, i64);
+
+/// The day a group of unlettered lines balanced (the latest of their dates), if they do —
+/// and move something.
+pub(super) fn balanced_on(open: &[OpenLine]) -> Option<NaiveDate> {
+    let debit: i64 = open.iter().map(|l| l.3).sum();
+    let credit: i64 = open.iter().map(|l| l.4).sum();
+    (debit != 0 && debit == credit)
+        .then(|| open.iter().map(|l| l.2).max())
+        .flatten()
+}
+
 /// Letters the unlettered lines of one receivable account (and account code) and one piece
 /// (an order) when they balance — what was owed has been received — dated the day of the
 /// latest of them (the day the group balanced, whatever order validation ran in).
 fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(), ApiError> {
-    let open: Vec<(String, i32, NaiveDate, i64, i64)> = db_run!(conn => accounting_lines::table
+    let open: Vec<OpenLine> = db_run!(conn => accounting_lines::table
         .inner_join(accounting_moves::table)
         .filter(accounting_lines::ledger_account_id.eq(account))
         .filter(accounting_lines::account_code.eq(code))
@@ -417,14 +430,9 @@ fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(
             accounting_lines::credit_minor,
         ))
         .load(conn))?;
-    let debit: i64 = open.iter().map(|l| l.3).sum();
-    let credit: i64 = open.iter().map(|l| l.4).sum();
-    let Some(on) = open.iter().map(|l| l.2).max() else {
+    let Some(on) = balanced_on(&open) else {
         return Ok(());
     };
-    if debit == 0 || debit != credit {
-        return Ok(());
-    }
     let letter = next_letter(conn, "", code, |conn| {
         let used: i64 = db_run!(conn => accounting_lines::table
             .filter(accounting_lines::account_code.eq(code))

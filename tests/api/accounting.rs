@@ -9,9 +9,7 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::{
-    authed, close_cycle, funded_wallet, hub_owner_token, key, lem, place_order, shop,
-};
+use crate::orders::{close_cycle, funded_wallet, hub_owner_token, key, lem, place_order, shop};
 
 backend_tests!(
     a_day_of_trade_exports_to_a_valid_fec,
@@ -105,16 +103,7 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
         assert_eq!(reconverted.status, 201, "{}", reconverted.json());
     }
     let owner = hub_owner_token(&app).await;
-    let paid = authed(
-        &app,
-        "POST",
-        &format!("/api/v1/orders/{order_id}/euro-payment"),
-        &owner,
-        Some(&key()),
-        &json!(null),
-    )
-    .await;
-    assert_eq!(paid.status, 200, "{}", paid.json());
+    crate::orders::euro_paid(&app, &order_id, &owner).await;
 
     // only those who keep the books
     let (status, _, _) = export(&app, &camille, "/api/v1/accounting/chart").await;

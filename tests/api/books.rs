@@ -9,7 +9,9 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::{authed, close_cycle, funded_wallet, hub_owner_token, key, place_order, shop};
+use crate::orders::{
+    authed, close_cycle, euro_paid, funded_wallet, hub_owner_token, key, place_order, shop,
+};
 
 backend_tests!(
     a_hub_and_a_producer_export_their_own_books,
@@ -165,16 +167,7 @@ async fn a_hub_and_a_producer_export_their_own_books(backend: Backend) {
             .problem(403, "forbidden");
     }
     let owner = hub_owner_token(&app).await;
-    let paid = authed(
-        &app,
-        "POST",
-        &format!("/api/v1/orders/{order_id}/euro-payment"),
-        &owner,
-        Some(&key()),
-        &json!(null),
-    )
-    .await;
-    assert_eq!(paid.status, 200, "{}", paid.json());
+    euro_paid(&app, &order_id, &owner).await;
 
     app.call(
         "GET",
@@ -511,10 +504,4 @@ async fn each_euro_receipt_is_booked_on_its_own_day(backend: Backend) {
         .all(|l| l.letter == "A"));
     // nothing was captured in Lem: no 530 line
     assert_eq!(net(&hub, "530100", None), 0, "{fec}");
-}
-
-async fn euro_paid(app: &TestApp, order_id: &str, owner: &str) {
-    let path = format!("/api/v1/orders/{order_id}/euro-payment");
-    let paid = authed(app, "POST", &path, owner, Some(&key()), &json!(null)).await;
-    assert_eq!(paid.status, 200, "{}", paid.json());
 }

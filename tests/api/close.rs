@@ -280,16 +280,7 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
 
     // the euros are paid at pickup: the receivable is settled from the hub's till
     let owner = hub_owner_token(&app).await;
-    let paid = authed(
-        &app,
-        "POST",
-        &format!("/api/v1/orders/{order_id}/euro-payment"),
-        &owner,
-        Some(&key()),
-        &json!(null),
-    )
-    .await;
-    assert_eq!(paid.status, 200, "{}", paid.json());
+    crate::orders::euro_paid(&app, &order_id, &owner).await;
     let hub_accounts = balances(conn, &hub);
     assert_eq!(balance(&hub_accounts, "EUR", "euro_receivable"), 0);
     assert_eq!(balance(&hub_accounts, "EUR", "euro_clearing"), -775);

@@ -266,6 +266,21 @@ fn balances_of(conn: &mut DbConn, owner: Owner) -> Vec<(String, String, i64)> {
         .collect()
 }
 
+/// The demo's three producers.
+fn producer_ids(conn: &mut DbConn) -> Vec<String> {
+    use comptoir::db::schema::enterprises;
+    db_run!(conn => enterprises::table
+        .filter(enterprises::slug.eq_any([
+            "ferme-des-trois-chenes",
+            "fournil-de-la-colline",
+            "rucher-du-val",
+        ]))
+        .order(enterprises::slug.asc())
+        .select(enterprises::id)
+        .load(conn))
+    .expect("producers")
+}
+
 fn sum(rows: &[(String, String, i64)], currency: &str, kind: &str) -> i64 {
     rows.iter()
         .filter(|(c, k, _)| c == currency && k == kind)
@@ -311,16 +326,7 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     // where it went: producers, the hub's fees net of VAT, the VAT
     let hub = balances_of(conn, Owner::Enterprise(w.hub.clone()));
     let mut producers = Vec::new();
-    for slug in [
-        "ferme-des-trois-chenes",
-        "fournil-de-la-colline",
-        "rucher-du-val",
-    ] {
-        let id: String = db_run!(conn => comptoir::db::schema::enterprises::table
-            .filter(comptoir::db::schema::enterprises::slug.eq(slug))
-            .select(comptoir::db::schema::enterprises::id)
-            .first(conn))
-        .expect("producer");
+    for id in producer_ids(conn) {
         producers.extend(balances_of(conn, Owner::Enterprise(id)));
     }
     for (currency, paid) in [("LEM", paid_local), ("EUR", paid_euros)] {
@@ -485,16 +491,7 @@ fn check_books(
     }
     // the producers' books: their goods are their sales, the commission their expense
     let (mut sales, mut expenses, mut cash) = (0, 0, 0);
-    for slug in [
-        "ferme-des-trois-chenes",
-        "fournil-de-la-colline",
-        "rucher-du-val",
-    ] {
-        let id: String = db_run!(conn => comptoir::db::schema::enterprises::table
-            .filter(comptoir::db::schema::enterprises::slug.eq(slug))
-            .select(comptoir::db::schema::enterprises::id)
-            .first(conn))
-        .expect("producer");
+    for id in producer_ids(conn) {
         let (nets, _) = book(conn, &id)?;
         prop_assert_eq!(nets.get("467200").copied().unwrap_or(0), 0);
         sales -= starting(&nets, "707") + starting(&nets, "4457");

@@ -469,7 +469,7 @@ async fn scenario(backend: Backend, api: Api) {
 /// An order's euro part, owed at the close and then received, is lettered in Comptoir: the
 /// sync reconciles its two receivable lines in Odoo, once.
 async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
-    use crate::orders::{authed, close_cycle, hub_owner_token, key, place_order, shop};
+    use crate::orders::{close_cycle, hub_owner_token, place_order, shop};
     let app = TestApp::with_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     let manager = app.access_token("gerance@lacagette.example.org").await;
@@ -479,16 +479,7 @@ async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
     let order = place_order(&app, &shop, &camille, &lines, "Local de la Cagette", "5.00").await;
     close_cycle(&app, &shop, &manager).await;
     let owner = hub_owner_token(&app).await;
-    let paid = authed(
-        &app,
-        "POST",
-        &format!("/api/v1/orders/{order}/euro-payment"),
-        &owner,
-        Some(&key()),
-        &json!(null),
-    )
-    .await;
-    assert_eq!(paid.status, 200, "{}", paid.json());
+    crate::orders::euro_paid(&app, &order, &owner).await;
     {
         let conn = &mut app.db.db.conn().expect("conn");
         comptoir::accounting::moves::validate_until(

@@ -532,6 +532,13 @@ async fn all_local_all_euro_and_refusals(backend: Backend) {
 }
 
 /// A token of someone holding the owner role of the demo hub (made a treasurer-owner here).
+/// The hub's owner records that the euro part of `order_id` was paid (200 expected).
+pub(crate) async fn euro_paid(app: &TestApp, order_id: &str, owner: &str) {
+    let path = format!("/api/v1/orders/{order_id}/euro-payment");
+    let paid = authed(app, "POST", &path, owner, Some(&key()), &json!(null)).await;
+    assert_eq!(paid.status, 200, "{}", paid.json());
+}
+
 pub(crate) async fn hub_owner_token(app: &TestApp) -> String {
     use comptoir::db::schema::{enterprise_roles, enterprises};
     let conn = &mut app.db.db.conn().expect("conn");
