@@ -178,8 +178,9 @@ impl Kind {
     }
 }
 
-/// The enterprise's (`$1`) sources not booked yet, dated before `$2`, oldest first, at most
-/// `$3`: a hub's booked orders and euro receipts, the settlements it paid its producers, and
+/// The enterprise's (`$1`) sources not booked yet, dated before `$2` and from `$3` on, oldest
+/// first, at most `$4` (SQLite numbers parameters in order of first appearance: keep them
+/// in order): a hub's booked orders and euro receipts, the settlements it paid its producers, and
 /// a producer's settlements by hubs. One query, so that a chunk is in date order whatever
 /// the kinds.
 const SOURCES: &str = "SELECT kind, id, other, at, amount FROM (
@@ -187,13 +188,14 @@ const SOURCES: &str = "SELECT kind, id, other, at, amount FROM (
            CAST(0 AS BIGINT) AS amount
     FROM orders o
     WHERE o.hub_id = $1 AND o.booked_at IS NOT NULL AND o.booked_at < $2
+      AND o.booked_at >= $3
       AND NOT EXISTS (SELECT 1 FROM book_moves m
                       WHERE m.enterprise_id = $1 AND m.source = 'sale:' || o.id)
     UNION ALL
     SELECT 'receipt' AS kind, r.entry_id AS id, r.order_id AS other, r.received_at AS at,
            r.amount_minor AS amount
     FROM order_receipts r
-    WHERE r.hub_id = $1 AND r.received_at < $2
+    WHERE r.hub_id = $1 AND r.received_at < $2 AND r.received_at >= $3
       AND NOT EXISTS (SELECT 1 FROM book_moves m
                       WHERE m.enterprise_id = $1 AND m.source = 'receipt:' || r.entry_id)
     UNION ALL
@@ -201,6 +203,7 @@ const SOURCES: &str = "SELECT kind, id, other, at, amount FROM (
            MIN(s.created_at) AS at, CAST(0 AS BIGINT) AS amount
     FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
     WHERE c.hub_id = $1 AND s.producer_id <> $1 AND s.created_at < $2
+      AND s.created_at >= $3
       AND NOT EXISTS (SELECT 1 FROM book_moves m
                       WHERE m.enterprise_id = $1
                         AND m.source = 'settle:' || s.order_cycle_id || ':' || s.producer_id)
@@ -210,10 +213,11 @@ const SOURCES: &str = "SELECT kind, id, other, at, amount FROM (
            MIN(s.created_at) AS at, CAST(0 AS BIGINT) AS amount
     FROM producer_settlements s JOIN order_cycles c ON c.id = s.order_cycle_id
     WHERE s.producer_id = $1 AND c.hub_id <> $1 AND s.created_at < $2
+      AND s.created_at >= $3
       AND NOT EXISTS (SELECT 1 FROM book_moves m
                       WHERE m.enterprise_id = $1 AND m.source = 'supply:' || s.order_cycle_id)
     GROUP BY s.order_cycle_id, c.hub_id
-) sources ORDER BY at, kind, id LIMIT $3";
+) sources ORDER BY at, kind, id LIMIT $4";
 
 /// A move being drafted.
 struct Draft {
@@ -338,15 +342,45 @@ pub fn validate_until(
         .unwrap_or(until)
         .and_hms_opt(0, 0, 0)
         .ok_or_else(|| ApiError::internal("a date without midnight"))?;
+    let complete: Option<NaiveDateTime> = db_run!(conn => book_state::table
+        .find(enterprise_id)
+        .select(book_state::complete_before)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional())?
+    .flatten();
+    // sources before the last complete validation are booked — but a transaction may have
+    // committed a little after the time it stamped on its source
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| ApiError::internal("1970-01-01 is a date"))?;
+    let mut from = complete.map_or(epoch, |t| t - chrono::Duration::hours(LATE_SOURCE_HOURS));
     let mut created = 0;
     loop {
-        let made = conn.transaction(|conn| validate_chunk(conn, enterprise_id, before))?;
-        if made == 0 {
-            return Ok(created);
-        }
+        let (made, last) =
+            conn.transaction(|conn| validate_chunk(conn, enterprise_id, from, before))?;
         created += made;
+        match last {
+            // every source before the last one read is booked now
+            Some(at) => from = at,
+            None => break,
+        }
     }
+    let now = crate::time::now();
+    let done = before.min(now);
+    conn.transaction(|conn| {
+        lock(conn, enterprise_id)?;
+        db_run!(conn => diesel::update(book_state::table.find(enterprise_id))
+            .filter(book_state::complete_before.is_null().or(book_state::complete_before.lt(done)))
+            .set(book_state::complete_before.eq(Some(done)))
+            .execute(conn))?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(created)
 }
+
+/// How long after the time it stamps on a source (`booked_at`, `received_at`…) its
+/// transaction may commit and still be found by the next validation.
+const LATE_SOURCE_HOURS: i64 = 1;
 
 /// The enterprise's SIREN on record (or the first 9 digits of its SIRET), for its FEC's name.
 pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>, ApiError> {
@@ -383,20 +417,24 @@ pub fn validate_every_book_until(conn: &mut DbConn, until: NaiveDate) -> Result<
     Ok(created)
 }
 
+/// Books up to [`CHUNK`] sources dated in `from..before`; returns how many moves it made and
+/// the date of the last source read (none: nothing left).
 fn validate_chunk(
     conn: &mut DbConn,
     enterprise_id: &str,
+    from: NaiveDateTime,
     before: NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<(usize, Option<NaiveDateTime>), ApiError> {
     lock(conn, enterprise_id)?;
     let sources: Vec<Source> = db_run!(conn => diesel::sql_query(SOURCES)
         .bind::<Text, _>(enterprise_id)
         .bind::<Timestamp, _>(before)
+        .bind::<Timestamp, _>(from)
         .bind::<BigInt, _>(CHUNK)
         .load(conn))?;
-    if sources.is_empty() {
-        return Ok(0);
-    }
+    let Some(last) = sources.last().map(|s| s.at) else {
+        return Ok((0, None));
+    };
     let sources: Vec<(Kind, Source)> = sources
         .into_iter()
         .map(|s| Kind::of(&s).map(|k| (k, s)))
@@ -413,7 +451,7 @@ fn validate_chunk(
         };
         drafts.push(draft.balanced()?);
     }
-    write(conn, enterprise_id, drafts, &books)
+    Ok((write(conn, enterprise_id, drafts, &books)?, Some(last)))
 }
 
 /// What a chunk's moves read: orders, their lines and fees, names, currencies.

@@ -478,6 +478,7 @@ diesel::table! {
     book_state (enterprise_id) {
         enterprise_id -> Text,
         validated_at -> Timestamp,
+        complete_before -> Nullable<Timestamp>,
     }
 }
 

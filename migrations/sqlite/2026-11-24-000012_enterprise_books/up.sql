@@ -10,10 +10,13 @@ CREATE TABLE chart_books (
     updated_at  TIMESTAMP NOT NULL
 );
 
--- One row per enterprise whose books were validated: the lock of its validation.
+-- One row per enterprise whose books were validated: the lock of its validation, and the
+-- time before which every source was booked (the next validation reads from a little
+-- earlier on, not from the beginning).
 CREATE TABLE book_state (
-    enterprise_id  TEXT PRIMARY KEY NOT NULL REFERENCES enterprises (id),
-    validated_at   TIMESTAMP NOT NULL
+    enterprise_id    TEXT PRIMARY KEY NOT NULL REFERENCES enterprises (id),
+    validated_at     TIMESTAMP NOT NULL,
+    complete_before  TIMESTAMP
 );
 
 -- A move of an enterprise's books, from one source (an order's sale, a euro receipt, a
