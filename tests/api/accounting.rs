@@ -229,26 +229,7 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
     let (_, again, _) = export(&app, &treasurer, &fec_path).await;
     assert_eq!(again, fec);
     // the command line writes the same file, under its legal name
-    let dir = tempfile::tempdir().expect("dir");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"));
-    command
-        .args([
-            "export",
-            "fec",
-            "--from",
-            &today.to_string(),
-            "--to",
-            &today.to_string(),
-        ])
-        .args(["--siren", SIREN, "--database-url", &app.db.url])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn");
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
-        command.env_remove(key);
-    }
-    let ran = command.output().expect("runs");
-    assert!(ran.status.success(), "{ran:?}");
-    let written = std::fs::read_to_string(dir.path().join(&name)).expect("the FEC file");
+    let written = fec_on_the_command_line(&app, today, &["--siren", SIREN], &name);
     assert_eq!(written, fec);
     let bad_chart = json!({"account": [{"kind": "nope", "code": "", "label": ""}], "journals": {}});
     let refused = app
@@ -346,6 +327,37 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
     let (_, first, _) = export(&app, &treasurer, &closed_path).await;
     let (_, second, _) = export(&app, &treasurer, &closed_path).await;
     assert_eq!(first, second);
+}
+
+/// Runs `comptoir export fec` for `day` with `extra` arguments in a scratch directory and
+/// returns the file it wrote under its legal `name`.
+pub(crate) fn fec_on_the_command_line(
+    app: &TestApp,
+    day: chrono::NaiveDate,
+    extra: &[&str],
+    name: &str,
+) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"));
+    command
+        .args([
+            "export",
+            "fec",
+            "--from",
+            &day.to_string(),
+            "--to",
+            &day.to_string(),
+        ])
+        .args(extra)
+        .args(["--database-url", &app.db.url])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn");
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
+        command.env_remove(key);
+    }
+    let ran = command.output().expect("runs");
+    assert!(ran.status.success(), "{ran:?}");
+    std::fs::read_to_string(dir.path().join(name)).expect("the FEC file")
 }
 
 /// Without a rule for the issuance account, the export refuses to start and names it.

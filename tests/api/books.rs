@@ -389,26 +389,12 @@ async fn a_hub_and_a_producer_export_their_own_books(backend: Backend) {
     // exported again: the same bytes; the command line writes the same file
     let again = app.call("GET", &hub_path, Some(&owner), None).await;
     assert_eq!(String::from_utf8_lossy(&again.body), fec);
-    let dir = tempfile::tempdir().expect("dir");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_comptoir"));
-    command
-        .args([
-            "export",
-            "fec",
-            "--from",
-            &today.to_string(),
-            "--to",
-            &today.to_string(),
-        ])
-        .args(["--enterprise", "la-cagette", "--database-url", &app.db.url])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn");
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
-        command.env_remove(key);
-    }
-    let ran = command.output().expect("runs");
-    assert!(ran.status.success(), "{ran:?}");
-    let written = std::fs::read_to_string(dir.path().join(&name)).expect("the FEC file");
+    let written = crate::accounting::fec_on_the_command_line(
+        &app,
+        today,
+        &["--enterprise", "la-cagette"],
+        &name,
+    );
     assert_eq!(written, fec);
 
     // the Odoo CSV of the hub's books: one row per line
