@@ -558,14 +558,7 @@ impl Context {
         code: &str,
         amount: i64,
     ) -> Result<Option<(String, String)>, ApiError> {
-        if code == "EUR" {
-            return Ok(None);
-        }
-        let scale = self.currency(conn, code)?.scale.clamp(0, 4) as u32;
-        Ok(Some((
-            rust_decimal::Decimal::new(amount, scale).to_string(),
-            code.to_string(),
-        )))
+        Ok(moves::currency_columns(self.currency(conn, code)?, amount))
     }
 
     fn name(&self, id: &str) -> (String, String) {
@@ -721,13 +714,7 @@ impl Context {
         );
         draft.label = format!("Règlement {} ({})", producer.1, draft.piece);
         let goods: i64 = settled.iter().map(|s| s.1).sum();
-        let fees = by_rate(conn, PRODUCER_FEES, cycle_id, producer_id)?;
-        check_total(
-            &fees,
-            settled.iter().map(|s| s.2).sum(),
-            &draft.source,
-            "fees",
-        )?;
+        let fees = producer_fees(conn, cycle_id, producer_id, &settled, &draft.source)?;
         draft.line(&books.producers, Some(&producer), goods);
         revenue_lines(&mut draft, books, &fees, |v| &v.fees)?;
         self.payment_lines(conn, &mut draft, books, &settled, -1)?;
@@ -755,13 +742,7 @@ impl Context {
         let goods_total: i64 = settled.iter().map(|s| s.1).sum();
         let goods = by_rate(conn, PRODUCER_GOODS, cycle_id, producer_id)?;
         check_total(&goods, goods_total, &draft.source, "goods")?;
-        let fees = by_rate(conn, PRODUCER_FEES, cycle_id, producer_id)?;
-        check_total(
-            &fees,
-            settled.iter().map(|s| s.2).sum(),
-            &draft.source,
-            "fees",
-        )?;
+        let fees = producer_fees(conn, cycle_id, producer_id, &settled, &draft.source)?;
         draft.line(&books.hubs, Some(&hub), goods_total);
         revenue_lines(&mut draft, books, &goods, |v| &v.goods)?;
         let mut fees_total = 0;
@@ -818,6 +799,20 @@ fn by_rate(
         .into_iter()
         .map(|r| (r.rate, (r.total, r.vat)))
         .collect())
+}
+
+/// The fees charged to a producer in a cycle, per VAT rate, checked against what the
+/// close settled (`settled`: per currency, goods, fees and paid).
+fn producer_fees(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    producer_id: &str,
+    settled: &[(String, i64, i64, i64)],
+    source: &str,
+) -> Result<ByRate, ApiError> {
+    let fees = by_rate(conn, PRODUCER_FEES, cycle_id, producer_id)?;
+    check_total(&fees, settled.iter().map(|s| s.2).sum(), source, "fees")?;
+    Ok(fees)
 }
 
 /// Assertion that stays on: the orders' sums agree with what the close settled.

@@ -95,6 +95,20 @@ fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
         .first(conn))?)
 }
 
+/// An amount in the currency columns (`Montantdevise`, `Idevise`): its exact decimal and
+/// its currency's code — for a local currency; nothing for euros.
+pub(super) fn currency_columns(
+    currency: &currencies::CurrencyRow,
+    amount: i64,
+) -> Option<(String, String)> {
+    (currency.code != "EUR").then(|| {
+        (
+            crate::money::format_minor(amount, currency.scale.clamp(0, 4) as u32),
+            currency.code.clone(),
+        )
+    })
+}
+
 /// Owners' auxiliary codes and names.
 fn owners(
     conn: &mut DbConn,
@@ -249,15 +263,7 @@ fn validate_chunk(
                 // less than a euro cent of a local currency: nothing to book in euros
                 continue;
             }
-            let (amount_text, code) = if t.currency == "EUR" {
-                (String::new(), String::new())
-            } else {
-                let scale = currency.scale.clamp(0, 4) as u32;
-                (
-                    rust_decimal::Decimal::new(t.amount, scale).to_string(),
-                    t.currency.clone(),
-                )
-            };
+            let (amount_text, code) = currency_columns(currency, t.amount).unwrap_or_default();
             for (account_id, debit) in [(&t.debit_account_id, true), (&t.credit_account_id, false)]
             {
                 let account = accounts.get(account_id).ok_or_else(|| {

@@ -58,6 +58,15 @@ struct State {
     answers: HashMap<u64, Answer>,
 }
 
+impl State {
+    /// One more group, of `calls` commit calls.
+    fn counted(&mut self, calls: usize) {
+        self.largest = self.largest.max(calls);
+        self.groups += 1;
+        self.calls += calls as u64;
+    }
+}
+
 enum Answer {
     Done(Result<Answers, LedgerError>),
     /// The group failed as a whole: commit alone.
@@ -133,9 +142,7 @@ impl GroupCommit {
         if !state.leading && state.waiting.is_empty() {
             // nobody else: a group of just this call, without copying it
             state.leading = true;
-            state.largest = state.largest.max(1);
-            state.groups += 1;
-            state.calls += 1;
+            state.counted(1);
             drop(state);
             let _lead = Lead {
                 group: self,
@@ -174,9 +181,7 @@ impl GroupCommit {
                 taken += 1;
             }
             let group: Vec<(u64, Vec<Owned>)> = state.waiting.drain(..taken).collect();
-            state.largest = state.largest.max(group.len());
-            state.groups += 1;
-            state.calls += group.len() as u64;
+            state.counted(group.len());
             drop(state);
             self.lead(conn, &group);
             state = self.lock();

@@ -466,6 +466,7 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
         let receivable = super::close::receivable(conn, &row.hub_id)?;
         let number = row.number.clone().unwrap_or_default();
         let received = row.euro_minor - row.euro_received_minor;
+        let now = crate::time::now();
         if received > 0 {
             let entry_id = crate::ledger::journal::derived_id(&format!(
                 "order:euro-paid:{}:{}",
@@ -494,12 +495,11 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
                     order_receipts::order_id.eq(&row.id),
                     order_receipts::hub_id.eq(&row.hub_id),
                     order_receipts::amount_minor.eq(received),
-                    order_receipts::received_at.eq(crate::time::now()),
+                    order_receipts::received_at.eq(now),
                 ))
                 .on_conflict_do_nothing()
                 .execute(conn))?;
         }
-        let now = crate::time::now();
         let paid = OrderRow {
             euro_state: EuroState::Paid.as_str().into(),
             euro_received_minor: row.euro_minor,
