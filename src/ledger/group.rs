@@ -98,8 +98,9 @@ impl Owned {
     }
 }
 
-/// Gives up the lead when dropped — also when the leader's work panics, in which case the
-/// requests it took are sent back to commit alone.
+/// Gives up the lead when dropped, posting the answers; when they are not all there (the
+/// group failed as a whole, or the leader's work panicked) every member of the group is sent
+/// back to commit alone.
 struct Lead<'a> {
     group: &'a GroupCommit,
     tickets: Vec<u64>,
@@ -203,10 +204,8 @@ impl GroupCommit {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             journal::commit_alone(conn, &slots)
         }));
+        // (left unanswered, the group's members are sent to commit alone by `Lead`)
         let Ok(outcome) = outcome else {
-            for (ticket, _) in group {
-                lead.answers.push((*ticket, Answer::Alone));
-            }
             return;
         };
         match outcome {
@@ -221,11 +220,8 @@ impl GroupCommit {
                     lead.answers.push((*ticket, Answer::Done(Ok(mine))));
                 }
             }
-            Ok(_) | Err(_) => {
-                for (ticket, _) in group {
-                    lead.answers.push((*ticket, Answer::Alone));
-                }
-            }
+            // the group failed as a whole
+            Ok(_) | Err(_) => {}
         }
     }
 }
