@@ -209,6 +209,23 @@ enum ExportCommand {
         #[arg(long, value_name = "SLUG")]
         enterprise: Option<String>,
     },
+    /// The trial balance of a period (balance générale): per account, opening, debit,
+    /// credit and closing balances, then the totals; CSV (default) or JSON, to --output or
+    /// stdout.
+    Balance {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// `csv` or `json`.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// An enterprise's own books (slug or id) instead of the deployment's.
+        #[arg(long, value_name = "SLUG")]
+        enterprise: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -596,6 +613,35 @@ fn export(config: &Config, command: ExportCommand) -> Result<()> {
         })
     };
     let (book, format, from, to, output, siren) = match command {
+        ExportCommand::Balance {
+            from,
+            to,
+            format,
+            output,
+            enterprise,
+        } => {
+            anyhow::ensure!(from <= to, "--from must not be after --to");
+            let book = book_of(enterprise)?;
+            let rows = crate::accounting::balance::trial_balance(&mut conn, &book, from, to)
+                .map_err(|e| anyhow::anyhow!("the trial balance: {e}"))?;
+            let balance = crate::accounting::balance::TrialBalance::new(from, to, &rows);
+            let text = if format == "json" {
+                let mut text = serde_json::to_string_pretty(&balance)?;
+                text.push('\n');
+                text
+            } else {
+                balance.csv().map_err(|e| anyhow::anyhow!("{e}"))?
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("{} accounts written to {}", rows.len(), path.display());
+                }
+                None => print!("{text}"),
+            }
+            return Ok(());
+        }
         ExportCommand::Fec {
             from,
             to,
@@ -645,7 +691,14 @@ fn export(config: &Config, command: ExportCommand) -> Result<()> {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            export::write(&mut conn, &book, format, from, to, &mut out, &mut progress)
+            let written =
+                export::write(&mut conn, &book, format, from, to, &mut out, &mut progress);
+            if written.is_err() {
+                // no half-written or header-only file left behind
+                drop(out);
+                let _ = std::fs::remove_file(path);
+            }
+            written
         }
         None => {
             let stdout = std::io::stdout();

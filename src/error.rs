@@ -291,6 +291,8 @@ problem_kinds! {
         "This Idempotency-Key was used before with another request body or route; use a new key for a new request.";
     AccountingUnmapped => "accounting-unmapped", 409, "Ledger account not mapped",
         "A ledger account carrying entries in the period has no rule in the chart mapping; add one (`PUT /api/v1/accounting/chart`) and export again.";
+    NothingToExport => "nothing-to-export", 409, "Nothing to export",
+        "The books hold no move in the period: a FEC needs at least one entry. Choose a period with moves.";
     PeriodClosed => "period-closed", 409, "Accounting period closed",
         "The period is closed or overlaps a closed one: its moves are final.";
     IdempotencyKeyRequired => "idempotency-key-required", 400, "Idempotency-Key required",

@@ -64,7 +64,13 @@ pub struct Chart {
     /// The accounts of enterprise books; absent: the French defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub books: Option<Books>,
+    /// The language of the books' labels (`fr` or `en`); absent: unchanged (French at first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
+
+/// The languages the books' labels are written in.
+pub const LANGUAGES: [&str; 2] = ["fr", "en"];
 
 /// An account of enterprise books.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -279,6 +285,15 @@ impl Chart {
         if let Some(books) = &self.books {
             books.validate(&mut errors);
         }
+        if let Some(language) = &self.language {
+            if !LANGUAGES.contains(&language.as_str()) {
+                errors.push(FieldError::new(
+                    "language",
+                    "unknown",
+                    "the books are written in `fr` or `en`",
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -308,6 +323,7 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
     let books = Some(books(conn)?);
     Ok(Chart {
         books,
+        language: Some(language(conn)?),
         accounts: rows
             .into_iter()
             .map(|r| AccountRule {
@@ -340,6 +356,15 @@ pub fn books(conn: &mut DbConn) -> Result<Books, ApiError> {
             .books
             .ok_or_else(|| ApiError::internal("fixtures/chart_fr.toml has no [books]")),
     }
+}
+
+/// The language of the books' labels.
+pub fn language(conn: &mut DbConn) -> Result<String, ApiError> {
+    use crate::db::schema::accounting_state;
+    Ok(db_run!(conn => accounting_state::table
+        .find(1)
+        .select(accounting_state::language)
+        .first(conn))?)
 }
 
 /// Replaces the chart (moves validated already keep the accounts they were validated with).
@@ -379,6 +404,12 @@ pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), ApiError> {
                         chart_books::body.eq(books),
                         chart_books::updated_at.eq(now),
                     ))
+                    .execute(conn)?;
+            }
+            if let Some(language) = &chart.language {
+                use crate::db::schema::accounting_state;
+                diesel::update(accounting_state::table.find(1))
+                    .set(accounting_state::language.eq(language))
                     .execute(conn)?;
             }
             for (kind, journal) in &chart.journals {

@@ -10,7 +10,8 @@
 //! `DateLet`): the receivable lines of an order, once what was owed has been received, share
 //! a letter — shown when it was given on or before the last day exported, so an export of a
 //! past period stays the same. File name: `<SIREN>FEC<YYYYMMDD>.txt`, the date being
-//! the end of the period exported.
+//! the end of the period exported. A FEC starting a fiscal year opens with the carried-forward
+//! balances (journal `OUV`, [`super::balance`]); a FEC with no move is refused.
 //!
 //! **Odoo CSV**: `journal_id, date, ref, line_ids/account_id, line_ids/partner_id,
 //! line_ids/name, line_ids/debit, line_ids/credit, line_ids/currency_id,
@@ -173,6 +174,38 @@ impl Format {
 /// Moves per page of an export.
 pub const PAGE: i64 = 500;
 
+/// What an export of `book` for `from..=to` (validated already) starts with: the header,
+/// and in a FEC starting a fiscal year the opening move ([`super::balance::opening`]). A FEC
+/// with no move at all is refused (409 `nothing-to-export`): the DGFiP's own test tool
+/// rejects a file with only its header.
+pub fn start(
+    conn: &mut crate::db::DbConn,
+    book: &super::books::Book,
+    format: Format,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<String, crate::error::ApiError> {
+    use crate::error::{ApiError, ProblemKind};
+    let mut text = format.header().to_string();
+    if format == Format::Fec {
+        let language = super::chart::language(conn)?;
+        let opening = super::balance::opening(conn, book, from, &language)?;
+        if opening.is_none() && book.page(conn, from, to, 0, 1)?.is_empty() {
+            return Err(ApiError::Conflict {
+                kind: ProblemKind::NothingToExport,
+                detail: format!(
+                    "the books hold no move from {from} to {to}: a FEC needs at least one \
+                     entry; choose a period with moves"
+                ),
+            });
+        }
+        if let Some((m, lines)) = opening {
+            fec_move(&mut text, &m, &lines, to);
+        }
+    }
+    Ok(text)
+}
+
 /// Validates `book` up to `to`, then writes its moves of `from..=to` to `out` page by page
 /// (constant memory); `progress` is told the moves written per page. Returns how many moves.
 pub fn write(
@@ -187,7 +220,8 @@ pub fn write(
     use crate::error::ApiError;
     book.validate_until(conn, to)?;
     let io = |e: std::io::Error| ApiError::internal(format!("writing the export: {e}"));
-    out.write_all(format.header().as_bytes()).map_err(io)?;
+    out.write_all(start(conn, book, format, from, to)?.as_bytes())
+        .map_err(io)?;
     let (mut after, mut written) = (0, 0);
     loop {
         let page = book.page(conn, from, to, after, PAGE)?;

@@ -5,11 +5,13 @@
 //! ledger order:
 //! - its journal comes from the entry's kind ([`super::chart`]); its number is the next in
 //!   that journal and calendar year — continuous, never reused;
-//! - each transfer gives two lines, the debited account in debit and the credited account in
-//!   credit, in euro cents (a local currency at its parity, its own amount and code in the
+//! - each transfer gives two lines, one per account, on the side the account's **nature**
+//!   gives ([`super::nature`]: a ledger credit to the guarantee fund is a debit of 512), in
+//!   euro cents (a local currency at its parity, its own amount and code in the
 //!   currency columns), on the accounts the chart maps them to — an unmapped account stops
 //!   the validation, naming it. A transfer worth less than a euro cent has no line (an entry
-//!   with only such transfers has no move);
+//!   with only such transfers has no move); every move balances, or the validation stops
+//!   naming its entry;
 //! - an entry dated inside a closed period is dated the day after that period (corrections go
 //!   in the open period).
 //!
@@ -149,6 +151,111 @@ pub(super) fn names(
     Ok(out)
 }
 
+/// The version of the rules moves are validated with: 1 since account natures.
+const BOOKS_VERSION: i32 = 1;
+
+/// Brings moves validated under older rules up to date, once, under the validation lock.
+///
+/// Version 0 → 1 (account natures, the hub's VAT as a third party): every move dated after
+/// the last closed period (all of them when none is closed) is removed and validated again
+/// from the ledger, in the same order — so with the same numbers — with the sides the
+/// accounts' natures give and the chart as it is now (a chart still holding the old
+/// defaults was moved to the new ones by the migration). Their Odoo sync state goes too:
+/// the next sync finds each one in Odoo by its number, compares, and reports every move
+/// whose lines changed as a conflict for the treasurer to cancel in Odoo, never silently.
+/// Moves of closed periods are final (filed, perhaps declared): they stay as they are, and
+/// the number of them that carry old sides is logged, with the correction to book by hand
+/// in the first open period (the trial balance of the closed period shows the amounts).
+/// Lettering codes go on from where they were (a re-derived group gets a new letter).
+pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
+    use crate::db::schema::odoo_sync;
+    conn.transaction(|conn| {
+        lock_state(conn)?;
+        let version: i32 = db_run!(conn => accounting_state::table
+            .find(1)
+            .select(accounting_state::books_version)
+            .first(conn))?;
+        if version >= BOOKS_VERSION {
+            return Ok(());
+        }
+        let last_closed: Option<NaiveDate> = db_run!(conn => accounting_periods::table
+            .select(diesel::dsl::max(accounting_periods::ends_on))
+            .first(conn))?;
+        let after = last_closed.unwrap_or_else(super::balance::before_any_move);
+        let (removed, first_seq, kept_old): (i64, Option<i64>, i64) = db_run!(conn => {
+            let open = accounting_moves::table
+                .filter(accounting_moves::entry_date.gt(after))
+                .select(accounting_moves::ledger_entry_id);
+            let first_seq: Option<i64> = accounting_moves::table
+                .filter(accounting_moves::entry_date.gt(after))
+                .select(diesel::dsl::min(accounting_moves::ledger_seq))
+                .first(conn)?;
+            diesel::delete(odoo_sync::table.filter(odoo_sync::ledger_entry_id.eq_any(open)))
+                .execute(conn)?;
+            diesel::delete(accounting_lines::table.filter(accounting_lines::ledger_entry_id.eq_any(open)))
+                .execute(conn)?;
+            let removed = diesel::delete(accounting_moves::table.filter(accounting_moves::entry_date.gt(after)))
+                .execute(conn)? as i64;
+            let flipped = ledger_accounts::table
+                .filter(ledger_accounts::kind.eq_any([
+                    AccountKind::GuaranteeFund.as_str(),
+                    AccountKind::Issuance.as_str(),
+                ]))
+                .select(ledger_accounts::id);
+            let kept_old: i64 = accounting_lines::table
+                .filter(accounting_lines::ledger_account_id.eq_any(flipped))
+                .select(diesel::dsl::count(accounting_lines::ledger_entry_id).aggregate_distinct())
+                .first(conn)?;
+            Ok::<_, diesel::result::Error>((removed, first_seq, kept_old))
+        })?;
+        // lettering codes are given again from those of the moves kept (a code of a move
+        // removed is free again, and so is its reconciliation in Odoo)
+        db_run!(conn => {
+            use crate::db::schema::{letter_counters, odoo_reconciled};
+            diesel::delete(letter_counters::table.filter(letter_counters::book.eq(""))).execute(conn)?;
+            let kept: Vec<(String, String)> = accounting_lines::table
+                .filter(accounting_lines::letter.ne(""))
+                .select((accounting_lines::account_code, accounting_lines::letter))
+                .distinct()
+                .load(conn)?;
+            let reconciled: Vec<(String, String)> = odoo_reconciled::table
+                .select((odoo_reconciled::account_code, odoo_reconciled::letter))
+                .load(conn)?;
+            for (code, letter) in reconciled.iter().filter(|r| !kept.contains(r)) {
+                diesel::delete(odoo_reconciled::table.find((code, letter))).execute(conn)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        db_run!(conn => {
+            if let Some(first) = first_seq {
+                diesel::update(accounting_state::table.find(1))
+                    .set(accounting_state::validated_seq.eq(first - 1))
+                    .execute(conn)?;
+            }
+            diesel::update(accounting_state::table.find(1))
+                .set(accounting_state::books_version.eq(BOOKS_VERSION))
+                .execute(conn)
+        })?;
+        if removed > 0 {
+            tracing::warn!(
+                removed,
+                "accounting: moves of open periods validated with the old account sides are \
+                 validated again from the ledger (account natures); moves already in Odoo \
+                 will show as conflicts until cancelled there"
+            );
+        }
+        if kept_old > 0 {
+            tracing::warn!(
+                moves = kept_old,
+                "accounting: moves of closed periods carry the old sides on the guarantee \
+                 fund and issuance accounts; book the correction in the first open period \
+                 (see the README, Accounting: account natures)"
+            );
+        }
+        Ok(())
+    })
+}
+
 /// Validates every ledger entry dated up to `until` (inclusive) not validated yet; returns
 /// how many moves were created. `progress` is told the ledger entries read per chunk.
 pub fn validate_until(
@@ -156,6 +263,7 @@ pub fn validate_until(
     until: NaiveDate,
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, ApiError> {
+    upgrade(conn)?;
     let limit = until
         .succ_opt()
         .unwrap_or(until)
@@ -215,13 +323,26 @@ fn validate_chunk(
     let closed: Vec<(NaiveDate, NaiveDate)> = db_run!(conn => accounting_periods::table
         .select((accounting_periods::starts_on, accounting_periods::ends_on))
         .load(conn))?;
+    let language = super::chart::language(conn)?;
     let mut currencies_by_code = HashMap::new();
     let mut next_number: HashMap<(String, i32), i64> = HashMap::new();
     let now = crate::time::now();
     let mut moves = Vec::new();
     let mut lines = Vec::new();
     let mut to_letter: Vec<(String, String, String)> = Vec::new();
+    // after an upgrade ([`upgrade`]) the chunk may reach entries of a closed period again:
+    // their moves are kept
+    let entry_ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    let booked: std::collections::HashSet<String> = db_run!(conn => accounting_moves::table
+        .filter(accounting_moves::ledger_entry_id.eq_any(&entry_ids))
+        .select(accounting_moves::ledger_entry_id)
+        .load::<String>(conn))?
+    .into_iter()
+    .collect();
     for entry in &entries {
+        if booked.contains(&entry.id) {
+            continue;
+        }
         let Some(entry_transfers) = of_entry.get(entry.id.as_str()) else {
             continue; // a hold or a void: nothing moves in the books
         };
@@ -240,20 +361,17 @@ fn validate_chunk(
                 max.unwrap_or(0) + 1
             }
         };
-        let label = if entry.description.is_empty() {
-            entry.code.clone()
-        } else {
-            entry.description.clone()
-        };
+        let label = label_of(
+            conn,
+            &language,
+            entry,
+            entry_transfers,
+            &accounts,
+            &mut currencies_by_code,
+        )?;
         let mut position = 0;
         for t in entry_transfers {
-            let currency = match currencies_by_code.get(&t.currency) {
-                Some(c) => c,
-                None => {
-                    let c = currencies::get(conn, &t.currency)?;
-                    currencies_by_code.entry(t.currency.clone()).or_insert(c)
-                }
-            };
+            let currency = currency(conn, &mut currencies_by_code, &t.currency)?;
             let euros = if t.currency == "EUR" {
                 t.amount
             } else {
@@ -289,6 +407,8 @@ fn validate_chunk(
                 } else {
                     (String::new(), String::new())
                 };
+                // the side in the books follows the account's nature (see `nature`)
+                let debit = debit == super::nature::debit_stays_debit(account.kind()?);
                 position += 1;
                 lines.push(LineRow {
                     ledger_entry_id: entry.id.clone(),
@@ -318,6 +438,17 @@ fn validate_chunk(
         }
         if position == 0 {
             continue; // only sub-cent transfers: no move, and no number used
+        }
+        let of_move = lines.iter().filter(|l| l.ledger_entry_id == entry.id);
+        let (debits, credits) = of_move.fold((0i64, 0i64), |(d, c), l| {
+            (d + l.debit_minor, c + l.credit_minor)
+        });
+        if debits != credits {
+            return Err(ApiError::internal(format!(
+                "ledger entry {} ({}) does not balance in the books ({debits} debit, {credits} \
+                 credit, in cents): its accounts' natures do not fit its transfers",
+                entry.id, entry.code
+            )));
         }
         next_number.insert(key, number + 1);
         moves.push(MoveRow {
@@ -354,6 +485,67 @@ fn validate_chunk(
         letter(conn, piece, account, code)?;
     }
     Ok((entries.len(), moves.len()))
+}
+
+/// A currency, read once per chunk.
+fn currency<'a>(
+    conn: &mut DbConn,
+    cache: &'a mut HashMap<String, currencies::CurrencyRow>,
+    code: &str,
+) -> Result<&'a currencies::CurrencyRow, ApiError> {
+    if !cache.contains_key(code) {
+        let row = currencies::get(conn, code)?;
+        cache.insert(code.to_string(), row);
+    }
+    cache
+        .get(code)
+        .ok_or_else(|| ApiError::internal(format!("currency {code} just read is missing")))
+}
+
+/// The label of an entry's move in the books' language ([`super::labels`]).
+fn label_of(
+    conn: &mut DbConn,
+    language: &str,
+    entry: &EntryRow,
+    transfers: &[&TransferRow],
+    accounts: &HashMap<String, AccountRow>,
+    cache: &mut HashMap<String, currencies::CurrencyRow>,
+) -> Result<String, ApiError> {
+    let local = transfers.iter().find(|t| t.currency != "EUR");
+    let (name, commission) = match local {
+        Some(t) => {
+            let row = currency(conn, cache, &t.currency)?;
+            let fee: i64 = transfers
+                .iter()
+                .filter(|t| {
+                    accounts.get(&t.credit_account_id).map(|a| a.kind.as_str())
+                        == Some(AccountKind::CommissionIncome.as_str())
+                })
+                .map(|t| t.amount)
+                .sum();
+            let fee = (fee > 0).then(|| {
+                let amount = crate::money::format_minor(fee, row.scale.clamp(0, 4) as u32);
+                let amount = if language == "fr" {
+                    amount.replace('.', ",")
+                } else {
+                    amount
+                };
+                format!("{amount} {}", row.name)
+            });
+            (Some(row.name.clone()), fee)
+        }
+        None => (None, None),
+    };
+    Ok(super::labels::label(
+        language,
+        &super::labels::Facts {
+            code: &entry.code,
+            description: &entry.description,
+            reference: &entry.reference,
+            currency: name.as_deref(),
+            commission,
+        },
+    ))
 }
 
 /// The next lettering code of `account_code` in `book` (`""`: the deployment's), counted

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::accounting::balance::{self, TrialBalance};
 use crate::accounting::books::{self, Book};
 use crate::accounting::chart::{self, Chart};
 use crate::accounting::export::{self, Format, PAGE};
@@ -131,22 +132,22 @@ async fn stream_export(
     params: ExportParams,
     format: Format,
 ) -> Result<impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>>, ApiError> {
-    let to = params.to;
+    let (from, to) = (params.from, params.to);
     let checked = book.clone();
-    state
+    let start = state
         .db
         .run(move |conn| {
             may_export(conn, &caller.0, &checked)?;
-            checked.validate_until(conn, to)
+            checked.validate_until(conn, to)?;
+            export::start(conn, &checked, format, from, to)
         })
         .await?;
     let db = state.db.clone();
-    let (from, to) = (params.from, params.to);
     // state: None = done; Some(None) = header not sent; Some(Some(seq)) = after seq
     Ok(futures_util::stream::unfold(
         Some(None::<i64>),
         move |cursor| {
-            let (db, book) = (db.clone(), book.clone());
+            let (db, book, start) = (db.clone(), book.clone(), start.clone());
             async move {
                 let after = cursor?;
                 let page = db
@@ -154,7 +155,7 @@ async fn stream_export(
                         let page = book.page(conn, from, to, after.unwrap_or(0), PAGE)?;
                         let mut text = String::new();
                         if after.is_none() {
-                            text.push_str(format.header());
+                            text.push_str(&start);
                         }
                         text.push_str(&format.render(&page, to)?);
                         let next = (page.len() as i64 == PAGE)
@@ -302,6 +303,129 @@ pub async fn enterprise_odoo_csv(
         .run(move |conn| enterprise_books(conn, &actor, &key))
         .await?;
     odoo_csv_of(state, caller, Book::Enterprise(id), params.0).await
+}
+
+/// A period of a book, for its trial balance.
+#[derive(Debug, Clone, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceParams {
+    /// First day, `YYYY-MM-DD`.
+    pub from: NaiveDate,
+    /// Last day, `YYYY-MM-DD`.
+    pub to: NaiveDate,
+}
+
+/// The trial balance of `book` (the caller checked), validated up to `to` first.
+async fn trial_balance_of(
+    state: &AppState,
+    caller: Authenticated,
+    book: Book,
+    params: BalanceParams,
+) -> Result<TrialBalance, ApiError> {
+    if params.to < params.from {
+        return Err(ApiError::field(
+            "to",
+            "before_from",
+            "must not be before `from`",
+        ));
+    }
+    let (from, to) = (params.from, params.to);
+    state
+        .db
+        .run(move |conn| {
+            may_export(conn, &caller.0, &book)?;
+            let rows = balance::trial_balance(conn, &book, from, to)?;
+            Ok(TrialBalance::new(from, to, &rows))
+        })
+        .await
+}
+
+fn balance_csv(balance: &TrialBalance) -> Result<HttpResponse, ApiError> {
+    let name = format!("balance-{}-{}.csv", balance.from, balance.to);
+    Ok(crate::api::attachment("text/csv; charset=utf-8", &name).body(balance.csv()?))
+}
+
+/// The trial balance (balance générale) of the deployment's books for a period: per account
+/// code, the opening balance, the period's debits and credits, the closing balance, and the
+/// totals; amounts in euros.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(BalanceParams),
+    responses((status = 200, body = TrialBalance), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, description = "An account is not mapped", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounting/balance")]
+pub async fn trial_balance(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    params: QueryParams<BalanceParams>,
+) -> Result<web::Json<TrialBalance>, ApiError> {
+    Ok(web::Json(
+        trial_balance_of(&state, caller, Book::Deployment, params.0).await?,
+    ))
+}
+
+/// The trial balance of the deployment's books as CSV (a header, one row per account, then
+/// the totals).
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(BalanceParams),
+    responses((status = 200, description = "The trial balance as CSV", content_type = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounting/balance.csv")]
+pub async fn trial_balance_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    params: QueryParams<BalanceParams>,
+) -> Result<HttpResponse, ApiError> {
+    balance_csv(&trial_balance_of(&state, caller, Book::Deployment, params.0).await?)
+}
+
+/// The trial balance of an enterprise's own books. For its owners and treasurers.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The enterprise (id or slug)"), BalanceParams),
+    responses((status = 200, body = TrialBalance), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/enterprises/{id}/accounting/balance")]
+pub async fn enterprise_trial_balance(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    params: QueryParams<BalanceParams>,
+) -> Result<web::Json<TrialBalance>, ApiError> {
+    let (key, actor) = (path.into_inner(), caller.0.clone());
+    let id = state
+        .db
+        .run(move |conn| enterprise_books(conn, &actor, &key))
+        .await?;
+    Ok(web::Json(
+        trial_balance_of(&state, caller, Book::Enterprise(id), params.0).await?,
+    ))
+}
+
+/// The trial balance of an enterprise's own books as CSV.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The enterprise (id or slug)"), BalanceParams),
+    responses((status = 200, description = "The trial balance as CSV", content_type = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/enterprises/{id}/accounting/balance.csv")]
+pub async fn enterprise_trial_balance_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    params: QueryParams<BalanceParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, actor) = (path.into_inner(), caller.0.clone());
+    let id = state
+        .db
+        .run(move |conn| enterprise_books(conn, &actor, &key))
+        .await?;
+    balance_csv(&trial_balance_of(&state, caller, Book::Enterprise(id), params.0).await?)
 }
 
 /// Closes a past period: its moves are final, every export of it the same file.

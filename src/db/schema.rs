@@ -432,6 +432,8 @@ diesel::table! {
     accounting_state (id) {
         id -> Integer,
         validated_seq -> BigInt,
+        books_version -> Integer,
+        language -> Text,
     }
 }
 

@@ -763,6 +763,9 @@ mod property {
             let report =
                 verify(conn, &mut |_| {}).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert!(report.ok(), "after {:?}: {}", op, report);
+            // and the deployment's books, validated up to now, agree by account nature
+            crate::natures::deployment_books_agree(conn)
+                .map_err(|e| TestCaseError::fail(format!("after {op:?}: {e}")))?;
         }
         Ok(())
     }

@@ -18,6 +18,7 @@ mod ledger;
 mod mail;
 mod marketplace_property;
 mod money_api;
+mod natures;
 mod odoo;
 mod openapi;
 mod operations;

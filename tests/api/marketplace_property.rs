@@ -255,7 +255,9 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
 fn check_ledger(conn: &mut DbConn, after: &str) -> Result<(), TestCaseError> {
     let report = verify(conn, &mut |_| {}).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert!(report.ok(), "after {}: {}", after, report);
-    Ok(())
+    // the deployment's books, validated up to now, agree with it by account nature
+    crate::natures::deployment_books_agree(conn)
+        .map_err(|e| TestCaseError::fail(format!("after {after}: {e}")))
 }
 
 fn balances_of(conn: &mut DbConn, owner: Owner) -> Vec<(String, String, i64)> {

@@ -143,7 +143,7 @@ fn readme_documents_the_setup_commands_and_every_problem_type() {
 fn every_authenticated_handler_asks_the_policy() {
     // helpers that end in `authorize`: the account checks, a cycle found for its hub's
     // action (`cycles::find_for`), the books' keepers (`keep_books`, and the exports'
-    // `stream_export`, which starts with it)
+    // `stream_export`, which starts with it, and the trial balance's `trial_balance_of`)
     const AUTHORIZING: &[&str] = &[
         "authorize(",
         "spending(",
@@ -154,6 +154,7 @@ fn every_authenticated_handler_asks_the_policy() {
         "fec_of(",
         "odoo_csv_of(",
         "enterprise_books(",
+        "trial_balance_of(",
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
     let mut checked = 0;
