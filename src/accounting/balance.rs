@@ -28,12 +28,6 @@ use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
 
-/// A day before any book's first move (PostgreSQL's dates start in 4713 BC, chrono's far
-/// earlier).
-pub fn before_any_move() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
-}
-
 /// Whether an account code is an income or expense account (its balance does not carry
 /// forward into a new fiscal year).
 pub fn is_result_account(code: &str) -> bool {
@@ -303,7 +297,7 @@ pub fn opening(
     }
     let before = from.pred_opt().unwrap_or(from);
     // every move before `from`: balances carried, results of all earlier years together
-    let rows = sums(conn, book, before_any_move(), before, true)?;
+    let rows = sums(conn, book, super::moves::before_any_move(), before, true)?;
     let french = language == "fr";
     let mut result = 0;
     let mut lines = Vec::new();

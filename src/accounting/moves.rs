@@ -84,6 +84,12 @@ pub struct LineRow {
     pub lettered_on: Option<NaiveDate>,
 }
 
+/// A day before any book's first move (PostgreSQL's dates start in 4713 BC, chrono's far
+/// earlier).
+pub fn before_any_move() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
 /// Locks the validation (PostgreSQL: the state row; SQLite's write transaction is exclusive)
 /// and returns how far it went.
 fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
@@ -181,7 +187,7 @@ pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
         let last_closed: Option<NaiveDate> = db_run!(conn => accounting_periods::table
             .select(diesel::dsl::max(accounting_periods::ends_on))
             .first(conn))?;
-        let after = last_closed.unwrap_or_else(super::balance::before_any_move);
+        let after = last_closed.unwrap_or_else(before_any_move);
         let (removed, first_seq, kept_old): (i64, Option<i64>, i64) = db_run!(conn => {
             let open = accounting_moves::table
                 .filter(accounting_moves::entry_date.gt(after))

@@ -139,7 +139,8 @@ mod tests {
     fn every_operation_balances_in_the_books() {
         use AccountKind::*;
         // (operation, [(debited, credited, euro value)])
-        let operations: [(&str, &[(AccountKind, AccountKind, i64)]); 7] = [
+        type Transfers<'a> = &'a [(AccountKind, AccountKind, i64)];
+        let operations: [(&str, Transfers); 7] = [
             (
                 "issue",
                 &[
