@@ -240,10 +240,27 @@ enum ChartCommand {
 #[derive(Debug, Subcommand)]
 enum OdooCommand {
     /// Push the moves not pushed yet (validating the ledger up to today first);
-    /// idempotent: a move already in Odoo is found, not created again.
+    /// idempotent: a move already in Odoo is found, not created again. Exits 1 when a move
+    /// failed or conflicts with Odoo, or a reconciliation failed.
     Sync,
-    /// Moves pending, pushed and failed, and the latest errors.
+    /// Moves pending, pushed, failed and in conflict (by number, with both sides), the
+    /// running sync and its age; exits 1 when something needs a person.
     Status,
+    /// Send failed or conflicting moves again at the next sync, after fixing Odoo.
+    Retry {
+        /// One move by number (e.g. MLC2026-000052).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        number: Option<String>,
+        /// Every failed and conflicting move.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Check Odoo against the chart mapping; create the missing journals, accounts and
+    /// local currencies (or only list them with --dry-run).
+    Prepare {
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -578,20 +595,80 @@ fn odoo(config: &Config, command: OdooCommand) -> Result<()> {
             let report = odoo::sync(&mut conn, &mut client, &mut |n| bar.inc(n as u64))
                 .map_err(|e| anyhow::anyhow!("syncing with Odoo: {e}"))?;
             bar.finish_and_clear();
-            println!(
-                "{} moves pushed, {} found in Odoo already, {} failed (tried again later)",
-                report.pushed, report.found, report.failed
+            if let Some(lock) = report.lock_date {
+                println!("Odoo's books are locked up to {lock} (fiscalyear_lock_date): moves dated on or before it are not pushed");
+            }
+            println!("{report}");
+            anyhow::ensure!(
+                report.ok(),
+                "{} conflict(s), {} failed move(s), {} failed reconciliation(s): see `comptoir odoo status`",
+                report.conflicts,
+                report.failed,
+                report.reconcile_failed
             );
             Ok(())
         }
         OdooCommand::Status => {
             let status = odoo::status(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "pushed {}, pending {}, failed {}, not seen yet {}",
-                status.pushed, status.pending, status.failed, status.not_seen
+                "pushed {}, pending {}, failed {}, conflicts {}, not seen yet {}",
+                status.pushed, status.pending, status.failed, status.conflicts, status.not_seen
             );
-            for (entry, error) in &status.latest_errors {
-                println!("  {entry}: {error}");
+            match &status.running {
+                Some(h) => {
+                    let age = (crate::time::now() - h.since).num_seconds().max(0);
+                    println!(
+                        "a sync is running: {} since {} UTC ({} min {} s)",
+                        h.who(),
+                        h.since.format("%Y-%m-%d %H:%M:%S"),
+                        age / 60,
+                        age % 60
+                    );
+                }
+                None => println!("no sync is running"),
+            }
+            if !status.conflict_list.is_empty() {
+                println!("conflicts (fix Odoo, then `comptoir odoo retry NUMBER`):");
+                for t in &status.conflict_list {
+                    println!("  {}: {}", t.number, t.text);
+                }
+            }
+            if !status.latest_errors.is_empty() {
+                println!("latest failures (tried again by themselves):");
+                for t in &status.latest_errors {
+                    println!("  {}: {}", t.number, t.text);
+                }
+            }
+            for (code, letter, error) in &status.reconcile_failures {
+                println!("  reconciliation of {code} letter {letter} failed: {error}");
+            }
+            anyhow::ensure!(status.ok(), "some moves need a person (above)");
+            Ok(())
+        }
+        OdooCommand::Retry { number, all } => {
+            let which = match (number, all) {
+                (_, true) => odoo::Retry::All,
+                (Some(number), false) => odoo::Retry::Move(number),
+                (None, false) => anyhow::bail!("name a move (e.g. MLC2026-000052) or --all"),
+            };
+            let n = odoo::retry(&mut conn, &which).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{n} move(s) will be pushed again at the next sync");
+            Ok(())
+        }
+        OdooCommand::Prepare { dry_run } => {
+            let mut client = odoo::Client::from_config(&config.odoo)?;
+            let report = odoo::prepare::prepare(&mut conn, &mut client, dry_run)
+                .map_err(|e| anyhow::anyhow!("preparing Odoo: {e}"))?;
+            for i in &report.items {
+                println!("{:<8} {:<8} {:<45} {}", i.what, i.code, i.label, i.state);
+            }
+            if dry_run {
+                println!(
+                    "{} thing(s) missing in Odoo; run without --dry-run to create them",
+                    report.missing()
+                );
+            } else {
+                println!("Odoo is ready for `comptoir odoo sync`");
             }
             Ok(())
         }

@@ -144,9 +144,9 @@ pub struct SmtpConfig {
 #[serde(deny_unknown_fields)]
 pub struct OdooConfig {
     /// `jsonrpc` (the default: `/jsonrpc`, any Odoo) or `json2` (Odoo 19's `/json/2/…` API
-    /// with a bearer key).
+    /// with a bearer key); anything else is refused when the configuration is read.
     #[serde(default)]
-    pub api: Option<String>,
+    pub api: OdooApi,
     pub url: Option<String>,
     pub database: Option<String>,
     pub login: Option<String>,
@@ -157,6 +157,18 @@ pub struct OdooConfig {
     /// settings above are given (0: never; `comptoir odoo sync` from cron then).
     #[serde(default = "default_odoo_sync_seconds")]
     pub sync_seconds: u64,
+}
+
+/// Which of Odoo's external APIs to speak.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum OdooApi {
+    /// `POST /jsonrpc`: every Odoo version.
+    #[default]
+    #[serde(rename = "jsonrpc")]
+    JsonRpc,
+    /// `POST /json/2/<model>/<method>`: Odoo 19 and later.
+    #[serde(rename = "json2")]
+    Json2,
 }
 
 fn default_odoo_sync_seconds() -> u64 {
@@ -206,22 +218,36 @@ impl Config {
                 .unwrap_or_default();
             ConfigError(without_source_lines(&first))
         })?;
-        config.read_secret_files()?;
+        config.read_secret_files(&figment)?;
         config.validate()?;
         Ok(config)
     }
 
-    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
-        resolve_secret("jwt.secret", &mut self.jwt.secret, &self.jwt.secret_file)?;
+    /// Reads the `*_file` secrets. A secret and its file given by the same layer is an
+    /// error; given by different layers, the higher one wins, as for every other setting
+    /// (`COMPTOIR_ODOO__API_KEY` overrides an `api_key_file` in the TOML file).
+    fn read_secret_files(&mut self, figment: &Figment) -> Result<(), ConfigError> {
+        let layer = |key: &str| layer_of(figment, key);
+        resolve_secret(
+            "jwt.secret",
+            &mut self.jwt.secret,
+            &self.jwt.secret_file,
+            layer("jwt.secret"),
+            layer("jwt.secret_file"),
+        )?;
         resolve_secret(
             "smtp.password",
             &mut self.smtp.password,
             &self.smtp.password_file,
+            layer("smtp.password"),
+            layer("smtp.password_file"),
         )?;
         resolve_secret(
             "odoo.api_key",
             &mut self.odoo.api_key,
             &self.odoo.api_key_file,
+            layer("odoo.api_key"),
+            layer("odoo.api_key_file"),
         )?;
         Ok(())
     }
@@ -316,16 +342,34 @@ fn without_source_lines(message: &str) -> String {
     }
 }
 
+/// The layer a secret's key comes from: 1 the TOML file, 2 the environment, 0 otherwise
+/// (no secret has a default or a command-line flag).
+fn layer_of(figment: &Figment, key: &str) -> u8 {
+    match figment.find_metadata(key).map(|m| m.name.to_string()) {
+        Some(name) if name.contains("TOML") => 1,
+        Some(name) if name.contains("environment") => 2,
+        _ => 0,
+    }
+}
+
 fn resolve_secret(
     name: &str,
     value: &mut Option<SecretString>,
     file: &Option<PathBuf>,
+    value_layer: u8,
+    file_layer: u8,
 ) -> Result<(), ConfigError> {
     let Some(path) = file else { return Ok(()) };
     if value.is_some() {
-        return Err(ConfigError(format!(
-            "{name} and {name}_file are both set; keep only one"
-        )));
+        if value_layer > file_layer {
+            return Ok(()); // e.g. the environment's key over the file's `*_file`
+        }
+        if value_layer == file_layer {
+            return Err(ConfigError(format!(
+                "{name} and {name}_file are both set; keep only one"
+            )));
+        }
+        // the file's path comes from a higher layer: it wins
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("{name}_file {}: {e}", path.display())))?;

@@ -116,11 +116,19 @@ pub fn spawn_odoo_sync(db: Db, config: &Config) {
                 })
                 .await;
             match result {
-                Ok(r) if r.pushed + r.found + r.failed + r.reconciled == 0 => {}
+                Ok(r) if r.pushed + r.found + r.reconciled == 0 && r.ok() => {}
+                Ok(r) if !r.ok() => tracing::warn!(
+                    pushed = r.pushed,
+                    found = r.found,
+                    conflicts = r.conflicts,
+                    failed = r.failed,
+                    reconciled = r.reconciled,
+                    reconcile_failed = r.reconcile_failed,
+                    "Odoo sync: some moves need a person (comptoir odoo status)"
+                ),
                 Ok(r) => tracing::info!(
                     pushed = r.pushed,
                     found = r.found,
-                    failed = r.failed,
                     reconciled = r.reconciled,
                     "Odoo sync"
                 ),

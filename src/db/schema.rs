@@ -434,6 +434,7 @@ diesel::table! {
         validated_seq -> BigInt,
         books_version -> Integer,
         language -> Text,
+        deployment_id -> Text,
     }
 }
 
@@ -446,6 +447,16 @@ diesel::table! {
         last_error -> Nullable<Text>,
         next_attempt_at -> Timestamp,
         updated_at -> Timestamp,
+        conflict -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    odoo_reconcile_failures (account_code, letter) {
+        account_code -> Text,
+        letter -> Text,
+        error -> Text,
+        failed_at -> Timestamp,
     }
 }
 
@@ -463,6 +474,7 @@ diesel::table! {
         id -> Integer,
         holder -> Nullable<Text>,
         until -> Nullable<Timestamp>,
+        taken_at -> Nullable<Timestamp>,
     }
 }
 
@@ -554,6 +566,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounting_state,
     odoo_sync,
     odoo_reconciled,
+    odoo_reconcile_failures,
     odoo_lease,
     cycle_fees,
     order_fees,

@@ -130,6 +130,27 @@ fn bad_configuration_values_fail_fast() {
         &[("COMPTOIR_DATABSE_URL", "sqlite://x.db")],
     );
     assert_fails_with(&output, "databse_url");
+    // odoo.api is read when the configuration is, not at the first sync
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[("COMPTOIR_ODOO__API", "xmlrpc")],
+    );
+    assert_fails_with(
+        &output,
+        "unknown variant: found `xmlrpc`, expected ``jsonrpc` or `json2``",
+    );
+    // a secret and its file from the same layer: one must go
+    std::fs::write(dir.path().join("key"), "k").expect("write");
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[
+            ("COMPTOIR_ODOO__API_KEY", "k"),
+            ("COMPTOIR_ODOO__API_KEY_FILE", "key"),
+        ],
+    );
+    assert_fails_with(&output, "odoo.api_key and odoo.api_key_file are both set");
     let output = comptoir(dir.path(), &["migrate", "--config", "missing.toml"], &[]);
     assert_fails_with(&output, "missing.toml does not exist");
     std::fs::write(dir.path().join("bad.toml"), "bind = [1, 2").expect("write");
