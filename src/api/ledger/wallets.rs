@@ -1,0 +1,406 @@
+//! Accounts: wallets of people and enterprises, one account, its history (JSON and CSV),
+//! its overdraft limit.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WalletOpen {
+    pub currency: String,
+}
+
+/// The caller's own accounts.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<AccountView>), (status = 401, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/me/accounts")]
+pub async fn my_accounts(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<Vec<AccountView>>, ApiError> {
+    authorize(&caller.0, Action::ReadOwnAccounts)?;
+    let views = state
+        .db
+        .run(move |conn| {
+            let rows = accounts::list_for_owner(conn, &Owner::User(caller.0.user_id.clone()))?;
+            let scales = scales(conn)?;
+            rows.iter().map(|r| account_view(&scales, r)).collect()
+        })
+        .await?;
+    Ok(web::Json(views))
+}
+
+/// Opens the caller's wallet in a currency (returns the existing one if open).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    request_body = WalletOpen,
+    responses((status = 201, body = AccountView), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/me/wallets")]
+pub async fn open_my_wallet(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: JsonBody<WalletOpen>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&caller.0, Action::ManageOwnAccount)?;
+    let view = state
+        .db
+        .run(move |conn| {
+            let row = ops::wallet(
+                conn,
+                Owner::User(caller.0.user_id.clone()),
+                &body.0.currency,
+            )?;
+            account_view(&scales(conn)?, &row)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// An enterprise's accounts (its owners, managers and treasurers).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("enterprise_id" = String, Path)),
+    responses((status = 200, body = Vec<AccountView>), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/enterprises/{enterprise_id}/accounts")]
+pub async fn enterprise_accounts(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    enterprise_id: web::Path<String>,
+) -> Result<web::Json<Vec<AccountView>>, ApiError> {
+    let id = enterprise_id.into_inner();
+    authorize(
+        &caller.0,
+        Action::ListEnterpriseAccounts { enterprise_id: &id },
+    )?;
+    let views = state
+        .db
+        .run(move |conn| {
+            let rows = accounts::list_for_owner(conn, &Owner::Enterprise(id))?;
+            let scales = scales(conn)?;
+            rows.iter().map(|r| account_view(&scales, r)).collect()
+        })
+        .await?;
+    Ok(web::Json(views))
+}
+
+/// Opens an enterprise's wallet in a currency (its owners and treasurers).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("enterprise_id" = String, Path)),
+    request_body = WalletOpen,
+    responses((status = 201, body = AccountView), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/enterprises/{enterprise_id}/wallets")]
+pub async fn open_enterprise_wallet(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    enterprise_id: web::Path<String>,
+    body: JsonBody<WalletOpen>,
+) -> Result<HttpResponse, ApiError> {
+    let id = enterprise_id.into_inner();
+    authorize(
+        &caller.0,
+        Action::OpenEnterpriseWallet { enterprise_id: &id },
+    )?;
+    let view = state
+        .db
+        .run(move |conn| {
+            let row = ops::wallet(conn, Owner::Enterprise(id), &body.0.currency)?;
+            account_view(&scales(conn)?, &row)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Loads an account the caller may read.
+fn readable(conn: &mut DbConn, caller: &Authenticated, id: &str) -> Result<AccountRow, ApiError> {
+    let account = accounts::get(conn, id)?;
+    let issuer = currencies::get(conn, &account.currency)?.issuer_id;
+    authorize(
+        &caller.0,
+        Action::ReadAccount {
+            account: &account,
+            issuer_id: issuer.as_deref(),
+        },
+    )?;
+    Ok(account)
+}
+
+/// One account and its balances.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("account_id" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounts/{account_id}")]
+pub async fn get_account(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    account_id: web::Path<String>,
+) -> Result<web::Json<AccountView>, ApiError> {
+    let id = account_id.into_inner();
+    let view = state
+        .db
+        .run(move |conn| {
+            let row = readable(conn, &caller, &id)?;
+            account_view(&scales(conn)?, &row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// `?from=&to=` (RFC 3339, `to` exclusive) on account history.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DateRange {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A transfer as seen from one account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryLine {
+    #[serde(flatten)]
+    pub transfer: TransferView,
+    /// `in` (credit) or `out` (debit) for this account.
+    pub direction: &'static str,
+    pub entry_id: String,
+    pub entry_code: String,
+    pub reference: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+type HistoryRow = (TransferRow, String, String, String);
+
+fn history_page(
+    conn: &mut DbConn,
+    account_id: &str,
+    range: &DateRange,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, ApiError> {
+    let from: Option<NaiveDateTime> = range.from.map(|t| t.naive_utc());
+    let to: Option<NaiveDateTime> = range.to.map(|t| t.naive_utc());
+    Ok(db_run!(conn => {
+        let mut query = ledger_transfers::table
+            .inner_join(ledger_entries::table)
+            .filter(ledger_transfers::debit_account_id.eq(account_id).or(ledger_transfers::credit_account_id.eq(account_id)))
+            .select((TransferRow::as_select(), ledger_entries::code, ledger_entries::reference, ledger_entries::description))
+            .order(ledger_transfers::id.asc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(from) = from {
+            query = query.filter(ledger_transfers::created_at.ge(from));
+        }
+        if let Some(to) = to {
+            query = query.filter(ledger_transfers::created_at.lt(to));
+        }
+        if let Some(after) = after {
+            query = query.filter(ledger_transfers::id.gt(after.to_string()));
+        }
+        query.load(conn)
+    })?)
+}
+
+fn history_line(
+    scales: &HashMap<String, u32>,
+    account_id: &str,
+    (t, code, reference, description): HistoryRow,
+) -> HistoryLine {
+    HistoryLine {
+        direction: if t.credit_account_id == account_id {
+            "in"
+        } else {
+            "out"
+        },
+        entry_id: t.entry_id.clone(),
+        created_at: crate::time::utc(t.created_at),
+        transfer: transfer_view(scales, &t),
+        entry_code: code,
+        reference,
+        description,
+    }
+}
+
+/// An account's transfers, oldest first, optionally within a date range.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("account_id" = String, Path), DateRange, PageParams),
+    responses((status = 200, body = PageResponse<HistoryLine>), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounts/{account_id}/transfers")]
+pub async fn account_history(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    account_id: web::Path<String>,
+    range: QueryParams<DateRange>,
+    page: QueryParams<PageParams>,
+    req: HttpRequest,
+) -> Result<web::Json<PageResponse<HistoryLine>>, ApiError> {
+    page.validate()?;
+    let (id, range, page) = (account_id.into_inner(), range.0, page.0);
+    let result = state
+        .db
+        .run(move |conn| {
+            readable(conn, &caller, &id)?;
+            let rows = history_page(conn, &id, &range, page.after.as_deref(), page.fetch_limit())?;
+            let scales = scales(conn)?;
+            page.paginate(rows, |r| r.0.id.clone())?
+                .try_map(|row| Ok::<_, ApiError>(history_line(&scales, &id, row)))
+        })
+        .await?;
+    Ok(web::Json(PageResponse::from_page(result, &req)))
+}
+
+const CSV_HEADER: &str = "created_at,entry_id,entry_code,reference,transfer_id,direction,kind,amount,currency,counterpart_account_id,description\n";
+const CSV_CHUNK: i64 = 1000;
+
+fn csv_rows(
+    scales: &HashMap<String, u32>,
+    account_id: &str,
+    rows: Vec<HistoryRow>,
+) -> Result<String, ApiError> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for row in rows {
+        let line = history_line(scales, account_id, row);
+        let counterpart = if line.direction == "in" {
+            &line.transfer.debit_account_id
+        } else {
+            &line.transfer.credit_account_id
+        };
+        writer
+            .write_record([
+                line.created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                    .as_str(),
+                &line.entry_id,
+                &line.entry_code,
+                &line.reference,
+                &line.transfer.id,
+                line.direction,
+                &line.transfer.kind,
+                &line.transfer.amount.amount_string(),
+                line.transfer.amount.currency.as_str(),
+                counterpart,
+                &line.description,
+            ])
+            .map_err(ApiError::internal)?;
+    }
+    let bytes = writer.into_inner().map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
+}
+
+/// An account's transfers as CSV over a date range, streamed in pages of 1,000 (constant
+/// memory whatever the size).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("account_id" = String, Path), DateRange),
+    responses((status = 200, description = "CSV, one transfer a line", content_type = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounts/{account_id}/transfers.csv")]
+pub async fn account_history_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    account_id: web::Path<String>,
+    range: QueryParams<DateRange>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, range) = (account_id.into_inner(), range.0);
+    let checked = id.clone();
+    state
+        .db
+        .run(move |conn| readable(conn, &caller, &checked).map(|_| ()))
+        .await?;
+    let db = state.db.clone();
+    // state: None = header not sent yet; Some(cursor) = next page after cursor; done = stop
+    let body = futures_util::stream::unfold(Some(None::<String>), move |cursor| {
+        let (db, id, range) = (db.clone(), id.clone(), range.clone());
+        async move {
+            let after = cursor?;
+            let first = after.is_none();
+            let page = db
+                .run(move |conn| {
+                    let rows = history_page(conn, &id, &range, after.as_deref(), CSV_CHUNK)?;
+                    let last = rows.last().map(|r| r.0.id.clone());
+                    let full = rows.len() as i64 == CSV_CHUNK;
+                    let text = csv_rows(&scales(conn)?, &id, rows)?;
+                    Ok((text, if full { last } else { None }))
+                })
+                .await;
+            match page {
+                Ok((mut text, next)) => {
+                    if first {
+                        text.insert_str(0, CSV_HEADER);
+                    }
+                    let state = next.map(Some);
+                    Some((Ok::<_, actix_web::Error>(web::Bytes::from(text)), state))
+                }
+                Err(e) => Some((
+                    Err(actix_web::error::ErrorInternalServerError(e.to_string())),
+                    None,
+                )),
+            }
+        }
+    });
+    Ok(crate::api::attachment("text/csv; charset=utf-8", "transfers.csv").streaming(body))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSet {
+    /// How far below zero the wallet may go (mutual credit).
+    pub limit: MoneyInput,
+}
+
+/// Sets an enterprise wallet's mutual-credit limit (the currency's treasurers).
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("account_id" = String, Path)),
+    request_body = LimitSet,
+    responses((status = 200, body = AccountView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+)]
+#[put("/api/v1/accounts/{account_id}/overdraft-limit")]
+pub async fn set_limit(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    account_id: web::Path<String>,
+    body: JsonBody<LimitSet>,
+) -> Result<web::Json<AccountView>, ApiError> {
+    let id = account_id.into_inner();
+    let view = state
+        .db
+        .run(move |conn| {
+            let account = accounts::get(conn, &id)?;
+            let currency = currencies::get(conn, &account.currency)?;
+            authorize(
+                &caller.0,
+                Action::RunCurrency {
+                    issuer_id: issuer_of(&currency)?,
+                },
+            )?;
+            let limit = minor_units(
+                conn,
+                "limit",
+                &body.0.limit,
+                &account.currency,
+                Sign::NonNegative,
+            )?;
+            let row = ops::set_overdraft_limit(conn, &id, limit)?;
+            account_view(&scales(conn)?, &row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
