@@ -29,8 +29,7 @@
 //! ```
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -139,7 +138,7 @@ fn half(local_max_minor: i64) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// A minimal HTTP/1.1 keep-alive client (one connection per client thread).
+// The HTTP client: one ureq agent per client thread (its connections are kept alive).
 
 struct Reply {
     status: u16,
@@ -160,17 +159,24 @@ impl Reply {
 }
 
 struct Http {
-    addr: SocketAddr,
-    conn: Option<BufReader<TcpStream>>,
+    base: String,
+    agent: ureq::Agent,
 }
 
 impl Http {
     fn new(addr: SocketAddr) -> Http {
-        Http { addr, conn: None }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(120)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Http {
+            base: format!("http://{addr}"),
+            agent,
+        }
     }
 
-    /// Sends a request; a kept-alive connection the server closed meanwhile is reopened once
-    /// (safe here: the checkout carries an idempotency key, the rest are idempotent).
+    /// Sends a request (statuses are answers, not errors).
     fn send(
         &mut self,
         method: &str,
@@ -179,110 +185,38 @@ impl Http {
         idempotency_key: Option<&str>,
         body: Option<&Value>,
     ) -> Result<Reply> {
-        let body = body.map(Value::to_string).unwrap_or_default();
-        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
-        if method != "GET" {
-            request.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-        }
-        if let Some(token) = token {
-            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-        }
-        if let Some(key) = idempotency_key {
-            request.push_str(&format!("Idempotency-Key: {key}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(&body);
-        let reused = self.conn.is_some();
-        match self.exchange(request.as_bytes()) {
-            Err(_) if reused => self.exchange(request.as_bytes()),
-            result => result,
-        }
-        .with_context(|| format!("{method} {path}"))
-    }
-
-    fn exchange(&mut self, request: &[u8]) -> Result<Reply> {
-        let result = self.exchange_once(request);
-        if result.is_err() {
-            self.conn = None;
-        }
-        result
-    }
-
-    fn exchange_once(&mut self, request: &[u8]) -> Result<Reply> {
-        if self.conn.is_none() {
-            let stream = TcpStream::connect(self.addr).context("connecting")?;
-            stream.set_nodelay(true)?;
-            stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-            self.conn = Some(BufReader::new(stream));
-        }
-        let conn = self.conn.as_mut().context("no connection")?;
-        conn.get_mut().write_all(request)?;
-        let mut line = String::new();
-        if conn.read_line(&mut line)? == 0 {
-            bail!("the server closed the connection");
-        }
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("bad status line `{}`", line.trim_end()))?;
-        let (mut length, mut chunked, mut close) = (None, false, false);
-        loop {
-            line.clear();
-            if conn.read_line(&mut line)? == 0 {
-                bail!("the connection closed in the headers");
+        let url = format!("{}{path}", self.base);
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let response = if method == "GET" {
+            let mut request = self.agent.get(&url);
+            if let Some(bearer) = &bearer {
+                request = request.header("Authorization", bearer);
             }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
+            request.call()
+        } else {
+            let mut request = match method {
+                "POST" => self.agent.post(&url),
+                "PUT" => self.agent.put(&url),
+                "PATCH" => self.agent.patch(&url),
+                other => bail!("the bench sends no {other}"),
             }
-            if let Some((name, value)) = header.split_once(':') {
-                let value = value.trim();
-                match name.trim().to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.parse::<usize>().ok(),
-                    "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-                    "connection" => close = value.eq_ignore_ascii_case("close"),
-                    _ => {}
-                }
+            .header("Content-Type", "application/json");
+            if let Some(bearer) = &bearer {
+                request = request.header("Authorization", bearer);
             }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                line.clear();
-                conn.read_line(&mut line)?;
-                let size = line.trim().split(';').next().unwrap_or_default();
-                let size = usize::from_str_radix(size.trim(), 16)
-                    .with_context(|| format!("bad chunk size `{}`", line.trim()))?;
-                if size == 0 {
-                    // trailers, up to the empty line
-                    loop {
-                        line.clear();
-                        if conn.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                            break;
-                        }
-                    }
-                    break;
-                }
-                let start = body.len();
-                body.resize(start + size, 0);
-                conn.read_exact(&mut body[start..])?;
-                line.clear();
-                conn.read_line(&mut line)?;
+            if let Some(key) = idempotency_key {
+                request = request.header("Idempotency-Key", key);
             }
-        } else if let Some(length) = length {
-            body.resize(length, 0);
-            conn.read_exact(&mut body)?;
-        } else if !(status == 204 || status == 304 || status < 200) {
-            conn.read_to_end(&mut body)?;
-            close = true;
-        }
-        if close {
-            self.conn = None;
-        }
+            request.send(body.map(Value::to_string).unwrap_or_default())
+        };
+        let mut response = response.with_context(|| format!("{method} {path}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .with_context(|| format!("{method} {path}: reading the answer"))?;
         Ok(Reply { status, body })
     }
 }
