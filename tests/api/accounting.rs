@@ -91,18 +91,17 @@ pub(crate) async fn a_day_of_trade(app: &TestApp) {
         .expect("accounts")
         .iter()
         .find(|a| a["currency"] == "LEM" && a["kind"] == "enterprise_wallet")
-        .map(|a| a["id"].as_str().expect("id").to_string());
-    if let Some(wallet_id) = wallet_id {
-        let reconverted = app
-            .call(
-                "POST",
-                "/api/v1/reconversions",
-                Some(&farmer),
-                Some(&json!({"entry_id": key(), "wallet_id": wallet_id, "amount": lem("2.00"), "reference": "R-1"})),
-            )
-            .await;
-        assert_eq!(reconverted.status, 201, "{}", reconverted.json());
-    }
+        .map(|a| a["id"].as_str().expect("id").to_string())
+        .expect("the farm paid in LEM has a LEM wallet: the reconversion must happen");
+    let reconverted = app
+        .call(
+            "POST",
+            "/api/v1/reconversions",
+            Some(&farmer),
+            Some(&json!({"entry_id": key(), "wallet_id": wallet_id, "amount": lem("2.00"), "reference": "R-1"})),
+        )
+        .await;
+    assert_eq!(reconverted.status, 201, "{}", reconverted.json());
     let owner = hub_owner_token(app).await;
     crate::orders::euro_paid(app, &order_id, &owner).await;
 }
