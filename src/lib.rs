@@ -4,11 +4,14 @@
 //! - [`enterprises`]: producers, hubs, currency associations
 //! - [`catalog`]: products and variants
 //! - [`orders`]: order cycles and basket pricing
-//! - [`ledger`]: currencies, and as it grows the double-entry ledger
+//! - [`ledger`]: currencies and the double-entry ledger
+//! - [`accounting`]: the deployment's and the enterprises' books, FEC, Odoo
 //! - [`auth`]: users and roles, passwords, tokens, sessions, authorization
 //! - [`mail`]: the transactional outbox
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
-//! - [`db`], [`config`], [`error`], [`money`], [`time`]: foundations shared by all
+//! - [`setup`]: migrations, then the reference data the domain owns
+//! - [`db`], [`config`], [`error`], [`money`], [`time`], [`pagination`], [`text`]: foundations shared
+//!   by all
 
 pub mod accounting;
 pub mod api;
@@ -25,5 +28,8 @@ pub mod ledger;
 pub mod mail;
 pub mod money;
 pub mod orders;
+pub mod pagination;
 pub mod server;
+pub mod setup;
+pub mod text;
 pub mod time;

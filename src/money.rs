@@ -211,6 +211,27 @@ pub fn parse_amount(text: &str, scale: u32, sign: Sign) -> Result<i64, AmountErr
     }
 }
 
+// Arithmetic on minor units (i128 inside, so no product overflows).
+
+/// `amount × rate_bp / (10000 + rate_bp)`, half-up, for non-negative amounts.
+pub fn vat_included(amount: i64, rate_bp: i32) -> i64 {
+    let num = i128::from(amount) * i128::from(rate_bp);
+    let den = 10_000 + i128::from(rate_bp);
+    ((2 * num + den) / (2 * den)) as i64
+}
+
+/// `a × b / d` (d > 0), half-up, for non-negative values; saturates far above any basket.
+pub fn mul_div_half_up(a: i64, b: i64, d: i64) -> i64 {
+    let num = i128::from(a) * i128::from(b);
+    let d = i128::from(d);
+    i64::try_from((2 * num + d) / (2 * d)).unwrap_or(i64::MAX)
+}
+
+/// `amount × percent / 100`, rounded down, for non-negative amounts.
+pub fn share_floor(amount: i64, percent: i32) -> i64 {
+    (i128::from(amount) * i128::from(percent) / 100) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ pub fn bind(config: &Config) -> Result<TcpListener> {
 /// Opens the database named by the configuration and applies pending migrations.
 pub fn open_database(config: &Config) -> Result<Db> {
     let db = Db::connect(&config.database_url, config.database_pool_size)?;
-    for version in db.migrate()? {
+    for version in crate::setup::migrate(&db)? {
         tracing::info!(%version, "migration applied");
     }
     Ok(db)
@@ -185,7 +185,10 @@ pub fn http_server(
         db,
         tokens: std::sync::Arc::new(tokens),
         login_throttle: std::sync::Arc::new(Default::default()),
-        catalog: std::sync::Arc::new(config.catalog.rules()?),
+        catalog: std::sync::Arc::new(
+            crate::catalog::rules::CatalogRules::from_config(&config.catalog)
+                .map_err(anyhow::Error::msg)?,
+        ),
         max_import_bytes: config.catalog.max_import_bytes,
     };
     let body_limit = config.max_body_bytes;

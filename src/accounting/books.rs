@@ -45,8 +45,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 use super::chart::{self, BookAccount, Books, JournalRule};
 use super::moves::{self, LineRow, MoveRow};
 use crate::db::schema::{
-    accounting_periods, book_lines, book_moves, book_state, order_cycles, order_lines, orders,
-    producer_settlements,
+    book_lines, book_moves, book_state, order_cycles, order_lines, orders, producer_settlements,
 };
 use crate::db::DbConn;
 use crate::db_run;
@@ -833,9 +832,7 @@ fn write(
     drafts: Vec<Draft>,
     books: &Books,
 ) -> Result<usize, ApiError> {
-    let closed: Vec<(NaiveDate, NaiveDate)> = db_run!(conn => accounting_periods::table
-        .select((accounting_periods::starts_on, accounting_periods::ends_on))
-        .load(conn))?;
+    let closed = super::closed::periods(conn)?;
     let last_seq: i64 = db_run!(conn => book_moves::table
         .filter(book_moves::enterprise_id.eq(enterprise_id))
         .select(diesel::dsl::max(book_moves::seq))
@@ -847,7 +844,7 @@ fn write(
     let mut to_letter: Vec<(String, String, String)> = Vec::new();
     let letterable = [&books.customers.code, &books.hubs.code];
     for (seq, draft) in (last_seq + 1..).zip(drafts) {
-        let date = super::periods::first_open_day(&closed, draft.date);
+        let date = super::closed::first_open_day(&closed, draft.date);
         let year = date.year();
         let key = (draft.journal.code.clone(), year);
         let number = match next_number.get(&key) {

@@ -11,8 +11,10 @@
 //!   balanced move in euros, stored as exported.
 //! - [`labels`]: the moves' labels in the books' language.
 //! - [`export`]: the FEC and Odoo's import CSV, rendered from the stored moves.
-//! - [`periods`]: closing a past period.
-//! - [`odoo`]: the push of validated moves to Odoo (JSON-RPC), idempotent.
+//! - [`periods`]: closing a past period; [`closed`]: the closed periods as the books read
+//!   them (an entry reaching the books late is dated the day after).
+//! - [`odoo`]: the push of validated moves to Odoo (JSON-RPC or JSON-2): identities,
+//!   conflicts, set-up ([`odoo::prepare`]).
 //!
 //! The books are the deployment's (the association running Comptoir): every ledger account
 //! is in them, wallets as third-party accounts (467, one auxiliary account per holder).
@@ -21,6 +23,7 @@
 pub mod balance;
 pub mod books;
 pub mod chart;
+pub mod closed;
 pub mod export;
 pub mod labels;
 pub mod moves;

@@ -326,9 +326,7 @@ fn validate_chunk(
     .collect();
     let names = owners(conn, &accounts)?;
     let resolver = Resolver::load(conn)?;
-    let closed: Vec<(NaiveDate, NaiveDate)> = db_run!(conn => accounting_periods::table
-        .select((accounting_periods::starts_on, accounting_periods::ends_on))
-        .load(conn))?;
+    let closed = super::closed::periods(conn)?;
     let language = super::chart::language(conn)?;
     let mut currencies_by_code = HashMap::new();
     let mut next_number: HashMap<(String, i32), i64> = HashMap::new();
@@ -352,7 +350,7 @@ fn validate_chunk(
         let Some(entry_transfers) = of_entry.get(entry.id.as_str()) else {
             continue; // a hold or a void: nothing moves in the books
         };
-        let date = super::periods::first_open_day(&closed, entry.created_at.date());
+        let date = super::closed::first_open_day(&closed, entry.created_at.date());
         let journal = resolver.journal(&entry.code)?;
         let year = date.year();
         let key = (journal.code.clone(), year);

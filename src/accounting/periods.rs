@@ -35,18 +35,6 @@ pub struct Period {
     pub closed_by: Option<String>,
 }
 
-/// `date`, or the day after every closed period (`(first, last)` days) it falls in — closed
-/// periods may follow each other.
-pub fn first_open_day(closed: &[(NaiveDate, NaiveDate)], mut date: NaiveDate) -> NaiveDate {
-    while let Some((_, ends)) = closed.iter().find(|(s, e)| *s <= date && date <= *e) {
-        match ends.succ_opt() {
-            Some(next) => date = next,
-            None => break,
-        }
-    }
-    date
-}
-
 /// Closes `from..=to` (see the module documentation).
 pub fn close(
     conn: &mut DbConn,

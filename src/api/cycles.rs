@@ -90,7 +90,7 @@ pub async fn quote_basket(
         .db
         .run(move |conn| {
             cycles::find_open(conn, &id)?;
-            cycles::quote(conn, &id, &request)
+            crate::orders::quote::at_cycle(conn, &id, &request)
         })
         .await?;
     Ok(web::Json(quoted))

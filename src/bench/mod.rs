@@ -281,7 +281,9 @@ pub fn ledger(
 
 fn group_stats(db: &Db) -> crate::ledger::group::GroupStats {
     match db {
-        Db::Sqlite(_, shared) | Db::Postgres(_, shared) => shared.group.stats(),
+        Db::Sqlite(_, shared) | Db::Postgres(_, shared) => shared
+            .extension::<crate::ledger::group::GroupCommit>()
+            .stats(),
     }
 }
 

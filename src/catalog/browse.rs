@@ -21,11 +21,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{categories, Variant, VariantRow};
-use crate::api::pagination::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::db::schema::{enterprise_relationships as rel, enterprises, products, variants};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::{ApiError, FieldError};
+use crate::pagination::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
 /// Sort orders of a listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -24,12 +24,12 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::pagination::{Page, PageParams};
 use crate::db::schema::{products as products_table, variants};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
 use crate::money::Money;
+use crate::pagination::{Page, PageParams};
 
 /// How a variant is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
@@ -111,16 +111,7 @@ pub struct VariantRow {
     pub name_key: String,
 }
 
-/// Folds text for sorting and searching: accents removed (deunicode), lowercase, runs of
-/// other characters as one space. `Pêches plates` → `peches plates`.
-pub fn fold(text: &str) -> String {
-    let ascii = deunicode::deunicode(text).to_ascii_lowercase();
-    ascii
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::text::fold;
 
 /// The sort-and-search key of a variant: its product's name, then its own.
 pub fn name_key(product_name: &str, display_name: &str) -> String {
@@ -244,6 +235,11 @@ pub fn list_producer_products(
             category: p.category_slug,
         })
     })
+}
+
+/// The catalogue settings are valid (`catalog.vat_rates`): run when the configuration is read.
+pub fn check_config(config: &crate::config::Config) -> Result<(), String> {
+    rules::CatalogRules::from_config(&config.catalog).map(|_| ())
 }
 
 #[cfg(test)]

@@ -36,6 +36,12 @@ impl Default for CatalogRules {
 
 impl CatalogRules {
     /// From the configured rates as percent strings (`["0", "5.5", "10", "20"]`).
+    /// The rules the configuration's `catalog` section sets.
+    pub fn from_config(config: &crate::config::CatalogConfig) -> Result<CatalogRules, String> {
+        CatalogRules::from_percents(&config.vat_rates)
+            .map_err(|e| format!("catalog.vat_rates: {e}"))
+    }
+
     pub fn from_percents(rates: &[String]) -> Result<CatalogRules, String> {
         let mut bp = Vec::new();
         for rate in rates {

@@ -76,12 +76,50 @@ pub enum Db {
     ),
 }
 
-/// What the connections of one pool share: SQLite's queue of writers, and the ledger's group
-/// commit (concurrent journal commits sharing one write transaction).
+/// What the connections of one pool share: SQLite's queue of writers, and values the domain
+/// keeps per pool, by type ([`Shared::extension`]: the ledger's group commit of concurrent
+/// journal commits) — so the pool knows no domain type.
 #[derive(Default)]
 pub struct Shared {
     writes: WriteQueue,
-    pub group: crate::ledger::group::GroupCommit,
+    extensions: std::sync::RwLock<
+        std::collections::HashMap<
+            std::any::TypeId,
+            std::sync::Arc<dyn std::any::Any + Send + Sync>,
+        >,
+    >,
+}
+
+impl Shared {
+    /// This pool's value of type `T`, created (by `Default`) the first time it is asked for.
+    pub fn extension<T: Default + Send + Sync + 'static>(&self) -> std::sync::Arc<T> {
+        let key = std::any::TypeId::of::<T>();
+        let found = self
+            .extensions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(Ok(value)) = found.map(|v| v.downcast::<T>()) {
+            return value;
+        }
+        let mut map = self
+            .extensions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = map
+            .entry(key)
+            .or_insert_with(|| std::sync::Arc::new(T::default()));
+        match entry.clone().downcast::<T>() {
+            Ok(value) => value,
+            Err(_) => {
+                // keyed by its type: never another type's value, but never a panic either
+                let value = std::sync::Arc::new(T::default());
+                *entry = value.clone();
+                value
+            }
+        }
+    }
 }
 
 /// One pooled connection, returned to its pool on drop.
@@ -292,8 +330,8 @@ impl Db {
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     }
 
-    /// Applies pending migrations and returns the versions applied, oldest first; then inserts
-    /// the reference data that is missing (the euro, the shipped product categories).
+    /// Applies pending migrations and returns the versions applied, oldest first (the
+    /// reference data every deployment needs is the domain's: [`crate::setup::migrate`]).
     ///
     /// On PostgreSQL an advisory lock serialises concurrent starts of several instances.
     pub fn migrate(&self) -> Result<Vec<String>, ConnectError> {
@@ -317,12 +355,7 @@ impl Db {
                 applied
             }
         };
-        let applied: Vec<String> = applied.map_err(|e| fail(e.to_string()))?;
-        // reference data every deployment needs: the euro and the shipped taxonomy
-        crate::ledger::currencies::ensure_euro(&mut conn).map_err(|e| fail(e.to_string()))?;
-        crate::catalog::categories::ensure_defaults(&mut conn).map_err(|e| fail(e.to_string()))?;
-        crate::catalog::products::backfill_name_keys(&mut conn).map_err(|e| fail(e.to_string()))?;
-        Ok(applied)
+        applied.map_err(|e| fail(e.to_string()))
     }
 
     /// Whether migrations embedded in this binary are still waiting to be applied.
@@ -334,7 +367,7 @@ impl Db {
         pending.map_err(|e| ApiError::Unavailable(format!("migration state: {e}")))
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Db::Sqlite(..) => "the SQLite database".into(),
             Db::Postgres(..) => "the PostgreSQL database".into(),

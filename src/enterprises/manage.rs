@@ -59,7 +59,7 @@ pub struct AddressInput {
 /// A slug from a name: lowercase ASCII letters and digits, other runs become one dash.
 pub fn slugify(name: &str) -> String {
     // the catalogue's folding (accents off, lowercase, one separator per run), with dashes
-    crate::catalog::fold(name)
+    crate::text::fold(name)
         .replace(' ', "-")
         .chars()
         .take(63)

@@ -17,11 +17,11 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::pagination::{Page, PageParams};
 use crate::db::schema::{enterprise_currencies, enterprises};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::ApiError;
+use crate::pagination::{Page, PageParams};
 
 /// What an enterprise does in the marketplace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]

@@ -18,8 +18,9 @@ use diesel::prelude::*;
 
 use super::accounts::{self, AccountRow};
 use super::currencies;
+use super::group;
 use super::journal::{self, BatchResults, EntryRequest, Slot};
-use super::ops::{self, AssociationAccounts, EuroMethod};
+use super::rules::{self, AssociationAccounts, EuroMethod};
 use super::LedgerError;
 use crate::db::schema::{currencies as currencies_table, ledger_accounts};
 use crate::db::DbConn;
@@ -69,7 +70,7 @@ pub(super) fn commit_planned(
             },
         })
         .collect();
-    let answers = journal::commit_slots(conn, &slots)?;
+    let answers = group::commit_slots(conn, &slots)?;
     Ok(planned
         .into_iter()
         .zip(answers)
@@ -154,7 +155,7 @@ pub fn pay_many(conn: &mut DbConn, payments: &[Payment]) -> Result<BatchResults,
             let request = (|| {
                 let (from, allow_member_to_member) = party(&parties, &p.from)?;
                 let (to, _) = party(&parties, &p.to)?;
-                ops::check_flow(from, to, *allow_member_to_member)?;
+                rules::check_flow(from, to, *allow_member_to_member)?;
                 Ok(EntryRequest {
                     id: p.entry_id.clone(),
                     code: "pay".into(),
@@ -162,7 +163,7 @@ pub fn pay_many(conn: &mut DbConn, payments: &[Payment]) -> Result<BatchResults,
                     description: format!("payment in {}", from.currency),
                     request_hash: request_hash.clone(),
                     reverses_entry_id: None,
-                    transfers: vec![ops::posted(from, to, p.amount)],
+                    transfers: vec![rules::posted(from, to, p.amount)],
                 })
             })();
             Planned {
@@ -193,10 +194,10 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
         ]);
         let request = (|| {
             let (wallet, _) = party(&wallets, &i.wallet)?;
-            ops::require_wallet(wallet, "wallet_id")?;
+            rules::require_wallet(wallet, "wallet_id")?;
             if !systems.contains_key(&wallet.currency) {
-                let currency = ops::local_currency(conn, &wallet.currency)?;
-                let accounts = ops::association_accounts(conn, &currency)?;
+                let currency = rules::local_currency(conn, &wallet.currency)?;
+                let accounts = rules::association_accounts(conn, &currency)?;
                 systems.insert(wallet.currency.clone(), (currency, accounts));
             }
             let (currency, system) = systems
@@ -215,8 +216,8 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
                 request_hash: request_hash.clone(),
                 reverses_entry_id: None,
                 transfers: vec![
-                    ops::posted(&system.issuance, wallet, i.amount),
-                    ops::posted(&system.euro_clearing, &system.guarantee_fund, euros),
+                    rules::posted(&system.issuance, wallet, i.amount),
+                    rules::posted(&system.euro_clearing, &system.guarantee_fund, euros),
                 ],
             })
         })();

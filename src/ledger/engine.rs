@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
 
-use super::accounts::{AccountKind, AccountStatus};
+use super::kinds::{AccountKind, AccountStatus};
 use super::LedgerError;
 
 /// What the engine needs to know of an account.

@@ -1,10 +1,11 @@
-//! Group commit: concurrent journal commits share one write transaction.
+//! Committing to the journal — [`commit`] one request, [`commit_batch`] many, [`commit_slots`]
+//! — and the group commit: concurrent journal commits share one write transaction.
 //!
 //! Every entry takes the chain head's lock and holds it through its durable commit, so
 //! entries committed one by one are serialised and each pays a whole commit (an fsync). When
 //! several commits arrive at once (outside any transaction of their callers), the first one
 //! becomes the **leader**: it takes every request waiting at that moment — its own among them
-//! — and commits them with [`journal::commit_slots`]' batch logic in one transaction on its
+//! — and commits them with the journal's batch logic ([`journal::commit_alone`]) in one transaction on its
 //! connection; the others wait and get their own results. That is exactly the batch
 //! semantics, already proven equal to one-by-one commits: each request keeps its own
 //! all-or-nothing result, in arrival order. A failure of the batch as a whole (the database)
@@ -223,5 +224,46 @@ impl GroupCommit {
             // the group failed as a whole
             Ok(_) | Err(_) => {}
         }
+    }
+}
+
+/// Commits `request` (see [`super::journal`] for the steps): a batch of one.
+pub fn commit(conn: &mut DbConn, request: &EntryRequest) -> Result<Committed, LedgerError> {
+    journal::single(commit_batch(conn, std::slice::from_ref(request))?)
+}
+
+/// Commits many requests in one write transaction — one lock of their accounts and of the
+/// chain head, one write, one durable commit for all (TigerBeetle's batching) — while each
+/// request keeps its own all-or-nothing result: a refused entry changes nothing and does not
+/// stop the others, and later entries see the effects of earlier ones, exactly as if they
+/// had been committed one after the other in this order.
+///
+/// The outer `Err` is for failures of the batch as a whole (the database), after which
+/// nothing of the batch is written.
+pub fn commit_batch(
+    conn: &mut DbConn,
+    requests: &[EntryRequest],
+) -> Result<journal::BatchResults, LedgerError> {
+    let slots: Vec<Slot> = requests.iter().map(Slot::Request).collect();
+    commit_slots(conn, &slots)?
+        .into_iter()
+        .map(|result| {
+            result.ok_or_else(|| LedgerError::Invariant("a request was left unanswered".into()))
+        })
+        .collect()
+}
+
+/// [`commit_batch`] with places refused beforehand: such a place is answered `None` unless
+/// its id belongs to an earlier entry (then: the original, or a conflict).
+///
+/// Outside a transaction of the caller, concurrent commits are grouped into one write
+/// transaction (this module).
+pub fn commit_slots(
+    conn: &mut DbConn,
+    slots: &[Slot],
+) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
+    match conn.group_commit() {
+        Some(shared) => shared.extension::<GroupCommit>().commit(conn, slots),
+        None => journal::commit_alone(conn, slots),
     }
 }

@@ -507,11 +507,6 @@ pub fn replay(existing: Entry, request_hash: &str) -> Result<Entry, LedgerError>
     }
 }
 
-/// Commits `request` (see the module documentation for the steps): a batch of one.
-pub fn commit(conn: &mut DbConn, request: &EntryRequest) -> Result<Committed, LedgerError> {
-    single(commit_batch(conn, std::slice::from_ref(request))?)
-}
-
 /// The one result of a batch of one.
 pub fn single(mut results: BatchResults) -> Result<Committed, LedgerError> {
     match results.pop() {
@@ -550,44 +545,8 @@ impl Slot<'_> {
     }
 }
 
-/// Commits many requests in one write transaction — one lock of their accounts and of the
-/// chain head, one write, one durable commit for all (TigerBeetle's batching) — while each
-/// request keeps its own all-or-nothing result: a refused entry changes nothing and does not
-/// stop the others, and later entries see the effects of earlier ones, exactly as if they
-/// had been committed one after the other in this order.
-///
-/// The outer `Err` is for failures of the batch as a whole (the database), after which
-/// nothing of the batch is written.
-pub fn commit_batch(
-    conn: &mut DbConn,
-    requests: &[EntryRequest],
-) -> Result<BatchResults, LedgerError> {
-    let slots: Vec<Slot> = requests.iter().map(Slot::Request).collect();
-    commit_slots(conn, &slots)?
-        .into_iter()
-        .map(|result| {
-            result.ok_or_else(|| LedgerError::Invariant("a request was left unanswered".into()))
-        })
-        .collect()
-}
-
-/// [`commit_batch`] with places refused beforehand: such a place is answered `None` unless
-/// its id belongs to an earlier entry (then: the original, or a conflict).
-///
-/// Outside a transaction of the caller, concurrent commits are grouped into one write
-/// transaction ([`super::group`]).
-pub fn commit_slots(
-    conn: &mut DbConn,
-    slots: &[Slot],
-) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
-    match conn.group_commit() {
-        Some(shared) => shared.group.commit(conn, slots),
-        None => commit_alone(conn, slots),
-    }
-}
-
-/// [`commit_slots`] without grouping.
-pub(super) fn commit_alone(
+/// [`super::group::commit_slots`] without grouping.
+pub fn commit_alone(
     conn: &mut DbConn,
     slots: &[Slot],
 ) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {

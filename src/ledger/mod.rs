@@ -15,8 +15,10 @@ pub mod currencies;
 pub mod engine;
 pub mod group;
 pub mod journal;
+pub mod kinds;
 pub mod ops;
 pub mod receipts;
+pub mod rules;
 pub mod verify;
 
 use crate::error::{ApiError, FieldError, ProblemKind};

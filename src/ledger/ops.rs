@@ -24,7 +24,10 @@ use super::accounts::{self, AccountKind, AccountRow, AccountStatus, NewAccount, 
 use super::batch;
 use super::currencies::{self, CurrencyRow};
 use super::engine::{Movement, TransferDraft};
+use super::group;
 use super::journal::{self, Committed, EntryRequest, TransferRow};
+pub use super::rules::{association_accounts, AssociationAccounts, EuroMethod};
+use super::rules::{association_of, check_flow, local_currency, posted, require_wallet};
 use super::LedgerError;
 use crate::db::schema::{
     currencies as currencies_table, enterprises, ledger_accounts, ledger_transfers,
@@ -113,50 +116,6 @@ pub fn create_currency(conn: &mut DbConn, new: NewCurrency) -> Result<CurrencyRo
         Ok::<_, LedgerError>(())
     })?;
     Ok(row)
-}
-
-/// The accounts through which an association runs its currency.
-#[derive(Debug, Clone)]
-pub struct AssociationAccounts {
-    pub issuance: AccountRow,
-    pub commission: AccountRow,
-    pub guarantee_fund: AccountRow,
-    pub euro_clearing: AccountRow,
-}
-
-/// The association that issues `currency`, as an account owner, and the currency it serves.
-fn association_of(currency: &CurrencyRow) -> Result<(Owner, String), LedgerError> {
-    let issuer = currency
-        .issuer_id
-        .clone()
-        .ok_or_else(|| LedgerError::Invalid {
-            field: "currency".into(),
-            message: format!("{} is not a local currency", currency.code),
-        })?;
-    Ok((Owner::Enterprise(issuer), currency.code.clone()))
-}
-
-/// The association's accounts of a local currency (opened with the currency).
-pub fn association_accounts(
-    conn: &mut DbConn,
-    currency: &CurrencyRow,
-) -> Result<AssociationAccounts, LedgerError> {
-    let (owner, served) = association_of(currency)?;
-    let mut find = |currency: &str, kind: AccountKind| {
-        accounts::find_by_owner(conn, &owner, currency, kind, Some(&served))?.ok_or_else(|| {
-            LedgerError::Invariant(format!(
-                "the {} account of the association is missing",
-                kind.as_str()
-            ))
-        })
-    };
-    let code = &currency.code;
-    Ok(AssociationAccounts {
-        issuance: find(code, AccountKind::Issuance)?,
-        commission: find(code, AccountKind::CommissionIncome)?,
-        guarantee_fund: find("EUR", AccountKind::GuaranteeFund)?,
-        euro_clearing: find("EUR", AccountKind::EuroClearing)?,
-    })
 }
 
 /// Opens (when missing) and returns the association's accounts for a local currency.
@@ -266,27 +225,6 @@ fn payable(
     })
 }
 
-/// How euros reached the association for an issuance.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum EuroMethod {
-    BankTransfer,
-    Card,
-    Cash,
-}
-
-impl EuroMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EuroMethod::BankTransfer => "bank_transfer",
-            EuroMethod::Card => "card",
-            EuroMethod::Cash => "cash",
-        }
-    }
-}
-
 fn replayed(
     conn: &mut DbConn,
     entry_id: &str,
@@ -313,39 +251,6 @@ fn idempotent(
         }
         result => result,
     }
-}
-
-pub(super) fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft {
-    TransferDraft {
-        debit_account_id: debit.id.clone(),
-        credit_account_id: credit.id.clone(),
-        currency: debit.currency.clone(),
-        amount,
-        movement: Movement::Posted,
-        own_funds_only: false,
-    }
-}
-
-pub(super) fn require_wallet(account: &AccountRow, field: &str) -> Result<(), LedgerError> {
-    if account.kind()?.is_wallet() {
-        Ok(())
-    } else {
-        Err(LedgerError::Invalid {
-            field: field.into(),
-            message: format!("account `{}` is not a wallet", account.id),
-        })
-    }
-}
-
-pub(super) fn local_currency(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, LedgerError> {
-    let currency = currencies::get(conn, code)?;
-    if !currency.is_local() {
-        return Err(LedgerError::Invalid {
-            field: "currency".into(),
-            message: format!("{code} is not a local currency"),
-        });
-    }
-    Ok(currency)
 }
 
 /// Issue: euros received → the same value of local currency in a wallet, euros to the fund
@@ -379,40 +284,6 @@ fn movement_parties(
     let (from, allow_member_to_member) = batch::party(&found, from_id)?.clone();
     let (to, _) = batch::party(&found, to_id)?.clone();
     Ok((from, to, allow_member_to_member))
-}
-
-/// The currency's flow rules between two accounts (`allow_member_to_member` is the
-/// currency's flag, read with the accounts).
-pub(super) fn check_flow(
-    from: &AccountRow,
-    to: &AccountRow,
-    allow_member_to_member: bool,
-) -> Result<(), LedgerError> {
-    require_wallet(from, "from")?;
-    if from.currency != to.currency {
-        return Err(LedgerError::CurrencyMismatch {
-            account: to.id.clone(),
-            account_currency: to.currency.clone(),
-            currency: from.currency.clone(),
-        });
-    }
-    let to_professional = to.owner_kind()? == OwnerKind::Enterprise;
-    if from.owner_kind()? == OwnerKind::User
-        && to.owner_kind()? == OwnerKind::User
-        && !allow_member_to_member
-    {
-        return Err(LedgerError::FlowNotAllowed(format!(
-            "{} does not allow payments between individuals",
-            from.currency
-        )));
-    }
-    if from.pays_professionals_only && !to_professional {
-        return Err(LedgerError::FlowNotAllowed(format!(
-            "wallet `{}` may only pay professionals",
-            from.id
-        )));
-    }
-    Ok(())
 }
 
 /// Pay: wallet to wallet (or to an enterprise account) in one currency (a batch of one, see
@@ -465,7 +336,7 @@ pub fn hold(
         }
         let mut draft = posted(&from, &to, amount);
         draft.movement = Movement::Pending { expires_at };
-        journal::commit(
+        group::commit(
             conn,
             &EntryRequest {
                 id: entry_id.into(),
@@ -521,7 +392,7 @@ pub fn post_hold(
     if hold.expires_at.is_some_and(|t| t <= crate::time::now()) {
         return Err(LedgerError::HoldExpired(hold_id.into()));
     }
-    journal::commit(conn, &post_request(entry_id, &hold, amount, reference))
+    group::commit(conn, &post_request(entry_id, &hold, amount, reference))
 }
 
 /// The entry posting `hold` (fully when `amount` is `None`), to commit alone or in a batch
@@ -579,7 +450,7 @@ pub fn void_hold(
         return Ok(done);
     }
     let hold = find_hold(conn, hold_id)?;
-    journal::commit(conn, &void_request(entry_id, &hold, reference))
+    group::commit(conn, &void_request(entry_id, &hold, reference))
 }
 
 /// Voids every hold whose expiry has passed; returns how many. Each void's entry id is
@@ -648,7 +519,7 @@ pub fn reverse(
             own_funds_only: false,
         });
     }
-    journal::commit(
+    group::commit(
         conn,
         &EntryRequest {
             id: entry_id.into(),
@@ -766,7 +637,7 @@ pub fn reconvert(
             &payable,
             currency.to_eur_minor(net)?,
         ));
-        journal::commit(
+        group::commit(
             conn,
             &EntryRequest {
                 id: entry_id.into(),
@@ -809,7 +680,7 @@ pub fn reconversion_paid(
         }
         let currency_row = local_currency(conn, currency)?;
         let system = association_accounts(conn, &currency_row)?;
-        journal::commit(
+        group::commit(
             conn,
             &EntryRequest {
                 id: entry_id.into(),

@@ -15,6 +15,21 @@ pub mod transport;
 
 use crate::config::Config;
 
+/// The mail settings are valid: `mail.default_locale` a language of the templates, and
+/// `smtp.url` (when given) a transport that can be built. Run when the configuration is read.
+pub fn check_config(config: &Config) -> Result<(), String> {
+    if format::Locale::parse(&config.mail.default_locale).is_none() {
+        return Err(format!(
+            "mail.default_locale must be fr or en, got `{}`",
+            config.mail.default_locale
+        ));
+    }
+    if config.smtp.url.is_some() {
+        transport::Smtp::from_config(&config.smtp)?;
+    }
+    Ok(())
+}
+
 /// The mailer a configuration describes: SMTP when `smtp.url` is set, else files in
 /// `mail.outbox_dir` (default `DATA_DIR/outbox`).
 pub fn mailer_from_config(config: &Config) -> Result<delivery::Mailer, String> {

@@ -75,7 +75,7 @@ pub fn get(conn: &mut DbConn, cycle_id: &str, customer_id: &str) -> Result<Cart,
     let quote = if request.lines.is_empty() {
         None
     } else {
-        cycles::quote(conn, cycle_id, &request).ok()
+        crate::orders::quote::at_cycle(conn, cycle_id, &request).ok()
     };
     Ok(view(row.id, cycle.id, &request, quote))
 }
@@ -131,7 +131,7 @@ fn set_tx(
     let quote = if request.lines.is_empty() {
         None
     } else {
-        Some(cycles::quote(conn, cycle_id, request)?)
+        Some(crate::orders::quote::at_cycle(conn, cycle_id, request)?)
     };
     let existing = match find(conn, cycle_id, customer_id)? {
         Some(row) => Some(super::order::lock(conn, &row.id)?)

@@ -472,7 +472,7 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
                 "order:euro-paid:{}:{}",
                 row.id, row.euro_minor
             ));
-            crate::ledger::journal::commit(
+            crate::ledger::group::commit(
                 conn,
                 &crate::ledger::journal::EntryRequest {
                     id: entry_id.clone(),

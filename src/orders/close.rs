@@ -59,8 +59,8 @@ use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::{self, AccountKind, AccountRow, NewAccount, Owner};
 use crate::ledger::engine::{Movement, TransferDraft};
 use crate::ledger::journal::{self, Committed, EntryRequest, TransferRow};
-use crate::ledger::ops;
 use crate::ledger::{currencies, LedgerError};
+use crate::ledger::{group, ops};
 use crate::money::Money;
 
 /// Orders booked per transaction.
@@ -450,7 +450,7 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
         row.booked_at = Some(now);
         row.updated_at = now;
     }
-    for result in journal::commit_batch(conn, &requests)? {
+    for result in group::commit_batch(conn, &requests)? {
         match result {
             Ok(Committed::New(_) | Committed::Replayed(_)) => {}
             Err(error) => return Err(booking_failed(&hub.hub_id, error)),
@@ -798,7 +798,7 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
             transfers: vat_transfers,
         });
     }
-    for result in journal::commit_batch(conn, &requests)? {
+    for result in group::commit_batch(conn, &requests)? {
         if let Err(error) = result {
             return Err(booking_failed(&hub_id, error));
         }

@@ -6,13 +6,13 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::pagination::{Page, PageParams};
 use crate::catalog::{Variant, VariantRow};
 use crate::db::schema::{enterprises, order_cycle_variants, order_cycles, products, variants};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
 use crate::money::Money;
+use crate::pagination::{Page, PageParams};
 use crate::time::utc;
 
 /// Where a cycle is in its life.
@@ -229,17 +229,6 @@ pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, Api
         offer: offered,
         fees,
     })
-}
-
-/// Prices a basket at the cycle's prices and fees (stock checked).
-pub fn quote(
-    conn: &mut DbConn,
-    cycle_id: &str,
-    request: &crate::orders::quote::QuoteRequest,
-) -> Result<crate::orders::quote::Quote, ApiError> {
-    let offered = offer(conn, cycle_id)?;
-    let fees = crate::orders::fees::for_cycle(conn, cycle_id)?;
-    crate::orders::quote::price(&offered, &fees, request)
 }
 
 /// The variants a cycle offers (archived ones excluded).

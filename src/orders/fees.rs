@@ -22,13 +22,13 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::quote::{mul_div_half_up, share_floor, vat_included};
 use crate::catalog::vat_percent;
 use crate::db::schema::{cycle_fees, order_fees};
 use crate::db::DbConn;
 use crate::db_run;
 use crate::error::{ApiError, FieldError};
 use crate::money::Money;
+use crate::money::{mul_div_half_up, share_floor, vat_included};
 
 /// What a fee pays for (as in Open Food Network).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -206,7 +206,7 @@ impl NewFee {
                 .as_deref()
                 .map(|a| parse_amount(a, 2, Sign::NonNegative))
             {
-                Some(Ok(minor)) if minor <= super::quote::MAX_BASKET_MINOR => amount_minor = minor,
+                Some(Ok(minor)) if minor <= super::limits::MAX_BASKET_MINOR => amount_minor = minor,
                 Some(Ok(_)) => errors.push(FieldError::new("amount", "too_large", "is too large")),
                 Some(Err(e)) => errors.push(FieldError::new("amount", e.code(), e.to_string())),
                 None => errors.push(FieldError::new(

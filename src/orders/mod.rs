@@ -20,6 +20,7 @@ pub mod checkout;
 pub mod close;
 pub mod cycles;
 pub mod fees;
+pub mod limits;
 pub mod mails;
 pub mod order;
 pub mod payment;

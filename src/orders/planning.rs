@@ -182,7 +182,7 @@ pub fn create(
         let hub_price = match line.hub_price.as_deref() {
             None => None,
             Some(text) => match parse_amount(text, 2, Sign::NonNegative) {
-                Ok(minor) if minor <= super::quote::MAX_BASKET_MINOR => Some(minor),
+                Ok(minor) if minor <= super::limits::MAX_BASKET_MINOR => Some(minor),
                 Ok(_) => {
                     errors.push(FieldError::new(
                         format!("offer[{i}].hub_price"),

@@ -25,9 +25,8 @@ use crate::orders::fees::{self, ChargedTo, ComputedFee, CycleFeeRow, FeeBase};
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i64 = 1000;
-/// Largest basket (and line) total, in cents: 10 million euros. Keeps every sum far from
-/// overflowing an `i64`, whatever prices the catalogue holds.
-pub const MAX_BASKET_MINOR: i64 = 1_000_000_000;
+pub use super::limits::MAX_BASKET_MINOR;
+pub use crate::money::{mul_div_half_up, share_floor, vat_included};
 
 /// A basket to price.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -139,23 +138,15 @@ pub struct Quote {
     pub local_max: Money,
 }
 
-/// `amount × rate_bp / (10000 + rate_bp)`, half-up, for non-negative amounts.
-pub fn vat_included(amount: i64, rate_bp: i32) -> i64 {
-    let num = i128::from(amount) * i128::from(rate_bp);
-    let den = 10_000 + i128::from(rate_bp);
-    ((2 * num + den) / (2 * den)) as i64
-}
-
-/// `a × b / d` (d > 0), half-up, for non-negative values; saturates far above any basket.
-pub fn mul_div_half_up(a: i64, b: i64, d: i64) -> i64 {
-    let num = i128::from(a) * i128::from(b);
-    let d = i128::from(d);
-    i64::try_from((2 * num + d) / (2 * d)).unwrap_or(i64::MAX)
-}
-
-/// `amount × percent / 100`, rounded down, for non-negative amounts.
-pub fn share_floor(amount: i64, percent: i32) -> i64 {
-    (i128::from(amount) * i128::from(percent) / 100) as i64
+/// Prices a basket at the cycle's prices and fees (stock checked).
+pub fn at_cycle(
+    conn: &mut crate::db::DbConn,
+    cycle_id: &str,
+    request: &QuoteRequest,
+) -> Result<Quote, ApiError> {
+    let offered = crate::orders::cycles::offer(conn, cycle_id)?;
+    let fees = fees::for_cycle(conn, cycle_id)?;
+    price(&offered, &fees, request)
 }
 
 /// A priced basket and every fee of the order it would make, producer fees included.

@@ -120,7 +120,7 @@ impl TestDb {
     /// A migrated, empty database.
     pub fn migrated(backend: Backend) -> TestDb {
         let test_db = TestDb::blank(backend);
-        test_db.db.migrate().expect("migrations apply");
+        comptoir::setup::migrate(&test_db.db).expect("migrations apply");
         test_db
     }
 

@@ -11,6 +11,7 @@ use comptoir::db_run;
 use comptoir::ledger::accounts::{self, AccountRow, Owner};
 use comptoir::ledger::batch::{self, Issuance, Payment};
 use comptoir::ledger::engine::{Movement, TransferDraft};
+use comptoir::ledger::group;
 use comptoir::ledger::journal::{self, Committed, EntryRequest};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
@@ -1206,7 +1207,7 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
         // the first reversal again: a replay of an entry written earlier in this batch
         reversal(first_reversal),
     ];
-    let results = journal::commit_batch(conn, &requests).expect("the batch");
+    let results = group::commit_batch(conn, &requests).expect("the batch");
     let shapes: Vec<String> = results.iter().map(shape).collect();
     assert!(matches!(results[0], Ok(Committed::New(_))), "{shapes:?}");
     assert!(
@@ -1357,10 +1358,19 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
         // one commit leads (and waits for the journal), every other one queues behind it
         // (released whatever happens, so that a failure does not hang the test)
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while shared.group.stats().waiting < threads - 1 && std::time::Instant::now() < deadline {
+        while shared
+            .extension::<comptoir::ledger::group::GroupCommit>()
+            .stats()
+            .waiting
+            < threads - 1
+            && std::time::Instant::now() < deadline
+        {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let queued = shared.group.stats().waiting;
+        let queued = shared
+            .extension::<comptoir::ledger::group::GroupCommit>()
+            .stats()
+            .waiting;
         drop(turn);
         if let DbConn::Postgres(c, _) = &mut blocker {
             c.batch_execute("ROLLBACK").expect("released");
@@ -1373,9 +1383,15 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
         results
     });
     assert!(
-        shared.group.stats().largest >= threads - 1,
+        shared
+            .extension::<comptoir::ledger::group::GroupCommit>()
+            .stats()
+            .largest
+            >= threads - 1,
         "the queued commits went as one group: {:?}",
-        shared.group.stats()
+        shared
+            .extension::<comptoir::ledger::group::GroupCommit>()
+            .stats()
     );
     let count = |what: &str| results.iter().filter(|r| *r == what).count();
     // 500 buys five payments of 100, whichever five came first; the twice-sent one once

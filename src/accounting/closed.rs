@@ -1,0 +1,30 @@
+//! The closed periods as every book reads them: which they are, and the day an entry
+//! reaching the books late is dated ([`super::periods`] closes them; [`super::moves`] and
+//! [`super::books`] date their moves by them).
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use crate::db::schema::accounting_periods;
+use crate::db::DbConn;
+use crate::db_run;
+use crate::error::ApiError;
+
+/// Every closed period, `(first, last)` days.
+pub fn periods(conn: &mut DbConn) -> Result<Vec<(NaiveDate, NaiveDate)>, ApiError> {
+    Ok(db_run!(conn => accounting_periods::table
+        .select((accounting_periods::starts_on, accounting_periods::ends_on))
+        .load(conn))?)
+}
+
+/// `date`, or the day after every closed period (`(first, last)` days) it falls in — closed
+/// periods may follow each other.
+pub fn first_open_day(closed: &[(NaiveDate, NaiveDate)], mut date: NaiveDate) -> NaiveDate {
+    while let Some((_, ends)) = closed.iter().find(|(s, e)| *s <= date && date <= *e) {
+        match ends.succ_opt() {
+            Some(next) => date = next,
+            None => break,
+        }
+    }
+    date
+}
