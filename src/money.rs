@@ -128,6 +128,12 @@ impl Serialize for Money {
     }
 }
 
+/// The decimals of a currency's minor unit, as stored (`currencies.scale`), within what
+/// Comptoir handles: 0 to 4. The one place the rule is written.
+pub fn minor_scale(stored: i32) -> u32 {
+    stored.clamp(0, 4) as u32
+}
+
 /// Formats minor units as a decimal string with exactly `scale` decimals.
 pub fn format_minor(minor: i64, scale: u32) -> String {
     Decimal::new(minor, scale.min(28)).to_string()

@@ -54,7 +54,7 @@ fn association_name(conn: &mut DbConn, currency: &CurrencyRow) -> Result<String,
 
 fn money(minor: i64, currency: &CurrencyRow) -> serde_json::Value {
     let code: CurrencyCode = currency.code.parse().unwrap_or(CurrencyCode::EUR);
-    let m = Money::new(minor, code, currency.scale.clamp(0, 4) as u32);
+    let m = Money::new(minor, code, crate::money::minor_scale(currency.scale));
     json!({"amount": m.amount_string(), "currency": currency.code})
 }
 

@@ -338,7 +338,7 @@ fn local_part(
     }
     let minor = parse_amount(
         &input.amount,
-        currency.scale.clamp(0, 4) as u32,
+        crate::money::minor_scale(currency.scale),
         Sign::NonNegative,
     )
     .map_err(|e| ApiError::field("local_amount.amount", e.code(), e.to_string()))?;

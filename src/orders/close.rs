@@ -849,7 +849,11 @@ fn report(
             producer_id: r.producer_id,
             goods: Money::eur(r.goods_minor),
             fees: Money::eur(r.fees_minor),
-            paid: Money::new(r.paid_minor, code, currency.scale.clamp(0, 4) as u32),
+            paid: Money::new(
+                r.paid_minor,
+                code,
+                crate::money::minor_scale(currency.scale),
+            ),
             currency: r.currency,
             entry_id: r.entry_id,
         });

@@ -348,7 +348,11 @@ fn build(
                 .get(code)
                 .ok_or_else(|| ApiError::internal(format!("no currency {code}")))?;
             let code: CurrencyCode = code.parse().map_err(ApiError::internal)?;
-            Some(Money::new(row.local_minor, code, scale.clamp(0, 4) as u32))
+            Some(Money::new(
+                row.local_minor,
+                code,
+                crate::money::minor_scale(scale),
+            ))
         }
         None => None,
     };

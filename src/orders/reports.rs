@@ -209,8 +209,8 @@ impl Data {
 
     /// `minor` units of `currency`, as a decimal string.
     fn amount(&self, minor: i64, currency: &str) -> String {
-        let scale = self.scales.get(currency).copied().unwrap_or(2).clamp(0, 4);
-        rust_decimal::Decimal::new(minor, scale as u32).to_string()
+        let scale = crate::money::minor_scale(self.scales.get(currency).copied().unwrap_or(2));
+        crate::money::format_minor(minor, scale)
     }
 
     fn method(&self, order: &OrderRow) -> Option<&ShippingMethodRow> {

@@ -54,7 +54,7 @@ fn minor_units(
             format!("must be {currency}"),
         ));
     }
-    let scale = currencies::get(conn, currency)?.scale.clamp(0, 4) as u32;
+    let scale = crate::money::minor_scale(currencies::get(conn, currency)?.scale);
     parse_amount(&input.amount, scale, sign)
         .map_err(|e| ApiError::field(&format!("{field}.amount"), e.code(), e.to_string()))
 }
@@ -94,7 +94,7 @@ fn spending(
 fn scales(conn: &mut DbConn) -> Result<HashMap<String, u32>, ApiError> {
     Ok(currencies::list(conn)?
         .into_iter()
-        .map(|c| (c.code, c.scale.clamp(0, 4) as u32))
+        .map(|c| (c.code, crate::money::minor_scale(c.scale)))
         .collect())
 }
 
