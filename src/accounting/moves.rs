@@ -111,7 +111,7 @@ pub(super) fn currency_columns(
 ) -> Option<(String, String)> {
     (currency.code != "EUR").then(|| {
         (
-            crate::money::format_minor(amount, currency.scale.clamp(0, 4) as u32),
+            crate::money::format_minor(amount, crate::money::minor_scale(currency.scale)),
             currency.code.clone(),
         )
     })
@@ -175,6 +175,14 @@ const BOOKS_VERSION: i32 = 1;
 /// Lettering codes go on from where they were (a re-derived group gets a new letter).
 pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
     use crate::db::schema::odoo_sync;
+    // every validation asks: one read, and the lock only when there is work
+    let version: i32 = db_run!(conn => accounting_state::table
+        .find(1)
+        .select(accounting_state::books_version)
+        .first(conn))?;
+    if version >= BOOKS_VERSION {
+        return Ok(());
+    }
     conn.transaction(|conn| {
         lock_state(conn)?;
         let version: i32 = db_run!(conn => accounting_state::table
@@ -374,6 +382,8 @@ fn validate_chunk(
             &mut currencies_by_code,
         )?;
         let mut position = 0;
+        // this entry's lines start here
+        let first_line = lines.len();
         for t in entry_transfers {
             let currency = currency(conn, &mut currencies_by_code, &t.currency)?;
             let euros = if t.currency == "EUR" {
@@ -443,8 +453,7 @@ fn validate_chunk(
         if position == 0 {
             continue; // only sub-cent transfers: no move, and no number used
         }
-        let of_move = lines.iter().filter(|l| l.ledger_entry_id == entry.id);
-        let (debits, credits) = of_move.fold((0i64, 0i64), |(d, c), l| {
+        let (debits, credits) = lines[first_line..].iter().fold((0i64, 0i64), |(d, c), l| {
             (d + l.debit_minor, c + l.credit_minor)
         });
         if debits != credits {
@@ -528,7 +537,7 @@ fn label_of(
                 .map(|t| t.amount)
                 .sum();
             let fee = (fee > 0).then(|| {
-                let amount = crate::money::format_minor(fee, row.scale.clamp(0, 4) as u32);
+                let amount = crate::money::format_minor(fee, crate::money::minor_scale(row.scale));
                 let amount = if language == "fr" {
                     amount.replace('.', ",")
                 } else {

@@ -46,6 +46,20 @@ fn enterprise_books(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<Strin
     Ok(id)
 }
 
+/// The books of the enterprise named in the path (id or slug) the caller keeps; 404, 403.
+async fn enterprise_book(
+    state: &AppState,
+    caller: &Authenticated,
+    path: web::Path<String>,
+) -> Result<Book, ApiError> {
+    let (key, actor) = (path.into_inner(), caller.0.clone());
+    let id = state
+        .db
+        .run(move |conn| enterprise_books(conn, &actor, &key))
+        .await?;
+    Ok(Book::Enterprise(id))
+}
+
 /// May `actor` export `book`?
 fn may_export(conn: &mut DbConn, actor: &Actor, book: &Book) -> Result<(), ApiError> {
     match book {
@@ -112,8 +126,8 @@ pub struct ExportParams {
     pub siren: Option<String>,
 }
 
-fn check_range(params: &ExportParams) -> Result<(), ApiError> {
-    if params.to < params.from {
+fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
+    if to < from {
         return Err(ApiError::field(
             "to",
             "before_from",
@@ -203,7 +217,7 @@ async fn fec_of(
     params: ExportParams,
     default_siren: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
-    check_range(&params)?;
+    check_range(params.from, params.to)?;
     let siren = match params
         .siren
         .clone()
@@ -248,7 +262,7 @@ async fn odoo_csv_of(
     book: Book,
     params: ExportParams,
 ) -> Result<HttpResponse, ApiError> {
-    check_range(&params)?;
+    check_range(params.from, params.to)?;
     let name = format!("moves-{}-{}.csv", params.from, params.to);
     let body = stream_export(&state, caller, book, params, Format::OdooCsv).await?;
     Ok(crate::api::attachment("text/csv; charset=utf-8", &name).streaming(body))
@@ -297,12 +311,8 @@ pub async fn enterprise_odoo_csv(
     path: web::Path<String>,
     params: QueryParams<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (key, actor) = (path.into_inner(), caller.0.clone());
-    let id = state
-        .db
-        .run(move |conn| enterprise_books(conn, &actor, &key))
-        .await?;
-    odoo_csv_of(state, caller, Book::Enterprise(id), params.0).await
+    let book = enterprise_book(&state, &caller, path).await?;
+    odoo_csv_of(state, caller, book, params.0).await
 }
 
 /// A period of a book, for its trial balance.
@@ -322,13 +332,7 @@ async fn trial_balance_of(
     book: Book,
     params: BalanceParams,
 ) -> Result<TrialBalance, ApiError> {
-    if params.to < params.from {
-        return Err(ApiError::field(
-            "to",
-            "before_from",
-            "must not be before `from`",
-        ));
-    }
+    check_range(params.from, params.to)?;
     let (from, to) = (params.from, params.to);
     state
         .db
@@ -396,13 +400,9 @@ pub async fn enterprise_trial_balance(
     path: web::Path<String>,
     params: QueryParams<BalanceParams>,
 ) -> Result<web::Json<TrialBalance>, ApiError> {
-    let (key, actor) = (path.into_inner(), caller.0.clone());
-    let id = state
-        .db
-        .run(move |conn| enterprise_books(conn, &actor, &key))
-        .await?;
+    let book = enterprise_book(&state, &caller, path).await?;
     Ok(web::Json(
-        trial_balance_of(&state, caller, Book::Enterprise(id), params.0).await?,
+        trial_balance_of(&state, caller, book, params.0).await?,
     ))
 }
 
@@ -420,12 +420,8 @@ pub async fn enterprise_trial_balance_csv(
     path: web::Path<String>,
     params: QueryParams<BalanceParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (key, actor) = (path.into_inner(), caller.0.clone());
-    let id = state
-        .db
-        .run(move |conn| enterprise_books(conn, &actor, &key))
-        .await?;
-    balance_csv(&trial_balance_of(&state, caller, Book::Enterprise(id), params.0).await?)
+    let book = enterprise_book(&state, &caller, path).await?;
+    balance_csv(&trial_balance_of(&state, caller, book, params.0).await?)
 }
 
 /// Closes a past period: its moves are final, every export of it the same file.

@@ -110,10 +110,7 @@ pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, ApiEr
                 .get_result(&mut **c)?;
             if !got.locked {
                 // a live session holds it
-                return Ok(Err(current(conn)?.unwrap_or(Holder {
-                    holder: "another process".into(),
-                    since: now,
-                })));
+                return Ok(Err(holding(conn, now)?));
             }
             true
         }
@@ -142,10 +139,16 @@ pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, ApiEr
     if taken == 1 {
         return Ok(Ok(()));
     }
-    Ok(Err(current(conn)?.unwrap_or(Holder {
+    Ok(Err(holding(conn, now)?))
+}
+
+/// Who holds the lease, as far as its row says (a session may hold the advisory lock
+/// before writing the row).
+fn holding(conn: &mut DbConn, now: NaiveDateTime) -> Result<Holder, ApiError> {
+    Ok(current(conn)?.unwrap_or(Holder {
         holder: "another process".into(),
         since: now,
-    })))
+    }))
 }
 
 /// Renews the lease; false when `holder` lost it.

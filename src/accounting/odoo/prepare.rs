@@ -95,33 +95,53 @@ fn needs(chart: &chart::Chart) -> Result<Needs, ApiError> {
     }
     let mut accounts: BTreeMap<String, AccountNeed> = BTreeMap::new();
     for rule in &chart.accounts {
-        let kind = AccountKind::parse(&rule.kind)?;
-        let account_type = account_type(kind, &rule.code);
-        // lettered in Comptoir, reconciled in Odoo
-        let reconcile = matches!(kind, AccountKind::EuroReceivable | AccountKind::EuroPayable)
-            || matches!(account_type, "asset_receivable" | "liability_payable");
-        let need = accounts
-            .entry(rule.code.clone())
-            .or_insert_with(|| AccountNeed {
-                label: rule.label.clone(),
-                account_type,
-                reconcile,
-            });
-        need.reconcile |= reconcile;
+        need_account(
+            &mut accounts,
+            &rule.code,
+            &rule.label,
+            AccountKind::parse(&rule.kind)?,
+        );
     }
     Ok((journals, accounts))
 }
 
-/// Odoo's `rounding` of a currency with `scale` decimals (0.01 for 2), as a JSON number.
-fn rounding(scale: i32) -> serde_json::Value {
-    let text = if scale <= 0 {
+/// Adds what account `code` needs for a ledger account of `kind` (the first label and type
+/// given stay; reconcilable as soon as one of its ledger accounts is lettered).
+fn need_account(
+    accounts: &mut BTreeMap<String, AccountNeed>,
+    code: &str,
+    label: &str,
+    kind: AccountKind,
+) {
+    let account_type = account_type(kind, code);
+    // lettered in Comptoir, reconciled in Odoo
+    let reconcile = matches!(kind, AccountKind::EuroReceivable | AccountKind::EuroPayable)
+        || matches!(account_type, "asset_receivable" | "liability_payable");
+    let need = accounts
+        .entry(code.to_string())
+        .or_insert_with(|| AccountNeed {
+            label: label.to_string(),
+            account_type,
+            reconcile,
+        });
+    need.reconcile |= reconcile;
+}
+
+/// The values of a local currency created in Odoo: its code as name and symbol, Odoo's
+/// `rounding` for `decimals` (0.01 for 2), at rate 1 (one unit is one euro; Comptoir sends
+/// the euro amounts itself).
+pub(super) fn new_currency(code: &str, decimals: usize) -> serde_json::Value {
+    let text = if decimals == 0 {
         "1".to_string()
     } else {
-        format!("0.{}1", "0".repeat(scale as usize - 1))
+        format!("0.{}1", "0".repeat(decimals - 1))
     };
-    text.parse::<serde_json::Number>()
+    let rounding = text
+        .parse::<serde_json::Number>()
         .map(serde_json::Value::Number)
-        .unwrap_or(json!(1))
+        .unwrap_or(json!(1));
+    json!({"name": code, "symbol": code, "rounding": rounding,
+        "rate_ids": [[0, 0, {"name": "2000-01-01", "rate": 1.0}]]})
 }
 
 /// `present` when a `model` record matches `domain`; else `missing` (dry run) or `created`
@@ -189,16 +209,12 @@ fn all_needs(conn: &mut DbConn) -> Result<Needs, ApiError> {
         journals.entry(j.code).or_insert(j.label);
     }
     for a in used_accounts {
-        let kind = AccountKind::parse(&a.kind)?;
-        let account_type = account_type(kind, &a.code);
-        let reconcile = matches!(kind, AccountKind::EuroReceivable | AccountKind::EuroPayable)
-            || matches!(account_type, "asset_receivable" | "liability_payable");
-        let need = accounts.entry(a.code).or_insert_with(|| AccountNeed {
-            label: a.label,
-            account_type,
-            reconcile,
-        });
-        need.reconcile |= reconcile;
+        need_account(
+            &mut accounts,
+            &a.code,
+            &a.label,
+            AccountKind::parse(&a.kind)?,
+        );
     }
     Ok((journals, accounts))
 }
@@ -273,8 +289,7 @@ pub fn prepare(conn: &mut DbConn, client: &mut Client, dry_run: bool) -> Result<
             client,
             "res.currency",
             json!([["name", "=", code], ["active", "in", [true, false]]]),
-            json!({"name": code, "symbol": code, "rounding": rounding(*scale),
-                "rate_ids": [[0, 0, {"name": "2000-01-01", "rate": 1.0}]]}),
+            new_currency(code, crate::money::minor_scale(*scale) as usize),
             dry_run,
         )
         .map_err(odoo)?;

@@ -124,20 +124,13 @@ impl Lookups {
         code: &str,
         decimals: usize,
     ) -> Result<i64, OdooError> {
-        let rounding = if decimals == 0 {
-            "1".to_string()
-        } else {
-            format!("0.{}1", "0".repeat(decimals - 1))
-        };
         cached(
             &mut self.currencies,
             client,
             "res.currency",
             code,
             json!([["name", "=", code], ["active", "in", [true, false]]]),
-            Missing::Create(json!({"name": code, "symbol": code,
-                "rounding": json_number(&rounding)?,
-                "rate_ids": [[0, 0, {"name": "2000-01-01", "rate": 1.0}]]})),
+            Missing::Create(super::prepare::new_currency(code, decimals)),
         )
     }
 }
