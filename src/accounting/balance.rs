@@ -25,7 +25,6 @@ use utoipa::ToSchema;
 use super::books::Book;
 use super::moves::{LineRow, MoveRow};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// Whether an account code is an income or expense account (its balance does not carry
@@ -97,11 +96,11 @@ fn sums(
                  ON m.ledger_entry_id = l.ledger_entry_id WHERE m.entry_date <= $3 \
                  GROUP BY {group} ORDER BY {group}"
             );
-            db_run!(conn => diesel::sql_query(&sql)
+            diesel::sql_query(&sql)
                 .bind::<Date, _>(from)
                 .bind::<Date, _>(year_start)
                 .bind::<Date, _>(to)
-                .load(conn))?
+                .load(conn.diesel())?
         }
         Book::Enterprise(id) => {
             let sql = format!(
@@ -109,12 +108,12 @@ fn sums(
                  WHERE m.entry_date <= $3 AND m.enterprise_id = $4 AND m.number IS NOT NULL \
                  GROUP BY {group} ORDER BY {group}"
             );
-            db_run!(conn => diesel::sql_query(&sql)
+            diesel::sql_query(&sql)
                 .bind::<Date, _>(from)
                 .bind::<Date, _>(year_start)
                 .bind::<Date, _>(to)
                 .bind::<Text, _>(id)
-                .load(conn))?
+                .load(conn.diesel())?
         }
     };
     Ok(rows)

@@ -48,7 +48,6 @@ use crate::db::schema::{
     book_lines, book_moves, book_state, order_cycles, order_lines, orders, producer_settlements,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::ledger::currencies;
 use crate::orders::fees::OrderFeeRow;
@@ -317,15 +316,16 @@ fn revenue_lines(
 /// write transaction is exclusive).
 fn lock(conn: &mut DbConn, enterprise_id: &str) -> Result<(), ApiError> {
     let now = crate::time::now();
-    db_run!(conn => diesel::insert_into(book_state::table)
-        .values((book_state::enterprise_id.eq(enterprise_id), book_state::validated_at.eq(now)))
-        .on_conflict_do_nothing()
-        .execute(conn))?;
-    if let DbConn::Postgres(c, _) = conn {
-        diesel::sql_query("SELECT 1 FROM book_state WHERE enterprise_id = $1 FOR UPDATE")
-            .bind::<Text, _>(enterprise_id)
-            .execute(&mut **c)?;
-    }
+    crate::db::execute(
+        conn.diesel(),
+        diesel::insert_into(book_state::table)
+            .values((
+                book_state::enterprise_id.eq(enterprise_id),
+                book_state::validated_at.eq(now),
+            ))
+            .on_conflict_do_nothing(),
+    )?;
+    crate::db::lock_row_by(conn, "book_state", "enterprise_id", enterprise_id)?;
     Ok(())
 }
 
@@ -341,12 +341,12 @@ pub fn validate_until(
         .unwrap_or(until)
         .and_hms_opt(0, 0, 0)
         .ok_or_else(|| ApiError::internal("a date without midnight"))?;
-    let complete: Option<NaiveDateTime> = db_run!(conn => book_state::table
+    let complete: Option<NaiveDateTime> = book_state::table
         .find(enterprise_id)
         .select(book_state::complete_before)
-        .first::<Option<NaiveDateTime>>(conn)
-        .optional())?
-    .flatten();
+        .first::<Option<NaiveDateTime>>(conn.diesel())
+        .optional()?
+        .flatten();
     // sources before the last complete validation are booked — but a transaction may have
     // committed a little after the time it stamped on its source
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)
@@ -368,10 +368,14 @@ pub fn validate_until(
     let done = before.min(now);
     conn.transaction(|conn| {
         lock(conn, enterprise_id)?;
-        db_run!(conn => diesel::update(book_state::table.find(enterprise_id))
-            .filter(book_state::complete_before.is_null().or(book_state::complete_before.lt(done)))
+        diesel::update(book_state::table.find(enterprise_id))
+            .filter(
+                book_state::complete_before
+                    .is_null()
+                    .or(book_state::complete_before.lt(done)),
+            )
             .set(book_state::complete_before.eq(Some(done)))
-            .execute(conn))?;
+            .execute(conn.diesel())?;
         Ok::<_, ApiError>(())
     })?;
     Ok(created)
@@ -384,11 +388,11 @@ const LATE_SOURCE_HOURS: i64 = 1;
 /// The enterprise's SIREN on record (or the first 9 digits of its SIRET), for its FEC's name.
 pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>, ApiError> {
     use crate::db::schema::enterprises;
-    let found: Option<(Option<String>, Option<String>)> = db_run!(conn => enterprises::table
+    let found: Option<(Option<String>, Option<String>)> = enterprises::table
         .find(enterprise_id)
         .select((enterprises::siren, enterprises::siret))
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let (siren, siret) =
         found.ok_or_else(|| ApiError::NotFound(format!("enterprise {enterprise_id}")))?;
     Ok(siren.or_else(|| siret.map(|s| s.chars().take(9).collect())))
@@ -398,10 +402,10 @@ pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>
 /// logged and left for later.
 pub fn validate_every_book_until(conn: &mut DbConn, until: NaiveDate) -> Result<usize, ApiError> {
     use crate::db::schema::enterprises;
-    let ids: Vec<String> = db_run!(conn => enterprises::table
+    let ids: Vec<String> = enterprises::table
         .order(enterprises::id.asc())
         .select(enterprises::id)
-        .load(conn))?;
+        .load(conn.diesel())?;
     let mut created = 0;
     for id in ids {
         // one book that cannot be validated (a VAT rate without accounts) does not hold the
@@ -425,12 +429,12 @@ fn validate_chunk(
     before: NaiveDateTime,
 ) -> Result<(usize, Option<NaiveDateTime>), ApiError> {
     lock(conn, enterprise_id)?;
-    let sources: Vec<Source> = db_run!(conn => diesel::sql_query(SOURCES)
+    let sources: Vec<Source> = diesel::sql_query(SOURCES)
         .bind::<Text, _>(enterprise_id)
         .bind::<Timestamp, _>(before)
         .bind::<Timestamp, _>(from)
         .bind::<BigInt, _>(CHUNK)
-        .load(conn))?;
+        .load(conn.diesel())?;
     let Some(last) = sources.last().map(|s| s.at) else {
         return Ok((0, None));
     };
@@ -478,21 +482,21 @@ impl Context {
             .filter(|(kind, _)| matches!(kind, Kind::Settlement | Kind::Supply))
             .map(|(_, s)| s.id.as_str())
             .collect();
-        let order_rows: Vec<OrderRow> = db_run!(conn => orders::table
+        let order_rows: Vec<OrderRow> = orders::table
             .filter(orders::id.eq_any(&order_ids))
             .select(OrderRow::as_select())
-            .load(conn))?;
+            .load(conn.diesel())?;
         let sale_ids: Vec<&str> = sources
             .iter()
             .filter(|(kind, _)| *kind == Kind::Sale)
             .map(|(_, s)| s.id.as_str())
             .collect();
         let mut lines: HashMap<String, Vec<OrderLineRow>> = HashMap::new();
-        for line in db_run!(conn => order_lines::table
+        for line in order_lines::table
             .filter(order_lines::order_id.eq_any(&sale_ids))
             .order((order_lines::order_id.asc(), order_lines::position.asc()))
             .select(OrderLineRow::as_select())
-            .load::<OrderLineRow>(conn))?
+            .load::<OrderLineRow>(conn.diesel())?
         {
             lines.entry(line.order_id.clone()).or_default().push(line);
         }
@@ -500,12 +504,12 @@ impl Context {
         for fee in crate::orders::fees::of_orders(conn, &sale_ids)? {
             fees.entry(fee.order_id.clone()).or_default().push(fee);
         }
-        let cycles: HashMap<String, String> = db_run!(conn => order_cycles::table
+        let cycles: HashMap<String, String> = order_cycles::table
             .filter(order_cycles::id.eq_any(&cycle_ids))
             .select((order_cycles::id, order_cycles::name))
-            .load::<(String, String)>(conn))?
-        .into_iter()
-        .collect();
+            .load::<(String, String)>(conn.diesel())?
+            .into_iter()
+            .collect();
         let mut people: Vec<String> = order_rows.iter().map(|o| o.customer_id.clone()).collect();
         people.extend(
             lines
@@ -649,7 +653,7 @@ impl Context {
         cycle_id: &str,
         producer_id: &str,
     ) -> Result<Vec<(String, i64, i64, i64)>, ApiError> {
-        Ok(db_run!(conn => producer_settlements::table
+        Ok(producer_settlements::table
             .filter(producer_settlements::order_cycle_id.eq(cycle_id))
             .filter(producer_settlements::producer_id.eq(producer_id))
             .order(producer_settlements::currency.asc())
@@ -659,7 +663,7 @@ impl Context {
                 producer_settlements::fees_minor,
                 producer_settlements::paid_minor,
             ))
-            .load(conn))?)
+            .load(conn.diesel())?)
     }
 
     /// `cycle <name> <end of its id>`: names of copied cycles repeat.
@@ -790,10 +794,10 @@ fn by_rate(
     cycle_id: &str,
     producer_id: &str,
 ) -> Result<ByRate, ApiError> {
-    let rows: Vec<RateSum> = db_run!(conn => diesel::sql_query(sql)
+    let rows: Vec<RateSum> = diesel::sql_query(sql)
         .bind::<Text, _>(cycle_id)
         .bind::<Text, _>(producer_id)
-        .load(conn))?;
+        .load(conn.diesel())?;
     Ok(rows
         .into_iter()
         .map(|r| (r.rate, (r.total, r.vat)))
@@ -833,11 +837,11 @@ fn write(
     books: &Books,
 ) -> Result<usize, ApiError> {
     let closed = super::closed::periods(conn)?;
-    let last_seq: i64 = db_run!(conn => book_moves::table
+    let last_seq: i64 = book_moves::table
         .filter(book_moves::enterprise_id.eq(enterprise_id))
         .select(diesel::dsl::max(book_moves::seq))
-        .first::<Option<i64>>(conn))?
-    .unwrap_or(0);
+        .first::<Option<i64>>(conn.diesel())?
+        .unwrap_or(0);
     let mut next_number: HashMap<(String, i32), i64> = HashMap::new();
     let now = crate::time::now();
     let (mut move_rows, mut line_rows) = (Vec::new(), Vec::new());
@@ -852,12 +856,12 @@ fn write(
             _ if draft.lines.is_empty() => None,
             Some(n) => Some(*n),
             None => {
-                let max: Option<i64> = db_run!(conn => book_moves::table
+                let max: Option<i64> = book_moves::table
                     .filter(book_moves::enterprise_id.eq(enterprise_id))
                     .filter(book_moves::journal_code.eq(&draft.journal.code))
                     .filter(book_moves::fiscal_year.eq(year))
                     .select(diesel::dsl::max(book_moves::number))
-                    .first::<Option<i64>>(conn))?;
+                    .first::<Option<i64>>(conn.diesel())?;
                 Some(max.unwrap_or(0) + 1)
             }
         };
@@ -907,17 +911,18 @@ fn write(
         });
     }
     let made = move_rows.len();
-    db_run!(conn => {
+    {
+        let conn = conn.diesel();
         for chunk in move_rows.chunks(200) {
-            diesel::insert_into(book_moves::table).values(chunk).execute(conn)?;
+            crate::db::execute(conn, diesel::insert_into(book_moves::table).values(chunk))?;
         }
         for chunk in line_rows.chunks(200) {
-            diesel::insert_into(book_lines::table).values(chunk).execute(conn)?;
+            crate::db::execute(conn, diesel::insert_into(book_lines::table).values(chunk))?;
         }
         diesel::update(book_state::table.find(enterprise_id))
             .set(book_state::validated_at.eq(now))
             .execute(conn)
-    })?;
+    }?;
     to_letter.sort();
     to_letter.dedup();
     for (code, aux, piece) in &to_letter {
@@ -935,7 +940,7 @@ fn letter(
     aux: &str,
     piece: &str,
 ) -> Result<(), ApiError> {
-    let open: Vec<moves::OpenLine> = db_run!(conn => book_lines::table
+    let open: Vec<moves::OpenLine> = book_lines::table
         .inner_join(book_moves::table)
         .filter(book_moves::enterprise_id.eq(enterprise_id))
         .filter(book_moves::piece_ref.eq(piece))
@@ -949,21 +954,22 @@ fn letter(
             book_lines::debit_minor,
             book_lines::credit_minor,
         ))
-        .load(conn))?;
+        .load(conn.diesel())?;
     let Some(on) = moves::balanced_on(&open) else {
         return Ok(());
     };
     let letter = moves::next_letter(conn, enterprise_id, code, |conn| {
-        let used: i64 = db_run!(conn => book_lines::table
+        let used: i64 = book_lines::table
             .inner_join(book_moves::table)
             .filter(book_moves::enterprise_id.eq(enterprise_id))
             .filter(book_lines::account_code.eq(code))
             .filter(book_lines::letter.ne(""))
             .select(diesel::dsl::count(book_lines::letter).aggregate_distinct())
-            .first(conn))?;
+            .first(conn.diesel())?;
         Ok(used)
     })?;
-    db_run!(conn => {
+    {
+        let conn = conn.diesel();
         for (move_id, position, ..) in &open {
             diesel::update(book_lines::table.find((move_id, position)))
                 .set((
@@ -973,7 +979,7 @@ fn letter(
                 .execute(conn)?;
         }
         Ok::<_, diesel::result::Error>(())
-    })?;
+    }?;
     Ok(())
 }
 
@@ -987,7 +993,7 @@ pub fn page(
     after: i64,
     limit: i64,
 ) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
-    let found: Vec<BookMoveRow> = db_run!(conn => book_moves::table
+    let found: Vec<BookMoveRow> = book_moves::table
         .filter(book_moves::enterprise_id.eq(enterprise_id))
         .filter(book_moves::entry_date.between(from, to))
         .filter(book_moves::number.is_not_null())
@@ -995,14 +1001,14 @@ pub fn page(
         .order(book_moves::seq.asc())
         .limit(limit)
         .select(BookMoveRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let ids: Vec<&str> = found.iter().map(|m| m.id.as_str()).collect();
     let mut of: HashMap<String, Vec<LineRow>> = HashMap::new();
-    for l in db_run!(conn => book_lines::table
+    for l in book_lines::table
         .filter(book_lines::move_id.eq_any(&ids))
         .order((book_lines::move_id.asc(), book_lines::position.asc()))
         .select(BookLineRow::as_select())
-        .load::<BookLineRow>(conn))?
+        .load::<BookLineRow>(conn.diesel())?
     {
         of.entry(l.move_id.clone()).or_default().push(LineRow {
             ledger_entry_id: l.move_id,

@@ -18,7 +18,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{accounting_journals, chart_books, chart_mappings};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError};
 use crate::ledger::accounts::{AccountKind, AccountRow};
 
@@ -304,17 +303,26 @@ impl Chart {
 
 /// The deployment's chart, the defaults loaded the first time.
 pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
-    let (rows, journals) = db_run!(conn => {
+    let (rows, journals) = {
+        let conn = conn.diesel();
         let rows: Vec<MappingRow> = chart_mappings::table
-            .order((chart_mappings::account_kind.asc(), chart_mappings::currency.asc(), chart_mappings::ledger_account_id.asc()))
+            .order((
+                chart_mappings::account_kind.asc(),
+                chart_mappings::currency.asc(),
+                chart_mappings::ledger_account_id.asc(),
+            ))
             .select(MappingRow::as_select())
             .load(conn)?;
         let journals: Vec<(String, String, String)> = accounting_journals::table
             .order(accounting_journals::entry_code.asc())
-            .select((accounting_journals::entry_code, accounting_journals::journal_code, accounting_journals::journal_label))
+            .select((
+                accounting_journals::entry_code,
+                accounting_journals::journal_code,
+                accounting_journals::journal_label,
+            ))
             .load(conn)?;
         Ok::<_, diesel::result::Error>((rows, journals))
-    })?;
+    }?;
     if rows.is_empty() && journals.is_empty() {
         let defaults = Chart::defaults()?;
         replace(conn, &defaults)?;
@@ -344,11 +352,11 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
 
 /// The accounts of enterprise books: the stored ones, else the French defaults.
 pub fn books(conn: &mut DbConn) -> Result<Books, ApiError> {
-    let stored: Option<String> = db_run!(conn => chart_books::table
+    let stored: Option<String> = chart_books::table
         .find(1)
         .select(chart_books::body)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     match stored {
         Some(body) => serde_json::from_str(&body)
             .map_err(|e| ApiError::internal(format!("the stored books chart: {e}"))),
@@ -361,10 +369,10 @@ pub fn books(conn: &mut DbConn) -> Result<Books, ApiError> {
 /// The language of the books' labels.
 pub fn language(conn: &mut DbConn) -> Result<String, ApiError> {
     use crate::db::schema::accounting_state;
-    Ok(db_run!(conn => accounting_state::table
+    Ok(accounting_state::table
         .find(1)
         .select(accounting_state::language)
-        .first(conn))?)
+        .first(conn.diesel())?)
 }
 
 /// Replaces the chart (moves validated already keep the accounts they were validated with).
@@ -392,10 +400,14 @@ pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), ApiError> {
         .transpose()
         .map_err(ApiError::internal)?;
     conn.transaction(|conn| {
-        db_run!(conn => {
+        {
+            let conn = conn.diesel();
             diesel::delete(chart_mappings::table).execute(conn)?;
             diesel::delete(accounting_journals::table).execute(conn)?;
-            diesel::insert_into(chart_mappings::table).values(&rows).execute(conn)?;
+            crate::db::execute(
+                conn,
+                diesel::insert_into(chart_mappings::table).values(&rows),
+            )?;
             diesel::delete(chart_books::table).execute(conn)?;
             if let Some(books) = &books {
                 diesel::insert_into(chart_books::table)
@@ -422,7 +434,7 @@ pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), ApiError> {
                     .execute(conn)?;
             }
             Ok::<_, diesel::result::Error>(())
-        })?;
+        }?;
         Ok(())
     })
 }

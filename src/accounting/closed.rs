@@ -7,14 +7,13 @@ use diesel::prelude::*;
 
 use crate::db::schema::accounting_periods;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// Every closed period, `(first, last)` days.
 pub fn periods(conn: &mut DbConn) -> Result<Vec<(NaiveDate, NaiveDate)>, ApiError> {
-    Ok(db_run!(conn => accounting_periods::table
+    Ok(accounting_periods::table
         .select((accounting_periods::starts_on, accounting_periods::ends_on))
-        .load(conn))?)
+        .load(conn.diesel())?)
 }
 
 /// `date`, or the day after every closed period (`(first, last)` days) it falls in — closed

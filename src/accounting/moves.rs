@@ -30,7 +30,6 @@ use crate::db::schema::{
     ledger_accounts, ledger_entries, ledger_transfers, users,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::{AccountKind, AccountRow};
 use crate::ledger::currencies;
@@ -93,14 +92,11 @@ pub fn before_any_move() -> NaiveDate {
 /// Locks the validation (PostgreSQL: the state row; SQLite's write transaction is exclusive)
 /// and returns how far it went.
 fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
-    if let DbConn::Postgres(c, _) = conn {
-        diesel::sql_query("SELECT 1 FROM accounting_state WHERE id = 1 FOR UPDATE")
-            .execute(&mut **c)?;
-    }
-    Ok(db_run!(conn => accounting_state::table
+    crate::db::lock_row_by(conn, "accounting_state", "CAST(id AS TEXT)", "1")?;
+    Ok(accounting_state::table
         .find(1)
         .select(accounting_state::validated_seq)
-        .first(conn))?)
+        .first(conn.diesel())?)
 }
 
 /// An amount in the currency columns (`Montantdevise`, `Idevise`): its exact decimal and
@@ -135,7 +131,8 @@ pub(super) fn names(
     conn: &mut DbConn,
     ids: &[String],
 ) -> Result<HashMap<String, (String, String)>, ApiError> {
-    let (people, companies) = db_run!(conn => {
+    let (people, companies) = {
+        let conn = conn.diesel();
         let people: Vec<(String, String)> = users::table
             .filter(users::id.eq_any(ids))
             .select((users::id, users::display_name))
@@ -145,7 +142,7 @@ pub(super) fn names(
             .select((enterprises::id, enterprises::slug, enterprises::name))
             .load(conn)?;
         Ok::<_, diesel::result::Error>((people, companies))
-    })?;
+    }?;
     let mut out = HashMap::new();
     for (id, name) in people {
         let short: String = id.chars().filter(|c| *c != '-').rev().take(8).collect();
@@ -176,27 +173,28 @@ const BOOKS_VERSION: i32 = 1;
 pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
     use crate::db::schema::odoo_sync;
     // every validation asks: one read, and the lock only when there is work
-    let version: i32 = db_run!(conn => accounting_state::table
+    let version: i32 = accounting_state::table
         .find(1)
         .select(accounting_state::books_version)
-        .first(conn))?;
+        .first(conn.diesel())?;
     if version >= BOOKS_VERSION {
         return Ok(());
     }
     conn.transaction(|conn| {
         lock_state(conn)?;
-        let version: i32 = db_run!(conn => accounting_state::table
+        let version: i32 = accounting_state::table
             .find(1)
             .select(accounting_state::books_version)
-            .first(conn))?;
+            .first(conn.diesel())?;
         if version >= BOOKS_VERSION {
             return Ok(());
         }
-        let last_closed: Option<NaiveDate> = db_run!(conn => accounting_periods::table
+        let last_closed: Option<NaiveDate> = accounting_periods::table
             .select(diesel::dsl::max(accounting_periods::ends_on))
-            .first(conn))?;
+            .first(conn.diesel())?;
         let after = last_closed.unwrap_or_else(before_any_move);
-        let (removed, first_seq, kept_old): (i64, Option<i64>, i64) = db_run!(conn => {
+        let (removed, first_seq, kept_old): (i64, Option<i64>, i64) = {
+            let conn = conn.diesel();
             let open = accounting_moves::table
                 .filter(accounting_moves::entry_date.gt(after))
                 .select(accounting_moves::ledger_entry_id);
@@ -206,10 +204,14 @@ pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
                 .first(conn)?;
             diesel::delete(odoo_sync::table.filter(odoo_sync::ledger_entry_id.eq_any(open)))
                 .execute(conn)?;
-            diesel::delete(accounting_lines::table.filter(accounting_lines::ledger_entry_id.eq_any(open)))
-                .execute(conn)?;
-            let removed = diesel::delete(accounting_moves::table.filter(accounting_moves::entry_date.gt(after)))
-                .execute(conn)? as i64;
+            diesel::delete(
+                accounting_lines::table.filter(accounting_lines::ledger_entry_id.eq_any(open)),
+            )
+            .execute(conn)?;
+            let removed = diesel::delete(
+                accounting_moves::table.filter(accounting_moves::entry_date.gt(after)),
+            )
+            .execute(conn)? as i64;
             let flipped = ledger_accounts::table
                 .filter(ledger_accounts::kind.eq_any([
                     AccountKind::GuaranteeFund.as_str(),
@@ -221,12 +223,14 @@ pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
                 .select(diesel::dsl::count(accounting_lines::ledger_entry_id).aggregate_distinct())
                 .first(conn)?;
             Ok::<_, diesel::result::Error>((removed, first_seq, kept_old))
-        })?;
+        }?;
         // lettering codes are given again from those of the moves kept (a code of a move
         // removed is free again, and so is its reconciliation in Odoo)
-        db_run!(conn => {
+        {
+            let conn = conn.diesel();
             use crate::db::schema::{letter_counters, odoo_reconciled};
-            diesel::delete(letter_counters::table.filter(letter_counters::book.eq(""))).execute(conn)?;
+            diesel::delete(letter_counters::table.filter(letter_counters::book.eq("")))
+                .execute(conn)?;
             let kept: Vec<(String, String)> = accounting_lines::table
                 .filter(accounting_lines::letter.ne(""))
                 .select((accounting_lines::account_code, accounting_lines::letter))
@@ -239,8 +243,9 @@ pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
                 diesel::delete(odoo_reconciled::table.find((code, letter))).execute(conn)?;
             }
             Ok::<_, diesel::result::Error>(())
-        })?;
-        db_run!(conn => {
+        }?;
+        {
+            let conn = conn.diesel();
             if let Some(first) = first_seq {
                 diesel::update(accounting_state::table.find(1))
                     .set(accounting_state::validated_seq.eq(first - 1))
@@ -249,7 +254,7 @@ pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
             diesel::update(accounting_state::table.find(1))
                 .set(accounting_state::books_version.eq(BOOKS_VERSION))
                 .execute(conn)
-        })?;
+        }?;
         if removed > 0 {
             tracing::warn!(
                 removed,
@@ -299,24 +304,27 @@ fn validate_chunk(
     before: chrono::NaiveDateTime,
 ) -> Result<(usize, usize), ApiError> {
     let after = lock_state(conn)?;
-    let entries: Vec<EntryRow> = db_run!(conn => ledger_entries::table
+    let entries: Vec<EntryRow> = ledger_entries::table
         .filter(ledger_entries::seq.gt(after))
         .filter(ledger_entries::created_at.lt(before))
         .order(ledger_entries::seq.asc())
         .limit(CHUNK)
         .select(EntryRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let Some(last) = entries.last().map(|e| e.seq) else {
         return Ok((0, 0));
     };
     let (first, last_seq) = (entries[0].seq, last);
-    let transfers: Vec<TransferRow> = db_run!(conn => ledger_transfers::table
+    let transfers: Vec<TransferRow> = ledger_transfers::table
         .inner_join(ledger_entries::table)
         .filter(ledger_entries::seq.between(first, last_seq))
         .filter(ledger_transfers::kind.eq_any(["posted", "post_pending"]))
-        .order((ledger_transfers::entry_id.asc(), ledger_transfers::position.asc()))
+        .order((
+            ledger_transfers::entry_id.asc(),
+            ledger_transfers::position.asc(),
+        ))
         .select(TransferRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let mut of_entry: HashMap<&str, Vec<&TransferRow>> = HashMap::new();
     for t in &transfers {
         of_entry.entry(t.entry_id.as_str()).or_default().push(t);
@@ -325,13 +333,13 @@ fn validate_chunk(
         .iter()
         .flat_map(|t| [t.debit_account_id.as_str(), t.credit_account_id.as_str()])
         .collect();
-    let accounts: HashMap<String, AccountRow> = db_run!(conn => ledger_accounts::table
+    let accounts: HashMap<String, AccountRow> = ledger_accounts::table
         .filter(ledger_accounts::id.eq_any(&account_ids))
         .select(AccountRow::as_select())
-        .load::<AccountRow>(conn))?
-    .into_iter()
-    .map(|a| (a.id.clone(), a))
-    .collect();
+        .load::<AccountRow>(conn.diesel())?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
     let names = owners(conn, &accounts)?;
     let resolver = Resolver::load(conn)?;
     let closed = super::closed::periods(conn)?;
@@ -345,12 +353,12 @@ fn validate_chunk(
     // after an upgrade ([`upgrade`]) the chunk may reach entries of a closed period again:
     // their moves are kept
     let entry_ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-    let booked: std::collections::HashSet<String> = db_run!(conn => accounting_moves::table
+    let booked: std::collections::HashSet<String> = accounting_moves::table
         .filter(accounting_moves::ledger_entry_id.eq_any(&entry_ids))
         .select(accounting_moves::ledger_entry_id)
-        .load::<String>(conn))?
-    .into_iter()
-    .collect();
+        .load::<String>(conn.diesel())?
+        .into_iter()
+        .collect();
     for entry in &entries {
         if booked.contains(&entry.id) {
             continue;
@@ -365,11 +373,11 @@ fn validate_chunk(
         let number = match next_number.get(&key) {
             Some(n) => *n,
             None => {
-                let max: Option<i64> = db_run!(conn => accounting_moves::table
+                let max: Option<i64> = accounting_moves::table
                     .filter(accounting_moves::journal_code.eq(&journal.code))
                     .filter(accounting_moves::fiscal_year.eq(year))
                     .select(diesel::dsl::max(accounting_moves::number))
-                    .first(conn))?;
+                    .first(conn.diesel())?;
                 max.unwrap_or(0) + 1
             }
         };
@@ -481,17 +489,24 @@ fn validate_chunk(
             validated_at: now,
         });
     }
-    db_run!(conn => {
+    {
+        let conn = conn.diesel();
         for chunk in moves.chunks(200) {
-            diesel::insert_into(accounting_moves::table).values(chunk).execute(conn)?;
+            crate::db::execute(
+                conn,
+                diesel::insert_into(accounting_moves::table).values(chunk),
+            )?;
         }
         for chunk in lines.chunks(200) {
-            diesel::insert_into(accounting_lines::table).values(chunk).execute(conn)?;
+            crate::db::execute(
+                conn,
+                diesel::insert_into(accounting_lines::table).values(chunk),
+            )?;
         }
         diesel::update(accounting_state::table.find(1))
             .set(accounting_state::validated_seq.eq(last))
             .execute(conn)
-    })?;
+    }?;
     to_letter.sort();
     to_letter.dedup();
     for (piece, account, code) in &to_letter {
@@ -572,27 +587,27 @@ pub(super) fn next_letter(
 ) -> Result<String, ApiError> {
     use crate::db::schema::letter_counters;
     let key = letter_counters::table.find((book, account_code));
-    let used: Option<i64> = db_run!(conn => key
+    let used: Option<i64> = key
         .select(letter_counters::used)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let used = match used {
         Some(used) => used,
         None => {
             let used = existing(conn)?;
-            db_run!(conn => diesel::insert_into(letter_counters::table)
+            diesel::insert_into(letter_counters::table)
                 .values((
                     letter_counters::book.eq(book),
                     letter_counters::account_code.eq(account_code),
                     letter_counters::used.eq(used),
                 ))
-                .execute(conn))?;
+                .execute(conn.diesel())?;
             used
         }
     };
-    db_run!(conn => diesel::update(key)
+    diesel::update(key)
         .set(letter_counters::used.eq(used + 1))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     Ok(letter_code(used.max(0) as u64))
 }
 
@@ -627,7 +642,7 @@ pub(super) fn balanced_on(open: &[OpenLine]) -> Option<NaiveDate> {
 /// (an order) when they balance — what was owed has been received — dated the day of the
 /// latest of them (the day the group balanced, whatever order validation ran in).
 fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(), ApiError> {
-    let open: Vec<OpenLine> = db_run!(conn => accounting_lines::table
+    let open: Vec<OpenLine> = accounting_lines::table
         .inner_join(accounting_moves::table)
         .filter(accounting_lines::ledger_account_id.eq(account))
         .filter(accounting_lines::account_code.eq(code))
@@ -640,19 +655,20 @@ fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(
             accounting_lines::debit_minor,
             accounting_lines::credit_minor,
         ))
-        .load(conn))?;
+        .load(conn.diesel())?;
     let Some(on) = balanced_on(&open) else {
         return Ok(());
     };
     let letter = next_letter(conn, "", code, |conn| {
-        let used: i64 = db_run!(conn => accounting_lines::table
+        let used: i64 = accounting_lines::table
             .filter(accounting_lines::account_code.eq(code))
             .filter(accounting_lines::letter.ne(""))
             .select(diesel::dsl::count(accounting_lines::letter).aggregate_distinct())
-            .first(conn))?;
+            .first(conn.diesel())?;
         Ok(used)
     })?;
-    db_run!(conn => {
+    {
+        let conn = conn.diesel();
         for (entry, position, ..) in &open {
             diesel::update(accounting_lines::table.find((entry, position)))
                 .set((
@@ -662,7 +678,7 @@ fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(
                 .execute(conn)?;
         }
         Ok::<_, diesel::result::Error>(())
-    })?;
+    }?;
     Ok(())
 }
 
@@ -675,19 +691,22 @@ pub fn page(
     after: i64,
     limit: i64,
 ) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
-    let moves: Vec<MoveRow> = db_run!(conn => accounting_moves::table
+    let moves: Vec<MoveRow> = accounting_moves::table
         .filter(accounting_moves::entry_date.between(from, to))
         .filter(accounting_moves::ledger_seq.gt(after))
         .order(accounting_moves::ledger_seq.asc())
         .limit(limit)
         .select(MoveRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let ids: Vec<&str> = moves.iter().map(|m| m.ledger_entry_id.as_str()).collect();
-    let all: Vec<LineRow> = db_run!(conn => accounting_lines::table
+    let all: Vec<LineRow> = accounting_lines::table
         .filter(accounting_lines::ledger_entry_id.eq_any(&ids))
-        .order((accounting_lines::ledger_entry_id.asc(), accounting_lines::position.asc()))
+        .order((
+            accounting_lines::ledger_entry_id.asc(),
+            accounting_lines::position.asc(),
+        ))
         .select(LineRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let mut of: HashMap<String, Vec<LineRow>> = HashMap::new();
     for line in all {
         of.entry(line.ledger_entry_id.clone())

@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::accounting_periods;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError, ProblemKind};
 
 /// A period to close.
@@ -63,11 +62,11 @@ pub fn close(
     super::moves::validate_until(conn, request.to, &mut |_| {})?;
     super::books::validate_every_book_until(conn, request.to)?;
     conn.transaction(|conn| {
-        let overlapping: i64 = db_run!(conn => accounting_periods::table
+        let overlapping: i64 = accounting_periods::table
             .filter(accounting_periods::starts_on.le(request.to))
             .filter(accounting_periods::ends_on.ge(request.from))
             .count()
-            .get_result(conn))?;
+            .get_result(conn.diesel())?;
         if overlapping > 0 {
             return Err(ApiError::Conflict {
                 kind: ProblemKind::PeriodClosed,
@@ -84,7 +83,7 @@ pub fn close(
             closed_at: crate::time::now(),
             closed_by: closed_by.map(str::to_string),
         };
-        db_run!(conn => diesel::insert_into(accounting_periods::table)
+        diesel::insert_into(accounting_periods::table)
             .values((
                 accounting_periods::id.eq(&period.id),
                 accounting_periods::starts_on.eq(period.starts_on),
@@ -92,15 +91,15 @@ pub fn close(
                 accounting_periods::closed_at.eq(period.closed_at),
                 accounting_periods::closed_by.eq(&period.closed_by),
             ))
-            .execute(conn))?;
+            .execute(conn.diesel())?;
         Ok(period)
     })
 }
 
 /// Closed periods, oldest first.
 pub fn list(conn: &mut DbConn) -> Result<Vec<Period>, ApiError> {
-    Ok(db_run!(conn => accounting_periods::table
+    Ok(accounting_periods::table
         .order(accounting_periods::starts_on.asc())
         .select(Period::as_select())
-        .load(conn))?)
+        .load(conn.diesel())?)
 }

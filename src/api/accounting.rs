@@ -21,15 +21,14 @@ use crate::auth::actor::Actor;
 use crate::auth::policy::{authorize, Action};
 use crate::db::schema::enterprises;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::enterprises::identifiers::Siren;
 use crate::error::{ApiError, FieldError, Problem};
 
 fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
-    let associations: Vec<String> = db_run!(conn => enterprises::table
+    let associations: Vec<String> = enterprises::table
         .filter(enterprises::kind.eq("currency_association"))
         .select(enterprises::id)
-        .load(conn))?;
+        .load(conn.diesel())?;
     authorize(
         actor,
         Action::KeepBooks {

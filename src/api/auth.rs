@@ -18,7 +18,6 @@ use crate::auth::sessions;
 use crate::auth::throttle::Throttle;
 use crate::auth::users::{normalise_email, Role};
 use crate::db::schema::users;
-use crate::db_run;
 use crate::error::{ApiError, Problem};
 
 /// The authenticated caller of a request: `Authorization: Bearer <access token>` for a person,
@@ -214,11 +213,16 @@ pub async fn login(
     let user = state
         .db
         .run(move |conn| {
-            let user: Option<Credentials> = db_run!(conn => users::table
+            let user: Option<Credentials> = users::table
                 .filter(users::email.eq(&email))
-                .select((users::id, users::password_hash, users::disabled_at, users::email_verified_at))
-                .first(conn)
-                .optional())?;
+                .select((
+                    users::id,
+                    users::password_hash,
+                    users::disabled_at,
+                    users::email_verified_at,
+                ))
+                .first(conn.diesel())
+                .optional()?;
             Ok(user)
         })
         .await?;

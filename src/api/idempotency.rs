@@ -17,7 +17,6 @@ use serde::Serialize;
 
 use crate::db::schema::idempotency_keys;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
 
 pub const HEADER: &str = "Idempotency-Key";
@@ -27,10 +26,10 @@ pub const KEEP_HOURS: i64 = 24;
 
 /// Deletes the keys saved before `before`; returns how many.
 pub fn purge(conn: &mut DbConn, before: chrono::NaiveDateTime) -> Result<usize, ApiError> {
-    Ok(db_run!(conn => diesel::delete(
-        idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)),
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
+            .execute(conn.diesel())?,
     )
-    .execute(conn))?)
 }
 
 /// The request's key; 400 when missing or malformed.
@@ -107,7 +106,7 @@ pub fn run<T: Serialize>(
                 });
             }
             let now = crate::time::now();
-            let claim = db_run!(conn => diesel::insert_into(idempotency_keys::table)
+            let claim = diesel::insert_into(idempotency_keys::table)
                 .values((
                     idempotency_keys::user_id.eq(user_id),
                     idempotency_keys::idem_key.eq(key),
@@ -117,7 +116,7 @@ pub fn run<T: Serialize>(
                     idempotency_keys::body.eq(""),
                     idempotency_keys::created_at.eq(now),
                 ))
-                .execute(conn));
+                .execute(conn.diesel());
             if let Err(e) = &claim {
                 taken = crate::db::violates_unique(
                     e,
@@ -128,7 +127,7 @@ pub fn run<T: Serialize>(
             let result = work(conn)?;
             let body = serde_json::to_value(&result).map_err(ApiError::internal)?;
             let text = body.to_string();
-            db_run!(conn => diesel::update(
+            diesel::update(
                 idempotency_keys::table
                     .filter(idempotency_keys::user_id.eq(user_id))
                     .filter(idempotency_keys::idem_key.eq(key)),
@@ -137,7 +136,7 @@ pub fn run<T: Serialize>(
                 idempotency_keys::status.eq(i32::from(status.as_u16())),
                 idempotency_keys::body.eq(&text),
             ))
-            .execute(conn))?;
+            .execute(conn.diesel())?;
             Ok(Saved {
                 status: status.as_u16(),
                 body,
@@ -158,10 +157,15 @@ pub fn run<T: Serialize>(
 type SavedRow = (String, String, i32, String);
 
 fn saved(conn: &mut DbConn, user_id: &str, key: &str) -> Result<Option<SavedRow>, ApiError> {
-    Ok(db_run!(conn => idempotency_keys::table
+    Ok(idempotency_keys::table
         .filter(idempotency_keys::user_id.eq(user_id))
         .filter(idempotency_keys::idem_key.eq(key))
-        .select((idempotency_keys::route, idempotency_keys::request_hash, idempotency_keys::status, idempotency_keys::body))
-        .first::<SavedRow>(conn)
-        .optional())?)
+        .select((
+            idempotency_keys::route,
+            idempotency_keys::request_hash,
+            idempotency_keys::status,
+            idempotency_keys::body,
+        ))
+        .first::<SavedRow>(conn.diesel())
+        .optional()?)
 }

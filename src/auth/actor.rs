@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use super::users::Role;
 use crate::db::schema::{enterprise_roles, users};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// The authenticated caller.
@@ -37,18 +36,18 @@ fn parse_role(s: &str) -> Option<Role> {
 
 /// The actor for `user_id`, or `None` when the user is gone or disabled.
 pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, ApiError> {
-    let user: Option<(bool, Option<chrono::NaiveDateTime>)> = db_run!(conn => users::table
+    let user: Option<(bool, Option<chrono::NaiveDateTime>)> = users::table
         .find(user_id)
         .select((users::is_platform_admin, users::disabled_at))
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let Some((is_platform_admin, None)) = user else {
         return Ok(None);
     };
-    let roles: Vec<(String, String)> = db_run!(conn => enterprise_roles::table
+    let roles: Vec<(String, String)> = enterprise_roles::table
         .filter(enterprise_roles::user_id.eq(user_id))
         .select((enterprise_roles::enterprise_id, enterprise_roles::role))
-        .load(conn))?;
+        .load(conn.diesel())?;
     Ok(Some(Actor {
         user_id: user_id.to_string(),
         is_platform_admin,

@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::sessions::digest;
 use crate::db::schema::api_keys;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// Prefix that tells an API key from an access token in `Authorization: Bearer`.
@@ -129,7 +128,7 @@ pub fn create(
         revoked_at: None,
         last_used_at: None,
     };
-    db_run!(conn => diesel::insert_into(api_keys::table)
+    diesel::insert_into(api_keys::table)
         .values((
             api_keys::id.eq(&row.id),
             api_keys::user_id.eq(&row.user_id),
@@ -140,27 +139,29 @@ pub fn create(
             api_keys::created_at.eq(row.created_at),
             api_keys::expires_at.eq(row.expires_at),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     Ok((row.into(), secret))
 }
 
 /// A person's keys, newest first.
 pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<ApiKey>, ApiError> {
-    let rows: Vec<KeyRow> = db_run!(conn => api_keys::table
+    let rows: Vec<KeyRow> = api_keys::table
         .filter(api_keys::user_id.eq(user_id))
         .order(api_keys::id.desc())
         .select(KeyRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     Ok(rows.into_iter().map(ApiKey::from).collect())
 }
 
 /// Revokes one of the person's keys (404 when it is not theirs).
 pub fn revoke(conn: &mut DbConn, user_id: &str, key_id: &str) -> Result<(), ApiError> {
-    let changed = db_run!(conn => diesel::update(
-        api_keys::table.find(key_id).filter(api_keys::user_id.eq(user_id)),
+    let changed = diesel::update(
+        api_keys::table
+            .find(key_id)
+            .filter(api_keys::user_id.eq(user_id)),
     )
     .set(api_keys::revoked_at.eq(Some(crate::time::now())))
-    .execute(conn))?;
+    .execute(conn.diesel())?;
     if changed == 0 {
         return Err(ApiError::NotFound(format!("no API key `{key_id}`")));
     }
@@ -173,21 +174,21 @@ pub fn authenticate(
     secret: &str,
 ) -> Result<Option<(String, Vec<Scope>)>, ApiError> {
     let now = crate::time::now();
-    let row: Option<KeyRow> = db_run!(conn => api_keys::table
+    let row: Option<KeyRow> = api_keys::table
         .filter(api_keys::key_hash.eq(digest(secret)))
         .filter(api_keys::revoked_at.is_null())
         .filter(api_keys::expires_at.gt(now))
         .select(KeyRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let Some(row) = row else { return Ok(None) };
     if row
         .last_used_at
         .is_none_or(|t| now - t > Duration::minutes(1))
     {
-        db_run!(conn => diesel::update(api_keys::table.find(&row.id))
+        diesel::update(api_keys::table.find(&row.id))
             .set(api_keys::last_used_at.eq(Some(now)))
-            .execute(conn))?;
+            .execute(conn.diesel())?;
     }
     Ok(Some((row.user_id, scopes_of(&row.scopes))))
 }

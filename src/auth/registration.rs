@@ -15,7 +15,6 @@ use serde_json::json;
 use super::users::{normalise_email, UserRow};
 use crate::db::schema::{account_tokens, api_keys, refresh_tokens, users};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::mail::outbox;
 
@@ -82,7 +81,7 @@ fn new_token(
     OsRng.fill_bytes(&mut bytes);
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let now = crate::time::now();
-    db_run!(conn => diesel::insert_into(account_tokens::table)
+    diesel::insert_into(account_tokens::table)
         .values((
             account_tokens::id.eq(crate::time::new_id()),
             account_tokens::user_id.eq(user_id),
@@ -91,7 +90,7 @@ fn new_token(
             account_tokens::created_at.eq(now),
             account_tokens::expires_at.eq(now + ttl),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     Ok(token)
 }
 
@@ -99,14 +98,14 @@ fn new_token(
 fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, ApiError> {
     let hash = super::sessions::digest(token);
     let now = crate::time::now();
-    let found: Option<(String, String)> = db_run!(conn => account_tokens::table
+    let found: Option<(String, String)> = account_tokens::table
         .filter(account_tokens::token_hash.eq(&hash))
         .filter(account_tokens::purpose.eq(purpose))
         .filter(account_tokens::used_at.is_null())
         .filter(account_tokens::expires_at.gt(now))
         .select((account_tokens::id, account_tokens::user_id))
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let (id, user_id) = found.ok_or_else(|| {
         ApiError::field(
             "token",
@@ -115,9 +114,13 @@ fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, Ap
         )
     })?;
     // guarded: of two concurrent uses, one wins
-    let marked = db_run!(conn => diesel::update(account_tokens::table.find(&id).filter(account_tokens::used_at.is_null()))
-        .set(account_tokens::used_at.eq(Some(now)))
-        .execute(conn))?;
+    let marked = diesel::update(
+        account_tokens::table
+            .find(&id)
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .set(account_tokens::used_at.eq(Some(now)))
+    .execute(conn.diesel())?;
     if marked == 0 {
         return Err(ApiError::field(
             "token",
@@ -129,9 +132,11 @@ fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, Ap
 }
 
 fn find_user(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, ApiError> {
-    Ok(
-        db_run!(conn => users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional())?,
-    )
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn.diesel())
+        .optional()?)
 }
 
 /// Registers a user (unverified) and mails a verification link; an existing address gets a
@@ -159,31 +164,53 @@ pub fn register(
         };
         // no error on a concurrent registration of the same address (it would abort the
         // PostgreSQL transaction): the row count says whether this one created the user
-        let created = db_run!(conn => diesel::insert_into(users::table).values(&candidate).on_conflict_do_nothing().execute(conn))?;
+        let created = crate::db::execute(
+            conn.diesel(),
+            diesel::insert_into(users::table)
+                .values(&candidate)
+                .on_conflict_do_nothing(),
+        )?;
         let user = if created == 1 {
             candidate
         } else {
             let existing = find_user(conn, email.as_str())?
                 .ok_or_else(|| ApiError::internal("a user vanished during registration"))?;
             if existing.email_verified_at.is_some() {
-                outbox::enqueue(conn, email.as_str(), "account_exists", &existing.locale, &json!({"display_name": existing.display_name}))?;
+                outbox::enqueue(
+                    conn,
+                    email.as_str(),
+                    "account_exists",
+                    &existing.locale,
+                    &json!({"display_name": existing.display_name}),
+                )?;
                 return Ok(());
             }
             // an unverified account proves nothing: whoever registers again takes it over,
             // and earlier verification links die (no squatting, no pre-hijacking)
-            db_run!(conn => diesel::update(users::table.find(&existing.id))
+            diesel::update(users::table.find(&existing.id))
                 .set((
                     users::password_hash.eq(Some(password_hash)),
                     users::display_name.eq(display_name),
                     users::locale.eq(locale),
                     users::updated_at.eq(now),
                 ))
-                .execute(conn))?;
+                .execute(conn.diesel())?;
             expire_tokens(conn, &existing.id, "verify_email")?;
             existing
         };
-        let token = new_token(conn, &user.id, "verify_email", Duration::hours(VERIFY_TTL_HOURS))?;
-        outbox::enqueue(conn, email.as_str(), "verify_email", locale, &json!({"display_name": display_name, "token": token, "ttl_hours": VERIFY_TTL_HOURS}))?;
+        let token = new_token(
+            conn,
+            &user.id,
+            "verify_email",
+            Duration::hours(VERIFY_TTL_HOURS),
+        )?;
+        outbox::enqueue(
+            conn,
+            email.as_str(),
+            "verify_email",
+            locale,
+            &json!({"display_name": display_name, "token": token, "ttl_hours": VERIFY_TTL_HOURS}),
+        )?;
         Ok(())
     })
 }
@@ -191,14 +218,14 @@ pub fn register(
 /// Marks every unused token of this purpose of the user as used.
 fn expire_tokens(conn: &mut DbConn, user_id: &str, purpose: &str) -> Result<(), ApiError> {
     let now = crate::time::now();
-    db_run!(conn => diesel::update(
+    diesel::update(
         account_tokens::table
             .filter(account_tokens::user_id.eq(user_id))
             .filter(account_tokens::purpose.eq(purpose))
             .filter(account_tokens::used_at.is_null()),
     )
     .set(account_tokens::used_at.eq(Some(now)))
-    .execute(conn))?;
+    .execute(conn.diesel())?;
     Ok(())
 }
 
@@ -206,14 +233,14 @@ fn expire_tokens(conn: &mut DbConn, user_id: &str, purpose: &str) -> Result<(), 
 pub fn token_is_usable(conn: &mut DbConn, token: &str, purpose: &str) -> Result<bool, ApiError> {
     let hash = super::sessions::digest(token);
     let now = crate::time::now();
-    let found: Option<String> = db_run!(conn => account_tokens::table
+    let found: Option<String> = account_tokens::table
         .filter(account_tokens::token_hash.eq(&hash))
         .filter(account_tokens::purpose.eq(purpose))
         .filter(account_tokens::used_at.is_null())
         .filter(account_tokens::expires_at.gt(now))
         .select(account_tokens::id)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     Ok(found.is_some())
 }
 
@@ -222,9 +249,12 @@ pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
     conn.transaction(|conn| {
         let user_id = use_token(conn, token, "verify_email")?;
         let now: NaiveDateTime = crate::time::now();
-        db_run!(conn => diesel::update(users::table.find(&user_id))
-            .set((users::email_verified_at.eq(Some(now)), users::updated_at.eq(now)))
-            .execute(conn))?;
+        diesel::update(users::table.find(&user_id))
+            .set((
+                users::email_verified_at.eq(Some(now)),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn.diesel())?;
         Ok(())
     })
 }
@@ -267,14 +297,19 @@ pub fn set_password(
 ) -> Result<(), ApiError> {
     let now = crate::time::now();
     expire_tokens(conn, user_id, "reset_password")?;
-    db_run!(conn => diesel::update(users::table.find(user_id))
-        .set((users::password_hash.eq(Some(password_hash)), users::updated_at.eq(now)))
-        .execute(conn))?;
-    db_run!(conn => diesel::update(
-        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::password_hash.eq(Some(password_hash)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn.diesel())?;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .execute(conn))?;
+    .execute(conn.diesel())?;
     Ok(())
 }
 
@@ -289,22 +324,31 @@ pub fn confirm_reset(
         set_password(conn, &user_id, password_hash)?;
         let now = crate::time::now();
         // the reset link reached the mailbox: the address is proven
-        db_run!(conn => diesel::update(users::table.find(&user_id).filter(users::email_verified_at.is_null()))
-            .set(users::email_verified_at.eq(Some(now)))
-            .execute(conn))?;
+        diesel::update(
+            users::table
+                .find(&user_id)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set(users::email_verified_at.eq(Some(now)))
+        .execute(conn.diesel())?;
         // a reset means the account may have been taken: its API keys go too
-        db_run!(conn => diesel::update(api_keys::table.filter(api_keys::user_id.eq(&user_id)).filter(api_keys::revoked_at.is_null()))
-            .set(api_keys::revoked_at.eq(Some(now)))
-            .execute(conn))?;
+        diesel::update(
+            api_keys::table
+                .filter(api_keys::user_id.eq(&user_id))
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(api_keys::revoked_at.eq(Some(now)))
+        .execute(conn.diesel())?;
         Ok(())
     })
 }
 
 /// The email and password hash of a user (for password checks).
 pub fn credentials(conn: &mut DbConn, user_id: &str) -> Result<(String, Option<String>), ApiError> {
-    Ok(
-        db_run!(conn => users::table.find(user_id).select((users::email, users::password_hash)).first(conn))?,
-    )
+    Ok(users::table
+        .find(user_id)
+        .select((users::email, users::password_hash))
+        .first(conn.diesel())?)
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 
 use crate::db::schema::{refresh_tokens, users};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -67,7 +66,9 @@ fn insert(
         used_at: None,
         revoked_at: None,
     };
-    db_run!(conn => diesel::insert_into(refresh_tokens::table).values(&row).execute(conn))?;
+    diesel::insert_into(refresh_tokens::table)
+        .values(&row)
+        .execute(conn.diesel())?;
     Ok(Issued {
         token,
         family_id: family_id.to_string(),
@@ -82,13 +83,13 @@ pub fn start(conn: &mut DbConn, user_id: &str, ttl_seconds: u64) -> Result<Issue
 
 fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<(), ApiError> {
     let now = crate::time::now();
-    db_run!(conn => diesel::update(
+    diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
-    .execute(conn))?;
+    .execute(conn.diesel())?;
     Ok(())
 }
 
@@ -106,11 +107,11 @@ pub fn rotate(
     ttl_seconds: u64,
 ) -> Result<Result<Issued, ApiError>, ApiError> {
     let hash = digest(token);
-    let row: Option<RefreshRow> = db_run!(conn => refresh_tokens::table
+    let row: Option<RefreshRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(&hash))
         .select(RefreshRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let Some(row) = row else {
         return Ok(Err(refused()));
     };
@@ -118,20 +119,22 @@ pub fn rotate(
     if row.revoked_at.is_some() || row.expires_at <= now {
         return Ok(Err(refused()));
     }
-    let disabled: Option<Option<NaiveDateTime>> = db_run!(conn => users::table
+    let disabled: Option<Option<NaiveDateTime>> = users::table
         .find(&row.user_id)
         .select(users::disabled_at)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     if !matches!(disabled, Some(None)) {
         return Ok(Err(refused()));
     }
     // marking the token used is guarded, so two concurrent uses cannot both succeed
-    let marked = db_run!(conn => diesel::update(
-        refresh_tokens::table.find(&row.id).filter(refresh_tokens::used_at.is_null()),
+    let marked = diesel::update(
+        refresh_tokens::table
+            .find(&row.id)
+            .filter(refresh_tokens::used_at.is_null()),
     )
     .set(refresh_tokens::used_at.eq(Some(now)))
-    .execute(conn))?;
+    .execute(conn.diesel())?;
     if marked == 0 {
         tracing::warn!(family = %row.family_id, user = %row.user_id, "refresh token reused: session revoked");
         revoke_family(conn, &row.family_id)?;
@@ -144,11 +147,11 @@ pub fn rotate(
 
 /// Ends the session the token belongs to (idempotent; an unknown token changes nothing).
 pub fn end(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
-    let family: Option<String> = db_run!(conn => refresh_tokens::table
+    let family: Option<String> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(digest(token)))
         .select(refresh_tokens::family_id)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     match family {
         Some(family) => revoke_family(conn, &family),
         None => Ok(()),
@@ -157,11 +160,11 @@ pub fn end(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
 
 /// Whether the session `family_id` was revoked (logout or reuse).
 pub fn is_revoked(conn: &mut DbConn, family_id: &str) -> Result<bool, ApiError> {
-    let revoked: Option<String> = db_run!(conn => refresh_tokens::table
+    let revoked: Option<String> = refresh_tokens::table
         .filter(refresh_tokens::family_id.eq(family_id))
         .filter(refresh_tokens::revoked_at.is_not_null())
         .select(refresh_tokens::id)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     Ok(revoked.is_some())
 }

@@ -194,11 +194,10 @@ pub fn seed(
 /// A user owning the benchmark enterprises (no password: it cannot log in).
 fn bench_owner(conn: &mut DbConn) -> Result<String> {
     use crate::db::schema::users;
-    use crate::db_run;
     use diesel::prelude::*;
     let id = crate::time::new_id();
     let now = crate::time::now();
-    db_run!(conn => diesel::insert_into(users::table)
+    diesel::insert_into(users::table)
         .values((
             users::id.eq(&id),
             users::email.eq(format!("bench-{}@comptoir.invalid", &id[24..])),
@@ -206,8 +205,8 @@ fn bench_owner(conn: &mut DbConn) -> Result<String> {
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
-        .execute(conn))
-    .context("creating the benchmark owner")?;
+        .execute(conn.diesel())
+        .context("creating the benchmark owner")?;
     Ok(id)
 }
 

@@ -24,7 +24,6 @@ use rust_decimal::Decimal;
 
 use crate::db::schema::enterprises;
 use crate::db::{Db, DbConn};
-use crate::db_run;
 use crate::enterprises::{EnterpriseKind, EnterpriseRow};
 use crate::ledger::accounts::Owner;
 use crate::ledger::batch::{self, Issuance, Payment};
@@ -70,7 +69,9 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
         EnterpriseKind::CurrencyAssociation,
         "hidden",
     );
-    db_run!(conn => diesel::insert_into(enterprises::table).values(&association).execute(conn))?;
+    diesel::insert_into(enterprises::table)
+        .values(&association)
+        .execute(conn.diesel())?;
     // the euro is reference data, inserted by the migrations
     let code = "BCH";
     match crate::ledger::currencies::get(conn, code) {
@@ -104,7 +105,9 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
             row.id = crate::time::new_id();
             row.slug = format!("bench-shop-{suffix}-{i}");
             row.kind = "producer".into();
-            db_run!(conn => diesel::insert_into(enterprises::table).values(&row).execute(conn))?;
+            diesel::insert_into(enterprises::table)
+                .values(&row)
+                .execute(conn.diesel())?;
             Owner::Enterprise(row.id)
         };
         let wallet = ops::wallet(conn, owner, code)?;
@@ -172,15 +175,15 @@ pub fn ledger(
         .context("preparing the benchmark accounts")?;
     {
         let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
-        db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id TEXT PRIMARY KEY NOT NULL, v BIGINT NOT NULL)"))?;
+        conn.diesel().batch_execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id TEXT PRIMARY KEY NOT NULL, v BIGINT NOT NULL)")?;
     }
     let wallets = &setup.wallets;
     let raw = |conn: &mut DbConn, _: usize, n: u64| -> Result<u64> {
         let id = crate::time::new_id();
-        db_run!(conn => diesel::sql_query("INSERT INTO bench_raw (id, v) VALUES ($1, $2)")
+        diesel::sql_query("INSERT INTO bench_raw (id, v) VALUES ($1, $2)")
             .bind::<diesel::sql_types::Text, _>(&id)
             .bind::<diesel::sql_types::BigInt, _>(n as i64)
-            .execute(conn))?;
+            .execute(conn.diesel())?;
         Ok(1)
     };
     let single = |conn: &mut DbConn, w: usize, n: u64| -> Result<u64> {
@@ -275,16 +278,15 @@ pub fn ledger(
         }
     }
     let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
-    db_run!(conn => conn.batch_execute("DROP TABLE IF EXISTS bench_raw"))?;
+    conn.diesel()
+        .batch_execute("DROP TABLE IF EXISTS bench_raw")?;
     Ok(results)
 }
 
 fn group_stats(db: &Db) -> crate::ledger::group::GroupStats {
-    match db {
-        Db::Sqlite(_, shared) | Db::Postgres(_, shared) => shared
-            .extension::<crate::ledger::group::GroupCommit>()
-            .stats(),
-    }
+    db.shared()
+        .extension::<crate::ledger::group::GroupCommit>()
+        .stats()
 }
 
 /// How many entries a batch committed; an error if the ledger refused any.

@@ -43,7 +43,6 @@ use serde_json::{json, Value};
 
 use crate::db::schema::{order_cycles, users, variants};
 use crate::db::{Backend, Db, DbConn};
-use crate::db_run;
 use crate::ledger::accounts::Owner;
 use crate::ledger::ops::{self, EuroMethod};
 use crate::money::{parse_amount, Money, MoneyInput, Sign};
@@ -80,10 +79,10 @@ fn prepare(conn: &mut DbConn) -> Result<()> {
             .context("loading the demo")?;
         eprintln!("demo loaded: {summary}");
     }
-    db_run!(conn => diesel::update(variants::table.filter(variants::on_demand.eq(false)))
+    diesel::update(variants::table.filter(variants::on_demand.eq(false)))
         .set(variants::stock_on_hand.eq(Some(1_000_000i64)))
-        .execute(conn))
-    .context("raising the stock")?;
+        .execute(conn.diesel())
+        .context("raising the stock")?;
     Ok(())
 }
 
@@ -100,7 +99,7 @@ fn customers(
         let id = crate::time::new_id();
         let email = format!("buyer-{run}-{n}@bench.example.org");
         let now = crate::time::now();
-        db_run!(conn => diesel::insert_into(users::table)
+        diesel::insert_into(users::table)
             .values((
                 users::id.eq(&id),
                 users::email.eq(&email),
@@ -110,8 +109,8 @@ fn customers(
                 users::created_at.eq(now),
                 users::updated_at.eq(now),
             ))
-            .execute(conn))
-        .context("creating a customer")?;
+            .execute(conn.diesel())
+            .context("creating a customer")?;
         let wallet = ops::wallet(conn, Owner::User(id.clone()), "LEM")?;
         ops::issue(
             conn,
@@ -688,15 +687,15 @@ fn open_cycle(conn: &mut DbConn) -> Result<String> {
     let now = crate::time::now();
     let hub = crate::enterprises::find_id(conn, HUB)?
         .with_context(|| format!("no enterprise `{HUB}`"))?;
-    db_run!(conn => order_cycles::table
+    order_cycles::table
         .filter(order_cycles::hub_id.eq(&hub))
         .filter(order_cycles::opens_at.lt(now))
         .filter(order_cycles::closes_at.gt(now))
         .filter(order_cycles::closed_at.is_null())
         .order(order_cycles::opens_at.asc())
         .select(order_cycles::id)
-        .first::<String>(conn))
-    .context("finding the demo's open cycle")
+        .first::<String>(conn.diesel())
+        .context("finding the demo's open cycle")
 }
 
 /// Checks out `orders` orders in a new copy of the demo's open cycle with `threads`

@@ -23,7 +23,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::{categories, Variant, VariantRow};
 use crate::db::schema::{enterprise_relationships as rel, enterprises, products, variants};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
@@ -198,12 +197,12 @@ impl BrowseParams {
         let producer = match &self.producer {
             None => None,
             Some(p) => {
-                let id: Option<String> = db_run!(conn => enterprises::table
+                let id: Option<String> = enterprises::table
                     .filter(enterprises::id.eq(p).or(enterprises::slug.eq(p)))
                     .filter(enterprises::visibility.eq("public"))
                     .select(enterprises::id)
-                    .first(conn)
-                    .optional())?;
+                    .first(conn.diesel())
+                    .optional()?;
                 if id.is_none() {
                     errors.push(FieldError::new(
                         "producer",
@@ -260,14 +259,19 @@ type ItemRow = (VariantRow, (String, String, String), (String, String));
 /// One page of the catalogue in `scope`.
 pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<CatalogItem>, ApiError> {
     let fetch = i64::from(b.limit) + 1;
-    let rows: Vec<ItemRow> = db_run!(conn => {
+    let rows: Vec<ItemRow> = {
+        let conn = conn.diesel();
         let mut q = variants::table
             .inner_join(products::table)
             .inner_join(enterprises::table.on(enterprises::id.eq(variants::producer_id)))
             .filter(variants::archived_at.is_null())
             .select((
                 VariantRow::as_select(),
-                (products::name, products::description, products::category_slug),
+                (
+                    products::name,
+                    products::description,
+                    products::category_slug,
+                ),
                 (enterprises::slug, enterprises::name),
             ))
             .limit(fetch)
@@ -286,7 +290,12 @@ pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<Catalog
             q = q.filter(diesel::dsl::exists(granted).or(enterprises::id.eq(hub.clone())));
         }
         for word in &b.words {
-            let pattern = format!("%{}%", word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern = format!(
+                "%{}%",
+                word.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
             q = q.filter(variants::name_key.like(pattern).escape('\\'));
         }
         if let Some(cats) = &b.categories {
@@ -296,7 +305,11 @@ pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<Catalog
             q = q.filter(variants::producer_id.eq(p.clone()));
         }
         if b.in_stock {
-            q = q.filter(variants::on_demand.eq(true).or(variants::stock_on_hand.gt(0)));
+            q = q.filter(
+                variants::on_demand
+                    .eq(true)
+                    .or(variants::stock_on_hand.gt(0)),
+            );
         }
         if let Some(share) = b.min_local_share {
             q = q.filter(variants::local_share_percent.ge(share));
@@ -344,7 +357,7 @@ pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<Catalog
             }
         };
         q.load(conn)
-    })?;
+    }?;
     let more = rows.len() > b.limit as usize;
     let mut items = Vec::with_capacity(rows.len().min(b.limit as usize));
     let mut next_cursor = None;

@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::categories;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// The shipped taxonomy (parents listed before their children).
@@ -40,17 +39,18 @@ pub fn defaults() -> Result<Vec<Category>, String> {
 /// Inserts the shipped categories that are missing.
 pub fn ensure_defaults(conn: &mut DbConn) -> Result<usize, ApiError> {
     let wanted = defaults().map_err(ApiError::internal)?;
-    let existing: Vec<String> =
-        db_run!(conn => categories::table.select(categories::slug).load(conn))?;
+    let existing: Vec<String> = categories::table
+        .select(categories::slug)
+        .load(conn.diesel())?;
     let mut inserted = 0;
     for c in wanted.iter().filter(|c| !existing.contains(&c.slug)) {
-        db_run!(conn => diesel::insert_into(categories::table)
+        diesel::insert_into(categories::table)
             .values((
                 categories::slug.eq(&c.slug),
                 categories::name.eq(&c.name),
                 categories::parent_slug.eq(&c.parent_slug),
             ))
-            .execute(conn))?;
+            .execute(conn.diesel())?;
         inserted += 1;
     }
     Ok(inserted)
@@ -58,10 +58,10 @@ pub fn ensure_defaults(conn: &mut DbConn) -> Result<usize, ApiError> {
 
 /// Every category, by slug.
 pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, ApiError> {
-    let rows: Vec<(String, String, Option<String>)> = db_run!(conn => categories::table
+    let rows: Vec<(String, String, Option<String>)> = categories::table
         .select((categories::slug, categories::name, categories::parent_slug))
         .order(categories::slug.asc())
-        .load(conn))?;
+        .load(conn.diesel())?;
     Ok(rows
         .into_iter()
         .map(|(slug, name, parent_slug)| Category {

@@ -46,7 +46,6 @@ use super::rules::{check_name, field, CatalogRules, Stock, VariantFields};
 use super::{categories, vat_percent, ProductRow, VariantRow};
 use crate::db::schema::{products, variants};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError};
 
 /// Errors listed in a report at most (all of them are counted).
@@ -558,13 +557,13 @@ fn apply_row(
                 p.category_slug = row.category.clone();
                 p.description = description;
                 p.updated_at = now;
-                db_run!(conn => diesel::update(products::table.find(&p.id))
+                diesel::update(products::table.find(&p.id))
                     .set((
                         products::category_slug.eq(&p.category_slug),
                         products::description.eq(&p.description),
                         products::updated_at.eq(now),
                     ))
-                    .execute(conn))?;
+                    .execute(conn.diesel())?;
             }
             p
         }
@@ -578,7 +577,9 @@ fn apply_row(
                 created_at: now,
                 updated_at: now,
             };
-            db_run!(conn => diesel::insert_into(products::table).values(&p).execute(conn))?;
+            diesel::insert_into(products::table)
+                .values(&p)
+                .execute(conn.diesel())?;
             p
         }
     };
@@ -597,7 +598,9 @@ fn apply_row(
             if row.active == Some(false) {
                 v.archived_at = Some(now);
             }
-            db_run!(conn => diesel::insert_into(variants::table).values(&v).execute(conn))?;
+            diesel::insert_into(variants::table)
+                .values(&v)
+                .execute(conn.diesel())?;
             true
         }
     };
@@ -624,21 +627,31 @@ fn export_pages(
     let mut after: Option<(String, String)> = None;
     let mut written = 0;
     loop {
-        let page: Vec<(VariantRow, (String, String, String))> = db_run!(conn => {
+        let page: Vec<(VariantRow, (String, String, String))> = {
+            let conn = conn.diesel();
             let mut q = variants::table
                 .inner_join(products::table)
                 .filter(variants::producer_id.eq(producer_id))
-                .select((VariantRow::as_select(), (products::name, products::category_slug, products::description)))
+                .select((
+                    VariantRow::as_select(),
+                    (
+                        products::name,
+                        products::category_slug,
+                        products::description,
+                    ),
+                ))
                 .order((variants::name_key.asc(), variants::id.asc()))
                 .limit(500)
                 .into_boxed();
             if let Some((key, id)) = &after {
-                q = q
-                    .filter(variants::name_key.ge(key.clone()))
-                    .filter(variants::name_key.gt(key.clone()).or(variants::id.gt(id.clone())));
+                q = q.filter(variants::name_key.ge(key.clone())).filter(
+                    variants::name_key
+                        .gt(key.clone())
+                        .or(variants::id.gt(id.clone())),
+                );
             }
             q.load(conn)
-        })?;
+        }?;
         let Some((last, _)) = page.last() else { break };
         after = Some((last.name_key.clone(), last.id.clone()));
         for (v, (product, category, description)) in &page {

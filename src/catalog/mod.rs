@@ -26,7 +26,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{products as products_table, variants};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::money::Money;
 use crate::pagination::{Page, PageParams};
@@ -198,7 +197,8 @@ pub fn list_producer_products(
     page: &PageParams,
 ) -> Result<Page<Product>, ApiError> {
     let limit = page.fetch_limit();
-    let (product_rows, variant_rows) = db_run!(conn => {
+    let (product_rows, variant_rows) = {
+        let conn = conn.diesel();
         let mut query = products_table::table
             .filter(products_table::producer_id.eq(producer_id))
             .select(ProductRow::as_select())
@@ -217,7 +217,7 @@ pub fn list_producer_products(
             .order(variants::id.asc())
             .load(conn)?;
         Ok::<_, diesel::result::Error>((product_rows, variant_rows))
-    })?;
+    }?;
     let mut by_product: HashMap<String, Vec<Variant>> = HashMap::new();
     for row in variant_rows {
         by_product

@@ -8,7 +8,6 @@ use super::rules::{check_into, check_name, CatalogRules, Stock, VariantDraft, Va
 use super::{categories, name_key, Product, ProductRow, Variant, VariantRow};
 use crate::db::schema::{categories as categories_table, enterprises, products, variants};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::enterprises::EnterpriseKind;
 use crate::error::{ApiError, FieldError};
 
@@ -39,11 +38,11 @@ pub struct VariantPatch {
 
 /// Fails unless `producer_id` is an enterprise that produces.
 pub fn require_producer(conn: &mut DbConn, producer_id: &str) -> Result<(), ApiError> {
-    let kind: Option<String> = db_run!(conn => enterprises::table
+    let kind: Option<String> = enterprises::table
         .find(producer_id)
         .select(enterprises::kind)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     match kind.as_deref().and_then(EnterpriseKind::parse) {
         Some(k) if k.is_producer() => Ok(()),
         Some(_) => Err(ApiError::Conflict {
@@ -55,10 +54,10 @@ pub fn require_producer(conn: &mut DbConn, producer_id: &str) -> Result<(), ApiE
 }
 
 fn category_exists(conn: &mut DbConn, slug: &str) -> Result<bool, ApiError> {
-    let n: i64 = db_run!(conn => categories_table::table
+    let n: i64 = categories_table::table
         .filter(categories_table::slug.eq(slug))
         .count()
-        .get_result(conn))?;
+        .get_result(conn.diesel())?;
     Ok(n > 0)
 }
 
@@ -87,12 +86,12 @@ pub fn product_named(
     producer_id: &str,
     name: &str,
 ) -> Result<Option<ProductRow>, ApiError> {
-    Ok(db_run!(conn => products::table
+    Ok(products::table
         .filter(products::producer_id.eq(producer_id))
         .filter(products::name.eq(name))
         .select(ProductRow::as_select())
-        .first(conn)
-        .optional())?)
+        .first(conn.diesel())
+        .optional()?)
 }
 
 /// The variant of `producer_id` with this SKU, if any.
@@ -101,12 +100,12 @@ pub fn variant_by_sku(
     producer_id: &str,
     sku: &str,
 ) -> Result<Option<VariantRow>, ApiError> {
-    Ok(db_run!(conn => variants::table
+    Ok(variants::table
         .filter(variants::producer_id.eq(producer_id))
         .filter(variants::sku.eq(sku))
         .select(VariantRow::as_select())
-        .first(conn)
-        .optional())?)
+        .first(conn.diesel())
+        .optional()?)
 }
 
 /// A new variant row from a checked draft.
@@ -153,7 +152,7 @@ pub fn overwrite_variant(
         Stock::OnDemand => (true, None),
         Stock::OnHand(n) => (false, Some(n)),
     };
-    db_run!(conn => diesel::update(variants::table.find(&row.id))
+    diesel::update(variants::table.find(&row.id))
         .set((
             variants::product_id.eq(&product.id),
             variants::sku.eq(&draft.sku),
@@ -170,8 +169,8 @@ pub fn overwrite_variant(
             variants::updated_at.eq(now),
             variants::name_key.eq(name_key(&product.name, &draft.display_name)),
         ))
-        .execute(conn))
-    .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))?;
+        .execute(conn.diesel())
+        .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))?;
     Ok(())
 }
 
@@ -279,13 +278,18 @@ pub fn create(
         .map(|d| variant_row(&product, d, now))
         .collect();
     conn.transaction(|conn| {
-        db_run!(conn => {
-            diesel::insert_into(products::table).values(&product).execute(conn)?;
+        {
+            let conn = conn.diesel();
+            diesel::insert_into(products::table)
+                .values(&product)
+                .execute(conn)?;
             for row in &rows {
-                diesel::insert_into(variants::table).values(row).execute(conn)?;
+                diesel::insert_into(variants::table)
+                    .values(row)
+                    .execute(conn)?;
             }
             Ok::<_, diesel::result::Error>(())
-        })
+        }
         .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))
     })?;
     get(conn, &product.id, true)
@@ -293,14 +297,15 @@ pub fn create(
 
 /// A product with its variants (archived ones too when `with_archived`).
 pub fn get(conn: &mut DbConn, product_id: &str, with_archived: bool) -> Result<Product, ApiError> {
-    let product: Option<ProductRow> = db_run!(conn => products::table
+    let product: Option<ProductRow> = products::table
         .find(product_id)
         .select(ProductRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let product =
         product.ok_or_else(|| ApiError::NotFound(format!("no product `{product_id}`")))?;
-    let rows: Vec<VariantRow> = db_run!(conn => {
+    let rows: Vec<VariantRow> = {
+        let conn = conn.diesel();
         let mut q = variants::table
             .filter(variants::product_id.eq(product_id))
             .select(VariantRow::as_select())
@@ -310,7 +315,7 @@ pub fn get(conn: &mut DbConn, product_id: &str, with_archived: bool) -> Result<P
             q = q.filter(variants::archived_at.is_null());
         }
         q.load(conn)
-    })?;
+    }?;
     Ok(Product {
         id: product.id,
         producer_id: product.producer_id,
@@ -326,30 +331,30 @@ pub fn get(conn: &mut DbConn, product_id: &str, with_archived: bool) -> Result<P
 
 /// The producer a product belongs to; 404 when the product does not exist.
 pub fn producer_of_product(conn: &mut DbConn, product_id: &str) -> Result<String, ApiError> {
-    let p: Option<String> = db_run!(conn => products::table
+    let p: Option<String> = products::table
         .find(product_id)
         .select(products::producer_id)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     p.ok_or_else(|| ApiError::NotFound(format!("no product `{product_id}`")))
 }
 
 /// The producer a variant belongs to; 404 when the variant does not exist.
 pub fn producer_of_variant(conn: &mut DbConn, variant_id: &str) -> Result<String, ApiError> {
-    let p: Option<String> = db_run!(conn => variants::table
+    let p: Option<String> = variants::table
         .find(variant_id)
         .select(variants::producer_id)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     p.ok_or_else(|| ApiError::NotFound(format!("no variant `{variant_id}`")))
 }
 
 fn product_row(conn: &mut DbConn, product_id: &str) -> Result<ProductRow, ApiError> {
-    let row: Option<ProductRow> = db_run!(conn => products::table
+    let row: Option<ProductRow> = products::table
         .find(product_id)
         .select(ProductRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     row.ok_or_else(|| ApiError::NotFound(format!("no product `{product_id}`")))
 }
 
@@ -392,15 +397,15 @@ pub fn update(
             return Err(ApiError::validation(errors));
         }
         let now = crate::time::now();
-        db_run!(conn => diesel::update(products::table.find(&row.id))
+        diesel::update(products::table.find(&row.id))
             .set((
                 products::name.eq(&row.name),
                 products::description.eq(&row.description),
                 products::category_slug.eq(&row.category_slug),
                 products::updated_at.eq(now),
             ))
-            .execute(conn))
-        .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))?;
+            .execute(conn.diesel())
+            .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))?;
         refresh_name_keys(conn, &row)?;
         get(conn, product_id, true)
     })
@@ -408,29 +413,29 @@ pub fn update(
 
 /// Fills in the sort keys of variants written before they existed (run after migrations).
 pub fn backfill_name_keys(conn: &mut DbConn) -> Result<usize, ApiError> {
-    let missing: Vec<(String, String, String)> = db_run!(conn => variants::table
+    let missing: Vec<(String, String, String)> = variants::table
         .inner_join(products::table)
         .filter(variants::name_key.eq(""))
         .select((variants::id, products::name, variants::display_name))
-        .load(conn))?;
+        .load(conn.diesel())?;
     for (id, product, display) in &missing {
-        db_run!(conn => diesel::update(variants::table.find(id))
+        diesel::update(variants::table.find(id))
             .set(variants::name_key.eq(name_key(product, display)))
-            .execute(conn))?;
+            .execute(conn.diesel())?;
     }
     Ok(missing.len())
 }
 
 /// Recomputes the sort keys of a product's variants after a rename.
 pub fn refresh_name_keys(conn: &mut DbConn, product: &ProductRow) -> Result<(), ApiError> {
-    let names: Vec<(String, String)> = db_run!(conn => variants::table
+    let names: Vec<(String, String)> = variants::table
         .filter(variants::product_id.eq(&product.id))
         .select((variants::id, variants::display_name))
-        .load(conn))?;
+        .load(conn.diesel())?;
     for (id, display) in names {
-        db_run!(conn => diesel::update(variants::table.find(&id))
+        diesel::update(variants::table.find(&id))
             .set(variants::name_key.eq(name_key(&product.name, &display)))
-            .execute(conn))?;
+            .execute(conn.diesel())?;
     }
     Ok(())
 }
@@ -474,7 +479,9 @@ pub fn add_variant(
     let draft = checked_draft(conn, rules, fields, &product.producer_id, None)?;
     let row = variant_row(&product, &draft, crate::time::now());
     conn.transaction(|conn| {
-        db_run!(conn => diesel::insert_into(variants::table).values(&row).execute(conn))
+        diesel::insert_into(variants::table)
+            .values(&row)
+            .execute(conn.diesel())
             .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))
     })?;
     Variant::try_from(row)
@@ -508,11 +515,11 @@ pub fn update_variant(
     // read, merge and write under the row's lock: concurrent patches lose nothing
     conn.transaction(|conn| {
         crate::db::lock_row(conn, "variants", variant_id)?;
-        let row: Option<VariantRow> = db_run!(conn => variants::table
+        let row: Option<VariantRow> = variants::table
             .find(variant_id)
             .select(VariantRow::as_select())
-            .first(conn)
-            .optional())?;
+            .first(conn.diesel())
+            .optional()?;
         let row = row.ok_or_else(|| ApiError::NotFound(format!("no variant `{variant_id}`")))?;
         let current = current_fields(&row);
         let f = &patch.fields;
@@ -536,10 +543,10 @@ pub fn update_variant(
             None => row.archived_at,
         };
         overwrite_variant(conn, &row, &product, &draft, archived_at, now)?;
-        let updated: VariantRow = db_run!(conn => variants::table
+        let updated: VariantRow = variants::table
             .find(variant_id)
             .select(VariantRow::as_select())
-            .first(conn))?;
+            .first(conn.diesel())?;
         Variant::try_from(updated)
     })
 }

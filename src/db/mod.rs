@@ -1,9 +1,11 @@
 //! Storage: one diesel schema for SQLite (default, embedded) and PostgreSQL, chosen by URL.
 //!
-//! Queries are written once and compiled for each backend through [`db_run!`]: the macro
-//! matches on the pooled connection and runs the same block with a concrete
-//! `SqliteConnection` or `PgConnection` (the approach vaultwarden uses). Blocking diesel work
-//! runs on actix's blocking thread pool through [`Db::run`], never on the async workers.
+//! Queries are written once, in plain diesel, on [`DbConn::diesel`]: an [`AnyConnection`]
+//! (`#[derive(diesel::MultiConnection)]`) that runs them on whichever backend the URL named —
+//! the design vaultwarden moved to. What truly differs per backend stays here, behind small
+//! functions: [`per_backend`] (upserts), [`lock_row`], transaction modes ([`DbConn::transaction`],
+//! [`DbConn::read_snapshot`]), migrations. Blocking diesel work runs on actix's blocking thread
+//! pool through [`Db::run`], never on the async workers.
 //!
 //! Conventions shared by both schemas (see `migrations/`):
 //! - ids are UUID v7 stored as lowercase hyphenated `TEXT` (their text order is time order,
@@ -20,7 +22,7 @@ pub mod schema;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel::Connection;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -37,23 +39,50 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// Runs `$body` with `$conn` bound to the concrete connection of either backend.
-///
-/// `$conn` must be a `&mut DbConn`. The body is compiled twice, once per backend.
-#[macro_export]
-macro_rules! db_run {
-    ($conn:ident => $body:expr) => {
-        match $conn {
-            $crate::db::DbConn::Sqlite(pooled, _) => {
-                let $conn: &mut ::diesel::SqliteConnection = &mut **pooled;
-                $body
+/// One diesel connection to either backend: queries are written once, against
+/// `MultiBackend`, and run on whichever database the URL named (vaultwarden's design since
+/// diesel 2.1). What truly differs per backend — upserts, row locks, `SKIP LOCKED`,
+/// transaction modes — lives in this module ([`per_backend`], [`lock_row`], …).
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Opens connections of the one backend a URL names. (The derived `establish` would try each
+/// backend in turn: a PostgreSQL URL whose server is down would then open a SQLite file named
+/// after the URL.)
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    location: String,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        let open = match self.backend {
+            Backend::Sqlite => {
+                SqliteConnection::establish(&self.location).map(AnyConnection::Sqlite)
             }
-            $crate::db::DbConn::Postgres(pooled, _) => {
-                let $conn: &mut ::diesel::PgConnection = &mut **pooled;
-                $body
+            Backend::Postgres => {
+                PgConnection::establish(&self.location).map(AnyConnection::Postgres)
             }
-        }
-    };
+        };
+        open.map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        use diesel::r2d2::R2D2Connection;
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
 }
 
 /// Which database engine a pool talks to.
@@ -65,15 +94,10 @@ pub enum Backend {
 
 /// A pool of connections to one database.
 #[derive(Clone)]
-pub enum Db {
-    Sqlite(
-        Pool<ConnectionManager<SqliteConnection>>,
-        std::sync::Arc<Shared>,
-    ),
-    Postgres(
-        Pool<ConnectionManager<PgConnection>>,
-        std::sync::Arc<Shared>,
-    ),
+pub struct Db {
+    pool: Pool<Manager>,
+    shared: std::sync::Arc<Shared>,
+    backend: Backend,
 }
 
 /// What the connections of one pool share: SQLite's queue of writers, and values the domain
@@ -122,16 +146,60 @@ impl Shared {
     }
 }
 
-/// One pooled connection, returned to its pool on drop.
-pub enum DbConn {
-    Sqlite(
-        PooledConnection<ConnectionManager<SqliteConnection>>,
-        std::sync::Arc<Shared>,
-    ),
-    Postgres(
-        PooledConnection<ConnectionManager<PgConnection>>,
-        std::sync::Arc<Shared>,
-    ),
+/// One pooled connection, returned to its pool on drop. Diesel queries run on
+/// [`DbConn::diesel`]; transactions go through [`DbConn::transaction`] (SQLite's writers
+/// queue, [`WriteQueue`]) and [`DbConn::read_snapshot`].
+pub struct DbConn {
+    conn: PooledConnection<Manager>,
+    shared: std::sync::Arc<Shared>,
+}
+
+impl DbConn {
+    /// The diesel connection, for one query or a few in a row.
+    pub fn diesel(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &*self.conn {
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+            AnyConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// What this connection's pool shares (the SQLite write queue, the domain's extensions).
+    pub fn shared(&self) -> &std::sync::Arc<Shared> {
+        &self.shared
+    }
+}
+
+/// Runs a statement `MultiBackend` cannot express on the concrete connection: a batch insert
+/// (SQLite's needs one statement per row when a value is left to its default), an insert
+/// leaving columns to their defaults, an upsert (`ON CONFLICT`). The statement is built once,
+/// in plain diesel, by the caller.
+pub fn execute<Q>(conn: &mut AnyConnection, statement: Q) -> diesel::QueryResult<usize>
+where
+    Q: diesel::query_dsl::methods::ExecuteDsl<SqliteConnection>
+        + diesel::query_dsl::methods::ExecuteDsl<PgConnection>,
+{
+    use diesel::query_dsl::methods::ExecuteDsl;
+    match conn {
+        AnyConnection::Sqlite(c) => ExecuteDsl::<SqliteConnection>::execute(statement, c),
+        AnyConnection::Postgres(c) => ExecuteDsl::<PgConnection>::execute(statement, c),
+    }
+}
+
+/// Runs code written for each backend on the concrete connection: the ledger journal's store,
+/// whose PostgreSQL commit is one array statement and SQLite's one cached statement per row.
+pub fn per_backend<T>(
+    conn: &mut DbConn,
+    sqlite: impl FnOnce(&mut SqliteConnection) -> T,
+    postgres: impl FnOnce(&mut PgConnection) -> T,
+) -> T {
+    match conn.diesel() {
+        AnyConnection::Sqlite(c) => sqlite(c),
+        AnyConnection::Postgres(c) => postgres(c),
+    }
 }
 
 /// The writers of one SQLite database take turns in arrival order.
@@ -198,8 +266,8 @@ const SQLITE_MMAP_BYTES: u64 = 256 * 1024 * 1024;
 #[derive(Debug)]
 struct SqlitePragmas;
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
              PRAGMA synchronous = FULL;
@@ -217,8 +285,8 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 #[derive(Debug)]
 struct PostgresSettings;
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PostgresSettings {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for PostgresSettings {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute("SET plan_cache_mode = force_custom_plan")
             .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -264,7 +332,10 @@ impl Db {
                         ))
                         .map_err(|e| open_err(&e))?;
                 }
-                let manager = ConnectionManager::<SqliteConnection>::new(location);
+                let manager = Manager {
+                    backend: Backend::Sqlite,
+                    location,
+                };
                 // An in-memory database lives as long as its one connection: keep it forever.
                 let builder = if memory {
                     Pool::builder()
@@ -280,38 +351,51 @@ impl Db {
                     .connection_customizer(Box::new(SqlitePragmas))
                     .build(manager)
                     .map_err(|e| open_err(&e))?;
-                Ok(Db::Sqlite(pool, Default::default()))
+                Ok(Db {
+                    pool,
+                    shared: Default::default(),
+                    backend: Backend::Sqlite,
+                })
             }
             DatabaseUrl::Postgres(secret) => {
                 let location = with_connect_timeout(secret.expose_secret());
                 // One direct attempt first: an unreachable server fails at once with its own
                 // message, instead of the pool retrying until its timeout.
                 PgConnection::establish(&location).map_err(|e| open_err(&e))?;
-                let manager = ConnectionManager::<PgConnection>::new(location);
+                let manager = Manager {
+                    backend: Backend::Postgres,
+                    location,
+                };
                 let pool = Pool::builder()
                     .max_size(pool_size)
                     .connection_timeout(CHECKOUT_TIMEOUT)
                     .connection_customizer(Box::new(PostgresSettings))
                     .build(manager)
                     .map_err(|e| open_err(&e))?;
-                Ok(Db::Postgres(pool, Default::default()))
+                Ok(Db {
+                    pool,
+                    shared: Default::default(),
+                    backend: Backend::Postgres,
+                })
             }
         }
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(..) => Backend::Sqlite,
-            Db::Postgres(..) => Backend::Postgres,
-        }
+        self.backend
+    }
+
+    /// What this pool's connections share (the SQLite write queue, the domain's extensions).
+    pub fn shared(&self) -> &std::sync::Arc<Shared> {
+        &self.shared
     }
 
     /// Takes a connection from the pool (blocking; call from blocking code only).
     pub fn conn(&self) -> Result<DbConn, ApiError> {
-        let conn = match self {
-            Db::Sqlite(pool, queue) => pool.get().map(|c| DbConn::Sqlite(c, queue.clone())),
-            Db::Postgres(pool, shared) => pool.get().map(|c| DbConn::Postgres(c, shared.clone())),
-        };
+        let conn = self.pool.get().map(|conn| DbConn {
+            conn,
+            shared: self.shared.clone(),
+        });
         conn.map_err(|e| ApiError::Unavailable(format!("database connection: {e}")))
     }
 
@@ -340,11 +424,11 @@ impl Db {
             reason,
         };
         let mut conn = self.conn().map_err(|e| fail(e.to_string()))?;
-        let applied = match &mut conn {
-            DbConn::Sqlite(c, _) => c
+        let applied = match conn.diesel() {
+            AnyConnection::Sqlite(c) => c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map(|v| v.iter().map(|m| m.to_string()).collect()),
-            DbConn::Postgres(c, _) => {
+            AnyConnection::Postgres(c) => {
                 const LOCK: &str = "SELECT pg_advisory_lock(7242012026)";
                 const UNLOCK: &str = "SELECT pg_advisory_unlock(7242012026)";
                 c.batch_execute(LOCK).map_err(|e| fail(e.to_string()))?;
@@ -360,17 +444,17 @@ impl Db {
 
     /// Whether migrations embedded in this binary are still waiting to be applied.
     pub fn has_pending_migrations(conn: &mut DbConn) -> Result<bool, ApiError> {
-        let pending = match conn {
-            DbConn::Sqlite(c, _) => c.has_pending_migration(SQLITE_MIGRATIONS),
-            DbConn::Postgres(c, _) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        let pending = match conn.diesel() {
+            AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            AnyConnection::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
         };
         pending.map_err(|e| ApiError::Unavailable(format!("migration state: {e}")))
     }
 
     pub fn describe(&self) -> String {
-        match self {
-            Db::Sqlite(..) => "the SQLite database".into(),
-            Db::Postgres(..) => "the PostgreSQL database".into(),
+        match self.backend {
+            Backend::Sqlite => "the SQLite database".into(),
+            Backend::Postgres => "the PostgreSQL database".into(),
         }
     }
 }
@@ -380,11 +464,11 @@ impl DbConn {
     /// held until the returned value is dropped. `None` otherwise (PostgreSQL locks rows; a
     /// nested transaction already has the turn).
     pub fn write_turn(&mut self) -> Option<WriteTurn> {
-        match self {
-            DbConn::Sqlite(c, queue) => {
-                (!sqlite_in_transaction(c)).then(|| WriteQueue::enter(queue))
+        match &mut *self.conn {
+            AnyConnection::Sqlite(c) => {
+                (!sqlite_in_transaction(c)).then(|| WriteQueue::enter(&self.shared))
             }
-            DbConn::Postgres(..) => None,
+            AnyConnection::Postgres(..) => None,
         }
     }
 
@@ -399,21 +483,19 @@ impl DbConn {
     {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
         let _turn = self.write_turn();
-        match self {
-            DbConn::Sqlite(c, _) => sqlite_begin(c)?,
-            DbConn::Postgres(c, _) => AnsiTransactionManager::begin_transaction(&mut **c)?,
+        match self.diesel() {
+            AnyConnection::Sqlite(c) => sqlite_begin(c)?,
+            AnyConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
         }
         match work(self) {
             Ok(value) => {
-                let conn = &mut *self;
-                db_run!(conn => AnsiTransactionManager::commit_transaction(conn))?;
+                AnyConnection::commit_transaction(self.diesel())?;
                 Ok(value)
             }
             Err(error) => {
-                let conn = &mut *self;
                 // the work's error is the one worth reporting; a failed rollback poisons the
                 // connection, which the pool then discards
-                let _ = db_run!(conn => AnsiTransactionManager::rollback_transaction(conn));
+                let _ = AnyConnection::rollback_transaction(self.diesel());
                 Err(error)
             }
         }
@@ -431,19 +513,18 @@ impl DbConn {
         E: From<diesel::result::Error>,
     {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        match self {
-            DbConn::Sqlite(c, _) => {
-                AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN DEFERRED")?
+        match self.diesel() {
+            AnyConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?
             }
-            DbConn::Postgres(c, _) => AnsiTransactionManager::begin_transaction_sql(
-                &mut **c,
+            AnyConnection::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(
+                c,
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             )?,
         }
         let result = work(self);
-        let conn = &mut *self;
         // read-only: ending it either way changes nothing
-        let _ = db_run!(conn => AnsiTransactionManager::commit_transaction(conn));
+        let _ = AnyConnection::commit_transaction(self.diesel());
         result
     }
 }
@@ -470,10 +551,60 @@ pub fn violates_unique(e: &diesel::result::Error, names: &[&str]) -> bool {
 /// PostgreSQL; nothing on SQLite, whose write transactions (`BEGIN IMMEDIATE`) already exclude
 /// every other writer. `table` is a name from the code, never from input.
 pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> diesel::QueryResult<()> {
-    if let DbConn::Postgres(c, _) = conn {
+    if let AnyConnection::Postgres(c) = conn.diesel() {
         let query = diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
             .bind::<diesel::sql_types::Text, _>(id);
-        diesel::RunQueryDsl::execute(query, &mut **c)?;
+        diesel::RunQueryDsl::execute(query, c)?;
+    }
+    Ok(())
+}
+
+/// [`lock_row`] on the row whose `column` is `key` (`table` and `column` from the code).
+pub fn lock_row_by(
+    conn: &mut DbConn,
+    table: &'static str,
+    column: &'static str,
+    key: &str,
+) -> diesel::QueryResult<()> {
+    if let AnyConnection::Postgres(c) = conn.diesel() {
+        let query = diesel::sql_query(format!(
+            "SELECT 1 FROM {table} WHERE {column} = $1 FOR UPDATE"
+        ))
+        .bind::<diesel::sql_types::Text, _>(key);
+        diesel::RunQueryDsl::execute(query, c)?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: tries to take the session-level advisory lock `key` (`Some(taken)`), held
+/// until [`advisory_unlock`] or the session ends. SQLite has none: `None`.
+pub fn try_advisory_lock(conn: &mut DbConn, key: i64) -> diesel::QueryResult<Option<bool>> {
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    match conn.diesel() {
+        AnyConnection::Postgres(c) => {
+            let got: Locked = diesel::RunQueryDsl::get_result(
+                diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+                    .bind::<diesel::sql_types::BigInt, _>(key),
+                c,
+            )?;
+            Ok(Some(got.locked))
+        }
+        AnyConnection::Sqlite(_) => Ok(None),
+    }
+}
+
+/// Lets go of an advisory lock taken by [`try_advisory_lock`] (nothing on SQLite).
+pub fn advisory_unlock(conn: &mut DbConn, key: i64) -> diesel::QueryResult<()> {
+    if let AnyConnection::Postgres(c) = conn.diesel() {
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("SELECT pg_advisory_unlock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(key),
+            c,
+        )?;
     }
     Ok(())
 }
@@ -486,10 +617,10 @@ pub fn lock_row_shared(
     table: &'static str,
     id: &str,
 ) -> diesel::QueryResult<()> {
-    if let DbConn::Postgres(c, _) = conn {
+    if let AnyConnection::Postgres(c) = conn.diesel() {
         let query = diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR SHARE"))
             .bind::<diesel::sql_types::Text, _>(id);
-        diesel::RunQueryDsl::execute(query, &mut **c)?;
+        diesel::RunQueryDsl::execute(query, c)?;
     }
     Ok(())
 }
@@ -516,7 +647,8 @@ pub fn sqlite_in_transaction(conn: &mut SqliteConnection) -> bool {
 
 /// Checks that the database answers a trivial query.
 pub fn ping(conn: &mut DbConn) -> Result<(), ApiError> {
-    db_run!(conn => conn.batch_execute("SELECT 1"))
+    conn.diesel()
+        .batch_execute("SELECT 1")
         .map_err(|e| ApiError::Unavailable(format!("database ping: {e}")))
 }
 
@@ -546,19 +678,16 @@ impl DbConn {
     /// the connection (a commit inside a caller's transaction must stay in it).
     pub fn group_commit(&mut self) -> Option<std::sync::Arc<Shared>> {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        match self {
-            // a broken transaction manager (`Err`) is not grouped either
-            DbConn::Sqlite(c, shared) => {
-                let depth = AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
-                    .transaction_depth();
-                matches!(depth, Ok(None)).then(|| shared.clone())
+        let depth = match self.diesel() {
+            AnyConnection::Sqlite(c) => {
+                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
             }
-            DbConn::Postgres(c, shared) => {
-                let depth = AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
-                    .transaction_depth();
-                matches!(depth, Ok(None)).then(|| shared.clone())
+            AnyConnection::Postgres(c) => {
+                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
             }
-        }
+        };
+        // a broken transaction manager (`Err`) is not grouped either
+        matches!(depth, Ok(None)).then(|| self.shared.clone())
     }
 }
 

@@ -22,7 +22,6 @@ use crate::db::schema::{
     producer_settlements, products, reconversion_rules, users, variants,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::enterprises::{EnterpriseKind, EnterpriseRow};
 use crate::ledger::currencies::CurrencyRow;
 use crate::money::{parse_amount, CurrencyCode, Sign};
@@ -572,7 +571,8 @@ fn plan_products(
 
 /// Whether the database already holds marketplace data.
 pub fn is_empty(conn: &mut DbConn) -> Result<bool> {
-    let count: i64 = db_run!(conn => {
+    let count: i64 = {
+        let conn = conn.diesel();
         let e: i64 = enterprises::table.count().get_result(conn)?;
         let u: i64 = users::table.count().get_result(conn)?;
         // the euro is reference data, present in every migrated database
@@ -581,7 +581,7 @@ pub fn is_empty(conn: &mut DbConn) -> Result<bool> {
             .count()
             .get_result(conn)?;
         Ok::<_, diesel::result::Error>(e + u + c)
-    })?;
+    }?;
     Ok(count == 0)
 }
 
@@ -601,7 +601,7 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
         order_cycles: plan.cycles.len(),
     };
     if force {
-        let entries: i64 = db_run!(conn => ledger_entries::table.count().get_result(conn))?;
+        let entries: i64 = ledger_entries::table.count().get_result(conn.diesel())?;
         if entries > 0 {
             bail!("the ledger holds {entries} entries and is append-only: load the demo into a fresh database instead");
         }
@@ -629,7 +629,8 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
 }
 
 fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::result::Error> {
-    db_run!(conn => {
+    {
+        let conn = conn.diesel();
         if force {
             diesel::delete(idempotency_keys::table).execute(conn)?;
             diesel::delete(producer_settlements::table).execute(conn)?;
@@ -651,11 +652,19 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
             diesel::delete(users::table).execute(conn)?;
             diesel::delete(enterprises::table).execute(conn)?;
         }
-        diesel::insert_into(enterprises::table).values(&plan.enterprises).execute(conn)?;
-        diesel::insert_into(users::table).values(&plan.users).execute(conn)?;
-        diesel::insert_into(enterprise_roles::table).values(&plan.roles).execute(conn)?;
+        crate::db::execute(
+            conn,
+            diesel::insert_into(enterprises::table).values(&plan.enterprises),
+        )?;
+        crate::db::execute(conn, diesel::insert_into(users::table).values(&plan.users))?;
+        crate::db::execute(
+            conn,
+            diesel::insert_into(enterprise_roles::table).values(&plan.roles),
+        )?;
         for currency in plan.currencies.iter().filter(|c| c.code != "EUR") {
-            diesel::insert_into(currencies::table).values(currency).execute(conn)?;
+            diesel::insert_into(currencies::table)
+                .values(currency)
+                .execute(conn)?;
         }
         for (producer_id, hub_id) in &plan.relationships {
             diesel::insert_into(enterprise_relationships::table)
@@ -669,13 +678,28 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
                 ))
                 .execute(conn)?;
         }
-        diesel::insert_into(products::table).values(&plan.products).execute(conn)?;
-        diesel::insert_into(variants::table).values(&plan.variants).execute(conn)?;
-        diesel::insert_into(order_cycles::table).values(&plan.cycles).execute(conn)?;
-        diesel::insert_into(order_cycle_variants::table).values(&plan.offers).execute(conn)?;
-        diesel::insert_into(cycle_shipping_methods::table).values(&plan.shipping).execute(conn)?;
+        crate::db::execute(
+            conn,
+            diesel::insert_into(products::table).values(&plan.products),
+        )?;
+        crate::db::execute(
+            conn,
+            diesel::insert_into(variants::table).values(&plan.variants),
+        )?;
+        crate::db::execute(
+            conn,
+            diesel::insert_into(order_cycles::table).values(&plan.cycles),
+        )?;
+        crate::db::execute(
+            conn,
+            diesel::insert_into(order_cycle_variants::table).values(&plan.offers),
+        )?;
+        crate::db::execute(
+            conn,
+            diesel::insert_into(cycle_shipping_methods::table).values(&plan.shipping),
+        )?;
         Ok(())
-    })
+    }
 }
 
 #[cfg(test)]

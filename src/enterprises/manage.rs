@@ -20,7 +20,6 @@ use super::{EnterpriseKind, EnterpriseRow};
 use crate::auth::users::Role;
 use crate::db::schema::{enterprise_currencies, enterprise_roles, enterprises};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError};
 use crate::ledger::accounts::Owner;
 use crate::ledger::currencies;
@@ -319,8 +318,11 @@ pub fn create(
             // a name already used elsewhere: the derived slug gets a distinct ending
             row.slug = format!("{}-{}", row.slug, &row.id[row.id.len() - 6..]);
         }
-        db_run!(conn => {
-            diesel::insert_into(enterprises::table).values(&row).execute(conn)?;
+        {
+            let conn = conn.diesel();
+            diesel::insert_into(enterprises::table)
+                .values(&row)
+                .execute(conn)?;
             diesel::insert_into(enterprise_roles::table)
                 .values((
                     enterprise_roles::enterprise_id.eq(&row.id),
@@ -329,7 +331,7 @@ pub fn create(
                     enterprise_roles::created_at.eq(now),
                 ))
                 .execute(conn)
-        })
+        }
         .map_err(|e| slug_violation(e, &row.slug))?;
         set_currencies(conn, &row, &codes)?;
         Ok(row.clone())
@@ -337,11 +339,11 @@ pub fn create(
 }
 
 fn slug_taken(conn: &mut DbConn, slug: &str, own_id: &str) -> Result<bool, ApiError> {
-    let n: i64 = db_run!(conn => enterprises::table
+    let n: i64 = enterprises::table
         .filter(enterprises::slug.eq(slug))
         .filter(enterprises::id.ne(own_id))
         .count()
-        .get_result(conn))?;
+        .get_result(conn.diesel())?;
     Ok(n > 0)
 }
 
@@ -368,9 +370,12 @@ pub fn set_currencies(
     row: &EnterpriseRow,
     codes: &[String],
 ) -> Result<(), ApiError> {
-    db_run!(conn => {
-        diesel::delete(enterprise_currencies::table.filter(enterprise_currencies::enterprise_id.eq(&row.id)))
-            .execute(conn)?;
+    {
+        let conn = conn.diesel();
+        diesel::delete(
+            enterprise_currencies::table.filter(enterprise_currencies::enterprise_id.eq(&row.id)),
+        )
+        .execute(conn)?;
         for code in codes {
             diesel::insert_into(enterprise_currencies::table)
                 .values((
@@ -380,7 +385,7 @@ pub fn set_currencies(
                 .execute(conn)?;
         }
         Ok::<_, diesel::result::Error>(())
-    })?;
+    }?;
     if row.kind == EnterpriseKind::CurrencyAssociation.as_str() {
         return Ok(()); // its accounts come with the currencies it issues
     }
@@ -426,7 +431,7 @@ pub fn update(
         if slug_taken(conn, &row.slug, &row.id)? {
             return Err(slug_taken_error(&row.slug));
         }
-        db_run!(conn => diesel::update(enterprises::table.find(&row.id))
+        diesel::update(enterprises::table.find(&row.id))
             .set((
                 enterprises::slug.eq(&row.slug),
                 enterprises::name.eq(&row.name),
@@ -444,8 +449,8 @@ pub fn update(
                 enterprises::visibility.eq(&row.visibility),
                 enterprises::updated_at.eq(row.updated_at),
             ))
-            .execute(conn))
-        .map_err(|e| slug_violation(e, &row.slug))?;
+            .execute(conn.diesel())
+            .map_err(|e| slug_violation(e, &row.slug))?;
         if let Some(codes) = &codes {
             set_currencies(conn, &row, codes)?;
         }

@@ -19,7 +19,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{enterprise_currencies, enterprises};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::pagination::{Page, PageParams};
 
@@ -205,7 +204,8 @@ pub fn list_public(
     page: &PageParams,
 ) -> Result<Page<Enterprise>, ApiError> {
     let limit = page.fetch_limit();
-    let rows: Vec<EnterpriseRow> = db_run!(conn => {
+    let rows: Vec<EnterpriseRow> = {
+        let conn = conn.diesel();
         let mut query = enterprises::table
             .filter(enterprises::visibility.eq("public"))
             .select(EnterpriseRow::as_select())
@@ -219,7 +219,7 @@ pub fn list_public(
             query = query.filter(enterprises::id.gt(after.clone()));
         }
         query.load(conn)
-    })?;
+    }?;
     let page = page.paginate(rows, |r| r.id.clone())?;
     let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
     let mut accepted = accepted_currencies(conn, &ids)?;
@@ -242,11 +242,17 @@ pub fn accepted_currencies(
     conn: &mut DbConn,
     ids: &[String],
 ) -> Result<HashMap<String, Vec<String>>, ApiError> {
-    let rows: Vec<(String, String)> = db_run!(conn => enterprise_currencies::table
+    let rows: Vec<(String, String)> = enterprise_currencies::table
         .filter(enterprise_currencies::enterprise_id.eq_any(ids))
-        .select((enterprise_currencies::enterprise_id, enterprise_currencies::currency_code))
-        .order((enterprise_currencies::enterprise_id, enterprise_currencies::currency_code))
-        .load(conn))?;
+        .select((
+            enterprise_currencies::enterprise_id,
+            enterprise_currencies::currency_code,
+        ))
+        .order((
+            enterprise_currencies::enterprise_id,
+            enterprise_currencies::currency_code,
+        ))
+        .load(conn.diesel())?;
     let mut map: HashMap<String, Vec<String>> = ids
         .iter()
         .map(|id| (id.clone(), vec!["EUR".to_string()]))
@@ -267,31 +273,39 @@ pub fn view(conn: &mut DbConn, row: EnterpriseRow) -> Result<Enterprise, ApiErro
 
 /// The id of the enterprise (public or hidden) with this id or slug.
 pub fn find_id(conn: &mut DbConn, id_or_slug: &str) -> Result<Option<String>, ApiError> {
-    Ok(db_run!(conn => enterprises::table
-        .filter(enterprises::id.eq(id_or_slug).or(enterprises::slug.eq(id_or_slug)))
+    Ok(enterprises::table
+        .filter(
+            enterprises::id
+                .eq(id_or_slug)
+                .or(enterprises::slug.eq(id_or_slug)),
+        )
         .select(enterprises::id)
-        .first::<String>(conn)
-        .optional())?)
+        .first::<String>(conn.diesel())
+        .optional()?)
 }
 
 /// Any enterprise (public or hidden) by id; 404 when missing.
 pub fn get_row(conn: &mut DbConn, id: &str) -> Result<EnterpriseRow, ApiError> {
-    let row: Option<EnterpriseRow> = db_run!(conn => enterprises::table
+    let row: Option<EnterpriseRow> = enterprises::table
         .find(id)
         .select(EnterpriseRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     row.ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id}`")))
 }
 
 /// A public enterprise by id or slug.
 pub fn find_public(conn: &mut DbConn, id_or_slug: &str) -> Result<Enterprise, ApiError> {
-    let row: Option<EnterpriseRow> = db_run!(conn => enterprises::table
+    let row: Option<EnterpriseRow> = enterprises::table
         .filter(enterprises::visibility.eq("public"))
-        .filter(enterprises::id.eq(id_or_slug).or(enterprises::slug.eq(id_or_slug)))
+        .filter(
+            enterprises::id
+                .eq(id_or_slug)
+                .or(enterprises::slug.eq(id_or_slug)),
+        )
         .select(EnterpriseRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id_or_slug}`")))?;
     view(conn, row)
 }

@@ -19,7 +19,6 @@ use crate::db::schema::{
     enterprise_relationships as rel, enterprises, order_cycle_variants, order_cycles, variants,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
 
 /// One permission, as the API shows it.
@@ -37,11 +36,11 @@ pub struct Permission {
 }
 
 fn kind_of(conn: &mut DbConn, id: &str) -> Result<EnterpriseKind, ApiError> {
-    let kind: Option<String> = db_run!(conn => enterprises::table
+    let kind: Option<String> = enterprises::table
         .find(id)
         .select(enterprises::kind)
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     kind.as_deref()
         .and_then(EnterpriseKind::parse)
         .ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id}`")))
@@ -73,20 +72,20 @@ pub fn grant(
     }
     let now = crate::time::now();
     conn.transaction(|conn| {
-        let exists: i64 = db_run!(conn => rel::table
+        let exists: i64 = rel::table
             .filter(rel::producer_id.eq(producer_id))
             .filter(rel::hub_id.eq(hub_id))
             .count()
-            .get_result(conn))?;
+            .get_result(conn.diesel())?;
         if exists > 0 {
-            db_run!(conn => diesel::update(rel::table.find((producer_id, hub_id)))
+            diesel::update(rel::table.find((producer_id, hub_id)))
                 .set((
                     rel::can_add_to_order_cycles.eq(can_add_to_order_cycles),
                     rel::can_see_orders.eq(can_see_orders),
                 ))
-                .execute(conn))?;
+                .execute(conn.diesel())?;
         } else {
-            db_run!(conn => diesel::insert_into(rel::table)
+            diesel::insert_into(rel::table)
                 .values((
                     rel::producer_id.eq(producer_id),
                     rel::hub_id.eq(hub_id),
@@ -94,7 +93,7 @@ pub fn grant(
                     rel::can_see_orders.eq(can_see_orders),
                     rel::created_at.eq(now),
                 ))
-                .execute(conn))?;
+                .execute(conn.diesel())?;
         }
         if !can_add_to_order_cycles {
             withdraw_from_upcoming_cycles(conn, producer_id, hub_id)?;
@@ -115,7 +114,8 @@ fn withdraw_from_upcoming_cycles(
     hub_id: &str,
 ) -> Result<usize, ApiError> {
     let now = crate::time::now();
-    Ok(db_run!(conn => {
+    Ok({
+        let conn = conn.diesel();
         let cycles = order_cycles::table
             .filter(order_cycles::hub_id.eq(hub_id))
             .filter(order_cycles::opens_at.gt(now))
@@ -129,7 +129,7 @@ fn withdraw_from_upcoming_cycles(
                 .filter(order_cycle_variants::variant_id.eq_any(producer_variants)),
         )
         .execute(conn)
-    })?)
+    }?)
 }
 
 /// What a revocation did.
@@ -143,10 +143,10 @@ pub struct Revoked {
 pub fn accept(conn: &mut DbConn, hub_id: &str, producer_id: &str) -> Result<Permission, ApiError> {
     let now = crate::time::now();
     // accepting twice keeps the first date
-    db_run!(conn => diesel::update(rel::table.find((producer_id, hub_id)))
+    diesel::update(rel::table.find((producer_id, hub_id)))
         .filter(rel::hub_accepted_at.is_null())
         .set(rel::hub_accepted_at.eq(now))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     let found = list(conn, hub_id)?
         .into_iter()
         .find(|p| p.hub_id == hub_id && p.producer_id == producer_id);
@@ -161,7 +161,7 @@ pub fn accept(conn: &mut DbConn, hub_id: &str, producer_id: &str) -> Result<Perm
 pub fn revoke(conn: &mut DbConn, producer_id: &str, hub_id: &str) -> Result<Revoked, ApiError> {
     conn.transaction(|conn| {
         let deleted =
-            db_run!(conn => diesel::delete(rel::table.find((producer_id, hub_id))).execute(conn))?;
+            diesel::delete(rel::table.find((producer_id, hub_id))).execute(conn.diesel())?;
         if deleted == 0 {
             return Err(ApiError::NotFound(format!(
                 "`{hub_id}` holds no permission from `{producer_id}`"
@@ -185,21 +185,32 @@ type Row = (
 
 /// Permissions an enterprise granted (as a producer) or received (as a hub).
 pub fn list(conn: &mut DbConn, enterprise_id: &str) -> Result<Vec<Permission>, ApiError> {
-    let rows: Vec<Row> = db_run!(conn => rel::table
-        .filter(rel::producer_id.eq(enterprise_id).or(rel::hub_id.eq(enterprise_id)))
-        .select((rel::producer_id, rel::hub_id, rel::can_add_to_order_cycles, rel::can_see_orders, rel::created_at, rel::hub_accepted_at))
+    let rows: Vec<Row> = rel::table
+        .filter(
+            rel::producer_id
+                .eq(enterprise_id)
+                .or(rel::hub_id.eq(enterprise_id)),
+        )
+        .select((
+            rel::producer_id,
+            rel::hub_id,
+            rel::can_add_to_order_cycles,
+            rel::can_see_orders,
+            rel::created_at,
+            rel::hub_accepted_at,
+        ))
         .order((rel::producer_id, rel::hub_id))
-        .load(conn))?;
+        .load(conn.diesel())?;
     let mut ids: Vec<String> = rows
         .iter()
         .flat_map(|r| [r.0.clone(), r.1.clone()])
         .collect();
     ids.sort();
     ids.dedup();
-    let names: Vec<(String, String)> = db_run!(conn => enterprises::table
+    let names: Vec<(String, String)> = enterprises::table
         .filter(enterprises::id.eq_any(&ids))
         .select((enterprises::id, enterprises::name))
-        .load(conn))?;
+        .load(conn.diesel())?;
     let name = |id: &str| {
         names
             .iter()

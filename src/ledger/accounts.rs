@@ -9,7 +9,6 @@ pub use super::kinds::{AccountKind, AccountStatus, OwnerKind};
 use super::LedgerError;
 use crate::db::schema::ledger_accounts;
 use crate::db::DbConn;
-use crate::db_run;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ledger_accounts)]
@@ -127,7 +126,12 @@ pub fn open(conn: &mut DbConn, new: NewAccount) -> Result<AccountRow, LedgerErro
     };
     // opened concurrently by another request: keep that one (no error, so an enclosing
     // PostgreSQL transaction is not aborted)
-    db_run!(conn => diesel::insert_into(ledger_accounts::table).values(&row).on_conflict_do_nothing().execute(conn))?;
+    crate::db::execute(
+        conn.diesel(),
+        diesel::insert_into(ledger_accounts::table)
+            .values(&row)
+            .on_conflict_do_nothing(),
+    )?;
     find_by_owner(conn, &new.owner, &row.currency, new.kind, served.as_deref())?
         .ok_or_else(|| LedgerError::Invariant("an account just opened cannot be found".into()))
 }
@@ -140,7 +144,8 @@ pub fn find_by_owner(
     for_currency: Option<&str>,
 ) -> Result<Option<AccountRow>, LedgerError> {
     let (owner_kind, owner_id) = owner.parts();
-    let row = db_run!(conn => {
+    let row = {
+        let conn = conn.diesel();
         let mut query = ledger_accounts::table
             .filter(ledger_accounts::owner_kind.eq(owner_kind.as_str()))
             .filter(ledger_accounts::currency.eq(currency))
@@ -156,23 +161,24 @@ pub fn find_by_owner(
             None => query.filter(ledger_accounts::for_currency.is_null()),
         };
         query.first(conn).optional()
-    })?;
+    }?;
     Ok(row)
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<AccountRow, LedgerError> {
-    let row: Option<AccountRow> = db_run!(conn => ledger_accounts::table
+    let row: Option<AccountRow> = ledger_accounts::table
         .find(id)
         .select(AccountRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     row.ok_or_else(|| LedgerError::AccountNotFound(id.to_string()))
 }
 
 /// Every account of an owner, by currency then kind.
 pub fn list_for_owner(conn: &mut DbConn, owner: &Owner) -> Result<Vec<AccountRow>, LedgerError> {
     let (owner_kind, owner_id) = owner.parts();
-    let rows = db_run!(conn => {
+    let rows = {
+        let conn = conn.diesel();
         let mut query = ledger_accounts::table
             .filter(ledger_accounts::owner_kind.eq(owner_kind.as_str()))
             .select(AccountRow::as_select())
@@ -183,13 +189,14 @@ pub fn list_for_owner(conn: &mut DbConn, owner: &Owner) -> Result<Vec<AccountRow
             None => query.filter(ledger_accounts::owner_id.is_null()),
         };
         query.load(conn)
-    })?;
+    }?;
     Ok(rows)
 }
 
 /// Every account (for verification and tests), by id.
 pub fn all(conn: &mut DbConn) -> Result<Vec<AccountRow>, LedgerError> {
-    Ok(
-        db_run!(conn => ledger_accounts::table.select(AccountRow::as_select()).order(ledger_accounts::id.asc()).load(conn))?,
-    )
+    Ok(ledger_accounts::table
+        .select(AccountRow::as_select())
+        .order(ledger_accounts::id.asc())
+        .load(conn.diesel())?)
 }

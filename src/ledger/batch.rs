@@ -24,7 +24,6 @@ use super::rules::{self, AssociationAccounts, EuroMethod};
 use super::LedgerError;
 use crate::db::schema::{currencies as currencies_table, ledger_accounts};
 use crate::db::DbConn;
-use crate::db_run;
 
 /// A payment from a wallet to another wallet or an enterprise account, in one currency.
 #[derive(Debug, Clone)]
@@ -93,7 +92,7 @@ pub(super) fn parties(
     ids: &[&str],
 ) -> Result<HashMap<String, (AccountRow, bool)>, LedgerError> {
     let mut found = HashMap::new();
-    if let DbConn::Sqlite(..) = conn {
+    if conn.backend() == crate::db::Backend::Sqlite {
         let mut flags: HashMap<String, bool> = HashMap::new();
         for id in ids {
             if found.contains_key(*id) {
@@ -116,11 +115,16 @@ pub(super) fn parties(
         }
         return Ok(found);
     }
-    let rows: Vec<(AccountRow, bool)> = db_run!(conn => ledger_accounts::table
-        .inner_join(currencies_table::table.on(currencies_table::code.eq(ledger_accounts::currency)))
+    let rows: Vec<(AccountRow, bool)> = ledger_accounts::table
+        .inner_join(
+            currencies_table::table.on(currencies_table::code.eq(ledger_accounts::currency)),
+        )
         .filter(ledger_accounts::id.eq_any(ids))
-        .select((AccountRow::as_select(), currencies_table::allow_member_to_member))
-        .load(conn))?;
+        .select((
+            AccountRow::as_select(),
+            currencies_table::allow_member_to_member,
+        ))
+        .load(conn.diesel())?;
     for (account, allow) in rows {
         found.insert(account.id.clone(), (account, allow));
     }

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::currencies;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -68,10 +67,10 @@ impl From<CurrencyRow> for Currency {
 
 /// Inserts the euro (code `EUR`, 2 decimals, fiat) when missing: every deployment has it.
 pub fn ensure_euro(conn: &mut DbConn) -> Result<(), ApiError> {
-    let exists: i64 = db_run!(conn => currencies::table
+    let exists: i64 = currencies::table
         .filter(currencies::code.eq("EUR"))
         .count()
-        .get_result(conn))?;
+        .get_result(conn.diesel())?;
     if exists == 0 {
         let euro = CurrencyRow {
             code: "EUR".into(),
@@ -84,27 +83,29 @@ pub fn ensure_euro(conn: &mut DbConn) -> Result<(), ApiError> {
             created_at: crate::time::now(),
             allow_member_to_member: true,
         };
-        db_run!(conn => diesel::insert_into(currencies::table).values(&euro).execute(conn))?;
+        diesel::insert_into(currencies::table)
+            .values(&euro)
+            .execute(conn.diesel())?;
     }
     Ok(())
 }
 
 /// Every currency, by code.
 pub fn list(conn: &mut DbConn) -> Result<Vec<Currency>, ApiError> {
-    let rows: Vec<CurrencyRow> = db_run!(conn => currencies::table
+    let rows: Vec<CurrencyRow> = currencies::table
         .select(CurrencyRow::as_select())
         .order(currencies::code.asc())
-        .load(conn))?;
+        .load(conn.diesel())?;
     Ok(rows.into_iter().map(Currency::from).collect())
 }
 
 /// One currency row, or `CurrencyNotFound`.
 pub fn get(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, super::LedgerError> {
-    let row: Option<CurrencyRow> = db_run!(conn => currencies::table
+    let row: Option<CurrencyRow> = currencies::table
         .find(code)
         .select(CurrencyRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     row.ok_or_else(|| super::LedgerError::CurrencyNotFound(code.to_string()))
 }
 

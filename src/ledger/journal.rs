@@ -38,7 +38,6 @@ use super::engine::{self, AccountState, Movement, TransferDraft};
 use super::LedgerError;
 use crate::db::schema::{ledger_accounts, ledger_entries, ledger_head, ledger_transfers};
 use crate::db::DbConn;
-use crate::db_run;
 
 /// Hash of the empty chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -478,7 +477,7 @@ impl Store for PgConnection {
 
 /// Loads an entry with its transfers.
 pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Entry>, LedgerError> {
-    db_run!(conn => load(conn, id))
+    crate::db::per_backend(conn, |c| load(c, id), |c| load(c, id))
 }
 
 fn load<S: Store>(store: &mut S, id: &str) -> Result<Option<Entry>, LedgerError> {
@@ -491,11 +490,11 @@ fn load<S: Store>(store: &mut S, id: &str) -> Result<Option<Entry>, LedgerError>
 
 /// The id of the entry reversing `entry_id`, if any.
 pub fn reversal_of(conn: &mut DbConn, entry_id: &str) -> Result<Option<String>, LedgerError> {
-    Ok(db_run!(conn => ledger_entries::table
+    Ok(ledger_entries::table
         .filter(ledger_entries::reverses_entry_id.eq(entry_id))
         .select(ledger_entries::id)
-        .first::<String>(conn)
-        .optional())?)
+        .first::<String>(conn.diesel())
+        .optional()?)
 }
 
 /// The original entry when `request_hash` matches it; a conflict otherwise.
@@ -568,7 +567,7 @@ fn commit_slots_in_turn(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        match db_run!(conn => commit_tx(conn, slots)) {
+        match crate::db::per_backend(conn, |c| commit_tx(c, slots), |c| commit_tx(c, slots)) {
             Err(LedgerError::Db(e))
                 if attempts < 3
                     && crate::db::violates_unique(

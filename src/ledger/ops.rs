@@ -34,7 +34,6 @@ use crate::db::schema::{
     reconversion_rules,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::money::CurrencyCode;
 
 /// A currency to create.
@@ -82,11 +81,11 @@ pub fn create_currency(conn: &mut DbConn, new: NewCurrency) -> Result<CurrencyRo
                 message: "must be greater than zero".into(),
             });
         }
-        let kind: Option<String> = db_run!(conn => enterprises::table
+        let kind: Option<String> = enterprises::table
             .find(&local.issuer_id)
             .select(enterprises::kind)
-            .first(conn)
-            .optional())?;
+            .first(conn.diesel())
+            .optional()?;
         if kind.as_deref() != Some("currency_association") {
             return Err(LedgerError::Invalid {
                 field: "issuer_id".into(),
@@ -109,7 +108,9 @@ pub fn create_currency(conn: &mut DbConn, new: NewCurrency) -> Result<CurrencyRo
         allow_member_to_member: new.local.as_ref().is_none_or(|l| l.allow_member_to_member),
     };
     conn.transaction(|conn| {
-        db_run!(conn => diesel::insert_into(currencies_table::table).values(&row).execute(conn))?;
+        diesel::insert_into(currencies_table::table)
+            .values(&row)
+            .execute(conn.diesel())?;
         if row.is_local() {
             open_association_accounts(conn, &row)?;
         }
@@ -353,12 +354,12 @@ pub fn hold(
 
 /// A pending transfer (hold) by id.
 pub fn find_hold(conn: &mut DbConn, hold_id: &str) -> Result<TransferRow, LedgerError> {
-    let row: Option<TransferRow> = db_run!(conn => ledger_transfers::table
+    let row: Option<TransferRow> = ledger_transfers::table
         .find(hold_id)
         .filter(ledger_transfers::kind.eq("pending"))
         .select(TransferRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     row.ok_or_else(|| LedgerError::HoldNotFound(hold_id.to_string()))
 }
 
@@ -465,9 +466,9 @@ pub fn void_expired_holds(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize
         WHERE t.kind = 'pending' AND t.expires_at <= $1
           AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id)
         ORDER BY t.id LIMIT 1000";
-    let expired: Vec<Expired> = db_run!(conn => diesel::sql_query(EXPIRED)
+    let expired: Vec<Expired> = diesel::sql_query(EXPIRED)
         .bind::<diesel::sql_types::Timestamp, _>(now)
-        .load(conn))?;
+        .load(conn.diesel())?;
     let expired = expired.into_iter().map(|e| e.id);
     let mut voided = 0;
     for hold_id in expired {
@@ -540,11 +541,15 @@ pub fn commission_rule(
     currency: &str,
     kind: AccountKind,
 ) -> Result<(i32, i64), LedgerError> {
-    let rules: Vec<(String, i32, i64)> = db_run!(conn => reconversion_rules::table
+    let rules: Vec<(String, i32, i64)> = reconversion_rules::table
         .filter(reconversion_rules::currency.eq(currency))
         .filter(reconversion_rules::account_kind.eq_any([kind.as_str(), "*"]))
-        .select((reconversion_rules::account_kind, reconversion_rules::percent_bp, reconversion_rules::fixed_minor))
-        .load(conn))?;
+        .select((
+            reconversion_rules::account_kind,
+            reconversion_rules::percent_bp,
+            reconversion_rules::fixed_minor,
+        ))
+        .load(conn.diesel())?;
     let pick = rules
         .iter()
         .find(|r| r.0 == kind.as_str())
@@ -568,18 +573,21 @@ pub fn set_commission_rule(
     }
     local_currency(conn, currency)?;
     let kind = account_kind.map(AccountKind::as_str).unwrap_or("*");
-    db_run!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        diesel::delete(reconversion_rules::table.find((currency, kind))).execute(conn)?;
-        diesel::insert_into(reconversion_rules::table)
-            .values((
-                reconversion_rules::currency.eq(currency),
-                reconversion_rules::account_kind.eq(kind),
-                reconversion_rules::percent_bp.eq(percent_bp),
-                reconversion_rules::fixed_minor.eq(fixed_minor),
-            ))
-            .execute(conn)?;
-        Ok(())
-    }))?;
+    {
+        let conn = conn.diesel();
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            diesel::delete(reconversion_rules::table.find((currency, kind))).execute(conn)?;
+            diesel::insert_into(reconversion_rules::table)
+                .values((
+                    reconversion_rules::currency.eq(currency),
+                    reconversion_rules::account_kind.eq(kind),
+                    reconversion_rules::percent_bp.eq(percent_bp),
+                    reconversion_rules::fixed_minor.eq(fixed_minor),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+    }?;
     Ok(())
 }
 
@@ -711,8 +719,12 @@ pub fn set_status(
         });
     }
     let now = crate::time::now();
-    let changed = db_run!(conn => {
-        let set = (ledger_accounts::status.eq(status.as_str()), ledger_accounts::updated_at.eq(now));
+    let changed = {
+        let conn = conn.diesel();
+        let set = (
+            ledger_accounts::status.eq(status.as_str()),
+            ledger_accounts::updated_at.eq(now),
+        );
         let account = ledger_accounts::table.find(account_id);
         if status == AccountStatus::Closed {
             // the guard makes "empty and no hold" and the change one atomic step
@@ -724,7 +736,7 @@ pub fn set_status(
         } else {
             diesel::update(account).set(set).execute(conn)
         }
-    })?;
+    }?;
     if changed == 0 {
         return Err(LedgerError::Invalid {
             field: "status".into(),
@@ -755,16 +767,25 @@ pub fn set_overdraft_limit(
             message: "only enterprise wallets have mutual credit".into(),
         });
     }
-    let changed = db_run!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        // the guard in the WHERE clause makes the check and the change one atomic step
-        diesel::update(
-            ledger_accounts::table
-                .find(account_id)
-                .filter((ledger_accounts::credits_posted - ledger_accounts::debits_posted - ledger_accounts::debits_pending).ge(-limit)),
-        )
-        .set((ledger_accounts::overdraft_limit.eq(Some(limit)), ledger_accounts::updated_at.eq(crate::time::now())))
-        .execute(conn)
-    }))?;
+    let changed = {
+        let conn = conn.diesel();
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            // the guard in the WHERE clause makes the check and the change one atomic step
+            diesel::update(
+                ledger_accounts::table.find(account_id).filter(
+                    (ledger_accounts::credits_posted
+                        - ledger_accounts::debits_posted
+                        - ledger_accounts::debits_pending)
+                        .ge(-limit),
+                ),
+            )
+            .set((
+                ledger_accounts::overdraft_limit.eq(Some(limit)),
+                ledger_accounts::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn)
+        })
+    }?;
     if changed == 0 {
         let state = account.state()?;
         return Err(LedgerError::InsufficientFunds {

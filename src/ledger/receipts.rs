@@ -14,7 +14,6 @@ use super::currencies::CurrencyRow;
 use super::journal::Entry;
 use crate::db::schema::{enterprises, users};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::mail::outbox;
 use crate::money::{CurrencyCode, Money};
@@ -26,30 +25,30 @@ fn recipient(
 ) -> Result<Option<(String, String, String)>, ApiError> {
     let owner = wallet.owner_id.clone().unwrap_or_default();
     Ok(match OwnerKind::parse(&wallet.owner_kind) {
-        Ok(OwnerKind::User) => db_run!(conn => users::table
+        Ok(OwnerKind::User) => users::table
             .find(&owner)
             .select((users::email, users::locale, users::display_name))
-            .first::<(String, String, String)>(conn)
-            .optional())?,
-        Ok(OwnerKind::Enterprise) => db_run!(conn => enterprises::table
+            .first::<(String, String, String)>(conn.diesel())
+            .optional()?,
+        Ok(OwnerKind::Enterprise) => enterprises::table
             .find(&owner)
             .select((enterprises::email, enterprises::name))
-            .first::<(Option<String>, String)>(conn)
-            .optional())?
-        // no language preference for enterprises: the deployment's default
-        .and_then(|(email, name)| email.map(|e| (e, String::new(), name))),
+            .first::<(Option<String>, String)>(conn.diesel())
+            .optional()?
+            // no language preference for enterprises: the deployment's default
+            .and_then(|(email, name)| email.map(|e| (e, String::new(), name))),
         _ => None,
     })
 }
 
 fn association_name(conn: &mut DbConn, currency: &CurrencyRow) -> Result<String, ApiError> {
     let issuer = currency.issuer_id.clone().unwrap_or_default();
-    Ok(db_run!(conn => enterprises::table
+    Ok(enterprises::table
         .find(&issuer)
         .select(enterprises::name)
-        .first::<String>(conn)
-        .optional())?
-    .unwrap_or_default())
+        .first::<String>(conn.diesel())
+        .optional()?
+        .unwrap_or_default())
 }
 
 fn money(minor: i64, currency: &CurrencyRow) -> serde_json::Value {

@@ -21,7 +21,6 @@ use super::journal::{entry_hash, EntryRow, TransferRow, GENESIS_HASH};
 use super::LedgerError;
 use crate::db::schema::{currencies, ledger_entries, ledger_head, ledger_transfers};
 use crate::db::DbConn;
-use crate::db_run;
 
 const CHUNK: i64 = 500;
 
@@ -184,7 +183,8 @@ fn check_chain(
     let mut prev_hash = GENESIS_HASH.to_string();
     loop {
         let after = expected_seq - 1;
-        let (entries, transfers): (Vec<EntryRow>, Vec<TransferRow>) = db_run!(conn => {
+        let (entries, transfers): (Vec<EntryRow>, Vec<TransferRow>) = {
+            let conn = conn.diesel();
             let entries: Vec<EntryRow> = ledger_entries::table
                 .filter(ledger_entries::seq.gt(after))
                 .order(ledger_entries::seq.asc())
@@ -194,11 +194,14 @@ fn check_chain(
             let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
             let transfers: Vec<TransferRow> = ledger_transfers::table
                 .filter(ledger_transfers::entry_id.eq_any(ids))
-                .order((ledger_transfers::entry_id.asc(), ledger_transfers::position.asc()))
+                .order((
+                    ledger_transfers::entry_id.asc(),
+                    ledger_transfers::position.asc(),
+                ))
                 .select(TransferRow::as_select())
                 .load(conn)?;
             Ok::<_, diesel::result::Error>((entries, transfers))
-        })?;
+        }?;
         if entries.is_empty() {
             break;
         }
@@ -238,7 +241,10 @@ fn check_chain(
         }
         progress(report.entries);
     }
-    let head: (i64, String) = db_run!(conn => ledger_head::table.find(1).select((ledger_head::seq, ledger_head::hash)).first(conn))?;
+    let head: (i64, String) = ledger_head::table
+        .find(1)
+        .select((ledger_head::seq, ledger_head::hash))
+        .first(conn.diesel())?;
     if head.0 != report.entries || head.1 != prev_hash {
         report.violations.push(format!(
             "chain head says seq {} but {} entries chain to it (entries removed or head altered)",
@@ -251,10 +257,10 @@ fn check_chain(
 fn check_accounts(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerError> {
     let mut after = String::new();
     loop {
-        let rows: Vec<Recomputed> = db_run!(conn => diesel::sql_query(RECOMPUTE)
+        let rows: Vec<Recomputed> = diesel::sql_query(RECOMPUTE)
             .bind::<Text, _>(&after)
             .bind::<BigInt, _>(CHUNK)
-            .load(conn))?;
+            .load(conn.diesel())?;
         let Some(last) = rows.last() else { break };
         after = last.id.clone();
         for r in &rows {
@@ -278,7 +284,7 @@ fn check_accounts(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerEr
             }
         }
     }
-    let sums: Vec<CurrencySum> = db_run!(conn => diesel::sql_query(SUMS).load(conn))?;
+    let sums: Vec<CurrencySum> = diesel::sql_query(SUMS).load(conn.diesel())?;
     for s in sums {
         if s.posted != 0 || s.pending != 0 {
             report.violations.push(format!(
@@ -291,11 +297,11 @@ fn check_accounts(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerEr
 }
 
 fn check_currencies(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerError> {
-    let locals: Vec<CurrencyRow> = db_run!(conn => currencies::table
+    let locals: Vec<CurrencyRow> = currencies::table
         .filter(currencies::kind.eq("local"))
         .order(currencies::code.asc())
         .select(CurrencyRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     for currency in locals {
         let line = statement(conn, &currency)?;
         if line.difference_eur < 0 {
@@ -319,16 +325,17 @@ pub fn statement(
 ) -> Result<CurrencyStatement, LedgerError> {
     let code = currency.code.clone();
     let mut balance = |kind: &str| -> Result<i64, LedgerError> {
-        let rows: Vec<Balance> = db_run!(conn => diesel::sql_query(KIND_BALANCE)
+        let rows: Vec<Balance> = diesel::sql_query(KIND_BALANCE)
             .bind::<Text, _>(kind)
             .bind::<Text, _>(&code)
-            .load(conn))?;
+            .load(conn.diesel())?;
         Ok(rows.first().map_or(0, |b| b.balance))
     };
     let circulation = -balance("issuance")?;
     let fund_eur = balance("guarantee_fund")?;
-    let held: Vec<HeldAndCredit> =
-        db_run!(conn => diesel::sql_query(HELD_AND_CREDIT).bind::<Text, _>(&code).load(conn))?;
+    let held: Vec<HeldAndCredit> = diesel::sql_query(HELD_AND_CREDIT)
+        .bind::<Text, _>(&code)
+        .load(conn.diesel())?;
     let (held, credit_outstanding) = held.first().map_or((0, 0), |h| (h.held, h.credit));
     let parity: Decimal = currency
         .parity_to_eur

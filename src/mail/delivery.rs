@@ -28,7 +28,6 @@ use super::templates::Templates;
 use super::transport::Transport;
 use crate::db::schema::mail_outbox;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// How long a claimed mail is reserved for the worker that claimed it.
@@ -247,18 +246,18 @@ enum Failure {
 
 fn claim(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<Claimed>, ApiError> {
     let lease = now + Duration::seconds(LEASE_SECONDS);
-    let rows = match conn {
-        DbConn::Postgres(..) => db_run!(conn => diesel::sql_query(CLAIM_POSTGRES)
+    let rows = match conn.backend() {
+        crate::db::Backend::Postgres => diesel::sql_query(CLAIM_POSTGRES)
             .bind::<Timestamp, _>(lease)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(BATCH)
-            .load::<Claimed>(conn))?,
-        DbConn::Sqlite(..) => conn.transaction(|conn| {
-            db_run!(conn => diesel::sql_query(CLAIM_SQLITE)
+            .load::<Claimed>(conn.diesel())?,
+        crate::db::Backend::Sqlite => conn.transaction(|conn| {
+            diesel::sql_query(CLAIM_SQLITE)
                 .bind::<Timestamp, _>(lease)
                 .bind::<Timestamp, _>(now)
                 .bind::<BigInt, _>(BATCH)
-                .load::<Claimed>(conn))
+                .load::<Claimed>(conn.diesel())
         })?,
     };
     Ok(rows)
@@ -295,20 +294,20 @@ macro_rules! held {
 /// Extends the lease of `mail`; `None` when the lease is no longer this worker's.
 fn renew(conn: &mut DbConn, mail: &Claimed) -> Result<Option<NaiveDateTime>, ApiError> {
     let lease = crate::time::now() + Duration::seconds(LEASE_SECONDS);
-    let n = db_run!(conn => diesel::update(held!(mail))
+    let n = diesel::update(held!(mail))
         .set(mail_outbox::claimed_until.eq(Some(lease)))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     Ok((n == 1).then_some(lease))
 }
 
 /// Gives a claimed mail back, unsent, without counting the attempt.
 fn release(conn: &mut DbConn, mail: &Claimed) -> Result<(), ApiError> {
-    db_run!(conn => diesel::update(held!(mail))
+    diesel::update(held!(mail))
         .set((
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
             mail_outbox::attempts.eq(mail.attempts - 1),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     Ok(())
 }
 
@@ -327,7 +326,7 @@ fn redacted(payload: &str) -> String {
 
 fn mark_sent(conn: &mut DbConn, mail: &Claimed, message_id: &str) -> Result<bool, ApiError> {
     let now = crate::time::now();
-    let n = db_run!(conn => diesel::update(held!(mail))
+    let n = diesel::update(held!(mail))
         .set((
             mail_outbox::sent_at.eq(now),
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
@@ -335,7 +334,7 @@ fn mark_sent(conn: &mut DbConn, mail: &Claimed, message_id: &str) -> Result<bool
             mail_outbox::payload.eq(redacted(&mail.payload)),
             mail_outbox::last_error.eq(None::<String>),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     Ok(n == 1)
 }
 
@@ -353,7 +352,7 @@ fn mark_failed(
         Some(_) => mail.payload.clone(),
         None => redacted(&mail.payload),
     };
-    let n = db_run!(conn => diesel::update(held!(mail))
+    let n = diesel::update(held!(mail))
         .set((
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
             mail_outbox::last_error.eq(&reason),
@@ -361,7 +360,7 @@ fn mark_failed(
             mail_outbox::failed_at.eq(if next.is_none() { Some(now) } else { None }),
             mail_outbox::payload.eq(payload),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     tracing::warn!(mail = %mail.id, retry_at = ?next, %reason, "mail not sent");
     Ok(n == 1)
 }

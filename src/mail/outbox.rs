@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use crate::db::schema::mail_outbox;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// Queues `template` for `recipient` with its values; call inside the event's transaction.
@@ -20,7 +19,7 @@ pub fn enqueue(
     let id = crate::time::new_id();
     let now = crate::time::now();
     let payload = serde_json::to_string(payload).map_err(ApiError::internal)?;
-    db_run!(conn => diesel::insert_into(mail_outbox::table)
+    diesel::insert_into(mail_outbox::table)
         .values((
             mail_outbox::id.eq(&id),
             mail_outbox::recipient.eq(recipient),
@@ -30,7 +29,7 @@ pub fn enqueue(
             mail_outbox::created_at.eq(now),
             mail_outbox::next_attempt_at.eq(now),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     Ok(id)
 }
 
@@ -49,17 +48,29 @@ pub struct Status {
 /// The state of the outbox.
 pub fn status(conn: &mut DbConn) -> Result<Status, ApiError> {
     use mail_outbox::dsl as m;
-    Ok(db_run!(conn => {
+    Ok({
+        let conn = conn.diesel();
         let pending: i64 = m::mail_outbox
             .filter(m::sent_at.is_null().and(m::failed_at.is_null()))
             .count()
             .get_result(conn)?;
         let retrying: i64 = m::mail_outbox
-            .filter(m::sent_at.is_null().and(m::failed_at.is_null()).and(m::attempts.gt(0)))
+            .filter(
+                m::sent_at
+                    .is_null()
+                    .and(m::failed_at.is_null())
+                    .and(m::attempts.gt(0)),
+            )
             .count()
             .get_result(conn)?;
-        let sent: i64 = m::mail_outbox.filter(m::sent_at.is_not_null()).count().get_result(conn)?;
-        let failed: i64 = m::mail_outbox.filter(m::failed_at.is_not_null()).count().get_result(conn)?;
+        let sent: i64 = m::mail_outbox
+            .filter(m::sent_at.is_not_null())
+            .count()
+            .get_result(conn)?;
+        let failed: i64 = m::mail_outbox
+            .filter(m::failed_at.is_not_null())
+            .count()
+            .get_result(conn)?;
         let recent: Vec<(String, String, String, i32, Option<String>)> = m::mail_outbox
             .filter(m::failed_at.is_not_null())
             .order(m::failed_at.desc())
@@ -76,7 +87,7 @@ pub fn status(conn: &mut DbConn) -> Result<Status, ApiError> {
                 .map(|(a, b, c, d, e)| (a, b, c, d, e.unwrap_or_default()))
                 .collect(),
         })
-    })?)
+    }?)
 }
 
 /// Puts failed mails (one, or all when `id` is `None`) back in the queue, due now, with
@@ -84,7 +95,8 @@ pub fn status(conn: &mut DbConn) -> Result<Status, ApiError> {
 pub fn retry(conn: &mut DbConn, id: Option<&str>) -> Result<usize, ApiError> {
     use mail_outbox::dsl as m;
     let now = crate::time::now();
-    Ok(db_run!(conn => {
+    Ok({
+        let conn = conn.diesel();
         let mut query = diesel::update(m::mail_outbox)
             .filter(m::failed_at.is_not_null())
             .into_boxed();
@@ -98,5 +110,5 @@ pub fn retry(conn: &mut DbConn, id: Option<&str>) -> Result<usize, ApiError> {
                 m::next_attempt_at.eq(now),
             ))
             .execute(conn)
-    })?)
+    }?)
 }

@@ -32,7 +32,6 @@ use super::quote::{mul_div_half_up, share_floor, vat_included};
 use super::shipping;
 use crate::db::schema::{cycle_fees, order_fees, order_lines, orders};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError, ProblemKind};
 use crate::ledger::currencies;
 use crate::money::{parse_amount, Sign};
@@ -126,12 +125,12 @@ pub fn adjust(
             });
         }
         let checked_out = row.confirmed_at.unwrap_or(row.created_at);
-        let cycle_fee_rows: Vec<CycleFeeRow> = db_run!(conn => cycle_fees::table
+        let cycle_fee_rows: Vec<CycleFeeRow> = cycle_fees::table
             .filter(cycle_fees::order_cycle_id.eq(&row.order_cycle_id))
             .filter(cycle_fees::created_at.le(checked_out))
             .order((cycle_fees::created_at.asc(), cycle_fees::id.asc()))
             .select(CycleFeeRow::as_select())
-            .load(conn))?;
+            .load(conn.diesel())?;
         let computed = fees::compute(&cycle_fee_rows, &bases)?;
         let customer = || {
             computed
@@ -209,7 +208,8 @@ pub fn adjust(
             ..row
         };
         let fee_rows = fees::order_fee_rows(&adjusted.id, &computed);
-        db_run!(conn => {
+        {
+            let conn = conn.diesel();
             for line in &lines {
                 diesel::update(
                     order_lines::table
@@ -226,12 +226,15 @@ pub fn adjust(
             }
             diesel::delete(order_fees::table.filter(order_fees::order_id.eq(&adjusted.id)))
                 .execute(conn)?;
-            diesel::insert_into(order_fees::table).values(&fee_rows).execute(conn)?;
+            crate::db::execute(
+                conn,
+                diesel::insert_into(order_fees::table).values(&fee_rows),
+            )?;
             diesel::update(orders::table.find(&adjusted.id))
                 .set(&adjusted)
                 .execute(conn)?;
             Ok::<_, diesel::result::Error>(())
-        })?;
+        }?;
         order::view(conn, adjusted)
     })
 }

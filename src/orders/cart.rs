@@ -12,7 +12,6 @@ use super::order::{OrderRow, OrderState};
 use super::quote::{Quote, QuoteLineRequest, QuoteRequest};
 use crate::db::schema::{order_lines, orders};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// A cart and its current price.
@@ -38,13 +37,13 @@ pub fn find(
     cycle_id: &str,
     customer_id: &str,
 ) -> Result<Option<OrderRow>, ApiError> {
-    Ok(db_run!(conn => orders::table
+    Ok(orders::table
         .filter(orders::order_cycle_id.eq(cycle_id))
         .filter(orders::customer_id.eq(customer_id))
         .filter(orders::state.eq(OrderState::Cart.as_str()))
         .select(OrderRow::as_select())
-        .first(conn)
-        .optional())?)
+        .first(conn.diesel())
+        .optional()?)
 }
 
 /// The cart's lines as a pricing request.
@@ -142,8 +141,9 @@ fn set_tx(
         Some(row) => row,
         None => {
             let row = OrderRow::cart(cycle_id, &cycle.hub_id, customer_id);
-            let inserted =
-                db_run!(conn => diesel::insert_into(orders::table).values(&row).execute(conn));
+            let inserted = diesel::insert_into(orders::table)
+                .values(&row)
+                .execute(conn.diesel());
             if let Err(e) = &inserted {
                 *raced =
                     crate::db::violates_unique(e, &["orders.order_cycle_id", "orders_one_cart"]);
@@ -153,7 +153,8 @@ fn set_tx(
         }
     };
     let now = crate::time::now();
-    db_run!(conn => {
+    {
+        let conn = conn.diesel();
         diesel::delete(order_lines::table.filter(order_lines::order_id.eq(&row.id)))
             .execute(conn)?;
         for (i, line) in request.lines.iter().enumerate() {
@@ -169,6 +170,6 @@ fn set_tx(
         diesel::update(orders::table.find(&row.id))
             .set(orders::updated_at.eq(now))
             .execute(conn)
-    })?;
+    }?;
     Ok(view(row.id, cycle.id, request, quote))
 }

@@ -36,7 +36,6 @@ use super::quote::{self, share_floor, vat_included, QuoteRequest, MAX_BASKET_MIN
 use super::shipping::{self, ShippingMethodRow};
 use crate::db::schema::{order_fees, order_lines, order_receipts, orders, variants};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::enterprises;
 use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::Owner;
@@ -168,11 +167,15 @@ pub fn checkout(
         };
         let by_id = |id: &str| offer.iter().find(|o| o.variant.id == id);
         let fee_rows = fees::order_fee_rows(&confirmed.id, &priced.fees);
-        db_run!(conn => {
+        {
+            let conn = conn.diesel();
             diesel::update(orders::table.find(&confirmed.id))
                 .set(&confirmed)
                 .execute(conn)?;
-            diesel::insert_into(order_fees::table).values(&fee_rows).execute(conn)?;
+            crate::db::execute(
+                conn,
+                diesel::insert_into(order_fees::table).values(&fee_rows),
+            )?;
             for (line, base) in quote.lines.iter().zip(&priced.bases) {
                 let offered = by_id(&line.variant_id);
                 diesel::update(
@@ -197,7 +200,7 @@ pub fn checkout(
                 .execute(conn)?;
             }
             Ok::<_, diesel::result::Error>(())
-        })?;
+        }?;
         let view = order::view(conn, confirmed)?;
         super::mails::confirmed(conn, &view, &cycle.name, &method)?;
         Ok(view)
@@ -241,7 +244,7 @@ fn reserve_stock(
         if offered.variant.on_demand {
             continue;
         }
-        let taken = db_run!(conn => diesel::update(
+        let taken = diesel::update(
             variants::table
                 .filter(variants::id.eq(&line.variant_id))
                 .filter(variants::on_demand.eq(false))
@@ -251,7 +254,7 @@ fn reserve_stock(
             variants::stock_on_hand.eq(variants::stock_on_hand - line.quantity),
             variants::updated_at.eq(now),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
         if taken == 0 {
             return Err(ApiError::Conflict {
                 kind: ProblemKind::OutOfStock,
@@ -271,7 +274,7 @@ fn release_stock(conn: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
     lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
     let now = crate::time::now();
     for line in lines.iter().filter(|l| l.stock_reserved) {
-        db_run!(conn => diesel::update(
+        diesel::update(
             variants::table
                 .filter(variants::id.eq(&line.variant_id))
                 .filter(variants::stock_on_hand.is_not_null()),
@@ -280,7 +283,7 @@ fn release_stock(conn: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
             variants::stock_on_hand.eq(variants::stock_on_hand + line.quantity),
             variants::updated_at.eq(now),
         ))
-        .execute(conn))?;
+        .execute(conn.diesel())?;
     }
     Ok(())
 }
@@ -404,9 +407,9 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
             updated_at: now,
             ..row
         };
-        db_run!(conn => diesel::update(orders::table.find(&cancelled.id))
+        diesel::update(orders::table.find(&cancelled.id))
             .set(&cancelled)
-            .execute(conn))?;
+            .execute(conn.diesel())?;
         let view = order::view(conn, cancelled)?;
         super::mails::cancelled(conn, &view, &cycle.name, reason)?;
         Ok(view)
@@ -437,9 +440,9 @@ pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
             updated_at: now,
             ..row
         };
-        db_run!(conn => diesel::update(orders::table.find(&fulfilled.id))
+        diesel::update(orders::table.find(&fulfilled.id))
             .set(&fulfilled)
-            .execute(conn))?;
+            .execute(conn.diesel())?;
         order::view(conn, fulfilled)
     })
 }
@@ -489,16 +492,18 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
                 },
             )?;
             // the receipt as a fact of the order (the hub's books read it)
-            db_run!(conn => diesel::insert_into(order_receipts::table)
-                .values((
-                    order_receipts::entry_id.eq(&entry_id),
-                    order_receipts::order_id.eq(&row.id),
-                    order_receipts::hub_id.eq(&row.hub_id),
-                    order_receipts::amount_minor.eq(received),
-                    order_receipts::received_at.eq(now),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn))?;
+            crate::db::execute(
+                conn.diesel(),
+                diesel::insert_into(order_receipts::table)
+                    .values((
+                        order_receipts::entry_id.eq(&entry_id),
+                        order_receipts::order_id.eq(&row.id),
+                        order_receipts::hub_id.eq(&row.hub_id),
+                        order_receipts::amount_minor.eq(received),
+                        order_receipts::received_at.eq(now),
+                    ))
+                    .on_conflict_do_nothing(),
+            )?;
         }
         let paid = OrderRow {
             euro_state: EuroState::Paid.as_str().into(),
@@ -507,9 +512,9 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiErr
             updated_at: now,
             ..row
         };
-        db_run!(conn => diesel::update(orders::table.find(&paid.id))
+        diesel::update(orders::table.find(&paid.id))
             .set(&paid)
-            .execute(conn))?;
+            .execute(conn.diesel())?;
         order::view(conn, paid)
     })
 }

@@ -54,7 +54,6 @@ use crate::db::schema::{
     producer_settlements,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::{self, AccountKind, AccountRow, NewAccount, Owner};
 use crate::ledger::engine::{Movement, TransferDraft};
@@ -126,12 +125,12 @@ pub fn close(
             // kept on the cycle for the hub to see, and for the job to wait before retrying
             let message: String = error.to_string().chars().take(500).collect();
             let now = crate::time::now();
-            let recorded = db_run!(conn => diesel::update(order_cycles::table.find(cycle_id))
+            let recorded = diesel::update(order_cycles::table.find(cycle_id))
                 .set((
                     order_cycles::close_attempted_at.eq(now),
                     order_cycles::close_error.eq(&message),
                 ))
-                .execute(conn));
+                .execute(conn.diesel());
             if let Err(e) = recorded {
                 tracing::warn!(cycle = %cycle_id, error = %e, "could not record a failed close");
             }
@@ -177,9 +176,12 @@ fn mark_closed(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiEr
         if cycle.closed_at.is_some() {
             return Ok(cycle);
         }
-        db_run!(conn => diesel::update(order_cycles::table.find(cycle_id))
-            .set((order_cycles::closed_at.eq(now), order_cycles::updated_at.eq(now)))
-            .execute(conn))?;
+        diesel::update(order_cycles::table.find(cycle_id))
+            .set((
+                order_cycles::closed_at.eq(now),
+                order_cycles::updated_at.eq(now),
+            ))
+            .execute(conn.diesel())?;
         Ok(OrderCycleRow {
             closed_at: Some(now),
             updated_at: now,
@@ -269,10 +271,10 @@ fn lost_holds(
     own_entries: &HashMap<String, String>,
 ) -> Result<Vec<String>, ApiError> {
     let ids: Vec<&str> = holds.iter().map(|h| h.id.as_str()).collect();
-    let resolutions: Vec<(Option<String>, String)> = db_run!(conn => ledger_transfers::table
+    let resolutions: Vec<(Option<String>, String)> = ledger_transfers::table
         .filter(ledger_transfers::pending_id.eq_any(&ids))
         .select((ledger_transfers::pending_id, ledger_transfers::entry_id))
-        .load(conn))?;
+        .load(conn.diesel())?;
     let now = crate::time::now();
     Ok(holds
         .iter()
@@ -300,14 +302,14 @@ enum Chunk {
 
 /// Step 2, one chunk: books up to [`CHUNK`] confirmed orders not booked yet.
 fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiError> {
-    let ids: Vec<String> = db_run!(conn => orders::table
+    let ids: Vec<String> = orders::table
         .filter(orders::order_cycle_id.eq(&cycle.id))
         .filter(orders::state.eq(OrderState::Confirmed.as_str()))
         .filter(orders::booked_at.is_null())
         .order(orders::id.asc())
         .limit(CHUNK)
         .select(orders::id)
-        .load(conn))?;
+        .load(conn.diesel())?;
     if ids.is_empty() {
         return Ok(Chunk::Done);
     }
@@ -315,24 +317,24 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
     for id in &ids {
         crate::db::lock_row(conn, "orders", id)?;
     }
-    let mut rows: Vec<OrderRow> = db_run!(conn => orders::table
+    let mut rows: Vec<OrderRow> = orders::table
         .filter(orders::id.eq_any(&ids))
         .filter(orders::booked_at.is_null())
         .filter(orders::state.eq(OrderState::Confirmed.as_str()))
         .order(orders::id.asc())
         .select(OrderRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     if rows.is_empty() {
         return Ok(Chunk::Booked(0));
     }
     let hub = HubAccounts::open(conn, &cycle.hub_id)?;
     let row_ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut lines_of: HashMap<String, Vec<LineRow>> = HashMap::new();
-    for line in db_run!(conn => order_lines::table
+    for line in order_lines::table
         .filter(order_lines::order_id.eq_any(&row_ids))
         .order((order_lines::order_id.asc(), order_lines::position.asc()))
         .select(LineRow::as_select())
-        .load::<LineRow>(conn))?
+        .load::<LineRow>(conn.diesel())?
     {
         lines_of
             .entry(line.order_id.clone())
@@ -347,10 +349,10 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
 
     // holds that can no longer be captured: their local part becomes euros due
     let hold_ids: Vec<&str> = rows.iter().filter_map(|r| r.hold_id.as_deref()).collect();
-    let holds: Vec<TransferRow> = db_run!(conn => ledger_transfers::table
+    let holds: Vec<TransferRow> = ledger_transfers::table
         .filter(ledger_transfers::id.eq_any(&hold_ids))
         .select(TransferRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let own: HashMap<String, String> = rows
         .iter()
         .filter_map(|r| {
@@ -456,7 +458,8 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
             Err(error) => return Err(booking_failed(&hub.hub_id, error)),
         }
     }
-    db_run!(conn => {
+    {
+        let conn = conn.diesel();
         for (order_id, variant_id, alloc) in &line_updates {
             diesel::update(
                 order_lines::table
@@ -468,7 +471,9 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
         }
         for (fee, new) in &fee_updates {
             if *new {
-                diesel::insert_into(order_fees::table).values(fee).execute(conn)?;
+                diesel::insert_into(order_fees::table)
+                    .values(fee)
+                    .execute(conn)?;
             } else {
                 diesel::update(order_fees::table.find(&fee.id))
                     .set((
@@ -479,10 +484,12 @@ fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiErro
             }
         }
         for row in rows.iter() {
-            diesel::update(orders::table.find(&row.id)).set(row).execute(conn)?;
+            diesel::update(orders::table.find(&row.id))
+                .set(row)
+                .execute(conn)?;
         }
         Ok::<_, diesel::result::Error>(())
-    })?;
+    }?;
     Ok(Chunk::Booked(rows.len()))
 }
 
@@ -585,9 +592,9 @@ const FEE_VAT: &str = "SELECT NULL AS producer_id, o.local_currency AS currency,
     GROUP BY o.local_currency";
 
 fn sums(conn: &mut DbConn, sql: &'static str, cycle_id: &str) -> Result<Vec<Sums>, ApiError> {
-    Ok(db_run!(conn => diesel::sql_query(sql)
+    Ok(diesel::sql_query(sql)
         .bind::<Text, _>(cycle_id)
-        .load::<Sums>(conn))?)
+        .load::<Sums>(conn.diesel())?)
 }
 
 /// What one producer is owed, per currency it will be paid in.
@@ -608,12 +615,12 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
         return Ok((cycle, false));
     }
     // a concurrent close may still be booking: settle only once every order is booked
-    let unbooked: i64 = db_run!(conn => orders::table
+    let unbooked: i64 = orders::table
         .filter(orders::order_cycle_id.eq(cycle_id))
         .filter(orders::state.eq(OrderState::Confirmed.as_str()))
         .filter(orders::booked_at.is_null())
         .count()
-        .get_result(conn))?;
+        .get_result(conn.diesel())?;
     if unbooked > 0 {
         return Err(ApiError::Conflict {
             kind: ProblemKind::OrderState,
@@ -633,10 +640,13 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
         ids.dedup();
         ids
     };
-    let accepted: Vec<(String, String)> = db_run!(conn => enterprise_currencies::table
+    let accepted: Vec<(String, String)> = enterprise_currencies::table
         .filter(enterprise_currencies::enterprise_id.eq_any(&producer_ids))
-        .select((enterprise_currencies::enterprise_id, enterprise_currencies::currency_code))
-        .load(conn))?;
+        .select((
+            enterprise_currencies::enterprise_id,
+            enterprise_currencies::currency_code,
+        ))
+        .load(conn.diesel())?;
 
     let mut owed: BTreeMap<String, Owed> = BTreeMap::new();
     for g in &goods {
@@ -803,10 +813,12 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
             return Err(booking_failed(&hub_id, error));
         }
     }
-    db_run!(conn => {
-        diesel::insert_into(producer_settlements::table)
-            .values(&settlement_rows)
-            .execute(conn)?;
+    {
+        let conn = conn.diesel();
+        crate::db::execute(
+            conn,
+            diesel::insert_into(producer_settlements::table).values(&settlement_rows),
+        )?;
         diesel::update(order_cycles::table.find(cycle_id))
             .set((
                 order_cycles::settled_at.eq(now),
@@ -815,7 +827,7 @@ fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), Ap
                 order_cycles::close_error.eq(None::<String>),
             ))
             .execute(conn)
-    })?;
+    }?;
     let paid: Vec<String> = owed.keys().cloned().collect();
     super::reports::send_producer_reports(conn, &cycle, &paid)?;
     Ok((
@@ -836,11 +848,14 @@ fn report(
     booked: usize,
     already_settled: bool,
 ) -> Result<CloseReport, ApiError> {
-    let rows: Vec<SettlementRow> = db_run!(conn => producer_settlements::table
+    let rows: Vec<SettlementRow> = producer_settlements::table
         .filter(producer_settlements::order_cycle_id.eq(&cycle.id))
-        .order((producer_settlements::producer_id.asc(), producer_settlements::currency.asc()))
+        .order((
+            producer_settlements::producer_id.asc(),
+            producer_settlements::currency.asc(),
+        ))
         .select(SettlementRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let mut settlements = Vec::with_capacity(rows.len());
     for r in rows {
         let currency = currencies::get(conn, &r.currency)?;
@@ -875,9 +890,13 @@ pub const RETRY_AFTER_MINUTES: i64 = 5;
 /// a failing cycle never holds up the others.
 pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>, ApiError> {
     let retry_before = now - chrono::Duration::minutes(RETRY_AFTER_MINUTES);
-    Ok(db_run!(conn => order_cycles::table
+    Ok(order_cycles::table
         .filter(order_cycles::settled_at.is_null())
-        .filter(order_cycles::closes_at.le(now).or(order_cycles::closed_at.is_not_null()))
+        .filter(
+            order_cycles::closes_at
+                .le(now)
+                .or(order_cycles::closed_at.is_not_null()),
+        )
         .filter(
             order_cycles::close_attempted_at
                 .is_null()
@@ -886,5 +905,5 @@ pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>,
         .order(order_cycles::closes_at.asc())
         .limit(100)
         .select(order_cycles::id)
-        .load(conn))?)
+        .load(conn.diesel())?)
 }

@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use crate::catalog::{Variant, VariantRow};
 use crate::db::schema::{enterprises, order_cycle_variants, order_cycles, products, variants};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, ProblemKind};
 use crate::money::Money;
 use crate::pagination::{Page, PageParams};
@@ -150,7 +149,8 @@ pub fn list_for_hub(
     page: &PageParams,
 ) -> Result<Page<OrderCycle>, ApiError> {
     let limit = page.fetch_limit();
-    let rows: Vec<OrderCycleRow> = db_run!(conn => {
+    let rows: Vec<OrderCycleRow> = {
+        let conn = conn.diesel();
         let mut query = order_cycles::table
             .filter(order_cycles::hub_id.eq(hub_id))
             .select(OrderCycleRow::as_select())
@@ -161,7 +161,7 @@ pub fn list_for_hub(
             query = query.filter(order_cycles::id.gt(after.clone()));
         }
         query.load(conn)
-    })?;
+    }?;
     let now = crate::time::now();
     page.paginate(rows, |r| r.id.clone())?
         .try_map(|row| Ok::<_, ApiError>(OrderCycle::from_row(row, now)))
@@ -169,11 +169,11 @@ pub fn list_for_hub(
 
 /// The cycle row, or 404.
 pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
-    let row: Option<OrderCycleRow> = db_run!(conn => order_cycles::table
+    let row: Option<OrderCycleRow> = order_cycles::table
         .find(cycle_id)
         .select(OrderCycleRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     row.ok_or_else(|| ApiError::NotFound(format!("no order cycle `{cycle_id}`")))
 }
 
@@ -234,7 +234,7 @@ pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, Api
 /// The variants a cycle offers (archived ones excluded).
 pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, ApiError> {
     type OfferTuple = (VariantRow, Option<i64>, String, String);
-    let rows: Vec<OfferTuple> = db_run!(conn => order_cycle_variants::table
+    let rows: Vec<OfferTuple> = order_cycle_variants::table
         .inner_join(variants::table.inner_join(products::table.inner_join(enterprises::table)))
         .filter(order_cycle_variants::order_cycle_id.eq(cycle_id))
         .filter(variants::archived_at.is_null())
@@ -244,7 +244,7 @@ pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, A
             products::name,
             enterprises::name,
         ))
-        .load(conn))?;
+        .load(conn.diesel())?;
     let mut rows = rows;
     // sorted here, not in SQL: the databases' collations differ, the order must not
     rows.sort_by(|a, b| (&a.3, &a.2, &a.0.id).cmp(&(&b.3, &b.2, &b.0.id)));

@@ -25,7 +25,6 @@ use utoipa::ToSchema;
 use crate::catalog::vat_percent;
 use crate::db::schema::{cycle_fees, order_fees};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError};
 use crate::money::Money;
 use crate::money::{mul_div_half_up, share_floor, vat_included};
@@ -271,16 +270,19 @@ impl NewFee {
 
 /// A cycle's fees, oldest first.
 pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<CycleFeeRow>, ApiError> {
-    Ok(db_run!(conn => cycle_fees::table
+    Ok(cycle_fees::table
         .filter(cycle_fees::order_cycle_id.eq(cycle_id))
         .order((cycle_fees::created_at.asc(), cycle_fees::id.asc()))
         .select(CycleFeeRow::as_select())
-        .load(conn))?)
+        .load(conn.diesel())?)
 }
 
 /// Adds fees to a cycle.
 pub fn insert(conn: &mut DbConn, rows: &[CycleFeeRow]) -> Result<(), ApiError> {
-    db_run!(conn => diesel::insert_into(cycle_fees::table).values(rows).execute(conn))?;
+    crate::db::execute(
+        conn.diesel(),
+        diesel::insert_into(cycle_fees::table).values(rows),
+    )?;
     Ok(())
 }
 
@@ -327,11 +329,11 @@ pub fn order_fee_rows(order_id: &str, computed: &[ComputedFee]) -> Vec<OrderFeeR
 
 /// The fees of these orders, in their order then by id.
 pub fn of_orders(conn: &mut DbConn, order_ids: &[&str]) -> Result<Vec<OrderFeeRow>, ApiError> {
-    Ok(db_run!(conn => order_fees::table
+    Ok(order_fees::table
         .filter(order_fees::order_id.eq_any(order_ids))
         .order((order_fees::order_id.asc(), order_fees::id.asc()))
         .select(OrderFeeRow::as_select())
-        .load(conn))?)
+        .load(conn.diesel())?)
 }
 
 /// What a fee's calculator needs of one line.

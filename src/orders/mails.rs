@@ -11,7 +11,6 @@ use diesel::prelude::*;
 use crate::auth::users::UserRow;
 use crate::db::schema::users;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::enterprises;
 use crate::error::ApiError;
 use crate::mail::outbox;
@@ -19,10 +18,10 @@ use crate::money::Money;
 
 /// The customer of an order: address, language and name.
 fn customer(conn: &mut DbConn, user_id: &str) -> Result<UserRow, ApiError> {
-    Ok(db_run!(conn => users::table
+    Ok(users::table
         .find(user_id)
         .select(UserRow::as_select())
-        .first(conn))?)
+        .first(conn.diesel())?)
 }
 
 fn local_or_zero(order: &Order) -> Money {

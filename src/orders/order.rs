@@ -12,7 +12,6 @@ use utoipa::ToSchema;
 use crate::catalog::vat_percent;
 use crate::db::schema::{currencies, order_lines, orders};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::money::{CurrencyCode, Money};
 use crate::orders::quote::FeeLine;
@@ -261,21 +260,21 @@ pub struct Order {
 
 /// The order row, or 404.
 pub fn find_row(conn: &mut DbConn, id: &str) -> Result<OrderRow, ApiError> {
-    let row: Option<OrderRow> = db_run!(conn => orders::table
+    let row: Option<OrderRow> = orders::table
         .find(id)
         .select(OrderRow::as_select())
-        .first(conn)
-        .optional())?;
+        .first(conn.diesel())
+        .optional()?;
     row.ok_or_else(|| ApiError::NotFound(format!("no order `{id}`")))
 }
 
 /// The lines of an order, in their order.
 pub fn lines(conn: &mut DbConn, order_id: &str) -> Result<Vec<LineRow>, ApiError> {
-    Ok(db_run!(conn => order_lines::table
+    Ok(order_lines::table
         .filter(order_lines::order_id.eq(order_id))
         .order(order_lines::position.asc())
         .select(LineRow::as_select())
-        .load(conn))?)
+        .load(conn.diesel())?)
 }
 
 /// The row re-read under its lock (`FOR UPDATE` on PostgreSQL; SQLite's write transaction
@@ -296,11 +295,11 @@ pub fn view(conn: &mut DbConn, row: OrderRow) -> Result<Order, ApiError> {
 /// in one query each, whatever the number of orders.
 pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let all_lines: Vec<LineRow> = db_run!(conn => order_lines::table
+    let all_lines: Vec<LineRow> = order_lines::table
         .filter(order_lines::order_id.eq_any(&ids))
         .order((order_lines::order_id.asc(), order_lines::position.asc()))
         .select(LineRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     let mut lines_of: HashMap<String, Vec<LineRow>> = HashMap::new();
     for line in all_lines {
         lines_of
@@ -319,11 +318,11 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, ApiEr
         }
     }
     let scales: HashMap<String, i32> = if rows.iter().any(|r| r.local_currency.is_some()) {
-        db_run!(conn => currencies::table
+        currencies::table
             .select((currencies::code, currencies::scale))
-            .load::<(String, i32)>(conn))?
-        .into_iter()
-        .collect()
+            .load::<(String, i32)>(conn.diesel())?
+            .into_iter()
+            .collect()
     } else {
         HashMap::new()
     };
@@ -405,23 +404,23 @@ fn build(
 
 /// A customer's orders (carts excluded), newest first.
 pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, ApiError> {
-    let rows: Vec<OrderRow> = db_run!(conn => orders::table
+    let rows: Vec<OrderRow> = orders::table
         .filter(orders::customer_id.eq(customer_id))
         .filter(orders::state.ne(OrderState::Cart.as_str()))
         .order((orders::created_at.desc(), orders::id.desc()))
         .limit(200)
         .select(OrderRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     views(conn, rows)
 }
 
 /// A hub's orders in one cycle (carts excluded), by number.
 pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Order>, ApiError> {
-    let rows: Vec<OrderRow> = db_run!(conn => orders::table
+    let rows: Vec<OrderRow> = orders::table
         .filter(orders::order_cycle_id.eq(cycle_id))
         .filter(orders::state.ne(OrderState::Cart.as_str()))
         .order(orders::number.asc())
         .select(OrderRow::as_select())
-        .load(conn))?;
+        .load(conn.diesel())?;
     views(conn, rows)
 }

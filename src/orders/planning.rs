@@ -21,7 +21,6 @@ use crate::db::schema::{
     enterprise_relationships as rel, order_cycle_variants, order_cycles, variants,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, FieldError};
 use crate::money::{parse_amount, Sign};
 
@@ -103,7 +102,8 @@ fn check_name(errors: &mut Vec<FieldError>, name: &str) {
 /// The variants of `ids` the hub may offer: active, and its own (a producer-hub) or from a
 /// producer that granted the permission and that the hub accepted.
 fn offerable(conn: &mut DbConn, hub_id: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
-    Ok(db_run!(conn => {
+    Ok({
+        let conn = conn.diesel();
         let mut allowed: Vec<String> = variants::table
             .inner_join(rel::table.on(rel::producer_id.eq(variants::producer_id)))
             .filter(rel::hub_id.eq(hub_id))
@@ -121,7 +121,7 @@ fn offerable(conn: &mut DbConn, hub_id: &str, ids: &[String]) -> Result<Vec<Stri
             .load(conn)?;
         allowed.extend(own);
         Ok::<_, diesel::result::Error>(allowed)
-    })?)
+    }?)
 }
 
 /// Creates a cycle of `hub_id` (the caller is authorised to manage its orders).
@@ -228,10 +228,16 @@ pub fn create(
         close_error: None,
     };
     conn.transaction(|conn| {
-        db_run!(conn => {
-            diesel::insert_into(order_cycles::table).values(&row).execute(conn)?;
-            diesel::insert_into(order_cycle_variants::table).values(&offers).execute(conn)
-        })?;
+        {
+            let conn = conn.diesel();
+            diesel::insert_into(order_cycles::table)
+                .values(&row)
+                .execute(conn)?;
+            crate::db::execute(
+                conn,
+                diesel::insert_into(order_cycle_variants::table).values(&offers),
+            )
+        }?;
         cycles::detail(conn, &id)
     })
 }
@@ -251,11 +257,14 @@ pub fn copy(
         return Err(ApiError::validation(errors));
     }
     let shift = request.closes_at.naive_utc() - source.closes_at;
-    let old_offer: Vec<(String, Option<i64>)> = db_run!(conn => order_cycle_variants::table
+    let old_offer: Vec<(String, Option<i64>)> = order_cycle_variants::table
         .filter(order_cycle_variants::order_cycle_id.eq(source_id))
         .order(order_cycle_variants::variant_id.asc())
-        .select((order_cycle_variants::variant_id, order_cycle_variants::hub_price_eur_minor))
-        .load(conn))?;
+        .select((
+            order_cycle_variants::variant_id,
+            order_cycle_variants::hub_price_eur_minor,
+        ))
+        .load(conn.diesel())?;
     let ids: Vec<String> = old_offer.iter().map(|(v, _)| v.clone()).collect();
     let allowed = offerable(conn, &source.hub_id, &ids)?;
     let id = crate::time::new_id();
@@ -303,10 +312,16 @@ pub fn copy(
         ..source
     };
     conn.transaction(|conn| {
-        db_run!(conn => {
-            diesel::insert_into(order_cycles::table).values(&row).execute(conn)?;
-            diesel::insert_into(order_cycle_variants::table).values(&offers).execute(conn)
-        })?;
+        {
+            let conn = conn.diesel();
+            diesel::insert_into(order_cycles::table)
+                .values(&row)
+                .execute(conn)?;
+            crate::db::execute(
+                conn,
+                diesel::insert_into(order_cycle_variants::table).values(&offers),
+            )
+        }?;
         fees::insert(conn, &fee_rows)?;
         shipping::insert(conn, &methods)?;
         cycles::detail(conn, &id)

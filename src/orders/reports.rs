@@ -31,7 +31,6 @@ use crate::db::schema::{
     producer_settlements, users,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::mail::outbox;
 use crate::money::Money;
@@ -113,7 +112,8 @@ fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, ApiError> {
     // every query selects by cycle (joins and sub-selects, never a list of ids): a cycle of
     // any size stays within the databases' limits on bound values
     let cycle_id = cycle.id.as_str();
-    let (rows, all_lines, all_fees, customers, producers, scales) = db_run!(conn => {
+    let (rows, all_lines, all_fees, customers, producers, scales) = {
+        let conn = conn.diesel();
         let rows: Vec<OrderRow> = orders::table
             .filter(orders::order_cycle_id.eq(cycle_id))
             .filter(orders::state.eq_any(states))
@@ -135,27 +135,31 @@ fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, ApiError> {
             .select(OrderFeeRow::as_select())
             .load(conn)?;
         let customers: Vec<(String, String, String)> = users::table
-            .filter(users::id.eq_any(
-                orders::table
-                    .filter(orders::order_cycle_id.eq(cycle_id))
-                    .select(orders::customer_id),
-            ))
+            .filter(
+                users::id.eq_any(
+                    orders::table
+                        .filter(orders::order_cycle_id.eq(cycle_id))
+                        .select(orders::customer_id),
+                ),
+            )
             .select((users::id, users::display_name, users::email))
             .load(conn)?;
         let producers: Vec<(String, String)> = enterprises::table
-            .filter(enterprises::id.nullable().eq_any(
-                order_lines::table
-                    .inner_join(orders::table)
-                    .filter(orders::order_cycle_id.eq(cycle_id))
-                    .select(order_lines::producer_id),
-            ))
+            .filter(
+                enterprises::id.nullable().eq_any(
+                    order_lines::table
+                        .inner_join(orders::table)
+                        .filter(orders::order_cycle_id.eq(cycle_id))
+                        .select(order_lines::producer_id),
+                ),
+            )
             .select((enterprises::id, enterprises::name))
             .load(conn)?;
         let scales: Vec<(String, i32)> = currencies::table
             .select((currencies::code, currencies::scale))
             .load(conn)?;
         Ok::<_, diesel::result::Error>((rows, lines, fees, customers, producers, scales))
-    })?;
+    }?;
     let mut lines: HashMap<String, Vec<LineRow>> = HashMap::new();
     for line in all_lines {
         lines.entry(line.order_id.clone()).or_default().push(line);
@@ -410,11 +414,18 @@ fn pay_your_suppliers(conn: &mut DbConn, data: &Data, cycle_id: &str) -> Result<
             }
         }
     }
-    let paid: Vec<(String, String, i64)> = db_run!(conn => producer_settlements::table
+    let paid: Vec<(String, String, i64)> = producer_settlements::table
         .filter(producer_settlements::order_cycle_id.eq(cycle_id))
-        .order((producer_settlements::producer_id.asc(), producer_settlements::currency.asc()))
-        .select((producer_settlements::producer_id, producer_settlements::currency, producer_settlements::paid_minor))
-        .load(conn))?;
+        .order((
+            producer_settlements::producer_id.asc(),
+            producer_settlements::currency.asc(),
+        ))
+        .select((
+            producer_settlements::producer_id,
+            producer_settlements::currency,
+            producer_settlements::paid_minor,
+        ))
+        .load(conn.diesel())?;
     let mut rows: Vec<Vec<String>> = owed
         .into_iter()
         .map(|(id, (name, goods, fees))| {
@@ -550,12 +561,12 @@ pub fn send_producer_reports(
                     "total": Money::eur(minor)})
             })
             .collect();
-        let may_see_orders: bool = db_run!(conn => enterprise_relationships::table
+        let may_see_orders: bool = enterprise_relationships::table
             .find((producer_id, &cycle.hub_id))
             .select(enterprise_relationships::can_see_orders)
-            .first(conn)
-            .optional())?
-        .unwrap_or(false);
+            .first(conn.diesel())
+            .optional()?
+            .unwrap_or(false);
         let by_customer: Vec<serde_json::Value> = if may_see_orders {
             data.orders
                 .iter()

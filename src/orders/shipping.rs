@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use crate::catalog::vat_percent;
 use crate::db::schema::cycle_shipping_methods;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 use crate::money::Money;
 use crate::time::utc;
@@ -85,15 +84,22 @@ impl From<ShippingMethodRow> for ShippingMethod {
 
 /// A cycle's methods, by time then name.
 pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<ShippingMethodRow>, ApiError> {
-    Ok(db_run!(conn => cycle_shipping_methods::table
+    Ok(cycle_shipping_methods::table
         .filter(cycle_shipping_methods::order_cycle_id.eq(cycle_id))
-        .order((cycle_shipping_methods::at_time.asc(), cycle_shipping_methods::name.asc(), cycle_shipping_methods::id.asc()))
+        .order((
+            cycle_shipping_methods::at_time.asc(),
+            cycle_shipping_methods::name.asc(),
+            cycle_shipping_methods::id.asc(),
+        ))
         .select(ShippingMethodRow::as_select())
-        .load(conn))?)
+        .load(conn.diesel())?)
 }
 
 /// Adds methods (the demo, and hubs through the API).
 pub fn insert(conn: &mut DbConn, rows: &[ShippingMethodRow]) -> Result<(), ApiError> {
-    db_run!(conn => diesel::insert_into(cycle_shipping_methods::table).values(rows).execute(conn))?;
+    crate::db::execute(
+        conn.diesel(),
+        diesel::insert_into(cycle_shipping_methods::table).values(rows),
+    )?;
     Ok(())
 }

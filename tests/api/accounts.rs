@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use comptoir::db::schema::{mail_outbox, users};
-use comptoir::db_run;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
@@ -25,21 +24,25 @@ backend_tests!(
 fn mail(app: &TestApp, recipient: &str, template: &str) -> Option<Value> {
     let mut conn = app.db.db.conn().expect("conn");
     let conn = &mut conn;
-    let payload: Option<String> = db_run!(conn => mail_outbox::table
+    let payload: Option<String> = mail_outbox::table
         .filter(mail_outbox::recipient.eq(recipient))
         .filter(mail_outbox::template.eq(template))
         .order(mail_outbox::id.desc())
         .select(mail_outbox::payload)
-        .first(conn)
-        .optional())
-    .expect("outbox");
+        .first(conn.diesel())
+        .optional()
+        .expect("outbox");
     payload.map(|p| serde_json::from_str(&p).expect("json payload"))
 }
 
 fn mails(app: &TestApp, recipient: &str) -> i64 {
     let mut conn = app.db.db.conn().expect("conn");
     let conn = &mut conn;
-    db_run!(conn => mail_outbox::table.filter(mail_outbox::recipient.eq(recipient)).count().get_result(conn)).expect("count")
+    mail_outbox::table
+        .filter(mail_outbox::recipient.eq(recipient))
+        .count()
+        .get_result(conn.diesel())
+        .expect("count")
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> crate::harness::Reply {
@@ -95,7 +98,11 @@ async fn registering_a_known_address_answers_the_same_and_mails_its_owner(backen
     assert!(mail(&app, "camille@example.org", "verify_email").is_none());
     let mut conn = app.db.db.conn().expect("conn");
     let conn = &mut conn;
-    let count: i64 = db_run!(conn => users::table.filter(users::email.eq("camille@example.org")).count().get_result(conn)).expect("count");
+    let count: i64 = users::table
+        .filter(users::email.eq("camille@example.org"))
+        .count()
+        .get_result(conn.diesel())
+        .expect("count");
     assert_eq!(count, 1);
     // the demo password still works: nothing was overwritten
     assert_eq!(

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use comptoir::db::schema::{enterprise_roles, enterprises, users};
-use comptoir::db_run;
 
 use crate::backend_tests;
 use crate::harness::{Backend, Reply, TestApp};
@@ -31,7 +30,8 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     {
         let mut conn = app.db.db.conn().expect("conn");
         let conn = &mut conn;
-        db_run!(conn => {
+        {
+            let conn = conn.diesel();
             let (hash, bakery): (Option<String>, String) = users::table
                 .filter(users::email.eq("fournil@colline.example.org"))
                 .inner_join(enterprise_roles::table.inner_join(enterprises::table))
@@ -60,7 +60,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                     enterprise_roles::created_at.eq(now),
                 ))
                 .execute(conn)
-        })
+        }
         .expect("bakery treasurer");
     }
 
@@ -169,48 +169,53 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             "public",
         );
         shop_id = shop.id.clone();
-        db_run!(conn => (|| {
-            diesel::insert_into(enterprises::table).values(&shop).execute(conn)?;
-            let farmer_id: String = users::table
-                .filter(users::email.eq("ferme@troischenes.example.org"))
-                .select(users::id)
-                .first(conn)?;
-            diesel::insert_into(enterprise_roles::table)
-                .values((
-                    enterprise_roles::enterprise_id.eq(&shop.id),
-                    enterprise_roles::user_id.eq(farmer_id),
-                    enterprise_roles::role.eq("owner"),
-                    enterprise_roles::created_at.eq(now),
-                ))
-                .execute(conn)?;
-            diesel::insert_into(order_cycles::table)
-                .values((
-                    order_cycles::id.eq(&shop_cycle),
-                    order_cycles::hub_id.eq(&shop.id),
-                    order_cycles::name.eq("Vente à la ferme"),
-                    order_cycles::opens_at.eq(now - chrono::Duration::hours(1)),
-                    order_cycles::closes_at.eq(now + chrono::Duration::hours(48)),
-                    order_cycles::created_at.eq(now),
-                    order_cycles::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            diesel::insert_into(order_cycle_variants::table)
-                .values((
-                    order_cycle_variants::order_cycle_id.eq(&shop_cycle),
-                    order_cycle_variants::variant_id.eq(&variant_id),
-                ))
-                .execute(conn)?;
-            diesel::insert_into(cycle_shipping_methods::table)
-                .values((
-                    cycle_shipping_methods::id.eq(id()),
-                    cycle_shipping_methods::order_cycle_id.eq(&shop_cycle),
-                    cycle_shipping_methods::kind.eq("pickup"),
-                    cycle_shipping_methods::name.eq("À la ferme"),
-                    cycle_shipping_methods::at_time.eq(now + chrono::Duration::hours(50)),
-                    cycle_shipping_methods::created_at.eq(now),
-                ))
-                .execute(conn)
-        })())
+        {
+            let conn = conn.diesel();
+            (|| {
+                diesel::insert_into(enterprises::table)
+                    .values(&shop)
+                    .execute(conn)?;
+                let farmer_id: String = users::table
+                    .filter(users::email.eq("ferme@troischenes.example.org"))
+                    .select(users::id)
+                    .first(conn)?;
+                diesel::insert_into(enterprise_roles::table)
+                    .values((
+                        enterprise_roles::enterprise_id.eq(&shop.id),
+                        enterprise_roles::user_id.eq(farmer_id),
+                        enterprise_roles::role.eq("owner"),
+                        enterprise_roles::created_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                diesel::insert_into(order_cycles::table)
+                    .values((
+                        order_cycles::id.eq(&shop_cycle),
+                        order_cycles::hub_id.eq(&shop.id),
+                        order_cycles::name.eq("Vente à la ferme"),
+                        order_cycles::opens_at.eq(now - chrono::Duration::hours(1)),
+                        order_cycles::closes_at.eq(now + chrono::Duration::hours(48)),
+                        order_cycles::created_at.eq(now),
+                        order_cycles::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                diesel::insert_into(order_cycle_variants::table)
+                    .values((
+                        order_cycle_variants::order_cycle_id.eq(&shop_cycle),
+                        order_cycle_variants::variant_id.eq(&variant_id),
+                    ))
+                    .execute(conn)?;
+                diesel::insert_into(cycle_shipping_methods::table)
+                    .values((
+                        cycle_shipping_methods::id.eq(id()),
+                        cycle_shipping_methods::order_cycle_id.eq(&shop_cycle),
+                        cycle_shipping_methods::kind.eq("pickup"),
+                        cycle_shipping_methods::name.eq("À la ferme"),
+                        cycle_shipping_methods::at_time.eq(now + chrono::Duration::hours(50)),
+                        cycle_shipping_methods::created_at.eq(now),
+                    ))
+                    .execute(conn)
+            })()
+        }
         .expect("the farm's shop");
     }
     let method = app

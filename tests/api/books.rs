@@ -416,7 +416,6 @@ async fn a_hub_and_a_producer_export_their_own_books(backend: Backend) {
 /// on their own days, and the customer's account is settled and lettered.
 async fn each_euro_receipt_is_booked_on_its_own_day(backend: Backend) {
     use comptoir::db::schema::{order_receipts, orders};
-    use comptoir::db_run;
     use diesel::prelude::*;
     let app = TestApp::with_demo(backend).await;
     let shop = shop(&app).await;
@@ -432,17 +431,17 @@ async fn each_euro_receipt_is_booked_on_its_own_day(backend: Backend) {
     {
         let conn = &mut app.db.db.conn().expect("conn");
         // the first receipt was yesterday
-        db_run!(conn => diesel::update(order_receipts::table.filter(order_receipts::order_id.eq(&order_id)))
+        diesel::update(order_receipts::table.filter(order_receipts::order_id.eq(&order_id)))
             .set(order_receipts::received_at.eq(yesterday.and_hms_opt(15, 0, 0).expect("time")))
-            .execute(conn))
-        .expect("backdated");
+            .execute(conn.diesel())
+            .expect("backdated");
         // the hold is released before the close: the local part will be due in euros
-        let hold: String = db_run!(conn => orders::table
+        let hold: String = orders::table
             .find(&order_id)
             .select(orders::hold_id)
-            .first::<Option<String>>(conn))
-        .expect("order")
-        .expect("a hold");
+            .first::<Option<String>>(conn.diesel())
+            .expect("order")
+            .expect("a hold");
         comptoir::ledger::ops::void_hold(conn, &key(), &hold, "released").expect("void");
     }
     close_cycle(&app, &shop, &manager).await;

@@ -511,28 +511,27 @@ async fn mail_is_delivered_to_eml_files_by_default_and_reported(backend: Backend
 /// nothing, the second time); `serve` closes a due cycle by itself.
 async fn cycles_close_on_the_command_line_and_by_the_server_job(backend: Backend) {
     use comptoir::db::schema::order_cycles;
-    use comptoir::db_run;
     use diesel::prelude::*;
 
     let db = TestDb::with_demo(backend);
     let dir = tempfile::tempdir().expect("dir");
     let conn = &mut db.db.conn().expect("conn");
     let now = comptoir::time::now();
-    let ids: Vec<String> = db_run!(conn => order_cycles::table
+    let ids: Vec<String> = order_cycles::table
         .order(order_cycles::opens_at.asc())
         .select(order_cycles::id)
-        .load(conn))
-    .expect("cycles");
+        .load(conn.diesel())
+        .expect("cycles");
     assert_eq!(ids.len(), 2);
     // both cycles end in the past: the first for the command line, the second for the job
     for id in &ids {
-        db_run!(conn => diesel::update(order_cycles::table.find(id))
+        diesel::update(order_cycles::table.find(id))
             .set((
                 order_cycles::opens_at.eq(now - chrono::Duration::hours(3)),
                 order_cycles::closes_at.eq(now - chrono::Duration::hours(1)),
             ))
-            .execute(conn))
-        .expect("moved");
+            .execute(conn.diesel())
+            .expect("moved");
     }
     let url = db.url.clone();
     let closed = comptoir(
@@ -581,11 +580,11 @@ async fn cycles_close_on_the_command_line_and_by_the_server_job(backend: Backend
     let _server = KillOnDrop(command.spawn().expect("serve starts"));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let settled: Option<chrono::NaiveDateTime> = db_run!(conn => order_cycles::table
+        let settled: Option<chrono::NaiveDateTime> = order_cycles::table
             .find(&ids[1])
             .select(order_cycles::settled_at)
-            .first(conn))
-        .expect("cycle");
+            .first(conn.diesel())
+            .expect("cycle");
         if settled.is_some() {
             break;
         }

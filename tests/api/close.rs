@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 
 use comptoir::db::schema::{enterprises, ledger_entries, mail_outbox};
 use comptoir::db::DbConn;
-use comptoir::db_run;
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::verify::verify;
 
@@ -26,11 +25,11 @@ backend_tests!(
 );
 
 fn enterprise_id(conn: &mut DbConn, slug: &str) -> String {
-    db_run!(conn => enterprises::table
+    enterprises::table
         .filter(enterprises::slug.eq(slug))
         .select(enterprises::id)
-        .first(conn))
-    .expect("enterprise")
+        .first(conn.diesel())
+        .expect("enterprise")
 }
 
 /// Balances of an enterprise's accounts by (currency, kind), in minor units.
@@ -49,7 +48,10 @@ fn balance(map: &HashMap<(String, String), i64>, currency: &str, kind: &str) -> 
 }
 
 fn entries(conn: &mut DbConn) -> i64 {
-    db_run!(conn => ledger_entries::table.count().get_result(conn)).expect("count")
+    ledger_entries::table
+        .count()
+        .get_result(conn.diesel())
+        .expect("count")
 }
 
 /// Camille buys carrots 2 × 2.80 (5.5 %, all local), mead 1 × 12.50 (20 %, half local) and
@@ -355,11 +357,11 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
     report("no_such_report").await.problem(404, "not-found");
 
     // each producer is sent its report
-    let mails: i64 = db_run!(conn => mail_outbox::table
+    let mails: i64 = mail_outbox::table
         .filter(mail_outbox::template.eq("producer_cycle_report"))
         .count()
-        .get_result(conn))
-    .expect("count");
+        .get_result(conn.diesel())
+        .expect("count");
     assert_eq!(mails, 3);
     let verified = verify(conn, &mut |_| {}).expect("verify");
     assert!(verified.ok(), "{verified}");
@@ -530,17 +532,17 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
     let pool = crate::orders::big_pool(&db);
     let conn = &mut pool.conn().expect("conn");
     let now = comptoir::time::now();
-    let cycle: String = db_run!(conn => comptoir::db::schema::order_cycles::table
+    let cycle: String = comptoir::db::schema::order_cycles::table
         .filter(comptoir::db::schema::order_cycles::opens_at.lt(now))
         .filter(comptoir::db::schema::order_cycles::closes_at.gt(now))
         .select(comptoir::db::schema::order_cycles::id)
-        .first(conn))
-    .expect("open cycle");
-    let carrots: String = db_run!(conn => comptoir::db::schema::variants::table
+        .first(conn.diesel())
+        .expect("open cycle");
+    let carrots: String = comptoir::db::schema::variants::table
         .filter(comptoir::db::schema::variants::sku.eq("FERME-CAR-1KG"))
         .select(comptoir::db::schema::variants::id)
-        .first(conn))
-    .expect("carrots");
+        .first(conn.diesel())
+        .expect("carrots");
     let method = shipping::for_cycle(conn, &cycle).expect("methods")[0]
         .id
         .clone();
@@ -593,17 +595,17 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
         .map(|r| r.orders_booked)
         .sum();
     assert_eq!(booked, orders, "{outcomes:?}");
-    let settles: i64 = db_run!(conn => ledger_entries::table
+    let settles: i64 = ledger_entries::table
         .filter(ledger_entries::code.eq("settle"))
         .count()
-        .get_result(conn))
-    .expect("count");
+        .get_result(conn.diesel())
+        .expect("count");
     assert_eq!(settles, 1, "the farm is paid once");
-    let posts: i64 = db_run!(conn => ledger_entries::table
+    let posts: i64 = ledger_entries::table
         .filter(ledger_entries::code.eq("post"))
         .count()
-        .get_result(conn))
-    .expect("count");
+        .get_result(conn.diesel())
+        .expect("count");
     assert_eq!(posts, orders as i64, "each hold is captured once");
     assert!(entries(conn) > before);
     let farm = enterprise_id(conn, "ferme-des-trois-chenes");

@@ -4,7 +4,6 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use comptoir::db::schema::enterprises;
-use comptoir::db_run;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
@@ -117,10 +116,10 @@ async fn hidden_enterprises_are_invisible(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let mut conn = app.db.db.conn().expect("connection");
     let conn = &mut conn;
-    let updated = db_run!(conn => diesel::update(enterprises::table.filter(enterprises::slug.eq("rucher-du-val")))
+    let updated = diesel::update(enterprises::table.filter(enterprises::slug.eq("rucher-du-val")))
         .set(enterprises::visibility.eq("hidden"))
-        .execute(conn))
-    .expect("update");
+        .execute(conn.diesel())
+        .expect("update");
     assert_eq!(updated, 1);
     app.get("/api/v1/enterprises/rucher-du-val")
         .await

@@ -227,7 +227,7 @@ async fn internal_errors_show_only_the_request_id(backend: Backend) {
         Backend::Sqlite => "PRAGMA ignore_check_constraints = ON; UPDATE enterprises SET kind = 'bogus' WHERE slug = 'la-cagette';",
         Backend::Postgres => "ALTER TABLE enterprises DROP CONSTRAINT enterprises_kind_check; UPDATE enterprises SET kind = 'bogus' WHERE slug = 'la-cagette';",
     };
-    comptoir::db_run!(conn => conn.batch_execute(sql)).expect("corrupt");
+    conn.diesel().batch_execute(sql).expect("corrupt");
     let reply = app.get("/api/v1/enterprises/la-cagette").await;
     let problem = reply.problem(500, "internal");
     assert_eq!(

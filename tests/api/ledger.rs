@@ -6,8 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use comptoir::db::schema::{currencies, enterprises, ledger_accounts, ledger_entries, users};
-use comptoir::db::{Db, DbConn};
-use comptoir::db_run;
+use comptoir::db::{AnyConnection, Db, DbConn};
 use comptoir::ledger::accounts::{self, AccountRow, Owner};
 use comptoir::ledger::batch::{self, Issuance, Payment};
 use comptoir::ledger::engine::{Movement, TransferDraft};
@@ -53,11 +52,20 @@ pub struct World {
 }
 
 fn id_of(conn: &mut DbConn, email: Option<&str>, slug: Option<&str>) -> String {
-    db_run!(conn => match (email, slug) {
-        (Some(email), _) => users::table.filter(users::email.eq(email)).select(users::id).first::<String>(conn),
-        (_, Some(slug)) => enterprises::table.filter(enterprises::slug.eq(slug)).select(enterprises::id).first::<String>(conn),
-        _ => unreachable!(),
-    })
+    {
+        let conn = conn.diesel();
+        match (email, slug) {
+            (Some(email), _) => users::table
+                .filter(users::email.eq(email))
+                .select(users::id)
+                .first::<String>(conn),
+            (_, Some(slug)) => enterprises::table
+                .filter(enterprises::slug.eq(slug))
+                .select(enterprises::id)
+                .first::<String>(conn),
+            _ => unreachable!(),
+        }
+    }
     .expect("demo id")
 }
 
@@ -103,12 +111,12 @@ fn assert_verified(conn: &mut DbConn) -> comptoir::ledger::verify::Report {
 }
 
 fn association_account(conn: &mut DbConn, kind: &str, currency: &str) -> AccountRow {
-    db_run!(conn => ledger_accounts::table
+    ledger_accounts::table
         .filter(ledger_accounts::kind.eq(kind))
         .filter(ledger_accounts::currency.eq(currency))
         .select(AccountRow::as_select())
-        .first(conn))
-    .expect("association account")
+        .first(conn.diesel())
+        .expect("association account")
 }
 
 /// The euro payable on which `wallet`'s owner is owed its reconversions of `currency`.
@@ -117,13 +125,13 @@ fn payable_of(conn: &mut DbConn, wallet: &str, currency: &str) -> AccountRow {
         .expect("wallet")
         .owner_id
         .expect("owner");
-    db_run!(conn => ledger_accounts::table
+    ledger_accounts::table
         .filter(ledger_accounts::kind.eq("euro_payable"))
         .filter(ledger_accounts::owner_id.eq(owner))
         .filter(ledger_accounts::for_currency.eq(currency))
         .select(AccountRow::as_select())
-        .first(conn))
-    .expect("payable")
+        .first(conn.diesel())
+        .expect("payable")
 }
 
 async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
@@ -215,7 +223,10 @@ async fn flow_rules_and_reconversion_are_enforced(backend: Backend) {
     .expect("issue");
     ops::pay(conn, &new_id(), camille, yanis, 100, "gift")
         .expect("member to member allowed by default");
-    db_run!(conn => diesel::update(currencies::table.find("LEM")).set(currencies::allow_member_to_member.eq(false)).execute(conn)).expect("rule");
+    diesel::update(currencies::table.find("LEM"))
+        .set(currencies::allow_member_to_member.eq(false))
+        .execute(conn.diesel())
+        .expect("rule");
     let err = ops::pay(conn, &new_id(), camille, yanis, 100, "gift").unwrap_err();
     assert!(matches!(err, LedgerError::FlowNotAllowed(_)), "{err:?}");
     ops::pay(conn, &new_id(), camille, ferme, 100, "vegetables").expect("member to professional");
@@ -224,7 +235,10 @@ async fn flow_rules_and_reconversion_are_enforced(backend: Backend) {
         matches!(err, LedgerError::ReconversionNotAllowed(_)),
         "{err:?}"
     );
-    db_run!(conn => diesel::update(ledger_accounts::table.find(ferme)).set(ledger_accounts::pays_professionals_only.eq(true)).execute(conn)).expect("restrict");
+    diesel::update(ledger_accounts::table.find(ferme))
+        .set(ledger_accounts::pays_professionals_only.eq(true))
+        .execute(conn.diesel())
+        .expect("restrict");
     let err = ops::pay(conn, &new_id(), ferme, camille, 50, "refund").unwrap_err();
     assert!(matches!(err, LedgerError::FlowNotAllowed(_)), "{err:?}");
     ops::pay(conn, &new_id(), ferme, &w.pros[1], 50, "bread")
@@ -384,8 +398,10 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
     let replayed =
         ops::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("replay");
     assert_eq!(posted.entry(), replayed.entry());
-    let entries: i64 =
-        db_run!(conn => ledger_entries::table.count().get_result(conn)).expect("count");
+    let entries: i64 = ledger_entries::table
+        .count()
+        .get_result(conn.diesel())
+        .expect("count");
     assert_eq!(entries, 3);
     assert_verified(conn);
 }
@@ -461,7 +477,7 @@ async fn mutual_credit_down_to_the_limit(backend: Backend) {
 }
 
 fn try_sql(conn: &mut DbConn, sql: &str) -> Result<(), String> {
-    db_run!(conn => conn.batch_execute(sql)).map_err(|e| e.to_string())
+    conn.diesel().batch_execute(sql).map_err(|e| e.to_string())
 }
 
 async fn the_database_refuses_updates_and_deletes(backend: Backend) {
@@ -669,8 +685,10 @@ mod property {
 
     /// Everything that must not change when an operation fails.
     fn snapshot(conn: &mut DbConn) -> (Vec<AccountRow>, i64) {
-        let entries: i64 =
-            db_run!(conn => ledger_entries::table.count().get_result(conn)).expect("count");
+        let entries: i64 = ledger_entries::table
+            .count()
+            .get_result(conn.diesel())
+            .expect("count");
         (accounts::all(conn).expect("accounts"), entries)
     }
 
@@ -933,7 +951,10 @@ async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
     // the original spent everything: a retry must not fail on the balance it emptied
     let pay_id = new_id();
     let original = ops::pay(conn, &pay_id, camille, yanis, 1000, "all").expect("pay");
-    db_run!(conn => diesel::update(currencies::table.find("LEM")).set(currencies::allow_member_to_member.eq(false)).execute(conn)).expect("rule");
+    diesel::update(currencies::table.find("LEM"))
+        .set(currencies::allow_member_to_member.eq(false))
+        .execute(conn.diesel())
+        .expect("rule");
     let retry = ops::pay(conn, &pay_id, camille, yanis, 1000, "all")
         .expect("replayed despite the new rule");
     assert!(matches!(retry, Committed::Replayed(_)));
@@ -1307,13 +1328,11 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
         "c",
     )
     .expect("issue");
-    let shared = match &pool {
-        Db::Sqlite(_, shared) | Db::Postgres(_, shared) => shared.clone(),
-    };
+    let shared = pool.shared().clone();
     // hold the journal up: on SQLite the write turn, on PostgreSQL the chain head's lock
     let mut blocker = pool.conn().expect("conn");
     let turn = blocker.write_turn();
-    if let DbConn::Postgres(c, _) = &mut blocker {
+    if let AnyConnection::Postgres(c) = blocker.diesel() {
         c.batch_execute("BEGIN; SELECT 1 FROM ledger_head FOR UPDATE")
             .expect("head locked");
     }
@@ -1372,7 +1391,7 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
             .stats()
             .waiting;
         drop(turn);
-        if let DbConn::Postgres(c, _) = &mut blocker {
+        if let AnyConnection::Postgres(c) = blocker.diesel() {
             c.batch_execute("ROLLBACK").expect("released");
         }
         let results = handles

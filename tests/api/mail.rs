@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 
 use comptoir::db::schema::mail_outbox;
 use comptoir::db::DbConn;
-use comptoir::db_run;
 use comptoir::mail::delivery::{Mailer, Pass};
 use comptoir::mail::transport::Memory;
 use comptoir::mail::{mailer_with, outbox, templates};
@@ -105,10 +104,10 @@ fn enqueue(conn: &mut DbConn, to: &str, kind: &str, locale: &str) -> String {
 /// Makes every pending mail due now (instead of waiting for the back-off).
 fn make_due(conn: &mut DbConn) {
     let past = comptoir::time::now() - chrono::Duration::seconds(1);
-    db_run!(conn => diesel::update(mail_outbox::table)
+    diesel::update(mail_outbox::table)
         .set(mail_outbox::next_attempt_at.eq(past))
-        .execute(conn))
-    .expect("due");
+        .execute(conn.diesel())
+        .expect("due");
 }
 
 fn row(
@@ -121,7 +120,7 @@ fn row(
     String,
     String,
 ) {
-    db_run!(conn => mail_outbox::table
+    mail_outbox::table
         .find(id)
         .select((
             mail_outbox::attempts,
@@ -130,8 +129,8 @@ fn row(
             mail_outbox::message_id,
             mail_outbox::payload,
         ))
-        .first(conn))
-    .expect("row")
+        .first(conn.diesel())
+        .expect("row")
 }
 
 #[test]
@@ -275,10 +274,10 @@ async fn a_crash_after_sending_resends_with_the_same_message_id(backend: Backend
     assert_eq!(mailer.deliver_due(conn).expect("pass"), Pass::default());
     // … and sends it again once the lease has expired: at least once, same Message-ID
     let past = comptoir::time::now() - chrono::Duration::seconds(1);
-    db_run!(conn => diesel::update(mail_outbox::table.find(&id))
+    diesel::update(mail_outbox::table.find(&id))
         .set(mail_outbox::claimed_until.eq(Some(past)))
-        .execute(conn))
-    .expect("lease expired");
+        .execute(conn.diesel())
+        .expect("lease expired");
     assert_eq!(mailer.deliver_due(conn).expect("pass").sent, 1);
     let kept = memory.kept.lock().unwrap().clone();
     assert_eq!(kept.len(), 2, "the documented duplicate");
@@ -386,10 +385,10 @@ async fn registration_mail_goes_out_in_the_users_language_and_its_token_is_not_k
     let html = parsed.subparts[1].get_body().expect("html");
     assert!(html.contains("Ada &lt;Lovelace&gt;"), "{html}");
     // the outbox no longer holds the token once sent
-    let payloads: Vec<String> = db_run!(conn => mail_outbox::table
+    let payloads: Vec<String> = mail_outbox::table
         .select(mail_outbox::payload)
-        .load(conn))
-    .expect("payloads");
+        .load(conn.diesel())
+        .expect("payloads");
     assert!(payloads.iter().all(|p| !p.contains(&token)), "{payloads:?}");
     // and the token works
     let verified = app

@@ -13,7 +13,6 @@ use proptest::test_runner::TestCaseError;
 
 use comptoir::db::schema::{order_cycles, order_fees, order_lines, orders, variants};
 use comptoir::db::DbConn;
-use comptoir::db_run;
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
@@ -115,12 +114,12 @@ fn world(backend: Backend) -> World {
     let db = TestDb::with_demo(backend);
     let conn = &mut db.db.conn().expect("conn");
     let now = comptoir::time::now();
-    let (cycle, hub): (String, String) = db_run!(conn => order_cycles::table
+    let (cycle, hub): (String, String) = order_cycles::table
         .filter(order_cycles::opens_at.lt(now))
         .filter(order_cycles::closes_at.gt(now))
         .select((order_cycles::id, order_cycles::hub_id))
-        .first(conn))
-    .expect("open cycle");
+        .first(conn.diesel())
+        .expect("open cycle");
     fees::insert(
         conn,
         &[
@@ -141,11 +140,11 @@ fn world(backend: Backend) -> World {
     let variants = SKUS
         .iter()
         .map(|sku| {
-            db_run!(conn => variants::table
+            variants::table
                 .filter(variants::sku.eq(sku))
                 .select(variants::id)
-                .first::<String>(conn))
-            .expect("variant")
+                .first::<String>(conn.diesel())
+                .expect("variant")
         })
         .collect();
     let methods = shipping::for_cycle(conn, &cycle)
@@ -173,15 +172,15 @@ fn world(backend: Backend) -> World {
 
 /// The customer's latest confirmed order, if any.
 fn latest_order(conn: &mut DbConn, w: &World, customer: usize) -> Option<String> {
-    db_run!(conn => orders::table
+    orders::table
         .filter(orders::order_cycle_id.eq(&w.cycle))
         .filter(orders::customer_id.eq(&w.customers[customer].0))
         .filter(orders::state.eq(OrderState::Confirmed.as_str()))
         .order(orders::id.desc())
         .select(orders::id)
-        .first::<String>(conn)
-        .optional())
-    .expect("orders")
+        .first::<String>(conn.diesel())
+        .optional()
+        .expect("orders")
 }
 
 /// Runs one operation; refusals (a domain error) are fine, anything else fails the case.
@@ -271,7 +270,7 @@ fn balances_of(conn: &mut DbConn, owner: Owner) -> Vec<(String, String, i64)> {
 /// The demo's three producers.
 fn producer_ids(conn: &mut DbConn) -> Vec<String> {
     use comptoir::db::schema::enterprises;
-    db_run!(conn => enterprises::table
+    enterprises::table
         .filter(enterprises::slug.eq_any([
             "ferme-des-trois-chenes",
             "fournil-de-la-colline",
@@ -279,8 +278,8 @@ fn producer_ids(conn: &mut DbConn) -> Vec<String> {
         ]))
         .order(enterprises::slug.asc())
         .select(enterprises::id)
-        .load(conn))
-    .expect("producers")
+        .load(conn.diesel())
+        .expect("producers")
 }
 
 fn sum(rows: &[(String, String, i64)], currency: &str, kind: &str) -> i64 {
@@ -311,12 +310,16 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
         prop_assert_eq!(account.debits_pending, 0, "no hold outlives the close");
         paid_local += FUNDS - account.balance();
     }
-    let booked: Vec<(i64, i64, i64)> = db_run!(conn => orders::table
+    let booked: Vec<(i64, i64, i64)> = orders::table
         .filter(orders::order_cycle_id.eq(&w.cycle))
         .filter(orders::booked_at.is_not_null())
-        .select((orders::total_minor, orders::local_eur_minor, orders::euro_minor))
-        .load(conn))
-    .expect("orders");
+        .select((
+            orders::total_minor,
+            orders::local_eur_minor,
+            orders::euro_minor,
+        ))
+        .load(conn.diesel())
+        .expect("orders");
     let paid_euros: i64 = booked.iter().map(|(_, _, e)| e).sum();
     prop_assert_eq!(paid_local, booked.iter().map(|(_, l, _)| l).sum::<i64>());
     prop_assert_eq!(
@@ -350,22 +353,26 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     );
 
     // cross-checked against the snapshots
-    let goods: i64 = db_run!(conn => order_lines::table
+    let goods: i64 = order_lines::table
         .inner_join(orders::table)
         .filter(orders::order_cycle_id.eq(&w.cycle))
         .filter(orders::booked_at.is_not_null())
         .select(order_lines::total_minor)
-        .load::<i64>(conn))
-    .expect("lines")
-    .iter()
-    .sum();
-    let fee_rows: Vec<(String, i64, i64)> = db_run!(conn => order_fees::table
+        .load::<i64>(conn.diesel())
+        .expect("lines")
+        .iter()
+        .sum();
+    let fee_rows: Vec<(String, i64, i64)> = order_fees::table
         .inner_join(orders::table)
         .filter(orders::order_cycle_id.eq(&w.cycle))
         .filter(orders::booked_at.is_not_null())
-        .select((order_fees::charged_to, order_fees::amount_minor, order_fees::vat_minor))
-        .load(conn))
-    .expect("fees");
+        .select((
+            order_fees::charged_to,
+            order_fees::amount_minor,
+            order_fees::vat_minor,
+        ))
+        .load(conn.diesel())
+        .expect("fees");
     let producer_fees: i64 = fee_rows
         .iter()
         .filter(|(c, _, _)| c == "producer")
@@ -455,13 +462,13 @@ fn check_books(
     producer_fees: i64,
     fee_rows: &[(String, i64, i64)],
 ) -> Result<(), TestCaseError> {
-    let due: Vec<String> = db_run!(conn => orders::table
+    let due: Vec<String> = orders::table
         .filter(orders::order_cycle_id.eq(&w.cycle))
         .filter(orders::booked_at.is_not_null())
         .filter(orders::euro_state.eq("due"))
         .select(orders::id)
-        .load(conn))
-    .expect("orders");
+        .load(conn.diesel())
+        .expect("orders");
     for id in &due {
         checkout::mark_euro_paid(conn, id)
             .map_err(|e| TestCaseError::fail(format!("euro payment: {e}")))?;

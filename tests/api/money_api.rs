@@ -223,9 +223,12 @@ async fn disabled_users_tokens_stop_working(backend: Backend) {
     );
     let mut conn = app.db.db.conn().expect("conn");
     let conn = &mut conn;
-    comptoir::db_run!(conn => diesel::update(comptoir::db::schema::users::table.filter(comptoir::db::schema::users::email.eq("yanis@example.org")))
-        .set(comptoir::db::schema::users::disabled_at.eq(Some(comptoir::time::now())))
-        .execute(conn))
+    diesel::update(
+        comptoir::db::schema::users::table
+            .filter(comptoir::db::schema::users::email.eq("yanis@example.org")),
+    )
+    .set(comptoir::db::schema::users::disabled_at.eq(Some(comptoir::time::now())))
+    .execute(conn.diesel())
     .expect("disable");
     call(&app, "GET", "/api/v1/me", Some(&token), None)
         .await
@@ -1313,9 +1316,12 @@ async fn logout_ends_the_session_at_once(backend: Backend) {
     let (_, refresh) = login_pair(&app, "yanis@example.org").await;
     let mut conn = app.db.db.conn().expect("conn");
     let conn = &mut conn;
-    comptoir::db_run!(conn => diesel::update(comptoir::db::schema::users::table.filter(comptoir::db::schema::users::email.eq("yanis@example.org")))
-        .set(comptoir::db::schema::users::disabled_at.eq(Some(comptoir::time::now())))
-        .execute(conn))
+    diesel::update(
+        comptoir::db::schema::users::table
+            .filter(comptoir::db::schema::users::email.eq("yanis@example.org")),
+    )
+    .set(comptoir::db::schema::users::disabled_at.eq(Some(comptoir::time::now())))
+    .execute(conn.diesel())
     .expect("disable");
     app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
         .await

@@ -19,7 +19,6 @@ use comptoir::db::schema::{
     accounting_lines, accounting_moves, accounting_state, ledger_accounts, orders,
 };
 use comptoir::db::DbConn;
-use comptoir::db_run;
 use comptoir::ledger::accounts::{self, AccountKind};
 use comptoir::ledger::currencies;
 
@@ -131,13 +130,13 @@ pub fn deployment_books_agree(conn: &mut DbConn) -> Result<(), String> {
     }
     // euros a customer paid before the close booked the order are an advance: the
     // receivable runs in credit by that much, and no more
-    let advances: i64 = db_run!(conn => orders::table
+    let advances: i64 = orders::table
         .filter(orders::booked_at.is_null())
         .select(orders::euro_received_minor)
-        .load::<i64>(conn))
-    .map_err(|e| e.to_string())?
-    .iter()
-    .sum();
+        .load::<i64>(conn.diesel())
+        .map_err(|e| e.to_string())?
+        .iter()
+        .sum();
     for (kind, books) in &by_kind {
         let kind = AccountKind::parse(kind).map_err(|e| e.to_string())?;
         let slack = if kind == AccountKind::EnterpriseWallet {
@@ -278,10 +277,10 @@ fn into_last_year(conn: &mut DbConn) -> NaiveDate {
     let today = comptoir::time::now().date();
     let last_year =
         NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) - 1, 12, 31).expect("date");
-    db_run!(conn => diesel::update(accounting_moves::table)
+    diesel::update(accounting_moves::table)
         .set(accounting_moves::entry_date.eq(last_year))
-        .execute(conn))
-    .expect("moves");
+        .execute(conn.diesel())
+        .expect("moves");
     last_year
 }
 
@@ -446,22 +445,28 @@ async fn an_empty_period_has_no_fec(backend: Backend) {
 /// Puts the deployment's books back as the version before account natures wrote them: the
 /// fund's and the issuance's lines on the ledger's sides, the hub's VAT on 445710.
 fn as_before_natures(conn: &mut DbConn) {
-    let flipped: Vec<String> = db_run!(conn => ledger_accounts::table
+    let flipped: Vec<String> = ledger_accounts::table
         .filter(ledger_accounts::kind.eq_any(["guarantee_fund", "issuance"]))
         .select(ledger_accounts::id)
-        .load(conn))
-    .expect("accounts");
-    db_run!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        diesel::update(accounting_lines::table.filter(accounting_lines::ledger_account_id.eq_any(&flipped)))
+        .load(conn.diesel())
+        .expect("accounts");
+    {
+        let conn = conn.diesel();
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            diesel::update(
+                accounting_lines::table
+                    .filter(accounting_lines::ledger_account_id.eq_any(&flipped)),
+            )
             .set((
                 accounting_lines::debit_minor.eq(accounting_lines::credit_minor),
                 accounting_lines::credit_minor.eq(accounting_lines::debit_minor),
             ))
             .execute(conn)?;
-        diesel::update(accounting_state::table)
-            .set(accounting_state::books_version.eq(0))
-            .execute(conn)
-    }))
+            diesel::update(accounting_state::table)
+                .set(accounting_state::books_version.eq(0))
+                .execute(conn)
+        })
+    }
     .expect("old sides");
 }
 
@@ -481,15 +486,15 @@ async fn moves_validated_with_the_old_sides_are_validated_again_in_open_periods(
 
     // in a closed period the moves stay as they were filed
     let yesterday = comptoir::time::now().date().pred_opt().expect("date");
-    db_run!(conn => diesel::update(accounting_moves::table)
+    diesel::update(accounting_moves::table)
         .set(accounting_moves::entry_date.eq(yesterday))
-        .execute(conn))
-    .expect("yesterday");
+        .execute(conn.diesel())
+        .expect("yesterday");
     as_before_natures(conn);
-    db_run!(conn => diesel::update(accounting_state::table)
+    diesel::update(accounting_state::table)
         .set(accounting_state::books_version.eq(1))
-        .execute(conn))
-    .expect("version");
+        .execute(conn.diesel())
+        .expect("version");
     let closed = app
         .call(
             "POST",
@@ -499,10 +504,10 @@ async fn moves_validated_with_the_old_sides_are_validated_again_in_open_periods(
         )
         .await;
     assert_eq!(closed.status, 201, "{}", closed.json());
-    db_run!(conn => diesel::update(accounting_state::table)
+    diesel::update(accounting_state::table)
         .set(accounting_state::books_version.eq(0))
-        .execute(conn))
-    .expect("version");
+        .execute(conn.diesel())
+        .expect("version");
     let kept = books_by_code(conn).expect("books");
     assert_eq!(kept, wrong, "a closed period's moves are final");
 }

@@ -25,7 +25,6 @@ use serde_json::{json, Value};
 
 use comptoir::accounting::odoo::{self, Api, Client};
 use comptoir::db::schema::odoo_sync;
-use comptoir::db_run;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
@@ -521,10 +520,10 @@ async fn sync(app: &TestApp, api: Api, url: &str, key: &str) -> Result<odoo::Syn
 
 fn retry_now(app: &TestApp) {
     let conn = &mut app.db.db.conn().expect("conn");
-    db_run!(conn => diesel::update(odoo_sync::table)
+    diesel::update(odoo_sync::table)
         .set(odoo_sync::next_attempt_at.eq(comptoir::time::now() - chrono::Duration::minutes(1)))
-        .execute(conn))
-    .expect("due now");
+        .execute(conn.diesel())
+        .expect("due now");
 }
 
 async fn json_rpc_sync_pushes_each_move_once_whatever_fails(backend: Backend) {
@@ -652,14 +651,14 @@ fn hold_lease(app: &TestApp, alive: bool) -> Option<diesel::PgConnection> {
     let pid = if alive { std::process::id() } else { 4_194_999 };
     let conn = &mut app.db.db.conn().expect("conn");
     let until = comptoir::time::now() + chrono::Duration::minutes(5);
-    db_run!(conn => diesel::update(odoo_lease::table.find(1))
+    diesel::update(odoo_lease::table.find(1))
         .set((
             odoo_lease::holder.eq(Some(format!("{host}:{pid}:other"))),
             odoo_lease::until.eq(Some(until)),
             odoo_lease::taken_at.eq(Some(comptoir::time::now())),
         ))
-        .execute(conn))
-    .expect("lease taken");
+        .execute(conn.diesel())
+        .expect("lease taken");
     if !alive || !app.db.url.starts_with("postgres") {
         return None;
     }
@@ -792,11 +791,11 @@ fn move_numbers(app: &TestApp) -> Vec<String> {
     use comptoir::accounting::moves::MoveRow;
     use comptoir::db::schema::accounting_moves;
     let conn = &mut app.db.db.conn().expect("conn");
-    let moves: Vec<MoveRow> = db_run!(conn => accounting_moves::table
+    let moves: Vec<MoveRow> = accounting_moves::table
         .order(accounting_moves::ledger_seq.asc())
         .select(MoveRow::as_select())
-        .load(conn))
-    .expect("moves");
+        .load(conn.diesel())
+        .expect("moves");
     moves.iter().map(MoveRow::number_text).collect()
 }
 
@@ -903,11 +902,13 @@ async fn another_deployment_under_the_same_numbers_conflicts(backend: Backend) {
     {
         // the same database under another identity, the same Odoo: as a second deployment
         let conn = &mut app.db.db.conn().expect("conn");
-        db_run!(conn => diesel::update(accounting_state::table.find(1))
+        diesel::update(accounting_state::table.find(1))
             .set(accounting_state::deployment_id.eq("0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000"))
-            .execute(conn))
-        .expect("identity");
-        db_run!(conn => diesel::delete(odoo_sync::table).execute(conn)).expect("unsynced");
+            .execute(conn.diesel())
+            .expect("identity");
+        diesel::delete(odoo_sync::table)
+            .execute(conn.diesel())
+            .expect("unsynced");
     }
     let second = sync(&app, Api::JsonRpc, &url, KEY)
         .await

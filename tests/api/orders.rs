@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 
 use comptoir::db::schema::{mail_outbox, users, variants};
 use comptoir::db::{Db, DbConn};
-use comptoir::db_run;
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
@@ -196,11 +195,11 @@ async fn stock(app: &TestApp, shop: &Shop, sku: &str) -> Value {
 
 fn outbox(db: &TestDb, template: &str) -> i64 {
     let conn = &mut db.db.conn().expect("conn");
-    db_run!(conn => mail_outbox::table
+    mail_outbox::table
         .filter(mail_outbox::template.eq(template))
         .count()
-        .get_result(conn))
-    .expect("count")
+        .get_result(conn.diesel())
+        .expect("count")
 }
 
 /// Carrots 2 × 2.80 (5.5 %, all local), mead 1 × 12.50 (20 %, half local), baguettes
@@ -542,23 +541,26 @@ pub(crate) async fn euro_paid(app: &TestApp, order_id: &str, owner: &str) {
 pub(crate) async fn hub_owner_token(app: &TestApp) -> String {
     use comptoir::db::schema::{enterprise_roles, enterprises};
     let conn = &mut app.db.db.conn().expect("conn");
-    db_run!(conn => (|| {
-        let hub: String = enterprises::table
-            .filter(enterprises::slug.eq("la-cagette"))
-            .select(enterprises::id)
-            .first(conn)?;
-        let user: String = users::table
-            .filter(users::email.eq("gerance@lacagette.example.org"))
-            .select(users::id)
-            .first(conn)?;
-        diesel::update(
-            enterprise_roles::table
-                .filter(enterprise_roles::enterprise_id.eq(&hub))
-                .filter(enterprise_roles::user_id.eq(&user)),
-        )
-        .set(enterprise_roles::role.eq("owner"))
-        .execute(conn)
-    })())
+    {
+        let conn = conn.diesel();
+        (|| {
+            let hub: String = enterprises::table
+                .filter(enterprises::slug.eq("la-cagette"))
+                .select(enterprises::id)
+                .first(conn)?;
+            let user: String = users::table
+                .filter(users::email.eq("gerance@lacagette.example.org"))
+                .select(users::id)
+                .first(conn)?;
+            diesel::update(
+                enterprise_roles::table
+                    .filter(enterprise_roles::enterprise_id.eq(&hub))
+                    .filter(enterprise_roles::user_id.eq(&user)),
+            )
+            .set(enterprise_roles::role.eq("owner"))
+            .execute(conn)
+        })()
+    }
     .expect("hub owner");
     app.access_token("gerance@lacagette.example.org").await
 }
@@ -571,7 +573,7 @@ pub(crate) fn big_pool(db: &TestDb) -> Db {
 pub(crate) fn new_customer(conn: &mut DbConn, n: usize) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     let now = comptoir::time::now();
-    db_run!(conn => diesel::insert_into(users::table)
+    diesel::insert_into(users::table)
         .values((
             users::id.eq(&id),
             users::email.eq(format!("buyer{n}@example.org")),
@@ -580,8 +582,8 @@ pub(crate) fn new_customer(conn: &mut DbConn, n: usize) -> String {
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
-        .execute(conn))
-    .expect("customer");
+        .execute(conn.diesel())
+        .expect("customer");
     id
 }
 
@@ -592,19 +594,23 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
     let db = TestDb::with_demo(backend);
     let pool = big_pool(&db);
     let conn = &mut pool.conn().expect("conn");
-    let cycle = db_run!(conn => comptoir::db::schema::order_cycles::table
+    let cycle = comptoir::db::schema::order_cycles::table
         .filter(comptoir::db::schema::order_cycles::opens_at.lt(comptoir::time::now()))
         .filter(comptoir::db::schema::order_cycles::closes_at.gt(comptoir::time::now()))
         .select(comptoir::db::schema::order_cycles::id)
-        .first::<String>(conn))
-    .expect("open cycle");
-    let pollen: String = db_run!(conn => variants::table
+        .first::<String>(conn.diesel())
+        .expect("open cycle");
+    let pollen: String = variants::table
         .filter(variants::sku.eq("RUCH-POL-250G"))
         .select(variants::id)
-        .first(conn))
-    .expect("pollen");
+        .first(conn.diesel())
+        .expect("pollen");
     assert_eq!(
-        db_run!(conn => variants::table.find(&pollen).select(variants::stock_on_hand).first::<Option<i64>>(conn)).expect("stock"),
+        variants::table
+            .find(&pollen)
+            .select(variants::stock_on_hand)
+            .first::<Option<i64>>(conn.diesel())
+            .expect("stock"),
         Some(10)
     );
     let method = shipping::for_cycle(conn, &cycle).expect("methods")[0]
@@ -669,7 +675,11 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
         "{outcomes:?}"
     );
     assert_eq!(
-        db_run!(conn => variants::table.find(&pollen).select(variants::stock_on_hand).first::<Option<i64>>(conn)).expect("stock"),
+        variants::table
+            .find(&pollen)
+            .select(variants::stock_on_hand)
+            .first::<Option<i64>>(conn.diesel())
+            .expect("stock"),
         Some(0)
     );
     let mut held = 0;

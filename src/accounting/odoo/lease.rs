@@ -15,7 +15,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::odoo_lease;
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// Minutes a lease lasts without being renewed (a holder that hangs without dying).
@@ -79,11 +78,12 @@ impl Holder {
 
 /// The lease's holder, when a sync runs (or died without its lease lapsing yet).
 pub fn current(conn: &mut DbConn) -> Result<Option<Holder>, ApiError> {
-    let row: Option<(Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>)> = db_run!(conn => odoo_lease::table
-        .find(1)
-        .select((odoo_lease::holder, odoo_lease::until, odoo_lease::taken_at))
-        .first(conn)
-        .optional())?;
+    let row: Option<(Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
+        odoo_lease::table
+            .find(1)
+            .select((odoo_lease::holder, odoo_lease::until, odoo_lease::taken_at))
+            .first(conn.diesel())
+            .optional()?;
     let now = crate::time::now();
     Ok(match row {
         Some((Some(holder), Some(until), taken_at)) if until > now => Some(Holder {
@@ -98,25 +98,15 @@ pub fn current(conn: &mut DbConn) -> Result<Option<Holder>, ApiError> {
 pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, ApiError> {
     let now = crate::time::now();
     let until = now + chrono::Duration::minutes(LEASE_MINUTES);
-    let forced = match conn {
-        DbConn::Postgres(c, _) => {
-            #[derive(QueryableByName)]
-            struct Locked {
-                #[diesel(sql_type = diesel::sql_types::Bool)]
-                locked: bool,
-            }
-            let got: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
-                .bind::<diesel::sql_types::BigInt, _>(ADVISORY_KEY)
-                .get_result(&mut **c)?;
-            if !got.locked {
-                // a live session holds it
-                return Ok(Err(holding(conn, now)?));
-            }
-            true
-        }
-        DbConn::Sqlite(..) => current(conn)?.is_some_and(|h| holder_died(&h.holder)),
+    let forced = match crate::db::try_advisory_lock(conn, ADVISORY_KEY)? {
+        // a live session holds it
+        Some(false) => return Ok(Err(holding(conn, now)?)),
+        Some(true) => true,
+        // SQLite: no session lock; a holder whose process is gone has let go
+        None => current(conn)?.is_some_and(|h| holder_died(&h.holder)),
     };
-    let taken = db_run!(conn => {
+    let taken = {
+        let conn = conn.diesel();
         let target = odoo_lease::table.find(1);
         let set = (
             odoo_lease::holder.eq(holder),
@@ -126,16 +116,18 @@ pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, ApiEr
         if forced {
             diesel::update(target).set(set).execute(conn)
         } else {
-            diesel::update(target.filter(
-                odoo_lease::until
-                    .is_null()
-                    .or(odoo_lease::until.lt(now))
-                    .or(odoo_lease::holder.eq(holder)),
-            ))
+            diesel::update(
+                target.filter(
+                    odoo_lease::until
+                        .is_null()
+                        .or(odoo_lease::until.lt(now))
+                        .or(odoo_lease::holder.eq(holder)),
+                ),
+            )
             .set(set)
             .execute(conn)
         }
-    })?;
+    }?;
     if taken == 1 {
         return Ok(Ok(()));
     }
@@ -154,26 +146,30 @@ fn holding(conn: &mut DbConn, now: NaiveDateTime) -> Result<Holder, ApiError> {
 /// Renews the lease; false when `holder` lost it.
 pub fn renew(conn: &mut DbConn, holder: &str) -> Result<bool, ApiError> {
     let until = crate::time::now() + chrono::Duration::minutes(LEASE_MINUTES);
-    let renewed = db_run!(conn => diesel::update(odoo_lease::table.find(1).filter(odoo_lease::holder.eq(holder)))
-        .set(odoo_lease::until.eq(until))
-        .execute(conn))?;
+    let renewed = diesel::update(
+        odoo_lease::table
+            .find(1)
+            .filter(odoo_lease::holder.eq(holder)),
+    )
+    .set(odoo_lease::until.eq(until))
+    .execute(conn.diesel())?;
     Ok(renewed == 1)
 }
 
 /// Lets the lease go (and, on PostgreSQL, the advisory lock).
 pub fn release(conn: &mut DbConn, holder: &str) -> Result<(), ApiError> {
-    db_run!(conn => diesel::update(odoo_lease::table.find(1).filter(odoo_lease::holder.eq(holder)))
-        .set((
-            odoo_lease::holder.eq(None::<String>),
-            odoo_lease::until.eq(None::<NaiveDateTime>),
-            odoo_lease::taken_at.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn))?;
-    if let DbConn::Postgres(c, _) = conn {
-        diesel::sql_query("SELECT pg_advisory_unlock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(ADVISORY_KEY)
-            .execute(&mut **c)?;
-    }
+    diesel::update(
+        odoo_lease::table
+            .find(1)
+            .filter(odoo_lease::holder.eq(holder)),
+    )
+    .set((
+        odoo_lease::holder.eq(None::<String>),
+        odoo_lease::until.eq(None::<NaiveDateTime>),
+        odoo_lease::taken_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn.diesel())?;
+    crate::db::advisory_unlock(conn, ADVISORY_KEY)?;
     Ok(())
 }
 

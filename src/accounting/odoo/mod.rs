@@ -55,7 +55,6 @@ use crate::db::schema::{
     odoo_sync,
 };
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// What a sync did.
@@ -109,21 +108,25 @@ fn enqueue_new(conn: &mut DbConn) -> Result<usize, ApiError> {
         "INSERT INTO odoo_sync (ledger_entry_id, state, attempts, next_attempt_at, updated_at)
         SELECT m.ledger_entry_id, 'pending', 0, $1, $1 FROM accounting_moves m
         WHERE NOT EXISTS (SELECT 1 FROM odoo_sync s WHERE s.ledger_entry_id = m.ledger_entry_id)";
-    Ok(db_run!(conn => diesel::sql_query(INSERT)
+    Ok(diesel::sql_query(INSERT)
         .bind::<diesel::sql_types::Timestamp, _>(crate::time::now())
-        .execute(conn))?)
+        .execute(conn.diesel())?)
 }
 
 /// This deployment's identity in Odoo: a UUID drawn by the first sync and kept.
 pub fn deployment_id(conn: &mut DbConn) -> Result<String, ApiError> {
     let fresh = crate::time::new_id();
-    db_run!(conn => diesel::update(accounting_state::table.find(1).filter(accounting_state::deployment_id.eq("")))
-        .set(accounting_state::deployment_id.eq(&fresh))
-        .execute(conn))?;
-    Ok(db_run!(conn => accounting_state::table
+    diesel::update(
+        accounting_state::table
+            .find(1)
+            .filter(accounting_state::deployment_id.eq("")),
+    )
+    .set(accounting_state::deployment_id.eq(&fresh))
+    .execute(conn.diesel())?;
+    Ok(accounting_state::table
         .find(1)
         .select(accounting_state::deployment_id)
-        .first::<String>(conn))?)
+        .first::<String>(conn.diesel())?)
 }
 
 /// Pushes what is due (see the module documentation); `progress` is told each move done.
@@ -190,24 +193,24 @@ fn sync_leased(
     let mut lookups = Lookups::default();
     let started = crate::time::now();
     loop {
-        let due: Vec<(MoveRow, i32)> = db_run!(conn => accounting_moves::table
+        let due: Vec<(MoveRow, i32)> = accounting_moves::table
             .inner_join(odoo_sync::table)
             .filter(odoo_sync::state.eq_any(["pending", "failed"]))
             .filter(odoo_sync::next_attempt_at.le(started))
             .order(accounting_moves::ledger_seq.asc())
             .limit(100)
             .select((MoveRow::as_select(), odoo_sync::attempts))
-            .load(conn))?;
+            .load(conn.diesel())?;
         if due.is_empty() {
             reconcile(conn, client, &mut lookups, &mut report)?;
             return Ok(report);
         }
         for (m, attempts) in due {
-            let lines: Vec<LineRow> = db_run!(conn => accounting_lines::table
+            let lines: Vec<LineRow> = accounting_lines::table
                 .filter(accounting_lines::ledger_entry_id.eq(&m.ledger_entry_id))
                 .order(accounting_lines::position.asc())
                 .select(LineRow::as_select())
-                .load(conn))?;
+                .load(conn.diesel())?;
             let now = crate::time::now();
             if !lease::renew(conn, holder)? {
                 return Err(ApiError::Unavailable(
@@ -225,7 +228,7 @@ fn sync_leased(
                     transport_errors = 0;
                     report.conflicts += 1;
                     tracing::warn!(number = %m.number_text(), "Odoo conflict: {text}");
-                    db_run!(conn => diesel::update(odoo_sync::table.find(&m.ledger_entry_id))
+                    diesel::update(odoo_sync::table.find(&m.ledger_entry_id))
                         .set((
                             odoo_sync::state.eq("conflict"),
                             odoo_sync::odoo_move_id.eq(odoo_id),
@@ -233,7 +236,7 @@ fn sync_leased(
                             odoo_sync::last_error.eq(None::<String>),
                             odoo_sync::updated_at.eq(now),
                         ))
-                        .execute(conn))?;
+                        .execute(conn.diesel())?;
                 }
                 Ok(pushed @ (Pushed::Created(_) | Pushed::Found(_))) => {
                     transport_errors = 0;
@@ -248,7 +251,7 @@ fn sync_leased(
                         }
                         Pushed::Conflict(None, _) => continue,
                     };
-                    db_run!(conn => diesel::update(odoo_sync::table.find(&m.ledger_entry_id))
+                    diesel::update(odoo_sync::table.find(&m.ledger_entry_id))
                         .set((
                             odoo_sync::state.eq("pushed"),
                             odoo_sync::odoo_move_id.eq(Some(odoo_id)),
@@ -256,7 +259,7 @@ fn sync_leased(
                             odoo_sync::conflict.eq(None::<String>),
                             odoo_sync::updated_at.eq(now),
                         ))
-                        .execute(conn))?;
+                        .execute(conn.diesel())?;
                 }
                 Err(error) if error.is_fatal() => {
                     // not this move's fault: it stays as it was
@@ -268,7 +271,7 @@ fn sync_leased(
                     transport_errors = if transport { transport_errors + 1 } else { 0 };
                     report.failed += 1;
                     let next = now + chrono::Duration::minutes(backoff_minutes(attempts).min(60));
-                    db_run!(conn => diesel::update(odoo_sync::table.find(&m.ledger_entry_id))
+                    diesel::update(odoo_sync::table.find(&m.ledger_entry_id))
                         .set((
                             odoo_sync::state.eq("failed"),
                             odoo_sync::attempts.eq(attempts + 1),
@@ -276,7 +279,7 @@ fn sync_leased(
                             odoo_sync::next_attempt_at.eq(next),
                             odoo_sync::updated_at.eq(now),
                         ))
-                        .execute(conn))?;
+                        .execute(conn.diesel())?;
                     if transport_errors >= STOP_AFTER_TRANSPORT_ERRORS {
                         tracing::warn!(%error, "Odoo keeps failing: this sync stops here");
                         return Ok(report);
@@ -313,7 +316,7 @@ fn reconcile(
     lookups: &mut Lookups,
     report: &mut SyncReport,
 ) -> Result<(), ApiError> {
-    let rows: Vec<Lettered> = db_run!(conn => diesel::sql_query(LETTERED).load(conn))?;
+    let rows: Vec<Lettered> = diesel::sql_query(LETTERED).load(conn.diesel())?;
     // (account code, letter) → the Odoo ids of its moves (`None`: not pushed yet)
     type Group = ((String, String), Vec<Option<i64>>);
     let mut groups: Vec<Group> = Vec::new();
@@ -348,17 +351,20 @@ fn reconcile(
         let now = crate::time::now();
         match done {
             Ok(()) => {
-                db_run!(conn => conn.transaction(|conn| {
-                    diesel::insert_into(odoo_reconciled::table)
-                        .values((
-                            odoo_reconciled::account_code.eq(&code),
-                            odoo_reconciled::letter.eq(&letter),
-                            odoo_reconciled::reconciled_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                    diesel::delete(odoo_reconcile_failures::table.find((&code, &letter)))
-                        .execute(conn)
-                }))?;
+                {
+                    let conn = conn.diesel();
+                    conn.transaction(|conn| {
+                        diesel::insert_into(odoo_reconciled::table)
+                            .values((
+                                odoo_reconciled::account_code.eq(&code),
+                                odoo_reconciled::letter.eq(&letter),
+                                odoo_reconciled::reconciled_at.eq(now),
+                            ))
+                            .execute(conn)?;
+                        diesel::delete(odoo_reconcile_failures::table.find((&code, &letter)))
+                            .execute(conn)
+                    })
+                }?;
                 report.reconciled += 1;
             }
             Err(error) if error.is_fatal() => {
@@ -368,23 +374,25 @@ fn reconcile(
                 report.reconcile_failed += 1;
                 let text = error.to_string();
                 tracing::warn!(%code, %letter, %text, "reconciling in Odoo failed; tried again at the next sync");
-                db_run!(conn => diesel::insert_into(odoo_reconcile_failures::table)
-                    .values((
-                        odoo_reconcile_failures::account_code.eq(&code),
-                        odoo_reconcile_failures::letter.eq(&letter),
-                        odoo_reconcile_failures::error.eq(&text),
-                        odoo_reconcile_failures::failed_at.eq(now),
-                    ))
-                    .on_conflict((
-                        odoo_reconcile_failures::account_code,
-                        odoo_reconcile_failures::letter,
-                    ))
-                    .do_update()
-                    .set((
-                        odoo_reconcile_failures::error.eq(&text),
-                        odoo_reconcile_failures::failed_at.eq(now),
-                    ))
-                    .execute(conn))?;
+                crate::db::execute(
+                    conn.diesel(),
+                    diesel::insert_into(odoo_reconcile_failures::table)
+                        .values((
+                            odoo_reconcile_failures::account_code.eq(&code),
+                            odoo_reconcile_failures::letter.eq(&letter),
+                            odoo_reconcile_failures::error.eq(&text),
+                            odoo_reconcile_failures::failed_at.eq(now),
+                        ))
+                        .on_conflict((
+                            odoo_reconcile_failures::account_code,
+                            odoo_reconcile_failures::letter,
+                        ))
+                        .do_update()
+                        .set((
+                            odoo_reconcile_failures::error.eq(&text),
+                            odoo_reconcile_failures::failed_at.eq(now),
+                        )),
+                )?;
             }
         }
     }

@@ -200,11 +200,12 @@ const UNPUSHED_JOURNALS: &str = "SELECT DISTINCT m.journal_code AS code, m.journ
 fn all_needs(conn: &mut DbConn) -> Result<Needs, ApiError> {
     let chart = chart::get(conn)?;
     let (mut journals, mut accounts) = needs(&chart)?;
-    let (used_accounts, used_journals): (Vec<Used>, Vec<Used>) = crate::db_run!(conn => {
+    let (used_accounts, used_journals): (Vec<Used>, Vec<Used>) = {
+        let conn = conn.diesel();
         let a = diesel::sql_query(UNPUSHED_ACCOUNTS).load(conn)?;
         let j = diesel::sql_query(UNPUSHED_JOURNALS).load(conn)?;
         Ok::<_, diesel::result::Error>((a, j))
-    })?;
+    }?;
     for j in used_journals {
         journals.entry(j.code).or_insert(j.label);
     }

@@ -8,7 +8,6 @@ use super::lease;
 use crate::accounting::moves::MoveRow;
 use crate::db::schema::{accounting_moves, odoo_reconcile_failures, odoo_sync};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::ApiError;
 
 /// A move that failed or conflicts, as `odoo status` shows it.
@@ -47,18 +46,23 @@ impl SyncStatus {
 }
 
 fn troubles(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Trouble>, ApiError> {
-    let rows: Vec<(MoveRow, Option<String>, Option<String>)> = db_run!(conn => {
+    let rows: Vec<(MoveRow, Option<String>, Option<String>)> = {
+        let conn = conn.diesel();
         let query = accounting_moves::table
             .inner_join(odoo_sync::table)
             .filter(odoo_sync::state.eq(state))
-            .select((MoveRow::as_select(), odoo_sync::last_error, odoo_sync::conflict))
+            .select((
+                MoveRow::as_select(),
+                odoo_sync::last_error,
+                odoo_sync::conflict,
+            ))
             .limit(limit);
         if state == "failed" {
             query.order(odoo_sync::updated_at.desc()).load(conn)
         } else {
             query.order(accounting_moves::ledger_seq.asc()).load(conn)
         }
-    })?;
+    }?;
     Ok(rows
         .into_iter()
         .map(|(m, error, conflict)| Trouble {
@@ -69,22 +73,26 @@ fn troubles(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Trouble>, 
 }
 
 pub fn status(conn: &mut DbConn) -> Result<SyncStatus, ApiError> {
-    let (states, moves) = db_run!(conn => {
+    let (states, moves) = {
+        let conn = conn.diesel();
         let states: Vec<(String, i64)> = odoo_sync::table
             .group_by(odoo_sync::state)
             .select((odoo_sync::state, diesel::dsl::count_star()))
             .load(conn)?;
         let moves: i64 = accounting_moves::table.count().get_result(conn)?;
         Ok::<_, diesel::result::Error>((states, moves))
-    })?;
-    let reconcile_failures: Vec<(String, String, String)> = db_run!(conn => odoo_reconcile_failures::table
-        .order((odoo_reconcile_failures::account_code, odoo_reconcile_failures::letter))
+    }?;
+    let reconcile_failures: Vec<(String, String, String)> = odoo_reconcile_failures::table
+        .order((
+            odoo_reconcile_failures::account_code,
+            odoo_reconcile_failures::letter,
+        ))
         .select((
             odoo_reconcile_failures::account_code,
             odoo_reconcile_failures::letter,
             odoo_reconcile_failures::error,
         ))
-        .load(conn))?;
+        .load(conn.diesel())?;
     let count = |s: &str| states.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
     let seen: i64 = states.iter().map(|(_, n)| n).sum();
     Ok(SyncStatus {
@@ -131,22 +139,25 @@ fn parse_number(text: &str) -> Option<(String, i32, i64)> {
 pub fn retry(conn: &mut DbConn, which: &Retry) -> Result<usize, ApiError> {
     let now = crate::time::now();
     let ids: Vec<String> = match which {
-        Retry::All => db_run!(conn => odoo_sync::table
+        Retry::All => odoo_sync::table
             .filter(odoo_sync::state.eq_any(["failed", "conflict"]))
             .select(odoo_sync::ledger_entry_id)
-            .load(conn))?,
+            .load(conn.diesel())?,
         Retry::Move(text) => {
             let (journal, year, number) = parse_number(text).ok_or_else(|| {
                 ApiError::field("move", "format", "a move number such as MLC2026-000052")
             })?;
-            let found: Option<(String, Option<String>)> = db_run!(conn => accounting_moves::table
+            let found: Option<(String, Option<String>)> = accounting_moves::table
                 .left_join(odoo_sync::table)
                 .filter(accounting_moves::journal_code.eq(&journal))
                 .filter(accounting_moves::fiscal_year.eq(year))
                 .filter(accounting_moves::number.eq(number))
-                .select((accounting_moves::ledger_entry_id, odoo_sync::state.nullable()))
-                .first(conn)
-                .optional())?;
+                .select((
+                    accounting_moves::ledger_entry_id,
+                    odoo_sync::state.nullable(),
+                ))
+                .first(conn.diesel())
+                .optional()?;
             match found {
                 None => {
                     return Err(ApiError::NotFound(format!("no move {}", text.trim())));
@@ -164,16 +175,17 @@ pub fn retry(conn: &mut DbConn, which: &Retry) -> Result<usize, ApiError> {
     };
     let mut changed = 0;
     for chunk in ids.chunks(500) {
-        changed += db_run!(conn => diesel::update(odoo_sync::table.filter(odoo_sync::ledger_entry_id.eq_any(chunk)))
-            .set((
-                odoo_sync::state.eq("pending"),
-                odoo_sync::attempts.eq(0),
-                odoo_sync::next_attempt_at.eq(now),
-                odoo_sync::conflict.eq(None::<String>),
-                odoo_sync::last_error.eq(None::<String>),
-                odoo_sync::updated_at.eq(now),
-            ))
-            .execute(conn))?;
+        changed +=
+            diesel::update(odoo_sync::table.filter(odoo_sync::ledger_entry_id.eq_any(chunk)))
+                .set((
+                    odoo_sync::state.eq("pending"),
+                    odoo_sync::attempts.eq(0),
+                    odoo_sync::next_attempt_at.eq(now),
+                    odoo_sync::conflict.eq(None::<String>),
+                    odoo_sync::last_error.eq(None::<String>),
+                    odoo_sync::updated_at.eq(now),
+                ))
+                .execute(conn.diesel())?;
     }
     Ok(changed)
 }

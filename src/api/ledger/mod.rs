@@ -27,7 +27,6 @@ use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::db::schema::{ledger_entries, ledger_transfers};
 use crate::db::DbConn;
-use crate::db_run;
 use crate::error::{ApiError, Problem};
 use crate::ledger::accounts::{self, AccountKind, AccountRow, AccountStatus, Owner};
 use crate::ledger::currencies::{self, Currency, CurrencyRow};

@@ -190,11 +190,21 @@ fn history_page(
 ) -> Result<Vec<HistoryRow>, ApiError> {
     let from: Option<NaiveDateTime> = range.from.map(|t| t.naive_utc());
     let to: Option<NaiveDateTime> = range.to.map(|t| t.naive_utc());
-    Ok(db_run!(conn => {
+    Ok({
+        let conn = conn.diesel();
         let mut query = ledger_transfers::table
             .inner_join(ledger_entries::table)
-            .filter(ledger_transfers::debit_account_id.eq(account_id).or(ledger_transfers::credit_account_id.eq(account_id)))
-            .select((TransferRow::as_select(), ledger_entries::code, ledger_entries::reference, ledger_entries::description))
+            .filter(
+                ledger_transfers::debit_account_id
+                    .eq(account_id)
+                    .or(ledger_transfers::credit_account_id.eq(account_id)),
+            )
+            .select((
+                TransferRow::as_select(),
+                ledger_entries::code,
+                ledger_entries::reference,
+                ledger_entries::description,
+            ))
             .order(ledger_transfers::id.asc())
             .limit(limit)
             .into_boxed();
@@ -208,7 +218,7 @@ fn history_page(
             query = query.filter(ledger_transfers::id.gt(after.to_string()));
         }
         query.load(conn)
-    })?)
+    }?)
 }
 
 fn history_line(
