@@ -61,7 +61,7 @@ pub fn spawn_jobs(db: Db) {
             close_due_cycles(&db).await;
             let result = db
                 .run(|conn| {
-                    crate::ledger::ops::void_expired_holds(conn, crate::time::now())
+                    crate::ledger::holds::void_expired_holds(conn, crate::time::now())
                         .map_err(crate::error::ApiError::from)
                 })
                 .await;

@@ -12,6 +12,7 @@
 //! wallets and entries (the ledger is append-only), and drops only its scratch table.
 
 pub mod catalog;
+pub mod close;
 pub mod orders;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -15,10 +15,7 @@
 //! `clear_refs`) and its peak private memory (`RssAnon`, sampled every 20 ms) are read from
 //! `/proc`.
 //!
-//! **close** times [`crate::orders::close::close`] on a cycle of N confirmed orders: it copies
-//! the demo's open cycle (its offer, fees and shipping methods), checks out N split-payment
-//! orders through the library (several threads; one customer per ten orders), closes the
-//! cycle, and runs `ledger verify` afterwards.
+//! **close** is [`super::close`]'s; it shares this module's seeding.
 //!
 //! Both load the demo into an empty database, and both write orders, customers and ledger
 //! entries: run them against a **scratch database**, with the release build:
@@ -37,43 +34,39 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::db::schema::{order_cycles, users, variants};
+use crate::db::schema::{users, variants};
 use crate::db::{Backend, Db, DbConn};
 use crate::ledger::accounts::Owner;
 use crate::ledger::ops::{self, EuroMethod};
-use crate::money::{parse_amount, Money, MoneyInput, Sign};
-use crate::orders::checkout::CheckoutRequest;
-use crate::orders::quote::{QuoteLineRequest, QuoteRequest};
-use crate::orders::{cart, checkout, close as closing, planning, shipping};
+use crate::money::{parse_amount, Money, Sign};
 
 /// The password of every benchmark customer.
 const PASSWORD: &str = "bench-password-not-secret";
 /// LEM issued to each customer (minor units): enough for every hold of a long run.
 const FUNDING: i64 = 100_000_000;
 /// Distinct variants per cart.
-const LINES: usize = 5;
+pub(super) const LINES: usize = 5;
 /// The demo's hub.
-const HUB: &str = "la-cagette";
+pub(super) const HUB: &str = "la-cagette";
 /// Error bodies kept per measurement.
 const KEPT_ERRORS: usize = 5;
 
-fn backend_name(db: &Db) -> &'static str {
+pub(super) fn backend_name(db: &Db) -> &'static str {
     match db.backend() {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     }
 }
 
-fn api(e: crate::error::ApiError) -> anyhow::Error {
+pub(super) fn api(e: crate::error::ApiError) -> anyhow::Error {
     anyhow!("{e}")
 }
 
 /// Loads the demo into an empty database, and makes every stocked variant plentiful.
-fn prepare(conn: &mut DbConn) -> Result<()> {
+pub(super) fn prepare(conn: &mut DbConn) -> Result<()> {
     if crate::demo::is_empty(conn)? {
         let summary = crate::demo::load(conn, crate::demo::Source::Embedded, false)
             .context("loading the demo")?;
@@ -87,7 +80,7 @@ fn prepare(conn: &mut DbConn) -> Result<()> {
 }
 
 /// Creates `count` verified customers with funded LEM wallets; returns (id, email) pairs.
-fn customers(
+pub(super) fn customers(
     conn: &mut DbConn,
     count: usize,
     password_hash: Option<&str>,
@@ -127,12 +120,12 @@ fn customers(
 }
 
 /// `LINES` distinct variants of `offer`, rotated by `n` so that clients spread over the offer.
-fn pick(offer: &[String], n: usize) -> impl Iterator<Item = &String> {
+pub(super) fn pick(offer: &[String], n: usize) -> impl Iterator<Item = &String> {
     (0..LINES).map(move |j| &offer[(n + j) % offer.len()])
 }
 
 /// Half of a `local_max` amount, as a LEM amount string (1 LEM = 1 EUR in the demo).
-fn half(local_max_minor: i64) -> String {
+pub(super) fn half(local_max_minor: i64) -> String {
     Money::eur(local_max_minor / 2).amount_string()
 }
 
@@ -662,188 +655,3 @@ pub fn checkout_table(results: &[CheckoutMeasure]) -> String {
 
 // ---------------------------------------------------------------------------------------
 // bench close
-
-/// Orders per customer in the close benchmark.
-const ORDERS_PER_CUSTOMER: usize = 10;
-
-/// What the close benchmark measured.
-#[derive(Debug, Clone)]
-pub struct CloseMeasure {
-    pub backend: &'static str,
-    pub cycle_id: String,
-    pub customers: usize,
-    pub orders: usize,
-    pub seed_seconds: f64,
-    pub orders_booked: usize,
-    pub producers_paid: usize,
-    pub close_seconds: f64,
-    pub verify_seconds: f64,
-    pub ledger_ok: bool,
-    pub violations: usize,
-}
-
-/// The demo hub's open cycle (the copy's source).
-fn open_cycle(conn: &mut DbConn) -> Result<String> {
-    let now = crate::time::now();
-    let hub = crate::enterprises::find_id(conn, HUB)?
-        .with_context(|| format!("no enterprise `{HUB}`"))?;
-    order_cycles::table
-        .filter(order_cycles::hub_id.eq(&hub))
-        .filter(order_cycles::opens_at.lt(now))
-        .filter(order_cycles::closes_at.gt(now))
-        .filter(order_cycles::closed_at.is_null())
-        .order(order_cycles::opens_at.asc())
-        .select(order_cycles::id)
-        .first::<String>(conn.diesel())
-        .context("finding the demo's open cycle")
-}
-
-/// Checks out `orders` orders in a new copy of the demo's open cycle with `threads`
-/// threads, closes it, and verifies the ledger.
-pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
-    let backend = backend_name(db);
-    let conn = &mut db.conn().map_err(api)?;
-    prepare(conn)?;
-    let source = open_cycle(conn)?;
-    let suffix = &crate::time::new_id()[24..];
-    let detail = planning::copy(
-        conn,
-        &source,
-        &planning::CopyCycle {
-            name: Some(format!("Bench close {suffix}")),
-            opens_at: Utc::now() - chrono::Duration::hours(1),
-            closes_at: Utc::now() + chrono::Duration::days(7),
-        },
-    )
-    .map_err(api)
-    .context("copying the open cycle")?;
-    let cycle = detail.cycle.id.clone();
-    let offer: Vec<String> = detail.offer.iter().map(|o| o.variant.id.clone()).collect();
-    anyhow::ensure!(offer.len() >= LINES, "the cycle offers too few variants");
-    let method = shipping::for_cycle(conn, &cycle)
-        .map_err(api)?
-        .into_iter()
-        .max_by_key(|m| m.fee_minor)
-        .context("the cycle has no shipping method")?
-        .id;
-
-    let seeding = Instant::now();
-    let count = orders.div_ceil(ORDERS_PER_CUSTOMER).max(1);
-    let bar = indicatif::ProgressBar::new(count as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let buyers: Vec<String> = customers(conn, count, None, &|| bar.inc(1))?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    bar.finish_and_clear();
-
-    let bar = indicatif::ProgressBar::new(orders as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} orders checked out ({per_sec}, {elapsed})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    std::thread::scope(|scope| -> Result<()> {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                let (bar, buyers, offer, cycle, method) = (&bar, &buyers, &offer, &cycle, &method);
-                scope.spawn(move || -> Result<()> {
-                    let conn = &mut db.conn().map_err(api)?;
-                    // order i belongs to customer i % customers, and each customer to one thread
-                    for i in (0..orders).filter(|i| (i % buyers.len()) % threads == t) {
-                        let customer = &buyers[i % buyers.len()];
-                        let request = QuoteRequest {
-                            lines: pick(offer, i)
-                                .map(|id| QuoteLineRequest {
-                                    variant_id: id.clone(),
-                                    quantity: 1,
-                                })
-                                .collect(),
-                        };
-                        let cart = cart::set(conn, cycle, customer, &request)
-                            .map_err(api)
-                            .context("setting a cart")?;
-                        let local_max = cart.quote.map(|q| q.local_max.minor).unwrap_or(0);
-                        let request = CheckoutRequest {
-                            shipping_method_id: method.clone(),
-                            local_amount: Some(MoneyInput {
-                                amount: half(local_max),
-                                currency: "LEM".parse().map_err(|e| anyhow!("{e:?}"))?,
-                            }),
-                        };
-                        checkout::checkout(conn, cycle, customer, &request)
-                            .map_err(api)
-                            .context("checking out")?;
-                        bar.inc(1);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for worker in workers {
-            worker
-                .join()
-                .map_err(|_| anyhow!("a seeding thread panicked"))??;
-        }
-        Ok(())
-    })?;
-    bar.finish_and_clear();
-    let seed_seconds = seeding.elapsed().as_secs_f64();
-    eprintln!(
-        "{orders} orders from {} customers checked out in {seed_seconds:.1} s; closing…",
-        buyers.len()
-    );
-
-    let bar = indicatif::ProgressBar::new(orders as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} orders booked ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let started = Instant::now();
-    let report = closing::close(conn, &cycle, &mut |n| bar.inc(n as u64))
-        .map_err(api)
-        .context("closing the cycle")?;
-    let close_seconds = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-
-    let started = Instant::now();
-    let verified = crate::ledger::verify::verify(conn, &mut |_| {})?;
-    Ok(CloseMeasure {
-        backend,
-        cycle_id: cycle,
-        customers: buyers.len(),
-        orders,
-        seed_seconds,
-        orders_booked: report.orders_booked,
-        producers_paid: report.settlements.len(),
-        close_seconds,
-        verify_seconds: started.elapsed().as_secs_f64(),
-        ledger_ok: verified.ok(),
-        violations: verified.violations.len(),
-    })
-}
-
-/// The close result as a Markdown table.
-pub fn close_table(m: &CloseMeasure) -> String {
-    format!(
-        "| backend | orders | customers | seeding (customers + checkouts) | close | orders booked/s | settlements | ledger verify |\n|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {:.1} s ({:.0}/s) | {:.1} s | {:.0} | {} | {} ({:.1} s) |\n",
-        m.backend,
-        m.orders_booked,
-        m.customers,
-        m.seed_seconds,
-        m.orders as f64 / m.seed_seconds,
-        m.close_seconds,
-        m.orders_booked as f64 / m.close_seconds,
-        m.producers_paid,
-        if m.ledger_ok {
-            "ok".to_string()
-        } else {
-            format!("{} violations", m.violations)
-        },
-        m.verify_seconds,
-    )
-}

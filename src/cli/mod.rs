@@ -438,9 +438,9 @@ fn run(cli: Cli) -> Result<()> {
             for version in crate::setup::migrate(&db)? {
                 eprintln!("applied {version}");
             }
-            let m = crate::bench::orders::close(&db, orders, threads)?;
+            let m = crate::bench::close::close(&db, orders, threads)?;
             eprintln!("closed cycle {}", m.cycle_id);
-            print!("{}", crate::bench::orders::close_table(&m));
+            print!("{}", crate::bench::close::close_table(&m));
             anyhow::ensure!(
                 m.ledger_ok,
                 "the ledger failed verification after the close"

@@ -14,11 +14,13 @@ pub mod batch;
 pub mod currencies;
 pub mod engine;
 pub mod group;
+pub mod holds;
 pub mod journal;
 pub mod kinds;
 pub mod ops;
 pub mod receipts;
 pub mod rules;
+pub mod store;
 pub mod verify;
 
 use crate::error::{ApiError, FieldError, ProblemKind};

@@ -39,7 +39,7 @@ use crate::db::DbConn;
 use crate::enterprises;
 use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::Owner;
-use crate::ledger::{currencies, ops};
+use crate::ledger::{currencies, holds, ops};
 use crate::money::{parse_amount, Money, MoneyInput, Sign};
 
 /// Days a checkout's hold outlives its cycle's close.
@@ -122,7 +122,7 @@ pub fn checkout(
             let hub_wallet =
                 ops::wallet(conn, Owner::Enterprise(row.hub_id.clone()), &part.currency)?;
             let expires = cycle.closes_at + Duration::days(HOLD_GRACE_DAYS);
-            let committed = ops::hold(
+            let committed = holds::hold(
                 conn,
                 &crate::time::new_id(),
                 &wallet.id,
@@ -388,7 +388,7 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
         }
         release_stock(conn, &row.id)?;
         if let Some(hold) = &row.hold_id {
-            ops::void_hold(
+            holds::void_hold(
                 conn,
                 &crate::time::new_id(),
                 hold,

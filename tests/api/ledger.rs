@@ -10,11 +10,11 @@ use comptoir::db::{AnyConnection, Db, DbConn};
 use comptoir::ledger::accounts::{self, AccountRow, Owner};
 use comptoir::ledger::batch::{self, Issuance, Payment};
 use comptoir::ledger::engine::{Movement, TransferDraft};
-use comptoir::ledger::group;
 use comptoir::ledger::journal::{self, Committed, EntryRequest};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
 use comptoir::ledger::LedgerError;
+use comptoir::ledger::{group, holds};
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestDb};
@@ -269,7 +269,7 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
     ops::issue(conn, &new_id(), camille, 5000, EuroMethod::Card, "card").expect("issue");
-    let hold = ops::hold(conn, &new_id(), camille, ferme, 3000, None, "order 7")
+    let hold = holds::hold(conn, &new_id(), camille, ferme, 3000, None, "order 7")
         .expect("hold")
         .into_entry();
     let hold_id = hold.transfers[0].id.clone();
@@ -288,9 +288,10 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         ),
         "{err:?}"
     );
-    let err = ops::post_hold(conn, &new_id(), &hold_id, Some(3001), "more").unwrap_err();
+    let err = holds::post_hold(conn, &new_id(), &hold_id, Some(3001), "more").unwrap_err();
     assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
-    ops::post_hold(conn, &new_id(), &hold_id, Some(2500), "weighed: less").expect("post for less");
+    holds::post_hold(conn, &new_id(), &hold_id, Some(2500), "weighed: less")
+        .expect("post for less");
     assert_eq!(
         (
             balance(conn, camille),
@@ -299,39 +300,39 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         ),
         (2500, 2500, 2500)
     );
-    let err = ops::post_hold(conn, &new_id(), &hold_id, None, "again").unwrap_err();
+    let err = holds::post_hold(conn, &new_id(), &hold_id, None, "again").unwrap_err();
     assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
-    let err = ops::void_hold(conn, &new_id(), &hold_id, "late").unwrap_err();
+    let err = holds::void_hold(conn, &new_id(), &hold_id, "late").unwrap_err();
     assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
 
-    let second = ops::hold(conn, &new_id(), camille, ferme, 1000, None, "order 8")
+    let second = holds::hold(conn, &new_id(), camille, ferme, 1000, None, "order 8")
         .expect("hold")
         .into_entry();
-    ops::void_hold(conn, &new_id(), &second.transfers[0].id, "cancelled").expect("void");
+    holds::void_hold(conn, &new_id(), &second.transfers[0].id, "cancelled").expect("void");
     assert_eq!(available(conn, camille), 2500);
 
     let soon = comptoir::time::now() + chrono::Duration::milliseconds(300);
-    let expiring = ops::hold(conn, &new_id(), camille, ferme, 700, Some(soon), "order 9")
+    let expiring = holds::hold(conn, &new_id(), camille, ferme, 700, Some(soon), "order 9")
         .expect("hold")
         .into_entry();
     assert_eq!(
-        ops::void_expired_holds(conn, comptoir::time::now()).expect("job"),
+        holds::void_expired_holds(conn, comptoir::time::now()).expect("job"),
         0
     );
     std::thread::sleep(std::time::Duration::from_millis(400));
     let err =
-        ops::post_hold(conn, &new_id(), &expiring.transfers[0].id, None, "too late").unwrap_err();
+        holds::post_hold(conn, &new_id(), &expiring.transfers[0].id, None, "too late").unwrap_err();
     assert!(matches!(err, LedgerError::HoldExpired(_)), "{err:?}");
     assert_eq!(
-        ops::void_expired_holds(conn, comptoir::time::now()).expect("job"),
+        holds::void_expired_holds(conn, comptoir::time::now()).expect("job"),
         1
     );
     assert_eq!(
-        ops::void_expired_holds(conn, comptoir::time::now()).expect("job again"),
+        holds::void_expired_holds(conn, comptoir::time::now()).expect("job again"),
         0
     );
     assert_eq!(available(conn, camille), 2500);
-    let err = ops::hold(
+    let err = holds::hold(
         conn,
         &new_id(),
         camille,
@@ -390,13 +391,13 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
         "{err:?}"
     );
     // a replayed post returns the original even though the hold is now resolved
-    let hold = ops::hold(conn, &new_id(), camille, ferme, 300, None, "o")
+    let hold = holds::hold(conn, &new_id(), camille, ferme, 300, None, "o")
         .expect("hold")
         .into_entry();
     let post_id = new_id();
-    let posted = ops::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("post");
+    let posted = holds::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("post");
     let replayed =
-        ops::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("replay");
+        holds::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("replay");
     assert_eq!(posted.entry(), replayed.entry());
     let entries: i64 = ledger_entries::table
         .count()
@@ -723,7 +724,7 @@ mod property {
                 Op::Pay { from, to, amount } => {
                     ops::pay(conn, &id, &wallets[*from], &wallets[*to], *amount, "p")
                 }
-                Op::Hold { from, to, amount } => ops::hold(
+                Op::Hold { from, to, amount } => holds::hold(
                     conn,
                     &id,
                     &wallets[*from],
@@ -734,16 +735,16 @@ mod property {
                 ),
                 Op::Post { hold, percent } => match holds.get(*hold) {
                     Some(h) => {
-                        let amount = ops::find_hold(conn, h)
+                        let amount = holds::find_hold(conn, h)
                             .map(|t| t.amount * percent / 100)
                             .unwrap_or(0)
                             .max(1);
-                        ops::post_hold(conn, &id, h, Some(amount), "p")
+                        holds::post_hold(conn, &id, h, Some(amount), "p")
                     }
                     None => continue,
                 },
                 Op::Void { hold } => match holds.get(*hold) {
-                    Some(h) => ops::void_hold(conn, &id, h, "p"),
+                    Some(h) => holds::void_hold(conn, &id, h, "p"),
                     None => continue,
                 },
                 Op::Reverse { entry } => match entries.get(*entry) {
@@ -963,9 +964,9 @@ async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
     ops::pay(conn, &new_id(), yanis, ferme, 500, "x").expect("pay a shop");
     let soon = comptoir::time::now() + chrono::Duration::milliseconds(200);
     let hold_id = new_id();
-    let held = ops::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o").expect("hold");
+    let held = holds::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o").expect("hold");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let again = ops::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o")
+    let again = holds::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o")
         .expect("replayed after expiry");
     assert_eq!(again.entry(), held.entry());
     assert_verified(conn);
@@ -1172,7 +1173,7 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
     ops::issue(conn, &new_id(), camille, 5000, EuroMethod::Card, "card").expect("issue");
-    let hold = ops::hold(conn, &new_id(), camille, ferme, 3000, None, "order")
+    let hold = holds::hold(conn, &new_id(), camille, ferme, 3000, None, "order")
         .expect("hold")
         .into_entry();
     let payment = ops::pay(conn, &new_id(), camille, ferme, 500, "pay")

@@ -2,6 +2,7 @@
 //! the commission rule, an account's status.
 
 use super::*;
+use crate::ledger::holds;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -287,7 +288,7 @@ pub async fn create_hold(
             &body.amount,
         )?;
         let expires = body.expires_at.map(|t| t.naive_utc());
-        Ok(ops::hold(
+        Ok(holds::hold(
             conn,
             &id,
             &from.id,
@@ -335,7 +336,7 @@ pub async fn post_hold(
 ) -> Result<HttpResponse, ApiError> {
     let (hold_id, body) = (hold_id.into_inner(), body.0);
     operation(&state, move |conn| {
-        let hold = ops::find_hold(conn, &hold_id)?;
+        let hold = holds::find_hold(conn, &hold_id)?;
         let receiver = accounts::get(conn, &hold.credit_account_id)?;
         authorize(&caller.0, Action::SpendFrom { account: &receiver })?;
         let id = entry_id("entry_id", &body.entry_id)?;
@@ -349,7 +350,7 @@ pub async fn post_hold(
             )?),
             None => None,
         };
-        Ok(ops::post_hold(
+        Ok(holds::post_hold(
             conn,
             &id,
             &hold_id,
@@ -377,13 +378,13 @@ pub async fn void_hold(
 ) -> Result<HttpResponse, ApiError> {
     let (hold_id, body) = (hold_id.into_inner(), body.0);
     operation(&state, move |conn| {
-        let hold = ops::find_hold(conn, &hold_id)?;
+        let hold = holds::find_hold(conn, &hold_id)?;
         let payer = accounts::get(conn, &hold.debit_account_id)?;
         let receiver = accounts::get(conn, &hold.credit_account_id)?;
         authorize(&caller.0, Action::SpendFrom { account: &payer })
             .or_else(|_| authorize(&caller.0, Action::SpendFrom { account: &receiver }))?;
         let id = entry_id("entry_id", &body.entry_id)?;
-        Ok(ops::void_hold(conn, &id, &hold_id, &body.reference)?)
+        Ok(holds::void_hold(conn, &id, &hold_id, &body.reference)?)
     })
     .await
 }

@@ -1,0 +1,254 @@
+//! Step 2 of the close, booking: each chunk of confirmed orders captured in one transaction
+//! and one ledger batch (see the module documentation of [`super`]).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::super::cycles::OrderCycleRow;
+use super::super::fees::{self, OrderFeeRow};
+use super::super::order::{EuroState, LineRow, OrderRow, OrderState};
+use super::super::quote::{share_floor, vat_included};
+use super::super::shipping;
+use super::plan::allocate;
+use super::{transfer, HubAccounts, CHUNK};
+use crate::db::schema::{ledger_transfers, order_fees, order_lines, orders};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::ledger::journal::{self, Committed, EntryRequest, TransferRow};
+use crate::ledger::{group, holds, LedgerError};
+
+/// Which holds of `hold_ids` can no longer be posted (expired, or resolved already by
+/// something other than this close's own entry).
+fn lost_holds(
+    conn: &mut DbConn,
+    holds: &[TransferRow],
+    own_entries: &HashMap<String, String>,
+) -> Result<Vec<String>, ApiError> {
+    let ids: Vec<&str> = holds.iter().map(|h| h.id.as_str()).collect();
+    let resolutions: Vec<(Option<String>, String)> = ledger_transfers::table
+        .filter(ledger_transfers::pending_id.eq_any(&ids))
+        .select((ledger_transfers::pending_id, ledger_transfers::entry_id))
+        .load(conn.diesel())?;
+    let now = crate::time::now();
+    Ok(holds
+        .iter()
+        .filter(|h| {
+            let resolved_by = resolutions
+                .iter()
+                .find(|(p, _)| p.as_deref() == Some(h.id.as_str()))
+                .map(|(_, e)| e);
+            match resolved_by {
+                Some(entry) => own_entries.get(&h.id) != Some(entry),
+                None => h.expires_at.is_some_and(|t| t <= now),
+            }
+        })
+        .map(|h| h.id.clone())
+        .collect())
+}
+
+/// What one booking transaction did.
+pub(super) enum Chunk {
+    /// No confirmed order is left to book.
+    Done,
+    /// Booked this many (0: a concurrent close booked the ones picked meanwhile).
+    Booked(usize),
+}
+
+/// Step 2, one chunk: books up to [`CHUNK`] confirmed orders not booked yet.
+pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiError> {
+    let ids: Vec<String> = orders::table
+        .filter(orders::order_cycle_id.eq(&cycle.id))
+        .filter(orders::state.eq(OrderState::Confirmed.as_str()))
+        .filter(orders::booked_at.is_null())
+        .order(orders::id.asc())
+        .limit(CHUNK)
+        .select(orders::id)
+        .load(conn.diesel())?;
+    if ids.is_empty() {
+        return Ok(Chunk::Done);
+    }
+    // locked in id order, then re-read: a concurrent close may have booked some meanwhile
+    for id in &ids {
+        crate::db::lock_row(conn, "orders", id)?;
+    }
+    let mut rows: Vec<OrderRow> = orders::table
+        .filter(orders::id.eq_any(&ids))
+        .filter(orders::booked_at.is_null())
+        .filter(orders::state.eq(OrderState::Confirmed.as_str()))
+        .order(orders::id.asc())
+        .select(OrderRow::as_select())
+        .load(conn.diesel())?;
+    if rows.is_empty() {
+        return Ok(Chunk::Booked(0));
+    }
+    let hub = HubAccounts::open(conn, &cycle.hub_id)?;
+    let row_ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut lines_of: HashMap<String, Vec<LineRow>> = HashMap::new();
+    for line in order_lines::table
+        .filter(order_lines::order_id.eq_any(&row_ids))
+        .order((order_lines::order_id.asc(), order_lines::position.asc()))
+        .select(LineRow::as_select())
+        .load::<LineRow>(conn.diesel())?
+    {
+        lines_of
+            .entry(line.order_id.clone())
+            .or_default()
+            .push(line);
+    }
+    let mut fees_of: HashMap<String, Vec<OrderFeeRow>> = HashMap::new();
+    for fee in fees::of_orders(conn, &row_ids)? {
+        fees_of.entry(fee.order_id.clone()).or_default().push(fee);
+    }
+    let methods = shipping::for_cycle(conn, &cycle.id)?;
+
+    // holds that can no longer be captured: their local part becomes euros due
+    let hold_ids: Vec<&str> = rows.iter().filter_map(|r| r.hold_id.as_deref()).collect();
+    let holds: Vec<TransferRow> = ledger_transfers::table
+        .filter(ledger_transfers::id.eq_any(&hold_ids))
+        .select(TransferRow::as_select())
+        .load(conn.diesel())?;
+    let own: HashMap<String, String> = rows
+        .iter()
+        .filter_map(|r| {
+            r.hold_id.as_ref().map(|h| {
+                (
+                    h.clone(),
+                    journal::derived_id(&format!("close:capture:{}", r.id)),
+                )
+            })
+        })
+        .collect();
+    let lost = lost_holds(conn, &holds, &own)?;
+    for row in rows.iter_mut() {
+        if row.hold_id.as_ref().is_some_and(|h| lost.contains(h)) {
+            tracing::warn!(order = %row.id, "the hold of this order was released before the close: its local part is now due in euros");
+            row.euro_minor += row.local_eur_minor;
+            row.local_eur_minor = 0;
+            row.local_minor = 0;
+            // due again even if the first euro part was paid: the payment recorded next
+            // receives only what is still owed
+            if row.euro_minor > row.euro_received_minor {
+                row.euro_state = EuroState::Due.as_str().into();
+            }
+        }
+    }
+
+    let mut requests = Vec::new();
+    let mut line_updates = Vec::new();
+    let mut fee_updates = Vec::new();
+    let now = crate::time::now();
+    for row in rows.iter_mut() {
+        let number = row.number.clone().unwrap_or_default();
+        let lines = lines_of.remove(&row.id).unwrap_or_default();
+        let mut order_fees = fees_of.remove(&row.id).unwrap_or_default();
+        // the pickup or delivery fee, as one more of the hub's fees
+        if row.shipping_fee_minor > 0 {
+            let method = methods
+                .iter()
+                .find(|m| Some(&m.id) == row.shipping_method_id.as_ref());
+            let (rate, share, name) = method.map_or((0, 0, String::new()), |m| {
+                (m.vat_rate_bp, m.local_share_percent, m.name.clone())
+            });
+            let fee = OrderFeeRow {
+                id: crate::time::new_id(),
+                order_id: row.id.clone(),
+                fee_id: None,
+                producer_id: None,
+                name,
+                fee_type: "shipping".into(),
+                charged_to: "customer".into(),
+                amount_minor: row.shipping_fee_minor,
+                vat_rate_bp: rate,
+                vat_minor: vat_included(row.shipping_fee_minor, rate),
+                local_max_minor: share_floor(row.shipping_fee_minor, share),
+                local_alloc_minor: 0,
+                vat_local_minor: 0,
+            };
+            order_fees.insert(0, fee);
+        }
+        let allocation = allocate(row.local_eur_minor, &lines, &mut order_fees)
+            .map_err(|e| ApiError::internal(format!("order {number}: {e}")))?;
+        for (line, alloc) in lines.iter().zip(allocation) {
+            line_updates.push((line.order_id.clone(), line.variant_id.clone(), alloc));
+        }
+        for fee in order_fees {
+            let new = fee.fee_type == "shipping" && fee.fee_id.is_none();
+            fee_updates.push((fee, new));
+        }
+
+        if let Some(hold_id) = row.hold_id.as_ref().filter(|h| !lost.contains(h)) {
+            let hold = holds.iter().find(|h| &h.id == hold_id).ok_or_else(|| {
+                ApiError::internal(format!("order {number}: its hold is missing"))
+            })?;
+            let id = journal::derived_id(&format!("close:capture:{}", row.id));
+            let reference = format!("order {number}");
+            requests.push(if row.local_minor > 0 {
+                holds::post_request(&id, hold, Some(row.local_minor), &reference)
+            } else {
+                holds::void_request(&id, hold, &reference)
+            });
+        }
+        if row.euro_minor > 0 {
+            requests.push(EntryRequest {
+                id: journal::derived_id(&format!("close:euro:{}", row.id)),
+                code: "sale".into(),
+                reference: format!("order {number}"),
+                description: format!("euro part of order {number}, owed by the customer"),
+                request_hash: journal::request_hash(&[
+                    "sale",
+                    &row.id,
+                    &row.euro_minor.to_string(),
+                ]),
+                reverses_entry_id: None,
+                transfers: vec![transfer(&hub.receivable, &hub.euro_wallet, row.euro_minor)],
+            });
+        }
+        row.booked_at = Some(now);
+        row.updated_at = now;
+    }
+    for result in group::commit_batch(conn, &requests)? {
+        match result {
+            Ok(Committed::New(_) | Committed::Replayed(_)) => {}
+            Err(error) => return Err(booking_failed(&hub.hub_id, error)),
+        }
+    }
+    {
+        let conn = conn.diesel();
+        for (order_id, variant_id, alloc) in &line_updates {
+            diesel::update(
+                order_lines::table
+                    .filter(order_lines::order_id.eq(order_id))
+                    .filter(order_lines::variant_id.eq(variant_id)),
+            )
+            .set(order_lines::local_alloc_minor.eq(alloc))
+            .execute(conn)?;
+        }
+        for (fee, new) in &fee_updates {
+            if *new {
+                diesel::insert_into(order_fees::table)
+                    .values(fee)
+                    .execute(conn)?;
+            } else {
+                diesel::update(order_fees::table.find(&fee.id))
+                    .set((
+                        order_fees::local_alloc_minor.eq(fee.local_alloc_minor),
+                        order_fees::vat_local_minor.eq(fee.vat_local_minor),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        for row in rows.iter() {
+            diesel::update(orders::table.find(&row.id))
+                .set(row)
+                .execute(conn)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    }?;
+    Ok(Chunk::Booked(rows.len()))
+}
+
+pub(super) fn booking_failed(hub_id: &str, error: LedgerError) -> ApiError {
+    tracing::error!(hub = %hub_id, %error, "a close could not book its orders");
+    ApiError::from(error)
+}

@@ -1,0 +1,324 @@
+//! Closing a cycle: no more orders, payments captured, sales booked, producers paid.
+//!
+//! Run by the background job once `closes_at` has passed, by hand with
+//! `comptoir cycle close ID`, or over HTTP. It is **idempotent** and resumable: every step
+//! records what it did, and ledger entries have ids derived from what they book, so a
+//! second run (or two instances at once) does nothing more.
+//!
+//! 1. **Mark closed** — the cycle row is locked exclusively and `closed_at` set. Checkouts,
+//!    cancellations and adjustments lock it shared ([`super::cycles::find_open_for_order`]),
+//!    so none is under way and none comes after.
+//! 2. **Book the orders**, [`CHUNK`] at a time, each chunk one transaction and one ledger
+//!    batch (constant memory whatever the cycle's size). For each confirmed order:
+//!    - its local part is **allocated**: to the goods lines first (in order, each up to its
+//!      local maximum), then the pickup/delivery fee, then the customer fees. Producers get
+//!      the local currency first: that is what makes it circulate. Producer fees (a
+//!      commission) are deducted from the producer's euros first, then its local currency;
+//!    - the **hold is posted** for the captured local part (less than held after an
+//!      adjustment; the rest goes back to the customer). A hold already expired or voided
+//!      (a close run more than [`super::checkout::HOLD_GRACE_DAYS`] days late) turns the
+//!      local part into euros due;
+//!    - the **euro part is booked**: the hub's *euro receivable* (customers owe it) to the
+//!      hub's euro wallet. Recording the euro payment ([`super::checkout::mark_euro_paid`])
+//!      moves the hub's *euro clearing* (its bank) to the receivable;
+//!    - the pickup/delivery fee is stored with the order's fees, so that every amount the
+//!      hub keeps is one row of `order_fees`.
+//! 3. **Settle** (one transaction): per producer and currency, what its goods brought in,
+//!    net of its producer fees, is paid from the hub's wallet to the producer's — in the
+//!    local currency it was paid in under the `as_paid` policy, or all in euros under
+//!    `euros` (and always for a producer that does not take that currency: the euros then
+//!    come from the hub's euro clearing, and the hub keeps the local currency). The VAT in
+//!    the hub's fees moves, currency by currency, to the hub's *VAT collected* account. The
+//!    hub keeps its fees net of VAT. Each producer is sent its report (mail outbox), and the
+//!    cycle is marked settled.
+//!
+//! The goods are sold by the hub **on behalf of the producers**: the VAT on goods is the
+//! producers' (it is in what they are paid); the hub accounts only for the VAT on its fees.
+//! So, currency by currency: what customers paid = what producers received + the hub's fees
+//! net of VAT + the VAT on those fees.
+
+mod book;
+mod plan;
+mod settle;
+
+pub use plan::allocate;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cycles::{self, CycleState, OrderCycleRow};
+use crate::db::schema::{order_cycles, producer_settlements};
+use crate::db::DbConn;
+use crate::error::{ApiError, ProblemKind};
+use crate::ledger::accounts::{self, AccountKind, AccountRow, NewAccount, Owner};
+use crate::ledger::engine::{Movement, TransferDraft};
+use crate::ledger::{currencies, ops};
+use crate::money::Money;
+
+/// Orders booked per transaction.
+pub const CHUNK: i64 = 200;
+
+/// What a close did (or, closing again, what the first close did).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CloseReport {
+    pub order_cycle_id: String,
+    pub state: CycleState,
+    /// Orders booked by this run (0 when closing again).
+    pub orders_booked: usize,
+    /// True when the cycle was settled already: nothing was done.
+    pub already_settled: bool,
+    /// What each producer was paid, per currency.
+    pub settlements: Vec<SettlementView>,
+}
+
+/// What one producer was paid in one currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SettlementView {
+    pub producer_id: String,
+    pub currency: String,
+    /// Its goods sold (euro value), tax included.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub goods: Money,
+    /// Producer fees deducted (euro value).
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub fees: Money,
+    /// Paid, in the currency.
+    #[schema(value_type = crate::money::MoneyJson)]
+    pub paid: Money,
+    pub entry_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = producer_settlements)]
+struct SettlementRow {
+    order_cycle_id: String,
+    producer_id: String,
+    currency: String,
+    goods_minor: i64,
+    fees_minor: i64,
+    paid_minor: i64,
+    entry_id: Option<String>,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// Closes the cycle (see the module documentation); `progress` is told how many orders each
+/// chunk booked.
+pub fn close(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    progress: &mut dyn FnMut(usize),
+) -> Result<CloseReport, ApiError> {
+    let cycle = mark_closed(conn, cycle_id)?;
+    if cycle.settled_at.is_some() {
+        return report(conn, &cycle, 0, true);
+    }
+    match book_and_settle(conn, &cycle, progress) {
+        Ok(report) => Ok(report),
+        Err(error) => {
+            // kept on the cycle for the hub to see, and for the job to wait before retrying
+            let message: String = error.to_string().chars().take(500).collect();
+            let now = crate::time::now();
+            let recorded = diesel::update(order_cycles::table.find(cycle_id))
+                .set((
+                    order_cycles::close_attempted_at.eq(now),
+                    order_cycles::close_error.eq(&message),
+                ))
+                .execute(conn.diesel());
+            if let Err(e) = recorded {
+                tracing::warn!(cycle = %cycle_id, error = %e, "could not record a failed close");
+            }
+            tracing::error!(cycle = %cycle_id, %error, "closing a cycle failed");
+            Err(error)
+        }
+    }
+}
+
+/// Steps 2 and 3.
+fn book_and_settle(
+    conn: &mut DbConn,
+    cycle: &OrderCycleRow,
+    progress: &mut dyn FnMut(usize),
+) -> Result<CloseReport, ApiError> {
+    let cycle_id = cycle.id.as_str();
+    let mut booked = 0;
+    loop {
+        match conn.transaction(|conn| book::book_chunk(conn, cycle))? {
+            book::Chunk::Done => break,
+            book::Chunk::Booked(n) => {
+                booked += n;
+                progress(n);
+            }
+        }
+    }
+    let (cycle, settled_now) = conn.transaction(|conn| settle::settle(conn, cycle_id))?;
+    report(conn, &cycle, booked, !settled_now && booked == 0)
+}
+
+/// Step 1: the cycle row locked, `closed_at` set if it was not.
+fn mark_closed(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+    conn.transaction(|conn| {
+        crate::db::lock_row(conn, "order_cycles", cycle_id)?;
+        let cycle = cycles::find_row(conn, cycle_id)?;
+        let now = crate::time::now();
+        if cycle.state(now) == CycleState::Upcoming {
+            return Err(ApiError::Conflict {
+                kind: ProblemKind::CycleNotOpen,
+                detail: format!("order cycle `{}` has not opened yet", cycle.name),
+            });
+        }
+        if cycle.closed_at.is_some() {
+            return Ok(cycle);
+        }
+        diesel::update(order_cycles::table.find(cycle_id))
+            .set((
+                order_cycles::closed_at.eq(now),
+                order_cycles::updated_at.eq(now),
+            ))
+            .execute(conn.diesel())?;
+        Ok(OrderCycleRow {
+            closed_at: Some(now),
+            updated_at: now,
+            ..cycle
+        })
+    })
+}
+
+/// The hub's accounts a close books to, opened when missing.
+struct HubAccounts {
+    hub_id: String,
+    receivable: AccountRow,
+    euro_wallet: AccountRow,
+}
+
+fn hub_account(
+    conn: &mut DbConn,
+    hub_id: &str,
+    currency: &str,
+    kind: AccountKind,
+    name: &str,
+    limit: Option<i64>,
+) -> Result<AccountRow, ApiError> {
+    Ok(accounts::open(
+        conn,
+        NewAccount {
+            owner: Owner::Enterprise(hub_id.into()),
+            currency: currency.into(),
+            kind,
+            name: name.into(),
+            overdraft_limit: limit,
+            for_currency: None,
+        },
+    )?)
+}
+
+/// The hub's euro receivable: customers' euro parts are owed on it (it goes negative).
+pub fn receivable(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, ApiError> {
+    hub_account(
+        conn,
+        hub_id,
+        "EUR",
+        AccountKind::EuroReceivable,
+        "customers' euro parts owed",
+        None,
+    )
+}
+
+/// The hub's euro clearing: its bank and till, where euros enter and leave the ledger.
+pub fn euro_clearing(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, ApiError> {
+    hub_account(
+        conn,
+        hub_id,
+        "EUR",
+        AccountKind::EuroClearing,
+        "bank and till",
+        None,
+    )
+}
+
+impl HubAccounts {
+    fn open(conn: &mut DbConn, hub_id: &str) -> Result<HubAccounts, ApiError> {
+        Ok(HubAccounts {
+            hub_id: hub_id.into(),
+            receivable: receivable(conn, hub_id)?,
+            euro_wallet: ops::wallet(conn, Owner::Enterprise(hub_id.into()), "EUR")?,
+        })
+    }
+}
+
+pub(super) fn transfer(from: &AccountRow, to: &AccountRow, amount: i64) -> TransferDraft {
+    TransferDraft {
+        debit_account_id: from.id.clone(),
+        credit_account_id: to.id.clone(),
+        currency: from.currency.clone(),
+        amount,
+        movement: Movement::Posted,
+        own_funds_only: false,
+    }
+}
+
+fn report(
+    conn: &mut DbConn,
+    cycle: &OrderCycleRow,
+    booked: usize,
+    already_settled: bool,
+) -> Result<CloseReport, ApiError> {
+    let rows: Vec<SettlementRow> = producer_settlements::table
+        .filter(producer_settlements::order_cycle_id.eq(&cycle.id))
+        .order((
+            producer_settlements::producer_id.asc(),
+            producer_settlements::currency.asc(),
+        ))
+        .select(SettlementRow::as_select())
+        .load(conn.diesel())?;
+    let mut settlements = Vec::with_capacity(rows.len());
+    for r in rows {
+        let currency = currencies::get(conn, &r.currency)?;
+        let code = r.currency.parse().map_err(ApiError::internal)?;
+        settlements.push(SettlementView {
+            producer_id: r.producer_id,
+            goods: Money::eur(r.goods_minor),
+            fees: Money::eur(r.fees_minor),
+            paid: Money::new(
+                r.paid_minor,
+                code,
+                crate::money::minor_scale(currency.scale),
+            ),
+            currency: r.currency,
+            entry_id: r.entry_id,
+        });
+    }
+    Ok(CloseReport {
+        order_cycle_id: cycle.id.clone(),
+        state: cycle.state(crate::time::now()),
+        orders_booked: booked,
+        already_settled,
+        settlements,
+    })
+}
+
+/// Minutes the background job waits after a failed close before trying that cycle again.
+pub const RETRY_AFTER_MINUTES: i64 = 5;
+
+/// Cycles to close now (for the background job), oldest first: not settled, and past their
+/// close time or closed by hand; a cycle whose close failed waits [`RETRY_AFTER_MINUTES`], so
+/// a failing cycle never holds up the others.
+pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>, ApiError> {
+    let retry_before = now - chrono::Duration::minutes(RETRY_AFTER_MINUTES);
+    Ok(order_cycles::table
+        .filter(order_cycles::settled_at.is_null())
+        .filter(
+            order_cycles::closes_at
+                .le(now)
+                .or(order_cycles::closed_at.is_not_null()),
+        )
+        .filter(
+            order_cycles::close_attempted_at
+                .is_null()
+                .or(order_cycles::close_attempted_at.le(retry_before)),
+        )
+        .order(order_cycles::closes_at.asc())
+        .limit(100)
+        .select(order_cycles::id)
+        .load(conn.diesel())?)
+}

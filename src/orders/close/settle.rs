@@ -1,0 +1,256 @@
+//! Step 3 of the close, settling: load the cycle's sums, [`plan::settlement`] them (pure),
+//! commit the payments and the fees' VAT as one ledger batch.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use super::super::cycles::{self, OrderCycleRow};
+use super::super::order::OrderState;
+use super::book::booking_failed;
+use super::{euro_clearing, hub_account, plan, transfer, SettlementRow};
+use crate::db::schema::{enterprise_currencies, order_cycles, orders, producer_settlements};
+use crate::db::DbConn;
+use crate::error::{ApiError, ProblemKind};
+use crate::ledger::accounts::{AccountKind, AccountRow, Owner};
+use crate::ledger::currencies;
+use crate::ledger::journal::{self, EntryRequest};
+use crate::ledger::{group, ops};
+
+const GOODS: &str = "SELECT l.producer_id AS producer_id, o.local_currency AS currency,
+        CAST(COALESCE(SUM(l.total_minor), 0) AS BIGINT) AS total,
+        CAST(COALESCE(SUM(l.local_alloc_minor), 0) AS BIGINT) AS local
+    FROM order_lines l JOIN orders o ON o.id = l.order_id
+    WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL
+    GROUP BY l.producer_id, o.local_currency";
+
+const PRODUCER_FEES: &str = "SELECT f.producer_id AS producer_id, o.local_currency AS currency,
+        CAST(COALESCE(SUM(f.amount_minor), 0) AS BIGINT) AS total,
+        CAST(COALESCE(SUM(f.local_alloc_minor), 0) AS BIGINT) AS local
+    FROM order_fees f JOIN orders o ON o.id = f.order_id
+    WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL AND f.charged_to = 'producer'
+    GROUP BY f.producer_id, o.local_currency";
+
+/// VAT of every fee of the cycle (`total`) and its part paid in local currency (`local`).
+const FEE_VAT: &str = "SELECT NULL AS producer_id, o.local_currency AS currency,
+        CAST(COALESCE(SUM(f.vat_minor), 0) AS BIGINT) AS total,
+        CAST(COALESCE(SUM(f.vat_local_minor), 0) AS BIGINT) AS local
+    FROM order_fees f JOIN orders o ON o.id = f.order_id
+    WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL
+    GROUP BY o.local_currency";
+
+fn sums(conn: &mut DbConn, sql: &'static str, cycle_id: &str) -> Result<Vec<plan::Sums>, ApiError> {
+    Ok(diesel::sql_query(sql)
+        .bind::<Text, _>(cycle_id)
+        .load::<plan::Sums>(conn.diesel())?)
+}
+
+/// Step 3 (one transaction): pays the producers and books the fees' VAT; returns the cycle
+/// and whether this run settled it.
+pub(super) fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), ApiError> {
+    crate::db::lock_row(conn, "order_cycles", cycle_id)?;
+    let cycle = cycles::find_row(conn, cycle_id)?;
+    if cycle.settled_at.is_some() {
+        return Ok((cycle, false));
+    }
+    // a concurrent close may still be booking: settle only once every order is booked
+    let unbooked: i64 = orders::table
+        .filter(orders::order_cycle_id.eq(cycle_id))
+        .filter(orders::state.eq(OrderState::Confirmed.as_str()))
+        .filter(orders::booked_at.is_null())
+        .count()
+        .get_result(conn.diesel())?;
+    if unbooked > 0 {
+        return Err(ApiError::Conflict {
+            kind: ProblemKind::OrderState,
+            detail: format!(
+                "{unbooked} orders of cycle `{}` are still being booked by another close; \
+                 try again in a moment",
+                cycle.name
+            ),
+        });
+    }
+    // load
+    let goods = sums(conn, GOODS, cycle_id)?;
+    let producer_fees = sums(conn, PRODUCER_FEES, cycle_id)?;
+    let fee_vat = sums(conn, FEE_VAT, cycle_id)?;
+    let producer_ids: Vec<String> = {
+        let mut ids: Vec<String> = goods.iter().filter_map(|g| g.producer_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let accepted: Vec<(String, String)> = enterprise_currencies::table
+        .filter(enterprise_currencies::enterprise_id.eq_any(&producer_ids))
+        .select((
+            enterprise_currencies::enterprise_id,
+            enterprise_currencies::currency_code,
+        ))
+        .load(conn.diesel())?;
+    let mut local_currencies = HashMap::new();
+    for code in goods
+        .iter()
+        .chain(&fee_vat)
+        .filter_map(|s| s.currency.as_ref())
+    {
+        if !local_currencies.contains_key(code) {
+            local_currencies.insert(code.clone(), currencies::get(conn, code)?);
+        }
+    }
+    // plan
+    let planned = plan::settlement(&plan::SettlementInput {
+        pay_local: cycle.producer_settlement == "as_paid",
+        goods: &goods,
+        producer_fees: &producer_fees,
+        fee_vat: &fee_vat,
+        accepted: &accepted,
+        currencies: &local_currencies,
+    })
+    .map_err(|e| match e {
+        plan::PlanError::Ledger(e) => ApiError::from(e),
+        other => ApiError::internal(format!("settling cycle {cycle_id}: {other}")),
+    })?;
+    // commit
+    let hub_id = cycle.hub_id.clone();
+    let mut hub_wallets: HashMap<String, AccountRow> = HashMap::new();
+    hub_wallet(conn, &mut hub_wallets, &hub_id, "EUR")?;
+    let mut requests = Vec::new();
+    let mut settlement_rows = Vec::new();
+    let now = crate::time::now();
+    let clearing = if planned
+        .producers
+        .iter()
+        .any(|(_, payouts)| payouts.iter().any(|p| p.from_clearing > 0))
+    {
+        Some(euro_clearing(conn, &hub_id)?)
+    } else {
+        None
+    };
+    for (producer, payouts) in &planned.producers {
+        // a producer-hub's own goods: the money is in its wallets already
+        let is_hub = *producer == hub_id;
+        let id = journal::derived_id(&format!("close:settle:{cycle_id}:{producer}"));
+        let mut transfers = Vec::new();
+        let mut hash_parts = vec!["settle".to_string(), cycle_id.to_string(), producer.clone()];
+        for payout in payouts {
+            let code = &payout.currency;
+            hash_parts.push(format!("{code}:{}", payout.paid));
+            settlement_rows.push(SettlementRow {
+                order_cycle_id: cycle_id.into(),
+                producer_id: producer.clone(),
+                currency: code.clone(),
+                goods_minor: payout.goods,
+                fees_minor: payout.fees,
+                paid_minor: payout.paid,
+                entry_id: None,
+                created_at: now,
+            });
+            if is_hub {
+                continue;
+            }
+            let to = ops::wallet(conn, Owner::Enterprise(producer.clone()), code)?;
+            let from = hub_wallet(conn, &mut hub_wallets, &hub_id, code)?;
+            if let (Some(clearing), true) = (&clearing, payout.from_clearing > 0) {
+                transfers.push(transfer(clearing, &to, payout.from_clearing));
+            }
+            let from_wallet = payout.paid - payout.from_clearing;
+            if from_wallet > 0 {
+                transfers.push(transfer(&from, &to, from_wallet));
+            }
+        }
+        if !transfers.is_empty() {
+            let parts: Vec<&str> = hash_parts.iter().map(String::as_str).collect();
+            requests.push(EntryRequest {
+                id: id.clone(),
+                code: "settle".into(),
+                reference: format!("cycle {}", cycle.name),
+                description: format!("producer paid for cycle {}", cycle.name),
+                request_hash: journal::request_hash(&parts),
+                reverses_entry_id: None,
+                transfers,
+            });
+            for row in settlement_rows
+                .iter_mut()
+                .filter(|r| &r.producer_id == producer)
+            {
+                row.entry_id = Some(id.clone());
+            }
+        }
+    }
+    // the VAT in the hub's fees, in the currency it was paid in
+    let mut vat_transfers = Vec::new();
+    let mut vat_hash = vec!["vat".to_string(), cycle_id.to_string()];
+    for (code, amount) in &planned.vat {
+        let from = hub_wallet(conn, &mut hub_wallets, &hub_id, code)?;
+        let vat_account = hub_account(
+            conn,
+            &hub_id,
+            code,
+            AccountKind::VatCollected,
+            "VAT collected on fees",
+            Some(0),
+        )?;
+        vat_transfers.push(transfer(&from, &vat_account, *amount));
+        vat_hash.push(format!("{code}:{amount}"));
+    }
+    if !vat_transfers.is_empty() {
+        let parts: Vec<&str> = vat_hash.iter().map(String::as_str).collect();
+        requests.push(EntryRequest {
+            id: journal::derived_id(&format!("close:vat:{cycle_id}")),
+            code: "vat".into(),
+            reference: format!("cycle {}", cycle.name),
+            description: format!("VAT on the hub's fees, cycle {}", cycle.name),
+            request_hash: journal::request_hash(&parts),
+            reverses_entry_id: None,
+            transfers: vat_transfers,
+        });
+    }
+    for result in group::commit_batch(conn, &requests)? {
+        if let Err(error) = result {
+            return Err(booking_failed(&hub_id, error));
+        }
+    }
+    {
+        let conn = conn.diesel();
+        crate::db::execute(
+            conn,
+            diesel::insert_into(producer_settlements::table).values(&settlement_rows),
+        )?;
+        diesel::update(order_cycles::table.find(cycle_id))
+            .set((
+                order_cycles::settled_at.eq(now),
+                order_cycles::updated_at.eq(now),
+                order_cycles::close_attempted_at.eq(None::<chrono::NaiveDateTime>),
+                order_cycles::close_error.eq(None::<String>),
+            ))
+            .execute(conn)
+    }?;
+    let paid: Vec<String> = planned.producers.iter().map(|(p, _)| p.clone()).collect();
+    super::super::reports::send_producer_reports(conn, &cycle, &paid)?;
+    Ok((
+        OrderCycleRow {
+            settled_at: Some(now),
+            updated_at: now,
+            close_attempted_at: None,
+            close_error: None,
+            ..cycle
+        },
+        true,
+    ))
+}
+
+/// The hub's wallet in `code`, looked up once per settlement.
+fn hub_wallet(
+    conn: &mut DbConn,
+    wallets: &mut HashMap<String, AccountRow>,
+    hub_id: &str,
+    code: &str,
+) -> Result<AccountRow, ApiError> {
+    if let Some(wallet) = wallets.get(code) {
+        return Ok(wallet.clone());
+    }
+    let wallet = ops::wallet(conn, Owner::Enterprise(hub_id.into()), code)?;
+    wallets.insert(code.into(), wallet.clone());
+    Ok(wallet)
+}
