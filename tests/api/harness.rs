@@ -4,11 +4,19 @@
 //! - PostgreSQL: a new database `comptoir_test_<uuid>` created from
 //!   `COMPTOIR_TEST_POSTGRES_URL` and dropped (`WITH (FORCE)`) when the test ends.
 //!
+//! Migrating and loading the demo are done once per test process and backend, into a
+//! template ([`Template`]): each test then gets a copy — the file copied on SQLite,
+//! `CREATE DATABASE … TEMPLATE` on PostgreSQL — as crates.io's test harness does. Only
+//! [`TestDb::blank`] (the migration tests) starts from nothing.
+//!
 //! [`backend_tests!`] runs the same test body on both backends. Without
 //! `COMPTOIR_TEST_POSTGRES_URL` the PostgreSQL cases are compiled `#[ignore]`d (see
 //! `build.rs`), so the runner reports them as ignored, never as passed.
 
+use std::collections::HashMap;
 use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use actix_web::dev::ServerHandle;
 use awc::http::StatusCode;
@@ -20,7 +28,7 @@ use comptoir::config::{CliOverrides, Config};
 use comptoir::db::Db;
 use comptoir::demo;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -58,8 +66,13 @@ pub struct TestDb {
 }
 
 enum Cleanup {
-    Dir(#[allow(dead_code)] tempfile::TempDir),
-    PgDatabase { admin_url: String, name: String },
+    Dir(tempfile::TempDir),
+    PgDatabase {
+        admin_url: String,
+        name: String,
+    },
+    /// Nothing to remove (a template, kept for the process).
+    Kept,
 }
 
 pub fn postgres_admin_url() -> String {
@@ -117,20 +130,157 @@ impl TestDb {
         }
     }
 
-    /// A migrated, empty database.
+    /// A migrated, empty database (a copy of this process's template).
     pub fn migrated(backend: Backend) -> TestDb {
-        let test_db = TestDb::blank(backend);
-        comptoir::setup::migrate(&test_db.db).expect("migrations apply");
-        test_db
+        TestDb::from_template(backend, Template::Migrated)
     }
 
-    /// A migrated database holding the demo marketplace.
+    /// A migrated database holding the demo marketplace (a copy of this process's template).
     pub fn with_demo(backend: Backend) -> TestDb {
-        let test_db = TestDb::migrated(backend);
-        let mut conn = test_db.db.conn().expect("connection");
-        demo::load(&mut conn, demo::Source::Embedded, false).expect("demo loads");
-        drop(conn);
-        test_db
+        TestDb::from_template(backend, Template::Demo)
+    }
+
+    fn from_template(backend: Backend, template: Template) -> TestDb {
+        let source = template.built(backend);
+        match (backend, source) {
+            (Backend::Sqlite, Built::SqliteFile(file)) => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("comptoir.db");
+                std::fs::copy(&file, &path).expect("template copied");
+                let wal = file.with_extension("db-wal");
+                if wal.exists() {
+                    std::fs::copy(&wal, path.with_extension("db-wal")).expect("WAL copied");
+                }
+                let url = format!("sqlite://{}", path.display());
+                let db = connect(&url);
+                TestDb {
+                    url,
+                    db,
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            (Backend::Postgres, Built::PgDatabase(template)) => {
+                let admin_url = postgres_admin_url();
+                let name = format!("comptoir_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                    panic!("PostgreSQL at COMPTOIR_TEST_POSTGRES_URL is unreachable: {e}")
+                });
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .expect("copy the template database");
+                let url = with_database(&admin_url, &name);
+                let db = connect(&url);
+                TestDb {
+                    url,
+                    db,
+                    cleanup: Cleanup::PgDatabase { admin_url, name },
+                }
+            }
+            (backend, built) => panic!("template of another backend for {backend:?}: {built:?}"),
+        }
+    }
+}
+
+/// What a template database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Template {
+    /// Migrated, with the reference data every deployment has.
+    Migrated,
+    /// Migrated, then the demo marketplace loaded.
+    Demo,
+}
+
+/// Where a built template is.
+#[derive(Debug, Clone)]
+enum Built {
+    SqliteFile(PathBuf),
+    PgDatabase(String),
+}
+
+/// The templates of this process, built on first use (the demo's cycles are dated from
+/// when it is loaded, so templates are never reused by another run).
+static TEMPLATES: Mutex<Option<HashMap<(Backend, Template), Built>>> = Mutex::new(None);
+
+impl Template {
+    fn built(self, backend: Backend) -> Built {
+        let mut templates = TEMPLATES.lock().unwrap_or_else(|p| p.into_inner());
+        let templates = templates.get_or_insert_with(HashMap::new);
+        if let Some(built) = templates.get(&(backend, self)) {
+            return built.clone();
+        }
+        let built = self.build(backend);
+        templates.insert((backend, self), built.clone());
+        built
+    }
+
+    fn build(self, backend: Backend) -> Built {
+        let mut test_db = TestDb::blank(backend);
+        comptoir::setup::migrate(&test_db.db).expect("migrations apply");
+        if self == Template::Demo {
+            let mut conn = test_db.db.conn().expect("connection");
+            demo::load(&mut conn, demo::Source::Embedded, false).expect("demo loads");
+        }
+        if backend == Backend::Sqlite {
+            let mut conn = test_db.db.conn().expect("connection");
+            conn.diesel()
+                .batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                .expect("the template's WAL folded into its file");
+        }
+        // every connection closed before the copies: a PostgreSQL template must have no
+        // session, and SQLite's last connection folds its WAL into the file
+        let cleanup = std::mem::replace(&mut test_db.cleanup, Cleanup::Kept);
+        drop(test_db);
+        match cleanup {
+            Cleanup::Dir(dir) => {
+                // kept for the whole process: the directory is never deleted
+                Built::SqliteFile(dir.keep().join("comptoir.db"))
+            }
+            Cleanup::PgDatabase { admin_url, name } => {
+                let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
+                drop_stale_templates(&mut admin);
+                let template = format!("comptoir_tpl_{}_{}", std::process::id(), self.slug());
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
+                    .expect("an earlier template of this name dropped");
+                admin
+                    .batch_execute(&format!("ALTER DATABASE {name} RENAME TO {template}"))
+                    .expect("template database named");
+                Built::PgDatabase(template)
+            }
+            Cleanup::Kept => unreachable!("a fresh database is always cleaned up"),
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Template::Migrated => "migrated",
+            Template::Demo => "demo",
+        }
+    }
+}
+
+/// Drops the PostgreSQL templates of test processes that have ended.
+fn drop_stale_templates(admin: &mut PgConnection) {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'comptoir_tpl_%'")
+            .load(admin)
+            .unwrap_or_default();
+    for Name { datname } in names {
+        let pid = datname
+            .trim_start_matches("comptoir_tpl_")
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"));
+        }
     }
 }
 
