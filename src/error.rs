@@ -52,6 +52,34 @@ impl FieldError {
 }
 
 /// An RFC 9457 problem document, as sent to clients.
+/// Input that breaks a rule, field by field: the domain's validation error. Each domain
+/// error wraps it; the HTTP edge answers 422 `validation` with `errors`, and a page shows
+/// each message by its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", summary(.0))]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    /// One field is wrong.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Invalid {
+        Invalid(vec![FieldError::new(field, code, message)])
+    }
+}
+
+/// `field: message` for one error, how many otherwise.
+fn summary(errors: &[FieldError]) -> String {
+    match errors {
+        [one] => format!("{}: {}", one.field, one.message),
+        many => format!("{} fields are invalid", many.len()),
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> ApiError {
+        ApiError::validation(e.0)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// Stable URI reference identifying the kind of problem.
@@ -114,11 +142,10 @@ impl ApiError {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> ApiError {
-        let detail = match errors.as_slice() {
-            [one] => format!("{}: {}", one.field, one.message),
-            many => format!("{} fields are invalid", many.len()),
-        };
-        ApiError::Validation { detail, errors }
+        ApiError::Validation {
+            detail: summary(&errors),
+            errors,
+        }
     }
 
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> ApiError {

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{FieldError, Invalid};
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -23,7 +23,7 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    pub fn validate(&self) -> Result<(), ApiError> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let mut errors = Vec::new();
         if let Some(limit) = self.limit {
             if !(1..=MAX_LIMIT).contains(&limit) {
@@ -48,7 +48,7 @@ impl PageParams {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(errors))
+            Err(Invalid(errors))
         }
     }
 
@@ -62,19 +62,15 @@ impl PageParams {
     }
 
     /// Cuts the extra row off and remembers the cursor of the last item kept.
-    pub fn paginate<T>(
-        &self,
-        mut rows: Vec<T>,
-        key: impl Fn(&T) -> String,
-    ) -> Result<Page<T>, ApiError> {
+    pub fn paginate<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> Page<T> {
         let limit = self.limit() as usize;
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = if more { rows.last().map(key) } else { None };
-        Ok(Page {
+        Page {
             items: rows,
             next_cursor,
-        })
+        }
     }
 }
 

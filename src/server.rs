@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use actix_web::{dev::Server, HttpServer};
 use anyhow::{Context, Result};
 
+use crate::accounting::AccountingError;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::db::Db;
@@ -60,10 +61,7 @@ pub fn spawn_jobs(db: Db) {
             }
             close_due_cycles(&db).await;
             let result = db
-                .run(|conn| {
-                    crate::ledger::holds::void_expired_holds(conn, crate::time::now())
-                        .map_err(crate::error::ApiError::from)
-                })
+                .run(|conn| crate::ledger::holds::void_expired_holds(conn, crate::time::now()))
                 .await;
             match result {
                 Ok(0) => {}
@@ -106,7 +104,7 @@ pub fn spawn_odoo_sync(db: Db, config: &Config) {
             let result = db
                 .run(move |conn| {
                     let mut client = odoo::Client::from_config(&config)
-                        .map_err(|e| crate::error::ApiError::Unavailable(e.to_string()))?;
+                        .map_err(|e| AccountingError::RetryLater(e.to_string()))?;
                     crate::accounting::moves::validate_until(
                         conn,
                         crate::time::now().date(),
@@ -132,9 +130,7 @@ pub fn spawn_odoo_sync(db: Db, config: &Config) {
                     reconciled = r.reconciled,
                     "Odoo sync"
                 ),
-                Err(crate::error::ApiError::Unavailable(reason))
-                    if reason.contains("another Odoo sync") =>
-                {
+                Err(AccountingError::SyncRunning(_)) => {
                     tracing::debug!("an Odoo sync is running elsewhere; skipping this turn")
                 }
                 Err(e) => tracing::warn!(error = %e, "Odoo sync failed; trying again later"),

@@ -24,8 +24,8 @@ use utoipa::ToSchema;
 
 use super::books::Book;
 use super::moves::{LineRow, MoveRow};
+use crate::accounting::AccountingError;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// Whether an account code is an income or expense account (its balance does not carry
 /// forward into a new fiscal year).
@@ -65,7 +65,7 @@ fn sums(
     from: NaiveDate,
     to: NaiveDate,
     by_aux: bool,
-) -> Result<Vec<Sum>, ApiError> {
+) -> Result<Vec<Sum>, AccountingError> {
     let year_start = fiscal_year_start(from);
     let (aux, aux_label, group) = if by_aux {
         (
@@ -148,7 +148,7 @@ pub fn trial_balance(
     book: &Book,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<TrialRow>, ApiError> {
+) -> Result<Vec<TrialRow>, AccountingError> {
     book.validate_until(conn, to)?;
     Ok(sums(conn, book, from, to, false)?
         .into_iter()
@@ -245,7 +245,7 @@ impl TrialBalance {
     }
 
     /// As CSV: a header, one row per account, then the totals (`code` empty, label `Total`).
-    pub fn csv(&self) -> Result<String, ApiError> {
+    pub fn csv(&self) -> Result<String, AccountingError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let header = [
             "code",
@@ -257,7 +257,9 @@ impl TrialBalance {
             "closing_debit",
             "closing_credit",
         ];
-        writer.write_record(header).map_err(ApiError::internal)?;
+        writer
+            .write_record(header)
+            .map_err(AccountingError::internal)?;
         let total = TrialAccount {
             label: "Total".into(),
             ..self.totals.clone()
@@ -274,12 +276,12 @@ impl TrialBalance {
                     &a.closing_debit,
                     &a.closing_credit,
                 ])
-                .map_err(ApiError::internal)?;
+                .map_err(AccountingError::internal)?;
         }
         let bytes = writer
             .into_inner()
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        String::from_utf8(bytes).map_err(ApiError::internal)
+            .map_err(|e| AccountingError::internal(e.to_string()))?;
+        String::from_utf8(bytes).map_err(AccountingError::internal)
     }
 }
 
@@ -290,7 +292,7 @@ pub fn opening(
     book: &Book,
     from: NaiveDate,
     language: &str,
-) -> Result<Option<(MoveRow, Vec<LineRow>)>, ApiError> {
+) -> Result<Option<(MoveRow, Vec<LineRow>)>, AccountingError> {
     if fiscal_year_start(from) != from {
         return Ok(None);
     }
@@ -354,7 +356,7 @@ pub fn opening(
     }
     let midnight = from
         .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| ApiError::internal("a date without midnight"))?;
+        .ok_or_else(|| AccountingError::internal("a date without midnight"))?;
     Ok(Some((
         MoveRow {
             ledger_entry_id: id,

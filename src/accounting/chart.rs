@@ -16,9 +16,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::accounting::AccountingError;
 use crate::db::schema::{accounting_journals, chart_books, chart_mappings};
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::ledger::accounts::{AccountKind, AccountRow};
 
 /// The French defaults (plan comptable général).
@@ -186,17 +187,16 @@ impl Books {
 
     /// The accounts of a VAT rate (basis points); 409 `accounting-unmapped` when the chart
     /// has none.
-    pub fn vat(&self, rate_bp: i32) -> Result<&VatAccounts, ApiError> {
+    pub fn vat(&self, rate_bp: i32) -> Result<&VatAccounts, AccountingError> {
         self.vat
             .iter()
             .find(|v| v.rate_bp() == Some(rate_bp))
-            .ok_or_else(|| ApiError::Conflict {
-                kind: crate::error::ProblemKind::AccountingUnmapped,
-                detail: format!(
+            .ok_or_else(|| {
+                AccountingError::Unmapped(format!(
                     "sales at a VAT rate of {} % have no accounts in the books chart: add a \
                      `books.vat` entry for that rate",
                     rust_decimal::Decimal::new(i64::from(rate_bp), 2).normalize()
-                ),
+                ))
             })
     }
 }
@@ -224,13 +224,13 @@ fn valid_code(code: &str) -> bool {
 
 impl Chart {
     /// The French defaults.
-    pub fn defaults() -> Result<Chart, ApiError> {
+    pub fn defaults() -> Result<Chart, AccountingError> {
         toml::from_str(DEFAULTS)
-            .map_err(|e| ApiError::internal(format!("fixtures/chart_fr.toml: {e}")))
+            .map_err(|e| AccountingError::internal(format!("fixtures/chart_fr.toml: {e}")))
     }
 
     /// Every problem at once.
-    pub fn validate(&self) -> Result<(), ApiError> {
+    pub fn validate(&self) -> Result<(), AccountingError> {
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, rule) in self.accounts.iter().enumerate() {
@@ -296,13 +296,13 @@ impl Chart {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(errors))
+            Err(AccountingError::invalid(errors))
         }
     }
 }
 
 /// The deployment's chart, the defaults loaded the first time.
-pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
+pub fn get(conn: &mut DbConn) -> Result<Chart, AccountingError> {
     let (rows, journals) = {
         let conn = conn.diesel();
         let rows: Vec<MappingRow> = chart_mappings::table
@@ -351,7 +351,7 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, ApiError> {
 }
 
 /// The accounts of enterprise books: the stored ones, else the French defaults.
-pub fn books(conn: &mut DbConn) -> Result<Books, ApiError> {
+pub fn books(conn: &mut DbConn) -> Result<Books, AccountingError> {
     let stored: Option<String> = chart_books::table
         .find(1)
         .select(chart_books::body)
@@ -359,15 +359,15 @@ pub fn books(conn: &mut DbConn) -> Result<Books, ApiError> {
         .optional()?;
     match stored {
         Some(body) => serde_json::from_str(&body)
-            .map_err(|e| ApiError::internal(format!("the stored books chart: {e}"))),
+            .map_err(|e| AccountingError::internal(format!("the stored books chart: {e}"))),
         None => Chart::defaults()?
             .books
-            .ok_or_else(|| ApiError::internal("fixtures/chart_fr.toml has no [books]")),
+            .ok_or_else(|| AccountingError::internal("fixtures/chart_fr.toml has no [books]")),
     }
 }
 
 /// The language of the books' labels.
-pub fn language(conn: &mut DbConn) -> Result<String, ApiError> {
+pub fn language(conn: &mut DbConn) -> Result<String, AccountingError> {
     use crate::db::schema::accounting_state;
     Ok(accounting_state::table
         .find(1)
@@ -376,7 +376,7 @@ pub fn language(conn: &mut DbConn) -> Result<String, ApiError> {
 }
 
 /// Replaces the chart (moves validated already keep the accounts they were validated with).
-pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), ApiError> {
+pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), AccountingError> {
     chart.validate()?;
     let now = crate::time::now();
     let rows: Vec<MappingRow> = chart
@@ -398,7 +398,7 @@ pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), ApiError> {
         .as_ref()
         .map(serde_json::to_string)
         .transpose()
-        .map_err(ApiError::internal)?;
+        .map_err(AccountingError::internal)?;
     conn.transaction(|conn| {
         {
             let conn = conn.diesel();
@@ -445,7 +445,7 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    pub fn load(conn: &mut DbConn) -> Result<Resolver, ApiError> {
+    pub fn load(conn: &mut DbConn) -> Result<Resolver, AccountingError> {
         Ok(Resolver { chart: get(conn)? })
     }
 
@@ -465,12 +465,12 @@ impl Resolver {
     }
 
     /// The journal of a kind of ledger entry.
-    pub fn journal(&self, entry_code: &str) -> Result<&JournalRule, ApiError> {
+    pub fn journal(&self, entry_code: &str) -> Result<&JournalRule, AccountingError> {
         self.chart
             .journals
             .get(entry_code)
             .or_else(|| self.chart.journals.get("default"))
-            .ok_or_else(|| ApiError::internal("the chart has no default journal"))
+            .ok_or_else(|| AccountingError::internal("the chart has no default journal"))
     }
 }
 

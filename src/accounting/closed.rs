@@ -5,12 +5,12 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use crate::accounting::AccountingError;
 use crate::db::schema::accounting_periods;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// Every closed period, `(first, last)` days.
-pub fn periods(conn: &mut DbConn) -> Result<Vec<(NaiveDate, NaiveDate)>, ApiError> {
+pub fn periods(conn: &mut DbConn) -> Result<Vec<(NaiveDate, NaiveDate)>, AccountingError> {
     Ok(accounting_periods::table
         .select((accounting_periods::starts_on, accounting_periods::ends_on))
         .load(conn.diesel())?)

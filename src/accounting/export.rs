@@ -22,6 +22,7 @@
 use chrono::NaiveDate;
 
 use super::moves::{LineRow, MoveRow};
+use crate::accounting::AccountingError;
 
 pub const FEC_HEADER: &str = "JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum|CompteLib|CompAuxNum|CompAuxLib|PieceRef|PieceDate|EcritureLib|Debit|Credit|EcritureLet|DateLet|ValidDate|Montantdevise|Idevise\r\n";
 
@@ -157,14 +158,13 @@ impl Format {
         self,
         page: &[(MoveRow, Vec<LineRow>)],
         to: NaiveDate,
-    ) -> Result<String, crate::error::ApiError> {
+    ) -> Result<String, crate::accounting::AccountingError> {
         let mut text = String::new();
         for (m, lines) in page {
             match self {
                 Format::Fec => fec_move(&mut text, m, lines, to),
-                Format::OdooCsv => {
-                    odoo_move(&mut text, m, lines).map_err(crate::error::ApiError::internal)?
-                }
+                Format::OdooCsv => odoo_move(&mut text, m, lines)
+                    .map_err(crate::accounting::AccountingError::internal)?,
             }
         }
         Ok(text)
@@ -184,20 +184,16 @@ pub fn start(
     format: Format,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<String, crate::error::ApiError> {
-    use crate::error::{ApiError, ProblemKind};
+) -> Result<String, crate::accounting::AccountingError> {
     let mut text = format.header().to_string();
     if format == Format::Fec {
         let language = super::chart::language(conn)?;
         let opening = super::balance::opening(conn, book, from, &language)?;
         if opening.is_none() && book.page(conn, from, to, 0, 1)?.is_empty() {
-            return Err(ApiError::Conflict {
-                kind: ProblemKind::NothingToExport,
-                detail: format!(
-                    "the books hold no move from {from} to {to}: a FEC needs at least one \
+            return Err(AccountingError::NothingToExport(format!(
+                "the books hold no move from {from} to {to}: a FEC needs at least one \
                      entry; choose a period with moves"
-                ),
-            });
+            )));
         }
         if let Some((m, lines)) = opening {
             fec_move(&mut text, &m, &lines, to);
@@ -216,10 +212,9 @@ pub fn write(
     to: NaiveDate,
     out: &mut dyn std::io::Write,
     progress: &mut dyn FnMut(usize),
-) -> Result<usize, crate::error::ApiError> {
-    use crate::error::ApiError;
+) -> Result<usize, crate::accounting::AccountingError> {
     book.validate_until(conn, to)?;
-    let io = |e: std::io::Error| ApiError::internal(format!("writing the export: {e}"));
+    let io = |e: std::io::Error| AccountingError::internal(format!("writing the export: {e}"));
     out.write_all(start(conn, book, format, from, to)?.as_bytes())
         .map_err(io)?;
     let (mut after, mut written) = (0, 0);

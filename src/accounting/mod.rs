@@ -30,3 +30,61 @@ pub mod moves;
 pub mod nature;
 pub mod odoo;
 pub mod periods;
+
+/// What can go wrong with the books: the chart, validation into moves, periods, exports and the Odoo sync.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountingError {
+    #[error(transparent)]
+    Invalid(#[from] crate::error::Invalid),
+    #[error("{0}")]
+    NotFound(String),
+    /// Not possible in the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A failure that is no one's input (a broken invariant, an I/O error).
+    #[error("{0}")]
+    Internal(String),
+    /// A ledger account or a VAT rate the chart does not map.
+    #[error("{0}")]
+    Unmapped(String),
+    /// The period is closed, or overlaps a closed one.
+    #[error("{0}")]
+    PeriodClosed(String),
+    /// The period holds no move to export.
+    #[error("{0}")]
+    NothingToExport(String),
+    /// Odoo is not available now (unreachable, refusing, misconfigured): retry later.
+    #[error("{0}")]
+    RetryLater(String),
+    /// Another Odoo sync holds the lease: retry when it is done.
+    #[error("{0}")]
+    SyncRunning(String),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Enterprise(#[from] crate::enterprises::EnterpriseError),
+    #[error(transparent)]
+    Order(#[from] crate::orders::OrderError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+}
+
+impl AccountingError {
+    /// One field of the input is wrong.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> AccountingError {
+        AccountingError::Invalid(crate::error::Invalid::field(field, code, message))
+    }
+
+    /// Several fields of the input are wrong.
+    pub fn invalid(errors: Vec<crate::error::FieldError>) -> AccountingError {
+        AccountingError::Invalid(crate::error::Invalid(errors))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> AccountingError {
+        AccountingError::Internal(cause.to_string())
+    }
+}

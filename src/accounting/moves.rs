@@ -25,12 +25,12 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 
 use super::chart::Resolver;
+use crate::accounting::AccountingError;
 use crate::db::schema::{
     accounting_lines, accounting_moves, accounting_periods, accounting_state, enterprises,
     ledger_accounts, ledger_entries, ledger_transfers, users,
 };
 use crate::db::DbConn;
-use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::{AccountKind, AccountRow};
 use crate::ledger::currencies;
 use crate::ledger::journal::{EntryRow, TransferRow};
@@ -91,7 +91,7 @@ pub fn before_any_move() -> NaiveDate {
 
 /// Locks the validation (PostgreSQL: the state row; SQLite's write transaction is exclusive)
 /// and returns how far it went.
-fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
+fn lock_state(conn: &mut DbConn) -> Result<i64, AccountingError> {
     crate::db::lock_row_by(conn, "accounting_state", "CAST(id AS TEXT)", "1")?;
     Ok(accounting_state::table
         .find(1)
@@ -117,7 +117,7 @@ pub(super) fn currency_columns(
 fn owners(
     conn: &mut DbConn,
     accounts: &HashMap<String, AccountRow>,
-) -> Result<HashMap<String, (String, String)>, ApiError> {
+) -> Result<HashMap<String, (String, String)>, AccountingError> {
     let ids: Vec<String> = accounts
         .values()
         .filter_map(|a| a.owner_id.clone())
@@ -130,7 +130,7 @@ fn owners(
 pub(super) fn names(
     conn: &mut DbConn,
     ids: &[String],
-) -> Result<HashMap<String, (String, String)>, ApiError> {
+) -> Result<HashMap<String, (String, String)>, AccountingError> {
     let (people, companies) = {
         let conn = conn.diesel();
         let people: Vec<(String, String)> = users::table
@@ -170,7 +170,7 @@ const BOOKS_VERSION: i32 = 1;
 /// the number of them that carry old sides is logged, with the correction to book by hand
 /// in the first open period (the trial balance of the closed period shows the amounts).
 /// Lettering codes go on from where they were (a re-derived group gets a new letter).
-pub fn upgrade(conn: &mut DbConn) -> Result<(), ApiError> {
+pub fn upgrade(conn: &mut DbConn) -> Result<(), AccountingError> {
     use crate::db::schema::odoo_sync;
     // every validation asks: one read, and the lock only when there is work
     let version: i32 = accounting_state::table
@@ -281,13 +281,13 @@ pub fn validate_until(
     conn: &mut DbConn,
     until: NaiveDate,
     progress: &mut dyn FnMut(usize),
-) -> Result<usize, ApiError> {
+) -> Result<usize, AccountingError> {
     upgrade(conn)?;
     let limit = until
         .succ_opt()
         .unwrap_or(until)
         .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| ApiError::internal("a date without midnight"))?;
+        .ok_or_else(|| AccountingError::internal("a date without midnight"))?;
     let mut created = 0;
     loop {
         let (read, made) = conn.transaction(|conn| validate_chunk(conn, limit))?;
@@ -302,7 +302,7 @@ pub fn validate_until(
 fn validate_chunk(
     conn: &mut DbConn,
     before: chrono::NaiveDateTime,
-) -> Result<(usize, usize), ApiError> {
+) -> Result<(usize, usize), AccountingError> {
     let after = lock_state(conn)?;
     let entries: Vec<EntryRow> = ledger_entries::table
         .filter(ledger_entries::seq.gt(after))
@@ -407,17 +407,14 @@ fn validate_chunk(
             for (account_id, debit) in [(&t.debit_account_id, true), (&t.credit_account_id, false)]
             {
                 let account = accounts.get(account_id).ok_or_else(|| {
-                    ApiError::internal(format!("ledger account {account_id} is missing"))
+                    AccountingError::internal(format!("ledger account {account_id} is missing"))
                 })?;
                 let Some(rule) = resolver.account(account) else {
-                    return Err(ApiError::Conflict {
-                        kind: ProblemKind::AccountingUnmapped,
-                        detail: format!(
-                            "ledger account {} ({} {}, {}) carries entries but no chart rule maps \
+                    return Err(AccountingError::Unmapped(format!(
+                        "ledger account {} ({} {}, {}) carries entries but no chart rule maps \
                              it: add a rule for kind `{}`",
-                            account.id, account.kind, account.currency, account.name, account.kind
-                        ),
-                    });
+                        account.id, account.kind, account.currency, account.name, account.kind
+                    )));
                 };
                 let (aux_code, aux_label) = if rule.auxiliary {
                     account
@@ -465,7 +462,7 @@ fn validate_chunk(
             (d + l.debit_minor, c + l.credit_minor)
         });
         if debits != credits {
-            return Err(ApiError::internal(format!(
+            return Err(AccountingError::internal(format!(
                 "ledger entry {} ({}) does not balance in the books ({debits} debit, {credits} \
                  credit, in cents): its accounts' natures do not fit its transfers",
                 entry.id, entry.code
@@ -520,14 +517,14 @@ fn currency<'a>(
     conn: &mut DbConn,
     cache: &'a mut HashMap<String, currencies::CurrencyRow>,
     code: &str,
-) -> Result<&'a currencies::CurrencyRow, ApiError> {
+) -> Result<&'a currencies::CurrencyRow, AccountingError> {
     if !cache.contains_key(code) {
         let row = currencies::get(conn, code)?;
         cache.insert(code.to_string(), row);
     }
     cache
         .get(code)
-        .ok_or_else(|| ApiError::internal(format!("currency {code} just read is missing")))
+        .ok_or_else(|| AccountingError::internal(format!("currency {code} just read is missing")))
 }
 
 /// The label of an entry's move in the books' language ([`super::labels`]).
@@ -538,7 +535,7 @@ fn label_of(
     transfers: &[&TransferRow],
     accounts: &HashMap<String, AccountRow>,
     cache: &mut HashMap<String, currencies::CurrencyRow>,
-) -> Result<String, ApiError> {
+) -> Result<String, AccountingError> {
     let local = transfers.iter().find(|t| t.currency != "EUR");
     let (name, commission) = match local {
         Some(t) => {
@@ -583,8 +580,8 @@ pub(super) fn next_letter(
     conn: &mut DbConn,
     book: &str,
     account_code: &str,
-    existing: impl FnOnce(&mut DbConn) -> Result<i64, ApiError>,
-) -> Result<String, ApiError> {
+    existing: impl FnOnce(&mut DbConn) -> Result<i64, AccountingError>,
+) -> Result<String, AccountingError> {
     use crate::db::schema::letter_counters;
     let key = letter_counters::table.find((book, account_code));
     let used: Option<i64> = key
@@ -641,7 +638,12 @@ pub(super) fn balanced_on(open: &[OpenLine]) -> Option<NaiveDate> {
 /// Letters the unlettered lines of one receivable account (and account code) and one piece
 /// (an order) when they balance — what was owed has been received — dated the day of the
 /// latest of them (the day the group balanced, whatever order validation ran in).
-fn letter(conn: &mut DbConn, piece: &str, account: &str, code: &str) -> Result<(), ApiError> {
+fn letter(
+    conn: &mut DbConn,
+    piece: &str,
+    account: &str,
+    code: &str,
+) -> Result<(), AccountingError> {
     let open: Vec<OpenLine> = accounting_lines::table
         .inner_join(accounting_moves::table)
         .filter(accounting_lines::ledger_account_id.eq(account))
@@ -690,7 +692,7 @@ pub fn page(
     to: NaiveDate,
     after: i64,
     limit: i64,
-) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
+) -> Result<Vec<(MoveRow, Vec<LineRow>)>, AccountingError> {
     let moves: Vec<MoveRow> = accounting_moves::table
         .filter(accounting_moves::entry_date.between(from, to))
         .filter(accounting_moves::ledger_seq.gt(after))

@@ -9,9 +9,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::accounting::AccountingError;
 use crate::db::schema::accounting_periods;
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError, ProblemKind};
+use crate::error::FieldError;
 
 /// A period to close.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -39,7 +40,7 @@ pub fn close(
     conn: &mut DbConn,
     request: &ClosePeriod,
     closed_by: Option<&str>,
-) -> Result<Period, ApiError> {
+) -> Result<Period, AccountingError> {
     let today = crate::time::now().date();
     let mut errors = Vec::new();
     if request.to < request.from {
@@ -57,7 +58,7 @@ pub fn close(
         ));
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(AccountingError::invalid(errors));
     }
     super::moves::validate_until(conn, request.to, &mut |_| {})?;
     super::books::validate_every_book_until(conn, request.to)?;
@@ -68,13 +69,10 @@ pub fn close(
             .count()
             .get_result(conn.diesel())?;
         if overlapping > 0 {
-            return Err(ApiError::Conflict {
-                kind: ProblemKind::PeriodClosed,
-                detail: format!(
-                    "{} to {} overlaps a closed period",
-                    request.from, request.to
-                ),
-            });
+            return Err(AccountingError::PeriodClosed(format!(
+                "{} to {} overlaps a closed period",
+                request.from, request.to
+            )));
         }
         let period = Period {
             id: crate::time::new_id(),
@@ -97,7 +95,7 @@ pub fn close(
 }
 
 /// Closed periods, oldest first.
-pub fn list(conn: &mut DbConn) -> Result<Vec<Period>, ApiError> {
+pub fn list(conn: &mut DbConn) -> Result<Vec<Period>, AccountingError> {
     Ok(accounting_periods::table
         .order(accounting_periods::starts_on.asc())
         .select(Period::as_select())

@@ -29,12 +29,12 @@ fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
         .filter(enterprises::kind.eq("currency_association"))
         .select(enterprises::id)
         .load(conn.diesel())?;
-    authorize(
+    Ok(authorize(
         actor,
         Action::KeepBooks {
             associations: &associations,
         },
-    )
+    )?)
 }
 
 /// The id of the enterprise `key` (id or slug) whose books `actor` keeps; 404, 403.
@@ -82,7 +82,7 @@ pub async fn get_chart(
         .db
         .run(move |conn| {
             keep_books(conn, &caller.0)?;
-            chart::get(conn)
+            Ok::<_, ApiError>(chart::get(conn)?)
         })
         .await?;
     Ok(web::Json(chart))
@@ -107,7 +107,7 @@ pub async fn put_chart(
         .run(move |conn| {
             keep_books(conn, &caller.0)?;
             chart::replace(conn, &new)?;
-            chart::get(conn)
+            Ok::<_, ApiError>(chart::get(conn)?)
         })
         .await?;
     Ok(web::Json(chart))
@@ -152,7 +152,7 @@ async fn stream_export(
         .run(move |conn| {
             may_export(conn, &caller.0, &checked)?;
             checked.validate_until(conn, to)?;
-            export::start(conn, &checked, format, from, to)
+            Ok::<_, ApiError>(export::start(conn, &checked, format, from, to)?)
         })
         .await?;
     let db = state.db.clone();
@@ -441,7 +441,7 @@ pub async fn close_period(
         .db
         .run(move |conn| {
             keep_books(conn, &caller.0)?;
-            periods::close(conn, &request, Some(&caller.0.user_id))
+            Ok::<_, ApiError>(periods::close(conn, &request, Some(&caller.0.user_id))?)
         })
         .await?;
     Ok(HttpResponse::Created().json(period))
@@ -462,7 +462,7 @@ pub async fn list_periods(
         .db
         .run(move |conn| {
             keep_books(conn, &caller.0)?;
-            periods::list(conn)
+            Ok::<_, ApiError>(periods::list(conn)?)
         })
         .await?;
     Ok(web::Json(list))

@@ -50,7 +50,7 @@ impl FromRequest for Authenticated {
                     .db
                     .run(move |conn| {
                         let Some((user_id, scopes)) = api_keys::authenticate(conn, &token)? else {
-                            return Ok(None);
+                            return Ok::<_, ApiError>(None);
                         };
                         Ok(actor::load(conn, &user_id)?.map(|actor| Actor {
                             key_scopes: Some(scopes),
@@ -223,7 +223,7 @@ pub async fn login(
                 ))
                 .first(conn.diesel())
                 .optional()?;
-            Ok(user)
+            Ok::<_, ApiError>(user)
         })
         .await?;
     // hashing runs on a blocking thread without holding a database connection, and it runs
@@ -337,9 +337,10 @@ fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
 const CHECK_MAILBOX: &str = "if the address can be used, a mail is on its way: follow its link";
 
 async fn hash_off_workers(password: String) -> Result<String, ApiError> {
-    web::block(move || passwords::hash(&password))
+    let hashed = web::block(move || passwords::hash(&password))
         .await
-        .map_err(|e| ApiError::internal(format!("password hashing: {e}")))?
+        .map_err(|e| ApiError::internal(format!("password hashing: {e}")))?;
+    Ok(hashed?)
 }
 
 /// Creates an account and mails a verification link. The answer is the same whether or not

@@ -181,7 +181,7 @@ pub async fn get_product(
             // hidden producers' products are not public
             enterprises::find_public(conn, &product.producer_id)
                 .map_err(|_| ApiError::NotFound(format!("no product `{id}`")))?;
-            Ok(product)
+            Ok::<_, ApiError>(product)
         })
         .await?;
     etag::json(&req, &product)
@@ -414,7 +414,7 @@ pub async fn export_catalog(
             let slug = enterprises::get_row(conn, &producer)?.slug;
             let mut out = Vec::new();
             csv_io::export(conn, &producer, &mut out)?;
-            Ok((slug, out))
+            Ok::<_, ApiError>((slug, out))
         })
         .await?;
     Ok(
@@ -486,7 +486,7 @@ pub async fn hub_offer(
                 return Err(ApiError::NotFound(format!("`{key}` is not a hub")));
             }
             let b = params.check(conn)?;
-            browse::list(conn, &Scope::HubOffer(hub.id), &b)
+            Ok(browse::list(conn, &Scope::HubOffer(hub.id), &b)?)
         })
         .await?;
     page_response(page, &req)

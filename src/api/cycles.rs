@@ -37,7 +37,7 @@ pub async fn list_hub_cycles(
             if !hub.kind.is_hub() {
                 return Err(ApiError::NotFound(format!("`{key}` is not a hub")));
             }
-            cycles::list_for_hub(conn, &hub.id, &page)
+            Ok(cycles::list_for_hub(conn, &hub.id, &page)?)
         })
         .await?;
     Ok(web::Json(PageResponse::from_page(result, &req)))

@@ -102,7 +102,7 @@ pub async fn list_products(
             if !producer.kind.is_producer() {
                 return Err(ApiError::NotFound(format!("`{key}` is not a producer")));
             }
-            catalog::list_producer_products(conn, &producer.id, &page)
+            Ok(catalog::list_producer_products(conn, &producer.id, &page)?)
         })
         .await?;
     crate::api::etag::json(&req, &PageResponse::from_page(result, &req))

@@ -129,7 +129,7 @@ pub async fn my_enterprises(
                         .collect(),
                 });
             }
-            Ok(out)
+            Ok::<_, ApiError>(out)
         })
         .await?;
     Ok(web::Json(list))

@@ -75,14 +75,14 @@ fn hash(route: &str, body: &impl Serialize) -> Result<String, ApiError> {
 }
 
 /// Runs `work` once per `(user, key)`; see the module documentation.
-pub fn run<T: Serialize>(
+pub fn run<T: Serialize, E: Into<ApiError>>(
     conn: &mut DbConn,
     user_id: &str,
     key: &str,
     route: &str,
     body: &impl Serialize,
     status: StatusCode,
-    work: impl Fn(&mut DbConn) -> Result<T, ApiError>,
+    work: impl Fn(&mut DbConn) -> Result<T, E>,
 ) -> Result<Saved, ApiError> {
     let request_hash = hash(route, body)?;
     // a concurrent twin that claimed the key first makes our claim fail once it commits;
@@ -124,7 +124,7 @@ pub fn run<T: Serialize>(
                 );
             }
             claim?;
-            let result = work(conn)?;
+            let result = work(conn).map_err(Into::into)?;
             let body = serde_json::to_value(&result).map_err(ApiError::internal)?;
             let text = body.to_string();
             diesel::update(

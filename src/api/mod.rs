@@ -21,6 +21,7 @@ pub mod middleware;
 pub mod orders;
 pub mod pagination;
 pub mod planning;
+pub mod problems;
 pub mod system;
 
 use actix_web::body::MessageBody;

@@ -11,6 +11,7 @@ use crate::api::extract::JsonBody;
 use crate::api::idempotency;
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
+use crate::auth::AuthError;
 use crate::catalog::rules::CatalogRules;
 use crate::error::{ApiError, Problem};
 use crate::money::{parse_amount, Sign};
@@ -21,6 +22,7 @@ use crate::orders::cycles;
 use crate::orders::order::{self, Order};
 use crate::orders::quote::{QuoteRequest, MAX_BASKET_MINOR};
 use crate::orders::shipping::{self, ShippingKind, ShippingMethod, ShippingMethodRow};
+use crate::orders::OrderError;
 
 /// The caller's cart in a cycle, priced now.
 #[utoipa::path(
@@ -216,10 +218,10 @@ async fn order_action<B, A, W>(
 ) -> Result<HttpResponse, ApiError>
 where
     B: Serialize + Send + 'static,
-    A: FnOnce(&crate::auth::actor::Actor, &order::OrderRow) -> Result<(), ApiError>
+    A: FnOnce(&crate::auth::actor::Actor, &order::OrderRow) -> Result<(), AuthError>
         + Send
         + 'static,
-    W: Fn(&mut crate::db::DbConn, &str) -> Result<Order, ApiError> + Send + 'static,
+    W: Fn(&mut crate::db::DbConn, &str) -> Result<Order, OrderError> + Send + 'static,
 {
     let key = idempotency::key(req);
     let saved = state
@@ -491,7 +493,7 @@ pub async fn add_shipping_method(
             })?;
             let row = shipping_row(&rules, &id, &body)?;
             shipping::insert(conn, std::slice::from_ref(&row))?;
-            Ok(ShippingMethod::from(row))
+            Ok::<_, ApiError>(ShippingMethod::from(row))
         })
         .await?;
     Ok(HttpResponse::Created().json(created))

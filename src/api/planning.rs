@@ -40,7 +40,7 @@ pub async fn create_cycle(
             if !crate::enterprises::EnterpriseKind::parse(&row.kind).is_some_and(|k| k.is_hub()) {
                 return Err(ApiError::field("hub_id", "not_a_hub", "is not a hub"));
             }
-            planning::create(conn, &hub, &new)
+            Ok(planning::create(conn, &hub, &new)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(created))
@@ -108,7 +108,7 @@ pub async fn add_fee(
             }
             let row = new.into_row(&rules, &id)?;
             fees::insert(conn, std::slice::from_ref(&row))?;
-            CycleFee::try_from(row)
+            Ok(CycleFee::try_from(row)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(created))

@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 
 use super::users::Role;
+use super::AuthError;
 use crate::db::schema::{enterprise_roles, users};
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ fn parse_role(s: &str) -> Option<Role> {
 }
 
 /// The actor for `user_id`, or `None` when the user is gone or disabled.
-pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, ApiError> {
+pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, AuthError> {
     let user: Option<(bool, Option<chrono::NaiveDateTime>)> = users::table
         .find(user_id)
         .select((users::is_platform_admin, users::disabled_at))

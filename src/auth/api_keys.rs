@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::sessions::digest;
+use super::AuthError;
 use crate::db::schema::api_keys;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// Prefix that tells an API key from an access token in `Authorization: Bearer`.
 pub const KEY_PREFIX: &str = "cpt_";
@@ -105,7 +105,7 @@ pub fn create(
     name: &str,
     scopes: &[Scope],
     days: i64,
-) -> Result<(ApiKey, String), ApiError> {
+) -> Result<(ApiKey, String), AuthError> {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let mut bytes = [0u8; 24];
     OsRng.fill_bytes(&mut bytes);
@@ -144,7 +144,7 @@ pub fn create(
 }
 
 /// A person's keys, newest first.
-pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<ApiKey>, ApiError> {
+pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<ApiKey>, AuthError> {
     let rows: Vec<KeyRow> = api_keys::table
         .filter(api_keys::user_id.eq(user_id))
         .order(api_keys::id.desc())
@@ -154,7 +154,7 @@ pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<ApiKey>, ApiError> {
 }
 
 /// Revokes one of the person's keys (404 when it is not theirs).
-pub fn revoke(conn: &mut DbConn, user_id: &str, key_id: &str) -> Result<(), ApiError> {
+pub fn revoke(conn: &mut DbConn, user_id: &str, key_id: &str) -> Result<(), AuthError> {
     let changed = diesel::update(
         api_keys::table
             .find(key_id)
@@ -163,7 +163,7 @@ pub fn revoke(conn: &mut DbConn, user_id: &str, key_id: &str) -> Result<(), ApiE
     .set(api_keys::revoked_at.eq(Some(crate::time::now())))
     .execute(conn.diesel())?;
     if changed == 0 {
-        return Err(ApiError::NotFound(format!("no API key `{key_id}`")));
+        return Err(AuthError::NotFound(format!("no API key `{key_id}`")));
     }
     Ok(())
 }
@@ -172,7 +172,7 @@ pub fn revoke(conn: &mut DbConn, user_id: &str, key_id: &str) -> Result<(), ApiE
 pub fn authenticate(
     conn: &mut DbConn,
     secret: &str,
-) -> Result<Option<(String, Vec<Scope>)>, ApiError> {
+) -> Result<Option<(String, Vec<Scope>)>, AuthError> {
     let now = crate::time::now();
     let row: Option<KeyRow> = api_keys::table
         .filter(api_keys::key_hash.eq(digest(secret)))

@@ -10,3 +10,38 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+
+/// What can go wrong with people, their credentials and their rights.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Invalid(#[from] crate::error::Invalid),
+    /// No valid credentials: log in (again).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A failure that is no one's input (hashing, signing, a broken invariant).
+    #[error("{0}")]
+    Internal(String),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
+}
+
+impl AuthError {
+    /// One field of the input is wrong.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> AuthError {
+        AuthError::Invalid(crate::error::Invalid::field(field, code, message))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> AuthError {
+        AuthError::Internal(cause.to_string())
+    }
+}

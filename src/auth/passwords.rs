@@ -9,7 +9,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::error::ApiError;
+use super::AuthError;
 
 fn argon2() -> Argon2<'static> {
     // constant, valid parameters: construction cannot fail
@@ -18,12 +18,12 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password`.
-pub fn hash(password: &str) -> Result<String, ApiError> {
+pub fn hash(password: &str) -> Result<String, AuthError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("password hashing: {e}")))
+        .map_err(|e| AuthError::internal(format!("password hashing: {e}")))
 }
 
 /// Whether `password` matches the stored hash; `None` (no such user) still costs a hash.

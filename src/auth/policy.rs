@@ -31,7 +31,7 @@
 use super::actor::Actor;
 use super::api_keys::Scope;
 use super::users::Role;
-use crate::error::ApiError;
+use super::AuthError;
 use crate::ledger::accounts::{AccountRow, OwnerKind};
 
 /// What the caller wants to do.
@@ -135,18 +135,18 @@ fn may_spend(actor: &Actor, account: &AccountRow) -> bool {
 }
 
 /// `Ok` when `actor` may perform `action`; 403 otherwise.
-pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
+pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
     if let Some(scopes) = &actor.key_scopes {
         match action.scope() {
             Some(needed) if scopes.contains(&needed) => {}
             Some(needed) => {
-                return Err(ApiError::Forbidden(format!(
+                return Err(AuthError::Forbidden(format!(
                     "this API key lacks the `{}` scope",
                     needed.as_str()
                 )))
             }
             None => {
-                return Err(ApiError::Forbidden(
+                return Err(AuthError::Forbidden(
                     "an API key cannot do this: it needs a person's session".into(),
                 ))
             }
@@ -215,7 +215,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), ApiError> {
     if allowed {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
+        Err(AuthError::Forbidden(
             "your roles do not allow this action".into(),
         ))
     }

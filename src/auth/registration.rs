@@ -13,9 +13,9 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::users::{normalise_email, UserRow};
+use super::AuthError;
 use crate::db::schema::{account_tokens, api_keys, refresh_tokens, users};
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::mail::outbox;
 
 /// How long a verification link stays valid.
@@ -28,9 +28,9 @@ pub const RESET_TTL_MINUTES: i64 = 60;
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(text: &str) -> Result<Email, ApiError> {
+    pub fn parse(text: &str) -> Result<Email, AuthError> {
         let email = normalise_email(text);
-        let bad = || ApiError::field("email", "invalid_email", "is not an email address");
+        let bad = || AuthError::field("email", "invalid_email", "is not an email address");
         let (local, domain) = email.split_once('@').ok_or_else(bad)?;
         let labels_ok = domain.split('.').count() >= 2 && domain.split('.').all(|l| !l.is_empty());
         if email.len() > 254
@@ -51,17 +51,17 @@ impl Email {
 }
 
 /// Checks a new password: 10 to 128 characters, not the email itself.
-pub fn check_password(field: &str, password: &str, email: Option<&str>) -> Result<(), ApiError> {
+pub fn check_password(field: &str, password: &str, email: Option<&str>) -> Result<(), AuthError> {
     let length = password.chars().count();
     if !(10..=128).contains(&length) {
-        return Err(ApiError::field(
+        return Err(AuthError::field(
             field,
             "weak_password",
             "must be 10 to 128 characters long",
         ));
     }
     if email.is_some_and(|e| normalise_email(password) == e) {
-        return Err(ApiError::field(
+        return Err(AuthError::field(
             field,
             "weak_password",
             "must not be your email address",
@@ -75,7 +75,7 @@ fn new_token(
     user_id: &str,
     purpose: &str,
     ttl: Duration,
-) -> Result<String, ApiError> {
+) -> Result<String, AuthError> {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
@@ -95,7 +95,7 @@ fn new_token(
 }
 
 /// Uses a token once: the user it belongs to, or a validation error.
-fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, ApiError> {
+fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, AuthError> {
     let hash = super::sessions::digest(token);
     let now = crate::time::now();
     let found: Option<(String, String)> = account_tokens::table
@@ -107,7 +107,7 @@ fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, Ap
         .first(conn.diesel())
         .optional()?;
     let (id, user_id) = found.ok_or_else(|| {
-        ApiError::field(
+        AuthError::field(
             "token",
             "invalid_token",
             "is invalid, expired or already used",
@@ -122,7 +122,7 @@ fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, Ap
     .set(account_tokens::used_at.eq(Some(now)))
     .execute(conn.diesel())?;
     if marked == 0 {
-        return Err(ApiError::field(
+        return Err(AuthError::field(
             "token",
             "invalid_token",
             "is invalid, expired or already used",
@@ -131,7 +131,7 @@ fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, Ap
     Ok(user_id)
 }
 
-fn find_user(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, ApiError> {
+fn find_user(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, AuthError> {
     Ok(users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
@@ -147,7 +147,7 @@ pub fn register(
     display_name: &str,
     locale: &str,
     password_hash: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     conn.transaction(|conn| {
         let now = crate::time::now();
         let candidate = UserRow {
@@ -174,7 +174,7 @@ pub fn register(
             candidate
         } else {
             let existing = find_user(conn, email.as_str())?
-                .ok_or_else(|| ApiError::internal("a user vanished during registration"))?;
+                .ok_or_else(|| AuthError::internal("a user vanished during registration"))?;
             if existing.email_verified_at.is_some() {
                 outbox::enqueue(
                     conn,
@@ -216,7 +216,7 @@ pub fn register(
 }
 
 /// Marks every unused token of this purpose of the user as used.
-fn expire_tokens(conn: &mut DbConn, user_id: &str, purpose: &str) -> Result<(), ApiError> {
+fn expire_tokens(conn: &mut DbConn, user_id: &str, purpose: &str) -> Result<(), AuthError> {
     let now = crate::time::now();
     diesel::update(
         account_tokens::table
@@ -230,7 +230,7 @@ fn expire_tokens(conn: &mut DbConn, user_id: &str, purpose: &str) -> Result<(), 
 }
 
 /// Whether `token` is a usable token of this purpose (without using it).
-pub fn token_is_usable(conn: &mut DbConn, token: &str, purpose: &str) -> Result<bool, ApiError> {
+pub fn token_is_usable(conn: &mut DbConn, token: &str, purpose: &str) -> Result<bool, AuthError> {
     let hash = super::sessions::digest(token);
     let now = crate::time::now();
     let found: Option<String> = account_tokens::table
@@ -245,7 +245,7 @@ pub fn token_is_usable(conn: &mut DbConn, token: &str, purpose: &str) -> Result<
 }
 
 /// Marks the email of the token's user as verified.
-pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
+pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<(), AuthError> {
     conn.transaction(|conn| {
         let user_id = use_token(conn, token, "verify_email")?;
         let now: NaiveDateTime = crate::time::now();
@@ -260,7 +260,7 @@ pub fn verify_email(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
 }
 
 /// Mails a password-reset link when the address belongs to an active user.
-pub fn request_reset(conn: &mut DbConn, email: &str) -> Result<(), ApiError> {
+pub fn request_reset(conn: &mut DbConn, email: &str) -> Result<(), AuthError> {
     let email = normalise_email(email);
     conn.transaction(|conn| {
         match find_user(conn, &email)? {
@@ -294,7 +294,7 @@ pub fn set_password(
     conn: &mut DbConn,
     user_id: &str,
     password_hash: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     let now = crate::time::now();
     expire_tokens(conn, user_id, "reset_password")?;
     diesel::update(users::table.find(user_id))
@@ -318,7 +318,7 @@ pub fn confirm_reset(
     conn: &mut DbConn,
     token: &str,
     password_hash: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     conn.transaction(|conn| {
         let user_id = use_token(conn, token, "reset_password")?;
         set_password(conn, &user_id, password_hash)?;
@@ -344,7 +344,10 @@ pub fn confirm_reset(
 }
 
 /// The email and password hash of a user (for password checks).
-pub fn credentials(conn: &mut DbConn, user_id: &str) -> Result<(String, Option<String>), ApiError> {
+pub fn credentials(
+    conn: &mut DbConn,
+    user_id: &str,
+) -> Result<(String, Option<String>), AuthError> {
     Ok(users::table
         .find(user_id)
         .select((users::email, users::password_hash))

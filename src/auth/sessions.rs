@@ -11,9 +11,9 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::AuthError;
 use crate::db::schema::{refresh_tokens, users};
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -52,7 +52,7 @@ fn insert(
     user_id: &str,
     family_id: &str,
     ttl_seconds: u64,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, AuthError> {
     let token = random_token();
     let now = crate::time::now();
     let ttl = Duration::try_seconds(ttl_seconds as i64).unwrap_or(Duration::days(30));
@@ -77,11 +77,11 @@ fn insert(
 }
 
 /// Starts a session for `user_id`.
-pub fn start(conn: &mut DbConn, user_id: &str, ttl_seconds: u64) -> Result<Issued, ApiError> {
+pub fn start(conn: &mut DbConn, user_id: &str, ttl_seconds: u64) -> Result<Issued, AuthError> {
     insert(conn, user_id, &crate::time::new_id(), ttl_seconds)
 }
 
-fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<(), ApiError> {
+fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<(), AuthError> {
     let now = crate::time::now();
     diesel::update(
         refresh_tokens::table
@@ -93,8 +93,8 @@ fn revoke_family(conn: &mut DbConn, family_id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn refused() -> ApiError {
-    ApiError::Unauthorized("the refresh token is invalid, expired or revoked: log in again".into())
+fn refused() -> AuthError {
+    AuthError::Unauthorized("the refresh token is invalid, expired or revoked: log in again".into())
 }
 
 /// Exchanges a refresh token for the next one. A token used before revokes its family.
@@ -105,7 +105,7 @@ pub fn rotate(
     conn: &mut DbConn,
     token: &str,
     ttl_seconds: u64,
-) -> Result<Result<Issued, ApiError>, ApiError> {
+) -> Result<Result<Issued, AuthError>, AuthError> {
     let hash = digest(token);
     let row: Option<RefreshRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(&hash))
@@ -138,7 +138,7 @@ pub fn rotate(
     if marked == 0 {
         tracing::warn!(family = %row.family_id, user = %row.user_id, "refresh token reused: session revoked");
         revoke_family(conn, &row.family_id)?;
-        return Ok(Err(ApiError::Unauthorized(
+        return Ok(Err(AuthError::Unauthorized(
             "this refresh token was already used: every session of this log-in was revoked, log in again".into(),
         )));
     }
@@ -146,7 +146,7 @@ pub fn rotate(
 }
 
 /// Ends the session the token belongs to (idempotent; an unknown token changes nothing).
-pub fn end(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
+pub fn end(conn: &mut DbConn, token: &str) -> Result<(), AuthError> {
     let family: Option<String> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(digest(token)))
         .select(refresh_tokens::family_id)
@@ -159,7 +159,7 @@ pub fn end(conn: &mut DbConn, token: &str) -> Result<(), ApiError> {
 }
 
 /// Whether the session `family_id` was revoked (logout or reuse).
-pub fn is_revoked(conn: &mut DbConn, family_id: &str) -> Result<bool, ApiError> {
+pub fn is_revoked(conn: &mut DbConn, family_id: &str) -> Result<bool, AuthError> {
     let revoked: Option<String> = refresh_tokens::table
         .filter(refresh_tokens::family_id.eq(family_id))
         .filter(refresh_tokens::revoked_at.is_not_null())

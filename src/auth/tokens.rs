@@ -10,8 +10,8 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use super::AuthError;
 use crate::config::Config;
-use crate::error::ApiError;
 
 const LEEWAY_SECONDS: u64 = 30;
 
@@ -109,7 +109,7 @@ impl TokenKeys {
     }
 
     /// A new access token for `user_id` in session `sid`.
-    pub fn issue(&self, user_id: &str, sid: &str) -> Result<String, ApiError> {
+    pub fn issue(&self, user_id: &str, sid: &str) -> Result<String, AuthError> {
         let now = now_seconds();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -121,13 +121,13 @@ impl TokenKeys {
             sid: sid.to_string(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::internal(format!("token signing: {e}")))
+            .map_err(|e| AuthError::internal(format!("token signing: {e}")))
     }
 
     /// The claims of a valid token; 401 for anything else (other algorithm, `none`, bad
     /// signature, expired, not yet valid (`nbf`) or issued in the future, wrong issuer or
     /// audience, missing claim).
-    pub fn validate(&self, token: &str) -> Result<Claims, ApiError> {
+    pub fn validate(&self, token: &str) -> Result<Claims, AuthError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECONDS;
         // a token that says it is not valid yet (`nbf`) is refused too
@@ -136,10 +136,10 @@ impl TokenKeys {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         let claims = decode::<Claims>(token, &self.decoding, &validation)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid access token ({e})")))?
+            .map_err(|e| AuthError::Unauthorized(format!("invalid access token ({e})")))?
             .claims;
         if claims.iat > now_seconds() + LEEWAY_SECONDS {
-            return Err(ApiError::Unauthorized(
+            return Err(AuthError::Unauthorized(
                 "invalid access token (issued in the future)".into(),
             ));
         }

@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context, Result};
 use chrono::Utc;
 use diesel::prelude::*;
 
-use super::orders::{api, backend_name, customers, half, pick, prepare, HUB, LINES};
+use super::orders::{backend_name, customers, half, pick, prepare, HUB, LINES};
 use crate::db::schema::order_cycles;
 use crate::db::{Db, DbConn};
 use crate::money::MoneyInput;
@@ -57,7 +57,7 @@ fn open_cycle(conn: &mut DbConn) -> Result<String> {
 /// threads, closes it, and verifies the ledger.
 pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
     let backend = backend_name(db);
-    let conn = &mut db.conn().map_err(api)?;
+    let conn = &mut db.conn()?;
     prepare(conn)?;
     let source = open_cycle(conn)?;
     let suffix = &crate::time::new_id()[24..];
@@ -70,13 +70,11 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
             closes_at: Utc::now() + chrono::Duration::days(7),
         },
     )
-    .map_err(api)
     .context("copying the open cycle")?;
     let cycle = detail.cycle.id.clone();
     let offer: Vec<String> = detail.offer.iter().map(|o| o.variant.id.clone()).collect();
     anyhow::ensure!(offer.len() >= LINES, "the cycle offers too few variants");
-    let method = shipping::for_cycle(conn, &cycle)
-        .map_err(api)?
+    let method = shipping::for_cycle(conn, &cycle)?
         .into_iter()
         .max_by_key(|m| m.fee_minor)
         .context("the cycle has no shipping method")?
@@ -107,7 +105,7 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
             .map(|t| {
                 let (bar, buyers, offer, cycle, method) = (&bar, &buyers, &offer, &cycle, &method);
                 scope.spawn(move || -> Result<()> {
-                    let conn = &mut db.conn().map_err(api)?;
+                    let conn = &mut db.conn()?;
                     // order i belongs to customer i % customers, and each customer to one thread
                     for i in (0..orders).filter(|i| (i % buyers.len()) % threads == t) {
                         let customer = &buyers[i % buyers.len()];
@@ -119,9 +117,8 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
                                 })
                                 .collect(),
                         };
-                        let cart = cart::set(conn, cycle, customer, &request)
-                            .map_err(api)
-                            .context("setting a cart")?;
+                        let cart =
+                            cart::set(conn, cycle, customer, &request).context("setting a cart")?;
                         let local_max = cart.quote.map(|q| q.local_max.minor).unwrap_or(0);
                         let request = CheckoutRequest {
                             shipping_method_id: method.clone(),
@@ -131,7 +128,6 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
                             }),
                         };
                         checkout::checkout(conn, cycle, customer, &request)
-                            .map_err(api)
                             .context("checking out")?;
                         bar.inc(1);
                     }
@@ -159,9 +155,8 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let report = closing::close(conn, &cycle, &mut |n| bar.inc(n as u64))
-        .map_err(api)
-        .context("closing the cycle")?;
+    let report =
+        closing::close(conn, &cycle, &mut |n| bar.inc(n as u64)).context("closing the cycle")?;
     let close_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 

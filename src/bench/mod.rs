@@ -129,7 +129,7 @@ fn run_for(db: &Db, writers: usize, duration: Duration, work: &Work<'_>) -> Resu
             .map(|w| {
                 let done = &done;
                 scope.spawn(move || -> Result<()> {
-                    let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let mut conn = db.conn()?;
                     let mut n = 0u64;
                     while started.elapsed() < duration {
                         let entries = work(&mut conn, w, n)?;
@@ -172,10 +172,9 @@ pub fn ledger(
     progress: &mut dyn FnMut(&Measure),
 ) -> Result<Vec<Measure>> {
     let duration = Duration::from_secs(seconds);
-    let setup = setup(&mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?)
-        .context("preparing the benchmark accounts")?;
+    let setup = setup(&mut db.conn()?).context("preparing the benchmark accounts")?;
     {
-        let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let conn = &mut db.conn()?;
         conn.diesel().batch_execute("DROP TABLE IF EXISTS bench_raw; CREATE TABLE bench_raw (id TEXT PRIMARY KEY NOT NULL, v BIGINT NOT NULL)")?;
     }
     let wallets = &setup.wallets;
@@ -278,7 +277,7 @@ pub fn ledger(
             results.push(measure);
         }
     }
-    let conn = &mut db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let conn = &mut db.conn()?;
     conn.diesel()
         .batch_execute("DROP TABLE IF EXISTS bench_raw")?;
     Ok(results)

@@ -61,10 +61,6 @@ pub(super) fn backend_name(db: &Db) -> &'static str {
     }
 }
 
-pub(super) fn api(e: crate::error::ApiError) -> anyhow::Error {
-    anyhow!("{e}")
-}
-
 /// Loads the demo into an empty database, and makes every stocked variant plentiful.
 pub(super) fn prepare(conn: &mut DbConn) -> Result<()> {
     if crate::demo::is_empty(conn)? {
@@ -589,9 +585,9 @@ pub fn checkout(
     );
     let backend = backend_name(&db);
     let emails: Vec<String> = {
-        let conn = &mut db.conn().map_err(api)?;
+        let conn = &mut db.conn()?;
         prepare(conn)?;
-        let hash = crate::auth::passwords::hash(PASSWORD).map_err(api)?;
+        let hash = crate::auth::passwords::hash(PASSWORD)?;
         let bar = indicatif::ProgressBar::new(users as u64);
         bar.set_message("customers");
         let made = customers(conn, users, Some(&hash), &|| bar.inc(1))?;

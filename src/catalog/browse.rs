@@ -21,9 +21,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{categories, Variant, VariantRow};
+use crate::catalog::CatalogError;
 use crate::db::schema::{enterprise_relationships as rel, enterprises, products, variants};
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::pagination::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
 /// Sort orders of a listing.
@@ -125,7 +126,7 @@ fn decode_cursor(sort: Sort, text: &str) -> Option<(String, String)> {
 
 impl BrowseParams {
     /// Checks the parameters (every problem reported at once) against the taxonomy.
-    pub fn check(&self, conn: &mut DbConn) -> Result<Browse, ApiError> {
+    pub fn check(&self, conn: &mut DbConn) -> Result<Browse, CatalogError> {
         let mut errors = Vec::new();
         let sort = match self.sort.as_deref() {
             None => Sort::Name,
@@ -214,7 +215,7 @@ impl BrowseParams {
             }
         };
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(CatalogError::invalid(errors));
         }
         Ok(Browse {
             words,
@@ -257,7 +258,11 @@ pub struct CatalogItem {
 type ItemRow = (VariantRow, (String, String, String), (String, String));
 
 /// One page of the catalogue in `scope`.
-pub fn list(conn: &mut DbConn, scope: &Scope, b: &Browse) -> Result<Page<CatalogItem>, ApiError> {
+pub fn list(
+    conn: &mut DbConn,
+    scope: &Scope,
+    b: &Browse,
+) -> Result<Page<CatalogItem>, CatalogError> {
     let fetch = i64::from(b.limit) + 1;
     let rows: Vec<ItemRow> = {
         let conn = conn.diesel();

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::catalog::CatalogError;
 use crate::db::schema::categories;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// The shipped taxonomy (parents listed before their children).
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../fixtures/categories.toml");
@@ -37,8 +37,8 @@ pub fn defaults() -> Result<Vec<Category>, String> {
 }
 
 /// Inserts the shipped categories that are missing.
-pub fn ensure_defaults(conn: &mut DbConn) -> Result<usize, ApiError> {
-    let wanted = defaults().map_err(ApiError::internal)?;
+pub fn ensure_defaults(conn: &mut DbConn) -> Result<usize, CatalogError> {
+    let wanted = defaults().map_err(CatalogError::internal)?;
     let existing: Vec<String> = categories::table
         .select(categories::slug)
         .load(conn.diesel())?;
@@ -57,7 +57,7 @@ pub fn ensure_defaults(conn: &mut DbConn) -> Result<usize, ApiError> {
 }
 
 /// Every category, by slug.
-pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, ApiError> {
+pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, CatalogError> {
     let rows: Vec<(String, String, Option<String>)> = categories::table
         .select((categories::slug, categories::name, categories::parent_slug))
         .order(categories::slug.asc())

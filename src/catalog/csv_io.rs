@@ -44,9 +44,10 @@ use super::products::{
 };
 use super::rules::{check_name, field, CatalogRules, Stock, VariantFields};
 use super::{categories, vat_percent, ProductRow, VariantRow};
+use crate::catalog::CatalogError;
 use crate::db::schema::{products, variants};
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 
 /// Errors listed in a report at most (all of them are counted).
 pub const MAX_REPORTED_ERRORS: usize = 1000;
@@ -130,7 +131,7 @@ impl<R: Read> Read for Counting<R> {
 enum Stop {
     /// Roll back and return this report (bad rows without `partial`, or a dry run).
     Discard(ImportReport),
-    Fail(ApiError),
+    Fail(CatalogError),
 }
 
 impl From<diesel::result::Error> for Stop {
@@ -139,8 +140,8 @@ impl From<diesel::result::Error> for Stop {
     }
 }
 
-impl From<ApiError> for Stop {
-    fn from(e: ApiError) -> Stop {
+impl From<CatalogError> for Stop {
+    fn from(e: CatalogError) -> Stop {
         Stop::Fail(e)
     }
 }
@@ -397,7 +398,7 @@ pub fn import(
     input: impl Read,
     options: ImportOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<ImportReport, ApiError> {
+) -> Result<ImportReport, CatalogError> {
     require_producer(conn, producer_id)?;
     let category_slugs: Vec<String> = categories::list(conn)?
         .into_iter()
@@ -413,7 +414,7 @@ pub fn import(
     );
     let head = buffered
         .fill_buf()
-        .map_err(|e| ApiError::field("file", "unreadable", e.to_string()))?;
+        .map_err(|e| CatalogError::field("file", "unreadable", e.to_string()))?;
     let bom = head.starts_with(b"\xEF\xBB\xBF");
     let sep = separator(if bom { &head[3..] } else { head });
     if bom {
@@ -426,17 +427,17 @@ pub fn import(
         .from_reader(buffered);
     let header = reader
         .byte_headers()
-        .map_err(|e| ApiError::field("file", "unreadable", e.to_string()))?
+        .map_err(|e| CatalogError::field("file", "unreadable", e.to_string()))?
         .clone();
     if header.iter().all(|h| h.is_empty()) {
-        return Err(ApiError::validation(vec![FieldError::at_line(
+        return Err(CatalogError::invalid(vec![FieldError::at_line(
             1,
             "file",
             "empty",
             "the file is empty: it needs a header line",
         )]));
     }
-    let columns = Columns::parse(&header).map_err(ApiError::validation)?;
+    let columns = Columns::parse(&header).map_err(CatalogError::invalid)?;
     let now = crate::time::now();
     let outcome = conn.transaction(|conn| {
         let mut report = ImportReport::default();
@@ -449,12 +450,14 @@ pub fn import(
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    return Err(Stop::Fail(ApiError::validation(vec![FieldError::at_line(
-                        line,
-                        "file",
-                        "malformed_csv",
-                        format!("the file cannot be read as CSV here: {e}"),
-                    )])))
+                    return Err(Stop::Fail(CatalogError::invalid(vec![
+                        FieldError::at_line(
+                            line,
+                            "file",
+                            "malformed_csv",
+                            format!("the file cannot be read as CSV here: {e}"),
+                        ),
+                    ])))
                 }
             }
             // the position is where the record starts; blank lines are skipped by the reader
@@ -610,7 +613,11 @@ fn apply_row(
 
 /// Writes a producer's whole catalogue (archived variants too, `active = no`) as CSV, in
 /// product then variant name order, reading the database a page at a time.
-pub fn export(conn: &mut DbConn, producer_id: &str, out: &mut dyn Write) -> Result<u64, ApiError> {
+pub fn export(
+    conn: &mut DbConn,
+    producer_id: &str,
+    out: &mut dyn Write,
+) -> Result<u64, CatalogError> {
     require_producer(conn, producer_id)?;
     // one snapshot: a product renamed meanwhile cannot move across the paging cursor
     conn.read_snapshot(|conn| export_pages(conn, producer_id, out))
@@ -620,9 +627,9 @@ fn export_pages(
     conn: &mut DbConn,
     producer_id: &str,
     out: &mut dyn Write,
-) -> Result<u64, ApiError> {
+) -> Result<u64, CatalogError> {
     let mut writer = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| ApiError::internal(format!("writing the export: {e}"));
+    let io = |e: csv::Error| CatalogError::internal(format!("writing the export: {e}"));
     writer.write_record(COLUMNS).map_err(io)?;
     let mut after: Option<(String, String)> = None;
     let mut written = 0;
@@ -681,7 +688,7 @@ fn export_pages(
     }
     writer
         .flush()
-        .map_err(|e| ApiError::internal(format!("writing the export: {e}")))?;
+        .map_err(|e| CatalogError::internal(format!("writing the export: {e}")))?;
     Ok(written)
 }
 

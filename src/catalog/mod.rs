@@ -16,6 +16,45 @@ pub mod csv_io;
 pub mod products;
 pub mod rules;
 
+/// What can go wrong with catalogues: products, variants, their import and export.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Invalid(#[from] crate::error::Invalid),
+    #[error("{0}")]
+    NotFound(String),
+    /// Not possible in the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A failure that is no one's input (a broken invariant, an I/O error).
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Enterprise(#[from] crate::enterprises::EnterpriseError),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+}
+
+impl CatalogError {
+    /// One field of the input is wrong.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> CatalogError {
+        CatalogError::Invalid(crate::error::Invalid::field(field, code, message))
+    }
+
+    /// Several fields of the input are wrong.
+    pub fn invalid(errors: Vec<crate::error::FieldError>) -> CatalogError {
+        CatalogError::Invalid(crate::error::Invalid(errors))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> CatalogError {
+        CatalogError::Internal(cause.to_string())
+    }
+}
+
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -26,7 +65,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{products as products_table, variants};
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::money::Money;
 use crate::pagination::{Page, PageParams};
 
@@ -152,11 +190,12 @@ pub struct Variant {
 }
 
 impl TryFrom<VariantRow> for Variant {
-    type Error = ApiError;
+    type Error = CatalogError;
 
-    fn try_from(row: VariantRow) -> Result<Self, ApiError> {
-        let kind = UnitKind::parse(&row.unit_kind)
-            .ok_or_else(|| ApiError::internal(format!("unknown unit kind {}", row.unit_kind)))?;
+    fn try_from(row: VariantRow) -> Result<Self, CatalogError> {
+        let kind = UnitKind::parse(&row.unit_kind).ok_or_else(|| {
+            CatalogError::internal(format!("unknown unit kind {}", row.unit_kind))
+        })?;
         Ok(Variant {
             id: row.id,
             sku: row.sku,
@@ -195,7 +234,7 @@ pub fn list_producer_products(
     conn: &mut DbConn,
     producer_id: &str,
     page: &PageParams,
-) -> Result<Page<Product>, ApiError> {
+) -> Result<Page<Product>, CatalogError> {
     let limit = page.fetch_limit();
     let (product_rows, variant_rows) = {
         let conn = conn.diesel();
@@ -225,7 +264,7 @@ pub fn list_producer_products(
             .or_default()
             .push(row.try_into()?);
     }
-    page.paginate(product_rows, |p| p.id.clone())?.try_map(|p| {
+    page.paginate(product_rows, |p| p.id.clone()).try_map(|p| {
         Ok(Product {
             variants: by_product.remove(&p.id).unwrap_or_default(),
             id: p.id,

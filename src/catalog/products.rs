@@ -6,10 +6,11 @@ use diesel::prelude::*;
 
 use super::rules::{check_into, check_name, CatalogRules, Stock, VariantDraft, VariantFields};
 use super::{categories, name_key, Product, ProductRow, Variant, VariantRow};
+use crate::catalog::CatalogError;
 use crate::db::schema::{categories as categories_table, enterprises, products, variants};
 use crate::db::DbConn;
 use crate::enterprises::EnterpriseKind;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 
 /// A product to create, with its first variants.
 #[derive(Debug, Clone)]
@@ -37,7 +38,7 @@ pub struct VariantPatch {
 }
 
 /// Fails unless `producer_id` is an enterprise that produces.
-pub fn require_producer(conn: &mut DbConn, producer_id: &str) -> Result<(), ApiError> {
+pub fn require_producer(conn: &mut DbConn, producer_id: &str) -> Result<(), CatalogError> {
     let kind: Option<String> = enterprises::table
         .find(producer_id)
         .select(enterprises::kind)
@@ -45,15 +46,16 @@ pub fn require_producer(conn: &mut DbConn, producer_id: &str) -> Result<(), ApiE
         .optional()?;
     match kind.as_deref().and_then(EnterpriseKind::parse) {
         Some(k) if k.is_producer() => Ok(()),
-        Some(_) => Err(ApiError::Conflict {
-            kind: crate::error::ProblemKind::Conflict,
-            detail: "this enterprise is not a producer: only producers have a catalogue".into(),
-        }),
-        None => Err(ApiError::NotFound(format!("no enterprise `{producer_id}`"))),
+        Some(_) => Err(CatalogError::Conflict(
+            "this enterprise is not a producer: only producers have a catalogue".into(),
+        )),
+        None => Err(CatalogError::NotFound(format!(
+            "no enterprise `{producer_id}`"
+        ))),
     }
 }
 
-fn category_exists(conn: &mut DbConn, slug: &str) -> Result<bool, ApiError> {
+fn category_exists(conn: &mut DbConn, slug: &str) -> Result<bool, CatalogError> {
     let n: i64 = categories_table::table
         .filter(categories_table::slug.eq(slug))
         .count()
@@ -65,7 +67,7 @@ fn check_category(
     conn: &mut DbConn,
     slug: &str,
     errors: &mut Vec<FieldError>,
-) -> Result<(), ApiError> {
+) -> Result<(), CatalogError> {
     if !category_exists(conn, slug)? {
         let known: Vec<String> = categories::list(conn)?
             .into_iter()
@@ -85,7 +87,7 @@ pub fn product_named(
     conn: &mut DbConn,
     producer_id: &str,
     name: &str,
-) -> Result<Option<ProductRow>, ApiError> {
+) -> Result<Option<ProductRow>, CatalogError> {
     Ok(products::table
         .filter(products::producer_id.eq(producer_id))
         .filter(products::name.eq(name))
@@ -99,7 +101,7 @@ pub fn variant_by_sku(
     conn: &mut DbConn,
     producer_id: &str,
     sku: &str,
-) -> Result<Option<VariantRow>, ApiError> {
+) -> Result<Option<VariantRow>, CatalogError> {
     Ok(variants::table
         .filter(variants::producer_id.eq(producer_id))
         .filter(variants::sku.eq(sku))
@@ -147,7 +149,7 @@ pub fn overwrite_variant(
     draft: &VariantDraft,
     archived_at: Option<chrono::NaiveDateTime>,
     now: chrono::NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), CatalogError> {
     let (on_demand, stock) = match draft.stock {
         Stock::OnDemand => (true, None),
         Stock::OnHand(n) => (false, Some(n)),
@@ -176,16 +178,16 @@ pub fn overwrite_variant(
 
 /// A unique-index violation on a SKU or a product name, as the field error it means (two
 /// requests racing past the checks meet the index).
-fn unique_violation(e: &diesel::result::Error) -> Option<ApiError> {
+fn unique_violation(e: &diesel::result::Error) -> Option<CatalogError> {
     if crate::db::violates_unique(e, &["sku"]) {
-        return Some(ApiError::field(
+        return Some(CatalogError::field(
             "sku",
             "taken",
             "another variant of this producer has this SKU",
         ));
     }
     if crate::db::violates_unique(e, &["name"]) {
-        return Some(ApiError::field(
+        return Some(CatalogError::field(
             "name",
             "taken",
             "this producer already has a product with this name",
@@ -200,7 +202,7 @@ pub fn create(
     rules: &CatalogRules,
     producer_id: &str,
     new: &NewProduct,
-) -> Result<Product, ApiError> {
+) -> Result<Product, CatalogError> {
     require_producer(conn, producer_id)?;
     let mut errors = Vec::new();
     let name = match &new.name {
@@ -255,7 +257,7 @@ pub fn create(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(CatalogError::invalid(errors));
     }
     let now = crate::time::now();
     let product = ProductRow {
@@ -296,14 +298,18 @@ pub fn create(
 }
 
 /// A product with its variants (archived ones too when `with_archived`).
-pub fn get(conn: &mut DbConn, product_id: &str, with_archived: bool) -> Result<Product, ApiError> {
+pub fn get(
+    conn: &mut DbConn,
+    product_id: &str,
+    with_archived: bool,
+) -> Result<Product, CatalogError> {
     let product: Option<ProductRow> = products::table
         .find(product_id)
         .select(ProductRow::as_select())
         .first(conn.diesel())
         .optional()?;
     let product =
-        product.ok_or_else(|| ApiError::NotFound(format!("no product `{product_id}`")))?;
+        product.ok_or_else(|| CatalogError::NotFound(format!("no product `{product_id}`")))?;
     let rows: Vec<VariantRow> = {
         let conn = conn.diesel();
         let mut q = variants::table
@@ -330,32 +336,32 @@ pub fn get(conn: &mut DbConn, product_id: &str, with_archived: bool) -> Result<P
 }
 
 /// The producer a product belongs to; 404 when the product does not exist.
-pub fn producer_of_product(conn: &mut DbConn, product_id: &str) -> Result<String, ApiError> {
+pub fn producer_of_product(conn: &mut DbConn, product_id: &str) -> Result<String, CatalogError> {
     let p: Option<String> = products::table
         .find(product_id)
         .select(products::producer_id)
         .first(conn.diesel())
         .optional()?;
-    p.ok_or_else(|| ApiError::NotFound(format!("no product `{product_id}`")))
+    p.ok_or_else(|| CatalogError::NotFound(format!("no product `{product_id}`")))
 }
 
 /// The producer a variant belongs to; 404 when the variant does not exist.
-pub fn producer_of_variant(conn: &mut DbConn, variant_id: &str) -> Result<String, ApiError> {
+pub fn producer_of_variant(conn: &mut DbConn, variant_id: &str) -> Result<String, CatalogError> {
     let p: Option<String> = variants::table
         .find(variant_id)
         .select(variants::producer_id)
         .first(conn.diesel())
         .optional()?;
-    p.ok_or_else(|| ApiError::NotFound(format!("no variant `{variant_id}`")))
+    p.ok_or_else(|| CatalogError::NotFound(format!("no variant `{variant_id}`")))
 }
 
-fn product_row(conn: &mut DbConn, product_id: &str) -> Result<ProductRow, ApiError> {
+fn product_row(conn: &mut DbConn, product_id: &str) -> Result<ProductRow, CatalogError> {
     let row: Option<ProductRow> = products::table
         .find(product_id)
         .select(ProductRow::as_select())
         .first(conn.diesel())
         .optional()?;
-    row.ok_or_else(|| ApiError::NotFound(format!("no product `{product_id}`")))
+    row.ok_or_else(|| CatalogError::NotFound(format!("no product `{product_id}`")))
 }
 
 /// Renames, re-describes or re-categorises a product (its variants' sort keys follow).
@@ -363,7 +369,7 @@ pub fn update(
     conn: &mut DbConn,
     product_id: &str,
     patch: &ProductPatch,
-) -> Result<Product, ApiError> {
+) -> Result<Product, CatalogError> {
     // read, merge and write under the row's lock: concurrent patches lose nothing
     conn.transaction(|conn| {
         crate::db::lock_row(conn, "products", product_id)?;
@@ -394,7 +400,7 @@ pub fn update(
             row.description = d.trim().to_string();
         }
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(CatalogError::invalid(errors));
         }
         let now = crate::time::now();
         diesel::update(products::table.find(&row.id))
@@ -412,7 +418,7 @@ pub fn update(
 }
 
 /// Fills in the sort keys of variants written before they existed (run after migrations).
-pub fn backfill_name_keys(conn: &mut DbConn) -> Result<usize, ApiError> {
+pub fn backfill_name_keys(conn: &mut DbConn) -> Result<usize, CatalogError> {
     let missing: Vec<(String, String, String)> = variants::table
         .inner_join(products::table)
         .filter(variants::name_key.eq(""))
@@ -427,7 +433,7 @@ pub fn backfill_name_keys(conn: &mut DbConn) -> Result<usize, ApiError> {
 }
 
 /// Recomputes the sort keys of a product's variants after a rename.
-pub fn refresh_name_keys(conn: &mut DbConn, product: &ProductRow) -> Result<(), ApiError> {
+pub fn refresh_name_keys(conn: &mut DbConn, product: &ProductRow) -> Result<(), CatalogError> {
     let names: Vec<(String, String)> = variants::table
         .filter(variants::product_id.eq(&product.id))
         .select((variants::id, variants::display_name))
@@ -448,7 +454,7 @@ fn checked_draft(
     fields: &VariantFields,
     producer_id: &str,
     current_sku: Option<&str>,
-) -> Result<VariantDraft, ApiError> {
+) -> Result<VariantDraft, CatalogError> {
     let mut errors = Vec::new();
     let draft = check_into(fields, rules, "", &mut errors);
     if let Some(d) = &draft {
@@ -464,7 +470,7 @@ fn checked_draft(
     }
     match draft {
         Some(d) if errors.is_empty() => Ok(d),
-        _ => Err(ApiError::validation(errors)),
+        _ => Err(CatalogError::invalid(errors)),
     }
 }
 
@@ -474,7 +480,7 @@ pub fn add_variant(
     rules: &CatalogRules,
     product_id: &str,
     fields: &VariantFields,
-) -> Result<Variant, ApiError> {
+) -> Result<Variant, CatalogError> {
     let product = product_row(conn, product_id)?;
     let draft = checked_draft(conn, rules, fields, &product.producer_id, None)?;
     let row = variant_row(&product, &draft, crate::time::now());
@@ -511,7 +517,7 @@ pub fn update_variant(
     rules: &CatalogRules,
     variant_id: &str,
     patch: &VariantPatch,
-) -> Result<Variant, ApiError> {
+) -> Result<Variant, CatalogError> {
     // read, merge and write under the row's lock: concurrent patches lose nothing
     conn.transaction(|conn| {
         crate::db::lock_row(conn, "variants", variant_id)?;
@@ -520,7 +526,8 @@ pub fn update_variant(
             .select(VariantRow::as_select())
             .first(conn.diesel())
             .optional()?;
-        let row = row.ok_or_else(|| ApiError::NotFound(format!("no variant `{variant_id}`")))?;
+        let row =
+            row.ok_or_else(|| CatalogError::NotFound(format!("no variant `{variant_id}`")))?;
         let current = current_fields(&row);
         let f = &patch.fields;
         let merged = VariantFields {

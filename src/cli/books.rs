@@ -111,15 +111,17 @@ pub(super) fn chart(config: &Config, command: ChartCommand) -> Result<()> {
             let new: Chart = toml::from_str(&text)
                 .with_context(|| format!("{} is not a chart mapping", file.display()))?;
             chart::replace(&mut conn, &new).map_err(|e| match e {
-                crate::error::ApiError::Validation { errors, .. } => anyhow::anyhow!(
-                    "{}: {}",
-                    file.display(),
-                    errors
-                        .iter()
-                        .map(|e| format!("{} {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
+                crate::accounting::AccountingError::Invalid(crate::error::Invalid(errors)) => {
+                    anyhow::anyhow!(
+                        "{}: {}",
+                        file.display(),
+                        errors
+                            .iter()
+                            .map(|e| format!("{} {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                }
                 other => anyhow::anyhow!("{other}"),
             })?;
             println!(

@@ -29,7 +29,6 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use secrecy::ExposeSecret;
 
 use crate::config::DatabaseUrl;
-use crate::error::ApiError;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -243,6 +242,19 @@ impl Drop for WriteTurn {
     }
 }
 
+/// A failure of the database layer itself; each domain's errors carry their own (a query's
+/// `diesel::result::Error` among them), and the HTTP edge maps both to problems.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached now (no pooled connection in time, a failed ping, an
+    /// unreadable migration state): worth retrying.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The blocking task running the work failed (it panicked or was cancelled).
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
 /// A failure to reach or prepare the database at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -391,19 +403,20 @@ impl Db {
     }
 
     /// Takes a connection from the pool (blocking; call from blocking code only).
-    pub fn conn(&self) -> Result<DbConn, ApiError> {
+    pub fn conn(&self) -> Result<DbConn, DbError> {
         let conn = self.pool.get().map(|conn| DbConn {
             conn,
             shared: self.shared.clone(),
         });
-        conn.map_err(|e| ApiError::Unavailable(format!("database connection: {e}")))
+        conn.map_err(|e| DbError::Unavailable(format!("no connection: {e}")))
     }
 
     /// Runs blocking database work on the blocking thread pool.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let db = self.clone();
         actix_web::web::block(move || {
@@ -411,7 +424,7 @@ impl Db {
             work(&mut conn)
         })
         .await
-        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| DbError::Task(e.to_string()))?
     }
 
     /// Applies pending migrations and returns the versions applied, oldest first (the
@@ -443,12 +456,12 @@ impl Db {
     }
 
     /// Whether migrations embedded in this binary are still waiting to be applied.
-    pub fn has_pending_migrations(conn: &mut DbConn) -> Result<bool, ApiError> {
+    pub fn has_pending_migrations(conn: &mut DbConn) -> Result<bool, DbError> {
         let pending = match conn.diesel() {
             AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
             AnyConnection::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
         };
-        pending.map_err(|e| ApiError::Unavailable(format!("migration state: {e}")))
+        pending.map_err(|e| DbError::Unavailable(format!("migration state: {e}")))
     }
 
     pub fn describe(&self) -> String {
@@ -646,10 +659,10 @@ pub fn sqlite_in_transaction(conn: &mut SqliteConnection) -> bool {
 }
 
 /// Checks that the database answers a trivial query.
-pub fn ping(conn: &mut DbConn) -> Result<(), ApiError> {
+pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
     conn.diesel()
         .batch_execute("SELECT 1")
-        .map_err(|e| ApiError::Unavailable(format!("database ping: {e}")))
+        .map_err(|e| DbError::Unavailable(format!("ping: {e}")))
 }
 
 /// Adds `connect_timeout` (seconds) to a PostgreSQL URL that has none, so that a firewalled

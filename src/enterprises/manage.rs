@@ -16,11 +16,12 @@
 use diesel::prelude::*;
 
 use super::identifiers::{Siren, Siret, VatNumber};
+use super::EnterpriseError;
 use super::{EnterpriseKind, EnterpriseRow};
 use crate::auth::users::Role;
 use crate::db::schema::{enterprise_currencies, enterprise_roles, enterprises};
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
+use crate::error::{FieldError, Invalid};
 use crate::ledger::accounts::Owner;
 use crate::ledger::currencies;
 
@@ -255,7 +256,7 @@ fn accepted(
     conn: &mut DbConn,
     codes: &[String],
     errors: &mut Vec<FieldError>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, EnterpriseError> {
     let mut out: Vec<String> = Vec::new();
     for (i, code) in codes.iter().enumerate() {
         if code == "EUR" || out.contains(code) {
@@ -278,7 +279,7 @@ pub fn create(
     conn: &mut DbConn,
     owner_user_id: &str,
     input: &EnterpriseInput,
-) -> Result<EnterpriseRow, ApiError> {
+) -> Result<EnterpriseRow, EnterpriseError> {
     let mut errors = Vec::new();
     let name = input.name.clone().unwrap_or_default();
     let kind = input.kind.unwrap_or(EnterpriseKind::Producer);
@@ -307,7 +308,7 @@ pub fn create(
         &mut errors,
     )?;
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(EnterpriseError::Invalid(Invalid(errors)));
     }
     let derived_slug = input.slug.is_none();
     conn.transaction(|conn| {
@@ -338,7 +339,7 @@ pub fn create(
     })
 }
 
-fn slug_taken(conn: &mut DbConn, slug: &str, own_id: &str) -> Result<bool, ApiError> {
+fn slug_taken(conn: &mut DbConn, slug: &str, own_id: &str) -> Result<bool, EnterpriseError> {
     let n: i64 = enterprises::table
         .filter(enterprises::slug.eq(slug))
         .filter(enterprises::id.ne(own_id))
@@ -347,8 +348,8 @@ fn slug_taken(conn: &mut DbConn, slug: &str, own_id: &str) -> Result<bool, ApiEr
     Ok(n > 0)
 }
 
-fn slug_taken_error(slug: &str) -> ApiError {
-    ApiError::field(
+fn slug_taken_error(slug: &str) -> EnterpriseError {
+    EnterpriseError::field(
         "slug",
         "taken",
         format!("`{slug}` is already used by another enterprise"),
@@ -356,7 +357,7 @@ fn slug_taken_error(slug: &str) -> ApiError {
 }
 
 /// Two requests racing past [`slug_taken`] meet the unique index: the loser gets a 422 too.
-fn slug_violation(e: diesel::result::Error, slug: &str) -> ApiError {
+fn slug_violation(e: diesel::result::Error, slug: &str) -> EnterpriseError {
     if crate::db::violates_unique(&e, &["slug"]) {
         slug_taken_error(slug)
     } else {
@@ -369,7 +370,7 @@ pub fn set_currencies(
     conn: &mut DbConn,
     row: &EnterpriseRow,
     codes: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), EnterpriseError> {
     {
         let conn = conn.diesel();
         diesel::delete(
@@ -400,7 +401,7 @@ pub fn update(
     conn: &mut DbConn,
     id: &str,
     input: &EnterpriseInput,
-) -> Result<EnterpriseRow, ApiError> {
+) -> Result<EnterpriseRow, EnterpriseError> {
     // read, merge and write under the row's lock: concurrent edits lose nothing
     conn.transaction(|conn| {
         crate::db::lock_row(conn, "enterprises", id)?;
@@ -425,7 +426,7 @@ pub fn update(
             None => None,
         };
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(EnterpriseError::Invalid(Invalid(errors)));
         }
         row.updated_at = crate::time::now();
         if slug_taken(conn, &row.slug, &row.id)? {

@@ -10,6 +10,39 @@ pub mod identifiers;
 pub mod manage;
 pub mod relationships;
 
+/// What can go wrong with enterprises and their relationships.
+#[derive(Debug, thiserror::Error)]
+pub enum EnterpriseError {
+    #[error(transparent)]
+    Invalid(#[from] crate::error::Invalid),
+    #[error("{0}")]
+    NotFound(String),
+    /// Not possible in the current state (e.g. a hub granting permissions).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+}
+
+impl EnterpriseError {
+    /// One field of the input is wrong.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> EnterpriseError {
+        EnterpriseError::Invalid(crate::error::Invalid::field(field, code, message))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> EnterpriseError {
+        EnterpriseError::Internal(cause.to_string())
+    }
+}
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime};
@@ -19,7 +52,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{enterprise_currencies, enterprises};
 use crate::db::DbConn;
-use crate::error::ApiError;
+
 use crate::pagination::{Page, PageParams};
 
 /// What an enterprise does in the marketplace.
@@ -149,11 +182,12 @@ pub struct Enterprise {
 }
 
 impl TryFrom<EnterpriseRow> for Enterprise {
-    type Error = ApiError;
+    type Error = EnterpriseError;
 
-    fn try_from(row: EnterpriseRow) -> Result<Self, ApiError> {
-        let kind = EnterpriseKind::parse(&row.kind)
-            .ok_or_else(|| ApiError::internal(format!("unknown enterprise kind {}", row.kind)))?;
+    fn try_from(row: EnterpriseRow) -> Result<Self, EnterpriseError> {
+        let kind = EnterpriseKind::parse(&row.kind).ok_or_else(|| {
+            EnterpriseError::internal(format!("unknown enterprise kind {}", row.kind))
+        })?;
         Ok(Enterprise {
             id: row.id,
             slug: row.slug,
@@ -202,7 +236,7 @@ pub fn list_public(
     conn: &mut DbConn,
     kind: Option<KindFilter>,
     page: &PageParams,
-) -> Result<Page<Enterprise>, ApiError> {
+) -> Result<Page<Enterprise>, EnterpriseError> {
     let limit = page.fetch_limit();
     let rows: Vec<EnterpriseRow> = {
         let conn = conn.diesel();
@@ -220,7 +254,7 @@ pub fn list_public(
         }
         query.load(conn)
     }?;
-    let page = page.paginate(rows, |r| r.id.clone())?;
+    let page = page.paginate(rows, |r| r.id.clone());
     let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
     let mut accepted = accepted_currencies(conn, &ids)?;
     page.try_map(|row| with_currencies(row, &mut accepted))
@@ -230,7 +264,7 @@ pub fn list_public(
 fn with_currencies(
     row: EnterpriseRow,
     accepted: &mut HashMap<String, Vec<String>>,
-) -> Result<Enterprise, ApiError> {
+) -> Result<Enterprise, EnterpriseError> {
     let id = row.id.clone();
     let mut view = Enterprise::try_from(row)?;
     view.accepted_currencies = accepted.remove(&id).unwrap_or_else(|| vec!["EUR".into()]);
@@ -241,7 +275,7 @@ fn with_currencies(
 pub fn accepted_currencies(
     conn: &mut DbConn,
     ids: &[String],
-) -> Result<HashMap<String, Vec<String>>, ApiError> {
+) -> Result<HashMap<String, Vec<String>>, EnterpriseError> {
     let rows: Vec<(String, String)> = enterprise_currencies::table
         .filter(enterprise_currencies::enterprise_id.eq_any(ids))
         .select((
@@ -266,13 +300,13 @@ pub fn accepted_currencies(
 }
 
 /// An enterprise (public or hidden) as the API shows it, with its accepted currencies.
-pub fn view(conn: &mut DbConn, row: EnterpriseRow) -> Result<Enterprise, ApiError> {
+pub fn view(conn: &mut DbConn, row: EnterpriseRow) -> Result<Enterprise, EnterpriseError> {
     let mut accepted = accepted_currencies(conn, std::slice::from_ref(&row.id))?;
     with_currencies(row, &mut accepted)
 }
 
 /// The id of the enterprise (public or hidden) with this id or slug.
-pub fn find_id(conn: &mut DbConn, id_or_slug: &str) -> Result<Option<String>, ApiError> {
+pub fn find_id(conn: &mut DbConn, id_or_slug: &str) -> Result<Option<String>, EnterpriseError> {
     Ok(enterprises::table
         .filter(
             enterprises::id
@@ -285,17 +319,17 @@ pub fn find_id(conn: &mut DbConn, id_or_slug: &str) -> Result<Option<String>, Ap
 }
 
 /// Any enterprise (public or hidden) by id; 404 when missing.
-pub fn get_row(conn: &mut DbConn, id: &str) -> Result<EnterpriseRow, ApiError> {
+pub fn get_row(conn: &mut DbConn, id: &str) -> Result<EnterpriseRow, EnterpriseError> {
     let row: Option<EnterpriseRow> = enterprises::table
         .find(id)
         .select(EnterpriseRow::as_select())
         .first(conn.diesel())
         .optional()?;
-    row.ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id}`")))
+    row.ok_or_else(|| EnterpriseError::NotFound(format!("no enterprise `{id}`")))
 }
 
 /// A public enterprise by id or slug.
-pub fn find_public(conn: &mut DbConn, id_or_slug: &str) -> Result<Enterprise, ApiError> {
+pub fn find_public(conn: &mut DbConn, id_or_slug: &str) -> Result<Enterprise, EnterpriseError> {
     let row: Option<EnterpriseRow> = enterprises::table
         .filter(enterprises::visibility.eq("public"))
         .filter(
@@ -306,6 +340,7 @@ pub fn find_public(conn: &mut DbConn, id_or_slug: &str) -> Result<Enterprise, Ap
         .select(EnterpriseRow::as_select())
         .first(conn.diesel())
         .optional()?;
-    let row = row.ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id_or_slug}`")))?;
+    let row =
+        row.ok_or_else(|| EnterpriseError::NotFound(format!("no enterprise `{id_or_slug}`")))?;
     view(conn, row)
 }

@@ -14,12 +14,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::EnterpriseError;
 use super::EnterpriseKind;
 use crate::db::schema::{
     enterprise_relationships as rel, enterprises, order_cycle_variants, order_cycles, variants,
 };
 use crate::db::DbConn;
-use crate::error::{ApiError, ProblemKind};
 
 /// One permission, as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -35,7 +35,7 @@ pub struct Permission {
     pub hub_accepted_at: Option<DateTime<Utc>>,
 }
 
-fn kind_of(conn: &mut DbConn, id: &str) -> Result<EnterpriseKind, ApiError> {
+fn kind_of(conn: &mut DbConn, id: &str) -> Result<EnterpriseKind, EnterpriseError> {
     let kind: Option<String> = enterprises::table
         .find(id)
         .select(enterprises::kind)
@@ -43,7 +43,7 @@ fn kind_of(conn: &mut DbConn, id: &str) -> Result<EnterpriseKind, ApiError> {
         .optional()?;
     kind.as_deref()
         .and_then(EnterpriseKind::parse)
-        .ok_or_else(|| ApiError::NotFound(format!("no enterprise `{id}`")))
+        .ok_or_else(|| EnterpriseError::NotFound(format!("no enterprise `{id}`")))
 }
 
 /// Grants (or changes) the permissions of `hub_id` over `producer_id`'s products.
@@ -53,18 +53,21 @@ pub fn grant(
     hub_id: &str,
     can_add_to_order_cycles: bool,
     can_see_orders: bool,
-) -> Result<Permission, ApiError> {
+) -> Result<Permission, EnterpriseError> {
     if !kind_of(conn, producer_id)?.is_producer() {
-        return Err(ApiError::Conflict {
-            kind: ProblemKind::Conflict,
-            detail: "only a producer grants permissions over its products".into(),
-        });
+        return Err(EnterpriseError::Conflict(
+            "only a producer grants permissions over its products".into(),
+        ));
     }
     if !kind_of(conn, hub_id)?.is_hub() {
-        return Err(ApiError::field("hub_id", "not_a_hub", "is not a hub"));
+        return Err(EnterpriseError::field(
+            "hub_id",
+            "not_a_hub",
+            "is not a hub",
+        ));
     }
     if producer_id == hub_id {
-        return Err(ApiError::field(
+        return Err(EnterpriseError::field(
             "hub_id",
             "same_enterprise",
             "a producer-hub always sells its own products: no permission is needed",
@@ -98,12 +101,12 @@ pub fn grant(
         if !can_add_to_order_cycles {
             withdraw_from_upcoming_cycles(conn, producer_id, hub_id)?;
         }
-        Ok::<_, ApiError>(())
+        Ok::<_, EnterpriseError>(())
     })?;
     list(conn, producer_id)?
         .into_iter()
         .find(|p| p.hub_id == hub_id && p.producer_id == producer_id)
-        .ok_or_else(|| ApiError::internal("the permission just written is missing"))
+        .ok_or_else(|| EnterpriseError::internal("the permission just written is missing"))
 }
 
 /// Removes the producer's variants from the hub's cycles that have not opened yet; returns
@@ -112,7 +115,7 @@ fn withdraw_from_upcoming_cycles(
     conn: &mut DbConn,
     producer_id: &str,
     hub_id: &str,
-) -> Result<usize, ApiError> {
+) -> Result<usize, EnterpriseError> {
     let now = crate::time::now();
     Ok({
         let conn = conn.diesel();
@@ -140,7 +143,11 @@ pub struct Revoked {
 }
 
 /// The hub accepts `producer_id` as a supplier: its grant now shows in the hub's offer.
-pub fn accept(conn: &mut DbConn, hub_id: &str, producer_id: &str) -> Result<Permission, ApiError> {
+pub fn accept(
+    conn: &mut DbConn,
+    hub_id: &str,
+    producer_id: &str,
+) -> Result<Permission, EnterpriseError> {
     let now = crate::time::now();
     // accepting twice keeps the first date
     diesel::update(rel::table.find((producer_id, hub_id)))
@@ -151,19 +158,23 @@ pub fn accept(conn: &mut DbConn, hub_id: &str, producer_id: &str) -> Result<Perm
         .into_iter()
         .find(|p| p.hub_id == hub_id && p.producer_id == producer_id);
     found.ok_or_else(|| {
-        ApiError::NotFound(format!(
+        EnterpriseError::NotFound(format!(
             "`{producer_id}` has granted `{hub_id}` nothing to accept"
         ))
     })
 }
 
 /// Ends the relationship between `producer_id` and `hub_id` (either side may).
-pub fn revoke(conn: &mut DbConn, producer_id: &str, hub_id: &str) -> Result<Revoked, ApiError> {
+pub fn revoke(
+    conn: &mut DbConn,
+    producer_id: &str,
+    hub_id: &str,
+) -> Result<Revoked, EnterpriseError> {
     conn.transaction(|conn| {
         let deleted =
             diesel::delete(rel::table.find((producer_id, hub_id))).execute(conn.diesel())?;
         if deleted == 0 {
-            return Err(ApiError::NotFound(format!(
+            return Err(EnterpriseError::NotFound(format!(
                 "`{hub_id}` holds no permission from `{producer_id}`"
             )));
         }
@@ -184,7 +195,7 @@ type Row = (
 );
 
 /// Permissions an enterprise granted (as a producer) or received (as a hub).
-pub fn list(conn: &mut DbConn, enterprise_id: &str) -> Result<Vec<Permission>, ApiError> {
+pub fn list(conn: &mut DbConn, enterprise_id: &str) -> Result<Vec<Permission>, EnterpriseError> {
     let rows: Vec<Row> = rel::table
         .filter(
             rel::producer_id

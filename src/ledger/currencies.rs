@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use crate::db::schema::currencies;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = currencies)]
@@ -66,7 +65,7 @@ impl From<CurrencyRow> for Currency {
 }
 
 /// Inserts the euro (code `EUR`, 2 decimals, fiat) when missing: every deployment has it.
-pub fn ensure_euro(conn: &mut DbConn) -> Result<(), ApiError> {
+pub fn ensure_euro(conn: &mut DbConn) -> Result<(), super::LedgerError> {
     let exists: i64 = currencies::table
         .filter(currencies::code.eq("EUR"))
         .count()
@@ -91,7 +90,7 @@ pub fn ensure_euro(conn: &mut DbConn) -> Result<(), ApiError> {
 }
 
 /// Every currency, by code.
-pub fn list(conn: &mut DbConn) -> Result<Vec<Currency>, ApiError> {
+pub fn list(conn: &mut DbConn) -> Result<Vec<Currency>, super::LedgerError> {
     let rows: Vec<CurrencyRow> = currencies::table
         .select(CurrencyRow::as_select())
         .order(currencies::code.asc())

@@ -23,7 +23,6 @@ pub mod rules;
 pub mod store;
 pub mod verify;
 
-use crate::error::{ApiError, FieldError, ProblemKind};
 use accounts::AccountStatus;
 
 /// Why the ledger refused an operation. Nothing was written when one is returned.
@@ -76,38 +75,8 @@ pub enum LedgerError {
     Invariant(String),
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
-}
-
-impl From<LedgerError> for ApiError {
-    fn from(e: LedgerError) -> ApiError {
-        let detail = e.to_string();
-        let conflict = |kind| ApiError::Conflict {
-            kind,
-            detail: detail.clone(),
-        };
-        match e {
-            LedgerError::AccountNotFound(_)
-            | LedgerError::CurrencyNotFound(_)
-            | LedgerError::HoldNotFound(_)
-            | LedgerError::EntryNotFound(_) => ApiError::NotFound(detail),
-            LedgerError::Invalid { field, message } => {
-                ApiError::validation(vec![FieldError::new(field, "invalid", message)])
-            }
-            LedgerError::CurrencyMismatch { .. } => {
-                ApiError::field("currency", "currency_mismatch", detail)
-            }
-            LedgerError::Overflow => ApiError::field("amount", "overflow", detail),
-            LedgerError::AccountNotActive { .. } => conflict(ProblemKind::AccountNotActive),
-            LedgerError::InsufficientFunds { .. } => conflict(ProblemKind::InsufficientFunds),
-            LedgerError::FlowNotAllowed(_) => conflict(ProblemKind::FlowNotAllowed),
-            LedgerError::ReconversionNotAllowed(_) => conflict(ProblemKind::ReconversionNotAllowed),
-            LedgerError::HoldResolved(_) | LedgerError::HoldExpired(_) => {
-                conflict(ProblemKind::HoldResolved)
-            }
-            LedgerError::AlreadyReversed(_) => conflict(ProblemKind::AlreadyReversed),
-            LedgerError::IdempotencyConflict(_) => conflict(ProblemKind::IdempotencyConflict),
-            LedgerError::Db(e) => ApiError::from(e),
-            LedgerError::Invariant(_) => ApiError::Internal(detail),
-        }
-    }
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
 }

@@ -12,9 +12,9 @@ use serde_json::json;
 use super::accounts::{self, AccountRow, OwnerKind};
 use super::currencies::CurrencyRow;
 use super::journal::Entry;
+use super::LedgerError;
 use crate::db::schema::{enterprises, users};
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::mail::outbox;
 use crate::money::{CurrencyCode, Money};
 
@@ -22,7 +22,7 @@ use crate::money::{CurrencyCode, Money};
 fn recipient(
     conn: &mut DbConn,
     wallet: &AccountRow,
-) -> Result<Option<(String, String, String)>, ApiError> {
+) -> Result<Option<(String, String, String)>, LedgerError> {
     let owner = wallet.owner_id.clone().unwrap_or_default();
     Ok(match OwnerKind::parse(&wallet.owner_kind) {
         Ok(OwnerKind::User) => users::table
@@ -41,7 +41,7 @@ fn recipient(
     })
 }
 
-fn association_name(conn: &mut DbConn, currency: &CurrencyRow) -> Result<String, ApiError> {
+fn association_name(conn: &mut DbConn, currency: &CurrencyRow) -> Result<String, LedgerError> {
     let issuer = currency.issuer_id.clone().unwrap_or_default();
     Ok(enterprises::table
         .find(&issuer)
@@ -84,7 +84,7 @@ pub fn topup(
     amount: i64,
     method: &str,
     reference: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), LedgerError> {
     let wallet = accounts::get(conn, wallet_id)?;
     let Some((email, locale, name)) = recipient(conn, &wallet)? else {
         return Ok(());
@@ -112,7 +112,7 @@ pub fn reconversion(
     wallet_id: &str,
     currency: &CurrencyRow,
     amount: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), LedgerError> {
     let wallet = accounts::get(conn, wallet_id)?;
     let Some((email, locale, name)) = recipient(conn, &wallet)? else {
         return Ok(());

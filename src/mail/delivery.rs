@@ -26,9 +26,9 @@ use lettre::Message;
 
 use super::templates::Templates;
 use super::transport::Transport;
+use super::MailError;
 use crate::db::schema::mail_outbox;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// How long a claimed mail is reserved for the worker that claimed it.
 pub const LEASE_SECONDS: i64 = 300;
@@ -99,7 +99,7 @@ pub struct Mailer {
 
 impl Mailer {
     /// Claims, sends and marks every mail due now (batch after batch).
-    pub fn deliver_due(&self, conn: &mut DbConn) -> Result<Pass, ApiError> {
+    pub fn deliver_due(&self, conn: &mut DbConn) -> Result<Pass, MailError> {
         self.deliver_due_until(conn, &std::sync::atomic::AtomicBool::new(false))
     }
 
@@ -109,7 +109,7 @@ impl Mailer {
         &self,
         conn: &mut DbConn,
         stop: &std::sync::atomic::AtomicBool,
-    ) -> Result<Pass, ApiError> {
+    ) -> Result<Pass, MailError> {
         let mut pass = Pass::default();
         loop {
             let claimed = claim(conn, crate::time::now())?;
@@ -244,7 +244,7 @@ enum Failure {
     Transient(String),
 }
 
-fn claim(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<Claimed>, ApiError> {
+fn claim(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<Claimed>, MailError> {
     let lease = now + Duration::seconds(LEASE_SECONDS);
     let rows = match conn.backend() {
         crate::db::Backend::Postgres => diesel::sql_query(CLAIM_POSTGRES)
@@ -264,7 +264,7 @@ fn claim(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<Claimed>, ApiError
 }
 
 /// Whether a mark was written; logs why not.
-fn record(result: Result<bool, ApiError>, id: &str) -> bool {
+fn record(result: Result<bool, MailError>, id: &str) -> bool {
     match result {
         Ok(true) => true,
         Ok(false) => {
@@ -292,7 +292,7 @@ macro_rules! held {
 }
 
 /// Extends the lease of `mail`; `None` when the lease is no longer this worker's.
-fn renew(conn: &mut DbConn, mail: &Claimed) -> Result<Option<NaiveDateTime>, ApiError> {
+fn renew(conn: &mut DbConn, mail: &Claimed) -> Result<Option<NaiveDateTime>, MailError> {
     let lease = crate::time::now() + Duration::seconds(LEASE_SECONDS);
     let n = diesel::update(held!(mail))
         .set(mail_outbox::claimed_until.eq(Some(lease)))
@@ -301,7 +301,7 @@ fn renew(conn: &mut DbConn, mail: &Claimed) -> Result<Option<NaiveDateTime>, Api
 }
 
 /// Gives a claimed mail back, unsent, without counting the attempt.
-fn release(conn: &mut DbConn, mail: &Claimed) -> Result<(), ApiError> {
+fn release(conn: &mut DbConn, mail: &Claimed) -> Result<(), MailError> {
     diesel::update(held!(mail))
         .set((
             mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
@@ -324,7 +324,7 @@ fn redacted(payload: &str) -> String {
     }
 }
 
-fn mark_sent(conn: &mut DbConn, mail: &Claimed, message_id: &str) -> Result<bool, ApiError> {
+fn mark_sent(conn: &mut DbConn, mail: &Claimed, message_id: &str) -> Result<bool, MailError> {
     let now = crate::time::now();
     let n = diesel::update(held!(mail))
         .set((
@@ -345,7 +345,7 @@ fn mark_failed(
     mail: &Claimed,
     reason: &str,
     next: Option<NaiveDateTime>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, MailError> {
     let reason: String = reason.chars().take(1000).collect();
     let now = crate::time::now();
     let payload = match next {
@@ -389,9 +389,10 @@ impl Worker {
                     // a bug in one pass must not stop mail for good: log it, keep going
                     let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         db.conn()
+                            .map_err(MailError::from)
                             .and_then(|mut conn| mailer.deliver_due_until(&mut conn, &flag))
                     }))
-                    .unwrap_or_else(|_| Err(ApiError::internal("a delivery pass panicked")));
+                    .unwrap_or_else(|_| Err(MailError::Panicked));
                     match pass {
                         Ok(p) if p != Pass::default() => {
                             tracing::info!(

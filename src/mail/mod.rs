@@ -64,3 +64,17 @@ pub fn mailer_with(
         max_attempts: config.mail.max_attempts,
     })
 }
+
+/// What can go wrong with the outbox and its worker (a failed send is recorded on the mail
+/// and retried, never raised).
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the mail's values cannot be stored: {0}")]
+    Payload(#[from] serde_json::Error),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+    #[error("a delivery pass panicked")]
+    Panicked,
+}

@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::MailError;
 use crate::db::schema::mail_outbox;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// Queues `template` for `recipient` with its values; call inside the event's transaction.
 pub fn enqueue(
@@ -15,10 +15,10 @@ pub fn enqueue(
     template: &str,
     locale: &str,
     payload: &impl Serialize,
-) -> Result<String, ApiError> {
+) -> Result<String, MailError> {
     let id = crate::time::new_id();
     let now = crate::time::now();
-    let payload = serde_json::to_string(payload).map_err(ApiError::internal)?;
+    let payload = serde_json::to_string(payload)?;
     diesel::insert_into(mail_outbox::table)
         .values((
             mail_outbox::id.eq(&id),
@@ -46,7 +46,7 @@ pub struct Status {
 }
 
 /// The state of the outbox.
-pub fn status(conn: &mut DbConn) -> Result<Status, ApiError> {
+pub fn status(conn: &mut DbConn) -> Result<Status, MailError> {
     use mail_outbox::dsl as m;
     Ok({
         let conn = conn.diesel();
@@ -92,7 +92,7 @@ pub fn status(conn: &mut DbConn) -> Result<Status, ApiError> {
 
 /// Puts failed mails (one, or all when `id` is `None`) back in the queue, due now, with
 /// their attempts counted afresh. Returns how many.
-pub fn retry(conn: &mut DbConn, id: Option<&str>) -> Result<usize, ApiError> {
+pub fn retry(conn: &mut DbConn, id: Option<&str>) -> Result<usize, MailError> {
     use mail_outbox::dsl as m;
     let now = crate::time::now();
     Ok({

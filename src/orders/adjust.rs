@@ -32,9 +32,10 @@ use super::quote::{mul_div_half_up, share_floor, vat_included};
 use super::shipping;
 use crate::db::schema::{cycle_fees, order_fees, order_lines, orders};
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError, ProblemKind};
+use crate::error::FieldError;
 use crate::ledger::currencies;
 use crate::money::{parse_amount, Sign};
+use crate::orders::OrderError;
 
 /// What was delivered of some lines of an order.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -51,11 +52,8 @@ pub struct DeliveredLine {
     pub delivered: String,
 }
 
-fn conflict(detail: String) -> ApiError {
-    ApiError::Conflict {
-        kind: ProblemKind::OrderState,
-        detail,
-    }
+fn conflict(detail: String) -> OrderError {
+    OrderError::OrderState(detail)
 }
 
 /// Records delivered quantities and prices the order again (see the module documentation).
@@ -63,9 +61,9 @@ pub fn adjust(
     conn: &mut DbConn,
     order_id: &str,
     request: &AdjustRequest,
-) -> Result<Order, ApiError> {
+) -> Result<Order, OrderError> {
     if request.lines.is_empty() || request.lines.len() > super::quote::MAX_LINES {
-        return Err(ApiError::field(
+        return Err(OrderError::field(
             "lines",
             "out_of_range",
             "must hold at least one line",
@@ -107,7 +105,7 @@ pub fn adjust(
             }
         }
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(OrderError::invalid(errors));
         }
 
         let mut bases = Vec::with_capacity(lines.len());

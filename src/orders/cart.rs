@@ -12,7 +12,7 @@ use super::order::{OrderRow, OrderState};
 use super::quote::{Quote, QuoteLineRequest, QuoteRequest};
 use crate::db::schema::{order_lines, orders};
 use crate::db::DbConn;
-use crate::error::ApiError;
+use crate::orders::OrderError;
 
 /// A cart and its current price.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -36,7 +36,7 @@ pub fn find(
     conn: &mut DbConn,
     cycle_id: &str,
     customer_id: &str,
-) -> Result<Option<OrderRow>, ApiError> {
+) -> Result<Option<OrderRow>, OrderError> {
     Ok(orders::table
         .filter(orders::order_cycle_id.eq(cycle_id))
         .filter(orders::customer_id.eq(customer_id))
@@ -47,7 +47,7 @@ pub fn find(
 }
 
 /// The cart's lines as a pricing request.
-pub fn request(conn: &mut DbConn, order_id: &str) -> Result<QuoteRequest, ApiError> {
+pub fn request(conn: &mut DbConn, order_id: &str) -> Result<QuoteRequest, OrderError> {
     Ok(QuoteRequest {
         lines: super::order::lines(conn, order_id)?
             .into_iter()
@@ -60,7 +60,7 @@ pub fn request(conn: &mut DbConn, order_id: &str) -> Result<QuoteRequest, ApiErr
 }
 
 /// The customer's cart in a cycle (empty when there is none).
-pub fn get(conn: &mut DbConn, cycle_id: &str, customer_id: &str) -> Result<Cart, ApiError> {
+pub fn get(conn: &mut DbConn, cycle_id: &str, customer_id: &str) -> Result<Cart, OrderError> {
     let cycle = cycles::find_row(conn, cycle_id)?;
     let Some(row) = find(conn, cycle_id, customer_id)? else {
         return Ok(Cart {
@@ -105,7 +105,7 @@ pub fn set(
     cycle_id: &str,
     customer_id: &str,
     request: &QuoteRequest,
-) -> Result<Cart, ApiError> {
+) -> Result<Cart, OrderError> {
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -125,7 +125,7 @@ fn set_tx(
     customer_id: &str,
     request: &QuoteRequest,
     raced: &mut bool,
-) -> Result<Cart, ApiError> {
+) -> Result<Cart, OrderError> {
     let cycle = cycles::find_open(conn, cycle_id)?;
     let quote = if request.lines.is_empty() {
         None

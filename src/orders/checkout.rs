@@ -37,10 +37,10 @@ use super::shipping::{self, ShippingMethodRow};
 use crate::db::schema::{order_fees, order_lines, order_receipts, orders, variants};
 use crate::db::DbConn;
 use crate::enterprises;
-use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::Owner;
 use crate::ledger::{currencies, holds, ops};
 use crate::money::{parse_amount, Money, MoneyInput, Sign};
+use crate::orders::OrderError;
 
 /// Days a checkout's hold outlives its cycle's close.
 pub const HOLD_GRACE_DAYS: i64 = 30;
@@ -65,11 +65,8 @@ pub struct CancelRequest {
     pub reason: String,
 }
 
-fn state_conflict(detail: String) -> ApiError {
-    ApiError::Conflict {
-        kind: ProblemKind::OrderState,
-        detail,
-    }
+fn state_conflict(detail: String) -> OrderError {
+    OrderError::OrderState(detail)
 }
 
 /// Checks out the customer's cart in `cycle_id` (see the module documentation).
@@ -78,7 +75,7 @@ pub fn checkout(
     cycle_id: &str,
     customer_id: &str,
     request: &CheckoutRequest,
-) -> Result<Order, ApiError> {
+) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let cycle = cycles::find_open_for_order(conn, cycle_id)?;
         let Some(found) = cart::find(conn, cycle_id, customer_id)? else {
@@ -100,7 +97,7 @@ pub fn checkout(
         let fee = method.fee_minor;
         let total = quote.total.minor.checked_add(fee).unwrap_or(i64::MAX);
         if total > MAX_BASKET_MINOR {
-            return Err(ApiError::field(
+            return Err(OrderError::field(
                 "lines",
                 "too_large",
                 "the order total is too large",
@@ -137,7 +134,7 @@ pub fn checkout(
                     .transfers
                     .first()
                     .map(|t| t.id.clone())
-                    .ok_or_else(|| ApiError::internal("a hold entry without its transfer"))?,
+                    .ok_or_else(|| OrderError::internal("a hold entry without its transfer"))?,
             );
         }
         let local_eur = local.as_ref().map_or(0, |p| p.eur_minor);
@@ -212,7 +209,7 @@ fn shipping_method(
     conn: &mut DbConn,
     cycle_id: &str,
     id: &str,
-) -> Result<ShippingMethodRow, ApiError> {
+) -> Result<ShippingMethodRow, OrderError> {
     let methods = shipping::for_cycle(conn, cycle_id)?;
     if methods.is_empty() {
         return Err(state_conflict(
@@ -220,7 +217,7 @@ fn shipping_method(
         ));
     }
     methods.into_iter().find(|m| m.id == id).ok_or_else(|| {
-        ApiError::field(
+        OrderError::field(
             "shipping_method_id",
             "unknown",
             "is not a pickup or delivery method of this cycle",
@@ -233,7 +230,7 @@ fn reserve_stock(
     conn: &mut DbConn,
     offer: &[OfferedVariant],
     basket: &QuoteRequest,
-) -> Result<(), ApiError> {
+) -> Result<(), OrderError> {
     let mut lines: Vec<_> = basket.lines.iter().collect();
     lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
     let now = crate::time::now();
@@ -256,20 +253,17 @@ fn reserve_stock(
         ))
         .execute(conn.diesel())?;
         if taken == 0 {
-            return Err(ApiError::Conflict {
-                kind: ProblemKind::OutOfStock,
-                detail: format!(
-                    "not enough {} — {} left for {} requested",
-                    offered.product_name, offered.variant.display_name, line.quantity
-                ),
-            });
+            return Err(OrderError::OutOfStock(format!(
+                "not enough {} — {} left for {} requested",
+                offered.product_name, offered.variant.display_name, line.quantity
+            )));
         }
     }
     Ok(())
 }
 
 /// Gives back what checkout took from stock.
-fn release_stock(conn: &mut DbConn, order_id: &str) -> Result<(), ApiError> {
+fn release_stock(conn: &mut DbConn, order_id: &str) -> Result<(), OrderError> {
     let mut lines = order::lines(conn, order_id)?;
     lines.sort_by(|a, b| a.variant_id.cmp(&b.variant_id));
     let now = crate::time::now();
@@ -300,7 +294,7 @@ fn local_part(
     hub_id: &str,
     input: Option<&MoneyInput>,
     local_max: i64,
-) -> Result<Option<LocalPart>, ApiError> {
+) -> Result<Option<LocalPart>, OrderError> {
     let Some(input) = input else {
         return Ok(None);
     };
@@ -318,7 +312,7 @@ fn local_part(
                 .is_some_and(|codes| codes.contains(&code))
     });
     let Some(currency) = currency else {
-        return Err(ApiError::field(
+        return Err(OrderError::field(
             "local_amount.currency",
             "not_accepted",
             format!("the hub does not accept {code} as a local currency"),
@@ -328,7 +322,7 @@ fn local_part(
     // currency's units (true at parity 1 with 2 or more decimals), so that every split
     // converts back exactly
     if currency.from_eur_minor(1).is_err() {
-        return Err(ApiError::field(
+        return Err(OrderError::field(
             "local_amount.currency",
             "not_accepted",
             format!(
@@ -344,15 +338,15 @@ fn local_part(
         crate::money::minor_scale(currency.scale),
         Sign::NonNegative,
     )
-    .map_err(|e| ApiError::field("local_amount.amount", e.code(), e.to_string()))?;
+    .map_err(|e| OrderError::field("local_amount.amount", e.code(), e.to_string()))?;
     if minor == 0 {
         return Ok(None);
     }
     let eur_minor = currency
         .to_eur_minor(minor)
-        .map_err(|e| ApiError::field("local_amount.amount", "not_convertible", e.to_string()))?;
+        .map_err(|e| OrderError::field("local_amount.amount", "not_convertible", e.to_string()))?;
     if eur_minor > local_max {
-        return Err(ApiError::field(
+        return Err(OrderError::field(
             "local_amount.amount",
             "above_local_max",
             format!(
@@ -370,7 +364,7 @@ fn local_part(
 
 /// Who may cancel: the customer, while the cycle is open; the hub (managers), until the
 /// cycle closes. Both are checked by the caller (the API's policy).
-pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, ApiError> {
+pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
         if row.state()? != OrderState::Confirmed {
@@ -418,7 +412,7 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
 
 /// The hub records that a booked order was handed over (picked up or delivered): it becomes
 /// `fulfilled`. Only once the cycle's close has booked it.
-pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
+pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
         if row.state()? != OrderState::Confirmed || row.booked_at.is_none() {
@@ -450,7 +444,7 @@ pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
 /// The hub records that the euro part was paid (at pickup or by transfer): what is still due
 /// (the euro part less what was received before) moves from the hub's clearing to its
 /// receivable.
-pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, ApiError> {
+pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
         let state = row.state()?;

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use crate::catalog::{Variant, VariantRow};
 use crate::db::schema::{enterprises, order_cycle_variants, order_cycles, products, variants};
 use crate::db::DbConn;
-use crate::error::{ApiError, ProblemKind};
 use crate::money::Money;
+use crate::orders::OrderError;
 use crate::pagination::{Page, PageParams};
 use crate::time::utc;
 
@@ -147,7 +147,7 @@ pub fn list_for_hub(
     conn: &mut DbConn,
     hub_id: &str,
     page: &PageParams,
-) -> Result<Page<OrderCycle>, ApiError> {
+) -> Result<Page<OrderCycle>, OrderError> {
     let limit = page.fetch_limit();
     let rows: Vec<OrderCycleRow> = {
         let conn = conn.diesel();
@@ -163,18 +163,18 @@ pub fn list_for_hub(
         query.load(conn)
     }?;
     let now = crate::time::now();
-    page.paginate(rows, |r| r.id.clone())?
-        .try_map(|row| Ok::<_, ApiError>(OrderCycle::from_row(row, now)))
+    page.paginate(rows, |r| r.id.clone())
+        .try_map(|row| Ok::<_, OrderError>(OrderCycle::from_row(row, now)))
 }
 
 /// The cycle row, or 404.
-pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, OrderError> {
     let row: Option<OrderCycleRow> = order_cycles::table
         .find(cycle_id)
         .select(OrderCycleRow::as_select())
         .first(conn.diesel())
         .optional()?;
-    row.ok_or_else(|| ApiError::NotFound(format!("no order cycle `{cycle_id}`")))
+    row.ok_or_else(|| OrderError::NotFound(format!("no order cycle `{cycle_id}`")))
 }
 
 /// The cycle row, once `action` (built from the cycle's hub) is allowed to `actor`.
@@ -183,25 +183,22 @@ pub fn find_for(
     cycle_id: &str,
     actor: &crate::auth::actor::Actor,
     action: for<'a> fn(&'a str) -> crate::auth::policy::Action<'a>,
-) -> Result<OrderCycleRow, ApiError> {
+) -> Result<OrderCycleRow, OrderError> {
     let cycle = find_row(conn, cycle_id)?;
     crate::auth::policy::authorize(actor, action(&cycle.hub_id))?;
     Ok(cycle)
 }
 
 /// The cycle row, which must be open now: 409 `cycle-not-open` otherwise.
-pub fn find_open(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+pub fn find_open(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, OrderError> {
     let cycle = find_row(conn, cycle_id)?;
     let state = cycle.state(crate::time::now());
     if state != CycleState::Open {
-        return Err(ApiError::Conflict {
-            kind: ProblemKind::CycleNotOpen,
-            detail: format!(
-                "order cycle `{}` is {}, not open",
-                cycle.name,
-                state.as_str()
-            ),
-        });
+        return Err(OrderError::CycleNotOpen(format!(
+            "order cycle `{}` is {}, not open",
+            cycle.name,
+            state.as_str()
+        )));
     }
     Ok(cycle)
 }
@@ -210,14 +207,14 @@ pub fn find_open(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, Api
 /// locked shared first, so the close — which locks it exclusively to mark the cycle closed —
 /// waits for changes under way and every later one sees the cycle closed. No order changes
 /// after the close has listed the orders to book.
-pub fn find_open_for_order(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+pub fn find_open_for_order(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, OrderError> {
     crate::db::lock_row_shared(conn, "order_cycles", cycle_id)?;
     find_open(conn, cycle_id)
 }
 
 /// A cycle and its offer (active variants only), ordered by producer then product name
 /// (byte order, the same on every backend).
-pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, ApiError> {
+pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, OrderError> {
     let row = find_row(conn, cycle_id)?;
     let offered = offer(conn, cycle_id)?;
     let fees = crate::orders::fees::for_cycle(conn, cycle_id)?
@@ -232,7 +229,7 @@ pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, Api
 }
 
 /// The variants a cycle offers (archived ones excluded).
-pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, ApiError> {
+pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, OrderError> {
     type OfferTuple = (VariantRow, Option<i64>, String, String);
     let rows: Vec<OfferTuple> = order_cycle_variants::table
         .inner_join(variants::table.inner_join(products::table.inner_join(enterprises::table)))

@@ -25,9 +25,10 @@ use utoipa::ToSchema;
 use crate::catalog::vat_percent;
 use crate::db::schema::{cycle_fees, order_fees};
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::money::Money;
 use crate::money::{mul_div_half_up, share_floor, vat_included};
+use crate::orders::OrderError;
 
 /// What a fee pays for (as in Open Food Network).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -65,10 +66,10 @@ macro_rules! text_enum {
                 match self { $($name::$variant => $text),* }
             }
 
-            pub fn parse(s: &str) -> Result<$name, ApiError> {
+            pub fn parse(s: &str) -> Result<$name, OrderError> {
                 match s {
                     $($text => Ok($name::$variant),)*
-                    other => Err(ApiError::internal(format!("unknown {} `{other}`", stringify!($name)))),
+                    other => Err(OrderError::internal(format!("unknown {} `{other}`", stringify!($name)))),
                 }
             }
         }
@@ -113,9 +114,9 @@ pub struct CycleFee {
 }
 
 impl TryFrom<CycleFeeRow> for CycleFee {
-    type Error = ApiError;
+    type Error = OrderError;
 
-    fn try_from(r: CycleFeeRow) -> Result<Self, ApiError> {
+    fn try_from(r: CycleFeeRow) -> Result<Self, OrderError> {
         let calculator = Calculator::parse(&r.calculator)?;
         let percent = calculator == Calculator::PercentOfItems;
         Ok(CycleFee {
@@ -160,7 +161,7 @@ impl NewFee {
         self,
         rules: &crate::catalog::rules::CatalogRules,
         cycle_id: &str,
-    ) -> Result<CycleFeeRow, ApiError> {
+    ) -> Result<CycleFeeRow, OrderError> {
         use crate::money::{parse_amount, Sign};
         let mut errors = Vec::new();
         let name = self.name.trim().to_string();
@@ -250,7 +251,7 @@ impl NewFee {
             }
         };
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(OrderError::invalid(errors));
         }
         Ok(CycleFeeRow {
             id: crate::time::new_id(),
@@ -269,7 +270,7 @@ impl NewFee {
 }
 
 /// A cycle's fees, oldest first.
-pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<CycleFeeRow>, ApiError> {
+pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<CycleFeeRow>, OrderError> {
     Ok(cycle_fees::table
         .filter(cycle_fees::order_cycle_id.eq(cycle_id))
         .order((cycle_fees::created_at.asc(), cycle_fees::id.asc()))
@@ -278,7 +279,7 @@ pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<CycleFeeRow>, 
 }
 
 /// Adds fees to a cycle.
-pub fn insert(conn: &mut DbConn, rows: &[CycleFeeRow]) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConn, rows: &[CycleFeeRow]) -> Result<(), OrderError> {
     crate::db::execute(
         conn.diesel(),
         diesel::insert_into(cycle_fees::table).values(rows),
@@ -328,7 +329,7 @@ pub fn order_fee_rows(order_id: &str, computed: &[ComputedFee]) -> Vec<OrderFeeR
 }
 
 /// The fees of these orders, in their order then by id.
-pub fn of_orders(conn: &mut DbConn, order_ids: &[&str]) -> Result<Vec<OrderFeeRow>, ApiError> {
+pub fn of_orders(conn: &mut DbConn, order_ids: &[&str]) -> Result<Vec<OrderFeeRow>, OrderError> {
     Ok(order_fees::table
         .filter(order_fees::order_id.eq_any(order_ids))
         .order((order_fees::order_id.asc(), order_fees::id.asc()))
@@ -384,7 +385,7 @@ fn calculate(fee: &CycleFeeRow, calculator: Calculator, lines: &[&FeeBase]) -> i
 /// producer id; fees that come to zero are left out. A producer's fees never exceed its
 /// goods in the order (a later fee is cut to what is left): the hub never asks a producer
 /// for money at close.
-pub fn compute(fees: &[CycleFeeRow], lines: &[FeeBase]) -> Result<Vec<ComputedFee>, ApiError> {
+pub fn compute(fees: &[CycleFeeRow], lines: &[FeeBase]) -> Result<Vec<ComputedFee>, OrderError> {
     let mut producers: Vec<&str> = lines.iter().map(|l| l.producer_id.as_str()).collect();
     producers.sort_unstable();
     producers.dedup();

@@ -6,18 +6,18 @@ use serde_json::json;
 
 use super::order::Order;
 use super::shipping::ShippingMethodRow;
+use crate::orders::OrderError;
 use diesel::prelude::*;
 
 use crate::auth::users::UserRow;
 use crate::db::schema::users;
 use crate::db::DbConn;
 use crate::enterprises;
-use crate::error::ApiError;
 use crate::mail::outbox;
 use crate::money::Money;
 
 /// The customer of an order: address, language and name.
-fn customer(conn: &mut DbConn, user_id: &str) -> Result<UserRow, ApiError> {
+fn customer(conn: &mut DbConn, user_id: &str) -> Result<UserRow, OrderError> {
     Ok(users::table
         .find(user_id)
         .select(UserRow::as_select())
@@ -44,7 +44,7 @@ pub fn confirmed(
     order: &Order,
     cycle_name: &str,
     method: &ShippingMethodRow,
-) -> Result<(), ApiError> {
+) -> Result<(), OrderError> {
     let customer = customer(conn, &order.customer_id)?;
     let hub = enterprises::get_row(conn, &order.hub_id)?;
     let number = order.number.clone().unwrap_or_default();
@@ -125,7 +125,7 @@ pub fn cancelled(
     order: &Order,
     cycle_name: &str,
     reason: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), OrderError> {
     let customer = customer(conn, &order.customer_id)?;
     let hub = enterprises::get_row(conn, &order.hub_id)?;
     outbox::enqueue(

@@ -28,3 +28,57 @@ pub mod planning;
 pub mod quote;
 pub mod reports;
 pub mod shipping;
+
+/// What can go wrong with order cycles, carts, orders, their close and reports.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error(transparent)]
+    Invalid(#[from] crate::error::Invalid),
+    #[error("{0}")]
+    NotFound(String),
+    /// Not possible in the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A failure that is no one's input (a broken invariant, an I/O error).
+    #[error("{0}")]
+    Internal(String),
+    /// The cycle is upcoming, closed or settled: it takes no orders now.
+    #[error("{0}")]
+    CycleNotOpen(String),
+    /// Not enough of a variant is left.
+    #[error("{0}")]
+    OutOfStock(String),
+    /// The order's state does not allow this.
+    #[error("{0}")]
+    OrderState(String),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Enterprise(#[from] crate::enterprises::EnterpriseError),
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+}
+
+impl OrderError {
+    /// One field of the input is wrong.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> OrderError {
+        OrderError::Invalid(crate::error::Invalid::field(field, code, message))
+    }
+
+    /// Several fields of the input are wrong.
+    pub fn invalid(errors: Vec<crate::error::FieldError>) -> OrderError {
+        OrderError::Invalid(crate::error::Invalid(errors))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> OrderError {
+        OrderError::Internal(cause.to_string())
+    }
+}

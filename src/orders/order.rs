@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 use crate::catalog::vat_percent;
 use crate::db::schema::{currencies, order_lines, orders};
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::money::{CurrencyCode, Money};
 use crate::orders::quote::FeeLine;
+use crate::orders::OrderError;
 use crate::time::utc;
 
 /// Where an order is in its life.
@@ -37,13 +37,13 @@ impl OrderState {
         }
     }
 
-    pub fn parse(s: &str) -> Result<OrderState, ApiError> {
+    pub fn parse(s: &str) -> Result<OrderState, OrderError> {
         Ok(match s {
             "cart" => OrderState::Cart,
             "confirmed" => OrderState::Confirmed,
             "cancelled" => OrderState::Cancelled,
             "fulfilled" => OrderState::Fulfilled,
-            other => return Err(ApiError::internal(format!("unknown order state {other}"))),
+            other => return Err(OrderError::internal(format!("unknown order state {other}"))),
         })
     }
 }
@@ -72,13 +72,13 @@ impl EuroState {
         }
     }
 
-    pub fn parse(s: &str) -> Result<EuroState, ApiError> {
+    pub fn parse(s: &str) -> Result<EuroState, OrderError> {
         Ok(match s {
             "none" => EuroState::None,
             "due" => EuroState::Due,
             "paid" => EuroState::Paid,
             "cancelled" => EuroState::Cancelled,
-            other => return Err(ApiError::internal(format!("unknown euro state {other}"))),
+            other => return Err(OrderError::internal(format!("unknown euro state {other}"))),
         })
     }
 }
@@ -154,7 +154,7 @@ impl OrderRow {
         }
     }
 
-    pub fn state(&self) -> Result<OrderState, ApiError> {
+    pub fn state(&self) -> Result<OrderState, OrderError> {
         OrderState::parse(&self.state)
     }
 }
@@ -259,17 +259,17 @@ pub struct Order {
 }
 
 /// The order row, or 404.
-pub fn find_row(conn: &mut DbConn, id: &str) -> Result<OrderRow, ApiError> {
+pub fn find_row(conn: &mut DbConn, id: &str) -> Result<OrderRow, OrderError> {
     let row: Option<OrderRow> = orders::table
         .find(id)
         .select(OrderRow::as_select())
         .first(conn.diesel())
         .optional()?;
-    row.ok_or_else(|| ApiError::NotFound(format!("no order `{id}`")))
+    row.ok_or_else(|| OrderError::NotFound(format!("no order `{id}`")))
 }
 
 /// The lines of an order, in their order.
-pub fn lines(conn: &mut DbConn, order_id: &str) -> Result<Vec<LineRow>, ApiError> {
+pub fn lines(conn: &mut DbConn, order_id: &str) -> Result<Vec<LineRow>, OrderError> {
     Ok(order_lines::table
         .filter(order_lines::order_id.eq(order_id))
         .order(order_lines::position.asc())
@@ -279,21 +279,21 @@ pub fn lines(conn: &mut DbConn, order_id: &str) -> Result<Vec<LineRow>, ApiError
 
 /// The row re-read under its lock (`FOR UPDATE` on PostgreSQL; SQLite's write transaction
 /// already excludes other writers): the state seen is the one the caller may change.
-pub fn lock(conn: &mut DbConn, order_id: &str) -> Result<OrderRow, ApiError> {
+pub fn lock(conn: &mut DbConn, order_id: &str) -> Result<OrderRow, OrderError> {
     crate::db::lock_row(conn, "orders", order_id)?;
     find_row(conn, order_id)
 }
 
 /// The view of an order.
-pub fn view(conn: &mut DbConn, row: OrderRow) -> Result<Order, ApiError> {
+pub fn view(conn: &mut DbConn, row: OrderRow) -> Result<Order, OrderError> {
     views(conn, vec![row])?
         .pop()
-        .ok_or_else(|| ApiError::internal("an order without its view"))
+        .ok_or_else(|| OrderError::internal("an order without its view"))
 }
 
 /// The views of many orders, in their order: their lines and the currencies' scales are read
 /// in one query each, whatever the number of orders.
-pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, ApiError> {
+pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, OrderError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let all_lines: Vec<LineRow> = order_lines::table
         .filter(order_lines::order_id.eq_any(&ids))
@@ -340,13 +340,13 @@ fn build(
     lines: Vec<LineRow>,
     fees: Vec<FeeLine>,
     scales: &HashMap<String, i32>,
-) -> Result<Order, ApiError> {
+) -> Result<Order, OrderError> {
     let local = match &row.local_currency {
         Some(code) => {
             let scale = *scales
                 .get(code)
-                .ok_or_else(|| ApiError::internal(format!("no currency {code}")))?;
-            let code: CurrencyCode = code.parse().map_err(ApiError::internal)?;
+                .ok_or_else(|| OrderError::internal(format!("no currency {code}")))?;
+            let code: CurrencyCode = code.parse().map_err(OrderError::internal)?;
             Some(Money::new(
                 row.local_minor,
                 code,
@@ -403,7 +403,7 @@ fn build(
 }
 
 /// A customer's orders (carts excluded), newest first.
-pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, ApiError> {
+pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, OrderError> {
     let rows: Vec<OrderRow> = orders::table
         .filter(orders::customer_id.eq(customer_id))
         .filter(orders::state.ne(OrderState::Cart.as_str()))
@@ -415,7 +415,7 @@ pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, 
 }
 
 /// A hub's orders in one cycle (carts excluded), by number.
-pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Order>, ApiError> {
+pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Order>, OrderError> {
     let rows: Vec<OrderRow> = orders::table
         .filter(orders::order_cycle_id.eq(cycle_id))
         .filter(orders::state.ne(OrderState::Cart.as_str()))

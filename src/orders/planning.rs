@@ -21,8 +21,9 @@ use crate::db::schema::{
     enterprise_relationships as rel, order_cycle_variants, order_cycles, variants,
 };
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::money::{parse_amount, Sign};
+use crate::orders::OrderError;
 
 /// A variant to offer, with an optional hub price.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -101,7 +102,7 @@ fn check_name(errors: &mut Vec<FieldError>, name: &str) {
 
 /// The variants of `ids` the hub may offer: active, and its own (a producer-hub) or from a
 /// producer that granted the permission and that the hub accepted.
-fn offerable(conn: &mut DbConn, hub_id: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
+fn offerable(conn: &mut DbConn, hub_id: &str, ids: &[String]) -> Result<Vec<String>, OrderError> {
     Ok({
         let conn = conn.diesel();
         let mut allowed: Vec<String> = variants::table
@@ -129,7 +130,7 @@ pub fn create(
     conn: &mut DbConn,
     hub_id: &str,
     new: &NewCycle,
-) -> Result<OrderCycleDetail, ApiError> {
+) -> Result<OrderCycleDetail, OrderError> {
     let mut errors = Vec::new();
     check_name(&mut errors, &new.name);
     check_times(&mut errors, new.opens_at, new.closes_at);
@@ -208,7 +209,7 @@ pub fn create(
         });
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(OrderError::invalid(errors));
     }
     let now = crate::time::now();
     let row = OrderCycleRow {
@@ -247,14 +248,14 @@ pub fn copy(
     conn: &mut DbConn,
     source_id: &str,
     request: &CopyCycle,
-) -> Result<OrderCycleDetail, ApiError> {
+) -> Result<OrderCycleDetail, OrderError> {
     let source = cycles::find_row(conn, source_id)?;
     let mut errors = Vec::new();
     let name = request.name.clone().unwrap_or_else(|| source.name.clone());
     check_name(&mut errors, &name);
     check_times(&mut errors, request.opens_at, request.closes_at);
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(OrderError::invalid(errors));
     }
     let shift = request.closes_at.naive_utc() - source.closes_at;
     let old_offer: Vec<(String, Option<i64>)> = order_cycle_variants::table

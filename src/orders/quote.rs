@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::catalog::vat_percent;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::money::Money;
 use crate::orders::cycles::OfferedVariant;
 use crate::orders::fees::{self, ChargedTo, ComputedFee, CycleFeeRow, FeeBase};
+use crate::orders::OrderError;
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: i64 = 1000;
@@ -143,7 +144,7 @@ pub fn at_cycle(
     conn: &mut crate::db::DbConn,
     cycle_id: &str,
     request: &QuoteRequest,
-) -> Result<Quote, ApiError> {
+) -> Result<Quote, OrderError> {
     let offered = crate::orders::cycles::offer(conn, cycle_id)?;
     let fees = fees::for_cycle(conn, cycle_id)?;
     price(&offered, &fees, request)
@@ -164,7 +165,7 @@ pub fn price(
     offer: &[OfferedVariant],
     cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
-) -> Result<Quote, ApiError> {
+) -> Result<Quote, OrderError> {
     Ok(price_lines(offer, cycle_fees, request, true)?.quote)
 }
 
@@ -174,7 +175,7 @@ pub fn price_for_checkout(
     offer: &[OfferedVariant],
     cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
-) -> Result<Priced, ApiError> {
+) -> Result<Priced, OrderError> {
     price_lines(offer, cycle_fees, request, false)
 }
 
@@ -200,9 +201,9 @@ fn price_lines(
     cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
     check_stock: bool,
-) -> Result<Priced, ApiError> {
+) -> Result<Priced, OrderError> {
     if request.lines.is_empty() || request.lines.len() > MAX_LINES {
-        return Err(ApiError::field(
+        return Err(OrderError::field(
             "lines",
             "out_of_range",
             format!("must hold between 1 and {MAX_LINES} lines"),
@@ -280,7 +281,7 @@ fn price_lines(
         ));
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(OrderError::invalid(errors));
     }
     let bases: Vec<FeeBase> = lines
         .iter()
@@ -300,7 +301,7 @@ fn price_lines(
     let items_total = lines.iter().map(|l| l.total.minor).sum::<i64>();
     let fees_total = customer_fees.iter().map(|f| f.amount).sum::<i64>();
     if fees_total > MAX_BASKET_MINOR {
-        return Err(ApiError::field(
+        return Err(OrderError::field(
             "lines",
             "too_large",
             "the fees on this basket are too large",

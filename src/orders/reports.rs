@@ -31,9 +31,9 @@ use crate::db::schema::{
     producer_settlements, users,
 };
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::mail::outbox;
 use crate::money::Money;
+use crate::orders::OrderError;
 
 /// The reports there are, by name.
 pub const NAMES: &[&str] = &[
@@ -67,16 +67,16 @@ impl Report {
     }
 
     /// The report as CSV: a header line, then the rows.
-    pub fn to_csv(&self) -> Result<Vec<u8>, ApiError> {
+    pub fn to_csv(&self) -> Result<Vec<u8>, OrderError> {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let fail = |e: csv::Error| ApiError::internal(format!("writing CSV: {e}"));
+        let fail = |e: csv::Error| OrderError::internal(format!("writing CSV: {e}"));
         writer.write_record(&self.columns).map_err(fail)?;
         for row in &self.rows {
             writer.write_record(row).map_err(fail)?;
         }
         writer
             .into_inner()
-            .map_err(|e| ApiError::internal(format!("writing CSV: {e}")))
+            .map_err(|e| OrderError::internal(format!("writing CSV: {e}")))
     }
 }
 
@@ -104,7 +104,7 @@ struct Data {
     scales: HashMap<String, i32>,
 }
 
-fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, ApiError> {
+fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, OrderError> {
     let states = [
         OrderState::Confirmed.as_str(),
         OrderState::Fulfilled.as_str(),
@@ -225,9 +225,9 @@ impl Data {
 }
 
 /// Builds the report `name` of the cycle; 404 for an unknown name.
-pub fn build(conn: &mut DbConn, cycle: &OrderCycleRow, name: &str) -> Result<Report, ApiError> {
+pub fn build(conn: &mut DbConn, cycle: &OrderCycleRow, name: &str) -> Result<Report, OrderError> {
     if !NAMES.contains(&name) {
-        return Err(ApiError::NotFound(format!(
+        return Err(OrderError::NotFound(format!(
             "no report `{name}`; there are: {}",
             NAMES.join(", ")
         )));
@@ -392,7 +392,11 @@ fn customer_totals(data: &Data, cycle_id: &str) -> Report {
     report
 }
 
-fn pay_your_suppliers(conn: &mut DbConn, data: &Data, cycle_id: &str) -> Result<Report, ApiError> {
+fn pay_your_suppliers(
+    conn: &mut DbConn,
+    data: &Data,
+    cycle_id: &str,
+) -> Result<Report, OrderError> {
     let mut report = Report::new(
         "pay_your_suppliers",
         cycle_id,
@@ -534,7 +538,7 @@ pub fn send_producer_reports(
     conn: &mut DbConn,
     cycle: &OrderCycleRow,
     producer_ids: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), OrderError> {
     if producer_ids.is_empty() {
         return Ok(());
     }

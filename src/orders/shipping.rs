@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use crate::catalog::vat_percent;
 use crate::db::schema::cycle_shipping_methods;
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::money::Money;
+use crate::orders::OrderError;
 use crate::time::utc;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -83,7 +83,7 @@ impl From<ShippingMethodRow> for ShippingMethod {
 }
 
 /// A cycle's methods, by time then name.
-pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<ShippingMethodRow>, ApiError> {
+pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<ShippingMethodRow>, OrderError> {
     Ok(cycle_shipping_methods::table
         .filter(cycle_shipping_methods::order_cycle_id.eq(cycle_id))
         .order((
@@ -96,7 +96,7 @@ pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<ShippingMethod
 }
 
 /// Adds methods (the demo, and hubs through the API).
-pub fn insert(conn: &mut DbConn, rows: &[ShippingMethodRow]) -> Result<(), ApiError> {
+pub fn insert(conn: &mut DbConn, rows: &[ShippingMethodRow]) -> Result<(), OrderError> {
     crate::db::execute(
         conn.diesel(),
         diesel::insert_into(cycle_shipping_methods::table).values(rows),

@@ -186,7 +186,7 @@ fn latest_order(conn: &mut DbConn, w: &World, customer: usize) -> Option<String>
 /// Runs one operation; refusals (a domain error) are fine, anything else fails the case.
 fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
     use comptoir::error::ApiError;
-    let result: Result<(), ApiError> = match op {
+    let result: Result<(), comptoir::orders::OrderError> = match op {
         Op::Cart { customer, lines } => {
             let mut request = QuoteRequest { lines: Vec::new() };
             for (v, q) in lines {
@@ -244,7 +244,8 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
             None => Ok(()),
         },
     };
-    match result {
+    // the problem each error is answered with over HTTP: a 409 or 422 is a refusal
+    match result.map_err(ApiError::from) {
         Ok(()) => Ok(()),
         Err(ApiError::Conflict { .. } | ApiError::Validation { .. }) => Ok(()),
         Err(other) => Err(TestCaseError::fail(format!("{op:?}: {other}"))),

@@ -651,10 +651,9 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
                     let mut conn = pool.conn().map_err(|e| e.to_string())?;
                     match checkout::checkout(&mut conn, cycle, customer, request) {
                         Ok(_) => Ok(()),
-                        Err(comptoir::error::ApiError::Conflict {
-                            kind: comptoir::error::ProblemKind::OutOfStock,
-                            ..
-                        }) => Err("out of stock".into()),
+                        Err(comptoir::orders::OrderError::OutOfStock(_)) => {
+                            Err("out of stock".into())
+                        }
                         Err(e) => panic!("unexpected refusal: {e}"),
                     }
                 })

@@ -10,9 +10,9 @@ use diesel::sql_types::{BigInt, Integer, Text};
 use super::super::chart::Books;
 use super::super::moves;
 use super::{add_rate, revenue_lines, ByRate, Draft, Kind, Source};
+use crate::accounting::AccountingError;
 use crate::db::schema::{order_cycles, order_lines, orders, producer_settlements};
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::ledger::currencies;
 use crate::orders::fees::OrderFeeRow;
 use crate::orders::order::{LineRow as OrderLineRow, OrderRow};
@@ -28,7 +28,10 @@ pub(super) struct Context {
 }
 
 impl Context {
-    pub(super) fn load(conn: &mut DbConn, sources: &[(Kind, Source)]) -> Result<Context, ApiError> {
+    pub(super) fn load(
+        conn: &mut DbConn,
+        sources: &[(Kind, Source)],
+    ) -> Result<Context, AccountingError> {
         let order_ids: Vec<&str> = sources
             .iter()
             .filter_map(|(kind, s)| match kind {
@@ -94,24 +97,24 @@ impl Context {
         })
     }
 
-    pub(super) fn order(&self, id: &str) -> Result<&OrderRow, ApiError> {
-        self.orders
-            .get(id)
-            .ok_or_else(|| ApiError::internal(format!("enterprise books: order {id} is missing")))
+    pub(super) fn order(&self, id: &str) -> Result<&OrderRow, AccountingError> {
+        self.orders.get(id).ok_or_else(|| {
+            AccountingError::internal(format!("enterprise books: order {id} is missing"))
+        })
     }
 
     pub(super) fn currency(
         &mut self,
         conn: &mut DbConn,
         code: &str,
-    ) -> Result<&currencies::CurrencyRow, ApiError> {
+    ) -> Result<&currencies::CurrencyRow, AccountingError> {
         if !self.currencies.contains_key(code) {
             let row = currencies::get(conn, code)?;
             self.currencies.insert(code.to_string(), row);
         }
         self.currencies
             .get(code)
-            .ok_or_else(|| ApiError::internal("a currency just read is missing"))
+            .ok_or_else(|| AccountingError::internal("a currency just read is missing"))
     }
 
     /// `amount` of `code` in its currency columns (none for euros).
@@ -120,7 +123,7 @@ impl Context {
         conn: &mut DbConn,
         code: &str,
         amount: i64,
-    ) -> Result<Option<(String, String)>, ApiError> {
+    ) -> Result<Option<(String, String)>, AccountingError> {
         Ok(moves::currency_columns(self.currency(conn, code)?, amount))
     }
 
@@ -134,7 +137,7 @@ impl Context {
         conn: &mut DbConn,
         books: &Books,
         source: &Source,
-    ) -> Result<Draft, ApiError> {
+    ) -> Result<Draft, AccountingError> {
         let order = self.order(&source.id)?.clone();
         let number = order.number.clone().unwrap_or_else(|| order.id.clone());
         let mut draft = Draft::new(
@@ -191,7 +194,11 @@ impl Context {
     }
 
     /// A euro receipt: 512 against the customer's 411.
-    pub(super) fn receipt(&mut self, books: &Books, source: &Source) -> Result<Draft, ApiError> {
+    pub(super) fn receipt(
+        &mut self,
+        books: &Books,
+        source: &Source,
+    ) -> Result<Draft, AccountingError> {
         let order = self.order(&source.other)?;
         let number = order.number.clone().unwrap_or_else(|| order.id.clone());
         let customer = self.name(&order.customer_id);
@@ -212,7 +219,7 @@ impl Context {
         conn: &mut DbConn,
         cycle_id: &str,
         producer_id: &str,
-    ) -> Result<Vec<(String, i64, i64, i64)>, ApiError> {
+    ) -> Result<Vec<(String, i64, i64, i64)>, AccountingError> {
         Ok(producer_settlements::table
             .filter(producer_settlements::order_cycle_id.eq(cycle_id))
             .filter(producer_settlements::producer_id.eq(producer_id))
@@ -244,7 +251,7 @@ impl Context {
         books: &Books,
         settled: &[(String, i64, i64, i64)],
         sign: i64,
-    ) -> Result<i64, ApiError> {
+    ) -> Result<i64, AccountingError> {
         let mut total = 0;
         for (code, goods, fees, paid) in settled {
             let value = goods - fees;
@@ -265,7 +272,7 @@ impl Context {
         conn: &mut DbConn,
         books: &Books,
         source: &Source,
-    ) -> Result<Draft, ApiError> {
+    ) -> Result<Draft, AccountingError> {
         let (cycle_id, producer_id) = (&source.id, &source.other);
         let settled = Self::settled(conn, cycle_id, producer_id)?;
         let producer = self.name(producer_id);
@@ -291,7 +298,7 @@ impl Context {
         books: &Books,
         producer_id: &str,
         source: &Source,
-    ) -> Result<Draft, ApiError> {
+    ) -> Result<Draft, AccountingError> {
         let (cycle_id, hub_id) = (&source.id, &source.other);
         let settled = Self::settled(conn, cycle_id, producer_id)?;
         let hub = self.name(hub_id);
@@ -353,7 +360,7 @@ fn by_rate(
     sql: &'static str,
     cycle_id: &str,
     producer_id: &str,
-) -> Result<ByRate, ApiError> {
+) -> Result<ByRate, AccountingError> {
     let rows: Vec<RateSum> = diesel::sql_query(sql)
         .bind::<Text, _>(cycle_id)
         .bind::<Text, _>(producer_id)
@@ -372,17 +379,22 @@ fn producer_fees(
     producer_id: &str,
     settled: &[(String, i64, i64, i64)],
     source: &str,
-) -> Result<ByRate, ApiError> {
+) -> Result<ByRate, AccountingError> {
     let fees = by_rate(conn, PRODUCER_FEES, cycle_id, producer_id)?;
     check_total(&fees, settled.iter().map(|s| s.2).sum(), source, "fees")?;
     Ok(fees)
 }
 
 /// Assertion that stays on: the orders' sums agree with what the close settled.
-fn check_total(sums: &ByRate, expected: i64, source: &str, what: &str) -> Result<(), ApiError> {
+fn check_total(
+    sums: &ByRate,
+    expected: i64,
+    source: &str,
+    what: &str,
+) -> Result<(), AccountingError> {
     let total: i64 = sums.values().map(|(t, _)| t).sum();
     if total != expected {
-        return Err(ApiError::internal(format!(
+        return Err(AccountingError::internal(format!(
             "enterprise books: {source}: the orders' {what} ({total}) differ from the settlement ({expected})"
         )));
     }

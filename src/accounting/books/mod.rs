@@ -48,9 +48,9 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::chart::{self, BookAccount, Books, JournalRule};
 use super::moves::{self, LineRow, MoveRow};
+use crate::accounting::AccountingError;
 use crate::db::schema::{book_lines, book_moves, book_state};
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// Sources read per transaction.
 pub const CHUNK: i64 = 200;
@@ -66,7 +66,11 @@ pub enum Book {
 
 impl Book {
     /// Validates what is due up to `to` (inclusive); returns how many moves were created.
-    pub fn validate_until(&self, conn: &mut DbConn, to: NaiveDate) -> Result<usize, ApiError> {
+    pub fn validate_until(
+        &self,
+        conn: &mut DbConn,
+        to: NaiveDate,
+    ) -> Result<usize, AccountingError> {
         match self {
             Book::Deployment => moves::validate_until(conn, to, &mut |_| {}),
             Book::Enterprise(id) => validate_until(conn, id, to),
@@ -82,7 +86,7 @@ impl Book {
         to: NaiveDate,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
+    ) -> Result<Vec<(MoveRow, Vec<LineRow>)>, AccountingError> {
         match self {
             Book::Deployment => moves::page(conn, from, to, after, limit),
             Book::Enterprise(id) => page(conn, id, from, to, after, limit),
@@ -154,13 +158,15 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(source: &Source) -> Result<Kind, ApiError> {
+    fn of(source: &Source) -> Result<Kind, AccountingError> {
         match source.kind.as_str() {
             "sale" => Ok(Kind::Sale),
             "receipt" => Ok(Kind::Receipt),
             "settle" => Ok(Kind::Settlement),
             "supply" => Ok(Kind::Supply),
-            other => Err(ApiError::internal(format!("a book source of kind {other}"))),
+            other => Err(AccountingError::internal(format!(
+                "a book source of kind {other}"
+            ))),
         }
     }
 
@@ -274,11 +280,11 @@ impl Draft {
     }
 
     /// Assertion that stays on: a move that does not balance is never written.
-    fn balanced(self) -> Result<Draft, ApiError> {
+    fn balanced(self) -> Result<Draft, AccountingError> {
         let debit: i64 = self.lines.iter().map(|l| l.debit).sum();
         let credit: i64 = self.lines.iter().map(|l| l.credit).sum();
         if debit != credit {
-            return Err(ApiError::internal(format!(
+            return Err(AccountingError::internal(format!(
                 "enterprise books: {} does not balance ({debit} debit, {credit} credit)",
                 self.source
             )));
@@ -302,7 +308,7 @@ fn revenue_lines(
     books: &Books,
     sums: &ByRate,
     revenue: fn(&chart::VatAccounts) -> &BookAccount,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountingError> {
     for (rate, (total, vat)) in sums {
         let accounts = books.vat(*rate)?;
         draft.line(revenue(accounts), None, -(total - vat));
@@ -313,7 +319,7 @@ fn revenue_lines(
 
 /// Locks the enterprise's books for this transaction (PostgreSQL: its state row; SQLite's
 /// write transaction is exclusive).
-fn lock(conn: &mut DbConn, enterprise_id: &str) -> Result<(), ApiError> {
+fn lock(conn: &mut DbConn, enterprise_id: &str) -> Result<(), AccountingError> {
     let now = crate::time::now();
     crate::db::execute(
         conn.diesel(),
@@ -334,12 +340,12 @@ pub fn validate_until(
     conn: &mut DbConn,
     enterprise_id: &str,
     until: NaiveDate,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AccountingError> {
     let before = until
         .succ_opt()
         .unwrap_or(until)
         .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| ApiError::internal("a date without midnight"))?;
+        .ok_or_else(|| AccountingError::internal("a date without midnight"))?;
     let complete: Option<NaiveDateTime> = book_state::table
         .find(enterprise_id)
         .select(book_state::complete_before)
@@ -350,7 +356,7 @@ pub fn validate_until(
     // committed a little after the time it stamped on its source
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .ok_or_else(|| ApiError::internal("1970-01-01 is a date"))?;
+        .ok_or_else(|| AccountingError::internal("1970-01-01 is a date"))?;
     let mut from = complete.map_or(epoch, |t| t - chrono::Duration::hours(LATE_SOURCE_HOURS));
     let mut created = 0;
     loop {
@@ -375,7 +381,7 @@ pub fn validate_until(
             )
             .set(book_state::complete_before.eq(Some(done)))
             .execute(conn.diesel())?;
-        Ok::<_, ApiError>(())
+        Ok::<_, AccountingError>(())
     })?;
     Ok(created)
 }
@@ -385,7 +391,7 @@ pub fn validate_until(
 const LATE_SOURCE_HOURS: i64 = 1;
 
 /// The enterprise's SIREN on record (or the first 9 digits of its SIRET), for its FEC's name.
-pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>, ApiError> {
+pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>, AccountingError> {
     use crate::db::schema::enterprises;
     let found: Option<(Option<String>, Option<String>)> = enterprises::table
         .find(enterprise_id)
@@ -393,13 +399,16 @@ pub fn siren_of(conn: &mut DbConn, enterprise_id: &str) -> Result<Option<String>
         .first(conn.diesel())
         .optional()?;
     let (siren, siret) =
-        found.ok_or_else(|| ApiError::NotFound(format!("enterprise {enterprise_id}")))?;
+        found.ok_or_else(|| AccountingError::NotFound(format!("enterprise {enterprise_id}")))?;
     Ok(siren.or_else(|| siret.map(|s| s.chars().take(9).collect())))
 }
 
 /// Validates every enterprise's books up to `until` (a period close); a book that fails is
 /// logged and left for later.
-pub fn validate_every_book_until(conn: &mut DbConn, until: NaiveDate) -> Result<usize, ApiError> {
+pub fn validate_every_book_until(
+    conn: &mut DbConn,
+    until: NaiveDate,
+) -> Result<usize, AccountingError> {
     use crate::db::schema::enterprises;
     let ids: Vec<String> = enterprises::table
         .order(enterprises::id.asc())
@@ -426,7 +435,7 @@ fn validate_chunk(
     enterprise_id: &str,
     from: NaiveDateTime,
     before: NaiveDateTime,
-) -> Result<(usize, Option<NaiveDateTime>), ApiError> {
+) -> Result<(usize, Option<NaiveDateTime>), AccountingError> {
     lock(conn, enterprise_id)?;
     let sources: Vec<Source> = diesel::sql_query(SOURCES)
         .bind::<Text, _>(enterprise_id)
@@ -462,7 +471,7 @@ fn write(
     enterprise_id: &str,
     drafts: Vec<Draft>,
     books: &Books,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AccountingError> {
     let closed = super::closed::periods(conn)?;
     let last_seq: i64 = book_moves::table
         .filter(book_moves::enterprise_id.eq(enterprise_id))
@@ -566,7 +575,7 @@ fn letter(
     code: &str,
     aux: &str,
     piece: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountingError> {
     let open: Vec<moves::OpenLine> = book_lines::table
         .inner_join(book_moves::table)
         .filter(book_moves::enterprise_id.eq(enterprise_id))
@@ -619,7 +628,7 @@ pub fn page(
     to: NaiveDate,
     after: i64,
     limit: i64,
-) -> Result<Vec<(MoveRow, Vec<LineRow>)>, ApiError> {
+) -> Result<Vec<(MoveRow, Vec<LineRow>)>, AccountingError> {
     let found: Vec<BookMoveRow> = book_moves::table
         .filter(book_moves::enterprise_id.eq(enterprise_id))
         .filter(book_moves::entry_date.between(from, to))

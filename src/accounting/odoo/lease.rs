@@ -13,9 +13,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::accounting::AccountingError;
 use crate::db::schema::odoo_lease;
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// Minutes a lease lasts without being renewed (a holder that hangs without dying).
 pub const LEASE_MINUTES: i64 = 10;
@@ -77,7 +77,7 @@ impl Holder {
 }
 
 /// The lease's holder, when a sync runs (or died without its lease lapsing yet).
-pub fn current(conn: &mut DbConn) -> Result<Option<Holder>, ApiError> {
+pub fn current(conn: &mut DbConn) -> Result<Option<Holder>, AccountingError> {
     let row: Option<(Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
         odoo_lease::table
             .find(1)
@@ -95,7 +95,7 @@ pub fn current(conn: &mut DbConn) -> Result<Option<Holder>, ApiError> {
 }
 
 /// Takes the lease for `holder`; `Err(holder)` names the live sync holding it.
-pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, ApiError> {
+pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, AccountingError> {
     let now = crate::time::now();
     let until = now + chrono::Duration::minutes(LEASE_MINUTES);
     let forced = match crate::db::try_advisory_lock(conn, ADVISORY_KEY)? {
@@ -136,7 +136,7 @@ pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, ApiEr
 
 /// Who holds the lease, as far as its row says (a session may hold the advisory lock
 /// before writing the row).
-fn holding(conn: &mut DbConn, now: NaiveDateTime) -> Result<Holder, ApiError> {
+fn holding(conn: &mut DbConn, now: NaiveDateTime) -> Result<Holder, AccountingError> {
     Ok(current(conn)?.unwrap_or(Holder {
         holder: "another process".into(),
         since: now,
@@ -144,7 +144,7 @@ fn holding(conn: &mut DbConn, now: NaiveDateTime) -> Result<Holder, ApiError> {
 }
 
 /// Renews the lease; false when `holder` lost it.
-pub fn renew(conn: &mut DbConn, holder: &str) -> Result<bool, ApiError> {
+pub fn renew(conn: &mut DbConn, holder: &str) -> Result<bool, AccountingError> {
     let until = crate::time::now() + chrono::Duration::minutes(LEASE_MINUTES);
     let renewed = diesel::update(
         odoo_lease::table
@@ -157,7 +157,7 @@ pub fn renew(conn: &mut DbConn, holder: &str) -> Result<bool, ApiError> {
 }
 
 /// Lets the lease go (and, on PostgreSQL, the advisory lock).
-pub fn release(conn: &mut DbConn, holder: &str) -> Result<(), ApiError> {
+pub fn release(conn: &mut DbConn, holder: &str) -> Result<(), AccountingError> {
     diesel::update(
         odoo_lease::table
             .find(1)

@@ -50,12 +50,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::moves::{LineRow, MoveRow};
+use crate::accounting::AccountingError;
 use crate::db::schema::{
     accounting_lines, accounting_moves, accounting_state, odoo_reconcile_failures, odoo_reconciled,
     odoo_sync,
 };
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// What a sync did.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -103,7 +103,7 @@ fn backoff_minutes(attempts: i32) -> i64 {
 }
 
 /// Records every validated move not seen yet as pending.
-fn enqueue_new(conn: &mut DbConn) -> Result<usize, ApiError> {
+fn enqueue_new(conn: &mut DbConn) -> Result<usize, AccountingError> {
     const INSERT: &str =
         "INSERT INTO odoo_sync (ledger_entry_id, state, attempts, next_attempt_at, updated_at)
         SELECT m.ledger_entry_id, 'pending', 0, $1, $1 FROM accounting_moves m
@@ -114,7 +114,7 @@ fn enqueue_new(conn: &mut DbConn) -> Result<usize, ApiError> {
 }
 
 /// This deployment's identity in Odoo: a UUID drawn by the first sync and kept.
-pub fn deployment_id(conn: &mut DbConn) -> Result<String, ApiError> {
+pub fn deployment_id(conn: &mut DbConn) -> Result<String, AccountingError> {
     let fresh = crate::time::new_id();
     diesel::update(
         accounting_state::table
@@ -135,10 +135,10 @@ pub fn sync(
     conn: &mut DbConn,
     client: &mut Client,
     progress: &mut dyn FnMut(usize),
-) -> Result<SyncReport, ApiError> {
+) -> Result<SyncReport, AccountingError> {
     let holder = lease::holder_name();
     if let Err(running) = lease::take(conn, &holder)? {
-        return Err(ApiError::Unavailable(format!(
+        return Err(AccountingError::SyncRunning(format!(
             "another Odoo sync is running ({}, since {} UTC); try again when it is done",
             running.who(),
             running.since.format("%Y-%m-%d %H:%M:%S")
@@ -171,14 +171,14 @@ fn sync_leased(
     client: &mut Client,
     holder: &str,
     progress: &mut dyn FnMut(usize),
-) -> Result<SyncReport, ApiError> {
+) -> Result<SyncReport, AccountingError> {
     client
         .authenticate()
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        .map_err(|e| AccountingError::RetryLater(e.to_string()))?;
     let deployment = deployment_id(conn)?;
     let lock = match lock_date(client) {
         Ok(date) => date,
-        Err(e) if e.is_fatal() => return Err(ApiError::Unavailable(e.to_string())),
+        Err(e) if e.is_fatal() => return Err(AccountingError::RetryLater(e.to_string())),
         Err(e) => {
             tracing::warn!(error = %e, "Odoo's lock date could not be read; re-dated moves show after posting");
             None
@@ -213,7 +213,7 @@ fn sync_leased(
                 .load(conn.diesel())?;
             let now = crate::time::now();
             if !lease::renew(conn, holder)? {
-                return Err(ApiError::Unavailable(
+                return Err(AccountingError::RetryLater(
                     "the Odoo sync lost its lease to another sync".into(),
                 ));
             }
@@ -263,7 +263,7 @@ fn sync_leased(
                 }
                 Err(error) if error.is_fatal() => {
                     // not this move's fault: it stays as it was
-                    return Err(ApiError::Unavailable(error.to_string()));
+                    return Err(AccountingError::RetryLater(error.to_string()));
                 }
                 Err(error) => {
                     let transport =
@@ -315,7 +315,7 @@ fn reconcile(
     client: &mut Client,
     lookups: &mut Lookups,
     report: &mut SyncReport,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountingError> {
     let rows: Vec<Lettered> = diesel::sql_query(LETTERED).load(conn.diesel())?;
     // (account code, letter) → the Odoo ids of its moves (`None`: not pushed yet)
     type Group = ((String, String), Vec<Option<i64>>);
@@ -368,7 +368,7 @@ fn reconcile(
                 report.reconciled += 1;
             }
             Err(error) if error.is_fatal() => {
-                return Err(ApiError::Unavailable(error.to_string()));
+                return Err(AccountingError::RetryLater(error.to_string()));
             }
             Err(error) => {
                 report.reconcile_failed += 1;

@@ -24,9 +24,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::client::{Client, OdooError};
+use crate::accounting::AccountingError;
 use crate::accounting::{chart, nature};
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::ledger::accounts::AccountKind;
 
 /// One thing Odoo needs, and what became of it.
@@ -86,7 +86,7 @@ fn account_type(kind: AccountKind, code: &str) -> &'static str {
 }
 
 /// The journals and accounts of the chart, by code.
-fn needs(chart: &chart::Chart) -> Result<Needs, ApiError> {
+fn needs(chart: &chart::Chart) -> Result<Needs, AccountingError> {
     let mut journals = BTreeMap::new();
     for rule in chart.journals.values() {
         journals
@@ -197,7 +197,7 @@ const UNPUSHED_JOURNALS: &str = "SELECT DISTINCT m.journal_code AS code, m.journ
     WHERE s.state IS NULL OR s.state <> 'pushed'";
 
 /// What the chart names, and what moves waiting for Odoo use.
-fn all_needs(conn: &mut DbConn) -> Result<Needs, ApiError> {
+fn all_needs(conn: &mut DbConn) -> Result<Needs, AccountingError> {
     let chart = chart::get(conn)?;
     let (mut journals, mut accounts) = needs(&chart)?;
     let (used_accounts, used_journals): (Vec<Used>, Vec<Used>) = {
@@ -222,14 +222,18 @@ fn all_needs(conn: &mut DbConn) -> Result<Needs, ApiError> {
 
 /// Checks Odoo against the chart (and the moves waiting to be pushed) and creates what is
 /// missing (not with `dry_run`).
-pub fn prepare(conn: &mut DbConn, client: &mut Client, dry_run: bool) -> Result<Report, ApiError> {
+pub fn prepare(
+    conn: &mut DbConn,
+    client: &mut Client,
+    dry_run: bool,
+) -> Result<Report, AccountingError> {
     let (journals, accounts) = all_needs(conn)?;
     let locals: Vec<(String, String, i32)> = crate::ledger::currencies::list(conn)?
         .into_iter()
         .filter(|c| c.kind == crate::ledger::currencies::CurrencyKind::Local)
         .map(|c| (c.code.to_string(), c.name.clone(), c.scale))
         .collect();
-    let odoo = |e: OdooError| ApiError::Unavailable(format!("Odoo: {e}"));
+    let odoo = |e: OdooError| AccountingError::RetryLater(format!("Odoo: {e}"));
     client.authenticate().map_err(odoo)?;
     let mut report = Report::default();
     for (code, label) in &journals {

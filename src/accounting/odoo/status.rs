@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::lease;
 use crate::accounting::moves::MoveRow;
+use crate::accounting::AccountingError;
 use crate::db::schema::{accounting_moves, odoo_reconcile_failures, odoo_sync};
 use crate::db::DbConn;
-use crate::error::ApiError;
 
 /// A move that failed or conflicts, as `odoo status` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -45,7 +45,7 @@ impl SyncStatus {
     }
 }
 
-fn troubles(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Trouble>, ApiError> {
+fn troubles(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Trouble>, AccountingError> {
     let rows: Vec<(MoveRow, Option<String>, Option<String>)> = {
         let conn = conn.diesel();
         let query = accounting_moves::table
@@ -72,7 +72,7 @@ fn troubles(conn: &mut DbConn, state: &str, limit: i64) -> Result<Vec<Trouble>, 
         .collect())
 }
 
-pub fn status(conn: &mut DbConn) -> Result<SyncStatus, ApiError> {
+pub fn status(conn: &mut DbConn) -> Result<SyncStatus, AccountingError> {
     let (states, moves) = {
         let conn = conn.diesel();
         let states: Vec<(String, i64)> = odoo_sync::table
@@ -136,7 +136,7 @@ fn parse_number(text: &str) -> Option<(String, i32, i64)> {
 
 /// Makes failed or conflicting moves due at the next sync (from the start: attempts at zero,
 /// the conflict forgotten); returns how many. A person runs it after fixing Odoo.
-pub fn retry(conn: &mut DbConn, which: &Retry) -> Result<usize, ApiError> {
+pub fn retry(conn: &mut DbConn, which: &Retry) -> Result<usize, AccountingError> {
     let now = crate::time::now();
     let ids: Vec<String> = match which {
         Retry::All => odoo_sync::table
@@ -145,7 +145,7 @@ pub fn retry(conn: &mut DbConn, which: &Retry) -> Result<usize, ApiError> {
             .load(conn.diesel())?,
         Retry::Move(text) => {
             let (journal, year, number) = parse_number(text).ok_or_else(|| {
-                ApiError::field("move", "format", "a move number such as MLC2026-000052")
+                AccountingError::field("move", "format", "a move number such as MLC2026-000052")
             })?;
             let found: Option<(String, Option<String>)> = accounting_moves::table
                 .left_join(odoo_sync::table)
@@ -160,13 +160,16 @@ pub fn retry(conn: &mut DbConn, which: &Retry) -> Result<usize, ApiError> {
                 .optional()?;
             match found {
                 None => {
-                    return Err(ApiError::NotFound(format!("no move {}", text.trim())));
+                    return Err(AccountingError::NotFound(format!(
+                        "no move {}",
+                        text.trim()
+                    )));
                 }
                 Some((_, Some(state))) if state == "pushed" => {
-                    return Err(ApiError::Conflict {
-                        kind: crate::error::ProblemKind::Conflict,
-                        detail: format!("{} is in Odoo already", text.trim()),
-                    });
+                    return Err(AccountingError::Conflict(format!(
+                        "{} is in Odoo already",
+                        text.trim()
+                    )));
                 }
                 Some((_, None)) => return Ok(0), // not seen yet: the next sync takes it
                 Some((id, Some(_))) => vec![id],

@@ -83,7 +83,7 @@ pub async fn create_currency(
     };
     let created = state
         .db
-        .run(move |conn| Ok(ops::create_currency(conn, new)?))
+        .run(move |conn| Ok::<_, ApiError>(ops::create_currency(conn, new)?))
         .await?;
     Ok(HttpResponse::Created().json(Currency::from(created)))
 }
@@ -139,7 +139,7 @@ pub async fn statement(
             )?;
             let report = conn.read_snapshot(|conn| verify::statement(conn, &currency))?;
             let scales = scales(conn)?;
-            Ok(Statement {
+            Ok::<_, ApiError>(Statement {
                 circulation: money(&scales, report.circulation, &currency.code),
                 guarantee_fund: money(&scales, report.fund_eur, "EUR"),
                 difference: money(&scales, report.difference_eur, "EUR"),

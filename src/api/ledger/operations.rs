@@ -446,7 +446,7 @@ pub async fn set_commission(
                 &currency.code,
                 Sign::NonNegative,
             )?;
-            Ok(ops::set_commission_rule(
+            Ok::<_, ApiError>(ops::set_commission_rule(
                 conn,
                 &currency.code,
                 body.account_kind,

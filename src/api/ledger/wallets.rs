@@ -265,7 +265,7 @@ pub async fn account_history(
             readable(conn, &caller, &id)?;
             let rows = history_page(conn, &id, &range, page.after.as_deref(), page.fetch_limit())?;
             let scales = scales(conn)?;
-            page.paginate(rows, |r| r.0.id.clone())?
+            page.paginate(rows, |r| r.0.id.clone())
                 .try_map(|row| Ok::<_, ApiError>(history_line(&scales, &id, row)))
         })
         .await?;
@@ -346,7 +346,7 @@ pub async fn account_history_csv(
                     let last = rows.last().map(|r| r.0.id.clone());
                     let full = rows.len() as i64 == CSV_CHUNK;
                     let text = csv_rows(&scales(conn)?, &id, rows)?;
-                    Ok((text, if full { last } else { None }))
+                    Ok::<_, ApiError>((text, if full { last } else { None }))
                 })
                 .await;
             match page {

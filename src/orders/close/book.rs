@@ -14,9 +14,9 @@ use super::plan::allocate;
 use super::{transfer, HubAccounts, CHUNK};
 use crate::db::schema::{ledger_transfers, order_fees, order_lines, orders};
 use crate::db::DbConn;
-use crate::error::ApiError;
 use crate::ledger::journal::{self, Committed, EntryRequest, TransferRow};
 use crate::ledger::{group, holds, LedgerError};
+use crate::orders::OrderError;
 
 /// Which holds of `hold_ids` can no longer be posted (expired, or resolved already by
 /// something other than this close's own entry).
@@ -24,7 +24,7 @@ fn lost_holds(
     conn: &mut DbConn,
     holds: &[TransferRow],
     own_entries: &HashMap<String, String>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, OrderError> {
     let ids: Vec<&str> = holds.iter().map(|h| h.id.as_str()).collect();
     let resolutions: Vec<(Option<String>, String)> = ledger_transfers::table
         .filter(ledger_transfers::pending_id.eq_any(&ids))
@@ -56,7 +56,7 @@ pub(super) enum Chunk {
 }
 
 /// Step 2, one chunk: books up to [`CHUNK`] confirmed orders not booked yet.
-pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, ApiError> {
+pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, OrderError> {
     let ids: Vec<String> = orders::table
         .filter(orders::order_cycle_id.eq(&cycle.id))
         .filter(orders::state.eq(OrderState::Confirmed.as_str()))
@@ -168,7 +168,7 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
             order_fees.insert(0, fee);
         }
         let allocation = allocate(row.local_eur_minor, &lines, &mut order_fees)
-            .map_err(|e| ApiError::internal(format!("order {number}: {e}")))?;
+            .map_err(|e| OrderError::internal(format!("order {number}: {e}")))?;
         for (line, alloc) in lines.iter().zip(allocation) {
             line_updates.push((line.order_id.clone(), line.variant_id.clone(), alloc));
         }
@@ -179,7 +179,7 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
 
         if let Some(hold_id) = row.hold_id.as_ref().filter(|h| !lost.contains(h)) {
             let hold = holds.iter().find(|h| &h.id == hold_id).ok_or_else(|| {
-                ApiError::internal(format!("order {number}: its hold is missing"))
+                OrderError::internal(format!("order {number}: its hold is missing"))
             })?;
             let id = journal::derived_id(&format!("close:capture:{}", row.id));
             let reference = format!("order {number}");
@@ -248,7 +248,7 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
     Ok(Chunk::Booked(rows.len()))
 }
 
-pub(super) fn booking_failed(hub_id: &str, error: LedgerError) -> ApiError {
+pub(super) fn booking_failed(hub_id: &str, error: LedgerError) -> OrderError {
     tracing::error!(hub = %hub_id, %error, "a close could not book its orders");
-    ApiError::from(error)
+    OrderError::from(error)
 }

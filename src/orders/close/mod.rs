@@ -50,11 +50,11 @@ use utoipa::ToSchema;
 use super::cycles::{self, CycleState, OrderCycleRow};
 use crate::db::schema::{order_cycles, producer_settlements};
 use crate::db::DbConn;
-use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::{self, AccountKind, AccountRow, NewAccount, Owner};
 use crate::ledger::engine::{Movement, TransferDraft};
 use crate::ledger::{currencies, ops};
 use crate::money::Money;
+use crate::orders::OrderError;
 
 /// Orders booked per transaction.
 pub const CHUNK: i64 = 200;
@@ -108,7 +108,7 @@ pub fn close(
     conn: &mut DbConn,
     cycle_id: &str,
     progress: &mut dyn FnMut(usize),
-) -> Result<CloseReport, ApiError> {
+) -> Result<CloseReport, OrderError> {
     let cycle = mark_closed(conn, cycle_id)?;
     if cycle.settled_at.is_some() {
         return report(conn, &cycle, 0, true);
@@ -139,7 +139,7 @@ fn book_and_settle(
     conn: &mut DbConn,
     cycle: &OrderCycleRow,
     progress: &mut dyn FnMut(usize),
-) -> Result<CloseReport, ApiError> {
+) -> Result<CloseReport, OrderError> {
     let cycle_id = cycle.id.as_str();
     let mut booked = 0;
     loop {
@@ -156,16 +156,16 @@ fn book_and_settle(
 }
 
 /// Step 1: the cycle row locked, `closed_at` set if it was not.
-fn mark_closed(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, ApiError> {
+fn mark_closed(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, OrderError> {
     conn.transaction(|conn| {
         crate::db::lock_row(conn, "order_cycles", cycle_id)?;
         let cycle = cycles::find_row(conn, cycle_id)?;
         let now = crate::time::now();
         if cycle.state(now) == CycleState::Upcoming {
-            return Err(ApiError::Conflict {
-                kind: ProblemKind::CycleNotOpen,
-                detail: format!("order cycle `{}` has not opened yet", cycle.name),
-            });
+            return Err(OrderError::CycleNotOpen(format!(
+                "order cycle `{}` has not opened yet",
+                cycle.name
+            )));
         }
         if cycle.closed_at.is_some() {
             return Ok(cycle);
@@ -198,7 +198,7 @@ fn hub_account(
     kind: AccountKind,
     name: &str,
     limit: Option<i64>,
-) -> Result<AccountRow, ApiError> {
+) -> Result<AccountRow, OrderError> {
     Ok(accounts::open(
         conn,
         NewAccount {
@@ -213,7 +213,7 @@ fn hub_account(
 }
 
 /// The hub's euro receivable: customers' euro parts are owed on it (it goes negative).
-pub fn receivable(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, ApiError> {
+pub fn receivable(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, OrderError> {
     hub_account(
         conn,
         hub_id,
@@ -225,7 +225,7 @@ pub fn receivable(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, ApiErro
 }
 
 /// The hub's euro clearing: its bank and till, where euros enter and leave the ledger.
-pub fn euro_clearing(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, ApiError> {
+pub fn euro_clearing(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, OrderError> {
     hub_account(
         conn,
         hub_id,
@@ -237,7 +237,7 @@ pub fn euro_clearing(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, ApiE
 }
 
 impl HubAccounts {
-    fn open(conn: &mut DbConn, hub_id: &str) -> Result<HubAccounts, ApiError> {
+    fn open(conn: &mut DbConn, hub_id: &str) -> Result<HubAccounts, OrderError> {
         Ok(HubAccounts {
             hub_id: hub_id.into(),
             receivable: receivable(conn, hub_id)?,
@@ -262,7 +262,7 @@ fn report(
     cycle: &OrderCycleRow,
     booked: usize,
     already_settled: bool,
-) -> Result<CloseReport, ApiError> {
+) -> Result<CloseReport, OrderError> {
     let rows: Vec<SettlementRow> = producer_settlements::table
         .filter(producer_settlements::order_cycle_id.eq(&cycle.id))
         .order((
@@ -274,7 +274,7 @@ fn report(
     let mut settlements = Vec::with_capacity(rows.len());
     for r in rows {
         let currency = currencies::get(conn, &r.currency)?;
-        let code = r.currency.parse().map_err(ApiError::internal)?;
+        let code = r.currency.parse().map_err(OrderError::internal)?;
         settlements.push(SettlementView {
             producer_id: r.producer_id,
             goods: Money::eur(r.goods_minor),
@@ -303,7 +303,7 @@ pub const RETRY_AFTER_MINUTES: i64 = 5;
 /// Cycles to close now (for the background job), oldest first: not settled, and past their
 /// close time or closed by hand; a cycle whose close failed waits [`RETRY_AFTER_MINUTES`], so
 /// a failing cycle never holds up the others.
-pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>, ApiError> {
+pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>, OrderError> {
     let retry_before = now - chrono::Duration::minutes(RETRY_AFTER_MINUTES);
     Ok(order_cycles::table
         .filter(order_cycles::settled_at.is_null())

@@ -12,11 +12,11 @@ use super::book::booking_failed;
 use super::{euro_clearing, hub_account, plan, transfer, SettlementRow};
 use crate::db::schema::{enterprise_currencies, order_cycles, orders, producer_settlements};
 use crate::db::DbConn;
-use crate::error::{ApiError, ProblemKind};
 use crate::ledger::accounts::{AccountKind, AccountRow, Owner};
 use crate::ledger::currencies;
 use crate::ledger::journal::{self, EntryRequest};
 use crate::ledger::{group, ops};
+use crate::orders::OrderError;
 
 const GOODS: &str = "SELECT l.producer_id AS producer_id, o.local_currency AS currency,
         CAST(COALESCE(SUM(l.total_minor), 0) AS BIGINT) AS total,
@@ -40,7 +40,11 @@ const FEE_VAT: &str = "SELECT NULL AS producer_id, o.local_currency AS currency,
     WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL
     GROUP BY o.local_currency";
 
-fn sums(conn: &mut DbConn, sql: &'static str, cycle_id: &str) -> Result<Vec<plan::Sums>, ApiError> {
+fn sums(
+    conn: &mut DbConn,
+    sql: &'static str,
+    cycle_id: &str,
+) -> Result<Vec<plan::Sums>, OrderError> {
     Ok(diesel::sql_query(sql)
         .bind::<Text, _>(cycle_id)
         .load::<plan::Sums>(conn.diesel())?)
@@ -48,7 +52,10 @@ fn sums(conn: &mut DbConn, sql: &'static str, cycle_id: &str) -> Result<Vec<plan
 
 /// Step 3 (one transaction): pays the producers and books the fees' VAT; returns the cycle
 /// and whether this run settled it.
-pub(super) fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow, bool), ApiError> {
+pub(super) fn settle(
+    conn: &mut DbConn,
+    cycle_id: &str,
+) -> Result<(OrderCycleRow, bool), OrderError> {
     crate::db::lock_row(conn, "order_cycles", cycle_id)?;
     let cycle = cycles::find_row(conn, cycle_id)?;
     if cycle.settled_at.is_some() {
@@ -62,14 +69,11 @@ pub(super) fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow
         .count()
         .get_result(conn.diesel())?;
     if unbooked > 0 {
-        return Err(ApiError::Conflict {
-            kind: ProblemKind::OrderState,
-            detail: format!(
-                "{unbooked} orders of cycle `{}` are still being booked by another close; \
+        return Err(OrderError::OrderState(format!(
+            "{unbooked} orders of cycle `{}` are still being booked by another close; \
                  try again in a moment",
-                cycle.name
-            ),
-        });
+            cycle.name
+        )));
     }
     // load
     let goods = sums(conn, GOODS, cycle_id)?;
@@ -108,8 +112,8 @@ pub(super) fn settle(conn: &mut DbConn, cycle_id: &str) -> Result<(OrderCycleRow
         currencies: &local_currencies,
     })
     .map_err(|e| match e {
-        plan::PlanError::Ledger(e) => ApiError::from(e),
-        other => ApiError::internal(format!("settling cycle {cycle_id}: {other}")),
+        plan::PlanError::Ledger(e) => OrderError::from(e),
+        other => OrderError::internal(format!("settling cycle {cycle_id}: {other}")),
     })?;
     // commit
     let hub_id = cycle.hub_id.clone();
@@ -246,7 +250,7 @@ fn hub_wallet(
     wallets: &mut HashMap<String, AccountRow>,
     hub_id: &str,
     code: &str,
-) -> Result<AccountRow, ApiError> {
+) -> Result<AccountRow, OrderError> {
     if let Some(wallet) = wallets.get(code) {
         return Ok(wallet.clone());
     }
