@@ -3,7 +3,6 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, FromRequest, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,12 +11,12 @@ use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::actor::{self, Actor};
 use crate::auth::api_keys;
+use crate::auth::login as logins;
 use crate::auth::passwords;
 use crate::auth::registration;
 use crate::auth::sessions;
 use crate::auth::throttle::Throttle;
 use crate::auth::users::{normalise_email, Role};
-use crate::db::schema::users;
 use crate::error::{ApiError, Problem};
 
 /// The authenticated caller of a request: `Authorization: Bearer <access token>` for a person,
@@ -78,14 +77,6 @@ impl FromRequest for Authenticated {
         })
     }
 }
-
-/// What log-in reads of a user: id, password hash, disabled at, email verified at.
-type Credentials = (
-    String,
-    Option<String>,
-    Option<chrono::NaiveDateTime>,
-    Option<chrono::NaiveDateTime>,
-);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -186,73 +177,16 @@ pub async fn login(
     req: HttpRequest,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { email, password } = body.0;
-    let email = normalise_email(&email);
-    let account_key = format!("email:{email}");
-    let address_key = format!(
-        "address:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
-    );
-    let throttle = state.login_throttle.clone();
-    let now = std::time::Instant::now();
-    // attempts are counted before the password is checked, so parallel guesses cannot all
-    // pass the check; a success gives its reservations back
-    throttle
-        .accounts
-        .reserve(&account_key, now)
-        .map_err(|retry_after_seconds| ApiError::TooManyRequests {
-            retry_after_seconds,
-        })?;
-    if let Err(retry_after_seconds) = throttle.addresses.reserve(&address_key, now) {
-        throttle.accounts.release(&account_key);
-        return Err(ApiError::TooManyRequests {
-            retry_after_seconds,
-        });
-    }
-    let user = state
-        .db
-        .run(move |conn| {
-            let user: Option<Credentials> = users::table
-                .filter(users::email.eq(&email))
-                .select((
-                    users::id,
-                    users::password_hash,
-                    users::disabled_at,
-                    users::email_verified_at,
-                ))
-                .first(conn.diesel())
-                .optional()?;
-            Ok::<_, ApiError>(user)
-        })
-        .await?;
-    // hashing runs on a blocking thread without holding a database connection, and it runs
-    // whether or not the user exists: the same time either way
-    let stored = user.as_ref().and_then(|(_, hash, _, _)| hash.clone());
-    let matches = web::block(move || passwords::verify(&password, stored.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
-    let (user_id, verified) = match user {
-        Some((id, _, None, verified)) if matches => (id, verified.is_some()),
-        _ => {
-            return Err(ApiError::Unauthorized(
-                "the email or the password is wrong".into(),
-            ));
-        }
+    let attempt = logins::Attempt {
+        email,
+        password,
+        address: client_address(&req),
     };
-    if !verified {
-        // only the password's owner gets this far: telling them is no leak
-        return Err(ApiError::Forbidden(
-            "confirm your email address first: follow the link we mailed you".into(),
-        ));
-    }
-    throttle.accounts.clear(&account_key);
-    throttle.addresses.release(&address_key);
+    let (db, throttle) = (state.db.clone(), state.login_throttle.clone());
     let ttl = state.tokens.refresh_ttl_seconds();
-    let session = state
-        .db
-        .run(move |conn| sessions::start(conn, &user_id, ttl))
-        .await?;
+    let session = web::block(move || logins::log_in(&db, &throttle, attempt, ttl))
+        .await
+        .map_err(|e| ApiError::internal(format!("log-in: {e}")))??;
     Ok(web::Json(TokenResponse::new(&state, session)?))
 }
 

@@ -53,6 +53,11 @@ impl From<AuthError> for ApiError {
             AuthError::Invalid(invalid) => ApiError::from(invalid),
             AuthError::Unauthorized(detail) => ApiError::Unauthorized(detail),
             AuthError::Forbidden(detail) => ApiError::Forbidden(detail),
+            AuthError::Throttled {
+                retry_after_seconds,
+            } => ApiError::TooManyRequests {
+                retry_after_seconds,
+            },
             AuthError::NotFound(detail) => ApiError::NotFound(detail),
             AuthError::Internal(cause) => ApiError::Internal(cause),
             AuthError::Db(e) => ApiError::from(e),

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod api_keys;
+pub mod login;
 pub mod passwords;
 pub mod policy;
 pub mod registration;
@@ -19,6 +20,9 @@ pub enum AuthError {
     /// No valid credentials: log in (again).
     #[error("{0}")]
     Unauthorized(String),
+    /// Too many attempts: wait this many seconds.
+    #[error("too many attempts, retry in {retry_after_seconds} s")]
+    Throttled { retry_after_seconds: u64 },
     /// Authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),

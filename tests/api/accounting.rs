@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::{close_cycle, funded_wallet, hub_owner_token, key, lem, place_order, shop};
+use crate::support::{close_cycle, funded_wallet, hub_owner_token, key, lem, place_order, shop};
 
 backend_tests!(
     a_day_of_trade_exports_to_a_valid_fec,
@@ -103,7 +103,7 @@ pub(crate) async fn a_day_of_trade(app: &TestApp) {
         .await;
     assert_eq!(reconverted.status, 201, "{}", reconverted.json());
     let owner = hub_owner_token(app).await;
-    crate::orders::euro_paid(app, &order_id, &owner).await;
+    crate::support::euro_paid(app, &order_id, &owner).await;
 }
 
 /// The deployment's FEC of today.

@@ -8,21 +8,10 @@ use serde_json::{json, Value};
 use comptoir::db::schema::{enterprise_roles, enterprises, users};
 
 use crate::backend_tests;
-use crate::harness::{Backend, Reply, TestApp};
+use crate::harness::{Backend, TestApp};
+use crate::support::{key, lem};
 
 backend_tests!(other_enterprises_roles_get_no_access_anywhere);
-
-async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
-    app.call(method, path, Some(token), body).await
-}
-
-fn id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-fn lem(amount: &str) -> Value {
-    json!({"amount": amount, "currency": "LEM"})
-}
 
 async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
@@ -38,7 +27,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                 .select((users::password_hash, enterprises::id))
                 .first(conn)
                 .expect("the baker and the bakery");
-            let user_id = id();
+            let user_id = key();
             let now = comptoir::time::now();
             diesel::insert_into(users::table)
                 .values((
@@ -68,15 +57,15 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     let camille = app.access_token("camille@example.org").await;
     let treasurer = app.access_token("tresorerie@lem.example.org").await;
     let farmer = app.access_token("ferme@troischenes.example.org").await;
-    let wallet = call(
-        &app,
-        "POST",
-        "/api/v1/me/wallets",
-        &camille,
-        Some(&json!({"currency": "LEM"})),
-    )
-    .await
-    .json()["id"]
+    let wallet = app
+        .call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(&camille),
+            Some(&json!({"currency": "LEM"})),
+        )
+        .await
+        .json()["id"]
         .as_str()
         .expect("wallet")
         .to_string();
@@ -87,45 +76,46 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
         .as_str()
         .expect("farm")
         .to_string();
-    let farm_wallet = call(
-        &app,
-        "POST",
-        &format!("/api/v1/enterprises/{farm_id}/wallets"),
-        &farmer,
-        Some(&json!({"currency": "LEM"})),
-    )
-    .await
-    .json()["id"]
+    let farm_wallet = app
+        .call(
+            "POST",
+            &format!("/api/v1/enterprises/{farm_id}/wallets"),
+            Some(&farmer),
+            Some(&json!({"currency": "LEM"})),
+        )
+        .await
+        .json()["id"]
         .as_str()
         .expect("farm wallet")
         .to_string();
-    let issuance = json!({"entry_id": id(), "wallet_id": wallet, "amount": lem("20.00"), "method": "cash", "reference": "c"});
-    let issued = call(
-        &app,
-        "POST",
-        "/api/v1/currencies/LEM/issuances",
-        &treasurer,
-        Some(&issuance),
-    )
-    .await
-    .json();
+    let issuance = json!({"entry_id": key(), "wallet_id": wallet, "amount": lem("20.00"), "method": "cash", "reference": "c"});
+    let issued = app
+        .call(
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(&treasurer),
+            Some(&issuance),
+        )
+        .await
+        .json();
     let entry_id = issued["id"].as_str().expect("entry").to_string();
-    let hold = json!({"entry_id": id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("5.00")});
-    let hold_id = call(&app, "POST", "/api/v1/holds", &camille, Some(&hold))
+    let hold = json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("5.00")});
+    let hold_id = app
+        .call("POST", "/api/v1/holds", Some(&camille), Some(&hold))
         .await
         .json()["transfers"][0]["id"]
         .as_str()
         .expect("hold")
         .to_string();
-    let accounts = call(
-        &app,
-        "GET",
-        &format!("/api/v1/enterprises/{farm_id}/accounts"),
-        &farmer,
-        None,
-    )
-    .await
-    .json();
+    let accounts = app
+        .call(
+            "GET",
+            &format!("/api/v1/enterprises/{farm_id}/accounts"),
+            Some(&farmer),
+            None,
+        )
+        .await
+        .json();
     let payable = accounts
         .as_array()
         .and_then(|a| a.iter().find(|x| x["kind"] == "euro_payable"))
@@ -156,7 +146,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
 
     // an order at a hub none of the outsiders belongs to: the farm's own shop, with an open
     // cycle offering one of its variants, where Camille ordered
-    let shop_cycle = id();
+    let shop_cycle = key();
     let shop_id;
     {
         use comptoir::db::schema::{cycle_shipping_methods, order_cycle_variants, order_cycles};
@@ -206,7 +196,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                     .execute(conn)?;
                 diesel::insert_into(cycle_shipping_methods::table)
                     .values((
-                        cycle_shipping_methods::id.eq(id()),
+                        cycle_shipping_methods::id.eq(key()),
                         cycle_shipping_methods::order_cycle_id.eq(&shop_cycle),
                         cycle_shipping_methods::kind.eq("pickup"),
                         cycle_shipping_methods::name.eq("À la ferme"),
@@ -227,21 +217,21 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
         .as_str()
         .expect("method")
         .to_string();
-    let cart = call(
-        &app,
-        "PUT",
-        &format!("/api/v1/order-cycles/{shop_cycle}/cart"),
-        &camille,
-        Some(&json!({"lines": [{"variant_id": variant_id, "quantity": 1}]})),
-    )
-    .await;
+    let cart = app
+        .call(
+            "PUT",
+            &format!("/api/v1/order-cycles/{shop_cycle}/cart"),
+            Some(&camille),
+            Some(&json!({"lines": [{"variant_id": variant_id, "quantity": 1}]})),
+        )
+        .await;
     assert_eq!(cart.status, 200, "{}", String::from_utf8_lossy(&cart.body));
     let placed = app
         .send(
             "POST",
             &format!("/api/v1/order-cycles/{shop_cycle}/checkout"),
             Some(&camille),
-            &[("Idempotency-Key", &id())],
+            &[("Idempotency-Key", &key())],
             Some((
                 "application/json",
                 json!({"shipping_method_id": method})
@@ -283,19 +273,19 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                 Some(json!({"code": "ZZZ", "name": "Z", "symbol": "Z", "scale": 2, "kind": "fiat"}))
             }
             ("POST", "/api/v1/currencies/{code}/issuances") => Some(
-                json!({"entry_id": id(), "wallet_id": wallet, "amount": lem("1.00"), "method": "cash", "reference": "x"}),
+                json!({"entry_id": key(), "wallet_id": wallet, "amount": lem("1.00"), "method": "cash", "reference": "x"}),
             ),
             ("PUT", "/api/v1/currencies/{code}/commission") => {
                 Some(json!({"percent": "1", "fixed": lem("0.00")}))
             }
             ("POST", "/api/v1/payments") | ("POST", "/api/v1/holds") => Some(
-                json!({"entry_id": id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")}),
+                json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")}),
             ),
             ("POST", "/api/v1/reconversions") => {
-                Some(json!({"entry_id": id(), "wallet_id": farm_wallet, "amount": lem("1.00")}))
+                Some(json!({"entry_id": key(), "wallet_id": farm_wallet, "amount": lem("1.00")}))
             }
             ("POST", "/api/v1/accounts/{account_id}/payouts") => {
-                let body = json!({"entry_id": id(), "currency": "LEM", "amount": {"amount": "1.00", "currency": "EUR"}, "reference": "x"});
+                let body = json!({"entry_id": key(), "currency": "LEM", "amount": {"amount": "1.00", "currency": "EUR"}, "reference": "x"});
                 return Some((path.replace("{account_id}", &payable), Some(body)));
             }
             ("PUT", "/api/v1/accounts/{account_id}/overdraft-limit") => {
@@ -306,10 +296,10 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             }
             ("PUT", "/api/v1/accounts/{account_id}/status") => Some(json!({"status": "frozen"})),
             ("POST", "/api/v1/ledger/entries/{id}/reversal") => {
-                Some(json!({"entry_id": id(), "reason": "x"}))
+                Some(json!({"entry_id": key(), "reason": "x"}))
             }
             ("POST", "/api/v1/holds/{hold_id}/post") | ("POST", "/api/v1/holds/{hold_id}/void") => {
-                Some(json!({"entry_id": id()}))
+                Some(json!({"entry_id": key()}))
             }
             ("POST", "/api/v1/enterprises/{enterprise_id}/wallets") => {
                 Some(json!({"currency": "LEM"}))
@@ -432,13 +422,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     ];
     // and their machines: an outsider's read key
     let mut outsiders = outsiders.to_vec();
-    let key = call(
-        &app,
-        "POST",
-        "/api/v1/me/api-keys",
-        &outsiders[0].1,
-        Some(&json!({"name": "outsider's sync", "scopes": ["read", "orders", "accounting"], "expires_in_days": 1})),
-    )
+    let key = app.call("POST", "/api/v1/me/api-keys", Some(&outsiders[0].1), Some(&json!({"name": "outsider's sync", "scopes": ["read", "orders", "accounting"], "expires_in_days": 1})))
     .await
     .json()["secret"]
         .as_str()
@@ -469,7 +453,9 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                 panic!("no authorization case for {method} {path}: add one to this matrix");
             };
             for (who, token) in &outsiders {
-                let reply = call(&app, &method, &concrete, token, body.as_ref()).await;
+                let reply = app
+                    .call(&method, &concrete, Some(token), body.as_ref())
+                    .await;
                 let text = String::from_utf8_lossy(&reply.body).to_string();
                 assert!(
                     matches!(reply.status.as_u16(), 403 | 404),
@@ -493,15 +479,15 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     }
     assert!(checked >= 5 * 15, "only {checked} checks");
     // and nothing moved
-    let balance = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}"),
-        &camille,
-        None,
-    )
-    .await
-    .json();
+    let balance = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(balance["balance"], lem("20.00"));
     assert_eq!(balance["available"], lem("15.00"));
 }

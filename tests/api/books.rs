@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::{
+use crate::support::{
     authed, close_cycle, euro_paid, funded_wallet, hub_owner_token, key, place_order, shop,
 };
 

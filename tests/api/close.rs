@@ -13,7 +13,7 @@ use comptoir::ledger::verify::verify;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::{
+use crate::support::{
     authed, close_cycle, eur, funded_wallet, hub_owner_token, key, lem, place_order, shop,
 };
 
@@ -282,7 +282,7 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
 
     // the euros are paid at pickup: the receivable is settled from the hub's till
     let owner = hub_owner_token(&app).await;
-    crate::orders::euro_paid(&app, &order_id, &owner).await;
+    crate::support::euro_paid(&app, &order_id, &owner).await;
     let hub_accounts = balances(conn, &hub);
     assert_eq!(balance(&hub_accounts, "EUR", "euro_receivable"), 0);
     assert_eq!(balance(&hub_accounts, "EUR", "euro_clearing"), -775);
@@ -529,7 +529,7 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
     use comptoir::orders::{cart, close, shipping};
 
     let db = crate::harness::TestDb::with_demo(backend);
-    let pool = crate::orders::big_pool(&db);
+    let pool = crate::support::big_pool(&db);
     let conn = &mut pool.conn().expect("conn");
     let now = comptoir::time::now();
     let cycle: String = comptoir::db::schema::order_cycles::table
@@ -555,7 +555,7 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
     };
     let orders = 30;
     for n in 0..orders {
-        let customer = crate::orders::new_customer(conn, n);
+        let customer = crate::support::new_customer(conn, n);
         let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
         ops::issue(conn, &key(), &wallet.id, 1000, EuroMethod::Cash, "top-up").expect("issue");
         let lines = vec![QuoteLineRequest {

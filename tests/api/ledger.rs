@@ -18,6 +18,7 @@ use comptoir::ledger::{group, holds};
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestDb};
+use crate::support::key;
 
 backend_tests!(
     issue_pay_reconvert_and_pay_out_with_exact_balances,
@@ -39,10 +40,6 @@ backend_tests!(
     concurrent_batches_never_overdraw,
     concurrent_commits_are_grouped_and_keep_their_own_results,
 );
-
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
 
 /// The demo marketplace with LEM wallets for two members and two producers.
 pub struct World {
@@ -140,7 +137,7 @@ async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
     ops::issue(
         conn,
-        &new_id(),
+        &key(),
         camille,
         5000,
         EuroMethod::BankTransfer,
@@ -155,10 +152,10 @@ async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
         },
         5000
     );
-    ops::pay(conn, &new_id(), camille, ferme, 2000, "order 42").expect("pay");
+    ops::pay(conn, &key(), camille, ferme, 2000, "order 42").expect("pay");
     assert_eq!((balance(conn, camille), balance(conn, ferme)), (3000, 2000));
     ops::set_commission_rule(conn, "LEM", None, 300, 0).expect("3 % commission");
-    let entry = ops::reconvert(conn, &new_id(), ferme, 1000, "reconversion 1")
+    let entry = ops::reconvert(conn, &key(), ferme, 1000, "reconversion 1")
         .expect("reconvert")
         .into_entry();
     assert_eq!(entry.transfers.len(), 3);
@@ -186,7 +183,7 @@ async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
     );
     let payable = payable_of(conn, ferme, "LEM");
     assert_eq!(payable.balance(), 970);
-    ops::reconversion_paid(conn, &new_id(), &payable.id, "LEM", 970, "VIR-OUT-1").expect("paid");
+    ops::reconversion_paid(conn, &key(), &payable.id, "LEM", 970, "VIR-OUT-1").expect("paid");
     assert_eq!(balance(conn, &payable.id), 0);
     assert_eq!(
         {
@@ -212,25 +209,17 @@ async fn flow_rules_and_reconversion_are_enforced(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
-    ops::issue(
-        conn,
-        &new_id(),
-        camille,
-        1000,
-        EuroMethod::Cash,
-        "cash office",
-    )
-    .expect("issue");
-    ops::pay(conn, &new_id(), camille, yanis, 100, "gift")
+    ops::issue(conn, &key(), camille, 1000, EuroMethod::Cash, "cash office").expect("issue");
+    ops::pay(conn, &key(), camille, yanis, 100, "gift")
         .expect("member to member allowed by default");
     diesel::update(currencies::table.find("LEM"))
         .set(currencies::allow_member_to_member.eq(false))
         .execute(conn.diesel())
         .expect("rule");
-    let err = ops::pay(conn, &new_id(), camille, yanis, 100, "gift").unwrap_err();
+    let err = ops::pay(conn, &key(), camille, yanis, 100, "gift").unwrap_err();
     assert!(matches!(err, LedgerError::FlowNotAllowed(_)), "{err:?}");
-    ops::pay(conn, &new_id(), camille, ferme, 100, "vegetables").expect("member to professional");
-    let err = ops::reconvert(conn, &new_id(), camille, 100, "x").unwrap_err();
+    ops::pay(conn, &key(), camille, ferme, 100, "vegetables").expect("member to professional");
+    let err = ops::reconvert(conn, &key(), camille, 100, "x").unwrap_err();
     assert!(
         matches!(err, LedgerError::ReconversionNotAllowed(_)),
         "{err:?}"
@@ -239,11 +228,10 @@ async fn flow_rules_and_reconversion_are_enforced(backend: Backend) {
         .set(ledger_accounts::pays_professionals_only.eq(true))
         .execute(conn.diesel())
         .expect("restrict");
-    let err = ops::pay(conn, &new_id(), ferme, camille, 50, "refund").unwrap_err();
+    let err = ops::pay(conn, &key(), ferme, camille, 50, "refund").unwrap_err();
     assert!(matches!(err, LedgerError::FlowNotAllowed(_)), "{err:?}");
-    ops::pay(conn, &new_id(), ferme, &w.pros[1], 50, "bread")
-        .expect("professional to professional");
-    let err = ops::pay(conn, &new_id(), camille, ferme, 100_000, "too much").unwrap_err();
+    ops::pay(conn, &key(), ferme, &w.pros[1], 50, "bread").expect("professional to professional");
+    let err = ops::pay(conn, &key(), camille, ferme, 100_000, "too much").unwrap_err();
     assert!(
         matches!(
             err,
@@ -256,7 +244,7 @@ async fn flow_rules_and_reconversion_are_enforced(backend: Backend) {
         "{err:?}"
     );
     let fund = association_account(conn, "guarantee_fund", "EUR");
-    let err = ops::pay(conn, &new_id(), camille, &fund.id, 10, "x").unwrap_err();
+    let err = ops::pay(conn, &key(), camille, &fund.id, 10, "x").unwrap_err();
     assert!(
         matches!(err, LedgerError::CurrencyMismatch { .. }),
         "{err:?}"
@@ -268,8 +256,8 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
-    ops::issue(conn, &new_id(), camille, 5000, EuroMethod::Card, "card").expect("issue");
-    let hold = holds::hold(conn, &new_id(), camille, ferme, 3000, None, "order 7")
+    ops::issue(conn, &key(), camille, 5000, EuroMethod::Card, "card").expect("issue");
+    let hold = holds::hold(conn, &key(), camille, ferme, 3000, None, "order 7")
         .expect("hold")
         .into_entry();
     let hold_id = hold.transfers[0].id.clone();
@@ -277,7 +265,7 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         (balance(conn, camille), available(conn, camille)),
         (5000, 2000)
     );
-    let err = ops::pay(conn, &new_id(), camille, ferme, 2500, "x").unwrap_err();
+    let err = ops::pay(conn, &key(), camille, ferme, 2500, "x").unwrap_err();
     assert!(
         matches!(
             err,
@@ -288,10 +276,9 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         ),
         "{err:?}"
     );
-    let err = holds::post_hold(conn, &new_id(), &hold_id, Some(3001), "more").unwrap_err();
+    let err = holds::post_hold(conn, &key(), &hold_id, Some(3001), "more").unwrap_err();
     assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
-    holds::post_hold(conn, &new_id(), &hold_id, Some(2500), "weighed: less")
-        .expect("post for less");
+    holds::post_hold(conn, &key(), &hold_id, Some(2500), "weighed: less").expect("post for less");
     assert_eq!(
         (
             balance(conn, camille),
@@ -300,19 +287,19 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         ),
         (2500, 2500, 2500)
     );
-    let err = holds::post_hold(conn, &new_id(), &hold_id, None, "again").unwrap_err();
+    let err = holds::post_hold(conn, &key(), &hold_id, None, "again").unwrap_err();
     assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
-    let err = holds::void_hold(conn, &new_id(), &hold_id, "late").unwrap_err();
+    let err = holds::void_hold(conn, &key(), &hold_id, "late").unwrap_err();
     assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
 
-    let second = holds::hold(conn, &new_id(), camille, ferme, 1000, None, "order 8")
+    let second = holds::hold(conn, &key(), camille, ferme, 1000, None, "order 8")
         .expect("hold")
         .into_entry();
-    holds::void_hold(conn, &new_id(), &second.transfers[0].id, "cancelled").expect("void");
+    holds::void_hold(conn, &key(), &second.transfers[0].id, "cancelled").expect("void");
     assert_eq!(available(conn, camille), 2500);
 
     let soon = comptoir::time::now() + chrono::Duration::milliseconds(300);
-    let expiring = holds::hold(conn, &new_id(), camille, ferme, 700, Some(soon), "order 9")
+    let expiring = holds::hold(conn, &key(), camille, ferme, 700, Some(soon), "order 9")
         .expect("hold")
         .into_entry();
     assert_eq!(
@@ -321,7 +308,7 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
     );
     std::thread::sleep(std::time::Duration::from_millis(400));
     let err =
-        holds::post_hold(conn, &new_id(), &expiring.transfers[0].id, None, "too late").unwrap_err();
+        holds::post_hold(conn, &key(), &expiring.transfers[0].id, None, "too late").unwrap_err();
     assert!(matches!(err, LedgerError::HoldExpired(_)), "{err:?}");
     assert_eq!(
         holds::void_expired_holds(conn, comptoir::time::now()).expect("job"),
@@ -334,7 +321,7 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
     assert_eq!(available(conn, camille), 2500);
     let err = holds::hold(
         conn,
-        &new_id(),
+        &key(),
         camille,
         ferme,
         1,
@@ -350,7 +337,7 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
-    let issue_id = new_id();
+    let issue_id = key();
     let first = ops::issue(
         conn,
         &issue_id,
@@ -391,10 +378,10 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
         "{err:?}"
     );
     // a replayed post returns the original even though the hold is now resolved
-    let hold = holds::hold(conn, &new_id(), camille, ferme, 300, None, "o")
+    let hold = holds::hold(conn, &key(), camille, ferme, 300, None, "o")
         .expect("hold")
         .into_entry();
-    let post_id = new_id();
+    let post_id = key();
     let posted = holds::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("post");
     let replayed =
         holds::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("replay");
@@ -411,11 +398,11 @@ async fn reversal_restores_balances_once(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
-    ops::issue(conn, &new_id(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
-    let payment = ops::pay(conn, &new_id(), camille, ferme, 400, "wrong shop")
+    ops::issue(conn, &key(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
+    let payment = ops::pay(conn, &key(), camille, ferme, 400, "wrong shop")
         .expect("pay")
         .into_entry();
-    let reversal = ops::reverse(conn, &new_id(), &payment.row.id, "paid the wrong shop")
+    let reversal = ops::reverse(conn, &key(), &payment.row.id, "paid the wrong shop")
         .expect("reverse")
         .into_entry();
     assert_eq!(
@@ -423,19 +410,19 @@ async fn reversal_restores_balances_once(backend: Backend) {
         Some(payment.row.id.as_str())
     );
     assert_eq!((balance(conn, camille), balance(conn, ferme)), (1000, 0));
-    let err = ops::reverse(conn, &new_id(), &payment.row.id, "twice").unwrap_err();
+    let err = ops::reverse(conn, &key(), &payment.row.id, "twice").unwrap_err();
     assert!(matches!(err, LedgerError::AlreadyReversed(_)), "{err:?}");
     // a reversal cannot overdraw the account the money went to
-    let spent = ops::pay(conn, &new_id(), camille, yanis, 500, "x")
+    let spent = ops::pay(conn, &key(), camille, yanis, 500, "x")
         .expect("pay")
         .into_entry();
-    ops::pay(conn, &new_id(), yanis, ferme, 500, "spent it").expect("pay on");
-    let err = ops::reverse(conn, &new_id(), &spent.row.id, "too late").unwrap_err();
+    ops::pay(conn, &key(), yanis, ferme, 500, "spent it").expect("pay on");
+    let err = ops::reverse(conn, &key(), &spent.row.id, "too late").unwrap_err();
     assert!(
         matches!(err, LedgerError::InsufficientFunds { .. }),
         "{err:?}"
     );
-    let err = ops::reverse(conn, &new_id(), &new_id(), "nothing").unwrap_err();
+    let err = ops::reverse(conn, &key(), &key(), "nothing").unwrap_err();
     assert!(matches!(err, LedgerError::EntryNotFound(_)), "{err:?}");
     assert_verified(conn);
 }
@@ -444,15 +431,15 @@ async fn mutual_credit_down_to_the_limit(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (ferme, fournil) = (&w.pros[0], &w.pros[1]);
-    let err = ops::pay(conn, &new_id(), ferme, fournil, 1, "no credit yet").unwrap_err();
+    let err = ops::pay(conn, &key(), ferme, fournil, 1, "no credit yet").unwrap_err();
     assert!(
         matches!(err, LedgerError::InsufficientFunds { .. }),
         "{err:?}"
     );
     ops::set_overdraft_limit(conn, ferme, 10_000).expect("limit");
-    ops::pay(conn, &new_id(), ferme, fournil, 8000, "flour").expect("on credit");
+    ops::pay(conn, &key(), ferme, fournil, 8000, "flour").expect("on credit");
     assert_eq!(balance(conn, ferme), -8000);
-    let err = ops::pay(conn, &new_id(), ferme, fournil, 2001, "more flour").unwrap_err();
+    let err = ops::pay(conn, &key(), ferme, fournil, 2001, "more flour").unwrap_err();
     assert!(
         matches!(
             err,
@@ -484,7 +471,7 @@ fn try_sql(conn: &mut DbConn, sql: &str) -> Result<(), String> {
 async fn the_database_refuses_updates_and_deletes(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
-    ops::issue(conn, &new_id(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
+    ops::issue(conn, &key(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
     for sql in [
         "UPDATE ledger_transfers SET amount = amount + 1",
         "DELETE FROM ledger_transfers",
@@ -508,11 +495,11 @@ fn disable_append_only(conn: &mut DbConn, backend: Backend) {
 async fn verify_detects_rows_altered_behind_the_application(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
-    ops::issue(conn, &new_id(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
-    let payment = ops::pay(conn, &new_id(), &w.members[0], &w.pros[0], 300, "p")
+    ops::issue(conn, &key(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
+    let payment = ops::pay(conn, &key(), &w.members[0], &w.pros[0], 300, "p")
         .expect("pay")
         .into_entry();
-    ops::pay(conn, &new_id(), &w.members[0], &w.pros[0], 200, "p2").expect("pay");
+    ops::pay(conn, &key(), &w.members[0], &w.pros[0], 200, "p2").expect("pay");
     assert_verified(conn);
     // the CLI agrees while the ledger is intact
     let dir = tempfile::tempdir().expect("dir");
@@ -548,7 +535,7 @@ async fn verify_detects_rows_altered_behind_the_application(backend: Backend) {
     assert!(String::from_utf8_lossy(&bad.stdout).contains("VIOLATION"));
 
     // a fresh entry whose link to its predecessor is rewritten is caught, by its own id
-    let fresh = ops::pay(conn, &new_id(), &w.members[0], &w.pros[0], 100, "p3")
+    let fresh = ops::pay(conn, &key(), &w.members[0], &w.pros[0], 100, "p3")
         .expect("pay")
         .into_entry();
     let sql = format!(
@@ -578,7 +565,7 @@ async fn concurrent_spends_never_overdraw(backend: Backend) {
     let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
     ops::issue(
         &mut pool.conn().expect("conn"),
-        &new_id(),
+        &key(),
         &camille,
         3000,
         EuroMethod::Cash,
@@ -593,7 +580,7 @@ async fn concurrent_spends_never_overdraw(backend: Backend) {
                     let mut conn = pool.conn().map_err(|e| e.to_string())?;
                     match ops::pay(
                         &mut conn,
-                        &new_id(),
+                        &key(),
                         camille,
                         ferme,
                         100,
@@ -634,7 +621,7 @@ async fn crossing_payments_do_not_deadlock(backend: Backend) {
                 let mut conn = pool.conn().expect("conn");
                 for j in 0..10 {
                     let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
-                    ops::pay(&mut conn, &new_id(), from, to, 10 + j, "crossing")
+                    ops::pay(&mut conn, &key(), from, to, 10 + j, "crossing")
                         .expect("no deadlock, no refusal");
                 }
             });
@@ -703,7 +690,7 @@ mod property {
         let mut last: Option<(String, Op)> = None;
         for op in ops_list {
             let before = snapshot(conn);
-            let id = new_id();
+            let id = key();
             let replaying = matches!(op, Op::ReplayLast);
             let (id, op) = match op {
                 Op::ReplayLast => match &last {
@@ -824,18 +811,10 @@ async fn reconversion_never_spends_a_credit_line(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme, fournil) = (&w.members[0], &w.pros[0], &w.pros[1]);
-    ops::issue(
-        conn,
-        &new_id(),
-        camille,
-        1000,
-        EuroMethod::BankTransfer,
-        "v",
-    )
-    .expect("issue");
+    ops::issue(conn, &key(), camille, 1000, EuroMethod::BankTransfer, "v").expect("issue");
     ops::set_overdraft_limit(conn, ferme, 10_000).expect("credit line");
     // nothing of its own: refused, although the credit line would allow the debit
-    let err = ops::reconvert(conn, &new_id(), ferme, 1000, "r").unwrap_err();
+    let err = ops::reconvert(conn, &key(), ferme, 1000, "r").unwrap_err();
     assert!(
         matches!(
             err,
@@ -847,15 +826,15 @@ async fn reconversion_never_spends_a_credit_line(backend: Backend) {
         ),
         "{err:?}"
     );
-    ops::pay(conn, &new_id(), camille, ferme, 300, "sale").expect("pay");
-    let err = ops::reconvert(conn, &new_id(), ferme, 301, "r").unwrap_err();
+    ops::pay(conn, &key(), camille, ferme, 300, "sale").expect("pay");
+    let err = ops::reconvert(conn, &key(), ferme, 301, "r").unwrap_err();
     assert!(
         matches!(err, LedgerError::InsufficientFunds { available: 300, .. }),
         "{err:?}"
     );
-    ops::reconvert(conn, &new_id(), ferme, 300, "r").expect("own money");
+    ops::reconvert(conn, &key(), ferme, 300, "r").expect("own money");
     // money created on credit shows in the statement
-    ops::pay(conn, &new_id(), ferme, fournil, 2000, "flour on credit").expect("credit");
+    ops::pay(conn, &key(), ferme, fournil, 2000, "flour on credit").expect("credit");
     let report = assert_verified(conn);
     let lem = report
         .currencies
@@ -909,16 +888,16 @@ async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
         .owner_id
         .expect("owner");
     let ferme_xyz = ops::wallet(conn, Owner::Enterprise(ferme_owner), "XYZ").expect("xyz wallet");
-    ops::issue(conn, &new_id(), &w.pros[0], 500, EuroMethod::Cash, "l").expect("issue LEM");
-    ops::issue(conn, &new_id(), &ferme_xyz.id, 800, EuroMethod::Cash, "x").expect("issue XYZ");
-    ops::reconvert(conn, &new_id(), &w.pros[0], 500, "r").expect("reconvert LEM");
+    ops::issue(conn, &key(), &w.pros[0], 500, EuroMethod::Cash, "l").expect("issue LEM");
+    ops::issue(conn, &key(), &ferme_xyz.id, 800, EuroMethod::Cash, "x").expect("issue XYZ");
+    ops::reconvert(conn, &key(), &w.pros[0], 500, "r").expect("reconvert LEM");
     let lem_payable = payable_of(conn, &w.pros[0], "LEM");
     assert_eq!(lem_payable.balance(), 500);
     // the XYZ side cannot settle what the LEM association owes
     let err =
-        ops::reconversion_paid(conn, &new_id(), &lem_payable.id, "XYZ", 500, "wrong").unwrap_err();
+        ops::reconversion_paid(conn, &key(), &lem_payable.id, "XYZ", 500, "wrong").unwrap_err();
     assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
-    ops::reconversion_paid(conn, &new_id(), &lem_payable.id, "LEM", 500, "right").expect("payout");
+    ops::reconversion_paid(conn, &key(), &lem_payable.id, "LEM", 500, "right").expect("payout");
     let report = assert_verified(conn);
     let line = |code: &str| {
         report
@@ -948,9 +927,9 @@ async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
-    ops::issue(conn, &new_id(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
+    ops::issue(conn, &key(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
     // the original spent everything: a retry must not fail on the balance it emptied
-    let pay_id = new_id();
+    let pay_id = key();
     let original = ops::pay(conn, &pay_id, camille, yanis, 1000, "all").expect("pay");
     diesel::update(currencies::table.find("LEM"))
         .set(currencies::allow_member_to_member.eq(false))
@@ -961,9 +940,9 @@ async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
     assert!(matches!(retry, Committed::Replayed(_)));
     assert_eq!(retry.entry(), original.entry());
     // a hold retried after it expired still answers with the original
-    ops::pay(conn, &new_id(), yanis, ferme, 500, "x").expect("pay a shop");
+    ops::pay(conn, &key(), yanis, ferme, 500, "x").expect("pay a shop");
     let soon = comptoir::time::now() + chrono::Duration::milliseconds(200);
-    let hold_id = new_id();
+    let hold_id = key();
     let held = holds::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o").expect("hold");
     std::thread::sleep(std::time::Duration::from_millis(300));
     let again = holds::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o")
@@ -1027,7 +1006,7 @@ fn run_batches(
     list: &[(String, BatchOp)],
     chunk: usize,
 ) -> (Vec<String>, Vec<(i64, i64, i64)>) {
-    let ghost = new_id();
+    let ghost = key();
     let wallet = |i: usize| wallets.get(i).cloned().unwrap_or_else(|| ghost.clone());
     // a repeat is the operation it repeats, under the same entry id
     let mut resolved: Vec<(String, BatchOp)> = Vec::with_capacity(list.len());
@@ -1145,7 +1124,7 @@ async fn batches_commit_like_one_entry_after_another(backend: Backend) {
     let strategy = (proptest::collection::vec(batch_op(), 1..40), 1..12usize);
     runner
         .run(&strategy, |(list, chunk)| {
-            let list: Vec<(String, BatchOp)> = list.into_iter().map(|op| (new_id(), op)).collect();
+            let list: Vec<(String, BatchOp)> = list.into_iter().map(|op| (key(), op)).collect();
             let mut outcomes = Vec::new();
             for size in [0, chunk] {
                 let w = world(backend);
@@ -1172,20 +1151,20 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
-    ops::issue(conn, &new_id(), camille, 5000, EuroMethod::Card, "card").expect("issue");
-    let hold = holds::hold(conn, &new_id(), camille, ferme, 3000, None, "order")
+    ops::issue(conn, &key(), camille, 5000, EuroMethod::Card, "card").expect("issue");
+    let hold = holds::hold(conn, &key(), camille, ferme, 3000, None, "order")
         .expect("hold")
         .into_entry();
-    let payment = ops::pay(conn, &new_id(), camille, ferme, 500, "pay")
+    let payment = ops::pay(conn, &key(), camille, ferme, 500, "pay")
         .expect("pay")
         .into_entry();
     let hold_id = hold.transfers[0].id.clone();
     let resolve = |amount: i64, movement: Movement| EntryRequest {
-        id: new_id(),
+        id: key(),
         code: "post".into(),
         reference: "batch".into(),
         description: "resolve".into(),
-        request_hash: new_id(),
+        request_hash: key(),
         reverses_entry_id: None,
         transfers: vec![TransferDraft {
             debit_account_id: camille.clone(),
@@ -1220,12 +1199,12 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
         hold_id: hold_id.clone(),
         hold_amount: 3000,
     };
-    let first_reversal = new_id();
+    let first_reversal = key();
     let requests = vec![
         resolve(2000, post),
         resolve(3000, void),
         reversal(first_reversal.clone()),
-        reversal(new_id()),
+        reversal(key()),
         // the first reversal again: a replay of an entry written earlier in this batch
         reversal(first_reversal),
     ];
@@ -1265,7 +1244,7 @@ async fn concurrent_batches_never_overdraw(backend: Backend) {
     let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
     ops::issue(
         &mut pool.conn().expect("conn"),
-        &new_id(),
+        &key(),
         &camille,
         3000,
         EuroMethod::Cash,
@@ -1280,7 +1259,7 @@ async fn concurrent_batches_never_overdraw(backend: Backend) {
                     let mut conn = pool.conn().expect("conn");
                     let payments: Vec<Payment> = (0..10)
                         .map(|i| Payment {
-                            entry_id: new_id(),
+                            entry_id: key(),
                             from: camille.clone(),
                             to: ferme.clone(),
                             amount: 70,
@@ -1322,7 +1301,7 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
     let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
     ops::issue(
         &mut pool.conn().expect("conn"),
-        &new_id(),
+        &key(),
         &camille,
         500,
         EuroMethod::Cash,
@@ -1337,7 +1316,7 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
         c.batch_execute("BEGIN; SELECT 1 FROM ledger_head FOR UPDATE")
             .expect("head locked");
     }
-    let twice = new_id();
+    let twice = key();
     let threads = 12;
     let results: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -1349,7 +1328,7 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
                     let (id, reference) = match i {
                         0 | 1 => (twice.clone(), "grouped"),
                         2 => (twice.clone(), "another"),
-                        _ => (new_id(), "grouped"),
+                        _ => (key(), "grouped"),
                     };
                     // each caller gets its own entry back: its id, its reference
                     let mine = |entry: &journal::Entry| {

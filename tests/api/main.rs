@@ -24,6 +24,7 @@ mod openapi;
 mod operations;
 mod orders;
 mod smtp_server;
+mod support;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]

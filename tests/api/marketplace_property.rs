@@ -26,7 +26,7 @@ use comptoir::orders::{cart, close, shipping};
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestDb};
-use crate::orders::{key, new_customer};
+use crate::support::{key, new_customer};
 
 backend_tests!(random_marketplace_sequences_balance_currency_by_currency);
 

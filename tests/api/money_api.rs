@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use crate::backend_tests;
 use crate::harness::{Backend, Reply, TestApp, TEST_JWT_SECRET};
+use crate::support::{key, lem};
 
 backend_tests!(
     login_gives_a_token_and_refuses_bad_credentials_alike,
@@ -23,28 +24,11 @@ backend_tests!(
 
 const PASSWORD: &str = comptoir::demo::DEMO_PASSWORD;
 
-async fn call(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Reply {
-    app.call(method, path, token, body).await
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-fn lem(amount: &str) -> Value {
-    json!({"amount": amount, "currency": "LEM"})
-}
-
 async fn login_gives_a_token_and_refuses_bad_credentials_alike(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let token = app.access_token(" Camille@Example.org ").await;
-    let me = call(&app, "GET", "/api/v1/me", Some(&token), None)
+    let me = app
+        .call("GET", "/api/v1/me", Some(&token), None)
         .await
         .json();
     assert_eq!(me["roles"][0]["role"], "member");
@@ -68,7 +52,7 @@ async fn login_gives_a_token_and_refuses_bad_credentials_alike(backend: Backend)
         a["detail"], b["detail"],
         "the answer must not tell whether the email exists"
     );
-    call(&app, "GET", "/api/v1/me", None, None)
+    app.call("GET", "/api/v1/me", None, None)
         .await
         .problem(401, "unauthorized");
 }
@@ -87,17 +71,18 @@ async fn forged_or_stale_tokens_are_refused(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let good = app.access_token("camille@example.org").await;
     assert_eq!(
-        call(&app, "GET", "/api/v1/me", Some(&good), None)
+        app.call("GET", "/api/v1/me", Some(&good), None)
             .await
             .status,
         200
     );
-    let me = call(&app, "GET", "/api/v1/me", Some(&good), None)
+    let me = app
+        .call("GET", "/api/v1/me", Some(&good), None)
         .await
         .json();
     let now = chrono::Utc::now().timestamp();
     let claims = |overrides: Value| {
-        let mut c = json!({"sub": me["id"], "iat": now, "exp": now + 600, "iss": "comptoir", "aud": "comptoir-api", "jti": new_id(), "sid": new_id()});
+        let mut c = json!({"sub": me["id"], "iat": now, "exp": now + 600, "iss": "comptoir", "aud": "comptoir-api", "jti": key(), "sid": key()});
         for (k, v) in overrides.as_object().cloned().unwrap_or_default() {
             if v.is_null() {
                 c.as_object_mut().map(|o| o.remove(&k));
@@ -110,8 +95,7 @@ async fn forged_or_stale_tokens_are_refused(backend: Backend) {
     // the forger knows the key: only the claims or algorithm are wrong
     let hs256 = jsonwebtoken::Algorithm::HS256;
     assert_eq!(
-        call(
-            &app,
+        app.call(
             "GET",
             "/api/v1/me",
             Some(&forge(&claims(json!({})), TEST_JWT_SECRET, hs256)),
@@ -187,7 +171,7 @@ async fn forged_or_stale_tokens_are_refused(backend: Backend) {
     ));
     bad.push(("garbage", "not.a.token".to_string()));
     for (what, token) in bad {
-        let reply = call(&app, "GET", "/api/v1/me", Some(&token), None).await;
+        let reply = app.call("GET", "/api/v1/me", Some(&token), None).await;
         assert_eq!(reply.status, 401, "{what} was accepted");
     }
 }
@@ -216,7 +200,7 @@ async fn disabled_users_tokens_stop_working(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let token = app.access_token("yanis@example.org").await;
     assert_eq!(
-        call(&app, "GET", "/api/v1/me", Some(&token), None)
+        app.call("GET", "/api/v1/me", Some(&token), None)
             .await
             .status,
         200
@@ -230,7 +214,7 @@ async fn disabled_users_tokens_stop_working(backend: Backend) {
     .set(comptoir::db::schema::users::disabled_at.eq(Some(comptoir::time::now())))
     .execute(conn.diesel())
     .expect("disable");
-    call(&app, "GET", "/api/v1/me", Some(&token), None)
+    app.call("GET", "/api/v1/me", Some(&token), None)
         .await
         .problem(401, "unauthorized");
     let login = app
@@ -248,14 +232,14 @@ async fn wallets(app: &TestApp) -> (String, String, String, String, String, Stri
     let camille = app.access_token("camille@example.org").await;
     let treasurer = app.access_token("tresorerie@lem.example.org").await;
     let farmer = app.access_token("ferme@troischenes.example.org").await;
-    let wallet = call(
-        app,
-        "POST",
-        "/api/v1/me/wallets",
-        Some(&camille),
-        Some(&json!({"currency": "LEM"})),
-    )
-    .await;
+    let wallet = app
+        .call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(&camille),
+            Some(&json!({"currency": "LEM"})),
+        )
+        .await;
     assert_eq!(
         wallet.status,
         201,
@@ -267,14 +251,14 @@ async fn wallets(app: &TestApp) -> (String, String, String, String, String, Stri
         .await
         .json();
     let farm_id = farm["id"].as_str().expect("farm").to_string();
-    let farm_wallet = call(
-        app,
-        "POST",
-        &format!("/api/v1/enterprises/{farm_id}/wallets"),
-        Some(&farmer),
-        Some(&json!({"currency": "LEM"})),
-    )
-    .await;
+    let farm_wallet = app
+        .call(
+            "POST",
+            &format!("/api/v1/enterprises/{farm_id}/wallets"),
+            Some(&farmer),
+            Some(&json!({"currency": "LEM"})),
+        )
+        .await;
     assert_eq!(
         farm_wallet.status,
         201,
@@ -295,16 +279,16 @@ async fn wallets(app: &TestApp) -> (String, String, String, String, String, Stri
 async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, farm_id) = wallets(&app).await;
-    let issue_id = new_id();
+    let issue_id = key();
     let issuance = json!({"entry_id": issue_id, "wallet_id": wallet, "amount": lem("50.00"), "method": "bank_transfer", "reference": "VIR-1"});
-    let first = call(
-        &app,
-        "POST",
-        "/api/v1/currencies/LEM/issuances",
-        Some(&treasurer),
-        Some(&issuance),
-    )
-    .await;
+    let first = app
+        .call(
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(&treasurer),
+            Some(&issuance),
+        )
+        .await;
     assert_eq!(
         first.status,
         201,
@@ -317,14 +301,14 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
         entry["transfers"][1]["amount"],
         json!({"amount": "50.00", "currency": "EUR"})
     );
-    let replay = call(
-        &app,
-        "POST",
-        "/api/v1/currencies/LEM/issuances",
-        Some(&treasurer),
-        Some(&issuance),
-    )
-    .await;
+    let replay = app
+        .call(
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(&treasurer),
+            Some(&issuance),
+        )
+        .await;
     assert_eq!(replay.status, 201);
     assert_eq!(
         replay.header("idempotent-replayed").as_deref(),
@@ -333,8 +317,7 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     assert_eq!(replay.json(), entry);
     let mut changed = issuance.clone();
     changed["amount"] = lem("60.00");
-    call(
-        &app,
+    app.call(
         "POST",
         "/api/v1/currencies/LEM/issuances",
         Some(&treasurer),
@@ -344,39 +327,38 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     .problem(409, "idempotency-conflict");
 
     // amounts are exact decimal strings of the currency's scale
-    let pay = |amount: Value| json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": amount, "reference": "basket"});
-    let problem = call(
-        &app,
-        "POST",
-        "/api/v1/payments",
-        Some(&camille),
-        Some(&pay(json!({"amount": 20.5, "currency": "LEM"}))),
-    )
-    .await
-    .problem(422, "validation");
+    let pay = |amount: Value| json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": amount, "reference": "basket"});
+    let problem = app
+        .call(
+            "POST",
+            "/api/v1/payments",
+            Some(&camille),
+            Some(&pay(json!({"amount": 20.5, "currency": "LEM"}))),
+        )
+        .await
+        .problem(422, "validation");
     assert_eq!(problem["errors"][0]["field"], "amount.amount");
-    let problem = call(
-        &app,
-        "POST",
-        "/api/v1/payments",
-        Some(&camille),
-        Some(&pay(lem("20.555"))),
-    )
-    .await
-    .problem(422, "validation");
+    let problem = app
+        .call(
+            "POST",
+            "/api/v1/payments",
+            Some(&camille),
+            Some(&pay(lem("20.555"))),
+        )
+        .await
+        .problem(422, "validation");
     assert_eq!(problem["errors"][0]["code"], "too_many_decimals");
-    let problem = call(
-        &app,
-        "POST",
-        "/api/v1/payments",
-        Some(&camille),
-        Some(&pay(json!({"amount": "20.00", "currency": "EUR"}))),
-    )
-    .await
-    .problem(422, "validation");
+    let problem = app
+        .call(
+            "POST",
+            "/api/v1/payments",
+            Some(&camille),
+            Some(&pay(json!({"amount": "20.00", "currency": "EUR"}))),
+        )
+        .await
+        .problem(422, "validation");
     assert_eq!(problem["errors"][0]["code"], "currency_mismatch");
-    call(
-        &app,
+    app.call(
         "POST",
         "/api/v1/payments",
         Some(&camille),
@@ -384,34 +366,33 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     )
     .await
     .problem(409, "insufficient-funds");
-    let paid = call(
-        &app,
-        "POST",
-        "/api/v1/payments",
-        Some(&camille),
-        Some(&pay(lem("20.00"))),
-    )
-    .await;
+    let paid = app
+        .call(
+            "POST",
+            "/api/v1/payments",
+            Some(&camille),
+            Some(&pay(lem("20.00"))),
+        )
+        .await;
     assert_eq!(paid.status, 201, "{}", String::from_utf8_lossy(&paid.body));
 
-    let account = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}"),
-        Some(&camille),
-        None,
-    )
-    .await
-    .json();
+    let account = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(
         (account["balance"].clone(), account["available"].clone()),
         (lem("30.00"), lem("30.00"))
     );
 
     // reconversion: professionals only
-    let reconvert = |wallet: &str, amount: &str| json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem(amount), "reference": "R-1"});
-    call(
-        &app,
+    let reconvert = |wallet: &str, amount: &str| json!({"entry_id": key(), "wallet_id": wallet, "amount": lem(amount), "reference": "R-1"});
+    app.call(
         "POST",
         "/api/v1/reconversions",
         Some(&camille),
@@ -419,14 +400,14 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     )
     .await
     .problem(409, "reconversion-not-allowed");
-    let reconverted = call(
-        &app,
-        "POST",
-        "/api/v1/reconversions",
-        Some(&farmer),
-        Some(&reconvert(&farm_wallet, "10.00")),
-    )
-    .await;
+    let reconverted = app
+        .call(
+            "POST",
+            "/api/v1/reconversions",
+            Some(&farmer),
+            Some(&reconvert(&farm_wallet, "10.00")),
+        )
+        .await;
     assert_eq!(
         reconverted.status,
         201,
@@ -434,15 +415,15 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
         String::from_utf8_lossy(&reconverted.body)
     );
 
-    let statement = call(
-        &app,
-        "GET",
-        "/api/v1/currencies/LEM/statement",
-        Some(&treasurer),
-        None,
-    )
-    .await
-    .json();
+    let statement = app
+        .call(
+            "GET",
+            "/api/v1/currencies/LEM/statement",
+            Some(&treasurer),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(statement["circulation"], lem("40.00"));
     assert_eq!(
         statement["guarantee_fund"],
@@ -454,15 +435,15 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     );
 
     // the euros owed to the farm are paid out by the treasurer
-    let farm_accounts = call(
-        &app,
-        "GET",
-        &format!("/api/v1/enterprises/{farm_id}/accounts"),
-        Some(&farmer),
-        None,
-    )
-    .await
-    .json();
+    let farm_accounts = app
+        .call(
+            "GET",
+            &format!("/api/v1/enterprises/{farm_id}/accounts"),
+            Some(&farmer),
+            None,
+        )
+        .await
+        .json();
     let payable = farm_accounts
         .as_array()
         .and_then(|a| a.iter().find(|x| x["kind"] == "euro_payable"))
@@ -472,18 +453,18 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
         payable["balance"],
         json!({"amount": "10.00", "currency": "EUR"})
     );
-    let payout = json!({"entry_id": new_id(), "currency": "LEM", "amount": {"amount": "10.00", "currency": "EUR"}, "reference": "VIR-OUT"});
-    let paid_out = call(
-        &app,
-        "POST",
-        &format!(
-            "/api/v1/accounts/{}/payouts",
-            payable["id"].as_str().unwrap_or("")
-        ),
-        Some(&treasurer),
-        Some(&payout),
-    )
-    .await;
+    let payout = json!({"entry_id": key(), "currency": "LEM", "amount": {"amount": "10.00", "currency": "EUR"}, "reference": "VIR-OUT"});
+    let paid_out = app
+        .call(
+            "POST",
+            &format!(
+                "/api/v1/accounts/{}/payouts",
+                payable["id"].as_str().unwrap_or("")
+            ),
+            Some(&treasurer),
+            Some(&payout),
+        )
+        .await;
     assert_eq!(
         paid_out.status,
         201,
@@ -492,29 +473,29 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     );
 
     // history, paginated, and as CSV
-    let page = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}/transfers?limit=1"),
-        Some(&camille),
-        None,
-    )
-    .await
-    .json();
+    let page = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}/transfers?limit=1"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(page["items"][0]["direction"], "in");
     assert_eq!(page["items"][0]["amount"], lem("50.00"));
     let next = page["next"].as_str().expect("next page").to_string();
-    let second = call(&app, "GET", &next, Some(&camille), None).await.json();
+    let second = app.call("GET", &next, Some(&camille), None).await.json();
     assert_eq!(second["items"][0]["direction"], "out");
     assert_eq!(second["items"][0]["reference"], "basket");
-    let csv = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}/transfers.csv"),
-        Some(&camille),
-        None,
-    )
-    .await;
+    let csv = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}/transfers.csv"),
+            Some(&camille),
+            None,
+        )
+        .await;
     assert_eq!(csv.status, 200);
     let text = String::from_utf8_lossy(&csv.body).to_string();
     let lines: Vec<&str> = text.lines().collect();
@@ -524,51 +505,50 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
         lines[1].contains(",in,posted,50.00,LEM,") && lines[2].contains(",out,posted,20.00,LEM,"),
         "{text}"
     );
-    let empty_range = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}/transfers.csv?to=2020-01-01T00:00:00Z"),
-        Some(&camille),
-        None,
-    )
-    .await;
+    let empty_range = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}/transfers.csv?to=2020-01-01T00:00:00Z"),
+            Some(&camille),
+            None,
+        )
+        .await;
     assert_eq!(
         String::from_utf8_lossy(&empty_range.body).lines().count(),
         1
     );
 
     // corrections are reversing entries, once
-    let second_payment = call(
-        &app,
-        "POST",
-        "/api/v1/payments",
-        Some(&camille),
-        Some(&pay(lem("5.00"))),
-    )
-    .await;
+    let second_payment = app
+        .call(
+            "POST",
+            "/api/v1/payments",
+            Some(&camille),
+            Some(&pay(lem("5.00"))),
+        )
+        .await;
     assert_eq!(second_payment.status, 201);
     let payment_id = second_payment.json()["id"]
         .as_str()
         .expect("entry")
         .to_string();
-    let reversal = json!({"entry_id": new_id(), "reason": "paid twice"});
-    let reversed = call(
-        &app,
-        "POST",
-        &format!("/api/v1/ledger/entries/{payment_id}/reversal"),
-        Some(&treasurer),
-        Some(&reversal),
-    )
-    .await;
+    let reversal = json!({"entry_id": key(), "reason": "paid twice"});
+    let reversed = app
+        .call(
+            "POST",
+            &format!("/api/v1/ledger/entries/{payment_id}/reversal"),
+            Some(&treasurer),
+            Some(&reversal),
+        )
+        .await;
     assert_eq!(
         reversed.status,
         201,
         "{}",
         String::from_utf8_lossy(&reversed.body)
     );
-    let again = json!({"entry_id": new_id(), "reason": "paid twice"});
-    call(
-        &app,
+    let again = json!({"entry_id": key(), "reason": "paid twice"});
+    app.call(
         "POST",
         &format!("/api/v1/ledger/entries/{payment_id}/reversal"),
         Some(&treasurer),
@@ -576,15 +556,15 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
     )
     .await
     .problem(409, "already-reversed");
-    let account = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}"),
-        Some(&camille),
-        None,
-    )
-    .await
-    .json();
+    let account = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(account["balance"], lem("30.00"));
 
     // receipts: one per new issue and reconversion (the replay queued nothing), in the
@@ -635,10 +615,9 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     let (camille, treasurer, farmer, wallet, farm_wallet, farm_id) = wallets(&app).await;
     let yanis = app.access_token("yanis@example.org").await;
     let baker = app.access_token("fournil@colline.example.org").await;
-    let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("10.00"), "method": "cash", "reference": "x"});
+    let issuance = json!({"entry_id": key(), "wallet_id": wallet, "amount": lem("10.00"), "method": "cash", "reference": "x"});
     for who in [&camille, &farmer, &baker] {
-        call(
-            &app,
+        app.call(
             "POST",
             "/api/v1/currencies/LEM/issuances",
             Some(who),
@@ -647,38 +626,24 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
         .await
         .problem(403, "forbidden");
     }
-    call(
-        &app,
+    app.call(
         "POST",
         "/api/v1/currencies/LEM/issuances",
         Some(&treasurer),
         Some(&issuance),
     )
     .await;
-    let steal = json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
-    call(&app, "POST", "/api/v1/payments", Some(&yanis), Some(&steal))
+    let steal = json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
+    app.call("POST", "/api/v1/payments", Some(&yanis), Some(&steal))
         .await
         .problem(403, "forbidden");
-    call(
-        &app,
-        "POST",
-        "/api/v1/payments",
-        Some(&farmer),
-        Some(&steal),
-    )
-    .await
-    .problem(403, "forbidden");
-    call(
-        &app,
-        "POST",
-        "/api/v1/payments",
-        Some(&treasurer),
-        Some(&steal),
-    )
-    .await
-    .problem(403, "forbidden");
-    call(
-        &app,
+    app.call("POST", "/api/v1/payments", Some(&farmer), Some(&steal))
+        .await
+        .problem(403, "forbidden");
+    app.call("POST", "/api/v1/payments", Some(&treasurer), Some(&steal))
+        .await
+        .problem(403, "forbidden");
+    app.call(
         "GET",
         &format!("/api/v1/accounts/{wallet}"),
         Some(&yanis),
@@ -686,8 +651,7 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    call(
-        &app,
+    app.call(
         "GET",
         &format!("/api/v1/accounts/{wallet}/transfers"),
         Some(&baker),
@@ -695,8 +659,7 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    call(
-        &app,
+    app.call(
         "GET",
         &format!("/api/v1/accounts/{wallet}/transfers.csv"),
         Some(&farmer),
@@ -704,8 +667,7 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    call(
-        &app,
+    app.call(
         "GET",
         &format!("/api/v1/enterprises/{farm_id}/accounts"),
         Some(&baker),
@@ -713,8 +675,7 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    call(
-        &app,
+    app.call(
         "GET",
         "/api/v1/currencies/LEM/statement",
         Some(&camille),
@@ -723,8 +684,7 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     .await
     .problem(403, "forbidden");
     let limit = json!({"limit": lem("100.00")});
-    call(
-        &app,
+    app.call(
         "PUT",
         &format!("/api/v1/accounts/{farm_wallet}/overdraft-limit"),
         Some(&farmer),
@@ -732,46 +692,39 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    let set = call(
-        &app,
-        "PUT",
-        &format!("/api/v1/accounts/{farm_wallet}/overdraft-limit"),
-        Some(&treasurer),
-        Some(&limit),
-    )
-    .await;
+    let set = app
+        .call(
+            "PUT",
+            &format!("/api/v1/accounts/{farm_wallet}/overdraft-limit"),
+            Some(&treasurer),
+            Some(&limit),
+        )
+        .await;
     assert_eq!(set.json()["overdraft_limit"], lem("100.00"));
     // reconverting, paying out, reversing: only for those whose role it is
-    let reconvert = json!({"entry_id": new_id(), "wallet_id": farm_wallet, "amount": lem("1.00")});
+    let reconvert = json!({"entry_id": key(), "wallet_id": farm_wallet, "amount": lem("1.00")});
     for who in [&camille, &baker, &treasurer] {
-        call(
-            &app,
-            "POST",
-            "/api/v1/reconversions",
-            Some(who),
-            Some(&reconvert),
+        app.call("POST", "/api/v1/reconversions", Some(who), Some(&reconvert))
+            .await
+            .problem(403, "forbidden");
+    }
+    let accounts = app
+        .call(
+            "GET",
+            &format!("/api/v1/enterprises/{farm_id}/accounts"),
+            Some(&farmer),
+            None,
         )
         .await
-        .problem(403, "forbidden");
-    }
-    let accounts = call(
-        &app,
-        "GET",
-        &format!("/api/v1/enterprises/{farm_id}/accounts"),
-        Some(&farmer),
-        None,
-    )
-    .await
-    .json();
+        .json();
     let payable = accounts
         .as_array()
         .and_then(|a| a.iter().find(|x| x["kind"] == "euro_payable"))
         .expect("payable")["id"]
         .clone();
-    let payout = json!({"entry_id": new_id(), "currency": "LEM", "amount": {"amount": "1.00", "currency": "EUR"}, "reference": "x"});
+    let payout = json!({"entry_id": key(), "currency": "LEM", "amount": {"amount": "1.00", "currency": "EUR"}, "reference": "x"});
     for who in [&camille, &farmer, &baker] {
-        call(
-            &app,
+        app.call(
             "POST",
             &format!(
                 "/api/v1/accounts/{}/payouts",
@@ -783,23 +736,22 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
         .await
         .problem(403, "forbidden");
     }
-    let issued = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}/transfers"),
-        Some(&camille),
-        None,
-    )
-    .await
-    .json();
+    let issued = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}/transfers"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     let entry = issued["items"][0]["entry_id"]
         .as_str()
         .expect("entry")
         .to_string();
-    let reversal = json!({"entry_id": new_id(), "reason": "x"});
+    let reversal = json!({"entry_id": key(), "reason": "x"});
     for who in [&camille, &farmer] {
-        call(
-            &app,
+        app.call(
             "POST",
             &format!("/api/v1/ledger/entries/{entry}/reversal"),
             Some(who),
@@ -811,13 +763,13 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     // client entry ids are v4 or v7 UUIDs (the server derives v5 ids for its own work)
     let v5 = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, b"x").to_string();
     let pay = json!({"entry_id": v5, "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
-    let problem = call(&app, "POST", "/api/v1/payments", Some(&camille), Some(&pay))
+    let problem = app
+        .call("POST", "/api/v1/payments", Some(&camille), Some(&pay))
         .await
         .problem(422, "validation");
     assert_eq!(problem["errors"][0]["field"], "entry_id");
     let currency = json!({"code": "ABC", "name": "Abc", "symbol": "A", "scale": 2, "kind": "fiat"});
-    call(
-        &app,
+    app.call(
         "POST",
         "/api/v1/currencies",
         Some(&treasurer),
@@ -826,14 +778,9 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     .await
     .problem(403, "forbidden");
     let admin = app.access_token("admin@comptoir.example.org").await;
-    let created = call(
-        &app,
-        "POST",
-        "/api/v1/currencies",
-        Some(&admin),
-        Some(&currency),
-    )
-    .await;
+    let created = app
+        .call("POST", "/api/v1/currencies", Some(&admin), Some(&currency))
+        .await;
     assert_eq!(
         created.status,
         201,
@@ -842,8 +789,7 @@ async fn money_routes_refuse_other_peoples_accounts(backend: Backend) {
     );
     // the treasurer of the currency reads any of its accounts
     assert_eq!(
-        call(
-            &app,
+        app.call(
             "GET",
             &format!("/api/v1/accounts/{wallet}"),
             Some(&treasurer),
@@ -901,7 +847,7 @@ async fn every_route_is_public_by_decision_or_needs_a_login(backend: Backend) {
                     .map(|s| if s.starts_with('{') { "x" } else { s })
                     .collect::<Vec<_>>()
                     .join("/");
-                let reply = call(&app, &method, &concrete, None, Some(&json!({}))).await;
+                let reply = app.call(&method, &concrete, None, Some(&json!({}))).await;
                 reply.problem(401, "unauthorized");
                 checked += 1;
             }
@@ -914,46 +860,44 @@ async fn holds_over_http_post_for_less_and_void(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, _) = wallets(&app).await;
     let yanis = app.access_token("yanis@example.org").await;
-    let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("30.00"), "method": "card", "reference": "CB"});
-    call(
-        &app,
+    let issuance = json!({"entry_id": key(), "wallet_id": wallet, "amount": lem("30.00"), "method": "card", "reference": "CB"});
+    app.call(
         "POST",
         "/api/v1/currencies/LEM/issuances",
         Some(&treasurer),
         Some(&issuance),
     )
     .await;
-    let hold = |amount: &str| json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem(amount), "reference": "order 12"});
-    let held = call(
-        &app,
-        "POST",
-        "/api/v1/holds",
-        Some(&camille),
-        Some(&hold("12.00")),
-    )
-    .await;
+    let hold = |amount: &str| json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem(amount), "reference": "order 12"});
+    let held = app
+        .call(
+            "POST",
+            "/api/v1/holds",
+            Some(&camille),
+            Some(&hold("12.00")),
+        )
+        .await;
     assert_eq!(held.status, 201, "{}", String::from_utf8_lossy(&held.body));
     let hold_id = held.json()["transfers"][0]["id"]
         .as_str()
         .expect("hold")
         .to_string();
-    let account = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}"),
-        Some(&camille),
-        None,
-    )
-    .await
-    .json();
+    let account = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(
         (account["balance"].clone(), account["available"].clone()),
         (lem("30.00"), lem("18.00"))
     );
     // the payer cannot capture; the receiver captures less than held (weighed goods)
-    let post = json!({"entry_id": new_id(), "amount": lem("10.40"), "reference": "weighed"});
-    call(
-        &app,
+    let post = json!({"entry_id": key(), "amount": lem("10.40"), "reference": "weighed"});
+    app.call(
         "POST",
         &format!("/api/v1/holds/{hold_id}/post"),
         Some(&camille),
@@ -961,23 +905,22 @@ async fn holds_over_http_post_for_less_and_void(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    let posted = call(
-        &app,
-        "POST",
-        &format!("/api/v1/holds/{hold_id}/post"),
-        Some(&farmer),
-        Some(&post),
-    )
-    .await;
+    let posted = app
+        .call(
+            "POST",
+            &format!("/api/v1/holds/{hold_id}/post"),
+            Some(&farmer),
+            Some(&post),
+        )
+        .await;
     assert_eq!(
         posted.status,
         201,
         "{}",
         String::from_utf8_lossy(&posted.body)
     );
-    let again = json!({"entry_id": new_id()});
-    call(
-        &app,
+    let again = json!({"entry_id": key()});
+    app.call(
         "POST",
         &format!("/api/v1/holds/{hold_id}/void"),
         Some(&camille),
@@ -985,36 +928,30 @@ async fn holds_over_http_post_for_less_and_void(backend: Backend) {
     )
     .await
     .problem(409, "hold-resolved");
-    let account = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}"),
-        Some(&camille),
-        None,
-    )
-    .await
-    .json();
+    let account = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(
         (account["balance"].clone(), account["available"].clone()),
         (lem("19.60"), lem("19.60"))
     );
     // a second hold is voided by the payer; a stranger may not touch it
-    let second = call(
-        &app,
-        "POST",
-        "/api/v1/holds",
-        Some(&camille),
-        Some(&hold("5.00")),
-    )
-    .await
-    .json();
+    let second = app
+        .call("POST", "/api/v1/holds", Some(&camille), Some(&hold("5.00")))
+        .await
+        .json();
     let second_id = second["transfers"][0]["id"]
         .as_str()
         .expect("hold")
         .to_string();
-    let void = json!({"entry_id": new_id(), "reference": "cancelled"});
-    call(
-        &app,
+    let void = json!({"entry_id": key(), "reference": "cancelled"});
+    app.call(
         "POST",
         &format!("/api/v1/holds/{second_id}/void"),
         Some(&yanis),
@@ -1023,8 +960,7 @@ async fn holds_over_http_post_for_less_and_void(backend: Backend) {
     .await
     .problem(403, "forbidden");
     assert_eq!(
-        call(
-            &app,
+        app.call(
             "POST",
             &format!("/api/v1/holds/{second_id}/void"),
             Some(&camille),
@@ -1034,18 +970,17 @@ async fn holds_over_http_post_for_less_and_void(backend: Backend) {
         .status,
         201
     );
-    let account = call(
-        &app,
-        "GET",
-        &format!("/api/v1/accounts/{wallet}"),
-        Some(&camille),
-        None,
-    )
-    .await
-    .json();
+    let account = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
     assert_eq!(account["available"], lem("19.60"));
-    call(
-        &app,
+    app.call(
         "POST",
         "/api/v1/holds",
         Some(&camille),
@@ -1059,8 +994,7 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (_, treasurer, farmer, _, farm_wallet, _) = wallets(&app).await;
     let rule = json!({"percent": "2.5", "fixed": lem("0.10")});
-    call(
-        &app,
+    app.call(
         "PUT",
         "/api/v1/currencies/LEM/commission",
         Some(&farmer),
@@ -1069,8 +1003,7 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
     .await
     .problem(403, "forbidden");
     assert_eq!(
-        call(
-            &app,
+        app.call(
             "PUT",
             "/api/v1/currencies/LEM/commission",
             Some(&treasurer),
@@ -1081,8 +1014,7 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
         204
     );
     let bad = json!({"percent": "120", "fixed": lem("0")});
-    call(
-        &app,
+    app.call(
         "PUT",
         "/api/v1/currencies/LEM/commission",
         Some(&treasurer),
@@ -1090,10 +1022,9 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
     )
     .await
     .problem(422, "validation");
-    let issuance = json!({"entry_id": new_id(), "wallet_id": farm_wallet, "amount": lem("40.00"), "method": "bank_transfer", "reference": "V"});
+    let issuance = json!({"entry_id": key(), "wallet_id": farm_wallet, "amount": lem("40.00"), "method": "bank_transfer", "reference": "V"});
     assert_eq!(
-        call(
-            &app,
+        app.call(
             "POST",
             "/api/v1/currencies/LEM/issuances",
             Some(&treasurer),
@@ -1103,17 +1034,16 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
         .status,
         201
     );
-    let reconversion =
-        json!({"entry_id": new_id(), "wallet_id": farm_wallet, "amount": lem("40.00")});
-    let entry = call(
-        &app,
-        "POST",
-        "/api/v1/reconversions",
-        Some(&farmer),
-        Some(&reconversion),
-    )
-    .await
-    .json();
+    let reconversion = json!({"entry_id": key(), "wallet_id": farm_wallet, "amount": lem("40.00")});
+    let entry = app
+        .call(
+            "POST",
+            "/api/v1/reconversions",
+            Some(&farmer),
+            Some(&reconversion),
+        )
+        .await
+        .json();
     // 2.5 % of 40.00 = 1.00, plus 0.10: the farm is owed 38.90 euros
     assert_eq!(entry["transfers"][0]["amount"], lem("38.90"));
     assert_eq!(entry["transfers"][1]["amount"], lem("1.10"));
@@ -1126,10 +1056,9 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
 async fn treasurers_freeze_and_close_accounts(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, _) = wallets(&app).await;
-    let issuance = json!({"entry_id": new_id(), "wallet_id": wallet, "amount": lem("5.00"), "method": "cash", "reference": "c"});
+    let issuance = json!({"entry_id": key(), "wallet_id": wallet, "amount": lem("5.00"), "method": "cash", "reference": "c"});
     assert_eq!(
-        call(
-            &app,
+        app.call(
             "POST",
             "/api/v1/currencies/LEM/issuances",
             Some(&treasurer),
@@ -1140,8 +1069,7 @@ async fn treasurers_freeze_and_close_accounts(backend: Backend) {
         201
     );
     let status = |s: &str| json!({"status": s});
-    call(
-        &app,
+    app.call(
         "PUT",
         &format!("/api/v1/accounts/{wallet}/status"),
         Some(&farmer),
@@ -1149,21 +1077,20 @@ async fn treasurers_freeze_and_close_accounts(backend: Backend) {
     )
     .await
     .problem(403, "forbidden");
-    let frozen = call(
-        &app,
-        "PUT",
-        &format!("/api/v1/accounts/{wallet}/status"),
-        Some(&treasurer),
-        Some(&status("frozen")),
-    )
-    .await;
+    let frozen = app
+        .call(
+            "PUT",
+            &format!("/api/v1/accounts/{wallet}/status"),
+            Some(&treasurer),
+            Some(&status("frozen")),
+        )
+        .await;
     assert_eq!(frozen.json()["status"], "frozen");
-    let pay = json!({"entry_id": new_id(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
-    call(&app, "POST", "/api/v1/payments", Some(&camille), Some(&pay))
+    let pay = json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("1.00")});
+    app.call("POST", "/api/v1/payments", Some(&camille), Some(&pay))
         .await
         .problem(409, "account-not-active");
-    call(
-        &app,
+    app.call(
         "PUT",
         &format!("/api/v1/accounts/{wallet}/status"),
         Some(&treasurer),
@@ -1172,8 +1099,7 @@ async fn treasurers_freeze_and_close_accounts(backend: Backend) {
     .await
     .problem(422, "validation");
     assert_eq!(
-        call(
-            &app,
+        app.call(
             "PUT",
             &format!("/api/v1/accounts/{farm_wallet}/status"),
             Some(&treasurer),
@@ -1183,8 +1109,7 @@ async fn treasurers_freeze_and_close_accounts(backend: Backend) {
         .status,
         200
     );
-    call(
-        &app,
+    app.call(
         "PUT",
         &format!("/api/v1/accounts/{farm_wallet}/status"),
         Some(&treasurer),
@@ -1192,8 +1117,7 @@ async fn treasurers_freeze_and_close_accounts(backend: Backend) {
     )
     .await
     .problem(409, "account-not-active");
-    call(
-        &app,
+    app.call(
         "PUT",
         &format!("/api/v1/accounts/{wallet}/status"),
         Some(&treasurer),
@@ -1201,7 +1125,7 @@ async fn treasurers_freeze_and_close_accounts(backend: Backend) {
     )
     .await;
     assert_eq!(
-        call(&app, "POST", "/api/v1/payments", Some(&camille), Some(&pay))
+        app.call("POST", "/api/v1/payments", Some(&camille), Some(&pay))
             .await
             .status,
         409,
@@ -1250,7 +1174,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session(backend: Bac
         .expect("access")
         .to_string();
     assert_eq!(
-        call(&app, "GET", "/api/v1/me", Some(&new_access), None)
+        app.call("GET", "/api/v1/me", Some(&new_access), None)
             .await
             .status,
         200
@@ -1262,10 +1186,10 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_session(backend: Bac
     app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": second}))
         .await
         .problem(401, "unauthorized");
-    call(&app, "GET", "/api/v1/me", Some(&new_access), None)
+    app.call("GET", "/api/v1/me", Some(&new_access), None)
         .await
         .problem(401, "unauthorized");
-    call(&app, "GET", "/api/v1/me", Some(&access), None)
+    app.call("GET", "/api/v1/me", Some(&access), None)
         .await
         .problem(401, "unauthorized");
     // another log-in of the same person is another session, untouched
@@ -1291,7 +1215,7 @@ async fn logout_ends_the_session_at_once(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (access, refresh) = login_pair(&app, "yanis@example.org").await;
     assert_eq!(
-        call(&app, "GET", "/api/v1/me", Some(&access), None)
+        app.call("GET", "/api/v1/me", Some(&access), None)
             .await
             .status,
         200
@@ -1300,7 +1224,7 @@ async fn logout_ends_the_session_at_once(backend: Backend) {
         .post_json("/api/v1/auth/logout", &json!({"refresh_token": refresh}))
         .await;
     assert_eq!(out.status, 204);
-    call(&app, "GET", "/api/v1/me", Some(&access), None)
+    app.call("GET", "/api/v1/me", Some(&access), None)
         .await
         .problem(401, "unauthorized");
     app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))

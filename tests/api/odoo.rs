@@ -28,7 +28,7 @@ use comptoir::db::schema::odoo_sync;
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
-use crate::orders::funded_wallet;
+use crate::support::funded_wallet;
 
 backend_tests!(
     json_rpc_sync_pushes_each_move_once_whatever_fails,
@@ -676,7 +676,7 @@ fn hold_lease(app: &TestApp, alive: bool) -> Option<diesel::PgConnection> {
 /// An order's euro part, owed at the close and then received, is lettered in Comptoir: the
 /// sync reconciles its two receivable lines in Odoo, once.
 async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
-    use crate::orders::{close_cycle, hub_owner_token, place_order, shop};
+    use crate::support::{close_cycle, hub_owner_token, place_order, shop};
     let app = TestApp::with_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     let manager = app.access_token("gerance@lacagette.example.org").await;
@@ -686,7 +686,7 @@ async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
     let order = place_order(&app, &shop, &camille, &lines, "Local de la Cagette", "5.00").await;
     close_cycle(&app, &shop, &manager).await;
     let owner = hub_owner_token(&app).await;
-    crate::orders::euro_paid(&app, &order, &owner).await;
+    crate::support::euro_paid(&app, &order, &owner).await;
     {
         let conn = &mut app.db.db.conn().expect("conn");
         comptoir::accounting::moves::validate_until(

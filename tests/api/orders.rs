@@ -4,8 +4,7 @@
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use comptoir::db::schema::{mail_outbox, users, variants};
-use comptoir::db::{Db, DbConn};
+use comptoir::db::schema::{mail_outbox, variants};
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
@@ -15,7 +14,10 @@ use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
 use comptoir::orders::{cart, shipping};
 
 use crate::backend_tests;
-use crate::harness::{Backend, Reply, TestApp, TestDb};
+use crate::harness::{Backend, TestApp, TestDb};
+use crate::support::{
+    authed, big_pool, eur, funded_wallet, hub_owner_token, key, lem, new_customer, shop, Shop,
+};
 
 backend_tests!(
     split_payment_checkout_has_exact_totals_and_cancels_cleanly,
@@ -23,148 +25,6 @@ backend_tests!(
     all_local_all_euro_and_refusals,
     concurrent_buyers_never_oversell,
 );
-
-pub(crate) fn key() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-pub(crate) fn lem(amount: &str) -> Value {
-    json!({"amount": amount, "currency": "LEM"})
-}
-
-pub(crate) fn eur(amount: &str) -> Value {
-    json!({"amount": amount, "currency": "EUR"})
-}
-
-/// Variant ids of the open cycle by SKU, and the cycle's shipping methods by name.
-pub(crate) struct Shop {
-    pub cycle: String,
-    pub variant: std::collections::HashMap<String, String>,
-    pub method: std::collections::HashMap<String, String>,
-}
-
-pub(crate) async fn shop(app: &TestApp) -> Shop {
-    let cycle = app.open_cycle_id().await;
-    let detail = app
-        .get(&format!("/api/v1/order-cycles/{cycle}"))
-        .await
-        .json();
-    let variant = detail["offer"]
-        .as_array()
-        .expect("offer")
-        .iter()
-        .map(|o| {
-            (
-                o["sku"].as_str().expect("sku").to_string(),
-                o["id"].as_str().expect("id").to_string(),
-            )
-        })
-        .collect();
-    let methods = app
-        .get(&format!("/api/v1/order-cycles/{cycle}/shipping-methods"))
-        .await
-        .json();
-    let method = methods
-        .as_array()
-        .expect("methods")
-        .iter()
-        .map(|m| {
-            (
-                m["name"].as_str().expect("name").to_string(),
-                m["id"].as_str().expect("id").to_string(),
-            )
-        })
-        .collect();
-    Shop {
-        cycle,
-        variant,
-        method,
-    }
-}
-
-pub(crate) async fn authed(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    idempotency_key: Option<&str>,
-    body: &Value,
-) -> Reply {
-    let mut headers = Vec::new();
-    if let Some(k) = idempotency_key {
-        headers.push(("Idempotency-Key", k));
-    }
-    app.send(
-        method,
-        path,
-        Some(token),
-        &headers,
-        Some(("application/json", body.to_string().into_bytes())),
-    )
-    .await
-}
-
-/// Sets `token`'s cart to `lines` and checks it out with `method` (a name) and `local` LEM;
-/// both must succeed. Returns the order's id.
-pub(crate) async fn place_order(
-    app: &TestApp,
-    shop: &Shop,
-    token: &str,
-    lines: &Value,
-    method: &str,
-    local: &str,
-) -> String {
-    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
-    let cart = authed(app, "PUT", &cart_path, token, None, lines).await;
-    assert_eq!(cart.status, 200, "{}", cart.json());
-    let body = json!({"shipping_method_id": shop.method[method], "local_amount": lem(local)});
-    let placed = authed(
-        app,
-        "POST",
-        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
-        token,
-        Some(&key()),
-        &body,
-    )
-    .await;
-    assert_eq!(placed.status, 201, "{}", placed.json());
-    placed.json()["id"].as_str().expect("id").to_string()
-}
-
-/// Closes the shop's cycle by hand as `token`, which must succeed; returns the close report.
-pub(crate) async fn close_cycle(app: &TestApp, shop: &Shop, token: &str) -> Value {
-    let path = format!("/api/v1/order-cycles/{}/close", shop.cycle);
-    let closed = app.call("POST", &path, Some(token), None).await;
-    assert_eq!(closed.status, 200, "{}", closed.json());
-    closed.json()
-}
-
-/// Camille's LEM wallet with `amount` issued on it by the association's treasurer.
-pub(crate) async fn funded_wallet(app: &TestApp, camille: &str, amount: &str) -> String {
-    let wallet = app
-        .call(
-            "POST",
-            "/api/v1/me/wallets",
-            Some(camille),
-            Some(&json!({"currency": "LEM"})),
-        )
-        .await
-        .json()["id"]
-        .as_str()
-        .expect("wallet")
-        .to_string();
-    let treasurer = app.access_token("tresorerie@lem.example.org").await;
-    let issued = app
-        .call(
-            "POST",
-            "/api/v1/currencies/LEM/issuances",
-            Some(&treasurer),
-            Some(&json!({"entry_id": key(), "wallet_id": wallet, "amount": lem(amount), "method": "cash", "reference": "counter"})),
-        )
-        .await;
-    assert_eq!(issued.status, 201, "{}", issued.json());
-    wallet
-}
 
 async fn balances(app: &TestApp, token: &str, account: &str) -> (Value, Value) {
     let a = app
@@ -528,63 +388,6 @@ async fn all_local_all_euro_and_refusals(backend: Backend) {
     )
     .await
     .problem(409, "order-state");
-}
-
-/// A token of someone holding the owner role of the demo hub (made a treasurer-owner here).
-/// The hub's owner records that the euro part of `order_id` was paid (200 expected).
-pub(crate) async fn euro_paid(app: &TestApp, order_id: &str, owner: &str) {
-    let path = format!("/api/v1/orders/{order_id}/euro-payment");
-    let paid = authed(app, "POST", &path, owner, Some(&key()), &json!(null)).await;
-    assert_eq!(paid.status, 200, "{}", paid.json());
-}
-
-pub(crate) async fn hub_owner_token(app: &TestApp) -> String {
-    use comptoir::db::schema::{enterprise_roles, enterprises};
-    let conn = &mut app.db.db.conn().expect("conn");
-    {
-        let conn = conn.diesel();
-        (|| {
-            let hub: String = enterprises::table
-                .filter(enterprises::slug.eq("la-cagette"))
-                .select(enterprises::id)
-                .first(conn)?;
-            let user: String = users::table
-                .filter(users::email.eq("gerance@lacagette.example.org"))
-                .select(users::id)
-                .first(conn)?;
-            diesel::update(
-                enterprise_roles::table
-                    .filter(enterprise_roles::enterprise_id.eq(&hub))
-                    .filter(enterprise_roles::user_id.eq(&user)),
-            )
-            .set(enterprise_roles::role.eq("owner"))
-            .execute(conn)
-        })()
-    }
-    .expect("hub owner");
-    app.access_token("gerance@lacagette.example.org").await
-}
-
-pub(crate) fn big_pool(db: &TestDb) -> Db {
-    let config = crate::harness::test_config(&db.url);
-    Db::connect(&config.database_url, 16).expect("pool")
-}
-
-pub(crate) fn new_customer(conn: &mut DbConn, n: usize) -> String {
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = comptoir::time::now();
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(&id),
-            users::email.eq(format!("buyer{n}@example.org")),
-            users::display_name.eq(format!("Buyer {n}")),
-            users::email_verified_at.eq(Some(now)),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn.diesel())
-        .expect("customer");
-    id
 }
 
 /// 100 buyers, each with 20 LEM, check out at once for the last 10 pots of pollen (one

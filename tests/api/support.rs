@@ -1,0 +1,215 @@
+//! What tests do as people would, shared by every module: a fresh key, an amount in LEM or
+//! euros, the demo shop's variants and shipping methods, an order placed and a cycle closed
+//! over HTTP, a funded wallet, the hub owner's token, customers written directly.
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use comptoir::db::schema::users;
+use comptoir::db::{Db, DbConn};
+
+use crate::harness::{Reply, TestApp, TestDb};
+
+/// A fresh UUID v7: an `Idempotency-Key`, an entry id, any client-chosen id.
+pub(crate) fn key() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// An amount in LEM, as the API takes it.
+pub(crate) fn lem(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "LEM"})
+}
+
+/// An amount in euros, as the API takes it.
+pub(crate) fn eur(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "EUR"})
+}
+
+/// Variant ids of the open cycle by SKU, and the cycle's shipping methods by name.
+pub(crate) struct Shop {
+    pub cycle: String,
+    pub variant: std::collections::HashMap<String, String>,
+    pub method: std::collections::HashMap<String, String>,
+}
+
+pub(crate) async fn shop(app: &TestApp) -> Shop {
+    let cycle = app.open_cycle_id().await;
+    let detail = app
+        .get(&format!("/api/v1/order-cycles/{cycle}"))
+        .await
+        .json();
+    let variant = detail["offer"]
+        .as_array()
+        .expect("offer")
+        .iter()
+        .map(|o| {
+            (
+                o["sku"].as_str().expect("sku").to_string(),
+                o["id"].as_str().expect("id").to_string(),
+            )
+        })
+        .collect();
+    let methods = app
+        .get(&format!("/api/v1/order-cycles/{cycle}/shipping-methods"))
+        .await
+        .json();
+    let method = methods
+        .as_array()
+        .expect("methods")
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().expect("name").to_string(),
+                m["id"].as_str().expect("id").to_string(),
+            )
+        })
+        .collect();
+    Shop {
+        cycle,
+        variant,
+        method,
+    }
+}
+
+pub(crate) async fn authed(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    idempotency_key: Option<&str>,
+    body: &Value,
+) -> Reply {
+    let mut headers = Vec::new();
+    if let Some(k) = idempotency_key {
+        headers.push(("Idempotency-Key", k));
+    }
+    app.send(
+        method,
+        path,
+        Some(token),
+        &headers,
+        Some(("application/json", body.to_string().into_bytes())),
+    )
+    .await
+}
+
+/// Sets `token`'s cart to `lines` and checks it out with `method` (a name) and `local` LEM;
+/// both must succeed. Returns the order's id.
+pub(crate) async fn place_order(
+    app: &TestApp,
+    shop: &Shop,
+    token: &str,
+    lines: &Value,
+    method: &str,
+    local: &str,
+) -> String {
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let cart = authed(app, "PUT", &cart_path, token, None, lines).await;
+    assert_eq!(cart.status, 200, "{}", cart.json());
+    let body = json!({"shipping_method_id": shop.method[method], "local_amount": lem(local)});
+    let placed = authed(
+        app,
+        "POST",
+        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
+        token,
+        Some(&key()),
+        &body,
+    )
+    .await;
+    assert_eq!(placed.status, 201, "{}", placed.json());
+    placed.json()["id"].as_str().expect("id").to_string()
+}
+
+/// Closes the shop's cycle by hand as `token`, which must succeed; returns the close report.
+pub(crate) async fn close_cycle(app: &TestApp, shop: &Shop, token: &str) -> Value {
+    let path = format!("/api/v1/order-cycles/{}/close", shop.cycle);
+    let closed = app.call("POST", &path, Some(token), None).await;
+    assert_eq!(closed.status, 200, "{}", closed.json());
+    closed.json()
+}
+
+/// Camille's LEM wallet with `amount` issued on it by the association's treasurer.
+pub(crate) async fn funded_wallet(app: &TestApp, camille: &str, amount: &str) -> String {
+    let wallet = app
+        .call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(camille),
+            Some(&json!({"currency": "LEM"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("wallet")
+        .to_string();
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let issued = app
+        .call(
+            "POST",
+            "/api/v1/currencies/LEM/issuances",
+            Some(&treasurer),
+            Some(&json!({"entry_id": key(), "wallet_id": wallet, "amount": lem(amount), "method": "cash", "reference": "counter"})),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.json());
+    wallet
+}
+
+/// The hub's owner records that the euro part of `order_id` was paid (200 expected).
+pub(crate) async fn euro_paid(app: &TestApp, order_id: &str, owner: &str) {
+    let path = format!("/api/v1/orders/{order_id}/euro-payment");
+    let paid = authed(app, "POST", &path, owner, Some(&key()), &json!(null)).await;
+    assert_eq!(paid.status, 200, "{}", paid.json());
+}
+
+/// A token of someone holding the owner role of the demo hub (made a treasurer-owner here).
+pub(crate) async fn hub_owner_token(app: &TestApp) -> String {
+    use comptoir::db::schema::{enterprise_roles, enterprises};
+    let conn = &mut app.db.db.conn().expect("conn");
+    {
+        let conn = conn.diesel();
+        (|| {
+            let hub: String = enterprises::table
+                .filter(enterprises::slug.eq("la-cagette"))
+                .select(enterprises::id)
+                .first(conn)?;
+            let user: String = users::table
+                .filter(users::email.eq("gerance@lacagette.example.org"))
+                .select(users::id)
+                .first(conn)?;
+            diesel::update(
+                enterprise_roles::table
+                    .filter(enterprise_roles::enterprise_id.eq(&hub))
+                    .filter(enterprise_roles::user_id.eq(&user)),
+            )
+            .set(enterprise_roles::role.eq("owner"))
+            .execute(conn)
+        })()
+    }
+    .expect("hub owner");
+    app.access_token("gerance@lacagette.example.org").await
+}
+
+/// A pool of 16 connections to the test database (for concurrent buyers).
+pub(crate) fn big_pool(db: &TestDb) -> Db {
+    let config = crate::harness::test_config(&db.url);
+    Db::connect(&config.database_url, 16).expect("pool")
+}
+
+/// A verified customer `buyer{n}@example.org`, written directly; returns its id.
+pub(crate) fn new_customer(conn: &mut DbConn, n: usize) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = comptoir::time::now();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&id),
+            users::email.eq(format!("buyer{n}@example.org")),
+            users::display_name.eq(format!("Buyer {n}")),
+            users::email_verified_at.eq(Some(now)),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn.diesel())
+        .expect("customer");
+    id
+}
