@@ -12,6 +12,12 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+/// Serialises a stored naive UTC timestamp as RFC 3339 with its offset (`…Z`), as every
+/// timestamp of the API is: `#[serde(serialize_with = "crate::time::as_utc")]`.
+pub fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.and_utc(), serializer)
+}
+
 /// A new time-ordered id (UUID v7) in the text form stored in the database.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

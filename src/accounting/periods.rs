@@ -31,6 +31,9 @@ pub struct Period {
     pub id: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+    /// RFC 3339, UTC.
+    #[serde(serialize_with = "crate::time::as_utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub closed_at: chrono::NaiveDateTime,
     pub closed_by: Option<String>,
 }

@@ -61,6 +61,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         kind: ProblemKind::MalformedJson,
         detail: format!("the body is not valid JSON: {e}"),
     };
+    if let Some(field) = nul_field(bytes) {
+        return Err(ApiError::validation(vec![unstorable(&field)]));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => {
@@ -89,6 +92,60 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// serde_json appends " at line 1 column 42" to data errors; the field path says more.
+/// Text is checked here, once for every route: a NUL character cannot be stored (PostgreSQL
+/// refuses it in `TEXT`), so a value holding one is refused, naming the field, before any
+/// handler sees it — the same on both backends.
+fn unstorable(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "unstorable_character",
+        "contains a NUL character (\\u0000), which cannot be stored",
+    )
+}
+
+/// The path (`lines[2].reference`) of a string of this JSON document holding a NUL, if any.
+/// JSON can only write one as the escape `\u0000`: the document is parsed again, to name the
+/// field, only when that escape is there.
+fn nul_field(bytes: &[u8]) -> Option<String> {
+    let escaped_nul = bytes.windows(6).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(b"\\u0000")
+            && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    });
+    if !escaped_nul {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        let here = |key: &str| {
+            if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
+                "body".into()
+            } else {
+                path.to_string()
+            }),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if k.contains('\0') {
+                    Some(here(k))
+                } else {
+                    walk(v, &here(k))
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(&value, "")
+}
+
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
@@ -113,6 +170,13 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        if let Some((key, _)) = pairs
+            .clone()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            let field = key.replace('\0', "\\u0000");
+            return std::future::ready(Err(ApiError::validation(vec![unstorable(&field)])));
+        }
         let de = serde_urlencoded::Deserializer::new(pairs);
         std::future::ready(
             serde_path_to_error::deserialize(de)

@@ -14,10 +14,10 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
+use actix_web::{HttpMessage, ResponseError};
 use tracing::Instrument;
 
-use crate::error::{problem_response, ProblemKind, PROBLEM_JSON};
+use crate::error::{problem_response, ApiError, ProblemKind, PROBLEM_JSON};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -35,6 +35,14 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
     sane.then(|| value.to_string())
 }
 
+/// A path holding a NUL character (`%00`): answered 404 on both backends before any route.
+fn nul_in_path(req: &ServiceRequest) -> Option<ApiError> {
+    let raw = req.uri().path().to_ascii_lowercase();
+    raw.contains("%00").then(|| {
+        ApiError::NotFound("no such resource: the path holds a NUL character (%00)".into())
+    })
+}
+
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -50,20 +58,24 @@ pub async fn request_context(
     let started = Instant::now();
     // Handlers and extractors turn their errors into responses; an `Err` here comes from a
     // middleware (a CORS refusal, say): it too leaves as a problem, with the request id.
-    let mut response = match next.call(req).instrument(span.clone()).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(error) => {
-            let status = error.as_response_error().status_code();
-            span.in_scope(
-                || tracing::info!(status = status.as_u16(), %error, "refused by middleware"),
-            );
-            return Err(FrameworkProblem {
-                status,
-                detail: error.to_string(),
-                request_id,
+    let mut response = match nul_in_path(&req) {
+        // no resource is named with a NUL, and PostgreSQL cannot even compare one
+        Some(refusal) => req.into_response(refusal.error_response()),
+        None => match next.call(req).instrument(span.clone()).await {
+            Ok(response) => response.map_into_boxed_body(),
+            Err(error) => {
+                let status = error.as_response_error().status_code();
+                span.in_scope(
+                    || tracing::info!(status = status.as_u16(), %error, "refused by middleware"),
+                );
+                return Err(FrameworkProblem {
+                    status,
+                    detail: error.to_string(),
+                    request_id,
+                }
+                .into());
             }
-            .into());
-        }
+        },
     };
 
     let status = response.status();

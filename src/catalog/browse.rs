@@ -27,6 +27,9 @@ use crate::db::DbConn;
 use crate::error::FieldError;
 use crate::pagination::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
+/// The longest search term, in characters (SQLite refuses a `LIKE` pattern of ~50,000).
+pub const MAX_QUERY_CHARS: usize = 200;
+
 /// Sort orders of a listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -62,7 +65,9 @@ impl Sort {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BrowseParams {
-    /// Words to find in product and variant names (case and accents ignored).
+    /// Words to find in product and variant names (case and accents ignored); at most 200
+    /// characters.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// A category slug; its sub-categories are included.
     pub category: Option<String>,
@@ -161,6 +166,17 @@ impl BrowseParams {
                 c
             }
         };
+        if self
+            .q
+            .as_deref()
+            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+        {
+            errors.push(FieldError::new(
+                "q",
+                "too_long",
+                format!("must be at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
         if let Some(share) = self.min_local_share {
             if !(0..=100).contains(&share) {
                 errors.push(FieldError::new(

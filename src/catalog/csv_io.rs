@@ -242,6 +242,15 @@ fn parse_row(
     let mut text = |column: &'static str| -> Option<String> {
         let raw = columns.get(record, column)?;
         match std::str::from_utf8(raw) {
+            Ok(s) if s.contains('\0') => {
+                errors.push(FieldError::at_line(
+                    line,
+                    column,
+                    "unstorable_character",
+                    "contains a NUL character, which cannot be stored",
+                ));
+                None
+            }
             Ok(s) => Some(s.trim().to_string()),
             Err(_) => {
                 errors.push(FieldError::at_line(

@@ -323,6 +323,15 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
         )
         .await;
     assert_eq!(closed.status, 201, "{}", closed.json());
+    // RFC 3339 with its offset, like every timestamp of the API
+    let closed_at = closed.json()["closed_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&closed_at).is_ok() && closed_at.ends_with('Z'),
+        "closed_at `{closed_at}`"
+    );
     app.call(
         "POST",
         "/api/v1/accounting/periods",

@@ -18,6 +18,7 @@ backend_tests!(
     internal_errors_show_only_the_request_id,
     cors_is_closed_unless_configured,
     deeply_nested_json_is_refused_cleanly,
+    text_no_database_can_store_is_refused_naming_the_field,
 );
 
 async fn quote_path(app: &TestApp) -> String {
@@ -325,4 +326,74 @@ async fn deeply_nested_json_is_refused_cleanly(backend: Backend) {
     let value: Result<serde_json::Value, _> = serde_json::from_str(&"[".repeat(200));
     assert!(value.is_err_and(|e| e.to_string().contains("recursion limit")));
     assert_eq!(app.get("/health").await.status, 200, "the server survived");
+}
+
+/// A NUL character cannot be stored (PostgreSQL refuses it in text): refused before any
+/// handler, the same on both backends — 422 naming the field in a body or a query, 404 in a
+/// path; a search term has a maximum length (SQLite refuses a `LIKE` pattern of ~50,000).
+async fn text_no_database_can_store_is_refused_naming_the_field(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let body = serde_json::json!({"email": "nul@example.org", "password": "a long enough secret",
+        "display_name": "Nul\u{0}", "locale": "en"});
+    let problem = app
+        .post_json("/api/v1/auth/register", &body)
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "display_name", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "unstorable_character");
+    // nested, in an array
+    let token = app.access_token("camille@example.org").await;
+    let cycle = app.open_cycle_id().await;
+    let cart = serde_json::json!({"lines": [{"variant_id": "x", "quantity": 1}, {"variant_id": "a\u{0}b", "quantity": 1}]});
+    let problem = app
+        .call(
+            "PUT",
+            &format!("/api/v1/order-cycles/{cycle}/cart"),
+            Some(&token),
+            Some(&cart),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(
+        problem["errors"][0]["field"], "lines[1].variant_id",
+        "{problem}"
+    );
+    // the six characters `\u0000` written as text are text, not a NUL
+    let escaped = serde_json::json!({"email": "escaped@example.org", "password": "a long enough secret",
+        "display_name": "Back\\u0000slash", "locale": "en"});
+    let reply = app.post_json("/api/v1/auth/register", &escaped).await;
+    assert_eq!(
+        reply.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    // a path
+    app.get("/api/v1/enterprises/la-cagette%00")
+        .await
+        .problem(404, "not-found");
+    app.get("/api/v1/enterprises/%00")
+        .await
+        .problem(404, "not-found");
+    // a query
+    let problem = app
+        .get("/api/v1/products?q=pain%00")
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "q", "{problem}");
+    // a search term too long to be a search
+    let long = "a".repeat(201);
+    let problem = app
+        .get(&format!("/api/v1/products?q={long}"))
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["code"], "too_long", "{problem}");
+    let very_long = "a".repeat(60_000);
+    let reply = app.get(&format!("/api/v1/products?q={very_long}")).await;
+    assert!(
+        reply.status.is_client_error(),
+        "{}: {}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body)
+    );
 }
