@@ -114,6 +114,7 @@ pub async fn put_chart(
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
     /// First day, `YYYY-MM-DD`.
@@ -316,6 +317,7 @@ pub async fn enterprise_odoo_csv(
 
 /// A period of a book, for its trial balance.
 #[derive(Debug, Clone, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BalanceParams {
     /// First day, `YYYY-MM-DD`.

@@ -65,7 +65,13 @@ pub struct AppState {
                        local-currency ledger, accounting export. Errors are RFC 9457 \
                        `application/problem+json`; see `/problems/{slug}` for each `type`."
     ),
-        components(schemas(Problem, FieldError, ProblemInfo, crate::money::MoneyJson)),
+        components(schemas(
+            Problem,
+            FieldError,
+            ProblemInfo,
+            crate::money::MoneyJson,
+            crate::enterprises::KindFilter
+        )),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

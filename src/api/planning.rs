@@ -141,6 +141,7 @@ pub async fn close_cycle(
 }
 
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportParams {
     /// `json` (default) or `csv`.

@@ -190,3 +190,60 @@ fn every_authenticated_handler_asks_the_policy() {
     }
     assert!(checked >= 20, "only {checked} authenticated handlers found");
 }
+
+/// What `openapi-spec-validator` checks first (CI runs it too): a path parameter is one of
+/// the path's `{names}` and each name has its parameter, and every `$ref` resolves.
+#[test]
+fn parameters_are_where_they_are_read_and_every_reference_resolves() {
+    let doc = serde_json::to_value(comptoir::api::openapi_document()).expect("document");
+    let mut problems = Vec::new();
+    for (path, operations) in doc["paths"].as_object().expect("paths") {
+        let names: BTreeSet<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next())
+            .map(str::to_string)
+            .collect();
+        for (method, operation) in operations.as_object().expect("operations") {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let in_path: BTreeSet<String> = parameters
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect();
+            if in_path != names {
+                problems.push(format!(
+                    "{method} {path}: path parameters {in_path:?}, the path names {names:?}"
+                ));
+            }
+        }
+    }
+    fn refs(value: &Value, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    match (key.as_str(), v.as_str()) {
+                        ("$ref", Some(target)) => {
+                            found.insert(target.to_string());
+                        }
+                        _ => refs(v, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = BTreeSet::new();
+    refs(&doc, &mut found);
+    for target in found {
+        let pointer = target.trim_start_matches('#');
+        if doc.pointer(pointer).is_none() {
+            problems.push(format!("`{target}` resolves to nothing"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
