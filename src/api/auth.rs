@@ -62,7 +62,7 @@ impl FromRequest for Authenticated {
                 state
                     .db
                     .run(move |conn| {
-                        if sessions::is_revoked(conn, &claims.sid)? {
+                        if !sessions::is_live(conn, &claims.sid, &claims.sub)? {
                             return Ok(None);
                         }
                         actor::load(conn, &claims.sub)

@@ -158,13 +158,15 @@ pub fn end(conn: &mut DbConn, token: &str) -> Result<(), AuthError> {
     }
 }
 
-/// Whether the session `family_id` was revoked (logout or reuse).
-pub fn is_revoked(conn: &mut DbConn, family_id: &str) -> Result<bool, AuthError> {
-    let revoked: Option<String> = refresh_tokens::table
+/// Whether `family_id` is a session of `user_id` that was started and not ended (by a
+/// logout, the reuse of a spent refresh token, a password reset): an access token counts only
+/// for such a session, so a token signed with the real key for a session that never existed,
+/// or another user's, is refused.
+pub fn is_live(conn: &mut DbConn, family_id: &str, user_id: &str) -> Result<bool, AuthError> {
+    let revoked: Vec<Option<chrono::NaiveDateTime>> = refresh_tokens::table
         .filter(refresh_tokens::family_id.eq(family_id))
-        .filter(refresh_tokens::revoked_at.is_not_null())
-        .select(refresh_tokens::id)
-        .first(conn.diesel())
-        .optional()?;
-    Ok(revoked.is_some())
+        .filter(refresh_tokens::user_id.eq(user_id))
+        .select(refresh_tokens::revoked_at)
+        .load(conn.diesel())?;
+    Ok(!revoked.is_empty() && revoked.iter().all(Option::is_none))
 }

@@ -81,8 +81,18 @@ async fn forged_or_stale_tokens_are_refused(backend: Backend) {
         .await
         .json();
     let now = chrono::Utc::now().timestamp();
+    let session_of = |token: &str| {
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_audience(&["comptoir-api"]);
+        let key = jsonwebtoken::DecodingKey::from_secret(TEST_JWT_SECRET.as_bytes());
+        jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .expect("a token of ours")
+            .claims["sid"]
+            .clone()
+    };
+    let sid = session_of(&good);
     let claims = |overrides: Value| {
-        let mut c = json!({"sub": me["id"], "iat": now, "exp": now + 600, "iss": "comptoir", "aud": "comptoir-api", "jti": key(), "sid": key()});
+        let mut c = json!({"sub": me["id"], "iat": now, "exp": now + 600, "iss": "comptoir", "aud": "comptoir-api", "jti": key(), "sid": sid});
         for (k, v) in overrides.as_object().cloned().unwrap_or_default() {
             if v.is_null() {
                 c.as_object_mut().map(|o| o.remove(&k));
@@ -137,6 +147,18 @@ async fn forged_or_stale_tokens_are_refused(backend: Backend) {
         (
             "no jti",
             forge(&claims(json!({"jti": null})), TEST_JWT_SECRET, hs256),
+        ),
+        (
+            "a session that never existed",
+            forge(&claims(json!({"sid": key()})), TEST_JWT_SECRET, hs256),
+        ),
+        (
+            "another person's session",
+            forge(
+                &claims(json!({"sid": session_of(&app.access_token("yanis@example.org").await)})),
+                TEST_JWT_SECRET,
+                hs256,
+            ),
         ),
         (
             "wrong key",
