@@ -324,12 +324,17 @@ impl Db {
         match url {
             DatabaseUrl::Sqlite(path) => {
                 let memory = url.is_sqlite_memory();
+                let fresh = !memory && !path.exists();
                 if !memory {
                     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        let created = !dir.exists();
                         std::fs::create_dir_all(dir).map_err(|source| ConnectError::CreateDir {
                             path: dir.display().to_string(),
                             source,
                         })?;
+                        if created {
+                            owner_only(dir, 0o700).map_err(|e| open_err(&e))?;
+                        }
                     }
                 }
                 let location = path.to_string_lossy().to_string();
@@ -338,6 +343,11 @@ impl Db {
                     // several connections that would race for the lock to switch modes.
                     let mut first =
                         SqliteConnection::establish(&location).map_err(|e| open_err(&e))?;
+                    // it holds password hashes and session tokens: the owner's alone, and so
+                    // are the WAL and shared-memory files SQLite makes with the file's mode
+                    if fresh {
+                        owner_only(path, 0o600).map_err(|e| open_err(&e))?;
+                    }
                     first
                         .batch_execute(&format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
@@ -665,6 +675,20 @@ pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
         .map_err(|e| DbError::Unavailable(format!("ping: {e}")))
 }
 
+/// Gives `path` the Unix permissions `mode` (owner only); nothing elsewhere.
+fn owner_only(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
 /// Adds `connect_timeout` (seconds) to a PostgreSQL URL that has none, so that a firewalled
 /// or mistyped host fails in seconds rather than after the kernel's TCP timeout.
 fn with_connect_timeout(url: &str) -> String {
@@ -706,6 +730,41 @@ impl DbConn {
 
 #[cfg(test)]
 mod tests {
+    /// A database made on first start is the owner's alone, and so is the directory made
+    /// for it; a directory that was there keeps its mode.
+    #[cfg(unix)]
+    #[test]
+    fn a_new_sqlite_database_and_its_directory_are_owner_only() {
+        use diesel::connection::SimpleConnection;
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let file = scratch.path().join("data").join("comptoir.db");
+        let url = crate::config::DatabaseUrl::try_from(format!("sqlite://{}", file.display()))
+            .expect("a SQLite URL");
+        let before = std::fs::metadata(scratch.path())
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o777;
+        let db = super::Db::connect(&url, 2).expect("opens");
+        db.conn()
+            .expect("connection")
+            .diesel()
+            .batch_execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+            .expect("writes");
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p).expect("exists").permissions().mode() & 0o777
+        };
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&file.with_extension("db-wal")), 0o600);
+        assert_eq!(mode(file.parent().expect("dir")), 0o700);
+        assert_eq!(
+            mode(scratch.path()),
+            before,
+            "a directory that was there: untouched"
+        );
+    }
+
     #[test]
     fn sqlite_writers_take_turns_one_at_a_time() {
         use std::sync::atomic::{AtomicUsize, Ordering};
