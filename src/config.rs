@@ -42,6 +42,12 @@ pub struct Config {
     pub mail: MailConfig,
     pub odoo: OdooConfig,
     pub catalog: CatalogConfig,
+    /// Environment variables with the `COMPTOIR_` prefix whose first part names no setting
+    /// (`COMPTOIR_BIN` from a wrapper script; `COMPTOIR_PORT`, `COMPTOIR_SERVICE_HOST`… that
+    /// Kubernetes injects for a service named `comptoir`): ignored, and named in one warning
+    /// at start. A typo inside a known section (`COMPTOIR_MAIL__POLL_SECOND`) stays an error.
+    #[serde(skip)]
+    pub ignored_env: Vec<String>,
 }
 
 /// Mail delivery (see `mail/`).
@@ -198,11 +204,34 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
+        let known: Vec<String> = defaults()
+            .as_object()
+            .map(|sections| sections.keys().cloned().collect())
+            .unwrap_or_default();
+        let is_setting = {
+            let known = known.clone();
+            move |key: &str| {
+                // `MAIL__POLL_SECONDS` as read, `mail.poll_seconds` once figment split it
+                let key = key.to_ascii_lowercase().replace("__", ".");
+                let top = key.split('.').next().unwrap_or_default();
+                known.iter().any(|k| k == top)
+            }
+        };
+        let not_settings = ["config", "test_postgres_url"];
+        let ignored_env: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| {
+                name.strip_prefix("COMPTOIR_").is_some_and(|key| {
+                    !is_setting(key) && !not_settings.contains(&key.to_ascii_lowercase().as_str())
+                })
+            })
+            .collect();
         figment = figment
             .merge(
                 Env::prefixed("COMPTOIR_")
                     .split("__")
-                    .ignore(&["config", "test_postgres_url"]),
+                    .ignore(&not_settings)
+                    .filter(move |key| is_setting(key.as_str())),
             )
             .merge(Serialized::globals(cli));
         let mut config: Config = figment.extract().map_err(|e| {
@@ -216,6 +245,7 @@ impl Config {
         })?;
         config.read_secret_files(&figment)?;
         config.validate()?;
+        config.ignored_env = ignored_env;
         Ok(config)
     }
 

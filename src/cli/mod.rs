@@ -237,6 +237,12 @@ fn run(cli: Cli) -> Result<()> {
         &[crate::mail::check_config, crate::catalog::check_config],
     )?;
     init_logging(&config);
+    if !config.ignored_env.is_empty() {
+        tracing::warn!(
+            variables = %config.ignored_env.join(", "),
+            "ignoring environment variables with the COMPTOIR_ prefix that are not settings"
+        );
+    }
     match cli.command {
         Command::Serve { demo, .. } => serve(&config, demo),
         Command::Migrate => {

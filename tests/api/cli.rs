@@ -98,6 +98,35 @@ fn unreachable_postgres_fails_with_one_line() {
     assert!(!String::from_utf8_lossy(&output.stderr).contains("secret-pw"));
 }
 
+/// Variables a wrapper script or Kubernetes sets with the prefix are not settings: ignored,
+/// named in one warning; a typo inside a known section still stops the command.
+#[test]
+fn prefixed_variables_that_are_not_settings_are_ignored_with_a_warning() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[
+            ("COMPTOIR_BIN", "/usr/local/bin/comptoir"),
+            ("COMPTOIR_PORT", "tcp://10.0.0.1:8080"),
+            ("COMPTOIR_SERVICE_HOST", "10.0.0.1"),
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    for name in ["COMPTOIR_BIN", "COMPTOIR_PORT", "COMPTOIR_SERVICE_HOST"] {
+        assert!(warnings[0].contains(name), "{name} not named: {stderr}");
+    }
+    let output = comptoir(
+        dir.path(),
+        &["migrate"],
+        &[("COMPTOIR_MAIL__POLL_SECOND", "5")],
+    );
+    assert_fails_with(&output, "poll_second");
+}
+
 #[test]
 fn bad_configuration_values_fail_fast() {
     let dir = tempfile::tempdir().expect("dir");
@@ -124,12 +153,17 @@ fn bad_configuration_values_fail_fast() {
         &[("COMPTOIR_JWT__SECRET", "short")],
     );
     assert_fails_with(&output, "jwt.secret must be at least 32 bytes");
+    // a misspelt top-level name is not a setting: ignored, and named in the warning (a
+    // deployment must start beside the variables Kubernetes injects); see the test above
+    let elsewhere = tempfile::tempdir().expect("dir");
     let output = comptoir(
-        dir.path(),
+        elsewhere.path(),
         &["migrate"],
         &[("COMPTOIR_DATABSE_URL", "sqlite://x.db")],
     );
-    assert_fails_with(&output, "databse_url");
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("COMPTOIR_DATABSE_URL"));
+    assert!(!elsewhere.path().join("x.db").exists());
     // odoo.api is read when the configuration is, not at the first sync
     let output = comptoir(
         dir.path(),
