@@ -174,6 +174,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ledger::enterprise_accounts)
         .service(ledger::open_enterprise_wallet)
         .service(ledger::get_account)
+        .service(ledger::get_entry)
         .service(ledger::account_history)
         .service(ledger::account_history_csv)
         .service(ledger::set_limit)

@@ -256,6 +256,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                 .replace("{code}", "LEM")
                 .replace("{hold_id}", &hold_id)
                 .replace("{id}", &entry_id)
+                .replace("{entry_id}", &entry_id)
                 .replace("{producer_id}", &farm_id)
                 .replace("{hub_id}", &hub_id)
                 .replace("{product_id}", &product_id)
@@ -268,7 +269,8 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             | ("GET", "/api/v1/enterprises/{enterprise_id}/accounts")
             | ("GET", "/api/v1/accounts/{account_id}")
             | ("GET", "/api/v1/accounts/{account_id}/transfers")
-            | ("GET", "/api/v1/accounts/{account_id}/transfers.csv") => None,
+            | ("GET", "/api/v1/accounts/{account_id}/transfers.csv")
+            | ("GET", "/api/v1/ledger/entries/{entry_id}") => None,
             ("POST", "/api/v1/currencies") => {
                 Some(json!({"code": "ZZZ", "name": "Z", "symbol": "Z", "scale": 2, "kind": "fiat"}))
             }

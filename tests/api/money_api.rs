@@ -589,6 +589,55 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
         .json();
     assert_eq!(account["balance"], lem("30.00"));
 
+    // one entry, read back by its parties and the currency's treasurers, with its reversal
+    let reversal_id = reversed.json()["id"].as_str().expect("entry").to_string();
+    let entry_path = format!("/api/v1/ledger/entries/{payment_id}");
+    for (who, token) in [
+        ("payer", &camille),
+        ("payee", &farmer),
+        ("treasurer", &treasurer),
+    ] {
+        let read = app.call("GET", &entry_path, Some(token), None).await;
+        assert_eq!(
+            read.status,
+            200,
+            "{who}: {}",
+            String::from_utf8_lossy(&read.body)
+        );
+        let entry = read.json();
+        assert_eq!(entry["id"], payment_id.as_str(), "{who}");
+        assert_eq!(entry["code"], "pay");
+        assert_eq!(entry["transfers"][0]["amount"], lem("5.00"));
+        assert_eq!(entry["transfers"][0]["debit_account_id"], wallet.as_str());
+        assert_eq!(entry["hash"].as_str().map(str::len), Some(64));
+        assert_eq!(entry["reversed_by_entry_id"], reversal_id.as_str());
+    }
+    let reversal_entry = app
+        .call(
+            "GET",
+            &format!("/api/v1/ledger/entries/{reversal_id}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(reversal_entry["reverses_entry_id"], payment_id.as_str());
+    assert!(reversal_entry["reversed_by_entry_id"].is_null());
+    // no party to it, or no such entry: the same 404
+    let yanis = app.access_token("yanis@example.org").await;
+    app.call("GET", &entry_path, Some(&yanis), None)
+        .await
+        .problem(404, "not-found");
+    app.call(
+        "GET",
+        &format!("/api/v1/ledger/entries/{}", key()),
+        Some(&camille),
+        None,
+    )
+    .await
+    .problem(404, "not-found");
+    app.get(&entry_path).await.problem(401, "unauthorized");
+
     // receipts: one per new issue and reconversion (the replay queued nothing), in the
     // recipient's language, with the amounts of the entry
     let memory = comptoir::mail::transport::Memory::default();

@@ -414,3 +414,72 @@ pub async fn set_limit(
         .await?;
     Ok(web::Json(view))
 }
+
+/// One journal entry with its transfers, hash and reversal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryDetail {
+    #[serde(flatten)]
+    pub entry: EntryView,
+    /// The entry that reversed this one, if any.
+    pub reversed_by_entry_id: Option<String>,
+}
+
+/// One journal entry, for a party to it (the owner of an account it moves, or whoever may
+/// read such an account: the currency's treasurers) — so a client that lost an answer can
+/// read what it did without scanning a history. 404 for an entry that does not exist or
+/// that the caller is no party to.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("entry_id" = String, Path)),
+    responses(
+        (status = 200, body = EntryDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/api/v1/ledger/entries/{entry_id}")]
+pub async fn get_entry(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    entry_id: web::Path<String>,
+) -> Result<web::Json<EntryDetail>, ApiError> {
+    let id = entry_id.into_inner();
+    let detail = state
+        .db
+        .run(move |conn| {
+            let missing = || ApiError::NotFound(format!("no entry `{id}` of yours"));
+            let entry = crate::ledger::journal::find(conn, &id)?.ok_or_else(missing)?;
+            let mut parties: Vec<&str> = entry
+                .transfers
+                .iter()
+                .flat_map(|t| [t.debit_account_id.as_str(), t.credit_account_id.as_str()])
+                .collect();
+            parties.sort_unstable();
+            parties.dedup();
+            let mut party = false;
+            for account_id in parties {
+                let account = accounts::get(conn, account_id)?;
+                let issuer = currencies::get(conn, &account.currency)?.issuer_id;
+                let action = Action::ReadAccount {
+                    account: &account,
+                    issuer_id: issuer.as_deref(),
+                };
+                if authorize(&caller.0, action).is_ok() {
+                    party = true;
+                    break;
+                }
+            }
+            if !party {
+                return Err(missing());
+            }
+            let reversed_by = crate::ledger::journal::reversal_of(conn, &id)?;
+            let scales = scales(conn)?;
+            Ok(EntryDetail {
+                entry: entry_view(&scales, &entry),
+                reversed_by_entry_id: reversed_by,
+            })
+        })
+        .await?;
+    Ok(web::Json(detail))
+}
