@@ -39,8 +39,7 @@ fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
 
 /// The id of the enterprise `key` (id or slug) whose books `actor` keeps; 404, 403.
 fn enterprise_books(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<String, ApiError> {
-    let id = crate::enterprises::find_id(conn, key)?
-        .ok_or_else(|| ApiError::NotFound(format!("enterprise `{key}`")))?;
+    let id = crate::enterprises::resolve(conn, actor, key)?;
     authorize(actor, Action::KeepEnterpriseBooks { enterprise_id: &id })?;
     Ok(id)
 }

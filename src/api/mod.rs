@@ -22,6 +22,7 @@ pub mod orders;
 pub mod pagination;
 pub mod planning;
 pub mod problems;
+pub mod resolve;
 pub mod system;
 
 use actix_web::body::MessageBody;

@@ -31,7 +31,10 @@ pub async fn create_cycle(
     hub_id: web::Path<String>,
     body: JsonBody<NewCycle>,
 ) -> Result<HttpResponse, ApiError> {
-    let (hub, new) = (hub_id.into_inner(), body.0);
+    let (hub, new) = (
+        super::resolve::enterprise(&state, &caller, hub_id.into_inner()).await?,
+        body.0,
+    );
     authorize(&caller.0, Action::ManageHubOrders { hub_id: &hub })?;
     let created = state
         .db

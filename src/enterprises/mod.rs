@@ -318,6 +318,32 @@ pub fn find_id(conn: &mut DbConn, id_or_slug: &str) -> Result<Option<String>, En
         .optional()?)
 }
 
+/// The id of the enterprise `key` names (its id or its slug), as `actor` may see it: a public
+/// one, or a hidden one the actor holds a role in (or any, for a platform admin). Otherwise
+/// `NotFound`, the same whether it does not exist or is hidden from the actor. Every route
+/// that names an enterprise resolves it here, then asks the policy.
+pub fn resolve(
+    conn: &mut DbConn,
+    actor: &crate::auth::actor::Actor,
+    key: &str,
+) -> Result<String, EnterpriseError> {
+    let found: Option<(String, String)> = enterprises::table
+        .filter(enterprises::id.eq(key).or(enterprises::slug.eq(key)))
+        .select((enterprises::id, enterprises::visibility))
+        .first(conn.diesel())
+        .optional()?;
+    match found {
+        Some((id, visibility))
+            if visibility == "public"
+                || actor.is_platform_admin
+                || actor.roles.iter().any(|(e, _)| *e == id) =>
+        {
+            Ok(id)
+        }
+        _ => Err(EnterpriseError::NotFound(format!("no enterprise `{key}`"))),
+    }
+}
+
 /// Any enterprise (public or hidden) by id; 404 when missing.
 pub fn get_row(conn: &mut DbConn, id: &str) -> Result<EnterpriseRow, EnterpriseError> {
     let row: Option<EnterpriseRow> = enterprises::table

@@ -10,6 +10,7 @@ backend_tests!(
     a_person_creates_a_producer_with_checked_identifiers_and_wallets,
     identifiers_with_bad_check_digits_are_refused,
     owners_and_managers_edit_others_cannot,
+    every_route_naming_an_enterprise_takes_its_slug,
 );
 
 async fn a_person_creates_a_producer_with_checked_identifiers_and_wallets(backend: Backend) {
@@ -312,4 +313,108 @@ async fn owners_and_managers_edit_others_cannot(backend: Backend) {
         )
         .await;
     assert_eq!(both.json()["kind"], "producer_hub");
+}
+
+/// Every route that names an enterprise takes its id or its slug, and answers 404 for one
+/// that does not exist or that the caller may not see (a hidden one of others), 403 only
+/// for one the caller sees but may not manage.
+async fn every_route_naming_an_enterprise_takes_its_slug(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let farmer = app.access_token("ferme@troischenes.example.org").await;
+    let farm = "ferme-des-trois-chenes";
+    for (method, path, body) in [
+        ("GET", format!("/api/v1/enterprises/{farm}/accounts"), None),
+        (
+            "GET",
+            format!("/api/v1/enterprises/{farm}/permissions"),
+            None,
+        ),
+        (
+            "GET",
+            format!("/api/v1/enterprises/{farm}/catalog/export"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/enterprises/{farm}/wallets"),
+            Some(json!({"currency": "LEM"})),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/enterprises/{farm}"),
+            Some(json!({"description": "Maraîchage bio"})),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/enterprises/{farm}/permissions/la-cagette"),
+            Some(json!({"can_add_to_order_cycles": true})),
+        ),
+    ] {
+        let reply = app.call(method, &path, Some(&farmer), body.as_ref()).await;
+        assert!(
+            reply.status.is_success(),
+            "{method} {path}: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+    // no such enterprise: 404, not 403
+    app.call(
+        "GET",
+        "/api/v1/enterprises/nowhere/accounts",
+        Some(&farmer),
+        None,
+    )
+    .await
+    .problem(404, "not-found");
+    app.call(
+        "PATCH",
+        "/api/v1/enterprises/nowhere",
+        Some(&farmer),
+        Some(&json!({"description": "x"})),
+    )
+    .await
+    .problem(404, "not-found");
+    // one it sees but may not manage: 403
+    app.call(
+        "GET",
+        "/api/v1/enterprises/la-cagette/accounts",
+        Some(&farmer),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    // a hidden one of someone else: 404 for the farmer, seen by its owner
+    let yanis = app.access_token("yanis@example.org").await;
+    let hidden = app
+        .call(
+            "POST",
+            "/api/v1/enterprises",
+            Some(&yanis),
+            Some(&json!({"name": "Épicerie discrète", "kind": "hub", "visibility": "hidden"})),
+        )
+        .await;
+    assert_eq!(
+        hidden.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&hidden.body)
+    );
+    app.call(
+        "GET",
+        "/api/v1/enterprises/epicerie-discrete/accounts",
+        Some(&farmer),
+        None,
+    )
+    .await
+    .problem(404, "not-found");
+    let own = app
+        .call(
+            "GET",
+            "/api/v1/enterprises/epicerie-discrete/accounts",
+            Some(&yanis),
+            None,
+        )
+        .await;
+    assert_eq!(own.status, 200, "{}", String::from_utf8_lossy(&own.body));
 }

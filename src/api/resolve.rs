@@ -1,0 +1,38 @@
+//! One enterprise resolver for every route that names an enterprise in its path: its id or
+//! its slug, answered 404 when it does not exist or is hidden from the caller
+//! ([`crate::enterprises::resolve`]); the policy then decides what the caller may do there.
+
+use crate::api::auth::Authenticated;
+use crate::api::AppState;
+use crate::error::ApiError;
+
+/// The id of the enterprise `key` names, as the caller may see it.
+pub async fn enterprise(
+    state: &AppState,
+    caller: &Authenticated,
+    key: String,
+) -> Result<String, ApiError> {
+    let actor = caller.0.clone();
+    state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(crate::enterprises::resolve(conn, &actor, &key)?))
+        .await
+}
+
+/// The ids of the two enterprises a path names (a producer and a hub), in that order.
+pub async fn pair(
+    state: &AppState,
+    caller: &Authenticated,
+    (first, second): (String, String),
+) -> Result<(String, String), ApiError> {
+    let actor = caller.0.clone();
+    state
+        .db
+        .run(move |conn| {
+            Ok::<_, ApiError>((
+                crate::enterprises::resolve(conn, &actor, &first)?,
+                crate::enterprises::resolve(conn, &actor, &second)?,
+            ))
+        })
+        .await
+}
