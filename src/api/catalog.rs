@@ -130,7 +130,7 @@ pub async fn create_product(
     producer_id: web::Path<String>,
     body: JsonBody<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let producer = super::resolve::enterprise(&state, &caller, producer_id.into_inner()).await?;
+    let producer = super::resolve::enterprise(&state, &caller.0, producer_id.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ManageCatalogue {
@@ -346,7 +346,7 @@ pub async fn import_catalog(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<web::Json<ImportReport>, ApiError> {
-    let producer = super::resolve::enterprise(&state, &caller, producer_id.into_inner()).await?;
+    let producer = super::resolve::enterprise(&state, &caller.0, producer_id.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ManageCatalogue {
@@ -401,7 +401,7 @@ pub async fn export_catalog(
     caller: Authenticated,
     producer_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let producer = super::resolve::enterprise(&state, &caller, producer_id.into_inner()).await?;
+    let producer = super::resolve::enterprise(&state, &caller.0, producer_id.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ManageCatalogue {

@@ -74,7 +74,7 @@ pub async fn update_enterprise(
     enterprise_id: web::Path<String>,
     body: JsonBody<EnterpriseInput>,
 ) -> Result<web::Json<Enterprise>, ApiError> {
-    let id = super::resolve::enterprise(&state, &caller, enterprise_id.into_inner()).await?;
+    let id = super::resolve::enterprise(&state, &caller.0, enterprise_id.into_inner()).await?;
     authorize(&caller.0, Action::ManageEnterprise { enterprise_id: &id })?;
     let input = body.0;
     let view = state
@@ -151,7 +151,7 @@ pub async fn list_permissions(
     caller: Authenticated,
     enterprise_id: web::Path<String>,
 ) -> Result<web::Json<Vec<Permission>>, ApiError> {
-    let id = super::resolve::enterprise(&state, &caller, enterprise_id.into_inner()).await?;
+    let id = super::resolve::enterprise(&state, &caller.0, enterprise_id.into_inner()).await?;
     authorize(&caller.0, Action::ManageEnterprise { enterprise_id: &id })?;
     let list = state
         .db
@@ -190,7 +190,7 @@ pub async fn grant_permission(
     path: web::Path<(String, String)>,
     body: JsonBody<PermissionInput>,
 ) -> Result<web::Json<Permission>, ApiError> {
-    let (producer, hub) = super::resolve::pair(&state, &caller, path.into_inner()).await?;
+    let (producer, hub) = super::resolve::pair(&state, &caller.0, path.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ManageEnterprise {
@@ -224,7 +224,7 @@ pub async fn revoke_permission(
     caller: Authenticated,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<Revoked>, ApiError> {
-    let (producer, hub) = super::resolve::pair(&state, &caller, path.into_inner()).await?;
+    let (producer, hub) = super::resolve::pair(&state, &caller.0, path.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ManageEnterprise {
@@ -255,7 +255,7 @@ pub async fn accept_supplier(
     caller: Authenticated,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<Permission>, ApiError> {
-    let (hub, producer) = super::resolve::pair(&state, &caller, path.into_inner()).await?;
+    let (hub, producer) = super::resolve::pair(&state, &caller.0, path.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ManageEnterprise {
@@ -287,7 +287,7 @@ pub async fn drop_supplier(
     caller: Authenticated,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<Revoked>, ApiError> {
-    let (hub, producer) = super::resolve::pair(&state, &caller, path.into_inner()).await?;
+    let (hub, producer) = super::resolve::pair(&state, &caller.0, path.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ManageEnterprise {

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod ledger;
 pub mod middleware;
+pub mod openapi;
 pub mod orders;
 pub mod pagination;
 pub mod planning;
@@ -192,13 +193,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// The OpenAPI document of [`routes`].
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    App::new()
+pub fn openapi_document() -> serde_json::Value {
+    let doc = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts()
-        .1
+        .1;
+    completed(&doc)
+}
+
+/// The document as served: the routes' own, then the shared responses ([`openapi::complete`]).
+fn completed(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut value = serde_json::to_value(doc).unwrap_or_else(|_| serde_json::json!({}));
+    openapi::complete(&mut value);
+    value
 }
 
 /// Builds the application: state, extractor configuration, middleware, routes, fallbacks.
@@ -221,7 +230,7 @@ pub fn app(
         .configure(routes)
         .split_for_parts();
     let known = KnownRoutes::from_openapi(&doc);
-    let doc = doc.to_json().unwrap_or_else(|_| "{}".to_string());
+    let doc = completed(&doc).to_string();
     app.app_data(web::Data::new(state))
         .app_data(web::Data::new(known))
         .app_data(web::Data::new(system::OpenApiJson(doc)))

@@ -32,7 +32,7 @@ pub async fn create_cycle(
     body: JsonBody<NewCycle>,
 ) -> Result<HttpResponse, ApiError> {
     let (hub, new) = (
-        super::resolve::enterprise(&state, &caller, hub_id.into_inner()).await?,
+        super::resolve::enterprise(&state, &caller.0, hub_id.into_inner()).await?,
         body.0,
     );
     authorize(&caller.0, Action::ManageHubOrders { hub_id: &hub })?;

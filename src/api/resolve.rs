@@ -2,17 +2,13 @@
 //! its slug, answered 404 when it does not exist or is hidden from the caller
 //! ([`crate::enterprises::resolve`]); the policy then decides what the caller may do there.
 
-use crate::api::auth::Authenticated;
 use crate::api::AppState;
+use crate::auth::actor::Actor;
 use crate::error::ApiError;
 
-/// The id of the enterprise `key` names, as the caller may see it.
-pub async fn enterprise(
-    state: &AppState,
-    caller: &Authenticated,
-    key: String,
-) -> Result<String, ApiError> {
-    let actor = caller.0.clone();
+/// The id of the enterprise `key` names, as `actor` may see it.
+pub async fn enterprise(state: &AppState, actor: &Actor, key: String) -> Result<String, ApiError> {
+    let actor = actor.clone();
     state
         .db
         .run(move |conn| Ok::<_, ApiError>(crate::enterprises::resolve(conn, &actor, &key)?))
@@ -22,10 +18,10 @@ pub async fn enterprise(
 /// The ids of the two enterprises a path names (a producer and a hub), in that order.
 pub async fn pair(
     state: &AppState,
-    caller: &Authenticated,
+    actor: &Actor,
     (first, second): (String, String),
 ) -> Result<(String, String), ApiError> {
-    let actor = caller.0.clone();
+    let actor = actor.clone();
     state
         .db
         .run(move |conn| {

@@ -80,6 +80,7 @@ pub struct BrowseParams {
     /// `name` (default), `price`, `-price` or `newest`.
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Cursor from the previous page's `next` link.
     pub after: Option<String>,

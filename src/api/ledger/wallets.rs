@@ -73,7 +73,7 @@ pub async fn enterprise_accounts(
     caller: Authenticated,
     enterprise_id: web::Path<String>,
 ) -> Result<web::Json<Vec<AccountView>>, ApiError> {
-    let id = crate::api::resolve::enterprise(&state, &caller, enterprise_id.into_inner()).await?;
+    let id = crate::api::resolve::enterprise(&state, &caller.0, enterprise_id.into_inner()).await?;
     authorize(
         &caller.0,
         Action::ListEnterpriseAccounts { enterprise_id: &id },
@@ -104,7 +104,7 @@ pub async fn open_enterprise_wallet(
     enterprise_id: web::Path<String>,
     body: JsonBody<WalletOpen>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = crate::api::resolve::enterprise(&state, &caller, enterprise_id.into_inner()).await?;
+    let id = crate::api::resolve::enterprise(&state, &caller.0, enterprise_id.into_inner()).await?;
     authorize(
         &caller.0,
         Action::OpenEnterpriseWallet { enterprise_id: &id },

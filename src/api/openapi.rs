@@ -1,0 +1,110 @@
+//! The statuses every route can answer besides its own, documented once: shared responses in
+//! `components/responses`, referenced by each operation they apply to (instead of the same
+//! attribute line copied on every handler). An operation's own entry for a status wins.
+//!
+//! | status | where | why |
+//! |---|---|---|
+//! | 400 | a JSON body or a query string | malformed JSON, a query parameter of the wrong type |
+//! | 401 | every operation with a `security` requirement | no token, or one no longer valid |
+//! | 404 | a path parameter or a JSON body | no such resource (named in the path or the body), or not visible to the caller |
+//! | 413, 415 | a JSON body | too large; not sent as JSON |
+//! | 422 | a JSON body or query parameters | a value breaks a rule; `errors` names each field |
+//! | 429 | log-in, registration, password resets and changes | too many attempts |
+//! | 503 | every operation | the database is unavailable; retry |
+
+use serde_json::{json, Map, Value};
+
+/// Routes that count attempts (see `api::auth`).
+const THROTTLED: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/auth/register",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/me/password",
+];
+
+const SHARED: &[(&str, &str, &str)] = &[
+    ("400", "BadRequest", "The body is not valid JSON, or a query parameter has the wrong type (`malformed-json`, `invalid-query`)."),
+    ("401", "Unauthorized", "No access token or API key, or one that is no longer valid (`unauthorized`)."),
+    ("404", "NotFound", "No such resource, or one not visible to the caller (`not-found`)."),
+    ("413", "PayloadTooLarge", "The body is larger than the server accepts (`payload-too-large`)."),
+    ("415", "UnsupportedMediaType", "The body was not sent as `application/json` (`unsupported-media-type`)."),
+    ("422", "Validation", "A value breaks a rule; `errors` names each field (`validation`)."),
+    ("429", "TooManyRequests", "Too many attempts; wait the seconds in `Retry-After` (`too-many-requests`)."),
+    ("503", "Unavailable", "The database is unavailable; retry after `Retry-After` seconds (`unavailable`)."),
+];
+
+/// Adds the shared responses to `doc` (the OpenAPI document as JSON).
+pub fn complete(doc: &mut Value) {
+    let responses = doc
+        .pointer_mut("/components")
+        .and_then(Value::as_object_mut)
+        .map(|c| c.entry("responses").or_insert_with(|| json!({})));
+    if let Some(Value::Object(responses)) = responses {
+        for (_, name, description) in SHARED {
+            responses.insert(
+                (*name).to_string(),
+                json!({
+                    "description": description,
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                }),
+            );
+        }
+    }
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Value::Object(item) = item else { continue };
+        for (method, operation) in item.iter_mut() {
+            if !matches!(method.as_str(), "get" | "put" | "post" | "patch" | "delete") {
+                continue;
+            }
+            let Value::Object(operation) = operation else {
+                continue;
+            };
+            let statuses = applicable(path, operation);
+            let Some(Value::Object(own)) = operation.get_mut("responses") else {
+                continue;
+            };
+            for status in statuses {
+                if let Some((_, name, _)) = SHARED.iter().find(|(s, _, _)| *s == status) {
+                    own.entry(status.to_string()).or_insert_with(
+                        || json!({"$ref": format!("#/components/responses/{name}")}),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The shared statuses an operation can answer.
+fn applicable(path: &str, operation: &Map<String, Value>) -> Vec<&'static str> {
+    let mut statuses = vec!["503"];
+    let parameters = operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let json_body = operation
+        .get("requestBody")
+        .and_then(|body| body.pointer("/content/application~1json"))
+        .is_some();
+    if operation.contains_key("security") {
+        statuses.push("401");
+    }
+    if parameters.iter().any(|p| p["in"] == "path") {
+        statuses.push("404");
+    }
+    if parameters.iter().any(|p| p["in"] == "query") {
+        statuses.extend(["400", "422"]);
+    }
+    if json_body {
+        // a body names accounts, variants, holds…: one that does not exist is a 404
+        statuses.extend(["400", "404", "413", "415", "422"]);
+    }
+    if THROTTLED.contains(&path) {
+        statuses.push("429");
+    }
+    statuses
+}
