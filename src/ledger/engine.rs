@@ -185,7 +185,7 @@ fn apply_one(
             if d.amount > *hold_amount {
                 return Err(LedgerError::Invalid {
                     field: "amount".into(),
-                    message: format!("cannot post more than the hold ({hold_amount} minor units)"),
+                    message: "cannot post more than was held".into(),
                 });
             }
             (
@@ -221,6 +221,8 @@ fn apply_one(
         let available = debit.available() + d.amount + overdraft.unwrap_or(0);
         return Err(LedgerError::InsufficientFunds {
             account: debit.id.clone(),
+            currency: debit.currency.clone(),
+            scale: None,
             available,
             overdraft_limit: overdraft.unwrap_or(0),
             requested: d.amount,

@@ -262,8 +262,22 @@ pub fn commit_slots(
     conn: &mut DbConn,
     slots: &[Slot],
 ) -> Result<Vec<Option<Result<Committed, LedgerError>>>, LedgerError> {
-    match conn.group_commit() {
-        Some(shared) => shared.extension::<GroupCommit>().commit(conn, slots),
-        None => journal::commit_alone(conn, slots),
+    let mut answers = match conn.group_commit() {
+        Some(shared) => shared.extension::<GroupCommit>().commit(conn, slots)?,
+        None => journal::commit_alone(conn, slots)?,
+    };
+    // a refusal says its amounts in the currency's decimals (`138.00 LEM`)
+    for answer in answers.iter_mut() {
+        if let Some(Err(LedgerError::InsufficientFunds {
+            currency,
+            scale: scale @ None,
+            ..
+        })) = answer
+        {
+            if let Ok(row) = super::currencies::get(conn, currency) {
+                *scale = Some(crate::money::minor_scale(row.scale));
+            }
+        }
     }
+    Ok(answers)
 }

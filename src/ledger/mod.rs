@@ -26,6 +26,14 @@ pub mod verify;
 use accounts::AccountStatus;
 
 /// Why the ledger refused an operation. Nothing was written when one is returned.
+/// `138.00 LEM` (or `13800 minor units of LEM` while the scale is unknown).
+fn shown(minor: i64, currency: &str, scale: Option<u32>) -> String {
+    match scale {
+        Some(scale) => format!("{} {currency}", crate::money::format_minor(minor, scale)),
+        None => format!("{minor} minor units of {currency}"),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     #[error("no account `{0}`")]
@@ -50,9 +58,18 @@ pub enum LedgerError {
         status: AccountStatus,
     },
     /// `available` is what the account could spend: its available balance plus its overdraft.
-    #[error("account `{account}` can spend {available} minor units (overdraft limit {overdraft_limit} included); {requested} requested")]
+    /// Amounts are minor units of `currency`, shown in its decimals once `scale` is known
+    /// (the journal fills it in: the engine knows no currency's scale).
+    #[error(
+        "account `{account}` can spend {} (overdraft limit {} included); {} requested",
+        shown(*available, currency, *scale),
+        shown(*overdraft_limit, currency, *scale),
+        shown(*requested, currency, *scale)
+    )]
     InsufficientFunds {
         account: String,
+        currency: String,
+        scale: Option<u32>,
         available: i64,
         overdraft_limit: i64,
         requested: i64,

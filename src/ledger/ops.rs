@@ -446,7 +446,11 @@ pub fn reconvert(
         if amount <= 0 || fee >= amount {
             return Err(LedgerError::Invalid {
                 field: "amount".into(),
-                message: format!("must exceed the commission ({fee} minor units)"),
+                message: format!(
+                    "must exceed the commission ({} {})",
+                    crate::money::format_minor(fee, crate::money::minor_scale(currency.scale)),
+                    currency.code
+                ),
             });
         }
         let net = amount - fee;
@@ -608,8 +612,11 @@ pub fn set_overdraft_limit(
     }?;
     if changed == 0 {
         let state = account.state()?;
+        let scale = currencies::get(conn, &account.currency)?.scale;
         return Err(LedgerError::InsufficientFunds {
             account: account.id,
+            currency: account.currency,
+            scale: Some(crate::money::minor_scale(scale)),
             available: state.available(),
             overdraft_limit: limit,
             requested: 0,

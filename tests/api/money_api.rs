@@ -380,14 +380,21 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
         .await
         .problem(422, "validation");
     assert_eq!(problem["errors"][0]["code"], "currency_mismatch");
-    app.call(
-        "POST",
-        "/api/v1/payments",
-        Some(&camille),
-        Some(&pay(lem("50.01"))),
-    )
-    .await
-    .problem(409, "insufficient-funds");
+    let refused = app
+        .call(
+            "POST",
+            "/api/v1/payments",
+            Some(&camille),
+            Some(&pay(lem("50.01"))),
+        )
+        .await
+        .problem(409, "insufficient-funds");
+    // in the currency's decimals, with its code: what a person can act on
+    let detail = refused["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("can spend 50.00 LEM") && detail.contains("50.01 LEM requested"),
+        "{detail}"
+    );
     let paid = app
         .call(
             "POST",
