@@ -75,12 +75,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let path = err.path().to_string();
             let inner = err.into_inner();
             if inner.is_data() {
-                let field = if path == "." {
+                let (field, message) = plain(&path, &strip_position(&inner.to_string()));
+                let field = if field.is_empty() {
                     "body".to_string()
                 } else {
-                    path
+                    field
                 };
-                let message = strip_position(&inner.to_string());
                 Err(ApiError::validation(vec![FieldError::new(
                     field, "invalid", message,
                 )]))
@@ -146,6 +146,45 @@ fn nul_field(bytes: &[u8]) -> Option<String> {
     walk(&value, "")
 }
 
+/// serde's message in people's words, and the field it is about: a missing field names
+/// itself (`lines`, not the object holding it); a type error says the shape expected
+/// (`must be a whole number`), never a Rust type (`expected i64`, `expected struct
+/// IssueRequest with 5 elements`). `path` is serde's (`.` at the top).
+pub fn plain(path: &str, message: &str) -> (String, String) {
+    let path = if path == "." { "" } else { path };
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return (join(name), "is required".into());
+    }
+    let expected = message.rsplit(", expected ").next().unwrap_or_default();
+    let shape = if message.contains("invalid digit") || message.contains("invalid type") {
+        match expected {
+            e if e.starts_with('i') || e.starts_with('u') => Some("must be a whole number"),
+            e if e.starts_with('f') => Some("must be a number"),
+            e if e.contains("bool") => Some("must be true or false"),
+            e if e.contains("string") || e.contains("char") => Some("must be text (a JSON string)"),
+            e if e.contains("struct") || e.contains("map") => Some("must be an object"),
+            e if e.contains("sequence") || e.contains("tuple") => Some("must be a list"),
+            _ => None,
+        }
+    } else if message.contains("invalid length") {
+        Some("has the wrong number of elements")
+    } else {
+        None
+    };
+    match shape {
+        Some(shape) => (path.to_string(), shape.to_string()),
+        None => (path.to_string(), message.to_string()),
+    }
+}
+
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
@@ -182,11 +221,16 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
             serde_path_to_error::deserialize(de)
                 .map(QueryParams)
                 .map_err(|err| {
-                    let field = err.path().to_string();
-                    let message = err.into_inner().to_string();
+                    let path = err.path().to_string();
+                    let (field, message) = plain(&path, &err.into_inner().to_string());
+                    let sep = if message.starts_with("must") || message.starts_with("is ") {
+                        " "
+                    } else {
+                        ": "
+                    };
                     ApiError::BadRequest {
                         kind: ProblemKind::InvalidQuery,
-                        detail: format!("query parameter `{field}`: {message}"),
+                        detail: format!("query parameter `{field}`{sep}{message}"),
                     }
                 }),
         )
@@ -244,4 +288,71 @@ where
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn serde_messages_in_plain_words() {
+        let cases = [
+            (".", "missing field `from`", "from", "is required"),
+            (
+                "lines[0]",
+                "missing field `quantity`",
+                "lines[0].quantity",
+                "is required",
+            ),
+            (
+                "lines[0].quantity",
+                "invalid type: string \"2\", expected i64",
+                "lines[0].quantity",
+                "must be a whole number",
+            ),
+            (
+                "limit",
+                "invalid digit found in string",
+                "limit",
+                "must be a whole number",
+            ),
+            (
+                ".",
+                "invalid type: sequence, expected struct IssueRequest with 5 elements",
+                "",
+                "must be an object",
+            ),
+            (
+                "lines",
+                "invalid type: map, expected a sequence",
+                "lines",
+                "must be a list",
+            ),
+            (
+                "reference",
+                "invalid type: integer `3`, expected a string",
+                "reference",
+                "must be text (a JSON string)",
+            ),
+            (
+                "in_stock",
+                "invalid type: string \"yes\", expected a boolean",
+                "in_stock",
+                "must be true or false",
+            ),
+            (
+                "kind",
+                "unknown variant `bakery`, expected `producer` or `hub`",
+                "kind",
+                "unknown variant `bakery`, expected `producer` or `hub`",
+            ),
+        ];
+        for (path, message, field, said) in cases {
+            assert_eq!(
+                plain(path, message),
+                (field.to_string(), said.to_string()),
+                "{message}"
+            );
+        }
+    }
 }

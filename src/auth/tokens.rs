@@ -136,7 +136,15 @@ impl TokenKeys {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         let claims = decode::<Claims>(token, &self.decoding, &validation)
-            .map_err(|e| AuthError::Unauthorized(format!("invalid access token ({e})")))?
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                let why = match e.kind() {
+                    ErrorKind::ExpiredSignature => "it has expired: refresh it, or log in again",
+                    ErrorKind::ImmatureSignature => "it is not valid yet",
+                    _ => "it was not issued by this server for this API: log in again",
+                };
+                AuthError::Unauthorized(format!("invalid access token: {why}"))
+            })?
             .claims;
         if claims.iat > now_seconds() + LEEWAY_SECONDS {
             return Err(AuthError::Unauthorized(

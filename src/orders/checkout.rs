@@ -253,9 +253,16 @@ fn reserve_stock(
         ))
         .execute(conn.diesel())?;
         if taken == 0 {
+            let left: Option<i64> = variants::table
+                .find(&line.variant_id)
+                .select(variants::stock_on_hand)
+                .first(conn.diesel())?;
             return Err(OrderError::OutOfStock(format!(
-                "not enough {} — {} left for {} requested",
-                offered.product_name, offered.variant.display_name, line.quantity
+                "not enough {} ({}): {} left, {} requested; lower the quantity in the cart",
+                offered.product_name,
+                offered.variant.display_name,
+                left.unwrap_or(0).max(0),
+                line.quantity
             )));
         }
     }

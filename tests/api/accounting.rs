@@ -133,6 +133,18 @@ async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
     )
     .await;
     assert_eq!(status, 422, "a SIREN with a bad check digit: {body}");
+    // a missing date names itself
+    let (status, body, _) = export(
+        &app,
+        &treasurer,
+        &format!("/api/v1/accounting/fec?to={today}&siren={SIREN}"),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("query parameter `from` is required"),
+        "{body}"
+    );
 
     let fec_path = format!("/api/v1/accounting/fec?{range}&siren={SIREN}");
     let (status, fec, disposition) = export(&app, &treasurer, &fec_path).await;

@@ -119,6 +119,8 @@ async fn wrong_value_types_name_the_field(backend: Backend) {
         .await
         .problem(422, "validation");
     assert_eq!(problem["errors"][0]["field"], "lines[0].quantity");
+    // in plain words, never a Rust type
+    assert_eq!(problem["errors"][0]["message"], "must be a whole number");
     let problem = app
         .post_json(
             &path,
@@ -135,6 +137,8 @@ async fn wrong_value_types_name_the_field(backend: Backend) {
         .post_json(&path, &json!({}))
         .await
         .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "lines", "{problem}");
+    assert_eq!(problem["errors"][0]["message"], "is required");
     assert!(problem["detail"]
         .as_str()
         .unwrap_or_default()
