@@ -115,7 +115,22 @@ pub fn checkout(
         let local = local_part(conn, &row.hub_id, request.local_amount.as_ref(), local_max)?;
         let mut hold_id = None;
         if let Some(part) = &local {
-            let wallet = ops::wallet(conn, Owner::User(customer_id.into()), &part.currency)?;
+            let owner = Owner::User(customer_id.into());
+            let kind = crate::ledger::kinds::AccountKind::MemberWallet;
+            let Some(wallet) =
+                crate::ledger::accounts::find_by_owner(conn, &owner, &part.currency, kind, None)?
+            else {
+                // not "insufficient funds": what to do is to open and top up a wallet
+                return Err(OrderError::field(
+                    "local_amount",
+                    "no_wallet",
+                    format!(
+                        "you have no {} wallet: open one (POST /api/v1/me/wallets) and top it \
+                         up, or pay this order in euros",
+                        part.currency
+                    ),
+                ));
+            };
             let hub_wallet =
                 ops::wallet(conn, Owner::Enterprise(row.hub_id.clone()), &part.currency)?;
             let expires = cycle.closes_at + Duration::days(HOLD_GRACE_DAYS);

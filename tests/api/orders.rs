@@ -315,6 +315,16 @@ async fn all_local_all_euro_and_refusals(backend: Backend) {
 
     // all local: carrots are 100 % payable in LEM and the pickup is free
     let lines = json!({"lines": [{"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2}]});
+    // paying in LEM without a LEM wallet: told to open one, not "insufficient funds"
+    let yanis = app.access_token("yanis@example.org").await;
+    let set = authed(&app, "PUT", &cart_path, &yanis, None, &lines).await;
+    assert_eq!(set.status, 200, "{}", set.json());
+    let body = json!({"shipping_method_id": pickup, "local_amount": lem("1.00")});
+    let problem = authed(&app, "POST", &checkout_path, &yanis, Some(&key()), &body)
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "local_amount", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "no_wallet", "{problem}");
     assert_eq!(
         authed(&app, "PUT", &cart_path, &camille, None, &lines)
             .await
