@@ -117,7 +117,8 @@ pub struct Statement {
     responses(
         (status = 200, body = Statement),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The currency is the legal tender, which has no guarantee fund", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/api/v1/currencies/{code}/statement")]
