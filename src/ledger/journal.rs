@@ -38,6 +38,10 @@ use super::LedgerError;
 use crate::db::schema::ledger_entries;
 use crate::db::DbConn;
 
+/// The longest reference an entry carries (a transfer's wording, an order number, a receipt
+/// number), in characters; also the longest reason of a reversal.
+pub const MAX_REFERENCE_CHARS: usize = 200;
+
 /// Hash of the empty chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -409,6 +413,12 @@ fn admit(
     resolved: &BTreeSet<String>,
     reversed: &BTreeSet<String>,
 ) -> Result<(), LedgerError> {
+    if request.reference.chars().count() > MAX_REFERENCE_CHARS {
+        return Err(LedgerError::Invalid {
+            field: "reference".into(),
+            message: format!("must be at most {MAX_REFERENCE_CHARS} characters"),
+        });
+    }
     if let Some(done) = request
         .transfers
         .iter()

@@ -316,6 +316,15 @@ pub fn reverse(
     if let Some(done) = replayed(conn, entry_id, &hash)? {
         return Ok(done);
     }
+    if reason.chars().count() > journal::MAX_REFERENCE_CHARS {
+        return Err(LedgerError::Invalid {
+            field: "reason".into(),
+            message: format!(
+                "must be at most {} characters",
+                journal::MAX_REFERENCE_CHARS
+            ),
+        });
+    }
     let original = journal::find(conn, original_id)?
         .ok_or_else(|| LedgerError::EntryNotFound(original_id.into()))?;
     if journal::reversal_of(conn, original_id)?.is_some() {

@@ -389,6 +389,14 @@ async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
         )
         .await
         .problem(409, "insufficient-funds");
+    // a reference has at most 200 characters
+    let long = json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet,
+        "amount": lem("1.00"), "reference": "r".repeat(201)});
+    let problem = app
+        .call("POST", "/api/v1/payments", Some(&camille), Some(&long))
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "reference", "{problem}");
     // in the currency's decimals, with its code: what a person can act on
     let detail = refused["detail"].as_str().unwrap_or_default();
     assert!(

@@ -13,6 +13,7 @@ pub struct IssueRequest {
     pub amount: MoneyInput,
     pub method: EuroMethod,
     /// The euro payment's reference (bank transfer, receipt number…).
+    #[schema(max_length = 200)]
     pub reference: String,
 }
 
@@ -79,6 +80,7 @@ pub struct PaymentRequest {
     pub to_account_id: String,
     pub amount: MoneyInput,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: String,
 }
 
@@ -123,6 +125,7 @@ pub struct ReconversionRequest {
     pub wallet_id: String,
     pub amount: MoneyInput,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: String,
 }
 
@@ -164,6 +167,7 @@ pub struct PayoutRequest {
     pub currency: String,
     /// Euros paid out.
     pub amount: MoneyInput,
+    #[schema(max_length = 200)]
     pub reference: String,
 }
 
@@ -210,6 +214,7 @@ pub async fn payout(
 pub struct ReversalRequest {
     /// Id of the new, reversing entry.
     pub entry_id: String,
+    #[schema(max_length = 200)]
     pub reason: String,
 }
 
@@ -260,6 +265,7 @@ pub struct HoldRequest {
     /// When the hold is released by itself if not posted (voided by a background job).
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: String,
 }
 
@@ -308,6 +314,7 @@ pub struct HoldPost {
     /// Less than the hold to capture part of it (weighed goods); absent = all of it.
     pub amount: Option<MoneyInput>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: String,
 }
 
@@ -316,6 +323,7 @@ pub struct HoldPost {
 pub struct HoldVoid {
     pub entry_id: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reference: String,
 }
 
