@@ -79,6 +79,7 @@ impl FromRequest for Authenticated {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "camille@example.org", "password": "a long enough secret"}))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
@@ -233,6 +234,7 @@ pub async fn me(caller: Authenticated) -> Result<web::Json<Me>, ApiError> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "nadia@example.org", "password": "a long enough secret", "display_name": "Nadia", "locale": "fr"}))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub email: String,

@@ -47,6 +47,7 @@ pub const HOLD_GRACE_DAYS: i64 = 30;
 
 /// What the customer chooses at checkout.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"shipping_method_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e5f", "local_amount": {"amount": "5.60", "currency": "LEM"}}))]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     /// One of the cycle's pickup or delivery methods.

@@ -31,6 +31,7 @@ pub use crate::money::{mul_div_half_up, share_floor, vat_included};
 
 /// A basket to price.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"lines": [{"variant_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e60", "quantity": 2}]}))]
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub lines: Vec<QuoteLineRequest>,

@@ -5,6 +5,7 @@ use super::*;
 use crate::ledger::holds;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"entry_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e61", "wallet_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e62", "amount": {"amount": "50.00", "currency": "LEM"}, "method": "bank_transfer", "reference": "VIR 2026-12-06 Camille"}))]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
     /// Client-chosen UUID: retrying with the same id and body is safe.
@@ -73,6 +74,7 @@ pub async fn issue(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"entry_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e63", "from_account_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e62", "to_account_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e64", "amount": {"amount": "12.50", "currency": "LEM"}, "reference": "vegetable basket"}))]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
     pub entry_id: String,
@@ -256,6 +258,7 @@ pub async fn reverse(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"entry_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e65", "from_account_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e62", "to_account_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e64", "amount": {"amount": "30.00", "currency": "LEM"}, "reference": "order C-4F2A9B10C3D1"}))]
 #[serde(deny_unknown_fields)]
 pub struct HoldRequest {
     pub entry_id: String,
