@@ -11,6 +11,10 @@
 //! | 422 | a JSON body or query parameters | a value breaks a rule; `errors` names each field |
 //! | 429 | log-in, registration, password resets and changes | too many attempts |
 //! | 503 | every operation | the database is unavailable; retry |
+//!
+//! It also adds the **links** between operations ([`LINKS`]): what a client (or a stateful
+//! fuzzer) can do next with what an answer returned — the order a checkout made, the entry a
+//! payment wrote, the hold to post or void.
 
 use serde_json::{json, Map, Value};
 
@@ -34,8 +38,135 @@ const SHARED: &[(&str, &str, &str)] = &[
     ("503", "Unavailable", "The database is unavailable; retry after `Retry-After` seconds (`unavailable`)."),
 ];
 
-/// Adds the shared responses to `doc` (the OpenAPI document as JSON).
+/// (path, method, status, link name, target operation id, [(target parameter, runtime
+/// expression)]).
+type LinkRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+pub const LINKS: &[LinkRow] = &[
+    (
+        "/api/v1/order-cycles/{cycle_id}/checkout",
+        "post",
+        "201",
+        "GetOrder",
+        "get_order",
+        &[("order_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/order-cycles/{cycle_id}/checkout",
+        "post",
+        "201",
+        "CancelOrder",
+        "cancel_order",
+        &[("order_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/me/wallets",
+        "post",
+        "201",
+        "GetAccount",
+        "get_account",
+        &[("account_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/me/wallets",
+        "post",
+        "201",
+        "AccountHistory",
+        "account_history",
+        &[("account_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/currencies/{code}/issuances",
+        "post",
+        "201",
+        "GetEntry",
+        "get_entry",
+        &[("entry_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/currencies/{code}/issuances",
+        "post",
+        "201",
+        "ReverseEntry",
+        "reverse",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/payments",
+        "post",
+        "201",
+        "GetEntry",
+        "get_entry",
+        &[("entry_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/payments",
+        "post",
+        "201",
+        "ReverseEntry",
+        "reverse",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/holds",
+        "post",
+        "201",
+        "PostHold",
+        "post_hold",
+        &[("hold_id", "$response.body#/transfers/0/id")],
+    ),
+    (
+        "/api/v1/holds",
+        "post",
+        "201",
+        "VoidHold",
+        "void_hold",
+        &[("hold_id", "$response.body#/transfers/0/id")],
+    ),
+    (
+        "/api/v1/enterprises",
+        "post",
+        "201",
+        "UpdateEnterprise",
+        "update_enterprise",
+        &[("enterprise_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/enterprises/{producer_id}/products",
+        "post",
+        "201",
+        "GetProduct",
+        "get_product",
+        &[("product_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/enterprises/{producer_id}/products",
+        "post",
+        "201",
+        "AddVariant",
+        "add_variant",
+        &[("product_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/enterprises/{hub_id}/order-cycles",
+        "post",
+        "201",
+        "GetCycle",
+        "get_cycle",
+        &[("cycle_id", "$response.body#/id")],
+    ),
+];
+
+/// Adds the shared responses and the links to `doc` (the OpenAPI document as JSON).
 pub fn complete(doc: &mut Value) {
+    add_links(doc);
     let responses = doc
         .pointer_mut("/components")
         .and_then(Value::as_object_mut)
@@ -107,4 +238,41 @@ fn applicable(path: &str, operation: &Map<String, Value>) -> Vec<&'static str> {
         statuses.push("429");
     }
     statuses
+}
+
+/// Adds [`LINKS`] whose source response and target operation both exist.
+fn add_links(doc: &mut Value) {
+    let operation_ids: Vec<String> = doc["paths"]
+        .as_object()
+        .map(|paths| {
+            paths
+                .values()
+                .filter_map(Value::as_object)
+                .flat_map(|item| item.values())
+                .filter_map(|op| op["operationId"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (path, method, status, name, target, parameters) in LINKS {
+        if !operation_ids.iter().any(|id| id == target) {
+            continue;
+        }
+        let pointer = format!(
+            "/paths/{}/{method}/responses/{status}",
+            path.replace('~', "~0").replace('/', "~1")
+        );
+        let Some(Value::Object(response)) = doc.pointer_mut(&pointer) else {
+            continue;
+        };
+        let parameters: Map<String, Value> = parameters
+            .iter()
+            .map(|(name, expression)| ((*name).to_string(), json!(expression)))
+            .collect();
+        if let Value::Object(links) = response.entry("links").or_insert_with(|| json!({})) {
+            links.insert(
+                (*name).to_string(),
+                json!({"operationId": target, "parameters": parameters}),
+            );
+        }
+    }
 }

@@ -247,3 +247,36 @@ fn parameters_are_where_they_are_read_and_every_reference_resolves() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every declared link is in the document, points to an operation that exists, and fills
+/// exactly that operation's path parameters (a renamed handler or parameter fails here).
+#[test]
+fn links_lead_to_operations_that_exist_with_their_parameters() {
+    let doc = serde_json::to_value(comptoir::api::openapi_document()).expect("document");
+    let mut targets = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for operation in item.as_object().expect("item").values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                let names: BTreeSet<String> = path
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|s| s.split('}').next())
+                    .map(str::to_string)
+                    .collect();
+                targets.insert(id.to_string(), names);
+            }
+        }
+    }
+    for (path, method, status, name, target, parameters) in comptoir::api::openapi::LINKS {
+        let link = &doc["paths"][*path][*method]["responses"][*status]["links"][*name];
+        assert_eq!(
+            link["operationId"], *target,
+            "{method} {path} {status} {name}"
+        );
+        let wanted = targets
+            .get(*target)
+            .unwrap_or_else(|| panic!("no operation `{target}`"));
+        let given: BTreeSet<String> = parameters.iter().map(|(p, _)| p.to_string()).collect();
+        assert_eq!(&given, wanted, "the parameters of {name} → {target}");
+    }
+}
