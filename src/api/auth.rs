@@ -239,7 +239,9 @@ pub async fn me(caller: Authenticated) -> Result<web::Json<Me>, ApiError> {
 pub struct RegisterRequest {
     pub email: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
     /// `fr` (default) or `en`.
     pub locale: Option<String>,
@@ -507,6 +509,7 @@ pub async fn change_password(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyCreate {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub scopes: Vec<api_keys::Scope>,
     /// Days until the key expires, 1 to 365.

@@ -405,6 +405,7 @@ pub async fn list_shipping_methods(
 #[serde(deny_unknown_fields)]
 pub struct ShippingMethodCreate {
     pub kind: ShippingKind,
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     #[serde(default)]
     pub address: String,

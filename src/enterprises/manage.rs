@@ -30,9 +30,11 @@ use crate::ledger::currencies;
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseInput {
+    #[schema(max_length = 120)]
     pub name: Option<String>,
     pub slug: Option<String>,
     pub kind: Option<EnterpriseKind>,
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,

@@ -39,6 +39,7 @@ pub struct OfferLine {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCycle {
+    #[schema(max_length = 120)]
     pub name: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
@@ -57,6 +58,7 @@ pub struct NewCycle {
 #[serde(deny_unknown_fields)]
 pub struct CopyCycle {
     #[serde(default)]
+    #[schema(max_length = 120)]
     pub name: Option<String>,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
