@@ -168,6 +168,7 @@ pub async fn logout(
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The email address is not confirmed yet (told only to the password's owner)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts for this account or address; see Retry-After", body = Problem, content_type = "application/problem+json")
     )
 )]
