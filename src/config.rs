@@ -208,14 +208,11 @@ impl Config {
             .as_object()
             .map(|sections| sections.keys().cloned().collect())
             .unwrap_or_default();
-        let is_setting = {
-            let known = known.clone();
-            move |key: &str| {
-                // `MAIL__POLL_SECONDS` as read, `mail.poll_seconds` once figment split it
-                let key = key.to_ascii_lowercase().replace("__", ".");
-                let top = key.split('.').next().unwrap_or_default();
-                known.iter().any(|k| k == top)
-            }
+        let is_setting = move |key: &str| {
+            // `MAIL__POLL_SECONDS` as read, `mail.poll_seconds` once figment split it
+            let key = key.to_ascii_lowercase().replace("__", ".");
+            let top = key.split('.').next().unwrap_or_default();
+            known.iter().any(|k| k == top)
         };
         let not_settings = ["config", "test_postgres_url"];
         let ignored_env: Vec<String> = std::env::vars_os()

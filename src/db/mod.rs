@@ -574,12 +574,7 @@ pub fn violates_unique(e: &diesel::result::Error, names: &[&str]) -> bool {
 /// PostgreSQL; nothing on SQLite, whose write transactions (`BEGIN IMMEDIATE`) already exclude
 /// every other writer. `table` is a name from the code, never from input.
 pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> diesel::QueryResult<()> {
-    if let AnyConnection::Postgres(c) = conn.diesel() {
-        let query = diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
-            .bind::<diesel::sql_types::Text, _>(id);
-        diesel::RunQueryDsl::execute(query, c)?;
-    }
-    Ok(())
+    lock_row_by(conn, table, "id", id)
 }
 
 /// [`lock_row`] on the row whose `column` is `key` (`table` and `column` from the code).

@@ -122,15 +122,25 @@ pub async fn open_enterprise_wallet(
 /// Loads an account the caller may read.
 fn readable(conn: &mut DbConn, caller: &Authenticated, id: &str) -> Result<AccountRow, ApiError> {
     let account = accounts::get(conn, id)?;
+    may_read(conn, caller, &account)??;
+    Ok(account)
+}
+
+/// The policy's answer to whether `caller` may read `account` (its owners, the treasurers of
+/// its currency); the outer error is the database's.
+fn may_read(
+    conn: &mut DbConn,
+    caller: &Authenticated,
+    account: &AccountRow,
+) -> Result<Result<(), crate::auth::AuthError>, ApiError> {
     let issuer = currencies::get(conn, &account.currency)?.issuer_id;
-    authorize(
+    Ok(authorize(
         &caller.0,
         Action::ReadAccount {
-            account: &account,
+            account,
             issuer_id: issuer.as_deref(),
         },
-    )?;
-    Ok(account)
+    ))
 }
 
 /// One account and its balances.
@@ -460,12 +470,7 @@ pub async fn get_entry(
             let mut party = false;
             for account_id in parties {
                 let account = accounts::get(conn, account_id)?;
-                let issuer = currencies::get(conn, &account.currency)?.issuer_id;
-                let action = Action::ReadAccount {
-                    account: &account,
-                    issuer_id: issuer.as_deref(),
-                };
-                if authorize(&caller.0, action).is_ok() {
+                if may_read(conn, &caller, &account)?.is_ok() {
                     party = true;
                     break;
                 }
