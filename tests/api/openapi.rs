@@ -156,13 +156,14 @@ fn readme_documents_the_setup_commands_and_every_problem_type() {
 /// or through a helper that does): no route may rely on authentication alone.
 #[test]
 fn every_authenticated_handler_asks_the_policy() {
-    // helpers that end in `authorize`: the account checks, a cycle found for its hub's
+    // helpers that end in `authorize`: the account checks (`readable`, `may_read`), a cycle found for its hub's
     // action (`cycles::find_for`), the books' keepers (`keep_books`, and the exports'
     // `stream_export`, which starts with it, and the trial balance's `trial_balance_of`)
     const AUTHORIZING: &[&str] = &[
         "authorize(",
         "spending(",
         "readable(",
+        "may_read(",
         "find_for(",
         "keep_books(",
         "stream_export(",
