@@ -10,7 +10,7 @@
 //! - [`mail`]: the transactional outbox
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
 //! - [`setup`]: migrations, then the reference data the domain owns
-//! - [`db`], [`config`], [`error`], [`money`], [`time`], [`pagination`], [`text`]: foundations shared
+//! - [`db`], [`config`], [`error`], [`ids`], [`money`], [`time`], [`pagination`], [`text`]: foundations shared
 //!   by all
 
 pub mod accounting;
@@ -24,6 +24,7 @@ pub mod db;
 pub mod demo;
 pub mod enterprises;
 pub mod error;
+pub mod ids;
 pub mod ledger;
 pub mod mail;
 pub mod money;

@@ -1,8 +1,14 @@
 //! Money at the edge: integer minor units inside, exact decimal strings outside.
 //!
 //! - [`CurrencyCode`]: three upper-case ASCII letters; cannot hold anything else.
-//! - [`Money`]: minor units + currency + scale; serialises as
+//! - [`Amount`]: the domain's amount — minor units and their currency — carried from the
+//!   checkout through the ledger and the close to the books; adding amounts of two currencies
+//!   is an error, not a bug waiting to happen.
+//! - [`Money`]: an amount with its currency's decimals, ready to show; serialises as
 //!   `{"amount":"12.50","currency":"LEM"}` with exactly `scale` decimals.
+//! - [`minor_scale`] is the one rule for a currency's decimals, [`format_minor`] the one
+//!   formatter of minor units (the FEC's decimal comma, the mails' locales and the Odoo
+//!   exports are presentations of its output).
 //! - [`parse_amount`]: reads a decimal string exactly (never through a float), refusing more
 //!   decimals than the currency's scale, signs where not allowed, exponents and overflow.
 //!
@@ -49,6 +55,32 @@ impl fmt::Display for CurrencyCode {
     }
 }
 
+impl TryFrom<&str> for CurrencyCode {
+    type Error = String;
+
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl PartialEq<str> for CurrencyCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for CurrencyCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for CurrencyCode {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
 impl fmt::Debug for CurrencyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CurrencyCode({})", self.as_str())
@@ -65,6 +97,93 @@ impl<'de> Deserialize<'de> for CurrencyCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An amount of one currency: minor units (cents for the euro) and the currency's code.
+///
+/// Its decimals are its currency's (`currencies.scale`): [`Amount::with_scale`] gives the
+/// [`Money`] to show. Arithmetic is checked: amounts of two currencies never add up, and an
+/// overflow is an error, never a wrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Amount {
+    pub minor: i64,
+    pub currency: CurrencyCode,
+}
+
+/// Why two amounts cannot be combined.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountMismatch {
+    #[error("cannot combine {0} with {1}")]
+    Currencies(CurrencyCode, CurrencyCode),
+    #[error("the amount is too large")]
+    Overflow,
+}
+
+impl Amount {
+    pub const fn new(minor: i64, currency: CurrencyCode) -> Amount {
+        Amount { minor, currency }
+    }
+
+    /// Euro cents.
+    pub const fn eur(cents: i64) -> Amount {
+        Amount::new(cents, CurrencyCode::EUR)
+    }
+
+    pub const fn zero(currency: CurrencyCode) -> Amount {
+        Amount::new(0, currency)
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.minor == 0
+    }
+
+    pub fn is_positive(&self) -> bool {
+        self.minor > 0
+    }
+
+    fn same(&self, other: Amount) -> Result<(), AmountMismatch> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(AmountMismatch::Currencies(self.currency, other.currency))
+        }
+    }
+
+    pub fn checked_add(self, other: Amount) -> Result<Amount, AmountMismatch> {
+        self.same(other)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(AmountMismatch::Overflow)?;
+        Ok(Amount::new(minor, self.currency))
+    }
+
+    pub fn checked_sub(self, other: Amount) -> Result<Amount, AmountMismatch> {
+        self.same(other)?;
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(AmountMismatch::Overflow)?;
+        Ok(Amount::new(minor, self.currency))
+    }
+
+    /// The smaller of two amounts of one currency.
+    pub fn min(self, other: Amount) -> Result<Amount, AmountMismatch> {
+        self.same(other)?;
+        Ok(Amount::new(self.minor.min(other.minor), self.currency))
+    }
+
+    /// This amount with its currency's decimals (the stored `currencies.scale`).
+    pub fn with_scale(self, stored_scale: i32) -> Money {
+        Money::new(self.minor, self.currency, minor_scale(stored_scale))
+    }
+}
+
+impl fmt::Display for Amount {
+    /// Minor units and code, `1250 EUR`: for logs and messages that do not know the scale.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.minor, self.currency)
     }
 }
 
@@ -88,6 +207,11 @@ impl Money {
 
     pub fn eur(cents: i64) -> Money {
         Money::new(cents, CurrencyCode::EUR, 2)
+    }
+
+    /// The amount without its decimals.
+    pub fn amount(&self) -> Amount {
+        Amount::new(self.minor, self.currency)
     }
 
     /// The amount as an exact decimal string with exactly `scale` decimals: `"12.50"`.
@@ -303,6 +427,31 @@ mod tests {
             parse_amount("99999999999999999999999999999999", 2, Sign::Any),
             Err(AmountError::Overflow)
         );
+    }
+
+    #[test]
+    fn amounts_of_two_currencies_never_combine() {
+        let lem: CurrencyCode = "LEM".parse().expect("a code");
+        let a = Amount::new(500, lem);
+        assert_eq!(
+            a.checked_add(Amount::new(250, lem)),
+            Ok(Amount::new(750, lem))
+        );
+        assert_eq!(
+            a.checked_sub(Amount::new(750, lem)),
+            Ok(Amount::new(-250, lem))
+        );
+        assert_eq!(
+            a.checked_add(Amount::eur(1)),
+            Err(AmountMismatch::Currencies(lem, CurrencyCode::EUR))
+        );
+        assert_eq!(
+            Amount::eur(i64::MAX).checked_add(Amount::eur(1)),
+            Err(AmountMismatch::Overflow)
+        );
+        assert_eq!(a.min(Amount::new(20, lem)), Ok(Amount::new(20, lem)));
+        assert_eq!(a.with_scale(2).amount_string(), "5.00");
+        assert_eq!(a.with_scale(9).amount_string(), "0.0500");
     }
 
     #[test]

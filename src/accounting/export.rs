@@ -23,6 +23,7 @@ use chrono::NaiveDate;
 
 use super::moves::{LineRow, MoveRow};
 use crate::accounting::AccountingError;
+use crate::money::Amount;
 
 pub const FEC_HEADER: &str = "JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum|CompteLib|CompAuxNum|CompAuxLib|PieceRef|PieceDate|EcritureLib|Debit|Credit|EcritureLet|DateLet|ValidDate|Montantdevise|Idevise\r\n";
 
@@ -33,11 +34,21 @@ pub fn fec_file_name(siren: &str, to: NaiveDate) -> String {
     format!("{siren}FEC{}.txt", to.format("%Y%m%d"))
 }
 
-/// Cents with a decimal comma: `1234,56`.
-fn comma(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{},{:02}", abs / 100, abs % 100)
+/// The books' decimals: they are kept in euro cents.
+const BOOKS_SCALE: i32 = 2;
+
+/// An amount of the books as the FEC writes it: a decimal comma, no thousands separator,
+/// `1234,56` (the one formatter, [`crate::money::format_minor`], then the FEC's comma).
+fn comma(amount: Amount) -> String {
+    amount
+        .with_scale(BOOKS_SCALE)
+        .amount_string()
+        .replace('.', ",")
+}
+
+/// An amount of the books as Odoo's import reads it: `1234.56`.
+fn point(amount: Amount) -> String {
+    amount.with_scale(BOOKS_SCALE).amount_string()
 }
 
 /// A field safe in the FEC: no separator, no line break (Unicode's line and paragraph
@@ -78,8 +89,8 @@ pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow], to: NaiveDate)
             field(&m.piece_ref),
             date.clone(),
             field(&l.label),
-            comma(l.debit_minor),
-            comma(l.credit_minor),
+            comma(l.debit()),
+            comma(l.credit()),
             letter,
             lettered,
             valid.clone(),
@@ -100,12 +111,11 @@ pub fn odoo_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) -> Result<(),
         let first = i == 0;
         let amount_currency = if l.currency_amount.is_empty() {
             String::new()
-        } else if l.credit_minor > 0 {
+        } else if l.credit().is_positive() {
             format!("-{}", l.currency_amount)
         } else {
             l.currency_amount.clone()
         };
-        let cents = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
         writer.write_record([
             if first {
                 m.journal_code.clone()
@@ -125,8 +135,8 @@ pub fn odoo_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) -> Result<(),
             l.account_code.clone(),
             l.aux_label.clone(),
             l.label.clone(),
-            cents(l.debit_minor),
-            cents(l.credit_minor),
+            point(l.debit()),
+            point(l.credit()),
             l.currency.clone(),
             amount_currency,
         ])?;
@@ -239,10 +249,11 @@ mod tests {
 
     #[test]
     fn amounts_use_a_decimal_comma_without_thousands() {
-        assert_eq!(comma(0), "0,00");
-        assert_eq!(comma(5), "0,05");
-        assert_eq!(comma(12_345_678), "123456,78");
-        assert_eq!(comma(-150), "-1,50");
+        assert_eq!(comma(Amount::eur(0)), "0,00");
+        assert_eq!(comma(Amount::eur(5)), "0,05");
+        assert_eq!(comma(Amount::eur(12_345_678)), "123456,78");
+        assert_eq!(point(Amount::eur(-5)), "-0.05");
+        assert_eq!(comma(Amount::eur(-150)), "-1,50");
         assert_eq!(field("a|b\r\nc"), "a b  c");
         assert_eq!(field("a\u{2028}b\u{2029}c\u{0}d\u{85}e"), "a b c d e");
         let to = NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");

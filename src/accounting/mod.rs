@@ -73,6 +73,12 @@ pub enum AccountingError {
     Unavailable(#[from] crate::db::DbError),
 }
 
+impl From<crate::money::AmountMismatch> for AccountingError {
+    fn from(e: crate::money::AmountMismatch) -> AccountingError {
+        AccountingError::Ledger(e.into())
+    }
+}
+
 impl AccountingError {
     /// One field of the input is wrong.
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> AccountingError {

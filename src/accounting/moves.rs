@@ -34,6 +34,7 @@ use crate::db::DbConn;
 use crate::ledger::accounts::{AccountKind, AccountRow};
 use crate::ledger::currencies;
 use crate::ledger::journal::{EntryRow, TransferRow};
+use crate::money::{Amount, CurrencyCode};
 
 /// Ledger entries read per transaction.
 pub const CHUNK: i64 = 500;
@@ -83,6 +84,26 @@ pub struct LineRow {
     pub lettered_on: Option<NaiveDate>,
 }
 
+impl LineRow {
+    /// Its debit, in the books' currency (euros).
+    pub fn debit(&self) -> Amount {
+        Amount::eur(self.debit_minor)
+    }
+
+    /// Its credit, in the books' currency (euros).
+    pub fn credit(&self) -> Amount {
+        Amount::eur(self.credit_minor)
+    }
+
+    /// A line of `euros` on the debit or the credit side.
+    fn set_side(&mut self, euros: Amount, debit: bool) {
+        let zero = Amount::zero(euros.currency);
+        let (d, c) = if debit { (euros, zero) } else { (zero, euros) };
+        self.debit_minor = d.minor;
+        self.credit_minor = c.minor;
+    }
+}
+
 /// A day before any book's first move (PostgreSQL's dates start in 4713 BC, chrono's far
 /// earlier).
 pub fn before_any_move() -> NaiveDate {
@@ -103,12 +124,12 @@ fn lock_state(conn: &mut DbConn) -> Result<i64, AccountingError> {
 /// its currency's code — for a local currency; nothing for euros.
 pub(super) fn currency_columns(
     currency: &currencies::CurrencyRow,
-    amount: i64,
+    amount: Amount,
 ) -> Option<(String, String)> {
-    (currency.code != "EUR").then(|| {
+    (amount.currency != CurrencyCode::EUR).then(|| {
         (
-            crate::money::format_minor(amount, crate::money::minor_scale(currency.scale)),
-            currency.code.clone(),
+            amount.with_scale(currency.scale).amount_string(),
+            amount.currency.to_string(),
         )
     })
 }
@@ -394,16 +415,14 @@ fn validate_chunk(
         let first_line = lines.len();
         for t in entry_transfers {
             let currency = currency(conn, &mut currencies_by_code, &t.currency)?;
-            let euros = if t.currency == "EUR" {
-                t.amount
-            } else {
-                currency.to_eur_minor(t.amount)?
-            };
-            if euros == 0 {
+            let moved = t.moved()?;
+            // the books are in euros: a local currency at its parity
+            let euros = currency.to_eur(moved)?;
+            if euros.is_zero() {
                 // less than a euro cent of a local currency: nothing to book in euros
                 continue;
             }
-            let (amount_text, code) = currency_columns(currency, t.amount).unwrap_or_default();
+            let (amount_text, code) = currency_columns(currency, moved).unwrap_or_default();
             for (account_id, debit) in [(&t.debit_account_id, true), (&t.credit_account_id, false)]
             {
                 let account = accounts.get(account_id).ok_or_else(|| {
@@ -429,7 +448,7 @@ fn validate_chunk(
                 // the side in the books follows the account's nature (see `nature`)
                 let debit = debit == super::nature::debit_stays_debit(account.kind()?);
                 position += 1;
-                lines.push(LineRow {
+                let mut line = LineRow {
                     ledger_entry_id: entry.id.clone(),
                     position,
                     account_code: rule.code.clone(),
@@ -437,14 +456,16 @@ fn validate_chunk(
                     aux_code,
                     aux_label,
                     label: label.clone(),
-                    debit_minor: if debit { euros } else { 0 },
-                    credit_minor: if debit { 0 } else { euros },
+                    debit_minor: 0,
+                    credit_minor: 0,
                     currency_amount: amount_text.clone(),
                     currency: code.clone(),
                     ledger_account_id: account.id.clone(),
                     letter: String::new(),
                     lettered_on: None,
-                });
+                };
+                line.set_side(euros, debit);
+                lines.push(line);
                 if account.kind == AccountKind::EuroReceivable.as_str() {
                     let piece = if entry.reference.is_empty() {
                         entry.id.clone()
@@ -458,14 +479,19 @@ fn validate_chunk(
         if position == 0 {
             continue; // only sub-cent transfers: no move, and no number used
         }
-        let (debits, credits) = lines[first_line..].iter().fold((0i64, 0i64), |(d, c), l| {
-            (d + l.debit_minor, c + l.credit_minor)
-        });
+        let (mut debits, mut credits) = (Amount::eur(0), Amount::eur(0));
+        for l in &lines[first_line..] {
+            debits = debits.checked_add(l.debit())?;
+            credits = credits.checked_add(l.credit())?;
+        }
         if debits != credits {
             return Err(AccountingError::internal(format!(
-                "ledger entry {} ({}) does not balance in the books ({debits} debit, {credits} \
-                 credit, in cents): its accounts' natures do not fit its transfers",
-                entry.id, entry.code
+                "ledger entry {} ({}) does not balance in the books ({} debit, {} credit): its \
+                 accounts' natures do not fit its transfers",
+                entry.id,
+                entry.code,
+                debits.with_scale(2).amount_string(),
+                credits.with_scale(2).amount_string()
             )));
         }
         next_number.insert(key, number + 1);

@@ -14,6 +14,7 @@ use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthError;
 use crate::catalog::rules::CatalogRules;
 use crate::error::{ApiError, Problem};
+use crate::ids::{CycleId, OrderId, UserId};
 use crate::money::{parse_amount, Sign};
 use crate::orders::adjust::{self, AdjustRequest};
 use crate::orders::cart::{self, Cart};
@@ -104,7 +105,9 @@ pub async fn checkout(
                 &route,
                 &request,
                 StatusCode::CREATED,
-                |conn| checkouts::checkout(conn, &id, &user, &request),
+                |conn| {
+                    checkouts::checkout(conn, &CycleId::from(&id), &UserId::from(&user), &request)
+                },
             )
         })
         .await?;
@@ -221,7 +224,7 @@ where
     A: FnOnce(&crate::auth::actor::Actor, &order::OrderRow) -> Result<(), AuthError>
         + Send
         + 'static,
-    W: Fn(&mut crate::db::DbConn, &str) -> Result<Order, OrderError> + Send + 'static,
+    W: Fn(&mut crate::db::DbConn, &OrderId) -> Result<Order, OrderError> + Send + 'static,
 {
     let key = idempotency::key(req);
     let saved = state
@@ -236,7 +239,7 @@ where
                 &format!("{route} {order_id}"),
                 &body,
                 StatusCode::OK,
-                |conn| work(conn, &order_id),
+                |conn| work(conn, &OrderId::from(&order_id)),
             )
         })
         .await?;

@@ -10,6 +10,7 @@ use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::enterprises;
 use crate::error::{ApiError, Problem, ProblemKind};
+use crate::ids::CycleId;
 use crate::orders::close::{self, CloseReport};
 use crate::orders::cycles::{self, CycleState, OrderCycleDetail};
 use crate::orders::fees::{self, CycleFee, NewFee};
@@ -137,7 +138,7 @@ pub async fn close_cycle(
         .db
         .run(move |conn| {
             cycles::find_for(conn, &id, &caller.0, |hub_id| Action::CloseCycle { hub_id })?;
-            close::close(conn, &id, &mut |_| {})
+            close::close(conn, &CycleId::from(&id), &mut |_| {})
         })
         .await?;
     Ok(web::Json(report))

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use super::orders::{backend_name, customers, half, pick, prepare, HUB, LINES};
 use crate::db::schema::order_cycles;
 use crate::db::{Db, DbConn};
+use crate::ids::{CycleId, UserId};
 use crate::money::MoneyInput;
 use crate::orders::checkout::CheckoutRequest;
 use crate::orders::quote::{QuoteLineRequest, QuoteRequest};
@@ -127,8 +128,13 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
                                 currency: "LEM".parse().map_err(|e| anyhow!("{e:?}"))?,
                             }),
                         };
-                        checkout::checkout(conn, cycle, customer, &request)
-                            .context("checking out")?;
+                        checkout::checkout(
+                            conn,
+                            &CycleId::from(cycle),
+                            &UserId::from(customer),
+                            &request,
+                        )
+                        .context("checking out")?;
                         bar.inc(1);
                     }
                     Ok(())
@@ -155,8 +161,8 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let report =
-        closing::close(conn, &cycle, &mut |n| bar.inc(n as u64)).context("closing the cycle")?;
+    let report = closing::close(conn, &CycleId::from(&cycle), &mut |n| bar.inc(n as u64))
+        .context("closing the cycle")?;
     let close_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 

@@ -318,7 +318,8 @@ fn run(cli: Cli) -> Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
-            let report = crate::orders::close::close(&mut conn, &id, &mut |n| bar.inc(n as u64))
+            let cycle = crate::ids::CycleId::from(&id);
+            let report = crate::orders::close::close(&mut conn, &cycle, &mut |n| bar.inc(n as u64))
                 .map_err(|e| anyhow::anyhow!("closing cycle `{id}`: {e}"))?;
             bar.finish();
             if report.already_settled {

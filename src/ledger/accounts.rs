@@ -9,6 +9,8 @@ pub use super::kinds::{AccountKind, AccountStatus, OwnerKind};
 use super::LedgerError;
 use crate::db::schema::ledger_accounts;
 use crate::db::DbConn;
+use crate::ids::AccountId;
+use crate::money::{Amount, CurrencyCode};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ledger_accounts)]
@@ -35,8 +37,8 @@ pub struct AccountRow {
 impl AccountRow {
     pub fn state(&self) -> Result<AccountState, LedgerError> {
         Ok(AccountState {
-            id: self.id.clone(),
-            currency: self.currency.clone(),
+            id: AccountId::from(&self.id),
+            currency: self.currency()?,
             kind: AccountKind::parse(&self.kind)?,
             status: AccountStatus::parse(&self.status)?,
             overdraft_limit: self.overdraft_limit,
@@ -45,6 +47,23 @@ impl AccountRow {
             debits_pending: self.debits_pending,
             credits_pending: self.credits_pending,
         })
+    }
+
+    /// Its id, typed.
+    pub fn id(&self) -> AccountId {
+        AccountId::from(&self.id)
+    }
+
+    /// Its currency's code, typed (stored codes were parsed when the currency was created).
+    pub fn currency(&self) -> Result<CurrencyCode, LedgerError> {
+        self.currency
+            .parse()
+            .map_err(|e: String| LedgerError::Invariant(e))
+    }
+
+    /// `minor` units of this account's currency.
+    pub fn amount(&self, minor: i64) -> Result<Amount, LedgerError> {
+        Ok(Amount::new(minor, self.currency()?))
     }
 
     pub fn kind(&self) -> Result<AccountKind, LedgerError> {

@@ -167,7 +167,7 @@ pub fn pay_many(conn: &mut DbConn, payments: &[Payment]) -> Result<BatchResults,
                     description: format!("payment in {}", from.currency),
                     request_hash: request_hash.clone(),
                     reverses_entry_id: None,
-                    transfers: vec![rules::posted(from, to, p.amount)],
+                    transfers: vec![rules::posted(from, to, from.amount(p.amount)?)],
                 })
             })();
             Planned {
@@ -207,7 +207,8 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
             let (currency, system) = systems
                 .get(&wallet.currency)
                 .ok_or_else(|| LedgerError::Invariant("a currency just read is missing".into()))?;
-            let euros = currency.to_eur_minor(i.amount)?;
+            let issued = currency.amount(i.amount)?;
+            let euros = currency.to_eur(issued)?;
             Ok(EntryRequest {
                 id: i.entry_id.clone(),
                 code: "issue".into(),
@@ -220,7 +221,7 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
                 request_hash: request_hash.clone(),
                 reverses_entry_id: None,
                 transfers: vec![
-                    rules::posted(&system.issuance, wallet, i.amount),
+                    rules::posted(&system.issuance, wallet, issued),
                     rules::posted(&system.euro_clearing, &system.guarantee_fund, euros),
                 ],
             })

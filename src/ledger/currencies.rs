@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::currencies;
 use crate::db::DbConn;
+use crate::money::{Amount, CurrencyCode, Money};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = currencies)]
@@ -113,6 +114,55 @@ impl CurrencyRow {
         self.kind == "local"
     }
 
+    /// Its code, typed (every stored code was parsed when the currency was created).
+    pub fn code(&self) -> Result<CurrencyCode, super::LedgerError> {
+        self.code
+            .parse()
+            .map_err(|e: String| super::LedgerError::Invariant(e))
+    }
+
+    /// Decimals of its minor unit ([`crate::money::minor_scale`]).
+    pub fn decimals(&self) -> u32 {
+        crate::money::minor_scale(self.scale)
+    }
+
+    /// `minor` units of this currency.
+    pub fn amount(&self, minor: i64) -> Result<Amount, super::LedgerError> {
+        Ok(Amount::new(minor, self.code()?))
+    }
+
+    /// An amount of this currency with its decimals, to show.
+    pub fn money(&self, minor: i64) -> Result<Money, super::LedgerError> {
+        Ok(self.amount(minor)?.with_scale(self.scale))
+    }
+
+    /// The euro value of `amount` (of this currency), when it is a whole number of cents.
+    pub fn to_eur(&self, amount: Amount) -> Result<Amount, super::LedgerError> {
+        self.is_mine(amount)?;
+        Ok(Amount::eur(self.to_eur_minor(amount.minor)?))
+    }
+
+    /// How much of this currency is worth `eur` (euros), when exact.
+    pub fn from_eur(&self, eur: Amount) -> Result<Amount, super::LedgerError> {
+        if eur.currency != CurrencyCode::EUR {
+            return Err(super::LedgerError::Invariant(format!(
+                "{eur} is not a euro amount"
+            )));
+        }
+        self.amount(self.from_eur_minor(eur.minor)?)
+    }
+
+    fn is_mine(&self, amount: Amount) -> Result<(), super::LedgerError> {
+        if amount.currency == self.code {
+            Ok(())
+        } else {
+            Err(super::LedgerError::Invariant(format!(
+                "{amount} is not an amount of {}",
+                self.code
+            )))
+        }
+    }
+
     /// Euros per unit of this currency (1 when not set).
     fn parity(&self) -> Result<rust_decimal::Decimal, super::LedgerError> {
         match &self.parity_to_eur {
@@ -127,7 +177,7 @@ impl CurrencyRow {
     pub fn to_eur_minor(&self, minor: i64) -> Result<i64, super::LedgerError> {
         use rust_decimal::Decimal;
         let parity = self.parity()?;
-        let value = Decimal::new(minor, self.scale.clamp(0, 28) as u32)
+        let value = Decimal::new(minor, self.decimals())
             .checked_mul(parity)
             .ok_or(super::LedgerError::Overflow)?;
         let cents = value
@@ -157,7 +207,7 @@ impl CurrencyRow {
         }
         let units = Decimal::new(eur_minor, 2)
             .checked_div(parity)
-            .and_then(|u| u.checked_mul(Decimal::from(10_i64.pow(self.scale.clamp(0, 18) as u32))))
+            .and_then(|u| u.checked_mul(Decimal::from(10_i64.pow(self.decimals()))))
             .ok_or(super::LedgerError::Overflow)?;
         if units.fract() != Decimal::ZERO {
             return Err(super::LedgerError::Invalid {

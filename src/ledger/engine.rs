@@ -19,12 +19,14 @@ use chrono::NaiveDateTime;
 
 use super::kinds::{AccountKind, AccountStatus};
 use super::LedgerError;
+use crate::ids::{AccountId, TransferId};
+use crate::money::{Amount, CurrencyCode};
 
 /// What the engine needs to know of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
-    pub id: String,
-    pub currency: String,
+    pub id: AccountId,
+    pub currency: CurrencyCode,
     pub kind: AccountKind,
     pub status: AccountStatus,
     /// `None`: unlimited; `Some(0)`: no negative balance; `Some(n)`: down to −n.
@@ -69,9 +71,15 @@ pub enum Movement {
     /// Reserves the amount (a hold), optionally until `expires_at`.
     Pending { expires_at: Option<NaiveDateTime> },
     /// Posts `amount` (≤ the hold) of the hold `hold_id`, which reserved `hold_amount`.
-    PostPending { hold_id: String, hold_amount: i64 },
+    PostPending {
+        hold_id: TransferId,
+        hold_amount: i64,
+    },
     /// Releases the hold `hold_id`, which reserved `hold_amount`.
-    VoidPending { hold_id: String, hold_amount: i64 },
+    VoidPending {
+        hold_id: TransferId,
+        hold_amount: i64,
+    },
 }
 
 impl Movement {
@@ -84,7 +92,7 @@ impl Movement {
         }
     }
 
-    pub fn hold_id(&self) -> Option<&str> {
+    pub fn hold_id(&self) -> Option<&TransferId> {
         match self {
             Movement::PostPending { hold_id, .. } | Movement::VoidPending { hold_id, .. } => {
                 Some(hold_id)
@@ -97,10 +105,10 @@ impl Movement {
 /// One transfer of an entry, before it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferDraft {
-    pub debit_account_id: String,
-    pub credit_account_id: String,
-    pub currency: String,
-    pub amount: i64,
+    pub debit_account_id: AccountId,
+    pub credit_account_id: AccountId,
+    /// What moves: minor units of the accounts' currency.
+    pub amount: Amount,
     pub movement: Movement,
     /// The debited account may only spend its own money here, never its overdraft (a
     /// reconversion must not turn a credit line into guarantee-fund euros).
@@ -125,7 +133,7 @@ fn sub(a: i64, b: i64) -> Result<i64, LedgerError> {
 /// Applies `drafts` in order to `accounts` (which must hold every account they name), all or
 /// nothing: on error `accounts` is left exactly as it was.
 pub fn apply(
-    accounts: &mut BTreeMap<String, AccountState>,
+    accounts: &mut BTreeMap<AccountId, AccountState>,
     drafts: &[TransferDraft],
 ) -> Result<(), LedgerError> {
     if drafts.is_empty() {
@@ -143,7 +151,7 @@ pub fn apply(
 }
 
 fn apply_one(
-    accounts: &mut BTreeMap<String, AccountState>,
+    accounts: &mut BTreeMap<AccountId, AccountState>,
     d: &TransferDraft,
 ) -> Result<(), LedgerError> {
     if d.debit_account_id == d.credit_account_id {
@@ -152,7 +160,8 @@ fn apply_one(
             message: "a transfer needs two different accounts".into(),
         });
     }
-    if d.amount <= 0 {
+    let amount = d.amount.minor;
+    if amount <= 0 {
         return Err(LedgerError::Invalid {
             field: "amount".into(),
             message: "must be greater than zero".into(),
@@ -161,40 +170,40 @@ fn apply_one(
     for id in [&d.debit_account_id, &d.credit_account_id] {
         let account = accounts
             .get(id)
-            .ok_or_else(|| LedgerError::AccountNotFound(id.clone()))?;
-        if account.currency != d.currency {
+            .ok_or_else(|| LedgerError::AccountNotFound(id.to_string()))?;
+        if account.currency != d.amount.currency {
             return Err(LedgerError::CurrencyMismatch {
-                account: id.clone(),
-                account_currency: account.currency.clone(),
-                currency: d.currency.clone(),
+                account: id.to_string(),
+                account_currency: account.currency.to_string(),
+                currency: d.amount.currency.to_string(),
             });
         }
         // releasing a hold is always allowed; moving or reserving money needs active accounts
         let releasing = matches!(d.movement, Movement::VoidPending { .. });
         if !releasing && account.status != AccountStatus::Active {
             return Err(LedgerError::AccountNotActive {
-                account: id.clone(),
+                account: id.to_string(),
                 status: account.status,
             });
         }
     }
     let (debit_delta, credit_delta) = match &d.movement {
-        Movement::Posted => (Delta::posted(d.amount), Delta::posted(d.amount)),
-        Movement::Pending { .. } => (Delta::pending(d.amount), Delta::pending(d.amount)),
+        Movement::Posted => (Delta::posted(amount), Delta::posted(amount)),
+        Movement::Pending { .. } => (Delta::pending(amount), Delta::pending(amount)),
         Movement::PostPending { hold_amount, .. } => {
-            if d.amount > *hold_amount {
+            if amount > *hold_amount {
                 return Err(LedgerError::Invalid {
                     field: "amount".into(),
                     message: "cannot post more than was held".into(),
                 });
             }
             (
-                Delta::resolve(*hold_amount, d.amount),
-                Delta::resolve(*hold_amount, d.amount),
+                Delta::resolve(*hold_amount, amount),
+                Delta::resolve(*hold_amount, amount),
             )
         }
         Movement::VoidPending { hold_amount, .. } => {
-            if d.amount != *hold_amount {
+            if amount != *hold_amount {
                 return Err(LedgerError::Invariant(
                     "a void must release the whole hold".into(),
                 ));
@@ -207,7 +216,7 @@ fn apply_one(
     };
     let debit = accounts
         .get_mut(&d.debit_account_id)
-        .ok_or_else(|| LedgerError::AccountNotFound(d.debit_account_id.clone()))?;
+        .ok_or_else(|| LedgerError::AccountNotFound(d.debit_account_id.to_string()))?;
     debit.debits_pending = sub(
         add(debit.debits_pending, debit_delta.pending_add)?,
         debit_delta.pending_sub,
@@ -218,19 +227,19 @@ fn apply_one(
     let overdraft = debit.usable_overdraft(d.own_funds_only);
     if takes_out && !debit.within(overdraft) {
         // what could have been spent: available before this transfer, plus the overdraft
-        let available = debit.available() + d.amount + overdraft.unwrap_or(0);
+        let available = debit.available() + amount + overdraft.unwrap_or(0);
         return Err(LedgerError::InsufficientFunds {
-            account: debit.id.clone(),
-            currency: debit.currency.clone(),
+            account: debit.id.to_string(),
+            currency: debit.currency.to_string(),
             scale: None,
             available,
             overdraft_limit: overdraft.unwrap_or(0),
-            requested: d.amount,
+            requested: amount,
         });
     }
     let credit = accounts
         .get_mut(&d.credit_account_id)
-        .ok_or_else(|| LedgerError::AccountNotFound(d.credit_account_id.clone()))?;
+        .ok_or_else(|| LedgerError::AccountNotFound(d.credit_account_id.to_string()))?;
     credit.credits_pending = sub(
         add(credit.credits_pending, credit_delta.pending_add)?,
         credit_delta.pending_sub,
@@ -277,7 +286,7 @@ mod tests {
     fn account(id: &str, limit: Option<i64>) -> AccountState {
         AccountState {
             id: id.into(),
-            currency: "LEM".into(),
+            currency: lem(),
             kind: AccountKind::MemberWallet,
             status: AccountStatus::Active,
             overdraft_limit: limit,
@@ -288,18 +297,21 @@ mod tests {
         }
     }
 
+    fn lem() -> CurrencyCode {
+        "LEM".parse().expect("a code")
+    }
+
     fn book(a: &str, b: &str, amount: i64, movement: Movement) -> TransferDraft {
         TransferDraft {
             debit_account_id: a.into(),
             credit_account_id: b.into(),
-            currency: "LEM".into(),
-            amount,
+            amount: Amount::new(amount, lem()),
             movement,
             own_funds_only: false,
         }
     }
 
-    fn accounts() -> BTreeMap<String, AccountState> {
+    fn accounts() -> BTreeMap<AccountId, AccountState> {
         [
             account("issuance", None),
             account("alice", Some(0)),
@@ -377,7 +389,7 @@ mod tests {
             ),
             "{err:?}"
         );
-        reconversion.amount = 100;
+        reconversion.amount.minor = 100;
         apply(&mut a, &[reconversion]).expect("own money");
         // the same debit without the flag may use the 500 overdraft
         apply(&mut a, &[book("shop", "bob", 500, Movement::Posted)]).expect("credit");
@@ -407,7 +419,7 @@ mod tests {
             Err(LedgerError::AccountNotFound(_))
         ));
         let mut euro = book("issuance", "alice", 1, Movement::Posted);
-        euro.currency = "EUR".into();
+        euro.amount.currency = CurrencyCode::EUR;
         assert!(matches!(
             apply(&mut a, &[euro]),
             Err(LedgerError::CurrencyMismatch { .. })

@@ -13,14 +13,17 @@ use super::rules::{check_flow, posted};
 use super::LedgerError;
 use crate::db::schema::ledger_transfers;
 use crate::db::DbConn;
+use crate::ids::{AccountId, EntryId, TransferId};
+use crate::money::Amount;
 
-/// Hold: reserves `amount` of `from` for `to` until posted, voided or expired.
+/// Hold: reserves `amount` of `from` for `to` until posted, voided or expired (`amount` must
+/// be in the accounts' currency).
 pub fn hold(
     conn: &mut DbConn,
-    entry_id: &str,
-    from_id: &str,
-    to_id: &str,
-    amount: i64,
+    entry_id: &EntryId,
+    from_id: &AccountId,
+    to_id: &AccountId,
+    amount: Amount,
     expires_at: Option<NaiveDateTime>,
     reference: &str,
 ) -> Result<Committed, LedgerError> {
@@ -29,7 +32,7 @@ pub fn hold(
         "hold",
         from_id,
         to_id,
-        &amount.to_string(),
+        &amount.minor.to_string(),
         &expiry,
         reference,
     ]);
@@ -47,7 +50,7 @@ pub fn hold(
         group::commit(
             conn,
             &EntryRequest {
-                id: entry_id.into(),
+                id: entry_id.to_string(),
                 code: "hold".into(),
                 reference: reference.into(),
                 description: format!("hold in {}", from.currency),
@@ -60,9 +63,9 @@ pub fn hold(
 }
 
 /// A pending transfer (hold) by id.
-pub fn find_hold(conn: &mut DbConn, hold_id: &str) -> Result<TransferRow, LedgerError> {
+pub fn find_hold(conn: &mut DbConn, hold_id: &TransferId) -> Result<TransferRow, LedgerError> {
     let row: Option<TransferRow> = ledger_transfers::table
-        .find(hold_id)
+        .find(hold_id.as_str())
         .filter(ledger_transfers::kind.eq("pending"))
         .select(TransferRow::as_select())
         .first(conn.diesel())
@@ -70,11 +73,10 @@ pub fn find_hold(conn: &mut DbConn, hold_id: &str) -> Result<TransferRow, Ledger
     row.ok_or_else(|| LedgerError::HoldNotFound(hold_id.to_string()))
 }
 
-fn resolve(hold: &TransferRow, amount: i64, movement: Movement) -> TransferDraft {
+fn resolve(hold: &TransferRow, amount: Amount, movement: Movement) -> TransferDraft {
     TransferDraft {
-        debit_account_id: hold.debit_account_id.clone(),
-        credit_account_id: hold.credit_account_id.clone(),
-        currency: hold.currency.clone(),
+        debit_account_id: AccountId::from(&hold.debit_account_id),
+        credit_account_id: AccountId::from(&hold.credit_account_id),
         amount,
         movement,
         own_funds_only: false,
@@ -84,13 +86,13 @@ fn resolve(hold: &TransferRow, amount: i64, movement: Movement) -> TransferDraft
 /// Post a hold, fully (`amount = None`) or partly; the rest is released.
 pub fn post_hold(
     conn: &mut DbConn,
-    entry_id: &str,
-    hold_id: &str,
-    amount: Option<i64>,
+    entry_id: &EntryId,
+    hold_id: &TransferId,
+    amount: Option<Amount>,
     reference: &str,
 ) -> Result<Committed, LedgerError> {
     let shown = amount
-        .map(|a| a.to_string())
+        .map(|a| a.minor.to_string())
         .unwrap_or_else(|| "all".into());
     let hash = journal::request_hash(&["post", hold_id, &shown, reference]);
     if let Some(done) = replayed(conn, entry_id, &hash)? {
@@ -98,59 +100,74 @@ pub fn post_hold(
     }
     let hold = find_hold(conn, hold_id)?;
     if hold.expires_at.is_some_and(|t| t <= crate::time::now()) {
-        return Err(LedgerError::HoldExpired(hold_id.into()));
+        return Err(LedgerError::HoldExpired(hold_id.to_string()));
     }
-    group::commit(conn, &post_request(entry_id, &hold, amount, reference))
+    group::commit(conn, &post_request(entry_id, &hold, amount, reference)?)
 }
 
 /// The entry posting `hold` (fully when `amount` is `None`), to commit alone or in a batch
-/// (the journal checks that the hold is still pending, exactly once).
+/// (the journal checks that the hold is still pending, exactly once). `amount` must be in the
+/// hold's currency.
 pub fn post_request(
-    entry_id: &str,
+    entry_id: &EntryId,
     hold: &TransferRow,
-    amount: Option<i64>,
+    amount: Option<Amount>,
     reference: &str,
-) -> EntryRequest {
+) -> Result<EntryRequest, LedgerError> {
+    let held = hold.moved()?;
+    // the request hash names the amount as asked: "all" for the whole hold
     let shown = amount
-        .map(|a| a.to_string())
+        .map(|a| a.minor.to_string())
         .unwrap_or_else(|| "all".into());
+    let amount = amount.unwrap_or(held);
+    if amount.currency != held.currency {
+        return Err(LedgerError::CurrencyMismatch {
+            account: hold.debit_account_id.clone(),
+            account_currency: held.currency.to_string(),
+            currency: amount.currency.to_string(),
+        });
+    }
     let movement = Movement::PostPending {
-        hold_id: hold.id.clone(),
+        hold_id: TransferId::from(&hold.id),
         hold_amount: hold.amount,
     };
-    EntryRequest {
-        id: entry_id.into(),
+    Ok(EntryRequest {
+        id: entry_id.to_string(),
         code: "post".into(),
         reference: reference.into(),
         description: format!("hold {} posted", hold.id),
         request_hash: journal::request_hash(&["post", &hold.id, &shown, reference]),
         reverses_entry_id: None,
-        transfers: vec![resolve(hold, amount.unwrap_or(hold.amount), movement)],
-    }
+        transfers: vec![resolve(hold, amount, movement)],
+    })
 }
 
 /// The entry voiding `hold`, to commit alone or in a batch.
-pub fn void_request(entry_id: &str, hold: &TransferRow, reference: &str) -> EntryRequest {
+pub fn void_request(
+    entry_id: &EntryId,
+    hold: &TransferRow,
+    reference: &str,
+) -> Result<EntryRequest, LedgerError> {
     let movement = Movement::VoidPending {
-        hold_id: hold.id.clone(),
+        hold_id: TransferId::from(&hold.id),
         hold_amount: hold.amount,
     };
-    EntryRequest {
-        id: entry_id.into(),
+    Ok(EntryRequest {
+        id: entry_id.to_string(),
         code: "void".into(),
         reference: reference.into(),
         description: format!("hold {} voided", hold.id),
         request_hash: journal::request_hash(&["void", &hold.id, reference]),
         reverses_entry_id: None,
-        transfers: vec![resolve(hold, hold.amount, movement)],
-    }
+        transfers: vec![resolve(hold, hold.moved()?, movement)],
+    })
 }
 
 /// Void a hold: the reserved amount becomes available again.
 pub fn void_hold(
     conn: &mut DbConn,
-    entry_id: &str,
-    hold_id: &str,
+    entry_id: &EntryId,
+    hold_id: &TransferId,
     reference: &str,
 ) -> Result<Committed, LedgerError> {
     let hash = journal::request_hash(&["void", hold_id, reference]);
@@ -158,7 +175,7 @@ pub fn void_hold(
         return Ok(done);
     }
     let hold = find_hold(conn, hold_id)?;
-    group::commit(conn, &void_request(entry_id, &hold, reference))
+    group::commit(conn, &void_request(entry_id, &hold, reference)?)
 }
 
 /// Voids every hold whose expiry has passed; returns how many. Each void's entry id is
@@ -176,10 +193,10 @@ pub fn void_expired_holds(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize
     let expired: Vec<Expired> = diesel::sql_query(EXPIRED)
         .bind::<diesel::sql_types::Timestamp, _>(now)
         .load(conn.diesel())?;
-    let expired = expired.into_iter().map(|e| e.id);
+    let expired = expired.into_iter().map(|e| TransferId::from(e.id));
     let mut voided = 0;
     for hold_id in expired {
-        let entry_id = journal::derived_id(&format!("expire:{hold_id}"));
+        let entry_id = EntryId::from(journal::derived_id(&format!("expire:{hold_id}")));
         match void_hold(conn, &entry_id, &hold_id, "expired") {
             Ok(Committed::New(_)) => voided += 1,
             Ok(Committed::Replayed(_)) | Err(LedgerError::HoldResolved(_)) => {}

@@ -37,6 +37,7 @@ pub use super::store::{Entry, EntryRow, TransferRow};
 use super::LedgerError;
 use crate::db::schema::ledger_entries;
 use crate::db::DbConn;
+use crate::ids::AccountId;
 
 /// The longest reference an entry carries (a transfer's wording, an order number, a receipt
 /// number), in characters; also the longest reason of a reversal.
@@ -321,25 +322,28 @@ fn commit_tx<S: Store>(
         .collect();
     store.write_tx(|store| {
         let ids = sorted_unique(requests.iter().flat_map(|r| {
-            r.transfers
-                .iter()
-                .flat_map(|t| [t.debit_account_id.clone(), t.credit_account_id.clone()])
+            r.transfers.iter().flat_map(|t| {
+                [
+                    t.debit_account_id.to_string(),
+                    t.credit_account_id.to_string(),
+                ]
+            })
         }));
         let rows = store.lock_accounts(&ids)?;
         // the head is locked after the accounts (one global lock order: no deadlock); the
         // same query tells which entry ids were used before
         let entry_ids = sorted_unique(slots.iter().map(|s| s.id().to_string()));
         let (head, existing) = store.lock_head(&entry_ids)?;
-        let mut accounts: BTreeMap<String, AccountState> = BTreeMap::new();
+        let mut accounts: BTreeMap<AccountId, AccountState> = BTreeMap::new();
         for row in &rows {
-            accounts.insert(row.id.clone(), row.state()?);
+            accounts.insert(AccountId::from(&row.id), row.state()?);
         }
         let before = accounts.clone();
         // holds and reversals already resolved, as of now (their accounts are locked)
         let holds = sorted_unique(requests.iter().flat_map(|r| {
             r.transfers
                 .iter()
-                .filter_map(|t| t.movement.hold_id().map(str::to_string))
+                .filter_map(|t| t.movement.hold_id().map(|h| h.to_string()))
         }));
         let mut resolved: BTreeSet<String> = if holds.is_empty() {
             BTreeSet::new()
@@ -409,7 +413,7 @@ fn commit_tx<S: Store>(
 /// `accounts`; on refusal nothing changes.
 fn admit(
     request: &EntryRequest,
-    accounts: &mut BTreeMap<String, AccountState>,
+    accounts: &mut BTreeMap<AccountId, AccountState>,
     resolved: &BTreeSet<String>,
     reversed: &BTreeSet<String>,
 ) -> Result<(), LedgerError> {
@@ -423,7 +427,7 @@ fn admit(
         .transfers
         .iter()
         .filter_map(|t| t.movement.hold_id())
-        .find(|h| resolved.contains(*h))
+        .find(|h| resolved.contains(h.as_str()))
     {
         return Err(LedgerError::HoldResolved(done.to_string()));
     }
@@ -433,7 +437,7 @@ fn admit(
         }
     }
     // the engine works on this entry's accounts only (cheap to copy whatever the batch size)
-    let mut mine: BTreeMap<String, AccountState> = BTreeMap::new();
+    let mut mine: BTreeMap<AccountId, AccountState> = BTreeMap::new();
     for t in &request.transfers {
         for id in [&t.debit_account_id, &t.credit_account_id] {
             if let Some(state) = accounts.get(id) {
@@ -468,12 +472,12 @@ fn build(request: &EntryRequest, seq: i64, prev_hash: &str, now: NaiveDateTime) 
             id: crate::time::new_id(),
             entry_id: row.id.clone(),
             position: i as i32,
-            debit_account_id: t.debit_account_id.clone(),
-            credit_account_id: t.credit_account_id.clone(),
-            currency: t.currency.clone(),
-            amount: t.amount,
+            debit_account_id: t.debit_account_id.to_string(),
+            credit_account_id: t.credit_account_id.to_string(),
+            currency: t.amount.currency.to_string(),
+            amount: t.amount.minor,
             kind: t.movement.kind().to_string(),
-            pending_id: t.movement.hold_id().map(str::to_string),
+            pending_id: t.movement.hold_id().map(|h| h.to_string()),
             expires_at: match t.movement {
                 Movement::Pending { expires_at } => expires_at,
                 _ => None,

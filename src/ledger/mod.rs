@@ -97,3 +97,13 @@ pub enum LedgerError {
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
 }
+
+impl From<crate::money::AmountMismatch> for LedgerError {
+    fn from(e: crate::money::AmountMismatch) -> LedgerError {
+        match e {
+            crate::money::AmountMismatch::Overflow => LedgerError::Overflow,
+            // amounts the ledger combines are of one currency by construction
+            other => LedgerError::Invariant(other.to_string()),
+        }
+    }
+}

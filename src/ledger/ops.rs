@@ -32,7 +32,8 @@ use crate::db::schema::{
     currencies as currencies_table, enterprises, ledger_accounts, reconversion_rules,
 };
 use crate::db::DbConn;
-use crate::money::CurrencyCode;
+use crate::ids::AccountId;
+use crate::money::{Amount, CurrencyCode};
 
 /// A currency to create.
 #[derive(Debug, Clone)]
@@ -341,10 +342,9 @@ pub fn reverse(
             });
         }
         transfers.push(TransferDraft {
-            debit_account_id: t.credit_account_id.clone(),
-            credit_account_id: t.debit_account_id.clone(),
-            currency: t.currency.clone(),
-            amount: t.amount,
+            debit_account_id: AccountId::from(&t.credit_account_id),
+            credit_account_id: AccountId::from(&t.debit_account_id),
+            amount: t.moved()?,
             movement: Movement::Posted,
             own_funds_only: false,
         });
@@ -465,18 +465,19 @@ pub fn reconvert(
         let net = amount - fee;
         let payable = payable(conn, &Owner::Enterprise(enterprise_id), &currency, false)?;
         // only the wallet's own money may be reconverted, never its mutual-credit line
-        let own = |debit: &AccountRow, credit: &AccountRow, amount: i64| TransferDraft {
+        let own = |debit: &AccountRow, credit: &AccountRow, amount: Amount| TransferDraft {
             own_funds_only: true,
             ..posted(debit, credit, amount)
         };
+        let net = currency.amount(net)?;
         let mut transfers = vec![own(&wallet, &system.issuance, net)];
         if fee > 0 {
-            transfers.push(own(&wallet, &system.commission, fee));
+            transfers.push(own(&wallet, &system.commission, currency.amount(fee)?));
         }
         transfers.push(posted(
             &system.guarantee_fund,
             &payable,
-            currency.to_eur_minor(net)?,
+            currency.to_eur(net)?,
         ));
         group::commit(
             conn,
@@ -530,7 +531,11 @@ pub fn reconversion_paid(
                 description: format!("{currency} reconversion paid out in euros"),
                 request_hash: hash.clone(),
                 reverses_entry_id: None,
-                transfers: vec![posted(&payable, &system.euro_clearing, amount)],
+                transfers: vec![posted(
+                    &payable,
+                    &system.euro_clearing,
+                    payable.amount(amount)?,
+                )],
             },
         )
     })

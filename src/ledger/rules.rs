@@ -7,6 +7,7 @@ use super::currencies::{self, CurrencyRow};
 use super::engine::{Movement, TransferDraft};
 use super::LedgerError;
 use crate::db::DbConn;
+use crate::money::Amount;
 
 /// The accounts through which an association runs its currency.
 #[derive(Debug, Clone)]
@@ -73,11 +74,11 @@ impl EuroMethod {
     }
 }
 
-pub fn posted(debit: &AccountRow, credit: &AccountRow, amount: i64) -> TransferDraft {
+/// `amount` moved now from `debit` to `credit` (the engine checks both are in its currency).
+pub fn posted(debit: &AccountRow, credit: &AccountRow, amount: Amount) -> TransferDraft {
     TransferDraft {
-        debit_account_id: debit.id.clone(),
-        credit_account_id: credit.id.clone(),
-        currency: debit.currency.clone(),
+        debit_account_id: debit.id(),
+        credit_account_id: credit.id(),
         amount,
         movement: Movement::Posted,
         own_funds_only: false,

@@ -47,6 +47,17 @@ pub struct TransferRow {
     pub created_at: NaiveDateTime,
 }
 
+impl TransferRow {
+    /// What it moved (or holds): its amount in its currency.
+    pub fn moved(&self) -> Result<crate::money::Amount, LedgerError> {
+        let currency = self
+            .currency
+            .parse()
+            .map_err(|e: String| LedgerError::Invariant(e))?;
+        Ok(crate::money::Amount::new(self.amount, currency))
+    }
+}
+
 /// An entry with its transfers in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -249,7 +260,7 @@ impl Store for SqliteConnection {
             }
         }
         for a in changed {
-            diesel::update(ledger_accounts::table.find(&a.id))
+            diesel::update(ledger_accounts::table.find(a.id.as_str()))
                 .set((
                     ledger_accounts::debits_posted.eq(a.debits_posted),
                     ledger_accounts::credits_posted.eq(a.credits_posted),
@@ -338,7 +349,7 @@ impl Store for PgConnection {
             .bind::<Array<Nullable<Timestamp>>, _>(col(&transfers, |t| t.expires_at))
             .bind::<Array<Timestamp>, _>(col(&transfers, |t| t.created_at))
             .bind::<Timestamp, _>(now)
-            .bind::<Array<Text>, _>(col(changed, |a| a.id.clone()))
+            .bind::<Array<Text>, _>(col(changed, |a| a.id.to_string()))
             .bind::<Array<BigInt>, _>(col(changed, |a| a.debits_posted))
             .bind::<Array<BigInt>, _>(col(changed, |a| a.credits_posted))
             .bind::<Array<BigInt>, _>(col(changed, |a| a.debits_pending))

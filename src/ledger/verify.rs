@@ -344,7 +344,7 @@ pub fn statement(
         .parse()
         .unwrap_or(Decimal::ONE);
     let circulation_eur =
-        Decimal::new(circulation, currency.scale.clamp(0, 28) as u32) * parity * Decimal::from(100);
+        Decimal::new(circulation, currency.decimals()) * parity * Decimal::from(100);
     let difference = Decimal::from(fund_eur) - circulation_eur;
     Ok(CurrencyStatement {
         code: currency.code.clone(),

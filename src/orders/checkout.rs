@@ -37,9 +37,11 @@ use super::shipping::{self, ShippingMethodRow};
 use crate::db::schema::{order_fees, order_lines, order_receipts, orders, variants};
 use crate::db::DbConn;
 use crate::enterprises;
+use crate::ids::{CycleId, EntryId, OrderId, TransferId, UserId};
 use crate::ledger::accounts::Owner;
+use crate::ledger::rules::posted;
 use crate::ledger::{currencies, holds, ops};
-use crate::money::{parse_amount, Money, MoneyInput, Sign};
+use crate::money::{parse_amount, Amount, Money, MoneyInput, Sign};
 use crate::orders::OrderError;
 
 /// Days a checkout's hold outlives its cycle's close.
@@ -73,8 +75,8 @@ fn state_conflict(detail: String) -> OrderError {
 /// Checks out the customer's cart in `cycle_id` (see the module documentation).
 pub fn checkout(
     conn: &mut DbConn,
-    cycle_id: &str,
-    customer_id: &str,
+    cycle_id: &CycleId,
+    customer_id: &UserId,
     request: &CheckoutRequest,
 ) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
@@ -116,10 +118,15 @@ pub fn checkout(
         let local = local_part(conn, &row.hub_id, request.local_amount.as_ref(), local_max)?;
         let mut hold_id = None;
         if let Some(part) = &local {
-            let owner = Owner::User(customer_id.into());
+            let owner = Owner::User(customer_id.to_string());
             let kind = crate::ledger::kinds::AccountKind::MemberWallet;
-            let Some(wallet) =
-                crate::ledger::accounts::find_by_owner(conn, &owner, &part.currency, kind, None)?
+            let Some(wallet) = crate::ledger::accounts::find_by_owner(
+                conn,
+                &owner,
+                part.amount.currency.as_str(),
+                kind,
+                None,
+            )?
             else {
                 // not "insufficient funds": what to do is to open and top up a wallet
                 return Err(OrderError::field(
@@ -128,19 +135,22 @@ pub fn checkout(
                     format!(
                         "you have no {} wallet: open one (POST /api/v1/me/wallets) and top it \
                          up, or pay this order in euros",
-                        part.currency
+                        part.amount.currency
                     ),
                 ));
             };
-            let hub_wallet =
-                ops::wallet(conn, Owner::Enterprise(row.hub_id.clone()), &part.currency)?;
+            let hub_wallet = ops::wallet(
+                conn,
+                Owner::Enterprise(row.hub_id.clone()),
+                part.amount.currency.as_str(),
+            )?;
             let expires = cycle.closes_at + Duration::days(HOLD_GRACE_DAYS);
             let committed = holds::hold(
                 conn,
-                &crate::time::new_id(),
-                &wallet.id,
-                &hub_wallet.id,
-                part.minor,
+                &EntryId::generate(),
+                &wallet.id(),
+                &hub_wallet.id(),
+                part.amount,
                 Some(expires),
                 &format!("order {number}"),
             )?;
@@ -153,7 +163,7 @@ pub fn checkout(
                     .ok_or_else(|| OrderError::internal("a hold entry without its transfer"))?,
             );
         }
-        let local_eur = local.as_ref().map_or(0, |p| p.eur_minor);
+        let local_eur = local.as_ref().map_or(0, |p| p.eur.minor);
         let euro = total - local_eur;
         let euro_state = payment::collector().open(euro);
 
@@ -167,9 +177,9 @@ pub fn checkout(
             shipping_fee_minor: fee,
             total_minor: total,
             vat_total_minor: vat_total,
-            local_currency: local.as_ref().map(|p| p.currency.clone()),
-            local_minor: local.as_ref().map_or(0, |p| p.minor),
-            local_held_minor: local.as_ref().map_or(0, |p| p.minor),
+            local_currency: local.as_ref().map(|p| p.amount.currency.to_string()),
+            local_minor: local.as_ref().map_or(0, |p| p.amount.minor),
+            local_held_minor: local.as_ref().map_or(0, |p| p.amount.minor),
             local_eur_minor: local_eur,
             euro_minor: euro,
             hold_id,
@@ -305,11 +315,10 @@ fn release_stock(conn: &mut DbConn, order_id: &str) -> Result<(), OrderError> {
     Ok(())
 }
 
-/// The local-currency part as chosen: its currency, amount and euro value.
+/// The local-currency part as chosen: the amount (in the local currency) and its euro value.
 struct LocalPart {
-    currency: String,
-    minor: i64,
-    eur_minor: i64,
+    amount: Amount,
+    eur: Amount,
 }
 
 fn local_part(
@@ -356,19 +365,16 @@ fn local_part(
             ),
         ));
     }
-    let minor = parse_amount(
-        &input.amount,
-        crate::money::minor_scale(currency.scale),
-        Sign::NonNegative,
-    )
-    .map_err(|e| OrderError::field("local_amount.amount", e.code(), e.to_string()))?;
-    if minor == 0 {
+    let minor = parse_amount(&input.amount, currency.decimals(), Sign::NonNegative)
+        .map_err(|e| OrderError::field("local_amount.amount", e.code(), e.to_string()))?;
+    let amount = Amount::new(minor, input.currency);
+    if amount.is_zero() {
         return Ok(None);
     }
-    let eur_minor = currency
-        .to_eur_minor(minor)
+    let eur = currency
+        .to_eur(amount)
         .map_err(|e| OrderError::field("local_amount.amount", "not_convertible", e.to_string()))?;
-    if eur_minor > local_max {
+    if eur.minor > local_max {
         return Err(OrderError::field(
             "local_amount.amount",
             "above_local_max",
@@ -378,16 +384,12 @@ fn local_part(
             ),
         ));
     }
-    Ok(Some(LocalPart {
-        currency: code,
-        minor,
-        eur_minor,
-    }))
+    Ok(Some(LocalPart { amount, eur }))
 }
 
 /// Who may cancel: the customer, while the cycle is open; the hub (managers), until the
 /// cycle closes. Both are checked by the caller (the API's policy).
-pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, OrderError> {
+pub fn cancel(conn: &mut DbConn, order_id: &OrderId, reason: &str) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
         if row.state()? != OrderState::Confirmed {
@@ -407,8 +409,8 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
         if let Some(hold) = &row.hold_id {
             holds::void_hold(
                 conn,
-                &crate::time::new_id(),
-                hold,
+                &EntryId::generate(),
+                &TransferId::from(hold),
                 &format!("order {} cancelled", row.number.as_deref().unwrap_or("")),
             )?;
         }
@@ -435,7 +437,7 @@ pub fn cancel(conn: &mut DbConn, order_id: &str, reason: &str) -> Result<Order, 
 
 /// The hub records that a booked order was handed over (picked up or delivered): it becomes
 /// `fulfilled`. Only once the cycle's close has booked it.
-pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, OrderError> {
+pub fn fulfil(conn: &mut DbConn, order_id: &OrderId) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
         if row.state()? != OrderState::Confirmed || row.booked_at.is_none() {
@@ -467,7 +469,7 @@ pub fn fulfil(conn: &mut DbConn, order_id: &str) -> Result<Order, OrderError> {
 /// The hub records that the euro part was paid (at pickup or by transfer): what is still due
 /// (the euro part less what was received before) moves from the hub's clearing to its
 /// receivable.
-pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, OrderError> {
+pub fn mark_euro_paid(conn: &mut DbConn, order_id: &OrderId) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
         let state = row.state()?;
@@ -505,7 +507,7 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &str) -> Result<Order, OrderE
                         &received.to_string(),
                     ]),
                     reverses_entry_id: None,
-                    transfers: vec![super::close::transfer(&clearing, &receivable, received)],
+                    transfers: vec![posted(&clearing, &receivable, clearing.amount(received)?)],
                 },
             )?;
             // the receipt as a fact of the order (the hub's books read it)

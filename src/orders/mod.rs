@@ -67,6 +67,12 @@ pub enum OrderError {
     Unavailable(#[from] crate::db::DbError),
 }
 
+impl From<crate::money::AmountMismatch> for OrderError {
+    fn from(e: crate::money::AmountMismatch) -> OrderError {
+        OrderError::Ledger(e.into())
+    }
+}
+
 impl OrderError {
     /// One field of the input is wrong.
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> OrderError {

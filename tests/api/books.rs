@@ -442,7 +442,13 @@ async fn each_euro_receipt_is_booked_on_its_own_day(backend: Backend) {
             .first::<Option<String>>(conn.diesel())
             .expect("order")
             .expect("a hold");
-        comptoir::ledger::holds::void_hold(conn, &key(), &hold, "released").expect("void");
+        comptoir::ledger::holds::void_hold(
+            conn,
+            &comptoir::ids::EntryId::from(key()),
+            &comptoir::ids::TransferId::from(&hold),
+            "released",
+        )
+        .expect("void");
     }
     close_cycle(&app, &shop, &manager).await;
     euro_paid(&app, &order_id, &owner).await;

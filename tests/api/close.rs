@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use comptoir::db::schema::{enterprises, ledger_entries, mail_outbox};
 use comptoir::db::DbConn;
+use comptoir::ids::{CycleId, UserId};
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::verify::verify;
 
@@ -563,7 +564,13 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
             quantity: 1,
         }];
         cart::set(conn, &cycle, &customer, &QuoteRequest { lines }).expect("cart");
-        checkout::checkout(conn, &cycle, &customer, &request).expect("checkout");
+        checkout::checkout(
+            conn,
+            &CycleId::from(&cycle),
+            &UserId::from(&customer),
+            &request,
+        )
+        .expect("checkout");
     }
     let before = entries(conn);
     let outcomes: Vec<Result<close::CloseReport, String>> = std::thread::scope(|scope| {
@@ -572,7 +579,8 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
                 let (pool, cycle) = (&pool, &cycle);
                 scope.spawn(move || {
                     let mut conn = pool.conn().map_err(|e| e.to_string())?;
-                    close::close(&mut conn, cycle, &mut |_| {}).map_err(|e| e.to_string())
+                    close::close(&mut conn, &CycleId::from(cycle), &mut |_| {})
+                        .map_err(|e| e.to_string())
                 })
             })
             .collect();
@@ -587,7 +595,7 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
             assert!(e.contains("still being booked"), "{e}");
         }
     }
-    let last = close::close(conn, &cycle, &mut |_| {}).expect("close");
+    let last = close::close(conn, &CycleId::from(&cycle), &mut |_| {}).expect("close");
     assert!(last.already_settled);
     let booked: usize = outcomes
         .iter()

@@ -19,6 +19,8 @@ use comptoir::ledger::{group, holds};
 use crate::backend_tests;
 use crate::harness::{Backend, TestDb};
 use crate::support::key;
+use comptoir::ids::{AccountId, EntryId, TransferId};
+use comptoir::money::Amount;
 
 backend_tests!(
     issue_pay_reconvert_and_pay_out_with_exact_balances,
@@ -257,7 +259,7 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
     ops::issue(conn, &key(), camille, 5000, EuroMethod::Card, "card").expect("issue");
-    let hold = holds::hold(conn, &key(), camille, ferme, 3000, None, "order 7")
+    let hold = place_hold(conn, &key(), camille, ferme, 3000, None, "order 7")
         .expect("hold")
         .into_entry();
     let hold_id = hold.transfers[0].id.clone();
@@ -276,9 +278,9 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         ),
         "{err:?}"
     );
-    let err = holds::post_hold(conn, &key(), &hold_id, Some(3001), "more").unwrap_err();
+    let err = post_hold(conn, &key(), &hold_id, Some(3001), "more").unwrap_err();
     assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
-    holds::post_hold(conn, &key(), &hold_id, Some(2500), "weighed: less").expect("post for less");
+    post_hold(conn, &key(), &hold_id, Some(2500), "weighed: less").expect("post for less");
     assert_eq!(
         (
             balance(conn, camille),
@@ -287,19 +289,19 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         ),
         (2500, 2500, 2500)
     );
-    let err = holds::post_hold(conn, &key(), &hold_id, None, "again").unwrap_err();
+    let err = post_hold(conn, &key(), &hold_id, None, "again").unwrap_err();
     assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
-    let err = holds::void_hold(conn, &key(), &hold_id, "late").unwrap_err();
+    let err = void_hold(conn, &key(), &hold_id, "late").unwrap_err();
     assert!(matches!(err, LedgerError::HoldResolved(_)), "{err:?}");
 
-    let second = holds::hold(conn, &key(), camille, ferme, 1000, None, "order 8")
+    let second = place_hold(conn, &key(), camille, ferme, 1000, None, "order 8")
         .expect("hold")
         .into_entry();
-    holds::void_hold(conn, &key(), &second.transfers[0].id, "cancelled").expect("void");
+    void_hold(conn, &key(), &second.transfers[0].id, "cancelled").expect("void");
     assert_eq!(available(conn, camille), 2500);
 
     let soon = comptoir::time::now() + chrono::Duration::milliseconds(300);
-    let expiring = holds::hold(conn, &key(), camille, ferme, 700, Some(soon), "order 9")
+    let expiring = place_hold(conn, &key(), camille, ferme, 700, Some(soon), "order 9")
         .expect("hold")
         .into_entry();
     assert_eq!(
@@ -307,8 +309,7 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         0
     );
     std::thread::sleep(std::time::Duration::from_millis(400));
-    let err =
-        holds::post_hold(conn, &key(), &expiring.transfers[0].id, None, "too late").unwrap_err();
+    let err = post_hold(conn, &key(), &expiring.transfers[0].id, None, "too late").unwrap_err();
     assert!(matches!(err, LedgerError::HoldExpired(_)), "{err:?}");
     assert_eq!(
         holds::void_expired_holds(conn, comptoir::time::now()).expect("job"),
@@ -319,7 +320,7 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
         0
     );
     assert_eq!(available(conn, camille), 2500);
-    let err = holds::hold(
+    let err = place_hold(
         conn,
         &key(),
         camille,
@@ -378,13 +379,12 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
         "{err:?}"
     );
     // a replayed post returns the original even though the hold is now resolved
-    let hold = holds::hold(conn, &key(), camille, ferme, 300, None, "o")
+    let hold = place_hold(conn, &key(), camille, ferme, 300, None, "o")
         .expect("hold")
         .into_entry();
     let post_id = key();
-    let posted = holds::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("post");
-    let replayed =
-        holds::post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("replay");
+    let posted = post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("post");
+    let replayed = post_hold(conn, &post_id, &hold.transfers[0].id, None, "o").expect("replay");
     assert_eq!(posted.entry(), replayed.entry());
     let entries: i64 = ledger_entries::table
         .count()
@@ -711,7 +711,7 @@ mod property {
                 Op::Pay { from, to, amount } => {
                     ops::pay(conn, &id, &wallets[*from], &wallets[*to], *amount, "p")
                 }
-                Op::Hold { from, to, amount } => holds::hold(
+                Op::Hold { from, to, amount } => place_hold(
                     conn,
                     &id,
                     &wallets[*from],
@@ -722,16 +722,16 @@ mod property {
                 ),
                 Op::Post { hold, percent } => match holds.get(*hold) {
                     Some(h) => {
-                        let amount = holds::find_hold(conn, h)
+                        let amount = holds::find_hold(conn, &TransferId::from(h))
                             .map(|t| t.amount * percent / 100)
                             .unwrap_or(0)
                             .max(1);
-                        holds::post_hold(conn, &id, h, Some(amount), "p")
+                        post_hold(conn, &id, h, Some(amount), "p")
                     }
                     None => continue,
                 },
                 Op::Void { hold } => match holds.get(*hold) {
-                    Some(h) => holds::void_hold(conn, &id, h, "p"),
+                    Some(h) => void_hold(conn, &id, h, "p"),
                     None => continue,
                 },
                 Op::Reverse { entry } => match entries.get(*entry) {
@@ -943,9 +943,9 @@ async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
     ops::pay(conn, &key(), yanis, ferme, 500, "x").expect("pay a shop");
     let soon = comptoir::time::now() + chrono::Duration::milliseconds(200);
     let hold_id = key();
-    let held = holds::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o").expect("hold");
+    let held = place_hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o").expect("hold");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let again = holds::hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o")
+    let again = place_hold(conn, &hold_id, yanis, ferme, 100, Some(soon), "o")
         .expect("replayed after expiry");
     assert_eq!(again.entry(), held.entry());
     assert_verified(conn);
@@ -1152,7 +1152,7 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
     ops::issue(conn, &key(), camille, 5000, EuroMethod::Card, "card").expect("issue");
-    let hold = holds::hold(conn, &key(), camille, ferme, 3000, None, "order")
+    let hold = place_hold(conn, &key(), camille, ferme, 3000, None, "order")
         .expect("hold")
         .into_entry();
     let payment = ops::pay(conn, &key(), camille, ferme, 500, "pay")
@@ -1167,10 +1167,9 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
         request_hash: key(),
         reverses_entry_id: None,
         transfers: vec![TransferDraft {
-            debit_account_id: camille.clone(),
-            credit_account_id: ferme.clone(),
-            currency: "LEM".into(),
-            amount,
+            debit_account_id: camille.into(),
+            credit_account_id: ferme.into(),
+            amount: Amount::new(amount, "LEM".parse().expect("a code")),
             movement,
             own_funds_only: false,
         }],
@@ -1183,20 +1182,19 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
         request_hash: "same".into(),
         reverses_entry_id: Some(payment.row.id.clone()),
         transfers: vec![TransferDraft {
-            debit_account_id: ferme.clone(),
-            credit_account_id: camille.clone(),
-            currency: "LEM".into(),
-            amount: 500,
+            debit_account_id: ferme.into(),
+            credit_account_id: camille.into(),
+            amount: Amount::new(500, "LEM".parse().expect("a code")),
             movement: Movement::Posted,
             own_funds_only: false,
         }],
     };
     let post = Movement::PostPending {
-        hold_id: hold_id.clone(),
+        hold_id: hold_id.clone().into(),
         hold_amount: 3000,
     };
     let void = Movement::VoidPending {
-        hold_id: hold_id.clone(),
+        hold_id: hold_id.clone().into(),
         hold_amount: 3000,
     };
     let first_reversal = key();
@@ -1425,4 +1423,58 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
     let conn = &mut pool.conn().expect("conn");
     assert_eq!((balance(conn, &camille), balance(conn, &ferme)), (0, 500));
     assert_verified(conn);
+}
+
+// The ledger's hold calls take typed ids and amounts; these tests name accounts and entries by
+// their bare ids and amounts in the debited account's minor units.
+
+fn place_hold(
+    conn: &mut DbConn,
+    entry: &str,
+    from: &str,
+    to: &str,
+    minor: i64,
+    expires_at: Option<chrono::NaiveDateTime>,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let amount = accounts::get(conn, from)?.amount(minor)?;
+    holds::hold(
+        conn,
+        &EntryId::from(entry),
+        &AccountId::from(from),
+        &AccountId::from(to),
+        amount,
+        expires_at,
+        reference,
+    )
+}
+
+fn post_hold(
+    conn: &mut DbConn,
+    entry: &str,
+    hold: &str,
+    minor: Option<i64>,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let hold = TransferId::from(hold);
+    let currency = holds::find_hold(conn, &hold)
+        .and_then(|t| t.moved())
+        .map(|a| a.currency)
+        .unwrap_or(comptoir::money::CurrencyCode::EUR);
+    let amount = minor.map(|m| comptoir::money::Amount::new(m, currency));
+    holds::post_hold(conn, &EntryId::from(entry), &hold, amount, reference)
+}
+
+fn void_hold(
+    conn: &mut DbConn,
+    entry: &str,
+    hold: &str,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    holds::void_hold(
+        conn,
+        &EntryId::from(entry),
+        &TransferId::from(hold),
+        reference,
+    )
 }

@@ -13,6 +13,7 @@ use proptest::test_runner::TestCaseError;
 
 use comptoir::db::schema::{order_cycles, order_fees, order_lines, orders, variants};
 use comptoir::db::DbConn;
+use comptoir::ids::{CycleId, OrderId, UserId};
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
@@ -214,10 +215,16 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
                     currency: "LEM".parse::<CurrencyCode>().expect("code"),
                 }),
             };
-            checkout::checkout(conn, &w.cycle, &w.customers[*customer].0, &request).map(|_| ())
+            checkout::checkout(
+                conn,
+                &CycleId::from(&w.cycle),
+                &UserId::from(&w.customers[*customer].0),
+                &request,
+            )
+            .map(|_| ())
         }
         Op::Cancel { customer } => match latest_order(conn, w, *customer) {
-            Some(id) => checkout::cancel(conn, &id, "property").map(|_| ()),
+            Some(id) => checkout::cancel(conn, &OrderId::from(id), "property").map(|_| ()),
             None => Ok(()),
         },
         Op::Adjust {
@@ -240,7 +247,7 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
             None => Ok(()),
         },
         Op::PayEuros { customer } => match latest_order(conn, w, *customer) {
-            Some(id) => checkout::mark_euro_paid(conn, &id).map(|_| ()),
+            Some(id) => checkout::mark_euro_paid(conn, &OrderId::from(id)).map(|_| ()),
             None => Ok(()),
         },
     };
@@ -296,10 +303,10 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
         apply(conn, w, op)?;
         check_ledger(conn, &format!("{op:?}"))?;
     }
-    let report = close::close(conn, &w.cycle, &mut |_| {})
+    let report = close::close(conn, &CycleId::from(&w.cycle), &mut |_| {})
         .map_err(|e| TestCaseError::fail(format!("close: {e}")))?;
     check_ledger(conn, "the close")?;
-    let again = close::close(conn, &w.cycle, &mut |_| {})
+    let again = close::close(conn, &CycleId::from(&w.cycle), &mut |_| {})
         .map_err(|e| TestCaseError::fail(format!("second close: {e}")))?;
     prop_assert!(again.already_settled);
     prop_assert_eq!(again.settlements.len(), report.settlements.len());
@@ -471,7 +478,7 @@ fn check_books(
         .load(conn.diesel())
         .expect("orders");
     for id in &due {
-        checkout::mark_euro_paid(conn, id)
+        checkout::mark_euro_paid(conn, &OrderId::from(id))
             .map_err(|e| TestCaseError::fail(format!("euro payment: {e}")))?;
     }
     let (hub, hub_aux) = book(conn, &w.hub)?;

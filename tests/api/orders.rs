@@ -462,7 +462,12 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
                 let (pool, cycle, request) = (&pool, &cycle, &request);
                 scope.spawn(move || {
                     let mut conn = pool.conn().map_err(|e| e.to_string())?;
-                    match checkout::checkout(&mut conn, cycle, customer, request) {
+                    match checkout::checkout(
+                        &mut conn,
+                        &comptoir::ids::CycleId::from(cycle),
+                        &comptoir::ids::UserId::from(customer),
+                        request,
+                    ) {
                         Ok(_) => Ok(()),
                         Err(comptoir::orders::OrderError::OutOfStock(_)) => {
                             Err("out of stock".into())

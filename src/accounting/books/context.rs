@@ -117,14 +117,15 @@ impl Context {
             .ok_or_else(|| AccountingError::internal("a currency just read is missing"))
     }
 
-    /// `amount` of `code` in its currency columns (none for euros).
+    /// `minor` units of `code` in its currency columns (none for euros).
     pub(super) fn currency_columns(
         &mut self,
         conn: &mut DbConn,
         code: &str,
-        amount: i64,
+        minor: i64,
     ) -> Result<Option<(String, String)>, AccountingError> {
-        Ok(moves::currency_columns(self.currency(conn, code)?, amount))
+        let currency = self.currency(conn, code)?;
+        Ok(moves::currency_columns(currency, currency.amount(minor)?))
     }
 
     pub(super) fn name(&self, id: &str) -> (String, String) {

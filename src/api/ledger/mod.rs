@@ -28,13 +28,14 @@ use crate::auth::policy::{authorize, Action};
 use crate::db::schema::{ledger_entries, ledger_transfers};
 use crate::db::DbConn;
 use crate::error::{ApiError, Problem};
+use crate::ids::{AccountId, EntryId, TransferId};
 use crate::ledger::accounts::{self, AccountKind, AccountRow, AccountStatus, Owner};
 use crate::ledger::currencies::{self, Currency, CurrencyRow};
 use crate::ledger::journal::{Committed, Entry, TransferRow};
 use crate::ledger::ops::{self, EuroMethod, LocalTerms, NewCurrency};
 use crate::ledger::receipts;
 use crate::ledger::verify;
-use crate::money::{parse_amount, CurrencyCode, Money, Sign};
+use crate::money::{parse_amount, Amount, CurrencyCode, Money, Sign};
 
 pub use crate::money::MoneyInput;
 
@@ -60,10 +61,10 @@ fn minor_units(
 
 /// A client-chosen entry id: a random (v4) or time-ordered (v7) UUID in canonical form.
 /// Other versions are refused: the server derives its own ids (v5) for background work.
-fn entry_id(field: &str, id: &str) -> Result<String, ApiError> {
+fn entry_id(field: &str, id: &str) -> Result<EntryId, ApiError> {
     match uuid::Uuid::parse_str(id) {
         Ok(u) if u.hyphenated().to_string() == id && matches!(u.get_version_num(), 4 | 7) => {
-            Ok(id.to_string())
+            Ok(EntryId::from(id))
         }
         _ => Err(ApiError::field(
             field,
@@ -82,7 +83,7 @@ fn spending(
     entry: &str,
     account_id: &str,
     amount: &MoneyInput,
-) -> Result<(String, AccountRow, i64), ApiError> {
+) -> Result<(EntryId, AccountRow, i64), ApiError> {
     let account = accounts::get(conn, account_id)?;
     authorize(&caller.0, Action::SpendFrom { account: &account })?;
     let id = entry_id("entry_id", entry)?;

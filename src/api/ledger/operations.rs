@@ -300,9 +300,9 @@ pub async fn create_hold(
         Ok(holds::hold(
             conn,
             &id,
-            &from.id,
-            &body.to_account_id,
-            amount,
+            &from.id(),
+            &AccountId::from(&body.to_account_id),
+            from.amount(amount)?,
             expires,
             &body.reference,
         )?)
@@ -345,20 +345,18 @@ pub async fn post_hold(
     hold_id: web::Path<String>,
     body: JsonBody<HoldPost>,
 ) -> Result<HttpResponse, ApiError> {
-    let (hold_id, body) = (hold_id.into_inner(), body.0);
+    let (hold_id, body) = (TransferId::from(hold_id.into_inner()), body.0);
     operation(&state, move |conn| {
         let hold = holds::find_hold(conn, &hold_id)?;
         let receiver = accounts::get(conn, &hold.credit_account_id)?;
         authorize(&caller.0, Action::SpendFrom { account: &receiver })?;
         let id = entry_id("entry_id", &body.entry_id)?;
         let amount = match &body.amount {
-            Some(amount) => Some(minor_units(
-                conn,
-                "amount",
-                amount,
-                &hold.currency,
-                Sign::Positive,
-            )?),
+            Some(amount) => {
+                let currency = hold.moved()?.currency;
+                let minor = minor_units(conn, "amount", amount, currency.as_str(), Sign::Positive)?;
+                Some(Amount::new(minor, currency))
+            }
             None => None,
         };
         Ok(holds::post_hold(
@@ -387,7 +385,7 @@ pub async fn void_hold(
     hold_id: web::Path<String>,
     body: JsonBody<HoldVoid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (hold_id, body) = (hold_id.into_inner(), body.0);
+    let (hold_id, body) = (TransferId::from(hold_id.into_inner()), body.0);
     operation(&state, move |conn| {
         let hold = holds::find_hold(conn, &hold_id)?;
         let payer = accounts::get(conn, &hold.debit_account_id)?;

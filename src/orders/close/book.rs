@@ -11,11 +11,14 @@ use super::super::order::{EuroState, LineRow, OrderRow, OrderState};
 use super::super::quote::{share_floor, vat_included};
 use super::super::shipping;
 use super::plan::allocate;
-use super::{transfer, HubAccounts, CHUNK};
+use super::{HubAccounts, CHUNK};
 use crate::db::schema::{ledger_transfers, order_fees, order_lines, orders};
 use crate::db::DbConn;
+use crate::ids::EntryId;
 use crate::ledger::journal::{self, Committed, EntryRequest, TransferRow};
+use crate::ledger::rules::posted;
 use crate::ledger::{group, holds, LedgerError};
+use crate::money::Amount;
 use crate::orders::OrderError;
 
 /// Which holds of `hold_ids` can no longer be posted (expired, or resolved already by
@@ -181,12 +184,13 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
             let hold = holds.iter().find(|h| &h.id == hold_id).ok_or_else(|| {
                 OrderError::internal(format!("order {number}: its hold is missing"))
             })?;
-            let id = journal::derived_id(&format!("close:capture:{}", row.id));
+            let id = EntryId::from(journal::derived_id(&format!("close:capture:{}", row.id)));
             let reference = format!("order {number}");
             requests.push(if row.local_minor > 0 {
-                holds::post_request(&id, hold, Some(row.local_minor), &reference)
+                let captured = Amount::new(row.local_minor, hold.moved()?.currency);
+                holds::post_request(&id, hold, Some(captured), &reference)?
             } else {
-                holds::void_request(&id, hold, &reference)
+                holds::void_request(&id, hold, &reference)?
             });
         }
         if row.euro_minor > 0 {
@@ -201,7 +205,11 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
                     &row.euro_minor.to_string(),
                 ]),
                 reverses_entry_id: None,
-                transfers: vec![transfer(&hub.receivable, &hub.euro_wallet, row.euro_minor)],
+                transfers: vec![posted(
+                    &hub.receivable,
+                    &hub.euro_wallet,
+                    hub.euro_wallet.amount(row.euro_minor)?,
+                )],
             });
         }
         row.booked_at = Some(now);

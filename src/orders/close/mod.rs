@@ -50,8 +50,8 @@ use utoipa::ToSchema;
 use super::cycles::{self, CycleState, OrderCycleRow};
 use crate::db::schema::{order_cycles, producer_settlements};
 use crate::db::DbConn;
+use crate::ids::CycleId;
 use crate::ledger::accounts::{self, AccountKind, AccountRow, NewAccount, Owner};
-use crate::ledger::engine::{Movement, TransferDraft};
 use crate::ledger::{currencies, ops};
 use crate::money::Money;
 use crate::orders::OrderError;
@@ -106,7 +106,7 @@ struct SettlementRow {
 /// chunk booked.
 pub fn close(
     conn: &mut DbConn,
-    cycle_id: &str,
+    cycle_id: &CycleId,
     progress: &mut dyn FnMut(usize),
 ) -> Result<CloseReport, OrderError> {
     let cycle = mark_closed(conn, cycle_id)?;
@@ -246,17 +246,6 @@ impl HubAccounts {
     }
 }
 
-pub(super) fn transfer(from: &AccountRow, to: &AccountRow, amount: i64) -> TransferDraft {
-    TransferDraft {
-        debit_account_id: from.id.clone(),
-        credit_account_id: to.id.clone(),
-        currency: from.currency.clone(),
-        amount,
-        movement: Movement::Posted,
-        own_funds_only: false,
-    }
-}
-
 fn report(
     conn: &mut DbConn,
     cycle: &OrderCycleRow,
@@ -303,7 +292,7 @@ pub const RETRY_AFTER_MINUTES: i64 = 5;
 /// Cycles to close now (for the background job), oldest first: not settled, and past their
 /// close time or closed by hand; a cycle whose close failed waits [`RETRY_AFTER_MINUTES`], so
 /// a failing cycle never holds up the others.
-pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>, OrderError> {
+pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<CycleId>, OrderError> {
     let retry_before = now - chrono::Duration::minutes(RETRY_AFTER_MINUTES);
     Ok(order_cycles::table
         .filter(order_cycles::settled_at.is_null())
@@ -320,5 +309,8 @@ pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<String>,
         .order(order_cycles::closes_at.asc())
         .limit(100)
         .select(order_cycles::id)
-        .load(conn.diesel())?)
+        .load::<String>(conn.diesel())?
+        .into_iter()
+        .map(CycleId::from)
+        .collect())
 }

@@ -11,8 +11,10 @@ use diesel::QueryableByName;
 use super::super::fees::OrderFeeRow;
 use super::super::order::LineRow;
 use super::super::quote::mul_div_half_up;
+use crate::ids::EnterpriseId;
 use crate::ledger::currencies::CurrencyRow;
 use crate::ledger::LedgerError;
+use crate::money::{Amount, AmountMismatch};
 
 /// Spreads `local` (euro value) over the lines (in order, each up to its local maximum),
 /// then the customer fees (in order, the pickup/delivery fee first); then deducts each
@@ -108,25 +110,24 @@ pub struct SettlementInput<'a> {
 /// What one producer is paid in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payout {
-    pub currency: String,
     /// Its goods (euro value), tax included.
-    pub goods: i64,
+    pub goods: Amount,
     /// Its producer fees (euro value).
-    pub fees: i64,
-    /// Paid, in the currency's minor units.
-    pub paid: i64,
-    /// Euros only: the part of `paid` the hub pays from its own bank (the local part of a
-    /// producer paid in euros: the hub keeps that local currency).
-    pub from_clearing: i64,
+    pub fees: Amount,
+    /// Paid, in the currency paid in.
+    pub paid: Amount,
+    /// The part of `paid` the hub pays from its own bank (the local part of a producer paid
+    /// in euros: the hub keeps that local currency); zero unless paid in euros.
+    pub from_clearing: Amount,
 }
 
 /// The settlement of a cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Settlement {
     /// Per producer (in id order), its payouts in currency order.
-    pub producers: Vec<(String, Vec<Payout>)>,
-    /// The VAT in the hub's fees, per currency it was paid in (minor units, only > 0).
-    pub vat: Vec<(String, i64)>,
+    pub producers: Vec<(EnterpriseId, Vec<Payout>)>,
+    /// The VAT in the hub's fees, per currency it was paid in (only > 0).
+    pub vat: Vec<Amount>,
 }
 
 /// Why a settlement cannot be planned.
@@ -138,6 +139,8 @@ pub enum PlanError {
     UnknownCurrency(String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Amounts(#[from] AmountMismatch),
 }
 
 const EUR: &str = "EUR";
@@ -199,19 +202,18 @@ pub fn settlement(input: &SettlementInput<'_>) -> Result<Settlement, PlanError> 
         for (code, (goods, fees, net)) in by_currency {
             let paid = in_units(input, &code, net)?;
             let from_clearing = if code == EUR {
-                from_clearing.min(paid)
+                Amount::eur(from_clearing).min(paid)?
             } else {
-                0
+                Amount::zero(paid.currency)
             };
             payouts.push(Payout {
-                currency: code,
-                goods,
-                fees,
+                goods: Amount::eur(goods),
+                fees: Amount::eur(fees),
                 paid,
                 from_clearing,
             });
         }
-        producers.push((producer, payouts));
+        producers.push((EnterpriseId::from(producer), payouts));
     }
     let mut vat_by_currency: BTreeMap<String, i64> = BTreeMap::new();
     for v in input.fee_vat {
@@ -222,8 +224,7 @@ pub fn settlement(input: &SettlementInput<'_>) -> Result<Settlement, PlanError> 
     }
     let mut vat = Vec::new();
     for (code, eur_value) in vat_by_currency.into_iter().filter(|(_, v)| *v > 0) {
-        let amount = in_units(input, &code, eur_value)?;
-        vat.push((code, amount));
+        vat.push(in_units(input, &code, eur_value)?);
     }
     Ok(Settlement { producers, vat })
 }
@@ -235,16 +236,17 @@ fn add(by_currency: &mut BTreeMap<String, (i64, i64, i64)>, code: &str, v: (i64,
     e.2 += v.2;
 }
 
-/// A euro value in `code`'s minor units.
-fn in_units(input: &SettlementInput<'_>, code: &str, eur_value: i64) -> Result<i64, PlanError> {
+/// A euro value (in cents) as an amount of `code`.
+fn in_units(input: &SettlementInput<'_>, code: &str, eur_value: i64) -> Result<Amount, PlanError> {
+    let eur = Amount::eur(eur_value);
     if code == EUR {
-        return Ok(eur_value);
+        return Ok(eur);
     }
     let currency = input
         .currencies
         .get(code)
         .ok_or_else(|| PlanError::UnknownCurrency(code.into()))?;
-    Ok(currency.from_eur_minor(eur_value)?)
+    Ok(currency.from_eur(eur)?)
 }
 
 #[cfg(test)]
@@ -275,13 +277,16 @@ mod tests {
         HashMap::from([("LEM".to_string(), row)])
     }
 
+    fn amt(currency: &str, minor: i64) -> Amount {
+        Amount::new(minor, currency.parse().expect("a code"))
+    }
+
     fn pay(currency: &str, goods: i64, fees: i64, paid: i64, from_clearing: i64) -> Payout {
         Payout {
-            currency: currency.into(),
-            goods,
-            fees,
-            paid,
-            from_clearing,
+            goods: amt("EUR", goods),
+            fees: amt("EUR", fees),
+            paid: amt(currency, paid),
+            from_clearing: amt(currency, from_clearing),
         }
     }
 
@@ -384,7 +389,7 @@ mod tests {
                         "farm".into(),
                         vec![pay("EUR", 600, 0, 600, 0), pay("LEM", 400, 0, 200, 0)],
                     )],
-                    vat: vec![("EUR".into(), 40), ("LEM".into(), 10)],
+                    vat: vec![amt("EUR", 40), amt("LEM", 10)],
                 }),
             },
             Case {
@@ -397,7 +402,7 @@ mod tests {
                 vat: vec![sums(None, Some("LEM"), 50, 20), sums(None, None, 10, 0)],
                 expected: Ok(Settlement {
                     producers: vec![],
-                    vat: vec![("EUR".into(), 40), ("LEM".into(), 20)],
+                    vat: vec![amt("EUR", 40), amt("LEM", 20)],
                 }),
             },
             Case {

@@ -9,12 +9,13 @@ use diesel::sql_types::Text;
 use super::super::cycles::{self, OrderCycleRow};
 use super::super::order::OrderState;
 use super::book::booking_failed;
-use super::{euro_clearing, hub_account, plan, transfer, SettlementRow};
+use super::{euro_clearing, hub_account, plan, SettlementRow};
 use crate::db::schema::{enterprise_currencies, order_cycles, orders, producer_settlements};
 use crate::db::DbConn;
 use crate::ledger::accounts::{AccountKind, AccountRow, Owner};
 use crate::ledger::currencies;
 use crate::ledger::journal::{self, EntryRequest};
+use crate::ledger::rules::posted;
 use crate::ledger::{group, ops};
 use crate::orders::OrderError;
 
@@ -125,7 +126,7 @@ pub(super) fn settle(
     let clearing = if planned
         .producers
         .iter()
-        .any(|(_, payouts)| payouts.iter().any(|p| p.from_clearing > 0))
+        .any(|(_, payouts)| payouts.iter().any(|p| p.from_clearing.is_positive()))
     {
         Some(euro_clearing(conn, &hub_id)?)
     } else {
@@ -136,31 +137,35 @@ pub(super) fn settle(
         let is_hub = *producer == hub_id;
         let id = journal::derived_id(&format!("close:settle:{cycle_id}:{producer}"));
         let mut transfers = Vec::new();
-        let mut hash_parts = vec!["settle".to_string(), cycle_id.to_string(), producer.clone()];
+        let mut hash_parts = vec![
+            "settle".to_string(),
+            cycle_id.to_string(),
+            producer.to_string(),
+        ];
         for payout in payouts {
-            let code = &payout.currency;
-            hash_parts.push(format!("{code}:{}", payout.paid));
+            let code = payout.paid.currency.as_str();
+            hash_parts.push(format!("{code}:{}", payout.paid.minor));
             settlement_rows.push(SettlementRow {
                 order_cycle_id: cycle_id.into(),
-                producer_id: producer.clone(),
-                currency: code.clone(),
-                goods_minor: payout.goods,
-                fees_minor: payout.fees,
-                paid_minor: payout.paid,
+                producer_id: producer.to_string(),
+                currency: code.to_string(),
+                goods_minor: payout.goods.minor,
+                fees_minor: payout.fees.minor,
+                paid_minor: payout.paid.minor,
                 entry_id: None,
                 created_at: now,
             });
             if is_hub {
                 continue;
             }
-            let to = ops::wallet(conn, Owner::Enterprise(producer.clone()), code)?;
+            let to = ops::wallet(conn, Owner::Enterprise(producer.to_string()), code)?;
             let from = hub_wallet(conn, &mut hub_wallets, &hub_id, code)?;
-            if let (Some(clearing), true) = (&clearing, payout.from_clearing > 0) {
-                transfers.push(transfer(clearing, &to, payout.from_clearing));
+            if let (Some(clearing), true) = (&clearing, payout.from_clearing.is_positive()) {
+                transfers.push(posted(clearing, &to, payout.from_clearing));
             }
-            let from_wallet = payout.paid - payout.from_clearing;
-            if from_wallet > 0 {
-                transfers.push(transfer(&from, &to, from_wallet));
+            let from_wallet = payout.paid.checked_sub(payout.from_clearing)?;
+            if from_wallet.is_positive() {
+                transfers.push(posted(&from, &to, from_wallet));
             }
         }
         if !transfers.is_empty() {
@@ -176,7 +181,7 @@ pub(super) fn settle(
             });
             for row in settlement_rows
                 .iter_mut()
-                .filter(|r| &r.producer_id == producer)
+                .filter(|r| producer == &r.producer_id)
             {
                 row.entry_id = Some(id.clone());
             }
@@ -185,7 +190,8 @@ pub(super) fn settle(
     // the VAT in the hub's fees, in the currency it was paid in
     let mut vat_transfers = Vec::new();
     let mut vat_hash = vec!["vat".to_string(), cycle_id.to_string()];
-    for (code, amount) in &planned.vat {
+    for amount in &planned.vat {
+        let code = amount.currency.as_str();
         let from = hub_wallet(conn, &mut hub_wallets, &hub_id, code)?;
         let vat_account = hub_account(
             conn,
@@ -195,8 +201,8 @@ pub(super) fn settle(
             "VAT collected on fees",
             Some(0),
         )?;
-        vat_transfers.push(transfer(&from, &vat_account, *amount));
-        vat_hash.push(format!("{code}:{amount}"));
+        vat_transfers.push(posted(&from, &vat_account, *amount));
+        vat_hash.push(format!("{code}:{}", amount.minor));
     }
     if !vat_transfers.is_empty() {
         let parts: Vec<&str> = vat_hash.iter().map(String::as_str).collect();
@@ -230,7 +236,11 @@ pub(super) fn settle(
             ))
             .execute(conn)
     }?;
-    let paid: Vec<String> = planned.producers.iter().map(|(p, _)| p.clone()).collect();
+    let paid: Vec<String> = planned
+        .producers
+        .iter()
+        .map(|(p, _)| p.to_string())
+        .collect();
     super::super::reports::send_producer_reports(conn, &cycle, &paid)?;
     Ok((
         OrderCycleRow {
