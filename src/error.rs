@@ -66,6 +66,32 @@ impl Invalid {
     }
 }
 
+/// The constructors every domain error enum shares: each has an `Invalid(Invalid)` variant
+/// (input that breaks a rule) and an `Internal(String)` one (a failure that is no one's
+/// input). `domain_error!(OrderError)` gives `OrderError::field`, `::invalid` and
+/// `::internal`.
+macro_rules! domain_error {
+    ($name:ident) => {
+        impl $name {
+            /// One field of the input is wrong.
+            pub fn field(field: &str, code: &str, message: impl Into<String>) -> $name {
+                $name::Invalid($crate::error::Invalid::field(field, code, message))
+            }
+
+            /// Several fields of the input are wrong.
+            pub fn invalid(errors: Vec<$crate::error::FieldError>) -> $name {
+                $name::Invalid($crate::error::Invalid(errors))
+            }
+
+            /// A failure that is no one's input (a broken invariant, an I/O error).
+            pub fn internal(cause: impl std::fmt::Display) -> $name {
+                $name::Internal(cause.to_string())
+            }
+        }
+    };
+}
+pub(crate) use domain_error;
+
 /// `field: message` for one error, how many otherwise.
 fn summary(errors: &[FieldError]) -> String {
     match errors {

@@ -79,18 +79,4 @@ impl From<crate::money::AmountMismatch> for AccountingError {
     }
 }
 
-impl AccountingError {
-    /// One field of the input is wrong.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> AccountingError {
-        AccountingError::Invalid(crate::error::Invalid::field(field, code, message))
-    }
-
-    /// Several fields of the input are wrong.
-    pub fn invalid(errors: Vec<crate::error::FieldError>) -> AccountingError {
-        AccountingError::Invalid(crate::error::Invalid(errors))
-    }
-
-    pub fn internal(cause: impl std::fmt::Display) -> AccountingError {
-        AccountingError::Internal(cause.to_string())
-    }
-}
+crate::error::domain_error!(AccountingError);

@@ -39,13 +39,4 @@ pub enum AuthError {
     Mail(#[from] crate::mail::MailError),
 }
 
-impl AuthError {
-    /// One field of the input is wrong.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> AuthError {
-        AuthError::Invalid(crate::error::Invalid::field(field, code, message))
-    }
-
-    pub fn internal(cause: impl std::fmt::Display) -> AuthError {
-        AuthError::Internal(cause.to_string())
-    }
-}
+crate::error::domain_error!(AuthError);

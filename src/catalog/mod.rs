@@ -39,21 +39,7 @@ pub enum CatalogError {
     Unavailable(#[from] crate::db::DbError),
 }
 
-impl CatalogError {
-    /// One field of the input is wrong.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> CatalogError {
-        CatalogError::Invalid(crate::error::Invalid::field(field, code, message))
-    }
-
-    /// Several fields of the input are wrong.
-    pub fn invalid(errors: Vec<crate::error::FieldError>) -> CatalogError {
-        CatalogError::Invalid(crate::error::Invalid(errors))
-    }
-
-    pub fn internal(cause: impl std::fmt::Display) -> CatalogError {
-        CatalogError::Internal(cause.to_string())
-    }
-}
+crate::error::domain_error!(CatalogError);
 
 use std::collections::HashMap;
 

@@ -32,16 +32,7 @@ pub enum EnterpriseError {
     Unavailable(#[from] crate::db::DbError),
 }
 
-impl EnterpriseError {
-    /// One field of the input is wrong.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> EnterpriseError {
-        EnterpriseError::Invalid(crate::error::Invalid::field(field, code, message))
-    }
-
-    pub fn internal(cause: impl std::fmt::Display) -> EnterpriseError {
-        EnterpriseError::Internal(cause.to_string())
-    }
-}
+crate::error::domain_error!(EnterpriseError);
 
 use std::collections::HashMap;
 

@@ -73,18 +73,4 @@ impl From<crate::money::AmountMismatch> for OrderError {
     }
 }
 
-impl OrderError {
-    /// One field of the input is wrong.
-    pub fn field(field: &str, code: &str, message: impl Into<String>) -> OrderError {
-        OrderError::Invalid(crate::error::Invalid::field(field, code, message))
-    }
-
-    /// Several fields of the input are wrong.
-    pub fn invalid(errors: Vec<crate::error::FieldError>) -> OrderError {
-        OrderError::Invalid(crate::error::Invalid(errors))
-    }
-
-    pub fn internal(cause: impl std::fmt::Display) -> OrderError {
-        OrderError::Internal(cause.to_string())
-    }
-}
+crate::error::domain_error!(OrderError);

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::catalog::vat_percent;
 use crate::db::schema::{currencies, order_lines, orders};
 use crate::db::DbConn;
-use crate::money::{CurrencyCode, Money};
+use crate::money::{Amount, CurrencyCode, Money};
 use crate::orders::quote::FeeLine;
 use crate::orders::OrderError;
 use crate::time::utc;
@@ -156,6 +156,27 @@ impl OrderRow {
 
     pub fn state(&self) -> Result<OrderState, OrderError> {
         OrderState::parse(&self.state)
+    }
+
+    /// What the customer owes for the order, tax and fees included (euros).
+    pub fn total(&self) -> Amount {
+        Amount::eur(self.total_minor)
+    }
+
+    /// The euro value of its local-currency part.
+    pub fn local_eur(&self) -> Amount {
+        Amount::eur(self.local_eur_minor)
+    }
+
+    /// Its local-currency part, in the local currency (none when paid all in euros).
+    pub fn local(&self) -> Result<Option<Amount>, OrderError> {
+        match &self.local_currency {
+            Some(code) if self.local_minor != 0 => {
+                let currency = code.parse().map_err(|e: String| OrderError::internal(e))?;
+                Ok(Some(Amount::new(self.local_minor, currency)))
+            }
+            _ => Ok(None),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::accounting::AccountingError;
 use crate::db::schema::{order_cycles, order_lines, orders, producer_settlements};
 use crate::db::DbConn;
 use crate::ledger::currencies;
+use crate::money::Amount;
 use crate::orders::fees::OrderFeeRow;
 use crate::orders::order::{LineRow as OrderLineRow, OrderRow};
 
@@ -117,15 +118,14 @@ impl Context {
             .ok_or_else(|| AccountingError::internal("a currency just read is missing"))
     }
 
-    /// `minor` units of `code` in its currency columns (none for euros).
+    /// `amount` in its currency columns (none for euros).
     pub(super) fn currency_columns(
         &mut self,
         conn: &mut DbConn,
-        code: &str,
-        minor: i64,
+        amount: Amount,
     ) -> Result<Option<(String, String)>, AccountingError> {
-        let currency = self.currency(conn, code)?;
-        Ok(moves::currency_columns(currency, currency.amount(minor)?))
+        let currency = self.currency(conn, amount.currency.as_str())?;
+        Ok(moves::currency_columns(currency, amount))
     }
 
     pub(super) fn name(&self, id: &str) -> (String, String) {
@@ -149,7 +149,7 @@ impl Context {
         );
         draft.label = format!("Commande {number}");
         let customer = self.name(&order.customer_id);
-        draft.line(&books.customers, Some(&customer), order.total_minor);
+        draft.line(&books.customers, Some(&customer), order.total());
         let mut producers: BTreeMap<String, i64> = BTreeMap::new();
         let mut own_goods = ByRate::new();
         for line in self.lines.get(&order.id).into_iter().flatten() {
@@ -171,7 +171,7 @@ impl Context {
             .collect();
         by_producer.sort();
         for (producer, total) in &by_producer {
-            draft.line(&books.producers, Some(producer), -total);
+            draft.line(&books.producers, Some(producer), Amount::eur(-total));
         }
         revenue_lines(&mut draft, books, &own_goods, |v| &v.goods)?;
         let mut hub_fees = ByRate::new();
@@ -186,10 +186,14 @@ impl Context {
             }
         }
         revenue_lines(&mut draft, books, &hub_fees, |v| &v.fees)?;
-        if let (Some(code), true) = (order.local_currency.as_deref(), order.local_minor > 0) {
-            let columns = self.currency_columns(conn, code, order.local_minor)?;
-            draft.line_in(&books.local_cash, None, order.local_eur_minor, columns);
-            draft.line(&books.customers, Some(&customer), -order.local_eur_minor);
+        if let Some(local) = order.local()?.filter(Amount::is_positive) {
+            let columns = self.currency_columns(conn, local)?;
+            draft.line_in(&books.local_cash, None, order.local_eur(), columns);
+            draft.line(
+                &books.customers,
+                Some(&customer),
+                Amount::eur(-order.local_eur_minor),
+            );
         }
         Ok(draft)
     }
@@ -210,8 +214,12 @@ impl Context {
             format!("order {number}"),
         );
         draft.label = format!("Paiement commande {number}");
-        draft.line(&books.bank, None, source.amount);
-        draft.line(&books.customers, Some(&customer), -source.amount);
+        draft.line(&books.bank, None, Amount::eur(source.amount));
+        draft.line(
+            &books.customers,
+            Some(&customer),
+            Amount::eur(-source.amount),
+        );
         Ok(draft)
     }
 
@@ -258,10 +266,11 @@ impl Context {
             let value = goods - fees;
             total += value;
             if code == "EUR" {
-                draft.line(&books.bank, None, sign * value);
+                draft.line(&books.bank, None, Amount::eur(sign * value));
             } else {
-                let columns = self.currency_columns(conn, code, *paid)?;
-                draft.line_in(&books.local_cash, None, sign * value, columns);
+                let paid = self.currency(conn, code)?.amount(*paid)?;
+                let columns = self.currency_columns(conn, paid)?;
+                draft.line_in(&books.local_cash, None, Amount::eur(sign * value), columns);
             }
         }
         Ok(total)
@@ -286,7 +295,7 @@ impl Context {
         draft.label = format!("Règlement {} ({})", producer.1, draft.piece);
         let goods: i64 = settled.iter().map(|s| s.1).sum();
         let fees = producer_fees(conn, cycle_id, producer_id, &settled, &draft.source)?;
-        draft.line(&books.producers, Some(&producer), goods);
+        draft.line(&books.producers, Some(&producer), Amount::eur(goods));
         revenue_lines(&mut draft, books, &fees, |v| &v.fees)?;
         self.payment_lines(conn, &mut draft, books, &settled, -1)?;
         Ok(draft)
@@ -314,17 +323,17 @@ impl Context {
         let goods = by_rate(conn, PRODUCER_GOODS, cycle_id, producer_id)?;
         check_total(&goods, goods_total, &draft.source, "goods")?;
         let fees = producer_fees(conn, cycle_id, producer_id, &settled, &draft.source)?;
-        draft.line(&books.hubs, Some(&hub), goods_total);
+        draft.line(&books.hubs, Some(&hub), Amount::eur(goods_total));
         revenue_lines(&mut draft, books, &goods, |v| &v.goods)?;
         let mut fees_total = 0;
         for (rate, (total, vat)) in &fees {
             let accounts = books.vat(*rate)?;
-            draft.line(&books.commissions, None, total - vat);
-            draft.line(&accounts.deductible, None, *vat);
+            draft.line(&books.commissions, None, Amount::eur(total - vat));
+            draft.line(&accounts.deductible, None, Amount::eur(*vat));
             fees_total += total;
         }
         let paid = self.payment_lines(conn, &mut draft, books, &settled, 1)?;
-        draft.line(&books.hubs, Some(&hub), -(fees_total + paid));
+        draft.line(&books.hubs, Some(&hub), Amount::eur(-(fees_total + paid)));
         Ok(draft)
     }
 }

@@ -51,6 +51,7 @@ use super::moves::{self, LineRow, MoveRow};
 use crate::accounting::AccountingError;
 use crate::db::schema::{book_lines, book_moves, book_state};
 use crate::db::DbConn;
+use crate::money::Amount;
 
 /// Sources read per transaction.
 pub const CHUNK: i64 = 200;
@@ -236,8 +237,8 @@ struct DraftLine {
     account: BookAccount,
     aux: (String, String),
     label: String,
-    debit: i64,
-    credit: i64,
+    debit: Amount,
+    credit: Amount,
     /// In a local currency: its amount and code.
     currency: Option<(String, String)>,
 }
@@ -254,8 +255,9 @@ impl Draft {
         }
     }
 
-    /// A line, unless its amount is zero; `amount` > 0 is a debit, < 0 a credit.
-    fn line(&mut self, account: &BookAccount, aux: Option<&(String, String)>, amount: i64) {
+    /// A line, unless its amount is zero; `amount` > 0 is a debit, < 0 a credit (in the books'
+    /// currency, euros).
+    fn line(&mut self, account: &BookAccount, aux: Option<&(String, String)>, amount: Amount) {
         self.line_in(account, aux, amount, None);
     }
 
@@ -263,30 +265,41 @@ impl Draft {
         &mut self,
         account: &BookAccount,
         aux: Option<&(String, String)>,
-        amount: i64,
+        amount: Amount,
         currency: Option<(String, String)>,
     ) {
-        if amount == 0 {
+        if amount.is_zero() {
             return;
         }
+        let zero = Amount::zero(amount.currency);
+        let (debit, credit) = if amount.is_positive() {
+            (amount, zero)
+        } else {
+            (zero, Amount::new(-amount.minor, amount.currency))
+        };
         self.lines.push(DraftLine {
             account: account.clone(),
             aux: aux.cloned().unwrap_or_default(),
             label: self.label.clone(),
-            debit: amount.max(0),
-            credit: (-amount).max(0),
+            debit,
+            credit,
             currency,
         });
     }
 
     /// Assertion that stays on: a move that does not balance is never written.
     fn balanced(self) -> Result<Draft, AccountingError> {
-        let debit: i64 = self.lines.iter().map(|l| l.debit).sum();
-        let credit: i64 = self.lines.iter().map(|l| l.credit).sum();
+        let (mut debit, mut credit) = (Amount::eur(0), Amount::eur(0));
+        for l in &self.lines {
+            debit = debit.checked_add(l.debit)?;
+            credit = credit.checked_add(l.credit)?;
+        }
         if debit != credit {
             return Err(AccountingError::internal(format!(
-                "enterprise books: {} does not balance ({debit} debit, {credit} credit)",
-                self.source
+                "enterprise books: {} does not balance ({} debit, {} credit)",
+                self.source,
+                debit.with_scale(2).amount_string(),
+                credit.with_scale(2).amount_string()
             )));
         }
         Ok(self)
@@ -311,8 +324,8 @@ fn revenue_lines(
 ) -> Result<(), AccountingError> {
     for (rate, (total, vat)) in sums {
         let accounts = books.vat(*rate)?;
-        draft.line(revenue(accounts), None, -(total - vat));
-        draft.line(&accounts.collected, None, -vat);
+        draft.line(revenue(accounts), None, Amount::eur(-(total - vat)));
+        draft.line(&accounts.collected, None, Amount::eur(-vat));
     }
     Ok(())
 }
@@ -523,8 +536,8 @@ fn write(
                 aux_code: line.aux.0.clone(),
                 aux_label: line.aux.1.clone(),
                 label: line.label.clone(),
-                debit_minor: line.debit,
-                credit_minor: line.credit,
+                debit_minor: line.debit.minor,
+                credit_minor: line.credit.minor,
                 currency_amount,
                 currency,
                 letter: String::new(),

@@ -186,11 +186,11 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
             })?;
             let id = EntryId::from(journal::derived_id(&format!("close:capture:{}", row.id)));
             let reference = format!("order {number}");
-            requests.push(if row.local_minor > 0 {
-                let captured = Amount::new(row.local_minor, hold.moved()?.currency);
-                holds::post_request(&id, hold, Some(captured), &reference)?
-            } else {
-                holds::void_request(&id, hold, &reference)?
+            // what the hold captures: the order's local part as it stands now (weighing may
+            // have lowered it); nothing left voids the hold
+            requests.push(match row.local()?.filter(Amount::is_positive) {
+                Some(captured) => holds::post_request(&id, hold, Some(captured), &reference)?,
+                None => holds::void_request(&id, hold, &reference)?,
             });
         }
         if row.euro_minor > 0 {
