@@ -8,6 +8,7 @@
 //! - [`accounting`]: the deployment's and the enterprises' books, FEC, Odoo
 //! - [`auth`]: users and roles, passwords, tokens, sessions, authorization
 //! - [`mail`]: the transactional outbox
+//! - [`audit`]: the append-only trail of administrative acts
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
 //! - [`setup`]: migrations, then the reference data the domain owns
 //! - [`db`], [`config`], [`error`], [`ids`], [`money`], [`time`], [`pagination`], [`text`]: foundations shared
@@ -15,6 +16,7 @@
 
 pub mod accounting;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod catalog;

@@ -1,8 +1,9 @@
 //! Each domain error mapped into the problem catalogue, once: the domain says what went wrong
-//! in its own terms ([`AccountingError`], [`AuthError`], [`CatalogError`], [`EnterpriseError`], [`LedgerError`], [`MailError`], [`OrderError`], [`DbError`]), and this edge says which problem type and
+//! in its own terms ([`AccountingError`], [`AuditError`], [`AuthError`], [`CatalogError`], [`EnterpriseError`], [`LedgerError`], [`MailError`], [`OrderError`], [`DbError`]), and this edge says which problem type and
 //! HTTP status it is.
 
 use crate::accounting::AccountingError;
+use crate::audit::AuditError;
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
 use crate::db::DbError;
@@ -63,6 +64,18 @@ impl From<AuthError> for ApiError {
             AuthError::Db(e) => ApiError::from(e),
             AuthError::Unavailable(e) => ApiError::from(e),
             AuthError::Mail(e) => ApiError::from(e),
+            AuthError::Audit(e) => ApiError::from(e),
+        }
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(e: AuditError) -> ApiError {
+        match e {
+            AuditError::Invalid(invalid) => ApiError::from(invalid),
+            AuditError::Internal(cause) => ApiError::Internal(cause),
+            AuditError::Db(e) => ApiError::from(e),
+            AuditError::Unavailable(e) => ApiError::from(e),
         }
     }
 }

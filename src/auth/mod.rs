@@ -2,6 +2,7 @@
 //! authorization policy every route goes through.
 
 pub mod actor;
+pub mod admins;
 pub mod api_keys;
 pub mod login;
 pub mod passwords;
@@ -37,6 +38,8 @@ pub enum AuthError {
     Unavailable(#[from] crate::db::DbError),
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 crate::error::domain_error!(AuthError);

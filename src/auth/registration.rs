@@ -94,6 +94,25 @@ fn new_token(
     Ok(token)
 }
 
+/// A one-time set-up link for `user` (a new platform admin without a password): a
+/// password-reset token valid `ttl`, printed by the command and mailed to the address.
+/// Following it sets the password ([`confirm_reset`]).
+pub(super) fn setup_link(
+    conn: &mut DbConn,
+    user: &UserRow,
+    ttl: Duration,
+) -> Result<String, AuthError> {
+    let token = new_token(conn, &user.id, "reset_password", ttl)?;
+    outbox::enqueue(
+        conn,
+        &user.email,
+        "admin_setup",
+        &user.locale,
+        &json!({"display_name": user.display_name, "token": token, "ttl_hours": ttl.num_hours()}),
+    )?;
+    Ok(token)
+}
+
 /// Uses a token once: the user it belongs to, or a validation error.
 fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, AuthError> {
     let hash = super::sessions::digest(token);

@@ -11,6 +11,8 @@ use crate::config::{CliOverrides, Config, LogFormat};
 use crate::db::Db;
 use crate::{demo, server};
 
+mod admin;
+mod backup;
 mod books;
 
 /// Comptoir: marketplace backend for producers, food hubs and local currencies.
@@ -79,6 +81,26 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// Platform administrators (the first one is created here, on the server's machine).
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// Write a consistent copy of the SQLite database (the server may be running), verify its
+    /// ledger, and print what it holds. PostgreSQL: use pg_dump (see the README).
+    Backup {
+        /// The copy to write (must not exist).
+        file: PathBuf,
+    },
+    /// Put a backup in place of the SQLite database (stop the server first). Refuses a
+    /// backup that fails `ledger verify`, and a database newer than the backup unless --force;
+    /// the replaced database is kept beside it.
+    Restore {
+        file: PathBuf,
+        /// Replace a database that holds later entries or writes than the backup.
+        #[arg(long)]
+        force: bool,
     },
     /// Benchmarks (results go to stdout as a Markdown table; see BENCHMARKS.md).
     Bench {
@@ -303,6 +325,9 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Catalog { command } => catalog(&config, command),
+        Command::Admin { command } => admin::run(&config, command),
+        Command::Backup { file } => backup::backup(&config, &file),
+        Command::Restore { file, force } => backup::restore(&config, &file, force),
         Command::Export { command } => books::export(&config, command),
         Command::Odoo { command } => books::odoo(&config, command),
         Command::Chart { command } => books::chart(&config, command),
@@ -622,6 +647,13 @@ fn serve(config: &Config, load_demo: bool) -> Result<()> {
     }
     let address = listener.local_addr().context("reading the bound address")?;
     tracing::info!(%address, database = %config.database_url, "Comptoir is serving");
+    if crate::auth::admins::count(&mut db.conn()?)? == 0 {
+        tracing::warn!(
+            "no platform admin yet: nobody can create a currency association. On this \
+             machine, run `comptoir admin create --email YOU@EXAMPLE.ORG` (add --link to \
+             get a set-up link instead of typing a password)"
+        );
+    }
     let mailer = crate::mail::mailer_from_config(config).map_err(anyhow::Error::msg)?;
     let worker = crate::mail::delivery::Worker::spawn(
         db.clone(),

@@ -17,6 +17,7 @@
 //! SQLite connections are opened with WAL, `synchronous = FULL` (a committed payment survives a
 //! power cut), `busy_timeout` and `foreign_keys = ON`.
 
+pub mod backup;
 pub mod schema;
 
 use std::time::Duration;
@@ -575,6 +576,15 @@ pub fn violates_unique(e: &diesel::result::Error, names: &[&str]) -> bool {
 /// every other writer. `table` is a name from the code, never from input.
 pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> diesel::QueryResult<()> {
     lock_row_by(conn, table, "id", id)
+}
+
+/// SQLite: writes the WAL's committed pages into the main file and empties the WAL (before
+/// the file is moved or copied by a tool that knows nothing of the WAL). PostgreSQL: nothing.
+pub fn checkpoint(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    if let AnyConnection::Sqlite(c) = conn.diesel() {
+        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA wal_checkpoint(TRUNCATE)")?;
+    }
+    Ok(())
 }
 
 /// [`lock_row`] on the row whose `column` is `key` (`table` and `column` from the code).

@@ -551,7 +551,24 @@ diesel::table! {
 
 diesel::joinable!(book_lines -> book_moves (move_id));
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor -> Text,
+        origin -> Text,
+        action -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        enterprise_id -> Nullable<Text>,
+        ledger_entry_id -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
     chart_books,
     book_state,
     book_moves,

@@ -47,6 +47,7 @@ mails!(
     "account_exists",
     "password_reset",
     "password_reset_unknown",
+    "admin_setup",
     "order_confirmation",
     "order_new_for_hub",
     "order_cancelled",

@@ -60,6 +60,12 @@ fn every_command_has_help() {
         &["mail", "status", "--help"],
         &["mail", "retry", "--help"],
         &["mail", "deliver", "--help"],
+        &["admin", "create", "--help"],
+        &["admin", "list", "--help"],
+        &["admin", "grant", "--help"],
+        &["admin", "revoke", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
     ] {
         let output = comptoir(dir.path(), args, &[]);
         assert!(output.status.success(), "{args:?}");

@@ -22,6 +22,7 @@ mod natures;
 mod odoo;
 mod openapi;
 mod operations;
+mod operator;
 mod orders;
 mod smtp_server;
 mod support;
