@@ -5,6 +5,7 @@
 //! - [`catalog`]: products and variants
 //! - [`orders`]: order cycles and basket pricing
 //! - [`ledger`]: currencies and the double-entry ledger
+//! - [`privacy`]: a person's data, exported and erased
 //! - [`accounting`]: the deployment's and the enterprises' books, FEC, Odoo
 //! - [`auth`]: users and roles, passwords, tokens, sessions, authorization
 //! - [`mail`]: the transactional outbox
@@ -32,6 +33,7 @@ pub mod mail;
 pub mod money;
 pub mod orders;
 pub mod pagination;
+pub mod privacy;
 pub mod server;
 pub mod setup;
 pub mod text;

@@ -261,7 +261,7 @@ fn client_address(req: &HttpRequest) -> String {
 }
 
 /// Counts an attempt against each key before doing the work; 429 when one is locked out.
-fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
+pub(super) fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
     let now = std::time::Instant::now();
     for (limiter, key) in keys {
         limiter

@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod orders;
 pub mod pagination;
 pub mod planning;
+pub mod privacy;
 pub mod problems;
 pub mod resolve;
 pub mod system;
@@ -159,6 +160,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(accounting::list_periods)
         .service(auth::login)
         .service(auth::me)
+        .service(privacy::export)
+        .service(privacy::erase)
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::register)

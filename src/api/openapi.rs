@@ -9,7 +9,7 @@
 //! | 404 | a path parameter or a JSON body | no such resource (named in the path or the body), or not visible to the caller |
 //! | 413, 415 | a JSON body | too large; not sent as JSON |
 //! | 422 | a JSON body or query parameters | a value breaks a rule; `errors` names each field |
-//! | 429 | log-in, registration, password resets and changes | too many attempts |
+//! | 429 | log-in, registration, password resets and changes, erasure | too many attempts |
 //! | 503 | every operation | the database is unavailable; retry |
 //!
 //! It also adds the **links** between operations ([`LINKS`]): what a client (or a stateful
@@ -25,6 +25,7 @@ const THROTTLED: &[&str] = &[
     "/api/v1/auth/password-reset",
     "/api/v1/auth/password-reset/confirm",
     "/api/v1/me/password",
+    "/api/v1/me/erasure",
 ];
 
 const SHARED: &[(&str, &str, &str)] = &[

@@ -1,5 +1,5 @@
 //! Each domain error mapped into the problem catalogue, once: the domain says what went wrong
-//! in its own terms ([`AccountingError`], [`AuditError`], [`AuthError`], [`CatalogError`], [`EnterpriseError`], [`LedgerError`], [`MailError`], [`OrderError`], [`DbError`]), and this edge says which problem type and
+//! in its own terms ([`AccountingError`], [`AuditError`], [`PrivacyError`], [`AuthError`], [`CatalogError`], [`EnterpriseError`], [`LedgerError`], [`MailError`], [`OrderError`], [`DbError`]), and this edge says which problem type and
 //! HTTP status it is.
 
 use crate::accounting::AccountingError;
@@ -12,6 +12,7 @@ use crate::error::{ApiError, FieldError, ProblemKind};
 use crate::ledger::LedgerError;
 use crate::mail::MailError;
 use crate::orders::OrderError;
+use crate::privacy::PrivacyError;
 
 impl From<AccountingError> for ApiError {
     fn from(e: AccountingError) -> ApiError {
@@ -65,6 +66,25 @@ impl From<AuthError> for ApiError {
             AuthError::Unavailable(e) => ApiError::from(e),
             AuthError::Mail(e) => ApiError::from(e),
             AuthError::Audit(e) => ApiError::from(e),
+        }
+    }
+}
+
+impl From<PrivacyError> for ApiError {
+    fn from(e: PrivacyError) -> ApiError {
+        match e {
+            PrivacyError::Invalid(invalid) => ApiError::from(invalid),
+            PrivacyError::NotFound(detail) => ApiError::NotFound(detail),
+            PrivacyError::Conflict(detail) => ApiError::Conflict {
+                kind: ProblemKind::Conflict,
+                detail,
+            },
+            PrivacyError::Internal(cause) => ApiError::Internal(cause),
+            PrivacyError::Order(e) => ApiError::from(e),
+            PrivacyError::Ledger(e) => ApiError::from(e),
+            PrivacyError::Audit(e) => ApiError::from(e),
+            PrivacyError::Db(e) => ApiError::from(e),
+            PrivacyError::Unavailable(e) => ApiError::from(e),
         }
     }
 }

@@ -159,6 +159,15 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> Result<Vec<AuditEvent>, Audit
     Ok(query.load(conn.diesel())?)
 }
 
+/// The events of one person's acts, in the order they happened (for their data export).
+pub fn by_actor(conn: &mut DbConn, user: &UserId) -> Result<Vec<AuditEvent>, AuditError> {
+    Ok(audit_events::table
+        .filter(audit_events::actor_id.eq(user.as_str()))
+        .order(audit_events::id.asc())
+        .select(AuditEvent::as_select())
+        .load(conn.diesel())?)
+}
+
 /// How many events touch the ledger (name a ledger entry), for `ledger verify`'s report.
 pub fn money_events(conn: &mut DbConn) -> Result<i64, AuditError> {
     Ok(audit_events::table

@@ -14,6 +14,7 @@ use crate::{demo, server};
 mod admin;
 mod backup;
 mod books;
+mod person;
 
 /// Comptoir: marketplace backend for producers, food hubs and local currencies.
 #[derive(Debug, Parser)]
@@ -86,6 +87,11 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: admin::AdminCommand,
+    },
+    /// A person's data: export it, or erase it, on their written request.
+    Person {
+        #[command(subcommand)]
+        command: person::PersonCommand,
     },
     /// Write a consistent copy of the SQLite database (the server may be running), verify its
     /// ledger, and print what it holds. PostgreSQL: use pg_dump (see the README).
@@ -326,6 +332,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Catalog { command } => catalog(&config, command),
         Command::Admin { command } => admin::run(&config, command),
+        Command::Person { command } => person::run(&config, command),
         Command::Backup { file } => backup::backup(&config, &file),
         Command::Restore { file, force } => backup::restore(&config, &file, force),
         Command::Export { command } => books::export(&config, command),

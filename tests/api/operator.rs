@@ -19,11 +19,12 @@ use comptoir::ledger::ops::{self, EuroMethod};
 
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp, TestDb};
-use crate::support::{key, new_customer};
+use crate::support::{authed, funded_wallet, key, lem, new_customer, place_order, shop};
 
 backend_tests!(
     the_first_admin_is_created_on_the_server_and_unblocks_a_new_deployment,
     a_backup_taken_under_load_restores_and_verifies,
+    a_member_exports_then_erases_their_data_and_the_ledger_stays_whole,
 );
 
 const PASSWORD: &str = "une cooperative 2026";
@@ -432,4 +433,248 @@ async fn a_backup_taken_under_load_restores_and_verifies(backend: Backend) {
             .success()
     );
     assert_eq!(seq_of(&url), copy_seq);
+}
+
+async fn a_member_exports_then_erases_their_data_and_the_ledger_stays_whole(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (member_id, farm_wallet) = {
+        let conn = &mut app.db.db.conn().expect("conn");
+        let id = new_customer(conn, 7);
+        let hash = comptoir::auth::passwords::hash(PASSWORD).expect("hash");
+        diesel::update(users::table.find(&id))
+            .set(users::password_hash.eq(Some(hash)))
+            .execute(conn.diesel())
+            .expect("password");
+        let farm: String = comptoir::db::schema::enterprises::table
+            .filter(comptoir::db::schema::enterprises::slug.eq("ferme-des-trois-chenes"))
+            .select(comptoir::db::schema::enterprises::id)
+            .first(conn.diesel())
+            .expect("farm");
+        let wallet = ops::wallet(conn, Owner::Enterprise(farm), "LEM").expect("farm wallet");
+        (id, wallet.id)
+    };
+    let login = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": "buyer7@example.org", "password": password}),
+            )
+            .await
+        }
+    };
+    let token = login(PASSWORD).await.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let wallet = funded_wallet(&app, &token, "20.00").await;
+    let shop = shop(&app).await;
+    let carrots = shop.variant["FERME-CAR-1KG"].clone();
+    let lines = json!({"lines": [{"variant_id": carrots, "quantity": 2}]});
+    let split = place_order(&app, &shop, &token, &lines, "Local de la Cagette", "5.00").await;
+
+    // the export: everything held about the member, as a file to keep
+    let exported = app.call("GET", "/api/v1/me/data", Some(&token), None).await;
+    assert_eq!(
+        exported.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&exported.body)
+    );
+    assert!(exported
+        .header("content-disposition")
+        .is_some_and(|d| d.starts_with("attachment; filename=\"comptoir-data-")));
+    let data = exported.json();
+    assert_eq!(data["account"]["email"], "buyer7@example.org");
+    assert_eq!(data["account"]["id"], member_id.as_str());
+    assert_eq!(data["wallets"][0]["id"], wallet.as_str());
+    assert_eq!(data["wallets"][0]["balance"], lem("20.00"));
+    assert_eq!(data["wallets"][0]["available"], lem("15.00"));
+    let kinds: Vec<&str> = data["wallet_movements"]
+        .as_array()
+        .expect("movements")
+        .iter()
+        .map(|m| m["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(kinds, ["issue", "hold"]);
+    assert_eq!(data["orders"][0]["id"], split.as_str());
+    assert!(data["mails"]
+        .as_array()
+        .expect("mails")
+        .iter()
+        .any(|m| m["template"] == "order_confirmation"));
+    assert_eq!(data["sessions"].as_array().expect("sessions").len(), 1);
+    // an API key cannot export a person's data
+    let api_key = app
+        .call(
+            "POST",
+            "/api/v1/me/api-keys",
+            Some(&token),
+            Some(&json!({"name": "sync", "scopes": ["read"], "expires_in_days": 1})),
+        )
+        .await
+        .json()["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    app.call("GET", "/api/v1/me/data", Some(&api_key), None)
+        .await
+        .problem(403, "forbidden");
+
+    // erasure: the password again, then refusals that say what to do first
+    let erase = |password: &str| json!({ "password": password });
+    let wrong = app
+        .call(
+            "POST",
+            "/api/v1/me/erasure",
+            Some(&token),
+            Some(&erase("not my password")),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(wrong["errors"][0]["field"], "password");
+    let refused = app
+        .call(
+            "POST",
+            "/api/v1/me/erasure",
+            Some(&token),
+            Some(&erase(PASSWORD)),
+        )
+        .await
+        .problem(409, "conflict");
+    assert!(
+        refused["detail"].as_str().is_some_and(
+            |d| d.contains("your LEM wallet holds 20.00 LEM (with 5.00 reserved by holds)")
+        ),
+        "{refused}"
+    );
+    let cancel = |order: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let path = format!("/api/v1/orders/{order}/cancel");
+            let done = authed(
+                app,
+                "POST",
+                &path,
+                token,
+                Some(&key()),
+                &json!({"reason": "x"}),
+            )
+            .await;
+            assert_eq!(done.status, 200, "{}", done.json());
+        }
+    };
+    cancel(split).await;
+    let paid = app
+        .call(
+            "POST",
+            "/api/v1/payments",
+            Some(&token),
+            Some(&json!({"entry_id": key(), "from_account_id": wallet, "to_account_id": farm_wallet, "amount": lem("20.00")})),
+        )
+        .await;
+    assert_eq!(paid.status, 201, "{}", paid.json());
+    let in_euros = place_order(&app, &shop, &token, &lines, "Local de la Cagette", "0.00").await;
+    let refused = app
+        .call(
+            "POST",
+            "/api/v1/me/erasure",
+            Some(&token),
+            Some(&erase(PASSWORD)),
+        )
+        .await
+        .problem(409, "conflict");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("is open until its cycle closes")),
+        "{refused}"
+    );
+    cancel(in_euros).await;
+
+    // an admin's data is not erased (on the command line either)
+    let dir = tempfile::tempdir().expect("dir");
+    fails_with(
+        &comptoir(
+            dir.path(),
+            &app.db.url,
+            &["person", "erase", "admin@comptoir.example.org"],
+            "",
+        ),
+        "a platform admin's data cannot be erased: revoke the admin right first",
+    );
+    let by_cli: serde_json::Value = serde_json::from_str(&succeeds(&comptoir(
+        dir.path(),
+        &app.db.url,
+        &["person", "export", "buyer7@example.org"],
+        "",
+    )))
+    .expect("JSON");
+    assert_eq!(by_cli["account"]["id"], member_id.as_str());
+    assert_eq!(by_cli["orders"].as_array().expect("orders").len(), 2);
+
+    let erased = app
+        .call(
+            "POST",
+            "/api/v1/me/erasure",
+            Some(&token),
+            Some(&erase(PASSWORD)),
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{}", erased.json());
+    let pseudonym = erased.json()["pseudonym"]
+        .as_str()
+        .expect("pseudonym")
+        .to_string();
+    assert!(pseudonym.starts_with("erased-"), "{pseudonym}");
+    assert!(erased.json()["mails_dropped"]
+        .as_u64()
+        .is_some_and(|n| n >= 4));
+
+    // the person is gone: no session, no log-in, no address, no name
+    app.call("GET", "/api/v1/me", Some(&token), None)
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(login(PASSWORD).await.status, 401);
+    let conn = &mut app.db.db.conn().expect("conn");
+    let (email, name, hash): (String, String, Option<String>) = users::table
+        .find(&member_id)
+        .select((users::email, users::display_name, users::password_hash))
+        .first(conn.diesel())
+        .expect("the account shell stays");
+    assert!(
+        email.ends_with("@erased.invalid") && !email.contains("buyer7"),
+        "{email}"
+    );
+    assert_eq!((name.as_str(), hash), (pseudonym.as_str(), None));
+    let mailed: i64 = mail_outbox::table
+        .filter(mail_outbox::recipient.eq("buyer7@example.org"))
+        .count()
+        .get_result(conn.diesel())
+        .expect("outbox");
+    assert_eq!(mailed, 0);
+    let erasures: Vec<Option<String>> = audit_events::table
+        .filter(audit_events::action.eq("person.erase"))
+        .select(audit_events::actor_id)
+        .load(conn.diesel())
+        .expect("trail");
+    assert_eq!(erasures, [Some(member_id.clone())]);
+    // the money and the orders stay whole, and the ledger verifies
+    let orders: i64 = comptoir::db::schema::orders::table
+        .filter(comptoir::db::schema::orders::customer_id.eq(&member_id))
+        .count()
+        .get_result(conn.diesel())
+        .expect("orders");
+    assert_eq!(orders, 2);
+    let report = comptoir::ledger::verify::verify(conn, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "{report}");
+    let again = comptoir::privacy::erase(
+        conn,
+        &comptoir::audit::Who::command_line(),
+        &comptoir::ids::UserId::from(member_id.as_str()),
+    );
+    assert!(
+        matches!(&again, Err(comptoir::privacy::PrivacyError::Conflict(m)) if m.contains("erased already")),
+        "{again:?}"
+    );
 }
