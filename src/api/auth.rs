@@ -23,6 +23,18 @@ use crate::error::{ApiError, Problem};
 /// `Authorization: Bearer cpt_…` for an API key acting for the person who made it.
 pub struct Authenticated(pub Actor);
 
+impl Authenticated {
+    /// The caller as the audit trail names them: their id, and the address the request came
+    /// from (as this server saw it: behind a reverse proxy, the proxy's).
+    pub fn who(&self, req: &HttpRequest) -> crate::audit::Who {
+        let origin = req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        crate::audit::Who::user(crate::ids::UserId::from(self.0.user_id.as_str()), origin)
+    }
+}
+
 impl FromRequest for Authenticated {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;

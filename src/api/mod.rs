@@ -8,6 +8,7 @@
 //! cannot exist without appearing in `/openapi.json`; a test checks the source too.
 
 pub mod accounting;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cycles;
@@ -162,6 +163,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(auth::me)
         .service(privacy::export)
         .service(privacy::erase)
+        .service(audit::all)
+        .service(audit::of_enterprise)
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::register)

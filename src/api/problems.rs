@@ -219,6 +219,7 @@ impl From<LedgerError> for ApiError {
             LedgerError::Db(e) => ApiError::from(e),
             LedgerError::Unavailable(e) => ApiError::from(e),
             LedgerError::Mail(e) => ApiError::from(e),
+            LedgerError::Audit(e) => ApiError::from(e),
             LedgerError::Invariant(_) => ApiError::Internal(detail),
         }
     }

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::db::schema::audit_events;
 use crate::db::DbConn;
 use crate::ids::UserId;
+use crate::pagination::{Page, PageParams};
 
 /// What can go wrong with the audit trail.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,42 @@ pub struct Act<'a> {
     pub details: serde_json::Value,
 }
 
+/// An act that writes a ledger entry, carried by the entry's request: the journal records
+/// it in the transaction that writes the entry (an entry that moves money by decision never
+/// exists without its event), and not again when the request is replayed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub who: Who,
+    pub action: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub enterprise_id: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl Draft {
+    /// The event of this act, which wrote `ledger_entry_id` at `at`.
+    pub fn event(
+        &self,
+        ledger_entry_id: &str,
+        at: NaiveDateTime,
+    ) -> Result<AuditEvent, AuditError> {
+        Ok(AuditEvent {
+            id: crate::time::new_id(),
+            at,
+            actor_id: self.who.user_id.as_ref().map(|u| u.to_string()),
+            actor: self.who.actor.clone(),
+            origin: self.who.origin.clone(),
+            action: self.action.clone(),
+            subject_kind: self.subject_kind.clone(),
+            subject_id: self.subject_id.clone(),
+            enterprise_id: self.enterprise_id.clone(),
+            ledger_entry_id: Some(ledger_entry_id.to_string()),
+            details: serde_json::to_string(&self.details).map_err(AuditError::internal)?,
+        })
+    }
+}
+
 /// A recorded event.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = audit_events)]
@@ -135,17 +172,18 @@ pub struct Filter {
     pub enterprise_id: Option<String>,
     /// Only events of this action.
     pub action: Option<String>,
-    /// Events after this id (ids are time-ordered).
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
-/// Events in the order they happened.
-pub fn list(conn: &mut DbConn, filter: &Filter) -> Result<Vec<AuditEvent>, AuditError> {
+/// One page of events, in the order they happened.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    page: &PageParams,
+) -> Result<Page<AuditEvent>, AuditError> {
     let mut query = audit_events::table
         .select(AuditEvent::as_select())
         .order(audit_events::id.asc())
-        .limit(filter.limit.clamp(1, 1000))
+        .limit(page.fetch_limit())
         .into_boxed();
     if let Some(enterprise) = &filter.enterprise_id {
         query = query.filter(audit_events::enterprise_id.eq(enterprise.clone()));
@@ -153,10 +191,11 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> Result<Vec<AuditEvent>, Audit
     if let Some(action) = &filter.action {
         query = query.filter(audit_events::action.eq(action.clone()));
     }
-    if let Some(after) = &filter.after {
+    if let Some(after) = &page.after {
         query = query.filter(audit_events::id.gt(after.clone()));
     }
-    Ok(query.load(conn.diesel())?)
+    let rows = query.load(conn.diesel())?;
+    Ok(page.paginate(rows, |e: &AuditEvent| e.id.clone()))
 }
 
 /// The events of one person's acts, in the order they happened (for their data export).

@@ -100,6 +100,11 @@ pub enum Action<'a> {
     KeepEnterpriseBooks {
         enterprise_id: &'a str,
     },
+    /// Read the audit trail: about one enterprise (its owners and treasurers), or all of it
+    /// (`None`: platform admins).
+    ReadAudit {
+        enterprise_id: Option<&'a str>,
+    },
 }
 
 impl Action<'_> {
@@ -207,6 +212,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         }
         Action::KeepEnterpriseBooks { enterprise_id } => {
             actor.is_platform_admin || actor.has_role(enterprise_id, MONEY_ROLES)
+        }
+        Action::ReadAudit { enterprise_id } => {
+            actor.is_platform_admin || enterprise_id.is_some_and(|e| actor.has_role(e, MONEY_ROLES))
         }
         Action::CloseCycle { hub_id } | Action::ReadHubReports { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, READ_ROLES)

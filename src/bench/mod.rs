@@ -85,6 +85,7 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
             };
             ops::create_currency(
                 conn,
+                &crate::audit::Who::command_line(),
                 NewCurrency {
                     code: code.parse().map_err(anyhow::Error::msg)?,
                     name: "Bench".into(),
@@ -112,7 +113,12 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
             Owner::Enterprise(row.id)
         };
         let wallet = ops::wallet(conn, owner, code)?;
-        ops::set_overdraft_limit(conn, &wallet.id, 1_000_000_000)?;
+        ops::set_overdraft_limit(
+            conn,
+            &crate::audit::Who::command_line(),
+            &wallet.id,
+            1_000_000_000,
+        )?;
         wallets.push(wallet.id);
     }
     Ok(Setup { wallets })
@@ -203,6 +209,7 @@ pub fn ledger(
         let (a, _) = pair(w, n);
         ops::issue(
             conn,
+            &crate::audit::Who::command_line(),
             &crate::time::new_id(),
             &wallets[a],
             1,
@@ -232,6 +239,7 @@ pub fn ledger(
             .map(|i| {
                 let (a, _) = pair(w, n * BATCH as u64 + i);
                 Issuance {
+                    by: crate::audit::Who::command_line(),
                     entry_id: crate::time::new_id(),
                     wallet: wallets[a].clone(),
                     amount: 1,

@@ -103,6 +103,7 @@ pub(super) fn customers(
         let wallet = ops::wallet(conn, Owner::User(id.clone()), "LEM")?;
         ops::issue(
             conn,
+            &crate::audit::Who::command_line(),
             &crate::time::new_id(),
             &wallet.id,
             FUNDING,

@@ -120,6 +120,62 @@ pub fn run(config: &Config, command: AdminCommand) -> Result<()> {
     }
 }
 
+/// `comptoir audit`: the audit trail, oldest first, one act per line.
+pub fn audit(
+    config: &Config,
+    enterprise: Option<String>,
+    action: Option<String>,
+    limit: u32,
+) -> Result<()> {
+    use diesel::prelude::*;
+    let db = server::open_database(config)?;
+    let mut conn = db.conn()?;
+    let enterprise_id = match enterprise {
+        Some(key) => {
+            use crate::db::schema::enterprises;
+            let id: Option<String> = enterprises::table
+                .filter(enterprises::slug.eq(&key).or(enterprises::id.eq(&key)))
+                .select(enterprises::id)
+                .first(conn.diesel())
+                .optional()?;
+            Some(id.with_context(|| format!("no enterprise `{key}`"))?)
+        }
+        None => None,
+    };
+    let filter = crate::audit::Filter {
+        enterprise_id,
+        action,
+    };
+    let mut page = crate::pagination::PageParams {
+        limit: Some(limit.clamp(1, crate::pagination::MAX_LIMIT)),
+        after: None,
+    };
+    loop {
+        let found = crate::audit::list(&mut conn, &filter, &page)?;
+        for e in &found.items {
+            println!(
+                "{} UTC\t{}\t{}\t{}\t{} {}\t{}{}",
+                e.at.format("%Y-%m-%d %H:%M:%S"),
+                e.action,
+                e.actor_id.as_deref().unwrap_or(&e.actor),
+                e.origin,
+                e.subject_kind,
+                e.subject_id,
+                e.details,
+                e.ledger_entry_id
+                    .as_deref()
+                    .map(|id| format!("\tentry {id}"))
+                    .unwrap_or_default()
+            );
+        }
+        match found.next_cursor {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 /// The new password: typed twice, unseen, on a terminal; one line of standard input
 /// otherwise (a script, a secret piped from a file).
 fn read_password(email: &Email) -> Result<String> {

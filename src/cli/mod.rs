@@ -88,6 +88,18 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// The audit trail of administrative acts, oldest first (all of it, or one enterprise's).
+    Audit {
+        /// Only the acts about this enterprise (slug or id).
+        #[arg(long)]
+        enterprise: Option<String>,
+        /// Only this kind of act (`ledger.issue`, `admin.grant`…).
+        #[arg(long)]
+        action: Option<String>,
+        /// Events read per query (all are printed).
+        #[arg(long, default_value_t = 200)]
+        page: u32,
+    },
     /// A person's data: export it, or erase it, on their written request.
     Person {
         #[command(subcommand)]
@@ -333,6 +345,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Catalog { command } => catalog(&config, command),
         Command::Admin { command } => admin::run(&config, command),
         Command::Person { command } => person::run(&config, command),
+        Command::Audit {
+            enterprise,
+            action,
+            page,
+        } => admin::audit(&config, enterprise, action, page),
         Command::Backup { file } => backup::backup(&config, &file),
         Command::Restore { file, force } => backup::restore(&config, &file, force),
         Command::Export { command } => books::export(&config, command),

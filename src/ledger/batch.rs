@@ -38,6 +38,8 @@ pub struct Payment {
 /// Local currency issued to a wallet against euros received.
 #[derive(Debug, Clone)]
 pub struct Issuance {
+    /// Who issues (the audit trail records it with the entry).
+    pub by: crate::audit::Who,
     pub entry_id: String,
     pub wallet: String,
     pub amount: i64,
@@ -161,6 +163,7 @@ pub fn pay_many(conn: &mut DbConn, payments: &[Payment]) -> Result<BatchResults,
                 let (to, _) = party(&parties, &p.to)?;
                 rules::check_flow(from, to, *allow_member_to_member)?;
                 Ok(EntryRequest {
+                    audit: None,
                     id: p.entry_id.clone(),
                     code: "pay".into(),
                     reference: p.reference.clone(),
@@ -210,6 +213,18 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
             let issued = currency.amount(i.amount)?;
             let euros = currency.to_eur(issued)?;
             Ok(EntryRequest {
+                audit: Some(crate::audit::Draft {
+                    who: i.by.clone(),
+                    action: "ledger.issue".into(),
+                    subject_kind: "account".into(),
+                    subject_id: wallet.id.clone(),
+                    enterprise_id: currency.issuer_id.clone(),
+                    details: serde_json::json!({
+                        "amount": issued.with_scale(currency.scale),
+                        "method": i.method.as_str(),
+                        "reference": i.reference,
+                    }),
+                }),
                 id: i.entry_id.clone(),
                 code: "issue".into(),
                 reference: i.reference.clone(),

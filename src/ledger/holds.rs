@@ -50,6 +50,7 @@ pub fn hold(
         group::commit(
             conn,
             &EntryRequest {
+                audit: None,
                 id: entry_id.to_string(),
                 code: "hold".into(),
                 reference: reference.into(),
@@ -132,6 +133,7 @@ pub fn post_request(
         hold_amount: hold.amount,
     };
     Ok(EntryRequest {
+        audit: None,
         id: entry_id.to_string(),
         code: "post".into(),
         reference: reference.into(),
@@ -153,6 +155,7 @@ pub fn void_request(
         hold_amount: hold.amount,
     };
     Ok(EntryRequest {
+        audit: None,
         id: entry_id.to_string(),
         code: "void".into(),
         reference: reference.into(),

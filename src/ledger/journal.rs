@@ -59,7 +59,14 @@ pub struct EntryRequest {
     pub request_hash: String,
     pub reverses_entry_id: Option<String>,
     pub transfers: Vec<TransferDraft>,
+    /// The administrative act this entry is (an issuance, a payout, a reversal): recorded in
+    /// the audit trail in the entry's transaction.
+    pub audit: Option<crate::audit::Draft>,
 }
+
+/// The ledger entry codes that are administrative acts: their requests carry an audit event
+/// ([`EntryRequest::audit`]), written with the entry; `ledger verify` checks it.
+pub const AUDITED_CODES: &[&str] = &["issue", "reconversion_paid", "reverse"];
 
 /// The outcome of a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,6 +374,7 @@ fn commit_tx<S: Store>(
         let mut seq = head.seq;
         let mut prev_hash = head.hash;
         let mut written: Vec<Entry> = Vec::new();
+        let mut acts = Vec::new();
         let mut results = Vec::with_capacity(slots.len());
         for slot in slots {
             // an id used before (in the database or earlier in this batch) is a replay
@@ -388,6 +396,12 @@ fn commit_tx<S: Store>(
             });
             match outcome {
                 Ok(entry) => {
+                    if let Some(act) = &request.audit {
+                        acts.push(
+                            act.event(&entry.row.id, now)
+                                .map_err(|e| LedgerError::Invariant(e.to_string()))?,
+                        );
+                    }
                     for t in &entry.transfers {
                         resolved.extend(t.pending_id.clone());
                     }
@@ -405,6 +419,7 @@ fn commit_tx<S: Store>(
             .map(|(_, s)| s)
             .collect();
         store.write(&written, &changed, now)?;
+        store.write_audit(&acts)?;
         Ok(results)
     })
 }
@@ -422,6 +437,13 @@ fn admit(
             field: "reference".into(),
             message: format!("must be at most {MAX_REFERENCE_CHARS} characters"),
         });
+    }
+    // an administrative act is never written without its audit event
+    if request.audit.is_none() && AUDITED_CODES.contains(&request.code.as_str()) {
+        return Err(LedgerError::Invariant(format!(
+            "a `{}` entry needs its audit event",
+            request.code
+        )));
     }
     if let Some(done) = request
         .transfers

@@ -96,6 +96,8 @@ pub enum LedgerError {
     Unavailable(#[from] crate::db::DbError),
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 impl From<crate::money::AmountMismatch> for LedgerError {

@@ -32,6 +32,9 @@ use crate::db::schema::{
     currencies as currencies_table, enterprises, ledger_accounts, reconversion_rules,
 };
 use crate::db::DbConn;
+use serde_json::json;
+
+use crate::audit::{self, Act, Draft, Who};
 use crate::ids::AccountId;
 use crate::money::{Amount, CurrencyCode};
 
@@ -54,7 +57,11 @@ pub struct LocalTerms {
 }
 
 /// Creates a currency; a local one gets its association's accounts.
-pub fn create_currency(conn: &mut DbConn, new: NewCurrency) -> Result<CurrencyRow, LedgerError> {
+pub fn create_currency(
+    conn: &mut DbConn,
+    who: &Who,
+    new: NewCurrency,
+) -> Result<CurrencyRow, LedgerError> {
     if new.code == CurrencyCode::EUR && (new.local.is_some() || new.scale != 2) {
         return Err(LedgerError::Invalid {
             field: "code".into(),
@@ -113,6 +120,23 @@ pub fn create_currency(conn: &mut DbConn, new: NewCurrency) -> Result<CurrencyRo
         if row.is_local() {
             open_association_accounts(conn, &row)?;
         }
+        audit::record(
+            conn,
+            who,
+            Act {
+                action: "currency.create",
+                subject_kind: "currency",
+                subject_id: &row.code,
+                enterprise_id: row.issuer_id.as_deref(),
+                ledger_entry_id: None,
+                details: json!({
+                    "name": row.name,
+                    "scale": row.scale,
+                    "kind": row.kind,
+                    "parity_to_eur": row.parity_to_eur,
+                }),
+            },
+        )?;
         Ok::<_, LedgerError>(())
     })?;
     Ok(row)
@@ -257,6 +281,7 @@ pub(super) fn idempotent(
 /// (a batch of one, see [`super::batch::issue_many`]).
 pub fn issue(
     conn: &mut DbConn,
+    who: &Who,
     entry_id: &str,
     wallet_id: &str,
     amount: i64,
@@ -264,6 +289,7 @@ pub fn issue(
     reference: &str,
 ) -> Result<Committed, LedgerError> {
     let issuance = batch::Issuance {
+        by: who.clone(),
         entry_id: entry_id.into(),
         wallet: wallet_id.into(),
         amount,
@@ -309,6 +335,7 @@ pub fn pay(
 /// Reverse: a new entry moving back every posted amount of `original_id`.
 pub fn reverse(
     conn: &mut DbConn,
+    who: &Who,
     entry_id: &str,
     original_id: &str,
     reason: &str,
@@ -349,9 +376,21 @@ pub fn reverse(
             own_funds_only: false,
         });
     }
+    let issuer = match original.transfers.first() {
+        Some(t) => currencies::get(conn, &t.currency)?.issuer_id,
+        None => None,
+    };
     group::commit(
         conn,
         &EntryRequest {
+            audit: Some(Draft {
+                who: who.clone(),
+                action: "ledger.reverse".into(),
+                subject_kind: "entry".into(),
+                subject_id: original_id.into(),
+                enterprise_id: issuer,
+                details: json!({ "reason": reason }),
+            }),
             id: entry_id.into(),
             code: "reverse".into(),
             reference: original.row.reference.clone(),
@@ -389,6 +428,7 @@ pub fn commission_rule(
 /// Sets the commission rule of a currency (`account_kind = None` for the default).
 pub fn set_commission_rule(
     conn: &mut DbConn,
+    who: &Who,
     currency: &str,
     account_kind: Option<AccountKind>,
     percent_bp: i32,
@@ -400,11 +440,11 @@ pub fn set_commission_rule(
             message: "percent 0–100 and a fixed part ≥ 0".into(),
         });
     }
-    local_currency(conn, currency)?;
+    let row = local_currency(conn, currency)?;
     let kind = account_kind.map(AccountKind::as_str).unwrap_or("*");
-    {
-        let conn = conn.diesel();
-        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    conn.transaction(|conn| {
+        {
+            let conn = conn.diesel();
             diesel::delete(reconversion_rules::table.find((currency, kind))).execute(conn)?;
             diesel::insert_into(reconversion_rules::table)
                 .values((
@@ -414,10 +454,25 @@ pub fn set_commission_rule(
                     reconversion_rules::fixed_minor.eq(fixed_minor),
                 ))
                 .execute(conn)?;
-            Ok(())
-        })
-    }?;
-    Ok(())
+        }
+        audit::record(
+            conn,
+            who,
+            Act {
+                action: "currency.commission",
+                subject_kind: "currency",
+                subject_id: currency,
+                enterprise_id: row.issuer_id.as_deref(),
+                ledger_entry_id: None,
+                details: json!({
+                    "account_kind": kind,
+                    "percent_bp": percent_bp,
+                    "fixed": row.money(fixed_minor)?,
+                }),
+            },
+        )?;
+        Ok::<_, LedgerError>(())
+    })
 }
 
 /// The commission on reconverting `amount`: percent rounded half-up, plus the fixed part.
@@ -482,6 +537,7 @@ pub fn reconvert(
         group::commit(
             conn,
             &EntryRequest {
+                audit: None,
                 id: entry_id.into(),
                 code: "reconvert".into(),
                 reference: reference.into(),
@@ -497,6 +553,7 @@ pub fn reconvert(
 /// The euros owed for reconversions of `currency` were paid out to the professional.
 pub fn reconversion_paid(
     conn: &mut DbConn,
+    who: &Who,
     entry_id: &str,
     payable_id: &str,
     currency: &str,
@@ -522,9 +579,22 @@ pub fn reconversion_paid(
         }
         let currency_row = local_currency(conn, currency)?;
         let system = association_accounts(conn, &currency_row)?;
+        let paid = payable.amount(amount)?;
         group::commit(
             conn,
             &EntryRequest {
+                audit: Some(Draft {
+                    who: who.clone(),
+                    action: "ledger.payout".into(),
+                    subject_kind: "account".into(),
+                    subject_id: payable.id.clone(),
+                    enterprise_id: currency_row.issuer_id.clone(),
+                    details: json!({
+                        "amount": paid.with_scale(2),
+                        "for_currency": currency,
+                        "reference": reference,
+                    }),
+                }),
                 id: entry_id.into(),
                 code: "reconversion_paid".into(),
                 reference: reference.into(),
@@ -544,6 +614,49 @@ pub fn reconversion_paid(
 /// Freezes (only holds may be released), closes (a zero balance and no hold, nothing moves
 /// again) or reactivates an account. A closed account stays closed.
 pub fn set_status(
+    conn: &mut DbConn,
+    who: &Who,
+    account_id: &str,
+    status: AccountStatus,
+) -> Result<AccountRow, LedgerError> {
+    conn.transaction(|conn| {
+        let changed = change_status(conn, account_id, status)?;
+        account_act(
+            conn,
+            who,
+            "account.status",
+            &changed,
+            json!({ "status": status.as_str() }),
+        )?;
+        Ok(changed)
+    })
+}
+
+/// The audit event of an act on one account, readable by its currency's association.
+fn account_act(
+    conn: &mut DbConn,
+    who: &Who,
+    action: &str,
+    account: &AccountRow,
+    details: serde_json::Value,
+) -> Result<(), LedgerError> {
+    let issuer = currencies::get(conn, &account.currency)?.issuer_id;
+    audit::record(
+        conn,
+        who,
+        Act {
+            action,
+            subject_kind: "account",
+            subject_id: &account.id,
+            enterprise_id: issuer.as_deref(),
+            ledger_entry_id: None,
+            details,
+        },
+    )?;
+    Ok(())
+}
+
+fn change_status(
     conn: &mut DbConn,
     account_id: &str,
     status: AccountStatus,
@@ -588,6 +701,26 @@ pub fn set_status(
 /// Mutual credit: lets an enterprise wallet go down to −`limit`. Refused when the wallet is
 /// already below the new limit.
 pub fn set_overdraft_limit(
+    conn: &mut DbConn,
+    who: &Who,
+    account_id: &str,
+    limit: i64,
+) -> Result<AccountRow, LedgerError> {
+    conn.transaction(|conn| {
+        let changed = change_limit(conn, account_id, limit)?;
+        let shown = currencies::get(conn, &changed.currency)?.money(limit)?;
+        account_act(
+            conn,
+            who,
+            "account.overdraft_limit",
+            &changed,
+            json!({ "limit": shown }),
+        )?;
+        Ok(changed)
+    })
+}
+
+fn change_limit(
     conn: &mut DbConn,
     account_id: &str,
     limit: i64,

@@ -133,6 +133,8 @@ pub trait Store: Sized {
         changed: &[&AccountState],
         now: NaiveDateTime,
     ) -> QueryResult<()>;
+    /// Records the audit events of the acts written in this transaction.
+    fn write_audit(&mut self, events: &[crate::audit::AuditEvent]) -> QueryResult<()>;
 }
 
 macro_rules! common_store_fns {
@@ -142,6 +144,15 @@ macro_rules! common_store_fns {
             f: impl FnOnce(&mut Self) -> Result<T, LedgerError>,
         ) -> Result<T, LedgerError> {
             self.$tx(f)
+        }
+
+        fn write_audit(&mut self, events: &[crate::audit::AuditEvent]) -> QueryResult<()> {
+            for event in events {
+                diesel::insert_into(crate::db::schema::audit_events::table)
+                    .values(event)
+                    .execute(self)?;
+            }
+            Ok(())
         }
 
         fn entry(&mut self, id: &str) -> QueryResult<Option<EntryRow>> {

@@ -30,6 +30,11 @@ pub struct Report {
     pub entries: i64,
     pub accounts: i64,
     pub currencies: Vec<CurrencyStatement>,
+    /// Entries that are administrative acts (issuances, payouts, reversals) and carry their
+    /// audit event.
+    pub audited: i64,
+    /// Such entries written before the audit trail began (the first event), so without one.
+    pub before_audit: i64,
     pub violations: Vec<String>,
 }
 
@@ -64,6 +69,19 @@ impl fmt::Display for Report {
                 c.code, c.circulation, c.fund_eur, c.difference_eur, c.held, c.credit_outstanding
             )?;
         }
+        writeln!(
+            f,
+            "audit trail:      {} issuances, payouts and reversals, each with its event{}",
+            self.audited,
+            if self.before_audit > 0 {
+                format!(
+                    " ({} more written before the trail began)",
+                    self.before_audit
+                )
+            } else {
+                String::new()
+            }
+        )?;
         if self.ok() {
             writeln!(f, "OK: hash chain intact, every currency balances, totals match, limits and guarantee funds hold")
         } else {
@@ -170,8 +188,58 @@ pub fn verify(conn: &mut DbConn, progress: &mut dyn FnMut(i64)) -> Result<Report
         check_chain(conn, &mut report, progress)?;
         check_accounts(conn, &mut report)?;
         check_currencies(conn, &mut report)?;
+        check_audit(conn, &mut report)?;
         Ok(report)
     })
+}
+
+/// Every administrative entry has its audit event (those written since the trail began), and
+/// every event that names a ledger entry names one that exists.
+fn check_audit(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerError> {
+    use crate::db::schema::audit_events;
+    let conn = conn.diesel();
+    let began: Option<chrono::NaiveDateTime> = audit_events::table
+        .select(diesel::dsl::min(audit_events::at))
+        .first(conn)?;
+    let has_event = diesel::dsl::exists(
+        audit_events::table.filter(audit_events::ledger_entry_id.eq(ledger_entries::id.nullable())),
+    );
+    let administrative =
+        ledger_entries::table.filter(ledger_entries::code.eq_any(super::journal::AUDITED_CODES));
+    report.audited = administrative
+        .clone()
+        .filter(has_event)
+        .count()
+        .get_result(conn)?;
+    let missing: Vec<(String, chrono::NaiveDateTime)> = administrative
+        .filter(diesel::dsl::not(has_event))
+        .select((ledger_entries::id, ledger_entries::created_at))
+        .load(conn)?;
+    for (id, at) in missing {
+        match began {
+            Some(began) if at >= began => report.violations.push(format!(
+                "entry {id} is an administrative act without its audit event"
+            )),
+            _ => report.before_audit += 1,
+        }
+    }
+    let dangling: Vec<String> = audit_events::table
+        .filter(audit_events::ledger_entry_id.is_not_null())
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            ledger_entries::table.filter(
+                ledger_entries::id
+                    .nullable()
+                    .eq(audit_events::ledger_entry_id),
+            ),
+        )))
+        .select(audit_events::id)
+        .load(conn)?;
+    for id in dangling {
+        report.violations.push(format!(
+            "audit event {id} names a ledger entry that does not exist"
+        ));
+    }
+    Ok(())
 }
 
 fn check_chain(

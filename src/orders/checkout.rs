@@ -497,6 +497,7 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &OrderId) -> Result<Order, Or
             crate::ledger::group::commit(
                 conn,
                 &crate::ledger::journal::EntryRequest {
+                    audit: None,
                     id: entry_id.clone(),
                     code: "receipt".into(),
                     reference: format!("order {number}"),

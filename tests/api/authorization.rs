@@ -270,7 +270,9 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             | ("GET", "/api/v1/accounts/{account_id}")
             | ("GET", "/api/v1/accounts/{account_id}/transfers")
             | ("GET", "/api/v1/accounts/{account_id}/transfers.csv")
-            | ("GET", "/api/v1/ledger/entries/{entry_id}") => None,
+            | ("GET", "/api/v1/ledger/entries/{entry_id}")
+            | ("GET", "/api/v1/audit")
+            | ("GET", "/api/v1/enterprises/{enterprise_id}/audit") => None,
             ("POST", "/api/v1/currencies") => {
                 Some(json!({"code": "ZZZ", "name": "Z", "symbol": "Z", "scale": 2, "kind": "fiat"}))
             }

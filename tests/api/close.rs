@@ -558,7 +558,16 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
     for n in 0..orders {
         let customer = crate::support::new_customer(conn, n);
         let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
-        ops::issue(conn, &key(), &wallet.id, 1000, EuroMethod::Cash, "top-up").expect("issue");
+        ops::issue(
+            conn,
+            &crate::support::operator(),
+            &key(),
+            &wallet.id,
+            1000,
+            EuroMethod::Cash,
+            "top-up",
+        )
+        .expect("issue");
         let lines = vec![QuoteLineRequest {
             variant_id: carrots.clone(),
             quantity: 1,

@@ -139,6 +139,7 @@ async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
     ops::issue(
         conn,
+        &crate::support::operator(),
         &key(),
         camille,
         5000,
@@ -156,7 +157,8 @@ async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
     );
     ops::pay(conn, &key(), camille, ferme, 2000, "order 42").expect("pay");
     assert_eq!((balance(conn, camille), balance(conn, ferme)), (3000, 2000));
-    ops::set_commission_rule(conn, "LEM", None, 300, 0).expect("3 % commission");
+    ops::set_commission_rule(conn, &crate::support::operator(), "LEM", None, 300, 0)
+        .expect("3 % commission");
     let entry = ops::reconvert(conn, &key(), ferme, 1000, "reconversion 1")
         .expect("reconvert")
         .into_entry();
@@ -185,7 +187,16 @@ async fn issue_pay_reconvert_and_pay_out_with_exact_balances(backend: Backend) {
     );
     let payable = payable_of(conn, ferme, "LEM");
     assert_eq!(payable.balance(), 970);
-    ops::reconversion_paid(conn, &key(), &payable.id, "LEM", 970, "VIR-OUT-1").expect("paid");
+    ops::reconversion_paid(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &payable.id,
+        "LEM",
+        970,
+        "VIR-OUT-1",
+    )
+    .expect("paid");
     assert_eq!(balance(conn, &payable.id), 0);
     assert_eq!(
         {
@@ -211,7 +222,16 @@ async fn flow_rules_and_reconversion_are_enforced(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
-    ops::issue(conn, &key(), camille, 1000, EuroMethod::Cash, "cash office").expect("issue");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        camille,
+        1000,
+        EuroMethod::Cash,
+        "cash office",
+    )
+    .expect("issue");
     ops::pay(conn, &key(), camille, yanis, 100, "gift")
         .expect("member to member allowed by default");
     diesel::update(currencies::table.find("LEM"))
@@ -258,7 +278,16 @@ async fn holds_reserve_post_for_less_void_and_expire(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
-    ops::issue(conn, &key(), camille, 5000, EuroMethod::Card, "card").expect("issue");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        camille,
+        5000,
+        EuroMethod::Card,
+        "card",
+    )
+    .expect("issue");
     let hold = place_hold(conn, &key(), camille, ferme, 3000, None, "order 7")
         .expect("hold")
         .into_entry();
@@ -341,6 +370,7 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
     let issue_id = key();
     let first = ops::issue(
         conn,
+        &crate::support::operator(),
         &issue_id,
         camille,
         1000,
@@ -350,6 +380,7 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
     .expect("issue");
     let again = ops::issue(
         conn,
+        &crate::support::operator(),
         &issue_id,
         camille,
         1000,
@@ -362,6 +393,7 @@ async fn idempotent_replays_and_conflicts(backend: Backend) {
     assert_eq!(balance(conn, camille), 1000, "a replay moves nothing");
     let err = ops::issue(
         conn,
+        &crate::support::operator(),
         &issue_id,
         camille,
         1001,
@@ -398,31 +430,61 @@ async fn reversal_restores_balances_once(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
-    ops::issue(conn, &key(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        camille,
+        1000,
+        EuroMethod::Cash,
+        "c",
+    )
+    .expect("issue");
     let payment = ops::pay(conn, &key(), camille, ferme, 400, "wrong shop")
         .expect("pay")
         .into_entry();
-    let reversal = ops::reverse(conn, &key(), &payment.row.id, "paid the wrong shop")
-        .expect("reverse")
-        .into_entry();
+    let reversal = ops::reverse(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &payment.row.id,
+        "paid the wrong shop",
+    )
+    .expect("reverse")
+    .into_entry();
     assert_eq!(
         reversal.row.reverses_entry_id.as_deref(),
         Some(payment.row.id.as_str())
     );
     assert_eq!((balance(conn, camille), balance(conn, ferme)), (1000, 0));
-    let err = ops::reverse(conn, &key(), &payment.row.id, "twice").unwrap_err();
+    let err = ops::reverse(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &payment.row.id,
+        "twice",
+    )
+    .unwrap_err();
     assert!(matches!(err, LedgerError::AlreadyReversed(_)), "{err:?}");
     // a reversal cannot overdraw the account the money went to
     let spent = ops::pay(conn, &key(), camille, yanis, 500, "x")
         .expect("pay")
         .into_entry();
     ops::pay(conn, &key(), yanis, ferme, 500, "spent it").expect("pay on");
-    let err = ops::reverse(conn, &key(), &spent.row.id, "too late").unwrap_err();
+    let err = ops::reverse(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &spent.row.id,
+        "too late",
+    )
+    .unwrap_err();
     assert!(
         matches!(err, LedgerError::InsufficientFunds { .. }),
         "{err:?}"
     );
-    let err = ops::reverse(conn, &key(), &key(), "nothing").unwrap_err();
+    let err =
+        ops::reverse(conn, &crate::support::operator(), &key(), &key(), "nothing").unwrap_err();
     assert!(matches!(err, LedgerError::EntryNotFound(_)), "{err:?}");
     assert_verified(conn);
 }
@@ -436,7 +498,7 @@ async fn mutual_credit_down_to_the_limit(backend: Backend) {
         matches!(err, LedgerError::InsufficientFunds { .. }),
         "{err:?}"
     );
-    ops::set_overdraft_limit(conn, ferme, 10_000).expect("limit");
+    ops::set_overdraft_limit(conn, &crate::support::operator(), ferme, 10_000).expect("limit");
     ops::pay(conn, &key(), ferme, fournil, 8000, "flour").expect("on credit");
     assert_eq!(balance(conn, ferme), -8000);
     let err = ops::pay(conn, &key(), ferme, fournil, 2001, "more flour").unwrap_err();
@@ -451,12 +513,13 @@ async fn mutual_credit_down_to_the_limit(backend: Backend) {
         ),
         "{err:?}"
     );
-    let err = ops::set_overdraft_limit(conn, ferme, 5000).unwrap_err();
+    let err = ops::set_overdraft_limit(conn, &crate::support::operator(), ferme, 5000).unwrap_err();
     assert!(
         matches!(err, LedgerError::InsufficientFunds { .. }),
         "{err:?}"
     );
-    let err = ops::set_overdraft_limit(conn, &w.members[0], 100).unwrap_err();
+    let err = ops::set_overdraft_limit(conn, &crate::support::operator(), &w.members[0], 100)
+        .unwrap_err();
     assert!(
         matches!(err, LedgerError::Invalid { .. }),
         "individuals have no mutual credit: {err:?}"
@@ -471,7 +534,16 @@ fn try_sql(conn: &mut DbConn, sql: &str) -> Result<(), String> {
 async fn the_database_refuses_updates_and_deletes(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
-    ops::issue(conn, &key(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &w.members[0],
+        1000,
+        EuroMethod::Cash,
+        "c",
+    )
+    .expect("issue");
     for sql in [
         "UPDATE ledger_transfers SET amount = amount + 1",
         "DELETE FROM ledger_transfers",
@@ -495,7 +567,16 @@ fn disable_append_only(conn: &mut DbConn, backend: Backend) {
 async fn verify_detects_rows_altered_behind_the_application(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
-    ops::issue(conn, &key(), &w.members[0], 1000, EuroMethod::Cash, "c").expect("issue");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &w.members[0],
+        1000,
+        EuroMethod::Cash,
+        "c",
+    )
+    .expect("issue");
     let payment = ops::pay(conn, &key(), &w.members[0], &w.pros[0], 300, "p")
         .expect("pay")
         .into_entry();
@@ -565,6 +646,7 @@ async fn concurrent_spends_never_overdraw(backend: Backend) {
     let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
     ops::issue(
         &mut pool.conn().expect("conn"),
+        &crate::support::operator(),
         &key(),
         &camille,
         3000,
@@ -611,8 +693,8 @@ async fn crossing_payments_do_not_deadlock(backend: Backend) {
     let (a, b) = (w.pros[0].clone(), w.pros[1].clone());
     {
         let conn = &mut pool.conn().expect("conn");
-        ops::set_overdraft_limit(conn, &a, 100_000).expect("limit");
-        ops::set_overdraft_limit(conn, &b, 100_000).expect("limit");
+        ops::set_overdraft_limit(conn, &crate::support::operator(), &a, 100_000).expect("limit");
+        ops::set_overdraft_limit(conn, &crate::support::operator(), &b, 100_000).expect("limit");
     }
     std::thread::scope(|scope| {
         for i in 0..16 {
@@ -702,6 +784,7 @@ mod property {
             let result = match &op {
                 Op::Issue { to, amount } => ops::issue(
                     conn,
+                    &crate::support::operator(),
                     &id,
                     &wallets[*to],
                     *amount,
@@ -735,7 +818,7 @@ mod property {
                     None => continue,
                 },
                 Op::Reverse { entry } => match entries.get(*entry) {
-                    Some(e) => ops::reverse(conn, &id, e, "p"),
+                    Some(e) => ops::reverse(conn, &crate::support::operator(), &id, e, "p"),
                     None => continue,
                 },
                 Op::Reconvert { from, amount } => {
@@ -794,14 +877,16 @@ async fn random_operations_keep_every_invariant(backend: Backend) {
         .run(&strategy, |ops_list| {
             let w = world(backend);
             let conn = &mut w.db.db.conn().expect("conn");
-            ops::set_commission_rule(conn, "LEM", None, 250, 5).expect("rule");
+            ops::set_commission_rule(conn, &crate::support::operator(), "LEM", None, 250, 5)
+                .expect("rule");
             let wallets = [
                 w.members[0].clone(),
                 w.members[1].clone(),
                 w.pros[0].clone(),
                 w.pros[1].clone(),
             ];
-            ops::set_overdraft_limit(conn, &wallets[3], 2000).expect("mutual credit");
+            ops::set_overdraft_limit(conn, &crate::support::operator(), &wallets[3], 2000)
+                .expect("mutual credit");
             property::run(conn, &wallets, &ops_list)
         })
         .unwrap_or_else(|e| panic!("{e}"));
@@ -811,8 +896,18 @@ async fn reconversion_never_spends_a_credit_line(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme, fournil) = (&w.members[0], &w.pros[0], &w.pros[1]);
-    ops::issue(conn, &key(), camille, 1000, EuroMethod::BankTransfer, "v").expect("issue");
-    ops::set_overdraft_limit(conn, ferme, 10_000).expect("credit line");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        camille,
+        1000,
+        EuroMethod::BankTransfer,
+        "v",
+    )
+    .expect("issue");
+    ops::set_overdraft_limit(conn, &crate::support::operator(), ferme, 10_000)
+        .expect("credit line");
     // nothing of its own: refused, although the credit line would allow the debit
     let err = ops::reconvert(conn, &key(), ferme, 1000, "r").unwrap_err();
     assert!(
@@ -863,6 +958,7 @@ async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
     };
     let xyz = ops::create_currency(
         conn,
+        &crate::support::operator(),
         NewCurrency {
             code: "XYZ".parse().expect("code"),
             name: "Xyz".into(),
@@ -888,16 +984,51 @@ async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
         .owner_id
         .expect("owner");
     let ferme_xyz = ops::wallet(conn, Owner::Enterprise(ferme_owner), "XYZ").expect("xyz wallet");
-    ops::issue(conn, &key(), &w.pros[0], 500, EuroMethod::Cash, "l").expect("issue LEM");
-    ops::issue(conn, &key(), &ferme_xyz.id, 800, EuroMethod::Cash, "x").expect("issue XYZ");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &w.pros[0],
+        500,
+        EuroMethod::Cash,
+        "l",
+    )
+    .expect("issue LEM");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &ferme_xyz.id,
+        800,
+        EuroMethod::Cash,
+        "x",
+    )
+    .expect("issue XYZ");
     ops::reconvert(conn, &key(), &w.pros[0], 500, "r").expect("reconvert LEM");
     let lem_payable = payable_of(conn, &w.pros[0], "LEM");
     assert_eq!(lem_payable.balance(), 500);
     // the XYZ side cannot settle what the LEM association owes
-    let err =
-        ops::reconversion_paid(conn, &key(), &lem_payable.id, "XYZ", 500, "wrong").unwrap_err();
+    let err = ops::reconversion_paid(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &lem_payable.id,
+        "XYZ",
+        500,
+        "wrong",
+    )
+    .unwrap_err();
     assert!(matches!(err, LedgerError::Invalid { .. }), "{err:?}");
-    ops::reconversion_paid(conn, &key(), &lem_payable.id, "LEM", 500, "right").expect("payout");
+    ops::reconversion_paid(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        &lem_payable.id,
+        "LEM",
+        500,
+        "right",
+    )
+    .expect("payout");
     let report = assert_verified(conn);
     let line = |code: &str| {
         report
@@ -918,7 +1049,7 @@ async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
         local: None,
     };
     assert!(matches!(
-        ops::create_currency(conn, bad),
+        ops::create_currency(conn, &crate::support::operator(), bad),
         Err(LedgerError::Invalid { .. })
     ));
 }
@@ -927,7 +1058,16 @@ async fn a_retry_after_the_checks_changed_still_replays(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, yanis, ferme) = (&w.members[0], &w.members[1], &w.pros[0]);
-    ops::issue(conn, &key(), camille, 1000, EuroMethod::Cash, "c").expect("issue");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        camille,
+        1000,
+        EuroMethod::Cash,
+        "c",
+    )
+    .expect("issue");
     // the original spent everything: a retry must not fail on the balance it emptied
     let pay_id = key();
     let original = ops::pay(conn, &pay_id, camille, yanis, 1000, "all").expect("pay");
@@ -1051,9 +1191,15 @@ fn run_batches(
                 part[i..j]
                     .iter()
                     .map(|(id, op)| match op {
-                        BatchOp::Issue { to, amount } => {
-                            ops::issue(conn, id, &wallet(*to), *amount, EuroMethod::Cash, "b")
-                        }
+                        BatchOp::Issue { to, amount } => ops::issue(
+                            conn,
+                            &crate::support::operator(),
+                            id,
+                            &wallet(*to),
+                            *amount,
+                            EuroMethod::Cash,
+                            "b",
+                        ),
                         BatchOp::Pay { from, to, amount } => {
                             ops::pay(conn, id, &wallet(*from), &wallet(*to), *amount, "b")
                         }
@@ -1067,6 +1213,7 @@ fn run_batches(
                     .iter()
                     .map(|(id, op)| match op {
                         BatchOp::Issue { to, amount } => Issuance {
+                            by: crate::support::operator(),
                             entry_id: id.clone(),
                             wallet: wallet(*to),
                             amount: *amount,
@@ -1151,7 +1298,16 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
     let w = world(backend);
     let conn = &mut w.db.db.conn().expect("conn");
     let (camille, ferme) = (&w.members[0], &w.pros[0]);
-    ops::issue(conn, &key(), camille, 5000, EuroMethod::Card, "card").expect("issue");
+    ops::issue(
+        conn,
+        &crate::support::operator(),
+        &key(),
+        camille,
+        5000,
+        EuroMethod::Card,
+        "card",
+    )
+    .expect("issue");
     let hold = place_hold(conn, &key(), camille, ferme, 3000, None, "order")
         .expect("hold")
         .into_entry();
@@ -1160,6 +1316,7 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
         .into_entry();
     let hold_id = hold.transfers[0].id.clone();
     let resolve = |amount: i64, movement: Movement| EntryRequest {
+        audit: None,
         id: key(),
         code: "post".into(),
         reference: "batch".into(),
@@ -1175,6 +1332,14 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
         }],
     };
     let reversal = |id: String| EntryRequest {
+        audit: Some(comptoir::audit::Draft {
+            who: crate::support::operator(),
+            action: "ledger.reverse".into(),
+            subject_kind: "entry".into(),
+            subject_id: payment.row.id.clone(),
+            enterprise_id: None,
+            details: serde_json::json!({}),
+        }),
         id,
         code: "reverse".into(),
         reference: "batch".into(),
@@ -1242,6 +1407,7 @@ async fn concurrent_batches_never_overdraw(backend: Backend) {
     let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
     ops::issue(
         &mut pool.conn().expect("conn"),
+        &crate::support::operator(),
         &key(),
         &camille,
         3000,
@@ -1299,6 +1465,7 @@ async fn concurrent_commits_are_grouped_and_keep_their_own_results(backend: Back
     let (camille, ferme) = (w.members[0].clone(), w.pros[0].clone());
     ops::issue(
         &mut pool.conn().expect("conn"),
+        &crate::support::operator(),
         &key(),
         &camille,
         500,

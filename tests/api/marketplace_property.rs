@@ -157,7 +157,16 @@ fn world(backend: Backend) -> World {
         .map(|n| {
             let customer = new_customer(conn, n);
             let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
-            ops::issue(conn, &key(), &wallet.id, FUNDS, EuroMethod::Cash, "top-up").expect("issue");
+            ops::issue(
+                conn,
+                &crate::support::operator(),
+                &key(),
+                &wallet.id,
+                FUNDS,
+                EuroMethod::Cash,
+                "top-up",
+            )
+            .expect("issue");
             (customer, wallet.id)
         })
         .collect();

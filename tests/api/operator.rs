@@ -25,6 +25,7 @@ backend_tests!(
     the_first_admin_is_created_on_the_server_and_unblocks_a_new_deployment,
     a_backup_taken_under_load_restores_and_verifies,
     a_member_exports_then_erases_their_data_and_the_ledger_stays_whole,
+    acts_on_money_are_in_the_audit_trail_with_their_entries,
 );
 
 const PASSWORD: &str = "une cooperative 2026";
@@ -332,7 +333,16 @@ async fn a_backup_taken_under_load_restores_and_verifies(backend: Backend) {
         std::thread::spawn(move || {
             let conn = &mut db.conn().expect("conn");
             while !stop.load(Ordering::Relaxed) {
-                ops::issue(conn, &key(), &wallet, 100, EuroMethod::Cash, "load").expect("issue");
+                ops::issue(
+                    conn,
+                    &crate::support::operator(),
+                    &key(),
+                    &wallet,
+                    100,
+                    EuroMethod::Cash,
+                    "load",
+                )
+                .expect("issue");
                 written.fetch_add(1, Ordering::Relaxed);
             }
         })
@@ -677,4 +687,155 @@ async fn a_member_exports_then_erases_their_data_and_the_ledger_stays_whole(back
         matches!(&again, Err(comptoir::privacy::PrivacyError::Conflict(m)) if m.contains("erased already")),
         "{again:?}"
     );
+}
+
+async fn acts_on_money_are_in_the_audit_trail_with_their_entries(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let camille = app.access_token("camille@example.org").await;
+    let admin = app.access_token("admin@comptoir.example.org").await;
+    let treasurer_id = app
+        .call("GET", "/api/v1/me", Some(&treasurer), None)
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let association = app
+        .get("/api/v1/currencies")
+        .await
+        .json()
+        .as_array()
+        .expect("currencies")
+        .iter()
+        .find(|c| c["code"] == "LEM")
+        .and_then(|c| c["issuer_id"].as_str())
+        .expect("LEM's association")
+        .to_string();
+    let wallet = app
+        .call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(&camille),
+            Some(&json!({"currency": "LEM"})),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("wallet")
+        .to_string();
+    // an issuance, sent twice (a retry): one entry, one event
+    let entry = key();
+    let issuance = json!({"entry_id": entry, "wallet_id": wallet, "amount": lem("10.00"), "method": "cash", "reference": "counter"});
+    for _ in 0..2 {
+        let issued = app
+            .call(
+                "POST",
+                "/api/v1/currencies/LEM/issuances",
+                Some(&treasurer),
+                Some(&issuance),
+            )
+            .await;
+        assert!(
+            matches!(issued.status.as_u16(), 200 | 201),
+            "{}",
+            issued.json()
+        );
+    }
+    for status in ["frozen", "active"] {
+        let set = app
+            .call(
+                "PUT",
+                &format!("/api/v1/accounts/{wallet}/status"),
+                Some(&treasurer),
+                Some(&json!({ "status": status })),
+            )
+            .await;
+        assert_eq!(set.status, 200, "{}", set.json());
+    }
+    // the association's treasurer reads the acts about it
+    let path = format!("/api/v1/enterprises/{association}/audit");
+    let read = app.call("GET", &path, Some(&treasurer), None).await;
+    assert_eq!(read.status, 200, "{}", read.json());
+    let items = read.json()["items"].as_array().expect("items").clone();
+    let acts: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(acts, ["ledger.issue", "account.status", "account.status"]);
+    let issued = &items[0];
+    assert_eq!(issued["actor_id"], treasurer_id.as_str());
+    assert_eq!(issued["actor"], "user");
+    assert_eq!(issued["origin"], "127.0.0.1");
+    assert_eq!(issued["ledger_entry_id"], entry.as_str());
+    assert_eq!(issued["subject_id"], wallet.as_str());
+    assert_eq!(issued["enterprise_id"], association.as_str());
+    assert_eq!(issued["details"]["amount"], lem("10.00"));
+    assert_eq!(issued["details"]["method"], "cash");
+    assert_eq!(items[1]["details"]["status"], "frozen");
+    assert_eq!(items[2]["details"]["status"], "active");
+    // nobody else reads them; the whole trail is the platform admins'
+    app.call("GET", &path, Some(&camille), None)
+        .await
+        .problem(403, "forbidden");
+    app.call("GET", "/api/v1/audit", Some(&treasurer), None)
+        .await
+        .problem(403, "forbidden");
+    let all = app
+        .call("GET", "/api/v1/audit?limit=1", Some(&admin), None)
+        .await;
+    assert_eq!(all.status, 200, "{}", all.json());
+    assert_eq!(all.json()["items"].as_array().expect("items").len(), 1);
+    assert!(all.json()["next"]
+        .as_str()
+        .is_some_and(|n| n.contains("after=")));
+    // ledger verify counts the act with its event; the command line reads the trail
+    {
+        let conn = &mut app.db.db.conn().expect("conn");
+        let report = comptoir::ledger::verify::verify(conn, &mut |_| {}).expect("verify");
+        assert!(report.ok(), "{report}");
+        assert_eq!(report.audited, 1, "{report}");
+        assert!(report
+            .to_string()
+            .contains("audit trail:      1 issuances, payouts and reversals"));
+        // the journal itself refuses an administrative entry without its event
+        let bare = comptoir::ledger::journal::EntryRequest {
+            audit: None,
+            id: key(),
+            code: "issue".into(),
+            reference: "no trail".into(),
+            description: "issued by hand".into(),
+            request_hash: key(),
+            reverses_entry_id: None,
+            transfers: vec![],
+        };
+        let refused = comptoir::ledger::group::commit(conn, &bare);
+        assert!(
+            refused.as_ref().is_err_and(|e| e
+                .to_string()
+                .contains("a `issue` entry needs its audit event")),
+            "{refused:?}"
+        );
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let listed = succeeds(&comptoir(
+        dir.path(),
+        &app.db.url,
+        &[
+            "audit",
+            "--enterprise",
+            &association,
+            "--action",
+            "ledger.issue",
+        ],
+        "",
+    ));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(
+        listed.contains(&format!(
+            "ledger.issue\t{treasurer_id}\t127.0.0.1\taccount {wallet}"
+        )),
+        "{listed}"
+    );
+    assert!(listed.contains(&format!("entry {entry}")), "{listed}");
 }

@@ -433,7 +433,16 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
     for n in 0..100 {
         let customer = new_customer(conn, n);
         let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
-        ops::issue(conn, &key(), &wallet.id, 2000, EuroMethod::Cash, "top-up").expect("issue");
+        ops::issue(
+            conn,
+            &crate::support::operator(),
+            &key(),
+            &wallet.id,
+            2000,
+            EuroMethod::Cash,
+            "top-up",
+        )
+        .expect("issue");
         cart::set(
             conn,
             &cycle,

@@ -15,6 +15,11 @@ pub(crate) fn key() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The command line as the audit trail names it: who the tests' library calls act as.
+pub(crate) fn operator() -> comptoir::audit::Who {
+    comptoir::audit::Who::command_line()
+}
+
 /// An amount in LEM, as the API takes it.
 pub(crate) fn lem(amount: &str) -> Value {
     json!({"amount": amount, "currency": "LEM"})

@@ -39,6 +39,7 @@ pub async fn create_currency(
     state: web::Data<AppState>,
     caller: Authenticated,
     body: JsonBody<CurrencyCreate>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller.0, Action::AdministerPlatform)?;
     let body = body.0;
@@ -81,9 +82,10 @@ pub async fn create_currency(
         scale: body.scale,
         local,
     };
+    let who = caller.who(&req);
     let created = state
         .db
-        .run(move |conn| Ok::<_, ApiError>(ops::create_currency(conn, new)?))
+        .run(move |conn| Ok::<_, ApiError>(ops::create_currency(conn, &who, new)?))
         .await?;
     Ok(HttpResponse::Created().json(Currency::from(created)))
 }

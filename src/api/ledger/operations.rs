@@ -32,8 +32,10 @@ pub async fn issue(
     caller: Authenticated,
     code: web::Path<String>,
     body: JsonBody<IssueRequest>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (code, body) = (code.into_inner(), body.0);
+    let who = caller.who(&req);
     operation(&state, move |conn| {
         let currency = currencies::get(conn, &code)?;
         authorize(
@@ -54,8 +56,15 @@ pub async fn issue(
         let amount = minor_units(conn, "amount", &body.amount, &currency.code, Sign::Positive)?;
         // the receipt is queued in the entry's transaction, and only for a new entry
         conn.transaction(|conn| {
-            let committed =
-                ops::issue(conn, &id, &wallet.id, amount, body.method, &body.reference)?;
+            let committed = ops::issue(
+                conn,
+                &who,
+                &id,
+                &wallet.id,
+                amount,
+                body.method,
+                &body.reference,
+            )?;
             if let Committed::New(entry) = &committed {
                 receipts::topup(
                     conn,
@@ -187,8 +196,10 @@ pub async fn payout(
     caller: Authenticated,
     account_id: web::Path<String>,
     body: JsonBody<PayoutRequest>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (payable, body) = (account_id.into_inner(), body.0);
+    let who = caller.who(&req);
     operation(&state, move |conn| {
         let currency = currencies::get(conn, &body.currency)?;
         authorize(
@@ -201,6 +212,7 @@ pub async fn payout(
         let amount = minor_units(conn, "amount", &body.amount, "EUR", Sign::Positive)?;
         Ok(ops::reconversion_paid(
             conn,
+            &who,
             &id,
             &payable,
             &currency.code,
@@ -234,8 +246,10 @@ pub async fn reverse(
     caller: Authenticated,
     id: web::Path<String>,
     body: JsonBody<ReversalRequest>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (original, body) = (id.into_inner(), body.0);
+    let who = caller.who(&req);
     operation(&state, move |conn| {
         let entry = crate::ledger::journal::find(conn, &original)?
             .ok_or_else(|| ApiError::NotFound(format!("no ledger entry `{original}`")))?;
@@ -252,7 +266,7 @@ pub async fn reverse(
             None => authorize(&caller.0, Action::AdministerPlatform)?,
         }
         let id = entry_id("entry_id", &body.entry_id)?;
-        Ok(ops::reverse(conn, &id, &original, &body.reason)?)
+        Ok(ops::reverse(conn, &who, &id, &original, &body.reason)?)
     })
     .await
 }
@@ -425,8 +439,10 @@ pub async fn set_commission(
     caller: Authenticated,
     code: web::Path<String>,
     body: JsonBody<CommissionRule>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (code, body) = (code.into_inner(), body.0);
+    let who = caller.who(&req);
     state
         .db
         .run(move |conn| {
@@ -457,6 +473,7 @@ pub async fn set_commission(
             )?;
             Ok::<_, ApiError>(ops::set_commission_rule(
                 conn,
+                &who,
                 &currency.code,
                 body.account_kind,
                 percent_bp,
@@ -489,8 +506,10 @@ pub async fn set_status(
     caller: Authenticated,
     account_id: web::Path<String>,
     body: JsonBody<StatusSet>,
+    req: HttpRequest,
 ) -> Result<web::Json<AccountView>, ApiError> {
     let id = account_id.into_inner();
+    let who = caller.who(&req);
     let view = state
         .db
         .run(move |conn| {
@@ -509,7 +528,7 @@ pub async fn set_status(
             } else {
                 authorize(&caller.0, Action::RunCurrency { issuer_id: &issuer })?;
             }
-            let row = ops::set_status(conn, &id, body.0.status)?;
+            let row = ops::set_status(conn, &who, &id, body.0.status)?;
             account_view(&scales(conn)?, &row)
         })
         .await?;

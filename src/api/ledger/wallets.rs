@@ -398,8 +398,10 @@ pub async fn set_limit(
     caller: Authenticated,
     account_id: web::Path<String>,
     body: JsonBody<LimitSet>,
+    req: HttpRequest,
 ) -> Result<web::Json<AccountView>, ApiError> {
     let id = account_id.into_inner();
+    let who = caller.who(&req);
     let view = state
         .db
         .run(move |conn| {
@@ -418,7 +420,7 @@ pub async fn set_limit(
                 &account.currency,
                 Sign::NonNegative,
             )?;
-            let row = ops::set_overdraft_limit(conn, &id, limit)?;
+            let row = ops::set_overdraft_limit(conn, &who, &id, limit)?;
             account_view(&scales(conn)?, &row)
         })
         .await?;

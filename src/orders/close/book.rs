@@ -195,6 +195,7 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
         }
         if row.euro_minor > 0 {
             requests.push(EntryRequest {
+                audit: None,
                 id: journal::derived_id(&format!("close:euro:{}", row.id)),
                 code: "sale".into(),
                 reference: format!("order {number}"),

@@ -171,6 +171,7 @@ pub(super) fn settle(
         if !transfers.is_empty() {
             let parts: Vec<&str> = hash_parts.iter().map(String::as_str).collect();
             requests.push(EntryRequest {
+                audit: None,
                 id: id.clone(),
                 code: "settle".into(),
                 reference: format!("cycle {}", cycle.name),
@@ -207,6 +208,7 @@ pub(super) fn settle(
     if !vat_transfers.is_empty() {
         let parts: Vec<&str> = vat_hash.iter().map(String::as_str).collect();
         requests.push(EntryRequest {
+            audit: None,
             id: journal::derived_id(&format!("close:vat:{cycle_id}")),
             code: "vat".into(),
             reference: format!("cycle {}", cycle.name),
