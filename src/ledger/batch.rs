@@ -213,7 +213,7 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
             let issued = currency.amount(i.amount)?;
             let euros = currency.to_eur(issued)?;
             Ok(EntryRequest {
-                audit: Some(crate::audit::Draft {
+                audit: Some(Box::new(crate::audit::Draft {
                     who: i.by.clone(),
                     action: "ledger.issue".into(),
                     subject_kind: "account".into(),
@@ -224,7 +224,7 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
                         "method": i.method.as_str(),
                         "reference": i.reference,
                     }),
-                }),
+                })),
                 id: i.entry_id.clone(),
                 code: "issue".into(),
                 reference: i.reference.clone(),

@@ -61,7 +61,7 @@ pub struct EntryRequest {
     pub transfers: Vec<TransferDraft>,
     /// The administrative act this entry is (an issuance, a payout, a reversal): recorded in
     /// the audit trail in the entry's transaction.
-    pub audit: Option<crate::audit::Draft>,
+    pub audit: Option<Box<crate::audit::Draft>>,
 }
 
 /// The ledger entry codes that are administrative acts: their requests carry an audit event

@@ -383,14 +383,14 @@ pub fn reverse(
     group::commit(
         conn,
         &EntryRequest {
-            audit: Some(Draft {
+            audit: Some(Box::new(Draft {
                 who: who.clone(),
                 action: "ledger.reverse".into(),
                 subject_kind: "entry".into(),
                 subject_id: original_id.into(),
                 enterprise_id: issuer,
                 details: json!({ "reason": reason }),
-            }),
+            })),
             id: entry_id.into(),
             code: "reverse".into(),
             reference: original.row.reference.clone(),
@@ -583,7 +583,7 @@ pub fn reconversion_paid(
         group::commit(
             conn,
             &EntryRequest {
-                audit: Some(Draft {
+                audit: Some(Box::new(Draft {
                     who: who.clone(),
                     action: "ledger.payout".into(),
                     subject_kind: "account".into(),
@@ -594,7 +594,7 @@ pub fn reconversion_paid(
                         "for_currency": currency,
                         "reference": reference,
                     }),
-                }),
+                })),
                 id: entry_id.into(),
                 code: "reconversion_paid".into(),
                 reference: reference.into(),

@@ -1332,14 +1332,14 @@ async fn a_batch_resolves_a_hold_and_reverses_an_entry_once(backend: Backend) {
         }],
     };
     let reversal = |id: String| EntryRequest {
-        audit: Some(comptoir::audit::Draft {
+        audit: Some(Box::new(comptoir::audit::Draft {
             who: crate::support::operator(),
             action: "ledger.reverse".into(),
             subject_kind: "entry".into(),
             subject_id: payment.row.id.clone(),
             enterprise_id: None,
             details: serde_json::json!({}),
-        }),
+        })),
         id,
         code: "reverse".into(),
         reference: "batch".into(),
