@@ -325,7 +325,8 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, AccountingError> {
     }?;
     if rows.is_empty() && journals.is_empty() {
         let defaults = Chart::defaults()?;
-        replace(conn, &defaults)?;
+        // the shipped defaults, installed on first use: nobody's act
+        store(conn, &defaults, None)?;
         return Ok(defaults);
     }
     let books = Some(books(conn)?);
@@ -376,7 +377,20 @@ pub fn language(conn: &mut DbConn) -> Result<String, AccountingError> {
 }
 
 /// Replaces the chart (moves validated already keep the accounts they were validated with).
-pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), AccountingError> {
+pub fn replace(
+    conn: &mut DbConn,
+    who: &crate::audit::Who,
+    chart: &Chart,
+) -> Result<(), AccountingError> {
+    store(conn, chart, Some(who))
+}
+
+/// Writes `chart` in place of the stored one, recording who did it (when someone did).
+fn store(
+    conn: &mut DbConn,
+    chart: &Chart,
+    who: Option<&crate::audit::Who>,
+) -> Result<(), AccountingError> {
     chart.validate()?;
     let now = crate::time::now();
     let rows: Vec<MappingRow> = chart
@@ -435,6 +449,25 @@ pub fn replace(conn: &mut DbConn, chart: &Chart) -> Result<(), AccountingError> 
             }
             Ok::<_, diesel::result::Error>(())
         }?;
+        let Some(who) = who else {
+            return Ok(());
+        };
+        crate::audit::record(
+            conn,
+            who,
+            crate::audit::Act {
+                action: "books.chart",
+                subject_kind: "chart",
+                subject_id: "deployment",
+                enterprise_id: None,
+                ledger_entry_id: None,
+                details: serde_json::json!({
+                    "account_rules": rows.len(),
+                    "journals": chart.journals.len(),
+                    "language": chart.language,
+                }),
+            },
+        )?;
         Ok(())
     })
 }

@@ -67,6 +67,8 @@ pub enum AccountingError {
     Order(#[from] crate::orders::OrderError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
     #[error(transparent)]

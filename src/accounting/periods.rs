@@ -41,9 +41,10 @@ pub struct Period {
 /// Closes `from..=to` (see the module documentation).
 pub fn close(
     conn: &mut DbConn,
+    who: &crate::audit::Who,
     request: &ClosePeriod,
-    closed_by: Option<&str>,
 ) -> Result<Period, AccountingError> {
+    let closed_by = who.user_id.as_deref();
     let today = crate::time::now().date();
     let mut errors = Vec::new();
     if request.to < request.from {
@@ -93,6 +94,18 @@ pub fn close(
                 accounting_periods::closed_by.eq(&period.closed_by),
             ))
             .execute(conn.diesel())?;
+        crate::audit::record(
+            conn,
+            who,
+            crate::audit::Act {
+                action: "books.period_close",
+                subject_kind: "period",
+                subject_id: &period.id,
+                enterprise_id: None,
+                ledger_entry_id: None,
+                details: serde_json::json!({"from": period.starts_on, "to": period.ends_on}),
+            },
+        )?;
         Ok(period)
     })
 }

@@ -3,7 +3,7 @@
 //! An enterprise's own books (FEC and Odoo CSV under `/api/v1/enterprises/{id}/accounting/`)
 //! are for its owners and treasurers.
 
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -99,13 +99,15 @@ pub async fn put_chart(
     state: web::Data<AppState>,
     caller: Authenticated,
     body: JsonBody<Chart>,
+    req: HttpRequest,
 ) -> Result<web::Json<Chart>, ApiError> {
     let new = body.0;
+    let who = caller.who(&req);
     let chart = state
         .db
         .run(move |conn| {
             keep_books(conn, &caller.0)?;
-            chart::replace(conn, &new)?;
+            chart::replace(conn, &who, &new)?;
             Ok::<_, ApiError>(chart::get(conn)?)
         })
         .await?;
@@ -436,13 +438,15 @@ pub async fn close_period(
     state: web::Data<AppState>,
     caller: Authenticated,
     body: JsonBody<ClosePeriod>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
+    let who = caller.who(&req);
     let period = state
         .db
         .run(move |conn| {
             keep_books(conn, &caller.0)?;
-            Ok::<_, ApiError>(periods::close(conn, &request, Some(&caller.0.user_id))?)
+            Ok::<_, ApiError>(periods::close(conn, &who, &request)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(period))

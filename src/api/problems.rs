@@ -43,6 +43,7 @@ impl From<AccountingError> for ApiError {
             AccountingError::Enterprise(e) => ApiError::from(e),
             AccountingError::Order(e) => ApiError::from(e),
             AccountingError::Ledger(e) => ApiError::from(e),
+            AccountingError::Audit(e) => ApiError::from(e),
             AccountingError::Db(e) => ApiError::from(e),
             AccountingError::Unavailable(e) => ApiError::from(e),
         }

@@ -110,20 +110,22 @@ pub(super) fn chart(config: &Config, command: ChartCommand) -> Result<()> {
                 .with_context(|| format!("reading {}", file.display()))?;
             let new: Chart = toml::from_str(&text)
                 .with_context(|| format!("{} is not a chart mapping", file.display()))?;
-            chart::replace(&mut conn, &new).map_err(|e| match e {
-                crate::accounting::AccountingError::Invalid(crate::error::Invalid(errors)) => {
-                    anyhow::anyhow!(
-                        "{}: {}",
-                        file.display(),
-                        errors
-                            .iter()
-                            .map(|e| format!("{} {}", e.field, e.message))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )
-                }
-                other => anyhow::anyhow!("{other}"),
-            })?;
+            chart::replace(&mut conn, &crate::audit::Who::command_line(), &new).map_err(
+                |e| match e {
+                    crate::accounting::AccountingError::Invalid(crate::error::Invalid(errors)) => {
+                        anyhow::anyhow!(
+                            "{}: {}",
+                            file.display(),
+                            errors
+                                .iter()
+                                .map(|e| format!("{} {}", e.field, e.message))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    }
+                    other => anyhow::anyhow!("{other}"),
+                },
+            )?;
             println!(
                 "chart loaded: {} rules, {} journals",
                 new.accounts.len(),

@@ -789,6 +789,56 @@ async fn acts_on_money_are_in_the_audit_trail_with_their_entries(backend: Backen
     assert!(all.json()["next"]
         .as_str()
         .is_some_and(|n| n.contains("after=")));
+    // the deployment's books: the chart and a period close are acts of their own
+    let chart = app
+        .call("GET", "/api/v1/accounting/chart", Some(&admin), None)
+        .await
+        .json();
+    let put = app
+        .call(
+            "PUT",
+            "/api/v1/accounting/chart",
+            Some(&admin),
+            Some(&chart),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.json());
+    let closed = app
+        .call(
+            "POST",
+            "/api/v1/accounting/periods",
+            Some(&admin),
+            Some(&json!({"from": "2025-01-01", "to": "2025-01-31"})),
+        )
+        .await;
+    assert_eq!(closed.status, 201, "{}", closed.json());
+    let every = app
+        .call("GET", "/api/v1/audit?limit=200", Some(&admin), None)
+        .await
+        .json();
+    let books: Vec<(&str, &str)> = every["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| {
+            e["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("books."))
+        })
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or(""),
+                e["origin"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        books,
+        [
+            ("books.chart", "127.0.0.1"),
+            ("books.period_close", "127.0.0.1")
+        ]
+    );
     // ledger verify counts the act with its event; the command line reads the trail
     {
         let conn = &mut app.db.db.conn().expect("conn");
