@@ -42,6 +42,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub odoo: OdooConfig,
     pub catalog: CatalogConfig,
+    pub metrics: MetricsConfig,
     /// Environment variables with the `COMPTOIR_` prefix whose first part names no setting
     /// (`COMPTOIR_BIN` from a wrapper script; `COMPTOIR_PORT`, `COMPTOIR_SERVICE_HOST`… that
     /// Kubernetes injects for a service named `comptoir`): ignored, and named in one warning
@@ -67,6 +68,16 @@ pub struct MailConfig {
     pub poll_seconds: u64,
     /// Attempts before a mail is marked failed (retries back off exponentially).
     pub max_attempts: i32,
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Client addresses allowed to scrape the metrics (exact addresses; default this
+    /// machine: `127.0.0.1` and `::1`). Behind a reverse proxy the address is the proxy's:
+    /// do not forward `/metrics` to the Internet.
+    pub allowed_addresses: Vec<std::net::IpAddr>,
 }
 
 /// Catalogue rules of the deployment.
@@ -435,7 +446,8 @@ fn defaults() -> serde_json::Value {
         "catalog": {
             "vat_rates": ["0", "5.5", "10", "20"],
             "max_import_bytes": 4_194_304
-        }
+        },
+        "metrics": { "allowed_addresses": ["127.0.0.1", "::1"] }
     })
 }
 

@@ -186,6 +186,14 @@ pub fn http_server(
                 .map_err(anyhow::Error::msg)?,
         ),
         max_import_bytes: config.catalog.max_import_bytes,
+        metrics_from: std::sync::Arc::new(
+            config
+                .metrics
+                .allowed_addresses
+                .iter()
+                .map(|ip| ip.to_canonical())
+                .collect(),
+        ),
     };
     let body_limit = config.max_body_bytes;
     let cors_origins = config.cors_allowed_origins.clone();

@@ -273,7 +273,33 @@ fn client_address(req: &HttpRequest) -> String {
 }
 
 /// Counts an attempt against each key before doing the work; 429 when one is locked out.
-pub(super) fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
+/// Checks `password` against the account of `user_id` (a wrong one counts against the
+/// account, as at log-in); `wrong` names the field and its message. Returns the address.
+pub(super) async fn confirm_password(
+    state: &AppState,
+    user_id: &str,
+    password: String,
+    wrong: (&str, &str),
+) -> Result<String, ApiError> {
+    let lookup = user_id.to_string();
+    let (email, stored) = state
+        .db
+        .run(move |conn| registration::credentials(conn, &lookup))
+        .await?;
+    let account_key = format!("email:{email}");
+    let throttle = state.login_throttle.clone();
+    reserve_all(&[(&throttle.accounts, account_key.clone())])?;
+    let matches = web::block(move || passwords::verify(&password, stored.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
+    if !matches {
+        return Err(ApiError::field(wrong.0, "wrong_password", wrong.1));
+    }
+    throttle.accounts.clear(&account_key);
+    Ok(email)
+}
+
+fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
     let now = std::time::Instant::now();
     for (limiter, key) in keys {
         limiter
@@ -491,26 +517,14 @@ pub async fn change_password(
         new_password,
     } = body.0;
     let user_id = caller.0.user_id.clone();
-    let lookup = user_id.clone();
-    let (email, stored) = state
-        .db
-        .run(move |conn| registration::credentials(conn, &lookup))
-        .await?;
+    let email = confirm_password(
+        &state,
+        &user_id,
+        current_password,
+        ("current_password", "is not your current password"),
+    )
+    .await?;
     registration::check_password("new_password", &new_password, Some(&email))?;
-    let account_key = format!("email:{email}");
-    let throttle = state.login_throttle.clone();
-    reserve_all(&[(&throttle.accounts, account_key.clone())])?;
-    let matches = web::block(move || passwords::verify(&current_password, stored.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
-    if !matches {
-        return Err(ApiError::field(
-            "current_password",
-            "wrong_password",
-            "is not your current password",
-        ));
-    }
-    throttle.accounts.clear(&account_key);
     let hash = hash_off_workers(new_password).await?;
     state
         .db

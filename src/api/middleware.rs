@@ -106,6 +106,16 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    super::metrics::observe(
+        response.request().method().as_str(),
+        &route,
+        status.as_u16(),
+        started.elapsed(),
+    );
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status.is_server_error() {

@@ -18,6 +18,7 @@ pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod ledger;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod orders;
@@ -26,6 +27,7 @@ pub mod planning;
 pub mod privacy;
 pub mod problems;
 pub mod resolve;
+pub mod roles;
 pub mod system;
 
 use actix_web::body::MessageBody;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub catalog: std::sync::Arc<crate::catalog::rules::CatalogRules>,
     /// Largest CSV body the catalogue import accepts.
     pub max_import_bytes: usize,
+    /// Client addresses allowed to read `GET /metrics`.
+    pub metrics_from: std::sync::Arc<Vec<std::net::IpAddr>>,
 }
 
 #[derive(OpenApi)]
@@ -104,6 +108,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(system::health)
         .service(system::ready)
         .service(system::openapi)
+        .service(metrics::metrics)
         .service(system::problem_type)
         .service(directory::list_currencies)
         .service(directory::list_enterprises)
@@ -165,6 +170,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(privacy::erase)
         .service(audit::all)
         .service(audit::of_enterprise)
+        .service(roles::list)
+        .service(roles::grant)
+        .service(roles::revoke)
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::register)

@@ -8,13 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::auth::{reserve_all, Authenticated};
+use crate::api::auth::{confirm_password, Authenticated};
 use crate::api::extract::JsonBody;
 use crate::api::AppState;
-use crate::audit::Who;
-use crate::auth::passwords;
 use crate::auth::policy::{authorize, Action};
-use crate::auth::registration;
 use crate::error::{ApiError, Problem};
 use crate::ids::UserId;
 use crate::privacy;
@@ -116,33 +113,15 @@ pub async fn erase(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller.0, Action::ManageOwnAccount)?;
     let user_id = caller.0.user_id.clone();
-    let lookup = user_id.clone();
-    let (email, stored) = state
-        .db
-        .run(move |conn| registration::credentials(conn, &lookup))
-        .await?;
-    // guessed passwords count against the account, as at log-in
-    let account_key = format!("email:{email}");
-    let throttle = state.login_throttle.clone();
-    reserve_all(&[(&throttle.accounts, account_key.clone())])?;
-    let password = body.0.password;
-    let matches = web::block(move || passwords::verify(&password, stored.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
-    if !matches {
-        return Err(ApiError::field(
-            "password",
-            "wrong_password",
-            "is not your password",
-        ));
-    }
-    throttle.accounts.clear(&account_key);
-    let origin = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    confirm_password(
+        &state,
+        &user_id,
+        body.0.password,
+        ("password", "is not your password"),
+    )
+    .await?;
     let user = UserId::from(user_id.clone());
-    let who = Who::user(user.clone(), origin);
+    let who = caller.who(&req);
     let erased = state
         .db
         .run(move |conn| privacy::erase(conn, &who, &user))

@@ -113,6 +113,7 @@ impl From<EnterpriseError> for ApiError {
             EnterpriseError::Internal(cause) => ApiError::Internal(cause),
             EnterpriseError::Auth(e) => ApiError::from(e),
             EnterpriseError::Ledger(e) => ApiError::from(e),
+            EnterpriseError::Audit(e) => ApiError::from(e),
             EnterpriseError::Db(e) => ApiError::from(e),
             EnterpriseError::Unavailable(e) => ApiError::from(e),
         }

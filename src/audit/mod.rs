@@ -126,6 +126,25 @@ impl Draft {
     }
 }
 
+impl<'a> Act<'a> {
+    /// An act on a person's account (`subject_kind` `user`), about `enterprise_id` if any.
+    pub fn on_user(
+        action: &'a str,
+        user_id: &'a str,
+        enterprise_id: Option<&'a str>,
+        details: serde_json::Value,
+    ) -> Act<'a> {
+        Act {
+            action,
+            subject_kind: "user",
+            subject_id: user_id,
+            enterprise_id,
+            ledger_entry_id: None,
+            details,
+        }
+    }
+}
+
 /// A recorded event.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = audit_events)]

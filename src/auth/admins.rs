@@ -62,18 +62,7 @@ fn find(conn: &mut DbConn, email: &Email) -> Result<Option<UserRow>, AuthError> 
 }
 
 fn recorded(conn: &mut DbConn, who: &Who, action: &str, user: &UserRow) -> Result<(), AuthError> {
-    audit::record(
-        conn,
-        who,
-        Act {
-            action,
-            subject_kind: "user",
-            subject_id: &user.id,
-            enterprise_id: None,
-            ledger_entry_id: None,
-            details: json!({}),
-        },
-    )?;
+    audit::record(conn, who, Act::on_user(action, &user.id, None, json!({})))?;
     Ok(())
 }
 

@@ -100,6 +100,10 @@ pub enum Action<'a> {
     KeepEnterpriseBooks {
         enterprise_id: &'a str,
     },
+    /// Name and remove the people of an enterprise (its owners).
+    ManageRoles {
+        enterprise_id: &'a str,
+    },
     /// Read the audit trail: about one enterprise (its owners and treasurers), or all of it
     /// (`None`: platform admins).
     ReadAudit {
@@ -212,6 +216,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         }
         Action::KeepEnterpriseBooks { enterprise_id } => {
             actor.is_platform_admin || actor.has_role(enterprise_id, MONEY_ROLES)
+        }
+        Action::ManageRoles { enterprise_id } => {
+            actor.is_platform_admin || actor.has_role(enterprise_id, &[Role::Owner])
         }
         Action::ReadAudit { enterprise_id } => {
             actor.is_platform_admin || enterprise_id.is_some_and(|e| actor.has_role(e, MONEY_ROLES))

@@ -131,6 +131,55 @@ pub fn holdings(conn: &mut DbConn) -> QueryResult<Holdings> {
     })
 }
 
+/// What is waiting, for the metrics: mail not sent yet and failed, moves per Odoo state, the
+/// ledger's last entry number, and the orders checked out so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    pub mail_pending: i64,
+    pub mail_failed: i64,
+    /// `(state, moves)`: pending, pushed, failed, conflict.
+    pub odoo: Vec<(String, i64)>,
+    pub ledger_entries: i64,
+    pub checkouts: i64,
+}
+
+#[derive(QueryableByName)]
+struct StateCount {
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+pub fn backlog(conn: &mut DbConn) -> QueryResult<Backlog> {
+    Ok(Backlog {
+        mail_pending: count(
+            conn,
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM mail_outbox \
+             WHERE sent_at IS NULL AND failed_at IS NULL",
+        )?,
+        mail_failed: count(
+            conn,
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM mail_outbox WHERE failed_at IS NOT NULL",
+        )?,
+        odoo: diesel::sql_query(
+            "SELECT state, CAST(COUNT(*) AS BIGINT) AS n FROM odoo_sync GROUP BY state ORDER BY state",
+        )
+        .load::<StateCount>(conn.diesel())?
+        .into_iter()
+        .map(|s| (s.state, s.n))
+        .collect(),
+        ledger_entries: count(
+            conn,
+            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS n FROM ledger_entries",
+        )?,
+        checkouts: count(
+            conn,
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM orders WHERE confirmed_at IS NOT NULL",
+        )?,
+    })
+}
+
 /// SQLite: moves the database behind `conn` pushed to Odoo that the database at `other`
 /// does not have as pushed (what a restore of `other` would forget Odoo holds).
 pub fn pushed_only_here(conn: &mut DbConn, other: &Path) -> Result<i64, String> {

@@ -413,6 +413,12 @@ impl Db {
         &self.shared
     }
 
+    /// The pool's connections: open, and idle among them.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Takes a connection from the pool (blocking; call from blocking code only).
     pub fn conn(&self) -> Result<DbConn, DbError> {
         let conn = self.pool.get().map(|conn| DbConn {

@@ -4,11 +4,13 @@
 //! - [`manage`]: creating and editing an enterprise (with its legal identifiers and the
 //!   currencies it accepts; its wallets are opened with it).
 //! - [`relationships`]: the permissions a producer grants a hub.
+//! - [`roles`]: the people of an enterprise and their roles, named by its owners.
 //! - [`identifiers`]: SIREN, SIRET and VAT numbers, checked by their check digits.
 
 pub mod identifiers;
 pub mod manage;
 pub mod relationships;
+pub mod roles;
 
 /// What can go wrong with enterprises and their relationships.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum EnterpriseError {
     Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
     #[error(transparent)]

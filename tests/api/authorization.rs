@@ -76,6 +76,13 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
         .as_str()
         .expect("farm")
         .to_string();
+    let farm_owner_id = app
+        .call("GET", "/api/v1/me", Some(&farmer), None)
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("the farmer's id")
+        .to_string();
     let farm_wallet = app
         .call(
             "POST",
@@ -396,6 +403,18 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             }
             // a JSON body: refused for the caller's roles before the body is even read
             ("POST", "/api/v1/enterprises/{producer_id}/catalog/import") => Some(json!({})),
+            ("GET", "/api/v1/enterprises/{enterprise_id}/roles") => None,
+            ("POST", "/api/v1/enterprises/{enterprise_id}/roles") => {
+                Some(json!({"email": "yanis@example.org", "role": "owner"}))
+            }
+            ("DELETE", "/api/v1/enterprises/{enterprise_id}/roles/{user_id}/{role}") => {
+                return Some((
+                    path.replace("{enterprise_id}", &farm_id)
+                        .replace("{user_id}", &farm_owner_id)
+                        .replace("{role}", "owner"),
+                    None,
+                ));
+            }
             _ => return None,
         };
         let concrete = fill(path);

@@ -893,6 +893,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/openapi.json"),
+    // no login: the caller's address decides (`metrics.allowed_addresses`)
+    ("GET", "/metrics"),
     ("GET", "/problems/{slug}"),
     ("GET", "/api/v1/currencies"),
     ("GET", "/api/v1/enterprises"),

@@ -26,6 +26,7 @@ backend_tests!(
     a_backup_taken_under_load_restores_and_verifies,
     a_member_exports_then_erases_their_data_and_the_ledger_stays_whole,
     acts_on_money_are_in_the_audit_trail_with_their_entries,
+    metrics_are_served_in_prometheus_format_to_allowed_addresses_only,
 );
 
 const PASSWORD: &str = "une cooperative 2026";
@@ -269,6 +270,126 @@ async fn the_first_admin_is_created_on_the_server_and_unblocks_a_new_deployment(
         )
         .await;
     assert_eq!(association.status, 201, "{}", association.json());
+    let association = association.json()["id"]
+        .as_str()
+        .expect("association")
+        .to_string();
+    let currency = app
+        .call(
+            "POST",
+            "/api/v1/currencies",
+            Some(&admin),
+            Some(
+                &json!({"code": "COO", "name": "Coop", "symbol": "C", "scale": 2, "kind": "local",
+                         "parity_to_eur": "1", "issuer_id": association}),
+            ),
+        )
+        .await;
+    assert_eq!(currency.status, 201, "{}", currency.json());
+    // its first treasurer: an account of their own, named by the association's owner
+    let treasurer_id = {
+        let conn = &mut app.db.db.conn().expect("conn");
+        let id = new_customer(conn, 3);
+        let hash = comptoir::auth::passwords::hash(PASSWORD).expect("hash");
+        diesel::update(users::table.find(&id))
+            .set(users::password_hash.eq(Some(hash)))
+            .execute(conn.diesel())
+            .expect("password");
+        id
+    };
+    let roles = format!("/api/v1/enterprises/{association}/roles");
+    let name = json!({"email": "buyer3@example.org", "role": "treasurer"});
+    let named = app.call("POST", &roles, Some(&admin), Some(&name)).await;
+    assert_eq!(named.status, 201, "{}", named.json());
+    assert_eq!(
+        app.call("POST", &roles, Some(&admin), Some(&name))
+            .await
+            .status,
+        200
+    );
+    let listed: Vec<(String, String)> = named
+        .json()
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap_or("").to_string(),
+                m["role"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("aicha@coop.example.org".to_string(), "owner".to_string()),
+            ("buyer3@example.org".to_string(), "treasurer".to_string())
+        ]
+    );
+    let treasurer = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "buyer3@example.org", "password": PASSWORD}),
+        )
+        .await
+        .json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    // the treasurer acts at once (the association's acts are theirs to read), names nobody
+    let trail = app
+        .call(
+            "GET",
+            &format!("/api/v1/enterprises/{association}/audit"),
+            Some(&treasurer),
+            None,
+        )
+        .await;
+    assert_eq!(trail.status, 200, "{}", trail.json());
+    let trail = trail.json();
+    let acts: Vec<&str> = trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(acts, ["currency.create", "role.grant"]);
+    app.call("POST", &roles, Some(&treasurer), Some(&name))
+        .await
+        .problem(403, "forbidden");
+    // the last owner stays; the treasurer can be removed
+    let admin_id = app
+        .call("GET", "/api/v1/me", Some(&admin), None)
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.call(
+        "DELETE",
+        &format!("{roles}/{admin_id}/owner"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .problem(409, "conflict");
+    let removed = app
+        .call(
+            "DELETE",
+            &format!("{roles}/{treasurer_id}/treasurer"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    app.call(
+        "GET",
+        &format!("/api/v1/enterprises/{association}/audit"),
+        Some(&treasurer),
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
     // the second admin follows the set-up link, once, and logs in
     let set = app
         .post_json(
@@ -888,4 +1009,57 @@ async fn acts_on_money_are_in_the_audit_trail_with_their_entries(backend: Backen
         "{listed}"
     );
     assert!(listed.contains(&format!("entry {entry}")), "{listed}");
+}
+
+async fn metrics_are_served_in_prometheus_format_to_allowed_addresses_only(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/health").await.status, 200);
+    }
+    app.get("/api/v1/orders/nothing-here").await;
+    let scraped = app.get("/metrics").await;
+    assert_eq!(
+        scraped.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&scraped.body)
+    );
+    assert!(scraped
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
+    let text = String::from_utf8_lossy(&scraped.body).to_string();
+    // requests by route template, never by the id in the path
+    let health = text
+        .lines()
+        .find(|l| {
+            l.starts_with(
+                r#"comptoir_http_requests_total{method="GET",route="/health",status="200"}"#,
+            )
+        })
+        .expect("the health checks are counted");
+    let counted: u64 = health
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(counted >= 3, "{health}");
+    assert!(!text.contains("nothing-here"), "{text}");
+    assert!(text.contains(
+        "comptoir_http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\""
+    ));
+    assert!(text.contains("comptoir_db_pool_connections{state=\"idle\"}"));
+    assert!(
+        text.contains("comptoir_mail_outbox{state=\"pending\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("comptoir_totals{what=\"checkouts\"} 0"),
+        "{text}"
+    );
+    // from any other address, no metrics
+    let elsewhere = TestApp::serve_with(TestDb::migrated(backend), |config| {
+        config.metrics.allowed_addresses = vec!["10.1.2.3".parse().expect("address")];
+    })
+    .await;
+    elsewhere.get("/metrics").await.problem(403, "forbidden");
 }
