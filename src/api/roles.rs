@@ -129,7 +129,12 @@ pub async fn revoke(
     let (key, user_id, role) = path.into_inner();
     let id = crate::api::resolve::enterprise(&state, &caller.0, key).await?;
     authorize(&caller.0, Action::ManageRoles { enterprise_id: &id })?;
-    let role = roles::role(&role)?;
+    // a path that names no role names nothing: 404, as for an unknown id
+    let role = roles::role(&role).map_err(|_| {
+        ApiError::NotFound(format!(
+            "`{role}` is not a role (owner, manager, treasurer or member)"
+        ))
+    })?;
     let who = caller.who(&req);
     let removed = state
         .db

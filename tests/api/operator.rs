@@ -373,6 +373,14 @@ async fn the_first_admin_is_created_on_the_server_and_unblocks_a_new_deployment(
     )
     .await
     .problem(409, "conflict");
+    app.call(
+        "DELETE",
+        &format!("{roles}/{treasurer_id}/boss"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .problem(404, "not-found");
     let removed = app
         .call(
             "DELETE",
