@@ -31,7 +31,7 @@ impl Authenticated {
             .peer_addr()
             .map(|a| a.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
-        crate::audit::Who::user(crate::ids::UserId::from(self.0.user_id.as_str()), origin)
+        crate::audit::Who::user(self.0.user_id.clone(), origin)
     }
 }
 
@@ -233,7 +233,7 @@ pub async fn me(caller: Authenticated) -> Result<web::Json<Me>, ApiError> {
     crate::auth::policy::authorize(&caller.0, crate::auth::policy::Action::ReadOwnAccounts)?;
     let actor = caller.0;
     Ok(web::Json(Me {
-        id: actor.user_id,
+        id: actor.user_id.into_string(),
         is_platform_admin: actor.is_platform_admin,
         roles: actor
             .roles

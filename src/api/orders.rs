@@ -14,7 +14,7 @@ use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthError;
 use crate::catalog::rules::CatalogRules;
 use crate::error::{ApiError, Problem};
-use crate::ids::{CycleId, OrderId, UserId};
+use crate::ids::{CycleId, OrderId};
 use crate::money::{parse_amount, Sign};
 use crate::orders::adjust::{self, AdjustRequest};
 use crate::orders::cart::{self, Cart};
@@ -105,9 +105,7 @@ pub async fn checkout(
                 &route,
                 &request,
                 StatusCode::CREATED,
-                |conn| {
-                    checkouts::checkout(conn, &CycleId::from(&id), &UserId::from(&user), &request)
-                },
+                |conn| checkouts::checkout(conn, &CycleId::from(&id), &user, &request),
             )
         })
         .await?;

@@ -11,7 +11,7 @@ use crate::db::DbConn;
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub is_platform_admin: bool,
     /// `(enterprise id, role)` pairs.
     pub roles: Vec<(String, Role)>,
@@ -49,7 +49,7 @@ pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, AuthError
         .select((enterprise_roles::enterprise_id, enterprise_roles::role))
         .load(conn.diesel())?;
     Ok(Some(Actor {
-        user_id: user_id.to_string(),
+        user_id: crate::ids::UserId::from(user_id),
         is_platform_admin,
         roles: roles
             .into_iter()

@@ -137,7 +137,7 @@ const MANAGER_ROLES: &[Role] = &[Role::Owner, Role::Manager];
 fn may_spend(actor: &Actor, account: &AccountRow) -> bool {
     let owner = account.owner_id.as_deref().unwrap_or("");
     match OwnerKind::parse(&account.owner_kind) {
-        Ok(OwnerKind::User) => owner == actor.user_id,
+        Ok(OwnerKind::User) => actor.user_id == owner,
         Ok(OwnerKind::Enterprise) => actor.has_role(owner, MONEY_ROLES),
         _ => false,
     }
@@ -196,14 +196,14 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
             customer_id,
             hub_id,
         } => {
-            customer_id == actor.user_id
+            actor.user_id == customer_id
                 || actor.is_platform_admin
                 || actor.has_role(hub_id, READ_ROLES)
         }
         Action::CancelOrder {
             customer_id,
             hub_id,
-        } => customer_id == actor.user_id || actor.has_role(hub_id, MANAGER_ROLES),
+        } => actor.user_id == customer_id || actor.has_role(hub_id, MANAGER_ROLES),
         Action::ManageHubOrders { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, MANAGER_ROLES)
         }

@@ -98,7 +98,7 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
     }
     let mut wallets = Vec::new();
     for i in 0..WALLETS {
-        let owner = Owner::Enterprise(association.id.clone());
+        let owner = Owner::Enterprise(association.id.clone().into());
         // one association owns one wallet per currency: make the others plain enterprises
         let owner = if i == 0 {
             owner
@@ -110,7 +110,7 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
             diesel::insert_into(enterprises::table)
                 .values(&row)
                 .execute(conn.diesel())?;
-            Owner::Enterprise(row.id)
+            Owner::Enterprise(row.id.into())
         };
         let wallet = ops::wallet(conn, owner, code)?;
         ops::set_overdraft_limit(

@@ -100,7 +100,7 @@ pub(super) fn customers(
             ))
             .execute(conn.diesel())
             .context("creating a customer")?;
-        let wallet = ops::wallet(conn, Owner::User(id.clone()), "LEM")?;
+        let wallet = ops::wallet(conn, Owner::User(id.clone().into()), "LEM")?;
         ops::issue(
             conn,
             &crate::audit::Who::command_line(),

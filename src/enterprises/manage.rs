@@ -393,7 +393,7 @@ pub fn set_currencies(
         return Ok(()); // its accounts come with the currencies it issues
     }
     for code in std::iter::once("EUR").chain(codes.iter().map(String::as_str)) {
-        crate::ledger::ops::wallet(conn, Owner::Enterprise(row.id.clone()), code)?;
+        crate::ledger::ops::wallet(conn, Owner::Enterprise(row.id.clone().into()), code)?;
     }
     Ok(())
 }

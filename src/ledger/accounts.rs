@@ -82,16 +82,16 @@ impl AccountRow {
 /// The owner of a new account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
-    User(String),
-    Enterprise(String),
+    User(crate::ids::UserId),
+    Enterprise(crate::ids::EnterpriseId),
     System,
 }
 
 impl Owner {
     fn parts(&self) -> (OwnerKind, Option<String>) {
         match self {
-            Owner::User(id) => (OwnerKind::User, Some(id.clone())),
-            Owner::Enterprise(id) => (OwnerKind::Enterprise, Some(id.clone())),
+            Owner::User(id) => (OwnerKind::User, Some(id.to_string())),
+            Owner::Enterprise(id) => (OwnerKind::Enterprise, Some(id.to_string())),
             Owner::System => (OwnerKind::System, None),
         }
     }

@@ -518,7 +518,12 @@ pub fn reconvert(
             });
         }
         let net = amount - fee;
-        let payable = payable(conn, &Owner::Enterprise(enterprise_id), &currency, false)?;
+        let payable = payable(
+            conn,
+            &Owner::Enterprise(enterprise_id.into()),
+            &currency,
+            false,
+        )?;
         // only the wallet's own money may be reconverted, never its mutual-credit line
         let own = |debit: &AccountRow, credit: &AccountRow, amount: Amount| TransferDraft {
             own_funds_only: true,

@@ -27,7 +27,7 @@ pub(super) fn association_of(currency: &CurrencyRow) -> Result<(Owner, String), 
             field: "currency".into(),
             message: format!("{} is not a local currency", currency.code),
         })?;
-    Ok((Owner::Enterprise(issuer), currency.code.clone()))
+    Ok((Owner::Enterprise(issuer.into()), currency.code.clone()))
 }
 
 /// The association's accounts of a local currency (opened with the currency).

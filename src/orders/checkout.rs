@@ -118,7 +118,7 @@ pub fn checkout(
         let local = local_part(conn, &row.hub_id, request.local_amount.as_ref(), local_max)?;
         let mut hold_id = None;
         if let Some(part) = &local {
-            let owner = Owner::User(customer_id.to_string());
+            let owner = Owner::User(customer_id.clone());
             let kind = crate::ledger::kinds::AccountKind::MemberWallet;
             let Some(wallet) = crate::ledger::accounts::find_by_owner(
                 conn,
@@ -141,7 +141,7 @@ pub fn checkout(
             };
             let hub_wallet = ops::wallet(
                 conn,
-                Owner::Enterprise(row.hub_id.clone()),
+                Owner::Enterprise(row.hub_id.clone().into()),
                 part.amount.currency.as_str(),
             )?;
             let expires = cycle.closes_at + Duration::days(HOLD_GRACE_DAYS);

@@ -557,7 +557,8 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
     let orders = 30;
     for n in 0..orders {
         let customer = crate::support::new_customer(conn, n);
-        let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
+        let wallet =
+            ops::wallet(conn, Owner::User(customer.clone().into()), "LEM").expect("wallet");
         ops::issue(
             conn,
             &crate::support::operator(),

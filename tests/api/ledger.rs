@@ -75,7 +75,7 @@ pub fn world(backend: Backend) -> World {
     for email in ["camille@example.org", "yanis@example.org"] {
         let user = id_of(&mut conn, Some(email), None);
         members.push(
-            ops::wallet(&mut conn, Owner::User(user), "LEM")
+            ops::wallet(&mut conn, Owner::User(user.into()), "LEM")
                 .expect("wallet")
                 .id,
         );
@@ -84,7 +84,7 @@ pub fn world(backend: Backend) -> World {
     for slug in ["ferme-des-trois-chenes", "fournil-de-la-colline"] {
         let enterprise = id_of(&mut conn, None, Some(slug));
         pros.push(
-            ops::wallet(&mut conn, Owner::Enterprise(enterprise), "LEM")
+            ops::wallet(&mut conn, Owner::Enterprise(enterprise.into()), "LEM")
                 .expect("wallet")
                 .id,
         );
@@ -983,7 +983,8 @@ async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
         .expect("wallet")
         .owner_id
         .expect("owner");
-    let ferme_xyz = ops::wallet(conn, Owner::Enterprise(ferme_owner), "XYZ").expect("xyz wallet");
+    let ferme_xyz =
+        ops::wallet(conn, Owner::Enterprise(ferme_owner.into()), "XYZ").expect("xyz wallet");
     ops::issue(
         conn,
         &crate::support::operator(),

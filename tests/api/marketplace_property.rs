@@ -156,7 +156,8 @@ fn world(backend: Backend) -> World {
     let customers = (0..CUSTOMERS)
         .map(|n| {
             let customer = new_customer(conn, n);
-            let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
+            let wallet =
+                ops::wallet(conn, Owner::User(customer.clone().into()), "LEM").expect("wallet");
             ops::issue(
                 conn,
                 &crate::support::operator(),
@@ -346,10 +347,10 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     );
 
     // where it went: producers, the hub's fees net of VAT, the VAT
-    let hub = balances_of(conn, Owner::Enterprise(w.hub.clone()));
+    let hub = balances_of(conn, Owner::Enterprise(w.hub.clone().into()));
     let mut producers = Vec::new();
     for id in producer_ids(conn) {
-        producers.extend(balances_of(conn, Owner::Enterprise(id)));
+        producers.extend(balances_of(conn, Owner::Enterprise(id.into())));
     }
     for (currency, paid) in [("LEM", paid_local), ("EUR", paid_euros)] {
         let to_producers = sum(&producers, currency, "enterprise_wallet");
@@ -505,7 +506,7 @@ fn check_books(
     );
     prop_assert_eq!(-starting(&hub, "4457"), all_vat, "with their VAT");
     // its cash in the books is its cash in the ledger
-    let ledger = balances_of(conn, Owner::Enterprise(w.hub.clone()));
+    let ledger = balances_of(conn, Owner::Enterprise(w.hub.clone().into()));
     for (code, currency) in [("530100", "LEM"), ("512000", "EUR")] {
         prop_assert_eq!(
             hub.get(code).copied().unwrap_or(0),

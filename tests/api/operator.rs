@@ -450,7 +450,7 @@ async fn a_backup_taken_under_load_restores_and_verifies(backend: Backend) {
     let wallet = {
         let conn = &mut db.db.conn().expect("conn");
         let member = new_customer(conn, 1);
-        ops::wallet(conn, Owner::User(member), "LEM")
+        ops::wallet(conn, Owner::User(member.into()), "LEM")
             .expect("wallet")
             .id
     };
@@ -589,7 +589,7 @@ async fn a_member_exports_then_erases_their_data_and_the_ledger_stays_whole(back
             .select(comptoir::db::schema::enterprises::id)
             .first(conn.diesel())
             .expect("farm");
-        let wallet = ops::wallet(conn, Owner::Enterprise(farm), "LEM").expect("farm wallet");
+        let wallet = ops::wallet(conn, Owner::Enterprise(farm.into()), "LEM").expect("farm wallet");
         (id, wallet.id)
     };
     let login = |password: &'static str| {

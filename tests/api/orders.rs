@@ -432,7 +432,8 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
     let mut buyers = Vec::new();
     for n in 0..100 {
         let customer = new_customer(conn, n);
-        let wallet = ops::wallet(conn, Owner::User(customer.clone()), "LEM").expect("wallet");
+        let wallet =
+            ops::wallet(conn, Owner::User(customer.clone().into()), "LEM").expect("wallet");
         ops::issue(
             conn,
             &crate::support::operator(),

@@ -81,7 +81,7 @@ pub async fn enterprise_accounts(
     let views = state
         .db
         .run(move |conn| {
-            let rows = accounts::list_for_owner(conn, &Owner::Enterprise(id))?;
+            let rows = accounts::list_for_owner(conn, &Owner::Enterprise(id.into()))?;
             let scales = scales(conn)?;
             rows.iter().map(|r| account_view(&scales, r)).collect()
         })
@@ -112,7 +112,7 @@ pub async fn open_enterprise_wallet(
     let view = state
         .db
         .run(move |conn| {
-            let row = ops::wallet(conn, Owner::Enterprise(id), &body.0.currency)?;
+            let row = ops::wallet(conn, Owner::Enterprise(id.into()), &body.0.currency)?;
             account_view(&scales(conn)?, &row)
         })
         .await?;

@@ -158,7 +158,7 @@ pub(super) fn settle(
             if is_hub {
                 continue;
             }
-            let to = ops::wallet(conn, Owner::Enterprise(producer.to_string()), code)?;
+            let to = ops::wallet(conn, Owner::Enterprise(producer.clone()), code)?;
             let from = hub_wallet(conn, &mut hub_wallets, &hub_id, code)?;
             if let (Some(clearing), true) = (&clearing, payout.from_clearing.is_positive()) {
                 transfers.push(posted(clearing, &to, payout.from_clearing));
