@@ -13,7 +13,6 @@ use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::error::{ApiError, Problem};
-use crate::ids::UserId;
 use crate::privacy;
 
 /// The shape of the export, for the API's documentation (the document is
@@ -63,7 +62,7 @@ pub async fn export(
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&caller.0, Action::ManageOwnAccount)?;
-    let user = UserId::from(caller.0.user_id.clone());
+    let user = caller.0.user_id.clone();
     let data = state
         .db
         .run(move |conn| privacy::export(conn, &user))
@@ -120,7 +119,7 @@ pub async fn erase(
         ("password", "is not your password"),
     )
     .await?;
-    let user = UserId::from(user_id.clone());
+    let user = user_id.clone();
     let who = caller.who(&req);
     let erased = state
         .db
