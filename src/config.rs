@@ -43,6 +43,11 @@ pub struct Config {
     pub odoo: OdooConfig,
     pub catalog: CatalogConfig,
     pub metrics: MetricsConfig,
+    /// Reverse proxies in front of Comptoir (exact addresses, e.g. `127.0.0.1` for a proxy on
+    /// the same machine): their `X-Forwarded-For` names the client for the log-in throttle,
+    /// the audit trail and the metrics' access check. Empty (the default): the header is
+    /// ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Environment variables with the `COMPTOIR_` prefix whose first part names no setting
     /// (`COMPTOIR_BIN` from a wrapper script; `COMPTOIR_PORT`, `COMPTOIR_SERVICE_HOST`… that
     /// Kubernetes injects for a service named `comptoir`): ignored, and named in one warning
@@ -447,7 +452,8 @@ fn defaults() -> serde_json::Value {
             "vat_rates": ["0", "5.5", "10", "20"],
             "max_import_bytes": 4_194_304
         },
-        "metrics": { "allowed_addresses": ["127.0.0.1", "::1"] }
+        "metrics": { "allowed_addresses": ["127.0.0.1", "::1"] },
+        "trusted_proxies": []
     })
 }
 

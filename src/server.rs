@@ -186,6 +186,13 @@ pub fn http_server(
                 .map_err(anyhow::Error::msg)?,
         ),
         max_import_bytes: config.catalog.max_import_bytes,
+        trusted_proxies: std::sync::Arc::new(
+            config
+                .trusted_proxies
+                .iter()
+                .map(|ip| ip.to_canonical())
+                .collect(),
+        ),
         metrics_from: std::sync::Arc::new(
             config
                 .metrics

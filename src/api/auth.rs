@@ -25,11 +25,10 @@ pub struct Authenticated(pub Actor);
 
 impl Authenticated {
     /// The caller as the audit trail names them: their id, and the address the request came
-    /// from (as this server saw it: behind a reverse proxy, the proxy's).
+    /// from ([`crate::api::client_ip`]: the client's, through a trusted proxy).
     pub fn who(&self, req: &HttpRequest) -> crate::audit::Who {
-        let origin = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
+        let origin = crate::api::client_ip(req)
+            .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".into());
         crate::audit::Who::user(self.0.user_id.clone(), origin)
     }
@@ -265,14 +264,13 @@ pub struct Accepted {
     pub detail: &'static str,
 }
 
-/// The client's address, as seen by this server (a proxy's address behind a proxy).
+/// The client's address (see [`crate::api::client_ip`]), as a throttling key.
 fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
+    crate::api::client_ip(req)
+        .map(|ip| ip.to_string())
         .unwrap_or_default()
 }
 
-/// Counts an attempt against each key before doing the work; 429 when one is locked out.
 /// Checks `password` against the account of `user_id` (a wrong one counts against the
 /// account, as at log-in); `wrong` names the field and its message. Returns the address.
 pub(super) async fn confirm_password(
@@ -299,6 +297,7 @@ pub(super) async fn confirm_password(
     Ok(email)
 }
 
+/// Counts an attempt against each key before doing the work; 429 when one is locked out.
 fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
     let now = std::time::Instant::now();
     for (limiter, key) in keys {

@@ -97,7 +97,7 @@ pub async fn metrics(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let peer = req.peer_addr().map(|a| a.ip());
+    let peer = crate::api::client_ip(&req);
     if !peer.is_some_and(|ip| state.metrics_from.contains(&ip.to_canonical())) {
         return Err(ApiError::Forbidden(
             "the metrics are served only to the addresses in `metrics.allowed_addresses`".into(),

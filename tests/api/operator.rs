@@ -27,6 +27,7 @@ backend_tests!(
     a_member_exports_then_erases_their_data_and_the_ledger_stays_whole,
     acts_on_money_are_in_the_audit_trail_with_their_entries,
     metrics_are_served_in_prometheus_format_to_allowed_addresses_only,
+    behind_a_trusted_proxy_the_forwarded_client_is_the_origin,
 );
 
 const PASSWORD: &str = "une cooperative 2026";
@@ -1070,4 +1071,57 @@ async fn metrics_are_served_in_prometheus_format_to_allowed_addresses_only(backe
     })
     .await;
     elsewhere.get("/metrics").await.problem(403, "forbidden");
+}
+
+async fn behind_a_trusted_proxy_the_forwarded_client_is_the_origin(backend: Backend) {
+    // without trusted proxies, the header is anyone's to write: ignored
+    let direct = TestApp::with_demo(backend).await;
+    let spoofed = direct
+        .send(
+            "GET",
+            "/metrics",
+            None,
+            &[("X-Forwarded-For", "10.9.9.9")],
+            None,
+        )
+        .await;
+    assert_eq!(spoofed.status, 200);
+    drop(direct);
+
+    let app = TestApp::serve_with(TestDb::with_demo(backend), |config| {
+        config.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+    })
+    .await;
+    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let body = json!({"percent": "1", "fixed": lem("0.00")});
+    let set = app
+        .send(
+            "PUT",
+            "/api/v1/currencies/LEM/commission",
+            Some(&treasurer),
+            &[("X-Forwarded-For", "198.51.100.4, 203.0.113.7")],
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await;
+    assert_eq!(set.status, 204, "{}", String::from_utf8_lossy(&set.body));
+    let origin: String = {
+        let conn = &mut app.db.db.conn().expect("conn");
+        audit_events::table
+            .filter(audit_events::action.eq("currency.commission"))
+            .select(audit_events::origin)
+            .first(conn.diesel())
+            .expect("the act")
+    };
+    assert_eq!(origin, "203.0.113.7", "the last address the proxy appended");
+    // a client reaching the metrics through the proxy is that client, not the proxy
+    app.send(
+        "GET",
+        "/metrics",
+        None,
+        &[("X-Forwarded-For", "203.0.113.7")],
+        None,
+    )
+    .await
+    .problem(403, "forbidden");
+    assert_eq!(app.get("/metrics").await.status, 200);
 }
