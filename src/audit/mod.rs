@@ -110,19 +110,15 @@ impl Draft {
         ledger_entry_id: &str,
         at: NaiveDateTime,
     ) -> Result<AuditEvent, AuditError> {
-        Ok(AuditEvent {
-            id: crate::time::new_id(),
-            at,
-            actor_id: self.who.user_id.as_ref().map(|u| u.to_string()),
-            actor: self.who.actor.clone(),
-            origin: self.who.origin.clone(),
-            action: self.action.clone(),
-            subject_kind: self.subject_kind.clone(),
-            subject_id: self.subject_id.clone(),
-            enterprise_id: self.enterprise_id.clone(),
-            ledger_entry_id: Some(ledger_entry_id.to_string()),
-            details: serde_json::to_string(&self.details).map_err(AuditError::internal)?,
-        })
+        let act = Act {
+            action: &self.action,
+            subject_kind: &self.subject_kind,
+            subject_id: &self.subject_id,
+            enterprise_id: self.enterprise_id.as_deref(),
+            ledger_entry_id: Some(ledger_entry_id),
+            details: self.details.clone(),
+        };
+        AuditEvent::of(&self.who, &act, at)
     }
 }
 
@@ -162,22 +158,28 @@ pub struct AuditEvent {
     pub details: String,
 }
 
+impl AuditEvent {
+    /// The event of `act` by `who` at `at`.
+    fn of(who: &Who, act: &Act<'_>, at: NaiveDateTime) -> Result<AuditEvent, AuditError> {
+        Ok(AuditEvent {
+            id: crate::time::new_id(),
+            at,
+            actor_id: who.user_id.as_ref().map(|u| u.to_string()),
+            actor: who.actor.clone(),
+            origin: who.origin.clone(),
+            action: act.action.to_string(),
+            subject_kind: act.subject_kind.to_string(),
+            subject_id: act.subject_id.to_string(),
+            enterprise_id: act.enterprise_id.map(str::to_string),
+            ledger_entry_id: act.ledger_entry_id.map(str::to_string),
+            details: serde_json::to_string(&act.details).map_err(AuditError::internal)?,
+        })
+    }
+}
+
 /// Records `act` by `who`, in the caller's transaction.
 pub fn record(conn: &mut DbConn, who: &Who, act: Act<'_>) -> Result<AuditEvent, AuditError> {
-    let details = serde_json::to_string(&act.details).map_err(AuditError::internal)?;
-    let event = AuditEvent {
-        id: crate::time::new_id(),
-        at: crate::time::now(),
-        actor_id: who.user_id.as_ref().map(|u| u.to_string()),
-        actor: who.actor.clone(),
-        origin: who.origin.clone(),
-        action: act.action.to_string(),
-        subject_kind: act.subject_kind.to_string(),
-        subject_id: act.subject_id.to_string(),
-        enterprise_id: act.enterprise_id.map(str::to_string),
-        ledger_entry_id: act.ledger_entry_id.map(str::to_string),
-        details,
-    };
+    let event = AuditEvent::of(who, &act, crate::time::now())?;
     diesel::insert_into(audit_events::table)
         .values(&event)
         .execute(conn.diesel())?;
@@ -224,12 +226,4 @@ pub fn by_actor(conn: &mut DbConn, user: &UserId) -> Result<Vec<AuditEvent>, Aud
         .order(audit_events::id.asc())
         .select(AuditEvent::as_select())
         .load(conn.diesel())?)
-}
-
-/// How many events touch the ledger (name a ledger entry), for `ledger verify`'s report.
-pub fn money_events(conn: &mut DbConn) -> Result<i64, AuditError> {
-    Ok(audit_events::table
-        .filter(audit_events::ledger_entry_id.is_not_null())
-        .count()
-        .get_result(conn.diesel())?)
 }

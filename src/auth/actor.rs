@@ -28,12 +28,6 @@ impl Actor {
     }
 }
 
-fn parse_role(s: &str) -> Option<Role> {
-    [Role::Owner, Role::Manager, Role::Treasurer, Role::Member]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-}
-
 /// The actor for `user_id`, or `None` when the user is gone or disabled.
 pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, AuthError> {
     let user: Option<(bool, Option<chrono::NaiveDateTime>)> = users::table
@@ -53,7 +47,7 @@ pub fn load(conn: &mut DbConn, user_id: &str) -> Result<Option<Actor>, AuthError
         is_platform_admin,
         roles: roles
             .into_iter()
-            .filter_map(|(e, r)| parse_role(&r).map(|r| (e, r)))
+            .filter_map(|(e, r)| Role::parse(&r).map(|r| (e, r)))
             .collect(),
         key_scopes: None,
     }))

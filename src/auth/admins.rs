@@ -53,14 +53,6 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<UserRow>, AuthError> {
         .load(conn.diesel())?)
 }
 
-fn find(conn: &mut DbConn, email: &Email) -> Result<Option<UserRow>, AuthError> {
-    Ok(users::table
-        .filter(users::email.eq(email.as_str()))
-        .select(UserRow::as_select())
-        .first(conn.diesel())
-        .optional()?)
-}
-
 fn recorded(conn: &mut DbConn, who: &Who, action: &str, user: &UserRow) -> Result<(), AuthError> {
     audit::record(conn, who, Act::on_user(action, &user.id, None, json!({})))?;
     Ok(())
@@ -85,7 +77,7 @@ pub fn create(
         ));
     }
     conn.transaction(|conn| {
-        if find(conn, email)?.is_some() {
+        if registration::find_user(conn, email.as_str())?.is_some() {
             return Err(AuthError::field(
                 "email",
                 "taken",
@@ -128,7 +120,7 @@ pub fn create(
 /// Makes an existing, active account a platform admin; `false` when it was one already.
 pub fn grant(conn: &mut DbConn, who: &Who, email: &Email) -> Result<(UserRow, bool), AuthError> {
     conn.transaction(|conn| {
-        let user = find(conn, email)?.ok_or_else(|| {
+        let user = registration::find_user(conn, email.as_str())?.ok_or_else(|| {
             AuthError::NotFound(format!(
                 "no account has the address {}: create it with `comptoir admin create`",
                 email.as_str()
@@ -160,7 +152,7 @@ pub fn grant(conn: &mut DbConn, who: &Who, email: &Email) -> Result<(UserRow, bo
 /// active admin is kept.
 pub fn revoke(conn: &mut DbConn, who: &Who, email: &Email) -> Result<(UserRow, bool), AuthError> {
     conn.transaction(|conn| {
-        let user = find(conn, email)?.ok_or_else(|| {
+        let user = registration::find_user(conn, email.as_str())?.ok_or_else(|| {
             AuthError::NotFound(format!("no account has the address {}", email.as_str()))
         })?;
         if !user.is_platform_admin {

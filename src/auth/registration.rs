@@ -150,7 +150,9 @@ fn use_token(conn: &mut DbConn, token: &str, purpose: &str) -> Result<String, Au
     Ok(user_id)
 }
 
-fn find_user(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, AuthError> {
+/// The account with this address (stored trimmed and lower-cased: pass it so, as [`Email`]
+/// gives it).
+pub fn find_user(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, AuthError> {
     Ok(users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())

@@ -34,6 +34,13 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role a stored or given name means, if any.
+    pub fn parse(name: &str) -> Option<Role> {
+        [Role::Owner, Role::Manager, Role::Treasurer, Role::Member]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",

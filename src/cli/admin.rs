@@ -127,19 +127,13 @@ pub fn audit(
     action: Option<String>,
     limit: u32,
 ) -> Result<()> {
-    use diesel::prelude::*;
     let db = server::open_database(config)?;
     let mut conn = db.conn()?;
     let enterprise_id = match enterprise {
-        Some(key) => {
-            use crate::db::schema::enterprises;
-            let id: Option<String> = enterprises::table
-                .filter(enterprises::slug.eq(&key).or(enterprises::id.eq(&key)))
-                .select(enterprises::id)
-                .first(conn.diesel())
-                .optional()?;
-            Some(id.with_context(|| format!("no enterprise `{key}`"))?)
-        }
+        Some(key) => Some(
+            crate::enterprises::find_id(&mut conn, &key)?
+                .with_context(|| format!("no enterprise `{key}`"))?,
+        ),
         None => None,
     };
     let filter = crate::audit::Filter {

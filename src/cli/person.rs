@@ -7,12 +7,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use diesel::prelude::*;
 
 use crate::audit::Who;
-use crate::auth::registration::Email;
+use crate::auth::registration::{find_user, Email};
 use crate::config::Config;
-use crate::db::schema::users;
 use crate::ids::UserId;
 use crate::{privacy, server};
 
@@ -32,12 +30,8 @@ pub enum PersonCommand {
 
 fn find(conn: &mut crate::db::DbConn, email: &str) -> Result<UserId> {
     let email = Email::parse(email)?;
-    let id: Option<String> = users::table
-        .filter(users::email.eq(email.as_str()))
-        .select(users::id)
-        .first(conn.diesel())
-        .optional()?;
-    id.map(UserId::from)
+    find_user(conn, email.as_str())?
+        .map(|u| UserId::from(u.id))
         .with_context(|| format!("no account has the address {}", email.as_str()))
 }
 

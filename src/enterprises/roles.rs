@@ -34,16 +34,13 @@ pub struct Member {
 
 /// Parses a role's name.
 pub fn role(name: &str) -> Result<Role, EnterpriseError> {
-    [Role::Owner, Role::Manager, Role::Treasurer, Role::Member]
-        .into_iter()
-        .find(|r| r.as_str() == name)
-        .ok_or_else(|| {
-            EnterpriseError::field(
-                "role",
-                "unknown_role",
-                "must be owner, manager, treasurer or member",
-            )
-        })
+    Role::parse(name).ok_or_else(|| {
+        EnterpriseError::field(
+            "role",
+            "unknown_role",
+            "must be owner, manager, treasurer or member",
+        )
+    })
 }
 
 /// The enterprise's people and roles, by address then role.
@@ -102,12 +99,8 @@ pub fn grant(
     role: Role,
 ) -> Result<(String, bool), EnterpriseError> {
     conn.transaction(|conn| {
-        let found: Option<(String, Option<NaiveDateTime>)> = users::table
-            .filter(users::email.eq(email.as_str()))
-            .select((users::id, users::disabled_at))
-            .first(conn.diesel())
-            .optional()?;
-        let Some((user_id, None)) = found else {
+        let found = crate::auth::registration::find_user(conn, email.as_str())?;
+        let Some(user_id) = found.filter(|u| u.disabled_at.is_none()).map(|u| u.id) else {
             return Err(EnterpriseError::field(
                 "email",
                 "no_account",

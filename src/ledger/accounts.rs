@@ -56,9 +56,7 @@ impl AccountRow {
 
     /// Its currency's code, typed (stored codes were parsed when the currency was created).
     pub fn currency(&self) -> Result<CurrencyCode, LedgerError> {
-        self.currency
-            .parse()
-            .map_err(|e: String| LedgerError::Invariant(e))
+        super::currencies::stored_code(&self.currency)
     }
 
     /// `minor` units of this account's currency.

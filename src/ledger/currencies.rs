@@ -109,6 +109,12 @@ pub fn get(conn: &mut DbConn, code: &str) -> Result<CurrencyRow, super::LedgerEr
     row.ok_or_else(|| super::LedgerError::CurrencyNotFound(code.to_string()))
 }
 
+/// A currency code read from the database, typed. Every stored code was parsed when its
+/// currency was created, so a code that does not parse is a broken invariant.
+pub fn stored_code(code: &str) -> Result<CurrencyCode, super::LedgerError> {
+    code.parse().map_err(super::LedgerError::Invariant)
+}
+
 impl CurrencyRow {
     pub fn is_local(&self) -> bool {
         self.kind == "local"
@@ -116,9 +122,7 @@ impl CurrencyRow {
 
     /// Its code, typed (every stored code was parsed when the currency was created).
     pub fn code(&self) -> Result<CurrencyCode, super::LedgerError> {
-        self.code
-            .parse()
-            .map_err(|e: String| super::LedgerError::Invariant(e))
+        stored_code(&self.code)
     }
 
     /// Decimals of its minor unit ([`crate::money::minor_scale`]).

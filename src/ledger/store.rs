@@ -50,10 +50,7 @@ pub struct TransferRow {
 impl TransferRow {
     /// What it moved (or holds): its amount in its currency.
     pub fn moved(&self) -> Result<crate::money::Amount, LedgerError> {
-        let currency = self
-            .currency
-            .parse()
-            .map_err(|e: String| LedgerError::Invariant(e))?;
+        let currency = super::currencies::stored_code(&self.currency)?;
         Ok(crate::money::Amount::new(self.amount, currency))
     }
 }

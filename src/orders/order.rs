@@ -172,7 +172,7 @@ impl OrderRow {
     pub fn local(&self) -> Result<Option<Amount>, OrderError> {
         match &self.local_currency {
             Some(code) if self.local_minor != 0 => {
-                let currency = code.parse().map_err(|e: String| OrderError::internal(e))?;
+                let currency = crate::ledger::currencies::stored_code(code)?;
                 Ok(Some(Amount::new(self.local_minor, currency)))
             }
             _ => Ok(None),
