@@ -66,7 +66,7 @@ async fn page_of(
         .run(move |conn| audit::list(conn, &filter, &page))
         .await?;
     Ok(web::Json(PageResponse::from_page(
-        found.try_map(|e| Ok::<_, ApiError>(AuditEventView::from(e)))?,
+        found.map(AuditEventView::from),
         req,
     )))
 }

@@ -106,6 +106,7 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    let elapsed = started.elapsed();
     let route = response
         .request()
         .match_pattern()
@@ -114,9 +115,9 @@ pub async fn request_context(
         response.request().method().as_str(),
         &route,
         status.as_u16(),
-        started.elapsed(),
+        elapsed,
     );
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");

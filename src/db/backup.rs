@@ -83,6 +83,9 @@ struct Latest {
     at: Option<NaiveDateTime>,
 }
 
+/// The ledger's last entry number (0: none).
+const LAST_SEQ: &str = "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS n FROM ledger_entries";
+
 fn count(conn: &mut DbConn, sql: &str) -> QueryResult<i64> {
     Ok(diesel::sql_query(sql).get_result::<Count>(conn.diesel())?.n)
 }
@@ -104,10 +107,7 @@ pub fn holdings(conn: &mut DbConn) -> QueryResult<Holdings> {
         )?;
         counts.push((*table, n));
     }
-    let ledger_seq = count(
-        conn,
-        "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS n FROM ledger_entries",
-    )?;
+    let ledger_seq = count(conn, LAST_SEQ)?;
     let last_entry_at = latest(conn, "SELECT MAX(created_at) AS at FROM ledger_entries")?;
     let mut last_write_at = last_entry_at;
     for sql in [
@@ -169,10 +169,7 @@ pub fn backlog(conn: &mut DbConn) -> QueryResult<Backlog> {
         .into_iter()
         .map(|s| (s.state, s.n))
         .collect(),
-        ledger_entries: count(
-            conn,
-            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS n FROM ledger_entries",
-        )?,
+        ledger_entries: count(conn, LAST_SEQ)?,
         checkouts: count(
             conn,
             "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM orders WHERE confirmed_at IS NOT NULL",

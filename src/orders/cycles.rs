@@ -163,8 +163,9 @@ pub fn list_for_hub(
         query.load(conn)
     }?;
     let now = crate::time::now();
-    page.paginate(rows, |r| r.id.clone())
-        .try_map(|row| Ok::<_, OrderError>(OrderCycle::from_row(row, now)))
+    Ok(page
+        .paginate(rows, |r| r.id.clone())
+        .map(|row| OrderCycle::from_row(row, now)))
 }
 
 /// The cycle row, or 404.

@@ -432,15 +432,11 @@ pub fn erase(conn: &mut DbConn, who: &Who, user: &UserId) -> Result<Erased, Priv
         if let Some(reason) = obstacle(conn, user, &row)? {
             return Err(PrivacyError::Conflict(reason));
         }
-        let short: String = row
+        // ids are UUIDs (ASCII): their last six characters
+        let short = row
             .id
-            .chars()
-            .rev()
-            .take(6)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+            .get(row.id.len().saturating_sub(6)..)
+            .unwrap_or(&row.id);
         let pseudonym = format!("erased-{short}");
         let now = crate::time::now();
         let c = conn.diesel();

@@ -275,8 +275,10 @@ pub async fn account_history(
             readable(conn, &caller, &id)?;
             let rows = history_page(conn, &id, &range, page.after.as_deref(), page.fetch_limit())?;
             let scales = scales(conn)?;
-            page.paginate(rows, |r| r.0.id.clone())
-                .try_map(|row| Ok::<_, ApiError>(history_line(&scales, &id, row)))
+            Ok::<_, ApiError>(
+                page.paginate(rows, |r| r.0.id.clone())
+                    .map(|row| history_line(&scales, &id, row)),
+            )
         })
         .await?;
     Ok(web::Json(PageResponse::from_page(result, &req)))
