@@ -19,7 +19,6 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::ToSchema;
 
 /// An ISO-4217-style code: three upper-case ASCII letters (`EUR`, `LEM`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -220,26 +219,20 @@ impl Money {
     }
 }
 
-/// An amount sent by a client. `amount` must be a string: JSON numbers are refused.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoneyInput {
-    #[schema(example = "12.50")]
+/// An amount as someone typed it, not yet read against its currency's decimals: `"12.50"`
+/// of `LEM`. [`parse_amount`] reads it once the currency is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmountInput {
     pub amount: String,
-    #[schema(value_type = String, example = "LEM")]
     pub currency: CurrencyCode,
 }
 
-/// The JSON shape of [`Money`].
-#[derive(Serialize, ToSchema)]
-#[schema(as = Money, example = json!({"amount": "12.50", "currency": "LEM"}))]
-pub struct MoneyJson {
-    /// Exact decimal string with exactly the currency's number of decimals.
-    #[schema(example = "12.50", pattern = r"^-?[0-9]+(\.[0-9]{1,4})?$")]
-    pub amount: String,
-    /// Currency code.
-    #[schema(example = "LEM")]
-    pub currency: String,
+/// The serialised form of [`Money`]: `{"amount": "12.50", "currency": "LEM"}`, the amount
+/// an exact decimal string (the API documents it as `Money`).
+#[derive(Serialize)]
+struct MoneyJson {
+    amount: String,
+    currency: String,
 }
 
 impl Serialize for Money {

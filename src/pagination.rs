@@ -5,7 +5,6 @@
 //! creation order). Clients must treat it as opaque and follow `next` until it is `null`.
 
 use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::error::{FieldError, Invalid};
 
@@ -13,11 +12,9 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 
 /// `?limit=&after=` query parameters.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct PageParams {
     /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Cursor from the previous page's `next` link.
     pub after: Option<String>,

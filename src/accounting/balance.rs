@@ -20,7 +20,6 @@ use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::books::Book;
 use super::moves::{LineRow, MoveRow};
@@ -193,8 +192,9 @@ pub fn totals(rows: &[TrialRow]) -> TrialRow {
     total
 }
 
-/// A trial balance as the API sends it: amounts as exact decimal strings in euros.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A trial balance as shown: amounts as exact decimal strings in euros (the command line
+/// writes it as JSON; the API's view is `api::views::accounting::TrialBalance`).
+#[derive(Debug, Clone, Serialize)]
 pub struct TrialBalance {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -205,7 +205,7 @@ pub struct TrialBalance {
 }
 
 /// One account of a trial balance (`"205.80"`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TrialAccount {
     pub code: String,
     pub label: String,

@@ -14,7 +14,6 @@
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::accounting::AccountingError;
 use crate::db::schema::{accounting_journals, chart_books, chart_mappings};
@@ -26,7 +25,7 @@ use crate::ledger::accounts::{AccountKind, AccountRow};
 pub const DEFAULTS: &str = include_str!("../../fixtures/chart_fr.toml");
 
 /// One mapping rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountRule {
     /// A ledger account kind (`member_wallet`, `enterprise_wallet`, `guarantee_fund`…).
@@ -46,7 +45,7 @@ pub struct AccountRule {
 }
 
 /// A journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JournalRule {
     pub code: String,
@@ -54,7 +53,7 @@ pub struct JournalRule {
 }
 
 /// The whole mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Chart {
     #[serde(rename = "account")]
@@ -73,7 +72,7 @@ pub struct Chart {
 pub const LANGUAGES: [&str; 2] = ["fr", "en"];
 
 /// An account of enterprise books.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BookAccount {
     pub code: String,
@@ -81,7 +80,7 @@ pub struct BookAccount {
 }
 
 /// The accounts of one VAT rate in enterprise books.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VatAccounts {
     /// The rate in percent, e.g. `"5.5"`.
@@ -108,7 +107,7 @@ impl VatAccounts {
 }
 
 /// The accounts and journals of enterprise books (see [`super::books`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Books {
     /// Customers (411): an order's total, then what paid it.

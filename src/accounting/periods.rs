@@ -6,8 +6,6 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::accounting::AccountingError;
 use crate::db::schema::accounting_periods;
@@ -15,8 +13,7 @@ use crate::db::DbConn;
 use crate::error::FieldError;
 
 /// A period to close.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct ClosePeriod {
     /// First day (`YYYY-MM-DD`).
     pub from: NaiveDate,
@@ -25,15 +22,13 @@ pub struct ClosePeriod {
 }
 
 /// A closed period.
-#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounting_periods)]
 pub struct Period {
     pub id: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     /// RFC 3339, UTC.
-    #[serde(serialize_with = "crate::time::as_utc")]
-    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub closed_at: chrono::NaiveDateTime,
     pub closed_by: Option<String>,
 }

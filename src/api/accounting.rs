@@ -9,20 +9,23 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::accounting::balance::{self, TrialBalance};
+use crate::accounting::balance;
 use crate::accounting::books::{self, Book};
-use crate::accounting::chart::{self, Chart};
+use crate::accounting::chart;
 use crate::accounting::export::{self, Format, PAGE};
-use crate::accounting::periods::{self, ClosePeriod, Period};
+use crate::accounting::periods;
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{JsonBody, QueryParams};
+use crate::api::views;
+use crate::api::views::accounting::{Chart, ClosePeriod, Period, TrialBalance};
 use crate::api::AppState;
 use crate::auth::actor::Actor;
 use crate::auth::policy::{authorize, Action};
 use crate::db::schema::enterprises;
 use crate::db::DbConn;
 use crate::enterprises::identifiers::Siren;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::FieldError;
 
 fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
     let associations: Vec<String> = enterprises::table
@@ -84,7 +87,7 @@ pub async fn get_chart(
             Ok::<_, ApiError>(chart::get(conn)?)
         })
         .await?;
-    Ok(web::Json(chart))
+    Ok(web::Json(chart.into()))
 }
 
 /// Replaces the chart mapping. Moves validated already keep their accounts.
@@ -101,7 +104,7 @@ pub async fn put_chart(
     body: JsonBody<Chart>,
     req: HttpRequest,
 ) -> Result<web::Json<Chart>, ApiError> {
-    let new = body.0;
+    let new = chart::Chart::from(body.0);
     let who = caller.who(&req);
     let chart = state
         .db
@@ -111,7 +114,7 @@ pub async fn put_chart(
             Ok::<_, ApiError>(chart::get(conn)?)
         })
         .await?;
-    Ok(web::Json(chart))
+    Ok(web::Json(chart.into()))
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams, ToSchema)]
@@ -333,7 +336,7 @@ async fn trial_balance_of(
     caller: Authenticated,
     book: Book,
     params: BalanceParams,
-) -> Result<TrialBalance, ApiError> {
+) -> Result<balance::TrialBalance, ApiError> {
     check_range(params.from, params.to)?;
     let (from, to) = (params.from, params.to);
     state
@@ -341,12 +344,12 @@ async fn trial_balance_of(
         .run(move |conn| {
             may_export(conn, &caller.0, &book)?;
             let rows = balance::trial_balance(conn, &book, from, to)?;
-            Ok(TrialBalance::new(from, to, &rows))
+            Ok(balance::TrialBalance::new(from, to, &rows))
         })
         .await
 }
 
-fn balance_csv(balance: &TrialBalance) -> Result<HttpResponse, ApiError> {
+fn balance_csv(balance: &balance::TrialBalance) -> Result<HttpResponse, ApiError> {
     let name = format!("balance-{}-{}.csv", balance.from, balance.to);
     Ok(crate::api::attachment("text/csv; charset=utf-8", &name).body(balance.csv()?))
 }
@@ -367,7 +370,9 @@ pub async fn trial_balance(
     params: QueryParams<BalanceParams>,
 ) -> Result<web::Json<TrialBalance>, ApiError> {
     Ok(web::Json(
-        trial_balance_of(&state, caller, Book::Deployment, params.0).await?,
+        trial_balance_of(&state, caller, Book::Deployment, params.0)
+            .await?
+            .into(),
     ))
 }
 
@@ -404,7 +409,9 @@ pub async fn enterprise_trial_balance(
 ) -> Result<web::Json<TrialBalance>, ApiError> {
     let book = enterprise_book(&state, &caller, path).await?;
     Ok(web::Json(
-        trial_balance_of(&state, caller, book, params.0).await?,
+        trial_balance_of(&state, caller, book, params.0)
+            .await?
+            .into(),
     ))
 }
 
@@ -440,7 +447,7 @@ pub async fn close_period(
     body: JsonBody<ClosePeriod>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.0;
+    let request = periods::ClosePeriod::from(body.0);
     let who = caller.who(&req);
     let period = state
         .db
@@ -449,7 +456,7 @@ pub async fn close_period(
             Ok::<_, ApiError>(periods::close(conn, &who, &request)?)
         })
         .await?;
-    Ok(HttpResponse::Created().json(period))
+    Ok(HttpResponse::Created().json(Period::from(period)))
 }
 
 /// The closed periods.
@@ -470,5 +477,5 @@ pub async fn list_periods(
             Ok::<_, ApiError>(periods::list(conn)?)
         })
         .await?;
-    Ok(web::Json(list))
+    Ok(web::Json(views::all(list)))
 }

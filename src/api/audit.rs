@@ -7,12 +7,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::QueryParams;
-use crate::api::pagination::{PageParams, PageResponse};
+use crate::api::pagination::{PageQuery, PageResponse};
 use crate::api::AppState;
 use crate::audit::{self, AuditEvent, Filter};
 use crate::auth::policy::{authorize, Action};
-use crate::error::{ApiError, Problem};
+use crate::pagination::PageParams;
 
 /// One administrative act.
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,16 +76,17 @@ async fn page_of(
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
-    params(PageParams),
+    params(PageQuery),
     responses((status = 200, body = PageResponse<AuditEventView>), (status = 403, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/audit")]
 pub async fn all(
     state: web::Data<AppState>,
     caller: Authenticated,
-    page: QueryParams<PageParams>,
+    page: QueryParams<PageQuery>,
     req: HttpRequest,
 ) -> Result<web::Json<PageResponse<AuditEventView>>, ApiError> {
+    let page = PageParams::from(page.0);
     page.validate()?;
     authorize(
         &caller.0,
@@ -92,7 +94,7 @@ pub async fn all(
             enterprise_id: None,
         },
     )?;
-    page_of(&state, Filter::default(), page.0, &req).await
+    page_of(&state, Filter::default(), page, &req).await
 }
 
 /// The administrative acts about one enterprise (a currency association: its issuances,
@@ -100,7 +102,7 @@ pub async fn all(
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
-    params(("enterprise_id" = String, Path), PageParams),
+    params(("enterprise_id" = String, Path), PageQuery),
     responses((status = 200, body = PageResponse<AuditEventView>), (status = 403, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/enterprises/{enterprise_id}/audit")]
@@ -108,9 +110,10 @@ pub async fn of_enterprise(
     state: web::Data<AppState>,
     caller: Authenticated,
     enterprise_id: web::Path<String>,
-    page: QueryParams<PageParams>,
+    page: QueryParams<PageQuery>,
     req: HttpRequest,
 ) -> Result<web::Json<PageResponse<AuditEventView>>, ApiError> {
+    let page = PageParams::from(page.0);
     page.validate()?;
     let enterprise_id =
         crate::api::resolve::enterprise(&state, &caller.0, enterprise_id.into_inner()).await?;
@@ -124,5 +127,5 @@ pub async fn of_enterprise(
         enterprise_id: Some(enterprise_id),
         action: None,
     };
-    page_of(&state, filter, page.0, &req).await
+    page_of(&state, filter, page, &req).await
 }

@@ -7,7 +7,9 @@ use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::JsonBody;
+use crate::api::views::auth::ApiKey;
 use crate::api::AppState;
 use crate::auth::actor::{self, Actor};
 use crate::auth::api_keys;
@@ -17,7 +19,6 @@ use crate::auth::registration;
 use crate::auth::sessions;
 use crate::auth::throttle::Throttle;
 use crate::auth::users::{normalise_email, Role};
-use crate::error::{ApiError, Problem};
 
 /// The authenticated caller of a request: `Authorization: Bearer <access token>` for a person,
 /// `Authorization: Bearer cpt_…` for an API key acting for the person who made it.
@@ -545,7 +546,7 @@ pub struct ApiKeyCreate {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyCreated {
     #[serde(flatten)]
-    pub key: api_keys::ApiKey,
+    pub key: ApiKey,
     /// The key itself: shown this once, never again. Send it as `Authorization: Bearer <key>`.
     pub secret: String,
 }
@@ -598,27 +599,31 @@ pub async fn create_api_key(
             api_keys::create(conn, &user_id, &name, &body.scopes, body.expires_in_days)
         })
         .await?;
-    Ok(HttpResponse::Created().json(ApiKeyCreated { key, secret }))
+    Ok(HttpResponse::Created().json(ApiKeyCreated {
+        key: key.into(),
+        secret,
+    }))
 }
 
 /// The caller's API keys, with their last use (never their secret).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<api_keys::ApiKey>), (status = 403, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = Vec<ApiKey>), (status = 403, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/me/api-keys")]
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     caller: Authenticated,
-) -> Result<web::Json<Vec<api_keys::ApiKey>>, ApiError> {
+) -> Result<web::Json<Vec<ApiKey>>, ApiError> {
     crate::auth::policy::authorize(&caller.0, crate::auth::policy::Action::ManageOwnAccount)?;
     let user_id = caller.0.user_id.clone();
     Ok(web::Json(
         state
             .db
             .run(move |conn| api_keys::list(conn, &user_id))
-            .await?,
+            .await
+            .map(crate::api::views::all)?,
     ))
 }
 

@@ -8,17 +8,17 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{csv_body, JsonBody, QueryParams};
 use crate::api::pagination::PageResponse;
+use crate::api::views::catalog::{BrowseParams, CatalogItem, ImportReport, Product, Variant};
 use crate::api::{etag, AppState};
 use crate::auth::policy::{authorize, Action};
-use crate::catalog::browse::{self, BrowseParams, CatalogItem, Scope};
-use crate::catalog::csv_io::{self, ImportOptions, ImportReport};
+use crate::catalog::browse::{self, Scope};
+use crate::catalog::csv_io::{self, ImportOptions};
 use crate::catalog::products::{self, NewProduct, ProductPatch, VariantPatch};
 use crate::catalog::rules::{Stock, VariantFields};
-use crate::catalog::{Product, Variant};
 use crate::enterprises;
-use crate::error::{ApiError, Problem};
 
 /// The unit a variant is sold by.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -154,7 +154,7 @@ pub async fn create_product(
         .db
         .run(move |conn| products::create(conn, &rules, &producer, &new))
         .await?;
-    Ok(HttpResponse::Created().json(product))
+    Ok(HttpResponse::Created().json(Product::from(product)))
 }
 
 /// A product of a public producer, with its active variants.
@@ -184,7 +184,7 @@ pub async fn get_product(
             Ok::<_, ApiError>(product)
         })
         .await?;
-    etag::json(&req, &product)
+    etag::json(&req, &Product::from(product))
 }
 
 /// Changes a product's name, description or category.
@@ -226,7 +226,7 @@ pub async fn update_product(
             products::update(conn, &id, &patch)
         })
         .await?;
-    Ok(web::Json(product))
+    Ok(web::Json(product.into()))
 }
 
 /// Adds a variant to a product.
@@ -265,7 +265,7 @@ pub async fn add_variant(
             products::add_variant(conn, &rules, &id, &fields)
         })
         .await?;
-    Ok(HttpResponse::Created().json(variant))
+    Ok(HttpResponse::Created().json(Variant::from(variant)))
 }
 
 /// Changes a variant (only the fields sent). A new price applies to new orders only.
@@ -307,7 +307,7 @@ pub async fn update_variant(
             products::update_variant(conn, &rules, &id, &patch)
         })
         .await?;
-    Ok(web::Json(variant))
+    Ok(web::Json(variant.into()))
 }
 
 /// `?partial=&dry_run=` of an import.
@@ -381,7 +381,7 @@ pub async fn import_catalog(
             errors: report.errors,
         });
     }
-    Ok(web::Json(report))
+    Ok(web::Json(report.into()))
 }
 
 /// A producer's whole catalogue as CSV (archived variants too), in the import's columns.
@@ -424,10 +424,13 @@ pub async fn export_catalog(
 }
 
 fn page_response(
-    page: crate::api::pagination::Page<CatalogItem>,
+    page: crate::api::pagination::Page<browse::CatalogItem>,
     req: &HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    etag::json(req, &PageResponse::from_page(page, req))
+    etag::json(
+        req,
+        &PageResponse::from_page(page.map(CatalogItem::from), req),
+    )
 }
 
 /// The public catalogue: active variants of public producers, with search, filters, sorting
@@ -447,7 +450,7 @@ pub async fn browse_products(
     params: QueryParams<BrowseParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = params.0;
+    let params = browse::BrowseParams::from(params.0);
     let page = state
         .db
         .run(move |conn| {
@@ -477,7 +480,7 @@ pub async fn hub_offer(
     params: QueryParams<BrowseParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (key, params) = (hub.into_inner(), params.0);
+    let (key, params) = (hub.into_inner(), browse::BrowseParams::from(params.0));
     let page = state
         .db
         .run(move |conn| {

@@ -2,19 +2,21 @@
 
 use actix_web::{get, post, web, HttpRequest};
 
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::JsonBody;
 use crate::api::extract::QueryParams;
-use crate::api::pagination::{PageParams, PageResponse};
+use crate::api::pagination::{PageQuery, PageResponse};
+use crate::api::views::cycles::{OrderCycle, OrderCycleDetail};
+use crate::api::views::orders::{Quote, QuoteRequest};
 use crate::api::AppState;
 use crate::enterprises;
-use crate::error::{ApiError, Problem};
-use crate::orders::cycles::{self, OrderCycle, OrderCycleDetail};
-use crate::orders::quote::{Quote, QuoteRequest};
+use crate::orders::cycles;
+use crate::pagination::PageParams;
 
 /// A public hub's order cycles (upcoming, open, closed, settled).
 #[utoipa::path(
     tag = "order cycles",
-    params(("id_or_slug" = String, Path), PageParams),
+    params(("id_or_slug" = String, Path), PageQuery),
     responses(
         (status = 200, body = PageResponse<OrderCycle>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -25,11 +27,11 @@ use crate::orders::quote::{Quote, QuoteRequest};
 pub async fn list_hub_cycles(
     state: web::Data<AppState>,
     id_or_slug: web::Path<String>,
-    page: QueryParams<PageParams>,
+    page: QueryParams<PageQuery>,
     req: HttpRequest,
 ) -> Result<web::Json<PageResponse<OrderCycle>>, ApiError> {
+    let (key, page) = (id_or_slug.into_inner(), PageParams::from(page.0));
     page.validate()?;
-    let (key, page) = (id_or_slug.into_inner(), page.0);
     let result = state
         .db
         .run(move |conn| {
@@ -40,7 +42,10 @@ pub async fn list_hub_cycles(
             Ok(cycles::list_for_hub(conn, &hub.id, &page)?)
         })
         .await?;
-    Ok(web::Json(PageResponse::from_page(result, &req)))
+    Ok(web::Json(PageResponse::from_page(
+        result.map(OrderCycle::from),
+        &req,
+    )))
 }
 
 /// An order cycle and the variants it offers, with cycle prices.
@@ -59,7 +64,11 @@ pub async fn get_cycle(
 ) -> Result<web::Json<OrderCycleDetail>, ApiError> {
     let id = cycle_id.into_inner();
     Ok(web::Json(
-        state.db.run(move |conn| cycles::detail(conn, &id)).await?,
+        state
+            .db
+            .run(move |conn| cycles::detail(conn, &id))
+            .await?
+            .into(),
     ))
 }
 
@@ -85,7 +94,7 @@ pub async fn quote_basket(
     cycle_id: web::Path<String>,
     body: JsonBody<QuoteRequest>,
 ) -> Result<web::Json<Quote>, ApiError> {
-    let (id, request) = (cycle_id.into_inner(), body.0);
+    let (id, request) = (cycle_id.into_inner(), body.0.into());
     let quoted = state
         .db
         .run(move |conn| {
@@ -93,5 +102,5 @@ pub async fn quote_basket(
             crate::orders::quote::at_cycle(conn, &id, &request)
         })
         .await?;
-    Ok(web::Json(quoted))
+    Ok(web::Json(quoted.into()))
 }

@@ -2,13 +2,15 @@
 
 use actix_web::{get, web, HttpRequest};
 
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::QueryParams;
-use crate::api::pagination::{PageParams, PageResponse};
+use crate::api::pagination::{PageQuery, PageResponse};
+use crate::api::views::{self, catalog::Product, enterprises::Enterprise, ledger::Currency};
 use crate::api::AppState;
-use crate::catalog::{self, Product};
-use crate::enterprises::{self, Enterprise, KindFilter};
-use crate::error::{ApiError, Problem};
-use crate::ledger::currencies::{self, Currency};
+use crate::catalog;
+use crate::enterprises::{self, KindFilter};
+use crate::ledger::currencies;
+use crate::pagination::PageParams;
 
 /// Every currency: the euro and the local currencies.
 #[utoipa::path(tag = "directory", responses((status = 200, body = Vec<Currency>)))]
@@ -16,7 +18,7 @@ use crate::ledger::currencies::{self, Currency};
 pub async fn list_currencies(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<Currency>>, ApiError> {
-    Ok(web::Json(state.db.run(currencies::list).await?))
+    Ok(web::Json(views::all(state.db.run(currencies::list).await?)))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -29,7 +31,7 @@ pub struct EnterpriseFilter {
 /// Public enterprises, in creation order.
 #[utoipa::path(
     tag = "directory",
-    params(EnterpriseFilter, PageParams),
+    params(EnterpriseFilter, PageQuery),
     responses(
         (status = 200, body = PageResponse<Enterprise>),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -40,16 +42,19 @@ pub struct EnterpriseFilter {
 pub async fn list_enterprises(
     state: web::Data<AppState>,
     filter: QueryParams<EnterpriseFilter>,
-    page: QueryParams<PageParams>,
+    page: QueryParams<PageQuery>,
     req: HttpRequest,
 ) -> Result<web::Json<PageResponse<Enterprise>>, ApiError> {
+    let (kind, page) = (filter.kind, PageParams::from(page.0));
     page.validate()?;
-    let (kind, page) = (filter.kind, page.0);
     let result = state
         .db
         .run(move |conn| enterprises::list_public(conn, kind, &page))
         .await?;
-    Ok(web::Json(PageResponse::from_page(result, &req)))
+    Ok(web::Json(PageResponse::from_page(
+        result.map(Enterprise::from),
+        &req,
+    )))
 }
 
 /// One public enterprise, by id or slug.
@@ -71,14 +76,15 @@ pub async fn get_enterprise(
         state
             .db
             .run(move |conn| enterprises::find_public(conn, &key))
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
 /// A public producer's products with their active variants.
 #[utoipa::path(
     tag = "directory",
-    params(("id_or_slug" = String, Path), PageParams),
+    params(("id_or_slug" = String, Path), PageQuery),
     responses(
         (status = 200, body = PageResponse<Product>),
         (status = 304, description = "Not modified (If-None-Match)"),
@@ -90,11 +96,11 @@ pub async fn get_enterprise(
 pub async fn list_products(
     state: web::Data<AppState>,
     id_or_slug: web::Path<String>,
-    page: QueryParams<PageParams>,
+    page: QueryParams<PageQuery>,
     req: HttpRequest,
 ) -> Result<actix_web::HttpResponse, ApiError> {
+    let (key, page) = (id_or_slug.into_inner(), PageParams::from(page.0));
     page.validate()?;
-    let (key, page) = (id_or_slug.into_inner(), page.0);
     let result = state
         .db
         .run(move |conn| {
@@ -105,5 +111,8 @@ pub async fn list_products(
             Ok(catalog::list_producer_products(conn, &producer.id, &page)?)
         })
         .await?;
-    crate::api::etag::json(&req, &PageResponse::from_page(result, &req))
+    crate::api::etag::json(
+        &req,
+        &PageResponse::from_page(result.map(Product::from), &req),
+    )
 }

@@ -7,14 +7,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::JsonBody;
+use crate::api::views;
+use crate::api::views::catalog::Category;
+use crate::api::views::enterprises::{Enterprise, EnterpriseInput, Permission, Revoked};
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
-use crate::catalog::categories::{self, Category};
-use crate::enterprises::manage::{self, EnterpriseInput};
-use crate::enterprises::relationships::{self, Permission, Revoked};
-use crate::enterprises::{self, Enterprise, EnterpriseKind};
-use crate::error::{ApiError, Problem};
+use crate::catalog::categories;
+use crate::enterprises::manage;
+use crate::enterprises::relationships;
+use crate::enterprises::{self, EnterpriseKind};
 
 /// Creates a producer, hub or producer-hub; the caller becomes its owner. Its wallets (euro
 /// and each accepted local currency) are opened with it.
@@ -35,7 +38,7 @@ pub async fn create_enterprise(
     caller: Authenticated,
     body: JsonBody<EnterpriseInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.0;
+    let input = manage::EnterpriseInput::from(body.0);
     authorize(
         &caller.0,
         Action::CreateEnterprise {
@@ -50,7 +53,7 @@ pub async fn create_enterprise(
             enterprises::view(conn, row)
         })
         .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(Enterprise::from(view)))
 }
 
 /// Edits an enterprise: only the fields sent change; `accepted_currencies` replaces the list
@@ -76,7 +79,7 @@ pub async fn update_enterprise(
 ) -> Result<web::Json<Enterprise>, ApiError> {
     let id = super::resolve::enterprise(&state, &caller.0, enterprise_id.into_inner()).await?;
     authorize(&caller.0, Action::ManageEnterprise { enterprise_id: &id })?;
-    let input = body.0;
+    let input = manage::EnterpriseInput::from(body.0);
     let view = state
         .db
         .run(move |conn| {
@@ -84,7 +87,7 @@ pub async fn update_enterprise(
             enterprises::view(conn, row)
         })
         .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(view.into()))
 }
 
 /// An enterprise of the caller, with the caller's roles in it.
@@ -121,7 +124,7 @@ pub async fn my_enterprises(
             for id in ids {
                 let row = enterprises::get_row(conn, &id)?;
                 out.push(MyEnterprise {
-                    enterprise: enterprises::view(conn, row)?,
+                    enterprise: enterprises::view(conn, row)?.into(),
                     roles: roles
                         .iter()
                         .filter(|(e, _)| *e == id)
@@ -157,7 +160,7 @@ pub async fn list_permissions(
         .db
         .run(move |conn| relationships::list(conn, &id))
         .await?;
-    Ok(web::Json(list))
+    Ok(web::Json(views::all(list)))
 }
 
 /// What a producer lets a hub do; both default to `true`.
@@ -203,7 +206,7 @@ pub async fn grant_permission(
         .db
         .run(move |conn| relationships::grant(conn, &producer, &hub, add, see))
         .await?;
-    Ok(web::Json(permission))
+    Ok(web::Json(permission.into()))
 }
 
 /// A producer revokes a hub's permissions: its variants leave the hub's cycles that have not
@@ -235,7 +238,7 @@ pub async fn revoke_permission(
         .db
         .run(move |conn| relationships::revoke(conn, &producer, &hub))
         .await?;
-    Ok(web::Json(revoked))
+    Ok(web::Json(revoked.into()))
 }
 
 /// A hub accepts a producer's grant: the producer's variants join the hub's offer.
@@ -266,7 +269,7 @@ pub async fn accept_supplier(
         .db
         .run(move |conn| relationships::accept(conn, &hub, &producer))
         .await?;
-    Ok(web::Json(permission))
+    Ok(web::Json(permission.into()))
 }
 
 /// A hub ends its relationship with a producer (as the producer can with `DELETE
@@ -298,7 +301,7 @@ pub async fn drop_supplier(
         .db
         .run(move |conn| relationships::revoke(conn, &producer, &hub))
         .await?;
-    Ok(web::Json(revoked))
+    Ok(web::Json(revoked.into()))
 }
 
 /// The product taxonomy.
@@ -307,5 +310,5 @@ pub async fn drop_supplier(
 pub async fn list_categories(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<Category>>, ApiError> {
-    Ok(web::Json(state.db.run(categories::list).await?))
+    Ok(web::Json(views::all(state.db.run(categories::list).await?)))
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 
 /// Whether an `If-None-Match` header value names `tag` (weak comparison, `*` included).
 fn matches(header_value: &str, tag: &str) -> bool {

@@ -10,7 +10,8 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError, ProblemKind};
+use crate::api::error::{ApiError, ProblemKind};
+use crate::error::FieldError;
 
 /// Largest body accepted, from configuration.
 #[derive(Debug, Clone, Copy)]

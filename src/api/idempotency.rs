@@ -15,9 +15,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::api::error::{ApiError, ProblemKind};
 use crate::db::schema::idempotency_keys;
 use crate::db::DbConn;
-use crate::error::{ApiError, ProblemKind};
 
 pub const HEADER: &str = "Idempotency-Key";
 

@@ -21,8 +21,8 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 
+use crate::api::error::{ApiError, Problem};
 use crate::api::AppState;
-use crate::error::{ApiError, Problem};
 
 struct Http {
     registry: Registry,

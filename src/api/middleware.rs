@@ -17,7 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError};
 use tracing::Instrument;
 
-use crate::error::{problem_response, ApiError, ProblemKind, PROBLEM_JSON};
+use crate::api::error::{problem_response, ApiError, ProblemKind, PROBLEM_JSON};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -2,7 +2,8 @@
 //!
 //! Conventions (every route follows them): JSON with snake_case fields; timestamps RFC 3339
 //! UTC; amounts as `{"amount":"12.50","currency":"LEM"}`; cursor pagination (`?limit=&after=`
-//! with a `next` link); errors as RFC 9457 problem+json (see [`crate::error`]).
+//! with a `next` link); errors as RFC 9457 problem+json (see [`error`]); the shapes of bodies
+//! and answers in [`views`].
 //!
 //! Routes are registered only through [`routes`], with `utoipa-actix-web`, so that a route
 //! cannot exist without appearing in `/openapi.json`; a test checks the source too.
@@ -14,6 +15,7 @@ pub mod catalog;
 pub mod cycles;
 pub mod directory;
 pub mod enterprises;
+pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;
@@ -29,6 +31,7 @@ pub mod problems;
 pub mod resolve;
 pub mod roles;
 pub mod system;
+pub mod views;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -38,8 +41,9 @@ use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
+use crate::api::error::{problem_response, Problem, ProblemInfo, ProblemKind};
+use crate::api::views::FieldError;
 use crate::db::Db;
-use crate::error::{problem_response, FieldError, Problem, ProblemInfo, ProblemKind};
 
 /// A 200 response of `content_type` that browsers download as `filename` (CSV and FEC
 /// exports); finish it with `.body(…)` or `.streaming(…)`.
@@ -110,7 +114,7 @@ pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
             Problem,
             FieldError,
             ProblemInfo,
-            crate::money::MoneyJson,
+            crate::money::Money,
             crate::enterprises::KindFilter
         )),
     modifiers(&BearerAuth)

@@ -7,22 +7,27 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::JsonBody;
 use crate::api::idempotency;
+use crate::api::views;
+use crate::api::views::cycles::ShippingMethod;
+use crate::api::views::orders::{
+    AdjustRequest, CancelRequest, Cart, CheckoutRequest, Order, QuoteRequest,
+};
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthError;
 use crate::catalog::rules::CatalogRules;
-use crate::error::{ApiError, Problem};
 use crate::ids::{CycleId, OrderId};
 use crate::money::{parse_amount, Sign};
-use crate::orders::adjust::{self, AdjustRequest};
-use crate::orders::cart::{self, Cart};
-use crate::orders::checkout::{self as checkouts, CancelRequest, CheckoutRequest};
+use crate::orders::adjust;
+use crate::orders::cart;
+use crate::orders::checkout as checkouts;
 use crate::orders::cycles;
-use crate::orders::order::{self, Order};
-use crate::orders::quote::{QuoteRequest, MAX_BASKET_MINOR};
-use crate::orders::shipping::{self, ShippingKind, ShippingMethod, ShippingMethodRow};
+use crate::orders::order;
+use crate::orders::quote::MAX_BASKET_MINOR;
+use crate::orders::shipping::{self, ShippingKind, ShippingMethodRow};
 use crate::orders::OrderError;
 
 /// The caller's cart in a cycle, priced now.
@@ -44,7 +49,8 @@ pub async fn get_cart(
         state
             .db
             .run(move |conn| cart::get(conn, &id, &user))
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -65,12 +71,13 @@ pub async fn set_cart(
     body: JsonBody<QuoteRequest>,
 ) -> Result<web::Json<Cart>, ApiError> {
     authorize(&caller.0, Action::Shop)?;
-    let (id, user, request) = (cycle_id.into_inner(), caller.0.user_id, body.0);
+    let (id, user, request) = (cycle_id.into_inner(), caller.0.user_id, body.0.into());
     Ok(web::Json(
         state
             .db
             .run(move |conn| cart::set(conn, &id, &user, &request))
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -105,7 +112,11 @@ pub async fn checkout(
                 &route,
                 &request,
                 StatusCode::CREATED,
-                |conn| checkouts::checkout(conn, &CycleId::from(&id), &user, &request),
+                |conn| {
+                    let checkout = request.clone().into();
+                    checkouts::checkout(conn, &CycleId::from(&id), &user, &checkout)
+                        .map(Order::from)
+                },
             )
         })
         .await?;
@@ -140,7 +151,7 @@ pub async fn get_order(
             order::view(conn, row)
         })
         .await?;
-    Ok(web::Json(order))
+    Ok(web::Json(order.into()))
 }
 
 /// The caller's orders, newest first (the last 200).
@@ -160,7 +171,8 @@ pub async fn my_orders(
         state
             .db
             .run(move |conn| order::for_customer(conn, &user))
-            .await?,
+            .await
+            .map(views::all)?,
     ))
 }
 
@@ -222,7 +234,7 @@ where
     A: FnOnce(&crate::auth::actor::Actor, &order::OrderRow) -> Result<(), AuthError>
         + Send
         + 'static,
-    W: Fn(&mut crate::db::DbConn, &OrderId) -> Result<Order, OrderError> + Send + 'static,
+    W: Fn(&mut crate::db::DbConn, &OrderId) -> Result<order::Order, OrderError> + Send + 'static,
 {
     let key = idempotency::key(req);
     let saved = state
@@ -237,7 +249,7 @@ where
                 &format!("{route} {order_id}"),
                 &body,
                 StatusCode::OK,
-                |conn| work(conn, &OrderId::from(&order_id)),
+                |conn| work(conn, &OrderId::from(&order_id)).map(Order::from),
             )
         })
         .await?;
@@ -313,7 +325,7 @@ pub async fn adjust_order(
                 },
             )
         },
-        move |conn, id| adjust::adjust(conn, id, &request),
+        move |conn, id| adjust::adjust(conn, id, &request.clone().into()),
     )
     .await
 }
@@ -376,7 +388,7 @@ pub async fn cycle_orders(
             order::for_cycle(conn, &id)
         })
         .await?;
-    Ok(web::Json(orders))
+    Ok(web::Json(views::all(orders)))
 }
 
 /// A cycle's pickup and delivery methods.
@@ -398,7 +410,12 @@ pub async fn list_shipping_methods(
             shipping::for_cycle(conn, &id)
         })
         .await?;
-    Ok(web::Json(methods.into_iter().map(Into::into).collect()))
+    Ok(web::Json(
+        methods
+            .into_iter()
+            .map(|m| ShippingMethod::from(shipping::ShippingMethod::from(m)))
+            .collect(),
+    ))
 }
 
 /// A pickup or delivery method to add to a cycle.
@@ -495,7 +512,7 @@ pub async fn add_shipping_method(
             })?;
             let row = shipping_row(&rules, &id, &body)?;
             shipping::insert(conn, std::slice::from_ref(&row))?;
-            Ok::<_, ApiError>(ShippingMethod::from(row))
+            Ok::<_, ApiError>(ShippingMethod::from(shipping::ShippingMethod::from(row)))
         })
         .await?;
     Ok(HttpResponse::Created().json(created))

@@ -6,7 +6,8 @@ use actix_web::HttpRequest;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use crate::pagination::{Page, PageParams, DEFAULT_LIMIT, MAX_LIMIT};
+pub use crate::api::views::PageQuery;
+pub use crate::pagination::{Page, DEFAULT_LIMIT, MAX_LIMIT};
 
 /// A page as sent to clients.
 #[derive(Debug, Serialize, ToSchema)]

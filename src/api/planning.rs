@@ -5,17 +5,20 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem, ProblemKind};
 use crate::api::extract::{JsonBody, QueryParams};
+use crate::api::views::cycles::{
+    CloseReport, CopyCycle, CycleFee, NewCycle, NewFee, OrderCycleDetail, Report,
+};
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::enterprises;
-use crate::error::{ApiError, Problem, ProblemKind};
 use crate::ids::CycleId;
-use crate::orders::close::{self, CloseReport};
-use crate::orders::cycles::{self, CycleState, OrderCycleDetail};
-use crate::orders::fees::{self, CycleFee, NewFee};
-use crate::orders::planning::{self, CopyCycle, NewCycle};
-use crate::orders::reports::{self, Report};
+use crate::orders::close;
+use crate::orders::cycles::{self, CycleState};
+use crate::orders::fees;
+use crate::orders::planning;
+use crate::orders::reports;
 
 /// Opens a new cycle for a hub (its owners and managers): times, offer, settlement policy.
 #[utoipa::path(
@@ -34,7 +37,7 @@ pub async fn create_cycle(
 ) -> Result<HttpResponse, ApiError> {
     let (hub, new) = (
         super::resolve::enterprise(&state, &caller.0, hub_id.into_inner()).await?,
-        body.0,
+        planning::NewCycle::from(body.0),
     );
     authorize(&caller.0, Action::ManageHubOrders { hub_id: &hub })?;
     let created = state
@@ -46,7 +49,8 @@ pub async fn create_cycle(
             }
             Ok(planning::create(conn, &hub, &new)?)
         })
-        .await?;
+        .await
+        .map(OrderCycleDetail::from)?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -66,7 +70,7 @@ pub async fn copy_cycle(
     cycle_id: web::Path<String>,
     body: JsonBody<CopyCycle>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, request) = (cycle_id.into_inner(), body.0);
+    let (id, request) = (cycle_id.into_inner(), planning::CopyCycle::from(body.0));
     let copied = state
         .db
         .run(move |conn| {
@@ -75,7 +79,8 @@ pub async fn copy_cycle(
             })?;
             planning::copy(conn, &id, &request)
         })
-        .await?;
+        .await
+        .map(OrderCycleDetail::from)?;
     Ok(HttpResponse::Created().json(copied))
 }
 
@@ -95,7 +100,7 @@ pub async fn add_fee(
     cycle_id: web::Path<String>,
     body: JsonBody<NewFee>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, new) = (cycle_id.into_inner(), body.0);
+    let (id, new) = (cycle_id.into_inner(), fees::NewFee::from(body.0));
     let rules = state.catalog.clone();
     let created = state
         .db
@@ -112,9 +117,10 @@ pub async fn add_fee(
             }
             let row = new.into_row(&rules, &id)?;
             fees::insert(conn, std::slice::from_ref(&row))?;
-            Ok(CycleFee::try_from(row)?)
+            Ok(fees::CycleFee::try_from(row)?)
         })
-        .await?;
+        .await
+        .map(CycleFee::from)?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -141,7 +147,7 @@ pub async fn close_cycle(
             close::close(conn, &CycleId::from(&id), &mut |_| {})
         })
         .await?;
-    Ok(web::Json(report))
+    Ok(web::Json(report.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
@@ -194,5 +200,5 @@ pub async fn cycle_report(
         let name = format!("{}.csv", report.report);
         return Ok(crate::api::attachment("text/csv; charset=utf-8", &name).body(report.to_csv()?));
     }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(Report::from(report)))
 }

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::{confirm_password, Authenticated};
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
-use crate::error::{ApiError, Problem};
 use crate::privacy;
 
 /// The shape of the export, for the API's documentation (the document is

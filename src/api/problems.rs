@@ -3,12 +3,13 @@
 //! HTTP status it is.
 
 use crate::accounting::AccountingError;
+use crate::api::error::{ApiError, ProblemKind};
 use crate::audit::AuditError;
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
 use crate::db::DbError;
 use crate::enterprises::EnterpriseError;
-use crate::error::{ApiError, FieldError, ProblemKind};
+use crate::error::FieldError;
 use crate::ledger::LedgerError;
 use crate::mail::MailError;
 use crate::orders::OrderError;

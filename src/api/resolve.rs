@@ -2,9 +2,9 @@
 //! its slug, answered 404 when it does not exist or is hidden from the caller
 //! ([`crate::enterprises::resolve`]); the policy then decides what the caller may do there.
 
+use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::auth::actor::Actor;
-use crate::error::ApiError;
 
 /// The id of the enterprise `key` names, as `actor` may see it.
 pub async fn enterprise(state: &AppState, actor: &Actor, key: String) -> Result<String, ApiError> {

@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::auth::registration::Email;
 use crate::enterprises::roles::{self, Member};
-use crate::error::{ApiError, Problem};
 
 /// Someone's role in the enterprise.
 #[derive(Debug, Serialize, ToSchema)]

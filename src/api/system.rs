@@ -4,9 +4,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::error::{ApiError, Problem, ProblemInfo, ProblemKind};
 use crate::api::AppState;
 use crate::db::{self, Backend, Db};
-use crate::error::{ApiError, Problem, ProblemInfo, ProblemKind};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -5,7 +5,6 @@
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::sessions::digest;
 use super::AuthError;
@@ -16,7 +15,7 @@ use crate::db::DbConn;
 pub const KEY_PREFIX: &str = "cpt_";
 
 /// What a key may be used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Read balances, histories and statements the person may read.
@@ -30,6 +29,13 @@ pub enum Scope {
 }
 
 impl Scope {
+    pub const ALL: &'static [Scope] = &[
+        Scope::Read,
+        Scope::Orders,
+        Scope::Accounting,
+        Scope::Catalog,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
@@ -66,7 +72,7 @@ struct KeyRow {
 }
 
 /// A key as listed (never with its secret).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,

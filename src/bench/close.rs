@@ -14,7 +14,7 @@ use super::orders::{backend_name, customers, half, pick, prepare, HUB, LINES};
 use crate::db::schema::order_cycles;
 use crate::db::{Db, DbConn};
 use crate::ids::{CycleId, UserId};
-use crate::money::MoneyInput;
+use crate::money::AmountInput;
 use crate::orders::checkout::CheckoutRequest;
 use crate::orders::quote::{QuoteLineRequest, QuoteRequest};
 use crate::orders::{cart, checkout, close as closing, planning, shipping};
@@ -123,7 +123,7 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
                         let local_max = cart.quote.map(|q| q.local_max.minor).unwrap_or(0);
                         let request = CheckoutRequest {
                             shipping_method_id: method.clone(),
-                            local_amount: Some(MoneyInput {
+                            local_amount: Some(AmountInput {
                                 amount: half(local_max),
                                 currency: "LEM".parse().map_err(|e| anyhow!("{e:?}"))?,
                             }),

@@ -17,8 +17,6 @@
 //! costs the same on page 1 and page 200.
 
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use super::{categories, Variant, VariantRow};
 use crate::catalog::CatalogError;
@@ -62,12 +60,10 @@ impl Sort {
 }
 
 /// Query parameters of a catalogue listing.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default)]
 pub struct BrowseParams {
     /// Words to find in product and variant names (case and accents ignored); at most 200
     /// characters.
-    #[param(max_length = 200)]
     pub q: Option<String>,
     /// A category slug; its sub-categories are included.
     pub category: Option<String>,
@@ -80,7 +76,6 @@ pub struct BrowseParams {
     /// `name` (default), `price`, `-price` or `newest`.
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Cursor from the previous page's `next` link.
     pub after: Option<String>,
@@ -248,7 +243,7 @@ impl BrowseParams {
 }
 
 /// The product of a listed variant.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ItemProduct {
     pub id: String,
     pub name: String,
@@ -257,7 +252,7 @@ pub struct ItemProduct {
 }
 
 /// The producer of a listed variant.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ItemProducer {
     pub id: String,
     pub slug: String,
@@ -265,7 +260,7 @@ pub struct ItemProducer {
 }
 
 /// One variant of a listing, with its product and producer.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CatalogItem {
     pub variant: Variant,
     pub product: ItemProduct,

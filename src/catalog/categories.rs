@@ -5,7 +5,6 @@
 
 use diesel::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::catalog::CatalogError;
 use crate::db::schema::categories;
@@ -14,7 +13,7 @@ use crate::db::DbConn;
 /// The shipped taxonomy (parents listed before their children).
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../fixtures/categories.toml");
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Category {
     pub slug: String,

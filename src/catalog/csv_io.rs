@@ -36,8 +36,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::products::{
     overwrite_variant, product_named, require_producer, variant_by_sku, variant_row,
@@ -91,7 +89,7 @@ pub struct ImportOptions {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
     /// Data rows read (the header excluded).
     pub rows: u64,

@@ -47,7 +47,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::schema::{products as products_table, variants};
 use crate::db::DbConn;
@@ -55,7 +54,7 @@ use crate::money::Money;
 use crate::pagination::{Page, PageParams};
 
 /// How a variant is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     /// `unit_value` in grams.
@@ -67,6 +66,8 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
+    pub const ALL: &'static [UnitKind] = &[UnitKind::Weight, UnitKind::Volume, UnitKind::Items];
+
     pub fn as_str(self) -> &'static str {
         match self {
             UnitKind::Weight => "weight",
@@ -142,7 +143,7 @@ pub fn name_key(product_name: &str, display_name: &str) -> String {
 }
 
 /// The unit a variant is sold by.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Unit {
     pub kind: UnitKind,
     /// Grams, millilitres or number of items.
@@ -153,18 +154,16 @@ pub struct Unit {
 }
 
 /// A variant as shown by the API.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Variant {
     pub id: String,
     pub sku: String,
     pub display_name: String,
     pub unit: Unit,
     /// Tax-inclusive price in euros.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub price: Money,
     /// VAT rate in percent, as an exact decimal string (`"5.5"`).
     pub vat_rate: String,
-    #[serde(skip)]
     pub vat_rate_bp: i32,
     /// Share of the price that may be paid in local currency, 0–100.
     pub local_share_percent: i32,
@@ -205,7 +204,7 @@ impl TryFrom<VariantRow> for Variant {
 }
 
 /// A product with its active variants.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Product {
     pub id: String,
     pub producer_id: String,

@@ -27,14 +27,11 @@ use crate::ledger::currencies;
 
 /// Fields of an enterprise a client may set. `None` leaves a field as it is (on update) or
 /// at its default (on create); `Some("")` clears an optional text field.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct EnterpriseInput {
-    #[schema(max_length = 120)]
     pub name: Option<String>,
     pub slug: Option<String>,
     pub kind: Option<EnterpriseKind>,
-    #[schema(max_length = 5000)]
     pub description: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -48,8 +45,7 @@ pub struct EnterpriseInput {
     pub visibility: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct AddressInput {
     pub line: Option<String>,
     pub postcode: Option<String>,

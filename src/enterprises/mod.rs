@@ -43,7 +43,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::schema::{enterprise_currencies, enterprises};
 use crate::db::DbConn;
@@ -51,7 +50,7 @@ use crate::db::DbConn;
 use crate::pagination::{Page, PageParams};
 
 /// What an enterprise does in the marketplace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnterpriseKind {
     Producer,
@@ -63,6 +62,13 @@ pub enum EnterpriseKind {
 }
 
 impl EnterpriseKind {
+    pub const ALL: &'static [EnterpriseKind] = &[
+        EnterpriseKind::Producer,
+        EnterpriseKind::Hub,
+        EnterpriseKind::ProducerHub,
+        EnterpriseKind::CurrencyAssociation,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EnterpriseKind::Producer => "producer",
@@ -146,7 +152,7 @@ impl EnterpriseRow {
 }
 
 /// Postal address.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Address {
     pub line: String,
     pub postcode: String,
@@ -156,7 +162,7 @@ pub struct Address {
 }
 
 /// An enterprise as shown by the API.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Enterprise {
     pub id: String,
     pub slug: String,
@@ -208,7 +214,7 @@ impl TryFrom<EnterpriseRow> for Enterprise {
 }
 
 /// Filter of the public directory: `producer` also matches producer-hubs, and so does `hub`.
-#[derive(Debug, Clone, Copy, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KindFilter {
     Producer,
@@ -217,6 +223,20 @@ pub enum KindFilter {
 }
 
 impl KindFilter {
+    pub const ALL: &'static [KindFilter] = &[
+        KindFilter::Producer,
+        KindFilter::Hub,
+        KindFilter::CurrencyAssociation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindFilter::Producer => "producer",
+            KindFilter::Hub => "hub",
+            KindFilter::CurrencyAssociation => "currency_association",
+        }
+    }
+
     fn kinds(self) -> Vec<&'static str> {
         match self {
             KindFilter::Producer => vec!["producer", "producer_hub"],
@@ -294,7 +314,7 @@ pub fn accepted_currencies(
     Ok(map)
 }
 
-/// An enterprise (public or hidden) as the API shows it, with its accepted currencies.
+/// An enterprise (public or hidden) as shown, with its accepted currencies.
 pub fn view(conn: &mut DbConn, row: EnterpriseRow) -> Result<Enterprise, EnterpriseError> {
     let mut accepted = accepted_currencies(conn, std::slice::from_ref(&row.id))?;
     with_currencies(row, &mut accepted)

@@ -11,8 +11,6 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::EnterpriseError;
 use super::EnterpriseKind;
@@ -21,8 +19,8 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 
-/// One permission, as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// One permission, as shown to its producer and hub.
+#[derive(Debug, Clone)]
 pub struct Permission {
     pub producer_id: String,
     pub producer_name: String,
@@ -136,7 +134,7 @@ fn withdraw_from_upcoming_cycles(
 }
 
 /// What a revocation did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Revoked {
     /// Offers removed from the hub's cycles that have not opened yet.
     pub removed_from_upcoming_cycles: usize,

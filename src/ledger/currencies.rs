@@ -3,7 +3,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::schema::currencies;
 use crate::db::DbConn;
@@ -25,15 +24,26 @@ pub struct CurrencyRow {
 }
 
 /// `fiat` (the euro) or `local` (a complementary currency backed by a guarantee fund).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CurrencyKind {
     Fiat,
     Local,
 }
 
+impl CurrencyKind {
+    pub const ALL: &'static [CurrencyKind] = &[CurrencyKind::Fiat, CurrencyKind::Local];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CurrencyKind::Fiat => "fiat",
+            CurrencyKind::Local => "local",
+        }
+    }
+}
+
 /// A currency as shown by the API.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Currency {
     pub code: String,
     pub name: String,

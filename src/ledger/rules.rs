@@ -54,9 +54,7 @@ pub fn association_accounts(
 }
 
 /// How euros reached the association for an issuance.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EuroMethod {
     BankTransfer,
@@ -65,6 +63,9 @@ pub enum EuroMethod {
 }
 
 impl EuroMethod {
+    pub const ALL: &'static [EuroMethod] =
+        &[EuroMethod::BankTransfer, EuroMethod::Card, EuroMethod::Cash];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EuroMethod::BankTransfer => "bank_transfer",

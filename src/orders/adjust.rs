@@ -22,8 +22,6 @@
 //! - stock is not given back: the goods were packed.
 
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::cycles;
 use super::fees::{self, ChargedTo, CycleFeeRow, FeeBase};
@@ -38,14 +36,12 @@ use crate::money::{parse_amount, Sign};
 use crate::orders::OrderError;
 
 /// What was delivered of some lines of an order.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct AdjustRequest {
     pub lines: Vec<DeliveredLine>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct DeliveredLine {
     pub variant_id: String,
     /// Units delivered, up to 3 decimals, at most the quantity ordered (e.g. "0.86").

@@ -4,8 +4,6 @@
 //! checkout.
 
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::cycles;
 use super::order::{OrderRow, OrderState};
@@ -15,7 +13,7 @@ use crate::db::DbConn;
 use crate::orders::OrderError;
 
 /// A cart and its current price.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Cart {
     pub order_id: Option<String>,
     pub order_cycle_id: String,
@@ -25,7 +23,7 @@ pub struct Cart {
     pub quote: Option<Quote>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CartLine {
     pub variant_id: String,
     pub quantity: i64,

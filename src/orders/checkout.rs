@@ -24,8 +24,6 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::cart;
 use super::cycles::{self, OfferedVariant};
@@ -41,30 +39,25 @@ use crate::ids::{CycleId, EntryId, OrderId, TransferId, UserId};
 use crate::ledger::accounts::Owner;
 use crate::ledger::rules::posted;
 use crate::ledger::{currencies, holds, ops};
-use crate::money::{parse_amount, Amount, Money, MoneyInput, Sign};
+use crate::money::{parse_amount, Amount, AmountInput, Money, Sign};
 use crate::orders::OrderError;
 
 /// Days a checkout's hold outlives its cycle's close.
 pub const HOLD_GRACE_DAYS: i64 = 30;
 
 /// What the customer chooses at checkout.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[schema(example = json!({"shipping_method_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e5f", "local_amount": {"amount": "5.60", "currency": "LEM"}}))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct CheckoutRequest {
     /// One of the cycle's pickup or delivery methods.
     pub shipping_method_id: String,
     /// The part paid in local currency (one the hub accepts), from 0 to the most allowed;
     /// absent or zero: everything in euros.
-    #[serde(default)]
-    pub local_amount: Option<MoneyInput>,
+    pub local_amount: Option<AmountInput>,
 }
 
 /// Why an order is cancelled (shown to the customer).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct CancelRequest {
-    #[serde(default)]
     pub reason: String,
 }
 
@@ -324,7 +317,7 @@ struct LocalPart {
 fn local_part(
     conn: &mut DbConn,
     hub_id: &str,
-    input: Option<&MoneyInput>,
+    input: Option<&AmountInput>,
     local_max: i64,
 ) -> Result<Option<LocalPart>, OrderError> {
     let Some(input) = input else {

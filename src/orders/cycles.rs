@@ -4,7 +4,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::catalog::{Variant, VariantRow};
 use crate::db::schema::{enterprises, order_cycle_variants, order_cycles, products, variants};
@@ -15,7 +14,7 @@ use crate::pagination::{Page, PageParams};
 use crate::time::utc;
 
 /// Where a cycle is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CycleState {
     /// Not open yet.
@@ -29,6 +28,13 @@ pub enum CycleState {
 }
 
 impl CycleState {
+    pub const ALL: &'static [CycleState] = &[
+        CycleState::Upcoming,
+        CycleState::Open,
+        CycleState::Closed,
+        CycleState::Settled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CycleState::Upcoming => "upcoming",
@@ -83,7 +89,7 @@ pub struct OfferRow {
 }
 
 /// An order cycle as shown by the API.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct OrderCycle {
     pub id: String,
     pub hub_id: String,
@@ -119,23 +125,20 @@ impl OrderCycle {
 }
 
 /// A variant offered in a cycle, at the cycle's price.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct OfferedVariant {
     pub product_id: String,
     pub product_name: String,
     pub producer_id: String,
     pub producer_name: String,
-    #[serde(flatten)]
     pub variant: Variant,
     /// The price in this cycle (the hub's price when it set one), tax included.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub cycle_price: Money,
 }
 
 /// A cycle with everything it offers.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct OrderCycleDetail {
-    #[serde(flatten)]
     pub cycle: OrderCycle,
     pub offer: Vec<OfferedVariant>,
     /// The hub's fees in this cycle.

@@ -20,7 +20,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::catalog::vat_percent;
 use crate::db::schema::{cycle_fees, order_fees};
@@ -31,7 +30,7 @@ use crate::money::{mul_div_half_up, share_floor, vat_included};
 use crate::orders::OrderError;
 
 /// What a fee pays for (as in Open Food Network).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeeType {
     Admin,
@@ -42,7 +41,7 @@ pub enum FeeType {
 }
 
 /// How a fee is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Calculator {
     FlatPerOrder,
@@ -52,7 +51,7 @@ pub enum Calculator {
 }
 
 /// Who pays a fee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChargedTo {
     Customer,
@@ -62,6 +61,8 @@ pub enum ChargedTo {
 macro_rules! text_enum {
     ($name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
         impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),* }
             }
@@ -96,8 +97,8 @@ pub struct CycleFeeRow {
     pub created_at: NaiveDateTime,
 }
 
-/// A fee as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A fee as shown to people (the API's view is `api::views::cycles::CycleFee`).
+#[derive(Debug, Clone)]
 pub struct CycleFee {
     pub id: String,
     pub name: String,
@@ -105,7 +106,6 @@ pub struct CycleFee {
     pub calculator: Calculator,
     pub charged_to: ChargedTo,
     /// Per order, per item or per kg (absent for `percent_of_items`), tax included.
-    #[schema(value_type = Option<crate::money::MoneyJson>)]
     pub amount: Option<Money>,
     /// Percent of the items' total (`percent_of_items` only), e.g. "7.5".
     pub percent: Option<String>,
@@ -134,24 +134,19 @@ impl TryFrom<CycleFeeRow> for CycleFee {
 }
 
 /// A new fee, as a hub manager sends it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NewFee {
     pub name: String,
     pub fee_type: FeeType,
     pub calculator: Calculator,
     pub charged_to: ChargedTo,
     /// Euros per order, per item or per kg, e.g. "0.50"; not for `percent_of_items`.
-    #[serde(default)]
     pub amount: Option<String>,
     /// For `percent_of_items`: e.g. "5" or "7.5" (0 to 100).
-    #[serde(default)]
     pub percent: Option<String>,
     /// VAT rate in percent, e.g. "20" (the default) or "5.5".
-    #[serde(default)]
     pub vat_rate: Option<String>,
     /// Share payable in local currency, 0–100 (default 100); customer fees only.
-    #[serde(default)]
     pub local_share_percent: Option<i32>,
 }
 

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::catalog::vat_percent;
 use crate::db::schema::{currencies, order_lines, orders};
@@ -18,7 +17,7 @@ use crate::orders::OrderError;
 use crate::time::utc;
 
 /// Where an order is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     Cart,
@@ -28,6 +27,13 @@ pub enum OrderState {
 }
 
 impl OrderState {
+    pub const ALL: &'static [OrderState] = &[
+        OrderState::Cart,
+        OrderState::Confirmed,
+        OrderState::Cancelled,
+        OrderState::Fulfilled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderState::Cart => "cart",
@@ -49,7 +55,7 @@ impl OrderState {
 }
 
 /// Where the euro part of an order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EuroState {
     /// Nothing to pay in euros.
@@ -63,6 +69,13 @@ pub enum EuroState {
 }
 
 impl EuroState {
+    pub const ALL: &'static [EuroState] = &[
+        EuroState::None,
+        EuroState::Due,
+        EuroState::Paid,
+        EuroState::Cancelled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EuroState::None => "none",
@@ -206,46 +219,40 @@ pub struct LineRow {
 }
 
 /// A line of a confirmed order (a snapshot taken at checkout).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrderLine {
     pub variant_id: String,
     pub producer_id: Option<String>,
     pub name: String,
     pub unit: String,
     pub quantity: i64,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub unit_price: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub total: Money,
     pub vat_rate: String,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub vat: Money,
     /// Most of this line that could be paid in local currency (euro value).
-    #[schema(value_type = crate::money::MoneyJson)]
     pub local_max: Money,
     /// Units delivered, when the hub adjusted a weighed item (e.g. "0.86").
     pub delivered: Option<String>,
 }
 
 /// How an order is paid.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrderPayment {
     /// The local-currency part, held on the customer's wallet until the cycle closes.
-    #[schema(value_type = Option<crate::money::MoneyJson>)]
     pub local: Option<Money>,
     /// Its value in euros (at the currency's parity).
-    #[schema(value_type = crate::money::MoneyJson)]
     pub local_eur_value: Money,
     /// The euro part, paid to the hub at pickup or by transfer.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub euro: Money,
     pub euro_state: EuroState,
     /// The ledger hold of the local part.
     pub hold_id: Option<String>,
 }
 
-/// An order as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// An order as shown to people: its lines, totals and payment (the API's view is
+/// `api::views::orders::Order`; a person's data export writes it as it is).
+#[derive(Debug, Clone, Serialize)]
 pub struct Order {
     pub id: String,
     /// Human-readable number, given at checkout.
@@ -256,18 +263,13 @@ pub struct Order {
     pub state: OrderState,
     pub shipping_method_id: Option<String>,
     pub lines: Vec<OrderLine>,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub items_total: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub shipping_fee: Money,
     /// The hub's fees charged on this order.
     pub fees: Vec<crate::orders::quote::FeeLine>,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub fees_total: Money,
     /// Everything, tax included.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub total: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub vat_total: Money,
     pub payment: OrderPayment,
     pub confirmed_at: Option<DateTime<Utc>>,

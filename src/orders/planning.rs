@@ -11,8 +11,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::cycles::{self, OfferRow, OrderCycleDetail, OrderCycleRow};
 use super::fees::{self, CycleFeeRow};
@@ -26,39 +24,29 @@ use crate::money::{parse_amount, Sign};
 use crate::orders::OrderError;
 
 /// A variant to offer, with an optional hub price.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct OfferLine {
     pub variant_id: String,
     /// The price in this cycle, tax included (`"3.20"`); absent: the producer's price.
-    #[serde(default)]
     pub hub_price: Option<String>,
 }
 
 /// A new cycle.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NewCycle {
-    #[schema(max_length = 120)]
     pub name: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
     /// IANA time zone the hub shows times in (default `Europe/Paris`).
-    #[serde(default)]
     pub time_zone: Option<String>,
     /// `as_paid` (default) or `euros`: how producers are paid at close.
-    #[serde(default)]
     pub producer_settlement: Option<String>,
-    #[serde(default)]
     pub offer: Vec<OfferLine>,
 }
 
 /// The times (and optionally the name) of a copy.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct CopyCycle {
-    #[serde(default)]
-    #[schema(max_length = 120)]
     pub name: Option<String>,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,

@@ -14,8 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
 use crate::catalog::vat_percent;
 use crate::error::FieldError;
@@ -30,15 +29,12 @@ pub use super::limits::MAX_BASKET_MINOR;
 pub use crate::money::{mul_div_half_up, share_floor, vat_included};
 
 /// A basket to price.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[schema(example = json!({"lines": [{"variant_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e60", "quantity": 2}]}))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct QuoteRequest {
     pub lines: Vec<QuoteLineRequest>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct QuoteLineRequest {
     pub variant_id: String,
     /// Number of units, 1 to 1000.
@@ -46,48 +42,38 @@ pub struct QuoteLineRequest {
 }
 
 /// One priced line.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct QuoteLine {
     pub variant_id: String,
     pub name: String,
     pub unit: String,
     pub quantity: i64,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub unit_price: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub total: Money,
     pub vat_rate: String,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub vat: Money,
     /// Most of this line that may be paid in local currency (value in euros at parity).
-    #[schema(value_type = crate::money::MoneyJson)]
     pub local_max: Money,
 }
 
 /// VAT of all lines at one rate.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct VatLine {
     pub rate: String,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub base: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub vat: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub total: Money,
 }
 
 /// One of the cycle's fees on this basket.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeeLine {
     pub fee_id: String,
     pub name: String,
     pub fee_type: String,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub amount: Money,
     pub vat_rate: String,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub vat: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub local_max: Money,
 }
 
@@ -120,23 +106,18 @@ impl From<&ComputedFee> for FeeLine {
 }
 
 /// A priced basket.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Quote {
     pub lines: Vec<QuoteLine>,
     /// The hub's fees charged to the customer.
     pub fees: Vec<FeeLine>,
     pub vat_breakdown: Vec<VatLine>,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub items_total: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub fees_total: Money,
     /// Items and fees, tax included (pickup or delivery comes at checkout).
-    #[schema(value_type = crate::money::MoneyJson)]
     pub total: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub vat_total: Money,
     /// Most of the basket that may be paid in local currency; the rest is paid in euros.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub local_max: Money,
 }
 

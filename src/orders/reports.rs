@@ -18,8 +18,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::cycles::OrderCycleRow;
 use super::fees::OrderFeeRow;
@@ -47,7 +45,7 @@ pub const NAMES: &[&str] = &[
 ];
 
 /// A report: named columns and rows of text cells.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Report {
     pub report: String,
     pub order_cycle_id: String,

@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::catalog::vat_percent;
 use crate::db::schema::cycle_shipping_methods;
@@ -31,7 +30,7 @@ pub struct ShippingMethodRow {
 }
 
 /// Pickup or delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShippingKind {
     Pickup,
@@ -39,6 +38,8 @@ pub enum ShippingKind {
 }
 
 impl ShippingKind {
+    pub const ALL: &'static [ShippingKind] = &[ShippingKind::Pickup, ShippingKind::Delivery];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ShippingKind::Pickup => "pickup",
@@ -48,7 +49,7 @@ impl ShippingKind {
 }
 
 /// A way a cycle's orders are handed over.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ShippingMethod {
     pub id: String,
     /// `pickup` or `delivery`.
@@ -59,7 +60,6 @@ pub struct ShippingMethod {
     /// When the orders are handed over.
     pub at: DateTime<Utc>,
     /// Tax included.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub fee: Money,
     pub vat_rate: String,
     /// Share of the fee payable in local currency, 0–100.

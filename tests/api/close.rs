@@ -524,7 +524,7 @@ async fn cycles_are_created_copied_and_closed_empty(backend: Backend) {
 /// booked once, each producer paid once, and the ledger verifies.
 async fn concurrent_closes_book_and_settle_once(backend: Backend) {
     use comptoir::ledger::ops::{self, EuroMethod};
-    use comptoir::money::{CurrencyCode, MoneyInput};
+    use comptoir::money::{AmountInput, CurrencyCode};
     use comptoir::orders::checkout::{self, CheckoutRequest};
     use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
     use comptoir::orders::{cart, close, shipping};
@@ -549,7 +549,7 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
         .clone();
     let request = CheckoutRequest {
         shipping_method_id: method,
-        local_amount: Some(MoneyInput {
+        local_amount: Some(AmountInput {
             amount: "2.00".into(),
             currency: "LEM".parse::<CurrencyCode>().expect("code"),
         }),

@@ -298,7 +298,7 @@ async fn mail_of_a_rolled_back_transaction_is_never_sent(backend: Backend) {
     let memory = Memory::default();
     let mailer = mailer(&db, &memory);
     let conn = &mut db.db.conn().expect("conn");
-    let failed: Result<(), comptoir::error::ApiError> = conn.transaction(|conn| {
+    let failed: Result<(), comptoir::api::error::ApiError> = conn.transaction(|conn| {
         outbox::enqueue(
             conn,
             "camille@example.org",
@@ -306,7 +306,7 @@ async fn mail_of_a_rolled_back_transaction_is_never_sent(backend: Backend) {
             "fr",
             &fixture("account_exists"),
         )?;
-        Err(comptoir::error::ApiError::internal("the event failed"))
+        Err(comptoir::api::error::ApiError::internal("the event failed"))
     });
     assert!(failed.is_err());
     assert_eq!(mailer.deliver_due(conn).expect("pass"), Pass::default());

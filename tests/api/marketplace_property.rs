@@ -17,7 +17,7 @@ use comptoir::ids::{CycleId, OrderId, UserId};
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
-use comptoir::money::{CurrencyCode, MoneyInput};
+use comptoir::money::{AmountInput, CurrencyCode};
 use comptoir::orders::adjust::{self, AdjustRequest, DeliveredLine};
 use comptoir::orders::checkout::{self, CheckoutRequest};
 use comptoir::orders::fees::{self, CycleFeeRow};
@@ -196,7 +196,7 @@ fn latest_order(conn: &mut DbConn, w: &World, customer: usize) -> Option<String>
 
 /// Runs one operation; refusals (a domain error) are fine, anything else fails the case.
 fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
-    use comptoir::error::ApiError;
+    use comptoir::api::error::ApiError;
     let result: Result<(), comptoir::orders::OrderError> = match op {
         Op::Cart { customer, lines } => {
             let mut request = QuoteRequest { lines: Vec::new() };
@@ -220,7 +220,7 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
             let local = local_max * local_percent / 100;
             let request = CheckoutRequest {
                 shipping_method_id: w.methods[method % w.methods.len()].clone(),
-                local_amount: Some(MoneyInput {
+                local_amount: Some(AmountInput {
                     amount: comptoir::money::Money::eur(local).amount_string(),
                     currency: "LEM".parse::<CurrencyCode>().expect("code"),
                 }),

@@ -136,7 +136,7 @@ fn readme_documents_the_setup_commands_and_every_problem_type() {
             "README.md no longer shows `{command}`"
         );
     }
-    for kind in comptoir::error::ProblemKind::ALL {
+    for kind in comptoir::api::error::ProblemKind::ALL {
         let slug = format!("`/problems/{}`", kind.info().slug);
         assert!(
             readme.contains(&slug),

@@ -8,7 +8,7 @@ use comptoir::db::schema::{mail_outbox, variants};
 use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::ops::{self, EuroMethod};
 use comptoir::ledger::verify::verify;
-use comptoir::money::{CurrencyCode, MoneyInput};
+use comptoir::money::{AmountInput, CurrencyCode};
 use comptoir::orders::checkout::{self, CheckoutRequest};
 use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
 use comptoir::orders::{cart, shipping};
@@ -460,7 +460,7 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
     }
     let request = CheckoutRequest {
         shipping_method_id: method,
-        local_amount: Some(MoneyInput {
+        local_amount: Some(AmountInput {
             amount: "5.00".into(),
             currency: "LEM".parse::<CurrencyCode>().expect("code"),
         }),

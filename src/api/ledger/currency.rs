@@ -87,7 +87,7 @@ pub async fn create_currency(
         .db
         .run(move |conn| Ok::<_, ApiError>(ops::create_currency(conn, &who, new)?))
         .await?;
-    Ok(HttpResponse::Created().json(Currency::from(created)))
+    Ok(HttpResponse::Created().json(Currency::from(currencies::Currency::from(created))))
 }
 
 /// The guarantee-fund statement of a local currency.
@@ -95,19 +95,14 @@ pub async fn create_currency(
 pub struct Statement {
     pub currency: String,
     /// Local currency held by everyone (minus the issuance account's balance).
-    #[schema(value_type = crate::money::MoneyJson)]
     pub circulation: Money,
     /// Euros in the guarantee fund.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub guarantee_fund: Money,
     /// Fund minus circulation at parity; never negative in a sound ledger.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub difference: Money,
     /// Local currency held in positive balances: circulation plus money created on credit.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub held: Money,
     /// Mutual credit in use: the part of `held` backed by professionals' debts, not euros.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub credit_outstanding: Money,
 }
 

@@ -21,23 +21,25 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::Authenticated;
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{JsonBody, QueryParams};
-use crate::api::pagination::{PageParams, PageResponse};
+use crate::api::pagination::{PageQuery, PageResponse};
+use crate::api::views::ledger::Currency;
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::db::schema::{ledger_entries, ledger_transfers};
 use crate::db::DbConn;
-use crate::error::{ApiError, Problem};
 use crate::ids::{AccountId, EntryId, TransferId};
 use crate::ledger::accounts::{self, AccountKind, AccountRow, AccountStatus, Owner};
-use crate::ledger::currencies::{self, Currency, CurrencyRow};
+use crate::ledger::currencies::{self, CurrencyRow};
 use crate::ledger::journal::{Committed, Entry, TransferRow};
 use crate::ledger::ops::{self, EuroMethod, LocalTerms, NewCurrency};
 use crate::ledger::receipts;
 use crate::ledger::verify;
 use crate::money::{parse_amount, Amount, CurrencyCode, Money, Sign};
+use crate::pagination::PageParams;
 
-pub use crate::money::MoneyInput;
+pub use crate::api::views::MoneyInput;
 
 /// Minor units of `input`, which must be in `currency` and positive (or zero when allowed).
 fn minor_units(
@@ -117,17 +119,12 @@ pub struct AccountView {
     /// `active`, `frozen` or `closed`.
     pub status: String,
     /// Credits minus debits, posted.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub balance: Money,
     /// Balance minus pending debits (holds).
-    #[schema(value_type = crate::money::MoneyJson)]
     pub available: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub pending_debits: Money,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub pending_credits: Money,
     /// How far below zero the account may go; `null` = unlimited (issuance, clearing).
-    #[schema(value_type = Option<crate::money::MoneyJson>)]
     pub overdraft_limit: Option<Money>,
 }
 
@@ -155,7 +152,6 @@ pub struct TransferView {
     pub id: String,
     pub debit_account_id: String,
     pub credit_account_id: String,
-    #[schema(value_type = crate::money::MoneyJson)]
     pub amount: Money,
     /// `posted`, `pending` (a hold), `post_pending` or `void_pending`.
     pub kind: String,

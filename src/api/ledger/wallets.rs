@@ -255,7 +255,7 @@ fn history_line(
 #[utoipa::path(
     tag = "ledger",
     security(("bearer" = [])),
-    params(("account_id" = String, Path), DateRange, PageParams),
+    params(("account_id" = String, Path), DateRange, PageQuery),
     responses((status = 200, body = PageResponse<HistoryLine>), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/accounts/{account_id}/transfers")]
@@ -264,11 +264,11 @@ pub async fn account_history(
     caller: Authenticated,
     account_id: web::Path<String>,
     range: QueryParams<DateRange>,
-    page: QueryParams<PageParams>,
+    page: QueryParams<PageQuery>,
     req: HttpRequest,
 ) -> Result<web::Json<PageResponse<HistoryLine>>, ApiError> {
+    let (id, range, page) = (account_id.into_inner(), range.0, PageParams::from(page.0));
     page.validate()?;
-    let (id, range, page) = (account_id.into_inner(), range.0, page.0);
     let result = state
         .db
         .run(move |conn| {

@@ -44,8 +44,6 @@ mod settle;
 pub use plan::allocate;
 
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::cycles::{self, CycleState, OrderCycleRow};
 use crate::db::schema::{order_cycles, producer_settlements};
@@ -60,7 +58,7 @@ use crate::orders::OrderError;
 pub const CHUNK: i64 = 200;
 
 /// What a close did (or, closing again, what the first close did).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CloseReport {
     pub order_cycle_id: String,
     pub state: CycleState,
@@ -73,18 +71,15 @@ pub struct CloseReport {
 }
 
 /// What one producer was paid in one currency.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SettlementView {
     pub producer_id: String,
     pub currency: String,
     /// Its goods sold (euro value), tax included.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub goods: Money,
     /// Producer fees deducted (euro value).
-    #[schema(value_type = crate::money::MoneyJson)]
     pub fees: Money,
     /// Paid, in the currency.
-    #[schema(value_type = crate::money::MoneyJson)]
     pub paid: Money,
     pub entry_id: Option<String>,
 }

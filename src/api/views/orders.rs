@@ -1,0 +1,477 @@
+//! Baskets, carts, checkout and orders.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::MoneyInput;
+use crate::money::Money;
+use crate::orders::order::{EuroState, OrderState};
+
+/// What was delivered of some lines of an order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustRequest {
+    pub lines: Vec<DeliveredLine>,
+}
+
+impl From<AdjustRequest> for crate::orders::adjust::AdjustRequest {
+    fn from(value: AdjustRequest) -> Self {
+        let AdjustRequest { lines } = value;
+        crate::orders::adjust::AdjustRequest {
+            lines: lines.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveredLine {
+    pub variant_id: String,
+    /// Units delivered, up to 3 decimals, at most the quantity ordered (e.g. "0.86").
+    pub delivered: String,
+}
+
+impl From<DeliveredLine> for crate::orders::adjust::DeliveredLine {
+    fn from(value: DeliveredLine) -> Self {
+        let DeliveredLine {
+            variant_id,
+            delivered,
+        } = value;
+        crate::orders::adjust::DeliveredLine {
+            variant_id,
+            delivered,
+        }
+    }
+}
+
+/// A cart and its current price.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cart {
+    pub order_id: Option<String>,
+    pub order_cycle_id: String,
+    pub lines: Vec<CartLine>,
+    /// The basket priced now (`null` when empty, or when a line is no longer available:
+    /// setting the cart again says which).
+    pub quote: Option<Quote>,
+}
+
+impl From<crate::orders::cart::Cart> for Cart {
+    fn from(value: crate::orders::cart::Cart) -> Self {
+        let crate::orders::cart::Cart {
+            order_id,
+            order_cycle_id,
+            lines,
+            quote,
+        } = value;
+        Cart {
+            order_id,
+            order_cycle_id,
+            lines: lines.into_iter().map(Into::into).collect(),
+            quote: quote.map(Into::into),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CartLine {
+    pub variant_id: String,
+    pub quantity: i64,
+}
+
+impl From<crate::orders::cart::CartLine> for CartLine {
+    fn from(value: crate::orders::cart::CartLine) -> Self {
+        let crate::orders::cart::CartLine {
+            variant_id,
+            quantity,
+        } = value;
+        CartLine {
+            variant_id,
+            quantity,
+        }
+    }
+}
+
+/// What the customer chooses at checkout.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"shipping_method_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e5f", "local_amount": {"amount": "5.60", "currency": "LEM"}}))]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// One of the cycle's pickup or delivery methods.
+    pub shipping_method_id: String,
+    /// The part paid in local currency (one the hub accepts), from 0 to the most allowed;
+    /// absent or zero: everything in euros.
+    #[serde(default)]
+    pub local_amount: Option<MoneyInput>,
+}
+
+impl From<CheckoutRequest> for crate::orders::checkout::CheckoutRequest {
+    fn from(value: CheckoutRequest) -> Self {
+        let CheckoutRequest {
+            shipping_method_id,
+            local_amount,
+        } = value;
+        crate::orders::checkout::CheckoutRequest {
+            shipping_method_id,
+            local_amount: local_amount.map(Into::into),
+        }
+    }
+}
+
+/// Why an order is cancelled (shown to the customer).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl From<CancelRequest> for crate::orders::checkout::CancelRequest {
+    fn from(value: CancelRequest) -> Self {
+        let CancelRequest { reason } = value;
+        crate::orders::checkout::CancelRequest { reason }
+    }
+}
+
+/// A line of a confirmed order (a snapshot taken at checkout).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderLine {
+    pub variant_id: String,
+    pub producer_id: Option<String>,
+    pub name: String,
+    pub unit: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub total: Money,
+    pub vat_rate: String,
+    pub vat: Money,
+    /// Most of this line that could be paid in local currency (euro value).
+    pub local_max: Money,
+    /// Units delivered, when the hub adjusted a weighed item (e.g. "0.86").
+    pub delivered: Option<String>,
+}
+
+impl From<crate::orders::order::OrderLine> for OrderLine {
+    fn from(value: crate::orders::order::OrderLine) -> Self {
+        let crate::orders::order::OrderLine {
+            variant_id,
+            producer_id,
+            name,
+            unit,
+            quantity,
+            unit_price,
+            total,
+            vat_rate,
+            vat,
+            local_max,
+            delivered,
+        } = value;
+        OrderLine {
+            variant_id,
+            producer_id,
+            name,
+            unit,
+            quantity,
+            unit_price,
+            total,
+            vat_rate,
+            vat,
+            local_max,
+            delivered,
+        }
+    }
+}
+
+/// How an order is paid.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderPayment {
+    /// The local-currency part, held on the customer's wallet until the cycle closes.
+    pub local: Option<Money>,
+    /// Its value in euros (at the currency's parity).
+    pub local_eur_value: Money,
+    /// The euro part, paid to the hub at pickup or by transfer.
+    pub euro: Money,
+    pub euro_state: EuroState,
+    /// The ledger hold of the local part.
+    pub hold_id: Option<String>,
+}
+
+impl From<crate::orders::order::OrderPayment> for OrderPayment {
+    fn from(value: crate::orders::order::OrderPayment) -> Self {
+        let crate::orders::order::OrderPayment {
+            local,
+            local_eur_value,
+            euro,
+            euro_state,
+            hold_id,
+        } = value;
+        OrderPayment {
+            local,
+            local_eur_value,
+            euro,
+            euro_state,
+            hold_id,
+        }
+    }
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Order {
+    pub id: String,
+    /// Human-readable number, given at checkout.
+    pub number: Option<String>,
+    pub order_cycle_id: String,
+    pub hub_id: String,
+    pub customer_id: String,
+    pub state: OrderState,
+    pub shipping_method_id: Option<String>,
+    pub lines: Vec<OrderLine>,
+    pub items_total: Money,
+    pub shipping_fee: Money,
+    /// The hub's fees charged on this order.
+    pub fees: Vec<FeeLine>,
+    pub fees_total: Money,
+    /// Everything, tax included.
+    pub total: Money,
+    pub vat_total: Money,
+    pub payment: OrderPayment,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// When the hub last adjusted a weighed item.
+    pub adjusted_at: Option<DateTime<Utc>>,
+    /// When the cycle's close captured the payment and booked the sale.
+    pub booked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<crate::orders::order::Order> for Order {
+    fn from(value: crate::orders::order::Order) -> Self {
+        let crate::orders::order::Order {
+            id,
+            number,
+            order_cycle_id,
+            hub_id,
+            customer_id,
+            state,
+            shipping_method_id,
+            lines,
+            items_total,
+            shipping_fee,
+            fees,
+            fees_total,
+            total,
+            vat_total,
+            payment,
+            confirmed_at,
+            cancelled_at,
+            adjusted_at,
+            booked_at,
+            created_at,
+        } = value;
+        Order {
+            id,
+            number,
+            order_cycle_id,
+            hub_id,
+            customer_id,
+            state,
+            shipping_method_id,
+            lines: lines.into_iter().map(Into::into).collect(),
+            items_total,
+            shipping_fee,
+            fees: fees.into_iter().map(Into::into).collect(),
+            fees_total,
+            total,
+            vat_total,
+            payment: payment.into(),
+            confirmed_at,
+            cancelled_at,
+            adjusted_at,
+            booked_at,
+            created_at,
+        }
+    }
+}
+
+/// A basket to price.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"lines": [{"variant_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e60", "quantity": 2}]}))]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub lines: Vec<QuoteLineRequest>,
+}
+
+impl From<QuoteRequest> for crate::orders::quote::QuoteRequest {
+    fn from(value: QuoteRequest) -> Self {
+        let QuoteRequest { lines } = value;
+        crate::orders::quote::QuoteRequest {
+            lines: lines.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteLineRequest {
+    pub variant_id: String,
+    /// Number of units, 1 to 1000.
+    pub quantity: i64,
+}
+
+impl From<QuoteLineRequest> for crate::orders::quote::QuoteLineRequest {
+    fn from(value: QuoteLineRequest) -> Self {
+        let QuoteLineRequest {
+            variant_id,
+            quantity,
+        } = value;
+        crate::orders::quote::QuoteLineRequest {
+            variant_id,
+            quantity,
+        }
+    }
+}
+
+/// One priced line.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuoteLine {
+    pub variant_id: String,
+    pub name: String,
+    pub unit: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub total: Money,
+    pub vat_rate: String,
+    pub vat: Money,
+    /// Most of this line that may be paid in local currency (value in euros at parity).
+    pub local_max: Money,
+}
+
+impl From<crate::orders::quote::QuoteLine> for QuoteLine {
+    fn from(value: crate::orders::quote::QuoteLine) -> Self {
+        let crate::orders::quote::QuoteLine {
+            variant_id,
+            name,
+            unit,
+            quantity,
+            unit_price,
+            total,
+            vat_rate,
+            vat,
+            local_max,
+        } = value;
+        QuoteLine {
+            variant_id,
+            name,
+            unit,
+            quantity,
+            unit_price,
+            total,
+            vat_rate,
+            vat,
+            local_max,
+        }
+    }
+}
+
+/// VAT of all lines at one rate.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VatLine {
+    pub rate: String,
+    pub base: Money,
+    pub vat: Money,
+    pub total: Money,
+}
+
+impl From<crate::orders::quote::VatLine> for VatLine {
+    fn from(value: crate::orders::quote::VatLine) -> Self {
+        let crate::orders::quote::VatLine {
+            rate,
+            base,
+            vat,
+            total,
+        } = value;
+        VatLine {
+            rate,
+            base,
+            vat,
+            total,
+        }
+    }
+}
+
+/// One of the cycle's fees on this basket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeeLine {
+    pub fee_id: String,
+    pub name: String,
+    pub fee_type: String,
+    pub amount: Money,
+    pub vat_rate: String,
+    pub vat: Money,
+    pub local_max: Money,
+}
+
+impl From<crate::orders::quote::FeeLine> for FeeLine {
+    fn from(value: crate::orders::quote::FeeLine) -> Self {
+        let crate::orders::quote::FeeLine {
+            fee_id,
+            name,
+            fee_type,
+            amount,
+            vat_rate,
+            vat,
+            local_max,
+        } = value;
+        FeeLine {
+            fee_id,
+            name,
+            fee_type,
+            amount,
+            vat_rate,
+            vat,
+            local_max,
+        }
+    }
+}
+
+/// A priced basket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Quote {
+    pub lines: Vec<QuoteLine>,
+    /// The hub's fees charged to the customer.
+    pub fees: Vec<FeeLine>,
+    pub vat_breakdown: Vec<VatLine>,
+    pub items_total: Money,
+    pub fees_total: Money,
+    /// Items and fees, tax included (pickup or delivery comes at checkout).
+    pub total: Money,
+    pub vat_total: Money,
+    /// Most of the basket that may be paid in local currency; the rest is paid in euros.
+    pub local_max: Money,
+}
+
+impl From<crate::orders::quote::Quote> for Quote {
+    fn from(value: crate::orders::quote::Quote) -> Self {
+        let crate::orders::quote::Quote {
+            lines,
+            fees,
+            vat_breakdown,
+            items_total,
+            fees_total,
+            total,
+            vat_total,
+            local_max,
+        } = value;
+        Quote {
+            lines: lines.into_iter().map(Into::into).collect(),
+            fees: fees.into_iter().map(Into::into).collect(),
+            vat_breakdown: vat_breakdown.into_iter().map(Into::into).collect(),
+            items_total,
+            fees_total,
+            total,
+            vat_total,
+            local_max,
+        }
+    }
+}
