@@ -275,10 +275,6 @@ impl Sources for Ledger {
             drafts,
         }))
     }
-
-    fn done(&mut self, _: &mut DbConn, _: NaiveDateTime) -> Result<(), AccountingError> {
-        Ok(())
-    }
 }
 
 /// How far validation went: the ledger seq of the last entry read.
