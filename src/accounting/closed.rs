@@ -1,6 +1,6 @@
 //! The closed periods as every book reads them: which they are, and the day an entry
-//! reaching the books late is dated ([`super::periods`] closes them; [`super::moves`] and
-//! [`super::books`] date their moves by them).
+//! reaching the books late is dated ([`super::periods`] closes them; the book pipeline,
+//! [`super::pipeline`], dates every book's moves by them).
 
 use chrono::NaiveDate;
 use diesel::prelude::*;

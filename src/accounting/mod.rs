@@ -2,13 +2,17 @@
 //!
 //! - [`balance`]: the trial balance of a period, and the opening entries of a fiscal year.
 //! - [`books`]: enterprise books — a hub's or a producer's own accounts, written from its
-//!   orders and settlements (sales split per VAT rate, VAT collected and deductible).
+//!   orders and settlements (sales split per VAT rate, VAT collected and deductible) — and
+//!   [`books::Book`], which books to validate or export.
 //! - [`chart`]: which accounting account each ledger account maps to, which journal each
 //!   kind of entry goes to (French defaults in `fixtures/chart_fr.toml`).
 //! - [`nature`]: each kind of ledger account's nature in the books (asset, liability,
 //!   income), which decides on which side a ledger movement lands.
-//! - [`moves`]: validation — each ledger entry that moves money becomes a numbered,
-//!   balanced move in euros, stored as exported.
+//! - [`pipeline`]: the one book pipeline every book goes through — validation in chunks
+//!   under the book's lock, numbering per journal and year, storage, lettering, paging for
+//!   the exports — with each book's sources and tables supplied by the book.
+//! - [`moves`]: the deployment's book — each ledger entry that moves money becomes a
+//!   numbered, balanced move in euros, stored as exported.
 //! - [`labels`]: the moves' labels in the books' language.
 //! - [`export`]: the FEC and Odoo's import CSV, rendered from the stored moves.
 //! - [`periods`]: closing a past period; [`closed`]: the closed periods as the books read
@@ -30,6 +34,7 @@ pub mod moves;
 pub mod nature;
 pub mod odoo;
 pub mod periods;
+pub mod pipeline;
 
 /// What can go wrong with the books: the chart, validation into moves, periods, exports and the Odoo sync.
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,11 @@
-//! Validation: ledger entries become accounting moves, once and for good.
+//! The deployment's books: ledger entries become accounting moves, once and for good.
 //!
-//! Every ledger entry that moves money (its posted transfers, and holds when they are posted;
-//! a hold itself and its void are not accounting events) becomes one **move**, validated in
-//! ledger order:
+//! This module supplies what is the deployment's own to the one book pipeline
+//! ([`super::pipeline`]), which dates, numbers, stores, letters and pages the moves of every
+//! book. Its sources are the ledger's entries, read in ledger order from the last one
+//! validated (`accounting_state.validated_seq`). Every ledger entry that moves money (its
+//! posted transfers, and holds when they are posted; a hold itself and its void are not
+//! accounting events) becomes one **move**:
 //! - its journal comes from the entry's kind ([`super::chart`]); its number is the next in
 //!   that journal and calendar year — continuous, never reused;
 //! - each transfer gives two lines, one per account, on the side the account's **nature**
@@ -12,19 +15,24 @@
 //!   the validation, naming it. A transfer worth less than a euro cent has no line (an entry
 //!   with only such transfers has no move); every move balances, or the validation stops
 //!   naming its entry;
+//! - an order's receivable lines (per ledger account and piece) are lettered once they
+//!   balance;
 //! - an entry dated inside a closed period is dated the day after that period (corrections go
 //!   in the open period).
 //!
-//! Moves and their lines are stored as validated: later chart changes do not alter them, so
-//! an export of the same period is the same file. Validation runs in chunks (constant memory)
-//! under a lock (one validator at a time), and resumes where it stopped.
+//! Moves and their lines are stored as validated (`accounting_moves`, `accounting_lines`):
+//! later chart changes do not alter them, so an export of the same period is the same file.
+//! Validation runs in chunks (constant memory) under a lock (one validator at a time), and
+//! resumes where it stopped; moves validated under older rules are brought up to date first
+//! ([`upgrade`]).
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::chart::Resolver;
+use super::chart::{BookAccount, Resolver};
+use super::pipeline::{self, Book, Chunk, Draft, Sources};
 use crate::accounting::AccountingError;
 use crate::db::schema::{
     accounting_lines, accounting_moves, accounting_periods, accounting_state, enterprises,
@@ -36,88 +44,17 @@ use crate::ledger::currencies;
 use crate::ledger::journal::{EntryRow, TransferRow};
 use crate::money::{Amount, CurrencyCode};
 
+/// The deployment's moves and lines as stored (`accounting_moves`, `accounting_lines`), in
+/// the shape every book exports in.
+pub use super::pipeline::{LineRow, MoveRow};
+
 /// Ledger entries read per transaction.
 pub const CHUNK: i64 = 500;
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = accounting_moves)]
-pub struct MoveRow {
-    pub ledger_entry_id: String,
-    pub ledger_seq: i64,
-    pub journal_code: String,
-    pub journal_label: String,
-    pub fiscal_year: i32,
-    pub number: i64,
-    pub entry_date: NaiveDate,
-    pub piece_ref: String,
-    pub label: String,
-    pub validated_at: chrono::NaiveDateTime,
-}
-
-impl MoveRow {
-    /// `EcritureNum`: journal, year and number, e.g. `VT2026-000042`.
-    pub fn number_text(&self) -> String {
-        format!(
-            "{}{}-{:06}",
-            self.journal_code, self.fiscal_year, self.number
-        )
-    }
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = accounting_lines)]
-pub struct LineRow {
-    pub ledger_entry_id: String,
-    pub position: i32,
-    pub account_code: String,
-    pub account_label: String,
-    pub aux_code: String,
-    pub aux_label: String,
-    pub label: String,
-    pub debit_minor: i64,
-    pub credit_minor: i64,
-    pub currency_amount: String,
-    pub currency: String,
-    pub ledger_account_id: String,
-    /// Lettering code (`A`, `B`… per account), empty until the lines balance.
-    pub letter: String,
-    pub lettered_on: Option<NaiveDate>,
-}
-
-impl LineRow {
-    /// Its debit, in the books' currency (euros).
-    pub fn debit(&self) -> Amount {
-        Amount::eur(self.debit_minor)
-    }
-
-    /// Its credit, in the books' currency (euros).
-    pub fn credit(&self) -> Amount {
-        Amount::eur(self.credit_minor)
-    }
-
-    /// A line of `euros` on the debit or the credit side.
-    fn set_side(&mut self, euros: Amount, debit: bool) {
-        let zero = Amount::zero(euros.currency);
-        let (d, c) = if debit { (euros, zero) } else { (zero, euros) };
-        self.debit_minor = d.minor;
-        self.credit_minor = c.minor;
-    }
-}
 
 /// A day before any book's first move (PostgreSQL's dates start in 4713 BC, chrono's far
 /// earlier).
 pub fn before_any_move() -> NaiveDate {
     NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
-}
-
-/// Locks the validation (PostgreSQL: the state row; SQLite's write transaction is exclusive)
-/// and returns how far it went.
-fn lock_state(conn: &mut DbConn) -> Result<i64, AccountingError> {
-    crate::db::lock_row_by(conn, "accounting_state", "CAST(id AS TEXT)", "1")?;
-    Ok(accounting_state::table
-        .find(1)
-        .select(accounting_state::validated_seq)
-        .first(conn.diesel())?)
 }
 
 /// An amount in the currency columns (`Montantdevise`, `Idevise`): its exact decimal and
@@ -202,7 +139,7 @@ pub fn upgrade(conn: &mut DbConn) -> Result<(), AccountingError> {
         return Ok(());
     }
     conn.transaction(|conn| {
-        lock_state(conn)?;
+        pipeline::store::lock(conn, &Book::Deployment)?;
         let version: i32 = accounting_state::table
             .find(1)
             .select(accounting_state::books_version)
@@ -304,41 +241,61 @@ pub fn validate_until(
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, AccountingError> {
     upgrade(conn)?;
-    let limit = until
-        .succ_opt()
-        .unwrap_or(until)
-        .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| AccountingError::internal("a date without midnight"))?;
-    let mut created = 0;
-    loop {
-        let (read, made) = conn.transaction(|conn| validate_chunk(conn, limit))?;
-        if read == 0 {
-            return Ok(created);
-        }
-        created += made;
-        progress(read);
+    pipeline::validate_until(conn, &Book::Deployment, &mut Ledger, until, progress)
+}
+
+/// The deployment's sources: the ledger's entries, in ledger order, from the last one
+/// validated (`accounting_state.validated_seq`).
+struct Ledger;
+
+impl Sources for Ledger {
+    fn chunk(
+        &mut self,
+        conn: &mut DbConn,
+        before: NaiveDateTime,
+    ) -> Result<Option<Chunk>, AccountingError> {
+        let after = validated_seq(conn)?;
+        let entries: Vec<EntryRow> = ledger_entries::table
+            .filter(ledger_entries::seq.gt(after))
+            .filter(ledger_entries::created_at.lt(before))
+            .order(ledger_entries::seq.asc())
+            .limit(CHUNK)
+            .select(EntryRow::as_select())
+            .load(conn.diesel())?;
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return Ok(None);
+        };
+        let (first, last) = (first.seq, last.seq);
+        let drafts = drafts(conn, &entries, first, last)?;
+        diesel::update(accounting_state::table.find(1))
+            .set(accounting_state::validated_seq.eq(last))
+            .execute(conn.diesel())?;
+        Ok(Some(Chunk {
+            read: entries.len(),
+            drafts,
+        }))
     }
 }
 
-fn validate_chunk(
+/// How far validation went: the ledger seq of the last entry read.
+fn validated_seq(conn: &mut DbConn) -> Result<i64, AccountingError> {
+    Ok(accounting_state::table
+        .find(1)
+        .select(accounting_state::validated_seq)
+        .first(conn.diesel())?)
+}
+
+/// The drafts of a chunk's entries (seq `first..=last`): one per entry that moves money
+/// and has no move yet.
+fn drafts(
     conn: &mut DbConn,
-    before: chrono::NaiveDateTime,
-) -> Result<(usize, usize), AccountingError> {
-    let after = lock_state(conn)?;
-    let entries: Vec<EntryRow> = ledger_entries::table
-        .filter(ledger_entries::seq.gt(after))
-        .filter(ledger_entries::created_at.lt(before))
-        .order(ledger_entries::seq.asc())
-        .limit(CHUNK)
-        .select(EntryRow::as_select())
-        .load(conn.diesel())?;
-    let Some(last) = entries.last().map(|e| e.seq) else {
-        return Ok((0, 0));
-    };
-    let (first, last_seq) = (entries[0].seq, last);
+    entries: &[EntryRow],
+    first: i64,
+    last: i64,
+) -> Result<Vec<Draft>, AccountingError> {
     let transfers: Vec<TransferRow> = ledger_transfers::table
         .inner_join(ledger_entries::table)
-        .filter(ledger_entries::seq.between(first, last_seq))
+        .filter(ledger_entries::seq.between(first, last))
         .filter(ledger_transfers::kind.eq_any(["posted", "post_pending"]))
         .order((
             ledger_transfers::entry_id.asc(),
@@ -363,14 +320,8 @@ fn validate_chunk(
         .collect();
     let names = owners(conn, &accounts)?;
     let resolver = Resolver::load(conn)?;
-    let closed = super::closed::periods(conn)?;
     let language = super::chart::language(conn)?;
     let mut currencies_by_code = HashMap::new();
-    let mut next_number: HashMap<(String, i32), i64> = HashMap::new();
-    let now = crate::time::now();
-    let mut moves = Vec::new();
-    let mut lines = Vec::new();
-    let mut to_letter: Vec<(String, String, String)> = Vec::new();
     // after an upgrade ([`upgrade`]) the chunk may reach entries of a closed period again:
     // their moves are kept
     let entry_ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
@@ -380,29 +331,28 @@ fn validate_chunk(
         .load::<String>(conn.diesel())?
         .into_iter()
         .collect();
-    for entry in &entries {
+    let mut drafts = Vec::new();
+    for entry in entries {
         if booked.contains(&entry.id) {
             continue;
         }
         let Some(entry_transfers) = of_entry.get(entry.id.as_str()) else {
             continue; // a hold or a void: nothing moves in the books
         };
-        let date = super::closed::first_open_day(&closed, entry.created_at.date());
-        let journal = resolver.journal(&entry.code)?;
-        let year = date.year();
-        let key = (journal.code.clone(), year);
-        let number = match next_number.get(&key) {
-            Some(n) => *n,
-            None => {
-                let max: Option<i64> = accounting_moves::table
-                    .filter(accounting_moves::journal_code.eq(&journal.code))
-                    .filter(accounting_moves::fiscal_year.eq(year))
-                    .select(diesel::dsl::max(accounting_moves::number))
-                    .first(conn.diesel())?;
-                max.unwrap_or(0) + 1
-            }
+        let piece = if entry.reference.is_empty() {
+            entry.id.clone()
+        } else {
+            entry.reference.clone()
         };
-        let label = label_of(
+        let mut draft = Draft::new(
+            entry.id.clone(),
+            resolver.journal(&entry.code)?,
+            entry.created_at.date(),
+            piece,
+        );
+        draft.id = entry.id.clone();
+        draft.seq = entry.seq;
+        draft.label = label_of(
             conn,
             &language,
             entry,
@@ -410,9 +360,6 @@ fn validate_chunk(
             &accounts,
             &mut currencies_by_code,
         )?;
-        let mut position = 0;
-        // this entry's lines start here
-        let first_line = lines.len();
         for t in entry_transfers {
             let currency = currency(conn, &mut currencies_by_code, &t.currency)?;
             let moved = t.moved()?;
@@ -422,7 +369,7 @@ fn validate_chunk(
                 // less than a euro cent of a local currency: nothing to book in euros
                 continue;
             }
-            let (amount_text, code) = currency_columns(currency, moved).unwrap_or_default();
+            let columns = currency_columns(currency, moved);
             for (account_id, debit) in [(&t.debit_account_id, true), (&t.credit_account_id, false)]
             {
                 let account = accounts.get(account_id).ok_or_else(|| {
@@ -435,7 +382,7 @@ fn validate_chunk(
                         account.id, account.kind, account.currency, account.name, account.kind
                     )));
                 };
-                let (aux_code, aux_label) = if rule.auxiliary {
+                let aux = if rule.auxiliary {
                     account
                         .owner_id
                         .as_ref()
@@ -447,95 +394,31 @@ fn validate_chunk(
                 };
                 // the side in the books follows the account's nature (see `nature`)
                 let debit = debit == super::nature::debit_stays_debit(account.kind()?);
-                position += 1;
-                let mut line = LineRow {
-                    ledger_entry_id: entry.id.clone(),
-                    position,
-                    account_code: rule.code.clone(),
-                    account_label: rule.label.clone(),
-                    aux_code,
-                    aux_label,
-                    label: label.clone(),
-                    debit_minor: 0,
-                    credit_minor: 0,
-                    currency_amount: amount_text.clone(),
-                    currency: code.clone(),
-                    ledger_account_id: account.id.clone(),
-                    letter: String::new(),
-                    lettered_on: None,
+                let book_account = BookAccount {
+                    code: rule.code.clone(),
+                    label: rule.label.clone(),
                 };
-                line.set_side(euros, debit);
-                lines.push(line);
+                let line = draft.push(&book_account, aux, euros, debit, columns.clone());
+                line.ledger_account = account.id.clone();
+                // an order's receivable is lettered once what was owed has been received
                 if account.kind == AccountKind::EuroReceivable.as_str() {
-                    let piece = if entry.reference.is_empty() {
-                        entry.id.clone()
-                    } else {
-                        entry.reference.clone()
-                    };
-                    to_letter.push((piece, account.id.clone(), rule.code.clone()));
+                    line.letter_by = Some(account.id.clone());
                 }
             }
         }
-        if position == 0 {
+        if draft.lines.is_empty() {
             continue; // only sub-cent transfers: no move, and no number used
         }
-        let (mut debits, mut credits) = (Amount::eur(0), Amount::eur(0));
-        for l in &lines[first_line..] {
-            debits = debits.checked_add(l.debit())?;
-            credits = credits.checked_add(l.credit())?;
-        }
-        if debits != credits {
+        if let Some((debit, credit)) = draft.unbalanced()? {
             return Err(AccountingError::internal(format!(
-                "ledger entry {} ({}) does not balance in the books ({} debit, {} credit): its \
-                 accounts' natures do not fit its transfers",
-                entry.id,
-                entry.code,
-                debits.with_scale(2).amount_string(),
-                credits.with_scale(2).amount_string()
+                "ledger entry {} ({}) does not balance in the books ({debit} debit, {credit} \
+                 credit): its accounts' natures do not fit its transfers",
+                entry.id, entry.code,
             )));
         }
-        next_number.insert(key, number + 1);
-        moves.push(MoveRow {
-            ledger_entry_id: entry.id.clone(),
-            ledger_seq: entry.seq,
-            journal_code: journal.code.clone(),
-            journal_label: journal.label.clone(),
-            fiscal_year: year,
-            number,
-            entry_date: date,
-            piece_ref: if entry.reference.is_empty() {
-                entry.id.clone()
-            } else {
-                entry.reference.clone()
-            },
-            label,
-            validated_at: now,
-        });
+        drafts.push(draft);
     }
-    {
-        let conn = conn.diesel();
-        for chunk in moves.chunks(200) {
-            crate::db::execute(
-                conn,
-                diesel::insert_into(accounting_moves::table).values(chunk),
-            )?;
-        }
-        for chunk in lines.chunks(200) {
-            crate::db::execute(
-                conn,
-                diesel::insert_into(accounting_lines::table).values(chunk),
-            )?;
-        }
-        diesel::update(accounting_state::table.find(1))
-            .set(accounting_state::validated_seq.eq(last))
-            .execute(conn)
-    }?;
-    to_letter.sort();
-    to_letter.dedup();
-    for (piece, account, code) in &to_letter {
-        letter(conn, piece, account, code)?;
-    }
-    Ok((entries.len(), moves.len()))
+    Ok(drafts)
 }
 
 /// A currency, read once per chunk.
@@ -597,167 +480,4 @@ fn label_of(
             commission,
         },
     ))
-}
-
-/// The next lettering code of `account_code` in `book` (`""`: the deployment's), counted
-/// in `letter_counters`; `existing` counts the codes used before the counter existed (once
-/// per book and account). Runs under the book's validation lock.
-pub(super) fn next_letter(
-    conn: &mut DbConn,
-    book: &str,
-    account_code: &str,
-    existing: impl FnOnce(&mut DbConn) -> Result<i64, AccountingError>,
-) -> Result<String, AccountingError> {
-    use crate::db::schema::letter_counters;
-    let key = letter_counters::table.find((book, account_code));
-    let used: Option<i64> = key
-        .select(letter_counters::used)
-        .first(conn.diesel())
-        .optional()?;
-    let used = match used {
-        Some(used) => used,
-        None => {
-            let used = existing(conn)?;
-            diesel::insert_into(letter_counters::table)
-                .values((
-                    letter_counters::book.eq(book),
-                    letter_counters::account_code.eq(account_code),
-                    letter_counters::used.eq(used),
-                ))
-                .execute(conn.diesel())?;
-            used
-        }
-    };
-    diesel::update(key)
-        .set(letter_counters::used.eq(used + 1))
-        .execute(conn.diesel())?;
-    Ok(letter_code(used.max(0) as u64))
-}
-
-/// `n`-th lettering code, from 0: `A`…`Z`, `AA`…
-fn letter_code(mut n: u64) -> String {
-    let mut code = Vec::new();
-    loop {
-        code.push(b'A' + (n % 26) as u8);
-        if n < 26 {
-            break;
-        }
-        n = n / 26 - 1;
-    }
-    code.reverse();
-    String::from_utf8_lossy(&code).into_owned()
-}
-
-/// An unlettered line: its move, its position, the move's date, debit, credit.
-pub(super) type OpenLine = (String, i32, NaiveDate, i64, i64);
-
-/// The day a group of unlettered lines balanced (the latest of their dates), if they do —
-/// and move something.
-pub(super) fn balanced_on(open: &[OpenLine]) -> Option<NaiveDate> {
-    let debit: i64 = open.iter().map(|l| l.3).sum();
-    let credit: i64 = open.iter().map(|l| l.4).sum();
-    (debit != 0 && debit == credit)
-        .then(|| open.iter().map(|l| l.2).max())
-        .flatten()
-}
-
-/// Letters the unlettered lines of one receivable account (and account code) and one piece
-/// (an order) when they balance — what was owed has been received — dated the day of the
-/// latest of them (the day the group balanced, whatever order validation ran in).
-fn letter(
-    conn: &mut DbConn,
-    piece: &str,
-    account: &str,
-    code: &str,
-) -> Result<(), AccountingError> {
-    let open: Vec<OpenLine> = accounting_lines::table
-        .inner_join(accounting_moves::table)
-        .filter(accounting_lines::ledger_account_id.eq(account))
-        .filter(accounting_lines::account_code.eq(code))
-        .filter(accounting_lines::letter.eq(""))
-        .filter(accounting_moves::piece_ref.eq(piece))
-        .select((
-            accounting_lines::ledger_entry_id,
-            accounting_lines::position,
-            accounting_moves::entry_date,
-            accounting_lines::debit_minor,
-            accounting_lines::credit_minor,
-        ))
-        .load(conn.diesel())?;
-    let Some(on) = balanced_on(&open) else {
-        return Ok(());
-    };
-    let letter = next_letter(conn, "", code, |conn| {
-        let used: i64 = accounting_lines::table
-            .filter(accounting_lines::account_code.eq(code))
-            .filter(accounting_lines::letter.ne(""))
-            .select(diesel::dsl::count(accounting_lines::letter).aggregate_distinct())
-            .first(conn.diesel())?;
-        Ok(used)
-    })?;
-    {
-        let conn = conn.diesel();
-        for (entry, position, ..) in &open {
-            diesel::update(accounting_lines::table.find((entry, position)))
-                .set((
-                    accounting_lines::letter.eq(&letter),
-                    accounting_lines::lettered_on.eq(Some(on)),
-                ))
-                .execute(conn)?;
-        }
-        Ok::<_, diesel::result::Error>(())
-    }?;
-    Ok(())
-}
-
-/// One page of validated moves dated in `from..=to`, after ledger seq `after`, with their
-/// lines.
-pub fn page(
-    conn: &mut DbConn,
-    from: NaiveDate,
-    to: NaiveDate,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<(MoveRow, Vec<LineRow>)>, AccountingError> {
-    let moves: Vec<MoveRow> = accounting_moves::table
-        .filter(accounting_moves::entry_date.between(from, to))
-        .filter(accounting_moves::ledger_seq.gt(after))
-        .order(accounting_moves::ledger_seq.asc())
-        .limit(limit)
-        .select(MoveRow::as_select())
-        .load(conn.diesel())?;
-    let ids: Vec<&str> = moves.iter().map(|m| m.ledger_entry_id.as_str()).collect();
-    let all: Vec<LineRow> = accounting_lines::table
-        .filter(accounting_lines::ledger_entry_id.eq_any(&ids))
-        .order((
-            accounting_lines::ledger_entry_id.asc(),
-            accounting_lines::position.asc(),
-        ))
-        .select(LineRow::as_select())
-        .load(conn.diesel())?;
-    let mut of: HashMap<String, Vec<LineRow>> = HashMap::new();
-    for line in all {
-        of.entry(line.ledger_entry_id.clone())
-            .or_default()
-            .push(line);
-    }
-    Ok(moves
-        .into_iter()
-        .map(|m| {
-            let lines = of.remove(&m.ledger_entry_id).unwrap_or_default();
-            (m, lines)
-        })
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn letter_codes_run_a_to_z_then_aa() {
-        let codes: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702]
-            .into_iter()
-            .map(super::letter_code)
-            .collect();
-        assert_eq!(codes, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
-    }
 }

@@ -9,7 +9,8 @@ use diesel::sql_types::{BigInt, Integer, Text};
 
 use super::super::chart::Books;
 use super::super::moves;
-use super::{add_rate, revenue_lines, ByRate, Draft, Kind, Source};
+use super::super::pipeline::Draft;
+use super::{add_rate, revenue_lines, ByRate, Kind, Source};
 use crate::accounting::AccountingError;
 use crate::db::schema::{order_cycles, order_lines, orders, producer_settlements};
 use crate::db::DbConn;
@@ -144,7 +145,7 @@ impl Context {
         let mut draft = Draft::new(
             Kind::Sale.key(source),
             &books.sales_journal,
-            source.at,
+            source.at.date(),
             format!("order {number}"),
         );
         draft.label = format!("Commande {number}");
@@ -210,7 +211,7 @@ impl Context {
         let mut draft = Draft::new(
             Kind::Receipt.key(source),
             &books.bank_journal,
-            source.at,
+            source.at.date(),
             format!("order {number}"),
         );
         draft.label = format!("Paiement commande {number}");
@@ -289,7 +290,7 @@ impl Context {
         let mut draft = Draft::new(
             Kind::Settlement.key(source),
             &books.bank_journal,
-            source.at,
+            source.at.date(),
             self.cycle_piece(cycle_id),
         );
         draft.label = format!("Règlement {} ({})", producer.1, draft.piece);
@@ -315,7 +316,7 @@ impl Context {
         let mut draft = Draft::new(
             Kind::Supply.key(source),
             &books.sales_journal,
-            source.at,
+            source.at.date(),
             self.cycle_piece(cycle_id),
         );
         draft.label = format!("Ventes via {} ({})", hub.1, draft.piece);
