@@ -43,6 +43,8 @@ pub struct Config {
     pub odoo: OdooConfig,
     pub catalog: CatalogConfig,
     pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub deployment: DeploymentConfig,
     /// Reverse proxies in front of Comptoir (exact addresses, e.g. `127.0.0.1` for a proxy on
     /// the same machine): their `X-Forwarded-For` names the client for the log-in throttle,
     /// the audit trail and the metrics' access check. Empty (the default): the header is
@@ -73,6 +75,18 @@ pub struct MailConfig {
     pub poll_seconds: u64,
     /// Attempts before a mail is marked failed (retries back off exponentially).
     pub max_attempts: i32,
+}
+
+/// What the deployment chooses at its first run (see `crate::deployment`): recorded in the
+/// database then. Unset, the recorded choice holds (the euro and France at the first run);
+/// set, it must be the recorded one, or change it while the ledger holds no entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentConfig {
+    /// ISO 4217 code of the legal currency (`EUR`, `CHF`, `GBP`…).
+    pub currency: Option<String>,
+    /// ISO 3166-1 alpha-2 code of the country profile (`FR`, `CH`).
+    pub country: Option<String>,
 }
 
 /// Who may read `GET /metrics`.

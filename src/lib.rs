@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod deployment;
 pub mod enterprises;
 pub mod error;
 pub mod ids;

@@ -124,7 +124,9 @@ impl Amount {
         Amount { minor, currency }
     }
 
-    /// Euro cents.
+    /// Euro cents (tests; the domain takes the deployment's legal currency,
+    /// [`crate::deployment::Legal::amount`]).
+    #[cfg(test)]
     pub const fn eur(cents: i64) -> Amount {
         Amount::new(cents, CurrencyCode::EUR)
     }
@@ -204,6 +206,9 @@ impl Money {
         }
     }
 
+    /// Euro cents (tests; the domain takes the deployment's legal currency,
+    /// [`crate::deployment::Legal::money`]).
+    #[cfg(test)]
     pub fn eur(cents: i64) -> Money {
         Money::new(cents, CurrencyCode::EUR, 2)
     }

@@ -23,7 +23,7 @@ pub fn bind(config: &Config) -> Result<TcpListener> {
 /// Opens the database named by the configuration and applies pending migrations.
 pub fn open_database(config: &Config) -> Result<Db> {
     let db = Db::connect(&config.database_url, config.database_pool_size)?;
-    for version in crate::setup::migrate(&db)? {
+    for version in crate::setup::migrate(&db, &config.deployment)? {
         tracing::info!(%version, "migration applied");
     }
     Ok(db)

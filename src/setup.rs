@@ -1,21 +1,94 @@
-//! Bringing a database up to date: the migrations ([`crate::db::Db::migrate`]), then the
-//! reference data every deployment needs and the domain owns — the euro, the shipped product
-//! taxonomy, the products' search keys. Above the domain modules and below the edges, so
-//! that `db` imports none of them.
+//! Bringing a database up to date: the migrations ([`crate::db::Db::migrate`]), then what the
+//! deployment chose ([`crate::deployment`]: its legal currency and country, recorded at the
+//! first run), then the reference data every deployment needs and the domain owns — its
+//! legal tender, the shipped product taxonomy, the products' search keys. Above the domain
+//! modules and below the edges, so that `db` imports none of them.
 
-use crate::db::{ConnectError, Db};
+use diesel::prelude::*;
 
-/// Applies pending migrations, then inserts the reference data that is missing; returns the
-/// versions applied, oldest first.
-pub fn migrate(db: &Db) -> Result<Vec<String>, ConnectError> {
-    let applied = db.migrate()?;
+use crate::config::DeploymentConfig;
+use crate::db::schema::{currencies, ledger_accounts, ledger_entries};
+use crate::db::{ConnectError, Db, DbConn};
+use crate::deployment::{self, Deployment};
+
+/// Applies pending migrations, records the deployment's choice (the configuration's, `asked`,
+/// at the first run) or checks the configuration against the recorded one, then inserts the
+/// reference data that is missing; returns the versions applied, oldest first.
+pub fn migrate(db: &Db, asked: &DeploymentConfig) -> Result<Vec<String>, ConnectError> {
     let fail = |reason: String| ConnectError::Migrate {
         url: db.describe(),
         reason,
     };
+    let applied = db.migrate()?;
     let mut conn = db.conn().map_err(|e| fail(e.to_string()))?;
-    crate::ledger::currencies::ensure_euro(&mut conn).map_err(|e| fail(e.to_string()))?;
+    let chosen = settle(&mut conn, asked).map_err(fail)?;
+    crate::ledger::currencies::ensure_legal(&mut conn, chosen.tender())
+        .map_err(|e| fail(e.to_string()))?;
     crate::catalog::categories::ensure_defaults(&mut conn).map_err(|e| fail(e.to_string()))?;
     crate::catalog::products::backfill_name_keys(&mut conn).map_err(|e| fail(e.to_string()))?;
     Ok(applied)
+}
+
+/// The deployment's choice. At the first run: what the configuration asks (the euro and
+/// France for what it leaves unset), or the euro and France for a database whose ledger
+/// holds entries from before the choice existed. Afterwards the recorded one: a
+/// configuration naming another may change it only while the ledger holds no entry and no
+/// account is in the old legal currency.
+fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, String> {
+    let entries: i64 = ledger_entries::table
+        .count()
+        .get_result(conn.diesel())
+        .map_err(|e| e.to_string())?;
+    let recorded = match deployment::stored(conn).map_err(|e| e.to_string())? {
+        Some(recorded) => Some(recorded),
+        None if entries > 0 => {
+            deployment::record(conn, Deployment::EURO_FRANCE).map_err(|e| e.to_string())?;
+            Some(Deployment::EURO_FRANCE)
+        }
+        None => None,
+    };
+    let base = recorded.unwrap_or(Deployment::EURO_FRANCE);
+    let wanted = Deployment::from_codes(
+        asked
+            .currency
+            .as_deref()
+            .unwrap_or(base.legal.code.as_str()),
+        asked.country.as_deref().unwrap_or(base.country.code()),
+    )?;
+    let Some(recorded) = recorded else {
+        deployment::record(conn, wanted).map_err(|e| e.to_string())?;
+        return Ok(wanted);
+    };
+    if recorded == wanted {
+        return Ok(recorded);
+    }
+    let (was, asked) = (recorded.legal.code, wanted.legal.code);
+    let (was_country, asked_country) = (recorded.country.code(), wanted.country.code());
+    if entries > 0 {
+        return Err(format!(
+            "this database's deployment is {was} in {was_country}, recorded at its first run; \
+             the configuration asks for {asked} in {asked_country}. The legal currency and the \
+             country cannot change once the ledger holds an entry: leave deployment.currency \
+             and deployment.country unset, or set them to \"{was}\" and \"{was_country}\""
+        ));
+    }
+    if was != asked {
+        let accounts: i64 = ledger_accounts::table
+            .filter(ledger_accounts::currency.eq(was.as_str()))
+            .count()
+            .get_result(conn.diesel())
+            .map_err(|e| e.to_string())?;
+        if accounts > 0 {
+            return Err(format!(
+                "the configuration asks for {asked} as the legal currency, but {accounts} \
+                 account(s) of this database are in {was}: start from an empty database, or \
+                 keep deployment.currency = \"{was}\""
+            ));
+        }
+        diesel::delete(currencies::table.find(was.as_str()))
+            .execute(conn.diesel())
+            .map_err(|e| e.to_string())?;
+    }
+    deployment::record(conn, wanted).map_err(|e| e.to_string())?;
+    Ok(wanted)
 }

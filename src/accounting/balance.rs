@@ -25,6 +25,7 @@ use super::books::Book;
 use super::moves::{LineRow, MoveRow};
 use crate::accounting::AccountingError;
 use crate::db::DbConn;
+use crate::deployment::Legal;
 
 /// Whether an account code is an income or expense account (its balance does not carry
 /// forward into a new fiscal year).
@@ -234,11 +235,12 @@ impl TrialAccount {
 }
 
 impl TrialBalance {
-    pub fn new(from: NaiveDate, to: NaiveDate, rows: &[TrialRow]) -> TrialBalance {
+    /// The balance of `rows`, kept in the legal currency `legal`.
+    pub fn new(from: NaiveDate, to: NaiveDate, rows: &[TrialRow], legal: Legal) -> TrialBalance {
         TrialBalance {
             from,
             to,
-            currency: "EUR".into(),
+            currency: legal.code.to_string(),
             accounts: rows.iter().map(TrialAccount::of).collect(),
             totals: TrialAccount::of(&totals(rows)),
         }

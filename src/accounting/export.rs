@@ -23,6 +23,7 @@ use chrono::NaiveDate;
 
 use super::moves::{LineRow, MoveRow};
 use crate::accounting::AccountingError;
+use crate::deployment::Legal;
 use crate::money::Amount;
 
 pub const FEC_HEADER: &str = "JournalCode|JournalLib|EcritureNum|EcritureDate|CompteNum|CompteLib|CompAuxNum|CompAuxLib|PieceRef|PieceDate|EcritureLib|Debit|Credit|EcritureLet|DateLet|ValidDate|Montantdevise|Idevise\r\n";
@@ -34,21 +35,22 @@ pub fn fec_file_name(siren: &str, to: NaiveDate) -> String {
     format!("{siren}FEC{}.txt", to.format("%Y%m%d"))
 }
 
-/// The books' decimals: they are kept in euro cents.
-const BOOKS_SCALE: i32 = 2;
+/// The books' decimals: they are kept in hundredths of the legal currency (every legal
+/// tender has two decimals, see `crate::deployment::TENDERS`).
+pub const BOOKS_SCALE: u32 = 2;
 
 /// An amount of the books as the FEC writes it: a decimal comma, no thousands separator,
 /// `1234,56` (the one formatter, [`crate::money::format_minor`], then the FEC's comma).
 fn comma(amount: Amount) -> String {
     amount
-        .with_scale(BOOKS_SCALE)
+        .with_scale(BOOKS_SCALE as i32)
         .amount_string()
         .replace('.', ",")
 }
 
 /// An amount of the books as Odoo's import reads it: `1234.56`.
 fn point(amount: Amount) -> String {
-    amount.with_scale(BOOKS_SCALE).amount_string()
+    amount.with_scale(BOOKS_SCALE as i32).amount_string()
 }
 
 /// A field safe in the FEC: no separator, no line break (Unicode's line and paragraph
@@ -66,7 +68,7 @@ fn field(text: &str) -> String {
 }
 
 /// The FEC lines of one move, exported up to `to`.
-pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow], to: NaiveDate) {
+pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow], to: NaiveDate, legal: Legal) {
     let date = m.entry_date.format("%Y%m%d").to_string();
     let valid = m.validated_at.date().format("%Y%m%d").to_string();
     let number = m.number_text();
@@ -89,8 +91,8 @@ pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow], to: NaiveDate)
             field(&m.piece_ref),
             date.clone(),
             field(&l.label),
-            comma(l.debit()),
-            comma(l.credit()),
+            comma(l.debit(legal)),
+            comma(l.credit(legal)),
             letter,
             lettered,
             valid.clone(),
@@ -103,7 +105,12 @@ pub fn fec_move(out: &mut String, m: &MoveRow, lines: &[LineRow], to: NaiveDate)
 }
 
 /// The Odoo import rows of one move.
-pub fn odoo_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) -> Result<(), csv::Error> {
+pub fn odoo_move(
+    out: &mut String,
+    m: &MoveRow,
+    lines: &[LineRow],
+    legal: Legal,
+) -> Result<(), csv::Error> {
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -111,7 +118,7 @@ pub fn odoo_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) -> Result<(),
         let first = i == 0;
         let amount_currency = if l.currency_amount.is_empty() {
             String::new()
-        } else if l.credit().is_positive() {
+        } else if l.credit(legal).is_positive() {
             format!("-{}", l.currency_amount)
         } else {
             l.currency_amount.clone()
@@ -135,8 +142,8 @@ pub fn odoo_move(out: &mut String, m: &MoveRow, lines: &[LineRow]) -> Result<(),
             l.account_code.clone(),
             l.aux_label.clone(),
             l.label.clone(),
-            point(l.debit()),
-            point(l.credit()),
+            point(l.debit(legal)),
+            point(l.credit(legal)),
             l.currency.clone(),
             amount_currency,
         ])?;
@@ -163,17 +170,18 @@ impl Format {
         }
     }
 
-    /// One page of moves, rendered.
+    /// One page of moves, rendered (the books are kept in the legal currency `legal`).
     pub fn render(
         self,
         page: &[(MoveRow, Vec<LineRow>)],
         to: NaiveDate,
+        legal: Legal,
     ) -> Result<String, crate::accounting::AccountingError> {
         let mut text = String::new();
         for (m, lines) in page {
             match self {
-                Format::Fec => fec_move(&mut text, m, lines, to),
-                Format::OdooCsv => odoo_move(&mut text, m, lines)
+                Format::Fec => fec_move(&mut text, m, lines, to, legal),
+                Format::OdooCsv => odoo_move(&mut text, m, lines, legal)
                     .map_err(crate::accounting::AccountingError::internal)?,
             }
         }
@@ -206,7 +214,8 @@ pub fn start(
             )));
         }
         if let Some((m, lines)) = opening {
-            fec_move(&mut text, &m, &lines, to);
+            let legal = crate::ledger::currencies::legal(conn)?;
+            fec_move(&mut text, &m, &lines, to, legal);
         }
     }
     Ok(text)
@@ -228,9 +237,10 @@ pub fn write(
     out.write_all(start(conn, book, format, from, to)?.as_bytes())
         .map_err(io)?;
     let (mut after, mut written) = (0, 0);
+    let legal = crate::ledger::currencies::legal(conn)?;
     loop {
         let page = book.page(conn, from, to, after, PAGE)?;
-        out.write_all(format.render(&page, to)?.as_bytes())
+        out.write_all(format.render(&page, to, legal)?.as_bytes())
             .map_err(io)?;
         written += page.len();
         progress(page.len());

@@ -39,10 +39,11 @@ use crate::db::schema::{
     ledger_accounts, ledger_entries, ledger_transfers, users,
 };
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::ledger::accounts::{AccountKind, AccountRow};
 use crate::ledger::currencies;
 use crate::ledger::journal::{EntryRow, TransferRow};
-use crate::money::{Amount, CurrencyCode};
+use crate::money::Amount;
 
 /// The deployment's moves and lines as stored (`accounting_moves`, `accounting_lines`), in
 /// the shape every book exports in.
@@ -58,12 +59,13 @@ pub fn before_any_move() -> NaiveDate {
 }
 
 /// An amount in the currency columns (`Montantdevise`, `Idevise`): its exact decimal and
-/// its currency's code — for a local currency; nothing for euros.
+/// its currency's code — for a local currency; nothing for the legal currency the books are
+/// kept in.
 pub(super) fn currency_columns(
     currency: &currencies::CurrencyRow,
     amount: Amount,
 ) -> Option<(String, String)> {
-    (amount.currency != CurrencyCode::EUR).then(|| {
+    currency.is_local().then(|| {
         (
             amount.with_scale(currency.scale).amount_string(),
             amount.currency.to_string(),
@@ -321,6 +323,7 @@ fn drafts(
     let names = owners(conn, &accounts)?;
     let resolver = Resolver::load(conn)?;
     let language = super::chart::language(conn)?;
+    let legal = currencies::legal(conn)?;
     let mut currencies_by_code = HashMap::new();
     // after an upgrade ([`upgrade`]) the chunk may reach entries of a closed period again:
     // their moves are kept
@@ -359,14 +362,15 @@ fn drafts(
             entry_transfers,
             &accounts,
             &mut currencies_by_code,
+            legal,
         )?;
         for t in entry_transfers {
             let currency = currency(conn, &mut currencies_by_code, &t.currency)?;
             let moved = t.moved()?;
-            // the books are in euros: a local currency at its parity
-            let euros = currency.to_eur(moved)?;
+            // the books are in the legal currency: a local currency at its parity
+            let euros = currency.to_legal(legal, moved)?;
             if euros.is_zero() {
-                // less than a euro cent of a local currency: nothing to book in euros
+                // less than a minor unit of the legal currency: nothing to book
                 continue;
             }
             let columns = currency_columns(currency, moved);
@@ -444,8 +448,9 @@ fn label_of(
     transfers: &[&TransferRow],
     accounts: &HashMap<String, AccountRow>,
     cache: &mut HashMap<String, currencies::CurrencyRow>,
+    legal: Legal,
 ) -> Result<String, AccountingError> {
-    let local = transfers.iter().find(|t| t.currency != "EUR");
+    let local = transfers.iter().find(|t| !legal.is(&t.currency));
     let (name, commission) = match local {
         Some(t) => {
             let row = currency(conn, cache, &t.currency)?;

@@ -175,7 +175,8 @@ async fn stream_export(
                         if after.is_none() {
                             text.push_str(&start);
                         }
-                        text.push_str(&format.render(&page, to)?);
+                        let legal = crate::ledger::currencies::legal(conn)?;
+                        text.push_str(&format.render(&page, to, legal)?);
                         let next = (page.len() as i64 == PAGE)
                             .then(|| page.last().map(|(m, _)| m.ledger_seq))
                             .flatten();
@@ -344,7 +345,8 @@ async fn trial_balance_of(
         .run(move |conn| {
             may_export(conn, &caller.0, &book)?;
             let rows = balance::trial_balance(conn, &book, from, to)?;
-            Ok(balance::TrialBalance::new(from, to, &rows))
+            let legal = crate::ledger::currencies::legal(conn)?;
+            Ok(balance::TrialBalance::new(from, to, &rows, legal))
         })
         .await
 }

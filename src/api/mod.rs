@@ -178,6 +178,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(orders::get_order)
         .service(orders::my_orders)
         .service(orders::cancel_order)
+        .service(orders::record_fiat_payment)
         .service(orders::record_euro_payment)
         .service(orders::cycle_orders)
         .service(orders::list_shipping_methods)

@@ -165,9 +165,23 @@ pub const LINKS: &[LinkRow] = &[
     ),
 ];
 
-/// Adds the shared responses and the links to `doc` (the OpenAPI document as JSON).
+/// Operations kept for one more version under a former name, marked `deprecated` (path,
+/// method): the fiat payment's path from when the legal currency was always the euro.
+pub const DEPRECATED: &[(&str, &str)] = &[("/api/v1/orders/{order_id}/euro-payment", "post")];
+
+/// Adds the shared responses, the links and the deprecations to `doc` (the OpenAPI document
+/// as JSON).
 pub fn complete(doc: &mut Value) {
     add_links(doc);
+    for (path, method) in DEPRECATED {
+        let pointer = format!(
+            "/paths/{}/{method}",
+            path.replace('~', "~0").replace('/', "~1")
+        );
+        if let Some(Value::Object(operation)) = doc.pointer_mut(&pointer) {
+            operation.insert("deprecated".into(), Value::Bool(true));
+        }
+    }
     let responses = doc
         .pointer_mut("/components")
         .and_then(Value::as_object_mut)

@@ -256,8 +256,28 @@ where
     Ok(saved.respond())
 }
 
-/// Records that an order's euro part was paid to the hub (at pickup or by transfer). By the
-/// hub's owners and treasurers. Needs an `Idempotency-Key` header.
+/// Records that an order's fiat part (in the deployment's legal currency) was paid to the hub
+/// (at pickup or by transfer). By the hub's owners and treasurers. Needs an
+/// `Idempotency-Key` header.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, body = Order), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/orders/{order_id}/fiat-payment")]
+pub async fn record_fiat_payment(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    fiat_paid(&state, caller, order_id.into_inner(), &req).await
+}
+
+/// `…/fiat-payment` under its former path, from when the legal currency was always the
+/// euro: the same action, the same `Idempotency-Key`s. Deprecated (marked so in the document,
+/// [`crate::api::openapi::DEPRECATED`]); removed in the next major version of the API.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -271,11 +291,21 @@ pub async fn record_euro_payment(
     order_id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    fiat_paid(&state, caller, order_id.into_inner(), &req).await
+}
+
+async fn fiat_paid(
+    state: &AppState,
+    caller: Authenticated,
+    order_id: String,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     order_action(
-        &state,
+        state,
         caller,
-        order_id.into_inner(),
-        &req,
+        order_id,
+        req,
+        // the route's key for idempotency: the same under both paths
         "euro-payment",
         (),
         |actor, row| {
@@ -403,17 +433,18 @@ pub async fn list_shipping_methods(
     cycle_id: web::Path<String>,
 ) -> Result<web::Json<Vec<ShippingMethod>>, ApiError> {
     let id = cycle_id.into_inner();
-    let methods = state
+    let (methods, legal) = state
         .db
         .run(move |conn| {
             cycles::find_row(conn, &id)?;
-            shipping::for_cycle(conn, &id)
+            let legal = crate::ledger::currencies::legal(conn)?;
+            Ok::<_, OrderError>((shipping::for_cycle(conn, &id)?, legal))
         })
         .await?;
     Ok(web::Json(
         methods
             .into_iter()
-            .map(|m| ShippingMethod::from(shipping::ShippingMethod::from(m)))
+            .map(|m| ShippingMethod::from(shipping::ShippingMethod::of(m, legal)))
             .collect(),
     ))
 }
@@ -434,7 +465,8 @@ pub struct ShippingMethodCreate {
     /// Fee, tax included, in euros (`"2.00"`; default `"0"`).
     #[serde(default)]
     pub fee: Option<String>,
-    /// VAT rate of the fee in percent (default `"20"`).
+    /// VAT rate of the fee in percent (default: the standard rate, the highest configured:
+    /// `"20"` in France, `"8.1"` in Switzerland).
     #[serde(default)]
     pub vat_rate: Option<String>,
     /// Share of the fee payable in local currency, 0–100 (default 100).
@@ -460,9 +492,12 @@ fn shipping_row(
     if fee_minor > MAX_BASKET_MINOR {
         return Err(ApiError::field("fee", "too_large", "the fee is too large"));
     }
-    let vat_rate_bp = rules
-        .vat_rate(body.vat_rate.as_deref().unwrap_or("20"))
-        .map_err(|(code, message)| ApiError::field("vat_rate", code, message))?;
+    let vat_rate_bp = match body.vat_rate.as_deref() {
+        None => rules.standard_rate_bp(),
+        Some(rate) => rules
+            .vat_rate(rate)
+            .map_err(|(code, message)| ApiError::field("vat_rate", code, message))?,
+    };
     let share = body.local_share_percent.unwrap_or(100);
     if !(0..=100).contains(&share) {
         return Err(ApiError::field(
@@ -512,7 +547,10 @@ pub async fn add_shipping_method(
             })?;
             let row = shipping_row(&rules, &id, &body)?;
             shipping::insert(conn, std::slice::from_ref(&row))?;
-            Ok::<_, ApiError>(ShippingMethod::from(shipping::ShippingMethod::from(row)))
+            let legal = crate::ledger::currencies::legal(conn)?;
+            Ok::<_, ApiError>(ShippingMethod::from(shipping::ShippingMethod::of(
+                row, legal,
+            )))
         })
         .await?;
     Ok(HttpResponse::Created().json(created))

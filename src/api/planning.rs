@@ -117,7 +117,8 @@ pub async fn add_fee(
             }
             let row = new.into_row(&rules, &id)?;
             fees::insert(conn, std::slice::from_ref(&row))?;
-            Ok(fees::CycleFee::try_from(row)?)
+            let legal = crate::ledger::currencies::legal(conn)?;
+            Ok(fees::CycleFee::of(row, legal)?)
         })
         .await
         .map(CycleFee::from)?;

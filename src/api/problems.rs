@@ -133,6 +133,7 @@ impl From<CatalogError> for ApiError {
             CatalogError::Internal(cause) => ApiError::Internal(cause),
             CatalogError::Auth(e) => ApiError::from(e),
             CatalogError::Enterprise(e) => ApiError::from(e),
+            CatalogError::Ledger(e) => ApiError::from(e),
             CatalogError::Db(e) => ApiError::from(e),
             CatalogError::Unavailable(e) => ApiError::from(e),
         }
@@ -223,7 +224,10 @@ impl From<LedgerError> for ApiError {
             LedgerError::Unavailable(e) => ApiError::from(e),
             LedgerError::Mail(e) => ApiError::from(e),
             LedgerError::Audit(e) => ApiError::from(e),
-            LedgerError::Invariant(_) => ApiError::Internal(detail),
+            LedgerError::Deployment(crate::deployment::DeploymentError::Database(e)) => {
+                ApiError::from(e)
+            }
+            LedgerError::Invariant(_) | LedgerError::Deployment(_) => ApiError::Internal(detail),
         }
     }
 }

@@ -41,7 +41,7 @@ use crate::db::schema::{users, variants};
 use crate::db::{Backend, Db, DbConn};
 use crate::ledger::accounts::Owner;
 use crate::ledger::ops::{self, EuroMethod};
-use crate::money::{parse_amount, Money, Sign};
+use crate::money::{parse_amount, Sign};
 
 /// The password of every benchmark customer.
 const PASSWORD: &str = "bench-password-not-secret";
@@ -123,7 +123,7 @@ pub(super) fn pick(offer: &[String], n: usize) -> impl Iterator<Item = &String> 
 
 /// Half of a `local_max` amount, as a LEM amount string (1 LEM = 1 EUR in the demo).
 pub(super) fn half(local_max_minor: i64) -> String {
-    Money::eur(local_max_minor / 2).amount_string()
+    crate::money::format_minor(local_max_minor / 2, 2)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -376,6 +376,7 @@ pub fn list(
         q.load(conn)
     }?;
     let more = rows.len() > b.limit as usize;
+    let legal = crate::ledger::currencies::legal(conn)?;
     let mut items = Vec::with_capacity(rows.len().min(b.limit as usize));
     let mut next_cursor = None;
     for (i, (variant, (name, description, category), (slug, producer_name))) in
@@ -404,7 +405,7 @@ pub fn list(
             name: producer_name,
         };
         items.push(CatalogItem {
-            variant: Variant::try_from(variant)?,
+            variant: Variant::of(variant, legal)?,
             product,
             producer,
         });

@@ -33,6 +33,9 @@ pub enum CatalogError {
     Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     Enterprise(#[from] crate::enterprises::EnterpriseError),
+    /// The legal currency prices are in could not be read.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -50,6 +53,7 @@ use serde::Serialize;
 
 use crate::db::schema::{products as products_table, variants};
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::money::Money;
 use crate::pagination::{Page, PageParams};
 
@@ -174,10 +178,15 @@ pub struct Variant {
     pub active: bool,
 }
 
-impl TryFrom<VariantRow> for Variant {
-    type Error = CatalogError;
+/// A price as text, `12.50`: prices are in the legal currency, read and written to the
+/// hundredth (every legal tender has two decimals, see [`crate::deployment::TENDERS`]).
+pub fn price_text(minor: i64) -> String {
+    crate::money::format_minor(minor, 2)
+}
 
-    fn try_from(row: VariantRow) -> Result<Self, CatalogError> {
+impl Variant {
+    /// A variant as stored, its price in the legal currency `legal`.
+    pub fn of(row: VariantRow, legal: Legal) -> Result<Self, CatalogError> {
         let kind = UnitKind::parse(&row.unit_kind).ok_or_else(|| {
             CatalogError::internal(format!("unknown unit kind {}", row.unit_kind))
         })?;
@@ -191,7 +200,7 @@ impl TryFrom<VariantRow> for Variant {
                 label: unit_label(kind, row.unit_value, row.unit_name.as_deref()),
                 name: row.unit_name,
             },
-            price: Money::eur(row.price_eur_minor),
+            price: legal.money(row.price_eur_minor),
             vat_rate: vat_percent(row.vat_rate_bp),
             vat_rate_bp: row.vat_rate_bp,
             local_share_percent: row.local_share_percent,
@@ -242,12 +251,13 @@ pub fn list_producer_products(
             .load(conn)?;
         Ok::<_, diesel::result::Error>((product_rows, variant_rows))
     }?;
+    let legal = crate::ledger::currencies::legal(conn)?;
     let mut by_product: HashMap<String, Vec<Variant>> = HashMap::new();
     for row in variant_rows {
         by_product
             .entry(row.product_id.clone())
             .or_default()
-            .push(row.try_into()?);
+            .push(Variant::of(row, legal)?);
     }
     page.paginate(product_rows, |p| p.id.clone()).try_map(|p| {
         Ok(Product {

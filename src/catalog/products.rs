@@ -322,6 +322,7 @@ pub fn get(
         }
         q.load(conn)
     }?;
+    let legal = crate::ledger::currencies::legal(conn)?;
     Ok(Product {
         id: product.id,
         producer_id: product.producer_id,
@@ -330,7 +331,7 @@ pub fn get(
         category: product.category_slug,
         variants: rows
             .into_iter()
-            .map(Variant::try_from)
+            .map(|row| Variant::of(row, legal))
             .collect::<Result<_, _>>()?,
     })
 }
@@ -490,7 +491,7 @@ pub fn add_variant(
             .execute(conn.diesel())
             .map_err(|e| unique_violation(&e).unwrap_or_else(|| e.into()))
     })?;
-    Variant::try_from(row)
+    Variant::of(row, crate::ledger::currencies::legal(conn)?)
 }
 
 /// The fields a variant has now, as [`VariantFields`] (the base a patch is applied to).
@@ -501,7 +502,7 @@ pub fn current_fields(row: &VariantRow) -> VariantFields {
         unit_kind: Some(row.unit_kind.clone()),
         unit_value: Some(row.unit_value),
         unit_name: row.unit_name.clone(),
-        price: Some(crate::money::Money::eur(row.price_eur_minor).amount_string()),
+        price: Some(super::price_text(row.price_eur_minor)),
         vat_rate: Some(super::vat_percent(row.vat_rate_bp)),
         local_share_percent: Some(i64::from(row.local_share_percent)),
         stock: Some(match row.stock_on_hand {
@@ -554,6 +555,6 @@ pub fn update_variant(
             .find(variant_id)
             .select(VariantRow::as_select())
             .first(conn.diesel())?;
-        Variant::try_from(updated)
+        Variant::of(updated, crate::ledger::currencies::legal(conn)?)
     })
 }

@@ -69,6 +69,12 @@ impl CatalogRules {
     }
 
     /// A VAT rate in percent (`"5.5"`, `"5,5"` or `"5.5 %"`) to basis points, if configured.
+    /// The standard rate: the highest configured (France 20 %, Switzerland 8.1 %), what a
+    /// fee or a delivery charge bears unless told otherwise.
+    pub fn standard_rate_bp(&self) -> i32 {
+        self.vat_rates_bp.iter().copied().max().unwrap_or(0)
+    }
+
     pub fn vat_rate(&self, text: &str) -> Result<i32, (&'static str, String)> {
         let cleaned = text.trim().trim_end_matches('%').trim().replace(',', ".");
         let bp = parse_amount(&cleaned, 2, Sign::NonNegative)

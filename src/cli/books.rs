@@ -260,7 +260,8 @@ pub(super) fn export(config: &Config, command: ExportCommand) -> Result<()> {
             let book = book_of(enterprise)?;
             let rows = crate::accounting::balance::trial_balance(&mut conn, &book, from, to)
                 .map_err(|e| anyhow::anyhow!("the trial balance: {e}"))?;
-            let balance = crate::accounting::balance::TrialBalance::new(from, to, &rows);
+            let legal = crate::ledger::currencies::legal(&mut conn)?;
+            let balance = crate::accounting::balance::TrialBalance::new(from, to, &rows, legal);
             let text = if format == "json" {
                 let mut text = serde_json::to_string_pretty(&balance)?;
                 text.push('\n');

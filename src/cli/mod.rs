@@ -287,7 +287,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve { demo, .. } => serve(&config, demo),
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 1)?;
-            let applied = crate::setup::migrate(&db)?;
+            let applied = crate::setup::migrate(&db, &config.deployment)?;
             if applied.is_empty() {
                 println!("{}: no pending migrations", config.database_url);
             }
@@ -324,7 +324,7 @@ fn run(cli: Cli) -> Result<()> {
                 "--writers must be between 1 and 64"
             );
             let db = Db::connect(&config.database_url, writers as u32 + 1)?;
-            for version in crate::setup::migrate(&db)? {
+            for version in crate::setup::migrate(&db, &config.deployment)? {
                 eprintln!("applied {version}");
             }
             eprintln!(
@@ -491,7 +491,7 @@ fn run(cli: Cli) -> Result<()> {
                 "--orders must be 1 to 1000000 and --threads 1 to 32"
             );
             let db = Db::connect(&config.database_url, threads as u32 + 1)?;
-            for version in crate::setup::migrate(&db)? {
+            for version in crate::setup::migrate(&db, &config.deployment)? {
                 eprintln!("applied {version}");
             }
             let m = crate::bench::close::close(&db, orders, threads)?;

@@ -567,8 +567,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deployment (id) {
+        id -> Integer,
+        legal_currency -> Text,
+        country -> Text,
+        chosen_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    deployment,
     chart_books,
     book_state,
     book_moves,

@@ -575,9 +575,9 @@ pub fn is_empty(conn: &mut DbConn) -> Result<bool> {
         let conn = conn.diesel();
         let e: i64 = enterprises::table.count().get_result(conn)?;
         let u: i64 = users::table.count().get_result(conn)?;
-        // the euro is reference data, present in every migrated database
+        // the legal tender is reference data, present in every migrated database
         let c: i64 = currencies::table
-            .filter(currencies::code.ne("EUR"))
+            .filter(currencies::kind.ne("fiat"))
             .count()
             .get_result(conn)?;
         Ok::<_, diesel::result::Error>(e + u + c)
@@ -588,6 +588,15 @@ pub fn is_empty(conn: &mut DbConn) -> Result<bool> {
 /// Loads the demo. Refuses a non-empty database unless `force`, which first **deletes all
 /// marketplace data**. Everything happens in one transaction.
 pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
+    let deployment = crate::deployment::get(conn)?;
+    if deployment != crate::deployment::Deployment::EURO_FRANCE {
+        bail!(
+            "the demo marketplace is a euro deployment in France; this database's is {} in {} \
+             (deployment.currency and deployment.country, fixed at its first run)",
+            deployment.legal.code,
+            deployment.country.code()
+        );
+    }
     let plan = plan(&source, crate::time::now())?;
     if !force && !is_empty(conn)? {
         bail!("the database is not empty; use --force to replace its data with the demo");
@@ -647,7 +656,7 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
             diesel::delete(products::table).execute(conn)?;
             diesel::delete(enterprise_relationships::table).execute(conn)?;
             diesel::delete(enterprise_currencies::table).execute(conn)?;
-            diesel::delete(currencies::table.filter(currencies::code.ne("EUR"))).execute(conn)?;
+            diesel::delete(currencies::table.filter(currencies::kind.ne("fiat"))).execute(conn)?;
             diesel::delete(enterprise_roles::table).execute(conn)?;
             diesel::delete(users::table).execute(conn)?;
             diesel::delete(enterprises::table).execute(conn)?;
@@ -661,7 +670,7 @@ fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::
             conn,
             diesel::insert_into(enterprise_roles::table).values(&plan.roles),
         )?;
-        for currency in plan.currencies.iter().filter(|c| c.code != "EUR") {
+        for currency in plan.currencies.iter().filter(|c| c.kind != "fiat") {
             diesel::insert_into(currencies::table)
                 .values(currency)
                 .execute(conn)?;

@@ -255,9 +255,10 @@ fn accepted(
     codes: &[String],
     errors: &mut Vec<FieldError>,
 ) -> Result<Vec<String>, EnterpriseError> {
+    let legal = currencies::legal(conn)?;
     let mut out: Vec<String> = Vec::new();
     for (i, code) in codes.iter().enumerate() {
-        if code == "EUR" || out.contains(code) {
+        if legal.is(code) || out.contains(code) {
             continue;
         }
         match currencies::get(conn, code) {
@@ -388,7 +389,8 @@ pub fn set_currencies(
     if row.kind == EnterpriseKind::CurrencyAssociation.as_str() {
         return Ok(()); // its accounts come with the currencies it issues
     }
-    for code in std::iter::once("EUR").chain(codes.iter().map(String::as_str)) {
+    let legal = currencies::legal(conn)?.code.to_string();
+    for code in std::iter::once(legal.as_str()).chain(codes.iter().map(String::as_str)) {
         crate::ledger::ops::wallet(conn, Owner::Enterprise(row.id.clone().into()), code)?;
     }
     Ok(())

@@ -207,7 +207,8 @@ impl TryFrom<EnterpriseRow> for Enterprise {
             siret: row.siret,
             vat_number: row.vat_number,
             visibility: row.visibility,
-            accepted_currencies: vec!["EUR".to_string()],
+            // filled by `with_currencies`, from `accepted_currencies`
+            accepted_currencies: Vec::new(),
             created_at: crate::time::utc(row.created_at),
         })
     }
@@ -282,11 +283,12 @@ fn with_currencies(
 ) -> Result<Enterprise, EnterpriseError> {
     let id = row.id.clone();
     let mut view = Enterprise::try_from(row)?;
-    view.accepted_currencies = accepted.remove(&id).unwrap_or_else(|| vec!["EUR".into()]);
+    view.accepted_currencies = accepted.remove(&id).unwrap_or_default();
     Ok(view)
 }
 
-/// The accepted currencies of each enterprise in `ids` (`EUR` first, then the local ones).
+/// The accepted currencies of each enterprise in `ids` (the legal currency first, then the
+/// local ones).
 pub fn accepted_currencies(
     conn: &mut DbConn,
     ids: &[String],
@@ -302,12 +304,13 @@ pub fn accepted_currencies(
             enterprise_currencies::currency_code,
         ))
         .load(conn.diesel())?;
+    let legal = crate::ledger::currencies::legal(conn)?.code.to_string();
     let mut map: HashMap<String, Vec<String>> = ids
         .iter()
-        .map(|id| (id.clone(), vec!["EUR".to_string()]))
+        .map(|id| (id.clone(), vec![legal.clone()]))
         .collect();
     for (id, code) in rows {
-        if code != "EUR" {
+        if code != legal {
             map.entry(id).or_default().push(code);
         }
     }

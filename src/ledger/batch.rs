@@ -187,6 +187,7 @@ pub fn pay_many(conn: &mut DbConn, payments: &[Payment]) -> Result<BatchResults,
 pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResults, LedgerError> {
     let ids: Vec<&str> = issuances.iter().map(|i| i.wallet.as_str()).collect();
     let wallets = parties(conn, &ids)?;
+    let legal = currencies::legal(conn)?;
     // the currency and its association's accounts, read once per currency
     let mut systems: HashMap<String, (currencies::CurrencyRow, AssociationAccounts)> =
         HashMap::new();
@@ -211,7 +212,7 @@ pub fn issue_many(conn: &mut DbConn, issuances: &[Issuance]) -> Result<BatchResu
                 .get(&wallet.currency)
                 .ok_or_else(|| LedgerError::Invariant("a currency just read is missing".into()))?;
             let issued = currency.amount(i.amount)?;
-            let euros = currency.to_eur(issued)?;
+            let euros = currency.to_legal(legal, issued)?;
             Ok(EntryRequest {
                 audit: Some(Box::new(crate::audit::Draft {
                     who: i.by.clone(),

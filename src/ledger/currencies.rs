@@ -1,4 +1,5 @@
-//! Currencies: the euro and the local complementary currencies issued by associations.
+//! Currencies: the deployment's legal tender (the euro unless it chose another, see
+//! [`crate::deployment`]) and the local complementary currencies issued by associations.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -6,6 +7,7 @@ use serde::Serialize;
 
 use crate::db::schema::currencies;
 use crate::db::DbConn;
+use crate::deployment::{Legal, Tender};
 use crate::money::{Amount, CurrencyCode, Money};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -23,7 +25,7 @@ pub struct CurrencyRow {
     pub allow_member_to_member: bool,
 }
 
-/// `fiat` (the euro) or `local` (a complementary currency backed by a guarantee fund).
+/// `fiat` (the legal tender) or `local` (a complementary currency backed by a guarantee fund).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CurrencyKind {
@@ -75,18 +77,23 @@ impl From<CurrencyRow> for Currency {
     }
 }
 
-/// Inserts the euro (code `EUR`, 2 decimals, fiat) when missing: every deployment has it.
-pub fn ensure_euro(conn: &mut DbConn) -> Result<(), super::LedgerError> {
+/// The deployment's legal currency (its code and decimals).
+pub fn legal(conn: &mut DbConn) -> Result<Legal, super::LedgerError> {
+    Ok(crate::deployment::legal(conn)?)
+}
+
+/// Inserts the legal tender `tender` (fiat) when missing: every deployment has its own.
+pub fn ensure_legal(conn: &mut DbConn, tender: Tender) -> Result<(), super::LedgerError> {
     let exists: i64 = currencies::table
-        .filter(currencies::code.eq("EUR"))
+        .filter(currencies::code.eq(tender.code))
         .count()
         .get_result(conn.diesel())?;
     if exists == 0 {
         let euro = CurrencyRow {
-            code: "EUR".into(),
-            name: "Euro".into(),
-            symbol: "€".into(),
-            scale: 2,
+            code: tender.code.into(),
+            name: tender.name.into(),
+            symbol: tender.symbol.into(),
+            scale: tender.scale as i32,
             kind: "fiat".into(),
             parity_to_eur: None,
             issuer_id: None,
@@ -150,20 +157,22 @@ impl CurrencyRow {
         Ok(self.amount(minor)?.with_scale(self.scale))
     }
 
-    /// The euro value of `amount` (of this currency), when it is a whole number of cents.
-    pub fn to_eur(&self, amount: Amount) -> Result<Amount, super::LedgerError> {
+    /// The value of `amount` (of this currency) in the legal currency, when it is a whole
+    /// number of its minor units.
+    pub fn to_legal(&self, legal: Legal, amount: Amount) -> Result<Amount, super::LedgerError> {
         self.is_mine(amount)?;
-        Ok(Amount::eur(self.to_eur_minor(amount.minor)?))
+        Ok(legal.amount(self.to_legal_minor(legal, amount.minor)?))
     }
 
-    /// How much of this currency is worth `eur` (euros), when exact.
-    pub fn from_eur(&self, eur: Amount) -> Result<Amount, super::LedgerError> {
-        if eur.currency != CurrencyCode::EUR {
+    /// How much of this currency is worth `value` (of the legal currency), when exact.
+    pub fn from_legal(&self, legal: Legal, value: Amount) -> Result<Amount, super::LedgerError> {
+        if value.currency != legal.code {
             return Err(super::LedgerError::Invariant(format!(
-                "{eur} is not a euro amount"
+                "{value} is not an amount of the legal currency {}",
+                legal.code
             )));
         }
-        self.amount(self.from_eur_minor(eur.minor)?)
+        self.amount(self.from_legal_minor(legal, value.minor)?)
     }
 
     fn is_mine(&self, amount: Amount) -> Result<(), super::LedgerError> {
@@ -177,7 +186,7 @@ impl CurrencyRow {
         }
     }
 
-    /// Euros per unit of this currency (1 when not set).
+    /// Units of the legal currency per unit of this one (1 when not set).
     fn parity(&self) -> Result<rust_decimal::Decimal, super::LedgerError> {
         match &self.parity_to_eur {
             Some(p) => p
@@ -187,30 +196,36 @@ impl CurrencyRow {
         }
     }
 
-    /// The value in euro minor units of `minor` units of this currency, when exact.
-    pub fn to_eur_minor(&self, minor: i64) -> Result<i64, super::LedgerError> {
+    /// The value in minor units of the legal currency of `minor` units of this currency,
+    /// when exact.
+    pub fn to_legal_minor(&self, legal: Legal, minor: i64) -> Result<i64, super::LedgerError> {
         use rust_decimal::Decimal;
         let parity = self.parity()?;
         let value = Decimal::new(minor, self.decimals())
             .checked_mul(parity)
             .ok_or(super::LedgerError::Overflow)?;
         let cents = value
-            .checked_mul(Decimal::from(100))
+            .checked_mul(Decimal::from(10_i64.pow(legal.scale)))
             .ok_or(super::LedgerError::Overflow)?;
         if cents.fract() != Decimal::ZERO {
             return Err(super::LedgerError::Invalid {
                 field: "amount".into(),
                 message: format!(
-                    "{} {} is not a whole number of euro cents",
-                    value, self.code
+                    "{} {} is not a whole number of {} minor units",
+                    value, self.code, legal.code
                 ),
             });
         }
         i64::try_from(cents.trunc()).map_err(|_| super::LedgerError::Overflow)
     }
 
-    /// How many minor units of this currency are worth `eur_minor` euro cents, when exact.
-    pub fn from_eur_minor(&self, eur_minor: i64) -> Result<i64, super::LedgerError> {
+    /// How many minor units of this currency are worth `legal_minor` minor units of the legal
+    /// currency, when exact.
+    pub fn from_legal_minor(
+        &self,
+        legal: Legal,
+        legal_minor: i64,
+    ) -> Result<i64, super::LedgerError> {
         use rust_decimal::Decimal;
         let parity = self.parity()?;
         if parity.is_zero() {
@@ -219,7 +234,7 @@ impl CurrencyRow {
                 self.code
             )));
         }
-        let units = Decimal::new(eur_minor, 2)
+        let units = Decimal::new(legal_minor, legal.scale)
             .checked_div(parity)
             .and_then(|u| u.checked_mul(Decimal::from(10_i64.pow(self.decimals()))))
             .ok_or(super::LedgerError::Overflow)?;
@@ -227,8 +242,8 @@ impl CurrencyRow {
             return Err(super::LedgerError::Invalid {
                 field: "amount".into(),
                 message: format!(
-                    "{} euro cents are not a whole number of {} units",
-                    eur_minor, self.code
+                    "{} {} minor units are not a whole number of {} units",
+                    legal_minor, legal.code, self.code
                 ),
             });
         }

@@ -94,6 +94,9 @@ pub enum LedgerError {
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
     Unavailable(#[from] crate::db::DbError),
+    /// The deployment's legal currency cannot be read.
+    #[error(transparent)]
+    Deployment(#[from] crate::deployment::DeploymentError),
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
     #[error(transparent)]

@@ -62,10 +62,14 @@ pub fn create_currency(
     who: &Who,
     new: NewCurrency,
 ) -> Result<CurrencyRow, LedgerError> {
-    if new.code == CurrencyCode::EUR && (new.local.is_some() || new.scale != 2) {
+    let legal = currencies::legal(conn)?;
+    if new.code == legal.code && (new.local.is_some() || new.scale != legal.scale as i32) {
         return Err(LedgerError::Invalid {
             field: "code".into(),
-            message: "EUR is the fiat euro with 2 decimals".into(),
+            message: format!(
+                "{} is the deployment's legal currency, with {} decimals",
+                legal.code, legal.scale
+            ),
         });
     }
     if !(0..=4).contains(&new.scale) {
@@ -83,7 +87,7 @@ pub fn create_currency(
     if let Some(local) = &new.local {
         if local.parity_to_eur <= Decimal::ZERO {
             return Err(LedgerError::Invalid {
-                field: "parity_to_eur".into(),
+                field: "parity".into(),
                 message: "must be greater than zero".into(),
             });
         }
@@ -148,6 +152,7 @@ pub fn open_association_accounts(
     currency: &CurrencyRow,
 ) -> Result<AssociationAccounts, LedgerError> {
     let (owner, served) = association_of(currency)?;
+    let legal = currencies::legal(conn)?.code.to_string();
     let mut open = |currency: &str, kind: AccountKind, name: String, limit: Option<i64>| {
         accounts::open(
             conn,
@@ -176,15 +181,15 @@ pub fn open_association_accounts(
             Some(0),
         )?,
         guarantee_fund: open(
-            "EUR",
+            &legal,
             AccountKind::GuaranteeFund,
             format!("{code} guarantee fund"),
             Some(0),
         )?,
         euro_clearing: open(
-            "EUR",
+            &legal,
             AccountKind::EuroClearing,
-            format!("{code} euro clearing"),
+            format!("{code} {legal} clearing"),
             None,
         )?,
     })
@@ -224,12 +229,13 @@ fn payable(
     currency: &CurrencyRow,
     open: bool,
 ) -> Result<AccountRow, LedgerError> {
+    let legal = currencies::legal(conn)?.code.to_string();
     if open {
         return accounts::open(
             conn,
             NewAccount {
                 owner: owner.clone(),
-                currency: "EUR".into(),
+                currency: legal,
                 kind: AccountKind::EuroPayable,
                 name: format!("{} reconversions owed", currency.code),
                 overdraft_limit: Some(0),
@@ -240,7 +246,7 @@ fn payable(
     accounts::find_by_owner(
         conn,
         owner,
-        "EUR",
+        &legal,
         AccountKind::EuroPayable,
         Some(&currency.code),
     )?
@@ -537,7 +543,7 @@ pub fn reconvert(
         transfers.push(posted(
             &system.guarantee_fund,
             &payable,
-            currency.to_eur(net)?,
+            currency.to_legal(currencies::legal(conn)?, net)?,
         ));
         group::commit(
             conn,

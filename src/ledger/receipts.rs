@@ -10,11 +10,12 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::accounts::{self, AccountRow, OwnerKind};
-use super::currencies::CurrencyRow;
+use super::currencies::{self, CurrencyRow};
 use super::journal::Entry;
 use super::LedgerError;
 use crate::db::schema::{enterprises, users};
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::mail::outbox;
 use crate::money::{CurrencyCode, Money};
 
@@ -57,18 +58,16 @@ fn money(minor: i64, currency: &CurrencyRow) -> serde_json::Value {
     json!({"amount": m.amount_string(), "currency": currency.code})
 }
 
-fn euros(minor: i64) -> serde_json::Value {
-    json!({"amount": Money::eur(minor).amount_string(), "currency": "EUR"})
-}
-
-/// The euros an entry moves (its EUR transfers).
-fn euro_total(entry: &Entry) -> i64 {
-    entry
+/// What an entry moves in the legal currency (its transfers in it), to show.
+fn legal_total(legal: Legal, entry: &Entry) -> serde_json::Value {
+    let minor = entry
         .transfers
         .iter()
-        .filter(|t| t.currency == "EUR")
+        .filter(|t| legal.is(&t.currency))
         .map(|t| t.amount)
-        .sum()
+        .sum();
+    let m = legal.money(minor);
+    json!({"amount": m.amount_string(), "currency": m.currency.as_str()})
 }
 
 fn when(entry: &Entry) -> String {
@@ -93,7 +92,7 @@ pub fn topup(
         "display_name": name,
         "association_name": association_name(conn, currency)?,
         "amount": money(amount, currency),
-        "euros": euros(euro_total(entry)),
+        "euros": legal_total(currencies::legal(conn)?, entry),
         "method": method,
         "reference": reference,
         "date": when(entry),
@@ -130,7 +129,7 @@ pub fn reconversion(
         "association_name": association_name(conn, currency)?,
         "amount": money(amount, currency),
         "commission": money(commission, currency),
-        "payout": euros(euro_total(entry)),
+        "payout": legal_total(currencies::legal(conn)?, entry),
         "date": when(entry),
         "entry_id": entry.row.id,
     });

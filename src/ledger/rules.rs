@@ -36,6 +36,7 @@ pub fn association_accounts(
     currency: &CurrencyRow,
 ) -> Result<AssociationAccounts, LedgerError> {
     let (owner, served) = association_of(currency)?;
+    let legal = super::currencies::legal(conn)?.code.to_string();
     let mut find = |currency: &str, kind: AccountKind| {
         accounts::find_by_owner(conn, &owner, currency, kind, Some(&served))?.ok_or_else(|| {
             LedgerError::Invariant(format!(
@@ -48,8 +49,8 @@ pub fn association_accounts(
     Ok(AssociationAccounts {
         issuance: find(code, AccountKind::Issuance)?,
         commission: find(code, AccountKind::CommissionIncome)?,
-        guarantee_fund: find("EUR", AccountKind::GuaranteeFund)?,
-        euro_clearing: find("EUR", AccountKind::EuroClearing)?,
+        guarantee_fund: find(&legal, AccountKind::GuaranteeFund)?,
+        euro_clearing: find(&legal, AccountKind::EuroClearing)?,
     })
 }
 

@@ -31,7 +31,9 @@ impl Locale {
 const NBSP: char = '\u{a0}';
 const NARROW_NBSP: char = '\u{202f}';
 
-/// Formats an exact decimal amount (`"-1234.5"`) of `currency`.
+/// Formats an exact decimal amount (`"-1234.5"`) of `currency`: the euro as the language
+/// writes it (`1 234,50 €`, `€1,234.50`), the Swiss franc as Switzerland writes it whatever
+/// the language (`CHF 1'234.50`), any other code after the number.
 pub fn money(amount: &str, currency: &str, locale: Locale) -> String {
     let (negative, digits) = match amount.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -39,9 +41,10 @@ pub fn money(amount: &str, currency: &str, locale: Locale) -> String {
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let frac = format!("{frac:0<2}");
-    let (group, decimal) = match locale {
-        Locale::Fr => (NARROW_NBSP, ','),
-        Locale::En => (',', '.'),
+    let (group, decimal) = match (currency, locale) {
+        ("CHF", _) => ('\'', '.'),
+        (_, Locale::Fr) => (NARROW_NBSP, ','),
+        (_, Locale::En) => (',', '.'),
     };
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
@@ -55,6 +58,7 @@ pub fn money(amount: &str, currency: &str, locale: Locale) -> String {
         if negative { "-" } else { "" }
     );
     match (locale, currency) {
+        (_, "CHF") => format!("CHF{NBSP}{number}"),
         (Locale::Fr, "EUR") => format!("{number}{NBSP}€"),
         (Locale::En, "EUR") => match number.strip_prefix('-') {
             Some(n) => format!("-€{n}"),
@@ -156,6 +160,12 @@ mod tests {
             "1\u{202f}234\u{202f}567,00\u{a0}€"
         );
         assert_eq!(money("-3.20", "EUR", Locale::En), "-€3.20");
+        assert_eq!(money("1234.5", "CHF", Locale::Fr), "CHF\u{a0}1'234.50");
+        assert_eq!(money("12.50", "CHF", Locale::En), "CHF\u{a0}12.50");
+        assert_eq!(
+            money("-1234567.00", "CHF", Locale::Fr),
+            "CHF\u{a0}-1'234'567.00"
+        );
         assert_eq!(money("0", "LEM", Locale::Fr), "0,00\u{a0}LEM");
     }
 

@@ -158,8 +158,9 @@ pub fn adjust(
             Some(code) => Some(currencies::get(conn, code)?),
             None => None,
         };
+        let legal = currencies::legal(conn)?;
         let held_eur = match &currency {
-            Some(c) => c.to_eur_minor(row.local_held_minor)?,
+            Some(c) => c.to_legal_minor(legal, row.local_held_minor)?,
             None => 0,
         };
         let euro_state = EuroState::parse(&row.euro_state)?;
@@ -179,7 +180,7 @@ pub fn adjust(
             (local_eur, total - local_eur)
         };
         let local_minor = match &currency {
-            Some(c) if local_eur > 0 => c.from_eur_minor(local_eur)?,
+            Some(c) if local_eur > 0 => c.from_legal_minor(legal, local_eur)?,
             _ => 0,
         };
         let euro_state = match euro_state {

@@ -39,7 +39,7 @@ use crate::ids::{CycleId, EntryId, OrderId, TransferId, UserId};
 use crate::ledger::accounts::Owner;
 use crate::ledger::rules::posted;
 use crate::ledger::{currencies, holds, ops};
-use crate::money::{parse_amount, Amount, AmountInput, Money, Sign};
+use crate::money::{parse_amount, Amount, AmountInput, Sign};
 use crate::orders::OrderError;
 
 /// Days a checkout's hold outlives its cycle's close.
@@ -87,7 +87,8 @@ pub fn checkout(
         }
         let offer = cycles::offer(conn, cycle_id)?;
         let cycle_fees = fees::for_cycle(conn, cycle_id)?;
-        let priced = quote::price_for_checkout(&offer, &cycle_fees, &basket)?;
+        let legal = currencies::legal(conn)?;
+        let priced = quote::price_for_checkout(legal, &offer, &cycle_fees, &basket)?;
         let quote = &priced.quote;
         let method = shipping_method(conn, cycle_id, &request.shipping_method_id)?;
         let fee = method.fee_minor;
@@ -323,6 +324,7 @@ fn local_part(
     let Some(input) = input else {
         return Ok(None);
     };
+    let legal = currencies::legal(conn)?;
     let code = input.currency.as_str().to_string();
     let accepted = enterprises::accepted_currencies(conn, &[hub_id.to_string()])?;
     let currency = match currencies::get(conn, &code) {
@@ -343,16 +345,17 @@ fn local_part(
             format!("the hub does not accept {code} as a local currency"),
         ));
     };
-    // orders split, adjust and settle in euro cents: one cent must be a whole number of the
-    // currency's units (true at parity 1 with 2 or more decimals), so that every split
-    // converts back exactly
-    if currency.from_eur_minor(1).is_err() {
+    // orders split, adjust and settle in minor units of the legal currency: one must be a
+    // whole number of the local currency's units (true at parity 1 with as many decimals or
+    // more), so that every split converts back exactly
+    if currency.from_legal_minor(legal, 1).is_err() {
         return Err(OrderError::field(
             "local_amount.currency",
             "not_accepted",
             format!(
-                "{code} cannot pay orders: a euro cent is not a whole number of its units \
-                 (parity {}, {} decimals)",
+                "{code} cannot pay orders: a minor unit of {} is not a whole number of its \
+                 units (parity {}, {} decimals)",
+                legal.code,
                 currency.parity_to_eur.as_deref().unwrap_or("1"),
                 currency.scale
             ),
@@ -365,15 +368,16 @@ fn local_part(
         return Ok(None);
     }
     let eur = currency
-        .to_eur(amount)
+        .to_legal(legal, amount)
         .map_err(|e| OrderError::field("local_amount.amount", "not_convertible", e.to_string()))?;
     if eur.minor > local_max {
         return Err(OrderError::field(
             "local_amount.amount",
             "above_local_max",
             format!(
-                "at most {} € of this order may be paid in local currency",
-                Money::eur(local_max).amount_string()
+                "at most {} {} of this order may be paid in local currency",
+                legal.money(local_max).amount_string(),
+                legal.code
             ),
         ));
     }

@@ -221,9 +221,10 @@ pub fn find_open_for_order(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCyc
 pub fn detail(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleDetail, OrderError> {
     let row = find_row(conn, cycle_id)?;
     let offered = offer(conn, cycle_id)?;
+    let legal = crate::ledger::currencies::legal(conn)?;
     let fees = crate::orders::fees::for_cycle(conn, cycle_id)?
         .into_iter()
-        .map(crate::orders::fees::CycleFee::try_from)
+        .map(|row| crate::orders::fees::CycleFee::of(row, legal))
         .collect::<Result<_, _>>()?;
     Ok(OrderCycleDetail {
         cycle: OrderCycle::from_row(row, crate::time::now()),
@@ -249,16 +250,17 @@ pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, O
     let mut rows = rows;
     // sorted here, not in SQL: the databases' collations differ, the order must not
     rows.sort_by(|a, b| (&a.3, &a.2, &a.0.id).cmp(&(&b.3, &b.2, &b.0.id)));
+    let legal = crate::ledger::currencies::legal(conn)?;
     rows.into_iter()
         .map(|(variant, hub_price, product_name, producer_name)| {
-            let cycle_price = Money::eur(hub_price.unwrap_or(variant.price_eur_minor));
+            let cycle_price = legal.money(hub_price.unwrap_or(variant.price_eur_minor));
             Ok(OfferedVariant {
                 product_id: variant.product_id.clone(),
                 producer_id: variant.producer_id.clone(),
                 product_name,
                 producer_name,
                 cycle_price,
-                variant: variant.try_into()?,
+                variant: Variant::of(variant, legal)?,
             })
         })
         .collect()

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::vat_percent;
 use crate::db::schema::{cycle_fees, order_fees};
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::error::FieldError;
 use crate::money::Money;
 use crate::money::{mul_div_half_up, share_floor, vat_included};
@@ -113,16 +114,15 @@ pub struct CycleFee {
     pub local_share_percent: i32,
 }
 
-impl TryFrom<CycleFeeRow> for CycleFee {
-    type Error = OrderError;
-
-    fn try_from(r: CycleFeeRow) -> Result<Self, OrderError> {
+impl CycleFee {
+    /// A fee as stored, its amount in the legal currency `legal`.
+    pub fn of(r: CycleFeeRow, legal: Legal) -> Result<Self, OrderError> {
         let calculator = Calculator::parse(&r.calculator)?;
         let percent = calculator == Calculator::PercentOfItems;
         Ok(CycleFee {
             fee_type: FeeType::parse(&r.fee_type)?,
             charged_to: ChargedTo::parse(&r.charged_to)?,
-            amount: (!percent).then(|| Money::eur(r.amount_minor)),
+            amount: (!percent).then(|| legal.money(r.amount_minor)),
             percent: percent.then(|| vat_percent(r.percent_bp)),
             vat_rate: vat_percent(r.vat_rate_bp),
             local_share_percent: r.local_share_percent,
@@ -144,7 +144,8 @@ pub struct NewFee {
     pub amount: Option<String>,
     /// For `percent_of_items`: e.g. "5" or "7.5" (0 to 100).
     pub percent: Option<String>,
-    /// VAT rate in percent, e.g. "20" (the default) or "5.5".
+    /// VAT rate in percent, e.g. "20" or "5.5" (default: the standard rate, the highest
+    /// configured).
     pub vat_rate: Option<String>,
     /// Share payable in local currency, 0–100 (default 100); customer fees only.
     pub local_share_percent: Option<i32>,
@@ -218,7 +219,11 @@ impl NewFee {
                 ));
             }
         }
-        let vat_rate_bp = match rules.vat_rate(self.vat_rate.as_deref().unwrap_or("20")) {
+        let vat_rate_bp = match self.vat_rate.as_deref().map(|r| rules.vat_rate(r)) {
+            None => Ok(rules.standard_rate_bp()),
+            Some(checked) => checked,
+        };
+        let vat_rate_bp = match vat_rate_bp {
             Ok(bp) => bp,
             Err((code, message)) => {
                 errors.push(FieldError::new("vat_rate", code, message));

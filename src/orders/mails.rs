@@ -24,8 +24,13 @@ fn customer(conn: &mut DbConn, user_id: &str) -> Result<UserRow, OrderError> {
         .first(conn.diesel())?)
 }
 
+/// The local part paid, or nothing paid (in the legal currency: the fiat part's).
 fn local_or_zero(order: &Order) -> Money {
-    order.payment.local.unwrap_or(Money::eur(0))
+    order.payment.local.unwrap_or(Money::new(
+        0,
+        order.payment.euro.currency,
+        order.payment.euro.scale,
+    ))
 }
 
 fn fulfilment(method: &ShippingMethodRow) -> serde_json::Value {
@@ -90,7 +95,7 @@ pub fn confirmed(
             "fees_total": null,
             "delivery_fee": delivery_fee,
             "total": order.total,
-            "vat": vat.iter().map(|(rate, amount)| json!({"rate": rate, "amount": Money::eur(*amount)})).collect::<Vec<_>>(),
+            "vat": vat.iter().map(|(rate, amount)| json!({"rate": rate, "amount": Money::new(*amount, order.total.currency, order.total.scale)})).collect::<Vec<_>>(),
             "paid_local": local_or_zero(order),
             "paid_eur": order.payment.euro,
             "fulfilment": fulfilment(method),

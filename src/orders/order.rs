@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::catalog::vat_percent;
 use crate::db::schema::{currencies, order_lines, orders};
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::money::{Amount, CurrencyCode, Money};
 use crate::orders::quote::FeeLine;
 use crate::orders::OrderError;
@@ -171,14 +172,14 @@ impl OrderRow {
         OrderState::parse(&self.state)
     }
 
-    /// What the customer owes for the order, tax and fees included (euros).
-    pub fn total(&self) -> Amount {
-        Amount::eur(self.total_minor)
+    /// What the customer owes for the order, tax and fees included (in the legal currency).
+    pub fn total(&self, legal: Legal) -> Amount {
+        legal.amount(self.total_minor)
     }
 
-    /// The euro value of its local-currency part.
-    pub fn local_eur(&self) -> Amount {
-        Amount::eur(self.local_eur_minor)
+    /// The value of its local-currency part in the legal currency.
+    pub fn local_eur(&self, legal: Legal) -> Amount {
+        legal.amount(self.local_eur_minor)
     }
 
     /// Its local-currency part, in the local currency (none when paid all in euros).
@@ -330,6 +331,7 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, Order
             .or_default()
             .push(line);
     }
+    let legal = crate::ledger::currencies::legal(conn)?;
     let mut fees_of: HashMap<String, Vec<FeeLine>> = HashMap::new();
     for fee in crate::orders::fees::of_orders(conn, &ids)? {
         // the pickup or delivery fee is shown apart (`shipping_fee`), producer fees not at all
@@ -337,7 +339,7 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, Order
             fees_of
                 .entry(fee.order_id.clone())
                 .or_default()
-                .push(FeeLine::from(&fee));
+                .push(FeeLine::of_row(&fee, legal));
         }
     }
     let scales: HashMap<String, i32> = if rows.iter().any(|r| r.local_currency.is_some()) {
@@ -353,12 +355,13 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, Order
         .map(|row| {
             let lines = lines_of.remove(&row.id).unwrap_or_default();
             let fees = fees_of.remove(&row.id).unwrap_or_default();
-            build(row, lines, fees, &scales)
+            build(legal, row, lines, fees, &scales)
         })
         .collect()
 }
 
 fn build(
+    legal: Legal,
     row: OrderRow,
     lines: Vec<LineRow>,
     fees: Vec<FeeLine>,
@@ -387,32 +390,32 @@ fn build(
                 name: l.name,
                 unit: l.unit,
                 quantity: l.quantity,
-                unit_price: Money::eur(l.unit_price_minor),
-                total: Money::eur(l.total_minor),
+                unit_price: legal.money(l.unit_price_minor),
+                total: legal.money(l.total_minor),
                 vat_rate: vat_percent(l.vat_rate_bp),
-                vat: Money::eur(l.vat_minor),
-                local_max: Money::eur(l.local_max_minor),
+                vat: legal.money(l.vat_minor),
+                local_max: legal.money(l.local_max_minor),
                 delivered: l
                     .delivered_milli
                     .map(|m| rust_decimal::Decimal::new(m, 3).normalize().to_string()),
             })
             .collect(),
         fees,
-        fees_total: Money::eur(row.fees_total_minor),
+        fees_total: legal.money(row.fees_total_minor),
         adjusted_at: row.adjusted_at.map(utc),
         booked_at: row.booked_at.map(utc),
         state: row.state()?,
         payment: OrderPayment {
             local,
-            local_eur_value: Money::eur(row.local_eur_minor),
-            euro: Money::eur(row.euro_minor),
+            local_eur_value: legal.money(row.local_eur_minor),
+            euro: legal.money(row.euro_minor),
             euro_state: EuroState::parse(&row.euro_state)?,
             hold_id: row.hold_id,
         },
-        items_total: Money::eur(row.items_total_minor),
-        shipping_fee: Money::eur(row.shipping_fee_minor),
-        total: Money::eur(row.total_minor),
-        vat_total: Money::eur(row.vat_total_minor),
+        items_total: legal.money(row.items_total_minor),
+        shipping_fee: legal.money(row.shipping_fee_minor),
+        total: legal.money(row.total_minor),
+        vat_total: legal.money(row.vat_total_minor),
         confirmed_at: row.confirmed_at.map(utc),
         cancelled_at: row.cancelled_at.map(utc),
         created_at: utc(row.created_at),

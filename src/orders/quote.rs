@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::catalog::vat_percent;
+use crate::deployment::Legal;
 use crate::error::FieldError;
 use crate::money::Money;
 use crate::orders::cycles::OfferedVariant;
@@ -77,30 +78,30 @@ pub struct FeeLine {
     pub local_max: Money,
 }
 
-impl From<&fees::OrderFeeRow> for FeeLine {
-    fn from(f: &fees::OrderFeeRow) -> Self {
+impl FeeLine {
+    /// A fee of an order, as stored.
+    pub fn of_row(f: &fees::OrderFeeRow, legal: Legal) -> Self {
         FeeLine {
             fee_id: f.fee_id.clone().unwrap_or_default(),
             name: f.name.clone(),
             fee_type: f.fee_type.clone(),
-            amount: Money::eur(f.amount_minor),
+            amount: legal.money(f.amount_minor),
             vat_rate: vat_percent(f.vat_rate_bp),
-            vat: Money::eur(f.vat_minor),
-            local_max: Money::eur(f.local_max_minor),
+            vat: legal.money(f.vat_minor),
+            local_max: legal.money(f.local_max_minor),
         }
     }
-}
 
-impl From<&ComputedFee> for FeeLine {
-    fn from(f: &ComputedFee) -> Self {
+    /// A fee as computed on a basket.
+    pub fn of(f: &ComputedFee, legal: Legal) -> Self {
         FeeLine {
             fee_id: f.fee_id.clone(),
             name: f.name.clone(),
             fee_type: f.fee_type.clone(),
-            amount: Money::eur(f.amount),
+            amount: legal.money(f.amount),
             vat_rate: vat_percent(f.vat_rate_bp),
-            vat: Money::eur(f.vat),
-            local_max: Money::eur(f.local_max),
+            vat: legal.money(f.vat),
+            local_max: legal.money(f.local_max),
         }
     }
 }
@@ -129,7 +130,8 @@ pub fn at_cycle(
 ) -> Result<Quote, OrderError> {
     let offered = crate::orders::cycles::offer(conn, cycle_id)?;
     let fees = fees::for_cycle(conn, cycle_id)?;
-    price(&offered, &fees, request)
+    let legal = crate::ledger::currencies::legal(conn)?;
+    price(legal, &offered, &fees, request)
 }
 
 /// A priced basket and every fee of the order it would make, producer fees included.
@@ -144,21 +146,23 @@ pub struct Priced {
 /// Prices `request` against the cycle's offer and fees, stock included. Every bad line is
 /// reported at once.
 pub fn price(
+    legal: Legal,
     offer: &[OfferedVariant],
     cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
 ) -> Result<Quote, OrderError> {
-    Ok(price_lines(offer, cycle_fees, request, true)?.quote)
+    Ok(price_lines(legal, offer, cycle_fees, request, true)?.quote)
 }
 
 /// Prices `request` without checking stock: checkout takes the stock itself, atomically,
 /// and answers a shortage with `out-of-stock` (409) rather than a field error.
 pub fn price_for_checkout(
+    legal: Legal,
     offer: &[OfferedVariant],
     cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
 ) -> Result<Priced, OrderError> {
-    price_lines(offer, cycle_fees, request, false)
+    price_lines(legal, offer, cycle_fees, request, false)
 }
 
 /// What a fee calculator needs of an offered variant bought in `quantity_milli` thousandths.
@@ -179,6 +183,7 @@ pub fn fee_base(offered: &OfferedVariant, total: i64, quantity_milli: i64) -> Fe
 }
 
 fn price_lines(
+    legal: Legal,
     offer: &[OfferedVariant],
     cycle_fees: &[CycleFeeRow],
     request: &QuoteRequest,
@@ -248,11 +253,11 @@ fn price_lines(
             name: format!("{} — {}", offered.product_name, v.display_name),
             unit: v.unit.label.clone(),
             quantity: line.quantity,
-            unit_price: Money::eur(unit_price),
-            total: Money::eur(total),
+            unit_price: legal.money(unit_price),
+            total: legal.money(total),
             vat_rate: vat_percent(v.vat_rate_bp),
-            vat: Money::eur(vat_included(total, v.vat_rate_bp)),
-            local_max: Money::eur(share_floor(total, v.local_share_percent)),
+            vat: legal.money(vat_included(total, v.vat_rate_bp)),
+            local_max: legal.money(share_floor(total, v.local_share_percent)),
         });
     }
     if errors.is_empty() && lines.iter().map(|l| l.total.minor).sum::<i64>() > MAX_BASKET_MINOR {
@@ -305,20 +310,23 @@ fn price_lines(
         .into_iter()
         .map(|(rate, (total, vat))| VatLine {
             rate: vat_percent(rate),
-            base: Money::eur(total - vat),
-            vat: Money::eur(vat),
-            total: Money::eur(total),
+            base: legal.money(total - vat),
+            vat: legal.money(vat),
+            total: legal.money(total),
         })
         .collect();
     let sum = |f: fn(&QuoteLine) -> i64| lines.iter().map(f).sum::<i64>();
     let fee_sum = |f: fn(&ComputedFee) -> i64| customer_fees.iter().map(|c| f(c)).sum::<i64>();
     let quote = Quote {
-        items_total: Money::eur(items_total),
-        fees_total: Money::eur(fees_total),
-        total: Money::eur(items_total + fees_total),
-        vat_total: Money::eur(sum(|l| l.vat.minor) + fee_sum(|f| f.vat)),
-        local_max: Money::eur(sum(|l| l.local_max.minor) + fee_sum(|f| f.local_max)),
-        fees: customer_fees.iter().map(|f| FeeLine::from(*f)).collect(),
+        items_total: legal.money(items_total),
+        fees_total: legal.money(fees_total),
+        total: legal.money(items_total + fees_total),
+        vat_total: legal.money(sum(|l| l.vat.minor) + fee_sum(|f| f.vat)),
+        local_max: legal.money(sum(|l| l.local_max.minor) + fee_sum(|f| f.local_max)),
+        fees: customer_fees
+            .iter()
+            .map(|f| FeeLine::of(f, legal))
+            .collect(),
         vat_breakdown,
         lines,
     };

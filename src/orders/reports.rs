@@ -30,7 +30,6 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::mail::outbox;
-use crate::money::Money;
 use crate::orders::OrderError;
 
 /// The reports there are, by name.
@@ -78,8 +77,10 @@ impl Report {
     }
 }
 
-fn eur(minor: i64) -> String {
-    Money::eur(minor).amount_string()
+/// An amount of the legal currency as text: every legal tender has two decimals
+/// ([`crate::deployment::TENDERS`]), the same as the cells' currency, named by the report.
+fn legal_amount(minor: i64) -> String {
+    crate::money::format_minor(minor, 2)
 }
 
 fn quantity(line: &LineRow) -> String {
@@ -274,7 +275,7 @@ fn supplier_totals(data: &Data, cycle_id: &str) -> Report {
             product,
             unit,
             rust_decimal::Decimal::new(milli, 3).normalize().to_string(),
-            eur(total),
+            legal_amount(total),
         ]);
     }
     report
@@ -341,7 +342,7 @@ fn delivery_list(data: &Data, cycle_id: &str) -> Report {
                 .map(|m| m.at_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                 .unwrap_or_default(),
             items.to_string(),
-            eur(due),
+            legal_amount(due),
             order.euro_state.clone(),
         ]);
     }
@@ -372,18 +373,18 @@ fn customer_totals(data: &Data, cycle_id: &str) -> Report {
         report.rows.push(vec![
             order.number.clone().unwrap_or_default(),
             customer,
-            eur(order.items_total_minor),
-            eur(order.fees_total_minor),
-            eur(order.shipping_fee_minor),
-            eur(order.total_minor),
-            eur(order.vat_total_minor),
+            legal_amount(order.items_total_minor),
+            legal_amount(order.fees_total_minor),
+            legal_amount(order.shipping_fee_minor),
+            legal_amount(order.total_minor),
+            legal_amount(order.vat_total_minor),
             order.local_currency.clone().unwrap_or_default(),
             order
                 .local_currency
                 .as_deref()
-                .map_or_else(|| eur(0), |c| data.amount(order.local_minor, c)),
-            eur(order.local_eur_minor),
-            eur(order.euro_minor),
+                .map_or_else(|| legal_amount(0), |c| data.amount(order.local_minor, c)),
+            legal_amount(order.local_eur_minor),
+            legal_amount(order.euro_minor),
             order.euro_state.clone(),
         ]);
     }
@@ -440,9 +441,9 @@ fn pay_your_suppliers(
                 .collect();
             vec![
                 name,
-                eur(goods),
-                eur(fees),
-                eur(goods - fees),
+                legal_amount(goods),
+                legal_amount(fees),
+                legal_amount(goods - fees),
                 shown.join(" + "),
             ]
         })
@@ -486,8 +487,8 @@ fn enterprise_fee_summary(data: &Data, cycle_id: &str) -> Report {
             fee_type,
             charged_to,
             count.to_string(),
-            eur(amount),
-            eur(vat),
+            legal_amount(amount),
+            legal_amount(vat),
         ]);
     }
     report
@@ -521,9 +522,9 @@ fn sales_tax(data: &Data, cycle_id: &str) -> Report {
         report.rows.push(vec![
             kind.to_string(),
             vat_percent(rate),
-            eur(total - vat),
-            eur(vat),
-            eur(total),
+            legal_amount(total - vat),
+            legal_amount(vat),
+            legal_amount(total),
         ]);
     }
     report
@@ -548,6 +549,7 @@ pub fn send_producer_reports(
         .map(|m| m.at_time)
         .min()
         .unwrap_or(cycle.closes_at);
+    let legal = crate::ledger::currencies::legal(conn)?;
     for producer_id in producer_ids {
         let producer = crate::enterprises::get_row(conn, producer_id)?;
         let Some(email) = producer.email.clone() else {
@@ -560,7 +562,7 @@ pub fn send_producer_reports(
             .map(|((_, name, unit), (milli, minor))| {
                 serde_json::json!({"name": name, "unit": unit,
                     "quantity": rust_decimal::Decimal::new(milli, 3).normalize().to_string(),
-                    "total": Money::eur(minor)})
+                    "total": legal.money(minor)})
             })
             .collect();
         let may_see_orders: bool = enterprise_relationships::table
@@ -598,7 +600,7 @@ pub fn send_producer_reports(
                 "cycle_name": cycle.name,
                 "delivery_time": delivery_time.format("%Y-%m-%dT%H:%M").to_string(),
                 "by_product": by_product,
-                "total": Money::eur(total),
+                "total": legal.money(total),
                 "by_customer": by_customer,
             }),
         )?;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::vat_percent;
 use crate::db::schema::cycle_shipping_methods;
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::money::Money;
 use crate::orders::OrderError;
 use crate::time::utc;
@@ -66,8 +67,9 @@ pub struct ShippingMethod {
     pub local_share_percent: i32,
 }
 
-impl From<ShippingMethodRow> for ShippingMethod {
-    fn from(r: ShippingMethodRow) -> Self {
+impl ShippingMethod {
+    /// A method as stored, its fee in the legal currency `legal`.
+    pub fn of(r: ShippingMethodRow, legal: Legal) -> Self {
         ShippingMethod {
             id: r.id,
             kind: r.kind,
@@ -75,7 +77,7 @@ impl From<ShippingMethodRow> for ShippingMethod {
             address: r.address,
             instructions: r.instructions,
             at: utc(r.at_time),
-            fee: Money::eur(r.fee_minor),
+            fee: legal.money(r.fee_minor),
             vat_rate: vat_percent(r.vat_rate_bp),
             local_share_percent: r.local_share_percent,
         }

@@ -342,6 +342,7 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             | ("GET", "/api/v1/order-cycles/{cycle_id}/orders") => None,
             ("POST", "/api/v1/orders/{order_id}/cancel")
             | ("POST", "/api/v1/orders/{order_id}/euro-payment")
+            | ("POST", "/api/v1/orders/{order_id}/fiat-payment")
             | ("POST", "/api/v1/orders/{order_id}/fulfil") => Some(json!({})),
             ("POST", "/api/v1/orders/{order_id}/adjustments") => {
                 Some(json!({"lines": [{"variant_id": variant_id, "delivered": "0.5"}]}))

@@ -135,6 +135,12 @@ impl TestDb {
         TestDb::from_template(backend, Template::Migrated)
     }
 
+    /// A migrated, empty database of a Swiss deployment: the franc (`CHF`) as its legal
+    /// currency, Switzerland as its country.
+    pub fn migrated_swiss(backend: Backend) -> TestDb {
+        TestDb::from_template(backend, Template::Swiss)
+    }
+
     /// A migrated database holding the demo marketplace (a copy of this process's template).
     pub fn with_demo(backend: Backend) -> TestDb {
         TestDb::from_template(backend, Template::Demo)
@@ -188,6 +194,8 @@ enum Template {
     Migrated,
     /// Migrated, then the demo marketplace loaded.
     Demo,
+    /// Migrated as a Swiss deployment (CHF, CH), empty.
+    Swiss,
 }
 
 /// Where a built template is.
@@ -215,7 +223,14 @@ impl Template {
 
     fn build(self, backend: Backend) -> Built {
         let mut test_db = TestDb::blank(backend);
-        comptoir::setup::migrate(&test_db.db).expect("migrations apply");
+        let deployment = match self {
+            Template::Swiss => comptoir::config::DeploymentConfig {
+                currency: Some("CHF".into()),
+                country: Some("CH".into()),
+            },
+            Template::Migrated | Template::Demo => test_config(&test_db.url).deployment,
+        };
+        comptoir::setup::migrate(&test_db.db, &deployment).expect("migrations apply");
         if self == Template::Demo {
             let mut conn = test_db.db.conn().expect("connection");
             demo::load(&mut conn, demo::Source::Embedded, false).expect("demo loads");
@@ -255,6 +270,7 @@ impl Template {
         match self {
             Template::Migrated => "migrated",
             Template::Demo => "demo",
+            Template::Swiss => "swiss",
         }
     }
 }

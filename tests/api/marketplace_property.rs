@@ -221,7 +221,7 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
             let request = CheckoutRequest {
                 shipping_method_id: w.methods[method % w.methods.len()].clone(),
                 local_amount: Some(AmountInput {
-                    amount: comptoir::money::Money::eur(local).amount_string(),
+                    amount: comptoir::money::format_minor(local, 2),
                     currency: "LEM".parse::<CurrencyCode>().expect("code"),
                 }),
             };

@@ -82,7 +82,7 @@ pub fn deployment_books_agree(conn: &mut DbConn) -> Result<(), String> {
             account.balance()
         } else {
             currency
-                .to_eur_minor(account.balance())
+                .to_legal_minor(comptoir::deployment::Legal::EUR, account.balance())
                 .map_err(|e| e.to_string())?
         };
         let books = nature::books_balance(kind, euros);
@@ -116,7 +116,7 @@ pub fn deployment_books_agree(conn: &mut DbConn) -> Result<(), String> {
             let line =
                 comptoir::ledger::verify::statement(conn, &currency).map_err(|e| e.to_string())?;
             credit_outstanding += currency
-                .to_eur_minor(line.credit_outstanding)
+                .to_legal_minor(comptoir::deployment::Legal::EUR, line.credit_outstanding)
                 .map_err(|e| e.to_string())?;
             funds += line.fund_eur;
         }

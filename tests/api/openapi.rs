@@ -158,8 +158,10 @@ fn readme_documents_the_setup_commands_and_every_problem_type() {
 fn every_authenticated_handler_asks_the_policy() {
     // helpers that end in `authorize`: the account checks (`readable`, `may_read`), a cycle found for its hub's
     // action (`cycles::find_for`), the books' keepers (`keep_books`, and the exports'
-    // `stream_export`, which starts with it, and the trial balance's `trial_balance_of`)
+    // `stream_export`, which starts with it, and the trial balance's `trial_balance_of`), the
+    // fiat payment's two paths (`fiat_paid`, which asks for `CollectPayment`)
     const AUTHORIZING: &[&str] = &[
+        "fiat_paid(",
         "authorize(",
         "spending(",
         "readable(",

@@ -14,6 +14,7 @@ use super::{add_rate, revenue_lines, ByRate, Kind, Source};
 use crate::accounting::AccountingError;
 use crate::db::schema::{order_cycles, order_lines, orders, producer_settlements};
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::ledger::currencies;
 use crate::money::Amount;
 use crate::orders::fees::OrderFeeRow;
@@ -27,6 +28,8 @@ pub(super) struct Context {
     names: HashMap<String, (String, String)>,
     cycles: HashMap<String, String>,
     currencies: HashMap<String, currencies::CurrencyRow>,
+    /// The legal currency the books are kept in.
+    pub(super) legal: Legal,
 }
 
 impl Context {
@@ -89,7 +92,9 @@ impl Context {
                 .map(|(_, s)| s.other.clone()),
         );
         let names = moves::names(conn, &people)?;
+        let legal = currencies::legal(conn)?;
         Ok(Context {
+            legal,
             orders: order_rows.into_iter().map(|o| (o.id.clone(), o)).collect(),
             lines,
             fees,
@@ -150,7 +155,7 @@ impl Context {
         );
         draft.label = format!("Commande {number}");
         let customer = self.name(&order.customer_id);
-        draft.line(&books.customers, Some(&customer), order.total());
+        draft.line(&books.customers, Some(&customer), order.total(self.legal));
         let mut producers: BTreeMap<String, i64> = BTreeMap::new();
         let mut own_goods = ByRate::new();
         for line in self.lines.get(&order.id).into_iter().flatten() {
@@ -172,9 +177,9 @@ impl Context {
             .collect();
         by_producer.sort();
         for (producer, total) in &by_producer {
-            draft.line(&books.producers, Some(producer), Amount::eur(-total));
+            draft.line(&books.producers, Some(producer), self.legal.amount(-total));
         }
-        revenue_lines(&mut draft, books, &own_goods, |v| &v.goods)?;
+        revenue_lines(self.legal, &mut draft, books, &own_goods, |v| &v.goods)?;
         let mut hub_fees = ByRate::new();
         for fee in self.fees.get(&order.id).into_iter().flatten() {
             if fee.charged_to == "customer" {
@@ -186,14 +191,19 @@ impl Context {
                 );
             }
         }
-        revenue_lines(&mut draft, books, &hub_fees, |v| &v.fees)?;
+        revenue_lines(self.legal, &mut draft, books, &hub_fees, |v| &v.fees)?;
         if let Some(local) = order.local()?.filter(Amount::is_positive) {
             let columns = self.currency_columns(conn, local)?;
-            draft.line_in(&books.local_cash, None, order.local_eur(), columns);
+            draft.line_in(
+                &books.local_cash,
+                None,
+                order.local_eur(self.legal),
+                columns,
+            );
             draft.line(
                 &books.customers,
                 Some(&customer),
-                Amount::eur(-order.local_eur_minor),
+                self.legal.amount(-order.local_eur_minor),
             );
         }
         Ok(draft)
@@ -215,11 +225,11 @@ impl Context {
             format!("order {number}"),
         );
         draft.label = format!("Paiement commande {number}");
-        draft.line(&books.bank, None, Amount::eur(source.amount));
+        draft.line(&books.bank, None, self.legal.amount(source.amount));
         draft.line(
             &books.customers,
             Some(&customer),
-            Amount::eur(-source.amount),
+            self.legal.amount(-source.amount),
         );
         Ok(draft)
     }
@@ -266,12 +276,17 @@ impl Context {
         for (code, goods, fees, paid) in settled {
             let value = goods - fees;
             total += value;
-            if code == "EUR" {
-                draft.line(&books.bank, None, Amount::eur(sign * value));
+            if self.legal.is(code) {
+                draft.line(&books.bank, None, self.legal.amount(sign * value));
             } else {
                 let paid = self.currency(conn, code)?.amount(*paid)?;
                 let columns = self.currency_columns(conn, paid)?;
-                draft.line_in(&books.local_cash, None, Amount::eur(sign * value), columns);
+                draft.line_in(
+                    &books.local_cash,
+                    None,
+                    self.legal.amount(sign * value),
+                    columns,
+                );
             }
         }
         Ok(total)
@@ -296,8 +311,8 @@ impl Context {
         draft.label = format!("Règlement {} ({})", producer.1, draft.piece);
         let goods: i64 = settled.iter().map(|s| s.1).sum();
         let fees = producer_fees(conn, cycle_id, producer_id, &settled, &draft.source)?;
-        draft.line(&books.producers, Some(&producer), Amount::eur(goods));
-        revenue_lines(&mut draft, books, &fees, |v| &v.fees)?;
+        draft.line(&books.producers, Some(&producer), self.legal.amount(goods));
+        revenue_lines(self.legal, &mut draft, books, &fees, |v| &v.fees)?;
         self.payment_lines(conn, &mut draft, books, &settled, -1)?;
         Ok(draft)
     }
@@ -324,17 +339,21 @@ impl Context {
         let goods = by_rate(conn, PRODUCER_GOODS, cycle_id, producer_id)?;
         check_total(&goods, goods_total, &draft.source, "goods")?;
         let fees = producer_fees(conn, cycle_id, producer_id, &settled, &draft.source)?;
-        draft.line(&books.hubs, Some(&hub), Amount::eur(goods_total));
-        revenue_lines(&mut draft, books, &goods, |v| &v.goods)?;
+        draft.line(&books.hubs, Some(&hub), self.legal.amount(goods_total));
+        revenue_lines(self.legal, &mut draft, books, &goods, |v| &v.goods)?;
         let mut fees_total = 0;
         for (rate, (total, vat)) in &fees {
             let accounts = books.vat(*rate)?;
-            draft.line(&books.commissions, None, Amount::eur(total - vat));
-            draft.line(&accounts.deductible, None, Amount::eur(*vat));
+            draft.line(&books.commissions, None, self.legal.amount(total - vat));
+            draft.line(&accounts.deductible, None, self.legal.amount(*vat));
             fees_total += total;
         }
         let paid = self.payment_lines(conn, &mut draft, books, &settled, 1)?;
-        draft.line(&books.hubs, Some(&hub), Amount::eur(-(fees_total + paid)));
+        draft.line(
+            &books.hubs,
+            Some(&hub),
+            self.legal.amount(-(fees_total + paid)),
+        );
         Ok(draft)
     }
 }

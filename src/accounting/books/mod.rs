@@ -56,7 +56,7 @@ use super::pipeline::{self, Chunk, Draft, Sources};
 use crate::accounting::AccountingError;
 use crate::db::schema::book_state;
 use crate::db::DbConn;
-use crate::money::Amount;
+use crate::deployment::Legal;
 
 pub use super::pipeline::Book;
 
@@ -184,6 +184,7 @@ fn add_rate(sums: &mut ByRate, rate: i32, total: i64, vat: i64) {
 
 /// Revenue lines per VAT rate: tax excluded on `revenue(rate)`, the VAT on *VAT collected*.
 fn revenue_lines(
+    legal: Legal,
     draft: &mut Draft,
     books: &Books,
     sums: &ByRate,
@@ -191,8 +192,8 @@ fn revenue_lines(
 ) -> Result<(), AccountingError> {
     for (rate, (total, vat)) in sums {
         let accounts = books.vat(*rate)?;
-        draft.line(revenue(accounts), None, Amount::eur(-(total - vat)));
-        draft.line(&accounts.collected, None, Amount::eur(-vat));
+        draft.line(revenue(accounts), None, legal.amount(-(total - vat)));
+        draft.line(&accounts.collected, None, legal.amount(-vat));
     }
     Ok(())
 }

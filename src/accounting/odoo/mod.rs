@@ -190,7 +190,7 @@ fn sync_leased(
     };
     let mut transport_errors = 0;
     enqueue_new(conn)?;
-    let mut lookups = Lookups::default();
+    let mut lookups = Lookups::in_legal(crate::ledger::currencies::legal(conn)?.code.to_string());
     let started = crate::time::now();
     loop {
         let due: Vec<(MoveRow, i32)> = accounting_moves::table

@@ -33,6 +33,9 @@ pub(super) enum Pushed {
 /// Odoo ids looked up once per sync.
 #[derive(Default)]
 pub(super) struct Lookups {
+    /// The deployment's legal currency: Odoo's company currency (lines in it carry no
+    /// foreign amount).
+    pub(super) legal: String,
     journals: HashMap<String, i64>,
     accounts: HashMap<String, i64>,
     partners: HashMap<String, i64>,
@@ -84,6 +87,14 @@ fn cached(
 }
 
 impl Lookups {
+    /// Nothing looked up yet, for books kept in `legal`.
+    pub(super) fn in_legal(legal: String) -> Lookups {
+        Lookups {
+            legal,
+            ..Lookups::default()
+        }
+    }
+
     fn journal(&mut self, client: &mut Client, code: &str) -> Result<i64, OdooError> {
         cached(
             &mut self.journals,
@@ -264,7 +275,7 @@ fn read_move(
         };
         // a line in the company's currency carries it and its balance: not a foreign amount
         let currency = r["currency_id"][1].as_str().unwrap_or("").to_string();
-        let (currency, amount_currency) = if currency.is_empty() || currency == "EUR" {
+        let (currency, amount_currency) = if currency.is_empty() || currency == lookups.legal {
             (String::new(), Decimal::ZERO)
         } else {
             let a = compare::decimal_of(&r["amount_currency"]).ok_or_else(|| {
@@ -432,8 +443,8 @@ pub(super) fn push_move(
             "account_id": account,
             "partner_id": partner,
             "name": l.label,
-            "debit": json_number(&crate::money::Money::eur(l.debit_minor).amount_string())?,
-            "credit": json_number(&crate::money::Money::eur(l.credit_minor).amount_string())?,
+            "debit": json_number(&crate::money::format_minor(l.debit_minor, crate::accounting::export::BOOKS_SCALE))?,
+            "credit": json_number(&crate::money::format_minor(l.credit_minor, crate::accounting::export::BOOKS_SCALE))?,
         });
         if !l.currency.is_empty() {
             // the currency's own decimals, as its amounts show them

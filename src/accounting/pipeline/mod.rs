@@ -34,6 +34,7 @@ use super::chart::{BookAccount, JournalRule};
 use crate::accounting::AccountingError;
 use crate::db::schema::{accounting_lines, accounting_moves};
 use crate::db::DbConn;
+use crate::deployment::Legal;
 use crate::money::Amount;
 
 /// Which books: the deployment's, or one enterprise's own.
@@ -142,14 +143,14 @@ pub struct LineRow {
 }
 
 impl LineRow {
-    /// Its debit, in the books' currency (euros).
-    pub fn debit(&self) -> Amount {
-        Amount::eur(self.debit_minor)
+    /// Its debit, in the books' currency (the legal currency `legal`).
+    pub fn debit(&self, legal: Legal) -> Amount {
+        legal.amount(self.debit_minor)
     }
 
-    /// Its credit, in the books' currency (euros).
-    pub fn credit(&self) -> Amount {
-        Amount::eur(self.credit_minor)
+    /// Its credit, in the books' currency (the legal currency `legal`).
+    pub fn credit(&self, legal: Legal) -> Amount {
+        legal.amount(self.credit_minor)
     }
 }
 
@@ -287,7 +288,9 @@ impl Draft {
 
     /// Its debits and credits in total, as written (`0.00`), if they differ.
     pub fn unbalanced(&self) -> Result<Option<(String, String)>, AccountingError> {
-        let (mut debit, mut credit) = (Amount::eur(0), Amount::eur(0));
+        let currency = self.lines.first().map(|l| l.debit.currency);
+        let zero = Amount::zero(currency.unwrap_or(crate::money::CurrencyCode::EUR));
+        let (mut debit, mut credit) = (zero, zero);
         for l in &self.lines {
             debit = debit.checked_add(l.debit)?;
             credit = credit.checked_add(l.credit)?;

@@ -13,8 +13,10 @@ pub struct CurrencyCreate {
     pub scale: i32,
     /// `fiat` or `local`.
     pub kind: String,
-    /// Local currencies: value of one unit in euros, as a decimal string (default `"1"`).
-    pub parity_to_eur: Option<String>,
+    /// Local currencies: value of one unit in the deployment's legal currency, as a decimal
+    /// string (default `"1"`). Also read under its former name, `parity_to_eur`.
+    #[serde(alias = "parity_to_eur")]
+    pub parity: Option<String>,
     /// Local currencies: the issuing currency association.
     pub issuer_id: Option<String>,
     /// Local currencies: may individuals pay each other (default true)?
@@ -46,10 +48,10 @@ pub async fn create_currency(
     let local = match body.kind.as_str() {
         "fiat" => None,
         "local" => {
-            let parity = body.parity_to_eur.as_deref().unwrap_or("1");
+            let parity = body.parity.as_deref().unwrap_or("1");
             let parity = rust_decimal::Decimal::from_str_exact(parity).map_err(|_| {
                 ApiError::field(
-                    "parity_to_eur",
+                    "parity",
                     "not_a_decimal",
                     "must be a decimal string such as \"1\"",
                 )
@@ -137,10 +139,11 @@ pub async fn statement(
             )?;
             let report = conn.read_snapshot(|conn| verify::statement(conn, &currency))?;
             let scales = scales(conn)?;
+            let legal = currencies::legal(conn)?;
             Ok::<_, ApiError>(Statement {
                 circulation: money(&scales, report.circulation, &currency.code),
-                guarantee_fund: money(&scales, report.fund_eur, "EUR"),
-                difference: money(&scales, report.difference_eur, "EUR"),
+                guarantee_fund: legal.money(report.fund_eur),
+                difference: legal.money(report.difference_eur),
                 held: money(&scales, report.held, &currency.code),
                 credit_outstanding: money(&scales, report.credit_outstanding, &currency.code),
                 currency: currency.code,

@@ -100,6 +100,8 @@ fn scales(conn: &mut DbConn) -> Result<HashMap<String, u32>, ApiError> {
         .collect())
 }
 
+/// `minor` units of `currency` (a stored code, parsed when its currency was created) with
+/// its decimals.
 fn money(scales: &HashMap<String, u32>, minor: i64, currency: &str) -> Money {
     let code = currency.parse().unwrap_or(CurrencyCode::EUR);
     Money::new(minor, code, scales.get(currency).copied().unwrap_or(2))

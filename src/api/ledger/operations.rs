@@ -209,7 +209,8 @@ pub async fn payout(
             },
         )?;
         let id = entry_id("entry_id", &body.entry_id)?;
-        let amount = minor_units(conn, "amount", &body.amount, "EUR", Sign::Positive)?;
+        let legal = currencies::legal(conn)?.code;
+        let amount = minor_units(conn, "amount", &body.amount, legal.as_str(), Sign::Positive)?;
         Ok(ops::reconversion_paid(
             conn,
             &who,

@@ -236,7 +236,8 @@ pub struct NewFee {
     /// For `percent_of_items`: e.g. "5" or "7.5" (0 to 100).
     #[serde(default)]
     pub percent: Option<String>,
-    /// VAT rate in percent, e.g. "20" (the default) or "5.5".
+    /// VAT rate in percent, e.g. "20" or "5.5" (default: the standard rate, the highest
+    /// configured).
     #[serde(default)]
     pub vat_rate: Option<String>,
     /// Share payable in local currency, 0–100 (default 100); customer fees only.

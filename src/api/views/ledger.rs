@@ -13,10 +13,14 @@ pub struct Currency {
     /// Number of decimals of the minor unit (2 for cents).
     pub scale: i32,
     pub kind: CurrencyKind,
-    /// Value of one unit in euros, as an exact decimal string (local currencies only).
-    pub parity_to_eur: Option<String>,
+    /// Value of one unit in the deployment's legal currency, as an exact decimal string
+    /// (local currencies only).
+    pub parity: Option<String>,
     /// The association that issues it (local currencies only).
     pub issuer_id: Option<String>,
+    /// `parity`, under its former name (from when the legal currency was always the euro).
+    #[schema(deprecated)]
+    pub parity_to_eur: Option<String>,
 }
 
 impl From<crate::ledger::currencies::Currency> for Currency {
@@ -36,8 +40,9 @@ impl From<crate::ledger::currencies::Currency> for Currency {
             symbol,
             scale,
             kind,
-            parity_to_eur,
+            parity: parity_to_eur.clone(),
             issuer_id,
+            parity_to_eur,
         }
     }
 }

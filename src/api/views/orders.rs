@@ -182,18 +182,30 @@ impl From<crate::orders::order::OrderLine> for OrderLine {
     }
 }
 
-/// How an order is paid.
+/// How an order is paid: a local-currency part and a fiat part, in the deployment's legal
+/// currency (the euro, the Swiss franc…). The `euro…` names are the fiat fields' names from
+/// before the legal currency was a choice: kept, deprecated, until the next major version.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrderPayment {
     /// The local-currency part, held on the customer's wallet until the cycle closes.
     pub local: Option<Money>,
-    /// Its value in euros (at the currency's parity).
-    pub local_eur_value: Money,
-    /// The euro part, paid to the hub at pickup or by transfer.
-    pub euro: Money,
-    pub euro_state: EuroState,
+    /// Its value in the legal currency (at the currency's parity).
+    pub local_value: Money,
+    /// The fiat part, in the legal currency, paid to the hub at pickup or by transfer.
+    pub fiat: Money,
+    /// Where the fiat part stands.
+    pub fiat_state: EuroState,
     /// The ledger hold of the local part.
     pub hold_id: Option<String>,
+    /// `local_value`, under its former name.
+    #[schema(deprecated)]
+    pub local_eur_value: Money,
+    /// `fiat`, under its former name.
+    #[schema(deprecated)]
+    pub euro: Money,
+    /// `fiat_state`, under its former name.
+    #[schema(deprecated)]
+    pub euro_state: EuroState,
 }
 
 impl From<crate::orders::order::OrderPayment> for OrderPayment {
@@ -207,10 +219,13 @@ impl From<crate::orders::order::OrderPayment> for OrderPayment {
         } = value;
         OrderPayment {
             local,
+            local_value: local_eur_value,
+            fiat: euro,
+            fiat_state: euro_state,
+            hold_id,
             local_eur_value,
             euro,
             euro_state,
-            hold_id,
         }
     }
 }

@@ -207,24 +207,28 @@ fn hub_account(
     )?)
 }
 
-/// The hub's euro receivable: customers' euro parts are owed on it (it goes negative).
+/// The hub's receivable in the legal currency: customers' fiat parts are owed on it (it
+/// goes negative).
 pub fn receivable(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, OrderError> {
+    let legal = currencies::legal(conn)?.code;
     hub_account(
         conn,
         hub_id,
-        "EUR",
+        legal.as_str(),
         AccountKind::EuroReceivable,
         "customers' euro parts owed",
         None,
     )
 }
 
-/// The hub's euro clearing: its bank and till, where euros enter and leave the ledger.
+/// The hub's clearing in the legal currency: its bank and till, where money enters and
+/// leaves the ledger.
 pub fn euro_clearing(conn: &mut DbConn, hub_id: &str) -> Result<AccountRow, OrderError> {
+    let legal = currencies::legal(conn)?.code;
     hub_account(
         conn,
         hub_id,
-        "EUR",
+        legal.as_str(),
         AccountKind::EuroClearing,
         "bank and till",
         None,
@@ -236,7 +240,10 @@ impl HubAccounts {
         Ok(HubAccounts {
             hub_id: hub_id.into(),
             receivable: receivable(conn, hub_id)?,
-            euro_wallet: ops::wallet(conn, Owner::Enterprise(hub_id.into()), "EUR")?,
+            euro_wallet: {
+                let legal = currencies::legal(conn)?.code;
+                ops::wallet(conn, Owner::Enterprise(hub_id.into()), legal.as_str())?
+            },
         })
     }
 }
@@ -255,14 +262,15 @@ fn report(
         ))
         .select(SettlementRow::as_select())
         .load(conn.diesel())?;
+    let legal = currencies::legal(conn)?;
     let mut settlements = Vec::with_capacity(rows.len());
     for r in rows {
         let currency = currencies::get(conn, &r.currency)?;
         let code = r.currency.parse().map_err(OrderError::internal)?;
         settlements.push(SettlementView {
             producer_id: r.producer_id,
-            goods: Money::eur(r.goods_minor),
-            fees: Money::eur(r.fees_minor),
+            goods: legal.money(r.goods_minor),
+            fees: legal.money(r.fees_minor),
             paid: Money::new(
                 r.paid_minor,
                 code,

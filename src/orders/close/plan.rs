@@ -11,6 +11,7 @@ use diesel::QueryableByName;
 use super::super::fees::OrderFeeRow;
 use super::super::order::LineRow;
 use super::super::quote::mul_div_half_up;
+use crate::deployment::Legal;
 use crate::ids::EnterpriseId;
 use crate::ledger::currencies::CurrencyRow;
 use crate::ledger::LedgerError;
@@ -105,6 +106,9 @@ pub struct SettlementInput<'a> {
     pub accepted: &'a [(String, String)],
     /// Every local currency met, to turn euro values into its units.
     pub currencies: &'a HashMap<String, CurrencyRow>,
+    /// The deployment's legal currency: what values are counted in, and what producers not
+    /// paid in a local currency are paid in.
+    pub legal: Legal,
 }
 
 /// What one producer is paid in one currency.
@@ -143,8 +147,6 @@ pub enum PlanError {
     Amounts(#[from] AmountMismatch),
 }
 
-const EUR: &str = "EUR";
-
 /// What one producer is owed, in euro value.
 #[derive(Default)]
 struct Owed {
@@ -157,6 +159,8 @@ struct Owed {
 /// Plans the settlement: per producer and currency, what its goods brought in net of its
 /// producer fees, converted to the currency paid in; and the VAT in the hub's fees.
 pub fn settlement(input: &SettlementInput<'_>) -> Result<Settlement, PlanError> {
+    let legal = input.legal;
+    let fiat = legal.code.as_str();
     let mut owed: BTreeMap<String, Owed> = BTreeMap::new();
     for g in input.goods {
         let producer = g.producer_id.clone().unwrap_or_default();
@@ -175,7 +179,7 @@ pub fn settlement(input: &SettlementInput<'_>) -> Result<Settlement, PlanError> 
             by_currency,
             from_clearing,
         } = owed.entry(producer.clone()).or_default();
-        add(by_currency, EUR, (goods_eur, fee_eur, net_eur));
+        add(by_currency, fiat, (goods_eur, fee_eur, net_eur));
         if let Some(code) = &g.currency {
             let takes_it = input
                 .accepted
@@ -184,7 +188,7 @@ pub fn settlement(input: &SettlementInput<'_>) -> Result<Settlement, PlanError> 
             if input.pay_local && takes_it {
                 add(by_currency, code, (goods_local, fee_local, net_local));
             } else {
-                add(by_currency, EUR, (goods_local, fee_local, net_local));
+                add(by_currency, fiat, (goods_local, fee_local, net_local));
                 *from_clearing += net_local;
             }
         }
@@ -201,14 +205,14 @@ pub fn settlement(input: &SettlementInput<'_>) -> Result<Settlement, PlanError> 
         let mut payouts = Vec::with_capacity(by_currency.len());
         for (code, (goods, fees, net)) in by_currency {
             let paid = in_units(input, &code, net)?;
-            let from_clearing = if code == EUR {
-                Amount::eur(from_clearing).min(paid)?
+            let from_clearing = if code == fiat {
+                legal.amount(from_clearing).min(paid)?
             } else {
                 Amount::zero(paid.currency)
             };
             payouts.push(Payout {
-                goods: Amount::eur(goods),
-                fees: Amount::eur(fees),
+                goods: legal.amount(goods),
+                fees: legal.amount(fees),
                 paid,
                 from_clearing,
             });
@@ -217,7 +221,7 @@ pub fn settlement(input: &SettlementInput<'_>) -> Result<Settlement, PlanError> 
     }
     let mut vat_by_currency: BTreeMap<String, i64> = BTreeMap::new();
     for v in input.fee_vat {
-        *vat_by_currency.entry(EUR.into()).or_default() += v.total - v.local;
+        *vat_by_currency.entry(fiat.into()).or_default() += v.total - v.local;
         if let Some(code) = &v.currency {
             *vat_by_currency.entry(code.clone()).or_default() += v.local;
         }
@@ -236,22 +240,23 @@ fn add(by_currency: &mut BTreeMap<String, (i64, i64, i64)>, code: &str, v: (i64,
     e.2 += v.2;
 }
 
-/// A euro value (in cents) as an amount of `code`.
+/// A value in the legal currency (minor units) as an amount of `code`.
 fn in_units(input: &SettlementInput<'_>, code: &str, eur_value: i64) -> Result<Amount, PlanError> {
-    let eur = Amount::eur(eur_value);
-    if code == EUR {
+    let eur = input.legal.amount(eur_value);
+    if input.legal.is(code) {
         return Ok(eur);
     }
     let currency = input
         .currencies
         .get(code)
         .ok_or_else(|| PlanError::UnknownCurrency(code.into()))?;
-    Ok(currency.from_eur(eur)?)
+    Ok(currency.from_legal(input.legal, eur)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::CurrencyCode;
 
     fn sums(producer: Option<&str>, currency: Option<&str>, total: i64, local: i64) -> Sums {
         Sums {
@@ -275,6 +280,36 @@ mod tests {
             allow_member_to_member: true,
         };
         HashMap::from([("LEM".to_string(), row)])
+    }
+
+    /// `expected` with its euro amounts in `legal` instead.
+    fn in_legal(expected: &Settlement, legal: Legal) -> Settlement {
+        let to = |a: Amount| {
+            if a.currency == CurrencyCode::EUR {
+                legal.amount(a.minor)
+            } else {
+                a
+            }
+        };
+        Settlement {
+            producers: expected
+                .producers
+                .iter()
+                .map(|(p, payouts)| {
+                    let payouts = payouts
+                        .iter()
+                        .map(|x| Payout {
+                            goods: to(x.goods),
+                            fees: to(x.fees),
+                            paid: to(x.paid),
+                            from_clearing: to(x.from_clearing),
+                        })
+                        .collect();
+                    (p.clone(), payouts)
+                })
+                .collect(),
+            vat: expected.vat.iter().map(|a| to(*a)).collect(),
+        }
     }
 
     fn amt(currency: &str, minor: i64) -> Amount {
@@ -445,7 +480,16 @@ mod tests {
                 expected: Err("not a whole number"),
             },
         ];
-        for case in cases {
+        // every case twice: a euro deployment, then a Swiss one (the expected euro amounts
+        // read as francs)
+        let chf = Legal {
+            code: "CHF".parse().expect("a code"),
+            scale: 2,
+        };
+        for (legal, case) in cases
+            .iter()
+            .flat_map(|case| [(Legal::EUR, case), (chf, case)])
+        {
             let currencies = lem(case.parity);
             let accepted = if case.takes_lem {
                 vec![("farm".to_string(), "LEM".to_string())]
@@ -459,9 +503,18 @@ mod tests {
                 fee_vat: &case.vat,
                 accepted: &accepted,
                 currencies: &currencies,
+                legal,
             });
-            match (got, case.expected) {
-                (Ok(got), Ok(expected)) => assert_eq!(got, expected, "{}", case.name),
+            match (got, &case.expected) {
+                (Ok(got), Ok(expected)) => {
+                    assert_eq!(
+                        got,
+                        in_legal(expected, legal),
+                        "{} in {}",
+                        case.name,
+                        legal.code
+                    )
+                }
                 (Err(got), Err(expected)) => {
                     assert!(got.to_string().contains(expected), "{}: {got}", case.name)
                 }
@@ -481,6 +534,7 @@ mod tests {
             fee_vat: &[],
             accepted: &accepted,
             currencies: &HashMap::new(),
+            legal: Legal::EUR,
         });
         assert!(matches!(got, Err(PlanError::UnknownCurrency(c)) if c == "LEM"));
     }

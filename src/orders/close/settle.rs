@@ -93,6 +93,7 @@ pub(super) fn settle(
             enterprise_currencies::currency_code,
         ))
         .load(conn.diesel())?;
+    let legal = currencies::legal(conn)?;
     let mut local_currencies = HashMap::new();
     for code in goods
         .iter()
@@ -111,6 +112,7 @@ pub(super) fn settle(
         fee_vat: &fee_vat,
         accepted: &accepted,
         currencies: &local_currencies,
+        legal,
     })
     .map_err(|e| match e {
         plan::PlanError::Ledger(e) => OrderError::from(e),
@@ -119,7 +121,7 @@ pub(super) fn settle(
     // commit
     let hub_id = cycle.hub_id.clone();
     let mut hub_wallets: HashMap<String, AccountRow> = HashMap::new();
-    hub_wallet(conn, &mut hub_wallets, &hub_id, "EUR")?;
+    hub_wallet(conn, &mut hub_wallets, &hub_id, legal.code.as_str())?;
     let mut requests = Vec::new();
     let mut settlement_rows = Vec::new();
     let now = crate::time::now();
