@@ -103,8 +103,10 @@ pub struct MetricsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogConfig {
-    /// VAT rates a variant may carry, in percent (France: 0, 5.5, 10, 20).
-    pub vat_rates: Vec<String>,
+    /// VAT rates a variant may carry, in percent; unset: the deployment's country's (France:
+    /// 0, 5.5, 10, 20; Switzerland: 0, 2.6, 3.8, 8.1).
+    #[serde(default)]
+    pub vat_rates: Option<Vec<String>>,
     /// Largest CSV file accepted by the HTTP import, in bytes (the CLI streams any size).
     pub max_import_bytes: usize,
 }
@@ -463,7 +465,6 @@ fn defaults() -> serde_json::Value {
         },
         "odoo": { "sync_seconds": 900 },
         "catalog": {
-            "vat_rates": ["0", "5.5", "10", "20"],
             "max_import_bytes": 4_194_304
         },
         "metrics": { "allowed_addresses": ["127.0.0.1", "::1"] },

@@ -132,6 +132,16 @@ impl Country {
     pub fn parse(code: &str) -> Option<Country> {
         Country::ALL.iter().copied().find(|c| c.code() == code)
     }
+
+    /// The VAT rates a product may carry, in percent (the highest is the standard rate):
+    /// France's 0, 5.5 (food), 10 and 20; Switzerland's (since 2024) 0, 2.6 (food), 3.8
+    /// (lodging) and 8.1. `catalog.vat_rates` replaces them.
+    pub fn vat_rates(self) -> &'static [&'static str] {
+        match self {
+            Country::France => &["0", "5.5", "10", "20"],
+            Country::Switzerland => &["0", "2.6", "3.8", "8.1"],
+        }
+    }
 }
 
 /// What a deployment chose.

@@ -177,14 +177,14 @@ pub fn http_server(
 ) -> Result<Server> {
     let tokens = crate::auth::tokens::TokenKeys::from_config(config)
         .context("preparing the token signing key")?;
+    let catalog =
+        crate::catalog::rules::CatalogRules::for_deployment(&mut db.conn()?, &config.catalog)
+            .map_err(anyhow::Error::msg)?;
     let state = AppState {
         db,
         tokens: std::sync::Arc::new(tokens),
         login_throttle: std::sync::Arc::new(Default::default()),
-        catalog: std::sync::Arc::new(
-            crate::catalog::rules::CatalogRules::from_config(&config.catalog)
-                .map_err(anyhow::Error::msg)?,
-        ),
+        catalog: std::sync::Arc::new(catalog),
         max_import_bytes: config.catalog.max_import_bytes,
         trusted_proxies: std::sync::Arc::new(
             config

@@ -271,9 +271,15 @@ pub fn list_producer_products(
     })
 }
 
-/// The catalogue settings are valid (`catalog.vat_rates`): run when the configuration is read.
+/// The catalogue settings are valid (`catalog.vat_rates`, when set): run when the
+/// configuration is read.
 pub fn check_config(config: &crate::config::Config) -> Result<(), String> {
-    rules::CatalogRules::from_config(&config.catalog).map(|_| ())
+    match &config.catalog.vat_rates {
+        Some(rates) => rules::CatalogRules::from_percents(rates)
+            .map(|_| ())
+            .map_err(|e| format!("catalog.vat_rates: {e}")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -35,11 +35,35 @@ impl Default for CatalogRules {
 }
 
 impl CatalogRules {
-    /// From the configured rates as percent strings (`["0", "5.5", "10", "20"]`).
-    /// The rules the configuration's `catalog` section sets.
-    pub fn from_config(config: &crate::config::CatalogConfig) -> Result<CatalogRules, String> {
-        CatalogRules::from_percents(&config.vat_rates)
-            .map_err(|e| format!("catalog.vat_rates: {e}"))
+    /// The rules of a deployment in `country`: the configuration's `catalog.vat_rates`, or
+    /// the country's.
+    pub fn for_country(
+        config: &crate::config::CatalogConfig,
+        country: crate::deployment::Country,
+    ) -> Result<CatalogRules, String> {
+        match &config.vat_rates {
+            Some(rates) => {
+                CatalogRules::from_percents(rates).map_err(|e| format!("catalog.vat_rates: {e}"))
+            }
+            None => CatalogRules::from_percents(
+                &country
+                    .vat_rates()
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+
+    /// The rules of the deployment `conn` belongs to (its recorded country).
+    pub fn for_deployment(
+        conn: &mut crate::db::DbConn,
+        config: &crate::config::CatalogConfig,
+    ) -> Result<CatalogRules, String> {
+        let country = crate::deployment::get(conn)
+            .map_err(|e| e.to_string())?
+            .country;
+        CatalogRules::for_country(config, country)
     }
 
     pub fn from_percents(rates: &[String]) -> Result<CatalogRules, String> {

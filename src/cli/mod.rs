@@ -404,8 +404,9 @@ fn run(cli: Cli) -> Result<()> {
             );
             let db = server::open_database(&config)?;
             let mut conn = db.conn()?;
-            let rules = crate::catalog::rules::CatalogRules::from_config(&config.catalog)
-                .map_err(anyhow::Error::msg)?;
+            let rules =
+                crate::catalog::rules::CatalogRules::for_deployment(&mut conn, &config.catalog)
+                    .map_err(anyhow::Error::msg)?;
             let seeded =
                 crate::bench::catalog::seed(&mut conn, &rules, producers, variants, &mut |n| {
                     eprint!("\r… {n} variants imported");
@@ -544,8 +545,9 @@ fn catalog(config: &Config, command: CatalogCommand) -> Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let rules = crate::catalog::rules::CatalogRules::from_config(&config.catalog)
-                .map_err(anyhow::Error::msg)?;
+            let rules =
+                crate::catalog::rules::CatalogRules::for_deployment(&mut conn, &config.catalog)
+                    .map_err(anyhow::Error::msg)?;
             let options = crate::catalog::csv_io::ImportOptions { partial, dry_run };
             let report = crate::catalog::csv_io::import(
                 &mut conn,

@@ -155,11 +155,8 @@ fn rho(amount: &str) -> Value {
 
 async fn a_swiss_deployment_trades_settles_and_keeps_its_books_in_francs(backend: Backend) {
     let db = TestDb::migrated_swiss(backend);
-    let app = TestApp::serve_with(db, |config| {
-        // Switzerland's VAT rates (the country profile will give them by default)
-        config.catalog.vat_rates = ["0", "2.6", "3.8", "8.1"].map(String::from).to_vec();
-    })
-    .await;
+    // Switzerland's VAT rates come with its profile: the food rate and the standard one
+    let app = TestApp::serve(db).await;
     {
         let conn = &mut app.db.db.conn().expect("conn");
         for (n, admin) in [(1, true), (2, false), (3, false), (4, false), (5, false)] {
