@@ -177,9 +177,15 @@ pub fn http_server(
 ) -> Result<Server> {
     let tokens = crate::auth::tokens::TokenKeys::from_config(config)
         .context("preparing the token signing key")?;
-    let catalog =
-        crate::catalog::rules::CatalogRules::for_deployment(&mut db.conn()?, &config.catalog)
-            .map_err(anyhow::Error::msg)?;
+    // the recorded country's VAT rates; a database not migrated yet (the server answers
+    // `/ready` with 503 until it is) has none recorded: France's until then
+    let country = db
+        .conn()
+        .ok()
+        .and_then(|mut conn| crate::deployment::stored(&mut conn).ok().flatten())
+        .map_or(crate::deployment::Country::France, |d| d.country);
+    let catalog = crate::catalog::rules::CatalogRules::for_country(&config.catalog, country)
+        .map_err(anyhow::Error::msg)?;
     let state = AppState {
         db,
         tokens: std::sync::Arc::new(tokens),
