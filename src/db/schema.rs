@@ -19,6 +19,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         siret -> Nullable<Text>,
+        uid -> Nullable<Text>,
     }
 }
 

@@ -302,6 +302,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
             country_code: "FR".to_string(),
             siren: e.siren,
             siret: None,
+            uid: None,
             vat_number: e.vat_number,
             visibility: "public".to_string(),
             created_at: now,

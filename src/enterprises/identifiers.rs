@@ -1,5 +1,6 @@
-//! French legal identifiers, checked by their check digits ("parse, don't validate": a value
-//! of these types is always valid).
+//! Legal identifiers, checked by their check digits ("parse, don't validate": a value of
+//! these types is always valid). French ones for a deployment in France, Swiss ones in
+//! Switzerland:
 //!
 //! - **SIREN**: 9 digits, valid under the Luhn algorithm.
 //! - **SIRET**: 14 digits (the SIREN, itself valid, then a 5-digit establishment number),
@@ -9,6 +10,10 @@
 //! - **VAT number**: French ones are `FR` + a 2-digit key + the SIREN, with
 //!   key = (12 + 3 × (SIREN mod 97)) mod 97; other EU numbers are checked for their shape
 //!   only (2-letter country prefix, 2 to 12 letters or digits).
+//!
+//! - **UID** (Switzerland): `CHE` then 9 digits, the last a check digit (eCH-0097), shown
+//!   `CHE-123.456.788`; the **Swiss VAT number** is the UID followed by `MWST`, `TVA` or
+//!   `IVA`.
 //!
 //! Spaces, dots and dashes are accepted in input (`732 829 320`) and removed.
 
@@ -178,9 +183,136 @@ impl VatNumber {
     }
 }
 
+/// A Swiss enterprise identification number (UID, *IDE* in French): `CHE` then 9 digits, the
+/// first not zero, the last a check digit (eCH-0097: the first eight weighted 5, 4, 3, 2, 7,
+/// 6, 5, 4, then 11 − the sum mod 11, 11 giving 0; a sum giving 10 is never issued). Shown
+/// `CHE-123.456.789`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uid(String);
+
+impl Uid {
+    pub fn parse(input: &str) -> Result<Uid, IdentifierError> {
+        let s = compact(input);
+        let Some(number) = s.strip_prefix("CHE") else {
+            return Err(IdentifierError {
+                code: "invalid_format",
+                message: "a UID starts with CHE, e.g. CHE-123.456.788".into(),
+            });
+        };
+        digits(number, 9, "UID (after CHE)")?;
+        if number.starts_with('0') {
+            return Err(IdentifierError {
+                code: "invalid_format",
+                message: "a UID's first digit is not 0".into(),
+            });
+        }
+        if uid_check_digit(&number[..8]) != number[8..].parse::<u32>().ok() {
+            return Err(bad_check_digit("UID"));
+        }
+        Ok(Uid(number.to_string()))
+    }
+
+    /// `CHE-123.456.789`.
+    pub fn as_shown(&self) -> String {
+        let d = &self.0;
+        format!("CHE-{}.{}.{}", &d[..3], &d[3..6], &d[6..])
+    }
+}
+
+/// The check digit of a UID's first eight digits; `None` for a number never issued.
+fn uid_check_digit(eight: &str) -> Option<u32> {
+    const WEIGHTS: [u32; 8] = [5, 4, 3, 2, 7, 6, 5, 4];
+    let sum: u32 = eight
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    match 11 - sum % 11 {
+        11 => Some(0),
+        10 => None,
+        check => Some(check),
+    }
+}
+
+/// A Swiss VAT number: the enterprise's UID followed by `MWST`, `TVA` or `IVA` (the same
+/// number in German, French or Italian). Shown `CHE-123.456.789 TVA`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwissVat {
+    pub uid: Uid,
+    pub suffix: &'static str,
+}
+
+impl SwissVat {
+    pub fn parse(input: &str) -> Result<SwissVat, IdentifierError> {
+        let s = compact(input);
+        let Some((number, suffix)) = ["MWST", "TVA", "IVA"]
+            .iter()
+            .find_map(|suffix| s.strip_suffix(suffix).map(|n| (n, *suffix)))
+        else {
+            return Err(IdentifierError {
+                code: "invalid_format",
+                message: "a Swiss VAT number is the UID followed by MWST, TVA or IVA, e.g. \
+                          CHE-123.456.788 TVA"
+                    .into(),
+            });
+        };
+        Ok(SwissVat {
+            uid: Uid::parse(number)?,
+            suffix,
+        })
+    }
+
+    /// `CHE-123.456.789 TVA`.
+    pub fn as_shown(&self) -> String {
+        format!("{} {}", self.uid.as_shown(), self.suffix)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swiss_uid_check_digit() {
+        // eCH-0097's example, and one computed by hand (5·1+4·2+3·3+2·4+7·5+6·6+5·7+4·8 =
+        // 168, 11 − 168 mod 11 = 8)
+        for (input, shown) in [
+            ("CHE-109.322.551", "CHE-109.322.551"),
+            ("che 123 456 788", "CHE-123.456.788"),
+            ("CHE123456788", "CHE-123.456.788"),
+        ] {
+            assert_eq!(
+                Uid::parse(input).map(|u| u.as_shown()),
+                Ok(shown.to_string())
+            );
+        }
+        for (input, code) in [
+            ("CHE-109.322.552", "invalid_check_digit"),
+            ("CHE-012.345.678", "invalid_format"),
+            ("CH-109.322.551", "invalid_format"),
+            ("CHE-109.322.55", "invalid_format"),
+        ] {
+            assert_eq!(Uid::parse(input).map_err(|e| e.code), Err(code), "{input}");
+        }
+        // a number whose check would be 10 is never issued: no last digit makes it valid
+        let never = (10_000_000..10_000_100)
+            .map(|n: u32| n.to_string())
+            .find(|d| uid_check_digit(d).is_none())
+            .expect("a number never issued");
+        for check in 0..10 {
+            assert!(Uid::parse(&format!("CHE{never}{check}")).is_err());
+        }
+        let vat = SwissVat::parse("CHE-109.322.551 TVA").expect("a Swiss VAT number");
+        assert_eq!(vat.as_shown(), "CHE-109.322.551 TVA");
+        assert_eq!(
+            SwissVat::parse("CHE109322551MWST").map(|v| v.suffix),
+            Ok("MWST")
+        );
+        assert_eq!(
+            SwissVat::parse("CHE-109.322.551").map_err(|e| e.code),
+            Err("invalid_format")
+        );
+    }
 
     #[test]
     fn siren_check_digit() {

@@ -15,12 +15,13 @@
 
 use diesel::prelude::*;
 
-use super::identifiers::{Siren, Siret, VatNumber};
+use super::identifiers::{Siren, Siret, SwissVat, Uid, VatNumber};
 use super::EnterpriseError;
 use super::{EnterpriseKind, EnterpriseRow};
 use crate::auth::users::Role;
 use crate::db::schema::{enterprise_currencies, enterprise_roles, enterprises};
 use crate::db::DbConn;
+use crate::deployment::Country;
 use crate::error::{FieldError, Invalid};
 use crate::ledger::accounts::Owner;
 use crate::ledger::currencies;
@@ -38,6 +39,7 @@ pub struct EnterpriseInput {
     pub address: Option<AddressInput>,
     pub siren: Option<String>,
     pub siret: Option<String>,
+    pub uid: Option<String>,
     pub vat_number: Option<String>,
     /// Local currencies accepted besides the euro (the list replaces the current one).
     pub accepted_currencies: Option<Vec<String>>,
@@ -85,7 +87,12 @@ fn optional(value: &str) -> Option<String> {
 }
 
 /// Applies `input` to `row`, collecting every field error.
-fn apply(row: &mut EnterpriseRow, input: &EnterpriseInput, errors: &mut Vec<FieldError>) {
+fn apply(
+    row: &mut EnterpriseRow,
+    input: &EnterpriseInput,
+    country: Country,
+    errors: &mut Vec<FieldError>,
+) {
     if let Some(name) = &input.name {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 120 {
@@ -181,14 +188,34 @@ fn apply(row: &mut EnterpriseRow, input: &EnterpriseInput, errors: &mut Vec<Fiel
         }
         row.visibility = visibility.clone();
     }
-    apply_identifiers(row, input, errors);
+    apply_identifiers(row, input, country, errors);
 }
 
+/// The legal identifiers of the deployment's country: SIREN, SIRET and a VAT number in
+/// France; the UID and a Swiss VAT number (the UID with MWST, TVA or IVA) in Switzerland. An
+/// identifier of the other country is refused, saying which one applies.
 fn apply_identifiers(
     row: &mut EnterpriseRow,
     input: &EnterpriseInput,
+    country: Country,
     errors: &mut Vec<FieldError>,
 ) {
+    let foreign = |field: &str, value: &Option<String>, errors: &mut Vec<FieldError>| {
+        if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+            let applies = match country {
+                Country::France => "SIREN, SIRET and VAT number",
+                Country::Switzerland => "UID and VAT number",
+            };
+            errors.push(FieldError::new(
+                field,
+                "not_applicable",
+                format!(
+                    "not an identifier of this deployment's country ({}): give its {applies}",
+                    country.code()
+                ),
+            ));
+        }
+    };
     let mut check =
         |field: &str,
          value: &Option<String>,
@@ -206,44 +233,73 @@ fn apply_identifiers(
                 },
             }
         };
-    let siren = check("siren", &input.siren, &|v| {
-        Siren::parse(v).map(|s| s.as_str().to_string())
-    });
-    let siret = check("siret", &input.siret, &|v| {
-        Siret::parse(v).map(|s| s.as_str().to_string())
-    });
-    let vat = check("vat_number", &input.vat_number, &|v| {
-        VatNumber::parse(v).map(|s| s.as_str().to_string())
-    });
-    if let Some(siren) = siren {
-        row.siren = siren;
-    }
-    if let Some(siret) = siret {
-        row.siret = siret;
-        if row.siren.is_none() && input.siren.is_none() {
-            row.siren = row.siret.as_ref().map(|s| s[..9].to_string());
+    match country {
+        Country::France => {
+            let siren = check("siren", &input.siren, &|v| {
+                Siren::parse(v).map(|s| s.as_str().to_string())
+            });
+            let siret = check("siret", &input.siret, &|v| {
+                Siret::parse(v).map(|s| s.as_str().to_string())
+            });
+            let vat = check("vat_number", &input.vat_number, &|v| {
+                VatNumber::parse(v).map(|s| s.as_str().to_string())
+            });
+            foreign("uid", &input.uid, errors);
+            if let Some(siren) = siren {
+                row.siren = siren;
+            }
+            if let Some(siret) = siret {
+                row.siret = siret;
+                if row.siren.is_none() && input.siren.is_none() {
+                    row.siren = row.siret.as_ref().map(|s| s[..9].to_string());
+                }
+            }
+            if let Some(vat) = vat {
+                row.vat_number = vat;
+            }
+            if let (Some(siren), Some(siret)) = (&row.siren, &row.siret) {
+                if !siret.starts_with(siren.as_str()) {
+                    errors.push(FieldError::new(
+                        "siret",
+                        "siren_mismatch",
+                        "does not start with the SIREN",
+                    ));
+                }
+            }
+            if let (Some(siren), Some(vat)) = (&row.siren, &row.vat_number) {
+                if let Some(in_vat) = vat.strip_prefix("FR").and_then(|r| r.get(2..)) {
+                    if in_vat != siren {
+                        errors.push(FieldError::new(
+                            "vat_number",
+                            "siren_mismatch",
+                            "does not contain the SIREN",
+                        ));
+                    }
+                }
+            }
         }
-    }
-    if let Some(vat) = vat {
-        row.vat_number = vat;
-    }
-    if let (Some(siren), Some(siret)) = (&row.siren, &row.siret) {
-        if !siret.starts_with(siren.as_str()) {
-            errors.push(FieldError::new(
-                "siret",
-                "siren_mismatch",
-                "does not start with the SIREN",
-            ));
-        }
-    }
-    if let (Some(siren), Some(vat)) = (&row.siren, &row.vat_number) {
-        if let Some(in_vat) = vat.strip_prefix("FR").and_then(|r| r.get(2..)) {
-            if in_vat != siren {
-                errors.push(FieldError::new(
-                    "vat_number",
-                    "siren_mismatch",
-                    "does not contain the SIREN",
-                ));
+        Country::Switzerland => {
+            let uid = check("uid", &input.uid, &|v| Uid::parse(v).map(|u| u.as_shown()));
+            let vat = check("vat_number", &input.vat_number, &|v| {
+                SwissVat::parse(v).map(|s| s.as_shown())
+            });
+            foreign("siren", &input.siren, errors);
+            foreign("siret", &input.siret, errors);
+            if let Some(uid) = uid {
+                row.uid = uid;
+            }
+            if let Some(vat) = vat {
+                row.vat_number = vat;
+            }
+            // the VAT number is the UID's, with its suffix
+            if let (Some(uid), Some(vat)) = (&row.uid, &row.vat_number) {
+                if !vat.starts_with(uid.as_str()) {
+                    errors.push(FieldError::new(
+                        "vat_number",
+                        "uid_mismatch",
+                        "is not this enterprise's UID followed by MWST, TVA or IVA",
+                    ));
+                }
             }
         }
     }
@@ -294,7 +350,10 @@ pub fn create(
             "is required: producer, hub or producer_hub",
         ));
     }
-    apply(&mut row, input, &mut errors);
+    let country = crate::deployment::get(conn)
+        .map_err(crate::ledger::LedgerError::from)?
+        .country;
+    apply(&mut row, input, country, &mut errors);
     if input.slug.is_none() {
         row.slug = slugify(&row.name);
         if !valid_slug(&row.slug) {
@@ -420,7 +479,10 @@ pub fn update(
             }
             row.kind = kind.as_str().to_string();
         }
-        apply(&mut row, input, &mut errors);
+        let country = crate::deployment::get(conn)
+            .map_err(crate::ledger::LedgerError::from)?
+            .country;
+        apply(&mut row, input, country, &mut errors);
         let codes = match &input.accepted_currencies {
             Some(list) => Some(accepted(conn, list, &mut errors)?),
             None => None,
@@ -446,6 +508,7 @@ pub fn update(
                 enterprises::country_code.eq(&row.country_code),
                 enterprises::siren.eq(&row.siren),
                 enterprises::siret.eq(&row.siret),
+                enterprises::uid.eq(&row.uid),
                 enterprises::vat_number.eq(&row.vat_number),
                 enterprises::visibility.eq(&row.visibility),
                 enterprises::updated_at.eq(row.updated_at),

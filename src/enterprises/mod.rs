@@ -118,6 +118,8 @@ pub struct EnterpriseRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub siret: Option<String>,
+    /// A Swiss enterprise's UID, as shown (`CHE-123.456.788`).
+    pub uid: Option<String>,
 }
 
 impl EnterpriseRow {
@@ -147,6 +149,7 @@ impl EnterpriseRow {
             created_at: now,
             updated_at: now,
             siret: None,
+            uid: None,
         }
     }
 }
@@ -174,10 +177,12 @@ pub struct Enterprise {
     pub address: Address,
     pub siren: Option<String>,
     pub siret: Option<String>,
+    pub uid: Option<String>,
     pub vat_number: Option<String>,
     /// `public` (listed in the directory) or `hidden` (seen by its own people only).
     pub visibility: String,
-    /// Currencies the enterprise takes payment in: always `EUR`, plus local currencies.
+    /// Currencies the enterprise takes payment in: always the legal currency, plus local
+    /// currencies.
     pub accepted_currencies: Vec<String>,
     pub created_at: DateTime<chrono::Utc>,
 }
@@ -205,6 +210,7 @@ impl TryFrom<EnterpriseRow> for Enterprise {
             },
             siren: row.siren,
             siret: row.siret,
+            uid: row.uid,
             vat_number: row.vat_number,
             visibility: row.visibility,
             // filled by `with_currencies`, from `accepted_currencies`

@@ -223,16 +223,50 @@ async fn a_swiss_deployment_trades_settles_and_keeps_its_books_in_francs(backend
         json!({"name": name, "kind": kind, "accepted_currencies": ["RHO"],
                "address": {"line": "Rue du Bourg 1", "postcode": "1870", "city": "Monthey", "country_code": "CH"}})
     };
+    // Swiss identifiers: the UID by its check digit, the VAT number its UID's; French ones
+    // do not apply
+    let mut farm = enterprise("Ferme des Trois Sapins", "producer");
+    for (identifiers, field, code) in [
+        (json!({"siren": "732829320"}), "siren", "not_applicable"),
+        (
+            json!({"uid": "CHE-109.322.552"}),
+            "uid",
+            "invalid_check_digit",
+        ),
+        (
+            json!({"uid": "CHE-109.322.551", "vat_number": "CHE-123.456.788 TVA"}),
+            "vat_number",
+            "uid_mismatch",
+        ),
+    ] {
+        let mut body = farm.clone();
+        for (k, v) in identifiers.as_object().expect("fields") {
+            body[k] = v.clone();
+        }
+        let refused = app
+            .call("POST", "/api/v1/enterprises", Some(&farmer), Some(&body))
+            .await
+            .problem(422, "validation");
+        assert_eq!(
+            (
+                &refused["errors"][0]["field"],
+                &refused["errors"][0]["code"]
+            ),
+            (&json!(field), &json!(code)),
+            "{refused}"
+        );
+    }
+    farm["uid"] = json!("che 109 322 551");
+    farm["vat_number"] = json!("CHE109322551 MWST");
     let farm = created(
-        app.call(
-            "POST",
-            "/api/v1/enterprises",
-            Some(&farmer),
-            Some(&enterprise("Ferme des Trois Sapins", "producer")),
-        )
-        .await,
+        app.call("POST", "/api/v1/enterprises", Some(&farmer), Some(&farm))
+            .await,
     );
     assert_eq!(farm["accepted_currencies"], json!(["CHF", "RHO"]));
+    assert_eq!(
+        (&farm["uid"], &farm["vat_number"]),
+        (&json!("CHE-109.322.551"), &json!("CHE-109.322.551 MWST"))
+    );
     let farm = farm["id"].as_str().expect("farm").to_string();
     let hub = created(
         app.call(

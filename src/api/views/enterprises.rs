@@ -19,10 +19,16 @@ pub struct EnterpriseInput {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<AddressInput>,
+    /// France: a SIREN (9 digits, checked).
     pub siren: Option<String>,
+    /// France: a SIRET (14 digits, checked; its SIREN when none is given).
     pub siret: Option<String>,
+    /// Switzerland: the UID (`CHE-123.456.788`, checked).
+    pub uid: Option<String>,
+    /// France: `FR` + key + SIREN (or another EU number); Switzerland: the UID followed by
+    /// `MWST`, `TVA` or `IVA`.
     pub vat_number: Option<String>,
-    /// Local currencies accepted besides the euro (the list replaces the current one).
+    /// Local currencies accepted besides the legal currency (the list replaces the current one).
     pub accepted_currencies: Option<Vec<String>>,
     /// `public` or `hidden`.
     pub visibility: Option<String>,
@@ -40,6 +46,7 @@ impl From<EnterpriseInput> for crate::enterprises::manage::EnterpriseInput {
             address,
             siren,
             siret,
+            uid,
             vat_number,
             accepted_currencies,
             visibility,
@@ -54,6 +61,7 @@ impl From<EnterpriseInput> for crate::enterprises::manage::EnterpriseInput {
             address: address.map(Into::into),
             siren,
             siret,
+            uid,
             vat_number,
             accepted_currencies,
             visibility,
@@ -128,10 +136,13 @@ pub struct Enterprise {
     pub address: Address,
     pub siren: Option<String>,
     pub siret: Option<String>,
+    /// A Swiss enterprise's UID (`CHE-123.456.788`).
+    pub uid: Option<String>,
     pub vat_number: Option<String>,
     /// `public` (listed in the directory) or `hidden` (seen by its own people only).
     pub visibility: String,
-    /// Currencies the enterprise takes payment in: always `EUR`, plus local currencies.
+    /// Currencies the enterprise takes payment in: always the legal currency, plus local
+    /// currencies.
     pub accepted_currencies: Vec<String>,
     pub created_at: DateTime<chrono::Utc>,
 }
@@ -149,6 +160,7 @@ impl From<crate::enterprises::Enterprise> for Enterprise {
             address,
             siren,
             siret,
+            uid,
             vat_number,
             visibility,
             accepted_currencies,
@@ -165,6 +177,7 @@ impl From<crate::enterprises::Enterprise> for Enterprise {
             address: address.into(),
             siren,
             siret,
+            uid,
             vat_number,
             visibility,
             accepted_currencies,
