@@ -178,6 +178,15 @@ fn apply(
             row.country_code = c;
         }
     }
+    if !row.postcode.is_empty() {
+        if let Err(message) = check_postcode(&row.country_code, &row.postcode) {
+            errors.push(FieldError::new(
+                "address.postcode",
+                "invalid_postcode",
+                message,
+            ));
+        }
+    }
     if let Some(visibility) = &input.visibility {
         if !matches!(visibility.as_str(), "public" | "hidden") {
             errors.push(FieldError::new(
@@ -189,6 +198,31 @@ fn apply(
         row.visibility = visibility.clone();
     }
     apply_identifiers(row, input, country, errors);
+}
+
+/// A postcode as its country writes it: five digits in France, four (not starting with 0)
+/// in Switzerland; elsewhere up to 10 letters, digits, spaces or dashes.
+fn check_postcode(country: &str, postcode: &str) -> Result<(), String> {
+    let digits = |n: usize| postcode.len() == n && postcode.bytes().all(|b| b.is_ascii_digit());
+    let fine = match country {
+        "FR" => digits(5),
+        "CH" => digits(4) && !postcode.starts_with('0'),
+        _ => {
+            postcode.len() <= 10
+                && postcode
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+        }
+    };
+    if fine {
+        Ok(())
+    } else {
+        Err(match country {
+            "FR" => "a French postcode has five digits, e.g. 69001".into(),
+            "CH" => "a Swiss postcode has four digits, e.g. 1870".into(),
+            _ => "at most 10 letters, digits, spaces or dashes".into(),
+        })
+    }
 }
 
 /// The legal identifiers of the deployment's country: SIREN, SIRET and a VAT number in
@@ -353,6 +387,8 @@ pub fn create(
     let country = crate::deployment::get(conn)
         .map_err(crate::ledger::LedgerError::from)?
         .country;
+    // an address is in the deployment's country unless it says otherwise
+    row.country_code = country.code().to_string();
     apply(&mut row, input, country, &mut errors);
     if input.slug.is_none() {
         row.slug = slugify(&row.name);
@@ -525,6 +561,27 @@ pub fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postcodes_are_checked_by_country() {
+        for (country, postcode, fine) in [
+            ("FR", "69001", true),
+            ("FR", "6900", false),
+            ("FR", "69 001", false),
+            ("CH", "1870", true),
+            ("CH", "0870", false),
+            ("CH", "18700", false),
+            ("BE", "1000", true),
+            ("GB", "SW1A 1AA", true),
+            ("GB", "SW1A_1AA", false),
+        ] {
+            assert_eq!(
+                check_postcode(country, postcode).is_ok(),
+                fine,
+                "{country} {postcode}"
+            );
+        }
+    }
 
     #[test]
     fn slugs() {

@@ -227,6 +227,11 @@ async fn a_swiss_deployment_trades_settles_and_keeps_its_books_in_francs(backend
     // do not apply
     let mut farm = enterprise("Ferme des Trois Sapins", "producer");
     for (identifiers, field, code) in [
+        (
+            json!({"address": {"postcode": "18700", "country_code": "CH"}}),
+            "address.postcode",
+            "invalid_postcode",
+        ),
         (json!({"siren": "732829320"}), "siren", "not_applicable"),
         (
             json!({"uid": "CHE-109.322.552"}),
