@@ -35,13 +35,17 @@ pub fn migrate(db: &Db, asked: &DeploymentConfig) -> Result<Vec<String>, Connect
 /// configuration naming another may change it only while the ledger holds no entry and no
 /// account is in the old legal currency.
 fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, String> {
-    let entries: i64 = ledger_entries::table
-        .count()
-        .get_result(conn.diesel())
-        .map_err(|e| e.to_string())?;
+    // whether the ledger holds an entry (not how many: a count scans a large journal)
+    let entries = ledger_entries::table
+        .select(ledger_entries::seq)
+        .limit(1)
+        .first::<i64>(conn.diesel())
+        .optional()
+        .map_err(|e| e.to_string())?
+        .is_some();
     let recorded = match deployment::stored(conn).map_err(|e| e.to_string())? {
         Some(recorded) => Some(recorded),
-        None if entries > 0 => {
+        None if entries => {
             deployment::record(conn, Deployment::EURO_FRANCE).map_err(|e| e.to_string())?;
             Some(Deployment::EURO_FRANCE)
         }
@@ -64,7 +68,7 @@ fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, Str
     }
     let (was, asked) = (recorded.legal.code, wanted.legal.code);
     let (was_country, asked_country) = (recorded.country.code(), wanted.country.code());
-    if entries > 0 {
+    if entries {
         return Err(format!(
             "this database's deployment is {was} in {was_country}, recorded at its first run; \
              the configuration asks for {asked} in {asked_country}. The legal currency and the \
