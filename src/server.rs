@@ -178,12 +178,17 @@ pub fn http_server(
     let tokens = crate::auth::tokens::TokenKeys::from_config(config)
         .context("preparing the token signing key")?;
     // the recorded country's VAT rates; a database not migrated yet (the server answers
-    // `/ready` with 503 until it is) has none recorded: France's until then
-    let country = db
-        .conn()
-        .ok()
-        .and_then(|mut conn| crate::deployment::stored(&mut conn).ok().flatten())
-        .map_or(crate::deployment::Country::France, |d| d.country);
+    // `/ready` with 503 until it is) has none recorded: France's until then. Any other
+    // failure to read it stops the start: the wrong country's rates would stay all along
+    let country = {
+        let mut conn = db.conn()?;
+        match crate::deployment::stored(&mut conn) {
+            Ok(found) => found.map(|d| d.country),
+            Err(_) if Db::has_pending_migrations(&mut conn)? => None,
+            Err(e) => return Err(anyhow::Error::new(e).context("reading the deployment's country")),
+        }
+        .unwrap_or(crate::deployment::Country::France)
+    };
     let catalog = crate::catalog::rules::CatalogRules::for_country(&config.catalog, country)
         .map_err(anyhow::Error::msg)?;
     let state = AppState {

@@ -43,9 +43,18 @@ fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, Str
         .optional()
         .map_err(|e| e.to_string())?
         .is_some();
+    // a database from before the choice existed holds the euro as reference data (and maybe
+    // wallets in it, or entries): it was a euro deployment in France
+    let euro_row = currencies::table
+        .find("EUR")
+        .select(currencies::code)
+        .first::<String>(conn.diesel())
+        .optional()
+        .map_err(|e| e.to_string())?
+        .is_some();
     let recorded = match deployment::stored(conn).map_err(|e| e.to_string())? {
         Some(recorded) => Some(recorded),
-        None if entries => {
+        None if entries || euro_row => {
             deployment::record(conn, Deployment::EURO_FRANCE).map_err(|e| e.to_string())?;
             Some(Deployment::EURO_FRANCE)
         }
@@ -89,10 +98,14 @@ fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, Str
                  keep deployment.currency = \"{was}\""
             ));
         }
-        diesel::delete(currencies::table.find(was.as_str()))
-            .execute(conn.diesel())
-            .map_err(|e| e.to_string())?;
     }
-    deployment::record(conn, wanted).map_err(|e| e.to_string())?;
+    // the old tender's row goes with the new choice, or neither does
+    conn.transaction(|conn| {
+        if was != asked {
+            diesel::delete(currencies::table.find(was.as_str())).execute(conn.diesel())?;
+        }
+        deployment::record(conn, wanted)
+    })
+    .map_err(|e| e.to_string())?;
     Ok(wanted)
 }

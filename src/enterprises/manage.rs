@@ -178,7 +178,12 @@ fn apply(
             row.country_code = c;
         }
     }
-    if !row.postcode.is_empty() {
+    // checked when the address changes: a postcode saved before the check is kept as it is
+    let address_changed = input
+        .address
+        .as_ref()
+        .is_some_and(|a| a.postcode.is_some() || a.country_code.is_some());
+    if address_changed && !row.postcode.is_empty() {
         if let Err(message) = check_postcode(&row.country_code, &row.postcode) {
             errors.push(FieldError::new(
                 "address.postcode",

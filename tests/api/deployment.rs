@@ -17,6 +17,8 @@ use crate::support::{authed, key, new_customer};
 
 crate::backend_tests!(
     the_first_run_records_the_choice_and_the_ledger_fixes_it,
+    a_database_from_before_the_choice_keeps_its_euros,
+    a_postcode_saved_before_the_check_does_not_block_other_edits,
     a_swiss_deployment_trades_settles_and_keeps_its_books_in_francs,
 );
 
@@ -100,6 +102,70 @@ async fn the_first_run_records_the_choice_and_the_ledger_fixes_it(backend: Backe
     );
     assert_eq!(deployment::stored(conn).expect("stored"), Some(swiss));
     setup::migrate(&db.db, &asking(Some("CHF"), None)).expect("the recorded choice, named");
+}
+
+async fn a_database_from_before_the_choice_keeps_its_euros(backend: Backend) {
+    use comptoir::db::schema::deployment as recorded;
+    let db = TestDb::blank(backend);
+    setup::migrate(&db.db, &asking(None, None)).expect("a first run");
+    let conn = &mut db.db.conn().expect("conn");
+    // as before the table existed: the euro row, a wallet in euros, no recorded choice
+    diesel::delete(recorded::table)
+        .execute(conn.diesel())
+        .expect("forgotten");
+    let person = new_customer(conn, 1);
+    comptoir::ledger::ops::wallet(
+        conn,
+        comptoir::ledger::accounts::Owner::User(person.into()),
+        "EUR",
+    )
+    .expect("a euro wallet");
+    let refused = setup::migrate(&db.db, &asking(Some("CHF"), Some("CH"))).expect_err("euros");
+    assert!(
+        refused
+            .to_string()
+            .contains("account(s) of this database are in EUR"),
+        "{refused}"
+    );
+    assert_eq!(
+        deployment::stored(conn).expect("stored"),
+        Some(Deployment::EURO_FRANCE)
+    );
+    assert_eq!(currencies_of(conn), [("EUR".into(), "fiat".into())]);
+}
+
+async fn a_postcode_saved_before_the_check_does_not_block_other_edits(backend: Backend) {
+    use comptoir::db::schema::enterprises;
+    let app = TestApp::with_demo(backend).await;
+    {
+        let conn = &mut app.db.db.conn().expect("conn");
+        diesel::update(enterprises::table.filter(enterprises::slug.eq("la-cagette")))
+            .set(enterprises::postcode.eq("F-69004"))
+            .execute(conn.diesel())
+            .expect("a free-form postcode");
+    }
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    let renamed = app
+        .call(
+            "PATCH",
+            "/api/v1/enterprises/la-cagette",
+            Some(&manager),
+            Some(&json!({"name": "La Cagette"})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.json());
+    assert_eq!(renamed.json()["address"]["postcode"], "F-69004");
+    // changing the address checks it
+    let moved = app
+        .call(
+            "PATCH",
+            "/api/v1/enterprises/la-cagette",
+            Some(&manager),
+            Some(&json!({"address": {"postcode": "6900"}})),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(moved["errors"][0]["field"], "address.postcode");
 }
 
 /// One ledger entry (what counts here is that the ledger is no longer empty).
