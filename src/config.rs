@@ -468,6 +468,9 @@ fn defaults() -> serde_json::Value {
             "max_import_bytes": 4_194_304
         },
         "metrics": { "allowed_addresses": ["127.0.0.1", "::1"] },
+        // no default values (unset: the recorded choice), but a known section, so that
+        // `COMPTOIR_DEPLOYMENT__…` variables are read
+        "deployment": {},
         "trusted_proxies": []
     })
 }

@@ -26,6 +26,12 @@ pub fn open_database(config: &Config) -> Result<Db> {
     for version in crate::setup::migrate(&db, &config.deployment)? {
         tracing::info!(%version, "migration applied");
     }
+    let chosen = crate::deployment::get(&mut db.conn()?)?;
+    tracing::info!(
+        legal_currency = %chosen.legal.code,
+        country = chosen.country.code(),
+        "deployment"
+    );
     Ok(db)
 }
 

@@ -294,6 +294,13 @@ fn run(cli: Cli) -> Result<()> {
             for version in applied {
                 println!("applied {version}");
             }
+            let chosen = crate::deployment::get(&mut db.conn()?)?;
+            println!(
+                "deployment: legal currency {}, country {} (recorded; see README, Legal currency \
+                 and country)",
+                chosen.legal.code,
+                chosen.country.code()
+            );
             Ok(())
         }
         Command::Ledger {

@@ -104,6 +104,35 @@ fn unreachable_postgres_fails_with_one_line() {
     assert!(!String::from_utf8_lossy(&output.stderr).contains("secret-pw"));
 }
 
+/// `migrate` records the deployment's choice at the first run and says what it is; a later
+/// run asking another once money moved stops, naming both (see `deployment.rs`).
+#[test]
+fn migrate_records_and_shows_the_deployments_currency_and_country() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/swiss.db", dir.path().display());
+    let swiss = [
+        ("COMPTOIR_DEPLOYMENT__CURRENCY", "CHF"),
+        ("COMPTOIR_DEPLOYMENT__COUNTRY", "CH"),
+    ];
+    let first = comptoir(dir.path(), &["migrate", "--database-url", &url], &swiss);
+    assert!(first.status.success(), "{first:?}");
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        said.contains("deployment: legal currency CHF, country CH"),
+        "{said}"
+    );
+    // unset afterwards: the recorded choice holds
+    let again = comptoir(dir.path(), &["migrate", "--database-url", &url], &[]);
+    assert!(again.status.success(), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("legal currency CHF, country CH"));
+    let unknown = comptoir(
+        dir.path(),
+        &["migrate", "--database-url", &url],
+        &[("COMPTOIR_DEPLOYMENT__CURRENCY", "LEM")],
+    );
+    assert_fails_with(&unknown, "deployment.currency `LEM` is not a legal tender");
+}
+
 /// Variables a wrapper script or Kubernetes sets with the prefix are not settings: ignored,
 /// named in one warning; a typo inside a known section still stops the command.
 #[test]
