@@ -60,10 +60,20 @@ pub struct Tender {
     pub scale: u32,
 }
 
-/// The legal tenders a deployment may choose (ISO 4217 codes and minor units). Add one here
-/// to offer it; a local currency is never one of them. Every one has two decimals: prices,
-/// fees and delivery charges are read to the hundredth (a tender without cents, such as the
+/// The decimals of every legal tender offered ([`TENDERS`]): prices, fees, delivery charges
+/// and the books are read and written to the hundredth (a tender without cents, such as the
 /// CFA franc, needs those readers to take the tender's scale first — a test holds the line).
+pub const TENDER_SCALE: u32 = 2;
+
+/// An amount of the legal currency as text, `12.50` (a price, a report's cell, a line of
+/// the books): the one place [`TENDER_SCALE`] is written out.
+pub fn legal_text(minor: i64) -> String {
+    crate::money::format_minor(minor, TENDER_SCALE)
+}
+
+/// The legal tenders a deployment may choose (ISO 4217 codes and minor units). Add one here
+/// to offer it; a local currency is never one of them. Every one has [`TENDER_SCALE`]
+/// decimals.
 pub const TENDERS: &[Tender] = &[
     Tender {
         code: "EUR",
@@ -296,7 +306,7 @@ mod tests {
         for tender in TENDERS {
             assert_eq!(tender.legal().code.as_str(), tender.code);
             assert_eq!(
-                tender.scale, 2,
+                tender.scale, TENDER_SCALE,
                 "{}: prices are read to the hundredth",
                 tender.code
             );

@@ -220,7 +220,7 @@ pub struct TrialAccount {
 
 impl TrialAccount {
     fn of(row: &TrialRow) -> TrialAccount {
-        let money = |minor: i64| crate::money::format_minor(minor, 2);
+        let money = crate::deployment::legal_text;
         TrialAccount {
             code: row.code.clone(),
             label: row.label.clone(),

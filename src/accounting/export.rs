@@ -35,9 +35,8 @@ pub fn fec_file_name(siren: &str, to: NaiveDate) -> String {
     format!("{siren}FEC{}.txt", to.format("%Y%m%d"))
 }
 
-/// The books' decimals: they are kept in hundredths of the legal currency (every legal
-/// tender has two decimals, see `crate::deployment::TENDERS`).
-pub const BOOKS_SCALE: u32 = 2;
+/// The books' decimals: they are kept in hundredths of the legal currency.
+const BOOKS_SCALE: u32 = crate::deployment::TENDER_SCALE;
 
 /// An amount of the books as the FEC writes it: a decimal comma, no thousands separator,
 /// `1234,56` (the one formatter, [`crate::money::format_minor`], then the FEC's comma).

@@ -683,7 +683,7 @@ fn export_pages(
                     &v.unit_kind,
                     &v.unit_value.to_string(),
                     v.unit_name.as_deref().unwrap_or(""),
-                    &super::price_text(v.price_eur_minor),
+                    &crate::deployment::legal_text(v.price_eur_minor),
                     &vat_percent(v.vat_rate_bp),
                     &v.local_share_percent.to_string(),
                     &stock,

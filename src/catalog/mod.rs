@@ -178,12 +178,6 @@ pub struct Variant {
     pub active: bool,
 }
 
-/// A price as text, `12.50`: prices are in the legal currency, read and written to the
-/// hundredth (every legal tender has two decimals, see [`crate::deployment::TENDERS`]).
-pub fn price_text(minor: i64) -> String {
-    crate::money::format_minor(minor, 2)
-}
-
 impl Variant {
     /// A variant as stored, its price in the legal currency `legal`.
     pub fn of(row: VariantRow, legal: Legal) -> Result<Self, CatalogError> {
@@ -274,12 +268,7 @@ pub fn list_producer_products(
 /// The catalogue settings are valid (`catalog.vat_rates`, when set): run when the
 /// configuration is read.
 pub fn check_config(config: &crate::config::Config) -> Result<(), String> {
-    match &config.catalog.vat_rates {
-        Some(rates) => rules::CatalogRules::from_percents(rates)
-            .map(|_| ())
-            .map_err(|e| format!("catalog.vat_rates: {e}")),
-        None => Ok(()),
-    }
+    rules::CatalogRules::configured(&config.catalog).map_or(Ok(()), |checked| checked.map(|_| ()))
 }
 
 #[cfg(test)]

@@ -502,7 +502,7 @@ pub fn current_fields(row: &VariantRow) -> VariantFields {
         unit_kind: Some(row.unit_kind.clone()),
         unit_value: Some(row.unit_value),
         unit_name: row.unit_name.clone(),
-        price: Some(super::price_text(row.price_eur_minor)),
+        price: Some(crate::deployment::legal_text(row.price_eur_minor)),
         vat_rate: Some(super::vat_percent(row.vat_rate_bp)),
         local_share_percent: Some(i64::from(row.local_share_percent)),
         stock: Some(match row.stock_on_hand {

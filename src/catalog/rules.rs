@@ -41,18 +41,25 @@ impl CatalogRules {
         config: &crate::config::CatalogConfig,
         country: crate::deployment::Country,
     ) -> Result<CatalogRules, String> {
-        match &config.vat_rates {
-            Some(rates) => {
-                CatalogRules::from_percents(rates).map_err(|e| format!("catalog.vat_rates: {e}"))
-            }
-            None => CatalogRules::from_percents(
+        CatalogRules::configured(config).unwrap_or_else(|| {
+            CatalogRules::from_percents(
                 &country
                     .vat_rates()
                     .iter()
                     .map(|r| r.to_string())
                     .collect::<Vec<_>>(),
-            ),
-        }
+            )
+        })
+    }
+
+    /// The rules `catalog.vat_rates` sets, when it is set (checked when the configuration is
+    /// read, and again when a deployment's rules are made).
+    pub fn configured(
+        config: &crate::config::CatalogConfig,
+    ) -> Option<Result<CatalogRules, String>> {
+        config.vat_rates.as_ref().map(|rates| {
+            CatalogRules::from_percents(rates).map_err(|e| format!("catalog.vat_rates: {e}"))
+        })
     }
 
     /// The rules of the deployment `conn` belongs to (its recorded country).

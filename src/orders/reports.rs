@@ -29,6 +29,7 @@ use crate::db::schema::{
     producer_settlements, users,
 };
 use crate::db::DbConn;
+use crate::deployment::legal_text;
 use crate::mail::outbox;
 use crate::orders::OrderError;
 
@@ -75,12 +76,6 @@ impl Report {
             .into_inner()
             .map_err(|e| OrderError::internal(format!("writing CSV: {e}")))
     }
-}
-
-/// An amount of the legal currency as text: every legal tender has two decimals
-/// ([`crate::deployment::TENDERS`]), the same as the cells' currency, named by the report.
-fn legal_amount(minor: i64) -> String {
-    crate::money::format_minor(minor, 2)
 }
 
 fn quantity(line: &LineRow) -> String {
@@ -275,7 +270,7 @@ fn supplier_totals(data: &Data, cycle_id: &str) -> Report {
             product,
             unit,
             rust_decimal::Decimal::new(milli, 3).normalize().to_string(),
-            legal_amount(total),
+            legal_text(total),
         ]);
     }
     report
@@ -342,7 +337,7 @@ fn delivery_list(data: &Data, cycle_id: &str) -> Report {
                 .map(|m| m.at_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                 .unwrap_or_default(),
             items.to_string(),
-            legal_amount(due),
+            legal_text(due),
             order.euro_state.clone(),
         ]);
     }
@@ -373,18 +368,18 @@ fn customer_totals(data: &Data, cycle_id: &str) -> Report {
         report.rows.push(vec![
             order.number.clone().unwrap_or_default(),
             customer,
-            legal_amount(order.items_total_minor),
-            legal_amount(order.fees_total_minor),
-            legal_amount(order.shipping_fee_minor),
-            legal_amount(order.total_minor),
-            legal_amount(order.vat_total_minor),
+            legal_text(order.items_total_minor),
+            legal_text(order.fees_total_minor),
+            legal_text(order.shipping_fee_minor),
+            legal_text(order.total_minor),
+            legal_text(order.vat_total_minor),
             order.local_currency.clone().unwrap_or_default(),
             order
                 .local_currency
                 .as_deref()
-                .map_or_else(|| legal_amount(0), |c| data.amount(order.local_minor, c)),
-            legal_amount(order.local_eur_minor),
-            legal_amount(order.euro_minor),
+                .map_or_else(|| legal_text(0), |c| data.amount(order.local_minor, c)),
+            legal_text(order.local_eur_minor),
+            legal_text(order.euro_minor),
             order.euro_state.clone(),
         ]);
     }
@@ -441,9 +436,9 @@ fn pay_your_suppliers(
                 .collect();
             vec![
                 name,
-                legal_amount(goods),
-                legal_amount(fees),
-                legal_amount(goods - fees),
+                legal_text(goods),
+                legal_text(fees),
+                legal_text(goods - fees),
                 shown.join(" + "),
             ]
         })
@@ -487,8 +482,8 @@ fn enterprise_fee_summary(data: &Data, cycle_id: &str) -> Report {
             fee_type,
             charged_to,
             count.to_string(),
-            legal_amount(amount),
-            legal_amount(vat),
+            legal_text(amount),
+            legal_text(vat),
         ]);
     }
     report
@@ -522,9 +517,9 @@ fn sales_tax(data: &Data, cycle_id: &str) -> Report {
         report.rows.push(vec![
             kind.to_string(),
             vat_percent(rate),
-            legal_amount(total - vat),
-            legal_amount(vat),
-            legal_amount(total),
+            legal_text(total - vat),
+            legal_text(vat),
+            legal_text(total),
         ]);
     }
     report

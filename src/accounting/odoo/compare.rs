@@ -61,9 +61,9 @@ pub fn differences(ours: &Side, theirs: &Side) -> Vec<String> {
     found
 }
 
-/// An amount of the books (the legal currency, two decimals) as Odoo shows it.
+/// An amount of the books (the legal currency) as Odoo shows it.
 fn cents(minor: i64) -> String {
-    crate::money::format_minor(minor, crate::accounting::export::BOOKS_SCALE)
+    crate::deployment::legal_text(minor)
 }
 
 /// `2026-12-05 MLC: D 512100 50.00 · C 580000 50.00 · …`

@@ -443,8 +443,8 @@ pub(super) fn push_move(
             "account_id": account,
             "partner_id": partner,
             "name": l.label,
-            "debit": json_number(&crate::money::format_minor(l.debit_minor, crate::accounting::export::BOOKS_SCALE))?,
-            "credit": json_number(&crate::money::format_minor(l.credit_minor, crate::accounting::export::BOOKS_SCALE))?,
+            "debit": json_number(&crate::deployment::legal_text(l.debit_minor))?,
+            "credit": json_number(&crate::deployment::legal_text(l.credit_minor))?,
         });
         if !l.currency.is_empty() {
             // the currency's own decimals, as its amounts show them
