@@ -2,8 +2,9 @@
 //! FEC starting a fiscal year carries.
 //!
 //! **Trial balance**: per account code, the opening balance (every move before the period
-//! for balance-sheet accounts; for income and expense accounts — codes starting with 6 or 7
-//! — only the moves since the start of the period's fiscal year), the period's debits and
+//! for balance-sheet accounts; for income and expense accounts — the classes the country's
+//! plan makes results, 6 and 7 in France, 3 to 8 in Switzerland ([`super::chart::Plan`]) —
+//! only the moves since the start of the period's fiscal year), the period's debits and
 //! credits, and the closing balance. Balances are given on their side (a debit balance in
 //! the debit column). Read from the stored moves by one grouped query, so it agrees with
 //! every export of the same period.
@@ -12,7 +13,8 @@
 //! calendar year, as numbering) after a year with moves begins with one move of the
 //! opening journal (`OUV`, as Odoo writes them), dated that first day: the carried-forward
 //! balance of every balance-sheet account and auxiliary account, and the earlier years'
-//! result in 110000 (a profit, report à nouveau créditeur) or 119000 (a loss). It is
+//! result where the plan carries it (in France 110000 for a profit, report à nouveau
+//! créditeur, or 119000 for a loss; in Switzerland 2970 for either). It is
 //! computed from the stored moves each time (moves of closed periods never change, so
 //! neither does the opening of a year whose predecessor is closed).
 
@@ -26,12 +28,6 @@ use super::moves::{LineRow, MoveRow};
 use crate::accounting::AccountingError;
 use crate::db::DbConn;
 use crate::deployment::Legal;
-
-/// Whether an account code is an income or expense account (its balance does not carry
-/// forward into a new fiscal year).
-pub fn is_result_account(code: &str) -> bool {
-    code.starts_with('6') || code.starts_with('7')
-}
 
 /// The first day of `date`'s fiscal year (the calendar year).
 pub fn fiscal_year_start(date: NaiveDate) -> NaiveDate {
@@ -67,6 +63,13 @@ fn sums(
     by_aux: bool,
 ) -> Result<Vec<Sum>, AccountingError> {
     let year_start = fiscal_year_start(from);
+    // the plan's classes are digits, written into the query as literals
+    let results = super::chart::plan(conn)?
+        .result_classes
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let (aux, aux_label, group) = if by_aux {
         (
             "l.aux_code",
@@ -82,7 +85,7 @@ fn sums(
         "SELECT l.account_code AS code, MAX(l.account_label) AS label, {aux} AS aux_code, \
          {aux_label} AS aux_label, \
          CAST(COALESCE(SUM(CASE WHEN m.entry_date < $1 AND (SUBSTR(l.account_code, 1, 1) \
-         NOT IN ('6', '7') OR m.entry_date >= $2) THEN l.debit_minor - l.credit_minor ELSE 0 \
+         NOT IN ({results}) OR m.entry_date >= $2) THEN l.debit_minor - l.credit_minor ELSE 0 \
          END), 0) AS BIGINT) AS opening, \
          CAST(COALESCE(SUM(CASE WHEN m.entry_date >= $1 THEN l.debit_minor ELSE 0 END), 0) \
          AS BIGINT) AS debit, \
@@ -301,6 +304,7 @@ pub fn opening(
     let before = from.pred_opt().unwrap_or(from);
     // every move before `from`: balances carried, results of all earlier years together
     let rows = sums(conn, book, super::moves::before_any_move(), before, true)?;
+    let plan = super::chart::plan(conn)?;
     let french = language == "fr";
     let mut result = 0;
     let mut lines = Vec::new();
@@ -332,26 +336,16 @@ pub fn opening(
     for s in &rows {
         // `sums` counts everything before `from` as the period's movements
         let net = s.debit - s.credit;
-        if is_result_account(&s.code) {
+        if plan.is_result(&s.code) {
             result += net;
         } else if net != 0 {
             line(&s.code, &s.label, (&s.aux_code, &s.aux_label), net);
         }
     }
-    if result < 0 {
-        let name = if french {
-            "Report à nouveau (solde créditeur)"
-        } else {
-            "Retained earnings (profit)"
-        };
-        line("110000", name, ("", ""), result);
-    } else if result > 0 {
-        let name = if french {
-            "Report à nouveau (solde débiteur)"
-        } else {
-            "Retained earnings (loss)"
-        };
-        line("119000", name, ("", ""), result);
+    // a credit balance of the results is a profit
+    if result != 0 {
+        let (code, fr, en) = plan.retained[usize::from(result > 0)];
+        line(code, if french { fr } else { en }, ("", ""), result);
     }
     if lines.is_empty() {
         return Ok(None);
@@ -381,11 +375,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn results_do_not_carry_forward() {
-        assert!(is_result_account("708000"));
-        assert!(is_result_account("622000"));
-        assert!(!is_result_account("512100"));
-        assert!(!is_result_account("467100"));
+    fn the_fiscal_year_is_the_calendar_year_and_balances_have_one_side() {
         let d = NaiveDate::from_ymd_opt(2027, 3, 4).expect("date");
         assert_eq!(
             fiscal_year_start(d),

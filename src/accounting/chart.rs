@@ -4,13 +4,18 @@
 //! A rule maps ledger accounts of a kind — optionally only in one currency, or one single
 //! ledger account — to an account code and label; the most specific rule wins (one account,
 //! then kind and currency, then kind). `auxiliary` rules put the account's owner in the
-//! auxiliary columns (a 467 sub-account per producer or wallet holder). The French defaults
-//! live in `fixtures/chart_fr.toml` and are loaded the first time the chart is read.
+//! auxiliary columns (a 467 sub-account per producer or wallet holder).
+//!
+//! The defaults are the deployment's country's [`Plan`]: the French plan comptable général
+//! (`fixtures/chart_fr.toml`) or the Swiss SME chart with Odoo 17 `l10n_ch`'s codes
+//! (`fixtures/chart_ch.toml`), installed the first time the chart is read. A plan also says
+//! which account classes are results (they do not carry into a new fiscal year) and where
+//! the earlier years' result is carried.
 //!
 //! The `books` part holds the accounts of **enterprise books** (a hub's or a producer's own
 //! books, [`super::books`]): customers, producers, hubs, bank, local-currency cash,
 //! commissions, and per VAT rate the revenue on goods and on fees, the VAT collected and
-//! the VAT deductible. Absent from a chart sent to the API, it stays the French defaults.
+//! the VAT deductible. Absent from a chart sent to the API, it stays the country's defaults.
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -21,8 +26,99 @@ use crate::db::DbConn;
 use crate::error::FieldError;
 use crate::ledger::accounts::{AccountKind, AccountRow};
 
-/// The French defaults (plan comptable général).
-pub const DEFAULTS: &str = include_str!("../../fixtures/chart_fr.toml");
+use crate::deployment::{Country, Legal};
+
+/// A country's chart of accounts, as Comptoir uses it.
+#[derive(Debug)]
+pub struct Plan {
+    /// The default mapping (a chart file).
+    pub file: &'static str,
+    text: &'static str,
+    /// The currency its rules for the legal tender are written in: they apply to the
+    /// deployment's legal currency, whichever it is.
+    tender: &'static str,
+    /// The first digits of the income and expense accounts: their balances do not carry
+    /// forward into a new fiscal year.
+    pub result_classes: &'static [char],
+    /// Where the earlier years' result is carried: (code, French label, English label) for a
+    /// profit, then for a loss.
+    pub retained: [(&'static str, &'static str, &'static str); 2],
+}
+
+/// The French plan comptable général.
+pub const FRANCE: Plan = Plan {
+    file: "fixtures/chart_fr.toml",
+    text: include_str!("../../fixtures/chart_fr.toml"),
+    tender: "EUR",
+    result_classes: &['6', '7'],
+    retained: [
+        (
+            "110000",
+            "Report à nouveau (solde créditeur)",
+            "Retained earnings (profit)",
+        ),
+        (
+            "119000",
+            "Report à nouveau (solde débiteur)",
+            "Retained earnings (loss)",
+        ),
+    ],
+};
+
+/// The Swiss SME chart (plan comptable PME), with Odoo 17 `l10n_ch`'s codes.
+pub const SWITZERLAND: Plan = Plan {
+    file: "fixtures/chart_ch.toml",
+    text: include_str!("../../fixtures/chart_ch.toml"),
+    tender: "CHF",
+    result_classes: &['3', '4', '5', '6', '7', '8'],
+    retained: [
+        (
+            "2970",
+            "Bénéfice / perte reporté",
+            "Profit / loss brought forward",
+        ),
+        (
+            "2970",
+            "Bénéfice / perte reporté",
+            "Profit / loss brought forward",
+        ),
+    ],
+};
+
+impl Plan {
+    /// The plan of `country`.
+    pub fn of(country: Country) -> &'static Plan {
+        match country {
+            Country::France => &FRANCE,
+            Country::Switzerland => &SWITZERLAND,
+        }
+    }
+
+    /// Whether `code` is an income or expense account (its balance does not carry forward).
+    pub fn is_result(&self, code: &str) -> bool {
+        code.chars()
+            .next()
+            .is_some_and(|c| self.result_classes.contains(&c))
+    }
+
+    /// The default mapping for a deployment keeping its books in `legal`.
+    pub fn chart(&self, legal: Legal) -> Result<Chart, AccountingError> {
+        let mut chart: Chart = toml::from_str(self.text)
+            .map_err(|e| AccountingError::internal(format!("{}: {e}", self.file)))?;
+        for rule in &mut chart.accounts {
+            if rule.currency.as_deref() == Some(self.tender) {
+                rule.currency = Some(legal.code.to_string());
+            }
+        }
+        Ok(chart)
+    }
+}
+
+/// The deployment's plan (its country's).
+pub fn plan(conn: &mut DbConn) -> Result<&'static Plan, AccountingError> {
+    let deployment = crate::deployment::get(conn).map_err(|e| AccountingError::Ledger(e.into()))?;
+    Ok(Plan::of(deployment.country))
+}
 
 /// One mapping rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,10 +318,16 @@ fn valid_code(code: &str) -> bool {
 }
 
 impl Chart {
-    /// The French defaults.
+    /// The French defaults, in euros.
     pub fn defaults() -> Result<Chart, AccountingError> {
-        toml::from_str(DEFAULTS)
-            .map_err(|e| AccountingError::internal(format!("fixtures/chart_fr.toml: {e}")))
+        FRANCE.chart(crate::deployment::Deployment::EURO_FRANCE.legal)
+    }
+
+    /// The defaults of the deployment's country, in its legal currency.
+    pub fn preset(conn: &mut DbConn) -> Result<Chart, AccountingError> {
+        let deployment =
+            crate::deployment::get(conn).map_err(|e| AccountingError::Ledger(e.into()))?;
+        Plan::of(deployment.country).chart(deployment.legal)
     }
 
     /// Every problem at once.
@@ -323,7 +425,7 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, AccountingError> {
         Ok::<_, diesel::result::Error>((rows, journals))
     }?;
     if rows.is_empty() && journals.is_empty() {
-        let defaults = Chart::defaults()?;
+        let defaults = Chart::preset(conn)?;
         // the shipped defaults, installed on first use: nobody's act
         store(conn, &defaults, None)?;
         return Ok(defaults);
@@ -350,7 +452,7 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, AccountingError> {
     })
 }
 
-/// The accounts of enterprise books: the stored ones, else the French defaults.
+/// The accounts of enterprise books: the stored ones, else the country's defaults.
 pub fn books(conn: &mut DbConn) -> Result<Books, AccountingError> {
     let stored: Option<String> = chart_books::table
         .find(1)
@@ -360,9 +462,12 @@ pub fn books(conn: &mut DbConn) -> Result<Books, AccountingError> {
     match stored {
         Some(body) => serde_json::from_str(&body)
             .map_err(|e| AccountingError::internal(format!("the stored books chart: {e}"))),
-        None => Chart::defaults()?
-            .books
-            .ok_or_else(|| AccountingError::internal("fixtures/chart_fr.toml has no [books]")),
+        None => {
+            let plan = plan(conn)?;
+            Chart::preset(conn)?
+                .books
+                .ok_or_else(|| AccountingError::internal(format!("{} has no [books]", plan.file)))
+        }
     }
 }
 
@@ -529,5 +634,70 @@ mod tests {
             books.vat(rate).expect("every French rate");
         }
         assert!(books.vat(850).is_err());
+    }
+
+    #[test]
+    fn each_plan_covers_every_account_kind_and_its_countrys_vat_rates_in_any_tender() {
+        for country in [Country::France, Country::Switzerland] {
+            let plan = Plan::of(country);
+            for tender in crate::deployment::TENDERS {
+                let chart = plan.chart(tender.legal()).expect("parses");
+                chart.validate().expect("valid");
+                for kind in AccountKind::ALL {
+                    assert!(
+                        chart
+                            .accounts
+                            .iter()
+                            .any(|r| r.kind == kind.as_str() && r.currency.is_none()),
+                        "{country:?}: {} has no default rule",
+                        kind.as_str()
+                    );
+                }
+                // the legal tender's rules follow the deployment's currency
+                let legal_rules: Vec<_> = chart
+                    .accounts
+                    .iter()
+                    .filter_map(|r| r.currency.as_deref())
+                    .collect();
+                assert!(!legal_rules.is_empty());
+                assert!(legal_rules
+                    .iter()
+                    .all(|c| *c == tender.legal().code.as_str()));
+                let books = chart.books.expect("books");
+                for rate in country.vat_rates() {
+                    let bp: rust_decimal::Decimal = rate.parse().expect("rate");
+                    let bp = i32::try_from(bp * rust_decimal::Decimal::ONE_HUNDRED).ok();
+                    books
+                        .vat(bp.expect("bp"))
+                        .expect("every rate of the country");
+                }
+            }
+        }
+        let ch = Plan::of(Country::Switzerland);
+        assert!(ch.is_result("3400") && ch.is_result("8500") && !ch.is_result("2211"));
+        assert!(!ch.is_result("1020") && !ch.is_result("9000"));
+        let fr = Plan::of(Country::France);
+        assert!(fr.is_result("708000") && !fr.is_result("411000") && !fr.is_result(""));
+    }
+
+    #[test]
+    fn the_swiss_plan_uses_odoo_l10n_ch_codes_where_it_has_them() {
+        let francs = crate::deployment::Tender::find("CHF").expect("CHF").legal();
+        let chart = SWITZERLAND.chart(francs).expect("parses");
+        let code = |kind: &str| {
+            chart
+                .accounts
+                .iter()
+                .find(|r| r.kind == kind && r.currency.is_none())
+                .map(|r| r.code.as_str())
+        };
+        assert_eq!(code("guarantee_fund"), Some("1020"));
+        assert_eq!(code("euro_receivable"), Some("1100"));
+        assert_eq!(code("euro_payable"), Some("2000"));
+        assert_eq!(code("issuance"), Some("1090"));
+        let books = chart.books.expect("books");
+        assert_eq!(books.customers.code, "1100");
+        assert_eq!(books.vat(810).expect("8.1 %").collected.code, "2200");
+        assert_eq!(books.vat(260).expect("2.6 %").deductible.code, "1170");
     }
 }

@@ -5,7 +5,9 @@
 //!   orders and settlements (sales split per VAT rate, VAT collected and deductible) — and
 //!   [`books::Book`], which books to validate or export.
 //! - [`chart`]: which accounting account each ledger account maps to, which journal each
-//!   kind of entry goes to (French defaults in `fixtures/chart_fr.toml`).
+//!   kind of entry goes to, with each country's plan ([`chart::Plan`]: the French PCG in
+//!   `fixtures/chart_fr.toml`, the Swiss SME chart with Odoo `l10n_ch`'s codes in
+//!   `fixtures/chart_ch.toml`).
 //! - [`nature`]: each kind of ledger account's nature in the books (asset, liability,
 //!   income), which decides on which side a ledger movement lands.
 //! - [`pipeline`]: the one book pipeline every book goes through — validation in chunks
@@ -14,7 +16,9 @@
 //! - [`moves`]: the deployment's book — each ledger entry that moves money becomes a
 //!   numbered, balanced move in euros, stored as exported.
 //! - [`labels`]: the moves' labels in the books' language.
-//! - [`export`]: the FEC and Odoo's import CSV, rendered from the stored moves.
+//! - [`export`]: the FEC and Odoo's import CSV, rendered from the stored moves;
+//!   [`general_ledger`]: the general ledger as CSV (Switzerland's legal export, with the
+//!   trial balance).
 //! - [`periods`]: closing a past period; [`closed`]: the closed periods as the books read
 //!   them (an entry reaching the books late is dated the day after).
 //! - [`odoo`]: the push of validated moves to Odoo (JSON-RPC or JSON-2): identities,
@@ -29,6 +33,7 @@ pub mod books;
 pub mod chart;
 pub mod closed;
 pub mod export;
+pub mod general_ledger;
 pub mod labels;
 pub mod moves;
 pub mod nature;

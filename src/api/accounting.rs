@@ -13,6 +13,7 @@ use crate::accounting::balance;
 use crate::accounting::books::{self, Book};
 use crate::accounting::chart;
 use crate::accounting::export::{self, Format, PAGE};
+use crate::accounting::general_ledger;
 use crate::accounting::periods;
 use crate::api::auth::Authenticated;
 use crate::api::error::{ApiError, Problem};
@@ -433,6 +434,92 @@ pub async fn enterprise_trial_balance_csv(
 ) -> Result<HttpResponse, ApiError> {
     let book = enterprise_book(&state, &caller, path).await?;
     balance_csv(&trial_balance_of(&state, caller, book, params.0).await?)
+}
+
+/// Checks the caller may export `book`, then streams its general ledger of the period
+/// (validated up to `to` first), one account's page at a time.
+async fn general_ledger_of(
+    state: &AppState,
+    caller: Authenticated,
+    book: Book,
+    params: BalanceParams,
+) -> Result<HttpResponse, ApiError> {
+    check_range(params.from, params.to)?;
+    let (from, to) = (params.from, params.to);
+    let checked = book.clone();
+    let (header, cursor) = state
+        .db
+        .run(move |conn| {
+            may_export(conn, &caller.0, &checked)?;
+            Ok::<_, ApiError>(general_ledger::start(conn, &checked, from, to)?)
+        })
+        .await?;
+    let db = state.db.clone();
+    let first =
+        futures_util::stream::once(
+            async move { Ok::<_, actix_web::Error>(web::Bytes::from(header)) },
+        );
+    // state: None = done
+    let rest = futures_util::stream::unfold(Some(cursor), move |cursor| {
+        let (db, book) = (db.clone(), book.clone());
+        async move {
+            let mut cursor = cursor?;
+            let part = db
+                .run(move |conn| {
+                    let part =
+                        general_ledger::next(conn, &book, (from, to), &mut cursor, &mut |_| {})?;
+                    Ok::<_, ApiError>((part, cursor))
+                })
+                .await;
+            match part {
+                Ok((Some(text), cursor)) => Some((Ok(web::Bytes::from(text)), Some(cursor))),
+                Ok((None, _)) => None,
+                Err(e) => Some((
+                    Err(actix_web::error::ErrorInternalServerError(e.to_string())),
+                    None,
+                )),
+            }
+        }
+    });
+    let name = format!("general-ledger-{from}-{to}.csv");
+    Ok(crate::api::attachment("text/csv; charset=utf-8", &name)
+        .streaming(futures_util::StreamExt::chain(first, rest)))
+}
+
+/// The general ledger (grand livre) of the deployment's books for a period, as CSV: per
+/// account its opening balance, each line with the running balance, and its totals
+/// (Switzerland's legal export with the trial balance; see `accounting::general_ledger`).
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(BalanceParams),
+    responses((status = 200, description = "The general ledger as CSV", content_type = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, description = "An account is not mapped", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/accounting/general-ledger.csv")]
+pub async fn general_ledger_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    params: QueryParams<BalanceParams>,
+) -> Result<HttpResponse, ApiError> {
+    general_ledger_of(&state, caller, Book::Deployment, params.0).await
+}
+
+/// The general ledger of an enterprise's own books as CSV. For its owners and treasurers.
+#[utoipa::path(
+    tag = "accounting",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The enterprise (id or slug)"), BalanceParams),
+    responses((status = 200, description = "The general ledger as CSV", content_type = "text/csv"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/enterprises/{id}/accounting/general-ledger.csv")]
+pub async fn enterprise_general_ledger_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    params: QueryParams<BalanceParams>,
+) -> Result<HttpResponse, ApiError> {
+    let book = enterprise_book(&state, &caller, path).await?;
+    general_ledger_of(&state, caller, book, params.0).await
 }
 
 /// Closes a past period: its moves are final, every export of it the same file.

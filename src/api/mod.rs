@@ -200,6 +200,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(accounting::trial_balance_csv)
         .service(accounting::enterprise_trial_balance)
         .service(accounting::enterprise_trial_balance_csv)
+        .service(accounting::general_ledger_csv)
+        .service(accounting::enterprise_general_ledger_csv)
         .service(accounting::close_period)
         .service(accounting::list_periods)
         .service(auth::login)

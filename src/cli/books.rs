@@ -42,6 +42,20 @@ pub(super) enum ExportCommand {
         #[arg(long, value_name = "SLUG")]
         enterprise: Option<String>,
     },
+    /// The general ledger of a period as CSV (grand livre): per account its opening
+    /// balance, each line with the running balance, and its totals (to --output, or stdout).
+    /// Switzerland's legal export, with the trial balance.
+    GeneralLedger {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// An enterprise's own books (slug or id) instead of the deployment's.
+        #[arg(long, value_name = "SLUG")]
+        enterprise: Option<String>,
+    },
     /// The trial balance of a period (balance générale): per account, opening, debit,
     /// credit and closing balances, then the totals; CSV (default) or JSON, to --output or
     /// stdout.
@@ -279,6 +293,37 @@ pub(super) fn export(config: &Config, command: ExportCommand) -> Result<()> {
             }
             return Ok(());
         }
+        ExportCommand::GeneralLedger {
+            from,
+            to,
+            output,
+            enterprise,
+        } => {
+            anyhow::ensure!(from <= to, "--from must not be after --to");
+            let book = book_of(enterprise)?;
+            let mut lines = 0;
+            let accounts = to_output(output.as_deref(), "lines", &mut |out, progress| {
+                crate::accounting::general_ledger::write(
+                    &mut conn,
+                    &book,
+                    from,
+                    to,
+                    out,
+                    &mut |n| {
+                        lines += n;
+                        progress(n)
+                    },
+                )
+            })?;
+            match output {
+                Some(path) => eprintln!(
+                    "{accounts} accounts, {lines} lines written to {}",
+                    path.display()
+                ),
+                None => eprintln!("{accounts} accounts, {lines} lines written"),
+            }
+            return Ok(());
+        }
         ExportCommand::Fec {
             from,
             to,
@@ -317,21 +362,42 @@ pub(super) fn export(config: &Config, command: ExportCommand) -> Result<()> {
     } else {
         output
     };
+    let written = to_output(output.as_deref(), "moves", &mut |out, progress| {
+        export::write(&mut conn, &book, format, from, to, out, progress)
+    })?;
+    match output {
+        Some(path) => eprintln!("{written} moves written to {}", path.display()),
+        None => eprintln!("{written} moves written"),
+    }
+    Ok(())
+}
+
+/// What an export writes into: its output and a progress callback; returns how many
+/// things it wrote.
+type Writing<'a> = dyn FnMut(
+        &mut dyn std::io::Write,
+        &mut dyn FnMut(usize),
+    ) -> Result<usize, crate::accounting::AccountingError>
+    + 'a;
+
+/// Runs `write` into the file `output` (removed again if the export fails: no half-written
+/// file is left behind) or standard output, with a spinner counting `what`.
+fn to_output(output: Option<&std::path::Path>, what: &str, write: &mut Writing) -> Result<usize> {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos} moves written ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {{pos}} {what} written ({{elapsed}})"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     let mut progress = |n: usize| bar.inc(n as u64);
-    let written = match &output {
+    let written = match output {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            let written =
-                export::write(&mut conn, &book, format, from, to, &mut out, &mut progress);
+            let written = write(&mut out, &mut progress);
             if written.is_err() {
-                // no half-written or header-only file left behind
                 drop(out);
                 let _ = std::fs::remove_file(path);
             }
@@ -340,14 +406,10 @@ pub(super) fn export(config: &Config, command: ExportCommand) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            export::write(&mut conn, &book, format, from, to, &mut out, &mut progress)
+            write(&mut out, &mut progress)
         }
     }
     .map_err(|e| anyhow::anyhow!("exporting: {e}"))?;
     bar.finish_and_clear();
-    match output {
-        Some(path) => eprintln!("{written} moves written to {}", path.display()),
-        None => eprintln!("{written} moves written"),
-    }
-    Ok(())
+    Ok(written)
 }

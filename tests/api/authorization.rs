@@ -383,14 +383,16 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             }
             ("GET", "/api/v1/accounting/odoo.csv")
             | ("GET", "/api/v1/accounting/balance")
-            | ("GET", "/api/v1/accounting/balance.csv") => {
+            | ("GET", "/api/v1/accounting/balance.csv")
+            | ("GET", "/api/v1/accounting/general-ledger.csv") => {
                 return Some((format!("{path}?from=2026-01-01&to=2026-01-31"), None));
             }
             // an enterprise's own books: none of the outsiders is the farm's owner or treasurer
             ("GET", "/api/v1/enterprises/{id}/accounting/fec")
             | ("GET", "/api/v1/enterprises/{id}/accounting/odoo.csv")
             | ("GET", "/api/v1/enterprises/{id}/accounting/balance")
-            | ("GET", "/api/v1/enterprises/{id}/accounting/balance.csv") => {
+            | ("GET", "/api/v1/enterprises/{id}/accounting/balance.csv")
+            | ("GET", "/api/v1/enterprises/{id}/accounting/general-ledger.csv") => {
                 return Some((
                     format!(
                         "{}?from=2026-01-01&to=2026-01-31",

@@ -551,6 +551,67 @@ async fn a_swiss_deployment_trades_settles_and_keeps_its_books_in_francs(backend
     let books = books.json();
     assert_eq!(books["currency"], "CHF");
     assert_eq!(books["totals"]["debit"], books["totals"]["credit"]);
+    // in the Swiss chart, with Odoo l10n_ch's codes: the fund a bank account (1020) in
+    // debit, the member's wallet what the association owes (2211) in credit
+    let account = |balance: &Value, code: &str| {
+        balance["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["code"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("no account {code} in {balance}"))
+    };
+    let fund = account(&books, "1020");
+    assert_eq!(
+        (&fund["label"], &fund["closing_debit"]),
+        (&json!("Banque - fonds de garantie"), &json!("20.00"))
+    );
+    assert_eq!(account(&books, "2211")["closing_credit"], "10.00");
+    assert!(
+        books["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .all(|a| a["code"].as_str().is_some_and(|c| c.len() == 4)),
+        "only the Swiss chart's four-digit codes: {books}"
+    );
+    // the farm's own books: its sale at 2.6 %, the VAT due on its own account
+    let farm_books = app
+        .call(
+            "GET",
+            &format!("/api/v1/enterprises/{farm}/accounting/balance?{range}"),
+            Some(&farmer),
+            None,
+        )
+        .await;
+    assert_eq!(farm_books.status, 200, "{}", farm_books.json());
+    let farm_books = farm_books.json();
+    assert_eq!(account(&farm_books, "3001")["credit"], "24.37");
+    assert_eq!(account(&farm_books, "2202")["credit"], "0.63");
+
+    // the general ledgers (Switzerland's legal export): per account the opening, each line
+    // with the running balance, and totals that are the trial balance's
+    for (path, who, balance) in [
+        ("/api/v1/accounting", &treasurer, &books),
+        (
+            &*format!("/api/v1/enterprises/{farm}/accounting"),
+            &farmer,
+            &farm_books,
+        ),
+    ] {
+        let ledger = app
+            .call(
+                "GET",
+                &format!("{path}/general-ledger.csv?{range}"),
+                Some(who),
+                None,
+            )
+            .await;
+        let text = String::from_utf8_lossy(&ledger.body).to_string();
+        assert_eq!(ledger.status, 200, "{text}");
+        crate::support::assert_general_ledger_agrees(&text, balance);
+    }
 
     // no euro anywhere: every account is in francs or in the local currency
     let conn = &mut app.db.db.conn().expect("conn");

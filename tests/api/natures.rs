@@ -257,6 +257,41 @@ async fn a_day_of_trade_books_the_fund_as_a_debit_in_the_trial_balance(backend: 
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), csv);
+    // the general ledger agrees with it, over HTTP and on the command line alike
+    let ledger = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounting/general-ledger.csv?from={today}&to={today}"),
+            Some(&treasurer),
+            None,
+        )
+        .await;
+    assert_eq!(ledger.status, 200);
+    assert_eq!(
+        ledger.header("content-disposition").as_deref(),
+        Some(&*format!(
+            "attachment; filename=\"general-ledger-{today}-{today}.csv\""
+        ))
+    );
+    let ledger = String::from_utf8(ledger.body.clone()).expect("utf-8");
+    crate::support::assert_general_ledger_agrees(&ledger, &balance);
+    let out = crate::accounting::comptoir_cli(
+        &app.db.url,
+        &[
+            "export",
+            "general-ledger",
+            "--from",
+            &today.to_string(),
+            "--to",
+            &today.to_string(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), ledger);
     // a reversed range is refused
     let reply = app
         .call(

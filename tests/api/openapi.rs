@@ -158,7 +158,7 @@ fn readme_documents_the_setup_commands_and_every_problem_type() {
 fn every_authenticated_handler_asks_the_policy() {
     // helpers that end in `authorize`: the account checks (`readable`, `may_read`), a cycle found for its hub's
     // action (`cycles::find_for`), the books' keepers (`keep_books`, and the exports'
-    // `stream_export`, which starts with it, and the trial balance's `trial_balance_of`), the
+    // `stream_export`, which starts with it, and the trial balance's `trial_balance_of`, the general ledger's `general_ledger_of`), the
     // fiat payment's two paths (`fiat_paid`, which asks for `CollectPayment`)
     const AUTHORIZING: &[&str] = &[
         "fiat_paid(",
@@ -173,6 +173,7 @@ fn every_authenticated_handler_asks_the_policy() {
         "odoo_csv_of(",
         "enterprise_books(",
         "trial_balance_of(",
+        "general_ledger_of(",
     ];
     let mut checked = 0;
     for file in api_sources() {

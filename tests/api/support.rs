@@ -218,3 +218,68 @@ pub(crate) fn new_customer(conn: &mut DbConn, n: usize) -> String {
         .expect("customer");
     id
 }
+
+/// A general ledger CSV agrees with its trial balance: the same accounts in code order, each
+/// opening with the opening balance, each line's running balance the sum so far, and each
+/// total row the period's debits and credits and the closing balance.
+pub(crate) fn assert_general_ledger_agrees(csv_text: &str, balance: &Value) {
+    let cents = |text: &str| -> i64 {
+        let d: rust_decimal::Decimal = text.parse().expect("an amount");
+        i64::try_from(d * rust_decimal::Decimal::ONE_HUNDRED).expect("cents")
+    };
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(header[..3], ["row", "account", "account_label"]);
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (row, code, debit, credit, running) = (
+        column("row"),
+        column("account"),
+        column("debit"),
+        column("credit"),
+        column("balance"),
+    );
+    let mut totals = Vec::new();
+    let mut so_far = 0;
+    let mut lines = (0, 0);
+    for record in reader.records() {
+        let record = record.expect("a row");
+        match &record[row] {
+            "opening" => {
+                so_far = cents(&record[running]);
+                assert_eq!(so_far, cents(&record[debit]) - cents(&record[credit]));
+                lines = (0, 0);
+            }
+            "line" => {
+                so_far += cents(&record[debit]) - cents(&record[credit]);
+                lines.0 += cents(&record[debit]);
+                lines.1 += cents(&record[credit]);
+                assert_eq!(cents(&record[running]), so_far, "{record:?}");
+            }
+            "total" => {
+                assert_eq!(cents(&record[running]), so_far, "{record:?}");
+                assert_eq!((cents(&record[debit]), cents(&record[credit])), lines);
+                totals.push((record[code].to_string(), so_far, lines));
+            }
+            other => panic!("a row of kind {other}"),
+        }
+    }
+    let expected: Vec<(String, i64, (i64, i64))> = balance["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| {
+            let s = |k: &str| cents(a[k].as_str().expect(k));
+            (
+                a["code"].as_str().expect("code").to_string(),
+                s("closing_debit") - s("closing_credit"),
+                (s("debit"), s("credit")),
+            )
+        })
+        .collect();
+    assert_eq!(totals, expected);
+}

@@ -3,9 +3,10 @@
 //! looked up in Odoo; what is missing is created (or, with `--dry-run`, only listed):
 //! - journals as `general` journals with the chart's code and label;
 //! - accounts with the chart's code and label and an `account_type` from the ledger
-//!   account's nature ([`crate::accounting::nature`]): 411… receivable and 401… payable
-//!   (reconcilable), the fund's 512… a bank and cash account, other assets and liabilities
-//!   current, commissions income. An account that lettering needs (the receivables) and
+//!   account's kind and nature ([`crate::accounting::nature`]): the euro receivable and
+//!   payable (411…/401… in France, 1100/2000 in Switzerland) reconcilable, the fund (512… or
+//!   1020) a bank and cash account, other assets and liabilities current, commissions
+//!   income. An account that lettering needs (the receivables) and
 //!   that exists without `reconcile` is made reconcilable;
 //! - local currencies by name, at rate 1.
 //!
@@ -72,16 +73,18 @@ struct AccountNeed {
     reconcile: bool,
 }
 
-/// Odoo's `account_type` for a ledger account kind mapped to `code`.
-fn account_type(kind: AccountKind, code: &str) -> &'static str {
-    match nature::of(kind) {
-        nature::Nature::Asset if code.starts_with("411") => "asset_receivable",
-        nature::Nature::Asset if code.starts_with("51") || code.starts_with("53") => "asset_cash",
-        nature::Nature::Asset => "asset_current",
-        nature::Nature::Liability if code.starts_with("401") => "liability_payable",
-        nature::Nature::Liability => "liability_current",
-        nature::Nature::Income => "income",
-        nature::Nature::Expense => "expense",
+/// Odoo's `account_type` for a ledger account of `kind`: by what the account is, not by its
+/// code, so that every country's plan gets the same types (the euro receivable on 411000 in
+/// France and on 1100 in Switzerland is receivable; the fund on 512100 or 1020 is cash).
+fn account_type(kind: AccountKind) -> &'static str {
+    match (kind, nature::of(kind)) {
+        (AccountKind::EuroReceivable, _) => "asset_receivable",
+        (AccountKind::EuroPayable, _) => "liability_payable",
+        (AccountKind::GuaranteeFund, _) => "asset_cash",
+        (_, nature::Nature::Asset) => "asset_current",
+        (_, nature::Nature::Liability) => "liability_current",
+        (_, nature::Nature::Income) => "income",
+        (_, nature::Nature::Expense) => "expense",
     }
 }
 
@@ -113,7 +116,7 @@ fn need_account(
     label: &str,
     kind: AccountKind,
 ) {
-    let account_type = account_type(kind, code);
+    let account_type = account_type(kind);
     // lettered in Comptoir, reconciled in Odoo
     let reconcile = matches!(kind, AccountKind::EuroReceivable | AccountKind::EuroPayable)
         || matches!(account_type, "asset_receivable" | "liability_payable");
@@ -310,18 +313,35 @@ mod tests {
     #[test]
     fn account_types_follow_natures_and_codes() {
         let cases = [
-            (AccountKind::EuroReceivable, "411100", "asset_receivable"),
-            (AccountKind::EuroPayable, "401100", "liability_payable"),
-            (AccountKind::GuaranteeFund, "512100", "asset_cash"),
-            (AccountKind::EuroClearing, "580000", "asset_current"),
-            (AccountKind::MemberWallet, "467100", "liability_current"),
-            (AccountKind::VatCollected, "467300", "liability_current"),
-            (AccountKind::Issuance, "580000", "liability_current"),
-            (AccountKind::CommissionIncome, "708000", "income"),
+            (AccountKind::EuroReceivable, "asset_receivable"),
+            (AccountKind::EuroPayable, "liability_payable"),
+            (AccountKind::GuaranteeFund, "asset_cash"),
+            (AccountKind::EuroClearing, "asset_current"),
+            (AccountKind::MemberWallet, "liability_current"),
+            (AccountKind::VatCollected, "liability_current"),
+            (AccountKind::Issuance, "liability_current"),
+            (AccountKind::CommissionIncome, "income"),
         ];
-        for (kind, code, expected) in cases {
-            assert_eq!(account_type(kind, code), expected, "{kind:?} {code}");
+        for (kind, expected) in cases {
+            assert_eq!(account_type(kind), expected, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn the_swiss_plan_needs_its_receivable_and_payable_reconcilable_and_its_fund_as_cash() {
+        let francs = crate::deployment::Tender::find("CHF").expect("CHF").legal();
+        let chart = chart::SWITZERLAND.chart(francs).expect("the Swiss plan");
+        let (journals, accounts) = needs(&chart).expect("needs");
+        assert_eq!(
+            journals.keys().cloned().collect::<Vec<_>>(),
+            ["BQ", "MLC", "OD", "VT"]
+        );
+        assert!(accounts["1100"].reconcile && accounts["2000"].reconcile);
+        assert_eq!(accounts["1100"].account_type, "asset_receivable");
+        assert_eq!(accounts["2000"].account_type, "liability_payable");
+        assert_eq!(accounts["1020"].account_type, "asset_cash");
+        assert_eq!(accounts["2211"].account_type, "liability_current");
+        assert!(!accounts["2211"].reconcile);
     }
 
     #[test]

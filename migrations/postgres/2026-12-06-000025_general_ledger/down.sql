@@ -1,0 +1,1 @@
+DROP INDEX accounting_lines_by_account;
