@@ -5,6 +5,10 @@
 //! - [`catalog`]: products and variants
 //! - [`orders`]: order cycles and basket pricing
 //! - [`ledger`]: currencies and the double-entry ledger
+//! - [`association`]: a currency association's operations beside the ledger: members'
+//!   top-up requests, its bank account
+//! - [`banking`]: IBANs, payment references, and the bank-transfer QR codes (EPC, Swiss
+//!   QR-bill)
 //! - [`privacy`]: a person's data, exported and erased
 //! - [`accounting`]: the deployment's and the enterprises' books, FEC, Odoo
 //! - [`auth`]: users and roles, passwords, tokens, sessions, authorization
@@ -17,8 +21,10 @@
 
 pub mod accounting;
 pub mod api;
+pub mod association;
 pub mod audit;
 pub mod auth;
+pub mod banking;
 pub mod bench;
 pub mod catalog;
 pub mod cli;

@@ -31,6 +31,7 @@ pub mod problems;
 pub mod resolve;
 pub mod roles;
 pub mod system;
+pub mod topups;
 pub mod views;
 
 use actix_web::body::MessageBody;
@@ -200,6 +201,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(accounting::trial_balance_csv)
         .service(accounting::enterprise_trial_balance)
         .service(accounting::enterprise_trial_balance_csv)
+        .service(topups::request)
+        .service(topups::mine)
+        .service(topups::queue)
+        .service(topups::get_one)
+        .service(topups::transfer)
+        .service(topups::qr_svg)
+        .service(topups::qr_png)
+        .service(topups::cancel)
+        .service(topups::approve)
+        .service(topups::refuse)
+        .service(topups::set_bank_account)
+        .service(topups::get_bank_account)
         .service(accounting::general_ledger_csv)
         .service(accounting::enterprise_general_ledger_csv)
         .service(accounting::close_period)

@@ -47,6 +47,9 @@ struct PersonalDataDoc {
     /// The person's acts in the audit trail.
     #[schema(value_type = Vec<Object>)]
     audit_events: (),
+    /// Top-up requests, as `GET /api/v1/me/topup-requests` shows them.
+    #[schema(value_type = Vec<Object>)]
+    topup_requests: (),
 }
 
 /// Everything Comptoir holds about the caller, as one JSON document to keep or take

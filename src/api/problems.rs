@@ -1,9 +1,10 @@
 //! Each domain error mapped into the problem catalogue, once: the domain says what went wrong
-//! in its own terms ([`AccountingError`], [`AuditError`], [`PrivacyError`], [`AuthError`], [`CatalogError`], [`EnterpriseError`], [`LedgerError`], [`MailError`], [`OrderError`], [`DbError`]), and this edge says which problem type and
+//! in its own terms ([`AccountingError`], [`AssociationError`], [`AuditError`], [`PrivacyError`], [`AuthError`], [`CatalogError`], [`EnterpriseError`], [`LedgerError`], [`MailError`], [`OrderError`], [`DbError`]), and this edge says which problem type and
 //! HTTP status it is.
 
 use crate::accounting::AccountingError;
 use crate::api::error::{ApiError, ProblemKind};
+use crate::association::AssociationError;
 use crate::audit::AuditError;
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
@@ -85,8 +86,29 @@ impl From<PrivacyError> for ApiError {
             PrivacyError::Order(e) => ApiError::from(e),
             PrivacyError::Ledger(e) => ApiError::from(e),
             PrivacyError::Audit(e) => ApiError::from(e),
+            PrivacyError::Association(e) => ApiError::from(e),
             PrivacyError::Db(e) => ApiError::from(e),
             PrivacyError::Unavailable(e) => ApiError::from(e),
+        }
+    }
+}
+
+impl From<AssociationError> for ApiError {
+    fn from(e: AssociationError) -> ApiError {
+        match e {
+            AssociationError::Invalid(invalid) => ApiError::from(invalid),
+            AssociationError::NotFound(detail) => ApiError::NotFound(detail),
+            AssociationError::Conflict(detail) => ApiError::Conflict {
+                kind: ProblemKind::Conflict,
+                detail,
+            },
+            AssociationError::Internal(cause) => ApiError::Internal(cause),
+            AssociationError::Auth(e) => ApiError::from(e),
+            AssociationError::Ledger(e) => ApiError::from(e),
+            AssociationError::Audit(e) => ApiError::from(e),
+            AssociationError::Mail(e) => ApiError::from(e),
+            AssociationError::Db(e) => ApiError::from(e),
+            AssociationError::Unavailable(e) => ApiError::from(e),
         }
     }
 }

@@ -15,6 +15,7 @@ mod admin;
 mod backup;
 mod books;
 mod person;
+mod topups;
 
 /// Comptoir: marketplace backend for producers, food hubs and local currencies.
 #[derive(Debug, Parser)]
@@ -99,6 +100,11 @@ enum Command {
         /// Events read per query (all are printed).
         #[arg(long, default_value_t = 200)]
         page: u32,
+    },
+    /// Members' top-up requests: a treasurer lists, approves or refuses them.
+    Topup {
+        #[command(subcommand)]
+        command: topups::TopUpCommand,
     },
     /// A person's data: export it, or erase it, on their written request.
     Person {
@@ -352,6 +358,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Catalog { command } => catalog(&config, command),
         Command::Admin { command } => admin::run(&config, command),
         Command::Person { command } => person::run(&config, command),
+        Command::Topup { command } => topups::run(&config, command),
         Command::Audit {
             enterprise,
             action,

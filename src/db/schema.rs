@@ -20,6 +20,8 @@ diesel::table! {
         updated_at -> Timestamp,
         siret -> Nullable<Text>,
         uid -> Nullable<Text>,
+        iban -> Nullable<Text>,
+        bic -> Nullable<Text>,
     }
 }
 
@@ -680,5 +682,26 @@ diesel::table! {
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    topup_requests (id) {
+        id -> Text,
+        number -> BigInt,
+        user_id -> Text,
+        currency -> Text,
+        wallet_id -> Text,
+        amount_minor -> BigInt,
+        legal_minor -> BigInt,
+        method -> Text,
+        reference -> Text,
+        state -> Text,
+        reason -> Text,
+        received_reference -> Text,
+        ledger_entry_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
     }
 }

@@ -6,8 +6,9 @@
 //! Rendering is strict: a value the template names but the mail does not carry is an error,
 //! never a blank. HTML templates escape every value (minijinja's auto-escaping by file
 //! extension); plain-text ones do not. Filters: `money` (`{"amount": "12.50", "currency":
-//! "EUR"}` → `12,50 €` / `€12.50`), `number` (`5.5` → `5,5` in French) and `datetime` (a
-//! local `2026-11-26T18:00` → `jeudi 26 novembre 2026 à 18:00`), all in the mail's language.
+//! "EUR"}` → `12,50 €` / `€12.50`), `number` (`5.5` → `5,5` in French), `datetime` (a
+//! local `2026-11-26T18:00` → `jeudi 26 novembre 2026 à 18:00`) and `payment_method`
+//! (`bank_transfer` → `virement bancaire` / `bank transfer`), all in the mail's language.
 
 use std::path::PathBuf;
 
@@ -53,6 +54,8 @@ mails!(
     "order_cancelled",
     "producer_cycle_report",
     "topup_receipt",
+    "topup_requested",
+    "topup_refused",
     "reconversion_receipt",
 );
 
@@ -92,6 +95,21 @@ fn money_filter(state: &State, value: Value) -> Result<String, minijinja::Error>
     Ok(format::money(amount, currency, locale_of(state)))
 }
 
+/// A way of paying in words: `bank_transfer` → `virement bancaire` / `bank transfer` (an
+/// unknown one as it is).
+fn payment_method_filter(state: &State, value: String) -> String {
+    let words = match (value.as_str(), locale_of(state)) {
+        ("bank_transfer", Locale::Fr) => "virement bancaire",
+        ("bank_transfer", Locale::En) => "bank transfer",
+        ("cash", Locale::Fr) => "espèces",
+        ("cash", Locale::En) => "cash",
+        ("card", Locale::Fr) => "carte bancaire",
+        ("card", Locale::En) => "card",
+        _ => return value,
+    };
+    words.to_string()
+}
+
 /// A decimal as the language writes it: `5.5` → `5,5` in French.
 fn number_filter(state: &State, value: Value) -> String {
     let text = value.to_string();
@@ -126,6 +144,7 @@ impl Templates {
         env.add_filter("money", money_filter);
         env.add_filter("datetime", datetime_filter);
         env.add_filter("number", number_filter);
+        env.add_filter("payment_method", payment_method_filter);
         env.set_loader(move |name| {
             if let Some(dir) = &override_dir {
                 let path = dir.join(name);

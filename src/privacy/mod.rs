@@ -53,6 +53,8 @@ pub enum PrivacyError {
     Ledger(#[from] crate::ledger::LedgerError),
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Association(#[from] crate::association::AssociationError),
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -81,6 +83,8 @@ pub struct Export {
     pub api_keys: Vec<ApiKeyData>,
     /// What the person did that the audit trail records.
     pub audit_events: Vec<AuditEvent>,
+    /// The person's top-up requests, oldest first.
+    pub topup_requests: Vec<crate::association::topups::TopUp>,
 }
 
 #[derive(Debug, Serialize)]
@@ -324,6 +328,7 @@ pub fn export(conn: &mut DbConn, user: &UserId) -> Result<Export, PrivacyError> 
             )
             .collect();
         let audit_events = audit::by_actor(conn, user)?;
+        let topup_requests = crate::association::topups::of_user(conn, user.as_str())?;
         Ok(Export {
             exported_at: utc(crate::time::now()),
             account: AccountData {
@@ -351,6 +356,7 @@ pub fn export(conn: &mut DbConn, user: &UserId) -> Result<Export, PrivacyError> 
             sessions,
             api_keys: keys,
             audit_events,
+            topup_requests,
         })
     })
 }

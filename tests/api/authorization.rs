@@ -255,6 +255,29 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     );
     let order_id = placed.json()["id"].as_str().expect("order").to_string();
 
+    // Camille's request for Lem, in cash (no bank account needed)
+    let topup = app
+        .send(
+            "POST",
+            "/api/v1/currencies/LEM/topup-requests",
+            Some(&camille),
+            &[("Idempotency-Key", &key())],
+            Some((
+                "application/json",
+                json!({"amount": lem("10.00"), "method": "cash"})
+                    .to_string()
+                    .into_bytes(),
+            )),
+        )
+        .await;
+    assert_eq!(
+        topup.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&topup.body)
+    );
+    let topup_id = topup.json()["id"].as_str().expect("topup").to_string();
+
     // one case per protected route: the concrete path and a well-formed body
     let case = |method: &str, path: &str| -> Option<(String, Option<Value>)> {
         let fill = |p: &str| {
@@ -418,6 +441,31 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                     None,
                 ));
             }
+            // the treasurers' queue of the Lem, and Camille's request
+            ("GET", "/api/v1/currencies/{code}/topup-requests") => None,
+            ("GET", "/api/v1/topup-requests/{id}")
+            | ("GET", "/api/v1/topup-requests/{id}/transfer")
+            | ("GET", "/api/v1/topup-requests/{id}/qr.svg")
+            | ("GET", "/api/v1/topup-requests/{id}/qr.png")
+            | ("POST", "/api/v1/topup-requests/{id}/cancel") => {
+                return Some((path.replace("{id}", &topup_id), None));
+            }
+            ("POST", "/api/v1/topup-requests/{id}/approve") => {
+                return Some((path.replace("{id}", &topup_id), Some(json!({}))));
+            }
+            ("POST", "/api/v1/topup-requests/{id}/refuse") => {
+                return Some((
+                    path.replace("{id}", &topup_id),
+                    Some(json!({"reason": "hijacked"})),
+                ));
+            }
+            // the association's bank account, where members' transfers go
+            ("PUT", "/api/v1/enterprises/{id}/bank-account") => {
+                return Some((
+                    path.replace("{id}", "monnaie-lem"),
+                    Some(json!({"iban": "FR76 3000 6000 0112 3456 7890 189"})),
+                ));
+            }
             _ => return None,
         };
         let concrete = fill(path);
@@ -474,6 +522,10 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             if operation.get("security").is_none() {
                 continue;
             }
+            // anyone may ask for a top-up for themselves: the caller's own request
+            if path == "/api/v1/currencies/{code}/topup-requests" && method == "post" {
+                continue;
+            }
             let method = method.to_uppercase();
             let Some((concrete, body)) = case(&method, path) else {
                 panic!("no authorization case for {method} {path}: add one to this matrix");
@@ -493,7 +545,14 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                     Some("application/problem+json"),
                     "{method} {path}"
                 );
-                for secret in [&wallet, &farm_wallet, &hold_id, &payable, &order_id] {
+                for secret in [
+                    &wallet,
+                    &farm_wallet,
+                    &hold_id,
+                    &payable,
+                    &order_id,
+                    &topup_id,
+                ] {
                     assert!(
                         !text.contains(secret.as_str()),
                         "{who} saw data on {method} {path}: {text}"

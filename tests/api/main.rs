@@ -27,6 +27,7 @@ mod operator;
 mod orders;
 mod smtp_server;
 mod support;
+mod topups;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]

@@ -902,6 +902,8 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/enterprises/{id_or_slug}/products"),
     ("GET", "/api/v1/enterprises/{hub}/offer"),
     ("GET", "/api/v1/categories"),
+    // an association publishes the account it receives transfers on (as on its receipts)
+    ("GET", "/api/v1/enterprises/{id}/bank-account"),
     ("GET", "/api/v1/products"),
     ("GET", "/api/v1/products/{product_id}"),
     ("GET", "/api/v1/enterprises/{id_or_slug}/order-cycles"),

@@ -20,6 +20,7 @@ pub mod cycles;
 pub mod enterprises;
 pub mod ledger;
 pub mod orders;
+pub mod topups;
 
 use std::borrow::Cow;
 
@@ -82,6 +83,8 @@ string_schemas! {
     crate::orders::order::OrderState => "OrderState": "Where an order is in its life.",
     crate::orders::order::EuroState => "EuroState": "Where the euro part of an order stands: `none` to pay, `due` to the hub, `paid`, or `cancelled` before it was paid.",
     crate::orders::shipping::ShippingKind => "ShippingKind": "`pickup` or `delivery`.",
+    crate::association::topups::Method => "TopUpMethod": "How a member pays for a top-up: `bank_transfer` (with the request's reference) or `cash` at an exchange point.",
+    crate::association::topups::State => "TopUpState": "`pending` (waiting for the money), `approved` (issued), `refused` (with a reason) or `cancelled` by the member.",
 }
 
 /// The JSON shape of [`Money`].

@@ -1,0 +1,3 @@
+DROP TABLE topup_requests;
+ALTER TABLE enterprises DROP COLUMN bic;
+ALTER TABLE enterprises DROP COLUMN iban;

@@ -1,0 +1,44 @@
+//! What a currency association does beside the ledger's own operations.
+//!
+//! - [`topups`]: members' top-up requests — a member asks for local currency, pays by bank
+//!   transfer (the reference generated here, carried by an EPC or Swiss QR-bill code) or in
+//!   cash at an exchange point; a treasurer approves (the issuance) or refuses (with why).
+//! - [`bank`]: the bank account an association receives transfers on (its IBAN), which the
+//!   transfer QR codes name.
+
+pub mod bank;
+pub mod topups;
+
+/// What can go wrong with an association's operations.
+#[derive(Debug, thiserror::Error)]
+pub enum AssociationError {
+    #[error(transparent)]
+    Invalid(#[from] crate::error::Invalid),
+    #[error("{0}")]
+    NotFound(String),
+    /// Not possible in the current state: what to do first is in the message.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] crate::db::DbError),
+}
+
+impl From<crate::money::AmountMismatch> for AssociationError {
+    fn from(e: crate::money::AmountMismatch) -> AssociationError {
+        AssociationError::Ledger(e.into())
+    }
+}
+
+crate::error::domain_error!(AssociationError);
