@@ -28,6 +28,7 @@ pub mod pagination;
 pub mod planning;
 pub mod privacy;
 pub mod problems;
+pub mod professionals;
 pub mod resolve;
 pub mod roles;
 pub mod system;
@@ -213,6 +214,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(topups::refuse)
         .service(topups::set_bank_account)
         .service(topups::get_bank_account)
+        .service(professionals::list)
+        .service(professionals::approve)
+        .service(professionals::refuse)
+        .service(professionals::suspend)
+        .service(professionals::of_enterprise)
         .service(accounting::general_ledger_csv)
         .service(accounting::enterprise_general_ledger_csv)
         .service(accounting::close_period)

@@ -3,10 +3,13 @@
 //! - [`topups`]: members' top-up requests — a member asks for local currency, pays by bank
 //!   transfer (the reference generated here, carried by an EPC or Swiss QR-bill code) or in
 //!   cash at an exchange point; a treasurer approves (the issuance) or refuses (with why).
+//! - [`professionals`]: who may take the currency — an enterprise asks, the association's
+//!   owners and treasurers approve (its wallet opens), refuse or suspend (its wallet frozen).
 //! - [`bank`]: the bank account an association receives transfers on (its IBAN), which the
 //!   transfer QR codes name.
 
 pub mod bank;
+pub mod professionals;
 pub mod topups;
 
 /// What can go wrong with an association's operations.

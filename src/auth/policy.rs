@@ -8,11 +8,12 @@
 //! | spend from an account (pay, hold, reconvert) | a user: its owner; an enterprise: its owners and treasurers |
 //! | read an account (balance, history, CSV) | those who may spend from it, the enterprise's managers, the currency's treasurers, platform admins |
 //! | manage an enterprise's money (list and open its wallets) | its owners, treasurers (and managers to list) |
+//! | approve, refuse or suspend the professionals of a local currency (who may hold a wallet in it, be paid in it and reconvert it) | the issuing association's owners and treasurers, platform admins |
 //! | read a currency's statement | its treasurers, platform admins |
 //! | read or manage one's own account (own accounts, wallets, password, API keys) | oneself |
 //! | create a producer, hub or producer-hub | any person (who becomes its owner) |
 //! | create a currency association | platform admins |
-//! | manage an enterprise (profile, accepted currencies — which opens its wallets in them —, permissions it grants, suppliers it accepts) | its owners and managers, platform admins |
+//! | manage an enterprise (profile, the local currencies it asks to accept — its wallet in one opens once the currency's association approves —, permissions it grants, suppliers it accepts) | its owners and managers, platform admins |
 //! | manage a producer's catalogue (products, variants, CSV import and export) | its owners and managers, platform admins |
 //! | shop (cart, checkout) | any person, for themselves |
 //! | read an order | its customer, the hub's owners, managers and treasurers, platform admins |
@@ -104,6 +105,11 @@ pub enum Action<'a> {
     ManageRoles {
         enterprise_id: &'a str,
     },
+    /// Approve, refuse or suspend the professionals of a local currency, and list them (the
+    /// issuing association's owners and treasurers).
+    DecideProfessionals {
+        issuer_id: &'a str,
+    },
     /// Read the audit trail: about one enterprise (its owners and treasurers), or all of it
     /// (`None`: platform admins).
     ReadAudit {
@@ -179,6 +185,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         }
         Action::OpenEnterpriseWallet { enterprise_id } => {
             actor.has_role(enterprise_id, MONEY_ROLES)
+        }
+        Action::DecideProfessionals { issuer_id } => {
+            actor.is_platform_admin || actor.has_role(issuer_id, MONEY_ROLES)
         }
         Action::ReadStatement { issuer_id } => {
             actor.is_platform_admin || actor.has_role(issuer_id, &[Role::Treasurer])

@@ -15,6 +15,7 @@ mod admin;
 mod backup;
 mod books;
 mod person;
+mod professionals;
 mod topups;
 
 /// Comptoir: marketplace backend for producers, food hubs and local currencies.
@@ -105,6 +106,11 @@ enum Command {
     Topup {
         #[command(subcommand)]
         command: topups::TopUpCommand,
+    },
+    /// A local currency's professionals: its association approves, refuses or suspends them.
+    Professional {
+        #[command(subcommand)]
+        command: professionals::ProfessionalCommand,
     },
     /// A person's data: export it, or erase it, on their written request.
     Person {
@@ -359,6 +365,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Admin { command } => admin::run(&config, command),
         Command::Person { command } => person::run(&config, command),
         Command::Topup { command } => topups::run(&config, command),
+        Command::Professional { command } => professionals::run(&config, command),
         Command::Audit {
             enterprise,
             action,

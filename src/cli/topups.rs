@@ -50,7 +50,8 @@ pub enum TopUpCommand {
     },
 }
 
-fn acting(conn: &mut crate::db::DbConn, email: &str) -> Result<Actor> {
+/// The person named by `--as`, with their rights (also for `comptoir professional`).
+pub(super) fn acting(conn: &mut crate::db::DbConn, email: &str) -> Result<Actor> {
     let email = Email::parse(email)?;
     let user = find_user(conn, email.as_str())?
         .with_context(|| format!("--as: no account has the address {}", email.as_str()))?;

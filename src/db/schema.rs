@@ -120,6 +120,11 @@ diesel::table! {
     enterprise_currencies (enterprise_id, currency_code) {
         enterprise_id -> Text,
         currency_code -> Text,
+        state -> Text,
+        reason -> Text,
+        requested_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
     }
 }
 

@@ -632,6 +632,9 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
             crate::enterprises::manage::set_currencies(conn, enterprise, &locals)
                 .map_err(|e| anyhow!("opening the wallets of {}: {e}", enterprise.slug))?;
         }
+        // the demo's professionals are approved by their currency's association
+        crate::association::professionals::approve_all_requested(conn)
+            .map_err(|e| anyhow!("approving the demo's professionals: {e}"))?;
         Ok::<_, anyhow::Error>(())
     })
     .context("writing the demo data")?;

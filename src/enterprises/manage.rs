@@ -8,8 +8,9 @@
 //! - SIREN, SIRET and VAT numbers are checked by their check digits, and must agree with each
 //!   other (a SIRET starts with the SIREN; a French VAT number contains it); a SIRET alone
 //!   fills in the SIREN;
-//! - an enterprise always accepts euros; it may also accept local currencies, and gets a
-//!   wallet in each currency it accepts, opened in the same transaction;
+//! - an enterprise always accepts the legal currency; it may ask to accept local currencies,
+//!   which it accepts — with a wallet in each — once their associations approve it
+//!   ([`set_currencies`], `association::professionals`);
 //! - the kind may move between producer, hub and producer-hub, never to or from a currency
 //!   association.
 
@@ -433,7 +434,9 @@ pub fn create(
                 .execute(conn)
         }
         .map_err(|e| slug_violation(e, &row.slug))?;
-        set_currencies(conn, &row, &codes)?;
+        for code in set_currencies(conn, &row, &codes)? {
+            tell_association(conn, &row, &code)?;
+        }
         Ok(row.clone())
     })
 }
@@ -464,34 +467,128 @@ fn slug_violation(e: diesel::result::Error, slug: &str) -> EnterpriseError {
     }
 }
 
-/// Replaces the local currencies an enterprise accepts and opens its wallets (euro included).
+/// Sets the local currencies an enterprise asks to accept, and opens its wallets.
+///
+/// A producer or hub does not accept a local currency on its own say: a currency newly listed
+/// is *requested*, and its association's owners and treasurers are mailed; once they approve
+/// (`association::professionals`), the wallet opens and the enterprise shows as accepting it.
+/// A currency listed again after a refusal is asked again. A currency left out is withdrawn
+/// (its wallet and balance stay), except a suspended one: a suspension stays until the
+/// association lifts it. The legal currency's wallet always opens. A currency association's
+/// list is taken as it is (its accounts come with the currencies it issues).
+///
+/// Answers the currencies newly asked for: [`create`] and [`update`] tell their associations
+/// ([`tell_association`]); the demo loader approves them at once instead.
 pub fn set_currencies(
     conn: &mut DbConn,
     row: &EnterpriseRow,
     codes: &[String],
-) -> Result<(), EnterpriseError> {
-    {
-        let conn = conn.diesel();
-        diesel::delete(
-            enterprise_currencies::table.filter(enterprise_currencies::enterprise_id.eq(&row.id)),
-        )
-        .execute(conn)?;
-        for code in codes {
-            diesel::insert_into(enterprise_currencies::table)
-                .values((
-                    enterprise_currencies::enterprise_id.eq(&row.id),
-                    enterprise_currencies::currency_code.eq(code),
-                ))
-                .execute(conn)?;
-        }
-        Ok::<_, diesel::result::Error>(())
-    }?;
+) -> Result<Vec<String>, EnterpriseError> {
+    use enterprise_currencies as ec;
     if row.kind == EnterpriseKind::CurrencyAssociation.as_str() {
-        return Ok(()); // its accounts come with the currencies it issues
+        diesel::delete(ec::table.filter(ec::enterprise_id.eq(&row.id))).execute(conn.diesel())?;
+        for code in codes {
+            diesel::insert_into(ec::table)
+                .values((ec::enterprise_id.eq(&row.id), ec::currency_code.eq(code)))
+                .execute(conn.diesel())?;
+        }
+        return Ok(Vec::new());
+    }
+    let now = crate::time::now();
+    let existing: Vec<(String, String)> = ec::table
+        .filter(ec::enterprise_id.eq(&row.id))
+        .select((ec::currency_code, ec::state))
+        .load(conn.diesel())?;
+    diesel::delete(
+        ec::table
+            .filter(ec::enterprise_id.eq(&row.id))
+            .filter(ec::currency_code.ne_all(codes))
+            .filter(ec::state.ne("suspended")),
+    )
+    .execute(conn.diesel())?;
+    let mut asked = Vec::new();
+    for code in codes {
+        match existing
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, s)| s.as_str())
+        {
+            None => {
+                diesel::insert_into(ec::table)
+                    .values((
+                        ec::enterprise_id.eq(&row.id),
+                        ec::currency_code.eq(code),
+                        ec::state.eq("requested"),
+                        ec::requested_at.eq(Some(now)),
+                    ))
+                    .execute(conn.diesel())?;
+                asked.push(code.clone());
+            }
+            Some("refused") => {
+                diesel::update(ec::table.find((&row.id, code)))
+                    .set((
+                        ec::state.eq("requested"),
+                        ec::reason.eq(""),
+                        ec::requested_at.eq(Some(now)),
+                        ec::decided_at.eq(None::<chrono::NaiveDateTime>),
+                        ec::decided_by.eq(None::<String>),
+                    ))
+                    .execute(conn.diesel())?;
+                asked.push(code.clone());
+            }
+            Some(_) => {}
+        }
     }
     let legal = currencies::legal(conn)?.code.to_string();
-    for code in std::iter::once(legal.as_str()).chain(codes.iter().map(String::as_str)) {
+    crate::ledger::ops::wallet(conn, Owner::Enterprise(row.id.clone().into()), &legal)?;
+    let approved: Vec<String> = ec::table
+        .filter(ec::enterprise_id.eq(&row.id))
+        .filter(ec::state.eq("approved"))
+        .select(ec::currency_code)
+        .load(conn.diesel())?;
+    for code in &approved {
         crate::ledger::ops::wallet(conn, Owner::Enterprise(row.id.clone().into()), code)?;
+    }
+    Ok(asked)
+}
+
+/// Mails the owners and treasurers of `code`'s association that `row` asks to accept it.
+pub fn tell_association(
+    conn: &mut DbConn,
+    row: &EnterpriseRow,
+    code: &str,
+) -> Result<(), EnterpriseError> {
+    let currency = currencies::get(conn, code)?;
+    let Some(issuer) = currency.issuer_id else {
+        return Ok(());
+    };
+    let association: String = enterprises::table
+        .find(&issuer)
+        .select(enterprises::name)
+        .first(conn.diesel())?;
+    let people: Vec<(String, String, String)> = enterprise_roles::table
+        .inner_join(crate::db::schema::users::table)
+        .filter(enterprise_roles::enterprise_id.eq(&issuer))
+        .filter(enterprise_roles::role.eq_any([Role::Owner.as_str(), Role::Treasurer.as_str()]))
+        .select((
+            crate::db::schema::users::email,
+            crate::db::schema::users::locale,
+            crate::db::schema::users::display_name,
+        ))
+        .distinct()
+        .load(conn.diesel())?;
+    for (email, locale, name) in people {
+        let values = serde_json::json!({
+            "display_name": name,
+            "association_name": association,
+            "enterprise_name": row.name,
+            "enterprise_id": row.id,
+            "enterprise_slug": row.slug,
+            "enterprise_city": row.city,
+            "currency": code,
+        });
+        crate::mail::outbox::enqueue(conn, &email, "professional_requested", &locale, &values)
+            .map_err(crate::ledger::LedgerError::from)?;
     }
     Ok(())
 }
@@ -557,7 +654,9 @@ pub fn update(
             .execute(conn.diesel())
             .map_err(|e| slug_violation(e, &row.slug))?;
         if let Some(codes) = &codes {
-            set_currencies(conn, &row, codes)?;
+            for code in set_currencies(conn, &row, codes)? {
+                tell_association(conn, &row, &code)?;
+            }
         }
         Ok(row.clone())
     })

@@ -294,13 +294,15 @@ fn with_currencies(
 }
 
 /// The accepted currencies of each enterprise in `ids` (the legal currency first, then the
-/// local ones).
+/// local ones its currency's association approved).
 pub fn accepted_currencies(
     conn: &mut DbConn,
     ids: &[String],
 ) -> Result<HashMap<String, Vec<String>>, EnterpriseError> {
     let rows: Vec<(String, String)> = enterprise_currencies::table
         .filter(enterprise_currencies::enterprise_id.eq_any(ids))
+        // only what its association approved (`association::professionals`)
+        .filter(enterprise_currencies::state.eq("approved"))
         .select((
             enterprise_currencies::enterprise_id,
             enterprise_currencies::currency_code,

@@ -206,6 +206,15 @@ pub fn wallet(conn: &mut DbConn, owner: Owner, currency: &str) -> Result<Account
             _ => AccountKind::EnterpriseWallet,
         };
         if kind == AccountKind::EnterpriseWallet && currency_row.is_local() {
+            if let Owner::Enterprise(id) = &owner {
+                let opened = accounts::find_by_owner(conn, &owner, currency, kind, None)?;
+                if opened.is_none() && !approved_professional(conn, id.as_str(), currency)? {
+                    return Err(LedgerError::FlowNotAllowed(format!(
+                        "enterprise `{id}` is not an approved professional of {currency}: \
+                         it asks to accept {currency}, and the currency's association approves"
+                    )));
+                }
+            }
             payable(conn, &owner, &currency_row, true)?;
         }
         accounts::open(
@@ -220,6 +229,20 @@ pub fn wallet(conn: &mut DbConn, owner: Owner, currency: &str) -> Result<Account
             },
         )
     })
+}
+
+/// Whether the association of local currency `currency` approved enterprise `id` as one of
+/// its professionals (`association::professionals`): only then may it hold a wallet in it —
+/// and so be paid in it and reconvert it. The ledger asks at the one place an enterprise's
+/// wallet opens.
+fn approved_professional(conn: &mut DbConn, id: &str, currency: &str) -> Result<bool, LedgerError> {
+    use crate::db::schema::enterprise_currencies as ec;
+    let state: Option<String> = ec::table
+        .find((id, currency))
+        .select(ec::state)
+        .first(conn.diesel())
+        .optional()?;
+    Ok(state.as_deref() == Some("approved"))
 }
 
 /// The euro payable of a professional for reconversions of `currency`.

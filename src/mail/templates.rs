@@ -57,6 +57,8 @@ mails!(
     "topup_requested",
     "topup_refused",
     "reconversion_receipt",
+    "professional_requested",
+    "professional_decided",
 );
 
 /// A rendered mail.

@@ -459,6 +459,27 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
                     Some(json!({"reason": "hijacked"})),
                 ));
             }
+            // the Lem's professionals: nobody but its association approves, refuses or
+            // suspends the farm; nobody but the farm's people reads where it stands
+            ("GET", "/api/v1/currencies/{code}/professionals") => None,
+            ("POST", "/api/v1/currencies/{code}/professionals/{enterprise}/approve") => {
+                return Some((
+                    path.replace("{code}", "LEM")
+                        .replace("{enterprise}", &farm_id),
+                    None,
+                ));
+            }
+            ("POST", "/api/v1/currencies/{code}/professionals/{enterprise}/refuse")
+            | ("POST", "/api/v1/currencies/{code}/professionals/{enterprise}/suspend") => {
+                return Some((
+                    path.replace("{code}", "LEM")
+                        .replace("{enterprise}", &farm_id),
+                    Some(json!({"reason": "hijacked"})),
+                ));
+            }
+            ("GET", "/api/v1/enterprises/{id}/currency-approvals") => {
+                return Some((path.replace("{id}", &farm_id), None));
+            }
             // the association's bank account, where members' transfers go
             ("PUT", "/api/v1/enterprises/{id}/bank-account") => {
                 return Some((

@@ -25,6 +25,7 @@ mod openapi;
 mod operations;
 mod operator;
 mod orders;
+mod professionals;
 mod smtp_server;
 mod support;
 mod topups;

@@ -177,6 +177,9 @@ fn every_authenticated_handler_asks_the_policy() {
         // the top-up requests' and bank account's domain functions ask the policy themselves
         "topups::",
         "bank::set(",
+        // the professionals' decisions, through `decide`, and their lists ask it themselves
+        "professionals::",
+        "decide(",
         // the QR code's two drawings, through `topups::code`
         "drawn(",
     ];

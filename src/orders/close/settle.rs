@@ -88,6 +88,8 @@ pub(super) fn settle(
     };
     let accepted: Vec<(String, String)> = enterprise_currencies::table
         .filter(enterprise_currencies::enterprise_id.eq_any(&producer_ids))
+        // a producer not approved (or suspended) in a local currency is paid in the legal one
+        .filter(enterprise_currencies::state.eq("approved"))
         .select((
             enterprise_currencies::enterprise_id,
             enterprise_currencies::currency_code,
