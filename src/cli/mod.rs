@@ -520,7 +520,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(dir) => demo::Source::Dir(dir),
                 None => demo::Source::Embedded,
             };
-            let summary = demo::load(&mut conn, source, force)?;
+            let summary = demo::load(&mut conn, demo::Demo::France, source, force)?;
             println!("demo loaded into {}: {summary}", config.database_url);
             Ok(())
         }
@@ -669,7 +669,7 @@ fn serve(config: &Config, load_demo: bool) -> Result<()> {
     if load_demo {
         let mut conn = db.conn()?;
         if demo::is_empty(&mut conn)? {
-            let summary = demo::load(&mut conn, demo::Source::Embedded, false)?;
+            let summary = demo::load(&mut conn, demo::Demo::France, demo::Source::Embedded, false)?;
             tracing::info!(%summary, "demo marketplace loaded");
         } else {
             tracing::warn!(

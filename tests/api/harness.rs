@@ -233,7 +233,8 @@ impl Template {
         comptoir::setup::migrate(&test_db.db, &deployment).expect("migrations apply");
         if self == Template::Demo {
             let mut conn = test_db.db.conn().expect("connection");
-            demo::load(&mut conn, demo::Source::Embedded, false).expect("demo loads");
+            demo::load(&mut conn, demo::Demo::France, demo::Source::Embedded, false)
+                .expect("demo loads");
         }
         if backend == Backend::Sqlite {
             let mut conn = test_db.db.conn().expect("connection");
