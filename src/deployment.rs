@@ -34,6 +34,12 @@ impl Legal {
         scale: 2,
     };
 
+    /// The Swiss franc.
+    pub const CHF: Legal = Legal {
+        code: CurrencyCode::CHF,
+        scale: 2,
+    };
+
     /// `minor` units of the legal currency, ready to show.
     pub fn money(self, minor: i64) -> Money {
         Money::new(minor, self.code, self.scale)
@@ -168,6 +174,12 @@ impl Deployment {
         country: Country::France,
     };
 
+    /// The franc, in Switzerland.
+    pub const FRANC_SWITZERLAND: Deployment = Deployment {
+        legal: Legal::CHF,
+        country: Country::Switzerland,
+    };
+
     /// The deployment a configuration asks for (`EUR`, `FR`…), or why it cannot be.
     pub fn from_codes(currency: &str, country: &str) -> Result<Deployment, String> {
         let tender = Tender::find(currency).ok_or_else(|| {
@@ -281,6 +293,17 @@ pub fn record(conn: &mut DbConn, choice: Deployment) -> Result<(), DeploymentErr
     Ok(())
 }
 
+/// Forgets the pool's memory of the choice, so that the next [`get`] reads the database (after
+/// a transaction that recorded a choice was rolled back).
+pub fn forget(conn: &mut DbConn) {
+    *conn
+        .shared()
+        .extension::<Remembered>()
+        .0
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = None;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +311,7 @@ mod tests {
     #[test]
     fn a_configuration_names_a_known_tender_and_a_profile() {
         let ch = Deployment::from_codes("CHF", "CH").expect("Switzerland");
+        assert_eq!(ch, Deployment::FRANC_SWITZERLAND);
         assert_eq!(ch.legal.code.as_str(), "CHF");
         assert_eq!(ch.legal.scale, 2);
         assert_eq!(ch.legal.money(1250).amount_string(), "12.50");

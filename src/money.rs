@@ -26,6 +26,7 @@ pub struct CurrencyCode([u8; 3]);
 
 impl CurrencyCode {
     pub const EUR: CurrencyCode = CurrencyCode(*b"EUR");
+    pub const CHF: CurrencyCode = CurrencyCode(*b"CHF");
 
     pub fn as_str(&self) -> &str {
         // only ASCII upper-case letters are ever stored

@@ -35,14 +35,7 @@ pub fn migrate(db: &Db, asked: &DeploymentConfig) -> Result<Vec<String>, Connect
 /// configuration naming another may change it only while the ledger holds no entry and no
 /// account is in the old legal currency.
 fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, String> {
-    // whether the ledger holds an entry (not how many: a count scans a large journal)
-    let entries = ledger_entries::table
-        .select(ledger_entries::seq)
-        .limit(1)
-        .first::<i64>(conn.diesel())
-        .optional()
-        .map_err(|e| e.to_string())?
-        .is_some();
+    let entries = ledger_holds_an_entry(conn)?;
     // a database from before the choice existed holds the euro as reference data (and maybe
     // wallets in it, or entries): it was a euro deployment in France
     let euro_row = currencies::table
@@ -86,11 +79,7 @@ fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, Str
         ));
     }
     if was != asked {
-        let accounts: i64 = ledger_accounts::table
-            .filter(ledger_accounts::currency.eq(was.as_str()))
-            .count()
-            .get_result(conn.diesel())
-            .map_err(|e| e.to_string())?;
+        let accounts = accounts_in(conn, was.as_str())?;
         if accounts > 0 {
             return Err(format!(
                 "the configuration asks for {asked} as the legal currency, but {accounts} \
@@ -99,13 +88,69 @@ fn settle(conn: &mut DbConn, asked: &DeploymentConfig) -> Result<Deployment, Str
             ));
         }
     }
-    // the old tender's row goes with the new choice, or neither does
+    replace(conn, recorded, wanted)?;
+    Ok(wanted)
+}
+
+/// Whether the ledger holds an entry (not how many: a count scans a large journal).
+fn ledger_holds_an_entry(conn: &mut DbConn) -> Result<bool, String> {
+    Ok(ledger_entries::table
+        .select(ledger_entries::seq)
+        .limit(1)
+        .first::<i64>(conn.diesel())
+        .optional()
+        .map_err(|e| e.to_string())?
+        .is_some())
+}
+
+/// How many ledger accounts are in `currency`.
+fn accounts_in(conn: &mut DbConn, currency: &str) -> Result<i64, String> {
+    ledger_accounts::table
+        .filter(ledger_accounts::currency.eq(currency))
+        .count()
+        .get_result(conn.diesel())
+        .map_err(|e| e.to_string())
+}
+
+/// Records `wanted` in place of `was`: the old tender's row goes with the new choice, or
+/// neither does.
+fn replace(conn: &mut DbConn, was: Deployment, wanted: Deployment) -> Result<(), String> {
     conn.transaction(|conn| {
-        if was != asked {
-            diesel::delete(currencies::table.find(was.as_str())).execute(conn.diesel())?;
+        if was.legal.code != wanted.legal.code {
+            diesel::delete(currencies::table.find(was.legal.code.as_str()))
+                .execute(conn.diesel())?;
         }
         deployment::record(conn, wanted)
     })
-    .map_err(|e| e.to_string())?;
-    Ok(wanted)
+    .map_err(|e| e.to_string())
+}
+
+/// Makes `wanted` the deployment's choice, for a migrated database that is to hold data made
+/// for it (a demo): nothing to do when it is the recorded one; otherwise the recorded one may
+/// change only while the ledger holds no entry and no account is in the old legal currency.
+/// The new legal tender's row is inserted. Says why not, naming both, when it cannot.
+pub fn adopt(conn: &mut DbConn, wanted: Deployment) -> Result<(), String> {
+    let recorded = deployment::get(conn).map_err(|e| e.to_string())?;
+    if recorded != wanted {
+        let (was, was_country) = (recorded.legal.code, recorded.country.code());
+        let (asked, asked_country) = (wanted.legal.code, wanted.country.code());
+        if ledger_holds_an_entry(conn)? {
+            return Err(format!(
+                "this database's deployment is {was} in {was_country} and its ledger holds \
+                 entries, so it cannot become {asked} in {asked_country}: use a fresh database"
+            ));
+        }
+        if was != asked {
+            let accounts = accounts_in(conn, was.as_str())?;
+            if accounts > 0 {
+                return Err(format!(
+                    "this database's deployment is {was} in {was_country} and {accounts} \
+                     account(s) are in {was}, so it cannot become {asked} in \
+                     {asked_country}: use a fresh database"
+                ));
+            }
+        }
+        replace(conn, recorded, wanted)?;
+    }
+    crate::ledger::currencies::ensure_legal(conn, wanted.tender()).map_err(|e| e.to_string())
 }

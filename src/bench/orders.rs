@@ -64,8 +64,13 @@ pub(super) fn backend_name(db: &Db) -> &'static str {
 /// Loads the demo into an empty database, and makes every stocked variant plentiful.
 pub(super) fn prepare(conn: &mut DbConn) -> Result<()> {
     if crate::demo::is_empty(conn)? {
-        let summary = crate::demo::load(conn, crate::demo::Source::Embedded, false)
-            .context("loading the demo")?;
+        let summary = crate::demo::load(
+            conn,
+            crate::demo::Demo::France,
+            crate::demo::Source::Embedded,
+            false,
+        )
+        .context("loading the demo")?;
         eprintln!("demo loaded: {summary}");
     }
     diesel::update(variants::table.filter(variants::on_demand.eq(false)))

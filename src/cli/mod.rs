@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{CliOverrides, Config, LogFormat};
@@ -39,9 +39,16 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR")]
         bind: Option<String>,
-        /// Load the demo marketplace first when the database is empty.
-        #[arg(long)]
-        demo: bool,
+        /// Load a demo marketplace first when the database is empty: the French one
+        /// (`--demo`, `--demo=fr`) or the Swiss one (`--demo=ch`).
+        #[arg(
+            long,
+            value_name = "COUNTRY",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "fr"
+        )]
+        demo: Option<DemoCountry>,
     },
     /// Apply pending database migrations and print them.
     Migrate,
@@ -247,10 +254,32 @@ enum LedgerCommand {
     Verify,
 }
 
+/// The demo marketplaces, by country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DemoCountry {
+    /// France: the Lem, in euros (fixtures/demo/).
+    Fr,
+    /// Switzerland: the Moléson, in francs (fixtures/demo_ch/).
+    Ch,
+}
+
+impl DemoCountry {
+    fn demo(self) -> demo::Demo {
+        match self {
+            DemoCountry::Fr => demo::Demo::France,
+            DemoCountry::Ch => demo::Demo::Switzerland,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum DemoCommand {
-    /// Load fixtures/demo/ into the database (which must be empty unless --force).
+    /// Load a demo marketplace (fixtures/demo/ or fixtures/demo_ch/) into the database (which
+    /// must be empty unless --force), recording its legal currency and country.
     Load {
+        /// Which demo: fr (euros, France) or ch (francs, Switzerland).
+        #[arg(long, value_name = "COUNTRY", default_value = "fr")]
+        country: DemoCountry,
         /// Delete all marketplace data first, then load the demo.
         #[arg(long)]
         force: bool,
@@ -296,7 +325,7 @@ fn run(cli: Cli) -> Result<()> {
         );
     }
     match cli.command {
-        Command::Serve { demo, .. } => serve(&config, demo),
+        Command::Serve { demo, .. } => serve(&config, demo.map(DemoCountry::demo)),
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 1)?;
             let applied = crate::setup::migrate(&db, &config.deployment)?;
@@ -526,16 +555,29 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Demo {
-            command: DemoCommand::Load { force, dir },
+            command:
+                DemoCommand::Load {
+                    country,
+                    force,
+                    dir,
+                },
         } => {
+            let chosen = country.demo();
+            configured_for(&config, chosen)?;
             let db = server::open_database(&config)?;
             let mut conn = db.conn()?;
             let source = match &dir {
                 Some(dir) => demo::Source::Dir(dir),
                 None => demo::Source::Embedded,
             };
-            let summary = demo::load(&mut conn, source, force)?;
-            println!("demo loaded into {}: {summary}", config.database_url);
+            let summary = demo::load(&mut conn, chosen, source, force)?;
+            let deployment = chosen.deployment();
+            println!(
+                "demo loaded into {}: {summary}; deployment: legal currency {}, country {}",
+                config.database_url,
+                deployment.legal.code,
+                deployment.country.code()
+            );
             Ok(())
         }
     }
@@ -677,14 +719,51 @@ fn mail(config: &Config, command: MailCommand) -> Result<()> {
     }
 }
 
-fn serve(config: &Config, load_demo: bool) -> Result<()> {
+/// A demo is made for its deployment: refuses one the configuration names another for
+/// (`deployment.currency`, `deployment.country`), before any database is opened.
+fn configured_for(config: &Config, chosen: demo::Demo) -> Result<()> {
+    let wanted = chosen.deployment();
+    let asked = &config.deployment;
+    for (setting, value, demo_value) in [
+        (
+            "deployment.currency",
+            asked.currency.as_deref(),
+            wanted.legal.code.as_str(),
+        ),
+        (
+            "deployment.country",
+            asked.country.as_deref(),
+            wanted.country.code(),
+        ),
+    ] {
+        if let Some(value) = value.filter(|v| !v.eq_ignore_ascii_case(demo_value)) {
+            anyhow::bail!(
+                "{chosen} is a {} deployment in {}, but the configuration sets {setting} = \
+                 \"{value}\": leave it unset, or load the demo that matches it",
+                wanted.legal.code,
+                wanted.country.code()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn serve(config: &Config, load_demo: Option<demo::Demo>) -> Result<()> {
     let listener = server::bind(config)?;
     let db = server::open_database(config)?;
-    if load_demo {
+    if let Some(chosen) = load_demo {
         let mut conn = db.conn()?;
         if demo::is_empty(&mut conn)? {
-            let summary = demo::load(&mut conn, demo::Source::Embedded, false)?;
-            tracing::info!(%summary, "demo marketplace loaded");
+            configured_for(config, chosen)?;
+            let summary = demo::load(&mut conn, chosen, demo::Source::Embedded, false)?;
+            let deployment = chosen.deployment();
+            tracing::info!(
+                %summary,
+                demo = chosen.code(),
+                legal_currency = %deployment.legal.code,
+                country = deployment.country.code(),
+                "demo marketplace loaded"
+            );
         } else {
             tracing::warn!(
                 "the database already holds data: demo not reloaded \
@@ -730,4 +809,63 @@ fn init_logging(config: &Config) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_demo(args: &[&str]) -> Result<Option<DemoCountry>, clap::Error> {
+        let cli = Cli::try_parse_from(std::iter::once("comptoir").chain(args.iter().copied()))?;
+        match cli.command {
+            Command::Serve { demo, .. } => Ok(demo),
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serve_demo_is_french_unless_told() {
+        assert_eq!(serve_demo(&["serve"]).expect("serve"), None);
+        assert_eq!(
+            serve_demo(&["serve", "--demo"]).expect("--demo"),
+            Some(DemoCountry::Fr)
+        );
+        assert_eq!(
+            serve_demo(&["serve", "--demo", "--bind", "127.0.0.1:0"]).expect("--demo --bind"),
+            Some(DemoCountry::Fr)
+        );
+        assert_eq!(
+            serve_demo(&["serve", "--demo=fr"]).expect("--demo=fr"),
+            Some(DemoCountry::Fr)
+        );
+        assert_eq!(
+            serve_demo(&["serve", "--demo=ch"]).expect("--demo=ch"),
+            Some(DemoCountry::Ch)
+        );
+        assert!(serve_demo(&["serve", "--demo=be"]).is_err());
+        // the value is given with `=`: a word after `--demo` is not taken for it
+        assert!(serve_demo(&["serve", "--demo", "ch"]).is_err());
+    }
+
+    #[test]
+    fn demo_load_is_french_unless_told() {
+        let country = |args: &[&str]| {
+            let cli = Cli::try_parse_from(
+                ["comptoir", "demo", "load"]
+                    .into_iter()
+                    .chain(args.iter().copied()),
+            )
+            .expect("parses");
+            match cli.command {
+                Command::Demo {
+                    command: DemoCommand::Load { country, .. },
+                } => country,
+                other => panic!("not demo load: {other:?}"),
+            }
+        };
+        assert_eq!(country(&[]), DemoCountry::Fr);
+        assert_eq!(country(&["--country", "ch"]), DemoCountry::Ch);
+        assert_eq!(country(&["--country=fr", "--force"]), DemoCountry::Fr);
+        assert_eq!(DemoCountry::Ch.demo(), demo::Demo::Switzerland);
+    }
 }

@@ -1,9 +1,17 @@
-//! The demo marketplace in `fixtures/demo/`: an association issuing the Lem, a hub, three
-//! producers with 30 variants, people with roles, and order cycles (one open now).
+//! The demo marketplaces, one per country profile ([`Demo`]):
 //!
-//! The files are embedded in the binary, so a release build loads them from anywhere;
-//! `--dir` loads another copy instead. Every file is parsed and checked before anything is
-//! written, and the whole load is one transaction: a bad file leaves the database untouched.
+//! - France's, in `fixtures/demo/`: an association issuing the Lem in Lyon, a hub, three
+//!   producers with 30 variants, people with roles, and order cycles (one open now);
+//! - Switzerland's, in `fixtures/demo_ch/`: an association issuing the Moléson (MOL, at par
+//!   with the franc), a hub in Lausanne, three producers of Vaud and Fribourg with 22
+//!   variants, people with roles, and order cycles (one open now).
+//!
+//! A demo is made for its deployment (legal currency and country): loading it into an empty
+//! database records that deployment, which may change only while the ledger holds no entry
+//! ([`crate::setup::adopt`]). The files are embedded in the binary, so a release build loads
+//! them from anywhere; `--dir` loads another copy instead. Every file is parsed and checked
+//! before anything is written, and the whole load is one transaction: a bad file leaves the
+//! database untouched.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -22,6 +30,8 @@ use crate::db::schema::{
     producer_settlements, products, reconversion_rules, users, variants,
 };
 use crate::db::DbConn;
+use crate::deployment::{Country, Deployment};
+use crate::enterprises::manage::{AddressInput, EnterpriseInput};
 use crate::enterprises::{EnterpriseKind, EnterpriseRow};
 use crate::ledger::currencies::CurrencyRow;
 use crate::money::{parse_amount, CurrencyCode, Sign};
@@ -29,7 +39,7 @@ use crate::orders::cycles::{OfferRow, OrderCycleRow};
 use crate::orders::shipping::{ShippingKind, ShippingMethodRow};
 use crate::time::new_id;
 
-/// The demo files, by name, as shipped in the binary.
+/// The French demo's files, by name, as shipped in the binary.
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "enterprises.toml",
@@ -53,6 +63,96 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../fixtures/demo/products.csv"),
     ),
 ];
+
+/// The Swiss demo's files, by name, as shipped in the binary.
+pub const EMBEDDED_CH: &[(&str, &str)] = &[
+    (
+        "enterprises.toml",
+        include_str!("../../fixtures/demo_ch/enterprises.toml"),
+    ),
+    (
+        "currencies.toml",
+        include_str!("../../fixtures/demo_ch/currencies.toml"),
+    ),
+    (
+        "users.toml",
+        include_str!("../../fixtures/demo_ch/users.toml"),
+    ),
+    (
+        "relationships.toml",
+        include_str!("../../fixtures/demo_ch/relationships.toml"),
+    ),
+    (
+        "order_cycles.toml",
+        include_str!("../../fixtures/demo_ch/order_cycles.toml"),
+    ),
+    (
+        "products.csv",
+        include_str!("../../fixtures/demo_ch/products.csv"),
+    ),
+];
+
+/// A demo marketplace, by the country whose deployment it is made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Demo {
+    /// The Lem in Lyon: euros, France (`fixtures/demo/`).
+    France,
+    /// The Moléson in Lausanne: francs, Switzerland (`fixtures/demo_ch/`).
+    Switzerland,
+}
+
+impl Demo {
+    pub const ALL: &'static [Demo] = &[Demo::France, Demo::Switzerland];
+
+    /// How the command line names it: `fr`, `ch`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Demo::France => "fr",
+            Demo::Switzerland => "ch",
+        }
+    }
+
+    /// The demo named `code` (`fr`, `ch`, in any case).
+    pub fn parse(code: &str) -> Option<Demo> {
+        Demo::ALL
+            .iter()
+            .copied()
+            .find(|d| d.code().eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// The deployment it is made for: its legal currency and country.
+    pub fn deployment(self) -> Deployment {
+        match self {
+            Demo::France => Deployment::EURO_FRANCE,
+            Demo::Switzerland => Deployment::FRANC_SWITZERLAND,
+        }
+    }
+
+    /// Its files, as shipped in the binary.
+    pub fn embedded(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Demo::France => EMBEDDED,
+            Demo::Switzerland => EMBEDDED_CH,
+        }
+    }
+
+    /// Where its files are in the source tree.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Demo::France => "fixtures/demo",
+            Demo::Switzerland => "fixtures/demo_ch",
+        }
+    }
+}
+
+impl std::fmt::Display for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Demo::France => "the French demo",
+            Demo::Switzerland => "the Swiss demo",
+        })
+    }
+}
 
 /// The password of every demo user (a demo is public: never load it in production).
 pub const DEMO_PASSWORD: &str = "comptoir-demo";
@@ -112,6 +212,8 @@ struct EnterpriseFixture {
     #[serde(default)]
     city: String,
     siren: Option<String>,
+    /// A Swiss enterprise's UID (`CHE-123.456.789`).
+    uid: Option<String>,
     vat_number: Option<String>,
 }
 
@@ -251,9 +353,10 @@ struct Plan {
     shipping: Vec<ShippingMethodRow>,
 }
 
-fn read(source: &Source, name: &str) -> Result<String> {
+fn read(source: &Source, demo: Demo, name: &str) -> Result<String> {
     match source {
-        Source::Embedded => EMBEDDED
+        Source::Embedded => demo
+            .embedded()
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, text)| text.to_string())
@@ -265,15 +368,38 @@ fn read(source: &Source, name: &str) -> Result<String> {
     }
 }
 
-fn toml_file<T: serde::de::DeserializeOwned>(source: &Source, name: &str) -> Result<T> {
-    toml::from_str(&read(source, name)?).with_context(|| format!("demo file {name}"))
+fn toml_file<T: serde::de::DeserializeOwned>(source: &Source, demo: Demo, name: &str) -> Result<T> {
+    toml::from_str(&read(source, demo, name)?).with_context(|| format!("demo file {name}"))
 }
 
-/// Parses and checks every demo file; times are relative to `now`.
-fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
+/// `country`'s VAT rates, in basis points (`5.5` → 550), highest last.
+fn vat_rates_bp(country: Country) -> Result<Vec<i64>> {
+    let mut rates = country
+        .vat_rates()
+        .iter()
+        .map(|r| {
+            parse_amount(r, 2, Sign::NonNegative)
+                .map_err(|e| anyhow!("VAT rate {r} of {}: {e}", country.code()))
+        })
+        .collect::<Result<Vec<i64>>>()?;
+    rates.sort_unstable();
+    Ok(rates)
+}
+
+/// Parses and checks every file of `demo`; times are relative to `now`.
+fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
+    let deployment = demo.deployment();
+    let country = deployment.country;
+    let vat_rates = vat_rates_bp(country)?;
+    // delivery fees carry the standard rate (the highest)
+    let standard_rate_bp = vat_rates
+        .last()
+        .copied()
+        .and_then(|r| i32::try_from(r).ok())
+        .ok_or_else(|| anyhow!("no VAT rate for {}", country.code()))?;
     let mut enterprise_ids: HashMap<String, (String, EnterpriseKind)> = HashMap::new();
     let mut enterprise_rows = Vec::new();
-    for e in toml_file::<EnterprisesFile>(source, "enterprises.toml")?.enterprise {
+    for e in toml_file::<EnterprisesFile>(source, demo, "enterprises.toml")?.enterprise {
         let kind = EnterpriseKind::parse(&e.kind).ok_or_else(|| {
             anyhow!(
                 "enterprises.toml: `{}` has unknown kind `{}`",
@@ -281,33 +407,41 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
                 e.kind
             )
         })?;
-        let id = new_id();
+        // checked by the rules of an enterprise created over the API: the slug, contacts,
+        // the country's postcodes and legal identifiers (check digits included)
+        let mut row = EnterpriseRow::new(e.slug.clone(), e.name.clone(), kind, "public");
+        row.country_code = country.code().to_string();
+        let input = EnterpriseInput {
+            name: Some(e.name),
+            slug: Some(e.slug.clone()),
+            kind: Some(kind),
+            description: Some(e.description),
+            email: e.email,
+            phone: e.phone,
+            address: Some(AddressInput {
+                line: Some(e.address_line),
+                postcode: Some(e.postcode),
+                city: Some(e.city),
+                country_code: None,
+            }),
+            siren: e.siren,
+            siret: None,
+            uid: e.uid,
+            vat_number: e.vat_number,
+            accepted_currencies: None,
+            visibility: None,
+        };
+        crate::enterprises::manage::prepare(&mut row, &input, country)
+            .map_err(|err| anyhow!("enterprises.toml: `{}`: {err}", e.slug))?;
+        row.created_at = now;
+        row.updated_at = now;
         if enterprise_ids
-            .insert(e.slug.clone(), (id.clone(), kind))
+            .insert(e.slug.clone(), (row.id.clone(), kind))
             .is_some()
         {
             bail!("enterprises.toml: slug `{}` appears twice", e.slug);
         }
-        enterprise_rows.push(EnterpriseRow {
-            id,
-            slug: e.slug,
-            name: e.name,
-            kind: kind.as_str().to_string(),
-            description: e.description,
-            email: e.email,
-            phone: e.phone,
-            address_line: e.address_line,
-            postcode: e.postcode,
-            city: e.city,
-            country_code: "FR".to_string(),
-            siren: e.siren,
-            siret: None,
-            uid: None,
-            vat_number: e.vat_number,
-            visibility: "public".to_string(),
-            created_at: now,
-            updated_at: now,
-        });
+        enterprise_rows.push(row);
     }
     let enterprise = |file: &str, slug: &str| -> Result<(String, EnterpriseKind)> {
         enterprise_ids
@@ -317,10 +451,19 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
     };
 
     let mut currency_rows = Vec::new();
-    for c in toml_file::<CurrenciesFile>(source, "currencies.toml")?.currency {
+    for c in toml_file::<CurrenciesFile>(source, demo, "currencies.toml")?.currency {
         c.code
             .parse::<CurrencyCode>()
             .map_err(|e| anyhow!("currencies.toml: {e}"))?;
+        if c.kind == "fiat" && !deployment.legal.is(&c.code) {
+            bail!(
+                "currencies.toml: {} is a {} deployment: its fiat currency is {}, not {}",
+                demo,
+                deployment.legal.code,
+                deployment.legal.code,
+                c.code
+            );
+        }
         let issuer_id = match &c.issuer {
             Some(slug) => Some(enterprise("currencies.toml", slug)?.0),
             None => None,
@@ -342,7 +485,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
     let mut role_rows = Vec::new();
     // every demo user shares the documented demo password (one hash, computed once)
     let demo_hash = crate::auth::passwords::hash(DEMO_PASSWORD).map_err(|e| anyhow!("{e}"))?;
-    for u in toml_file::<UsersFile>(source, "users.toml")?.user {
+    for u in toml_file::<UsersFile>(source, demo, "users.toml")?.user {
         let id = new_id();
         for r in &u.roles {
             role_rows.push(EnterpriseRoleRow {
@@ -374,7 +517,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
         .collect();
 
     let mut relationships = Vec::new();
-    for r in toml_file::<RelationshipsFile>(source, "relationships.toml")?.relationship {
+    for r in toml_file::<RelationshipsFile>(source, demo, "relationships.toml")?.relationship {
         let (producer_id, producer_kind) = enterprise("relationships.toml", &r.producer)?;
         let (hub_id, hub_kind) = enterprise("relationships.toml", &r.hub)?;
         if !producer_kind.is_producer() || !hub_kind.is_hub() {
@@ -388,12 +531,12 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
     }
 
     let (product_rows, variant_rows, sku_ids) =
-        plan_products(source, &enterprise, &categories, now)?;
+        plan_products(source, demo, &enterprise, &categories, &vat_rates, now)?;
 
     let mut cycle_rows = Vec::new();
     let mut offers = Vec::new();
     let mut shipping = Vec::new();
-    for c in toml_file::<CyclesFile>(source, "order_cycles.toml")?.order_cycle {
+    for c in toml_file::<CyclesFile>(source, demo, "order_cycles.toml")?.order_cycle {
         let (hub_id, _) = enterprise("order_cycles.toml", &c.hub)?;
         if c.offer != "all" {
             bail!(
@@ -457,7 +600,7 @@ fn plan(source: &Source, now: NaiveDateTime) -> Result<Plan> {
                 instructions: m.instructions.clone(),
                 at_time: at(c.closes_in_hours + m.after_close_hours)?,
                 fee_minor,
-                vat_rate_bp: 2000,
+                vat_rate_bp: standard_rate_bp,
                 local_share_percent: m.local_share_percent.unwrap_or(100),
                 created_at: now,
             });
@@ -500,11 +643,13 @@ type EnterpriseLookup<'a> = &'a dyn Fn(&str, &str) -> Result<(String, Enterprise
 
 fn plan_products(
     source: &Source,
+    demo: Demo,
     enterprise: EnterpriseLookup,
     categories: &[(String, String, Option<String>)],
+    vat_rates: &[i64],
     now: NaiveDateTime,
 ) -> Result<ProductPlan> {
-    let text = read(source, "products.csv")?;
+    let text = read(source, demo, "products.csv")?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut products: Vec<ProductRow> = Vec::new();
     let mut product_ids: HashMap<(String, String), String> = HashMap::new();
@@ -527,6 +672,15 @@ fn plan_products(
             .map_err(|e| at(format!("price_eur {e}")))?;
         let vat_bp = parse_amount(&line.vat_rate, 2, Sign::NonNegative)
             .map_err(|e| at(format!("vat_rate {e}")))?;
+        if !vat_rates.contains(&vat_bp) {
+            let country = demo.deployment().country;
+            return Err(at(format!(
+                "vat_rate {} is not a VAT rate of {} ({})",
+                line.vat_rate,
+                country.code(),
+                country.vat_rates().join(", ")
+            )));
+        }
         let product_id = product_ids
             .entry((producer_id.clone(), line.product.clone()))
             .or_insert_with(|| {
@@ -586,19 +740,24 @@ pub fn is_empty(conn: &mut DbConn) -> Result<bool> {
     Ok(count == 0)
 }
 
-/// Loads the demo. Refuses a non-empty database unless `force`, which first **deletes all
-/// marketplace data**. Everything happens in one transaction.
-pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
-    let deployment = crate::deployment::get(conn)?;
-    if deployment != crate::deployment::Deployment::EURO_FRANCE {
+/// Loads `demo`. Refuses a non-empty database unless `force`, which first **deletes all
+/// marketplace data**. Records the demo's deployment (legal currency and country) when the
+/// database's is another and its ledger holds no entry; refuses otherwise. Everything
+/// happens in one transaction.
+pub fn load(conn: &mut DbConn, demo: Demo, source: Source, force: bool) -> Result<Summary> {
+    let plan = plan(&source, demo, crate::time::now())?;
+    let wanted = demo.deployment();
+    let recorded = crate::deployment::get(conn)?;
+    if recorded != wanted && ledger_holds_an_entry(conn)? {
         bail!(
-            "the demo marketplace is a euro deployment in France; this database's is {} in {} \
-             (deployment.currency and deployment.country, fixed at its first run)",
-            deployment.legal.code,
-            deployment.country.code()
+            "{demo} is a {} deployment in {}; this database's is {} in {}, fixed since its \
+             ledger holds entries: load the demo into a fresh database",
+            wanted.legal.code,
+            wanted.country.code(),
+            recorded.legal.code,
+            recorded.country.code()
         );
     }
-    let plan = plan(&source, crate::time::now())?;
     if !force && !is_empty(conn)? {
         bail!("the database is not empty; use --force to replace its data with the demo");
     }
@@ -616,8 +775,13 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
             bail!("the ledger holds {entries} entries and is append-only: load the demo into a fresh database instead");
         }
     }
-    conn.transaction(|conn| {
-        load_rows(conn, &plan, force)?;
+    let written = conn.transaction(|conn| {
+        if force {
+            delete_all(conn)?;
+        }
+        // the demo's legal tender and country, recorded (the old tender's row replaced)
+        crate::setup::adopt(conn, wanted).map_err(|e| anyhow!(e))?;
+        load_rows(conn, &plan)?;
         for currency in plan.currencies.iter().filter(|c| c.is_local()) {
             crate::ledger::ops::open_association_accounts(conn, currency)?;
         }
@@ -636,35 +800,53 @@ pub fn load(conn: &mut DbConn, source: Source, force: bool) -> Result<Summary> {
         crate::association::professionals::approve_all_requested(conn)
             .map_err(|e| anyhow!("approving the demo's professionals: {e}"))?;
         Ok::<_, anyhow::Error>(())
-    })
-    .context("writing the demo data")?;
+    });
+    if written.is_err() {
+        // a choice recorded by the rolled-back transaction is not the database's
+        crate::deployment::forget(conn);
+    }
+    written.context("writing the demo data")?;
     Ok(summary)
 }
 
-fn load_rows(conn: &mut DbConn, plan: &Plan, force: bool) -> Result<(), diesel::result::Error> {
+/// Whether the ledger holds an entry.
+fn ledger_holds_an_entry(conn: &mut DbConn) -> Result<bool> {
+    Ok(ledger_entries::table
+        .select(ledger_entries::seq)
+        .limit(1)
+        .first::<i64>(conn.diesel())
+        .optional()?
+        .is_some())
+}
+
+/// Deletes all marketplace data (the ledger must hold no entry).
+fn delete_all(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+    let conn = conn.diesel();
+    diesel::delete(idempotency_keys::table).execute(conn)?;
+    diesel::delete(producer_settlements::table).execute(conn)?;
+    diesel::delete(order_fees::table).execute(conn)?;
+    diesel::delete(cycle_fees::table).execute(conn)?;
+    diesel::delete(order_lines::table).execute(conn)?;
+    diesel::delete(orders::table).execute(conn)?;
+    diesel::delete(cycle_shipping_methods::table).execute(conn)?;
+    diesel::delete(ledger_accounts::table).execute(conn)?;
+    diesel::delete(reconversion_rules::table).execute(conn)?;
+    diesel::delete(order_cycle_variants::table).execute(conn)?;
+    diesel::delete(order_cycles::table).execute(conn)?;
+    diesel::delete(variants::table).execute(conn)?;
+    diesel::delete(products::table).execute(conn)?;
+    diesel::delete(enterprise_relationships::table).execute(conn)?;
+    diesel::delete(enterprise_currencies::table).execute(conn)?;
+    diesel::delete(currencies::table.filter(currencies::kind.ne("fiat"))).execute(conn)?;
+    diesel::delete(enterprise_roles::table).execute(conn)?;
+    diesel::delete(users::table).execute(conn)?;
+    diesel::delete(enterprises::table).execute(conn)?;
+    Ok(())
+}
+
+fn load_rows(conn: &mut DbConn, plan: &Plan) -> Result<(), diesel::result::Error> {
     {
         let conn = conn.diesel();
-        if force {
-            diesel::delete(idempotency_keys::table).execute(conn)?;
-            diesel::delete(producer_settlements::table).execute(conn)?;
-            diesel::delete(order_fees::table).execute(conn)?;
-            diesel::delete(cycle_fees::table).execute(conn)?;
-            diesel::delete(order_lines::table).execute(conn)?;
-            diesel::delete(orders::table).execute(conn)?;
-            diesel::delete(cycle_shipping_methods::table).execute(conn)?;
-            diesel::delete(ledger_accounts::table).execute(conn)?;
-            diesel::delete(reconversion_rules::table).execute(conn)?;
-            diesel::delete(order_cycle_variants::table).execute(conn)?;
-            diesel::delete(order_cycles::table).execute(conn)?;
-            diesel::delete(variants::table).execute(conn)?;
-            diesel::delete(products::table).execute(conn)?;
-            diesel::delete(enterprise_relationships::table).execute(conn)?;
-            diesel::delete(enterprise_currencies::table).execute(conn)?;
-            diesel::delete(currencies::table.filter(currencies::kind.ne("fiat"))).execute(conn)?;
-            diesel::delete(enterprise_roles::table).execute(conn)?;
-            diesel::delete(users::table).execute(conn)?;
-            diesel::delete(enterprises::table).execute(conn)?;
-        }
         crate::db::execute(
             conn,
             diesel::insert_into(enterprises::table).values(&plan.enterprises),
@@ -721,7 +903,7 @@ mod tests {
 
     #[test]
     fn embedded_demo_is_consistent() {
-        let plan = plan(&Source::Embedded, crate::time::now()).expect("demo plans");
+        let plan = plan(&Source::Embedded, Demo::France, crate::time::now()).expect("demo plans");
         assert_eq!(plan.enterprises.len(), 5);
         assert_eq!(plan.variants.len(), 30);
         let producers: std::collections::HashSet<_> = plan
@@ -738,5 +920,86 @@ mod tests {
             .currencies
             .iter()
             .any(|c| c.code == "LEM" && c.scale == 2 && c.kind == "local"));
+    }
+
+    #[test]
+    fn embedded_swiss_demo_is_consistent() {
+        let now = crate::time::now();
+        let plan = plan(&Source::Embedded, Demo::Switzerland, now).expect("Swiss demo plans");
+        assert_eq!(plan.enterprises.len(), 5);
+        assert_eq!(plan.users.len(), 8);
+        assert_eq!(plan.variants.len(), 22);
+        // every enterprise in Switzerland, with a UID that passed its check digit
+        for e in &plan.enterprises {
+            assert_eq!(e.country_code, "CH", "{}", e.slug);
+            assert_eq!(e.postcode.len(), 4, "{}", e.slug);
+            let uid = e.uid.as_deref().expect("a UID");
+            crate::enterprises::identifiers::Uid::parse(uid).expect("a valid UID");
+            assert!(e.siren.is_none());
+        }
+        let hub = plan
+            .enterprises
+            .iter()
+            .find(|e| e.slug == "le-cabas")
+            .expect("the hub");
+        assert_eq!((hub.city.as_str(), hub.kind.as_str()), ("Lausanne", "hub"));
+        // food at 2.6 %, the rest at 8.1 %; prices in francs
+        let rates: std::collections::BTreeSet<i32> =
+            plan.variants.iter().map(|v| v.vat_rate_bp).collect();
+        assert_eq!(rates, [260, 810].into_iter().collect());
+        assert!(plan.shipping.iter().all(|m| m.vat_rate_bp == 810));
+        assert!(plan.users.iter().all(|u| u.locale == "fr"));
+        assert!(plan
+            .cycles
+            .iter()
+            .any(|c| c.opens_at < now && c.closes_at > now && c.time_zone == "Europe/Zurich"));
+        assert!(plan.currencies.iter().any(|c| c.code == "MOL"
+            && c.scale == 2
+            && c.kind == "local"
+            && c.parity_to_eur.as_deref() == Some("1")));
+        assert!(plan
+            .currencies
+            .iter()
+            .any(|c| c.code == "CHF" && c.kind == "fiat"));
+    }
+
+    #[test]
+    fn a_demo_is_named_by_its_country() {
+        assert_eq!(Demo::parse("fr"), Some(Demo::France));
+        assert_eq!(Demo::parse("CH"), Some(Demo::Switzerland));
+        assert_eq!(Demo::parse("be"), None);
+        assert_eq!(
+            Demo::Switzerland.deployment(),
+            crate::deployment::Deployment::from_codes("CHF", "CH").expect("Switzerland")
+        );
+        for demo in Demo::ALL {
+            assert_eq!(Demo::parse(demo.code()), Some(*demo));
+        }
+    }
+
+    #[test]
+    fn a_rate_of_another_country_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        for (name, text) in EMBEDDED_CH {
+            let text = if *name == "products.csv" {
+                text.replacen(",2.6,", ",5.5,", 1)
+            } else {
+                text.to_string()
+            };
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        let refused = plan(
+            &Source::Dir(dir.path()),
+            Demo::Switzerland,
+            crate::time::now(),
+        )
+        .err()
+        .expect("a French rate in Switzerland");
+        assert!(
+            refused
+                .to_string()
+                .contains("vat_rate 5.5 is not a VAT rate of CH"),
+            "{refused}"
+        );
     }
 }

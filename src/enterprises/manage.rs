@@ -369,6 +369,23 @@ fn accepted(
     Ok(out)
 }
 
+/// Applies `input` to a new `row` by [`create`]'s rules — name, slug, contacts, the address
+/// and its postcode, `country`'s legal identifiers — without writing anything: how a demo's
+/// enterprises are checked before its load writes them.
+pub fn prepare(
+    row: &mut EnterpriseRow,
+    input: &EnterpriseInput,
+    country: Country,
+) -> Result<(), EnterpriseError> {
+    let mut errors = Vec::new();
+    apply(row, input, country, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(EnterpriseError::Invalid(Invalid(errors)))
+    }
+}
+
 /// Creates an enterprise owned by `owner_user_id`, with its wallets.
 pub fn create(
     conn: &mut DbConn,

@@ -19,7 +19,8 @@ backend_tests!(
     cycles_close_on_the_command_line_and_by_the_server_job
 );
 
-fn comptoir(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// Runs the binary in `dir` with `args` and only the `env` settings of its own.
+pub(crate) fn comptoir(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_comptoir"));
     command.args(args).current_dir(dir).env("RUST_LOG", "warn");
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COMPTOIR_")) {
@@ -39,7 +40,7 @@ fn stderr_line(output: &Output) -> String {
 }
 
 #[track_caller]
-fn assert_fails_with(output: &Output, fragment: &str) {
+pub(crate) fn assert_fails_with(output: &Output, fragment: &str) {
     assert!(!output.status.success(), "should fail: {output:?}");
     let line = stderr_line(output);
     assert!(line.starts_with("comptoir: "), "{line}");

@@ -13,7 +13,7 @@ use comptoir::deployment::{self, Country, Deployment};
 use comptoir::setup;
 
 use crate::harness::{Backend, TestApp, TestDb};
-use crate::support::{authed, key, new_customer};
+use crate::support::{authed, chf, created, key, new_customer};
 
 crate::backend_tests!(
     the_first_run_records_the_choice_and_the_ledger_fixes_it,
@@ -199,20 +199,6 @@ fn person(conn: &mut DbConn, n: usize, admin: bool) -> String {
         .execute(conn.diesel())
         .expect("a person");
     id
-}
-
-fn created(reply: crate::harness::Reply) -> Value {
-    assert!(
-        reply.status == 201 || reply.status == 200,
-        "{}: {}",
-        reply.status,
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()
-}
-
-fn chf(amount: &str) -> Value {
-    json!({"amount": amount, "currency": "CHF"})
 }
 
 fn rho(amount: &str) -> Value {

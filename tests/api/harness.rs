@@ -233,7 +233,8 @@ impl Template {
         comptoir::setup::migrate(&test_db.db, &deployment).expect("migrations apply");
         if self == Template::Demo {
             let mut conn = test_db.db.conn().expect("connection");
-            demo::load(&mut conn, demo::Source::Embedded, false).expect("demo loads");
+            demo::load(&mut conn, demo::Demo::France, demo::Source::Embedded, false)
+                .expect("demo loads");
         }
         if backend == Backend::Sqlite {
             let mut conn = test_db.db.conn().expect("connection");
@@ -528,8 +529,13 @@ impl TestApp {
 
     /// Path of the demo hub's open cycle.
     pub async fn open_cycle_id(&self) -> String {
+        self.open_cycle_of("la-cagette").await
+    }
+
+    /// The id of the open cycle of hub `hub` (a slug).
+    pub async fn open_cycle_of(&self, hub: &str) -> String {
         let cycles = self
-            .get("/api/v1/enterprises/la-cagette/order-cycles")
+            .get(&format!("/api/v1/enterprises/{hub}/order-cycles"))
             .await
             .json();
         cycles["items"]

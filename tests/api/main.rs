@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod close;
 mod cycles;
+mod demo;
 mod deployment;
 mod directory;
 mod enterprises;

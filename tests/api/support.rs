@@ -1,5 +1,5 @@
-//! What tests do as people would, shared by every module: a fresh key, an amount in LEM or
-//! euros, the demo shop's variants and shipping methods, an order placed and a cycle closed
+//! What tests do as people would, shared by every module: a fresh key, an amount in LEM,
+//! euros or francs, a created thing's JSON, the demo shop's variants and shipping methods, an order placed and a cycle closed
 //! over HTTP, a funded wallet, the hub owner's token, customers written directly.
 
 use diesel::prelude::*;
@@ -30,6 +30,23 @@ pub(crate) fn eur(amount: &str) -> Value {
     json!({"amount": amount, "currency": "EUR"})
 }
 
+/// An amount in Swiss francs, as the API takes it.
+pub(crate) fn chf(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "CHF"})
+}
+
+/// The JSON of a reply that created something (201) or answered what it had (200).
+#[track_caller]
+pub(crate) fn created(reply: Reply) -> Value {
+    assert!(
+        reply.status == 201 || reply.status == 200,
+        "{}: {}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()
+}
+
 /// Variant ids of the open cycle by SKU, and the cycle's shipping methods by name.
 pub(crate) struct Shop {
     pub cycle: String,
@@ -38,7 +55,12 @@ pub(crate) struct Shop {
 }
 
 pub(crate) async fn shop(app: &TestApp) -> Shop {
-    let cycle = app.open_cycle_id().await;
+    shop_of(app, "la-cagette").await
+}
+
+/// [`shop`] of the hub `hub` (a slug).
+pub(crate) async fn shop_of(app: &TestApp, hub: &str) -> Shop {
+    let cycle = app.open_cycle_of(hub).await;
     let detail = app
         .get(&format!("/api/v1/order-cycles/{cycle}"))
         .await

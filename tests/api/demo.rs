@@ -1,0 +1,364 @@
+//! The demo marketplaces: the Swiss one (the Moléson in Lausanne, a franc deployment in
+//! Switzerland) loads into an empty database, records its deployment and trades in francs
+//! and Molésons; the French one loads as it always did; a database whose ledger has moved
+//! money in one legal currency never becomes a demo of another.
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use comptoir::db::DbConn;
+use comptoir::demo::{self, Demo, Source};
+use comptoir::deployment::{self, Deployment};
+
+use crate::cli::{assert_fails_with, comptoir};
+use crate::harness::{Backend, TestApp, TestDb};
+use crate::support::{authed, chf, created, funded_wallet, key, shop_of};
+
+crate::backend_tests!(
+    the_swiss_demo_records_its_deployment_and_trades_in_francs,
+    the_french_demo_loads_as_before,
+    the_deployment_follows_the_demo_until_money_has_moved,
+);
+
+fn mol(amount: &str) -> Value {
+    json!({"amount": amount, "currency": "MOL"})
+}
+
+fn currencies_of(conn: &mut DbConn) -> Vec<(String, String)> {
+    use comptoir::db::schema::currencies;
+    currencies::table
+        .order(currencies::code.asc())
+        .select((currencies::code, currencies::kind))
+        .load(conn.diesel())
+        .expect("currencies")
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// The trial balance's line of account `code`.
+fn account(balance: &Value, code: &str) -> Value {
+    balance["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("no account {code} in {balance}"))
+}
+
+async fn the_swiss_demo_records_its_deployment_and_trades_in_francs(backend: Backend) {
+    // an empty database, recorded as the euro in France by its first run
+    let db = TestDb::migrated(backend);
+    {
+        let conn = &mut db.db.conn().expect("conn");
+        assert_eq!(
+            deployment::stored(conn).expect("stored"),
+            Some(Deployment::EURO_FRANCE)
+        );
+        let summary =
+            demo::load(conn, Demo::Switzerland, Source::Embedded, false).expect("Swiss demo");
+        assert_eq!(
+            summary.to_string(),
+            "5 enterprises, 8 users, 2 currencies, 20 products (22 variants), 2 order cycles"
+        );
+        // francs in Switzerland, the euro's row gone with the old choice
+        assert_eq!(
+            deployment::stored(conn).expect("stored"),
+            Some(Deployment::FRANC_SWITZERLAND)
+        );
+        assert_eq!(
+            currencies_of(conn),
+            pairs(&[("CHF", "fiat"), ("MOL", "local")])
+        );
+    }
+    let app = TestApp::serve(db).await;
+
+    // a consumer (in French) logs in, a member of the hub, and sees the Moléson at par with
+    // the franc
+    let lea = app.access_token("lea@example.org").await;
+    let me = app.call("GET", "/api/v1/me", Some(&lea), None).await.json();
+    assert_eq!(me["roles"][0]["role"], "member", "{me}");
+    {
+        use comptoir::db::schema::users;
+        let conn = &mut app.db.db.conn().expect("conn");
+        let locales: Vec<String> = users::table
+            .select(users::locale)
+            .distinct()
+            .load(conn.diesel())
+            .expect("locales");
+        assert_eq!(locales, ["fr"]);
+    }
+    let currencies = app.get("/api/v1/currencies").await.json();
+    let listed: Vec<(Value, Value)> = currencies
+        .as_array()
+        .expect("currencies")
+        .iter()
+        .map(|c| (c["code"].clone(), c["kind"].clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (json!("CHF"), json!("fiat")),
+            (json!("MOL"), json!("local"))
+        ]
+    );
+    assert_eq!(currencies[1]["parity"], "1");
+    assert_eq!(currencies[1]["scale"], currencies[0]["scale"]);
+
+    // the hub in Lausanne, with its UID and VAT number
+    let hub = app.get("/api/v1/enterprises/le-cabas").await.json();
+    assert_eq!(hub["address"]["postcode"], "1018", "{hub}");
+    assert_eq!(hub["address"]["city"], "Lausanne");
+    assert_eq!(hub["address"]["country_code"], "CH");
+    assert_eq!(hub["uid"], "CHE-271.828.189");
+    assert_eq!(hub["vat_number"], "CHE-271.828.189 TVA");
+
+    // the association's treasurer issues 30 MOL against 30 francs received
+    let treasurer = app.access_token("tresorerie@moleson.example.org").await;
+    let wallet = created(
+        app.call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(&lea),
+            Some(&json!({"currency": "MOL"})),
+        )
+        .await,
+    )["id"]
+        .as_str()
+        .expect("wallet")
+        .to_string();
+    created(
+        app.call(
+            "POST",
+            "/api/v1/currencies/MOL/issuances",
+            Some(&treasurer),
+            Some(
+                &json!({"entry_id": key(), "wallet_id": wallet, "amount": mol("30.00"),
+                         "method": "bank_transfer", "reference": "QR-0001"}),
+            ),
+        )
+        .await,
+    );
+
+    // two Gruyères and a grape juice, in francs at the food rate; 10 MOL, the rest in francs
+    let shop = shop_of(&app, "le-cabas").await;
+    let cart = authed(
+        &app,
+        "PUT",
+        &format!("/api/v1/order-cycles/{}/cart", shop.cycle),
+        &lea,
+        None,
+        &json!({"lines": [
+            {"variant_id": shop.variant["LDA-GRU-250G"], "quantity": 2},
+            {"variant_id": shop.variant["DTC-JUS-1L"], "quantity": 1},
+        ]}),
+    )
+    .await;
+    assert_eq!(cart.status, 200, "{}", cart.json());
+    let quote = &cart.json()["quote"];
+    assert_eq!(quote["total"], chf("20.30"), "{quote}");
+    assert_eq!(quote["vat_breakdown"][0]["vat"], chf("0.51"), "{quote}");
+    let order = authed(
+        &app,
+        "POST",
+        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
+        &lea,
+        Some(&key()),
+        &json!({"shipping_method_id": shop.method["Local du Cabas"],
+                "local_amount": mol("10.00")}),
+    )
+    .await;
+    assert_eq!(order.status, 201, "{}", order.json());
+    let order = order.json();
+    assert_eq!(order["total"], chf("20.30"));
+    assert_eq!(order["payment"]["local"], mol("10.00"));
+    assert_eq!(order["payment"]["local_value"], chf("10.00"));
+    assert_eq!(order["payment"]["fiat"], chf("10.30"));
+    assert_eq!(order["payment"]["fiat_state"], "due");
+    let order_id = order["id"].as_str().expect("order");
+    let paid = authed(
+        &app,
+        "POST",
+        &format!("/api/v1/orders/{order_id}/fiat-payment"),
+        &treasurer,
+        Some(&key()),
+        &json!(null),
+    )
+    .await;
+    assert_eq!(paid.status, 200, "{}", paid.json());
+
+    // the hub's manager closes the cycle: the producers are paid
+    let manager = app.access_token("gerance@lecabas.example.org").await;
+    created(
+        app.call(
+            "POST",
+            &format!("/api/v1/order-cycles/{}/close", shop.cycle),
+            Some(&manager),
+            None,
+        )
+        .await,
+    );
+
+    // the books, in francs and in the Swiss chart: the fund on 1020 in debit, the member's
+    // wallet what the association owes (2211) in credit
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let books = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounting/balance?from={year}-01-01&to={year}-12-31"),
+            Some(&treasurer),
+            None,
+        )
+        .await;
+    assert_eq!(books.status, 200, "{}", books.json());
+    let books = books.json();
+    assert_eq!(books["currency"], "CHF");
+    assert_eq!(books["totals"]["debit"], books["totals"]["credit"]);
+    assert_eq!(account(&books, "1020")["closing_debit"], "30.00", "{books}");
+    assert_eq!(
+        account(&books, "2211")["closing_credit"],
+        "20.00",
+        "{books}"
+    );
+    assert!(
+        books["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .all(|a| a["code"].as_str().is_some_and(|c| c.len() == 4)),
+        "only the Swiss chart's four-digit codes: {books}"
+    );
+    let conn = &mut app.db.db.conn().expect("conn");
+    let report = comptoir::ledger::verify::verify(conn, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "{:?}", report.violations);
+}
+
+async fn the_french_demo_loads_as_before(backend: Backend) {
+    let db = TestDb::migrated(backend);
+    {
+        let conn = &mut db.db.conn().expect("conn");
+        let summary = demo::load(conn, Demo::France, Source::Embedded, false).expect("demo");
+        assert_eq!(
+            summary.to_string(),
+            "5 enterprises, 8 users, 2 currencies, 27 products (30 variants), 2 order cycles"
+        );
+        assert_eq!(
+            deployment::stored(conn).expect("stored"),
+            Some(Deployment::EURO_FRANCE)
+        );
+        assert_eq!(
+            currencies_of(conn),
+            pairs(&[("EUR", "fiat"), ("LEM", "local")])
+        );
+    }
+    let app = TestApp::serve(db).await;
+    let cagette = app.get("/api/v1/enterprises/la-cagette").await.json();
+    assert_eq!(cagette["address"]["country_code"], "FR", "{cagette}");
+    assert_eq!(cagette["siren"], "812345676");
+    assert_eq!(cagette["vat_number"], "FR19812345676");
+    let shop = shop_of(&app, "la-cagette").await;
+    assert_eq!(shop.variant.len(), 30);
+    let camille = app.access_token("camille@example.org").await;
+    funded_wallet(&app, &camille, "20.00").await;
+}
+
+async fn the_deployment_follows_the_demo_until_money_has_moved(backend: Backend) {
+    // the French demo, before any money moved: --force puts the Swiss one in its place
+    let db = TestDb::with_demo(backend);
+    {
+        let conn = &mut db.db.conn().expect("conn");
+        let refused =
+            demo::load(conn, Demo::Switzerland, Source::Embedded, false).expect_err("not empty");
+        assert!(
+            refused.to_string().contains("the database is not empty"),
+            "{refused}"
+        );
+        demo::load(conn, Demo::Switzerland, Source::Embedded, true).expect("replaced");
+        assert_eq!(
+            deployment::get(conn).expect("deployment"),
+            Deployment::FRANC_SWITZERLAND
+        );
+        assert_eq!(
+            currencies_of(conn),
+            pairs(&[("CHF", "fiat"), ("MOL", "local")])
+        );
+    }
+
+    // once euros and Lems have moved, the database stays a euro deployment in France
+    let app = TestApp::with_demo(backend).await;
+    let camille = app.access_token("camille@example.org").await;
+    funded_wallet(&app, &camille, "20.00").await;
+    let conn = &mut app.db.db.conn().expect("conn");
+    let refused = demo::load(conn, Demo::Switzerland, Source::Embedded, true)
+        .expect_err("money moved in euros");
+    let refused = format!("{refused:#}");
+    assert!(
+        refused.contains("the Swiss demo is a CHF deployment in CH; this database's is EUR in FR")
+            && refused.contains("ledger holds entries"),
+        "{refused}"
+    );
+    assert_eq!(
+        deployment::stored(conn).expect("stored"),
+        Some(Deployment::EURO_FRANCE)
+    );
+    assert_eq!(
+        deployment::get(conn).expect("deployment"),
+        Deployment::EURO_FRANCE
+    );
+    assert!(!demo::is_empty(conn).expect("count"), "nothing deleted");
+}
+
+/// `demo load --country ch` on a new SQLite file: the Swiss demo, a franc deployment in
+/// Switzerland, which `migrate` then keeps.
+#[test]
+fn demo_load_country_ch_on_an_empty_sqlite_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/moleson.db", dir.path().display());
+    let load = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["demo", "load", "--database-url", &url];
+        args.extend_from_slice(extra);
+        comptoir(dir.path(), &args, env)
+    };
+    // a configuration naming another deployment is refused before anything is created
+    let elsewhere = load(
+        &["--country", "ch"],
+        &[("COMPTOIR_DEPLOYMENT__CURRENCY", "EUR")],
+    );
+    assert_fails_with(
+        &elsewhere,
+        "the Swiss demo is a CHF deployment in CH, but the configuration sets \
+         deployment.currency = \"EUR\"",
+    );
+    assert!(!dir.path().join("moleson.db").exists());
+
+    let loaded = load(&["--country", "ch"], &[]);
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let said = String::from_utf8_lossy(&loaded.stdout);
+    assert!(
+        said.contains(
+            "5 enterprises, 8 users, 2 currencies, 20 products (22 variants), 2 order cycles"
+        ) && said.contains("deployment: legal currency CHF, country CH"),
+        "{said}"
+    );
+    let migrated = comptoir(dir.path(), &["migrate", "--database-url", &url], &[]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    assert!(
+        String::from_utf8_lossy(&migrated.stdout).contains("legal currency CHF, country CH"),
+        "{migrated:?}"
+    );
+    assert_fails_with(
+        &load(&["--country", "ch"], &[]),
+        "the database is not empty; use --force",
+    );
+    // only the demos there are
+    let unknown = load(&["--country", "be"], &[]);
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+}
