@@ -284,10 +284,12 @@ fn decide(
             (Decision::Suspend { .. }, State::Approved) => {
                 (State::Suspended, "professional.suspend")
             }
-            (Decision::Refuse { .. }, _) => return Err(AssociationError::Conflict(format!(
+            (Decision::Refuse { .. }, _) => {
+                return Err(AssociationError::Conflict(format!(
                 "only a request can be refused, and this one is {}: suspend an approval instead",
                 current.as_str()
-            ))),
+            )))
+            }
             (Decision::Suspend { .. }, _) => {
                 return Err(AssociationError::Conflict(format!(
                     "only an approval can be suspended, and this one is {}",

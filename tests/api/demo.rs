@@ -39,6 +39,19 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The text of the one QR code in PNG `bytes`, read as a phone's camera would.
+fn read_qr(bytes: &[u8]) -> String {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().expect("decodes").1
+}
+
 /// The trial balance's line of account `code`.
 fn account(balance: &Value, code: &str) -> Value {
     balance["accounts"]
@@ -117,32 +130,93 @@ async fn the_swiss_demo_records_its_deployment_and_trades_in_francs(backend: Bac
     assert_eq!(hub["uid"], "CHE-271.828.189");
     assert_eq!(hub["vat_number"], "CHE-271.828.189 TVA");
 
-    // the association's treasurer issues 30 MOL against 30 francs received
+    // Léa asks for 30 MOL, paid by transfer to the association's QR-IBAN: a QR-bill with a
+    // QR reference, as her banking app reads it from the drawn code
     let treasurer = app.access_token("tresorerie@moleson.example.org").await;
-    let wallet = created(
-        app.call(
-            "POST",
-            "/api/v1/me/wallets",
-            Some(&lea),
-            Some(&json!({"currency": "MOL"})),
+    let admin = app.access_token("admin@comptoir.example.org").await;
+    let bank = app
+        .call(
+            "PUT",
+            "/api/v1/enterprises/monnaie-moleson/bank-account",
+            Some(&admin),
+            Some(&json!({"iban": "CH44 3199 9123 0008 8901 2"})),
         )
-        .await,
-    )["id"]
-        .as_str()
-        .expect("wallet")
-        .to_string();
-    created(
-        app.call(
+        .await;
+    assert_eq!(bank.status, 200, "{}", bank.json());
+    assert_eq!(bank.json()["qr_iban"], true);
+    let asked = created(
+        authed(
+            &app,
             "POST",
-            "/api/v1/currencies/MOL/issuances",
-            Some(&treasurer),
-            Some(
-                &json!({"entry_id": key(), "wallet_id": wallet, "amount": mol("30.00"),
-                         "method": "bank_transfer", "reference": "QR-0001"}),
-            ),
+            "/api/v1/currencies/MOL/topup-requests",
+            &lea,
+            Some(&key()),
+            &json!({"amount": mol("30.00"), "method": "bank_transfer"}),
         )
         .await,
     );
+    assert_eq!(asked["to_pay"], chf("30.00"));
+    let reference = asked["reference"].as_str().expect("reference").to_string();
+    assert!(
+        reference.len() == 27 && reference.chars().all(|c| c.is_ascii_digit()),
+        "a QR reference: {reference}"
+    );
+    let id = asked["id"].as_str().expect("id").to_string();
+    let transfer = app
+        .call(
+            "GET",
+            &format!("/api/v1/topup-requests/{id}/transfer"),
+            Some(&lea),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(transfer["qr"], "swiss_qr_bill", "{transfer}");
+    let payload = transfer["payload"].as_str().expect("payload").to_string();
+    let lines: Vec<&str> = payload.split("\r\n").collect();
+    assert_eq!(lines[..4], ["SPC", "0200", "1", "CH4431999123000889012"]);
+    assert_eq!(lines[4..6], ["S", "Association Monnaie Moléson"]);
+    assert_eq!(lines[18..20], ["30.00", "CHF"]);
+    assert_eq!(lines[27..29], ["QRR", reference.as_str()]);
+    assert_eq!(lines.last(), Some(&"EPD"));
+    let png = app
+        .call(
+            "GET",
+            &format!("/api/v1/topup-requests/{id}/qr.png"),
+            Some(&lea),
+            None,
+        )
+        .await;
+    assert_eq!(png.status, 200);
+    assert_eq!(
+        read_qr(&png.body),
+        payload,
+        "the drawn code carries the payload"
+    );
+    // the money arrives; the treasurer approves: 30 MOL issued to Léa's wallet
+    let approved = app
+        .call(
+            "POST",
+            &format!("/api/v1/topup-requests/{id}/approve"),
+            Some(&treasurer),
+            Some(&json!({"received_reference": reference})),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.json());
+    let wallet = approved.json()["wallet_id"]
+        .as_str()
+        .expect("wallet")
+        .to_string();
+    let balance = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{wallet}"),
+            Some(&lea),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(balance["balance"], mol("30.00"), "{balance}");
 
     // two Gruyères and a grape juice, in francs at the food rate; 10 MOL, the rest in francs
     let shop = shop_of(&app, "le-cabas").await;
