@@ -112,6 +112,21 @@ fn setup(conn: &mut DbConn) -> Result<Setup> {
                 .execute(conn.diesel())?;
             Owner::Enterprise(row.id.into())
         };
+        // a bench shop is an approved professional of the bench currency (the ledger opens
+        // an enterprise's local wallet for those only)
+        if let Owner::Enterprise(id) = &owner {
+            use crate::db::schema::enterprise_currencies as ec;
+            crate::db::execute(
+                conn.diesel(),
+                diesel::insert_into(ec::table)
+                    .values((
+                        ec::enterprise_id.eq(id.as_str()),
+                        ec::currency_code.eq(code),
+                        ec::state.eq("approved"),
+                    ))
+                    .on_conflict_do_nothing(),
+            )?;
+        }
         let wallet = ops::wallet(conn, owner, code)?;
         ops::set_overdraft_limit(
             conn,
