@@ -319,7 +319,8 @@ async fn a_swiss_deployment_trades_settles_and_keeps_its_books_in_francs(backend
         app.call("POST", "/api/v1/enterprises", Some(&farmer), Some(&farm))
             .await,
     );
-    assert_eq!(farm["accepted_currencies"], json!(["CHF", "RHO"]));
+    // RHO is asked for; the association approves it below
+    assert_eq!(farm["accepted_currencies"], json!(["CHF"]));
     assert_eq!(
         (&farm["uid"], &farm["vat_number"]),
         (&json!("CHE-109.322.551"), &json!("CHE-109.322.551 MWST"))
@@ -337,6 +338,18 @@ async fn a_swiss_deployment_trades_settles_and_keeps_its_books_in_francs(backend
         .as_str()
         .expect("hub")
         .to_string();
+    // the Rhône's association approves both as its professionals: their RHO wallets open
+    for id in [&farm, &hub] {
+        let approved = app
+            .call(
+                "POST",
+                &format!("/api/v1/currencies/RHO/professionals/{id}/approve"),
+                Some(&treasurer),
+                None,
+            )
+            .await;
+        assert_eq!(approved.status, 200, "{}", approved.json());
+    }
     created(
         app.call(
             "PUT",

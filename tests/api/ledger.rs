@@ -983,6 +983,15 @@ async fn each_local_currency_has_its_own_fund_and_payables(backend: Backend) {
         .expect("wallet")
         .owner_id
         .expect("owner");
+    // the farm is an approved professional of XYZ too (as its association would decide)
+    diesel::insert_into(comptoir::db::schema::enterprise_currencies::table)
+        .values((
+            comptoir::db::schema::enterprise_currencies::enterprise_id.eq(&ferme_owner),
+            comptoir::db::schema::enterprise_currencies::currency_code.eq("XYZ"),
+            comptoir::db::schema::enterprise_currencies::state.eq("approved"),
+        ))
+        .execute(conn.diesel())
+        .expect("approved");
     let ferme_xyz =
         ops::wallet(conn, Owner::Enterprise(ferme_owner.into()), "XYZ").expect("xyz wallet");
     ops::issue(
