@@ -203,6 +203,7 @@ pub fn http_server(
         login_throttle: std::sync::Arc::new(Default::default()),
         catalog: std::sync::Arc::new(catalog),
         max_import_bytes: config.catalog.max_import_bytes,
+        app_url: std::sync::Arc::from(config.mail.app_url.trim_end_matches('/')),
         trusted_proxies: std::sync::Arc::new(
             config
                 .trusted_proxies

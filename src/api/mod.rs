@@ -25,6 +25,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod orders;
 pub mod pagination;
+pub mod payment_requests;
 pub mod planning;
 pub mod privacy;
 pub mod problems;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub catalog: std::sync::Arc<crate::catalog::rules::CatalogRules>,
     /// Largest CSV body the catalogue import accepts.
     pub max_import_bytes: usize,
+    /// The web application's base URL (`mail.app_url`): payment requests' URLs and QR codes.
+    pub app_url: std::sync::Arc<str>,
     /// Client addresses allowed to read `GET /metrics`.
     pub metrics_from: std::sync::Arc<Vec<std::net::IpAddr>>,
     /// Reverse proxies whose `X-Forwarded-For` is believed ([`client_ip`]).
@@ -210,15 +213,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(topups::qr_svg)
         .service(topups::qr_png)
         .service(topups::cancel)
-        .service(topups::approve)
-        .service(topups::refuse)
+        .service(topups::approve_topup)
+        .service(topups::refuse_topup)
         .service(topups::set_bank_account)
         .service(topups::get_bank_account)
-        .service(professionals::list)
-        .service(professionals::approve)
-        .service(professionals::refuse)
-        .service(professionals::suspend)
-        .service(professionals::of_enterprise)
+        .service(payment_requests::create_payment_request)
+        .service(payment_requests::list_payment_requests)
+        .service(payment_requests::get_payment_request)
+        .service(payment_requests::qr_svg_of_request)
+        .service(payment_requests::qr_png_of_request)
+        .service(payment_requests::pay_payment_request)
+        .service(payment_requests::payment_request_payments)
+        .service(payment_requests::cancel_payment_request)
+        .service(professionals::list_professionals)
+        .service(professionals::approve_professional)
+        .service(professionals::refuse_professional)
+        .service(professionals::suspend_professional)
+        .service(professionals::currency_approvals)
         .service(accounting::general_ledger_csv)
         .service(accounting::enterprise_general_ledger_csv)
         .service(accounting::close_period)

@@ -50,6 +50,9 @@ struct PersonalDataDoc {
     /// Top-up requests, as `GET /api/v1/me/topup-requests` shows them.
     #[schema(value_type = Vec<Object>)]
     topup_requests: (),
+    /// Payments made to professionals' payment requests.
+    #[schema(value_type = Vec<Object>)]
+    payment_request_payments: (),
 }
 
 /// Everything Comptoir holds about the caller, as one JSON document to keep or take

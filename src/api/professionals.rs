@@ -24,7 +24,7 @@ fn views(found: Vec<professionals::Professional>) -> Vec<Professional> {
     responses((status = 200, body = [Professional]), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/currencies/{code}/professionals")]
-pub async fn list(
+pub async fn list_professionals(
     state: web::Data<AppState>,
     caller: Authenticated,
     code: web::Path<String>,
@@ -83,7 +83,7 @@ enum Decision {
     responses((status = 200, body = Professional), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, description = "It has not asked", body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/currencies/{code}/professionals/{enterprise}/approve")]
-pub async fn approve(
+pub async fn approve_professional(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<(String, String)>,
@@ -101,7 +101,7 @@ pub async fn approve(
     responses((status = 200, body = Professional), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not a request", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/currencies/{code}/professionals/{enterprise}/refuse")]
-pub async fn refuse(
+pub async fn refuse_professional(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<(String, String)>,
@@ -122,7 +122,7 @@ pub async fn refuse(
     responses((status = 200, body = Professional), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not approved", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/currencies/{code}/professionals/{enterprise}/suspend")]
-pub async fn suspend(
+pub async fn suspend_professional(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<(String, String)>,
@@ -142,7 +142,7 @@ pub async fn suspend(
     responses((status = 200, body = [Professional]), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/api/v1/enterprises/{id}/currency-approvals")]
-pub async fn of_enterprise(
+pub async fn currency_approvals(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,

@@ -264,7 +264,7 @@ pub async fn cancel(
     responses((status = 200, body = TopUp), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Refused or cancelled already", body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/topup-requests/{id}/approve")]
-pub async fn approve(
+pub async fn approve_topup(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
@@ -297,7 +297,7 @@ pub async fn approve(
     responses((status = 200, body = TopUp), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Approved or cancelled already", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/topup-requests/{id}/refuse")]
-pub async fn refuse(
+pub async fn refuse_topup(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,

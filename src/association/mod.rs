@@ -5,10 +5,13 @@
 //!   cash at an exchange point; a treasurer approves (the issuance) or refuses (with why).
 //! - [`professionals`]: who may take the currency — an enterprise asks, the association's
 //!   owners and treasurers approve (its wallet opens), refuse or suspend (its wallet frozen).
+//! - [`payment_requests`]: a professional asks for a payment (at a stall: a QR code), a member
+//!   pays it from their wallet in one step.
 //! - [`bank`]: the bank account an association receives transfers on (its IBAN), which the
 //!   transfer QR codes name.
 
 pub mod bank;
+pub mod payment_requests;
 pub mod professionals;
 pub mod topups;
 

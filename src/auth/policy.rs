@@ -9,6 +9,7 @@
 //! | read an account (balance, history, CSV) | those who may spend from it, the enterprise's managers, the currency's treasurers, platform admins |
 //! | manage an enterprise's money (list and open its wallets) | its owners, treasurers (and managers to list) |
 //! | approve, refuse or suspend the professionals of a local currency (who may hold a wallet in it, be paid in it and reconvert it) | the issuing association's owners and treasurers, platform admins |
+//! | ask for payments in a local currency (payment requests: create, list, cancel, read their payments) | the enterprise's owners, managers and treasurers |
 //! | read a currency's statement | its treasurers, platform admins |
 //! | read or manage one's own account (own accounts, wallets, password, API keys) | oneself |
 //! | create a producer, hub or producer-hub | any person (who becomes its owner) |
@@ -105,6 +106,11 @@ pub enum Action<'a> {
     ManageRoles {
         enterprise_id: &'a str,
     },
+    /// Ask for payments into an enterprise's wallets and follow them (payment requests: its
+    /// owners, managers and treasurers).
+    RequestPayments {
+        enterprise_id: &'a str,
+    },
     /// Approve, refuse or suspend the professionals of a local currency, and list them (the
     /// issuing association's owners and treasurers).
     DecideProfessionals {
@@ -186,6 +192,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         Action::OpenEnterpriseWallet { enterprise_id } => {
             actor.has_role(enterprise_id, MONEY_ROLES)
         }
+        Action::RequestPayments { enterprise_id } => actor.has_role(enterprise_id, READ_ROLES),
         Action::DecideProfessionals { issuer_id } => {
             actor.is_platform_admin || actor.has_role(issuer_id, MONEY_ROLES)
         }

@@ -14,6 +14,7 @@ use crate::{demo, server};
 mod admin;
 mod backup;
 mod books;
+mod payment_requests;
 mod person;
 mod professionals;
 mod topups;
@@ -113,6 +114,12 @@ enum Command {
     Topup {
         #[command(subcommand)]
         command: topups::TopUpCommand,
+    },
+    /// A professional's payment requests: list them, ask for one (its URL and QR code), cancel.
+    #[command(name = "payment-request")]
+    PaymentRequest {
+        #[command(subcommand)]
+        command: payment_requests::PaymentRequestCommand,
     },
     /// A local currency's professionals: its association approves, refuses or suspends them.
     Professional {
@@ -395,6 +402,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Person { command } => person::run(&config, command),
         Command::Topup { command } => topups::run(&config, command),
         Command::Professional { command } => professionals::run(&config, command),
+        Command::PaymentRequest { command } => payment_requests::run(&config, command),
         Command::Audit {
             enterprise,
             action,

@@ -231,6 +231,38 @@ diesel::joinable!(products -> enterprises (producer_id));
 diesel::joinable!(products -> categories (category_slug));
 diesel::joinable!(variants -> products (product_id));
 diesel::joinable!(order_cycles -> enterprises (hub_id));
+diesel::table! {
+    payment_requests (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        wallet_id -> Text,
+        currency -> Text,
+        amount_minor -> Nullable<BigInt>,
+        label -> Text,
+        reusable -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        state -> Text,
+        paid_count -> BigInt,
+        paid_minor -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payment_request_payments (entry_id) {
+        entry_id -> Text,
+        request_id -> Text,
+        payer_id -> Text,
+        from_account_id -> Text,
+        amount_minor -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(payment_request_payments -> payment_requests (request_id));
+diesel::joinable!(payment_request_payments -> users (payer_id));
 diesel::joinable!(enterprise_currencies -> enterprises (enterprise_id));
 diesel::joinable!(order_cycle_variants -> order_cycles (order_cycle_id));
 diesel::joinable!(order_cycle_variants -> variants (variant_id));
@@ -585,6 +617,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    payment_requests,
+    payment_request_payments,
     audit_events,
     deployment,
     chart_books,

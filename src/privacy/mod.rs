@@ -85,6 +85,8 @@ pub struct Export {
     pub audit_events: Vec<AuditEvent>,
     /// The person's top-up requests, oldest first.
     pub topup_requests: Vec<crate::association::topups::TopUp>,
+    /// What the person paid to professionals' payment requests, oldest first.
+    pub payment_request_payments: Vec<crate::association::payment_requests::Payment>,
 }
 
 #[derive(Debug, Serialize)]
@@ -329,6 +331,8 @@ pub fn export(conn: &mut DbConn, user: &UserId) -> Result<Export, PrivacyError> 
             .collect();
         let audit_events = audit::by_actor(conn, user)?;
         let topup_requests = crate::association::topups::of_user(conn, user.as_str())?;
+        let payment_request_payments =
+            crate::association::payment_requests::paid_by(conn, user.as_str())?;
         Ok(Export {
             exported_at: utc(crate::time::now()),
             account: AccountData {
@@ -357,6 +361,7 @@ pub fn export(conn: &mut DbConn, user: &UserId) -> Result<Export, PrivacyError> 
             api_keys: keys,
             audit_events,
             topup_requests,
+            payment_request_payments,
         })
     })
 }

@@ -277,6 +277,28 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
         String::from_utf8_lossy(&topup.body)
     );
     let topup_id = topup.json()["id"].as_str().expect("topup").to_string();
+    // the farm's request for a payment at its stall
+    let asked = app
+        .send(
+            "POST",
+            "/api/v1/enterprises/ferme-des-trois-chenes/payment-requests",
+            Some(&farmer),
+            &[("Idempotency-Key", &key())],
+            Some((
+                "application/json",
+                json!({"currency": "LEM", "amount": lem("4.00"), "label": "Œufs"})
+                    .to_string()
+                    .into_bytes(),
+            )),
+        )
+        .await;
+    assert_eq!(
+        asked.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&asked.body)
+    );
+    let farm_request = asked.json()["id"].as_str().expect("request").to_string();
 
     // one case per protected route: the concrete path and a well-formed body
     let case = |method: &str, path: &str| -> Option<(String, Option<Value>)> {
@@ -480,6 +502,20 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ("GET", "/api/v1/enterprises/{id}/currency-approvals") => {
                 return Some((path.replace("{id}", &farm_id), None));
             }
+            // the farm's payment requests: only its people ask for and follow them
+            ("POST", "/api/v1/enterprises/{id}/payment-requests") => {
+                return Some((
+                    path.replace("{id}", &farm_id),
+                    Some(json!({"currency": "LEM", "label": "hijacked"})),
+                ));
+            }
+            ("GET", "/api/v1/enterprises/{id}/payment-requests") => {
+                return Some((path.replace("{id}", &farm_id), None));
+            }
+            ("GET", "/api/v1/payment-requests/{id}/payments")
+            | ("POST", "/api/v1/payment-requests/{id}/cancel") => {
+                return Some((path.replace("{id}", &farm_request), None));
+            }
             // the association's bank account, where members' transfers go
             ("PUT", "/api/v1/enterprises/{id}/bank-account") => {
                 return Some((
@@ -545,6 +581,19 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             }
             // anyone may ask for a top-up for themselves: the caller's own request
             if path == "/api/v1/currencies/{code}/topup-requests" && method == "post" {
+                continue;
+            }
+            // a payment request is opened and paid by anyone signed in: that is its point
+            // (tests/api/payment_requests.rs covers who may ask for and follow them)
+            if path.starts_with("/api/v1/payment-requests/{id}")
+                && matches!(
+                    path.as_str(),
+                    "/api/v1/payment-requests/{id}"
+                        | "/api/v1/payment-requests/{id}/qr.svg"
+                        | "/api/v1/payment-requests/{id}/qr.png"
+                        | "/api/v1/payment-requests/{id}/pay"
+                )
+            {
                 continue;
             }
             let method = method.to_uppercase();

@@ -16,7 +16,8 @@ backend_tests!(
     serve_demo_is_ready_and_stops_gracefully,
     catalog_import_and_export_on_the_command_line,
     mail_is_delivered_to_eml_files_by_default_and_reported,
-    cycles_close_on_the_command_line_and_by_the_server_job
+    cycles_close_on_the_command_line_and_by_the_server_job,
+    an_association_and_a_stall_work_on_the_command_line
 );
 
 /// Runs the binary in `dir` with `args` and only the `env` settings of its own.
@@ -66,6 +67,9 @@ fn every_command_has_help() {
         &["admin", "grant", "--help"],
         &["admin", "revoke", "--help"],
         &["backup", "--help"],
+        &["topup", "list", "--help"],
+        &["professional", "suspend", "--help"],
+        &["payment-request", "create", "--help"],
         &["restore", "--help"],
     ] {
         let output = comptoir(dir.path(), args, &[]);
@@ -664,4 +668,139 @@ async fn cycles_close_on_the_command_line_and_by_the_server_job(backend: Backend
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// An association's treasurer and a farm's owner on the server's machine: the professionals
+/// of the Lem (a producer's request approved), and a stall's payment request with its QR code.
+async fn an_association_and_a_stall_work_on_the_command_line(backend: Backend) {
+    let db = TestDb::blank(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--database-url", &db.url]);
+        comptoir(dir.path(), &all, &[])
+    };
+    let ok = |output: Output| -> String {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    ok(run(&["demo", "load"]));
+    let treasurer = "tresorerie@lem.example.org";
+    // the demo's professionals are approved; nothing waits
+    let approved = ok(run(&[
+        "professional",
+        "list",
+        "--currency",
+        "LEM",
+        "--state",
+        "approved",
+        "--as",
+        treasurer,
+    ]));
+    assert!(approved.contains("ferme-des-trois-chenes"), "{approved}");
+    let waiting = ok(run(&[
+        "professional",
+        "list",
+        "--currency",
+        "LEM",
+        "--state",
+        "requested",
+        "--as",
+        treasurer,
+    ]));
+    assert_eq!(waiting.trim(), "");
+    // a member may not decide; the treasurer suspends and lifts it, saying why
+    assert_fails_with(
+        &run(&[
+            "professional",
+            "suspend",
+            "LEM",
+            "rucher-du-val",
+            "--reason",
+            "x",
+            "--as",
+            "camille@example.org",
+        ]),
+        "your roles do not allow this action",
+    );
+    let suspended = ok(run(&[
+        "professional",
+        "suspend",
+        "LEM",
+        "rucher-du-val",
+        "--reason",
+        "Contrôle",
+        "--as",
+        treasurer,
+    ]));
+    assert!(
+        suspended.contains("suspended") && suspended.contains("Contrôle"),
+        "{suspended}"
+    );
+    let lifted = ok(run(&[
+        "professional",
+        "approve",
+        "LEM",
+        "rucher-du-val",
+        "--as",
+        treasurer,
+    ]));
+    assert!(lifted.contains("approved"), "{lifted}");
+    // the farm's standing code at its stall: the URL printed, the QR code written
+    let qr = dir.path().join("stall.svg");
+    let qr_path = qr.display().to_string();
+    let made = ok(run(&[
+        "payment-request",
+        "create",
+        "--enterprise",
+        "ferme-des-trois-chenes",
+        "--currency",
+        "LEM",
+        "--label",
+        "Marché",
+        "--reusable",
+        "--qr",
+        &qr_path,
+        "--as",
+        "ferme@troischenes.example.org",
+    ]));
+    assert!(
+        made.contains("open amount") && made.contains("/api/v1/payment-requests/"),
+        "{made}"
+    );
+    let svg = std::fs::read_to_string(&qr).expect("the QR code");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    let listed = ok(run(&[
+        "payment-request",
+        "list",
+        "--enterprise",
+        "ferme-des-trois-chenes",
+        "--as",
+        "ferme@troischenes.example.org",
+    ]));
+    assert!(listed.contains("Marché"), "{listed}");
+    let id = made.split_whitespace().next().expect("the id");
+    let cancelled = ok(run(&[
+        "payment-request",
+        "cancel",
+        id,
+        "--as",
+        "ferme@troischenes.example.org",
+    ]));
+    assert!(cancelled.contains("cancelled"), "{cancelled}");
+    // the top-up queue is empty
+    ok(run(&[
+        "topup",
+        "list",
+        "--currency",
+        "LEM",
+        "--state",
+        "pending",
+        "--as",
+        treasurer,
+    ]));
 }

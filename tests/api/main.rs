@@ -26,6 +26,7 @@ mod openapi;
 mod operations;
 mod operator;
 mod orders;
+mod payment_requests;
 mod professionals;
 mod smtp_server;
 mod support;

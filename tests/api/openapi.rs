@@ -180,6 +180,10 @@ fn every_authenticated_handler_asks_the_policy() {
         // the professionals' decisions, through `decide`, and their lists ask it themselves
         "professionals::",
         "decide(",
+        // payment requests' domain functions ask it themselves (`payment_requests::`), the
+        // QR code's drawing through them
+        "payment_requests::",
+        "drawn_request(",
         // the QR code's two drawings, through `topups::code`
         "drawn(",
     ];
@@ -291,4 +295,21 @@ fn links_lead_to_operations_that_exist_with_their_parameters() {
         let given: BTreeSet<String> = parameters.iter().map(|(p, _)| p.to_string()).collect();
         assert_eq!(&given, wanted, "the parameters of {name} → {target}");
     }
+}
+
+/// Each operation has its own `operationId` (the handler's name): clients generate a function
+/// per id, and the OpenAPI validator refuses a document repeating one.
+#[test]
+fn operation_ids_are_unique() {
+    let doc = serde_json::to_value(comptoir::api::openapi_document()).expect("document");
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let id = operation["operationId"].as_str().expect("an operationId");
+            if let Some(first) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                panic!("operationId `{id}` names both {first} and {method} {path}");
+            }
+        }
+    }
+    assert!(seen.len() > 50, "only {} operations", seen.len());
 }

@@ -20,6 +20,7 @@ pub mod cycles;
 pub mod enterprises;
 pub mod ledger;
 pub mod orders;
+pub mod payment_requests;
 pub mod professionals;
 pub mod topups;
 
@@ -85,6 +86,7 @@ string_schemas! {
     crate::orders::order::EuroState => "EuroState": "Where the euro part of an order stands: `none` to pay, `due` to the hub, `paid`, or `cancelled` before it was paid.",
     crate::orders::shipping::ShippingKind => "ShippingKind": "`pickup` or `delivery`.",
     crate::association::topups::Method => "TopUpMethod": "How a member pays for a top-up: `bank_transfer` (with the request's reference) or `cash` at an exchange point.",
+    crate::association::payment_requests::State => "PaymentRequestState": "`open` (it may be paid), `paid` (a single-use request, paid), `cancelled` by the professional, or `expired` (open but past its expiry).",
     crate::association::professionals::State => "ProfessionalState": "Where an enterprise stands with a local currency: `requested`, `approved` (it holds a wallet, is paid in it, may reconvert), `refused` (with a reason) or `suspended` (its wallet frozen).",
     crate::association::topups::State => "TopUpState": "`pending` (waiting for the money), `approved` (issued), `refused` (with a reason) or `cancelled` by the member.",
 }

@@ -1,0 +1,2 @@
+DROP TABLE payment_request_payments;
+DROP TABLE payment_requests;
