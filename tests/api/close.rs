@@ -1,5 +1,6 @@
 //! Fees, weighed-item adjustments, cycle close and settlement, reports, copying a cycle — over
-//! HTTP on both backends, with every amount worked out by hand.
+//! HTTP on both backends, with the French demo (euros) and the Swiss one (francs), with every
+//! amount worked out by hand.
 
 use std::collections::HashMap;
 
@@ -13,17 +14,202 @@ use comptoir::ledger::accounts::{self, Owner};
 use comptoir::ledger::verify::verify;
 
 use crate::backend_tests;
-use crate::harness::{Backend, TestApp};
+use crate::harness::{Backend, DemoFacts, TestApp};
 use crate::support::{
-    authed, close_cycle, eur, funded_wallet, hub_owner_token, key, lem, place_order, shop,
+    authed, close_cycle, funded_wallet_in, hub_owner_token_in, key, place_order_in, shop_of,
 };
 
 backend_tests!(
+    ;
+    per_demo:
     fees_adjustment_close_and_settlement_have_exact_totals,
     cycles_are_created_copied_and_closed_empty,
     concurrent_closes_book_and_settle_once,
     a_mistaken_weight_can_be_corrected,
 );
+
+/// A demo's basket for [`fees_adjustment_close_and_settlement_have_exact_totals`], and every
+/// amount it comes to, worked out by hand (prices include VAT; each line's and each fee's VAT
+/// is rounded half up on its own).
+struct Basket {
+    /// The producers of the carrots, of the drink (standard VAT, half local) and of the
+    /// third line (3 of `third`, reduced VAT, all local).
+    farm: &'static str,
+    winery: &'static str,
+    other: &'static str,
+    drink: &'static str,
+    third: &'static str,
+    /// The cart's items total, fees total, total and local maximum.
+    quote: [&'static str; 4],
+    /// Once checked out with the bike delivery and the most local currency: total, VAT,
+    /// local part, legal currency part.
+    placed: [&'static str; 4],
+    /// The carrots weighed at 1.5 kg: their total, then the order's items total, total, VAT
+    /// and local part.
+    weighed: [&'static str; 5],
+    /// Paid at close: the farm, the other producer and the winery in local currency, the
+    /// winery in the legal currency.
+    paid: [&'static str; 4],
+    /// The customer's wallet after the close (funded with 50.00).
+    wallet: &'static str,
+    /// The hub's accounts after the close, in minor units: local wallet, local VAT, legal
+    /// receivable, legal wallet, legal VAT.
+    hub: [i64; 5],
+    /// The farm's local wallet and the winery's legal one.
+    farm_local: i64,
+    winery_legal: i64,
+    pay_your_suppliers: fn() -> Value,
+    sales_tax: fn() -> Value,
+    enterprise_fee_summary: fn() -> Value,
+    /// Where the carrots are among the supplier totals (sorted by producer).
+    carrots_row: usize,
+}
+
+/// Camille buys carrots 2 × 2.80 (5.5 %, all local), mead 1 × 12.50 (20 %, half local) and
+/// baguettes 3 × 1.40 (5.5 %, all local), delivered by bike for 3.00 (20 %, half local).
+const FRENCH_BASKET: Basket = Basket {
+    farm: "ferme-des-trois-chenes",
+    winery: "rucher-du-val",
+    other: "fournil-de-la-colline",
+    drink: "RUCH-HYD-75CL",
+    third: "FOUR-BAG-TRAD",
+    quote: ["22.30", "1.00", "23.30", "17.05"],
+    // lines 0.29 + 2.08 + 0.22, bike 0.50, membership 0.17
+    placed: ["26.30", "3.26", "18.55", "7.75"],
+    // the carrots weigh 1.5 kg: 4.20, VAT 0.22; the local part shrinks to the new maximum
+    weighed: ["4.20", "20.90", "24.90", "3.19", "17.15"],
+    // local currency goes to the goods first; commissions come out of euros first
+    paid: ["3.78", "3.78", "6.25", "5.00"],
+    // the customer paid 17.15 LEM; the rest of the hold is released
+    wallet: "32.85",
+    // LEM: 17.15 in, 13.81 to producers, 0.56 VAT, 2.78 kept (bike 1.50 + membership 1.00 +
+    // local commissions 0.84, net of their VAT)
+    // EUR: 7.75 owed by the customer, 5.00 to the beekeeper, 0.46 VAT, 2.29 kept
+    hub: [278, 56, -775, 229, 46],
+    farm_local: 378,
+    winery_legal: 500,
+    pay_your_suppliers: || {
+        json!([
+            ["Ferme des Trois Chênes", "4.20", "0.42", "3.78", "3.78 LEM"],
+            ["Fournil de la Colline", "4.20", "0.42", "3.78", "3.78 LEM"],
+            [
+                "Rucher du Val",
+                "12.50",
+                "1.25",
+                "11.25",
+                "5.00 EUR + 6.25 LEM"
+            ],
+        ])
+    },
+    sales_tax: || {
+        json!([
+            ["fees", "20", "5.07", "1.02", "6.09"],
+            ["goods", "5.5", "7.96", "0.44", "8.40"],
+            ["goods", "20", "10.42", "2.08", "12.50"],
+        ])
+    },
+    enterprise_fee_summary: || {
+        json!([
+            ["Adhésion", "admin", "customer", "1", "1.00", "0.17"],
+            ["Commission", "sales", "producer", "3", "2.09", "0.35"],
+            [
+                "Livraison à vélo",
+                "shipping",
+                "customer",
+                "1",
+                "3.00",
+                "0.50"
+            ],
+        ])
+    },
+    carrots_row: 0,
+};
+
+/// Léa buys carrots 2 × 4.20 (2.6 %, all local), Chasselas 1 × 17.50 (8.1 %, half local) and
+/// Gruyère 3 × 6.90 (2.6 %, all local), delivered by bike for 6.00 (8.1 %, half local). The
+/// fees are the French ones at the Swiss standard rate, 8.1 %.
+const SWISS_BASKET: Basket = Basket {
+    farm: "ferme-du-grand-pre",
+    winery: "domaine-des-trois-chemins",
+    other: "laiterie-des-alpettes",
+    drink: "DTC-CHA-75CL",
+    third: "LDA-GRU-250G",
+    // items 8.40 + 17.50 + 20.70; local 8.40 + 8.75 + 20.70 + membership 1.00
+    quote: ["46.60", "1.00", "47.60", "38.85"],
+    // 47.60 + bike 6.00, local 38.85 + 3.00; VAT: lines 0.21 + 1.31 + 0.52, bike 0.45,
+    // membership 0.07
+    placed: ["53.60", "2.56", "41.85", "11.75"],
+    // the carrots weigh 1.5 kg: 6.30, VAT 0.16; the local part loses their 2.10
+    weighed: ["6.30", "44.50", "51.50", "2.51", "39.75"],
+    // commissions 0.63, 2.07 and 1.75 (VAT 0.05, 0.16, 0.13): the winery's out of its francs
+    paid: ["5.67", "18.63", "8.75", "7.00"],
+    wallet: "10.25",
+    // MOL: 39.75 in, 33.05 to producers, 0.51 VAT (bike 0.23 of 0.45 on its local half,
+    // membership 0.07, local commissions 0.05 + 0.16), 6.19 kept (bike 3.00 + membership
+    // 1.00 + local commissions 2.70, net of their VAT)
+    // CHF: 11.75 owed by the customer, 7.00 to the winery, 0.35 VAT (bike 0.22, commission
+    // 0.13), 4.40 kept
+    hub: [619, 51, -1175, 440, 35],
+    farm_local: 567,
+    winery_legal: 700,
+    pay_your_suppliers: || {
+        json!([
+            [
+                "Domaine des Trois Chemins",
+                "17.50",
+                "1.75",
+                "15.75",
+                "7.00 CHF + 8.75 MOL"
+            ],
+            ["Ferme du Grand-Pré", "6.30", "0.63", "5.67", "5.67 MOL"],
+            [
+                "Laiterie des Alpettes",
+                "20.70",
+                "2.07",
+                "18.63",
+                "18.63 MOL"
+            ],
+        ])
+    },
+    sales_tax: || {
+        // fees 6.00 + 1.00 + 4.45, VAT 0.45 + 0.07 + 0.34
+        json!([
+            ["fees", "8.1", "10.59", "0.86", "11.45"],
+            ["goods", "2.6", "26.32", "0.68", "27.00"],
+            ["goods", "8.1", "16.19", "1.31", "17.50"],
+        ])
+    },
+    enterprise_fee_summary: || {
+        json!([
+            ["Adhésion", "admin", "customer", "1", "1.00", "0.07"],
+            ["Commission", "sales", "producer", "3", "4.45", "0.34"],
+            [
+                "Livraison à vélo",
+                "shipping",
+                "customer",
+                "1",
+                "6.00",
+                "0.45"
+            ],
+        ])
+    },
+    carrots_row: 1,
+};
+
+/// The carrots' price (1 kg) in each demo, in minor units.
+fn carrots_price(demo: &DemoFacts) -> i64 {
+    match demo.demo {
+        comptoir::demo::Demo::France => 280,
+        comptoir::demo::Demo::Switzerland => 420,
+    }
+}
+
+fn basket(demo: &DemoFacts) -> &'static Basket {
+    match demo.demo {
+        comptoir::demo::Demo::France => &FRENCH_BASKET,
+        comptoir::demo::Demo::Switzerland => &SWISS_BASKET,
+    }
+}
 
 fn enterprise_id(conn: &mut DbConn, slug: &str) -> String {
     enterprises::table
@@ -55,14 +241,22 @@ fn entries(conn: &mut DbConn) -> i64 {
         .expect("count")
 }
 
-/// Camille buys carrots 2 × 2.80 (5.5 %, all local), mead 1 × 12.50 (20 %, half local) and
-/// baguettes 3 × 1.40 (5.5 %, all local), delivered by bike for 3.00 (20 %, half local). The
-/// hub charges a membership fee of 1.00 per order (20 %, all local) and its producers a 10 %
-/// commission (20 %). The carrots are weighed at 1.5 kg before the close.
-async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
-    let shop = shop(&app).await;
-    let manager = app.access_token("gerance@lacagette.example.org").await;
+/// A consumer buys the demo's basket ([`FRENCH_BASKET`], [`SWISS_BASKET`]): carrots, a drink
+/// and a third line, delivered by bike. The hub charges a membership fee of 1.00 per order
+/// (standard VAT, all local) and its producers a 10 % commission (standard VAT). The carrots
+/// are weighed at 1.5 kg before the close.
+async fn fees_adjustment_close_and_settlement_have_exact_totals(
+    backend: Backend,
+    demo: &'static DemoFacts,
+) {
+    let expected = basket(demo);
+    let (legal, local) = (
+        |a: &str| demo.legal_amount(a),
+        |a: &str| demo.local_amount(a),
+    );
+    let app = TestApp::with_demo_of(backend, demo.demo).await;
+    let shop = shop_of(&app, demo.hub).await;
+    let manager = app.access_token(demo.hub_manager).await;
     let fees_path = format!("/api/v1/order-cycles/{}/fees", shop.cycle);
     let membership = json!({"name": "Adhésion", "fee_type": "admin", "calculator": "flat_per_order",
         "charged_to": "customer", "amount": "1.00"});
@@ -83,21 +277,23 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
         "{problem}"
     );
 
-    let camille = app.access_token("camille@example.org").await;
-    let wallet = funded_wallet(&app, &camille, "50.00").await;
+    let camille = app.access_token(demo.consumers[0]).await;
+    let wallet = funded_wallet_in(&app, demo, &camille, "50.00").await;
     let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let carrots_sku = demo.skus[0];
     let lines = json!({"lines": [
-        {"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2},
-        {"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1},
-        {"variant_id": shop.variant["FOUR-BAG-TRAD"], "quantity": 3},
+        {"variant_id": shop.variant[carrots_sku], "quantity": 2},
+        {"variant_id": shop.variant[expected.drink], "quantity": 1},
+        {"variant_id": shop.variant[expected.third], "quantity": 3},
     ]});
     let cart = authed(&app, "PUT", &cart_path, &camille, None, &lines).await;
     assert_eq!(cart.status, 200, "{}", cart.json());
     let quote = &cart.json()["quote"];
-    assert_eq!(quote["items_total"], eur("22.30"));
-    assert_eq!(quote["fees_total"], eur("1.00"));
-    assert_eq!(quote["total"], eur("23.30"));
-    assert_eq!(quote["local_max"], eur("17.05"));
+    let [items_total, fees_total, total, local_max] = expected.quote;
+    assert_eq!(quote["items_total"], legal(items_total));
+    assert_eq!(quote["fees_total"], legal(fees_total));
+    assert_eq!(quote["total"], legal(total));
+    assert_eq!(quote["local_max"], legal(local_max));
     assert_eq!(
         quote["fees"].as_array().map(Vec::len),
         Some(1),
@@ -105,22 +301,22 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
     );
 
     let checkout_path = format!("/api/v1/order-cycles/{}/checkout", shop.cycle);
-    let body = json!({"shipping_method_id": shop.method["Livraison à vélo"], "local_amount": lem("18.55")});
+    let [total, vat_total, local_part, legal_part] = expected.placed;
+    let body =
+        json!({"shipping_method_id": shop.method[demo.bike], "local_amount": local(local_part)});
     let placed = authed(&app, "POST", &checkout_path, &camille, Some(&key()), &body).await;
     assert_eq!(placed.status, 201, "{}", placed.json());
     let order = placed.json();
-    assert_eq!(order["total"], eur("26.30"));
-    // lines 0.29 + 2.08 + 0.22, bike 0.50, membership 0.17
-    assert_eq!(order["vat_total"], eur("3.26"));
-    assert_eq!(order["fees_total"], eur("1.00"));
-    assert_eq!(order["payment"]["local"], lem("18.55"));
-    assert_eq!(order["payment"]["euro"], eur("7.75"));
+    assert_eq!(order["total"], legal(total));
+    assert_eq!(order["vat_total"], legal(vat_total));
+    assert_eq!(order["fees_total"], legal("1.00"));
+    assert_eq!(order["payment"]["local"], local(local_part));
+    assert_eq!(order["payment"]["euro"], legal(legal_part));
     let order_id = order["id"].as_str().expect("id").to_string();
 
-    // the carrots weigh 1.5 kg: 4.20, VAT 0.22; the local part shrinks to the new maximum
     let adjust_path = format!("/api/v1/orders/{order_id}/adjustments");
     let too_much =
-        json!({"lines": [{"variant_id": shop.variant["FERME-CAR-1KG"], "delivered": "2.5"}]});
+        json!({"lines": [{"variant_id": shop.variant[carrots_sku], "delivered": "2.5"}]});
     let refused = authed(
         &app,
         "POST",
@@ -134,33 +330,33 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
         refused.problem(422, "validation")["errors"][0]["code"],
         "above_ordered"
     );
-    let weighed =
-        json!({"lines": [{"variant_id": shop.variant["FERME-CAR-1KG"], "delivered": "1.5"}]});
+    let weighed = json!({"lines": [{"variant_id": shop.variant[carrots_sku], "delivered": "1.5"}]});
     let by_customer = authed(&app, "POST", &adjust_path, &camille, Some(&key()), &weighed).await;
     assert_eq!(by_customer.status, 403, "only the hub weighs");
     let adjusted = authed(&app, "POST", &adjust_path, &manager, Some(&key()), &weighed).await;
     assert_eq!(adjusted.status, 200, "{}", adjusted.json());
     let order = adjusted.json();
-    assert_eq!(order["items_total"], eur("20.90"));
-    assert_eq!(order["total"], eur("24.90"));
-    assert_eq!(order["vat_total"], eur("3.19"));
-    assert_eq!(order["payment"]["local"], lem("17.15"));
-    assert_eq!(order["payment"]["euro"], eur("7.75"));
+    let [carrots_total, items_total, total, vat_total, local_part] = expected.weighed;
+    assert_eq!(order["items_total"], legal(items_total));
+    assert_eq!(order["total"], legal(total));
+    assert_eq!(order["vat_total"], legal(vat_total));
+    assert_eq!(order["payment"]["local"], local(local_part));
+    assert_eq!(order["payment"]["euro"], legal(legal_part));
     let carrots = order["lines"]
         .as_array()
         .expect("lines")
         .iter()
-        .find(|l| l["variant_id"] == shop.variant["FERME-CAR-1KG"])
+        .find(|l| l["variant_id"] == shop.variant[carrots_sku])
         .expect("carrots")
         .clone();
     assert_eq!(carrots["delivered"], "1.5");
-    assert_eq!(carrots["total"], eur("4.20"));
+    assert_eq!(carrots["total"], legal(carrots_total));
 
     let conn = &mut app.db.db.conn().expect("conn");
-    let hub = enterprise_id(conn, "la-cagette");
-    let ferme = enterprise_id(conn, "ferme-des-trois-chenes");
-    let rucher = enterprise_id(conn, "rucher-du-val");
-    let fournil = enterprise_id(conn, "fournil-de-la-colline");
+    let hub = enterprise_id(conn, demo.hub);
+    let ferme = enterprise_id(conn, expected.farm);
+    let rucher = enterprise_id(conn, expected.winery);
+    let fournil = enterprise_id(conn, expected.other);
 
     let close_path = format!("/api/v1/order-cycles/{}/close", shop.cycle);
     let closed = app.call("POST", &close_path, Some(&manager), None).await;
@@ -183,13 +379,24 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
             )
         })
         .collect();
-    // local currency goes to the goods first; commissions come out of euros first
-    assert_eq!(paid[&(ferme.clone(), "LEM".into())], lem("3.78"));
-    assert_eq!(paid[&(fournil.clone(), "LEM".into())], lem("3.78"));
-    assert_eq!(paid[&(rucher.clone(), "LEM".into())], lem("6.25"));
-    assert_eq!(paid[&(rucher.clone(), "EUR".into())], eur("5.00"));
+    let [farm_paid, other_paid, winery_local, winery_legal] = expected.paid;
+    assert_eq!(paid[&(ferme.clone(), demo.local.into())], local(farm_paid));
+    assert_eq!(
+        paid[&(fournil.clone(), demo.local.into())],
+        local(other_paid)
+    );
+    assert_eq!(
+        paid[&(rucher.clone(), demo.local.into())],
+        local(winery_local)
+    );
+    assert_eq!(
+        paid[&(rucher.clone(), demo.legal.into())],
+        legal(winery_legal)
+    );
+    // a settlement per producer and currency, those with nothing to pay included
+    assert_eq!(paid.len(), 6, "{report}");
 
-    // the customer paid 17.15 LEM; the rest of the hold is released
+    // the customer paid the local part; the rest of the hold is released
     let wallet_view = app
         .call(
             "GET",
@@ -199,24 +406,37 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
         )
         .await
         .json();
-    assert_eq!(wallet_view["balance"], lem("32.85"));
-    assert_eq!(wallet_view["available"], lem("32.85"));
+    assert_eq!(wallet_view["balance"], local(expected.wallet));
+    assert_eq!(wallet_view["available"], local(expected.wallet));
     let hub_accounts = balances(conn, &hub);
-    // LEM: 17.15 in, 13.81 to producers, 0.56 VAT, 2.78 kept (bike 1.50 + membership 1.00 +
-    // local commissions 0.84, net of their VAT)
-    assert_eq!(balance(&hub_accounts, "LEM", "enterprise_wallet"), 278);
-    assert_eq!(balance(&hub_accounts, "LEM", "vat_collected"), 56);
-    // EUR: 7.75 owed by the customer, 5.00 to the beekeeper, 0.46 VAT, 2.29 kept
-    assert_eq!(balance(&hub_accounts, "EUR", "euro_receivable"), -775);
-    assert_eq!(balance(&hub_accounts, "EUR", "enterprise_wallet"), 229);
-    assert_eq!(balance(&hub_accounts, "EUR", "vat_collected"), 46);
+    let [local_kept, local_vat, receivable, legal_kept, legal_vat] = expected.hub;
     assert_eq!(
-        balance(&balances(conn, &ferme), "LEM", "enterprise_wallet"),
-        378
+        balance(&hub_accounts, demo.local, "enterprise_wallet"),
+        local_kept
     );
     assert_eq!(
-        balance(&balances(conn, &rucher), "EUR", "enterprise_wallet"),
-        500
+        balance(&hub_accounts, demo.local, "vat_collected"),
+        local_vat
+    );
+    assert_eq!(
+        balance(&hub_accounts, demo.legal, "euro_receivable"),
+        receivable
+    );
+    assert_eq!(
+        balance(&hub_accounts, demo.legal, "enterprise_wallet"),
+        legal_kept
+    );
+    assert_eq!(
+        balance(&hub_accounts, demo.legal, "vat_collected"),
+        legal_vat
+    );
+    assert_eq!(
+        balance(&balances(conn, &ferme), demo.local, "enterprise_wallet"),
+        expected.farm_local
+    );
+    assert_eq!(
+        balance(&balances(conn, &rucher), demo.legal, "enterprise_wallet"),
+        expected.winery_legal
     );
 
     // closing again does nothing more; no more orders
@@ -281,12 +501,15 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
     .await
     .problem(409, "order-state");
 
-    // the euros are paid at pickup: the receivable is settled from the hub's till
-    let owner = hub_owner_token(&app).await;
+    // the legal currency part is paid at pickup: the receivable is settled from the hub's till
+    let owner = hub_owner_token_in(&app, demo).await;
     crate::support::euro_paid(&app, &order_id, &owner).await;
     let hub_accounts = balances(conn, &hub);
-    assert_eq!(balance(&hub_accounts, "EUR", "euro_receivable"), 0);
-    assert_eq!(balance(&hub_accounts, "EUR", "euro_clearing"), -775);
+    assert_eq!(balance(&hub_accounts, demo.legal, "euro_receivable"), 0);
+    assert_eq!(
+        balance(&hub_accounts, demo.legal, "euro_clearing"),
+        receivable
+    );
 
     // reports
     let report = |name: &str| {
@@ -296,47 +519,16 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
         async move { app.call("GET", &path, Some(&manager), None).await }
     };
     let suppliers = report("pay_your_suppliers").await.json();
-    assert_eq!(
-        suppliers["rows"],
-        json!([
-            ["Ferme des Trois Chênes", "4.20", "0.42", "3.78", "3.78 LEM"],
-            ["Fournil de la Colline", "4.20", "0.42", "3.78", "3.78 LEM"],
-            [
-                "Rucher du Val",
-                "12.50",
-                "1.25",
-                "11.25",
-                "5.00 EUR + 6.25 LEM"
-            ],
-        ])
-    );
+    assert_eq!(suppliers["rows"], (expected.pay_your_suppliers)());
     let tax = report("sales_tax").await.json();
-    assert_eq!(
-        tax["rows"],
-        json!([
-            ["fees", "20", "5.07", "1.02", "6.09"],
-            ["goods", "5.5", "7.96", "0.44", "8.40"],
-            ["goods", "20", "10.42", "2.08", "12.50"],
-        ])
-    );
+    assert_eq!(tax["rows"], (expected.sales_tax)());
     let fee_summary = report("enterprise_fee_summary").await.json();
-    assert_eq!(
-        fee_summary["rows"],
-        json!([
-            ["Adhésion", "admin", "customer", "1", "1.00", "0.17"],
-            ["Commission", "sales", "producer", "3", "2.09", "0.35"],
-            [
-                "Livraison à vélo",
-                "shipping",
-                "customer",
-                "1",
-                "3.00",
-                "0.50"
-            ],
-        ])
-    );
+    assert_eq!(fee_summary["rows"], (expected.enterprise_fee_summary)());
     let supplier_totals = report("supplier_totals").await.json();
-    assert_eq!(supplier_totals["rows"][0][3], "1.5", "{supplier_totals}");
+    assert_eq!(
+        supplier_totals["rows"][expected.carrots_row][3], "1.5",
+        "{supplier_totals}"
+    );
     for name in comptoir::orders::reports::NAMES {
         let path = format!(
             "/api/v1/order-cycles/{}/reports/{name}?format=csv",
@@ -370,12 +562,14 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(backend: Backend
 
 /// A hub opens a cycle, copies it a week later, closes the first with no orders (twice), and
 /// cannot close the copy before it opens.
-async fn cycles_are_created_copied_and_closed_empty(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
-    let shop = shop(&app).await;
-    let manager = app.access_token("gerance@lacagette.example.org").await;
+async fn cycles_are_created_copied_and_closed_empty(backend: Backend, demo: &'static DemoFacts) {
+    let legal = |a: &str| demo.legal_amount(a);
+    let (carrots_sku, drink_sku) = (demo.skus[0], demo.skus[1]);
+    let app = TestApp::with_demo_of(backend, demo.demo).await;
+    let shop = shop_of(&app, demo.hub).await;
+    let manager = app.access_token(demo.hub_manager).await;
     let conn = &mut app.db.db.conn().expect("conn");
-    let hub = enterprise_id(conn, "la-cagette");
+    let hub = enterprise_id(conn, demo.hub);
     let now = chrono::Utc::now();
     let at = |hours: i64| (now + chrono::Duration::hours(hours)).to_rfc3339();
     let create_path = format!("/api/v1/enterprises/{hub}/order-cycles");
@@ -392,9 +586,9 @@ async fn cycles_are_created_copied_and_closed_empty(backend: Backend) {
     assert!(codes.contains(&json!("not_permitted")), "{codes:?}");
 
     let new = json!({"name": "Vente flash", "opens_at": at(-1), "closes_at": at(2),
-        "time_zone": "Europe/Paris",
-        "offer": [{"variant_id": shop.variant["FERME-CAR-1KG"], "hub_price": "3.00"},
-                  {"variant_id": shop.variant["RUCH-HYD-75CL"]}]});
+        "time_zone": demo.time_zone,
+        "offer": [{"variant_id": shop.variant[carrots_sku], "hub_price": "3.00"},
+                  {"variant_id": shop.variant[drink_sku]}]});
     let created = authed(&app, "POST", &create_path, &manager, None, &new).await;
     assert_eq!(created.status, 201, "{}", created.json());
     let cycle = created.json();
@@ -404,13 +598,13 @@ async fn cycles_are_created_copied_and_closed_empty(backend: Backend) {
         .as_array()
         .expect("offer")
         .iter()
-        .find(|o| o["sku"] == "FERME-CAR-1KG")
+        .find(|o| o["sku"] == carrots_sku)
         .expect("carrots")
         .clone();
-    assert_eq!(carrots["cycle_price"], eur("3.00"));
+    assert_eq!(carrots["cycle_price"], legal("3.00"));
     let id = cycle["id"].as_str().expect("id").to_string();
     let fee = json!({"name": "Transport", "fee_type": "transport", "calculator": "per_kg",
-        "charged_to": "customer", "amount": "0.30", "vat_rate": "5.5"});
+        "charged_to": "customer", "amount": "0.30", "vat_rate": demo.reduced_vat});
     let added = authed(
         &app,
         "POST",
@@ -438,12 +632,12 @@ async fn cycles_are_created_copied_and_closed_empty(backend: Backend) {
             "POST",
             &format!("/api/v1/order-cycles/{id}/quote"),
             None,
-            Some(&json!({"lines": [{"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2}]})),
+            Some(&json!({"lines": [{"variant_id": shop.variant[carrots_sku], "quantity": 2}]})),
         )
         .await
         .json();
-    assert_eq!(quote["fees"][0]["amount"], eur("0.60"), "{quote}");
-    assert_eq!(quote["total"], eur("6.60"));
+    assert_eq!(quote["fees"][0]["amount"], legal("0.60"), "{quote}");
+    assert_eq!(quote["total"], legal("6.60"));
 
     let copy = json!({"opens_at": at(24 * 7 - 1), "closes_at": at(24 * 7 + 2)});
     let copied = authed(
@@ -522,14 +716,14 @@ async fn cycles_are_created_copied_and_closed_empty(backend: Backend) {
 
 /// Three closes of the same cycle at once (two instances' jobs and a person): every order is
 /// booked once, each producer paid once, and the ledger verifies.
-async fn concurrent_closes_book_and_settle_once(backend: Backend) {
+async fn concurrent_closes_book_and_settle_once(backend: Backend, demo: &'static DemoFacts) {
     use comptoir::ledger::ops::{self, EuroMethod};
     use comptoir::money::{AmountInput, CurrencyCode};
     use comptoir::orders::checkout::{self, CheckoutRequest};
     use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
     use comptoir::orders::{cart, close, shipping};
 
-    let db = crate::harness::TestDb::with_demo(backend);
+    let db = crate::harness::TestDb::with_demo_of(backend, demo.demo);
     let pool = crate::support::big_pool(&db);
     let conn = &mut pool.conn().expect("conn");
     let now = comptoir::time::now();
@@ -540,7 +734,7 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
         .first(conn.diesel())
         .expect("open cycle");
     let carrots: String = comptoir::db::schema::variants::table
-        .filter(comptoir::db::schema::variants::sku.eq("FERME-CAR-1KG"))
+        .filter(comptoir::db::schema::variants::sku.eq(demo.skus[0]))
         .select(comptoir::db::schema::variants::id)
         .first(conn.diesel())
         .expect("carrots");
@@ -551,14 +745,14 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
         shipping_method_id: method,
         local_amount: Some(AmountInput {
             amount: "2.00".into(),
-            currency: "LEM".parse::<CurrencyCode>().expect("code"),
+            currency: demo.local.parse::<CurrencyCode>().expect("code"),
         }),
     };
     let orders = 30;
     for n in 0..orders {
         let customer = crate::support::new_customer(conn, n);
         let wallet =
-            ops::wallet(conn, Owner::User(customer.clone().into()), "LEM").expect("wallet");
+            ops::wallet(conn, Owner::User(customer.clone().into()), demo.local).expect("wallet");
         ops::issue(
             conn,
             &crate::support::operator(),
@@ -626,12 +820,12 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
         .expect("count");
     assert_eq!(posts, orders as i64, "each hold is captured once");
     assert!(entries(conn) > before);
-    let farm = enterprise_id(conn, "ferme-des-trois-chenes");
+    let farm = enterprise_id(conn, basket(demo).farm);
     let farm_accounts = balances(conn, &farm);
     assert_eq!(
-        balance(&farm_accounts, "LEM", "enterprise_wallet")
-            + balance(&farm_accounts, "EUR", "enterprise_wallet"),
-        orders as i64 * 280
+        balance(&farm_accounts, demo.local, "enterprise_wallet")
+            + balance(&farm_accounts, demo.legal, "enterprise_wallet"),
+        orders as i64 * carrots_price(demo)
     );
     let verified = verify(conn, &mut |_| {}).expect("verify");
     assert!(verified.ok(), "{verified}");
@@ -639,28 +833,37 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend) {
 
 /// A weight typed wrong (0.2 instead of 2) and corrected: the local part comes back to what
 /// was chosen at checkout, and the close captures all of it.
-async fn a_mistaken_weight_can_be_corrected(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
-    let shop = shop(&app).await;
-    let manager = app.access_token("gerance@lacagette.example.org").await;
-    let camille = app.access_token("camille@example.org").await;
-    let wallet = funded_wallet(&app, &camille, "20.00").await;
-    let carrots = shop.variant["FERME-CAR-1KG"].clone();
+async fn a_mistaken_weight_can_be_corrected(backend: Backend, demo: &'static DemoFacts) {
+    let (legal, local) = (
+        |a: &str| demo.legal_amount(a),
+        |a: &str| demo.local_amount(a),
+    );
+    // two kilos of carrots: 2 × 2.80 in France, 2 × 4.20 in Switzerland; 0.2 kg a tenth
+    let (two_kg, wrong_total, left) = match demo.demo {
+        comptoir::demo::Demo::France => ("5.60", "0.56", "14.40"),
+        comptoir::demo::Demo::Switzerland => ("8.40", "0.84", "11.60"),
+    };
+    let app = TestApp::with_demo_of(backend, demo.demo).await;
+    let shop = shop_of(&app, demo.hub).await;
+    let manager = app.access_token(demo.hub_manager).await;
+    let camille = app.access_token(demo.consumers[0]).await;
+    let wallet = funded_wallet_in(&app, demo, &camille, "20.00").await;
+    let carrots = shop.variant[demo.skus[0]].clone();
     let lines = json!({"lines": [{"variant_id": carrots, "quantity": 2}]});
-    let id = place_order(&app, &shop, &camille, &lines, "Local de la Cagette", "5.60").await;
+    let id = place_order_in(&app, demo, &shop, &camille, &lines, demo.pickup, two_kg).await;
     let path = format!("/api/v1/orders/{id}/adjustments");
     let weigh =
         |delivered: &str| json!({"lines": [{"variant_id": carrots, "delivered": delivered}]});
     let wrong = authed(&app, "POST", &path, &manager, Some(&key()), &weigh("0.2")).await;
     assert_eq!(wrong.status, 200, "{}", wrong.json());
-    assert_eq!(wrong.json()["total"], eur("0.56"));
-    assert_eq!(wrong.json()["payment"]["local"], lem("0.56"));
+    assert_eq!(wrong.json()["total"], legal(wrong_total));
+    assert_eq!(wrong.json()["payment"]["local"], local(wrong_total));
     assert_eq!(wrong.json()["payment"]["euro_state"], "none");
     let fixed = authed(&app, "POST", &path, &manager, Some(&key()), &weigh("2")).await;
     assert_eq!(fixed.status, 200, "{}", fixed.json());
-    assert_eq!(fixed.json()["total"], eur("5.60"));
-    assert_eq!(fixed.json()["payment"]["local"], lem("5.60"));
-    assert_eq!(fixed.json()["payment"]["euro"], eur("0.00"));
+    assert_eq!(fixed.json()["total"], legal(two_kg));
+    assert_eq!(fixed.json()["payment"]["local"], local(two_kg));
+    assert_eq!(fixed.json()["payment"]["euro"], legal("0.00"));
     close_cycle(&app, &shop, &manager).await;
     let account = app
         .call(
@@ -671,6 +874,6 @@ async fn a_mistaken_weight_can_be_corrected(backend: Backend) {
         )
         .await
         .json();
-    assert_eq!(account["balance"], lem("14.40"));
-    assert_eq!(account["available"], lem("14.40"));
+    assert_eq!(account["balance"], local(left));
+    assert_eq!(account["available"], local(left));
 }

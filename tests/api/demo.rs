@@ -11,13 +11,15 @@ use comptoir::demo::{self, Demo, Source};
 use comptoir::deployment::{self, Deployment};
 
 use crate::cli::{assert_fails_with, comptoir};
-use crate::harness::{Backend, TestApp, TestDb};
+use crate::harness::{Backend, DemoFacts, TestApp, TestDb};
 use crate::support::{authed, chf, created, funded_wallet, key, shop_of};
 
 crate::backend_tests!(
     the_swiss_demo_records_its_deployment_and_trades_in_francs,
     the_french_demo_loads_as_before,
-    the_deployment_follows_the_demo_until_money_has_moved,
+    the_deployment_follows_the_demo_until_money_has_moved;
+    per_demo:
+    each_demo_is_what_its_facts_say,
 );
 
 fn mol(amount: &str) -> Value {
@@ -435,4 +437,88 @@ fn demo_load_country_ch_on_an_empty_sqlite_file() {
     // only the demos there are
     let unknown = load(&["--country", "be"], &[]);
     assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+}
+
+/// The facts the tests run both demos with ([`DemoFacts`]) are the demo's: its deployment,
+/// currencies, enterprises, people, variants and shipping methods, its VAT rates, and the
+/// codes of its country's chart.
+async fn each_demo_is_what_its_facts_say(backend: Backend, facts: &'static DemoFacts) {
+    use comptoir::db::schema::{currencies, enterprises};
+    assert!(std::ptr::eq(DemoFacts::of(facts.demo), facts));
+    let app = TestApp::with_demo_of(backend, facts.demo).await;
+    {
+        let conn = &mut app.db.db.conn().expect("conn");
+        let recorded = deployment::get(conn).expect("deployment");
+        assert_eq!(recorded, facts.demo.deployment());
+        assert_eq!(recorded.legal.code.as_str(), facts.legal);
+        let kind_of = |conn: &mut DbConn, slug: &str| -> (String, String) {
+            enterprises::table
+                .filter(enterprises::slug.eq(slug))
+                .select((enterprises::id, enterprises::kind))
+                .first(conn.diesel())
+                .unwrap_or_else(|e| panic!("{slug}: {e}"))
+        };
+        let (association, kind) = kind_of(conn, facts.association);
+        assert_eq!(kind, "currency_association");
+        assert_eq!(kind_of(conn, facts.hub).1, "hub");
+        for producer in facts.producers {
+            assert_eq!(kind_of(conn, producer).1, "producer");
+        }
+        let (kind, issuer): (String, Option<String>) = currencies::table
+            .find(facts.local)
+            .select((currencies::kind, currencies::issuer_id))
+            .first(conn.diesel())
+            .expect("local currency");
+        assert_eq!((kind.as_str(), issuer), ("local", Some(association)));
+        let rates = recorded.country.vat_rates();
+        assert!(rates.contains(&facts.reduced_vat) && rates.contains(&facts.standard_vat));
+        let standard: rust_decimal::Decimal = facts.standard_vat.parse().expect("rate");
+        assert_eq!(
+            rust_decimal::Decimal::from(facts.standard_vat_bp),
+            standard * rust_decimal::Decimal::ONE_HUNDRED
+        );
+        let books = comptoir::accounting::chart::books(conn).expect("books");
+        let chart = &facts.chart;
+        assert_eq!(books.customers.code, chart.customers);
+        assert_eq!(books.producers.code, chart.producers);
+        assert_eq!(books.hubs.code, chart.hubs);
+        assert_eq!(books.bank.code, chart.bank);
+        assert_eq!(books.local_cash.code, chart.local_cash);
+        assert!(books.commissions.code.starts_with(chart.commissions));
+        assert!([chart.bank, chart.local_cash]
+            .iter()
+            .zip(chart.cash)
+            .all(|(code, prefix)| code.starts_with(prefix)));
+        for vat in &books.vat {
+            assert!(vat.goods.code.starts_with(chart.goods), "{vat:?}");
+            assert!(vat.fees.code.starts_with(chart.fees), "{vat:?}");
+            assert!(
+                vat.collected.code.starts_with(chart.vat_collected),
+                "{vat:?}"
+            );
+            assert!(
+                vat.deductible.code.starts_with(chart.vat_deductible),
+                "{vat:?}"
+            );
+        }
+        let fund = comptoir::accounting::chart::get(conn)
+            .expect("chart")
+            .accounts
+            .into_iter()
+            .find(|a| a.kind == "guarantee_fund")
+            .expect("the fund's rule");
+        assert_eq!(fund.code, chart.fund);
+    }
+    for email in [facts.treasurer, facts.hub_manager]
+        .into_iter()
+        .chain(facts.consumers)
+    {
+        app.access_token(email).await;
+    }
+    let shop = shop_of(&app, facts.hub).await;
+    for sku in facts.skus {
+        assert!(shop.variant.contains_key(sku), "{sku}");
+    }
+    assert!(shop.method.contains_key(facts.pickup));
+    assert!(shop.method.contains_key(facts.bike));
 }

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use comptoir::config::{CliOverrides, Config};
 use comptoir::db::Db;
-use comptoir::demo;
+use comptoir::demo::{self, Demo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -35,9 +35,14 @@ pub enum Backend {
 }
 
 /// Runs each listed `async fn name(backend: Backend)` on SQLite and on PostgreSQL.
+///
+/// After `; per_demo:`, each listed `async fn name(backend: Backend, demo: &'static
+/// DemoFacts)` runs on both backends with each demo: the French one (euros) in a module
+/// `eur`, the Swiss one (francs) in a module `chf`, so a failure is named by its backend and
+/// its deployment (`sqlite::chf::name`).
 #[macro_export]
 macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident),* $(,)? $(; per_demo: $($demo_name:ident),* $(,)?)?) => {
         mod sqlite {
             $(
                 #[actix_web::test]
@@ -45,6 +50,32 @@ macro_rules! backend_tests {
                     super::$name($crate::harness::Backend::Sqlite).await
                 }
             )*
+            $(
+                mod eur {
+                    $(
+                        #[actix_web::test]
+                        async fn $demo_name() {
+                            super::super::$demo_name(
+                                $crate::harness::Backend::Sqlite,
+                                &$crate::harness::FRENCH_DEMO,
+                            )
+                            .await
+                        }
+                    )*
+                }
+                mod chf {
+                    $(
+                        #[actix_web::test]
+                        async fn $demo_name() {
+                            super::super::$demo_name(
+                                $crate::harness::Backend::Sqlite,
+                                &$crate::harness::SWISS_DEMO,
+                            )
+                            .await
+                        }
+                    )*
+                }
+            )?
         }
         mod postgres {
             $(
@@ -54,8 +85,200 @@ macro_rules! backend_tests {
                     super::$name($crate::harness::Backend::Postgres).await
                 }
             )*
+            $(
+                mod eur {
+                    $(
+                        #[actix_web::test]
+                        #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]
+                        async fn $demo_name() {
+                            super::super::$demo_name(
+                                $crate::harness::Backend::Postgres,
+                                &$crate::harness::FRENCH_DEMO,
+                            )
+                            .await
+                        }
+                    )*
+                }
+                mod chf {
+                    $(
+                        #[actix_web::test]
+                        #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]
+                        async fn $demo_name() {
+                            super::super::$demo_name(
+                                $crate::harness::Backend::Postgres,
+                                &$crate::harness::SWISS_DEMO,
+                            )
+                            .await
+                        }
+                    )*
+                }
+            )?
         }
     };
+}
+
+/// What tests need to know of a demo marketplace, so that one test body runs on either:
+/// its currencies, people, enterprises, a few variants and the codes of its chart of
+/// accounts. Every value is written out as the demo's files have it (never read back from
+/// the database), so a demo that changes is caught.
+#[derive(Debug)]
+pub struct DemoFacts {
+    pub demo: Demo,
+    /// The deployment's legal currency: `EUR`, `CHF`.
+    pub legal: &'static str,
+    /// The local currency the association issues: `LEM`, `MOL`.
+    pub local: &'static str,
+    /// The currency association's slug.
+    pub association: &'static str,
+    /// The treasurer of the association (and of the hub).
+    pub treasurer: &'static str,
+    /// The hub's slug, and the email of its manager.
+    pub hub: &'static str,
+    pub hub_manager: &'static str,
+    /// Two consumers, members of the hub.
+    pub consumers: [&'static str; 2],
+    /// The three producers' slugs, in slug order.
+    pub producers: [&'static str; 3],
+    /// Four variants of the open cycle: carrots (1 kg, weighed, reduced VAT, all local), a
+    /// drink at the standard VAT rate half local, a variant the hub prices itself, and a
+    /// weighed variant of another producer.
+    pub skus: [&'static str; 4],
+    /// The open cycle's pickup point and bike delivery, by name.
+    pub pickup: &'static str,
+    pub bike: &'static str,
+    pub time_zone: &'static str,
+    /// The country's reduced (food) and standard VAT rates, as the API writes them.
+    pub reduced_vat: &'static str,
+    pub standard_vat: &'static str,
+    /// The standard rate in basis points.
+    pub standard_vat_bp: i32,
+    pub chart: ChartFacts,
+}
+
+/// Account codes of a country's default chart (`fixtures/chart_fr.toml`,
+/// `fixtures/chart_ch.toml`): the deployment's books and the enterprise books.
+#[derive(Debug)]
+pub struct ChartFacts {
+    /// The deployment's guarantee fund.
+    pub fund: &'static str,
+    /// Enterprise books: the customers' receivable, the producers' and the hubs' third-party
+    /// accounts, the bank and the local currency held.
+    pub customers: &'static str,
+    pub producers: &'static str,
+    pub hubs: &'static str,
+    pub bank: &'static str,
+    pub local_cash: &'static str,
+    /// Prefixes of every rate's account: goods sold, fees sold, VAT due, input VAT; and of a
+    /// producer's commissions to hubs.
+    pub goods: &'static str,
+    pub fees: &'static str,
+    pub vat_collected: &'static str,
+    pub vat_deductible: &'static str,
+    pub commissions: &'static str,
+    /// Prefixes of the cash accounts (bank and local currency).
+    pub cash: [&'static str; 2],
+}
+
+/// The French demo: the Lem in Lyon, a euro deployment in France (`fixtures/demo/`).
+pub static FRENCH_DEMO: DemoFacts = DemoFacts {
+    demo: Demo::France,
+    legal: "EUR",
+    local: "LEM",
+    association: "monnaie-lem",
+    treasurer: "tresorerie@lem.example.org",
+    hub: "la-cagette",
+    hub_manager: "gerance@lacagette.example.org",
+    consumers: ["camille@example.org", "yanis@example.org"],
+    producers: [
+        "ferme-des-trois-chenes",
+        "fournil-de-la-colline",
+        "rucher-du-val",
+    ],
+    skus: [
+        "FERME-CAR-1KG",
+        "RUCH-HYD-75CL",
+        "FOUR-BAG-TRAD",
+        "RUCH-POL-250G",
+    ],
+    pickup: "Local de la Cagette",
+    bike: "Livraison à vélo",
+    time_zone: "Europe/Paris",
+    reduced_vat: "5.5",
+    standard_vat: "20",
+    standard_vat_bp: 2000,
+    chart: ChartFacts {
+        fund: "512100",
+        customers: "411000",
+        producers: "467100",
+        hubs: "467200",
+        bank: "512000",
+        local_cash: "530100",
+        goods: "707",
+        fees: "708",
+        vat_collected: "4457",
+        vat_deductible: "4456",
+        commissions: "622",
+        cash: ["512", "530"],
+    },
+};
+
+/// The Swiss demo: the Moléson in Lausanne, a franc deployment in Switzerland
+/// (`fixtures/demo_ch/`).
+pub static SWISS_DEMO: DemoFacts = DemoFacts {
+    demo: Demo::Switzerland,
+    legal: "CHF",
+    local: "MOL",
+    association: "monnaie-moleson",
+    treasurer: "tresorerie@moleson.example.org",
+    hub: "le-cabas",
+    hub_manager: "gerance@lecabas.example.org",
+    consumers: ["lea@example.org", "nicolas@example.org"],
+    producers: [
+        "domaine-des-trois-chemins",
+        "ferme-du-grand-pre",
+        "laiterie-des-alpettes",
+    ],
+    skus: ["FGP-CAR-1KG", "DTC-CHA-75CL", "FGP-SAL-1", "LDA-GRU-250G"],
+    pickup: "Local du Cabas",
+    bike: "Livraison à vélo",
+    time_zone: "Europe/Zurich",
+    reduced_vat: "2.6",
+    standard_vat: "8.1",
+    standard_vat_bp: 810,
+    chart: ChartFacts {
+        fund: "1020",
+        customers: "1100",
+        producers: "2000",
+        hubs: "1190",
+        bank: "1020",
+        local_cash: "1001",
+        goods: "300",
+        fees: "340",
+        vat_collected: "220",
+        vat_deductible: "1170",
+        commissions: "3803",
+        cash: ["1020", "1001"],
+    },
+};
+
+impl DemoFacts {
+    /// The facts of `demo`.
+    pub fn of(demo: Demo) -> &'static DemoFacts {
+        match demo {
+            Demo::France => &FRENCH_DEMO,
+            Demo::Switzerland => &SWISS_DEMO,
+        }
+    }
+
+    /// An amount in the legal currency, as the API writes it.
+    pub fn legal_amount(&self, amount: &str) -> Value {
+        serde_json::json!({"amount": amount, "currency": self.legal})
+    }
+
+    /// An amount in the local currency, as the API writes it.
+    pub fn local_amount(&self, amount: &str) -> Value {
+        serde_json::json!({"amount": amount, "currency": self.local})
+    }
 }
 
 /// A fresh, empty, migrated database, removed on drop.
@@ -141,9 +364,16 @@ impl TestDb {
         TestDb::from_template(backend, Template::Swiss)
     }
 
-    /// A migrated database holding the demo marketplace (a copy of this process's template).
+    /// A migrated database holding the French demo marketplace (a copy of this process's
+    /// template).
     pub fn with_demo(backend: Backend) -> TestDb {
-        TestDb::from_template(backend, Template::Demo)
+        TestDb::with_demo_of(backend, Demo::France)
+    }
+
+    /// A migrated database holding the demo marketplace `demo`, recorded for its deployment
+    /// (a copy of this process's template of that demo).
+    pub fn with_demo_of(backend: Backend, demo: Demo) -> TestDb {
+        TestDb::from_template(backend, Template::Demo(demo))
     }
 
     fn from_template(backend: Backend, template: Template) -> TestDb {
@@ -188,12 +418,12 @@ impl TestDb {
 }
 
 /// What a template database holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Template {
     /// Migrated, with the reference data every deployment has.
     Migrated,
-    /// Migrated, then the demo marketplace loaded.
-    Demo,
+    /// Migrated for the demo's deployment, then the demo marketplace loaded.
+    Demo(Demo),
     /// Migrated as a Swiss deployment (CHF, CH), empty.
     Swiss,
 }
@@ -207,17 +437,17 @@ enum Built {
 
 /// The templates of this process, built on first use (the demo's cycles are dated from
 /// when it is loaded, so templates are never reused by another run).
-static TEMPLATES: Mutex<Option<HashMap<(Backend, Template), Built>>> = Mutex::new(None);
+static TEMPLATES: Mutex<Option<HashMap<(Backend, &'static str), Built>>> = Mutex::new(None);
 
 impl Template {
     fn built(self, backend: Backend) -> Built {
         let mut templates = TEMPLATES.lock().unwrap_or_else(|p| p.into_inner());
         let templates = templates.get_or_insert_with(HashMap::new);
-        if let Some(built) = templates.get(&(backend, self)) {
+        if let Some(built) = templates.get(&(backend, self.slug())) {
             return built.clone();
         }
         let built = self.build(backend);
-        templates.insert((backend, self), built.clone());
+        templates.insert((backend, self.slug()), built.clone());
         built
     }
 
@@ -228,13 +458,19 @@ impl Template {
                 currency: Some("CHF".into()),
                 country: Some("CH".into()),
             },
-            Template::Migrated | Template::Demo => test_config(&test_db.url).deployment,
+            Template::Demo(demo) => {
+                let made_for = demo.deployment();
+                comptoir::config::DeploymentConfig {
+                    currency: Some(made_for.legal.code.as_str().to_string()),
+                    country: Some(made_for.country.code().into()),
+                }
+            }
+            Template::Migrated => test_config(&test_db.url).deployment,
         };
         comptoir::setup::migrate(&test_db.db, &deployment).expect("migrations apply");
-        if self == Template::Demo {
+        if let Template::Demo(demo) = self {
             let mut conn = test_db.db.conn().expect("connection");
-            demo::load(&mut conn, demo::Demo::France, demo::Source::Embedded, false)
-                .expect("demo loads");
+            demo::load(&mut conn, demo, demo::Source::Embedded, false).expect("demo loads");
         }
         if backend == Backend::Sqlite {
             let mut conn = test_db.db.conn().expect("connection");
@@ -270,7 +506,8 @@ impl Template {
     fn slug(self) -> &'static str {
         match self {
             Template::Migrated => "migrated",
-            Template::Demo => "demo",
+            Template::Demo(Demo::France) => "demo",
+            Template::Demo(Demo::Switzerland) => "demo_ch",
             Template::Swiss => "swiss",
         }
     }
@@ -388,6 +625,11 @@ impl TestApp {
     /// Serves the demo marketplace.
     pub async fn with_demo(backend: Backend) -> TestApp {
         TestApp::serve(TestDb::with_demo(backend)).await
+    }
+
+    /// Serves the demo marketplace `demo`.
+    pub async fn with_demo_of(backend: Backend, demo: Demo) -> TestApp {
+        TestApp::serve(TestDb::with_demo_of(backend, demo)).await
     }
 
     /// Serves an empty, migrated database.

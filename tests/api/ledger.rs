@@ -17,7 +17,7 @@ use comptoir::ledger::LedgerError;
 use comptoir::ledger::{group, holds};
 
 use crate::backend_tests;
-use crate::harness::{Backend, TestDb};
+use crate::harness::{Backend, DemoFacts, TestDb, FRENCH_DEMO};
 use crate::support::key;
 use comptoir::ids::{AccountId, EntryId, TransferId};
 use comptoir::money::Amount;
@@ -33,17 +33,20 @@ backend_tests!(
     verify_detects_rows_altered_behind_the_application,
     concurrent_spends_never_overdraw,
     crossing_payments_do_not_deadlock,
-    random_operations_keep_every_invariant,
     reconversion_never_spends_a_credit_line,
     each_local_currency_has_its_own_fund_and_payables,
     a_retry_after_the_checks_changed_still_replays,
-    batches_commit_like_one_entry_after_another,
     a_batch_resolves_a_hold_and_reverses_an_entry_once,
     concurrent_batches_never_overdraw,
-    concurrent_commits_are_grouped_and_keep_their_own_results,
+    concurrent_commits_are_grouped_and_keep_their_own_results;
+    // the properties, on the French demo (euros) and the Swiss one (francs)
+    per_demo:
+    random_operations_keep_every_invariant,
+    batches_commit_like_one_entry_after_another,
 );
 
-/// The demo marketplace with LEM wallets for two members and two producers.
+/// The demo marketplace with wallets of its local currency (LEM in the French demo) for two
+/// members and two producers.
 pub struct World {
     pub db: TestDb,
     pub members: Vec<String>,
@@ -69,22 +72,27 @@ fn id_of(conn: &mut DbConn, email: Option<&str>, slug: Option<&str>) -> String {
 }
 
 pub fn world(backend: Backend) -> World {
-    let db = TestDb::with_demo(backend);
+    world_of(backend, &FRENCH_DEMO)
+}
+
+/// [`world`] on the demo `demo`: its two consumers and its first two producers.
+pub fn world_of(backend: Backend, demo: &DemoFacts) -> World {
+    let db = TestDb::with_demo_of(backend, demo.demo);
     let mut conn = db.db.conn().expect("conn");
     let mut members = Vec::new();
-    for email in ["camille@example.org", "yanis@example.org"] {
+    for email in demo.consumers {
         let user = id_of(&mut conn, Some(email), None);
         members.push(
-            ops::wallet(&mut conn, Owner::User(user.into()), "LEM")
+            ops::wallet(&mut conn, Owner::User(user.into()), demo.local)
                 .expect("wallet")
                 .id,
         );
     }
     let mut pros = Vec::new();
-    for slug in ["ferme-des-trois-chenes", "fournil-de-la-colline"] {
+    for slug in &demo.producers[..2] {
         let enterprise = id_of(&mut conn, None, Some(slug));
         pros.push(
-            ops::wallet(&mut conn, Owner::Enterprise(enterprise.into()), "LEM")
+            ops::wallet(&mut conn, Owner::Enterprise(enterprise.into()), demo.local)
                 .expect("wallet")
                 .id,
         );
@@ -861,7 +869,7 @@ mod property {
     }
 }
 
-async fn random_operations_keep_every_invariant(backend: Backend) {
+async fn random_operations_keep_every_invariant(backend: Backend, demo: &'static DemoFacts) {
     let cases = match backend {
         Backend::Sqlite => 24,
         Backend::Postgres => 12,
@@ -875,9 +883,9 @@ async fn random_operations_keep_every_invariant(backend: Backend) {
     let strategy = proptest::collection::vec(property::op(), 1..40);
     runner
         .run(&strategy, |ops_list| {
-            let w = world(backend);
+            let w = world_of(backend, demo);
             let conn = &mut w.db.db.conn().expect("conn");
-            ops::set_commission_rule(conn, &crate::support::operator(), "LEM", None, 250, 5)
+            ops::set_commission_rule(conn, &crate::support::operator(), demo.local, None, 250, 5)
                 .expect("rule");
             let wallets = [
                 w.members[0].clone(),
@@ -1267,7 +1275,7 @@ fn run_batches(
 /// A batch gives each request the result it would have had alone, in the same order —
 /// refusals, replays of ids used earlier in the same batch included — and the ledger ends
 /// in the same state, every invariant holding.
-async fn batches_commit_like_one_entry_after_another(backend: Backend) {
+async fn batches_commit_like_one_entry_after_another(backend: Backend, demo: &'static DemoFacts) {
     let cases = match backend {
         Backend::Sqlite => 16,
         Backend::Postgres => 6,
@@ -1284,7 +1292,7 @@ async fn batches_commit_like_one_entry_after_another(backend: Backend) {
             let list: Vec<(String, BatchOp)> = list.into_iter().map(|op| (key(), op)).collect();
             let mut outcomes = Vec::new();
             for size in [0, chunk] {
-                let w = world(backend);
+                let w = world_of(backend, demo);
                 let conn = &mut w.db.db.conn().expect("conn");
                 let wallets = [
                     w.members[0].clone(),

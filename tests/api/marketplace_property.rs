@@ -1,11 +1,13 @@
-//! A property of the whole marketplace: after any random sequence of carts, checkouts (any
-//! split between local currency and euros), cancellations, weighed-item adjustments and euro
-//! payments, then a close, the ledger's invariants hold after every step, and currency by
+//! A property of the whole marketplace, on the French demo (euros) and the Swiss one
+//! (francs): after any random sequence of carts, checkouts (any split between local currency
+//! and the legal currency), cancellations, weighed-item adjustments and payments of the legal
+//! currency part, then a close, the ledger's invariants hold after every step, and currency by
 //! currency what customers paid equals what producers received, plus the hub's fees net of
 //! VAT, plus the VAT on those fees. Cross-checked against the order snapshots: producers
 //! received their goods net of producer fees, the VAT booked is the VAT of the fees, and
-//! customers paid their order totals. Then, every euro part paid, the hub's and the
-//! producers' own books (enterprise books) agree with the ledger and the snapshots.
+//! customers paid their order totals. Then, every legal currency part paid, the hub's and the
+//! producers' own books (enterprise books) agree with the ledger and the snapshots, account by
+//! account of the deployment's country's chart.
 
 use diesel::prelude::*;
 use proptest::prelude::*;
@@ -26,19 +28,15 @@ use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
 use comptoir::orders::{cart, close, shipping};
 
 use crate::backend_tests;
-use crate::harness::{Backend, TestDb};
+use crate::harness::{Backend, DemoFacts, TestDb};
 use crate::support::{key, new_customer};
 
-backend_tests!(random_marketplace_sequences_balance_currency_by_currency);
+backend_tests!(; per_demo: random_marketplace_sequences_balance_currency_by_currency);
 
 const CUSTOMERS: usize = 3;
 const FUNDS: i64 = 6000;
-const SKUS: &[&str] = &[
-    "FERME-CAR-1KG",
-    "RUCH-HYD-75CL",
-    "FOUR-BAG-TRAD",
-    "RUCH-POL-250G",
-];
+/// How many of the demo's variants ([`DemoFacts::skus`]) the carts choose from.
+const SKUS: usize = 4;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -66,7 +64,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0..CUSTOMERS, proptest::collection::vec((0..SKUS.len(), 1..4i64), 1..4))
+        3 => (0..CUSTOMERS, proptest::collection::vec((0..SKUS, 1..4i64), 1..4))
             .prop_map(|(customer, lines)| Op::Cart { customer, lines }),
         3 => (0..CUSTOMERS, 0..2usize, 0..=100i64).prop_map(|(customer, method, local_percent)| {
             Op::Checkout { customer, method, local_percent }
@@ -80,6 +78,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 struct World {
+    demo: &'static DemoFacts,
     db: TestDb,
     cycle: String,
     hub: String,
@@ -88,6 +87,7 @@ struct World {
     methods: Vec<String>,
 }
 
+/// A fee of the cycle, at the country's standard VAT rate (`vat_bp`).
 fn fee(
     cycle: &str,
     name: &str,
@@ -95,6 +95,7 @@ fn fee(
     charged_to: &str,
     amount: i64,
     bp: i32,
+    vat_bp: i32,
 ) -> CycleFeeRow {
     CycleFeeRow {
         id: key(),
@@ -105,14 +106,15 @@ fn fee(
         charged_to: charged_to.into(),
         amount_minor: amount,
         percent_bp: bp,
-        vat_rate_bp: 2000,
+        vat_rate_bp: vat_bp,
         local_share_percent: if charged_to == "customer" { 60 } else { 100 },
         created_at: comptoir::time::now(),
     }
 }
 
-fn world(backend: Backend) -> World {
-    let db = TestDb::with_demo(backend);
+fn world(backend: Backend, demo: &'static DemoFacts) -> World {
+    let db = TestDb::with_demo_of(backend, demo.demo);
+    let vat = demo.standard_vat_bp;
     let conn = &mut db.db.conn().expect("conn");
     let now = comptoir::time::now();
     let (cycle, hub): (String, String) = order_cycles::table
@@ -124,7 +126,7 @@ fn world(backend: Backend) -> World {
     fees::insert(
         conn,
         &[
-            fee(&cycle, "Adhésion", "flat_per_order", "customer", 50, 0),
+            fee(&cycle, "Adhésion", "flat_per_order", "customer", 50, 0, vat),
             fee(
                 &cycle,
                 "Fonctionnement",
@@ -132,13 +134,23 @@ fn world(backend: Backend) -> World {
                 "customer",
                 0,
                 300,
+                vat,
             ),
-            fee(&cycle, "Commission", "percent_of_items", "producer", 0, 800),
-            fee(&cycle, "Transport", "per_kg", "producer", 10, 0),
+            fee(
+                &cycle,
+                "Commission",
+                "percent_of_items",
+                "producer",
+                0,
+                800,
+                vat,
+            ),
+            fee(&cycle, "Transport", "per_kg", "producer", 10, 0, vat),
         ],
     )
     .expect("fees");
-    let variants = SKUS
+    let variants = demo
+        .skus
         .iter()
         .map(|sku| {
             variants::table
@@ -156,8 +168,8 @@ fn world(backend: Backend) -> World {
     let customers = (0..CUSTOMERS)
         .map(|n| {
             let customer = new_customer(conn, n);
-            let wallet =
-                ops::wallet(conn, Owner::User(customer.clone().into()), "LEM").expect("wallet");
+            let wallet = ops::wallet(conn, Owner::User(customer.clone().into()), demo.local)
+                .expect("wallet");
             ops::issue(
                 conn,
                 &crate::support::operator(),
@@ -172,6 +184,7 @@ fn world(backend: Backend) -> World {
         })
         .collect();
     World {
+        demo,
         db,
         cycle,
         hub,
@@ -222,7 +235,7 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
                 shipping_method_id: w.methods[method % w.methods.len()].clone(),
                 local_amount: Some(AmountInput {
                     amount: comptoir::money::format_minor(local, 2),
-                    currency: "LEM".parse::<CurrencyCode>().expect("code"),
+                    currency: w.demo.local.parse::<CurrencyCode>().expect("code"),
                 }),
             };
             checkout::checkout(
@@ -286,14 +299,10 @@ fn balances_of(conn: &mut DbConn, owner: Owner) -> Vec<(String, String, i64)> {
 }
 
 /// The demo's three producers.
-fn producer_ids(conn: &mut DbConn) -> Vec<String> {
+fn producer_ids(conn: &mut DbConn, demo: &DemoFacts) -> Vec<String> {
     use comptoir::db::schema::enterprises;
     enterprises::table
-        .filter(enterprises::slug.eq_any([
-            "ferme-des-trois-chenes",
-            "fournil-de-la-colline",
-            "rucher-du-val",
-        ]))
+        .filter(enterprises::slug.eq_any(demo.producers))
         .order(enterprises::slug.asc())
         .select(enterprises::id)
         .load(conn.diesel())
@@ -349,10 +358,11 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     // where it went: producers, the hub's fees net of VAT, the VAT
     let hub = balances_of(conn, Owner::Enterprise(w.hub.clone().into()));
     let mut producers = Vec::new();
-    for id in producer_ids(conn) {
+    for id in producer_ids(conn, w.demo) {
         producers.extend(balances_of(conn, Owner::Enterprise(id.into())));
     }
-    for (currency, paid) in [("LEM", paid_local), ("EUR", paid_euros)] {
+    let (local, legal) = (w.demo.local, w.demo.legal);
+    for (currency, paid) in [(local, paid_local), (legal, paid_euros)] {
         let to_producers = sum(&producers, currency, "enterprise_wallet");
         let hub_net = sum(&hub, currency, "enterprise_wallet");
         let vat = sum(&hub, currency, "vat_collected");
@@ -364,9 +374,9 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
             currency
         );
     }
-    // the euro receivable and the hub's till account for every euro part
+    // the receivable and the hub's till account for every part in the legal currency
     prop_assert_eq!(
-        sum(&hub, "EUR", "euro_receivable") + sum(&hub, "EUR", "euro_clearing"),
+        sum(&hub, legal, "euro_receivable") + sum(&hub, legal, "euro_clearing"),
         -paid_euros
     );
 
@@ -398,14 +408,14 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
         .sum();
     let all_vat: i64 = fee_rows.iter().map(|(_, _, v)| v).sum();
     let received =
-        sum(&producers, "LEM", "enterprise_wallet") + sum(&producers, "EUR", "enterprise_wallet");
+        sum(&producers, local, "enterprise_wallet") + sum(&producers, legal, "enterprise_wallet");
     prop_assert_eq!(
         received,
         goods - producer_fees,
         "producers get their goods net of fees"
     );
     prop_assert_eq!(
-        sum(&hub, "LEM", "vat_collected") + sum(&hub, "EUR", "vat_collected"),
+        sum(&hub, local, "vat_collected") + sum(&hub, legal, "vat_collected"),
         all_vat,
         "the VAT booked is the fees' VAT"
     );
@@ -418,7 +428,8 @@ type Nets = (
     std::collections::HashMap<(String, String), i64>,
 );
 
-fn book(conn: &mut DbConn, enterprise: &str) -> Result<Nets, TestCaseError> {
+fn book(conn: &mut DbConn, w: &World, enterprise: &str) -> Result<Nets, TestCaseError> {
+    let chart = &w.demo.chart;
     use comptoir::accounting::books::Book;
     let today = comptoir::time::now().date();
     let book = Book::Enterprise(enterprise.to_string());
@@ -442,7 +453,7 @@ fn book(conn: &mut DbConn, enterprise: &str) -> Result<Nets, TestCaseError> {
         prop_assert_eq!(net, 0, "move {} balances", m.number_text());
         for l in lines {
             prop_assert!(l.debit_minor >= 0 && l.credit_minor >= 0);
-            if l.account_code == "411000" || l.account_code == "467200" {
+            if l.account_code == chart.customers || l.account_code == chart.hubs {
                 prop_assert!(!l.letter.is_empty(), "{} lettered: {:?}", l.account_code, l);
                 let group = (l.aux_code.clone(), m.piece_ref.clone());
                 let first = groups
@@ -472,7 +483,8 @@ fn starting(nets: &std::collections::HashMap<String, i64>, prefix: &str) -> i64 
         .sum()
 }
 
-/// Every euro part paid, the enterprise books agree with the ledger and the snapshots.
+/// Every part in the legal currency paid, the enterprise books agree with the ledger and the
+/// snapshots, in the codes of the deployment's country's chart.
 fn check_books(
     conn: &mut DbConn,
     w: &World,
@@ -491,23 +503,28 @@ fn check_books(
         checkout::mark_euro_paid(conn, &OrderId::from(id))
             .map_err(|e| TestCaseError::fail(format!("euro payment: {e}")))?;
     }
-    let (hub, hub_aux) = book(conn, &w.hub)?;
+    let chart = &w.demo.chart;
+    let (hub, hub_aux) = book(conn, w, &w.hub)?;
     for ((code, aux), net) in &hub_aux {
-        if code == "467100" || code == "411000" {
+        if code == chart.producers || code == chart.customers {
             prop_assert_eq!(*net, 0, "{} {} is cleared", code, aux);
         }
     }
     let all_fees: i64 = fee_rows.iter().map(|(_, a, _)| a).sum();
     let all_vat: i64 = fee_rows.iter().map(|(_, _, v)| v).sum();
     prop_assert_eq!(
-        -(starting(&hub, "708") + starting(&hub, "4457")),
+        -(starting(&hub, chart.fees) + starting(&hub, chart.vat_collected)),
         all_fees,
         "the hub's revenue is its fees"
     );
-    prop_assert_eq!(-starting(&hub, "4457"), all_vat, "with their VAT");
+    prop_assert_eq!(
+        -starting(&hub, chart.vat_collected),
+        all_vat,
+        "with their VAT"
+    );
     // its cash in the books is its cash in the ledger
     let ledger = balances_of(conn, Owner::Enterprise(w.hub.clone().into()));
-    for (code, currency) in [("530100", "LEM"), ("512000", "EUR")] {
+    for (code, currency) in [(chart.local_cash, w.demo.local), (chart.bank, w.demo.legal)] {
         prop_assert_eq!(
             hub.get(code).copied().unwrap_or(0),
             sum(&ledger, currency, "enterprise_wallet") + sum(&ledger, currency, "vat_collected"),
@@ -518,12 +535,12 @@ fn check_books(
     }
     // the producers' books: their goods are their sales, the commission their expense
     let (mut sales, mut expenses, mut cash) = (0, 0, 0);
-    for id in producer_ids(conn) {
-        let (nets, _) = book(conn, &id)?;
-        prop_assert_eq!(nets.get("467200").copied().unwrap_or(0), 0);
-        sales -= starting(&nets, "707") + starting(&nets, "4457");
-        expenses += starting(&nets, "622") + starting(&nets, "4456");
-        cash += starting(&nets, "512") + starting(&nets, "530");
+    for id in producer_ids(conn, w.demo) {
+        let (nets, _) = book(conn, w, &id)?;
+        prop_assert_eq!(nets.get(chart.hubs).copied().unwrap_or(0), 0);
+        sales -= starting(&nets, chart.goods) + starting(&nets, chart.vat_collected);
+        expenses += starting(&nets, chart.commissions) + starting(&nets, chart.vat_deductible);
+        cash += starting(&nets, chart.cash[0]) + starting(&nets, chart.cash[1]);
     }
     prop_assert_eq!(sales, goods, "the producers sold the goods");
     prop_assert_eq!(expenses, producer_fees, "and paid the producer fees");
@@ -531,7 +548,10 @@ fn check_books(
     Ok(())
 }
 
-async fn random_marketplace_sequences_balance_currency_by_currency(backend: Backend) {
+async fn random_marketplace_sequences_balance_currency_by_currency(
+    backend: Backend,
+    demo: &'static DemoFacts,
+) {
     let cases = match backend {
         Backend::Sqlite => 12,
         Backend::Postgres => 6,
@@ -545,7 +565,7 @@ async fn random_marketplace_sequences_balance_currency_by_currency(backend: Back
     let strategy = proptest::collection::vec(op(), 1..30);
     runner
         .run(&strategy, |ops_list| {
-            let w = world(backend);
+            let w = world(backend, demo);
             run_case(&w, &ops_list)
         })
         .unwrap_or_else(|e| panic!("{e}"));

@@ -73,16 +73,23 @@ fn stored_by_code(conn: &mut DbConn) -> Result<BTreeMap<String, i64>, String> {
 pub fn deployment_books_agree(conn: &mut DbConn) -> Result<(), String> {
     let nets = books_by_code(conn)?;
     let resolver = Resolver::load(conn).map_err(|e| e.to_string())?;
+    // amounts in the deployment's legal currency; the fund's code of its country's chart
+    let deployment = comptoir::deployment::get(conn).map_err(|e| e.to_string())?;
+    let legal = deployment.legal;
+    let fund_code = match deployment.country {
+        comptoir::deployment::Country::France => crate::harness::FRENCH_DEMO.chart.fund,
+        comptoir::deployment::Country::Switzerland => crate::harness::SWISS_DEMO.chart.fund,
+    };
     let mut expected: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_kind: BTreeMap<&'static str, i64> = BTreeMap::new();
     for account in accounts::all(conn).map_err(|e| e.to_string())? {
         let kind = account.kind().map_err(|e| e.to_string())?;
         let currency = currencies::get(conn, &account.currency).map_err(|e| e.to_string())?;
-        let euros = if account.currency == "EUR" {
+        let euros = if legal.is(&account.currency) {
             account.balance()
         } else {
             currency
-                .to_legal_minor(comptoir::deployment::Legal::EUR, account.balance())
+                .to_legal_minor(legal, account.balance())
                 .map_err(|e| e.to_string())?
         };
         let books = nature::books_balance(kind, euros);
@@ -116,16 +123,16 @@ pub fn deployment_books_agree(conn: &mut DbConn) -> Result<(), String> {
             let line =
                 comptoir::ledger::verify::statement(conn, &currency).map_err(|e| e.to_string())?;
             credit_outstanding += currency
-                .to_legal_minor(comptoir::deployment::Legal::EUR, line.credit_outstanding)
+                .to_legal_minor(legal, line.credit_outstanding)
                 .map_err(|e| e.to_string())?;
             funds += line.fund_eur;
         }
     }
     // the fund in the books is the statements' funds, a debit
-    if actual.get("512100").copied().unwrap_or(0) != funds {
+    if actual.get(fund_code).copied().unwrap_or(0) != funds {
         return Err(format!(
-            "512100 is {:?}, the statements' funds {funds}",
-            actual.get("512100")
+            "{fund_code} is {:?}, the statements' funds {funds}",
+            actual.get(fund_code)
         ));
     }
     // euros a customer paid before the close booked the order are an advance: the

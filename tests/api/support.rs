@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use comptoir::db::schema::users;
 use comptoir::db::{Db, DbConn};
 
-use crate::harness::{Reply, TestApp, TestDb};
+use crate::harness::{DemoFacts, Reply, TestApp, TestDb, FRENCH_DEMO};
 
 /// A fresh UUID v7: an `Idempotency-Key`, an entry id, any client-chosen id.
 pub(crate) fn key() -> String {
@@ -55,7 +55,7 @@ pub(crate) struct Shop {
 }
 
 pub(crate) async fn shop(app: &TestApp) -> Shop {
-    shop_of(app, "la-cagette").await
+    shop_of(app, FRENCH_DEMO.hub).await
 }
 
 /// [`shop`] of the hub `hub` (a slug).
@@ -130,10 +130,23 @@ pub(crate) async fn place_order(
     method: &str,
     local: &str,
 ) -> String {
+    place_order_in(app, &FRENCH_DEMO, shop, token, lines, method, local).await
+}
+
+/// [`place_order`] on the demo `demo`, `local` in its local currency.
+pub(crate) async fn place_order_in(
+    app: &TestApp,
+    demo: &DemoFacts,
+    shop: &Shop,
+    token: &str,
+    lines: &Value,
+    method: &str,
+    local: &str,
+) -> String {
     let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
     let cart = authed(app, "PUT", &cart_path, token, None, lines).await;
     assert_eq!(cart.status, 200, "{}", cart.json());
-    let body = json!({"shipping_method_id": shop.method[method], "local_amount": lem(local)});
+    let body = json!({"shipping_method_id": shop.method[method], "local_amount": demo.local_amount(local)});
     let placed = authed(
         app,
         "POST",
@@ -157,25 +170,36 @@ pub(crate) async fn close_cycle(app: &TestApp, shop: &Shop, token: &str) -> Valu
 
 /// Camille's LEM wallet with `amount` issued on it by the association's treasurer.
 pub(crate) async fn funded_wallet(app: &TestApp, camille: &str, amount: &str) -> String {
+    funded_wallet_in(app, &FRENCH_DEMO, camille, amount).await
+}
+
+/// [`funded_wallet`] on the demo `demo`: a wallet of its local currency, issued on by its
+/// association's treasurer.
+pub(crate) async fn funded_wallet_in(
+    app: &TestApp,
+    demo: &DemoFacts,
+    camille: &str,
+    amount: &str,
+) -> String {
     let wallet = app
         .call(
             "POST",
             "/api/v1/me/wallets",
             Some(camille),
-            Some(&json!({"currency": "LEM"})),
+            Some(&json!({"currency": demo.local})),
         )
         .await
         .json()["id"]
         .as_str()
         .expect("wallet")
         .to_string();
-    let treasurer = app.access_token("tresorerie@lem.example.org").await;
+    let treasurer = app.access_token(demo.treasurer).await;
     let issued = app
         .call(
             "POST",
-            "/api/v1/currencies/LEM/issuances",
+            &format!("/api/v1/currencies/{}/issuances", demo.local),
             Some(&treasurer),
-            Some(&json!({"entry_id": key(), "wallet_id": wallet, "amount": lem(amount), "method": "cash", "reference": "counter"})),
+            Some(&json!({"entry_id": key(), "wallet_id": wallet, "amount": demo.local_amount(amount), "method": "cash", "reference": "counter"})),
         )
         .await;
     assert_eq!(issued.status, 201, "{}", issued.json());
@@ -191,17 +215,22 @@ pub(crate) async fn euro_paid(app: &TestApp, order_id: &str, owner: &str) {
 
 /// A token of someone holding the owner role of the demo hub (made a treasurer-owner here).
 pub(crate) async fn hub_owner_token(app: &TestApp) -> String {
+    hub_owner_token_in(app, &FRENCH_DEMO).await
+}
+
+/// [`hub_owner_token`] on the demo `demo`: its hub manager made an owner.
+pub(crate) async fn hub_owner_token_in(app: &TestApp, demo: &DemoFacts) -> String {
     use comptoir::db::schema::{enterprise_roles, enterprises};
     let conn = &mut app.db.db.conn().expect("conn");
     {
         let conn = conn.diesel();
         (|| {
             let hub: String = enterprises::table
-                .filter(enterprises::slug.eq("la-cagette"))
+                .filter(enterprises::slug.eq(demo.hub))
                 .select(enterprises::id)
                 .first(conn)?;
             let user: String = users::table
-                .filter(users::email.eq("gerance@lacagette.example.org"))
+                .filter(users::email.eq(demo.hub_manager))
                 .select(users::id)
                 .first(conn)?;
             diesel::update(
@@ -214,7 +243,7 @@ pub(crate) async fn hub_owner_token(app: &TestApp) -> String {
         })()
     }
     .expect("hub owner");
-    app.access_token("gerance@lacagette.example.org").await
+    app.access_token(demo.hub_manager).await
 }
 
 /// A pool of 16 connections to the test database (for concurrent buyers).
