@@ -1,5 +1,5 @@
 //! Mail templates: for each mail a subject, a plain-text body and an HTML body per language,
-//! in `templates/mail/{fr,en}/` (`NAME.subject`, `NAME.txt`, `NAME.html`, the HTML ones
+//! in `templates/mail/{fr,de,en}/` (`NAME.subject`, `NAME.txt`, `NAME.html`, the HTML ones
 //! extending `layout.html`). They are built into the binary; a deployment overrides any of
 //! them by putting a file of the same relative name in `mail.templates_dir` — no rebuild.
 //!
@@ -21,11 +21,15 @@ macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
         &[
             ("fr/layout.html", include_str!("../../templates/mail/fr/layout.html")),
+            ("de/layout.html", include_str!("../../templates/mail/de/layout.html")),
             ("en/layout.html", include_str!("../../templates/mail/en/layout.html")),
             $(
                 (concat!("fr/", $name, ".subject"), include_str!(concat!("../../templates/mail/fr/", $name, ".subject"))),
                 (concat!("fr/", $name, ".txt"), include_str!(concat!("../../templates/mail/fr/", $name, ".txt"))),
                 (concat!("fr/", $name, ".html"), include_str!(concat!("../../templates/mail/fr/", $name, ".html"))),
+                (concat!("de/", $name, ".subject"), include_str!(concat!("../../templates/mail/de/", $name, ".subject"))),
+                (concat!("de/", $name, ".txt"), include_str!(concat!("../../templates/mail/de/", $name, ".txt"))),
+                (concat!("de/", $name, ".html"), include_str!(concat!("../../templates/mail/de/", $name, ".html"))),
                 (concat!("en/", $name, ".subject"), include_str!(concat!("../../templates/mail/en/", $name, ".subject"))),
                 (concat!("en/", $name, ".txt"), include_str!(concat!("../../templates/mail/en/", $name, ".txt"))),
                 (concat!("en/", $name, ".html"), include_str!(concat!("../../templates/mail/en/", $name, ".html"))),
@@ -34,7 +38,8 @@ macro_rules! embedded {
     };
 }
 
-/// Declares every mail once: its name in [`KINDS`] and its six templates in [`EMBEDDED`].
+/// Declares every mail once: its name in [`KINDS`] and its nine templates (three per
+/// language) in [`EMBEDDED`].
 macro_rules! mails {
     ($($name:literal),* $(,)?) => {
         /// Every mail Comptoir sends.
@@ -220,7 +225,7 @@ mod tests {
     #[test]
     fn every_kind_has_every_part_built_in() {
         for kind in KINDS {
-            for locale in ["fr", "en"] {
+            for locale in ["fr", "de", "en"] {
                 for ext in ["subject", "txt", "html"] {
                     let name = format!("{locale}/{kind}.{ext}");
                     assert!(EMBEDDED.iter().any(|(n, _)| *n == name), "{name}");

@@ -30,7 +30,7 @@ fn fixture(kind: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
 }
 
-/// Every mail in both languages, rendered from `fixtures/mail/` and compared with the approved
+/// Every mail in every language, rendered from `fixtures/mail/` and compared with the approved
 /// snapshot in `tests/snapshots/mail/`. `UPDATE_SNAPSHOTS=1` rewrites them (review the diff).
 #[test]
 fn every_template_matches_its_approved_snapshot() {
@@ -41,7 +41,7 @@ fn every_template_matches_its_approved_snapshot() {
     for kind in templates::KINDS {
         let mut values = fixture(kind);
         values["app_url"] = "https://comptoir.example.org".into();
-        for locale in ["fr", "en"] {
+        for locale in ["fr", "de", "en"] {
             let r = t
                 .render(kind, locale, &values)
                 .unwrap_or_else(|e| panic!("{kind}/{locale}: {e}"));
@@ -73,6 +73,7 @@ fn snapshots_show_language_formats_and_escaping() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/mail");
     let fr = std::fs::read_to_string(dir.join("order_confirmation.fr.snap")).expect("fr");
     let en = std::fs::read_to_string(dir.join("order_confirmation.en.snap")).expect("en");
+    let de = std::fs::read_to_string(dir.join("order_confirmation.de.snap")).expect("de");
     assert!(
         fr.contains("22,30\u{a0}€") && fr.contains("15,00\u{a0}LEM"),
         "{fr}"
@@ -83,6 +84,15 @@ fn snapshots_show_language_formats_and_escaping() {
     );
     assert!(fr.contains("jeudi 26 novembre 2026 à 18:00"));
     assert!(en.contains("Thursday 26 November 2026 at 18:00"));
+    assert!(
+        de.contains("22,30\u{a0}€") && de.contains("15,00\u{a0}LEM"),
+        "{de}"
+    );
+    assert!(
+        de.contains("Donnerstag, 26. November 2026 um 18:00"),
+        "{de}"
+    );
+    assert!(de.contains("MWST 5,5 %"), "{de}");
     // user data is escaped in HTML, not in text
     assert!(
         fr.contains("Hydromel &lt;Cuvée &quot;Val&quot;&gt;"),
