@@ -6,8 +6,10 @@
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
-/// A language mail is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A language of Comptoir: its mails are written in it, and an account chooses one among its
+/// deployment's country's ([`crate::deployment::Country::languages`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Locale {
     Fr,
     De,
