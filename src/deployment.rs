@@ -18,6 +18,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::deployment;
 use crate::db::DbConn;
+use crate::mail::format::Locale;
 use crate::money::{Amount, CurrencyCode, Money};
 
 /// The deployment's legal tender: its code and its number of decimals.
@@ -157,6 +158,45 @@ impl Country {
             Country::France => &["0", "5.5", "10", "20"],
             Country::Switzerland => &["0", "2.6", "3.8", "8.1"],
         }
+    }
+
+    /// The languages an account may choose (#19): the country's own — France's French,
+    /// Switzerland's French and German — then English, offered everywhere. The first is the
+    /// language of an account that names none.
+    pub fn languages(self) -> &'static [Locale] {
+        match self {
+            Country::France => &[Locale::Fr, Locale::En],
+            Country::Switzerland => &[Locale::Fr, Locale::De, Locale::En],
+        }
+    }
+
+    /// The language of a new account: `asked` when it is one of [`Country::languages`], the
+    /// first of them when none is asked; else why not (`must be `fr` or `en``).
+    pub fn locale(self, asked: Option<&str>) -> Result<Locale, String> {
+        let languages = self.languages();
+        let Some(asked) = asked else {
+            return Ok(languages[0]);
+        };
+        languages
+            .iter()
+            .copied()
+            .find(|l| l.as_str() == asked)
+            .ok_or_else(|| {
+                let names: Vec<String> = languages
+                    .iter()
+                    .map(|l| format!("`{}`", l.as_str()))
+                    .collect();
+                let list = match names.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} or {last}", rest.join(", "))
+                    }
+                    _ => names.concat(),
+                };
+                format!(
+                    "must be {list} (the languages of a deployment in {})",
+                    self.code()
+                )
+            })
     }
 }
 
@@ -323,6 +363,30 @@ mod tests {
             Deployment::from_codes("EUR", "FR"),
             Ok(Deployment::EURO_FRANCE)
         );
+    }
+
+    #[test]
+    fn a_country_gives_its_languages_and_the_default_of_new_accounts() {
+        assert_eq!(Country::France.languages(), [Locale::Fr, Locale::En]);
+        assert_eq!(
+            Country::Switzerland.languages(),
+            [Locale::Fr, Locale::De, Locale::En]
+        );
+        assert_eq!(Country::France.locale(None), Ok(Locale::Fr));
+        assert_eq!(Country::Switzerland.locale(None), Ok(Locale::Fr));
+        assert_eq!(Country::Switzerland.locale(Some("de")), Ok(Locale::De));
+        assert_eq!(Country::France.locale(Some("en")), Ok(Locale::En));
+        assert_eq!(
+            Country::France.locale(Some("de")),
+            Err("must be `fr` or `en` (the languages of a deployment in FR)".into())
+        );
+        assert_eq!(
+            Country::Switzerland.locale(Some("it")),
+            Err("must be `fr`, `de` or `en` (the languages of a deployment in CH)".into())
+        );
+        for country in Country::ALL {
+            assert!(country.languages().contains(&Locale::En), "{country:?}");
+        }
     }
 
     #[test]

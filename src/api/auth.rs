@@ -256,7 +256,9 @@ pub struct RegisterRequest {
     pub password: String,
     #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
-    /// `fr` (default) or `en`.
+    /// The language of the account's mails: one of its deployment's country's (`fr` and `en`
+    /// in France, `fr`, `de` and `en` in Switzerland); by default the country's first, `fr`.
+    #[schema(value_type = Option<crate::mail::format::Locale>)]
     pub locale: Option<String>,
 }
 
@@ -356,15 +358,23 @@ pub async fn register(
             "must be 1 to 100 characters",
         ));
     }
-    let locale = body.locale.unwrap_or_else(|| "fr".into());
-    if locale != "fr" && locale != "en" {
-        return Err(ApiError::field("locale", "invalid", "must be `fr` or `en`"));
-    }
+    let country = state
+        .db
+        .run(|conn| {
+            crate::deployment::get(conn)
+                .map(|d| d.country)
+                .map_err(ApiError::internal)
+        })
+        .await?;
+    let locale = country
+        .locale(body.locale.as_deref())
+        .map_err(|why| ApiError::field("locale", "invalid", why))?
+        .as_str();
     // hashed in every case, so both answers take the same time
     let hash = hash_off_workers(body.password).await?;
     state
         .db
-        .run(move |conn| registration::register(conn, &email, &name, &locale, hash))
+        .run(move |conn| registration::register(conn, &email, &name, locale, hash))
         .await?;
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: CHECK_MAILBOX,

@@ -23,9 +23,10 @@ pub enum AdminCommand {
         /// The name shown to others (default: the part of the address before the @).
         #[arg(long)]
         name: Option<String>,
-        /// Language of the admin's mails: fr or en.
-        #[arg(long, default_value = "fr")]
-        locale: String,
+        /// Language of the admin's mails: one of the deployment's country's (fr or en in
+        /// France; fr, de or en in Switzerland), by default its first (fr).
+        #[arg(long)]
+        locale: Option<String>,
         /// No password now: print (and mail) a set-up link valid 24 hours.
         #[arg(long)]
         link: bool,
@@ -50,9 +51,11 @@ pub fn run(config: &Config, command: AdminCommand) -> Result<()> {
             link,
         } => {
             let email = Email::parse(&email)?;
-            if !matches!(locale.as_str(), "fr" | "en") {
-                bail!("--locale must be fr or en");
-            }
+            let country = crate::deployment::get(&mut conn)?.country;
+            let locale = match country.locale(locale.as_deref()) {
+                Ok(locale) => locale.as_str(),
+                Err(why) => bail!("--locale {why}"),
+            };
             let name = name.unwrap_or_else(|| {
                 email
                     .as_str()
@@ -68,7 +71,7 @@ pub fn run(config: &Config, command: AdminCommand) -> Result<()> {
                 check_password("password", &password, Some(email.as_str()))?;
                 Some(crate::auth::passwords::hash(&password)?)
             };
-            let created = admins::create(&mut conn, &who, &email, &name, &locale, hash)?;
+            let created = admins::create(&mut conn, &who, &email, &name, locale, hash)?;
             println!(
                 "{} ({}) is a platform admin",
                 created.user.email, created.user.display_name

@@ -252,16 +252,13 @@ struct UsersFile {
 struct UserFixture {
     email: String,
     display_name: String,
-    #[serde(default = "default_locale")]
-    locale: String,
+    /// One of the demo's country's languages; by default its first.
+    #[serde(default)]
+    locale: Option<String>,
     #[serde(default)]
     platform_admin: bool,
     #[serde(default)]
     roles: Vec<RoleFixture>,
-}
-
-fn default_locale() -> String {
-    "fr".to_string()
 }
 
 #[derive(Deserialize)]
@@ -500,7 +497,11 @@ fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
             email: normalise_email(&u.email),
             display_name: u.display_name,
             password_hash: Some(demo_hash.clone()),
-            locale: u.locale,
+            locale: country
+                .locale(u.locale.as_deref())
+                .map_err(|why| anyhow!("users.toml: `{}`: locale {why}", u.email))?
+                .as_str()
+                .to_string(),
             is_platform_admin: u.platform_admin,
             email_verified_at: Some(now),
             disabled_at: None,
@@ -975,6 +976,71 @@ mod tests {
         for demo in Demo::ALL {
             assert_eq!(Demo::parse(demo.code()), Some(*demo));
         }
+    }
+
+    /// The demo's files with `users.toml` changed by `edit`, in a temporary directory.
+    fn edited_users(demo: Demo, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("dir");
+        for (name, text) in demo.embedded() {
+            let text = if *name == "users.toml" {
+                edit(text)
+            } else {
+                text.to_string()
+            };
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_demo_user_speaks_a_language_of_the_demos_country() {
+        let german = |text: &str| {
+            text.replacen(
+                "display_name = \"Léa Consommatrice\"",
+                "display_name = \"Léa Consommatrice\"\nlocale = \"de\"",
+                1,
+            )
+        };
+        let dir = edited_users(Demo::Switzerland, german);
+        let planned = plan(
+            &Source::Dir(dir.path()),
+            Demo::Switzerland,
+            crate::time::now(),
+        )
+        .expect("German is Swiss");
+        let lea = planned
+            .users
+            .iter()
+            .find(|u| u.email == "lea@example.org")
+            .expect("Léa");
+        assert_eq!(lea.locale, "de");
+        assert!(planned
+            .users
+            .iter()
+            .filter(|u| u.email != "lea@example.org")
+            .all(|u| u.locale == "fr"));
+
+        let italian = |text: &str| {
+            text.replacen(
+                "display_name = \"Léa Consommatrice\"",
+                "display_name = \"Léa Consommatrice\"\nlocale = \"it\"",
+                1,
+            )
+        };
+        let dir = edited_users(Demo::Switzerland, italian);
+        let refused = plan(
+            &Source::Dir(dir.path()),
+            Demo::Switzerland,
+            crate::time::now(),
+        )
+        .err()
+        .expect("no Italian yet");
+        assert!(
+            refused
+                .to_string()
+                .contains("`lea@example.org`: locale must be `fr`, `de` or `en`"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! Amounts and dates as each language writes them: `1 234,50 €` and `jeudi 26 novembre 2026
-//! à 18:00` in French, `€1,234.50` and `Thursday 26 November 2026 at 18:00` in English. Local
-//! currencies are written with their code after the amount (`12,50 LEM`, `12.50 LEM`).
+//! à 18:00` in French, `1.234,50 €` and `Donnerstag, 26. November 2026 um 18:00` in German,
+//! `€1,234.50` and `Thursday 26 November 2026 at 18:00` in English. Local currencies are
+//! written with their code after the amount (`12,50 LEM`, `12.50 LEM`); the Swiss franc as
+//! Switzerland writes it, whatever the language (`CHF 1'234.50`).
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
-/// A language mail is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A language of Comptoir: its mails are written in it, and an account chooses one among its
+/// deployment's country's ([`crate::deployment::Country::languages`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Locale {
     Fr,
+    De,
     En,
 }
 
@@ -15,6 +20,7 @@ impl Locale {
     pub fn parse(s: &str) -> Option<Locale> {
         match s {
             "fr" => Some(Locale::Fr),
+            "de" => Some(Locale::De),
             "en" => Some(Locale::En),
             _ => None,
         }
@@ -23,6 +29,7 @@ impl Locale {
     pub fn as_str(self) -> &'static str {
         match self {
             Locale::Fr => "fr",
+            Locale::De => "de",
             Locale::En => "en",
         }
     }
@@ -32,7 +39,7 @@ const NBSP: char = '\u{a0}';
 const NARROW_NBSP: char = '\u{202f}';
 
 /// Formats an exact decimal amount (`"-1234.5"`) of `currency`: the euro as the language
-/// writes it (`1 234,50 €`, `€1,234.50`), the Swiss franc as Switzerland writes it whatever
+/// writes it (`1 234,50 €`, `1.234,50 €`, `€1,234.50`), the Swiss franc as Switzerland writes it whatever
 /// the language (`CHF 1'234.50`), any other code after the number.
 pub fn money(amount: &str, currency: &str, locale: Locale) -> String {
     let (negative, digits) = match amount.strip_prefix('-') {
@@ -44,6 +51,7 @@ pub fn money(amount: &str, currency: &str, locale: Locale) -> String {
     let (group, decimal) = match (currency, locale) {
         ("CHF", _) => ('\'', '.'),
         (_, Locale::Fr) => (NARROW_NBSP, ','),
+        (_, Locale::De) => ('.', ','),
         (_, Locale::En) => (',', '.'),
     };
     let mut grouped = String::new();
@@ -59,7 +67,7 @@ pub fn money(amount: &str, currency: &str, locale: Locale) -> String {
     );
     match (locale, currency) {
         (_, "CHF") => format!("CHF{NBSP}{number}"),
-        (Locale::Fr, "EUR") => format!("{number}{NBSP}€"),
+        (Locale::Fr | Locale::De, "EUR") => format!("{number}{NBSP}€"),
         (Locale::En, "EUR") => match number.strip_prefix('-') {
             Some(n) => format!("-€{n}"),
             None => format!("€{number}"),
@@ -80,6 +88,15 @@ const DAYS_EN: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
+const DAYS_DE: [&str; 7] = [
+    "Montag",
+    "Dienstag",
+    "Mittwoch",
+    "Donnerstag",
+    "Freitag",
+    "Samstag",
+    "Sonntag",
+];
 const MONTHS_FR: [&str; 12] = [
     "janvier",
     "février",
@@ -93,6 +110,20 @@ const MONTHS_FR: [&str; 12] = [
     "octobre",
     "novembre",
     "décembre",
+];
+const MONTHS_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
 ];
 const MONTHS_EN: [&str; 12] = [
     "January",
@@ -134,6 +165,15 @@ pub fn datetime(t: NaiveDateTime, locale: Locale) -> String {
             t.hour(),
             t.minute()
         ),
+        Locale::De => format!(
+            "{}, {}. {} {} um {:02}:{:02}",
+            DAYS_DE[day],
+            t.day(),
+            MONTHS_DE[month],
+            t.year(),
+            t.hour(),
+            t.minute()
+        ),
         Locale::En => format!(
             "{} {} {} {} at {:02}:{:02}",
             DAYS_EN[day],
@@ -170,6 +210,22 @@ mod tests {
     }
 
     #[test]
+    fn money_in_german() {
+        assert_eq!(money("1234.5", "EUR", Locale::De), "1.234,50\u{a0}€");
+        assert_eq!(
+            money("1234567.00", "EUR", Locale::De),
+            "1.234.567,00\u{a0}€"
+        );
+        assert_eq!(money("-3.20", "EUR", Locale::De), "-3,20\u{a0}€");
+        assert_eq!(money("12.5", "LEM", Locale::De), "12,50\u{a0}LEM");
+        // the franc as Switzerland writes it, in German too
+        assert_eq!(money("1234.5", "CHF", Locale::De), "CHF\u{a0}1'234.50");
+        assert_eq!(money("-0.05", "CHF", Locale::De), "CHF\u{a0}-0.05");
+        assert_eq!(Locale::parse("de"), Some(Locale::De));
+        assert_eq!(Locale::De.as_str(), "de");
+    }
+
+    #[test]
     fn dates_in_words() {
         let t = parse_local("2026-11-26T18:00:00Z").unwrap();
         assert_eq!(datetime(t, Locale::Fr), "jeudi 26 novembre 2026 à 18:00");
@@ -183,5 +239,24 @@ mod tests {
             "mardi 1er décembre 2026 à 09:05"
         );
         assert!(parse_local("26/11/2026").is_none());
+    }
+
+    #[test]
+    fn dates_in_german_words() {
+        let t = parse_local("2026-11-26T18:00:00Z").unwrap();
+        assert_eq!(
+            datetime(t, Locale::De),
+            "Donnerstag, 26. November 2026 um 18:00"
+        );
+        let first = parse_local("2026-03-01T09:05").unwrap();
+        assert_eq!(
+            datetime(first, Locale::De),
+            "Sonntag, 1. März 2026 um 09:05"
+        );
+        let monday = parse_local("2026-11-23T10:15").unwrap();
+        assert_eq!(
+            datetime(monday, Locale::De),
+            "Montag, 23. November 2026 um 10:15"
+        );
     }
 }

@@ -20,7 +20,7 @@ use crate::config::Config;
 pub fn check_config(config: &Config) -> Result<(), String> {
     if format::Locale::parse(&config.mail.default_locale).is_none() {
         return Err(format!(
-            "mail.default_locale must be fr or en, got `{}`",
+            "mail.default_locale must be fr, de or en, got `{}`",
             config.mail.default_locale
         ));
     }

@@ -1,14 +1,15 @@
 //! Mail templates: for each mail a subject, a plain-text body and an HTML body per language,
-//! in `templates/mail/{fr,en}/` (`NAME.subject`, `NAME.txt`, `NAME.html`, the HTML ones
+//! in `templates/mail/{fr,de,en}/` (`NAME.subject`, `NAME.txt`, `NAME.html`, the HTML ones
 //! extending `layout.html`). They are built into the binary; a deployment overrides any of
 //! them by putting a file of the same relative name in `mail.templates_dir` — no rebuild.
 //!
 //! Rendering is strict: a value the template names but the mail does not carry is an error,
 //! never a blank. HTML templates escape every value (minijinja's auto-escaping by file
 //! extension); plain-text ones do not. Filters: `money` (`{"amount": "12.50", "currency":
-//! "EUR"}` → `12,50 €` / `€12.50`), `number` (`5.5` → `5,5` in French), `datetime` (a
-//! local `2026-11-26T18:00` → `jeudi 26 novembre 2026 à 18:00`) and `payment_method`
-//! (`bank_transfer` → `virement bancaire` / `bank transfer`), all in the mail's language.
+//! "EUR"}` → `12,50 €` in French and German, `€12.50`), `number` (`5.5` → `5,5` in French and
+//! German), `datetime` (a local `2026-11-26T18:00` → `jeudi 26 novembre 2026 à 18:00` /
+//! `Donnerstag, 26. November 2026 um 18:00`) and `payment_method` (`bank_transfer` →
+//! `virement bancaire` / `Banküberweisung` / `bank transfer`), all in the mail's language.
 
 use std::path::PathBuf;
 
@@ -20,11 +21,15 @@ macro_rules! embedded {
     ($($name:literal),* $(,)?) => {
         &[
             ("fr/layout.html", include_str!("../../templates/mail/fr/layout.html")),
+            ("de/layout.html", include_str!("../../templates/mail/de/layout.html")),
             ("en/layout.html", include_str!("../../templates/mail/en/layout.html")),
             $(
                 (concat!("fr/", $name, ".subject"), include_str!(concat!("../../templates/mail/fr/", $name, ".subject"))),
                 (concat!("fr/", $name, ".txt"), include_str!(concat!("../../templates/mail/fr/", $name, ".txt"))),
                 (concat!("fr/", $name, ".html"), include_str!(concat!("../../templates/mail/fr/", $name, ".html"))),
+                (concat!("de/", $name, ".subject"), include_str!(concat!("../../templates/mail/de/", $name, ".subject"))),
+                (concat!("de/", $name, ".txt"), include_str!(concat!("../../templates/mail/de/", $name, ".txt"))),
+                (concat!("de/", $name, ".html"), include_str!(concat!("../../templates/mail/de/", $name, ".html"))),
                 (concat!("en/", $name, ".subject"), include_str!(concat!("../../templates/mail/en/", $name, ".subject"))),
                 (concat!("en/", $name, ".txt"), include_str!(concat!("../../templates/mail/en/", $name, ".txt"))),
                 (concat!("en/", $name, ".html"), include_str!(concat!("../../templates/mail/en/", $name, ".html"))),
@@ -33,7 +38,8 @@ macro_rules! embedded {
     };
 }
 
-/// Declares every mail once: its name in [`KINDS`] and its six templates in [`EMBEDDED`].
+/// Declares every mail once: its name in [`KINDS`] and its nine templates (three per
+/// language) in [`EMBEDDED`].
 macro_rules! mails {
     ($($name:literal),* $(,)?) => {
         /// Every mail Comptoir sends.
@@ -97,26 +103,29 @@ fn money_filter(state: &State, value: Value) -> Result<String, minijinja::Error>
     Ok(format::money(amount, currency, locale_of(state)))
 }
 
-/// A way of paying in words: `bank_transfer` → `virement bancaire` / `bank transfer` (an
-/// unknown one as it is).
+/// A way of paying in words: `bank_transfer` → `virement bancaire` / `Banküberweisung` /
+/// `bank transfer` (an unknown one as it is).
 fn payment_method_filter(state: &State, value: String) -> String {
     let words = match (value.as_str(), locale_of(state)) {
         ("bank_transfer", Locale::Fr) => "virement bancaire",
+        ("bank_transfer", Locale::De) => "Banküberweisung",
         ("bank_transfer", Locale::En) => "bank transfer",
         ("cash", Locale::Fr) => "espèces",
+        ("cash", Locale::De) => "Barzahlung",
         ("cash", Locale::En) => "cash",
         ("card", Locale::Fr) => "carte bancaire",
+        ("card", Locale::De) => "Kartenzahlung",
         ("card", Locale::En) => "card",
         _ => return value,
     };
     words.to_string()
 }
 
-/// A decimal as the language writes it: `5.5` → `5,5` in French.
+/// A decimal as the language writes it: `5.5` → `5,5` in French and German.
 fn number_filter(state: &State, value: Value) -> String {
     let text = value.to_string();
     match locale_of(state) {
-        Locale::Fr => text.replace('.', ","),
+        Locale::Fr | Locale::De => text.replace('.', ","),
         Locale::En => text,
     }
 }
@@ -216,7 +225,7 @@ mod tests {
     #[test]
     fn every_kind_has_every_part_built_in() {
         for kind in KINDS {
-            for locale in ["fr", "en"] {
+            for locale in ["fr", "de", "en"] {
                 for ext in ["subject", "txt", "html"] {
                     let name = format!("{locale}/{kind}.{ext}");
                     assert!(EMBEDDED.iter().any(|(n, _)| *n == name), "{name}");
@@ -259,7 +268,7 @@ mod tests {
         .unwrap();
         let t = Templates::new(Some(dir.path().to_path_buf()), Locale::En);
         let r = t
-            .render("account_exists", "de", &json!({"display_name": "Ann"}))
+            .render("account_exists", "it", &json!({"display_name": "Ann"}))
             .unwrap();
         assert_eq!(r.subject, "Hi Ann");
         assert!(

@@ -129,6 +129,7 @@ async fn registration_input_is_validated(backend: Backend) {
             "display_name",
         ),
         (
+            // German is a language of Switzerland, not of this French deployment
             json!({"email": "x@example.org", "password": "long enough secret", "display_name": "X", "locale": "de"}),
             "locale",
         ),

@@ -23,6 +23,8 @@ backend_tests!(
     mail_of_a_rolled_back_transaction_is_never_sent,
     concurrent_workers_never_send_a_mail_twice,
     registration_mail_goes_out_in_the_users_language_and_its_token_is_not_kept,
+    a_swiss_account_registered_in_german_is_mailed_in_german,
+    a_language_outside_the_countrys_is_refused_on_its_field,
 );
 
 fn fixture(kind: &str) -> Value {
@@ -30,7 +32,7 @@ fn fixture(kind: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
 }
 
-/// Every mail in both languages, rendered from `fixtures/mail/` and compared with the approved
+/// Every mail in every language, rendered from `fixtures/mail/` and compared with the approved
 /// snapshot in `tests/snapshots/mail/`. `UPDATE_SNAPSHOTS=1` rewrites them (review the diff).
 #[test]
 fn every_template_matches_its_approved_snapshot() {
@@ -41,7 +43,7 @@ fn every_template_matches_its_approved_snapshot() {
     for kind in templates::KINDS {
         let mut values = fixture(kind);
         values["app_url"] = "https://comptoir.example.org".into();
-        for locale in ["fr", "en"] {
+        for locale in ["fr", "de", "en"] {
             let r = t
                 .render(kind, locale, &values)
                 .unwrap_or_else(|e| panic!("{kind}/{locale}: {e}"));
@@ -73,6 +75,7 @@ fn snapshots_show_language_formats_and_escaping() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/mail");
     let fr = std::fs::read_to_string(dir.join("order_confirmation.fr.snap")).expect("fr");
     let en = std::fs::read_to_string(dir.join("order_confirmation.en.snap")).expect("en");
+    let de = std::fs::read_to_string(dir.join("order_confirmation.de.snap")).expect("de");
     assert!(
         fr.contains("22,30\u{a0}€") && fr.contains("15,00\u{a0}LEM"),
         "{fr}"
@@ -83,6 +86,15 @@ fn snapshots_show_language_formats_and_escaping() {
     );
     assert!(fr.contains("jeudi 26 novembre 2026 à 18:00"));
     assert!(en.contains("Thursday 26 November 2026 at 18:00"));
+    assert!(
+        de.contains("22,30\u{a0}€") && de.contains("15,00\u{a0}LEM"),
+        "{de}"
+    );
+    assert!(
+        de.contains("Donnerstag, 26. November 2026 um 18:00"),
+        "{de}"
+    );
+    assert!(de.contains("MWST 5,5 %"), "{de}");
     // user data is escaped in HTML, not in text
     assert!(
         fr.contains("Hydromel &lt;Cuvée &quot;Val&quot;&gt;"),
@@ -399,4 +411,115 @@ async fn registration_mail_goes_out_in_the_users_language_and_its_token_is_not_k
         "{}",
         String::from_utf8_lossy(&verified.body)
     );
+}
+
+/// The subject and the text body of the only mail sent so far.
+fn sent_mail(memory: &Memory) -> (String, String) {
+    let kept = memory.kept.lock().unwrap().clone();
+    assert_eq!(kept.len(), 1, "one mail");
+    let parsed = mailparse::parse_mail(&kept[0].raw).expect("mail");
+    let subject = parsed
+        .headers
+        .iter()
+        .find(|h| h.get_key() == "Subject")
+        .map(|h| h.get_value())
+        .expect("subject");
+    (subject, parsed.subparts[0].get_body().expect("text"))
+}
+
+async fn a_swiss_account_registered_in_german_is_mailed_in_german(backend: Backend) {
+    let app = TestApp::serve(TestDb::migrated_swiss(backend)).await;
+    let reply = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "urs@example.ch", "password": "correct horse battery", "display_name": "Urs Brügger", "locale": "de"}),
+        )
+        .await;
+    assert!(
+        reply.status.is_success(),
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let conn = &mut app.db.db.conn().expect("conn");
+    let locale: String = comptoir::db::schema::users::table
+        .filter(comptoir::db::schema::users::email.eq("urs@example.ch"))
+        .select(comptoir::db::schema::users::locale)
+        .first(conn.diesel())
+        .expect("the account");
+    assert_eq!(locale, "de");
+    let memory = Memory::default();
+    assert_eq!(
+        mailer(&app.db, &memory)
+            .deliver_due(conn)
+            .expect("pass")
+            .sent,
+        1
+    );
+    let (subject, text) = sent_mail(&memory);
+    assert_eq!(subject, "Bestätigen Sie Ihre E-Mail-Adresse");
+    assert!(text.starts_with("Guten Tag Urs Brügger,"), "{text}");
+    assert!(
+        text.contains("um Ihr Comptoir-Konto zu aktivieren")
+            && text.contains("/verify-email?token="),
+        "{text}"
+    );
+
+    // an account that names no language gets the country's first, French
+    let reply = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "lea@example.ch", "password": "correct horse battery", "display_name": "Léa"}),
+        )
+        .await;
+    assert!(reply.status.is_success());
+    let memory = Memory::default();
+    assert_eq!(
+        mailer(&app.db, &memory)
+            .deliver_due(conn)
+            .expect("pass")
+            .sent,
+        1
+    );
+    assert_eq!(sent_mail(&memory).0, "Confirmez votre adresse e-mail");
+}
+
+async fn a_language_outside_the_countrys_is_refused_on_its_field(backend: Backend) {
+    let swiss = TestApp::serve(TestDb::migrated_swiss(backend)).await;
+    let problem = swiss
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "gianni@example.ch", "password": "correct horse battery", "display_name": "Gianni", "locale": "it"}),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "locale", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "invalid", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "must be `fr`, `de` or `en` (the languages of a deployment in CH)",
+        "{problem}"
+    );
+    // German is Switzerland's: a French deployment refuses it the same way
+    let french = TestApp::empty(backend).await;
+    let problem = french
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "urs@example.org", "password": "correct horse battery", "display_name": "Urs", "locale": "de"}),
+        )
+        .await
+        .problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "locale", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "must be `fr` or `en` (the languages of a deployment in FR)",
+        "{problem}"
+    );
+    for app in [&swiss, &french] {
+        let conn = &mut app.db.db.conn().expect("conn");
+        let queued: i64 = mail_outbox::table
+            .count()
+            .get_result(conn.diesel())
+            .expect("count");
+        assert_eq!(queued, 0, "nothing is queued for a refused language");
+    }
 }

@@ -130,6 +130,21 @@ async fn the_first_admin_is_created_on_the_server_and_unblocks_a_new_deployment(
         ),
         "already has an account: make it an admin with `comptoir admin grant",
     );
+    // a language of the deployment's country only (German is Switzerland's)
+    fails_with(
+        &run(
+            &[
+                "admin",
+                "create",
+                "--email",
+                "urs@coop.example.org",
+                "--locale",
+                "de",
+            ],
+            PASSWORD,
+        ),
+        "--locale must be `fr` or `en` (the languages of a deployment in FR)",
+    );
     // a second admin with a one-time set-up link instead of a password
     let linked = succeeds(&run(
         &[
