@@ -258,7 +258,10 @@ pub struct RegisterRequest {
     pub display_name: String,
     /// The language of the account's mails: one of its deployment's country's (`fr` and `en`
     /// in France, `fr`, `de` and `en` in Switzerland); by default the country's first, `fr`.
-    #[schema(value_type = Option<crate::mail::format::Locale>)]
+    ///
+    /// A plain string in the document, not a `$ref` to the `Locale` enum: schemathesis's
+    /// sign-up bootstrap cannot generate a body through that reference (CI's contract run).
+    #[schema(example = "fr")]
     pub locale: Option<String>,
 }
 

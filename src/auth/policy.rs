@@ -20,7 +20,7 @@
 //! | read an order | its customer, the hub's owners, managers and treasurers, platform admins |
 //! | cancel an order | its customer, the hub's owners and managers |
 //! | manage a hub's cycles and orders (create and copy cycles, fees, pickup and delivery methods, the cycle's orders, weighed-item adjustments, fulfilment) | the hub's owners and managers, platform admins |
-//! | record an order's euro payment | the hub's owners and treasurers |
+//! | record an order's euro payment | the hub's owners, managers and treasurers (the manager runs the pickup's till) |
 //! | close a hub's cycle by hand, read its reports | the hub's owners, managers and treasurers, platform admins |
 //! | keep the books (chart mapping, FEC and Odoo exports, period close) | the currency associations' owners and treasurers, platform admins |
 //!
@@ -223,7 +223,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         Action::ManageHubOrders { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, MANAGER_ROLES)
         }
-        Action::CollectPayment { hub_id } => actor.has_role(hub_id, MONEY_ROLES),
+        Action::CollectPayment { hub_id } => actor.has_role(hub_id, READ_ROLES),
         Action::KeepBooks { associations } => {
             actor.is_platform_admin
                 || associations

@@ -24,6 +24,7 @@ backend_tests!(
     checkout_is_idempotent_per_key,
     all_local_all_euro_and_refusals,
     concurrent_buyers_never_oversell,
+    the_hubs_manager_records_a_euro_payment,
 );
 
 async fn balances(app: &TestApp, token: &str, account: &str) -> (Value, Value) {
@@ -278,8 +279,8 @@ async fn checkout_is_idempotent_per_key(backend: Backend) {
     let id = first.json()["id"].as_str().expect("id").to_string();
     let hub_manager = app.access_token("gerance@lacagette.example.org").await;
     let pay_path = format!("/api/v1/orders/{id}/euro-payment");
-    // a manager may not record money
-    let denied = authed(
+    // the manager runs the till: they record it (#20: a manager records payments)
+    let recorded = authed(
         &app,
         "POST",
         &pay_path,
@@ -288,7 +289,7 @@ async fn checkout_is_idempotent_per_key(backend: Backend) {
         &json!({}),
     )
     .await;
-    assert_eq!(denied.status, 403, "{}", denied.json());
+    assert_eq!(recorded.status, 200, "{}", recorded.json());
 }
 
 async fn all_local_all_euro_and_refusals(backend: Backend) {
@@ -524,4 +525,54 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
     assert_eq!(held, 10 * 500);
     let report = verify(conn, &mut |_| {}).expect("verify");
     assert!(report.ok(), "{report}");
+}
+
+/// The manager runs the pickup's till: they record an order's euro payment (the hub's
+/// owners and treasurers may too); a member of the hub may not.
+async fn the_hubs_manager_records_a_euro_payment(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let shop = crate::support::shop(&app).await;
+    let camille = app.access_token("camille@example.org").await;
+    crate::support::funded_wallet(&app, &camille, "20.00").await;
+    let lines = json!({"lines": [{"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1}]});
+    let order_id =
+        crate::support::place_order(&app, &shop, &camille, &lines, "Local de la Cagette", "5.00")
+            .await;
+    let path = format!("/api/v1/orders/{order_id}/fiat-payment");
+    let yanis = app.access_token("yanis@example.org").await;
+    let refused = crate::support::authed(
+        &app,
+        "POST",
+        &path,
+        &yanis,
+        Some(&crate::support::key()),
+        &json!(null),
+    )
+    .await;
+    assert!(
+        matches!(refused.status.as_u16(), 403 | 404),
+        "{}",
+        refused.json()
+    );
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    let paid = crate::support::authed(
+        &app,
+        "POST",
+        &path,
+        &manager,
+        Some(&crate::support::key()),
+        &json!(null),
+    )
+    .await;
+    assert_eq!(paid.status, 200, "{}", paid.json());
+    let order = app
+        .call(
+            "GET",
+            &format!("/api/v1/orders/{order_id}"),
+            Some(&camille),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(order["payment"]["fiat_state"], "paid", "{order}");
 }
