@@ -89,13 +89,14 @@ pub async fn enterprise_accounts(
     Ok(web::Json(views))
 }
 
-/// Opens an enterprise's wallet in a currency (its owners and treasurers).
+/// Opens an enterprise's wallet in a currency (its owners and treasurers): the legal one, or
+/// a local one it is an approved professional of.
 #[utoipa::path(
     tag = "ledger",
     security(("bearer" = [])),
     params(("enterprise_id" = String, Path)),
     request_body = WalletOpen,
-    responses((status = 201, body = AccountView), (status = 403, body = Problem, content_type = "application/problem+json"))
+    responses((status = 201, body = AccountView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, description = "A local currency the enterprise is not an approved professional of (`flow-not-allowed`): its association approves it first", body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/enterprises/{enterprise_id}/wallets")]
 pub async fn open_enterprise_wallet(
