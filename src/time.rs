@@ -18,6 +18,14 @@ pub fn as_utc<S: serde::Serializer>(t: &NaiveDateTime, serializer: S) -> Result<
     serde::Serialize::serialize(&t.and_utc(), serializer)
 }
 
+/// [`as_utc`] for an optional timestamp (`null` when absent).
+pub fn as_utc_opt<S: serde::Serializer>(
+    t: &Option<NaiveDateTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.map(|t| t.and_utc()), serializer)
+}
+
 /// A new time-ordered id (UUID v7) in the text form stored in the database.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

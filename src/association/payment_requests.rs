@@ -85,6 +85,7 @@ pub struct PaymentRequest {
     pub amount: Option<Money>,
     pub label: String,
     pub reusable: bool,
+    #[serde(serialize_with = "crate::time::as_utc_opt")]
     pub expires_at: Option<NaiveDateTime>,
     pub state: State,
     /// How many payments it received, and their total.
@@ -92,6 +93,7 @@ pub struct PaymentRequest {
     pub received: Money,
     /// Where a member opens it (its QR code carries this).
     pub url: String,
+    #[serde(serialize_with = "crate::time::as_utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -104,6 +106,7 @@ pub struct Payment {
     pub payer_id: String,
     pub payer_name: String,
     pub amount: Money,
+    #[serde(serialize_with = "crate::time::as_utc")]
     pub created_at: NaiveDateTime,
 }
 

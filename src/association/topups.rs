@@ -150,7 +150,9 @@ pub struct TopUp {
     pub received_reference: String,
     /// The issuance, once approved.
     pub ledger_entry_id: Option<String>,
+    #[serde(serialize_with = "crate::time::as_utc")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::time::as_utc_opt")]
     pub decided_at: Option<NaiveDateTime>,
 }
 

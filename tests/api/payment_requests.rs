@@ -114,6 +114,13 @@ async fn a_single_use_request_paid_twice_at_once_is_paid_once(backend: Backend) 
         (&asked["state"], &asked["reusable"]),
         (&json!("open"), &json!(false))
     );
+    // timestamps in RFC 3339 with their offset, as everywhere in the API
+    assert!(
+        asked["created_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{asked}"
+    );
     let id = asked["id"].as_str().expect("id").to_string();
     let url = asked["url"].as_str().expect("url").to_string();
     assert!(

@@ -150,6 +150,11 @@ async fn a_new_producer_is_paid_in_lem_only_once_approved(backend: Backend) {
         .await;
     assert_eq!(mine.status, 200, "{}", mine.json());
     assert_eq!(mine.json()[0]["state"], "requested");
+    let asked_at = &mine.json()[0]["requested_at"];
+    assert!(
+        asked_at.as_str().is_some_and(|t| t.ends_with('Z')),
+        "{asked_at}"
+    );
 
     // the association is told, and sees it in its queue
     let told = mails_to(&app, TREASURER, "professional_requested");

@@ -1,6 +1,6 @@
 //! Payment requests: what a professional asks, and the payments it received.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,14 +22,14 @@ pub struct PaymentRequestView {
     pub label: String,
     /// Paid by many (a stall's standing code), or once.
     pub reusable: bool,
-    pub expires_at: Option<NaiveDateTime>,
+    pub expires_at: Option<DateTime<Utc>>,
     pub state: State,
     /// How many payments it received, and their total.
     pub payments: i64,
     pub received: Money,
     /// Where a member opens it; its QR code (`…/qr.svg`, `…/qr.png`) carries this URL.
     pub url: String,
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 impl From<payment_requests::PaymentRequest> for PaymentRequestView {
@@ -42,12 +42,12 @@ impl From<payment_requests::PaymentRequest> for PaymentRequestView {
             amount: r.amount,
             label: r.label,
             reusable: r.reusable,
-            expires_at: r.expires_at,
+            expires_at: r.expires_at.map(|t| t.and_utc()),
             state: r.state,
             payments: r.payments,
             received: r.received,
             url: r.url,
-            created_at: r.created_at,
+            created_at: r.created_at.and_utc(),
         }
     }
 }
@@ -61,7 +61,7 @@ pub struct PaymentRequestPayment {
     pub payer_id: String,
     pub payer_name: String,
     pub amount: Money,
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 impl From<payment_requests::Payment> for PaymentRequestPayment {
@@ -72,7 +72,7 @@ impl From<payment_requests::Payment> for PaymentRequestPayment {
             payer_id: p.payer_id,
             payer_name: p.payer_name,
             amount: p.amount,
-            created_at: p.created_at,
+            created_at: p.created_at.and_utc(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! A local currency's professionals: requests to accept it and the association's decisions.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,8 +19,8 @@ pub struct Professional {
     pub state: State,
     /// Why it was refused or suspended (empty otherwise).
     pub reason: String,
-    pub requested_at: Option<NaiveDateTime>,
-    pub decided_at: Option<NaiveDateTime>,
+    pub requested_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 impl From<professionals::Professional> for Professional {
@@ -34,8 +34,8 @@ impl From<professionals::Professional> for Professional {
             currency: p.currency,
             state: p.state,
             reason: p.reason,
-            requested_at: p.requested_at,
-            decided_at: p.decided_at,
+            requested_at: p.requested_at.map(|t| t.and_utc()),
+            decided_at: p.decided_at.map(|t| t.and_utc()),
         }
     }
 }

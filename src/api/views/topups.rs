@@ -1,6 +1,6 @@
 //! Top-up requests, their transfer details, and an association's bank account.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -35,8 +35,8 @@ pub struct TopUp {
     pub received_reference: String,
     /// The issuance, once approved.
     pub ledger_entry_id: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 impl From<topups::TopUp> for TopUp {
@@ -72,8 +72,8 @@ impl From<topups::TopUp> for TopUp {
             reason,
             received_reference,
             ledger_entry_id,
-            created_at,
-            decided_at,
+            created_at: created_at.and_utc(),
+            decided_at: decided_at.map(|t| t.and_utc()),
         }
     }
 }
