@@ -12,7 +12,7 @@ use comptoir::deployment::{self, Deployment};
 
 use crate::cli::{assert_fails_with, comptoir};
 use crate::harness::{Backend, DemoFacts, TestApp, TestDb};
-use crate::support::{authed, chf, created, funded_wallet, key, shop_of};
+use crate::support::{authed, chf, created, funded_wallet, key, read_qr, shop_of};
 
 crate::backend_tests!(
     the_swiss_demo_records_its_deployment_and_trades_in_francs,
@@ -39,19 +39,6 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
-}
-
-/// The text of the one QR code in PNG `bytes`, read as a phone's camera would.
-fn read_qr(bytes: &[u8]) -> String {
-    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-    let info = reader.next_frame(&mut buf).expect("a frame");
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code");
-    grids[0].decode().expect("decodes").1
 }
 
 /// The trial balance's line of account `code`.

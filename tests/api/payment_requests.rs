@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::harness::{Backend, Reply, TestApp, TestDb};
-use crate::support::{authed, funded_wallet, key, lem};
+use crate::support::{authed, funded_wallet, key, lem, read_qr};
 
 crate::backend_tests!(
     a_single_use_request_paid_twice_at_once_is_paid_once,
@@ -74,19 +74,6 @@ async fn farm_wallet(app: &TestApp, farmer: &str) -> String {
         .and_then(|a| a["id"].as_str())
         .expect("the farm's LEM wallet")
         .to_string()
-}
-
-/// The text of the one QR code in PNG `bytes`.
-fn read_qr(bytes: &[u8]) -> String {
-    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-    let info = reader.next_frame(&mut buf).expect("a frame");
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code");
-    grids[0].decode().expect("decodes").1
 }
 
 async fn a_single_use_request_paid_twice_at_once_is_paid_once(backend: Backend) {

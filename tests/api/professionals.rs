@@ -3,13 +3,10 @@
 //! asking again, suspending (the wallet frozen, the balance kept) and reinstating; the mails
 //! both ways; who may decide.
 
-use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use comptoir::db::schema::mail_outbox;
-
 use crate::harness::{Backend, Reply, TestApp, TestDb};
-use crate::support::{funded_wallet, key, lem};
+use crate::support::{funded_wallet, key, lem, mails_to};
 
 crate::backend_tests!(
     a_new_producer_is_paid_in_lem_only_once_approved,
@@ -36,20 +33,6 @@ impl Succeeded for Reply {
         );
         self.json()
     }
-}
-
-fn mails_to(app: &TestApp, email: &str, template: &str) -> Vec<Value> {
-    let conn = &mut app.db.db.conn().expect("conn");
-    mail_outbox::table
-        .filter(mail_outbox::recipient.eq(email))
-        .filter(mail_outbox::template.eq(template))
-        .order(mail_outbox::created_at.asc())
-        .select(mail_outbox::payload)
-        .load::<String>(conn.diesel())
-        .expect("mails")
-        .iter()
-        .map(|p| serde_json::from_str(p).expect("payload"))
-        .collect()
 }
 
 /// Yanis creates a producer asking for LEM; its id.

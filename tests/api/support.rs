@@ -334,3 +334,31 @@ pub(crate) fn assert_general_ledger_agrees(csv_text: &str, balance: &Value) {
         .collect();
     assert_eq!(totals, expected);
 }
+
+/// The text of the one QR code in PNG `bytes`, read as a phone's camera would.
+pub(crate) fn read_qr(bytes: &[u8]) -> String {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().expect("decodes").1
+}
+
+/// The payloads of the mails queued for `email` from `template`, oldest first.
+pub(crate) fn mails_to(app: &TestApp, email: &str, template: &str) -> Vec<Value> {
+    let conn = &mut app.db.db.conn().expect("conn");
+    comptoir::db::schema::mail_outbox::table
+        .filter(comptoir::db::schema::mail_outbox::recipient.eq(email))
+        .filter(comptoir::db::schema::mail_outbox::template.eq(template))
+        .order(comptoir::db::schema::mail_outbox::created_at.asc())
+        .select(comptoir::db::schema::mail_outbox::payload)
+        .load::<String>(conn.diesel())
+        .expect("mails")
+        .iter()
+        .map(|p| serde_json::from_str(p).expect("payload"))
+        .collect()
+}

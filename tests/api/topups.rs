@@ -2,13 +2,10 @@
 //! code, the treasurers' queue, approving (once, even twice at the same moment), refusing
 //! with a reason, cancelling, and who may do which; an association's bank account.
 
-use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use comptoir::db::schema::mail_outbox;
-
 use crate::harness::{Backend, Reply, TestApp, TestDb};
-use crate::support::{authed, key};
+use crate::support::{authed, key, mails_to};
 
 crate::backend_tests!(
     a_member_asks_pays_by_transfer_and_is_issued_once,
@@ -34,20 +31,6 @@ async fn ask(app: &TestApp, token: &str, amount: &str, method: &str) -> Reply {
         &json!({"amount": lem(amount), "method": method}),
     )
     .await
-}
-
-fn mails_to(app: &TestApp, email: &str, template: &str) -> Vec<Value> {
-    let conn = &mut app.db.db.conn().expect("conn");
-    mail_outbox::table
-        .filter(mail_outbox::recipient.eq(email))
-        .filter(mail_outbox::template.eq(template))
-        .order(mail_outbox::created_at.asc())
-        .select(mail_outbox::payload)
-        .load::<String>(conn.diesel())
-        .expect("mails")
-        .iter()
-        .map(|p| serde_json::from_str(p).expect("payload"))
-        .collect()
 }
 
 async fn set_iban(app: &TestApp, token: &str, iban: &str) -> Reply {
