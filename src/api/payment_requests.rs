@@ -15,6 +15,7 @@ use crate::api::views::payment_requests::{
 use crate::api::AppState;
 use crate::association::payment_requests::{self, NewRequest};
 use crate::auth::policy::{authorize, Action};
+use crate::banking::Picture;
 
 /// A professional asks for a payment in a local currency, into its wallet (only an approved
 /// professional of the currency has one). Needs an `Idempotency-Key` header.
@@ -116,23 +117,19 @@ async fn drawn_request(
     state: &AppState,
     caller: Authenticated,
     id: String,
-    png: bool,
+    picture: Picture,
 ) -> Result<HttpResponse, ApiError> {
     let app_url = state.app_url.clone();
     let bytes = state
         .db
         .run(move |conn| {
             let code = payment_requests::code(conn, &caller.0, &id, &app_url)?;
-            if png {
-                crate::banking::png(&code, 8)
-            } else {
-                crate::banking::svg(&code).map(String::into_bytes)
-            }
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            crate::banking::draw(&code, picture).map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await?;
-    let kind = if png { "image/png" } else { "image/svg+xml" };
-    Ok(HttpResponse::Ok().content_type(kind).body(bytes))
+    Ok(HttpResponse::Ok()
+        .content_type(picture.content_type())
+        .body(bytes))
 }
 
 /// The request's QR code (its URL) as SVG, to show at the stall or print.
@@ -148,7 +145,7 @@ pub async fn qr_svg_of_request(
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    drawn_request(&state, caller, id.into_inner(), false).await
+    drawn_request(&state, caller, id.into_inner(), Picture::Svg).await
 }
 
 /// The request's QR code (its URL) as PNG.
@@ -164,7 +161,7 @@ pub async fn qr_png_of_request(
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    drawn_request(&state, caller, id.into_inner(), true).await
+    drawn_request(&state, caller, id.into_inner(), Picture::Png).await
 }
 
 /// A member pays the request from their wallet in the request's currency, in one step. A

@@ -15,6 +15,7 @@ use crate::api::views::topups::{
 };
 use crate::api::AppState;
 use crate::association::{bank, topups};
+use crate::banking::Picture;
 use crate::pagination::PageParams;
 
 /// Asks the currency's association for local currency, paid by bank transfer (to the
@@ -172,32 +173,27 @@ async fn drawn(
     state: &AppState,
     caller: Authenticated,
     id: String,
-    png: bool,
+    picture: Picture,
 ) -> Result<HttpResponse, ApiError> {
     let (bytes, number) = state
         .db
         .run(move |conn| {
-            let code = topups::code(conn, &caller.0, &id)?;
-            let number = topups::get(conn, &caller.0, &id)?.number;
-            let bytes = if png {
-                crate::banking::png(&code, 8)
-            } else {
-                crate::banking::svg(&code).map(String::into_bytes)
-            }
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let (code, number) = topups::code(conn, &caller.0, &id)?;
+            let bytes = crate::banking::draw(&code, picture)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok::<_, ApiError>((bytes, number))
         })
         .await?;
-    let (kind, ext) = if png {
-        ("image/png", "png")
-    } else {
-        ("image/svg+xml", "svg")
-    };
     let mut response = HttpResponse::Ok();
-    response.content_type(kind).insert_header((
-        actix_web::http::header::CONTENT_DISPOSITION,
-        format!("inline; filename=\"topup-{number}.{ext}\""),
-    ));
+    response
+        .content_type(picture.content_type())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "inline; filename=\"topup-{number}.{}\"",
+                picture.extension()
+            ),
+        ));
     Ok(response.body(bytes))
 }
 
@@ -214,7 +210,7 @@ pub async fn qr_svg(
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    drawn(&state, caller, id.into_inner(), false).await
+    drawn(&state, caller, id.into_inner(), Picture::Svg).await
 }
 
 /// The transfer's QR code as PNG.
@@ -230,7 +226,7 @@ pub async fn qr_png(
     caller: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    drawn(&state, caller, id.into_inner(), true).await
+    drawn(&state, caller, id.into_inner(), Picture::Png).await
 }
 
 /// The member cancels their pending request.

@@ -97,6 +97,16 @@ pub struct PaymentRequest {
     pub created_at: NaiveDateTime,
 }
 
+impl PaymentRequest {
+    /// Its QR code: its URL.
+    pub fn code(&self) -> banking::Code {
+        banking::Code {
+            payload: self.url.clone(),
+            swiss_cross: false,
+        }
+    }
+}
+
 /// One payment of a request.
 #[derive(Debug, Clone, Serialize)]
 pub struct Payment {
@@ -309,11 +319,7 @@ pub fn code(
     id: &str,
     app_url: &str,
 ) -> Result<banking::Code, AssociationError> {
-    let request = get(conn, actor, id, app_url)?;
-    Ok(banking::Code {
-        payload: request.url,
-        swiss_cross: false,
-    })
+    Ok(get(conn, actor, id, app_url)?.code())
 }
 
 /// An enterprise's requests, newest first (its people).

@@ -464,14 +464,24 @@ fn transfer_of(conn: &mut DbConn, topup: &TopUp) -> Result<Transfer, Association
     })
 }
 
-/// The QR code of request `id`'s transfer, to draw.
-pub fn code(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<banking::Code, AssociationError> {
-    let transfer = transfer(conn, actor, id)?;
+/// The QR code of request `id`'s transfer, to draw, and the request's number (to name the
+/// file).
+pub fn code(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+) -> Result<(banking::Code, i64), AssociationError> {
+    let row = readable(conn, actor, id)?;
+    let topup = one(conn, row)?;
+    let transfer = transfer_of(conn, &topup)?;
     match (transfer.qr, transfer.payload) {
-        (Some(kind), Some(payload)) => Ok(banking::Code {
-            payload,
-            swiss_cross: kind == "swiss_qr_bill",
-        }),
+        (Some(kind), Some(payload)) => Ok((
+            banking::Code {
+                payload,
+                swiss_cross: kind == "swiss_qr_bill",
+            },
+            topup.number,
+        )),
         _ => Err(AssociationError::Conflict(format!(
             "transfers in {} have no QR code: write the IBAN and the reference by hand",
             transfer.amount.currency

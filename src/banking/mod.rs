@@ -9,8 +9,9 @@
 //! - [`epc_payload`] and [`qr_bill_payload`] ([`qr`]): the text of an EPC QR code (EPC069-12
 //!   version 002, a SEPA credit transfer in euros, "GiroCode") and of a Swiss QR-bill's QR code
 //!   (SIX Implementation Guidelines 2.3, structured addresses only, as required since
-//!   November 2025); [`svg`] and [`png`] draw a [`Code`] (error correction M, a quiet zone of
-//!   four modules, the Swiss cross at the centre of a QR-bill's code).
+//!   November 2025); [`draw`] draws a [`Code`] as a [`Picture`], [`svg`] or [`png`] (error
+//!   correction M, a quiet zone of four modules, the Swiss cross at the centre of a QR-bill's
+//!   code).
 //!
 //! Amounts are in cents: both codes carry two decimals, the scale of every legal tender they
 //! serve (euro, franc).
@@ -21,7 +22,8 @@ pub mod reference;
 
 pub use iban::Iban;
 pub use qr::{
-    epc_payload, png, qr_bill_payload, svg, Address, BillReference, Code, EpcTransfer, QrBill,
+    draw, epc_payload, png, qr_bill_payload, svg, Address, BillReference, Code, EpcTransfer,
+    Picture, QrBill,
 };
 pub use reference::{CreditorReference, QrReference};
 

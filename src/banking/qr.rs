@@ -280,6 +280,39 @@ fn swiss_cross(side: usize) -> [(f64, f64, f64, f64); 4] {
     ]
 }
 
+/// How a [`Code`] is drawn: what a browser or a file gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    /// Scalable, one unit per module: for pages and print.
+    Svg,
+    /// Eight pixels per module: for phones and mails.
+    Png,
+}
+
+impl Picture {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Picture::Svg => "image/svg+xml",
+            Picture::Png => "image/png",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Picture::Svg => "svg",
+            Picture::Png => "png",
+        }
+    }
+}
+
+/// `code` drawn as `picture`: the one place the edges (HTTP, command line) draw a code.
+pub fn draw(code: &Code, picture: Picture) -> Result<Vec<u8>, BankingError> {
+    match picture {
+        Picture::Svg => svg(code).map(String::into_bytes),
+        Picture::Png => png(code, 8),
+    }
+}
+
 /// The code as SVG, one unit per module.
 pub fn svg(code: &Code) -> Result<String, BankingError> {
     let (dark, side) = modules(code)?;

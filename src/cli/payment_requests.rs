@@ -7,6 +7,7 @@ use clap::Subcommand;
 
 use super::topups::acting;
 use crate::association::payment_requests::{self, NewRequest, PaymentRequest};
+use crate::banking::Picture;
 use crate::config::Config;
 use crate::server;
 
@@ -119,15 +120,11 @@ pub fn run(config: &Config, command: PaymentRequestCommand) -> Result<()> {
             let made = payment_requests::create(&mut conn, &actor, &id, &new, &app_url)?;
             println!("{}", line(&made));
             if let Some(path) = qr {
-                let code = payment_requests::code(&mut conn, &actor, &made.id, &app_url)?;
                 let png = path
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-                let bytes = if png {
-                    crate::banking::png(&code, 8)?
-                } else {
-                    crate::banking::svg(&code)?.into_bytes()
-                };
+                let picture = if png { Picture::Png } else { Picture::Svg };
+                let bytes = crate::banking::draw(&made.code(), picture)?;
                 std::fs::write(&path, bytes)
                     .with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("QR code written to {}", path.display());
