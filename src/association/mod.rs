@@ -48,3 +48,25 @@ impl From<crate::money::AmountMismatch> for AssociationError {
 }
 
 crate::error::domain_error!(AssociationError);
+
+/// `amount` in minor units of `currency`, positive: refused (on `{field}.currency` or
+/// `{field}.amount`) when it names another currency or is not an exact amount of it.
+pub(crate) fn minor_of(
+    currency: &crate::ledger::currencies::CurrencyRow,
+    field: &str,
+    amount: &crate::money::AmountInput,
+) -> Result<i64, AssociationError> {
+    if amount.currency.as_str() != currency.code {
+        return Err(AssociationError::field(
+            &format!("{field}.currency"),
+            "currency_mismatch",
+            format!("must be {}", currency.code),
+        ));
+    }
+    crate::money::parse_amount(
+        &amount.amount,
+        currency.decimals(),
+        crate::money::Sign::Positive,
+    )
+    .map_err(|e| AssociationError::field(&format!("{field}.amount"), e.code(), e.to_string()))
+}

@@ -31,9 +31,9 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::ledger::accounts::{self, AccountKind, AccountStatus, Owner};
-use crate::ledger::currencies::{self, CurrencyRow};
+use crate::ledger::currencies;
 use crate::ledger::{journal, ops};
-use crate::money::{parse_amount, AmountInput, Money, Sign};
+use crate::money::{AmountInput, Money};
 
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
@@ -137,15 +137,6 @@ struct Row {
     created_at: NaiveDateTime,
 }
 
-fn money(currency: &CurrencyRow, minor: i64) -> Result<Money, AssociationError> {
-    let code = currency.code.parse().map_err(AssociationError::internal)?;
-    Ok(Money::new(
-        minor,
-        code,
-        crate::money::minor_scale(currency.scale),
-    ))
-}
-
 /// The URL of request `id` under the web application's base URL.
 pub fn url_of(app_url: &str, id: &str) -> String {
     format!(
@@ -169,8 +160,8 @@ fn view(conn: &mut DbConn, row: Row, app_url: &str) -> Result<PaymentRequest, As
         other => return Err(AssociationError::internal(format!("request state {other}"))),
     };
     Ok(PaymentRequest {
-        amount: row.amount_minor.map(|m| money(&currency, m)).transpose()?,
-        received: money(&currency, row.paid_minor)?,
+        amount: row.amount_minor.map(|m| currency.money(m)).transpose()?,
+        received: currency.money(row.paid_minor)?,
         url: url_of(app_url, &row.id),
         id: row.id,
         enterprise_id: row.enterprise_id,
@@ -196,26 +187,6 @@ fn find(conn: &mut DbConn, id: &str) -> Result<Row, AssociationError> {
         .first(conn.diesel())
         .optional()?
         .ok_or_else(not_found)
-}
-
-fn amount_of(
-    currency: &CurrencyRow,
-    field: &str,
-    amount: &AmountInput,
-) -> Result<i64, AssociationError> {
-    if amount.currency.as_str() != currency.code {
-        return Err(AssociationError::field(
-            &format!("{field}.currency"),
-            "currency_mismatch",
-            format!("must be {}", currency.code),
-        ));
-    }
-    parse_amount(
-        &amount.amount,
-        crate::money::minor_scale(currency.scale),
-        Sign::Positive,
-    )
-    .map_err(|e| AssociationError::field(&format!("{field}.amount"), e.code(), e.to_string()))
 }
 
 /// Enterprise `enterprise_id` asks for a payment; `app_url` makes its URL.
@@ -244,7 +215,7 @@ pub fn create(
     let amount = new
         .amount
         .as_ref()
-        .map(|a| amount_of(&currency, "amount", a))
+        .map(|a| super::minor_of(&currency, "amount", a))
         .transpose()?;
     let label = new.label.trim();
     if label.is_empty() || label.chars().count() > 140 || label.chars().any(char::is_control) {
@@ -377,7 +348,7 @@ pub fn payments(
                 request_id: id.to_string(),
                 payer_id,
                 payer_name,
-                amount: money(&currency, minor)?,
+                amount: currency.money(minor)?,
                 created_at,
             })
         })
@@ -436,7 +407,7 @@ pub fn pay(
     let request = find(conn, id)?;
     let currency = currencies::get(conn, &request.currency)?;
     let asked = amount
-        .map(|a| amount_of(&currency, "amount", a))
+        .map(|a| super::minor_of(&currency, "amount", a))
         .transpose()?;
     let minor = match (request.amount_minor, asked) {
         (Some(fixed), None) => fixed,
@@ -447,7 +418,7 @@ pub fn pay(
                 "not_the_amount_asked",
                 format!(
                     "this request asks for {}",
-                    money(&currency, fixed)?.amount_string()
+                    currency.money(fixed)?.amount_string()
                 ),
             ))
         }
@@ -579,7 +550,7 @@ fn payment_of(conn: &mut DbConn, entry_id: &str) -> Result<Option<Payment>, Asso
         request_id,
         payer_id,
         payer_name,
-        amount: money(&currency, minor)?,
+        amount: currency.money(minor)?,
         created_at,
     }))
 }

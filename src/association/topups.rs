@@ -39,7 +39,7 @@ use crate::ledger::currencies::{self, CurrencyRow};
 use crate::ledger::journal::Committed;
 use crate::ledger::rules::EuroMethod;
 use crate::ledger::{ops, receipts};
-use crate::money::{parse_amount, AmountInput, Money, Sign};
+use crate::money::{AmountInput, Money};
 use crate::pagination::{Page, PageParams};
 
 /// How the member pays.
@@ -204,8 +204,7 @@ fn views(conn: &mut DbConn, rows: Vec<Row>) -> Result<Vec<TopUp>, AssociationErr
             let scale = match scales.get(&row.currency) {
                 Some(scale) => *scale,
                 None => {
-                    let scale =
-                        crate::money::minor_scale(currencies::get(conn, &row.currency)?.scale);
+                    let scale = currencies::get(conn, &row.currency)?.decimals();
                     scales.insert(row.currency.clone(), scale);
                     scale
                 }
@@ -269,19 +268,7 @@ pub fn request(
     authorize(actor, Action::ManageOwnAccount)?;
     let currency = currencies::get(conn, code)?;
     let issuer_id = issuer(&currency)?.to_string();
-    if amount.currency.as_str() != currency.code {
-        return Err(AssociationError::field(
-            "amount.currency",
-            "currency_mismatch",
-            format!("must be {}", currency.code),
-        ));
-    }
-    let minor = parse_amount(
-        &amount.amount,
-        crate::money::minor_scale(currency.scale),
-        Sign::Positive,
-    )
-    .map_err(|e| AssociationError::field("amount.amount", e.code(), e.to_string()))?;
+    let minor = super::minor_of(&currency, "amount", amount)?;
     let legal = currencies::legal(conn)?;
     let legal_minor = currency.to_legal_minor(legal, minor).map_err(|e| match e {
         crate::ledger::LedgerError::Invalid { message, .. } => {
