@@ -29,7 +29,7 @@ use crate::audit::{Act, Who};
 use crate::auth::actor::Actor;
 use crate::auth::policy::{authorize, Action};
 use crate::auth::users::Role;
-use crate::db::schema::{enterprise_currencies as ec, enterprise_roles, enterprises, users};
+use crate::db::schema::{enterprise_currencies as ec, enterprises};
 use crate::db::DbConn;
 use crate::ledger::accounts::{self, AccountKind, AccountStatus, Owner};
 use crate::ledger::currencies::{self, CurrencyRow};
@@ -369,22 +369,24 @@ fn tell_enterprise(
         .find(issuer)
         .select(enterprises::name)
         .first(conn.diesel())?;
-    let owners: Vec<(String, String, String)> = enterprise_roles::table
-        .inner_join(users::table)
-        .filter(enterprise_roles::enterprise_id.eq(&decided.enterprise_id))
-        .filter(enterprise_roles::role.eq(Role::Owner.as_str()))
-        .select((users::email, users::locale, users::display_name))
-        .load(conn.diesel())?;
-    for (email, locale, name) in owners {
+    let owners =
+        crate::enterprises::roles::recipients(conn, &decided.enterprise_id, &[Role::Owner])?;
+    for owner in owners {
         let values = json!({
-            "display_name": name,
+            "display_name": owner.display_name,
             "association_name": association,
             "enterprise_name": decided.enterprise_name,
             "currency": currency.code,
             "decision": decided.state.as_str(),
             "reason": decided.reason,
         });
-        crate::mail::outbox::enqueue(conn, &email, "professional_decided", &locale, &values)?;
+        crate::mail::outbox::enqueue(
+            conn,
+            &owner.email,
+            "professional_decided",
+            &owner.locale,
+            &values,
+        )?;
     }
     Ok(())
 }

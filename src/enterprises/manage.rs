@@ -583,20 +583,10 @@ pub fn tell_association(
         .find(&issuer)
         .select(enterprises::name)
         .first(conn.diesel())?;
-    let people: Vec<(String, String, String)> = enterprise_roles::table
-        .inner_join(crate::db::schema::users::table)
-        .filter(enterprise_roles::enterprise_id.eq(&issuer))
-        .filter(enterprise_roles::role.eq_any([Role::Owner.as_str(), Role::Treasurer.as_str()]))
-        .select((
-            crate::db::schema::users::email,
-            crate::db::schema::users::locale,
-            crate::db::schema::users::display_name,
-        ))
-        .distinct()
-        .load(conn.diesel())?;
-    for (email, locale, name) in people {
+    let people = super::roles::recipients(conn, &issuer, &[Role::Owner, Role::Treasurer])?;
+    for person in people {
         let values = serde_json::json!({
-            "display_name": name,
+            "display_name": person.display_name,
             "association_name": association,
             "enterprise_name": row.name,
             "enterprise_id": row.id,
@@ -604,8 +594,14 @@ pub fn tell_association(
             "enterprise_city": row.city,
             "currency": code,
         });
-        crate::mail::outbox::enqueue(conn, &email, "professional_requested", &locale, &values)
-            .map_err(crate::ledger::LedgerError::from)?;
+        crate::mail::outbox::enqueue(
+            conn,
+            &person.email,
+            "professional_requested",
+            &person.locale,
+            &values,
+        )
+        .map_err(crate::ledger::LedgerError::from)?;
     }
     Ok(())
 }

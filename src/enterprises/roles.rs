@@ -32,6 +32,40 @@ pub struct Member {
     pub since: NaiveDateTime,
 }
 
+/// Someone to mail about an enterprise: their address, language and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub email: String,
+    pub locale: String,
+    pub display_name: String,
+}
+
+/// The people holding any of `roles` in enterprise `enterprise_id`, each once: whom to mail
+/// about it (its owners of a decision, an association's owners and treasurers of a request).
+pub fn recipients(
+    conn: &mut DbConn,
+    enterprise_id: &str,
+    roles: &[Role],
+) -> Result<Vec<Recipient>, diesel::result::Error> {
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let rows: Vec<(String, String, String)> = enterprise_roles::table
+        .inner_join(users::table)
+        .filter(enterprise_roles::enterprise_id.eq(enterprise_id))
+        .filter(enterprise_roles::role.eq_any(names))
+        .select((users::email, users::locale, users::display_name))
+        .distinct()
+        .order(users::email.asc())
+        .load(conn.diesel())?;
+    Ok(rows
+        .into_iter()
+        .map(|(email, locale, display_name)| Recipient {
+            email,
+            locale,
+            display_name,
+        })
+        .collect())
+}
+
 /// Parses a role's name.
 pub fn role(name: &str) -> Result<Role, EnterpriseError> {
     Role::parse(name).ok_or_else(|| {
