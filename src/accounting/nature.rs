@@ -64,6 +64,8 @@ pub fn of(kind: AccountKind) -> Nature {
         | AccountKind::EnterpriseWallet
         | AccountKind::EuroPayable
         | AccountKind::VatCollected
+        | AccountKind::Holding
+        | AccountKind::CustomerCredit
         | AccountKind::Issuance => Nature::Liability,
         AccountKind::CommissionIncome => Nature::Income,
         AccountKind::GuaranteeFund

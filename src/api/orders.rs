@@ -13,7 +13,8 @@ use crate::api::idempotency;
 use crate::api::views;
 use crate::api::views::cycles::ShippingMethod;
 use crate::api::views::orders::{
-    AdjustRequest, CancelRequest, Cart, CheckoutRequest, Order, QuoteRequest,
+    AdjustRequest, CancelRequest, Cart, CheckoutRequest, CreditRequest, CustomerCredit, Order,
+    QuoteRequest, RefundRequest,
 };
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
@@ -27,6 +28,7 @@ use crate::orders::checkout as checkouts;
 use crate::orders::cycles;
 use crate::orders::order;
 use crate::orders::quote::MAX_BASKET_MINOR;
+use crate::orders::refunds;
 use crate::orders::shipping::{self, ShippingKind, ShippingMethodRow};
 use crate::orders::OrderError;
 
@@ -176,9 +178,11 @@ pub async fn my_orders(
     ))
 }
 
-/// Cancels a confirmed order while its cycle is open: stock released, hold voided, euro
-/// part no longer due. By its customer or the hub's owners and managers. Needs an
-/// `Idempotency-Key` header.
+/// Cancels a confirmed order: stock released, hold voided, fiat part no longer due, the
+/// customer credit it used given back to credit; fiat already paid is then owed back
+/// (`payment.owed_back`) until the hub refunds it or turns it into credit. By its customer
+/// while the cycle is open, or the hub's owners and managers until the cycle's settlement.
+/// Needs an `Idempotency-Key` header.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -195,6 +199,8 @@ pub async fn cancel_order(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
+    let by_hub = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let as_hub = by_hub.clone();
     order_action(
         &state,
         caller,
@@ -202,18 +208,164 @@ pub async fn cancel_order(
         &req,
         "cancel",
         request.clone(),
-        |actor, row| {
+        move |actor, row| {
             authorize(
                 actor,
                 Action::CancelOrder {
                     customer_id: &row.customer_id,
                     hub_id: &row.hub_id,
                 },
+            )?;
+            // the hub's people cancel as the hub (until the settlement), anyone else as the
+            // customer (while the cycle is open)
+            let hub = authorize(
+                actor,
+                Action::ManageHubOrders {
+                    hub_id: &row.hub_id,
+                },
             )
+            .is_ok();
+            by_hub.store(hub, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
         },
-        move |conn, id| checkouts::cancel(conn, id, &request.reason),
+        move |conn, id| {
+            let by = if as_hub.load(std::sync::atomic::Ordering::Relaxed) {
+                checkouts::Canceller::Hub
+            } else {
+                checkouts::Canceller::Customer
+            };
+            checkouts::cancel(conn, id, &request.reason, by)
+        },
     )
     .await
+}
+
+/// Refunds what an order owes its customer back (`payment.owed_back`: a cancelled order, or
+/// one weighed down after it was paid), by bank transfer, cash, cheque, card or otherwise,
+/// with a reference. By the hub's owners, managers and treasurers. Needs an
+/// `Idempotency-Key` header.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = RefundRequest,
+    responses((status = 200, body = Order), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Nothing is owed back", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/orders/{order_id}/refunds")]
+pub async fn refund_order(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+    req: HttpRequest,
+    body: JsonBody<RefundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let by = caller.0.user_id.clone();
+    order_action(
+        &state,
+        caller,
+        order_id.into_inner(),
+        &req,
+        "refund",
+        request.clone(),
+        |actor, row| {
+            authorize(
+                actor,
+                Action::RecordRefund {
+                    hub_id: &row.hub_id,
+                },
+            )
+        },
+        move |conn, id| refunds::refund(conn, id, &request.clone().into(), &by),
+    )
+    .await
+}
+
+/// Turns what an order owes its customer back into the customer's credit with the hub,
+/// usable at its next checkouts (`credit_amount`). By the hub's owners, managers and
+/// treasurers. Needs an `Idempotency-Key` header.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body = CreditRequest,
+    responses((status = 200, body = Order), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Nothing is owed back", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/orders/{order_id}/credit")]
+pub async fn credit_order(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    order_id: web::Path<String>,
+    req: HttpRequest,
+    body: JsonBody<CreditRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let by = caller.0.user_id.clone();
+    order_action(
+        &state,
+        caller,
+        order_id.into_inner(),
+        &req,
+        "credit",
+        request.clone(),
+        |actor, row| {
+            authorize(
+                actor,
+                Action::RecordRefund {
+                    hub_id: &row.hub_id,
+                },
+            )
+        },
+        move |conn, id| refunds::credit(conn, id, request.amount.as_deref(), &by),
+    )
+    .await
+}
+
+/// The caller's credit with hubs (those where it is not zero), usable at their checkouts.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<CustomerCredit>), (status = 401, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/me/credits")]
+pub async fn my_credits(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<web::Json<Vec<CustomerCredit>>, ApiError> {
+    authorize(&caller.0, Action::ReadOwnAccounts)?;
+    let user = caller.0.user_id;
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| refunds::of_customer(conn, &user))
+            .await
+            .map(views::all)?,
+    ))
+}
+
+/// A hub's customers with credit, largest first (at most 500). By the hub's owners,
+/// managers and treasurers.
+#[utoipa::path(
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("hub_id" = String, Path)),
+    responses((status = 200, body = Vec<CustomerCredit>), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/api/v1/enterprises/{hub_id}/customer-credits")]
+pub async fn hub_customer_credits(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    hub_id: web::Path<String>,
+) -> Result<web::Json<Vec<CustomerCredit>>, ApiError> {
+    let hub = super::resolve::enterprise(&state, &caller.0, hub_id.into_inner()).await?;
+    authorize(&caller.0, Action::RecordRefund { hub_id: &hub })?;
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| refunds::of_hub(conn, &hub))
+            .await
+            .map(views::all)?,
+    ))
 }
 
 /// An action on one order: the policy is asked first (`allowed`), then `work` runs once per

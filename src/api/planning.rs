@@ -125,9 +125,11 @@ pub async fn add_fee(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// Closes a cycle now: holds captured, sales booked, producers paid, reports mailed. Closing
-/// again returns what the first close did. By the hub's owners, managers and treasurers;
-/// the cycle also closes by itself at `closes_at`.
+/// Closes a cycle now: ordering stops. A cycle without `settles_at` is settled at once
+/// (holds captured, sales booked, producers paid, reports mailed); one with `settles_at`
+/// waits for it (or `POST …/settle`), the hub weighing and recording payments meanwhile
+/// (`state` stays `closed`). Closing again returns what was done. By the hub's owners,
+/// managers and treasurers; the cycle also closes by itself at `closes_at`.
 #[utoipa::path(
     tag = "order cycles",
     security(("bearer" = [])),
@@ -146,6 +148,34 @@ pub async fn close_cycle(
         .run(move |conn| {
             cycles::find_for(conn, &id, &caller.0, |hub_id| Action::CloseCycle { hub_id })?;
             close::close(conn, &CycleId::from(&id), &mut |_| {})
+        })
+        .await?;
+    Ok(web::Json(report.into()))
+}
+
+/// Settles a cycle now, closing it first if it is open: the orders as weighed are booked
+/// (holds captured into the hub's holding accounts), producers paid out of them, the hub's
+/// fees and their VAT set apart, reports mailed. Settling again returns what the first
+/// settlement did. By the hub's owners, managers and treasurers; a cycle with `settles_at`
+/// also settles by itself then.
+#[utoipa::path(
+    tag = "order cycles",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    responses((status = 200, body = CloseReport), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The cycle has not opened", body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/api/v1/order-cycles/{cycle_id}/settle")]
+pub async fn settle_cycle(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+) -> Result<web::Json<CloseReport>, ApiError> {
+    let id = cycle_id.into_inner();
+    let report = state
+        .db
+        .run(move |conn| {
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::CloseCycle { hub_id })?;
+            close::settle(conn, &CycleId::from(&id), &mut |_| {})
         })
         .await?;
     Ok(web::Json(report.into()))

@@ -85,6 +85,10 @@ pub enum Action<'a> {
     CollectPayment {
         hub_id: &'a str,
     },
+    /// Give back euros an order owes its customer: a refund, or credit with the hub.
+    RecordRefund {
+        hub_id: &'a str,
+    },
     /// Close a hub's cycle by hand (it closes by itself at `closes_at`).
     CloseCycle {
         hub_id: &'a str,
@@ -223,7 +227,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         Action::ManageHubOrders { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, MANAGER_ROLES)
         }
-        Action::CollectPayment { hub_id } => actor.has_role(hub_id, READ_ROLES),
+        Action::CollectPayment { hub_id } | Action::RecordRefund { hub_id } => {
+            actor.has_role(hub_id, READ_ROLES)
+        }
         Action::KeepBooks { associations } => {
             actor.is_platform_admin
                 || associations

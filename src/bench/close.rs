@@ -69,6 +69,7 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
             name: Some(format!("Bench close {suffix}")),
             opens_at: Utc::now() - chrono::Duration::hours(1),
             closes_at: Utc::now() + chrono::Duration::days(7),
+            settles_at: None,
         },
     )
     .context("copying the open cycle")?;
@@ -127,6 +128,8 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
                                 amount: half(local_max),
                                 currency: "LEM".parse().map_err(|e| anyhow!("{e:?}"))?,
                             }),
+                            credit_amount: None,
+                            weight_tolerance_percent: None,
                         };
                         checkout::checkout(
                             conn,

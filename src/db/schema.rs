@@ -144,6 +144,7 @@ diesel::table! {
         copied_from_id -> Nullable<Text>,
         close_attempted_at -> Nullable<Timestamp>,
         close_error -> Nullable<Text>,
+        settles_at -> Nullable<Timestamp>,
     }
 }
 
@@ -312,6 +313,9 @@ diesel::table! {
         adjusted_at -> Nullable<Timestamp>,
         booked_at -> Nullable<Timestamp>,
         euro_received_minor -> BigInt,
+        euro_refunded_minor -> BigInt,
+        credit_used_minor -> BigInt,
+        weight_tolerance_percent -> Integer,
     }
 }
 
@@ -334,6 +338,8 @@ diesel::table! {
         weight_grams -> BigInt,
         delivered_milli -> Nullable<BigInt>,
         local_alloc_minor -> BigInt,
+        delivery_status -> Nullable<Text>,
+        delivery_note -> Text,
     }
 }
 
@@ -560,6 +566,31 @@ diesel::table! {
         hub_id -> Text,
         amount_minor -> BigInt,
         received_at -> Timestamp,
+        method -> Text,
+    }
+}
+
+diesel::table! {
+    order_refunds (entry_id) {
+        entry_id -> Text,
+        order_id -> Text,
+        hub_id -> Text,
+        customer_id -> Text,
+        kind -> Text,
+        amount_minor -> BigInt,
+        method -> Nullable<Text>,
+        reference -> Text,
+        recorded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customer_credits (hub_id, user_id) {
+        hub_id -> Text,
+        user_id -> Text,
+        balance_minor -> BigInt,
+        updated_at -> Timestamp,
     }
 }
 
@@ -617,6 +648,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    order_refunds,
+    customer_credits,
     payment_requests,
     payment_request_payments,
     audit_events,

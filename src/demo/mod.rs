@@ -621,6 +621,7 @@ fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
             copied_from_id: None,
             close_attempted_at: None,
             close_error: None,
+            settles_at: None,
         });
     }
 

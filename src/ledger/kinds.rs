@@ -52,6 +52,12 @@ string_enum! {
         VatCollected => "vat_collected",
         /// Conversion between currencies.
         Exchange => "exchange",
+        /// What a hub's close captured (one per hub and currency), held apart until the
+        /// cycle's settlement pays the producers, the hub's fees and their VAT out of it.
+        Holding => "holding",
+        /// Euros a hub owes its customers as credit (one per hub, in the legal currency;
+        /// the per-customer detail is `customer_credits`).
+        CustomerCredit => "customer_credit",
     }
 }
 

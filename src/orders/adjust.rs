@@ -1,22 +1,32 @@
-//! Weighed items: before the cycle closes, the hub records what was really delivered of a
-//! line (a cheese sold "about 500 g" weighs 430 g), and the order is priced again. The close
-//! then captures less than was held.
+//! What was really delivered: between checkout and the cycle's settlement — before the
+//! close and after it, when the hub packs — the hub records the weight of a weighed line (a
+//! cheese sold "about 500 g" weighs 430 g), marks a line missing, or substituted (with a
+//! note saying by what), and the order is priced again. The settlement then captures what
+//! it now costs.
 //!
 //! Rules (one transaction, the order row locked):
-//! - only a confirmed order of an open cycle; by the hub's managers;
+//! - only a confirmed order not yet booked, of a cycle open or closed and not settled
+//!   ([`super::cycles::find_unsettled_for_order`]); by the hub's owners, managers and
+//!   cashiers;
 //! - the delivered quantity is given in units with up to 3 decimals (`"0.86"` of a 500 g
-//!   piece), from 0 to the quantity ordered: **never more** — the customer's hold and stock
-//!   were taken for what was ordered. Setting it again replaces the earlier value;
+//!   piece), from 0 up to the quantity ordered plus the tolerance the customer accepted at
+//!   checkout (`weight_tolerance_percent`, 10 % unless they chose otherwise): a piece may
+//!   weigh a little more, never more than that. Setting it again replaces the earlier value;
+//! - `missing` sets the line to nothing delivered; `substituted` needs a note (what was
+//!   given instead) and keeps the line's price and producer, with the quantity given (the
+//!   ordered one by default): a substitute is the same producer's goods at the ordered
+//!   price or less. A line with neither is delivered as ordered or weighed;
 //! - the line total becomes `unit price × delivered`, half-up to the cent; its VAT and local
 //!   maximum follow the usual line rules ([`super::quote`]); the weight counted by per-kg
-//!   fees shrinks in proportion, and the order's fees are computed again from the same
+//!   fees follows the quantity, and the order's fees are computed again from the same
 //!   cycle fees ([`super::fees`]); the pickup or delivery fee does not change;
-//! - the payment split: while the euro part is not paid, the local part is the part chosen
-//!   at checkout (what is held) unless that now exceeds the order's local maximum or total
-//!   (then it is lowered to fit) — so correcting a mistaken weight brings it back — and the
-//!   euro part is the rest. Once the euro part is marked paid it is kept, and the local part
-//!   takes the change; an adjustment that would need euros refunded is refused (Comptoir
-//!   does not record euro refunds yet);
+//! - the payment split: the local part is the part chosen at checkout (what is held) unless
+//!   that now exceeds the order's local maximum or total (then it is lowered to fit) — so
+//!   correcting a mistaken weight brings it back; a hold never captures more than it holds,
+//!   so an order weighed up takes the difference in euros. The euro part is the rest: when
+//!   the hub holds less than it, the euros are due (again); when it holds more (paid, then
+//!   weighed down or a line missing), the difference is owed back to the customer, to
+//!   refund or turn into credit ([`super::refunds`]);
 //! - the fees are those in force at checkout (the cycle's fees created before it), so a fee
 //!   that came to zero comes back when a correction makes it due again;
 //! - stock is not given back: the goods were packed.
@@ -25,7 +35,7 @@ use diesel::prelude::*;
 
 use super::cycles;
 use super::fees::{self, ChargedTo, CycleFeeRow, FeeBase};
-use super::order::{self, EuroState, Order, OrderRow, OrderState};
+use super::order::{self, Order, OrderRow, OrderState};
 use super::quote::{mul_div_half_up, share_floor, vat_included};
 use super::shipping;
 use crate::db::schema::{cycle_fees, order_fees, order_lines, orders};
@@ -44,8 +54,32 @@ pub struct AdjustRequest {
 #[derive(Debug, Clone)]
 pub struct DeliveredLine {
     pub variant_id: String,
-    /// Units delivered, up to 3 decimals, at most the quantity ordered (e.g. "0.86").
-    pub delivered: String,
+    /// Units delivered, up to 3 decimals, at most the quantity ordered plus the tolerance
+    /// (e.g. "0.86"); absent: nothing for a missing line, the quantity ordered otherwise.
+    pub delivered: Option<String>,
+    /// What the hub found: missing, substituted, or (absent) delivered.
+    pub status: Option<LineStatus>,
+    /// Required for a substituted line: what was given instead (up to 200 characters).
+    pub note: Option<String>,
+}
+
+/// What the hub found of a line when packing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    Missing,
+    Substituted,
+}
+
+impl LineStatus {
+    pub const ALL: &'static [LineStatus] = &[LineStatus::Missing, LineStatus::Substituted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineStatus::Missing => "missing",
+            LineStatus::Substituted => "substituted",
+        }
+    }
 }
 
 fn conflict(detail: String) -> OrderError {
@@ -74,7 +108,14 @@ pub fn adjust(
                 row.state
             )));
         }
-        cycles::find_open_for_order(conn, &row.order_cycle_id)?;
+        if row.booked_at.is_some() {
+            return Err(conflict(format!(
+                "order {} is settled: its lines are final",
+                row.number.as_deref().unwrap_or(&row.id)
+            )));
+        }
+        cycles::find_unsettled_for_order(conn, &row.order_cycle_id)?;
+        let tolerance = i64::from(row.weight_tolerance_percent.clamp(0, 100));
         let mut lines = order::lines(conn, &row.id)?;
         let mut errors = Vec::new();
         for (i, wanted) in request.lines.iter().enumerate() {
@@ -86,19 +127,60 @@ pub fn adjust(
                 ));
                 continue;
             };
-            match parse_amount(&wanted.delivered, 3, Sign::NonNegative) {
-                Ok(milli) if milli <= line.quantity * 1000 => line.delivered_milli = Some(milli),
-                Ok(_) => errors.push(FieldError::new(
-                    format!("lines[{i}].delivered"),
-                    "above_ordered",
-                    format!("at most the {} ordered", line.quantity),
-                )),
-                Err(e) => errors.push(FieldError::new(
-                    format!("lines[{i}].delivered"),
-                    e.code(),
-                    e.to_string(),
-                )),
+            let note = wanted.note.as_deref().map(str::trim).unwrap_or("");
+            if note.chars().count() > 200 {
+                errors.push(FieldError::new(
+                    format!("lines[{i}].note"),
+                    "too_long",
+                    "must be at most 200 characters",
+                ));
             }
+            if wanted.status == Some(LineStatus::Substituted) && note.is_empty() {
+                errors.push(FieldError::new(
+                    format!("lines[{i}].note"),
+                    "required",
+                    "say what was given instead",
+                ));
+            }
+            let most = line.quantity * 1000 * (100 + tolerance) / 100;
+            let delivered = match (&wanted.delivered, wanted.status) {
+                (Some(text), _) => match parse_amount(text, 3, Sign::NonNegative) {
+                    Ok(milli) if milli <= most => Some(milli),
+                    Ok(_) => {
+                        errors.push(FieldError::new(
+                            format!("lines[{i}].delivered"),
+                            "above_ordered",
+                            format!(
+                                "at most the {} ordered plus the {tolerance} % the customer \
+                                 accepted ({})",
+                                line.quantity,
+                                rust_decimal::Decimal::new(most, 3).normalize()
+                            ),
+                        ));
+                        None
+                    }
+                    Err(e) => {
+                        errors.push(FieldError::new(
+                            format!("lines[{i}].delivered"),
+                            e.code(),
+                            e.to_string(),
+                        ));
+                        None
+                    }
+                },
+                (None, Some(LineStatus::Missing)) => Some(0),
+                (None, _) => None,
+            };
+            if wanted.status == Some(LineStatus::Missing) && delivered.is_some_and(|m| m != 0) {
+                errors.push(FieldError::new(
+                    format!("lines[{i}].delivered"),
+                    "missing_line",
+                    "a missing line delivers nothing: leave delivered out or give 0",
+                ));
+            }
+            line.delivered_milli = delivered;
+            line.delivery_status = wanted.status.map(|s| s.as_str().to_string());
+            line.delivery_note = note.to_string();
         }
         if !errors.is_empty() {
             return Err(OrderError::invalid(errors));
@@ -163,30 +245,12 @@ pub fn adjust(
             Some(c) => c.to_legal_minor(legal, row.local_held_minor)?,
             None => 0,
         };
-        let euro_state = EuroState::parse(&row.euro_state)?;
-        let (local_eur, euro) = if euro_state == EuroState::Paid {
-            let local_eur = total - row.euro_minor;
-            if local_eur < 0 || local_eur > local_max.min(held_eur) {
-                return Err(conflict(format!(
-                    "the euro part of order {} is paid and this adjustment would need euros \
-                     refunded or more local currency than held; Comptoir does not record euro \
-                     refunds yet",
-                    row.number.as_deref().unwrap_or(&row.id)
-                )));
-            }
-            (local_eur, row.euro_minor)
-        } else {
-            let local_eur = held_eur.min(local_max).min(total);
-            (local_eur, total - local_eur)
-        };
+        // the local part as held, lowered to fit; the euro part is the rest
+        let local_eur = held_eur.min(local_max).min(total);
+        let euro = total - local_eur;
         let local_minor = match &currency {
             Some(c) if local_eur > 0 => c.from_legal_minor(legal, local_eur)?,
             _ => 0,
-        };
-        let euro_state = match euro_state {
-            EuroState::Paid => EuroState::Paid,
-            _ if euro > 0 => EuroState::Due,
-            _ => EuroState::None,
         };
         let now = crate::time::now();
         let adjusted = OrderRow {
@@ -197,10 +261,13 @@ pub fn adjust(
             local_minor,
             local_eur_minor: local_eur,
             euro_minor: euro,
-            euro_state: euro_state.as_str().into(),
             adjusted_at: Some(now),
             updated_at: now,
             ..row
+        };
+        let adjusted = OrderRow {
+            euro_state: adjusted.euro_state_due().as_str().into(),
+            ..adjusted
         };
         let fee_rows = fees::order_fee_rows(&adjusted.id, &computed);
         {
@@ -213,6 +280,8 @@ pub fn adjust(
                 )
                 .set((
                     order_lines::delivered_milli.eq(line.delivered_milli),
+                    order_lines::delivery_status.eq(&line.delivery_status),
+                    order_lines::delivery_note.eq(&line.delivery_note),
                     order_lines::total_minor.eq(line.total_minor),
                     order_lines::vat_minor.eq(line.vat_minor),
                     order_lines::local_max_minor.eq(line.local_max_minor),

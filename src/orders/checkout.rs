@@ -42,7 +42,7 @@ use crate::ledger::{currencies, holds, ops};
 use crate::money::{parse_amount, Amount, AmountInput, Sign};
 use crate::orders::OrderError;
 
-/// Days a checkout's hold outlives its cycle's close.
+/// Days a checkout's hold outlives its cycle's settlement (or close, settling at once).
 pub const HOLD_GRACE_DAYS: i64 = 30;
 
 /// What the customer chooses at checkout.
@@ -53,7 +53,19 @@ pub struct CheckoutRequest {
     /// The part paid in local currency (one the hub accepts), from 0 to the most allowed;
     /// absent or zero: everything in euros.
     pub local_amount: Option<AmountInput>,
+    /// The part of the euro part paid from the customer's credit with the hub (legal
+    /// currency, up to that credit and the euro part); absent: none.
+    pub credit_amount: Option<String>,
+    /// How much more than ordered (percent, 0 to [`MAX_WEIGHT_TOLERANCE_PERCENT`]) the
+    /// customer accepts for weighed lines; absent: [`DEFAULT_WEIGHT_TOLERANCE_PERCENT`].
+    pub weight_tolerance_percent: Option<i32>,
 }
+
+/// The tolerance a customer accepts for weighed lines unless they say otherwise: a piece of
+/// cheese cut "about 500 g" may weigh up to 550 g (the euro part takes the difference).
+pub const DEFAULT_WEIGHT_TOLERANCE_PERCENT: i32 = 10;
+/// The most a customer may accept.
+pub const MAX_WEIGHT_TOLERANCE_PERCENT: i32 = 25;
 
 /// Why an order is cancelled (shown to the customer).
 #[derive(Debug, Clone, Default)]
@@ -133,17 +145,21 @@ pub fn checkout(
                     ),
                 ));
             };
-            let hub_wallet = ops::wallet(
+            // the hub must be able to take the currency (an approved professional: its
+            // wallet opens); the hold is in favour of its holding account until settlement
+            ops::wallet(
                 conn,
                 Owner::Enterprise(row.hub_id.clone().into()),
                 part.amount.currency.as_str(),
             )?;
-            let expires = cycle.closes_at + Duration::days(HOLD_GRACE_DAYS);
+            let held = super::close::holding(conn, &row.hub_id, part.amount.currency.as_str())?;
+            let expires =
+                cycle.settles_at.unwrap_or(cycle.closes_at) + Duration::days(HOLD_GRACE_DAYS);
             let committed = holds::hold(
                 conn,
                 &EntryId::generate(),
                 &wallet.id(),
-                &hub_wallet.id(),
+                &held.id(),
                 part.amount,
                 Some(expires),
                 &format!("order {number}"),
@@ -159,7 +175,42 @@ pub fn checkout(
         }
         let local_eur = local.as_ref().map_or(0, |p| p.eur.minor);
         let euro = total - local_eur;
-        let euro_state = payment::collector().open(euro);
+        let tolerance = match request.weight_tolerance_percent {
+            None => DEFAULT_WEIGHT_TOLERANCE_PERCENT,
+            Some(p) if (0..=MAX_WEIGHT_TOLERANCE_PERCENT).contains(&p) => p,
+            Some(_) => {
+                return Err(OrderError::field(
+                    "weight_tolerance_percent",
+                    "out_of_range",
+                    format!("must be 0 to {MAX_WEIGHT_TOLERANCE_PERCENT}"),
+                ))
+            }
+        };
+        let credit = match request.credit_amount.as_deref() {
+            None => 0,
+            Some(text) => {
+                let minor = parse_amount(text, legal.scale, Sign::NonNegative).map_err(
+                    |e| OrderError::field("credit_amount", e.code(), e.to_string()),
+                )?;
+                if minor > euro {
+                    return Err(OrderError::field(
+                        "credit_amount",
+                        "above_euro_part",
+                        format!(
+                            "at most the part not paid in local currency, {} {}",
+                            legal.money(euro).amount_string(),
+                            legal.code
+                        ),
+                    ));
+                }
+                minor
+            }
+        };
+        let euro_state = if credit > 0 && credit == euro {
+            EuroState::Paid
+        } else {
+            payment::collector().open(euro)
+        };
 
         let now = crate::time::now();
         let confirmed = OrderRow {
@@ -178,6 +229,9 @@ pub fn checkout(
             euro_minor: euro,
             hold_id,
             euro_state: euro_state.as_str().into(),
+            euro_received_minor: credit,
+            credit_used_minor: credit,
+            weight_tolerance_percent: tolerance,
             confirmed_at: Some(now),
             updated_at: now,
             ..row
@@ -218,6 +272,7 @@ pub fn checkout(
             }
             Ok::<_, diesel::result::Error>(())
         }?;
+        super::refunds::use_credit(conn, &confirmed, credit)?;
         let view = order::view(conn, confirmed)?;
         super::mails::confirmed(conn, &view, &cycle.name, &method)?;
         Ok(view)
@@ -384,24 +439,41 @@ fn local_part(
     Ok(Some(LocalPart { amount, eur }))
 }
 
-/// Who may cancel: the customer, while the cycle is open; the hub (managers), until the
-/// cycle closes. Both are checked by the caller (the API's policy).
-pub fn cancel(conn: &mut DbConn, order_id: &OrderId, reason: &str) -> Result<Order, OrderError> {
+/// Who cancels: the customer may while the cycle is open; the hub (its managers) until the
+/// cycle's settlement books the order — between the close and the settlement too, when it
+/// cannot deliver. The caller (the API's policy) says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Canceller {
+    Customer,
+    Hub,
+}
+
+/// Cancels a confirmed order: stock given back, the hold voided, the customer credit it used
+/// given back to credit. Euros already paid stay owed back to the customer until the hub
+/// refunds them or turns them into credit ([`super::refunds`]).
+pub fn cancel(
+    conn: &mut DbConn,
+    order_id: &OrderId,
+    reason: &str,
+    by: Canceller,
+) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
-        if row.state()? != OrderState::Confirmed {
+        if row.state()? != OrderState::Confirmed || row.booked_at.is_some() {
             return Err(state_conflict(format!(
-                "order {} is {}: only a confirmed order can be cancelled",
+                "order {} is {}: only a confirmed order not yet settled can be cancelled",
                 row.number.as_deref().unwrap_or(&row.id),
-                row.state
+                if row.booked_at.is_some() {
+                    "settled"
+                } else {
+                    row.state.as_str()
+                }
             )));
         }
-        let cycle = cycles::find_open_for_order(conn, &row.order_cycle_id)?;
-        if EuroState::parse(&row.euro_state)? == EuroState::Paid {
-            return Err(state_conflict(
-                "the euro part is marked paid: the hub must refund it before cancelling".into(),
-            ));
-        }
+        let cycle = match by {
+            Canceller::Customer => cycles::find_open_for_order(conn, &row.order_cycle_id)?,
+            Canceller::Hub => cycles::find_unsettled_for_order(conn, &row.order_cycle_id)?,
+        };
         release_stock(conn, &row.id)?;
         if let Some(hold) = &row.hold_id {
             holds::void_hold(
@@ -412,9 +484,13 @@ pub fn cancel(conn: &mut DbConn, order_id: &OrderId, reason: &str) -> Result<Ord
             )?;
         }
         let now = crate::time::now();
-        let euro_state = match EuroState::parse(&row.euro_state)? {
-            EuroState::Due => EuroState::Cancelled,
-            other => other,
+        let euro_state = if row.net_received() > 0 {
+            EuroState::Paid
+        } else {
+            match EuroState::parse(&row.euro_state)? {
+                EuroState::Due => EuroState::Cancelled,
+                other => other,
+            }
         };
         let cancelled = OrderRow {
             state: OrderState::Cancelled.as_str().into(),
@@ -426,6 +502,7 @@ pub fn cancel(conn: &mut DbConn, order_id: &OrderId, reason: &str) -> Result<Ord
         diesel::update(orders::table.find(&cancelled.id))
             .set(&cancelled)
             .execute(conn.diesel())?;
+        let cancelled = super::refunds::return_credit(conn, cancelled)?;
         let view = order::view(conn, cancelled)?;
         super::mails::cancelled(conn, &view, &cycle.name, reason)?;
         Ok(view)
@@ -484,12 +561,12 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &OrderId) -> Result<Order, Or
         let clearing = super::close::euro_clearing(conn, &row.hub_id)?;
         let receivable = super::close::receivable(conn, &row.hub_id)?;
         let number = row.number.clone().unwrap_or_default();
-        let received = row.euro_minor - row.euro_received_minor;
+        let received = row.euro_minor - row.net_received();
         let now = crate::time::now();
         if received > 0 {
             let entry_id = crate::ledger::journal::derived_id(&format!(
-                "order:euro-paid:{}:{}",
-                row.id, row.euro_minor
+                "order:euro-paid:{}:{}:{}",
+                row.id, row.euro_minor, row.euro_received_minor
             ));
             crate::ledger::group::commit(
                 conn,
@@ -524,7 +601,7 @@ pub fn mark_euro_paid(conn: &mut DbConn, order_id: &OrderId) -> Result<Order, Or
         }
         let paid = OrderRow {
             euro_state: EuroState::Paid.as_str().into(),
-            euro_received_minor: row.euro_minor,
+            euro_received_minor: row.euro_received_minor + received.max(0),
             euro_paid_at: Some(now),
             updated_at: now,
             ..row

@@ -64,6 +64,8 @@ pub struct OrderCycleRow {
     /// When the last failed close was tried (the background job waits before trying again).
     pub close_attempted_at: Option<NaiveDateTime>,
     pub close_error: Option<String>,
+    /// When the settlement runs, if later than the close (see [`crate::orders::close`]).
+    pub settles_at: Option<NaiveDateTime>,
 }
 
 impl OrderCycleRow {
@@ -105,6 +107,9 @@ pub struct OrderCycle {
     pub copied_from_id: Option<String>,
     /// Why the last attempt to close it failed, until a close succeeds.
     pub close_error: Option<String>,
+    /// When the settlement runs, if later than the close: between the two the hub weighs,
+    /// marks missing lines and records payments. None: the close settles at once.
+    pub settles_at: Option<DateTime<Utc>>,
 }
 
 impl OrderCycle {
@@ -120,6 +125,7 @@ impl OrderCycle {
             producer_settlement: row.producer_settlement,
             copied_from_id: row.copied_from_id,
             close_error: row.close_error,
+            settles_at: row.settles_at.map(utc),
         }
     }
 }
@@ -214,6 +220,29 @@ pub fn find_open(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, Ord
 pub fn find_open_for_order(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, OrderError> {
     crate::db::lock_row_shared(conn, "order_cycles", cycle_id)?;
     find_open(conn, cycle_id)
+}
+
+/// The cycle of an order the hub is still preparing — open, or closed and not settled (its
+/// settlement is what books the orders) — locked shared as [`find_open_for_order`] does, so
+/// that a settlement is not under way meanwhile. For weighing, missing lines and the hub's
+/// cancellations between the close and the settlement.
+pub fn find_unsettled_for_order(
+    conn: &mut DbConn,
+    cycle_id: &str,
+) -> Result<OrderCycleRow, OrderError> {
+    crate::db::lock_row_shared(conn, "order_cycles", cycle_id)?;
+    let cycle = find_row(conn, cycle_id)?;
+    match cycle.state(crate::time::now()) {
+        CycleState::Open | CycleState::Closed => Ok(cycle),
+        CycleState::Upcoming => Err(OrderError::CycleNotOpen(format!(
+            "order cycle `{}` has not opened yet",
+            cycle.name
+        ))),
+        CycleState::Settled => Err(OrderError::CycleNotOpen(format!(
+            "order cycle `{}` is settled: its orders are final",
+            cycle.name
+        ))),
+    }
 }
 
 /// A cycle and its offer (active variants only), ordered by producer then product name

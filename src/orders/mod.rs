@@ -7,9 +7,12 @@
 //! - [`quote`]: pricing of a basket (VAT per line, local-currency share), pure arithmetic.
 //! - [`cart`]: the customer's cart in an open cycle.
 //! - [`checkout`]: checkout (stock, hold, euro receivable), cancellation, euro payment.
-//! - [`adjust`]: weighed items — what was really delivered, priced again before close.
-//! - [`close`]: closing a cycle — payments captured, sales booked, producers paid.
+//! - [`adjust`]: weighed, missing and substituted lines — what was really delivered,
+//!   priced again before the settlement.
+//! - [`close`]: closing a cycle (ordering stops), then settling it — payments captured,
+//!   sales booked, producers paid.
 //! - [`reports`]: the cycle's reports for the hub (JSON or CSV).
+//! - [`refunds`]: euros owed back — refunds and customer credit with a hub.
 //! - [`order`]: orders as stored and shown.
 //! - [`payment`]: how the euro part is collected.
 //! - [`mails`]: the order mails, through the outbox.
@@ -26,6 +29,7 @@ pub mod order;
 pub mod payment;
 pub mod planning;
 pub mod quote;
+pub mod refunds;
 pub mod reports;
 pub mod shipping;
 

@@ -129,8 +129,14 @@ pub struct OrderRow {
     pub adjusted_at: Option<NaiveDateTime>,
     /// When the close posted the hold and booked the sale.
     pub booked_at: Option<NaiveDateTime>,
-    /// Euros recorded as received so far.
+    /// Euros recorded as received so far (payments and customer credit used).
     pub euro_received_minor: i64,
+    /// Euros given back so far: refunded, or turned into credit with the hub.
+    pub euro_refunded_minor: i64,
+    /// Customer credit used to pay it (part of `euro_received_minor`).
+    pub credit_used_minor: i64,
+    /// How much more than ordered (percent) the customer accepted for weighed lines.
+    pub weight_tolerance_percent: i32,
 }
 
 impl OrderRow {
@@ -165,6 +171,36 @@ impl OrderRow {
             adjusted_at: None,
             booked_at: None,
             euro_received_minor: 0,
+            euro_refunded_minor: 0,
+            credit_used_minor: 0,
+            weight_tolerance_percent: 0,
+        }
+    }
+
+    /// The euros the hub holds for this order: received, less what it gave back.
+    pub fn net_received(&self) -> i64 {
+        self.euro_received_minor - self.euro_refunded_minor
+    }
+
+    /// The euros the hub owes the customer back: all it holds for a cancelled order, what it
+    /// holds beyond the euro part for any other (weighed down after payment).
+    pub fn owed_back(&self) -> i64 {
+        match self.state.as_str() {
+            "cancelled" => self.net_received().max(0),
+            "confirmed" | "fulfilled" => (self.net_received() - self.euro_minor).max(0),
+            _ => 0,
+        }
+    }
+
+    /// The euro state that the amounts say, for an order not cancelled: nothing to pay, due
+    /// (the hub holds less than the euro part) or paid.
+    pub fn euro_state_due(&self) -> EuroState {
+        if self.euro_minor > self.net_received() {
+            EuroState::Due
+        } else if self.euro_minor == 0 && self.net_received() == 0 {
+            EuroState::None
+        } else {
+            EuroState::Paid
         }
     }
 
@@ -217,6 +253,10 @@ pub struct LineRow {
     pub delivered_milli: Option<i64>,
     /// Part of the line paid in local currency (euro value), set at close.
     pub local_alloc_minor: i64,
+    /// `missing` or `substituted`, when the hub found so while packing.
+    pub delivery_status: Option<String>,
+    /// What the hub says of it (what was given instead of a substituted line).
+    pub delivery_note: String,
 }
 
 /// A line of a confirmed order (a snapshot taken at checkout).
@@ -235,6 +275,10 @@ pub struct OrderLine {
     pub local_max: Money,
     /// Units delivered, when the hub adjusted a weighed item (e.g. "0.86").
     pub delivered: Option<String>,
+    /// `missing` or `substituted`, when the hub found so while packing.
+    pub delivery_status: Option<String>,
+    /// What the hub says of it (what was given instead of a substituted line).
+    pub delivery_note: Option<String>,
 }
 
 /// How an order is paid.
@@ -249,6 +293,17 @@ pub struct OrderPayment {
     pub euro_state: EuroState,
     /// The ledger hold of the local part.
     pub hold_id: Option<String>,
+    /// Euros received so far (payments and customer credit used).
+    pub euro_received: Money,
+    /// Customer credit with the hub used to pay it (part of `euro_received`).
+    pub credit_used: Money,
+    /// Euros given back so far (refunded or turned into credit).
+    pub euro_refunded: Money,
+    /// Euros the hub owes the customer back (a cancelled or weighed-down order it was paid
+    /// for): to refund, or to turn into credit.
+    pub owed_back: Money,
+    /// How much more than ordered (percent) the customer accepted for weighed lines.
+    pub weight_tolerance_percent: i32,
 }
 
 /// An order as shown to people: its lines, totals and payment (the API's view is
@@ -398,6 +453,8 @@ fn build(
                 delivered: l
                     .delivered_milli
                     .map(|m| rust_decimal::Decimal::new(m, 3).normalize().to_string()),
+                delivery_status: l.delivery_status,
+                delivery_note: Some(l.delivery_note).filter(|n| !n.is_empty()),
             })
             .collect(),
         fees,
@@ -410,7 +467,12 @@ fn build(
             local_eur_value: legal.money(row.local_eur_minor),
             euro: legal.money(row.euro_minor),
             euro_state: EuroState::parse(&row.euro_state)?,
-            hold_id: row.hold_id,
+            euro_received: legal.money(row.euro_received_minor),
+            credit_used: legal.money(row.credit_used_minor),
+            euro_refunded: legal.money(row.euro_refunded_minor),
+            owed_back: legal.money(row.owed_back()),
+            weight_tolerance_percent: row.weight_tolerance_percent,
+            hold_id: row.hold_id.clone(),
         },
         items_total: legal.money(row.items_total_minor),
         shipping_fee: legal.money(row.shipping_fee_minor),

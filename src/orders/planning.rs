@@ -42,6 +42,9 @@ pub struct NewCycle {
     /// `as_paid` (default) or `euros`: how producers are paid at close.
     pub producer_settlement: Option<String>,
     pub offer: Vec<OfferLine>,
+    /// When the settlement runs, if later than the close (at most
+    /// [`MAX_SETTLEMENT_DELAY_DAYS`] after it); absent: the close settles at once.
+    pub settles_at: Option<DateTime<Utc>>,
 }
 
 /// The times (and optionally the name) of a copy.
@@ -50,6 +53,35 @@ pub struct CopyCycle {
     pub name: Option<String>,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
+    /// Absent: the source's delay between close and settlement, if it had one.
+    pub settles_at: Option<DateTime<Utc>>,
+}
+
+/// The most days a settlement may come after its cycle's close: the customers' holds last
+/// [`super::checkout::HOLD_GRACE_DAYS`] days after it, so they are still there to capture.
+pub const MAX_SETTLEMENT_DELAY_DAYS: i64 = 14;
+
+fn check_settlement(
+    errors: &mut Vec<FieldError>,
+    closes_at: DateTime<Utc>,
+    settles_at: Option<DateTime<Utc>>,
+) {
+    let Some(settles_at) = settles_at else {
+        return;
+    };
+    if settles_at <= closes_at {
+        errors.push(FieldError::new(
+            "settles_at",
+            "before_closing",
+            "must be after closes_at (leave it out to settle at the close)",
+        ));
+    } else if settles_at - closes_at > chrono::Duration::days(MAX_SETTLEMENT_DELAY_DAYS) {
+        errors.push(FieldError::new(
+            "settles_at",
+            "too_late",
+            format!("must be at most {MAX_SETTLEMENT_DELAY_DAYS} days after closes_at"),
+        ));
+    }
 }
 
 fn valid_zone(zone: &str) -> bool {
@@ -124,6 +156,7 @@ pub fn create(
     let mut errors = Vec::new();
     check_name(&mut errors, &new.name);
     check_times(&mut errors, new.opens_at, new.closes_at);
+    check_settlement(&mut errors, new.closes_at, new.settles_at);
     let zone = new
         .time_zone
         .clone()
@@ -217,6 +250,7 @@ pub fn create(
         copied_from_id: None,
         close_attempted_at: None,
         close_error: None,
+        settles_at: new.settles_at.map(|t| t.naive_utc()),
     };
     conn.transaction(|conn| {
         {
@@ -244,10 +278,15 @@ pub fn copy(
     let name = request.name.clone().unwrap_or_else(|| source.name.clone());
     check_name(&mut errors, &name);
     check_times(&mut errors, request.opens_at, request.closes_at);
+    check_settlement(&mut errors, request.closes_at, request.settles_at);
     if !errors.is_empty() {
         return Err(OrderError::invalid(errors));
     }
     let shift = request.closes_at.naive_utc() - source.closes_at;
+    let settles_at = match request.settles_at {
+        Some(t) => Some(t.naive_utc()),
+        None => source.settles_at.map(|t| t + shift),
+    };
     let old_offer: Vec<(String, Option<i64>)> = order_cycle_variants::table
         .filter(order_cycle_variants::order_cycle_id.eq(source_id))
         .order(order_cycle_variants::variant_id.asc())
@@ -300,6 +339,7 @@ pub fn copy(
         copied_from_id: Some(source.id.clone()),
         close_attempted_at: None,
         close_error: None,
+        settles_at,
         ..source
     };
     conn.transaction(|conn| {

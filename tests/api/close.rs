@@ -747,6 +747,8 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend, demo: &'static
             amount: "2.00".into(),
             currency: demo.local.parse::<CurrencyCode>().expect("code"),
         }),
+        credit_amount: None,
+        weight_tolerance_percent: None,
     };
     let orders = 30;
     for n in 0..orders {

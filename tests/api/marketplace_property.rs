@@ -237,6 +237,8 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
                     amount: comptoir::money::format_minor(local, 2),
                     currency: w.demo.local.parse::<CurrencyCode>().expect("code"),
                 }),
+                credit_amount: None,
+                weight_tolerance_percent: None,
             };
             checkout::checkout(
                 conn,
@@ -247,7 +249,12 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
             .map(|_| ())
         }
         Op::Cancel { customer } => match latest_order(conn, w, *customer) {
-            Some(id) => checkout::cancel(conn, &OrderId::from(id), "property").map(|_| ()),
+            Some(id) => checkout::cancel(
+                conn,
+                &OrderId::from(id),
+                "property",
+                checkout::Canceller::Customer,
+            ).map(|_| ()),
             None => Ok(()),
         },
         Op::Adjust {
@@ -262,7 +269,9 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
                 let request = AdjustRequest {
                     lines: vec![DeliveredLine {
                         variant_id: chosen.variant_id.clone(),
-                        delivered: rust_decimal::Decimal::new(delivered, 3).to_string(),
+                        delivered: Some(rust_decimal::Decimal::new(delivered, 3).to_string()),
+                        status: None,
+                        note: None,
                     }],
                 };
                 adjust::adjust(conn, &id, &request).map(|_| ())

@@ -465,6 +465,8 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
             amount: "5.00".into(),
             currency: "LEM".parse::<CurrencyCode>().expect("code"),
         }),
+        credit_amount: None,
+        weight_tolerance_percent: None,
     };
     let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = buyers

@@ -93,6 +93,8 @@ pub struct OrderCycle {
     pub copied_from_id: Option<String>,
     /// Why the last attempt to close it failed, until a close succeeds.
     pub close_error: Option<String>,
+    /// When the settlement runs, if later than the close; null: the close settles at once.
+    pub settles_at: Option<DateTime<Utc>>,
 }
 
 impl From<crate::orders::cycles::OrderCycle> for OrderCycle {
@@ -108,6 +110,7 @@ impl From<crate::orders::cycles::OrderCycle> for OrderCycle {
             producer_settlement,
             copied_from_id,
             close_error,
+            settles_at,
         } = value;
         OrderCycle {
             id,
@@ -120,6 +123,7 @@ impl From<crate::orders::cycles::OrderCycle> for OrderCycle {
             producer_settlement,
             copied_from_id,
             close_error,
+            settles_at,
         }
     }
 }
@@ -309,6 +313,11 @@ pub struct NewCycle {
     pub producer_settlement: Option<String>,
     #[serde(default)]
     pub offer: Vec<OfferLine>,
+    /// When the settlement runs, if later than the close (at most 14 days after it):
+    /// between the two the hub weighs, marks missing lines and records payments. Absent:
+    /// the close settles at once.
+    #[serde(default)]
+    pub settles_at: Option<DateTime<Utc>>,
 }
 
 impl From<NewCycle> for crate::orders::planning::NewCycle {
@@ -320,6 +329,7 @@ impl From<NewCycle> for crate::orders::planning::NewCycle {
             time_zone,
             producer_settlement,
             offer,
+            settles_at,
         } = value;
         crate::orders::planning::NewCycle {
             name,
@@ -328,6 +338,7 @@ impl From<NewCycle> for crate::orders::planning::NewCycle {
             time_zone,
             producer_settlement,
             offer: offer.into_iter().map(Into::into).collect(),
+            settles_at,
         }
     }
 }
@@ -341,6 +352,9 @@ pub struct CopyCycle {
     pub name: Option<String>,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
+    /// Absent: the source's delay between close and settlement, if it had one.
+    #[serde(default)]
+    pub settles_at: Option<DateTime<Utc>>,
 }
 
 impl From<CopyCycle> for crate::orders::planning::CopyCycle {
@@ -349,11 +363,13 @@ impl From<CopyCycle> for crate::orders::planning::CopyCycle {
             name,
             opens_at,
             closes_at,
+            settles_at,
         } = value;
         crate::orders::planning::CopyCycle {
             name,
             opens_at,
             closes_at,
+            settles_at,
         }
     }
 }

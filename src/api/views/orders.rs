@@ -28,8 +28,35 @@ impl From<AdjustRequest> for crate::orders::adjust::AdjustRequest {
 #[serde(deny_unknown_fields)]
 pub struct DeliveredLine {
     pub variant_id: String,
-    /// Units delivered, up to 3 decimals, at most the quantity ordered (e.g. "0.86").
-    pub delivered: String,
+    /// Units delivered, up to 3 decimals, at most the quantity ordered plus the tolerance
+    /// the customer accepted (e.g. "0.86"); absent: nothing for a missing line, the
+    /// quantity ordered otherwise.
+    #[serde(default)]
+    pub delivered: Option<String>,
+    /// `missing` or `substituted`; absent: delivered (as ordered or weighed).
+    #[serde(default)]
+    pub status: Option<LineStatus>,
+    /// Required for a substituted line: what was given instead (up to 200 characters).
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub note: Option<String>,
+}
+
+/// What the hub found of a line when packing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    Missing,
+    Substituted,
+}
+
+impl From<LineStatus> for crate::orders::adjust::LineStatus {
+    fn from(value: LineStatus) -> Self {
+        match value {
+            LineStatus::Missing => crate::orders::adjust::LineStatus::Missing,
+            LineStatus::Substituted => crate::orders::adjust::LineStatus::Substituted,
+        }
+    }
 }
 
 impl From<DeliveredLine> for crate::orders::adjust::DeliveredLine {
@@ -37,10 +64,104 @@ impl From<DeliveredLine> for crate::orders::adjust::DeliveredLine {
         let DeliveredLine {
             variant_id,
             delivered,
+            status,
+            note,
         } = value;
         crate::orders::adjust::DeliveredLine {
             variant_id,
             delivered,
+            status: status.map(Into::into),
+            note,
+        }
+    }
+}
+
+/// How euros were refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundMethod {
+    BankTransfer,
+    Cash,
+    Cheque,
+    Card,
+    Other,
+}
+
+impl From<RefundMethod> for crate::orders::refunds::RefundMethod {
+    fn from(value: RefundMethod) -> Self {
+        use crate::orders::refunds::RefundMethod as M;
+        match value {
+            RefundMethod::BankTransfer => M::BankTransfer,
+            RefundMethod::Cash => M::Cash,
+            RefundMethod::Cheque => M::Cheque,
+            RefundMethod::Card => M::Card,
+            RefundMethod::Other => M::Other,
+        }
+    }
+}
+
+/// A refund of what an order owes the customer back, as the hub records it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"amount": "4.20", "method": "bank_transfer", "reference": "VIR-2026-118"}))]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// In the legal currency; absent: all that is owed back.
+    #[serde(default)]
+    pub amount: Option<String>,
+    pub method: RefundMethod,
+    /// The transfer's reference, the receipt's number… (up to 140 characters).
+    #[serde(default)]
+    #[schema(max_length = 140)]
+    pub reference: String,
+}
+
+impl From<RefundRequest> for crate::orders::refunds::RefundRequest {
+    fn from(value: RefundRequest) -> Self {
+        let RefundRequest {
+            amount,
+            method,
+            reference,
+        } = value;
+        crate::orders::refunds::RefundRequest {
+            amount,
+            method: method.into(),
+            reference,
+        }
+    }
+}
+
+/// What an order owes the customer back, turned into credit with the hub.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRequest {
+    /// In the legal currency; absent: all that is owed back.
+    #[serde(default)]
+    pub amount: Option<String>,
+}
+
+/// Someone's credit with a hub, usable at its checkouts (`credit_amount`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerCredit {
+    pub hub_id: String,
+    pub hub_name: String,
+    pub user_id: String,
+    /// In the legal currency.
+    pub amount: Money,
+}
+
+impl From<crate::orders::refunds::Credit> for CustomerCredit {
+    fn from(value: crate::orders::refunds::Credit) -> Self {
+        let crate::orders::refunds::Credit {
+            hub_id,
+            hub_name,
+            user_id,
+            amount,
+        } = value;
+        CustomerCredit {
+            hub_id,
+            hub_name,
+            user_id,
+            amount,
         }
     }
 }
@@ -103,6 +224,15 @@ pub struct CheckoutRequest {
     /// absent or zero: everything in euros.
     #[serde(default)]
     pub local_amount: Option<MoneyInput>,
+    /// The part of the fiat part paid from the customer's credit with the hub (legal
+    /// currency, up to that credit and the fiat part: `GET /api/v1/me/credits`).
+    #[serde(default)]
+    pub credit_amount: Option<String>,
+    /// How much more than ordered (percent, 0 to 25) the customer accepts for weighed lines
+    /// (the fiat part takes the difference); absent: 10.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 25)]
+    pub weight_tolerance_percent: Option<i32>,
 }
 
 impl From<CheckoutRequest> for crate::orders::checkout::CheckoutRequest {
@@ -110,10 +240,14 @@ impl From<CheckoutRequest> for crate::orders::checkout::CheckoutRequest {
         let CheckoutRequest {
             shipping_method_id,
             local_amount,
+            credit_amount,
+            weight_tolerance_percent,
         } = value;
         crate::orders::checkout::CheckoutRequest {
             shipping_method_id,
             local_amount: local_amount.map(Into::into),
+            credit_amount,
+            weight_tolerance_percent,
         }
     }
 }
@@ -149,6 +283,10 @@ pub struct OrderLine {
     pub local_max: Money,
     /// Units delivered, when the hub adjusted a weighed item (e.g. "0.86").
     pub delivered: Option<String>,
+    /// `missing` or `substituted`, when the hub found so while packing.
+    pub delivery_status: Option<String>,
+    /// What the hub says of it (what was given instead of a substituted line).
+    pub delivery_note: Option<String>,
 }
 
 impl From<crate::orders::order::OrderLine> for OrderLine {
@@ -165,6 +303,8 @@ impl From<crate::orders::order::OrderLine> for OrderLine {
             vat,
             local_max,
             delivered,
+            delivery_status,
+            delivery_note,
         } = value;
         OrderLine {
             variant_id,
@@ -178,6 +318,8 @@ impl From<crate::orders::order::OrderLine> for OrderLine {
             vat,
             local_max,
             delivered,
+            delivery_status,
+            delivery_note,
         }
     }
 }
@@ -197,6 +339,17 @@ pub struct OrderPayment {
     pub fiat_state: EuroState,
     /// The ledger hold of the local part.
     pub hold_id: Option<String>,
+    /// Fiat received so far (payments and customer credit used).
+    pub fiat_received: Money,
+    /// Customer credit with the hub used to pay it (part of `fiat_received`).
+    pub credit_used: Money,
+    /// Fiat given back so far (refunded, or turned into credit).
+    pub fiat_refunded: Money,
+    /// What the hub owes the customer back (a cancelled or weighed-down order it was paid
+    /// for): to refund (`POST …/refunds`) or turn into credit (`POST …/credit`).
+    pub owed_back: Money,
+    /// How much more than ordered (percent) the customer accepted for weighed lines.
+    pub weight_tolerance_percent: i32,
     /// `local_value`, under its former name.
     #[schema(deprecated)]
     pub local_eur_value: Money,
@@ -216,6 +369,11 @@ impl From<crate::orders::order::OrderPayment> for OrderPayment {
             euro,
             euro_state,
             hold_id,
+            euro_received,
+            credit_used,
+            euro_refunded,
+            owed_back,
+            weight_tolerance_percent,
         } = value;
         OrderPayment {
             local,
@@ -223,6 +381,11 @@ impl From<crate::orders::order::OrderPayment> for OrderPayment {
             fiat: euro,
             fiat_state: euro_state,
             hold_id,
+            fiat_received: euro_received,
+            credit_used,
+            fiat_refunded: euro_refunded,
+            owed_back,
+            weight_tolerance_percent,
             local_eur_value,
             euro,
             euro_state,

@@ -15,6 +15,7 @@ use super::{HubAccounts, CHUNK};
 use crate::db::schema::{ledger_transfers, order_fees, order_lines, orders};
 use crate::db::DbConn;
 use crate::ids::EntryId;
+use crate::ledger::accounts::AccountRow;
 use crate::ledger::journal::{self, Committed, EntryRequest, TransferRow};
 use crate::ledger::rules::posted;
 use crate::ledger::{group, holds, LedgerError};
@@ -138,6 +139,7 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
     }
 
     let mut requests = Vec::new();
+    let mut holdings: HashMap<String, AccountRow> = HashMap::new();
     let mut line_updates = Vec::new();
     let mut fee_updates = Vec::new();
     let now = crate::time::now();
@@ -188,10 +190,32 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
             let reference = format!("order {number}");
             // what the hold captures: the order's local part as it stands now (weighing may
             // have lowered it); nothing left voids the hold
-            requests.push(match row.local()?.filter(Amount::is_positive) {
-                Some(captured) => holds::post_request(&id, hold, Some(captured), &reference)?,
-                None => holds::void_request(&id, hold, &reference)?,
-            });
+            match row.local()?.filter(Amount::is_positive) {
+                Some(captured) => {
+                    requests.push(holds::post_request(&id, hold, Some(captured), &reference)?);
+                    // a hold made before holding accounts existed is in favour of the hub's
+                    // wallet: what it captured moves on to the holding account
+                    let held = holding_of(conn, &mut holdings, &hub.hub_id, &hold.currency)?;
+                    if hold.credit_account_id != held.id {
+                        let wallet = crate::ledger::accounts::get(conn, &hold.credit_account_id)?;
+                        requests.push(EntryRequest {
+                            audit: None,
+                            id: journal::derived_id(&format!("close:held:{}", row.id)),
+                            code: "sale".into(),
+                            reference: reference.clone(),
+                            description: format!("local part of order {number}, held until settlement"),
+                            request_hash: journal::request_hash(&[
+                                "held",
+                                &row.id,
+                                &captured.minor.to_string(),
+                            ]),
+                            reverses_entry_id: None,
+                            transfers: vec![posted(&wallet, &held, captured)],
+                        });
+                    }
+                }
+                None => requests.push(holds::void_request(&id, hold, &reference)?),
+            }
         }
         if row.euro_minor > 0 {
             requests.push(EntryRequest {
@@ -208,8 +232,8 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
                 reverses_entry_id: None,
                 transfers: vec![posted(
                     &hub.receivable,
-                    &hub.euro_wallet,
-                    hub.euro_wallet.amount(row.euro_minor)?,
+                    &hub.euro_holding,
+                    hub.euro_holding.amount(row.euro_minor)?,
                 )],
             });
         }
@@ -255,6 +279,21 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
         Ok::<_, diesel::result::Error>(())
     }?;
     Ok(Chunk::Booked(rows.len()))
+}
+
+/// The hub's holding account in `currency`, looked up once per chunk.
+fn holding_of(
+    conn: &mut DbConn,
+    holdings: &mut HashMap<String, AccountRow>,
+    hub_id: &str,
+    currency: &str,
+) -> Result<AccountRow, OrderError> {
+    if let Some(account) = holdings.get(currency) {
+        return Ok(account.clone());
+    }
+    let account = super::holding(conn, hub_id, currency)?;
+    holdings.insert(currency.into(), account.clone());
+    Ok(account)
 }
 
 pub(super) fn booking_failed(hub_id: &str, error: LedgerError) -> OrderError {

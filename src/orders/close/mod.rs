@@ -1,41 +1,56 @@
-//! Closing a cycle: no more orders, payments captured, sales booked, producers paid.
+//! Closing a cycle, then settling it: ordering stops, then payments are captured, sales
+//! booked and producers paid.
 //!
-//! Run by the background job once `closes_at` has passed, by hand with
-//! `comptoir cycle close ID`, or over HTTP. It is **idempotent** and resumable: every step
-//! records what it did, and ledger entries have ids derived from what they book, so a
-//! second run (or two instances at once) does nothing more.
+//! A cycle has **two moments**. At `closes_at` (or when the hub closes it by hand) ordering
+//! stops: no checkout, no customer cancellation, stock and holds stay as they are. The
+//! **settlement** comes at `settles_at` (or by hand, [`settle`]); between the two the hub
+//! weighs lines, marks them missing or substituted ([`super::adjust`]), cancels what cannot
+//! be delivered and records payments. A cycle without `settles_at` settles as it closes
+//! (one step, as a hub that does not weigh wants). Both run from the background job, by
+//! hand (`comptoir cycle close|settle ID`) or over HTTP. They are **idempotent** and
+//! resumable: every step records what it did, and ledger entries have ids derived from what
+//! they book, so a second run (or two instances at once) does nothing more.
 //!
 //! 1. **Mark closed** — the cycle row is locked exclusively and `closed_at` set. Checkouts,
-//!    cancellations and adjustments lock it shared ([`super::cycles::find_open_for_order`]),
-//!    so none is under way and none comes after.
-//! 2. **Book the orders**, [`CHUNK`] at a time, each chunk one transaction and one ledger
-//!    batch (constant memory whatever the cycle's size). For each confirmed order:
+//!    cancellations and adjustments lock it shared ([`super::cycles::find_open_for_order`],
+//!    [`super::cycles::find_unsettled_for_order`]), so none is under way meanwhile.
+//! 2. **Book the orders** (the settlement's first part), [`CHUNK`] at a time, each chunk one
+//!    transaction and one ledger batch (constant memory whatever the cycle's size). For
+//!    each confirmed order:
 //!    - its local part is **allocated**: to the goods lines first (in order, each up to its
 //!      local maximum), then the pickup/delivery fee, then the customer fees. Producers get
 //!      the local currency first: that is what makes it circulate. Producer fees (a
 //!      commission) are deducted from the producer's euros first, then its local currency;
 //!    - the **hold is posted** for the captured local part (less than held after an
-//!      adjustment; the rest goes back to the customer). A hold already expired or voided
-//!      (a close run more than [`super::checkout::HOLD_GRACE_DAYS`] days late) turns the
-//!      local part into euros due;
+//!      adjustment; the rest goes back to the customer) into the hub's **holding** account
+//!      in that currency. A hold already expired or voided (a settlement run more than
+//!      [`super::checkout::HOLD_GRACE_DAYS`] days after the close) turns the local part into
+//!      euros due;
 //!    - the **euro part is booked**: the hub's *euro receivable* (customers owe it) to the
-//!      hub's euro wallet. Recording the euro payment ([`super::checkout::mark_euro_paid`])
-//!      moves the hub's *euro clearing* (its bank) to the receivable;
+//!      hub's holding account in the legal currency. Recording the euro payment
+//!      ([`super::checkout::mark_euro_paid`]) moves the hub's *euro clearing* (its bank) to
+//!      the receivable;
 //!    - the pickup/delivery fee is stored with the order's fees, so that every amount the
 //!      hub keeps is one row of `order_fees`.
-//! 3. **Settle** (one transaction): per producer and currency, what its goods brought in,
-//!    net of its producer fees, is paid from the hub's wallet to the producer's — in the
-//!    local currency it was paid in under the `as_paid` policy, or all in euros under
+//!
+//!    The holding accounts (one per hub and currency) are money the hub holds for others:
+//!    it cannot spend them. Between a failed settlement and its retry, what was booked
+//!    stays there, intact.
+//! 3. **Pay out** (one transaction): per producer and currency, what its goods brought in,
+//!    net of its producer fees, is paid from the holding account to the producer's wallet —
+//!    in the local currency it was paid in under the `as_paid` policy, or all in euros under
 //!    `euros` (and always for a producer that does not take that currency: the euros then
 //!    come from the hub's euro clearing, and the hub keeps the local currency). The VAT in
-//!    the hub's fees moves, currency by currency, to the hub's *VAT collected* account. The
-//!    hub keeps its fees net of VAT. Each producer is sent its report (mail outbox), and the
-//!    cycle is marked settled.
+//!    the hub's fees moves, currency by currency, to the hub's *VAT collected* account; what
+//!    is left of the cycle's money in the holding account — the hub's fees net of VAT, its
+//!    own goods as a producer-hub, the local currency it kept — goes to the hub's wallet,
+//!    so that the cycle leaves nothing held. Each producer is sent its report (mail
+//!    outbox), and the cycle is marked settled.
 //!
 //! The goods are sold by the hub **on behalf of the producers**: the VAT on goods is the
 //! producers' (it is in what they are paid); the hub accounts only for the VAT on its fees.
 //! So, currency by currency: what customers paid = what producers received + the hub's fees
-//! net of VAT + the VAT on those fees.
+//! net of VAT + the VAT on those fees (− what was refunded: [`super::refunds`]).
 
 mod book;
 mod plan;
@@ -50,7 +65,7 @@ use crate::db::schema::{order_cycles, producer_settlements};
 use crate::db::DbConn;
 use crate::ids::CycleId;
 use crate::ledger::accounts::{self, AccountKind, AccountRow, NewAccount, Owner};
-use crate::ledger::{currencies, ops};
+use crate::ledger::currencies;
 use crate::money::Money;
 use crate::orders::OrderError;
 
@@ -97,8 +112,8 @@ struct SettlementRow {
     created_at: chrono::NaiveDateTime,
 }
 
-/// Closes the cycle (see the module documentation); `progress` is told how many orders each
-/// chunk booked.
+/// Closes the cycle: ordering stops; a cycle without `settles_at` is settled at once (see
+/// the module documentation). `progress` is told how many orders each chunk booked.
 pub fn close(
     conn: &mut DbConn,
     cycle_id: &CycleId,
@@ -108,6 +123,33 @@ pub fn close(
     if cycle.settled_at.is_some() {
         return report(conn, &cycle, 0, true);
     }
+    if cycle.settles_at.is_some_and(|t| t > crate::time::now()) {
+        // ordering has stopped; the settlement waits for the hub (or `settles_at`)
+        return report(conn, &cycle, 0, false);
+    }
+    settle_closed(conn, cycle, progress)
+}
+
+/// Settles the cycle now, closing it first if it was open: orders booked, producers paid
+/// (see the module documentation). Settling again returns what the first settlement did.
+pub fn settle(
+    conn: &mut DbConn,
+    cycle_id: &CycleId,
+    progress: &mut dyn FnMut(usize),
+) -> Result<CloseReport, OrderError> {
+    let cycle = mark_closed(conn, cycle_id)?;
+    if cycle.settled_at.is_some() {
+        return report(conn, &cycle, 0, true);
+    }
+    settle_closed(conn, cycle, progress)
+}
+
+fn settle_closed(
+    conn: &mut DbConn,
+    cycle: OrderCycleRow,
+    progress: &mut dyn FnMut(usize),
+) -> Result<CloseReport, OrderError> {
+    let cycle_id = cycle.id.as_str();
     match book_and_settle(conn, &cycle, progress) {
         Ok(report) => Ok(report),
         Err(error) => {
@@ -121,9 +163,9 @@ pub fn close(
                 ))
                 .execute(conn.diesel());
             if let Err(e) = recorded {
-                tracing::warn!(cycle = %cycle_id, error = %e, "could not record a failed close");
+                tracing::warn!(cycle = %cycle_id, error = %e, "could not record a failed settlement");
             }
-            tracing::error!(cycle = %cycle_id, %error, "closing a cycle failed");
+            tracing::error!(cycle = %cycle_id, %error, "settling a cycle failed");
             Err(error)
         }
     }
@@ -183,7 +225,21 @@ fn mark_closed(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, Order
 struct HubAccounts {
     hub_id: String,
     receivable: AccountRow,
-    euro_wallet: AccountRow,
+    /// Its holding account in the legal currency.
+    euro_holding: AccountRow,
+}
+
+/// The hub's holding account in `currency`: what its closes captured, until settlement pays
+/// it out (never below zero: only what was put there can leave).
+pub fn holding(conn: &mut DbConn, hub_id: &str, currency: &str) -> Result<AccountRow, OrderError> {
+    hub_account(
+        conn,
+        hub_id,
+        currency,
+        AccountKind::Holding,
+        "held until settlement",
+        Some(0),
+    )
 }
 
 fn hub_account(
@@ -240,9 +296,9 @@ impl HubAccounts {
         Ok(HubAccounts {
             hub_id: hub_id.into(),
             receivable: receivable(conn, hub_id)?,
-            euro_wallet: {
+            euro_holding: {
                 let legal = currencies::legal(conn)?.code;
-                ops::wallet(conn, Owner::Enterprise(hub_id.into()), legal.as_str())?
+                holding(conn, hub_id, legal.as_str())?
             },
         })
     }
@@ -292,17 +348,24 @@ fn report(
 /// Minutes the background job waits after a failed close before trying that cycle again.
 pub const RETRY_AFTER_MINUTES: i64 = 5;
 
-/// Cycles to close now (for the background job), oldest first: not settled, and past their
-/// close time or closed by hand; a cycle whose close failed waits [`RETRY_AFTER_MINUTES`], so
-/// a failing cycle never holds up the others.
+/// Cycles to settle now (for the background job, which runs [`close`] on each), oldest
+/// first: not settled, and either settling at their close — past their close time or closed
+/// by hand — or past their `settles_at`; a cycle whose settlement failed waits
+/// [`RETRY_AFTER_MINUTES`], so a failing cycle never holds up the others. (A cycle past its
+/// `settles_at` is closed by then: `settles_at` comes after `closes_at`.)
 pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<CycleId>, OrderError> {
     let retry_before = now - chrono::Duration::minutes(RETRY_AFTER_MINUTES);
     Ok(order_cycles::table
         .filter(order_cycles::settled_at.is_null())
         .filter(
-            order_cycles::closes_at
-                .le(now)
-                .or(order_cycles::closed_at.is_not_null()),
+            order_cycles::settles_at
+                .is_null()
+                .and(
+                    order_cycles::closes_at
+                        .le(now)
+                        .or(order_cycles::closed_at.is_not_null()),
+                )
+                .or(order_cycles::settles_at.le(now)),
         )
         .filter(
             order_cycles::close_attempted_at

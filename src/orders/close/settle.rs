@@ -123,7 +123,10 @@ pub(super) fn settle(
     // commit
     let hub_id = cycle.hub_id.clone();
     let mut hub_wallets: HashMap<String, AccountRow> = HashMap::new();
-    hub_wallet(conn, &mut hub_wallets, &hub_id, legal.code.as_str())?;
+    let mut holdings: HashMap<String, AccountRow> = HashMap::new();
+    // what leaves the holding accounts, per currency: the rest of the cycle's money there is
+    // the hub's
+    let mut paid_out: HashMap<String, i64> = HashMap::new();
     let mut requests = Vec::new();
     let mut settlement_rows = Vec::new();
     let now = crate::time::now();
@@ -163,13 +166,14 @@ pub(super) fn settle(
                 continue;
             }
             let to = ops::wallet(conn, Owner::Enterprise(producer.clone()), code)?;
-            let from = hub_wallet(conn, &mut hub_wallets, &hub_id, code)?;
+            let from = account_of(conn, &mut holdings, &hub_id, code, holding)?;
             if let (Some(clearing), true) = (&clearing, payout.from_clearing.is_positive()) {
                 transfers.push(posted(clearing, &to, payout.from_clearing));
             }
-            let from_wallet = payout.paid.checked_sub(payout.from_clearing)?;
-            if from_wallet.is_positive() {
-                transfers.push(posted(&from, &to, from_wallet));
+            let from_held = payout.paid.checked_sub(payout.from_clearing)?;
+            if from_held.is_positive() {
+                transfers.push(posted(&from, &to, from_held));
+                *paid_out.entry(code.to_string()).or_default() += from_held.minor;
             }
         }
         if !transfers.is_empty() {
@@ -197,7 +201,8 @@ pub(super) fn settle(
     let mut vat_hash = vec!["vat".to_string(), cycle_id.to_string()];
     for amount in &planned.vat {
         let code = amount.currency.as_str();
-        let from = hub_wallet(conn, &mut hub_wallets, &hub_id, code)?;
+        let from = account_of(conn, &mut holdings, &hub_id, code, holding)?;
+        *paid_out.entry(code.to_string()).or_default() += amount.minor;
         let vat_account = hub_account(
             conn,
             &hub_id,
@@ -220,6 +225,38 @@ pub(super) fn settle(
             request_hash: journal::request_hash(&parts),
             reverses_entry_id: None,
             transfers: vat_transfers,
+        });
+    }
+    // the rest of what the cycle put in the holding accounts is the hub's: its fees net of
+    // VAT, its own goods, the local currency it kept when paying a producer in euros
+    let mut kept_transfers = Vec::new();
+    let mut kept_hash = vec!["kept".to_string(), cycle_id.to_string()];
+    for (code, held) in held_by_cycle(conn, cycle_id, legal.code.as_str())? {
+        let out = paid_out.get(&code).copied().unwrap_or(0);
+        let rest = held - out;
+        if rest < 0 {
+            return Err(OrderError::internal(format!(
+                "settling cycle {cycle_id}: {out} {code} to pay out of {held} held"
+            )));
+        }
+        if rest > 0 {
+            let from = account_of(conn, &mut holdings, &hub_id, &code, holding)?;
+            let to = account_of(conn, &mut hub_wallets, &hub_id, &code, wallet)?;
+            kept_transfers.push(posted(&from, &to, from.amount(rest)?));
+            kept_hash.push(format!("{code}:{rest}"));
+        }
+    }
+    if !kept_transfers.is_empty() {
+        let parts: Vec<&str> = kept_hash.iter().map(String::as_str).collect();
+        requests.push(EntryRequest {
+            audit: None,
+            id: journal::derived_id(&format!("close:kept:{cycle_id}")),
+            code: "settle".into(),
+            reference: format!("cycle {}", cycle.name),
+            description: format!("the hub's share of cycle {}", cycle.name),
+            request_hash: journal::request_hash(&parts),
+            reverses_entry_id: None,
+            transfers: kept_transfers,
         });
     }
     for result in group::commit_batch(conn, &requests)? {
@@ -260,17 +297,59 @@ pub(super) fn settle(
     ))
 }
 
-/// The hub's wallet in `code`, looked up once per settlement.
-fn hub_wallet(
+/// What the cycle's booked orders put in the hub's holding accounts, per currency: their
+/// captured local parts and their euro parts.
+fn held_by_cycle(
     conn: &mut DbConn,
-    wallets: &mut HashMap<String, AccountRow>,
+    cycle_id: &str,
+    legal: &str,
+) -> Result<Vec<(String, i64)>, OrderError> {
+    let booked: Vec<(Option<String>, i64, i64)> = orders::table
+        .filter(orders::order_cycle_id.eq(cycle_id))
+        .filter(orders::booked_at.is_not_null())
+        .select((orders::local_currency, orders::local_minor, orders::euro_minor))
+        .load(conn.diesel())?;
+    let mut held: Vec<(String, i64)> = Vec::new();
+    let mut add = |code: &str, minor: i64| {
+        if minor == 0 {
+            return;
+        }
+        match held.iter_mut().find(|(c, _)| c == code) {
+            Some((_, sum)) => *sum += minor,
+            None => held.push((code.to_string(), minor)),
+        }
+    };
+    for (local_currency, local, euro) in booked {
+        if let Some(code) = local_currency {
+            add(&code, local);
+        }
+        add(legal, euro);
+    }
+    held.sort();
+    Ok(held)
+}
+
+/// Which of the hub's accounts [`account_of`] opens.
+fn holding(conn: &mut DbConn, hub_id: &str, code: &str) -> Result<AccountRow, OrderError> {
+    super::holding(conn, hub_id, code)
+}
+
+fn wallet(conn: &mut DbConn, hub_id: &str, code: &str) -> Result<AccountRow, OrderError> {
+    Ok(ops::wallet(conn, Owner::Enterprise(hub_id.into()), code)?)
+}
+
+/// The hub's account in `code` that `open` opens, looked up once per settlement.
+fn account_of(
+    conn: &mut DbConn,
+    accounts: &mut HashMap<String, AccountRow>,
     hub_id: &str,
     code: &str,
+    open: fn(&mut DbConn, &str, &str) -> Result<AccountRow, OrderError>,
 ) -> Result<AccountRow, OrderError> {
-    if let Some(wallet) = wallets.get(code) {
-        return Ok(wallet.clone());
+    if let Some(account) = accounts.get(code) {
+        return Ok(account.clone());
     }
-    let wallet = ops::wallet(conn, Owner::Enterprise(hub_id.into()), code)?;
-    wallets.insert(code.into(), wallet.clone());
-    Ok(wallet)
+    let account = open(conn, hub_id, code)?;
+    accounts.insert(code.into(), account.clone());
+    Ok(account)
 }
