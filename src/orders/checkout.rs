@@ -189,9 +189,8 @@ pub fn checkout(
         let credit = match request.credit_amount.as_deref() {
             None => 0,
             Some(text) => {
-                let minor = parse_amount(text, legal.scale, Sign::NonNegative).map_err(
-                    |e| OrderError::field("credit_amount", e.code(), e.to_string()),
-                )?;
+                let minor = parse_amount(text, legal.scale, Sign::NonNegative)
+                    .map_err(|e| OrderError::field("credit_amount", e.code(), e.to_string()))?;
                 if minor > euro {
                     return Err(OrderError::field(
                         "credit_amount",
@@ -459,21 +458,23 @@ pub fn cancel(
 ) -> Result<Order, OrderError> {
     conn.transaction(|conn| {
         let row = order::lock(conn, order_id)?;
-        if row.state()? != OrderState::Confirmed || row.booked_at.is_some() {
+        if row.state()? != OrderState::Confirmed {
             return Err(state_conflict(format!(
-                "order {} is {}: only a confirmed order not yet settled can be cancelled",
+                "order {} is {}: only a confirmed order can be cancelled",
                 row.number.as_deref().unwrap_or(&row.id),
-                if row.booked_at.is_some() {
-                    "settled"
-                } else {
-                    row.state.as_str()
-                }
+                row.state
             )));
         }
         let cycle = match by {
             Canceller::Customer => cycles::find_open_for_order(conn, &row.order_cycle_id)?,
             Canceller::Hub => cycles::find_unsettled_for_order(conn, &row.order_cycle_id)?,
         };
+        if row.booked_at.is_some() {
+            return Err(state_conflict(format!(
+                "order {} is settled: it can no longer be cancelled",
+                row.number.as_deref().unwrap_or(&row.id),
+            )));
+        }
         release_stock(conn, &row.id)?;
         if let Some(hold) = &row.hold_id {
             holds::void_hold(

@@ -388,7 +388,14 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ("POST", "/api/v1/orders/{order_id}/cancel")
             | ("POST", "/api/v1/orders/{order_id}/euro-payment")
             | ("POST", "/api/v1/orders/{order_id}/fiat-payment")
-            | ("POST", "/api/v1/orders/{order_id}/fulfil") => Some(json!({})),
+            | ("POST", "/api/v1/orders/{order_id}/fulfil")
+            | ("POST", "/api/v1/orders/{order_id}/credit") => Some(json!({})),
+            ("POST", "/api/v1/orders/{order_id}/refunds") => {
+                Some(json!({"method": "cash", "reference": "hijack"}))
+            }
+            ("GET", "/api/v1/enterprises/{hub_id}/customer-credits") => {
+                return Some((path.replace("{hub_id}", &shop_id), None));
+            }
             ("POST", "/api/v1/orders/{order_id}/adjustments") => {
                 Some(json!({"lines": [{"variant_id": variant_id, "delivered": "0.5"}]}))
             }
@@ -406,7 +413,8 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ("POST", "/api/v1/order-cycles/{cycle_id}/fees") => Some(
                 json!({"name": "Skim", "fee_type": "admin", "calculator": "flat_per_order", "charged_to": "customer", "amount": "1.00"}),
             ),
-            ("POST", "/api/v1/order-cycles/{cycle_id}/close") => None,
+            ("POST", "/api/v1/order-cycles/{cycle_id}/close")
+            | ("POST", "/api/v1/order-cycles/{cycle_id}/settle") => None,
             ("GET", "/api/v1/order-cycles/{cycle_id}/reports/{name}") => {
                 return Some((fill(path).replace("{name}", "customer_totals"), None));
             }

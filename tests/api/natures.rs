@@ -135,14 +135,19 @@ pub fn deployment_books_agree(conn: &mut DbConn) -> Result<(), String> {
             actual.get(fund_code)
         ));
     }
-    // euros a customer paid before the close booked the order are an advance: the
-    // receivable runs in credit by that much, and no more
+    // euros a customer paid before the settlement booked the order are an advance, and so
+    // are euros paid beyond a booked order's euro part (weighed down after payment) until
+    // they are given back: the receivable runs in credit by that much, and no more
     let advances: i64 = orders::table
-        .filter(orders::booked_at.is_null())
-        .select(orders::euro_received_minor)
-        .load::<i64>(conn.diesel())
+        .select((
+            orders::booked_at.is_null(),
+            orders::euro_received_minor - orders::euro_refunded_minor,
+            orders::euro_minor,
+        ))
+        .load::<(bool, i64, i64)>(conn.diesel())
         .map_err(|e| e.to_string())?
         .iter()
+        .map(|(unbooked, net, euro)| if *unbooked { *net } else { (net - euro).max(0) })
         .sum();
     for (kind, books) in &by_kind {
         let kind = AccountKind::parse(kind).map_err(|e| e.to_string())?;

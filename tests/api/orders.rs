@@ -388,8 +388,8 @@ async fn all_local_all_euro_and_refusals(backend: Backend) {
     authed(&app, "POST", &pay_path, &owner, Some(&key()), &json!(null))
         .await
         .problem(409, "order-state");
-    // a paid order is not cancelled without a refund
-    authed(
+    // a paid order cancelled owes its euros back, until the hub refunds them
+    let cancelled = authed(
         &app,
         "POST",
         &format!("/api/v1/orders/{id}/cancel"),
@@ -397,8 +397,60 @@ async fn all_local_all_euro_and_refusals(backend: Backend) {
         Some(&key()),
         &json!({}),
     )
+    .await;
+    assert_eq!(
+        cancelled.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&cancelled.body)
+    );
+    assert_eq!(cancelled.json()["payment"]["owed_back"]["amount"], "5.60");
+    let refunds = format!("/api/v1/orders/{id}/refunds");
+    // the customer does not record refunds; nor more than is owed; nor an unknown method
+    authed(
+        &app,
+        "POST",
+        &refunds,
+        &camille,
+        Some(&key()),
+        &json!({"method": "cash"}),
+    )
     .await
-    .problem(409, "order-state");
+    .problem(403, "forbidden");
+    authed(
+        &app,
+        "POST",
+        &refunds,
+        &owner,
+        Some(&key()),
+        &json!({"method": "cash", "amount": "5.61"}),
+    )
+    .await
+    .problem(422, "validation");
+    let refund = json!({"method": "bank_transfer", "amount": "2.00", "reference": "VIR-118"});
+    let part = authed(&app, "POST", &refunds, &owner, Some(&key()), &refund).await;
+    assert_eq!(part.status, 200, "{}", String::from_utf8_lossy(&part.body));
+    assert_eq!(part.json()["payment"]["owed_back"]["amount"], "3.60");
+    // the rest becomes credit with the hub, shown to the customer
+    let credit = format!("/api/v1/orders/{id}/credit");
+    let rest = authed(&app, "POST", &credit, &owner, Some(&key()), &json!({})).await;
+    assert_eq!(rest.status, 200, "{}", String::from_utf8_lossy(&rest.body));
+    assert_eq!(rest.json()["payment"]["owed_back"]["amount"], "0.00");
+    assert_eq!(rest.json()["payment"]["fiat_refunded"]["amount"], "5.60");
+    authed(&app, "POST", &credit, &owner, Some(&key()), &json!({}))
+        .await
+        .problem(409, "order-state");
+    let credits = authed(
+        &app,
+        "GET",
+        "/api/v1/me/credits",
+        &camille,
+        None,
+        &json!(null),
+    )
+    .await;
+    assert_eq!(credits.status, 200);
+    assert_eq!(credits.json()[0]["amount"]["amount"], "3.60");
 }
 
 /// 100 buyers, each with 20 LEM, check out at once for the last 10 pots of pollen (one

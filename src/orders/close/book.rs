@@ -203,7 +203,9 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
                             id: journal::derived_id(&format!("close:held:{}", row.id)),
                             code: "sale".into(),
                             reference: reference.clone(),
-                            description: format!("local part of order {number}, held until settlement"),
+                            description: format!(
+                                "local part of order {number}, held until settlement"
+                            ),
                             request_hash: journal::request_hash(&[
                                 "held",
                                 &row.id,

@@ -307,7 +307,11 @@ fn held_by_cycle(
     let booked: Vec<(Option<String>, i64, i64)> = orders::table
         .filter(orders::order_cycle_id.eq(cycle_id))
         .filter(orders::booked_at.is_not_null())
-        .select((orders::local_currency, orders::local_minor, orders::euro_minor))
+        .select((
+            orders::local_currency,
+            orders::local_minor,
+            orders::euro_minor,
+        ))
         .load(conn.diesel())?;
     let mut held: Vec<(String, i64)> = Vec::new();
     let mut add = |code: &str, minor: i64| {
