@@ -199,6 +199,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(planning::add_fee)
         .service(planning::close_cycle)
         .service(planning::settle_cycle)
+        .service(planning::set_cycle_settlement)
         .service(planning::cycle_report)
         .service(accounting::get_chart)
         .service(accounting::put_chart)

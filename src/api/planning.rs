@@ -1,6 +1,6 @@
 //! A hub's work on its cycles: create, copy, add fees, close, and read the reports.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -151,6 +151,44 @@ pub async fn close_cycle(
         })
         .await?;
     Ok(web::Json(report.into()))
+}
+
+/// When a cycle settles: a date after its close (at most 14 days), or null to settle at
+/// the close. Until the cycle is settled; by the hub's owners and managers.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settlement {
+    pub settles_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Sets when a cycle settles: between its close and that date the hub weighs, marks
+/// missing lines and records payments. By the hub's owners and managers, until it settles.
+#[utoipa::path(
+    tag = "order cycles",
+    security(("bearer" = [])),
+    params(("cycle_id" = String, Path)),
+    request_body = Settlement,
+    responses((status = 200, body = OrderCycleDetail), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The cycle is settled", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[put("/api/v1/order-cycles/{cycle_id}/settlement")]
+pub async fn set_cycle_settlement(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    cycle_id: web::Path<String>,
+    body: JsonBody<Settlement>,
+) -> Result<web::Json<OrderCycleDetail>, ApiError> {
+    let (id, settles_at) = (cycle_id.into_inner(), body.0.settles_at);
+    let detail = state
+        .db
+        .run(move |conn| {
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+                hub_id,
+            })?;
+            planning::set_settlement(conn, &id, settles_at)
+        })
+        .await
+        .map(OrderCycleDetail::from)?;
+    Ok(web::Json(detail))
 }
 
 /// Settles a cycle now, closing it first if it is open: the orders as weighed are booked

@@ -267,6 +267,45 @@ pub fn create(
     })
 }
 
+/// Sets when cycle `cycle_id` settles (`None`: at its close), while it is not settled: at
+/// most [`MAX_SETTLEMENT_DELAY_DAYS`] after `closes_at`. A cycle already closed with no
+/// settlement date is settled by the next run of the background job.
+pub fn set_settlement(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    settles_at: Option<DateTime<Utc>>,
+) -> Result<OrderCycleDetail, OrderError> {
+    conn.transaction(|conn| {
+        crate::db::lock_row(conn, "order_cycles", cycle_id)?;
+        let cycle = cycles::find_row(conn, cycle_id)?;
+        if cycle.settled_at.is_some() {
+            return Err(OrderError::CycleNotOpen(format!(
+                "order cycle `{}` is settled already",
+                cycle.name
+            )));
+        }
+        let mut errors = Vec::new();
+        check_settlement(&mut errors, cycle.closes_at.and_utc(), settles_at);
+        if settles_at.is_some_and(|t| t <= Utc::now()) {
+            errors.push(FieldError::new(
+                "settles_at",
+                "in_the_past",
+                "must be in the future (settle now with POST …/settle)",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(OrderError::invalid(errors));
+        }
+        diesel::update(order_cycles::table.find(cycle_id))
+            .set((
+                order_cycles::settles_at.eq(settles_at.map(|t| t.naive_utc())),
+                order_cycles::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn.diesel())?;
+        cycles::detail(conn, cycle_id)
+    })
+}
+
 /// Copies cycle `source_id` to new times (see the module documentation).
 pub fn copy(
     conn: &mut DbConn,

@@ -415,6 +415,9 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
             ),
             ("POST", "/api/v1/order-cycles/{cycle_id}/close")
             | ("POST", "/api/v1/order-cycles/{cycle_id}/settle") => None,
+            ("PUT", "/api/v1/order-cycles/{cycle_id}/settlement") => {
+                Some(json!({"settles_at": null}))
+            }
             ("GET", "/api/v1/order-cycles/{cycle_id}/reports/{name}") => {
                 return Some((fill(path).replace("{name}", "customer_totals"), None));
             }

@@ -26,6 +26,7 @@ backend_tests!(
     cycles_are_created_copied_and_closed_empty,
     concurrent_closes_book_and_settle_once,
     a_mistaken_weight_can_be_corrected,
+    weighing_after_ordering_closes_then_a_later_settlement,
 );
 
 /// A demo's basket for [`fees_adjustment_close_and_settlement_have_exact_totals`], and every
@@ -878,4 +879,117 @@ async fn a_mistaken_weight_can_be_corrected(backend: Backend, demo: &'static Dem
         .json();
     assert_eq!(account["balance"], local(left));
     assert_eq!(account["available"], local(left));
+}
+
+/// A cycle that settles after it closes, over HTTP: the hub sets the settlement date; the
+/// close stops ordering and books nothing; between the two, the manager weighs a line up
+/// (within the customer's 10 % tolerance, refused beyond), marks another missing and
+/// records the euros now due; the settlement books and pays, and leaves the hub's holding
+/// accounts empty; after it, the lines are final.
+async fn weighing_after_ordering_closes_then_a_later_settlement(
+    backend: Backend,
+    demo: &'static DemoFacts,
+) {
+    let legal = |a: &str| demo.legal_amount(a);
+    // carrots at 2.80 (France) or 4.20 (Switzerland) the kilo
+    let (two_kg, heavier, extra) = match demo.demo {
+        comptoir::demo::Demo::France => ("5.60", "5.88", "0.28"),
+        comptoir::demo::Demo::Switzerland => ("8.40", "8.82", "0.42"),
+    };
+    let app = TestApp::with_demo_of(backend, demo.demo).await;
+    let shop = shop_of(&app, demo.hub).await;
+    let manager = app.access_token(demo.hub_manager).await;
+    let camille = app.access_token(demo.consumers[0]).await;
+    funded_wallet_in(&app, demo, &camille, "30.00").await;
+    let carrots = shop.variant[demo.skus[0]].clone();
+    let second = shop.variant[demo.skus[1]].clone();
+    let cycle_path = format!("/api/v1/order-cycles/{}", shop.cycle);
+    let closes_at: chrono::DateTime<chrono::Utc> = app.get(&cycle_path).await.json()["closes_at"]
+        .as_str()
+        .expect("closes_at")
+        .parse()
+        .expect("a time");
+    // the settlement two days after the close; not 15
+    let settlement = format!("{cycle_path}/settlement");
+    let late = json!({"settles_at": closes_at + chrono::Duration::days(15)});
+    authed(&app, "PUT", &settlement, &manager, None, &late)
+        .await
+        .problem(422, "validation");
+    let when = json!({"settles_at": closes_at + chrono::Duration::days(2)});
+    let set = authed(&app, "PUT", &settlement, &manager, None, &when).await;
+    assert_eq!(set.status, 200, "{}", set.json());
+    assert!(set.json()["settles_at"].is_string());
+
+    let lines = json!({"lines": [
+        {"variant_id": carrots, "quantity": 2},
+        {"variant_id": second, "quantity": 1},
+    ]});
+    let id = place_order_in(&app, demo, &shop, &camille, &lines, demo.pickup, two_kg).await;
+
+    // ordering closes: nothing is booked or paid out yet
+    let closed = close_cycle(&app, &shop, &manager).await;
+    assert_eq!(closed["state"], "closed", "{closed}");
+    assert_eq!(closed["settlements"], json!([]));
+    let cart = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    authed(&app, "PUT", &cart, &camille, None, &lines)
+        .await
+        .problem(409, "cycle-not-open");
+
+    // weighing after the close: 2.1 kg is within the 10 % accepted, 2.3 kg is not
+    let path = format!("/api/v1/orders/{id}/adjustments");
+    let too_heavy = json!({"lines": [{"variant_id": carrots, "delivered": "2.3"}]});
+    authed(&app, "POST", &path, &manager, Some(&key()), &too_heavy)
+        .await
+        .problem(422, "validation");
+    let weighed = json!({"lines": [
+        {"variant_id": carrots, "delivered": "2.1"},
+        {"variant_id": second, "status": "missing"},
+    ]});
+    let order = authed(&app, "POST", &path, &manager, Some(&key()), &weighed).await;
+    assert_eq!(order.status, 200, "{}", order.json());
+    let order = order.json();
+    assert_eq!(order["total"], legal(heavier), "{order}");
+    assert_eq!(order["lines"][1]["delivery_status"], "missing");
+    // the hold never captures more than it holds: the extra is due in euros
+    assert_eq!(order["payment"]["local_value"], legal(two_kg));
+    assert_eq!(order["payment"]["fiat"], legal(extra));
+    assert_eq!(order["payment"]["fiat_state"], "due");
+    let paid = authed(
+        &app,
+        "POST",
+        &format!("/api/v1/orders/{id}/fiat-payment"),
+        &manager,
+        Some(&key()),
+        &json!(null),
+    )
+    .await;
+    assert_eq!(paid.status, 200, "{}", paid.json());
+    assert_eq!(paid.json()["payment"]["fiat_state"], "paid");
+
+    // the settlement books and pays, and holds nothing back
+    let settle = format!("{cycle_path}/settle");
+    let settled = app.call("POST", &settle, Some(&manager), None).await;
+    assert_eq!(settled.status, 200, "{}", settled.json());
+    assert_eq!(settled.json()["state"], "settled");
+    assert!(!settled.json()["settlements"]
+        .as_array()
+        .expect("list")
+        .is_empty());
+    let again = app.call("POST", &settle, Some(&manager), None).await.json();
+    assert_eq!(again["already_settled"], true);
+    let conn = &mut app.db.db.conn().expect("conn");
+    let hub = enterprise_id(conn, demo.hub);
+    for ((currency, kind), balance) in balances(conn, &hub) {
+        if kind == "holding" {
+            assert_eq!(balance, 0, "{currency} held after the settlement");
+        }
+    }
+    let booked = app
+        .call("GET", &format!("/api/v1/orders/{id}"), Some(&camille), None)
+        .await
+        .json();
+    assert!(booked["booked_at"].is_string(), "{booked}");
+    authed(&app, "POST", &path, &manager, Some(&key()), &weighed)
+        .await
+        .problem(409, "order-state");
 }
