@@ -246,9 +246,17 @@ enum CatalogCommand {
 
 #[derive(Debug, Subcommand)]
 enum CycleCommand {
-    /// Close a cycle now: capture the holds, book the sales, pay the producers, mail their
-    /// reports. Idempotent: closing a settled cycle prints what its close did.
+    /// Close a cycle now: ordering stops. A cycle without a settlement date is settled at
+    /// once (holds captured, sales booked, producers paid, reports mailed); one with a date
+    /// waits for it or for `cycle settle`. Idempotent: closing a settled cycle prints what
+    /// its settlement did.
     Close {
+        /// The cycle's id.
+        id: String,
+    },
+    /// Settle a cycle now (closing it first if it is open): book the orders as weighed,
+    /// capture the holds, pay the producers, mail their reports. Idempotent.
+    Settle {
         /// The cycle's id.
         id: String,
     },
@@ -413,9 +421,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export { command } => books::export(&config, command),
         Command::Odoo { command } => books::odoo(&config, command),
         Command::Chart { command } => books::chart(&config, command),
-        Command::Cycle {
-            command: CycleCommand::Close { id },
-        } => {
+        Command::Cycle { command } => {
+            let (id, settle) = match command {
+                CycleCommand::Close { id } => (id, false),
+                CycleCommand::Settle { id } => (id, true),
+            };
             let db = server::open_database(&config)?;
             let mut conn = db.conn()?;
             let bar = indicatif::ProgressBar::new_spinner();
@@ -426,13 +436,20 @@ fn run(cli: Cli) -> Result<()> {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             let cycle = crate::ids::CycleId::from(&id);
-            let report = crate::orders::close::close(&mut conn, &cycle, &mut |n| bar.inc(n as u64))
-                .map_err(|e| anyhow::anyhow!("closing cycle `{id}`: {e}"))?;
+            let mut tick = |n: usize| bar.inc(n as u64);
+            let report = if settle {
+                crate::orders::close::settle(&mut conn, &cycle, &mut tick)
+            } else {
+                crate::orders::close::close(&mut conn, &cycle, &mut tick)
+            }
+            .map_err(|e| anyhow::anyhow!("closing or settling cycle `{id}`: {e}"))?;
             bar.finish();
             if report.already_settled {
-                println!("cycle {id} was settled already; its close paid:");
+                println!("cycle {id} was settled already; its settlement paid:");
+            } else if report.state == crate::orders::cycles::CycleState::Settled {
+                println!("cycle {id} settled: {} orders booked", report.orders_booked);
             } else {
-                println!("cycle {id} closed: {} orders booked", report.orders_booked);
+                println!("cycle {id} closed: ordering has stopped; it settles later");
             }
             for s in &report.settlements {
                 println!(

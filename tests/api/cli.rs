@@ -615,10 +615,11 @@ async fn cycles_close_on_the_command_line_and_by_the_server_job(backend: Backend
     );
     assert!(closed.status.success(), "{closed:?}");
     let out = String::from_utf8_lossy(&closed.stdout).to_string();
-    assert!(out.contains("closed: 0 orders booked"), "{out}");
+    // no settlement date: the close settles at once
+    assert!(out.contains("settled: 0 orders booked"), "{out}");
     let again = comptoir(
         dir.path(),
-        &["cycle", "close", &ids[0], "--database-url", &url],
+        &["cycle", "settle", &ids[0], "--database-url", &url],
         &[],
     );
     assert!(again.status.success(), "{again:?}");
