@@ -237,6 +237,8 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
                     amount: comptoir::money::format_minor(local, 2),
                     currency: w.demo.local.parse::<CurrencyCode>().expect("code"),
                 }),
+                address: Some(crate::support::address_input()),
+                ..Default::default()
             };
             checkout::checkout(
                 conn,
