@@ -122,6 +122,8 @@ mod tests {
             (AccountKind::EuroPayable, 980, -980),
             (AccountKind::VatCollected, 184, -184),
             (AccountKind::Exchange, -100, 100),
+            (AccountKind::Holding, 3_400, -3_400),
+            (AccountKind::CustomerCredit, 360, -360),
         ];
         assert_eq!(table.len(), AccountKind::ALL.len(), "every kind is listed");
         for (kind, ledger, books) in table {

@@ -9,6 +9,7 @@
 //! cannot exist without appearing in `/openapi.json`; a test checks the source too.
 
 pub mod accounting;
+pub mod addresses;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -194,6 +195,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(orders::add_shipping_method)
         .service(orders::adjust_order)
         .service(orders::fulfil_order)
+        .service(addresses::list_my_addresses)
+        .service(addresses::create_my_address)
+        .service(addresses::update_my_address)
+        .service(addresses::delete_my_address)
         .service(planning::create_cycle)
         .service(planning::copy_cycle)
         .service(planning::add_fee)

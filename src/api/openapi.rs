@@ -52,6 +52,22 @@ type LinkRow = (
 
 pub const LINKS: &[LinkRow] = &[
     (
+        "/api/v1/me/addresses",
+        "post",
+        "201",
+        "UpdateAddress",
+        "update_my_address",
+        &[("address_id", "$response.body#/id")],
+    ),
+    (
+        "/api/v1/me/addresses",
+        "post",
+        "201",
+        "DeleteAddress",
+        "delete_my_address",
+        &[("address_id", "$response.body#/id")],
+    ),
+    (
         "/api/v1/order-cycles/{cycle_id}/checkout",
         "post",
         "201",

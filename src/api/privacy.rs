@@ -53,6 +53,9 @@ struct PersonalDataDoc {
     /// Payments made to professionals' payment requests.
     #[schema(value_type = Vec<Object>)]
     payment_request_payments: (),
+    /// Saved delivery addresses, as `GET /api/v1/me/addresses` shows them.
+    #[schema(value_type = Vec<Object>)]
+    addresses: (),
 }
 
 /// Everything Comptoir holds about the caller, as one JSON document to keep or take

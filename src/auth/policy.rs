@@ -11,7 +11,7 @@
 //! | approve, refuse or suspend the professionals of a local currency (who may hold a wallet in it, be paid in it and reconvert it) | the issuing association's owners and treasurers, platform admins |
 //! | ask for payments in a local currency (payment requests: create, list, cancel, read their payments) | the enterprise's owners, managers and treasurers |
 //! | read a currency's statement | its treasurers, platform admins |
-//! | read or manage one's own account (own accounts, wallets, password, API keys) | oneself |
+//! | read or manage one's own account (own accounts, wallets, password, API keys, saved delivery addresses — the queries name the caller, so another's is not found) | oneself |
 //! | create a producer, hub or producer-hub | any person (who becomes its owner) |
 //! | create a currency association | platform admins |
 //! | manage an enterprise (profile, the local currencies it asks to accept — its wallet in one opens once the currency's association approves —, permissions it grants, suppliers it accepts) | its owners and managers, platform admins |

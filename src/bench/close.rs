@@ -15,6 +15,7 @@ use crate::db::schema::order_cycles;
 use crate::db::{Db, DbConn};
 use crate::ids::{CycleId, UserId};
 use crate::money::AmountInput;
+use crate::orders::addresses::AddressInput;
 use crate::orders::checkout::CheckoutRequest;
 use crate::orders::quote::{QuoteLineRequest, QuoteRequest};
 use crate::orders::{cart, checkout, close as closing, planning, shipping};
@@ -128,8 +129,16 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
                                 amount: half(local_max),
                                 currency: "LEM".parse().map_err(|e| anyhow!("{e:?}"))?,
                             }),
-                            credit_amount: None,
-                            weight_tolerance_percent: None,
+                            // the dearest method is the demo's delivery by bike
+                            address: Some(AddressInput {
+                                name: format!("Customer {i}"),
+                                line1: "3 rue des Lilas".into(),
+                                postcode: "69004".into(),
+                                city: "Lyon".into(),
+                                phone: "0612345678".into(),
+                                ..AddressInput::default()
+                            }),
+                            ..CheckoutRequest::default()
                         };
                         checkout::checkout(
                             conn,

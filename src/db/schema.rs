@@ -777,3 +777,39 @@ diesel::table! {
         decided_by -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    user_addresses (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        line1 -> Text,
+        line2 -> Nullable<Text>,
+        postcode -> Text,
+        city -> Text,
+        country -> Text,
+        phone -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_addresses (order_id) {
+        order_id -> Text,
+        name -> Text,
+        line1 -> Text,
+        line2 -> Nullable<Text>,
+        postcode -> Text,
+        city -> Text,
+        country -> Text,
+        phone -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(user_addresses -> users (user_id));
+diesel::joinable!(order_addresses -> orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(user_addresses, users);
+diesel::allow_tables_to_appear_in_same_query!(order_addresses, orders);

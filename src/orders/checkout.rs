@@ -18,6 +18,10 @@
 //! 5. the lines are snapshotted (name, unit, price, VAT, local share) and the confirmation
 //!    mails are put in the outbox.
 //!
+//! A delivery method needs an address (typed in, or one of the customer's saved ones), parsed
+//! and snapshotted on the order before anything is reserved; a pickup ignores it
+//! ([`super::addresses`]).
+//!
 //! Any refusal — a line no longer offered, stock gone, funds short — rolls everything back.
 //! Locks are always taken in the same order — order row, variants, ledger accounts, chain
 //! head — by checkout and by cancel.
@@ -46,7 +50,7 @@ use crate::orders::OrderError;
 pub const HOLD_GRACE_DAYS: i64 = 30;
 
 /// What the customer chooses at checkout.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CheckoutRequest {
     /// One of the cycle's pickup or delivery methods.
     pub shipping_method_id: String,
@@ -59,6 +63,12 @@ pub struct CheckoutRequest {
     /// How much more than ordered (percent, 0 to [`MAX_WEIGHT_TOLERANCE_PERCENT`]) the
     /// customer accepts for weighed lines; absent: [`DEFAULT_WEIGHT_TOLERANCE_PERCENT`].
     pub weight_tolerance_percent: Option<i32>,
+    /// Where to deliver (a delivery method needs it or `address_id`; a pickup ignores it).
+    pub address: Option<super::addresses::AddressInput>,
+    /// One of the customer's saved addresses, instead of `address`.
+    pub address_id: Option<String>,
+    /// Keep `address` in the customer's saved addresses.
+    pub save_address: bool,
 }
 
 /// The tolerance a customer accepts for weighed lines unless they say otherwise: a piece of
@@ -103,6 +113,17 @@ pub fn checkout(
         let priced = quote::price_for_checkout(legal, &offer, &cycle_fees, &basket)?;
         let quote = &priced.quote;
         let method = shipping_method(conn, cycle_id, &request.shipping_method_id)?;
+        super::addresses::at_checkout(
+            conn,
+            customer_id,
+            &row.id,
+            &method.kind,
+            super::addresses::CheckoutChoice {
+                address: request.address.as_ref(),
+                address_id: request.address_id.as_deref(),
+                save_address: request.save_address,
+            },
+        )?;
         let fee = method.fee_minor;
         let total = quote.total.minor.checked_add(fee).unwrap_or(i64::MAX);
         if total > MAX_BASKET_MINOR {

@@ -1,6 +1,8 @@
 //! Order mails, put in the outbox inside the transaction of the checkout or cancellation:
 //! the customer's confirmation and the hub's notice of a new order, and the customer's
-//! notice of a cancellation. Times are shown in UTC (see the mail module's notes).
+//! notice of a cancellation. Times are shown in UTC (see the mail module's notes). A delivered
+//! order's address (`delivery_address`: name, lines, postcode, city, country, phone, note;
+//! `null` for a pickup) is in the customer's confirmation and in the hub's notice.
 
 use serde_json::json;
 
@@ -80,6 +82,7 @@ pub fn confirmed(
         })
         .collect();
     let delivery_fee = (order.shipping_fee.minor > 0).then_some(order.shipping_fee);
+    let delivery_address = order.delivery_address.as_ref().map(|a| a.to_json());
     outbox::enqueue(
         conn,
         &customer.email,
@@ -99,6 +102,7 @@ pub fn confirmed(
             "paid_local": local_or_zero(order),
             "paid_eur": order.payment.euro,
             "fulfilment": fulfilment(method),
+            "delivery_address": delivery_address,
         }),
     )?;
     if let Some(email) = &hub.email {
@@ -118,6 +122,7 @@ pub fn confirmed(
                 "paid_local": local_or_zero(order),
                 "paid_eur": order.payment.euro,
                 "fulfilment": fulfilment(method),
+                "delivery_address": delivery_address,
             }),
         )?;
     }

@@ -14,9 +14,12 @@
 //! - [`reports`]: the cycle's reports for the hub (JSON or CSV).
 //! - [`refunds`]: euros owed back — refunds and customer credit with a hub.
 //! - [`order`]: orders as stored and shown.
+//! - [`addresses`]: delivery addresses — parsed, saved in a person's book, snapshotted on an
+//!   order.
 //! - [`payment`]: how the euro part is collected.
 //! - [`mails`]: the order mails, through the outbox.
 
+pub mod addresses;
 pub mod adjust;
 pub mod cart;
 pub mod checkout;

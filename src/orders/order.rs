@@ -318,6 +318,8 @@ pub struct Order {
     pub customer_id: String,
     pub state: OrderState,
     pub shipping_method_id: Option<String>,
+    /// Where the order is delivered, as given at checkout (`None` for a pickup).
+    pub delivery_address: Option<crate::orders::addresses::DeliveryAddress>,
     pub lines: Vec<OrderLine>,
     pub items_total: Money,
     pub shipping_fee: Money,
@@ -406,11 +408,16 @@ pub fn views(conn: &mut DbConn, rows: Vec<OrderRow>) -> Result<Vec<Order>, Order
     } else {
         HashMap::new()
     };
+    let mut addresses = crate::orders::addresses::of_orders(conn, &ids)?;
     rows.into_iter()
         .map(|row| {
             let lines = lines_of.remove(&row.id).unwrap_or_default();
             let fees = fees_of.remove(&row.id).unwrap_or_default();
-            build(legal, row, lines, fees, &scales)
+            let delivery_address = addresses.remove(&row.id);
+            build(legal, row, lines, fees, &scales).map(|order| Order {
+                delivery_address,
+                ..order
+            })
         })
         .collect()
 }
@@ -487,6 +494,7 @@ fn build(
         hub_id: row.hub_id,
         customer_id: row.customer_id,
         shipping_method_id: row.shipping_method_id,
+        delivery_address: None,
     })
 }
 

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `supplier_totals` | producer and product: what each producer delivers |
 //! | `packing_by_customer` | order and line: what goes in each customer's box |
-//! | `delivery_list` | order: who collects or receives what, where, when, what is due |
+//! | `delivery_list` | order: who collects or receives what, where, when, what is due; a delivered order's address (its `address` in one line, then each field: `delivery_name`, `delivery_line1`, `delivery_line2`, `delivery_postcode`, `delivery_city`, `delivery_country`, `delivery_phone`, `delivery_note`) |
 //! | `customer_totals` | order: items, fees, delivery, VAT, local and euro parts |
 //! | `pay_your_suppliers` | producer: goods sold, producer fees, owed — and paid, once settled |
 //! | `enterprise_fee_summary` | fee: orders charged, amount, VAT |
@@ -94,6 +94,8 @@ struct Data {
     customers: HashMap<String, (String, String)>,
     producers: HashMap<String, String>,
     methods: Vec<ShippingMethodRow>,
+    /// Where delivered orders go, by order id.
+    addresses: HashMap<String, super::addresses::DeliveryAddress>,
     /// Decimal places of each currency.
     scales: HashMap<String, i32>,
 }
@@ -172,6 +174,7 @@ fn load(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Data, OrderError> {
             .collect(),
         producers: producers.into_iter().collect(),
         methods: shipping::for_cycle(conn, &cycle.id)?,
+        addresses: super::addresses::of_cycle(conn, &cycle.id)?,
         scales: scales.into_iter().collect(),
     })
 }
@@ -315,11 +318,28 @@ fn delivery_list(data: &Data, cycle_id: &str) -> Report {
             "items",
             "euro_due",
             "euro_state",
+            "delivery_name",
+            "delivery_line1",
+            "delivery_line2",
+            "delivery_postcode",
+            "delivery_city",
+            "delivery_country",
+            "delivery_phone",
+            "delivery_note",
         ],
     );
     for order in &data.orders {
         let (customer, email) = data.customer(order);
         let method = data.method(order);
+        let delivered = data.addresses.get(&order.id);
+        // a pickup's place, or where a delivery goes
+        let address = match delivered {
+            Some(a) => format!("{}, {} {}", a.lines(), a.postcode(), a.city()),
+            None => method.map(|m| m.address.clone()).unwrap_or_default(),
+        };
+        let field = |f: fn(&super::addresses::DeliveryAddress) -> &str| {
+            delivered.map(|a| f(a).to_string()).unwrap_or_default()
+        };
         let items: i64 = data.lines_of(order).iter().map(|l| l.quantity).sum();
         let due = if order.euro_state == "due" {
             order.euro_minor
@@ -332,13 +352,21 @@ fn delivery_list(data: &Data, cycle_id: &str) -> Report {
             email,
             method.map(|m| m.name.clone()).unwrap_or_default(),
             method.map(|m| m.kind.clone()).unwrap_or_default(),
-            method.map(|m| m.address.clone()).unwrap_or_default(),
+            address,
             method
                 .map(|m| m.at_time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                 .unwrap_or_default(),
             items.to_string(),
             legal_text(due),
             order.euro_state.clone(),
+            field(|a| a.name()),
+            field(|a| a.line1()),
+            field(|a| a.line2().unwrap_or("")),
+            field(|a| a.postcode()),
+            field(|a| a.city()),
+            field(|a| a.country()),
+            field(|a| a.phone()),
+            field(|a| a.note().unwrap_or("")),
         ]);
     }
     report

@@ -5,7 +5,9 @@
 //! - **What is erased**: the name and address become a pseudonym (`erased-<6 characters of
 //!   the id>`, at `erased.invalid`); the password, sessions, API keys and pending links go;
 //!   roles end; mail not sent yet is dropped, and mail already sent keeps only that it was
-//!   sent (template and dates); saved API responses (idempotency) are deleted. The account
+//!   sent (template and dates); saved API responses (idempotency) are deleted; saved delivery
+//!   addresses and the delivery addresses of the person's orders are deleted (the orders
+//!   stay, without where they went). The account
 //!   stays as a disabled shell so that what refers to it (orders, ledger accounts) still
 //!   does.
 //! - **What is kept, and why**: the ledger (entries, transfers, accounts: amounts and ids,
@@ -87,6 +89,8 @@ pub struct Export {
     pub topup_requests: Vec<crate::association::topups::TopUp>,
     /// What the person paid to professionals' payment requests, oldest first.
     pub payment_request_payments: Vec<crate::association::payment_requests::Payment>,
+    /// The person's saved delivery addresses (each order's own is in `orders`).
+    pub addresses: Vec<crate::orders::addresses::SavedAddress>,
 }
 
 #[derive(Debug, Serialize)]
@@ -333,6 +337,7 @@ pub fn export(conn: &mut DbConn, user: &UserId) -> Result<Export, PrivacyError> 
         let topup_requests = crate::association::topups::of_user(conn, user.as_str())?;
         let payment_request_payments =
             crate::association::payment_requests::paid_by(conn, user.as_str())?;
+        let addresses = crate::orders::addresses::list(conn, user.as_str())?;
         Ok(Export {
             exported_at: utc(crate::time::now()),
             account: AccountData {
@@ -362,6 +367,7 @@ pub fn export(conn: &mut DbConn, user: &UserId) -> Result<Export, PrivacyError> 
             audit_events,
             topup_requests,
             payment_request_payments,
+            addresses,
         })
     })
 }
@@ -486,6 +492,8 @@ pub fn erase(conn: &mut DbConn, who: &Who, user: &UserId) -> Result<Erased, Priv
                 .filter(mail_outbox::sent_at.is_null()),
         )
         .execute(c)?;
+        crate::orders::addresses::erase(conn, user.as_str())?;
+        let c = conn.diesel();
         // mail already sent: only that it was sent stays
         diesel::update(mail_outbox::table.filter(mail_outbox::recipient.eq(&row.email)))
             .set((

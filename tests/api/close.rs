@@ -303,8 +303,7 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(
 
     let checkout_path = format!("/api/v1/order-cycles/{}/checkout", shop.cycle);
     let [total, vat_total, local_part, legal_part] = expected.placed;
-    let body =
-        json!({"shipping_method_id": shop.method[demo.bike], "local_amount": local(local_part)});
+    let body = json!({"shipping_method_id": shop.method[demo.bike], "local_amount": local(local_part), "address": crate::support::address()});
     let placed = authed(&app, "POST", &checkout_path, &camille, Some(&key()), &body).await;
     assert_eq!(placed.status, 201, "{}", placed.json());
     let order = placed.json();
@@ -748,8 +747,7 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend, demo: &'static
             amount: "2.00".into(),
             currency: demo.local.parse::<CurrencyCode>().expect("code"),
         }),
-        credit_amount: None,
-        weight_tolerance_percent: None,
+        ..Default::default()
     };
     let orders = 30;
     for n in 0..orders {

@@ -5,6 +5,7 @@ mod harness;
 
 mod accounting;
 mod accounts;
+mod addresses;
 mod authorization;
 mod books;
 mod catalog;

@@ -16,7 +16,8 @@ use comptoir::orders::{cart, shipping};
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp, TestDb};
 use crate::support::{
-    authed, big_pool, eur, funded_wallet, hub_owner_token, key, lem, new_customer, shop, Shop,
+    address, authed, big_pool, eur, funded_wallet, hub_owner_token, key, lem, new_customer, shop,
+    Shop,
 };
 
 backend_tests!(
@@ -91,7 +92,8 @@ async fn split_payment_checkout_has_exact_totals_and_cancels_cleanly(backend: Ba
     let bike = &shop.method["Livraison à vélo"];
     let checkout_path = format!("/api/v1/order-cycles/{}/checkout", shop.cycle);
     // more local currency than the lines and the fee allow (16.05 + 1.50)
-    let too_much = json!({"shipping_method_id": bike, "local_amount": lem("17.56")});
+    let too_much =
+        json!({"shipping_method_id": bike, "local_amount": lem("17.56"), "address": address()});
     let refused = authed(
         &app,
         "POST",
@@ -109,7 +111,8 @@ async fn split_payment_checkout_has_exact_totals_and_cancels_cleanly(backend: Ba
         "a refusal reserves nothing"
     );
 
-    let body = json!({"shipping_method_id": bike, "local_amount": lem("15.00")});
+    let body =
+        json!({"shipping_method_id": bike, "local_amount": lem("15.00"), "address": address()});
     let k = key();
     let placed = authed(&app, "POST", &checkout_path, &camille, Some(&k), &body).await;
     assert_eq!(placed.status, 201, "{}", placed.json());
@@ -517,8 +520,7 @@ async fn concurrent_buyers_never_oversell(backend: Backend) {
             amount: "5.00".into(),
             currency: "LEM".parse::<CurrencyCode>().expect("code"),
         }),
-        credit_amount: None,
-        weight_tolerance_percent: None,
+        ..Default::default()
     };
     let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = buyers

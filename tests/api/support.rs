@@ -35,6 +35,28 @@ pub(crate) fn chf(amount: &str) -> Value {
     json!({"amount": amount, "currency": "CHF"})
 }
 
+/// A delivery address, as a checkout's `address` (French, valid on either demo: a country
+/// other than the deployment's is allowed).
+pub(crate) fn address() -> Value {
+    json!({"name": "Camille Fèvre", "line1": "3 rue des Lilas", "line2": "Bâtiment B",
+           "postcode": "69004", "city": "Lyon", "country": "FR", "phone": "06 12 34 56 78",
+           "note": "Code 1234"})
+}
+
+/// [`address`] as the domain's input (for checkouts called through the library).
+pub(crate) fn address_input() -> comptoir::orders::addresses::AddressInput {
+    comptoir::orders::addresses::AddressInput {
+        name: "Camille Fèvre".into(),
+        line1: "3 rue des Lilas".into(),
+        line2: None,
+        postcode: "69004".into(),
+        city: "Lyon".into(),
+        country: Some("FR".into()),
+        phone: "0612345678".into(),
+        note: None,
+    }
+}
+
 /// The JSON of a reply that created something (201) or answered what it had (200).
 #[track_caller]
 pub(crate) fn created(reply: Reply) -> Value {
@@ -120,8 +142,8 @@ pub(crate) async fn authed(
     .await
 }
 
-/// Sets `token`'s cart to `lines` and checks it out with `method` (a name) and `local` LEM;
-/// both must succeed. Returns the order's id.
+/// Sets `token`'s cart to `lines` and checks it out with `method` (a name) and `local` LEM,
+/// with [`address`] (which a pickup ignores); both must succeed. Returns the order's id.
 pub(crate) async fn place_order(
     app: &TestApp,
     shop: &Shop,
@@ -146,7 +168,7 @@ pub(crate) async fn place_order_in(
     let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
     let cart = authed(app, "PUT", &cart_path, token, None, lines).await;
     assert_eq!(cart.status, 200, "{}", cart.json());
-    let body = json!({"shipping_method_id": shop.method[method], "local_amount": demo.local_amount(local)});
+    let body = json!({"shipping_method_id": shop.method[method], "local_amount": demo.local_amount(local), "address": address()});
     let placed = authed(
         app,
         "POST",

@@ -14,6 +14,7 @@
 //!   string.
 
 pub mod accounting;
+pub mod addresses;
 pub mod auth;
 pub mod catalog;
 pub mod cycles;

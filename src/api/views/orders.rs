@@ -213,7 +213,9 @@ impl From<crate::orders::cart::CartLine> for CartLine {
     }
 }
 
-/// What the customer chooses at checkout.
+/// What the customer chooses at checkout. A `delivery` method needs `address` or
+/// `address_id` (not both; 422 on `address` when neither is given); a `pickup` method ignores
+/// `address`, `address_id` and `save_address` (nothing is stored).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"shipping_method_id": "019ad0c2-5a6e-7c31-9a4e-2f3b8c1d0e5f", "local_amount": {"amount": "5.60", "currency": "LEM"}}))]
 #[serde(deny_unknown_fields)]
@@ -233,6 +235,17 @@ pub struct CheckoutRequest {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 25)]
     pub weight_tolerance_percent: Option<i32>,
+    /// Where to deliver (for a `delivery` method); copied onto the order.
+    #[serde(default)]
+    pub address: Option<super::addresses::AddressInput>,
+    /// One of the caller's saved addresses (`GET /api/v1/me/addresses`), instead of
+    /// `address`; another person's is refused as unknown (422 on `address_id`).
+    #[serde(default)]
+    pub address_id: Option<String>,
+    /// Keep `address` in the caller's saved addresses (at most 20; an equal one is not saved
+    /// twice).
+    #[serde(default)]
+    pub save_address: bool,
 }
 
 impl From<CheckoutRequest> for crate::orders::checkout::CheckoutRequest {
@@ -242,12 +255,18 @@ impl From<CheckoutRequest> for crate::orders::checkout::CheckoutRequest {
             local_amount,
             credit_amount,
             weight_tolerance_percent,
+            address,
+            address_id,
+            save_address,
         } = value;
         crate::orders::checkout::CheckoutRequest {
             shipping_method_id,
             local_amount: local_amount.map(Into::into),
             credit_amount,
             weight_tolerance_percent,
+            address: address.map(Into::into),
+            address_id,
+            save_address,
         }
     }
 }
@@ -404,6 +423,8 @@ pub struct Order {
     pub customer_id: String,
     pub state: OrderState,
     pub shipping_method_id: Option<String>,
+    /// Where the order is delivered (`null` for a pickup).
+    pub delivery_address: Option<super::addresses::DeliveryAddress>,
     pub lines: Vec<OrderLine>,
     pub items_total: Money,
     pub shipping_fee: Money,
@@ -433,6 +454,7 @@ impl From<crate::orders::order::Order> for Order {
             customer_id,
             state,
             shipping_method_id,
+            delivery_address,
             lines,
             items_total,
             shipping_fee,
@@ -455,6 +477,7 @@ impl From<crate::orders::order::Order> for Order {
             customer_id,
             state,
             shipping_method_id,
+            delivery_address: delivery_address.map(Into::into),
             lines: lines.into_iter().map(Into::into).collect(),
             items_total,
             shipping_fee,

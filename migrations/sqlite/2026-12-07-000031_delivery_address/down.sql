@@ -1,0 +1,2 @@
+DROP TABLE order_addresses;
+DROP TABLE user_addresses;
