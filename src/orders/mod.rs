@@ -13,6 +13,7 @@
 //! - [`order`]: orders as stored and shown.
 //! - [`payment`]: how the euro part is collected.
 //! - [`mails`]: the order mails, through the outbox.
+//! - [`numbers`]: order numbers per hub and year (`CAG-2026-000123`), gapless.
 
 pub mod adjust;
 pub mod cart;
@@ -22,6 +23,7 @@ pub mod cycles;
 pub mod fees;
 pub mod limits;
 pub mod mails;
+pub mod numbers;
 pub mod order;
 pub mod payment;
 pub mod planning;
