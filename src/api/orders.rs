@@ -257,8 +257,8 @@ where
 }
 
 /// Records that an order's fiat part (in the deployment's legal currency) was paid to the hub
-/// (at pickup or by transfer). By the hub's owners and treasurers. Needs an
-/// `Idempotency-Key` header.
+/// (at pickup or by transfer). By the hub's owners, managers, cashiers and treasurers. Needs
+/// an `Idempotency-Key` header.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -322,8 +322,8 @@ async fn fiat_paid(
 }
 
 /// Records what was delivered of weighed items before the cycle closes, and prices the order
-/// again (the close captures less than was held). By the hub's owners and managers. Needs an
-/// `Idempotency-Key` header.
+/// again (the close captures less than was held). By the hub's owners, managers and cashiers.
+/// Needs an `Idempotency-Key` header.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -350,7 +350,7 @@ pub async fn adjust_order(
         |actor, row| {
             authorize(
                 actor,
-                Action::ManageHubOrders {
+                Action::WeighOrder {
                     hub_id: &row.hub_id,
                 },
             )
@@ -360,8 +360,9 @@ pub async fn adjust_order(
     .await
 }
 
-/// Records that a booked order was handed over (picked up or delivered). By the hub's owners
-/// and managers, once the cycle's close has booked the order. Needs an `Idempotency-Key`.
+/// Records that a booked order was handed over (picked up or delivered). By the hub's owners,
+/// managers and cashiers, once the cycle's close has booked the order. Needs an
+/// `Idempotency-Key`.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -385,7 +386,7 @@ pub async fn fulfil_order(
         |actor, row| {
             authorize(
                 actor,
-                Action::ManageHubOrders {
+                Action::HandOverOrder {
                     hub_id: &row.hub_id,
                 },
             )
@@ -395,7 +396,7 @@ pub async fn fulfil_order(
     .await
 }
 
-/// A cycle's orders (carts excluded), for the hub.
+/// A cycle's orders (carts excluded), for the hub's owners, managers, cashiers and treasurers.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -412,7 +413,7 @@ pub async fn cycle_orders(
     let orders = state
         .db
         .run(move |conn| {
-            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ListHubOrders {
                 hub_id,
             })?;
             order::for_cycle(conn, &id)

@@ -947,7 +947,7 @@ mod tests {
         let now = crate::time::now();
         let plan = plan(&Source::Embedded, Demo::Switzerland, now).expect("Swiss demo plans");
         assert_eq!(plan.enterprises.len(), 5);
-        assert_eq!(plan.users.len(), 8);
+        assert_eq!(plan.users.len(), 10);
         assert_eq!(plan.variants.len(), 22);
         // every enterprise in Switzerland, with a UID that passed its check digit
         for e in &plan.enterprises {
