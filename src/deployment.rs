@@ -150,6 +150,15 @@ impl Country {
         Country::ALL.iter().copied().find(|c| c.code() == code)
     }
 
+    /// The IANA time zone of the country: a new enterprise's unless it says otherwise
+    /// (France's Europe/Paris, Switzerland's Europe/Zurich).
+    pub fn time_zone(self) -> &'static str {
+        match self {
+            Country::France => "Europe/Paris",
+            Country::Switzerland => "Europe/Zurich",
+        }
+    }
+
     /// The VAT rates a product may carry, in percent (the highest is the standard rate):
     /// France's 0, 5.5 (food), 10 and 20; Switzerland's (since 2024) 0, 2.6 (food), 3.8
     /// (lodging) and 8.1. `catalog.vat_rates` replaces them.

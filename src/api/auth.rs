@@ -207,7 +207,7 @@ pub async fn login(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleView {
     pub enterprise_id: String,
-    /// `owner`, `manager`, `treasurer` or `member`.
+    /// `owner`, `manager`, `cashier`, `treasurer` or `member`.
     #[schema(value_type = String)]
     pub role: Role,
 }

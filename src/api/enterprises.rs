@@ -94,7 +94,7 @@ pub async fn update_enterprise(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyEnterprise {
     pub enterprise: Enterprise,
-    /// `owner`, `manager`, `treasurer`, `member`.
+    /// `owner`, `manager`, `cashier`, `treasurer`, `member`.
     pub roles: Vec<String>,
 }
 

@@ -242,7 +242,7 @@ pub async fn cancel_order(
 
 /// Refunds what an order owes its customer back (`payment.owed_back`: a cancelled order, or
 /// one weighed down after it was paid), by bank transfer, cash, cheque, card or otherwise,
-/// with a reference. By the hub's owners, managers and treasurers. Needs an
+/// with a reference. By the hub's owners, managers, cashiers and treasurers. Needs an
 /// `Idempotency-Key` header.
 #[utoipa::path(
     tag = "orders",
@@ -282,8 +282,8 @@ pub async fn refund_order(
 }
 
 /// Turns what an order owes its customer back into the customer's credit with the hub,
-/// usable at its next checkouts (`credit_amount`). By the hub's owners, managers and
-/// treasurers. Needs an `Idempotency-Key` header.
+/// usable at its next checkouts (`credit_amount`). By the hub's owners, managers, cashiers
+/// and treasurers. Needs an `Idempotency-Key` header.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -344,7 +344,7 @@ pub async fn my_credits(
 }
 
 /// A hub's customers with credit, largest first (at most 500). By the hub's owners,
-/// managers and treasurers.
+/// managers, cashiers and treasurers.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -409,8 +409,8 @@ where
 }
 
 /// Records that an order's fiat part (in the deployment's legal currency) was paid to the hub
-/// (at pickup or by transfer). By the hub's owners and treasurers. Needs an
-/// `Idempotency-Key` header.
+/// (at pickup or by transfer). By the hub's owners, managers, cashiers and treasurers. Needs
+/// an `Idempotency-Key` header.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -474,8 +474,8 @@ async fn fiat_paid(
 }
 
 /// Records what was delivered of weighed items before the cycle closes, and prices the order
-/// again (the close captures less than was held). By the hub's owners and managers. Needs an
-/// `Idempotency-Key` header.
+/// again (the close captures less than was held). By the hub's owners, managers and cashiers.
+/// Needs an `Idempotency-Key` header.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -502,7 +502,7 @@ pub async fn adjust_order(
         |actor, row| {
             authorize(
                 actor,
-                Action::ManageHubOrders {
+                Action::WeighOrder {
                     hub_id: &row.hub_id,
                 },
             )
@@ -512,8 +512,9 @@ pub async fn adjust_order(
     .await
 }
 
-/// Records that a booked order was handed over (picked up or delivered). By the hub's owners
-/// and managers, once the cycle's close has booked the order. Needs an `Idempotency-Key`.
+/// Records that a booked order was handed over (picked up or delivered). By the hub's owners,
+/// managers and cashiers, once the cycle's close has booked the order. Needs an
+/// `Idempotency-Key`.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -537,7 +538,7 @@ pub async fn fulfil_order(
         |actor, row| {
             authorize(
                 actor,
-                Action::ManageHubOrders {
+                Action::HandOverOrder {
                     hub_id: &row.hub_id,
                 },
             )
@@ -547,7 +548,7 @@ pub async fn fulfil_order(
     .await
 }
 
-/// A cycle's orders (carts excluded), for the hub.
+/// A cycle's orders (carts excluded), for the hub's owners, managers, cashiers and treasurers.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
@@ -564,7 +565,7 @@ pub async fn cycle_orders(
     let orders = state
         .db
         .run(move |conn| {
-            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ListHubOrders {
                 hub_id,
             })?;
             order::for_cycle(conn, &id)

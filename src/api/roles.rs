@@ -20,7 +20,7 @@ pub struct MemberView {
     pub user_id: String,
     pub email: String,
     pub display_name: String,
-    /// `owner`, `manager`, `treasurer` or `member`.
+    /// `owner`, `manager`, `cashier`, `treasurer` or `member`.
     pub role: String,
     pub since: DateTime<Utc>,
 }
@@ -44,7 +44,7 @@ pub struct RoleGrant {
     /// The address of an existing account.
     #[schema(max_length = 254)]
     pub email: String,
-    /// `owner`, `manager`, `treasurer` or `member`.
+    /// `owner`, `manager`, `cashier`, `treasurer` or `member`.
     pub role: String,
 }
 
@@ -132,7 +132,7 @@ pub async fn revoke(
     // a path that names no role names nothing: 404, as for an unknown id
     let role = roles::role(&role).map_err(|_| {
         ApiError::NotFound(format!(
-            "`{role}` is not a role (owner, manager, treasurer or member)"
+            "`{role}` is not a role (owner, manager, cashier, treasurer or member)"
         ))
     })?;
     let who = caller.who(&req);

@@ -17,12 +17,19 @@
 //! | manage an enterprise (profile, the local currencies it asks to accept — its wallet in one opens once the currency's association approves —, permissions it grants, suppliers it accepts) | its owners and managers, platform admins |
 //! | manage a producer's catalogue (products, variants, CSV import and export) | its owners and managers, platform admins |
 //! | shop (cart, checkout) | any person, for themselves |
-//! | read an order | its customer, the hub's owners, managers and treasurers, platform admins |
+//! | read an order, list a cycle's orders | its customer (their own), the hub's owners, managers, cashiers and treasurers, platform admins |
 //! | cancel an order | its customer, the hub's owners and managers |
-//! | manage a hub's cycles and orders (create and copy cycles, fees, pickup and delivery methods, the cycle's orders, weighed-item adjustments, fulfilment) | the hub's owners and managers, platform admins |
-//! | record an order's euro payment | the hub's owners, managers and treasurers (the manager runs the pickup's till) |
-//! | close a hub's cycle by hand, read its reports | the hub's owners, managers and treasurers, platform admins |
+//! | manage a hub's cycles (create and copy cycles, fees, pickup and delivery methods) | the hub's owners and managers, platform admins |
+//! | weigh an order (weighed-item adjustments, substitutions, missing items), hand it over (fulfilment) | the hub's owners, managers and cashiers, platform admins |
+//! | record an order's euro payment, a refund, a customer's credit | the hub's owners, managers, cashiers and treasurers (at the pickup's till, or from the bank statement) |
+//! | read a hub's reports | the hub's owners, managers, cashiers and treasurers, platform admins |
+//! | close a hub's cycle by hand | the hub's owners, managers and treasurers, platform admins |
 //! | keep the books (chart mapping, FEC and Odoo exports, period close) | the currency associations' owners and treasurers, platform admins |
+//!
+//! A hub's **cashier** (#20) works the pickup's till — often a volunteer on duty: it records
+//! euro payments, refunds and credit, weighs and hands orders over, and reads the orders and
+//! reports that needs; it edits neither cycles nor catalogue, and reaches no wallet. A
+//! manager may do all of that and run the hub's cycles; an owner also names its people.
 //!
 //! A request made with an API key may only do what its scopes allow: the `read` scope covers
 //! the read actions above, the `catalog` scope the catalogue actions, the `accounting` scope
@@ -79,13 +86,28 @@ pub enum Action<'a> {
         customer_id: &'a str,
         hub_id: &'a str,
     },
+    /// A hub's cycles: create and copy them, their fees, pickup and delivery methods.
     ManageHubOrders {
         hub_id: &'a str,
     },
+    /// List the orders of a hub's cycle.
+    ListHubOrders {
+        hub_id: &'a str,
+    },
+    /// Record what was really delivered of an order (weighed items, substitutions, missing
+    /// items).
+    WeighOrder {
+        hub_id: &'a str,
+    },
+    /// Record that an order was handed over (picked up or delivered).
+    HandOverOrder {
+        hub_id: &'a str,
+    },
+    /// Record an order's euro payment.
     CollectPayment {
         hub_id: &'a str,
     },
-    /// Give back euros an order owes its customer: a refund, or credit with the hub.
+    /// Record a refund to a customer, or credit with the hub, for an order.
     RecordRefund {
         hub_id: &'a str,
     },
@@ -136,6 +158,7 @@ impl Action<'_> {
             | Action::ReadStatement { .. }
             | Action::ReadOwnAccounts
             | Action::ReadOrder { .. }
+            | Action::ListHubOrders { .. }
             | Action::ReadHubReports { .. } => Some(Scope::Read),
             Action::KeepBooks { .. } | Action::KeepEnterpriseBooks { .. } => {
                 Some(Scope::Accounting)
@@ -149,6 +172,10 @@ impl Action<'_> {
 const MONEY_ROLES: &[Role] = &[Role::Owner, Role::Treasurer];
 const READ_ROLES: &[Role] = &[Role::Owner, Role::Treasurer, Role::Manager];
 const MANAGER_ROLES: &[Role] = &[Role::Owner, Role::Manager];
+/// A hub's till: weighing, handing over.
+const TILL_ROLES: &[Role] = &[Role::Owner, Role::Manager, Role::Cashier];
+/// A hub's orders and the money they bring: reading them, recording payments and refunds.
+const HUB_ROLES: &[Role] = &[Role::Owner, Role::Manager, Role::Cashier, Role::Treasurer];
 
 fn may_spend(actor: &Actor, account: &AccountRow) -> bool {
     let owner = account.owner_id.as_deref().unwrap_or("");
@@ -218,7 +245,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         } => {
             actor.user_id == customer_id
                 || actor.is_platform_admin
-                || actor.has_role(hub_id, READ_ROLES)
+                || actor.has_role(hub_id, HUB_ROLES)
         }
         Action::CancelOrder {
             customer_id,
@@ -227,8 +254,14 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         Action::ManageHubOrders { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, MANAGER_ROLES)
         }
+        Action::ListHubOrders { hub_id } | Action::ReadHubReports { hub_id } => {
+            actor.is_platform_admin || actor.has_role(hub_id, HUB_ROLES)
+        }
+        Action::WeighOrder { hub_id } | Action::HandOverOrder { hub_id } => {
+            actor.is_platform_admin || actor.has_role(hub_id, TILL_ROLES)
+        }
         Action::CollectPayment { hub_id } | Action::RecordRefund { hub_id } => {
-            actor.has_role(hub_id, READ_ROLES)
+            actor.has_role(hub_id, HUB_ROLES)
         }
         Action::KeepBooks { associations } => {
             actor.is_platform_admin
@@ -245,7 +278,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         Action::ReadAudit { enterprise_id } => {
             actor.is_platform_admin || enterprise_id.is_some_and(|e| actor.has_role(e, MONEY_ROLES))
         }
-        Action::CloseCycle { hub_id } | Action::ReadHubReports { hub_id } => {
+        Action::CloseCycle { hub_id } => {
             actor.is_platform_admin || actor.has_role(hub_id, READ_ROLES)
         }
     };
@@ -255,5 +288,92 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         Err(AuthError::Forbidden(
             "your roles do not allow this action".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Someone holding `role` in hub `hub` (or nothing: a customer), or a platform admin.
+    fn actor(role: Option<Role>, admin: bool) -> Actor {
+        Actor {
+            user_id: "someone".into(),
+            is_platform_admin: admin,
+            roles: role
+                .map(|r| vec![("hub".to_string(), r)])
+                .unwrap_or_default(),
+            key_scopes: None,
+        }
+    }
+
+    /// What each of a hub's people may do with its cycles, orders and till (the README's table).
+    #[test]
+    fn a_hubs_people_and_what_they_may_do() {
+        let hub = "hub";
+        let actions: [(&str, Action); 8] = [
+            ("edit cycles", Action::ManageHubOrders { hub_id: hub }),
+            ("list orders", Action::ListHubOrders { hub_id: hub }),
+            ("weigh", Action::WeighOrder { hub_id: hub }),
+            ("hand over", Action::HandOverOrder { hub_id: hub }),
+            ("record payment", Action::CollectPayment { hub_id: hub }),
+            ("record refund", Action::RecordRefund { hub_id: hub }),
+            ("close cycle", Action::CloseCycle { hub_id: hub }),
+            (
+                "edit the hub",
+                Action::ManageEnterprise { enterprise_id: hub },
+            ),
+        ];
+        // per action, in the order above: may they?
+        let matrix: [(&str, Actor, [bool; 8]); 7] = [
+            ("owner", actor(Some(Role::Owner), false), [true; 8]),
+            ("manager", actor(Some(Role::Manager), false), [true; 8]),
+            (
+                "cashier",
+                actor(Some(Role::Cashier), false),
+                [false, true, true, true, true, true, false, false],
+            ),
+            (
+                "treasurer",
+                actor(Some(Role::Treasurer), false),
+                [false, true, false, false, true, true, true, false],
+            ),
+            ("member", actor(Some(Role::Member), false), [false; 8]),
+            ("customer", actor(None, false), [false; 8]),
+            (
+                "platform admin",
+                actor(None, true),
+                [true, true, true, true, false, false, true, true],
+            ),
+        ];
+        for (who, actor, allowed) in &matrix {
+            for ((what, action), allowed) in actions.iter().zip(allowed) {
+                assert_eq!(
+                    authorize(actor, *action).is_ok(),
+                    *allowed,
+                    "{who} may {what}: expected {allowed}"
+                );
+            }
+        }
+        // the customer reads their own order, the cashier any of the hub's
+        let own = Action::ReadOrder {
+            customer_id: "someone",
+            hub_id: "elsewhere",
+        };
+        assert!(authorize(&actor(None, false), own).is_ok());
+        let other = Action::ReadOrder {
+            customer_id: "another",
+            hub_id: hub,
+        };
+        assert!(authorize(&actor(Some(Role::Cashier), false), other).is_ok());
+        assert!(authorize(&actor(Some(Role::Member), false), other).is_err());
+        // a cashier cancels nothing and runs no catalogue
+        let cancel = Action::CancelOrder {
+            customer_id: "another",
+            hub_id: hub,
+        };
+        assert!(authorize(&actor(Some(Role::Cashier), false), cancel).is_err());
+        let catalogue = Action::ManageCatalogue { producer_id: hub };
+        assert!(authorize(&actor(Some(Role::Cashier), false), catalogue).is_err());
     }
 }

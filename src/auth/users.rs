@@ -28,6 +28,9 @@ pub struct UserRow {
 pub enum Role {
     Owner,
     Manager,
+    /// Works a hub's till at pickup: records euro payments and refunds, weighs, hands orders
+    /// over; edits neither cycles nor catalogue.
+    Cashier,
     Treasurer,
     /// A consumer member of a hub (or of a currency association).
     Member,
@@ -36,15 +39,22 @@ pub enum Role {
 impl Role {
     /// The role a stored or given name means, if any.
     pub fn parse(name: &str) -> Option<Role> {
-        [Role::Owner, Role::Manager, Role::Treasurer, Role::Member]
-            .into_iter()
-            .find(|r| r.as_str() == name)
+        [
+            Role::Owner,
+            Role::Manager,
+            Role::Cashier,
+            Role::Treasurer,
+            Role::Member,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == name)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",
             Role::Manager => "manager",
+            Role::Cashier => "cashier",
             Role::Treasurer => "treasurer",
             Role::Member => "member",
         }

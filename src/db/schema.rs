@@ -22,6 +22,16 @@ diesel::table! {
         uid -> Nullable<Text>,
         iban -> Nullable<Text>,
         bic -> Nullable<Text>,
+        order_prefix -> Text,
+        time_zone -> Text,
+    }
+}
+
+diesel::table! {
+    order_counters (hub_id, year) {
+        hub_id -> Text,
+        year -> Integer,
+        last_number -> BigInt,
     }
 }
 

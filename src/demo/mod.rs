@@ -215,6 +215,10 @@ struct EnterpriseFixture {
     /// A Swiss enterprise's UID (`CHE-123.456.789`).
     uid: Option<String>,
     vat_number: Option<String>,
+    /// What its order numbers start with (`CAG`); read from the name when absent.
+    order_prefix: Option<String>,
+    /// IANA time zone; the demo country's when absent.
+    time_zone: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -408,6 +412,7 @@ fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
         // the country's postcodes and legal identifiers (check digits included)
         let mut row = EnterpriseRow::new(e.slug.clone(), e.name.clone(), kind, "public");
         row.country_code = country.code().to_string();
+        row.time_zone = country.time_zone().to_string();
         let input = EnterpriseInput {
             name: Some(e.name),
             slug: Some(e.slug.clone()),
@@ -427,6 +432,8 @@ fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
             vat_number: e.vat_number,
             accepted_currencies: None,
             visibility: None,
+            order_prefix: e.order_prefix,
+            time_zone: e.time_zone,
         };
         crate::enterprises::manage::prepare(&mut row, &input, country)
             .map_err(|err| anyhow!("enterprises.toml: `{}`: {err}", e.slug))?;
@@ -439,6 +446,17 @@ fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
             bail!("enterprises.toml: slug `{}` appears twice", e.slug);
         }
         enterprise_rows.push(row);
+    }
+    // order prefixes are unique in a deployment: a demo's own (given or read from names) too
+    let mut prefixes = std::collections::HashSet::new();
+    for row in &enterprise_rows {
+        if !prefixes.insert(row.order_prefix.as_str()) {
+            bail!(
+                "enterprises.toml: order prefix `{}` appears twice: give `{}` an order_prefix",
+                row.order_prefix,
+                row.slug
+            );
+        }
     }
     let enterprise = |file: &str, slug: &str| -> Result<(String, EnterpriseKind)> {
         enterprise_ids
@@ -842,6 +860,7 @@ fn delete_all(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
     diesel::delete(currencies::table.filter(currencies::kind.ne("fiat"))).execute(conn)?;
     diesel::delete(enterprise_roles::table).execute(conn)?;
     diesel::delete(users::table).execute(conn)?;
+    diesel::delete(crate::db::schema::order_counters::table).execute(conn)?;
     diesel::delete(enterprises::table).execute(conn)?;
     Ok(())
 }
@@ -929,7 +948,7 @@ mod tests {
         let now = crate::time::now();
         let plan = plan(&Source::Embedded, Demo::Switzerland, now).expect("Swiss demo plans");
         assert_eq!(plan.enterprises.len(), 5);
-        assert_eq!(plan.users.len(), 8);
+        assert_eq!(plan.users.len(), 10);
         assert_eq!(plan.variants.len(), 22);
         // every enterprise in Switzerland, with a UID that passed its check digit
         for e in &plan.enterprises {
@@ -945,6 +964,12 @@ mod tests {
             .find(|e| e.slug == "le-cabas")
             .expect("the hub");
         assert_eq!((hub.city.as_str(), hub.kind.as_str()), ("Lausanne", "hub"));
+        // its orders numbered CAB-…, every enterprise's times in Zurich's
+        assert_eq!(hub.order_prefix, "CAB");
+        assert!(plan
+            .enterprises
+            .iter()
+            .all(|e| e.time_zone == "Europe/Zurich"));
         // food at 2.6 %, the rest at 8.1 %; prices in francs
         let rates: std::collections::BTreeSet<i32> =
             plan.variants.iter().map(|v| v.vat_rate_bp).collect();

@@ -12,7 +12,12 @@
 //!   which it accepts — with a wallet in each — once their associations approve it
 //!   ([`set_currencies`], `association::professionals`);
 //! - the kind may move between producer, hub and producer-hub, never to or from a currency
-//!   association.
+//!   association;
+//! - the order prefix (what its order numbers start with, `CAG`) is 2 to 6 uppercase letters
+//!   or digits, a letter first, unique in the deployment; derived from the name when not given
+//!   (see [`crate::orders::numbers`]);
+//! - the time zone is an IANA name its mails show times in; when not given, its country's
+//!   (France: Europe/Paris, Switzerland: Europe/Zurich; another country: the deployment's).
 
 use diesel::prelude::*;
 
@@ -46,6 +51,11 @@ pub struct EnterpriseInput {
     pub accepted_currencies: Option<Vec<String>>,
     /// `public` or `hidden`.
     pub visibility: Option<String>,
+    /// What its order numbers start with: 2 to 6 letters or digits, a letter first (written
+    /// in upper case).
+    pub order_prefix: Option<String>,
+    /// IANA time zone (`Europe/Paris`).
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -202,6 +212,28 @@ fn apply(
             ));
         }
         row.visibility = visibility.clone();
+    }
+    if let Some(prefix) = &input.order_prefix {
+        let prefix = prefix.trim().to_ascii_uppercase();
+        if !crate::orders::numbers::valid_prefix(&prefix) {
+            errors.push(FieldError::new(
+                "order_prefix",
+                "invalid_prefix",
+                crate::orders::numbers::PREFIX_RULE,
+            ));
+        }
+        row.order_prefix = prefix;
+    }
+    if let Some(zone) = &input.time_zone {
+        let zone = zone.trim();
+        if crate::time::zone(zone).is_none() {
+            errors.push(FieldError::new(
+                "time_zone",
+                "unknown_time_zone",
+                "must be an IANA time zone such as Europe/Paris or Europe/Zurich",
+            ));
+        }
+        row.time_zone = zone.to_string();
     }
     apply_identifiers(row, input, country, errors);
 }
@@ -413,6 +445,15 @@ pub fn create(
     // an address is in the deployment's country unless it says otherwise
     row.country_code = country.code().to_string();
     apply(&mut row, input, country, &mut errors);
+    if input.time_zone.is_none() {
+        row.time_zone = Country::parse(&row.country_code)
+            .unwrap_or(country)
+            .time_zone()
+            .to_string();
+    }
+    if input.order_prefix.is_none() {
+        row.order_prefix = crate::orders::numbers::derive_prefix(&row.name);
+    }
     if input.slug.is_none() {
         row.slug = slugify(&row.name);
         if !valid_slug(&row.slug) {
@@ -436,6 +477,16 @@ pub fn create(
             // a name already used elsewhere: the derived slug gets a distinct ending
             row.slug = format!("{}-{}", row.slug, &row.id[row.id.len() - 6..]);
         }
+        if input.order_prefix.is_some() {
+            if crate::orders::numbers::prefix_taken(conn, &row.order_prefix, &row.id)? {
+                return Err(prefix_taken_error(&row.order_prefix));
+            }
+        } else {
+            // a derived prefix taken: the first free one with a number after it
+            row.order_prefix =
+                crate::orders::numbers::free_prefix(conn, &row.order_prefix, &row.id)?
+                    .ok_or_else(|| prefix_taken_error(&row.order_prefix))?;
+        }
         {
             let conn = conn.diesel();
             diesel::insert_into(enterprises::table)
@@ -450,7 +501,7 @@ pub fn create(
                 ))
                 .execute(conn)
         }
-        .map_err(|e| slug_violation(e, &row.slug))?;
+        .map_err(|e| unique_violation(e, &row))?;
         for code in set_currencies(conn, &row, &codes)? {
             tell_association(conn, &row, &code)?;
         }
@@ -475,10 +526,24 @@ fn slug_taken_error(slug: &str) -> EnterpriseError {
     )
 }
 
-/// Two requests racing past [`slug_taken`] meet the unique index: the loser gets a 422 too.
-fn slug_violation(e: diesel::result::Error, slug: &str) -> EnterpriseError {
-    if crate::db::violates_unique(&e, &["slug"]) {
-        slug_taken_error(slug)
+fn prefix_taken_error(prefix: &str) -> EnterpriseError {
+    EnterpriseError::field(
+        "order_prefix",
+        "taken",
+        format!(
+            "`{prefix}` is already the order prefix of another enterprise, or its orders' \
+             numbers carry it: choose another"
+        ),
+    )
+}
+
+/// Two requests racing past [`slug_taken`] or the prefix's check meet the unique index: the
+/// loser gets a 422 too.
+fn unique_violation(e: diesel::result::Error, row: &EnterpriseRow) -> EnterpriseError {
+    if crate::db::violates_unique(&e, &["order_prefix"]) {
+        prefix_taken_error(&row.order_prefix)
+    } else if crate::db::violates_unique(&e, &["slug"]) {
+        slug_taken_error(&row.slug)
     } else {
         e.into()
     }
@@ -645,6 +710,11 @@ pub fn update(
         if slug_taken(conn, &row.slug, &row.id)? {
             return Err(slug_taken_error(&row.slug));
         }
+        if input.order_prefix.is_some()
+            && crate::orders::numbers::prefix_taken(conn, &row.order_prefix, &row.id)?
+        {
+            return Err(prefix_taken_error(&row.order_prefix));
+        }
         diesel::update(enterprises::table.find(&row.id))
             .set((
                 enterprises::slug.eq(&row.slug),
@@ -662,10 +732,12 @@ pub fn update(
                 enterprises::uid.eq(&row.uid),
                 enterprises::vat_number.eq(&row.vat_number),
                 enterprises::visibility.eq(&row.visibility),
+                enterprises::order_prefix.eq(&row.order_prefix),
+                enterprises::time_zone.eq(&row.time_zone),
                 enterprises::updated_at.eq(row.updated_at),
             ))
             .execute(conn.diesel())
-            .map_err(|e| slug_violation(e, &row.slug))?;
+            .map_err(|e| unique_violation(e, &row))?;
         if let Some(codes) = &codes {
             for code in set_currencies(conn, &row, codes)? {
                 tell_association(conn, &row, &code)?;

@@ -120,10 +120,16 @@ pub struct EnterpriseRow {
     pub siret: Option<String>,
     /// A Swiss enterprise's UID, as shown (`CHE-123.456.788`).
     pub uid: Option<String>,
+    /// What its order numbers start with (`CAG`: [`crate::orders::numbers`]).
+    pub order_prefix: String,
+    /// The IANA time zone its people read times in (`Europe/Paris`).
+    pub time_zone: String,
 }
 
 impl EnterpriseRow {
-    /// A new enterprise with empty contact details and no legal identifiers.
+    /// A new enterprise with empty contact details and no legal identifiers, its order prefix
+    /// read from its name (not checked against the others': [`manage::create`] does) and in
+    /// France's time zone.
     pub fn new(
         slug: String,
         name: String,
@@ -134,6 +140,7 @@ impl EnterpriseRow {
         EnterpriseRow {
             id: crate::time::new_id(),
             slug,
+            order_prefix: crate::orders::numbers::derive_prefix(&name),
             name,
             kind: kind.as_str().to_string(),
             description: String::new(),
@@ -150,6 +157,7 @@ impl EnterpriseRow {
             updated_at: now,
             siret: None,
             uid: None,
+            time_zone: crate::deployment::Country::France.time_zone().to_string(),
         }
     }
 }
@@ -184,6 +192,10 @@ pub struct Enterprise {
     /// Currencies the enterprise takes payment in: always the legal currency, plus local
     /// currencies.
     pub accepted_currencies: Vec<String>,
+    /// What its order numbers start with (`CAG-2026-000123`).
+    pub order_prefix: String,
+    /// The IANA time zone its mails show times in.
+    pub time_zone: String,
     pub created_at: DateTime<chrono::Utc>,
 }
 
@@ -215,6 +227,8 @@ impl TryFrom<EnterpriseRow> for Enterprise {
             visibility: row.visibility,
             // filled by `with_currencies`, from `accepted_currencies`
             accepted_currencies: Vec::new(),
+            order_prefix: row.order_prefix,
+            time_zone: row.time_zone,
             created_at: crate::time::utc(row.created_at),
         })
     }
@@ -368,6 +382,17 @@ pub fn resolve(
         }
         _ => Err(EnterpriseError::NotFound(format!("no enterprise `{key}`"))),
     }
+}
+
+/// The time zone of enterprise `id` (its mails show times in it); France's when there is no
+/// such enterprise.
+pub fn time_zone(conn: &mut DbConn, id: &str) -> Result<String, diesel::result::Error> {
+    Ok(enterprises::table
+        .find(id)
+        .select(enterprises::time_zone)
+        .first::<String>(conn.diesel())
+        .optional()?
+        .unwrap_or_else(|| crate::deployment::Country::France.time_zone().to_string()))
 }
 
 /// Any enterprise (public or hidden) by id; 404 when missing.

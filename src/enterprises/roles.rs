@@ -1,4 +1,4 @@
-//! The people of an enterprise and their roles: owner, manager, treasurer, member (see
+//! The people of an enterprise and their roles: owner, manager, cashier, treasurer, member (see
 //! [`crate::auth::policy`] for what each may do). An enterprise's creator is its first owner;
 //! owners (and platform admins) then name the others — a currency association its
 //! treasurers, a hub its managers. Each grant and revocation is in the audit trail.
@@ -9,6 +9,7 @@
 //! - The last owner cannot be removed: an enterprise without one could never be managed
 //!   again but by a platform admin.
 //! - Rights are read on every request, so a grant or a revocation takes effect at once.
+//! - A cashier works a hub's till: the role is given in hubs and producer-hubs only.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -72,7 +73,7 @@ pub fn role(name: &str) -> Result<Role, EnterpriseError> {
         EnterpriseError::field(
             "role",
             "unknown_role",
-            "must be owner, manager, treasurer or member",
+            "must be owner, manager, cashier, treasurer or member",
         )
     })
 }
@@ -133,6 +134,16 @@ pub fn grant(
     role: Role,
 ) -> Result<(String, bool), EnterpriseError> {
     conn.transaction(|conn| {
+        if role == Role::Cashier {
+            let kind = super::get_row(conn, enterprise_id)?.kind;
+            if !super::EnterpriseKind::parse(&kind).is_some_and(|k| k.is_hub()) {
+                return Err(EnterpriseError::field(
+                    "role",
+                    "not_a_hub",
+                    "a cashier works a hub's till: only a hub or a producer-hub has one",
+                ));
+            }
+        }
         let found = crate::auth::registration::find_user(conn, email.as_str())?;
         let Some(user_id) = found.filter(|u| u.disabled_at.is_none()).map(|u| u.id) else {
             return Err(EnterpriseError::field(

@@ -4,7 +4,9 @@
 //!
 //! The recipient is the wallet's owner: a person (their address and language), or an
 //! enterprise with a contact address (in `mail.default_locale`). An enterprise without one
-//! gets no receipt. Times are the entry's, in UTC (written with "UTC").
+//! gets no receipt. Times are the entry's, in the local time of the enterprise concerned, with
+//! its offset: a top-up's in the issuing association's time zone, a reconversion's in the
+//! reconverting enterprise's.
 
 use diesel::prelude::*;
 use serde_json::json;
@@ -70,8 +72,10 @@ fn legal_total(legal: Legal, entry: &Entry) -> serde_json::Value {
     json!({"amount": m.amount_string(), "currency": m.currency.as_str()})
 }
 
-fn when(entry: &Entry) -> String {
-    entry.row.created_at.format("%Y-%m-%dT%H:%MZ").to_string()
+/// When `entry` was written, in the local time of enterprise `enterprise_id`.
+fn when(conn: &mut DbConn, entry: &Entry, enterprise_id: &str) -> Result<String, LedgerError> {
+    let zone = crate::enterprises::time_zone(conn, enterprise_id)?;
+    Ok(crate::mail::format::mail_time(entry.row.created_at, &zone))
 }
 
 /// The receipt of an issue: `amount` of `currency` credited to `wallet` against euros.
@@ -95,7 +99,7 @@ pub fn topup(
         "euros": legal_total(currencies::legal(conn)?, entry),
         "method": method,
         "reference": reference,
-        "date": when(entry),
+        "date": when(conn, entry, currency.issuer_id.as_deref().unwrap_or(""))?,
         "balance": money(wallet.balance() - wallet.debits_pending, currency),
         "entry_id": entry.row.id,
     });
@@ -117,6 +121,11 @@ pub fn reconversion(
         return Ok(());
     };
     let association = super::ops::association_accounts(conn, currency)?;
+    // the reconverting enterprise's time (an association's own wallet: its own)
+    let reconverting = match OwnerKind::parse(&wallet.owner_kind) {
+        Ok(OwnerKind::Enterprise) => wallet.owner_id.clone().unwrap_or_default(),
+        _ => currency.issuer_id.clone().unwrap_or_default(),
+    };
     let commission: i64 = entry
         .transfers
         .iter()
@@ -130,7 +139,7 @@ pub fn reconversion(
         "amount": money(amount, currency),
         "commission": money(commission, currency),
         "payout": legal_total(currencies::legal(conn)?, entry),
-        "date": when(entry),
+        "date": when(conn, entry, &reconverting)?,
         "entry_id": entry.row.id,
     });
     outbox::enqueue(conn, &email, "reconversion_receipt", &locale, &values)?;

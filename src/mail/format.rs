@@ -141,10 +141,40 @@ const MONTHS_EN: [&str; 12] = [
 ];
 
 /// Parses the local date and time at the start of `text` (`2026-11-26T18:00`, seconds and an
-/// offset are allowed and ignored: times reach templates already in the hub's time zone).
+/// offset are allowed: times reach templates already in the local time of the enterprise
+/// concerned, with its offset — [`mail_time`]).
 pub fn parse_local(text: &str) -> Option<NaiveDateTime> {
     let head = text.get(..16)?;
     NaiveDateTime::parse_from_str(head, "%Y-%m-%dT%H:%M").ok()
+}
+
+/// A stored UTC instant as a mail carries it: in the local time of the IANA zone `zone` (the
+/// hub's, or the enterprise's the mail is about), with its offset — `2026-11-26T18:00+01:00`.
+/// The `datetime` filter writes it in words with the offset (`… à 18:00 (UTC+1)`).
+pub fn mail_time(t: NaiveDateTime, zone: &str) -> String {
+    crate::time::local(t, zone)
+        .format("%Y-%m-%dT%H:%M%:z")
+        .to_string()
+}
+
+/// The offset at the end of a time as [`mail_time`] writes it, in words: `UTC+1`, `UTC-3`,
+/// `UTC+5:30`, `UTC`; `None` when the time carries none (`Z` is UTC).
+pub fn offset_words(text: &str) -> Option<String> {
+    if text.ends_with('Z') {
+        return Some("UTC".into());
+    }
+    let tail = text.get(16..)?;
+    // past the minutes: optional seconds (and fraction), then the offset
+    let at = tail.find(['+', '-'])?;
+    let (sign, rest) = tail[at..].split_at(1);
+    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "00"));
+    let hours: u32 = hours.parse().ok()?;
+    let minutes: u32 = minutes.parse().ok()?;
+    Some(match (hours, minutes) {
+        (0, 0) => "UTC".into(),
+        (h, 0) => format!("UTC{sign}{h}"),
+        (h, m) => format!("UTC{sign}{h}:{m:02}"),
+    })
 }
 
 /// A local date and time in words.
@@ -239,6 +269,42 @@ mod tests {
             "mardi 1er décembre 2026 à 09:05"
         );
         assert!(parse_local("26/11/2026").is_none());
+    }
+
+    #[test]
+    fn mail_times_are_local_with_their_offset() {
+        let winter = chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+            .and_then(|d| d.and_hms_opt(17, 0, 0))
+            .unwrap();
+        assert_eq!(mail_time(winter, "Europe/Paris"), "2026-11-26T18:00+01:00");
+        assert_eq!(mail_time(winter, "Europe/Zurich"), "2026-11-26T18:00+01:00");
+        assert_eq!(
+            mail_time(winter, "America/Sao_Paulo"),
+            "2026-11-26T14:00-03:00"
+        );
+        let summer = chrono::NaiveDate::from_ymd_opt(2026, 6, 4)
+            .and_then(|d| d.and_hms_opt(16, 30, 0))
+            .unwrap();
+        assert_eq!(mail_time(summer, "Europe/Paris"), "2026-06-04T18:30+02:00");
+        assert_eq!(
+            offset_words("2026-06-04T18:30+02:00").as_deref(),
+            Some("UTC+2")
+        );
+        assert_eq!(
+            offset_words("2026-06-04T18:30:00-03:00").as_deref(),
+            Some("UTC-3")
+        );
+        assert_eq!(
+            offset_words("2026-06-04T18:30+05:30").as_deref(),
+            Some("UTC+5:30")
+        );
+        assert_eq!(
+            offset_words("2026-06-04T18:30+00:00").as_deref(),
+            Some("UTC")
+        );
+        assert_eq!(offset_words("2026-06-04T18:30Z").as_deref(), Some("UTC"));
+        assert_eq!(offset_words("2026-06-04T18:30"), None);
+        assert_eq!(offset_words("2026-06-04T18:30:00"), None);
     }
 
     #[test]

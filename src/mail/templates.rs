@@ -7,8 +7,10 @@
 //! never a blank. HTML templates escape every value (minijinja's auto-escaping by file
 //! extension); plain-text ones do not. Filters: `money` (`{"amount": "12.50", "currency":
 //! "EUR"}` → `12,50 €` in French and German, `€12.50`), `number` (`5.5` → `5,5` in French and
-//! German), `datetime` (a local `2026-11-26T18:00` → `jeudi 26 novembre 2026 à 18:00` /
-//! `Donnerstag, 26. November 2026 um 18:00`) and `payment_method` (`bank_transfer` →
+//! German), `datetime` (a local time with its offset, `2026-11-26T18:00+01:00` → `jeudi 26
+//! novembre 2026 à 18:00 (UTC+1)` / `Donnerstag, 26. November 2026 um 18:00 (UTC+1)`: every
+//! time a mail shows is in the local time of the enterprise concerned —
+//! [`format::mail_time`]) and `payment_method` (`bank_transfer` →
 //! `virement bancaire` / `Banküberweisung` / `bank transfer`), all in the mail's language.
 
 use std::path::PathBuf;
@@ -138,11 +140,12 @@ fn datetime_filter(state: &State, value: String) -> Result<String, minijinja::Er
         )
     })?;
     let words = format::datetime(t, locale_of(state));
-    // a time marked UTC says so; others are already the hub's local time
-    Ok(if value.ends_with('Z') {
-        format!("{words} UTC")
-    } else {
-        words
+    // a local time says its offset (`(UTC+1)`); a time marked `Z` says UTC; a bare one is
+    // shown as it is
+    Ok(match format::offset_words(&value) {
+        Some(offset) if value.ends_with('Z') => format!("{words} {offset}"),
+        Some(offset) => format!("{words} ({offset})"),
+        None => words,
     })
 }
 

@@ -23,8 +23,9 @@
 //! ([`super::addresses`]).
 //!
 //! Any refusal — a line no longer offered, stock gone, funds short — rolls everything back.
-//! Locks are always taken in the same order — order row, variants, ledger accounts, chain
-//! head — by checkout and by cancel.
+//! Locks are always taken in the same order — order row, variants, the hub's order counter
+//! (checkout only: [`super::numbers`]), ledger accounts, chain head — by checkout and by
+//! cancel.
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -138,10 +139,8 @@ pub fn checkout(
 
         reserve_stock(conn, &offer, &basket)?;
 
-        // 48 random bits (the tail of a fresh UUID v7); a clash fails this checkout on the
-        // unique index, and its retry draws another number
-        let fresh = crate::time::new_id();
-        let number = format!("C-{}", fresh[fresh.len() - 12..].to_uppercase());
+        // the hub's next number this year, rolled back with the checkout if it fails
+        let number = super::numbers::next(conn, &row.hub_id, crate::time::now())?;
         let local = local_part(conn, &row.hub_id, request.local_amount.as_ref(), local_max)?;
         let mut hold_id = None;
         if let Some(part) = &local {

@@ -1,6 +1,7 @@
 //! Order mails, put in the outbox inside the transaction of the checkout or cancellation:
 //! the customer's confirmation and the hub's notice of a new order, and the customer's
-//! notice of a cancellation. Times are shown in UTC (see the mail module's notes). A delivered
+//! notice of a cancellation. Times are shown in the hub's time zone, with their offset
+//! ([`crate::mail::format::mail_time`]), whoever reads them. A delivered
 //! order's address (`delivery_address`: name, lines, postcode, city, country, phone, note;
 //! `null` for a pickup) is in the customer's confirmation and in the hub's notice.
 
@@ -12,9 +13,10 @@ use crate::orders::OrderError;
 use diesel::prelude::*;
 
 use crate::auth::users::UserRow;
-use crate::db::schema::users;
+use crate::db::schema::{order_cycles, users};
 use crate::db::DbConn;
 use crate::enterprises;
+use crate::mail::format::mail_time;
 use crate::mail::outbox;
 use crate::money::Money;
 
@@ -35,13 +37,14 @@ fn local_or_zero(order: &Order) -> Money {
     ))
 }
 
-fn fulfilment(method: &ShippingMethodRow) -> serde_json::Value {
+/// The pickup or delivery, its time in the hub's time zone `zone`.
+fn fulfilment(method: &ShippingMethodRow, zone: &str) -> serde_json::Value {
     json!({
         "kind": method.kind,
         "name": method.name,
         "address": method.address,
         "instructions": method.instructions,
-        "time": method.at_time.format("%Y-%m-%dT%H:%M").to_string(),
+        "time": mail_time(method.at_time, zone),
     })
 }
 
@@ -55,6 +58,10 @@ pub fn confirmed(
     let customer = customer(conn, &order.customer_id)?;
     let hub = enterprises::get_row(conn, &order.hub_id)?;
     let number = order.number.clone().unwrap_or_default();
+    let closes_at: chrono::NaiveDateTime = order_cycles::table
+        .find(&order.order_cycle_id)
+        .select(order_cycles::closes_at)
+        .first(conn.diesel())?;
     let mut vat: Vec<(String, i64)> = Vec::new();
     for line in &order.lines {
         match vat.iter_mut().find(|(rate, _)| *rate == line.vat_rate) {
@@ -93,6 +100,7 @@ pub fn confirmed(
             "order_number": number,
             "hub_name": hub.name,
             "cycle_name": cycle_name,
+            "cycle_closes_at": mail_time(closes_at, &hub.time_zone),
             "lines": lines,
             "items_total": order.items_total,
             "fees_total": null,
@@ -101,7 +109,7 @@ pub fn confirmed(
             "vat": vat.iter().map(|(rate, amount)| json!({"rate": rate, "amount": Money::new(*amount, order.total.currency, order.total.scale)})).collect::<Vec<_>>(),
             "paid_local": local_or_zero(order),
             "paid_eur": order.payment.euro,
-            "fulfilment": fulfilment(method),
+            "fulfilment": fulfilment(method, &hub.time_zone),
             "delivery_address": delivery_address,
         }),
     )?;
@@ -121,7 +129,7 @@ pub fn confirmed(
                 "total": order.total,
                 "paid_local": local_or_zero(order),
                 "paid_eur": order.payment.euro,
-                "fulfilment": fulfilment(method),
+                "fulfilment": fulfilment(method, &hub.time_zone),
                 "delivery_address": delivery_address,
             }),
         )?;

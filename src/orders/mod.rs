@@ -18,6 +18,7 @@
 //!   order.
 //! - [`payment`]: how the euro part is collected.
 //! - [`mails`]: the order mails, through the outbox.
+//! - [`numbers`]: order numbers per hub and year (`CAG-2026-000123`), gapless.
 
 pub mod addresses;
 pub mod adjust;
@@ -28,6 +29,7 @@ pub mod cycles;
 pub mod fees;
 pub mod limits;
 pub mod mails;
+pub mod numbers;
 pub mod order;
 pub mod payment;
 pub mod planning;

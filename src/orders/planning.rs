@@ -37,7 +37,7 @@ pub struct NewCycle {
     pub name: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
-    /// IANA time zone the hub shows times in (default `Europe/Paris`).
+    /// IANA time zone the hub shows times in (default: the hub's own).
     pub time_zone: Option<String>,
     /// `as_paid` (default) or `euros`: how producers are paid at close.
     pub producer_settlement: Option<String>,
@@ -84,15 +84,9 @@ fn check_settlement(
     }
 }
 
+/// A zone of the tz database (`Europe/Paris`).
 fn valid_zone(zone: &str) -> bool {
-    !zone.is_empty()
-        && zone.len() <= 64
-        && zone.split('/').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-        })
+    crate::time::zone(zone).is_some()
 }
 
 fn check_times(errors: &mut Vec<FieldError>, opens_at: DateTime<Utc>, closes_at: DateTime<Utc>) {
@@ -157,10 +151,11 @@ pub fn create(
     check_name(&mut errors, &new.name);
     check_times(&mut errors, new.opens_at, new.closes_at);
     check_settlement(&mut errors, new.closes_at, new.settles_at);
-    let zone = new
-        .time_zone
-        .clone()
-        .unwrap_or_else(|| "Europe/Paris".into());
+    // the hub's own time zone unless the cycle names another
+    let zone = match &new.time_zone {
+        Some(zone) => zone.clone(),
+        None => crate::enterprises::time_zone(conn, hub_id)?,
+    };
     if !valid_zone(&zone) {
         errors.push(FieldError::new(
             "time_zone",

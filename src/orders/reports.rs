@@ -621,7 +621,8 @@ pub fn send_producer_reports(
                 "producer_name": producer.name,
                 "hub_name": hub.name,
                 "cycle_name": cycle.name,
-                "delivery_time": delivery_time.format("%Y-%m-%dT%H:%M").to_string(),
+                // the hub's local time: the producer delivers there
+                "delivery_time": crate::mail::format::mail_time(delivery_time, &hub.time_zone),
                 "by_product": by_product,
                 "total": legal.money(total),
                 "by_customer": by_customer,

@@ -1,6 +1,7 @@
 //! The authorization matrix, generated over every route of the OpenAPI document: for each
 //! protected route acting on someone else's resources, a person holding each role of
 //! **another** enterprise gets 403 or 404 and no data. A new route without a case here fails.
+//! And within a hub: what each of its people may do with its orders, till and cycles.
 
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -8,10 +9,13 @@ use serde_json::{json, Value};
 use comptoir::db::schema::{enterprise_roles, enterprises, users};
 
 use crate::backend_tests;
-use crate::harness::{Backend, TestApp};
-use crate::support::{key, lem};
+use crate::harness::{Backend, TestApp, FRENCH_DEMO};
+use crate::support::{authed, key, lem, place_order, shop};
 
-backend_tests!(other_enterprises_roles_get_no_access_anywhere);
+backend_tests!(
+    other_enterprises_roles_get_no_access_anywhere,
+    a_hubs_people_at_the_till,
+);
 
 async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
@@ -656,4 +660,155 @@ async fn other_enterprises_roles_get_no_access_anywhere(backend: Backend) {
         .json();
     assert_eq!(balance["balance"], lem("20.00"));
     assert_eq!(balance["available"], lem("15.00"));
+}
+
+/// Who of the hub's people may weigh, record a payment, hand over, list the cycle's orders
+/// and edit the cycle: the owner and manager all of it, the cashier the till's part, the
+/// treasurer the money's, a member none.
+async fn a_hubs_people_at_the_till(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let shop = shop(&app).await;
+    let camille = app.access_token("camille@example.org").await;
+    let people = [
+        ("owner", "presidence@lacagette.example.org"),
+        ("manager", "gerance@lacagette.example.org"),
+        ("cashier", "caisse@lacagette.example.org"),
+        ("treasurer", "tresorerie@lem.example.org"),
+        ("member", "yanis@example.org"),
+        ("platform admin", "admin@comptoir.example.org"),
+    ];
+    // may weigh, record payment, hand over, list orders, edit the cycle, cancel
+    let expected = [
+        ("owner", [true, true, true, true, true, true]),
+        ("manager", [true, true, true, true, true, true]),
+        ("cashier", [true, true, true, true, false, false]),
+        ("treasurer", [false, true, false, true, false, false]),
+        ("member", [false, false, false, false, false, false]),
+        ("platform admin", [true, false, true, true, true, false]),
+    ];
+    let carrots = &shop.variant[FRENCH_DEMO.skus[0]];
+    for ((who, email), (who2, allowed)) in people.iter().zip(expected) {
+        assert_eq!(*who, who2);
+        let token = app.access_token(email).await;
+        // an order of Camille's for each of them, so that each act meets a fresh order
+        let order = place_order(
+            &app,
+            &shop,
+            &camille,
+            &json!({"lines": [{"variant_id": carrots, "quantity": 2}]}),
+            FRENCH_DEMO.pickup,
+            "0",
+        )
+        .await;
+        let weigh = authed(
+            &app,
+            "POST",
+            &format!("/api/v1/orders/{order}/adjustments"),
+            &token,
+            Some(&key()),
+            &json!({"lines": [{"variant_id": carrots, "delivered": "1.5"}]}),
+        )
+        .await;
+        let pay = authed(
+            &app,
+            "POST",
+            &format!("/api/v1/orders/{order}/fiat-payment"),
+            &token,
+            Some(&key()),
+            &json!(null),
+        )
+        .await;
+        // before the close: refused as not booked yet (409) when allowed at all
+        let hand_over = authed(
+            &app,
+            "POST",
+            &format!("/api/v1/orders/{order}/fulfil"),
+            &token,
+            Some(&key()),
+            &json!(null),
+        )
+        .await;
+        let list = app
+            .call(
+                "GET",
+                &format!("/api/v1/order-cycles/{}/orders", shop.cycle),
+                Some(&token),
+                None,
+            )
+            .await;
+        let edit = app
+            .call(
+                "POST",
+                &format!("/api/v1/order-cycles/{}/shipping-methods", shop.cycle),
+                Some(&token),
+                Some(&json!({"kind": "pickup", "name": format!("Retrait {who}"),
+                    "at": "2030-01-10T17:00:00Z"})),
+            )
+            .await;
+        let cancel = authed(
+            &app,
+            "POST",
+            &format!("/api/v1/orders/{order}/cancel"),
+            &token,
+            Some(&key()),
+            &json!({"reason": "test"}),
+        )
+        .await;
+        let got = [&weigh, &pay, &hand_over, &list, &edit, &cancel];
+        for ((what, reply), allowed) in [
+            "weigh",
+            "record payment",
+            "hand over",
+            "list orders",
+            "edit the cycle",
+            "cancel",
+        ]
+        .iter()
+        .zip(got)
+        .zip(allowed)
+        {
+            let status = reply.status.as_u16();
+            if allowed {
+                assert!(
+                    matches!(status, 200 | 201 | 409),
+                    "{who} may {what}: got {status} {}",
+                    String::from_utf8_lossy(&reply.body)
+                );
+            } else {
+                assert_eq!(status, 403, "{who} may not {what}");
+            }
+        }
+        // the cashier weighed and took the money: the order says so
+        if *who == "cashier" {
+            assert_eq!(weigh.status, 200, "{}", weigh.json());
+            assert_eq!(pay.status, 200, "{}", pay.json());
+            assert_eq!(
+                pay.json()["payment"]["fiat_state"],
+                "paid",
+                "{}",
+                pay.json()
+            );
+            assert_eq!(hand_over.status, 409);
+        }
+    }
+    // a cashier works a hub's till: a producer has none
+    let farmer = app.access_token("ferme@troischenes.example.org").await;
+    app.call(
+        "POST",
+        "/api/v1/enterprises/ferme-des-trois-chenes/roles",
+        Some(&farmer),
+        Some(&json!({"email": "yanis@example.org", "role": "cashier"})),
+    )
+    .await
+    .problem(422, "validation");
+    let owner = app.access_token("presidence@lacagette.example.org").await;
+    let named = app
+        .call(
+            "POST",
+            "/api/v1/enterprises/la-cagette/roles",
+            Some(&owner),
+            Some(&json!({"email": "yanis@example.org", "role": "cashier"})),
+        )
+        .await;
+    assert_eq!(named.status, 201, "{}", named.json());
 }

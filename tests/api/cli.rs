@@ -305,7 +305,7 @@ async fn demo_load_refuses_a_non_empty_database_unless_forced(backend: Backend) 
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout).contains(
-        "5 enterprises, 8 users, 2 currencies, 27 products (30 variants), 2 order cycles"
+        "5 enterprises, 10 users, 2 currencies, 27 products (30 variants), 2 order cycles"
     ));
     assert_fails_with(&load(&[]), "the database is not empty; use --force");
     let forced = load(&["--force"]);

@@ -65,7 +65,7 @@ async fn the_swiss_demo_records_its_deployment_and_trades_in_francs(backend: Bac
             demo::load(conn, Demo::Switzerland, Source::Embedded, false).expect("Swiss demo");
         assert_eq!(
             summary.to_string(),
-            "5 enterprises, 8 users, 2 currencies, 20 products (22 variants), 2 order cycles"
+            "5 enterprises, 10 users, 2 currencies, 20 products (22 variants), 2 order cycles"
         );
         // francs in Switzerland, the euro's row gone with the old choice
         assert_eq!(
@@ -307,7 +307,7 @@ async fn the_french_demo_loads_as_before(backend: Backend) {
         let summary = demo::load(conn, Demo::France, Source::Embedded, false).expect("demo");
         assert_eq!(
             summary.to_string(),
-            "5 enterprises, 8 users, 2 currencies, 27 products (30 variants), 2 order cycles"
+            "5 enterprises, 10 users, 2 currencies, 27 products (30 variants), 2 order cycles"
         );
         assert_eq!(
             deployment::stored(conn).expect("stored"),
@@ -407,7 +407,7 @@ fn demo_load_country_ch_on_an_empty_sqlite_file() {
     let said = String::from_utf8_lossy(&loaded.stdout);
     assert!(
         said.contains(
-            "5 enterprises, 8 users, 2 currencies, 20 products (22 variants), 2 order cycles"
+            "5 enterprises, 10 users, 2 currencies, 20 products (22 variants), 2 order cycles"
         ) && said.contains("deployment: legal currency CHF, country CH"),
         "{said}"
     );

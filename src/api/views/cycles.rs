@@ -305,7 +305,7 @@ pub struct NewCycle {
     pub name: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
-    /// IANA time zone the hub shows times in (default `Europe/Paris`).
+    /// IANA time zone the hub shows times in (default: the hub's own, `Europe/Paris` in France).
     #[serde(default)]
     pub time_zone: Option<String>,
     /// `as_paid` (default) or `euros`: how producers are paid at close.

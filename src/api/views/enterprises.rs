@@ -32,6 +32,15 @@ pub struct EnterpriseInput {
     pub accepted_currencies: Option<Vec<String>>,
     /// `public` or `hidden`.
     pub visibility: Option<String>,
+    /// What the enterprise's order numbers start with (`CAG` → `CAG-2026-000123`): 2 to 6
+    /// letters or digits, a letter first, written in upper case, unique in the deployment.
+    /// Derived from the name when not given at creation.
+    #[schema(example = "CAG", min_length = 2, max_length = 6)]
+    pub order_prefix: Option<String>,
+    /// The IANA time zone its mails show times in (`Europe/Paris`). At creation, its country's
+    /// when not given (France: `Europe/Paris`, Switzerland: `Europe/Zurich`).
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
 }
 
 impl From<EnterpriseInput> for crate::enterprises::manage::EnterpriseInput {
@@ -50,6 +59,8 @@ impl From<EnterpriseInput> for crate::enterprises::manage::EnterpriseInput {
             vat_number,
             accepted_currencies,
             visibility,
+            order_prefix,
+            time_zone,
         } = value;
         crate::enterprises::manage::EnterpriseInput {
             name,
@@ -65,6 +76,8 @@ impl From<EnterpriseInput> for crate::enterprises::manage::EnterpriseInput {
             vat_number,
             accepted_currencies,
             visibility,
+            order_prefix,
+            time_zone,
         }
     }
 }
@@ -144,6 +157,12 @@ pub struct Enterprise {
     /// Currencies the enterprise takes payment in: always the legal currency, plus local
     /// currencies.
     pub accepted_currencies: Vec<String>,
+    /// What its order numbers start with (`CAG-2026-000123`).
+    #[schema(example = "CAG")]
+    pub order_prefix: String,
+    /// The IANA time zone its mails show times in; the API's times stay in UTC.
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: String,
     pub created_at: DateTime<chrono::Utc>,
 }
 
@@ -164,6 +183,8 @@ impl From<crate::enterprises::Enterprise> for Enterprise {
             vat_number,
             visibility,
             accepted_currencies,
+            order_prefix,
+            time_zone,
             created_at,
         } = value;
         Enterprise {
@@ -181,6 +202,8 @@ impl From<crate::enterprises::Enterprise> for Enterprise {
             vat_number,
             visibility,
             accepted_currencies,
+            order_prefix,
+            time_zone,
             created_at,
         }
     }
