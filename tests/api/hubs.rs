@@ -82,6 +82,7 @@ fn pay_in_euros(method: &str) -> CheckoutRequest {
     CheckoutRequest {
         shipping_method_id: method.to_string(),
         local_amount: None,
+        ..Default::default()
     }
 }
 
@@ -145,6 +146,7 @@ async fn order_numbers_are_gapless_per_hub_and_year(backend: Backend) {
             amount: "1.00".into(),
             currency: "LEM".parse::<CurrencyCode>().expect("code"),
         }),
+        ..Default::default()
     };
     let refused = check_out(conn, &cycle, &b3, &local);
     assert!(

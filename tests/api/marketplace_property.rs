@@ -307,6 +307,7 @@ fn apply(conn: &mut DbConn, w: &World, op: &Op) -> Result<(), TestCaseError> {
                 credit_amount: (credit > 0).then(|| comptoir::money::format_minor(credit, 2)),
                 weight_tolerance_percent: None,
                 address: Some(crate::support::address_input()),
+                ..Default::default()
             };
             checkout::checkout(
                 conn,
