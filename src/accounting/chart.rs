@@ -13,8 +13,8 @@
 //! the earlier years' result is carried.
 //!
 //! The `books` part holds the accounts of **enterprise books** (a hub's or a producer's own
-//! books, [`super::books`]): customers, producers, hubs, bank, local-currency cash,
-//! commissions, and per VAT rate the revenue on goods and on fees, the VAT collected and
+//! books, [`super::books`]): customers, customers' credit, producers, hubs, bank,
+//! local-currency cash, commissions, and per VAT rate the revenue on goods and on fees, the VAT collected and
 //! the VAT deductible. Absent from a chart sent to the API, it stays the country's defaults.
 
 use diesel::prelude::*;
@@ -208,6 +208,12 @@ impl VatAccounts {
 pub struct Books {
     /// Customers (411): an order's total, then what paid it.
     pub customers: BookAccount,
+    /// What a hub owes its customers as credit (419, the customer as auxiliary account):
+    /// euros owed back on an order turned into credit, then used at a later checkout.
+    /// Absent from a chart stored before it existed: the French default (419100) — a Swiss
+    /// deployment's stored chart must be edited to name its own (2030 in the Swiss SME chart).
+    #[serde(default = "default_customer_credit")]
+    pub customer_credit: BookAccount,
     /// In a hub's books, the producers it sells for (467): their goods, then their payment.
     pub producers: BookAccount,
     /// In a producer's books, the hubs that sell for it (467).
@@ -226,10 +232,20 @@ pub struct Books {
     pub vat: Vec<VatAccounts>,
 }
 
+/// The customers' credit account of a chart stored before it had one: the French plan's
+/// (419 *Clients créditeurs*).
+fn default_customer_credit() -> BookAccount {
+    BookAccount {
+        code: "419100".into(),
+        label: "Clients - crédits à valoir sur commandes".into(),
+    }
+}
+
 impl Books {
     fn validate(&self, errors: &mut Vec<FieldError>) {
         let accounts = [
             ("customers", &self.customers),
+            ("customer_credit", &self.customer_credit),
             ("producers", &self.producers),
             ("hubs", &self.hubs),
             ("bank", &self.bank),
@@ -634,6 +650,32 @@ mod tests {
             books.vat(rate).expect("every French rate");
         }
         assert!(books.vat(850).is_err());
+        assert_eq!(books.customer_credit.code, "419100");
+    }
+
+    #[test]
+    fn a_books_chart_stored_before_customers_credit_loads_with_the_french_default() {
+        let chart = Chart::defaults().expect("parses");
+        let books = chart.books.clone().expect("books");
+        let mut stored = serde_json::to_value(&books).expect("json");
+        stored
+            .as_object_mut()
+            .expect("an object")
+            .remove("customer_credit");
+        let loaded: Books = serde_json::from_value(stored).expect("loads");
+        assert_eq!(loaded.customer_credit, default_customer_credit());
+        assert_eq!(loaded, books);
+        // validated like the other accounts
+        let mut bad = chart.clone();
+        if let Some(books) = bad.books.as_mut() {
+            books.customer_credit.code = "419 100".into();
+        }
+        assert!(bad.validate().is_err());
+        let mut odoo: Chart =
+            toml::from_str(include_str!("../../fixtures/chart_odoo17_fr.toml")).expect("parses");
+        odoo.validate().expect("valid");
+        let odoo = odoo.books.take().expect("books");
+        assert_eq!(odoo.customer_credit.code, "419100");
     }
 
     #[test]
@@ -697,6 +739,7 @@ mod tests {
         assert_eq!(code("issuance"), Some("1090"));
         let books = chart.books.expect("books");
         assert_eq!(books.customers.code, "1100");
+        assert_eq!(books.customer_credit.code, "2030");
         assert_eq!(books.vat(810).expect("8.1 %").collected.code, "2200");
         assert_eq!(books.vat(260).expect("2.6 %").deductible.code, "1170");
     }

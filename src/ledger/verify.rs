@@ -7,6 +7,8 @@
 //! 3. Every account's cached totals equal the sums of its transfers.
 //! 4. No account is beyond its overdraft limit.
 //! 5. For each local currency, circulation (−issuance balance) × parity ≤ guarantee fund.
+//! 6. For each hub, its *customer credit* account's balance equals the sum of its
+//!    customers' credits (`customer_credits`, the per-customer detail the orders keep).
 //!
 //! Entries and accounts are read in chunks, so memory stays constant whatever the size.
 
@@ -83,7 +85,7 @@ impl fmt::Display for Report {
             }
         )?;
         if self.ok() {
-            writeln!(f, "OK: hash chain intact, every currency balances, totals match, limits and guarantee funds hold")
+            writeln!(f, "OK: hash chain intact, every currency balances, totals match, limits and guarantee funds hold, customers' credits add up")
         } else {
             writeln!(f, "{} VIOLATION(S):", self.violations.len())?;
             for v in &self.violations {
@@ -189,8 +191,51 @@ pub fn verify(conn: &mut DbConn, progress: &mut dyn FnMut(i64)) -> Result<Report
         check_accounts(conn, &mut report)?;
         check_currencies(conn, &mut report)?;
         check_audit(conn, &mut report)?;
+        check_customer_credits(conn, &mut report)?;
         Ok(report)
     })
+}
+
+#[derive(QueryableByName)]
+struct CreditMismatch {
+    #[diesel(sql_type = Text)]
+    hub_id: String,
+    #[diesel(sql_type = BigInt)]
+    ledger: i64,
+    #[diesel(sql_type = BigInt)]
+    detail: i64,
+}
+
+/// Per hub, its customer credit accounts' balance (posted; one account, in the legal
+/// currency) and the sum of its customers' credits, where they differ. Read here rather
+/// than from the orders' own check (`orders::refunds::check_hub`): the ledger does not
+/// import the orders.
+const CREDIT_MISMATCHES: &str = "
+SELECT hub_id, CAST(SUM(ledger) AS BIGINT) AS ledger, CAST(SUM(detail) AS BIGINT) AS detail
+FROM (
+    SELECT a.owner_id AS hub_id, a.credits_posted - a.debits_posted AS ledger,
+           CAST(0 AS BIGINT) AS detail
+    FROM ledger_accounts a
+    WHERE a.kind = 'customer_credit' AND a.owner_kind = 'enterprise'
+    UNION ALL
+    SELECT c.hub_id AS hub_id, CAST(0 AS BIGINT) AS ledger, c.balance_minor AS detail
+    FROM customer_credits c
+) credits
+GROUP BY hub_id
+HAVING SUM(ledger) <> SUM(detail)
+ORDER BY hub_id";
+
+/// Each hub's customer credit account holds what the per-customer detail adds up to.
+fn check_customer_credits(conn: &mut DbConn, report: &mut Report) -> Result<(), LedgerError> {
+    let mismatches: Vec<CreditMismatch> =
+        diesel::sql_query(CREDIT_MISMATCHES).load(conn.diesel())?;
+    for m in mismatches {
+        report.violations.push(format!(
+            "hub {}: its customer credit account holds {} minor units but its customers' credits add up to {}",
+            m.hub_id, m.ledger, m.detail
+        ));
+    }
+    Ok(())
 }
 
 /// Every administrative entry has its audit event (those written since the trail began), and

@@ -10,12 +10,15 @@ use serde_json::json;
 use crate::backend_tests;
 use crate::harness::{Backend, TestApp};
 use crate::support::{
-    authed, close_cycle, euro_paid, funded_wallet, hub_owner_token, key, place_order, shop,
+    authed, close_cycle, euro_paid, funded_wallet, hub_owner_token, key, lem, place_order, shop,
+    Shop,
 };
 
 backend_tests!(
     a_hub_and_a_producer_export_their_own_books,
     each_euro_receipt_is_booked_on_its_own_day,
+    an_order_paid_cancelled_and_refunded_nets_to_zero_in_the_hubs_books,
+    credit_given_back_and_used_at_a_later_checkout_is_on_419,
 );
 
 /// One FEC line.
@@ -495,4 +498,276 @@ async fn each_euro_receipt_is_booked_on_its_own_day(backend: Backend) {
         .all(|l| l.letter == "A"));
     // nothing was captured in Lem: no 530 line
     assert_eq!(net(&hub, "530100", None), 0, "{fec}");
+}
+
+/// The hub's FEC for today, as `owner` exports it (200 expected), and its lines.
+async fn todays_hub_fec(app: &TestApp, owner: &str) -> (String, Vec<Line>) {
+    let today = comptoir::time::now().date();
+    let path = format!("/api/v1/enterprises/la-cagette/accounting/fec?from={today}&to={today}");
+    let reply = app.call("GET", &path, Some(owner), None).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let fec = String::from_utf8(reply.body.clone()).expect("utf-8");
+    let lines = parse(&fec);
+    (fec, lines)
+}
+
+/// `token` posts `body` to `/api/v1/orders/{order_id}/{action}` (with an idempotency key),
+/// which must succeed; returns the order.
+async fn order_action(
+    app: &TestApp,
+    order_id: &str,
+    action: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let path = format!("/api/v1/orders/{order_id}/{action}");
+    let reply = authed(app, "POST", &path, token, Some(&key()), &body).await;
+    assert_eq!(reply.status, 200, "{action}: {}", reply.json());
+    reply.json()
+}
+
+/// Camille orders a bottle of mead (12.50: 5.00 in LEM, 7.50 in euros, of which `credit`
+/// from her credit with the hub), or checkout fails; returns the order's id and number.
+async fn order_mead(
+    app: &TestApp,
+    shop: &Shop,
+    camille: &str,
+    credit: Option<&str>,
+) -> (String, String) {
+    let lines = json!({"lines": [{"variant_id": shop.variant["RUCH-HYD-75CL"], "quantity": 1}]});
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let cart = authed(app, "PUT", &cart_path, camille, None, &lines).await;
+    assert_eq!(cart.status, 200, "{}", cart.json());
+    let mut body = json!({"shipping_method_id": shop.method["Local de la Cagette"],
+        "local_amount": lem("5.00")});
+    if let Some(credit) = credit {
+        body["credit_amount"] = json!(credit);
+    }
+    let placed = authed(
+        app,
+        "POST",
+        &format!("/api/v1/order-cycles/{}/checkout", shop.cycle),
+        camille,
+        Some(&key()),
+        &body,
+    )
+    .await;
+    assert_eq!(placed.status, 201, "{}", placed.json());
+    let order = placed.json();
+    (
+        order["id"].as_str().expect("id").to_string(),
+        order["number"].as_str().expect("number").to_string(),
+    )
+}
+
+/// Camille's auxiliary account in the hub's books (from its 411 lines).
+fn customer_of(lines: &[Line], fec: &str) -> String {
+    let customer = lines
+        .iter()
+        .find(|l| l.account == "411000" && l.aux_label == "Camille Consommatrice")
+        .map(|l| l.aux.clone())
+        .unwrap_or_else(|| panic!("Camille's 411: {fec}"));
+    assert!(customer.starts_with('M'), "{customer}");
+    customer
+}
+
+/// An order's euro part is paid (7.50), then Camille cancels it while the cycle is open and
+/// the hub refunds her by bank transfer: the order is never sold (the close does not book a
+/// cancelled order), the receipt and the refund are in the bank journal, her 411 nets to
+/// zero and is lettered, and the bank nets to zero for that order.
+async fn an_order_paid_cancelled_and_refunded_nets_to_zero_in_the_hubs_books(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let shop = shop(&app).await;
+    let camille = app.access_token("camille@example.org").await;
+    funded_wallet(&app, &camille, "20.00").await;
+    let (order_id, number) = order_mead(&app, &shop, &camille, None).await;
+    let owner = hub_owner_token(&app).await;
+    euro_paid(&app, &order_id, &owner).await;
+    let cancelled = order_action(
+        &app,
+        &order_id,
+        "cancel",
+        &camille,
+        json!({"reason": "empêchée"}),
+    )
+    .await;
+    assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+    // nothing to refund to a customer who asks herself
+    let refund_path = format!("/api/v1/orders/{order_id}/refunds");
+    let refund = json!({"method": "bank_transfer", "reference": "VIR-0042"});
+    let denied = authed(&app, "POST", &refund_path, &camille, Some(&key()), &refund).await;
+    assert_eq!(denied.status, 403, "{}", denied.json());
+    order_action(&app, &order_id, "refunds", &owner, refund).await;
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    close_cycle(&app, &shop, &manager).await;
+
+    let (fec, hub) = todays_hub_fec(&app, &owner).await;
+    let customer = customer_of(&hub, &fec);
+    let piece = format!("order {number}");
+    let got: Vec<(&str, &str, &str, i64)> = of_piece(&hub, &piece)
+        .iter()
+        .map(|l| {
+            (
+                l.journal.as_str(),
+                l.account.as_str(),
+                l.aux.as_str(),
+                l.net(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // the receipt
+            ("BQ", "512000", "", 750),
+            ("BQ", "411000", customer.as_str(), -750),
+            // the refund
+            ("BQ", "512000", "", -750),
+            ("BQ", "411000", customer.as_str(), 750),
+        ],
+        "{fec}"
+    );
+    assert!(
+        fec.contains(&format!(
+            "|Remboursement commande {number} (virement VIR-0042)|"
+        )),
+        "{fec}"
+    );
+    assert_eq!(net(&hub, "411000", Some(&customer)), 0, "{fec}");
+    let letters: Vec<&str> = of_piece(&hub, &piece)
+        .iter()
+        .filter(|l| l.account == "411000")
+        .map(|l| l.letter.as_str())
+        .collect();
+    assert_eq!(letters, ["A", "A"], "{fec}");
+    let bank: i64 = of_piece(&hub, &piece)
+        .iter()
+        .filter(|l| l.account == "512000")
+        .map(|l| l.net())
+        .sum();
+    assert_eq!(bank, 0, "{fec}");
+    // a cancelled order is not sold: no revenue, no producer owed
+    assert!(hub.iter().all(|l| l.piece != piece || l.journal == "BQ"));
+    // exported again: the same file
+    let (again, _) = todays_hub_fec(&app, &owner).await;
+    assert_eq!(again, fec);
+}
+
+/// A first order's euro part is paid (7.50), Camille cancels it, and the hub turns the 7.50
+/// into her credit; she pays 3.00 of a second order's euro part (7.50) from it and the rest
+/// (4.50) in euros, and the cycle closes. The hub's 419 holds what is left of her credit
+/// (4.50, her as auxiliary account), her 411 is lettered to zero for both orders, and the
+/// auditor finds the ledger's customer credit and the per-customer detail agree — until
+/// the detail is altered.
+async fn credit_given_back_and_used_at_a_later_checkout_is_on_419(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let shop = shop(&app).await;
+    let camille = app.access_token("camille@example.org").await;
+    funded_wallet(&app, &camille, "20.00").await;
+    let owner = hub_owner_token(&app).await;
+    let (first, first_number) = order_mead(&app, &shop, &camille, None).await;
+    euro_paid(&app, &first, &owner).await;
+    order_action(&app, &first, "cancel", &camille, json!({})).await;
+    order_action(&app, &first, "credit", &owner, json!({})).await;
+    let (second, second_number) = order_mead(&app, &shop, &camille, Some("3.00")).await;
+    euro_paid(&app, &second, &owner).await;
+    let manager = app.access_token("gerance@lacagette.example.org").await;
+    close_cycle(&app, &shop, &manager).await;
+
+    let (fec, hub) = todays_hub_fec(&app, &owner).await;
+    let customer = customer_of(&hub, &fec);
+    let moves = |piece: &str| -> Vec<(String, String, String, i64)> {
+        of_piece(&hub, piece)
+            .iter()
+            .map(|l| (l.journal.clone(), l.account.clone(), l.aux.clone(), l.net()))
+            .collect()
+    };
+    let line = |journal: &str, account: &str, aux: &str, net: i64| {
+        (
+            journal.to_string(),
+            account.to_string(),
+            aux.to_string(),
+            net,
+        )
+    };
+    let c = customer.as_str();
+    // the first order: paid, then the 7.50 owed back turned into credit (no money moves)
+    assert_eq!(
+        moves(&format!("order {first_number}")),
+        [
+            line("BQ", "512000", "", 750),
+            line("BQ", "411000", c, -750),
+            line("VT", "419100", c, -750),
+            line("VT", "411000", c, 750),
+        ],
+        "{fec}"
+    );
+    // the second: 3.00 from the credit at checkout, 4.50 in euros, then the sale at the
+    // close (12.50, 5.00 of it paid in LEM)
+    let second_moves = moves(&format!("order {second_number}"));
+    assert_eq!(
+        second_moves[..4],
+        [
+            line("VT", "419100", c, 300),
+            line("VT", "411000", c, -300),
+            line("BQ", "512000", "", 450),
+            line("BQ", "411000", c, -450),
+        ],
+        "{fec}"
+    );
+    assert_eq!(second_moves[4], line("VT", "411000", c, 1250), "{fec}");
+    assert!(
+        second_moves.contains(&line("VT", "411000", c, -500)),
+        "{fec}"
+    );
+    // what is left of her credit; her 411 settled and lettered, order by order
+    assert_eq!(net(&hub, "419100", Some(c)), -450, "{fec}");
+    assert_eq!(net(&hub, "419100", None), -450, "{fec}");
+    assert!(hub
+        .iter()
+        .filter(|l| l.account == "419100")
+        .all(|l| l.letter.is_empty()));
+    assert_eq!(net(&hub, "411000", Some(c)), 0, "{fec}");
+    let mut letters = Vec::new();
+    for number in [&first_number, &second_number] {
+        let piece = format!("order {number}");
+        let of_order: Vec<&str> = of_piece(&hub, &piece)
+            .iter()
+            .filter(|l| l.account == "411000")
+            .map(|l| l.letter.as_str())
+            .collect();
+        assert!(!of_order[0].is_empty(), "{piece}: {fec}");
+        assert!(of_order.iter().all(|l| *l == of_order[0]), "{piece}: {fec}");
+        letters.push(of_order[0]);
+    }
+    assert_ne!(letters[0], letters[1], "{fec}");
+    // the first order's 7.50 stays in the bank: it is owed to Camille as credit
+    let bank_first: i64 = of_piece(&hub, &format!("order {first_number}"))
+        .iter()
+        .filter(|l| l.account == "512000")
+        .map(|l| l.net())
+        .sum();
+    assert_eq!(bank_first, 750, "{fec}");
+
+    // the auditor: the hub's customer credit account agrees with Camille's credit (4.50)
+    use comptoir::db::schema::customer_credits;
+    use diesel::prelude::*;
+    let conn = &mut app.db.db.conn().expect("conn");
+    let report = comptoir::ledger::verify::verify(conn, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "{report}");
+    diesel::update(customer_credits::table)
+        .set(customer_credits::balance_minor.eq(customer_credits::balance_minor + 1))
+        .execute(conn.diesel())
+        .expect("altered");
+    let report = comptoir::ledger::verify::verify(conn, &mut |_| {}).expect("verify");
+    assert_eq!(report.violations.len(), 1, "{report}");
+    assert!(
+        report.violations[0].contains("customer credit account holds 450 minor units but its customers' credits add up to 451"),
+        "{report}"
+    );
 }

@@ -467,6 +467,7 @@ async fn each_demo_is_what_its_facts_say(backend: Backend, facts: &'static DemoF
         let books = comptoir::accounting::chart::books(conn).expect("books");
         let chart = &facts.chart;
         assert_eq!(books.customers.code, chart.customers);
+        assert_eq!(books.customer_credit.code, chart.customer_credit);
         assert_eq!(books.producers.code, chart.producers);
         assert_eq!(books.hubs.code, chart.hubs);
         assert_eq!(books.bank.code, chart.bank);

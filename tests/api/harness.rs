@@ -164,6 +164,8 @@ pub struct ChartFacts {
     /// Enterprise books: the customers' receivable, the producers' and the hubs' third-party
     /// accounts, the bank and the local currency held.
     pub customers: &'static str,
+    /// What the hub owes its customers as credit.
+    pub customer_credit: &'static str,
     pub producers: &'static str,
     pub hubs: &'static str,
     pub bank: &'static str,
@@ -209,6 +211,7 @@ pub static FRENCH_DEMO: DemoFacts = DemoFacts {
     chart: ChartFacts {
         fund: "512100",
         customers: "411000",
+        customer_credit: "419100",
         producers: "467100",
         hubs: "467200",
         bank: "512000",
@@ -248,6 +251,7 @@ pub static SWISS_DEMO: DemoFacts = DemoFacts {
     chart: ChartFacts {
         fund: "1020",
         customers: "1100",
+        customer_credit: "2030",
         producers: "2000",
         hubs: "1190",
         bank: "1020",

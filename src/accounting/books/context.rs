@@ -1,6 +1,7 @@
 //! What a chunk of an enterprise's sources reads (orders, lines, fees, names, currencies)
-//! and how each source becomes a draft move: a sale, a euro receipt, a producer's settlement
-//! and its supply (see [`super`] for the accounts each one uses).
+//! and how each source becomes a draft move: a sale, a euro receipt (paid in euros or from
+//! the customer's credit), a refund, euros owed back turned into credit, a producer's
+//! settlement and its supply (see [`super`] for the accounts each one uses).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,7 +13,7 @@ use super::super::moves;
 use super::super::pipeline::Draft;
 use super::{add_rate, revenue_lines, ByRate, Kind, Source};
 use crate::accounting::AccountingError;
-use crate::db::schema::{order_cycles, order_lines, orders, producer_settlements};
+use crate::db::schema::{order_cycles, order_lines, order_refunds, orders, producer_settlements};
 use crate::db::DbConn;
 use crate::deployment::Legal;
 use crate::ledger::currencies;
@@ -27,6 +28,8 @@ pub(super) struct Context {
     fees: HashMap<String, Vec<OrderFeeRow>>,
     names: HashMap<String, (String, String)>,
     cycles: HashMap<String, String>,
+    /// A refund's method and reference, by its ledger entry.
+    refunds: HashMap<String, (Option<String>, String)>,
     currencies: HashMap<String, currencies::CurrencyRow>,
     /// The legal currency the books are kept in.
     pub(super) legal: Legal,
@@ -41,9 +44,25 @@ impl Context {
             .iter()
             .filter_map(|(kind, s)| match kind {
                 Kind::Sale => Some(s.id.as_str()),
-                Kind::Receipt => Some(s.other.as_str()),
+                k if k.of_order() => Some(s.other.as_str()),
                 _ => None,
             })
+            .collect();
+        let refund_ids: Vec<&str> = sources
+            .iter()
+            .filter(|(kind, _)| *kind == Kind::Refund)
+            .map(|(_, s)| s.id.as_str())
+            .collect();
+        let refunds: HashMap<String, (Option<String>, String)> = order_refunds::table
+            .filter(order_refunds::entry_id.eq_any(&refund_ids))
+            .select((
+                order_refunds::entry_id,
+                order_refunds::method,
+                order_refunds::reference,
+            ))
+            .load::<(String, Option<String>, String)>(conn.diesel())?
+            .into_iter()
+            .map(|(id, method, reference)| (id, (method, reference)))
             .collect();
         let cycle_ids: Vec<&str> = sources
             .iter()
@@ -100,6 +119,7 @@ impl Context {
             fees,
             names,
             cycles,
+            refunds,
             currencies: HashMap::new(),
         })
     }
@@ -209,29 +229,132 @@ impl Context {
         Ok(draft)
     }
 
+    /// One of an order's moves of `source.amount` between the customer's 411 and the bank
+    /// (bank journal) or the customer's credit (419, the customer as auxiliary account
+    /// there too; sales journal: no money moves). `paid`: the customer's 411 is credited
+    /// (the order paid); else debited (euros given back to the customer).
+    fn order_move(
+        &self,
+        books: &Books,
+        kind: Kind,
+        with: With,
+        paid: bool,
+        source: &Source,
+        label: &str,
+    ) -> Result<Draft, AccountingError> {
+        let order = self.order(&source.other)?;
+        let number = order.number.clone().unwrap_or_else(|| order.id.clone());
+        let customer = self.name(&order.customer_id);
+        let (journal, account, aux) = match with {
+            With::Bank => (&books.bank_journal, &books.bank, None),
+            With::Credit => (
+                &books.sales_journal,
+                &books.customer_credit,
+                Some(&customer),
+            ),
+        };
+        let mut draft = Draft::new(
+            kind.key(source),
+            journal,
+            source.at.date(),
+            format!("order {number}"),
+        );
+        draft.label = format!("{label} {number}");
+        let amount = if paid { source.amount } else { -source.amount };
+        draft.line(account, aux, self.legal.amount(amount));
+        draft.line(
+            &books.customers,
+            Some(&customer),
+            self.legal.amount(-amount),
+        );
+        Ok(draft)
+    }
+
     /// A euro receipt: 512 against the customer's 411.
     pub(super) fn receipt(
         &mut self,
         books: &Books,
         source: &Source,
     ) -> Result<Draft, AccountingError> {
-        let order = self.order(&source.other)?;
-        let number = order.number.clone().unwrap_or_else(|| order.id.clone());
-        let customer = self.name(&order.customer_id);
-        let mut draft = Draft::new(
-            Kind::Receipt.key(source),
-            &books.bank_journal,
-            source.at.date(),
-            format!("order {number}"),
-        );
-        draft.label = format!("Paiement commande {number}");
-        draft.line(&books.bank, None, self.legal.amount(source.amount));
-        draft.line(
-            &books.customers,
-            Some(&customer),
-            self.legal.amount(-source.amount),
-        );
+        self.order_move(
+            books,
+            Kind::Receipt,
+            With::Bank,
+            true,
+            source,
+            "Paiement commande",
+        )
+    }
+
+    /// A receipt paid from the customer's credit with the hub: its 419 against its 411.
+    pub(super) fn credit_used(
+        &mut self,
+        books: &Books,
+        source: &Source,
+    ) -> Result<Draft, AccountingError> {
+        self.order_move(
+            books,
+            Kind::CreditUsed,
+            With::Credit,
+            true,
+            source,
+            "Paiement par crédit client, commande",
+        )
+    }
+
+    /// Euros given back to the customer: its 411 against 512, the method and reference in
+    /// the label.
+    pub(super) fn refund(
+        &mut self,
+        books: &Books,
+        source: &Source,
+    ) -> Result<Draft, AccountingError> {
+        let how = match self.refunds.get(&source.id) {
+            Some((method, reference)) => {
+                let method = match method.as_deref() {
+                    Some("bank_transfer") => "virement",
+                    Some("cash") => "espèces",
+                    Some("cheque") => "chèque",
+                    Some("card") => "carte",
+                    _ => "autre",
+                };
+                match reference.trim() {
+                    "" => format!(" ({method})"),
+                    reference => format!(" ({method} {reference})"),
+                }
+            }
+            None => String::new(),
+        };
+        let mut draft = self.order_move(
+            books,
+            Kind::Refund,
+            With::Bank,
+            false,
+            source,
+            "Remboursement commande",
+        )?;
+        draft.label.push_str(&how);
+        for line in &mut draft.lines {
+            line.label.clone_from(&draft.label);
+        }
         Ok(draft)
+    }
+
+    /// Euros owed back turned into the customer's credit with the hub: its 411 against its
+    /// 419.
+    pub(super) fn credit(
+        &mut self,
+        books: &Books,
+        source: &Source,
+    ) -> Result<Draft, AccountingError> {
+        self.order_move(
+            books,
+            Kind::Credit,
+            With::Credit,
+            false,
+            source,
+            "Crédit client, commande",
+        )
     }
 
     /// Per currency: (goods, fees, paid in the currency), goods and fees in euro cents.
@@ -356,6 +479,13 @@ impl Context {
         );
         Ok(draft)
     }
+}
+
+/// What an order's 411 moves against: the bank, or the customer's credit.
+#[derive(Debug, Clone, Copy)]
+enum With {
+    Bank,
+    Credit,
 }
 
 #[derive(QueryableByName)]

@@ -16,6 +16,28 @@
 //! - **a euro receipt** (each payment of an order's euro part the hub records, on its own
 //!   day — `order_receipts`; bank journal): 512 against the customer's 411. An order's 411
 //!   lines are lettered once they balance.
+//! - **a receipt from the customer's credit** (`order_receipts.method = 'credit'`: part of
+//!   the euro part paid at checkout from the customer's credit with the hub; sales
+//!   journal): D 419 customers' credit / C 411, the customer as auxiliary account on both.
+//! - **a refund** (euros an order owed back given back — `order_refunds.kind = 'refund'`;
+//!   bank journal): D 411 customer / C 512, the method and reference in the label. Every
+//!   method (transfer, cash, cheque, card) is on 512, as every receipt is.
+//! - **credit** (euros owed back turned into the customer's credit with the hub —
+//!   `order_refunds.kind = 'credit'`, also when a cancelled order gives back the credit it
+//!   used; sales journal): D 411 customer / C 419 customers' credit (the customer as
+//!   auxiliary account on both). The 419 balance, per customer, is the credit left.
+//!
+//! These four are an order's moves: their piece is the order's number, as the sale's is, so
+//! an order paid, cancelled and refunded (never sold: the close does not book a cancelled
+//! order) letters its 411 to zero, and so does one weighed down after it was paid and
+//! refunded the difference. The moves on the customer's credit are in the sales journal,
+//! not the bank's: no money moves, and the bank journal holds only moves of 512 (it is
+//! what a bank statement reconciles with); the chart has no journal of miscellaneous
+//! operations to put them in. 419 is not lettered: credit given on one order is used on
+//! another. French default 419100 *Clients - crédits à valoir sur commandes* (419
+//! *clients créditeurs*: money the customer holds to pay later orders, as 4191's advances
+//! on orders are; 4197 *autres avoirs* is the choice of an accountant who sees it as a
+//! credit note: the chart says); Swiss 2030 *Acomptes de clients*.
 //! - **a producer's settlement** (per cycle and producer; bank journal): the producer's 467
 //!   is cleared by the commission it pays the hub (revenue on fees per rate, VAT collected)
 //!   and what the hub paid it, per currency (512 euros, 530x local currency).
@@ -37,7 +59,7 @@
 //! period is the same file. What this module supplies is the enterprise's own: its sources
 //! (read from the last complete validation on, `book_state.complete_before`), how each one
 //! becomes a draft move (`context`), and which lines are lettered (customers' 411 and
-//! the hub's 467, per auxiliary account and piece). The accounts come from the `books` part
+//! the hub's 467, per auxiliary account and piece; not 419). The accounts come from the `books` part
 //! of the chart ([`super::chart::Books`]); a VAT rate without accounts stops the export (409
 //! `accounting-unmapped`, naming the rate).
 
@@ -81,21 +103,24 @@ impl Book {
     }
 }
 
-/// Something to book, as read from the orders, receipts and settlements.
+/// Something to book, as read from the orders, receipts, refunds and settlements.
 #[derive(Debug, Clone, QueryableByName)]
 struct Source {
-    /// `sale`, `receipt`, `settle` or `supply`.
+    /// `sale`, `receipt`, `credit_used` (a receipt paid from the customer's credit),
+    /// `refund`, `credit` (euros owed back turned into credit), `settle` or `supply`.
     #[diesel(sql_type = Text)]
     kind: String,
-    /// The order (a sale), the receipt's ledger entry, or the cycle (a settlement, a supply).
+    /// The order (a sale), the receipt's or refund's ledger entry, or the cycle (a
+    /// settlement, a supply).
     #[diesel(sql_type = Text)]
     id: String,
-    /// The customer, the receipt's order, the settled producer, or the supplied hub.
+    /// The customer, the receipt's or refund's order, the settled producer, or the supplied
+    /// hub.
     #[diesel(sql_type = Text)]
     other: String,
     #[diesel(sql_type = Timestamp)]
     at: NaiveDateTime,
-    /// A receipt's amount.
+    /// A receipt's or refund's amount.
     #[diesel(sql_type = BigInt)]
     amount: i64,
 }
@@ -103,7 +128,14 @@ struct Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Sale,
+    /// Euros received (`order_receipts.method = 'payment'`).
     Receipt,
+    /// Paid from the customer's credit with the hub (`order_receipts.method = 'credit'`).
+    CreditUsed,
+    /// Euros given back (`order_refunds.kind = 'refund'`).
+    Refund,
+    /// Euros owed back turned into credit (`order_refunds.kind = 'credit'`).
+    Credit,
     Settlement,
     Supply,
 }
@@ -113,6 +145,9 @@ impl Kind {
         match source.kind.as_str() {
             "sale" => Ok(Kind::Sale),
             "receipt" => Ok(Kind::Receipt),
+            "credit_used" => Ok(Kind::CreditUsed),
+            "refund" => Ok(Kind::Refund),
+            "credit" => Ok(Kind::Credit),
             "settle" => Ok(Kind::Settlement),
             "supply" => Ok(Kind::Supply),
             other => Err(AccountingError::internal(format!(
@@ -121,22 +156,35 @@ impl Kind {
         }
     }
 
-    /// The source's key in the enterprise's books (`book_moves.source`).
+    /// The source's key in the enterprise's books (`book_moves.source`). Every receipt is
+    /// `receipt:<entry>`, whatever paid it; a refund and a credit are keyed by their kind and
+    /// entry (`order_refunds.kind`).
     fn key(self, s: &Source) -> String {
         match self {
             Kind::Sale => format!("sale:{}", s.id),
-            Kind::Receipt => format!("receipt:{}", s.id),
+            Kind::Receipt | Kind::CreditUsed => format!("receipt:{}", s.id),
+            Kind::Refund => format!("refund:{}", s.id),
+            Kind::Credit => format!("credit:{}", s.id),
             Kind::Settlement => format!("settle:{}:{}", s.id, s.other),
             Kind::Supply => format!("supply:{}", s.id),
         }
+    }
+
+    /// Whether the source is an order's (its `other` is the order).
+    fn of_order(self) -> bool {
+        matches!(
+            self,
+            Kind::Receipt | Kind::CreditUsed | Kind::Refund | Kind::Credit
+        )
     }
 }
 
 /// The enterprise's (`$1`) sources not booked yet, dated before `$2` and from `$3` on, oldest
 /// first, at most `$4` (SQLite numbers parameters in order of first appearance: keep them
-/// in order): a hub's booked orders and euro receipts, the settlements it paid its producers, and
-/// a producer's settlements by hubs. One query, so that a chunk is in date order whatever
-/// the kinds.
+/// in order — `$1` to `$3` first appear in the first branch, `$4` last): a hub's booked
+/// orders, its euro receipts (paid in euros or from the customer's credit), what it gave
+/// back (refunds and credit), the settlements it paid its producers, and a producer's
+/// settlements by hubs. One query, so that a chunk is in date order whatever the kinds.
 const SOURCES: &str = "SELECT kind, id, other, at, amount FROM (
     SELECT 'sale' AS kind, o.id AS id, o.customer_id AS other, o.booked_at AS at,
            CAST(0 AS BIGINT) AS amount
@@ -146,12 +194,20 @@ const SOURCES: &str = "SELECT kind, id, other, at, amount FROM (
       AND NOT EXISTS (SELECT 1 FROM book_moves m
                       WHERE m.enterprise_id = $1 AND m.source = 'sale:' || o.id)
     UNION ALL
-    SELECT 'receipt' AS kind, r.entry_id AS id, r.order_id AS other, r.received_at AS at,
+    SELECT CASE WHEN r.method = 'credit' THEN 'credit_used' ELSE 'receipt' END AS kind,
+           r.entry_id AS id, r.order_id AS other, r.received_at AS at,
            r.amount_minor AS amount
     FROM order_receipts r
     WHERE r.hub_id = $1 AND r.received_at < $2 AND r.received_at >= $3
       AND NOT EXISTS (SELECT 1 FROM book_moves m
                       WHERE m.enterprise_id = $1 AND m.source = 'receipt:' || r.entry_id)
+    UNION ALL
+    SELECT f.kind AS kind, f.entry_id AS id, f.order_id AS other, f.created_at AS at,
+           f.amount_minor AS amount
+    FROM order_refunds f
+    WHERE f.hub_id = $1 AND f.created_at < $2 AND f.created_at >= $3
+      AND NOT EXISTS (SELECT 1 FROM book_moves m
+                      WHERE m.enterprise_id = $1 AND m.source = f.kind || ':' || f.entry_id)
     UNION ALL
     SELECT 'settle' AS kind, s.order_cycle_id AS id, s.producer_id AS other,
            MIN(s.created_at) AS at, CAST(0 AS BIGINT) AS amount
@@ -256,6 +312,9 @@ impl Sources for Trade {
             let mut draft = match kind {
                 Kind::Sale => context.sale(conn, &books, source)?,
                 Kind::Receipt => context.receipt(&books, source)?,
+                Kind::CreditUsed => context.credit_used(&books, source)?,
+                Kind::Refund => context.refund(&books, source)?,
+                Kind::Credit => context.credit(&books, source)?,
                 Kind::Settlement => context.settlement(conn, &books, source)?,
                 Kind::Supply => context.supply(conn, &books, enterprise_id, source)?,
             };
@@ -272,6 +331,7 @@ impl Sources for Trade {
             ));
             draft.seq = seq;
             // an order's 411 and a supply's 467 are lettered per auxiliary account and piece
+            // (not the customers' credit: it is given on one order and used on another)
             for line in &mut draft.lines {
                 if letterable.contains(&&line.account.code) && !line.aux.0.is_empty() {
                     line.letter_by = Some(line.aux.0.clone());

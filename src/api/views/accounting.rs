@@ -288,6 +288,10 @@ impl From<VatAccounts> for crate::accounting::chart::VatAccounts {
 pub struct Books {
     /// Customers (411): an order's total, then what paid it.
     pub customers: BookAccount,
+    /// What a hub owes its customers as credit (419 in France, 2030 in Switzerland; the
+    /// customer as auxiliary account): euros owed back on an order turned into credit, then
+    /// used at a later checkout.
+    pub customer_credit: BookAccount,
     /// In a hub's books, the producers it sells for (467): their goods, then their payment.
     pub producers: BookAccount,
     /// In a producer's books, the hubs that sell for it (467).
@@ -310,6 +314,7 @@ impl From<crate::accounting::chart::Books> for Books {
     fn from(value: crate::accounting::chart::Books) -> Self {
         let crate::accounting::chart::Books {
             customers,
+            customer_credit,
             producers,
             hubs,
             bank,
@@ -321,6 +326,7 @@ impl From<crate::accounting::chart::Books> for Books {
         } = value;
         Books {
             customers: customers.into(),
+            customer_credit: customer_credit.into(),
             producers: producers.into(),
             hubs: hubs.into(),
             bank: bank.into(),
@@ -337,6 +343,7 @@ impl From<Books> for crate::accounting::chart::Books {
     fn from(value: Books) -> Self {
         let Books {
             customers,
+            customer_credit,
             producers,
             hubs,
             bank,
@@ -348,6 +355,7 @@ impl From<Books> for crate::accounting::chart::Books {
         } = value;
         crate::accounting::chart::Books {
             customers: customers.into(),
+            customer_credit: customer_credit.into(),
             producers: producers.into(),
             hubs: hubs.into(),
             bank: bank.into(),
