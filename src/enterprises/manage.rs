@@ -15,7 +15,7 @@
 //!   association;
 //! - the order prefix (what its order numbers start with, `CAG`) is 2 to 6 uppercase letters
 //!   or digits, a letter first, unique in the deployment; derived from the name when not given
-//!   (see [`crate::orders::numbers`]);
+//!   (see [`super::prefix`]);
 //! - the time zone is an IANA name its mails show times in; when not given, its country's
 //!   (France: Europe/Paris, Switzerland: Europe/Zurich; another country: the deployment's).
 
@@ -215,11 +215,11 @@ fn apply(
     }
     if let Some(prefix) = &input.order_prefix {
         let prefix = prefix.trim().to_ascii_uppercase();
-        if !crate::orders::numbers::valid_prefix(&prefix) {
+        if !super::prefix::valid_prefix(&prefix) {
             errors.push(FieldError::new(
                 "order_prefix",
                 "invalid_prefix",
-                crate::orders::numbers::PREFIX_RULE,
+                super::prefix::PREFIX_RULE,
             ));
         }
         row.order_prefix = prefix;
@@ -452,7 +452,7 @@ pub fn create(
             .to_string();
     }
     if input.order_prefix.is_none() {
-        row.order_prefix = crate::orders::numbers::derive_prefix(&row.name);
+        row.order_prefix = super::prefix::derive_prefix(&row.name);
     }
     if input.slug.is_none() {
         row.slug = slugify(&row.name);
@@ -478,14 +478,13 @@ pub fn create(
             row.slug = format!("{}-{}", row.slug, &row.id[row.id.len() - 6..]);
         }
         if input.order_prefix.is_some() {
-            if crate::orders::numbers::prefix_taken(conn, &row.order_prefix, &row.id)? {
+            if super::prefix::prefix_taken(conn, &row.order_prefix, &row.id)? {
                 return Err(prefix_taken_error(&row.order_prefix));
             }
         } else {
             // a derived prefix taken: the first free one with a number after it
-            row.order_prefix =
-                crate::orders::numbers::free_prefix(conn, &row.order_prefix, &row.id)?
-                    .ok_or_else(|| prefix_taken_error(&row.order_prefix))?;
+            row.order_prefix = super::prefix::free_prefix(conn, &row.order_prefix, &row.id)?
+                .ok_or_else(|| prefix_taken_error(&row.order_prefix))?;
         }
         {
             let conn = conn.diesel();
@@ -711,7 +710,7 @@ pub fn update(
             return Err(slug_taken_error(&row.slug));
         }
         if input.order_prefix.is_some()
-            && crate::orders::numbers::prefix_taken(conn, &row.order_prefix, &row.id)?
+            && super::prefix::prefix_taken(conn, &row.order_prefix, &row.id)?
         {
             return Err(prefix_taken_error(&row.order_prefix));
         }

@@ -6,9 +6,11 @@
 //! - [`relationships`]: the permissions a producer grants a hub.
 //! - [`roles`]: the people of an enterprise and their roles, named by its owners.
 //! - [`identifiers`]: SIREN, SIRET and VAT numbers, checked by their check digits.
+//! - [`prefix`]: the order prefix a hub's order numbers start with (`CAG`).
 
 pub mod identifiers;
 pub mod manage;
+pub mod prefix;
 pub mod relationships;
 pub mod roles;
 
@@ -120,7 +122,7 @@ pub struct EnterpriseRow {
     pub siret: Option<String>,
     /// A Swiss enterprise's UID, as shown (`CHE-123.456.788`).
     pub uid: Option<String>,
-    /// What its order numbers start with (`CAG`: [`crate::orders::numbers`]).
+    /// What its order numbers start with (`CAG`: [`prefix`]).
     pub order_prefix: String,
     /// The IANA time zone its people read times in (`Europe/Paris`).
     pub time_zone: String,
@@ -140,7 +142,7 @@ impl EnterpriseRow {
         EnterpriseRow {
             id: crate::time::new_id(),
             slug,
-            order_prefix: crate::orders::numbers::derive_prefix(&name),
+            order_prefix: prefix::derive_prefix(&name),
             name,
             kind: kind.as_str().to_string(),
             description: String::new(),

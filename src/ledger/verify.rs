@@ -207,9 +207,9 @@ struct CreditMismatch {
 }
 
 /// Per hub, its customer credit accounts' balance (posted; one account, in the legal
-/// currency) and the sum of its customers' credits, where they differ. Read here rather
-/// than from the orders' own check (`orders::refunds::check_hub`): the ledger does not
-/// import the orders.
+/// currency) and the sum of its customers' credits (`customer_credits`, kept by the
+/// orders' refunds), where they differ: read straight from the tables, as the ledger does
+/// not import the orders.
 const CREDIT_MISMATCHES: &str = "
 SELECT hub_id, CAST(SUM(ledger) AS BIGINT) AS ledger, CAST(SUM(detail) AS BIGINT) AS detail
 FROM (

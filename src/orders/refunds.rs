@@ -14,7 +14,7 @@
 //! - **customer credit** with that hub: the customer pays part of a later order with it,
 //!   as a third way to pay beside the local currency and euros. Ledger: the receivable to
 //!   the hub's *customer credit* account (one per hub; the per-customer detail is
-//!   `customer_credits`, whose sum the auditor checks against it). Hub's books: 411 / 419
+//!   `customer_credits`, whose sum `ledger verify` checks against it). Hub's books: 411 / 419
 //!   (customers' credit). Using it at checkout is a receipt of the order paid from the
 //!   credit: 419 / 411.
 //!
@@ -428,27 +428,4 @@ pub fn of_hub(conn: &mut DbConn, hub_id: &str) -> Result<Vec<Credit>, OrderError
             amount: legal.money(minor),
         })
         .collect())
-}
-
-/// The hub's credit account balance against the sum of its customers' credits: the
-/// auditor's check that the detail adds up (`Some((ledger, detail))` when it does not).
-pub fn check_hub(conn: &mut DbConn, hub_id: &str) -> Result<Option<(i64, i64)>, OrderError> {
-    let legal = currencies::legal(conn)?.code;
-    let ledger = match accounts::find_by_owner(
-        conn,
-        &Owner::Enterprise(hub_id.into()),
-        legal.as_str(),
-        AccountKind::CustomerCredit,
-        None,
-    )? {
-        Some(account) => account.credits_posted - account.debits_posted,
-        None => 0,
-    };
-    let detail: i64 = customer_credits::table
-        .filter(customer_credits::hub_id.eq(hub_id))
-        .select(customer_credits::balance_minor)
-        .load::<i64>(conn.diesel())?
-        .into_iter()
-        .sum();
-    Ok((ledger != detail).then_some((ledger, detail)))
 }
