@@ -16,6 +16,7 @@ mod deployment;
 mod directory;
 mod enterprises;
 mod errors;
+mod history;
 mod ledger;
 mod mail;
 mod marketplace_property;
