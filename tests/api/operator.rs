@@ -1090,7 +1090,7 @@ async fn metrics_are_served_in_prometheus_format_to_allowed_addresses_only(backe
 
 async fn behind_a_trusted_proxy_the_forwarded_client_is_the_origin(backend: Backend) {
     // without trusted proxies, the header is anyone's to write: ignored
-    let direct = TestApp::with_bare_demo(backend).await;
+    let direct = TestApp::with_demo(backend).await;
     let spoofed = direct
         .send(
             "GET",
@@ -1121,8 +1121,10 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_the_origin(backend: Back
     assert_eq!(set.status, 204, "{}", String::from_utf8_lossy(&set.body));
     let origin: String = {
         let conn = &mut app.db.db.conn().expect("conn");
+        // the latest such act (the demo's history set the commission before)
         audit_events::table
             .filter(audit_events::action.eq("currency.commission"))
+            .order(audit_events::at.desc())
             .select(audit_events::origin)
             .first(conn.diesel())
             .expect("the act")
