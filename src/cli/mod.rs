@@ -301,6 +301,10 @@ enum DemoCommand {
         /// Load the demo files from this directory instead of the copy built into the binary.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// Leave out the demo's history (its past cycle, top-ups and reconversion): the
+        /// ledger stays empty.
+        #[arg(long)]
+        no_history: bool,
     },
 }
 
@@ -585,6 +589,7 @@ fn run(cli: Cli) -> Result<()> {
                     country,
                     force,
                     dir,
+                    no_history,
                 },
         } => {
             let chosen = country.demo();
@@ -595,7 +600,11 @@ fn run(cli: Cli) -> Result<()> {
                 Some(dir) => demo::Source::Dir(dir),
                 None => demo::Source::Embedded,
             };
-            let summary = demo::load(&mut conn, chosen, source, force)?;
+            let summary = if no_history {
+                demo::load_without_history(&mut conn, chosen, source, force)?
+            } else {
+                demo::load(&mut conn, chosen, source, force)?
+            };
             let deployment = chosen.deployment();
             println!(
                 "demo loaded into {}: {summary}; deployment: legal currency {}, country {}",

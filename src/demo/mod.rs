@@ -6,12 +6,20 @@
 //!   with the franc), a hub in Lausanne, three producers of Vaud and Fribourg with 22
 //!   variants, people with roles, and order cycles (one open now).
 //!
+//! Each also has a past, `history.toml` ([`history`]): top-ups approved, a cycle of last week
+//! ordered, weighed, paid, closed and settled, a reconversion paid out — played through the
+//! domain functions once the rows are in, so that the ledger, the books and the reports of a
+//! fresh demo hold real figures.
+//!
 //! A demo is made for its deployment (legal currency and country): loading it into an empty
 //! database records that deployment, which may change only while the ledger holds no entry
 //! ([`crate::setup::adopt`]). The files are embedded in the binary, so a release build loads
 //! them from anywhere; `--dir` loads another copy instead. Every file is parsed and checked
-//! before anything is written, and the whole load is one transaction: a bad file leaves the
-//! database untouched.
+//! before anything is written, and the whole load — rows and history — is one transaction
+//! (the domain functions' own transactions are savepoints in it): a bad file, or a history
+//! that does not play as declared, leaves the database untouched. Since the history puts
+//! entries in the ledger, a loaded demo is never replaced (`--force` refuses a ledger with
+//! entries: it is append-only).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -39,6 +47,8 @@ use crate::orders::cycles::{OfferRow, OrderCycleRow};
 use crate::orders::shipping::{ShippingKind, ShippingMethodRow};
 use crate::time::new_id;
 
+pub mod history;
+
 /// The French demo's files, by name, as shipped in the binary.
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
@@ -61,6 +71,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "products.csv",
         include_str!("../../fixtures/demo/products.csv"),
+    ),
+    (
+        "history.toml",
+        include_str!("../../fixtures/demo/history.toml"),
     ),
 ];
 
@@ -89,6 +103,10 @@ pub const EMBEDDED_CH: &[(&str, &str)] = &[
     (
         "products.csv",
         include_str!("../../fixtures/demo_ch/products.csv"),
+    ),
+    (
+        "history.toml",
+        include_str!("../../fixtures/demo_ch/history.toml"),
     ),
 ];
 
@@ -172,19 +190,30 @@ pub struct Summary {
     pub products: usize,
     pub variants: usize,
     pub order_cycles: usize,
+    /// The history played: top-ups approved, orders of the past cycle, reconversions, and
+    /// the ledger entries the load ends with.
+    pub topups: usize,
+    pub orders: usize,
+    pub reconversions: usize,
+    pub ledger_entries: usize,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} enterprises, {} users, {} currencies, {} products ({} variants), {} order cycles",
+            "{} enterprises, {} users, {} currencies, {} products ({} variants), {} order cycles; \
+             history: {} top-ups, {} orders, {} reconversions, {} ledger entries",
             self.enterprises,
             self.users,
             self.currencies,
             self.products,
             self.variants,
-            self.order_cycles
+            self.order_cycles,
+            self.topups,
+            self.orders,
+            self.reconversions,
+            self.ledger_entries
         )
     }
 }
@@ -352,6 +381,7 @@ struct Plan {
     cycles: Vec<OrderCycleRow>,
     offers: Vec<OfferRow>,
     shipping: Vec<ShippingMethodRow>,
+    history: history::History,
 }
 
 fn read(source: &Source, demo: Demo, name: &str) -> Result<String> {
@@ -552,96 +582,35 @@ fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
     let (product_rows, variant_rows, sku_ids) =
         plan_products(source, demo, &enterprise, &categories, &vat_rates, now)?;
 
-    let mut cycle_rows = Vec::new();
-    let mut offers = Vec::new();
-    let mut shipping = Vec::new();
+    let mut cycles = PlannedCycles::default();
+    let context = CycleContext {
+        relationships: &relationships,
+        variants: &variant_rows,
+        sku_ids: &sku_ids,
+        standard_rate_bp,
+        now,
+    };
     for c in toml_file::<CyclesFile>(source, demo, "order_cycles.toml")?.order_cycle {
-        let (hub_id, _) = enterprise("order_cycles.toml", &c.hub)?;
-        if c.offer != "all" {
-            bail!(
-                "order_cycles.toml: `{}`: only offer = \"all\" is supported",
-                c.name
-            );
-        }
-        let id = new_id();
-        let granted: Vec<&String> = relationships
-            .iter()
-            .filter(|(_, h)| *h == hub_id)
-            .map(|(p, _)| p)
-            .collect();
-        for v in variant_rows
-            .iter()
-            .filter(|v| granted.contains(&&v.producer_id))
-        {
-            offers.push(OfferRow {
-                order_cycle_id: id.clone(),
-                variant_id: v.id.clone(),
-                hub_price_eur_minor: None,
-            });
-        }
-        for (sku, price) in &c.hub_prices {
-            let variant_id = sku_ids
-                .get(sku)
-                .ok_or_else(|| anyhow!("order_cycles.toml: `{}`: unknown SKU `{sku}`", c.name))?;
-            let minor = parse_amount(price, 2, Sign::NonNegative)
-                .map_err(|e| anyhow!("order_cycles.toml: `{}`: price of `{sku}` {e}", c.name))?;
-            let offer = offers
-                .iter_mut()
-                .find(|o| o.order_cycle_id == id && &o.variant_id == variant_id)
-                .ok_or_else(|| {
-                    anyhow!("order_cycles.toml: `{sku}` is not offered in `{}`", c.name)
-                })?;
-            offer.hub_price_eur_minor = Some(minor);
-        }
-        let at = |hours: i64| {
-            Duration::try_hours(hours)
-                .and_then(|d| now.checked_add_signed(d))
-                .ok_or_else(|| {
-                    anyhow!(
-                        "order_cycles.toml: `{}`: {hours} hours is out of range",
-                        c.name
-                    )
-                })
-        };
-        let (opens_at, closes_at) = (at(c.opens_in_hours)?, at(c.closes_in_hours)?);
-        if closes_at <= opens_at {
-            bail!("order_cycles.toml: `{}` must close after it opens", c.name);
-        }
-        for m in &c.shipping {
-            let fee_minor = parse_amount(m.fee_eur.as_deref().unwrap_or("0"), 2, Sign::NonNegative)
-                .map_err(|e| anyhow!("order_cycles.toml: `{}`: fee of `{}` {e}", c.name, m.name))?;
-            shipping.push(ShippingMethodRow {
-                id: new_id(),
-                order_cycle_id: id.clone(),
-                kind: m.kind.as_str().into(),
-                name: m.name.clone(),
-                address: m.address.clone(),
-                instructions: m.instructions.clone(),
-                at_time: at(c.closes_in_hours + m.after_close_hours)?,
-                fee_minor,
-                vat_rate_bp: standard_rate_bp,
-                local_share_percent: m.local_share_percent.unwrap_or(100),
-                created_at: now,
-            });
-        }
-        cycle_rows.push(OrderCycleRow {
-            id,
-            hub_id,
-            name: c.name,
-            opens_at,
-            closes_at,
-            time_zone: c.time_zone,
-            closed_at: None,
-            settled_at: None,
-            created_at: now,
-            updated_at: now,
-            producer_settlement: "as_paid".into(),
-            copied_from_id: None,
-            close_attempted_at: None,
-            close_error: None,
-            settles_at: None,
-        });
+        plan_cycle(&mut cycles, c, "order_cycles.toml", &enterprise, &context)?;
     }
+    // the past cycle is planned last: its id, the latest, lists it after the others
+    let history = history::plan(
+        toml_file(source, demo, "history.toml")?,
+        &mut cycles,
+        &history::Known {
+            users: &user_rows,
+            roles: &role_rows,
+            currencies: &currency_rows,
+            sku_ids: &sku_ids,
+        },
+        &enterprise,
+        &context,
+    )?;
+    let PlannedCycles {
+        rows: cycle_rows,
+        offers,
+        shipping,
+    } = cycles;
 
     Ok(Plan {
         enterprises: enterprise_rows,
@@ -654,7 +623,121 @@ fn plan(source: &Source, demo: Demo, now: NaiveDateTime) -> Result<Plan> {
         cycles: cycle_rows,
         shipping,
         offers,
+        history,
     })
+}
+
+/// The order cycles planned so far: rows, offers and pickup or delivery methods.
+#[derive(Default)]
+pub(crate) struct PlannedCycles {
+    pub(crate) rows: Vec<OrderCycleRow>,
+    pub(crate) offers: Vec<OfferRow>,
+    pub(crate) shipping: Vec<ShippingMethodRow>,
+}
+
+/// What planning a cycle reads: the planned catalogue, the standard VAT rate (of delivery
+/// fees) and the moment of loading.
+pub(crate) struct CycleContext<'a> {
+    relationships: &'a [(String, String)],
+    variants: &'a [VariantRow],
+    sku_ids: &'a HashMap<String, String>,
+    standard_rate_bp: i32,
+    now: NaiveDateTime,
+}
+
+/// Plans cycle `c` of `file` (times relative to the moment of loading) into `cycles`.
+fn plan_cycle(
+    cycles: &mut PlannedCycles,
+    c: CycleFixture,
+    file: &str,
+    enterprise: EnterpriseLookup,
+    context: &CycleContext,
+) -> Result<()> {
+    let CycleContext {
+        relationships,
+        variants: variant_rows,
+        sku_ids,
+        standard_rate_bp,
+        now,
+    } = *context;
+    let (cycle_rows, offers, shipping) =
+        (&mut cycles.rows, &mut cycles.offers, &mut cycles.shipping);
+    let (hub_id, _) = enterprise(file, &c.hub)?;
+    if c.offer != "all" {
+        bail!("{file}: `{}`: only offer = \"all\" is supported", c.name);
+    }
+    let id = new_id();
+    let granted: Vec<&String> = relationships
+        .iter()
+        .filter(|(_, h)| *h == hub_id)
+        .map(|(p, _)| p)
+        .collect();
+    for v in variant_rows
+        .iter()
+        .filter(|v| granted.contains(&&v.producer_id))
+    {
+        offers.push(OfferRow {
+            order_cycle_id: id.clone(),
+            variant_id: v.id.clone(),
+            hub_price_eur_minor: None,
+        });
+    }
+    for (sku, price) in &c.hub_prices {
+        let variant_id = sku_ids
+            .get(sku)
+            .ok_or_else(|| anyhow!("{file}: `{}`: unknown SKU `{sku}`", c.name))?;
+        let minor = parse_amount(price, 2, Sign::NonNegative)
+            .map_err(|e| anyhow!("{file}: `{}`: price of `{sku}` {e}", c.name))?;
+        let offer = offers
+            .iter_mut()
+            .find(|o| o.order_cycle_id == id && &o.variant_id == variant_id)
+            .ok_or_else(|| anyhow!("{file}: `{sku}` is not offered in `{}`", c.name))?;
+        offer.hub_price_eur_minor = Some(minor);
+    }
+    let at = |hours: i64| {
+        Duration::try_hours(hours)
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(|| anyhow!("{file}: `{}`: {hours} hours is out of range", c.name))
+    };
+    let (opens_at, closes_at) = (at(c.opens_in_hours)?, at(c.closes_in_hours)?);
+    if closes_at <= opens_at {
+        bail!("{file}: `{}` must close after it opens", c.name);
+    }
+    for m in &c.shipping {
+        let fee_minor = parse_amount(m.fee_eur.as_deref().unwrap_or("0"), 2, Sign::NonNegative)
+            .map_err(|e| anyhow!("{file}: `{}`: fee of `{}` {e}", c.name, m.name))?;
+        shipping.push(ShippingMethodRow {
+            id: new_id(),
+            order_cycle_id: id.clone(),
+            kind: m.kind.as_str().into(),
+            name: m.name.clone(),
+            address: m.address.clone(),
+            instructions: m.instructions.clone(),
+            at_time: at(c.closes_in_hours + m.after_close_hours)?,
+            fee_minor,
+            vat_rate_bp: standard_rate_bp,
+            local_share_percent: m.local_share_percent.unwrap_or(100),
+            created_at: now,
+        });
+    }
+    cycle_rows.push(OrderCycleRow {
+        id,
+        hub_id,
+        name: c.name,
+        opens_at,
+        closes_at,
+        time_zone: c.time_zone,
+        closed_at: None,
+        settled_at: None,
+        created_at: now,
+        updated_at: now,
+        producer_settlement: "as_paid".into(),
+        copied_from_id: None,
+        close_attempted_at: None,
+        close_error: None,
+        settles_at: None,
+    });
+    Ok(())
 }
 
 type ProductPlan = (Vec<ProductRow>, Vec<VariantRow>, HashMap<String, String>);
@@ -760,12 +843,41 @@ pub fn is_empty(conn: &mut DbConn) -> Result<bool> {
     Ok(count == 0)
 }
 
-/// Loads `demo`. Refuses a non-empty database unless `force`, which first **deletes all
-/// marketplace data**. Records the demo's deployment (legal currency and country) when the
-/// database's is another and its ledger holds no entry; refuses otherwise. Everything
-/// happens in one transaction.
+/// Loads `demo`, then plays its history ([`history`]). Refuses a non-empty database unless
+/// `force`, which first **deletes all marketplace data** (refused once the ledger holds
+/// entries — which it does after a load with history). Records the demo's deployment (legal
+/// currency and country) when the database's is another and its ledger holds no entry;
+/// refuses otherwise. Everything, the history included, happens in one transaction.
 pub fn load(conn: &mut DbConn, demo: Demo, source: Source, force: bool) -> Result<Summary> {
-    let plan = plan(&source, demo, crate::time::now())?;
+    load_with(conn, demo, source, force, true)
+}
+
+/// [`load`] without the demo's history: the catalogue, people and cycles (the past cycle
+/// left out), and an empty ledger (`comptoir demo load --no-history`).
+pub fn load_without_history(
+    conn: &mut DbConn,
+    demo: Demo,
+    source: Source,
+    force: bool,
+) -> Result<Summary> {
+    load_with(conn, demo, source, force, false)
+}
+
+fn load_with(
+    conn: &mut DbConn,
+    demo: Demo,
+    source: Source,
+    force: bool,
+    with_history: bool,
+) -> Result<Summary> {
+    let mut plan = plan(&source, demo, crate::time::now())?;
+    if !with_history {
+        // the history's file is still checked; its cycle is not written
+        let past = plan.history.cycle_id.clone();
+        plan.cycles.retain(|c| c.id != past);
+        plan.offers.retain(|o| o.order_cycle_id != past);
+        plan.shipping.retain(|m| m.order_cycle_id != past);
+    }
     let wanted = demo.deployment();
     let recorded = crate::deployment::get(conn)?;
     if recorded != wanted && ledger_holds_an_entry(conn)? {
@@ -781,13 +893,22 @@ pub fn load(conn: &mut DbConn, demo: Demo, source: Source, force: bool) -> Resul
     if !force && !is_empty(conn)? {
         bail!("the database is not empty; use --force to replace its data with the demo");
     }
-    let summary = Summary {
+    let (topups, orders, reconversions) = if with_history {
+        plan.history.counts()
+    } else {
+        (0, 0, 0)
+    };
+    let mut summary = Summary {
         enterprises: plan.enterprises.len(),
         users: plan.users.len(),
         currencies: plan.currencies.len(),
         products: plan.products.len(),
         variants: plan.variants.len(),
         order_cycles: plan.cycles.len(),
+        topups,
+        orders,
+        reconversions,
+        ledger_entries: 0,
     };
     if force {
         let entries: i64 = ledger_entries::table.count().get_result(conn.diesel())?;
@@ -819,13 +940,18 @@ pub fn load(conn: &mut DbConn, demo: Demo, source: Source, force: bool) -> Resul
         // the demo's professionals are approved by their currency's association
         crate::association::professionals::approve_all_requested(conn)
             .map_err(|e| anyhow!("approving the demo's professionals: {e}"))?;
-        Ok::<_, anyhow::Error>(())
+        // the past, played through the domain in this same transaction
+        if with_history {
+            history::play(conn, &plan.history)
+        } else {
+            Ok(0)
+        }
     });
     if written.is_err() {
         // a choice recorded by the rolled-back transaction is not the database's
         crate::deployment::forget(conn);
     }
-    written.context("writing the demo data")?;
+    summary.ledger_entries = written.context("writing the demo data")?;
     Ok(summary)
 }
 
@@ -1006,9 +1132,14 @@ mod tests {
 
     /// The demo's files with `users.toml` changed by `edit`, in a temporary directory.
     fn edited_users(demo: Demo, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+        edited(demo, "users.toml", edit)
+    }
+
+    /// The demo's files with `file` changed by `edit`, in a temporary directory.
+    fn edited(demo: Demo, file: &str, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("dir");
         for (name, text) in demo.embedded() {
-            let text = if *name == "users.toml" {
+            let text = if *name == file {
                 edit(text)
             } else {
                 text.to_string()
@@ -1093,5 +1224,51 @@ mod tests {
                 .contains("vat_rate 5.5 is not a VAT rate of CH"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn the_history_is_planned_with_its_past_cycle_last() {
+        for demo in Demo::ALL {
+            let now = crate::time::now();
+            let planned = plan(&Source::Embedded, *demo, now).expect("plans");
+            assert_eq!(planned.history.counts(), (2, 3, 1), "{demo}");
+            let past = planned.cycles.last().expect("the past cycle");
+            assert_eq!(past.id, planned.history.cycle_id);
+            // written open (checkout takes orders), its fixture's close kept for later
+            assert!(past.opens_at < now && past.closes_at > now, "{demo}");
+            assert!(planned.history.closes_at < now, "{demo}");
+            assert!(planned.cycles.iter().all(|c| c.id <= past.id));
+        }
+    }
+
+    #[test]
+    fn a_history_is_checked_before_anything_is_written() {
+        let refused = |edit: &dyn Fn(&str) -> String| {
+            let dir = edited(Demo::France, "history.toml", edit);
+            plan(&Source::Dir(dir.path()), Demo::France, crate::time::now())
+                .err()
+                .expect("refused")
+                .to_string()
+        };
+        let more = refused(&|t| t.replace("delivered = \"1.85\"", "delivered = \"2.5\""));
+        assert!(
+            more.contains("2.5 delivered of `FERME-BUT-1KG`, more than the 2 ordered"),
+            "{more}"
+        );
+        let future = refused(&|t| t.replace("closes_in_hours = -96", "closes_in_hours = 5"));
+        assert!(
+            future.contains("must open, then close, before the load"),
+            "{future}"
+        );
+        let nobody = refused(&|t| t.replace("yanis@example.org", "zoe@example.org"));
+        assert!(
+            nobody.contains("no demo user `zoe@example.org`"),
+            "{nobody}"
+        );
+        let method =
+            refused(&|t| t.replacen("shipping = \"Livraison à vélo\"", "shipping = \"Drone\"", 1));
+        assert!(method.contains("no method `Drone`"), "{method}");
+        let fiat = refused(&|t| t.replace("currency = \"LEM\"", "currency = \"EUR\""));
+        assert!(fiat.contains("`EUR` is not a local currency"), "{fiat}");
     }
 }

@@ -116,7 +116,8 @@ pub(crate) async fn fec_of_today(app: &TestApp, token: &str) -> String {
 }
 
 async fn a_day_of_trade_exports_to_a_valid_fec(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    // the day's trade alone in the books: the demo without its history
+    let app = TestApp::with_bare_demo(backend).await;
     a_day_of_trade(&app).await;
     let treasurer = app.access_token("tresorerie@lem.example.org").await;
     let camille = app.access_token("camille@example.org").await;

@@ -1,7 +1,8 @@
 //! Enterprise books: the hub's and a producer's own FEC after a cycle with fees, a
 //! split payment, a close with settlement and a euro payment — every amount worked out by
 //! hand, the sales split per VAT rate cross-checked with the cycle's sales-tax report, the
-//! producers' accounts cleared, lettering, authorization, the command line. Both backends.
+//! producers' accounts cleared, lettering, authorization, the command line. Both backends,
+//! on the demo without its history (its own cycle is all the books hold).
 
 use std::collections::BTreeMap;
 
@@ -126,7 +127,7 @@ fn of_piece<'a>(lines: &'a [Line], piece: &str) -> Vec<&'a Line> {
 /// membership (20 %) and its producers a 10 % commission (20 %). Total 26.30: 18.55 in LEM,
 /// 7.75 in euros, paid after the close.
 async fn a_hub_and_a_producer_export_their_own_books(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let shop = shop(&app).await;
     let manager = app.access_token("gerance@lacagette.example.org").await;
     let fees_path = format!("/api/v1/order-cycles/{}/fees", shop.cycle);
@@ -420,7 +421,7 @@ async fn a_hub_and_a_producer_export_their_own_books(backend: Backend) {
 async fn each_euro_receipt_is_booked_on_its_own_day(backend: Backend) {
     use comptoir::db::schema::{order_receipts, orders};
     use diesel::prelude::*;
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let shop = shop(&app).await;
     let manager = app.access_token("gerance@lacagette.example.org").await;
     let camille = app.access_token("camille@example.org").await;

@@ -1,6 +1,7 @@
 //! Fees, weighed-item adjustments, cycle close and settlement, reports, copying a cycle — over
 //! HTTP on both backends, with the French demo (euros) and the Swiss one (francs), with every
-//! amount worked out by hand.
+//! amount worked out by hand — from an empty ledger: on each demo without its history
+//! (`TestApp::with_bare_demo_of`), so that what a close books is all there is to count.
 
 use std::collections::HashMap;
 
@@ -255,7 +256,7 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(
         |a: &str| demo.legal_amount(a),
         |a: &str| demo.local_amount(a),
     );
-    let app = TestApp::with_demo_of(backend, demo.demo).await;
+    let app = TestApp::with_bare_demo_of(backend, demo.demo).await;
     let shop = shop_of(&app, demo.hub).await;
     let manager = app.access_token(demo.hub_manager).await;
     let fees_path = format!("/api/v1/order-cycles/{}/fees", shop.cycle);
@@ -565,7 +566,7 @@ async fn fees_adjustment_close_and_settlement_have_exact_totals(
 async fn cycles_are_created_copied_and_closed_empty(backend: Backend, demo: &'static DemoFacts) {
     let legal = |a: &str| demo.legal_amount(a);
     let (carrots_sku, drink_sku) = (demo.skus[0], demo.skus[1]);
-    let app = TestApp::with_demo_of(backend, demo.demo).await;
+    let app = TestApp::with_bare_demo_of(backend, demo.demo).await;
     let shop = shop_of(&app, demo.hub).await;
     let manager = app.access_token(demo.hub_manager).await;
     let conn = &mut app.db.db.conn().expect("conn");
@@ -723,7 +724,7 @@ async fn concurrent_closes_book_and_settle_once(backend: Backend, demo: &'static
     use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
     use comptoir::orders::{cart, close, shipping};
 
-    let db = crate::harness::TestDb::with_demo_of(backend, demo.demo);
+    let db = crate::harness::TestDb::with_bare_demo_of(backend, demo.demo);
     let pool = crate::support::big_pool(&db);
     let conn = &mut pool.conn().expect("conn");
     let now = comptoir::time::now();
@@ -844,7 +845,7 @@ async fn a_mistaken_weight_can_be_corrected(backend: Backend, demo: &'static Dem
         comptoir::demo::Demo::France => ("5.60", "0.56", "14.40"),
         comptoir::demo::Demo::Switzerland => ("8.40", "0.84", "11.60"),
     };
-    let app = TestApp::with_demo_of(backend, demo.demo).await;
+    let app = TestApp::with_bare_demo_of(backend, demo.demo).await;
     let shop = shop_of(&app, demo.hub).await;
     let manager = app.access_token(demo.hub_manager).await;
     let camille = app.access_token(demo.consumers[0]).await;

@@ -41,6 +41,31 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Cents of an amount the API writes (`"170.20"`).
+fn cents_of(amount: &Value) -> i64 {
+    let text = amount
+        .as_str()
+        .unwrap_or_else(|| panic!("an amount: {amount}"));
+    let (units, cents) = text.split_once('.').expect("two decimals");
+    units.parse::<i64>().expect("units") * 100 + cents.parse::<i64>().expect("cents")
+}
+
+/// The Swiss demo's trial balance of this year, as its treasurer reads it.
+async fn swiss_books(app: &TestApp) -> Value {
+    let treasurer = app.access_token("tresorerie@moleson.example.org").await;
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let books = app
+        .call(
+            "GET",
+            &format!("/api/v1/accounting/balance?from={year}-01-01&to={year}-12-31"),
+            Some(&treasurer),
+            None,
+        )
+        .await;
+    assert_eq!(books.status, 200, "{}", books.json());
+    books.json()
+}
+
 /// The trial balance's line of account `code`.
 fn account(balance: &Value, code: &str) -> Value {
     balance["accounts"]
@@ -63,9 +88,11 @@ async fn the_swiss_demo_records_its_deployment_and_trades_in_francs(backend: Bac
         );
         let summary =
             demo::load(conn, Demo::Switzerland, Source::Embedded, false).expect("Swiss demo");
-        assert_eq!(
-            summary.to_string(),
-            "5 enterprises, 10 users, 2 currencies, 20 products (22 variants), 2 order cycles"
+        assert!(
+            summary
+                .to_string()
+                .starts_with("5 enterprises, 10 users, 2 currencies, 20 products (22 variants), 3 order cycles; history: 2 top-ups, 3 orders, 1 reconversions, "),
+            "{summary}"
         );
         // francs in Switzerland, the euro's row gone with the old choice
         assert_eq!(
@@ -78,6 +105,8 @@ async fn the_swiss_demo_records_its_deployment_and_trades_in_francs(backend: Bac
         );
     }
     let app = TestApp::serve(db).await;
+    // what the demo's history left in the books, before Léa's trade below
+    let before = swiss_books(&app).await;
 
     // a consumer (in French) logs in, a member of the hub, and sees the Moléson at par with
     // the franc
@@ -205,7 +234,15 @@ async fn the_swiss_demo_records_its_deployment_and_trades_in_francs(backend: Bac
         )
         .await
         .json();
-    assert_eq!(balance["balance"], mol("30.00"), "{balance}");
+    // on top of the 94.10 MOL the demo's history left her (fixtures/demo_ch/history.toml)
+    let (_, left) = demo::history::expected_balances(Demo::Switzerland).expect("history");
+    let history = left
+        .iter()
+        .find(|(who, _)| who == "lea@example.org")
+        .map(|(_, minor)| *minor)
+        .expect("Léa's balance");
+    assert_eq!(history, 9410);
+    assert_eq!(balance["balance"], mol("124.10"), "{balance}");
 
     // two Gruyères and a grape juice, in francs at the food rate; 10 MOL, the rest in francs
     let shop = shop_of(&app, "le-cabas").await;
@@ -267,26 +304,16 @@ async fn the_swiss_demo_records_its_deployment_and_trades_in_francs(backend: Bac
     );
 
     // the books, in francs and in the Swiss chart: the fund on 1020 in debit, the member's
-    // wallet what the association owes (2211) in credit
-    let year = chrono::Utc::now().format("%Y").to_string();
-    let books = app
-        .call(
-            "GET",
-            &format!("/api/v1/accounting/balance?from={year}-01-01&to={year}-12-31"),
-            Some(&treasurer),
-            None,
-        )
-        .await;
-    assert_eq!(books.status, 200, "{}", books.json());
-    let books = books.json();
+    // wallet what the association owes (2211) in credit — Léa's 30 francs received and the
+    // 20 MOL left of them on top of what the history left there
+    let books = swiss_books(&app).await;
     assert_eq!(books["currency"], "CHF");
     assert_eq!(books["totals"]["debit"], books["totals"]["credit"]);
-    assert_eq!(account(&books, "1020")["closing_debit"], "30.00", "{books}");
-    assert_eq!(
-        account(&books, "2211")["closing_credit"],
-        "20.00",
-        "{books}"
-    );
+    let moved = |code: &str, side: &str| {
+        cents_of(&account(&books, code)[side]) - cents_of(&account(&before, code)[side])
+    };
+    assert_eq!(moved("1020", "closing_debit"), 3000, "{before} {books}");
+    assert_eq!(moved("2211", "closing_credit"), 2000, "{before} {books}");
     assert!(
         books["accounts"]
             .as_array()
@@ -305,9 +332,11 @@ async fn the_french_demo_loads_as_before(backend: Backend) {
     {
         let conn = &mut db.db.conn().expect("conn");
         let summary = demo::load(conn, Demo::France, Source::Embedded, false).expect("demo");
-        assert_eq!(
-            summary.to_string(),
-            "5 enterprises, 10 users, 2 currencies, 27 products (30 variants), 2 order cycles"
+        assert!(
+            summary
+                .to_string()
+                .starts_with("5 enterprises, 10 users, 2 currencies, 27 products (30 variants), 3 order cycles; history: 2 top-ups, 3 orders, 1 reconversions, "),
+            "{summary}"
         );
         assert_eq!(
             deployment::stored(conn).expect("stored"),
@@ -330,8 +359,9 @@ async fn the_french_demo_loads_as_before(backend: Backend) {
 }
 
 async fn the_deployment_follows_the_demo_until_money_has_moved(backend: Backend) {
-    // the French demo, before any money moved: --force puts the Swiss one in its place
-    let db = TestDb::with_demo(backend);
+    // the French demo without its history, before any money moved: --force puts the Swiss
+    // one in its place (with its history, money has moved: see tests/api/history.rs)
+    let db = TestDb::with_bare_demo(backend);
     {
         let conn = &mut db.db.conn().expect("conn");
         let refused =
@@ -407,7 +437,8 @@ fn demo_load_country_ch_on_an_empty_sqlite_file() {
     let said = String::from_utf8_lossy(&loaded.stdout);
     assert!(
         said.contains(
-            "5 enterprises, 10 users, 2 currencies, 20 products (22 variants), 2 order cycles"
+            "5 enterprises, 10 users, 2 currencies, 20 products (22 variants), 3 order cycles; \
+             history: 2 top-ups, 3 orders, 1 reconversions, "
         ) && said.contains("deployment: legal currency CHF, country CH"),
         "{said}"
     );

@@ -380,6 +380,17 @@ impl TestDb {
         TestDb::from_template(backend, Template::Demo(demo))
     }
 
+    /// The French demo without its history (an empty ledger), for tests that count from
+    /// zero what they do.
+    pub fn with_bare_demo(backend: Backend) -> TestDb {
+        TestDb::with_bare_demo_of(backend, Demo::France)
+    }
+
+    /// Demo `demo` without its history (an empty ledger).
+    pub fn with_bare_demo_of(backend: Backend, demo: Demo) -> TestDb {
+        TestDb::from_template(backend, Template::BareDemo(demo))
+    }
+
     fn from_template(backend: Backend, template: Template) -> TestDb {
         let source = template.built(backend);
         match (backend, source) {
@@ -428,6 +439,8 @@ enum Template {
     Migrated,
     /// Migrated for the demo's deployment, then the demo marketplace loaded.
     Demo(Demo),
+    /// The same, without the demo's history: an empty ledger.
+    BareDemo(Demo),
     /// Migrated as a Swiss deployment (CHF, CH), empty.
     Swiss,
 }
@@ -462,7 +475,7 @@ impl Template {
                 currency: Some("CHF".into()),
                 country: Some("CH".into()),
             },
-            Template::Demo(demo) => {
+            Template::Demo(demo) | Template::BareDemo(demo) => {
                 let made_for = demo.deployment();
                 comptoir::config::DeploymentConfig {
                     currency: Some(made_for.legal.code.as_str().to_string()),
@@ -475,6 +488,11 @@ impl Template {
         if let Template::Demo(demo) = self {
             let mut conn = test_db.db.conn().expect("connection");
             demo::load(&mut conn, demo, demo::Source::Embedded, false).expect("demo loads");
+        }
+        if let Template::BareDemo(demo) = self {
+            let mut conn = test_db.db.conn().expect("connection");
+            demo::load_without_history(&mut conn, demo, demo::Source::Embedded, false)
+                .expect("demo loads");
         }
         if backend == Backend::Sqlite {
             let mut conn = test_db.db.conn().expect("connection");
@@ -512,6 +530,8 @@ impl Template {
             Template::Migrated => "migrated",
             Template::Demo(Demo::France) => "demo",
             Template::Demo(Demo::Switzerland) => "demo_ch",
+            Template::BareDemo(Demo::France) => "bare_demo",
+            Template::BareDemo(Demo::Switzerland) => "bare_demo_ch",
             Template::Swiss => "swiss",
         }
     }
@@ -634,6 +654,16 @@ impl TestApp {
     /// Serves the demo marketplace `demo`.
     pub async fn with_demo_of(backend: Backend, demo: Demo) -> TestApp {
         TestApp::serve(TestDb::with_demo_of(backend, demo)).await
+    }
+
+    /// Serves the French demo without its history (an empty ledger).
+    pub async fn with_bare_demo(backend: Backend) -> TestApp {
+        TestApp::serve(TestDb::with_bare_demo(backend)).await
+    }
+
+    /// Serves demo `demo` without its history (an empty ledger).
+    pub async fn with_bare_demo_of(backend: Backend, demo: Demo) -> TestApp {
+        TestApp::serve(TestDb::with_bare_demo_of(backend, demo)).await
     }
 
     /// Serves an empty, migrated database.

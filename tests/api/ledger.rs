@@ -75,9 +75,10 @@ pub fn world(backend: Backend) -> World {
     world_of(backend, &FRENCH_DEMO)
 }
 
-/// [`world`] on the demo `demo`: its two consumers and its first two producers.
+/// [`world`] on the demo `demo`: its two consumers and its first two producers, on an
+/// empty ledger (the demo without its history: these tests count every unit from zero).
 pub fn world_of(backend: Backend, demo: &DemoFacts) -> World {
-    let db = TestDb::with_demo_of(backend, demo.demo);
+    let db = TestDb::with_bare_demo_of(backend, demo.demo);
     let mut conn = db.db.conn().expect("conn");
     let mut members = Vec::new();
     for email in demo.consumers {

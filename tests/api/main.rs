@@ -17,6 +17,7 @@ mod deployment;
 mod directory;
 mod enterprises;
 mod errors;
+mod history;
 mod hubs;
 mod ledger;
 mod mail;

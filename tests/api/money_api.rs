@@ -299,7 +299,7 @@ async fn wallets(app: &TestApp) -> (String, String, String, String, String, Stri
 }
 
 async fn money_flows_over_http_with_exact_amounts(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, farm_id) = wallets(&app).await;
     let issue_id = key();
     let issuance = json!({"entry_id": issue_id, "wallet_id": wallet, "amount": lem("50.00"), "method": "bank_transfer", "reference": "VIR-1"});
@@ -947,7 +947,7 @@ async fn every_route_is_public_by_decision_or_needs_a_login(backend: Backend) {
 }
 
 async fn holds_over_http_post_for_less_and_void(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, _) = wallets(&app).await;
     let yanis = app.access_token("yanis@example.org").await;
     let issuance = json!({"entry_id": key(), "wallet_id": wallet, "amount": lem("30.00"), "method": "card", "reference": "CB"});
@@ -1144,7 +1144,7 @@ async fn commission_rules_apply_to_reconversions(backend: Backend) {
 }
 
 async fn treasurers_freeze_and_close_accounts(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let (camille, treasurer, farmer, wallet, farm_wallet, _) = wallets(&app).await;
     let issuance = json!({"entry_id": key(), "wallet_id": wallet, "amount": lem("5.00"), "method": "cash", "reference": "c"});
     assert_eq!(

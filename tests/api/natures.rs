@@ -182,7 +182,7 @@ fn fund_and_circulation(conn: &mut DbConn) -> (i64, i64) {
 }
 
 async fn a_day_of_trade_books_the_fund_as_a_debit_in_the_trial_balance(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     crate::accounting::a_day_of_trade(&app).await;
     let treasurer = app.access_token("tresorerie@lem.example.org").await;
     let conn = &mut app.db.db.conn().expect("conn");

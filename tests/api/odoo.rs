@@ -536,7 +536,7 @@ async fn json2_sync_pushes_each_move_once_whatever_fails(backend: Backend) {
 }
 
 async fn scenario(backend: Backend, api: Api) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     for amount in ["10.00", "20.00", "5.00"] {
         funded_wallet(&app, &camille, amount).await;
@@ -677,7 +677,7 @@ fn hold_lease(app: &TestApp, alive: bool) -> Option<diesel::PgConnection> {
 /// sync reconciles its two receivable lines in Odoo, once.
 async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
     use crate::support::{close_cycle, hub_owner_token, place_order, shop};
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     let manager = app.access_token("gerance@lacagette.example.org").await;
     funded_wallet(&app, &camille, "20.00").await;
@@ -726,7 +726,7 @@ async fn settled_receivables_are_reconciled_in_odoo(backend: Backend) {
 /// top-up reach Odoo, posted, without anyone running `comptoir odoo sync`.
 async fn the_server_pushes_to_odoo_by_itself(backend: Backend) {
     use std::process::{Command, Stdio};
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     funded_wallet(&app, &camille, "20.00").await;
     let (url, fake) = fake_odoo().await;
@@ -803,7 +803,7 @@ fn move_numbers(app: &TestApp) -> Vec<String> {
 /// backup's other timeline): a conflict, shown with both sides, never "pushed", not tried
 /// again by itself; once Odoo is fixed, `retry` sends it and it is created.
 async fn a_move_odoo_holds_differently_is_a_conflict_until_retried(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     assert_eq!(three_top_ups(&app).await, 3);
     let numbers = move_numbers(&app);
     let (url, fake) = fake_odoo().await;
@@ -892,7 +892,7 @@ async fn a_move_odoo_holds_differently_is_a_conflict_until_retried(backend: Back
 /// ledger entries. Every one is a conflict; nothing is created twice or marked pushed.
 async fn another_deployment_under_the_same_numbers_conflicts(backend: Backend) {
     use comptoir::db::schema::accounting_state;
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     three_top_ups(&app).await;
     let (url, fake) = fake_odoo().await;
     let first = sync(&app, Api::JsonRpc, &url, KEY)
@@ -935,7 +935,7 @@ async fn another_deployment_under_the_same_numbers_conflicts(backend: Backend) {
 /// being created (Odoo would re-date them); a lock the sync cannot read still re-dates a
 /// posted move, and the date read back makes it a conflict too.
 async fn moves_odoo_would_re_date_are_conflicts(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     funded_wallet(&app, &camille, "10.00").await;
     {
@@ -1003,7 +1003,7 @@ async fn moves_odoo_would_re_date_are_conflicts(backend: Backend) {
 /// pushes everything.
 async fn prepare_creates_what_a_stock_odoo_lacks(backend: Backend) {
     use comptoir::accounting::odoo::prepare;
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     three_top_ups(&app).await;
     let (url, fake) = fake_odoo().await;
     {
@@ -1076,7 +1076,7 @@ async fn prepare_creates_what_a_stock_odoo_lacks(backend: Backend) {
 
 /// JSON-2 against an Odoo 17: refused with a message saying why, before anything is written.
 async fn json2_is_refused_by_odoo_17(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     three_top_ups(&app).await;
     let (url, fake) = fake_odoo().await;
     let refused = sync(&app, Api::Json2, &url, KEY).await;
@@ -1093,7 +1093,7 @@ async fn json2_is_refused_by_odoo_17(backend: Backend) {
 /// names the move by number and exits 1; `odoo retry` needs a move or `--all`.
 async fn the_command_line_says_what_needs_a_person(backend: Backend) {
     use std::process::Command;
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     three_top_ups(&app).await;
     let numbers = move_numbers(&app);
     let (url, fake) = fake_odoo().await;

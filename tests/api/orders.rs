@@ -68,7 +68,7 @@ fn outbox(db: &TestDb, template: &str) -> i64 {
 /// 3 × 1.40 (the hub's price, 5.5 %, on demand), delivered by bike for 3.00 (20 %, half
 /// local): every amount below is worked out by hand from the rules in the README.
 async fn split_payment_checkout_has_exact_totals_and_cancels_cleanly(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     let wallet = funded_wallet(&app, &camille, "20.00").await;
     let shop = shop(&app).await;
@@ -214,7 +214,7 @@ async fn split_payment_checkout_has_exact_totals_and_cancels_cleanly(backend: Ba
 }
 
 async fn checkout_is_idempotent_per_key(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     let shop = shop(&app).await;
     let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
@@ -299,7 +299,7 @@ async fn checkout_is_idempotent_per_key(backend: Backend) {
 }
 
 async fn all_local_all_euro_and_refusals(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let camille = app.access_token("camille@example.org").await;
     let wallet = funded_wallet(&app, &camille, "6.00").await;
     let shop = shop(&app).await;

@@ -77,7 +77,7 @@ async fn farm_wallet(app: &TestApp, farmer: &str) -> String {
 }
 
 async fn a_single_use_request_paid_twice_at_once_is_paid_once(backend: Backend) {
-    let app = TestApp::serve(TestDb::with_demo(backend)).await;
+    let app = TestApp::serve(TestDb::with_bare_demo(backend)).await;
     let farmer = app.access_token(FARMER).await;
     let (camille, yanis) = (
         app.access_token(CAMILLE).await,
@@ -246,7 +246,7 @@ async fn a_single_use_request_paid_twice_at_once_is_paid_once(backend: Backend) 
 }
 
 async fn reusable_open_amounts_cancelled_expired_and_who_may_do_what(backend: Backend) {
-    let app = TestApp::serve(TestDb::with_demo(backend)).await;
+    let app = TestApp::serve(TestDb::with_bare_demo(backend)).await;
     let farmer = app.access_token(FARMER).await;
     let (camille, yanis) = (
         app.access_token(CAMILLE).await,

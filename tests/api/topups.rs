@@ -59,7 +59,7 @@ async fn balance_of(app: &TestApp, token: &str, wallet: &str) -> Value {
 }
 
 async fn a_member_asks_pays_by_transfer_and_is_issued_once(backend: Backend) {
-    let app = TestApp::serve(TestDb::with_demo(backend)).await;
+    let app = TestApp::serve(TestDb::with_bare_demo(backend)).await;
     let (admin, treasurer, member) = (
         app.access_token(ADMIN).await,
         app.access_token(TREASURER).await,
@@ -224,7 +224,7 @@ async fn a_member_asks_pays_by_transfer_and_is_issued_once(backend: Backend) {
 }
 
 async fn refusals_cancellations_and_who_may_do_what(backend: Backend) {
-    let app = TestApp::serve(TestDb::with_demo(backend)).await;
+    let app = TestApp::serve(TestDb::with_bare_demo(backend)).await;
     let (treasurer, member, other) = (
         app.access_token(TREASURER).await,
         app.access_token(MEMBER).await,
