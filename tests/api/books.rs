@@ -582,7 +582,7 @@ fn customer_of(lines: &[Line], fec: &str) -> String {
 /// cancelled order), the receipt and the refund are in the bank journal, her 411 nets to
 /// zero and is lettered, and the bank nets to zero for that order.
 async fn an_order_paid_cancelled_and_refunded_nets_to_zero_in_the_hubs_books(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let shop = shop(&app).await;
     let camille = app.access_token("camille@example.org").await;
     funded_wallet(&app, &camille, "20.00").await;
@@ -666,7 +666,7 @@ async fn an_order_paid_cancelled_and_refunded_nets_to_zero_in_the_hubs_books(bac
 /// auditor finds the ledger's customer credit and the per-customer detail agree — until
 /// the detail is altered.
 async fn credit_given_back_and_used_at_a_later_checkout_is_on_419(backend: Backend) {
-    let app = TestApp::with_demo(backend).await;
+    let app = TestApp::with_bare_demo(backend).await;
     let shop = shop(&app).await;
     let camille = app.access_token("camille@example.org").await;
     funded_wallet(&app, &camille, "20.00").await;
