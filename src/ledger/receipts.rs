@@ -72,9 +72,15 @@ fn legal_total(legal: Legal, entry: &Entry) -> serde_json::Value {
     json!({"amount": m.amount_string(), "currency": m.currency.as_str()})
 }
 
-/// When `entry` was written, in the local time of enterprise `enterprise_id`.
+/// When `entry` was written, in the local time of enterprise `enterprise_id` (read from its
+/// row here, as its name is above: the ledger does not import the enterprises).
 fn when(conn: &mut DbConn, entry: &Entry, enterprise_id: &str) -> Result<String, LedgerError> {
-    let zone = crate::enterprises::time_zone(conn, enterprise_id)?;
+    let zone: String = enterprises::table
+        .find(enterprise_id)
+        .select(enterprises::time_zone)
+        .first::<String>(conn.diesel())
+        .optional()?
+        .unwrap_or_else(|| crate::deployment::Country::France.time_zone().to_string());
     Ok(crate::mail::format::mail_time(entry.row.created_at, &zone))
 }
 
