@@ -43,6 +43,7 @@ pub struct Config {
     pub odoo: OdooConfig,
     pub catalog: CatalogConfig,
     pub metrics: MetricsConfig,
+    pub web: WebConfig,
     #[serde(default)]
     pub deployment: DeploymentConfig,
     /// Reverse proxies in front of Comptoir (exact addresses, e.g. `127.0.0.1` for a proxy on
@@ -69,7 +70,8 @@ pub struct MailConfig {
     pub templates_dir: Option<PathBuf>,
     /// Language of mails to recipients without a known preference: `fr` or `en`.
     pub default_locale: String,
-    /// Base URL of the web application, for links in mails.
+    /// Base URL of the web pages, for links in mails (`https://…` also marks the pages' cookies
+    /// `Secure`); empty (the default): `http://` and the address `serve` listens on.
     pub app_url: String,
     /// How often the background worker looks for mail to send.
     pub poll_seconds: u64,
@@ -87,6 +89,15 @@ pub struct DeploymentConfig {
     pub currency: Option<String>,
     /// ISO 3166-1 alpha-2 code of the country profile (`FR`, `CH`).
     pub country: Option<String>,
+}
+
+/// The web pages (see `web/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// A directory whose files override the built-in page templates (`home.html`,
+    /// `static/comptoir.css` is not among them: the stylesheet is built in).
+    pub templates_dir: Option<PathBuf>,
 }
 
 /// Who may read `GET /metrics`.
@@ -273,6 +284,9 @@ impl Config {
             ConfigError(without_source_lines(&first))
         })?;
         config.read_secret_files(&figment)?;
+        if config.mail.app_url.trim().is_empty() {
+            config.mail.app_url = format!("http://{}", config.bind);
+        }
         config.validate()?;
         config.ignored_env = ignored_env;
         Ok(config)
@@ -459,7 +473,8 @@ fn defaults() -> serde_json::Value {
         "smtp": { "from": "Comptoir <noreply@comptoir.localhost>" },
         "mail": {
             "default_locale": "fr",
-            "app_url": "http://127.0.0.1:8080",
+            // empty: the address `serve` listens on (`http://` + `bind`)
+            "app_url": "",
             "poll_seconds": 2,
             "max_attempts": 10
         },
@@ -468,6 +483,7 @@ fn defaults() -> serde_json::Value {
             "max_import_bytes": 4_194_304
         },
         "metrics": { "allowed_addresses": ["127.0.0.1", "::1"] },
+        "web": {},
         // no default values (unset: the recorded choice), but a known section, so that
         // `COMPTOIR_DEPLOYMENT__…` variables are read
         "deployment": {},

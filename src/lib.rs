@@ -43,5 +43,7 @@ pub mod pagination;
 pub mod privacy;
 pub mod server;
 pub mod setup;
+pub mod state;
 pub mod text;
 pub mod time;
+pub mod web;

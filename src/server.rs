@@ -220,10 +220,30 @@ pub fn http_server(
                 .collect(),
         ),
     };
+    let legal = {
+        let mut conn = state.db.conn()?;
+        match crate::deployment::stored(&mut conn) {
+            Ok(Some(d)) => d.legal.code.to_string(),
+            _ => "EUR".to_string(),
+        }
+    };
+    let pages = actix_web::web::Data::new(
+        crate::web::render::Pages::new(
+            config.web.templates_dir.clone(),
+            crate::web::render::Deployment {
+                legal,
+                country,
+                secure_cookies: config.mail.app_url.starts_with("https://"),
+            },
+        )
+        .map_err(anyhow::Error::msg)
+        .context("preparing the web pages")?,
+    );
     let body_limit = config.max_body_bytes;
     let cors_origins = config.cors_allowed_origins.clone();
-    let mut server = HttpServer::new(move || api::app(state.clone(), body_limit, &cors_origins))
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
+    let mut server =
+        HttpServer::new(move || api::app(state.clone(), pages.clone(), body_limit, &cors_origins))
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
     if let Some(workers) = workers {
         server = server.workers(workers);
     }

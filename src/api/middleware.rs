@@ -21,9 +21,7 @@ use crate::api::error::{problem_response, ApiError, ProblemKind, PROBLEM_JSON};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The id of the request being served (in request extensions).
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub use crate::state::RequestId;
 
 fn incoming_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(&REQUEST_ID_HEADER)?.to_str().ok()?;
@@ -79,11 +77,42 @@ pub async fn request_context(
     };
 
     let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if (status.is_client_error() || status.is_server_error())
+        && !is_html
+        && !crate::web::error::is_api_path(response.request().path())
+    {
+        // a page's error: the friendly page in the reader's language, headers kept
+        let detail = response
+            .response()
+            .extensions()
+            .get::<crate::web::error::ErrorDetail>()
+            .map(|d| d.0.clone());
+        let kept: Vec<(HeaderName, HeaderValue)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| **name != header::CONTENT_TYPE && **name != header::CONTENT_LENGTH)
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let mut page =
+            crate::web::error::page(response.request(), status, &request_id, detail.as_deref());
+        for (name, value) in kept {
+            page.headers_mut().append(name, value);
+        }
+        response = response.into_response(page);
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if status.is_server_error() || (status.is_client_error() && !is_problem) {
+    if !is_html && (status.is_server_error() || (status.is_client_error() && !is_problem)) {
         let kind = ProblemKind::for_status(status);
         let mut problem = kind.problem(kind.info().description.to_string(), Vec::new());
         problem.status = status.as_u16();

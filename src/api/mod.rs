@@ -47,7 +47,6 @@ use utoipa_actix_web::AppExt;
 
 use crate::api::error::{problem_response, Problem, ProblemInfo, ProblemKind};
 use crate::api::views::FieldError;
-use crate::db::Db;
 
 /// A 200 response of `content_type` that browsers download as `filename` (CSV and FEC
 /// exports); finish it with `.body(…)` or `.streaming(…)`.
@@ -60,53 +59,7 @@ pub fn attachment(content_type: &str, filename: &str) -> actix_web::HttpResponse
     response
 }
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub tokens: std::sync::Arc<crate::auth::tokens::TokenKeys>,
-    pub login_throttle: std::sync::Arc<crate::auth::throttle::LoginThrottle>,
-    pub catalog: std::sync::Arc<crate::catalog::rules::CatalogRules>,
-    /// Largest CSV body the catalogue import accepts.
-    pub max_import_bytes: usize,
-    /// The web application's base URL (`mail.app_url`): payment requests' URLs and QR codes.
-    pub app_url: std::sync::Arc<str>,
-    /// Client addresses allowed to read `GET /metrics`.
-    pub metrics_from: std::sync::Arc<Vec<std::net::IpAddr>>,
-    /// Reverse proxies whose `X-Forwarded-For` is believed ([`client_ip`]).
-    pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
-}
-
-/// The client's address: the connection's peer, unless that peer is a trusted proxy
-/// (`trusted_proxies`), in which case the last address of `X-Forwarded-For` that is not itself
-/// a trusted proxy (proxies append what they saw; the addresses before it could have been
-/// written by the client). Used for the log-in throttle, the audit trail's origin and the
-/// metrics' access check. Without trusted proxies the header is ignored: anyone can write it.
-pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
-    let peer = req.peer_addr()?.ip().to_canonical();
-    let trusted = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.trusted_proxies.clone())
-        .unwrap_or_default();
-    if !trusted.contains(&peer) {
-        return Some(peer);
-    }
-    let forwarded: Vec<std::net::IpAddr> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-        .collect();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !trusted.contains(ip))
-            .unwrap_or(peer),
-    )
-}
+pub use crate::state::{client_ip, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -308,6 +261,7 @@ fn completed(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
 /// Builds the application: state, extractor configuration, middleware, routes, fallbacks.
 pub fn app(
     state: AppState,
+    pages: web::Data<crate::web::render::Pages>,
     body_limit: usize,
     cors_origins: &[String],
 ) -> App<
@@ -326,7 +280,9 @@ pub fn app(
         .split_for_parts();
     let known = KnownRoutes::from_openapi(&doc);
     let doc = completed(&doc).to_string();
-    app.app_data(web::Data::new(state))
+    app.configure(crate::web::routes)
+        .app_data(web::Data::new(state))
+        .app_data(pages)
         .app_data(web::Data::new(known))
         .app_data(web::Data::new(system::OpenApiJson(doc)))
         .app_data(web::Data::new(extract::BodyLimit(body_limit)))
@@ -342,6 +298,10 @@ pub fn app(
                 .add(("X-Content-Type-Options", "nosniff"))
                 .add(("X-Frame-Options", "DENY"))
                 .add(("Referrer-Policy", "no-referrer"))
+                .add((
+                    "Content-Security-Policy",
+                    crate::web::CONTENT_SECURITY_POLICY,
+                ))
                 .add(("Cache-Control", "no-store")),
         )
 }
@@ -399,6 +359,10 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 }
 
 async fn no_such_route(req: HttpRequest, known: web::Data<KnownRoutes>) -> HttpResponse {
+    if !crate::web::error::is_api_path(req.path()) {
+        // a page nobody serves: the request context renders the friendly 404 page
+        return HttpResponse::NotFound().finish();
+    }
     if let Some(methods) = known.methods_for(req.path()) {
         let allow = methods.join(", ");
         let mut response = problem_response(&ProblemKind::MethodNotAllowed.problem(

@@ -170,3 +170,20 @@ pub fn is_live(conn: &mut DbConn, family_id: &str, user_id: &str) -> Result<bool
         .load(conn.diesel())?;
     Ok(!revoked.is_empty() && revoked.iter().all(Option::is_none))
 }
+
+/// The session a browser's cookie names: `(user id, family id)` when `token` is a session
+/// token that was neither used, ended nor expired. A browser's session is a family whose one
+/// token is never rotated (the cookie keeps it): ending the family (log-out, a password
+/// change or reset, a disabled account) ends the browser's session at once, as it ends an
+/// API client's.
+pub fn find_live(conn: &mut DbConn, token: &str) -> Result<Option<(String, String)>, AuthError> {
+    let now = crate::time::now();
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(digest(token)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(now))
+        .select((refresh_tokens::user_id, refresh_tokens::family_id))
+        .first(conn.diesel())
+        .optional()?)
+}

@@ -74,3 +74,29 @@ pub struct EnterpriseRoleRow {
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
+
+/// The user `user_id` (disabled or not).
+pub fn find(conn: &mut crate::db::DbConn, user_id: &str) -> Result<UserRow, super::AuthError> {
+    users::table
+        .find(user_id)
+        .select(UserRow::as_select())
+        .first(conn.diesel())
+        .optional()?
+        .ok_or_else(|| super::AuthError::NotFound(format!("no user {user_id}")))
+}
+
+/// Sets the language `user_id` reads pages and mails in (one of the deployment's country's
+/// languages: the caller checks).
+pub fn set_locale(
+    conn: &mut crate::db::DbConn,
+    user_id: &str,
+    locale: crate::mail::format::Locale,
+) -> Result<(), super::AuthError> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::locale.eq(locale.as_str()),
+            users::updated_at.eq(crate::time::now()),
+        ))
+        .execute(conn.diesel())?;
+    Ok(())
+}

@@ -149,16 +149,23 @@ fn datetime_filter(state: &State, value: String) -> Result<String, minijinja::Er
     })
 }
 
+/// Registers the filters every template of Comptoir shares, mails and pages alike: `money`,
+/// `datetime`, `number` and `payment_method`, each in the language the render context names
+/// as `locale`.
+pub fn add_shared_filters(env: &mut Environment<'static>) {
+    env.add_filter("money", money_filter);
+    env.add_filter("datetime", datetime_filter);
+    env.add_filter("number", number_filter);
+    env.add_filter("payment_method", payment_method_filter);
+}
+
 impl Templates {
     /// The built-in templates, overridden file by file from `override_dir`.
     pub fn new(override_dir: Option<PathBuf>, default_locale: Locale) -> Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
-        env.add_filter("money", money_filter);
-        env.add_filter("datetime", datetime_filter);
-        env.add_filter("number", number_filter);
-        env.add_filter("payment_method", payment_method_filter);
+        add_shared_filters(&mut env);
         env.set_loader(move |name| {
             if let Some(dir) = &override_dir {
                 let path = dir.join(name);

@@ -294,3 +294,45 @@ pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, O
         })
         .collect()
 }
+
+/// A public hub with a cycle taking orders now.
+#[derive(Debug, Clone)]
+pub struct OpenShop {
+    pub hub_slug: String,
+    pub hub_name: String,
+    pub hub_description: String,
+    pub cycle: OrderCycleRow,
+}
+
+/// Every cycle taking orders now in a public hub, closing soonest first: the marketplace's
+/// front page.
+pub fn open_shops(conn: &mut DbConn) -> Result<Vec<OpenShop>, OrderError> {
+    let now = crate::time::now();
+    let rows: Vec<(OrderCycleRow, (String, String, String))> = order_cycles::table
+        .inner_join(enterprises::table.on(enterprises::id.eq(order_cycles::hub_id)))
+        .filter(enterprises::visibility.eq("public"))
+        .filter(order_cycles::closed_at.is_null())
+        .filter(order_cycles::settled_at.is_null())
+        .filter(order_cycles::opens_at.le(now))
+        .filter(order_cycles::closes_at.gt(now))
+        .order((order_cycles::closes_at.asc(), order_cycles::id.asc()))
+        .select((
+            OrderCycleRow::as_select(),
+            (
+                enterprises::slug,
+                enterprises::name,
+                enterprises::description,
+            ),
+        ))
+        .limit(200)
+        .load(conn.diesel())?;
+    Ok(rows
+        .into_iter()
+        .map(|(cycle, (hub_slug, hub_name, hub_description))| OpenShop {
+            hub_slug,
+            hub_name,
+            hub_description,
+            cycle,
+        })
+        .collect())
+}

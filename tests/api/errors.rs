@@ -82,8 +82,13 @@ async fn oversized_body_is_413(backend: Backend) {
 
 async fn unknown_route_is_404(backend: Backend) {
     let app = TestApp::empty(backend).await;
+    // a path outside the API is a page: the friendly 404 page, in HTML
+    let page = app.get("/nope").await;
+    assert_eq!(page.status.as_u16(), 404);
+    assert!(page
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/html")));
     for path in [
-        "/nope",
         "/api/v1/nope",
         "/api/v2/enterprises",
         "/api/v1/enterprises/x/y/z",

@@ -1,0 +1,167 @@
+//! The pages' words: one Fluent catalogue per language (`templates/web/locales/fr.ftl`,
+//! `en.ftl`), the format translators' tools read (Pontoon, Weblate). Templates hold no words
+//! of their own: each is a `t("key")` call, and a test checks every key a template names is
+//! in every catalogue, with the same keys in each.
+//!
+//! French is the first language; English the second. German (a Swiss deployment's second
+//! language) has no catalogue yet: a reader who chose German reads the pages in English
+//! ([`page_locale`]), with `lang="en"` so that a screen reader speaks them right.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
+
+use crate::mail::format::Locale;
+
+const FR: &str = include_str!("../../templates/web/locales/fr.ftl");
+const EN: &str = include_str!("../../templates/web/locales/en.ftl");
+
+/// The language a page is written in for a reader of `locale`.
+pub fn page_locale(locale: Locale) -> Locale {
+    match locale {
+        Locale::De => Locale::En,
+        other => other,
+    }
+}
+
+/// The languages pages are written in, in the order the language switch shows them.
+pub const PAGE_LOCALES: [Locale; 2] = [Locale::Fr, Locale::En];
+
+/// Every catalogue, parsed once at start-up.
+pub struct Catalogue {
+    fr: FluentBundle<FluentResource>,
+    en: FluentBundle<FluentResource>,
+    /// The keys of each catalogue (for the completeness test and [`Catalogue::has`]).
+    keys: [(Locale, Vec<String>); 2],
+}
+
+fn bundle(lang: &str, source: &str) -> Result<(FluentBundle<FluentResource>, Vec<String>), String> {
+    let id: LanguageIdentifier = lang.parse().map_err(|e| format!("{lang}: {e}"))?;
+    let resource = FluentResource::try_new(source.to_string())
+        .map_err(|(_, errors)| format!("{lang}.ftl does not parse: {errors:?}"))?;
+    let keys = resource
+        .entries()
+        .filter_map(|entry| match entry {
+            fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    // no Unicode isolation marks around arguments: the pages are left-to-right only, and
+    // the marks would break copy-and-paste of amounts
+    bundle.set_use_isolating(false);
+    bundle
+        .add_resource(resource)
+        .map_err(|errors| format!("{lang}.ftl: {errors:?}"))?;
+    Ok((bundle, keys))
+}
+
+impl Catalogue {
+    /// The built-in catalogues; an error names the file and the fault (a start-up failure).
+    pub fn built_in() -> Result<Catalogue, String> {
+        let (fr, fr_keys) = bundle("fr", FR)?;
+        let (en, en_keys) = bundle("en", EN)?;
+        Ok(Catalogue {
+            fr,
+            en,
+            keys: [(Locale::Fr, fr_keys), (Locale::En, en_keys)],
+        })
+    }
+
+    fn bundle(&self, locale: Locale) -> &FluentBundle<FluentResource> {
+        match page_locale(locale) {
+            Locale::En => &self.en,
+            _ => &self.fr,
+        }
+    }
+
+    /// The keys of `locale`'s catalogue.
+    pub fn keys(&self, locale: Locale) -> &[String] {
+        let locale = page_locale(locale);
+        self.keys
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .map(|(_, k)| k.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Whether `key` is a message of `locale`'s catalogue.
+    pub fn has(&self, locale: Locale, key: &str) -> bool {
+        self.bundle(locale).has_message(key)
+    }
+
+    /// The words of `key` in `locale` with `args`; a missing key is shown as itself (and
+    /// logged), never as a blank.
+    pub fn text(&self, locale: Locale, key: &str, args: &[(&str, Arg)]) -> String {
+        let bundle = self.bundle(locale);
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            tracing::warn!(
+                key,
+                locale = locale.as_str(),
+                "no such message in the catalogue"
+            );
+            return key.to_string();
+        };
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            match value {
+                Arg::Text(s) => fluent_args.set(*name, FluentValue::from(s.clone())),
+                Arg::Number(n) => fluent_args.set(*name, FluentValue::from(*n)),
+            }
+        }
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+        if !errors.is_empty() {
+            tracing::warn!(key, ?errors, "a message could not be filled in");
+        }
+        text.into_owned()
+    }
+}
+
+/// A value filled into a message: words, or a whole number (plural forms choose by it).
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Number(i64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_parse_and_hold_the_same_keys() {
+        let catalogue = Catalogue::built_in().expect("catalogues");
+        let mut fr = catalogue.keys(Locale::Fr).to_vec();
+        let mut en = catalogue.keys(Locale::En).to_vec();
+        fr.sort();
+        en.sort();
+        let only_fr: Vec<_> = fr.iter().filter(|k| !en.contains(k)).collect();
+        let only_en: Vec<_> = en.iter().filter(|k| !fr.contains(k)).collect();
+        assert!(only_fr.is_empty(), "only in fr.ftl: {only_fr:?}");
+        assert!(only_en.is_empty(), "only in en.ftl: {only_en:?}");
+        assert!(fr.len() > 20);
+    }
+
+    #[test]
+    fn plurals_and_arguments() {
+        let c = Catalogue::built_in().expect("catalogues");
+        assert_eq!(
+            c.text(Locale::Fr, "cart-count", &[("count", Arg::Number(1))]),
+            "1 article"
+        );
+        assert_eq!(
+            c.text(Locale::Fr, "cart-count", &[("count", Arg::Number(3))]),
+            "3 articles"
+        );
+        assert_eq!(
+            c.text(Locale::En, "cart-count", &[("count", Arg::Number(1))]),
+            "1 item"
+        );
+        assert_eq!(
+            c.text(Locale::De, "cart-count", &[("count", Arg::Number(2))]),
+            "2 items"
+        );
+        assert_eq!(c.text(Locale::Fr, "no-such-key", &[]), "no-such-key");
+    }
+}

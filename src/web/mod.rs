@@ -1,0 +1,199 @@
+//! The pages: a second edge over the same domain as the JSON API (`api/`), for people with a
+//! browser rather than programs. Read `WEB.md`'s conventions in the README's "Web pages".
+//!
+//! - Handlers here are thin: they read the [`session::Visitor`] (who, which language, the
+//!   CSRF token), authorize with the one policy function ([`crate::auth::policy::authorize`]),
+//!   call the same domain function the API calls, and render a page of `templates/web/`
+//!   ([`render::Pages`]) or redirect (POST → redirect → GET). No page reaches the database
+//!   but through a domain function.
+//! - Forms post `application/x-www-form-urlencoded` with a CSRF token ([`session::Form`]);
+//!   field errors come back beside their fields and in an error summary, the values kept.
+//! - Every page works without JavaScript; there is none today. One stylesheet, served under
+//!   its content hash with a year's cache; no request leaves the site's origin
+//!   (`Content-Security-Policy: default-src 'self'`).
+//! - Errors end on a friendly page in the reader's language ([`error::page`]).
+//!
+//! Paths: `/` (home), `/login`, `/logout`, `/language`, `/static/…`, and the pages of each
+//! module below.
+
+pub mod account;
+pub mod error;
+pub mod home;
+pub mod i18n;
+pub mod render;
+pub mod session;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use error::WebError;
+use render::Pages;
+use session::Visitor;
+
+/// What the site sends with every page: no framing, no script or style from elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
+
+/// Every page's route. Registered after the API's, before the fallback.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::home))
+        .route("/static/{file}", web::get().to(stylesheet))
+        .route("/language", web::post().to(account::set_language))
+        .route("/login", web::get().to(account::login_page))
+        .route("/login", web::post().to(account::log_in))
+        .route("/logout", web::post().to(account::log_out));
+}
+
+/// The `page` object every template gets, for a reader not known (the error pages).
+pub fn page_context_anonymous(
+    pages: &Pages,
+    locale: crate::mail::format::Locale,
+    path: &str,
+) -> serde_json::Value {
+    json!({
+        "signed_in": false,
+        "name": null,
+        "csrf": "",
+        "path": path,
+        "stylesheet": pages.stylesheet_path,
+        "lang": i18n::page_locale(locale).as_str(),
+        "languages": languages(pages, locale),
+    })
+}
+
+fn languages(pages: &Pages, locale: crate::mail::format::Locale) -> Vec<serde_json::Value> {
+    let current = i18n::page_locale(locale);
+    i18n::PAGE_LOCALES
+        .iter()
+        .filter(|l| pages.deployment.country.languages().contains(l))
+        .map(|l| json!({"code": l.as_str(), "current": *l == current}))
+        .collect()
+}
+
+/// The `page` object of `visitor`.
+pub fn page_context(pages: &Pages, visitor: &Visitor) -> serde_json::Value {
+    json!({
+        "signed_in": visitor.reader.is_some(),
+        "name": visitor.reader.as_ref().map(|r| r.display_name.clone()),
+        "csrf": visitor.csrf,
+        "path": visitor.path,
+        "stylesheet": pages.stylesheet_path,
+        "lang": i18n::page_locale(visitor.locale).as_str(),
+        "languages": languages(pages, visitor.locale),
+    })
+}
+
+/// Renders `template` for `visitor` with `values` (an object; `page` is added) as a 200 page.
+pub fn render(
+    pages: &Pages,
+    visitor: &Visitor,
+    template: &str,
+    values: serde_json::Value,
+) -> Result<HttpResponse, WebError> {
+    render_status(
+        pages,
+        visitor,
+        template,
+        values,
+        actix_web::http::StatusCode::OK,
+    )
+}
+
+/// [`render`] with another status (a form with errors is answered 422).
+pub fn render_status(
+    pages: &Pages,
+    visitor: &Visitor,
+    template: &str,
+    mut values: serde_json::Value,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, WebError> {
+    if let serde_json::Value::Object(map) = &mut values {
+        map.insert("page".into(), page_context(pages, visitor));
+    }
+    let body = pages
+        .render(template, i18n::page_locale(visitor.locale), values)
+        .map_err(WebError::Internal)?;
+    let mut response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    visitor.finish(&mut response, pages);
+    Ok(response)
+}
+
+/// POST → redirect → GET: `303 See Other` to `to`.
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
+}
+
+/// A path on this site to come back to (`next=`): only a local absolute path, never
+/// `//elsewhere` or a full URL (an open redirect).
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\r', '\n']);
+    ok.then_some(next)
+}
+
+/// The field errors of a form, as templates show them: by field, and in order for the
+/// summary. A message comes from the catalogue by its code (`field-error-required`) when the
+/// catalogue has one, else as the domain wrote it.
+pub fn field_errors(
+    pages: &Pages,
+    visitor: &Visitor,
+    errors: &[crate::error::FieldError],
+) -> serde_json::Value {
+    let locale = i18n::page_locale(visitor.locale);
+    let list: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|e| {
+            let key = format!("field-error-{}", e.code.replace('_', "-"));
+            let message = if pages.catalogue.has(locale, &key) {
+                pages.catalogue.text(locale, &key, &[])
+            } else {
+                e.message.clone()
+            };
+            json!({"field": e.field, "message": message})
+        })
+        .collect();
+    json!(list)
+}
+
+/// `GET /static/comptoir.<hash>.css`: the stylesheet, cached for a year (its address changes
+/// with it). Any other name is a 404.
+async fn stylesheet(
+    pages: web::Data<Pages>,
+    file: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    if format!("/static/{}", file.as_str()) != pages.stylesheet_path {
+        return Err(WebError::NotFound("no such file".into()));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(render::STYLESHEET))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_come_back() {
+        assert_eq!(local_path("/orders"), Some("/orders"));
+        assert_eq!(local_path("/hubs/x?page=2"), Some("/hubs/x?page=2"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "orders",
+            "",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad}");
+        }
+    }
+}

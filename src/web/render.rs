@@ -1,0 +1,236 @@
+//! Rendering pages: the minijinja templates of `templates/web/` (built into the binary,
+//! overridden file by file from `web.templates_dir`), the words of [`super::i18n`], the
+//! filters the mails share (`money`, `datetime`, `number`, `payment_method`), and the one
+//! stylesheet served under its content hash.
+//!
+//! Every page gets `locale` (the language it is written in), `page` (the reader: signed in or
+//! not, their name, the CSRF token for its forms, the path, the stylesheet's address, the
+//! languages to switch to) and what its handler gives. In a template, `t("key", name=value)`
+//! gives the words of `key` in the page's language.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, State, UndefinedBehavior};
+use sha2::{Digest, Sha256};
+
+use super::i18n::{Arg, Catalogue};
+use crate::mail::format::Locale;
+
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        /// The templates built into the binary, by name.
+        pub const TEMPLATES: &[(&str, &str)] = &[
+            $(($name, include_str!(concat!("../../templates/web/", $name))),)*
+        ];
+    };
+}
+
+embedded!(
+    "layout.html",
+    "macros.html",
+    "error.html",
+    "home.html",
+    "login.html",
+);
+
+/// The stylesheet, built in.
+pub const STYLESHEET: &str = include_str!("../../templates/web/static/comptoir.css");
+
+/// What a page knows of its deployment.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The legal currency's code (`EUR`, `CHF`).
+    pub legal: String,
+    pub country: crate::deployment::Country,
+    /// Whether cookies carry `Secure` (the site is served over TLS: `mail.app_url` is
+    /// `https://…`).
+    pub secure_cookies: bool,
+}
+
+/// The page renderer of a server: templates, words and the stylesheet's address.
+pub struct Pages {
+    env: Environment<'static>,
+    pub catalogue: Arc<Catalogue>,
+    pub deployment: Deployment,
+    /// `/static/comptoir.<hash>.css`: a new stylesheet gets a new address, so it is cached
+    /// for a year.
+    pub stylesheet_path: String,
+}
+
+fn stylesheet_path() -> String {
+    let hash = format!("{:x}", Sha256::digest(STYLESHEET.as_bytes()));
+    format!("/static/comptoir.{}.css", &hash[..12])
+}
+
+fn locale_of(state: &State) -> Locale {
+    state
+        .lookup("locale")
+        .and_then(|v| v.as_str().and_then(Locale::parse))
+        .unwrap_or(Locale::Fr)
+}
+
+impl Pages {
+    /// The built-in templates (overridden from `override_dir`) and catalogues.
+    pub fn new(override_dir: Option<PathBuf>, deployment: Deployment) -> Result<Pages, String> {
+        let catalogue = Arc::new(Catalogue::built_in()?);
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        crate::mail::templates::add_shared_filters(&mut env);
+        let words = catalogue.clone();
+        env.add_function(
+            "t",
+            move |state: &State, key: String, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+                let mut args = Vec::new();
+                for name in kwargs.args() {
+                    let value: Value = kwargs.get(name)?;
+                    let arg = match value.as_i64() {
+                        Some(n) if value.is_integer() => Arg::Number(n),
+                        _ => Arg::Text(value.to_string()),
+                    };
+                    args.push((name, arg));
+                }
+                Ok(words.text(locale_of(state), &key, &args))
+            },
+        );
+        env.set_loader(move |name| {
+            if let Some(dir) = &override_dir {
+                let path = dir.join(name);
+                if path.is_file() {
+                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                        minijinja::Error::new(
+                            minijinja::ErrorKind::TemplateNotFound,
+                            format!("{}: {e}", path.display()),
+                        )
+                    });
+                }
+            }
+            Ok(TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, text)| text.to_string()))
+        });
+        Ok(Pages {
+            env,
+            catalogue,
+            deployment,
+            stylesheet_path: stylesheet_path(),
+        })
+    }
+
+    /// Renders template `name` with `context` (an object) in `locale`.
+    pub fn render(
+        &self,
+        name: &str,
+        locale: Locale,
+        context: serde_json::Value,
+    ) -> Result<String, String> {
+        let mut context = context;
+        if let serde_json::Value::Object(map) = &mut context {
+            map.insert("locale".into(), locale.as_str().into());
+        } else {
+            return Err(format!("the values of page {name} are not an object"));
+        }
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| format!("template {name}: {e:#}"))?;
+        template
+            .render(Value::from_serialize(&context))
+            .map_err(|e| format!("template {name}: {e:#}"))
+    }
+
+    /// The words of `key` in `locale` (for what a handler writes itself: a redirect's notice,
+    /// a field's message).
+    pub fn text(&self, locale: Locale, key: &str) -> String {
+        self.catalogue.text(locale, key, &[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every template parses (a syntax error is caught here, not by a reader).
+    #[test]
+    fn every_template_parses() {
+        let pages = Pages::new(
+            None,
+            Deployment {
+                legal: "EUR".into(),
+                country: crate::deployment::Country::France,
+                secure_cookies: false,
+            },
+        )
+        .expect("pages");
+        for (name, _) in TEMPLATES {
+            if let Err(e) = pages.env.get_template(name) {
+                panic!("{name}: {e:#}");
+            }
+        }
+    }
+
+    /// No words in a template outside `t()`: everything between tags and `{{ }}`/`{% %}`
+    /// blocks is blank or punctuation, and every key a template names is in both catalogues.
+    #[test]
+    fn templates_hold_no_words_of_their_own_and_name_known_keys() {
+        let catalogue = Catalogue::built_in().expect("catalogues");
+        for (name, text) in TEMPLATES {
+            let mut outside = String::new();
+            let mut rest = *text;
+            // drop jinja blocks and comments, then tags, keep what is left
+            while let Some(i) = rest.find(['{', '<']) {
+                outside.push_str(&rest[..i]);
+                let tail = &rest[i..];
+                let close = if tail.starts_with("{{") {
+                    "}}"
+                } else if tail.starts_with("{%") {
+                    "%}"
+                } else if tail.starts_with("{#") {
+                    "#}"
+                } else if tail.starts_with("<script") {
+                    "</script>"
+                } else if tail.starts_with("<style") {
+                    "</style>"
+                } else if tail.starts_with('<') {
+                    ">"
+                } else {
+                    outside.push('{');
+                    rest = &tail[1..];
+                    continue;
+                };
+                match tail.find(close) {
+                    Some(j) => rest = &tail[j + close.len()..],
+                    None => panic!("{name}: unclosed {close}"),
+                }
+            }
+            outside.push_str(rest);
+            let words: String = outside.chars().filter(|c| c.is_alphabetic()).collect();
+            assert!(
+                words.is_empty(),
+                "{name} holds words outside t(): {:?}",
+                outside.split_whitespace().collect::<Vec<_>>()
+            );
+            for (i, _) in text.match_indices("t(\"") {
+                let before = text[..i].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue; // `default("…")`, not `t("…")`
+                }
+                let key: String = text[i + 3..].chars().take_while(|c| *c != '"').collect();
+                if key.ends_with('-') {
+                    // a key made at render time (`"error-" ~ kind ~ "-title"`): the module
+                    // that fills it in checks its keys
+                    continue;
+                }
+                for locale in [Locale::Fr, Locale::En] {
+                    assert!(
+                        catalogue.has(locale, &key),
+                        "{name}: `{key}` is not in {}.ftl",
+                        locale.as_str()
+                    );
+                }
+            }
+        }
+    }
+}
