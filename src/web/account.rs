@@ -14,6 +14,16 @@ use crate::error::FieldError;
 use crate::mail::format::Locale;
 use crate::state::AppState;
 
+pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!("login.html");
+
+/// The account's pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/language", web::post().to(set_language))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(log_in))
+        .route("/logout", web::post().to(log_out));
+}
+
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     pub next: Option<String>,

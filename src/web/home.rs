@@ -13,6 +13,8 @@ use crate::orders::cycles;
 use crate::pagination::PageParams;
 use crate::state::AppState;
 
+pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!("home.html");
+
 /// `GET /`.
 pub async fn home(
     state: web::Data<AppState>,

@@ -17,11 +17,16 @@
 //! module below.
 
 pub mod account;
+pub mod cart;
+pub mod checkout;
 pub mod error;
 pub mod home;
 pub mod i18n;
+pub mod orders;
 pub mod render;
 pub mod session;
+pub mod shop;
+pub mod wallet;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -40,10 +45,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))
         .route("/static/{file}", web::get().to(stylesheet))
-        .route("/language", web::post().to(account::set_language))
-        .route("/login", web::get().to(account::login_page))
-        .route("/login", web::post().to(account::log_in))
-        .route("/logout", web::post().to(account::log_out));
+        .configure(account::routes)
+        .configure(shop::routes)
+        .configure(cart::routes)
+        .configure(checkout::routes)
+        .configure(orders::routes)
+        .configure(wallet::routes);
 }
 
 /// The `page` object every template gets, for a reader not known (the error pages).

@@ -18,22 +18,36 @@ use sha2::{Digest, Sha256};
 use super::i18n::{Arg, Catalogue};
 use crate::mail::format::Locale;
 
-macro_rules! embedded {
+/// `templates!("a.html", "b.html")`: the templates of a module, built into the binary by
+/// name (`templates/web/a.html`). Each page module lists its own; [`all_templates`] gathers
+/// them.
+#[macro_export]
+macro_rules! web_templates {
     ($($name:literal),* $(,)?) => {
-        /// The templates built into the binary, by name.
-        pub const TEMPLATES: &[(&str, &str)] = &[
-            $(($name, include_str!(concat!("../../templates/web/", $name))),)*
-        ];
+        &[
+            $(($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/web/", $name))),)*
+        ]
     };
 }
 
-embedded!(
-    "layout.html",
-    "macros.html",
-    "error.html",
-    "home.html",
-    "login.html",
-);
+/// The templates every page shares.
+const SHARED: &[(&str, &str)] = crate::web_templates!("layout.html", "macros.html", "error.html");
+
+/// Every built-in template, by name.
+pub fn all_templates() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    [
+        SHARED,
+        super::home::TEMPLATES,
+        super::account::TEMPLATES,
+        super::shop::TEMPLATES,
+        super::cart::TEMPLATES,
+        super::checkout::TEMPLATES,
+        super::orders::TEMPLATES,
+        super::wallet::TEMPLATES,
+    ]
+    .into_iter()
+    .flatten()
+}
 
 /// The stylesheet, built in.
 pub const STYLESHEET: &str = include_str!("../../templates/web/static/comptoir.css");
@@ -106,8 +120,7 @@ impl Pages {
                     });
                 }
             }
-            Ok(TEMPLATES
-                .iter()
+            Ok(all_templates()
                 .find(|(n, _)| *n == name)
                 .map(|(_, text)| text.to_string()))
         });
@@ -164,7 +177,7 @@ mod tests {
             },
         )
         .expect("pages");
-        for (name, _) in TEMPLATES {
+        for (name, _) in all_templates() {
             if let Err(e) = pages.env.get_template(name) {
                 panic!("{name}: {e:#}");
             }
@@ -176,7 +189,7 @@ mod tests {
     #[test]
     fn templates_hold_no_words_of_their_own_and_name_known_keys() {
         let catalogue = Catalogue::built_in().expect("catalogues");
-        for (name, text) in TEMPLATES {
+        for (name, text) in all_templates() {
             let mut outside = String::new();
             let mut rest = *text;
             // drop jinja blocks and comments, then tags, keep what is left

@@ -823,7 +823,7 @@ impl TestApp {
     }
 }
 
-async fn read<S>(sent: Result<awc::ClientResponse<S>, awc::error::SendRequestError>) -> Reply
+pub async fn read<S>(sent: Result<awc::ClientResponse<S>, awc::error::SendRequestError>) -> Reply
 where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
 {

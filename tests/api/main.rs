@@ -29,11 +29,13 @@ mod openapi;
 mod operations;
 mod operator;
 mod orders;
+mod pages;
 mod payment_requests;
 mod professionals;
 mod smtp_server;
 mod support;
 mod topups;
+mod web_basics;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]

@@ -68,3 +68,15 @@ cart-count = { $count ->
     [one] { $count } item
    *[other] { $count } items
 }
+
+## account
+
+## shop
+
+## cart
+
+## checkout
+
+## orders
+
+## wallet

@@ -69,3 +69,15 @@ cart-count = { $count ->
     [one] { $count } article
    *[other] { $count } articles
 }
+
+## account
+
+## shop
+
+## cart
+
+## checkout
+
+## orders
+
+## wallet
