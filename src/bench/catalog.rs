@@ -4,6 +4,9 @@
 //! The load itself is driven from outside (wrk against the release build; see
 //! BENCHMARKS.md), so that the client's cost is not the server's.
 //!
+//! The hub also gets an order cycle open for 30 days that offers every variant, so that its
+//! shop page (`/hubs/bench-hub`) shows the same 10,000-variant offer.
+//!
 //! Product names come from a small vocabulary (vegetables, fruits, cheeses… with qualifiers),
 //! so that searches hit a realistic share of the offer.
 
@@ -124,6 +127,8 @@ pub fn write_csv(out: &mut dyn Write, sku_prefix: &str, rows: usize) -> Result<(
 /// What [`seed`] made.
 pub struct Seeded {
     pub hub_slug: String,
+    /// The open cycle offering every variant.
+    pub cycle_id: String,
     pub producer_slugs: Vec<String>,
     pub variants: usize,
 }
@@ -184,7 +189,45 @@ pub fn seed(
         producer_slugs.push(producer.slug);
         progress(made);
     }
+    let offer: Vec<String> = {
+        use crate::db::schema::{products, variants};
+        use diesel::prelude::*;
+        variants::table
+            .inner_join(products::table)
+            .filter(
+                products::producer_id.eq_any(
+                    crate::db::schema::enterprises::table
+                        .filter(crate::db::schema::enterprises::slug.eq_any(&producer_slugs))
+                        .select(crate::db::schema::enterprises::id),
+                ),
+            )
+            .select(variants::id)
+            .load(conn.diesel())
+            .context("reading the benchmark variants")?
+    };
+    let now = chrono::Utc::now();
+    let cycle = crate::orders::planning::create(
+        conn,
+        &hub.id,
+        &crate::orders::planning::NewCycle {
+            name: "Bench cycle".into(),
+            opens_at: now - chrono::Duration::hours(1),
+            closes_at: now + chrono::Duration::days(30),
+            time_zone: None,
+            producer_settlement: None,
+            offer: offer
+                .into_iter()
+                .map(|variant_id| crate::orders::planning::OfferLine {
+                    variant_id,
+                    hub_price: None,
+                })
+                .collect(),
+            settles_at: None,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("creating the benchmark cycle: {e}"))?;
     Ok(Seeded {
+        cycle_id: cycle.cycle.id,
         hub_slug: hub.slug,
         producer_slugs,
         variants: made,

@@ -492,7 +492,7 @@ fn run(cli: Cli) -> Result<()> {
                 })?;
             eprintln!();
             println!(
-                "hub `{}`: {} producers, {} variants (first producer `{}`)",
+                "hub `{}`: {} producers, {} variants (first producer `{}`), open cycle {} offering them all",
                 seeded.hub_slug,
                 seeded.producer_slugs.len(),
                 seeded.variants,
@@ -500,7 +500,8 @@ fn run(cli: Cli) -> Result<()> {
                     .producer_slugs
                     .first()
                     .map(String::as_str)
-                    .unwrap_or("")
+                    .unwrap_or(""),
+                seeded.cycle_id
             );
             if let Some(path) = csv {
                 let file = std::fs::File::create(&path)

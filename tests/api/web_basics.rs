@@ -8,7 +8,8 @@ use crate::pages::Visitor;
 backend_tests!(
     signing_in_and_out_with_a_cookie_session,
     forms_without_the_token_are_refused,
-    error_pages_and_the_stylesheet;
+    error_pages_and_the_stylesheet,
+    templates_are_overridden_and_a_failing_page_shows_its_request_id;
     per_demo: home_lists_open_hubs_and_producers, language_follows_the_reader
 );
 
@@ -259,4 +260,30 @@ async fn error_pages_and_the_stylesheet(backend: Backend) {
             .as_u16(),
         404
     );
+}
+
+async fn templates_are_overridden_and_a_failing_page_shows_its_request_id(backend: Backend) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // a deployment's own front page, broken: it names a value no handler gives
+    std::fs::write(
+        dir.path().join("home.html"),
+        "{% extends \"layout.html\" %}{% block title %}{{ t(\"home-title\") }}{% endblock %}\
+         {% block content %}<h1>{{ shops|length }}</h1>{{ no_such_value }}{% endblock %}",
+    )
+    .expect("template written");
+    let path = dir.path().to_path_buf();
+    let app = TestApp::serve_with(crate::harness::TestDb::with_demo(backend), move |config| {
+        config.web.templates_dir = Some(path);
+    })
+    .await;
+    let mut visitor = Visitor::new(&app);
+    let failed = visitor.get("/").await;
+    assert_eq!(failed.status, 500);
+    let id = failed.reply.header("x-request-id").expect("request id");
+    assert!(failed.shows(&id), "the 500 page shows the request id {id}");
+    assert!(failed.shows("Désolé, un problème est survenu"));
+    // the cause is in the log, never on the page
+    assert!(!failed.text.contains("no_such_value"));
+    // a page whose template is not overridden renders as built in
+    assert_eq!(visitor.get("/login").await.status, 200);
 }
