@@ -228,7 +228,7 @@ pub fn http_server(
         }
     };
     let pages = actix_web::web::Data::new(
-        crate::web::render::Pages::new(
+        crate::web::pages(
             config.web.templates_dir.clone(),
             crate::web::render::Deployment {
                 legal,

@@ -11,8 +11,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
+use super::i18n::asked_locale;
 use super::render::Pages;
-use super::session::asked_locale;
 use crate::auth::AuthError;
 use crate::db::DbError;
 use crate::error::{FieldError, Invalid};
@@ -150,7 +150,7 @@ pub fn page(
         _ => 400,
     };
     let context = json!({
-        "page": super::page_context_anonymous(pages, locale, req.path()),
+        "page": super::render::page_context_anonymous(pages, locale, req.path()),
         "status": code,
         "kind": kind,
         "detail": detail,

@@ -13,8 +13,38 @@ use unic_langid::LanguageIdentifier;
 
 use crate::mail::format::Locale;
 
+/// The cookie the language switch sets.
+pub const LANG_COOKIE: &str = "comptoir_lang";
+
 const FR: &str = include_str!("../../templates/web/locales/fr.ftl");
 const EN: &str = include_str!("../../templates/web/locales/en.ftl");
+
+/// The language asked of a reader who is not signed in: the cookie, then
+/// `Accept-Language`, then the country's first language. Read without the database (the
+/// error pages use it too).
+pub fn asked_locale(req: &actix_web::HttpRequest, country: crate::deployment::Country) -> Locale {
+    let speaks = |l: Locale| country.languages().contains(&l);
+    if let Some(l) = req
+        .cookie(LANG_COOKIE)
+        .and_then(|c| Locale::parse(c.value()))
+        .filter(|l| speaks(*l))
+    {
+        return l;
+    }
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for part in accept.split(',') {
+        let tag = part.split(';').next().unwrap_or("").trim();
+        let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+        if let Some(l) = Locale::parse(&primary).filter(|l| speaks(*l)) {
+            return l;
+        }
+    }
+    country.languages()[0]
+}
 
 /// The language a page is written in for a reader of `locale`.
 pub fn page_locale(locale: Locale) -> Locale {

@@ -53,30 +53,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(wallet::routes);
 }
 
-/// The `page` object every template gets, for a reader not known (the error pages).
-pub fn page_context_anonymous(
-    pages: &Pages,
-    locale: crate::mail::format::Locale,
-    path: &str,
-) -> serde_json::Value {
-    json!({
-        "signed_in": false,
-        "name": null,
-        "csrf": "",
-        "path": path,
-        "stylesheet": pages.stylesheet_path,
-        "lang": i18n::page_locale(locale).as_str(),
-        "languages": languages(pages, locale),
-    })
+/// Every built-in template, by name: the shared ones and each page module's.
+pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
+    [
+        render::SHARED,
+        home::TEMPLATES,
+        account::TEMPLATES,
+        shop::TEMPLATES,
+        cart::TEMPLATES,
+        checkout::TEMPLATES,
+        orders::TEMPLATES,
+        wallet::TEMPLATES,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
-fn languages(pages: &Pages, locale: crate::mail::format::Locale) -> Vec<serde_json::Value> {
-    let current = i18n::page_locale(locale);
-    i18n::PAGE_LOCALES
-        .iter()
-        .filter(|l| pages.deployment.country.languages().contains(l))
-        .map(|l| json!({"code": l.as_str(), "current": *l == current}))
-        .collect()
+/// The page renderer of a server: every built-in template, overridden from `override_dir`.
+pub fn pages(
+    override_dir: Option<std::path::PathBuf>,
+    deployment: render::Deployment,
+) -> Result<Pages, String> {
+    Pages::new(override_dir, deployment, all_templates())
 }
 
 /// The `page` object of `visitor`.
@@ -88,7 +87,7 @@ pub fn page_context(pages: &Pages, visitor: &Visitor) -> serde_json::Value {
         "path": visitor.path,
         "stylesheet": pages.stylesheet_path,
         "lang": i18n::page_locale(visitor.locale).as_str(),
-        "languages": languages(pages, visitor.locale),
+        "languages": render::languages(pages, visitor.locale),
     })
 }
 
@@ -201,6 +200,96 @@ mod tests {
             "",
         ] {
             assert_eq!(local_path(bad), None, "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::render::Deployment;
+    use super::*;
+    use crate::mail::format::Locale;
+    use crate::web::i18n::Catalogue;
+
+    /// Every template parses (a syntax error is caught here, not by a reader).
+    #[test]
+    fn every_template_parses() {
+        let pages = pages(
+            None,
+            Deployment {
+                legal: "EUR".into(),
+                country: crate::deployment::Country::France,
+                secure_cookies: false,
+            },
+        )
+        .expect("pages");
+        for (name, _) in all_templates() {
+            if let Err(e) = pages.env.get_template(name) {
+                panic!("{name}: {e:#}");
+            }
+        }
+    }
+
+    /// No words in a template outside `t()`: everything between tags and `{{ }}`/`{% %}`
+    /// blocks is blank or punctuation, and every key a template names is in both catalogues.
+    #[test]
+    fn templates_hold_no_words_of_their_own_and_name_known_keys() {
+        let catalogue = Catalogue::built_in().expect("catalogues");
+        for (name, text) in all_templates() {
+            let mut outside = String::new();
+            let mut rest = *text;
+            // drop jinja blocks and comments, then tags, keep what is left
+            while let Some(i) = rest.find(['{', '<']) {
+                outside.push_str(&rest[..i]);
+                let tail = &rest[i..];
+                let close = if tail.starts_with("{{") {
+                    "}}"
+                } else if tail.starts_with("{%") {
+                    "%}"
+                } else if tail.starts_with("{#") {
+                    "#}"
+                } else if tail.starts_with("<script") {
+                    "</script>"
+                } else if tail.starts_with("<style") {
+                    "</style>"
+                } else if tail.starts_with('<') {
+                    ">"
+                } else {
+                    outside.push('{');
+                    rest = &tail[1..];
+                    continue;
+                };
+                match tail.find(close) {
+                    Some(j) => rest = &tail[j + close.len()..],
+                    None => panic!("{name}: unclosed {close}"),
+                }
+            }
+            outside.push_str(rest);
+            let words: String = outside.chars().filter(|c| c.is_alphabetic()).collect();
+            assert!(
+                words.is_empty(),
+                "{name} holds words outside t(): {:?}",
+                outside.split_whitespace().collect::<Vec<_>>()
+            );
+            for (i, _) in text.match_indices("t(\"") {
+                let before = text[..i].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue; // `default("…")`, not `t("…")`
+                }
+                let key: String = text[i + 3..].chars().take_while(|c| *c != '"').collect();
+                if key.ends_with('-') {
+                    // a key made at render time (`"error-" ~ kind ~ "-title"`): the module
+                    // that fills it in checks its keys
+                    continue;
+                }
+                for locale in [Locale::Fr, Locale::En] {
+                    assert!(
+                        catalogue.has(locale, &key),
+                        "{name}: `{key}` is not in {}.ftl",
+                        locale.as_str()
+                    );
+                }
+            }
         }
     }
 }

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use super::i18n::{Arg, Catalogue};
 use crate::mail::format::Locale;
 
-/// `templates!("a.html", "b.html")`: the templates of a module, built into the binary by
-/// name (`templates/web/a.html`). Each page module lists its own; [`all_templates`] gathers
+/// `web_templates!("a.html", "b.html")`: the templates of a module, built into the binary by
+/// name (`templates/web/a.html`). Each page module lists its own; [`super::all_templates`] gathers
 /// them.
 #[macro_export]
 macro_rules! web_templates {
@@ -31,23 +31,8 @@ macro_rules! web_templates {
 }
 
 /// The templates every page shares.
-const SHARED: &[(&str, &str)] = crate::web_templates!("layout.html", "macros.html", "error.html");
-
-/// Every built-in template, by name.
-pub fn all_templates() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
-    [
-        SHARED,
-        super::home::TEMPLATES,
-        super::account::TEMPLATES,
-        super::shop::TEMPLATES,
-        super::cart::TEMPLATES,
-        super::checkout::TEMPLATES,
-        super::orders::TEMPLATES,
-        super::wallet::TEMPLATES,
-    ]
-    .into_iter()
-    .flatten()
-}
+pub const SHARED: &[(&str, &str)] =
+    crate::web_templates!("layout.html", "macros.html", "error.html");
 
 /// The stylesheet, built in.
 pub const STYLESHEET: &str = include_str!("../../templates/web/static/comptoir.css");
@@ -65,7 +50,7 @@ pub struct Deployment {
 
 /// The page renderer of a server: templates, words and the stylesheet's address.
 pub struct Pages {
-    env: Environment<'static>,
+    pub(super) env: Environment<'static>,
     pub catalogue: Arc<Catalogue>,
     pub deployment: Deployment,
     /// `/static/comptoir.<hash>.css`: a new stylesheet gets a new address, so it is cached
@@ -87,7 +72,11 @@ fn locale_of(state: &State) -> Locale {
 
 impl Pages {
     /// The built-in templates (overridden from `override_dir`) and catalogues.
-    pub fn new(override_dir: Option<PathBuf>, deployment: Deployment) -> Result<Pages, String> {
+    pub fn new(
+        override_dir: Option<PathBuf>,
+        deployment: Deployment,
+        templates: Vec<&'static (&'static str, &'static str)>,
+    ) -> Result<Pages, String> {
         let catalogue = Arc::new(Catalogue::built_in()?);
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -120,7 +109,8 @@ impl Pages {
                     });
                 }
             }
-            Ok(all_templates()
+            Ok(templates
+                .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, text)| text.to_string()))
         });
@@ -161,89 +151,26 @@ impl Pages {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The `page` object every template gets, for a reader not known (the error pages).
+pub fn page_context_anonymous(pages: &Pages, locale: Locale, path: &str) -> serde_json::Value {
+    serde_json::json!({
+        "signed_in": false,
+        "name": null,
+        "csrf": "",
+        "path": path,
+        "stylesheet": pages.stylesheet_path,
+        "lang": super::i18n::page_locale(locale).as_str(),
+        "languages": languages(pages, locale),
+    })
+}
 
-    /// Every template parses (a syntax error is caught here, not by a reader).
-    #[test]
-    fn every_template_parses() {
-        let pages = Pages::new(
-            None,
-            Deployment {
-                legal: "EUR".into(),
-                country: crate::deployment::Country::France,
-                secure_cookies: false,
-            },
-        )
-        .expect("pages");
-        for (name, _) in all_templates() {
-            if let Err(e) = pages.env.get_template(name) {
-                panic!("{name}: {e:#}");
-            }
-        }
-    }
-
-    /// No words in a template outside `t()`: everything between tags and `{{ }}`/`{% %}`
-    /// blocks is blank or punctuation, and every key a template names is in both catalogues.
-    #[test]
-    fn templates_hold_no_words_of_their_own_and_name_known_keys() {
-        let catalogue = Catalogue::built_in().expect("catalogues");
-        for (name, text) in all_templates() {
-            let mut outside = String::new();
-            let mut rest = *text;
-            // drop jinja blocks and comments, then tags, keep what is left
-            while let Some(i) = rest.find(['{', '<']) {
-                outside.push_str(&rest[..i]);
-                let tail = &rest[i..];
-                let close = if tail.starts_with("{{") {
-                    "}}"
-                } else if tail.starts_with("{%") {
-                    "%}"
-                } else if tail.starts_with("{#") {
-                    "#}"
-                } else if tail.starts_with("<script") {
-                    "</script>"
-                } else if tail.starts_with("<style") {
-                    "</style>"
-                } else if tail.starts_with('<') {
-                    ">"
-                } else {
-                    outside.push('{');
-                    rest = &tail[1..];
-                    continue;
-                };
-                match tail.find(close) {
-                    Some(j) => rest = &tail[j + close.len()..],
-                    None => panic!("{name}: unclosed {close}"),
-                }
-            }
-            outside.push_str(rest);
-            let words: String = outside.chars().filter(|c| c.is_alphabetic()).collect();
-            assert!(
-                words.is_empty(),
-                "{name} holds words outside t(): {:?}",
-                outside.split_whitespace().collect::<Vec<_>>()
-            );
-            for (i, _) in text.match_indices("t(\"") {
-                let before = text[..i].chars().next_back();
-                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                    continue; // `default("…")`, not `t("…")`
-                }
-                let key: String = text[i + 3..].chars().take_while(|c| *c != '"').collect();
-                if key.ends_with('-') {
-                    // a key made at render time (`"error-" ~ kind ~ "-title"`): the module
-                    // that fills it in checks its keys
-                    continue;
-                }
-                for locale in [Locale::Fr, Locale::En] {
-                    assert!(
-                        catalogue.has(locale, &key),
-                        "{name}: `{key}` is not in {}.ftl",
-                        locale.as_str()
-                    );
-                }
-            }
-        }
-    }
+/// The languages the switch offers (the deployment's country's that have a catalogue), the
+/// one of the page marked `current`.
+pub fn languages(pages: &Pages, locale: Locale) -> Vec<serde_json::Value> {
+    let current = super::i18n::page_locale(locale);
+    super::i18n::PAGE_LOCALES
+        .iter()
+        .filter(|l| pages.deployment.country.languages().contains(l))
+        .map(|l| serde_json::json!({"code": l.as_str(), "current": *l == current}))
+        .collect()
 }

@@ -21,6 +21,7 @@ use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 
 use super::error::WebError;
+use super::i18n::asked_locale;
 use super::render::Pages;
 use crate::auth::actor::{self, Actor};
 use crate::auth::sessions;
@@ -29,7 +30,7 @@ use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "comptoir_session";
 pub const CSRF_COOKIE: &str = "comptoir_csrf";
-pub const LANG_COOKIE: &str = "comptoir_lang";
+pub use super::i18n::LANG_COOKIE;
 
 /// The signed-in reader.
 #[derive(Debug, Clone)]
@@ -84,33 +85,6 @@ pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
     let mut c = cookie(name, String::new(), secure);
     c.make_removal();
     c
-}
-
-/// The language asked of a reader who is not signed in: the cookie, then
-/// `Accept-Language`, then the country's first language. Read without the database (the
-/// error pages use it too).
-pub fn asked_locale(req: &HttpRequest, country: crate::deployment::Country) -> Locale {
-    let speaks = |l: Locale| country.languages().contains(&l);
-    if let Some(l) = req
-        .cookie(LANG_COOKIE)
-        .and_then(|c| Locale::parse(c.value()))
-        .filter(|l| speaks(*l))
-    {
-        return l;
-    }
-    let accept = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    for part in accept.split(',') {
-        let tag = part.split(';').next().unwrap_or("").trim();
-        let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
-        if let Some(l) = Locale::parse(&primary).filter(|l| speaks(*l)) {
-            return l;
-        }
-    }
-    country.languages()[0]
 }
 
 impl Visitor {
