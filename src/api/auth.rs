@@ -353,14 +353,7 @@ pub async fn register(
         ),
     ])?;
     registration::check_password("password", &body.password, Some(email.as_str()))?;
-    let name = body.display_name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::field(
-            "display_name",
-            "invalid",
-            "must be 1 to 100 characters",
-        ));
-    }
+    let name = registration::check_display_name("display_name", &body.display_name)?;
     let country = state
         .db
         .run(|conn| {

@@ -70,6 +70,19 @@ pub fn check_password(field: &str, password: &str, email: Option<&str>) -> Resul
     Ok(())
 }
 
+/// Checks a display name: 1 to 100 characters once trimmed; returns it trimmed.
+pub fn check_display_name(field: &str, name: &str) -> Result<String, AuthError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AuthError::field(
+            field,
+            "invalid",
+            "must be 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
 fn new_token(
     conn: &mut DbConn,
     user_id: &str,

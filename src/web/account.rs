@@ -1,4 +1,15 @@
-//! Signing in and out, and the reader's language.
+//! The reader's account: signing in and out, the language, the account's page and a
+//! password change; creating an account, confirming its address and a forgotten password
+//! are in [`registration`].
+//!
+//! A password change (`POST /account/password`, the API's `PUT /api/v1/me/password`: the
+//! current password checked under the log-in throttle, the same rule for the new one, then
+//! [`crate::auth::registration::set_password`]) ends every session of the account, this
+//! browser's included, as the API does; in the same transaction this browser gets a new
+//! session (it just proved the password), so the reader stays signed in here and every
+//! other browser, app or old cookie of the account is signed out at once.
+
+mod registration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -14,19 +25,46 @@ use crate::error::FieldError;
 use crate::mail::format::Locale;
 use crate::state::AppState;
 
-pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!("login.html");
+pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
+    "login.html",
+    "account.html",
+    "account_password.html",
+    "register.html",
+    "register_sent.html",
+    "verify_email.html",
+    "link_invalid.html",
+    "forgot_password.html",
+    "forgot_sent.html",
+    "reset_password.html",
+);
 
 /// The account's pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/language", web::post().to(set_language))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(log_in))
-        .route("/logout", web::post().to(log_out));
+        .route("/logout", web::post().to(log_out))
+        .route("/account", web::get().to(account_page))
+        .route("/account/password", web::get().to(password_page))
+        .route("/account/password", web::post().to(change_password))
+        .configure(registration::routes);
 }
 
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     pub next: Option<String>,
+    /// What the log-in page says first (`verified`, `password-reset`).
+    pub notice: Option<String>,
+}
+
+/// The words of a notice the log-in page knows; nothing for any other text.
+fn login_notice(pages: &Pages, visitor: &Visitor, notice: Option<&str>) -> Option<String> {
+    let key = match notice? {
+        "verified" => "account-notice-verified",
+        "password-reset" => "account-notice-password-reset",
+        _ => return None,
+    };
+    Some(pages.text(super::i18n::page_locale(visitor.locale), key))
 }
 
 fn next_of(next: Option<&str>) -> String {
@@ -47,7 +85,11 @@ pub async fn login_page(
         &pages,
         &visitor,
         "login.html",
-        json!({"errors": [], "values": {"email": "", "next": next}, "notice": null}),
+        json!({
+            "errors": [],
+            "values": {"email": "", "next": next},
+            "notice": login_notice(&pages, &visitor, query.notice.as_deref()),
+        }),
     )
 }
 
@@ -208,6 +250,194 @@ pub async fn set_language(
     let _ = response.add_cookie(&session::cookie(
         session::LANG_COOKIE,
         locale.as_str().to_string(),
+        pages.deployment.secure_cookies,
+    ));
+    Ok(response)
+}
+
+/// The value of a password field as typed (never trimmed).
+fn secret(form: &Form, name: &str) -> String {
+    form.0
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The field errors of a refused input; any other failure stays an error.
+fn auth_errors(e: AuthError) -> Result<Vec<FieldError>, WebError> {
+    match e {
+        AuthError::Invalid(invalid) => Ok(invalid.0),
+        other => Err(other.into()),
+    }
+}
+
+/// The errors as the account's templates show them: the words of `account-error-<code>`
+/// when this section has them, else [`super::field_errors`]'s.
+fn account_errors(pages: &Pages, visitor: &Visitor, errors: &[FieldError]) -> serde_json::Value {
+    let locale = super::i18n::page_locale(visitor.locale);
+    let list: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|e| {
+            let key = format!(
+                "account-error-{}-{}",
+                e.field.replace('_', "-"),
+                e.code.replace('_', "-")
+            );
+            if pages.catalogue.has(locale, &key) {
+                json!({"field": e.field, "message": pages.text(locale, &key)})
+            } else {
+                super::field_errors(pages, visitor, std::slice::from_ref(e))[0].clone()
+            }
+        })
+        .collect();
+    json!(list)
+}
+
+/// Counts an attempt against each key before the work (as the API does); a locked key is a
+/// 429 page.
+fn reserve(keys: &[(&crate::auth::throttle::Throttle, String)]) -> Result<(), WebError> {
+    let now = std::time::Instant::now();
+    for (limiter, key) in keys {
+        limiter
+            .reserve(key, now)
+            .map_err(|retry_after_seconds| WebError::Throttled {
+                retry_after_seconds,
+            })?;
+    }
+    Ok(())
+}
+
+/// Hashes a new password off the async workers.
+async fn hash_password(password: String) -> Result<String, WebError> {
+    let hashed = web::block(move || crate::auth::passwords::hash(&password))
+        .await
+        .map_err(|e| WebError::internal(format!("password hashing: {e}")))?;
+    Ok(hashed?)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// `GET /account`: the reader's name, email and language, and the way to change the
+/// password.
+pub async fn account_page(
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, WebError> {
+    let reader = visitor.require()?;
+    crate::auth::policy::authorize(&reader.actor, crate::auth::policy::Action::ReadOwnAccounts)?;
+    let notice = match query.notice.as_deref() {
+        Some("password-changed") => Some(pages.text(
+            super::i18n::page_locale(visitor.locale),
+            "account-notice-password-changed",
+        )),
+        _ => None,
+    };
+    render(
+        &pages,
+        &visitor,
+        "account.html",
+        json!({
+            "account": {
+                "name": reader.display_name,
+                "email": reader.email,
+                "language": visitor.locale.as_str(),
+            },
+            "notice": notice,
+        }),
+    )
+}
+
+fn password_form(
+    pages: &Pages,
+    visitor: &Visitor,
+    errors: &[FieldError],
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, WebError> {
+    render_status(
+        pages,
+        visitor,
+        "account_password.html",
+        json!({"errors": account_errors(pages, visitor, errors)}),
+        status,
+    )
+}
+
+/// `GET /account/password`.
+pub async fn password_page(
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+) -> Result<HttpResponse, WebError> {
+    visitor.require()?;
+    password_form(&pages, &visitor, &[], actix_web::http::StatusCode::OK)
+}
+
+/// `POST /account/password`: the current password (a wrong one counts against the account,
+/// as at log-in), the rule for the new one, then every session ends and this browser gets a
+/// new one (see the module's documentation).
+pub async fn change_password(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    form: Form,
+) -> Result<HttpResponse, WebError> {
+    use crate::auth::registration;
+    let reader = visitor.require()?;
+    crate::auth::policy::authorize(&reader.actor, crate::auth::policy::Action::ManageOwnAccount)?;
+    let unprocessable = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    let current = secret(&form, "current_password");
+    let new = secret(&form, "new_password");
+    if current.is_empty() {
+        let errors = [FieldError::new(
+            "current_password",
+            "required",
+            "enter your current password",
+        )];
+        return password_form(&pages, &visitor, &errors, unprocessable);
+    }
+    let user_id = reader.actor.user_id.to_string();
+    let lookup = user_id.clone();
+    let (email, stored) = state
+        .db
+        .run(move |conn| registration::credentials(conn, &lookup))
+        .await?;
+    let account_key = format!("email:{email}");
+    let throttle = state.login_throttle.clone();
+    reserve(&[(&throttle.accounts, account_key.clone())])?;
+    let matches = web::block(move || crate::auth::passwords::verify(&current, stored.as_deref()))
+        .await
+        .map_err(|e| WebError::internal(format!("password check: {e}")))?;
+    if !matches {
+        let errors = [FieldError::new(
+            "current_password",
+            "wrong_password",
+            "is not your current password",
+        )];
+        return password_form(&pages, &visitor, &errors, unprocessable);
+    }
+    throttle.accounts.clear(&account_key);
+    if let Err(e) = registration::check_password("new_password", &new, Some(&email)) {
+        return password_form(&pages, &visitor, &auth_errors(e)?, unprocessable);
+    }
+    let hash = hash_password(new).await?;
+    let ttl = state.tokens.refresh_ttl_seconds();
+    let issued = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                registration::set_password(conn, &user_id, hash)?;
+                sessions::start(conn, &user_id, ttl)
+            })
+        })
+        .await?;
+    let mut response = redirect("/account?notice=password-changed");
+    let _ = response.add_cookie(&session::cookie(
+        session::SESSION_COOKIE,
+        issued.token,
         pages.deployment.secure_cookies,
     ));
     Ok(response)

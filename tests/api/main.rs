@@ -35,7 +35,9 @@ mod professionals;
 mod smtp_server;
 mod support;
 mod topups;
+mod web_account;
 mod web_basics;
+mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]

@@ -71,6 +71,64 @@ cart-count = { $count ->
 
 ## account
 
+account-notice-verified = Your email address is confirmed. You can sign in.
+account-notice-password-reset = Your password has been changed and you are signed out everywhere. Sign in with the new one.
+account-notice-password-changed = Your password has been changed. Your other devices are signed out; you stay signed in here.
+account-error-display-name-invalid = Enter your name, in 100 characters or fewer
+account-error-email-invalid-email = Enter an email address in the correct format, like name@example.org
+account-error-password-weak-password = Choose a password of 10 to 128 characters that is not your email address
+account-error-new-password-weak-password = Choose a password of 10 to 128 characters that is not your email address
+account-error-locale-unknown-language = Choose one of the languages offered
+account-error-current-password-required = Enter your current password
+account-error-current-password-wrong-password = This is not your current password
+account-field-name = Your name
+account-field-name-hint = The name the hubs you order from will see.
+account-field-email-hint = We will send a link there to confirm the address.
+account-password-rule = 10 to 128 characters, not your email address. A sentence of a few words is easy to remember.
+account-field-language = Language
+account-field-language-hint = The language of the pages and of the emails we send you.
+account-field-new-password = New password
+account-field-current-password = Current password
+account-register-title = Create an account
+account-register-lead = With an account you order from the hubs and pay from your wallet.
+account-register-submit = Create my account
+account-register-have-account = Already have an account?
+account-register-login-link = Sign in
+account-sent-title = Check your email
+account-register-sent-body = If the address can be used, we have just sent an email to it. Follow its link within { $hours } hours to confirm your address, then sign in.
+account-sent-spam = Nothing after a few minutes? Look in your spam folder.
+account-register-sent-again = A mistake in the address?
+account-register-sent-again-link = Start again
+account-verify-title = Confirm your email address
+account-verify-body = One step left: confirm that this email address is yours.
+account-verify-submit = Confirm my address
+account-link-invalid-title = This link no longer works
+account-link-invalid-body = The link is incomplete, has already been used or has expired.
+account-link-invalid-verify-how = To get a new link, register again with the same email address.
+account-link-invalid-verify-link = Register again
+account-link-invalid-verify-done = Your address may already be confirmed: try signing in.
+account-link-invalid-reset-how = Ask for a new link: it works for one hour, once.
+account-link-invalid-reset-link = Ask for a new link
+account-forgot-title = Forgotten password
+account-forgot-lead = Enter your account’s email address: we will send a link there to choose a new password.
+account-forgot-submit = Send me a link
+account-forgot-sent-body = If an account uses this address, we have just sent it a link to choose a new password. It works for { $minutes } minutes.
+account-forgot-back-to-login = Back to signing in
+account-reset-title = Choose a new password
+account-reset-lead = You will then be signed out of all your devices: sign in with this new password.
+account-reset-submit = Save the password
+account-title = My account
+account-language-how = To change the language, use the language choice at the bottom of the page.
+account-security-heading = Security
+account-password-link = Change my password
+account-money-heading = Money and orders
+account-wallet-link = My wallet
+account-orders-link = My orders
+account-password-title = Change my password
+account-password-lead = Your other devices will be signed out; you will stay signed in on this one.
+account-password-submit = Change my password
+account-back = Back to my account
+
 ## shop
 
 ## cart

@@ -1,0 +1,1 @@
+//! The wallet pages over real HTTP.
