@@ -70,6 +70,11 @@ pub struct CheckoutRequest {
     pub address_id: Option<String>,
     /// Keep `address` in the customer's saved addresses.
     pub save_address: bool,
+    /// The cart this checkout is for (the id of the cart reviewed before confirming), when the
+    /// caller knows it: another cart — or none, this one being an order already — is refused
+    /// as checked out already, so a second submit of the same confirmation never places a
+    /// second order. Absent (the API): whatever the customer's cart is.
+    pub cart_id: Option<String>,
 }
 
 /// The tolerance a customer accepts for weighed lines unless they say otherwise: a piece of
@@ -100,6 +105,9 @@ pub fn checkout(
         let Some(found) = cart::find(conn, cycle_id, customer_id)? else {
             return Err(state_conflict("the cart is empty".into()));
         };
+        if request.cart_id.as_ref().is_some_and(|id| *id != found.id) {
+            return Err(state_conflict("this cart was checked out already".into()));
+        }
         let row = order::lock(conn, &found.id)?;
         if row.state()? != OrderState::Cart {
             return Err(state_conflict("this cart was checked out already".into()));
@@ -135,7 +143,7 @@ pub fn checkout(
             ));
         }
         let vat_total = quote.vat_total.minor + vat_included(fee, method.vat_rate_bp);
-        let local_max = quote.local_max.minor + share_floor(fee, method.local_share_percent);
+        let local_max = local_max_with(quote, &method);
 
         reserve_stock(conn, &offer, &basket)?;
 
@@ -296,6 +304,152 @@ pub fn checkout(
         super::mails::confirmed(conn, &view, &cycle.name, &method)?;
         Ok(view)
     })
+}
+
+/// The most of a basket priced as `quote` that may be paid in local currency (in minor units
+/// of the legal currency) when handed over by `method`: the lines' and fees' shares, and the
+/// method's share of its own fee.
+fn local_max_with(quote: &quote::Quote, method: &ShippingMethodRow) -> i64 {
+    quote.local_max.minor + share_floor(method.fee_minor, method.local_share_percent)
+}
+
+/// What [`checkout`] would make of `request` now, nothing kept: the same checks (the cycle
+/// open, stock, the address, the wallet's funds, the credit) and the same numbers, in a
+/// transaction rolled back whatever happens. The order it answers has no lasting number
+/// (the one shown is the next free one) and nothing of it is stored, reserved, held or mailed.
+/// For the "check your answers" page before a customer confirms.
+pub fn preview(
+    conn: &mut DbConn,
+    cycle_id: &CycleId,
+    customer_id: &UserId,
+    request: &CheckoutRequest,
+) -> Result<Order, OrderError> {
+    /// Rolls the preview back (carrying nothing: the outcome is kept aside).
+    struct RolledBack;
+    impl From<diesel::result::Error> for RolledBack {
+        fn from(_: diesel::result::Error) -> Self {
+            RolledBack
+        }
+    }
+    let mut outcome = None;
+    let rolled = conn.transaction(|conn| {
+        outcome = Some(checkout(conn, cycle_id, customer_id, request));
+        Err::<(), RolledBack>(RolledBack)
+    });
+    match (outcome, rolled) {
+        (Some(result), _) => result,
+        (None, _) => Err(OrderError::internal(
+            "the checkout preview could not start a transaction",
+        )),
+    }
+}
+
+/// How much a customer may pay in local currency at checkout, before choosing.
+#[derive(Debug, Clone)]
+pub struct LocalOffer {
+    /// The local currency the hub accepts (the first one the customer has a wallet in, else
+    /// the first one).
+    pub currency: crate::money::CurrencyCode,
+    /// The most, in that currency: the lines', fees' and method's local shares
+    /// ([`checkout`]'s rule), converted at the currency's parity, and no more than the
+    /// wallet's available balance; rounded down to what converts exactly.
+    pub most: crate::money::Money,
+    /// The wallet's available balance (balance less holds, without any overdraft); `None`
+    /// without a wallet.
+    pub available: Option<crate::money::Money>,
+    /// The shares' maximum alone, in the legal currency.
+    pub share_max: crate::money::Money,
+}
+
+/// The local-currency offer of the customer's cart in `cycle_id` with the method
+/// `shipping_method_id` (none or unknown: the method with the smallest local share of its
+/// fee, so the amount fits whichever is chosen). `None` when the hub accepts no local currency
+/// orders can be paid in; an error when the cycle is not open, the cart is empty or a line no
+/// longer offered.
+pub fn local_offer(
+    conn: &mut DbConn,
+    cycle_id: &CycleId,
+    customer_id: &UserId,
+    shipping_method_id: Option<&str>,
+) -> Result<Option<LocalOffer>, OrderError> {
+    let cycle = cycles::find_open(conn, cycle_id)?;
+    let Some(found) = cart::find(conn, cycle_id, customer_id)? else {
+        return Err(state_conflict("the cart is empty".into()));
+    };
+    let basket = cart::request(conn, &found.id)?;
+    if basket.lines.is_empty() {
+        return Err(state_conflict("the cart is empty".into()));
+    }
+    let quote = quote::at_cycle(conn, cycle_id, &basket)?;
+    let methods = shipping::for_cycle(conn, cycle_id)?;
+    let method = shipping_method_id
+        .and_then(|id| methods.iter().find(|m| m.id == id))
+        .or_else(|| {
+            methods
+                .iter()
+                .min_by_key(|m| share_floor(m.fee_minor, m.local_share_percent))
+        });
+    let share_max = match method {
+        Some(m) => local_max_with(&quote, m),
+        None => quote.local_max.minor,
+    };
+    let legal = currencies::legal(conn)?;
+    let accepted = enterprises::accepted_currencies(conn, std::slice::from_ref(&cycle.hub_id))?;
+    let codes = accepted.get(&cycle.hub_id).cloned().unwrap_or_default();
+    let mut usable = Vec::new();
+    for code in codes {
+        let currency = match currencies::get(conn, &code) {
+            Ok(c) => c,
+            Err(crate::ledger::LedgerError::CurrencyNotFound(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        // the currencies `local_part` accepts: local, a legal minor unit a whole number of it
+        if !currency.is_local() || currency.from_legal_minor(legal, 1).is_err() {
+            continue;
+        }
+        let wallet = crate::ledger::accounts::find_by_owner(
+            conn,
+            &Owner::User(customer_id.clone()),
+            &code,
+            crate::ledger::kinds::AccountKind::MemberWallet,
+            None,
+        )?;
+        usable.push((currency, wallet));
+    }
+    let pick = usable
+        .iter()
+        .position(|(_, w)| w.is_some())
+        .or_else(|| (!usable.is_empty()).then_some(0));
+    let Some(pick) = pick else {
+        return Ok(None);
+    };
+    let (currency, wallet) = usable.swap_remove(pick);
+    let per_legal_minor = currency.from_legal_minor(legal, 1)?;
+    let by_shares = currency.from_legal_minor(legal, share_max)?;
+    let available = wallet.as_ref().map(|w| w.balance() - w.debits_pending);
+    // what a hold may take: the available balance and the wallet's overdraft, if any
+    let spendable = wallet.as_ref().map_or(0, |w| {
+        (w.balance() - w.debits_pending).saturating_add(w.overdraft_limit.unwrap_or(0))
+    });
+    let most = by_shares.min(spendable).max(0);
+    // down to a whole number of the legal currency's minor units (converts back exactly)
+    let most = most - most % per_legal_minor.max(1);
+    Ok(Some(LocalOffer {
+        most: currency.money(most)?,
+        available: available.map(|a| currency.money(a)).transpose()?,
+        currency: currency.code()?,
+        share_max: legal.money(share_max),
+    }))
+}
+
+/// Whether the customer may still cancel `row` themselves ([`cancel`] with
+/// [`Canceller::Customer`]): a confirmed order, not settled, its cycle still open.
+pub fn customer_may_cancel(conn: &mut DbConn, row: &OrderRow) -> Result<bool, OrderError> {
+    if row.state()? != OrderState::Confirmed || row.booked_at.is_some() {
+        return Ok(false);
+    }
+    let cycle = cycles::find_row(conn, &row.order_cycle_id)?;
+    Ok(cycle.state(crate::time::now()) == cycles::CycleState::Open)
 }
 
 /// The cycle's method `id`, or a field error.

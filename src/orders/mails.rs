@@ -1,7 +1,8 @@
 //! Order mails, put in the outbox inside the transaction of the checkout or cancellation:
 //! the customer's confirmation and the hub's notice of a new order, and the customer's
 //! notice of a cancellation. Times are shown in the hub's time zone, with their offset
-//! ([`crate::mail::format::mail_time`]), whoever reads them. A delivered
+//! ([`crate::mail::format::mail_time`]), whoever reads them. The customer's mails carry
+//! `order_id`, for the link to the order's page (`{app_url}/orders/{order_id}`). A delivered
 //! order's address (`delivery_address`: name, lines, postcode, city, country, phone, note;
 //! `null` for a pickup) is in the customer's confirmation and in the hub's notice.
 
@@ -97,6 +98,7 @@ pub fn confirmed(
         &customer.locale,
         &json!({
             "customer_name": customer.display_name,
+            "order_id": order.id,
             "order_number": number,
             "hub_name": hub.name,
             "cycle_name": cycle_name,
@@ -153,6 +155,7 @@ pub fn cancelled(
         &customer.locale,
         &json!({
             "customer_name": customer.display_name,
+            "order_id": order.id,
             "order_number": order.number.clone().unwrap_or_default(),
             "hub_name": hub.name,
             "cycle_name": cycle_name,

@@ -498,6 +498,42 @@ fn build(
     })
 }
 
+/// The VAT an order holds, by rate (lowest rate first): its lines', its fees', and the rest of
+/// `vat_total` — the pickup or delivery fee's — at `shipping_vat_rate` (the method's rate, as
+/// [`crate::catalog::vat_percent`] writes it). Rates with no VAT are left out.
+pub fn vat_per_rate(order: &Order, shipping_vat_rate: Option<&str>) -> Vec<(String, Money)> {
+    let mut by_rate: Vec<(String, i64)> = Vec::new();
+    let mut add = |rate: &str, minor: i64| match by_rate.iter_mut().find(|(r, _)| r == rate) {
+        Some((_, sum)) => *sum += minor,
+        None => by_rate.push((rate.to_string(), minor)),
+    };
+    let mut counted = 0;
+    for line in &order.lines {
+        add(&line.vat_rate, line.vat.minor);
+        counted += line.vat.minor;
+    }
+    for fee in &order.fees {
+        add(&fee.vat_rate, fee.vat.minor);
+        counted += fee.vat.minor;
+    }
+    let rest = order.vat_total.minor - counted;
+    if rest != 0 {
+        add(shipping_vat_rate.unwrap_or("0"), rest);
+    }
+    let rate_of = |r: &str| r.parse::<rust_decimal::Decimal>().unwrap_or_default();
+    by_rate.sort_by_key(|(r, _)| rate_of(r));
+    by_rate
+        .into_iter()
+        .filter(|(_, minor)| *minor != 0)
+        .map(|(rate, minor)| {
+            (
+                rate,
+                Money::new(minor, order.total.currency, order.total.scale),
+            )
+        })
+        .collect()
+}
+
 /// A customer's orders (carts excluded), newest first.
 pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, OrderError> {
     let rows: Vec<OrderRow> = orders::table

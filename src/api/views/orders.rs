@@ -267,6 +267,7 @@ impl From<CheckoutRequest> for crate::orders::checkout::CheckoutRequest {
             address: address.map(Into::into),
             address_id,
             save_address,
+            cart_id: None,
         }
     }
 }
