@@ -8,6 +8,7 @@ mod accounts;
 mod addresses;
 mod authorization;
 mod books;
+mod browser;
 mod catalog;
 mod cli;
 mod close;
@@ -49,5 +50,19 @@ fn postgres_is_configured_when_ci_is_set() {
         );
         let compiled_in = cfg!(comptoir_pg_tests);
         assert!(compiled_in, "PostgreSQL cases were compiled as ignored");
+    }
+}
+
+/// In CI the browser tests must run: a build without a ChromeDriver (their cfg unset) fails
+/// the run instead of reporting them ignored.
+#[test]
+fn browser_tests_are_compiled_when_ci_is_set() {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        let compiled_in = cfg!(comptoir_browser_tests);
+        assert!(
+            compiled_in,
+            "CI=true but the browser tests were compiled as ignored: no ChromeDriver at \
+             COMPTOIR_CHROMEDRIVER or /usr/bin/chromedriver when the tests were built"
+        );
     }
 }
