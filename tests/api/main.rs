@@ -40,6 +40,7 @@ mod topups;
 mod web_account;
 mod web_basics;
 mod web_wallet;
+mod web_checkout;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]
