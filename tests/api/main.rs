@@ -36,6 +36,7 @@ mod smtp_server;
 mod support;
 mod topups;
 mod web_basics;
+mod web_shop;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]
