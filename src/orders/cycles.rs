@@ -282,17 +282,32 @@ pub fn offer(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<OfferedVariant>, O
     let legal = crate::ledger::currencies::legal(conn)?;
     rows.into_iter()
         .map(|(variant, hub_price, product_name, producer_name)| {
-            let cycle_price = legal.money(hub_price.unwrap_or(variant.price_eur_minor));
-            Ok(OfferedVariant {
-                product_id: variant.product_id.clone(),
-                producer_id: variant.producer_id.clone(),
-                product_name,
-                producer_name,
-                cycle_price,
-                variant: Variant::of(variant, legal)?,
-            })
+            OfferedVariant::of(variant, hub_price, product_name, producer_name, legal)
         })
         .collect()
+}
+
+impl OfferedVariant {
+    /// A variant as a cycle offers it: at the hub's price when the hub set one
+    /// (`order_cycle_variants.hub_price_eur_minor`), else at the producer's. The one rule of
+    /// a cycle's prices: [`offer`] and the shop's pages ([`super::shopfront`]) both use it.
+    pub fn of(
+        variant: VariantRow,
+        hub_price: Option<i64>,
+        product_name: String,
+        producer_name: String,
+        legal: crate::deployment::Legal,
+    ) -> Result<OfferedVariant, OrderError> {
+        let cycle_price = legal.money(hub_price.unwrap_or(variant.price_eur_minor));
+        Ok(OfferedVariant {
+            product_id: variant.product_id.clone(),
+            producer_id: variant.producer_id.clone(),
+            product_name,
+            producer_name,
+            cycle_price,
+            variant: Variant::of(variant, legal)?,
+        })
+    }
 }
 
 /// A public hub with a cycle taking orders now.

@@ -6,6 +6,8 @@
 //! - [`fees`]: the hub's enterprise fees and their calculators.
 //! - [`quote`]: pricing of a basket (VAT per line, local-currency share), pure arithmetic.
 //! - [`cart`]: the customer's cart in an open cycle.
+//! - [`shopfront`]: what the shop pages read — one page of a cycle's offer filtered in SQL,
+//!   a hub's open cycles, a customer's carts.
 //! - [`checkout`]: checkout (stock, hold, euro receivable), cancellation, euro payment.
 //! - [`adjust`]: weighed, missing and substituted lines — what was really delivered,
 //!   priced again before the settlement.
@@ -37,6 +39,7 @@ pub mod quote;
 pub mod refunds;
 pub mod reports;
 pub mod shipping;
+pub mod shopfront;
 
 /// What can go wrong with order cycles, carts, orders, their close and reports.
 #[derive(Debug, thiserror::Error)]

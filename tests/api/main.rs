@@ -41,6 +41,7 @@ mod web_account;
 mod web_basics;
 mod web_wallet;
 mod web_checkout;
+mod web_shop;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]

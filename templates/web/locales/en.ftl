@@ -131,7 +131,75 @@ account-back = Back to my account
 
 ## shop
 
+shop-cycles-heading = Sales open now
+shop-cycle-closes = { $cycle }: order by { $when }
+shop-closed-heading = Not taking orders right now
+shop-next-opens = Next sale, { $cycle }: opens on { $when }.
+shop-no-next = No sale is planned yet. Come back soon.
+shop-other-shops = See the other hubs
+shop-search-label = Search for a product or a producer
+shop-filter-producer = Producer
+shop-filter-all-producers = All producers
+shop-filter-category = Category
+shop-filter-all-categories = All categories
+shop-search-submit = Search
+shop-filter-clear = Show everything
+shop-nothing-found = No product matches your search.
+shop-local-share = up to { $amount } in local currency ({ $share }%)
+shop-sold-out = Sold out
+shop-few-left = { $count ->
+    [one] Only one left
+   *[other] Only { $count } left
+}
+shop-variant-label = Choice
+shop-quantity-label = Quantity
+shop-add-submit = Add to cart
+shop-all-sold-out = Sold out: no longer available in this sale.
+shop-pages-label = Pages
+shop-previous-page = Previous page
+shop-next-page = Next page
+shop-page-number = Page { $page }
+shop-notice-added = Added to your cart: { $count } × { $name }.
+shop-producer-shops-heading = Where to order its products now
+shop-producer-no-shops = No hub offers its products right now.
+shop-producer-products-heading = Its products
+shop-producer-no-products = No product in its catalogue yet.
+shop-producer-first-page = First page
+field-error-shop-insufficient-stock = There are not enough left: choose a smaller quantity
+field-error-shop-quantity-out-of-range = Enter a quantity from 1 to 1000
+field-error-shop-quantity-not-whole = Enter a whole number, like 2
+field-error-shop-not-offered = This product is no longer offered in this sale
+field-error-shop-too-large = The amount is too large: choose a smaller quantity
+field-error-shop-cycle-not-open = This sale has closed: it takes no more orders
+
 ## cart
+
+cart-title = My cart
+cart-empty = Your cart is empty.
+cart-browse-shops = See the hubs open now
+cart-lines-caption = Your cart at { $hub }
+cart-col-product = Product
+cart-col-unit-price = Unit price
+cart-col-quantity = Quantity
+cart-col-total = Total
+cart-col-actions = Actions
+cart-quantity-of = Quantity of { $name }
+cart-remove = Remove
+cart-zero-removes = A quantity of 0 removes the product from the cart.
+cart-update = Update the cart
+cart-totals-heading = Amount
+cart-goods = Products
+cart-total = Total including VAT
+cart-local-max = Payable in local currency, at most
+cart-vat-caption = VAT included, by rate
+cart-vat-rate = Rate
+cart-vat-base = Amount before VAT
+cart-vat-amount = VAT
+cart-shipping-later = You choose pickup or delivery at the next step.
+cart-checkout = Continue to checkout
+cart-back-to-shop = Keep shopping at { $hub }
+cart-notice-updated = Your cart is up to date.
+cart-notice-removed = The product was removed from your cart.
 
 ## checkout
 checkout-title = Place your order

@@ -132,7 +132,75 @@ account-back = Retour à mon compte
 
 ## shop
 
+shop-cycles-heading = Ventes ouvertes
+shop-cycle-closes = { $cycle } : commandes jusqu’au { $when }
+shop-closed-heading = Pas de commandes en ce moment
+shop-next-opens = Prochaine vente, { $cycle } : ouverture le { $when }.
+shop-no-next = Aucune vente n’est prévue pour l’instant. Revenez bientôt.
+shop-other-shops = Voir les autres comptoirs
+shop-search-label = Rechercher un produit ou un producteur
+shop-filter-producer = Producteur
+shop-filter-all-producers = Tous les producteurs
+shop-filter-category = Catégorie
+shop-filter-all-categories = Toutes les catégories
+shop-search-submit = Rechercher
+shop-filter-clear = Tout afficher
+shop-nothing-found = Aucun produit ne correspond à votre recherche.
+shop-local-share = jusqu’à { $amount } en monnaie locale ({ $share } %)
+shop-sold-out = Épuisé
+shop-few-left = { $count ->
+    [one] Plus qu’un
+   *[other] Plus que { $count }
+}
+shop-variant-label = Choix
+shop-quantity-label = Quantité
+shop-add-submit = Ajouter au panier
+shop-all-sold-out = Épuisé : plus disponible dans cette vente.
+shop-pages-label = Pages
+shop-previous-page = Page précédente
+shop-next-page = Page suivante
+shop-page-number = Page { $page }
+shop-notice-added = Ajouté à votre panier : { $count } × { $name }.
+shop-producer-shops-heading = Où commander ses produits en ce moment
+shop-producer-no-shops = Aucun comptoir ne propose ses produits en ce moment.
+shop-producer-products-heading = Ses produits
+shop-producer-no-products = Pas encore de produit en catalogue.
+shop-producer-first-page = Première page
+field-error-shop-insufficient-stock = Il n’en reste pas assez : choisissez une quantité plus petite
+field-error-shop-quantity-out-of-range = Saisissez une quantité entre 1 et 1000
+field-error-shop-quantity-not-whole = Saisissez un nombre entier, par exemple 2
+field-error-shop-not-offered = Ce produit n’est plus proposé dans cette vente
+field-error-shop-too-large = Le montant est trop élevé : choisissez une quantité plus petite
+field-error-shop-cycle-not-open = Cette vente est close : elle ne prend plus de commandes
+
 ## cart
+
+cart-title = Mon panier
+cart-empty = Votre panier est vide.
+cart-browse-shops = Voir les comptoirs ouverts
+cart-lines-caption = Votre panier chez { $hub }
+cart-col-product = Produit
+cart-col-unit-price = Prix unitaire
+cart-col-quantity = Quantité
+cart-col-total = Total
+cart-col-actions = Actions
+cart-quantity-of = Quantité de { $name }
+cart-remove = Retirer
+cart-zero-removes = Une quantité de 0 retire le produit du panier.
+cart-update = Mettre à jour le panier
+cart-totals-heading = Montant
+cart-goods = Produits
+cart-total = Total TTC
+cart-local-max = Payable en monnaie locale, au plus
+cart-vat-caption = TVA comprise, par taux
+cart-vat-rate = Taux
+cart-vat-base = Montant HT
+cart-vat-amount = TVA
+cart-shipping-later = Le retrait ou la livraison se choisit à l’étape suivante.
+cart-checkout = Passer commande
+cart-back-to-shop = Continuer mes achats chez { $hub }
+cart-notice-updated = Votre panier est à jour.
+cart-notice-removed = Le produit a été retiré de votre panier.
 
 ## checkout
 checkout-title = Valider votre commande
