@@ -108,7 +108,11 @@ async fn newcomer_walk(backend: Backend, js: bool) {
 
     // the treasurer issues 30 Lem on the newcomer's new wallet (the API: the treasurer's
     // office is another issue)
-    let nadia = app.access_token(EMAIL).await;
+    let login = app
+        .post_json("/api/v1/auth/login", &json!({"email": EMAIL, "password": PASSWORD}))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.json());
+    let nadia = login.json()["access_token"].as_str().expect("token").to_string();
     let wallet = app
         .call("POST", "/api/v1/me/wallets", Some(&nadia), Some(&json!({"currency": demo.local})))
         .await;
