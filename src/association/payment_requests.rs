@@ -6,8 +6,8 @@
 //!   standing code, paid by many). The professional's people (owners, managers, treasurers)
 //!   ask, into the enterprise's wallet in that currency: only an approved professional has
 //!   one (see [`super::professionals`]).
-//! - **Showing**: each request has a URL (`{app_url}/api/v1/payment-requests/{id}` — the page
-//!   the web edge serves there comes with the pages) and a QR code of that URL ([`code`],
+//! - **Showing**: each request has a URL (`{app_url}/pay/{id}`, the page where a member
+//!   signed in to the web pages sees it and pays it) and a QR code of that URL ([`code`],
 //!   drawn as SVG or PNG). Any signed-in member opens it and sees who asks for what ([`get`]).
 //! - **Paying** ([`pay`]): one ledger payment from the member's wallet to the professional's,
 //!   in the same transaction as the request's own record, under the request's row lock: a
@@ -139,10 +139,7 @@ struct Row {
 
 /// The URL of request `id` under the web application's base URL.
 pub fn url_of(app_url: &str, id: &str) -> String {
-    format!(
-        "{}/api/v1/payment-requests/{id}",
-        app_url.trim_end_matches('/')
-    )
+    format!("{}/pay/{id}", app_url.trim_end_matches('/'))
 }
 
 fn view(conn: &mut DbConn, row: Row, app_url: &str) -> Result<PaymentRequest, AssociationError> {

@@ -7,6 +7,7 @@
 //! - [`group`]: group commit — concurrent commits share one write transaction.
 //! - [`ops`]: the local-currency operations (issue, pay, hold/post/void, reverse, reconvert…).
 //! - [`batch`]: payments and issuances in batches, one write transaction for many entries.
+//! - [`history`]: an account's transfers page by page and as CSV, its open holds.
 //! - [`verify`]: recomputes everything from the journal and reports violations.
 
 pub mod accounts;
@@ -14,6 +15,7 @@ pub mod batch;
 pub mod currencies;
 pub mod engine;
 pub mod group;
+pub mod history;
 pub mod holds;
 pub mod journal;
 pub mod kinds;

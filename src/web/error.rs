@@ -263,6 +263,22 @@ impl From<crate::catalog::CatalogError> for WebError {
     }
 }
 
+impl From<crate::association::AssociationError> for WebError {
+    fn from(e: crate::association::AssociationError) -> WebError {
+        use crate::association::AssociationError as E;
+        match e {
+            E::Invalid(invalid) => invalid.into(),
+            E::NotFound(detail) => WebError::NotFound(detail),
+            E::Conflict(detail) => WebError::Refused(detail),
+            E::Auth(e) => e.into(),
+            E::Ledger(e) => e.into(),
+            E::Db(e) => e.into(),
+            E::Unavailable(e) => e.into(),
+            other => WebError::internal(other),
+        }
+    }
+}
+
 impl From<LedgerError> for WebError {
     fn from(e: LedgerError) -> WebError {
         let detail = e.to_string();

@@ -782,7 +782,7 @@ async fn an_association_and_a_stall_work_on_the_command_line(backend: Backend) {
         "ferme@troischenes.example.org",
     ]));
     assert!(
-        made.contains("open amount") && made.contains("/api/v1/payment-requests/"),
+        made.contains("open amount") && made.contains("/pay/"),
         "{made}"
     );
     let svg = std::fs::read_to_string(&qr).expect("the QR code");

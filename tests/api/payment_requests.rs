@@ -110,10 +110,7 @@ async fn a_single_use_request_paid_twice_at_once_is_paid_once(backend: Backend) 
     );
     let id = asked["id"].as_str().expect("id").to_string();
     let url = asked["url"].as_str().expect("url").to_string();
-    assert!(
-        url.ends_with(&format!("/api/v1/payment-requests/{id}")),
-        "{url}"
-    );
+    assert!(url.ends_with(&format!("/pay/{id}")), "{url}");
     let png = app
         .call(
             "GET",

@@ -15,8 +15,7 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::prelude::*;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,7 +26,6 @@ use crate::api::pagination::{PageQuery, PageResponse};
 use crate::api::views::ledger::Currency;
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
-use crate::db::schema::{ledger_entries, ledger_transfers};
 use crate::db::DbConn;
 use crate::ids::{AccountId, EntryId, TransferId};
 use crate::ledger::accounts::{self, AccountKind, AccountRow, AccountStatus, Owner};

@@ -190,46 +190,13 @@ pub struct HistoryLine {
     pub created_at: DateTime<Utc>,
 }
 
-type HistoryRow = (TransferRow, String, String, String);
+type HistoryRow = crate::ledger::history::Row;
 
-fn history_page(
-    conn: &mut DbConn,
-    account_id: &str,
-    range: &DateRange,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<HistoryRow>, ApiError> {
-    let from: Option<NaiveDateTime> = range.from.map(|t| t.naive_utc());
-    let to: Option<NaiveDateTime> = range.to.map(|t| t.naive_utc());
-    Ok({
-        let conn = conn.diesel();
-        let mut query = ledger_transfers::table
-            .inner_join(ledger_entries::table)
-            .filter(
-                ledger_transfers::debit_account_id
-                    .eq(account_id)
-                    .or(ledger_transfers::credit_account_id.eq(account_id)),
-            )
-            .select((
-                TransferRow::as_select(),
-                ledger_entries::code,
-                ledger_entries::reference,
-                ledger_entries::description,
-            ))
-            .order(ledger_transfers::id.asc())
-            .limit(limit)
-            .into_boxed();
-        if let Some(from) = from {
-            query = query.filter(ledger_transfers::created_at.ge(from));
-        }
-        if let Some(to) = to {
-            query = query.filter(ledger_transfers::created_at.lt(to));
-        }
-        if let Some(after) = after {
-            query = query.filter(ledger_transfers::id.gt(after.to_string()));
-        }
-        query.load(conn)
-    }?)
+fn range_of(range: &DateRange) -> crate::ledger::history::Range {
+    crate::ledger::history::Range {
+        from: range.from.map(|t| t.naive_utc()),
+        to: range.to.map(|t| t.naive_utc()),
+    }
 }
 
 fn history_line(
@@ -274,7 +241,13 @@ pub async fn account_history(
         .db
         .run(move |conn| {
             readable(conn, &caller, &id)?;
-            let rows = history_page(conn, &id, &range, page.after.as_deref(), page.fetch_limit())?;
+            let rows = crate::ledger::history::transfers(
+                conn,
+                &id,
+                &range_of(&range),
+                page.after.as_deref(),
+                page.fetch_limit(),
+            )?;
             let scales = scales(conn)?;
             Ok::<_, ApiError>(
                 page.paginate(rows, |r| r.0.id.clone())
@@ -283,46 +256,6 @@ pub async fn account_history(
         })
         .await?;
     Ok(web::Json(PageResponse::from_page(result, &req)))
-}
-
-const CSV_HEADER: &str = "created_at,entry_id,entry_code,reference,transfer_id,direction,kind,amount,currency,counterpart_account_id,description\n";
-const CSV_CHUNK: i64 = 1000;
-
-fn csv_rows(
-    scales: &HashMap<String, u32>,
-    account_id: &str,
-    rows: Vec<HistoryRow>,
-) -> Result<String, ApiError> {
-    let mut writer = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    for row in rows {
-        let line = history_line(scales, account_id, row);
-        let counterpart = if line.direction == "in" {
-            &line.transfer.debit_account_id
-        } else {
-            &line.transfer.credit_account_id
-        };
-        writer
-            .write_record([
-                line.created_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                    .as_str(),
-                &line.entry_id,
-                &line.entry_code,
-                &line.reference,
-                &line.transfer.id,
-                line.direction,
-                &line.transfer.kind,
-                &line.transfer.amount.amount_string(),
-                line.transfer.amount.currency.as_str(),
-                counterpart,
-                &line.description,
-            ])
-            .map_err(ApiError::internal)?;
-    }
-    let bytes = writer.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
 }
 
 /// An account's transfers as CSV over a date range, streamed in pages of 1,000 (constant
@@ -346,37 +279,13 @@ pub async fn account_history_csv(
         .db
         .run(move |conn| readable(conn, &caller, &checked).map(|_| ()))
         .await?;
-    let db = state.db.clone();
-    // state: None = header not sent yet; Some(cursor) = next page after cursor; done = stop
-    let body = futures_util::stream::unfold(Some(None::<String>), move |cursor| {
-        let (db, id, range) = (db.clone(), id.clone(), range.clone());
-        async move {
-            let after = cursor?;
-            let first = after.is_none();
-            let page = db
-                .run(move |conn| {
-                    let rows = history_page(conn, &id, &range, after.as_deref(), CSV_CHUNK)?;
-                    let last = rows.last().map(|r| r.0.id.clone());
-                    let full = rows.len() as i64 == CSV_CHUNK;
-                    let text = csv_rows(&scales(conn)?, &id, rows)?;
-                    Ok::<_, ApiError>((text, if full { last } else { None }))
-                })
-                .await;
-            match page {
-                Ok((mut text, next)) => {
-                    if first {
-                        text.insert_str(0, CSV_HEADER);
-                    }
-                    let state = next.map(Some);
-                    Some((Ok::<_, actix_web::Error>(web::Bytes::from(text)), state))
-                }
-                Err(e) => Some((
-                    Err(actix_web::error::ErrorInternalServerError(e.to_string())),
-                    None,
-                )),
-            }
-        }
-    });
+    use futures_util::StreamExt;
+    let body =
+        crate::ledger::history::csv_stream(state.db.clone(), id, range_of(&range)).map(|chunk| {
+            chunk
+                .map(web::Bytes::from)
+                .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
+        });
     Ok(crate::api::attachment("text/csv; charset=utf-8", "transfers.csv").streaming(body))
 }
 
