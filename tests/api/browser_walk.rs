@@ -59,8 +59,11 @@ fn link_in(text: &str, path: &str) -> String {
 fn mail_text(app: &TestApp, to: &str) -> String {
     use comptoir::mail::{mailer_with, transport::Memory};
     let memory = Memory::default();
-    let mailer = mailer_with(&crate::harness::test_config(&app.db.url), Box::new(memory.clone()))
-        .expect("mailer");
+    let mailer = mailer_with(
+        &crate::harness::test_config(&app.db.url),
+        Box::new(memory.clone()),
+    )
+    .expect("mailer");
     let conn = &mut app.db.db.conn().expect("conn");
     mailer.deliver_due(conn).expect("delivery");
     let kept = memory.kept.lock().expect("mails").clone();
@@ -100,7 +103,10 @@ async fn newcomer_walk(backend: Backend, js: bool) {
     look(&browser, "verify").await;
     browser.click_button("Confirmer mon adresse").await;
     look(&browser, "login-verified").await;
-    assert!(browser.text().await.contains("Votre adresse e-mail est confirmée"));
+    assert!(browser
+        .text()
+        .await
+        .contains("Votre adresse e-mail est confirmée"));
     browser.fill("Adresse e-mail", EMAIL).await;
     browser.fill("Mot de passe", PASSWORD).await;
     browser.click_button("Se connecter").await;
@@ -109,12 +115,23 @@ async fn newcomer_walk(backend: Backend, js: bool) {
     // the treasurer issues 30 Lem on the newcomer's new wallet (the API: the treasurer's
     // office is another issue)
     let login = app
-        .post_json("/api/v1/auth/login", &json!({"email": EMAIL, "password": PASSWORD}))
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": EMAIL, "password": PASSWORD}),
+        )
         .await;
     assert_eq!(login.status, 200, "{}", login.json());
-    let nadia = login.json()["access_token"].as_str().expect("token").to_string();
+    let nadia = login.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
     let wallet = app
-        .call("POST", "/api/v1/me/wallets", Some(&nadia), Some(&json!({"currency": demo.local})))
+        .call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(&nadia),
+            Some(&json!({"currency": demo.local})),
+        )
         .await;
     assert_eq!(wallet.status, 201, "{}", wallet.json());
     let wallet = wallet.json()["id"].as_str().expect("wallet").to_string();
@@ -130,20 +147,32 @@ async fn newcomer_walk(backend: Backend, js: bool) {
     assert_eq!(issued.status, 201, "{}", issued.json());
     browser.goto(&app.url("/wallet")).await;
     look(&browser, "wallet").await;
-    assert!(browser.text().await.contains("30,00"), "the wallet shows the 30 Lem");
+    assert!(
+        browser.text().await.contains("30,00"),
+        "the wallet shows the 30 Lem"
+    );
 
     // the shop: two items into the cart
     place_order(&app, &browser, "first").await;
     // the order's page: the split between the Lem and the euro
     let order_text = browser.text().await;
-    assert!(order_text.contains("Votre commande est passée"), "{order_text}");
-    assert!(order_text.contains("LEM"), "the Lem part is shown: {order_text}");
-    assert!(order_text.contains("€"), "the euro part is shown: {order_text}");
+    assert!(
+        order_text.contains("Votre commande est passée"),
+        "{order_text}"
+    );
+    assert!(
+        order_text.contains("LEM"),
+        "the Lem part is shown: {order_text}"
+    );
+    assert!(
+        order_text.contains("€"),
+        "the euro part is shown: {order_text}"
+    );
     let first_url = browser.current_url().await;
 
     // a second order, cancelled
     place_order(&app, &browser, "second").await;
-    browser.click_button("Annuler cette commande").await;
+    browser.click_link("Annuler cette commande").await;
     look(&browser, "cancel-confirm").await;
     browser.click_button("Oui, annuler la commande").await;
     look(&browser, "cancelled").await;
@@ -153,7 +182,10 @@ async fn newcomer_walk(backend: Backend, js: bool) {
     browser.goto(&app.url("/orders")).await;
     look(&browser, "orders").await;
     let orders = browser.text().await;
-    assert!(orders.contains("Annulée") && orders.contains("Confirmée"), "{orders}");
+    assert!(
+        orders.contains("Annulée") && orders.contains("Confirmée"),
+        "{orders}"
+    );
     browser.goto(&first_url).await;
     browser.click_link("Voir le reçu à imprimer").await;
     look(&browser, "receipt").await;
@@ -166,24 +198,32 @@ async fn newcomer_walk(backend: Backend, js: bool) {
     assert!(browser.text().await.contains("Page introuvable"));
 
     // the API agrees: one order confirmed, one cancelled
-    let mine = app.call("GET", "/api/v1/me/orders", Some(&nadia), None).await.json();
-    let states: Vec<&str> = mine["items"]
+    let mine = app
+        .call("GET", "/api/v1/me/orders", Some(&nadia), None)
+        .await
+        .json();
+    let states: Vec<&str> = mine
         .as_array()
         .expect("orders")
         .iter()
         .filter_map(|o| o["state"].as_str())
         .collect();
     assert_eq!(states.len(), 2, "{mine}");
-    assert!(states.contains(&"cancelled") && states.contains(&"confirmed"), "{states:?}");
+    assert!(
+        states.contains(&"cancelled") && states.contains(&"confirmed"),
+        "{states:?}"
+    );
 }
 
 /// From the hub's shop to the order's page: one item, the cart, the checkout form with its
 /// default split, the review, the confirmation.
 async fn place_order(app: &TestApp, browser: &Browser, name: &str) {
-    browser.goto(&app.url(&format!("/hubs/{}", FRENCH_DEMO.hub))).await;
+    browser
+        .goto(&app.url(&format!("/hubs/{}", FRENCH_DEMO.hub)))
+        .await;
     look(browser, &format!("{name}-shop")).await;
-    browser.fill("Quantité", "2").await;
-    browser.click_button("Ajouter au panier").await;
+    browser.fill("Quantité Carottes", "2").await;
+    browser.click_button("Ajouter au panier Carottes").await;
     assert!(browser.text().await.contains("Ajouté à votre panier"));
     browser.click_link("Panier").await;
     look(browser, &format!("{name}-cart")).await;
@@ -191,6 +231,8 @@ async fn place_order(app: &TestApp, browser: &Browser, name: &str) {
     look(browser, &format!("{name}-checkout")).await;
     browser.click_button("Continuer").await;
     look(browser, &format!("{name}-review")).await;
-    browser.click_button("Confirmer et passer la commande").await;
+    browser
+        .click_button("Confirmer et passer la commande")
+        .await;
     look(browser, &format!("{name}-order")).await;
 }

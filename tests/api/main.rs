@@ -39,9 +39,9 @@ mod support;
 mod topups;
 mod web_account;
 mod web_basics;
-mod web_wallet;
 mod web_checkout;
 mod web_shop;
+mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
 #[test]
