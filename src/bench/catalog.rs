@@ -169,6 +169,7 @@ pub fn seed(
             EnterpriseKind::Producer,
         )?;
         relationships::grant(conn, &producer.id, &hub.id, true, true)?;
+        relationships::accept(conn, &hub.id, &producer.id)?;
         let rows = per_producer.min(variants - made);
         let mut csv = Vec::new();
         write_csv(&mut csv, &format!("P{p:02}"), rows)?;
@@ -201,6 +202,7 @@ pub fn seed(
                         .select(crate::db::schema::enterprises::id),
                 ),
             )
+            .filter(variants::archived_at.is_null())
             .select(variants::id)
             .load(conn.diesel())
             .context("reading the benchmark variants")?

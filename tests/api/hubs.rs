@@ -427,9 +427,19 @@ async fn order_mails_show_the_hubs_local_time(backend: Backend) {
                 .is_some_and(|t| t.ends_with("+01:00") || t.ends_with("+02:00")),
             "{values}"
         );
+        // the delivery adds the site's address, as it does to every mail
+        let mut values = values.clone();
+        values["app_url"] = json!("https://comptoir.example.org");
         let rendered = Templates::new(None, comptoir::mail::format::Locale::Fr)
-            .render("order_confirmation", "fr", values)
+            .render("order_confirmation", "fr", &values)
             .expect("renders");
+        assert!(
+            rendered
+                .text
+                .contains("https://comptoir.example.org/orders/"),
+            "the mail links to the order's page: {}",
+            rendered.text
+        );
         assert!(rendered.text.contains(words), "{}", rendered.text);
         assert!(!rendered.text.contains(" UTC\n"), "{}", rendered.text);
         // the hub's own notice too

@@ -230,44 +230,8 @@ fn bench_shop(app: &TestApp, variants: usize) -> String {
         .expect("rules");
     let seeded = comptoir::bench::catalog::seed(&mut conn, &rules, 2, variants, &mut |_| {})
         .expect("seeded");
-    let hub = comptoir::enterprises::find_id(&mut conn, &seeded.hub_slug)
-        .unwrap()
-        .unwrap();
-    let mut offer = Vec::new();
-    for slug in &seeded.producer_slugs {
-        let producer = comptoir::enterprises::find_id(&mut conn, slug)
-            .unwrap()
-            .unwrap();
-        comptoir::enterprises::relationships::accept(&mut conn, &hub, &producer).unwrap();
-        let ids: Vec<String> = variants::table
-            .filter(variants::producer_id.eq(&producer))
-            .select(variants::id)
-            .load(conn.diesel())
-            .unwrap();
-        offer.extend(
-            ids.into_iter()
-                .map(|variant_id| comptoir::orders::planning::OfferLine {
-                    variant_id,
-                    hub_price: None,
-                }),
-        );
-    }
-    let now = chrono::Utc::now();
-    let created = comptoir::orders::planning::create(
-        &mut conn,
-        &hub,
-        &comptoir::orders::planning::NewCycle {
-            name: "Bench".into(),
-            opens_at: now - chrono::Duration::hours(1),
-            closes_at: now + chrono::Duration::days(3),
-            time_zone: None,
-            producer_settlement: None,
-            offer,
-            settles_at: None,
-        },
-    )
-    .expect("cycle");
-    created.cycle.id
+    // the benchmark's own cycle, open now, offering every variant
+    seeded.cycle_id
 }
 
 async fn pages_of_fifty_keep_the_filters(backend: Backend) {
