@@ -4,7 +4,7 @@
 //!
 //! One page of the offer is read in SQL, never the whole offer: [`offer_page`] picks the
 //! products of one page (filtered, ordered by producer, category and product name, with a
-//! `LIMIT`), then reads their offered variants, priced as [`super::cycles::offer`] prices them
+//! `LIMIT`, producer by producer), then reads their offered variants, priced as [`super::cycles::offer`] prices them
 //! ([`OfferedVariant::of`]: the hub's price when it set one). Both databases give the same
 //! page in the same order:
 //! - the order is on ASCII keys — the producer's slug, the category's slug, the variants'
@@ -13,6 +13,9 @@
 //! - a search word, folded the same way ([`crate::text::fold`]), must appear in a variant's
 //!   `name_key` (product and variant names) or in its producer's slug (its folded name):
 //!   case and accents are ignored on both sides, identically on both backends.
+//!
+//! A cycle's producers and categories ([`facets`]) are kept [`FACETS_TTL`] per database
+//! pool: the filters (and the order of the walk) follow a change of the offer that late.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -120,10 +123,60 @@ pub fn search_words(q: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// The SQL condition and parameters that pick one producer's products in a cycle, after
+/// `$1` (the producer) — the cycle is `$2` — with the search words its slug does not hold
+/// and the categories.
+fn producer_products(
+    producer_slug: &str,
+    words: &[String],
+    categories: Option<&[String]>,
+) -> (String, Vec<String>) {
+    let mut binds: Vec<String> = Vec::new();
+    // the producer's variants (its index) probed against the offer's key (`CROSS JOIN`
+    // keeps SQLite to that order), their products kept: an uncorrelated `IN`, so that
+    // neither database turns it into a scan of the whole offer or catalogue
+    let mut sql = String::from(
+        "FROM products p WHERE p.producer_id = $1 AND p.id IN (\
+         SELECT v.product_id FROM variants v CROSS JOIN order_cycle_variants ocv \
+         WHERE v.producer_id = $1 AND v.archived_at IS NULL \
+         AND ocv.order_cycle_id = $2 AND ocv.variant_id = v.id",
+    );
+    // a word of the producer's slug matches all its variants: only the others are asked of
+    // the variants' names
+    for word in words.iter().filter(|w| !producer_slug.contains(w.as_str())) {
+        binds.push(escape_like(word));
+        sql.push_str(&format!(
+            " AND v.name_key LIKE ${} ESCAPE '\\'",
+            binds.len() + 2
+        ));
+    }
+    sql.push(')');
+    if let Some(slugs) = categories {
+        let mut marks = Vec::new();
+        for slug in slugs {
+            binds.push(slug.clone());
+            marks.push(format!("${}", binds.len() + 2));
+        }
+        sql.push_str(&format!(" AND p.category_slug IN ({})", marks.join(", ")));
+    }
+    (sql, binds)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// Page `page` (from 1) of the products cycle `cycle_id` offers, `per_page` (at most
 /// [`MAX_PER_PAGE`]) a page, filtered by `filter`, ordered by producer, category and product
 /// name; each product with its active variants in the cycle at the cycle's prices. An
 /// unknown producer or category gives an empty page.
+///
+/// The producers of the cycle ([`facets`]) are walked in order, one query each for its
+/// products (its variants by the producer index, each probed against the offer's key),
+/// until the page is full: the first page costs one producer's products, not the
+/// offer. A later page counts the products of the producers before it first.
 pub fn offer_page(
     conn: &mut DbConn,
     cycle_id: &str,
@@ -150,57 +203,68 @@ pub fn offer_page(
         Backend::Postgres => " COLLATE \"C\"",
         Backend::Sqlite => "",
     };
-    // 1. the products of the page, in SQL (a LIMIT: never the whole offer)
-    let mut binds: Vec<String> = vec![cycle_id.to_string()];
-    let mut sql = String::from(
-        "SELECT p.id AS product_id FROM order_cycle_variants ocv \
-         JOIN variants v ON v.id = ocv.variant_id \
-         JOIN products p ON p.id = v.product_id \
-         JOIN enterprises e ON e.id = v.producer_id \
-         WHERE ocv.order_cycle_id = $1 AND v.archived_at IS NULL",
-    );
-    if let Some(producer) = &filter.producer {
-        binds.push(producer.clone());
-        sql.push_str(&format!(" AND e.slug = ${}", binds.len()));
-    }
-    if let Some(slugs) = &category_slugs {
-        let mut marks = Vec::new();
-        for slug in slugs {
-            binds.push(slug.clone());
-            marks.push(format!("${}", binds.len()));
-        }
-        sql.push_str(&format!(" AND p.category_slug IN ({})", marks.join(", ")));
-    }
-    for word in search_words(filter.q.as_deref()) {
-        binds.push(escape_like(&word));
-        let n = binds.len();
-        sql.push_str(&format!(
-            " AND (v.name_key LIKE ${n} ESCAPE '\\' OR e.slug LIKE ${n} ESCAPE '\\')"
-        ));
-    }
-    let limit = i64::from(per_page) + 1;
-    let offset = i64::from(page - 1) * i64::from(per_page);
-    sql.push_str(&format!(
-        " GROUP BY p.id, e.slug, p.category_slug \
-         ORDER BY e.slug{collate}, p.category_slug{collate}, MIN(v.name_key){collate}, p.id \
-         LIMIT ${} OFFSET ${}",
-        binds.len() + 1,
-        binds.len() + 2
-    ));
-    let mut query = diesel::sql_query(sql).into_boxed();
-    for value in binds {
-        query = query.bind::<Text, _>(value);
-    }
-    let keys: Vec<ProductKey> = query
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
-        .load(conn.diesel())?;
-    let has_next = keys.len() > per_page as usize;
-    let ids: Vec<String> = keys
+    let words = search_words(filter.q.as_deref());
+    let producers: Vec<FacetProducer> = facets(conn, cycle_id)?
+        .producers
         .into_iter()
-        .take(per_page as usize)
-        .map(|k| k.product_id)
+        .filter(|p| {
+            filter
+                .producer
+                .as_ref()
+                .is_none_or(|wanted| *wanted == p.slug)
+        })
         .collect();
+    // 1. the products of the page, producer by producer
+    let wanted = per_page as usize + 1;
+    let mut skip = i64::from(page - 1) * i64::from(per_page);
+    let mut ids: Vec<String> = Vec::with_capacity(wanted);
+    for producer in &producers {
+        let (condition, binds) =
+            producer_products(&producer.slug, &words, category_slugs.as_deref());
+        if skip > 0 {
+            let mut query = diesel::sql_query(format!("SELECT COUNT(*) AS n {condition}"))
+                .into_boxed()
+                .bind::<Text, _>(producer.id.clone())
+                .bind::<Text, _>(cycle_id.to_string());
+            for value in &binds {
+                query = query.bind::<Text, _>(value.clone());
+            }
+            let n = query.get_result::<Count>(conn.diesel())?.n;
+            if n <= skip {
+                skip -= n;
+                continue;
+            }
+        }
+        let n = binds.len() + 2;
+        // the product's name: the smallest of its variants' keys (which start with it)
+        let sql = format!(
+            "SELECT p.id AS product_id {condition} \
+             ORDER BY p.category_slug{collate}, \
+             (SELECT MIN(k.name_key) FROM variants k \
+             WHERE k.product_id = p.id AND k.archived_at IS NULL){collate}, p.id \
+             LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut query = diesel::sql_query(sql)
+            .into_boxed()
+            .bind::<Text, _>(producer.id.clone())
+            .bind::<Text, _>(cycle_id.to_string());
+        for value in binds {
+            query = query.bind::<Text, _>(value);
+        }
+        let keys: Vec<ProductKey> = query
+            .bind::<BigInt, _>((wanted - ids.len()) as i64)
+            .bind::<BigInt, _>(skip)
+            .load(conn.diesel())?;
+        skip = 0;
+        ids.extend(keys.into_iter().map(|k| k.product_id));
+        if ids.len() >= wanted {
+            break;
+        }
+    }
+    let has_next = ids.len() > per_page as usize;
+    ids.truncate(per_page as usize);
     if ids.is_empty() {
         return Ok(ShopPage {
             products: Vec::new(),
@@ -269,6 +333,7 @@ pub fn offer_page(
 /// A producer in a cycle's offer.
 #[derive(Debug, Clone)]
 pub struct FacetProducer {
+    pub id: String,
     pub slug: String,
     pub name: String,
 }
@@ -281,14 +346,43 @@ pub struct Facets {
     pub categories: Vec<categories::Category>,
 }
 
-/// The producers and the categories present in cycle `cycle_id`'s offer.
+/// How long the facets of a cycle are kept: a producer who joins or leaves a cycle shows in
+/// its filters (and in [`offer_page`]'s walk) this long after at most.
+pub const FACETS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The facets of recent cycles, per database pool.
+#[derive(Default)]
+struct FacetCache(
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Facets)>>,
+);
+
+/// The producers (in slug order) and the categories present in cycle `cycle_id`'s offer,
+/// kept [`FACETS_TTL`].
 pub fn facets(conn: &mut DbConn, cycle_id: &str) -> Result<Facets, OrderError> {
-    let collate = match conn.backend() {
-        Backend::Postgres => " COLLATE \"C\"",
-        Backend::Sqlite => "",
-    };
+    let cache = conn.shared().extension::<FacetCache>();
+    if let Ok(kept) = cache.0.lock() {
+        if let Some((at, facets)) = kept.get(cycle_id) {
+            if at.elapsed() < FACETS_TTL {
+                return Ok(facets.clone());
+            }
+        }
+    }
+    let found = read_facets(conn, cycle_id)?;
+    if let Ok(mut kept) = cache.0.lock() {
+        kept.retain(|_, (at, _)| at.elapsed() < FACETS_TTL);
+        kept.insert(
+            cycle_id.to_string(),
+            (std::time::Instant::now(), found.clone()),
+        );
+    }
+    Ok(found)
+}
+
+fn read_facets(conn: &mut DbConn, cycle_id: &str) -> Result<Facets, OrderError> {
     #[derive(QueryableByName)]
     struct Producer {
+        #[diesel(sql_type = Text)]
+        id: String,
         #[diesel(sql_type = Text)]
         slug: String,
         #[diesel(sql_type = Text)]
@@ -300,15 +394,16 @@ pub fn facets(conn: &mut DbConn, cycle_id: &str) -> Result<Facets, OrderError> {
         slug: String,
     }
     // one probe per producer (its variants by the producer index, stopping at the first
-    // offered one), not a scan of the offer
-    let producers: Vec<Producer> = diesel::sql_query(format!(
-        "SELECT e.slug AS slug, e.name AS name FROM enterprises e WHERE EXISTS (\
-         SELECT 1 FROM variants v JOIN order_cycle_variants ocv ON ocv.variant_id = v.id \
-         AND ocv.order_cycle_id = $1 WHERE v.producer_id = e.id AND v.archived_at IS NULL) \
-         ORDER BY e.slug{collate}"
-    ))
+    // offered one), not a scan of the offer; sorted here, byte order on every backend
+    let mut producers: Vec<Producer> = diesel::sql_query(
+        "SELECT e.id AS id, e.slug AS slug, e.name AS name FROM enterprises e WHERE EXISTS (\
+         SELECT 1 FROM variants v CROSS JOIN order_cycle_variants ocv \
+         WHERE v.producer_id = e.id AND v.archived_at IS NULL \
+         AND ocv.order_cycle_id = $1 AND ocv.variant_id = v.id)",
+    )
     .bind::<Text, _>(cycle_id)
     .load(conn.diesel())?;
+    producers.sort_by(|a, b| a.slug.cmp(&b.slug));
     let present: Vec<Category> = diesel::sql_query(
         "SELECT DISTINCT p.category_slug AS slug FROM order_cycle_variants ocv \
          JOIN variants v ON v.id = ocv.variant_id JOIN products p ON p.id = v.product_id \
@@ -325,6 +420,7 @@ pub fn facets(conn: &mut DbConn, cycle_id: &str) -> Result<Facets, OrderError> {
         producers: producers
             .into_iter()
             .map(|p| FacetProducer {
+                id: p.id,
                 slug: p.slug,
                 name: p.name,
             })
