@@ -272,26 +272,9 @@ fn auth_errors(e: AuthError) -> Result<Vec<FieldError>, WebError> {
     }
 }
 
-/// The errors as the account's templates show them: the words of `account-error-<code>`
-/// when this section has them, else [`super::field_errors`]'s.
+/// The errors as this module's templates show them (its own words first).
 fn account_errors(pages: &Pages, visitor: &Visitor, errors: &[FieldError]) -> serde_json::Value {
-    let locale = super::i18n::page_locale(visitor.locale);
-    let list: Vec<serde_json::Value> = errors
-        .iter()
-        .map(|e| {
-            let key = format!(
-                "account-error-{}-{}",
-                e.field.replace('_', "-"),
-                e.code.replace('_', "-")
-            );
-            if pages.catalogue.has(locale, &key) {
-                json!({"field": e.field, "message": pages.text(locale, &key)})
-            } else {
-                super::field_errors(pages, visitor, std::slice::from_ref(e))[0].clone()
-            }
-        })
-        .collect();
-    json!(list)
+    super::field_errors_of(pages, visitor, "account", errors)
 }
 
 /// Counts an attempt against each key before the work (as the API does); a locked key is a

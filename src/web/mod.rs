@@ -169,6 +169,33 @@ pub fn field_errors(
     json!(list)
 }
 
+/// [`field_errors`] with a page group's own words first: `<area>-error-<field>-<code>`
+/// (`wallet-error-amount-insufficient-funds`) when the catalogue has them.
+pub fn field_errors_of(
+    pages: &Pages,
+    visitor: &Visitor,
+    area: &str,
+    errors: &[crate::error::FieldError],
+) -> serde_json::Value {
+    let locale = i18n::page_locale(visitor.locale);
+    let list: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|e| {
+            let key = format!(
+                "{area}-error-{}-{}",
+                e.field.replace('_', "-"),
+                e.code.replace('_', "-")
+            );
+            if pages.catalogue.has(locale, &key) {
+                json!({"field": e.field, "message": pages.text(locale, &key)})
+            } else {
+                field_errors(pages, visitor, std::slice::from_ref(e))[0].clone()
+            }
+        })
+        .collect();
+    json!(list)
+}
+
 /// `GET /static/comptoir.<hash>.css`: the stylesheet, cached for a year (its address changes
 /// with it). Any other name is a 404.
 async fn stylesheet(

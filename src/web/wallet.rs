@@ -325,26 +325,9 @@ fn on_fields(errors: Vec<FieldError>) -> Vec<FieldError> {
         .collect()
 }
 
-/// The errors as this module's templates show them: the words of
-/// `wallet-error-<field>-<code>` when the catalogue has them, else [`super::field_errors`]'s.
+/// The errors as this module's templates show them (its own words first).
 fn wallet_errors(pages: &Pages, visitor: &Visitor, errors: &[FieldError]) -> serde_json::Value {
-    let locale = page_locale(visitor.locale);
-    let list: Vec<serde_json::Value> = errors
-        .iter()
-        .map(|e| {
-            let key = format!(
-                "wallet-error-{}-{}",
-                e.field.replace('_', "-"),
-                e.code.replace('_', "-")
-            );
-            if pages.catalogue.has(locale, &key) {
-                json!({"field": e.field, "message": pages.text(locale, &key)})
-            } else {
-                super::field_errors(pages, visitor, std::slice::from_ref(e))[0].clone()
-            }
-        })
-        .collect();
-    json!(list)
+    super::field_errors_of(pages, visitor, "wallet", errors)
 }
 
 async fn local_currencies(state: &AppState) -> Result<Vec<String>, WebError> {
