@@ -11,7 +11,7 @@ use super::super::order::{EuroState, LineRow, OrderRow, OrderState};
 use super::super::quote::{share_floor, vat_included};
 use super::super::shipping;
 use super::plan::allocate;
-use super::{HubAccounts, CHUNK};
+use super::{account_of, HubAccounts, CHUNK};
 use crate::db::schema::{ledger_transfers, order_fees, order_lines, orders};
 use crate::db::DbConn;
 use crate::ids::EntryId;
@@ -195,7 +195,13 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
                     requests.push(holds::post_request(&id, hold, Some(captured), &reference)?);
                     // a hold made before holding accounts existed is in favour of the hub's
                     // wallet: what it captured moves on to the holding account
-                    let held = holding_of(conn, &mut holdings, &hub.hub_id, &hold.currency)?;
+                    let held = account_of(
+                        conn,
+                        &mut holdings,
+                        &hub.hub_id,
+                        &hold.currency,
+                        super::holding,
+                    )?;
                     if hold.credit_account_id != held.id {
                         let wallet = crate::ledger::accounts::get(conn, &hold.credit_account_id)?;
                         requests.push(EntryRequest {
@@ -281,21 +287,6 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
         Ok::<_, diesel::result::Error>(())
     }?;
     Ok(Chunk::Booked(rows.len()))
-}
-
-/// The hub's holding account in `currency`, looked up once per chunk.
-fn holding_of(
-    conn: &mut DbConn,
-    holdings: &mut HashMap<String, AccountRow>,
-    hub_id: &str,
-    currency: &str,
-) -> Result<AccountRow, OrderError> {
-    if let Some(account) = holdings.get(currency) {
-        return Ok(account.clone());
-    }
-    let account = super::holding(conn, hub_id, currency)?;
-    holdings.insert(currency.into(), account.clone());
-    Ok(account)
 }
 
 pub(super) fn booking_failed(hub_id: &str, error: LedgerError) -> OrderError {

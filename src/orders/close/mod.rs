@@ -380,3 +380,20 @@ pub fn due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<CycleId>
         .map(CycleId::from)
         .collect())
 }
+
+/// The hub's account in `code` that `open` opens, looked up once per close or settlement
+/// (`accounts` keeps those already opened, by currency).
+pub(super) fn account_of(
+    conn: &mut DbConn,
+    accounts: &mut std::collections::HashMap<String, AccountRow>,
+    hub_id: &str,
+    code: &str,
+    open: fn(&mut DbConn, &str, &str) -> Result<AccountRow, OrderError>,
+) -> Result<AccountRow, OrderError> {
+    if let Some(account) = accounts.get(code) {
+        return Ok(account.clone());
+    }
+    let account = open(conn, hub_id, code)?;
+    accounts.insert(code.into(), account.clone());
+    Ok(account)
+}

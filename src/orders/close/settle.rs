@@ -9,7 +9,7 @@ use diesel::sql_types::Text;
 use super::super::cycles::{self, OrderCycleRow};
 use super::super::order::OrderState;
 use super::book::booking_failed;
-use super::{euro_clearing, hub_account, plan, SettlementRow};
+use super::{account_of, euro_clearing, holding, hub_account, plan, SettlementRow};
 use crate::db::schema::{enterprise_currencies, order_cycles, orders, producer_settlements};
 use crate::db::DbConn;
 use crate::ledger::accounts::{AccountKind, AccountRow, Owner};
@@ -333,27 +333,7 @@ fn held_by_cycle(
     Ok(held)
 }
 
-/// Which of the hub's accounts [`account_of`] opens.
-fn holding(conn: &mut DbConn, hub_id: &str, code: &str) -> Result<AccountRow, OrderError> {
-    super::holding(conn, hub_id, code)
-}
-
+/// Which of the hub's accounts [`account_of`] opens (with [`super::holding`]).
 fn wallet(conn: &mut DbConn, hub_id: &str, code: &str) -> Result<AccountRow, OrderError> {
     Ok(ops::wallet(conn, Owner::Enterprise(hub_id.into()), code)?)
-}
-
-/// The hub's account in `code` that `open` opens, looked up once per settlement.
-fn account_of(
-    conn: &mut DbConn,
-    accounts: &mut HashMap<String, AccountRow>,
-    hub_id: &str,
-    code: &str,
-    open: fn(&mut DbConn, &str, &str) -> Result<AccountRow, OrderError>,
-) -> Result<AccountRow, OrderError> {
-    if let Some(account) = accounts.get(code) {
-        return Ok(account.clone());
-    }
-    let account = open(conn, hub_id, code)?;
-    accounts.insert(code.into(), account.clone());
-    Ok(account)
 }
