@@ -22,10 +22,13 @@ pub mod checkout;
 pub mod error;
 pub mod home;
 pub mod i18n;
+pub mod office;
 pub mod orders;
+pub mod producer;
 pub mod render;
 pub mod session;
 pub mod shop;
+pub mod upload;
 pub mod wallet;
 
 use actix_web::http::header;
@@ -50,7 +53,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(cart::routes)
         .configure(checkout::routes)
         .configure(orders::routes)
-        .configure(wallet::routes);
+        .configure(wallet::routes)
+        .configure(office::routes)
+        .configure(producer::routes);
 }
 
 /// Every built-in template, by name: the shared ones and each page module's.
@@ -64,6 +69,8 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         checkout::TEMPLATES,
         orders::TEMPLATES,
         wallet::TEMPLATES,
+        office::TEMPLATES,
+        producer::TEMPLATES,
     ]
     .into_iter()
     .flatten()
@@ -83,6 +90,7 @@ pub fn page_context(pages: &Pages, visitor: &Visitor) -> serde_json::Value {
     json!({
         "signed_in": visitor.reader.is_some(),
         "name": visitor.reader.as_ref().map(|r| r.display_name.clone()),
+        "offices": visitor.reader.as_ref().is_some_and(|r| office::has_office(&r.actor)),
         "csrf": visitor.csrf,
         "path": visitor.path,
         "stylesheet": pages.stylesheet_path,

@@ -156,6 +156,7 @@ pub fn page_context_anonymous(pages: &Pages, locale: Locale, path: &str) -> serd
     serde_json::json!({
         "signed_in": false,
         "name": null,
+        "offices": false,
         "csrf": "",
         "path": path,
         "stylesheet": pages.stylesheet_path,

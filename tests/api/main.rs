@@ -9,6 +9,7 @@ mod addresses;
 mod authorization;
 mod books;
 mod browser;
+mod browser_producer;
 mod browser_walk;
 mod catalog;
 mod cli;
@@ -40,6 +41,7 @@ mod topups;
 mod web_account;
 mod web_basics;
 mod web_checkout;
+mod web_producer;
 mod web_shop;
 mod web_wallet;
 
