@@ -866,12 +866,23 @@ pub async fn set_active(
     )))
 }
 
-/// An import's report as the import page shows it.
-fn report_json(report: &ImportReport, dry_run: bool) -> Value {
+/// An import's report as the import page shows it: each bad value's line, column, reason
+/// (in the page's words when the catalogue has them: a column is named as the form's field)
+/// and code.
+fn report_json(pages: &Pages, visitor: &Visitor, report: &ImportReport, dry_run: bool) -> Value {
+    let words = producer_errors(pages, visitor, &report.errors);
     let errors: Vec<Value> = report
         .errors
         .iter()
-        .map(|e| json!({"line": e.line.unwrap_or(0), "column": e.field, "message": e.message, "code": e.code}))
+        .enumerate()
+        .map(|(i, e)| {
+            json!({
+                "line": e.line.unwrap_or(0),
+                "column": e.field,
+                "message": words[i]["message"].as_str().unwrap_or(&e.message),
+                "code": e.code,
+            })
+        })
         .collect();
     json!({
         "rows": report.rows,
@@ -999,7 +1010,7 @@ pub async fn import(
         &visitor,
         &row,
         values,
-        Some(report_json(&report, dry_run)),
+        Some(report_json(&pages, &visitor, &report, dry_run)),
         &[],
         status,
     )

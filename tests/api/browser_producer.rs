@@ -40,8 +40,8 @@ async fn look(browser: &Browser, name: &str) {
 }
 
 const GOOD_LINE: &str = "FERME-BET-1KG;Betteraves;legumes;1 kg;weight;1000;2,40;5,5;50";
-const BAD_LINE: &str = "FERME-RAD-BOT;Radis;legumes;Botte;items;1;deux euros;5,5;20";
-const FIXED_LINE: &str = "FERME-RAD-BOT;Radis;legumes;Botte;items;1;2,00;5,5;20";
+const BAD_LINE: &str = "FERME-BLE-BOT;Blettes;legumes;Botte;items;1;deux euros;5,5;20";
+const FIXED_LINE: &str = "FERME-BLE-BOT;Blettes;legumes;Botte;items;1;2,00;5,5;20";
 const HEADER: &str = "sku;product;category;variant;unit_kind;unit_value;price;vat_rate;stock";
 
 async fn producer_walk(backend: Backend, js: bool) {
@@ -54,6 +54,7 @@ async fn producer_walk(backend: Backend, js: bool) {
         .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
         .await;
     browser.click_button("Se connecter").await;
+    assert!(browser.text().await.contains("Se déconnecter"));
     browser.click_link("Bureaux").await;
     look(&browser, "offices").await;
     browser
@@ -137,7 +138,7 @@ async fn producer_walk(backend: Backend, js: bool) {
     browser.click_link("Catalogue").await;
     look(&browser, "catalogue").await;
     let text = browser.text().await;
-    for name in ["Betteraves", "Radis", "Navets", "Carottes"] {
+    for name in ["Betteraves", "Blettes", "Navets", "Carottes"] {
         assert!(text.contains(name), "{name} not in the catalogue: {text}");
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -383,7 +383,7 @@ async fn an_import_is_checked_then_written(backend: Backend) {
     let token = app.access_token(FARMER).await;
     let bad = format!(
         "{HEADER}FERME-BET-1KG,Betteraves,legumes,1 kg,weight,1000,\"2,40\",5.5,50\n\
-         FERME-RAD-BOT,Radis,legumes,Botte,items,1,deux euros,5.5,20\n"
+         FERME-BLE-BOT,Blettes,legumes,Botte,items,1,deux euros,5.5,20\n"
     );
     // a check with one bad line: the table names line 3, column price; nothing written
     let reply = upload(&farmer, &base, &bad, "check", true).await;
@@ -412,7 +412,7 @@ async fn an_import_is_checked_then_written(backend: Backend) {
     let reply = upload(&farmer, &base, &good, "import", true).await;
     assert_eq!(reply.status.as_u16(), 200);
     let exported = exported(&app, &token).await;
-    assert!(exported.contains("FERME-BET-1KG") && exported.contains("FERME-RAD-BOT"));
+    assert!(exported.contains("FERME-BET-1KG") && exported.contains("FERME-BLE-BOT"));
 
     // the page's download is the API's export
     let download = farmer.get(&format!("{base}/export.csv")).await;
