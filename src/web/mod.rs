@@ -25,6 +25,7 @@ pub mod i18n;
 pub mod office;
 pub mod orders;
 pub mod producer;
+pub mod producer_money;
 pub mod render;
 pub mod session;
 pub mod shop;
@@ -55,7 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(orders::routes)
         .configure(wallet::routes)
         .configure(office::routes)
-        .configure(producer::routes);
+        .configure(producer::routes)
+        .configure(producer_money::routes);
 }
 
 /// Every built-in template, by name: the shared ones and each page module's.
@@ -71,6 +73,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         wallet::TEMPLATES,
         office::TEMPLATES,
         producer::TEMPLATES,
+        producer_money::TEMPLATES,
     ]
     .into_iter()
     .flatten()

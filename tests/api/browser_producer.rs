@@ -141,5 +141,13 @@ async fn producer_walk(backend: Backend, js: bool) {
     for name in ["Betteraves", "Blettes", "Navets", "Carottes"] {
         assert!(text.contains(name), "{name} not in the catalogue: {text}");
     }
+
+    // its money: wallets, payment requests
+    browser
+        .goto(&app.url("/producer/ferme-des-trois-chenes/wallets"))
+        .await;
+    look(&browser, "wallets").await;
+    browser.click_link("Demandes de paiement").await;
+    look(&browser, "payment-requests").await;
     let _ = std::fs::remove_dir_all(&dir);
 }

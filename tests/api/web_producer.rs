@@ -13,7 +13,8 @@ backend_tests!(
     the_catalogue_is_its_producers_people_alone,
     a_product_made_on_the_pages_is_the_apis,
     forms_without_their_token_are_refused,
-    an_import_is_checked_then_written
+    an_import_is_checked_then_written,
+    wallets_and_payment_requests_with_their_codes
 );
 
 const FARM: &str = "ferme-des-trois-chenes";
@@ -426,4 +427,59 @@ async fn an_import_is_checked_then_written(backend: Backend) {
     let reply = upload(&farmer, &base, "", "check", true).await;
     assert_eq!(reply.status.as_u16(), 422);
     assert!(String::from_utf8_lossy(&reply.body).contains("href=\"#file\""));
+}
+
+async fn wallets_and_payment_requests_with_their_codes(backend: Backend) {
+    use crate::support::{authed, created, key};
+    let app = TestApp::with_bare_demo(backend).await;
+    let base = format!("/producer/{FARM}");
+    let token = app.access_token(FARMER).await;
+    let asked = created(
+        authed(
+            &app,
+            "POST",
+            &format!("/api/v1/enterprises/{FARM}/payment-requests"),
+            &token,
+            Some(&key()),
+            &serde_json::json!({"currency": "LEM", "amount": {"amount": "12.50", "currency": "LEM"}, "label": "Panier du samedi"}),
+        )
+        .await,
+    );
+    let id = asked["id"].as_str().expect("id").to_string();
+    let mut farmer = signed_in(&app, FARMER).await;
+    let page = farmer.get(&format!("{base}/payment-requests")).await;
+    page.ok();
+    assert!(page.shows("Panier du samedi"));
+    assert!(page.shows(&format!("{base}/payment-requests/{id}/qr.svg")));
+    assert!(page.shows(&format!("/pay/{id}")));
+    let qr = farmer
+        .get(&format!("{base}/payment-requests/{id}/qr.svg"))
+        .await;
+    assert_eq!(qr.status, 200);
+    assert!(qr.text.contains("<svg"));
+    // another producer's path does not draw it
+    let other = farmer
+        .get(&format!(
+            "/producer/fournil-de-la-colline/payment-requests/{id}/qr.svg"
+        ))
+        .await;
+    assert!(
+        other.status == 403 || other.status == 404,
+        "{}",
+        other.status
+    );
+
+    let wallets = farmer.get(&format!("{base}/wallets")).await;
+    assert!(wallets.ok().contains("LEM"), "{}", wallets.text);
+
+    // a consumer reads neither
+    let mut consumer = signed_in(&app, CONSUMER).await;
+    assert_eq!(consumer.get(&format!("{base}/wallets")).await.status, 403);
+    assert_eq!(
+        consumer
+            .get(&format!("{base}/payment-requests"))
+            .await
+            .status,
+        403
+    );
 }

@@ -610,3 +610,22 @@ producer-error-local-share-percent-out-of-range = Enter a whole percent from 0 t
 producer-error-stock-required = Enter the units in stock, or choose on demand
 producer-error-stock-not-a-number = Enter a whole number of units, like 12
 producer-error-stock-negative = Enter a stock of 0 or more
+producer-nav-wallets = Wallets
+producer-nav-requests = Payment requests
+producer-wallets-title = Wallets
+producer-wallets-none = This business has no wallet yet.
+producer-wallet-set-aside = Of which { $amount } set aside for orders
+producer-wallet-inactive = Frozen or closed
+producer-requests-title = Payment requests
+producer-requests-none = No payment request yet.
+producer-request-open-amount = Any amount, in { $currency }
+producer-request-state-open = Open
+producer-request-state-paid = Paid
+producer-request-state-cancelled = Cancelled
+producer-request-state-expired = Expired
+producer-request-received = { $count ->
+    [one] One payment received: { $amount }
+   *[other] { $count } payments received: { $amount }
+}
+producer-request-qr-alt = QR code to pay “{ $label }”
+producer-request-link = The page a payer opens for “{ $label }”

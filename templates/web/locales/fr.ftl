@@ -611,3 +611,22 @@ producer-error-local-share-percent-out-of-range = Saisissez un pourcentage entie
 producer-error-stock-required = Saisissez les unités en stock, ou choisissez à la demande
 producer-error-stock-not-a-number = Saisissez un nombre entier d’unités, comme 12
 producer-error-stock-negative = Saisissez un stock de 0 ou plus
+producer-nav-wallets = Porte-monnaie
+producer-nav-requests = Demandes de paiement
+producer-wallets-title = Porte-monnaie
+producer-wallets-none = Cette structure n’a pas encore de porte-monnaie.
+producer-wallet-set-aside = Dont { $amount } mis de côté pour des commandes
+producer-wallet-inactive = Gelé ou fermé
+producer-requests-title = Demandes de paiement
+producer-requests-none = Aucune demande de paiement pour l’instant.
+producer-request-open-amount = Montant libre, en { $currency }
+producer-request-state-open = Ouverte
+producer-request-state-paid = Payée
+producer-request-state-cancelled = Annulée
+producer-request-state-expired = Expirée
+producer-request-received = { $count ->
+    [one] { $count } paiement reçu : { $amount }
+   *[other] { $count } paiements reçus : { $amount }
+}
+producer-request-qr-alt = QR code pour payer « { $label } »
+producer-request-link = La page qu’ouvre le payeur pour « { $label } »
