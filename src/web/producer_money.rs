@@ -1,6 +1,11 @@
-//! The producer's money in its office: its wallets and their balances, its payment requests
-//! with their QR codes (what a member scans to pay at the stall: `/pay/{id}`).
+//! The producer's money and deliveries in its office: what to deliver cycle by cycle, its
+//! wallets and their balances, its payment requests with their QR codes (what a member scans
+//! to pay at the stall: `/pay/{id}`).
 //!
+//! - `GET /producer/{slug}/deliveries`: the last cycles with orders of its products, per
+//!   cycle its products' quantities and totals ([`reports::producer_deliveries`], the
+//!   `supplier_totals` report's rows of this producer), for its owners and managers
+//!   ([`Action::ManageEnterprise`]).
 //! - `GET /producer/{slug}/wallets`: the API's `GET /api/v1/enterprises/{id}/accounts`
 //!   ([`accounts::list_for_owner`], [`Action::ListEnterpriseAccounts`]), each account's
 //!   history a link to the wallet's CSV when the reader may read it.
@@ -22,14 +27,22 @@ use crate::auth::policy::{authorize, Action};
 use crate::enterprises::{self, EnterpriseKind, EnterpriseRow};
 use crate::ledger::accounts::{self, Owner};
 use crate::ledger::history;
+use crate::orders::reports;
 use crate::state::AppState;
 
-pub const TEMPLATES: &[(&str, &str)] =
-    crate::web_templates!("producer_wallets.html", "producer_payment_requests.html",);
+pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
+    "producer_wallets.html",
+    "producer_payment_requests.html",
+    "producer_deliveries.html",
+);
+
+/// Cycles the deliveries page shows.
+const DELIVERY_CYCLES: usize = 12;
 
 /// This module's pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/producer/{slug}/wallets", web::get().to(wallets))
+    cfg.route("/producer/{slug}/deliveries", web::get().to(deliveries))
+        .route("/producer/{slug}/wallets", web::get().to(wallets))
         .route("/producer/{slug}/payment-requests", web::get().to(requests))
         .route(
             "/producer/{slug}/payment-requests/{id}/qr.svg",
@@ -176,4 +189,52 @@ pub async fn request_qr(
         .content_type("image/svg+xml")
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))
+}
+
+/// `GET /producer/{slug}/deliveries`.
+pub async fn deliveries(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let reader = visitor.require()?;
+    let row = producer(&state, reader, slug.into_inner()).await?;
+    authorize(
+        &reader.actor,
+        Action::ManageEnterprise {
+            enterprise_id: &row.id,
+        },
+    )?;
+    let id = row.id.clone();
+    let list = state
+        .db
+        .run(move |conn| -> Result<Vec<serde_json::Value>, WebError> {
+            let legal = crate::ledger::currencies::legal(conn)?;
+            let found = reports::producer_deliveries(conn, &id, DELIVERY_CYCLES)?;
+            Ok(found
+                .into_iter()
+                .map(|d| {
+                    json!({
+                        "cycle": d.cycle.name,
+                        "hub": d.hub_name,
+                        "closes_at": crate::mail::format::mail_time(d.cycle.closes_at, &d.cycle.time_zone),
+                        "total": legal.money(d.total_minor),
+                        "lines": d.lines.iter().map(|l| json!({
+                            "name": l.name,
+                            "unit": l.unit,
+                            "quantity": l.quantity,
+                            "total": legal.money(l.total_minor),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect())
+        })
+        .await?;
+    render(
+        &pages,
+        &visitor,
+        "producer_deliveries.html",
+        json!({"enterprise": enterprise_json(&row), "cycles": list}),
+    )
 }

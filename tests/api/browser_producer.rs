@@ -149,5 +149,7 @@ async fn producer_walk(backend: Backend, js: bool) {
     look(&browser, "wallets").await;
     browser.click_link("Demandes de paiement").await;
     look(&browser, "payment-requests").await;
+    browser.click_link("À livrer").await;
+    look(&browser, "deliveries").await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -469,6 +469,31 @@ async fn wallets_and_payment_requests_with_their_codes(backend: Backend) {
         other.status
     );
 
+    // what to deliver: nothing, then the carrots of an order in the hub's open cycle
+    let deliveries = farmer.get(&format!("{base}/deliveries")).await;
+    deliveries.ok();
+    assert!(
+        deliveries.shows("Aucune commande de vos produits"),
+        "{}",
+        deliveries.text
+    );
+    let camille = app.access_token(CONSUMER).await;
+    crate::support::funded_wallet(&app, &camille, "50.00").await;
+    let shop = crate::support::shop(&app).await;
+    let lines = serde_json::json!({"lines": [
+        {"variant_id": shop.variant["FERME-CAR-1KG"], "quantity": 2},
+    ]});
+    crate::support::place_order(&app, &shop, &camille, &lines, "Livraison à vélo", "5.00").await;
+    let deliveries = farmer.get(&format!("{base}/deliveries")).await;
+    deliveries.ok();
+    assert!(deliveries.shows("La Cagette"), "{}", deliveries.text);
+    assert!(deliveries.shows("Carottes"));
+    assert!(deliveries.shows("5,60"), "{}", deliveries.text);
+    assert_eq!(
+        consumer_status(&app, &format!("{base}/deliveries")).await,
+        403
+    );
+
     let wallets = farmer.get(&format!("{base}/wallets")).await;
     assert!(wallets.ok().contains("LEM"), "{}", wallets.text);
 
@@ -482,4 +507,10 @@ async fn wallets_and_payment_requests_with_their_codes(backend: Backend) {
             .status,
         403
     );
+}
+
+/// The status a consumer of the hub gets for `path`.
+async fn consumer_status(app: &TestApp, path: &str) -> u16 {
+    let mut consumer = signed_in(app, CONSUMER).await;
+    consumer.get(path).await.status
 }

@@ -629,3 +629,11 @@ producer-request-received = { $count ->
 }
 producer-request-qr-alt = QR code to pay “{ $label }”
 producer-request-link = The page a payer opens for “{ $label }”
+producer-nav-deliveries = What to deliver
+producer-deliveries-title = What to deliver
+producer-deliveries-none = No order of your products yet.
+producer-deliveries-closes = Orders close { $when }
+producer-deliveries-caption = What to deliver to { $hub } for { $cycle }
+producer-deliveries-col-quantity = Quantity
+producer-deliveries-col-total = Total incl. VAT
+producer-deliveries-total = Total

@@ -630,3 +630,11 @@ producer-request-received = { $count ->
 }
 producer-request-qr-alt = QR code pour payer « { $label } »
 producer-request-link = La page qu’ouvre le payeur pour « { $label } »
+producer-nav-deliveries = À livrer
+producer-deliveries-title = À livrer
+producer-deliveries-none = Aucune commande de vos produits pour l’instant.
+producer-deliveries-closes = Commandes closes le { $when }
+producer-deliveries-caption = À livrer à { $hub } pour { $cycle }
+producer-deliveries-col-quantity = Quantité
+producer-deliveries-col-total = Total TTC
+producer-deliveries-total = Total
