@@ -148,6 +148,19 @@ impl Catalogue {
     }
 }
 
+impl Catalogue {
+    /// The words of `key` in `locale` when the message takes no value (most labels and
+    /// buttons); `None` for a message that needs one, or a missing key. Pages keep these
+    /// ready ([`super::render::Pages`]) rather than format them again on every page.
+    pub fn fixed_text(&self, locale: Locale, key: &str) -> Option<String> {
+        let bundle = self.bundle(locale);
+        let pattern = bundle.get_message(key).and_then(|m| m.value())?;
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, None, &mut errors);
+        errors.is_empty().then(|| text.into_owned())
+    }
+}
+
 /// A value filled into a message: words, or a whole number (plural forms choose by it).
 #[derive(Debug, Clone)]
 pub enum Arg {

@@ -107,19 +107,22 @@ pub fn render(
     )
 }
 
-/// [`render`] with another status (a form with errors is answered 422).
-pub fn render_status(
+/// [`render`] with another status (a form with errors is answered 422). `values` is an
+/// object: a `json!` map, or a page's own `Serialize` struct.
+pub fn render_status<T: serde::Serialize>(
     pages: &Pages,
     visitor: &Visitor,
     template: &str,
-    mut values: serde_json::Value,
+    values: T,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    if let serde_json::Value::Object(map) = &mut values {
-        map.insert("page".into(), page_context(pages, visitor));
-    }
     let body = pages
-        .render(template, i18n::page_locale(visitor.locale), values)
+        .render(
+            template,
+            i18n::page_locale(visitor.locale),
+            page_context(pages, visitor),
+            &values,
+        )
         .map_err(WebError::Internal)?;
     let mut response = HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
