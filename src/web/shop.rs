@@ -23,6 +23,7 @@ use super::render::Pages;
 use super::session::{Form, Visitor};
 use super::{local_path, redirect, render_status};
 use crate::auth::policy::{authorize, Action};
+use crate::catalog::categories;
 use crate::error::FieldError;
 use crate::mail::format::mail_time;
 use crate::money::{share_floor, CurrencyCode, Money};
@@ -266,11 +267,12 @@ async fn render_shop(
                 current = Some((p.producer_slug.clone(), Vec::new()));
                 producer_name = p.producer_name.clone();
             }
-            if category.as_ref().map(|(n, _)| n) != Some(&p.category_name) {
+            let category_name = categories::name_in(&p.category_slug, &p.category_name, locale);
+            if category.as_ref().map(|(n, _)| n.as_str()) != Some(category_name.as_ref()) {
                 if let Some((_, cats)) = current.as_mut() {
                     flush_category(&mut category, cats);
                 }
-                category = Some((p.category_name.clone(), Vec::new()));
+                category = Some((category_name.into_owned(), Vec::new()));
             }
             let variants: Vec<Value> = p.variants.iter().map(|v| variant_view(v, local)).collect();
             let orderable = variants.iter().any(|v| v["sold_out"] == false);
@@ -320,7 +322,7 @@ async fn render_shop(
             "filtering": query.filter().q.is_some() || query.filter().producer.is_some() || query.filter().category.is_some(),
             "facets": {
                 "producers": facets.producers.iter().map(|p| json!({"slug": p.slug, "name": p.name})).collect::<Vec<_>>(),
-                "categories": facets.categories.iter().map(|c| json!({"slug": c.slug, "name": c.name})).collect::<Vec<_>>(),
+                "categories": facets.categories.iter().map(|c| json!({"slug": c.slug, "name": categories::name_in(&c.slug, &c.name, locale)})).collect::<Vec<_>>(),
             },
             "filters": {
                 "q": non_empty(&query.q).unwrap_or_default(),
