@@ -40,7 +40,9 @@ mod topups;
 mod web_account;
 mod web_basics;
 mod web_checkout;
+mod web_orders;
 mod web_shop;
+mod web_topups;
 mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
