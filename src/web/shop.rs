@@ -23,8 +23,9 @@ use super::render::Pages;
 use super::session::{Form, Visitor};
 use super::{local_path, redirect, render_status};
 use crate::auth::policy::{authorize, Action};
+use crate::catalog::categories;
 use crate::error::FieldError;
-use crate::mail::format::mail_time;
+use crate::mail::format::{mail_time, Locale};
 use crate::money::{share_floor, CurrencyCode, Money};
 use crate::orders::cycles::{OfferedVariant, OrderCycleRow};
 use crate::orders::quote::{QuoteLineRequest, QuoteRequest, MAX_QUANTITY};
@@ -165,7 +166,7 @@ struct ProductView<'a> {
 
 #[derive(Serialize)]
 struct CategoryView<'a> {
-    name: &'a str,
+    name: std::borrow::Cow<'a, str>,
     products: Vec<ProductView<'a>>,
 }
 
@@ -179,7 +180,7 @@ struct ProducerView<'a> {
 #[derive(Serialize)]
 struct SlugName<'a> {
     slug: &'a str,
-    name: &'a str,
+    name: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -259,6 +260,7 @@ fn grouped<'a>(
     products: &'a [shopfront::ShopProduct],
     local: Option<CurrencyCode>,
     posted: &'a Value,
+    locale: Locale,
 ) -> Vec<ProducerView<'a>> {
     let mut producers: Vec<ProducerView<'a>> = Vec::new();
     for p in products {
@@ -275,13 +277,14 @@ fn grouped<'a>(
         let Some(producer) = producers.last_mut() else {
             continue;
         };
+        let category_name = categories::name_in(&p.category_slug, &p.category_name, locale);
         if producer
             .categories
             .last()
-            .is_none_or(|last| last.name != p.category_name)
+            .is_none_or(|last| last.name != category_name)
         {
             producer.categories.push(CategoryView {
-                name: &p.category_name,
+                name: category_name,
                 products: Vec::new(),
             });
         }
@@ -438,7 +441,7 @@ async fn render_shop(
                     name: &cycle.name,
                     closes_at: mail_time(cycle.closes_at, &cycle.time_zone),
                 },
-                producers: grouped(&page.products, local, &posted),
+                producers: grouped(&page.products, local, &posted, locale),
                 empty: page.products.is_empty(),
                 filtering: filter.q.is_some()
                     || filter.producer.is_some()
@@ -449,7 +452,7 @@ async fn render_shop(
                         .iter()
                         .map(|p| SlugName {
                             slug: &p.slug,
-                            name: &p.name,
+                            name: std::borrow::Cow::Borrowed(&p.name),
                         })
                         .collect(),
                     categories: facets
@@ -457,7 +460,7 @@ async fn render_shop(
                         .iter()
                         .map(|c| SlugName {
                             slug: &c.slug,
-                            name: &c.name,
+                            name: categories::name_in(&c.slug, &c.name, locale),
                         })
                         .collect(),
                 },
