@@ -15,7 +15,7 @@
 //!   association's account, the amount, the reference) and the transfer's QR code, drawn by
 //!   `GET /wallet/top-ups/{id}/qr.svg` with the cookie session (the API's `…/qr.svg` reads a
 //!   bearer token only). The form carries a one-time key made when it is drawn, claimed with
-//!   the API's [`crate::api::idempotency`] record: the same form sent twice (a double click,
+//!   the [`crate::idempotency`] record the API's `Idempotency-Key` uses: the same form sent twice (a double click,
 //!   back and send again) asks once and lands on the same request. Below the form, the
 //!   reader's latest requests ([`crate::association::topups::mine`]): amount, state, date,
 //!   reference, a link to how to pay.
@@ -38,6 +38,7 @@ use super::{redirect, render, render_status};
 use crate::association::{payment_requests, topups};
 use crate::auth::policy::{authorize, Action};
 use crate::error::FieldError;
+use crate::idempotency::Refusal;
 use crate::ledger::accounts::{self, AccountKind, AccountRow, Owner};
 use crate::ledger::history::{self, Range};
 use crate::ledger::{currencies, ops, LedgerError};
@@ -476,7 +477,7 @@ struct AskedTopUp<'a> {
 }
 
 /// `POST /wallet/top-up`: [`topups::request`] (its mail goes to the member), once per
-/// form (its one-time key claimed with the API's [`crate::api::idempotency`]: a second
+/// form (its one-time key claimed in [`crate::idempotency`]: a second
 /// submission lands on the request the first made), then the request's page.
 pub async fn topup(
     state: web::Data<AppState>,
@@ -521,46 +522,35 @@ pub async fn topup(
     let outcome = state
         .db
         .run(move |conn| {
-            use crate::api::idempotency;
-            // the domain's refusal, kept to answer on the form's fields
-            let refusal = std::cell::RefCell::new(None);
             let user = actor.user_id.to_string();
             let asked = AskedTopUp {
                 currency: &code,
                 amount: &typed,
                 method: method.as_str(),
             };
-            let saved = idempotency::run(
+            let saved = crate::idempotency::run(
                 conn,
                 &user,
                 &once,
                 "web topup-request",
                 &asked,
-                StatusCode::SEE_OTHER,
-                |conn| match topups::request(conn, &actor, &code, &amount, method) {
-                    Ok(topup) => Ok(topup.id),
-                    Err(e) => {
-                        let detail = e.to_string();
-                        refusal.replace(Some(e));
-                        Err(crate::api::error::ApiError::internal(detail))
-                    }
-                },
+                StatusCode::SEE_OTHER.as_u16(),
+                |conn| topups::request(conn, &actor, &code, &amount, method).map(|t| t.id),
             );
-            match (saved, refusal.into_inner()) {
-                (Ok(saved), _) => Ok(Ok(saved.body.as_str().unwrap_or_default().to_string())),
-                (Err(_), Some(refused)) => Ok(Err(refused)),
-                (
-                    Err(crate::api::error::ApiError::Conflict {
-                        kind: crate::api::error::ProblemKind::IdempotencyKeyReused,
-                        ..
-                    }),
-                    None,
-                ) => Ok(Err(crate::association::AssociationError::field(
+            match saved {
+                Ok(saved) => Ok(Ok(saved.body.as_str().unwrap_or_default().to_string())),
+                Err(Refusal::Work(refused)) => Ok(Err(refused)),
+                Err(Refusal::Reused) => Ok(Err(crate::association::AssociationError::field(
                     "amount",
                     "sent_already",
                     "this form was sent already with other values: check your requests below",
                 ))),
-                (Err(e), None) => Err(WebError::internal(e)),
+                Err(Refusal::Busy) => Err(WebError::Refused(
+                    "this form is being sent already: wait a moment, then look at your requests"
+                        .into(),
+                )),
+                Err(Refusal::Store(e)) => Err(WebError::from(e)),
+                Err(Refusal::Encode(e)) => Err(WebError::internal(e)),
             }
         })
         .await?;
