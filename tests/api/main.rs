@@ -9,6 +9,7 @@ mod addresses;
 mod authorization;
 mod books;
 mod browser;
+mod browser_gaps;
 mod browser_producer;
 mod browser_walk;
 mod catalog;
@@ -41,8 +42,10 @@ mod topups;
 mod web_account;
 mod web_basics;
 mod web_checkout;
+mod web_orders;
 mod web_producer;
 mod web_shop;
+mod web_topups;
 mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.

@@ -637,3 +637,26 @@ producer-deliveries-caption = What to deliver to { $hub } for { $cycle }
 producer-deliveries-col-quantity = Quantity
 producer-deliveries-col-total = Total incl. VAT
 producer-deliveries-total = Total
+## consumer pages: top-up requests, pages of orders, weight tolerance (web-gaps)
+
+wallet-topup-notice-cancelled = Your top-up request is cancelled.
+wallet-topups-heading = My top-up requests
+wallet-topups-caption = My top-up requests, newest first
+wallet-topups-col-number = Request
+wallet-topups-col-state = State
+wallet-topups-col-actions = Actions
+wallet-topups-number = no. { $number }
+wallet-topups-how-to-pay = How to pay
+wallet-topups-cancel = Cancel request no. { $number }
+wallet-topups-none = You have not asked for a top-up yet.
+wallet-topups-all = My top-up requests
+wallet-error-amount-sent-already = This form was sent already with other values: check your requests below before making a new one
+orders-pages-label = Pages of my orders
+orders-newer-page = Newer orders
+orders-older-page = Older orders
+checkout-weighed-heading = Weighed products
+checkout-tolerance-label = Weight difference you accept (in %)
+checkout-tolerance-hint = A product sold by weight may weigh a little more than ordered: you agree to pay up to this percentage more. { $default } % unless you change it, { $max } % at most.
+checkout-review-tolerance = Up to { $percent } % more for weighed products
+checkout-error-weight-tolerance-percent-not-a-number = Enter a whole number, for example 10
+checkout-error-weight-tolerance-percent-out-of-range = Enter a number from 0 to 25

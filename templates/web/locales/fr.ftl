@@ -638,3 +638,26 @@ producer-deliveries-caption = À livrer à { $hub } pour { $cycle }
 producer-deliveries-col-quantity = Quantité
 producer-deliveries-col-total = Total TTC
 producer-deliveries-total = Total
+## consumer pages: top-up requests, pages of orders, weight tolerance (web-gaps)
+
+wallet-topup-notice-cancelled = Votre demande de recharge est annulée.
+wallet-topups-heading = Mes demandes de recharge
+wallet-topups-caption = Mes demandes de recharge, la plus récente d’abord
+wallet-topups-col-number = Demande
+wallet-topups-col-state = État
+wallet-topups-col-actions = Actions
+wallet-topups-number = nº { $number }
+wallet-topups-how-to-pay = Comment payer
+wallet-topups-cancel = Annuler la demande nº { $number }
+wallet-topups-none = Vous n’avez encore demandé aucune recharge.
+wallet-topups-all = Mes demandes de recharge
+wallet-error-amount-sent-already = Ce formulaire a déjà été envoyé avec d’autres valeurs : vérifiez vos demandes ci-dessous avant d’en faire une nouvelle
+orders-pages-label = Pages de mes commandes
+orders-newer-page = Commandes plus récentes
+orders-older-page = Commandes plus anciennes
+checkout-weighed-heading = Produits pesés
+checkout-tolerance-label = Écart de poids accepté (en %)
+checkout-tolerance-hint = Un produit vendu au poids peut peser un peu plus que commandé : vous acceptez de payer jusqu’à ce pourcentage en plus. { $default } % si vous ne changez rien, { $max } % au plus.
+checkout-review-tolerance = Jusqu’à { $percent } % de plus pour les produits pesés
+checkout-error-weight-tolerance-percent-not-a-number = Saisissez un nombre entier, par exemple 10
+checkout-error-weight-tolerance-percent-out-of-range = Saisissez un nombre de 0 à 25
