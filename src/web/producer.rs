@@ -112,20 +112,7 @@ async fn office(
     reader: &Reader,
     slug: String,
 ) -> Result<EnterpriseRow, WebError> {
-    let actor = reader.actor.clone();
-    let row = state
-        .db
-        .run(move |conn| -> Result<EnterpriseRow, WebError> {
-            let id = enterprises::resolve(conn, &actor, &slug)?;
-            Ok(enterprises::get_row(conn, &id)?)
-        })
-        .await?;
-    if !EnterpriseKind::parse(&row.kind).is_some_and(EnterpriseKind::is_producer) {
-        return Err(WebError::NotFound(format!(
-            "`{}` is not a producer",
-            row.slug
-        )));
-    }
+    let row = super::producer_money::producer(state, reader, slug).await?;
     authorize(
         &reader.actor,
         Action::ManageCatalogue {

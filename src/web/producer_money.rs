@@ -52,7 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The producer the path names, as the reader may see it (404 when it is not a producer or
 /// is hidden from the reader); each page then asks the policy for its own action.
-async fn producer(
+pub(super) async fn producer(
     state: &AppState,
     reader: &Reader,
     slug: String,
