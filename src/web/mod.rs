@@ -26,6 +26,7 @@ pub mod orders;
 pub mod render;
 pub mod session;
 pub mod shop;
+pub mod treasury;
 pub mod wallet;
 
 use actix_web::http::header;
@@ -50,7 +51,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(cart::routes)
         .configure(checkout::routes)
         .configure(orders::routes)
-        .configure(wallet::routes);
+        .configure(wallet::routes)
+        .configure(treasury::routes);
 }
 
 /// Every built-in template, by name: the shared ones and each page module's.
@@ -64,6 +66,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         checkout::TEMPLATES,
         orders::TEMPLATES,
         wallet::TEMPLATES,
+        treasury::TEMPLATES,
     ]
     .into_iter()
     .flatten()

@@ -9,6 +9,7 @@ mod addresses;
 mod authorization;
 mod books;
 mod browser;
+mod browser_treasury;
 mod browser_walk;
 mod catalog;
 mod cli;
@@ -41,6 +42,7 @@ mod web_account;
 mod web_basics;
 mod web_checkout;
 mod web_shop;
+mod web_treasury;
 mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.

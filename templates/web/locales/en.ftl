@@ -466,3 +466,88 @@ wallet-error-currency-unknown-currency = Choose one of the currencies offered
 wallet-error-method-required = Choose how you will pay
 wallet-error-method-no-bank-account = The association has not given a bank account yet: choose to pay in cash
 wallet-error-pay-insufficient-funds = Your wallet does not hold enough: top it up first
+
+## treasury
+treasury-title = Treasury of { $name }
+treasury-nav-label = Treasury
+treasury-nav-home = Overview
+treasury-nav-topups = Top-ups to decide
+treasury-nav-professionals = Professionals
+treasury-nav-statement = Statement
+treasury-waiting-heading = Waiting for you
+treasury-count-more = { $count } or more
+treasury-topups-link = { $count ->
+    [0] See the top-up requests
+    [one] Decide the pending top-up
+   *[other] Decide the { $count } pending top-ups
+}
+treasury-professionals-link = { $count ->
+    [0] See the professionals
+    [one] Decide the pending request
+   *[other] Decide the { $count } pending requests
+}
+treasury-statement-heading = Where the { $currency } stands
+treasury-statement-link = See the statement and its chart
+treasury-circulation = Circulation
+treasury-fund = Guarantee fund
+treasury-difference = Fund minus circulation
+treasury-short = The fund does not cover circulation
+treasury-held = Held in positive balances
+treasury-credit = Mutual credit in use
+treasury-topups-title = Top-ups to decide
+treasury-topups-lead = Approve a request once its money has arrived: the local currency is issued to the member's wallet. Refuse it, saying why, when it will not arrive.
+treasury-topups-none = No top-up request is waiting.
+treasury-topups-more = More requests wait: decide these first.
+treasury-topup-heading = Request { $number } from { $member }
+treasury-topup-amount = Asked for
+treasury-topup-to-pay = To receive
+treasury-topup-method = Paid
+treasury-topup-reference = Reference
+treasury-topup-email = Email
+treasury-topup-asked = Asked on
+treasury-topup-received = What you received (optional)
+treasury-topup-received-hint = The bank statement's line or the receipt's number
+treasury-topup-approve = Approve and issue { $amount }
+treasury-topup-refuse = Refuse this request
+treasury-refuse-reason = Why you refuse
+treasury-refuse-reason-hint = The member reads it in a mail
+treasury-suspend-reason = Why you suspend it
+treasury-professional-reason-hint = The business reads it in a mail
+treasury-professionals-title = Professionals
+treasury-professionals-requested = Asking to accept the currency
+treasury-professionals-approved = Approved
+treasury-professionals-suspended = Suspended
+treasury-professionals-refused = Refused
+treasury-professionals-none-requested = No business is waiting for a decision.
+treasury-professionals-none = None yet.
+treasury-professional-kind-producer = Producer
+treasury-professional-kind-hub = Hub
+treasury-professional-kind-producer-hub = Producer and hub
+treasury-professional-kind-currency-association = Currency association
+treasury-professional-asked = Asked on { $when }
+treasury-professional-approve = Approve { $name }
+treasury-professional-refuse = Refuse the request
+treasury-professional-suspend-open = Suspend { $name }
+treasury-professional-suspend = Suspend: freeze its wallet
+treasury-professional-reinstate = Reinstate { $name }
+treasury-professional-why = Reason: { $reason }
+treasury-notice-topup-approved = The top-up is approved: the member's wallet is credited.
+treasury-notice-topup-refused = The top-up is refused: the member is told why.
+treasury-notice-professional-approved = The business is approved: its wallet is open.
+treasury-notice-professional-refused = The request is refused: the business is told why.
+treasury-notice-professional-suspended = The business is suspended: its wallet is frozen.
+treasury-error-reason = Say why, in 1 to 500 characters
+treasury-error-received-reference = Write at most 200 characters
+treasury-statement-title = Statement of the { $currency }
+treasury-chart-heading = Circulation and guarantee fund, last { $days } days
+treasury-chart-periods = Period of the chart
+treasury-chart-days = { $days } days
+treasury-chart-desc = Two lines from { $first } to { $last }, in { $legal }: circulation at parity as a solid line, the guarantee fund as a dashed line. The same figures are in the table below.
+treasury-legend-circulation = Circulation, at parity in { $legal } (solid line)
+treasury-legend-fund = Guarantee fund (dashed line)
+treasury-chart-table = The chart's figures, day by day
+treasury-day = Day
+treasury-movements-heading = Today's movements
+treasury-movements-none = Nothing moved the circulation or the fund today.
+treasury-movement-when = When
+treasury-movement-what = What
