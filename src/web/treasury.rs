@@ -550,7 +550,7 @@ const CHART_WIDTH: i64 = 640;
 const CHART_HEIGHT: i64 = 260;
 const CHART_LEFT: i64 = 8;
 const CHART_TOP: i64 = 16;
-const PLOT_WIDTH: i64 = 500;
+const PLOT_WIDTH: i64 = 440;
 const PLOT_HEIGHT: i64 = 200;
 
 /// A polyline's points: `x,y x,y …` of `values` over the plot box, scaled to `max`.
