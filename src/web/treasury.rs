@@ -20,6 +20,13 @@
 //!   and the fund over the last 30 (90, 365) days drawn here as inline SVG (two line styles,
 //!   a legend and labels at the lines' ends, and the same figures as a table), and the day's
 //!   movements ([`circulation::daily`], [`circulation::movements_of_day`]).
+//! - `GET /treasury/{slug}/exports`: the deployment's books for a period (a `GET` form: the
+//!   first and last day, the SIREN a FEC is named after), downloaded from
+//!   `GET …/exports/download?format=fec|odoo|balance&from=&to=&siren=` — the FEC and the
+//!   Odoo CSV streamed page by page ([`export::stream`], as `GET /api/v1/accounting/fec` and
+//!   `…/odoo.csv`), the trial balance as CSV ([`balance::trial_balance`], as `GET
+//!   /api/v1/accounting/balance.csv`). For those who keep the books
+//!   ([`export::may_keep_books`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -30,6 +37,8 @@ use super::error::WebError;
 use super::render::Pages;
 use super::session::{Form, Reader, Visitor};
 use super::{redirect, render, render_status};
+use crate::accounting::books::Book;
+use crate::accounting::{balance, export};
 use crate::association::{professionals, topups, AssociationError};
 use crate::audit::Who;
 use crate::auth::policy::{authorize, Action};
@@ -47,6 +56,7 @@ pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
     "treasury_topups.html",
     "treasury_professionals.html",
     "treasury_statement.html",
+    "treasury_exports.html",
 );
 
 /// The top-ups the queue page shows at once.
@@ -72,7 +82,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/treasury/{slug}/professionals/{enterprise}/{decision}",
             web::post().to(decide_professional),
         )
-        .route("/treasury/{slug}/statement", web::get().to(statement));
+        .route("/treasury/{slug}/statement", web::get().to(statement))
+        .route("/treasury/{slug}/exports", web::get().to(exports))
+        .route("/treasury/{slug}/exports/download", web::get().to(download));
 }
 
 /// The association an office page is about.
@@ -700,6 +712,181 @@ pub async fn statement(
     values["days"] = days.into();
     values["periods"] = json!(PERIODS);
     render(&pages, &visitor, "treasury_statement.html", values)
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExportQuery {
+    pub format: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub siren: Option<String>,
+}
+
+/// The period and format asked for, or the errors of the form's fields.
+fn export_asked(
+    query: &ExportQuery,
+) -> Result<(&'static str, chrono::NaiveDate, chrono::NaiveDate, String), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let day = |field: &str, text: &Option<String>, errors: &mut Vec<FieldError>| {
+        let text = text.as_deref().unwrap_or_default().trim();
+        match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(day) => Some(day),
+            Err(_) => {
+                errors.push(FieldError::new(field, "not_a_date", "a day as YYYY-MM-DD"));
+                None
+            }
+        }
+    };
+    let from = day("from", &query.from, &mut errors);
+    let to = day("to", &query.to, &mut errors);
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            errors.push(FieldError::new(
+                "to",
+                "before_from",
+                "not before the first day",
+            ));
+        }
+    }
+    let format = match query.format.as_deref() {
+        Some("fec") => "fec",
+        Some("odoo") => "odoo",
+        _ => "balance",
+    };
+    let typed = query.siren.as_deref().unwrap_or_default();
+    let siren = match crate::enterprises::identifiers::Siren::parse(typed) {
+        Ok(siren) => siren.as_str().to_string(),
+        Err(_) if format == "fec" => {
+            errors.push(FieldError::new("siren", "invalid", "nine digits"));
+            String::new()
+        }
+        Err(_) => String::new(),
+    };
+    match (from, to, errors.is_empty()) {
+        (Some(from), Some(to), true) => Ok((format, from, to, siren)),
+        _ => Err(errors),
+    }
+}
+
+/// `GET /treasury/{slug}/exports`: the period picker and the three downloads.
+pub async fn exports(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let reader = visitor.require()?;
+    let office = office(&state, reader, slug.into_inner()).await?;
+    let actor = reader.actor.clone();
+    state
+        .db
+        .run(move |conn| export::may_keep_books(conn, &actor))
+        .await?;
+    let today =
+        crate::time::local(crate::time::now(), pages.deployment.country.time_zone()).date_naive();
+    let first = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
+    let values = json!({"from": first.to_string(), "to": today.to_string(), "siren": ""});
+    exports_form(&pages, &visitor, &office, &[], values, StatusCode::OK)
+}
+
+fn exports_form(
+    pages: &Pages,
+    visitor: &Visitor,
+    office: &Office,
+    errors: &[FieldError],
+    values: serde_json::Value,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    render_status(
+        pages,
+        visitor,
+        "treasury_exports.html",
+        json!({
+            "office": office.json(),
+            "errors": row_errors(pages, visitor, errors),
+            "values": values,
+        }),
+        status,
+    )
+}
+
+/// `GET /treasury/{slug}/exports/download`: the file asked for, or the form again with its
+/// errors (422).
+pub async fn download(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, WebError> {
+    let reader = visitor.require()?;
+    let office = office(&state, reader, slug.into_inner()).await?;
+    let query = query.into_inner();
+    let (format, from, to, siren) = match export_asked(&query) {
+        Ok(asked) => asked,
+        Err(errors) => {
+            let values = json!({"from": query.from, "to": query.to, "siren": query.siren});
+            return exports_form(
+                &pages,
+                &visitor,
+                &office,
+                &errors,
+                values,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
+    let actor = reader.actor.clone();
+    let attachment = |content_type: &str, name: &str| {
+        let mut response = HttpResponse::Ok();
+        response.content_type(content_type).insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ));
+        response
+    };
+    if format == "balance" {
+        let csv = state
+            .db
+            .run(move |conn| -> Result<String, WebError> {
+                export::may_keep_books(conn, &actor)?;
+                let rows = balance::trial_balance(conn, &Book::Deployment, from, to)?;
+                let legal = currencies::legal(conn)?;
+                Ok(balance::TrialBalance::new(from, to, &rows, legal).csv()?)
+            })
+            .await?;
+        let name = format!("balance-{from}-{to}.csv");
+        return Ok(attachment("text/csv; charset=utf-8", &name).body(csv));
+    }
+    let kind = if format == "fec" {
+        export::Format::Fec
+    } else {
+        export::Format::OdooCsv
+    };
+    let start = state
+        .db
+        .run(move |conn| -> Result<String, WebError> {
+            export::may_keep_books(conn, &actor)?;
+            Book::Deployment.validate_until(conn, to)?;
+            Ok(export::start(conn, &Book::Deployment, kind, from, to)?)
+        })
+        .await?;
+    let body = futures_util::StreamExt::map(
+        export::stream(state.db.clone(), Book::Deployment, kind, from, to, start),
+        |page| {
+            page.map(web::Bytes::from)
+                .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
+        },
+    );
+    let (content_type, name) = if format == "fec" {
+        (
+            "text/plain; charset=utf-8",
+            export::fec_file_name(&siren, to),
+        )
+    } else {
+        ("text/csv; charset=utf-8", format!("moves-{from}-{to}.csv"))
+    };
+    Ok(attachment(content_type, &name).streaming(body))
 }
 
 #[cfg(test)]

@@ -125,6 +125,48 @@ async fn treasurer_walk(backend: Backend, js: bool) {
     browser.click_link("90 jours").await;
     look(&browser, "statement-90").await;
 
+    // the exports: today's FEC, as this browser's session downloads it
+    browser.click_link("Exports").await;
+    look(&browser, "exports").await;
+    let today = comptoir::time::now().date().to_string();
+    browser.fill("Premier jour", &today).await;
+    browser.fill("Dernier jour", &today).await;
+    browser
+        .fill("SIREN de l'association (pour le FEC)", "")
+        .await;
+    browser.click_button("Télécharger le FEC").await;
+    // no SIREN: the form again, its error beside the field
+    look(&browser, "exports-error").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Saisissez le SIREN de l'association : neuf chiffres"));
+    let session = browser
+        .client()
+        .get_named_cookie("comptoir_session")
+        .await
+        .expect("the session cookie");
+    let cookie = format!("comptoir_session={}", session.value());
+    let fec = app
+        .send(
+            "GET",
+            &format!(
+                "/treasury/{}/exports/download?format=fec&from={today}&to={today}&siren=732829320",
+                demo.association
+            ),
+            None,
+            &[("Cookie", cookie.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(fec.status, 200);
+    let fec = String::from_utf8(fec.body).expect("text");
+    assert!(fec.starts_with("JournalCode|"), "{fec}");
+    assert!(
+        fec.contains("RF38LEM000000001"),
+        "the top-up is in the FEC: {fec}"
+    );
+
     let wallet = app
         .call("GET", "/api/v1/me/accounts", Some(&member), None)
         .await

@@ -265,4 +265,59 @@ async fn a_treasurer_decides_top_ups_and_professionals_and_reads_the_statement(b
     );
     let year = visitor.get(&format!("{OFFICE}/statement?days=365")).await;
     assert_eq!(year.ok().matches("<th scope=\"row\">").count(), 365);
+
+    // the exports: the FEC of today, byte for byte the API's; a FEC needs the SIREN
+    let exports = visitor.get(&format!("{OFFICE}/exports")).await;
+    assert!(exports.ok().contains("name=\"format\" value=\"fec\""));
+    let today = comptoir::time::now().date();
+    let no_siren = visitor
+        .get(&format!(
+            "{OFFICE}/exports/download?from={today}&to={today}&siren=&format=fec"
+        ))
+        .await;
+    assert_eq!(no_siren.status, 422, "{}", no_siren.text);
+    assert!(no_siren.shows("Saisissez le SIREN de l'association"));
+    let backwards = visitor
+        .get(&format!(
+            "{OFFICE}/exports/download?from={today}&to=2000-01-01&format=balance"
+        ))
+        .await;
+    assert_eq!(backwards.status, 422, "{}", backwards.text);
+    let fec = visitor
+        .get(&format!(
+            "{OFFICE}/exports/download?from={today}&to={today}&siren=732829320&format=fec"
+        ))
+        .await;
+    assert_eq!(fec.status, 200, "{}", fec.text);
+    assert_eq!(
+        fec.reply.header("content-disposition").as_deref(),
+        Some(
+            format!(
+                "attachment; filename=\"732829320FEC{}.txt\"",
+                today.format("%Y%m%d")
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        fec.text,
+        crate::accounting::fec_of_today(&app, &treasurer).await
+    );
+    let odoo = visitor
+        .get(&format!(
+            "{OFFICE}/exports/download?from={today}&to={today}&format=odoo"
+        ))
+        .await;
+    assert_eq!(odoo.status, 200, "{}", odoo.text);
+    assert!(odoo.text.lines().count() > 1, "{}", odoo.text);
+    let balance = visitor
+        .get(&format!(
+            "{OFFICE}/exports/download?from={today}&to={today}&format=balance"
+        ))
+        .await;
+    assert_eq!(balance.status, 200, "{}", balance.text);
+    assert!(balance
+        .reply
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/csv")));
 }
