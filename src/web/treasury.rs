@@ -13,6 +13,9 @@
 //!   `POST …/top-ups/{id}/approve` ([`topups::approve`]: the issuance) and
 //!   `POST …/top-ups/{id}/refuse` ([`topups::refuse`], with a reason), as the API's
 //!   `POST /api/v1/topup-requests/{id}/approve|refuse`.
+//!   `POST /treasury/{slug}/issuances`: issuing directly to a member (by email) against
+//!   money received, without a request ([`topups::issue_directly`]: the issuance and the
+//!   receipt of `POST /api/v1/currencies/{code}/issuances`), once per form shown.
 //! - `GET /treasury/{slug}/professionals`: every enterprise that asked
 //!   ([`professionals::list`]); `POST …/professionals/{enterprise}/approve|refuse|suspend`
 //!   as the API's `POST /api/v1/currencies/{code}/professionals/{enterprise}/…`.
@@ -74,6 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/treasury/{slug}/top-ups/{id}/refuse",
             web::post().to(refuse_topup),
         )
+        .route("/treasury/{slug}/issuances", web::post().to(issue))
         .route(
             "/treasury/{slug}/professionals",
             web::get().to(professionals_page),
@@ -145,6 +149,7 @@ fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<Stri
     let key = match suffix? {
         "topup-approved" => "treasury-notice-topup-approved",
         "topup-refused" => "treasury-notice-topup-refused",
+        "issued" => "treasury-notice-issued",
         "professional-approved" => "treasury-notice-professional-approved",
         "professional-refused" => "treasury-notice-professional-refused",
         "professional-suspended" => "treasury-notice-professional-suspended",
@@ -255,6 +260,11 @@ async fn queue_page(
     let reader = visitor.require()?;
     let (actor, code) = (reader.actor.clone(), office.currency.code.clone());
     let zone = pages.deployment.country.time_zone();
+    // the direct issuance's entry: the form posted again (an error) keeps its own
+    let key = match shown.values.get("key").and_then(|k| k.as_str()) {
+        Some(k) if !k.is_empty() => k.to_string(),
+        _ => crate::time::new_id(),
+    };
     let queue = state
         .db
         .run(move |conn| -> Result<serde_json::Value, WebError> {
@@ -298,6 +308,7 @@ async fn queue_page(
             "errors": row_errors(pages, visitor, &shown.errors),
             "values": shown.values,
             "notice": shown.notice,
+            "key": key,
         }),
         shown.status,
     )
@@ -383,6 +394,96 @@ pub async fn refuse_topup(
         ))),
         Err(AssociationError::Invalid(invalid)) => {
             let errors = on_row(invalid.0, &id);
+            queue_page(
+                &state,
+                &pages,
+                &visitor,
+                &office,
+                Shown::refused(errors, &form),
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /treasury/{slug}/issuances`: [`topups::issue_directly`], then the queue with a
+/// notice.
+pub async fn issue(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    form: Form,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    let reader = visitor.require()?;
+    let office = office(&state, reader, slug.into_inner()).await?;
+    let key = form.get("key").to_string();
+    if uuid::Uuid::parse_str(&key).is_err() {
+        return Err(WebError::BadForm);
+    }
+    let mut errors = Vec::new();
+    let method = topups::Method::parse(form.get("method"));
+    if method.is_none() {
+        errors.push(FieldError::new(
+            "method",
+            "required",
+            "choose how it was paid",
+        ));
+    }
+    let amount = form.get("amount").replace([' ', '\u{a0}', '\u{202f}'], "");
+    if amount.is_empty() {
+        errors.push(FieldError::new("amount", "required", "enter an amount"));
+    }
+    let (Some(method), true) = (method, errors.is_empty()) else {
+        return queue_page(
+            &state,
+            &pages,
+            &visitor,
+            &office,
+            Shown::refused(errors, &form),
+        )
+        .await;
+    };
+    let amount = crate::money::AmountInput {
+        amount: amount.replace(',', "."),
+        currency: office
+            .currency
+            .code
+            .parse()
+            .map_err(|_| WebError::Internal("a currency code".into()))?,
+    };
+    let (actor, who) = (reader.actor.clone(), who(reader, &req));
+    let (code, email, reference) = (
+        office.currency.code.clone(),
+        form.get("email").to_string(),
+        form.get("reference").to_string(),
+    );
+    let outcome = state
+        .db
+        .run(move |conn| {
+            topups::issue_directly(
+                conn, &actor, &who, &code, &key, &email, &amount, method, &reference,
+            )
+        })
+        .await;
+    match outcome {
+        Ok(_) => Ok(redirect(&format!(
+            "/treasury/{}/top-ups?notice=issued",
+            office.slug
+        ))),
+        Err(AssociationError::Invalid(invalid)) => {
+            let errors = invalid
+                .0
+                .into_iter()
+                .map(|mut e| {
+                    if e.field.starts_with("amount") {
+                        e.field = "amount".into();
+                    }
+                    e
+                })
+                .collect();
             queue_page(
                 &state,
                 &pages,

@@ -199,6 +199,43 @@ async fn a_treasurer_decides_top_ups_and_professionals_and_reads_the_statement(b
     assert_eq!(api["state"], "approved");
     assert_eq!(api["received_reference"], "reçu 42");
 
+    // a direct issuance: a stranger's address is refused beside its field, then 5 Lem issued
+    // once, even when the form is posted twice
+    let queue = visitor.get(&format!("{OFFICE}/top-ups")).await;
+    let key = queue.input_value("key").expect("the issuance's key");
+    let stranger = visitor
+        .post(
+            &format!("{OFFICE}/issuances"),
+            &[
+                ("key", key.as_str()),
+                ("email", "nobody@example.org"),
+                ("amount", "5"),
+                ("method", "cash"),
+                ("reference", "marché"),
+            ],
+        )
+        .await;
+    assert_eq!(stranger.status, 422, "{}", stranger.text);
+    assert!(stranger.text.contains("id=\"email-error\""));
+    assert_eq!(stranger.input_value("key").as_deref(), Some(key.as_str()));
+    for _ in 0..2 {
+        let issued = visitor
+            .post(
+                &format!("{OFFICE}/issuances"),
+                &[
+                    ("key", key.as_str()),
+                    ("email", FRENCH_DEMO.consumers[0]),
+                    ("amount", "5,00"),
+                    ("method", "cash"),
+                    ("reference", "marché du samedi"),
+                ],
+            )
+            .await;
+        assert_eq!(issued.location(), format!("{OFFICE}/top-ups?notice=issued"));
+    }
+    let balance = lem_balance(&app, &member).await.expect("a LEM wallet");
+    assert_eq!(balance["amount"], "25.00", "issued once: {balance}");
+
     // the professional
     let page = visitor.get(&format!("{OFFICE}/professionals")).await;
     assert!(page.shows("Les Jardins d'Émile"));
@@ -243,7 +280,7 @@ async fn a_treasurer_decides_top_ups_and_professionals_and_reads_the_statement(b
         )
         .await
         .json();
-    assert_eq!(api["circulation"]["amount"], "20.00", "{api}");
+    assert_eq!(api["circulation"]["amount"], "25.00", "{api}");
     let statement = visitor.get(&format!("{OFFICE}/statement")).await;
     let text = statement.ok();
     assert!(text.contains("<svg viewBox="));
@@ -251,7 +288,7 @@ async fn a_treasurer_decides_top_ups_and_professionals_and_reads_the_statement(b
         text.contains("stroke-dasharray"),
         "the fund's line is dashed"
     );
-    assert!(statement.shows("20,00\u{a0}LEM"));
+    assert!(statement.shows("25,00\u{a0}LEM"));
     assert!(statement.shows("Fonds de garantie (tirets)"));
     assert!(statement.shows("Mouvements du jour"));
     assert!(
