@@ -70,12 +70,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/treasury/{slug}", web::get().to(home))
         .route("/treasury/{slug}/top-ups", web::get().to(topups_page))
         .route(
-            "/treasury/{slug}/top-ups/{id}/approve",
-            web::post().to(approve_topup),
-        )
-        .route(
-            "/treasury/{slug}/top-ups/{id}/refuse",
-            web::post().to(refuse_topup),
+            "/treasury/{slug}/top-ups/{id}/{decision}",
+            web::post().to(decide_topup),
         )
         .route("/treasury/{slug}/issuances", web::post().to(issue))
         .route(
@@ -329,67 +325,46 @@ pub async fn topups_page(
     queue_page(&state, &pages, &visitor, &office, Shown::page(text)).await
 }
 
-/// `POST /treasury/{slug}/top-ups/{id}/approve`: [`topups::approve`] with what was received.
-pub async fn approve_topup(
+/// `POST /treasury/{slug}/top-ups/{id}/approve` ([`topups::approve`], with what was
+/// received) or `…/refuse` ([`topups::refuse`], saying why).
+pub async fn decide_topup(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
     visitor: Visitor,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, String, String)>,
     form: Form,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
-    let (slug, id) = path.into_inner();
+    let (slug, id, decision) = path.into_inner();
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        _ => return Err(WebError::NotFound(format!("no decision {decision}"))),
+    };
     let office = office(&state, reader, slug).await?;
     let (actor, who) = (reader.actor.clone(), who(reader, &req));
-    let received = form.get(&format!("received_reference-{id}")).to_string();
+    let field = if approve {
+        "received_reference"
+    } else {
+        "reason"
+    };
+    let text = form.get(&format!("{field}-{id}")).to_string();
     let topup_id = id.clone();
     let outcome = state
         .db
-        .run(move |conn| topups::approve(conn, &actor, &who, &topup_id, &received))
+        .run(move |conn| {
+            if approve {
+                topups::approve(conn, &actor, &who, &topup_id, &text)
+            } else {
+                topups::refuse(conn, &actor, &who, &topup_id, &text)
+            }
+        })
         .await;
+    let done = if approve { "approved" } else { "refused" };
     match outcome {
         Ok(_) => Ok(redirect(&format!(
-            "/treasury/{}/top-ups?notice=topup-approved",
-            office.slug
-        ))),
-        Err(AssociationError::Invalid(invalid)) => {
-            let errors = on_row(invalid.0, &id);
-            queue_page(
-                &state,
-                &pages,
-                &visitor,
-                &office,
-                Shown::refused(errors, &form),
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// `POST /treasury/{slug}/top-ups/{id}/refuse`: [`topups::refuse`], saying why.
-pub async fn refuse_topup(
-    state: web::Data<AppState>,
-    pages: web::Data<Pages>,
-    visitor: Visitor,
-    path: web::Path<(String, String)>,
-    form: Form,
-    req: HttpRequest,
-) -> Result<HttpResponse, WebError> {
-    let reader = visitor.require()?;
-    let (slug, id) = path.into_inner();
-    let office = office(&state, reader, slug).await?;
-    let (actor, who) = (reader.actor.clone(), who(reader, &req));
-    let reason = form.get(&format!("reason-{id}")).to_string();
-    let topup_id = id.clone();
-    let outcome = state
-        .db
-        .run(move |conn| topups::refuse(conn, &actor, &who, &topup_id, &reason))
-        .await;
-    match outcome {
-        Ok(_) => Ok(redirect(&format!(
-            "/treasury/{}/top-ups?notice=topup-refused",
+            "/treasury/{}/top-ups?notice=topup-{done}",
             office.slug
         ))),
         Err(AssociationError::Invalid(invalid)) => {
