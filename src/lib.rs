@@ -16,8 +16,8 @@
 //! - [`audit`]: the append-only trail of administrative acts
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
 //! - [`setup`]: migrations, then the reference data the domain owns
-//! - [`db`], [`config`], [`error`], [`ids`], [`money`], [`time`], [`pagination`], [`text`]: foundations shared
-//!   by all
+//! - [`db`], [`config`], [`error`], [`ids`], [`money`], [`time`], [`pagination`], [`text`],
+//!   [`idempotency`]: foundations shared by all
 
 pub mod accounting;
 pub mod api;
@@ -34,6 +34,7 @@ pub mod demo;
 pub mod deployment;
 pub mod enterprises;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod ledger;
 pub mod mail;

@@ -53,9 +53,11 @@ pub fn spawn_jobs(db: Db) {
             tick += 1;
             if tick % IDEMPOTENCY_PURGE_EVERY_TICKS == 1 {
                 let before =
-                    crate::time::now() - chrono::Duration::hours(api::idempotency::KEEP_HOURS);
+                    crate::time::now() - chrono::Duration::hours(crate::idempotency::KEEP_HOURS);
                 match db
-                    .run(move |conn| api::idempotency::purge(conn, before))
+                    .run(move |conn| {
+                        crate::idempotency::purge(conn, before).map_err(api::error::ApiError::from)
+                    })
                     .await
                 {
                     Ok(0) => {}

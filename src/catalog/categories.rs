@@ -2,6 +2,10 @@
 //! and inserted (when missing) after every migration run, so that a fresh install can take
 //! products at once. A deployment adds categories by editing the table; the shipped ones are
 //! never removed.
+//!
+//! The shipped names are French; the file gives each an English (`name_en`) and a German
+//! (`name_de`) one, which pages in those languages show ([`name_in`]) as long as the
+//! deployment has not renamed the category.
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -22,17 +26,68 @@ pub struct Category {
     pub parent_slug: Option<String>,
 }
 
+/// A category as the shipped file gives it: its names in the other languages besides.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Shipped {
+    slug: String,
+    name: String,
+    #[serde(default, alias = "parent")]
+    parent_slug: Option<String>,
+    #[serde(default)]
+    name_en: Option<String>,
+    #[serde(default)]
+    name_de: Option<String>,
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaxonomyFile {
-    category: Vec<Category>,
+    category: Vec<Shipped>,
+}
+
+fn shipped() -> Result<Vec<Shipped>, String> {
+    toml::from_str::<TaxonomyFile>(DEFAULT_TAXONOMY)
+        .map(|f| f.category)
+        .map_err(|e| format!("fixtures/categories.toml: {e}"))
 }
 
 /// The shipped categories.
 pub fn defaults() -> Result<Vec<Category>, String> {
-    toml::from_str::<TaxonomyFile>(DEFAULT_TAXONOMY)
-        .map(|f| f.category)
-        .map_err(|e| format!("fixtures/categories.toml: {e}"))
+    Ok(shipped()?
+        .into_iter()
+        .map(|c| Category {
+            slug: c.slug,
+            name: c.name,
+            parent_slug: c.parent_slug,
+        })
+        .collect())
+}
+
+/// The name of category `slug` (named `name` in the database) in `locale`: the shipped
+/// translation when the category is a shipped one still under its shipped name, else
+/// `name` itself (a deployment's own category, or one it renamed, has one name).
+pub fn name_in<'a>(
+    slug: &str,
+    name: &'a str,
+    locale: crate::mail::format::Locale,
+) -> std::borrow::Cow<'a, str> {
+    use crate::mail::format::Locale;
+    use std::sync::OnceLock;
+    static SHIPPED: OnceLock<Vec<Shipped>> = OnceLock::new();
+    let all = SHIPPED.get_or_init(|| shipped().unwrap_or_default());
+    let translated = all
+        .iter()
+        .find(|c| c.slug == slug && c.name == name)
+        .and_then(|c| match locale {
+            Locale::Fr => None,
+            Locale::En => c.name_en.as_ref(),
+            Locale::De => c.name_de.as_ref(),
+        });
+    match translated {
+        Some(t) => std::borrow::Cow::Owned(t.clone()),
+        None => std::borrow::Cow::Borrowed(name),
+    }
 }
 
 /// Inserts the shipped categories that are missing.
@@ -69,6 +124,33 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, CatalogError> {
             parent_slug,
         })
         .collect())
+}
+
+/// How long [`list_kept`] keeps the taxonomy: a category added by editing the table shows in
+/// the shop's filters this long after at most.
+pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The taxonomy last read, per database pool.
+#[derive(Default)]
+struct Kept(std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<Category>>)>>);
+
+/// Every category, by slug, as read at most [`KEPT_FOR`] ago: for the pages read on every
+/// visit (the shop), where the taxonomy, which changes by hand and rarely, is not worth a
+/// query each time.
+pub fn list_kept(conn: &mut DbConn) -> Result<std::sync::Arc<Vec<Category>>, CatalogError> {
+    let kept = conn.shared().extension::<Kept>();
+    if let Ok(guard) = kept.0.lock() {
+        if let Some((at, list)) = guard.as_ref() {
+            if at.elapsed() < KEPT_FOR {
+                return Ok(list.clone());
+            }
+        }
+    }
+    let list = std::sync::Arc::new(list(conn)?);
+    if let Ok(mut guard) = kept.0.lock() {
+        *guard = Some((std::time::Instant::now(), list.clone()));
+    }
+    Ok(list)
 }
 
 /// `slug` and every category below it; `None` when `slug` is unknown.
@@ -110,5 +192,28 @@ mod tests {
         let food = with_descendants(&all, "alimentation").unwrap();
         assert!(food.contains(&"legumes".to_string()));
         assert!(with_descendants(&all, "nope").is_none());
+    }
+
+    #[test]
+    fn every_shipped_category_has_english_and_german_names() {
+        use crate::mail::format::Locale;
+        for c in shipped().unwrap() {
+            assert!(
+                c.name_en.as_deref().is_some_and(|n| !n.is_empty()),
+                "{}",
+                c.slug
+            );
+            assert!(
+                c.name_de.as_deref().is_some_and(|n| !n.is_empty()),
+                "{}",
+                c.slug
+            );
+        }
+        assert_eq!(name_in("legumes", "Légumes", Locale::En), "Vegetables");
+        assert_eq!(name_in("legumes", "Légumes", Locale::De), "Gemüse");
+        assert_eq!(name_in("legumes", "Légumes", Locale::Fr), "Légumes");
+        // renamed by the deployment, or its own: one name
+        assert_eq!(name_in("legumes", "Légumes bio", Locale::En), "Légumes bio");
+        assert_eq!(name_in("conserves", "Conserves", Locale::En), "Conserves");
     }
 }

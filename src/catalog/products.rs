@@ -558,3 +558,99 @@ pub fn update_variant(
         Variant::of(updated, crate::ledger::currencies::legal(conn)?)
     })
 }
+
+/// A producer's own catalogue as its office shows it: its products in creation order, a
+/// page at a time, each with every variant (archived ones too, after the active ones),
+/// only the products with a variant whose product or variant name holds every word of `q`
+/// (case and accents ignored; at most [`super::browse::MAX_QUERY_CHARS`] characters).
+pub fn office_list(
+    conn: &mut DbConn,
+    producer_id: &str,
+    q: &str,
+    page: &crate::pagination::PageParams,
+) -> Result<crate::pagination::Page<Product>, CatalogError> {
+    require_producer(conn, producer_id)?;
+    if q.chars().count() > super::browse::MAX_QUERY_CHARS {
+        return Err(CatalogError::field(
+            "q",
+            "too_long",
+            "search for at most 200 characters",
+        ));
+    }
+    let words: Vec<String> = super::fold(q)
+        .split_whitespace()
+        .map(|w| {
+            format!(
+                "%{}%",
+                w.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        })
+        .collect();
+    let (product_rows, variant_rows) = {
+        let conn = conn.diesel();
+        let mut query = products::table
+            .filter(products::producer_id.eq(producer_id))
+            .select(ProductRow::as_select())
+            .order(products::id.asc())
+            .limit(page.fetch_limit())
+            .into_boxed();
+        if let Some(after) = &page.after {
+            query = query.filter(products::id.gt(after.clone()));
+        }
+        if !words.is_empty() {
+            // the producer's products with a matching variant (a producer's catalogue is
+            // small: its ids, then its products by id)
+            let mut matching = variants::table
+                .filter(variants::producer_id.eq(producer_id))
+                .select(variants::product_id)
+                .distinct()
+                .into_boxed();
+            for pattern in &words {
+                matching = matching.filter(variants::name_key.like(pattern.clone()).escape('\\'));
+            }
+            let ids: Vec<String> = matching.load(conn)?;
+            query = query.filter(products::id.eq_any(ids));
+        }
+        let product_rows: Vec<ProductRow> = query.load(conn)?;
+        let ids: Vec<&str> = product_rows.iter().map(|p| p.id.as_str()).collect();
+        let variant_rows: Vec<VariantRow> = variants::table
+            .filter(variants::product_id.eq_any(ids))
+            .select(VariantRow::as_select())
+            .order((variants::name_key.asc(), variants::id.asc()))
+            .load(conn)?;
+        Ok::<_, diesel::result::Error>((product_rows, variant_rows))
+    }?;
+    let legal = crate::ledger::currencies::legal(conn)?;
+    let mut by_product: std::collections::HashMap<String, Vec<Variant>> =
+        std::collections::HashMap::new();
+    for row in variant_rows {
+        by_product
+            .entry(row.product_id.clone())
+            .or_default()
+            .push(Variant::of(row, legal)?);
+    }
+    page.paginate(product_rows, |p| p.id.clone()).try_map(|p| {
+        let mut variants = by_product.remove(&p.id).unwrap_or_default();
+        variants.sort_by_key(|v| !v.active);
+        Ok(Product {
+            variants,
+            id: p.id,
+            producer_id: p.producer_id,
+            name: p.name,
+            description: p.description,
+            category: p.category_slug,
+        })
+    })
+}
+
+/// The product a variant belongs to; 404 when the variant does not exist.
+pub fn product_of_variant(conn: &mut DbConn, variant_id: &str) -> Result<String, CatalogError> {
+    let p: Option<String> = variants::table
+        .find(variant_id)
+        .select(variants::product_id)
+        .first(conn.diesel())
+        .optional()?;
+    p.ok_or_else(|| CatalogError::NotFound(format!("no variant `{variant_id}`")))
+}

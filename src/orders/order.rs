@@ -12,9 +12,11 @@ use crate::catalog::vat_percent;
 use crate::db::schema::{currencies, order_lines, orders};
 use crate::db::DbConn;
 use crate::deployment::Legal;
+use crate::error::Invalid;
 use crate::money::{Amount, CurrencyCode, Money};
 use crate::orders::quote::FeeLine;
 use crate::orders::OrderError;
+use crate::pagination::PageParams;
 use crate::time::utc;
 
 /// Where an order is in its life.
@@ -544,6 +546,124 @@ pub fn for_customer(conn: &mut DbConn, customer_id: &str) -> Result<Vec<Order>, 
         .select(OrderRow::as_select())
         .load(conn.diesel())?;
     views(conn, rows)
+}
+
+/// One page of a customer's orders, newest first, and the cursors of the pages beside it.
+#[derive(Debug, Clone)]
+pub struct CustomerPage {
+    pub items: Vec<Order>,
+    /// The cursor (`after`) of the next page, older orders; `None` on the last page.
+    pub older: Option<String>,
+    /// The cursor (`before`) of the previous page, newer orders; `None` on the first page.
+    pub newer: Option<String>,
+}
+
+/// One page of customer `customer_id`'s orders (carts excluded), newest first, as
+/// [`for_customer`] orders them: `page.after` (a cursor of [`CustomerPage::older`]) reads the
+/// older ones, `before` (a cursor of [`CustomerPage::newer`]) the newer ones. Both cursors
+/// are order ids; an id that is not one of the customer's orders is refused (`after` or
+/// `before`, `invalid_cursor`).
+pub fn for_customer_page(
+    conn: &mut DbConn,
+    customer_id: &str,
+    page: &PageParams,
+    before: Option<&str>,
+) -> Result<CustomerPage, OrderError> {
+    page.validate()?;
+    let back = PageParams {
+        limit: page.limit,
+        after: before.map(str::to_string),
+    };
+    back.validate().map_err(|_| {
+        Invalid::field(
+            "before",
+            "invalid_cursor",
+            "is not a cursor from a page's link",
+        )
+    })?;
+    // a cursor's place: its order's creation time, then its id
+    let mut place = |field: &str, id: &str| -> Result<NaiveDateTime, OrderError> {
+        orders::table
+            .filter(orders::id.eq(id))
+            .filter(orders::customer_id.eq(customer_id))
+            .select(orders::created_at)
+            .first::<NaiveDateTime>(conn.diesel())
+            .optional()?
+            .ok_or_else(|| {
+                Invalid::field(
+                    field,
+                    "invalid_cursor",
+                    "is not a cursor from a page's link",
+                )
+                .into()
+            })
+    };
+    let after = match &page.after {
+        Some(id) => Some((place("after", id)?, id.clone())),
+        None => None,
+    };
+    let before = match before {
+        Some(id) => Some((place("before", id)?, id.to_string())),
+        None => None,
+    };
+    let mut query = orders::table
+        .filter(orders::customer_id.eq(customer_id))
+        .filter(orders::state.ne(OrderState::Cart.as_str()))
+        .limit(page.fetch_limit())
+        .select(OrderRow::as_select())
+        .into_boxed();
+    let backwards = before.is_some();
+    if let Some((at, id)) = &before {
+        query = query
+            .filter(
+                orders::created_at
+                    .gt(*at)
+                    .or(orders::created_at.eq(*at).and(orders::id.gt(id.clone()))),
+            )
+            .order((orders::created_at.asc(), orders::id.asc()));
+    } else {
+        if let Some((at, id)) = &after {
+            query = query.filter(
+                orders::created_at
+                    .lt(*at)
+                    .or(orders::created_at.eq(*at).and(orders::id.lt(id.clone()))),
+            );
+        }
+        query = query.order((orders::created_at.desc(), orders::id.desc()));
+    }
+    let rows: Vec<OrderRow> = query.load(conn.diesel())?;
+    let found = page.paginate(rows, |r| r.id.clone());
+    let more = found.next_cursor.is_some();
+    let mut rows = found.items;
+    let (older, newer) = if backwards {
+        rows.reverse();
+        // the cursor's own order is older than this page
+        let older = rows.last().map(|r| r.id.clone());
+        let newer = if more {
+            rows.first().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        (older, newer)
+    } else {
+        let older = if more {
+            rows.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        // the cursor's own order is newer than this page
+        let newer = if after.is_some() {
+            rows.first().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        (older, newer)
+    };
+    Ok(CustomerPage {
+        items: views(conn, rows)?,
+        older,
+        newer,
+    })
 }
 
 /// A hub's orders in one cycle (carts excluded), by number.

@@ -631,3 +631,72 @@ pub fn send_producer_reports(
     }
     Ok(())
 }
+
+/// One product a producer delivers for a cycle: its name, unit, quantity and total.
+#[derive(Debug, Clone)]
+pub struct DeliveryLine {
+    pub name: String,
+    pub unit: String,
+    /// Quantity delivered (or ordered), as a decimal (`2.5` for weighed items).
+    pub quantity: String,
+    pub total_minor: i64,
+}
+
+/// What a producer delivers for one cycle: the cycle, its hub's name, and the products.
+#[derive(Debug, Clone)]
+pub struct ProducerDelivery {
+    pub cycle: OrderCycleRow,
+    pub hub_name: String,
+    pub lines: Vec<DeliveryLine>,
+    pub total_minor: i64,
+}
+
+/// What producer `producer_id` delivers, cycle by cycle: the `limit` cycles that closed last
+/// (or close next) among those with confirmed or fulfilled orders of its products, newest
+/// first — the `supplier_totals` report's rows of this producer (the same sums as the mail
+/// each producer gets when a cycle closes).
+pub fn producer_deliveries(
+    conn: &mut DbConn,
+    producer_id: &str,
+    limit: usize,
+) -> Result<Vec<ProducerDelivery>, OrderError> {
+    let cycle_ids: Vec<String> = order_lines::table
+        .inner_join(orders::table.on(orders::id.eq(order_lines::order_id)))
+        .filter(order_lines::producer_id.eq(producer_id))
+        .select(orders::order_cycle_id)
+        .distinct()
+        .load(conn.diesel())?;
+    let mut cycles = Vec::new();
+    for id in &cycle_ids {
+        cycles.push(super::cycles::find_row(conn, id)?);
+    }
+    cycles.sort_by(|a, b| b.closes_at.cmp(&a.closes_at).then(b.id.cmp(&a.id)));
+    let mut out = Vec::new();
+    for cycle in cycles {
+        if out.len() >= limit {
+            break;
+        }
+        let data = load(conn, &cycle)?;
+        let sums = by_product(&data, Some(producer_id));
+        if sums.is_empty() {
+            continue;
+        }
+        let lines: Vec<DeliveryLine> = sums
+            .into_iter()
+            .map(|((_, name, unit), (milli, minor))| DeliveryLine {
+                name,
+                unit,
+                quantity: rust_decimal::Decimal::new(milli, 3).normalize().to_string(),
+                total_minor: minor,
+            })
+            .collect();
+        let hub_name = crate::enterprises::get_row(conn, &cycle.hub_id)?.name;
+        out.push(ProducerDelivery {
+            total_minor: lines.iter().map(|l| l.total_minor).sum(),
+            cycle,
+            hub_name,
+            lines,
+        });
+    }
+    Ok(out)
+}

@@ -77,6 +77,8 @@ struct Choices {
     local_currency: String,
     local_default: String,
     credit_amount: String,
+    /// How much more weighed lines may weigh, in percent, as typed (`10`, `10 %`).
+    weight_tolerance: String,
     cart_id: String,
 }
 
@@ -103,6 +105,7 @@ impl Choices {
             local_currency: form.get("local_currency").to_string(),
             local_default: form.get("local_default").to_string(),
             credit_amount: form.get("credit_amount").to_string(),
+            weight_tolerance: form.get("weight_tolerance_percent").to_string(),
             cart_id: form.get("cart_id").to_string(),
         }
     }
@@ -131,6 +134,20 @@ impl Choices {
         })
     }
 
+    /// The weight tolerance typed (`10`, `10 %`) as a whole percentage; `None` when left
+    /// empty (the default), `Err` when not a whole number (the domain checks the range).
+    fn tolerance_percent(&self) -> Result<Option<i32>, ()> {
+        let typed: String = self
+            .weight_tolerance
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '%')
+            .collect();
+        if typed.is_empty() {
+            return Ok(None);
+        }
+        typed.parse::<i32>().map(Some).map_err(|_| ())
+    }
+
     /// The domain's request, or the field errors of what cannot even be read.
     fn request(&self) -> Result<CheckoutRequest, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -154,6 +171,17 @@ impl Choices {
             }
         };
         let credit = typed_amount(&self.credit_amount);
+        let weight_tolerance_percent = match self.tolerance_percent() {
+            Ok(p) => p,
+            Err(()) => {
+                errors.push(FieldError::new(
+                    "weight_tolerance_percent",
+                    "not_a_number",
+                    "enter a whole number of percent",
+                ));
+                None
+            }
+        };
         let (address, address_id) = if self.address_id.is_empty() || self.address_id == "new" {
             (self.new_address(), None)
         } else {
@@ -166,7 +194,7 @@ impl Choices {
             shipping_method_id: self.shipping_method_id.clone(),
             local_amount,
             credit_amount: Some(credit).filter(|c| !c.is_empty()),
-            weight_tolerance_percent: None,
+            weight_tolerance_percent,
             address,
             address_id,
             save_address: self.save_address,
@@ -192,6 +220,13 @@ impl Choices {
         for (k, v) in &self.address {
             map.insert(format!("address_{k}"), v.clone().into());
         }
+        // the default is shown, so that the customer sees what an empty field means
+        let tolerance = match self.tolerance_percent() {
+            Ok(None) => checkout::DEFAULT_WEIGHT_TOLERANCE_PERCENT.to_string(),
+            Ok(Some(p)) => p.to_string(),
+            Err(()) => self.weight_tolerance.clone(),
+        };
+        map.insert("weight_tolerance_percent".into(), tolerance.into());
         map.insert(
             "save_address".into(),
             if self.save_address { "yes" } else { "" }.into(),
@@ -301,6 +336,10 @@ fn form_context(
             "share_max": o.share_max,
         })),
         "credit": credit,
+        "tolerance": {
+            "default": checkout::DEFAULT_WEIGHT_TOLERANCE_PERCENT,
+            "max": checkout::MAX_WEIGHT_TOLERANCE_PERCENT,
+        },
     });
     Ok(Ok(FormContext {
         context,

@@ -150,13 +150,18 @@ pub fn page(
         _ => 400,
     };
     let context = json!({
-        "page": super::render::page_context_anonymous(pages, locale, req.path()),
         "status": code,
         "kind": kind,
         "detail": detail,
         "request_id": (code >= 500).then_some(request_id),
     });
-    match pages.render("error.html", super::i18n::page_locale(locale), context) {
+    let page = super::render::page_context_anonymous(pages, locale, req.path());
+    match pages.render(
+        "error.html",
+        super::i18n::page_locale(locale),
+        page,
+        &context,
+    ) {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body),

@@ -22,11 +22,15 @@ pub mod checkout;
 pub mod error;
 pub mod home;
 pub mod i18n;
+pub mod office;
 pub mod orders;
+pub mod producer;
+pub mod producer_money;
 pub mod render;
 pub mod session;
 pub mod shop;
 pub mod treasury;
+pub mod upload;
 pub mod wallet;
 
 use actix_web::http::header;
@@ -52,6 +56,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(checkout::routes)
         .configure(orders::routes)
         .configure(wallet::routes)
+        .configure(office::routes)
+        .configure(producer::routes)
+        .configure(producer_money::routes)
         .configure(treasury::routes);
 }
 
@@ -66,6 +73,9 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         checkout::TEMPLATES,
         orders::TEMPLATES,
         wallet::TEMPLATES,
+        office::TEMPLATES,
+        producer::TEMPLATES,
+        producer_money::TEMPLATES,
         treasury::TEMPLATES,
     ]
     .into_iter()
@@ -86,6 +96,7 @@ pub fn page_context(pages: &Pages, visitor: &Visitor) -> serde_json::Value {
     json!({
         "signed_in": visitor.reader.is_some(),
         "name": visitor.reader.as_ref().map(|r| r.display_name.clone()),
+        "offices": visitor.reader.as_ref().is_some_and(|r| office::has_office(&r.actor)),
         "csrf": visitor.csrf,
         "path": visitor.path,
         "stylesheet": pages.stylesheet_path,
@@ -110,19 +121,22 @@ pub fn render(
     )
 }
 
-/// [`render`] with another status (a form with errors is answered 422).
-pub fn render_status(
+/// [`render`] with another status (a form with errors is answered 422). `values` is an
+/// object: a `json!` map, or a page's own `Serialize` struct.
+pub fn render_status<T: serde::Serialize>(
     pages: &Pages,
     visitor: &Visitor,
     template: &str,
-    mut values: serde_json::Value,
+    values: T,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    if let serde_json::Value::Object(map) = &mut values {
-        map.insert("page".into(), page_context(pages, visitor));
-    }
     let body = pages
-        .render(template, i18n::page_locale(visitor.locale), values)
+        .render(
+            template,
+            i18n::page_locale(visitor.locale),
+            page_context(pages, visitor),
+            &values,
+        )
         .map_err(WebError::Internal)?;
     let mut response = HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -239,7 +253,7 @@ mod template_tests {
     use super::render::Deployment;
     use super::*;
     use crate::mail::format::Locale;
-    use crate::web::i18n::Catalogue;
+    use crate::web::i18n::{Catalogue, PAGE_LOCALES};
 
     /// Every template parses (a syntax error is caught here, not by a reader).
     #[test]
@@ -258,6 +272,57 @@ mod template_tests {
                 panic!("{name}: {e:#}");
             }
         }
+    }
+
+    /// The keys template `text` names: `t("key")` calls, and the prefixes of keys made at
+    /// render time (`t("orders-state-" ~ state)` names `orders-state-`).
+    fn named_keys(text: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for (i, _) in text.match_indices("t(\"") {
+            let before = text[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue; // `default("…")`, not `t("…")`
+            }
+            keys.push(text[i + 3..].chars().take_while(|c| *c != '"').collect());
+        }
+        keys
+    }
+
+    /// German covers the consumer pages (the part-1 templates): every key they name, and
+    /// every key of the catalogue a prefix they build at render time starts.
+    #[test]
+    fn german_covers_the_consumer_pages() {
+        let catalogue = Catalogue::built_in().expect("catalogues");
+        let german = catalogue.keys(Locale::De);
+        let english = catalogue.keys(Locale::En);
+        let consumer = [
+            render::SHARED,
+            home::TEMPLATES,
+            account::TEMPLATES,
+            shop::TEMPLATES,
+            cart::TEMPLATES,
+            checkout::TEMPLATES,
+            orders::TEMPLATES,
+            wallet::TEMPLATES,
+        ];
+        let mut missing = Vec::new();
+        for (name, text) in consumer.into_iter().flatten() {
+            for key in named_keys(text) {
+                let wanted: Vec<&String> = if key.ends_with('-') {
+                    english.iter().filter(|k| k.starts_with(&key)).collect()
+                } else {
+                    english.iter().filter(|k| **k == key).collect()
+                };
+                for k in wanted {
+                    if !german.contains(k) {
+                        missing.push(format!("{name}: {k}"));
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "not in de.ftl: {missing:#?}");
     }
 
     /// No words in a template outside `t()`: everything between tags and `{{ }}`/`{% %}`
@@ -301,18 +366,13 @@ mod template_tests {
                 "{name} holds words outside t(): {:?}",
                 outside.split_whitespace().collect::<Vec<_>>()
             );
-            for (i, _) in text.match_indices("t(\"") {
-                let before = text[..i].chars().next_back();
-                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                    continue; // `default("…")`, not `t("…")`
-                }
-                let key: String = text[i + 3..].chars().take_while(|c| *c != '"').collect();
+            for key in named_keys(text) {
                 if key.ends_with('-') {
                     // a key made at render time (`"error-" ~ kind ~ "-title"`): the module
                     // that fills it in checks its keys
                     continue;
                 }
-                for locale in [Locale::Fr, Locale::En] {
+                for locale in PAGE_LOCALES {
                     assert!(
                         catalogue.has(locale, &key),
                         "{name}: `{key}` is not in {}.ftl",

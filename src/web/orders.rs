@@ -2,8 +2,10 @@
 //! delivery, refunds and credit), its print-friendly receipt, and cancelling while the cycle
 //! is open.
 //!
-//! - `GET /orders`: the reader's orders, newest first ([`order::for_customer`], the API's
-//!   `GET /api/v1/me/orders`: the last 200, on one page — the domain does not page them).
+//! - `GET /orders[?after=|?before=]`: the reader's orders, newest first, 20 a page
+//!   ([`order::for_customer_page`], in the order of the API's `GET /api/v1/me/orders`), with
+//!   links to the older page (`after`, the last order's id) and the newer one (`before`, the
+//!   first order's id).
 //! - `GET /orders/{id}`: authorized as the API's `GET /api/v1/orders/{id}` (`ReadOrder`:
 //!   another customer's order is refused, 403, as the API does). Times in the hub's zone.
 //! - `GET /orders/{id}/receipt`: the same facts with the hub's legal identity, to print.
@@ -32,6 +34,7 @@ use crate::mail::format::mail_time;
 use crate::orders::checkout::{self, Canceller};
 use crate::orders::order::{self, EuroState, OrderState};
 use crate::orders::{cycles, shipping, OrderError};
+use crate::pagination::PageParams;
 use crate::state::AppState;
 
 pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
@@ -51,6 +54,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}/receipt", web::get().to(receipt))
         .route("/orders/{id}/cancel", web::get().to(cancel_page))
         .route("/orders/{id}/cancel", web::post().to(cancel));
+}
+
+/// Orders a page of the list shows.
+const ORDERS_PAGE: u32 = 20;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub after: Option<String>,
+    pub before: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,19 +96,32 @@ pub fn producer_names(
     Ok(names)
 }
 
-/// `GET /orders`.
+/// `GET /orders[?after=|?before=]`: one page of the reader's orders.
 pub async fn list(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
     visitor: Visitor,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     authorize(&reader.actor, Action::ReadOwnAccounts)?;
     let user = reader.actor.user_id.clone();
-    let orders = state
+    let page = PageParams {
+        limit: Some(ORDERS_PAGE),
+        after: query.after.clone().filter(|a| !a.is_empty()),
+    };
+    let before = query.before.clone().filter(|b| !b.is_empty());
+    let values = state
         .db
-        .run(move |conn| -> Result<Vec<Value>, WebError> {
-            let orders = order::for_customer(conn, &user)?;
+        .run(move |conn| -> Result<Value, WebError> {
+            let found = match order::for_customer_page(conn, &user, &page, before.as_deref()) {
+                Ok(found) => found,
+                Err(OrderError::Invalid(_)) => {
+                    return Err(WebError::NotFound("no such page of your orders".into()))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let orders = found.items;
             let mut hubs: HashMap<String, crate::enterprises::EnterpriseRow> = HashMap::new();
             let mut cycle_names: HashMap<String, String> = HashMap::new();
             let mut list = Vec::new();
@@ -121,10 +146,10 @@ pub async fn list(
                     "state": o.state,
                 }));
             }
-            Ok(list)
+            Ok(json!({"orders": list, "older": found.older, "newer": found.newer}))
         })
         .await?;
-    render(&pages, &visitor, "orders.html", json!({"orders": orders}))
+    render(&pages, &visitor, "orders.html", values)
 }
 
 /// An order the reader may read, with what its pages show.

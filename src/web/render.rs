@@ -63,6 +63,41 @@ fn stylesheet_path() -> String {
     format!("/static/comptoir.{}.css", &hash[..12])
 }
 
+/// The words of every message that takes no value, in every language, formatted once at
+/// start-up: a shop page asks for its buttons' and labels' words hundreds of times.
+struct FixedWords(Vec<(Locale, std::collections::HashMap<String, Value>)>);
+
+impl FixedWords {
+    fn of(catalogue: &Catalogue) -> FixedWords {
+        let locales = [Locale::Fr, Locale::En, Locale::De];
+        let mut keys: Vec<&String> = locales.iter().flat_map(|l| catalogue.keys(*l)).collect();
+        keys.sort();
+        keys.dedup();
+        FixedWords(
+            locales
+                .iter()
+                .map(|locale| {
+                    let words = keys
+                        .iter()
+                        .filter_map(|key| {
+                            let text = catalogue.fixed_text(*locale, key)?;
+                            Some(((*key).clone(), Value::from(text)))
+                        })
+                        .collect();
+                    (*locale, words)
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, locale: Locale, key: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .and_then(|(_, words)| words.get(key))
+    }
+}
+
 fn locale_of(state: &State) -> Locale {
     state
         .lookup("locale")
@@ -82,9 +117,16 @@ impl Pages {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         crate::mail::templates::add_shared_filters(&mut env);
         let words = catalogue.clone();
+        let fixed = FixedWords::of(&catalogue);
         env.add_function(
             "t",
-            move |state: &State, key: String, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+            move |state: &State, key: &str, kwargs: Kwargs| -> Result<Value, minijinja::Error> {
+                let locale = locale_of(state);
+                if kwargs.args().next().is_none() {
+                    if let Some(text) = fixed.get(locale, key) {
+                        return Ok(text.clone());
+                    }
+                }
                 let mut args = Vec::new();
                 for name in kwargs.args() {
                     let value: Value = kwargs.get(name)?;
@@ -94,7 +136,7 @@ impl Pages {
                     };
                     args.push((name, arg));
                 }
-                Ok(words.text(locale_of(state), &key, &args))
+                Ok(Value::from(words.text(locale, key, &args)))
             },
         );
         env.set_loader(move |name| {
@@ -122,25 +164,31 @@ impl Pages {
         })
     }
 
-    /// Renders template `name` with `context` (an object) in `locale`.
-    pub fn render(
+    /// Renders template `name` with `page` (the reader, [`super::page_context`]) and the
+    /// values of `context` (a struct or a map) in `locale`. The values are serialised
+    /// straight into the template's own, once.
+    pub fn render<T: serde::Serialize + ?Sized>(
         &self,
         name: &str,
         locale: Locale,
-        context: serde_json::Value,
+        page: serde_json::Value,
+        context: &T,
     ) -> Result<String, String> {
-        let mut context = context;
-        if let serde_json::Value::Object(map) = &mut context {
-            map.insert("locale".into(), locale.as_str().into());
-        } else {
+        let values = Value::from_serialize(context);
+        if values.kind() != minijinja::value::ValueKind::Map {
             return Err(format!("the values of page {name} are not an object"));
         }
+        let context = minijinja::context! {
+            locale => locale.as_str(),
+            page => Value::from_serialize(&page),
+            ..values
+        };
         let template = self
             .env
             .get_template(name)
             .map_err(|e| format!("template {name}: {e:#}"))?;
         template
-            .render(Value::from_serialize(&context))
+            .render(context)
             .map_err(|e| format!("template {name}: {e:#}"))
     }
 
@@ -156,6 +204,7 @@ pub fn page_context_anonymous(pages: &Pages, locale: Locale, path: &str) -> serd
     serde_json::json!({
         "signed_in": false,
         "name": null,
+        "offices": false,
         "csrf": "",
         "path": path,
         "stylesheet": pages.stylesheet_path,

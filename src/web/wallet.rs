@@ -14,7 +14,13 @@
 //!   ([`crate::association::topups::request`]), then the request with how to pay it (the
 //!   association's account, the amount, the reference) and the transfer's QR code, drawn by
 //!   `GET /wallet/top-ups/{id}/qr.svg` with the cookie session (the API's `…/qr.svg` reads a
-//!   bearer token only).
+//!   bearer token only). The form carries a one-time key made when it is drawn, claimed with
+//!   the [`crate::idempotency`] record the API's `Idempotency-Key` uses: the same form sent twice (a double click,
+//!   back and send again) asks once and lands on the same request. Below the form, the
+//!   reader's latest requests ([`crate::association::topups::mine`]): amount, state, date,
+//!   reference, a link to how to pay.
+//! - `POST /wallet/top-ups/{id}/cancel`: the member cancels a pending request
+//!   ([`crate::association::topups::cancel`], as the API's `…/cancel`).
 //! - `GET /pay/{id}`, the URL of a payment request's QR code: who asks, how much, what for,
 //!   and a button; `POST /pay/{id}` pays ([`crate::association::payment_requests::pay`], with
 //!   a key the page made, so a double submission pays once) → `GET /pay/{id}/paid/{entry}`.
@@ -32,6 +38,7 @@ use super::{redirect, render, render_status};
 use crate::association::{payment_requests, topups};
 use crate::auth::policy::{authorize, Action};
 use crate::error::FieldError;
+use crate::idempotency::Refusal;
 use crate::ledger::accounts::{self, AccountKind, AccountRow, Owner};
 use crate::ledger::history::{self, Range};
 use crate::ledger::{currencies, ops, LedgerError};
@@ -63,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/wallet/top-up", web::post().to(topup))
         .route("/wallet/top-ups/{id}", web::get().to(topup_request))
         .route("/wallet/top-ups/{id}/qr.svg", web::get().to(topup_qr))
+        .route("/wallet/top-ups/{id}/cancel", web::post().to(cancel_topup))
         .route("/pay/{id}", web::get().to(pay_page))
         .route("/pay/{id}", web::post().to(pay))
         .route("/pay/{id}/paid/{entry}", web::get().to(paid));
@@ -341,14 +349,73 @@ async fn local_currencies(state: &AppState) -> Result<Vec<String>, WebError> {
         .collect())
 }
 
-fn topup_form(
+/// Top-up requests the form's page lists (the latest ones).
+const TOPUP_LIST: u32 = 20;
+
+/// The reader's latest top-up requests, newest first ([`topups::mine`], the API's
+/// `GET /api/v1/me/topup-requests`).
+async fn my_topups(
+    state: &AppState,
+    pages: &Pages,
+    visitor: &Visitor,
+) -> Result<serde_json::Value, WebError> {
+    let reader = visitor.require()?;
+    let actor = reader.actor.clone();
+    let zone = pages.deployment.country.time_zone();
+    let page = PageParams {
+        limit: Some(TOPUP_LIST),
+        after: None,
+    };
+    let found = state
+        .db
+        .run(move |conn| topups::mine(conn, &actor, &page))
+        .await?;
+    Ok(found
+        .items
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "number": t.number,
+                "amount": t.amount,
+                "to_pay": t.to_pay,
+                "method": t.method.as_str(),
+                "reference": t.reference,
+                "state": t.state.as_str(),
+                "created_at": mail_time(t.created_at, zone),
+            })
+        })
+        .collect())
+}
+
+/// A fresh one-time key for a form: submitting the form twice does its work once.
+fn form_key() -> String {
+    crate::time::new_id()
+}
+
+/// The one-time key a form posted back; a form without one (or a forged one) is refused.
+fn posted_key(form: &Form) -> Result<String, WebError> {
+    let key = form.get("key");
+    if !(8..=64).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(WebError::BadForm);
+    }
+    Ok(key.to_string())
+}
+
+/// The top-up form (with `key`, its one-time key) and the reader's requests below it.
+#[allow(clippy::too_many_arguments)]
+async fn topup_form(
+    state: &AppState,
     pages: &Pages,
     visitor: &Visitor,
     locals: &[String],
     errors: &[FieldError],
     values: serde_json::Value,
+    key: &str,
+    notice: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
+    let requests = my_topups(state, pages, visitor).await?;
     render_status(
         pages,
         visitor,
@@ -358,25 +425,60 @@ fn topup_form(
             "values": values,
             "locals": locals,
             "legal": pages.deployment.legal,
+            "key": key,
+            "requests": requests,
+            "notice": notice,
         }),
         status,
     )
 }
 
-/// `GET /wallet/top-up`: how much, in which local currency, paid how.
+#[derive(Debug, Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// `GET /wallet/top-up`: how much, in which local currency, paid how; then my requests.
 pub async fn topup_page(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
     visitor: Visitor,
+    query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     visitor.require()?;
     let locals = local_currencies(&state).await?;
     let values = json!({"currency": locals.first(), "method": "bank_transfer"});
-    topup_form(&pages, &visitor, &locals, &[], values, StatusCode::OK)
+    let notice = match query.notice.as_deref() {
+        Some("cancelled") => {
+            Some(pages.text(page_locale(visitor.locale), "wallet-topup-notice-cancelled"))
+        }
+        _ => None,
+    };
+    topup_form(
+        &state,
+        &pages,
+        &visitor,
+        &locals,
+        &[],
+        values,
+        &form_key(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
-/// `POST /wallet/top-up`: [`topups::request`] (its mail goes to the member), then the
-/// request's page.
+/// What a top-up form asked for, as its one-time key's record keeps it.
+#[derive(Debug, serde::Serialize)]
+struct AskedTopUp<'a> {
+    currency: &'a str,
+    amount: &'a str,
+    method: &'a str,
+}
+
+/// `POST /wallet/top-up`: [`topups::request`] (its mail goes to the member), once per
+/// form (its one-time key claimed in [`crate::idempotency`]: a second
+/// submission lands on the request the first made), then the request's page.
 pub async fn topup(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
@@ -384,6 +486,7 @@ pub async fn topup(
     form: Form,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
+    let key = posted_key(&form)?;
     let locals = local_currencies(&state).await?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let mut errors = Vec::new();
@@ -400,60 +503,121 @@ pub async fn topup(
     };
     let (Some(method), Some(amount), true) = (method, amount, errors.is_empty()) else {
         return topup_form(
+            &state,
             &pages,
             &visitor,
             &locals,
             &errors,
             form.values(),
+            &key,
+            None,
             unprocessable,
-        );
+        )
+        .await;
     };
     let actor = reader.actor.clone();
     let code = form.get("currency").to_string();
+    let typed = form.get("amount").to_string();
+    let once = key.clone();
     let outcome = state
         .db
-        .run(move |conn| topups::request(conn, &actor, &code, &amount, method))
-        .await;
-    match outcome {
-        Ok(topup) => Ok(redirect(&format!("/wallet/top-ups/{}", topup.id))),
-        Err(crate::association::AssociationError::Invalid(invalid)) => topup_form(
-            &pages,
-            &visitor,
-            &locals,
-            &on_fields(invalid.0),
-            form.values(),
-            unprocessable,
-        ),
+        .run(move |conn| {
+            let user = actor.user_id.to_string();
+            let asked = AskedTopUp {
+                currency: &code,
+                amount: &typed,
+                method: method.as_str(),
+            };
+            let saved = crate::idempotency::run(
+                conn,
+                &user,
+                &once,
+                "web topup-request",
+                &asked,
+                StatusCode::SEE_OTHER.as_u16(),
+                |conn| topups::request(conn, &actor, &code, &amount, method).map(|t| t.id),
+            );
+            match saved {
+                Ok(saved) => Ok(Ok(saved.body.as_str().unwrap_or_default().to_string())),
+                Err(Refusal::Work(refused)) => Ok(Err(refused)),
+                Err(Refusal::Reused) => Ok(Err(crate::association::AssociationError::field(
+                    "amount",
+                    "sent_already",
+                    "this form was sent already with other values: check your requests below",
+                ))),
+                Err(Refusal::Busy) => Err(WebError::Refused(
+                    "this form is being sent already: wait a moment, then look at your requests"
+                        .into(),
+                )),
+                Err(Refusal::Store(e)) => Err(WebError::from(e)),
+                Err(Refusal::Encode(e)) => Err(WebError::internal(e)),
+            }
+        })
+        .await?;
+    let refused = match outcome {
+        Ok(id) if !id.is_empty() => return Ok(redirect(&format!("/wallet/top-ups/{id}"))),
+        Ok(_) => return Err(WebError::internal("a top-up form's key saved no request")),
+        Err(refused) => refused,
+    };
+    let errors = match refused {
+        crate::association::AssociationError::Invalid(invalid) => on_fields(invalid.0),
         // the one conflict of a request: a transfer to an association without an account
-        Err(crate::association::AssociationError::Conflict(_)) => {
-            let errors = [FieldError::new(
-                "method",
-                "no_bank_account",
-                "the association has given no bank account yet: pay in cash",
-            )];
-            topup_form(
-                &pages,
-                &visitor,
-                &locals,
-                &errors,
-                form.values(),
-                unprocessable,
-            )
-        }
-        Err(crate::association::AssociationError::Ledger(LedgerError::CurrencyNotFound(_))) => {
-            let errors = [FieldError::new(
+        crate::association::AssociationError::Conflict(_) => vec![FieldError::new(
+            "method",
+            "no_bank_account",
+            "the association has given no bank account yet: pay in cash",
+        )],
+        crate::association::AssociationError::Ledger(LedgerError::CurrencyNotFound(_)) => {
+            vec![FieldError::new(
                 "currency",
                 "unknown_currency",
                 "choose a currency",
-            )];
-            topup_form(
-                &pages,
-                &visitor,
-                &locals,
-                &errors,
-                form.values(),
-                unprocessable,
-            )
+            )]
+        }
+        other => return Err(other.into()),
+    };
+    // a form sent already with other values: a new form, with a new key
+    let key = if errors.iter().any(|e| e.code == "sent_already") {
+        form_key()
+    } else {
+        key
+    };
+    topup_form(
+        &state,
+        &pages,
+        &visitor,
+        &locals,
+        &errors,
+        form.values(),
+        &key,
+        None,
+        unprocessable,
+    )
+    .await
+}
+
+/// `POST /wallet/top-ups/{id}/cancel`: the member cancels their pending request
+/// ([`topups::cancel`], the API's `POST /api/v1/topup-requests/{id}/cancel`); a second
+/// submission finds it cancelled already and lands on the same page.
+pub async fn cancel_topup(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _form: Form,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let reader = visitor.require()?;
+    authorize(&reader.actor, Action::ManageOwnAccount)?;
+    let (actor, id) = (reader.actor.clone(), id.into_inner());
+    let request = id.clone();
+    let outcome = state
+        .db
+        .run(move |conn| topups::cancel(conn, &actor, &request))
+        .await;
+    match outcome {
+        Ok(_) => Ok(redirect("/wallet/top-up?notice=cancelled")),
+        // approved or refused meanwhile: the request's page says which
+        Err(crate::association::AssociationError::Conflict(_)) => {
+            Ok(redirect(&format!("/wallet/top-ups/{id}")))
         }
         Err(other) => Err(other.into()),
     }

@@ -273,11 +273,11 @@ async fn checkout_is_idempotent_per_key(backend: Backend) {
     let conn = &mut app.db.db.conn().expect("conn");
     let now = comptoir::time::now();
     assert_eq!(
-        comptoir::api::idempotency::purge(conn, now - chrono::Duration::hours(1)).expect("purge"),
+        comptoir::idempotency::purge(conn, now - chrono::Duration::hours(1)).expect("purge"),
         0
     );
     assert_eq!(
-        comptoir::api::idempotency::purge(conn, now + chrono::Duration::seconds(1)).expect("purge"),
+        comptoir::idempotency::purge(conn, now + chrono::Duration::seconds(1)).expect("purge"),
         1
     );
 

@@ -181,16 +181,21 @@ async fn language_follows_the_reader(backend: Backend, demo: &'static DemoFacts)
     let page = english.get("/").await;
     assert!(page.text.contains("<html lang=\"en\">"));
     assert!(page.shows("Producers"));
-    // German (a Swiss language with no catalogue yet) is read in English; in France it is
-    // not a language of the deployment: French
+    // German, a Swiss language, is read in German; in France it is not a language of the
+    // deployment: French
     let mut german = Visitor::new(&app);
     german.accept_language = "de-CH".into();
-    let lang = if demo.legal == "CHF" { "en" } else { "fr" };
-    assert!(german
-        .get("/")
-        .await
-        .text
-        .contains(&format!("<html lang=\"{lang}\">")));
+    let lang = if demo.legal == "CHF" { "de" } else { "fr" };
+    let page = german.get("/").await;
+    assert!(page.text.contains(&format!("<html lang=\"{lang}\">")));
+    if demo.legal == "CHF" {
+        assert!(
+            page.shows("Produzentinnen und Produzenten"),
+            "{}",
+            page.text
+        );
+        assert!(page.shows("Direkt zum Inhalt"));
+    }
 
     // the switch: remembered by a cookie, and by the account of a signed-in reader
     let mut visitor = Visitor::new(&app);

@@ -10,12 +10,13 @@ use serde_json::{json, Value};
 use comptoir::mail::format::{self, Locale};
 
 use crate::backend_tests;
-use crate::harness::{Backend, DemoFacts, TestApp};
+use crate::harness::{Backend, DemoFacts, TestApp, FRENCH_DEMO};
 use crate::pages::{unescape, Page, Visitor};
 use crate::support::{authed, funded_wallet_in, place_order_in, shop_of, Shop};
 
 backend_tests!(
-    signed_out_visitors_are_sent_to_sign_in;
+    signed_out_visitors_are_sent_to_sign_in,
+    the_weight_tolerance_is_asked_checked_and_kept;
     per_demo: the_form_offers_the_most_the_wallet_and_shares_allow,
     a_split_pickup_checkout_from_form_to_review_to_order_placed_once,
     a_delivery_address_is_saved_then_chosen_again,
@@ -607,4 +608,98 @@ async fn signed_out_visitors_are_sent_to_sign_in(backend: Backend) {
     visitor.get("/").await.ok();
     let post = visitor.post("/checkout/confirm", &[("cycle", "abc")]).await;
     assert_eq!(post.location(), "/login?next=%2Fcheckout%2Fconfirm");
+}
+
+/// The weight tolerance: a field with its label and hint, 10 % unless changed, checked by
+/// the domain (0 to 25) with the error by the field, shown on the review, and the order's.
+async fn the_weight_tolerance_is_asked_checked_and_kept(backend: Backend) {
+    let demo = &FRENCH_DEMO;
+    let app = TestApp::with_bare_demo_of(backend, demo.demo).await;
+    let shop = shop_of(&app, demo.hub).await;
+    let token = app.access_token(demo.consumers[0]).await;
+    fill_cart(&app, demo, &shop, &token).await;
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(demo.consumers[0]).await;
+    let form = visitor
+        .get(&format!("/checkout?cycle={}", shop.cycle))
+        .await;
+    form.ok();
+    assert!(form
+        .text
+        .contains("<label for=\"weight_tolerance_percent\">"));
+    assert!(form.shows("Écart de poids accepté (en %)"));
+    assert!(form.shows("10 % si vous ne changez rien, 25 % au plus"));
+    assert_eq!(
+        form.input_value("weight_tolerance_percent").as_deref(),
+        Some("10")
+    );
+    let pickup = shop.method[demo.pickup].as_str();
+    for (typed, message) in [
+        ("30", "Saisissez un nombre de 0 à 25"),
+        ("-1", "Saisissez un nombre de 0 à 25"),
+        ("dix", "Saisissez un nombre entier, par exemple 10"),
+    ] {
+        let fields = form_fields(
+            &form,
+            &[
+                ("shipping_method_id", pickup),
+                ("local_amount", "0"),
+                ("weight_tolerance_percent", typed),
+            ],
+        );
+        let refused = visitor.post("/checkout", &as_refs(&fields)).await;
+        assert_eq!(refused.status, 422, "{typed}: {}", refused.text);
+        assert!(refused.text.contains("href=\"#weight_tolerance_percent\""));
+        assert!(refused
+            .text
+            .contains("id=\"weight_tolerance_percent-error\""));
+        assert!(refused.shows(message), "{typed}: {}", refused.text);
+        assert_eq!(
+            refused.input_value("weight_tolerance_percent").as_deref(),
+            Some(typed)
+        );
+    }
+    // 5 %: on the review, then the order's
+    let fields = form_fields(
+        &form,
+        &[
+            ("shipping_method_id", pickup),
+            ("local_amount", "0"),
+            ("weight_tolerance_percent", "5 %"),
+        ],
+    );
+    let review = visitor.post("/checkout", &as_refs(&fields)).await;
+    review.ok();
+    assert!(review.shows("Jusqu’à 5 % de plus pour les produits pesés"));
+    let placed = visitor
+        .post("/checkout/confirm", &as_refs(&hidden_fields(&review)))
+        .await;
+    let id = order_id_of(&placed.location(), "placed");
+    assert_eq!(
+        order_of(&app, &token, &id).await["payment"]["weight_tolerance_percent"],
+        5
+    );
+    // left empty: the default
+    fill_cart(&app, demo, &shop, &token).await;
+    let form = visitor
+        .get(&format!("/checkout?cycle={}", shop.cycle))
+        .await;
+    let fields = form_fields(
+        &form,
+        &[
+            ("shipping_method_id", pickup),
+            ("local_amount", "0"),
+            ("weight_tolerance_percent", ""),
+        ],
+    );
+    let review = visitor.post("/checkout", &as_refs(&fields)).await;
+    assert!(review.shows("Jusqu’à 10 % de plus"), "{}", review.text);
+    let placed = visitor
+        .post("/checkout/confirm", &as_refs(&hidden_fields(&review)))
+        .await;
+    let id = order_id_of(&placed.location(), "placed");
+    assert_eq!(
+        order_of(&app, &token, &id).await["payment"]["weight_tolerance_percent"],
+        10
+    );
 }

@@ -163,6 +163,23 @@ async fn the_shop_signed_out_groups_by_producer_with_prices(
         // a Swiss deployment speaks French and German: German readers read English pages
         english.ok();
     }
+    // the categories in the page's language: the taxonomy's own names for it
+    assert!(text.contains("<h3>Légumes</h3>"));
+    assert!(
+        english.text.contains("<h3>Vegetables</h3>"),
+        "{}",
+        english.text
+    );
+    assert!(english.text.contains(">Vegetables</option>"));
+    if demo.legal == "CHF" {
+        // and in German, a Swiss language
+        visitor.accept_language = "de-CH".into();
+        let german = visitor.get(&format!("/hubs/{}", demo.hub)).await;
+        assert!(german.text.contains("<html lang=\"de\">"));
+        assert!(german.text.contains("<h3>Gemüse</h3>"), "{}", german.text);
+        assert!(german.shows("In den Warenkorb"));
+        visitor.accept_language = "en".into();
+    }
 
     // unknown hubs, and enterprises that are not hubs, are not shops
     assert_eq!(visitor.get("/hubs/no-such-hub").await.status, 404);

@@ -228,8 +228,12 @@ async fn a_top_up_request_and_how_to_pay_it(backend: Backend, demo: &'static Dem
         Some(demo.local),
         "one local currency: no question"
     );
+    // the form's one-time key: sent once, it makes one request
+    let key = form.input_value("key").expect("the form's key");
+    let key = key.as_str();
     let fields = |amount: &'static str, method: &'static str| {
         [
+            ("key", key),
             ("currency", demo.local),
             ("amount", amount),
             ("method", method),
@@ -325,9 +329,19 @@ async fn a_top_up_request_and_how_to_pay_it(backend: Backend, demo: &'static Dem
     assert_eq!(other.get(&qr_path).await.status, 404);
 
     // cash: what to bring, no account
-    visitor.get("/wallet/top-up").await.ok();
+    // (a new form: a new key)
+    let cash_form = visitor.get("/wallet/top-up").await;
+    let cash_key = cash_form.input_value("key").expect("the form's key");
     let cash = visitor
-        .post("/wallet/top-up", &fields("10", "cash"))
+        .post(
+            "/wallet/top-up",
+            &[
+                ("key", cash_key.as_str()),
+                ("currency", demo.local),
+                ("amount", "10"),
+                ("method", "cash"),
+            ],
+        )
         .await
         .location();
     let page = visitor.get(&cash).await;

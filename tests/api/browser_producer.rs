@@ -1,0 +1,155 @@
+//! The producer's walk in a real Chromium: sign in, open the office from the header's
+//! "Bureaux", add a product with its first variant, then import a CSV file with one bad
+//! line — the check shows the line's error row and writes nothing —, correct the line in the
+//! page, check again and import; the catalogue lists the new products. Every page on the way
+//! checked with axe-core (no serious or critical violation) and photographed
+//! (`target/screenshots/producer-…`); with JavaScript and without, on SQLite and PostgreSQL.
+
+use fantoccini::Locator;
+
+use crate::browser::Browser;
+use crate::harness::{Backend, TestApp};
+
+const FARMER: &str = "ferme@troischenes.example.org";
+
+macro_rules! walk {
+    ($name:ident, $backend:expr, $js:expr $(, #[$extra:meta])?) => {
+        #[actix_web::test]
+        #[cfg_attr(
+            not(comptoir_browser_tests),
+            ignore = "no ChromeDriver: install chromium and chromium-driver"
+        )]
+        $(#[$extra])?
+        async fn $name() {
+            producer_walk($backend, $js).await
+        }
+    };
+}
+
+walk!(sqlite_with_javascript, Backend::Sqlite, true);
+walk!(sqlite_without_javascript, Backend::Sqlite, false);
+walk!(postgres_with_javascript, Backend::Postgres, true,
+    #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
+walk!(postgres_without_javascript, Backend::Postgres, false,
+    #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
+
+/// Checks the page with axe and photographs it.
+async fn look(browser: &Browser, name: &str) {
+    browser.check_accessibility().await;
+    browser.screenshot(&format!("producer-{name}")).await;
+}
+
+const GOOD_LINE: &str = "FERME-BET-1KG;Betteraves;legumes;1 kg;weight;1000;2,40;5,5;50";
+const BAD_LINE: &str = "FERME-BLE-BOT;Blettes;legumes;Botte;items;1;deux euros;5,5;20";
+const FIXED_LINE: &str = "FERME-BLE-BOT;Blettes;legumes;Botte;items;1;2,00;5,5;20";
+const HEADER: &str = "sku;product;category;variant;unit_kind;unit_value;price;vat_rate;stock";
+
+async fn producer_walk(backend: Backend, js: bool) {
+    let app = TestApp::with_bare_demo(backend).await;
+    let browser = Browser::start(js).await;
+
+    browser.goto(&app.url("/login")).await;
+    browser.fill("Adresse e-mail", FARMER).await;
+    browser
+        .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
+        .await;
+    browser.click_button("Se connecter").await;
+    assert!(browser.text().await.contains("Se déconnecter"));
+    browser.click_link("Bureaux").await;
+    look(&browser, "offices").await;
+    browser
+        .click_link("Catalogue et bureau de Ferme des Trois Chênes")
+        .await;
+    look(&browser, "home").await;
+
+    // a product by hand
+    browser.click_link("Ajouter un produit").await;
+    look(&browser, "new-product").await;
+    browser.fill("Nom du produit", "Navets").await;
+    browser.fill("Catégorie", "Légumes").await;
+    browser.fill("Référence (SKU)", "FERME-NAV-1KG").await;
+    browser.fill("Nom de la variante", "1 kg").await;
+    browser.fill("Quantité de l’unité", "1000").await;
+    browser.fill("Prix TTC en EUR", "trois").await;
+    browser.fill("Unités en stock", "30").await;
+    browser.click_button("Ajouter ce produit").await;
+    look(&browser, "new-product-refused").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Saisissez un prix en chiffres"));
+    browser.fill("Prix TTC en EUR", "3,50").await;
+    browser.click_button("Ajouter ce produit").await;
+    look(&browser, "product").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Le produit est dans votre catalogue"),
+        "{text}"
+    );
+    assert!(text.contains("3,50"), "{text}");
+
+    // a CSV file with one bad line
+    let dir = std::env::temp_dir().join(format!(
+        "comptoir-producer-walk-{}",
+        comptoir::time::new_id()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("catalogue.csv");
+    std::fs::write(&file, format!("{HEADER}\n{GOOD_LINE}\n{BAD_LINE}\n")).expect("the file");
+    browser.click_link("Importer un fichier CSV").await;
+    look(&browser, "import").await;
+    let input = browser
+        .client()
+        .find(Locator::Id("file"))
+        .await
+        .expect("the file field");
+    input
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("the file chosen");
+    browser.click_button("Vérifier le fichier").await;
+    look(&browser, "import-refused").await;
+    let text = browser.text().await;
+    assert!(text.contains("Des lignes sont fausses"), "{text}");
+    let row = browser
+        .client()
+        .find(Locator::XPath(
+            "//table[contains(@class,'import-errors')]//tr[td[1]='3' and td[2]='price']",
+        ))
+        .await;
+    assert!(row.is_ok(), "no error row for line 3, price: {text}");
+
+    // corrected in the page, checked again, imported
+    browser
+        .fill(
+            "Les lignes du fichier",
+            &format!("{HEADER}\n{GOOD_LINE}\n{FIXED_LINE}\n"),
+        )
+        .await;
+    browser.click_button("Vérifier le fichier").await;
+    look(&browser, "import-checked").await;
+    let text = browser.text().await;
+    assert!(text.contains("Le fichier est juste"), "{text}");
+    assert!(text.contains("2 lignes : 2 à créer"), "{text}");
+    browser.click_button("Importer").await;
+    look(&browser, "imported").await;
+    assert!(browser.text().await.contains("Le catalogue est à jour"));
+
+    browser.click_link("Catalogue").await;
+    look(&browser, "catalogue").await;
+    let text = browser.text().await;
+    for name in ["Betteraves", "Blettes", "Navets", "Carottes"] {
+        assert!(text.contains(name), "{name} not in the catalogue: {text}");
+    }
+
+    // its money: wallets, payment requests
+    browser
+        .goto(&app.url("/producer/ferme-des-trois-chenes/wallets"))
+        .await;
+    look(&browser, "wallets").await;
+    browser.click_link("Demandes de paiement").await;
+    look(&browser, "payment-requests").await;
+    browser.click_link("À livrer").await;
+    look(&browser, "deliveries").await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
