@@ -252,6 +252,65 @@ pub fn write(
     Ok(written)
 }
 
+/// Whether `actor` may keep the deployment's books (the chart, the exports, the periods):
+/// the currency associations' owners and treasurers, platform admins.
+pub fn may_keep_books(
+    conn: &mut crate::db::DbConn,
+    actor: &crate::auth::actor::Actor,
+) -> Result<(), AccountingError> {
+    use crate::db::schema::enterprises;
+    use diesel::prelude::*;
+    let associations: Vec<String> = enterprises::table
+        .filter(enterprises::kind.eq("currency_association"))
+        .select(enterprises::id)
+        .load(conn.diesel())?;
+    Ok(crate::auth::policy::authorize(
+        actor,
+        crate::auth::policy::Action::KeepBooks {
+            associations: &associations,
+        },
+    )?)
+}
+
+/// The export of `book` for `from..=to` as a stream of text, [`PAGE`] moves at a time (each
+/// page read in its own short transaction, so no request holds the database long): `start`
+/// (from [`start`]) first, then each page rendered in `format`.
+pub fn stream(
+    db: crate::db::Db,
+    book: super::books::Book,
+    format: Format,
+    from: NaiveDate,
+    to: NaiveDate,
+    start: String,
+) -> impl futures_util::Stream<Item = Result<String, AccountingError>> {
+    // state: None = done; Some(None) = header not sent; Some(Some(seq)) = after seq
+    futures_util::stream::unfold(Some(None::<i64>), move |cursor| {
+        let (db, book, start) = (db.clone(), book.clone(), start.clone());
+        async move {
+            let after = cursor?;
+            let page = db
+                .run(move |conn| {
+                    let page = book.page(conn, from, to, after.unwrap_or(0), PAGE)?;
+                    let mut text = String::new();
+                    if after.is_none() {
+                        text.push_str(&start);
+                    }
+                    let legal = crate::ledger::currencies::legal(conn)?;
+                    text.push_str(&format.render(&page, to, legal)?);
+                    let next = (page.len() as i64 == PAGE)
+                        .then(|| page.last().map(|(m, _)| m.ledger_seq))
+                        .flatten();
+                    Ok::<_, AccountingError>((text, next))
+                })
+                .await;
+            match page {
+                Ok((text, next)) => Some((Ok(text), next.map(Some))),
+                Err(e) => Some((Err(e), None)),
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,14 +5,13 @@
 
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::accounting::balance;
 use crate::accounting::books::{self, Book};
 use crate::accounting::chart;
-use crate::accounting::export::{self, Format, PAGE};
+use crate::accounting::export::{self, Format};
 use crate::accounting::general_ledger;
 use crate::accounting::periods;
 use crate::api::auth::Authenticated;
@@ -23,25 +22,15 @@ use crate::api::views::accounting::{Chart, ClosePeriod, Period, TrialBalance};
 use crate::api::AppState;
 use crate::auth::actor::Actor;
 use crate::auth::policy::{authorize, Action};
-use crate::db::schema::enterprises;
 use crate::db::DbConn;
 use crate::enterprises::identifiers::Siren;
 use crate::error::FieldError;
+use futures_util::StreamExt;
 
 fn keep_books(conn: &mut DbConn, actor: &Actor) -> Result<(), ApiError> {
-    let associations: Vec<String> = enterprises::table
-        .filter(enterprises::kind.eq("currency_association"))
-        .select(enterprises::id)
-        .load(conn.diesel())?;
-    Ok(authorize(
-        actor,
-        Action::KeepBooks {
-            associations: &associations,
-        },
-    )?)
+    Ok(export::may_keep_books(conn, actor)?)
 }
 
-/// The id of the enterprise `key` (id or slug) whose books `actor` keeps; 404, 403.
 fn enterprise_books(conn: &mut DbConn, actor: &Actor, key: &str) -> Result<String, ApiError> {
     let id = crate::enterprises::resolve(conn, actor, key)?;
     authorize(actor, Action::KeepEnterpriseBooks { enterprise_id: &id })?;
@@ -161,42 +150,12 @@ async fn stream_export(
             Ok::<_, ApiError>(export::start(conn, &checked, format, from, to)?)
         })
         .await?;
-    let db = state.db.clone();
-    // state: None = done; Some(None) = header not sent; Some(Some(seq)) = after seq
-    Ok(futures_util::stream::unfold(
-        Some(None::<i64>),
-        move |cursor| {
-            let (db, book, start) = (db.clone(), book.clone(), start.clone());
-            async move {
-                let after = cursor?;
-                let page = db
-                    .run(move |conn| {
-                        let page = book.page(conn, from, to, after.unwrap_or(0), PAGE)?;
-                        let mut text = String::new();
-                        if after.is_none() {
-                            text.push_str(&start);
-                        }
-                        let legal = crate::ledger::currencies::legal(conn)?;
-                        text.push_str(&format.render(&page, to, legal)?);
-                        let next = (page.len() as i64 == PAGE)
-                            .then(|| page.last().map(|(m, _)| m.ledger_seq))
-                            .flatten();
-                        Ok::<_, ApiError>((text, next))
-                    })
-                    .await;
-                match page {
-                    Ok((text, next)) => Some((
-                        Ok::<_, actix_web::Error>(web::Bytes::from(text)),
-                        next.map(Some),
-                    )),
-                    Err(e) => Some((
-                        Err(actix_web::error::ErrorInternalServerError(e.to_string())),
-                        None,
-                    )),
-                }
-            }
-        },
-    ))
+    Ok(
+        export::stream(state.db.clone(), book, format, from, to, start).map(|page| {
+            page.map(web::Bytes::from)
+                .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
+        }),
+    )
 }
 
 /// The FEC of a period (validated moves, see the README), streamed.

@@ -326,6 +326,87 @@ pub fn request(
     one(conn, row)
 }
 
+/// A treasurer issues `amount` of `code` directly to the member whose address is `email`,
+/// against euros received by `method` (`reference`: the bank statement's line, the receipt's
+/// number), without a request: the same issuance and receipt as `POST
+/// /api/v1/currencies/{code}/issuances`, once per `entry_id` (a retry issues once). The
+/// member needs a wallet in the currency (field `email`, `no_wallet`).
+#[allow(clippy::too_many_arguments)]
+pub fn issue_directly(
+    conn: &mut DbConn,
+    actor: &Actor,
+    who: &Who,
+    code: &str,
+    entry_id: &str,
+    email: &str,
+    amount: &AmountInput,
+    method: Method,
+    reference: &str,
+) -> Result<String, AssociationError> {
+    let currency = currencies::get(conn, code)?;
+    authorize(
+        actor,
+        Action::RunCurrency {
+            issuer_id: issuer(&currency)?,
+        },
+    )?;
+    let reference = reference.trim();
+    if reference.is_empty() || reference.chars().count() > 200 {
+        return Err(AssociationError::field(
+            "reference",
+            "length",
+            "what you received, in 1 to 200 characters",
+        ));
+    }
+    let email = crate::auth::users::normalise_email(email);
+    let user: Option<String> = users::table
+        .filter(users::email.eq(&email))
+        .select(users::id)
+        .first(conn.diesel())
+        .optional()?;
+    let no_wallet = || {
+        AssociationError::field(
+            "email",
+            "no_wallet",
+            format!("no member with this address has a {} wallet", currency.code),
+        )
+    };
+    let user = user.ok_or_else(no_wallet)?;
+    let wallet = crate::ledger::accounts::find_by_owner(
+        conn,
+        &Owner::User(user.as_str().into()),
+        &currency.code,
+        crate::ledger::accounts::AccountKind::MemberWallet,
+        None,
+    )?
+    .ok_or_else(no_wallet)?;
+    let minor = super::minor_of(&currency, "amount", amount)?;
+    let committed = conn.transaction(|conn| {
+        let committed = ops::issue(
+            conn,
+            who,
+            entry_id,
+            &wallet.id,
+            minor,
+            method.ledger(),
+            reference,
+        )?;
+        if let Committed::New(entry) = &committed {
+            receipts::topup(
+                conn,
+                entry,
+                &wallet.id,
+                &currency,
+                minor,
+                method.as_str(),
+                reference,
+            )?;
+        }
+        Ok::<_, AssociationError>(committed)
+    })?;
+    Ok(committed.entry().row.id.clone())
+}
+
 /// The request `id`, for its member or the currency's treasurers.
 pub fn get(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<TopUp, AssociationError> {
     let row = readable(conn, actor, id)?;

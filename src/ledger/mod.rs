@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod batch;
+pub mod circulation;
 pub mod currencies;
 pub mod engine;
 pub mod group;

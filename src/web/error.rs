@@ -251,6 +251,25 @@ impl From<crate::enterprises::EnterpriseError> for WebError {
     }
 }
 
+impl From<crate::accounting::AccountingError> for WebError {
+    fn from(e: crate::accounting::AccountingError) -> WebError {
+        use crate::accounting::AccountingError as E;
+        match e {
+            E::Invalid(invalid) => invalid.into(),
+            E::NotFound(detail) => WebError::NotFound(detail),
+            E::Conflict(detail)
+            | E::Unmapped(detail)
+            | E::PeriodClosed(detail)
+            | E::NothingToExport(detail) => WebError::Refused(detail),
+            E::Auth(e) => e.into(),
+            E::Ledger(e) => e.into(),
+            E::Db(e) => e.into(),
+            E::Unavailable(e) => e.into(),
+            other => WebError::internal(other),
+        }
+    }
+}
+
 impl From<crate::catalog::CatalogError> for WebError {
     fn from(e: crate::catalog::CatalogError) -> WebError {
         use crate::catalog::CatalogError as E;

@@ -29,6 +29,7 @@ pub mod producer_money;
 pub mod render;
 pub mod session;
 pub mod shop;
+pub mod treasury;
 pub mod upload;
 pub mod wallet;
 
@@ -57,7 +58,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(wallet::routes)
         .configure(office::routes)
         .configure(producer::routes)
-        .configure(producer_money::routes);
+        .configure(producer_money::routes)
+        .configure(treasury::routes);
 }
 
 /// Every built-in template, by name: the shared ones and each page module's.
@@ -74,6 +76,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         office::TEMPLATES,
         producer::TEMPLATES,
         producer_money::TEMPLATES,
+        treasury::TEMPLATES,
     ]
     .into_iter()
     .flatten()

@@ -315,14 +315,24 @@ impl Browser {
     }
 
     /// The page's text as it is shown (the body's rendered text).
+    ///
+    /// A page still loading after a click can swap its body between the look-up and the
+    /// reading (a "stale element"): the reading is tried again, for up to 5 s.
     pub async fn text(&self) -> String {
-        let text = match self.client.find(Locator::Css("body")).await {
-            Ok(body) => body.text().await,
-            Err(e) => Err(e),
-        };
-        match text {
-            Ok(text) => text,
-            Err(e) => panic!("no text on {}: {e}", self.here().await),
+        let mut tries = 0;
+        loop {
+            let text = match self.client.find(Locator::Css("body")).await {
+                Ok(body) => body.text().await,
+                Err(e) => Err(e),
+            };
+            match text {
+                Ok(text) => return text,
+                Err(_) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("no text on {}: {e}", self.here().await),
+            }
         }
     }
 

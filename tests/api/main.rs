@@ -11,6 +11,7 @@ mod books;
 mod browser;
 mod browser_gaps;
 mod browser_producer;
+mod browser_treasury;
 mod browser_walk;
 mod catalog;
 mod cli;
@@ -46,6 +47,7 @@ mod web_orders;
 mod web_producer;
 mod web_shop;
 mod web_topups;
+mod web_treasury;
 mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.

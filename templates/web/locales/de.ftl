@@ -10,6 +10,7 @@ nav-cart = Warenkorb
 nav-orders = Meine Bestellungen
 nav-wallet = Portemonnaie
 nav-account = Mein Konto
+nav-offices = Büros
 nav-login = Anmelden
 nav-logout = Abmelden
 nav-register = Konto erstellen

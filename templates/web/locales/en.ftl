@@ -467,6 +467,116 @@ wallet-error-method-required = Choose how you will pay
 wallet-error-method-no-bank-account = The association has not given a bank account yet: choose to pay in cash
 wallet-error-pay-insufficient-funds = Your wallet does not hold enough: top it up first
 
+## treasury
+treasury-title = Treasury of { $name }
+treasury-nav-label = Treasury
+treasury-nav-home = Overview
+treasury-nav-topups = Top-ups to decide
+treasury-nav-professionals = Professionals
+treasury-nav-statement = Statement
+treasury-waiting-heading = Waiting for you
+treasury-count-more = { $count } or more
+treasury-topups-link = { $count ->
+    [0] See the top-up requests
+    [one] Decide the pending top-up
+   *[other] Decide the { $count } pending top-ups
+}
+treasury-professionals-link = { $count ->
+    [0] See the professionals
+    [one] Decide the pending request
+   *[other] Decide the { $count } pending requests
+}
+treasury-statement-heading = Where the { $currency } stands
+treasury-statement-link = See the statement and its chart
+treasury-circulation = Circulation
+treasury-fund = Guarantee fund
+treasury-difference = Fund minus circulation
+treasury-short = The fund does not cover circulation
+treasury-held = Held in positive balances
+treasury-credit = Mutual credit in use
+treasury-topups-title = Top-ups to decide
+treasury-topups-lead = Approve a request once its money has arrived: the local currency is issued to the member's wallet. Refuse it, saying why, when it will not arrive.
+treasury-topups-none = No top-up request is waiting.
+treasury-topups-more = More requests wait: decide these first.
+treasury-topup-heading = Request { $number } from { $member }
+treasury-topup-amount = Asked for
+treasury-topup-to-pay = To receive
+treasury-topup-method = Paid
+treasury-topup-reference = Reference
+treasury-topup-email = Email
+treasury-topup-asked = Asked on
+treasury-topup-received = What you received (optional)
+treasury-topup-received-hint = The bank statement's line or the receipt's number
+treasury-topup-approve = Approve and issue { $amount }
+treasury-topup-refuse = Refuse this request
+treasury-refuse-reason = Why you refuse
+treasury-refuse-reason-hint = The member reads it in a mail
+treasury-suspend-reason = Why you suspend it
+treasury-professional-reason-hint = The business reads it in a mail
+treasury-professionals-title = Professionals
+treasury-professionals-requested = Asking to accept the currency
+treasury-professionals-approved = Approved
+treasury-professionals-suspended = Suspended
+treasury-professionals-refused = Refused
+treasury-professionals-none-requested = No business is waiting for a decision.
+treasury-professionals-none = None yet.
+treasury-professional-kind-producer = Producer
+treasury-professional-kind-hub = Hub
+treasury-professional-kind-producer-hub = Producer and hub
+treasury-professional-kind-currency-association = Currency association
+treasury-professional-asked = Asked on { $when }
+treasury-professional-approve = Approve { $name }
+treasury-professional-refuse = Refuse the request
+treasury-professional-suspend-open = Suspend { $name }
+treasury-professional-suspend = Suspend: freeze its wallet
+treasury-professional-reinstate = Reinstate { $name }
+treasury-professional-why = Reason: { $reason }
+treasury-notice-topup-approved = The top-up is approved: the member's wallet is credited.
+treasury-notice-topup-refused = The top-up is refused: the member is told why.
+treasury-notice-professional-approved = The business is approved: its wallet is open.
+treasury-notice-professional-refused = The request is refused: the business is told why.
+treasury-notice-professional-suspended = The business is suspended: its wallet is frozen.
+treasury-error-reason = Say why, in 1 to 500 characters
+treasury-error-received-reference = Write at most 200 characters
+treasury-statement-title = Statement of the { $currency }
+treasury-chart-heading = Circulation and guarantee fund, last { $days } days
+treasury-chart-periods = Period of the chart
+treasury-chart-days = { $days } days
+treasury-chart-desc = Two lines from { $first } to { $last }, in { $legal }: circulation at parity as a solid line, the guarantee fund as a dashed line. The same figures are in the table below.
+treasury-legend-circulation = Circulation, at parity in { $legal } (solid line)
+treasury-legend-fund = Guarantee fund (dashed line)
+treasury-chart-table = The chart's figures, day by day
+treasury-day = Day
+treasury-movements-heading = Today's movements
+treasury-movements-none = Nothing moved the circulation or the fund today.
+treasury-movement-when = When
+treasury-movement-what = What
+treasury-nav-exports = Exports
+treasury-exports-title = Export the books
+treasury-exports-lead = The association's books for a period: the FEC for the tax administration, the moves for Odoo's import, or the trial balance. Large periods are written page by page as they download.
+treasury-exports-from = First day
+treasury-exports-to = Last day
+treasury-exports-day-hint = For example, 2026-01-31
+treasury-exports-siren = SIREN of the association (for the FEC)
+treasury-exports-siren-hint = Nine digits: the FEC's file is named after it
+treasury-exports-fec = Download the FEC
+treasury-exports-odoo = Download the moves for Odoo (CSV)
+treasury-exports-balance = Download the trial balance (CSV)
+treasury-error-from = Enter the first day as YYYY-MM-DD
+treasury-error-to = Enter the last day as YYYY-MM-DD, not before the first
+treasury-error-siren = Enter the association's SIREN: nine digits
+treasury-issue-heading = Issue directly
+treasury-issue-lead = Money received without a request (at a market stall, by a transfer with no reference): issue it to the member's wallet.
+treasury-issue-email = The member's email address
+treasury-issue-amount = Amount in { $currency }
+treasury-issue-method = Received
+treasury-issue-reference = What you received
+treasury-issue-submit = Issue to this member
+treasury-notice-issued = Issued: the member's wallet is credited.
+treasury-error-email = No member with this address has a wallet in this currency
+treasury-error-amount = Enter an amount greater than zero, with at most two decimals
+treasury-error-method = Choose how the money was received
+treasury-error-reference = Say what you received, in 1 to 200 characters
 ## office
 nav-offices = Offices
 office-title = My offices

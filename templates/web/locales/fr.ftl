@@ -468,6 +468,116 @@ wallet-error-method-required = Choisissez comment vous payez
 wallet-error-method-no-bank-account = L’association n’a pas encore indiqué de compte bancaire : choisissez de payer en espèces
 wallet-error-pay-insufficient-funds = Votre porte-monnaie ne contient pas assez : rechargez-le d’abord
 
+## treasury
+treasury-title = Trésorerie de { $name }
+treasury-nav-label = Trésorerie
+treasury-nav-home = Vue d'ensemble
+treasury-nav-topups = Rechargements à décider
+treasury-nav-professionals = Professionnels
+treasury-nav-statement = État de la monnaie
+treasury-waiting-heading = Ce qui vous attend
+treasury-count-more = { $count } ou plus
+treasury-topups-link = { $count ->
+    [0] Voir les demandes de rechargement
+    [one] Décider le rechargement en attente
+   *[other] Décider les { $count } rechargements en attente
+}
+treasury-professionals-link = { $count ->
+    [0] Voir les professionnels
+    [one] Décider la demande en attente
+   *[other] Décider les { $count } demandes en attente
+}
+treasury-statement-heading = Où en est le { $currency }
+treasury-statement-link = Voir l'état de la monnaie et son graphique
+treasury-circulation = Monnaie en circulation
+treasury-fund = Fonds de garantie
+treasury-difference = Fonds moins circulation
+treasury-short = Le fonds ne couvre pas la circulation
+treasury-held = Détenu sur des soldes positifs
+treasury-credit = Crédit mutuel utilisé
+treasury-topups-title = Rechargements à décider
+treasury-topups-lead = Approuvez une demande une fois son argent reçu : la monnaie locale est émise sur le porte-monnaie de l'adhérent. Refusez-la, en disant pourquoi, s'il n'arrivera pas.
+treasury-topups-none = Aucune demande de rechargement n'attend.
+treasury-topups-more = D'autres demandes attendent : décidez d'abord celles-ci.
+treasury-topup-heading = Demande { $number } de { $member }
+treasury-topup-amount = Demandé
+treasury-topup-to-pay = À recevoir
+treasury-topup-method = Payé
+treasury-topup-reference = Référence
+treasury-topup-email = Courriel
+treasury-topup-asked = Demandé le
+treasury-topup-received = Ce que vous avez reçu (facultatif)
+treasury-topup-received-hint = La ligne du relevé bancaire ou le numéro du reçu
+treasury-topup-approve = Approuver et émettre { $amount }
+treasury-topup-refuse = Refuser cette demande
+treasury-refuse-reason = Pourquoi vous refusez
+treasury-refuse-reason-hint = L'adhérent le lira dans un courriel
+treasury-suspend-reason = Pourquoi vous suspendez
+treasury-professional-reason-hint = L'entreprise le lira dans un courriel
+treasury-professionals-title = Professionnels
+treasury-professionals-requested = Demandent à accepter la monnaie
+treasury-professionals-approved = Agréés
+treasury-professionals-suspended = Suspendus
+treasury-professionals-refused = Refusés
+treasury-professionals-none-requested = Aucune entreprise n'attend de décision.
+treasury-professionals-none = Aucun pour l'instant.
+treasury-professional-kind-producer = Producteur
+treasury-professional-kind-hub = Point de retrait
+treasury-professional-kind-producer-hub = Producteur et point de retrait
+treasury-professional-kind-currency-association = Association de monnaie
+treasury-professional-asked = Demandé le { $when }
+treasury-professional-approve = Agréer { $name }
+treasury-professional-refuse = Refuser la demande
+treasury-professional-suspend-open = Suspendre { $name }
+treasury-professional-suspend = Suspendre : geler son porte-monnaie
+treasury-professional-reinstate = Rétablir { $name }
+treasury-professional-why = Motif : { $reason }
+treasury-notice-topup-approved = Le rechargement est approuvé : le porte-monnaie de l'adhérent est crédité.
+treasury-notice-topup-refused = Le rechargement est refusé : l'adhérent est informé du motif.
+treasury-notice-professional-approved = L'entreprise est agréée : son porte-monnaie est ouvert.
+treasury-notice-professional-refused = La demande est refusée : l'entreprise est informée du motif.
+treasury-notice-professional-suspended = L'entreprise est suspendue : son porte-monnaie est gelé.
+treasury-error-reason = Dites pourquoi, en 1 à 500 caractères
+treasury-error-received-reference = Écrivez au plus 200 caractères
+treasury-statement-title = État du { $currency }
+treasury-chart-heading = Circulation et fonds de garantie, { $days } derniers jours
+treasury-chart-periods = Période du graphique
+treasury-chart-days = { $days } jours
+treasury-chart-desc = Deux courbes du { $first } au { $last }, en { $legal } : la circulation à parité en trait plein, le fonds de garantie en tirets. Les mêmes chiffres sont dans le tableau ci-dessous.
+treasury-legend-circulation = Circulation, à parité en { $legal } (trait plein)
+treasury-legend-fund = Fonds de garantie (tirets)
+treasury-chart-table = Les chiffres du graphique, jour par jour
+treasury-day = Jour
+treasury-movements-heading = Mouvements du jour
+treasury-movements-none = Rien n'a modifié la circulation ni le fonds aujourd'hui.
+treasury-movement-when = Quand
+treasury-movement-what = Quoi
+treasury-nav-exports = Exports
+treasury-exports-title = Exporter la comptabilité
+treasury-exports-lead = Les comptes de l'association sur une période : le FEC pour l'administration fiscale, les écritures pour l'import d'Odoo, ou la balance générale. Les longues périodes s'écrivent page par page pendant le téléchargement.
+treasury-exports-from = Premier jour
+treasury-exports-to = Dernier jour
+treasury-exports-day-hint = Par exemple, 2026-01-31
+treasury-exports-siren = SIREN de l'association (pour le FEC)
+treasury-exports-siren-hint = Neuf chiffres : le fichier du FEC porte ce numéro
+treasury-exports-fec = Télécharger le FEC
+treasury-exports-odoo = Télécharger les écritures pour Odoo (CSV)
+treasury-exports-balance = Télécharger la balance générale (CSV)
+treasury-error-from = Saisissez le premier jour sous la forme AAAA-MM-JJ
+treasury-error-to = Saisissez le dernier jour sous la forme AAAA-MM-JJ, pas avant le premier
+treasury-error-siren = Saisissez le SIREN de l'association : neuf chiffres
+treasury-issue-heading = Émettre directement
+treasury-issue-lead = De l'argent reçu sans demande (au marché, par un virement sans référence) : émettez-le sur le porte-monnaie de l'adhérent.
+treasury-issue-email = L'adresse e-mail de l'adhérent
+treasury-issue-amount = Montant en { $currency }
+treasury-issue-method = Reçu
+treasury-issue-reference = Ce que vous avez reçu
+treasury-issue-submit = Émettre pour cet adhérent
+treasury-notice-issued = Émis : le porte-monnaie de l'adhérent est crédité.
+treasury-error-email = Aucun adhérent de cette adresse n'a de porte-monnaie dans cette monnaie
+treasury-error-amount = Saisissez un montant supérieur à zéro, avec au plus deux décimales
+treasury-error-method = Choisissez comment l'argent a été reçu
+treasury-error-reference = Dites ce que vous avez reçu, en 1 à 200 caractères
 ## office
 nav-offices = Bureaux
 office-title = Mes bureaux

@@ -1,0 +1,182 @@
+//! The treasurer's walk in a real Chromium: sign in, read the office's home, approve a
+//! business that asked to accept the Lem, approve a member's top-up, read the statement and
+//! its chart; every page checked with axe-core (no serious or critical violation) and
+//! photographed (`target/screenshots/treasury-…`). With JavaScript and without, on SQLite
+//! and PostgreSQL.
+
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::harness::{Backend, TestApp, FRENCH_DEMO};
+use crate::support::{authed, key};
+
+macro_rules! walk {
+    ($name:ident, $backend:expr, $js:expr $(, #[$extra:meta])?) => {
+        #[actix_web::test]
+        #[cfg_attr(
+            not(comptoir_browser_tests),
+            ignore = "no ChromeDriver: install chromium and chromium-driver"
+        )]
+        $(#[$extra])?
+        async fn $name() {
+            treasurer_walk($backend, $js).await
+        }
+    };
+}
+
+walk!(sqlite_with_javascript, Backend::Sqlite, true);
+walk!(sqlite_without_javascript, Backend::Sqlite, false);
+walk!(postgres_with_javascript, Backend::Postgres, true,
+    #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
+walk!(postgres_without_javascript, Backend::Postgres, false,
+    #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
+
+/// Checks the page with axe and photographs it.
+async fn look(browser: &Browser, name: &str) {
+    browser.check_accessibility().await;
+    browser.screenshot(&format!("treasury-{name}")).await;
+}
+
+async fn treasurer_walk(backend: Backend, js: bool) {
+    let demo = &FRENCH_DEMO;
+    let app = TestApp::with_bare_demo(backend).await;
+    // a member asks for 20 Lem, paid in cash; a business asks to accept the Lem
+    let member = app.access_token(demo.consumers[0]).await;
+    let asked = authed(
+        &app,
+        "POST",
+        "/api/v1/currencies/LEM/topup-requests",
+        &member,
+        Some(&key()),
+        &json!({"amount": {"amount": "20.00", "currency": "LEM"}, "method": "cash"}),
+    )
+    .await;
+    assert_eq!(asked.status, 201, "{}", asked.json());
+    let owner = app.access_token(demo.consumers[1]).await;
+    let producer = app
+        .call(
+            "POST",
+            "/api/v1/enterprises",
+            Some(&owner),
+            Some(&json!({
+                "name": "Les Jardins d'Émile",
+                "kind": "producer",
+                "address": {"line": "2 chemin des Prés", "postcode": "69530", "city": "Brignais"},
+                "accepted_currencies": ["LEM"]
+            })),
+        )
+        .await;
+    assert_eq!(producer.status, 201, "{}", producer.json());
+
+    let browser = Browser::start(js).await;
+    browser.goto(&app.url("/login")).await;
+    browser.fill("Adresse e-mail", demo.treasurer).await;
+    browser
+        .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
+        .await;
+    browser.click_button("Se connecter").await;
+    browser
+        .goto(&app.url(&format!("/treasury/{}", demo.association)))
+        .await;
+    look(&browser, "home").await;
+    let home = browser.text().await;
+    assert!(home.contains("Fonds de garantie"), "{home}");
+
+    // the business
+    browser.click_link("Décider la demande en attente").await;
+    look(&browser, "professionals").await;
+    browser.click_button("Agréer Les Jardins d'Émile").await;
+    look(&browser, "professional-approved").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("L'entreprise est agréée : son porte-monnaie est ouvert."));
+
+    // the top-up
+    browser.click_link("Rechargements à décider").await;
+    look(&browser, "topups").await;
+    browser
+        .fill("Ce que vous avez reçu (facultatif)", "caisse du samedi")
+        .await;
+    browser
+        .click_button("Approuver et émettre 20,00\u{a0}LEM")
+        .await;
+    look(&browser, "topup-approved").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Le rechargement est approuvé"));
+
+    // the statement and its chart
+    browser.click_link("État de la monnaie").await;
+    look(&browser, "statement").await;
+    let statement = browser.text().await;
+    assert!(statement.contains("20,00"), "{statement}");
+    assert!(
+        statement.contains("Fonds de garantie (tirets)"),
+        "{statement}"
+    );
+    assert!(statement.contains("Mouvements du jour"), "{statement}");
+    let chart = browser
+        .client()
+        .find(fantoccini::Locator::Css("figure.chart svg polyline"))
+        .await;
+    assert!(chart.is_ok(), "the chart is drawn");
+    browser.click_link("90 jours").await;
+    look(&browser, "statement-90").await;
+
+    // the exports: today's FEC, as this browser's session downloads it
+    browser.click_link("Exports").await;
+    look(&browser, "exports").await;
+    let today = comptoir::time::now().date().to_string();
+    browser.fill("Premier jour", &today).await;
+    browser.fill("Dernier jour", &today).await;
+    browser
+        .fill("SIREN de l'association (pour le FEC)", "")
+        .await;
+    browser.click_button("Télécharger le FEC").await;
+    // no SIREN: the form again, its error beside the field
+    look(&browser, "exports-error").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Saisissez le SIREN de l'association : neuf chiffres"));
+    let session = browser
+        .client()
+        .get_named_cookie("comptoir_session")
+        .await
+        .expect("the session cookie");
+    let cookie = format!("comptoir_session={}", session.value());
+    let fec = app
+        .send(
+            "GET",
+            &format!(
+                "/treasury/{}/exports/download?format=fec&from={today}&to={today}&siren=732829320",
+                demo.association
+            ),
+            None,
+            &[("Cookie", cookie.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(fec.status, 200);
+    let fec = String::from_utf8(fec.body).expect("text");
+    assert!(fec.starts_with("JournalCode|"), "{fec}");
+    assert!(
+        fec.contains("RF38LEM000000001"),
+        "the top-up is in the FEC: {fec}"
+    );
+
+    let wallet = app
+        .call("GET", "/api/v1/me/accounts", Some(&member), None)
+        .await
+        .json();
+    let lem = wallet
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["currency"] == "LEM")
+        .expect("a LEM wallet")
+        .clone();
+    assert_eq!(lem["balance"]["amount"], "20.00", "{lem}");
+}
