@@ -18,6 +18,8 @@
 //! pool: the filters (and the order of the walk) follow a change of the offer that late.
 
 use chrono::NaiveDateTime;
+use std::sync::Arc;
+
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
@@ -176,7 +178,9 @@ struct Count {
 /// The producers of the cycle ([`facets`]) are walked in order, one query each for its
 /// products (its variants by the producer index, each probed against the offer's key),
 /// until the page is full: the first page costs one producer's products, not the
-/// offer. A later page counts the products of the producers before it first.
+/// offer. A later page counts the products of the producers before it first. Without
+/// search words or categories, each producer's order is kept [`FACETS_TTL`]
+/// ([`kept_order`]), so a visit reads only the page's own variants.
 pub fn offer_page(
     conn: &mut DbConn,
     cycle_id: &str,
@@ -214,11 +218,28 @@ pub fn offer_page(
                 .is_none_or(|wanted| *wanted == p.slug)
         })
         .collect();
-    // 1. the products of the page, producer by producer
+    // 1. the products of the page, producer by producer; without search words or
+    //    categories, each producer's products in order come from [`kept_order`]
+    let plain = words.is_empty() && category_slugs.is_none();
     let wanted = per_page as usize + 1;
     let mut skip = i64::from(page - 1) * i64::from(per_page);
     let mut ids: Vec<String> = Vec::with_capacity(wanted);
     for producer in &producers {
+        if plain {
+            let all = kept_order(conn, cycle_id, producer, collate)?;
+            let n = all.len() as i64;
+            if n <= skip {
+                skip -= n;
+                continue;
+            }
+            let from = usize::try_from(skip).unwrap_or(usize::MAX);
+            ids.extend(all.iter().skip(from).take(wanted - ids.len()).cloned());
+            skip = 0;
+            if ids.len() >= wanted {
+                break;
+            }
+            continue;
+        }
         let (condition, binds) =
             producer_products(&producer.slug, &words, category_slugs.as_deref());
         if skip > 0 {
@@ -235,30 +256,17 @@ pub fn offer_page(
                 continue;
             }
         }
-        let n = binds.len() + 2;
-        // the product's name: the smallest of its variants' keys (which start with it)
-        let sql = format!(
-            "SELECT p.id AS product_id {condition} \
-             ORDER BY p.category_slug{collate}, \
-             (SELECT MIN(k.name_key) FROM variants k \
-             WHERE k.product_id = p.id AND k.archived_at IS NULL){collate}, p.id \
-             LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let mut query = diesel::sql_query(sql)
-            .into_boxed()
-            .bind::<Text, _>(producer.id.clone())
-            .bind::<Text, _>(cycle_id.to_string());
-        for value in binds {
-            query = query.bind::<Text, _>(value);
-        }
-        let keys: Vec<ProductKey> = query
-            .bind::<BigInt, _>((wanted - ids.len()) as i64)
-            .bind::<BigInt, _>(skip)
-            .load(conn.diesel())?;
+        let keys = ordered_products(
+            conn,
+            cycle_id,
+            producer,
+            (&condition, binds),
+            collate,
+            (wanted - ids.len()) as i64,
+            skip,
+        )?;
         skip = 0;
-        ids.extend(keys.into_iter().map(|k| k.product_id));
+        ids.extend(keys);
         if ids.len() >= wanted {
             break;
         }
@@ -347,6 +355,88 @@ pub fn offer_page(
         products.extend(product);
     }
     Ok(ShopPage { products, has_next })
+}
+
+/// The ids of `producer`'s products in `cycle_id` that `condition` picks (from
+/// [`producer_products`], with its binds), in shop order (category, then the product's
+/// name: the smallest of its variants' keys, which start with it), `limit` from `offset`.
+fn ordered_products(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    producer: &FacetProducer,
+    (condition, binds): (&str, Vec<String>),
+    collate: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<String>, OrderError> {
+    let n = binds.len() + 2;
+    let sql = format!(
+        "SELECT p.id AS product_id {condition} \
+         ORDER BY p.category_slug{collate}, \
+         (SELECT MIN(k.name_key) FROM variants k \
+         WHERE k.product_id = p.id AND k.archived_at IS NULL){collate}, p.id \
+         LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Text, _>(producer.id.clone())
+        .bind::<Text, _>(cycle_id.to_string());
+    for value in binds {
+        query = query.bind::<Text, _>(value);
+    }
+    let keys: Vec<ProductKey> = query
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset)
+        .load(conn.diesel())?;
+    Ok(keys.into_iter().map(|k| k.product_id).collect())
+}
+
+/// Each producer's products in a cycle, in shop order, per database pool: `(cycle,
+/// producer)` → when read, the ids.
+#[derive(Default)]
+struct OrderCache(
+    std::sync::Mutex<
+        std::collections::HashMap<(String, String), (std::time::Instant, Arc<Vec<String>>)>,
+    >,
+);
+
+/// All of `producer`'s products in cycle `cycle_id`, in shop order, as read at most
+/// [`FACETS_TTL`] ago. The unfiltered shop (most visits) pages through these instead of
+/// sorting the producer's products again on every page: a product added to the cycle shows
+/// this long after at most, one taken out of it is dropped by the page's second step, which
+/// reads the offer itself.
+fn kept_order(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    producer: &FacetProducer,
+    collate: &str,
+) -> Result<Arc<Vec<String>>, OrderError> {
+    let cache = conn.shared().extension::<OrderCache>();
+    let key = (cycle_id.to_string(), producer.id.clone());
+    if let Ok(kept) = cache.0.lock() {
+        if let Some((at, ids)) = kept.get(&key) {
+            if at.elapsed() < FACETS_TTL {
+                return Ok(ids.clone());
+            }
+        }
+    }
+    let (condition, binds) = producer_products(&producer.slug, &[], None);
+    let ids = Arc::new(ordered_products(
+        conn,
+        cycle_id,
+        producer,
+        (&condition, binds),
+        collate,
+        i64::MAX,
+        0,
+    )?);
+    if let Ok(mut kept) = cache.0.lock() {
+        kept.retain(|_, (at, _)| at.elapsed() < FACETS_TTL);
+        kept.insert(key, (std::time::Instant::now(), ids.clone()));
+    }
+    Ok(ids)
 }
 
 /// A producer in a cycle's offer.

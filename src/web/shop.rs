@@ -162,6 +162,8 @@ struct ProductView<'a> {
     orderable: bool,
     field: String,
     posted: Option<&'a Value>,
+    /// The message of a refused add to the cart, for this product's quantity.
+    error: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -259,7 +261,7 @@ struct ShopPageView<'a> {
 fn grouped<'a>(
     products: &'a [shopfront::ShopProduct],
     local: Option<CurrencyCode>,
-    posted: &'a Value,
+    (posted, errors): (&'a Value, &'a Value),
     locale: Locale,
 ) -> Vec<ProducerView<'a>> {
     let mut producers: Vec<ProducerView<'a>> = Vec::new();
@@ -304,6 +306,11 @@ fn grouped<'a>(
             orderable: variants.iter().any(|v| !v.sold_out),
             variants,
             posted: posted.get(&field),
+            error: errors.as_array().and_then(|list| {
+                list.iter()
+                    .find(|e| e["field"].as_str() == Some(field.as_str()))
+                    .and_then(|e| e["message"].as_str())
+            }),
             field,
         });
     }
@@ -441,7 +448,7 @@ async fn render_shop(
                     name: &cycle.name,
                     closes_at: mail_time(cycle.closes_at, &cycle.time_zone),
                 },
-                producers: grouped(&page.products, local, &posted, locale),
+                producers: grouped(&page.products, local, (&posted, &errors), locale),
                 empty: page.products.is_empty(),
                 filtering: filter.q.is_some()
                     || filter.producer.is_some()
