@@ -38,7 +38,7 @@ use crate::catalog::csv_io::{self, ImportOptions, ImportReport};
 use crate::catalog::products::{self, NewProduct, ProductPatch, VariantPatch};
 use crate::catalog::rules::{Stock, VariantFields};
 use crate::catalog::{categories, vat_percent, CatalogError, Product, UnitKind, Variant};
-use crate::enterprises::{self, EnterpriseKind, EnterpriseRow};
+use crate::enterprises::EnterpriseRow;
 use crate::error::FieldError;
 use crate::pagination::PageParams;
 use crate::state::AppState;

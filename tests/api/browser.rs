@@ -284,33 +284,43 @@ impl Browser {
             "//button[normalize-space()={literal}]\
              |//input[@type='submit' or @type='button'][@value={literal}]"
         );
-        match self.client.find(Locator::XPath(&button)).await {
-            Ok(button) => button
-                .click()
-                .await
-                .unwrap_or_else(|e| panic!("cannot click the button {text:?}: {e}")),
-            Err(_) => panic!(
-                "no button {text:?} on {}; its buttons: {:?}",
+        if let Err(e) = self.click_first(&button).await {
+            panic!(
+                "cannot click the button {text:?} on {} ({e}); its buttons: {:?}",
                 self.here().await,
                 self.texts("//button|//input[@type='submit' or @type='button']/@value")
                     .await
-            ),
+            );
         }
+    }
+
+    /// Clicks the first element `xpath` finds. A page still loading after the last click can
+    /// lack it for a moment, or swap it for its new one between the look-up and the click (a
+    /// "stale element"): both are tried again, for up to 5 s; the last error otherwise.
+    async fn click_first(&self, xpath: &str) -> Result<(), String> {
+        let mut last = String::new();
+        for _ in 0..50 {
+            match self.client.find(Locator::XPath(xpath)).await {
+                Ok(element) => match element.click().await {
+                    Ok(()) => return Ok(()),
+                    Err(e) => last = e.to_string(),
+                },
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(last)
     }
 
     /// Follows the link of this text and waits for the page it loads.
     pub async fn click_link(&self, text: &str) {
         let link = format!("//a[normalize-space()={}]", xpath_literal(text));
-        match self.client.find(Locator::XPath(&link)).await {
-            Ok(link) => link
-                .click()
-                .await
-                .unwrap_or_else(|e| panic!("cannot follow the link {text:?}: {e}")),
-            Err(_) => panic!(
-                "no link {text:?} on {}; its links: {:?}",
+        if let Err(e) = self.click_first(&link).await {
+            panic!(
+                "cannot follow the link {text:?} on {} ({e}); its links: {:?}",
                 self.here().await,
                 self.texts("//a").await
-            ),
+            );
         }
     }
 
