@@ -56,6 +56,33 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// `walks!(walk)`: the four browser tests of a walk `async fn walk(backend: Backend, js:
+/// bool)` — SQLite and PostgreSQL, with JavaScript and without — each ignored (never passed)
+/// without ChromeDriver, the PostgreSQL ones also without `COMPTOIR_TEST_POSTGRES_URL`.
+macro_rules! walks {
+    ($walk:ident) => {
+        $crate::browser::walks!(@one sqlite_with_javascript, $walk, $crate::harness::Backend::Sqlite, true);
+        $crate::browser::walks!(@one sqlite_without_javascript, $walk, $crate::harness::Backend::Sqlite, false);
+        $crate::browser::walks!(@one postgres_with_javascript, $walk, $crate::harness::Backend::Postgres, true,
+            #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
+        $crate::browser::walks!(@one postgres_without_javascript, $walk, $crate::harness::Backend::Postgres, false,
+            #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
+    };
+    (@one $name:ident, $walk:ident, $backend:expr, $js:expr $(, #[$extra:meta])?) => {
+        #[actix_web::test]
+        #[cfg_attr(
+            not(comptoir_browser_tests),
+            ignore = "no ChromeDriver: install chromium and chromium-driver"
+        )]
+        $(#[$extra])?
+        async fn $name() {
+            $walk($backend, $js).await
+        }
+    };
+}
+pub(crate) use walks;
+
+
 /// axe-core, vendored from the npm registry (`tests/vendor/axe-core/README.md`).
 const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
 

@@ -10,26 +10,7 @@ use crate::browser::Browser;
 use crate::harness::{Backend, TestApp, FRENCH_DEMO};
 use crate::support::{authed, key};
 
-macro_rules! walk {
-    ($name:ident, $backend:expr, $js:expr $(, #[$extra:meta])?) => {
-        #[actix_web::test]
-        #[cfg_attr(
-            not(comptoir_browser_tests),
-            ignore = "no ChromeDriver: install chromium and chromium-driver"
-        )]
-        $(#[$extra])?
-        async fn $name() {
-            treasurer_walk($backend, $js).await
-        }
-    };
-}
-
-walk!(sqlite_with_javascript, Backend::Sqlite, true);
-walk!(sqlite_without_javascript, Backend::Sqlite, false);
-walk!(postgres_with_javascript, Backend::Postgres, true,
-    #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
-walk!(postgres_without_javascript, Backend::Postgres, false,
-    #[cfg_attr(not(comptoir_pg_tests), ignore = "COMPTOIR_TEST_POSTGRES_URL is not set")]);
+crate::browser::walks!(treasurer_walk);
 
 /// Checks the page with axe and photographs it.
 async fn look(browser: &Browser, name: &str) {
