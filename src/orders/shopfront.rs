@@ -396,11 +396,10 @@ fn ordered_products(
 /// Each producer's products in a cycle, in shop order, per database pool: `(cycle,
 /// producer)` → when read, the ids.
 #[derive(Default)]
-struct OrderCache(
-    std::sync::Mutex<
-        std::collections::HashMap<(String, String), (std::time::Instant, Arc<Vec<String>>)>,
-    >,
-);
+struct OrderCache(std::sync::Mutex<std::collections::HashMap<(String, String), KeptIds>>);
+
+/// When a producer's order was read, and the ids.
+type KeptIds = (std::time::Instant, Arc<Vec<String>>);
 
 /// All of `producer`'s products in cycle `cycle_id`, in shop order, as read at most
 /// [`FACETS_TTL`] ago. The unfiltered shop (most visits) pages through these instead of

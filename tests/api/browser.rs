@@ -82,7 +82,6 @@ macro_rules! walks {
 }
 pub(crate) use walks;
 
-
 /// axe-core, vendored from the npm registry (`tests/vendor/axe-core/README.md`).
 const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
 
