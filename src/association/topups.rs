@@ -36,7 +36,6 @@ use crate::db::schema::{enterprises, topup_requests, users};
 use crate::db::DbConn;
 use crate::ledger::accounts::Owner;
 use crate::ledger::currencies::{self, CurrencyRow};
-use crate::ledger::journal::Committed;
 use crate::ledger::rules::EuroMethod;
 use crate::ledger::{ops, receipts};
 use crate::money::{AmountInput, Money};
@@ -382,27 +381,16 @@ pub fn issue_directly(
     .ok_or_else(no_wallet)?;
     let minor = super::minor_of(&currency, "amount", amount)?;
     let committed = conn.transaction(|conn| {
-        let committed = ops::issue(
+        receipts::issue_with_receipt(
             conn,
             who,
             entry_id,
             &wallet.id,
+            &currency,
             minor,
             method.ledger(),
             reference,
-        )?;
-        if let Committed::New(entry) = &committed {
-            receipts::topup(
-                conn,
-                entry,
-                &wallet.id,
-                &currency,
-                minor,
-                method.as_str(),
-                reference,
-            )?;
-        }
-        Ok::<_, AssociationError>(committed)
+        )
     })?;
     Ok(committed.entry().row.id.clone())
 }
@@ -710,27 +698,17 @@ pub fn approve(
         } else {
             format!("{} ({received})", row.reference)
         };
-        let committed = ops::issue(
+        let committed = receipts::issue_with_receipt(
             conn,
             who,
             &row.id,
             &row.wallet_id,
+            &currency,
             row.amount_minor,
             method.ledger(),
             &reference,
         )?;
         let entry_id = committed.entry().row.id.clone();
-        if let Committed::New(entry) = &committed {
-            receipts::topup(
-                conn,
-                entry,
-                &row.wallet_id,
-                &currency,
-                row.amount_minor,
-                method.as_str(),
-                &reference,
-            )?;
-        }
         diesel::update(topup_requests::table.find(id))
             .set((
                 topup_requests::state.eq(State::Approved.as_str()),

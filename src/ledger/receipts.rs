@@ -13,8 +13,10 @@ use serde_json::json;
 
 use super::accounts::{self, AccountRow, OwnerKind};
 use super::currencies::{self, CurrencyRow};
-use super::journal::Entry;
+use super::journal::{Committed, Entry};
+use super::rules::EuroMethod;
 use super::LedgerError;
+use crate::audit::Who;
 use crate::db::schema::{enterprises, users};
 use crate::db::DbConn;
 use crate::deployment::Legal;
@@ -111,6 +113,37 @@ pub fn topup(
     });
     outbox::enqueue(conn, &email, "topup_receipt", &locale, &values)?;
     Ok(())
+}
+
+/// Issues `amount` of `currency` into `wallet_id` against euros received by `method`
+/// ([`super::ops::issue`], once per `entry_id`) and queues its receipt ([`topup`]) for a new
+/// entry only, never for a replay. Run it inside the caller's transaction, so that the entry
+/// and its receipt commit together: the API's issuance, a top-up request's approval and the
+/// treasurer's direct issuance all go through here.
+#[allow(clippy::too_many_arguments)]
+pub fn issue_with_receipt(
+    conn: &mut DbConn,
+    who: &Who,
+    entry_id: &str,
+    wallet_id: &str,
+    currency: &CurrencyRow,
+    amount: i64,
+    method: EuroMethod,
+    reference: &str,
+) -> Result<Committed, LedgerError> {
+    let committed = super::ops::issue(conn, who, entry_id, wallet_id, amount, method, reference)?;
+    if let Committed::New(entry) = &committed {
+        topup(
+            conn,
+            entry,
+            wallet_id,
+            currency,
+            amount,
+            method.as_str(),
+            reference,
+        )?;
+    }
+    Ok(committed)
 }
 
 /// The receipt of a reconversion of `amount` from `wallet`: the commission kept and the

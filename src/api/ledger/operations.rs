@@ -56,27 +56,16 @@ pub async fn issue(
         let amount = minor_units(conn, "amount", &body.amount, &currency.code, Sign::Positive)?;
         // the receipt is queued in the entry's transaction, and only for a new entry
         conn.transaction(|conn| {
-            let committed = ops::issue(
+            Ok(receipts::issue_with_receipt(
                 conn,
                 &who,
                 &id,
                 &wallet.id,
+                &currency,
                 amount,
                 body.method,
                 &body.reference,
-            )?;
-            if let Committed::New(entry) = &committed {
-                receipts::topup(
-                    conn,
-                    entry,
-                    &wallet.id,
-                    &currency,
-                    amount,
-                    body.method.as_str(),
-                    &body.reference,
-                )?;
-            }
-            Ok(committed)
+            )?)
         })
     })
     .await
