@@ -130,27 +130,14 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, CatalogError> {
 /// the shop's filters this long after at most.
 pub const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The taxonomy last read, per database pool.
-#[derive(Default)]
-struct Kept(std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<Category>>)>>);
-
 /// Every category, by slug, as read at most [`KEPT_FOR`] ago: for the pages read on every
 /// visit (the shop), where the taxonomy, which changes by hand and rarely, is not worth a
 /// query each time.
 pub fn list_kept(conn: &mut DbConn) -> Result<std::sync::Arc<Vec<Category>>, CatalogError> {
-    let kept = conn.shared().extension::<Kept>();
-    if let Ok(guard) = kept.0.lock() {
-        if let Some((at, list)) = guard.as_ref() {
-            if at.elapsed() < KEPT_FOR {
-                return Ok(list.clone());
-            }
-        }
-    }
-    let list = std::sync::Arc::new(list(conn)?);
-    if let Ok(mut guard) = kept.0.lock() {
-        *guard = Some((std::time::Instant::now(), list.clone()));
-    }
-    Ok(list)
+    let kept = conn
+        .shared()
+        .extension::<crate::db::Kept<(), std::sync::Arc<Vec<Category>>>>();
+    kept.get_or_read((), KEPT_FOR, || Ok(std::sync::Arc::new(list(conn)?)))
 }
 
 /// `slug` and every category below it; `None` when `slug` is unknown.

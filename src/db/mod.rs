@@ -117,6 +117,44 @@ pub struct Shared {
     >,
 }
 
+/// Values read from the database and kept for a while, per pool (a [`Shared::extension`]):
+/// what pages read on every visit but changes rarely (a cycle's filters, a producer's
+/// products in shop order, the taxonomy). Each value is read again once it is older than
+/// the `ttl` its reader gives; expired values are dropped whenever a new one is kept.
+/// Extensions are found by type: give each use a key or value type of its own.
+pub struct Kept<K, V>(std::sync::Mutex<std::collections::HashMap<K, (std::time::Instant, V)>>);
+
+impl<K, V> Default for Kept<K, V> {
+    fn default() -> Self {
+        Kept(std::sync::Mutex::new(std::collections::HashMap::new()))
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Kept<K, V> {
+    /// The value of `key` read less than `ttl` ago, else `read`'s, kept from now. A value
+    /// whose reading fails is not kept; a poisoned lock only costs a reading.
+    pub fn get_or_read<E>(
+        &self,
+        key: K,
+        ttl: std::time::Duration,
+        read: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Ok(kept) = self.0.lock() {
+            if let Some((at, value)) = kept.get(&key) {
+                if at.elapsed() < ttl {
+                    return Ok(value.clone());
+                }
+            }
+        }
+        let value = read()?;
+        if let Ok(mut kept) = self.0.lock() {
+            kept.retain(|_, (at, _)| at.elapsed() < ttl);
+            kept.insert(key, (std::time::Instant::now(), value.clone()));
+        }
+        Ok(value)
+    }
+}
+
 impl Shared {
     /// This pool's value of type `T`, created (by `Default`) the first time it is asked for.
     pub fn extension<T: Default + Send + Sync + 'static>(&self) -> std::sync::Arc<T> {

@@ -29,7 +29,7 @@ use crate::catalog::{categories, VariantRow};
 use crate::db::schema::{
     enterprises, order_cycle_variants, order_cycles, orders, products, variants,
 };
-use crate::db::{Backend, DbConn};
+use crate::db::{Backend, DbConn, Kept};
 use crate::orders::OrderError;
 
 /// The most products on one page of a shop.
@@ -393,13 +393,12 @@ fn ordered_products(
     Ok(keys.into_iter().map(|k| k.product_id).collect())
 }
 
-/// Each producer's products in a cycle, in shop order, per database pool: `(cycle,
-/// producer)` → when read, the ids.
-#[derive(Default)]
-struct OrderCache(std::sync::Mutex<std::collections::HashMap<(String, String), KeptIds>>);
-
-/// When a producer's order was read, and the ids.
-type KeptIds = (std::time::Instant, Arc<Vec<String>>);
+/// The key of a producer's products in a cycle, in shop order, kept per pool.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ProducerOrder {
+    cycle_id: String,
+    producer_id: String,
+}
 
 /// All of `producer`'s products in cycle `cycle_id`, in shop order, as read at most
 /// [`FACETS_TTL`] ago. The unfiltered shop (most visits) pages through these instead of
@@ -412,30 +411,25 @@ fn kept_order(
     producer: &FacetProducer,
     collate: &str,
 ) -> Result<Arc<Vec<String>>, OrderError> {
-    let cache = conn.shared().extension::<OrderCache>();
-    let key = (cycle_id.to_string(), producer.id.clone());
-    if let Ok(kept) = cache.0.lock() {
-        if let Some((at, ids)) = kept.get(&key) {
-            if at.elapsed() < FACETS_TTL {
-                return Ok(ids.clone());
-            }
-        }
-    }
-    let (condition, binds) = producer_products(&producer.slug, &[], None);
-    let ids = Arc::new(ordered_products(
-        conn,
-        cycle_id,
-        producer,
-        (&condition, binds),
-        collate,
-        i64::MAX,
-        0,
-    )?);
-    if let Ok(mut kept) = cache.0.lock() {
-        kept.retain(|_, (at, _)| at.elapsed() < FACETS_TTL);
-        kept.insert(key, (std::time::Instant::now(), ids.clone()));
-    }
-    Ok(ids)
+    let key = ProducerOrder {
+        cycle_id: cycle_id.to_string(),
+        producer_id: producer.id.clone(),
+    };
+    let kept = conn
+        .shared()
+        .extension::<Kept<ProducerOrder, Arc<Vec<String>>>>();
+    kept.get_or_read(key, FACETS_TTL, || {
+        let (condition, binds) = producer_products(&producer.slug, &[], None);
+        Ok(Arc::new(ordered_products(
+            conn,
+            cycle_id,
+            producer,
+            (&condition, binds),
+            collate,
+            i64::MAX,
+            0,
+        )?))
+    })
 }
 
 /// A producer in a cycle's offer.
@@ -458,32 +452,13 @@ pub struct Facets {
 /// its filters (and in [`offer_page`]'s walk) this long after at most.
 pub const FACETS_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The facets of recent cycles, per database pool.
-#[derive(Default)]
-struct FacetCache(
-    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Facets)>>,
-);
-
 /// The producers (in slug order) and the categories present in cycle `cycle_id`'s offer,
 /// kept [`FACETS_TTL`].
 pub fn facets(conn: &mut DbConn, cycle_id: &str) -> Result<Facets, OrderError> {
-    let cache = conn.shared().extension::<FacetCache>();
-    if let Ok(kept) = cache.0.lock() {
-        if let Some((at, facets)) = kept.get(cycle_id) {
-            if at.elapsed() < FACETS_TTL {
-                return Ok(facets.clone());
-            }
-        }
-    }
-    let found = read_facets(conn, cycle_id)?;
-    if let Ok(mut kept) = cache.0.lock() {
-        kept.retain(|_, (at, _)| at.elapsed() < FACETS_TTL);
-        kept.insert(
-            cycle_id.to_string(),
-            (std::time::Instant::now(), found.clone()),
-        );
-    }
-    Ok(found)
+    let kept = conn.shared().extension::<Kept<String, Facets>>();
+    kept.get_or_read(cycle_id.to_string(), FACETS_TTL, || {
+        read_facets(conn, cycle_id)
+    })
 }
 
 fn read_facets(conn: &mut DbConn, cycle_id: &str) -> Result<Facets, OrderError> {
