@@ -177,6 +177,20 @@ pub fn list_for_hub(
         .map(|row| OrderCycle::from_row(row, now)))
 }
 
+/// A hub's `limit` latest cycles, the one closing last first (its office's list).
+pub fn newest_of_hub(
+    conn: &mut DbConn,
+    hub_id: &str,
+    limit: u32,
+) -> Result<Vec<OrderCycleRow>, OrderError> {
+    Ok(order_cycles::table
+        .filter(order_cycles::hub_id.eq(hub_id))
+        .select(OrderCycleRow::as_select())
+        .order((order_cycles::closes_at.desc(), order_cycles::id.desc()))
+        .limit(i64::from(limit))
+        .load(conn.diesel())?)
+}
+
 /// The cycle row, or 404.
 pub fn find_row(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, OrderError> {
     let row: Option<OrderCycleRow> = order_cycles::table

@@ -21,6 +21,10 @@ pub mod cart;
 pub mod checkout;
 pub mod error;
 pub mod home;
+pub mod hub;
+pub mod hub_cycles;
+pub mod hub_orders;
+pub mod hub_reports;
 pub mod i18n;
 pub mod office;
 pub mod orders;
@@ -59,7 +63,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(office::routes)
         .configure(producer::routes)
         .configure(producer_money::routes)
-        .configure(treasury::routes);
+        .configure(treasury::routes)
+        .configure(hub::routes)
+        .configure(hub_cycles::routes)
+        .configure(hub_orders::routes)
+        .configure(hub_reports::routes);
 }
 
 /// Every built-in template, by name: the shared ones and each page module's.
@@ -77,6 +85,10 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         producer::TEMPLATES,
         producer_money::TEMPLATES,
         treasury::TEMPLATES,
+        hub::TEMPLATES,
+        hub_cycles::TEMPLATES,
+        hub_orders::TEMPLATES,
+        hub_reports::TEMPLATES,
     ]
     .into_iter()
     .flatten()

@@ -1,9 +1,9 @@
 //! `GET /office`: the enterprises the reader works for (a role other than `member`: a
 //! consumer member of a hub has no office there), each with the link to its office by kind —
-//! a producer's `/producer/{slug}`, a currency association's `/treasury/{slug}`. The hub's
-//! office (`/hub/{slug}`) and the platform admin's (`/admin`) are not built yet: they are not
-//! linked, so that no link leads to a missing page. The layout's "Offices" link shows when
-//! there is any ([`has_office`]).
+//! a producer's `/producer/{slug}`, a hub's `/hub/{slug}`, a currency association's
+//! `/treasury/{slug}`. The platform admin's (`/admin`) is not built yet: it is not linked, so
+//! that no link leads to a missing page. The layout's "Offices" link shows when there is any
+//! ([`has_office`]).
 
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -48,6 +48,9 @@ fn offices_of(kind: EnterpriseKind) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     if kind.is_producer() {
         out.push(("/producer/", "office-link-producer"));
+    }
+    if kind.is_hub() {
+        out.push(("/hub/", "office-link-hub"));
     }
     if kind == EnterpriseKind::CurrencyAssociation {
         out.push(("/treasury/", "office-link-treasury"));

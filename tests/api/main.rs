@@ -43,6 +43,7 @@ mod topups;
 mod web_account;
 mod web_basics;
 mod web_checkout;
+mod web_hub;
 mod web_orders;
 mod web_producer;
 mod web_shop;
