@@ -22,8 +22,8 @@ use serde::Serialize;
 
 use super::error::WebError;
 use super::render::Pages;
-use super::session::{Reader, Visitor};
 use super::render_status;
+use super::session::{Reader, Visitor};
 use crate::auth::policy::{authorize, Action};
 use crate::enterprises::{self, EnterpriseKind, EnterpriseRow};
 use crate::mail::format::mail_time;
