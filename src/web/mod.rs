@@ -17,6 +17,7 @@
 //! module below.
 
 pub mod account;
+pub mod books;
 pub mod cart;
 pub mod checkout;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod home;
 pub mod hub;
 pub mod hub_cycles;
 pub mod hub_orders;
+pub mod hub_people;
 pub mod hub_reports;
 pub mod i18n;
 pub mod office;
@@ -67,6 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(hub::routes)
         .configure(hub_cycles::routes)
         .configure(hub_orders::routes)
+        .configure(hub_people::routes)
         .configure(hub_reports::routes);
 }
 
@@ -74,6 +77,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
     [
         render::SHARED,
+        books::TEMPLATES,
         home::TEMPLATES,
         account::TEMPLATES,
         shop::TEMPLATES,
@@ -88,6 +92,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         hub::TEMPLATES,
         hub_cycles::TEMPLATES,
         hub_orders::TEMPLATES,
+        hub_people::TEMPLATES,
         hub_reports::TEMPLATES,
     ]
     .into_iter()

@@ -139,8 +139,8 @@ mod tests {
     #[test]
     fn each_kind_links_to_its_offices() {
         assert_eq!(offices_of(EnterpriseKind::Producer).len(), 1);
-        assert_eq!(offices_of(EnterpriseKind::ProducerHub).len(), 1);
-        assert!(offices_of(EnterpriseKind::Hub).is_empty());
+        assert_eq!(offices_of(EnterpriseKind::ProducerHub).len(), 2);
+        assert_eq!(offices_of(EnterpriseKind::Hub)[0].0, "/hub/");
         assert_eq!(
             offices_of(EnterpriseKind::CurrencyAssociation)[0].0,
             "/treasury/"

@@ -13,15 +13,20 @@
 //!   ([`payment_requests::list`], which asks [`Action::RequestPayments`]);
 //!   `GET /producer/{slug}/payment-requests/{id}/qr.svg`: a request's QR code, drawn as the
 //!   API's `…/qr.svg` draws it, with the cookie session.
+//! - `GET /producer/{slug}/books` and `…/books/download`: the producer's own books
+//!   ([`super::books`], `Book::Enterprise`), for its owners and treasurers
+//!   ([`Action::KeepEnterpriseBooks`], as `GET /api/v1/enterprises/{id}/accounting/…`).
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use super::books::{self, BooksPage, ExportQuery};
 use super::error::WebError;
 use super::render;
 use super::render::Pages;
 use super::session::{Reader, Visitor};
+use crate::accounting::books::Book;
 use crate::association::payment_requests;
 use crate::auth::policy::{authorize, Action};
 use crate::enterprises::{self, EnterpriseKind, EnterpriseRow};
@@ -34,6 +39,7 @@ pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
     "producer_wallets.html",
     "producer_payment_requests.html",
     "producer_deliveries.html",
+    "producer_nav.html",
 );
 
 /// Cycles the deliveries page shows.
@@ -47,6 +53,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/producer/{slug}/payment-requests/{id}/qr.svg",
             web::get().to(request_qr),
+        )
+        .route("/producer/{slug}/books", web::get().to(books_form))
+        .route(
+            "/producer/{slug}/books/download",
+            web::get().to(books_download),
         );
 }
 
@@ -237,4 +248,58 @@ pub async fn deliveries(
         "producer_deliveries.html",
         json!({"enterprise": enterprise_json(&row), "cycles": list}),
     )
+}
+
+/// The producer's own books, as [`super::books`] shows them.
+async fn books_page(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: String,
+) -> Result<BooksPage, WebError> {
+    let reader = visitor.require()?;
+    let row = producer(state, reader, slug).await?;
+    authorize(
+        &reader.actor,
+        Action::KeepEnterpriseBooks {
+            enterprise_id: &row.id,
+        },
+    )?;
+    let id = row.id.clone();
+    let siren = state
+        .db
+        .run(move |conn| crate::accounting::books::siren_of(conn, &id))
+        .await?;
+    Ok(BooksPage {
+        book: Book::Enterprise(row.id.clone()),
+        nav: "producer_nav.html",
+        office_key: "enterprise",
+        office: enterprise_json(&row),
+        action: format!("/producer/{}/books/download", row.slug),
+        lead: "books-lead-enterprise",
+        name: row.name.clone(),
+        siren,
+    })
+}
+
+/// `GET /producer/{slug}/books`.
+pub async fn books_form(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let page = books_page(&state, &visitor, slug.into_inner()).await?;
+    books::form(&pages, &visitor, &page)
+}
+
+/// `GET /producer/{slug}/books/download`.
+pub async fn books_download(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    slug: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, WebError> {
+    let page = books_page(&state, &visitor, slug.into_inner()).await?;
+    books::download(&state, &pages, &visitor, page, query.into_inner()).await
 }

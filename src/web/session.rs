@@ -40,6 +40,16 @@ pub struct Reader {
     pub display_name: String,
 }
 
+impl Reader {
+    /// The person acting, as the audit trail records them (with the client's address).
+    pub fn who(&self, req: &actix_web::HttpRequest) -> crate::audit::Who {
+        let origin = crate::state::client_ip(req)
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        crate::audit::Who::user(self.actor.user_id.clone(), origin)
+    }
+}
+
 /// Whoever reads the page: signed in or not, in which language, with which CSRF token.
 #[derive(Debug, Clone)]
 pub struct Visitor {

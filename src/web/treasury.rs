@@ -36,14 +36,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::books::{self, BooksPage, ExportQuery};
 use super::error::WebError;
 use super::render::Pages;
 use super::session::{Form, Reader, Visitor};
 use super::{redirect, render, render_status};
 use crate::accounting::books::Book;
-use crate::accounting::{balance, export};
+use crate::accounting::export;
 use crate::association::{professionals, topups, AssociationError};
-use crate::audit::Who;
 use crate::auth::policy::{authorize, Action};
 use crate::error::FieldError;
 use crate::ledger::currencies::{self, CurrencyRow};
@@ -59,7 +59,6 @@ pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
     "treasury_topups.html",
     "treasury_professionals.html",
     "treasury_statement.html",
-    "treasury_exports.html",
 );
 
 /// The top-ups the queue page shows at once.
@@ -125,14 +124,6 @@ async fn office(state: &AppState, reader: &Reader, slug: String) -> Result<Offic
             })
         })
         .await
-}
-
-/// The person acting, as the audit trail records them.
-fn who(reader: &Reader, req: &HttpRequest) -> Who {
-    let origin = crate::state::client_ip(req)
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".into());
-    Who::user(reader.actor.user_id.clone(), origin)
 }
 
 #[derive(Debug, Deserialize)]
@@ -343,7 +334,7 @@ pub async fn decide_topup(
         _ => return Err(WebError::NotFound(format!("no decision {decision}"))),
     };
     let office = office(&state, reader, slug).await?;
-    let (actor, who) = (reader.actor.clone(), who(reader, &req));
+    let (actor, who) = (reader.actor.clone(), reader.who(&req));
     let field = if approve {
         "received_reference"
     } else {
@@ -429,7 +420,7 @@ pub async fn issue(
             .parse()
             .map_err(|_| WebError::Internal("a currency code".into()))?,
     };
-    let (actor, who) = (reader.actor.clone(), who(reader, &req));
+    let (actor, who) = (reader.actor.clone(), reader.who(&req));
     let (code, email, reference) = (
         office.currency.code.clone(),
         form.get("email").to_string(),
@@ -586,7 +577,7 @@ pub async fn decide_professional(
         return Err(WebError::NotFound(format!("no decision {decision}")));
     }
     let office = office(&state, reader, slug).await?;
-    let (actor, who) = (reader.actor.clone(), who(reader, &req));
+    let (actor, who) = (reader.actor.clone(), reader.who(&req));
     let code = office.currency.code.clone();
     let reason = form
         .get(&format!("reason-{decision}-{enterprise}"))
@@ -790,57 +781,17 @@ pub async fn statement(
     render(&pages, &visitor, "treasury_statement.html", values)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ExportQuery {
-    pub format: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub siren: Option<String>,
-}
-
-/// The period and format asked for, or the errors of the form's fields.
-fn export_asked(
-    query: &ExportQuery,
-) -> Result<(&'static str, chrono::NaiveDate, chrono::NaiveDate, String), Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let day = |field: &str, text: &Option<String>, errors: &mut Vec<FieldError>| {
-        let text = text.as_deref().unwrap_or_default().trim();
-        match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(day) => Some(day),
-            Err(_) => {
-                errors.push(FieldError::new(field, "not_a_date", "a day as YYYY-MM-DD"));
-                None
-            }
-        }
-    };
-    let from = day("from", &query.from, &mut errors);
-    let to = day("to", &query.to, &mut errors);
-    if let (Some(from), Some(to)) = (from, to) {
-        if to < from {
-            errors.push(FieldError::new(
-                "to",
-                "before_from",
-                "not before the first day",
-            ));
-        }
-    }
-    let format = match query.format.as_deref() {
-        Some("fec") => "fec",
-        Some("odoo") => "odoo",
-        _ => "balance",
-    };
-    let typed = query.siren.as_deref().unwrap_or_default();
-    let siren = match crate::enterprises::identifiers::Siren::parse(typed) {
-        Ok(siren) => siren.as_str().to_string(),
-        Err(_) if format == "fec" => {
-            errors.push(FieldError::new("siren", "invalid", "nine digits"));
-            String::new()
-        }
-        Err(_) => String::new(),
-    };
-    match (from, to, errors.is_empty()) {
-        (Some(from), Some(to), true) => Ok((format, from, to, siren)),
-        _ => Err(errors),
+/// The deployment's books, as this office shows them ([`super::books`]).
+fn books_page(office: &Office) -> BooksPage {
+    BooksPage {
+        book: Book::Deployment,
+        nav: "treasury_nav.html",
+        office_key: "office",
+        office: office.json(),
+        action: format!("/treasury/{}/exports/download", office.slug),
+        lead: "treasury-exports-lead",
+        name: office.name.clone(),
+        siren: None,
     }
 }
 
@@ -858,32 +809,7 @@ pub async fn exports(
         .db
         .run(move |conn| export::may_keep_books(conn, &actor))
         .await?;
-    let today =
-        crate::time::local(crate::time::now(), pages.deployment.country.time_zone()).date_naive();
-    let first = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
-    let values = json!({"from": first.to_string(), "to": today.to_string(), "siren": ""});
-    exports_form(&pages, &visitor, &office, &[], values, StatusCode::OK)
-}
-
-fn exports_form(
-    pages: &Pages,
-    visitor: &Visitor,
-    office: &Office,
-    errors: &[FieldError],
-    values: serde_json::Value,
-    status: StatusCode,
-) -> Result<HttpResponse, WebError> {
-    render_status(
-        pages,
-        visitor,
-        "treasury_exports.html",
-        json!({
-            "office": office.json(),
-            "errors": row_errors(pages, visitor, errors),
-            "values": values,
-        }),
-        status,
-    )
+    books::form(&pages, &visitor, &books_page(&office))
 }
 
 /// `GET /treasury/{slug}/exports/download`: the file asked for, or the form again with its
@@ -897,72 +823,19 @@ pub async fn download(
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let office = office(&state, reader, slug.into_inner()).await?;
-    let query = query.into_inner();
-    let (format, from, to, siren) = match export_asked(&query) {
-        Ok(asked) => asked,
-        Err(errors) => {
-            let values = json!({"from": query.from, "to": query.to, "siren": query.siren});
-            return exports_form(
-                &pages,
-                &visitor,
-                &office,
-                &errors,
-                values,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
-        }
-    };
     let actor = reader.actor.clone();
-    let attachment = |content_type: &str, name: &str| {
-        let mut response = HttpResponse::Ok();
-        response.content_type(content_type).insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ));
-        response
-    };
-    if format == "balance" {
-        let csv = state
-            .db
-            .run(move |conn| -> Result<String, WebError> {
-                export::may_keep_books(conn, &actor)?;
-                let rows = balance::trial_balance(conn, &Book::Deployment, from, to)?;
-                let legal = currencies::legal(conn)?;
-                Ok(balance::TrialBalance::new(from, to, &rows, legal).csv()?)
-            })
-            .await?;
-        let name = format!("balance-{from}-{to}.csv");
-        return Ok(attachment("text/csv; charset=utf-8", &name).body(csv));
-    }
-    let kind = if format == "fec" {
-        export::Format::Fec
-    } else {
-        export::Format::OdooCsv
-    };
-    let start = state
+    state
         .db
-        .run(move |conn| -> Result<String, WebError> {
-            export::may_keep_books(conn, &actor)?;
-            Book::Deployment.validate_until(conn, to)?;
-            Ok(export::start(conn, &Book::Deployment, kind, from, to)?)
-        })
+        .run(move |conn| export::may_keep_books(conn, &actor))
         .await?;
-    let body = futures_util::StreamExt::map(
-        export::stream(state.db.clone(), Book::Deployment, kind, from, to, start),
-        |page| {
-            page.map(web::Bytes::from)
-                .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
-        },
-    );
-    let (content_type, name) = if format == "fec" {
-        (
-            "text/plain; charset=utf-8",
-            export::fec_file_name(&siren, to),
-        )
-    } else {
-        ("text/csv; charset=utf-8", format!("moves-{from}-{to}.csv"))
-    };
-    Ok(attachment(content_type, &name).streaming(body))
+    books::download(
+        &state,
+        &pages,
+        &visitor,
+        books_page(&office),
+        query.into_inner(),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -112,16 +112,14 @@ async fn treasurer_walk(backend: Backend, js: bool) {
     let today = comptoir::time::now().date().to_string();
     browser.fill("Premier jour", &today).await;
     browser.fill("Dernier jour", &today).await;
-    browser
-        .fill("SIREN de l'association (pour le FEC)", "")
-        .await;
+    browser.fill("SIREN (pour le FEC)", "").await;
     browser.click_button("Télécharger le FEC").await;
     // no SIREN: the form again, its error beside the field
     look(&browser, "exports-error").await;
     assert!(browser
         .text()
         .await
-        .contains("Saisissez le SIREN de l'association : neuf chiffres"));
+        .contains("Saisissez le SIREN : neuf chiffres"));
     let session = browser
         .client()
         .get_named_cookie("comptoir_session")

@@ -38,13 +38,12 @@ async fn office_lists_the_readers_enterprises(backend: Backend) {
     assert!(office.shows(&format!("href=\"/producer/{FARM}\"")));
     assert!(!office.shows("/hub/"));
 
-    // the treasurer works for the association and the hub: the hub's office is not built
-    // yet, so only the treasury is linked (no link to a missing page)
+    // the treasurer works for the association and the hub: both offices are linked
     let mut treasurer = signed_in(&app, "tresorerie@lem.example.org").await;
     let office = treasurer.get("/office").await;
     office.ok();
     assert!(office.shows("href=\"/treasury/monnaie-lem\""));
-    assert!(!office.shows("/hub/"));
+    assert!(office.shows("href=\"/hub/la-cagette\""));
 
     // a consumer, member of the hub, has no office
     let mut consumer = signed_in(&app, CONSUMER).await;

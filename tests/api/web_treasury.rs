@@ -313,7 +313,7 @@ async fn a_treasurer_decides_top_ups_and_professionals_and_reads_the_statement(b
         ))
         .await;
     assert_eq!(no_siren.status, 422, "{}", no_siren.text);
-    assert!(no_siren.shows("Saisissez le SIREN de l'association"));
+    assert!(no_siren.shows("Saisissez le SIREN : neuf chiffres"));
     let backwards = visitor
         .get(&format!(
             "{OFFICE}/exports/download?from={today}&to=2000-01-01&format=balance"
