@@ -198,3 +198,116 @@ fn set_admin(conn: &mut DbConn, user_id: &str, admin: bool) -> Result<(), AuthEr
         .execute(conn.diesel())?;
     Ok(())
 }
+
+/// Accounts as a platform admin finds them: those whose address or name contains `query`
+/// (any case; all when empty), by address, `limit` after the address `after`.
+pub fn find_users(
+    conn: &mut DbConn,
+    query: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>, AuthError> {
+    let mut select = users::table
+        .select(UserRow::as_select())
+        .order(users::email.asc())
+        .limit(limit)
+        .into_boxed();
+    let query = query.trim().to_lowercase();
+    if !query.is_empty() {
+        // addresses are stored lower-cased; names are compared as typed, and lower-cased
+        let pattern = format!(
+            "%{}%",
+            query
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        select = select.filter(
+            users::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(crate::db::lower(users::display_name)
+                    .like(pattern)
+                    .escape('\\')),
+        );
+    }
+    if let Some(after) = after {
+        select = select.filter(users::email.gt(after.to_string()));
+    }
+    Ok(select.load(conn.diesel())?)
+}
+
+/// Disables (or enables again) the account `user_id`; `false` when it was so already. A
+/// disabled account cannot sign in, its sessions end at once (rights and sessions are read on
+/// every request; its refresh tokens are revoked) and it keeps its data, roles and money. A
+/// platform admin cannot disable their own account, nor the last active admin.
+pub fn set_disabled(
+    conn: &mut DbConn,
+    who: &Who,
+    user_id: &str,
+    disabled: bool,
+) -> Result<(UserRow, bool), AuthError> {
+    use crate::db::schema::refresh_tokens;
+    conn.transaction(|conn| {
+        let user = super::users::find(conn, user_id)?;
+        if user.disabled_at.is_some() == disabled {
+            return Ok((user, false));
+        }
+        if disabled {
+            if who.user_id.as_ref().is_some_and(|u| u.as_str() == user.id) {
+                return Err(AuthError::field(
+                    "user",
+                    "own_account",
+                    "you cannot disable your own account: ask another admin",
+                ));
+            }
+            if user.is_platform_admin {
+                crate::db::lock_row_by(conn, "users", "CAST(is_platform_admin AS TEXT)", "true")?;
+                let others: i64 = users::table
+                    .filter(users::is_platform_admin.eq(true))
+                    .filter(users::disabled_at.is_null())
+                    .filter(users::id.ne(&user.id))
+                    .count()
+                    .get_result(conn.diesel())?;
+                if others == 0 {
+                    return Err(AuthError::field(
+                        "user",
+                        "last_admin",
+                        "this is the last platform admin: grant another account first",
+                    ));
+                }
+            }
+        }
+        let now = crate::time::now();
+        let disabled_at = disabled.then_some(now);
+        diesel::update(users::table.find(&user.id))
+            .set((
+                users::disabled_at.eq(disabled_at),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn.diesel())?;
+        if disabled {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::user_id.eq(&user.id))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(now))
+            .execute(conn.diesel())?;
+        }
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        recorded(conn, who, action, &user)?;
+        Ok((
+            UserRow {
+                disabled_at,
+                updated_at: now,
+                ..user
+            },
+            true,
+        ))
+    })
+}

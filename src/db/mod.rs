@@ -768,3 +768,9 @@ mod tests {
         assert_eq!(done.load(Ordering::SeqCst), 16);
     }
 }
+
+diesel::define_sql_function! {
+    /// SQL's `lower(text)`, the same on SQLite and PostgreSQL (ASCII on SQLite): for
+    /// comparisons that ignore case.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

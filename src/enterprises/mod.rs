@@ -360,6 +360,18 @@ pub fn find_id(conn: &mut DbConn, id_or_slug: &str) -> Result<Option<String>, En
         .optional()?)
 }
 
+/// Every enterprise of `kind`, public or hidden, by name (a platform admin's lists).
+pub fn all_of_kind(
+    conn: &mut DbConn,
+    kind: EnterpriseKind,
+) -> Result<Vec<EnterpriseRow>, EnterpriseError> {
+    Ok(enterprises::table
+        .filter(enterprises::kind.eq(kind.as_str()))
+        .select(EnterpriseRow::as_select())
+        .order((enterprises::name.asc(), enterprises::id.asc()))
+        .load(conn.diesel())?)
+}
+
 /// The id of the enterprise `key` names (its id or its slug), as `actor` may see it: a public
 /// one, or a hidden one the actor holds a role in (or any, for a platform admin). Otherwise
 /// `NotFound`, the same whether it does not exist or is hidden from the actor. Every route

@@ -17,6 +17,7 @@
 //! module below.
 
 pub mod account;
+pub mod admin;
 pub mod books;
 pub mod cart;
 pub mod checkout;
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(producer::routes)
         .configure(producer_money::routes)
         .configure(treasury::routes)
+        .configure(admin::routes)
         .configure(hub::routes)
         .configure(hub_cycles::routes)
         .configure(hub_orders::routes)
@@ -89,6 +91,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         producer::TEMPLATES,
         producer_money::TEMPLATES,
         treasury::TEMPLATES,
+        admin::TEMPLATES,
         hub::TEMPLATES,
         hub_cycles::TEMPLATES,
         hub_orders::TEMPLATES,

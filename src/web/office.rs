@@ -1,9 +1,8 @@
 //! `GET /office`: the enterprises the reader works for (a role other than `member`: a
 //! consumer member of a hub has no office there), each with the link to its office by kind —
 //! a producer's `/producer/{slug}`, a hub's `/hub/{slug}`, a currency association's
-//! `/treasury/{slug}`. The platform admin's (`/admin`) is not built yet: it is not linked, so
-//! that no link leads to a missing page. The layout's "Offices" link shows when there is any
-//! ([`has_office`]).
+//! `/treasury/{slug}`; and for a platform admin, the platform's (`/admin`). The layout's
+//! "Offices" link shows when there is any ([`has_office`]).
 
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -38,9 +37,10 @@ fn office_enterprises(actor: &Actor) -> Vec<String> {
     ids
 }
 
-/// Whether `actor` has an office: a role other than `member` in an enterprise.
+/// Whether `actor` has an office: a role other than `member` in an enterprise, or the
+/// platform's administration.
 pub fn has_office(actor: &Actor) -> bool {
-    actor.roles.iter().any(|(_, r)| *r != Role::Member)
+    actor.is_platform_admin || actor.roles.iter().any(|(_, r)| *r != Role::Member)
 }
 
 /// The offices of an enterprise of `kind`: `(path prefix, catalogue key of its name)`.
@@ -102,7 +102,7 @@ pub async fn office(
         &pages,
         &visitor,
         "office.html",
-        json!({ "enterprises": list }),
+        json!({ "enterprises": list, "admin": reader.actor.is_platform_admin }),
     )
 }
 
@@ -123,8 +123,7 @@ mod tests {
     fn members_have_no_office_and_workers_do() {
         assert!(!has_office(&actor(&[("hub", Role::Member)], false)));
         assert!(has_office(&actor(&[("farm", Role::Owner)], false)));
-        // the platform admin's office is not built yet
-        assert!(!has_office(&actor(&[], true)));
+        assert!(has_office(&actor(&[], true)));
         let a = actor(
             &[
                 ("farm", Role::Owner),

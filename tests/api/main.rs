@@ -41,6 +41,7 @@ mod smtp_server;
 mod support;
 mod topups;
 mod web_account;
+mod web_admin;
 mod web_basics;
 mod web_checkout;
 mod web_hub;
