@@ -60,20 +60,26 @@ use crate::orders::refunds::{self, RefundMethod, RefundRequest};
 use crate::orders::{shipping, OrderError};
 use crate::state::AppState;
 
-pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
-    "hub_orders.html",
-    "hub_order.html",
-    "hub_order_cancel.html"
-);
+pub const TEMPLATES: &[(&str, &str)] =
+    crate::web_templates!("hub_orders.html", "hub_order.html", "hub_order_cancel.html");
 
 /// This module's pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/hub/{slug}/cycles/{id}/orders", web::get().to(list))
         .route("/hub/{slug}/orders/{order_id}", web::get().to(page))
         .route("/hub/{slug}/orders/{order_id}/lines", web::post().to(lines))
-        .route("/hub/{slug}/orders/{order_id}/payment", web::post().to(payment))
-        .route("/hub/{slug}/orders/{order_id}/refund", web::post().to(refund))
-        .route("/hub/{slug}/orders/{order_id}/credit", web::post().to(credit))
+        .route(
+            "/hub/{slug}/orders/{order_id}/payment",
+            web::post().to(payment),
+        )
+        .route(
+            "/hub/{slug}/orders/{order_id}/refund",
+            web::post().to(refund),
+        )
+        .route(
+            "/hub/{slug}/orders/{order_id}/credit",
+            web::post().to(credit),
+        )
         .route(
             "/hub/{slug}/orders/{order_id}/hand-over",
             web::post().to(hand_over),
@@ -82,7 +88,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/hub/{slug}/orders/{order_id}/cancel",
             web::get().to(cancel_page),
         )
-        .route("/hub/{slug}/orders/{order_id}/cancel", web::post().to(cancel));
+        .route(
+            "/hub/{slug}/orders/{order_id}/cancel",
+            web::post().to(cancel),
+        );
 }
 
 /// The order states the list filters by (carts are never listed).
@@ -365,7 +374,11 @@ fn load(
             variant_id: l.variant_id.clone(),
             name: l.name.clone(),
             unit: l.unit.clone(),
-            producer: l.producer_id.as_ref().and_then(|p| producers.get(p)).cloned(),
+            producer: l
+                .producer_id
+                .as_ref()
+                .and_then(|p| producers.get(p))
+                .cloned(),
             quantity: l.quantity,
             delivered: l.delivered.clone(),
             delivery_status: l.delivery_status.clone(),
@@ -435,7 +448,10 @@ fn hub_order(
 /// The hub of an order's page: any of its team reads it (`ListHubOrders`); each action
 /// asks for its own.
 async fn office(state: &AppState, reader: &Reader, slug: String) -> Result<HubView, WebError> {
-    hub::hub(state, reader, slug, |hub_id| Action::ListHubOrders { hub_id }).await
+    hub::hub(state, reader, slug, |hub_id| Action::ListHubOrders {
+        hub_id,
+    })
+    .await
 }
 
 async fn load_page(
@@ -478,8 +494,8 @@ pub async fn page(
     let (slug, order_id) = path.into_inner();
     let hub = office(&state, reader, slug).await?;
     let mut page = load_page(&state, reader, hub, order_id).await?;
-    page.notice = notice_key(query.notice.as_deref())
-        .map(|k| pages.text(page_locale(visitor.locale), k));
+    page.notice =
+        notice_key(query.notice.as_deref()).map(|k| pages.text(page_locale(visitor.locale), k));
     render_status(&pages, &visitor, "hub_order.html", page, StatusCode::OK)
 }
 
@@ -577,10 +593,11 @@ where
         Outcome::Invalid(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
         Outcome::Refused(detail) => {
             let locale = page_locale(visitor.locale);
-            let message =
-                pages
-                    .catalogue
-                    .text(locale, "hub-orders-refused", &[("reason", Arg::Text(detail))]);
+            let message = pages.catalogue.text(
+                locale,
+                "hub-orders-refused",
+                &[("reason", Arg::Text(detail))],
+            );
             let mut page = load_page(state, reader, hub, order_id).await?;
             page.errors = vec![Shown {
                 field: anchor.to_string(),
@@ -621,45 +638,51 @@ pub async fn lines(
     let action = form.get("action").to_string();
     let delivered = form.opt("delivered").map(|d| decimal(&d));
     let note = form.opt("note");
-    let outcome = act(&state, reader, &hub, order_id.clone(), move |conn, actor, row| {
-        authorize(
-            actor,
-            Action::WeighOrder {
-                hub_id: &row.hub_id,
-            },
-        )?;
-        let (status, delivered, notice) = match action.as_str() {
-            "weigh" => {
-                if delivered.is_none() {
-                    return Err(OrderError::field(
-                        "lines[0].delivered",
-                        "required",
-                        "enter the quantity delivered",
-                    ));
+    let outcome = act(
+        &state,
+        reader,
+        &hub,
+        order_id.clone(),
+        move |conn, actor, row| {
+            authorize(
+                actor,
+                Action::WeighOrder {
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            let (status, delivered, notice) = match action.as_str() {
+                "weigh" => {
+                    if delivered.is_none() {
+                        return Err(OrderError::field(
+                            "lines[0].delivered",
+                            "required",
+                            "enter the quantity delivered",
+                        ));
+                    }
+                    (None, delivered, "weighed")
                 }
-                (None, delivered, "weighed")
-            }
-            "missing" => (Some(LineStatus::Missing), None, "missing"),
-            "substitute" => (Some(LineStatus::Substituted), delivered, "substituted"),
-            _ => {
-                return Err(OrderError::field(
-                    "lines[0].action",
-                    "unknown_action",
-                    "choose what to record",
-                ))
-            }
-        };
-        let request = AdjustRequest {
-            lines: vec![DeliveredLine {
-                variant_id,
-                delivered,
-                status,
-                note,
-            }],
-        };
-        adjust::adjust(conn, &row.id, &request)?;
-        Ok(notice)
-    })
+                "missing" => (Some(LineStatus::Missing), None, "missing"),
+                "substitute" => (Some(LineStatus::Substituted), delivered, "substituted"),
+                _ => {
+                    return Err(OrderError::field(
+                        "lines[0].action",
+                        "unknown_action",
+                        "choose what to record",
+                    ))
+                }
+            };
+            let request = AdjustRequest {
+                lines: vec![DeliveredLine {
+                    variant_id,
+                    delivered,
+                    status,
+                    note,
+                }],
+            };
+            adjust::adjust(conn, &row.id, &request)?;
+            Ok(notice)
+        },
+    )
     .await?;
     let wanted = form.get("variant_id").to_string();
     let p = pages.clone();
@@ -675,7 +698,11 @@ pub async fn lines(
         &form,
         move |page, e| {
             let generic = e.field.rsplit('.').next().unwrap_or("delivered");
-            let generic = if generic == "note" { "note" } else { "delivered" };
+            let generic = if generic == "note" {
+                "note"
+            } else {
+                "delivered"
+            };
             let line = page.lines.iter().find(|l| l.variant_id == wanted);
             let args = match line {
                 Some(l) => vec![
@@ -713,20 +740,33 @@ pub async fn payment(
     let reader = visitor.require()?;
     let (slug, order_id) = path.into_inner();
     let hub = office(&state, reader, slug).await?;
-    let outcome = act(&state, reader, &hub, order_id.clone(), |conn, actor, row| {
-        authorize(
-            actor,
-            Action::CollectPayment {
-                hub_id: &row.hub_id,
-            },
-        )?;
-        checkout::mark_euro_paid(conn, &OrderId::from(&row.id))?;
-        Ok("paid")
-    })
+    let outcome = act(
+        &state,
+        reader,
+        &hub,
+        order_id.clone(),
+        |conn, actor, row| {
+            authorize(
+                actor,
+                Action::CollectPayment {
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            checkout::mark_euro_paid(conn, &OrderId::from(&row.id))?;
+            Ok("paid")
+        },
+    )
     .await?;
     let (p, v) = (pages.clone(), visitor.clone());
     finish(
-        &state, &pages, &visitor, hub, order_id, outcome, "payment", &form,
+        &state,
+        &pages,
+        &visitor,
+        hub,
+        order_id,
+        outcome,
+        "payment",
+        &form,
         move |_, e| Shown {
             field: "payment".into(),
             message: message(&p, &v, "payment", e, &[]),
@@ -751,32 +791,38 @@ pub async fn refund(
     let method = form.get("method").to_string();
     let reference = form.get("reference").to_string();
     let by = reader.actor.user_id.clone();
-    let outcome = act(&state, reader, &hub, order_id.clone(), move |conn, actor, row| {
-        authorize(
-            actor,
-            Action::RecordRefund {
-                hub_id: &row.hub_id,
-            },
-        )?;
-        let Some(method) = RefundMethod::ALL
-            .iter()
-            .copied()
-            .find(|m| m.as_str() == method)
-        else {
-            return Err(OrderError::field(
-                "method",
-                "required",
-                "choose how the money was given back",
-            ));
-        };
-        let request = RefundRequest {
-            amount,
-            method,
-            reference,
-        };
-        refunds::refund(conn, &OrderId::from(&row.id), &request, &by)?;
-        Ok("refunded")
-    })
+    let outcome = act(
+        &state,
+        reader,
+        &hub,
+        order_id.clone(),
+        move |conn, actor, row| {
+            authorize(
+                actor,
+                Action::RecordRefund {
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            let Some(method) = RefundMethod::ALL
+                .iter()
+                .copied()
+                .find(|m| m.as_str() == method)
+            else {
+                return Err(OrderError::field(
+                    "method",
+                    "required",
+                    "choose how the money was given back",
+                ));
+            };
+            let request = RefundRequest {
+                amount,
+                method,
+                reference,
+            };
+            refunds::refund(conn, &OrderId::from(&row.id), &request, &by)?;
+            Ok("refunded")
+        },
+    )
     .await?;
     let (p, v) = (pages.clone(), visitor.clone());
     finish(
@@ -817,16 +863,22 @@ pub async fn credit(
     let hub = office(&state, reader, slug).await?;
     let amount = form.opt("credit_amount").map(|a| decimal(&a));
     let by = reader.actor.user_id.clone();
-    let outcome = act(&state, reader, &hub, order_id.clone(), move |conn, actor, row| {
-        authorize(
-            actor,
-            Action::RecordRefund {
-                hub_id: &row.hub_id,
-            },
-        )?;
-        refunds::credit(conn, &OrderId::from(&row.id), amount.as_deref(), &by)?;
-        Ok("credited")
-    })
+    let outcome = act(
+        &state,
+        reader,
+        &hub,
+        order_id.clone(),
+        move |conn, actor, row| {
+            authorize(
+                actor,
+                Action::RecordRefund {
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            refunds::credit(conn, &OrderId::from(&row.id), amount.as_deref(), &by)?;
+            Ok("credited")
+        },
+    )
     .await?;
     let (p, v) = (pages.clone(), visitor.clone());
     finish(
@@ -857,20 +909,33 @@ pub async fn hand_over(
     let reader = visitor.require()?;
     let (slug, order_id) = path.into_inner();
     let hub = office(&state, reader, slug).await?;
-    let outcome = act(&state, reader, &hub, order_id.clone(), |conn, actor, row| {
-        authorize(
-            actor,
-            Action::HandOverOrder {
-                hub_id: &row.hub_id,
-            },
-        )?;
-        checkout::fulfil(conn, &OrderId::from(&row.id))?;
-        Ok("handed-over")
-    })
+    let outcome = act(
+        &state,
+        reader,
+        &hub,
+        order_id.clone(),
+        |conn, actor, row| {
+            authorize(
+                actor,
+                Action::HandOverOrder {
+                    hub_id: &row.hub_id,
+                },
+            )?;
+            checkout::fulfil(conn, &OrderId::from(&row.id))?;
+            Ok("handed-over")
+        },
+    )
     .await?;
     let (p, v) = (pages.clone(), visitor.clone());
     finish(
-        &state, &pages, &visitor, hub, order_id, outcome, "hand-over", &form,
+        &state,
+        &pages,
+        &visitor,
+        hub,
+        order_id,
+        outcome,
+        "hand-over",
+        &form,
         move |_, e| Shown {
             field: "hand-over".into(),
             message: message(&p, &v, "hand-over", e, &[]),
@@ -948,18 +1013,24 @@ pub async fn cancel(
     let (slug, order_id) = path.into_inner();
     let hub = office(&state, reader, slug).await?;
     let reason = form.get("reason").to_string();
-    let outcome = act(&state, reader, &hub, order_id.clone(), move |conn, actor, row| {
-        may_cancel(actor, row)?;
-        if reason.chars().count() > REASON_MAX {
-            return Err(OrderError::field(
-                "reason",
-                "too_long",
-                format!("must be at most {REASON_MAX} characters"),
-            ));
-        }
-        checkout::cancel(conn, &OrderId::from(&row.id), &reason, Canceller::Hub)?;
-        Ok("cancelled")
-    })
+    let outcome = act(
+        &state,
+        reader,
+        &hub,
+        order_id.clone(),
+        move |conn, actor, row| {
+            may_cancel(actor, row)?;
+            if reason.chars().count() > REASON_MAX {
+                return Err(OrderError::field(
+                    "reason",
+                    "too_long",
+                    format!("must be at most {REASON_MAX} characters"),
+                ));
+            }
+            checkout::cancel(conn, &OrderId::from(&row.id), &reason, Canceller::Hub)?;
+            Ok("cancelled")
+        },
+    )
     .await?;
     if let Outcome::Invalid(errors) = outcome {
         let mut page = load_page(&state, reader, hub, order_id).await?;
@@ -976,7 +1047,8 @@ pub async fn cancel(
                 ),
             })
             .collect();
-        page.values.insert("reason".into(), form.get("reason").into());
+        page.values
+            .insert("reason".into(), form.get("reason").into());
         return render_status(
             &pages,
             &visitor,
@@ -987,7 +1059,14 @@ pub async fn cancel(
     }
     let (p, v) = (pages.clone(), visitor.clone());
     finish(
-        &state, &pages, &visitor, hub, order_id, outcome, "cancel", &form,
+        &state,
+        &pages,
+        &visitor,
+        hub,
+        order_id,
+        outcome,
+        "cancel",
+        &form,
         move |_, e| Shown {
             field: "cancel".into(),
             message: message(&p, &v, "cancel", e, &[]),

@@ -77,9 +77,7 @@ fn cents(money: &Value) -> i64 {
     units.parse::<i64>().expect("units") * 100 + decimals.parse::<i64>().expect("cents")
 }
 
-async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed(
-    backend: Backend,
-) {
+async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed(backend: Backend) {
     let app = TestApp::with_bare_demo(backend).await;
     let (shop, manager, first, second) = two_orders_after_the_close(&app).await;
     let carrots = shop.variant[FRENCH_DEMO.skus[0]].clone();
@@ -99,7 +97,10 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
     // the cycle's orders: both, each linking its page, with their euro payment due
     let page = office.get(&list).await;
     let body = unescape(page.ok());
-    assert!(body.contains(&number) && body.contains(&other_number), "{body}");
+    assert!(
+        body.contains(&number) && body.contains(&other_number),
+        "{body}"
+    );
     assert!(body.contains(&format!("href=\"{hub}/orders/{first}\"")));
     assert!(body.contains("camille@example.org") && body.contains("yanis@example.org"));
     // the office's and the cycle's navigation
@@ -108,11 +109,16 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
     // filters: by search (an e-mail, a number), by payment, by state
     let page = office.get(&format!("{list}?q=YANIS")).await;
     let body = unescape(page.ok());
-    assert!(body.contains(&other_number) && !body.contains(&number), "{body}");
+    assert!(
+        body.contains(&other_number) && !body.contains(&number),
+        "{body}"
+    );
     let page = office.get(&format!("{list}?q={number}")).await;
     let body = unescape(page.ok());
     assert!(body.contains(&number) && !body.contains(&other_number));
-    let page = office.get(&format!("{list}?payment=due&state=confirmed")).await;
+    let page = office
+        .get(&format!("{list}?payment=due&state=confirmed"))
+        .await;
     let body = unescape(page.ok());
     assert!(body.contains(&number) && body.contains(&other_number));
     let page = office.get(&format!("{list}?payment=paid")).await;
@@ -158,7 +164,10 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
         .await;
     assert_eq!(nonsense.status, 422, "{}", nonsense.text);
     assert!(nonsense.shows("en chiffres"));
-    assert_eq!(api_order(&app, &manager, &first).await["total"], before["total"]);
+    assert_eq!(
+        api_order(&app, &manager, &first).await["total"],
+        before["total"]
+    );
 
     // 2.1 kg: the order is priced again (the API shows it)
     let weighed = office
@@ -176,7 +185,11 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
     assert_eq!(after["lines"][0]["delivered"], "2.1", "{after}");
     assert_eq!(cents(&after["total"]), cents(&before["total"]) + 28);
     let page = office.get(&weighed.location()).await;
-    assert!(page.shows("La quantité livrée est enregistrée"), "{}", page.text);
+    assert!(
+        page.shows("La quantité livrée est enregistrée"),
+        "{}",
+        page.text
+    );
 
     // a substitution says what was given instead
     let bare = office
@@ -248,7 +261,11 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
     let refunded = office
         .post(
             &format!("{order_page}/refund"),
-            &[("amount", "0,10"), ("method", "cash"), ("reference", "caisse")],
+            &[
+                ("amount", "0,10"),
+                ("method", "cash"),
+                ("reference", "caisse"),
+            ],
         )
         .await;
     assert_eq!(refunded.location(), format!("{order_page}?notice=refunded"));
@@ -279,7 +296,10 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
         cancelled.location(),
         format!("{other_page}?notice=cancelled")
     );
-    assert_eq!(api_order(&app, &manager, &second).await["state"], "cancelled");
+    assert_eq!(
+        api_order(&app, &manager, &second).await["state"],
+        "cancelled"
+    );
     let page = office.get(&format!("{list}?state=cancelled")).await;
     let body = unescape(page.ok());
     assert!(body.contains(&other_number) && !body.contains(&number));
@@ -308,7 +328,11 @@ async fn the_hub_orders_pages_follow_the_apis_permissions(backend: Backend) {
 
     // signed out: to the log-in page
     let mut nobody = Visitor::new(&app);
-    assert!(nobody.get(&list).await.location().starts_with("/login?next="));
+    assert!(nobody
+        .get(&list)
+        .await
+        .location()
+        .starts_with("/login?next="));
 
     // a consumer, even the order's customer, is refused every page and action
     let mut camille = Visitor::new(&app);
@@ -327,7 +351,13 @@ async fn the_hub_orders_pages_follow_the_apis_permissions(backend: Backend) {
         )
         .await;
     assert_eq!(refused.status, 403);
-    assert_eq!(camille.post(&format!("{order_page}/payment"), &[]).await.status, 403);
+    assert_eq!(
+        camille
+            .post(&format!("{order_page}/payment"), &[])
+            .await
+            .status,
+        403
+    );
     assert!(api_order(&app, &manager, &first).await["lines"][0]["delivered"].is_null());
 
     // an order is only found under its own hub; a made-up one is 404
@@ -373,7 +403,10 @@ async fn the_hub_orders_pages_follow_the_apis_permissions(backend: Backend) {
         "paid"
     );
     let other_page = format!("{hub}/orders/{second}");
-    assert_eq!(cashier.get(&format!("{other_page}/cancel")).await.status, 403);
+    assert_eq!(
+        cashier.get(&format!("{other_page}/cancel")).await.status,
+        403
+    );
     cashier.get(&other_page).await.ok();
     let cancel = cashier
         .post(&format!("{other_page}/cancel"), &[("reason", "")])
@@ -390,5 +423,8 @@ async fn the_hub_orders_pages_follow_the_apis_permissions(backend: Backend) {
     )
     .await;
     assert_eq!(api.status, 403);
-    assert_eq!(api_order(&app, &manager, &second).await["state"], "confirmed");
+    assert_eq!(
+        api_order(&app, &manager, &second).await["state"],
+        "confirmed"
+    );
 }
