@@ -318,6 +318,9 @@ struct OrderPage {
     tolerance: i32,
     may: May,
     refund_methods: Vec<&'static str>,
+    /// The one-time keys of the refund and credit forms (sent twice, each gives back once).
+    refund_key: String,
+    credit_key: String,
     errors: Vec<Shown>,
     values: HashMap<String, String>,
     notice: Option<String>,
@@ -419,6 +422,8 @@ fn load(
         tolerance,
         may,
         refund_methods: RefundMethod::ALL.iter().map(|m| m.as_str()).collect(),
+        refund_key: crate::time::new_id(),
+        credit_key: crate::time::new_id(),
         errors: Vec::new(),
         values: HashMap::new(),
         notice: None,
@@ -775,8 +780,50 @@ pub async fn payment(
     .await
 }
 
-/// `POST /hub/{slug}/orders/{order_id}/refund`: euros owed back refunded (`amount`, blank
-/// for all that is owed; `method`; `reference`).
+/// The one-time key a form posted back; a form without one (or a forged one) is refused.
+fn posted_key(form: &Form) -> Result<String, WebError> {
+    let key = form.get("key");
+    if !(8..=64).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(WebError::BadForm);
+    }
+    Ok(key.to_string())
+}
+
+/// Does `work` once per one-time form key `key` of `user` (the [`crate::idempotency`]
+/// record the API's `Idempotency-Key` uses): the same form sent twice (a double click, back
+/// and send again) gives back once, and the second lands on the order as the first left it.
+fn once<B: Serialize>(
+    conn: &mut DbConn,
+    user: &str,
+    key: &str,
+    route: &str,
+    body: &B,
+    work: impl Fn(&mut DbConn) -> Result<(), OrderError>,
+) -> Result<(), OrderError> {
+    use crate::idempotency::Refusal;
+    match crate::idempotency::run(
+        conn,
+        user,
+        key,
+        route,
+        body,
+        StatusCode::SEE_OTHER.as_u16(),
+        work,
+    ) {
+        Ok(_) => Ok(()),
+        Err(Refusal::Work(e)) => Err(e),
+        Err(Refusal::Reused | Refusal::Busy) => Err(OrderError::Conflict(
+            "this form was sent already: read the order as it is now, then send it again if \
+             need be"
+                .into(),
+        )),
+        Err(Refusal::Store(e)) => Err(e.into()),
+        Err(Refusal::Encode(e)) => Err(OrderError::internal(e)),
+    }
+}
+
+/// `POST /hub/{slug}/orders/{order_id}/refund`: euros owed back refunded (`refund-amount`,
+/// blank for all that is owed; `method`; `refund-reference`).
 pub async fn refund(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
@@ -787,9 +834,10 @@ pub async fn refund(
     let reader = visitor.require()?;
     let (slug, order_id) = path.into_inner();
     let hub = office(&state, reader, slug).await?;
-    let amount = form.opt("amount").map(|a| decimal(&a));
+    let key = posted_key(&form)?;
+    let amount = form.opt("refund-amount").map(|a| decimal(&a));
     let method = form.get("method").to_string();
-    let reference = form.get("reference").to_string();
+    let reference = form.get("refund-reference").to_string();
     let by = reader.actor.user_id.clone();
     let outcome = act(
         &state,
@@ -814,12 +862,16 @@ pub async fn refund(
                     "choose how the money was given back",
                 ));
             };
-            let request = RefundRequest {
-                amount,
-                method,
-                reference,
-            };
-            refunds::refund(conn, &OrderId::from(&row.id), &request, &by)?;
+            let asked = (&amount, method.as_str(), &reference);
+            let route = format!("web refund {}", row.id);
+            once(conn, &by, &key, &route, &asked, |conn| {
+                let request = RefundRequest {
+                    amount: amount.clone(),
+                    method,
+                    reference: reference.clone(),
+                };
+                refunds::refund(conn, &OrderId::from(&row.id), &request, &by).map(|_| ())
+            })?;
             Ok("refunded")
         },
     )
@@ -850,7 +902,7 @@ pub async fn refund(
 }
 
 /// `POST /hub/{slug}/orders/{order_id}/credit`: euros owed back turned into the customer's
-/// credit with the hub (`credit_amount`, blank for all that is owed).
+/// credit with the hub (`credit-amount`, blank for all that is owed).
 pub async fn credit(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
@@ -861,7 +913,8 @@ pub async fn credit(
     let reader = visitor.require()?;
     let (slug, order_id) = path.into_inner();
     let hub = office(&state, reader, slug).await?;
-    let amount = form.opt("credit_amount").map(|a| decimal(&a));
+    let key = posted_key(&form)?;
+    let amount = form.opt("credit-amount").map(|a| decimal(&a));
     let by = reader.actor.user_id.clone();
     let outcome = act(
         &state,
@@ -875,7 +928,10 @@ pub async fn credit(
                     hub_id: &row.hub_id,
                 },
             )?;
-            refunds::credit(conn, &OrderId::from(&row.id), amount.as_deref(), &by)?;
+            let route = format!("web credit {}", row.id);
+            once(conn, &by, &key, &route, &amount, |conn| {
+                refunds::credit(conn, &OrderId::from(&row.id), amount.as_deref(), &by).map(|_| ())
+            })?;
             Ok("credited")
         },
     )

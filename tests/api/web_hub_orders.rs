@@ -247,33 +247,49 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
     assert_eq!(cents(&after["payment"]["owed_back"]), 28, "{after}");
     let page = office.get(&order_page).await;
     assert!(page.shows(&format!("{order_page}/refund")));
+    let refund_key = page
+        .input_value("key")
+        .expect("the refund form's one-time key");
     // more than is owed: 422 beside the amount
     let too_much = office
         .post(
             &format!("{order_page}/refund"),
-            &[("amount", "5"), ("method", "cash"), ("reference", "")],
+            &[
+                ("key", &refund_key),
+                ("refund-amount", "5"),
+                ("method", "cash"),
+                ("refund-reference", ""),
+            ],
         )
         .await;
     assert_eq!(too_much.status, 422, "{}", too_much.text);
     assert!(too_much.shows("Saisissez au plus ce qui est dû au client"));
     assert!(too_much.text.contains("id=\"refund-amount-error\""));
-    // 0.10 refunded in cash, the rest turned into credit
-    let refunded = office
-        .post(
-            &format!("{order_page}/refund"),
-            &[
-                ("amount", "0,10"),
-                ("method", "cash"),
-                ("reference", "caisse"),
-            ],
-        )
-        .await;
+    assert_eq!(too_much.input_value("refund-amount").as_deref(), Some("5"));
+    // 0.10 refunded in cash — the form sent twice refunds once — the rest turned into credit
+    let refund = [
+        ("key", refund_key.as_str()),
+        ("refund-amount", "0,10"),
+        ("method", "cash"),
+        ("refund-reference", "caisse"),
+    ];
+    let refunded = office.post(&format!("{order_page}/refund"), &refund).await;
     assert_eq!(refunded.location(), format!("{order_page}?notice=refunded"));
+    let twice = office.post(&format!("{order_page}/refund"), &refund).await;
+    assert_eq!(twice.location(), format!("{order_page}?notice=refunded"));
     let after = api_order(&app, &manager, &first).await;
     assert_eq!(cents(&after["payment"]["owed_back"]), 18, "{after}");
     assert_eq!(cents(&after["payment"]["fiat_refunded"]), 10);
+    // a form without its one-time key is refused
+    let keyless = office
+        .post(&format!("{order_page}/credit"), &[("credit-amount", "")])
+        .await;
+    assert_eq!(keyless.status, 400);
     let credited = office
-        .post(&format!("{order_page}/credit"), &[("credit_amount", "")])
+        .post(
+            &format!("{order_page}/credit"),
+            &[("key", "a-credit-form-key"), ("credit-amount", "")],
+        )
         .await;
     assert_eq!(credited.location(), format!("{order_page}?notice=credited"));
     let after = api_order(&app, &manager, &first).await;
@@ -303,6 +319,42 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
     let page = office.get(&format!("{list}?state=cancelled")).await;
     let body = unescape(page.ok());
     assert!(body.contains(&other_number) && !body.contains(&number));
+
+    // the settlement books the order: it is handed over, and its lines are final
+    let settled = app
+        .call(
+            "POST",
+            &format!("/api/v1/order-cycles/{}/settle", shop.cycle),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(settled.status, 200, "{}", settled.json());
+    let page = office.get(&order_page).await;
+    assert!(
+        page.shows(&format!("{order_page}/hand-over")),
+        "{}",
+        page.text
+    );
+    assert!(!page.shows(&format!("{order_page}/lines")));
+    let late = office
+        .post(
+            &format!("{order_page}/lines"),
+            &[("variant_id", &carrots), ("action", "missing")],
+        )
+        .await;
+    assert_eq!(late.status, 409, "{}", late.text);
+    let handed = office.post(&format!("{order_page}/hand-over"), &[]).await;
+    assert_eq!(
+        handed.location(),
+        format!("{order_page}?notice=handed-over")
+    );
+    assert_eq!(
+        api_order(&app, &manager, &first).await["state"],
+        "fulfilled"
+    );
+    let page = office.get(&handed.location()).await;
+    assert!(page.shows("La commande a été remise."), "{}", page.text);
 
     // every form needs its token
     let forged = office
