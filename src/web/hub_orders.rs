@@ -7,8 +7,9 @@
 //!   ([`order::for_cycle`], as `GET /api/v1/order-cycles/{id}/orders`, `ListHubOrders`),
 //!   filtered by order state, euro payment state (`due`, `paid`, `none`, `cancelled`, or
 //!   `owed`: euros owed back) and a search in the customer's name, e-mail and the order's
-//!   number. Two queries for the orders (rows, then their lines, fees and addresses at
-//!   once) and one for their customers, however many there are.
+//!   number. A fixed number of queries however many orders there are: the orders, then
+//!   their lines, fees and addresses each at once ([`order::views`]), their customers at
+//!   once ([`order::customers_of_cycle`]), the cycle's methods.
 //! - `GET /hub/{slug}/orders/{order_id}`: an order of the hub (another hub's is 404): its
 //!   customer, pickup or delivery, lines, fees, totals, the local and euro parts, what was
 //!   received and given back, and the forms the reader's role and the order's state allow.
@@ -699,7 +700,7 @@ pub async fn lines(
         hub,
         order_id,
         outcome,
-        &format!("delivered-{wanted}"),
+        "lines-heading",
         &form,
         move |page, e| {
             let generic = e.field.rsplit('.').next().unwrap_or("delivered");
@@ -884,7 +885,7 @@ pub async fn refund(
         hub,
         order_id,
         outcome,
-        "refund-amount",
+        "payment",
         &form,
         move |_, e| {
             let field = match e.field.as_str() {
@@ -944,7 +945,7 @@ pub async fn credit(
         hub,
         order_id,
         outcome,
-        "credit-amount",
+        "payment",
         &form,
         move |_, e| Shown {
             field: "credit-amount".into(),

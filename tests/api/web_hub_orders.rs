@@ -344,6 +344,8 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
         )
         .await;
     assert_eq!(late.status, 409, "{}", late.text);
+    assert!(late.shows("Ce n’est pas possible maintenant"));
+    assert!(late.text.contains("id=\"lines-heading-error\""));
     let handed = office.post(&format!("{order_page}/hand-over"), &[]).await;
     assert_eq!(
         handed.location(),
