@@ -429,12 +429,23 @@ async fn the_hub_orders_pages_follow_the_apis_permissions(backend: Backend) {
     // the cashier weighs and records the payment, but may not cancel (the API refuses it too)
     let mut cashier = Visitor::new(&app);
     cashier.sign_in(CASHIER).await;
+    // in English too
+    cashier.get("/").await.ok();
+    let switched = cashier
+        .post("/language", &[("lang", "en"), ("next", "/")])
+        .await;
+    assert_eq!(switched.location(), "/");
     let page = cashier.get(&list).await;
-    page.ok();
+    assert!(
+        page.shows("Orders of ") && page.shows("Show the orders"),
+        "{}",
+        page.text
+    );
     let page = cashier.get(&order_page).await;
     let body = unescape(page.ok());
     assert!(body.contains(&format!("{order_page}/lines")));
     assert!(!body.contains(&format!("{order_page}/cancel")), "{body}");
+    assert!(body.contains("Record the quantity") && body.contains("Mark as missing"));
     let weighed = cashier
         .post(
             &format!("{order_page}/lines"),
@@ -450,6 +461,18 @@ async fn the_hub_orders_pages_follow_the_apis_permissions(backend: Backend) {
         api_order(&app, &manager, &first).await["lines"][0]["delivered"],
         "1.9"
     );
+    let heavy = cashier
+        .post(
+            &format!("{order_page}/lines"),
+            &[
+                ("variant_id", &carrots),
+                ("action", "weigh"),
+                ("delivered", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(heavy.status, 422, "{}", heavy.text);
+    assert!(heavy.shows("Enter at most 2.2: the 2 ordered plus the 10 % the customer accepted"));
     let paid = cashier.post(&format!("{order_page}/payment"), &[]).await;
     assert_eq!(paid.location(), format!("{order_page}?notice=paid"));
     assert_eq!(
