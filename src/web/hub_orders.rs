@@ -149,10 +149,6 @@ struct ListPage {
     payments: &'static [&'static str],
 }
 
-fn euro_state_str(state: EuroState) -> &'static str {
-    state.as_str()
-}
-
 /// Whether `order` passes the list's filters (`q` already lower-cased).
 fn matches(filter: &ListQuery, q: &str, order: &order::Order, customer: &order::Customer) -> bool {
     let state_ok = filter.state.is_empty()
@@ -228,7 +224,7 @@ pub async fn list(
                 local: o.payment.local.filter(|l| l.minor != 0),
                 local_eur_value: o.payment.local_eur_value,
                 euro: o.payment.euro,
-                euro_state: euro_state_str(o.payment.euro_state),
+                euro_state: o.payment.euro_state.as_str(),
                 owed_back: Some(o.payment.owed_back).filter(|m| m.minor > 0),
                 state: o.state.as_str(),
             })
@@ -407,7 +403,7 @@ fn load(
         hub,
         lines,
         state: view.state.as_str(),
-        euro_state: euro_state_str(view.payment.euro_state),
+        euro_state: view.payment.euro_state.as_str(),
         customer,
         method: method.map(|m| MethodView {
             kind: m.kind,
