@@ -302,6 +302,20 @@ async fn the_hub_weighs_an_order_records_its_payment_and_gives_back_what_is_owed
     let other_page = format!("{hub}/orders/{second}");
     let confirm = office.get(&format!("{other_page}/cancel")).await;
     assert!(confirm.shows("Annuler la commande"), "{}", confirm.text);
+    let long = "x".repeat(501);
+    let too_long = office
+        .post(&format!("{other_page}/cancel"), &[("reason", &long)])
+        .await;
+    assert_eq!(too_long.status, 422, "{}", too_long.text);
+    assert!(too_long.shows("Écrivez au plus 500 caractères"));
+    assert_eq!(
+        too_long.input_value("reason").as_deref(),
+        Some(long.as_str())
+    );
+    assert_eq!(
+        api_order(&app, &manager, &second).await["state"],
+        "confirmed"
+    );
     let cancelled = office
         .post(
             &format!("{other_page}/cancel"),
