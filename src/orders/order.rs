@@ -676,3 +676,33 @@ pub fn for_cycle(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Order>, OrderE
         .load(conn.diesel())?;
     views(conn, rows)
 }
+
+/// A customer of an order, as the hub's pages show them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Customer {
+    pub name: String,
+    pub email: String,
+}
+
+/// The name and e-mail of every customer with an order (carts included) in cycle `cycle_id`,
+/// by user id — one query, however many orders (the hub's list of a cycle's orders).
+pub fn customers_of_cycle(
+    conn: &mut DbConn,
+    cycle_id: &str,
+) -> Result<HashMap<String, Customer>, OrderError> {
+    use crate::db::schema::users;
+    let rows: Vec<(String, String, String)> = users::table
+        .filter(
+            users::id.eq_any(
+                orders::table
+                    .filter(orders::order_cycle_id.eq(cycle_id))
+                    .select(orders::customer_id),
+            ),
+        )
+        .select((users::id, users::display_name, users::email))
+        .load(conn.diesel())?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, email)| (id, Customer { name, email }))
+        .collect())
+}
