@@ -33,6 +33,7 @@ pub mod office;
 pub mod orders;
 pub mod producer;
 pub mod producer_money;
+pub mod producer_trade;
 pub mod render;
 pub mod session;
 pub mod shop;
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(office::routes)
         .configure(producer::routes)
         .configure(producer_money::routes)
+        .configure(producer_trade::routes)
         .configure(treasury::routes)
         .configure(admin::routes)
         .configure(hub::routes)
@@ -90,6 +92,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         office::TEMPLATES,
         producer::TEMPLATES,
         producer_money::TEMPLATES,
+        producer_trade::TEMPLATES,
         treasury::TEMPLATES,
         admin::TEMPLATES,
         hub::TEMPLATES,

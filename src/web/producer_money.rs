@@ -95,6 +95,7 @@ pub async fn wallets(
     pages: web::Data<Pages>,
     visitor: Visitor,
     slug: web::Path<String>,
+    query: web::Query<super::producer_trade::NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let row = producer(&state, reader, slug.into_inner()).await?;
@@ -130,7 +131,12 @@ pub async fn wallets(
         &pages,
         &visitor,
         "producer_wallets.html",
-        json!({"enterprise": enterprise_json(&row), "accounts": list}),
+        json!({
+            "enterprise": enterprise_json(&row),
+            "accounts": list,
+            "notice": (query.notice.as_deref() == Some("reconverted"))
+                .then(|| pages.text(super::i18n::page_locale(visitor.locale), "producer-notice-reconverted")),
+        }),
     )
 }
 

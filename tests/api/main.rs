@@ -49,6 +49,7 @@ mod web_hub_orders;
 mod web_hub_people;
 mod web_orders;
 mod web_producer;
+mod web_producer_trade;
 mod web_shop;
 mod web_topups;
 mod web_treasury;
