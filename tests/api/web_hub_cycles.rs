@@ -521,7 +521,62 @@ async fn changes_follow_the_cycles_state(backend: Backend) {
         Err(OrderError::CycleNotOpen(_))
     ));
 
-    // an ordered variant stays in the open cycle's offer
+    // an ordered variant stays in the open cycle's offer: a customer orders carrots
+    {
+        use comptoir::ids::{CycleId, UserId};
+        use comptoir::ledger::accounts::Owner;
+        use comptoir::ledger::ops::{self, EuroMethod};
+        use comptoir::money::{AmountInput, CurrencyCode};
+        use comptoir::orders::checkout::{self, CheckoutRequest};
+        use comptoir::orders::quote::{QuoteLineRequest, QuoteRequest};
+        use comptoir::orders::{cart, shipping};
+        let carrots: String = comptoir::db::schema::variants::table
+            .filter(comptoir::db::schema::variants::sku.eq(FRENCH_DEMO.skus[0]))
+            .select(comptoir::db::schema::variants::id)
+            .first(conn.diesel())
+            .expect("carrots");
+        let method = shipping::for_cycle(conn, &open).expect("methods")[0]
+            .id
+            .clone();
+        let customer = crate::support::new_customer(conn, 0);
+        let wallet = ops::wallet(conn, Owner::User(customer.clone().into()), FRENCH_DEMO.local)
+            .expect("wallet");
+        ops::issue(
+            conn,
+            &crate::support::operator(),
+            &crate::support::key(),
+            &wallet.id,
+            1000,
+            EuroMethod::Cash,
+            "top-up",
+        )
+        .expect("issue");
+        let lines = vec![QuoteLineRequest {
+            variant_id: carrots,
+            quantity: 1,
+        }];
+        cart::set(conn, &open, &customer, &QuoteRequest { lines }).expect("cart");
+        let request = CheckoutRequest {
+            shipping_method_id: method,
+            local_amount: Some(AmountInput {
+                amount: "2.00".into(),
+                currency: FRENCH_DEMO.local.parse::<CurrencyCode>().expect("code"),
+            }),
+            ..Default::default()
+        };
+        checkout::checkout(
+            conn,
+            &CycleId::from(&open),
+            &UserId::from(&customer),
+            &request,
+        )
+        .expect("checkout");
+        // the method the order chose stays
+        assert!(matches!(
+            planning::remove_method(conn, &open, &request.shipping_method_id),
+            Err(OrderError::Conflict(_))
+        ));
+    }
     let ordered: Vec<String> = order_lines::table
         .inner_join(orders::table)
         .filter(orders::order_cycle_id.eq(&open))
