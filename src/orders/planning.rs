@@ -615,7 +615,9 @@ pub fn offer_choices(
     let legal = crate::ledger::currencies::legal(conn)?;
     let mut rows = rows;
     // sorted here, not in SQL: the databases' collations differ
-    rows.sort_by(|a, b| (&a.2, &a.1, &a.0.name_key, &a.0.id).cmp(&(&b.2, &b.1, &b.0.name_key, &b.0.id)));
+    rows.sort_by(|a, b| {
+        (&a.2, &a.1, &a.0.name_key, &a.0.id).cmp(&(&b.2, &b.1, &b.0.name_key, &b.0.id))
+    });
     rows.into_iter()
         .map(|(row, product_name, producer_name)| {
             let found = offered.iter().find(|(v, _)| *v == row.id);
@@ -644,7 +646,9 @@ pub fn remove_fee(conn: &mut DbConn, cycle_id: &str, fee_id: &str) -> Result<(),
             .count()
             .get_result(conn.diesel())?;
         if found == 0 {
-            return Err(OrderError::NotFound(format!("no fee `{fee_id}` in this cycle")));
+            return Err(OrderError::NotFound(format!(
+                "no fee `{fee_id}` in this cycle"
+            )));
         }
         let charged: i64 = order_fees::table
             .filter(order_fees::fee_id.eq(fee_id))
@@ -663,11 +667,7 @@ pub fn remove_fee(conn: &mut DbConn, cycle_id: &str, fee_id: &str) -> Result<(),
 /// Removes pickup or delivery method `method_id` from cycle `cycle_id` while the cycle is
 /// upcoming or open and no order (nor cart) chose it (`Conflict` then). One transaction,
 /// the cycle's row locked.
-pub fn remove_method(
-    conn: &mut DbConn,
-    cycle_id: &str,
-    method_id: &str,
-) -> Result<(), OrderError> {
+pub fn remove_method(conn: &mut DbConn, cycle_id: &str, method_id: &str) -> Result<(), OrderError> {
     use crate::db::schema::{cycle_shipping_methods as methods, orders};
     conn.transaction(|conn| {
         lock_plannable(conn, cycle_id)?;

@@ -75,7 +75,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/hub/{slug}/cycles/{id}/fees/{fee_id}/remove",
             web::post().to(remove_fee),
         )
-        .route("/hub/{slug}/cycles/{id}/methods", web::post().to(add_method))
+        .route(
+            "/hub/{slug}/cycles/{id}/methods",
+            web::post().to(add_method),
+        )
         .route(
             "/hub/{slug}/cycles/{id}/methods/{method_id}/remove",
             web::post().to(remove_method),
@@ -132,7 +135,7 @@ fn errors_json(pages: &Pages, visitor: &Visitor, errors: &[FieldError]) -> Value
             let mut shown =
                 super::field_errors_of(pages, visitor, "hub-cycles", std::slice::from_ref(&lookup))
                     [0]
-                    .clone();
+                .clone();
             shown["field"] = Value::String(e.field.clone());
             shown
         })
@@ -276,9 +279,7 @@ fn offer_groups(
             .or_else(|| message_of(errors, &format!("offer-{}", c.variant.id)));
         let row = ChoiceRow {
             checked: line.is_some(),
-            hub_price: line
-                .and_then(|l| l.hub_price.clone())
-                .unwrap_or_default(),
+            hub_price: line.and_then(|l| l.hub_price.clone()).unwrap_or_default(),
             error: field_error,
             id: c.variant.id,
             product: c.product_name,
@@ -388,6 +389,7 @@ struct NewPage {
     errors: Value,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn new_form(
     state: &AppState,
     pages: &Pages,
@@ -556,8 +558,7 @@ pub async fn overview(
             ))
         })
         .await?;
-    let may_plan =
-        crate::auth::policy::authorize(&reader.actor, manage(&hub.id)).is_ok();
+    let may_plan = crate::auth::policy::authorize(&reader.actor, manage(&hub.id)).is_ok();
     let cycle = CycleView::of(&hub, &row);
     let plannable = matches!(cycle.state, "upcoming" | "open");
     render_status(
@@ -933,6 +934,7 @@ struct FeesPage {
     notice: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fees_form(
     state: &AppState,
     pages: &Pages,
@@ -1075,7 +1077,13 @@ pub async fn add_fee(
     let (slug, id) = path.into_inner();
     let (hub, row) = super::hub::cycle(&state, reader, slug, id, manage).await?;
     let mut errors = Vec::new();
-    let fee_type = one_of(&form, "fee_type", FeeType::ALL, FeeType::as_str, &mut errors);
+    let fee_type = one_of(
+        &form,
+        "fee_type",
+        FeeType::ALL,
+        FeeType::as_str,
+        &mut errors,
+    );
     let calculator = one_of(
         &form,
         "calculator",
@@ -1124,8 +1132,10 @@ pub async fn add_fee(
                     .into_iter()
                     .map(|mut e| {
                         // the fee's own fields carry the `fee_` prefix on this page
-                        if matches!(e.field.as_str(), "name" | "vat_rate" | "local_share_percent")
-                        {
+                        if matches!(
+                            e.field.as_str(),
+                            "name" | "vat_rate" | "local_share_percent"
+                        ) {
                             e.field = format!("fee_{}", e.field);
                         }
                         e

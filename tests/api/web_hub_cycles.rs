@@ -149,7 +149,10 @@ async fn a_manager_plans_a_cycle_on_the_pages(backend: Backend) {
     // the close moves a day later
     let edit = manager.get(&format!("{office}/cycles/{id}/edit")).await;
     edit.ok();
-    assert_eq!(edit.input_value("closes_at").as_deref(), Some(closes.as_str()));
+    assert_eq!(
+        edit.input_value("closes_at").as_deref(),
+        Some(closes.as_str())
+    );
     let later = day_at_ten(6);
     let saved = manager
         .post(
@@ -172,7 +175,10 @@ async fn a_manager_plans_a_cycle_on_the_pages(backend: Backend) {
 
     // the offer: the baguette added, the honey's price kept
     let page = manager.get(&format!("{office}/cycles/{id}/offer")).await;
-    assert_eq!(page.input_value(&format!("price[{honey}]")).as_deref(), Some("9.90"));
+    assert_eq!(
+        page.input_value(&format!("price[{honey}]")).as_deref(),
+        Some("9.90")
+    );
     let saved = manager
         .post(
             &format!("{office}/cycles/{id}/offer"),
@@ -249,7 +255,10 @@ async fn a_manager_plans_a_cycle_on_the_pages(backend: Backend) {
     let copy = manager.get(&format!("{office}/cycles/{id}/copy")).await;
     copy.ok();
     let week_later = local(utc_of(&later) + Duration::days(7));
-    assert_eq!(copy.input_value("closes_at").as_deref(), Some(week_later.as_str()));
+    assert_eq!(
+        copy.input_value("closes_at").as_deref(),
+        Some(week_later.as_str())
+    );
     let opens_copy = copy.input_value("opens_at").expect("prefilled");
     let copied = manager
         .post(
@@ -280,9 +289,7 @@ async fn a_manager_plans_a_cycle_on_the_pages(backend: Backend) {
         .as_str()
         .expect("a fee")
         .to_string();
-    let removed = manager
-        .post(&format!("{fees}/{fee_id}/remove"), &[])
-        .await;
+    let removed = manager.post(&format!("{fees}/{fee_id}/remove"), &[]).await;
     assert_eq!(removed.location(), format!("{fees}?notice=fee-removed"));
     let method_id = methods[0]["id"].as_str().expect("a method").to_string();
     let removed = manager
@@ -323,11 +330,18 @@ async fn bad_planning_forms_come_back_with_their_messages(backend: Backend) {
         )
         .await;
     assert_eq!(bad.status, 422, "{}", bad.text);
-    assert!(bad.shows("La fermeture doit venir après l’ouverture"), "{}", bad.text);
+    assert!(
+        bad.shows("La fermeture doit venir après l’ouverture"),
+        "{}",
+        bad.text
+    );
     assert!(bad.shows("Saisissez le prix du comptoir comme un montant"));
     assert!(bad.shows("href=\"#closes_at\""));
     // the values are kept, the box still ticked
-    assert_eq!(bad.input_value("name").as_deref(), Some("Distribution ratée"));
+    assert_eq!(
+        bad.input_value("name").as_deref(),
+        Some("Distribution ratée")
+    );
     assert_eq!(bad.input_value("opens_at").as_deref(), Some(opens.as_str()));
     assert_eq!(
         bad.input_value(&format!("price[{carrots}]")).as_deref(),
@@ -353,7 +367,10 @@ async fn bad_planning_forms_come_back_with_their_messages(backend: Backend) {
     assert!(!cycles.to_string().contains("Distribution ratée"));
 
     // an open cycle keeps its opening
-    let detail = app.get(&format!("/api/v1/order-cycles/{open}")).await.json();
+    let detail = app
+        .get(&format!("/api/v1/order-cycles/{open}"))
+        .await
+        .json();
     let opened: DateTime<Utc> = detail["opens_at"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -362,7 +379,10 @@ async fn bad_planning_forms_come_back_with_their_messages(backend: Backend) {
         .as_str()
         .and_then(|s| s.parse().ok())
         .expect("closes_at");
-    manager.get(&format!("{office}/cycles/{open}/edit")).await.ok();
+    manager
+        .get(&format!("{office}/cycles/{open}/edit"))
+        .await
+        .ok();
     let moved = manager
         .post(
             &format!("{office}/cycles/{open}/edit"),
@@ -399,7 +419,11 @@ async fn bad_planning_forms_come_back_with_their_messages(backend: Backend) {
     let bad = manager
         .post(
             &format!("{office}/cycles/{open}/methods"),
-            &[("method_kind", "delivery"), ("method_name", "Vélo"), ("method_at", "")],
+            &[
+                ("method_kind", "delivery"),
+                ("method_name", "Vélo"),
+                ("method_at", ""),
+            ],
         )
         .await;
     assert_eq!(bad.status, 422);
@@ -440,7 +464,10 @@ async fn only_owners_and_managers_plan(backend: Backend) {
     // a consumer does not read the cycle either
     let mut consumer = signed_in(&app, FRENCH_DEMO.consumers[0]).await;
     assert_eq!(consumer.get(&base).await.status, 403);
-    let detail = app.get(&format!("/api/v1/order-cycles/{open}")).await.json();
+    let detail = app
+        .get(&format!("/api/v1/order-cycles/{open}"))
+        .await
+        .json();
     assert_eq!(detail["name"], "Distribution du jeudi");
 }
 
@@ -501,8 +528,14 @@ async fn changes_follow_the_cycles_state(backend: Backend) {
         ..changes.clone()
     };
     let refused = codes(planning::update(conn, &open, &past).expect_err("refused"));
-    assert!(refused.contains(&"closes_at:in_the_past".to_string()), "{refused:?}");
-    assert!(refused.contains(&"opens_at:fixed".to_string()), "{refused:?}");
+    assert!(
+        refused.contains(&"closes_at:in_the_past".to_string()),
+        "{refused:?}"
+    );
+    assert!(
+        refused.contains(&"opens_at:fixed".to_string()),
+        "{refused:?}"
+    );
     assert!(refused.contains(&"producer_settlement:fixed".to_string()));
 
     // a settled cycle is final
@@ -539,8 +572,12 @@ async fn changes_follow_the_cycles_state(backend: Backend) {
             .id
             .clone();
         let customer = crate::support::new_customer(conn, 0);
-        let wallet = ops::wallet(conn, Owner::User(customer.clone().into()), FRENCH_DEMO.local)
-            .expect("wallet");
+        let wallet = ops::wallet(
+            conn,
+            Owner::User(customer.clone().into()),
+            FRENCH_DEMO.local,
+        )
+        .expect("wallet");
         ops::issue(
             conn,
             &crate::support::operator(),
@@ -606,8 +643,5 @@ async fn changes_follow_the_cycles_state(backend: Backend) {
     // the whole offer again, without hub prices: accepted
     let saved = planning::set_offer(conn, &open, &all).expect("saved");
     assert_eq!(saved.offer.len(), offer.len());
-    assert!(saved
-        .offer
-        .iter()
-        .all(|v| v.cycle_price == v.variant.price));
+    assert!(saved.offer.iter().all(|v| v.cycle_price == v.variant.price));
 }
