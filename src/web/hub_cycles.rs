@@ -416,7 +416,7 @@ async fn new_form(
     )
 }
 
-/// `GET /hub/{slug}/cycles/new`: opens a week from now at 9:00, closes two days later.
+/// `GET /hub/{slug}/cycles/new`: opens in a day and closes in a week (at this time of day).
 pub async fn new_page(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
