@@ -553,6 +553,29 @@ async fn changes_follow_the_cycles_state(backend: Backend) {
         planning::set_offer(conn, &settled, &[]),
         Err(OrderError::CycleNotOpen(_))
     ));
+    // and its pages say so: no link to change it, a change refused
+    let office = format!("/hub/{}", FRENCH_DEMO.hub);
+    let mut manager = signed_in(&app, FRENCH_DEMO.hub_manager).await;
+    let overview = manager.get(&format!("{office}/cycles/{settled}")).await;
+    let body = unescape(overview.ok());
+    assert!(body.contains("Réglé") || body.contains("Settled"), "{body}");
+    assert!(!body.contains(&format!("{office}/cycles/{settled}/edit\"")));
+    assert!(manager
+        .get(&format!("{office}/cycles/{settled}/offer"))
+        .await
+        .shows("Ce cycle est fermé"));
+    let refused = manager
+        .post(
+            &format!("{office}/cycles/{settled}/edit"),
+            &[
+                ("name", "x"),
+                ("opens_at", &day_at_ten(1)),
+                ("closes_at", &day_at_ten(2)),
+                ("producer_settlement", "as_paid"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
 
     // an ordered variant stays in the open cycle's offer: a customer orders carrots
     {
