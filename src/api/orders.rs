@@ -21,13 +21,11 @@ use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthError;
 use crate::catalog::rules::CatalogRules;
 use crate::ids::{CycleId, OrderId};
-use crate::money::{parse_amount, Sign};
 use crate::orders::adjust;
 use crate::orders::cart;
 use crate::orders::checkout as checkouts;
 use crate::orders::cycles;
 use crate::orders::order;
-use crate::orders::quote::MAX_BASKET_MINOR;
 use crate::orders::refunds;
 use crate::orders::shipping::{self, ShippingKind, ShippingMethodRow};
 use crate::orders::OrderError;
@@ -632,46 +630,17 @@ fn shipping_row(
     cycle_id: &str,
     body: &ShippingMethodCreate,
 ) -> Result<ShippingMethodRow, ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(ApiError::field(
-            "name",
-            "length",
-            "must be 1 to 120 characters",
-        ));
-    }
-    let fee_minor = parse_amount(body.fee.as_deref().unwrap_or("0"), 2, Sign::NonNegative)
-        .map_err(|e| ApiError::field("fee", e.code(), e.to_string()))?;
-    if fee_minor > MAX_BASKET_MINOR {
-        return Err(ApiError::field("fee", "too_large", "the fee is too large"));
-    }
-    let vat_rate_bp = match body.vat_rate.as_deref() {
-        None => rules.standard_rate_bp(),
-        Some(rate) => rules
-            .vat_rate(rate)
-            .map_err(|(code, message)| ApiError::field("vat_rate", code, message))?,
+    let new = shipping::NewMethod {
+        kind: body.kind,
+        name: body.name.clone(),
+        address: body.address.clone(),
+        instructions: body.instructions.clone(),
+        at: body.at,
+        fee: body.fee.clone(),
+        vat_rate: body.vat_rate.clone(),
+        local_share_percent: body.local_share_percent,
     };
-    let share = body.local_share_percent.unwrap_or(100);
-    if !(0..=100).contains(&share) {
-        return Err(ApiError::field(
-            "local_share_percent",
-            "out_of_range",
-            "must be between 0 and 100",
-        ));
-    }
-    Ok(ShippingMethodRow {
-        id: crate::time::new_id(),
-        order_cycle_id: cycle_id.into(),
-        kind: body.kind.as_str().into(),
-        name: name.into(),
-        address: body.address.trim().into(),
-        instructions: body.instructions.trim().into(),
-        at_time: body.at.naive_utc(),
-        fee_minor,
-        vat_rate_bp,
-        local_share_percent: share,
-        created_at: crate::time::now(),
-    })
+    Ok(new.into_row(rules, cycle_id)?)
 }
 
 /// Adds a pickup or delivery method to a cycle (the hub's owners and managers).

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::Authenticated;
-use crate::api::error::{ApiError, Problem, ProblemKind};
+use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{JsonBody, QueryParams};
 use crate::api::views::cycles::{
     CloseReport, CopyCycle, CycleFee, NewCycle, NewFee, OrderCycleDetail, Report,
@@ -15,7 +15,7 @@ use crate::auth::policy::{authorize, Action};
 use crate::enterprises;
 use crate::ids::CycleId;
 use crate::orders::close;
-use crate::orders::cycles::{self, CycleState};
+use crate::orders::cycles;
 use crate::orders::fees;
 use crate::orders::planning;
 use crate::orders::reports;
@@ -105,20 +105,10 @@ pub async fn add_fee(
     let created = state
         .db
         .run(move |conn| {
-            let cycle = cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
+            cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
                 hub_id,
             })?;
-            let now = crate::time::now();
-            if !matches!(cycle.state(now), CycleState::Upcoming | CycleState::Open) {
-                return Err(ApiError::Conflict {
-                    kind: ProblemKind::CycleNotOpen,
-                    detail: format!("order cycle `{}` is closed: its fees are final", cycle.name),
-                });
-            }
-            let row = new.into_row(&rules, &id)?;
-            fees::insert(conn, std::slice::from_ref(&row))?;
-            let legal = crate::ledger::currencies::legal(conn)?;
-            Ok(fees::CycleFee::of(row, legal)?)
+            Ok::<_, ApiError>(planning::add_fee(conn, &rules, &id, new)?)
         })
         .await
         .map(CycleFee::from)?;

@@ -8,11 +8,17 @@
 //! - **Copy** makes a new cycle with the given times and the same offer (variants still
 //!   permitted and active), hub prices, fees, settlement policy, and pickup/delivery methods
 //!   moved by as much as the close moved. Orders are not copied.
+//! - **Update** ([`update`]) changes an upcoming cycle's name, times and policies; an open
+//!   one keeps its opening and policy, its close may move but not into the past; a closed
+//!   one is final. [`set_offer`] replaces the offer while the cycle is upcoming or open,
+//!   never dropping a variant already ordered; [`remove_fee`] and [`remove_method`] take
+//!   back a fee or a method no order was charged or chose. Each locks the cycle's row, as
+//!   the close does, in one transaction.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::cycles::{self, OfferRow, OrderCycleDetail, OrderCycleRow};
+use super::cycles::{self, CycleState, OfferRow, OrderCycleDetail, OrderCycleRow};
 use super::fees::{self, CycleFeeRow};
 use super::shipping::{self, ShippingMethodRow};
 use crate::db::schema::{
@@ -141,44 +147,19 @@ fn offerable(conn: &mut DbConn, hub_id: &str, ids: &[String]) -> Result<Vec<Stri
     }?)
 }
 
-/// Creates a cycle of `hub_id` (the caller is authorised to manage its orders).
-pub fn create(
+/// The rows of an offer of cycle `id` of hub `hub_id`, each variant checked (permitted,
+/// active, once) and its hub price read; the errors go to `errors` (`offer[i].…`).
+fn check_offer(
     conn: &mut DbConn,
     hub_id: &str,
-    new: &NewCycle,
-) -> Result<OrderCycleDetail, OrderError> {
-    let mut errors = Vec::new();
-    check_name(&mut errors, &new.name);
-    check_times(&mut errors, new.opens_at, new.closes_at);
-    check_settlement(&mut errors, new.closes_at, new.settles_at);
-    // the hub's own time zone unless the cycle names another
-    let zone = match &new.time_zone {
-        Some(zone) => zone.clone(),
-        None => crate::enterprises::time_zone(conn, hub_id)?,
-    };
-    if !valid_zone(&zone) {
-        errors.push(FieldError::new(
-            "time_zone",
-            "invalid",
-            "must be an IANA time zone such as Europe/Paris",
-        ));
-    }
-    let settlement = new
-        .producer_settlement
-        .clone()
-        .unwrap_or_else(|| "as_paid".into());
-    if !matches!(settlement.as_str(), "as_paid" | "euros") {
-        errors.push(FieldError::new(
-            "producer_settlement",
-            "invalid",
-            "must be `as_paid` or `euros`",
-        ));
-    }
-    let ids: Vec<String> = new.offer.iter().map(|o| o.variant_id.clone()).collect();
+    id: &str,
+    lines: &[OfferLine],
+    errors: &mut Vec<FieldError>,
+) -> Result<Vec<OfferRow>, OrderError> {
+    let ids: Vec<String> = lines.iter().map(|o| o.variant_id.clone()).collect();
     let allowed = offerable(conn, hub_id, &ids)?;
     let mut offers = Vec::new();
-    let id = crate::time::new_id();
-    for (i, line) in new.offer.iter().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
         if !allowed.contains(&line.variant_id) {
             errors.push(FieldError::new(
                 format!("offer[{i}].variant_id"),
@@ -221,11 +202,49 @@ pub fn create(
             },
         };
         offers.push(OfferRow {
-            order_cycle_id: id.clone(),
+            order_cycle_id: id.to_string(),
             variant_id: line.variant_id.clone(),
             hub_price_eur_minor: hub_price,
         });
     }
+    Ok(offers)
+}
+
+/// Creates a cycle of `hub_id` (the caller is authorised to manage its orders).
+pub fn create(
+    conn: &mut DbConn,
+    hub_id: &str,
+    new: &NewCycle,
+) -> Result<OrderCycleDetail, OrderError> {
+    let mut errors = Vec::new();
+    check_name(&mut errors, &new.name);
+    check_times(&mut errors, new.opens_at, new.closes_at);
+    check_settlement(&mut errors, new.closes_at, new.settles_at);
+    // the hub's own time zone unless the cycle names another
+    let zone = match &new.time_zone {
+        Some(zone) => zone.clone(),
+        None => crate::enterprises::time_zone(conn, hub_id)?,
+    };
+    if !valid_zone(&zone) {
+        errors.push(FieldError::new(
+            "time_zone",
+            "invalid",
+            "must be an IANA time zone such as Europe/Paris",
+        ));
+    }
+    let settlement = new
+        .producer_settlement
+        .clone()
+        .unwrap_or_else(|| "as_paid".into());
+    if !matches!(settlement.as_str(), "as_paid" | "euros") {
+        errors.push(FieldError::new(
+            "producer_settlement",
+            "invalid",
+            "must be `as_paid` or `euros`",
+        ));
+    }
+    let id = crate::time::new_id();
+    let offers = check_offer(conn, hub_id, &id, &new.offer, &mut errors)?;
     if !errors.is_empty() {
         return Err(OrderError::invalid(errors));
     }
@@ -390,5 +409,332 @@ pub fn copy(
         fees::insert(conn, &fee_rows)?;
         shipping::insert(conn, &methods)?;
         cycles::detail(conn, &id)
+    })
+}
+
+/// What a hub changes of a cycle: its name, times, settlement date and producer policy.
+#[derive(Debug, Clone)]
+pub struct CycleChanges {
+    pub name: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    /// `None`: the close settles at once.
+    pub settles_at: Option<DateTime<Utc>>,
+    /// `as_paid` or `euros`.
+    pub producer_settlement: String,
+}
+
+/// Changes cycle `cycle_id` (the caller is authorised to manage its hub's orders), in one
+/// transaction with the cycle's row locked as the close locks it (a close under way waits,
+/// or is waited for and then refuses). The rules:
+/// - an **upcoming** cycle may change everything: name, opening, close, settlement date and
+///   policy (the times checked as at creation: the close after the opening and in the
+///   future);
+/// - an **open** cycle keeps its opening (orders were taken from it: `opens_at` must be sent
+///   unchanged, else `opens_at`/`fixed`) and its producer policy (`producer_settlement`/
+///   `fixed`); its close may move later or earlier, but not to now or before;
+/// - a **closed** or **settled** cycle is refused ([`OrderError::CycleNotOpen`]): its close
+///   is done, the settlement date has its own function ([`set_settlement`]).
+///
+/// The settlement date, if any, stays within [`MAX_SETTLEMENT_DELAY_DAYS`] after the close.
+pub fn update(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    changes: &CycleChanges,
+) -> Result<OrderCycleDetail, OrderError> {
+    conn.transaction(|conn| {
+        crate::db::lock_row(conn, "order_cycles", cycle_id)?;
+        let cycle = cycles::find_row(conn, cycle_id)?;
+        let state = cycle.state(crate::time::now());
+        let mut errors = Vec::new();
+        match state {
+            CycleState::Closed | CycleState::Settled => {
+                return Err(OrderError::CycleNotOpen(format!(
+                    "order cycle `{}` is {}: its times are final",
+                    cycle.name,
+                    state.as_str()
+                )))
+            }
+            CycleState::Open => {
+                if changes.opens_at.naive_utc() != cycle.opens_at {
+                    errors.push(FieldError::new(
+                        "opens_at",
+                        "fixed",
+                        "cannot change once the cycle is open",
+                    ));
+                }
+                if changes.producer_settlement != cycle.producer_settlement {
+                    errors.push(FieldError::new(
+                        "producer_settlement",
+                        "fixed",
+                        "cannot change once the cycle is open",
+                    ));
+                }
+            }
+            CycleState::Upcoming => {}
+        }
+        check_name(&mut errors, &changes.name);
+        check_times(&mut errors, changes.opens_at, changes.closes_at);
+        check_settlement(&mut errors, changes.closes_at, changes.settles_at);
+        if !matches!(changes.producer_settlement.as_str(), "as_paid" | "euros") {
+            errors.push(FieldError::new(
+                "producer_settlement",
+                "invalid",
+                "must be `as_paid` or `euros`",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(OrderError::invalid(errors));
+        }
+        diesel::update(order_cycles::table.find(cycle_id))
+            .set((
+                order_cycles::name.eq(changes.name.trim()),
+                order_cycles::opens_at.eq(changes.opens_at.naive_utc()),
+                order_cycles::closes_at.eq(changes.closes_at.naive_utc()),
+                order_cycles::settles_at.eq(changes.settles_at.map(|t| t.naive_utc())),
+                order_cycles::producer_settlement.eq(&changes.producer_settlement),
+                order_cycles::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn.diesel())?;
+        cycles::detail(conn, cycle_id)
+    })
+}
+
+/// The cycle `cycle_id`, locked, if it is upcoming or open: what a change of its offer, fees
+/// or methods needs ([`OrderError::CycleNotOpen`] otherwise).
+fn lock_plannable(conn: &mut DbConn, cycle_id: &str) -> Result<OrderCycleRow, OrderError> {
+    crate::db::lock_row(conn, "order_cycles", cycle_id)?;
+    let cycle = cycles::find_row(conn, cycle_id)?;
+    let state = cycle.state(crate::time::now());
+    if !matches!(state, CycleState::Upcoming | CycleState::Open) {
+        return Err(OrderError::CycleNotOpen(format!(
+            "order cycle `{}` is {}: its offer, fees and methods are final",
+            cycle.name,
+            state.as_str()
+        )));
+    }
+    Ok(cycle)
+}
+
+/// Replaces the offer of cycle `cycle_id` while it is upcoming or open, with the checks of
+/// [`create`] (each variant permitted, active, once; hub prices read). A variant already on a
+/// confirmed or fulfilled order of the cycle cannot leave the offer (`offer`/`ordered`): the
+/// hub would no longer see it among what it sells; its hub price may still change (orders
+/// keep the price they were taken at). One transaction, the cycle's row locked.
+pub fn set_offer(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    offer: &[OfferLine],
+) -> Result<OrderCycleDetail, OrderError> {
+    use crate::db::schema::{order_lines, orders};
+    conn.transaction(|conn| {
+        let cycle = lock_plannable(conn, cycle_id)?;
+        let mut errors = Vec::new();
+        let rows = check_offer(conn, &cycle.hub_id, cycle_id, offer, &mut errors)?;
+        let ordered: Vec<String> = order_lines::table
+            .inner_join(orders::table)
+            .filter(orders::order_cycle_id.eq(cycle_id))
+            .filter(orders::state.eq_any(["confirmed", "fulfilled"]))
+            .select(order_lines::variant_id)
+            .distinct()
+            .load(conn.diesel())?;
+        if ordered
+            .iter()
+            .any(|v| !offer.iter().any(|o| &o.variant_id == v))
+        {
+            errors.push(FieldError::new(
+                "offer",
+                "ordered",
+                "a variant already ordered in this cycle cannot leave its offer",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(OrderError::invalid(errors));
+        }
+        diesel::delete(
+            order_cycle_variants::table.filter(order_cycle_variants::order_cycle_id.eq(cycle_id)),
+        )
+        .execute(conn.diesel())?;
+        crate::db::execute(
+            conn.diesel(),
+            diesel::insert_into(order_cycle_variants::table).values(&rows),
+        )?;
+        diesel::update(order_cycles::table.find(cycle_id))
+            .set(order_cycles::updated_at.eq(crate::time::now()))
+            .execute(conn.diesel())?;
+        cycles::detail(conn, cycle_id)
+    })
+}
+
+/// A variant a hub may offer, with whether a cycle offers it and at which hub price.
+#[derive(Debug, Clone)]
+pub struct OfferChoice {
+    pub producer_id: String,
+    pub producer_name: String,
+    pub product_name: String,
+    pub variant: crate::catalog::Variant,
+    pub offered: bool,
+    /// The hub's price in the cycle, in cents, if it set one.
+    pub hub_price_minor: Option<i64>,
+}
+
+/// Every active variant hub `hub_id` may offer (its accepted producers' that granted the
+/// permission, and its own), by producer then product name, each marked with cycle
+/// `cycle_id`'s offer (none: a new cycle). What the offer's form lists.
+pub fn offer_choices(
+    conn: &mut DbConn,
+    hub_id: &str,
+    cycle_id: Option<&str>,
+) -> Result<Vec<OfferChoice>, OrderError> {
+    use crate::catalog::VariantRow;
+    use crate::db::schema::{enterprises, products};
+    let producers: Vec<String> = rel::table
+        .filter(rel::hub_id.eq(hub_id))
+        .filter(rel::can_add_to_order_cycles.eq(true))
+        .filter(rel::hub_accepted_at.is_not_null())
+        .select(rel::producer_id)
+        .load(conn.diesel())?;
+    let mut producers = producers;
+    producers.push(hub_id.to_string());
+    let rows: Vec<(VariantRow, String, String)> = variants::table
+        .inner_join(products::table.inner_join(enterprises::table))
+        .filter(variants::producer_id.eq_any(&producers))
+        .filter(variants::archived_at.is_null())
+        .select((VariantRow::as_select(), products::name, enterprises::name))
+        .load(conn.diesel())?;
+    let offered: Vec<(String, Option<i64>)> = match cycle_id {
+        Some(id) => order_cycle_variants::table
+            .filter(order_cycle_variants::order_cycle_id.eq(id))
+            .select((
+                order_cycle_variants::variant_id,
+                order_cycle_variants::hub_price_eur_minor,
+            ))
+            .load(conn.diesel())?,
+        None => Vec::new(),
+    };
+    let legal = crate::ledger::currencies::legal(conn)?;
+    let mut rows = rows;
+    // sorted here, not in SQL: the databases' collations differ
+    rows.sort_by(|a, b| {
+        (&a.2, &a.1, &a.0.name_key, &a.0.id).cmp(&(&b.2, &b.1, &b.0.name_key, &b.0.id))
+    });
+    rows.into_iter()
+        .map(|(row, product_name, producer_name)| {
+            let found = offered.iter().find(|(v, _)| *v == row.id);
+            Ok(OfferChoice {
+                producer_id: row.producer_id.clone(),
+                producer_name,
+                product_name,
+                offered: found.is_some(),
+                hub_price_minor: found.and_then(|(_, p)| *p),
+                variant: crate::catalog::Variant::of(row, legal)?,
+            })
+        })
+        .collect()
+}
+
+/// Removes fee `fee_id` from cycle `cycle_id` while the cycle is upcoming or open and no
+/// order was charged it (an order keeps the fees it was charged: `Conflict` then). One
+/// transaction, the cycle's row locked.
+pub fn remove_fee(conn: &mut DbConn, cycle_id: &str, fee_id: &str) -> Result<(), OrderError> {
+    use crate::db::schema::{cycle_fees, order_fees};
+    conn.transaction(|conn| {
+        lock_plannable(conn, cycle_id)?;
+        let found: i64 = cycle_fees::table
+            .filter(cycle_fees::id.eq(fee_id))
+            .filter(cycle_fees::order_cycle_id.eq(cycle_id))
+            .count()
+            .get_result(conn.diesel())?;
+        if found == 0 {
+            return Err(OrderError::NotFound(format!(
+                "no fee `{fee_id}` in this cycle"
+            )));
+        }
+        let charged: i64 = order_fees::table
+            .filter(order_fees::fee_id.eq(fee_id))
+            .count()
+            .get_result(conn.diesel())?;
+        if charged > 0 {
+            return Err(OrderError::Conflict(
+                "this fee was charged to orders already: it stays".into(),
+            ));
+        }
+        diesel::delete(cycle_fees::table.find(fee_id)).execute(conn.diesel())?;
+        Ok(())
+    })
+}
+
+/// Removes pickup or delivery method `method_id` from cycle `cycle_id` while the cycle is
+/// upcoming or open and no order (nor cart) chose it (`Conflict` then). One transaction,
+/// the cycle's row locked.
+pub fn remove_method(conn: &mut DbConn, cycle_id: &str, method_id: &str) -> Result<(), OrderError> {
+    use crate::db::schema::{cycle_shipping_methods as methods, orders};
+    conn.transaction(|conn| {
+        lock_plannable(conn, cycle_id)?;
+        let found: i64 = methods::table
+            .filter(methods::id.eq(method_id))
+            .filter(methods::order_cycle_id.eq(cycle_id))
+            .count()
+            .get_result(conn.diesel())?;
+        if found == 0 {
+            return Err(OrderError::NotFound(format!(
+                "no method `{method_id}` in this cycle"
+            )));
+        }
+        let chosen: i64 = orders::table
+            .filter(orders::shipping_method_id.eq(method_id))
+            .count()
+            .get_result(conn.diesel())?;
+        if chosen > 0 {
+            return Err(OrderError::Conflict(
+                "orders chose this method already: it stays".into(),
+            ));
+        }
+        diesel::delete(methods::table.find(method_id)).execute(conn.diesel())?;
+        Ok(())
+    })
+}
+
+/// How many orders (confirmed, fulfilled, cancelled — not carts) cycle `cycle_id` has.
+pub fn order_count(conn: &mut DbConn, cycle_id: &str) -> Result<i64, OrderError> {
+    use crate::db::schema::orders;
+    Ok(orders::table
+        .filter(orders::order_cycle_id.eq(cycle_id))
+        .filter(orders::state.ne("cart"))
+        .count()
+        .get_result(conn.diesel())?)
+}
+
+/// Adds fee `new` to cycle `cycle_id` while it is upcoming or open (it applies to checkouts
+/// from then on; [`OrderError::CycleNotOpen`] once closed). One transaction, the cycle's row
+/// locked.
+pub fn add_fee(
+    conn: &mut DbConn,
+    rules: &crate::catalog::rules::CatalogRules,
+    cycle_id: &str,
+    new: fees::NewFee,
+) -> Result<fees::CycleFee, OrderError> {
+    conn.transaction(|conn| {
+        lock_plannable(conn, cycle_id)?;
+        let row = new.into_row(rules, cycle_id)?;
+        fees::insert(conn, std::slice::from_ref(&row))?;
+        let legal = crate::ledger::currencies::legal(conn)?;
+        fees::CycleFee::of(row, legal)
+    })
+}
+
+/// Adds pickup or delivery method `new` to cycle `cycle_id` while it is upcoming or open.
+/// One transaction, the cycle's row locked.
+pub fn add_method(
+    conn: &mut DbConn,
+    rules: &crate::catalog::rules::CatalogRules,
+    cycle_id: &str,
+    new: &shipping::NewMethod,
+) -> Result<ShippingMethodRow, OrderError> {
+    conn.transaction(|conn| {
+        lock_plannable(conn, cycle_id)?;
+        let row = new.into_row(rules, cycle_id)?;
+        shipping::insert(conn, std::slice::from_ref(&row))?;
+        Ok(row)
     })
 }

@@ -105,3 +105,85 @@ pub fn insert(conn: &mut DbConn, rows: &[ShippingMethodRow]) -> Result<(), Order
     )?;
     Ok(())
 }
+
+/// A pickup or delivery method a hub adds to a cycle.
+#[derive(Debug, Clone)]
+pub struct NewMethod {
+    pub kind: ShippingKind,
+    pub name: String,
+    pub address: String,
+    pub instructions: String,
+    /// When orders are handed over.
+    pub at: DateTime<Utc>,
+    /// Fee, tax included, in the legal currency (`"2.00"`; absent: free).
+    pub fee: Option<String>,
+    /// VAT rate of the fee in percent (absent: the standard rate, the highest configured).
+    pub vat_rate: Option<String>,
+    /// Share of the fee payable in local currency, 0–100 (absent: 100).
+    pub local_share_percent: Option<i32>,
+}
+
+impl NewMethod {
+    /// The row to store in cycle `cycle_id`, or every field error at once (`name`, `fee`,
+    /// `vat_rate`, `local_share_percent`).
+    pub fn into_row(
+        &self,
+        rules: &crate::catalog::rules::CatalogRules,
+        cycle_id: &str,
+    ) -> Result<ShippingMethodRow, OrderError> {
+        use crate::error::FieldError;
+        use crate::money::{parse_amount, Sign};
+        let mut errors = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 120 {
+            errors.push(FieldError::new(
+                "name",
+                "length",
+                "must be 1 to 120 characters",
+            ));
+        }
+        let fee_minor = match parse_amount(self.fee.as_deref().unwrap_or("0"), 2, Sign::NonNegative)
+        {
+            Ok(minor) if minor > super::limits::MAX_BASKET_MINOR => {
+                errors.push(FieldError::new("fee", "too_large", "the fee is too large"));
+                0
+            }
+            Ok(minor) => minor,
+            Err(e) => {
+                errors.push(FieldError::new("fee", e.code(), e.to_string()));
+                0
+            }
+        };
+        let vat_rate_bp = match self.vat_rate.as_deref() {
+            None => rules.standard_rate_bp(),
+            Some(rate) => rules.vat_rate(rate).unwrap_or_else(|(code, message)| {
+                errors.push(FieldError::new("vat_rate", code, message));
+                0
+            }),
+        };
+        let share = self.local_share_percent.unwrap_or(100);
+        if !(0..=100).contains(&share) {
+            errors.push(FieldError::new(
+                "local_share_percent",
+                "out_of_range",
+                "must be between 0 and 100",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(OrderError::invalid(errors));
+        }
+        Ok(ShippingMethodRow {
+            id: crate::time::new_id(),
+            order_cycle_id: cycle_id.into(),
+            kind: self.kind.as_str().into(),
+            name: name.into(),
+            address: self.address.trim().into(),
+            instructions: self.instructions.trim().into(),
+            at_time: self.at.naive_utc(),
+            fee_minor,
+            vat_rate_bp,
+            local_share_percent: share,
+            created_at: crate::time::now(),
+        })
+    }
+}

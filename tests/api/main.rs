@@ -45,6 +45,7 @@ mod web_admin;
 mod web_basics;
 mod web_checkout;
 mod web_hub;
+mod web_hub_cycles;
 mod web_hub_orders;
 mod web_hub_people;
 mod web_orders;
