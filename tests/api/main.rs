@@ -44,6 +44,7 @@ mod web_account;
 mod web_basics;
 mod web_checkout;
 mod web_hub;
+mod web_hub_reports;
 mod web_orders;
 mod web_producer;
 mod web_shop;
