@@ -20,12 +20,12 @@
 //!   time: [`planning::set_settlement`], as `PUT …/settlement`, by owners and managers);
 //! - `GET …/settle`: what settling does, to confirm; `POST …/settle`: [`close::settle`].
 //!
-//! The settlement runs within the request, on the blocking pool ([`crate::db::Db::run`]):
-//! it books [`close::CHUNK`] orders per transaction, so a cycle of the demo's or the
-//! benchmark's size (a few hundred orders) settles in well under a second; what a hub of
-//! many thousands of orders would need (a background run showing its progress here) is the
-//! background job's already — a cycle left closed is settled by it, and this page shows its
-//! state from the cycle's row (closed, settled, last error).
+//! A settlement books [`close::CHUNK`] orders per transaction on the blocking pool
+//! ([`crate::db::Db::run`]); the benchmark's 10,000-order cycle takes about 2 s on SQLite and
+//! 13 s on PostgreSQL (`BENCHMARKS.md`). The request waits at most [`WAIT`] for it: past that
+//! it answers that the settlement is under way and the work goes on by itself (a blocking
+//! task is never cancelled), the close page showing its state from the cycle's row —
+//! settled, or the reason it failed (`close_error`), which the background job retries.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -46,6 +46,7 @@ use crate::orders::close::{self, SettlementView};
 use crate::orders::cycles::OrderCycleRow;
 use crate::orders::planning;
 use crate::orders::reports;
+use crate::orders::OrderError;
 use crate::state::AppState;
 
 pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
@@ -82,6 +83,22 @@ const NUMERIC: &[&str] = &[
     "vat_rate",
     "base",
 ];
+
+/// How long a close or settlement request waits for the work before answering that it is
+/// under way.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `work` on the blocking pool, waited for at most [`WAIT`]: `None` when it is still running
+/// (it goes on: a blocking task is not cancelled by dropping its future).
+async fn bounded<T, F>(state: &AppState, work: F) -> Option<Result<T, OrderError>>
+where
+    F: FnOnce(&mut crate::db::DbConn) -> Result<T, OrderError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::rt::time::timeout(WAIT, state.db.run(work))
+        .await
+        .ok()
+}
 
 /// This module's pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -367,7 +384,11 @@ fn payments(
 ) -> Result<Vec<Payment>, WebError> {
     let mut names: std::collections::HashMap<String, String> = Default::default();
     let mut out = Vec::with_capacity(views.len());
-    for v in views {
+    // a currency a producer had nothing in (its goods all paid in another) is not shown
+    for v in views
+        .into_iter()
+        .filter(|v| v.paid.minor != 0 || v.goods.minor != 0 || v.fees.minor != 0)
+    {
         let producer = match names.get(&v.producer_id) {
             Some(name) => name.clone(),
             None => {
@@ -399,66 +420,105 @@ fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<Stri
         "closed" => "hub-close-notice-closed",
         "settled" => "hub-close-notice-settled",
         "failed" => "hub-close-notice-failed",
+        "under-way" => "hub-close-notice-under-way",
         _ => return None,
     };
     Some(pages.text(super::i18n::page_locale(visitor.locale), key))
 }
 
-/// The close page of `row` with `errors` on the close form (422 when any).
+/// What the close form shows besides the cycle: a notice, or errors with the values sent.
+struct Shown {
+    notice: Option<String>,
+    errors: Vec<FieldError>,
+    values: serde_json::Value,
+}
+
+impl Shown {
+    fn refused(errors: Vec<FieldError>, form: &Form) -> Shown {
+        Shown {
+            notice: None,
+            errors,
+            values: form.values(),
+        }
+    }
+}
+
+/// The preview, or why it could not be worked out, or the summary once settled.
+#[derive(Default)]
+struct Figures {
+    preview: Option<Outcome>,
+    preview_error: Option<String>,
+    summary: Option<Outcome>,
+}
+
+/// The close page of `row` with `shown` (422 when it has errors).
 async fn show_close(
     state: &AppState,
     pages: &Pages,
     visitor: &Visitor,
-    hub: HubView,
-    row: OrderCycleRow,
-    notice: Option<String>,
-    errors: &[FieldError],
-    values: serde_json::Value,
+    (hub, row): (HubView, OrderCycleRow),
+    shown: Shown,
 ) -> Result<HttpResponse, WebError> {
+    let Shown {
+        notice,
+        errors,
+        values,
+    } = shown;
     let reader = visitor.require()?;
     let may_plan = authorize(&reader.actor, Action::ManageHubOrders { hub_id: &hub.id }).is_ok();
     let cycle = CycleView::of(&hub, &row);
     let (closed, settled) = (row.closed_at.is_some(), row.settled_at.is_some());
     let opened = row.opens_at <= crate::time::now() || closed;
-    let (preview, preview_error, summary) = state
+    let Figures {
+        preview,
+        preview_error,
+        summary,
+    } = state
         .db
-        .run(
-            move |conn| -> Result<(Option<Outcome>, Option<String>, Option<Outcome>), WebError> {
-                if row.settled_at.is_some() {
-                    let report = close::summary(conn, &row)?;
-                    let payments = payments(conn, report.settlements)?;
-                    let summary = Outcome {
-                        payments,
-                        orders: 0,
-                        lost_holds: 0,
-                        vat: Vec::new(),
-                        kept: Vec::new(),
+        .run(move |conn| -> Result<Figures, WebError> {
+            if row.settled_at.is_some() {
+                let report = close::summary(conn, &row)?;
+                let payments = payments(conn, report.settlements)?;
+                let summary = Outcome {
+                    payments,
+                    orders: 0,
+                    lost_holds: 0,
+                    vat: Vec::new(),
+                    kept: Vec::new(),
+                };
+                return Ok(Figures {
+                    summary: Some(summary),
+                    ..Figures::default()
+                });
+            }
+            match close::preview(conn, &row) {
+                Ok(p) => {
+                    let preview = Outcome {
+                        payments: payments(conn, p.settlements)?,
+                        orders: p.orders,
+                        lost_holds: p.lost_holds,
+                        vat: p.vat,
+                        kept: p.kept,
                     };
-                    return Ok((None, None, Some(summary)));
+                    Ok(Figures {
+                        preview: Some(preview),
+                        ..Figures::default()
+                    })
                 }
-                match close::preview(conn, &row) {
-                    Ok(p) => {
-                        let preview = Outcome {
-                            payments: payments(conn, p.settlements)?,
-                            orders: p.orders,
-                            lost_holds: p.lost_holds,
-                            vat: p.vat,
-                            kept: p.kept,
-                        };
-                        Ok((Some(preview), None, None))
-                    }
-                    Err(crate::orders::OrderError::Auth(e)) => Err(e.into()),
-                    Err(e) => Ok((None, Some(e.to_string()), None)),
-                }
-            },
-        )
+                Err(OrderError::Auth(e)) => Err(e.into()),
+                Err(e) => Ok(Figures {
+                    preview_error: Some(e.to_string()),
+                    ..Figures::default()
+                }),
+            }
+        })
         .await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let errors = field_errors_of(pages, visitor, "hub-close", errors);
+    let errors = field_errors_of(pages, visitor, "hub-close", &errors);
     render_status(
         pages,
         visitor,
@@ -494,8 +554,12 @@ pub async fn close_page(
     let (slug, id) = path.into_inner();
     let (hub, row) = super::hub::cycle(&state, reader, slug, id, close_cycle).await?;
     let text = notice(&pages, &visitor, query.notice.as_deref());
-    let values = serde_json::json!({"settle": "now", "settles_at": ""});
-    show_close(&state, &pages, &visitor, hub, row, text, &[], values).await
+    let shown = Shown {
+        notice: text,
+        errors: Vec::new(),
+        values: serde_json::json!({"settle": "now", "settles_at": ""}),
+    };
+    show_close(&state, &pages, &visitor, (hub, row), shown).await
 }
 
 /// The settlement time typed in the hub's time zone (`2026-12-10T18:00`), in UTC.
@@ -528,37 +592,36 @@ pub async fn close_now(
         match settlement_time(form.get("settles_at"), &row.time_zone) {
             Some(t) => settles_at = Some(t),
             None => {
-                let errors = [FieldError::new(
+                let errors = vec![FieldError::new(
                     "settles_at",
                     "invalid",
                     "enter a date and time",
                 )];
-                let values = form.values();
-                return show_close(&state, &pages, &visitor, hub, row, None, &errors, values).await;
+                let shown = Shown::refused(errors, &form);
+                return show_close(&state, &pages, &visitor, (hub, row), shown).await;
             }
         }
     }
     let cycle_id = row.id.clone();
-    let outcome = state
-        .db
-        .run(
-            move |conn| -> Result<close::CloseReport, crate::orders::OrderError> {
-                if let Some(t) = settles_at {
-                    planning::set_settlement(conn, &cycle_id, Some(t))?;
-                }
-                close::close(conn, &CycleId::from(&cycle_id), &mut |_| {})
-            },
-        )
-        .await;
+    let outcome = bounded(&state, move |conn| {
+        if let Some(t) = settles_at {
+            planning::set_settlement(conn, &cycle_id, Some(t))?;
+        }
+        close::close(conn, &CycleId::from(&cycle_id), &mut |_| {})
+    })
+    .await;
     let base = format!("{}/cycles/{}/close", hub.base, row.id);
+    let Some(outcome) = outcome else {
+        return Ok(redirect(&format!("{base}?notice=under-way")));
+    };
     match outcome {
         Ok(report) if report.state == crate::orders::cycles::CycleState::Settled => {
             Ok(redirect(&format!("{base}?notice=settled")))
         }
         Ok(_) => Ok(redirect(&format!("{base}?notice=closed"))),
-        Err(crate::orders::OrderError::Invalid(invalid)) => {
-            let values = form.values();
-            show_close(&state, &pages, &visitor, hub, row, None, &invalid.0, values).await
+        Err(OrderError::Invalid(invalid)) => {
+            let shown = Shown::refused(invalid.0, &form);
+            show_close(&state, &pages, &visitor, (hub, row), shown).await
         }
         Err(e) => failed(e, &base),
     }
@@ -566,7 +629,7 @@ pub async fn close_now(
 
 /// A settlement that failed is kept on the cycle (`close_error`), which the close page
 /// shows: back there with a notice. Refusals and missing things keep their own pages.
-fn failed(e: crate::orders::OrderError, base: &str) -> Result<HttpResponse, WebError> {
+fn failed(e: OrderError, base: &str) -> Result<HttpResponse, WebError> {
     use crate::orders::OrderError as E;
     match e {
         E::Auth(_) | E::NotFound(_) | E::CycleNotOpen(_) | E::Invalid(_) | E::Unavailable(_) => {
@@ -623,11 +686,14 @@ pub async fn settle_now(
     let (slug, id) = path.into_inner();
     let (hub, row) = super::hub::cycle(&state, reader, slug, id, close_cycle).await?;
     let cycle_id = row.id.clone();
-    let outcome = state
-        .db
-        .run(move |conn| close::settle(conn, &CycleId::from(&cycle_id), &mut |_| {}))
-        .await;
+    let outcome = bounded(&state, move |conn| {
+        close::settle(conn, &CycleId::from(&cycle_id), &mut |_| {})
+    })
+    .await;
     let base = format!("{}/cycles/{}/close", hub.base, row.id);
+    let Some(outcome) = outcome else {
+        return Ok(redirect(&format!("{base}?notice=under-way")));
+    };
     match outcome {
         Ok(_) => Ok(redirect(&format!("{base}?notice=settled"))),
         Err(e) => failed(e, &base),
@@ -712,6 +778,7 @@ mod tests {
             "hub-close-notice-closed",
             "hub-close-notice-settled",
             "hub-close-notice-failed",
+            "hub-close-notice-under-way",
             "hub-close-error-settles-at-invalid",
         ] {
             keys.push(key.into());

@@ -18,6 +18,7 @@ use crate::support::{authed, funded_wallet, place_order, shop, Shop};
 backend_tests!(
     the_reports_are_tables_csv_and_printed_sheets,
     closing_and_settling_from_the_office_pays_what_the_preview_said,
+    a_cycle_closes_and_settles_at_once_and_a_failure_is_said_in_words,
 );
 
 const CASHIER: &str = "caisse@lacagette.example.org";
@@ -404,6 +405,93 @@ async fn closing_and_settling_from_the_office_pays_what_the_preview_said(backend
         payments(&close::summary(conn, &row).expect("summary").settlements),
         previewed
     );
+    let verified = verify(conn, &mut |_| {}).expect("verify");
+    assert!(verified.ok(), "{verified}");
+}
+
+/// A cycle with no settlement time closes and settles in one step; before, a failed
+/// settlement's reason and the holds lost (released) are said in words (in English here),
+/// and the preview — counting the lost holds' local parts as euros due — is what is paid.
+async fn a_cycle_closes_and_settles_at_once_and_a_failure_is_said_in_words(backend: Backend) {
+    use comptoir::db::schema::{order_cycles, orders};
+    use diesel::prelude::*;
+
+    let app = TestApp::with_bare_demo(backend).await;
+    let shop = orders_placed(&app).await;
+    let base = format!("/hub/{}/cycles/{}", FRENCH_DEMO.hub, shop.cycle);
+    let conn = &mut app.db.db.conn().expect("conn");
+    // the holds on the customers' Lem are released before the close
+    let holds: Vec<Option<String>> = orders::table
+        .filter(orders::order_cycle_id.eq(&shop.cycle))
+        .select(orders::hold_id)
+        .load(conn.diesel())
+        .expect("holds");
+    let holds: Vec<String> = holds.into_iter().flatten().collect();
+    assert_eq!(holds.len(), 2);
+    for hold in &holds {
+        comptoir::ledger::holds::void_hold(
+            conn,
+            &comptoir::ids::EntryId::from(crate::support::key()),
+            &comptoir::ids::TransferId::from(hold),
+            "released",
+        )
+        .expect("void");
+    }
+    diesel::update(order_cycles::table.find(&shop.cycle))
+        .set(order_cycles::close_error.eq(Some("ledger: the holding account is short")))
+        .execute(conn.diesel())
+        .expect("a failure");
+    let row = cycles::find_row(conn, &shop.cycle).expect("cycle");
+    let preview = close::preview(conn, &row).expect("preview");
+    assert_eq!(preview.lost_holds, 2);
+    assert!(
+        preview
+            .settlements
+            .iter()
+            .all(|s| s.currency == "EUR" || s.paid.minor == 0),
+        "the local parts are due in euros: {:?}",
+        preview.settlements
+    );
+
+    let mut manager = Visitor::new(&app);
+    manager.sign_in(FRENCH_DEMO.hub_manager).await;
+    manager.get("/").await.ok();
+    let english = manager
+        .post("/language", &[("lang", "en"), ("next", "/")])
+        .await;
+    assert_eq!(english.location(), "/");
+    let page = manager.get(&format!("{base}/close")).await;
+    let text = unescape(page.ok());
+    assert!(text.contains("The settlement failed"), "{text}");
+    assert!(text.contains("the holding account is short"));
+    assert!(text.contains("2 orders’ holds on local currency have expired"));
+    assert!(text.contains("What each producer will be paid"));
+    assert!(
+        text.contains("Settle on"),
+        "the manager may choose a settlement time"
+    );
+
+    let done = manager
+        .post(&format!("{base}/close"), &[("settle", "now")])
+        .await;
+    assert_eq!(done.location(), format!("{base}/close?notice=settled"));
+    let detail = app
+        .get(&format!("/api/v1/order-cycles/{}", shop.cycle))
+        .await
+        .json();
+    assert_eq!(detail["state"], "settled", "{detail}");
+    let row = cycles::find_row(conn, &shop.cycle).expect("cycle");
+    assert!(row.close_error.is_none());
+    let summary = close::summary(conn, &row).expect("summary");
+    assert_eq!(
+        payments(&summary.settlements),
+        payments(&preview.settlements)
+    );
+    let page = manager.get(&format!("{base}/close?notice=settled")).await;
+    let text = unescape(page.ok());
+    assert!(text.contains("The cycle is settled: the producers are paid."));
+    assert!(text.contains("What each producer was paid"));
+    assert!(!text.contains("The settlement failed"));
     let verified = verify(conn, &mut |_| {}).expect("verify");
     assert!(verified.ok(), "{verified}");
 }

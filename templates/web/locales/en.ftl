@@ -921,6 +921,7 @@ hub-close-settle-button = Settle now…
 hub-close-notice-closed = Ordering has stopped.
 hub-close-notice-settled = The cycle is settled: the producers are paid.
 hub-close-notice-failed = The settlement failed. Read why below.
+hub-close-notice-under-way = The settlement is under way: a large cycle takes a minute or so. Reload this page to see what each producer was paid.
 hub-close-error-settles-at-invalid = Enter a date and time, for example 2026-12-10T18:00
 hub-close-error-settles-at-before-closing = Choose a time after the cycle’s planned close
 hub-close-error-settles-at-too-late = Choose a time at most 14 days after the cycle’s planned close

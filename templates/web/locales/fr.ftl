@@ -922,6 +922,7 @@ hub-close-settle-button = Régler maintenant…
 hub-close-notice-closed = Les commandes sont arrêtées.
 hub-close-notice-settled = Le cycle est réglé : les producteurs sont payés.
 hub-close-notice-failed = Le règlement a échoué. Voyez pourquoi ci-dessous.
+hub-close-notice-under-way = Le règlement est en cours : un grand cycle prend une minute environ. Rechargez cette page pour voir ce que chaque producteur a reçu.
 hub-close-error-settles-at-invalid = Indiquez une date et une heure, par exemple 2026-12-10T18:00
 hub-close-error-settles-at-before-closing = Choisissez une heure après la fermeture prévue du cycle
 hub-close-error-settles-at-too-late = Choisissez une heure au plus 14 jours après la fermeture prévue du cycle
