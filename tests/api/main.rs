@@ -48,6 +48,7 @@ mod web_hub;
 mod web_hub_cycles;
 mod web_hub_orders;
 mod web_hub_people;
+mod web_hub_reports;
 mod web_orders;
 mod web_producer;
 mod web_producer_trade;

@@ -9,7 +9,7 @@ use super::super::cycles::OrderCycleRow;
 use super::super::fees::{self, OrderFeeRow};
 use super::super::order::{EuroState, LineRow, OrderRow, OrderState};
 use super::super::quote::{share_floor, vat_included};
-use super::super::shipping;
+use super::super::shipping::{self, ShippingMethodRow};
 use super::plan::allocate;
 use super::{account_of, HubAccounts, CHUNK};
 use crate::db::schema::{ledger_transfers, order_fees, order_lines, orders};
@@ -87,54 +87,15 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
         return Ok(Chunk::Booked(0));
     }
     let hub = HubAccounts::open(conn, &cycle.hub_id)?;
-    let row_ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut lines_of: HashMap<String, Vec<LineRow>> = HashMap::new();
-    for line in order_lines::table
-        .filter(order_lines::order_id.eq_any(&row_ids))
-        .order((order_lines::order_id.asc(), order_lines::position.asc()))
-        .select(LineRow::as_select())
-        .load::<LineRow>(conn.diesel())?
-    {
-        lines_of
-            .entry(line.order_id.clone())
-            .or_default()
-            .push(line);
-    }
-    let mut fees_of: HashMap<String, Vec<OrderFeeRow>> = HashMap::new();
-    for fee in fees::of_orders(conn, &row_ids)? {
-        fees_of.entry(fee.order_id.clone()).or_default().push(fee);
-    }
+    let (mut lines_of, mut fees_of) = lines_and_fees(conn, &rows)?;
     let methods = shipping::for_cycle(conn, &cycle.id)?;
 
     // holds that can no longer be captured: their local part becomes euros due
-    let hold_ids: Vec<&str> = rows.iter().filter_map(|r| r.hold_id.as_deref()).collect();
-    let holds: Vec<TransferRow> = ledger_transfers::table
-        .filter(ledger_transfers::id.eq_any(&hold_ids))
-        .select(TransferRow::as_select())
-        .load(conn.diesel())?;
-    let own: HashMap<String, String> = rows
-        .iter()
-        .filter_map(|r| {
-            r.hold_id.as_ref().map(|h| {
-                (
-                    h.clone(),
-                    journal::derived_id(&format!("close:capture:{}", r.id)),
-                )
-            })
-        })
-        .collect();
-    let lost = lost_holds(conn, &holds, &own)?;
+    let (holds, lost) = holds_of(conn, &rows)?;
     for row in rows.iter_mut() {
         if row.hold_id.as_ref().is_some_and(|h| lost.contains(h)) {
             tracing::warn!(order = %row.id, "the hold of this order was released before the close: its local part is now due in euros");
-            row.euro_minor += row.local_eur_minor;
-            row.local_eur_minor = 0;
-            row.local_minor = 0;
-            // due again even if the first euro part was paid: the payment recorded next
-            // receives only what is still owed
-            if row.euro_minor > row.euro_received_minor {
-                row.euro_state = EuroState::Due.as_str().into();
-            }
+            lose_hold(row);
         }
     }
 
@@ -146,34 +107,8 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
     for row in rows.iter_mut() {
         let number = row.number.clone().unwrap_or_default();
         let lines = lines_of.remove(&row.id).unwrap_or_default();
-        let mut order_fees = fees_of.remove(&row.id).unwrap_or_default();
-        // the pickup or delivery fee, as one more of the hub's fees
-        if row.shipping_fee_minor > 0 {
-            let method = methods
-                .iter()
-                .find(|m| Some(&m.id) == row.shipping_method_id.as_ref());
-            let (rate, share, name) = method.map_or((0, 0, String::new()), |m| {
-                (m.vat_rate_bp, m.local_share_percent, m.name.clone())
-            });
-            let fee = OrderFeeRow {
-                id: crate::time::new_id(),
-                order_id: row.id.clone(),
-                fee_id: None,
-                producer_id: None,
-                name,
-                fee_type: "shipping".into(),
-                charged_to: "customer".into(),
-                amount_minor: row.shipping_fee_minor,
-                vat_rate_bp: rate,
-                vat_minor: vat_included(row.shipping_fee_minor, rate),
-                local_max_minor: share_floor(row.shipping_fee_minor, share),
-                local_alloc_minor: 0,
-                vat_local_minor: 0,
-            };
-            order_fees.insert(0, fee);
-        }
-        let allocation = allocate(row.local_eur_minor, &lines, &mut order_fees)
-            .map_err(|e| OrderError::internal(format!("order {number}: {e}")))?;
+        let order_fees = fees_of.remove(&row.id).unwrap_or_default();
+        let (allocation, order_fees) = allocated(row, &lines, order_fees, &methods)?;
         for (line, alloc) in lines.iter().zip(allocation) {
             line_updates.push((line.order_id.clone(), line.variant_id.clone(), alloc));
         }
@@ -287,6 +222,115 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
         Ok::<_, diesel::result::Error>(())
     }?;
     Ok(Chunk::Booked(rows.len()))
+}
+
+/// The lines of `rows` in order and their fees, by order id.
+#[allow(clippy::type_complexity)]
+pub(super) fn lines_and_fees(
+    conn: &mut DbConn,
+    rows: &[OrderRow],
+) -> Result<
+    (
+        HashMap<String, Vec<LineRow>>,
+        HashMap<String, Vec<OrderFeeRow>>,
+    ),
+    OrderError,
+> {
+    let row_ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut lines_of: HashMap<String, Vec<LineRow>> = HashMap::new();
+    for line in order_lines::table
+        .filter(order_lines::order_id.eq_any(&row_ids))
+        .order((order_lines::order_id.asc(), order_lines::position.asc()))
+        .select(LineRow::as_select())
+        .load::<LineRow>(conn.diesel())?
+    {
+        lines_of
+            .entry(line.order_id.clone())
+            .or_default()
+            .push(line);
+    }
+    let mut fees_of: HashMap<String, Vec<OrderFeeRow>> = HashMap::new();
+    for fee in fees::of_orders(conn, &row_ids)? {
+        fees_of.entry(fee.order_id.clone()).or_default().push(fee);
+    }
+    Ok((lines_of, fees_of))
+}
+
+/// The holds of `rows` and the ids of those that can no longer be captured (expired, or
+/// resolved by something other than this close's own entry).
+pub(super) fn holds_of(
+    conn: &mut DbConn,
+    rows: &[OrderRow],
+) -> Result<(Vec<TransferRow>, Vec<String>), OrderError> {
+    let hold_ids: Vec<&str> = rows.iter().filter_map(|r| r.hold_id.as_deref()).collect();
+    let holds: Vec<TransferRow> = ledger_transfers::table
+        .filter(ledger_transfers::id.eq_any(&hold_ids))
+        .select(TransferRow::as_select())
+        .load(conn.diesel())?;
+    let own: HashMap<String, String> = rows
+        .iter()
+        .filter_map(|r| {
+            r.hold_id.as_ref().map(|h| {
+                (
+                    h.clone(),
+                    journal::derived_id(&format!("close:capture:{}", r.id)),
+                )
+            })
+        })
+        .collect();
+    let lost = lost_holds(conn, &holds, &own)?;
+    Ok((holds, lost))
+}
+
+/// An order whose hold was lost, as its booking sees it: its local part due in euros.
+pub(super) fn lose_hold(row: &mut OrderRow) {
+    row.euro_minor += row.local_eur_minor;
+    row.local_eur_minor = 0;
+    row.local_minor = 0;
+    // due again even if the first euro part was paid: the payment recorded next
+    // receives only what is still owed
+    if row.euro_minor > row.euro_received_minor {
+        row.euro_state = EuroState::Due.as_str().into();
+    }
+}
+
+/// The order's fees as its booking stores them — its pickup or delivery fee added first, as
+/// one more of the hub's fees — and its local part allocated ([`allocate`]): the lines'
+/// allocations and the fees.
+pub(super) fn allocated(
+    row: &OrderRow,
+    lines: &[LineRow],
+    mut order_fees: Vec<OrderFeeRow>,
+    methods: &[ShippingMethodRow],
+) -> Result<(Vec<i64>, Vec<OrderFeeRow>), OrderError> {
+    let number = row.number.clone().unwrap_or_default();
+    if row.shipping_fee_minor > 0 {
+        let method = methods
+            .iter()
+            .find(|m| Some(&m.id) == row.shipping_method_id.as_ref());
+        let (rate, share, name) = method.map_or((0, 0, String::new()), |m| {
+            (m.vat_rate_bp, m.local_share_percent, m.name.clone())
+        });
+        let fee = OrderFeeRow {
+            id: crate::time::new_id(),
+            order_id: row.id.clone(),
+            fee_id: None,
+            producer_id: None,
+            name,
+            fee_type: "shipping".into(),
+            charged_to: "customer".into(),
+            amount_minor: row.shipping_fee_minor,
+            vat_rate_bp: rate,
+            vat_minor: vat_included(row.shipping_fee_minor, rate),
+            local_max_minor: share_floor(row.shipping_fee_minor, share),
+            local_alloc_minor: 0,
+            vat_local_minor: 0,
+        };
+        order_fees.insert(0, fee);
+    }
+    let allocation = allocate(row.local_eur_minor, lines, &mut order_fees)
+        .map_err(|e| OrderError::internal(format!("order {number}: {e}")))?;
+    Ok((allocation, order_fees))
 }
 
 pub(super) fn booking_failed(hub_id: &str, error: LedgerError) -> OrderError {

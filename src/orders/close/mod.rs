@@ -47,6 +47,9 @@
 //!    so that the cycle leaves nothing held. Each producer is sent its report (mail
 //!    outbox), and the cycle is marked settled.
 //!
+//! Before settling, [`preview`] works out what the settlement would pay, from the orders as
+//! they stand, with the same arithmetic and without writing anything.
+//!
 //! The goods are sold by the hub **on behalf of the producers**: the VAT on goods is the
 //! producers' (it is in what they are paid); the hub accounts only for the VAT on its fees.
 //! So, currency by currency: what customers paid = what producers received + the hub's fees
@@ -54,9 +57,11 @@
 
 mod book;
 mod plan;
+mod preview;
 mod settle;
 
 pub use plan::allocate;
+pub use preview::{preview, Preview};
 
 use diesel::prelude::*;
 
@@ -343,6 +348,12 @@ fn report(
         already_settled,
         settlements,
     })
+}
+
+/// What the settlement of `cycle` did, read back (its producers' payments and their ledger
+/// entries; none before it is settled). Reads only.
+pub fn summary(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<CloseReport, OrderError> {
+    report(conn, cycle, 0, cycle.settled_at.is_some())
 }
 
 /// Minutes the background job waits after a failed close before trying that cycle again.

@@ -19,14 +19,15 @@ use crate::ledger::rules::posted;
 use crate::ledger::{group, ops};
 use crate::orders::OrderError;
 
-const GOODS: &str = "SELECT l.producer_id AS producer_id, o.local_currency AS currency,
+pub(super) const GOODS: &str = "SELECT l.producer_id AS producer_id, o.local_currency AS currency,
         CAST(COALESCE(SUM(l.total_minor), 0) AS BIGINT) AS total,
         CAST(COALESCE(SUM(l.local_alloc_minor), 0) AS BIGINT) AS local
     FROM order_lines l JOIN orders o ON o.id = l.order_id
     WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL
     GROUP BY l.producer_id, o.local_currency";
 
-const PRODUCER_FEES: &str = "SELECT f.producer_id AS producer_id, o.local_currency AS currency,
+pub(super) const PRODUCER_FEES: &str =
+    "SELECT f.producer_id AS producer_id, o.local_currency AS currency,
         CAST(COALESCE(SUM(f.amount_minor), 0) AS BIGINT) AS total,
         CAST(COALESCE(SUM(f.local_alloc_minor), 0) AS BIGINT) AS local
     FROM order_fees f JOIN orders o ON o.id = f.order_id
@@ -34,14 +35,14 @@ const PRODUCER_FEES: &str = "SELECT f.producer_id AS producer_id, o.local_curren
     GROUP BY f.producer_id, o.local_currency";
 
 /// VAT of every fee of the cycle (`total`) and its part paid in local currency (`local`).
-const FEE_VAT: &str = "SELECT NULL AS producer_id, o.local_currency AS currency,
+pub(super) const FEE_VAT: &str = "SELECT NULL AS producer_id, o.local_currency AS currency,
         CAST(COALESCE(SUM(f.vat_minor), 0) AS BIGINT) AS total,
         CAST(COALESCE(SUM(f.vat_local_minor), 0) AS BIGINT) AS local
     FROM order_fees f JOIN orders o ON o.id = f.order_id
     WHERE o.order_cycle_id = $1 AND o.booked_at IS NOT NULL
     GROUP BY o.local_currency";
 
-fn sums(
+pub(super) fn sums(
     conn: &mut DbConn,
     sql: &'static str,
     cycle_id: &str,
@@ -49,6 +50,57 @@ fn sums(
     Ok(diesel::sql_query(sql)
         .bind::<Text, _>(cycle_id)
         .load::<plan::Sums>(conn.diesel())?)
+}
+
+/// Plans the settlement of `cycle` from its sums ([`plan::settlement`]): what each producer
+/// takes, the cycle's currencies and policy read here. Reads only.
+pub(super) fn plan_of(
+    conn: &mut DbConn,
+    cycle: &OrderCycleRow,
+    goods: &[plan::Sums],
+    producer_fees: &[plan::Sums],
+    fee_vat: &[plan::Sums],
+) -> Result<(plan::Settlement, crate::deployment::Legal), OrderError> {
+    let producer_ids: Vec<String> = {
+        let mut ids: Vec<String> = goods.iter().filter_map(|g| g.producer_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let accepted: Vec<(String, String)> = enterprise_currencies::table
+        .filter(enterprise_currencies::enterprise_id.eq_any(&producer_ids))
+        // a producer not approved (or suspended) in a local currency is paid in the legal one
+        .filter(enterprise_currencies::state.eq("approved"))
+        .select((
+            enterprise_currencies::enterprise_id,
+            enterprise_currencies::currency_code,
+        ))
+        .load(conn.diesel())?;
+    let legal = currencies::legal(conn)?;
+    let mut local_currencies = HashMap::new();
+    for code in goods
+        .iter()
+        .chain(fee_vat)
+        .filter_map(|s| s.currency.as_ref())
+    {
+        if !local_currencies.contains_key(code) {
+            local_currencies.insert(code.clone(), currencies::get(conn, code)?);
+        }
+    }
+    let planned = plan::settlement(&plan::SettlementInput {
+        pay_local: cycle.producer_settlement == "as_paid",
+        goods,
+        producer_fees,
+        fee_vat,
+        accepted: &accepted,
+        currencies: &local_currencies,
+        legal,
+    })
+    .map_err(|e| match e {
+        plan::PlanError::Ledger(e) => OrderError::from(e),
+        other => OrderError::internal(format!("settling cycle {}: {other}", cycle.id)),
+    })?;
+    Ok((planned, legal))
 }
 
 /// Step 3 (one transaction): pays the producers and books the fees' VAT; returns the cycle
@@ -76,50 +128,11 @@ pub(super) fn settle(
             cycle.name
         )));
     }
-    // load
+    // load, plan
     let goods = sums(conn, GOODS, cycle_id)?;
     let producer_fees = sums(conn, PRODUCER_FEES, cycle_id)?;
     let fee_vat = sums(conn, FEE_VAT, cycle_id)?;
-    let producer_ids: Vec<String> = {
-        let mut ids: Vec<String> = goods.iter().filter_map(|g| g.producer_id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
-    let accepted: Vec<(String, String)> = enterprise_currencies::table
-        .filter(enterprise_currencies::enterprise_id.eq_any(&producer_ids))
-        // a producer not approved (or suspended) in a local currency is paid in the legal one
-        .filter(enterprise_currencies::state.eq("approved"))
-        .select((
-            enterprise_currencies::enterprise_id,
-            enterprise_currencies::currency_code,
-        ))
-        .load(conn.diesel())?;
-    let legal = currencies::legal(conn)?;
-    let mut local_currencies = HashMap::new();
-    for code in goods
-        .iter()
-        .chain(&fee_vat)
-        .filter_map(|s| s.currency.as_ref())
-    {
-        if !local_currencies.contains_key(code) {
-            local_currencies.insert(code.clone(), currencies::get(conn, code)?);
-        }
-    }
-    // plan
-    let planned = plan::settlement(&plan::SettlementInput {
-        pay_local: cycle.producer_settlement == "as_paid",
-        goods: &goods,
-        producer_fees: &producer_fees,
-        fee_vat: &fee_vat,
-        accepted: &accepted,
-        currencies: &local_currencies,
-        legal,
-    })
-    .map_err(|e| match e {
-        plan::PlanError::Ledger(e) => OrderError::from(e),
-        other => OrderError::internal(format!("settling cycle {cycle_id}: {other}")),
-    })?;
+    let (planned, legal) = plan_of(conn, &cycle, &goods, &producer_fees, &fee_vat)?;
     // commit
     let hub_id = cycle.hub_id.clone();
     let mut hub_wallets: HashMap<String, AccountRow> = HashMap::new();
@@ -299,7 +312,7 @@ pub(super) fn settle(
 
 /// What the cycle's booked orders put in the hub's holding accounts, per currency: their
 /// captured local parts and their euro parts.
-fn held_by_cycle(
+pub(super) fn held_by_cycle(
     conn: &mut DbConn,
     cycle_id: &str,
     legal: &str,
