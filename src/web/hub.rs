@@ -112,6 +112,28 @@ pub async fn cycle(
     Ok((hub, row))
 }
 
+/// A stored time as an `<input type="datetime-local">` value in zone `zone`
+/// (`2026-12-10T18:00`).
+pub fn local_input(t: chrono::NaiveDateTime, zone: &str) -> String {
+    crate::time::local(t, zone)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// A `datetime-local` value (`2026-12-10T18:00`, seconds allowed) read in zone `zone`, in
+/// UTC; `None` when it is no time of that zone.
+pub fn local_time(text: &str, zone: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    let text = text.trim();
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    crate::time::zone(zone)?
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// A cycle as the office's pages show it: its times in the hub's zone (`|datetime` in
 /// templates), its state, and its page's path.
 #[derive(Debug, Clone, Serialize)]

@@ -28,12 +28,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::WebError;
-use super::hub::{CycleView, HubView};
+use super::hub::{local_input, local_time, CycleView, HubView};
 use super::i18n::page_locale;
 use super::render::Pages;
 use super::session::{Form, Visitor};
@@ -143,13 +143,6 @@ fn errors_json(pages: &Pages, visitor: &Visitor, errors: &[FieldError]) -> Value
     Value::Array(list)
 }
 
-/// A stored time as an `<input type="datetime-local">` value in zone `zone`.
-fn local_input(t: NaiveDateTime, zone: &str) -> String {
-    crate::time::local(t, zone)
-        .format("%Y-%m-%dT%H:%M")
-        .to_string()
-}
-
 /// A `datetime-local` value of field `name` read in zone `zone`; `None` when blank (then
 /// `required` says whether that is an error) or not a time of that zone.
 fn read_time(
@@ -159,7 +152,6 @@ fn read_time(
     required: bool,
     errors: &mut Vec<FieldError>,
 ) -> Option<DateTime<Utc>> {
-    use chrono::TimeZone;
     let text = form.get(name);
     if text.is_empty() {
         if required {
@@ -167,15 +159,7 @@ fn read_time(
         }
         return None;
     }
-    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .ok();
-    let at = naive.and_then(|naive| {
-        crate::time::zone(zone)?
-            .from_local_datetime(&naive)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-    });
+    let at = local_time(text, zone);
     if at.is_none() {
         errors.push(FieldError::new(
             name,

@@ -29,7 +29,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::WebError;
@@ -557,18 +556,16 @@ pub async fn close_page(
     let shown = Shown {
         notice: text,
         errors: Vec::new(),
-        values: serde_json::json!({"settle": "now", "settles_at": ""}),
+        // a day after the close, for a hub that weighs first
+        values: serde_json::json!({
+            "settle": "now",
+            "settles_at": super::hub::local_input(
+                row.closes_at.max(crate::time::now()) + chrono::Duration::days(1),
+                &row.time_zone,
+            ),
+        }),
     };
     show_close(&state, &pages, &visitor, (hub, row), shown).await
-}
-
-/// The settlement time typed in the hub's time zone (`2026-12-10T18:00`), in UTC.
-fn settlement_time(text: &str, zone: &str) -> Option<DateTime<Utc>> {
-    let local = crate::mail::format::parse_local(text.trim())?;
-    let tz = crate::time::zone(zone)?;
-    tz.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// `POST /hub/{slug}/cycles/{id}/close`: ordering stops ([`close::close`]). A cycle without
@@ -589,7 +586,7 @@ pub async fn close_now(
     let mut settles_at = None;
     if later {
         authorize(&reader.actor, Action::ManageHubOrders { hub_id: &hub.id })?;
-        match settlement_time(form.get("settles_at"), &row.time_zone) {
+        match super::hub::local_time(form.get("settles_at"), &row.time_zone) {
             Some(t) => settles_at = Some(t),
             None => {
                 let errors = vec![FieldError::new(
@@ -706,10 +703,10 @@ mod tests {
 
     #[test]
     fn a_settlement_time_is_read_in_the_hubs_zone() {
-        let t = settlement_time("2026-12-10T18:00", "Europe/Paris").expect("a time");
+        let t = crate::web::hub::local_time("2026-12-10T18:00", "Europe/Paris").expect("a time");
         assert_eq!(t.to_rfc3339(), "2026-12-10T17:00:00+00:00");
-        assert!(settlement_time("10/12/2026", "Europe/Paris").is_none());
-        assert!(settlement_time("", "Europe/Paris").is_none());
+        assert!(crate::web::hub::local_time("10/12/2026", "Europe/Paris").is_none());
+        assert!(crate::web::hub::local_time("", "Europe/Paris").is_none());
     }
 
     /// The keys the templates make at render time: each report's name and what it is for,

@@ -320,6 +320,34 @@ impl Browser {
         }
     }
 
+    /// Clicks the button whose text starts with `prefix` (a button that names an amount:
+    /// "Record a payment of 4,20 €").
+    pub async fn click_button_starting(&self, prefix: &str) {
+        let button = format!(
+            "//button[starts-with(normalize-space(), {})]",
+            xpath_literal(prefix)
+        );
+        if let Err(e) = self.click_first(&button).await {
+            panic!(
+                "cannot click a button starting {prefix:?} on {} ({e}); its buttons: {:?}",
+                self.here().await,
+                self.texts("//button").await
+            );
+        }
+    }
+
+    /// Ticks the radio button or check box whose `<label>` has this text.
+    pub async fn choose(&self, label: &str) {
+        let xpath = format!("//label[normalize-space()={}]", xpath_literal(label));
+        if let Err(e) = self.click_first(&xpath).await {
+            panic!(
+                "cannot choose {label:?} on {} ({e}); its labels: {:?}",
+                self.here().await,
+                self.texts("//label").await
+            );
+        }
+    }
+
     /// Clicks the first element `xpath` finds. A page still loading after the last click can
     /// lack it for a moment, or swap it for its new one between the look-up and the click (a
     /// "stale element"): both are tried again, for up to 5 s; the last error otherwise.

@@ -10,6 +10,7 @@ mod authorization;
 mod books;
 mod browser;
 mod browser_gaps;
+mod browser_hub;
 mod browser_producer;
 mod browser_treasury;
 mod browser_walk;
