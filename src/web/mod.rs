@@ -37,6 +37,7 @@ pub mod render;
 pub mod session;
 pub mod shop;
 pub mod treasury;
+pub mod treasury_more;
 pub mod upload;
 pub mod wallet;
 
@@ -67,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(producer::routes)
         .configure(producer_money::routes)
         .configure(treasury::routes)
+        .configure(treasury_more::routes)
         .configure(admin::routes)
         .configure(hub::routes)
         .configure(hub_cycles::routes)
@@ -91,6 +93,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         producer::TEMPLATES,
         producer_money::TEMPLATES,
         treasury::TEMPLATES,
+        treasury_more::TEMPLATES,
         admin::TEMPLATES,
         hub::TEMPLATES,
         hub_cycles::TEMPLATES,

@@ -1,0 +1,257 @@
+//! More of the treasurer's office over real HTTP, on the French demo: the wallets in the
+//! Lem (searched, frozen and unfrozen, an enterprise's credit limit set — the API then
+//! shows what the page did; a bad limit is refused beside its field) and the ledger's audit
+//! with its report. A consumer and a hub's manager are refused; every form needs its CSRF
+//! token.
+
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::harness::{Backend, TestApp, FRENCH_DEMO};
+use crate::pages::Visitor;
+
+backend_tests!(
+    a_consumer_and_a_hub_manager_are_refused_the_wallets_and_the_audit,
+    a_treasurer_searches_freezes_and_limits_wallets,
+    a_treasurer_runs_the_ledger_audit,
+);
+
+const OFFICE: &str = "/treasury/monnaie-lem";
+
+/// Opens the caller's wallet in `currency` through the API.
+async fn wallet(app: &TestApp, token: &str, currency: &str) -> String {
+    let reply = app
+        .call(
+            "POST",
+            "/api/v1/me/wallets",
+            Some(token),
+            Some(&json!({ "currency": currency })),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.json());
+    reply.json()["id"].as_str().expect("id").to_string()
+}
+
+/// A business of `owner`'s, approved to take the Lem, and its Lem wallet, through the API.
+async fn business_wallet(app: &TestApp, owner: &str) -> String {
+    let created = app
+        .call(
+            "POST",
+            "/api/v1/enterprises",
+            Some(owner),
+            Some(&json!({
+                "name": "Les Jardins d'Émile",
+                "kind": "producer",
+                "address": {"line": "2 chemin des Prés", "postcode": "69530", "city": "Brignais"},
+                "accepted_currencies": ["LEM"]
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json());
+    let id = created.json()["id"].as_str().expect("id").to_string();
+    let treasurer = app.access_token(FRENCH_DEMO.treasurer).await;
+    let approved = app
+        .call(
+            "POST",
+            &format!("/api/v1/currencies/LEM/professionals/{id}/approve"),
+            Some(&treasurer),
+            None,
+        )
+        .await;
+    assert!(approved.status.is_success(), "{}", approved.json());
+    let opened = app
+        .call(
+            "POST",
+            &format!("/api/v1/enterprises/{id}/wallets"),
+            Some(owner),
+            Some(&json!({ "currency": "LEM" })),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.json());
+    opened.json()["id"].as_str().expect("id").to_string()
+}
+
+/// The account as the API shows it to `token`.
+async fn account(app: &TestApp, token: &str, id: &str) -> Value {
+    let reply = app
+        .call("GET", &format!("/api/v1/accounts/{id}"), Some(token), None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.json());
+    reply.json()
+}
+
+async fn a_consumer_and_a_hub_manager_are_refused_the_wallets_and_the_audit(backend: Backend) {
+    let app = TestApp::with_bare_demo(backend).await;
+    let member = app.access_token(FRENCH_DEMO.consumers[0]).await;
+    let id = wallet(&app, &member, "LEM").await;
+    for email in [FRENCH_DEMO.consumers[0], FRENCH_DEMO.hub_manager] {
+        let mut visitor = Visitor::new(&app);
+        visitor.sign_in(email).await;
+        for page in ["/wallets", "/wallets?q=camille", "/verify"] {
+            assert_eq!(
+                visitor.get(&format!("{OFFICE}{page}")).await.status,
+                403,
+                "{email} {page}"
+            );
+        }
+        // nor may they change anything, even with their own valid token
+        visitor.get("/wallet").await.ok();
+        let frozen = visitor
+            .post(
+                &format!("{OFFICE}/wallets/{id}/status"),
+                &[("status", "frozen")],
+            )
+            .await;
+        assert_eq!(frozen.status, 403, "{email}");
+        let verified = visitor.post(&format!("{OFFICE}/verify"), &[]).await;
+        assert_eq!(verified.status, 403, "{email}");
+    }
+    assert_eq!(account(&app, &member, &id).await["status"], "active");
+}
+
+async fn a_treasurer_searches_freezes_and_limits_wallets(backend: Backend) {
+    let app = TestApp::with_bare_demo(backend).await;
+    let member = app.access_token(FRENCH_DEMO.consumers[0]).await;
+    let manager = app.access_token(FRENCH_DEMO.consumers[1]).await;
+    let mine = wallet(&app, &member, "LEM").await;
+    let euros = wallet(&app, &member, "EUR").await;
+    let hub = business_wallet(&app, &manager).await;
+
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(FRENCH_DEMO.treasurer).await;
+    let all = visitor.get(&format!("{OFFICE}/wallets")).await;
+    let text = all.ok();
+    assert!(text.contains(&format!("id=\"wallet-{mine}\"")), "{text}");
+    assert!(text.contains(&format!("id=\"wallet-{hub}\"")));
+    assert!(
+        !text.contains(&format!("id=\"wallet-{euros}\"")),
+        "a LEM list"
+    );
+    assert!(text.contains("/wallets\" aria-current=\"page\">Portefeuilles</a>"));
+    // searched by address (whatever its case), or by the business's name
+    let camille = visitor.get(&format!("{OFFICE}/wallets?q=CAMILLE")).await;
+    assert!(camille.ok().contains(&format!("id=\"wallet-{mine}\"")));
+    assert!(!camille.text.contains(&format!("id=\"wallet-{hub}\"")));
+    let jardins = visitor.get(&format!("{OFFICE}/wallets?q=jardins")).await;
+    assert!(jardins.ok().contains(&format!("id=\"wallet-{hub}\"")));
+    assert!(!jardins.text.contains(&format!("id=\"wallet-{mine}\"")));
+    let nobody = visitor.get(&format!("{OFFICE}/wallets?q=zzz%25")).await;
+    assert!(nobody.shows("Aucun portefeuille ne correspond."));
+
+    // a form without its token changes nothing
+    let forged = visitor
+        .post_raw(
+            &format!("{OFFICE}/wallets/{mine}/status"),
+            &[("status", "frozen")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(account(&app, &member, &mine).await["status"], "active");
+
+    // frozen, as the API then says, and active again; the search kept
+    visitor
+        .get(&format!("{OFFICE}/wallets?q=camille"))
+        .await
+        .ok();
+    let frozen = visitor
+        .post(
+            &format!("{OFFICE}/wallets/{mine}/status"),
+            &[("status", "frozen"), ("q", "camille"), ("page", "1")],
+        )
+        .await;
+    assert_eq!(
+        frozen.location(),
+        format!("{OFFICE}/wallets?notice=frozen&q=camille")
+    );
+    assert_eq!(account(&app, &member, &mine).await["status"], "frozen");
+    let page = visitor.get(&frozen.location()).await;
+    assert!(page.shows("Le portefeuille est gelé."));
+    assert!(page.shows("Gelé"));
+    assert!(page.shows("Dégeler le portefeuille de"));
+    let active = visitor
+        .post(
+            &format!("{OFFICE}/wallets/{mine}/status"),
+            &[("status", "active")],
+        )
+        .await;
+    assert_eq!(active.location(), format!("{OFFICE}/wallets?notice=active"));
+    assert_eq!(account(&app, &member, &mine).await["status"], "active");
+    // a wallet in another currency is no wallet of this office
+    let other = visitor
+        .post(
+            &format!("{OFFICE}/wallets/{euros}/status"),
+            &[("status", "frozen")],
+        )
+        .await;
+    assert_eq!(other.status, 404);
+    assert_eq!(account(&app, &member, &euros).await["status"], "active");
+
+    // the business's credit limit: bad amounts are refused beside the field, the value kept
+    let field = format!("limit-{hub}");
+    for (typed, words) in [
+        ("", "Saisissez une limite"),
+        ("beaucoup", "Saisissez la limite en chiffres"),
+        ("-5", "Saisissez une limite positive ou nulle"),
+        ("1,234", "2 décimales au plus"),
+    ] {
+        let refused = visitor
+            .post(
+                &format!("{OFFICE}/wallets/{hub}/limit"),
+                &[(field.as_str(), typed)],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{typed}: {}", refused.text);
+        assert!(refused.shows(words), "{typed}: {}", refused.text);
+        assert!(refused.text.contains(&format!("href=\"#{field}\"")));
+        assert!(refused.text.contains(&format!("id=\"{field}-error\"")));
+        assert_eq!(refused.input_value(&field).as_deref(), Some(typed));
+    }
+    let set = visitor
+        .post(
+            &format!("{OFFICE}/wallets/{hub}/limit"),
+            &[(field.as_str(), "150,50")],
+        )
+        .await;
+    assert_eq!(set.location(), format!("{OFFICE}/wallets?notice=limit"));
+    let api = account(&app, &manager, &hub).await;
+    assert_eq!(api["overdraft_limit"]["amount"], "150.50", "{api}");
+    let page = visitor.get(&set.location()).await;
+    assert!(page.shows("La limite de crédit est fixée."));
+    assert_eq!(page.input_value(&field).as_deref(), Some("150.50"));
+    // a person's wallet has no credit: refused, and the API agrees
+    let person = format!("limit-{mine}");
+    let refused = visitor
+        .post(
+            &format!("{OFFICE}/wallets/{mine}/limit"),
+            &[(person.as_str(), "10")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    let treasurer = app.access_token(FRENCH_DEMO.treasurer).await;
+    let api = app
+        .call(
+            "PUT",
+            &format!("/api/v1/accounts/{mine}/overdraft-limit"),
+            Some(&treasurer),
+            Some(&json!({"limit": {"amount": "10", "currency": "LEM"}})),
+        )
+        .await;
+    assert_eq!(api.status, 422, "{}", api.json());
+}
+
+async fn a_treasurer_runs_the_ledger_audit(backend: Backend) {
+    let app = TestApp::with_bare_demo(backend).await;
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(FRENCH_DEMO.treasurer).await;
+    let page = visitor.get(&format!("{OFFICE}/verify")).await;
+    assert!(page.shows("Lancer l'audit"), "{}", page.text);
+    assert!(!page.shows("Rapport"));
+    let forged = visitor.post_raw(&format!("{OFFICE}/verify"), &[]).await;
+    assert_eq!(forged.status, 403);
+    let report = visitor.post(&format!("{OFFICE}/verify"), &[]).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert!(report.shows("Tout est en ordre : le grand livre est intact."));
+    assert!(report.shows("Écritures vérifiées"));
+    assert!(report.shows("Relancer l'audit"));
+    assert!(report.text.contains("<th scope=\"row\">LEM</th>"));
+}
