@@ -14,6 +14,7 @@ backend_tests!(
     a_consumer_and_a_hub_manager_are_refused_the_wallets_and_the_audit,
     a_treasurer_searches_freezes_and_limits_wallets,
     a_treasurer_runs_the_ledger_audit,
+    a_treasurer_closes_a_period_after_confirming,
 );
 
 const OFFICE: &str = "/treasury/monnaie-lem";
@@ -87,7 +88,7 @@ async fn a_consumer_and_a_hub_manager_are_refused_the_wallets_and_the_audit(back
     for email in [FRENCH_DEMO.consumers[0], FRENCH_DEMO.hub_manager] {
         let mut visitor = Visitor::new(&app);
         visitor.sign_in(email).await;
-        for page in ["/wallets", "/wallets?q=camille", "/verify"] {
+        for page in ["/wallets", "/wallets?q=camille", "/verify", "/periods"] {
             assert_eq!(
                 visitor.get(&format!("{OFFICE}{page}")).await.status,
                 403,
@@ -105,8 +106,30 @@ async fn a_consumer_and_a_hub_manager_are_refused_the_wallets_and_the_audit(back
         assert_eq!(frozen.status, 403, "{email}");
         let verified = visitor.post(&format!("{OFFICE}/verify"), &[]).await;
         assert_eq!(verified.status, 403, "{email}");
+        let closed = visitor
+            .post(
+                &format!("{OFFICE}/periods"),
+                &[
+                    ("from", "2020-01-01"),
+                    ("to", "2020-01-31"),
+                    ("confirmed", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(closed.status, 403, "{email}");
     }
     assert_eq!(account(&app, &member, &id).await["status"], "active");
+    let treasurer = app.access_token(FRENCH_DEMO.treasurer).await;
+    assert_eq!(periods(&app, &treasurer).await, json!([]));
+}
+
+/// The closed periods, as the API lists them.
+async fn periods(app: &TestApp, token: &str) -> Value {
+    let reply = app
+        .call("GET", "/api/v1/accounting/periods", Some(token), None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.json());
+    reply.json()
 }
 
 async fn a_treasurer_searches_freezes_and_limits_wallets(backend: Backend) {
@@ -254,4 +277,120 @@ async fn a_treasurer_runs_the_ledger_audit(backend: Backend) {
     assert!(report.shows("Écritures vérifiées"));
     assert!(report.shows("Relancer l'audit"));
     assert!(report.text.contains("<th scope=\"row\">LEM</th>"));
+}
+
+async fn a_treasurer_closes_a_period_after_confirming(backend: Backend) {
+    let app = TestApp::with_bare_demo(backend).await;
+    let treasurer = app.access_token(FRENCH_DEMO.treasurer).await;
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in(FRENCH_DEMO.treasurer).await;
+    let page = visitor.get(&format!("{OFFICE}/periods")).await;
+    assert!(
+        page.shows("Aucune période n'est encore clôturée."),
+        "{}",
+        page.text
+    );
+    let today = comptoir::time::now().date();
+    let from = (today - chrono::Duration::days(30)).to_string();
+    let to = (today - chrono::Duration::days(1)).to_string();
+
+    // bad days are refused beside their field, the values kept
+    let bad = visitor
+        .post(
+            &format!("{OFFICE}/periods"),
+            &[("from", "hier"), ("to", to.as_str())],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.shows("Saisissez le premier jour sous la forme AAAA-MM-JJ"));
+    assert!(bad.text.contains("id=\"from-error\""));
+    assert_eq!(bad.input_value("to").as_deref(), Some(to.as_str()));
+    // without the token, nothing
+    let forged = visitor
+        .post_raw(
+            &format!("{OFFICE}/periods"),
+            &[
+                ("from", from.as_str()),
+                ("to", to.as_str()),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(periods(&app, &treasurer).await, json!([]));
+
+    // first what closing means, and nothing closed yet
+    let confirm = visitor
+        .post(
+            &format!("{OFFICE}/periods"),
+            &[("from", from.as_str()), ("to", to.as_str())],
+        )
+        .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.text);
+    assert!(confirm.shows(&format!("Clôturer les comptes du {from} au {to} ?")));
+    assert!(confirm.shows(&format!("est datée du {today}, le lendemain de la période")));
+    assert!(confirm.shows("Une période clôturée ne peut pas être rouverte."));
+    assert_eq!(confirm.input_value("confirmed").as_deref(), Some("yes"));
+    assert_eq!(periods(&app, &treasurer).await, json!([]));
+
+    // a day not yet ended is refused at the confirmation, beside its field
+    let today_text = today.to_string();
+    let not_past = visitor
+        .post(
+            &format!("{OFFICE}/periods"),
+            &[
+                ("from", from.as_str()),
+                ("to", today_text.as_str()),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(not_past.status, 422, "{}", not_past.text);
+    assert!(not_past.shows("Saisissez un dernier jour avant aujourd'hui"));
+    assert!(not_past.text.contains("id=\"to-error\""));
+
+    // confirmed: closed, as the API lists it
+    let closed = visitor
+        .post(
+            &format!("{OFFICE}/periods"),
+            &[
+                ("from", from.as_str()),
+                ("to", to.as_str()),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.location(), format!("{OFFICE}/periods?notice=closed"));
+    let listed = periods(&app, &treasurer).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["starts_on"], from.as_str(), "{listed}");
+    assert_eq!(listed[0]["ends_on"], to.as_str(), "{listed}");
+    let page = visitor.get(&closed.location()).await;
+    assert!(page.shows("La période est clôturée."));
+    assert!(page
+        .text
+        .contains(&format!("<th scope=\"row\">{from}</th>")));
+    // the next form starts the day after
+    assert_eq!(
+        page.input_value("from").as_deref(),
+        Some(today_text.as_str())
+    );
+
+    // an overlapping period: refused (409), nothing more closed
+    let overlap = visitor
+        .post(
+            &format!("{OFFICE}/periods"),
+            &[
+                ("from", to.as_str()),
+                ("to", to.as_str()),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(overlap.status, 409, "{}", overlap.text);
+    assert!(overlap.shows("La période n'a pas pu être clôturée"));
+    assert_eq!(
+        periods(&app, &treasurer).await.as_array().map(Vec::len),
+        Some(1)
+    );
 }
