@@ -15,6 +15,7 @@ backend_tests!(
     a_treasurer_searches_freezes_and_limits_wallets,
     a_treasurer_runs_the_ledger_audit,
     a_treasurer_closes_a_period_after_confirming,
+    wallets_are_found_by_their_owner_in_one_currency,
 );
 
 const OFFICE: &str = "/treasury/monnaie-lem";
@@ -215,7 +216,7 @@ async fn a_treasurer_searches_freezes_and_limits_wallets(backend: Backend) {
         ("", "Saisissez une limite"),
         ("beaucoup", "Saisissez la limite en chiffres"),
         ("-5", "Saisissez une limite positive ou nulle"),
-        ("1,234", "2 décimales au plus"),
+        ("1,234", "avec moins de décimales"),
     ] {
         let refused = visitor
             .post(
@@ -250,6 +251,7 @@ async fn a_treasurer_searches_freezes_and_limits_wallets(backend: Backend) {
         )
         .await;
     assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.shows("Seul le portefeuille d'une entreprise a du crédit"));
     let treasurer = app.access_token(FRENCH_DEMO.treasurer).await;
     let api = app
         .call(
@@ -393,4 +395,52 @@ async fn a_treasurer_closes_a_period_after_confirming(backend: Backend) {
         periods(&app, &treasurer).await.as_array().map(Vec::len),
         Some(1)
     );
+}
+
+/// The domain's search the wallets' page reads ([`comptoir::ledger::accounts::wallets`]).
+async fn wallets_are_found_by_their_owner_in_one_currency(backend: Backend) {
+    use comptoir::ledger::accounts;
+    let w = crate::ledger::world(backend);
+    let conn = &mut w.db.db.conn().expect("conn");
+    let ids = |found: Vec<accounts::WalletFound>| -> Vec<String> {
+        found.into_iter().map(|f| f.account.id).collect()
+    };
+    let all = accounts::wallets(conn, "LEM", "", 0, 1000).expect("all");
+    assert!(all.iter().all(|f| f.account.currency == "LEM"));
+    assert!(all.iter().all(|f| matches!(
+        f.account.kind.as_str(),
+        "member_wallet" | "enterprise_wallet"
+    )));
+    let all = ids(all);
+    for id in w.members.iter().chain(w.pros.iter()) {
+        assert!(all.contains(id), "{id}");
+    }
+    assert!(
+        ids(accounts::wallets(conn, "EUR", "", 0, 1000).expect("eur"))
+            .iter()
+            .all(|id| !all.contains(id))
+    );
+    // by a person's address, whatever its case, with the owner's name and address
+    let camille = accounts::wallets(conn, "LEM", " CAMILLE ", 0, 50).expect("camille");
+    assert_eq!(camille.len(), 1);
+    assert_eq!(camille[0].account.id, w.members[0]);
+    assert_eq!(
+        camille[0].owner_email.as_deref(),
+        Some(FRENCH_DEMO.consumers[0])
+    );
+    // by a business's name, or its slug
+    let farm = ids(accounts::wallets(conn, "LEM", "TROIS", 0, 50).expect("farm"));
+    assert_eq!(farm, vec![w.pros[0].clone()]);
+    let slug = ids(accounts::wallets(conn, "LEM", "fournil-de-la", 0, 50).expect("slug"));
+    assert_eq!(slug, vec![w.pros[1].clone()]);
+    // a wildcard is a character like any other
+    assert!(accounts::wallets(conn, "LEM", "%", 0, 50)
+        .expect("%")
+        .is_empty());
+    assert!(accounts::wallets(conn, "LEM", "_", 0, 50)
+        .expect("_")
+        .is_empty());
+    // paged
+    let page = ids(accounts::wallets(conn, "LEM", "", 1, 2).expect("page"));
+    assert_eq!(page, all[1..3].to_vec());
 }
