@@ -30,6 +30,9 @@
 //!   `…/odoo.csv`), the trial balance as CSV ([`balance::trial_balance`], as `GET
 //!   /api/v1/accounting/balance.csv`). For those who keep the books
 //!   ([`export::may_keep_books`]).
+//!
+//! The wallets, the ledger's audit and the accounting periods are in
+//! [`super::treasury_more`], which loads the office with `office`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

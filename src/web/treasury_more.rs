@@ -2,7 +2,7 @@
 //! wallets in its currency, and the ledger's audit.
 //!
 //! Every page is under `/treasury/{association}` and loads the association with
-//! [`super::treasury::office`] (its treasurers and platform admins, `RunCurrency`; anyone
+//! `super::treasury::office` (its treasurers and platform admins, `RunCurrency`; anyone
 //! else 403).
 //!
 //! - `GET /treasury/{slug}/wallets[?q=&page=]`: the wallets (a person's or an enterprise's)
