@@ -217,3 +217,121 @@ pub fn all(conn: &mut DbConn) -> Result<Vec<AccountRow>, LedgerError> {
         .order(ledger_accounts::id.asc())
         .load(conn.diesel())?)
 }
+
+/// A wallet found by [`wallets`], with its owner's name and address.
+#[derive(Debug, Clone)]
+pub struct WalletFound {
+    pub account: AccountRow,
+    /// The person's display name, or the enterprise's name.
+    pub owner_name: String,
+    /// The person's address, or the enterprise's (when it has one).
+    pub owner_email: Option<String>,
+}
+
+/// The wallets (a person's or an enterprise's) in `currency` whose owner's name or address
+/// (or an enterprise's slug) contains `query`, ignoring case — every wallet when `query` is
+/// blank — oldest first, `limit` of them after the first `offset`. For the currency's
+/// treasurers (the caller authorizes).
+pub fn wallets(
+    conn: &mut DbConn,
+    currency: &str,
+    query: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<WalletFound>, LedgerError> {
+    use crate::db::schema::{enterprises, users};
+    let kinds = [
+        AccountKind::MemberWallet.as_str(),
+        AccountKind::EnterpriseWallet.as_str(),
+    ];
+    let mut select = ledger_accounts::table
+        .filter(ledger_accounts::currency.eq(currency))
+        .filter(ledger_accounts::kind.eq_any(kinds))
+        .select(AccountRow::as_select())
+        .order(ledger_accounts::id.asc())
+        .offset(offset.max(0))
+        .limit(limit.max(0))
+        .into_boxed();
+    let query = query.trim().to_lowercase();
+    if !query.is_empty() {
+        let pattern = format!(
+            "%{}%",
+            query
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let people = users::table
+            .filter(
+                crate::db::lower(users::email)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(crate::db::lower(users::display_name)
+                        .like(pattern.clone())
+                        .escape('\\')),
+            )
+            .select(users::id.nullable());
+        let businesses = enterprises::table
+            .filter(
+                crate::db::lower(enterprises::name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(enterprises::slug.like(pattern.clone()).escape('\\'))
+                    .or(crate::db::lower(enterprises::email.assume_not_null())
+                        .like(pattern)
+                        .escape('\\')),
+            )
+            .select(enterprises::id.nullable());
+        select = select.filter(
+            ledger_accounts::owner_kind
+                .eq(OwnerKind::User.as_str())
+                .and(ledger_accounts::owner_id.eq_any(people))
+                .or(ledger_accounts::owner_kind
+                    .eq(OwnerKind::Enterprise.as_str())
+                    .and(ledger_accounts::owner_id.eq_any(businesses))),
+        );
+    }
+    let rows: Vec<AccountRow> = select.load(conn.diesel())?;
+    let ids_of = |kind: OwnerKind| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.owner_kind == kind.as_str())
+            .filter_map(|r| r.owner_id.clone())
+            .collect()
+    };
+    let (people_ids, business_ids) = (ids_of(OwnerKind::User), ids_of(OwnerKind::Enterprise));
+    let people: std::collections::HashMap<String, (String, Option<String>)> = users::table
+        .filter(users::id.eq_any(people_ids))
+        .select((users::id, users::display_name, users::email))
+        .load::<(String, String, String)>(conn.diesel())?
+        .into_iter()
+        .map(|(id, name, email)| (id, (name, Some(email))))
+        .collect();
+    let businesses: std::collections::HashMap<String, (String, Option<String>)> =
+        enterprises::table
+            .filter(enterprises::id.eq_any(business_ids))
+            .select((enterprises::id, enterprises::name, enterprises::email))
+            .load::<(String, String, Option<String>)>(conn.diesel())?
+            .into_iter()
+            .map(|(id, name, email)| (id, (name, email)))
+            .collect();
+    Ok(rows
+        .into_iter()
+        .map(|account| {
+            let owners = if account.owner_kind == OwnerKind::User.as_str() {
+                &people
+            } else {
+                &businesses
+            };
+            let (owner_name, owner_email) = account
+                .owner_id
+                .as_ref()
+                .and_then(|id| owners.get(id).cloned())
+                .unwrap_or_else(|| (account.name.clone(), None));
+            WalletFound {
+                account,
+                owner_name,
+                owner_email,
+            }
+        })
+        .collect())
+}

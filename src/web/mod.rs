@@ -38,6 +38,7 @@ pub mod render;
 pub mod session;
 pub mod shop;
 pub mod treasury;
+pub mod treasury_more;
 pub mod upload;
 pub mod wallet;
 
@@ -69,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(producer_money::routes)
         .configure(producer_trade::routes)
         .configure(treasury::routes)
+        .configure(treasury_more::routes)
         .configure(admin::routes)
         .configure(hub::routes)
         .configure(hub_cycles::routes)
@@ -94,6 +96,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         producer_money::TEMPLATES,
         producer_trade::TEMPLATES,
         treasury::TEMPLATES,
+        treasury_more::TEMPLATES,
         admin::TEMPLATES,
         hub::TEMPLATES,
         hub_cycles::TEMPLATES,

@@ -30,6 +30,9 @@
 //!   `…/odoo.csv`), the trial balance as CSV ([`balance::trial_balance`], as `GET
 //!   /api/v1/accounting/balance.csv`). For those who keep the books
 //!   ([`export::may_keep_books`]).
+//!
+//! The wallets, the ledger's audit and the accounting periods are in
+//! [`super::treasury_more`], which loads the office with `office`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -88,21 +91,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The association an office page is about.
 #[derive(Debug, Clone)]
-struct Office {
-    slug: String,
-    name: String,
-    currency: CurrencyRow,
+pub(super) struct Office {
+    pub(super) slug: String,
+    pub(super) name: String,
+    pub(super) currency: CurrencyRow,
 }
 
 impl Office {
-    fn json(&self) -> serde_json::Value {
+    pub(super) fn json(&self) -> serde_json::Value {
         json!({"slug": self.slug, "name": self.name, "currency": self.currency.code})
     }
 }
 
 /// The association `slug` and its local currency, for a reader who runs it (else 403; 404
 /// when it is no currency association).
-async fn office(state: &AppState, reader: &Reader, slug: String) -> Result<Office, WebError> {
+pub(super) async fn office(
+    state: &AppState,
+    reader: &Reader,
+    slug: String,
+) -> Result<Office, WebError> {
     let actor = reader.actor.clone();
     state
         .db
