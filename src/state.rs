@@ -57,3 +57,14 @@ pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
             .unwrap_or(peer),
     )
 }
+
+/// A 200 response of `content_type` that browsers download as `filename` (CSV and FEC
+/// exports, from the API and the pages); finish it with `.body(…)` or `.streaming(…)`.
+pub fn attachment(content_type: &str, filename: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = actix_web::HttpResponse::Ok();
+    response.content_type(content_type).insert_header((
+        actix_web::http::header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{filename}\""),
+    ));
+    response
+}

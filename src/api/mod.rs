@@ -48,18 +48,7 @@ use utoipa_actix_web::AppExt;
 use crate::api::error::{problem_response, Problem, ProblemInfo, ProblemKind};
 use crate::api::views::FieldError;
 
-/// A 200 response of `content_type` that browsers download as `filename` (CSV and FEC
-/// exports); finish it with `.body(…)` or `.streaming(…)`.
-pub fn attachment(content_type: &str, filename: &str) -> actix_web::HttpResponseBuilder {
-    let mut response = HttpResponse::Ok();
-    response.content_type(content_type).insert_header((
-        actix_web::http::header::CONTENT_DISPOSITION,
-        format!("attachment; filename=\"{filename}\""),
-    ));
-    response
-}
-
-pub use crate::state::{client_ip, AppState};
+pub use crate::state::{attachment, client_ip, AppState};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -18,6 +18,7 @@ use serde_json::json;
 use super::error::WebError;
 use super::render::Pages;
 use super::session::{self, Form, Visitor};
+use super::NoticeQuery;
 use super::{local_path, redirect, render, render_status};
 use crate::auth::login as logins;
 use crate::auth::{sessions, AuthError};
@@ -297,11 +298,6 @@ async fn hash_password(password: String) -> Result<String, WebError> {
         .await
         .map_err(|e| WebError::internal(format!("password hashing: {e}")))?;
     Ok(hashed?)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// `GET /account`: the reader's name, email and language, and the way to change the

@@ -23,6 +23,7 @@ use super::error::WebError;
 use super::i18n::page_locale;
 use super::render::Pages;
 use super::session::{Form, Reader, Visitor};
+use super::NoticeQuery;
 use super::{field_errors_of, redirect, render_status};
 use crate::auth::admins;
 use crate::auth::policy::{authorize, Action};
@@ -61,11 +62,6 @@ fn admin(visitor: &Visitor) -> Result<&Reader, WebError> {
     let reader = visitor.require()?;
     authorize(&reader.actor, Action::AdministerPlatform)?;
     Ok(reader)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// The words of a notice this module knows; nothing for any other text.

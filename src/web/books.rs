@@ -20,7 +20,7 @@ use crate::accounting::books::Book;
 use crate::accounting::{balance, export};
 use crate::error::FieldError;
 use crate::ledger::currencies;
-use crate::state::AppState;
+use crate::state::{attachment, AppState};
 
 pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!("books.html");
 
@@ -172,14 +172,6 @@ pub async fn download(
         }
     };
     let book = page.book;
-    let attachment = |content_type: &str, name: &str| {
-        let mut response = HttpResponse::Ok();
-        response.content_type(content_type).insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ));
-        response
-    };
     if format == "balance" {
         let csv = state
             .db

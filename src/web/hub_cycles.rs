@@ -29,7 +29,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::error::WebError;
@@ -37,6 +37,7 @@ use super::hub::{local_input, local_time, CycleView, HubView};
 use super::i18n::page_locale;
 use super::render::Pages;
 use super::session::{Form, Visitor};
+use super::NoticeQuery;
 use super::{redirect, render_status};
 use crate::auth::policy::Action;
 use crate::error::FieldError;
@@ -94,11 +95,6 @@ fn read(hub_id: &str) -> Action<'_> {
 }
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
-}
 
 /// The words of a notice this module knows; nothing for any other text.
 fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {

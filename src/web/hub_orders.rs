@@ -45,6 +45,7 @@ use super::hub::{self, CycleView, HubView};
 use super::i18n::{page_locale, Arg};
 use super::render::Pages;
 use super::session::{Form, Reader, Visitor};
+use super::NoticeQuery;
 use super::{redirect, render_status};
 use crate::auth::actor::Actor;
 use crate::auth::policy::{authorize, Action};
@@ -111,11 +112,6 @@ pub struct ListQuery {
     pub payment: String,
     #[serde(default)]
     pub q: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// One order of the list.

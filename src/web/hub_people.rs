@@ -18,7 +18,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::books::{self, BooksPage, ExportQuery};
 use super::error::WebError;
@@ -26,6 +26,7 @@ use super::hub::{hub, HubView};
 use super::i18n::page_locale;
 use super::render::Pages;
 use super::session::{Form, Visitor};
+use super::NoticeQuery;
 use super::{field_errors_of, redirect, render_status};
 use crate::accounting::books::Book;
 use crate::auth::policy::{authorize, Action};
@@ -62,11 +63,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/hub/{slug}/books", web::get().to(books_form))
         .route("/hub/{slug}/books/download", web::get().to(books_download));
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// The words of a notice this module knows; nothing for any other text.

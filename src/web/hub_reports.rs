@@ -29,12 +29,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::WebError;
 use super::hub::{CycleView, HubView};
 use super::render::Pages;
 use super::session::{Form, Visitor};
+use super::NoticeQuery;
 use super::{field_errors_of, redirect, render_status};
 use crate::auth::policy::{authorize, Action};
 use crate::enterprises;
@@ -229,7 +230,7 @@ pub async fn report(
         let report = build(&state, row, name.to_string()).await?;
         let csv = report.to_csv()?;
         let file = format!("{}.csv", report.report);
-        return Ok(crate::api::attachment("text/csv; charset=utf-8", &file).body(csv));
+        return Ok(crate::state::attachment("text/csv; charset=utf-8", &file).body(csv));
     }
     let report = build(&state, row, name).await?;
     let columns = report
@@ -406,11 +407,6 @@ fn payments(
         });
     }
     Ok(out)
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// The words of a notice this module knows; nothing for any other text.

@@ -171,6 +171,13 @@ pub fn render_status<T: serde::Serialize>(
     Ok(response)
 }
 
+/// The `?notice=` a page was redirected to after a form (POST → redirect → GET): the suffix
+/// of words the page's module knows, never text shown as it came.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
 /// POST → redirect → GET: `303 See Other` to `to`.
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -25,6 +25,7 @@ use super::checkout::order_json;
 use super::error::WebError;
 use super::render::Pages;
 use super::session::{Form, Visitor};
+use super::NoticeQuery;
 use super::{redirect, render, render_status};
 use crate::auth::actor::Actor;
 use crate::auth::policy::{authorize, Action};
@@ -63,11 +64,6 @@ const ORDERS_PAGE: u32 = 20;
 pub struct ListQuery {
     pub after: Option<String>,
     pub before: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// The catalogue key of a known notice (never the query's text itself).

@@ -22,7 +22,7 @@
 //!
 //! Prices are typed as decimals, `3,50` or `3.50` (the catalogue's rules read both).
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,6 +32,7 @@ use super::i18n::page_locale;
 use super::render::Pages;
 use super::session::{Form, Reader, Visitor};
 use super::upload::Upload;
+use super::NoticeQuery;
 use super::{redirect, render, render_status};
 use crate::auth::policy::{authorize, Action};
 use crate::catalog::csv_io::{self, ImportOptions, ImportReport};
@@ -137,11 +138,6 @@ fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<Stri
         _ => return None,
     };
     Some(pages.text(page_locale(visitor.locale), key))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 fn variant_json(v: &Variant) -> Value {
@@ -1020,11 +1016,6 @@ pub async fn export(
             Ok(out)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"catalogue-{}.csv\"", row.slug),
-        ))
-        .body(csv))
+    let name = format!("catalogue-{}.csv", row.slug);
+    Ok(crate::state::attachment("text/csv; charset=utf-8", &name).body(csv))
 }

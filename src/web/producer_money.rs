@@ -95,7 +95,7 @@ pub async fn wallets(
     pages: web::Data<Pages>,
     visitor: Visitor,
     slug: web::Path<String>,
-    query: web::Query<super::producer_trade::NoticeQuery>,
+    query: web::Query<super::NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let row = producer(&state, reader, slug.into_inner()).await?;

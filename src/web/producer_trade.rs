@@ -19,13 +19,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::WebError;
 use super::i18n::page_locale;
 use super::producer_money::producer;
 use super::render::Pages;
 use super::session::{Form, Visitor};
+use super::NoticeQuery;
 use super::{field_errors_of, redirect, render_status};
 use crate::association::payment_requests::{self, NewRequest};
 use crate::auth::policy::{authorize, Action};
@@ -68,11 +69,6 @@ fn enterprise_json(row: &EnterpriseRow) -> serde_json::Value {
     serde_json::json!({"name": row.name, "slug": row.slug, "base": format!("/producer/{}", row.slug)})
 }
 
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
-}
-
 /// The words of a notice this module knows; nothing for any other text.
 fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
     let key = match suffix? {
@@ -82,6 +78,35 @@ fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<Stri
         _ => return None,
     };
     Some(pages.text(page_locale(visitor.locale), key))
+}
+
+/// The producer `slug`, once the policy allows `action` on it to the reader (404 when it is
+/// no producer or hidden from the reader, 403 when the action is not the reader's).
+async fn producer_for(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: String,
+    action: for<'a> fn(&'a str) -> Action<'a>,
+) -> Result<EnterpriseRow, WebError> {
+    let reader = visitor.require()?;
+    let row = producer(state, reader, slug).await?;
+    authorize(&reader.actor, action(&row.id))?;
+    Ok(row)
+}
+
+/// Its owners and managers: which hubs it supplies.
+fn manage(enterprise_id: &str) -> Action<'_> {
+    Action::ManageEnterprise { enterprise_id }
+}
+
+/// Who may ask payments for it.
+fn request(enterprise_id: &str) -> Action<'_> {
+    Action::RequestPayments { enterprise_id }
+}
+
+/// Its owners and treasurers: its money.
+fn keep_books(enterprise_id: &str) -> Action<'_> {
+    Action::KeepEnterpriseBooks { enterprise_id }
 }
 
 #[derive(Serialize)]
@@ -131,23 +156,6 @@ pub async fn hubs(
     .await
 }
 
-/// The producer `slug`, for a reader who manages it.
-async fn managed(
-    state: &AppState,
-    visitor: &Visitor,
-    slug: String,
-) -> Result<EnterpriseRow, WebError> {
-    let reader = visitor.require()?;
-    let row = producer(state, reader, slug).await?;
-    authorize(
-        &reader.actor,
-        Action::ManageEnterprise {
-            enterprise_id: &row.id,
-        },
-    )?;
-    Ok(row)
-}
-
 async fn hubs_view(
     state: &AppState,
     pages: &Pages,
@@ -157,7 +165,7 @@ async fn hubs_view(
     notice: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    let row = managed(state, visitor, slug).await?;
+    let row = producer_for(state, visitor, slug, manage).await?;
     let id = row.id.clone();
     let (permissions, public) = state
         .db
@@ -220,7 +228,7 @@ pub async fn grant(
     form: Form,
 ) -> Result<HttpResponse, WebError> {
     let slug = slug.into_inner();
-    let row = managed(&state, &visitor, slug.clone()).await?;
+    let row = producer_for(&state, &visitor, slug.clone(), manage).await?;
     let hub = form.get("hub").to_string();
     let (add, see) = (form.get("offer") == "yes", form.get("see_orders") == "yes");
     let is_hub = {
@@ -268,7 +276,7 @@ pub async fn end(
     _form: Form,
 ) -> Result<HttpResponse, WebError> {
     let (slug, hub) = path.into_inner();
-    let row = managed(&state, &visitor, slug).await?;
+    let row = producer_for(&state, &visitor, slug, manage).await?;
     let producer_id = row.id.clone();
     state
         .db
@@ -336,23 +344,6 @@ async fn request_form(
     )
 }
 
-/// The producer `slug`, for a reader who may ask payments for it.
-async fn requesting(
-    state: &AppState,
-    visitor: &Visitor,
-    slug: String,
-) -> Result<EnterpriseRow, WebError> {
-    let reader = visitor.require()?;
-    let row = producer(state, reader, slug).await?;
-    authorize(
-        &reader.actor,
-        Action::RequestPayments {
-            enterprise_id: &row.id,
-        },
-    )?;
-    Ok(row)
-}
-
 /// `GET /producer/{slug}/payment-requests/new`.
 pub async fn new_request_page(
     state: web::Data<AppState>,
@@ -360,7 +351,7 @@ pub async fn new_request_page(
     visitor: Visitor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let row = requesting(&state, &visitor, slug.into_inner()).await?;
+    let row = producer_for(&state, &visitor, slug.into_inner(), request).await?;
     let values = serde_json::json!({"label": "", "amount": "", "currency": "", "reusable": false});
     request_form(&state, &pages, &visitor, &row, &[], values, StatusCode::OK).await
 }
@@ -374,7 +365,7 @@ pub async fn create_request(
     form: Form,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
-    let row = requesting(&state, &visitor, slug.into_inner()).await?;
+    let row = producer_for(&state, &visitor, slug.into_inner(), request).await?;
     let currency = form.get("currency").to_string();
     let typed = form
         .get("amount")
@@ -506,23 +497,6 @@ async fn reconversion_form(
     )
 }
 
-/// The producer `slug`, for a reader who manages its money (its owners and treasurers).
-async fn money_keeper(
-    state: &AppState,
-    visitor: &Visitor,
-    slug: String,
-) -> Result<EnterpriseRow, WebError> {
-    let reader = visitor.require()?;
-    let row = producer(state, reader, slug).await?;
-    authorize(
-        &reader.actor,
-        Action::KeepEnterpriseBooks {
-            enterprise_id: &row.id,
-        },
-    )?;
-    Ok(row)
-}
-
 /// `GET /producer/{slug}/reconversion`.
 pub async fn reconversion_page(
     state: web::Data<AppState>,
@@ -530,7 +504,7 @@ pub async fn reconversion_page(
     visitor: Visitor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let row = money_keeper(&state, &visitor, slug.into_inner()).await?;
+    let row = producer_for(&state, &visitor, slug.into_inner(), keep_books).await?;
     let entry = uuid::Uuid::now_v7().to_string();
     let values = serde_json::json!({"amount": "", "reference": "", "wallet": "", "entry": entry});
     reconversion_form(&state, &pages, &visitor, &row, &[], values, StatusCode::OK).await
@@ -545,7 +519,7 @@ pub async fn reconvert(
     form: Form,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
-    let row = money_keeper(&state, &visitor, slug.into_inner()).await?;
+    let row = producer_for(&state, &visitor, slug.into_inner(), keep_books).await?;
     let entry = form.get("entry").to_string();
     if uuid::Uuid::parse_str(&entry).map(|u| u.get_version_num()) != Ok(7) {
         return Err(WebError::BadForm);

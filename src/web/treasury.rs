@@ -43,6 +43,7 @@ use super::books::{self, BooksPage, ExportQuery};
 use super::error::WebError;
 use super::render::Pages;
 use super::session::{Form, Reader, Visitor};
+use super::NoticeQuery;
 use super::{redirect, render, render_status};
 use crate::accounting::books::Book;
 use crate::accounting::export;
@@ -131,11 +132,6 @@ pub(super) async fn office(
             })
         })
         .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// The words of a notice this module knows; nothing for any other text.

@@ -34,6 +34,7 @@ use super::error::WebError;
 use super::i18n::page_locale;
 use super::render::Pages;
 use super::session::{Form, Visitor};
+use super::NoticeQuery;
 use super::{redirect, render, render_status};
 use crate::association::{payment_requests, topups};
 use crate::auth::policy::{authorize, Action};
@@ -274,13 +275,7 @@ pub async fn history_csv(
             .map(web::Bytes::from)
             .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"transfers.csv\"",
-        ))
-        .streaming(body))
+    Ok(crate::state::attachment("text/csv; charset=utf-8", "transfers.csv").streaming(body))
 }
 
 /// `POST /wallet/open`: opens the reader's wallet in `currency` (a local currency).
@@ -431,11 +426,6 @@ async fn topup_form(
         }),
         status,
     )
-}
-
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 /// `GET /wallet/top-up`: how much, in which local currency, paid how; then my requests.
