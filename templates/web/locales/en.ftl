@@ -1325,7 +1325,10 @@ hub-close-entry-none = none (the hub’s own goods)
 hub-close-nobody-paid = No producer had anything to be paid.
 hub-close-see-report = Read the “Pay your suppliers” report
 hub-close-preview-heading = What each producer will be paid
-hub-close-preview-intro = Worked out from the { $orders } confirmed orders as they stand now. Nothing is paid yet: weighing, missing items, cancellations and payments recorded before the settlement still change it, and a customer’s hold on local currency that expires first is then due in euros.
+hub-close-preview-intro = Worked out from { $orders ->
+    [one] the one confirmed order
+   *[other] the { $orders } confirmed orders
+} as they stand now. Nothing is paid yet: weighing, missing items, cancellations and payments recorded before the settlement still change it, and a customer’s hold on local currency that expires first is then due in euros.
 hub-close-preview-failed = These figures cannot be worked out now:
 hub-close-preview-lost-holds = { $count ->
     [one] One order’s hold on local currency has expired: its local part is counted as due in euros.

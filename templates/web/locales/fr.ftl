@@ -1326,7 +1326,10 @@ hub-close-entry-none = aucune (les produits du comptoir lui-même)
 hub-close-nobody-paid = Aucun producteur n’avait rien à recevoir.
 hub-close-see-report = Lire le rapport « Payer les fournisseurs »
 hub-close-preview-heading = Ce que chaque producteur va recevoir
-hub-close-preview-intro = Calculé sur les { $orders } commandes confirmées telles qu’elles sont maintenant. Rien n’est encore payé : les pesées, les produits manquants, les annulations et les paiements enregistrés avant le règlement peuvent encore changer ces montants, et la réserve de monnaie locale d’un client qui expire avant sera due en euros.
+hub-close-preview-intro = Calculé sur { $orders ->
+    [one] la commande confirmée telle qu’elle est
+   *[other] les { $orders } commandes confirmées telles qu’elles sont
+} maintenant. Rien n’est encore payé : les pesées, les produits manquants, les annulations et les paiements enregistrés avant le règlement peuvent encore changer ces montants, et la réserve de monnaie locale d’un client qui expire avant sera due en euros.
 hub-close-preview-failed = Ces montants ne peuvent pas être calculés pour l’instant :
 hub-close-preview-lost-holds = { $count ->
     [one] La réserve de monnaie locale d’une commande a expiré : sa part locale est comptée comme due en euros.
