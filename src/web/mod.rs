@@ -39,6 +39,7 @@ pub mod session;
 pub mod shop;
 pub mod treasury;
 pub mod treasury_more;
+pub mod treasury_odoo;
 pub mod upload;
 pub mod wallet;
 
@@ -71,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(producer_trade::routes)
         .configure(treasury::routes)
         .configure(treasury_more::routes)
+        .configure(treasury_odoo::routes)
         .configure(admin::routes)
         .configure(hub::routes)
         .configure(hub_cycles::routes)
@@ -97,6 +99,7 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         producer_trade::TEMPLATES,
         treasury::TEMPLATES,
         treasury_more::TEMPLATES,
+        treasury_odoo::TEMPLATES,
         admin::TEMPLATES,
         hub::TEMPLATES,
         hub_cycles::TEMPLATES,

@@ -57,6 +57,7 @@ mod web_shop;
 mod web_topups;
 mod web_treasury;
 mod web_treasury_more;
+mod web_treasury_odoo;
 mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
