@@ -158,16 +158,7 @@ pub fn revoke(conn: &mut DbConn, who: &Who, email: &Email) -> Result<(UserRow, b
         if !user.is_platform_admin {
             return Ok((user, false));
         }
-        // counted with every admin row locked (PostgreSQL; SQLite's write transaction is
-        // exclusive): two revocations at once cannot both see another admin left
-        crate::db::lock_row_by(conn, "users", "CAST(is_platform_admin AS TEXT)", "true")?;
-        let others: i64 = users::table
-            .filter(users::is_platform_admin.eq(true))
-            .filter(users::disabled_at.is_null())
-            .filter(users::id.ne(&user.id))
-            .count()
-            .get_result(conn.diesel())?;
-        if others == 0 {
+        if other_active_admins(conn, &user.id)? == 0 {
             return Err(AuthError::field(
                 "email",
                 "last_admin",
@@ -187,6 +178,19 @@ pub fn revoke(conn: &mut DbConn, who: &Who, email: &Email) -> Result<(UserRow, b
             true,
         ))
     })
+}
+
+/// How many active platform admins there are besides `user_id`, counted with every admin row
+/// locked (PostgreSQL; SQLite's write transaction is exclusive): two revocations or
+/// disablings at once cannot both see another admin left. Call it inside the transaction.
+fn other_active_admins(conn: &mut DbConn, user_id: &str) -> Result<i64, AuthError> {
+    crate::db::lock_row_by(conn, "users", "CAST(is_platform_admin AS TEXT)", "true")?;
+    Ok(users::table
+        .filter(users::is_platform_admin.eq(true))
+        .filter(users::disabled_at.is_null())
+        .filter(users::id.ne(user_id))
+        .count()
+        .get_result(conn.diesel())?)
 }
 
 fn set_admin(conn: &mut DbConn, user_id: &str, admin: bool) -> Result<(), AuthError> {
@@ -261,21 +265,12 @@ pub fn set_disabled(
                     "you cannot disable your own account: ask another admin",
                 ));
             }
-            if user.is_platform_admin {
-                crate::db::lock_row_by(conn, "users", "CAST(is_platform_admin AS TEXT)", "true")?;
-                let others: i64 = users::table
-                    .filter(users::is_platform_admin.eq(true))
-                    .filter(users::disabled_at.is_null())
-                    .filter(users::id.ne(&user.id))
-                    .count()
-                    .get_result(conn.diesel())?;
-                if others == 0 {
-                    return Err(AuthError::field(
-                        "user",
-                        "last_admin",
-                        "this is the last platform admin: grant another account first",
-                    ));
-                }
+            if user.is_platform_admin && other_active_admins(conn, &user.id)? == 0 {
+                return Err(AuthError::field(
+                    "user",
+                    "last_admin",
+                    "this is the last platform admin: grant another account first",
+                ));
             }
         }
         let now = crate::time::now();

@@ -166,6 +166,21 @@ fn read_time(
     at
 }
 
+/// A cycle form's opening and close (required) and settlement (optional), read in `zone`.
+type Times = (
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+fn read_times(form: &Form, zone: &str, errors: &mut Vec<FieldError>) -> Times {
+    (
+        read_time(form, "opens_at", zone, true, errors),
+        read_time(form, "closes_at", zone, true, errors),
+        read_time(form, "settles_at", zone, false, errors),
+    )
+}
+
 /// A decimal as typed (`3,50` or `3.50`): `None` when blank.
 fn decimal(form: &Form, name: &str) -> Option<String> {
     form.opt(name)
@@ -437,9 +452,7 @@ pub async fn create(
     let hub = super::hub::hub(&state, reader, slug.into_inner(), manage).await?;
     let mut errors = Vec::new();
     let zone = hub.time_zone.clone();
-    let opens_at = read_time(&form, "opens_at", &zone, true, &mut errors);
-    let closes_at = read_time(&form, "closes_at", &zone, true, &mut errors);
-    let settles_at = read_time(&form, "settles_at", &zone, false, &mut errors);
+    let (opens_at, closes_at, settles_at) = read_times(&form, &zone, &mut errors);
     let offer = offer_of_form(&form);
     if offer.is_empty() {
         errors.push(FieldError::new(
@@ -621,9 +634,7 @@ pub async fn copy(
     let (hub, row) = super::hub::cycle(&state, reader, slug, id, manage).await?;
     let mut errors = Vec::new();
     let zone = row.time_zone.clone();
-    let opens_at = read_time(&form, "opens_at", &zone, true, &mut errors);
-    let closes_at = read_time(&form, "closes_at", &zone, true, &mut errors);
-    let settles_at = read_time(&form, "settles_at", &zone, false, &mut errors);
+    let (opens_at, closes_at, settles_at) = read_times(&form, &zone, &mut errors);
     if let (Some(opens_at), Some(closes_at), true) = (opens_at, closes_at, errors.is_empty()) {
         let request = CopyCycle {
             name: form.opt("name"),
@@ -715,9 +726,7 @@ pub async fn edit(
     let (hub, row) = super::hub::cycle(&state, reader, slug, id, manage).await?;
     let mut errors = Vec::new();
     let zone = row.time_zone.clone();
-    let opens_at = read_time(&form, "opens_at", &zone, true, &mut errors);
-    let closes_at = read_time(&form, "closes_at", &zone, true, &mut errors);
-    let settles_at = read_time(&form, "settles_at", &zone, false, &mut errors);
+    let (opens_at, closes_at, settles_at) = read_times(&form, &zone, &mut errors);
     if let (Some(opens_at), Some(closes_at), true) = (opens_at, closes_at, errors.is_empty()) {
         let changes = CycleChanges {
             name: form.get("name").into(),

@@ -134,6 +134,23 @@ pub(super) async fn office(
         .await
 }
 
+/// The association `slug`'s office, for a reader who keeps the deployment's books
+/// ([`export::may_keep_books`]): the exports, the ledger audit, the periods, the push to Odoo.
+pub(super) async fn books_office(
+    state: &AppState,
+    visitor: &Visitor,
+    slug: String,
+) -> Result<Office, WebError> {
+    let reader = visitor.require()?;
+    let office = office(state, reader, slug).await?;
+    let actor = reader.actor.clone();
+    state
+        .db
+        .run(move |conn| export::may_keep_books(conn, &actor))
+        .await?;
+    Ok(office)
+}
+
 /// The words of a notice this module knows; nothing for any other text.
 fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
     let key = match suffix? {
@@ -805,13 +822,7 @@ pub async fn exports(
     visitor: Visitor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let reader = visitor.require()?;
-    let office = office(&state, reader, slug.into_inner()).await?;
-    let actor = reader.actor.clone();
-    state
-        .db
-        .run(move |conn| export::may_keep_books(conn, &actor))
-        .await?;
+    let office = books_office(&state, &visitor, slug.into_inner()).await?;
     books::form(&pages, &visitor, &books_page(&office))
 }
 
@@ -824,13 +835,7 @@ pub async fn download(
     slug: web::Path<String>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let reader = visitor.require()?;
-    let office = office(&state, reader, slug.into_inner()).await?;
-    let actor = reader.actor.clone();
-    state
-        .db
-        .run(move |conn| export::may_keep_books(conn, &actor))
-        .await?;
+    let office = books_office(&state, &visitor, slug.into_inner()).await?;
     books::download(
         &state,
         &pages,

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use super::error::WebError;
 use super::render::Pages;
 use super::session::{Form, Visitor};
-use super::treasury::{office, Office};
+use super::treasury::{books_office, office, Office};
 use super::NoticeQuery;
 use super::{field_errors_of, redirect, render, render_status};
 use crate::accounting::{export, periods, AccountingError};
@@ -353,13 +353,7 @@ pub async fn verify_page(
     visitor: Visitor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let reader = visitor.require()?;
-    let office = office(&state, reader, slug.into_inner()).await?;
-    let actor = reader.actor.clone();
-    state
-        .db
-        .run(move |conn| export::may_keep_books(conn, &actor))
-        .await?;
+    let office = books_office(&state, &visitor, slug.into_inner()).await?;
     render(
         &pages,
         &visitor,

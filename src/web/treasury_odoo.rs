@@ -1,6 +1,6 @@
 //! The push of the books to Odoo, as the treasurer's office shows it (what `comptoir odoo
 //! status` and `comptoir odoo retry` do on the server's machine), for whoever keeps the
-//! books ([`export::may_keep_books`]).
+//! books ([`crate::accounting::export::may_keep_books`]).
 //!
 //! - `GET /treasury/{slug}/odoo`: moves per state (sent, waiting, failed, in conflict, not
 //!   seen yet), the sync running now and since when, the latest failures, every conflict
@@ -17,10 +17,10 @@ use super::error::WebError;
 use super::i18n::page_locale;
 use super::render::Pages;
 use super::session::{Form, Visitor};
-use super::treasury::{office, Office};
+use super::treasury::{books_office, Office};
 use super::{field_errors_of, redirect, render_status, NoticeQuery};
 use crate::accounting::odoo::{self, Retry, SyncStatus};
-use crate::accounting::{export, AccountingError};
+use crate::accounting::AccountingError;
 use crate::error::FieldError;
 use crate::mail::format::mail_time;
 use crate::state::AppState;
@@ -42,18 +42,6 @@ struct OdooPage {
     errors: serde_json::Value,
     typed: String,
     notice: Option<String>,
-}
-
-/// The office `slug`, for a reader who keeps the books.
-async fn keeper(state: &AppState, visitor: &Visitor, slug: String) -> Result<Office, WebError> {
-    let reader = visitor.require()?;
-    let office = office(state, reader, slug).await?;
-    let actor = reader.actor.clone();
-    state
-        .db
-        .run(move |conn| export::may_keep_books(conn, &actor))
-        .await?;
-    Ok(office)
 }
 
 /// What the page shows beside the status: the form's errors and its number as typed, or a
@@ -102,7 +90,7 @@ pub async fn status_page(
     slug: web::Path<String>,
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let office = keeper(&state, &visitor, slug.into_inner()).await?;
+    let office = books_office(&state, &visitor, slug.into_inner()).await?;
     let notice = match query.notice.as_deref() {
         Some("retried") => Some(pages.text(page_locale(visitor.locale), "treasury-odoo-retried")),
         _ => None,
@@ -125,7 +113,7 @@ pub async fn retry(
     slug: web::Path<String>,
     form: Form,
 ) -> Result<HttpResponse, WebError> {
-    let office = keeper(&state, &visitor, slug.into_inner()).await?;
+    let office = books_office(&state, &visitor, slug.into_inner()).await?;
     let typed = form.get("move").to_string();
     let which = if typed.is_empty() {
         Retry::All

@@ -320,6 +320,17 @@ impl Browser {
         }
     }
 
+    /// This browser's session as a `Cookie` header value (`comptoir_session=…`): what a
+    /// download it starts would send, for a test to fetch the file itself.
+    pub async fn session_cookie(&self) -> String {
+        let session = self
+            .client
+            .get_named_cookie("comptoir_session")
+            .await
+            .expect("the session cookie");
+        format!("comptoir_session={}", session.value())
+    }
+
     /// Clicks the button whose text starts with `prefix` (a button that names an amount:
     /// "Record a payment of 4,20 €").
     pub async fn click_button_starting(&self, prefix: &str) {

@@ -139,12 +139,7 @@ async fn hub_manager_walk(backend: Backend, js: bool) {
     browser.click_link("Totaux par fournisseur").await;
     look(&browser, "report").await;
     assert!(browser.text().await.contains("Ferme des Trois Chênes"));
-    let session = browser
-        .client()
-        .get_named_cookie("comptoir_session")
-        .await
-        .expect("the session cookie");
-    let cookie = format!("comptoir_session={}", session.value());
+    let cookie = browser.session_cookie().await;
     let csv = app
         .send(
             "GET",

@@ -120,12 +120,7 @@ async fn treasurer_walk(backend: Backend, js: bool) {
         .text()
         .await
         .contains("Saisissez le SIREN : neuf chiffres"));
-    let session = browser
-        .client()
-        .get_named_cookie("comptoir_session")
-        .await
-        .expect("the session cookie");
-    let cookie = format!("comptoir_session={}", session.value());
+    let cookie = browser.session_cookie().await;
     let fec = app
         .send(
             "GET",
