@@ -34,6 +34,7 @@ pub mod demo;
 pub mod deployment;
 pub mod enterprises;
 pub mod error;
+pub mod files;
 pub mod idempotency;
 pub mod ids;
 pub mod ledger;

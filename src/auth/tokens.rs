@@ -69,12 +69,7 @@ fn key_file(dir: &Path) -> Result<Vec<u8>> {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     // written to a temporary file, synced, then renamed: a crash never leaves a short key
     let partial = dir.join(format!("jwt.key.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&partial)
+    let mut file = crate::files::private(&partial, true)
         .with_context(|| format!("creating {}", partial.display()))?;
     std::io::Write::write_all(&mut file, hex.as_bytes())
         .with_context(|| format!("writing {}", partial.display()))?;

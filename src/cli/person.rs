@@ -45,15 +45,7 @@ pub fn run(config: &Config, command: PersonCommand) -> Result<()> {
             let text = serde_json::to_string_pretty(&data)?;
             match output {
                 Some(path) => {
-                    let mut options = std::fs::OpenOptions::new();
-                    options.write(true).create_new(true);
-                    #[cfg(unix)]
-                    {
-                        use std::os::unix::fs::OpenOptionsExt;
-                        options.mode(0o600);
-                    }
-                    let mut file = options
-                        .open(&path)
+                    let mut file = crate::files::private(&path, true)
                         .with_context(|| format!("creating {}", path.display()))?;
                     file.write_all(text.as_bytes())?;
                     eprintln!("the data of {email} is in {}", path.display());

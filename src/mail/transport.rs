@@ -127,12 +127,7 @@ impl Transport for Files {
         let partial = self.dir.join(format!("{outbox_id}.eml.part"));
         // write then rename: a crash never leaves half a mail under the final name; owner-only
         // permissions, since mails carry sign-in links
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(&partial)
+        crate::files::private(&partial, false)
             .and_then(|mut file| std::io::Write::write_all(&mut file, &message.formatted()))
             .and_then(|_| std::fs::rename(&partial, &path))
             .map_err(|e| format!("writing {}: {e}", path.display()))
