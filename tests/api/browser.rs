@@ -257,8 +257,23 @@ impl Browser {
     pub async fn fill(&self, label: &str, value: &str) {
         let field = self.field(label).await;
         let tag = field.tag_name().await.unwrap_or_default();
+        let kind = field.attr("type").await.ok().flatten().unwrap_or_default();
         let filled = if tag.eq_ignore_ascii_case("select") {
             field.select_by_label(value).await
+        } else if ["date", "datetime-local", "time"].contains(&kind.as_str()) {
+            // typed keys go through the browser's date picker, in its locale's order: the
+            // value is set as a person's choice would set it
+            let script = "arguments[0].value = arguments[1]; \
+                 arguments[0].dispatchEvent(new Event('input', {bubbles: true})); \
+                 arguments[0].dispatchEvent(new Event('change', {bubbles: true}));";
+            match serde_json::to_value(&field) {
+                Ok(element) => self
+                    .client
+                    .execute(script, vec![element, Value::from(value)])
+                    .await
+                    .map(|_| ()),
+                Err(e) => panic!("cannot pass the field {label:?} to a script: {e}"),
+            }
         } else {
             match field.clear().await {
                 Ok(()) => field.send_keys(value).await,
@@ -310,7 +325,7 @@ impl Browser {
             "//button[normalize-space()={literal}]\
              |//input[@type='submit' or @type='button'][@value={literal}]"
         );
-        if let Err(e) = self.click_first(&button).await {
+        if let Err(e) = self.click_and_wait(&button).await {
             panic!(
                 "cannot click the button {text:?} on {} ({e}); its buttons: {:?}",
                 self.here().await,
@@ -338,7 +353,7 @@ impl Browser {
             "//button[starts-with(normalize-space(), {})]",
             xpath_literal(prefix)
         );
-        if let Err(e) = self.click_first(&button).await {
+        if let Err(e) = self.click_and_wait(&button).await {
             panic!(
                 "cannot click a button starting {prefix:?} on {} ({e}); its buttons: {:?}",
                 self.here().await,
@@ -377,10 +392,28 @@ impl Browser {
         Err(last)
     }
 
+    /// Clicks the first element at `xpath`, then waits (up to 5 s) for the page it was on
+    /// to be replaced: a form's POST and its redirect can still be under way when the click
+    /// returns, and the next reading would see the old page. A click that loads no page
+    /// (a disclosure, a script) goes on after the wait.
+    async fn click_and_wait(&self, xpath: &str) -> Result<(), String> {
+        let old = self.client.find(Locator::Css("html")).await.ok();
+        self.click_first(xpath).await?;
+        let Some(old) = old else { return Ok(()) };
+        for _ in 0..50 {
+            // a replaced page's element is stale: reading it fails
+            if old.tag_name().await.is_err() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
     /// Follows the link of this text and waits for the page it loads.
     pub async fn click_link(&self, text: &str) {
         let link = format!("//a[normalize-space()={}]", xpath_literal(text));
-        if let Err(e) = self.click_first(&link).await {
+        if let Err(e) = self.click_and_wait(&link).await {
             panic!(
                 "cannot follow the link {text:?} on {} ({e}); its links: {:?}",
                 self.here().await,

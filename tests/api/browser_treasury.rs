@@ -1,6 +1,7 @@
 //! The treasurer's walk in a real Chromium: sign in, read the office's home, approve a
 //! business that asked to accept the Lem, approve a member's top-up, read the statement and
-//! its chart; every page checked with axe-core (no serious or critical violation) and
+//! its chart, export the FEC, find the member's wallet and freeze it then reactivate it, run
+//! the ledger's audit, and close the last thirty days after the confirmation; every page checked with axe-core (no serious or critical violation) and
 //! photographed (`target/screenshots/treasury-…`). With JavaScript and without, on SQLite
 //! and PostgreSQL.
 
@@ -141,16 +142,75 @@ async fn treasurer_walk(backend: Backend, js: bool) {
         "the top-up is in the FEC: {fec}"
     );
 
+    // the member's wallet, found by address, frozen (the API then shows it frozen) and
+    // active again
+    browser.click_link("Portefeuilles").await;
+    look(&browser, "wallets").await;
+    browser
+        .fill("Nom, adresse e-mail ou entreprise", demo.consumers[0])
+        .await;
+    browser.click_button("Rechercher").await;
+    look(&browser, "wallets-found").await;
+    let found = browser.text().await;
+    assert!(found.contains(demo.consumers[0]), "{found}");
+    assert!(!found.contains(demo.consumers[1]), "{found}");
+    browser
+        .click_button_starting("Geler le portefeuille de")
+        .await;
+    look(&browser, "wallet-frozen").await;
+    assert!(browser.text().await.contains("Le portefeuille est gelé."));
+    assert_eq!(lem_wallet(&app, &member).await["status"], "frozen");
+    browser
+        .click_button_starting("Dégeler le portefeuille de")
+        .await;
+    look(&browser, "wallet-active").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Le portefeuille est de nouveau actif."));
+
+    // the ledger's audit, run from the page
+    browser.click_link("Audit du grand livre").await;
+    look(&browser, "verify").await;
+    browser.click_button("Lancer l'audit").await;
+    look(&browser, "verify-report").await;
+    let report = browser.text().await;
+    assert!(
+        report.contains("Tout est en ordre : le grand livre est intact."),
+        "{report}"
+    );
+
+    // the last thirty days closed, after saying what closing means
+    browser.click_link("Périodes comptables").await;
+    look(&browser, "periods").await;
+    let from = (comptoir::time::now().date() - chrono::Duration::days(30)).to_string();
+    let to = (comptoir::time::now().date() - chrono::Duration::days(1)).to_string();
+    browser.fill("Premier jour", &from).await;
+    browser.fill("Dernier jour", &to).await;
+    browser.click_button("Continuer").await;
+    look(&browser, "period-confirm").await;
+    browser.click_button("Clôturer la période").await;
+    look(&browser, "period-closed").await;
+    let closed = browser.text().await;
+    assert!(closed.contains("La période est clôturée."), "{closed}");
+    assert!(closed.contains(&to), "{closed}");
+
+    let lem = lem_wallet(&app, &member).await;
+    assert_eq!(lem["status"], "active", "{lem}");
+    assert_eq!(lem["balance"]["amount"], "20.00", "{lem}");
+}
+
+/// The member's Lem wallet as the API shows it.
+async fn lem_wallet(app: &TestApp, member: &str) -> serde_json::Value {
     let wallet = app
-        .call("GET", "/api/v1/me/accounts", Some(&member), None)
+        .call("GET", "/api/v1/me/accounts", Some(member), None)
         .await
         .json();
-    let lem = wallet
+    wallet
         .as_array()
         .expect("accounts")
         .iter()
         .find(|a| a["currency"] == "LEM")
         .expect("a LEM wallet")
-        .clone();
-    assert_eq!(lem["balance"]["amount"], "20.00", "{lem}");
+        .clone()
 }

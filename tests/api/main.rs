@@ -9,6 +9,7 @@ mod addresses;
 mod authorization;
 mod books;
 mod browser;
+mod browser_admin;
 mod browser_gaps;
 mod browser_hub;
 mod browser_producer;
