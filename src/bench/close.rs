@@ -55,10 +55,19 @@ fn open_cycle(conn: &mut DbConn) -> Result<String> {
         .context("finding the demo's open cycle")
 }
 
-/// Checks out `orders` orders in a new copy of the demo's open cycle with `threads`
-/// threads, closes it, and verifies the ledger.
-pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
-    let backend = backend_name(db);
+/// A cycle seeded with orders.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub cycle_id: String,
+    pub customers: usize,
+    pub seed_seconds: f64,
+}
+
+/// Loads the demo when the database is empty, copies its open cycle (named `name` and a
+/// random suffix, open for a week) and checks out `orders` split-payment orders in it with
+/// `threads` threads, one customer per ten orders, each customer a new account with a funded
+/// Lem wallet.
+pub fn seed(db: &Db, name: &str, orders: usize, threads: usize) -> Result<Seeded> {
     let conn = &mut db.conn()?;
     prepare(conn)?;
     let source = open_cycle(conn)?;
@@ -67,7 +76,7 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
         conn,
         &source,
         &planning::CopyCycle {
-            name: Some(format!("Bench close {suffix}")),
+            name: Some(format!("{name} {suffix}")),
             opens_at: Utc::now() - chrono::Duration::hours(1),
             closes_at: Utc::now() + chrono::Duration::days(7),
             settles_at: None,
@@ -163,9 +172,26 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
     bar.finish_and_clear();
     let seed_seconds = seeding.elapsed().as_secs_f64();
     eprintln!(
-        "{orders} orders from {} customers checked out in {seed_seconds:.1} s; closing…",
+        "{orders} orders from {} customers checked out in {seed_seconds:.1} s",
         buyers.len()
     );
+    Ok(Seeded {
+        cycle_id: cycle,
+        customers: buyers.len(),
+        seed_seconds,
+    })
+}
+
+/// Checks out `orders` orders in a new copy of the demo's open cycle with `threads`
+/// threads, closes it, and verifies the ledger.
+pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
+    let backend = backend_name(db);
+    let Seeded {
+        cycle_id: cycle,
+        customers,
+        seed_seconds,
+    } = seed(db, "Bench close", orders, threads)?;
+    let conn = &mut db.conn()?;
 
     let bar = indicatif::ProgressBar::new(orders as u64);
     bar.set_style(
@@ -183,7 +209,7 @@ pub fn close(db: &Db, orders: usize, threads: usize) -> Result<CloseMeasure> {
     Ok(CloseMeasure {
         backend,
         cycle_id: cycle,
-        customers: buyers.len(),
+        customers,
         orders,
         seed_seconds,
         orders_booked: report.orders_booked,

@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod close;
+pub mod office;
 pub mod orders;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -202,6 +202,19 @@ enum BenchCommand {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// The office pages' benchmark data: --orders orders in a copy of the demo's open cycle,
+    /// page sessions for the hub's manager, the treasurer and a producer, and the pages to
+    /// measure written to --out (`<cookie> <path>` lines, for `benches/office.sh`). Use a
+    /// scratch database.
+    OfficeData {
+        #[arg(long, default_value_t = 1_000)]
+        orders: usize,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Where the pages are written.
+        #[arg(long, default_value = "office-pages.txt")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -581,6 +594,39 @@ fn run(cli: Cli) -> Result<()> {
             anyhow::ensure!(
                 m.ledger_ok,
                 "the ledger failed verification after the close"
+            );
+            Ok(())
+        }
+        Command::Bench {
+            command:
+                BenchCommand::OfficeData {
+                    orders,
+                    threads,
+                    out,
+                },
+        } => {
+            let threads = threads.unwrap_or(match config.database_url {
+                crate::config::DatabaseUrl::Sqlite(_) => 1,
+                crate::config::DatabaseUrl::Postgres(_) => 4,
+            });
+            anyhow::ensure!(
+                (1..=100_000).contains(&orders) && (1..=32).contains(&threads),
+                "--orders must be 1 to 100000 and --threads 1 to 32"
+            );
+            let db = Db::connect(&config.database_url, threads as u32 + 1)?;
+            for version in crate::setup::migrate(&db, &config.deployment)? {
+                eprintln!("applied {version}");
+            }
+            let mut file = crate::files::private(&out, false)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let seeded = crate::bench::office::seed_office(&db, orders, threads, &mut file)?;
+            eprintln!(
+                "cycle {} with {orders} orders from {} customers ({:.1} s); pages and their \
+                 session cookies in {} (owner-only: they are sessions)",
+                seeded.cycle_id,
+                seeded.customers,
+                seeded.seed_seconds,
+                out.display()
             );
             Ok(())
         }
