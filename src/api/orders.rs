@@ -19,15 +19,15 @@ use crate::api::views::orders::{
 use crate::api::AppState;
 use crate::auth::policy::{authorize, Action};
 use crate::auth::AuthError;
-use crate::catalog::rules::CatalogRules;
 use crate::ids::{CycleId, OrderId};
 use crate::orders::adjust;
 use crate::orders::cart;
 use crate::orders::checkout as checkouts;
 use crate::orders::cycles;
 use crate::orders::order;
+use crate::orders::planning;
 use crate::orders::refunds;
-use crate::orders::shipping::{self, ShippingKind, ShippingMethodRow};
+use crate::orders::shipping::{self, ShippingKind};
 use crate::orders::OrderError;
 
 /// The caller's cart in a cycle, priced now.
@@ -625,12 +625,8 @@ pub struct ShippingMethodCreate {
     pub local_share_percent: Option<i32>,
 }
 
-fn shipping_row(
-    rules: &CatalogRules,
-    cycle_id: &str,
-    body: &ShippingMethodCreate,
-) -> Result<ShippingMethodRow, ApiError> {
-    let new = shipping::NewMethod {
+fn new_method(body: &ShippingMethodCreate) -> shipping::NewMethod {
+    shipping::NewMethod {
         kind: body.kind,
         name: body.name.clone(),
         address: body.address.clone(),
@@ -639,17 +635,18 @@ fn shipping_row(
         fee: body.fee.clone(),
         vat_rate: body.vat_rate.clone(),
         local_share_percent: body.local_share_percent,
-    };
-    Ok(new.into_row(rules, cycle_id)?)
+    }
 }
 
-/// Adds a pickup or delivery method to a cycle (the hub's owners and managers).
+/// Adds a pickup or delivery method to a cycle while it is upcoming or open (the hub's
+/// owners and managers; [`planning::add_method`], as the hub's office does): a closed
+/// cycle's methods are final, 409.
 #[utoipa::path(
     tag = "orders",
     security(("bearer" = [])),
     params(("cycle_id" = String, Path)),
     request_body = ShippingMethodCreate,
-    responses((status = 201, body = ShippingMethod), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
+    responses((status = 201, body = ShippingMethod), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"))
 )]
 #[post("/api/v1/order-cycles/{cycle_id}/shipping-methods")]
 pub async fn add_shipping_method(
@@ -667,8 +664,7 @@ pub async fn add_shipping_method(
             cycles::find_for(conn, &id, &caller.0, |hub_id| Action::ManageHubOrders {
                 hub_id,
             })?;
-            let row = shipping_row(&rules, &id, &body)?;
-            shipping::insert(conn, std::slice::from_ref(&row))?;
+            let row = planning::add_method(conn, &rules, &id, &new_method(&body))?;
             let legal = crate::ledger::currencies::legal(conn)?;
             Ok::<_, ApiError>(ShippingMethod::from(shipping::ShippingMethod::of(
                 row, legal,

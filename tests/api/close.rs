@@ -704,6 +704,26 @@ async fn cycles_are_created_copied_and_closed_empty(backend: Backend, demo: &'st
     )
     .await;
     late_fee.problem(409, "cycle-not-open");
+    // nor a pickup method: the API refuses it as the hub's office does
+    let late_method = authed(
+        &app,
+        "POST",
+        &format!("/api/v1/order-cycles/{id}/shipping-methods"),
+        &manager,
+        None,
+        &pickup,
+    )
+    .await;
+    late_method.problem(409, "cycle-not-open");
+    let methods_after = app
+        .get(&format!("/api/v1/order-cycles/{id}/shipping-methods"))
+        .await
+        .json();
+    assert_eq!(
+        methods_after.as_array().map(Vec::len),
+        Some(1),
+        "{methods_after}"
+    );
     let early = app
         .call(
             "POST",
