@@ -62,12 +62,7 @@ pub async fn list(
     enterprise_id: web::Path<String>,
 ) -> Result<web::Json<Vec<MemberView>>, ApiError> {
     let id = crate::api::resolve::enterprise(&state, &caller.0, enterprise_id.into_inner()).await?;
-    authorize(&caller.0, Action::ManageEnterprise { enterprise_id: &id }).or_else(|_| {
-        authorize(
-            &caller.0,
-            Action::KeepEnterpriseBooks { enterprise_id: &id },
-        )
-    })?;
+    authorize(&caller.0, Action::ReadTeam { enterprise_id: &id })?;
     let members = state.db.run(move |conn| roles::list(conn, &id)).await?;
     Ok(web::Json(
         members.into_iter().map(MemberView::from).collect(),

@@ -128,6 +128,11 @@ pub enum Action<'a> {
     KeepEnterpriseBooks {
         enterprise_id: &'a str,
     },
+    /// See the people of an enterprise and their roles (its owners, managers and
+    /// treasurers; an API key needs the `read` scope).
+    ReadTeam {
+        enterprise_id: &'a str,
+    },
     /// Name and remove the people of an enterprise (its owners).
     ManageRoles {
         enterprise_id: &'a str,
@@ -159,7 +164,8 @@ impl Action<'_> {
             | Action::ReadOwnAccounts
             | Action::ReadOrder { .. }
             | Action::ListHubOrders { .. }
-            | Action::ReadHubReports { .. } => Some(Scope::Read),
+            | Action::ReadHubReports { .. }
+            | Action::ReadTeam { .. } => Some(Scope::Read),
             Action::KeepBooks { .. } | Action::KeepEnterpriseBooks { .. } => {
                 Some(Scope::Accounting)
             }
@@ -272,6 +278,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Result<(), AuthError> {
         Action::KeepEnterpriseBooks { enterprise_id } => {
             actor.is_platform_admin || actor.has_role(enterprise_id, MONEY_ROLES)
         }
+        Action::ReadTeam { enterprise_id } => {
+            actor.is_platform_admin || actor.has_role(enterprise_id, READ_ROLES)
+        }
         Action::ManageRoles { enterprise_id } => {
             actor.is_platform_admin || actor.has_role(enterprise_id, &[Role::Owner])
         }
@@ -311,7 +320,7 @@ mod tests {
     #[test]
     fn a_hubs_people_and_what_they_may_do() {
         let hub = "hub";
-        let actions: [(&str, Action); 8] = [
+        let actions: [(&str, Action); 9] = [
             ("edit cycles", Action::ManageHubOrders { hub_id: hub }),
             ("list orders", Action::ListHubOrders { hub_id: hub }),
             ("weigh", Action::WeighOrder { hub_id: hub }),
@@ -323,27 +332,28 @@ mod tests {
                 "edit the hub",
                 Action::ManageEnterprise { enterprise_id: hub },
             ),
+            ("see the team", Action::ReadTeam { enterprise_id: hub }),
         ];
         // per action, in the order above: may they?
-        let matrix: [(&str, Actor, [bool; 8]); 7] = [
-            ("owner", actor(Some(Role::Owner), false), [true; 8]),
-            ("manager", actor(Some(Role::Manager), false), [true; 8]),
+        let matrix: [(&str, Actor, [bool; 9]); 7] = [
+            ("owner", actor(Some(Role::Owner), false), [true; 9]),
+            ("manager", actor(Some(Role::Manager), false), [true; 9]),
             (
                 "cashier",
                 actor(Some(Role::Cashier), false),
-                [false, true, true, true, true, true, false, false],
+                [false, true, true, true, true, true, false, false, false],
             ),
             (
                 "treasurer",
                 actor(Some(Role::Treasurer), false),
-                [false, true, false, false, true, true, true, false],
+                [false, true, false, false, true, true, true, false, true],
             ),
-            ("member", actor(Some(Role::Member), false), [false; 8]),
-            ("customer", actor(None, false), [false; 8]),
+            ("member", actor(Some(Role::Member), false), [false; 9]),
+            ("customer", actor(None, false), [false; 9]),
             (
                 "platform admin",
                 actor(None, true),
-                [true, true, true, true, false, false, true, true],
+                [true, true, true, true, false, false, true, true, true],
             ),
         ];
         for (who, actor, allowed) in &matrix {

@@ -195,25 +195,6 @@ struct TeamPage {
     notice: Option<String>,
 }
 
-/// May the reader see the team (as the API's `GET …/roles`)?
-fn may_read_team(actor: &crate::auth::actor::Actor, hub_id: &str) -> Result<(), WebError> {
-    authorize(
-        actor,
-        Action::ManageEnterprise {
-            enterprise_id: hub_id,
-        },
-    )
-    .or_else(|_| {
-        authorize(
-            actor,
-            Action::KeepEnterpriseBooks {
-                enterprise_id: hub_id,
-            },
-        )
-    })
-    .map_err(WebError::from)
-}
-
 /// The team page, with a form's errors and values.
 #[allow(clippy::too_many_arguments)]
 async fn team_page(
@@ -287,7 +268,12 @@ pub async fn team(
         Action::ListHubOrders { hub_id }
     })
     .await?;
-    may_read_team(&reader.actor, &hub.id)?;
+    authorize(
+        &reader.actor,
+        Action::ReadTeam {
+            enterprise_id: &hub.id,
+        },
+    )?;
     let notice = notice(&pages, &visitor, query.notice.as_deref());
     let values = serde_json::json!({"email": "", "role": "cashier"});
     team_page(
