@@ -111,7 +111,9 @@ async fn hub_manager_walk(backend: Backend, js: bool) {
     look(&browser, "orders").await;
     browser.click_link(&number).await;
     look(&browser, "order").await;
-    browser.fill("Quantité livrée (en 1 kg)", "2,1").await;
+    browser
+        .fill("Quantité livrée (en unités de 1 kg)", "2,1")
+        .await;
     browser.click_button("Enregistrer la quantité").await;
     look(&browser, "weighed").await;
     assert!(browser
