@@ -56,8 +56,10 @@ mod web_producer_trade;
 mod web_shop;
 mod web_topups;
 mod web_treasury;
+mod web_treasury_chart;
 mod web_treasury_more;
 mod web_treasury_odoo;
+mod web_treasury_payouts;
 mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
