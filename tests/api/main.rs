@@ -13,6 +13,7 @@ mod browser_gaps;
 mod browser_hub;
 mod browser_producer;
 mod browser_treasury;
+mod browser_treasury_books;
 mod browser_walk;
 mod catalog;
 mod cli;

@@ -48,7 +48,7 @@ async fn payable(app: &TestApp) -> Value {
 
 /// Camille pays the farm 20 Lem, then the farm reconverts 10 of them, all through the API;
 /// returns the payable's id and what it is owed.
-async fn reconverted(app: &TestApp) -> (String, Decimal) {
+pub(crate) async fn reconverted(app: &TestApp) -> (String, Decimal) {
     let camille = app.access_token(FRENCH_DEMO.consumers[0]).await;
     let from = funded_wallet(app, &camille, "30.00").await;
     let farmer = app.access_token(FARMER).await;
