@@ -335,3 +335,57 @@ pub fn wallets(
         })
         .collect())
 }
+
+/// A professional's euro payable with euros still owed on it, found by [`payables_owed`].
+#[derive(Debug, Clone)]
+pub struct PayableOwed {
+    /// The payable (in the legal currency); what is owed is its balance.
+    pub account: AccountRow,
+    /// The enterprise owed, by name and slug (the account's name when the enterprise is gone).
+    pub enterprise_name: String,
+    pub enterprise_slug: Option<String>,
+}
+
+/// The euro payables of `currency`'s reconversions (kind `euro_payable`, `for_currency` =
+/// `currency`) on which euros are still owed (a non-zero posted balance), each with its
+/// enterprise's name, by name — in two queries, whatever their number. What the
+/// association's treasurers pay out with [`super::ops::reconversion_paid`] (the caller
+/// authorizes: `Action::RunCurrency`).
+pub fn payables_owed(conn: &mut DbConn, currency: &str) -> Result<Vec<PayableOwed>, LedgerError> {
+    use crate::db::schema::enterprises;
+    let rows: Vec<AccountRow> = ledger_accounts::table
+        .filter(ledger_accounts::kind.eq(AccountKind::EuroPayable.as_str()))
+        .filter(ledger_accounts::for_currency.eq(currency))
+        .filter(ledger_accounts::owner_kind.eq(OwnerKind::Enterprise.as_str()))
+        .filter(ledger_accounts::credits_posted.ne(ledger_accounts::debits_posted))
+        .select(AccountRow::as_select())
+        .order(ledger_accounts::id.asc())
+        .load(conn.diesel())?;
+    let ids: Vec<String> = rows.iter().filter_map(|r| r.owner_id.clone()).collect();
+    let names: std::collections::HashMap<String, (String, String)> = enterprises::table
+        .filter(enterprises::id.eq_any(ids))
+        .select((enterprises::id, enterprises::name, enterprises::slug))
+        .load::<(String, String, String)>(conn.diesel())?
+        .into_iter()
+        .map(|(id, name, slug)| (id, (name, slug)))
+        .collect();
+    let mut owed: Vec<PayableOwed> = rows
+        .into_iter()
+        .map(|account| {
+            let found = account.owner_id.as_ref().and_then(|id| names.get(id));
+            PayableOwed {
+                enterprise_name: found
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_else(|| account.name.clone()),
+                enterprise_slug: found.map(|(_, slug)| slug.clone()),
+                account,
+            }
+        })
+        .collect();
+    owed.sort_by(|a, b| {
+        a.enterprise_name
+            .to_lowercase()
+            .cmp(&b.enterprise_name.to_lowercase())
+    });
+    Ok(owed)
+}

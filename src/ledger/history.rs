@@ -222,3 +222,74 @@ pub fn csv_stream(
         }
     })
 }
+
+/// A payout of euros owed for reconversions, found by [`recent_payouts`].
+#[derive(Debug, Clone)]
+pub struct Payout {
+    pub entry_id: String,
+    pub created_at: NaiveDateTime,
+    /// The payout's reference (a bank transfer's, say).
+    pub reference: String,
+    /// Minor units of `currency` (the legal currency).
+    pub amount: i64,
+    pub currency: String,
+    /// The enterprise paid, by name (the payable's name when the enterprise is gone).
+    pub enterprise_name: String,
+}
+
+/// The latest `limit` payouts of euros owed for reconversions of the local currency
+/// `currency` (entries `reconversion_paid` out of a payable serving it), newest first — in
+/// two queries. For the currency's treasurers (the caller authorizes).
+pub fn recent_payouts(
+    conn: &mut DbConn,
+    currency: &str,
+    limit: i64,
+) -> Result<Vec<Payout>, LedgerError> {
+    use super::accounts::AccountKind;
+    use crate::db::schema::{enterprises, ledger_accounts};
+    let payables = ledger_accounts::table
+        .filter(ledger_accounts::kind.eq(AccountKind::EuroPayable.as_str()))
+        .filter(ledger_accounts::for_currency.eq(currency))
+        .select(ledger_accounts::id);
+    let rows: Vec<(String, NaiveDateTime, String, i64, String, String)> = ledger_transfers::table
+        .inner_join(ledger_entries::table)
+        .filter(ledger_entries::code.eq("reconversion_paid"))
+        .filter(ledger_transfers::debit_account_id.eq_any(payables))
+        .select((
+            ledger_entries::id,
+            ledger_entries::created_at,
+            ledger_entries::reference,
+            ledger_transfers::amount,
+            ledger_transfers::currency,
+            ledger_transfers::debit_account_id,
+        ))
+        .order(ledger_entries::seq.desc())
+        .limit(limit.max(0))
+        .load(conn.diesel())?;
+    let ids: Vec<String> = rows.iter().map(|r| r.5.clone()).collect();
+    let names: HashMap<String, String> = ledger_accounts::table
+        .left_join(enterprises::table.on(ledger_accounts::owner_id.eq(enterprises::id.nullable())))
+        .filter(ledger_accounts::id.eq_any(ids))
+        .select((
+            ledger_accounts::id,
+            ledger_accounts::name,
+            enterprises::name.nullable(),
+        ))
+        .load::<(String, String, Option<String>)>(conn.diesel())?
+        .into_iter()
+        .map(|(id, account, enterprise)| (id, enterprise.unwrap_or(account)))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(
+            |(entry_id, created_at, reference, amount, currency, payable)| Payout {
+                enterprise_name: names.get(&payable).cloned().unwrap_or_default(),
+                entry_id,
+                created_at,
+                reference,
+                amount,
+                currency,
+            },
+        )
+        .collect())
+}

@@ -38,8 +38,10 @@ pub mod render;
 pub mod session;
 pub mod shop;
 pub mod treasury;
+pub mod treasury_chart;
 pub mod treasury_more;
 pub mod treasury_odoo;
+pub mod treasury_payouts;
 pub mod upload;
 pub mod wallet;
 
@@ -73,6 +75,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(treasury::routes)
         .configure(treasury_more::routes)
         .configure(treasury_odoo::routes)
+        .configure(treasury_payouts::routes)
+        .configure(treasury_chart::routes)
         .configure(admin::routes)
         .configure(hub::routes)
         .configure(hub_cycles::routes)
@@ -100,6 +104,8 @@ pub fn all_templates() -> Vec<&'static (&'static str, &'static str)> {
         treasury::TEMPLATES,
         treasury_more::TEMPLATES,
         treasury_odoo::TEMPLATES,
+        treasury_payouts::TEMPLATES,
+        treasury_chart::TEMPLATES,
         admin::TEMPLATES,
         hub::TEMPLATES,
         hub_cycles::TEMPLATES,

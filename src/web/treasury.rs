@@ -32,7 +32,10 @@
 //!   ([`export::may_keep_books`]).
 //!
 //! The wallets, the ledger's audit and the accounting periods are in
-//! [`super::treasury_more`], which loads the office with `office`.
+//! [`super::treasury_more`], which loads the office with `office`; the euros owed for
+//! reconversions and their payouts in [`super::treasury_payouts`]; the chart mapping in
+//! [`super::treasury_chart`] and the push to Odoo in [`super::treasury_odoo`], for those
+//! who keep the books (`books_office`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -14,6 +14,7 @@ mod browser_gaps;
 mod browser_hub;
 mod browser_producer;
 mod browser_treasury;
+mod browser_treasury_books;
 mod browser_walk;
 mod catalog;
 mod cli;
@@ -57,8 +58,10 @@ mod web_producer_trade;
 mod web_shop;
 mod web_topups;
 mod web_treasury;
+mod web_treasury_chart;
 mod web_treasury_more;
 mod web_treasury_odoo;
+mod web_treasury_payouts;
 mod web_wallet;
 
 /// In CI the PostgreSQL cases must run: an unset URL fails the run instead of skipping.
