@@ -149,10 +149,21 @@ fn datetime_filter(state: &State, value: String) -> Result<String, minijinja::Er
     })
 }
 
+/// A value written into a URL's query (`a b&c` → `a+b%26c`): minijinja's own `urlencode`
+/// is a feature this build leaves out.
+fn urlencode_filter(value: Value) -> String {
+    let text = match value.as_str() {
+        Some(s) => s.to_string(),
+        None => value.to_string(),
+    };
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// Registers the filters every template of Comptoir shares, mails and pages alike: `money`,
 /// `datetime`, `number` and `payment_method`, each in the language the render context names
-/// as `locale`.
+/// as `locale`, and `urlencode`.
 pub fn add_shared_filters(env: &mut Environment<'static>) {
+    env.add_filter("urlencode", urlencode_filter);
     env.add_filter("money", money_filter);
     env.add_filter("datetime", datetime_filter);
     env.add_filter("number", number_filter);
