@@ -442,9 +442,10 @@ pub fn get(conn: &mut DbConn) -> Result<Chart, AccountingError> {
     }?;
     if rows.is_empty() && journals.is_empty() {
         let defaults = Chart::preset(conn)?;
-        // the shipped defaults, installed on first use: nobody's act
+        // the shipped defaults, installed on first use: nobody's act; then read back as
+        // any later read gives them (rules sorted, books and language stored)
         store(conn, &defaults, None)?;
-        return Ok(defaults);
+        return get(conn);
     }
     let books = Some(books(conn)?);
     Ok(Chart {

@@ -62,6 +62,8 @@ fn pages(cycle: &str, order: &str) -> Vec<(&'static str, Vec<String>)> {
         format!("{t}/exports"),
         format!("{t}/periods"),
         format!("{t}/odoo"),
+        format!("{t}/payouts"),
+        format!("{t}/chart"),
     ];
     let p = format!("/producer/{PRODUCER}");
     let producer = vec![

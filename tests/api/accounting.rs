@@ -15,6 +15,7 @@ backend_tests!(
     a_day_of_trade_exports_to_a_valid_fec,
     an_unmapped_account_stops_the_export,
     the_chart_is_edited_on_the_command_line,
+    the_chart_reads_the_same_from_its_first_read,
 );
 
 const SIREN: &str = "732829320";
@@ -479,4 +480,28 @@ async fn the_chart_is_edited_on_the_command_line(backend: Backend) {
         stderr.contains("account[0].kind") && stderr.contains("journals.default"),
         "{stderr}"
     );
+}
+
+/// The chart's first read installs the country's defaults and answers them as every later
+/// read does (the rules in the same order, the books and language included).
+async fn the_chart_reads_the_same_from_its_first_read(backend: Backend) {
+    let app = TestApp::with_bare_demo(backend).await;
+    let treasurer = app
+        .access_token(crate::harness::FRENCH_DEMO.treasurer)
+        .await;
+    let read = || async {
+        let reply = app
+            .call("GET", "/api/v1/accounting/chart", Some(&treasurer), None)
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.json());
+        reply.json()
+    };
+    let first = read().await;
+    let second = read().await;
+    assert!(
+        first["account"].as_array().is_some_and(|a| a.len() > 5),
+        "{first}"
+    );
+    assert!(first["books"].is_object(), "{first}");
+    assert_eq!(first, second);
 }
