@@ -22,7 +22,9 @@
 //! - `GET /producer/{slug}/import/{job}`: an import that ran longer than the request waits
 //!   (`catalog.import_wait_seconds`, [`AppState::import_wait`]): the lines read and about how
 //!   much of the file, the page refreshing itself every [`JOB_REFRESH_SECONDS`] s (a `<meta>`
-//!   refresh, no script) while it runs; then the same report as the import page.
+//!   refresh, no script) while it runs — unless `?refresh=off`, which its link offers: a page
+//!   that reloads itself starts over for a screen reader (axe's `meta-refresh`, WCAG 2.2.1);
+//!   then the same report as the import page.
 //!
 //! An import runs as a job ([`import_jobs`]): started on the database pool, one transaction
 //! as always (all or nothing is unchanged), its progress recorded as it goes. The `POST`
@@ -956,9 +958,10 @@ fn job_path(row: &EnterpriseRow, job: &Job) -> String {
 
 /// `POST /producer/{slug}/import`: the file (or, when none is chosen, the text box) checked
 /// (`mode=check`, nothing written) or imported (`mode=import`; `partial=yes` keeps the good
-/// lines when some are bad) as a job ([`import_jobs`]), then the report: counts, and each bad
-/// value by line and column — or, when the job runs longer than [`AppState::import_wait`], a
-/// 303 to its page. 409 while another import of this catalogue runs.
+/// lines when some are bad) as a job ([`crate::catalog::import_jobs`]), then the report:
+/// counts, and each bad value by line and column — or, when the job runs longer than
+/// [`AppState::import_wait`], a 303 to its page. 409 while another import of this catalogue
+/// runs.
 pub async fn import(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
@@ -1076,14 +1079,23 @@ pub async fn import(
     )
 }
 
-/// `GET /producer/{slug}/import/{job}`: a job of this producer (404 for any other, or one
-/// this instance does not know): its progress while it runs, then its report or why it
-/// stopped.
+/// `?refresh=off` on a job's page: it does not reload itself (for whoever reads it with a
+/// screen reader or slowly: a reload starts the page over).
+#[derive(Debug, Deserialize)]
+pub struct JobQuery {
+    #[serde(default)]
+    refresh: Option<String>,
+}
+
+/// `GET /producer/{slug}/import/{job}[?refresh=off]`: a job of this producer (404 for any
+/// other, or one this instance does not know): its progress while it runs — reloading itself
+/// unless `refresh=off` —, then its report or why it stopped.
 pub async fn import_job_page(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
     visitor: Visitor,
     path: web::Path<(String, String)>,
+    query: web::Query<JobQuery>,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let (slug, id) = path.into_inner();
@@ -1093,11 +1105,17 @@ pub async fn import_job_page(
             &pages,
             &visitor,
             "producer_import_job.html",
-            json!({"enterprise": enterprise_json(&row), "job": null, "refresh": null}),
+            json!({
+                "enterprise": enterprise_json(&row),
+                "heading": "producer-import-job-unknown-title",
+                "job": null,
+                "refresh": null,
+            }),
             StatusCode::NOT_FOUND,
         );
     };
     let dry_run = job.mode == Mode::Check;
+    let still = query.refresh.as_deref() == Some("off");
     let (state_name, report, failure) = match &job.state {
         JobState::Running => ("running", None, None),
         JobState::Done(report) => (
@@ -1111,12 +1129,19 @@ pub async fn import_job_page(
             Some(failure_json(&pages, &visitor, failure)),
         ),
     };
+    let heading = match (job.is_running(), dry_run) {
+        (true, false) => "producer-import-job-title",
+        (true, true) => "producer-import-job-check-title",
+        (false, false) => "producer-import-job-done-title",
+        (false, true) => "producer-import-job-check-done-title",
+    };
     render(
         &pages,
         &visitor,
         "producer_import_job.html",
         json!({
             "enterprise": enterprise_json(&row),
+            "heading": heading,
             "job": {
                 "state": state_name,
                 "check": dry_run,
@@ -1125,7 +1150,8 @@ pub async fn import_job_page(
                 "started_at": mail_time(job.started_at, &row.time_zone),
                 "href": job_path(&row, &job),
             },
-            "refresh": job.is_running().then_some(JOB_REFRESH_SECONDS),
+            "refresh": (job.is_running() && !still).then_some(JOB_REFRESH_SECONDS),
+            "still": still,
             "report": report,
             "failure": failure,
         }),

@@ -4,6 +4,8 @@
 //! page, check again and import; the catalogue lists the new products. Every page on the way
 //! checked with axe-core (no serious or critical violation) and photographed
 //! (`target/screenshots/producer-…`); with JavaScript and without, on SQLite and PostgreSQL.
+//! Then ([`background`]) an import longer than the page waits: its own page, running (the
+//! only axe finding is its self-refresh, which a link turns off), then its report.
 
 use fantoccini::Locator;
 
@@ -133,4 +135,99 @@ async fn producer_walk(backend: Backend, js: bool) {
     browser.click_link("À livrer").await;
     look(&browser, "deliveries").await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An import longer than the page waits (`catalog.import_wait_seconds = 0` here, the
+/// database's writes held so that it is seen running): the browser lands on the import's
+/// page, which shows its progress and refreshes itself (a `<meta>` refresh: with JavaScript
+/// and without), until the report.
+mod background {
+    use super::*;
+    use crate::harness::TestDb;
+    use crate::web_producer_import::{catalogue, Held};
+
+    crate::browser::walks!(import_walk);
+
+    async fn import_walk(backend: Backend, js: bool) {
+        let app = TestApp::serve_with(TestDb::with_bare_demo(backend), |config| {
+            config.catalog.import_wait_seconds = 0;
+        })
+        .await;
+        let browser = Browser::start(js).await;
+        browser.goto(&app.url("/login")).await;
+        browser.fill("Adresse e-mail", FARMER).await;
+        browser
+            .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
+            .await;
+        browser.click_button("Se connecter").await;
+        let dir =
+            std::env::temp_dir().join(format!("comptoir-import-walk-{}", comptoir::time::new_id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let file = dir.join("catalogue.csv");
+        std::fs::write(&file, catalogue(1500)).expect("the file");
+        browser
+            .goto(&app.url("/producer/ferme-des-trois-chenes/import"))
+            .await;
+        let input = browser
+            .client()
+            .find(Locator::Id("file"))
+            .await
+            .expect("the file field");
+        input
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("the file chosen");
+
+        let mut held = Held::writes(&app);
+        browser.click_button("Importer").await;
+        // the file is sent, then the import's page loads
+        shows(&browser, "0 lignes lues, environ 0 % du fichier.").await;
+        let job = browser.current_url().await;
+        assert!(
+            job.contains("/producer/ferme-des-trois-chenes/import/"),
+            "{job}"
+        );
+        // a page that reloads itself is what axe's `meta-refresh` rule (WCAG 2.2.1) flags, and
+        // the only thing it flags here: the page keeps it (no script needed to follow the
+        // import) and offers to stop it, a page axe passes
+        let violations = browser.accessibility_violations().await;
+        let rules: Vec<&str> = violations.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(
+            rules,
+            ["meta-refresh"],
+            "{}",
+            crate::browser::report(&job, &violations)
+        );
+        browser.screenshot("producer-import-running").await;
+        browser
+            .click_link("Ne plus mettre à jour cette page d’elle-même")
+            .await;
+        shows(&browser, "Cette page ne se met plus à jour d’elle-même.").await;
+        look(&browser, "import-running-still").await;
+        browser.goto(&job).await;
+        held.release();
+
+        // the page refreshes itself until the report
+        let text = shows(&browser, "Le catalogue est à jour").await;
+        assert!(text.contains("1500 lignes : 1500 à créer"), "{text}");
+        look(&browser, "import-finished").await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Waits until the page shows `words` (a page loading, or reloading itself), at most
+    /// two minutes, and returns its text.
+    async fn shows(browser: &Browser, words: &str) -> String {
+        let limit = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let text = browser.text().await;
+            if text.contains(words) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < limit,
+                "the page does not show {words:?}: {text}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 }

@@ -38,7 +38,7 @@ async fn app_without_wait(backend: Backend) -> TestApp {
 }
 
 /// `rows` new variants, each of its own product, in the import's columns.
-fn catalogue(rows: usize) -> String {
+pub(crate) fn catalogue(rows: usize) -> String {
     let mut csv = String::from(HEADER);
     for n in 0..rows {
         csv.push_str(&format!(
@@ -49,13 +49,13 @@ fn catalogue(rows: usize) -> String {
 }
 
 /// The database's writes held until [`Held::release`] (or the end of the test).
-struct Held {
+pub(crate) struct Held {
     conn: Option<comptoir::db::DbConn>,
     turn: Option<comptoir::db::WriteTurn>,
 }
 
 impl Held {
-    fn writes(app: &TestApp) -> Held {
+    pub(crate) fn writes(app: &TestApp) -> Held {
         let mut conn = app.db.db.conn().expect("a connection");
         // SQLite: every write transaction of the pool waits for its turn
         let turn = conn.write_turn();
@@ -69,7 +69,7 @@ impl Held {
         }
     }
 
-    fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         self.turn = None;
         if let Some(mut conn) = self.conn.take() {
             if let comptoir::db::AnyConnection::Postgres(c) = conn.diesel() {
@@ -144,15 +144,34 @@ async fn a_long_import_shows_its_progress_then_its_report(backend: Backend) {
         "{}",
         page.text
     );
+    assert!(page.text.contains("<h1>Import en cours</h1>"));
     assert!(page.text.contains("aria-live=\"polite\""));
     assert!(page.text.contains("<progress max=\"100\" value=\"0\""));
     assert!(!page.shows("Le catalogue est à jour"));
+    // or still, for whoever asks
+    let still = farmer.get(&format!("{job}?refresh=off")).await;
+    assert!(
+        !still.ok().contains("http-equiv=\"refresh\""),
+        "{}",
+        still.text
+    );
+    assert!(still.shows("0 lignes lues, environ 0 % du fichier."));
+    assert!(
+        still.shows(&format!("href=\"{job}?refresh=off\"")),
+        "{}",
+        still.text
+    );
     // nothing is written while it waits
     assert!(!exported(&app, &token).await.contains("BG-00000"));
     held.release();
 
     // then the report, as the import page shows it, and no more refreshing
     let page = finished(&mut farmer, &job).await;
+    assert!(
+        page.text.contains("<h1>Import terminé</h1>"),
+        "{}",
+        page.text
+    );
     assert!(page.shows("Le catalogue est à jour"), "{}", page.text);
     assert!(
         page.shows("2500 lignes : 2500 à créer, 0 à mettre à jour, 0 fausses."),
@@ -174,6 +193,7 @@ async fn a_long_import_shows_its_progress_then_its_report(backend: Backend) {
     let job = job_page_of(&upload(&farmer, BASE, &bad, "check", true).await);
     let page = finished(&mut farmer, &job).await;
     let text = unescape(&page.text);
+    assert!(text.contains("<h1>Vérification terminée</h1>"), "{text}");
     assert!(text.contains("Des lignes sont fausses"), "{text}");
     assert!(
         text.contains("<td class=\"num\">5</td><td><code>price</code>"),
