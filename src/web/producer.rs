@@ -21,10 +21,9 @@
 //!   /producer/{slug}/export.csv`: the catalogue in the import's columns ([`csv_io::export`]).
 //! - `GET /producer/{slug}/import/{job}`: an import that ran longer than the request waits
 //!   (`catalog.import_wait_seconds`, [`AppState::import_wait`]): the lines read and about how
-//!   much of the file, the page refreshing itself every [`JOB_REFRESH_SECONDS`] s (a `<meta>`
-//!   refresh, no script) while it runs — unless `?refresh=off`, which its link offers: a page
-//!   that reloads itself starts over for a screen reader (axe's `meta-refresh`, WCAG 2.2.1);
-//!   then the same report as the import page.
+//!   much of the file while it runs, with a link that reads it again — the page never
+//!   reloads itself: a page that does starts over for a screen reader (axe's `meta-refresh`,
+//!   WCAG 2.2.1), so the reader asks —; then the same report as the import page.
 //!
 //! An import runs as a job ([`import_jobs`]): started on the database pool, one transaction
 //! as always (all or nothing is unchanged), its progress recorded as it goes. The `POST`
@@ -72,9 +71,6 @@ pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
     "producer_import.html",
     "producer_import_job.html",
 );
-
-/// How often a running import's page reloads itself, in seconds.
-pub const JOB_REFRESH_SECONDS: u64 = 2;
 
 /// Products a catalogue page shows.
 const PRODUCTS_PAGE: u32 = 25;
@@ -1079,23 +1075,14 @@ pub async fn import(
     )
 }
 
-/// `?refresh=off` on a job's page: it does not reload itself (for whoever reads it with a
-/// screen reader or slowly: a reload starts the page over).
-#[derive(Debug, Deserialize)]
-pub struct JobQuery {
-    #[serde(default)]
-    refresh: Option<String>,
-}
-
-/// `GET /producer/{slug}/import/{job}[?refresh=off]`: a job of this producer (404 for any
-/// other, or one this instance does not know): its progress while it runs — reloading itself
-/// unless `refresh=off` —, then its report or why it stopped.
+/// `GET /producer/{slug}/import/{job}`: a job of this producer (404 for any other, or one
+/// this instance does not know): its progress while it runs, then its report or why it
+/// stopped.
 pub async fn import_job_page(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
     visitor: Visitor,
     path: web::Path<(String, String)>,
-    query: web::Query<JobQuery>,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let (slug, id) = path.into_inner();
@@ -1109,13 +1096,11 @@ pub async fn import_job_page(
                 "enterprise": enterprise_json(&row),
                 "heading": "producer-import-job-unknown-title",
                 "job": null,
-                "refresh": null,
             }),
             StatusCode::NOT_FOUND,
         );
     };
     let dry_run = job.mode == Mode::Check;
-    let still = query.refresh.as_deref() == Some("off");
     let (state_name, report, failure) = match &job.state {
         JobState::Running => ("running", None, None),
         JobState::Done(report) => (
@@ -1150,8 +1135,6 @@ pub async fn import_job_page(
                 "started_at": mail_time(job.started_at, &row.time_zone),
                 "href": job_path(&row, &job),
             },
-            "refresh": (job.is_running() && !still).then_some(JOB_REFRESH_SECONDS),
-            "still": still,
             "report": report,
             "failure": failure,
         }),
