@@ -120,6 +120,9 @@ pub struct CatalogConfig {
     pub vat_rates: Option<Vec<String>>,
     /// Largest CSV file accepted by the HTTP import, in bytes (the CLI streams any size).
     pub max_import_bytes: usize,
+    /// How long the import page waits for an import, in seconds, before it answers with the
+    /// import's progress page (the import goes on in the background). 0: never waits.
+    pub import_wait_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -480,7 +483,8 @@ fn defaults() -> serde_json::Value {
         },
         "odoo": { "sync_seconds": 900 },
         "catalog": {
-            "max_import_bytes": 4_194_304
+            "max_import_bytes": 4_194_304,
+            "import_wait_seconds": 5
         },
         "metrics": { "allowed_addresses": ["127.0.0.1", "::1"] },
         "web": {},

@@ -205,6 +205,8 @@ pub fn http_server(
         login_throttle: std::sync::Arc::new(Default::default()),
         catalog: std::sync::Arc::new(catalog),
         max_import_bytes: config.catalog.max_import_bytes,
+        import_jobs: std::sync::Arc::new(crate::catalog::import_jobs::ImportJobs::new()),
+        import_wait: std::time::Duration::from_secs(config.catalog.import_wait_seconds),
         app_url: std::sync::Arc::from(config.mail.app_url.trim_end_matches('/')),
         trusted_proxies: std::sync::Arc::new(
             config

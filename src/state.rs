@@ -19,6 +19,11 @@ pub struct AppState {
     pub catalog: std::sync::Arc<crate::catalog::rules::CatalogRules>,
     /// Largest CSV body the catalogue import accepts.
     pub max_import_bytes: usize,
+    /// The catalogue imports the import page started in this process, with their progress.
+    pub import_jobs: std::sync::Arc<crate::catalog::import_jobs::ImportJobs>,
+    /// How long the import page waits for an import before answering with its progress page
+    /// (`catalog.import_wait_seconds`).
+    pub import_wait: std::time::Duration,
     /// The web application's base URL (`mail.app_url`): payment requests' URLs and QR codes.
     pub app_url: std::sync::Arc<str>,
     /// Client addresses allowed to read `GET /metrics`.

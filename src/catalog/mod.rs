@@ -4,6 +4,8 @@
 //! - [`rules`]: what a valid variant is (one set of rules for the API and the CSV import);
 //! - [`products`]: creating and editing products and variants, by the producer's people;
 //! - [`csv_io`]: CSV import (create or update by SKU, all-or-nothing or partial) and export;
+//! - [`import_jobs`]: the imports the producer's page runs in the background, with their
+//!   progress (in the memory of the process that runs them);
 //! - [`browse`]: listing and searching the public catalogue and a hub's offer;
 //! - [`categories`]: the product taxonomy.
 //!
@@ -13,6 +15,7 @@
 pub mod browse;
 pub mod categories;
 pub mod csv_io;
+pub mod import_jobs;
 pub mod products;
 pub mod rules;
 

@@ -19,8 +19,23 @@
 //!   text checked (a dry run) or imported ([`csv_io::import`], all or nothing unless the
 //!   good lines alone are asked for); the errors by line and column. `GET
 //!   /producer/{slug}/export.csv`: the catalogue in the import's columns ([`csv_io::export`]).
+//! - `GET /producer/{slug}/import/{job}`: an import that ran longer than the request waits
+//!   (`catalog.import_wait_seconds`, [`AppState::import_wait`]): the lines read and about how
+//!   much of the file while it runs, with a link that reads it again — the page never
+//!   reloads itself: a page that does starts over for a screen reader (axe's `meta-refresh`,
+//!   WCAG 2.2.1), so the reader asks —; then the same report as the import page.
+//!
+//! An import runs as a job ([`import_jobs`]): started on the database pool, one transaction
+//! as always (all or nothing is unchanged), its progress recorded as it goes. The `POST`
+//! waits for it at most [`AppState::import_wait`] (5 s by default): a job done by then is
+//! answered at once with its report, exactly as before; a longer one is answered with a 303
+//! to its page. One import runs per producer at a time: a second one is answered 409 with a
+//! link to the first one's page. Jobs live in the memory of the instance that runs them (see
+//! [`import_jobs`]): an unknown or forgotten job's page says so (404).
 //!
 //! Prices are typed as decimals, `3,50` or `3.50` (the catalogue's rules read both).
+//!
+//! [`import_jobs`]: crate::catalog::import_jobs
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -35,12 +50,14 @@ use super::upload::Upload;
 use super::NoticeQuery;
 use super::{redirect, render, render_status};
 use crate::auth::policy::{authorize, Action};
-use crate::catalog::csv_io::{self, ImportOptions, ImportReport};
+use crate::catalog::csv_io::{self, ImportReport};
+use crate::catalog::import_jobs::{Failure, Job, JobState, Mode, NewJob, StartError};
 use crate::catalog::products::{self, NewProduct, ProductPatch, VariantPatch};
 use crate::catalog::rules::{Stock, VariantFields};
 use crate::catalog::{categories, vat_percent, CatalogError, Product, UnitKind, Variant};
 use crate::enterprises::EnterpriseRow;
 use crate::error::FieldError;
+use crate::mail::format::mail_time;
 use crate::pagination::PageParams;
 use crate::state::AppState;
 
@@ -52,6 +69,7 @@ pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
     "producer_product.html",
     "producer_variant.html",
     "producer_import.html",
+    "producer_import_job.html",
 );
 
 /// Products a catalogue page shows.
@@ -103,6 +121,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/producer/{slug}/import", web::get().to(import_page))
         .route("/producer/{slug}/import", web::post().to(import))
+        .route(
+            "/producer/{slug}/import/{job}",
+            web::get().to(import_job_page),
+        )
         .route("/producer/{slug}/export.csv", web::get().to(export));
 }
 
@@ -879,28 +901,30 @@ fn report_json(pages: &Pages, visitor: &Visitor, report: &ImportReport, dry_run:
     })
 }
 
+/// The import page; `outcome` adds to what it shows: `report` (an import's report, as
+/// [`report_json`] gives it) or `busy` (the import already running: its page's address, when
+/// it started).
 fn import_form(
     pages: &Pages,
     visitor: &Visitor,
     row: &EnterpriseRow,
     values: Value,
-    report: Option<Value>,
+    outcome: Value,
     errors: &[FieldError],
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    render_status(
-        pages,
-        visitor,
-        "producer_import.html",
-        json!({
-            "enterprise": enterprise_json(row),
-            "columns": csv_io::COLUMNS,
-            "values": values,
-            "report": report,
-            "errors": producer_errors(pages, visitor, errors),
-        }),
-        status,
-    )
+    let mut context = json!({
+        "enterprise": enterprise_json(row),
+        "columns": csv_io::COLUMNS,
+        "values": values,
+        "errors": producer_errors(pages, visitor, errors),
+        "report": null,
+        "busy": null,
+    });
+    if let (Some(context), Value::Object(outcome)) = (context.as_object_mut(), outcome) {
+        context.extend(outcome);
+    }
+    render_status(pages, visitor, "producer_import.html", context, status)
 }
 
 /// `GET /producer/{slug}/import`.
@@ -912,12 +936,28 @@ pub async fn import_page(
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let row = office(&state, reader, slug.into_inner()).await?;
-    import_form(&pages, &visitor, &row, json!({}), None, &[], StatusCode::OK)
+    import_form(
+        &pages,
+        &visitor,
+        &row,
+        json!({}),
+        json!({}),
+        &[],
+        StatusCode::OK,
+    )
+}
+
+/// The address of `job`'s page.
+fn job_path(row: &EnterpriseRow, job: &Job) -> String {
+    format!("/producer/{}/import/{}", row.slug, job.id)
 }
 
 /// `POST /producer/{slug}/import`: the file (or, when none is chosen, the text box) checked
 /// (`mode=check`, nothing written) or imported (`mode=import`; `partial=yes` keeps the good
-/// lines when some are bad), then the report: counts, and each bad value by line and column.
+/// lines when some are bad) as a job ([`crate::catalog::import_jobs`]), then the report:
+/// counts, and each bad value by line and column — or, when the job runs longer than
+/// [`AppState::import_wait`], a 303 to its page. 409 while another import of this catalogue
+/// runs.
 pub async fn import(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
@@ -936,7 +976,7 @@ pub async fn import(
                 &visitor,
                 &row,
                 json!({}),
-                None,
+                json!({}),
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             );
@@ -953,36 +993,72 @@ pub async fn import(
             &visitor,
             &row,
             json!({}),
-            None,
+            json!({}),
             &errors,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
     let dry_run = upload.get("mode") != "import";
     let partial = upload.get("partial") == "yes";
-    let options = ImportOptions { partial, dry_run };
-    let (rules, producer, input) = (state.catalog.clone(), row.id.clone(), csv.clone());
-    let report = state
-        .db
-        .run(move |conn| {
-            csv_io::import(
-                conn,
-                &rules,
-                &producer,
-                input.as_slice(),
-                options,
-                &mut |_| {},
-            )
-        })
-        .await?;
     // the text comes back in its box to be corrected (a large file is only named)
-    let text = String::from_utf8(csv)
+    let text = std::str::from_utf8(&csv)
         .ok()
-        .filter(|t| t.len() <= EDITABLE_CSV_BYTES);
+        .filter(|t| t.len() <= EDITABLE_CSV_BYTES)
+        .map(str::to_string);
     let values = json!({
         "csv": text.unwrap_or_default(),
         "partial": partial,
     });
+    let started = state.import_jobs.start(NewJob {
+        producer_id: row.id.clone(),
+        started_by: reader.actor.user_id.clone(),
+        mode: if dry_run { Mode::Check } else { Mode::Import },
+        partial,
+        total_bytes: csv.len() as u64,
+    });
+    let job = match started {
+        Ok(job) => job,
+        Err(refused) => {
+            let busy = match refused {
+                StartError::Busy(running) => json!({
+                    "href": job_path(&row, &running),
+                    "started_at": mail_time(running.started_at, &row.time_zone),
+                }),
+                StartError::Full => json!({"href": null, "started_at": null}),
+            };
+            return import_form(
+                &pages,
+                &visitor,
+                &row,
+                values,
+                json!({ "busy": busy }),
+                &[],
+                StatusCode::CONFLICT,
+            );
+        }
+    };
+    let work = state.import_jobs.work(&job, state.catalog.clone(), csv);
+    let (db, jobs, id) = (state.db.clone(), state.import_jobs.clone(), job.id.clone());
+    let running = actix_web::rt::spawn(async move {
+        let outcome = db.run(work).await;
+        // the work records its own outcome; this one is for a work that never ran (no
+        // connection) or panicked
+        jobs.finish(&id, &outcome);
+        outcome
+    });
+    // past the wait the job goes on: dropping its handle does not stop it. No wait at all
+    // is no timer either (a timer's first tick could let a quick job finish first)
+    let waited = if state.import_wait.is_zero() {
+        None
+    } else {
+        actix_web::rt::time::timeout(state.import_wait, running)
+            .await
+            .ok()
+    };
+    let report = match waited {
+        None => return Ok(redirect(&job_path(&row, &job))),
+        Some(joined) => joined.map_err(WebError::internal)??,
+    };
     let status = if report.rejected > 0 && !report.written {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -993,10 +1069,92 @@ pub async fn import(
         &visitor,
         &row,
         values,
-        Some(report_json(&pages, &visitor, &report, dry_run)),
+        json!({ "report": report_json(&pages, &visitor, &report, dry_run) }),
         &[],
         status,
     )
+}
+
+/// `GET /producer/{slug}/import/{job}`: a job of this producer (404 for any other, or one
+/// this instance does not know): its progress while it runs, then its report or why it
+/// stopped.
+pub async fn import_job_page(
+    state: web::Data<AppState>,
+    pages: web::Data<Pages>,
+    visitor: Visitor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let reader = visitor.require()?;
+    let (slug, id) = path.into_inner();
+    let row = office(&state, reader, slug).await?;
+    let Some(job) = state.import_jobs.of_producer(&row.id, &id) else {
+        return render_status(
+            &pages,
+            &visitor,
+            "producer_import_job.html",
+            json!({
+                "enterprise": enterprise_json(&row),
+                "heading": "producer-import-job-unknown-title",
+                "job": null,
+            }),
+            StatusCode::NOT_FOUND,
+        );
+    };
+    let dry_run = job.mode == Mode::Check;
+    let (state_name, report, failure) = match &job.state {
+        JobState::Running => ("running", None, None),
+        JobState::Done(report) => (
+            "done",
+            Some(report_json(&pages, &visitor, report, dry_run)),
+            None,
+        ),
+        JobState::Failed(failure) => (
+            "failed",
+            None,
+            Some(failure_json(&pages, &visitor, failure)),
+        ),
+    };
+    let heading = match (job.is_running(), dry_run) {
+        (true, false) => "producer-import-job-title",
+        (true, true) => "producer-import-job-check-title",
+        (false, false) => "producer-import-job-done-title",
+        (false, true) => "producer-import-job-check-done-title",
+    };
+    render(
+        &pages,
+        &visitor,
+        "producer_import_job.html",
+        json!({
+            "enterprise": enterprise_json(&row),
+            "heading": heading,
+            "job": {
+                "state": state_name,
+                "check": dry_run,
+                "rows": job.rows,
+                "percent": job.percent(),
+                "started_at": mail_time(job.started_at, &row.time_zone),
+                "href": job_path(&row, &job),
+            },
+            "report": report,
+            "failure": failure,
+        }),
+    )
+}
+
+/// Why a job stopped, as its page shows it: the file's reasons by line and column (as a
+/// report's), a refusal's words, or nothing more for a failure that is not the file's.
+fn failure_json(pages: &Pages, visitor: &Visitor, failure: &Failure) -> Value {
+    match failure {
+        Failure::Input(errors) => {
+            let report = ImportReport {
+                errors: errors.clone(),
+                ..ImportReport::default()
+            };
+            json!({"kind": "input", "errors": report_json(pages, visitor, &report, false)["errors"]})
+        }
+        Failure::Refused(detail) => json!({"kind": "refused", "detail": detail}),
+        Failure::Internal => json!({"kind": "internal"}),
+    }
 }
 
 /// `GET /producer/{slug}/export.csv`: the API's export, as a download.

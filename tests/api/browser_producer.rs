@@ -4,6 +4,8 @@
 //! page, check again and import; the catalogue lists the new products. Every page on the way
 //! checked with axe-core (no serious or critical violation) and photographed
 //! (`target/screenshots/producer-…`); with JavaScript and without, on SQLite and PostgreSQL.
+//! Then ([`background`]) an import longer than the page waits: its own page, running, read
+//! again with its link until its report.
 
 use fantoccini::Locator;
 
@@ -133,4 +135,97 @@ async fn producer_walk(backend: Backend, js: bool) {
     browser.click_link("À livrer").await;
     look(&browser, "deliveries").await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An import longer than the page waits (`catalog.import_wait_seconds = 0` here, the
+/// database's writes held so that it is seen running): the browser lands on the import's
+/// page, which shows its progress and is read again with its link until the report.
+mod background {
+    use super::*;
+    use crate::harness::TestDb;
+    use crate::web_producer_import::{catalogue, Held};
+
+    crate::browser::walks!(import_walk);
+
+    async fn import_walk(backend: Backend, js: bool) {
+        let app = TestApp::serve_with(TestDb::with_bare_demo(backend), |config| {
+            config.catalog.import_wait_seconds = 0;
+        })
+        .await;
+        let browser = Browser::start(js).await;
+        browser.goto(&app.url("/login")).await;
+        browser.fill("Adresse e-mail", FARMER).await;
+        browser
+            .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
+            .await;
+        browser.click_button("Se connecter").await;
+        let dir =
+            std::env::temp_dir().join(format!("comptoir-import-walk-{}", comptoir::time::new_id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let file = dir.join("catalogue.csv");
+        std::fs::write(&file, catalogue(1500)).expect("the file");
+        browser
+            .goto(&app.url("/producer/ferme-des-trois-chenes/import"))
+            .await;
+        let input = browser
+            .client()
+            .find(Locator::Id("file"))
+            .await
+            .expect("the file field");
+        input
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("the file chosen");
+
+        let mut held = Held::writes(&app);
+        browser.click_button("Importer").await;
+        // the file is sent, then the import's page loads
+        shows(&browser, "0 lignes lues, environ 0 % du fichier.").await;
+        let job = browser.current_url().await;
+        assert!(
+            job.contains("/producer/ferme-des-trois-chenes/import/"),
+            "{job}"
+        );
+        look(&browser, "import-running").await;
+        assert!(browser
+            .text()
+            .await
+            .contains("Cette page ne se met pas à jour d’elle-même"));
+        held.release();
+
+        // read again with its link until the report
+        let limit = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let text = loop {
+            let text = browser.text().await;
+            if text.contains("Le catalogue est à jour") {
+                break text;
+            }
+            assert!(
+                std::time::Instant::now() < limit,
+                "the import did not end: {text}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            browser.click_link("Mettre à jour maintenant").await;
+        };
+        assert!(text.contains("1500 lignes : 1500 à créer"), "{text}");
+        look(&browser, "import-finished").await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Waits until the page shows `words` (a page loading, or reloading itself), at most
+    /// two minutes, and returns its text.
+    async fn shows(browser: &Browser, words: &str) -> String {
+        let limit = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let text = browser.text().await;
+            if text.contains(words) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < limit,
+                "the page does not show {words:?}: {text}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 }

@@ -54,6 +54,7 @@ mod web_hub_people;
 mod web_hub_reports;
 mod web_orders;
 mod web_producer;
+mod web_producer_import;
 mod web_producer_trade;
 mod web_shop;
 mod web_topups;

@@ -154,6 +154,30 @@ impl<'a> Visitor<'a> {
         page
     }
 
+    /// Sends `body` of `content_type` with this browser's cookies, following no redirect and
+    /// keeping no cookie (a multipart upload, whose CSRF token the caller puts in the body).
+    pub async fn send_body(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self
+            .client
+            .request(method, self.app.url(path))
+            .insert_header(("content-type", content_type));
+        let cookies = self.cookie_header();
+        if !cookies.is_empty() {
+            request = request.insert_header(("cookie", cookies));
+        }
+        if !self.accept_language.is_empty() {
+            request = request.insert_header(("accept-language", self.accept_language.clone()));
+        }
+        crate::harness::read(request.send_body(body).await).await
+    }
+
     /// `GET path`.
     pub async fn get(&mut self, path: &str) -> Page {
         self.send("GET", path, None).await

@@ -17,12 +17,12 @@ backend_tests!(
     wallets_and_payment_requests_with_their_codes
 );
 
-const FARM: &str = "ferme-des-trois-chenes";
-const FARMER: &str = "ferme@troischenes.example.org";
-const BAKER: &str = "fournil@colline.example.org";
+pub(crate) const FARM: &str = "ferme-des-trois-chenes";
+pub(crate) const FARMER: &str = "ferme@troischenes.example.org";
+pub(crate) const BAKER: &str = "fournil@colline.example.org";
 const CONSUMER: &str = "camille@example.org";
 
-async fn signed_in<'a>(app: &'a TestApp, email: &str) -> Visitor<'a> {
+pub(crate) async fn signed_in<'a>(app: &'a TestApp, email: &str) -> Visitor<'a> {
     let mut visitor = Visitor::new(app);
     visitor.sign_in(email).await;
     visitor
@@ -316,8 +316,8 @@ async fn forms_without_their_token_are_refused(backend: Backend) {
 }
 
 /// Posts `csv` to the import page as a browser does (`multipart/form-data`, the visitor's
-/// cookies, its CSRF token unless `without_token`).
-async fn upload(
+/// cookies, its CSRF token unless `without_token`), following no redirect.
+pub(crate) async fn upload(
     visitor: &Visitor<'_>,
     base: &str,
     csv: &str,
@@ -338,29 +338,18 @@ async fn upload(
     body.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\n{mode}\r\n--{boundary}--\r\n"
     ));
-    let cookies = visitor
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
     visitor
-        .app
-        .send(
+        .send_body(
             "POST",
             &format!("{base}/import"),
-            None,
-            &[("cookie", cookies.as_str())],
-            Some((
-                &format!("multipart/form-data; boundary={boundary}"),
-                body.into_bytes(),
-            )),
+            &format!("multipart/form-data; boundary={boundary}"),
+            body.into_bytes(),
         )
         .await
 }
 
 /// The farm's catalogue as the API exports it.
-async fn exported(app: &TestApp, token: &str) -> String {
+pub(crate) async fn exported(app: &TestApp, token: &str) -> String {
     let reply = app
         .call(
             "GET",
@@ -373,7 +362,8 @@ async fn exported(app: &TestApp, token: &str) -> String {
     String::from_utf8_lossy(&reply.body).to_string()
 }
 
-const HEADER: &str = "sku,product,category,variant,unit_kind,unit_value,price,vat_rate,stock\n";
+pub(crate) const HEADER: &str =
+    "sku,product,category,variant,unit_kind,unit_value,price,vat_rate,stock\n";
 
 async fn an_import_is_checked_then_written(backend: Backend) {
     let app = TestApp::with_bare_demo(backend).await;
