@@ -335,6 +335,34 @@ impl Browser {
         }
     }
 
+    /// Signs in at `login_url` (the sign-in page, French) as `email` with the demo's password;
+    /// the page then offers to sign out (in French, or in the account's English).
+    pub async fn sign_in(&self, login_url: &str, email: &str) {
+        self.goto(login_url).await;
+        self.fill("Adresse e-mail", email).await;
+        self.fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
+            .await;
+        self.click_button("Se connecter").await;
+        let text = self.text().await;
+        assert!(
+            text.contains("Se déconnecter"),
+            "{email} is not signed in: {text}"
+        );
+    }
+
+    /// Chooses `file` in the file field of id `id`.
+    pub async fn choose_file(&self, id: &str, file: &std::path::Path) {
+        let input = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no file field `{id}` on {}: {e}", self.here().await));
+        input
+            .send_keys(&file.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("cannot choose {}: {e}", file.display()));
+    }
+
     /// This browser's session as a `Cookie` header value (`comptoir_session=…`): what a
     /// download it starts would send, for a test to fetch the file itself.
     pub async fn session_cookie(&self) -> String {

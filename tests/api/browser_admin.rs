@@ -37,12 +37,7 @@ async fn admin_walk(backend: Backend, js: bool) {
     let demo = &FRENCH_DEMO;
     let app = TestApp::with_bare_demo(backend).await;
     let browser = Browser::start(js).await;
-    browser.goto(&app.url("/login")).await;
-    browser.fill("Adresse e-mail", ADMIN).await;
-    browser
-        .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
-        .await;
-    browser.click_button("Se connecter").await;
+    browser.sign_in(&app.url("/login"), ADMIN).await;
     browser.goto(&app.url("/office")).await;
     look(&browser, "offices").await;
     browser.click_link("Platform administration").await;

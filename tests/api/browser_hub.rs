@@ -40,12 +40,7 @@ async fn hub_manager_walk(backend: Backend, js: bool) {
     let number = before["number"].as_str().expect("number").to_string();
 
     let browser = Browser::start(js).await;
-    browser.goto(&app.url("/login")).await;
-    browser.fill("Adresse e-mail", demo.hub_manager).await;
-    browser
-        .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
-        .await;
-    browser.click_button("Se connecter").await;
+    browser.sign_in(&app.url("/login"), demo.hub_manager).await;
     browser.goto(&app.url("/office")).await;
     look(&browser, "offices").await;
     browser

@@ -31,13 +31,7 @@ async fn producer_walk(backend: Backend, js: bool) {
     let app = TestApp::with_bare_demo(backend).await;
     let browser = Browser::start(js).await;
 
-    browser.goto(&app.url("/login")).await;
-    browser.fill("Adresse e-mail", FARMER).await;
-    browser
-        .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
-        .await;
-    browser.click_button("Se connecter").await;
-    assert!(browser.text().await.contains("Se déconnecter"));
+    browser.sign_in(&app.url("/login"), FARMER).await;
     browser.click_link("Bureaux").await;
     look(&browser, "offices").await;
     browser
@@ -81,15 +75,7 @@ async fn producer_walk(backend: Backend, js: bool) {
     std::fs::write(&file, format!("{HEADER}\n{GOOD_LINE}\n{BAD_LINE}\n")).expect("the file");
     browser.click_link("Importer un fichier CSV").await;
     look(&browser, "import").await;
-    let input = browser
-        .client()
-        .find(Locator::Id("file"))
-        .await
-        .expect("the file field");
-    input
-        .send_keys(&file.display().to_string())
-        .await
-        .expect("the file chosen");
+    browser.choose_file("file", &file).await;
     browser.click_button("Vérifier le fichier").await;
     look(&browser, "import-refused").await;
     let text = browser.text().await;
@@ -153,12 +139,7 @@ mod background {
         })
         .await;
         let browser = Browser::start(js).await;
-        browser.goto(&app.url("/login")).await;
-        browser.fill("Adresse e-mail", FARMER).await;
-        browser
-            .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
-            .await;
-        browser.click_button("Se connecter").await;
+        browser.sign_in(&app.url("/login"), FARMER).await;
         let dir =
             std::env::temp_dir().join(format!("comptoir-import-walk-{}", comptoir::time::new_id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
@@ -167,15 +148,7 @@ mod background {
         browser
             .goto(&app.url("/producer/ferme-des-trois-chenes/import"))
             .await;
-        let input = browser
-            .client()
-            .find(Locator::Id("file"))
-            .await
-            .expect("the file field");
-        input
-            .send_keys(&file.display().to_string())
-            .await
-            .expect("the file chosen");
+        browser.choose_file("file", &file).await;
 
         let mut held = Held::writes(&app);
         browser.click_button("Importer").await;

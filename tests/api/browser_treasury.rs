@@ -51,12 +51,7 @@ async fn treasurer_walk(backend: Backend, js: bool) {
     assert_eq!(producer.status, 201, "{}", producer.json());
 
     let browser = Browser::start(js).await;
-    browser.goto(&app.url("/login")).await;
-    browser.fill("Adresse e-mail", demo.treasurer).await;
-    browser
-        .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
-        .await;
-    browser.click_button("Se connecter").await;
+    browser.sign_in(&app.url("/login"), demo.treasurer).await;
     browser
         .goto(&app.url(&format!("/treasury/{}", demo.association)))
         .await;

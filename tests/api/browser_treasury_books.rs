@@ -25,12 +25,7 @@ async fn treasurer_books_walk(backend: Backend, js: bool) {
     // button (at the end of a long form) did not submit it while a script's click did: its
     // emulated screen is shorter than its window, the likely cause
     let browser = Browser::desktop(js).await;
-    browser.goto(&app.url("/login")).await;
-    browser.fill("Adresse e-mail", demo.treasurer).await;
-    browser
-        .fill("Mot de passe", comptoir::demo::DEMO_PASSWORD)
-        .await;
-    browser.click_button("Se connecter").await;
+    browser.sign_in(&app.url("/login"), demo.treasurer).await;
     browser
         .goto(&app.url(&format!("/treasury/{}", demo.association)))
         .await;
