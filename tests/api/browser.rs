@@ -352,11 +352,10 @@ impl Browser {
 
     /// Chooses `file` in the file field of id `id`.
     pub async fn choose_file(&self, id: &str, file: &std::path::Path) {
-        let input = self
-            .client
-            .find(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("no file field `{id}` on {}: {e}", self.here().await));
+        let input = match self.client.find(Locator::Id(id)).await {
+            Ok(input) => input,
+            Err(e) => panic!("no file field `{id}` on {}: {e}", self.here().await),
+        };
         input
             .send_keys(&file.display().to_string())
             .await
