@@ -336,7 +336,8 @@ impl Browser {
     }
 
     /// Signs in at `login_url` (the sign-in page, French) as `email` with the demo's password;
-    /// the page then offers to sign out (in French, or in the account's English).
+    /// the page then offers to sign out (in French, or in the account's English: the demo's
+    /// admin reads English).
     pub async fn sign_in(&self, login_url: &str, email: &str) {
         self.goto(login_url).await;
         self.fill("Adresse e-mail", email).await;
@@ -345,7 +346,7 @@ impl Browser {
         self.click_button("Se connecter").await;
         let text = self.text().await;
         assert!(
-            text.contains("Se déconnecter"),
+            text.contains("Se déconnecter") || text.contains("Sign out"),
             "{email} is not signed in: {text}"
         );
     }
