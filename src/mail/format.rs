@@ -38,6 +38,14 @@ impl Locale {
 const NBSP: char = '\u{a0}';
 const NARROW_NBSP: char = '\u{202f}';
 
+/// A decimal as the language writes it: `5.5` → `5,5` in French and German.
+pub fn decimal(text: &str, locale: Locale) -> String {
+    match locale {
+        Locale::Fr | Locale::De => text.replace('.', ","),
+        Locale::En => text.to_string(),
+    }
+}
+
 /// Formats an exact decimal amount (`"-1234.5"`) of `currency`: the euro as the language
 /// writes it (`1 234,50 €`, `1.234,50 €`, `€1,234.50`), the Swiss franc as Switzerland writes it whatever
 /// the language (`CHF 1'234.50`), any other code after the number.

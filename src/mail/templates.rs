@@ -123,13 +123,9 @@ fn payment_method_filter(state: &State, value: String) -> String {
     words.to_string()
 }
 
-/// A decimal as the language writes it: `5.5` → `5,5` in French and German.
+/// A decimal as the language writes it ([`format::decimal`]).
 fn number_filter(state: &State, value: Value) -> String {
-    let text = value.to_string();
-    match locale_of(state) {
-        Locale::Fr | Locale::De => text.replace('.', ","),
-        Locale::En => text,
-    }
+    format::decimal(&value.to_string(), locale_of(state))
 }
 
 fn datetime_filter(state: &State, value: String) -> Result<String, minijinja::Error> {

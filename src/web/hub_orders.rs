@@ -704,7 +704,10 @@ pub async fn lines(
             let line = page.lines.iter().find(|l| l.variant_id == wanted);
             let args = match line {
                 Some(l) => vec![
-                    ("most", Arg::Text(localised(&v, &l.most))),
+                    (
+                        "most",
+                        Arg::Text(crate::mail::format::decimal(&l.most, page_locale(v.locale))),
+                    ),
                     ("ordered", Arg::Number(l.quantity)),
                     ("percent", Arg::Number(i64::from(page.tolerance))),
                 ],
@@ -717,14 +720,6 @@ pub async fn lines(
         },
     )
     .await
-}
-
-/// A decimal written for the reader (`2,2` in French).
-fn localised(visitor: &Visitor, decimal: &str) -> String {
-    match page_locale(visitor.locale) {
-        crate::mail::format::Locale::Fr => decimal.replace('.', ","),
-        _ => decimal.to_string(),
-    }
 }
 
 /// `POST /hub/{slug}/orders/{order_id}/payment`: the euro part due was paid.
