@@ -685,7 +685,7 @@ pub struct Customer {
 }
 
 /// The name and e-mail of every customer with an order (carts included) in cycle `cycle_id`,
-/// by user id — one query, however many orders (the hub's list of a cycle's orders).
+/// by user id — one query, however many orders (the hub's search of a cycle's orders).
 pub fn customers_of_cycle(
     conn: &mut DbConn,
     cycle_id: &str,
@@ -699,6 +699,112 @@ pub fn customers_of_cycle(
                     .select(orders::customer_id),
             ),
         )
+        .select((users::id, users::display_name, users::email))
+        .load(conn.diesel())?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, email)| (id, Customer { name, email }))
+        .collect())
+}
+
+/// What the hub's list of a cycle's orders keeps (each `None`: no filter).
+#[derive(Debug, Clone, Default)]
+pub struct CycleFilter {
+    /// The order's state (carts are never listed).
+    pub state: Option<OrderState>,
+    /// Where the euro part stands.
+    pub euro_state: Option<EuroState>,
+    /// Only the orders owing euros back to their customer ([`OrderRow::owed_back`] > 0).
+    pub owed_back: bool,
+    /// A search: the orders of these customers, or whose number holds `number`.
+    pub search: Option<(Vec<String>, String)>,
+}
+
+fn cycle_filtered<'a>(
+    cycle_id: &'a str,
+    filter: &'a CycleFilter,
+) -> orders::BoxedQuery<'a, crate::db::MultiBackend> {
+    let mut q = orders::table
+        .filter(orders::order_cycle_id.eq(cycle_id))
+        .filter(orders::state.ne(OrderState::Cart.as_str()))
+        .into_boxed();
+    if let Some(state) = filter.state {
+        q = q.filter(orders::state.eq(state.as_str()));
+    }
+    if let Some(euro) = filter.euro_state {
+        q = q.filter(orders::euro_state.eq(euro.as_str()));
+    }
+    if filter.owed_back {
+        // as `OrderRow::owed_back`: all the euros held for a cancelled order, what is held
+        // beyond the euro part for any other
+        let held = || orders::euro_received_minor - orders::euro_refunded_minor;
+        q = q.filter(
+            orders::state
+                .eq(OrderState::Cancelled.as_str())
+                .and(held().gt(0_i64))
+                .or(orders::state
+                    .ne(OrderState::Cancelled.as_str())
+                    .and(held().gt(orders::euro_minor))),
+        );
+    }
+    if let Some((customers, number)) = &filter.search {
+        let pattern = format!(
+            "%{}%",
+            number
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q = q.filter(
+            orders::customer_id
+                .eq_any(customers)
+                .or(orders::number.like(pattern).escape('\\')),
+        );
+    }
+    q
+}
+
+/// How many orders of cycle `cycle_id` `filter` keeps, and how many orders (carts aside)
+/// the cycle has: two counts.
+pub fn cycle_counts(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    filter: &CycleFilter,
+) -> Result<(i64, i64), OrderError> {
+    let c = conn.diesel();
+    let all: i64 = orders::table
+        .filter(orders::order_cycle_id.eq(cycle_id))
+        .filter(orders::state.ne(OrderState::Cart.as_str()))
+        .count()
+        .get_result(c)?;
+    let kept: i64 = cycle_filtered(cycle_id, filter).count().get_result(c)?;
+    Ok((kept, all))
+}
+
+/// One page of the hub's list of a cycle's orders: the orders `filter` keeps, by number,
+/// from the `offset`-th, at most `limit`, as views — the page's rows, then their lines, fees
+/// and addresses ([`views`]): the same cost for a cycle of any size.
+pub fn cycle_page(
+    conn: &mut DbConn,
+    cycle_id: &str,
+    filter: &CycleFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Order>, OrderError> {
+    let rows: Vec<OrderRow> = cycle_filtered(cycle_id, filter)
+        .order((orders::number.asc(), orders::id.asc()))
+        .offset(offset.max(0))
+        .limit(limit.max(0))
+        .select(OrderRow::as_select())
+        .load(conn.diesel())?;
+    views(conn, rows)
+}
+
+/// The name and e-mail of customers `ids`, by user id (one query).
+pub fn customers(conn: &mut DbConn, ids: &[&str]) -> Result<HashMap<String, Customer>, OrderError> {
+    use crate::db::schema::users;
+    let rows: Vec<(String, String, String)> = users::table
+        .filter(users::id.eq_any(ids))
         .select((users::id, users::display_name, users::email))
         .load(conn.diesel())?;
     Ok(rows

@@ -3,13 +3,15 @@
 //! policy for the action the JSON API asks for the same thing, and calls the same domain
 //! function:
 //!
-//! - `GET /hub/{slug}/cycles/{id}/orders[?state=&payment=&q=]`: the cycle's orders
-//!   ([`order::for_cycle`], as `GET /api/v1/order-cycles/{id}/orders`, `ListHubOrders`),
-//!   filtered by order state, euro payment state (`due`, `paid`, `none`, `cancelled`, or
-//!   `owed`: euros owed back) and a search in the customer's name, e-mail and the order's
-//!   number. A fixed number of queries however many orders there are: the orders, then
-//!   their lines, fees and addresses each at once ([`order::views`]), their customers at
-//!   once ([`order::customers_of_cycle`]), the cycle's methods.
+//! - `GET /hub/{slug}/cycles/{id}/orders[?state=&payment=&q=&page=]`: the cycle's orders,
+//!   50 a page (`ListHubOrders`, as `GET /api/v1/order-cycles/{id}/orders`), filtered by
+//!   order state, euro payment state (`due`, `paid`, `none`, `cancelled`, or `owed`: euros
+//!   owed back) and a search in the customer's name, e-mail and the order's number. The
+//!   database filters, counts and pages ([`order::cycle_counts`], [`order::cycle_page`]);
+//!   only a search reads the cycle's customers first, to match names in any case and
+//!   alphabet ([`order::customers_of_cycle`]). The page's orders then come with their lines,
+//!   fees and addresses ([`order::views`]) and customers ([`order::customers`]): the same
+//!   work for a cycle of any size.
 //! - `GET /hub/{slug}/orders/{order_id}`: an order of the hub (another hub's is 404): its
 //!   customer, pickup or delivery, lines, fees, totals, the local and euro parts, what was
 //!   received and given back, and the forms the reader's role and the order's state allow.
@@ -43,6 +45,7 @@ use super::checkout::order_json;
 use super::error::WebError;
 use super::hub::{self, CycleView, HubView};
 use super::i18n::{page_locale, Arg};
+use super::pager::{PageQuery, Pager};
 use super::render::Pages;
 use super::session::{Form, Reader, Visitor};
 use super::NoticeQuery;
@@ -112,6 +115,9 @@ pub struct ListQuery {
     pub payment: String,
     #[serde(default)]
     pub q: String,
+    /// The page of the list, from 1 ([`PageQuery`]).
+    #[serde(default)]
+    pub page: String,
 }
 
 /// One order of the list.
@@ -138,34 +144,58 @@ struct ListPage {
     cycle: CycleView,
     orders: Vec<Listed>,
     /// Orders of the cycle, before filtering.
-    all: usize,
+    all: i64,
+    /// Which of the orders kept this page shows.
+    pager: Pager,
     filter: ListQuery,
     filtered: bool,
     states: &'static [&'static str],
     payments: &'static [&'static str],
 }
 
-/// Whether `order` passes the list's filters (`q` already lower-cased).
-fn matches(filter: &ListQuery, q: &str, order: &order::Order, customer: &order::Customer) -> bool {
-    let state_ok = filter.state.is_empty()
-        || !STATES.contains(&filter.state.as_str())
-        || order.state.as_str() == filter.state;
-    let payment_ok = match filter.payment.as_str() {
-        "owed" => order.payment.owed_back.minor > 0,
-        p if PAYMENTS.contains(&p) => order.payment.euro_state.as_str() == p,
-        _ => true,
+/// Orders a page of the list shows.
+const ORDERS_PAGE: i64 = 50;
+
+/// The list's filters as the domain reads them: an unknown state or payment is no filter; a
+/// search keeps the orders whose customer's name or e-mail holds it (any case: matched here,
+/// among the cycle's customers) or whose number does.
+fn cycle_filter(
+    conn: &mut crate::db::DbConn,
+    cycle_id: &str,
+    filter: &ListQuery,
+) -> Result<order::CycleFilter, OrderError> {
+    let state = STATES
+        .contains(&filter.state.as_str())
+        .then(|| order::OrderState::parse(&filter.state))
+        .transpose()?;
+    let (euro_state, owed_back) = match filter.payment.as_str() {
+        "owed" => (None, true),
+        p if PAYMENTS.contains(&p) => (Some(order::EuroState::parse(p)?), false),
+        _ => (None, false),
     };
-    let search_ok = q.is_empty()
-        || customer.name.to_lowercase().contains(q)
-        || customer.email.to_lowercase().contains(q)
-        || order
-            .number
-            .as_deref()
-            .is_some_and(|n| n.to_lowercase().contains(q));
-    state_ok && payment_ok && search_ok
+    let search = if filter.q.is_empty() {
+        None
+    } else {
+        let q = filter.q.to_lowercase();
+        let matched = order::customers_of_cycle(conn, cycle_id)?
+            .into_iter()
+            .filter(|(_, c)| {
+                c.name.to_lowercase().contains(&q) || c.email.to_lowercase().contains(&q)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        Some((matched, q))
+    };
+    Ok(order::CycleFilter {
+        state,
+        euro_state,
+        owed_back,
+        search,
+    })
 }
 
-/// `GET /hub/{slug}/cycles/{id}/orders[?state=&payment=&q=]`: the cycle's orders.
+/// `GET /hub/{slug}/cycles/{id}/orders[?state=&payment=&q=&page=]`: the cycle's orders,
+/// [`ORDERS_PAGE`] a page.
 pub async fn list(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
@@ -184,32 +214,40 @@ pub async fn list(
         state: query.state.trim().to_string(),
         payment: query.payment.trim().to_string(),
         q: query.q.trim().to_string(),
+        page: String::new(),
     };
+    let asked = PageQuery {
+        page: query.page.clone(),
+    }
+    .number();
     let id = row.id.clone();
-    let (orders, customers, methods) = state
+    let sent = filter.clone();
+    let link_base = format!("{}/orders", cycle.base);
+    let (orders, customers, methods, pager, all) = state
         .db
         .run(move |conn| -> Result<_, WebError> {
-            let orders = order::for_cycle(conn, &id)?;
-            let customers = order::customers_of_cycle(conn, &id)?;
+            let wanted = cycle_filter(conn, &id, &sent)?;
+            let (kept, all) = order::cycle_counts(conn, &id, &wanted)?;
+            // the page asked for, brought within the pages there are
+            let link = move |n: u32| list_link(&link_base, &sent, n);
+            let pager = Pager::new(asked, ORDERS_PAGE, kept, link);
+            let orders = order::cycle_page(conn, &id, &wanted, pager.offset(), ORDERS_PAGE)?;
+            let ids: Vec<&str> = orders.iter().map(|o| o.customer_id.as_str()).collect();
+            let customers = order::customers(conn, &ids)?;
             let methods = shipping::for_cycle(conn, &id)?;
-            Ok((orders, customers, methods))
+            Ok((orders, customers, methods, pager, all))
         })
         .await?;
-    let all = orders.len();
-    let q = filter.q.to_lowercase();
     let nobody = order::Customer::default();
     let listed = orders
         .into_iter()
-        .filter_map(|o| {
+        .map(|o| {
             let customer = customers.get(&o.customer_id).unwrap_or(&nobody);
-            if !matches(&filter, &q, &o, customer) {
-                return None;
-            }
             let method = o
                 .shipping_method_id
                 .as_ref()
                 .and_then(|m| methods.iter().find(|s| &s.id == m));
-            Some(Listed {
+            Listed {
                 href: format!("{}/orders/{}", hub.base, o.id),
                 number: o.number.clone().unwrap_or_else(|| o.id.clone()),
                 customer: customer.name.clone(),
@@ -223,7 +261,7 @@ pub async fn list(
                 euro_state: o.payment.euro_state.as_str(),
                 owed_back: Some(o.payment.owed_back).filter(|m| m.minor > 0),
                 state: o.state.as_str(),
-            })
+            }
         })
         .collect();
     let filtered = !(filter.state.is_empty() && filter.payment.is_empty() && filter.q.is_empty());
@@ -236,6 +274,7 @@ pub async fn list(
             cycle,
             orders: listed,
             all,
+            pager,
             filter,
             filtered,
             states: STATES,
@@ -243,6 +282,22 @@ pub async fn list(
         },
         StatusCode::OK,
     )
+}
+
+/// The address of the list's page `n` with the same filters.
+fn list_link(base: &str, filter: &ListQuery, n: u32) -> String {
+    let mut link = format!("{base}?page={n}");
+    for (key, value) in [
+        ("state", &filter.state),
+        ("payment", &filter.payment),
+        ("q", &filter.q),
+    ] {
+        if !value.is_empty() {
+            let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            link.push_str(&format!("&{key}={value}"));
+        }
+    }
+    link
 }
 
 /// What the reader may do with the order now: their role allows it and so does the order's

@@ -33,6 +33,7 @@ use serde::Serialize;
 
 use super::error::WebError;
 use super::hub::{CycleView, HubView};
+use super::pager::{PageQuery, Pager};
 use super::render::Pages;
 use super::session::{Form, Visitor};
 use super::NoticeQuery;
@@ -83,6 +84,12 @@ const NUMERIC: &[&str] = &[
     "vat_rate",
     "base",
 ];
+
+/// Orders a page of a per-order report's table shows.
+const REPORT_PAGE: i64 = 50;
+
+/// Orders a printed sheet holds: a larger cycle prints in parts, one after the other.
+const PRINT_PAGE: i64 = 50;
 
 /// How long a close or settlement request waits for the work before answering that it is
 /// under way.
@@ -184,9 +191,11 @@ struct ReportPage {
     columns: Vec<Cell>,
     rows: Vec<Vec<Cell>>,
     printable: bool,
+    /// A per-order report's page among its orders (none for the summed reports).
+    pager: Option<Pager>,
 }
 
-/// The report `name` of the cycle, as the API builds it (404 for an unknown name).
+/// The whole report `name` of the cycle, as the API builds it (404 for an unknown name).
 async fn build(
     state: &AppState,
     row: OrderCycleRow,
@@ -203,6 +212,33 @@ async fn build(
         .await
 }
 
+/// Page `asked` of report `name` (404 for an unknown name): of a per-order report, the rows
+/// of `per_page` orders and where they stand among the cycle's (`link(n)`: page `n`'s
+/// address); any other report whole.
+async fn page_of(
+    state: &AppState,
+    row: OrderCycleRow,
+    name: String,
+    (asked, per_page): (u32, i64),
+    link: impl Fn(u32) -> String + Send + 'static,
+) -> Result<(reports::Report, Option<Pager>), WebError> {
+    if !reports::NAMES.contains(&name.as_str()) {
+        return Err(WebError::NotFound(format!("no report `{name}`")));
+    }
+    state
+        .db
+        .run(move |conn| -> Result<_, WebError> {
+            if !reports::PER_ORDER.contains(&name.as_str()) {
+                return Ok((reports::page(conn, &row, &name, 0, per_page)?, None));
+            }
+            let total = reports::counted_orders(conn, &row.id)?;
+            let pager = Pager::new(asked, per_page, total, link);
+            let report = reports::page(conn, &row, &name, pager.offset(), per_page)?;
+            Ok((report, Some(pager)))
+        })
+        .await
+}
+
 fn cells(columns: &[String], values: &[String]) -> Vec<Cell> {
     columns
         .iter()
@@ -214,13 +250,15 @@ fn cells(columns: &[String], values: &[String]) -> Vec<Cell> {
         .collect()
 }
 
-/// `GET /hub/{slug}/cycles/{id}/reports/{name}`: the report as a table;
-/// `…/reports/{name}.csv`: the API's CSV, as a download.
+/// `GET /hub/{slug}/cycles/{id}/reports/{name}[?page=]`: the report as a table (a per-order
+/// report [`REPORT_PAGE`] orders a page); `…/reports/{name}.csv`: the API's CSV of the whole
+/// report, as a download.
 pub async fn report(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
     visitor: Visitor,
     path: web::Path<(String, String, String)>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let (slug, id, name) = path.into_inner();
@@ -232,7 +270,10 @@ pub async fn report(
         let file = format!("{}.csv", report.report);
         return Ok(crate::state::attachment("text/csv; charset=utf-8", &file).body(csv));
     }
-    let report = build(&state, row, name).await?;
+    let base = format!("{}/reports/{name}", cycle.base);
+    let link = move |n: u32| format!("{base}?page={n}");
+    let asked = (query.number(), REPORT_PAGE);
+    let (report, pager) = page_of(&state, row, name, asked, link).await?;
     let columns = report
         .columns
         .iter()
@@ -258,6 +299,7 @@ pub async fn report(
             columns,
             rows,
             printable,
+            pager,
         },
         StatusCode::OK,
     )
@@ -280,15 +322,19 @@ struct PrintPage {
     /// The columns after `order` and `customer`.
     columns: Vec<Cell>,
     blocks: Vec<Block>,
+    /// Which part of the cycle's orders this sheet holds.
+    pager: Option<Pager>,
 }
 
-/// `GET /hub/{slug}/cycles/{id}/reports/{name}/print`: the packing list by customer or the
-/// delivery list as a sheet to print, one block (and page) per order; 404 for the others.
+/// `GET /hub/{slug}/cycles/{id}/reports/{name}/print[?page=]`: the packing list by customer
+/// or the delivery list as a sheet to print, one block (and page) per order, [`PRINT_PAGE`]
+/// orders a sheet; 404 for the others.
 pub async fn print(
     state: web::Data<AppState>,
     pages: web::Data<Pages>,
     visitor: Visitor,
     path: web::Path<(String, String, String)>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let (slug, id, name) = path.into_inner();
@@ -297,7 +343,10 @@ pub async fn print(
         return Err(WebError::NotFound(format!("no printed sheet of `{name}`")));
     }
     let cycle = CycleView::of(&hub, &row);
-    let report = build(&state, row, name).await?;
+    let base = format!("{}/reports/{name}/print", cycle.base);
+    let link = move |n: u32| format!("{base}?page={n}");
+    let asked = (query.number(), PRINT_PAGE);
+    let (report, pager) = page_of(&state, row, name, asked, link).await?;
     // both reports start with the order's number and the customer's name
     let rest = report.columns.get(2..).unwrap_or(&[]).to_vec();
     let mut blocks: Vec<Block> = Vec::new();
@@ -333,6 +382,7 @@ pub async fn print(
             name: report.report,
             columns,
             blocks,
+            pager,
         },
         StatusCode::OK,
     )

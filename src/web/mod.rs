@@ -31,6 +31,7 @@ pub mod hub_reports;
 pub mod i18n;
 pub mod office;
 pub mod orders;
+pub mod pager;
 pub mod producer;
 pub mod producer_money;
 pub mod producer_trade;

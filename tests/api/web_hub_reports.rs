@@ -19,6 +19,7 @@ backend_tests!(
     the_reports_are_tables_csv_and_printed_sheets,
     closing_and_settling_from_the_office_pays_what_the_preview_said,
     a_cycle_closes_and_settles_at_once_and_a_failure_is_said_in_words,
+    a_large_cycle_is_read_a_page_at_a_time_and_its_pages_add_up_to_the_whole,
 );
 
 const CASHIER: &str = "caisse@lacagette.example.org";
@@ -499,4 +500,192 @@ async fn a_cycle_closes_and_settles_at_once_and_a_failure_is_said_in_words(backe
     assert!(!text.contains("The settlement failed"));
     let verified = verify(conn, &mut |_| {}).expect("verify");
     assert!(verified.ok(), "{verified}");
+}
+
+/// How many times `needle` occurs in `body`.
+fn occurrences(body: &str, needle: &str) -> usize {
+    body.matches(needle).count()
+}
+
+/// A cycle of 120 orders (the benchmark's seeding: split payments, five lines each): the
+/// orders list and the per-order reports show 50 orders a page with links to the others (the
+/// filters kept), a page past the end shows the last; the printed sheet comes in parts of
+/// 50; the pages of each per-order report, put end to end, are the whole report (the API's);
+/// and the reports the database sums agree with the per-order ones.
+async fn a_large_cycle_is_read_a_page_at_a_time_and_its_pages_add_up_to_the_whole(
+    backend: Backend,
+) {
+    use comptoir::orders::reports;
+    let app = TestApp::with_bare_demo(backend).await;
+    let seeded = comptoir::bench::close::seed(&app.db.db, "Paged", 120, 1).expect("seeded");
+    let cycle_id = seeded.cycle_id;
+    let mut office = Visitor::new(&app);
+    office.sign_in(FRENCH_DEMO.hub_manager).await;
+    let hub = format!("/hub/{}", FRENCH_DEMO.hub);
+    let list = format!("{hub}/cycles/{cycle_id}/orders");
+
+    // the orders list: 50, 50, then 20, each page linking its neighbours
+    let mut numbers = Vec::new();
+    for (page, shown, first, last) in [(1, 50, 1, 50), (2, 50, 51, 100), (3, 20, 101, 120)] {
+        let body = unescape(office.get(&format!("{list}?page={page}")).await.ok());
+        assert_eq!(
+            occurrences(&body, &format!("href=\"{hub}/orders/")),
+            shown,
+            "page {page}"
+        );
+        assert!(
+            body.contains("120 commandes sur 120 dans ce cycle."),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!("Commandes {first} à {last} sur 120")),
+            "{body}"
+        );
+        assert!(body.contains(&format!("Page {page} sur 3")), "{body}");
+        let previous = format!("{list}?page={}", page - 1);
+        let next = format!("{list}?page={}", page + 1);
+        assert_eq!(body.contains(&previous), page > 1, "page {page}: {body}");
+        assert_eq!(body.contains(&next), page < 3, "page {page}: {body}");
+        for piece in body.split(&format!("href=\"{hub}/orders/")).skip(1) {
+            let number = piece
+                .split("\">")
+                .nth(1)
+                .and_then(|rest| rest.split('<').next())
+                .expect("the order's number");
+            numbers.push(number.to_string());
+        }
+    }
+    // every order once, in their numbers' order
+    let mut sorted = numbers.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(numbers.len(), 120);
+    assert_eq!(numbers, sorted);
+    // past the end: the last page; a filter stays in the links
+    let body = unescape(office.get(&format!("{list}?page=99")).await.ok());
+    assert!(body.contains("Commandes 101 à 120 sur 120"), "{body}");
+    let body = unescape(
+        office
+            .get(&format!("{list}?state=confirmed&payment=due"))
+            .await
+            .ok(),
+    );
+    assert!(
+        body.contains(&format!("{list}?page=2&state=confirmed&payment=due")),
+        "{body}"
+    );
+    let body = unescape(office.get(&format!("{list}?state=cancelled")).await.ok());
+    assert!(body.contains("0 commande sur 120 dans ce cycle."), "{body}");
+
+    // a per-order report's table: 50 orders a page; the printed sheet: parts of 50
+    let reports_base = format!("{hub}/cycles/{cycle_id}/reports");
+    let body = unescape(
+        office
+            .get(&format!("{reports_base}/customer_totals?page=3"))
+            .await
+            .ok(),
+    );
+    assert!(body.contains("Commandes 101 à 120 sur 120"), "{body}");
+    assert!(body.contains(&format!("{reports_base}/customer_totals?page=2")));
+    assert_eq!(occurrences(&body, "<tr><th scope=\"row\""), 20, "{body}");
+    let print = format!("{reports_base}/packing_by_customer/print");
+    let body = unescape(office.get(&print).await.ok());
+    assert_eq!(occurrences(&body, "class=\"print-block\""), 50, "{body}");
+    assert!(body.contains("commandes 1 à 50 sur 120"), "{body}");
+    assert!(body.contains(&format!("{print}?page=2")), "{body}");
+    let body = unescape(office.get(&format!("{print}?page=3")).await.ok());
+    assert_eq!(occurrences(&body, "class=\"print-block\""), 20, "{body}");
+    assert!(body.contains("commandes 101 à 120 sur 120"), "{body}");
+    // a summed report has no pages
+    let body = unescape(
+        office
+            .get(&format!("{reports_base}/supplier_totals"))
+            .await
+            .ok(),
+    );
+    assert!(!body.contains("?page="), "{body}");
+
+    // the pages end to end are the whole report, as the API gives it
+    let conn = &mut app.db.db.conn().expect("conn");
+    let cycle = cycles::find_row(conn, &cycle_id).expect("the cycle");
+    assert_eq!(
+        reports::counted_orders(conn, &cycle_id).expect("count"),
+        120
+    );
+    for name in reports::PER_ORDER {
+        let whole = reports::build(conn, &cycle, name).expect("the whole report");
+        let mut pieced = Vec::new();
+        for offset in (0..120).step_by(50) {
+            let page = reports::page(conn, &cycle, name, offset, 50).expect("a page");
+            assert_eq!(page.columns, whole.columns, "{name}");
+            pieced.extend(page.rows);
+        }
+        assert_eq!(pieced, whole.rows, "{name}");
+        assert!(!whole.rows.is_empty(), "{name}");
+    }
+
+    // the summed reports agree with the per-order ones: goods, quantities, fees
+    let cents = |text: &str| -> i64 {
+        let d: rust_decimal::Decimal = text.parse().expect("a decimal");
+        (d * rust_decimal::Decimal::from(100))
+            .try_into()
+            .expect("cents")
+    };
+    let column = |report: &reports::Report, name: &str| -> Vec<String> {
+        let i = report
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        report.rows.iter().map(|r| r[i].clone()).collect()
+    };
+    let report = |conn: &mut comptoir::db::DbConn, name: &str| {
+        reports::build(conn, &cycle, name).expect("a report")
+    };
+    let totals = report(conn, "customer_totals");
+    let items: i64 = column(&totals, "items_total")
+        .iter()
+        .map(|t| cents(t))
+        .sum();
+    let fees: i64 = column(&totals, "fees_total").iter().map(|t| cents(t)).sum();
+    let shipping: i64 = column(&totals, "shipping_fee")
+        .iter()
+        .map(|t| cents(t))
+        .sum();
+    let suppliers = report(conn, "supplier_totals");
+    let supplied: i64 = column(&suppliers, "total").iter().map(|t| cents(t)).sum();
+    assert_eq!(supplied, items, "supplier totals against customer totals");
+    let packing = report(conn, "packing_by_customer");
+    let packed: rust_decimal::Decimal = column(&packing, "quantity")
+        .iter()
+        .map(|q| q.parse::<rust_decimal::Decimal>().expect("a quantity"))
+        .sum();
+    let delivered: rust_decimal::Decimal = column(&suppliers, "quantity")
+        .iter()
+        .map(|q| q.parse::<rust_decimal::Decimal>().expect("a quantity"))
+        .sum();
+    assert_eq!(packed, delivered);
+    assert_eq!(packing.rows.len(), 600, "five lines an order");
+    let owed = report(conn, "pay_your_suppliers");
+    let sold: i64 = column(&owed, "goods_total").iter().map(|t| cents(t)).sum();
+    assert_eq!(sold, items);
+    let tax = report(conn, "sales_tax");
+    let (mut goods, mut charged) = (0, 0);
+    for row in &tax.rows {
+        match row[0].as_str() {
+            "goods" => goods += cents(&row[4]),
+            _ => charged += cents(&row[4]),
+        }
+    }
+    assert_eq!(goods, items, "{:?}", tax.rows);
+    let summary = report(conn, "enterprise_fee_summary");
+    let all_fees: i64 = column(&summary, "amount").iter().map(|t| cents(t)).sum();
+    assert_eq!(charged, all_fees, "{:?} {:?}", tax.rows, summary.rows);
+    let customer_fees: i64 = summary
+        .rows
+        .iter()
+        .filter(|r| r[2] == "customer")
+        .map(|r| cents(&r[4]))
+        .sum();
+    assert_eq!(customer_fees, fees + shipping, "{:?}", summary.rows);
 }

@@ -930,7 +930,10 @@ hub-orders-search = Search
 hub-orders-search-hint = A customer’s name or e-mail address, or an order number
 hub-orders-filter-button = Show the orders
 hub-orders-filter-clear = Show all the orders
-hub-orders-count = { $shown } of { $all } orders shown
+hub-orders-count = { $shown ->
+    [one] { $shown } order
+   *[other] { $shown } orders
+} of { $all } in this cycle.
 hub-orders-col-number = Order
 hub-orders-col-customer = Customer
 hub-orders-col-method = Pickup or delivery
@@ -1621,3 +1624,11 @@ producer-import-job-check-title = Check in progress
 producer-import-job-done-title = Import finished
 producer-import-job-check-done-title = Check finished
 producer-import-job-unknown-title = Unknown import
+pager-previous = Previous page
+pager-next = Next page
+pager-page = Page { $page } of { $pages }
+pager-orders-shown = Orders { $first } to { $last } of { $total }
+hub-report-pages = Pages of the report
+hub-print-part = This sheet holds orders { $first } to { $last } of { $total }: print it, then the next part.
+hub-print-parts = Parts of the sheet
+hub-orders-pages = Pages of orders

@@ -931,7 +931,10 @@ hub-orders-search = Rechercher
 hub-orders-search-hint = Le nom ou l’adresse e-mail d’un client, ou un numéro de commande
 hub-orders-filter-button = Afficher les commandes
 hub-orders-filter-clear = Afficher toutes les commandes
-hub-orders-count = { $shown } commandes affichées sur { $all }
+hub-orders-count = { $shown ->
+    [one] { $shown } commande
+   *[other] { $shown } commandes
+} sur { $all } dans ce cycle.
 hub-orders-col-number = Commande
 hub-orders-col-customer = Client
 hub-orders-col-method = Retrait ou livraison
@@ -1622,3 +1625,11 @@ producer-import-job-check-title = Vérification en cours
 producer-import-job-done-title = Import terminé
 producer-import-job-check-done-title = Vérification terminée
 producer-import-job-unknown-title = Import inconnu
+pager-previous = Page précédente
+pager-next = Page suivante
+pager-page = Page { $page } sur { $pages }
+pager-orders-shown = Commandes { $first } à { $last } sur { $total }
+hub-report-pages = Pages du rapport
+hub-print-part = Cette feuille contient les commandes { $first } à { $last } sur { $total } : imprimez-la, puis la partie suivante.
+hub-print-parts = Parties de la feuille
+hub-orders-pages = Pages de commandes
