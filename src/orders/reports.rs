@@ -370,13 +370,16 @@ const PRODUCT_SUMS: &str = "SELECT s.producer_id AS producer_id, e.name AS produ
         GROUP BY l.producer_id, l.name, l.unit) s
     LEFT JOIN enterprises e ON e.id = s.producer_id";
 
+/// Per producer (name), product and unit: quantity (thousandths) and total.
+type ProductSums = BTreeMap<(String, String, String), (i64, i64)>;
+
 /// Quantity delivered (thousandths) and total per producer (name), product and unit — of
 /// one producer (id) when `only` is given — summed by the database.
 fn by_product(
     conn: &mut DbConn,
     cycle_id: &str,
     only: Option<&str>,
-) -> Result<BTreeMap<(String, String, String), (i64, i64)>, OrderError> {
+) -> Result<ProductSums, OrderError> {
     let rows: Vec<ProductSum> = match only {
         Some(producer) => {
             diesel::sql_query(PRODUCT_SUMS.replace("{producer}", " AND l.producer_id = $2"))

@@ -68,6 +68,12 @@ impl Pager {
 mod tests {
     use super::*;
 
+    /// (asked, per page, total) → (page, pages, first, last, previous, next)
+    type Case = (
+        (u32, i64, i64),
+        (u32, u32, i64, i64, Option<u32>, Option<u32>),
+    );
+
     fn link(n: u32) -> String {
         format!("?page={n}")
     }
@@ -75,10 +81,7 @@ mod tests {
     #[test]
     fn pages_cut_a_list_and_link_their_neighbours() {
         // (asked, per page, total) → (page, pages, first, last, previous, next)
-        let table: &[(
-            (u32, i64, i64),
-            (u32, u32, i64, i64, Option<u32>, Option<u32>),
-        )] = &[
+        let table: &[Case] = &[
             ((1, 50, 0), (1, 1, 0, 0, None, None)),
             ((1, 50, 1), (1, 1, 1, 1, None, None)),
             ((1, 50, 50), (1, 1, 1, 50, None, None)),
