@@ -80,7 +80,6 @@ mod tests {
 
     #[test]
     fn pages_cut_a_list_and_link_their_neighbours() {
-        // (asked, per page, total) → (page, pages, first, last, previous, next)
         let table: &[Case] = &[
             ((1, 50, 0), (1, 1, 0, 0, None, None)),
             ((1, 50, 1), (1, 1, 1, 1, None, None)),

@@ -495,3 +495,6 @@ checkout-tolerance-hint = Ein nach Gewicht verkauftes Produkt kann etwas mehr wi
 checkout-review-tolerance = Bis { $percent } % mehr für gewogene Produkte
 checkout-error-weight-tolerance-percent-not-a-number = Geben Sie eine ganze Zahl ein, zum Beispiel 10
 checkout-error-weight-tolerance-percent-out-of-range = Geben Sie eine Zahl von 0 bis 25 ein
+pager-previous = Vorherige Seite
+pager-next = Nächste Seite
+pager-page = Seite { $page } von { $pages }
