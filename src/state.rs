@@ -63,6 +63,42 @@ pub fn client_ip(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
     )
 }
 
+/// Counts an attempt against each key of the log-in throttles before the work is done
+/// ([`crate::auth::throttle::LoginThrottle::reserve_all`]); `Throttled` (each edge's 429) at
+/// the first one locked out.
+pub async fn reserve_attempts(
+    state: &AppState,
+    keys: Vec<(crate::auth::throttle::Limit, String)>,
+) -> Result<(), crate::auth::AuthError> {
+    let throttle = state.login_throttle.clone();
+    state
+        .db
+        .run(move |conn| throttle.reserve_all(conn, &keys))
+        .await
+}
+
+/// Gives back an attempt [`reserve_attempts`] counted, once the attempt turned out not to
+/// fail; `clear`: forgets the key's attempts (a password proven right).
+pub async fn give_back_attempt(
+    state: &AppState,
+    limit: crate::auth::throttle::Limit,
+    key: String,
+    clear: bool,
+) -> Result<(), crate::auth::AuthError> {
+    let throttle = state.login_throttle.clone();
+    state
+        .db
+        .run(move |conn| {
+            let throttle = throttle.of(limit);
+            if clear {
+                throttle.clear(conn, &key)
+            } else {
+                throttle.release(conn, &key)
+            }
+        })
+        .await
+}
+
 /// A 200 response of `content_type` that browsers download as `filename` (CSV and FEC
 /// exports, from the API and the pages); finish it with `.body(…)` or `.streaming(…)`.
 pub fn attachment(content_type: &str, filename: &str) -> actix_web::HttpResponseBuilder {

@@ -17,8 +17,9 @@ use crate::auth::login as logins;
 use crate::auth::passwords;
 use crate::auth::registration;
 use crate::auth::sessions;
-use crate::auth::throttle::Throttle;
+use crate::auth::throttle::Limit;
 use crate::auth::users::{normalise_email, Role};
+use crate::state::{give_back_attempt, reserve_attempts};
 
 /// The authenticated caller of a request: `Authorization: Bearer <access token>` for a person,
 /// `Authorization: Bearer cpt_…` for an API key acting for the person who made it.
@@ -291,29 +292,15 @@ pub(super) async fn confirm_password(
         .run(move |conn| registration::credentials(conn, &lookup))
         .await?;
     let account_key = format!("email:{email}");
-    let throttle = state.login_throttle.clone();
-    reserve_all(&[(&throttle.accounts, account_key.clone())])?;
+    reserve_attempts(state, vec![(Limit::Account, account_key.clone())]).await?;
     let matches = web::block(move || passwords::verify(&password, stored.as_deref()))
         .await
         .map_err(|e| ApiError::internal(format!("password check: {e}")))?;
     if !matches {
         return Err(ApiError::field(wrong.0, "wrong_password", wrong.1));
     }
-    throttle.accounts.clear(&account_key);
+    give_back_attempt(state, Limit::Account, account_key, true).await?;
     Ok(email)
-}
-
-/// Counts an attempt against each key before doing the work; 429 when one is locked out.
-fn reserve_all(keys: &[(&Throttle, String)]) -> Result<(), ApiError> {
-    let now = std::time::Instant::now();
-    for (limiter, key) in keys {
-        limiter
-            .reserve(key, now)
-            .map_err(|retry_after_seconds| ApiError::TooManyRequests {
-                retry_after_seconds,
-            })?;
-    }
-    Ok(())
 }
 
 const CHECK_MAILBOX: &str = "if the address can be used, a mail is on its way: follow its link";
@@ -344,14 +331,14 @@ pub async fn register(
     let body = body.0;
     let email = registration::Email::parse(&body.email)?;
     // every registration mails someone and costs a hash: counted per address and per email
-    let throttle = state.login_throttle.clone();
-    reserve_all(&[
-        (&throttle.accounts, format!("register:{}", email.as_str())),
+    let keys = vec![
+        (Limit::Account, format!("register:{}", email.as_str())),
         (
-            &throttle.addresses,
+            Limit::Address,
             format!("register-address:{}", client_address(&req)),
         ),
-    ])?;
+    ];
+    reserve_attempts(&state, keys).await?;
     registration::check_password("password", &body.password, Some(email.as_str()))?;
     let name = registration::check_display_name("display_name", &body.display_name)?;
     let country = state
@@ -426,14 +413,14 @@ pub async fn request_reset(
 ) -> Result<HttpResponse, ApiError> {
     let email = normalise_email(&body.0.email);
     // every request counts: a reset mails someone
-    let throttle = state.login_throttle.clone();
-    reserve_all(&[
-        (&throttle.accounts, format!("reset:{email}")),
+    let keys = vec![
+        (Limit::Account, format!("reset:{email}")),
         (
-            &throttle.addresses,
+            Limit::Address,
             format!("reset-address:{}", client_address(&req)),
         ),
-    ])?;
+    ];
+    reserve_attempts(&state, keys).await?;
     state
         .db
         .run(move |conn| registration::request_reset(conn, &email))
@@ -467,9 +454,8 @@ pub async fn confirm_reset(
         new_password,
     } = body.0;
     registration::check_password("new_password", &new_password, None)?;
-    let throttle = state.login_throttle.clone();
     let address = format!("confirm-address:{}", client_address(&req));
-    reserve_all(&[(&throttle.addresses, address.clone())])?;
+    reserve_attempts(&state, vec![(Limit::Address, address.clone())]).await?;
     // the token is checked before anything is hashed: guessing tokens costs no argon2 run
     let probe = token.clone();
     let usable = state
@@ -483,7 +469,7 @@ pub async fn confirm_reset(
             "is invalid, expired or already used",
         ));
     }
-    throttle.addresses.release(&address);
+    give_back_attempt(&state, Limit::Address, address, false).await?;
     let hash = hash_off_workers(new_password).await?;
     state
         .db

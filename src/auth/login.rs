@@ -6,8 +6,6 @@
 //! [`log_in`] blocks: call it off the async workers. It holds no database connection while
 //! the password is hashed.
 
-use std::time::Instant;
-
 use diesel::prelude::*;
 
 use super::sessions::{self, Issued};
@@ -48,19 +46,14 @@ pub fn log_in(
     let email = normalise_email(&attempt.email);
     let account_key = format!("email:{email}");
     let address_key = format!("address:{}", attempt.address);
-    let now = Instant::now();
     // a success gives its reservations back
-    throttle
-        .accounts
-        .reserve(&account_key, now)
-        .map_err(|retry_after_seconds| AuthError::Throttled {
-            retry_after_seconds,
-        })?;
-    if let Err(retry_after_seconds) = throttle.addresses.reserve(&address_key, now) {
-        throttle.accounts.release(&account_key);
-        return Err(AuthError::Throttled {
-            retry_after_seconds,
-        });
+    {
+        let conn = &mut db.conn()?;
+        throttle.accounts.reserve(conn, &account_key)?;
+        if let Err(e) = throttle.addresses.reserve(conn, &address_key) {
+            throttle.accounts.release(conn, &account_key)?;
+            return Err(e);
+        }
     }
     let user: Option<Credentials> = users::table
         .filter(users::email.eq(&email))
@@ -88,7 +81,8 @@ pub fn log_in(
             "confirm your email address first: follow the link we mailed you".into(),
         ));
     }
-    throttle.accounts.clear(&account_key);
-    throttle.addresses.release(&address_key);
-    sessions::start(&mut db.conn()?, &user_id, refresh_ttl_seconds)
+    let conn = &mut db.conn()?;
+    throttle.accounts.clear(conn, &account_key)?;
+    throttle.addresses.release(conn, &address_key)?;
+    sessions::start(conn, &user_id, refresh_ttl_seconds)
 }

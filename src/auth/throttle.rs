@@ -1,118 +1,145 @@
-//! Throttling of failed log-ins, per account and per client address.
+//! Throttling of failed log-ins (and of registrations, resets and password checks), per
+//! account and per client address.
 //!
-//! Each key (an email, an address) may fail `limit` times in a window; further attempts are
-//! refused with 429 and `Retry-After` until the window ends — even with the right password,
-//! so guessing gains nothing. A success clears the account's count (not the address's).
-//! Counters live in this process: several instances each keep their own (documented).
-//! The map is pruned of finished windows, so its size stays bounded by recent activity.
+//! Each key (an email, an address) may be tried `limit` times in a window; further attempts
+//! are refused with 429 and `Retry-After` until the window ends — even with the right
+//! password, so guessing gains nothing. An attempt is counted *before* it is made
+//! ([`Throttle::reserve`]: parallel guesses cannot all slip past the check) and given back
+//! when it succeeds ([`Throttle::release`]); a successful log-in clears its account's count
+//! ([`Throttle::clear`]), not its address's.
+//!
+//! The counts live in the database (`login_throttle`: one row per scope and key, the
+//! window's start and the attempts in it) and the windows run on **the database's clock**
+//! ([`crate::db::clock_seconds`]): every instance serving one database counts the same
+//! attempts, whichever instance each request reaches. Each count is one atomic upsert, so two
+//! instances reserving at once cannot both take the last attempt. Finished windows are
+//! deleted as new ones start (an index on the window's start).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Failures counted for one key.
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    started: Instant,
-    failures: u32,
-}
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
 
-/// A fixed-window counter of failures per key.
+use super::AuthError;
+use crate::db::DbConn;
+
+/// One throttle: its scope in the table, how many attempts a window allows, how long a
+/// window lasts.
 #[derive(Debug)]
 pub struct Throttle {
+    scope: &'static str,
     limit: u32,
     window: Duration,
-    windows: Mutex<HashMap<String, Window>>,
 }
 
-const PRUNE_ABOVE: usize = 10_000;
+/// A window's count, as the upsert leaves it.
+#[derive(Debug, QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    window_start: i64,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+}
+
+/// Counts one attempt of `(scope, key)` (`$1`, `$2`) at `now` (`$3`, Unix seconds), in a
+/// window of `$4` seconds with a limit of `$5`: a finished window starts again at 1; a full
+/// one counts one past the limit and no further (the caller reads "refused" from `attempts >
+/// limit`). (Parameters first appear in their numbers' order: SQLite numbers `$N` by their
+/// first appearance.)
+const RESERVE: &str = "INSERT INTO login_throttle (scope, key, window_start, attempts)
+    VALUES ($1, $2, $3, 1)
+    ON CONFLICT (scope, key) DO UPDATE SET
+        window_start = CASE WHEN login_throttle.window_start <= $3 - $4 THEN $3
+            ELSE login_throttle.window_start END,
+        attempts = CASE WHEN login_throttle.window_start <= $3 - $4 THEN 1
+            WHEN login_throttle.attempts > $5 THEN login_throttle.attempts
+            ELSE login_throttle.attempts + 1 END
+    RETURNING window_start, attempts";
 
 impl Throttle {
-    pub fn new(limit: u32, window: Duration) -> Throttle {
+    /// A throttle of `limit` attempts per `window`, its counts kept under `scope`.
+    pub fn new(scope: &'static str, limit: u32, window: Duration) -> Throttle {
         Throttle {
+            scope,
             limit,
             window,
-            windows: Mutex::new(HashMap::new()),
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Window>) -> T) -> T {
-        // a poisoned lock only means another thread panicked mid-update of a counter
-        let mut guard = self
-            .windows
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard)
+    fn window_seconds(&self) -> i64 {
+        i64::try_from(self.window.as_secs())
+            .unwrap_or(i64::MAX)
+            .max(1)
     }
 
-    /// `Err(seconds)` when `key` is locked out for that long.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
-        self.with(|windows| match windows.get(key) {
-            Some(w) if now.duration_since(w.started) < self.window && w.failures >= self.limit => {
-                let left = self.window - now.duration_since(w.started);
-                Err(left.as_secs().max(1))
-            }
-            _ => Ok(()),
-        })
-    }
-
-    pub fn failed(&self, key: &str, now: Instant) {
-        self.with(|windows| {
-            if windows.len() > PRUNE_ABOVE {
-                windows.retain(|_, w| now.duration_since(w.started) < self.window);
-            }
-            let entry = windows.entry(key.to_string()).or_insert(Window {
-                started: now,
-                failures: 0,
+    /// Counts an attempt of `key` before it is made; [`AuthError::Throttled`] (with the
+    /// seconds until the window ends) when the window's attempts are all taken.
+    pub fn reserve(&self, conn: &mut DbConn, key: &str) -> Result<(), AuthError> {
+        let now = crate::db::clock_seconds(conn)?;
+        let window = self.window_seconds();
+        let count: Count = diesel::sql_query(RESERVE)
+            .bind::<Text, _>(self.scope)
+            .bind::<Text, _>(key)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(window)
+            .bind::<Integer, _>(i32::try_from(self.limit).unwrap_or(i32::MAX))
+            .get_result(conn.diesel())?;
+        if count.attempts == 1 {
+            // a window started: the finished ones of this scope go
+            diesel::sql_query("DELETE FROM login_throttle WHERE scope = $1 AND window_start <= $2")
+                .bind::<Text, _>(self.scope)
+                .bind::<BigInt, _>(now - window)
+                .execute(conn.diesel())?;
+        }
+        if i64::from(count.attempts) > i64::from(self.limit) {
+            let left = count.window_start + window - now;
+            return Err(AuthError::Throttled {
+                retry_after_seconds: u64::try_from(left).unwrap_or(0).max(1),
             });
-            if now.duration_since(entry.started) >= self.window {
-                *entry = Window {
-                    started: now,
-                    failures: 0,
-                };
-            }
-            entry.failures += 1;
-        })
-    }
-
-    /// Checks and counts an attempt in one locked step, before the attempt is made: parallel
-    /// attempts cannot all slip past the check. `Err(seconds)` when locked out.
-    pub fn reserve(&self, key: &str, now: Instant) -> Result<(), u64> {
-        self.with(|windows| {
-            if windows.len() > PRUNE_ABOVE {
-                windows.retain(|_, w| now.duration_since(w.started) < self.window);
-            }
-            let entry = windows.entry(key.to_string()).or_insert(Window {
-                started: now,
-                failures: 0,
-            });
-            if now.duration_since(entry.started) >= self.window {
-                *entry = Window {
-                    started: now,
-                    failures: 0,
-                };
-            }
-            if entry.failures >= self.limit {
-                let left = self.window - now.duration_since(entry.started);
-                return Err(left.as_secs().max(1));
-            }
-            entry.failures += 1;
-            Ok(())
-        })
+        }
+        Ok(())
     }
 
     /// Gives back an attempt reserved by [`Throttle::reserve`] that turned out not to fail.
-    pub fn release(&self, key: &str) {
-        self.with(|windows| {
-            if let Some(w) = windows.get_mut(key) {
-                w.failures = w.failures.saturating_sub(1);
-            }
-        })
+    pub fn release(&self, conn: &mut DbConn, key: &str) -> Result<(), AuthError> {
+        diesel::sql_query(
+            "UPDATE login_throttle SET attempts = attempts - 1
+             WHERE scope = $1 AND key = $2 AND attempts > 0",
+        )
+        .bind::<Text, _>(self.scope)
+        .bind::<Text, _>(key)
+        .execute(conn.diesel())?;
+        Ok(())
     }
 
-    pub fn clear(&self, key: &str) {
-        self.with(|windows| windows.remove(key));
+    /// Forgets `key`'s attempts.
+    pub fn clear(&self, conn: &mut DbConn, key: &str) -> Result<(), AuthError> {
+        diesel::sql_query("DELETE FROM login_throttle WHERE scope = $1 AND key = $2")
+            .bind::<Text, _>(self.scope)
+            .bind::<Text, _>(key)
+            .execute(conn.diesel())?;
+        Ok(())
     }
+}
+
+/// Forgets the attempts counted against the account of `email` (its log-ins, registrations
+/// and resets): the erasure of a person leaves no address of theirs here.
+pub fn forget_account(conn: &mut DbConn, email: &str) -> diesel::QueryResult<usize> {
+    let email = super::users::normalise_email(email);
+    diesel::sql_query("DELETE FROM login_throttle WHERE scope = 'account' AND key IN ($1, $2, $3)")
+        .bind::<Text, _>(format!("email:{email}"))
+        .bind::<Text, _>(format!("register:{email}"))
+        .bind::<Text, _>(format!("reset:{email}"))
+        .execute(conn.diesel())
+}
+
+/// Which of the log-in throttles a key is counted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Per account (an email): 5 attempts per 15 minutes.
+    Account,
+    /// Per client address: 30 attempts per 15 minutes.
+    Address,
 }
 
 /// The log-in throttles: 5 failures per account and 30 per address, per 15 minutes.
@@ -126,52 +153,30 @@ impl Default for LoginThrottle {
     fn default() -> LoginThrottle {
         let window = Duration::from_secs(15 * 60);
         LoginThrottle {
-            accounts: Throttle::new(5, window),
-            addresses: Throttle::new(30, window),
+            accounts: Throttle::new("account", 5, window),
+            addresses: Throttle::new("address", 30, window),
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locks_after_the_limit_until_the_window_ends() {
-        let throttle = Throttle::new(2, Duration::from_secs(60));
-        let t0 = Instant::now();
-        assert!(throttle.check("a", t0).is_ok());
-        throttle.failed("a", t0);
-        throttle.failed("a", t0);
-        assert_eq!(throttle.check("a", t0 + Duration::from_secs(10)), Err(50));
-        assert!(
-            throttle.check("b", t0).is_ok(),
-            "other keys are not affected"
-        );
-        assert!(throttle.check("a", t0 + Duration::from_secs(61)).is_ok());
-        throttle.failed("a", t0 + Duration::from_secs(61));
-        assert!(
-            throttle.check("a", t0 + Duration::from_secs(62)).is_ok(),
-            "a new window starts afresh"
-        );
-        throttle.clear("a");
-        assert!(throttle.check("a", t0).is_ok());
+impl LoginThrottle {
+    pub fn of(&self, limit: Limit) -> &Throttle {
+        match limit {
+            Limit::Account => &self.accounts,
+            Limit::Address => &self.addresses,
+        }
     }
 
-    #[test]
-    fn reserving_counts_before_the_attempt() {
-        let throttle = Throttle::new(2, Duration::from_secs(60));
-        let t0 = Instant::now();
-        assert!(throttle.reserve("a", t0).is_ok());
-        assert!(throttle.reserve("a", t0).is_ok());
-        assert!(
-            throttle.reserve("a", t0).is_err(),
-            "a third attempt in flight is refused"
-        );
-        throttle.release("a");
-        assert!(
-            throttle.reserve("a", t0).is_ok(),
-            "a released attempt frees its place"
-        );
+    /// Counts an attempt against each key in turn before the work is done;
+    /// [`AuthError::Throttled`] at the first one locked out (the ones before keep theirs).
+    pub fn reserve_all(
+        &self,
+        conn: &mut DbConn,
+        keys: &[(Limit, String)],
+    ) -> Result<(), AuthError> {
+        for (limit, key) in keys {
+            self.of(*limit).reserve(conn, key)?;
+        }
+        Ok(())
     }
 }

@@ -646,6 +646,22 @@ pub fn sqlite_in_transaction(conn: &mut SqliteConnection) -> bool {
     )
 }
 
+/// The database's clock, in whole seconds since 1970: the one clock every instance on the
+/// database shares (the log-in throttle's windows), whatever each server's own says.
+pub fn clock_seconds(conn: &mut DbConn) -> diesel::QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        now: i64,
+    }
+    let sql = match conn.backend() {
+        Backend::Sqlite => "SELECT CAST(strftime('%s', 'now') AS BIGINT) AS now",
+        Backend::Postgres => "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT) AS now",
+    };
+    use diesel::RunQueryDsl;
+    Ok(diesel::sql_query(sql).get_result::<Now>(conn.diesel())?.now)
+}
+
 /// Checks that the database answers a trivial query.
 pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
     conn.diesel()

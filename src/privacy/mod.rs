@@ -493,6 +493,7 @@ pub fn erase(conn: &mut DbConn, who: &Who, user: &UserId) -> Result<Erased, Priv
         )
         .execute(c)?;
         crate::orders::addresses::erase(conn, user.as_str())?;
+        crate::auth::throttle::forget_account(conn, &row.email)?;
         let c = conn.diesel();
         // mail already sent: only that it was sent stays
         diesel::update(mail_outbox::table.filter(mail_outbox::recipient.eq(&row.email)))

@@ -21,10 +21,11 @@ use super::session::{self, Form, Visitor};
 use super::NoticeQuery;
 use super::{local_path, redirect, render, render_status};
 use crate::auth::login as logins;
+use crate::auth::throttle::Limit;
 use crate::auth::{sessions, AuthError};
 use crate::error::FieldError;
 use crate::mail::format::Locale;
-use crate::state::AppState;
+use crate::state::{give_back_attempt, reserve_attempts, AppState};
 
 pub const TEMPLATES: &[(&str, &str)] = crate::web_templates!(
     "login.html",
@@ -278,20 +279,6 @@ fn account_errors(pages: &Pages, visitor: &Visitor, errors: &[FieldError]) -> se
     super::field_errors_of(pages, visitor, "account", errors)
 }
 
-/// Counts an attempt against each key before the work (as the API does); a locked key is a
-/// 429 page.
-fn reserve(keys: &[(&crate::auth::throttle::Throttle, String)]) -> Result<(), WebError> {
-    let now = std::time::Instant::now();
-    for (limiter, key) in keys {
-        limiter
-            .reserve(key, now)
-            .map_err(|retry_after_seconds| WebError::Throttled {
-                retry_after_seconds,
-            })?;
-    }
-    Ok(())
-}
-
 /// Hashes a new password off the async workers.
 async fn hash_password(password: String) -> Result<String, WebError> {
     let hashed = web::block(move || crate::auth::passwords::hash(&password))
@@ -385,8 +372,7 @@ pub async fn change_password(
         .run(move |conn| registration::credentials(conn, &lookup))
         .await?;
     let account_key = format!("email:{email}");
-    let throttle = state.login_throttle.clone();
-    reserve(&[(&throttle.accounts, account_key.clone())])?;
+    reserve_attempts(&state, vec![(Limit::Account, account_key.clone())]).await?;
     let matches = web::block(move || crate::auth::passwords::verify(&current, stored.as_deref()))
         .await
         .map_err(|e| WebError::internal(format!("password check: {e}")))?;
@@ -398,7 +384,7 @@ pub async fn change_password(
         )];
         return password_form(&pages, &visitor, &errors, unprocessable);
     }
-    throttle.accounts.clear(&account_key);
+    give_back_attempt(&state, Limit::Account, account_key, true).await?;
     if let Err(e) = registration::check_password("new_password", &new, Some(&email)) {
         return password_form(&pages, &visitor, &auth_errors(e)?, unprocessable);
     }

@@ -27,6 +27,7 @@ mod enterprises;
 mod errors;
 mod history;
 mod hubs;
+mod instances;
 mod ledger;
 mod mail;
 mod marketplace_property;

@@ -18,12 +18,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{account_errors, auth_errors, hash_password, reserve, secret};
+use super::{account_errors, auth_errors, hash_password, secret};
 use crate::auth::registration;
+use crate::auth::throttle::Limit;
 use crate::auth::users::normalise_email;
 use crate::auth::AuthError;
 use crate::error::FieldError;
-use crate::state::AppState;
+use crate::state::{give_back_attempt, reserve_attempts, AppState};
 use crate::web::error::WebError;
 use crate::web::render::Pages;
 use crate::web::session::{Form, Visitor};
@@ -162,14 +163,14 @@ pub async fn register(
         );
     };
     // every registration mails someone and costs a hash: counted per address and per email
-    let throttle = state.login_throttle.clone();
-    reserve(&[
-        (&throttle.accounts, format!("register:{}", email.as_str())),
+    let keys = vec![
+        (Limit::Account, format!("register:{}", email.as_str())),
         (
-            &throttle.addresses,
+            Limit::Address,
             format!("register-address:{}", address(&req)),
         ),
-    ])?;
+    ];
+    reserve_attempts(&state, keys).await?;
     // hashed in every case, so both answers take the same time
     let hash = hash_password(password).await?;
     state
@@ -290,14 +291,11 @@ pub async fn forgot(
         );
     }
     // every request counts: a reset mails someone
-    let throttle = state.login_throttle.clone();
-    reserve(&[
-        (&throttle.accounts, format!("reset:{email}")),
-        (
-            &throttle.addresses,
-            format!("reset-address:{}", address(&req)),
-        ),
-    ])?;
+    let keys = vec![
+        (Limit::Account, format!("reset:{email}")),
+        (Limit::Address, format!("reset-address:{}", address(&req))),
+    ];
+    reserve_attempts(&state, keys).await?;
     state
         .db
         .run(move |conn| registration::request_reset(conn, &email))
@@ -370,13 +368,12 @@ pub async fn reset(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let throttle = state.login_throttle.clone();
     let key = format!("confirm-address:{}", address(&req));
-    reserve(&[(&throttle.addresses, key.clone())])?;
+    reserve_attempts(&state, vec![(Limit::Address, key.clone())]).await?;
     if !usable(&state, &token, "reset_password").await? {
         return link_invalid(&pages, &visitor, "reset");
     }
-    throttle.addresses.release(&key);
+    give_back_attempt(&state, Limit::Address, key, false).await?;
     let hash = hash_password(password).await?;
     let outcome = state
         .db
