@@ -151,7 +151,11 @@ pub fn spawn_odoo_sync(db: Db, config: &Config) {
 /// is logged and retried at the next tick. Closing is idempotent, so instances may race.
 async fn close_due_cycles(db: &Db) {
     let due = match db
-        .run(|conn| crate::orders::close::due(conn, crate::time::now()))
+        .run(|conn| {
+            // the database's clock: every instance finds the same cycles due
+            let now = crate::db::clock(conn)?;
+            crate::orders::close::due(conn, now)
+        })
         .await
     {
         Ok(due) => due,

@@ -662,6 +662,36 @@ pub fn clock_seconds(conn: &mut DbConn) -> diesel::QueryResult<i64> {
     Ok(diesel::sql_query(sql).get_result::<Now>(conn.diesel())?.now)
 }
 
+/// The database's clock as a naive UTC timestamp (to the millisecond): what leases are taken,
+/// renewed and judged expired by, so instances whose own clocks drift apart still agree on
+/// whose a lease is (the mail outbox, the Odoo sync, the cycle close's due list).
+pub fn clock(conn: &mut DbConn) -> diesel::QueryResult<chrono::NaiveDateTime> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        millis: i64,
+    }
+    let sql = match conn.backend() {
+        Backend::Sqlite => {
+            "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT) AS millis"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS millis"
+        }
+    };
+    let millis = diesel::sql_query(sql)
+        .get_result::<Now>(conn.diesel())?
+        .millis;
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| {
+            diesel::result::Error::DeserializationError(
+                format!("the database's clock reads {millis} ms").into(),
+            )
+        })
+}
+
 /// Checks that the database answers a trivial query.
 pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
     conn.diesel()

@@ -112,7 +112,9 @@ impl Mailer {
     ) -> Result<Pass, MailError> {
         let mut pass = Pass::default();
         loop {
-            let claimed = claim(conn, crate::time::now())?;
+            // the lease runs on the database's clock: every instance judges it alike
+            let now = crate::db::clock(conn)?;
+            let claimed = claim(conn, now)?;
             if claimed.is_empty() {
                 return Ok(pass);
             }
@@ -293,7 +295,7 @@ macro_rules! held {
 
 /// Extends the lease of `mail`; `None` when the lease is no longer this worker's.
 fn renew(conn: &mut DbConn, mail: &Claimed) -> Result<Option<NaiveDateTime>, MailError> {
-    let lease = crate::time::now() + Duration::seconds(LEASE_SECONDS);
+    let lease = crate::db::clock(conn)? + Duration::seconds(LEASE_SECONDS);
     let n = diesel::update(held!(mail))
         .set(mail_outbox::claimed_until.eq(Some(lease)))
         .execute(conn.diesel())?;

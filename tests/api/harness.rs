@@ -580,6 +580,18 @@ pub fn test_config(url: &str) -> Config {
 /// The signing key of test servers (so tests can forge tokens to check they are refused).
 pub const TEST_JWT_SECRET: &str = "test-only-signing-key-0123456789abcdef0123456789";
 
+impl TestDb {
+    /// The same database through a pool of its own, removed by nobody (its first owner
+    /// removes it): what a second instance of the server opens.
+    pub fn another_pool(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            db: connect(&self.url),
+            cleanup: Cleanup::Kept,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Cleanup::PgDatabase { admin_url, name } = &self.cleanup {
@@ -693,6 +705,12 @@ impl TestApp {
             db,
             handle,
         }
+    }
+
+    /// A second server on this one's database, with a pool and a state of its own, as a
+    /// second `comptoir serve` behind the same proxy would be. Drop it before this one.
+    pub async fn another_instance(&self) -> TestApp {
+        TestApp::serve(self.db.another_pool()).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,30 +1,22 @@
 //! Several instances on one database (#24): two servers, each with its own connection pool
 //! and state, as two `comptoir serve` processes behind a proxy would be, on one SQLite file
-//! or one PostgreSQL database. The log-in throttle counts once across them, on the
-//! database's clock; its window ends on that clock; erasing a person forgets their counts.
+//! or one PostgreSQL database ([`TestApp::another_instance`]). The log-in throttle counts
+//! once across them, on the database's clock; its window ends on that clock; erasing a
+//! person forgets their counts. Two customers racing for the last jars through different
+//! instances cannot both have them, and a close asked of both instances at once settles once.
 
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::harness::{test_config, Backend, TestApp};
+use crate::harness::{Backend, TestApp, FRENCH_DEMO};
+use crate::support::{authed, funded_wallet, key, shop};
 
 backend_tests!(
     two_instances_count_one_log_in_throttle,
     a_throttle_window_ends_on_the_databases_clock,
+    checkouts_and_a_close_through_two_instances_sell_and_settle_once,
 );
-
-/// A second server on `app`'s database, with a pool and a state of its own; its base URL.
-fn second_instance(app: &TestApp) -> String {
-    let config = test_config(&app.db.url);
-    let db = comptoir::db::Db::connect(&config.database_url, 4).expect("a second pool");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-    let port = listener.local_addr().expect("address").port();
-    let server = comptoir::server::http_server(listener, db, &config, Some(1))
-        .expect("the second server starts");
-    actix_web::rt::spawn(server);
-    format!("http://127.0.0.1:{port}")
-}
 
 async fn log_in(app: &TestApp, base: &str, email: &str, password: &str) -> u16 {
     let reply = app
@@ -38,7 +30,8 @@ async fn log_in(app: &TestApp, base: &str, email: &str, password: &str) -> u16 {
 
 async fn two_instances_count_one_log_in_throttle(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
-    let (one, two) = (app.base.clone(), second_instance(&app));
+    let other = app.another_instance().await;
+    let (one, two) = (app.base.clone(), other.base.clone());
     let (camille, yanis) = ("camille@example.org", "yanis@example.org");
     let password = comptoir::demo::DEMO_PASSWORD;
     // five failures in all, on either instance: the account's limit
@@ -123,4 +116,107 @@ async fn a_throttle_window_ends_on_the_databases_clock(backend: Backend) {
         1
     );
     assert_eq!(counted(conn), 0);
+}
+
+/// Rows of the ledger's journal.
+fn entries(app: &TestApp) -> i64 {
+    use comptoir::db::schema::ledger_entries;
+    let conn = &mut app.db.db.conn().expect("conn");
+    ledger_entries::table
+        .count()
+        .get_result(conn.diesel())
+        .expect("entries")
+}
+
+async fn checkouts_and_a_close_through_two_instances_sell_and_settle_once(backend: Backend) {
+    let app = TestApp::with_bare_demo(backend).await;
+    let other = app.another_instance().await;
+    let shop = shop(&app).await;
+    let honey = shop.variant[FRENCH_DEMO.skus[1]].clone();
+    // three jars left
+    {
+        use comptoir::db::schema::variants;
+        let conn = &mut app.db.db.conn().expect("conn");
+        diesel::update(variants::table.find(&honey))
+            .set((
+                variants::on_demand.eq(false),
+                variants::stock_on_hand.eq(Some(3_i64)),
+            ))
+            .execute(conn.diesel())
+            .expect("stock set");
+    }
+    let camille = app.access_token(FRENCH_DEMO.consumers[0]).await;
+    let yanis = other.access_token(FRENCH_DEMO.consumers[1]).await;
+    funded_wallet(&app, &camille, "30.00").await;
+    funded_wallet(&other, &yanis, "30.00").await;
+    // each puts two jars in the cart, one through each instance
+    let cart_path = format!("/api/v1/order-cycles/{}/cart", shop.cycle);
+    let two_jars = json!({"lines": [{"variant_id": honey, "quantity": 2}]});
+    for (instance, token) in [(&app, &camille), (&other, &yanis)] {
+        let cart = authed(instance, "PUT", &cart_path, token, None, &two_jars).await;
+        assert_eq!(cart.status, 200, "{}", cart.json());
+    }
+    // both check out at once, each through its instance: one has the jars, one is told no
+    let checkout = format!("/api/v1/order-cycles/{}/checkout", shop.cycle);
+    let body = json!({"shipping_method_id": shop.method[FRENCH_DEMO.pickup],
+        "local_amount": FRENCH_DEMO.local_amount("0")});
+    let (k1, k2) = (key(), key());
+    let (first, second) = futures_util::future::join(
+        authed(&app, "POST", &checkout, &camille, Some(&k1), &body),
+        authed(&other, "POST", &checkout, &yanis, Some(&k2), &body),
+    )
+    .await;
+    let mut statuses = [first.status.as_u16(), second.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{} {}", first.json(), second.json());
+    {
+        use comptoir::db::schema::variants;
+        let conn = &mut app.db.db.conn().expect("conn");
+        let left: Option<i64> = variants::table
+            .find(&honey)
+            .select(variants::stock_on_hand)
+            .first(conn.diesel())
+            .expect("stock");
+        assert_eq!(left, Some(1), "two of three jars sold, no more");
+    }
+    // the close, asked of both instances at once: the cycle settles once
+    let manager = app.access_token(FRENCH_DEMO.hub_manager).await;
+    let close = format!("/api/v1/order-cycles/{}/close", shop.cycle);
+    let (a, b) = futures_util::future::join(
+        app.call("POST", &close, Some(&manager), None),
+        other.call("POST", &close, Some(&manager), None),
+    )
+    .await;
+    for reply in [&a, &b] {
+        assert!(
+            reply.status == 200 || reply.status == 409,
+            "{}: {}",
+            reply.status,
+            reply.json()
+        );
+    }
+    assert!(
+        a.status == 200 || b.status == 200,
+        "{} {}",
+        a.json(),
+        b.json()
+    );
+    let cycle = app
+        .get(&format!("/api/v1/order-cycles/{}", shop.cycle))
+        .await
+        .json();
+    assert_eq!(cycle["state"], "settled", "{cycle}");
+    // asked again, nothing more is written; the books hold
+    let written = entries(&app);
+    let again = other.call("POST", &close, Some(&manager), None).await;
+    assert!(
+        again.status == 200 || again.status == 409,
+        "{}",
+        again.json()
+    );
+    assert_eq!(entries(&app), written, "a second close writes nothing");
+    let conn = &mut app.db.db.conn().expect("conn");
+    let verified = comptoir::ledger::verify::verify(conn, &mut |_| {}).expect("verify");
+    assert!(verified.ok(), "{verified}");
+    drop(other);
 }

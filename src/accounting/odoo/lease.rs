@@ -84,7 +84,7 @@ pub fn current(conn: &mut DbConn) -> Result<Option<Holder>, AccountingError> {
             .select((odoo_lease::holder, odoo_lease::until, odoo_lease::taken_at))
             .first(conn.diesel())
             .optional()?;
-    let now = crate::time::now();
+    let now = crate::db::clock(conn)?;
     Ok(match row {
         Some((Some(holder), Some(until), taken_at)) if until > now => Some(Holder {
             since: taken_at.unwrap_or(until - chrono::Duration::minutes(LEASE_MINUTES)),
@@ -96,7 +96,8 @@ pub fn current(conn: &mut DbConn) -> Result<Option<Holder>, AccountingError> {
 
 /// Takes the lease for `holder`; `Err(holder)` names the live sync holding it.
 pub fn take(conn: &mut DbConn, holder: &str) -> Result<Result<(), Holder>, AccountingError> {
-    let now = crate::time::now();
+    // the database's clock: instances whose clocks differ agree on when a lease ends
+    let now = crate::db::clock(conn)?;
     let until = now + chrono::Duration::minutes(LEASE_MINUTES);
     let forced = match crate::db::try_advisory_lock(conn, ADVISORY_KEY)? {
         // a live session holds it
@@ -145,7 +146,7 @@ fn holding(conn: &mut DbConn, now: NaiveDateTime) -> Result<Holder, AccountingEr
 
 /// Renews the lease; false when `holder` lost it.
 pub fn renew(conn: &mut DbConn, holder: &str) -> Result<bool, AccountingError> {
-    let until = crate::time::now() + chrono::Duration::minutes(LEASE_MINUTES);
+    let until = crate::db::clock(conn)? + chrono::Duration::minutes(LEASE_MINUTES);
     let renewed = diesel::update(
         odoo_lease::table
             .find(1)
