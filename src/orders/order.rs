@@ -701,10 +701,14 @@ pub fn customers_of_cycle(
         )
         .select((users::id, users::display_name, users::email))
         .load(conn.diesel())?;
-    Ok(rows
-        .into_iter()
+    Ok(by_id(rows))
+}
+
+/// Customers read as (id, name, e-mail), by id.
+fn by_id(rows: Vec<(String, String, String)>) -> HashMap<String, Customer> {
+    rows.into_iter()
         .map(|(id, name, email)| (id, Customer { name, email }))
-        .collect())
+        .collect()
 }
 
 /// What the hub's list of a cycle's orders keeps (each `None`: no filter).
@@ -807,8 +811,5 @@ pub fn customers(conn: &mut DbConn, ids: &[&str]) -> Result<HashMap<String, Cust
         .filter(users::id.eq_any(ids))
         .select((users::id, users::display_name, users::email))
         .load(conn.diesel())?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, email)| (id, Customer { name, email }))
-        .collect())
+    Ok(by_id(rows))
 }
