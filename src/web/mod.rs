@@ -317,6 +317,35 @@ mod template_tests {
         }
     }
 
+    /// Every field size a template asks for (`size="…"`, the `input-…` class) has its rule
+    /// in the style sheet: `size="small"` was asked for by seven fields and styled by none.
+    #[test]
+    fn every_field_size_is_styled() {
+        let css = super::render::STYLESHEET;
+        let mut sizes = std::collections::BTreeSet::new();
+        for (name, text) in all_templates() {
+            for (i, _) in text.match_indices("size=\"") {
+                // the macro's argument, not an SVG's `font-size`
+                if text[..i].ends_with('-') {
+                    continue;
+                }
+                let piece = &text[i + "size=\"".len()..];
+                let size: String = piece.chars().take_while(|c| *c != '"').collect();
+                // the macro's own default: no size
+                if !size.is_empty() {
+                    sizes.insert((size, *name));
+                }
+            }
+        }
+        assert!(!sizes.is_empty());
+        for (size, template) in sizes {
+            assert!(
+                css.contains(&format!(".input-{size} ")),
+                "{template} asks for the field size `{size}`, which comptoir.css does not style"
+            );
+        }
+    }
+
     /// Every filter a template uses exists (minijinja finds an unknown one only when the
     /// line runs: the wallets' "next page" link failed so, shown only past 50 wallets).
     #[test]

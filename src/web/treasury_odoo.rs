@@ -4,7 +4,7 @@
 //!
 //! - `GET /treasury/{slug}/odoo`: moves per state (sent, waiting, failed, in conflict, not
 //!   seen yet), the sync running now and since when, the latest failures, every conflict
-//!   with both sides, and the reconciliations Odoo refused ([`odoo::status`]).
+//!   with both sides, and the reconciliations Odoo refused ([`odoo::status()`]).
 //! - `POST /treasury/{slug}/odoo/retry`: after a person fixed Odoo, makes one move (its
 //!   number, `MLC2026-000052`) or every failed and conflicting move due at the next sync
 //!   ([`odoo::retry`]). The sync itself runs in the background job, never in a request.

@@ -34,14 +34,18 @@ fn lost_holds(
         .filter(ledger_transfers::pending_id.eq_any(&ids))
         .select((ledger_transfers::pending_id, ledger_transfers::entry_id))
         .load(conn.diesel())?;
+    // each hold's first resolution, by the hold's id (one look-up per hold)
+    let mut resolved: HashMap<&str, &String> = HashMap::new();
+    for (pending, entry) in &resolutions {
+        if let Some(p) = pending.as_deref() {
+            resolved.entry(p).or_insert(entry);
+        }
+    }
     let now = crate::time::now();
     Ok(holds
         .iter()
         .filter(|h| {
-            let resolved_by = resolutions
-                .iter()
-                .find(|(p, _)| p.as_deref() == Some(h.id.as_str()))
-                .map(|(_, e)| e);
+            let resolved_by = resolved.get(h.id.as_str()).copied();
             match resolved_by {
                 Some(entry) => own_entries.get(&h.id) != Some(entry),
                 None => h.expires_at.is_some_and(|t| t <= now),
