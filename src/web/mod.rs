@@ -218,12 +218,7 @@ pub fn field_errors(
         .iter()
         .map(|e| {
             let key = format!("field-error-{}", e.code.replace('_', "-"));
-            let message = if pages.catalogue.has(locale, &key) {
-                pages.catalogue.text(locale, &key, &[])
-            } else {
-                e.message.clone()
-            };
-            json!({"field": e.field, "message": message})
+            json!({"field": e.field, "message": pages.text_or(locale, &key, &e.message)})
         })
         .collect();
     json!(list)

@@ -197,6 +197,16 @@ impl Pages {
     pub fn text(&self, locale: Locale, key: &str) -> String {
         self.catalogue.text(locale, key, &[])
     }
+
+    /// The words of `key`, or `fallback` when the catalogue has none (an error's own
+    /// message, a code shown as it is).
+    pub fn text_or(&self, locale: Locale, key: &str, fallback: &str) -> String {
+        if self.catalogue.has(locale, key) {
+            self.text(locale, key)
+        } else {
+            fallback.to_string()
+        }
+    }
 }
 
 /// The `page` object every template gets, for a reader not known (the error pages).

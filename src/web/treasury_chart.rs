@@ -260,12 +260,7 @@ fn errors_of(
                 "treasury-mapping-error-{group}-{}",
                 e.code.replace('_', "-")
             );
-            let message = if pages.catalogue.has(locale, &key) {
-                pages.text(locale, &key)
-            } else {
-                e.message.clone()
-            };
-            json!({"field": field, "message": message})
+            json!({"field": field, "message": pages.text_or(locale, &key, &e.message)})
         })
         .collect();
     json!(list)
@@ -273,12 +268,7 @@ fn errors_of(
 
 /// The words of `key`, else `fallback`.
 fn words(pages: &Pages, visitor: &Visitor, key: &str, fallback: &str) -> String {
-    let locale = page_locale(visitor.locale);
-    if pages.catalogue.has(locale, key) {
-        pages.text(locale, key)
-    } else {
-        fallback.to_string()
-    }
+    pages.text_or(page_locale(visitor.locale), key, fallback)
 }
 
 /// A kind of ledger account in words (its code when the catalogue has none).

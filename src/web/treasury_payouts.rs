@@ -274,12 +274,7 @@ fn row_errors(pages: &Pages, visitor: &Visitor, errors: &[FieldError]) -> serde_
                 "treasury-payouts-error-{field}-{}",
                 e.code.replace('_', "-")
             );
-            let message = if pages.catalogue.has(locale, &key) {
-                pages.text(locale, &key)
-            } else {
-                e.message.clone()
-            };
-            json!({"field": e.field, "message": message})
+            json!({"field": e.field, "message": pages.text_or(locale, &key, &e.message)})
         })
         .collect();
     json!(list)
