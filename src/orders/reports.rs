@@ -269,14 +269,23 @@ pub fn page(
     Ok(report)
 }
 
-/// A per-order report's table, without rows yet.
-fn empty(name: &str, cycle_id: &str) -> Report {
-    let columns: &[&str] = match name {
+/// The columns of report `name` (of one of [`NAMES`]; none for any other).
+pub fn columns(name: &str) -> &'static [&'static str] {
+    match name {
+        "supplier_totals" => SUPPLIER_TOTALS,
         "packing_by_customer" => PACKING,
         "delivery_list" => DELIVERY,
-        _ => CUSTOMER_TOTALS,
-    };
-    Report::new(name, cycle_id, columns)
+        "customer_totals" => CUSTOMER_TOTALS,
+        "pay_your_suppliers" => PAY_YOUR_SUPPLIERS,
+        "enterprise_fee_summary" => FEE_SUMMARY,
+        "sales_tax" => SALES_TAX,
+        _ => &[],
+    }
+}
+
+/// Report `name`'s table, without rows yet.
+fn empty(name: &str, cycle_id: &str) -> Report {
+    Report::new(name, cycle_id, columns(name))
 }
 
 /// Adds a per-order report's rows for `data`'s orders.
@@ -298,6 +307,14 @@ fn summed(conn: &mut DbConn, cycle: &OrderCycleRow, name: &str) -> Result<Report
         _ => sales_tax(conn, id)?,
     })
 }
+
+const SUPPLIER_TOTALS: &[&str] = &["producer", "product", "unit", "quantity", "total"];
+
+const PAY_YOUR_SUPPLIERS: &[&str] = &["producer", "goods_total", "producer_fees", "owed", "paid"];
+
+const FEE_SUMMARY: &[&str] = &["fee", "fee_type", "charged_to", "orders", "amount", "vat"];
+
+const SALES_TAX: &[&str] = &["kind", "vat_rate", "base", "vat", "total"];
 
 const PACKING: &[&str] = &[
     "order", "customer", "producer", "product", "unit", "quantity",
@@ -404,11 +421,7 @@ fn by_product(
 
 /// Per producer and product: quantity and total.
 fn supplier_totals(conn: &mut DbConn, cycle_id: &str) -> Result<Report, OrderError> {
-    let mut report = Report::new(
-        "supplier_totals",
-        cycle_id,
-        &["producer", "product", "unit", "quantity", "total"],
-    );
+    let mut report = empty("supplier_totals", cycle_id);
     for ((producer, product, unit), (milli, total)) in by_product(conn, cycle_id, None)? {
         report.rows.push(vec![
             producer,
@@ -545,11 +558,7 @@ fn sums_of<T: QueryableByName<crate::db::MultiBackend> + 'static>(
 }
 
 fn pay_your_suppliers(conn: &mut DbConn, cycle_id: &str) -> Result<Report, OrderError> {
-    let mut report = Report::new(
-        "pay_your_suppliers",
-        cycle_id,
-        &["producer", "goods_total", "producer_fees", "owed", "paid"],
-    );
+    let mut report = empty("pay_your_suppliers", cycle_id);
     // by producer id: its name, goods and the fees charged to it
     let mut owed: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
     for goods in sums_of::<ProducerSum>(conn, GOODS_BY_PRODUCER, cycle_id)? {
@@ -678,11 +687,7 @@ fn shipping_fees(
 }
 
 fn enterprise_fee_summary(conn: &mut DbConn, cycle_id: &str) -> Result<Report, OrderError> {
-    let mut report = Report::new(
-        "enterprise_fee_summary",
-        cycle_id,
-        &["fee", "fee_type", "charged_to", "orders", "amount", "vat"],
-    );
+    let mut report = empty("enterprise_fee_summary", cycle_id);
     let mut sums: BTreeMap<(String, String, String), (i64, i64, i64)> = BTreeMap::new();
     let mut add = |key: (String, String, String), (count, amount, vat): (i64, i64, i64)| {
         let entry = sums.entry(key).or_default();
@@ -740,11 +745,7 @@ const FEES_BY_RATE: &str = "SELECT f.vat_rate_bp AS rate,
     GROUP BY f.vat_rate_bp";
 
 fn sales_tax(conn: &mut DbConn, cycle_id: &str) -> Result<Report, OrderError> {
-    let mut report = Report::new(
-        "sales_tax",
-        cycle_id,
-        &["kind", "vat_rate", "base", "vat", "total"],
-    );
+    let mut report = empty("sales_tax", cycle_id);
     let mut sums: BTreeMap<(&str, i32), (i64, i64)> = BTreeMap::new();
     for (kind, sql) in [("goods", GOODS_BY_RATE), ("fees", FEES_BY_RATE)] {
         for sum in sums_of::<RateSum>(conn, sql, cycle_id)? {
