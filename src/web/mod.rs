@@ -293,10 +293,9 @@ mod template_tests {
     use crate::mail::format::Locale;
     use crate::web::i18n::{Catalogue, PAGE_LOCALES};
 
-    /// Every template parses (a syntax error is caught here, not by a reader).
-    #[test]
-    fn every_template_parses() {
-        let pages = pages(
+    /// The built-in pages of a French deployment in euros.
+    fn french_pages() -> Pages {
+        pages(
             None,
             Deployment {
                 legal: "EUR".into(),
@@ -304,7 +303,13 @@ mod template_tests {
                 secure_cookies: false,
             },
         )
-        .expect("pages");
+        .expect("pages")
+    }
+
+    /// Every template parses (a syntax error is caught here, not by a reader).
+    #[test]
+    fn every_template_parses() {
+        let pages = french_pages();
         for (name, _) in all_templates() {
             if let Err(e) = pages.env.get_template(name) {
                 panic!("{name}: {e:#}");
@@ -345,15 +350,7 @@ mod template_tests {
     /// line runs: the wallets' "next page" link failed so, shown only past 50 wallets).
     #[test]
     fn every_filter_a_template_uses_exists() {
-        let pages = pages(
-            None,
-            Deployment {
-                legal: "EUR".into(),
-                country: crate::deployment::Country::France,
-                secure_cookies: false,
-            },
-        )
-        .expect("pages");
+        let pages = french_pages();
         let mut names = std::collections::BTreeSet::new();
         for (name, text) in all_templates() {
             for (i, _) in text.match_indices('|') {
