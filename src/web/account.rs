@@ -296,13 +296,11 @@ pub async fn account_page(
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     crate::auth::policy::authorize(&reader.actor, crate::auth::policy::Action::ReadOwnAccounts)?;
-    let notice = match query.notice.as_deref() {
-        Some("password-changed") => Some(pages.text(
-            super::i18n::page_locale(visitor.locale),
-            "account-notice-password-changed",
-        )),
-        _ => None,
-    };
+    let notice = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        &[("password-changed", "account-notice-password-changed")],
+    );
     render(
         &pages,
         &visitor,

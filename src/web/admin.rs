@@ -64,17 +64,13 @@ fn admin(visitor: &Visitor) -> Result<&Reader, WebError> {
     Ok(reader)
 }
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "currency-created" => "admin-notice-currency-created",
-        "association-created" => "admin-notice-association-created",
-        "disabled" => "admin-notice-user-disabled",
-        "enabled" => "admin-notice-user-enabled",
-        _ => return None,
-    };
-    Some(pages.text(page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("currency-created", "admin-notice-currency-created"),
+    ("association-created", "admin-notice-association-created"),
+    ("disabled", "admin-notice-user-disabled"),
+    ("enabled", "admin-notice-user-enabled"),
+];
 
 #[derive(Serialize)]
 struct HomePage {
@@ -200,7 +196,11 @@ pub async fn currencies_page(
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     admin(&visitor)?;
-    let notice = notice(&pages, &visitor, query.notice.as_deref());
+    let notice = pages.notice(
+        page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     let values = serde_json::json!({"scale": "2", "parity": "1", "member_to_member": true});
     currencies_view(
         &state,
@@ -394,7 +394,11 @@ pub async fn associations_page(
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     admin(&visitor)?;
-    let notice = notice(&pages, &visitor, query.notice.as_deref());
+    let notice = pages.notice(
+        page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     let values = serde_json::json!({});
     associations_view(
         &state,
@@ -543,7 +547,11 @@ async fn users_view(
             name: u.display_name,
         })
         .collect();
-    let notice = notice(pages, visitor, query.notice.as_deref());
+    let notice = pages.notice(
+        page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     render_status(
         pages,
         visitor,

@@ -96,21 +96,17 @@ fn read(hub_id: &str) -> Action<'_> {
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "created" => "hub-cycles-notice-created",
-        "copied" => "hub-cycles-notice-copied",
-        "saved" => "hub-cycles-notice-saved",
-        "offer-saved" => "hub-cycles-notice-offer-saved",
-        "fee-added" => "hub-cycles-notice-fee-added",
-        "fee-removed" => "hub-cycles-notice-fee-removed",
-        "method-added" => "hub-cycles-notice-method-added",
-        "method-removed" => "hub-cycles-notice-method-removed",
-        _ => return None,
-    };
-    Some(pages.text(page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("created", "hub-cycles-notice-created"),
+    ("copied", "hub-cycles-notice-copied"),
+    ("saved", "hub-cycles-notice-saved"),
+    ("offer-saved", "hub-cycles-notice-offer-saved"),
+    ("fee-added", "hub-cycles-notice-fee-added"),
+    ("fee-removed", "hub-cycles-notice-fee-removed"),
+    ("method-added", "hub-cycles-notice-method-added"),
+    ("method-removed", "hub-cycles-notice-method-removed"),
+];
 
 /// The field errors as this module's templates show them (its own words first).
 /// A variant's row (`price-{id}`, `offer-{id}`) finds its words under `hub_price` and
@@ -559,7 +555,11 @@ pub async fn overview(
         &visitor,
         "hub_cycle.html",
         OverviewPage {
-            notice: notice(&pages, &visitor, query.notice.as_deref()),
+            notice: pages.notice(
+                page_locale(visitor.locale),
+                query.notice.as_deref(),
+                NOTICES,
+            ),
             hub,
             cycle,
             offered,
@@ -703,7 +703,11 @@ pub async fn edit_page(
         &visitor,
         "hub_cycle_edit.html",
         EditPage {
-            notice: notice(&pages, &visitor, query.notice.as_deref()),
+            notice: pages.notice(
+                page_locale(visitor.locale),
+                query.notice.as_deref(),
+                NOTICES,
+            ),
             hub,
             cycle,
             values: CycleValues::of_row(&row),
@@ -803,7 +807,11 @@ pub async fn offer_page(
         OfferPage {
             plannable: matches!(cycle.state, "upcoming" | "open"),
             groups: offer_groups(choices, &offer, &errors),
-            notice: notice(&pages, &visitor, query.notice.as_deref()),
+            notice: pages.notice(
+                page_locale(visitor.locale),
+                query.notice.as_deref(),
+                NOTICES,
+            ),
             hub,
             cycle,
             errors,
@@ -1024,7 +1032,11 @@ pub async fn fees_page(
     let reader = visitor.require()?;
     let (slug, id) = path.into_inner();
     let (hub, row) = super::hub::cycle(&state, reader, slug, id, manage).await?;
-    let notice_text = notice(&pages, &visitor, query.notice.as_deref());
+    let notice_text = pages.notice(
+        page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     fees_form(
         &state,
         &pages,

@@ -65,17 +65,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/hub/{slug}/books/download", web::get().to(books_download));
 }
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "accepted" => "hub-notice-supplier-accepted",
-        "ended" => "hub-notice-supplier-ended",
-        "granted" => "hub-notice-role-granted",
-        "removed" => "hub-notice-role-removed",
-        _ => return None,
-    };
-    Some(pages.text(page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("accepted", "hub-notice-supplier-accepted"),
+    ("ended", "hub-notice-supplier-ended"),
+    ("granted", "hub-notice-role-granted"),
+    ("removed", "hub-notice-role-removed"),
+];
 
 #[derive(Serialize)]
 struct Supplier {
@@ -125,7 +121,11 @@ pub async fn suppliers(
         .collect();
     // those waiting for the hub's answer first
     suppliers.sort_by(|a, b| (a.accepted, &a.name).cmp(&(b.accepted, &b.name)));
-    let notice = notice(&pages, &visitor, query.notice.as_deref());
+    let notice = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     render_status(
         &pages,
         &visitor,
@@ -274,7 +274,11 @@ pub async fn team(
             enterprise_id: &hub.id,
         },
     )?;
-    let notice = notice(&pages, &visitor, query.notice.as_deref());
+    let notice = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     let values = serde_json::json!({"email": "", "role": "cashier"});
     team_page(
         &state,

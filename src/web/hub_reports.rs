@@ -459,17 +459,13 @@ fn payments(
     Ok(out)
 }
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "closed" => "hub-close-notice-closed",
-        "settled" => "hub-close-notice-settled",
-        "failed" => "hub-close-notice-failed",
-        "under-way" => "hub-close-notice-under-way",
-        _ => return None,
-    };
-    Some(pages.text(super::i18n::page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("closed", "hub-close-notice-closed"),
+    ("settled", "hub-close-notice-settled"),
+    ("failed", "hub-close-notice-failed"),
+    ("under-way", "hub-close-notice-under-way"),
+];
 
 /// What the close form shows besides the cycle: a notice, or errors with the values sent.
 struct Shown {
@@ -598,7 +594,11 @@ pub async fn close_page(
     let reader = visitor.require()?;
     let (slug, id) = path.into_inner();
     let (hub, row) = super::hub::cycle(&state, reader, slug, id, close_cycle).await?;
-    let text = notice(&pages, &visitor, query.notice.as_deref());
+    let text = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     let shown = Shown {
         notice: text,
         errors: Vec::new(),

@@ -149,18 +149,14 @@ fn enterprise_json(row: &EnterpriseRow) -> Value {
     json!({"name": row.name, "slug": row.slug, "base": format!("/producer/{}", row.slug)})
 }
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "created" => "producer-notice-created",
-        "saved" => "producer-notice-saved",
-        "variant-added" => "producer-notice-variant-added",
-        "archived" => "producer-notice-archived",
-        "restored" => "producer-notice-restored",
-        _ => return None,
-    };
-    Some(pages.text(page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("created", "producer-notice-created"),
+    ("saved", "producer-notice-saved"),
+    ("variant-added", "producer-notice-variant-added"),
+    ("archived", "producer-notice-archived"),
+    ("restored", "producer-notice-restored"),
+];
 
 fn variant_json(v: &Variant) -> Value {
     json!({
@@ -279,7 +275,7 @@ pub async fn products_page(
             "first": first,
             "first_page": query.after.as_deref().unwrap_or("").is_empty(),
             "errors": producer_errors(&pages, &visitor, &errors),
-            "notice": notice(&pages, &visitor, query.notice.as_deref()),
+            "notice": pages.notice(page_locale(visitor.locale), query.notice.as_deref(), NOTICES),
         }),
         status,
     )
@@ -559,7 +555,11 @@ pub async fn product_page(
         "description": product.description,
         "category": product.category,
     });
-    let notice_text = notice(&pages, &visitor, query.notice.as_deref());
+    let notice_text = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     product_form(
         &state,
         &pages,

@@ -69,16 +69,12 @@ fn enterprise_json(row: &EnterpriseRow) -> serde_json::Value {
     serde_json::json!({"name": row.name, "slug": row.slug, "base": format!("/producer/{}", row.slug)})
 }
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "granted" => "producer-notice-hub-granted",
-        "ended" => "producer-notice-hub-ended",
-        "reconverted" => "producer-notice-reconverted",
-        _ => return None,
-    };
-    Some(pages.text(page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("granted", "producer-notice-hub-granted"),
+    ("ended", "producer-notice-hub-ended"),
+    ("reconverted", "producer-notice-reconverted"),
+];
 
 /// The producer `slug`, once the policy allows `action` on it to the reader (404 when it is
 /// no producer or hidden from the reader, 403 when the action is not the reader's).
@@ -143,7 +139,11 @@ pub async fn hubs(
     slug: web::Path<String>,
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let notice = notice(&pages, &visitor, query.notice.as_deref());
+    let notice = pages.notice(
+        page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     hubs_view(
         &state,
         &pages,

@@ -198,6 +198,20 @@ impl Pages {
         self.catalogue.text(locale, key, &[])
     }
 
+    /// A redirect's `?notice=` in words: the key that `known` pairs with `suffix` (each page
+    /// module's table), nothing for any other suffix — a notice is never text taken from the
+    /// address.
+    pub fn notice(
+        &self,
+        locale: Locale,
+        suffix: Option<&str>,
+        known: &[(&str, &str)],
+    ) -> Option<String> {
+        let suffix = suffix?;
+        let (_, key) = known.iter().find(|(s, _)| *s == suffix)?;
+        Some(self.text(locale, key))
+    }
+
     /// The words of `key`, or `fallback` when the catalogue has none (an error's own
     /// message, a code shown as it is).
     pub fn text_or(&self, locale: Locale, key: &str, fallback: &str) -> String {

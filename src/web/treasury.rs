@@ -154,19 +154,24 @@ pub(super) async fn books_office(
     Ok(office)
 }
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "topup-approved" => "treasury-notice-topup-approved",
-        "topup-refused" => "treasury-notice-topup-refused",
-        "issued" => "treasury-notice-issued",
-        "professional-approved" => "treasury-notice-professional-approved",
-        "professional-refused" => "treasury-notice-professional-refused",
-        "professional-suspended" => "treasury-notice-professional-suspended",
-        _ => return None,
-    };
-    Some(pages.text(super::i18n::page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("topup-approved", "treasury-notice-topup-approved"),
+    ("topup-refused", "treasury-notice-topup-refused"),
+    ("issued", "treasury-notice-issued"),
+    (
+        "professional-approved",
+        "treasury-notice-professional-approved",
+    ),
+    (
+        "professional-refused",
+        "treasury-notice-professional-refused",
+    ),
+    (
+        "professional-suspended",
+        "treasury-notice-professional-suspended",
+    ),
+];
 
 /// The statement's figures of `currency`, as the API's statement reads them.
 fn summary(
@@ -335,7 +340,11 @@ pub async fn topups_page(
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let office = office(&state, reader, slug.into_inner()).await?;
-    let text = notice(&pages, &visitor, query.notice.as_deref());
+    let text = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     queue_page(&state, &pages, &visitor, &office, Shown::page(text)).await
 }
 
@@ -574,7 +583,11 @@ pub async fn professionals_page(
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let office = office(&state, reader, slug.into_inner()).await?;
-    let text = notice(&pages, &visitor, query.notice.as_deref());
+    let text = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     professionals_view(&state, &pages, &visitor, &office, Shown::page(text)).await
 }
 

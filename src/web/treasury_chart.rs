@@ -412,11 +412,14 @@ pub async fn chart_page(
 ) -> Result<HttpResponse, WebError> {
     let office = books_office(&state, &visitor, slug.into_inner()).await?;
     let locale = page_locale(visitor.locale);
-    let notice = match query.notice.as_deref() {
-        Some("saved") => Some(pages.text(locale, "treasury-mapping-saved")),
-        Some("reset") => Some(pages.text(locale, "treasury-mapping-was-reset")),
-        _ => None,
-    };
+    let notice = pages.notice(
+        locale,
+        query.notice.as_deref(),
+        &[
+            ("saved", "treasury-mapping-saved"),
+            ("reset", "treasury-mapping-was-reset"),
+        ],
+    );
     let posted = stored(&state).await?;
     let shown = Shown {
         errors: json!([]),

@@ -107,16 +107,12 @@ struct WalletsPage {
     notice: Option<String>,
 }
 
-/// The words of a notice of this module.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "frozen" => "treasury-wallets-notice-frozen",
-        "active" => "treasury-wallets-notice-active",
-        "limit" => "treasury-wallets-notice-limit",
-        _ => return None,
-    };
-    Some(pages.text(super::i18n::page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[
+    ("frozen", "treasury-wallets-notice-frozen"),
+    ("active", "treasury-wallets-notice-active"),
+    ("limit", "treasury-wallets-notice-limit"),
+];
 
 /// The wallets' page: `q` searched, page `page` (from 1), with a form's errors.
 #[allow(clippy::too_many_arguments)]
@@ -189,7 +185,11 @@ pub async fn wallets_page(
     let reader = visitor.require()?;
     let office = office(&state, reader, slug.into_inner()).await?;
     let query = query.into_inner();
-    let text = notice(&pages, &visitor, query.notice.as_deref());
+    let text = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES,
+    );
     let q: String = query
         .q
         .unwrap_or_default()
@@ -496,13 +496,11 @@ pub async fn periods_page(
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let office = office(&state, reader, slug.into_inner()).await?;
-    let notice = match query.notice.as_deref() {
-        Some("closed") => Some(pages.text(
-            super::i18n::page_locale(visitor.locale),
-            "treasury-periods-notice-closed",
-        )),
-        _ => None,
-    };
+    let notice = pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        &[("closed", "treasury-periods-notice-closed")],
+    );
     let shown = PeriodsShown {
         errors: Vec::new(),
         values: serde_json::json!({}),

@@ -91,10 +91,11 @@ pub async fn status_page(
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, WebError> {
     let office = books_office(&state, &visitor, slug.into_inner()).await?;
-    let notice = match query.notice.as_deref() {
-        Some("retried") => Some(pages.text(page_locale(visitor.locale), "treasury-odoo-retried")),
-        _ => None,
-    };
+    let notice = pages.notice(
+        page_locale(visitor.locale),
+        query.notice.as_deref(),
+        &[("retried", "treasury-odoo-retried")],
+    );
     let shown = Shown {
         errors: Vec::new(),
         typed: String::new(),

@@ -137,10 +137,11 @@ pub async fn payouts_page(
 ) -> Result<HttpResponse, WebError> {
     let reader = visitor.require()?;
     let office = office(&state, reader, slug.into_inner()).await?;
-    let notice = match query.notice.as_deref() {
-        Some("paid") => Some(pages.text(page_locale(visitor.locale), "treasury-payouts-notice")),
-        _ => None,
-    };
+    let notice = pages.notice(
+        page_locale(visitor.locale),
+        query.notice.as_deref(),
+        &[("paid", "treasury-payouts-notice")],
+    );
     let shown = Shown {
         errors: Vec::new(),
         values: json!({}),

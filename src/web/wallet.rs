@@ -84,14 +84,8 @@ pub struct WalletQuery {
     pub notice: Option<String>,
 }
 
-/// The words of a notice this module knows; nothing for any other text.
-fn notice(pages: &Pages, visitor: &Visitor, suffix: Option<&str>) -> Option<String> {
-    let key = match suffix? {
-        "opened" => "wallet-notice-opened",
-        _ => return None,
-    };
-    Some(pages.text(page_locale(visitor.locale), key))
-}
+/// The notices of this module's redirects (`?notice=`), and their words' keys.
+const NOTICES: &[(&str, &str)] = &[("opened", "wallet-notice-opened")];
 
 /// May `actor` read `account` (its owner, the treasurers of its currency)? The API's check.
 fn may_read(
@@ -230,7 +224,11 @@ pub async fn wallet(
         })
         .await?;
     let mut values = values;
-    values["notice"] = json!(notice(&pages, &visitor, query.notice.as_deref()));
+    values["notice"] = json!(pages.notice(
+        super::i18n::page_locale(visitor.locale),
+        query.notice.as_deref(),
+        NOTICES
+    ));
     // an entry's kind in words when the catalogue has them, else its description
     let locale = page_locale(visitor.locale);
     if let Some(lines) = values
