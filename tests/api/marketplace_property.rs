@@ -396,6 +396,66 @@ fn balances_of(conn: &mut DbConn, owner: Owner) -> Vec<(String, String, i64)> {
         .collect()
 }
 
+/// The settlement paid what the preview said, to the cent: each producer in each
+/// currency, the VAT set apart and what the hub kept (its wallet's movement), and it
+/// counted the orders the preview counted.
+fn settled_as_previewed(
+    conn: &mut DbConn,
+    w: &World,
+    preview: &close::Preview,
+    hub_before: &[(String, String, i64)],
+    report: &close::CloseReport,
+) -> Result<(), TestCaseError> {
+    let paid = |views: &[close::SettlementView]| -> Vec<(String, String, i64, i64, i64)> {
+        views
+            .iter()
+            .map(|v| {
+                let (goods, fees, paid) = (v.goods.minor, v.fees.minor, v.paid.minor);
+                (v.producer_id.clone(), v.currency.clone(), goods, fees, paid)
+            })
+            .collect()
+    };
+    prop_assert_eq!(paid(&preview.settlements), paid(&report.settlements));
+    // the close booked nothing: the settlement books every order the preview counted
+    prop_assert_eq!(preview.orders, report.orders_booked);
+    let hub_after = balances_of(conn, Owner::Enterprise(w.hub.clone().into()));
+    let moved = |kind: &str| -> Vec<(String, i64)> {
+        let mut codes: Vec<&String> = hub_after.iter().map(|(c, _, _)| c).collect();
+        codes.sort();
+        codes.dedup();
+        codes
+            .into_iter()
+            .map(|c| {
+                (
+                    c.clone(),
+                    sum(&hub_after, c, kind) - sum(hub_before, c, kind),
+                )
+            })
+            .filter(|(_, m)| *m != 0)
+            .collect()
+    };
+    let listed = |amounts: &[comptoir::money::Money]| -> Vec<(String, i64)> {
+        let mut v: Vec<(String, i64)> = amounts
+            .iter()
+            .filter(|m| m.minor != 0)
+            .map(|m| (m.currency.as_str().to_string(), m.minor))
+            .collect();
+        v.sort();
+        v
+    };
+    prop_assert_eq!(
+        moved("vat_collected"),
+        listed(&preview.vat),
+        "the VAT set apart"
+    );
+    prop_assert_eq!(
+        moved("enterprise_wallet"),
+        listed(&preview.kept),
+        "what the hub kept"
+    );
+    Ok(())
+}
+
 /// The demo's three producers.
 fn producer_ids(conn: &mut DbConn, demo: &DemoFacts) -> Vec<String> {
     use comptoir::db::schema::enterprises;
@@ -425,9 +485,15 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
         .map_err(|e| TestCaseError::fail(format!("close: {e}")))?;
     prop_assert!(closed.settlements.is_empty() && !closed.already_settled);
     check_ledger(conn, "the close")?;
+    // what the close page says the settlement will do, before it runs
+    let row = comptoir::orders::cycles::find_row(conn, &w.cycle).expect("cycle");
+    let preview =
+        close::preview(conn, &row).map_err(|e| TestCaseError::fail(format!("preview: {e}")))?;
+    let hub_before = balances_of(conn, Owner::Enterprise(w.hub.clone().into()));
     let report = close::settle(conn, &CycleId::from(&w.cycle), &mut |_| {})
         .map_err(|e| TestCaseError::fail(format!("settle: {e}")))?;
     check_ledger(conn, "the settlement")?;
+    settled_as_previewed(conn, w, &preview, &hub_before, &report)?;
     let again = close::settle(conn, &CycleId::from(&w.cycle), &mut |_| {})
         .map_err(|e| TestCaseError::fail(format!("second settlement: {e}")))?;
     prop_assert!(again.already_settled);
