@@ -662,32 +662,39 @@ pub fn clock_seconds(conn: &mut DbConn) -> diesel::QueryResult<i64> {
     Ok(diesel::sql_query(sql).get_result::<Now>(conn.diesel())?.now)
 }
 
-/// The database's clock as a naive UTC timestamp (to the millisecond): what leases are taken,
-/// renewed and judged expired by, so instances whose own clocks drift apart still agree on
-/// whose a lease is (the mail outbox, the Odoo sync, the cycle close's due list).
+/// The database's clock as a naive UTC timestamp: what leases are taken, renewed and judged
+/// expired by, so instances whose own clocks drift apart still agree on whose a lease is (the
+/// mail outbox, the Odoo sync, the cycle close's due list).
+///
+/// PostgreSQL's reads to the microsecond. SQLite's reads to the millisecond: the answer is
+/// the *end* of that millisecond, so that a row stamped "now" by this process a moment ago
+/// (a mail enqueued for now, to the microsecond) is never in the clock's future — read as
+/// the millisecond's start, a mail enqueued within the same millisecond would wait for the
+/// worker's next pass.
 pub fn clock(conn: &mut DbConn) -> diesel::QueryResult<chrono::NaiveDateTime> {
     use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
     struct Now {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
-        millis: i64,
+        micros: i64,
     }
     let sql = match conn.backend() {
         Backend::Sqlite => {
-            "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT) AS millis"
+            "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT) * 1000 + 999
+                AS micros"
         }
         Backend::Postgres => {
-            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS millis"
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT) AS micros"
         }
     };
-    let millis = diesel::sql_query(sql)
+    let micros = diesel::sql_query(sql)
         .get_result::<Now>(conn.diesel())?
-        .millis;
-    chrono::DateTime::from_timestamp_millis(millis)
+        .micros;
+    chrono::DateTime::from_timestamp_micros(micros)
         .map(|t| t.naive_utc())
         .ok_or_else(|| {
             diesel::result::Error::DeserializationError(
-                format!("the database's clock reads {millis} ms").into(),
+                format!("the database's clock reads {micros} µs").into(),
             )
         })
 }
