@@ -370,6 +370,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    order_allocations (order_id) {
+        order_id -> Text,
+        shipping_vat_minor -> BigInt,
+        shipping_local_alloc_minor -> BigInt,
+        shipping_vat_local_minor -> BigInt,
+    }
+}
+
+diesel::table! {
     order_fees (id) {
         id -> Text,
         order_id -> Text,
@@ -823,3 +832,4 @@ diesel::joinable!(user_addresses -> users (user_id));
 diesel::joinable!(order_addresses -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(user_addresses, users);
 diesel::allow_tables_to_appear_in_same_query!(order_addresses, orders);
+diesel::allow_tables_to_appear_in_same_query!(order_allocations, orders);

@@ -269,7 +269,10 @@ pub fn adjust(
             euro_state: adjusted.euro_state_due().as_str().into(),
             ..adjusted
         };
-        let fee_rows = fees::order_fee_rows(&adjusted.id, &computed);
+        let mut fee_rows = fees::order_fee_rows(&adjusted.id, &computed);
+        // the local part allocated anew, as booking will (the close's preview sums it)
+        let allocation =
+            super::close::allocate_order(&adjusted, &mut lines, &mut fee_rows, method.as_slice())?;
         {
             let conn = conn.diesel();
             for line in &lines {
@@ -285,6 +288,7 @@ pub fn adjust(
                     order_lines::total_minor.eq(line.total_minor),
                     order_lines::vat_minor.eq(line.vat_minor),
                     order_lines::local_max_minor.eq(line.local_max_minor),
+                    order_lines::local_alloc_minor.eq(line.local_alloc_minor),
                 ))
                 .execute(conn)?;
             }
@@ -299,6 +303,7 @@ pub fn adjust(
                 .execute(conn)?;
             Ok::<_, diesel::result::Error>(())
         }?;
+        super::close::store_allocation(conn, &allocation)?;
         order::view(conn, adjusted)
     })
 }

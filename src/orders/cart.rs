@@ -46,15 +46,20 @@ pub fn find(
 
 /// The cart's lines as a pricing request.
 pub fn request(conn: &mut DbConn, order_id: &str) -> Result<QuoteRequest, OrderError> {
-    Ok(QuoteRequest {
-        lines: super::order::lines(conn, order_id)?
-            .into_iter()
+    Ok(request_of(&super::order::lines(conn, order_id)?))
+}
+
+/// What the cart of these lines asks for.
+pub fn request_of(lines: &[super::order::LineRow]) -> QuoteRequest {
+    QuoteRequest {
+        lines: lines
+            .iter()
             .map(|l| QuoteLineRequest {
-                variant_id: l.variant_id,
+                variant_id: l.variant_id.clone(),
                 quantity: l.quantity,
             })
             .collect(),
-    })
+    }
 }
 
 /// The customer's cart in a cycle (empty when there is none).

@@ -37,7 +37,9 @@ use super::order::{self, EuroState, Order, OrderRow, OrderState};
 use super::payment::{self, EuroCollection};
 use super::quote::{self, share_floor, vat_included, QuoteRequest, MAX_BASKET_MINOR};
 use super::shipping::{self, ShippingMethodRow};
-use crate::db::schema::{order_fees, order_lines, order_receipts, orders, variants};
+use crate::db::schema::{
+    order_allocations, order_fees, order_lines, order_receipts, orders, variants,
+};
 use crate::db::DbConn;
 use crate::enterprises;
 use crate::ids::{CycleId, EntryId, OrderId, TransferId, UserId};
@@ -112,7 +114,8 @@ pub fn checkout(
         if row.state()? != OrderState::Cart {
             return Err(state_conflict("this cart was checked out already".into()));
         }
-        let basket = cart::request(conn, &row.id)?;
+        let mut cart_lines = order::lines(conn, &row.id)?;
+        let basket = cart::request_of(&cart_lines);
         if basket.lines.is_empty() {
             return Err(state_conflict("the cart is empty".into()));
         }
@@ -264,7 +267,33 @@ pub fn checkout(
             ..row
         };
         let by_id = |id: &str| offer.iter().find(|o| o.variant.id == id);
-        let fee_rows = fees::order_fee_rows(&confirmed.id, &priced.fees);
+        // the cart's lines (in position order) become the order's, priced as quoted
+        for line in cart_lines.iter_mut() {
+            let mut quoted = quote.lines.iter().zip(&priced.bases);
+            let Some((q, base)) = quoted.find(|(q, _)| q.variant_id == line.variant_id) else {
+                return Err(OrderError::internal("a cart line left out of its quote"));
+            };
+            let offered = by_id(&line.variant_id);
+            line.producer_id = offered.map(|o| o.producer_id.clone());
+            line.name = q.name.clone();
+            line.unit = q.unit.clone();
+            line.unit_price_minor = q.unit_price.minor;
+            line.total_minor = q.total.minor;
+            line.vat_rate_bp = offered.map_or(0, |o| o.variant.vat_rate_bp);
+            line.vat_minor = q.vat.minor;
+            line.local_share_percent = offered.map_or(0, |o| o.variant.local_share_percent);
+            line.local_max_minor = q.local_max.minor;
+            line.stock_reserved = offered.is_some_and(|o| !o.variant.on_demand);
+            line.weight_grams = base.weight_grams;
+        }
+        let mut fee_rows = fees::order_fee_rows(&confirmed.id, &priced.fees);
+        // the local part allocated as booking will (the close's preview sums it)
+        let allocation = super::close::allocate_order(
+            &confirmed,
+            &mut cart_lines,
+            &mut fee_rows,
+            std::slice::from_ref(&method),
+        )?;
         {
             let conn = conn.diesel();
             diesel::update(orders::table.find(&confirmed.id))
@@ -274,29 +303,31 @@ pub fn checkout(
                 conn,
                 diesel::insert_into(order_fees::table).values(&fee_rows),
             )?;
-            for (line, base) in quote.lines.iter().zip(&priced.bases) {
-                let offered = by_id(&line.variant_id);
+            for line in &cart_lines {
                 diesel::update(
                     order_lines::table
                         .filter(order_lines::order_id.eq(&confirmed.id))
                         .filter(order_lines::variant_id.eq(&line.variant_id)),
                 )
                 .set((
-                    order_lines::producer_id.eq(offered.map(|o| o.producer_id.clone())),
+                    order_lines::producer_id.eq(&line.producer_id),
                     order_lines::name.eq(&line.name),
                     order_lines::unit.eq(&line.unit),
-                    order_lines::unit_price_minor.eq(line.unit_price.minor),
-                    order_lines::total_minor.eq(line.total.minor),
-                    order_lines::vat_rate_bp.eq(offered.map_or(0, |o| o.variant.vat_rate_bp)),
-                    order_lines::vat_minor.eq(line.vat.minor),
-                    order_lines::local_share_percent
-                        .eq(offered.map_or(0, |o| o.variant.local_share_percent)),
-                    order_lines::local_max_minor.eq(line.local_max.minor),
-                    order_lines::stock_reserved.eq(offered.is_some_and(|o| !o.variant.on_demand)),
-                    order_lines::weight_grams.eq(base.weight_grams),
+                    order_lines::unit_price_minor.eq(line.unit_price_minor),
+                    order_lines::total_minor.eq(line.total_minor),
+                    order_lines::vat_rate_bp.eq(line.vat_rate_bp),
+                    order_lines::vat_minor.eq(line.vat_minor),
+                    order_lines::local_share_percent.eq(line.local_share_percent),
+                    order_lines::local_max_minor.eq(line.local_max_minor),
+                    order_lines::local_alloc_minor.eq(line.local_alloc_minor),
+                    order_lines::stock_reserved.eq(line.stock_reserved),
+                    order_lines::weight_grams.eq(line.weight_grams),
                 ))
                 .execute(conn)?;
             }
+            diesel::insert_into(order_allocations::table)
+                .values(&allocation)
+                .execute(conn)?;
             Ok::<_, diesel::result::Error>(())
         }?;
         super::refunds::use_credit(conn, &confirmed, credit)?;

@@ -288,7 +288,7 @@ pub fn insert(conn: &mut DbConn, rows: &[CycleFeeRow]) -> Result<(), OrderError>
 }
 
 /// A fee of one order as stored (see the migration `cycle_close`).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
 #[diesel(table_name = order_fees)]
 pub struct OrderFeeRow {
     pub id: String,

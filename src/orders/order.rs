@@ -253,7 +253,8 @@ pub struct LineRow {
     pub weight_grams: i64,
     /// Quantity delivered, in thousandths of the unit, when the hub adjusted the line.
     pub delivered_milli: Option<i64>,
-    /// Part of the line paid in local currency (euro value), set at close.
+    /// Part of the line paid in local currency (euro value): allocated at checkout and
+    /// at each adjustment ([`super::close::allocate_order`]), again when the close books it.
     pub local_alloc_minor: i64,
     /// `missing` or `substituted`, when the hub found so while packing.
     pub delivery_status: Option<String>,

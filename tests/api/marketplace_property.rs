@@ -19,7 +19,8 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use comptoir::db::schema::{
-    order_cycles, order_fees, order_lines, order_receipts, order_refunds, orders, variants,
+    order_allocations, order_cycles, order_fees, order_lines, order_receipts, order_refunds,
+    orders, variants,
 };
 use comptoir::db::DbConn;
 use comptoir::ids::{CycleId, OrderId, UserId};
@@ -479,6 +480,14 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     for op in ops {
         apply(conn, w, op)?;
         check_ledger(conn, &format!("{op:?}"))?;
+        // every order carries the allocation its booking will make
+        let stale = close::stale_allocations(conn, &w.cycle).expect("allocations");
+        prop_assert!(
+            stale.is_empty(),
+            "after {:?}: {:?} allocated otherwise",
+            op,
+            stale
+        );
     }
     // ordering stops; nothing is settled, nothing captured yet
     let closed = close::close(conn, &CycleId::from(&w.cycle), &mut |_| {})
@@ -489,6 +498,20 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     let row = comptoir::orders::cycles::find_row(conn, &w.cycle).expect("cycle");
     let preview =
         close::preview(conn, &row).map_err(|e| TestCaseError::fail(format!("preview: {e}")))?;
+    // orders checked out before allocations were stored (here: every other one) are
+    // allocated in memory, to the same figures
+    let allocated: Vec<String> = order_allocations::table
+        .select(order_allocations::order_id)
+        .order(order_allocations::order_id.asc())
+        .load(conn.diesel())
+        .expect("allocations");
+    let older: Vec<&String> = allocated.iter().step_by(2).collect();
+    diesel::delete(order_allocations::table.filter(order_allocations::order_id.eq_any(older)))
+        .execute(conn.diesel())
+        .expect("older orders");
+    let again =
+        close::preview(conn, &row).map_err(|e| TestCaseError::fail(format!("preview: {e}")))?;
+    prop_assert_eq!(format!("{:?}", again), format!("{:?}", preview));
     let hub_before = balances_of(conn, Owner::Enterprise(w.hub.clone().into()));
     let report = close::settle(conn, &CycleId::from(&w.cycle), &mut |_| {})
         .map_err(|e| TestCaseError::fail(format!("settle: {e}")))?;

@@ -12,7 +12,7 @@ use super::super::quote::{share_floor, vat_included};
 use super::super::shipping::{self, ShippingMethodRow};
 use super::plan::allocate;
 use super::{account_of, HubAccounts, CHUNK};
-use crate::db::schema::{ledger_transfers, order_fees, order_lines, orders};
+use crate::db::schema::{ledger_transfers, order_allocations, order_fees, order_lines, orders};
 use crate::db::DbConn;
 use crate::ids::EntryId;
 use crate::ledger::accounts::AccountRow;
@@ -335,6 +335,64 @@ pub(super) fn allocated(
     let allocation = allocate(row.local_eur_minor, lines, &mut order_fees)
         .map_err(|e| OrderError::internal(format!("order {number}: {e}")))?;
     Ok((allocation, order_fees))
+}
+
+/// What of an order's allocation is not on its lines and fees: its pickup or delivery
+/// fee's VAT and local part (booking stores that fee as one more fee). A row for an order
+/// says its lines and fees carry its current allocation ([`allocate_order`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_allocations)]
+pub struct OrderAllocation {
+    pub order_id: String,
+    pub shipping_vat_minor: i64,
+    pub shipping_local_alloc_minor: i64,
+    pub shipping_vat_local_minor: i64,
+}
+
+/// Allocates the order's local part as booking will ([`allocated`]), while it is checked
+/// out or adjusted: sets the local parts of `lines` (in position order) and `fees` (sorted
+/// by id here, the order booking reads them in) and answers the rest, to store with
+/// [`store_allocation`]. The close's preview sums what is stored instead of allocating
+/// every order again.
+pub fn allocate_order(
+    row: &OrderRow,
+    lines: &mut [LineRow],
+    fees: &mut [OrderFeeRow],
+    methods: &[ShippingMethodRow],
+) -> Result<OrderAllocation, OrderError> {
+    fees.sort_by(|a, b| a.id.cmp(&b.id));
+    let (allocation, mut booked) = allocated(row, lines, fees.to_vec(), methods)?;
+    for (line, alloc) in lines.iter_mut().zip(allocation) {
+        line.local_alloc_minor = alloc;
+    }
+    let mut stored = OrderAllocation {
+        order_id: row.id.clone(),
+        ..OrderAllocation::default()
+    };
+    if row.shipping_fee_minor > 0 && !booked.is_empty() {
+        let shipping = booked.remove(0);
+        stored.shipping_vat_minor = shipping.vat_minor;
+        stored.shipping_local_alloc_minor = shipping.local_alloc_minor;
+        stored.shipping_vat_local_minor = shipping.vat_local_minor;
+    }
+    for (fee, allocated) in fees.iter_mut().zip(booked) {
+        fee.local_alloc_minor = allocated.local_alloc_minor;
+        fee.vat_local_minor = allocated.vat_local_minor;
+    }
+    Ok(stored)
+}
+
+/// Stores `allocation` for its order, replacing the one stored before if any.
+pub fn store_allocation(
+    conn: &mut DbConn,
+    allocation: &OrderAllocation,
+) -> Result<(), diesel::result::Error> {
+    let conn = conn.diesel();
+    diesel::delete(order_allocations::table.find(&allocation.order_id)).execute(conn)?;
+    diesel::insert_into(order_allocations::table)
+        .values(allocation)
+        .execute(conn)?;
+    Ok(())
 }
 
 pub(super) fn booking_failed(hub_id: &str, error: LedgerError) -> OrderError {

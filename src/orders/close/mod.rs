@@ -48,7 +48,11 @@
 //!    outbox), and the cycle is marked settled.
 //!
 //! Before settling, [`preview`] works out what the settlement would pay, from the orders as
-//! they stand, with the same arithmetic and without writing anything.
+//! they stand, with the same arithmetic and without writing anything. So that it reads sums
+//! rather than every line of the cycle, checkout and adjustment store each order's
+//! allocation as booking will make it ([`allocate_order`]: the lines' and fees' local parts,
+//! and the pickup or delivery fee's in `order_allocations`); booking allocates again and
+//! [`stale_allocations`] finds any order whose stored allocation is not booking's.
 //!
 //! The goods are sold by the hub **on behalf of the producers**: the VAT on goods is the
 //! producers' (it is in what they are paid); the hub accounts only for the VAT on its fees.
@@ -60,8 +64,9 @@ mod plan;
 mod preview;
 mod settle;
 
+pub use book::{allocate_order, store_allocation, OrderAllocation};
 pub use plan::allocate;
-pub use preview::{preview, Preview};
+pub use preview::{preview, stale_allocations, Preview};
 
 use diesel::prelude::*;
 

@@ -3,23 +3,26 @@
 //! [`super::plan::settlement`]) on the cycle's orders as they stand, written nowhere.
 //!
 //! Booked orders are summed as the settlement sums them ([`super::settle::GOODS`] …). The
-//! orders not booked yet are allocated by the database ([`UNBOOKED`]: the allocation of
-//! [`super::plan::allocate`] written as running sums), so that a page showing the preview
-//! of a 1,000-order cycle reads sums, not the cycle's 5,000 lines. The few orders whose
-//! hold can no longer be captured are then replayed in memory, as booking will see them.
-//! `marketplace_property` checks after random sequences that the settlement pays exactly
-//! what the preview said.
+//! orders not booked yet carry their allocation already, stored when they were checked out
+//! or adjusted ([`super::allocate_order`]): the database sums it ([`UNBOOKED`]), so that the
+//! preview of a 1,000-order cycle reads sums, not the cycle's 5,000 lines. The few orders
+//! whose hold can no longer be captured are replayed in memory as booking will see them
+//! (their stored part taken away, their part with the hold lost added), and so are orders
+//! checked out before allocations were stored. `marketplace_property` checks after random
+//! sequences that every stored allocation is booking's ([`stale_allocations`]) and that the
+//! settlement pays exactly what the preview said.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::super::cycles::OrderCycleRow;
-use super::super::order::{OrderRow, OrderState};
-use super::super::shipping;
-use super::{book, plan, settle, SettlementView};
-use crate::db::schema::orders;
+use super::super::fees::OrderFeeRow as Fee;
+use super::super::order::{LineRow, OrderRow, OrderState};
+use super::super::shipping::{self, ShippingMethodRow};
+use super::{book, plan, settle, OrderAllocation, SettlementView};
+use crate::db::schema::{order_allocations, orders};
 use crate::db::DbConn;
 use crate::ledger::currencies;
 use crate::money::{Amount, Money};
@@ -87,97 +90,41 @@ struct UnbookedSum {
     local: i64,
 }
 
-/// The confirmed orders of cycle `$1` not booked yet, allocated as booking will
-/// ([`super::plan::allocate`], [`super::book::allocated`]) as if every hold were captured,
-/// and summed as the settlement sums the booked ones.
-///
-/// The greedy allocation is a running sum: an item gets what is left of the order's local
-/// part once the maximums of the items before it are served, within its own maximum —
-/// `clamp(local − Σ maximums before, 0, maximum)` — the lines in position order, then the
-/// pickup or delivery fee (its VAT and local maximum from the cycle's method, as booking
-/// reads them), then the customer fees in id order. A producer fee is paid from the
-/// producer's euros in the order first: `clamp(Σ its fees so far − those euros, 0, fee)`
-/// is its local part. A fee's VAT in local currency is its VAT in proportion, half up.
-/// (All amounts are non-negative, which makes these equal to the loops of `allocate`; an
-/// order whose local part exceeds its maximums, which booking refuses, is not detected
-/// here.)
+/// The confirmed orders of cycle `$1` not booked yet, summed as the settlement sums the
+/// booked ones, from the allocation stored with them (`allocated`; the others count in
+/// `held` and `orders` only and are allocated in memory). Their pickup or delivery fee is on
+/// the order until booking stores it as a fee.
 const UNBOOKED: &str = "WITH o AS (
-        SELECT id, local_currency, local_eur_minor AS l, local_minor, euro_minor,
-            shipping_fee_minor AS ship, shipping_method_id
-        FROM orders
-        WHERE order_cycle_id = $1 AND state = 'confirmed' AND booked_at IS NULL),
-    la AS (
-        SELECT l.order_id AS order_id, l.producer_id AS producer_id,
-            o.local_currency AS currency, o.l AS l, l.total_minor AS total,
-            l.local_max_minor AS mx,
-            o.l - (SUM(l.local_max_minor) OVER (PARTITION BY l.order_id ORDER BY l.position
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - l.local_max_minor) AS room
-        FROM order_lines l JOIN o ON o.id = l.order_id),
-    lines AS (
-        SELECT order_id, producer_id, currency, total,
-            CAST(CASE WHEN room <= 0 THEN 0 WHEN room >= mx THEN mx ELSE room END AS BIGINT)
-                AS alloc
-        FROM la),
-    rest AS (
-        SELECT order_id,
-            CAST(CASE WHEN MIN(l) > SUM(mx) THEN MIN(l) - SUM(mx) ELSE 0 END AS BIGINT) AS rest
-        FROM la GROUP BY order_id),
-    cf AS (
-        SELECT o.id AS order_id, o.local_currency AS currency, o.ship AS amount,
-            (2 * o.ship * COALESCE(m.vat_rate_bp, 0) + 10000 + COALESCE(m.vat_rate_bp, 0))
-                / (2 * (10000 + COALESCE(m.vat_rate_bp, 0))) AS vat,
-            o.ship * COALESCE(m.local_share_percent, 0) / 100 AS mx,
-            0 AS k, '' AS fid
-        FROM o LEFT JOIN cycle_shipping_methods m
-            ON m.id = o.shipping_method_id AND m.order_cycle_id = $1
-        WHERE o.ship > 0
-        UNION ALL
-        SELECT f.order_id, o.local_currency, f.amount_minor, f.vat_minor, f.local_max_minor,
-            1, f.id
-        FROM order_fees f JOIN o ON o.id = f.order_id
-        WHERE f.charged_to = 'customer'),
-    cfr AS (
-        SELECT cf.currency AS currency, cf.amount AS amount, cf.vat AS vat, cf.mx AS mx,
-            r.rest - (SUM(cf.mx) OVER (PARTITION BY cf.order_id ORDER BY cf.k, cf.fid
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - cf.mx) AS room
-        FROM cf JOIN rest r ON r.order_id = cf.order_id),
-    cfa AS (
-        SELECT currency, amount, vat,
-            CAST(CASE WHEN room <= 0 THEN 0 WHEN room >= mx THEN mx ELSE room END AS BIGINT)
-                AS alloc
-        FROM cfr),
-    euros AS (
-        SELECT order_id, producer_id, SUM(total - alloc) AS e
-        FROM lines GROUP BY order_id, producer_id),
-    pfr AS (
-        SELECT f.producer_id AS producer_id, o.local_currency AS currency,
-            f.amount_minor AS amount, f.vat_minor AS vat,
-            SUM(f.amount_minor) OVER (PARTITION BY f.order_id, f.producer_id ORDER BY f.id
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - COALESCE(e.e, 0) AS room
-        FROM order_fees f JOIN o ON o.id = f.order_id
-        LEFT JOIN euros e ON e.order_id = f.order_id AND e.producer_id = f.producer_id
-        WHERE f.charged_to = 'producer'),
-    pfa AS (
-        SELECT producer_id, currency, amount, vat,
-            CAST(CASE WHEN room <= 0 THEN 0 WHEN room >= amount THEN amount ELSE room END
-                AS BIGINT) AS alloc
-        FROM pfr),
-    fees AS (
-        SELECT currency, vat, alloc, amount FROM pfa
-        UNION ALL
-        SELECT currency, vat, alloc, amount FROM cfa)
-    SELECT CAST('goods' AS TEXT) AS kind, producer_id, currency,
-        CAST(SUM(total) AS BIGINT) AS total, CAST(SUM(alloc) AS BIGINT) AS local
-    FROM lines GROUP BY producer_id, currency
+        SELECT o.id AS id, o.local_currency AS local_currency, o.local_minor AS local_minor,
+            o.euro_minor AS euro_minor, o.shipping_fee_minor AS shipping_fee_minor,
+            CASE WHEN a.order_id IS NULL THEN 0 ELSE 1 END AS allocated,
+            a.shipping_vat_minor AS shipping_vat_minor,
+            a.shipping_vat_local_minor AS shipping_vat_local_minor
+        FROM orders o LEFT JOIN order_allocations a ON a.order_id = o.id
+        WHERE o.order_cycle_id = $1 AND o.state = 'confirmed' AND o.booked_at IS NULL)
+    SELECT CAST('goods' AS TEXT) AS kind, l.producer_id AS producer_id,
+        o.local_currency AS currency, CAST(SUM(l.total_minor) AS BIGINT) AS total,
+        CAST(SUM(l.local_alloc_minor) AS BIGINT) AS local
+    FROM o JOIN order_lines l ON l.order_id = o.id
+    WHERE o.allocated = 1
+    GROUP BY l.producer_id, o.local_currency
     UNION ALL
-    SELECT CAST('fees' AS TEXT), producer_id, currency,
-        CAST(SUM(amount) AS BIGINT), CAST(SUM(alloc) AS BIGINT)
-    FROM pfa GROUP BY producer_id, currency
+    SELECT CAST('fees' AS TEXT), f.producer_id, o.local_currency,
+        CAST(SUM(f.amount_minor) AS BIGINT), CAST(SUM(f.local_alloc_minor) AS BIGINT)
+    FROM o JOIN order_fees f ON f.order_id = o.id
+    WHERE o.allocated = 1 AND f.charged_to = 'producer'
+    GROUP BY f.producer_id, o.local_currency
     UNION ALL
-    SELECT CAST('vat' AS TEXT), CAST(NULL AS TEXT), currency, CAST(SUM(vat) AS BIGINT),
-        CAST(SUM(CASE WHEN amount > 0 THEN (2 * vat * alloc + amount) / (2 * amount)
-            ELSE 0 END) AS BIGINT)
-    FROM fees GROUP BY currency
+    SELECT CAST('vat' AS TEXT), CAST(NULL AS TEXT), v.currency, CAST(SUM(v.vat) AS BIGINT),
+        CAST(SUM(v.vat_local) AS BIGINT)
+    FROM (SELECT o.local_currency AS currency, f.vat_minor AS vat,
+                f.vat_local_minor AS vat_local
+            FROM o JOIN order_fees f ON f.order_id = o.id
+            WHERE o.allocated = 1
+        UNION ALL
+        SELECT local_currency, shipping_vat_minor, shipping_vat_local_minor
+            FROM o WHERE allocated = 1 AND shipping_fee_minor > 0) v
+    GROUP BY v.currency
     UNION ALL
     SELECT CAST('held' AS TEXT), CAST(NULL AS TEXT), local_currency,
         CAST(SUM(euro_minor) AS BIGINT), CAST(SUM(local_minor) AS BIGINT)
@@ -187,13 +134,15 @@ const UNBOOKED: &str = "WITH o AS (
         CAST(COUNT(*) AS BIGINT), CAST(0 AS BIGINT)
     FROM o";
 
-/// The confirmed orders of cycle `$1` not booked yet whose hold may be lost: expired (at
-/// `$2`) or resolved (posted or voided) already. [`book::holds_of`] says which are.
-const MAYBE_LOST: &str = "SELECT o.id AS id FROM orders o
-    JOIN ledger_transfers t ON t.id = o.hold_id
+/// The confirmed orders of cycle `$1` not booked yet that [`UNBOOKED`] cannot sum as they
+/// are: those with no stored allocation, and those whose hold may be lost: expired (at
+/// `$2`) or resolved (posted or voided) already ([`book::holds_of`] says which are).
+const REPLAYED: &str = "SELECT o.id AS id FROM orders o
+    LEFT JOIN ledger_transfers t ON t.id = o.hold_id
     WHERE o.order_cycle_id = $1 AND o.state = 'confirmed' AND o.booked_at IS NULL
-        AND (t.expires_at <= $2
-            OR EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id))";
+        AND (NOT EXISTS (SELECT 1 FROM order_allocations a WHERE a.order_id = o.id)
+            OR t.expires_at <= $2
+            OR EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = o.hold_id))";
 
 #[derive(Debug, QueryableByName)]
 struct Id {
@@ -212,47 +161,140 @@ struct Gathered {
 }
 
 impl Gathered {
-    /// Adds (`sign` 1) or takes away (`sign` -1) what one order not booked yet brings, as
-    /// booking will allocate it ([`book::allocated`]).
-    fn order(
-        &mut self,
-        row: &OrderRow,
-        lines: &[super::super::order::LineRow],
-        fees: Vec<super::super::fees::OrderFeeRow>,
-        methods: &[shipping::ShippingMethodRow],
-        fiat: &str,
-        sign: i64,
-    ) -> Result<(), OrderError> {
-        let (allocation, fees) = book::allocated(row, lines, fees, methods)?;
+    /// Adds (`sign` 1) or takes away (`sign` -1) an order's allocation: its lines' with
+    /// their allocated parts, and its fees (the pickup or delivery fee first when it has one).
+    fn allocation(&mut self, row: &OrderRow, lines: &[(LineRow, i64)], fees: &[Fee], sign: i64) {
         let currency = row.local_currency.clone();
-        for (line, alloc) in lines.iter().zip(allocation) {
+        for (line, alloc) in lines {
             let v = (sign * line.total_minor, sign * alloc);
-            add(
-                &mut self.goods,
-                line.producer_id.clone(),
-                currency.clone(),
-                v,
-            );
+            let producer = line.producer_id.clone();
+            add(&mut self.goods, producer, currency.clone(), v);
         }
-        for fee in &fees {
+        for fee in fees {
             if fee.charged_to == "producer" {
                 let v = (sign * fee.amount_minor, sign * fee.local_alloc_minor);
-                add(
-                    &mut self.producer_fees,
-                    fee.producer_id.clone(),
-                    currency.clone(),
-                    v,
-                );
+                let producer = fee.producer_id.clone();
+                add(&mut self.producer_fees, producer, currency.clone(), v);
             }
             let v = (sign * fee.vat_minor, sign * fee.vat_local_minor);
             add(&mut self.fee_vat, None, currency.clone(), v);
         }
-        if let Some(code) = &currency {
+    }
+
+    /// The allocation stored with an order ([`super::allocate_order`]), as [`UNBOOKED`]
+    /// summed it.
+    fn stored(
+        &mut self,
+        row: &OrderRow,
+        stored: &OrderAllocation,
+        lines: &[LineRow],
+        fees: &[Fee],
+        sign: i64,
+    ) {
+        let lines: Vec<(LineRow, i64)> = lines
+            .iter()
+            .map(|l| (l.clone(), l.local_alloc_minor))
+            .collect();
+        let mut fees = fees.to_vec();
+        if row.shipping_fee_minor > 0 {
+            fees.push(Fee {
+                charged_to: "customer".into(),
+                vat_minor: stored.shipping_vat_minor,
+                vat_local_minor: stored.shipping_vat_local_minor,
+                ..Fee::default()
+            });
+        }
+        self.allocation(row, &lines, &fees, sign);
+    }
+
+    /// Adds the order's allocation as booking will make it ([`book::allocated`]).
+    fn booked(
+        &mut self,
+        row: &OrderRow,
+        lines: &[LineRow],
+        fees: Vec<Fee>,
+        methods: &[ShippingMethodRow],
+    ) -> Result<(), OrderError> {
+        let (allocation, fees) = book::allocated(row, lines, fees, methods)?;
+        let lines: Vec<(LineRow, i64)> = lines.iter().cloned().zip(allocation).collect();
+        self.allocation(row, &lines, &fees, 1);
+        Ok(())
+    }
+
+    /// Adds (`sign` 1) or takes away (`sign` -1) what an order puts in the holding accounts.
+    fn held(&mut self, row: &OrderRow, fiat: &str, sign: i64) {
+        if let Some(code) = &row.local_currency {
             *self.held.entry(code.clone()).or_default() += sign * row.local_minor;
         }
         *self.held.entry(fiat.to_string()).or_default() += sign * row.euro_minor;
-        Ok(())
     }
+}
+
+/// The allocations stored for `rows`, by order id.
+fn allocations_of(
+    conn: &mut DbConn,
+    rows: &[OrderRow],
+) -> Result<HashMap<String, OrderAllocation>, OrderError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    Ok(order_allocations::table
+        .filter(order_allocations::order_id.eq_any(&ids))
+        .select(OrderAllocation::as_select())
+        .load::<OrderAllocation>(conn.diesel())?
+        .into_iter()
+        .map(|a| (a.order_id.clone(), a))
+        .collect())
+}
+
+/// The numbers of the orders of cycle `cycle_id` not booked yet whose stored allocation
+/// ([`super::allocate_order`]) is not the one booking would make of them now: none, unless a
+/// write path changed an order without allocating it again. The preview relies on it; the
+/// marketplace property checks it after every step.
+pub fn stale_allocations(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<String>, OrderError> {
+    let methods = shipping::for_cycle(conn, cycle_id)?;
+    let mut stale = Vec::new();
+    let mut after = String::new();
+    loop {
+        let rows: Vec<OrderRow> = orders::table
+            .filter(orders::order_cycle_id.eq(cycle_id))
+            .filter(orders::state.eq(OrderState::Confirmed.as_str()))
+            .filter(orders::booked_at.is_null())
+            .filter(orders::id.gt(&after))
+            .order(orders::id.asc())
+            .limit(super::CHUNK)
+            .select(OrderRow::as_select())
+            .load(conn.diesel())?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        let (mut lines_of, mut fees_of) = book::lines_and_fees(conn, &rows)?;
+        let mut stored_of = allocations_of(conn, &rows)?;
+        for row in &rows {
+            let Some(stored) = stored_of.remove(&row.id) else {
+                continue;
+            };
+            let lines = lines_of.remove(&row.id).unwrap_or_default();
+            let fees = fees_of.remove(&row.id).unwrap_or_default();
+            let (mut lines_again, mut fees_again) = (lines.clone(), fees.clone());
+            let again = super::allocate_order(row, &mut lines_again, &mut fees_again, &methods)?;
+            let parts = |r: &OrderAllocation, l: &[LineRow], f: &[Fee]| {
+                let mut fees: Vec<(String, i64, i64)> = f
+                    .iter()
+                    .map(|f| (f.id.clone(), f.local_alloc_minor, f.vat_local_minor))
+                    .collect();
+                fees.sort();
+                let lines: Vec<i64> = l.iter().map(|l| l.local_alloc_minor).collect();
+                let shipping = (
+                    r.shipping_vat_minor,
+                    r.shipping_local_alloc_minor,
+                    r.shipping_vat_local_minor,
+                );
+                (lines, fees, shipping)
+            };
+            if parts(&stored, &lines, &fees) != parts(&again, &lines_again, &fees_again) {
+                stale.push(row.number.clone().unwrap_or_else(|| row.id.clone()));
+            }
+        }
+    }
+    Ok(stale)
 }
 
 /// What settling `cycle` now would pay each producer and leave to the hub, computed from
@@ -311,9 +353,9 @@ fn compute(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Preview, OrderErr
             _ => counted += usize::try_from(s.total).unwrap_or(0),
         }
     }
-    // the orders whose hold is lost: counted above as if captured, replayed as booking
-    // will see them (their local part due in euros)
-    let maybe: Vec<String> = diesel::sql_query(MAYBE_LOST)
+    // the orders summed above as if their hold were captured but whose hold is lost, and
+    // those with no stored allocation: allocated here as booking will
+    let replayed: Vec<String> = diesel::sql_query(REPLAYED)
         .bind::<Text, _>(cycle_id)
         .bind::<Timestamp, _>(crate::time::now())
         .load::<Id>(conn.diesel())?
@@ -321,9 +363,9 @@ fn compute(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Preview, OrderErr
         .map(|r| r.id)
         .collect();
     let mut lost_holds = 0;
-    if !maybe.is_empty() {
+    if !replayed.is_empty() {
         let methods = shipping::for_cycle(conn, cycle_id)?;
-        for ids in maybe.chunks(usize::try_from(super::CHUNK).unwrap_or(200)) {
+        for ids in replayed.chunks(usize::try_from(super::CHUNK).unwrap_or(200)) {
             let mut rows: Vec<OrderRow> = orders::table
                 .filter(orders::id.eq_any(ids))
                 .filter(orders::state.eq(OrderState::Confirmed.as_str()))
@@ -331,15 +373,26 @@ fn compute(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Preview, OrderErr
                 .select(OrderRow::as_select())
                 .load(conn.diesel())?;
             let (_, lost) = book::holds_of(conn, &rows)?;
-            rows.retain(|r| r.hold_id.as_ref().is_some_and(|h| lost.contains(h)));
             let (mut lines_of, mut fees_of) = book::lines_and_fees(conn, &rows)?;
+            let mut stored_of = allocations_of(conn, &rows)?;
             for row in rows.iter_mut() {
+                let is_lost = row.hold_id.as_ref().is_some_and(|h| lost.contains(h));
+                let stored = stored_of.remove(&row.id);
+                if stored.is_some() && !is_lost {
+                    continue;
+                }
                 let lines = lines_of.remove(&row.id).unwrap_or_default();
                 let fees = fees_of.remove(&row.id).unwrap_or_default();
-                sums.order(row, &lines, fees.clone(), &methods, &fiat, -1)?;
-                book::lose_hold(row);
-                sums.order(row, &lines, fees, &methods, &fiat, 1)?;
-                lost_holds += 1;
+                if let Some(stored) = &stored {
+                    sums.stored(row, stored, &lines, &fees, -1);
+                }
+                if is_lost {
+                    sums.held(row, &fiat, -1);
+                    book::lose_hold(row);
+                    sums.held(row, &fiat, 1);
+                    lost_holds += 1;
+                }
+                sums.booked(row, &lines, fees, &methods)?;
             }
         }
     }

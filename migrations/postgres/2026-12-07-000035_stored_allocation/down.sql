@@ -1,0 +1,2 @@
+DROP INDEX order_lines_allocated;
+DROP TABLE order_allocations;
