@@ -725,6 +725,16 @@ pub struct CycleFilter {
     pub search: Option<(Vec<String>, String)>,
 }
 
+impl CycleFilter {
+    /// No filter set: every order of the cycle is kept.
+    pub fn keeps_all(&self) -> bool {
+        self.state.is_none()
+            && self.euro_state.is_none()
+            && !self.owed_back
+            && self.search.is_none()
+    }
+}
+
 fn cycle_filtered<'a>(
     cycle_id: &'a str,
     filter: &'a CycleFilter,
@@ -782,6 +792,10 @@ pub fn cycle_counts(
         .filter(orders::state.ne(OrderState::Cart.as_str()))
         .count()
         .get_result(c)?;
+    // no filter keeps them all: one count, not the same one twice
+    if filter.keeps_all() {
+        return Ok((all, all));
+    }
     let kept: i64 = cycle_filtered(cycle_id, filter).count().get_result(c)?;
     Ok((kept, all))
 }
