@@ -161,11 +161,19 @@ struct Gathered {
 }
 
 impl Gathered {
-    /// Adds (`sign` 1) or takes away (`sign` -1) an order's allocation: its lines' with
-    /// their allocated parts, and its fees (the pickup or delivery fee first when it has one).
-    fn allocation(&mut self, row: &OrderRow, lines: &[(LineRow, i64)], fees: &[Fee], sign: i64) {
+    /// Adds (`sign` 1) or takes away (`sign` -1) an order's allocation: its lines with
+    /// their allocated parts (`allocs`, line by line), and its fees (the pickup or delivery
+    /// fee among them when it has one).
+    fn allocation(
+        &mut self,
+        row: &OrderRow,
+        lines: &[LineRow],
+        allocs: &[i64],
+        fees: &[Fee],
+        sign: i64,
+    ) {
         let currency = row.local_currency.clone();
-        for (line, alloc) in lines {
+        for (line, alloc) in lines.iter().zip(allocs) {
             let v = (sign * line.total_minor, sign * alloc);
             let producer = line.producer_id.clone();
             add(&mut self.goods, producer, currency.clone(), v);
@@ -191,10 +199,7 @@ impl Gathered {
         fees: &[Fee],
         sign: i64,
     ) {
-        let lines: Vec<(LineRow, i64)> = lines
-            .iter()
-            .map(|l| (l.clone(), l.local_alloc_minor))
-            .collect();
+        let allocs: Vec<i64> = lines.iter().map(|l| l.local_alloc_minor).collect();
         let mut fees = fees.to_vec();
         if row.shipping_fee_minor > 0 {
             fees.push(Fee {
@@ -204,7 +209,7 @@ impl Gathered {
                 ..Fee::default()
             });
         }
-        self.allocation(row, &lines, &fees, sign);
+        self.allocation(row, lines, &allocs, &fees, sign);
     }
 
     /// Adds the order's allocation as booking will make it ([`book::allocated`]).
@@ -216,8 +221,7 @@ impl Gathered {
         methods: &[ShippingMethodRow],
     ) -> Result<(), OrderError> {
         let (allocation, fees) = book::allocated(row, lines, fees, methods)?;
-        let lines: Vec<(LineRow, i64)> = lines.iter().cloned().zip(allocation).collect();
-        self.allocation(row, &lines, &fees, 1);
+        self.allocation(row, lines, &allocation, &fees, 1);
         Ok(())
     }
 
