@@ -12,6 +12,24 @@ pub fn lock_row(conn: &mut DbConn, table: &'static str, id: &str) -> diesel::Que
     lock_row_by(conn, table, "id", id)
 }
 
+/// [`lock_row`] on every row of `table` whose id is in `ids`, in one statement, taken in id
+/// order (as two transactions locking overlapping sets one row at a time in id order
+/// would, so they cannot deadlock).
+pub fn lock_rows(
+    conn: &mut DbConn,
+    table: &'static str,
+    ids: &[String],
+) -> diesel::QueryResult<()> {
+    if let AnyConnection::Postgres(c) = conn.diesel() {
+        let query = diesel::sql_query(format!(
+            "SELECT 1 FROM {table} WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+        ))
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(ids);
+        diesel::RunQueryDsl::execute(query, c)?;
+    }
+    Ok(())
+}
+
 /// [`lock_row`] on the row whose `column` is `key` (`table` and `column` from the code).
 pub fn lock_row_by(
     conn: &mut DbConn,

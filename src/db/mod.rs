@@ -21,7 +21,9 @@ pub mod backup;
 mod locks;
 pub mod schema;
 
-pub use locks::{advisory_unlock, lock_row, lock_row_by, lock_row_shared, try_advisory_lock};
+pub use locks::{
+    advisory_unlock, lock_row, lock_row_by, lock_row_shared, lock_rows, try_advisory_lock,
+};
 
 use std::time::Duration;
 

@@ -59,27 +59,36 @@ fn lost_holds(
 pub(super) enum Chunk {
     /// No confirmed order is left to book.
     Done,
-    /// Booked this many (0: a concurrent close booked the ones picked meanwhile).
-    Booked(usize),
+    /// Booked this many (0: a concurrent close booked the ones picked meanwhile) of the
+    /// orders picked, the last of which (in id order) is the second field.
+    Booked(usize, String),
 }
 
-/// Step 2, one chunk: books up to [`CHUNK`] confirmed orders not booked yet.
-pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chunk, OrderError> {
-    let ids: Vec<String> = orders::table
+/// Step 2, one chunk: books up to [`CHUNK`] confirmed orders not booked yet, those after
+/// order id `after` when given (the previous chunk's last: each chunk then reads only its
+/// own orders, not again the ones booked before it).
+pub(super) fn book_chunk(
+    conn: &mut DbConn,
+    cycle: &OrderCycleRow,
+    after: Option<&str>,
+) -> Result<Chunk, OrderError> {
+    let mut pick = orders::table
         .filter(orders::order_cycle_id.eq(&cycle.id))
         .filter(orders::state.eq(OrderState::Confirmed.as_str()))
         .filter(orders::booked_at.is_null())
         .order(orders::id.asc())
         .limit(CHUNK)
         .select(orders::id)
-        .load(conn.diesel())?;
-    if ids.is_empty() {
+        .into_boxed();
+    if let Some(after) = after {
+        pick = pick.filter(orders::id.gt(after));
+    }
+    let ids: Vec<String> = pick.load(conn.diesel())?;
+    let Some(last) = ids.last().cloned() else {
         return Ok(Chunk::Done);
-    }
+    };
     // locked in id order, then re-read: a concurrent close may have booked some meanwhile
-    for id in &ids {
-        crate::db::lock_row(conn, "orders", id)?;
-    }
+    crate::db::lock_rows(conn, "orders", &ids)?;
     let mut rows: Vec<OrderRow> = orders::table
         .filter(orders::id.eq_any(&ids))
         .filter(orders::booked_at.is_null())
@@ -88,7 +97,7 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
         .select(OrderRow::as_select())
         .load(conn.diesel())?;
     if rows.is_empty() {
-        return Ok(Chunk::Booked(0));
+        return Ok(Chunk::Booked(0, last));
     }
     let hub = HubAccounts::open(conn, &cycle.hub_id)?;
     let (mut lines_of, mut fees_of) = lines_and_fees(conn, &rows)?;
@@ -96,29 +105,47 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
 
     // holds that can no longer be captured: their local part becomes euros due
     let (holds, lost) = holds_of(conn, &rows)?;
+    // orders whose row booking changes beyond `booked_at` (written one by one below)
+    let mut changed: Vec<bool> = Vec::with_capacity(rows.len());
     for row in rows.iter_mut() {
-        if row.hold_id.as_ref().is_some_and(|h| lost.contains(h)) {
+        let lost_hold = row.hold_id.as_ref().is_some_and(|h| lost.contains(h));
+        if lost_hold {
             tracing::warn!(order = %row.id, "the hold of this order was released before the close: its local part is now due in euros");
             lose_hold(row);
         }
+        changed.push(lost_hold);
     }
 
     let mut requests = Vec::new();
     let mut holdings: HashMap<String, AccountRow> = HashMap::new();
     let mut line_updates = Vec::new();
     let mut fee_updates = Vec::new();
+    let mut new_fees = Vec::new();
     let now = crate::time::now();
     for row in rows.iter_mut() {
         let number = row.number.clone().unwrap_or_default();
         let lines = lines_of.remove(&row.id).unwrap_or_default();
-        let order_fees = fees_of.remove(&row.id).unwrap_or_default();
-        let (allocation, order_fees) = allocated(row, &lines, order_fees, &methods)?;
+        let stored_fees = fees_of.remove(&row.id).unwrap_or_default();
+        let (allocation, order_fees) = allocated(row, &lines, stored_fees.clone(), &methods)?;
+        // checkout and adjustment stored the same allocation (`allocate_order`) unless the
+        // hold was lost or the order predates stored allocations: only differences are written
         for (line, alloc) in lines.iter().zip(allocation) {
-            line_updates.push((line.order_id.clone(), line.variant_id.clone(), alloc));
+            if line.local_alloc_minor != alloc {
+                line_updates.push((line.order_id.clone(), line.variant_id.clone(), alloc));
+            }
         }
+        let stored: HashMap<&str, (i64, i64)> = stored_fees
+            .iter()
+            .map(|f| (f.id.as_str(), (f.local_alloc_minor, f.vat_local_minor)))
+            .collect();
         for fee in order_fees {
-            let new = fee.fee_type == "shipping" && fee.fee_id.is_none();
-            fee_updates.push((fee, new));
+            if fee.fee_type == "shipping" && fee.fee_id.is_none() {
+                new_fees.push(fee);
+            } else if stored.get(fee.id.as_str())
+                != Some(&(fee.local_alloc_minor, fee.vat_local_minor))
+            {
+                fee_updates.push(fee);
+            }
         }
 
         if let Some(hold_id) = row.hold_id.as_ref().filter(|h| !lost.contains(h)) {
@@ -204,29 +231,40 @@ pub(super) fn book_chunk(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Chu
             .set(order_lines::local_alloc_minor.eq(alloc))
             .execute(conn)?;
         }
-        for (fee, new) in &fee_updates {
-            if *new {
-                diesel::insert_into(order_fees::table)
-                    .values(fee)
-                    .execute(conn)?;
-            } else {
-                diesel::update(order_fees::table.find(&fee.id))
-                    .set((
-                        order_fees::local_alloc_minor.eq(fee.local_alloc_minor),
-                        order_fees::vat_local_minor.eq(fee.vat_local_minor),
-                    ))
-                    .execute(conn)?;
-            }
+        for fees in new_fees.chunks(INSERT_ROWS) {
+            crate::db::execute(conn, diesel::insert_into(order_fees::table).values(fees))?;
         }
-        for row in rows.iter() {
+        for fee in &fee_updates {
+            diesel::update(order_fees::table.find(&fee.id))
+                .set((
+                    order_fees::local_alloc_minor.eq(fee.local_alloc_minor),
+                    order_fees::vat_local_minor.eq(fee.vat_local_minor),
+                ))
+                .execute(conn)?;
+        }
+        // the orders booking changed only by booking them: one statement
+        let booked: Vec<&str> = rows
+            .iter()
+            .zip(&changed)
+            .filter(|(_, changed)| !**changed)
+            .map(|(row, _)| row.id.as_str())
+            .collect();
+        diesel::update(orders::table.filter(orders::id.eq_any(&booked)))
+            .set((orders::booked_at.eq(now), orders::updated_at.eq(now)))
+            .execute(conn)?;
+        for (row, _) in rows.iter().zip(&changed).filter(|(_, changed)| **changed) {
             diesel::update(orders::table.find(&row.id))
                 .set(row)
                 .execute(conn)?;
         }
         Ok::<_, diesel::result::Error>(())
     }?;
-    Ok(Chunk::Booked(rows.len()))
+    Ok(Chunk::Booked(rows.len(), last))
 }
+
+/// Rows per insert of new fees ([`crate::db::execute`]: one multi-row statement on
+/// PostgreSQL, 13 parameters a row, under its 65,535; one cached statement per row on SQLite).
+const INSERT_ROWS: usize = 500;
 
 /// The lines of `rows` in order and their fees, by order id.
 #[allow(clippy::type_complexity)]

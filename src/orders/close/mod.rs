@@ -15,8 +15,10 @@
 //!    cancellations and adjustments lock it shared ([`super::cycles::find_open_for_order`],
 //!    [`super::cycles::find_unsettled_for_order`]), so none is under way meanwhile.
 //! 2. **Book the orders** (the settlement's first part), [`CHUNK`] at a time, each chunk one
-//!    transaction and one ledger batch (constant memory whatever the cycle's size). For
-//!    each confirmed order:
+//!    transaction and one ledger batch (constant memory whatever the cycle's size), in
+//!    order id order, each chunk reading on from the previous one's last order. Booking
+//!    writes only what the order's stored allocation does not already say
+//!    ([`allocate_order`]). For each confirmed order:
 //!    - its local part is **allocated**: to the goods lines first (in order, each up to its
 //!      local maximum), then the pickup/delivery fee, then the customer fees. Producers get
 //!      the local currency first: that is what makes it circulate. Producer fees (a
@@ -189,12 +191,18 @@ fn book_and_settle(
 ) -> Result<CloseReport, OrderError> {
     let cycle_id = cycle.id.as_str();
     let mut booked = 0;
+    // through the cycle's orders in id order; once at the end, from the start again: done
+    // when that pass finds none left (ordering has stopped, but an order met nothing to
+    // book it before the cursor passed it if its transaction had not committed yet)
+    let mut after: Option<String> = None;
     loop {
-        match conn.transaction(|conn| book::book_chunk(conn, cycle))? {
-            book::Chunk::Done => break,
-            book::Chunk::Booked(n) => {
+        match conn.transaction(|conn| book::book_chunk(conn, cycle, after.as_deref()))? {
+            book::Chunk::Done if after.is_none() => break,
+            book::Chunk::Done => after = None,
+            book::Chunk::Booked(n, last) => {
                 booked += n;
                 progress(n);
+                after = Some(last);
             }
         }
     }
