@@ -35,16 +35,17 @@ pub struct Throttle {
 /// A window's count, as the upsert leaves it.
 #[derive(Debug, QueryableByName)]
 struct Count {
-    #[diesel(sql_type = BigInt)]
-    window_start: i64,
     #[diesel(sql_type = Integer)]
     attempts: i32,
 }
 
 /// Counts one attempt of `(scope, key)` (`$1`, `$2`) at `now` (`$3`, Unix seconds), in a
-/// window of `$4` seconds with a limit of `$5`: a finished window starts again at 1; a full
-/// one counts one past the limit and no further (the caller reads "refused" from `attempts >
-/// limit`). (Parameters first appear in their numbers' order: SQLite numbers `$N` by their
+/// window of `$4` seconds with a limit of `$5`: a finished window starts again at 1. A full
+/// one is left as it is and no row is returned: the attempt is refused **and not counted**.
+/// (Counting refusals one past the limit, as before, left a reservation no success ever gave
+/// back: 31 log-ins at once from one address locked it out for the whole window.) The
+/// condition is read under the row's lock, so two instances cannot both take the last
+/// attempt. (Parameters first appear in their numbers' order: SQLite numbers `$N` by their
 /// first appearance.)
 const RESERVE: &str = "INSERT INTO login_throttle (scope, key, window_start, attempts)
     VALUES ($1, $2, $3, 1)
@@ -52,9 +53,16 @@ const RESERVE: &str = "INSERT INTO login_throttle (scope, key, window_start, att
         window_start = CASE WHEN login_throttle.window_start <= $3 - $4 THEN $3
             ELSE login_throttle.window_start END,
         attempts = CASE WHEN login_throttle.window_start <= $3 - $4 THEN 1
-            WHEN login_throttle.attempts > $5 THEN login_throttle.attempts
             ELSE login_throttle.attempts + 1 END
-    RETURNING window_start, attempts";
+        WHERE login_throttle.window_start <= $3 - $4 OR login_throttle.attempts < $5
+    RETURNING attempts";
+
+/// When the window of `(scope, key)` started (read after a refusal, for `Retry-After`).
+#[derive(Debug, QueryableByName)]
+struct Started {
+    #[diesel(sql_type = BigInt)]
+    window_start: i64,
+}
 
 impl Throttle {
     /// A throttle of `limit` attempts per `window`, its counts kept under `scope`.
@@ -77,25 +85,35 @@ impl Throttle {
     pub fn reserve(&self, conn: &mut DbConn, key: &str) -> Result<(), AuthError> {
         let now = crate::db::clock_seconds(conn)?;
         let window = self.window_seconds();
-        let count: Count = diesel::sql_query(RESERVE)
+        let counted: Option<Count> = diesel::sql_query(RESERVE)
             .bind::<Text, _>(self.scope)
             .bind::<Text, _>(key)
             .bind::<BigInt, _>(now)
             .bind::<BigInt, _>(window)
             .bind::<Integer, _>(i32::try_from(self.limit).unwrap_or(i32::MAX))
-            .get_result(conn.diesel())?;
+            .get_result(conn.diesel())
+            .optional()?;
+        let Some(count) = counted else {
+            // refused: the window is full (and stays so until it ends)
+            let started: Option<Started> = diesel::sql_query(
+                "SELECT window_start FROM login_throttle WHERE scope = $1 AND key = $2",
+            )
+            .bind::<Text, _>(self.scope)
+            .bind::<Text, _>(key)
+            .get_result(conn.diesel())
+            .optional()?;
+            let start = started.map_or(now, |s| s.window_start);
+            let left = start + window - now;
+            return Err(AuthError::Throttled {
+                retry_after_seconds: u64::try_from(left).unwrap_or(0).max(1),
+            });
+        };
         if count.attempts == 1 {
             // a window started: the finished ones of this scope go
             diesel::sql_query("DELETE FROM login_throttle WHERE scope = $1 AND window_start <= $2")
                 .bind::<Text, _>(self.scope)
                 .bind::<BigInt, _>(now - window)
                 .execute(conn.diesel())?;
-        }
-        if i64::from(count.attempts) > i64::from(self.limit) {
-            let left = count.window_start + window - now;
-            return Err(AuthError::Throttled {
-                retry_after_seconds: u64::try_from(left).unwrap_or(0).max(1),
-            });
         }
         Ok(())
     }

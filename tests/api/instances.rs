@@ -15,6 +15,7 @@ use crate::support::{authed, funded_wallet, key, shop};
 backend_tests!(
     two_instances_count_one_log_in_throttle,
     a_throttle_window_ends_on_the_databases_clock,
+    a_refused_attempt_is_not_counted,
     checkouts_and_a_close_through_two_instances_sell_and_settle_once,
 );
 
@@ -116,6 +117,48 @@ async fn a_throttle_window_ends_on_the_databases_clock(backend: Backend) {
         1
     );
     assert_eq!(counted(conn), 0);
+}
+
+/// A full window refuses an attempt without counting it: once an attempt in flight succeeds
+/// and gives its reservation back, the next one is let in (refusals counted one past the
+/// limit used to keep that place taken for the rest of the window: 31 log-ins at once from
+/// one address locked it out).
+async fn a_refused_attempt_is_not_counted(backend: Backend) {
+    use comptoir::auth::throttle::Throttle;
+    use comptoir::auth::AuthError;
+    let app = TestApp::with_demo(backend).await;
+    let conn = &mut app.db.db.conn().expect("conn");
+    let throttle = Throttle::new("address", 3, std::time::Duration::from_secs(900));
+    let key = "address:192.0.2.7";
+    for _ in 0..3 {
+        throttle.reserve(conn, key).expect("a place");
+    }
+    for _ in 0..4 {
+        match throttle.reserve(conn, key) {
+            Err(AuthError::Throttled {
+                retry_after_seconds,
+            }) => assert!(
+                (1..=900).contains(&retry_after_seconds),
+                "{retry_after_seconds}"
+            ),
+            other => panic!("refused expected, got {other:?}"),
+        }
+    }
+    // one of the three in flight succeeds: its place is free for exactly one more
+    throttle.release(conn, key).expect("given back");
+    throttle.reserve(conn, key).expect("the place given back");
+    assert!(matches!(
+        throttle.reserve(conn, key),
+        Err(AuthError::Throttled { .. })
+    ));
+    // all three succeed: three places again
+    for _ in 0..3 {
+        throttle.release(conn, key).expect("given back");
+    }
+    for _ in 0..3 {
+        throttle.reserve(conn, key).expect("a place");
+    }
+    assert!(throttle.reserve(conn, key).is_err());
 }
 
 /// Rows of the ledger's journal.
