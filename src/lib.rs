@@ -17,7 +17,7 @@
 //! - [`demo`]: the demo marketplace in `fixtures/demo/`
 //! - [`setup`]: migrations, then the reference data the domain owns
 //! - [`db`], [`config`], [`error`], [`ids`], [`money`], [`time`], [`pagination`], [`text`],
-//!   [`idempotency`]: foundations shared by all
+//!   [`idempotency`], [`memory`]: foundations shared by all
 
 pub mod accounting;
 pub mod api;
@@ -39,6 +39,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod ledger;
 pub mod mail;
+pub mod memory;
 pub mod money;
 pub mod orders;
 pub mod pagination;
