@@ -4,8 +4,9 @@
 //! seeds customers (one argon2 hash reused for all) with funded LEM wallets, raises the stock
 //! of the open cycle, then starts `comptoir serve` as a child process on a free local port
 //! (same executable, same `--config` and `--database-url`, a temporary data directory). For
-//! each concurrency level, C client threads, each with its own customer and keep-alive
-//! connection, loop for S seconds over one *iteration*: log in (`POST /api/v1/auth/login`),
+//! each concurrency level, C client threads, each with its own customer, keep-alive
+//! connection and address (`X-Forwarded-For`, the server trusting 127.0.0.1 as its reverse
+//! proxy), loop for S seconds over one *iteration*: log in (`POST /api/v1/auth/login`),
 //! set a cart of 5 distinct variants (`PUT …/cart`), check out with part of it in LEM
 //! (`POST …/checkout`, half the cart's `local_max`, with an `Idempotency-Key`). Each level
 //! is run twice: with one log-in per client before the clock starts (argon2 is deliberately
@@ -155,6 +156,9 @@ impl Reply {
 struct Http {
     base: String,
     agent: ureq::Agent,
+    /// The client's own address, as the reverse proxy in front would forward it
+    /// (`X-Forwarded-For`; the server trusts 127.0.0.1 as its proxy).
+    forwarded_for: Option<String>,
 }
 
 impl Http {
@@ -167,6 +171,17 @@ impl Http {
         Http {
             base: format!("http://{addr}"),
             agent,
+            forwarded_for: None,
+        }
+    }
+
+    /// Client `c`'s connection, from an address of its own in the benchmarking range
+    /// 198.18.0.0/15 (RFC 2544): customers come from many addresses, not one, so the
+    /// per-address log-in throttle (30 attempts in flight or failed) sees them apart.
+    fn of_client(addr: SocketAddr, c: usize) -> Http {
+        Http {
+            forwarded_for: Some(format!("198.18.{}.{}", c / 250, c % 250 + 1)),
+            ..Http::new(addr)
         }
     }
 
@@ -186,6 +201,9 @@ impl Http {
             if let Some(bearer) = &bearer {
                 request = request.header("Authorization", bearer);
             }
+            if let Some(client) = &self.forwarded_for {
+                request = request.header("X-Forwarded-For", client);
+            }
             request.call()
         } else {
             let mut request = match method {
@@ -200,6 +218,9 @@ impl Http {
             }
             if let Some(key) = idempotency_key {
                 request = request.header("Idempotency-Key", key);
+            }
+            if let Some(client) = &self.forwarded_for {
+                request = request.header("X-Forwarded-For", client);
             }
             request.send(body.map(Value::to_string).unwrap_or_default())
         };
@@ -249,6 +270,8 @@ impl Server {
             // the JWT key is generated there, and confirmation mails written there
             .env("COMPTOIR_DATA_DIR", &data_dir)
             .env("COMPTOIR_LOG_LEVEL", "warn")
+            // the clients say their own addresses (`Http::of_client`), as through a proxy
+            .env("COMPTOIR_TRUSTED_PROXIES", r#"["127.0.0.1"]"#)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -517,7 +540,7 @@ fn measure(
             .map(|c| {
                 let (record, email, tokens) = (&record, &emails[c], &tokens);
                 scope.spawn(move || {
-                    let mut http = Http::new(server.addr);
+                    let mut http = Http::of_client(server.addr, c);
                     let mut latencies = Vec::new();
                     let token = tokens.get(c);
                     let mut n = c * 7;
