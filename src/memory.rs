@@ -1,8 +1,8 @@
 //! The process's memory allocator, tuned once at start-up (#24, P6).
 //!
 //! On glibc (Linux), measured with `comptoir bench checkout` (BENCHMARKS.md), the default
-//! allocator let a server at 32 concurrent clients grow to 370 MiB (cart and checkout) and
-//! 970 MiB (with log-ins) though it needs about 26 MiB of live heap:
+//! allocator let a server at 32 concurrent clients keep 230 MiB of private memory (cart and
+//! checkout) and 857 MiB (with log-ins) though it needs about 26 MiB:
 //! - **arenas**: each thread that allocates while another holds the lock gets an arena of
 //!   its own (up to 8 per core), and each arena keeps what its threads freed. Database work
 //!   runs on a pool of blocking threads that grows with the clients, so the arenas did too.
@@ -16,7 +16,8 @@
 //!
 //! An operator can still choose otherwise with glibc's own variables (`MALLOC_ARENA_MAX`,
 //! `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`): a setting given there is left alone
-//! (e.g. more arenas on a machine with many cores). Other platforms keep their allocator.
+//! (e.g. more arenas on a machine with many cores); `GLIBC_TUNABLES` naming any
+//! `glibc.malloc.` tunable leaves all three alone. Other platforms keep their allocator.
 
 /// Arenas (`M_ARENA_MAX`).
 const ARENAS: i32 = 1;
@@ -41,6 +42,10 @@ pub fn tune_allocator() {
             TRIM_THRESHOLD_BYTES,
         ),
     ];
+    let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+    if tunables.contains("glibc.malloc.") {
+        return;
+    }
     for (variable, parameter, value) in settings {
         if std::env::var_os(variable).is_none() {
             // SAFETY: `mallopt` only sets a parameter of glibc's allocator (it takes the

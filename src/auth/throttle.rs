@@ -93,8 +93,17 @@ impl Throttle {
             .bind::<Integer, _>(i32::try_from(self.limit).unwrap_or(i32::MAX))
             .get_result(conn.diesel())
             .optional()?;
-        let Some(count) = counted else {
-            // refused: the window is full (and stays so until it ends)
+        let refused = match &counted {
+            // a limit of 0 refuses even a window's first attempt
+            Some(count) if i64::from(count.attempts) > i64::from(self.limit) => {
+                self.release(conn, key)?;
+                true
+            }
+            Some(_) => false,
+            None => true,
+        };
+        if refused {
+            // the window is full (and stays so until it ends)
             let started: Option<Started> = diesel::sql_query(
                 "SELECT window_start FROM login_throttle WHERE scope = $1 AND key = $2",
             )
@@ -107,8 +116,8 @@ impl Throttle {
             return Err(AuthError::Throttled {
                 retry_after_seconds: u64::try_from(left).unwrap_or(0).max(1),
             });
-        };
-        if count.attempts == 1 {
+        }
+        if counted.is_some_and(|c| c.attempts == 1) {
             // a window started: the finished ones of this scope go
             diesel::sql_query("DELETE FROM login_throttle WHERE scope = $1 AND window_start <= $2")
                 .bind::<Text, _>(self.scope)
@@ -186,14 +195,20 @@ impl LoginThrottle {
     }
 
     /// Counts an attempt against each key in turn before the work is done;
-    /// [`AuthError::Throttled`] at the first one locked out (the ones before keep theirs).
+    /// [`AuthError::Throttled`] at the first one locked out, the ones before given back (a
+    /// refused request did nothing, so it counts against none of its keys).
     pub fn reserve_all(
         &self,
         conn: &mut DbConn,
         keys: &[(Limit, String)],
     ) -> Result<(), AuthError> {
-        for (limit, key) in keys {
-            self.of(*limit).reserve(conn, key)?;
+        for (taken, (limit, key)) in keys.iter().enumerate() {
+            if let Err(refused) = self.of(*limit).reserve(conn, key) {
+                for (limit, key) in &keys[..taken] {
+                    self.of(*limit).release(conn, key)?;
+                }
+                return Err(refused);
+            }
         }
         Ok(())
     }

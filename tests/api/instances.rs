@@ -159,6 +159,44 @@ async fn a_refused_attempt_is_not_counted(backend: Backend) {
         throttle.reserve(conn, key).expect("a place");
     }
     assert!(throttle.reserve(conn, key).is_err());
+    // a limit of 0 refuses even the first attempt, and counts nothing
+    let closed = Throttle::new("address", 0, std::time::Duration::from_secs(900));
+    assert!(closed.reserve(conn, "address:192.0.2.8").is_err());
+    assert!(closed.reserve(conn, "address:192.0.2.8").is_err());
+    assert_eq!(attempts(conn, "address:192.0.2.8"), 0);
+    // several keys at once: refused by the last, the earlier ones are given back
+    let login = comptoir::auth::throttle::LoginThrottle::default();
+    let address = "address:192.0.2.9".to_string();
+    for _ in 0..30 {
+        login.addresses.reserve(conn, &address).expect("a place");
+    }
+    let keys = [
+        (
+            comptoir::auth::throttle::Limit::Account,
+            "register:ada@example.org".to_string(),
+        ),
+        (comptoir::auth::throttle::Limit::Address, address),
+    ];
+    for _ in 0..6 {
+        assert!(login.reserve_all(conn, &keys).is_err());
+    }
+    assert_eq!(attempts(conn, "register:ada@example.org"), 0);
+}
+
+/// Attempts counted for `key` in its window (0 without a row).
+fn attempts(conn: &mut comptoir::db::DbConn, key: &str) -> i32 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        attempts: i32,
+    }
+    diesel::sql_query("SELECT attempts FROM login_throttle WHERE key = $1")
+        .bind::<diesel::sql_types::Text, _>(key)
+        .get_results::<N>(conn.diesel())
+        .expect("attempts")
+        .iter()
+        .map(|n| n.attempts)
+        .sum()
 }
 
 /// Rows of the ledger's journal.

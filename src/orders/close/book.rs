@@ -57,7 +57,7 @@ fn lost_holds(
 
 /// What one booking transaction did.
 pub(super) enum Chunk {
-    /// No confirmed order is left to book.
+    /// No confirmed order is left to book (after the order id given, when one was).
     Done,
     /// Booked this many (0: a concurrent close booked the ones picked meanwhile) of the
     /// orders picked, the last of which (in id order) is the second field.
