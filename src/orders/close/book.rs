@@ -105,15 +105,12 @@ pub(super) fn book_chunk(
 
     // holds that can no longer be captured: their local part becomes euros due
     let (holds, lost) = holds_of(conn, &rows)?;
-    // orders whose row booking changes beyond `booked_at` (written one by one below)
-    let mut changed: Vec<bool> = Vec::with_capacity(rows.len());
+    let lost_hold = |row: &OrderRow| row.hold_id.as_ref().is_some_and(|h| lost.contains(h));
     for row in rows.iter_mut() {
-        let lost_hold = row.hold_id.as_ref().is_some_and(|h| lost.contains(h));
-        if lost_hold {
+        if lost_hold(row) {
             tracing::warn!(order = %row.id, "the hold of this order was released before the close: its local part is now due in euros");
             lose_hold(row);
         }
-        changed.push(lost_hold);
     }
 
     let mut requests = Vec::new();
@@ -126,7 +123,11 @@ pub(super) fn book_chunk(
         let number = row.number.clone().unwrap_or_default();
         let lines = lines_of.remove(&row.id).unwrap_or_default();
         let stored_fees = fees_of.remove(&row.id).unwrap_or_default();
-        let (allocation, order_fees) = allocated(row, &lines, stored_fees.clone(), &methods)?;
+        let stored: Vec<(i64, i64)> = stored_fees
+            .iter()
+            .map(|f| (f.local_alloc_minor, f.vat_local_minor))
+            .collect();
+        let (allocation, order_fees) = allocated(row, &lines, stored_fees, &methods)?;
         // checkout and adjustment stored the same allocation (`allocate_order`) unless the
         // hold was lost or the order predates stored allocations: only differences are written
         for (line, alloc) in lines.iter().zip(allocation) {
@@ -134,16 +135,13 @@ pub(super) fn book_chunk(
                 line_updates.push((line.order_id.clone(), line.variant_id.clone(), alloc));
             }
         }
-        let stored: HashMap<&str, (i64, i64)> = stored_fees
-            .iter()
-            .map(|f| (f.id.as_str(), (f.local_alloc_minor, f.vat_local_minor)))
-            .collect();
+        // `allocated` keeps the stored fees in their order, the new pickup or delivery fee
+        // put first (as `allocate_order` reads them too)
+        let mut stored = stored.into_iter();
         for fee in order_fees {
             if fee.fee_type == "shipping" && fee.fee_id.is_none() {
                 new_fees.push(fee);
-            } else if stored.get(fee.id.as_str())
-                != Some(&(fee.local_alloc_minor, fee.vat_local_minor))
-            {
+            } else if stored.next() != Some((fee.local_alloc_minor, fee.vat_local_minor)) {
                 fee_updates.push(fee);
             }
         }
@@ -242,17 +240,15 @@ pub(super) fn book_chunk(
                 ))
                 .execute(conn)?;
         }
-        // the orders booking changed only by booking them: one statement
-        let booked: Vec<&str> = rows
-            .iter()
-            .zip(&changed)
-            .filter(|(_, changed)| !**changed)
-            .map(|(row, _)| row.id.as_str())
-            .collect();
+        // the orders booking changed only by booking them: one statement; those whose hold
+        // was lost changed more, each its own
+        let (changed, booked): (Vec<&OrderRow>, Vec<&OrderRow>) =
+            rows.iter().partition(|row| lost_hold(row));
+        let booked: Vec<&str> = booked.iter().map(|row| row.id.as_str()).collect();
         diesel::update(orders::table.filter(orders::id.eq_any(&booked)))
             .set((orders::booked_at.eq(now), orders::updated_at.eq(now)))
             .execute(conn)?;
-        for (row, _) in rows.iter().zip(&changed).filter(|(_, changed)| **changed) {
+        for row in changed {
             diesel::update(orders::table.find(&row.id))
                 .set(row)
                 .execute(conn)?;
