@@ -833,3 +833,15 @@ diesel::joinable!(order_addresses -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(user_addresses, users);
 diesel::allow_tables_to_appear_in_same_query!(order_addresses, orders);
 diesel::allow_tables_to_appear_in_same_query!(order_allocations, orders);
+
+diesel::table! {
+    cycle_unbooked_sums (order_cycle_id, kind, producer_id, currency) {
+        order_cycle_id -> Text,
+        kind -> Text,
+        producer_id -> Text,
+        currency -> Text,
+        total -> BigInt,
+        local -> BigInt,
+        counted -> BigInt,
+    }
+}

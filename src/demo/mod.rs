@@ -32,7 +32,7 @@ use serde::Deserialize;
 use crate::auth::users::{normalise_email, EnterpriseRoleRow, Role, UserRow};
 use crate::catalog::{ProductRow, UnitKind, VariantRow};
 use crate::db::schema::{
-    currencies, cycle_fees, cycle_shipping_methods, enterprise_currencies,
+    currencies, cycle_fees, cycle_shipping_methods, cycle_unbooked_sums, enterprise_currencies,
     enterprise_relationships, enterprise_roles, enterprises, idempotency_keys, ledger_accounts,
     ledger_entries, order_allocations, order_cycle_variants, order_cycles, order_fees, order_lines,
     orders, producer_settlements, products, reconversion_rules, users, variants,
@@ -974,6 +974,7 @@ fn delete_all(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
     diesel::delete(cycle_fees::table).execute(conn)?;
     diesel::delete(order_lines::table).execute(conn)?;
     diesel::delete(order_allocations::table).execute(conn)?;
+    diesel::delete(cycle_unbooked_sums::table).execute(conn)?;
     diesel::delete(orders::table).execute(conn)?;
     diesel::delete(cycle_shipping_methods::table).execute(conn)?;
     diesel::delete(ledger_accounts::table).execute(conn)?;

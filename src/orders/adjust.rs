@@ -33,6 +33,7 @@
 
 use diesel::prelude::*;
 
+use super::close::sums::Shift;
 use super::cycles;
 use super::fees::{self, ChargedTo, CycleFeeRow, FeeBase};
 use super::order::{self, Order, OrderRow, OrderState};
@@ -115,6 +116,7 @@ pub fn adjust(
             )));
         }
         cycles::find_unsettled_for_order(conn, &row.order_cycle_id)?;
+        let counted = Shift::before(conn, vec![row.id.clone()])?;
         let tolerance = i64::from(row.weight_tolerance_percent.clamp(0, 100));
         let mut lines = order::lines(conn, &row.id)?;
         let mut errors = Vec::new();
@@ -304,6 +306,8 @@ pub fn adjust(
             Ok::<_, diesel::result::Error>(())
         }?;
         super::close::store_allocation(conn, &allocation)?;
+        // the cycle's running sums count the order as it is now (last: see `Shift::apply`)
+        counted.apply(conn)?;
         order::view(conn, adjusted)
     })
 }

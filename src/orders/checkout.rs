@@ -31,6 +31,7 @@ use chrono::Duration;
 use diesel::prelude::*;
 
 use super::cart;
+use super::close::sums::Shift;
 use super::cycles::{self, OfferedVariant};
 use super::fees;
 use super::order::{self, EuroState, Order, OrderRow, OrderState};
@@ -331,6 +332,9 @@ pub fn checkout(
             Ok::<_, diesel::result::Error>(())
         }?;
         super::refunds::use_credit(conn, &confirmed, credit)?;
+        // the cycle's running sums count the order from now on (the last rows locked: the
+        // mails below are new rows)
+        Shift::confirmed(conn, &confirmed, &cart_lines, &fee_rows, &allocation)?;
         let view = order::view(conn, confirmed)?;
         super::mails::confirmed(conn, &view, &cycle.name, &method)?;
         Ok(view)
@@ -680,6 +684,7 @@ pub fn cancel(
                 row.number.as_deref().unwrap_or(&row.id),
             )));
         }
+        let uncounted = Shift::before(conn, vec![row.id.clone()])?;
         release_stock(conn, &row.id)?;
         if let Some(hold) = &row.hold_id {
             holds::void_hold(
@@ -711,6 +716,8 @@ pub fn cancel(
         let cancelled = super::refunds::return_credit(conn, cancelled)?;
         let view = order::view(conn, cancelled)?;
         super::mails::cancelled(conn, &view, &cycle.name, reason)?;
+        // the cycle's running sums no longer count it (last: see `Shift::apply`)
+        uncounted.apply(conn)?;
         Ok(view)
     })
 }

@@ -488,6 +488,9 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
             op,
             stale
         );
+        // the cycle's running sums are what its orders add up to
+        let drift = close::sums::drift(conn, &w.cycle).expect("sums");
+        prop_assert!(drift.is_empty(), "after {:?}: sums {:?}", op, drift);
     }
     // ordering stops; nothing is settled, nothing captured yet
     let closed = close::close(conn, &CycleId::from(&w.cycle), &mut |_| {})
@@ -509,6 +512,8 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     diesel::delete(order_allocations::table.filter(order_allocations::order_id.eq_any(older)))
         .execute(conn.diesel())
         .expect("older orders");
+    // as the migration that added the running sums left them: worked out from the orders
+    close::sums::rebuild(conn, &w.cycle).expect("sums");
     let again =
         close::preview(conn, &row).map_err(|e| TestCaseError::fail(format!("preview: {e}")))?;
     prop_assert_eq!(format!("{:?}", again), format!("{:?}", preview));
@@ -516,6 +521,9 @@ fn run_case(w: &World, ops: &[Op]) -> Result<(), TestCaseError> {
     let report = close::settle(conn, &CycleId::from(&w.cycle), &mut |_| {})
         .map_err(|e| TestCaseError::fail(format!("settle: {e}")))?;
     check_ledger(conn, "the settlement")?;
+    // every order is booked: the cycle's running sums count none
+    let left = close::sums::of_cycle(conn, &w.cycle).expect("sums");
+    prop_assert!(left.is_empty(), "after the settlement: {:?}", left);
     settled_as_previewed(conn, w, &preview, &hub_before, &report)?;
     let again = close::settle(conn, &CycleId::from(&w.cycle), &mut |_| {})
         .map_err(|e| TestCaseError::fail(format!("second settlement: {e}")))?;

@@ -11,6 +11,7 @@ use super::super::order::{EuroState, LineRow, OrderRow, OrderState};
 use super::super::quote::{share_floor, vat_included};
 use super::super::shipping::{self, ShippingMethodRow};
 use super::plan::allocate;
+use super::sums::Shift;
 use super::{account_of, HubAccounts, CHUNK};
 use crate::db::schema::{ledger_transfers, order_allocations, order_fees, order_lines, orders};
 use crate::db::DbConn;
@@ -99,6 +100,7 @@ pub(super) fn book_chunk(
     if rows.is_empty() {
         return Ok(Chunk::Booked(0, last));
     }
+    let uncounted = Shift::before(conn, rows.iter().map(|r| r.id.clone()).collect())?;
     let hub = HubAccounts::open(conn, &cycle.hub_id)?;
     let (mut lines_of, mut fees_of) = lines_and_fees(conn, &rows)?;
     let methods = shipping::for_cycle(conn, &cycle.id)?;
@@ -255,6 +257,8 @@ pub(super) fn book_chunk(
         }
         Ok::<_, diesel::result::Error>(())
     }?;
+    // booked, they leave the cycle's running sums (last: see `Shift::apply`)
+    uncounted.apply(conn)?;
     Ok(Chunk::Booked(rows.len(), last))
 }
 

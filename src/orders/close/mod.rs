@@ -54,7 +54,9 @@
 //! rather than every line of the cycle, checkout and adjustment store each order's
 //! allocation as booking will make it ([`allocate_order`]: the lines' and fees' local parts,
 //! and the pickup or delivery fee's in `order_allocations`); booking allocates again and
-//! [`stale_allocations`] finds any order whose stored allocation is not booking's.
+//! [`stale_allocations`] finds any order whose stored allocation is not booking's. What the
+//! orders not booked yet hold is kept as running sums per cycle ([`sums`]), changed by the
+//! same writes, so that the preview reads a few rows per cycle.
 //!
 //! The goods are sold by the hub **on behalf of the producers**: the VAT on goods is the
 //! producers' (it is in what they are paid); the hub accounts only for the VAT on its fees.
@@ -65,6 +67,7 @@ mod book;
 mod plan;
 mod preview;
 mod settle;
+pub mod sums;
 
 pub use book::{allocate_order, store_allocation, OrderAllocation};
 pub use plan::allocate;

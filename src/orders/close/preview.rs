@@ -4,8 +4,9 @@
 //!
 //! Booked orders are summed as the settlement sums them ([`super::settle::GOODS`] …). The
 //! orders not booked yet carry their allocation already, stored when they were checked out
-//! or adjusted ([`super::allocate_order`]): the database sums it ([`UNBOOKED`]), so that the
-//! preview of a 1,000-order cycle reads sums, not the cycle's 5,000 lines. The few orders
+//! or adjusted ([`super::allocate_order`]), and the cycle's running sums of it are kept
+//! ([`sums`]), so that the preview of a 1,000-order cycle reads a few rows, not the cycle's
+//! 5,000 lines. The few orders
 //! whose hold can no longer be captured are replayed in memory as booking will see them
 //! (their stored part taken away, their part with the hold lost added), and so are orders
 //! checked out before allocations were stored. `marketplace_property` checks after random
@@ -15,13 +16,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{Text, Timestamp};
 
 use super::super::cycles::OrderCycleRow;
 use super::super::fees::OrderFeeRow as Fee;
 use super::super::order::{LineRow, OrderRow, OrderState};
 use super::super::shipping::{self, ShippingMethodRow};
-use super::{book, plan, settle, OrderAllocation, SettlementView};
+use super::{book, plan, settle, sums, OrderAllocation, SettlementView};
 use crate::db::schema::{order_allocations, orders};
 use crate::db::DbConn;
 use crate::ledger::currencies;
@@ -73,68 +74,7 @@ fn to_rows(sums: Sums) -> Vec<plan::Sums> {
         .collect()
 }
 
-/// One row of [`UNBOOKED`].
-#[derive(Debug, QueryableByName)]
-struct UnbookedSum {
-    /// `goods`, `fees` (charged to producers), `vat` (of every fee), `held` (`total`: the
-    /// euro parts, `local`: the local parts) or `orders` (`total`: how many).
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    producer_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    currency: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
-    #[diesel(sql_type = BigInt)]
-    local: i64,
-}
-
-/// The confirmed orders of cycle `$1` not booked yet, summed as the settlement sums the
-/// booked ones, from the allocation stored with them (`allocated`; the others count in
-/// `held` and `orders` only and are allocated in memory). Their pickup or delivery fee is on
-/// the order until booking stores it as a fee.
-const UNBOOKED: &str = "WITH o AS (
-        SELECT o.id AS id, o.local_currency AS local_currency, o.local_minor AS local_minor,
-            o.euro_minor AS euro_minor, o.shipping_fee_minor AS shipping_fee_minor,
-            CASE WHEN a.order_id IS NULL THEN 0 ELSE 1 END AS allocated,
-            a.shipping_vat_minor AS shipping_vat_minor,
-            a.shipping_vat_local_minor AS shipping_vat_local_minor
-        FROM orders o LEFT JOIN order_allocations a ON a.order_id = o.id
-        WHERE o.order_cycle_id = $1 AND o.state = 'confirmed' AND o.booked_at IS NULL)
-    SELECT CAST('goods' AS TEXT) AS kind, l.producer_id AS producer_id,
-        o.local_currency AS currency, CAST(SUM(l.total_minor) AS BIGINT) AS total,
-        CAST(SUM(l.local_alloc_minor) AS BIGINT) AS local
-    FROM o JOIN order_lines l ON l.order_id = o.id
-    WHERE o.allocated = 1
-    GROUP BY l.producer_id, o.local_currency
-    UNION ALL
-    SELECT CAST('fees' AS TEXT), f.producer_id, o.local_currency,
-        CAST(SUM(f.amount_minor) AS BIGINT), CAST(SUM(f.local_alloc_minor) AS BIGINT)
-    FROM o JOIN order_fees f ON f.order_id = o.id
-    WHERE o.allocated = 1 AND f.charged_to = 'producer'
-    GROUP BY f.producer_id, o.local_currency
-    UNION ALL
-    SELECT CAST('vat' AS TEXT), CAST(NULL AS TEXT), v.currency, CAST(SUM(v.vat) AS BIGINT),
-        CAST(SUM(v.vat_local) AS BIGINT)
-    FROM (SELECT o.local_currency AS currency, f.vat_minor AS vat,
-                f.vat_local_minor AS vat_local
-            FROM o JOIN order_fees f ON f.order_id = o.id
-            WHERE o.allocated = 1
-        UNION ALL
-        SELECT local_currency, shipping_vat_minor, shipping_vat_local_minor
-            FROM o WHERE allocated = 1 AND shipping_fee_minor > 0) v
-    GROUP BY v.currency
-    UNION ALL
-    SELECT CAST('held' AS TEXT), CAST(NULL AS TEXT), local_currency,
-        CAST(SUM(euro_minor) AS BIGINT), CAST(SUM(local_minor) AS BIGINT)
-    FROM o GROUP BY local_currency
-    UNION ALL
-    SELECT CAST('orders' AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT),
-        CAST(COUNT(*) AS BIGINT), CAST(0 AS BIGINT)
-    FROM o";
-
-/// The confirmed orders of cycle `$1` not booked yet that [`UNBOOKED`] cannot sum as they
+/// The confirmed orders of cycle `$1` not booked yet that [`sums`] cannot hold as they
 /// are: those with no stored allocation, and those whose hold may be lost: expired (at
 /// `$2`) or resolved (posted or voided) already ([`book::holds_of`] says which are).
 const REPLAYED: &str = "SELECT o.id AS id FROM orders o
@@ -189,8 +129,8 @@ impl Gathered {
         }
     }
 
-    /// The allocation stored with an order ([`super::allocate_order`]), as [`UNBOOKED`]
-    /// summed it.
+    /// The allocation stored with an order ([`super::allocate_order`]), as the running
+    /// [`sums`] hold it.
     fn stored(
         &mut self,
         row: &OrderRow,
@@ -318,18 +258,18 @@ fn compute(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Preview, OrderErr
     let cycle_id = cycle.id.as_str();
     let legal = currencies::legal(conn)?;
     let fiat = legal.code.as_str().to_string();
-    let mut sums = Gathered::default();
+    let mut gathered = Gathered::default();
     // the booked orders, as the settlement sums them
     for (sql, into) in [
-        (settle::GOODS, &mut sums.goods),
-        (settle::PRODUCER_FEES, &mut sums.producer_fees),
-        (settle::FEE_VAT, &mut sums.fee_vat),
+        (settle::GOODS, &mut gathered.goods),
+        (settle::PRODUCER_FEES, &mut gathered.producer_fees),
+        (settle::FEE_VAT, &mut gathered.fee_vat),
     ] {
         for s in settle::sums(conn, sql, cycle_id)? {
             add(into, s.producer_id, s.currency, (s.total, s.local));
         }
     }
-    sums.held = settle::held_by_cycle(conn, cycle_id, &fiat)?
+    gathered.held = settle::held_by_cycle(conn, cycle_id, &fiat)?
         .into_iter()
         .collect();
     let booked: i64 = orders::table
@@ -338,21 +278,20 @@ fn compute(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Preview, OrderErr
         .count()
         .get_result(conn.diesel())?;
     let mut counted = usize::try_from(booked).unwrap_or(0);
-    // the orders booking has not reached yet, allocated by the database
-    let unbooked = diesel::sql_query(UNBOOKED)
-        .bind::<Text, _>(cycle_id)
-        .load::<UnbookedSum>(conn.diesel())?;
-    for s in unbooked {
+    // the orders booking has not reached yet, as their running sums hold them
+    for s in sums::of_cycle(conn, cycle_id)? {
         let v = (s.total, s.local);
+        let producer_id = Some(s.producer_id).filter(|p| !p.is_empty());
+        let currency = Some(s.currency).filter(|c| !c.is_empty());
         match s.kind.as_str() {
-            "goods" => add(&mut sums.goods, s.producer_id, s.currency, v),
-            "fees" => add(&mut sums.producer_fees, s.producer_id, s.currency, v),
-            "vat" => add(&mut sums.fee_vat, None, s.currency, v),
+            "goods" => add(&mut gathered.goods, producer_id, currency, v),
+            "fees" => add(&mut gathered.producer_fees, producer_id, currency, v),
+            "vat" => add(&mut gathered.fee_vat, None, currency, v),
             "held" => {
-                if let Some(code) = s.currency {
-                    *sums.held.entry(code).or_default() += s.local;
+                if let Some(code) = currency {
+                    *gathered.held.entry(code).or_default() += s.local;
                 }
-                *sums.held.entry(fiat.clone()).or_default() += s.total;
+                *gathered.held.entry(fiat.clone()).or_default() += s.total;
             }
             _ => counted += usize::try_from(s.total).unwrap_or(0),
         }
@@ -388,15 +327,15 @@ fn compute(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Preview, OrderErr
                 let lines = lines_of.remove(&row.id).unwrap_or_default();
                 let fees = fees_of.remove(&row.id).unwrap_or_default();
                 if let Some(stored) = &stored {
-                    sums.stored(row, stored, &lines, &fees, -1);
+                    gathered.stored(row, stored, &lines, &fees, -1);
                 }
                 if is_lost {
-                    sums.held(row, &fiat, -1);
+                    gathered.held(row, &fiat, -1);
                     book::lose_hold(row);
-                    sums.held(row, &fiat, 1);
+                    gathered.held(row, &fiat, 1);
                     lost_holds += 1;
                 }
-                sums.booked(row, &lines, fees, &methods)?;
+                gathered.booked(row, &lines, fees, &methods)?;
             }
         }
     }
@@ -405,7 +344,7 @@ fn compute(conn: &mut DbConn, cycle: &OrderCycleRow) -> Result<Preview, OrderErr
         producer_fees,
         fee_vat,
         held,
-    } = sums;
+    } = gathered;
     let (goods, producer_fees, fee_vat) =
         (to_rows(goods), to_rows(producer_fees), to_rows(fee_vat));
     let (planned, legal) = settle::plan_of(conn, cycle, &goods, &producer_fees, &fee_vat)?;

@@ -1,0 +1,2 @@
+DROP INDEX orders_booked;
+DROP TABLE cycle_unbooked_sums;
