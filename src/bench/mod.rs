@@ -13,6 +13,7 @@
 
 pub mod catalog;
 pub mod close;
+pub mod mail;
 pub mod office;
 pub mod orders;
 

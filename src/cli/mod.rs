@@ -202,6 +202,13 @@ enum BenchCommand {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Mails delivered per second by the outbox's worker through the configured transport
+    /// (`.eml` files, or SMTP when `smtp.url` is set): queues --mails mails, then times one
+    /// delivery pass. Use a scratch database.
+    Mail {
+        #[arg(long, default_value_t = 5_000)]
+        mails: usize,
+    },
     /// The office pages' benchmark data: --orders orders in a copy of the demo's open cycle,
     /// page sessions for the hub's manager, the treasurer and a producer, and the pages to
     /// measure written to --out (`<cookie> <path>` lines, for `benches/office.sh`). Use a
@@ -571,6 +578,22 @@ fn run(cli: Cli) -> Result<()> {
                 },
             )?;
             print!("{}", crate::bench::orders::checkout_table(&results));
+            Ok(())
+        }
+        Command::Bench {
+            command: BenchCommand::Mail { mails },
+        } => {
+            anyhow::ensure!(
+                (1..=1_000_000).contains(&mails),
+                "--mails must be 1 to 1000000"
+            );
+            let db = Db::connect(&config.database_url, 2)?;
+            for version in crate::setup::migrate(&db, &config.deployment)? {
+                eprintln!("applied {version}");
+            }
+            let mailer = crate::mail::mailer_from_config(&config).map_err(anyhow::Error::msg)?;
+            let m = crate::bench::mail::mail(&db, &mailer, mails)?;
+            print!("{}", crate::bench::mail::mail_table(&m));
             Ok(())
         }
         Command::Bench {

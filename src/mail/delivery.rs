@@ -6,7 +6,9 @@
 //!    selected `FOR UPDATE SKIP LOCKED`, so several server instances can run workers at once
 //!    and never claim the same mail; on SQLite the write transaction is exclusive.
 //! 2. **Send** each one, rendered in the recipient's language, with a stable
-//!    `Message-ID: <OUTBOX-ID@DOMAIN>`.
+//!    `Message-ID: <OUTBOX-ID@DOMAIN>`. The claim's lease covers the sends of its first
+//!    2.5 minutes; a mail sent later in a slow batch has its lease renewed first (one more
+//!    write, which also tells when another worker has taken it over).
 //! 3. **Mark** it sent (tokens in its values are then blanked: a sent link is not kept in
 //!    clear), or failed for now with the reason and the next attempt after an exponential
 //!    back-off (30 s, 1 min, 2 min… at most 1 h), or failed for good after `max_attempts`
@@ -34,6 +36,10 @@ use crate::db::DbConn;
 pub const LEASE_SECONDS: i64 = 300;
 /// Mails claimed per statement.
 pub const BATCH: i64 = 20;
+/// How long after a claim its lease is renewed before each send: until then more than half
+/// of it is left, more than any one send may take (SMTP gives up on a silent server after a
+/// minute), so the claim's own lease covers the send and no write is needed.
+const RENEW_AFTER: std::time::Duration = std::time::Duration::from_secs(LEASE_SECONDS as u64 / 2);
 
 /// Delay before attempt `attempts + 1`: 30 s doubled each time, at most one hour.
 pub fn backoff(attempts: i32) -> Duration {
@@ -113,6 +119,7 @@ impl Mailer {
         let mut pass = Pass::default();
         loop {
             // the lease runs on the database's clock: every instance judges it alike
+            let leased = std::time::Instant::now();
             let now = crate::db::clock(conn)?;
             let claimed = claim(conn, now)?;
             if claimed.is_empty() {
@@ -124,7 +131,7 @@ impl Mailer {
                     release(conn, &mail)?;
                     break;
                 }
-                self.deliver_one(conn, mail, &mut pass);
+                self.deliver_one(conn, mail, leased.elapsed() >= RENEW_AFTER, &mut pass);
             }
             for mail in rest {
                 release(conn, &mail)?;
@@ -137,8 +144,14 @@ impl Mailer {
 
     /// Sends one claimed mail and records the outcome. A failure to record it is logged, not
     /// returned: the other claimed mails still go out, and this one is retried when its lease
-    /// expires (at least once).
-    fn deliver_one(&self, conn: &mut DbConn, mut mail: Claimed, pass: &mut Pass) {
+    /// expires (at least once). `renew`: the claim's lease may end before the send does.
+    fn deliver_one(
+        &self,
+        conn: &mut DbConn,
+        mut mail: Claimed,
+        renew_lease: bool,
+        pass: &mut Pass,
+    ) {
         // a mail claimed more often than allowed (its worker died while sending it, again and
         // again) is given up instead of blocking the queue
         if mail.attempts > self.max_attempts {
@@ -151,14 +164,16 @@ impl Mailer {
             }
             return;
         }
-        // renew the lease just before sending: a slow batch must not let another worker take
-        // this mail meanwhile; a lease already taken over means someone else has it
-        match renew(conn, &mail) {
-            Ok(Some(lease)) => mail.claimed_until = lease,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(mail = %mail.id, error = %e, "cannot renew the lease; left for a later pass");
-                return;
+        // late in a slow batch, renew the lease just before sending: another worker must not
+        // take this mail meanwhile; a lease already taken over means someone else has it
+        if renew_lease {
+            match renew(conn, &mail) {
+                Ok(Some(lease)) => mail.claimed_until = lease,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(mail = %mail.id, error = %e, "cannot renew the lease; left for a later pass");
+                    return;
+                }
             }
         }
         match self.send(&mail) {
