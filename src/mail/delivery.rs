@@ -7,8 +7,8 @@
 //!    and never claim the same mail; on SQLite the write transaction is exclusive.
 //! 2. **Send** each one, rendered in the recipient's language, with a stable
 //!    `Message-ID: <OUTBOX-ID@DOMAIN>`. The claim's lease covers the sends of its first
-//!    2.5 minutes; a mail sent later in a slow batch has its lease renewed first (one more
-//!    write, which also tells when another worker has taken it over).
+//!    minute (each mail is read first: still there, unsent and ours); a mail sent later in a
+//!    slow batch has its lease renewed first (a write).
 //! 3. **Mark** it sent (tokens in its values are then blanked: a sent link is not kept in
 //!    clear), or failed for now with the reason and the next attempt after an exponential
 //!    back-off (30 s, 1 min, 2 min… at most 1 h), or failed for good after `max_attempts`
@@ -36,10 +36,12 @@ use crate::db::DbConn;
 pub const LEASE_SECONDS: i64 = 300;
 /// Mails claimed per statement.
 pub const BATCH: i64 = 20;
-/// How long after a claim its lease is renewed before each send: until then more than half
-/// of it is left, more than any one send may take (SMTP gives up on a silent server after a
-/// minute), so the claim's own lease covers the send and no write is needed.
-const RENEW_AFTER: std::time::Duration = std::time::Duration::from_secs(LEASE_SECONDS as u64 / 2);
+/// How long after a claim its lease is renewed before each send. Until then at least 240 s
+/// of it are left: more than one SMTP send may take (8 exchanges — connect, greeting, EHLO,
+/// STARTTLS, log-in, envelope, data, end — at most 30 s each, the transport's timeout), so
+/// the claim's own lease covers the send and the mail is only read before it, not written.
+/// A batch normally takes a second or two (BENCHMARKS.md): renewals are for a slow server.
+const RENEW_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Delay before attempt `attempts + 1`: 30 s doubled each time, at most one hour.
 pub fn backoff(attempts: i32) -> Duration {
@@ -165,15 +167,20 @@ impl Mailer {
             return;
         }
         // late in a slow batch, renew the lease just before sending: another worker must not
-        // take this mail meanwhile; a lease already taken over means someone else has it
-        if renew_lease {
-            match renew(conn, &mail) {
-                Ok(Some(lease)) => mail.claimed_until = lease,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::warn!(mail = %mail.id, error = %e, "cannot renew the lease; left for a later pass");
-                    return;
-                }
+        // take this mail meanwhile. Either way the mail must still be ours and unsent: a
+        // lease taken over means someone else has it, and a mail gone was erased with its
+        // recipient's personal data (`privacy::erase`) while it waited in the batch
+        let ours = if renew_lease {
+            renew(conn, &mail).map(|lease| lease.map(|lease| mail.claimed_until = lease).is_some())
+        } else {
+            still_held(conn, &mail)
+        };
+        match ours {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(mail = %mail.id, error = %e, "cannot check the lease; left for a later pass");
+                return;
             }
         }
         match self.send(&mail) {
@@ -315,6 +322,15 @@ fn renew(conn: &mut DbConn, mail: &Claimed) -> Result<Option<NaiveDateTime>, Mai
         .set(mail_outbox::claimed_until.eq(Some(lease)))
         .execute(conn.diesel())?;
     Ok((n == 1).then_some(lease))
+}
+
+/// Whether `mail` is still there, unsent and under this worker's lease (a read).
+fn still_held(conn: &mut DbConn, mail: &Claimed) -> Result<bool, MailError> {
+    Ok(held!(mail)
+        .select(mail_outbox::id)
+        .first::<String>(conn.diesel())
+        .optional()?
+        .is_some())
 }
 
 /// Gives a claimed mail back, unsent, without counting the attempt.

@@ -21,6 +21,7 @@ backend_tests!(
     a_refused_connection_is_retried_later_and_sent_once,
     a_crash_after_sending_resends_with_the_same_message_id,
     mail_of_a_rolled_back_transaction_is_never_sent,
+    a_mail_erased_while_its_batch_is_sent_is_not_sent,
     concurrent_workers_never_send_a_mail_twice,
     registration_mail_goes_out_in_the_users_language_and_its_token_is_not_kept,
     a_swiss_account_registered_in_german_is_mailed_in_german,
@@ -303,6 +304,73 @@ async fn a_crash_after_sending_resends_with_the_same_message_id(backend: Backend
             .expect("Message-ID")
     };
     assert_eq!(message_id(&kept[0].raw), message_id(&kept[1].raw));
+}
+
+/// Hands mail over like [`Memory`], and, handed the first one, deletes the other queued
+/// mails' rows from another connection — as `privacy::erase` deletes a person's unsent mail,
+/// even one a worker has claimed and not sent yet.
+struct ErasingTransport {
+    db: comptoir::db::Db,
+    others: std::sync::Mutex<Vec<String>>,
+    kept: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl comptoir::mail::transport::Transport for ErasingTransport {
+    fn send(&self, outbox_id: &str, _message: &lettre::Message) -> Result<(), String> {
+        let others: Vec<String> = std::mem::take(&mut *self.others.lock().unwrap());
+        let erased: Vec<&String> = others.iter().filter(|id| *id != outbox_id).collect();
+        if !erased.is_empty() {
+            let mut conn = self.db.conn().expect("conn");
+            diesel::delete(mail_outbox::table.filter(mail_outbox::id.eq_any(erased)))
+                .execute(conn.diesel())
+                .expect("erased");
+        }
+        self.kept.lock().unwrap().push(outbox_id.to_string());
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "erasing".into()
+    }
+}
+
+async fn a_mail_erased_while_its_batch_is_sent_is_not_sent(backend: Backend) {
+    let db = TestDb::migrated(backend);
+    let conn = &mut db.db.conn().expect("conn");
+    let ids = vec![
+        enqueue(conn, "nadia@example.org", "account_exists", "fr"),
+        enqueue(conn, "nadia@example.org", "account_exists", "en"),
+    ];
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let transport = ErasingTransport {
+        db: db.db.clone(),
+        others: std::sync::Mutex::new(ids),
+        kept: kept.clone(),
+    };
+    let mailer = mailer_with(&test_config(&db.url), Box::new(transport)).expect("mailer");
+    // both claimed in one batch; sending the first erases the second before its turn
+    let pass = mailer.deliver_due(conn).expect("pass");
+    assert_eq!(
+        pass,
+        Pass {
+            sent: 1,
+            ..Pass::default()
+        }
+    );
+    let kept = kept.lock().unwrap().clone();
+    assert_eq!(
+        kept.len(),
+        1,
+        "the erased mail is not handed over: {kept:?}"
+    );
+    let left: i64 = mail_outbox::table
+        .count()
+        .get_result(conn.diesel())
+        .expect("count");
+    assert_eq!(
+        left, 1,
+        "the sent one stays, marked; the erased one is gone"
+    );
 }
 
 async fn mail_of_a_rolled_back_transaction_is_never_sent(backend: Backend) {

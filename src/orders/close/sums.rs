@@ -339,16 +339,25 @@ fn worked_out(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<Sum>, OrderError>
 
 /// How the running sums of cycle `cycle_id` differ from those worked out from its orders:
 /// each sum that is not what it should be, as `kind producer currency: kept vs worked out`.
-/// Empty unless a write path changed an order without a [`Shift`].
+/// Empty unless a write path changed an order without a [`Shift`]. Every row that holds
+/// anything is compared (one summing no line with a total left over is drift too), both
+/// read in one snapshot.
 pub fn drift(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<String>, OrderError> {
-    let kept: BTreeMap<Key, Sum> = of_cycle(conn, cycle_id)?
-        .into_iter()
-        .map(|s| (s.key(), s))
-        .collect();
-    let mut should: BTreeMap<Key, Sum> = worked_out(conn, cycle_id)?
-        .into_iter()
-        .map(|s| (s.key(), s))
-        .collect();
+    let (kept, should) = conn.read_snapshot(|conn| -> Result<_, OrderError> {
+        let kept: Vec<Sum> = sums::table
+            .filter(sums::order_cycle_id.eq(cycle_id))
+            .filter(
+                sums::counted
+                    .ne(0)
+                    .or(sums::total.ne(0))
+                    .or(sums::local.ne(0)),
+            )
+            .select(Sum::as_select())
+            .load(conn.diesel())?;
+        Ok((kept, worked_out(conn, cycle_id)?))
+    })?;
+    let kept: BTreeMap<Key, Sum> = kept.into_iter().map(|s| (s.key(), s)).collect();
+    let mut should: BTreeMap<Key, Sum> = should.into_iter().map(|s| (s.key(), s)).collect();
     let mut drift = Vec::new();
     for (key, sum) in &kept {
         if should.remove(key).as_ref() != Some(sum) {
@@ -361,8 +370,10 @@ pub fn drift(conn: &mut DbConn, cycle_id: &str) -> Result<Vec<String>, OrderErro
     Ok(drift)
 }
 
-/// Recomputes the running sums of cycle `cycle_id` from its orders (after a repair made by
-/// hand; the migration that created them did the same for every cycle).
+/// Recomputes the running sums of cycle `cycle_id` from its orders, as the migration that
+/// created them did for every cycle: for tests, and for a repair made by hand **with the
+/// servers stopped** — it does not wait for concurrent checkouts or bookings, whose changes
+/// between its read and its write would be lost.
 pub fn rebuild(conn: &mut DbConn, cycle_id: &str) -> Result<(), OrderError> {
     conn.transaction(|conn| -> Result<(), OrderError> {
         let sums = worked_out(conn, cycle_id)?;
