@@ -258,7 +258,7 @@ pub(super) fn book_chunk(
         Ok::<_, diesel::result::Error>(())
     }?;
     // booked, they leave the cycle's running sums (last: see `Shift::apply`)
-    uncounted.apply(conn)?;
+    uncounted.leave(conn)?;
     Ok(Chunk::Booked(rows.len(), last))
 }
 

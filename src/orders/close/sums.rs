@@ -230,6 +230,17 @@ impl Shift {
     /// statement, the rows in key order. Call it last in the transaction's writes.
     pub fn apply(self, conn: &mut DbConn) -> Result<(), OrderError> {
         let after = of_orders(conn, &self.ids)?;
+        self.write(conn, after)
+    }
+
+    /// [`Shift::apply`] for orders that now count for nothing — booked ones — without
+    /// reading them again.
+    pub fn leave(self, conn: &mut DbConn) -> Result<(), OrderError> {
+        self.write(conn, Vec::new())
+    }
+
+    /// Writes `after` less what the orders counted for before.
+    fn write(self, conn: &mut DbConn, after: Vec<Sum>) -> Result<(), OrderError> {
         let mut delta: BTreeMap<Key, (i64, i64, i64)> = BTreeMap::new();
         for (sums, sign) in [(after, 1), (self.before, -1)] {
             for s in sums {
